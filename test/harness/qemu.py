@@ -1,0 +1,524 @@
+#!/usr/bin/env python3
+"""QEMU command lines for every Mica boot configuration, and running them.
+
+One module knows how Mica boots under QEMU; both `./mica run` (interactive,
+through the `run` subcommand below) and `./mica test` (run_tests.py, which
+imports this module) use it, so a test case boots exactly what a user gets.
+
+Boot configurations (DESIGN.md §3):
+  virt  -kernel   QEMU loads Image + bootfs.img (initrd) and passes a DTB.
+  virt  U-Boot    Debian's qemu_arm64 U-Boot as -bios loads boot.scr from
+                  uboot-disk.img over virtio-blk.
+  rpi4  -kernel   raspi4b loads Image with a DTB of our choice (the upstream
+                  bcm2711-rpi-4-b.dtb or the firmware-style fixture).
+  rpi4  U-Boot    raspi4b runs U-Boot rpi_arm64, which boots from sdcard.img.
+
+Every run has no network (`-nic none`), no display, and in tests no monitor
+and no stdin. raspi4b's console is the mini-UART, its *second* serial port.
+
+Python 3.11 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+QEMU = "qemu-system-aarch64"
+UBOOT_QEMU_ARM64 = Path("/usr/lib/u-boot/qemu_arm64/u-boot.bin")
+
+# QEMU's raspi4b is fixed: 4 Cortex-A72 cores and 2 GiB of RAM.
+RPI4_CPUS = 4
+RPI4_MEM_MIB = 2048
+RPI4_CPU = "cortex-a72"
+
+VIRT_CPUS = ("cortex-a53", "cortex-a57", "cortex-a72", "max")
+
+DEFAULT_SMP = 4
+DEFAULT_MEM = "2G"
+DEFAULT_GIC = 3
+DEFAULT_CPU = "cortex-a72"
+
+MICA_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be booted, with a message for the user."""
+
+
+def parse_mem_mib(text: str) -> int:
+    """QEMU's -m syntax: a number with optional suffix M/G/T (default MiB)."""
+    m = re.fullmatch(r"\s*(\d+)\s*([MmGgTt]?)(?:i?[Bb])?\s*", text)
+    if not m:
+        raise ConfigError(f"bad memory size '{text}' (expected e.g. 512M, 2G)")
+    value = int(m.group(1))
+    unit = m.group(2).upper()
+    mib = value * {"": 1, "M": 1, "G": 1024, "T": 1024 * 1024}[unit]
+    if mib <= 0:
+        raise ConfigError(f"memory size must be positive, got '{text}'")
+    return mib
+
+
+def mem_label(mib: int) -> str:
+    return f"{mib // 1024}G" if mib % 1024 == 0 else f"{mib}M"
+
+
+@dataclasses.dataclass(frozen=True)
+class BootConfig:
+    """One way of booting Mica. Fields a board cannot vary are ignored."""
+
+    board: str = "virt"  # "virt" or "rpi4"
+    uboot: bool = False  # boot through U-Boot instead of QEMU's -kernel
+    smp: int = DEFAULT_SMP  # virt only
+    mem_mib: int = 2048  # virt only
+    gic: int = DEFAULT_GIC  # virt only
+    cpu: str = DEFAULT_CPU  # virt only
+    el2: bool = False  # virt only: virtualization=on, kernel entered at EL2
+    dtb: Optional[Path] = None  # rpi4 only; None = upstream DTB from the cache
+    append: str = ""  # kernel command line (-kernel boots only)
+
+    @property
+    def cpus(self) -> int:
+        """The number of CPUs the guest has."""
+        return RPI4_CPUS if self.board == "rpi4" else self.smp
+
+    @property
+    def memory_mib(self) -> int:
+        return RPI4_MEM_MIB if self.board == "rpi4" else self.mem_mib
+
+
+@dataclasses.dataclass(frozen=True)
+class Paths:
+    out: Path
+    cache: Path
+
+    @property
+    def virt_dir(self) -> Path:
+        return self.out / "images" / "virt"
+
+    @property
+    def image(self) -> Path:
+        return self.virt_dir / "Image"
+
+    @property
+    def bootfs(self) -> Path:
+        return self.virt_dir / "bootfs.img"
+
+    @property
+    def uboot_disk(self) -> Path:
+        return self.virt_dir / "uboot-disk.img"
+
+    @property
+    def sdcard(self) -> Path:
+        return self.out / "images" / "rpi4" / "sdcard.img"
+
+    @property
+    def rpi4_dtb(self) -> Path:
+        return self.cache / "arm64" / "bcm2711-rpi-4-b.dtb"
+
+    @property
+    def rpi4_firmware_dtb(self) -> Path:
+        return self.out / "fixtures" / "dtb" / "rpi4-firmware.dtb"
+
+    @property
+    def uboot_rpi(self) -> Path:
+        return self.cache / "arm64" / "u-boot-rpi.bin"
+
+    @property
+    def kernel_elf(self) -> Path:
+        return self.out / "kernel" / "mica.elf"
+
+
+def validate(cfg: BootConfig) -> None:
+    """Rejects settings QEMU would reject or silently ignore."""
+    if cfg.board not in ("virt", "rpi4"):
+        raise ConfigError(f"unknown board '{cfg.board}' (expected virt or rpi4)")
+    if cfg.uboot and cfg.append:
+        raise ConfigError(
+            "--append cannot be used with --uboot: U-Boot takes the command line "
+            "from boot.scr on the disk image"
+        )
+    if cfg.board == "virt":
+        if cfg.smp < 1 or cfg.smp > 512:
+            raise ConfigError(f"--smp must be between 1 and 512, got {cfg.smp}")
+        if cfg.gic not in (2, 3):
+            raise ConfigError(f"--gic must be 2 or 3, got {cfg.gic}")
+        if cfg.gic == 2 and cfg.smp > 8:
+            raise ConfigError("GICv2 supports at most 8 CPUs; use --gic 3 for more")
+        if cfg.dtb is not None:
+            raise ConfigError("--dtb is for rpi4 only: QEMU generates virt's devicetree")
+    elif cfg.el2:
+        raise ConfigError("--el2 is for virt only: raspi4b always enters the kernel at EL2")
+
+
+def required_files(cfg: BootConfig, paths: Paths) -> list[tuple[Path, str]]:
+    """Files a configuration needs, each with what to do if it is missing."""
+    build = "run ./mica build"
+    setup = "run ./mica setup"
+    if cfg.board == "virt":
+        if cfg.uboot:
+            return [(UBOOT_QEMU_ARM64, setup + " (package u-boot-qemu)"), (paths.uboot_disk, build)]
+        return [(paths.image, build), (paths.bootfs, build)]
+    dtb = cfg.dtb or paths.rpi4_dtb
+    dtb_hint = setup if cfg.dtb is None else build
+    if cfg.uboot:
+        return [(paths.uboot_rpi, setup), (dtb, dtb_hint), (paths.sdcard, build)]
+    return [(paths.image, build), (paths.bootfs, build), (dtb, dtb_hint)]
+
+
+def missing_files(cfg: BootConfig, paths: Paths) -> list[str]:
+    """Human-readable lines for every missing file; empty if all exist."""
+    return [f"missing {p}: {hint}" for p, hint in required_files(cfg, paths) if not p.is_file()]
+
+
+def qemu_command(
+    cfg: BootConfig,
+    paths: Paths,
+    console: str = "stdio",
+    interactive: bool = False,
+    gdb: bool = False,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """The QEMU command line for `cfg`.
+
+    `console` is the chardev spec for the console UART (e.g. "stdio" or
+    "mon:stdio"). Non-interactive runs get `-monitor none` so nothing but the
+    guest's console reaches the output.
+    """
+    validate(cfg)
+    cmd = [QEMU]
+    if cfg.board == "virt":
+        machine = f"virt,gic-version={cfg.gic}"
+        if cfg.el2:
+            machine += ",virtualization=on"
+        cmd += ["-machine", machine, "-cpu", cfg.cpu, "-smp", str(cfg.smp)]
+        cmd += ["-m", mem_label(cfg.mem_mib)]
+        if cfg.uboot:
+            cmd += ["-bios", str(UBOOT_QEMU_ARM64)]
+            cmd += ["-drive", f"if=none,file={paths.uboot_disk},format=raw,id=hd0,snapshot=on"]
+            cmd += ["-device", "virtio-blk-device,drive=hd0"]
+        else:
+            cmd += ["-kernel", str(paths.image), "-initrd", str(paths.bootfs)]
+            cmd += ["-append", cfg.append]
+        cmd += ["-serial", console]
+    else:
+        dtb = cfg.dtb or paths.rpi4_dtb
+        cmd += ["-machine", "raspi4b"]
+        if cfg.uboot:
+            cmd += ["-kernel", str(paths.uboot_rpi), "-dtb", str(dtb)]
+            cmd += ["-drive", f"if=sd,file={paths.sdcard},format=raw,snapshot=on"]
+        else:
+            cmd += ["-kernel", str(paths.image), "-dtb", str(dtb)]
+            cmd += ["-initrd", str(paths.bootfs), "-append", cfg.append]
+        # The PL011 is the first serial port, the mini-UART (the Pi 4's
+        # console, stdout-path = serial1) the second.
+        cmd += ["-serial", "null", "-serial", console]
+    cmd += ["-nic", "none", "-display", "none"]
+    if not interactive:
+        cmd += ["-monitor", "none"]
+    if gdb:
+        cmd += ["-s", "-S"]
+    cmd += list(extra)
+    return cmd
+
+
+# ---------------------------------------------------------------------------
+# Running QEMU under a test: every process is tracked so none outlives us.
+
+_live_lock = threading.Lock()
+_live: set[subprocess.Popen] = set()
+_stopping = False  # set by stop_all(): no new child may start after it
+
+
+class Stopping(Exception):
+    """Raised by spawn() once stop_all() has run."""
+
+
+def spawn(cmd: list[str], **popen_kwargs) -> subprocess.Popen:
+    """Starts a tracked child (QEMU or a host test) with stdin closed and
+    stdout+stderr on one pipe. stop_all() kills every tracked child."""
+    # setpriv --pdeathsig: if the harness itself dies (even by SIGKILL), the
+    # kernel sends the child SIGKILL, so nothing is ever left behind.
+    prefix = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
+    with _live_lock:  # held across Popen so stop_all() cannot miss a child
+        if _stopping:
+            raise Stopping("the harness is stopping")
+        proc = subprocess.Popen(
+            prefix + cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            close_fds=True,
+            **popen_kwargs,
+        )
+        _live.add(proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen, grace: float = 3.0) -> None:
+    """Terminates QEMU (SIGTERM: it exits cleanly), SIGKILL if it lingers."""
+    try:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+
+
+def stop_all() -> None:
+    """Kills every child still running (Ctrl-C, SIGTERM, end of the run)
+    and refuses new ones."""
+    global _stopping
+    with _live_lock:
+        _stopping = True
+        procs = list(_live)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+    for proc in procs:
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        with _live_lock:
+            _live.discard(proc)
+
+
+@dataclasses.dataclass
+class Verdict:
+    passed: bool
+    reason: str
+
+
+class Checker:
+    """Watches the console line by line and decides a case.
+
+    feed() returns a Verdict once the case is decided. finish() is called when
+    no verdict came before QEMU exited or the time ran out; `why` says which.
+    """
+
+    # After a failure verdict keep reading this long, so the log holds the
+    # panic's register dump and backtrace.
+    linger_after_failure = 2.0
+
+    def feed(self, line: str) -> Optional[Verdict]:
+        raise NotImplementedError
+
+    def finish(self, why: str) -> Verdict:
+        return Verdict(False, why)
+
+
+@dataclasses.dataclass
+class RunResult:
+    verdict: Verdict
+    seconds: float
+    log_path: Path
+    command: list[str]
+    lines: list[str]
+
+
+# The serial log is capped so a kernel printing in a loop cannot fill the disk.
+MAX_LOG_BYTES = 16 << 20
+
+
+def run_case(
+    cmd: list[str],
+    checker: Checker,
+    timeout: float,
+    log_path: Path,
+    abort: Optional[threading.Event] = None,
+) -> RunResult:
+    """Boots `cmd`, feeds each console line to `checker` until it decides,
+    the timeout expires or QEMU exits; always stops QEMU before returning.
+    The full console output goes to `log_path` (first line: the command)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    lines: list[str] = []
+    verdict: Optional[Verdict] = None
+    with open(log_path, "wb") as log:
+        log.write(f"# {shlex.join(cmd)}\n".encode())
+        log.flush()
+        proc = spawn(cmd)
+        try:
+            verdict = _watch(proc, checker, timeout, start, log, lines, abort)
+        finally:
+            stop(proc)
+        status = proc.returncode
+        log.write(f"\n# harness: {verdict.reason} (QEMU status {status})\n".encode())
+    return RunResult(verdict, time.monotonic() - start, log_path, cmd, lines)
+
+
+def _watch(proc, checker, timeout, start, log, lines, abort) -> Verdict:
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    deadline = start + timeout
+    pending = b""
+    written = 0
+    verdict: Optional[Verdict] = None
+    linger_until = None
+
+    def take(line_bytes: bytes) -> Optional[Verdict]:
+        line = line_bytes.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
+        lines.append(line)
+        return checker.feed(line)
+
+    while True:
+        now = time.monotonic()
+        if abort is not None and abort.is_set():
+            return verdict or Verdict(False, "interrupted")
+        if linger_until is not None and now >= linger_until:
+            return verdict
+        if verdict is None and now >= deadline:
+            return checker.finish(f"timeout after {timeout:.0f}s")
+        wait_until = linger_until if linger_until is not None else deadline
+        ready, _, _ = select.select([fd], [], [], max(0.0, min(0.2, wait_until - now)))
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:  # QEMU exited (or closed its output).
+            if pending and verdict is None:
+                verdict = take(pending)
+            if verdict is not None:
+                return verdict
+            proc.wait()
+            return checker.finish(f"QEMU exited with status {proc.returncode} before the case was decided")
+        if written < MAX_LOG_BYTES:
+            log.write(chunk[: MAX_LOG_BYTES - written])
+            log.flush()
+            written += len(chunk)
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            if verdict is not None:
+                lines.append(raw.decode("utf-8", "replace").rstrip("\r"))
+                continue
+            verdict = take(raw)
+            if verdict is not None:
+                if verdict.passed:
+                    return verdict
+                linger_until = time.monotonic() + checker.linger_after_failure
+        if verdict is None and len(pending) > 4096:  # A line without end.
+            verdict = take(pending)
+            pending = b""
+
+
+# ---------------------------------------------------------------------------
+# `run`: interactive boot for ./mica run.
+
+
+def _debugger_hint(paths: Paths) -> str:
+    elf = paths.kernel_elf
+    hint = (
+        "QEMU waits for a debugger on tcp::1234. Attach with\n"
+        f"  gdb-multiarch {shlex.quote(str(elf))} -ex 'target remote :1234'\n"
+        "or\n"
+        f"  lldb-19 {shlex.quote(str(elf))} -o 'gdb-remote 1234'"
+    )
+    if not (shutil.which("gdb-multiarch") or shutil.which("lldb-19")):
+        hint += "\n(neither is installed: apt-get install gdb-multiarch)"
+    return hint
+
+
+def run_main(argv: list[str]) -> int:
+    extra: list[str] = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1 :]
+    p = argparse.ArgumentParser(
+        prog="./mica run", description="Boot Mica in QEMU with the console on this terminal."
+    )
+    p.add_argument("--out", type=Path, default=MICA_ROOT / "out", help="build directory")
+    p.add_argument("--cache", type=Path, default=MICA_ROOT / ".cache", help="package cache")
+    p.add_argument("board", nargs="?", default="virt", choices=["virt", "rpi4"])
+    p.add_argument("--smp", type=int, help=f"CPUs (virt; default {DEFAULT_SMP})")
+    p.add_argument("--mem", help=f"RAM, e.g. 512M, 4G (virt; default {DEFAULT_MEM})")
+    p.add_argument("--gic", type=int, choices=[2, 3], help=f"GIC version (virt; default {DEFAULT_GIC})")
+    p.add_argument("--cpu", help=f"CPU model (virt; default {DEFAULT_CPU})")
+    p.add_argument("--el2", action="store_true", help="virt: virtualization=on, enter the kernel at EL2")
+    p.add_argument("--dtb", type=Path, help="rpi4: devicetree blob (default: upstream bcm2711-rpi-4-b.dtb)")
+    p.add_argument("--uboot", action="store_true", help="boot through U-Boot from the disk/SD image")
+    p.add_argument("--gdb", action="store_true", help="wait for a debugger on tcp::1234")
+    p.add_argument("--append", default="", help="kernel command line (not with --uboot)")
+    args = p.parse_args(argv)
+
+    try:
+        cfg = _config_from_args(args)
+        paths = Paths(args.out.resolve(), args.cache.resolve())
+        cmd = qemu_command(cfg, paths, console="mon:stdio", interactive=True, gdb=args.gdb, extra=tuple(extra))
+    except ConfigError as e:
+        print(f"mica run: error: {e}", file=sys.stderr)
+        return 2
+    missing = missing_files(cfg, paths)
+    if missing:
+        for m in missing:
+            print(f"mica run: error: {m}", file=sys.stderr)
+        return 1
+    if shutil.which(QEMU) is None:
+        print(f"mica run: error: {QEMU} not found: run ./mica setup", file=sys.stderr)
+        return 1
+    print(shlex.join(cmd))
+    print("(console on this terminal: Ctrl-A X quits QEMU, Ctrl-A C switches to the monitor)")
+    if args.gdb:
+        print(_debugger_hint(paths))
+    sys.stdout.flush()
+    os.execvp(cmd[0], cmd)
+    return 127  # not reached
+
+
+def _config_from_args(args) -> BootConfig:
+    if args.board == "rpi4":
+        fixed = {
+            "--smp": (args.smp, lambda v: v == RPI4_CPUS, f"raspi4b always has {RPI4_CPUS} CPUs"),
+            "--mem": (args.mem, lambda v: parse_mem_mib(v) == RPI4_MEM_MIB, "raspi4b always has 2 GiB of RAM"),
+            "--gic": (args.gic, lambda v: v == 2, "raspi4b has a GIC-400 (GICv2)"),
+            "--cpu": (args.cpu, lambda v: v == RPI4_CPU, "raspi4b always has Cortex-A72 CPUs"),
+        }
+        for flag, (value, ok, why) in fixed.items():
+            if value is not None and not ok(value):
+                raise ConfigError(f"{flag} cannot be used with rpi4: {why}")
+        return BootConfig(
+            board="rpi4", uboot=args.uboot, el2=args.el2,
+            dtb=args.dtb.resolve() if args.dtb else None, append=args.append,
+        )
+    return BootConfig(
+        board="virt",
+        uboot=args.uboot,
+        smp=args.smp if args.smp is not None else DEFAULT_SMP,
+        mem_mib=parse_mem_mib(args.mem if args.mem is not None else DEFAULT_MEM),
+        gic=args.gic if args.gic is not None else DEFAULT_GIC,
+        cpu=args.cpu or DEFAULT_CPU,
+        el2=args.el2,
+        dtb=args.dtb,
+        append=args.append,
+    )
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: qemu.py run [options] [virt|rpi4] [-- extra QEMU args]  (see qemu.py run --help)")
+        return 0 if argv else 2
+    if argv[0] == "run":
+        return run_main(argv[1:])
+    print(f"qemu.py: unknown command '{argv[0]}'", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

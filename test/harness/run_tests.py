@@ -1,0 +1,627 @@
+#!/usr/bin/env python3
+"""`./mica test`: every Mica test, one line per case, one summary line.
+
+Phases, in this order (docs/testing.md describes them for users):
+  host/<binary>/<Suite.Test>   GoogleTest binaries in OUT/host_tests
+  fuzz/<name>                  libFuzzer targets in OUT/fuzzers, time-bounded
+  boot/<config>                boots under QEMU that must reach the ready line
+  ktest/<config>[/<name>]      in-kernel unit tests (kernel.test=all)
+
+Each case prints `PASS <name> (<secs>s)` or `FAIL <name> (<secs>s)` followed,
+for a failure, by its log. The last line is `N passed, N failed` (then
+`, N skipped` when gtest skipped any); the exit status is 1 on any failure.
+Work runs in parallel (--jobs) but is reported in a fixed order.
+
+Python 3.11 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import qemu  # noqa: E402  (the sibling module)
+from qemu import BootConfig, Checker, Paths, Verdict  # noqa: E402
+
+# The console lines the kernel prints (issue 2 §3, docs/testing.md).
+READY_RE = re.compile(r"mica: kernel ready: cpus=(\d+) ram=(\d+)MiB")
+PANIC_MARK = "KERNEL PANIC"
+KTEST_PASS_RE = re.compile(r"ktest: PASS (\S+)")
+KTEST_FAIL_RE = re.compile(r"ktest: FAIL (\S+)(.*)$")
+KTEST_DONE_RE = re.compile(r"ktest: done passed=(\d+) failed=(\d+)")
+
+BASE_TIMEOUT = 60.0  # seconds per QEMU case before scaling
+HOST_TEST_TIMEOUT = 300.0  # seconds per GoogleTest binary
+SHOWN_LOG_LINES = 3000  # a failing case's log is printed whole up to this
+
+
+@dataclasses.dataclass
+class CaseResult:
+    name: str
+    status: str  # "PASS", "FAIL" or "SKIP"
+    seconds: float
+    detail: str = ""  # shown under a FAIL (or SKIP) line
+
+
+@dataclasses.dataclass
+class Job:
+    """A unit of work that yields one or more case results."""
+
+    names: list[str]  # what --list prints for it
+    run: Callable[[], list[CaseResult]]
+
+
+class Options:
+    def __init__(self, args):
+        self.paths = Paths(args.out.resolve(), args.cache.resolve())
+        self.filter = re.compile(args.filter) if args.filter else None
+        self.filter_text = args.filter or ""
+        self.jobs = max(1, args.jobs)
+        self.timeout_scale = args.timeout_scale
+        self.fuzz_seconds = 5 if args.quick else args.fuzz_time
+        self.pattern = re.compile(args.pattern) if args.pattern else None
+        self.logs = self.paths.out / "test-logs"
+        self.abort = threading.Event()
+
+    def selected(self, name: str) -> bool:
+        return self.filter is None or self.filter.search(name) is not None
+
+    def log_path(self, case: str) -> Path:
+        return self.logs / f"{case}.log"
+
+
+def indent(text: str, prefix: str = "  | ") -> str:
+    return "\n".join(prefix + line for line in text.rstrip("\n").split("\n"))
+
+
+def read_log(path: Path) -> str:
+    """A log for the terminal: whole up to SHOWN_LOG_LINES, else head+tail."""
+    try:
+        lines = path.read_text(errors="replace").split("\n")
+    except OSError as e:
+        return f"(cannot read {path}: {e})"
+    if len(lines) <= SHOWN_LOG_LINES:
+        return "\n".join(lines)
+    head, tail = SHOWN_LOG_LINES // 4, SHOWN_LOG_LINES * 3 // 4
+    cut = len(lines) - head - tail
+    return "\n".join(lines[:head] + [f"... {cut} lines omitted, see {path} ..."] + lines[-tail:])
+
+
+def executables(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p for p in directory.iterdir() if p.is_file() and os.access(p, os.X_OK) and "." not in p.name
+    )
+
+
+def run_process(cmd: list[str], timeout: float, log_path: Path, cwd: str, env=None) -> tuple[Optional[int], str]:
+    """Runs a tracked host process; returns (exit status or None on timeout,
+    its combined output), and writes the output to log_path."""
+    proc = qemu.spawn(cmd, cwd=cwd, env=env)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        status: Optional[int] = proc.returncode
+    except subprocess.TimeoutExpired:
+        qemu.stop(proc)
+        out, _ = proc.communicate()
+        status = None
+    finally:
+        qemu.stop(proc)
+    text = out.decode("utf-8", "replace")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(f"# {shlex.join(cmd)}\n{text}")
+    return status, text
+
+
+def describe_status(status: Optional[int], timeout: float) -> str:
+    if status is None:
+        return f"timed out after {timeout:.0f}s"
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
+
+
+# ---------------------------------------------------------------------------
+# a) GoogleTest binaries
+
+
+def gtest_list(binary: Path) -> tuple[list[str], str]:
+    """Test names `Suite.Test` from --gtest_list_tests, or ([], error)."""
+    try:
+        r = subprocess.run(
+            [str(binary), "--gtest_list_tests"], stdin=subprocess.DEVNULL,
+            capture_output=True, timeout=60, cwd=tempfile.gettempdir(),
+        )
+    except subprocess.TimeoutExpired:
+        return [], "--gtest_list_tests timed out"
+    if r.returncode != 0:
+        out = (r.stdout + r.stderr).decode("utf-8", "replace")
+        return [], f"--gtest_list_tests failed ({describe_status(r.returncode, 60)}):\n{out}"
+    names, suite = [], ""
+    for line in r.stdout.decode("utf-8", "replace").splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith(" "):
+            suite = line.split("#")[0].strip()  # "Suite." [# TypeParam = ...]
+        else:
+            names.append(suite + line.split("#")[0].strip())
+    return names, ""
+
+
+def gtest_section(output: str, test: str) -> str:
+    """The part of gtest's console output between [ RUN ] and the result."""
+    start = output.find(f"[ RUN      ] {test}\n")
+    if start < 0:
+        return ""
+    end_marks = [output.find(m, start) for m in (f"[  FAILED  ] {test} ", f"[       OK ] {test} ")]
+    ends = [e for e in end_marks if e >= 0]
+    end = output.find("\n", min(ends)) if ends else -1
+    return output[start : end if end >= 0 else len(output)]
+
+
+def host_binary_job(opts: Options, binary: Path) -> Job:
+    tests, list_error = gtest_list(binary)
+    prefix = f"host/{binary.name}"
+
+    def run() -> list[CaseResult]:
+        if list_error:
+            return [CaseResult(prefix, "FAIL", 0.0, list_error)]
+        if not tests:
+            return [CaseResult(prefix, "FAIL", 0.0, "the binary contains no tests")] if opts.selected(prefix) else []
+        chosen = [t for t in tests if opts.selected(f"{prefix}/{t}")]
+        if not chosen:
+            return []
+        start = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="mica-gtest-") as tmp:
+            json_path = Path(tmp) / "result.json"
+            cmd = [str(binary), f"--gtest_output=json:{json_path}"]
+            if len(chosen) != len(tests):
+                cmd.append("--gtest_filter=" + ":".join(chosen))
+            env = dict(os.environ)
+            env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+            # Run from an unrelated directory: tests must not depend on cwd.
+            status, output = run_process(cmd, HOST_TEST_TIMEOUT * opts.timeout_scale,
+                                         opts.log_path(prefix), cwd=tmp, env=env)
+            report = None
+            if json_path.is_file():
+                try:
+                    report = json.loads(json_path.read_text())
+                except (OSError, ValueError):
+                    report = None
+        elapsed = time.monotonic() - start
+        log_note = f"output: {opts.log_path(prefix)}"
+        if report is None:
+            why = describe_status(status, HOST_TEST_TIMEOUT * opts.timeout_scale)
+            return [CaseResult(prefix, "FAIL", elapsed,
+                               f"{why}; no JSON report (crashed?). {log_note}\n{indent(output)}")]
+        results = []
+        any_failed = False
+        for suite in report.get("testsuites", []):
+            for case in suite.get("testsuite", []):
+                name = f"{suite.get('name', '?')}.{case.get('name', '?')}"
+                secs = float(str(case.get("time", "0s")).rstrip("s") or 0)
+                failures = case.get("failures", [])
+                if failures:
+                    any_failed = True
+                    msgs = "\n".join(f.get("failure", "") for f in failures)
+                    section = gtest_section(output, name)
+                    detail = msgs + ("\n" + indent(section) if section else "") + f"\n{log_note}"
+                    results.append(CaseResult(f"{prefix}/{name}", "FAIL", secs, detail))
+                elif case.get("result") in ("SKIPPED", "SUPPRESSED") or case.get("status") == "NOTRUN":
+                    results.append(CaseResult(f"{prefix}/{name}", "SKIP", secs,
+                                              f"gtest reports {case.get('result', 'NOTRUN')}"))
+                else:
+                    results.append(CaseResult(f"{prefix}/{name}", "PASS", secs))
+        seen = {r.name for r in results}
+        for t in chosen:
+            if f"{prefix}/{t}" not in seen:
+                any_failed = True
+                results.append(CaseResult(f"{prefix}/{t}", "FAIL", 0.0, f"listed but absent from the JSON report. {log_note}"))
+        if status != 0 and not any_failed:
+            # All tests passed but the binary failed, e.g. LeakSanitizer at exit.
+            why = describe_status(status, HOST_TEST_TIMEOUT * opts.timeout_scale)
+            results.append(CaseResult(prefix, "FAIL", elapsed, f"{why} although every test passed. {log_note}\n{indent(output[-20000:])}"))
+        return results
+
+    names = [f"{prefix}/{t}" for t in tests] if not list_error else [prefix]
+    return Job(names, run)
+
+
+def host_jobs(opts: Options) -> list[Job]:
+    directory = opts.paths.out / "host_tests"
+    binaries = executables(directory)
+    if not binaries:
+        if not opts.selected("host"):
+            return []
+        msg = f"no GoogleTest binaries in {directory}: run ./mica build"
+        return [Job(["host"], lambda: [CaseResult("host", "FAIL", 0.0, msg)])]
+    return [host_binary_job(opts, b) for b in binaries]
+
+
+# ---------------------------------------------------------------------------
+# b) fuzzers
+
+
+def fuzz_corpus_dirs(fuzzer: Path) -> tuple[list[str], str]:
+    listing = fuzzer.parent / f"{fuzzer.name}.corpus"
+    if not listing.is_file():
+        return [], ""
+    dirs = [line.strip() for line in listing.read_text().splitlines()]
+    dirs = [d for d in dirs if d and not d.startswith("#")]
+    missing = [d for d in dirs if not Path(d).is_dir()]
+    if missing:
+        return [], f"{listing} names missing corpus directories: {', '.join(missing)}"
+    return dirs, ""
+
+
+def fuzz_job(opts: Options, fuzzer: Path) -> Job:
+    name = f"fuzz/{fuzzer.name}"
+
+    def run() -> list[CaseResult]:
+        start = time.monotonic()
+        corpus, error = fuzz_corpus_dirs(fuzzer)
+        if error:
+            return [CaseResult(name, "FAIL", 0.0, error)]
+        artifacts = opts.logs / "fuzz" / f"{fuzzer.name}-artifacts"
+        artifacts.mkdir(parents=True, exist_ok=True)
+        secs = opts.fuzz_seconds
+        with tempfile.TemporaryDirectory(prefix="mica-fuzz-") as new_inputs:
+            cmd = [str(fuzzer), f"-max_total_time={secs}", "-timeout=10", "-rss_limit_mb=2048",
+                   f"-artifact_prefix={artifacts}/", new_inputs, *corpus]
+            limit = secs + 120.0 * opts.timeout_scale  # corpus loading, final stats
+            status, output = run_process(cmd, limit, opts.log_path(name), cwd=new_inputs)
+        elapsed = time.monotonic() - start
+        if status == 0:
+            return [CaseResult(name, "PASS", elapsed)]
+        tail = "\n".join(output.rstrip("\n").split("\n")[-80:])
+        found = sorted(str(p) for p in artifacts.iterdir())
+        detail = (f"{describe_status(status, limit)}; full output: {opts.log_path(name)}\n"
+                  + (f"reproducers: {' '.join(found)}\n" if found else "") + indent(tail))
+        return [CaseResult(name, "FAIL", elapsed, detail)]
+
+    return Job([name], run)
+
+
+def fuzz_jobs(opts: Options) -> list[Job]:
+    directory = opts.paths.out / "fuzzers"
+    fuzzers = executables(directory)
+    if not fuzzers:
+        if not opts.selected("fuzz"):
+            return []
+        msg = f"no fuzzers in {directory}: run ./mica build"
+        return [Job(["fuzz"], lambda: [CaseResult("fuzz", "FAIL", 0.0, msg)])]
+    return [fuzz_job(opts, f) for f in fuzzers if opts.selected(f"fuzz/{f.name}")]
+
+
+# ---------------------------------------------------------------------------
+# c) boot matrix and d) in-kernel tests
+
+
+class BootChecker(Checker):
+    """Passes on a ready line whose CPU count and RAM fit the configuration."""
+
+    def __init__(self, cpus: int, mem_mib: int, pattern: Optional[re.Pattern] = None):
+        self.cpus, self.mem_mib, self.pattern = cpus, mem_mib, pattern
+
+    def feed(self, line: str) -> Optional[Verdict]:
+        if PANIC_MARK in line:
+            return Verdict(False, f"kernel panic: {line.strip()}")
+        if self.pattern is not None:  # debug aid: --pattern replaces the check
+            return Verdict(True, f"pattern seen: {line.strip()}") if self.pattern.search(line) else None
+        m = READY_RE.search(line)
+        if not m:
+            return None
+        cpus, ram = int(m.group(1)), int(m.group(2))
+        if cpus != self.cpus:
+            return Verdict(False, f"ready line reports cpus={cpus}, but the machine has {self.cpus}")
+        if not 0 < ram <= self.mem_mib:
+            return Verdict(False, f"ready line reports ram={ram}MiB, outside (0, {self.mem_mib}] MiB")
+        return Verdict(True, f"ready: cpus={cpus} ram={ram}MiB")
+
+    def finish(self, why: str) -> Verdict:
+        return Verdict(False, f"{why}; no 'mica: kernel ready' line")
+
+
+@dataclasses.dataclass
+class KtestLine:
+    name: str
+    passed: bool
+    reason: str
+    seconds: float
+    output: list[str]  # console lines printed since the previous result
+
+
+class KtestChecker(Checker):
+    """Collects ktest PASS/FAIL lines until `ktest: done`."""
+
+    def __init__(self):
+        self.results: list[KtestLine] = []
+        self.done: Optional[tuple[int, int]] = None
+        self.panic = ""
+        self._since: list[str] = []
+        self._last = time.monotonic()
+
+    def _add(self, name: str, passed: bool, reason: str) -> None:
+        now = time.monotonic()
+        self.results.append(KtestLine(name, passed, reason, now - self._last, self._since))
+        self._since, self._last = [], now
+
+    def feed(self, line: str) -> Optional[Verdict]:
+        if PANIC_MARK in line:
+            self.panic = line.strip()
+            return Verdict(False, f"kernel panic: {self.panic}")
+        if m := KTEST_PASS_RE.search(line):
+            self._add(m.group(1), True, "")
+        elif m := KTEST_FAIL_RE.search(line):
+            self._add(m.group(1).rstrip(":"), False, m.group(2).lstrip(":").strip())
+        elif m := KTEST_DONE_RE.search(line):
+            self.done = (int(m.group(1)), int(m.group(2)))
+            return Verdict(True, "ktest: done")
+        else:
+            self._since.append(line)
+        return None
+
+    def finish(self, why: str) -> Verdict:
+        return Verdict(False, f"{why}; no 'ktest: done' line")
+
+
+@dataclasses.dataclass(frozen=True)
+class QemuCase:
+    name: str  # boot/<config> or ktest/<config>
+    config: BootConfig
+    timeout_factor: float
+    firmware_dtb: bool = False  # needs the devicetree engineer's fixture
+
+
+def boot_cases(paths: Paths) -> list[QemuCase]:
+    """A covering set of the boot matrix (not the full product): each GIC
+    version, CPU counts 1/2/4/8, four CPU models, 512M..8G, EL1 and EL2
+    entry, every boot flow. Names spell out what differs."""
+
+    def virt(smp, gic, cpu, mem, el2=False, uboot=False, factor=1.0):
+        short = {"cortex-a53": "a53", "cortex-a57": "a57", "cortex-a72": "a72", "max": "max"}[cpu]
+        cfg = BootConfig(board="virt", smp=smp, gic=gic, cpu=cpu, mem_mib=qemu.parse_mem_mib(mem),
+                         el2=el2, uboot=uboot)
+        flow = ("uboot-" if uboot else "") + ("el2-" if el2 else "")
+        return QemuCase(f"boot/virt-{flow}gic{gic}-smp{smp}-{short}-{mem}", cfg, factor)
+
+    return [
+        virt(4, 3, "cortex-a72", "2G"),  # what `./mica run` boots
+        virt(4, 2, "cortex-a72", "2G"),
+        virt(1, 3, "cortex-a53", "512M"),
+        virt(1, 2, "cortex-a72", "512M"),
+        virt(2, 2, "cortex-a53", "4G"),
+        virt(2, 3, "cortex-a72", "4G"),
+        virt(4, 3, "cortex-a57", "1G"),
+        virt(8, 3, "max", "8G", factor=1.5),
+        virt(4, 3, "cortex-a72", "2G", el2=True),
+        virt(2, 2, "cortex-a53", "1G", el2=True),
+        virt(4, 3, "cortex-a72", "2G", uboot=True, factor=2.0),
+        virt(2, 2, "cortex-a53", "1G", el2=True, uboot=True, factor=2.0),
+        QemuCase("boot/rpi4-kernel-upstream-dtb", BootConfig(board="rpi4"), 1.5),
+        QemuCase("boot/rpi4-kernel-firmware-dtb",
+                 BootConfig(board="rpi4", dtb=paths.rpi4_firmware_dtb), 1.5, firmware_dtb=True),
+        QemuCase("boot/rpi4-uboot-sdcard", BootConfig(board="rpi4", uboot=True), 3.0),
+    ]
+
+
+def ktest_cases() -> list[QemuCase]:
+    kt = "kernel.test=all"
+    return [
+        QemuCase("ktest/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=kt), 2.0),
+        QemuCase("ktest/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=kt), 2.0),
+        QemuCase("ktest/rpi4", BootConfig(board="rpi4", append=kt), 3.0),
+    ]
+
+
+def preflight(opts: Options, case: QemuCase) -> str:
+    """Why a case cannot boot at all (missing files), or ''."""
+    if case.firmware_dtb and not opts.paths.rpi4_firmware_dtb.is_file():
+        return (f"the firmware-style DTB {opts.paths.rpi4_firmware_dtb} does not exist: it is built "
+                "by //devicetree (./mica build); without it this boot flow is untested")
+    return "\n".join(qemu.missing_files(case.config, opts.paths))
+
+
+def qemu_failure_detail(reason: str, log: Path) -> str:
+    return f"{reason}\nserial log ({log}):\n{indent(read_log(log))}"
+
+
+def boot_job(opts: Options, case: QemuCase) -> Job:
+    def run() -> list[CaseResult]:
+        problem = preflight(opts, case)
+        if problem:
+            return [CaseResult(case.name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(case.config, opts.paths)
+        checker = BootChecker(case.config.cpus, case.config.memory_mib, opts.pattern)
+        timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
+        r = qemu.run_case(cmd, checker, timeout, opts.log_path(case.name), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(case.name, "PASS", r.seconds)]
+        return [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([case.name], run)
+
+
+def ktest_job(opts: Options, case: QemuCase) -> Job:
+    def run() -> list[CaseResult]:
+        problem = preflight(opts, case)
+        if problem:
+            return [CaseResult(case.name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(case.config, opts.paths)
+        checker = KtestChecker()
+        timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
+        r = qemu.run_case(cmd, checker, timeout, opts.log_path(case.name), opts.abort)
+        results = []
+        for k in checker.results:
+            name = f"{case.name}/{k.name}"
+            if not opts.selected(name):
+                continue
+            if k.passed:
+                results.append(CaseResult(name, "PASS", k.seconds))
+            else:
+                out = ("\n" + indent("\n".join(k.output))) if k.output else ""
+                results.append(CaseResult(name, "FAIL", k.seconds,
+                                          f"{k.reason or 'failed'}{out}\nserial log: {r.log_path}"))
+        problem = ktest_summary_problem(checker, r.verdict)
+        if problem:
+            results.append(CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(problem, r.log_path)))
+        else:
+            results.append(CaseResult(case.name, "PASS", r.seconds))
+        return results
+
+    return Job([case.name], run)
+
+
+def ktest_summary_problem(checker: KtestChecker, verdict: Verdict) -> str:
+    """What is wrong with the suite as a whole, or ''."""
+    if checker.done is None:
+        return verdict.reason
+    passed = sum(1 for k in checker.results if k.passed)
+    failed = len(checker.results) - passed
+    if checker.done != (passed, failed):
+        return (f"'ktest: done passed={checker.done[0]} failed={checker.done[1]}' disagrees with the "
+                f"{passed} PASS and {failed} FAIL lines seen")
+    if passed + failed == 0:
+        return "the kernel ran no tests (kernel.test=all should run every ktest)"
+    return ""
+
+
+def ktest_selected(opts: Options, name: str, all_names: list[str]) -> bool:
+    """Whether to boot a ktest configuration: its own name matches, or the
+    filter aims at its tests (whose names are only known after booting)."""
+    if opts.filter is None or opts.selected(name):
+        return True
+    text = opts.filter_text
+    if text.startswith(name + "/"):
+        return True
+    aims_elsewhere = any(text.startswith(n) for n in all_names)
+    return "ktest" in text and not aims_elsewhere
+
+
+def qemu_jobs(opts: Options) -> list[Job]:
+    jobs = [boot_job(opts, c) for c in boot_cases(opts.paths) if opts.selected(c.name)]
+    kcases = ktest_cases()
+    knames = [c.name for c in kcases]
+    jobs += [ktest_job(opts, c) for c in kcases if ktest_selected(opts, c.name, knames)]
+    return jobs
+
+
+# ---------------------------------------------------------------------------
+# Orchestration
+
+
+class Tally:
+    def __init__(self):
+        self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+
+    def report(self, result: CaseResult) -> None:
+        self.counts[result.status] += 1
+        print(f"{result.status} {result.name} ({result.seconds:.1f}s)")
+        if result.detail and result.status != "PASS":
+            print(indent(result.detail, "    "))
+        sys.stdout.flush()
+
+    def summary(self) -> str:
+        line = f"{self.counts['PASS']} passed, {self.counts['FAIL']} failed"
+        if self.counts["SKIP"]:
+            line += f", {self.counts['SKIP']} skipped"
+        return line
+
+
+def run_jobs(opts: Options, jobs: list[Job], tally: Tally) -> None:
+    """Runs jobs on --jobs workers, reporting in submission order."""
+    if not jobs:
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs)
+    try:
+        futures = [pool.submit(job.run) for job in jobs]
+        for job, fut in zip(jobs, futures):
+            try:
+                results = fut.result()
+            except Exception as e:  # a harness bug must not hide other cases
+                results = [CaseResult(job.names[0], "FAIL", 0.0, f"harness error: {e!r}")]
+            for r in results:
+                tally.report(r)
+    except BaseException:
+        # Ctrl-C or SIGTERM: stop the workers' children first, so that the
+        # shutdown below does not wait for cases to run to their timeouts.
+        opts.abort.set()
+        qemu.stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def on_signal(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="./mica test", description="Run every Mica test.")
+    p.add_argument("--out", type=Path, default=qemu.MICA_ROOT / "out", help="build directory")
+    p.add_argument("--cache", type=Path, default=qemu.MICA_ROOT / ".cache", help="package cache")
+    p.add_argument("--filter", help="only cases whose name matches this regular expression")
+    p.add_argument("--list", action="store_true", help="print the case names and exit")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel cases (default: CPUs)")
+    p.add_argument("--timeout-scale", type=float, default=1.0, help="multiply every timeout by X")
+    p.add_argument("--quick", action="store_true", help="run each fuzzer for 5 s instead of 20 s")
+    p.add_argument("--fuzz-time", type=int, default=20, help=argparse.SUPPRESS)
+    # Debug aid for the harness itself: any line matching REGEX passes a boot
+    # case (used to check the harness against a stand-in kernel).
+    p.add_argument("--pattern", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    opts = Options(args)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    start = time.monotonic()
+    tally = Tally()
+    try:
+        phases = [lambda: host_jobs(opts), lambda: fuzz_jobs(opts), lambda: qemu_jobs(opts)]
+        if args.list:
+            for make in phases:
+                for job in make():
+                    for name in job.names:
+                        if opts.selected(name) or name.startswith("ktest/"):
+                            print(name)
+            return 0
+        for make in phases:
+            run_jobs(opts, make(), tally)
+    except KeyboardInterrupt:
+        opts.abort.set()
+        qemu.stop_all()
+        tally.report(CaseResult("interrupted", "FAIL", time.monotonic() - start,
+                                "the run was interrupted; the cases after the last one reported did not run"))
+        print(tally.summary(), flush=True)
+        return 130
+    finally:
+        qemu.stop_all()
+    total = sum(tally.counts.values())
+    if total == 0:
+        print(f"no test case matches the filter {opts.filter_text!r}" if opts.filter else "no test cases found")
+        tally.counts["FAIL"] = 1
+    print(f"total time: {time.monotonic() - start:.1f}s")
+    print(tally.summary(), flush=True)
+    return 1 if tally.counts["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
