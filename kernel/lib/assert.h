@@ -25,20 +25,20 @@ extern "C" {
 }
 #endif
 
-#define MICA_ASSERT(expr)                                \
-  do {                                                   \
-    if (__builtin_expect(!(expr), 0)) {                  \
-      mica_assert_fail(__FILE__, __LINE__, #expr);       \
-    }                                                    \
+#define MICA_ASSERT(expr)                          \
+  do {                                             \
+    if (__builtin_expect(!(expr), 0)) {            \
+      mica_assert_fail(__FILE__, __LINE__, #expr); \
+    }                                              \
   } while (0)
 
 // MICA_ASSERT_MSG(expr, "message"): like MICA_ASSERT but reports `msg`
 // (a string literal) next to the expression.
-#define MICA_ASSERT_MSG(expr, msg)                             \
-  do {                                                         \
-    if (__builtin_expect(!(expr), 0)) {                        \
+#define MICA_ASSERT_MSG(expr, msg)                              \
+  do {                                                          \
+    if (__builtin_expect(!(expr), 0)) {                         \
       mica_assert_fail(__FILE__, __LINE__, #expr " (" msg ")"); \
-    }                                                          \
+    }                                                           \
   } while (0)
 
 #if MICA_DEBUG_ASSERTS

@@ -141,8 +141,12 @@ class [[nodiscard]] Result<void> {
 
 namespace internal {
 
-inline bool TryIsOk(Status s) { return s == Status::kOk; }
-inline Status TryError(Status s) { return s; }
+inline bool TryIsOk(Status s) {
+  return s == Status::kOk;
+}
+inline Status TryError(Status s) {
+  return s;
+}
 inline void TryTake(Status) {}
 
 template <typename T>
@@ -168,13 +172,13 @@ inline void TryTake(Result<void>&) {}
 
 }  // namespace mica
 
-#define TRY(expr)                                               \
-  ({                                                            \
-    auto&& mica_try_result_ = (expr);                           \
-    if (!::mica::internal::TryIsOk(mica_try_result_)) {         \
-      return ::mica::internal::TryError(mica_try_result_);      \
-    }                                                           \
-    ::mica::internal::TryTake(mica_try_result_);                \
+#define TRY(expr)                                          \
+  ({                                                       \
+    auto&& mica_try_result_ = (expr);                      \
+    if (!::mica::internal::TryIsOk(mica_try_result_)) {    \
+      return ::mica::internal::TryError(mica_try_result_); \
+    }                                                      \
+    ::mica::internal::TryTake(mica_try_result_);           \
   })
 
 #endif  // KERNEL_LIB_RESULT_H_

@@ -11,6 +11,8 @@
 
 namespace mica {
 
+// clang-format 14 misreads an attribute on an enum; keep the layout by hand.
+// clang-format off
 enum class [[nodiscard]] Status : int32_t {
   kOk = 0,
 
@@ -47,6 +49,7 @@ enum class [[nodiscard]] Status : int32_t {
   kIoInvalid = -41,
   kIoDataIntegrity = -42,
 };
+// clang-format on
 
 // The name of `s` without the leading `k` ("Ok", "NoMemory", ...), or
 // "Unknown" for values outside the enum.
