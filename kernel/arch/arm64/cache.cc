@@ -1,0 +1,16 @@
+#include "kernel/arch/arm64/arch.h"
+
+namespace arch {
+
+void CleanDcacheRange(const void* start, size_t len) {
+  uint64_t ctr = READ_SYSREG(ctr_el0);
+  uint64_t line = 4ull << ((ctr >> 16) & 0xf);  // DminLine, in words
+  uint64_t a = reinterpret_cast<uint64_t>(start) & ~(line - 1);
+  uint64_t end = reinterpret_cast<uint64_t>(start) + len;
+  for (; a < end; a += line) {
+    __asm__ volatile("dc civac, %0" ::"r"(a) : "memory");
+  }
+  DSB(sy);
+}
+
+}  // namespace arch

@@ -1,0 +1,651 @@
+#include "kernel/sched/sched.h"
+
+#include <string.h>
+
+#include <new>
+
+#include "kernel/arch/arm64/arch.h"
+#include "kernel/arch/arm64/gic.h"
+#include "kernel/arch/arm64/mmu.h"
+#include "kernel/arch/arm64/timer.h"
+#include "kernel/lib/bitmap.h"
+#include "kernel/top/memory.h"
+#include "kernel/top/panic.h"
+#include "kernel/top/percpu.h"
+#include "kernel/top/spinlock.h"
+
+namespace sched {
+
+// Per-CPU scheduler state. Everything here is protected by g_sched_lock.
+struct CpuState {
+  ThreadQueue run_queue[kNumPriorities];
+  uint32_t ready_mask = 0;  // bit p set when run_queue[p] is non-empty
+  uint32_t ready_count = 0;
+  Thread* idle = nullptr;
+  mica::List<Timer, &Timer::node> timers;
+  bool need_resched = false;
+  uint64_t programmed = kInfinite;  // deadline the hardware timer holds
+  uint64_t switches = 0;
+  Thread* switch_from = nullptr;  // set just before each context switch
+};
+
+namespace {
+
+IrqSpinLock g_sched_lock;
+CpuState g_cpu_state[MAX_CPUS];
+mica::List<Thread, &Thread::all_node> g_all_threads;
+ThreadQueue g_reap_queue;  // detached dead threads awaiting freeing
+uint64_t g_next_thread_id = 1;
+Thread g_boot_threads[MAX_CPUS];  // the boot context of each CPU
+
+// The scheduler lock is held across context switches: the thread that takes
+// it may not be the one that releases it, which the static analysis cannot
+// follow, so the functions that hand it over are NO_THREAD_SAFETY_ANALYSIS.
+void LockRaw() NO_THREAD_SAFETY_ANALYSIS { g_sched_lock.raw().Acquire(); }
+void UnlockRaw() NO_THREAD_SAFETY_ANALYSIS { g_sched_lock.raw().Release(); }
+
+CpuState& Cpu() { return *ThisCpu().sched; }
+Thread* CurrentLocked() { return ThisCpu().current; }
+
+Thread* FromLink(QueueLink* l) { return static_cast<Thread*>(l); }
+
+bool Allowed(const Thread* t, uint32_t cpu) {
+  return t->affinity == kAnyCpu || (t->affinity & (1u << cpu)) != 0;
+}
+
+void EnqueueLocked(Thread* t, uint32_t cpu, bool front) {
+  CpuState& cs = g_cpu_state[cpu];
+  t->cpu = cpu;
+  t->state = ThreadState::kReady;
+  if (front) {
+    cs.run_queue[t->priority].push_front(t);
+  } else {
+    cs.run_queue[t->priority].push_back(t);
+  }
+  cs.ready_mask |= 1u << t->priority;
+  cs.ready_count++;
+}
+
+Thread* DequeueBestLocked(CpuState& cs) {
+  if (cs.ready_mask == 0) {
+    return nullptr;
+  }
+  int p = 31 - __builtin_clz(cs.ready_mask);
+  Thread* t = FromLink(cs.run_queue[p].pop_front());
+  if (cs.run_queue[p].empty()) {
+    cs.ready_mask &= ~(1u << p);
+  }
+  cs.ready_count--;
+  return t;
+}
+
+int BestReadyPriority(const CpuState& cs) {
+  return cs.ready_mask == 0 ? -1 : 31 - __builtin_clz(cs.ready_mask);
+}
+
+int RunningPriority(uint32_t cpu) {
+  Thread* cur = g_percpu[cpu].current;
+  if (cur == nullptr || cur == g_cpu_state[cpu].idle) {
+    return -1;
+  }
+  return cur->priority;
+}
+
+// Picks the CPU for a thread becoming ready: its last CPU if allowed and not
+// busier than the alternatives, else the allowed online CPU with the lowest
+// load (an idle one first). O(number of CPUs).
+uint32_t PickCpuLocked(Thread* t) {
+  uint32_t best = MAX_CPUS;
+  uint64_t best_load = UINT64_MAX;
+  for (uint32_t c = 0; c < g_cpu_count && c < MAX_CPUS; c++) {
+    if (!g_percpu[c].online || !Allowed(t, c)) {
+      continue;
+    }
+    uint64_t load = g_cpu_state[c].ready_count * 2 + (RunningPriority(c) >= 0 ? 2 : 0);
+    if (c == t->cpu) {
+      load = load > 0 ? load - 1 : 0;  // prefer the cache-warm CPU on a tie
+    }
+    if (load < best_load) {
+      best = c;
+      best_load = load;
+    }
+  }
+  if (best == MAX_CPUS) {
+    // No allowed CPU is online (yet): queue on the first allowed one.
+    for (uint32_t c = 0; c < MAX_CPUS; c++) {
+      if (Allowed(t, c)) {
+        return c;
+      }
+    }
+    return 0;
+  }
+  return best;
+}
+
+void ProgramTimerLocked();
+int BestReadyPriority(const CpuState& cs);
+
+// Makes `t` ready and pokes its CPU if it should run there now.
+void WakeLocked(Thread* t, mica::Status status) {
+  if (t->timeout.armed) {
+    CpuState& tcs = g_cpu_state[t->timeout.cpu];
+    tcs.timers.remove(&t->timeout);
+    t->timeout.armed = false;
+  }
+  t->wake_status = status;
+  t->blocked_on = nullptr;
+  uint32_t cpu = PickCpuLocked(t);
+  EnqueueLocked(t, cpu, false);
+  int running = RunningPriority(cpu);
+  if (t->priority < running) {
+    return;
+  }
+  if (cpu != CurrentCpu()) {
+    // The target decides: preempt now, or start timeslicing.
+    gic::SendIpi(gic::kIpiReschedule, cpu);
+  } else if (t->priority > running) {
+    g_cpu_state[cpu].need_resched = true;
+  } else {
+    ProgramTimerLocked();  // an equal-priority peer: timeslice from now on
+  }
+}
+
+void TimeoutCallback(Timer*, void* arg) {
+  Thread* t = static_cast<Thread*>(arg);
+  if (t->state != ThreadState::kBlocked) {
+    return;
+  }
+  if (t->blocked_on != nullptr) {
+    // The wait queue is protected by the scheduler lock too.
+    t->blocked_on->RemoveLocked(t);
+  }
+  WakeLocked(t, mica::Status::kTimedOut);
+}
+
+void TimerArmLocked(Timer* timer, uint64_t deadline) {
+  uint32_t cpu = CurrentCpu();
+  CpuState& cs = g_cpu_state[cpu];
+  timer->deadline = deadline;
+  timer->cpu = cpu;
+  timer->armed = true;
+  // Sorted insert: timers per CPU are few (sleeping threads, timeouts).
+  for (Timer& other : cs.timers) {
+    if (other.deadline > deadline) {
+      cs.timers.insert_before(&other, timer);
+      return;
+    }
+  }
+  cs.timers.push_back(timer);
+}
+
+// Programs this CPU's hardware timer for the earliest of its next timer and
+// the end of the running thread's timeslice (only if another thread of the
+// same priority is waiting: otherwise no tick at all).
+void ProgramTimerLocked() {
+  CpuState& cs = Cpu();
+  uint64_t deadline = kInfinite;
+  if (!cs.timers.empty()) {
+    deadline = cs.timers.front()->deadline;
+  }
+  Thread* cur = CurrentLocked();
+  if (cur != cs.idle && BestReadyPriority(cs) >= cur->priority && cur->slice_end_ns < deadline) {
+    deadline = cur->slice_end_ns;
+  }
+  if (deadline != cs.programmed) {
+    cs.programmed = deadline;
+    timer::SetDeadline(deadline);
+  }
+}
+
+// Runs after every context switch, on the new thread, lock held.
+void FinishSwitchLocked(Thread* prev) {
+  if (prev->state == ThreadState::kDead) {
+    prev->switched_out = true;
+    if (prev->detached) {
+      g_reap_queue.push_back(prev);
+    }
+  }
+}
+
+// Chooses the next thread on this CPU and switches to it. The caller has
+// already put the current thread where it belongs (run queue, wait queue,
+// or nowhere if it died).
+void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
+  PerCpu& pc = ThisCpu();
+  CpuState& cs = Cpu();
+  Thread* prev = pc.current;
+  Thread* next = DequeueBestLocked(cs);
+  if (next == nullptr) {
+    next = cs.idle;
+  }
+  cs.need_resched = false;
+  uint64_t now = timer::NowNs();
+  if (next != prev) {
+    prev->runtime_ns += now - prev->last_start_ns;
+    next->state = ThreadState::kRunning;
+    next->cpu = pc.cpu_num;
+    next->last_start_ns = now;
+    next->slice_end_ns = now + kTimesliceNs;
+    next->switches++;
+    cs.switches++;
+    pc.current = next;
+    cs.switch_from = prev;
+    ProgramTimerLocked();
+    arm64_context_switch(&prev->saved_sp, next->saved_sp);
+    // Back on `prev`, possibly on another CPU, with the lock held by whoever
+    // switched to us: finish that switch.
+    FinishSwitchLocked(Cpu().switch_from);
+  } else {
+    prev->state = ThreadState::kRunning;
+    if (prev->slice_end_ns <= now) {
+      prev->slice_end_ns = now + kTimesliceNs;
+    }
+    ProgramTimerLocked();
+  }
+}
+
+}  // namespace
+
+// ---- Wait queues ----
+
+void WaitQueue::RemoveLocked(Thread* t) { waiters_.remove(t); }
+
+mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+  Thread* cur = CurrentLocked();
+  MICA_ASSERT_MSG(cur != Cpu().idle, "the idle thread cannot block");
+  if (deadline != kInfinite && deadline <= timer::NowNs()) {
+    return mica::Status::kTimedOut;
+  }
+  cur->state = ThreadState::kBlocked;
+  cur->blocked_on = this;
+  waiters_.push_back(cur);
+  if (deadline != kInfinite) {
+    cur->timeout.callback = TimeoutCallback;
+    cur->timeout.arg = cur;
+    TimerArmLocked(&cur->timeout, deadline);
+  }
+  RescheduleLocked();
+  return cur->wake_status;
+}
+
+mica::Status WaitQueue::Block(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  mica::Status s = BlockLocked(deadline);
+  g_sched_lock.Release(state);
+  return s;
+}
+
+int WaitQueue::WakeOneLocked() {
+  QueueLink* l = waiters_.pop_front();
+  if (l == nullptr) {
+    return 0;
+  }
+  WakeLocked(FromLink(l), mica::Status::kOk);
+  return 1;
+}
+
+int WaitQueue::WakeAllLocked() {
+  int n = 0;
+  while (WakeOneLocked() != 0) {
+    n++;
+  }
+  return n;
+}
+
+int WaitQueue::WakeOne() NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  int n = WakeOneLocked();
+  if (Cpu().need_resched && ThisCpu().irq_depth == 0) {
+    Thread* cur = CurrentLocked();
+    EnqueueLocked(cur, CurrentCpu(), true);
+    RescheduleLocked();
+  }
+  g_sched_lock.Release(state);
+  return n;
+}
+
+int WaitQueue::WakeAll() NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  int n = WakeAllLocked();
+  if (Cpu().need_resched && ThisCpu().irq_depth == 0) {
+    EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
+    RescheduleLocked();
+  }
+  g_sched_lock.Release(state);
+  return n;
+}
+
+// ---- Threads ----
+
+extern "C" void thread_trampoline_c(void (*entry)(void*), void* arg) NO_THREAD_SAFETY_ANALYSIS {
+  // First run of a new thread: finish the switch that brought us here and
+  // drop the scheduler lock (taken by the thread we switched from).
+  FinishSwitchLocked(Cpu().switch_from);
+  UnlockRaw();
+  arch::EnableIrqs();
+  entry(arg);
+  Exit(0);
+}
+
+Thread* Create(const char* name, void (*entry)(void*), void* arg, int priority,
+               uint32_t affinity) {
+  if (priority < 0 || priority > kPriorityMax) {
+    return nullptr;
+  }
+  void* mem = kmem::Malloc(sizeof(Thread));
+  if (mem == nullptr) {
+    return nullptr;
+  }
+  Thread* t = new (mem) Thread();
+  t->stack_base = mmu::AllocStack();
+  if (t->stack_base == nullptr) {
+    t->~Thread();
+    kmem::Free(mem);
+    return nullptr;
+  }
+  strlcpy(t->name, name, sizeof(t->name));
+  t->entry = entry;
+  t->arg = arg;
+  t->priority = priority;
+  t->affinity = affinity;
+  // Initial frame for arm64_context_switch: x19..x30, with x30 (the return
+  // address) at the trampoline and x19/x20 carrying entry and argument.
+  uint64_t* sp = reinterpret_cast<uint64_t*>(static_cast<char*>(t->stack_base) + STACK_SIZE);
+  sp -= 12;
+  memset(sp, 0, 12 * sizeof(uint64_t));
+  sp[0] = reinterpret_cast<uint64_t>(entry);
+  sp[1] = reinterpret_cast<uint64_t>(arg);
+  sp[11] = reinterpret_cast<uint64_t>(&arm64_thread_trampoline);
+  t->saved_sp = reinterpret_cast<uint64_t>(sp);
+  IrqGuard guard(g_sched_lock);
+  t->id = g_next_thread_id++;
+  g_all_threads.push_back(t);
+  return t;
+}
+
+void Start(Thread* t) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  MICA_ASSERT(t->state == ThreadState::kCreated);
+  t->cpu = PickCpuLocked(t);
+  WakeLocked(t, mica::Status::kOk);
+  if (Cpu().need_resched && ThisCpu().irq_depth == 0) {
+    EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
+    RescheduleLocked();
+  }
+  g_sched_lock.Release(state);
+}
+
+namespace {
+
+void FreeThread(Thread* t) {
+  mmu::FreeStack(t->stack_base);
+  t->~Thread();
+  kmem::Free(t);
+}
+
+void ReapDetached() NO_THREAD_SAFETY_ANALYSIS {
+  for (;;) {
+    uint64_t state = g_sched_lock.Acquire();
+    QueueLink* l = g_reap_queue.pop_front();
+    if (l != nullptr) {
+      g_all_threads.remove(FromLink(l));
+    }
+    g_sched_lock.Release(state);
+    if (l == nullptr) {
+      return;
+    }
+    FreeThread(FromLink(l));
+  }
+}
+
+}  // namespace
+
+mica::Status Join(Thread* t, uint64_t deadline, int* code) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  MICA_ASSERT(!t->detached);
+  while (t->state != ThreadState::kDead) {
+    mica::Status s = t->joiners.BlockLocked(deadline);
+    if (s != mica::Status::kOk && t->state != ThreadState::kDead) {
+      g_sched_lock.Release(state);
+      return s;
+    }
+  }
+  g_sched_lock.Release(state);
+  // It is dead; wait (briefly) until its CPU has switched off its stack.
+  while (!__atomic_load_n(&t->switched_out, __ATOMIC_ACQUIRE)) {
+    arch::Yield();
+  }
+  state = g_sched_lock.Acquire();
+  g_all_threads.remove(t);
+  g_sched_lock.Release(state);
+  if (code != nullptr) {
+    *code = t->exit_code;
+  }
+  FreeThread(t);
+  return mica::Status::kOk;
+}
+
+void Detach(Thread* t) {
+  IrqGuard guard(g_sched_lock);
+  t->detached = true;
+  if (t->state == ThreadState::kDead && t->switched_out) {
+    g_reap_queue.push_back(t);
+  }
+}
+
+void Exit(int code) NO_THREAD_SAFETY_ANALYSIS {
+  g_sched_lock.Acquire();
+  Thread* cur = CurrentLocked();
+  cur->exit_code = code;
+  cur->state = ThreadState::kDead;
+  cur->joiners.WakeAllLocked();
+  RescheduleLocked();
+  Panic("a dead thread was scheduled again");
+}
+
+void Yield() NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  Thread* cur = CurrentLocked();
+  if (cur != Cpu().idle) {
+    EnqueueLocked(cur, CurrentCpu(), false);
+  }
+  RescheduleLocked();
+  g_sched_lock.Release(state);
+}
+
+void SleepUntil(uint64_t deadline) {
+  WaitQueue never_woken;
+  while (never_woken.Block(deadline) != mica::Status::kTimedOut) {
+  }
+}
+
+void Sleep(uint64_t ns) {
+  uint64_t now = timer::NowNs();
+  SleepUntil(ns > kInfinite - now ? kInfinite : now + ns);
+}
+
+Thread* Current() { return ThisCpu().current; }
+
+void SetPriority(Thread* t, int priority) NO_THREAD_SAFETY_ANALYSIS {
+  if (priority < 0 || priority > kPriorityMax) {
+    return;
+  }
+  uint64_t state = g_sched_lock.Acquire();
+  if (t->state == ThreadState::kReady) {
+    CpuState& cs = g_cpu_state[t->cpu];
+    cs.run_queue[t->priority].remove(t);
+    if (cs.run_queue[t->priority].empty()) {
+      cs.ready_mask &= ~(1u << t->priority);
+    }
+    cs.ready_count--;
+    t->priority = priority;
+    WakeLocked(t, t->wake_status);
+  } else {
+    t->priority = priority;
+    if (t == CurrentLocked() && BestReadyPriority(Cpu()) > priority) {
+      EnqueueLocked(t, CurrentCpu(), false);
+      RescheduleLocked();
+    }
+  }
+  g_sched_lock.Release(state);
+}
+
+// ---- Timers ----
+
+void TimerArm(Timer* timer, uint64_t deadline, void (*cb)(Timer*, void*), void* arg) {
+  IrqGuard guard(g_sched_lock);
+  if (timer->armed) {
+    g_cpu_state[timer->cpu].timers.remove(timer);
+  }
+  timer->callback = cb;
+  timer->arg = arg;
+  TimerArmLocked(timer, deadline);
+  ProgramTimerLocked();
+}
+
+bool TimerCancel(Timer* timer) {
+  IrqGuard guard(g_sched_lock);
+  if (!timer->armed) {
+    return false;
+  }
+  g_cpu_state[timer->cpu].timers.remove(timer);
+  timer->armed = false;
+  return true;
+}
+
+void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
+  // Interrupt context: IRQs are already off.
+  LockRaw();
+  CpuState& cs = Cpu();
+  cs.programmed = kInfinite;  // the hardware timer fired and is masked
+  uint64_t now = timer::NowNs();
+  while (!cs.timers.empty() && cs.timers.front()->deadline <= now) {
+    Timer* t = cs.timers.pop_front();
+    t->armed = false;
+    t->callback(t, t->arg);
+  }
+  Thread* cur = CurrentLocked();
+  if (cur != cs.idle && cur->slice_end_ns <= now && BestReadyPriority(cs) >= cur->priority) {
+    cs.need_resched = true;
+  }
+  if (!cs.need_resched) {
+    ProgramTimerLocked();
+  }
+  UnlockRaw();
+}
+
+void PreemptFromIrq() NO_THREAD_SAFETY_ANALYSIS {
+  PerCpu& pc = ThisCpu();
+  if (pc.sched == nullptr || pc.irq_depth != 0) {
+    return;
+  }
+  LockRaw();
+  CpuState& cs = Cpu();
+  if (cs.need_resched) {
+    Thread* cur = CurrentLocked();
+    if (cur != cs.idle) {
+      EnqueueLocked(cur, CurrentCpu(), false);
+    }
+    RescheduleLocked();
+  }
+  UnlockRaw();
+}
+
+void RescheduleIpi() NO_THREAD_SAFETY_ANALYSIS {
+  LockRaw();
+  CpuState& cs = Cpu();
+  if (BestReadyPriority(cs) > RunningPriority(CurrentCpu())) {
+    cs.need_resched = true;
+  } else {
+    ProgramTimerLocked();
+  }
+  UnlockRaw();
+}
+
+// ---- CPU bring-up ----
+
+namespace {
+
+void InitCpuState(uint32_t cpu, Thread* boot) {
+  PerCpu& pc = g_percpu[cpu];
+  pc.sched = &g_cpu_state[cpu];
+  boot->state = ThreadState::kRunning;
+  boot->cpu = cpu;
+  boot->priority = kPriorityDefault;
+  boot->last_start_ns = timer::NowNs();
+  boot->slice_end_ns = boot->last_start_ns + kTimesliceNs;
+  boot->switched_out = false;
+  pc.current = boot;
+}
+
+[[noreturn]] void IdleLoop() {
+  for (;;) {
+    ReapDetached();
+    arch::DisableIrqs();
+    CpuState& cs = Cpu();
+    // Check for work with IRQs off, then WFI: an interrupt arriving in
+    // between still wakes the WFI (it is pending).
+    if (cs.ready_mask == 0 && !cs.need_resched) {
+      arch::Wfi();
+    }
+    arch::EnableIrqs();
+    Yield();
+  }
+}
+
+void IdleEntry(void*) { IdleLoop(); }
+
+void IpiReschedule(uint32_t, void*) { RescheduleIpi(); }
+
+}  // namespace
+
+void InitBootCpu() {
+  Thread* boot = &g_boot_threads[0];
+  strlcpy(boot->name, "kmain", sizeof(boot->name));
+  boot->id = g_next_thread_id++;
+  InitCpuState(0, boot);
+  gic::Register(gic::kIpiReschedule, IpiReschedule, nullptr);
+}
+
+void InitIdle(uint32_t cpu) {
+  char name[16] = "idle";
+  name[4] = static_cast<char>('0' + cpu);
+  Thread* idle = Create(name, IdleEntry, nullptr, kPriorityIdle, 1u << cpu);
+  MICA_ASSERT_MSG(idle != nullptr, "cannot create the idle thread");
+  idle->state = ThreadState::kReady;
+  idle->cpu = cpu;
+  g_cpu_state[cpu].idle = idle;
+}
+
+void RunSecondary(uint32_t cpu) {
+  Thread* boot = &g_boot_threads[cpu];
+  strlcpy(boot->name, "idle", sizeof(boot->name));
+  boot->name[4] = static_cast<char>('0' + cpu);
+  boot->name[5] = 0;
+  {
+    IrqGuard guard(g_sched_lock);
+    boot->id = g_next_thread_id++;
+  }
+  boot->priority = kPriorityIdle;
+  InitCpuState(cpu, boot);
+  boot->priority = kPriorityIdle;
+  g_cpu_state[cpu].idle = boot;
+  gic::EnableOnThisCpu(gic::kIpiReschedule);
+  IdleLoop();
+}
+
+Stats GetStats(uint32_t cpu) {
+  IrqGuard guard(g_sched_lock);
+  Stats s{};
+  if (cpu < MAX_CPUS) {
+    s.context_switches = g_cpu_state[cpu].switches;
+    s.ready = g_cpu_state[cpu].ready_count;
+  }
+  for (Thread& t : g_all_threads) {
+    (void)t;
+    s.threads++;
+  }
+  return s;
+}
+
+}  // namespace sched

@@ -1,0 +1,142 @@
+// Kernel threads and the scheduler: per-CPU run queues with 32 priority
+// levels (highest runnable first, round robin within a level), preemption
+// by a tickless per-CPU timer, IPIs to reschedule other CPUs, wait queues
+// with deadlines, and sleeping.
+//
+// Locking: one scheduler lock (g_sched_lock, IRQ-safe) protects every run
+// queue, wait queue, timer queue and thread state field. Lock order: the
+// scheduler lock is taken after any other kernel lock and is never held
+// while calling out of the scheduler (timer callbacks run under it and must
+// only use *Locked scheduler calls).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/lib/list.h"
+#include "kernel/lib/status.h"
+
+namespace sched {
+
+constexpr int kNumPriorities = 32;
+constexpr int kPriorityIdle = 0;
+constexpr int kPriorityLow = 8;
+constexpr int kPriorityDefault = 16;
+constexpr int kPriorityHigh = 24;
+constexpr int kPriorityMax = kNumPriorities - 1;
+constexpr uint64_t kTimesliceNs = 10'000'000;
+constexpr uint64_t kInfinite = UINT64_MAX;
+constexpr uint32_t kAnyCpu = 0;  // affinity mask meaning "every CPU"
+
+enum class ThreadState : uint8_t { kCreated, kReady, kRunning, kBlocked, kDead };
+
+struct Thread;
+
+// A one-shot deadline on a CPU's timer queue. The callback runs in the timer
+// interrupt with the scheduler lock held.
+struct Timer {
+  uint64_t deadline = 0;
+  void (*callback)(Timer* timer, void* arg) = nullptr;
+  void* arg = nullptr;
+  uint32_t cpu = 0;
+  bool armed = false;
+  mica::ListNode node;
+};
+
+// The link a thread uses in a run queue or a wait queue (a base class so that
+// WaitQueue can be declared before Thread).
+struct QueueLink {
+  mica::ListNode queue_node;
+};
+using ThreadQueue = mica::List<QueueLink, &QueueLink::queue_node>;
+
+class WaitQueue {
+ public:
+  // Blocks the calling thread until woken or until `deadline_ns` (absolute,
+  // kInfinite for none). Returns kOk when woken, kTimedOut at the deadline.
+  // Must be called with the scheduler lock held (BlockLocked) or not
+  // (Block: takes it).
+  mica::Status Block(uint64_t deadline_ns);
+  mica::Status BlockLocked(uint64_t deadline_ns);
+  // Wakes the longest waiter / every waiter. Return how many were woken.
+  int WakeOne();
+  int WakeAll();
+  int WakeOneLocked();
+  int WakeAllLocked();
+  bool EmptyLocked() const { return waiters_.empty(); }
+  // Takes a blocked thread off the queue (timeouts).
+  void RemoveLocked(Thread* t);
+
+ private:
+  ThreadQueue waiters_;
+};
+
+struct CpuState;
+
+struct Thread : QueueLink {
+  uint64_t saved_sp = 0;  // valid while not running
+  void* stack_base = nullptr;
+  ThreadState state = ThreadState::kCreated;
+  int priority = kPriorityDefault;
+  uint32_t cpu = 0;            // CPU it runs or last ran on
+  uint32_t affinity = kAnyCpu; // bit mask of allowed CPUs, 0 = all
+  bool detached = false;
+  bool switched_out = false;   // dead and no longer on its stack
+  mica::Status wake_status = mica::Status::kOk;
+  WaitQueue* blocked_on = nullptr;
+  Timer timeout;
+  uint64_t slice_end_ns = 0;
+  uint64_t runtime_ns = 0;
+  uint64_t last_start_ns = 0;
+  uint64_t switches = 0;
+  int exit_code = 0;
+  void (*entry)(void*) = nullptr;
+  void* arg = nullptr;
+  WaitQueue joiners;
+  mica::ListNode all_node;  // list of every thread
+  uint64_t id = 0;
+  char name[32] = {};
+};
+
+// Creates a thread (not yet running). `affinity` is a CPU bit mask (0 for
+// any). Returns nullptr when out of memory.
+Thread* Create(const char* name, void (*entry)(void*), void* arg, int priority,
+               uint32_t affinity = kAnyCpu);
+// Makes a created thread runnable.
+void Start(Thread* t);
+// Waits for `t` to exit, then frees it; returns its exit code via *code.
+mica::Status Join(Thread* t, uint64_t deadline_ns, int* code);
+// The thread frees itself when it exits.
+void Detach(Thread* t);
+[[noreturn]] void Exit(int code);
+void Yield();
+void SleepUntil(uint64_t deadline_ns);
+void Sleep(uint64_t ns);
+Thread* Current();
+void SetPriority(Thread* t, int priority);
+
+// Timers (scheduler lock held for the Locked variants).
+void TimerArm(Timer* timer, uint64_t deadline_ns, void (*cb)(Timer*, void*), void* arg);
+bool TimerCancel(Timer* timer);
+
+// Boot: turn the boot context into the first thread of CPU 0.
+void InitBootCpu();
+// A secondary CPU: its boot context becomes its idle thread; never returns.
+[[noreturn]] void RunSecondary(uint32_t cpu);
+// Creates CPU 0's idle thread (after the heap exists).
+void InitIdle(uint32_t cpu);
+
+// Called from the timer interrupt and at the end of every interrupt.
+void TimerTick();
+void PreemptFromIrq();
+// IPI handler: another CPU asked this one to reschedule.
+void RescheduleIpi();
+
+struct Stats {
+  uint64_t context_switches;
+  uint64_t threads;
+  uint64_t ready;
+};
+Stats GetStats(uint32_t cpu);
+
+}  // namespace sched

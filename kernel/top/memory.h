@@ -1,0 +1,37 @@
+// The kernel's memory: the physical page allocator (kernel/vm Pmm) over the
+// usable RAM found at boot, and the kernel heap (kernel/vm Heap) on top of it
+// through the linear map. operator new/delete use the heap.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/platform/ranges.h"
+
+namespace kmem {
+
+// Hands every range of `usable` to the PMM (page metadata carved from the
+// ranges themselves) and starts the heap. Returns false with `*why` set if no
+// range could hold its metadata.
+bool Init(const platform::RangeSet& usable, const char** why);
+bool Ready();
+
+bool AllocPage(uint64_t* pa);
+void FreePage(uint64_t pa);
+// Physically contiguous pages, aligned to `align` bytes (a power of two).
+bool AllocContiguous(size_t pages, uint64_t align, uint64_t* pa);
+void FreeContiguous(uint64_t pa, size_t pages);
+
+void* Malloc(size_t size);
+void* MallocAligned(size_t size, size_t align);
+void Free(void* ptr);
+
+struct Stats {
+  uint64_t total_pages;
+  uint64_t free_pages;
+  uint64_t heap_bytes_in_use;
+  uint64_t heap_pages;
+};
+Stats GetStats();
+
+}  // namespace kmem
