@@ -261,6 +261,9 @@ def spawn(cmd: list[str], **popen_kwargs) -> subprocess.Popen:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             close_fds=True,
+            # Own process group: a Ctrl-C on the terminal reaches only the
+            # harness, which then stops its children itself (stop_all).
+            process_group=0,
             **popen_kwargs,
         )
         _live.add(proc)
@@ -278,6 +281,8 @@ def stop(proc: subprocess.Popen, grace: float = 3.0) -> None:
                 proc.kill()
                 proc.wait()
     finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
         with _live_lock:
             _live.discard(proc)
 

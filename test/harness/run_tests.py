@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,6 +178,16 @@ def gtest_section(output: str, test: str) -> str:
     return output[start : end if end >= 0 else len(output)]
 
 
+def unfinished_test(output: str) -> str:
+    """The test gtest started last but never finished (where it crashed)."""
+    started = re.findall(r"^\[ RUN      \] (\S+)$", output, re.M)
+    if not started:
+        return ""
+    last = started[-1]
+    finished = re.search(rf"^\[ +(OK|FAILED|SKIPPED) +\] {re.escape(last)} \(", output, re.M)
+    return "" if finished else last
+
+
 def host_binary_job(opts: Options, binary: Path) -> Job:
     tests, list_error = gtest_list(binary)
     prefix = f"host/{binary.name}"
@@ -210,6 +221,8 @@ def host_binary_job(opts: Options, binary: Path) -> Job:
         log_note = f"output: {opts.log_path(prefix)}"
         if report is None:
             why = describe_status(status, HOST_TEST_TIMEOUT * opts.timeout_scale)
+            if running := unfinished_test(output):
+                why += f" during {running}"
             return [CaseResult(prefix, "FAIL", elapsed,
                                f"{why}; no JSON report (crashed?). {log_note}\n{indent(output)}")]
         results = []
@@ -281,6 +294,7 @@ def fuzz_job(opts: Options, fuzzer: Path) -> Job:
         if error:
             return [CaseResult(name, "FAIL", 0.0, error)]
         artifacts = opts.logs / "fuzz" / f"{fuzzer.name}-artifacts"
+        shutil.rmtree(artifacts, ignore_errors=True)  # only this run's reproducers
         artifacts.mkdir(parents=True, exist_ok=True)
         secs = opts.fuzz_seconds
         with tempfile.TemporaryDirectory(prefix="mica-fuzz-") as new_inputs:
@@ -590,6 +604,9 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     opts = Options(args)
 
+    # Ctrl-C must interrupt even when started with SIGINT ignored (e.g. as a
+    # background job of a non-interactive shell).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     start = time.monotonic()

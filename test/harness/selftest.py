@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Tests of the test harness itself, against a scripted stand-in for QEMU.
+
+    python3 test/harness/selftest.py
+
+A fake `qemu-system-aarch64` is put first on PATH; it prints the console
+lines of a script named by $FAKE_QEMU_SCRIPT (directives: `@sleep S`,
+`@hang`, `@exit N`, `@nonl TEXT` without a line end), so each verdict rule of run_tests.py is exercised
+without a kernel. Every test also checks that no child process survives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import qemu  # noqa: E402
+import run_tests  # noqa: E402
+
+FAKE_QEMU = textwrap.dedent(
+    """\
+    #!/usr/bin/env python3
+    import os, sys, time
+    with open(os.environ["FAKE_QEMU_SCRIPT"]) as f:
+        script = f.read().splitlines()
+    with open(os.environ["FAKE_QEMU_SCRIPT"] + ".argv", "w") as f:
+        f.write("\\n".join(sys.argv[1:]))
+    for line in script:
+        if line.startswith("@sleep "):
+            time.sleep(float(line.split()[1]))
+        elif line == "@hang":
+            time.sleep(3600)
+        elif line.startswith("@nonl "):
+            sys.stdout.write(line[6:])
+            sys.stdout.flush()
+        elif line.startswith("@exit "):
+            sys.exit(int(line.split()[1]))
+        else:
+            sys.stdout.write(line + "\\r\\n")
+            sys.stdout.flush()
+    time.sleep(3600)  # like a kernel idling after boot
+    """
+)
+
+
+class HarnessTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="mica-harness-selftest-")
+        root = Path(cls.tmp.name)
+        bin_dir = root / "bin"
+        bin_dir.mkdir()
+        fake = bin_dir / qemu.QEMU
+        fake.write_text(FAKE_QEMU)
+        fake.chmod(0o755)
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+        cls.out = root / "out"
+        cls.cache = root / "cache"
+        for f in ("images/virt/Image", "images/virt/bootfs.img", "images/virt/uboot-disk.img",
+                  "images/rpi4/sdcard.img", "fixtures/dtb/rpi4-firmware.dtb"):
+            (cls.out / f).parent.mkdir(parents=True, exist_ok=True)
+            (cls.out / f).write_bytes(b"")
+        for f in ("arm64/bcm2711-rpi-4-b.dtb", "arm64/u-boot-rpi.bin"):
+            (cls.cache / f).parent.mkdir(parents=True, exist_ok=True)
+            (cls.cache / f).write_bytes(b"")
+        cls.paths = qemu.Paths(cls.out, cls.cache)
+        cls.script = root / "script"
+        os.environ["FAKE_QEMU_SCRIPT"] = str(cls.script)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def tearDown(self):
+        with qemu._live_lock:
+            self.assertEqual(qemu._live, set(), "a child process outlived its case")
+
+    def boot(self, lines, cfg=None, timeout=10.0):
+        self.script.write_text("\n".join(lines) + "\n")
+        cfg = cfg or qemu.BootConfig()
+        cmd = qemu.qemu_command(cfg, self.paths)
+        checker = run_tests.BootChecker(cfg.cpus, cfg.memory_mib)
+        return qemu.run_case(cmd, checker, timeout, self.out / "test-logs" / "case.log")
+
+    # --- boot verdicts -----------------------------------------------------
+
+    def test_ready_line_passes(self):
+        r = self.boot(["hello", "[ 0.5] mica: kernel ready: cpus=4 ram=2040MiB"])
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+        self.assertLess(r.seconds, 5)
+
+    def test_wrong_cpu_count_fails(self):
+        r = self.boot(["mica: kernel ready: cpus=2 ram=2040MiB"])
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("cpus=2", r.verdict.reason)
+
+    def test_ram_above_configured_fails(self):
+        cfg = qemu.BootConfig(mem_mib=512)
+        r = self.boot(["mica: kernel ready: cpus=4 ram=600MiB"], cfg)
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("ram=600MiB", r.verdict.reason)
+
+    def test_zero_ram_fails(self):
+        self.assertFalse(self.boot(["mica: kernel ready: cpus=4 ram=0MiB"]).verdict.passed)
+
+    def test_rpi4_expects_four_cpus(self):
+        cfg = qemu.BootConfig(board="rpi4")
+        self.assertTrue(self.boot(["mica: kernel ready: cpus=4 ram=1900MiB"], cfg).verdict.passed)
+
+    def test_panic_fails_and_keeps_backtrace(self):
+        r = self.boot(["KERNEL PANIC on cpu 1: data abort", "@sleep 0.3", "backtrace: frame0",
+                       "mica: kernel ready: cpus=4 ram=2040MiB"])
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("KERNEL PANIC", r.verdict.reason)
+        log = r.log_path.read_text()
+        self.assertIn("backtrace: frame0", log)
+        self.assertTrue(log.startswith("# qemu-system-aarch64 "))
+
+    def test_hang_times_out(self):
+        r = self.boot(["booting...", "@hang"], timeout=1.0)
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("timeout", r.verdict.reason)
+        self.assertLess(r.seconds, 5)
+
+    def test_early_exit_fails(self):
+        r = self.boot(["qemu: could not load kernel", "@exit 1"])
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("exited with status 1", r.verdict.reason)
+
+    def test_unterminated_last_line_is_seen(self):
+        r = self.boot(["@nonl mica: kernel ready: cpus=4 ram=100MiB", "@exit 0"])
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+
+    # --- ktest -------------------------------------------------------------
+
+    def ktest(self, lines, timeout=10.0):
+        self.script.write_text("\n".join(lines) + "\n")
+        checker = run_tests.KtestChecker()
+        cmd = qemu.qemu_command(qemu.BootConfig(append="kernel.test=all"), self.paths)
+        r = qemu.run_case(cmd, checker, timeout, self.out / "test-logs" / "ktest.log")
+        return checker, r
+
+    def test_ktest_lines_and_done(self):
+        checker, r = self.ktest(["ktest: PASS pmm.alloc", "detail line", "ktest: FAIL heap.grow: out of memory",
+                                 "ktest: done passed=1 failed=1"])
+        self.assertTrue(r.verdict.passed)
+        self.assertEqual([(k.name, k.passed) for k in checker.results],
+                         [("pmm.alloc", True), ("heap.grow", False)])
+        self.assertEqual(checker.results[1].reason, "out of memory")
+        self.assertEqual(checker.results[1].output, ["detail line"])
+        self.assertEqual(run_tests.ktest_summary_problem(checker, r.verdict), "")
+
+    def test_ktest_count_mismatch(self):
+        checker, r = self.ktest(["ktest: PASS a", "ktest: done passed=2 failed=0"])
+        self.assertIn("disagrees", run_tests.ktest_summary_problem(checker, r.verdict))
+
+    def test_ktest_missing_done(self):
+        checker, r = self.ktest(["ktest: PASS a", "@hang"], timeout=1.0)
+        self.assertIn("no 'ktest: done'", run_tests.ktest_summary_problem(checker, r.verdict))
+
+    def test_ktest_no_tests(self):
+        checker, r = self.ktest(["ktest: done passed=0 failed=0"])
+        self.assertIn("no tests", run_tests.ktest_summary_problem(checker, r.verdict))
+
+    # --- command lines -----------------------------------------------------
+
+    def test_virt_command(self):
+        cmd = qemu.qemu_command(qemu.BootConfig(gic=2, smp=2, cpu="cortex-a53", mem_mib=512, el2=True),
+                                self.paths)
+        joined = " ".join(cmd)
+        self.assertIn("-machine virt,gic-version=2,virtualization=on", joined)
+        self.assertIn("-cpu cortex-a53 -smp 2 -m 512M", joined)
+        self.assertIn("-nic none", joined)
+        self.assertIn("-monitor none", joined)
+        self.assertIn("-serial stdio", joined)
+
+    def test_virt_uboot_command(self):
+        cmd = qemu.qemu_command(qemu.BootConfig(uboot=True), self.paths)
+        self.assertIn("-bios", cmd)
+        self.assertNotIn("-kernel", cmd)
+        self.assertNotIn("-append", cmd)
+        self.assertIn("virtio-blk-device,drive=hd0", cmd)
+
+    def test_rpi4_console_is_second_serial(self):
+        cmd = qemu.qemu_command(qemu.BootConfig(board="rpi4"), self.paths, console="mon:stdio",
+                                interactive=True)
+        i = cmd.index("-serial")
+        self.assertEqual(cmd[i : i + 4], ["-serial", "null", "-serial", "mon:stdio"])
+        self.assertNotIn("-smp", cmd)
+        self.assertNotIn("-monitor", cmd)
+
+    def test_board_limits_are_errors(self):
+        with self.assertRaises(qemu.ConfigError):
+            qemu.validate(qemu.BootConfig(gic=2, smp=9))
+        with self.assertRaises(qemu.ConfigError):
+            qemu.validate(qemu.BootConfig(uboot=True, append="x"))
+        self.assertEqual(qemu.parse_mem_mib("4G"), 4096)
+        self.assertEqual(qemu.parse_mem_mib("512"), 512)
+        with self.assertRaises(qemu.ConfigError):
+            qemu.parse_mem_mib("lots")
+
+    def test_run_rejects_smp_on_rpi4(self):
+        r = subprocess.run([sys.executable, str(HERE / "qemu.py"), "run", "--out", str(self.out),
+                            "--cache", str(self.cache), "rpi4", "--smp", "2"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--smp cannot be used with rpi4", r.stderr)
+
+    # --- the whole run -----------------------------------------------------
+
+    def test_run_tests_summary_is_last_line(self):
+        self.script.write_text("mica: kernel ready: cpus=4 ram=100MiB\n")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = run_tests.main(["--out", str(self.out), "--cache", str(self.cache),
+                                     "--filter", "^boot/(virt-gic3-smp4-a72|virt-gic3-smp1)", "--jobs", "2"])
+        lines = out.getvalue().splitlines()
+        qemu._stopping = False  # main() ends with stop_all(); let later tests spawn
+        self.assertEqual(lines[-1], "1 passed, 1 failed")
+        self.assertEqual(status, 1)
+        self.assertTrue(lines[0].startswith("PASS boot/virt-gic3-smp4-a72-2G ("))
+        self.assertIn("FAIL boot/virt-gic3-smp1-a53-512M", out.getvalue())
+        self.assertTrue(lines[-2].startswith("total time: "))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
