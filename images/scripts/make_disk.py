@@ -109,6 +109,13 @@ def main():
                 target.write(data)
             offset += len(data)
 
+    # Read the finished disk back through its partition table's offset.
+    listing = run(["mdir", "-b", "-i", "%s@@%d" % (disk, PARTITION_START), "::"])
+    found = {line.strip().rsplit("/", 1)[-1] for line in listing.splitlines() if line.strip()}
+    missing = {name for name, _ in files} - found
+    if missing:
+        sys.exit("make_disk.py: %s lacks %s after mcopy" % (args.output, ", ".join(sorted(missing))))
+
     os.replace(disk, args.output)
     shutil.rmtree(work)
 
