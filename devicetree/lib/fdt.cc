@@ -385,8 +385,13 @@ Status Init(const void* blob, size_t buffer_size, Fdt* out) {
   if (st == Status::kOk) {
     f.valid_ = true;
     f.error_ = Error{Status::kOk, 0, "ok"};
+    *out = f;
+  } else {
+    // Leave nothing half-validated behind: only the error survives.
+    Fdt failed;
+    failed.error_ = f.error_;
+    *out = failed;
   }
-  *out = f;
   return st;
 }
 
