@@ -270,15 +270,31 @@ def spawn(cmd: list[str], **popen_kwargs) -> subprocess.Popen:
     return proc
 
 
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Signals the child's whole process group (spawn() made the child its
+    leader), so helpers it forked (e.g. gtest death tests) go too. Only while
+    the child is unreaped: until then its pid and group id cannot be reused."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def kill(proc: subprocess.Popen) -> None:
+    """SIGKILLs a child's process group; the caller still reaps it."""
+    _signal_group(proc, signal.SIGKILL)
+
+
 def stop(proc: subprocess.Popen, grace: float = 3.0) -> None:
-    """Terminates QEMU (SIGTERM: it exits cleanly), SIGKILL if it lingers."""
+    """Terminates a child (SIGTERM: QEMU exits cleanly), SIGKILL if it lingers."""
     try:
         if proc.poll() is None:
-            proc.terminate()
+            _signal_group(proc, signal.SIGTERM)
             try:
                 proc.wait(grace)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait()
     finally:
         if proc.stdout is not None:
@@ -295,8 +311,7 @@ def stop_all() -> None:
         _stopping = True
         procs = list(_live)
     for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
+        _signal_group(proc, signal.SIGKILL)
     for proc in procs:
         try:
             proc.wait(5)

@@ -118,8 +118,8 @@ def run_process(cmd: list[str], timeout: float, log_path: Path, cwd: str, env=No
         out, _ = proc.communicate(timeout=timeout)
         status: Optional[int] = proc.returncode
     except subprocess.TimeoutExpired:
-        qemu.stop(proc)
-        out, _ = proc.communicate()
+        qemu.kill(proc)
+        out, _ = proc.communicate()  # what it printed before the timeout
         status = None
     finally:
         qemu.stop(proc)
@@ -224,7 +224,7 @@ def host_binary_job(opts: Options, binary: Path) -> Job:
             if running := unfinished_test(output):
                 why += f" during {running}"
             return [CaseResult(prefix, "FAIL", elapsed,
-                               f"{why}; no JSON report (crashed?). {log_note}\n{indent(output)}")]
+                               f"{why}; it wrote no JSON report. {log_note}\n{indent(output)}")]
         results = []
         any_failed = False
         for suite in report.get("testsuites", []):
