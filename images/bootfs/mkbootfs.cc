@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "images/bootfs/bootfs.h"
@@ -125,33 +126,38 @@ bool AddManifest(const std::string& manifest, bootfs::Writer* writer, std::strin
 }
 
 int Create(int argc, char** argv) {
-  bootfs::Writer writer;
+  // Parse everything first, so usage errors are reported before any I/O.
   std::string output;
   std::string index;
-  std::string error;
+  std::vector<std::pair<bool, std::string>> sources;  // (is a manifest, value)
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
     if ((arg == "-o" || arg == "--output") && has_value) {
       output = argv[++i];
     } else if (arg == "--manifest" && has_value) {
-      if (!AddManifest(argv[++i], &writer, &error)) {
-        std::fprintf(stderr, "mkbootfs: %s\n", error.c_str());
-        return 1;
-      }
+      sources.emplace_back(true, argv[++i]);
     } else if (arg == "--index" && has_value) {
       index = argv[++i];
     } else if (!arg.empty() && arg[0] != '-') {
-      if (!AddSpec(arg, "", &writer, &error)) {
-        std::fprintf(stderr, "mkbootfs: %s\n", error.c_str());
-        return 1;
-      }
+      sources.emplace_back(false, arg);
     } else {
       return Usage();
     }
   }
   if (output.empty()) {
     return Usage();
+  }
+
+  bootfs::Writer writer;
+  std::string error;
+  for (const auto& [is_manifest, value] : sources) {
+    const bool ok =
+        is_manifest ? AddManifest(value, &writer, &error) : AddSpec(value, "", &writer, &error);
+    if (!ok) {
+      std::fprintf(stderr, "mkbootfs: %s\n", error.c_str());
+      return 1;
+    }
   }
   if (!index.empty()) {
     std::string text =
