@@ -356,6 +356,7 @@ class RunResult:
 
 # The serial log is capped so a kernel printing in a loop cannot fill the disk.
 MAX_LOG_BYTES = 16 << 20
+MAX_LINES = 200_000  # of RunResult.lines; the checker still sees every line
 
 
 def run_case(
@@ -396,7 +397,8 @@ def _watch(proc, checker, timeout, start, log, lines, abort) -> Verdict:
 
     def take(line_bytes: bytes) -> Optional[Verdict]:
         line = line_bytes.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
-        lines.append(line)
+        if len(lines) < MAX_LINES:
+            lines.append(line)
         return checker.feed(line)
 
     while True:
@@ -427,7 +429,8 @@ def _watch(proc, checker, timeout, start, log, lines, abort) -> Verdict:
         *complete, pending = pending.split(b"\n")
         for raw in complete:
             if verdict is not None:
-                lines.append(raw.decode("utf-8", "replace").rstrip("\r"))
+                if len(lines) < MAX_LINES:
+                    lines.append(raw.decode("utf-8", "replace").rstrip("\r"))
                 continue
             verdict = take(raw)
             if verdict is not None:

@@ -105,8 +105,10 @@ def read_log(path: Path) -> str:
 def executables(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
+    # Executables only; side files such as <fuzzer>.corpus are not.
     return sorted(
-        p for p in directory.iterdir() if p.is_file() and os.access(p, os.X_OK) and "." not in p.name
+        p for p in directory.iterdir()
+        if p.is_file() and os.access(p, os.X_OK) and p.suffix not in (".corpus", ".so", ".json", ".txt")
     )
 
 
