@@ -596,7 +596,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--cache", type=Path, default=qemu.MICA_ROOT / ".cache", help="package cache")
     p.add_argument("--filter", help="only cases whose name matches this regular expression")
     p.add_argument("--list", action="store_true", help="print the case names and exit")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel cases (default: CPUs)")
+    p.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="parallel cases (default: CPUs)")
     p.add_argument("--timeout-scale", type=float, default=1.0, help="multiply every timeout by X")
     p.add_argument("--quick", action="store_true", help="run each fuzzer for 5 s instead of 20 s")
     p.add_argument("--fuzz-time", type=int, default=20, help=argparse.SUPPRESS)
@@ -604,7 +604,10 @@ def main(argv: list[str]) -> int:
     # case (used to check the harness against a stand-in kernel).
     p.add_argument("--pattern", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    opts = Options(args)
+    try:
+        opts = Options(args)
+    except re.error as e:
+        p.error(f"bad regular expression: {e}")
 
     # Ctrl-C must interrupt even when started with SIGINT ignored (e.g. as a
     # background job of a non-interactive shell).
