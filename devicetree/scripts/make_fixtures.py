@@ -12,6 +12,7 @@ Writes into --out-dir:
   raspi4b-qemu.dtb      rpi4-firmware.dtb as QEMU raspi4b hands it to a kernel
                         loaded with -kernel (QEMU rewrites /memory and
                         /chosen), dumped with dumpdtb.
+  <name>.dtb            each --test-dts file compiled by dtc.
   index.txt             the names above, one per line.
 
 and into --seed-dir the same blobs repacked by dtc (QEMU's blobs carry ~1 MiB
@@ -82,6 +83,7 @@ def main():
     parser.add_argument("--upstream-rpi4", required=True, help="bcm2711-rpi-4-b.dtb")
     parser.add_argument("--firmware-overlay", required=True, help="rpi4-firmware.dtso")
     parser.add_argument("--seed-dir", required=True, help="packed copies for the fuzzer")
+    parser.add_argument("--test-dts", nargs="*", default=[], help="small test trees (.dts)")
     args = parser.parse_args()
 
     os.makedirs(args.out_dir, exist_ok=True)
@@ -111,6 +113,11 @@ def main():
              "-nographic", "-nic", "none"])
         trim_to_totalsize(qemu_dtb)
         names.append("raspi4b-qemu.dtb")
+
+    for dts in args.test_dts:
+        name = os.path.splitext(os.path.basename(dts))[0] + ".dtb"
+        run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", os.path.join(args.out_dir, name), dts])
+        names.append(name)
 
     os.makedirs(args.seed_dir, exist_ok=True)
     for name in names:

@@ -109,7 +109,7 @@ uint64_t ExerciseProperty(const fdt::Property& p) {
   return h;
 }
 
-uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n) {
+uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n, bool deep) {
   uint64_t h = n.offset;
   h = Mix(h, HashStr(dt.Name(n)));
   h = Mix(h, static_cast<uint64_t>(dt.Depth(n)));
@@ -137,7 +137,7 @@ uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n) {
     h = Mix(h, ExerciseProperty(p));
     h = Mix(h, dt.FindProperty(n, p.name).offset);
     const char* str = nullptr;
-    if (p.GetString(&str)) {
+    if (deep && p.GetString(&str)) {
       h = Mix(h, dt.FindNode(str).offset);
       h = Mix(h, dt.IsCompatible(n, str));
       h = Mix(h, dt.FindCompatible(fdt::Node{}, str).offset);
@@ -223,12 +223,14 @@ uint64_t ExerciseGlobals(const fdt::Fdt& dt) {
 
 }  // namespace
 
-uint64_t ExerciseAll(const fdt::Fdt& dt) {
+uint64_t ExerciseAll(const fdt::Fdt& dt, uint32_t deep_nodes) {
   uint64_t h = ExerciseGlobals(dt);
   int depth = 0;
   for (fdt::Node n = dt.Root(); n.valid(); n = dt.NextNode(n, &depth)) {
-    h = Mix(h, ExerciseNode(dt, n));
+    h = Mix(h, ExerciseNode(dt, n, deep_nodes > 0));
     h = Mix(h, static_cast<uint64_t>(depth));
+    if (deep_nodes > 0)
+      --deep_nodes;
   }
   dt.ForEachNode([&](fdt::Node n, int d) {
     h = Mix(h, n.offset + static_cast<uint64_t>(d));
@@ -241,13 +243,13 @@ uint64_t ExerciseForgedHandles(const fdt::Fdt& dt, uint32_t struct_size) {
   uint64_t h = 0;
   for (uint64_t off = 0; off <= struct_size + 16ull; ++off) {
     const fdt::Node n{static_cast<uint32_t>(off)};
-    h = Mix(h, ExerciseNode(dt, n));
+    h = Mix(h, ExerciseNode(dt, n, true));
     fdt::Property p;
     p.offset = static_cast<uint32_t>(off);
     h = Mix(h, dt.NextProperty(p).offset);
   }
   for (uint32_t off : {0x7fffffffu, 0xfffffffcu, 0xfffffff0u, 0xfffffffeu}) {
-    h = Mix(h, ExerciseNode(dt, fdt::Node{off}));
+    h = Mix(h, ExerciseNode(dt, fdt::Node{off}, true));
     fdt::Property p;
     p.offset = off;
     h = Mix(h, dt.NextProperty(p).offset);
