@@ -15,8 +15,10 @@
 //
 // Invariants (checked by MICA_DEBUG_ASSERT):
 //   - insertions take nodes that are not InContainer();
-//   - removals take nodes whose neighbours point back at them;
-//   - a List is empty when destroyed.
+//   - removals take nodes whose neighbours point back at them.
+// A List is trivially destructible (so it can live in constant-initialized
+// kernel globals); destroying a non-empty list leaves its elements' nodes
+// pointing at it, so owners clear() it first.
 // The list is not thread-safe; the owner's lock protects it.
 #ifndef KERNEL_LIB_LIST_H_
 #define KERNEL_LIB_LIST_H_
@@ -75,7 +77,6 @@ class List {
     sentinel_.prev = &sentinel_;
     sentinel_.next = &sentinel_;
   }
-  ~List() { MICA_DEBUG_ASSERT_MSG(empty(), "list destroyed while not empty"); }
   List(const List&) = delete;
   List& operator=(const List&) = delete;
 

@@ -46,13 +46,13 @@ class Heap {
   static constexpr uint8_t kPoisonByte = 0xde;
 
   struct Stats {
-    size_t bytes_in_use;      // usable bytes of live allocations (SizeOf summed)
-    size_t allocations;       // live allocations
-    size_t pages_held;        // pages obtained from AllocPagesFn, not yet returned
-    size_t small_pages;       // of which slab pages
-    size_t large_pages;       // of which large-allocation runs
-    size_t total_allocs;      // Alloc calls that succeeded, ever
-    size_t total_frees;       // Free calls, ever
+    size_t bytes_in_use;  // usable bytes of live allocations (SizeOf summed)
+    size_t allocations;   // live allocations
+    size_t pages_held;    // pages obtained from AllocPagesFn, not yet returned
+    size_t small_pages;   // of which slab pages
+    size_t large_pages;   // of which large-allocation runs
+    size_t total_allocs;  // Alloc calls that succeeded, ever
+    size_t total_frees;   // Free calls, ever
   };
 
   constexpr Heap() = default;
@@ -114,10 +114,10 @@ class Heap {
     uint16_t capacity;
     uint16_t used;
     // Large-allocation fields.
-    void* object;      // the pointer handed out
-    size_t size;       // usable bytes
-    void* run;         // the page run from AllocPagesFn
-    size_t run_pages;  // its length
+    void* object;                       // the pointer handed out
+    size_t size;                        // usable bytes
+    void* run;                          // the page run from AllocPagesFn
+    size_t run_pages;                   // its length
     uint64_t bitmap[kSlabBitmapWords];  // slab: bit i set = object i allocated
   };
   static_assert(sizeof(Header) <= kHeaderSize);
@@ -160,8 +160,7 @@ void Heap::Dump(PrintfLike&& printf_like) const {
   for (size_t i = 0; i < kNumClasses; i++) {
     ClassStats c = GetClassStats(i);
     if (c.slabs != 0) {
-      printf_like("heap: class %zu: %zu objects in %zu slabs\n", c.object_size, c.objects,
-                  c.slabs);
+      printf_like("heap: class %zu: %zu objects in %zu slabs\n", c.object_size, c.objects, c.slabs);
     }
   }
 }

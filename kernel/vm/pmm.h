@@ -170,13 +170,19 @@ class Pmm {
 
   Page* PageOf(const Arena& a, uint64_t pfn) const { return &a.meta[pfn - a.base_pfn()]; }
 
-  // Removes the free block headed by `head` (order `order`) from its list.
+  // Removes the free block at `pfn` (order `order`) from its list.
   void RemoveFreeBlockLocked(Arena& a, uint64_t pfn, unsigned order) REQUIRES(lock_);
   // Inserts [pfn, pfn + 2^order) as one free block (no merging).
   void InsertFreeBlockLocked(Arena& a, uint64_t pfn, unsigned order) REQUIRES(lock_);
   // Marks [pfn, pfn + count) free and inserts it as maximal aligned blocks,
   // each merged with its free buddies.
   void FreeRangeLocked(Arena& a, uint64_t pfn, size_t count) REQUIRES(lock_);
+  // Inserts the already-kFree range [pfn, pfn + count) as maximal aligned
+  // blocks, each merged with its free buddies.
+  void InsertRangeLocked(Arena& a, uint64_t pfn, size_t count) REQUIRES(lock_);
+  // Removes the smallest free block of order >= `order`, splits it down to
+  // `order` (the rest goes back to the lists) and returns it; false if none.
+  bool TakeBlockLocked(unsigned order, Arena** arena, uint64_t* pfn) REQUIRES(lock_);
   // Frees one aligned block and merges it with its buddies.
   void FreeBlockLocked(Arena& a, uint64_t pfn, unsigned order) REQUIRES(lock_);
   // The head pfn and order of the free block containing free page `pfn`.
@@ -185,10 +191,11 @@ class Pmm {
   // Takes [pfn, pfn + count), all free, out of the free blocks and marks the
   // pages `state`. The rest of the affected blocks go back to the free lists.
   void CarveLocked(Arena& a, uint64_t pfn, size_t count, Page::State state) REQUIRES(lock_);
-  // Validates [pa, pa + size) as page-aligned pages of one arena, all in
-  // `state`; sets *arena and *pfn.
-  Status CheckRangeLocked(paddr_t pa, size_t count, Page::State state, Arena** arena,
-                          uint64_t* pfn) REQUIRES(lock_);
+  // Validates [pa, pa + count pages) as pages of one arena, all in `state`;
+  // sets *arena and *pfn.
+  Status CheckRangeLocked(paddr_t pa, size_t count, Page::State state, Arena** arena, uint64_t* pfn)
+      REQUIRES(lock_);
+  // Sets the state of [pfn, pfn + count) and keeps the counters in step.
   void MarkLocked(Arena& a, uint64_t pfn, size_t count, Page::State state) REQUIRES(lock_);
 
   mutable SpinLock lock_;
@@ -204,8 +211,8 @@ class Pmm {
 template <typename PrintfLike>
 void Pmm::Dump(PrintfLike&& printf_like) const {
   Stats s = GetStats();
-  printf_like("pmm: %zu arenas, %zu pages total, %zu free, %zu allocated, %zu reserved\n",
-              s.arenas, s.total_pages, s.free_pages, s.allocated_pages, s.reserved_pages);
+  printf_like("pmm: %zu arenas, %zu pages total, %zu free, %zu allocated, %zu reserved\n", s.arenas,
+              s.total_pages, s.free_pages, s.allocated_pages, s.reserved_pages);
   for (size_t i = 0; i < s.arenas; i++) {
     ArenaInfo info;
     if (GetArenaInfo(i, &info) != Status::kOk) {
@@ -218,8 +225,8 @@ void Pmm::Dump(PrintfLike&& printf_like) const {
   }
   for (unsigned order = 0; order <= kMaxOrder; order++) {
     if (s.free_blocks[order] != 0) {
-      printf_like("pmm: order %u (%zu KiB): %zu free blocks\n", order,
-                  (kPageSize << order) / 1024, s.free_blocks[order]);
+      printf_like("pmm: order %u (%zu KiB): %zu free blocks\n", order, (kPageSize << order) / 1024,
+                  s.free_blocks[order]);
     }
   }
 }
