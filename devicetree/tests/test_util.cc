@@ -109,15 +109,38 @@ uint64_t ExerciseProperty(const fdt::Property& p) {
   return h;
 }
 
-uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n, bool deep) {
+// The accessors that cost O(1) or O(node) per call.
+uint64_t ExerciseNodeCheap(const fdt::Fdt& dt, fdt::Node n) {
   uint64_t h = n.offset;
   h = Mix(h, HashStr(dt.Name(n)));
-  h = Mix(h, static_cast<uint64_t>(dt.Depth(n)));
-  h = Mix(h, dt.Parent(n).offset);
   h = Mix(h, dt.FirstChild(n).offset);
-  h = Mix(h, dt.NextSibling(n).offset);
   int depth = 0;
   h = Mix(h, dt.NextNode(n, &depth).offset);
+  for (fdt::Property p = dt.FirstProperty(n); p.valid(); p = dt.NextProperty(p)) {
+    h = Mix(h, ExerciseProperty(p));
+    h = Mix(h, dt.FindProperty(n, p.name).offset);
+  }
+  h = Mix(h, dt.IsEnabled(n));
+  h = Mix(h, static_cast<uint64_t>(dt.CompatibleIndex(n, "arm,pl011")));
+  h = Mix(h, dt.AddressCells(n));
+  h = Mix(h, dt.SizeCells(n));
+  uint32_t ic = 0;
+  h = Mix(h, static_cast<uint64_t>(dt.InterruptCells(n, &ic)));
+  uint32_t u32 = 0;
+  uint64_t u64 = 0;
+  const char* s = nullptr;
+  h = Mix(h, static_cast<uint64_t>(dt.GetU32(n, "reg", &u32)));
+  h = Mix(h, static_cast<uint64_t>(dt.GetU64(n, "reg", &u64)));
+  h = Mix(h, static_cast<uint64_t>(dt.GetString(n, "compatible", &s)));
+  return h;
+}
+
+// The accessors that walk the structure block (O(size) per call or more).
+uint64_t ExerciseNodeDeep(const fdt::Fdt& dt, fdt::Node n) {
+  uint64_t h = n.offset;
+  h = Mix(h, static_cast<uint64_t>(dt.Depth(n)));
+  h = Mix(h, dt.Parent(n).offset);
+  h = Mix(h, dt.NextSibling(n).offset);
   char path[512];
   size_t len = 0;
   h = Mix(h, static_cast<uint64_t>(dt.GetPath(n, path, sizeof(path), &len)));
@@ -134,10 +157,8 @@ uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n, bool deep) {
     h = Mix(h, dt.FindNode(name).offset);
   }
   for (fdt::Property p = dt.FirstProperty(n); p.valid(); p = dt.NextProperty(p)) {
-    h = Mix(h, ExerciseProperty(p));
-    h = Mix(h, dt.FindProperty(n, p.name).offset);
     const char* str = nullptr;
-    if (deep && p.GetString(&str)) {
+    if (p.GetString(&str)) {
       h = Mix(h, dt.FindNode(str).offset);
       h = Mix(h, dt.IsCompatible(n, str));
       h = Mix(h, dt.FindCompatible(fdt::Node{}, str).offset);
@@ -145,10 +166,6 @@ uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n, bool deep) {
   }
   const uint32_t ph = dt.Phandle(n);
   h = Mix(h, dt.FindByPhandle(ph).offset);
-  h = Mix(h, dt.IsEnabled(n));
-  h = Mix(h, static_cast<uint64_t>(dt.CompatibleIndex(n, "arm,pl011")));
-  h = Mix(h, dt.AddressCells(n));
-  h = Mix(h, dt.SizeCells(n));
   uint32_t count = 0;
   if (dt.RegCount(n, &count) == fdt::Status::kOk) {
     h = Mix(h, count);
@@ -165,8 +182,6 @@ uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n, bool deep) {
     h = Mix(h, static_cast<uint64_t>(dt.TranslateCells(n, cells, nc, &out)));
   }
   h = Mix(h, dt.InterruptParent(n).offset);
-  uint32_t ic = 0;
-  h = Mix(h, static_cast<uint64_t>(dt.InterruptCells(n, &ic)));
   uint32_t irqs = 0;
   if (dt.InterruptCount(n, &irqs) != fdt::Status::kOk) {
     irqs = 0;
@@ -176,13 +191,11 @@ uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n, bool deep) {
     h = Mix(h, static_cast<uint64_t>(dt.GetInterrupt(n, i, &irq)));
     h = Mix(h, irq.controller.offset + irq.num_cells);
   }
-  uint32_t u32 = 0;
-  uint64_t u64 = 0;
-  const char* s = nullptr;
-  h = Mix(h, static_cast<uint64_t>(dt.GetU32(n, "reg", &u32)));
-  h = Mix(h, static_cast<uint64_t>(dt.GetU64(n, "reg", &u64)));
-  h = Mix(h, static_cast<uint64_t>(dt.GetString(n, "compatible", &s)));
   return h;
+}
+
+uint64_t ExerciseNode(const fdt::Fdt& dt, fdt::Node n) {
+  return Mix(ExerciseNodeCheap(dt, n), ExerciseNodeDeep(dt, n));
 }
 
 uint64_t ExerciseGlobals(const fdt::Fdt& dt) {
@@ -225,17 +238,23 @@ uint64_t ExerciseGlobals(const fdt::Fdt& dt) {
 
 uint64_t ExerciseAll(const fdt::Fdt& dt, uint32_t deep_nodes) {
   uint64_t h = ExerciseGlobals(dt);
-  int depth = 0;
-  for (fdt::Node n = dt.Root(); n.valid(); n = dt.NextNode(n, &depth)) {
-    h = Mix(h, ExerciseNode(dt, n, deep_nodes > 0));
-    h = Mix(h, static_cast<uint64_t>(depth));
-    if (deep_nodes > 0)
-      --deep_nodes;
-  }
-  dt.ForEachNode([&](fdt::Node n, int d) {
-    h = Mix(h, n.offset + static_cast<uint64_t>(d));
+  // Spread the expensive checks evenly over the tree.
+  uint32_t count = 0;
+  dt.ForEachNode([&](fdt::Node, int) {
+    ++count;
     return true;
   });
+  const uint32_t stride = deep_nodes == 0 ? UINT32_MAX : (count + deep_nodes - 1) / deep_nodes;
+  uint32_t index = 0;
+  int depth = 0;
+  for (fdt::Node n = dt.Root(); n.valid(); n = dt.NextNode(n, &depth)) {
+    h = Mix(h, ExerciseNodeCheap(dt, n));
+    if (stride <= 1 || index % stride == 0) {
+      h = Mix(h, ExerciseNodeDeep(dt, n));
+    }
+    h = Mix(h, static_cast<uint64_t>(depth));
+    ++index;
+  }
   return h;
 }
 
@@ -243,13 +262,13 @@ uint64_t ExerciseForgedHandles(const fdt::Fdt& dt, uint32_t struct_size) {
   uint64_t h = 0;
   for (uint64_t off = 0; off <= struct_size + 16ull; ++off) {
     const fdt::Node n{static_cast<uint32_t>(off)};
-    h = Mix(h, ExerciseNode(dt, n, true));
+    h = Mix(h, ExerciseNode(dt, n));
     fdt::Property p;
     p.offset = static_cast<uint32_t>(off);
     h = Mix(h, dt.NextProperty(p).offset);
   }
   for (uint32_t off : {0x7fffffffu, 0xfffffffcu, 0xfffffff0u, 0xfffffffeu}) {
-    h = Mix(h, ExerciseNode(dt, fdt::Node{off}, true));
+    h = Mix(h, ExerciseNode(dt, fdt::Node{off}));
     fdt::Property p;
     p.offset = off;
     h = Mix(h, dt.NextProperty(p).offset);

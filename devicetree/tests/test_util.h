@@ -43,8 +43,9 @@ std::vector<uint8_t> ReadFixture(const std::string& name);
 // handles around them). Used by the tests and by the fuzzer: it must never
 // crash or read out of bounds, whatever the blob. Returns a checksum of what
 // it saw so that the calls cannot be optimised away.
-// `deep_nodes` bounds how many nodes get the expensive (O(size) per
-// property) lookups, to keep fuzzing fast on large blobs.
+// `deep_nodes` bounds how many nodes (spread evenly over the tree) get the
+// accessors that walk the whole structure block, to keep fuzzing fast on
+// large blobs; every node gets the cheap ones.
 uint64_t ExerciseAll(const fdt::Fdt& dt, uint32_t deep_nodes = UINT32_MAX);
 
 // Same, plus forged node/property handles at every 4-byte offset of the
