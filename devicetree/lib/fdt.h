@@ -204,6 +204,8 @@ struct Error {
 };
 
 class Fdt;
+class ChildRange;
+class PropertyRange;
 
 // Validates `blob` (the first `buffer_size` bytes the caller may read) and
 // on success makes `*out` usable. On failure `*out` stays unusable (every
@@ -298,6 +300,11 @@ class Fdt {
       }
     }
   }
+  // Range-for over the direct children of `node`:
+  //   for (fdt::Node child : dt.Children(node)) ...
+  ChildRange Children(Node node) const;
+  // Range-for over the properties of `node`, in blob order.
+  PropertyRange Properties(Node node) const;
   // The next node after `from` (or from the root if `from` is invalid,
   // root included) that is compatible with `compatible`.
   Node FindCompatible(Node from, const char* compatible) const;
@@ -413,6 +420,68 @@ class Fdt {
   bool valid_ = false;
   Error error_;
 };
+
+// Iterates the children of a node (see Fdt::Children).
+class ChildRange {
+ public:
+  class Iterator {
+   public:
+    Node operator*() const { return node_; }
+    Iterator& operator++() {
+      node_ = dt_->NextSibling(node_);
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return node_ != other.node_; }
+
+   private:
+    friend class ChildRange;
+    Iterator(const Fdt* dt, Node node) : dt_(dt), node_(node) {}
+    const Fdt* dt_;
+    Node node_;
+  };
+  ChildRange(const Fdt* dt, Node parent) : dt_(dt), parent_(parent) {}
+  Iterator begin() const { return Iterator(dt_, dt_->FirstChild(parent_)); }
+  Iterator end() const { return Iterator(dt_, Node{}); }
+
+ private:
+  const Fdt* dt_;
+  Node parent_;
+};
+
+// Iterates the properties of a node (see Fdt::Properties).
+class PropertyRange {
+ public:
+  class Iterator {
+   public:
+    const Property& operator*() const { return prop_; }
+    const Property* operator->() const { return &prop_; }
+    Iterator& operator++() {
+      prop_ = dt_->NextProperty(prop_);
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return prop_.offset != other.prop_.offset; }
+
+   private:
+    friend class PropertyRange;
+    Iterator(const Fdt* dt, const Property& prop) : dt_(dt), prop_(prop) {}
+    const Fdt* dt_;
+    Property prop_;
+  };
+  PropertyRange(const Fdt* dt, Node node) : dt_(dt), node_(node) {}
+  Iterator begin() const { return Iterator(dt_, dt_->FirstProperty(node_)); }
+  Iterator end() const { return Iterator(dt_, Property{}); }
+
+ private:
+  const Fdt* dt_;
+  Node node_;
+};
+
+inline ChildRange Fdt::Children(Node node) const {
+  return ChildRange(this, node);
+}
+inline PropertyRange Fdt::Properties(Node node) const {
+  return PropertyRange(this, node);
+}
 
 }  // namespace fdt
 

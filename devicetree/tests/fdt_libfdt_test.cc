@@ -145,6 +145,10 @@ void CompareNode(const void* blob, const fdt::Fdt& dt, int off, int depth) {
     my_children.push_back(c.offset);
   }
   EXPECT_EQ(my_children, lib_children);
+  std::vector<uint32_t> range_children;
+  for (fdt::Node c : dt.Children(n))
+    range_children.push_back(c.offset);
+  EXPECT_EQ(range_children, lib_children);
 
   // Properties: same order, names, lengths, bytes (same addresses even).
   std::vector<fdt::Property> mine;
@@ -183,6 +187,12 @@ void CompareNode(const void* blob, const fdt::Fdt& dt, int off, int depth) {
     }
   }
   EXPECT_EQ(i, mine.size());
+  size_t ranged = 0;
+  for (const fdt::Property& p : dt.Properties(n)) {
+    ASSERT_LT(ranged, mine.size());
+    EXPECT_EQ(p.offset, mine[ranged++].offset);
+  }
+  EXPECT_EQ(ranged, mine.size());
   EXPECT_FALSE(dt.FindProperty(n, "no-such-property").valid());
 
   // Phandles.
