@@ -41,7 +41,8 @@ from qemu import BootConfig, Checker, Paths, Verdict  # noqa: E402
 # The console lines the kernel prints (issue 2 §3, docs/testing.md).
 READY_RE = re.compile(r"mica: kernel ready: cpus=(\d+) ram=(\d+)MiB")
 PANIC_MARK = "KERNEL PANIC"
-KTEST_PASS_RE = re.compile(r"ktest: PASS (\S+)")
+KTEST_START_RE = re.compile(r"ktest: start (\d+)")
+KTEST_PASS_RE = re.compile(r"ktest: PASS (\S+)(?: \((\d+) us\))?")
 KTEST_FAIL_RE = re.compile(r"ktest: FAIL (\S+)(.*)$")
 KTEST_DONE_RE = re.compile(r"ktest: done passed=(\d+) failed=(\d+)")
 
@@ -372,20 +373,26 @@ class KtestChecker(Checker):
         self.results: list[KtestLine] = []
         self.done: Optional[tuple[int, int]] = None
         self.panic = ""
+        self.announced: Optional[int] = None  # from the optional `ktest: start <N>`
         self._since: list[str] = []
         self._last = time.monotonic()
 
-    def _add(self, name: str, passed: bool, reason: str) -> None:
+    def _add(self, name: str, passed: bool, reason: str, kernel_us: Optional[str] = None) -> None:
+        # The kernel's own measurement when it gives one, else the host time
+        # since the previous result line.
         now = time.monotonic()
-        self.results.append(KtestLine(name, passed, reason, now - self._last, self._since))
+        secs = int(kernel_us) / 1e6 if kernel_us else now - self._last
+        self.results.append(KtestLine(name, passed, reason, secs, self._since))
         self._since, self._last = [], now
 
     def feed(self, line: str) -> Optional[Verdict]:
         if PANIC_MARK in line:
             self.panic = line.strip()
             return Verdict(False, f"kernel panic: {self.panic}")
-        if m := KTEST_PASS_RE.search(line):
-            self._add(m.group(1), True, "")
+        if m := KTEST_START_RE.search(line):
+            self.announced = int(m.group(1))
+        elif m := KTEST_PASS_RE.search(line):
+            self._add(m.group(1), True, "", m.group(2))
         elif m := KTEST_FAIL_RE.search(line):
             self._add(m.group(1).rstrip(":"), False, m.group(2).lstrip(":").strip())
         elif m := KTEST_DONE_RE.search(line):
@@ -515,6 +522,8 @@ def ktest_summary_problem(checker: KtestChecker, verdict: Verdict) -> str:
     if checker.done != (passed, failed):
         return (f"'ktest: done passed={checker.done[0]} failed={checker.done[1]}' disagrees with the "
                 f"{passed} PASS and {failed} FAIL lines seen")
+    if checker.announced is not None and checker.announced != passed + failed:
+        return f"'ktest: start {checker.announced}' announced {checker.announced} tests, {passed + failed} reported"
     if passed + failed == 0:
         return "the kernel ran no tests (kernel.test=all should run every ktest)"
     return ""

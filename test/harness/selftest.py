@@ -150,11 +150,12 @@ class HarnessTest(unittest.TestCase):
         return checker, r
 
     def test_ktest_lines_and_done(self):
-        checker, r = self.ktest(["ktest: PASS pmm.alloc", "detail line", "ktest: FAIL heap.grow: out of memory",
+        checker, r = self.ktest(["ktest: start 2", "ktest: PASS pmm.alloc (1500 us)", "detail line", "ktest: FAIL heap.grow: out of memory",
                                  "ktest: done passed=1 failed=1"])
         self.assertTrue(r.verdict.passed)
         self.assertEqual([(k.name, k.passed) for k in checker.results],
                          [("pmm.alloc", True), ("heap.grow", False)])
+        self.assertEqual(checker.results[0].seconds, 0.0015)
         self.assertEqual(checker.results[1].reason, "out of memory")
         self.assertEqual(checker.results[1].output, ["detail line"])
         self.assertEqual(run_tests.ktest_summary_problem(checker, r.verdict), "")
@@ -162,6 +163,10 @@ class HarnessTest(unittest.TestCase):
     def test_ktest_count_mismatch(self):
         checker, r = self.ktest(["ktest: PASS a", "ktest: done passed=2 failed=0"])
         self.assertIn("disagrees", run_tests.ktest_summary_problem(checker, r.verdict))
+
+    def test_ktest_start_count_mismatch(self):
+        checker, r = self.ktest(["ktest: start 3", "ktest: PASS a", "ktest: done passed=1 failed=0"])
+        self.assertIn("announced 3", run_tests.ktest_summary_problem(checker, r.verdict))
 
     def test_ktest_missing_done(self):
         checker, r = self.ktest(["ktest: PASS a", "@hang"], timeout=1.0)
