@@ -65,8 +65,10 @@ KTEST(mmu_unmapped_read_faults) {
   uint8_t byte;
   KEXPECT_EQ(arm64_probe_read8(reinterpret_cast<void*>(KVA_BASE), &byte),
              static_cast<uint64_t>(-1));
+  // Low addresses: TTBR0 walks are off until user space exists.
   KEXPECT_EQ(arm64_probe_read8(reinterpret_cast<void*>(0x1000), &byte),
              static_cast<uint64_t>(-1));
+  KEXPECT_EQ(arm64_probe_read8(reinterpret_cast<void*>(0), &byte), static_cast<uint64_t>(-1));
 }
 
 KTEST(mmu_stack_guard_page) {

@@ -23,6 +23,8 @@
 #include "kernel/top/percpu.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
+extern "C" void (*const __init_array_start[])();
+extern "C" void (*const __init_array_end[])();
 
 PerCpu g_percpu[MAX_CPUS];
 extern "C" {
@@ -102,6 +104,10 @@ const platform::BootInfo& BootInfo() { return g_boot; }
 const fdt::Fdt& BootFdt() { return g_fdt; }
 
 extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, uint64_t entry_el) {
+  // Global constructors (objects with non-constant initialisers).
+  for (auto* ctor = __init_array_start; ctor != __init_array_end; ctor++) {
+    (*ctor)();
+  }
   PerCpu& cpu0 = g_percpu[0];
   cpu0.cpu_num = 0;
   cpu0.mpidr = arch::Mpidr();
@@ -141,6 +147,9 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
     if (!mmu::InitKernelTables(layout, g_boot.linear, &why)) {
       HaltSilently();  // still on the boot tables, which have no console
     }
+  }
+  if (machine_ok) {
+    mmu::DisableLowerHalf();
   }
   if (g_boot.console_kind != dev::UartKind::kNone) {
     dev::Uart uart;

@@ -249,6 +249,14 @@ bool InitKernelTables(const KernelLayout& layout, const platform::RangeSet& line
 
 void EnablePmmTables() { g_use_pmm = true; }
 
+void DisableLowerHalf() {
+  WRITE_SYSREG(tcr_el1, READ_SYSREG(tcr_el1) | (1ull << 7));  // EPD0
+  ISB();
+  __asm__ volatile("tlbi vmalle1" ::: "memory");
+  DSB(nsh);
+  ISB();
+}
+
 volatile uint8_t* MapMmio(uint64_t pa, size_t size) {
   uint64_t offset = pa & 4095;
   uint64_t base = pa - offset;

@@ -25,6 +25,11 @@ struct KernelLayout {
 bool InitKernelTables(const KernelLayout& layout, const platform::RangeSet& linear,
                       const char** why);
 
+// Turns off translation through TTBR0 on the calling CPU (TCR_EL1.EPD0):
+// once a CPU runs at its kernel address it no longer needs the boot identity
+// map, and until user space exists every low address must fault.
+void DisableLowerHalf();
+
 // Page table pages come from the PMM from now on.
 void EnablePmmTables();
 

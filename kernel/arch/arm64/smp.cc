@@ -131,6 +131,7 @@ uint32_t StartSecondaries(const platform::BootInfo& info) {
 
 // A secondary CPU's first C++ code (from start.S), on its own stack, MMU on.
 extern "C" [[noreturn]] void secondary_main(uint32_t cpu) {
+  mmu::DisableLowerHalf();
   PerCpu& pc = ThisCpu();
   pc.cpu_num = cpu;
   pc.mpidr = arch::Mpidr();
