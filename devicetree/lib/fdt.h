@@ -336,11 +336,13 @@ class Fdt {
   uint32_t AddressCells(Node node) const;
   uint32_t SizeCells(Node node) const;
   // Number of (address, size) entries in `reg`, decoded with the parent's
-  // cells. kNotFound without `reg`, kBadValue if the length is not a
-  // multiple of the entry size, kUnsupported for cells this library does
-  // not decode (address > 2 or size > 2 cells, or 0 address cells).
+  // cells. kNotFound without `reg` (or for the root), kBadValue if the
+  // length is not a multiple of the entry size, kUnsupported if the parent's
+  // #address-cells is 0 or above kMaxAddressCells or #size-cells above 2.
   Status RegCount(Node node, uint32_t* count) const;
-  // Entry `index` of `reg` as bus addresses of the parent.
+  // Entry `index` of `reg` as a bus address of the parent (kOutOfRange past
+  // the end). kUnsupported for more than 2 address cells (e.g. PCI: read
+  // the cells with FindProperty and translate them with TranslateCells).
   Status Reg(Node node, uint32_t index, uint64_t* address, uint64_t* size) const;
   // Entry `index` of `reg` translated to a CPU physical address.
   Status RegTranslated(Node node, uint32_t index, uint64_t* address, uint64_t* size) const;

@@ -90,7 +90,7 @@ Status Fdt::ReadRegRaw(Node node, uint32_t index, uint32_t* addr_cells, uint32_t
     return Status::kNotFound;
   }
   if (d == 0) {
-    return Status::kUnsupported;  // the root has no parent address space
+    return Status::kNotFound;  // the root has no parent address space
   }
   const Node parent{stack[d - 1]};
   *na = AddressCells(parent);
