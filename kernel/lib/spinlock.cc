@@ -2,6 +2,10 @@
 
 #include "kernel/lib/assert.h"
 
+#ifndef _KERNEL
+#include <sched.h>
+#endif
+
 namespace mica {
 namespace {
 
@@ -20,6 +24,22 @@ inline void RelaxCpu() {
 #endif
 }
 
+// Called while waiting for a ticket. In the kernel a lock holder cannot be
+// preempted (the kernel's wrapper disables interrupts), so waiters just
+// spin. In host tests the holder is an ordinary thread that the OS may
+// deschedule, and with a FIFO ticket lock every waiter behind it would spin
+// through whole time slices: there, waiters yield the CPU now and then.
+inline void Wait(uint32_t* spins) {
+  RelaxCpu();
+#ifndef _KERNEL
+  if (++*spins % 64 == 0) {
+    sched_yield();
+  }
+#else
+  (void)spins;
+#endif
+}
+
 }  // namespace
 
 void SpinLock::SetCpuIdHook(CpuIdHook hook) {
@@ -30,8 +50,9 @@ void SpinLock::Acquire() {
   const uint32_t ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
   // The acquire load pairs with the store-release in Release(): everything
   // the previous holder wrote is visible once our ticket is served.
+  uint32_t spins = 0;
   while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) {
-    RelaxCpu();
+    Wait(&spins);
   }
   if (CpuIdHook hook = CpuHook()) {
     __atomic_store_n(&holder_cpu_, hook(), __ATOMIC_RELAXED);

@@ -15,8 +15,8 @@
 //   - With poisoning, every free object of a slab is filled with kPoisonByte.
 #include "kernel/vm/heap.h"
 
-#include <new>
 #include <string.h>
+#include <new>
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -50,7 +50,9 @@ inline void AsanUnpoison(const void* p, size_t n) {
 #endif
 }
 
-inline uintptr_t Addr(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+inline uintptr_t Addr(const void* p) {
+  return reinterpret_cast<uintptr_t>(p);
+}
 
 // The smallest class whose size fits `size` and keeps objects aligned to
 // `align` (objects sit at kHeaderSize + i * size, and kHeaderSize is a
@@ -135,11 +137,14 @@ void* Heap::AllocSmallLocked(size_t index) {
 }
 
 void* Heap::Alloc(size_t size, size_t align) {
-  if (align < kMinAlign) {
+  if (align == 0) {
     align = kMinAlign;
   }
   if ((align & (align - 1)) != 0) {
     return nullptr;
+  }
+  if (align < kMinAlign) {
+    align = kMinAlign;
   }
   if (size == 0) {
     size = 1;

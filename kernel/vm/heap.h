@@ -64,9 +64,9 @@ class Heap {
   void Init(AllocPagesFn alloc_pages, FreePagesFn free_pages, bool poison = MICA_DEBUG_ASSERTS)
       EXCLUDES(lock_);
 
-  // `size` bytes aligned to `align` (a power of two; below kMinAlign means
-  // kMinAlign), or nullptr if out of memory or `align` is not a power of
-  // two. Alloc(0) returns a unique minimal allocation.
+  // `size` bytes aligned to `align` (a power of two; 0 or below kMinAlign
+  // means kMinAlign), or nullptr if out of memory or `align` is not a power
+  // of two. Alloc(0) returns a unique minimal allocation.
   void* Alloc(size_t size, size_t align = kMinAlign) EXCLUDES(lock_);
   // `count * size` zeroed bytes; nullptr on overflow.
   void* Calloc(size_t count, size_t size) EXCLUDES(lock_);

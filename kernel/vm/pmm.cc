@@ -17,7 +17,9 @@
 namespace mica {
 namespace {
 
-constexpr uint64_t Pow2(unsigned k) { return uint64_t{1} << k; }
+constexpr uint64_t Pow2(unsigned k) {
+  return uint64_t{1} << k;
+}
 
 // The largest order k <= kMaxOrder with pfn a multiple of 2^k and
 // 2^k <= count (count > 0).
@@ -164,8 +166,7 @@ void Pmm::InsertRangeLocked(Arena& a, uint64_t pfn, size_t count) {
   }
 }
 
-void Pmm::FindFreeBlockLocked(const Arena& a, uint64_t pfn, uint64_t* head,
-                              unsigned* order) const {
+void Pmm::FindFreeBlockLocked(const Arena& a, uint64_t pfn, uint64_t* head, unsigned* order) const {
   // The block containing pfn starts at pfn rounded down to its size.
   for (unsigned k = 0; k <= kMaxOrder; k++) {
     const uint64_t h = pfn & ~(Pow2(k) - 1);
@@ -337,8 +338,7 @@ Status Pmm::Free(paddr_t pa, size_t count) {
   Guard<SpinLock> guard(&lock_);
   Arena* a;
   uint64_t pfn;
-  if (Status s = CheckRangeLocked(pa, count, Page::State::kAllocated, &a, &pfn);
-      s != Status::kOk) {
+  if (Status s = CheckRangeLocked(pa, count, Page::State::kAllocated, &a, &pfn); s != Status::kOk) {
     return s;
   }
   FreeRangeLocked(*a, pfn, count);
@@ -355,8 +355,7 @@ paddr_t Pmm::PaFromPage(const Page* page) const {
   MICA_ASSERT(page->arena < arena_count());
   const Arena& a = arenas_[page->arena];
   MICA_ASSERT_MSG(page >= a.meta && page < a.meta + a.pages, "pmm: not a Page of this Pmm");
-  return static_cast<paddr_t>((a.base_pfn() + static_cast<uint64_t>(page - a.meta))
-                              << kPageShift);
+  return static_cast<paddr_t>((a.base_pfn() + static_cast<uint64_t>(page - a.meta)) << kPageShift);
 }
 
 size_t Pmm::total_pages() const {

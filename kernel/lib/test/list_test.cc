@@ -2,8 +2,8 @@
 
 #include <list>
 #include <memory>
-#include <type_traits>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>

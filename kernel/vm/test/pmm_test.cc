@@ -52,8 +52,7 @@ TEST_F(PmmTest, AddArenaValidates) {
   EXPECT_EQ(pmm_.AddArena(kRam, 16 * kPageSize + 1, m.get()), Status::kInvalidArgs);
   EXPECT_EQ(pmm_.AddArena(kRam, 0, m.get()), Status::kInvalidArgs);
   EXPECT_EQ(pmm_.AddArena(kRam, 16 * kPageSize, nullptr), Status::kInvalidArgs);
-  EXPECT_EQ(pmm_.AddArena(kRam, 16 * kPageSize,
-                          static_cast<char*>(m.get()) + 1),
+  EXPECT_EQ(pmm_.AddArena(kRam, 16 * kPageSize, static_cast<char*>(m.get()) + 1),
             Status::kInvalidArgs);
   EXPECT_EQ(pmm_.AddArena(~paddr_t{0} & ~paddr_t{0xfff}, 16 * kPageSize, m.get()),
             Status::kInvalidArgs);
@@ -156,8 +155,7 @@ TEST_F(PmmTest, AllocContiguousCountsAndAlignment) {
     // Exactly `count` pages are allocated: the rest of the block was given back.
     EXPECT_EQ(pmm_.allocated_pages(), used);
     for (size_t i = 0; i < c.count; i++) {
-      EXPECT_EQ(pmm_.PageFromPa(r.value() + i * kPageSize)->state,
-                mica::Page::State::kAllocated);
+      EXPECT_EQ(pmm_.PageFromPa(r.value() + i * kPageSize)->state, mica::Page::State::kAllocated);
     }
   }
   EXPECT_EQ(pmm_.AllocContiguous(0).status(), Status::kInvalidArgs);
@@ -205,9 +203,9 @@ TEST_F(PmmTest, FreeDetectsErrors) {
   paddr_t pa = MustAlloc(2);  // 4 pages
   EXPECT_EQ(pmm_.Free(pa + 1, 1), Status::kInvalidArgs);
   EXPECT_EQ(pmm_.Free(pa, 0), Status::kInvalidArgs);
-  EXPECT_EQ(pmm_.Free(0x1000, 1), Status::kNotFound);              // foreign
+  EXPECT_EQ(pmm_.Free(0x1000, 1), Status::kNotFound);                 // foreign
   EXPECT_EQ(pmm_.Free(kRam + 64 * kPageSize, 1), Status::kNotFound);  // just past RAM
-  EXPECT_EQ(pmm_.Free(pa, 5), Status::kBadState);  // last page is not allocated
+  EXPECT_EQ(pmm_.Free(pa, 5), Status::kBadState);                     // last page is not allocated
   // Part of an allocation can be freed on its own; freeing it again fails.
   EXPECT_EQ(pmm_.Free(pa + kPageSize, 2), Status::kOk);
   EXPECT_EQ(pmm_.Free(pa + kPageSize, 1), Status::kBadState);
@@ -448,7 +446,8 @@ TEST_F(PmmTest, Dump) {
     snprintf(line, sizeof(line), fmt, args...);
     out += line;
   });
-  EXPECT_NE(out.find("1 arenas, 10 pages total, 9 free, 1 allocated, 0 reserved"), std::string::npos)
+  EXPECT_NE(out.find("1 arenas, 10 pages total, 9 free, 1 allocated, 0 reserved"),
+            std::string::npos)
       << out;
   EXPECT_NE(out.find("arena 0: [0x40001000, 0x4000b000)"), std::string::npos) << out;
   EXPECT_NE(out.find("order 0 (4 KiB)"), std::string::npos) << out;
