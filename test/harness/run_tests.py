@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
 import os
@@ -307,6 +308,8 @@ def fuzz_job(opts: Options, fuzzer: Path) -> Job:
             status, output = run_process(cmd, limit, opts.log_path(name), cwd=new_inputs)
         elapsed = time.monotonic() - start
         if status == 0:
+            with contextlib.suppress(OSError):
+                artifacts.rmdir()  # empty unless libFuzzer wrote something
             return [CaseResult(name, "PASS", elapsed)]
         tail = "\n".join(output.rstrip("\n").split("\n")[-80:])
         found = sorted(str(p) for p in artifacts.iterdir())
@@ -449,8 +452,8 @@ def boot_cases(paths: Paths) -> list[QemuCase]:
 def ktest_cases() -> list[QemuCase]:
     kt = "kernel.test=all"
     return [
-        QemuCase("ktest/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=kt), 2.0),
-        QemuCase("ktest/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=kt), 2.0),
+        QemuCase("ktest/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=kt), 3.0),
+        QemuCase("ktest/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=kt), 3.0),
         QemuCase("ktest/rpi4", BootConfig(board="rpi4", append=kt), 3.0),
     ]
 
