@@ -8,7 +8,7 @@ MICA_DEBS=(
   picolibc-aarch64-linux-gnu libgcc-12-dev-arm64-cross libc6-dev-arm64-cross
   googletest libgtest-dev
   device-tree-compiler libfdt-dev
-  u-boot-qemu u-boot-tools mtools dosfstools fdisk
+  u-boot-qemu u-boot-tools mtools dosfstools fdisk gdb-multiarch
 )
 MICA_QEMU_MIN=10
 MICA_ARM64_PKGS=(u-boot-rpi raspi-firmware linux-image-arm64)

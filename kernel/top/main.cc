@@ -210,6 +210,9 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
     KLog("warning: %u CPUs beyond the supported %d are left off", g_boot.cpus_ignored, MAX_CPUS);
   }
   uint32_t online = smp::StartSecondaries(g_boot);
+  // Under QEMU -icount shift=4 with a 62.5 MHz counter, one tick is one
+  // instruction: this is the boot cost in instructions (docs/boot.md).
+  KLog("boot: ready after %llu counter ticks", static_cast<unsigned long long>(timer::NowTicks()));
   KLog("mica: kernel ready: cpus=%u ram=%lluMiB", online,
        static_cast<unsigned long long>(g_boot.ram.TotalSize() >> 20));
   KmainThreadBody();
