@@ -34,9 +34,19 @@ def text_symbols(nm, elf):
     return sorted((a, n, s) for a, (n, s) in syms.items())
 
 
+def demangle(names, cxxfilt):
+    """C++ names as a kernel hacker reads them (llvm-cxxfilt)."""
+    out = subprocess.run([cxxfilt], input="\n".join(names), check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    return out if len(out) == len(names) else names
+
+
 def main():
     nm, elf, out = sys.argv[1:4]
     syms = text_symbols(nm, elf)
+    cxxfilt = nm.rsplit("/", 1)[0] + "/llvm-cxxfilt"
+    pretty = demangle([n for _, n, _ in syms], cxxfilt)
+    syms = [(a, p, s) for (a, _, s), p in zip(syms, pretty)]
     lines = ['.section .ksyms, "a"', ".balign 8", f".quad {len(syms)}"]
     names = bytearray()
     for addr, name, size in syms:

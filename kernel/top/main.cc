@@ -17,6 +17,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/tests/ktest.h"
 #include "kernel/top/bootfs_check.h"
+#include "kernel/top/crash.h"
 #include "kernel/top/log.h"
 #include "kernel/top/memory.h"
 #include "kernel/top/panic.h"
@@ -85,6 +86,9 @@ void KmainThreadBody() {
   bool run_tests = platform::BootArg(g_boot.bootargs, "kernel.test", filter, sizeof(filter));
   if (run_tests) {
     ktest::Run(filter[0] ? filter : "all");
+  }
+  if (platform::BootArg(g_boot.bootargs, "kernel.crash", filter, sizeof(filter))) {
+    CrashForTest(filter);
   }
   if (platform::BootArg(g_boot.bootargs, "kernel.poweroff", filter, sizeof(filter))) {
     KLog("powering off (kernel.poweroff)");

@@ -38,6 +38,17 @@ void EnterPanic() {
   gic::StopOtherCpus();
 }
 
+void ReportStoppedCpus() {
+  uint32_t others = 0, stopped = 0;
+  for (uint32_t c = 0; c < g_cpu_count && c < MAX_CPUS; c++) {
+    if (c != CurrentCpu() && g_percpu[c].online) {
+      others++;
+      stopped += g_percpu[c].stopped ? 1 : 0;
+    }
+  }
+  KLog("panic: stopped %u of %u other CPUs", stopped, others);
+}
+
 void PanicMessage(const char* fmt, va_list ap) {
   char buf[256];
   mica::VSNPrintf(buf, sizeof(buf), fmt, ap);
@@ -124,6 +135,7 @@ void Panic(const char* fmt, ...) {
   va_start(ap, fmt);
   PanicMessage(fmt, ap);
   va_end(ap);
+  ReportStoppedCpus();
   PrintBacktrace(0, reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
   KLog("halted");
   Halt();
@@ -135,6 +147,7 @@ void PanicWithFrame(const arch::IFrame* frame, const char* fmt, ...) {
   va_start(ap, fmt);
   PanicMessage(fmt, ap);
   va_end(ap);
+  ReportStoppedCpus();
   uint32_t ec = static_cast<uint32_t>(frame->esr >> 26) & 0x3f;
   KLog("ESR 0x%08llx: EC 0x%02x (%s), ISS 0x%07llx", static_cast<unsigned long long>(frame->esr),
        ec, EsrClassName(ec), static_cast<unsigned long long>(frame->esr & 0x1ffffff));

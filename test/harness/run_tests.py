@@ -409,6 +409,37 @@ class KtestChecker(Checker):
         return Verdict(False, f"{why}; no 'ktest: done' line")
 
 
+class CrashChecker(Checker):
+    """A deliberate kernel crash (kernel.crash=...): passes when the panic
+    report contains every expected line, in any order, by its final
+    `halted` line. Proves the fault report a kernel hacker relies on."""
+
+    linger_after_failure = 0.5
+
+    def __init__(self, expected: list[str]):
+        self.expected = [re.compile(e) for e in expected]
+        self.seen = [False] * len(expected)
+        self.in_panic = False
+
+    def feed(self, line: str) -> Optional[Verdict]:
+        if PANIC_MARK in line:
+            self.in_panic = True
+        for i, rx in enumerate(self.expected):
+            if rx.search(line):
+                self.seen[i] = True
+        if self.in_panic and re.search(r"\] halted$", line.rstrip()):
+            missing = [rx.pattern for rx, ok in zip(self.expected, self.seen) if not ok]
+            if missing:
+                return Verdict(False, "the panic report lacks: " + "; ".join(missing))
+            return Verdict(True, "panic report complete")
+        return None
+
+    def finish(self, why: str) -> Verdict:
+        if not self.in_panic:
+            return Verdict(False, f"{why}; the kernel did not panic")
+        return Verdict(False, f"{why}; the panic report never reached 'halted'")
+
+
 @dataclasses.dataclass(frozen=True)
 class QemuCase:
     name: str  # boot/<config> or ktest/<config>
@@ -456,6 +487,45 @@ def ktest_cases() -> list[QemuCase]:
         QemuCase("ktest/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=kt), 3.0),
         QemuCase("ktest/rpi4", BootConfig(board="rpi4", append=kt), 3.0),
     ]
+
+
+# Deliberate crashes and what their reports must contain.
+CRASH_CASES = [
+    ("crash/virt-gic3-smp4-null-write", BootConfig(board="virt", smp=4, gic=3, append="kernel.crash=null"), [
+        r"KERNEL PANIC on cpu 0: kernel write at 0x0: translation fault",
+        r"panic: stopped 3 of 3 other CPUs",
+        r"ESR 0x[0-9a-f]+: EC 0x25 \(data abort \(same EL\)\)",
+        r"FAR 0x0000000000000000  ELR 0xffffffff",
+        r"x28 0x[0-9a-f]{16}  x29 0x[0-9a-f]{16}",
+        r"#0 +0x[0-9a-f]+ \(anonymous namespace\)::CrashNullWrite\(\)\+0x",
+        r"#1 +0x[0-9a-f]+ CrashForTest\(char const\*\)\+0x",
+    ]),
+    ("crash/virt-gic2-smp2-stack-overflow", BootConfig(board="virt", smp=2, gic=2, append="kernel.crash=stack"), [
+        r"KERNEL PANIC on cpu \d: kernel stack overflow \(access at 0xffffffc0[0-9a-f]+ in the guard",
+        r"panic: stopped 1 of 1 other CPUs",
+        r"#0 +0x[0-9a-f]+ \(anonymous namespace\)::CrashRecurse\(int\)",
+    ]),
+    ("crash/rpi4-assert", BootConfig(board="rpi4", append="kernel.crash=assert"), [
+        r"KERNEL PANIC on cpu 0: assertion failed at .*crash\.cc:\d+: g_null_address != 0",
+        r"panic: stopped 3 of 3 other CPUs",
+        r"#\d+ +0x[0-9a-f]+ CrashForTest\(char const\*\)\+0x",
+    ]),
+]
+
+
+def crash_job(opts: Options, name: str, config: BootConfig, expected: list[str]) -> Job:
+    def run() -> list[CaseResult]:
+        problem = "\n".join(qemu.missing_files(config, opts.paths))
+        if problem:
+            return [CaseResult(name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(config, opts.paths)
+        timeout = BASE_TIMEOUT * 1.5 * opts.timeout_scale
+        r = qemu.run_case(cmd, CrashChecker(expected), timeout, opts.log_path(name), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(name, "PASS", r.seconds)]
+        return [CaseResult(name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([name], run)
 
 
 def preflight(opts: Options, case: QemuCase) -> str:
@@ -549,6 +619,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     kcases = ktest_cases()
     knames = [c.name for c in kcases]
     jobs += [ktest_job(opts, c) for c in kcases if ktest_selected(opts, c.name, knames)]
+    jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     return jobs
 
 

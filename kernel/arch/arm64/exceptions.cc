@@ -91,6 +91,8 @@ extern "C" void arm64_invalid_exception(arch::IFrame* frame, uint64_t kind) {
 }
 
 extern "C" void arm64_kernel_stack_overflow(arch::IFrame* frame) {
-  PanicWithFrame(frame, "kernel stack overflow (sp 0x%llx)",
-                 static_cast<unsigned long long>(frame->sp));
+  // The frame was saved on the emergency stack; FAR holds the address in
+  // the guard that the overflowing access hit, when a fault caused it.
+  PanicWithFrame(frame, "kernel stack overflow (access at 0x%llx in the guard below a stack)",
+                 static_cast<unsigned long long>(frame->far));
 }

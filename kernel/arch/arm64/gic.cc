@@ -133,11 +133,12 @@ bool InitCpuV3() {
   W32(rd, GICR_WAKER, R32(rd, GICR_WAKER) & ~2u);
   for (int i = 0; i < 1000000 && (R32(rd, GICR_WAKER) & 4); i++) {
   }
-  W32(rd, GICR_ICENABLER0, 0xffffffff);
-  W32(rd, GICR_IGROUPR0, 0xffffffff);  // SGIs and PPIs: Group 1
+  W32(rd, GICR_ICENABLER0, 0xffff0000);  // PPIs off until registered
+  W32(rd, GICR_IGROUPR0, 0xffffffff);    // SGIs and PPIs: Group 1
   for (uint32_t i = 0; i < 32; i++) {
     W8(rd, GICR_IPRIORITYR + i, kDefaultPriority);
   }
+  W32(rd, GICR_ISENABLER0, 0x0000ffff);  // SGIs (the kernel's IPIs) on
   WRITE_SYSREG(ICC_SRE_EL1, READ_SYSREG(ICC_SRE_EL1) | 1);
   ISB();
   WRITE_SYSREG(ICC_PMR_EL1, 0xff);
@@ -152,10 +153,11 @@ bool InitCpuV2() {
   uint32_t cpu = CurrentCpu();
   // GICD_ITARGETSR0..7 read back the accessing CPU's own interface bit.
   g_v2_target[cpu] = static_cast<uint8_t>(R32(g_dist, GICD_ITARGETSR) & 0xff);
-  W32(g_dist, GICD_ICENABLER, 0xffffffff);
+  W32(g_dist, GICD_ICENABLER, 0xffff0000);  // banked PPIs off until registered
   for (uint32_t i = 0; i < 32; i++) {
     W8(g_dist, GICD_IPRIORITYR + i, kDefaultPriority);
   }
+  W32(g_dist, GICD_ISENABLER, 0x0000ffff);  // SGIs on
   W32(g_cpuif, GICC_PMR, 0xff);
   W32(g_cpuif, GICC_BPR, 0);
   W32(g_cpuif, GICC_CTLR, 0x3);  // EnableGrp0 | EnableGrp1: both signal IRQ
