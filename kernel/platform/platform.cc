@@ -93,8 +93,10 @@ void ParseConsole(const fdt::Fdt& dt, BootInfo* info) {
 
 void ParseCpus(const fdt::Fdt& dt, BootInfo* info) {
   fdt::Node psci = dt.FindCompatible(fdt::Node{}, "arm,psci-1.0");
-  if (!psci) psci = dt.FindCompatible(fdt::Node{}, "arm,psci-0.2");
-  if (!psci) psci = dt.FindCompatible(fdt::Node{}, "arm,psci");
+  if (!psci)
+    psci = dt.FindCompatible(fdt::Node{}, "arm,psci-0.2");
+  if (!psci)
+    psci = dt.FindCompatible(fdt::Node{}, "arm,psci");
   if (psci && dt.IsEnabled(psci)) {
     const char* method;
     if (dt.GetString(psci, "method", &method) == fdt::Status::kOk) {
@@ -116,8 +118,8 @@ void ParseCpus(const fdt::Fdt& dt, BootInfo* info) {
   }
   for (fdt::Node cpu = dt.FirstChild(cpus); cpu; cpu = dt.NextSibling(cpu)) {
     const char* type;
-    if (dt.GetString(cpu, "device_type", &type) != fdt::Status::kOk ||
-        strcmp(type, "cpu") != 0 || !dt.IsEnabled(cpu)) {
+    if (dt.GetString(cpu, "device_type", &type) != fdt::Status::kOk || strcmp(type, "cpu") != 0 ||
+        !dt.IsEnabled(cpu)) {
       continue;
     }
     uint64_t mpidr, unused;
@@ -201,7 +203,8 @@ bool ParseDevicetree(const fdt::Fdt& dt, BootInfo* info, const char** why) {
   info->usable.AlignInward(4096);
   info->linear.AlignInward(4096);
   // The DTB must stay reachable through the linear map.
-  info->linear.Add(info->dtb_pa & ~4095ull, ((info->dtb_pa & 4095) + info->dtb_size + 4095) & ~4095ull);
+  info->linear.Add(info->dtb_pa & ~4095ull,
+                   ((info->dtb_pa & 4095) + info->dtb_size + 4095) & ~4095ull);
   if (info->usable.count() == 0) {
     *why = "no usable memory left after the reservations";
     return false;
@@ -213,9 +216,11 @@ bool BootArg(const char* args, const char* key, char* out, size_t size) {
   size_t klen = strlen(key);
   const char* p = args;
   while (*p) {
-    while (*p == ' ') p++;
+    while (*p == ' ')
+      p++;
     const char* word = p;
-    while (*p && *p != ' ') p++;
+    while (*p && *p != ' ')
+      p++;
     size_t wlen = static_cast<size_t>(p - word);
     if (wlen > klen && strncmp(word, key, klen) == 0 && word[klen] == '=') {
       size_t vlen = wlen - klen - 1;
@@ -227,7 +232,8 @@ bool BootArg(const char* args, const char* key, char* out, size_t size) {
       return true;
     }
     if (wlen == klen && strncmp(word, key, klen) == 0) {
-      if (size > 0) out[0] = 0;
+      if (size > 0)
+        out[0] = 0;
       return true;
     }
   }

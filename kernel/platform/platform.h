@@ -28,11 +28,11 @@ struct BootInfo {
   uint64_t initrd_end = 0;
   const char* model = "unknown";
   const char* bootargs = "";
-  RangeSet ram;          // every /memory range
-  RangeSet reserved;     // memreserve, /reserved-memory, kernel, DTB, initrd
-  RangeSet nomap;        // reserved-memory with no-map: not in the linear map
-  RangeSet usable;       // ram - reserved, page aligned: for the PMM
-  RangeSet linear;       // ram - nomap: the linear map
+  RangeSet ram;       // every /memory range
+  RangeSet reserved;  // memreserve, /reserved-memory, kernel, DTB, initrd
+  RangeSet nomap;     // reserved-memory with no-map: not in the linear map
+  RangeSet usable;    // ram - reserved, page aligned: for the PMM
+  RangeSet linear;    // ram - nomap: the linear map
   // Console.
   dev::UartKind console_kind = dev::UartKind::kNone;
   uint64_t console_pa = 0;

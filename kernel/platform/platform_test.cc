@@ -115,7 +115,7 @@ TEST(Platform, RaspberryPi4FirmwareStyle) {
   EXPECT_EQ(info.initrd_end, 0x2f7c7a43u);
   EXPECT_FALSE(info.usable.Contains(0x2eff2000, 0x1000));
   EXPECT_FALSE(info.usable.Contains(0x2f7c7000, 0x1000));  // the initrd's last page
-  EXPECT_FALSE(info.usable.Contains(0, 0x1000));             // memreserve
+  EXPECT_FALSE(info.usable.Contains(0, 0x1000));           // memreserve
   EXPECT_TRUE(info.usable.Contains(0x180000000, 0x1000));
   EXPECT_NE(std::string(info.bootargs).find("mica.boot=firmware"), std::string::npos);
   EXPECT_EQ(info.console_kind, dev::UartKind::kBcm2835Aux);

@@ -85,16 +85,20 @@ TEST(RangeSet, RandomAgainstModel) {
         if (!s.Add(b * 4096, n * 4096)) {
           continue;
         }
-        for (uint64_t p = b; p < b + n; p++) pages.insert(p);
+        for (uint64_t p = b; p < b + n; p++)
+          pages.insert(p);
       } else {
         ASSERT_TRUE(s.Remove(b * 4096, n * 4096));
-        for (uint64_t p = b; p < b + n; p++) pages.erase(p);
+        for (uint64_t p = b; p < b + n; p++)
+          pages.erase(p);
       }
       std::set<uint64_t> got;
       for (size_t i = 0; i < s.count(); i++) {
         ASSERT_GT(s[i].size, 0u);
-        if (i > 0) ASSERT_GT(s[i].base, s[i - 1].end());  // sorted, disjoint, not adjacent
-        for (uint64_t p = s[i].base / 4096; p < s[i].end() / 4096; p++) got.insert(p);
+        if (i > 0)
+          ASSERT_GT(s[i].base, s[i - 1].end());  // sorted, disjoint, not adjacent
+        for (uint64_t p = s[i].base / 4096; p < s[i].end() / 4096; p++)
+          got.insert(p);
       }
       ASSERT_EQ(got, pages);
     }

@@ -41,13 +41,23 @@ Thread g_boot_threads[MAX_CPUS];  // the boot context of each CPU
 // The scheduler lock is held across context switches: the thread that takes
 // it may not be the one that releases it, which the static analysis cannot
 // follow, so the functions that hand it over are NO_THREAD_SAFETY_ANALYSIS.
-void LockRaw() NO_THREAD_SAFETY_ANALYSIS { g_sched_lock.raw().Acquire(); }
-void UnlockRaw() NO_THREAD_SAFETY_ANALYSIS { g_sched_lock.raw().Release(); }
+void LockRaw() NO_THREAD_SAFETY_ANALYSIS {
+  g_sched_lock.raw().Acquire();
+}
+void UnlockRaw() NO_THREAD_SAFETY_ANALYSIS {
+  g_sched_lock.raw().Release();
+}
 
-CpuState& Cpu() { return *ThisCpu().sched; }
-Thread* CurrentLocked() { return ThisCpu().current; }
+CpuState& Cpu() {
+  return *ThisCpu().sched;
+}
+Thread* CurrentLocked() {
+  return ThisCpu().current;
+}
 
-Thread* FromLink(QueueLink* l) { return static_cast<Thread*>(l); }
+Thread* FromLink(QueueLink* l) {
+  return static_cast<Thread*>(l);
+}
 
 bool Allowed(const Thread* t, uint32_t cpu) {
   return t->affinity == kAnyCpu || (t->affinity & (1u << cpu)) != 0;
@@ -248,7 +258,9 @@ void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
 
 // ---- Wait queues ----
 
-void WaitQueue::RemoveLocked(Thread* t) { waiters_.remove(t); }
+void WaitQueue::RemoveLocked(Thread* t) {
+  waiters_.remove(t);
+}
 
 mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
   Thread* cur = CurrentLocked();
@@ -327,8 +339,7 @@ extern "C" void thread_trampoline_c(void (*entry)(void*), void* arg) NO_THREAD_S
   Exit(0);
 }
 
-Thread* Create(const char* name, void (*entry)(void*), void* arg, int priority,
-               uint32_t affinity) {
+Thread* Create(const char* name, void (*entry)(void*), void* arg, int priority, uint32_t affinity) {
   if (priority < 0 || priority > kPriorityMax) {
     return nullptr;
   }
@@ -464,7 +475,9 @@ void Sleep(uint64_t ns) {
   SleepUntil(ns > kInfinite - now ? kInfinite : now + ns);
 }
 
-Thread* Current() { return ThisCpu().current; }
+Thread* Current() {
+  return ThisCpu().current;
+}
 
 void SetPriority(Thread* t, int priority) NO_THREAD_SAFETY_ANALYSIS {
   if (priority < 0 || priority > kPriorityMax) {
@@ -593,9 +606,13 @@ void InitCpuState(uint32_t cpu, Thread* boot) {
   }
 }
 
-void IdleEntry(void*) { IdleLoop(); }
+void IdleEntry(void*) {
+  IdleLoop();
+}
 
-void IpiReschedule(uint32_t, void*) { RescheduleIpi(); }
+void IpiReschedule(uint32_t, void*) {
+  RescheduleIpi();
+}
 
 }  // namespace
 

@@ -78,10 +78,10 @@ struct Thread : QueueLink {
   void* stack_base = nullptr;
   ThreadState state = ThreadState::kCreated;
   int priority = kPriorityDefault;
-  uint32_t cpu = 0;            // CPU it runs or last ran on
-  uint32_t affinity = kAnyCpu; // bit mask of allowed CPUs, 0 = all
+  uint32_t cpu = 0;             // CPU it runs or last ran on
+  uint32_t affinity = kAnyCpu;  // bit mask of allowed CPUs, 0 = all
   bool detached = false;
-  bool switched_out = false;   // dead and no longer on its stack
+  bool switched_out = false;  // dead and no longer on its stack
   mica::Status wake_status = mica::Status::kOk;
   WaitQueue* blocked_on = nullptr;
   Timer timeout;

@@ -45,9 +45,8 @@ bool Context::Check(bool ok, const char* expr, const char* file, int line) {
 bool Context::CheckEq(uint64_t a, uint64_t b, const char* expr, const char* file, int line) {
   if (a != b && !failed_) {
     failed_ = true;
-    mica::SNPrintf(message_, sizeof(message_), "%s:%d: %s (0x%llx vs 0x%llx)", Basename(file),
-                   line, expr, static_cast<unsigned long long>(a),
-                   static_cast<unsigned long long>(b));
+    mica::SNPrintf(message_, sizeof(message_), "%s:%d: %s (0x%llx vs 0x%llx)", Basename(file), line,
+                   expr, static_cast<unsigned long long>(a), static_cast<unsigned long long>(b));
   }
   return a == b;
 }

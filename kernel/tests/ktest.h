@@ -32,20 +32,21 @@ int Run(const char* filter);
 
 }  // namespace ktest
 
-#define KTEST(name)                                                                 \
-  static void ktest_fn_##name(ktest::Context* ctx);                                 \
-  [[gnu::section(".ktests"), gnu::used]] static const ktest::Test ktest_##name = {  \
-      #name, ktest_fn_##name};                                                      \
+#define KTEST(name)                                                                \
+  static void ktest_fn_##name(ktest::Context* ctx);                                \
+  [[gnu::section(".ktests"), gnu::used]] static const ktest::Test ktest_##name = { \
+      #name, ktest_fn_##name};                                                     \
   static void ktest_fn_##name(ktest::Context* ctx)
 
 // Record a failure and return from the test.
-#define KEXPECT(cond)                                          \
-  do {                                                         \
-    if (!ctx->Check((cond), #cond, __FILE__, __LINE__)) return; \
+#define KEXPECT(cond)                                   \
+  do {                                                  \
+    if (!ctx->Check((cond), #cond, __FILE__, __LINE__)) \
+      return;                                           \
   } while (0)
-#define KEXPECT_EQ(a, b)                                                                  \
-  do {                                                                                    \
-    if (!ctx->CheckEq(static_cast<uint64_t>(a), static_cast<uint64_t>(b), #a " == " #b, \
-                      __FILE__, __LINE__))                                                \
-      return;                                                                             \
+#define KEXPECT_EQ(a, b)                                                                          \
+  do {                                                                                            \
+    if (!ctx->CheckEq(static_cast<uint64_t>(a), static_cast<uint64_t>(b), #a " == " #b, __FILE__, \
+                      __LINE__))                                                                  \
+      return;                                                                                     \
   } while (0)

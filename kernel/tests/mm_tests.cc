@@ -8,7 +8,9 @@ extern "C" char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
 
 namespace {
 
-uint64_t Va(const void* p) { return reinterpret_cast<uint64_t>(p); }
+uint64_t Va(const void* p) {
+  return reinterpret_cast<uint64_t>(p);
+}
 
 int g_data_word = 1;
 const int g_rodata_word = 2;
@@ -66,8 +68,7 @@ KTEST(mmu_unmapped_read_faults) {
   KEXPECT_EQ(arm64_probe_read8(reinterpret_cast<void*>(KVA_BASE), &byte),
              static_cast<uint64_t>(-1));
   // Low addresses: TTBR0 walks are off until user space exists.
-  KEXPECT_EQ(arm64_probe_read8(reinterpret_cast<void*>(0x1000), &byte),
-             static_cast<uint64_t>(-1));
+  KEXPECT_EQ(arm64_probe_read8(reinterpret_cast<void*>(0x1000), &byte), static_cast<uint64_t>(-1));
   KEXPECT_EQ(arm64_probe_read8(reinterpret_cast<void*>(0), &byte), static_cast<uint64_t>(-1));
 }
 

@@ -11,13 +11,15 @@ namespace {
 
 constexpr uint64_t kMs = 1'000'000;
 
-void ExitWith(void* arg) { sched::Exit(static_cast<int>(reinterpret_cast<uintptr_t>(arg))); }
+void ExitWith(void* arg) {
+  sched::Exit(static_cast<int>(reinterpret_cast<uintptr_t>(arg)));
+}
 
 }  // namespace
 
 KTEST(thread_create_join_exit_code) {
-  sched::Thread* t = sched::Create("exit42", ExitWith, reinterpret_cast<void*>(42),
-                                   sched::kPriorityDefault);
+  sched::Thread* t =
+      sched::Create("exit42", ExitWith, reinterpret_cast<void*>(42), sched::kPriorityDefault);
   KEXPECT(t != nullptr);
   sched::Start(t);
   int code = 0;
@@ -178,7 +180,9 @@ struct CpuCtx {
   uint32_t ran_on = 0xffffffff;
 };
 
-void RecordCpu(void* arg) { static_cast<CpuCtx*>(arg)->ran_on = CurrentCpu(); }
+void RecordCpu(void* arg) {
+  static_cast<CpuCtx*>(arg)->ran_on = CurrentCpu();
+}
 
 }  // namespace
 
@@ -288,7 +292,9 @@ struct TimerCtx {
   volatile uint64_t fired_at = 0;
 };
 
-void OnTimer(sched::Timer*, void* arg) { static_cast<TimerCtx*>(arg)->fired_at = timer::NowNs(); }
+void OnTimer(sched::Timer*, void* arg) {
+  static_cast<TimerCtx*>(arg)->fired_at = timer::NowNs();
+}
 
 }  // namespace
 

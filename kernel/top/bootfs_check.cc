@@ -14,8 +14,8 @@ void CheckBootfs(const platform::BootInfo& info) {
   bootfs::Status s = image.Open(arch::PhysToVirt(info.initrd_start), size);
   if (s != bootfs::Status::kOk) {
     KLog("bootfs: the initrd at 0x%llx (%llu bytes) is not a valid bootfs: %s",
-         static_cast<unsigned long long>(info.initrd_start),
-         static_cast<unsigned long long>(size), bootfs::StatusString(s));
+         static_cast<unsigned long long>(info.initrd_start), static_cast<unsigned long long>(size),
+         bootfs::StatusString(s));
     return;
   }
   KLog("bootfs: %u files, %llu bytes, checksums verified", image.count(),

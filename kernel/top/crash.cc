@@ -25,7 +25,9 @@ volatile int g_depth_limit = 1 << 30;
   return CrashRecurse(depth + 1) + frame[0];
 }
 
-void StackOverflowThread(void*) { CrashRecurse(0); }
+void StackOverflowThread(void*) {
+  CrashRecurse(0);
+}
 
 }  // namespace
 
@@ -35,8 +37,8 @@ void CrashForTest(const char* kind) {
     CrashNullWrite();
   } else if (strcmp(kind, "stack") == 0) {
     // On a fresh kernel thread: its stack has an unmapped guard below it.
-    sched::Thread* t = sched::Create("overflow", StackOverflowThread, nullptr,
-                                     sched::kPriorityDefault);
+    sched::Thread* t =
+        sched::Create("overflow", StackOverflowThread, nullptr, sched::kPriorityDefault);
     if (t != nullptr) {
       sched::Start(t);
       (void)sched::Join(t, sched::kInfinite, nullptr);

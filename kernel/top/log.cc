@@ -1,7 +1,7 @@
 #include "kernel/top/log.h"
 
-#include "kernel/arch/arm64/arch.h"
 #include <string.h>
+#include "kernel/arch/arm64/arch.h"
 
 #include "kernel/lib/printf.h"
 #include "kernel/top/spinlock.h"
@@ -12,7 +12,7 @@ constexpr size_t kRingSize = 64 * 1024;
 
 IrqSpinLock g_lock;
 char g_ring[kRingSize];
-uint64_t g_ring_head GUARDED_BY(g_lock);  // total bytes ever written
+uint64_t g_ring_head GUARDED_BY(g_lock);     // total bytes ever written
 uint64_t g_console_done GUARDED_BY(g_lock);  // bytes already sent to the console
 dev::Uart g_console;
 bool g_panic_mode;
@@ -79,16 +79,20 @@ void LogSetConsole(const dev::Uart& uart) {
   FlushLocked();
 }
 
-const dev::Uart& LogConsole() { return g_console; }
+const dev::Uart& LogConsole() {
+  return g_console;
+}
 
-void LogEnterPanicMode() { g_panic_mode = true; }
+void LogEnterPanicMode() {
+  g_panic_mode = true;
+}
 
 void KLogV(const char* fmt, va_list ap) {
   char line[512];
   uint64_t ns = CurrentTimeNs();
   int n = mica::SNPrintf(line, sizeof(line), "[%5llu.%06llu] ",
-                   static_cast<unsigned long long>(ns / 1000000000ull),
-                   static_cast<unsigned long long>((ns / 1000) % 1000000));
+                         static_cast<unsigned long long>(ns / 1000000000ull),
+                         static_cast<unsigned long long>((ns / 1000) % 1000000));
   if (n < 0) {
     n = 0;
   }
@@ -110,7 +114,9 @@ void KLog(const char* fmt, ...) {
   va_end(ap);
 }
 
-void KPuts(const char* s) { Emit(s, strlen(s)); }
+void KPuts(const char* s) {
+  Emit(s, strlen(s));
+}
 
 size_t LogSnapshot(char* out, size_t size) {
   IrqGuard guard(g_lock);

@@ -104,8 +104,12 @@ void KmainThreadBody() {
 
 }  // namespace
 
-const platform::BootInfo& BootInfo() { return g_boot; }
-const fdt::Fdt& BootFdt() { return g_fdt; }
+const platform::BootInfo& BootInfo() {
+  return g_boot;
+}
+const fdt::Fdt& BootFdt() {
+  return g_fdt;
+}
 
 extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, uint64_t entry_el) {
   // Global constructors (objects with non-constant initialisers).

@@ -68,7 +68,9 @@ bool Init(const platform::RangeSet& usable, const char** why) {
   return true;
 }
 
-bool Ready() { return g_ready; }
+bool Ready() {
+  return g_ready;
+}
 
 bool AllocPage(uint64_t* pa) {
   IrqOff off;
@@ -97,7 +99,8 @@ bool AllocContiguous(size_t pages, uint64_t align, uint64_t* pa) {
 
 void FreeContiguous(uint64_t pa, size_t pages) {
   IrqOff off;
-  MICA_ASSERT_MSG(g_pmm.Free(pa, pages) == mica::Status::kOk, "freeing pages that are not allocated");
+  MICA_ASSERT_MSG(g_pmm.Free(pa, pages) == mica::Status::kOk,
+                  "freeing pages that are not allocated");
 }
 
 void* Malloc(size_t size) {
@@ -129,9 +132,21 @@ Stats GetStats() {
 
 // The kernel's C++ allocation operators. Allocation failure returns nullptr
 // (the kernel is built without exceptions); callers check.
-void* operator new(size_t size) { return kmem::Malloc(size); }
-void* operator new[](size_t size) { return kmem::Malloc(size); }
-void operator delete(void* p) noexcept { kmem::Free(p); }
-void operator delete[](void* p) noexcept { kmem::Free(p); }
-void operator delete(void* p, size_t) noexcept { kmem::Free(p); }
-void operator delete[](void* p, size_t) noexcept { kmem::Free(p); }
+void* operator new(size_t size) {
+  return kmem::Malloc(size);
+}
+void* operator new[](size_t size) {
+  return kmem::Malloc(size);
+}
+void operator delete(void* p) noexcept {
+  kmem::Free(p);
+}
+void operator delete[](void* p) noexcept {
+  kmem::Free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  kmem::Free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  kmem::Free(p);
+}

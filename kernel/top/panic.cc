@@ -75,25 +75,47 @@ void PrintPc(const char* prefix, uint64_t pc) {
 
 const char* EsrClassName(uint32_t ec) {
   switch (ec) {
-    case 0x00: return "unknown reason";
-    case 0x01: return "WFI/WFE trapped";
-    case 0x07: return "FP/SIMD access trapped";
-    case 0x0e: return "illegal execution state";
-    case 0x15: return "SVC from AArch64";
-    case 0x18: return "MSR/MRS/system instruction trapped";
-    case 0x20: return "instruction abort from a lower EL";
-    case 0x21: return "instruction abort (same EL)";
-    case 0x22: return "PC alignment fault";
-    case 0x24: return "data abort from a lower EL";
-    case 0x25: return "data abort (same EL)";
-    case 0x26: return "SP alignment fault";
-    case 0x2c: return "floating-point exception";
-    case 0x2f: return "SError interrupt";
-    case 0x30: case 0x31: return "breakpoint";
-    case 0x32: case 0x33: return "software step";
-    case 0x34: case 0x35: return "watchpoint";
-    case 0x3c: return "BRK instruction";
-    default: return "reserved/unhandled exception class";
+    case 0x00:
+      return "unknown reason";
+    case 0x01:
+      return "WFI/WFE trapped";
+    case 0x07:
+      return "FP/SIMD access trapped";
+    case 0x0e:
+      return "illegal execution state";
+    case 0x15:
+      return "SVC from AArch64";
+    case 0x18:
+      return "MSR/MRS/system instruction trapped";
+    case 0x20:
+      return "instruction abort from a lower EL";
+    case 0x21:
+      return "instruction abort (same EL)";
+    case 0x22:
+      return "PC alignment fault";
+    case 0x24:
+      return "data abort from a lower EL";
+    case 0x25:
+      return "data abort (same EL)";
+    case 0x26:
+      return "SP alignment fault";
+    case 0x2c:
+      return "floating-point exception";
+    case 0x2f:
+      return "SError interrupt";
+    case 0x30:
+    case 0x31:
+      return "breakpoint";
+    case 0x32:
+    case 0x33:
+      return "software step";
+    case 0x34:
+    case 0x35:
+      return "watchpoint";
+    case 0x3c:
+      return "BRK instruction";
+    default:
+      return "reserved/unhandled exception class";
   }
 }
 
@@ -154,8 +176,8 @@ void PanicWithFrame(const arch::IFrame* frame, const char* fmt, ...) {
   KLog("FAR 0x%016llx  ELR 0x%016llx  SPSR 0x%08llx", static_cast<unsigned long long>(frame->far),
        static_cast<unsigned long long>(frame->elr), static_cast<unsigned long long>(frame->spsr));
   for (int i = 0; i < 30; i += 2) {
-    KLog("x%-2d 0x%016llx  x%-2d 0x%016llx", i, static_cast<unsigned long long>(frame->x[i]),
-         i + 1, static_cast<unsigned long long>(frame->x[i + 1]));
+    KLog("x%-2d 0x%016llx  x%-2d 0x%016llx", i, static_cast<unsigned long long>(frame->x[i]), i + 1,
+         static_cast<unsigned long long>(frame->x[i + 1]));
   }
   KLog("x30 0x%016llx  sp  0x%016llx", static_cast<unsigned long long>(frame->x[30]),
        static_cast<unsigned long long>(frame->sp));
@@ -174,5 +196,7 @@ extern "C" [[noreturn]] void mica_assert_fail(const char* file, int line, const 
   Panic("assertion failed at %s:%d: %s", file, line, expr);
 }
 
-extern "C" [[noreturn]] void __stack_chk_fail() { Panic("stack protector: stack smashed"); }
+extern "C" [[noreturn]] void __stack_chk_fail() {
+  Panic("stack protector: stack smashed");
+}
 extern "C" uint64_t __stack_chk_guard = 0x5a17c0de9e3779b9ull;

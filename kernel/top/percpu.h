@@ -9,7 +9,7 @@
 namespace sched {
 struct Thread;
 struct CpuState;
-}
+}  // namespace sched
 
 struct PerCpu {
   uint64_t emergency_sp;  // PERCPU_EMERGENCY_SP: stack for overflow reports
@@ -18,9 +18,9 @@ struct PerCpu {
   uint64_t mpidr;
   sched::Thread* current;
   sched::CpuState* sched;
-  uint32_t irq_depth;       // > 0 while in an interrupt handler
+  uint32_t irq_depth;  // > 0 while in an interrupt handler
   volatile bool online;
-  volatile bool stopped;    // parked by a panic on another CPU
+  volatile bool stopped;  // parked by a panic on another CPU
 };
 static_assert(offsetof(PerCpu, emergency_sp) == PERCPU_EMERGENCY_SP);
 static_assert(offsetof(PerCpu, cpu_num) == PERCPU_CPU_NUM);
@@ -31,8 +31,12 @@ extern "C" uint64_t arm64_cpu_mpidr[MAX_CPUS];
 extern "C" uint64_t arm64_cpu_stack_top[MAX_CPUS];
 extern "C" uint64_t arm64_secondary_ttbr1;
 
-inline PerCpu& ThisCpu() { return *reinterpret_cast<PerCpu*>(READ_SYSREG(tpidr_el1)); }
-inline uint32_t CurrentCpu() { return ThisCpu().cpu_num; }
+inline PerCpu& ThisCpu() {
+  return *reinterpret_cast<PerCpu*>(READ_SYSREG(tpidr_el1));
+}
+inline uint32_t CurrentCpu() {
+  return ThisCpu().cpu_num;
+}
 
 // Number of CPUs described by the devicetree and number started.
 extern uint32_t g_cpu_count;

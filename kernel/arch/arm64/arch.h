@@ -7,13 +7,14 @@
 
 #include "kernel/arch/arm64/include_asm.h"
 
-#define READ_SYSREG(reg)                              \
-  ({                                                  \
-    uint64_t _v;                                      \
-    __asm__ volatile("mrs %0, " #reg : "=r"(_v)::);   \
-    _v;                                               \
+#define READ_SYSREG(reg)                            \
+  ({                                                \
+    uint64_t _v;                                    \
+    __asm__ volatile("mrs %0, " #reg : "=r"(_v)::); \
+    _v;                                             \
   })
-#define WRITE_SYSREG(reg, val) __asm__ volatile("msr " #reg ", %0" ::"r"((uint64_t)(val)) : "memory")
+#define WRITE_SYSREG(reg, val) \
+  __asm__ volatile("msr " #reg ", %0" ::"r"((uint64_t)(val)) : "memory")
 #define ISB() __asm__ volatile("isb" ::: "memory")
 #define DSB(opt) __asm__ volatile("dsb " #opt ::: "memory")
 #define DMB(opt) __asm__ volatile("dmb " #opt ::: "memory")
@@ -37,9 +38,15 @@ struct IFrame {
 };
 static_assert(sizeof(IFrame) == IFRAME_SIZE);
 
-inline bool IrqsDisabled() { return (READ_SYSREG(daif) & (1 << 7)) != 0; }
-inline void EnableIrqs() { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
-inline void DisableIrqs() { __asm__ volatile("msr daifset, #2" ::: "memory"); }
+inline bool IrqsDisabled() {
+  return (READ_SYSREG(daif) & (1 << 7)) != 0;
+}
+inline void EnableIrqs() {
+  __asm__ volatile("msr daifclr, #2" ::: "memory");
+}
+inline void DisableIrqs() {
+  __asm__ volatile("msr daifset, #2" ::: "memory");
+}
 
 // Saves the IRQ mask and disables IRQs; RestoreIrqs puts it back.
 inline uint64_t SaveDisableIrqs() {
@@ -47,18 +54,34 @@ inline uint64_t SaveDisableIrqs() {
   DisableIrqs();
   return daif;
 }
-inline void RestoreIrqs(uint64_t daif) { WRITE_SYSREG(daif, daif); }
+inline void RestoreIrqs(uint64_t daif) {
+  WRITE_SYSREG(daif, daif);
+}
 
-inline void Wfi() { __asm__ volatile("wfi" ::: "memory"); }
-inline void Wfe() { __asm__ volatile("wfe" ::: "memory"); }
-inline void Sev() { __asm__ volatile("sev" ::: "memory"); }
-inline void Yield() { __asm__ volatile("yield" ::: "memory"); }
+inline void Wfi() {
+  __asm__ volatile("wfi" ::: "memory");
+}
+inline void Wfe() {
+  __asm__ volatile("wfe" ::: "memory");
+}
+inline void Sev() {
+  __asm__ volatile("sev" ::: "memory");
+}
+inline void Yield() {
+  __asm__ volatile("yield" ::: "memory");
+}
 
-inline uint64_t Mpidr() { return READ_SYSREG(mpidr_el1) & 0xff00ffffffull; }
-inline uint64_t CurrentEl() { return (READ_SYSREG(CurrentEL) >> 2) & 3; }
+inline uint64_t Mpidr() {
+  return READ_SYSREG(mpidr_el1) & 0xff00ffffffull;
+}
+inline uint64_t CurrentEl() {
+  return (READ_SYSREG(CurrentEL) >> 2) & 3;
+}
 
 // Physical <-> linear-map virtual addresses.
-inline void* PhysToVirt(uint64_t pa) { return reinterpret_cast<void*>(kPhysmapBase + pa); }
+inline void* PhysToVirt(uint64_t pa) {
+  return reinterpret_cast<void*>(kPhysmapBase + pa);
+}
 inline uint64_t VirtToPhys(const void* va) {
   return reinterpret_cast<uint64_t>(va) - kPhysmapBase;
 }

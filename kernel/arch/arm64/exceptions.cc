@@ -20,17 +20,29 @@ constexpr uint32_t kEcInsnAbortSameEl = 0x21;
 
 const char* FaultStatusName(uint32_t fsc) {
   switch (fsc & 0x3c) {
-    case 0x04: return "translation fault";
-    case 0x08: return "access flag fault";
-    case 0x0c: return "permission fault";
-    default: break;
+    case 0x04:
+      return "translation fault";
+    case 0x08:
+      return "access flag fault";
+    case 0x0c:
+      return "permission fault";
+    default:
+      break;
   }
   switch (fsc) {
-    case 0x00: case 0x01: case 0x02: case 0x03: return "address size fault";
-    case 0x10: return "synchronous external abort";
-    case 0x21: return "alignment fault";
-    case 0x30: return "TLB conflict abort";
-    default: return "fault";
+    case 0x00:
+    case 0x01:
+    case 0x02:
+    case 0x03:
+      return "address size fault";
+    case 0x10:
+      return "synchronous external abort";
+    case 0x21:
+      return "alignment fault";
+    case 0x30:
+      return "TLB conflict abort";
+    default:
+      return "fault";
   }
 }
 
@@ -63,8 +75,7 @@ extern "C" void arm64_sync_exception(arch::IFrame* frame) {
     PanicWithFrame(frame, "kernel %s at 0x%llx: %s (FSC 0x%02x)", what,
                    static_cast<unsigned long long>(frame->far), FaultStatusName(fsc), fsc);
   }
-  PanicWithFrame(frame, "unexpected synchronous exception in the kernel: %s",
-                 EsrClassName(ec));
+  PanicWithFrame(frame, "unexpected synchronous exception in the kernel: %s", EsrClassName(ec));
 }
 
 extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
@@ -81,9 +92,13 @@ extern "C" void arm64_irq(arch::IFrame* frame) {
   sched::PreemptFromIrq();
 }
 
-extern "C" void arm64_fiq(arch::IFrame* frame) { PanicWithFrame(frame, "unexpected FIQ"); }
+extern "C" void arm64_fiq(arch::IFrame* frame) {
+  PanicWithFrame(frame, "unexpected FIQ");
+}
 
-extern "C" void arm64_serror(arch::IFrame* frame) { PanicWithFrame(frame, "SError"); }
+extern "C" void arm64_serror(arch::IFrame* frame) {
+  PanicWithFrame(frame, "SError");
+}
 
 extern "C" void arm64_invalid_exception(arch::IFrame* frame, uint64_t kind) {
   PanicWithFrame(frame, "invalid exception vector %llu taken",

@@ -49,13 +49,13 @@ struct Slot {
 
 uint32_t g_version;
 volatile uint8_t* g_dist;
-volatile uint8_t* g_cpuif;                   // v2
-volatile uint8_t* g_redist_region[4];        // v3
+volatile uint8_t* g_cpuif;             // v2
+volatile uint8_t* g_redist_region[4];  // v3
 uint64_t g_redist_size[4];
 uint32_t g_redist_regions;
 uint64_t g_redist_stride;
-volatile uint8_t* g_redist[MAX_CPUS];        // v3: this CPU's redistributor
-uint8_t g_v2_target[MAX_CPUS];               // v2: CPU interface bit
+volatile uint8_t* g_redist[MAX_CPUS];  // v3: this CPU's redistributor
+uint8_t g_v2_target[MAX_CPUS];         // v2: CPU interface bit
 uint32_t g_num_irqs;
 Slot g_slots[kMaxIntid];
 uint64_t g_irq_count[MAX_CPUS];
@@ -73,7 +73,9 @@ uint64_t R64(volatile uint8_t* b, uint32_t off) {
 void W64(volatile uint8_t* b, uint32_t off, uint64_t v) {
   *reinterpret_cast<volatile uint64_t*>(b + off) = v;
 }
-void W8(volatile uint8_t* b, uint32_t off, uint8_t v) { b[off] = v; }
+void W8(volatile uint8_t* b, uint32_t off, uint8_t v) {
+  b[off] = v;
+}
 
 void WaitRwp(volatile uint8_t* base, uint32_t ctlr) {
   for (int i = 0; i < 1000000 && (R32(base, ctlr) & GICD_CTLR_RWP); i++) {
@@ -255,10 +257,16 @@ bool Init(const fdt::Fdt& dt, const char** why) {
   return true;
 }
 
-bool InitCpu() { return g_version == 3 ? InitCpuV3() : InitCpuV2(); }
+bool InitCpu() {
+  return g_version == 3 ? InitCpuV3() : InitCpuV2();
+}
 
-uint32_t Version() { return g_version; }
-const char* Description() { return g_desc; }
+uint32_t Version() {
+  return g_version;
+}
+const char* Description() {
+  return g_desc;
+}
 
 bool SpecifierToIntid(const fdt::Interrupt& spec, uint32_t* intid) {
   if (spec.num_cells < 2) {
@@ -354,8 +362,8 @@ void StopOtherCpus() {
 void HandleIrq() {
   uint32_t cpu = CurrentCpu();
   for (int n = 0; n < 16; n++) {
-    uint32_t iar = g_version == 3 ? static_cast<uint32_t>(READ_SYSREG(ICC_IAR1_EL1))
-                                  : R32(g_cpuif, GICC_IAR);
+    uint32_t iar =
+        g_version == 3 ? static_cast<uint32_t>(READ_SYSREG(ICC_IAR1_EL1)) : R32(g_cpuif, GICC_IAR);
     uint32_t intid = iar & 0xffffff;
     if (g_version == 2) {
       intid = iar & 0x3ff;
@@ -379,6 +387,8 @@ void HandleIrq() {
   }
 }
 
-uint64_t IrqCount(uint32_t cpu) { return cpu < MAX_CPUS ? g_irq_count[cpu] : 0; }
+uint64_t IrqCount(uint32_t cpu) {
+  return cpu < MAX_CPUS ? g_irq_count[cpu] : 0;
+}
 
 }  // namespace gic

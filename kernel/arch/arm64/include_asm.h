@@ -11,7 +11,7 @@
 // granule, three levels (L1 1 GiB, L2 2 MiB, L3 4 KiB). See docs/boot.md.
 #define KERNEL_BASE U64(0xffffffffc0000000)
 #define PHYSMAP_BASE U64(0xffffff8000000000)
-#define PHYSMAP_SIZE U64(0x4000000000)  // 256 GiB of physical address space
+#define PHYSMAP_SIZE U64(0x4000000000)    // 256 GiB of physical address space
 #define KVA_BASE U64(0xffffffc000000000)  // stacks, MMIO, heap growth
 #define KVA_SIZE U64(0x3fc0000000)        // up to the kernel image window
 #define VA_BITS 39

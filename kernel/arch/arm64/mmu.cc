@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "kernel/arch/arm64/arch.h"
-#include "kernel/top/spinlock.h"
 #include "kernel/top/memory.h"
+#include "kernel/top/spinlock.h"
 
 extern "C" {
 extern char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
@@ -184,7 +184,9 @@ uint64_t KernelVaToPa(const void* va) {
   return reinterpret_cast<uint64_t>(va) - KERNEL_BASE + g_layout.kernel_pa;
 }
 
-uint64_t KernelTtbr1() { return g_root_pa; }
+uint64_t KernelTtbr1() {
+  return g_root_pa;
+}
 
 bool InitKernelTables(const KernelLayout& layout, const platform::RangeSet& linear,
                       const char** why) {
@@ -247,7 +249,9 @@ bool InitKernelTables(const KernelLayout& layout, const platform::RangeSet& line
   return true;
 }
 
-void EnablePmmTables() { g_use_pmm = true; }
+void EnablePmmTables() {
+  g_use_pmm = true;
+}
 
 void DisableLowerHalf() {
   WRITE_SYSREG(tcr_el1, READ_SYSREG(tcr_el1) | (1ull << 7));  // EPD0
@@ -346,9 +350,15 @@ uint64_t LookupPte(uint64_t va) NO_THREAD_SAFETY_ANALYSIS {
   return (e & 3) == PTE_PAGE ? e : 0;
 }
 
-bool PteWritable(uint64_t pte) { return (pte & (2 << 6)) == 0; }
-bool PteKernelExecutable(uint64_t pte) { return (pte & PTE_PXN) == 0; }
+bool PteWritable(uint64_t pte) {
+  return (pte & (2 << 6)) == 0;
+}
+bool PteKernelExecutable(uint64_t pte) {
+  return (pte & PTE_PXN) == 0;
+}
 
-size_t TablePages() { return g_table_pages; }
+size_t TablePages() {
+  return g_table_pages;
+}
 
 }  // namespace mmu

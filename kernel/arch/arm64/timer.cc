@@ -63,8 +63,12 @@ void InitCpu() {
   gic::EnableOnThisCpu(g_intid);
 }
 
-uint64_t Frequency() { return g_freq; }
-uint32_t Intid() { return g_intid; }
+uint64_t Frequency() {
+  return g_freq;
+}
+uint32_t Intid() {
+  return g_intid;
+}
 
 uint64_t NowTicks() {
   ISB();
@@ -79,7 +83,9 @@ uint64_t NsToTicks(uint64_t ns) {
   return (ns / 1000000000ull) * g_freq + (ns % 1000000000ull) * g_freq / 1000000000ull;
 }
 
-uint64_t NowNs() { return TicksToNs(NowTicks()); }
+uint64_t NowNs() {
+  return TicksToNs(NowTicks());
+}
 
 void SetDeadline(uint64_t deadline_ns) {
   if (deadline_ns == UINT64_MAX) {
