@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Fails if the kernel-toolchain objects of the ELF library need any symbol
+from outside the library other than the stack protector's, which the kernel
+provides: no memcpy/memset/strlen calls, explicit or compiler-generated."""
+
+import argparse
+import subprocess
+import sys
+
+ALLOWED = {"__stack_chk_fail", "__stack_chk_guard"}
+
+
+def symbols(nm, obj, which):
+    out = subprocess.run([nm, "--format=just-symbols", which, obj], capture_output=True,
+                         text=True, check=True).stdout
+    return set(out.split())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nm", required=True)
+    parser.add_argument("--stamp", required=True)
+    parser.add_argument("objects", nargs="+")
+    args = parser.parse_args()
+    defined, undefined = set(), set()
+    for obj in args.objects:
+        defined |= symbols(args.nm, obj, "--defined-only")
+        undefined |= symbols(args.nm, obj, "--undefined-only")
+    missing = sorted(undefined - defined - ALLOWED)
+    if missing:
+        sys.exit("check_freestanding: the kernel build of //system/ulib/elf needs symbols "
+                 "from outside the library: " + ", ".join(missing))
+    with open(args.stamp, "w") as f:
+        f.write("ok\n")
+
+
+if __name__ == "__main__":
+    main()
