@@ -89,6 +89,14 @@ class Validator {
   Status Run();
 
  private:
+  // A DT_RELA* dynamic entry's value and where it was read.
+  struct DynValue {
+    bool seen = false;
+    uint64_t value = 0;
+    uint64_t at = 0;
+    uint32_t index = kNoIndex;
+  };
+
   Status Header();
   Status ProgramHeaders();
   Status AddLoad(const Phdr& ph);
@@ -99,6 +107,7 @@ class Validator {
   Status Dynamic();
   Status DynamicEntry(uint64_t tag, uint64_t value, uint64_t at, uint32_t index);
   Status RelocationTable();
+  Status FailDyn(const DynValue& v, Status status, const char* detail);
 
   // The link-time [vaddr, vaddr + size) must lie inside the file-backed
   // part of one PT_LOAD; returns its index or -1. Sets *file_offset to the
@@ -121,21 +130,17 @@ class Validator {
   uint64_t entry_ = 0;
   uint64_t phoff_ = 0;
   uint32_t phnum_ = 0;
-  // Link-time p_vaddr, p_offset of each PT_LOAD (plan_->segments has the
+  // Link-time p_vaddr of each PT_LOAD (plan_->segments has the
   // span-relative view).
   uint64_t load_vaddr_[kMaxSegments] = {};
   uint64_t load_end_ = 0;  // end (p_vaddr + p_memsz) of the last PT_LOAD
   Extras extras_;
 
-  // Dynamic section state.
-  bool has_rela_ = false;
-  bool has_relasz_ = false;
-  bool has_relaent_ = false;
-  bool has_relacount_ = false;
-  uint64_t rela_ = 0;
-  uint64_t relasz_ = 0;
-  uint64_t relaent_ = 0;
-  uint64_t relacount_ = 0;
+  // The DT_RELA* entries and where they were read.
+  DynValue rela_;
+  DynValue relasz_;
+  DynValue relaent_;
+  DynValue relacount_;
 };
 
 // Field by field: a whole-struct assignment of this size becomes a memset
@@ -483,12 +488,11 @@ Status Validator::DynamicEntry(uint64_t tag, uint64_t value, uint64_t at, uint32
   auto fail = [&](Status status, const char* detail) {
     return Fail(status, detail, at, Where::kDynamic, index, tag);
   };
-  auto set = [&](bool* seen, uint64_t* field) {
-    if (*seen) {
+  auto set = [&](DynValue* field) {
+    if (field->seen) {
       return fail(Status::kBadDynamic, "duplicate DT_RELA* entry");
     }
-    *seen = true;
-    *field = value;
+    *field = DynValue{true, value, at, index};
     return Status::kOk;
   };
   switch (tag) {
@@ -515,13 +519,13 @@ Status Validator::DynamicEntry(uint64_t tag, uint64_t value, uint64_t at, uint32
       }
       return Status::kOk;
     case kDtRela:
-      return set(&has_rela_, &rela_);
+      return set(&rela_);
     case kDtRelaSz:
-      return set(&has_relasz_, &relasz_);
+      return set(&relasz_);
     case kDtRelaEnt:
-      return set(&has_relaent_, &relaent_);
+      return set(&relaent_);
     case kDtRelaCount:
-      return set(&has_relacount_, &relacount_);
+      return set(&relacount_);
     default:
       // Symbol and hash tables, DT_DEBUG, DT_FLAGS_1, init/fini arrays ...:
       // a static PIE's own start-up code handles what it needs.
@@ -529,29 +533,35 @@ Status Validator::DynamicEntry(uint64_t tag, uint64_t value, uint64_t at, uint32
   }
 }
 
+// Fails on the DT_RELA* entry `v` (or without a location if it is absent).
+Status Validator::FailDyn(const DynValue& v, Status status, const char* detail) {
+  return Fail(status, detail, v.at, v.seen ? Where::kDynamic : Where::kNone, v.index, v.value);
+}
+
 Status Validator::RelocationTable() {
-  if (!has_rela_ && !has_relasz_) {
-    if (has_relacount_ && relacount_ != 0) {
-      return Fail(Status::kBadDynamic, "DT_RELACOUNT without DT_RELA", 0, Where::kNone, kNoIndex,
-                  relacount_);
+  if (!rela_.seen && !relasz_.seen) {
+    if (relacount_.seen && relacount_.value != 0) {
+      return FailDyn(relacount_, Status::kBadDynamic, "DT_RELACOUNT without DT_RELA");
     }
     return Status::kOk;
   }
-  if (!has_rela_ || !has_relasz_) {
-    return Fail(Status::kBadDynamic, "DT_RELA and DT_RELASZ must come together");
+  if (!rela_.seen || !relasz_.seen) {
+    return FailDyn(rela_.seen ? rela_ : relasz_, Status::kBadDynamic,
+                   "DT_RELA and DT_RELASZ must come together");
   }
-  if (relasz_ != 0 && (!has_relaent_ || relaent_ != kRelaSize)) {
-    return Fail(Status::kBadDynamic, "DT_RELAENT is missing or not 24", 0, Where::kNone, kNoIndex,
-                relaent_);
+  const uint64_t relasz = relasz_.value;
+  if (relasz != 0 && (!relaent_.seen || relaent_.value != kRelaSize)) {
+    return FailDyn(relaent_.seen ? relaent_ : relasz_, Status::kBadDynamic,
+                   "DT_RELAENT is missing or not 24");
   }
-  if (relasz_ % kRelaSize != 0) {
-    return Fail(Status::kBadDynamic, "DT_RELASZ is not a multiple of 24", 0, Where::kNone,
-                kNoIndex, relasz_);
+  if (relasz % kRelaSize != 0) {
+    return FailDyn(relasz_, Status::kBadDynamic, "DT_RELASZ is not a multiple of 24");
   }
-  const uint64_t count = relasz_ / kRelaSize;
-  if (relacount_ > count) {
-    return Fail(Status::kBadDynamic, "DT_RELACOUNT exceeds the number of relocations", 0,
-                Where::kNone, kNoIndex, relacount_);
+  const uint64_t count = relasz / kRelaSize;
+  const uint64_t relacount = relacount_.value;
+  if (relacount > count) {
+    return FailDyn(relacount_, Status::kBadDynamic,
+                   "DT_RELACOUNT exceeds the number of relocations");
   }
   if (count == 0) {
     return Status::kOk;
@@ -561,15 +571,14 @@ Status Validator::RelocationTable() {
   // (whose targets are in writable segments, which share no page with it)
   // can rewrite the table while it is being applied.
   uint64_t table = 0;
-  const int seg = FileBacked(rela_, relasz_, &table);
+  const int seg = FileBacked(rela_.value, relasz, &table);
   if (seg < 0 || (plan_->segments[seg].flags & kWrite) != 0) {
-    return Fail(Status::kBadRelocationTable,
-                "DT_RELA table is not in a read-only segment's file data", 0, Where::kNone,
-                kNoIndex, rela_);
+    return FailDyn(rela_, Status::kBadRelocationTable,
+                   "DT_RELA table is not in a read-only segment's file data");
   }
-  plan_->rela_offset = rela_ - plan_->link_base;
+  plan_->rela_offset = rela_.value - plan_->link_base;
   plan_->rela_count = count;
-  plan_->relative_count = relacount_;
+  plan_->relative_count = relacount;
   for (uint64_t i = 0; i < count; ++i) {
     const uint8_t* r = image_ + table + i * kRelaSize;
     const uint64_t r_offset = Load64(r);
@@ -582,7 +591,7 @@ Status Validator::RelocationTable() {
       return st;
     }
     // DT_RELACOUNT promises that the first entries are all RELATIVE.
-    if (i < relacount_ && static_cast<uint32_t>(info) != kRAarch64Relative) {
+    if (i < relacount && static_cast<uint32_t>(info) != kRAarch64Relative) {
       return Fail(Status::kBadDynamic, "DT_RELACOUNT covers a non-RELATIVE relocation",
                   table + i * kRelaSize, Where::kRelocation, static_cast<uint32_t>(i),
                   static_cast<uint32_t>(info));
