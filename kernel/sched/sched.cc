@@ -241,6 +241,9 @@ void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
     pc.current = next;
     cs.switch_from = prev;
     ProgramTimerLocked();
+    if (prev->user != nullptr || next->user != nullptr) {
+      arch::SwitchUserState(prev->user, next->user);
+    }
     arm64_context_switch(&prev->saved_sp, next->saved_sp);
     // Back on `prev`, possibly on another CPU, with the lock held by whoever
     // switched to us: finish that switch.
@@ -283,6 +286,21 @@ mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS
 mica::Status WaitQueue::Block(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
   mica::Status s = BlockLocked(deadline);
+  g_sched_lock.Release(state);
+  return s;
+}
+
+mica::Status WaitQueue::BlockWhile(bool (*still_wait)(const void*), const void* ctx,
+                                   uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  mica::Status s = mica::Status::kOk;
+  while (still_wait(ctx)) {
+    s = BlockLocked(deadline);
+    if (s != mica::Status::kOk) {
+      s = still_wait(ctx) ? s : mica::Status::kOk;
+      break;
+    }
+  }
   g_sched_lock.Release(state);
   return s;
 }

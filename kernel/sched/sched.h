@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/arch/arm64/user_state.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/status.h"
 
@@ -57,6 +58,11 @@ class WaitQueue {
   // Must be called with the scheduler lock held (BlockLocked) or not
   // (Block: takes it).
   mica::Status Block(uint64_t deadline_ns);
+  // Blocks only while `still_wait(ctx)` is true, checked under the scheduler
+  // lock, so a waker that makes it false and then wakes this queue can never
+  // be missed. Returns kOk once it is false.
+  mica::Status BlockWhile(bool (*still_wait)(const void* ctx), const void* ctx,
+                          uint64_t deadline_ns);
   mica::Status BlockLocked(uint64_t deadline_ns);
   // Wakes the longest waiter / every waiter. Return how many were woken.
   int WakeOne();
@@ -92,6 +98,10 @@ struct Thread : QueueLink {
   int exit_code = 0;
   void (*entry)(void*) = nullptr;
   void* arg = nullptr;
+  // User-mode state, for threads of a process (owned by the process's
+  // thread object); nullptr for kernel threads.
+  arch::UserState* user = nullptr;
+  void* process = nullptr;  // the Process it belongs to (object/process.h)
   WaitQueue joiners;
   mica::ListNode all_node;  // list of every thread
   uint64_t id = 0;

@@ -13,6 +13,8 @@
 #include "kernel/arch/arm64/mmu.h"
 #include "kernel/arch/arm64/smp.h"
 #include "kernel/arch/arm64/timer.h"
+#include "kernel/arch/arm64/user_page_table.h"
+#include "kernel/arch/arm64/user_state.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/sched/sched.h"
 #include "kernel/tests/ktest.h"
@@ -22,6 +24,7 @@
 #include "kernel/top/memory.h"
 #include "kernel/top/panic.h"
 #include "kernel/top/percpu.h"
+#include "kernel/user/launcher.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 extern "C" void (*const __init_array_start[])();
@@ -87,6 +90,7 @@ void KmainThreadBody() {
   if (run_tests) {
     ktest::Run(filter[0] ? filter : "all");
   }
+  launcher::RunUserbootNext(g_boot.bootargs, g_boot.initrd_start, g_boot.initrd_end);
   if (platform::BootArg(g_boot.bootargs, "kernel.crash", filter, sizeof(filter))) {
     CrashForTest(filter);
   }
@@ -110,6 +114,30 @@ const platform::BootInfo& BootInfo() {
 const fdt::Fdt& BootFdt() {
   return g_fdt;
 }
+
+extern uint64_t g_boot_entropy;
+
+namespace {
+
+// Seed material for user ASLR: the loader's /chosen/rng-seed or
+// /chosen/kaslr-seed (QEMU and U-Boot provide them) mixed with the counter.
+uint64_t BootEntropy() {
+  uint64_t seed = READ_SYSREG(cntvct_el0);
+  fdt::Node chosen = g_fdt.Chosen();
+  fdt::Property rng = g_fdt.FindProperty(chosen, "rng-seed");
+  for (uint32_t i = 0; rng.valid() && i + 8 <= rng.len; i += 8) {
+    uint64_t word = 0;
+    memcpy(&word, rng.data + i, 8);
+    seed = (seed ^ word) * 0x9e3779b97f4a7c15ull;
+  }
+  uint64_t kaslr;
+  if (g_fdt.GetU64(chosen, "kaslr-seed", &kaslr) == fdt::Status::kOk) {
+    seed ^= kaslr;
+  }
+  return seed;
+}
+
+}  // namespace
 
 extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, uint64_t entry_el) {
   // Global constructors (objects with non-constant initialisers).
@@ -190,6 +218,9 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
     Panic("memory: %s", why);
   }
   mmu::EnablePmmTables();
+  arch::InitUserAddressSpaces();
+  arch::InitCpuUserSupport();
+  g_boot_entropy = BootEntropy();
   kmem::Stats ms = kmem::GetStats();
   KLog("memory: %llu MiB RAM, %llu MiB free for the kernel, %zu page-table pages",
        static_cast<unsigned long long>(g_boot.ram.TotalSize() >> 20),

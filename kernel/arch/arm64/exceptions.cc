@@ -1,7 +1,10 @@
 // C++ side of the exception vectors: fault dispatch and reports.
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/gic.h"
+#include "kernel/lib/printf.h"
+#include "kernel/object/process.h"
 #include "kernel/sched/sched.h"
+#include "kernel/syscalls/dispatch.h"
 #include "kernel/top/panic.h"
 #include "kernel/top/percpu.h"
 
@@ -17,6 +20,7 @@ namespace {
 
 constexpr uint32_t kEcDataAbortSameEl = 0x25;
 constexpr uint32_t kEcInsnAbortSameEl = 0x21;
+constexpr uint32_t kEcSvc64 = 0x15;
 
 const char* FaultStatusName(uint32_t fsc) {
   switch (fsc & 0x3c) {
@@ -80,16 +84,49 @@ extern "C" void arm64_sync_exception(arch::IFrame* frame) {
 
 extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
   uint32_t ec = static_cast<uint32_t>(frame->esr >> 26) & 0x3f;
-  PanicWithFrame(frame, "exception from EL0 with no user space: %s", EsrClassName(ec));
+  Process* process = Process::Current();
+  if (process == nullptr) {
+    PanicWithFrame(frame, "exception from EL0 on a thread with no process: %s", EsrClassName(ec));
+  }
+  if (ec == kEcSvc64) {
+    // Syscalls run with interrupts enabled; the number is in x8, the
+    // arguments in x0..x7, the result goes back in x0.
+    arch::EnableIrqs();
+    frame->x[0] = static_cast<uint64_t>(syscall::Dispatch(frame->x[8], frame->x));
+    arch::DisableIrqs();
+    process->CheckKilled();
+    sched::PreemptFromIrq();
+    return;
+  }
+  // Any other synchronous exception from user mode is fatal to the process,
+  // never to the kernel: report it and kill the process.
+  char why[160];
+  mica::SNPrintf(why, sizeof(why), "%s (ESR 0x%llx) at pc 0x%llx, address 0x%llx", EsrClassName(ec),
+                 static_cast<unsigned long long>(frame->esr),
+                 static_cast<unsigned long long>(frame->elr),
+                 static_cast<unsigned long long>(frame->far));
+  arch::EnableIrqs();
+  process->KillFromFault(why);
 }
 
+extern "C" void arm64_return_to_user_check() {
+  Process* process = Process::Current();
+  if (process != nullptr) {
+    process->CheckKilled();
+  }
+}
+
+extern "C" void arm64_return_to_user_check();
+
 extern "C" void arm64_irq(arch::IFrame* frame) {
-  (void)frame;
   PerCpu& cpu = ThisCpu();
   cpu.irq_depth++;
   gic::HandleIrq();
   cpu.irq_depth--;
   sched::PreemptFromIrq();
+  if ((frame->spsr & 0xf) == 0) {  // returning to EL0t
+    arm64_return_to_user_check();
+  }
 }
 
 extern "C" void arm64_fiq(arch::IFrame* frame) {

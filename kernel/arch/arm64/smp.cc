@@ -4,6 +4,7 @@
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/mmu.h"
 #include "kernel/arch/arm64/timer.h"
+#include "kernel/arch/arm64/user_state.h"
 #include "kernel/sched/sched.h"
 #include "kernel/top/log.h"
 #include "kernel/top/percpu.h"
@@ -143,6 +144,7 @@ extern "C" [[noreturn]] void secondary_main(uint32_t cpu) {
     }
   }
   timer::InitCpu();
+  arch::InitCpuUserSupport();
   KLog("cpu%u online (mpidr 0x%llx, EL%llu)", cpu, static_cast<unsigned long long>(pc.mpidr),
        static_cast<unsigned long long>(arch::CurrentEl()));
   __atomic_store_n(&pc.online, true, __ATOMIC_RELEASE);

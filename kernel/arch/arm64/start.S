@@ -229,6 +229,12 @@ mmu_enable_common:
   mov x2, #5
   csel x1, x1, x2, ls
   orr x0, x0, x1, lsl #32
+  mrs x1, id_aa64mmfr0_el1
+  ubfx x1, x1, #4, #4        // ASIDBits: 2 means 16-bit ASIDs
+  cmp x1, #2
+  b.ne 1f
+  orr x0, x0, #(1 << 36)     // TCR_EL1.AS
+1:
   msr tcr_el1, x0
   mov x0, #(3 << 20)         // CPACR_EL1.FPEN: no FP/SIMD traps
   msr cpacr_el1, x0

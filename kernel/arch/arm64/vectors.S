@@ -274,3 +274,170 @@ arm64_switch_ttbr1:
   dsb ish
   isb
   ret
+
+// ---- User memory access ----
+//
+// Every access to user memory goes through these routines. They use the
+// unprivileged load/store instructions (LDTR/STTR, Arm ARM C6.2), which are
+// checked against EL0 permissions and work with PSTATE.PAN set, so a user
+// pointer can never make the kernel touch kernel memory or a page the user
+// may not access. A fault returns -1 through the __ex_table fixup.
+
+// int arm64_copy_from_user(void* dst, const void* user_src, size_t len)
+.global arm64_copy_from_user
+arm64_copy_from_user:
+  cbz x2, 2f
+  // 8 bytes at a time while both are aligned and at least 8 remain.
+  orr x3, x0, x1
+  tst x3, #7
+  b.ne 1f
+3:
+  cmp x2, #8
+  b.lo 1f
+4:
+  ldtr x4, [x1]
+  str x4, [x0], #8
+  add x1, x1, #8
+  sub x2, x2, #8
+  b 3b
+1:
+  cbz x2, 2f
+5:
+  ldtrb w4, [x1]
+  strb w4, [x0], #1
+  add x1, x1, #1
+  subs x2, x2, #1
+  b.ne 5b
+2:
+  mov w0, #0
+  ret
+ex_entry 4b, arm64_user_fault
+ex_entry 5b, arm64_user_fault
+
+// int arm64_copy_to_user(void* user_dst, const void* src, size_t len)
+.global arm64_copy_to_user
+arm64_copy_to_user:
+  cbz x2, 2f
+  orr x3, x0, x1
+  tst x3, #7
+  b.ne 1f
+3:
+  cmp x2, #8
+  b.lo 1f
+  ldr x4, [x1], #8
+4:
+  sttr x4, [x0]
+  add x0, x0, #8
+  sub x2, x2, #8
+  b 3b
+1:
+  cbz x2, 2f
+  ldrb w4, [x1], #1
+5:
+  sttrb w4, [x0]
+  add x0, x0, #1
+  subs x2, x2, #1
+  b.ne 1b
+2:
+  mov w0, #0
+  ret
+ex_entry 4b, arm64_user_fault
+ex_entry 5b, arm64_user_fault
+
+arm64_user_fault:
+  mov w0, #-1
+  ret
+
+// [[noreturn]] void arm64_enter_user(uint64_t pc, uint64_t sp, uint64_t arg0, uint64_t arg1)
+// Drops to EL0 at `pc` with SP_EL0 = sp, x0/x1 = the arguments, every other
+// register zero and interrupts enabled. The kernel stack is reset to its top
+// by the caller's frame being abandoned: exceptions from EL0 start at the top
+// of this thread's kernel stack (SP_EL1 is left where it is here, which is
+// the top minus the caller's frames; the caller is the thread's first frame).
+.global arm64_enter_user
+arm64_enter_user:
+  msr elr_el1, x0
+  msr sp_el0, x1
+  mov x0, #0                 // SPSR: EL0t, all interrupts unmasked
+  msr spsr_el1, x0
+  mov x0, x2
+  mov x1, x3
+  mov x2, #0
+  mov x3, #0
+  mov x4, #0
+  mov x5, #0
+  mov x6, #0
+  mov x7, #0
+  mov x8, #0
+  mov x9, #0
+  mov x10, #0
+  mov x11, #0
+  mov x12, #0
+  mov x13, #0
+  mov x14, #0
+  mov x15, #0
+  mov x16, #0
+  mov x17, #0
+  mov x18, #0
+  mov x19, #0
+  mov x20, #0
+  mov x21, #0
+  mov x22, #0
+  mov x23, #0
+  mov x24, #0
+  mov x25, #0
+  mov x26, #0
+  mov x27, #0
+  mov x28, #0
+  mov x29, #0
+  mov x30, #0
+  eret
+
+// FP/SIMD state: q0..q31, FPCR, FPSR (528 bytes at a 16-byte aligned x0).
+.global arm64_fp_save
+arm64_fp_save:
+  stp q0, q1, [x0, #0]
+  stp q2, q3, [x0, #32]
+  stp q4, q5, [x0, #64]
+  stp q6, q7, [x0, #96]
+  stp q8, q9, [x0, #128]
+  stp q10, q11, [x0, #160]
+  stp q12, q13, [x0, #192]
+  stp q14, q15, [x0, #224]
+  stp q16, q17, [x0, #256]
+  stp q18, q19, [x0, #288]
+  stp q20, q21, [x0, #320]
+  stp q22, q23, [x0, #352]
+  stp q24, q25, [x0, #384]
+  stp q26, q27, [x0, #416]
+  stp q28, q29, [x0, #448]
+  stp q30, q31, [x0, #480]
+  mrs x1, fpcr
+  mrs x2, fpsr
+  add x3, x0, #512
+  stp x1, x2, [x3]
+  ret
+
+.global arm64_fp_restore
+arm64_fp_restore:
+  ldp q0, q1, [x0, #0]
+  ldp q2, q3, [x0, #32]
+  ldp q4, q5, [x0, #64]
+  ldp q6, q7, [x0, #96]
+  ldp q8, q9, [x0, #128]
+  ldp q10, q11, [x0, #160]
+  ldp q12, q13, [x0, #192]
+  ldp q14, q15, [x0, #224]
+  ldp q16, q17, [x0, #256]
+  ldp q18, q19, [x0, #288]
+  ldp q20, q21, [x0, #320]
+  ldp q22, q23, [x0, #352]
+  ldp q24, q25, [x0, #384]
+  ldp q26, q27, [x0, #416]
+  ldp q28, q29, [x0, #448]
+  ldp q30, q31, [x0, #480]
+  add x3, x0, #512
+  ldp x1, x2, [x3]
+  msr fpcr, x1
+  msr fpsr, x2
+  ret

@@ -1,0 +1,91 @@
+// A user address space's translation tables (TTBR0_EL1, 39-bit VAs, 4 KiB
+// pages, three levels) with its ASID. User pages are always PXN (the kernel
+// never executes user memory), non-global, inner shareable; writable pages
+// are never executable (W^X). Tables come from the PMM and are freed with
+// the address space.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/lib/status.h"
+#include "kernel/top/spinlock.h"
+
+namespace arch {
+
+// User addresses: [kUserBase, kUserTop). Page 0..kUserBase is never mapped.
+constexpr uint64_t kUserBase = 0x10000;
+constexpr uint64_t kUserTop = 1ull << VA_BITS;
+
+inline bool IsUserRange(uint64_t va, uint64_t size) {
+  return va >= kUserBase && va < kUserTop && size <= kUserTop - va;
+}
+
+// Permission bits for Map/Protect.
+constexpr uint32_t kPermRead = 1;
+constexpr uint32_t kPermWrite = 2;
+constexpr uint32_t kPermExecute = 4;
+
+enum class CachePolicy : uint8_t { kCached, kUncached, kDevice };
+
+class UserPageTable {
+ public:
+  UserPageTable() = default;
+  ~UserPageTable();
+  UserPageTable(const UserPageTable&) = delete;
+  UserPageTable& operator=(const UserPageTable&) = delete;
+
+  // Allocates the root table and an ASID.
+  mica::Status Init();
+  // Maps `count` pages at `va` to the physical pages `pas[i]`. Fails with
+  // kAlreadyExists if any page is mapped (nothing is changed then), or
+  // kInvalidArgs for a bad range or a writable+executable request.
+  mica::Status Map(uint64_t va, const uint64_t* pas, size_t count, uint32_t perms,
+                   CachePolicy policy = CachePolicy::kCached);
+  // Maps a physically contiguous run.
+  mica::Status MapContiguous(uint64_t va, uint64_t pa, size_t count, uint32_t perms,
+                             CachePolicy policy = CachePolicy::kCached);
+  // Unmaps every mapped page in [va, va + count pages); returns how many
+  // were mapped. The physical pages are not freed (their owner does that).
+  size_t Unmap(uint64_t va, size_t count);
+  // Changes the permissions of mapped pages in the range.
+  mica::Status Protect(uint64_t va, size_t count, uint32_t perms);
+  // The physical address and permissions mapped at `va`, if any.
+  bool Query(uint64_t va, uint64_t* pa, uint32_t* perms) const;
+
+  // TTBR0_EL1 value: ASID and root table.
+  uint64_t ttbr0() const { return ttbr0_; }
+  size_t table_pages() const {
+    IrqGuard guard(lock_);
+    return table_pages_;
+  }
+  size_t mapped_pages() const {
+    IrqGuard guard(lock_);
+    return mapped_pages_;
+  }
+
+ private:
+  uint64_t* Walk(uint64_t va, bool create) REQUIRES(lock_);
+  void InvalidatePage(uint64_t va) REQUIRES(lock_);
+  void FreeTables();
+
+  mutable IrqSpinLock lock_;
+  uint64_t* root_ = nullptr;
+  uint64_t ttbr0_ = 0;
+  uint16_t asid_ = 0;
+  size_t table_pages_ GUARDED_BY(lock_) = 0;
+  size_t mapped_pages_ GUARDED_BY(lock_) = 0;
+};
+
+// Boot: sets up ASID allocation and the empty table kernel threads run with.
+void InitUserAddressSpaces();
+// TTBR0 value for threads without a user address space: an empty table.
+uint64_t KernelOnlyTtbr0();
+// Switches this CPU's TTBR0 (context switch).
+inline void SetTtbr0(uint64_t value) {
+  WRITE_SYSREG(ttbr0_el1, value);
+  ISB();
+}
+size_t AsidsInUse();
+
+}  // namespace arch

@@ -1,0 +1,60 @@
+#include "kernel/arch/arm64/user_state.h"
+
+#include "kernel/arch/arm64/arch.h"
+#include "kernel/arch/arm64/user_page_table.h"
+#include "kernel/top/percpu.h"
+
+namespace arch {
+namespace {
+
+bool g_pan;
+uint64_t g_current_ttbr0[MAX_CPUS];
+
+}  // namespace
+
+void InitCpuUserSupport() {
+  // FEAT_PAN (ID_AA64MMFR1_EL1.PAN, bits 23:20): with SCTLR_EL1.SPAN = 0,
+  // PSTATE.PAN is set on every exception to EL1, so a stray kernel access to
+  // user memory faults; user copies use LDTR/STTR, which PAN does not block.
+  if (((READ_SYSREG(id_aa64mmfr1_el1) >> 20) & 0xf) != 0) {
+    g_pan = true;
+    WRITE_SYSREG(sctlr_el1, READ_SYSREG(sctlr_el1) & ~(1ull << 23));
+    __asm__ volatile(".inst 0xd500419f" ::: "memory");  // msr pan, #1
+    ISB();
+  }
+  uint64_t empty = KernelOnlyTtbr0();
+  g_current_ttbr0[CurrentCpu()] = empty;
+  WRITE_SYSREG(ttbr0_el1, empty);
+  ISB();
+  // Translation through TTBR0 was off since boot (EPD0); the empty table
+  // makes every low address fault from now on, and user tables can load.
+  WRITE_SYSREG(tcr_el1, READ_SYSREG(tcr_el1) & ~(1ull << 7));
+  ISB();
+  __asm__ volatile("tlbi vmalle1" ::: "memory");
+  DSB(nsh);
+  ISB();
+}
+
+bool PanEnabled() {
+  return g_pan;
+}
+
+void SwitchUserState(UserState* prev, UserState* next) {
+  if (prev != nullptr) {
+    arm64_fp_save(prev->fp);
+    prev->tpidr_el0 = READ_SYSREG(tpidr_el0);
+  }
+  uint64_t ttbr0 = KernelOnlyTtbr0();
+  if (next != nullptr) {
+    arm64_fp_restore(next->fp);
+    WRITE_SYSREG(tpidr_el0, next->tpidr_el0);
+    ttbr0 = next->ttbr0;
+  }
+  uint32_t cpu = CurrentCpu();
+  if (g_current_ttbr0[cpu] != ttbr0) {
+    g_current_ttbr0[cpu] = ttbr0;
+    SetTtbr0(ttbr0);
+  }
+}
+
+}  // namespace arch

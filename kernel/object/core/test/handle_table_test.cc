@@ -1,0 +1,716 @@
+#include "kernel/object/core/handle_table.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kernel/object/core/test/test_allocator.h"
+
+namespace mica::core {
+namespace {
+
+using test::TestHeap;
+
+int g_alive = 0;
+
+struct Obj : RefCounted<Obj> {
+  explicit Obj(int id) : id(id) { __atomic_fetch_add(&g_alive, 1, __ATOMIC_RELAXED); }
+  ~Obj() { __atomic_fetch_sub(&g_alive, 1, __ATOMIC_RELAXED); }
+  int id;
+};
+
+using Table = HandleTable<Obj>;
+using Entry = HandleEntry<Obj>;
+
+Entry MakeEntry(int id, Rights rights = 0xff) {
+  return Entry{AdoptRef(new Obj(id)), static_cast<Koid>(kFirstKoid + id), rights};
+}
+
+class HandleTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override { g_alive = 0; }
+  void TearDown() override {
+    EXPECT_EQ(g_alive, 0) << "objects leaked";
+    TestHeap::ExpectNoLeaks();
+  }
+  const Allocator* heap() { return TestHeap::allocator(); }
+};
+
+TEST_F(HandleTableTest, AddGetRemove) {
+  Table table(heap(), 42);
+  Entry e = MakeEntry(1, 0x7);
+  uint32_t h = 0;
+  ASSERT_EQ(table.Add(Move(e), &h), Status::kOk);
+  EXPECT_FALSE(e.object);
+  EXPECT_NE(h, 0u);
+  EXPECT_EQ(table.count(), 1u);
+
+  Entry got;
+  ASSERT_EQ(table.Get(h, &got), Status::kOk);
+  EXPECT_EQ(got.object->id, 1);
+  EXPECT_EQ(got.rights, 0x7u);
+  EXPECT_EQ(got.koid, kFirstKoid + 1);
+  EXPECT_EQ(got.object->ref_count_debug(), 2);
+  got = Entry{};
+
+  Entry removed;
+  ASSERT_EQ(table.Remove(h, &removed), Status::kOk);
+  EXPECT_EQ(table.count(), 0u);
+  EXPECT_EQ(removed.object->ref_count_debug(), 1);
+  EXPECT_EQ(table.Get(h, &got), Status::kBadHandle);
+  EXPECT_EQ(table.Remove(h, &got), Status::kBadHandle);
+  removed = Entry{};
+  EXPECT_EQ(g_alive, 0);
+}
+
+TEST_F(HandleTableTest, ZeroAndRandomValuesDoNotResolve) {
+  Table table(heap(), 7);
+  Entry got;
+  EXPECT_EQ(table.Get(0, &got), Status::kBadHandle);
+  std::mt19937 rng(1);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(table.Get(rng(), &got), Status::kBadHandle);
+  }
+  uint32_t h;
+  ASSERT_EQ(table.Add(MakeEntry(1), &h), Status::kOk);
+  EXPECT_EQ(table.Get(0, &got), Status::kBadHandle);
+  int resolved = 0;
+  for (int i = 0; i < 100000; ++i) {
+    uint32_t v = rng();
+    if (v != h && table.Get(v, &got) == Status::kOk) {
+      ++resolved;
+    }
+  }
+  EXPECT_EQ(resolved, 0) << "only the issued value names the entry";
+  EXPECT_EQ(table.Remove(h, &got), Status::kOk);
+}
+
+// The codec is a bijection and its inverse is exact.
+TEST(HandleCodec, RoundTripsAndIsInjective) {
+  for (uint32_t bits : {0u, 1u, 5u, 16u, 24u}) {
+    HandleCodec codec(0x1234 + bits, bits);
+    std::mt19937 rng(bits);
+    std::set<uint32_t> seen;
+    for (int i = 0; i < 20000; ++i) {
+      uint32_t index = bits == 0 ? 0 : rng() & ((1u << bits) - 1);
+      uint32_t gen = rng() & codec.generation_mask();
+      uint32_t v = codec.Encode(index, gen);
+      uint32_t di, dg;
+      codec.Decode(v, &di, &dg);
+      ASSERT_EQ(di, index);
+      ASSERT_EQ(dg, gen);
+    }
+    // Consecutive raw words map to distinct, scattered values.
+    for (uint32_t raw = 0; raw < 20000; ++raw) {
+      uint32_t index = bits == 0 ? 0 : raw & ((1u << bits) - 1);
+      uint32_t gen = (raw >> bits) & codec.generation_mask();
+      seen.insert(codec.Encode(index, gen));
+    }
+    EXPECT_EQ(seen.size(), 20000u);
+  }
+}
+
+// A million add/remove cycles on one slot: every value is new, and every
+// value stops resolving as soon as its handle is removed.
+TEST_F(HandleTableTest, StaleValuesNeverResolveOnOneSlot) {
+  constexpr uint32_t kCapacity = 16;  // 28 generation bits
+  Table table(heap(), 0xfeedface, kCapacity);
+  ASSERT_EQ(table.generation_bits(), 28u);
+  std::vector<uint32_t> pinned;
+  for (uint32_t i = 0; i + 1 < kCapacity; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(static_cast<int>(i)), &h), Status::kOk);
+    pinned.push_back(h);
+  }
+  // One slot is free: every cycle below reuses it.
+  constexpr int kCycles = 1 << 20;
+  std::vector<uint32_t> values;
+  values.reserve(kCycles);
+  RefPtr<Obj> obj = AdoptRef(new Obj(1000));
+  std::mt19937 rng(3);
+  for (int i = 0; i < kCycles; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(Entry{obj, 1, 0xff}, &h), Status::kOk);
+    ASSERT_NE(h, 0u);
+    Entry out;
+    ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+    ASSERT_EQ(table.Get(h, &out), Status::kBadHandle);
+    if (!values.empty()) {
+      // Some earlier value, chosen at random, is still dead.
+      uint32_t old = values[rng() % values.size()];
+      ASSERT_EQ(table.Get(old, &out), Status::kBadHandle);
+    }
+    values.push_back(h);
+  }
+  EXPECT_EQ(table.slots_allocated(), kCapacity);
+  std::sort(values.begin(), values.end());
+  EXPECT_EQ(std::adjacent_find(values.begin(), values.end()), values.end())
+      << "a slot repeated a value within its generation space";
+  for (uint32_t h : pinned) {
+    Entry out;
+    ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+  }
+}
+
+// The documented bound is exact: with 8 generation bits one slot yields
+// 256 distinct values (255 if one of them is the pair that encodes as 0)
+// and then repeats.
+TEST_F(HandleTableTest, GenerationSpaceBoundsRepeats) {
+  Table table(heap(), 99, Table::kMaxCapacity);
+  ASSERT_EQ(table.generation_bits(), 8u);
+  // Keep all slots of the first chunk but one live, so one slot cycles.
+  std::vector<uint32_t> pinned;
+  for (uint32_t i = 0; i + 1 < Table::kChunkSlots; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(static_cast<int>(i)), &h), Status::kOk);
+    pinned.push_back(h);
+  }
+  std::vector<uint32_t> values;
+  for (int i = 0; i < 600; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(1000 + i), &h), Status::kOk);
+    Entry out;
+    ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+    values.push_back(h);
+  }
+  std::set<uint32_t> distinct(values.begin(), values.end());
+  EXPECT_GE(distinct.size(), 255u);
+  EXPECT_LE(distinct.size(), 256u);
+  // No repeat inside one sweep of the generation space.
+  std::set<uint32_t> first(values.begin(), values.begin() + 255);
+  EXPECT_EQ(first.size(), 255u);
+  EXPECT_EQ(table.slots_allocated(), Table::kChunkSlots);
+  for (uint32_t h : pinned) {
+    Entry out;
+    ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+  }
+}
+
+// Free slots are reused oldest first, so with F free slots a value repeats
+// only after about F * 2^generation_bits frees.
+TEST_F(HandleTableTest, FifoReuseSpreadsGenerations) {
+  Table table(heap(), 5, Table::kMaxCapacity);  // 8 generation bits
+  constexpr int kFree = 32;
+  std::vector<uint32_t> live;
+  for (int i = 0; i < kFree; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(i), &h), Status::kOk);
+    live.push_back(h);
+  }
+  for (uint32_t h : live) {
+    Entry out;
+    ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+  }
+  std::set<uint32_t> values(live.begin(), live.end());
+  size_t issued = live.size();
+  for (int i = 0; i < kFree * 254; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(i), &h), Status::kOk);
+    Entry out;
+    ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+    values.insert(h);
+    ++issued;
+  }
+  EXPECT_EQ(values.size(), issued);
+}
+
+TEST_F(HandleTableTest, ValuesAreUselessInAnotherTable) {
+  Table a(heap(), 0x1111);
+  Table b(heap(), 0x2222);
+  Table a_again(heap(), 0x1111);
+  std::vector<uint32_t> va, vb, va2;
+  for (int i = 0; i < 1000; ++i) {
+    uint32_t h;
+    ASSERT_EQ(a.Add(MakeEntry(i), &h), Status::kOk);
+    va.push_back(h);
+    ASSERT_EQ(b.Add(MakeEntry(i), &h), Status::kOk);
+    vb.push_back(h);
+    ASSERT_EQ(a_again.Add(MakeEntry(i), &h), Status::kOk);
+    va2.push_back(h);
+  }
+  // The same seed gives the same values (the kernel seeds each process with
+  // fresh random bits); different seeds give unrelated ones.
+  EXPECT_EQ(va, va2);
+  int resolved = 0;
+  for (uint32_t h : va) {
+    Entry out;
+    if (b.Get(h, &out) == Status::kOk) {
+      ++resolved;
+    }
+  }
+  EXPECT_EQ(resolved, 0);
+  std::set<uint32_t> sa(va.begin(), va.end());
+  int shared = 0;
+  for (uint32_t h : vb) {
+    shared += sa.count(h) ? 1 : 0;
+  }
+  EXPECT_EQ(shared, 0);
+  Entry batch[64];
+  for (Table* t : {&a, &b, &a_again}) {
+    while (size_t n = t->Drain(batch, 64)) {
+      for (size_t i = 0; i < n; ++i) {
+        batch[i] = Entry{};
+      }
+    }
+  }
+}
+
+TEST_F(HandleTableTest, RightsOnlyReduce) {
+  Table table(heap(), 11);
+  uint32_t h;
+  ASSERT_EQ(table.Add(MakeEntry(1, 0b1011), &h), Status::kOk);
+  uint32_t d;
+  EXPECT_EQ(table.Duplicate(h, 0, 0b0100, &d), Status::kInvalidArgs);
+  EXPECT_EQ(table.Duplicate(h, 0, 0b1111, &d), Status::kInvalidArgs);
+  EXPECT_EQ(table.Duplicate(h, 0b0100, 0b0001, &d), Status::kAccessDenied);
+  ASSERT_EQ(table.Duplicate(h, 0b1000, 0b0011, &d), Status::kOk);
+  EXPECT_NE(d, h);
+  Entry got;
+  ASSERT_EQ(table.Get(d, &got), Status::kOk);
+  EXPECT_EQ(got.rights, 0b0011u);
+  EXPECT_EQ(got.object->id, 1);
+  // A duplicate cannot regain what it lost.
+  uint32_t dd;
+  EXPECT_EQ(table.Duplicate(d, 0, 0b1000, &dd), Status::kInvalidArgs);
+  EXPECT_EQ(table.Duplicate(d, 0b1000, 0b0001, &dd), Status::kAccessDenied);
+
+  uint32_t r;
+  EXPECT_EQ(table.Replace(h, 0b0100, &r), Status::kInvalidArgs);
+  ASSERT_EQ(table.Get(h, &got), Status::kOk) << "a failed replace leaves the handle";
+  EXPECT_EQ(got.rights, 0b1011u);
+  ASSERT_EQ(table.Replace(h, 0b0010, &r), Status::kOk);
+  EXPECT_NE(r, h);
+  EXPECT_EQ(table.Get(h, &got), Status::kBadHandle) << "the replaced value is dead";
+  ASSERT_EQ(table.Get(r, &got), Status::kOk);
+  EXPECT_EQ(got.rights, 0b0010u);
+  EXPECT_EQ(table.Replace(r, 0b0011, &h), Status::kInvalidArgs);
+  // Replacing with the same rights still issues a new value.
+  uint32_t r2;
+  ASSERT_EQ(table.Replace(r, 0b0010, &r2), Status::kOk);
+  EXPECT_NE(r2, r);
+  EXPECT_EQ(table.Get(r, &got), Status::kBadHandle);
+  EXPECT_EQ(table.count(), 2u);
+  got = Entry{};
+  Entry out;
+  ASSERT_EQ(table.Remove(r2, &out), Status::kOk);
+  ASSERT_EQ(table.Remove(d, &out), Status::kOk);
+}
+
+TEST_F(HandleTableTest, CapacityLimit) {
+  constexpr uint32_t kCapacity = 70;  // not a multiple of the chunk size
+  Table table(heap(), 3, kCapacity);
+  std::vector<uint32_t> hs;
+  for (uint32_t i = 0; i < kCapacity; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(static_cast<int>(i)), &h), Status::kOk);
+    hs.push_back(h);
+  }
+  EXPECT_EQ(table.count(), kCapacity);
+  EXPECT_EQ(table.slots_allocated(), kCapacity);
+  Entry extra = MakeEntry(100);
+  uint32_t h;
+  EXPECT_EQ(table.Add(Move(extra), &h), Status::kNoResources);
+  EXPECT_TRUE(extra.object) << "a failed Add leaves the entry with the caller";
+  EXPECT_EQ(table.Duplicate(hs[0], 0, 0, &h), Status::kNoResources);
+  Entry out;
+  ASSERT_EQ(table.Remove(hs[5], &out), Status::kOk);
+  Entry two[2] = {MakeEntry(101), MakeEntry(102)};
+  uint32_t two_values[2];
+  EXPECT_EQ(table.AddMany(two, 2, two_values), Status::kNoResources);
+  EXPECT_TRUE(two[0].object && two[1].object) << "AddMany is all or nothing";
+  EXPECT_EQ(table.count(), kCapacity - 1);
+  ASSERT_EQ(table.Add(Move(extra), &h), Status::kOk);
+  hs[5] = h;
+  for (uint32_t v : hs) {
+    ASSERT_EQ(table.Remove(v, &out), Status::kOk);
+  }
+  EXPECT_EQ(table.count(), 0u);
+}
+
+TEST_F(HandleTableTest, AddManyAndRemoveManyAreAllOrNothing) {
+  Table table(heap(), 8);
+  Entry entries[5];
+  for (int i = 0; i < 5; ++i) {
+    entries[i] = MakeEntry(i, i == 3 ? 0b01 : 0b11);
+  }
+  uint32_t hs[5];
+  ASSERT_EQ(table.AddMany(entries, 5, hs), Status::kOk);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(entries[i].object);
+    Entry got;
+    ASSERT_EQ(table.Get(hs[i], &got), Status::kOk);
+    EXPECT_EQ(got.object->id, i);
+  }
+  EXPECT_EQ(table.AddMany(entries, 0, hs), Status::kOk);
+
+  Entry out[5];
+  // A stale value.
+  uint32_t bad[3] = {hs[0], hs[1], hs[1] ^ 0x40000000u};
+  EXPECT_EQ(table.RemoveMany(bad, 3, Rights{0}, out), Status::kBadHandle);
+  // The same handle twice.
+  uint32_t twice[3] = {hs[0], hs[2], hs[0]};
+  EXPECT_EQ(table.RemoveMany(twice, 3, Rights{0}, out), Status::kBadHandle);
+  // A handle lacking a required right.
+  EXPECT_EQ(table.RemoveMany(hs, 5, Rights{0b10}, out), Status::kAccessDenied);
+  // A custom check's error is returned.
+  EXPECT_EQ(table.RemoveMany(
+                hs, 5,
+                [](const Entry& e) { return e.object->id == 4 ? Status::kNotSupported : Status::kOk; },
+                out),
+            Status::kNotSupported);
+  EXPECT_EQ(table.count(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(out[i].object);
+  }
+  // Nothing was left marked: the same set now goes through.
+  uint32_t some[3] = {hs[4], hs[0], hs[2]};
+  ASSERT_EQ(table.RemoveMany(some, 3, Rights{0b01}, out), Status::kOk);
+  EXPECT_EQ(out[0].object->id, 4);
+  EXPECT_EQ(out[1].object->id, 0);
+  EXPECT_EQ(out[2].object->id, 2);
+  EXPECT_EQ(table.count(), 2u);
+  Entry got;
+  EXPECT_EQ(table.Get(hs[0], &got), Status::kBadHandle);
+  uint32_t rest[2] = {hs[1], hs[3]};
+  ASSERT_EQ(table.RemoveMany(rest, 2, Rights{0}, out), Status::kOk);
+  EXPECT_EQ(table.count(), 0u);
+}
+
+TEST_F(HandleTableTest, DrainClosesAndReturnsEverythingOnce) {
+  Table table(heap(), 21);
+  std::multiset<int> ids;
+  for (int i = 0; i < 300; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(i), &h), Status::kOk);
+    ids.insert(i);
+    if (i % 3 == 0) {
+      uint32_t d;
+      ASSERT_EQ(table.Duplicate(h, 0, 0, &d), Status::kOk);
+      ids.insert(i);
+    }
+    if (i % 5 == 0) {
+      Entry out;
+      ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+      ids.erase(ids.find(i));
+    }
+  }
+  size_t total = ids.size();
+  EXPECT_EQ(table.count(), total);
+  Entry batch[7];
+  size_t drained = 0;
+  while (size_t n = table.Drain(batch, 7)) {
+    EXPECT_TRUE(table.closed());
+    for (size_t i = 0; i < n; ++i) {
+      auto it = ids.find(batch[i].object->id);
+      ASSERT_NE(it, ids.end());
+      ids.erase(it);
+      batch[i] = Entry{};
+    }
+    drained += n;
+  }
+  EXPECT_EQ(drained, total);
+  EXPECT_TRUE(ids.empty());
+  EXPECT_EQ(table.count(), 0u);
+  Entry e = MakeEntry(1);
+  uint32_t h;
+  EXPECT_EQ(table.Add(Move(e), &h), Status::kBadState);
+  EXPECT_TRUE(e.object);
+  Entry many[1] = {MakeEntry(2)};
+  EXPECT_EQ(table.AddMany(many, 1, &h), Status::kBadState);
+  EXPECT_EQ(table.Drain(batch, 7), 0u);
+}
+
+TEST_F(HandleTableTest, ForEachListsEveryHandle) {
+  Table table(heap(), 77);
+  std::map<uint32_t, int> model;
+  for (int i = 0; i < 100; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(i, static_cast<Rights>(i)), &h), Status::kOk);
+    model[h] = i;
+  }
+  std::map<uint32_t, int> seen;
+  table.ForEach([&](uint32_t value, const Entry& e) {
+    EXPECT_EQ(e.rights, static_cast<Rights>(e.object->id));
+    EXPECT_EQ(e.koid, kFirstKoid + e.object->id);
+    seen[value] = e.object->id;
+    return true;
+  });
+  EXPECT_EQ(seen, model);
+  int visited = 0;
+  table.ForEach([&](uint32_t, const Entry&) { return ++visited < 10; });
+  EXPECT_EQ(visited, 10);
+  // The destructor drops what is left.
+}
+
+TEST_F(HandleTableTest, OutOfMemoryLeavesTableAndEntryIntact) {
+  Table table(heap(), 13);
+  // The first Add needs a chunk and a directory.
+  TestHeap::FailAfter(0);
+  Entry e = MakeEntry(1);
+  uint32_t h;
+  EXPECT_EQ(table.Add(Move(e), &h), Status::kNoMemory);
+  EXPECT_TRUE(e.object);
+  TestHeap::FailAfter(1);
+  EXPECT_EQ(table.Add(Move(e), &h), Status::kNoMemory);
+  EXPECT_TRUE(e.object);
+  EXPECT_EQ(TestHeap::live(), 0u);
+  TestHeap::FailAfter(-1);
+  ASSERT_EQ(table.Add(Move(e), &h), Status::kOk);
+  // Fill the first chunk, then fail the next chunk.
+  std::vector<uint32_t> hs{h};
+  for (uint32_t i = 1; i < Table::kChunkSlots; ++i) {
+    ASSERT_EQ(table.Add(MakeEntry(static_cast<int>(i)), &h), Status::kOk);
+    hs.push_back(h);
+  }
+  TestHeap::FailAfter(0);
+  EXPECT_EQ(table.Duplicate(hs[0], 0, 0, &h), Status::kNoMemory);
+  TestHeap::FailAfter(-1);
+  ASSERT_EQ(table.Duplicate(hs[0], 0, 0, &h), Status::kOk);
+  EXPECT_EQ(table.count(), Table::kChunkSlots + 1);
+  Entry out;
+  for (uint32_t v : hs) {
+    ASSERT_EQ(table.Remove(v, &out), Status::kOk);
+  }
+}
+
+TEST_F(HandleTableTest, DirectoryGrowsAcrossManyChunks) {
+  Table table(heap(), 17, 5000);
+  std::vector<uint32_t> hs;
+  for (int i = 0; i < 5000; ++i) {
+    uint32_t h;
+    ASSERT_EQ(table.Add(MakeEntry(i), &h), Status::kOk);
+    hs.push_back(h);
+  }
+  uint32_t h;
+  Entry e = MakeEntry(-1);
+  EXPECT_EQ(table.Add(Move(e), &h), Status::kNoResources);
+  for (int i = 0; i < 5000; ++i) {
+    Entry got;
+    ASSERT_EQ(table.Get(hs[i], &got), Status::kOk);
+    ASSERT_EQ(got.object->id, i);
+  }
+}
+
+// Random operations against a model: the table must agree with a map from
+// live values to entries, and no value may ever be issued twice.
+TEST_F(HandleTableTest, RandomOperationsMatchModel) {
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    constexpr uint32_t kCapacity = 200;
+    Table table(heap(), seed * 1000003ull, kCapacity);
+    std::mt19937 rng(seed);
+    struct M {
+      int id;
+      Rights rights;
+    };
+    std::map<uint32_t, M> live;
+    std::vector<uint32_t> dead;
+    std::set<uint32_t> issued;
+    int next_id = 0;
+    auto pick_live = [&]() {
+      auto it = live.begin();
+      std::advance(it, rng() % live.size());
+      return it->first;
+    };
+    auto issue = [&](uint32_t h, M m) {
+      ASSERT_NE(h, 0u);
+      ASSERT_TRUE(issued.insert(h).second) << "value issued twice";
+      live[h] = m;
+    };
+    auto kill = [&](uint32_t h) {
+      live.erase(h);
+      dead.push_back(h);
+    };
+    for (int step = 0; step < 40000; ++step) {
+      int op = static_cast<int>(rng() % 9);
+      Entry out;
+      if (op == 0 || live.empty()) {
+        Rights r = rng() & 0xff;
+        int id = next_id++;
+        uint32_t h;
+        Status s = table.Add(MakeEntry(id, r), &h);
+        if (live.size() == kCapacity) {
+          ASSERT_EQ(s, Status::kNoResources);
+        } else {
+          ASSERT_EQ(s, Status::kOk);
+          issue(h, M{id, r});
+        }
+      } else if (op == 1) {
+        uint32_t h = pick_live();
+        ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+        ASSERT_EQ(out.object->id, live[h].id);
+        kill(h);
+      } else if (op == 2) {
+        uint32_t h = pick_live();
+        ASSERT_EQ(table.Get(h, &out), Status::kOk);
+        ASSERT_EQ(out.object->id, live[h].id);
+        ASSERT_EQ(out.rights, live[h].rights);
+      } else if (op == 3 && !dead.empty()) {
+        uint32_t h = dead[rng() % dead.size()];
+        ASSERT_EQ(table.Get(h, &out), Status::kBadHandle);
+        ASSERT_EQ(table.Remove(h, &out), Status::kBadHandle);
+        uint32_t x;
+        ASSERT_EQ(table.Duplicate(h, 0, 0, &x), Status::kBadHandle);
+        ASSERT_EQ(table.Replace(h, 0, &x), Status::kBadHandle);
+      } else if (op == 4) {
+        uint32_t h = pick_live();
+        M m = live[h];
+        Rights want = rng() & 0xff;
+        uint32_t d;
+        Status s = table.Duplicate(h, 0, want, &d);
+        if (!RightsSubset(want, m.rights)) {
+          ASSERT_EQ(s, Status::kInvalidArgs);
+        } else if (live.size() == kCapacity) {
+          ASSERT_EQ(s, Status::kNoResources);
+        } else {
+          ASSERT_EQ(s, Status::kOk);
+          issue(d, M{m.id, want});
+        }
+      } else if (op == 5) {
+        uint32_t h = pick_live();
+        M m = live[h];
+        Rights want = (rng() % 2) ? (m.rights & rng()) : static_cast<Rights>(rng() & 0xff);
+        uint32_t r;
+        Status s = table.Replace(h, want, &r);
+        if (!RightsSubset(want, m.rights)) {
+          ASSERT_EQ(s, Status::kInvalidArgs);
+        } else {
+          ASSERT_EQ(s, Status::kOk);
+          kill(h);
+          issue(r, M{m.id, want});
+        }
+      } else if (op == 6) {
+        size_t n = rng() % 6;
+        std::vector<Entry> es;
+        std::vector<M> ms;
+        for (size_t i = 0; i < n; ++i) {
+          Rights r = rng() & 0xff;
+          es.push_back(MakeEntry(next_id, r));
+          ms.push_back(M{next_id++, r});
+        }
+        std::vector<uint32_t> hs(n);
+        Status s = table.AddMany(es.data(), n, hs.data());
+        if (live.size() + n > kCapacity) {
+          ASSERT_EQ(s, Status::kNoResources);
+        } else {
+          ASSERT_EQ(s, Status::kOk);
+          for (size_t i = 0; i < n; ++i) {
+            issue(hs[i], ms[i]);
+          }
+        }
+      } else if (op == 7) {
+        // Remove several, sometimes with a dead or repeated value mixed in.
+        size_t n = 1 + rng() % 4;
+        std::vector<uint32_t> hs;
+        std::set<uint32_t> uniq;
+        for (size_t i = 0; i < n; ++i) {
+          uint32_t h = pick_live();
+          hs.push_back(h);
+          uniq.insert(h);
+        }
+        bool spoil = !dead.empty() && rng() % 4 == 0;
+        if (spoil) {
+          hs.push_back(dead[rng() % dead.size()]);
+        }
+        Rights need = rng() % 3 == 0 ? 1 : 0;
+        bool rights_ok = true;
+        for (uint32_t h : hs) {
+          if (live.count(h) && !RightsSubset(need, live[h].rights)) {
+            rights_ok = false;
+          }
+        }
+        std::vector<Entry> outs(hs.size());
+        Status s = table.RemoveMany(hs.data(), hs.size(), need, outs.data());
+        if (spoil || uniq.size() != n) {
+          ASSERT_NE(s, Status::kOk);
+        } else if (!rights_ok) {
+          ASSERT_EQ(s, Status::kAccessDenied);
+        } else {
+          ASSERT_EQ(s, Status::kOk);
+          for (size_t i = 0; i < hs.size(); ++i) {
+            ASSERT_EQ(outs[i].object->id, live[hs[i]].id);
+            kill(hs[i]);
+          }
+        }
+      } else {
+        uint32_t v = rng();
+        if (!live.count(v)) {
+          ASSERT_EQ(table.Get(v, &out), Status::kBadHandle);
+        }
+      }
+      ASSERT_EQ(table.count(), live.size());
+    }
+    size_t listed = 0;
+    table.ForEach([&](uint32_t value, const Entry& e) {
+      EXPECT_EQ(live.at(value).id, e.object->id);
+      ++listed;
+      return true;
+    });
+    EXPECT_EQ(listed, live.size());
+    EXPECT_LE(table.slots_allocated(), kCapacity);
+  }
+}
+
+// Threads add, look up, duplicate and remove on one table at once.
+TEST_F(HandleTableTest, ConcurrentUse) {
+  constexpr int kThreads = 4;
+  constexpr int kIters = 20000;
+  Table table(heap(), 0xc0ffee, 1000);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      std::vector<std::pair<uint32_t, int>> mine;
+      for (int i = 0; i < kIters; ++i) {
+        if (mine.size() < 100 && rng() % 2 == 0) {
+          uint32_t h;
+          int id = t * kIters + i;
+          Status s = table.Add(MakeEntry(id), &h);
+          ASSERT_TRUE(s == Status::kOk || s == Status::kNoResources);
+          if (s == Status::kOk) {
+            mine.emplace_back(h, id);
+          }
+        } else if (!mine.empty()) {
+          size_t k = rng() % mine.size();
+          Entry out;
+          if (rng() % 2) {
+            ASSERT_EQ(table.Get(mine[k].first, &out), Status::kOk);
+            ASSERT_EQ(out.object->id, mine[k].second);
+          } else {
+            ASSERT_EQ(table.Remove(mine[k].first, &out), Status::kOk);
+            ASSERT_EQ(out.object->id, mine[k].second);
+            ASSERT_EQ(table.Get(mine[k].first, &out), Status::kBadHandle);
+            mine.erase(mine.begin() + static_cast<long>(k));
+          }
+        }
+      }
+      for (auto& [h, id] : mine) {
+        Entry out;
+        ASSERT_EQ(table.Remove(h, &out), Status::kOk);
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(table.count(), 0u);
+}
+
+TEST_F(HandleTableTest, DestructorReleasesLeftovers) {
+  {
+    Table table(heap(), 1);
+    for (int i = 0; i < 100; ++i) {
+      uint32_t h;
+      ASSERT_EQ(table.Add(MakeEntry(i), &h), Status::kOk);
+    }
+    EXPECT_EQ(g_alive, 100);
+  }
+  EXPECT_EQ(g_alive, 0);
+}
+
+}  // namespace
+}  // namespace mica::core

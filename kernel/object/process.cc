@@ -1,0 +1,322 @@
+#include "kernel/object/process.h"
+
+#include <string.h>
+#include <new>
+
+#include "kernel/arch/arm64/arch.h"
+#include "kernel/arch/arm64/gic.h"
+#include "kernel/arch/arm64/timer.h"
+#include "kernel/top/log.h"
+#include "kernel/top/memory.h"
+#include "kernel/top/percpu.h"
+
+namespace {
+
+uint64_t g_next_koid = 1024;  // process koids until the object layer's allocator lands
+IrqSpinLock g_koid_lock;
+
+uint64_t NextRandom(uint64_t* state) {
+  // xorshift64*, seeded from the counter and the devicetree's rng-seed.
+  uint64_t x = *state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return x * 0x2545f4914f6cdd1dull;
+}
+
+void UserThreadEntry(void* arg) {
+  auto* ut = static_cast<UserThread*>(arg);
+  ut->process->CheckKilled();
+  arm64_enter_user(ut->entry, ut->sp, ut->arg0, ut->arg1);
+}
+
+}  // namespace
+
+uint64_t g_boot_entropy;  // set at boot from /chosen/rng-seed or kaslr-seed
+
+Process* Process::Create(const char* name) {
+  void* mem = kmem::Malloc(sizeof(Process));
+  if (mem == nullptr) {
+    return nullptr;
+  }
+  Process* p = new (mem) Process();
+  if (p->aspace_.Init() != mica::Status::kOk) {
+    p->~Process();
+    kmem::Free(mem);
+    return nullptr;
+  }
+  strlcpy(p->name_, name, sizeof(p->name_));
+  {
+    IrqGuard guard(g_koid_lock);
+    p->koid_ = g_next_koid++;
+  }
+  p->rng_state_ = (timer::NowTicks() ^ g_boot_entropy ^ (p->koid_ * 0x9e3779b97f4a7c15ull)) | 1;
+  return p;
+}
+
+Process::~Process() {
+  // Every thread must be gone (joined) before its process is freed.
+  for (UserThread*& ut : threads_) {
+    if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
+      (void)sched::Join(ut->thread, sched::kInfinite, nullptr);
+      ut->~UserThread();
+      kmem::Free(ut);
+      ut = nullptr;
+    }
+  }
+  IrqGuard guard(lock_);
+  for (size_t i = 0; i < page_count_; i++) {
+    aspace_.Unmap(pages_[i].va, 1);
+    kmem::FreePage(pages_[i].pa);
+  }
+  kmem::Free(pages_);
+  pages_ = nullptr;
+  page_count_ = 0;
+}
+
+mica::Status Process::Reserve(size_t pages) {
+  if (page_count_ + pages > page_capacity_) {
+    size_t cap = page_capacity_ == 0 ? 64 : page_capacity_;
+    while (cap < page_count_ + pages) {
+      cap *= 2;
+    }
+    auto* grown = static_cast<Run*>(kmem::Malloc(cap * sizeof(Run)));
+    if (grown == nullptr) {
+      return mica::Status::kNoMemory;
+    }
+    if (page_count_ != 0) {
+      memcpy(grown, pages_, page_count_ * sizeof(Run));
+    }
+    kmem::Free(pages_);
+    pages_ = grown;
+    page_capacity_ = cap;
+  }
+  return mica::Status::kOk;
+}
+
+mica::Status Process::AdoptPages(uint64_t pa, size_t pages) {
+  IrqGuard guard(lock_);
+  mica::Status s = Reserve(pages);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  for (size_t i = 0; i < pages; i++) {
+    // Not mapped at a known address yet: the loader maps them; va 0 marks
+    // "unmapped" for the destructor (Unmap of page 0 is a no-op).
+    pages_[page_count_++] = Run{0, pa + i * 4096};
+  }
+  return mica::Status::kOk;
+}
+
+mica::Status Process::MapNewPages(uint64_t va, size_t pages, uint32_t perms) {
+  if ((va & 4095) != 0 || !arch::IsUserRange(va, pages * 4096)) {
+    return mica::Status::kInvalidArgs;
+  }
+  IrqGuard guard(lock_);
+  mica::Status rs = Reserve(pages);
+  if (rs != mica::Status::kOk) {
+    return rs;
+  }
+  for (size_t i = 0; i < pages; i++) {
+    uint64_t pa;
+    if (!kmem::AllocPage(&pa)) {
+      return mica::Status::kNoMemory;  // pages so far stay owned and are freed later
+    }
+    memset(arch::PhysToVirt(pa), 0, 4096);
+    mica::Status s = aspace_.Map(va + i * 4096, &pa, 1, perms);
+    if (s != mica::Status::kOk) {
+      kmem::FreePage(pa);
+      return s;
+    }
+    pages_[page_count_++] = Run{va + i * 4096, pa};
+  }
+  return mica::Status::kOk;
+}
+
+bool Process::FindPage(uint64_t va, uint64_t* pa) {
+  for (size_t i = 0; i < page_count_; i++) {
+    if (pages_[i].va == va) {
+      *pa = pages_[i].pa;
+      return true;
+    }
+  }
+  return false;
+}
+
+mica::Status Process::ReadMemory(uint64_t va, void* data, size_t len) {
+  IrqGuard guard(lock_);
+  uint8_t* dst = static_cast<uint8_t*>(data);
+  while (len > 0) {
+    uint64_t pa;
+    if (!FindPage(va & ~4095ull, &pa)) {
+      return mica::Status::kNotFound;
+    }
+    size_t chunk = 4096 - (va & 4095);
+    if (chunk > len) {
+      chunk = len;
+    }
+    memcpy(dst, static_cast<uint8_t*>(arch::PhysToVirt(pa)) + (va & 4095), chunk);
+    va += chunk;
+    dst += chunk;
+    len -= chunk;
+  }
+  return mica::Status::kOk;
+}
+
+void Process::Kill(int64_t code) {
+  MarkDead(code);
+  // Threads running in user mode on other CPUs enter the kernel at the
+  // reschedule IPI and die on their way back to user mode.
+  IrqGuard guard(lock_);
+  for (UserThread* ut : threads_) {
+    if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
+        ut->thread->state == sched::ThreadState::kRunning && ut->thread->cpu != CurrentCpu()) {
+      gic::SendIpi(gic::kIpiReschedule, ut->thread->cpu);
+    }
+  }
+}
+
+mica::Status Process::WriteMemory(uint64_t va, const void* data, size_t len) {
+  IrqGuard guard(lock_);
+  const uint8_t* src = static_cast<const uint8_t*>(data);
+  while (len > 0) {
+    uint64_t page = va & ~4095ull;
+    uint64_t pa;
+    if (!FindPage(page, &pa)) {
+      return mica::Status::kNotFound;
+    }
+    size_t chunk = 4096 - (va & 4095);
+    if (chunk > len) {
+      chunk = len;
+    }
+    memcpy(static_cast<uint8_t*>(arch::PhysToVirt(pa)) + (va & 4095), src, chunk);
+    va += chunk;
+    src += chunk;
+    len -= chunk;
+  }
+  return mica::Status::kOk;
+}
+
+uint64_t Process::RandomRegion(uint64_t size) {
+  // Candidates in [1 GiB, 256 GiB) on a page boundary; retry on collision.
+  uint64_t span = (256ull << 30) - (1ull << 30) - size;
+  for (int attempt = 0; attempt < 64; attempt++) {
+    uint64_t va = (1ull << 30) + (NextRandom(&rng_state_) % span);
+    va &= ~4095ull;
+    uint64_t pa;
+    uint32_t perms;
+    bool free = true;
+    for (uint64_t off = 0; off < size && free; off += 4096) {
+      free = !aspace_.Query(va + off, &pa, &perms);
+    }
+    if (free) {
+      return va;
+    }
+  }
+  return 0;
+}
+
+mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp, uint64_t arg0,
+                                  uint64_t arg1) {
+  // Reserve a slot first so that nothing needs undoing after the thread
+  // exists.
+  size_t slot = kMaxThreads;
+  {
+    IrqGuard guard(lock_);
+    if (state_ == State::kDead) {
+      return mica::Status::kBadState;
+    }
+    for (size_t i = 0; i < kMaxThreads; i++) {
+      if (threads_[i] == nullptr) {
+        slot = i;
+        threads_[i] = reinterpret_cast<UserThread*>(1);  // reserved
+        break;
+      }
+    }
+  }
+  if (slot == kMaxThreads) {
+    return mica::Status::kNoResources;
+  }
+  void* mem = kmem::Malloc(sizeof(UserThread));
+  if (mem == nullptr) {
+    IrqGuard guard(lock_);
+    threads_[slot] = nullptr;
+    return mica::Status::kNoMemory;
+  }
+  auto* ut = new (mem) UserThread();
+  memset(ut->state.fp, 0, sizeof(ut->state.fp));
+  ut->state.ttbr0 = aspace_.ttbr0();
+  ut->process = this;
+  ut->entry = entry;
+  ut->sp = sp;
+  ut->arg0 = arg0;
+  ut->arg1 = arg1;
+  ut->thread = sched::Create(name, UserThreadEntry, ut, sched::kPriorityDefault);
+  if (ut->thread == nullptr) {
+    ut->~UserThread();
+    kmem::Free(mem);
+    IrqGuard guard(lock_);
+    threads_[slot] = nullptr;
+    return mica::Status::kNoMemory;
+  }
+  ut->thread->user = &ut->state;
+  ut->thread->process = this;
+  {
+    IrqGuard guard(lock_);
+    threads_[slot] = ut;
+    live_threads_++;
+    if (state_ == State::kInitial) {
+      state_ = State::kRunning;
+    }
+  }
+  sched::Start(ut->thread);
+  return mica::Status::kOk;
+}
+
+void Process::MarkDead(int64_t code) {
+  bool first = false;
+  {
+    IrqGuard guard(lock_);
+    if (state_ != State::kDead) {
+      state_ = State::kDead;
+      exit_code_ = code;
+      first = true;
+    }
+  }
+  if (first) {
+    exit_waiters_.WakeAll();
+  }
+}
+
+void Process::ExitFromCurrentThread(int64_t code) {
+  MarkDead(code);
+  sched::Exit(static_cast<int>(code));
+}
+
+void Process::KillFromFault(const char* why) {
+  KLog("process %s (koid %llu): killed: %s", name_, static_cast<unsigned long long>(koid_), why);
+  ExitFromCurrentThread(-1);
+}
+
+void Process::CheckKilled() {
+  if (state_ == State::kDead) {
+    sched::Exit(0);
+  }
+}
+
+mica::Status Process::WaitForExit(uint64_t deadline, int64_t* code) {
+  mica::Status s = exit_waiters_.BlockWhile(
+      [](const void* p) { return static_cast<const Process*>(p)->state_ != State::kDead; }, this,
+      deadline);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  *code = exit_code_;
+  return mica::Status::kOk;
+}
+
+Process* Process::Current() {
+  sched::Thread* t = sched::Current();
+  return t != nullptr ? static_cast<Process*>(t->process) : nullptr;
+}

@@ -1,0 +1,105 @@
+// A user process: an address space, the memory it owns, its threads and its
+// exit status. This is the M2 starting point: handles, jobs and VMO-backed
+// mappings build on it (docs/kernel.md).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/arch/arm64/user_page_table.h"
+#include "kernel/arch/arm64/user_state.h"
+#include "kernel/lib/status.h"
+#include "kernel/sched/sched.h"
+#include "kernel/top/memory.h"
+#include "kernel/top/spinlock.h"
+
+class Process;
+
+// A thread running in a process: the scheduler's thread plus its user state.
+struct UserThread {
+  sched::Thread* thread = nullptr;
+  Process* process = nullptr;
+  arch::UserState state;
+  uint64_t entry = 0;
+  uint64_t sp = 0;
+  uint64_t arg0 = 0;
+  uint64_t arg1 = 0;
+};
+
+class Process {
+ public:
+  enum class State : uint8_t { kInitial, kRunning, kDead };
+  static constexpr size_t kMaxOwnedRuns = 256;
+  static constexpr size_t kMaxThreads = 64;
+
+  // nullptr when out of memory or address space identifiers.
+  static Process* Create(const char* name);
+  ~Process();
+
+  const char* name() const { return name_; }
+  uint64_t koid() const { return koid_; }
+  arch::UserPageTable& aspace() { return aspace_; }
+
+  // Allocates `pages` zeroed pages, maps them at `va` with `perms` and keeps
+  // them owned by the process. `kernel_view` (optional) receives the kernel
+  // (linear map) address of each page, for loading an image.
+  mica::Status MapNewPages(uint64_t va, size_t pages, uint32_t perms);
+  // Takes ownership of the physically contiguous pages [pa, pa + pages):
+  // they are freed with the process. The caller maps them.
+  mica::Status AdoptPages(uint64_t pa, size_t pages);
+  // Copies into the process's memory at `va` (pages must be owned by it and
+  // mapped; permissions are not checked: this is the loader's view).
+  mica::Status WriteMemory(uint64_t va, const void* data, size_t len);
+  mica::Status ReadMemory(uint64_t va, void* data, size_t len);
+  // Kills the process from outside (another thread): it is marked dead with
+  // `code` and its threads exit at their next entry to the kernel.
+  void Kill(int64_t code);
+  // Picks a random, free, page-aligned region of `size` bytes (ASLR).
+  uint64_t RandomRegion(uint64_t size);
+
+  // Starts a thread at `entry` with `sp` and x0/x1 = arg0/arg1.
+  mica::Status StartThread(const char* name, uint64_t entry, uint64_t sp, uint64_t arg0,
+                           uint64_t arg1);
+  // Ends the process with `code`: marks it dead and wakes waiters. The
+  // calling thread (if it belongs to the process) does not return; other
+  // threads die at their next return to user mode.
+  [[noreturn]] void ExitFromCurrentThread(int64_t code);
+  // The process's thread faulted: records why and kills the process.
+  [[noreturn]] void KillFromFault(const char* why);
+
+  // Waits until the process is dead; returns its exit code.
+  mica::Status WaitForExit(uint64_t deadline_ns, int64_t* code);
+  bool dead() const { return state_ == State::kDead; }
+  // Frees a process that never ran or whose threads are all gone.
+  static void operator delete(void* p) { kmem::Free(p); }
+  // Called when a thread of this process returns to user mode: does not
+  // return if the process is being killed.
+  void CheckKilled();
+
+  // The process the current thread belongs to, or nullptr.
+  static Process* Current();
+
+ private:
+  Process() = default;
+  struct Run {
+    uint64_t va;
+    uint64_t pa;  // one page
+  };
+  bool FindPage(uint64_t va, uint64_t* pa) REQUIRES(lock_);
+  mica::Status Reserve(size_t pages) REQUIRES(lock_);
+  void MarkDead(int64_t code);
+
+  IrqSpinLock lock_;
+  char name_[32] = {};
+  uint64_t koid_ = 0;
+  arch::UserPageTable aspace_;
+  Run* pages_ GUARDED_BY(lock_) = nullptr;  // owned pages, unsorted
+  size_t page_count_ GUARDED_BY(lock_) = 0;
+  size_t page_capacity_ GUARDED_BY(lock_) = 0;
+  UserThread* threads_[kMaxThreads] GUARDED_BY(lock_) = {};
+  size_t live_threads_ GUARDED_BY(lock_) = 0;
+  volatile State state_ = State::kInitial;
+  int64_t exit_code_ = 0;
+  sched::WaitQueue exit_waiters_;
+  uint64_t rng_state_ = 0;
+};

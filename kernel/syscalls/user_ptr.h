@@ -1,0 +1,136 @@
+// Typed user pointers for syscall arguments. A user pointer is only ever
+// dereferenced through CopyIn/CopyOut, which check the range lies in the
+// user half and copy with unprivileged accesses that survive faults
+// (arm64_copy_from_user / arm64_copy_to_user). Nothing else may read or
+// write user memory.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/arch/arm64/user_page_table.h"
+#include "kernel/lib/status.h"
+
+extern "C" {
+int arm64_copy_from_user(void* dst, const void* user_src, size_t len);
+int arm64_copy_to_user(void* user_dst, const void* src, size_t len);
+}
+
+namespace usercopy {
+
+// Copies `len` bytes from user address `src`. kInvalidArgs if the range is
+// not in the user half or any byte is not readable by the process.
+inline mica::Status CopyIn(void* dst, uint64_t src, size_t len) {
+  if (len == 0) {
+    return mica::Status::kOk;
+  }
+  if (!arch::IsUserRange(src, len)) {
+    return mica::Status::kInvalidArgs;
+  }
+  return arm64_copy_from_user(dst, reinterpret_cast<const void*>(src), len) == 0
+             ? mica::Status::kOk
+             : mica::Status::kInvalidArgs;
+}
+
+inline mica::Status CopyOut(uint64_t dst, const void* src, size_t len) {
+  if (len == 0) {
+    return mica::Status::kOk;
+  }
+  if (!arch::IsUserRange(dst, len)) {
+    return mica::Status::kInvalidArgs;
+  }
+  return arm64_copy_to_user(reinterpret_cast<void*>(dst), src, len) == 0
+             ? mica::Status::kOk
+             : mica::Status::kInvalidArgs;
+}
+
+}  // namespace usercopy
+
+// user_in_ptr<const T>: data the kernel reads.
+template <typename T>
+class user_in_ptr {
+ public:
+  explicit user_in_ptr(uint64_t addr) : addr_(addr) {}
+  bool is_null() const { return addr_ == 0; }
+  uint64_t addr() const { return addr_; }
+  mica::Status copy_from_user(T* out) const {
+    return usercopy::CopyIn(const_cast<void*>(static_cast<const void*>(out)), addr_, sizeof(T));
+  }
+  // `count` elements (overflow checked).
+  mica::Status copy_array_from_user(T* out, size_t count) const {
+    if (count > SIZE_MAX / sizeof(T)) {
+      return mica::Status::kInvalidArgs;
+    }
+    return usercopy::CopyIn(const_cast<void*>(static_cast<const void*>(out)), addr_,
+                            count * sizeof(T));
+  }
+
+ private:
+  uint64_t addr_;
+};
+
+// Byte buffers are in_ptr<const void>.
+template <>
+class user_in_ptr<const void> {
+ public:
+  explicit user_in_ptr(uint64_t addr) : addr_(addr) {}
+  bool is_null() const { return addr_ == 0; }
+  uint64_t addr() const { return addr_; }
+  mica::Status copy_from_user(void* out, size_t len) const {
+    return usercopy::CopyIn(out, addr_, len);
+  }
+
+ private:
+  uint64_t addr_;
+};
+
+// user_out_ptr<T>: data the kernel writes.
+template <typename T>
+class user_out_ptr {
+ public:
+  explicit user_out_ptr(uint64_t addr) : addr_(addr) {}
+  bool is_null() const { return addr_ == 0; }
+  uint64_t addr() const { return addr_; }
+  mica::Status copy_to_user(const T& value) const {
+    return usercopy::CopyOut(addr_, &value, sizeof(T));
+  }
+  mica::Status copy_array_to_user(const T* values, size_t count) const {
+    if (count > SIZE_MAX / sizeof(T)) {
+      return mica::Status::kInvalidArgs;
+    }
+    return usercopy::CopyOut(addr_, values, count * sizeof(T));
+  }
+
+ private:
+  uint64_t addr_;
+};
+
+template <>
+class user_out_ptr<void> {
+ public:
+  explicit user_out_ptr(uint64_t addr) : addr_(addr) {}
+  bool is_null() const { return addr_ == 0; }
+  uint64_t addr() const { return addr_; }
+  mica::Status copy_to_user(const void* data, size_t len) const {
+    return usercopy::CopyOut(addr_, data, len);
+  }
+
+ private:
+  uint64_t addr_;
+};
+
+// user_inout_ptr<T>: read, then written back.
+template <typename T>
+class user_inout_ptr {
+ public:
+  explicit user_inout_ptr(uint64_t addr) : addr_(addr) {}
+  bool is_null() const { return addr_ == 0; }
+  uint64_t addr() const { return addr_; }
+  mica::Status copy_from_user(T* out) const { return usercopy::CopyIn(out, addr_, sizeof(T)); }
+  mica::Status copy_to_user(const T& value) const {
+    return usercopy::CopyOut(addr_, &value, sizeof(T));
+  }
+
+ private:
+  uint64_t addr_;
+};

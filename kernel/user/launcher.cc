@@ -1,0 +1,139 @@
+#include "kernel/user/launcher.h"
+
+#include <string.h>
+
+#include "kernel/arch/arm64/arch.h"
+#include "kernel/object/process.h"
+#include "kernel/platform/platform.h"
+#include "kernel/top/log.h"
+#include "kernel/top/memory.h"
+#include "system/ulib/elf/elf.h"
+
+namespace launcher {
+namespace {
+
+uint32_t PermsFromFlags(uint32_t flags) {
+  uint32_t p = 0;
+  if (flags & elf::kRead)
+    p |= arch::kPermRead;
+  if (flags & elf::kWrite)
+    p |= arch::kPermWrite | arch::kPermRead;
+  if (flags & elf::kExecute)
+    p |= arch::kPermExecute | arch::kPermRead;
+  return p;
+}
+
+}  // namespace
+
+mica::Status Launch(const bootfs::Image& fs, const char* path, uint64_t bootstrap, Process** out,
+                    const char** why) {
+  bootfs::File file;
+  if (!fs.Find(path, &file)) {
+    *why = "no such file in the bootfs";
+    return mica::Status::kNotFound;
+  }
+  elf::Plan plan;
+  elf::Error err;
+  if (elf::Validate(file.data, file.size, &plan, &err) != elf::Status::kOk) {
+    *why = elf::StatusString(err.status);
+    return mica::Status::kIoInvalid;
+  }
+  const char* base_name = strrchr(path, '/');
+  Process* process = Process::Create(base_name ? base_name + 1 : path);
+  if (process == nullptr) {
+    *why = "out of memory or address space identifiers";
+    return mica::Status::kNoMemory;
+  }
+  // Build the image in physically contiguous pages seen through the linear
+  // map, relocate it there, then map those same pages into the process.
+  size_t pages = plan.span_size / 4096;
+  uint64_t span_pa;
+  if (!kmem::AllocContiguous(pages, 4096, &span_pa)) {
+    delete process;
+    *why = "out of memory for the program image";
+    return mica::Status::kNoMemory;
+  }
+  mica::Status s = process->AdoptPages(span_pa, pages);
+  if (s != mica::Status::kOk) {
+    kmem::FreeContiguous(span_pa, pages);
+    delete process;
+    *why = "out of memory for the page list";
+    return s;
+  }
+  auto* span = static_cast<uint8_t*>(arch::PhysToVirt(span_pa));
+  memset(span, 0, plan.span_size);
+  for (uint32_t i = 0; i < plan.segment_count; i++) {
+    const elf::Segment& seg = plan.segments[i];
+    memcpy(span + seg.vaddr_offset, file.data + seg.file_offset, seg.file_size);
+  }
+  uint64_t align = plan.max_align > 4096 ? plan.max_align : 4096;
+  uint64_t base = process->RandomRegion(plan.span_size + align);
+  base = (base + align - 1) & ~(align - 1);
+  if (base == 0 ||
+      elf::ApplyRelocations(plan, span, plan.span_size, base, &err) != elf::Status::kOk) {
+    delete process;
+    *why = base == 0 ? "no room in the address space" : elf::StatusString(err.status);
+    return mica::Status::kIoInvalid;
+  }
+  for (uint32_t i = 0; i < plan.segment_count && s == mica::Status::kOk; i++) {
+    const elf::Segment& seg = plan.segments[i];
+    s = process->aspace().MapContiguous(base + seg.page_offset, span_pa + seg.page_offset,
+                                        seg.page_size / 4096, PermsFromFlags(seg.flags));
+  }
+  if (s == mica::Status::kOk && plan.relro_size != 0) {
+    s = process->aspace().Protect(base + plan.relro_offset, plan.relro_size / 4096,
+                                  arch::kPermRead);
+  }
+  // The stack, with an unmapped guard page below it.
+  uint64_t stack_size =
+      plan.stack_size != 0 ? (plan.stack_size + 4095) & ~4095ull : kDefaultStackSize;
+  uint64_t stack_region = s == mica::Status::kOk ? process->RandomRegion(stack_size + 4096) : 0;
+  if (s == mica::Status::kOk && stack_region == 0) {
+    s = mica::Status::kNoResources;
+  }
+  if (s == mica::Status::kOk) {
+    s = process->MapNewPages(stack_region + 4096, stack_size / 4096,
+                             arch::kPermRead | arch::kPermWrite);
+  }
+  if (s == mica::Status::kOk) {
+    s = process->StartThread(process->name(), base + plan.entry_offset,
+                             stack_region + 4096 + stack_size, bootstrap, base);
+  }
+  if (s != mica::Status::kOk) {
+    delete process;
+    *why = mica::StatusString(s);
+    return s;
+  }
+  KLog("launcher: %s: process %llu, loaded at 0x%llx, entry 0x%llx, stack 0x%llx", path,
+       static_cast<unsigned long long>(process->koid()), static_cast<unsigned long long>(base),
+       static_cast<unsigned long long>(base + plan.entry_offset),
+       static_cast<unsigned long long>(stack_region + 4096 + stack_size));
+  *out = process;
+  return mica::Status::kOk;
+}
+
+void RunUserbootNext(const char* bootargs, uint64_t initrd_start, uint64_t initrd_end) {
+  char path[128];
+  if (!platform::BootArg(bootargs, "userboot.next", path, sizeof(path))) {
+    return;
+  }
+  bootfs::Image fs;
+  if (initrd_end <= initrd_start ||
+      fs.Open(arch::PhysToVirt(initrd_start), initrd_end - initrd_start) != bootfs::Status::kOk) {
+    KLog("userboot: cannot start %s: no valid bootfs", path);
+    return;
+  }
+  Process* process = nullptr;
+  const char* why = "";
+  mica::Status s = Launch(fs, path, 0, &process, &why);
+  if (s != mica::Status::kOk) {
+    KLog("userboot: cannot start %s: %s", path, why);
+    return;
+  }
+  int64_t code = 0;
+  (void)process->WaitForExit(UINT64_MAX, &code);
+  KLog("userboot: %s exited with status %lld", path, static_cast<long long>(code));
+  delete process;
+}
+
+}  // namespace launcher
