@@ -43,9 +43,7 @@ class HandleCodec {
   uint32_t Encode(uint32_t index, uint32_t generation) const;
   void Decode(uint32_t value, uint32_t* index, uint32_t* generation) const;
   // True if Encode(index, generation) == 0.
-  bool IsZero(uint32_t index, uint32_t generation) const {
-    return Encode(index, generation) == 0;
-  }
+  bool IsZero(uint32_t index, uint32_t generation) const { return Encode(index, generation) == 0; }
 
  private:
   uint32_t Mix(uint32_t x) const;

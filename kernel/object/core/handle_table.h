@@ -446,7 +446,8 @@ class HandleTable {
     }
     Slot** new_dir = nullptr;
     if (new_dir_capacity != 0) {
-      new_dir = static_cast<Slot**>(alloc_->Alloc(new_dir_capacity * sizeof(Slot*), alignof(Slot*)));
+      new_dir =
+          static_cast<Slot**>(alloc_->Alloc(new_dir_capacity * sizeof(Slot*), alignof(Slot*)));
       if (new_dir == nullptr) {
         DestroyChunk(chunk);
         return Status::kNoMemory;

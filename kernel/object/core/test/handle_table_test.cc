@@ -358,11 +358,12 @@ TEST_F(HandleTableTest, AddManyAndRemoveManyAreAllOrNothing) {
   // A handle lacking a required right.
   EXPECT_EQ(table.RemoveMany(hs, 5, Rights{0b10}, out), Status::kAccessDenied);
   // A custom check's error is returned.
-  EXPECT_EQ(table.RemoveMany(
-                hs, 5,
-                [](const Entry& e) { return e.object->id == 4 ? Status::kNotSupported : Status::kOk; },
-                out),
-            Status::kNotSupported);
+  EXPECT_EQ(
+      table.RemoveMany(
+          hs, 5,
+          [](const Entry& e) { return e.object->id == 4 ? Status::kNotSupported : Status::kOk; },
+          out),
+      Status::kNotSupported);
   EXPECT_EQ(table.count(), 5u);
   for (int i = 0; i < 5; ++i) {
     EXPECT_FALSE(out[i].object);

@@ -56,7 +56,10 @@ class MessageQueueTest : public ::testing::Test {
 };
 
 TEST_F(MessageQueueTest, CreateSizesAndLayout) {
-  for (auto [bytes, handles] : {std::pair<uint32_t, uint32_t>{0, 0}, {1, 0}, {0, 1}, {3, 5},
+  for (auto [bytes, handles] : {std::pair<uint32_t, uint32_t>{0, 0},
+                                {1, 0},
+                                {0, 1},
+                                {3, 5},
                                 {kMaxMessageBytes, kMaxMessageHandles}}) {
     auto r = Msg::Create(TestHeap::allocator(), bytes, handles);
     ASSERT_TRUE(r.ok());
@@ -156,7 +159,8 @@ TEST_F(MessageQueueTest, MessageCountBound) {
 
 TEST_F(MessageQueueTest, ByteBound) {
   const size_t big = Msg::FootprintFor(kMaxMessageBytes, 0);
-  Queue q(MessageQueueLimits{256, 3 * big + 10});
+  const size_t tiny_size = Msg::FootprintFor(0, 0);
+  Queue q(MessageQueueLimits{256, 3 * big + tiny_size + tiny_size / 2});
   for (int i = 0; i < 3; ++i) {
     Ptr m = Make(kMaxMessageBytes, 0, static_cast<uint8_t>(i));
     ASSERT_EQ(q.Write(&m), Status::kOk);
@@ -166,7 +170,7 @@ TEST_F(MessageQueueTest, ByteBound) {
   EXPECT_EQ(q.Write(&m), Status::kShouldWait);
   // Small messages still fit in what is left, then the queue is full.
   Ptr tiny = Make(0, 0, 0);
-  ASSERT_LE(tiny->footprint(), 10u);
+  EXPECT_EQ(tiny->footprint(), tiny_size);
   EXPECT_FALSE(q.full());
   EXPECT_EQ(q.Write(&tiny), Status::kOk);
   EXPECT_TRUE(q.full());
@@ -198,7 +202,9 @@ TEST_F(MessageQueueTest, ReaderThatNeverReadsCannotExhaustMemory) {
     }
     ++small;
   }
-  EXPECT_LE(q.count(), MessageQueueLimits::kDefaultMaxMessages);
+  // Empty messages then fill the count bound (the bytes left suffice).
+  EXPECT_EQ(writes + small, static_cast<int>(MessageQueueLimits::kDefaultMaxMessages));
+  EXPECT_EQ(q.count(), MessageQueueLimits::kDefaultMaxMessages);
   EXPECT_LE(TestHeap::live_bytes(), MessageQueueLimits::kDefaultMaxBytes);
 }
 
@@ -298,9 +304,9 @@ TEST_F(MessageQueueTest, RandomOperationsMatchModel) {
   };
   for (uint32_t seed = 1; seed <= 3; ++seed) {
     std::mt19937 rng(seed);
-    MessageQueueLimits limits{static_cast<uint32_t>(1 + rng() % 40),
-                              Msg::FootprintFor(kMaxMessageBytes, kMaxMessageHandles) +
-                                  rng() % 300000};
+    MessageQueueLimits limits{
+        static_cast<uint32_t>(1 + rng() % 40),
+        Msg::FootprintFor(kMaxMessageBytes, kMaxMessageHandles) + rng() % 300000};
     Queue q(limits);
     std::deque<Model> model;
     size_t model_bytes = 0;
@@ -325,7 +331,7 @@ TEST_F(MessageQueueTest, RandomOperationsMatchModel) {
         uint32_t handles = rng() % 4 == 0 ? rng() % (kMaxMessageHandles + 1) : 0;
         uint8_t tag = next_tag++;
         uint32_t txid = rng() % 8;
-        Ptr m = Make(bytes, handles, tag, bytes >= 4 ? txid : -1);
+        Ptr m = Make(bytes, handles, tag, bytes >= 4 ? int64_t{txid} : int64_t{-1});
         size_t fp = m->footprint();
         bool fits = model.size() < limits.max_messages && model_bytes + fp <= limits.max_bytes;
         Status s = q.Write(&m);
@@ -356,8 +362,7 @@ TEST_F(MessageQueueTest, RandomOperationsMatchModel) {
       } else if (op < 9) {
         uint32_t txid = rng() % 10;
         Ptr out;
-        Status s = q.TakeByTxid(txid, kMaxMessageBytes, kMaxMessageHandles, &out, nullptr,
-                                nullptr);
+        Status s = q.TakeByTxid(txid, kMaxMessageBytes, kMaxMessageHandles, &out, nullptr, nullptr);
         auto it = model.begin();
         while (it != model.end() && !(it->bytes >= 4 && it->txid == txid)) {
           ++it;
