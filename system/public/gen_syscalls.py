@@ -758,13 +758,15 @@ def gen_recorder(defs):
         o.append(f"int64_t sys_{c.name}({c_params(c, kernel=True)}) {{")
         o.append(f"  return Record({c.number}, {{{raws}}});")
         o.append("}")
-    o += ["", "// {number, name, argument count, bit k set: argument k is 32 bits wide}",
+    o += ["", "// {number, name, argument count, bit k set: argument k is 32 bits wide,",
+          "//  never returns}",
           "struct SyscallShape {", "  uint64_t number;", "  const char* name;",
-          "  int num_args;", "  uint32_t narrow_mask;", "};",
+          "  int num_args;", "  uint32_t narrow_mask;", "  bool noreturn;", "};",
           "constexpr SyscallShape kSyscallShapes[] = {"]
     for c in sorted(defs.calls, key=lambda c: c.number):
         mask = sum(1 << k for k, p in enumerate(c.params) if p.width() == 32)
-        o.append(f'    {{{c.number}, "{c.name}", {len(c.params)}, 0x{mask:x}}},')
+        nr = "true" if c.noreturn() else "false"
+        o.append(f'    {{{c.number}, "{c.name}", {len(c.params)}, 0x{mask:x}, {nr}}},')
     o += ["};", ""]
     return "\n".join(o)
 
