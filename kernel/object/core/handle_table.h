@@ -140,9 +140,11 @@ class HandleTable {
     }
   }
 
-  // Copies the entry `value` names (adding a reference) into *out.
-  // Error: kBadHandle.
+  // Copies the entry `value` names (adding a reference) into *out. Whatever
+  // *out held before is dropped (after the lock is released); on error *out
+  // is left empty. Error: kBadHandle.
   Status Get(uint32_t value, Entry* out) const EXCLUDES(lock_) {
+    Entry previous = Move(*out);  // dropped after the lock is released
     Guard<SpinLock> guard(&lock_);
     Slot* slot = LookupLocked(value, nullptr);
     if (slot == nullptr) {
@@ -152,9 +154,10 @@ class HandleTable {
     return Status::kOk;
   }
 
-  // Removes the handle; its entry is moved to *out (drop it after the call).
-  // Error: kBadHandle.
+  // Removes the handle; its entry is moved to *out (drop it after the call;
+  // what *out held before is dropped as in Get). Error: kBadHandle.
   Status Remove(uint32_t value, Entry* out) EXCLUDES(lock_) {
+    Entry previous = Move(*out);  // dropped after the lock is released
     Guard<SpinLock> guard(&lock_);
     uint32_t index;
     Slot* slot = LookupLocked(value, &index);
@@ -170,11 +173,15 @@ class HandleTable {
   // write): every value must name a live handle, no value may appear twice
   // (kBadHandle), and `check(const Entry&)` must return kOk for each (its
   // first error is returned). `check` runs under the table's lock: it must
-  // be quick and take no lock that ranks before the table's. On kOk, out[i]
-  // holds the entry values[i] named.
+  // be quick and take no lock that ranks before the table's. `out` holds
+  // `count` empty entries (asserted: nothing may be dropped under the
+  // lock); on kOk, out[i] holds the entry values[i] named.
   template <typename Check>
   Status RemoveMany(const uint32_t* values, size_t count, Check&& check, Entry* out)
       EXCLUDES(lock_) {
+    for (size_t i = 0; i < count; ++i) {
+      MICA_DEBUG_ASSERT(!out[i].object);
+    }
     Guard<SpinLock> guard(&lock_);
     Status status = Status::kOk;
     size_t marked = 0;
@@ -266,11 +273,15 @@ class HandleTable {
   }
 
   // Closes the table for good (Add, AddMany and Duplicate fail with
-  // kBadState from now on) and moves up to `max` of its entries to `out`.
-  // Returns how many; 0 means the table is empty. The process-death path:
+  // kBadState from now on) and moves up to `max` of its entries to `out`
+  // (`max` empty entries; asserted). Returns how many; 0 means the table is
+  // empty. The process-death path:
   //   while ((n = table.Drain(batch, kBatch)) != 0) { drop batch[0..n) }
   // Each entry is moved out once; the total work is O(slots ever used).
   size_t Drain(Entry* out, size_t max) EXCLUDES(lock_) {
+    for (size_t i = 0; i < max; ++i) {
+      MICA_DEBUG_ASSERT(!out[i].object);
+    }
     Guard<SpinLock> guard(&lock_);
     closed_ = true;
     size_t n = 0;

@@ -18,14 +18,28 @@ using test::TestHeap;
 
 int g_alive = 0;
 
+struct Obj;
+using Table = HandleTable<Obj>;
+
+// When set, a dying object calls into this table: that deadlocks (the
+// SpinLock is not recursive) if the table ever drops a reference while
+// holding its lock.
+Table* g_reenter = nullptr;
+
 struct Obj : RefCounted<Obj> {
   explicit Obj(int id) : id(id) { __atomic_fetch_add(&g_alive, 1, __ATOMIC_RELAXED); }
-  ~Obj() { __atomic_fetch_sub(&g_alive, 1, __ATOMIC_RELAXED); }
+  ~Obj();
   int id;
 };
 
-using Table = HandleTable<Obj>;
 using Entry = HandleEntry<Obj>;
+
+Obj::~Obj() {
+  if (g_reenter != nullptr) {
+    (void)g_reenter->count();
+  }
+  __atomic_fetch_sub(&g_alive, 1, __ATOMIC_RELAXED);
+}
 
 Entry MakeEntry(int id, Rights rights = 0xff) {
   return Entry{AdoptRef(new Obj(id)), static_cast<Koid>(kFirstKoid + id), rights};
@@ -33,7 +47,10 @@ Entry MakeEntry(int id, Rights rights = 0xff) {
 
 class HandleTableTest : public ::testing::Test {
  protected:
-  void SetUp() override { g_alive = 0; }
+  void SetUp() override {
+    g_alive = 0;
+    g_reenter = nullptr;
+  }
   void TearDown() override {
     EXPECT_EQ(g_alive, 0) << "objects leaked";
     TestHeap::ExpectNoLeaks();
@@ -377,6 +394,9 @@ TEST_F(HandleTableTest, AddManyAndRemoveManyAreAllOrNothing) {
   EXPECT_EQ(table.count(), 2u);
   Entry got;
   EXPECT_EQ(table.Get(hs[0], &got), Status::kBadHandle);
+  for (Entry& e : out) {
+    e = Entry{};
+  }
   uint32_t rest[2] = {hs[1], hs[3]};
   ASSERT_EQ(table.RemoveMany(rest, 2, Rights{0}, out), Status::kOk);
   EXPECT_EQ(table.count(), 0u);
@@ -699,6 +719,30 @@ TEST_F(HandleTableTest, ConcurrentUse) {
     th.join();
   }
   EXPECT_EQ(table.count(), 0u);
+}
+
+// Get and Remove overwrite *out; what it held is dropped only after the
+// table's lock is released (a dying object may call into the table).
+TEST_F(HandleTableTest, PreviousOutputIsDroppedOutsideTheLock) {
+  Table table(heap(), 31);
+  g_reenter = &table;
+  uint32_t a, b;
+  ASSERT_EQ(table.Add(MakeEntry(1), &a), Status::kOk);
+  ASSERT_EQ(table.Add(MakeEntry(2), &b), Status::kOk);
+  Entry out = MakeEntry(3);
+  ASSERT_EQ(table.Get(a, &out), Status::kOk);  // drops object 3
+  EXPECT_EQ(out.object->id, 1);
+  EXPECT_EQ(g_alive, 2);
+  out = MakeEntry(4);
+  EXPECT_EQ(table.Get(12345, &out), Status::kBadHandle);
+  EXPECT_FALSE(out.object) << "on error *out is left empty";
+  EXPECT_EQ(g_alive, 2);
+  ASSERT_EQ(table.Remove(a, &out), Status::kOk);
+  ASSERT_EQ(table.Remove(b, &out), Status::kOk);  // drops object 1
+  EXPECT_EQ(out.object->id, 2);
+  EXPECT_EQ(g_alive, 1);
+  out = Entry{};
+  g_reenter = nullptr;
 }
 
 TEST_F(HandleTableTest, DestructorReleasesLeftovers) {
