@@ -192,8 +192,8 @@ Status Validator::Header() {
                 h[kEiClass]);
   }
   if (h[kEiData] != kElfData2Lsb) {
-    return Fail(Status::kBadEncoding, "EI_DATA is not ELFDATA2LSB", kEiData, Where::kNone,
-                kNoIndex, h[kEiData]);
+    return Fail(Status::kBadEncoding, "EI_DATA is not ELFDATA2LSB", kEiData, Where::kNone, kNoIndex,
+                h[kEiData]);
   }
   if (h[kEiVersion] != kEvCurrent) {
     return Fail(Status::kBadVersion, "EI_VERSION is not EV_CURRENT", kEiVersion, Where::kNone,
@@ -395,8 +395,8 @@ Status Validator::Entry() {
     if ((s.flags & kExecute) != 0 && entry_ >= load_vaddr_[i] &&
         entry_ - load_vaddr_[i] < s.file_size) {
       if (entry_ % 4 != 0) {
-        return Fail(Status::kBadEntry, "e_entry is not 4-byte aligned", 24, Where::kNone,
-                    kNoIndex, entry_);
+        return Fail(Status::kBadEntry, "e_entry is not 4-byte aligned", 24, Where::kNone, kNoIndex,
+                    entry_);
       }
       plan_->entry_offset = entry_ - plan_->link_base;
       return Status::kOk;
@@ -455,8 +455,7 @@ Status Validator::Relro() {
       return Status::kOk;
     }
   }
-  return FailPh(Status::kBadRelro, "PT_GNU_RELRO is not inside one writable PT_LOAD", ph,
-                ph.vaddr);
+  return FailPh(Status::kBadRelro, "PT_GNU_RELRO is not inside one writable PT_LOAD", ph, ph.vaddr);
 }
 
 Status Validator::Dynamic() {

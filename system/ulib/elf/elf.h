@@ -85,46 +85,46 @@ inline constexpr uint32_t kRelaSize = 24;
 enum class Status : uint8_t {
   kOk = 0,
   // --- The file is not an ELF image this loader understands ---
-  kTruncated,       // a structure runs past the end of the buffer
-  kBadMagic,        // e_ident does not start with "\x7fELF"
-  kBadClass,        // not ELFCLASS64
-  kBadEncoding,     // not ELFDATA2LSB (little-endian)
-  kBadVersion,      // EI_VERSION or e_version is not EV_CURRENT
-  kBadMachine,      // e_machine is not EM_AARCH64
-  kNotPie,          // ET_EXEC: fixed-address executable, not position independent
-  kBadType,         // e_type is neither ET_DYN nor ET_EXEC
-  kBadHeader,       // e_ehsize is not 64
+  kTruncated,          // a structure runs past the end of the buffer
+  kBadMagic,           // e_ident does not start with "\x7fELF"
+  kBadClass,           // not ELFCLASS64
+  kBadEncoding,        // not ELFDATA2LSB (little-endian)
+  kBadVersion,         // EI_VERSION or e_version is not EV_CURRENT
+  kBadMachine,         // e_machine is not EM_AARCH64
+  kNotPie,             // ET_EXEC: fixed-address executable, not position independent
+  kBadType,            // e_type is neither ET_DYN nor ET_EXEC
+  kBadHeader,          // e_ehsize is not 64
   kBadProgramHeaders,  // e_phentsize not 56, e_phnum 0 / > kMaxProgramHeaders
                        // / PN_XNUM, or e_phoff misplaced or overflowing
   // --- Segments ---
-  kNoSegments,      // no PT_LOAD segment
+  kNoSegments,       // no PT_LOAD segment
   kTooManySegments,  // more than kMaxSegments PT_LOAD segments
-  kBadSegment,      // p_filesz > p_memsz, p_memsz 0, or offsets/sizes overflow
-  kMisaligned,      // p_vaddr and p_offset not congruent modulo the page size,
-                    // or p_align not a power of two
-  kUnsorted,        // PT_LOAD segments not in ascending p_vaddr order
-  kOverlap,         // two PT_LOAD segments share a page of the address space
-  kTooLarge,        // the span exceeds kMaxSpan
-  kWriteExecute,    // a segment is both writable and executable (W^X)
+  kBadSegment,       // p_filesz > p_memsz, p_memsz 0, or offsets/sizes overflow
+  kMisaligned,       // p_vaddr and p_offset not congruent modulo the page size,
+                     // or p_align not a power of two
+  kUnsorted,         // PT_LOAD segments not in ascending p_vaddr order
+  kOverlap,          // two PT_LOAD segments share a page of the address space
+  kTooLarge,         // the span exceeds kMaxSpan
+  kWriteExecute,     // a segment is both writable and executable (W^X)
   kExecutableStack,  // PT_GNU_STACK asks for an executable stack
-  kInterpreter,     // PT_INTERP: needs a dynamic linker Mica does not have
-  kBadEntry,        // e_entry not in (the file part of) an executable segment,
-                    // or not 4-byte aligned
-  kBadTls,          // several PT_TLS, filesz > memsz, bad alignment, or the
-                    // template outside the loaded file data
-  kBadRelro,        // PT_GNU_RELRO not inside one writable PT_LOAD segment
+  kInterpreter,      // PT_INTERP: needs a dynamic linker Mica does not have
+  kBadEntry,         // e_entry not in (the file part of) an executable segment,
+                     // or not 4-byte aligned
+  kBadTls,           // several PT_TLS, filesz > memsz, bad alignment, or the
+                     // template outside the loaded file data
+  kBadRelro,         // PT_GNU_RELRO not inside one writable PT_LOAD segment
   // --- Dynamic section and relocations ---
-  kBadDynamic,      // PT_DYNAMIC outside the loaded file data, unterminated,
-                    // or DT_RELA* inconsistent (missing, RELAENT != 24,
-                    // RELASZ not a multiple, RELACOUNT too large)
-  kUnsupportedDynamic,  // DT_NEEDED, DT_REL, DT_RELR, PLT relocations
-                        // (DT_JMPREL) or text relocations (DT_TEXTREL)
-  kBadRelocationTable,  // the DT_RELA table is not inside the file part of a
-                        // read-only PT_LOAD segment
+  kBadDynamic,             // PT_DYNAMIC outside the loaded file data, unterminated,
+                           // or DT_RELA* inconsistent (missing, RELAENT != 24,
+                           // RELASZ not a multiple, RELACOUNT too large)
+  kUnsupportedDynamic,     // DT_NEEDED, DT_REL, DT_RELR, PLT relocations
+                           // (DT_JMPREL) or text relocations (DT_TEXTREL)
+  kBadRelocationTable,     // the DT_RELA table is not inside the file part of a
+                           // read-only PT_LOAD segment
   kUnsupportedRelocation,  // a relocation type other than RELATIVE / NONE
                            // (Error::value holds the type)
-  kBadRelocation,   // RELATIVE with a symbol, or a target not 8 bytes inside
-                    // a writable segment
+  kBadRelocation,          // RELATIVE with a symbol, or a target not 8 bytes inside
+                           // a writable segment
   // --- ApplyRelocations arguments ---
   kBadArgument,     // null span, or a load base that is not page aligned or
                     // would wrap the address space

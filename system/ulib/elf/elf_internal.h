@@ -18,19 +18,31 @@ inline uint64_t LoadLe(const uint8_t* p, int bytes) {
   }
   return v;
 }
-inline uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>(LoadLe(p, 2)); }
-inline uint32_t Load32(const uint8_t* p) { return static_cast<uint32_t>(LoadLe(p, 4)); }
-inline uint64_t Load64(const uint8_t* p) { return LoadLe(p, 8); }
+inline uint16_t Load16(const uint8_t* p) {
+  return static_cast<uint16_t>(LoadLe(p, 2));
+}
+inline uint32_t Load32(const uint8_t* p) {
+  return static_cast<uint32_t>(LoadLe(p, 4));
+}
+inline uint64_t Load64(const uint8_t* p) {
+  return LoadLe(p, 8);
+}
 inline void Store64(uint8_t* p, uint64_t v) {
   for (int i = 0; i < 8; ++i) {
     p[i] = static_cast<uint8_t>(v >> (8 * i));
   }
 }
 
-inline constexpr uint64_t PageDown(uint64_t v) { return v & ~(kPageSize - 1); }
+inline constexpr uint64_t PageDown(uint64_t v) {
+  return v & ~(kPageSize - 1);
+}
 // Callers guarantee v <= UINT64_MAX - kPageSize + 1.
-inline constexpr uint64_t PageUp(uint64_t v) { return PageDown(v + kPageSize - 1); }
-inline constexpr bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+inline constexpr uint64_t PageUp(uint64_t v) {
+  return PageDown(v + kPageSize - 1);
+}
+inline constexpr bool IsPowerOfTwo(uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 // True if [offset, offset + size) lies inside [0, limit), without overflow.
 inline constexpr bool RangeInside(uint64_t offset, uint64_t size, uint64_t limit) {

@@ -55,16 +55,16 @@ Status Pass(const Plan& plan, uint8_t* span, uint64_t span_size, uint64_t bias, 
     const uint64_t info = internal::Load64(r + 8);
     const uint64_t addend = internal::Load64(r + 16);
     bool apply = false;
-    const Status st = internal::CheckRelocation(plan, info, target, at, static_cast<uint32_t>(i),
-                                                &apply, error);
+    const Status st =
+        internal::CheckRelocation(plan, info, target, at, static_cast<uint32_t>(i), &apply, error);
     if (st != Status::kOk) {
       return st;
     }
     // Segments come from the plan, which a caller could have altered:
     // bound the write by the span itself too.
     if (apply && !internal::RangeInside(target, 8, span_size)) {
-      return internal::Fail(error, Status::kBadRelocation, "relocation target outside the span",
-                            at, Where::kRelocation, static_cast<uint32_t>(i), target);
+      return internal::Fail(error, Status::kBadRelocation, "relocation target outside the span", at,
+                            Where::kRelocation, static_cast<uint32_t>(i), target);
     }
     if (apply && write) {
       internal::Store64(span + target, bias + addend);
@@ -91,8 +91,8 @@ Status ApplyRelocations(const Plan& plan, void* span, size_t span_size, uint64_t
   }
   if (plan.rela_count > plan.span_size / kRelaSize ||
       !internal::RangeInside(plan.rela_offset, plan.rela_count * kRelaSize, plan.span_size)) {
-    return internal::Fail(error, Status::kBadRelocationTable,
-                          "relocation table outside the span", plan.rela_offset);
+    return internal::Fail(error, Status::kBadRelocationTable, "relocation table outside the span",
+                          plan.rela_offset);
   }
   // Delta(S) of AAELF64: where the image is minus where it was linked.
   const uint64_t bias = load_base - plan.link_base;

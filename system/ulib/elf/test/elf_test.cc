@@ -13,8 +13,12 @@ namespace elf_test {
 namespace {
 
 constexpr uint64_t kPage = elf::kPageSize;
-uint64_t PageDown(uint64_t v) { return v & ~(kPage - 1); }
-uint64_t PageUp(uint64_t v) { return PageDown(v + kPage - 1); }
+uint64_t PageDown(uint64_t v) {
+  return v & ~(kPage - 1);
+}
+uint64_t PageUp(uint64_t v) {
+  return PageDown(v + kPage - 1);
+}
 
 // Every field of the plan against llvm-readelf's program headers and
 // dynamic table.
@@ -248,9 +252,9 @@ TEST(ApplyRelocations, Arguments) {
             elf::Status::kBadArgument);
   EXPECT_EQ(elf::ApplyRelocations(plan, span.data(), span.size(), 0x10008, &err),
             elf::Status::kBadArgument);
-  EXPECT_EQ(elf::ApplyRelocations(plan, span.data(), span.size(), ~uint64_t{0} & ~(kPage - 1),
-                                  &err),
-            elf::Status::kBadArgument);
+  EXPECT_EQ(
+      elf::ApplyRelocations(plan, span.data(), span.size(), ~uint64_t{0} & ~(kPage - 1), &err),
+      elf::Status::kBadArgument);
   EXPECT_EQ(span.ToBytes(), loaded);
   // A bigger buffer than needed is fine, and base 0 is a valid base.
   ExactBuffer big(loaded, loaded.size() + kPage);

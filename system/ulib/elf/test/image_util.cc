@@ -33,7 +33,9 @@ uint64_t Readelf::Symbol(const std::string& name) const {
 }
 
 namespace {
-uint64_t Hex(const std::string& s) { return std::stoull(s, nullptr, 16); }
+uint64_t Hex(const std::string& s) {
+  return std::stoull(s, nullptr, 16);
+}
 }  // namespace
 
 Readelf ReadExpectations(const std::string& name) {

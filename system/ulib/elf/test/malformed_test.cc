@@ -119,7 +119,8 @@ TEST_F(MalformedTest, OverflowingOffsetsAndSizes) {
   EXPECT_EQ(e.index, static_cast<uint32_t>(Load(1)));
   EXPECT_EQ(e.offset, text);
   // File data past the end of the file.
-  Expect(Status::kTruncated, [&](Bytes& b) { Put(b, text + kPOffset, 8, (b.size() + 0xfff) & ~0xfffull); });
+  Expect(Status::kTruncated,
+         [&](Bytes& b) { Put(b, text + kPOffset, 8, (b.size() + 0xfff) & ~0xfffull); });
   Expect(Status::kTruncated, [&](Bytes& b) {
     Put(b, text + kPFilesz, 8, b.size());
     Put(b, text + kPMemsz, 8, b.size());
@@ -130,15 +131,12 @@ TEST_F(MalformedTest, OverflowingOffsetsAndSizes) {
     Put(b, last + kPMemsz, 8, ~uint64_t{0});
   });
   Expect(Status::kBadSegment, [&](Bytes& b) { Put(b, last + kPMemsz, 8, ~uint64_t{0} - 0x3000); });
-  Expect(Status::kBadSegment, [&](Bytes& b) {
-    Put(b, last + kPVaddr, 8, 0xffff'ffff'ffff'f0f0);
-  });
+  Expect(Status::kBadSegment, [&](Bytes& b) { Put(b, last + kPVaddr, 8, 0xffff'ffff'ffff'f0f0); });
   Expect(Status::kBadSegment, [&](Bytes& b) { Put(b, text + kPMemsz, 8, 0); });
   // Sizes that stay representable but make the span too big.
   Expect(Status::kTooLarge, [&](Bytes& b) { Put(b, last + kPMemsz, 8, uint64_t{1} << 30); });
-  Expect(Status::kTooLarge, [&](Bytes& b) {
-    Put(b, last + kPVaddr, 8, (uint64_t{1} << 40) + 0xf0);
-  });
+  Expect(Status::kTooLarge,
+         [&](Bytes& b) { Put(b, last + kPVaddr, 8, (uint64_t{1} << 40) + 0xf0); });
 }
 
 TEST_F(MalformedTest, OverlappingAndUnsortedSegments) {
@@ -194,9 +192,8 @@ TEST_F(MalformedTest, SpecialSegments) {
   Expect(Status::kInterpreter, [&](Bytes& b) { Put(b, Ph(phdr) + kPType, 4, elf::kPtInterp); });
   const int stack = FindPhdr(image_, elf::kPtGnuStack);
   ASSERT_GE(stack, 0);
-  Expect(Status::kExecutableStack, [&](Bytes& b) {
-    Put(b, Ph(stack) + kPFlags, 4, elf::kPfR | elf::kPfW | elf::kPfX);
-  });
+  Expect(Status::kExecutableStack,
+         [&](Bytes& b) { Put(b, Ph(stack) + kPFlags, 4, elf::kPfR | elf::kPfW | elf::kPfX); });
   // A requested stack size is passed on.
   Bytes b = image_;
   Put(b, Ph(stack) + kPMemsz, 8, 0x40000);
@@ -246,9 +243,8 @@ TEST_F(MalformedTest, DynamicSection) {
          [&](Bytes& b) { Put(b, Ph(FindPhdr(image_, 6)) + kPType, 4, elf::kPtDynamic); });
   // Features a static PIE loader does not have.
   for (uint64_t tag : {kDtNeeded, kDtTextRel, kDtJmpRel, kDtRelr, kDtRel}) {
-    const elf::Error e = Expect(Status::kUnsupportedDynamic, [&](Bytes& b) {
-      Put(b, DynamicEntryAt(b, kDtDebug), 8, tag);
-    });
+    const elf::Error e = Expect(Status::kUnsupportedDynamic,
+                                [&](Bytes& b) { Put(b, DynamicEntryAt(b, kDtDebug), 8, tag); });
     EXPECT_EQ(e.value, tag);
     EXPECT_EQ(e.where, elf::Where::kDynamic);
   }
@@ -323,12 +319,9 @@ TEST_F(MalformedTest, Relocations) {
   const struct {
     uint32_t type;
     const char* name;
-  } unsupported[] = {{257, "R_AARCH64_ABS64"},
-                     {1025, "R_AARCH64_GLOB_DAT"},
-                     {1026, "R_AARCH64_JUMP_SLOT"},
-                     {1030, "R_AARCH64_TLS_TPREL64"},
-                     {1032, "R_AARCH64_IRELATIVE"},
-                     {0x12345, nullptr}};
+  } unsupported[] = {{257, "R_AARCH64_ABS64"},      {1025, "R_AARCH64_GLOB_DAT"},
+                     {1026, "R_AARCH64_JUMP_SLOT"}, {1030, "R_AARCH64_TLS_TPREL64"},
+                     {1032, "R_AARCH64_IRELATIVE"}, {0x12345, nullptr}};
   for (const auto& u : unsupported) {
     const elf::Error e =
         Expect(Status::kUnsupportedRelocation, [&](Bytes& b) { Put(b, r3 + 8, 8, u.type); });
@@ -373,8 +366,7 @@ TEST(SyntheticTest, TooManySegments) {
   }
   elf::Error err;
   elf::Plan plan;
-  EXPECT_EQ(ValidateExact(BuildImage(phdrs, 0x80, 0x1000), &plan, &err),
-            Status::kTooManySegments);
+  EXPECT_EQ(ValidateExact(BuildImage(phdrs, 0x80, 0x1000), &plan, &err), Status::kTooManySegments);
   EXPECT_EQ(err.index, elf::kMaxSegments);
   phdrs.pop_back();
   ASSERT_EQ(ValidateExact(BuildImage(phdrs, 0x80, 0x1000), &plan, &err), Status::kOk)
@@ -407,24 +399,24 @@ TEST(SyntheticTest, NoDynamicMeansNoRelocations) {
 TEST(SyntheticTest, SpanLimit) {
   const uint64_t max = elf::kMaxSpan;
   elf::Plan plan;
-  EXPECT_EQ(ValidateExact(BuildImage({{elf::kPtLoad, elf::kPfR | elf::kPfX, 0, 0, 0x200, max,
-                                       0x1000}},
-                                     0x100, 0x200),
-                          &plan),
-            Status::kOk);
+  EXPECT_EQ(
+      ValidateExact(BuildImage({{elf::kPtLoad, elf::kPfR | elf::kPfX, 0, 0, 0x200, max, 0x1000}},
+                               0x100, 0x200),
+                    &plan),
+      Status::kOk);
   EXPECT_EQ(plan.span_size, max);
-  EXPECT_EQ(ValidateExact(BuildImage({{elf::kPtLoad, elf::kPfR | elf::kPfX, 0, 0, 0x200,
-                                       max + 1, 0x1000}},
-                                     0x100, 0x200),
-                          &plan),
+  EXPECT_EQ(ValidateExact(
+                BuildImage({{elf::kPtLoad, elf::kPfR | elf::kPfX, 0, 0, 0x200, max + 1, 0x1000}},
+                           0x100, 0x200),
+                &plan),
             Status::kTooLarge);
   // Sparse segments: each small, the distance between them too big.
-  EXPECT_EQ(ValidateExact(BuildImage({{elf::kPtLoad, elf::kPfR | elf::kPfX, 0, 0, 0x200, 0x200,
-                                       0x1000},
-                                      {elf::kPtLoad, elf::kPfR, 0, max, 0x200, 0x200, 0x1000}},
-                                     0x100, 0x200),
-                          &plan),
-            Status::kTooLarge);
+  EXPECT_EQ(
+      ValidateExact(BuildImage({{elf::kPtLoad, elf::kPfR | elf::kPfX, 0, 0, 0x200, 0x200, 0x1000},
+                                {elf::kPtLoad, elf::kPfR, 0, max, 0x200, 0x200, 0x1000}},
+                               0x100, 0x200),
+                    &plan),
+      Status::kTooLarge);
 }
 
 TEST(SyntheticTest, NullArguments) {

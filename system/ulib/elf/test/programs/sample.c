@@ -17,7 +17,9 @@ char* zeroes_ptr = zeroes + 100;
 _Thread_local int tls_value = 42;
 _Thread_local char tls_zero[64];
 
-static int add_counter(int x) { return x + counter; }
+static int add_counter(int x) {
+  return x + counter;
+}
 int (*fn_ptr)(int) = add_counter;
 
 void _start(void) {
