@@ -252,14 +252,13 @@ def parse_param(text, err, rights_known, typedefs):
     m = re.match(r"\s*(\w+)\s*:\s*(.+?)\s*\Z", text, re.S)
     if not m:
         raise err(f"malformed parameter `{text.strip()}` (want `name: type`)")
-    name, spelled = m.group(1), re.sub(r"\s+", "", m.group(2))
-    spelled = spelled.replace(",", ", ")
+    # Whitespace inside a type is insignificant: `handle<port, WRITE>`.
+    name, t = m.group(1), re.sub(r"\s+", "", m.group(2))
     if not NAME_RE.match(name):
         raise err(f"bad parameter name `{name}`")
-    optional = spelled.endswith("?")
+    optional = t.endswith("?")
     if optional:
-        spelled = spelled[:-1]
-    t = spelled.replace(" ", "")
+        t = t[:-1]
 
     def elem_ok(e):
         if e in SCALARS:
@@ -305,8 +304,8 @@ def parse_param(text, err, rights_known, typedefs):
         p = Param(name, bm.group(1))
         p.count = bm.group(2)
     else:
-        raise err(f"unknown type `{spelled}` for parameter `{name}`")
-    if optional and p.kind in ("scalar",):
+        raise err(f"unknown type `{t}` for parameter `{name}`")
+    if optional and p.kind == "scalar":
         raise err(f"`?` (optional) applies to handles and pointers, not `{name}`")
     p.optional = optional
     return p
@@ -443,7 +442,8 @@ def check_call(call, tags, statuses, err):
             if c is None:
                 raise err(f"`{p.name}` counts with `{p.count}`, which is not a parameter")
             if c.kind != "scalar" or c.scalar not in COUNT_SCALARS:
-                raise err(f"count `{p.count}` of `{p.name}` must be one of {', '.join(COUNT_SCALARS)}")
+                allowed = ", ".join(COUNT_SCALARS)
+                raise err(f"count `{p.count}` of `{p.name}` must be one of {allowed}")
     for tag, arg, text in tags:
         if tag == "param":
             p = by_name.get(arg)
@@ -508,9 +508,8 @@ def all_statuses(call, statuses):
     if narrow:
         names = ", ".join(f"`{x}`" for x in narrow)
         derived.append(("MICA_ERR_INVALID_ARGS",
-                        f"a 32-bit argument ({names}) has a bit above bit 31 set in its register "
-                        "(checked by the dispatcher before anything else; the C stubs never do "
-                        "this)."))
+                        f"A 32-bit argument ({names}) has a bit above bit 31 set in its register "
+                        "(checked first; the C stubs never do this)."))
     for p in call.params:
         n = f"`{p.name}`"
         if p.kind == "handle":
@@ -560,6 +559,8 @@ def rights_summary(call):
             else:
                 parts.append(f"`{p.name}`: none")
     text = "; ".join(parts)
+    if text and not call.rights_text:
+        text += "."
     if call.rights_text:
         text = (text + ". " if text else "") + call.rights_text
     return text or "None (no handle arguments)."

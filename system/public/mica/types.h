@@ -235,9 +235,6 @@ typedef uint32_t mica_txid_t;
 // A write fails with MICA_ERR_SHOULD_WAIT while the peer's queue holds this
 // many unread messages (and the writer's endpoint is not WRITABLE).
 #define MICA_CHANNEL_MAX_QUEUED_MSGS ((uint32_t)256)
-// A port_queue fails with MICA_ERR_SHOULD_WAIT while the port holds this
-// many user packets.
-#define MICA_PORT_MAX_USER_PACKETS ((uint32_t)1024)
 // Transaction ids the kernel picks for channel_call have this bit set; ids
 // chosen by user space for asynchronous protocols must have it clear.
 #define MICA_TXID_KERNEL_BIT ((mica_txid_t)0x80000000u)
@@ -268,6 +265,10 @@ MICA_ABI_ASSERT(sizeof(mica_wait_item_t) == 16, "wait item");
 
 // The most items object_wait_many accepts.
 #define MICA_WAIT_MANY_MAX_ITEMS ((size_t)64)
+
+// A port_queue fails with MICA_ERR_SHOULD_WAIT while the port holds this
+// many user packets.
+#define MICA_PORT_MAX_USER_PACKETS ((uint32_t)1024)
 
 // Packet types (mica_port_packet_t.type).
 // Queued by port_queue.
