@@ -1,0 +1,77 @@
+// The bootstrap message: what a process finds on its bootstrap channel.
+//
+// A process starts with one channel handle in x0 (system/ulib/README.md,
+// "Entry ABI"). Its creator writes one message on the other end before
+// starting it: this header, then the argument and environment strings, with
+// the handles the process gets attached to the message, each described by a
+// mica_bootstrap_handle_info_t. The runtime reads the message in crt0 before
+// main() runs (system/ulib/c/bootstrap.c). docs/process-bootstrap.md is the
+// full description.
+//
+// Layout (all integers little-endian, offsets from the start of the
+// message, every offset 4-byte aligned, everything inside the message):
+//
+//   mica_bootstrap_header_t
+//   uint32_t handle_info[handle_count]      at handle_info_offset
+//   char args[args_size]                    at args_offset: argc strings,
+//                                           each NUL-terminated
+//   char environ[environ_size]              at environ_offset: environc
+//                                           "NAME=value" strings, each
+//                                           NUL-terminated
+#ifndef SYSTEM_ULIB_C_INCLUDE_MICA_RT_BOOTSTRAP_H_
+#define SYSTEM_ULIB_C_INCLUDE_MICA_RT_BOOTSTRAP_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// "MBS1" as a little-endian uint32_t.
+#define MICA_BOOTSTRAP_MAGIC ((uint32_t)0x3153424du)
+#define MICA_BOOTSTRAP_VERSION ((uint32_t)1)
+
+// The most argument strings, and the most environment strings, a message
+// may carry.
+#define MICA_BOOTSTRAP_MAX_STRINGS ((uint32_t)4096)
+
+typedef struct mica_bootstrap_header {
+  uint32_t magic;               // MICA_BOOTSTRAP_MAGIC
+  uint32_t version;             // MICA_BOOTSTRAP_VERSION
+  uint32_t handle_info_offset;  // array of handle_count uint32_t
+  uint32_t handle_count;        // must equal the handles in the message
+  uint32_t args_offset;
+  uint32_t args_size;  // bytes of the argc strings, NULs included
+  uint32_t argc;
+  uint32_t environ_offset;
+  uint32_t environ_size;
+  uint32_t environc;
+} mica_bootstrap_header_t;
+
+// A handle's info word: its kind in the low 16 bits, an argument (an index
+// for kinds that may repeat) in the high 16 bits.
+#define MICA_BOOTSTRAP_HANDLE_INFO(kind, arg) \
+  ((uint32_t)(((uint32_t)(arg)&0xffffu) << 16 | ((uint32_t)(kind)&0xffffu)))
+#define MICA_BOOTSTRAP_HANDLE_KIND(info) ((uint32_t)(info)&0xffffu)
+#define MICA_BOOTSTRAP_HANDLE_ARG(info) ((uint32_t)(info) >> 16)
+
+// Handle kinds.
+// The process itself (thread_create needs it).
+#define MICA_BOOTSTRAP_PROC_SELF ((uint32_t)1)
+// The process's root VMAR (malloc and thread stacks map into it).
+#define MICA_BOOTSTRAP_VMAR_ROOT ((uint32_t)2)
+// The job new child processes go into.
+#define MICA_BOOTSTRAP_JOB_DEFAULT ((uint32_t)3)
+// A debug log handle: stdout and stderr write to it.
+#define MICA_BOOTSTRAP_DEBUGLOG ((uint32_t)4)
+// The first thread.
+#define MICA_BOOTSTRAP_THREAD_SELF ((uint32_t)5)
+// Kinds from here up are for the program; the runtime keeps them for
+// mica_rt_take_startup_handle().
+#define MICA_BOOTSTRAP_USER0 ((uint32_t)0x100)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SYSTEM_ULIB_C_INCLUDE_MICA_RT_BOOTSTRAP_H_

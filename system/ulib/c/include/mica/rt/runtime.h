@@ -1,0 +1,41 @@
+// The Mica C runtime: process startup state.
+//
+// crt0 (system/ulib/c/start.S, start.c) records what the process started
+// with; these accessors return it. Handles listed here are owned by the
+// runtime (stdio and malloc use them): do not close them.
+#ifndef SYSTEM_ULIB_C_INCLUDE_MICA_RT_RUNTIME_H_
+#define SYSTEM_ULIB_C_INCLUDE_MICA_RT_RUNTIME_H_
+
+#include <mica/types.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// The bootstrap channel from x0 at entry (MICA_HANDLE_INVALID if none). The
+// runtime has read the bootstrap message from it; the program may keep using
+// the channel.
+mica_handle_t mica_rt_bootstrap_channel(void);
+
+// The address the program was loaded at (x1 at entry).
+uintptr_t mica_rt_load_base(void);
+
+// Handles the runtime found in the bootstrap message (MICA_HANDLE_INVALID if
+// the creator did not send one).
+mica_handle_t mica_rt_process_self(void);
+mica_handle_t mica_rt_vmar_root(void);
+mica_handle_t mica_rt_job_default(void);
+mica_handle_t mica_rt_debuglog(void);
+
+// Takes a program handle (kind >= MICA_BOOTSTRAP_USER0, see
+// <mica/rt/bootstrap.h>) out of the startup set: returns it and forgets it,
+// so the caller owns it. MICA_HANDLE_INVALID if there is none (or it was
+// taken already).
+mica_handle_t mica_rt_take_startup_handle(uint32_t info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SYSTEM_ULIB_C_INCLUDE_MICA_RT_RUNTIME_H_
