@@ -372,8 +372,10 @@ TEST_F(HandleTableTest, AddManyAndRemoveManyAreAllOrNothing) {
   // The same handle twice.
   uint32_t twice[3] = {hs[0], hs[2], hs[0]};
   EXPECT_EQ(table.RemoveMany(twice, 3, Rights{0}, out), Status::kBadHandle);
-  // A handle lacking a required right.
+  // A handle lacking a required right (also given as a plain int: the
+  // rights overload is chosen, not the predicate template).
   EXPECT_EQ(table.RemoveMany(hs, 5, Rights{0b10}, out), Status::kAccessDenied);
+  EXPECT_EQ(table.RemoveMany(hs, 5, 2, out), Status::kAccessDenied);
   // A custom check's error is returned.
   EXPECT_EQ(
       table.RemoveMany(
@@ -698,9 +700,15 @@ TEST_F(HandleTableTest, ConcurrentUse) {
         } else if (!mine.empty()) {
           size_t k = rng() % mine.size();
           Entry out;
-          if (rng() % 2) {
+          int what = static_cast<int>(rng() % 3);
+          if (what == 0) {
             ASSERT_EQ(table.Get(mine[k].first, &out), Status::kOk);
             ASSERT_EQ(out.object->id, mine[k].second);
+          } else if (what == 1) {
+            uint32_t r;
+            ASSERT_EQ(table.Replace(mine[k].first, 0x7, &r), Status::kOk);
+            ASSERT_EQ(table.Get(mine[k].first, &out), Status::kBadHandle);
+            mine[k].first = r;
           } else {
             ASSERT_EQ(table.Remove(mine[k].first, &out), Status::kOk);
             ASSERT_EQ(out.object->id, mine[k].second);
@@ -743,6 +751,38 @@ TEST_F(HandleTableTest, PreviousOutputIsDroppedOutsideTheLock) {
   EXPECT_EQ(g_alive, 1);
   out = Entry{};
   g_reenter = nullptr;
+}
+
+// Threads racing to grow a fresh table get exactly `capacity` handles.
+TEST_F(HandleTableTest, ConcurrentFillStopsAtCapacity) {
+  constexpr uint32_t kCapacity = 2500;
+  constexpr int kThreads = 4;
+  Table table(heap(), 0xabc, kCapacity);
+  int added[kThreads] = {};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 1000; ++i) {
+        uint32_t h;
+        Status s = table.Add(MakeEntry(t * 1000 + i), &h);
+        ASSERT_TRUE(s == Status::kOk || s == Status::kNoResources);
+        added[t] += s == Status::kOk ? 1 : 0;
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  int total = 0;
+  for (int n : added) {
+    total += n;
+  }
+  EXPECT_EQ(total, static_cast<int>(kCapacity));
+  EXPECT_EQ(table.count(), kCapacity);
+  EXPECT_EQ(table.slots_allocated(), kCapacity);
+  std::set<uint32_t> values;
+  table.ForEach([&](uint32_t v, const Entry&) { return values.insert(v).second; });
+  EXPECT_EQ(values.size(), kCapacity);
 }
 
 TEST_F(HandleTableTest, DestructorReleasesLeftovers) {
