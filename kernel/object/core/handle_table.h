@@ -294,8 +294,9 @@ class HandleTable {
       }
       ++drain_cursor_;
     }
-    // No entry can appear behind the cursor once the table is closed.
-    MICA_DEBUG_ASSERT(n > 0 || count_ == 0);
+    // No entry can appear behind the cursor once the table is closed, so
+    // a cursor at the end means the table is empty.
+    MICA_DEBUG_ASSERT(drain_cursor_ < slot_count_ || count_ == 0);
     return n;
   }
 

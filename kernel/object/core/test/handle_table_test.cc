@@ -425,6 +425,9 @@ TEST_F(HandleTableTest, DrainClosesAndReturnsEverythingOnce) {
   size_t total = ids.size();
   EXPECT_EQ(table.count(), total);
   Entry batch[7];
+  EXPECT_EQ(table.Drain(batch, 0), 0u) << "an empty batch drains nothing but closes";
+  EXPECT_TRUE(table.closed());
+  EXPECT_EQ(table.count(), total);
   size_t drained = 0;
   while (size_t n = table.Drain(batch, 7)) {
     EXPECT_TRUE(table.closed());
