@@ -6,6 +6,7 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/timer.h"
+#include "kernel/object/channel.h"
 #include "kernel/top/log.h"
 #include "kernel/top/memory.h"
 #include "kernel/top/percpu.h"
@@ -47,6 +48,13 @@ Process* Process::Create(const char* name) {
     return nullptr;
   }
   strlcpy(p->name_, name, sizeof(p->name_));
+  void* table_mem = kmem::Malloc(sizeof(HandleTable));
+  if (table_mem == nullptr) {
+    delete p;
+    return nullptr;
+  }
+  p->handles_ = new (table_mem) HandleTable(
+      KernelAllocator(), timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p));
   {
     IrqGuard guard(g_koid_lock);
     p->koid_ = g_next_koid++;
@@ -64,6 +72,20 @@ Process::~Process() {
       kmem::Free(ut);
       ut = nullptr;
     }
+  }
+  if (handles_ != nullptr) {
+    // Close every handle, releasing the objects outside the table's lock.
+    HandleEntry batch[16];
+    size_t n;
+    while ((n = handles_->Drain(batch, 16)) != 0) {
+      for (size_t i = 0; i < n; i++) {
+        batch[i].object->RemoveHandleRef();
+        batch[i].object.reset();
+      }
+    }
+    handles_->~HandleTable();
+    kmem::Free(handles_);
+    handles_ = nullptr;
   }
   IrqGuard guard(lock_);
   for (size_t i = 0; i < page_count_; i++) {
@@ -285,18 +307,40 @@ void Process::MarkDead(int64_t code) {
     }
   }
   if (first) {
+    // A dead process holds nothing: close its handles (waking peers with
+    // PEER_CLOSED) before telling waiters it is gone.
+    HandleEntry batch[16];
+    size_t n;
+    while ((n = handles_->Drain(batch, 16)) != 0) {
+      for (size_t i = 0; i < n; i++) {
+        batch[i].object->RemoveHandleRef();
+        batch[i].object.reset();
+      }
+    }
     exit_waiters_.WakeAll();
   }
 }
 
 void Process::ExitFromCurrentThread(int64_t code) {
-  MarkDead(code);
+  Kill(code);
   sched::Exit(static_cast<int>(code));
+}
+
+void Process::ExitCurrentThread() {
+  bool last;
+  {
+    IrqGuard guard(lock_);
+    last = --live_threads_ == 0;
+  }
+  if (last) {
+    MarkDead(0);
+  }
+  sched::Exit(0);
 }
 
 void Process::KillFromFault(const char* why) {
   KLog("process %s (koid %llu): killed: %s", name_, static_cast<unsigned long long>(koid_), why);
-  ExitFromCurrentThread(-1);
+  ExitFromCurrentThread(MICA_TASK_RETCODE_FAULT);
 }
 
 void Process::CheckKilled() {
@@ -314,6 +358,47 @@ mica::Status Process::WaitForExit(uint64_t deadline, int64_t* code) {
   }
   *code = exit_code_;
   return mica::Status::kOk;
+}
+
+mica::Status Process::AddHandle(mica::RefPtr<Dispatcher> object, mica_rights_t rights,
+                                mica_handle_t* out) {
+  HandleEntry e;
+  e.koid = object->koid();
+  e.rights = rights;
+  Dispatcher* raw = object.get();
+  e.object = mica::Move(object);
+  raw->AddHandleRef();
+  mica::Status s = handles_->Add(mica::Move(e), out);
+  if (s != mica::Status::kOk) {
+    raw->RemoveHandleRef();
+  }
+  return s;
+}
+
+mica::Status Process::GetHandle(mica_handle_t value, mica_obj_type_t type, mica_rights_t required,
+                                HandleEntry* out) {
+  mica::Status s = handles_->Get(value, out);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  if (type != MICA_OBJ_TYPE_NONE && out->object->type() != type) {
+    out->object.reset();
+    return mica::Status::kWrongType;
+  }
+  if ((out->rights & required) != required) {
+    out->object.reset();
+    return mica::Status::kAccessDenied;
+  }
+  return mica::Status::kOk;
+}
+
+mica::Status Process::CloseHandle(mica_handle_t value) {
+  HandleEntry e;
+  mica::Status s = handles_->Remove(value, &e);
+  if (s == mica::Status::kOk) {
+    e.object->RemoveHandleRef();
+  }
+  return s;
 }
 
 Process* Process::Current() {

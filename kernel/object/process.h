@@ -9,6 +9,7 @@
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/arch/arm64/user_state.h"
 #include "kernel/lib/status.h"
+#include "kernel/object/dispatcher.h"
 #include "kernel/sched/sched.h"
 #include "kernel/top/memory.h"
 #include "kernel/top/spinlock.h"
@@ -37,6 +38,19 @@ class Process {
   ~Process();
 
   const char* name() const { return name_; }
+  // The process's handle table (values unguessable, never reused for a new
+  // object: kernel/object/core/handle_table.h).
+  HandleTable& handles() { return *handles_; }
+  // Adds a handle for `object` with `rights`, counting it. kNoResources when
+  // the table is full.
+  mica::Status AddHandle(mica::RefPtr<Dispatcher> object, mica_rights_t rights, mica_handle_t* out);
+  // Looks `value` up, checking type (MICA_OBJ_TYPE_NONE: any) and that the
+  // handle has every right in `required`. kBadHandle, kWrongType,
+  // kAccessDenied.
+  mica::Status GetHandle(mica_handle_t value, mica_obj_type_t type, mica_rights_t required,
+                         HandleEntry* out);
+  // Removes a handle and drops its count. kBadHandle.
+  mica::Status CloseHandle(mica_handle_t value);
   uint64_t koid() const { return koid_; }
   arch::UserPageTable& aspace() { return aspace_; }
 
@@ -64,6 +78,9 @@ class Process {
   // calling thread (if it belongs to the process) does not return; other
   // threads die at their next return to user mode.
   [[noreturn]] void ExitFromCurrentThread(int64_t code);
+  // thread_exit: the calling thread ends; the last one ends the process
+  // with status 0.
+  [[noreturn]] void ExitCurrentThread();
   // The process's thread faulted: records why and kills the process.
   [[noreturn]] void KillFromFault(const char* why);
 
@@ -93,6 +110,7 @@ class Process {
   char name_[32] = {};
   uint64_t koid_ = 0;
   arch::UserPageTable aspace_;
+  HandleTable* handles_ = nullptr;
   Run* pages_ GUARDED_BY(lock_) = nullptr;  // owned pages, unsorted
   size_t page_count_ GUARDED_BY(lock_) = 0;
   size_t page_capacity_ GUARDED_BY(lock_) = 0;

@@ -1,13 +1,14 @@
 #include "kernel/syscalls/dispatch.h"
 
-#include "kernel/lib/status.h"
+#include "kernel/syscalls/sys_common.h"
 
 namespace syscall {
 
-int64_t Dispatch(uint64_t number, const uint64_t* args) {
-  (void)number;
-  (void)args;
-  return static_cast<int64_t>(mica::Status::kBadSyscall);
+// The body is generated from system/public/syscalls.mica: a switch on the
+// number that checks 32-bit arguments are zero-extended and calls the
+// typed handler (sys_<name>), with MICA_ERR_BAD_SYSCALL for unknown numbers.
+int64_t Dispatch(uint64_t number, const uint64_t* a) {
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace syscall

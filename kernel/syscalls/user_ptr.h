@@ -46,23 +46,32 @@ inline mica::Status CopyOut(uint64_t dst, const void* src, size_t len) {
 
 }  // namespace usercopy
 
+template <typename T>
+struct RemoveConst {
+  using Type = T;
+};
+template <typename T>
+struct RemoveConst<const T> {
+  using Type = T;
+};
+
 // user_in_ptr<const T>: data the kernel reads.
 template <typename T>
 class user_in_ptr {
  public:
+  using Value = typename RemoveConst<T>::Type;
   explicit user_in_ptr(uint64_t addr) : addr_(addr) {}
   bool is_null() const { return addr_ == 0; }
   uint64_t addr() const { return addr_; }
-  mica::Status copy_from_user(T* out) const {
-    return usercopy::CopyIn(const_cast<void*>(static_cast<const void*>(out)), addr_, sizeof(T));
+  mica::Status copy_from_user(Value* out) const {
+    return usercopy::CopyIn(out, addr_, sizeof(Value));
   }
   // `count` elements (overflow checked).
-  mica::Status copy_array_from_user(T* out, size_t count) const {
-    if (count > SIZE_MAX / sizeof(T)) {
+  mica::Status copy_array_from_user(Value* out, size_t count) const {
+    if (count > SIZE_MAX / sizeof(Value)) {
       return mica::Status::kInvalidArgs;
     }
-    return usercopy::CopyIn(const_cast<void*>(static_cast<const void*>(out)), addr_,
-                            count * sizeof(T));
+    return usercopy::CopyIn(out, addr_, count * sizeof(Value));
   }
 
  private:

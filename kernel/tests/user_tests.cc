@@ -1,5 +1,6 @@
 // In-kernel tests of user mode: EL0 entry, the syscall path, user faults
 // killing only their process, and the user address space's permissions.
+#include <mica/types.h>
 #include <string.h>
 
 #include "kernel/arch/arm64/timer.h"
@@ -52,7 +53,8 @@ bool RunBlob(ktest::Context* ctx, uint64_t kind, int64_t* code, uint64_t data[3]
 
 }  // namespace
 
-// Every kind of fatal user fault kills the process (exit code -1) and the
+// Every kind of fatal user fault kills the process (MICA_TASK_RETCODE_FAULT)
+// and the
 // kernel carries on; the syscall before it got MICA_ERR_BAD_SYSCALL.
 KTEST(user_faults_kill_only_the_process) {
   for (uint64_t kind = 0; kind <= 4; kind++) {
@@ -60,7 +62,7 @@ KTEST(user_faults_kill_only_the_process) {
     uint64_t data[3] = {};
     if (!RunBlob(ctx, kind, &code, data))
       return;
-    KEXPECT_EQ(code, static_cast<uint64_t>(-1));
+    KEXPECT_EQ(code, static_cast<uint64_t>(MICA_TASK_RETCODE_FAULT));
     KEXPECT_EQ(data[0], static_cast<uint64_t>(static_cast<int64_t>(mica::Status::kBadSyscall)));
     KEXPECT_EQ(data[1], 0x600du);
   }

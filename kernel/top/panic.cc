@@ -200,3 +200,7 @@ extern "C" [[noreturn]] void __stack_chk_fail() {
   Panic("stack protector: stack smashed");
 }
 extern "C" uint64_t __stack_chk_guard = 0x5a17c0de9e3779b9ull;
+
+extern "C" [[noreturn]] void __cxa_pure_virtual() {
+  Panic("pure virtual function called");
+}

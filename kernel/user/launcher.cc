@@ -2,7 +2,11 @@
 
 #include <string.h>
 
+#include <mica/rt/bootstrap.h>
 #include "kernel/arch/arm64/arch.h"
+
+#include "kernel/object/channel.h"
+#include "kernel/object/debuglog.h"
 #include "kernel/object/process.h"
 #include "kernel/platform/platform.h"
 #include "kernel/top/log.h"
@@ -25,8 +29,57 @@ uint32_t PermsFromFlags(uint32_t flags) {
 
 }  // namespace
 
-mica::Status Launch(const bootfs::Image& fs, const char* path, uint64_t bootstrap, Process** out,
-                    const char** why) {
+// The bootstrap message (<mica/rt/bootstrap.h>, docs/process-bootstrap.md):
+// the program's name as argv[0] and a debug log handle for stdout/stderr.
+// The kernel writes it into a new channel and gives the process the other
+// end; the kernel's end is closed, so the process sees PEER_CLOSED after
+// reading it.
+mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* out) {
+  mica::RefPtr<Dispatcher> mine, theirs;
+  if (!ChannelDispatcher::CreatePair(&mine, &theirs)) {
+    return mica::Status::kNoMemory;
+  }
+  auto* log = new DebuglogDispatcher();
+  if (log == nullptr) {
+    return mica::Status::kNoMemory;
+  }
+  mica::RefPtr<Dispatcher> log_ref = mica::AdoptRef<Dispatcher>(log);
+  uint32_t args_size = static_cast<uint32_t>(strlen(argv0)) + 1;
+  uint32_t info_offset = sizeof(mica_bootstrap_header_t);
+  uint32_t args_offset = info_offset + sizeof(uint32_t);
+  auto created = ChannelMessage::Create(KernelAllocator(), args_offset + args_size, 1);
+  if (!created.ok()) {
+    return created.status();
+  }
+  ChannelMessagePtr msg = mica::Move(created.value());
+  mica_bootstrap_header_t header = {};
+  header.magic = MICA_BOOTSTRAP_MAGIC;
+  header.version = MICA_BOOTSTRAP_VERSION;
+  header.handle_info_offset = info_offset;
+  header.handle_count = 1;
+  header.args_offset = args_offset;
+  header.args_size = args_size;
+  header.argc = 1;
+  header.environ_offset = args_offset + args_size;
+  memcpy(msg->data(), &header, sizeof(header));
+  uint32_t info = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0);
+  memcpy(msg->data() + info_offset, &info, sizeof(info));
+  memcpy(msg->data() + args_offset, argv0, args_size);
+  log_ref->AddHandleRef();  // in flight in the message
+  msg->handles()[0] = MakeHandle(log_ref);
+  mine->AddHandleRef();  // the kernel holds its end like a handle until done
+  mica::Status s = static_cast<ChannelDispatcher*>(mine.get())->Write(&msg);
+  if (s != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(msg));
+  }
+  if (s == mica::Status::kOk) {
+    s = process->AddHandle(theirs, MICA_DEFAULT_CHANNEL_RIGHTS, out);
+  }
+  mine->RemoveHandleRef();
+  return s;
+}
+
+mica::Status Launch(const bootfs::Image& fs, const char* path, Process** out, const char** why) {
   bootfs::File file;
   if (!fs.Find(path, &file)) {
     *why = "no such file in the bootfs";
@@ -95,9 +148,13 @@ mica::Status Launch(const bootfs::Image& fs, const char* path, uint64_t bootstra
     s = process->MapNewPages(stack_region + 4096, stack_size / 4096,
                              arch::kPermRead | arch::kPermWrite);
   }
+  mica_handle_t bootstrap_handle = MICA_HANDLE_INVALID;
+  if (s == mica::Status::kOk) {
+    s = SendBootstrap(process, path, &bootstrap_handle);
+  }
   if (s == mica::Status::kOk) {
     s = process->StartThread(process->name(), base + plan.entry_offset,
-                             stack_region + 4096 + stack_size, bootstrap, base);
+                             stack_region + 4096 + stack_size, bootstrap_handle, base);
   }
   if (s != mica::Status::kOk) {
     delete process;
@@ -125,7 +182,7 @@ void RunUserbootNext(const char* bootargs, uint64_t initrd_start, uint64_t initr
   }
   Process* process = nullptr;
   const char* why = "";
-  mica::Status s = Launch(fs, path, 0, &process, &why);
+  mica::Status s = Launch(fs, path, &process, &why);
   if (s != mica::Status::kOk) {
     KLog("userboot: cannot start %s: %s", path, why);
     return;

@@ -18,10 +18,10 @@ constexpr uint64_t kDefaultStackSize = 256 * 1024;
 // Validates the ELF program `path` in `fs`, loads it at a random address in
 // a new process (segments mapped with their own permissions, relocations
 // applied, RELRO made read-only), gives it a stack with a guard page and
-// starts its first thread with x0 = `bootstrap`, x1 = the load base.
+// starts its first thread with x0 = its bootstrap channel (carrying argv[0]
+// and a debug log handle), x1 = the load base.
 // On failure returns the status and points `*why` at a description.
-mica::Status Launch(const bootfs::Image& fs, const char* path, uint64_t bootstrap, Process** out,
-                    const char** why);
+mica::Status Launch(const bootfs::Image& fs, const char* path, Process** out, const char** why);
 
 // Boot: runs `userboot.next=` (if present on the command line) to
 // completion and reports its exit status.

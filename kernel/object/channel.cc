@@ -1,0 +1,145 @@
+#include "kernel/object/channel.h"
+
+#include <new>
+
+#include "kernel/top/memory.h"
+
+namespace {
+
+void* HeapAlloc(size_t size, size_t align) {
+  return kmem::MallocAligned(size, align);
+}
+void HeapFree(void* p) {
+  kmem::Free(p);
+}
+const mica::core::Allocator g_kernel_allocator = {HeapAlloc, HeapFree};
+
+}  // namespace
+
+const mica::core::Allocator* KernelAllocator() {
+  return &g_kernel_allocator;
+}
+
+void DestroyChannelMessage(ChannelMessagePtr msg) {
+  if (!msg) {
+    return;
+  }
+  for (uint32_t i = 0; i < msg->handle_count(); i++) {
+    HandleEntry& e = msg->handles()[i];
+    if (e.object) {
+      e.object->RemoveHandleRef();
+    }
+  }
+  msg.reset();
+}
+
+ChannelDispatcher::ChannelDispatcher(mica::RefPtr<Shared> shared)
+    : Dispatcher(MICA_OBJ_TYPE_CHANNEL, MICA_CHANNEL_WRITABLE), shared_(mica::Move(shared)) {}
+
+bool ChannelDispatcher::CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dispatcher>* b) {
+  auto* s = new Shared();
+  if (s == nullptr) {
+    return false;
+  }
+  auto shared = mica::AdoptRef(s);
+  auto* x = new ChannelDispatcher(shared);
+  auto* y = new ChannelDispatcher(shared);
+  if (x == nullptr || y == nullptr) {
+    delete x;
+    delete y;
+    return false;
+  }
+  auto rx = mica::AdoptRef(x);
+  auto ry = mica::AdoptRef(y);
+  {
+    IrqGuard g(shared->lock);
+    x->peer_ = ry;
+    y->peer_ = rx;
+  }
+  x->peer_koid_ = y->koid();
+  y->peer_koid_ = x->koid();
+  *a = rx;
+  *b = ry;
+  return true;
+}
+
+mica::Status ChannelDispatcher::SignalPeer(mica_signals_t clear, mica_signals_t set) {
+  mica::RefPtr<ChannelDispatcher> peer;
+  {
+    IrqGuard g(shared_->lock);
+    peer = peer_;
+  }
+  if (!peer) {
+    return mica::Status::kPeerClosed;
+  }
+  peer->UpdateSignals(clear, set);
+  return mica::Status::kOk;
+}
+
+mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(shared_->lock);
+  if (!peer_) {
+    return mica::Status::kPeerClosed;
+  }
+  ChannelDispatcher* peer = peer_.get();
+  mica::Status s = peer->queue_.Write(msg);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  peer->UpdateSignals(0, MICA_CHANNEL_READABLE);
+  if (peer->queue_.full()) {
+    UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
+  }
+  return mica::Status::kOk;
+}
+
+mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_capacity,
+                                     ChannelMessagePtr* out, uint32_t* bytes,
+                                     uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(shared_->lock);
+  bool was_full = queue_.full();
+  mica::Status s = queue_.Read(byte_capacity, handle_capacity, out, bytes, handles);
+  if (s == mica::Status::kShouldWait) {
+    return peer_ ? s : mica::Status::kPeerClosed;
+  }
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  if (queue_.empty()) {
+    UpdateSignals(MICA_CHANNEL_READABLE, 0);
+  }
+  if (was_full && !queue_.full() && peer_) {
+    peer_->UpdateSignals(0, MICA_CHANNEL_WRITABLE);
+  }
+  return mica::Status::kOk;
+}
+
+void ChannelDispatcher::Unread(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+  // Used when the reader's handle table cannot take the message's handles
+  // (kNoResources). The message goes back at the tail: in that rare case
+  // its order relative to later messages is not kept. Room is guaranteed:
+  // the read just released its bytes and only this endpoint's reader
+  // consumes from the queue.
+  IrqGuard g(shared_->lock);
+  if (queue_.Write(msg) == mica::Status::kOk) {
+    UpdateSignals(0, MICA_CHANNEL_READABLE);
+  }
+}
+
+void ChannelDispatcher::OnZeroHandles() NO_THREAD_SAFETY_ANALYSIS {
+  mica::RefPtr<ChannelDispatcher> peer;
+  mica::core::MessageList<HandleEntry> drained;
+  {
+    IrqGuard g(shared_->lock);
+    peer = mica::Move(peer_);
+    if (peer) {
+      peer->peer_.reset();  // break the reference cycle
+      peer->UpdateSignals(MICA_CHANNEL_WRITABLE, MICA_CHANNEL_PEER_CLOSED);
+    }
+    queue_.Drain(&drained);
+  }
+  // Messages nobody will read: release their handles outside the lock.
+  while (ChannelMessagePtr m = drained.pop_front()) {
+    DestroyChannelMessage(mica::Move(m));
+  }
+}

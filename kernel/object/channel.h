@@ -1,0 +1,52 @@
+// Channels: two connected endpoints, each with a bounded queue of messages
+// (bytes and handles) written by the other end. Handles travel inside
+// messages: they leave the writer's table atomically with the write and
+// enter the reader's table with the read (DESIGN.md §4).
+#pragma once
+
+#include "kernel/object/core/allocator.h"
+#include "kernel/object/core/message_queue.h"
+#include "kernel/object/dispatcher.h"
+
+using ChannelMessage = mica::core::Message<HandleEntry>;
+using ChannelMessagePtr = mica::core::MessagePtr<HandleEntry>;
+
+// The kernel heap as an allocator for the object core's containers.
+const mica::core::Allocator* KernelAllocator();
+
+class ChannelDispatcher final : public Dispatcher {
+ public:
+  static bool CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dispatcher>* b);
+  mica_rights_t default_rights() const override { return MICA_DEFAULT_CHANNEL_RIGHTS; }
+  uint64_t related_koid() const override { return peer_koid_; }
+  mica::Status SignalPeer(mica_signals_t clear, mica_signals_t set) override;
+
+  // Queues `msg` at the peer. kPeerClosed, kShouldWait (peer's queue full).
+  // On failure *msg is left to the caller.
+  mica::Status Write(ChannelMessagePtr* msg);
+  // Dequeues the first message if it fits (else kBufferTooSmall and the
+  // sizes). kShouldWait when empty with the peer open, kPeerClosed when
+  // empty and the peer is gone.
+  mica::Status Read(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
+                    uint32_t* bytes, uint32_t* handles);
+  // Puts a message back at the front (the reader could not install its
+  // handles).
+  void Unread(ChannelMessagePtr* msg);
+
+ protected:
+  void OnZeroHandles() override;
+
+ private:
+  struct Shared : mica::RefCounted<Shared> {
+    IrqSpinLock lock;
+  };
+  explicit ChannelDispatcher(mica::RefPtr<Shared> shared);
+
+  mica::RefPtr<Shared> shared_;
+  mica::RefPtr<ChannelDispatcher> peer_;         // guarded by shared_->lock
+  mica::core::MessageQueue<HandleEntry> queue_;  // guarded by shared_->lock
+  uint64_t peer_koid_ = 0;
+};
+
+// Releases a message's handles (drops their handle counts) and frees it.
+void DestroyChannelMessage(ChannelMessagePtr msg);

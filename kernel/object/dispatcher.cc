@@ -1,0 +1,96 @@
+#include "kernel/object/dispatcher.h"
+
+#include <string.h>
+
+#include "kernel/sched/sched.h"
+
+Dispatcher::Dispatcher(mica_obj_type_t type, mica_signals_t initial)
+    : type_(type), koid_(mica::core::AllocateKoid()), signals_(initial) {}
+
+Dispatcher::~Dispatcher() {}
+
+mica_signals_t Dispatcher::signals() const {
+  IrqGuard guard(lock_);
+  return signals_.signals();
+}
+
+void Dispatcher::UpdateSignals(mica_signals_t clear, mica_signals_t set) {
+  IrqGuard guard(lock_);
+  signals_.UpdateSignals(clear, set);
+}
+
+mica::Status Dispatcher::SignalPeer(mica_signals_t, mica_signals_t) {
+  return mica::Status::kNotSupported;
+}
+
+namespace {
+
+// A thread waiting in WaitOne: fired by the signal state's notification.
+struct WaitObserver : mica::core::SignalObserver {
+  explicit WaitObserver(mica_signals_t want)
+      : SignalObserver(want, [](SignalObserver* self, mica::core::Signals) {
+          auto* w = static_cast<WaitObserver*>(self);
+          w->fired = true;
+          w->queue.WakeAll();
+          return true;  // remove: a wait fires once
+        }) {}
+  sched::WaitQueue queue;
+  volatile bool fired = false;
+};
+
+}  // namespace
+
+mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_signals_t* observed) {
+  WaitObserver waiter(want);
+  {
+    IrqGuard guard(lock_);
+    if ((signals_.signals() & want) != 0) {
+      *observed = signals_.signals();
+      return mica::Status::kOk;
+    }
+    signals_.AddObserver(&waiter);
+  }
+  mica::Status s = waiter.queue.BlockWhile(
+      [](const void* w) { return !static_cast<const WaitObserver*>(w)->fired; }, &waiter, deadline);
+  IrqGuard guard(lock_);
+  if (waiter.observing()) {
+    signals_.RemoveObserver(&waiter);
+  }
+  *observed = signals_.signals();
+  if (s == mica::Status::kOk || (*observed & want) != 0) {
+    return mica::Status::kOk;
+  }
+  return s;
+}
+
+void Dispatcher::AddHandleRef() {
+  __atomic_fetch_add(&handle_count_, 1, __ATOMIC_RELAXED);
+}
+
+void Dispatcher::RemoveHandleRef() {
+  if (__atomic_fetch_sub(&handle_count_, 1, __ATOMIC_ACQ_REL) == 1) {
+    OnZeroHandles();
+  }
+}
+
+void Dispatcher::GetName(char out[MICA_MAX_NAME_LEN]) const {
+  IrqGuard guard(lock_);
+  memcpy(out, name_, MICA_MAX_NAME_LEN);
+}
+
+void Dispatcher::SetName(const char* name, size_t len) {
+  IrqGuard guard(lock_);
+  if (len >= MICA_MAX_NAME_LEN) {
+    len = MICA_MAX_NAME_LEN - 1;
+  }
+  memset(name_, 0, sizeof(name_));
+  memcpy(name_, name, len);
+}
+
+HandleEntry MakeHandle(mica::RefPtr<Dispatcher> object) {
+  HandleEntry e;
+  e.koid = object->koid();
+  e.rights = object->default_rights();
+  e.object = mica::Move(object);
+  return e;
+}

@@ -1,0 +1,155 @@
+// Handles: close, duplicate, replace, get_info, properties.
+#include <string.h>
+
+#include "kernel/syscalls/sys_common.h"
+
+int64_t sys_handle_close(mica_handle_t handle) {
+  if (handle == MICA_HANDLE_INVALID) {
+    return kOk;
+  }
+  return Err(Process::Current()->CloseHandle(handle));
+}
+
+int64_t sys_handle_close_many(user_in_ptr<const mica_handle_t> handles, size_t num_handles) {
+  Process* p = Process::Current();
+  mica_handle_t batch[64];
+  mica::Status result = mica::Status::kOk;
+  for (size_t done = 0; done < num_handles;) {
+    size_t n = num_handles - done < 64 ? num_handles - done : 64;
+    user_in_ptr<const mica_handle_t> part(handles.addr() + done * sizeof(mica_handle_t));
+    mica::Status s = part.copy_array_from_user(batch, n);
+    if (s != mica::Status::kOk) {
+      return Err(s);
+    }
+    for (size_t i = 0; i < n; i++) {
+      if (batch[i] != MICA_HANDLE_INVALID) {
+        mica::Status c = p->CloseHandle(batch[i]);
+        if (c != mica::Status::kOk) {
+          result = c;  // close the rest anyway
+        }
+      }
+    }
+    done += n;
+  }
+  return Err(result);
+}
+
+int64_t sys_handle_duplicate(mica_handle_t handle, mica_rights_t rights,
+                             user_out_ptr<mica_handle_t> out) {
+  Process* p = Process::Current();
+  HandleEntry e;
+  mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_DUPLICATE, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (rights == MICA_RIGHT_SAME_RIGHTS) {
+    rights = e.rights;
+  } else if ((rights & ~e.rights) != 0) {
+    return Err(mica::Status::kInvalidArgs);  // rights only ever shrink
+  }
+  return Err(AddAndCopyOut(p, mica::Move(e.object), rights, out));
+}
+
+int64_t sys_handle_replace(mica_handle_t handle, mica_rights_t rights,
+                           user_out_ptr<mica_handle_t> out) {
+  Process* p = Process::Current();
+  HandleEntry e;
+  mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_NONE, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (rights == MICA_RIGHT_SAME_RIGHTS) {
+    rights = e.rights;
+  } else if ((rights & ~e.rights) != 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  // The original stays valid unless the call succeeds: make the new handle,
+  // publish it, and only then retire the old one.
+  mica_handle_t value;
+  s = p->handles().Duplicate(handle, MICA_RIGHT_NONE, rights, &value);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  e.object->AddHandleRef();
+  s = out.copy_to_user(value);
+  if (s != mica::Status::kOk) {
+    (void)p->CloseHandle(value);
+    return Err(s);
+  }
+  (void)p->CloseHandle(handle);
+  return kOk;
+}
+
+int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<void> buffer,
+                            size_t buffer_size, user_out_ptr<size_t> actual,
+                            user_out_ptr<size_t> avail) {
+  Process* p = Process::Current();
+  if (topic == MICA_INFO_HANDLE_VALID) {
+    HandleEntry e;
+    return Err(p->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_NONE, &e));
+  }
+  if (topic != MICA_INFO_HANDLE_BASIC) {
+    return Err(mica::Status::kNotSupported);
+  }
+  HandleEntry e;
+  mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_NONE, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  mica_info_handle_basic_t info = {};
+  info.koid = e.object->koid();
+  info.related_koid = e.object->related_koid();
+  info.rights = e.rights;
+  info.type = e.object->type();
+  size_t n = buffer_size >= sizeof(info) ? 1 : 0;
+  if (!actual.is_null() && (s = actual.copy_to_user(n)) != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (!avail.is_null() && (s = avail.copy_to_user(size_t{1})) != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (n == 0) {
+    return Err(mica::Status::kBufferTooSmall);
+  }
+  return Err(buffer.copy_to_user(&info, sizeof(info)));
+}
+
+int64_t sys_object_get_property(mica_handle_t handle, uint32_t property, user_out_ptr<void> value,
+                                size_t value_size) {
+  HandleEntry e;
+  mica::Status s =
+      Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_GET_PROPERTY, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (property != MICA_PROP_NAME) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  if (value_size < MICA_MAX_NAME_LEN) {
+    return Err(mica::Status::kBufferTooSmall);
+  }
+  char name[MICA_MAX_NAME_LEN];
+  e.object->GetName(name);
+  return Err(value.copy_to_user(name, sizeof(name)));
+}
+
+int64_t sys_object_set_property(mica_handle_t handle, uint32_t property,
+                                user_in_ptr<const void> value, size_t value_size) {
+  HandleEntry e;
+  mica::Status s =
+      Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_SET_PROPERTY, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (property != MICA_PROP_NAME) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  char name[MICA_MAX_NAME_LEN] = {};
+  size_t n = value_size < MICA_MAX_NAME_LEN - 1 ? value_size : MICA_MAX_NAME_LEN - 1;
+  s = value.copy_from_user(name, n);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  e.object->SetName(name, strnlen(name, n));
+  return kOk;
+}

@@ -1,0 +1,200 @@
+// The calls of the ABI (system/public/syscalls.mica) that the kernel does
+// not implement yet. Each returns MICA_ERR_NOT_SUPPORTED; the list shrinks as
+// the M2 object layer grows (docs/kernel.md says what exists).
+#include "kernel/syscalls/sys_common.h"
+
+int64_t sys_object_wait_many(user_inout_ptr<mica_wait_item_t> items, size_t num_items,
+                             mica_time_t deadline) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_object_wait_async(mica_handle_t handle, mica_handle_t port, uint64_t key,
+                              mica_signals_t signals, uint32_t options) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
+                         user_in_ptr<const mica_channel_call_args_t> args,
+                         user_out_ptr<uint32_t> actual_bytes,
+                         user_out_ptr<uint32_t> actual_handles) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_port_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_port_queue(mica_handle_t port, user_in_ptr<const mica_port_packet_t> packet) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_port_wait(mica_handle_t port, mica_time_t deadline,
+                      user_out_ptr<mica_port_packet_t> packet) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_port_cancel(mica_handle_t port, mica_handle_t source, uint64_t key) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_timer_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_timer_set(mica_handle_t timer, mica_time_t deadline, mica_duration_t slack) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_timer_cancel(mica_handle_t timer) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_timer_bind(mica_handle_t timer, mica_handle_t port, uint64_t key, uint32_t options) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_futex_wait(user_in_ptr<const mica_futex_t> value_ptr, int32_t current_value,
+                       mica_time_t deadline) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_futex_wake(user_in_ptr<const mica_futex_t> value_ptr, uint32_t wake_count) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_futex_requeue(user_in_ptr<const mica_futex_t> value_ptr, uint32_t wake_count,
+                          int32_t current_value, user_in_ptr<const mica_futex_t> requeue_ptr,
+                          uint32_t requeue_count) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
+                            user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr<void> record,
+                          size_t record_size, user_out_ptr<size_t> actual) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_process_create(mica_handle_t job, user_in_ptr<const void> name, size_t name_size,
+                           uint32_t options, user_out_ptr<mica_handle_t> process,
+                           user_out_ptr<mica_handle_t> root_vmar) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_process_start(mica_handle_t process, mica_handle_t thread, mica_vaddr_t entry,
+                          mica_vaddr_t stack, mica_handle_t arg1, uint64_t arg2) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_thread_create(mica_handle_t process, user_in_ptr<const void> name, size_t name_size,
+                          uint32_t options, user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_thread_start(mica_handle_t thread, mica_vaddr_t entry, mica_vaddr_t stack,
+                         uint64_t arg1, uint64_t arg2) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_task_kill(mica_handle_t task) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_job_create(mica_handle_t parent, uint32_t options, user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_create(uint64_t size, uint32_t options, user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_create_contiguous(mica_handle_t resource, size_t size, uint32_t alignment_log2,
+                                  user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_create_physical(mica_handle_t resource, mica_paddr_t paddr, size_t size,
+                                user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_read(mica_handle_t vmo, user_out_ptr<void> buffer, uint64_t offset,
+                     size_t buffer_size) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_write(mica_handle_t vmo, user_in_ptr<const void> buffer, uint64_t offset,
+                      size_t buffer_size) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_get_size(mica_handle_t vmo, user_out_ptr<uint64_t> size) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_set_size(mica_handle_t vmo, uint64_t size) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_create_child(mica_handle_t vmo, uint32_t options, uint64_t offset, uint64_t size,
+                             user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmo_set_cache_policy(mica_handle_t vmo, uint32_t cache_policy) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmar_allocate(mica_handle_t parent, uint32_t options, uint64_t offset, uint64_t size,
+                          user_out_ptr<mica_handle_t> child,
+                          user_out_ptr<mica_vaddr_t> child_addr) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_offset, mica_handle_t vmo,
+                     uint64_t vmo_offset, uint64_t len, user_out_ptr<mica_vaddr_t> mapped_addr) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmar_unmap(mica_handle_t vmar, mica_vaddr_t addr, uint64_t len) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmar_protect(mica_handle_t vmar, uint32_t options, mica_vaddr_t addr, uint64_t len) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_vmar_destroy(mica_handle_t vmar) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_interrupt_create(mica_handle_t resource, uint32_t vector, uint32_t options,
+                             user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_interrupt_bind(mica_handle_t interrupt, mica_handle_t port, uint64_t key,
+                           uint32_t options) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_interrupt_ack(mica_handle_t interrupt) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_interrupt_wait(mica_handle_t interrupt, user_out_ptr<mica_time_t> timestamp) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_resource_create(mica_handle_t parent, uint32_t kind, uint64_t base, uint64_t size,
+                            user_in_ptr<const void> name, size_t name_size,
+                            user_out_ptr<mica_handle_t> out) {
+  return Err(mica::Status::kNotSupported);
+}
+
+int64_t sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size_t buffer_size) {
+  return Err(mica::Status::kNotSupported);
+}
