@@ -26,6 +26,7 @@ struct mica_rt_thread {
   int result;            // the value the thread exited with
   mica_rt_thread_fn fn;
   void* arg;
+  void* tls_block;   // its TLS block (TPIDR_EL0 value), see tls.c
   void* allocation;  // what join frees (NULL for the main thread)
 };
 

@@ -28,8 +28,9 @@ _Noreturn void __mica_libc_start(mica_handle_t bootstrap, uintptr_t load_base);
 _Noreturn void __mica_libc_start(mica_handle_t bootstrap, uintptr_t load_base) {
   // 1. TLS first: errno and picolibc's other thread-locals live there, and
   //    the locks tell threads apart by the thread pointer.
-  void* tls = __mica_tls_block_init(__mica_tls_main_block(), &__mica_main_thread);
-  __mica_tls_activate(tls);
+  __mica_main_thread.tls_block =
+      __mica_tls_block_init(__mica_tls_main_block(), &__mica_main_thread);
+  __mica_tls_activate(__mica_main_thread.tls_block);
   __mica_bootstrap_set_entry(bootstrap, load_base);
 
   // 2. The bootstrap message, into buffers in this frame (which outlives

@@ -18,10 +18,9 @@ void __mica_thread_trampoline(void);
 _Noreturn void __mica_thread_main(struct mica_rt_thread* self);
 
 _Noreturn void __mica_thread_main(struct mica_rt_thread* self) {
-  // The creator set up the TLS block right after the struct; the kernel
-  // starts threads with TPIDR_EL0 = 0.
-  __mica_tls_activate((char*)self + ((sizeof(*self) + __mica_tls_block_align() - 1) &
-                                     ~(__mica_tls_block_align() - 1)));
+  // The creator set up the TLS block; the kernel starts threads with
+  // TPIDR_EL0 = 0.
+  __mica_tls_activate(self->tls_block);
   mica_rt_thread_exit(self->fn(self->arg));
 }
 
@@ -73,7 +72,7 @@ mica_status_t mica_rt_thread_create(mica_rt_thread_t** out, mica_rt_thread_fn fn
   t->arg = arg;
   t->state = MICA_RT_THREAD_RUNNING;
   t->allocation = mem;
-  __mica_tls_block_init(mem + tls_offset, t);
+  t->tls_block = __mica_tls_block_init(mem + tls_offset, t);
 
   if (name == NULL) {
     name = "";
