@@ -87,19 +87,23 @@ static int inside(uint32_t offset, uint32_t size, uint32_t msg_size) {
   return offset <= msg_size && size <= msg_size - offset;
 }
 
-// Splits `count` NUL-terminated strings from buf[0, size) into out[0, count)
-// and terminates the list with NULL. Returns 0 if the strings do not fit.
-static int split_strings(char* buf, uint32_t size, uint32_t count, char** out) {
+// Checks that buf[0, size) starts with `count` NUL-terminated strings; if
+// `out` is not NULL, stores them in out[0, count) and NULL in out[count].
+static int walk_strings(char* buf, uint32_t size, uint32_t count, char** out) {
   uint32_t pos = 0;
   for (uint32_t i = 0; i < count; ++i) {
     char* end = memchr(buf + pos, '\0', size - pos);
     if (end == NULL) {
       return 0;
     }
-    out[i] = buf + pos;
+    if (out != NULL) {
+      out[i] = buf + pos;
+    }
     pos = (uint32_t)(end - buf) + 1;
   }
-  out[count] = NULL;
+  if (out != NULL) {
+    out[count] = NULL;
+  }
   return 1;
 }
 
@@ -107,7 +111,7 @@ static int split_strings(char* buf, uint32_t size, uint32_t count, char** out) {
 static mica_bootstrap_header_t header;
 
 // Checks the message in buf[0, msg_size) against its handles.
-static int validate(const char* buf, uint32_t msg_size) {
+static int validate(char* buf, uint32_t msg_size) {
   mica_bootstrap_header_t h;
   if (msg_size < sizeof(h)) {
     return 0;
@@ -118,7 +122,9 @@ static int validate(const char* buf, uint32_t msg_size) {
       !inside(h.handle_info_offset, h.handle_count * 4u, msg_size) ||
       !inside(h.args_offset, h.args_size, msg_size) ||
       !inside(h.environ_offset, h.environ_size, msg_size) || h.argc > MICA_BOOTSTRAP_MAX_STRINGS ||
-      h.environc > MICA_BOOTSTRAP_MAX_STRINGS) {
+      h.environc > MICA_BOOTSTRAP_MAX_STRINGS ||
+      !walk_strings(buf + h.args_offset, h.args_size, h.argc, NULL) ||
+      !walk_strings(buf + h.environ_offset, h.environ_size, h.environc, NULL)) {
     return 0;
   }
   header = h;
@@ -154,10 +160,11 @@ static char* fallback_envp[] = {NULL};
 
 void __mica_bootstrap_vectors(char* buf, char** vec, size_t vec_count, int* argc, char*** argv,
                               char*** envp) {
-  if (vec_count > 0 &&
-      split_strings(buf + header.args_offset, header.args_size, header.argc, vec) &&
-      split_strings(buf + header.environ_offset, header.environ_size, header.environc,
-                    vec + header.argc + 1)) {
+  // A non-zero vec_count means __mica_bootstrap_read accepted the message,
+  // strings included, so the walks below succeed.
+  if (vec_count > 0 && walk_strings(buf + header.args_offset, header.args_size, header.argc, vec) &&
+      walk_strings(buf + header.environ_offset, header.environ_size, header.environc,
+                   vec + header.argc + 1)) {
     *argc = (int)header.argc;
     *argv = vec;
     *envp = vec + header.argc + 1;

@@ -55,7 +55,8 @@ void __mica_bootstrap_vectors(char* buf, char** vec, size_t vec_count, int* argc
 // mica_rt_take_startup_handle).
 mica_handle_t __mica_bootstrap_take(uint32_t kind);
 
-// stdio.c: flushes stdout and stderr (registered with atexit by crt0).
+// stdio.c: writes out what stdout and stderr hold (called by _exit, so
+// that output from exit handlers and destructors is not lost).
 void __mica_stdio_flush_all(void);
 
 // thread.c: the main thread's struct, set up by crt0.

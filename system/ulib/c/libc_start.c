@@ -51,16 +51,18 @@ _Noreturn void __mica_libc_start(mica_handle_t bootstrap, uintptr_t load_base) {
   environ = envp;
   __mica_main_thread.handle = __mica_bootstrap_take(MICA_BOOTSTRAP_THREAD_SELF);
 
-  // 3. Static constructors, then main. Buffered output is flushed at exit
-  //    (atexit handlers run before the .fini_array destructors).
-  atexit(__mica_stdio_flush_all);
+  // 3. Static constructors, then main; exit() runs the atexit handlers and
+  //    destructors and ends in _exit.
   __libc_init_array();
   exit(main(argc, argv, envp));
 }
 
-// The end of every exit path (exit, _Exit, abort's fallback): the process
-// ends with `status` as its return code.
+// The end of every exit path (exit, _Exit): the process ends with `status`
+// as its return code. stdout and stderr are line buffered into the runtime's
+// own buffers, so a last partial line is written out here, after every
+// exit handler and destructor has had its say.
 _Noreturn void _exit(int status) {
+  __mica_stdio_flush_all();
   mica_process_exit(status);
   // process_exit does not return; if a kernel without it returned an error,
   // fault so that the kernel ends the process and reports where.

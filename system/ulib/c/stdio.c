@@ -117,8 +117,18 @@ FILE* const stdout = &out_stream.file;
 FILE* const stderr = &err_stream.file;
 
 void __mica_stdio_flush_all(void) {
-  log_flush(stdout);
-  log_flush(stderr);
+  // Called on the way out of the process (_exit), possibly while another
+  // thread is inside a printf: never wait for a stream's lock there, or the
+  // process could not exit. A stream that is busy keeps its partial line.
+  struct log_stream* streams[2] = {&out_stream, &err_stream};
+  for (int i = 0; i < 2; ++i) {
+    if (mica_rt_mutex_trylock(&streams[i]->lock)) {
+      if (streams[i]->len > 0) {
+        flush_locked(streams[i]);
+      }
+      mica_rt_mutex_unlock(&streams[i]->lock);
+    }
+  }
 }
 
 // ---- File descriptors 0, 1, 2 ---------------------------------------------
