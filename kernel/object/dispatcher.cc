@@ -2,12 +2,15 @@
 
 #include <string.h>
 
+#include "kernel/object/port.h"
 #include "kernel/sched/sched.h"
 
 Dispatcher::Dispatcher(mica_obj_type_t type, mica_signals_t initial)
     : type_(type), koid_(mica::core::AllocateKoid()), signals_(initial) {}
 
-Dispatcher::~Dispatcher() {}
+Dispatcher::~Dispatcher() {
+  CancelAsyncWaits(nullptr, 0);
+}
 
 mica_signals_t Dispatcher::signals() const {
   IrqGuard guard(lock_);
@@ -63,12 +66,52 @@ mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_si
   return s;
 }
 
+void Dispatcher::AddAsyncWait(AsyncWait* wait) {
+  IrqGuard guard(lock_);
+  async_waits_.push_back(wait);
+  // Fires at once (and removes itself from async_waits_) if already
+  // satisfied.
+  if (!signals_.AddObserver(wait) && wait->source_node.InContainer()) {
+    async_waits_.remove(wait);
+  }
+}
+
+void Dispatcher::AsyncWaitFiredLocked(AsyncWait* wait) {
+  if (wait->source_node.InContainer()) {
+    async_waits_.remove(wait);
+  }
+}
+
+size_t Dispatcher::CancelAsyncWaits(const PortDispatcher* port, uint64_t key) {
+  mica::List<AsyncWaitLink, &AsyncWaitLink::source_node> cancelled;
+  {
+    IrqGuard guard(lock_);
+    for (auto it = async_waits_.begin(); it != async_waits_.end();) {
+      auto* w = static_cast<AsyncWait*>(&*it);
+      ++it;
+      if (port == nullptr || (w->port.get() == port && w->key == key)) {
+        async_waits_.remove(w);
+        signals_.RemoveObserver(w);
+        cancelled.push_back(w);
+      }
+    }
+  }
+  size_t n = 0;
+  while (AsyncWaitLink* l = cancelled.pop_front()) {
+    delete static_cast<AsyncWait*>(l);  // drops its port reference
+    n++;
+  }
+  return n;
+}
+
 void Dispatcher::AddHandleRef() {
   __atomic_fetch_add(&handle_count_, 1, __ATOMIC_RELAXED);
 }
 
 void Dispatcher::RemoveHandleRef() {
   if (__atomic_fetch_sub(&handle_count_, 1, __ATOMIC_ACQ_REL) == 1) {
+    // Nobody can cancel or observe this object's async waits any more.
+    CancelAsyncWaits(nullptr, 0);
     OnZeroHandles();
   }
 }

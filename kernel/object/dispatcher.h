@@ -16,6 +16,14 @@
 #include "kernel/object/core/signal_state.h"
 #include "kernel/top/spinlock.h"
 
+struct AsyncWait;
+class PortDispatcher;
+
+// The link by which a source object lists its pending async waits.
+struct AsyncWaitLink {
+  mica::ListNode source_node;
+};
+
 class Dispatcher : public mica::RefCounted<Dispatcher> {
  public:
   Dispatcher(mica_obj_type_t type, mica_signals_t initial_signals);
@@ -40,6 +48,15 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
   // UINT64_MAX for never). *observed gets the signals at the end either way.
   mica::Status WaitOne(mica_signals_t want, uint64_t deadline, mica_signals_t* observed);
 
+  // object_wait_async: registers `wait` (which may fire at once). The
+  // source keeps it until it fires, is cancelled, or the last handle goes.
+  void AddAsyncWait(AsyncWait* wait);
+  // port_cancel: removes pending registrations for `port` and `key`; returns
+  // how many.
+  size_t CancelAsyncWaits(const PortDispatcher* port, uint64_t key);
+  // Called from a firing AsyncWait under lock_.
+  void AsyncWaitFiredLocked(AsyncWait* wait) REQUIRES(lock_);
+
   // Handle accounting: the last handle going away runs OnZeroHandles.
   void AddHandleRef();
   void RemoveHandleRef();
@@ -59,6 +76,8 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
   mica::core::SignalState signals_ GUARDED_BY(lock_);
   uint32_t handle_count_ = 0;
   char name_[MICA_MAX_NAME_LEN] GUARDED_BY(lock_) = {};
+  // Pending object_wait_async registrations (each also an observer).
+  mica::List<AsyncWaitLink, &AsyncWaitLink::source_node> async_waits_ GUARDED_BY(lock_);
 };
 
 using HandleEntry = mica::core::HandleEntry<Dispatcher>;

@@ -8,32 +8,10 @@ int64_t sys_object_wait_many(user_inout_ptr<mica_wait_item_t> items, size_t num_
   return Err(mica::Status::kNotSupported);
 }
 
-int64_t sys_object_wait_async(mica_handle_t handle, mica_handle_t port, uint64_t key,
-                              mica_signals_t signals, uint32_t options) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
                          user_in_ptr<const mica_channel_call_args_t> args,
                          user_out_ptr<uint32_t> actual_bytes,
                          user_out_ptr<uint32_t> actual_handles) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_port_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_port_queue(mica_handle_t port, user_in_ptr<const mica_port_packet_t> packet) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_port_wait(mica_handle_t port, mica_time_t deadline,
-                      user_out_ptr<mica_port_packet_t> packet) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_port_cancel(mica_handle_t port, mica_handle_t source, uint64_t key) {
   return Err(mica::Status::kNotSupported);
 }
 

@@ -1,0 +1,62 @@
+// Ports: a queue of 64-byte packets that a thread waits on (DESIGN.md §4).
+// User packets come from port_queue (bounded by MICA_PORT_MAX_USER_PACKETS);
+// signal packets from object_wait_async registrations, whose memory is
+// allocated at registration so delivery never allocates or fails.
+//
+// Lock order: source Dispatcher::lock_ -> PortDispatcher::queue_lock_ ->
+// the scheduler lock.
+#pragma once
+
+#include "kernel/lib/list.h"
+#include "kernel/object/dispatcher.h"
+#include "kernel/sched/sched.h"
+
+class PortDispatcher;
+
+// One queued packet: either a heap user packet or the packet slot of an
+// async wait.
+struct AsyncWait;
+struct PortPacketNode {
+  mica::ListNode node;
+  mica_port_packet_t packet = {};
+  AsyncWait* wait = nullptr;  // null for a user packet
+};
+
+// An object_wait_async registration: a signal observer on the source and the
+// packet it will queue.
+struct AsyncWait : mica::core::SignalObserver, AsyncWaitLink {
+  AsyncWait(Dispatcher* source, mica_signals_t trigger, mica::RefPtr<PortDispatcher> port,
+            uint64_t key);
+  PortPacketNode slot;
+  Dispatcher* source;  // valid while registered (the source cancels on death)
+  mica::RefPtr<PortDispatcher> port;
+  uint64_t key;
+  uint64_t source_koid;
+};
+
+class PortDispatcher final : public Dispatcher {
+ public:
+  PortDispatcher() : Dispatcher(MICA_OBJ_TYPE_PORT, 0) {}
+  ~PortDispatcher() override;
+  mica_rights_t default_rights() const override { return MICA_DEFAULT_PORT_RIGHTS; }
+
+  // port_queue: copies `packet` (type must be USER). kShouldWait at the limit.
+  mica::Status QueueUser(const mica_port_packet_t& packet);
+  // port_wait: the oldest packet, waiting until `deadline`. kTimedOut.
+  mica::Status Wait(uint64_t deadline, mica_port_packet_t* out);
+  // Called by an AsyncWait firing (source lock held): queues its packet.
+  void QueueSignal(AsyncWait* wait, mica_signals_t observed);
+  // port_cancel's second half: removes queued signal packets of `koid`/`key`
+  // and returns how many.
+  size_t CancelQueued(uint64_t source_koid, uint64_t key);
+
+ protected:
+  void OnZeroHandles() override;
+
+ private:
+  static bool Empty(const void* self);
+  IrqSpinLock queue_lock_;
+  mica::List<PortPacketNode, &PortPacketNode::node> queue_ GUARDED_BY(queue_lock_);
+  uint32_t user_packets_ GUARDED_BY(queue_lock_) = 0;
+  sched::WaitQueue waiters_;
+};
