@@ -58,11 +58,16 @@ mica_status_t mica_rt_thread_create(mica_rt_thread_t** out, mica_rt_thread_fn fn
   size_t align = __mica_tls_block_align();
   size_t tls_offset = (sizeof(struct mica_rt_thread) + align - 1) & ~(align - 1);
   size_t stack_offset = (tls_offset + __mica_tls_block_size() + 15) & ~(size_t)15;
-  stack_size = (stack_size + 15) & ~(size_t)15;
-  if (stack_size > SIZE_MAX - stack_offset) {
+  if (align < 16) {
+    align = 16;
+  }
+  // aligned_alloc wants a size that is a multiple of the alignment (C11
+  // 7.22.3.1); the stack gets the rounding.
+  if (stack_size > SIZE_MAX - stack_offset - align) {
     return MICA_ERR_NO_MEMORY;
   }
-  char* mem = aligned_alloc(align < 16 ? 16 : align, stack_offset + stack_size);
+  stack_size = ((stack_offset + stack_size + align - 1) & ~(align - 1)) - stack_offset;
+  char* mem = aligned_alloc(align, stack_offset + stack_size);
   if (mem == NULL) {
     return MICA_ERR_NO_MEMORY;
   }
