@@ -7,6 +7,7 @@
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/object/channel.h"
+#include "kernel/object/futex.h"
 #include "kernel/top/log.h"
 #include "kernel/top/memory.h"
 #include "kernel/top/percpu.h"
@@ -317,6 +318,7 @@ void Process::MarkDead(int64_t code) {
         batch[i].object.reset();
       }
     }
+    futex::WakeAll(this);
     exit_waiters_.WakeAll();
   }
 }

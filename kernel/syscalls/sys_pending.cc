@@ -31,21 +31,6 @@ int64_t sys_timer_bind(mica_handle_t timer, mica_handle_t port, uint64_t key, ui
   return Err(mica::Status::kNotSupported);
 }
 
-int64_t sys_futex_wait(user_in_ptr<const mica_futex_t> value_ptr, int32_t current_value,
-                       mica_time_t deadline) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_futex_wake(user_in_ptr<const mica_futex_t> value_ptr, uint32_t wake_count) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_futex_requeue(user_in_ptr<const mica_futex_t> value_ptr, uint32_t wake_count,
-                          int32_t current_value, user_in_ptr<const mica_futex_t> requeue_ptr,
-                          uint32_t requeue_count) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
                             user_out_ptr<mica_handle_t> out) {
   return Err(mica::Status::kNotSupported);
