@@ -66,6 +66,72 @@ mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_si
   return s;
 }
 
+namespace {
+
+// One observer per object of a wait_many, all pointing at one shared state.
+struct ManyWaitShared {
+  sched::WaitQueue queue;
+  volatile bool fired = false;
+};
+
+struct ManyWaitObserver : mica::core::SignalObserver {
+  ManyWaitObserver()
+      : SignalObserver(0, [](SignalObserver* self, mica::core::Signals) {
+          auto* w = static_cast<ManyWaitObserver*>(self);
+          w->shared->fired = true;
+          w->shared->queue.WakeAll();
+          return true;
+        }) {}
+  ManyWaitShared* shared = nullptr;
+};
+
+}  // namespace
+
+mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
+                                  const mica_signals_t* want, size_t n, uint64_t deadline,
+                                  mica_signals_t* seen) {
+  constexpr size_t kMax = 64;
+  if (n > kMax) {
+    return mica::Status::kOutOfRange;
+  }
+  ManyWaitShared shared;
+  ManyWaitObserver observers[kMax];
+  bool satisfied = false;
+  size_t registered = 0;
+  for (size_t i = 0; i < n && !satisfied; i++) {
+    Dispatcher* d = objects[i].get();
+    observers[i].shared = &shared;
+    observers[i].set_trigger_mask(want[i]);
+    IrqGuard guard(d->lock_);
+    if ((d->signals_.signals() & want[i]) != 0) {
+      satisfied = true;
+    } else {
+      d->signals_.AddObserver(&observers[i]);
+      registered = i + 1;
+    }
+  }
+  mica::Status s = mica::Status::kOk;
+  if (!satisfied) {
+    s = shared.queue.BlockWhile(
+        [](const void* x) { return !static_cast<const ManyWaitShared*>(x)->fired; }, &shared,
+        deadline);
+  }
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    Dispatcher* d = objects[i].get();
+    IrqGuard guard(d->lock_);
+    if (i < registered && observers[i].observing()) {
+      d->signals_.RemoveObserver(&observers[i]);
+    }
+    seen[i] = d->signals_.signals();
+    any = any || (seen[i] & want[i]) != 0;
+  }
+  if (any) {
+    return mica::Status::kOk;
+  }
+  return s == mica::Status::kOk ? mica::Status::kTimedOut : s;
+}
+
 void Dispatcher::AddAsyncWait(AsyncWait* wait) {
   IrqGuard guard(lock_);
   async_waits_.push_back(wait);

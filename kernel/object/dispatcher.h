@@ -48,6 +48,12 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
   // UINT64_MAX for never). *observed gets the signals at the end either way.
   mica::Status WaitOne(mica_signals_t want, uint64_t deadline, mica_signals_t* observed);
 
+  // object_wait_many: waits until any object has any of its `want` signals
+  // or the deadline passes; `seen` gets every object's signals at the end.
+  // With no objects it just sleeps until the deadline (kTimedOut).
+  static mica::Status WaitMany(const mica::RefPtr<Dispatcher>* objects, const mica_signals_t* want,
+                               size_t n, uint64_t deadline, mica_signals_t* seen);
+
   // object_wait_async: registers `wait` (which may fire at once). The
   // source keeps it until it fires, is cancelled, or the last handle goes.
   void AddAsyncWait(AsyncWait* wait);

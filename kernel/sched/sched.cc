@@ -277,6 +277,7 @@ mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS
   if (deadline != kInfinite) {
     cur->timeout.callback = TimeoutCallback;
     cur->timeout.arg = cur;
+    cur->timeout.scheduler_internal = true;
     TimerArmLocked(&cur->timeout, deadline);
   }
   RescheduleLocked();
@@ -535,13 +536,20 @@ void TimerArm(Timer* timer, uint64_t deadline, void (*cb)(Timer*, void*), void* 
 }
 
 bool TimerCancel(Timer* timer) {
-  IrqGuard guard(g_sched_lock);
-  if (!timer->armed) {
-    return false;
+  bool was_armed;
+  {
+    IrqGuard guard(g_sched_lock);
+    was_armed = timer->armed;
+    if (was_armed) {
+      g_cpu_state[timer->cpu].timers.remove(timer);
+      timer->armed = false;
+    }
   }
-  g_cpu_state[timer->cpu].timers.remove(timer);
-  timer->armed = false;
-  return true;
+  // A callback running on another CPU finishes before the timer may go.
+  while (__atomic_load_n(&timer->running, __ATOMIC_ACQUIRE)) {
+    arch::Yield();
+  }
+  return was_armed;
 }
 
 void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
@@ -550,10 +558,16 @@ void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
   CpuState& cs = Cpu();
   cs.programmed = kInfinite;  // the hardware timer fired and is masked
   uint64_t now = timer::NowNs();
+  mica::List<Timer, &Timer::node> external;
   while (!cs.timers.empty() && cs.timers.front()->deadline <= now) {
     Timer* t = cs.timers.pop_front();
     t->armed = false;
-    t->callback(t, t->arg);
+    if (t->scheduler_internal) {
+      t->callback(t, t->arg);
+    } else {
+      t->running = true;
+      external.push_back(t);
+    }
   }
   Thread* cur = CurrentLocked();
   if (cur != cs.idle && cur->slice_end_ns <= now && BestReadyPriority(cs) >= cur->priority) {
@@ -563,6 +577,12 @@ void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
     ProgramTimerLocked();
   }
   UnlockRaw();
+  // Other timers' callbacks run without the lock (they may take object locks
+  // and wake threads, which takes it again).
+  while (Timer* t = external.pop_front()) {
+    t->callback(t, t->arg);
+    __atomic_store_n(&t->running, false, __ATOMIC_RELEASE);
+  }
 }
 
 void PreemptFromIrq() NO_THREAD_SAFETY_ANALYSIS {

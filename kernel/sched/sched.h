@@ -34,13 +34,16 @@ enum class ThreadState : uint8_t { kCreated, kReady, kRunning, kBlocked, kDead }
 struct Thread;
 
 // A one-shot deadline on a CPU's timer queue. The callback runs in the timer
-// interrupt with the scheduler lock held.
+// interrupt, with interrupts off and without the scheduler lock (so it may
+// signal objects and wake threads); the scheduler's own timeouts run with it.
 struct Timer {
   uint64_t deadline = 0;
   void (*callback)(Timer* timer, void* arg) = nullptr;
   void* arg = nullptr;
   uint32_t cpu = 0;
   bool armed = false;
+  bool scheduler_internal = false;  // callback needs the scheduler lock
+  volatile bool running = false;    // callback in progress (TimerCancel waits)
   mica::ListNode node;
 };
 

@@ -3,27 +3,10 @@
 // the M2 object layer grows (docs/kernel.md says what exists).
 #include "kernel/syscalls/sys_common.h"
 
-int64_t sys_object_wait_many(user_inout_ptr<mica_wait_item_t> items, size_t num_items,
-                             mica_time_t deadline) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
                          user_in_ptr<const mica_channel_call_args_t> args,
                          user_out_ptr<uint32_t> actual_bytes,
                          user_out_ptr<uint32_t> actual_handles) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_timer_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_timer_set(mica_handle_t timer, mica_time_t deadline, mica_duration_t slack) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_timer_cancel(mica_handle_t timer) {
   return Err(mica::Status::kNotSupported);
 }
 

@@ -46,6 +46,11 @@ class SignalObserver {
   }
 
   Signals trigger_mask() const { return trigger_mask_; }
+  // Changes the mask of an observer that is not registered.
+  void set_trigger_mask(Signals mask) {
+    MICA_DEBUG_ASSERT(!observing());
+    trigger_mask_ = mask;
+  }
   // True while on a SignalState's list.
   bool observing() const { return signal_node.InContainer(); }
 
