@@ -1,0 +1,123 @@
+#include "system/core/core-tests/util.h"
+
+#include <string.h>
+
+#define CT_PAGE ((uintptr_t)MICA_PAGE_SIZE)
+
+// From user.ld: the end of the image and the start of the RELRO segment.
+extern char _end[];
+extern char __relro_start[];
+
+// A page of its own in .rodata (mapped read-only).
+static const uint8_t rodata_page[MICA_PAGE_SIZE] __attribute__((aligned(MICA_PAGE_SIZE))) = {1};
+
+uint8_t ct_big_buffer[MICA_CHANNEL_MAX_MSG_BYTES + 16];
+uint8_t ct_big_buffer2[MICA_CHANNEL_MAX_MSG_BYTES + 16];
+
+static uintptr_t hide(uintptr_t p) {
+  // Keep the compiler from reasoning about where linker symbols point.
+  __asm__("" : "+r"(p));
+  return p;
+}
+
+uintptr_t ct_unmapped_addr(void) {
+  return (hide((uintptr_t)_end) + CT_PAGE - 1) & ~(CT_PAGE - 1);
+}
+
+uintptr_t ct_last_bytes_of_image(size_t size) {
+  return ct_unmapped_addr() - size;
+}
+
+// Filled in before main(): the image's addresses are only known at run time.
+ct_bad_ptr_t ct_bad_ptrs[CT_BAD_PTR_COUNT];
+ct_bad_ptr_t ct_readonly_ptrs[CT_READONLY_PTR_COUNT];
+
+__attribute__((constructor)) static void init_bad_ptrs(void) {
+  ct_bad_ptrs[0] = (ct_bad_ptr_t){"null", 0};
+  // The lowest pages are never mapped (NULL dereferences must fault).
+  ct_bad_ptrs[1] = (ct_bad_ptr_t){"low-page", 0x1000};
+  ct_bad_ptrs[2] = (ct_bad_ptr_t){"after-image", ct_unmapped_addr()};
+  // The kernel's half of the address space (TTBR1).
+  ct_bad_ptrs[3] = (ct_bad_ptr_t){"kernel", 0xffffff8000001000ull};
+  ct_bad_ptrs[4] = (ct_bad_ptr_t){"kernel-top", 0xfffffffffffff000ull};
+  // Above any user virtual address size AArch64 supports (52 bits).
+  ct_bad_ptrs[5] = (ct_bad_ptr_t){"non-canonical", 0x0010000000000000ull};
+  ct_bad_ptrs[6] = (ct_bad_ptr_t){"wraps", 0xfffffffffffffff8ull};
+  ct_readonly_ptrs[0] = (ct_bad_ptr_t){"rodata", hide((uintptr_t)rodata_page)};
+  ct_readonly_ptrs[1] = (ct_bad_ptr_t){"relro", hide((uintptr_t)__relro_start)};
+}
+
+mica_handle_t ct_event(void) {
+  mica_handle_t h = MICA_HANDLE_INVALID;
+  if (mica_event_create(0, &h) != MICA_OK) {
+    return MICA_HANDLE_INVALID;
+  }
+  return h;
+}
+
+void ct_channel(mica_handle_t* a, mica_handle_t* b) {
+  *a = *b = MICA_HANDLE_INVALID;
+  if (mica_channel_create(0, a, b) != MICA_OK) {
+    *a = *b = MICA_HANDLE_INVALID;
+  }
+}
+
+void ct_eventpair(mica_handle_t* a, mica_handle_t* b) {
+  *a = *b = MICA_HANDLE_INVALID;
+  if (mica_eventpair_create(0, a, b) != MICA_OK) {
+    *a = *b = MICA_HANDLE_INVALID;
+  }
+}
+
+mica_handle_t ct_dup(mica_handle_t h, mica_rights_t rights) {
+  mica_handle_t out = MICA_HANDLE_INVALID;
+  if (mica_handle_duplicate(h, rights, &out) != MICA_OK) {
+    return MICA_HANDLE_INVALID;
+  }
+  return out;
+}
+
+mica_info_handle_basic_t ct_basic(mica_handle_t h) {
+  mica_info_handle_basic_t info;
+  if (mica_object_get_info(h, MICA_INFO_HANDLE_BASIC, &info, sizeof(info), NULL, NULL) != MICA_OK) {
+    memset(&info, 0, sizeof(info));
+  }
+  return info;
+}
+
+bool ct_valid(mica_handle_t h) {
+  return mica_object_get_info(h, MICA_INFO_HANDLE_VALID, NULL, 0, NULL, NULL) == MICA_OK;
+}
+
+mica_signals_t ct_signals(mica_handle_t h) {
+  mica_signals_t observed = 0;
+  (void)mica_object_wait_one(h, 0, MICA_TIME_INFINITE_PAST, &observed);
+  return observed;
+}
+
+void ct_fill(void* buf, size_t count, uint32_t seed) {
+  uint8_t* p = buf;
+  uint32_t x = seed * 2654435761u + 1;
+  for (size_t i = 0; i < count; i++) {
+    x = x * 1103515245u + 12345u;
+    p[i] = (uint8_t)(x >> 16);
+  }
+}
+
+bool ct_check_fill(const void* buf, size_t count, uint32_t seed) {
+  const uint8_t* p = buf;
+  uint32_t x = seed * 2654435761u + 1;
+  for (size_t i = 0; i < count; i++) {
+    x = x * 1103515245u + 12345u;
+    if (p[i] != (uint8_t)(x >> 16)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+mica_time_t ct_now(void) {
+  mica_time_t now = 0;
+  (void)mica_clock_get_monotonic(&now);
+  return now;
+}
