@@ -53,10 +53,6 @@ int64_t sys_job_create(mica_handle_t parent, uint32_t options, user_out_ptr<mica
   return Err(mica::Status::kNotSupported);
 }
 
-int64_t sys_vmo_create(uint64_t size, uint32_t options, user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_vmo_create_contiguous(mica_handle_t resource, size_t size, uint32_t alignment_log2,
                                   user_out_ptr<mica_handle_t> out) {
   return Err(mica::Status::kNotSupported);
@@ -64,24 +60,6 @@ int64_t sys_vmo_create_contiguous(mica_handle_t resource, size_t size, uint32_t 
 
 int64_t sys_vmo_create_physical(mica_handle_t resource, mica_paddr_t paddr, size_t size,
                                 user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmo_read(mica_handle_t vmo, user_out_ptr<void> buffer, uint64_t offset,
-                     size_t buffer_size) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmo_write(mica_handle_t vmo, user_in_ptr<const void> buffer, uint64_t offset,
-                      size_t buffer_size) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmo_get_size(mica_handle_t vmo, user_out_ptr<uint64_t> size) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmo_set_size(mica_handle_t vmo, uint64_t size) {
   return Err(mica::Status::kNotSupported);
 }
 
@@ -97,19 +75,6 @@ int64_t sys_vmo_set_cache_policy(mica_handle_t vmo, uint32_t cache_policy) {
 int64_t sys_vmar_allocate(mica_handle_t parent, uint32_t options, uint64_t offset, uint64_t size,
                           user_out_ptr<mica_handle_t> child,
                           user_out_ptr<mica_vaddr_t> child_addr) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_offset, mica_handle_t vmo,
-                     uint64_t vmo_offset, uint64_t len, user_out_ptr<mica_vaddr_t> mapped_addr) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmar_unmap(mica_handle_t vmar, mica_vaddr_t addr, uint64_t len) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmar_protect(mica_handle_t vmar, uint32_t options, mica_vaddr_t addr, uint64_t len) {
   return Err(mica::Status::kNotSupported);
 }
 

@@ -1,6 +1,7 @@
 // C++ side of the exception vectors: fault dispatch and reports.
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/gic.h"
+#include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/lib/printf.h"
 #include "kernel/object/process.h"
 #include "kernel/sched/sched.h"
@@ -21,6 +22,12 @@ namespace {
 constexpr uint32_t kEcDataAbortSameEl = 0x25;
 constexpr uint32_t kEcInsnAbortSameEl = 0x21;
 constexpr uint32_t kEcSvc64 = 0x15;
+constexpr uint32_t kEcDataAbortLowerEl = 0x24;
+constexpr uint32_t kEcInsnAbortLowerEl = 0x20;
+
+bool IsTranslationFault(uint64_t esr) {
+  return (esr & 0x3c) == 0x04;
+}
 
 const char* FaultStatusName(uint32_t fsc) {
   switch (fsc & 0x3c) {
@@ -65,6 +72,14 @@ bool FixupFault(arch::IFrame* frame) {
 
 extern "C" void arm64_sync_exception(arch::IFrame* frame) {
   uint32_t ec = static_cast<uint32_t>(frame->esr >> 26) & 0x3f;
+  if (ec == kEcDataAbortSameEl && IsTranslationFault(frame->esr) && frame->far < arch::kUserTop) {
+    // A user copy (LDTR/STTR) touched a page not committed yet.
+    Process* process = Process::Current();
+    if (process != nullptr &&
+        process->HandlePageFault(frame->far, (frame->esr & (1 << 6)) != 0, false)) {
+      return;
+    }
+  }
   if (ec == kEcDataAbortSameEl && FixupFault(frame)) {
     return;
   }
@@ -97,6 +112,17 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
     process->CheckKilled();
     sched::PreemptFromIrq();
     return;
+  }
+  if ((ec == kEcDataAbortLowerEl || ec == kEcInsnAbortLowerEl) && IsTranslationFault(frame->esr)) {
+    // Demand paging: commit and map the page if a mapping allows the access.
+    arch::EnableIrqs();
+    bool write = ec == kEcDataAbortLowerEl && (frame->esr & (1 << 6)) != 0;
+    bool handled = process->HandlePageFault(frame->far, write, ec == kEcInsnAbortLowerEl);
+    arch::DisableIrqs();
+    if (handled) {
+      process->CheckKilled();
+      return;
+    }
   }
   // Any other synchronous exception from user mode is fatal to the process,
   // never to the kernel: report it and kill the process.
