@@ -16,7 +16,21 @@ namespace mica::core {
 namespace {
 
 // A suite name of its own: the fixture is per translation unit.
-class HandleTableStressTest : public HandleTableTest {};
+// Its own fixture (not derived from HandleTableTest, which lives in an
+// anonymous namespace per file: gtest rejects two fixture types behind one
+// inherited suite).
+class HandleTableStressTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_alive = 0;
+    g_reenter = nullptr;
+  }
+  void TearDown() override {
+    EXPECT_EQ(g_alive, 0) << "objects leaked";
+    TestHeap::ExpectNoLeaks();
+  }
+  const Allocator* heap() { return TestHeap::allocator(); }
+};
 
 // Random operations against a model: the table must agree with a map from
 // live values to entries, and no value may ever be issued twice.
