@@ -76,21 +76,88 @@ mica::Status ChannelDispatcher::SignalPeer(mica_signals_t clear, mica_signals_t 
   return mica::Status::kOk;
 }
 
+bool ChannelDispatcher::DeliverReplyLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+  uint32_t txid = (*msg)->txid();
+  for (CallWaiter& w : calls_) {
+    if (w.txid == txid) {
+      calls_.remove(&w);
+      w.reply = mica::Move(*msg);
+      w.done = true;
+      w.queue.WakeAll();
+      return true;
+    }
+  }
+  return false;
+}
+
 mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+  ChannelMessagePtr late;  // a reply nobody waits for any more
+  {
+    IrqGuard g(shared_->lock);
+    if (!peer_) {
+      return mica::Status::kPeerClosed;
+    }
+    ChannelDispatcher* peer = peer_.get();
+    if ((*msg)->has_txid() && ((*msg)->txid() & MICA_TXID_KERNEL_BIT) != 0) {
+      // A reply to a channel_call goes to its waiter; once the call is over
+      // it is dropped (the ABI discards late replies).
+      if (!peer->DeliverReplyLocked(msg)) {
+        late = mica::Move(*msg);
+      }
+    } else {
+      mica::Status s = peer->queue_.Write(msg);
+      if (s != mica::Status::kOk) {
+        return s;
+      }
+      peer->UpdateSignals(0, MICA_CHANNEL_READABLE);
+      if (peer->queue_.full()) {
+        UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
+      }
+    }
+  }
+  DestroyChannelMessage(mica::Move(late));
+  return mica::Status::kOk;
+}
+
+namespace {
+uint32_t g_next_txid = 1;
+}
+
+mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadline,
+                                     ChannelMessagePtr* reply) NO_THREAD_SAFETY_ANALYSIS {
+  CallWaiter waiter;
+  waiter.txid = (__atomic_fetch_add(&g_next_txid, 1, __ATOMIC_RELAXED) & ~MICA_TXID_KERNEL_BIT) |
+                MICA_TXID_KERNEL_BIT;
+  (*request)->set_txid(waiter.txid);
+  {
+    IrqGuard g(shared_->lock);
+    if (!peer_) {
+      return mica::Status::kPeerClosed;
+    }
+    mica::Status s = peer_->queue_.Write(request);
+    if (s != mica::Status::kOk) {
+      return s;
+    }
+    peer_->UpdateSignals(0, MICA_CHANNEL_READABLE);
+    if (peer_->queue_.full()) {
+      UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
+    }
+    calls_.push_back(&waiter);
+  }
+  mica::Status s = waiter.queue.BlockWhile(
+      [](const void* w) { return !static_cast<const CallWaiter*>(w)->done; }, &waiter, deadline);
   IrqGuard g(shared_->lock);
-  if (!peer_) {
+  if (waiter.node.InContainer()) {
+    calls_.remove(&waiter);
+  }
+  if (waiter.reply) {
+    *reply = mica::Move(waiter.reply);
+    return mica::Status::kOk;
+  }
+  if (waiter.done) {
     return mica::Status::kPeerClosed;
   }
-  ChannelDispatcher* peer = peer_.get();
-  mica::Status s = peer->queue_.Write(msg);
-  if (s != mica::Status::kOk) {
-    return s;
-  }
-  peer->UpdateSignals(0, MICA_CHANNEL_READABLE);
-  if (peer->queue_.full()) {
-    UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
-  }
-  return mica::Status::kOk;
+  return s == mica::Status::kOk ? mica::Status::kTimedOut : s;
 }
 
 mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_capacity,
@@ -135,6 +202,11 @@ void ChannelDispatcher::OnZeroHandles() NO_THREAD_SAFETY_ANALYSIS {
     if (peer) {
       peer->peer_.reset();  // break the reference cycle
       peer->UpdateSignals(MICA_CHANNEL_WRITABLE, MICA_CHANNEL_PEER_CLOSED);
+      // Calls waiting on the survivor will never get their reply.
+      while (CallWaiter* w = peer->calls_.pop_front()) {
+        w->done = true;
+        w->queue.WakeAll();
+      }
     }
     queue_.Drain(&drained);
   }

@@ -7,6 +7,7 @@
 #include "kernel/object/core/allocator.h"
 #include "kernel/object/core/message_queue.h"
 #include "kernel/object/dispatcher.h"
+#include "kernel/sched/sched.h"
 
 using ChannelMessage = mica::core::Message<HandleEntry>;
 using ChannelMessagePtr = mica::core::MessagePtr<HandleEntry>;
@@ -32,6 +33,10 @@ class ChannelDispatcher final : public Dispatcher {
   // Puts a message back at the front (the reader could not install its
   // handles).
   void Unread(ChannelMessagePtr* msg);
+  // channel_call: gives `request` a fresh kernel transaction id, writes it
+  // and waits for the peer's message with that id. kTimedOut, kPeerClosed,
+  // plus Write's errors (then *request is left to the caller).
+  mica::Status Call(ChannelMessagePtr* request, uint64_t deadline, ChannelMessagePtr* reply);
 
  protected:
   void OnZeroHandles() override;
@@ -42,9 +47,20 @@ class ChannelDispatcher final : public Dispatcher {
   };
   explicit ChannelDispatcher(mica::RefPtr<Shared> shared);
 
+  struct CallWaiter {
+    mica::ListNode node;
+    uint32_t txid = 0;
+    sched::WaitQueue queue;
+    volatile bool done = false;  // reply arrived or the peer closed
+    ChannelMessagePtr reply;
+  };
+  // Hands a kernel-txid message to the waiting call; lock held.
+  bool DeliverReplyLocked(ChannelMessagePtr* msg);
+
   mica::RefPtr<Shared> shared_;
-  mica::RefPtr<ChannelDispatcher> peer_;         // guarded by shared_->lock
-  mica::core::MessageQueue<HandleEntry> queue_;  // guarded by shared_->lock
+  mica::List<CallWaiter, &CallWaiter::node> calls_;  // guarded by shared_->lock
+  mica::RefPtr<ChannelDispatcher> peer_;             // guarded by shared_->lock
+  mica::core::MessageQueue<HandleEntry> queue_;      // guarded by shared_->lock
   uint64_t peer_koid_ = 0;
 };
 

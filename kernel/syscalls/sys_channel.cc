@@ -30,31 +30,30 @@ int64_t sys_channel_create(uint32_t options, user_out_ptr<mica_handle_t> out0,
   return Err(s);
 }
 
-int64_t sys_channel_write(mica_handle_t handle, uint32_t options, user_in_ptr<const void> bytes,
-                          uint32_t num_bytes, user_in_ptr<const mica_handle_t> handles,
-                          uint32_t num_handles) {
-  Process* p = Process::Current();
+namespace {
+
+// Builds a message from user memory for channel_write and channel_call: the
+// bytes, and the handles taken out of the caller's table all at once. Every
+// handle named is consumed, success or not, unless the handle array itself
+// was unreadable or too long (ABI: then nothing is closed).
+mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32_t num_bytes,
+                          uint64_t handles, uint32_t num_handles, ChannelMessagePtr* out) {
   if (num_bytes > MICA_CHANNEL_MAX_MSG_BYTES || num_handles > MICA_CHANNEL_MAX_MSG_HANDLES) {
-    return Err(mica::Status::kOutOfRange);
+    return mica::Status::kOutOfRange;
   }
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
-  mica::Status s = handles.copy_array_from_user(values, num_handles);
-  if (s != mica::Status::kOk) {
-    return Err(s);  // the kernel never saw the handles: nothing is closed
+  mica::Status s = usercopy::CopyIn(values, handles, num_handles * sizeof(mica_handle_t));
+  if (num_handles != 0 && s != mica::Status::kOk) {
+    return s;
   }
-  // From here on, every handle in `values` is consumed, success or not.
   auto close_all = [&]() {
     for (uint32_t i = 0; i < num_handles; i++) {
       (void)p->CloseHandle(values[i]);
     }
   };
-  HandleEntry ch;
-  s = p->GetHandle(handle, MICA_OBJ_TYPE_CHANNEL, MICA_RIGHT_WRITE, &ch);
-  if (s == mica::Status::kOk && options != 0) {
-    s = mica::Status::kInvalidArgs;
-  }
+  s = mica::Status::kOk;
   for (uint32_t i = 0; i < num_handles && s == mica::Status::kOk; i++) {
-    if (values[i] == handle) {
+    if (values[i] == self) {
       s = mica::Status::kNotSupported;
     }
     for (uint32_t j = 0; j < i && s == mica::Status::kOk; j++) {
@@ -65,34 +64,134 @@ int64_t sys_channel_write(mica_handle_t handle, uint32_t options, user_in_ptr<co
   }
   if (s != mica::Status::kOk) {
     close_all();
-    return Err(s);
+    return s;
   }
   auto created = ChannelMessage::Create(KernelAllocator(), num_bytes, num_handles);
   if (!created.ok()) {
     close_all();
-    return Err(created.status());
+    return created.status();
   }
   ChannelMessagePtr msg = mica::Move(created.value());
-  s = bytes.copy_from_user(msg->data(), num_bytes);
-  if (s != mica::Status::kOk) {
+  s = usercopy::CopyIn(msg->data(), bytes, num_bytes);
+  if (num_bytes != 0 && s != mica::Status::kOk) {
     close_all();
-    return Err(s);
+    return s;
   }
-  // Take every handle out of the table at once (all or nothing), then
-  // move them into the message.
   if (num_handles != 0) {
     s = p->handles().RemoveMany(values, num_handles, MICA_RIGHT_TRANSFER, msg->handles());
     if (s != mica::Status::kOk) {
       close_all();  // closes the ones that are handles of the caller
-      return Err(s);
+      return s;
     }
   }
-  auto* channel = static_cast<ChannelDispatcher*>(ch.object.get());
-  s = channel->Write(&msg);
+  *out = mica::Move(msg);
+  return mica::Status::kOk;
+}
+
+// Installs a received message in the caller: bytes to `bytes`, handles into
+// its table and their values to `handles`. On failure the handles are
+// closed (the message is consumed either way).
+mica::Status DeliverMessage(Process* p, ChannelMessagePtr msg, uint64_t bytes, uint64_t handles) {
+  mica::Status s = usercopy::CopyOut(bytes, msg->data(), msg->data_size());
+  uint32_t n = msg->handle_count();
+  if (s != mica::Status::kOk || n == 0) {
+    DestroyChannelMessage(mica::Move(msg));
+    return s;
+  }
+  mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
+  s = p->handles().AddMany(msg->handles(), n, values);
   if (s != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(msg));  // the handles are closed with it
+    DestroyChannelMessage(mica::Move(msg));
+    return s == mica::Status::kNoMemory ? s : mica::Status::kNoResources;
+  }
+  msg.reset();  // the entries moved into the table
+  s = usercopy::CopyOut(handles, values, n * sizeof(mica_handle_t));
+  if (s != mica::Status::kOk) {
+    for (uint32_t i = 0; i < n; i++) {
+      (void)p->CloseHandle(values[i]);
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+int64_t sys_channel_write(mica_handle_t handle, uint32_t options, user_in_ptr<const void> bytes,
+                          uint32_t num_bytes, user_in_ptr<const mica_handle_t> handles,
+                          uint32_t num_handles) {
+  Process* p = Process::Current();
+  HandleEntry ch;
+  mica::Status hs = p->GetHandle(handle, MICA_OBJ_TYPE_CHANNEL, MICA_RIGHT_WRITE, &ch);
+  if (hs == mica::Status::kOk && options != 0) {
+    hs = mica::Status::kInvalidArgs;
+  }
+  ChannelMessagePtr msg;
+  mica::Status s =
+      BuildMessage(p, handle, bytes.addr(), num_bytes, handles.addr(), num_handles, &msg);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (hs != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(msg));  // its handles are closed with it
+    return Err(hs);
+  }
+  s = static_cast<ChannelDispatcher*>(ch.object.get())->Write(&msg);
+  if (s != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(msg));
   }
   return Err(s);
+}
+
+int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
+                         user_in_ptr<const mica_channel_call_args_t> args,
+                         user_out_ptr<uint32_t> actual_bytes,
+                         user_out_ptr<uint32_t> actual_handles) {
+  Process* p = Process::Current();
+  mica_channel_call_args_t a;
+  mica::Status s = args.copy_from_user(&a);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  HandleEntry ch;
+  mica::Status hs =
+      p->GetHandle(handle, MICA_OBJ_TYPE_CHANNEL, MICA_RIGHT_READ | MICA_RIGHT_WRITE, &ch);
+  if (hs == mica::Status::kOk && (options != 0 || a.wr_num_bytes < 4)) {
+    hs = mica::Status::kInvalidArgs;
+  }
+  ChannelMessagePtr request;
+  s = BuildMessage(p, handle, reinterpret_cast<uint64_t>(a.wr_bytes), a.wr_num_bytes,
+                   reinterpret_cast<uint64_t>(a.wr_handles), a.wr_num_handles, &request);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (hs != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(request));
+    return Err(hs);
+  }
+  ChannelMessagePtr reply;
+  s = static_cast<ChannelDispatcher*>(ch.object.get())
+          ->Call(&request, ToDeadline(deadline), &reply);
+  if (request) {
+    DestroyChannelMessage(mica::Move(request));  // never sent
+  }
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  uint32_t nb = reply->data_size(), nh = reply->handle_count();
+  if (!actual_bytes.is_null() && (s = actual_bytes.copy_to_user(nb)) != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(reply));
+    return Err(s);
+  }
+  if (!actual_handles.is_null() && (s = actual_handles.copy_to_user(nh)) != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(reply));
+    return Err(s);
+  }
+  if (nb > a.rd_num_bytes || nh > a.rd_num_handles) {
+    DestroyChannelMessage(mica::Move(reply));  // discarded; its handles closed
+    return Err(mica::Status::kBufferTooSmall);
+  }
+  return Err(DeliverMessage(p, mica::Move(reply), reinterpret_cast<uint64_t>(a.rd_bytes),
+                            reinterpret_cast<uint64_t>(a.rd_handles)));
 }
 
 int64_t sys_channel_read(mica_handle_t handle, uint32_t options, user_out_ptr<void> bytes,

@@ -3,13 +3,6 @@
 // the M2 object layer grows (docs/kernel.md says what exists).
 #include "kernel/syscalls/sys_common.h"
 
-int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
-                         user_in_ptr<const mica_channel_call_args_t> args,
-                         user_out_ptr<uint32_t> actual_bytes,
-                         user_out_ptr<uint32_t> actual_handles) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_timer_bind(mica_handle_t timer, mica_handle_t port, uint64_t key, uint32_t options) {
   return Err(mica::Status::kNotSupported);
 }
