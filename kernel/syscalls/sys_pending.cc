@@ -7,11 +7,6 @@ int64_t sys_timer_bind(mica_handle_t timer, mica_handle_t port, uint64_t key, ui
   return Err(mica::Status::kNotSupported);
 }
 
-int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
-                            user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr<void> record,
                           size_t record_size, user_out_ptr<size_t> actual) {
   return Err(mica::Status::kNotSupported);
@@ -96,9 +91,5 @@ int64_t sys_interrupt_wait(mica_handle_t interrupt, user_out_ptr<mica_time_t> ti
 int64_t sys_resource_create(mica_handle_t parent, uint32_t kind, uint64_t base, uint64_t size,
                             user_in_ptr<const void> name, size_t name_size,
                             user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size_t buffer_size) {
   return Err(mica::Status::kNotSupported);
 }

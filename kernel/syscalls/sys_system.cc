@@ -1,0 +1,50 @@
+// The debug log handle any process may create, and system information.
+#include <string.h>
+
+#include "kernel/arch/arm64/timer.h"
+#include "kernel/object/debuglog.h"
+#include "kernel/syscalls/sys_common.h"
+#include "kernel/top/memory.h"
+#include "kernel/top/percpu.h"
+
+int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
+                            user_out_ptr<mica_handle_t> out) {
+  if ((options & ~MICA_LOG_FLAG_READABLE) != 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  if (options & MICA_LOG_FLAG_READABLE) {
+    // Reading the log needs the root resource, which does not exist yet.
+    return Err(mica::Status::kAccessDenied);
+  }
+  if (resource != MICA_HANDLE_INVALID) {
+    HandleEntry e;
+    mica::Status s =
+        Process::Current()->GetHandle(resource, MICA_OBJ_TYPE_RESOURCE, MICA_RIGHT_NONE, &e);
+    if (s != mica::Status::kOk) {
+      return Err(s);
+    }
+  }
+  auto* log = new DebuglogDispatcher();
+  if (log == nullptr) {
+    return Err(mica::Status::kNoMemory);
+  }
+  // Write-only: READ only with MICA_LOG_FLAG_READABLE.
+  return Err(AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(log),
+                           MICA_DEFAULT_DEBUGLOG_RIGHTS & ~MICA_RIGHT_READ, out));
+}
+
+int64_t sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size_t buffer_size) {
+  if (topic != MICA_SYSTEM_INFO_BASIC) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  if (buffer_size < sizeof(mica_system_info_basic_t)) {
+    return Err(mica::Status::kBufferTooSmall);
+  }
+  mica_system_info_basic_t info = {};
+  info.num_cpus = OnlineCpuCount();
+  info.page_size = 4096;
+  info.memory_bytes = kmem::GetStats().total_pages * 4096;
+  info.ticks_per_second = timer::Frequency();
+  strlcpy(info.version, "Mica 0.2 (M2 in progress)", sizeof(info.version));
+  return Err(buffer.copy_to_user(&info, sizeof(info)));
+}
