@@ -8,6 +8,7 @@
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/object/channel.h"
 #include "kernel/object/futex.h"
+#include "kernel/object/task.h"
 #include "kernel/object/vmar.h"
 #include "kernel/top/log.h"
 #include "kernel/top/memory.h"
@@ -67,6 +68,12 @@ Process* Process::Create(const char* name) {
     return nullptr;
   }
   p->root_vmar_ = mica::AdoptRef<Dispatcher>(vmar);
+  auto* pd = new ProcessDispatcher(p);
+  if (pd == nullptr) {
+    delete p;
+    return nullptr;
+  }
+  p->dispatcher_ = mica::AdoptRef<Dispatcher>(pd);
   p->rng_state_ = (timer::NowTicks() ^ g_boot_entropy ^ (p->koid_ * 0x9e3779b97f4a7c15ull)) | 1;
   return p;
 }
@@ -76,6 +83,10 @@ Process::~Process() {
   if (root_vmar_) {
     static_cast<VmarDispatcher*>(root_vmar_.get())->Detach();
     root_vmar_.reset();
+  }
+  if (dispatcher_) {
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
+    dispatcher_.reset();
   }
   // Every thread must be gone (joined) before its process is freed.
   for (UserThread*& ut : threads_) {
@@ -265,7 +276,7 @@ uint64_t Process::RandomRegion(uint64_t size) {
 }
 
 mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp, uint64_t arg0,
-                                  uint64_t arg1) {
+                                  uint64_t arg1, mica::RefPtr<Dispatcher> thread_object) {
   // Reserve a slot first so that nothing needs undoing after the thread
   // exists.
   size_t slot = kMaxThreads;
@@ -299,6 +310,7 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
   ut->sp = sp;
   ut->arg0 = arg0;
   ut->arg1 = arg1;
+  ut->object = mica::Move(thread_object);
   ut->thread = sched::Create(name, UserThreadEntry, ut, sched::kPriorityDefault);
   if (ut->thread == nullptr) {
     ut->~UserThread();
@@ -343,6 +355,16 @@ void Process::MarkDead(int64_t code) {
       }
     }
     futex::WakeAll(this);
+    // Every thread of a dead process is terminated, and so is the process.
+    {
+      IrqGuard guard(lock_);
+      for (UserThread* ut : threads_) {
+        if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object) {
+          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated();
+        }
+      }
+    }
+    dispatcher_->UpdateSignals(0, MICA_TASK_TERMINATED);
     exit_waiters_.WakeAll();
   }
 }
@@ -357,6 +379,12 @@ void Process::ExitCurrentThread() {
   {
     IrqGuard guard(lock_);
     last = --live_threads_ == 0;
+    for (UserThread* ut : threads_) {
+      if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
+          ut->thread == sched::Current() && ut->object) {
+        static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated();
+      }
+    }
   }
   if (last) {
     MarkDead(0);

@@ -26,6 +26,7 @@ struct UserThread {
   uint64_t sp = 0;
   uint64_t arg0 = 0;
   uint64_t arg1 = 0;
+  mica::RefPtr<Dispatcher> object;  // ThreadDispatcher, if created by thread_create
 };
 
 class Process {
@@ -74,7 +75,9 @@ class Process {
 
   // Starts a thread at `entry` with `sp` and x0/x1 = arg0/arg1.
   mica::Status StartThread(const char* name, uint64_t entry, uint64_t sp, uint64_t arg0,
-                           uint64_t arg1);
+                           uint64_t arg1, mica::RefPtr<Dispatcher> thread_object = {});
+  // The process's own handle object (MICA_OBJ_TYPE_PROCESS).
+  mica::RefPtr<Dispatcher> dispatcher() { return dispatcher_; }
   // Ends the process with `code`: marks it dead and wakes waiters. The
   // calling thread (if it belongs to the process) does not return; other
   // threads die at their next return to user mode.
@@ -132,6 +135,7 @@ class Process {
   IrqSpinLock vm_lock_;  // the mapping list; taken before any VMO's lock
   mica::List<Mapping, &Mapping::process_node> mappings_ GUARDED_BY(vm_lock_);
   mica::RefPtr<Dispatcher> root_vmar_;
+  mica::RefPtr<Dispatcher> dispatcher_;  // ProcessDispatcher
   Mapping* FindMappingLocked(uint64_t addr) REQUIRES(vm_lock_);
   bool RangeFreeLocked(uint64_t addr, uint64_t len) REQUIRES(vm_lock_);
   void DestroyMapping(Mapping* m);

@@ -23,20 +23,6 @@ int64_t sys_process_start(mica_handle_t process, mica_handle_t thread, mica_vadd
   return Err(mica::Status::kNotSupported);
 }
 
-int64_t sys_thread_create(mica_handle_t process, user_in_ptr<const void> name, size_t name_size,
-                          uint32_t options, user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_thread_start(mica_handle_t thread, mica_vaddr_t entry, mica_vaddr_t stack,
-                         uint64_t arg1, uint64_t arg2) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_task_kill(mica_handle_t task) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_job_create(mica_handle_t parent, uint32_t options, user_out_ptr<mica_handle_t> out) {
   return Err(mica::Status::kNotSupported);
 }

@@ -31,7 +31,8 @@ uint32_t PermsFromFlags(uint32_t flags) {
 
 // The bootstrap message (<mica/rt/bootstrap.h>, docs/process-bootstrap.md):
 // the program's name as argv[0], a debug log handle for stdout/stderr and
-// the process's root VMAR (for its heap and mappings).
+// the process's root VMAR (for its heap and mappings) and a handle to the
+// process itself (for creating threads).
 // The kernel writes it into a new channel and gives the process the other
 // end; the kernel's end is closed, so the process sees PEER_CLOSED after
 // reading it.
@@ -47,7 +48,7 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   mica::RefPtr<Dispatcher> log_ref = mica::AdoptRef<Dispatcher>(log);
   uint32_t args_size = static_cast<uint32_t>(strlen(argv0)) + 1;
   uint32_t info_offset = sizeof(mica_bootstrap_header_t);
-  constexpr uint32_t kHandles = 2;
+  constexpr uint32_t kHandles = 3;
   uint32_t args_offset = info_offset + kHandles * sizeof(uint32_t);
   auto created = ChannelMessage::Create(KernelAllocator(), args_offset + args_size, kHandles);
   if (!created.ok()) {
@@ -65,7 +66,8 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   header.environ_offset = args_offset + args_size;
   memcpy(msg->data(), &header, sizeof(header));
   uint32_t info[kHandles] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0),
-                              MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0)};
+                              MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0),
+                              MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0)};
   memcpy(msg->data() + info_offset, info, sizeof(info));
   memcpy(msg->data() + args_offset, argv0, args_size);
   log_ref->AddHandleRef();  // in flight in the message
@@ -73,6 +75,9 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   mica::RefPtr<Dispatcher> vmar = process->root_vmar();
   vmar->AddHandleRef();
   msg->handles()[1] = MakeHandle(vmar);
+  mica::RefPtr<Dispatcher> self = process->dispatcher();
+  self->AddHandleRef();
+  msg->handles()[2] = MakeHandle(self);
   mine->AddHandleRef();  // the kernel holds its end like a handle until done
   mica::Status s = static_cast<ChannelDispatcher*>(mine.get())->Write(&msg);
   if (s != mica::Status::kOk) {

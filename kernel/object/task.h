@@ -1,0 +1,45 @@
+// Handles to processes and threads. A ProcessDispatcher names a Process
+// (object/process.h) until that process is freed; the process detaches it
+// then, and operations through it return kBadState. The same holds for a
+// ThreadDispatcher and its process.
+#pragma once
+
+#include "kernel/object/dispatcher.h"
+
+class Process;
+
+class ProcessDispatcher final : public Dispatcher {
+ public:
+  explicit ProcessDispatcher(Process* process);
+  mica_rights_t default_rights() const override { return MICA_DEFAULT_PROCESS_RIGHTS; }
+  // Runs `fn(Process*)` while the process exists; kBadState after.
+  template <typename Fn>
+  mica::Status WithProcess(Fn&& fn) {
+    IrqGuard g(task_lock_);
+    if (process_ == nullptr) {
+      return mica::Status::kBadState;
+    }
+    return fn(process_);
+  }
+  void Detach();
+
+ private:
+  IrqSpinLock task_lock_;
+  Process* process_ GUARDED_BY(task_lock_);
+};
+
+class ThreadDispatcher final : public Dispatcher {
+ public:
+  explicit ThreadDispatcher(mica::RefPtr<Dispatcher> process, const char* name, size_t len);
+  mica_rights_t default_rights() const override { return MICA_DEFAULT_THREAD_RIGHTS; }
+  uint64_t related_koid() const override { return process_->koid(); }
+  // thread_start: kBadState if already started or the process is gone.
+  mica::Status Start(uint64_t entry, uint64_t stack, uint64_t arg1, uint64_t arg2);
+  // The thread ended (its process marks it).
+  void MarkTerminated() { UpdateSignals(0, MICA_TASK_TERMINATED); }
+
+ private:
+  mica::RefPtr<Dispatcher> process_;  // a ProcessDispatcher
+  char thread_name_[MICA_MAX_NAME_LEN] = {};
+  bool started_ = false;  // guarded by lock_
+};
