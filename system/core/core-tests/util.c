@@ -116,6 +116,13 @@ bool ct_check_fill(const void* buf, size_t count, uint32_t seed) {
   return true;
 }
 
+void ct_fill_msg(void* buf, size_t count, uint32_t seed) {
+  ct_fill(buf, count, seed);
+  if (count >= 4) {
+    ((uint8_t*)buf)[3] &= 0x7f;  // little endian: bit 31 of the txid
+  }
+}
+
 mica_time_t ct_now(void) {
   mica_time_t now = 0;
   (void)mica_clock_get_monotonic(&now);

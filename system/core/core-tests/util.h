@@ -96,6 +96,12 @@ mica_signals_t ct_signals(mica_handle_t h);
 void ct_fill(void* buf, size_t count, uint32_t seed);
 bool ct_check_fill(const void* buf, size_t count, uint32_t seed);
 
+// ct_fill for a channel message: the same, with bit 31 of the first 4
+// bytes clear. A message whose first 4 bytes have MICA_TXID_KERNEL_BIT set
+// is a channel_call reply (<mica/types.h>: user-chosen ids keep that bit
+// clear), which the kernel gives only to a waiting call.
+void ct_fill_msg(void* buf, size_t count, uint32_t seed);
+
 mica_time_t ct_now(void);
 
 // The largest message, for tests that need a buffer that big.
