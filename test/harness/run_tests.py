@@ -6,6 +6,7 @@ Phases, in this order (docs/testing.md describes them for users):
   fuzz/<name>                  libFuzzer targets in OUT/fuzzers, time-bounded
   boot/<config>                boots under QEMU that must reach the ready line
   ktest/<config>[/<name>]      in-kernel unit tests (kernel.test=all)
+  core/<config>[/<name>]       the syscall conformance suite (bin/core-tests)
 
 Each case prints `PASS <name> (<secs>s)` or `FAIL <name> (<secs>s)` followed,
 for a failure, by its log. The last line is `N passed, N failed` (then
@@ -42,10 +43,12 @@ from qemu import BootConfig, Checker, Paths, Verdict  # noqa: E402
 # The console lines the kernel prints (issue 2 §3, docs/testing.md).
 READY_RE = re.compile(r"mica: kernel ready: cpus=(\d+) ram=(\d+)MiB")
 PANIC_MARK = "KERNEL PANIC"
-KTEST_START_RE = re.compile(r"ktest: start (\d+)")
-KTEST_PASS_RE = re.compile(r"ktest: PASS (\S+)(?: \((\d+) us\))?")
-KTEST_FAIL_RE = re.compile(r"ktest: FAIL (\S+)(.*)$")
-KTEST_DONE_RE = re.compile(r"ktest: done passed=(\d+) failed=(\d+)")
+# The in-target suites print one line per test, `<prefix>: PASS <name>` or
+# `<prefix>: FAIL <name>: <reason>`, then `<prefix>: done passed=P failed=F`
+# (LineProtocolChecker). core-tests is a user program started by the
+# kernel's launcher, which reports how it ended.
+CORE_TESTS_PROGRAM = "bin/core-tests"
+USERBOOT_EXIT_RE = re.compile(r"userboot: (\S+) exited with status (-?\d+)")
 
 BASE_TIMEOUT = 60.0  # seconds per QEMU case before scaling
 HOST_TEST_TIMEOUT = 300.0  # seconds per GoogleTest binary
@@ -369,14 +372,26 @@ class KtestLine:
     output: list[str]  # console lines printed since the previous result
 
 
-class KtestChecker(Checker):
-    """Collects ktest PASS/FAIL lines until `ktest: done`."""
+class LineProtocolChecker(Checker):
+    """Collects `<prefix>: PASS/FAIL` lines until `<prefix>: done`.
 
-    def __init__(self):
+    With `program`, the suite is a user program: the case ends only when the
+    kernel's launcher reports `userboot: <program> exited with status N`
+    (which also ends it early, without a done line, if the program died)."""
+
+    def __init__(self, prefix: str, program: Optional[str] = None,
+                 no_tests: str = "the suite ran no tests"):
+        self.prefix, self.program, self.no_tests = prefix, program, no_tests
+        p = re.escape(prefix)
+        self.start_re = re.compile(rf"{p}: start (\d+)")
+        self.pass_re = re.compile(rf"{p}: PASS (\S+)(?: \((\d+) us\))?")
+        self.fail_re = re.compile(rf"{p}: FAIL (\S+)(.*)$")
+        self.done_re = re.compile(rf"{p}: done passed=(\d+) failed=(\d+)")
         self.results: list[KtestLine] = []
         self.done: Optional[tuple[int, int]] = None
+        self.exit_status: Optional[int] = None  # from the launcher's line
         self.panic = ""
-        self.announced: Optional[int] = None  # from the optional `ktest: start <N>`
+        self.announced: Optional[int] = None  # from the optional `<prefix>: start <N>`
         self._since: list[str] = []
         self._last = time.monotonic()
 
@@ -392,21 +407,45 @@ class KtestChecker(Checker):
         if PANIC_MARK in line:
             self.panic = line.strip()
             return Verdict(False, f"kernel panic: {self.panic}")
-        if m := KTEST_START_RE.search(line):
+        m = USERBOOT_EXIT_RE.search(line) if self.program else None
+        if m and m.group(1) == self.program:
+            self.exit_status = int(m.group(2))
+            if self.done is None:
+                return Verdict(False, f"{self.program} exited with status {self.exit_status} "
+                                      f"before '{self.prefix}: done'")
+            return Verdict(True, f"{self.program} exited with status {self.exit_status}")
+        if m := self.start_re.search(line):
             self.announced = int(m.group(1))
-        elif m := KTEST_PASS_RE.search(line):
+        elif m := self.pass_re.search(line):
             self._add(m.group(1), True, "", m.group(2))
-        elif m := KTEST_FAIL_RE.search(line):
+        elif m := self.fail_re.search(line):
             self._add(m.group(1).rstrip(":"), False, m.group(2).lstrip(":").strip())
-        elif m := KTEST_DONE_RE.search(line):
+        elif m := self.done_re.search(line):
             self.done = (int(m.group(1)), int(m.group(2)))
-            return Verdict(True, "ktest: done")
+            if self.program is None:
+                return Verdict(True, f"{self.prefix}: done")
         else:
             self._since.append(line)
         return None
 
     def finish(self, why: str) -> Verdict:
-        return Verdict(False, f"{why}; no 'ktest: done' line")
+        if self.done is None:
+            return Verdict(False, f"{why}; no '{self.prefix}: done' line")
+        return Verdict(False, f"{why}; no 'userboot: {self.program} exited with status' line")
+
+
+class KtestChecker(LineProtocolChecker):
+    """In-kernel tests (kernel.test=all): `ktest: ...` lines."""
+
+    def __init__(self):
+        super().__init__("ktest", no_tests="the kernel ran no tests (kernel.test=all should run every ktest)")
+
+
+class CoreTestsChecker(LineProtocolChecker):
+    """The syscall conformance suite, bin/core-tests started by the launcher."""
+
+    def __init__(self):
+        super().__init__("core-tests", program=CORE_TESTS_PROGRAM)
 
 
 class CrashChecker(Checker):
@@ -477,6 +516,16 @@ def boot_cases(paths: Paths) -> list[QemuCase]:
         QemuCase("boot/rpi4-kernel-firmware-dtb",
                  BootConfig(board="rpi4", dtb=paths.rpi4_firmware_dtb), 1.5, firmware_dtb=True),
         QemuCase("boot/rpi4-uboot-sdcard", BootConfig(board="rpi4", uboot=True), 3.0),
+    ]
+
+
+def core_cases() -> list[QemuCase]:
+    """bin/core-tests, started by the kernel's launcher (userboot.next=)."""
+    run = f"userboot.next={CORE_TESTS_PROGRAM}"
+    return [
+        QemuCase("core/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 2.0),
+        QemuCase("core/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
+        QemuCase("core/rpi4", BootConfig(board="rpi4", append=run), 2.0),
     ]
 
 
@@ -556,13 +605,15 @@ def boot_job(opts: Options, case: QemuCase) -> Job:
     return Job([case.name], run)
 
 
-def ktest_job(opts: Options, case: QemuCase) -> Job:
+def suite_job(opts: Options, case: QemuCase, make_checker: Callable[[], LineProtocolChecker]) -> Job:
+    """A boot that runs an in-target suite: one case per result line, plus
+    the configuration's own case for the suite as a whole."""
     def run() -> list[CaseResult]:
         problem = preflight(opts, case)
         if problem:
             return [CaseResult(case.name, "FAIL", 0.0, problem)]
         cmd = qemu.qemu_command(case.config, opts.paths)
-        checker = KtestChecker()
+        checker = make_checker()
         timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
         r = qemu.run_case(cmd, checker, timeout, opts.log_path(case.name), opts.abort)
         results = []
@@ -576,7 +627,7 @@ def ktest_job(opts: Options, case: QemuCase) -> Job:
                 out = ("\n" + indent("\n".join(k.output))) if k.output else ""
                 results.append(CaseResult(name, "FAIL", k.seconds,
                                           f"{k.reason or 'failed'}{out}\nserial log: {r.log_path}"))
-        problem = ktest_summary_problem(checker, r.verdict)
+        problem = suite_summary_problem(checker, r.verdict)
         if problem:
             results.append(CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(problem, r.log_path)))
         else:
@@ -586,39 +637,63 @@ def ktest_job(opts: Options, case: QemuCase) -> Job:
     return Job([case.name], run)
 
 
-def ktest_summary_problem(checker: KtestChecker, verdict: Verdict) -> str:
+def suite_summary_problem(checker: LineProtocolChecker, verdict: Verdict) -> str:
     """What is wrong with the suite as a whole, or ''."""
+    prefix = checker.prefix
     if checker.done is None:
         return verdict.reason
     passed = sum(1 for k in checker.results if k.passed)
     failed = len(checker.results) - passed
     if checker.done != (passed, failed):
-        return (f"'ktest: done passed={checker.done[0]} failed={checker.done[1]}' disagrees with the "
+        return (f"'{prefix}: done passed={checker.done[0]} failed={checker.done[1]}' disagrees with the "
                 f"{passed} PASS and {failed} FAIL lines seen")
     if checker.announced is not None and checker.announced != passed + failed:
-        return f"'ktest: start {checker.announced}' announced {checker.announced} tests, {passed + failed} reported"
+        return f"'{prefix}: start {checker.announced}' announced {checker.announced} tests, {passed + failed} reported"
     if passed + failed == 0:
-        return "the kernel ran no tests (kernel.test=all should run every ktest)"
+        return checker.no_tests
+    if checker.program is not None:
+        if checker.exit_status is None:
+            return verdict.reason
+        if checker.exit_status != 0:
+            return f"{checker.program} exited with status {checker.exit_status}, not 0"
     return ""
 
 
-def ktest_selected(opts: Options, name: str, all_names: list[str]) -> bool:
-    """Whether to boot a ktest configuration: its own name matches, or the
-    filter aims at its tests (whose names are only known after booting)."""
+def ktest_summary_problem(checker: LineProtocolChecker, verdict: Verdict) -> str:
+    return suite_summary_problem(checker, verdict)
+
+
+def suite_selected(opts: Options, name: str, all_names: list[str], family: str) -> bool:
+    """Whether to boot a suite configuration (`family` is ktest or core):
+    its own name matches, or the filter aims at its tests (whose names are
+    only known after booting)."""
     if opts.filter is None or opts.selected(name):
         return True
     text = opts.filter_text
     if text.startswith(name + "/"):
         return True
     aims_elsewhere = any(text.startswith(n) for n in all_names)
-    return "ktest" in text and not aims_elsewhere
+    if family == "ktest":
+        mentioned = "ktest" in text
+    else:
+        # "core" alone also occurs in other names (host/kernel_object_core_test).
+        mentioned = f"{family}/" in text or text.lstrip("^").startswith(family)
+    return mentioned and not aims_elsewhere
+
+
+def ktest_selected(opts: Options, name: str, all_names: list[str]) -> bool:
+    return suite_selected(opts, name, all_names, "ktest")
 
 
 def qemu_jobs(opts: Options) -> list[Job]:
     jobs = [boot_job(opts, c) for c in boot_cases(opts.paths) if opts.selected(c.name)]
     kcases = ktest_cases()
     knames = [c.name for c in kcases]
-    jobs += [ktest_job(opts, c) for c in kcases if ktest_selected(opts, c.name, knames)]
+    jobs += [suite_job(opts, c, KtestChecker) for c in kcases if suite_selected(opts, c.name, knames, "ktest")]
+    ccases = core_cases()
+    cnames = [c.name for c in ccases]
+    jobs += [suite_job(opts, c, CoreTestsChecker) for c in ccases
+             if suite_selected(opts, c.name, cnames, "core")]
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     return jobs
 
@@ -705,7 +780,7 @@ def main(argv: list[str]) -> int:
             for make in phases:
                 for job in make():
                     for name in job.names:
-                        if opts.selected(name) or name.startswith("ktest/"):
+                        if opts.selected(name) or name.startswith(("ktest/", "core/")):
                             print(name)
             return 0
         for make in phases:

@@ -52,6 +52,16 @@ FAKE_QEMU = textwrap.dedent(
 )
 
 
+def run_tests_args(test, *extra):
+    """The parsed arguments of `./mica test` against the scratch tree."""
+    import argparse
+    ns = argparse.Namespace(out=test.out, cache=test.cache, filter=None, jobs=1, timeout_scale=1.0,
+                            quick=False, fuzz_time=20, pattern=None)
+    for flag, value in zip(extra[::2], extra[1::2]):
+        setattr(ns, flag.lstrip("-").replace("-", "_"), value)
+    return ns
+
+
 class HarnessTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -175,6 +185,58 @@ class HarnessTest(unittest.TestCase):
     def test_ktest_no_tests(self):
         checker, r = self.ktest(["ktest: done passed=0 failed=0"])
         self.assertIn("no tests", run_tests.ktest_summary_problem(checker, r.verdict))
+
+    # --- core-tests (a user program's line protocol) -------------------------
+
+    def core(self, lines, timeout=10.0):
+        self.script.write_text("\n".join(lines) + "\n")
+        checker = run_tests.CoreTestsChecker()
+        cmd = qemu.qemu_command(qemu.BootConfig(append="userboot.next=bin/core-tests"), self.paths)
+        r = qemu.run_case(cmd, checker, timeout, self.out / "test-logs" / "core.log")
+        return checker, r
+
+    def test_core_lines_done_and_exit(self):
+        checker, r = self.core(["core-tests(1024): core-tests: start 2",
+                                "core-tests(1024): core-tests: PASS abi.numbers",
+                                "core-tests(1024): core-tests:   also x.c:3: more",
+                                "core-tests(1024): core-tests: FAIL channel.write: x.c:9: got -11",
+                                "core-tests(1024): core-tests: done passed=1 failed=1",
+                                "userboot: bin/core-tests exited with status 1"])
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+        self.assertEqual([(k.name, k.passed) for k in checker.results],
+                         [("abi.numbers", True), ("channel.write", False)])
+        self.assertEqual(checker.results[1].reason, "x.c:9: got -11")
+        self.assertEqual(checker.results[1].output, ["core-tests(1024): core-tests:   also x.c:3: more"])
+        self.assertIn("status 1, not 0", run_tests.suite_summary_problem(checker, r.verdict))
+
+    def test_core_all_passed(self):
+        checker, r = self.core(["core-tests: PASS a.b", "core-tests: done passed=1 failed=0",
+                                "userboot: bin/core-tests exited with status 0"])
+        self.assertEqual(run_tests.suite_summary_problem(checker, r.verdict), "")
+
+    def test_core_needs_exit_line(self):
+        checker, r = self.core(["core-tests: PASS a.b", "core-tests: done passed=1 failed=0", "@hang"],
+                               timeout=1.0)
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("exited with status' line", run_tests.suite_summary_problem(checker, r.verdict))
+
+    def test_core_exit_before_done(self):
+        checker, r = self.core(["core-tests: PASS a.b", "userboot: bin/core-tests exited with status -1025"])
+        self.assertFalse(r.verdict.passed)
+        self.assertLess(r.seconds, 5)  # decided at the exit line, not by the timeout
+        self.assertIn("before 'core-tests: done'", run_tests.suite_summary_problem(checker, r.verdict))
+
+    def test_core_count_mismatch(self):
+        checker, r = self.core(["core-tests: PASS a.b", "core-tests: done passed=2 failed=0",
+                                "userboot: bin/core-tests exited with status 0"])
+        self.assertIn("disagrees", run_tests.suite_summary_problem(checker, r.verdict))
+
+    def test_core_filter_does_not_catch_host_names(self):
+        opts = run_tests.Options(run_tests_args(self, "--filter", "host/kernel_object_core_test"))
+        names = [c.name for c in run_tests.core_cases()]
+        self.assertFalse(run_tests.suite_selected(opts, names[0], names, "core"))
+        opts = run_tests.Options(run_tests_args(self, "--filter", "core/.*/channel"))
+        self.assertTrue(run_tests.suite_selected(opts, names[0], names, "core"))
 
     # --- command lines -----------------------------------------------------
 
