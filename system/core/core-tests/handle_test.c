@@ -13,7 +13,8 @@ static const mica_handle_t kNotHandles[] = {1,          2,          0x7fffffff, 
                                             0xfffffffe, 0xffffffff, 0xdeadbeef, 0x12345678};
 
 static bool is_runtime_handle(mica_handle_t h) {
-  return h == mica_rt_bootstrap_channel() || h == mica_rt_debuglog();
+  return h == mica_rt_bootstrap_channel() || h == mica_rt_debuglog() ||
+         h == mica_rt_process_self() || h == mica_rt_vmar_root() || h == mica_rt_job_default();
 }
 
 // ---- handle_close ----------------------------------------------------------
