@@ -39,7 +39,15 @@ void UserThreadEntry(void* arg) {
 
 uint64_t g_boot_entropy;  // set at boot from /chosen/rng-seed or kaslr-seed
 
-Process* Process::Create(const char* name) {
+namespace {
+
+IrqSpinLock g_reap_lock;
+mica::List<Process, &Process::reap_node_>* g_reap_list;
+sched::WaitQueue g_reap_wait;
+
+}  // namespace
+
+Process* Process::Create(const char* name, bool auto_reap) {
   void* mem = kmem::Malloc(sizeof(Process));
   if (mem == nullptr) {
     return nullptr;
@@ -51,6 +59,7 @@ Process* Process::Create(const char* name) {
     return nullptr;
   }
   strlcpy(p->name_, name, sizeof(p->name_));
+  p->auto_reap_ = auto_reap;
   void* table_mem = kmem::Malloc(sizeof(HandleTable));
   if (table_mem == nullptr) {
     delete p;
@@ -223,16 +232,18 @@ mica::Status Process::ReadMemory(uint64_t va, void* data, size_t len) {
 }
 
 void Process::Kill(int64_t code) {
-  MarkDead(code);
-  // Threads running in user mode on other CPUs enter the kernel at the
-  // reschedule IPI and die on their way back to user mode.
-  IrqGuard guard(lock_);
-  for (UserThread* ut : threads_) {
-    if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
-        ut->thread->state == sched::ThreadState::kRunning && ut->thread->cpu != CurrentCpu()) {
-      gic::SendIpi(gic::kIpiReschedule, ut->thread->cpu);
+  // Interrupt every thread first: blocked ones wake with kCanceled, running
+  // ones enter the kernel at the IPI; all die on their way back to user
+  // mode (CheckKilled), so the reaper's joins end.
+  {
+    IrqGuard guard(lock_);
+    for (UserThread* ut : threads_) {
+      if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
+        sched::Interrupt(ut->thread);
+      }
     }
   }
+  MarkDead(code);
 }
 
 mica::Status Process::WriteMemory(uint64_t va, const void* data, size_t len) {
@@ -364,8 +375,16 @@ void Process::MarkDead(int64_t code) {
         }
       }
     }
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->SetRetcode(code);
     dispatcher_->UpdateSignals(0, MICA_TASK_TERMINATED);
     exit_waiters_.WakeAll();
+    if (auto_reap_) {
+      {
+        IrqGuard guard(g_reap_lock);
+        g_reap_list->push_back(this);
+      }
+      g_reap_wait.WakeAll();
+    }
   }
 }
 
@@ -664,4 +683,32 @@ bool Process::HandlePageFault(uint64_t addr, bool write, bool execute) {
   }
   mica::Status s = aspace_.Map(page, &pa, 1, m->perms);
   return s == mica::Status::kOk || s == mica::Status::kAlreadyExists;
+}
+
+// ---- The reaper: frees dead processes outside their own threads ----
+
+void Process::StartReaper() {
+  static mica::List<Process, &Process::reap_node_> list;
+  g_reap_list = &list;
+  sched::Thread* t = sched::Create("reaper", ReaperMain, nullptr, sched::kPriorityDefault);
+  MICA_ASSERT_MSG(t != nullptr, "cannot start the reaper");
+  sched::Detach(t);
+  sched::Start(t);
+}
+
+void Process::ReaperMain(void*) {
+  for (;;) {
+    Process* p = nullptr;
+    {
+      IrqGuard guard(g_reap_lock);
+      p = g_reap_list->pop_front();
+    }
+    if (p == nullptr) {
+      (void)g_reap_wait.BlockWhile([](const void*)
+                                       NO_THREAD_SAFETY_ANALYSIS { return g_reap_list->empty(); },
+                                   nullptr, sched::kInfinite);
+      continue;
+    }
+    delete p;  // joins its (interrupted, exiting) threads first
+  }
 }

@@ -35,8 +35,11 @@ class Process {
   static constexpr size_t kMaxOwnedRuns = 256;
   static constexpr size_t kMaxThreads = 64;
 
-  // nullptr when out of memory or address space identifiers.
-  static Process* Create(const char* name);
+  // nullptr when out of memory or address space identifiers. A process made
+  // with `auto_reap` is freed by the reaper thread once it is dead (its
+  // handle object lives on with the exit code); otherwise its creator
+  // deletes it (in-kernel tests).
+  static Process* Create(const char* name, bool auto_reap = true);
   ~Process();
 
   const char* name() const { return name_; }
@@ -136,6 +139,16 @@ class Process {
   mica::List<Mapping, &Mapping::process_node> mappings_ GUARDED_BY(vm_lock_);
   mica::RefPtr<Dispatcher> root_vmar_;
   mica::RefPtr<Dispatcher> dispatcher_;  // ProcessDispatcher
+  bool auto_reap_ = true;
+
+ public:
+  mica::ListNode reap_node_;  // on the reaper's queue once dead
+
+  // Starts the reaper thread (boot).
+  static void StartReaper();
+
+ private:
+  static void ReaperMain(void*);
   Mapping* FindMappingLocked(uint64_t addr) REQUIRES(vm_lock_);
   bool RangeFreeLocked(uint64_t addr, uint64_t len) REQUIRES(vm_lock_);
   void DestroyMapping(Mapping* m);

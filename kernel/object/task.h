@@ -22,10 +22,14 @@ class ProcessDispatcher final : public Dispatcher {
     return fn(process_);
   }
   void Detach();
+  // The exit code, once TERMINATED is asserted.
+  void SetRetcode(int64_t code) { __atomic_store_n(&retcode_, code, __ATOMIC_RELEASE); }
+  int64_t retcode() const { return __atomic_load_n(&retcode_, __ATOMIC_ACQUIRE); }
 
  private:
   IrqSpinLock task_lock_;
   Process* process_ GUARDED_BY(task_lock_);
+  int64_t retcode_ = 0;
 };
 
 class ThreadDispatcher final : public Dispatcher {

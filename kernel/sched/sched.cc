@@ -268,6 +268,9 @@ void WaitQueue::RemoveLocked(Thread* t) {
 mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
   Thread* cur = CurrentLocked();
   MICA_ASSERT_MSG(cur != Cpu().idle, "the idle thread cannot block");
+  if (cur->interrupted) {
+    return mica::Status::kCanceled;
+  }
   if (deadline != kInfinite && deadline <= timer::NowNs()) {
     return mica::Status::kTimedOut;
   }
@@ -485,8 +488,26 @@ void Yield() NO_THREAD_SAFETY_ANALYSIS {
 
 void SleepUntil(uint64_t deadline) {
   WaitQueue never_woken;
-  while (never_woken.Block(deadline) != mica::Status::kTimedOut) {
+  for (;;) {
+    mica::Status s = never_woken.Block(deadline);
+    if (s == mica::Status::kTimedOut || s == mica::Status::kCanceled) {
+      return;
+    }
   }
+}
+
+void Interrupt(Thread* t) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  t->interrupted = true;
+  if (t->state == ThreadState::kBlocked) {
+    if (t->blocked_on != nullptr) {
+      t->blocked_on->RemoveLocked(t);
+    }
+    WakeLocked(t, mica::Status::kCanceled);
+  } else if (t->state == ThreadState::kRunning && t->cpu != CurrentCpu()) {
+    gic::SendIpi(gic::kIpiReschedule, t->cpu);
+  }
+  g_sched_lock.Release(state);
 }
 
 void Sleep(uint64_t ns) {

@@ -90,6 +90,7 @@ struct Thread : QueueLink {
   uint32_t cpu = 0;             // CPU it runs or last ran on
   uint32_t affinity = kAnyCpu;  // bit mask of allowed CPUs, 0 = all
   bool detached = false;
+  bool interrupted = false;   // killed: blocking calls return kCanceled
   bool switched_out = false;  // dead and no longer on its stack
   mica::Status wake_status = mica::Status::kOk;
   WaitQueue* blocked_on = nullptr;
@@ -127,6 +128,10 @@ void SleepUntil(uint64_t deadline_ns);
 void Sleep(uint64_t ns);
 Thread* Current();
 void SetPriority(Thread* t, int priority);
+// Marks `t` interrupted (its process is being killed): a wait it is blocked
+// in, or any later one, ends with kCanceled; if it runs on another CPU that
+// CPU is sent a reschedule IPI so it enters the kernel.
+void Interrupt(Thread* t);
 
 // Timers (scheduler lock held for the Locked variants).
 void TimerArm(Timer* timer, uint64_t deadline_ns, void (*cb)(Timer*, void*), void* arg);

@@ -20,7 +20,7 @@ constexpr uint64_t kStack = 0xc00000;
 // Runs the blob with `kind`; returns the process's exit code and the data
 // page's first words.
 bool RunBlob(ktest::Context* ctx, uint64_t kind, int64_t* code, uint64_t data[3]) {
-  Process* p = Process::Create("ktest-user");
+  Process* p = Process::Create("ktest-user", /*auto_reap=*/false);
   if (!ctx->Check(p != nullptr, "Process::Create", __FILE__, __LINE__))
     return false;
   size_t len = static_cast<size_t>(ktest_user_blob_end - ktest_user_blob);

@@ -8,6 +8,7 @@
 #include "kernel/object/channel.h"
 #include "kernel/object/debuglog.h"
 #include "kernel/object/process.h"
+#include "kernel/object/task.h"
 #include "kernel/platform/platform.h"
 #include "kernel/top/log.h"
 #include "kernel/top/memory.h"
@@ -66,8 +67,8 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   header.environ_offset = args_offset + args_size;
   memcpy(msg->data(), &header, sizeof(header));
   uint32_t info[kHandles] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0),
-                              MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0),
-                              MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0)};
+                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0),
+                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0)};
   memcpy(msg->data() + info_offset, info, sizeof(info));
   memcpy(msg->data() + args_offset, argv0, args_size);
   log_ref->AddHandleRef();  // in flight in the message
@@ -198,10 +199,13 @@ void RunUserbootNext(const char* bootargs, uint64_t initrd_start, uint64_t initr
     KLog("userboot: cannot start %s: %s", path, why);
     return;
   }
-  int64_t code = 0;
-  (void)process->WaitForExit(UINT64_MAX, &code);
-  KLog("userboot: %s exited with status %lld", path, static_cast<long long>(code));
-  delete process;
+  // The reaper frees the process when it dies; its handle object keeps the
+  // exit code.
+  mica::RefPtr<Dispatcher> handle = process->dispatcher();
+  mica_signals_t seen;
+  (void)handle->WaitOne(MICA_TASK_TERMINATED, UINT64_MAX, &seen);
+  KLog("userboot: %s exited with status %lld", path,
+       static_cast<long long>(static_cast<ProcessDispatcher*>(handle.get())->retcode()));
 }
 
 }  // namespace launcher
