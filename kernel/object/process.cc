@@ -47,7 +47,7 @@ sched::WaitQueue g_reap_wait;
 
 }  // namespace
 
-Process* Process::Create(const char* name, bool auto_reap) {
+Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispatcher> job) {
   void* mem = kmem::Malloc(sizeof(Process));
   if (mem == nullptr) {
     return nullptr;
@@ -83,6 +83,13 @@ Process* Process::Create(const char* name, bool auto_reap) {
     return nullptr;
   }
   p->dispatcher_ = mica::AdoptRef<Dispatcher>(pd);
+  if (job) {
+    if (job->AddProcess(p, &p->job_link_) != mica::Status::kOk) {
+      delete p;
+      return nullptr;
+    }
+    p->job_ = mica::Move(job);
+  }
   p->rng_state_ = (timer::NowTicks() ^ g_boot_entropy ^ (p->koid_ * 0x9e3779b97f4a7c15ull)) | 1;
   return p;
 }
@@ -96,6 +103,10 @@ Process::~Process() {
   if (dispatcher_) {
     static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
     dispatcher_.reset();
+  }
+  if (job_link_ != nullptr) {
+    job_->RemoveProcess(job_link_);
+    job_link_ = nullptr;
   }
   // Every thread must be gone (joined) before its process is freed.
   for (UserThread*& ut : threads_) {

@@ -10,6 +10,7 @@
 #include "kernel/arch/arm64/user_state.h"
 #include "kernel/lib/status.h"
 #include "kernel/object/dispatcher.h"
+#include "kernel/object/job.h"
 #include "kernel/object/vmo.h"
 #include "kernel/sched/sched.h"
 #include "kernel/top/memory.h"
@@ -39,7 +40,8 @@ class Process {
   // with `auto_reap` is freed by the reaper thread once it is dead (its
   // handle object lives on with the exit code); otherwise its creator
   // deletes it (in-kernel tests).
-  static Process* Create(const char* name, bool auto_reap = true);
+  static Process* Create(const char* name, bool auto_reap = true,
+                         mica::RefPtr<JobDispatcher> job = {});
   ~Process();
 
   const char* name() const { return name_; }
@@ -140,6 +142,8 @@ class Process {
   mica::RefPtr<Dispatcher> root_vmar_;
   mica::RefPtr<Dispatcher> dispatcher_;  // ProcessDispatcher
   bool auto_reap_ = true;
+  mica::RefPtr<JobDispatcher> job_;
+  JobDispatcher::ProcessLink* job_link_ = nullptr;
 
  public:
   mica::ListNode reap_node_;  // on the reaper's queue once dead

@@ -12,21 +12,6 @@ int64_t sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr<void
   return Err(mica::Status::kNotSupported);
 }
 
-int64_t sys_process_create(mica_handle_t job, user_in_ptr<const void> name, size_t name_size,
-                           uint32_t options, user_out_ptr<mica_handle_t> process,
-                           user_out_ptr<mica_handle_t> root_vmar) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_process_start(mica_handle_t process, mica_handle_t thread, mica_vaddr_t entry,
-                          mica_vaddr_t stack, mica_handle_t arg1, uint64_t arg2) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_job_create(mica_handle_t parent, uint32_t options, user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_vmo_create_contiguous(mica_handle_t resource, size_t size, uint32_t alignment_log2,
                                   user_out_ptr<mica_handle_t> out) {
   return Err(mica::Status::kNotSupported);

@@ -1,4 +1,5 @@
 // Threads and killing tasks.
+#include "kernel/object/job.h"
 #include "kernel/object/task.h"
 #include "kernel/syscalls/sys_common.h"
 
@@ -55,11 +56,15 @@ int64_t sys_task_kill(mica_handle_t task) {
   if (s != mica::Status::kOk) {
     return Err(s);
   }
+  if (e.object->type() == MICA_OBJ_TYPE_JOB) {
+    static_cast<JobDispatcher*>(e.object.get())->Kill();
+    p->CheckKilled();  // the caller may have been in that job
+    return kOk;
+  }
   if (e.object->type() != MICA_OBJ_TYPE_PROCESS) {
-    // Killing single threads and jobs comes with the job tree.
-    return Err(e.object->type() == MICA_OBJ_TYPE_THREAD || e.object->type() == MICA_OBJ_TYPE_JOB
-                   ? mica::Status::kNotSupported
-                   : mica::Status::kWrongType);
+    // Killing a single thread is not supported yet.
+    return Err(e.object->type() == MICA_OBJ_TYPE_THREAD ? mica::Status::kNotSupported
+                                                        : mica::Status::kWrongType);
   }
   Process* target = nullptr;
   s = static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* t) {
@@ -74,4 +79,113 @@ int64_t sys_task_kill(mica_handle_t task) {
     p->CheckKilled();  // killed itself: do not return to user mode
   }
   return Err(s);
+}
+
+int64_t sys_job_create(mica_handle_t parent, uint32_t options, user_out_ptr<mica_handle_t> out) {
+  Process* p = Process::Current();
+  HandleEntry je;
+  mica::Status s = p->GetHandle(parent, MICA_OBJ_TYPE_JOB, MICA_RIGHT_MANAGE_JOB, &je);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (options != 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  mica::RefPtr<JobDispatcher> parent_job(static_cast<JobDispatcher*>(je.object.get()));
+  mica::RefPtr<JobDispatcher> child;
+  s = JobDispatcher::Create(parent_job, &child);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  mica::RefPtr<Dispatcher> obj(child.get());
+  return Err(AddAndCopyOut(p, obj, MICA_DEFAULT_JOB_RIGHTS, out));
+}
+
+int64_t sys_process_create(mica_handle_t job, user_in_ptr<const void> name, size_t name_size,
+                           uint32_t options, user_out_ptr<mica_handle_t> process,
+                           user_out_ptr<mica_handle_t> root_vmar) {
+  Process* p = Process::Current();
+  HandleEntry je;
+  mica::Status s = p->GetHandle(job, MICA_OBJ_TYPE_JOB, MICA_RIGHT_MANAGE_PROCESS, &je);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (options != 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  char buf[MICA_MAX_NAME_LEN] = {};
+  size_t n = name_size < MICA_MAX_NAME_LEN - 1 ? name_size : MICA_MAX_NAME_LEN - 1;
+  s = name.copy_from_user(buf, n);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  mica::RefPtr<JobDispatcher> j(static_cast<JobDispatcher*>(je.object.get()));
+  Process* child = Process::Create(buf, true, j);
+  if (child == nullptr) {
+    // A killed job refuses new processes; otherwise memory or ASIDs ran out.
+    mica::Status js = j->AddProcess(nullptr, nullptr);
+    return Err(js == mica::Status::kBadState ? js : mica::Status::kNoMemory);
+  }
+  mica_handle_t hp, hv;
+  s = p->AddHandle(child->dispatcher(), MICA_DEFAULT_PROCESS_RIGHTS, &hp);
+  if (s == mica::Status::kOk) {
+    s = p->AddHandle(child->root_vmar(), MICA_DEFAULT_VMAR_RIGHTS, &hv);
+    if (s != mica::Status::kOk) {
+      (void)p->CloseHandle(hp);
+    }
+  }
+  if (s == mica::Status::kOk) {
+    s = process.copy_to_user(hp);
+    if (s == mica::Status::kOk) {
+      s = root_vmar.copy_to_user(hv);
+    }
+    if (s != mica::Status::kOk) {
+      (void)p->CloseHandle(hp);
+      (void)p->CloseHandle(hv);
+    }
+  }
+  if (s != mica::Status::kOk) {
+    child->Kill(MICA_TASK_RETCODE_KILLED);  // never started: the reaper frees it
+  }
+  return Err(s);
+}
+
+int64_t sys_process_start(mica_handle_t process, mica_handle_t thread, mica_vaddr_t entry,
+                          mica_vaddr_t stack, mica_handle_t arg1, uint64_t arg2) {
+  Process* p = Process::Current();
+  HandleEntry pe, te;
+  mica::Status s = p->GetHandle(process, MICA_OBJ_TYPE_PROCESS, MICA_RIGHT_MANAGE_PROCESS, &pe);
+  if (s == mica::Status::kOk) {
+    s = p->GetHandle(thread, MICA_OBJ_TYPE_THREAD, MICA_RIGHT_MANAGE_THREAD, &te);
+  }
+  if (s != mica::Status::kOk) {
+    if (arg1 != MICA_HANDLE_INVALID)
+      (void)p->CloseHandle(arg1);
+    return Err(s);
+  }
+  auto* td = static_cast<ThreadDispatcher*>(te.object.get());
+  if (td->related_koid() != pe.object->koid() || (entry & 3) != 0 || (stack & 15) != 0) {
+    if (arg1 != MICA_HANDLE_INVALID)
+      (void)p->CloseHandle(arg1);
+    return Err(mica::Status::kInvalidArgs);
+  }
+  // Move `arg1` into the new process's table; its value there is x0.
+  mica_handle_t value = MICA_HANDLE_INVALID;
+  if (arg1 != MICA_HANDLE_INVALID) {
+    HandleEntry moved;
+    s = p->handles().RemoveMany(&arg1, 1, MICA_RIGHT_TRANSFER, &moved);
+    if (s != mica::Status::kOk) {
+      return Err(s);
+    }
+    s = static_cast<ProcessDispatcher*>(pe.object.get())->WithProcess([&](Process* target) {
+      HandleEntry e = mica::Move(moved);
+      return target->handles().Add(mica::Move(e), &value);
+    });
+    if (s != mica::Status::kOk) {
+      if (moved.object)
+        moved.object->RemoveHandleRef();
+      return Err(s == mica::Status::kBadState ? s : mica::Status::kNoResources);
+    }
+  }
+  return Err(td->Start(entry, stack, value, arg2));
 }

@@ -117,9 +117,6 @@ int64_t sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_offset,
   mica::RefPtr<VmoDispatcher> vmo_ref(AsVmo(oe));
   uint64_t mapped = 0;
   s = region->WithProcess([&](Process* owner) {
-    if (owner != p) {
-      return mica::Status::kAccessDenied;  // another process's address space
-    }
     if (options & MICA_VM_SPECIFIC_OVERWRITE) {
       (void)owner->UnmapRange(addr, len);
     }
@@ -131,7 +128,7 @@ int64_t sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_offset,
   }
   s = mapped_addr.copy_to_user(mapped);
   if (s != mica::Status::kOk) {
-    (void)p->UnmapRange(mapped, len);
+    (void)region->WithProcess([&](Process* owner) { return owner->UnmapRange(mapped, len); });
   }
   return Err(s);
 }
@@ -144,9 +141,7 @@ int64_t sys_vmar_unmap(mica_handle_t vmar, mica_vaddr_t addr, uint64_t len) {
     return Err(s);
   }
   auto* region = static_cast<VmarDispatcher*>(ve.object.get());
-  return Err(region->WithProcess([&](Process* owner) {
-    return owner != p ? mica::Status::kAccessDenied : owner->UnmapRange(addr, len);
-  }));
+  return Err(region->WithProcess([&](Process* owner) { return owner->UnmapRange(addr, len); }));
 }
 
 int64_t sys_vmar_protect(mica_handle_t vmar, uint32_t options, mica_vaddr_t addr, uint64_t len) {
@@ -166,8 +161,6 @@ int64_t sys_vmar_protect(mica_handle_t vmar, uint32_t options, mica_vaddr_t addr
     return Err(mica::Status::kAccessDenied);
   }
   auto* region = static_cast<VmarDispatcher*>(ve.object.get());
-  return Err(region->WithProcess([&](Process* owner) {
-    return owner != p ? mica::Status::kAccessDenied
-                      : owner->ProtectRange(addr, len, PermsFromOptions(options));
-  }));
+  return Err(region->WithProcess(
+      [&](Process* owner) { return owner->ProtectRange(addr, len, PermsFromOptions(options)); }));
 }

@@ -16,6 +16,7 @@
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/arch/arm64/user_state.h"
 #include "kernel/lib/spinlock.h"
+#include "kernel/object/job.h"
 #include "kernel/object/process.h"
 #include "kernel/sched/sched.h"
 #include "kernel/tests/ktest.h"
@@ -240,6 +241,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   sched::InitBootCpu();
   sched::InitIdle(0);
   Process::StartReaper();
+  JobDispatcher::CreateRoot();
   cpu0.online = true;
   arch::EnableIrqs();
   KLog("cpu0 online (mpidr 0x%llx, boot CPU)", static_cast<unsigned long long>(cpu0.mpidr));

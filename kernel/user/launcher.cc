@@ -7,6 +7,7 @@
 
 #include "kernel/object/channel.h"
 #include "kernel/object/debuglog.h"
+#include "kernel/object/job.h"
 #include "kernel/object/process.h"
 #include "kernel/object/task.h"
 #include "kernel/platform/platform.h"
@@ -49,7 +50,7 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   mica::RefPtr<Dispatcher> log_ref = mica::AdoptRef<Dispatcher>(log);
   uint32_t args_size = static_cast<uint32_t>(strlen(argv0)) + 1;
   uint32_t info_offset = sizeof(mica_bootstrap_header_t);
-  constexpr uint32_t kHandles = 3;
+  constexpr uint32_t kHandles = 4;
   uint32_t args_offset = info_offset + kHandles * sizeof(uint32_t);
   auto created = ChannelMessage::Create(KernelAllocator(), args_offset + args_size, kHandles);
   if (!created.ok()) {
@@ -68,7 +69,8 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   memcpy(msg->data(), &header, sizeof(header));
   uint32_t info[kHandles] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0),
                              MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0),
-                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0)};
+                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0),
+                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_JOB_DEFAULT, 0)};
   memcpy(msg->data() + info_offset, info, sizeof(info));
   memcpy(msg->data() + args_offset, argv0, args_size);
   log_ref->AddHandleRef();  // in flight in the message
@@ -79,6 +81,10 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   mica::RefPtr<Dispatcher> self = process->dispatcher();
   self->AddHandleRef();
   msg->handles()[2] = MakeHandle(self);
+  // The first process gets the root job (DESIGN.md §5: userboot holds it).
+  mica::RefPtr<Dispatcher> job(JobDispatcher::Root().get());
+  job->AddHandleRef();
+  msg->handles()[3] = MakeHandle(job);
   mine->AddHandleRef();  // the kernel holds its end like a handle until done
   mica::Status s = static_cast<ChannelDispatcher*>(mine.get())->Write(&msg);
   if (s != mica::Status::kOk) {
@@ -104,7 +110,7 @@ mica::Status Launch(const bootfs::Image& fs, const char* path, Process** out, co
     return mica::Status::kIoInvalid;
   }
   const char* base_name = strrchr(path, '/');
-  Process* process = Process::Create(base_name ? base_name + 1 : path);
+  Process* process = Process::Create(base_name ? base_name + 1 : path, true, JobDispatcher::Root());
   if (process == nullptr) {
     *why = "out of memory or address space identifiers";
     return mica::Status::kNoMemory;

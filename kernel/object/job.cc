@@ -1,0 +1,97 @@
+#include "kernel/object/job.h"
+
+#include "kernel/object/process.h"
+
+namespace {
+mica::RefPtr<JobDispatcher>* g_root_job;
+}
+
+mica::RefPtr<JobDispatcher> JobDispatcher::CreateRoot() {
+  auto* j = new JobDispatcher();
+  MICA_ASSERT_MSG(j != nullptr, "no memory for the root job");
+  // The root job lives for ever: its holder is never freed.
+  g_root_job = new mica::RefPtr<JobDispatcher>(mica::AdoptRef(j));
+  MICA_ASSERT_MSG(g_root_job != nullptr, "no memory for the root job");
+  return *g_root_job;
+}
+
+mica::RefPtr<JobDispatcher> JobDispatcher::Root() {
+  return *g_root_job;
+}
+
+mica::Status JobDispatcher::Create(mica::RefPtr<JobDispatcher> parent,
+                                   mica::RefPtr<JobDispatcher>* out) NO_THREAD_SAFETY_ANALYSIS {
+  if (parent->depth_ + 1 >= MICA_MAX_JOB_DEPTH) {
+    return mica::Status::kOutOfRange;
+  }
+  auto* j = new JobDispatcher();
+  if (j == nullptr) {
+    return mica::Status::kNoMemory;
+  }
+  auto ref = mica::AdoptRef(j);
+  j->depth_ = parent->depth_ + 1;
+  {
+    IrqGuard g(parent->job_lock_);
+    if (parent->killed_) {
+      return mica::Status::kBadState;
+    }
+    parent->children_.push_back(&j->sibling_);
+  }
+  j->parent_ = mica::Move(parent);
+  *out = ref;
+  return mica::Status::kOk;
+}
+
+JobDispatcher::~JobDispatcher() NO_THREAD_SAFETY_ANALYSIS {
+  if (parent_) {
+    IrqGuard g(parent_->job_lock_);
+    parent_->children_.remove(&sibling_);
+  }
+}
+
+void JobDispatcher::Kill() NO_THREAD_SAFETY_ANALYSIS {
+  {
+    IrqGuard g(job_lock_);
+    if (killed_) {
+      return;
+    }
+    killed_ = true;
+    for (ProcessLink& l : processes_) {
+      l.process->Kill(MICA_TASK_RETCODE_KILLED);
+    }
+    // Child jobs: killed under our lock (order: parent before child).
+    for (ChildLink& c : children_) {
+      c.job->Kill();
+    }
+  }
+  UpdateSignals(0, MICA_TASK_TERMINATED);
+}
+
+mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out) NO_THREAD_SAFETY_ANALYSIS {
+  if (p == nullptr) {
+    // A query: would a process be accepted?
+    IrqGuard g(job_lock_);
+    return killed_ ? mica::Status::kBadState : mica::Status::kOk;
+  }
+  auto* link = new ProcessLink();
+  if (link == nullptr) {
+    return mica::Status::kNoMemory;
+  }
+  link->process = p;
+  IrqGuard g(job_lock_);
+  if (killed_) {
+    delete link;
+    return mica::Status::kBadState;
+  }
+  processes_.push_back(link);
+  *out = link;
+  return mica::Status::kOk;
+}
+
+void JobDispatcher::RemoveProcess(ProcessLink* link) NO_THREAD_SAFETY_ANALYSIS {
+  {
+    IrqGuard g(job_lock_);
+    processes_.remove(link);
+  }
+  delete link;
+}

@@ -1,0 +1,45 @@
+// Jobs: a tree that groups processes. Killing a job kills every process in
+// it and every job below it; a killed job takes no new children.
+#pragma once
+
+#include "kernel/lib/list.h"
+#include "kernel/object/dispatcher.h"
+
+class Process;
+
+class JobDispatcher final : public Dispatcher {
+ public:
+  // The root of the tree (boot).
+  static mica::RefPtr<JobDispatcher> CreateRoot();
+  // The root job (made at boot).
+  static mica::RefPtr<JobDispatcher> Root();
+  static mica::Status Create(mica::RefPtr<JobDispatcher> parent, mica::RefPtr<JobDispatcher>* out);
+  ~JobDispatcher() override;
+  mica_rights_t default_rights() const override { return MICA_DEFAULT_JOB_RIGHTS; }
+  uint64_t related_koid() const override { return parent_ ? parent_->koid() : 0; }
+
+  // Kills everything below; idempotent.
+  void Kill();
+  struct ChildLink {
+    mica::ListNode node;
+    JobDispatcher* job = nullptr;
+  };
+  struct ProcessLink {
+    mica::ListNode node;
+    Process* process = nullptr;
+  };
+  // Process membership (Process::Create / ~Process). AddProcess fails with
+  // kBadState on a killed job, kNoMemory.
+  mica::Status AddProcess(Process* p, ProcessLink** out);
+  void RemoveProcess(ProcessLink* link);
+
+ private:
+  JobDispatcher() : Dispatcher(MICA_OBJ_TYPE_JOB, 0) { sibling_.job = this; }
+  IrqSpinLock job_lock_;
+  mica::RefPtr<JobDispatcher> parent_;
+  uint32_t depth_ = 0;
+  bool killed_ = false;                                    // guarded by job_lock_
+  ChildLink sibling_;                                      // on the parent's child list
+  mica::List<ChildLink, &ChildLink::node> children_;       // guarded by job_lock_
+  mica::List<ProcessLink, &ProcessLink::node> processes_;  // guarded by job_lock_
+};
