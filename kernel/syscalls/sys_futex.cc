@@ -9,7 +9,8 @@ int64_t sys_futex_wait(user_in_ptr<const mica_futex_t> value_ptr, int32_t curren
 }
 
 int64_t sys_futex_wake(user_in_ptr<const mica_futex_t> value_ptr, uint32_t wake_count) {
-  if ((value_ptr.addr() & 3) != 0) {
+  // The word is never read, but it must be a user address (ABI).
+  if ((value_ptr.addr() & 3) != 0 || !arch::IsUserRange(value_ptr.addr(), 4)) {
     return Err(mica::Status::kInvalidArgs);
   }
   futex::Wake(Process::Current(), value_ptr.addr(), wake_count);
