@@ -169,6 +169,15 @@ TEST(futex, bad_pointers) {
     EXPECT_STATUS(mica_futex_requeue(bad, 1, 0, &futex_word2, 1), MICA_ERR_INVALID_ARGS);
   }
   ct_set_context(NULL);
+  // futex_wake and a requeue target need only a user-space address.
+  static const uintptr_t kNotUser[] = {0xffffff8000001000ull, 0xfffffffffffff000ull,
+                                       0x0010000000000000ull};
+  for (size_t i = 0; i < sizeof(kNotUser) / sizeof(kNotUser[0]); i++) {
+    futex_word = 0;
+    EXPECT_STATUS(mica_futex_wake((const mica_futex_t*)kNotUser[i], 1), MICA_ERR_INVALID_ARGS);
+    EXPECT_STATUS(mica_futex_requeue(&futex_word, 1, 0, (const mica_futex_t*)kNotUser[i], 1),
+                  MICA_ERR_INVALID_ARGS);
+  }
   // Misaligned words.
   _Alignas(8) mica_futex_t words[2] = {0, 0};
   const mica_futex_t* odd = (const mica_futex_t*)((uintptr_t)words + 2);

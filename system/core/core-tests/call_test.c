@@ -1,0 +1,283 @@
+// channel_call (docs/syscalls.md, "Channels"): transaction ids, replies
+// matched to their call, other messages left queued, deadlines, peer
+// closed, replies that do not fit, and bad arguments. A server thread
+// answers through the other endpoint.
+#include <mica/rt/thread.h>
+#include <string.h>
+
+#include "system/core/core-tests/test.h"
+#include "system/core/core-tests/util.h"
+
+#define MS ((mica_time_t)1000000)
+
+typedef struct {
+  mica_handle_t endpoint;  // the server's end
+  // What the server does with the one request it reads.
+  bool send_unrelated_first;   // an ordinary message before the reply
+  bool close_instead;          // close the endpoint instead of replying
+  uint32_t reply_size;         // reply bytes (>= 4: txid + pattern)
+  mica_handle_t reply_handle;  // sent with the reply if not invalid
+  // What it saw.
+  mica_txid_t txid;
+  uint8_t request[64];
+  uint32_t request_size;
+  mica_handle_t request_handle;
+  mica_status_t status;
+} server_t;
+
+static int serve_one(void* p) {
+  server_t* s = p;
+  s->status = mica_object_wait_one(s->endpoint, MICA_CHANNEL_READABLE, ct_now() + 2000 * MS, NULL);
+  if (s->status != MICA_OK) {
+    return 0;
+  }
+  uint32_t nh = 0;
+  s->status = mica_channel_read(s->endpoint, 0, s->request, &s->request_handle, sizeof(s->request),
+                                1, &s->request_size, &nh);
+  if (s->status != MICA_OK) {
+    return 0;
+  }
+  memcpy(&s->txid, s->request, sizeof(s->txid));
+  if (s->close_instead) {
+    s->status = mica_handle_close(s->endpoint);
+    return 0;
+  }
+  if (s->send_unrelated_first) {
+    uint32_t other = 5;  // a user-chosen txid: kernel bit clear
+    s->status = mica_channel_write(s->endpoint, 0, &other, sizeof(other), NULL, 0);
+  }
+  memcpy(ct_big_buffer2, &s->txid, sizeof(s->txid));
+  ct_fill(ct_big_buffer2 + 4, s->reply_size - 4, s->txid);
+  uint32_t nhandles = s->reply_handle != MICA_HANDLE_INVALID ? 1 : 0;
+  mica_status_t w =
+      mica_channel_write(s->endpoint, 0, ct_big_buffer2, s->reply_size, &s->reply_handle, nhandles);
+  if (s->status == MICA_OK) {
+    s->status = w;
+  }
+  return 0;
+}
+
+static mica_rt_thread_t* start_server(server_t* s) {
+  mica_rt_thread_t* t = NULL;
+  if (mica_rt_thread_create(&t, serve_one, s, "core-tests-server", 0) != MICA_OK) {
+    return NULL;
+  }
+  return t;
+}
+
+static mica_channel_call_args_t call_args(const void* wr, uint32_t wr_size, void* rd,
+                                          uint32_t rd_size) {
+  mica_channel_call_args_t args;
+  memset(&args, 0, sizeof(args));
+  args.wr_bytes = wr;
+  args.wr_num_bytes = wr_size;
+  args.rd_bytes = rd;
+  args.rd_num_bytes = rd_size;
+  return args;
+}
+
+TEST(channel_call, round_trip) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  server_t srv = {.endpoint = b, .reply_size = 40};
+  mica_rt_thread_t* t = start_server(&srv);
+  ASSERT_TRUE(t != NULL);
+  uint8_t request[12] = {0, 0, 0, 0, 'q', 'u', 'e', 'r', 'y', '!', '!', '!'};
+  uint8_t reply[64];
+  mica_channel_call_args_t args = call_args(request, sizeof(request), reply, sizeof(reply));
+  uint32_t nb = 0, nh = 99;
+  EXPECT_OK(mica_channel_call(a, 0, ct_now() + 2000 * MS, &args, &nb, &nh));
+  EXPECT_OK(mica_rt_thread_join(t, NULL));
+  EXPECT_OK(srv.status);
+  // The kernel chose the transaction id: its bit is set.
+  EXPECT_EQ(srv.txid & MICA_TXID_KERNEL_BIT, MICA_TXID_KERNEL_BIT);
+  EXPECT_EQ(srv.request_size, sizeof(request));
+  EXPECT_EQ(memcmp(srv.request + 4, request + 4, sizeof(request) - 4), 0);
+  EXPECT_EQ(nb, 40);
+  EXPECT_EQ(nh, 0);
+  mica_txid_t reply_txid;
+  memcpy(&reply_txid, reply, sizeof(reply_txid));
+  EXPECT_EQ(reply_txid, srv.txid);
+  EXPECT_TRUE(ct_check_fill(reply + 4, 36, srv.txid));
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
+
+// Handles travel both ways.
+TEST(channel_call, handles_both_ways) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  mica_handle_t sent = ct_event(), answer = ct_event();
+  mica_koid_t sent_koid = ct_basic(sent).koid, answer_koid = ct_basic(answer).koid;
+  server_t srv = {.endpoint = b, .reply_size = 8, .reply_handle = answer};
+  mica_rt_thread_t* t = start_server(&srv);
+  ASSERT_TRUE(t != NULL);
+  uint32_t request = 0;
+  uint8_t reply[8];
+  mica_handle_t got = MICA_HANDLE_INVALID;
+  mica_channel_call_args_t args = call_args(&request, sizeof(request), reply, sizeof(reply));
+  args.wr_handles = &sent;
+  args.wr_num_handles = 1;
+  args.rd_handles = &got;
+  args.rd_num_handles = 1;
+  uint32_t nh = 0;
+  EXPECT_OK(mica_channel_call(a, 0, ct_now() + 2000 * MS, &args, NULL, &nh));
+  EXPECT_OK(mica_rt_thread_join(t, NULL));
+  EXPECT_EQ(nh, 1);
+  EXPECT_FALSE(ct_valid(sent));
+  EXPECT_EQ(ct_basic(srv.request_handle).koid, sent_koid);
+  EXPECT_EQ(ct_basic(got).koid, answer_koid);
+  mica_handle_t all[4] = {srv.request_handle, got, a, b};
+  EXPECT_OK(mica_handle_close_many(all, 4));
+}
+
+// Messages that are not the reply stay queued for channel_read.
+TEST(channel_call, other_messages_stay_queued) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  server_t srv = {.endpoint = b, .reply_size = 4, .send_unrelated_first = true};
+  mica_rt_thread_t* t = start_server(&srv);
+  ASSERT_TRUE(t != NULL);
+  uint32_t request = 0, reply = 0;
+  mica_channel_call_args_t args = call_args(&request, 4, &reply, 4);
+  EXPECT_OK(mica_channel_call(a, 0, ct_now() + 2000 * MS, &args, NULL, NULL));
+  EXPECT_OK(mica_rt_thread_join(t, NULL));
+  EXPECT_EQ(reply, srv.txid);
+  uint32_t other = 0;
+  EXPECT_OK(mica_channel_read(a, 0, &other, NULL, sizeof(other), 0, NULL, NULL));
+  EXPECT_EQ(other, 5);
+  EXPECT_STATUS(mica_channel_read(a, 0, &other, NULL, sizeof(other), 0, NULL, NULL),
+                MICA_ERR_SHOULD_WAIT);
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
+
+// No reply before the deadline; a reply that comes later is discarded.
+TEST(channel_call, timed_out_and_late_reply_discarded) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  uint32_t request = 0, reply = 0;
+  mica_channel_call_args_t args = call_args(&request, 4, &reply, 4);
+  mica_time_t deadline = ct_now() + 3 * MS;
+  EXPECT_STATUS(mica_channel_call(a, 0, deadline, &args, NULL, NULL), MICA_ERR_TIMED_OUT);
+  EXPECT_GE(ct_now(), deadline);
+  // The request was delivered; answer it now.
+  server_t srv = {.endpoint = b, .reply_size = 4};
+  EXPECT_EQ(serve_one(&srv), 0);
+  EXPECT_OK(srv.status);
+  EXPECT_EQ(srv.txid & MICA_TXID_KERNEL_BIT, MICA_TXID_KERNEL_BIT);
+  EXPECT_STATUS(mica_channel_read(a, 0, &reply, NULL, 4, 0, NULL, NULL), MICA_ERR_SHOULD_WAIT);
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
+
+TEST(channel_call, peer_closed_before) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_OK(mica_handle_close(b));
+  uint32_t request = 0, reply = 0;
+  mica_channel_call_args_t args = call_args(&request, 4, &reply, 4);
+  EXPECT_STATUS(mica_channel_call(a, 0, MICA_TIME_INFINITE, &args, NULL, NULL),
+                MICA_ERR_PEER_CLOSED);
+  EXPECT_OK(mica_handle_close(a));
+}
+
+TEST(channel_call, peer_closed_during) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  server_t srv = {.endpoint = b, .close_instead = true};
+  mica_rt_thread_t* t = start_server(&srv);
+  ASSERT_TRUE(t != NULL);
+  uint32_t request = 0, reply = 0;
+  mica_channel_call_args_t args = call_args(&request, 4, &reply, 4);
+  EXPECT_STATUS(mica_channel_call(a, 0, ct_now() + 2000 * MS, &args, NULL, NULL),
+                MICA_ERR_PEER_CLOSED);
+  EXPECT_OK(mica_rt_thread_join(t, NULL));
+  EXPECT_OK(srv.status);
+  EXPECT_OK(mica_handle_close(a));
+}
+
+// A reply that does not fit is discarded with its handles; the sizes are
+// reported.
+TEST(channel_call, reply_too_small_discarded) {
+  mica_handle_t a, b, p, q;
+  ct_channel(&a, &b);
+  ct_eventpair(&p, &q);
+  ASSERT_NE(p, MICA_HANDLE_INVALID);
+  server_t srv = {.endpoint = b, .reply_size = 100, .reply_handle = p};
+  mica_rt_thread_t* t = start_server(&srv);
+  ASSERT_TRUE(t != NULL);
+  uint32_t request = 0;
+  uint8_t reply[16];
+  mica_channel_call_args_t args = call_args(&request, 4, reply, sizeof(reply));
+  mica_handle_t got = MICA_HANDLE_INVALID;
+  args.rd_handles = &got;
+  args.rd_num_handles = 1;
+  uint32_t nb = 0, nh = 0;
+  EXPECT_STATUS(mica_channel_call(a, 0, ct_now() + 2000 * MS, &args, &nb, &nh),
+                MICA_ERR_BUFFER_TOO_SMALL);
+  EXPECT_OK(mica_rt_thread_join(t, NULL));
+  EXPECT_EQ(nb, 100);
+  EXPECT_EQ(nh, 1);
+  EXPECT_EQ(got, MICA_HANDLE_INVALID);
+  EXPECT_EQ(ct_signals(q) & MICA_EVENTPAIR_PEER_CLOSED, MICA_EVENTPAIR_PEER_CLOSED);
+  EXPECT_STATUS(mica_channel_read(a, 0, reply, NULL, sizeof(reply), 0, NULL, NULL),
+                MICA_ERR_SHOULD_WAIT);
+  mica_handle_t all[3] = {q, a, b};
+  EXPECT_OK(mica_handle_close_many(all, 3));
+}
+
+TEST(channel_call, invalid_args) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  uint32_t request = 0, reply = 0;
+  mica_channel_call_args_t args = call_args(&request, 3, &reply, 4);  // shorter than a txid
+  EXPECT_STATUS(mica_channel_call(a, 0, 0, &args, NULL, NULL), MICA_ERR_INVALID_ARGS);
+  args.wr_num_bytes = 4;
+  EXPECT_STATUS(mica_channel_call(a, 1, 0, &args, NULL, NULL), MICA_ERR_INVALID_ARGS);
+  for (size_t i = 0; i < CT_BAD_PTR_COUNT; i++) {
+    ct_set_context(ct_bad_ptrs[i].name);
+    EXPECT_STATUS(mica_channel_call(a, 0, 0, (const mica_channel_call_args_t*)ct_bad_ptrs[i].addr,
+                                    NULL, NULL),
+                  MICA_ERR_INVALID_ARGS);
+    mica_channel_call_args_t bad = call_args((const void*)ct_bad_ptrs[i].addr, 8, &reply, 4);
+    EXPECT_STATUS(mica_channel_call(a, 0, 0, &bad, NULL, NULL), MICA_ERR_INVALID_ARGS);
+  }
+  ct_set_context(NULL);
+  mica_channel_call_args_t big =
+      call_args(ct_big_buffer, MICA_CHANNEL_MAX_MSG_BYTES + 1, &reply, 4);
+  EXPECT_STATUS(mica_channel_call(a, 0, 0, &big, NULL, NULL), MICA_ERR_OUT_OF_RANGE);
+  // None of these reached the peer.
+  EXPECT_EQ(ct_signals(b) & MICA_CHANNEL_READABLE, 0);
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
+
+TEST(channel_call, handles_and_rights) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  uint32_t request = 0, reply = 0;
+  mica_channel_call_args_t args = call_args(&request, 4, &reply, 4);
+  mica_handle_t ev = ct_event();
+  EXPECT_STATUS(mica_channel_call(ev, 0, 0, &args, NULL, NULL), MICA_ERR_WRONG_TYPE);
+  EXPECT_STATUS(mica_channel_call(MICA_HANDLE_INVALID, 0, 0, &args, NULL, NULL),
+                MICA_ERR_BAD_HANDLE);
+  mica_handle_t wo = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_handle_replace(a, MICA_RIGHT_WRITE | MICA_RIGHT_WAIT, &wo));
+  EXPECT_STATUS(mica_channel_call(wo, 0, 0, &args, NULL, NULL), MICA_ERR_ACCESS_DENIED);
+  // Sending the calling endpoint itself.
+  mica_handle_t c, d;
+  ct_channel(&c, &d);
+  args.wr_handles = &c;
+  args.wr_num_handles = 1;
+  EXPECT_STATUS(mica_channel_call(c, 0, 0, &args, NULL, NULL), MICA_ERR_NOT_SUPPORTED);
+  EXPECT_FALSE(ct_valid(c));
+  mica_handle_t all[4] = {ev, wo, b, d};
+  EXPECT_OK(mica_handle_close_many(all, 4));
+}
