@@ -87,8 +87,7 @@ uint32_t Wake(Process* p, uint64_t addr, uint32_t count) {
 // the static analysis cannot follow.
 mica::Status Requeue(Process* p, uint64_t addr, int32_t expected, uint32_t wake_count,
                      uint64_t target, uint32_t requeue_count) NO_THREAD_SAFETY_ANALYSIS {
-  if ((addr & 3) != 0 || (target & 3) != 0 || addr == target ||
-      !arch::IsUserRange(target, 4)) {
+  if ((addr & 3) != 0 || (target & 3) != 0 || addr == target || !arch::IsUserRange(target, 4)) {
     return mica::Status::kInvalidArgs;
   }
   Bucket& from = BucketFor(p, addr);

@@ -95,3 +95,25 @@ void JobDispatcher::RemoveProcess(ProcessLink* link) NO_THREAD_SAFETY_ANALYSIS {
   }
   delete link;
 }
+
+size_t JobDispatcher::ChildKoids(uint64_t* out, size_t max) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(job_lock_);
+  size_t n = 0;
+  for (ChildLink& c : children_) {
+    if (n < max)
+      out[n] = c.job->koid();
+    n++;
+  }
+  return n;
+}
+
+size_t JobDispatcher::ProcessKoids(uint64_t* out, size_t max) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(job_lock_);
+  size_t n = 0;
+  for (ProcessLink& l : processes_) {
+    if (n < max)
+      out[n] = l.process->koid();
+    n++;
+  }
+  return n;
+}

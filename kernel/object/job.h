@@ -32,6 +32,10 @@ class JobDispatcher final : public Dispatcher {
   // kBadState on a killed job, kNoMemory.
   mica::Status AddProcess(Process* p, ProcessLink** out);
   void RemoveProcess(ProcessLink* link);
+  // Koids of the child jobs / processes: writes up to `max`, returns how
+  // many exist.
+  size_t ChildKoids(uint64_t* out, size_t max);
+  size_t ProcessKoids(uint64_t* out, size_t max);
 
  private:
   JobDispatcher() : Dispatcher(MICA_OBJ_TYPE_JOB, 0) { sibling_.job = this; }

@@ -16,9 +16,6 @@
 
 namespace {
 
-uint64_t g_next_koid = 1024;  // process koids until the object layer's allocator lands
-IrqSpinLock g_koid_lock;
-
 uint64_t NextRandom(uint64_t* state) {
   // xorshift64*, seeded from the counter and the devicetree's rng-seed.
   uint64_t x = *state;
@@ -67,10 +64,6 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
   }
   p->handles_ = new (table_mem) HandleTable(
       KernelAllocator(), timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p));
-  {
-    IrqGuard guard(g_koid_lock);
-    p->koid_ = g_next_koid++;
-  }
   auto* vmar = new VmarDispatcher(p, arch::kUserBase, arch::kUserTop - arch::kUserBase);
   if (vmar == nullptr) {
     delete p;
@@ -83,6 +76,7 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
     return nullptr;
   }
   p->dispatcher_ = mica::AdoptRef<Dispatcher>(pd);
+  p->koid_ = pd->koid();  // one koid: the process's handle object's
   if (job) {
     if (job->AddProcess(p, &p->job_link_) != mica::Status::kOk) {
       delete p;
@@ -243,6 +237,9 @@ mica::Status Process::ReadMemory(uint64_t va, void* data, size_t len) {
 }
 
 void Process::Kill(int64_t code) {
+  if (code == MICA_TASK_RETCODE_KILLED) {
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkKilled();
+  }
   // Interrupt every thread first: blocked ones wake with kCanceled, running
   // ones enter the kernel at the IPI; all die on their way back to user
   // mode (CheckKilled), so the reaper's joins end.
@@ -351,6 +348,8 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
       state_ = State::kRunning;
     }
   }
+  static_cast<ProcessDispatcher*>(dispatcher_.get())
+      ->MarkStarted(static_cast<mica_time_t>(timer::NowNs()));
   sched::Start(ut->thread);
   return mica::Status::kOk;
 }
@@ -386,7 +385,7 @@ void Process::MarkDead(int64_t code) {
         }
       }
     }
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->SetRetcode(code);
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkExited(code);
     dispatcher_->UpdateSignals(0, MICA_TASK_TERMINATED);
     exit_waiters_.WakeAll();
     if (auto_reap_) {
@@ -422,8 +421,9 @@ void Process::ExitCurrentThread() {
   sched::Exit(0);
 }
 
-void Process::KillFromFault(const char* why) {
+void Process::KillFromFault(const char* why, uint32_t esr, uint64_t address) {
   KLog("process %s (koid %llu): killed: %s", name_, static_cast<unsigned long long>(koid_), why);
+  static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkFaulted(esr, address);
   ExitFromCurrentThread(MICA_TASK_RETCODE_FAULT);
 }
 

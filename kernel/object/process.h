@@ -91,7 +91,7 @@ class Process {
   // with status 0.
   [[noreturn]] void ExitCurrentThread();
   // The process's thread faulted: records why and kills the process.
-  [[noreturn]] void KillFromFault(const char* why);
+  [[noreturn]] void KillFromFault(const char* why, uint32_t esr, uint64_t address);
 
   // ---- Address space: VMO mappings (object/vmo.h) ----
   // Maps [vmo_offset, vmo_offset + len) of `vmo` at `addr` (if `specific`)

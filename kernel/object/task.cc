@@ -40,3 +40,35 @@ mica::Status ThreadDispatcher::Start(uint64_t entry, uint64_t stack, uint64_t ar
   }
   return s;
 }
+
+void ProcessDispatcher::MarkStarted(mica_time_t when) {
+  IrqGuard g(info_lock_);
+  if ((info_.flags & MICA_INFO_PROCESS_FLAG_STARTED) == 0) {
+    info_.flags |= MICA_INFO_PROCESS_FLAG_STARTED;
+    info_.start_time = when;
+  }
+}
+
+void ProcessDispatcher::MarkFaulted(uint32_t esr, uint64_t address) {
+  IrqGuard g(info_lock_);
+  info_.flags |= MICA_INFO_PROCESS_FLAG_FAULTED;
+  info_.fault_esr = esr;
+  info_.fault_address = address;
+}
+
+void ProcessDispatcher::MarkKilled() {
+  IrqGuard g(info_lock_);
+  info_.flags |= MICA_INFO_PROCESS_FLAG_KILLED;
+}
+
+void ProcessDispatcher::MarkExited(int64_t code) {
+  SetRetcode(code);
+  IrqGuard g(info_lock_);
+  info_.flags |= MICA_INFO_PROCESS_FLAG_EXITED;
+  info_.return_code = code;
+}
+
+mica_info_process_t ProcessDispatcher::Info() const NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(info_lock_);
+  return info_;
+}

@@ -25,11 +25,21 @@ class ProcessDispatcher final : public Dispatcher {
   // The exit code, once TERMINATED is asserted.
   void SetRetcode(int64_t code) { __atomic_store_n(&retcode_, code, __ATOMIC_RELEASE); }
   int64_t retcode() const { return __atomic_load_n(&retcode_, __ATOMIC_ACQUIRE); }
+  // What object_get_info(MICA_INFO_PROCESS) reports; kept here so it
+  // survives the process being freed.
+  void MarkStarted(mica_time_t when);
+  void MarkFaulted(uint32_t esr, uint64_t address);
+  void MarkKilled();
+  void MarkExited(int64_t code);
+  mica_info_process_t Info() const;
 
  private:
   IrqSpinLock task_lock_;
   Process* process_ GUARDED_BY(task_lock_);
   int64_t retcode_ = 0;
+  // Its own lock: MarkStarted runs inside WithProcess (task_lock_ held).
+  mutable IrqSpinLock info_lock_;
+  mica_info_process_t info_ = {};  // guarded by info_lock_
 };
 
 class ThreadDispatcher final : public Dispatcher {

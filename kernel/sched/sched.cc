@@ -135,6 +135,15 @@ uint32_t PickCpuLocked(Thread* t) {
 void ProgramTimerLocked();
 int BestReadyPriority(const CpuState& cs);
 
+// A wake may switch to the woken thread at once only from plain thread
+// context: not in an interrupt handler, and not with IRQs already off at
+// entry (`daif` as saved by the lock), which means the caller holds a spin
+// lock it must not carry into another thread. Otherwise the switch happens
+// at the next preemption point (IRQ exit, block, yield).
+bool MayPreemptHere(uint64_t daif) {
+  return ThisCpu().irq_depth == 0 && (daif & (1 << 7)) == 0;
+}
+
 // Makes `t` ready and pokes its CPU if it should run there now.
 void WakeLocked(Thread* t, mica::Status status) {
   if (t->timeout.armed) {
@@ -329,7 +338,7 @@ int WaitQueue::WakeAllLocked() {
 int WaitQueue::WakeOne() NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
   int n = WakeOneLocked();
-  if (Cpu().need_resched && ThisCpu().irq_depth == 0) {
+  if (Cpu().need_resched && MayPreemptHere(state)) {
     Thread* cur = CurrentLocked();
     EnqueueLocked(cur, CurrentCpu(), true);
     RescheduleLocked();
@@ -341,7 +350,7 @@ int WaitQueue::WakeOne() NO_THREAD_SAFETY_ANALYSIS {
 int WaitQueue::WakeAll() NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
   int n = WakeAllLocked();
-  if (Cpu().need_resched && ThisCpu().irq_depth == 0) {
+  if (Cpu().need_resched && MayPreemptHere(state)) {
     EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
     RescheduleLocked();
   }
@@ -401,7 +410,7 @@ void Start(Thread* t) NO_THREAD_SAFETY_ANALYSIS {
   MICA_ASSERT(t->state == ThreadState::kCreated);
   t->cpu = PickCpuLocked(t);
   WakeLocked(t, mica::Status::kOk);
-  if (Cpu().need_resched && ThisCpu().irq_depth == 0) {
+  if (Cpu().need_resched && MayPreemptHere(state)) {
     EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
     RescheduleLocked();
   }

@@ -1,6 +1,8 @@
 // Handles: close, duplicate, replace, get_info, properties.
 #include <string.h>
 
+#include "kernel/object/job.h"
+#include "kernel/object/task.h"
 #include "kernel/syscalls/sys_common.h"
 
 int64_t sys_handle_close(mica_handle_t handle) {
@@ -80,38 +82,105 @@ int64_t sys_handle_replace(mica_handle_t handle, mica_rights_t rights,
   return kOk;
 }
 
+namespace {
+
+// Writes one record: `actual`/`avail` are 1; kBufferTooSmall if it does not
+// fit (avail still written).
+mica::Status OneRecord(const void* record, size_t size, user_out_ptr<void> buffer,
+                       size_t buffer_size, user_out_ptr<size_t> actual,
+                       user_out_ptr<size_t> avail) {
+  size_t fits = buffer_size >= size ? 1 : 0;
+  mica::Status s = mica::Status::kOk;
+  if (!avail.is_null())
+    s = avail.copy_to_user(size_t{1});
+  if (s == mica::Status::kOk && !actual.is_null())
+    s = actual.copy_to_user(fits);
+  if (s != mica::Status::kOk)
+    return s;
+  if (!fits)
+    return mica::Status::kBufferTooSmall;
+  return buffer.copy_to_user(record, size);
+}
+
+// Writes a list of koids: as many as fit; succeeds even when truncated.
+mica::Status KoidList(const uint64_t* koids, size_t written, size_t total,
+                      user_out_ptr<void> buffer, user_out_ptr<size_t> actual,
+                      user_out_ptr<size_t> avail) {
+  mica::Status s = buffer.copy_to_user(koids, written * sizeof(uint64_t));
+  if (s == mica::Status::kOk && !actual.is_null())
+    s = actual.copy_to_user(written);
+  if (s == mica::Status::kOk && !avail.is_null())
+    s = avail.copy_to_user(total);
+  return s;
+}
+
+}  // namespace
+
 int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<void> buffer,
                             size_t buffer_size, user_out_ptr<size_t> actual,
                             user_out_ptr<size_t> avail) {
   Process* p = Process::Current();
-  if (topic == MICA_INFO_HANDLE_VALID) {
-    HandleEntry e;
-    return Err(p->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_NONE, &e));
-  }
-  if (topic != MICA_INFO_HANDLE_BASIC) {
-    return Err(mica::Status::kNotSupported);
-  }
   HandleEntry e;
   mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_NONE, &e);
   if (s != mica::Status::kOk) {
     return Err(s);
   }
-  mica_info_handle_basic_t info = {};
-  info.koid = e.object->koid();
-  info.related_koid = e.object->related_koid();
-  info.rights = e.rights;
-  info.type = e.object->type();
-  size_t n = buffer_size >= sizeof(info) ? 1 : 0;
-  if (!actual.is_null() && (s = actual.copy_to_user(n)) != mica::Status::kOk) {
-    return Err(s);
+  mica_obj_type_t type = e.object->type();
+  switch (topic) {
+    case MICA_INFO_HANDLE_VALID:
+      return kOk;
+    case MICA_INFO_HANDLE_BASIC: {
+      mica_info_handle_basic_t info = {};
+      info.koid = e.object->koid();
+      info.related_koid = e.object->related_koid();
+      info.rights = e.rights;
+      info.type = type;
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_HANDLE_COUNT: {
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_handle_count_t info = {};
+      info.handle_count = e.object->handle_count();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_PROCESS: {
+      if (type != MICA_OBJ_TYPE_PROCESS)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_process_t info = static_cast<ProcessDispatcher*>(e.object.get())->Info();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_JOB_CHILDREN:
+    case MICA_INFO_JOB_PROCESSES: {
+      if (type != MICA_OBJ_TYPE_JOB)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_ENUMERATE) == 0)
+        return Err(mica::Status::kAccessDenied);
+      constexpr size_t kMaxList = 128;  // entries returned per call
+      uint64_t koids[kMaxList];
+      size_t room = buffer_size / sizeof(uint64_t);
+      if (room > kMaxList)
+        room = kMaxList;
+      auto* job = static_cast<JobDispatcher*>(e.object.get());
+      size_t total = topic == MICA_INFO_JOB_CHILDREN ? job->ChildKoids(koids, room)
+                                                     : job->ProcessKoids(koids, room);
+      size_t written = total < room ? total : room;
+      return Err(KoidList(koids, written, total, buffer, actual, avail));
+    }
+    case MICA_INFO_THREAD:
+    case MICA_INFO_TASK_STATS:
+    case MICA_INFO_TASK_RUNTIME:
+    case MICA_INFO_PROCESS_THREADS:
+    case MICA_INFO_PROCESS_HANDLE_STATS:
+    case MICA_INFO_VMO:
+    case MICA_INFO_VMAR:
+    case MICA_INFO_KMEM_STATS:
+      return Err(mica::Status::kNotSupported);  // not implemented yet (docs/kernel.md)
+    default:
+      return Err(mica::Status::kInvalidArgs);
   }
-  if (!avail.is_null() && (s = avail.copy_to_user(size_t{1})) != mica::Status::kOk) {
-    return Err(s);
-  }
-  if (n == 0) {
-    return Err(mica::Status::kBufferTooSmall);
-  }
-  return Err(buffer.copy_to_user(&info, sizeof(info)));
 }
 
 int64_t sys_object_get_property(mica_handle_t handle, uint32_t property, user_out_ptr<void> value,

@@ -132,7 +132,7 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
                  static_cast<unsigned long long>(frame->elr),
                  static_cast<unsigned long long>(frame->far));
   arch::EnableIrqs();
-  process->KillFromFault(why);
+  process->KillFromFault(why, static_cast<uint32_t>(frame->esr), frame->far);
 }
 
 extern "C" void arm64_return_to_user_check() {
