@@ -438,3 +438,121 @@ TEST(property, bad_handle) {
                 MICA_ERR_BAD_HANDLE);
   EXPECT_STATUS(mica_object_set_property(ev, MICA_PROP_NAME, "a", 1), MICA_ERR_BAD_HANDLE);
 }
+
+// ---- object_get_info: other topics -------------------------------------------
+
+TEST(get_info, unknown_topic_invalid_args) {
+  mica_handle_t ev = ct_event();
+  ASSERT_NE(ev, MICA_HANDLE_INVALID);
+  uint8_t buf[64];
+  EXPECT_STATUS(mica_object_get_info(ev, 0, buf, sizeof(buf), NULL, NULL), MICA_ERR_INVALID_ARGS);
+  EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_KMEM_STATS + 1, buf, sizeof(buf), NULL, NULL),
+                MICA_ERR_INVALID_ARGS);
+  EXPECT_STATUS(mica_object_get_info(ev, 0xffffffffu, buf, sizeof(buf), NULL, NULL),
+                MICA_ERR_INVALID_ARGS);
+  EXPECT_OK(mica_handle_close(ev));
+}
+
+static uint32_t handle_count(mica_handle_t h) {
+  mica_info_handle_count_t info = {0, 0};
+  if (mica_object_get_info(h, MICA_INFO_HANDLE_COUNT, &info, sizeof(info), NULL, NULL) != MICA_OK) {
+    return 0xffffffffu;
+  }
+  return info.handle_count;
+}
+
+TEST(get_info, handle_count) {
+  mica_handle_t ev = ct_event();
+  ASSERT_NE(ev, MICA_HANDLE_INVALID);
+  EXPECT_EQ(handle_count(ev), 1);
+  mica_handle_t d1 = ct_dup(ev, MICA_RIGHT_SAME_RIGHTS);
+  mica_handle_t d2 = ct_dup(ev, MICA_RIGHT_SAME_RIGHTS);
+  EXPECT_EQ(handle_count(ev), 3);
+  EXPECT_EQ(handle_count(d2), 3);
+  EXPECT_OK(mica_handle_close(d1));
+  EXPECT_EQ(handle_count(ev), 2);
+  // Replacing keeps the count.
+  mica_handle_t r = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_handle_replace(d2, MICA_RIGHT_SAME_RIGHTS, &r));
+  EXPECT_EQ(handle_count(ev), 2);
+  EXPECT_OK(mica_handle_close(r));
+  EXPECT_EQ(handle_count(ev), 1);
+  EXPECT_OK(mica_handle_close(ev));
+}
+
+TEST(get_info, handle_count_errors) {
+  mica_handle_t ev = ct_event();
+  ASSERT_NE(ev, MICA_HANDLE_INVALID);
+  mica_info_handle_count_t info;
+  size_t avail = 0;
+  EXPECT_STATUS(
+      mica_object_get_info(ev, MICA_INFO_HANDLE_COUNT, &info, sizeof(info) - 1, NULL, &avail),
+      MICA_ERR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(avail, 1);
+  mica_handle_t blind = ct_dup(ev, MICA_DEFAULT_EVENT_RIGHTS & ~MICA_RIGHT_INSPECT);
+  ASSERT_NE(blind, MICA_HANDLE_INVALID);
+  EXPECT_STATUS(
+      mica_object_get_info(blind, MICA_INFO_HANDLE_COUNT, &info, sizeof(info), NULL, NULL),
+      MICA_ERR_ACCESS_DENIED);
+  EXPECT_OK(mica_handle_close(blind));
+  EXPECT_OK(mica_handle_close(ev));
+}
+
+// The running process: started, not exited.
+TEST(get_info, process_self) {
+  mica_handle_t self = mica_rt_process_self();
+  ASSERT_NE(self, MICA_HANDLE_INVALID);
+  EXPECT_EQ(ct_basic(self).type, MICA_OBJ_TYPE_PROCESS);
+  mica_info_process_t info;
+  size_t actual = 0, avail = 0;
+  ASSERT_OK(mica_object_get_info(self, MICA_INFO_PROCESS, &info, sizeof(info), &actual, &avail));
+  EXPECT_EQ(actual, 1);
+  EXPECT_EQ(avail, 1);
+  EXPECT_EQ(info.flags & MICA_INFO_PROCESS_FLAG_STARTED, MICA_INFO_PROCESS_FLAG_STARTED);
+  EXPECT_EQ(info.flags & (MICA_INFO_PROCESS_FLAG_EXITED | MICA_INFO_PROCESS_FLAG_KILLED |
+                          MICA_INFO_PROCESS_FLAG_FAULTED),
+            0);
+  EXPECT_GT(info.start_time, 0);
+  EXPECT_LE(info.start_time, ct_now());
+}
+
+// The job the program was started in lists this process.
+TEST(get_info, job_processes_lists_self) {
+  mica_handle_t job = mica_rt_job_default();
+  ASSERT_NE(job, MICA_HANDLE_INVALID);
+  EXPECT_EQ(ct_basic(job).type, MICA_OBJ_TYPE_JOB);
+  mica_koid_t self = ct_basic(mica_rt_process_self()).koid;
+  mica_koid_t koids[64];
+  size_t actual = 0, avail = 0;
+  ASSERT_OK(
+      mica_object_get_info(job, MICA_INFO_JOB_PROCESSES, koids, sizeof(koids), &actual, &avail));
+  EXPECT_GE(avail, 1);
+  EXPECT_LE(actual, avail);
+  bool found = false;
+  for (size_t i = 0; i < actual; i++) {
+    found = found || koids[i] == self;
+  }
+  EXPECT_TRUE(found);
+  // A list topic with no room: success, nothing written, the count given.
+  actual = 99;
+  EXPECT_OK(mica_object_get_info(job, MICA_INFO_JOB_PROCESSES, NULL, 0, &actual, &avail));
+  EXPECT_EQ(actual, 0);
+  EXPECT_GE(avail, 1);
+}
+
+TEST(get_info, topic_for_another_type) {
+  mica_handle_t ev = ct_event();
+  ASSERT_NE(ev, MICA_HANDLE_INVALID);
+  uint8_t buf[64];
+  // Events carry INSPECT: only the type is wrong.
+  EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_PROCESS, buf, sizeof(buf), NULL, NULL),
+                MICA_ERR_WRONG_TYPE);
+  // Events lack ENUMERATE: two errors apply.
+  EXPECT_STATUS_EITHER(
+      mica_object_get_info(ev, MICA_INFO_JOB_CHILDREN, buf, sizeof(buf), NULL, NULL),
+      MICA_ERR_WRONG_TYPE, MICA_ERR_ACCESS_DENIED);
+  EXPECT_STATUS(mica_object_get_info(mica_rt_process_self(), MICA_INFO_JOB_PROCESSES, buf,
+                                     sizeof(buf), NULL, NULL),
+                MICA_ERR_WRONG_TYPE);
+  EXPECT_OK(mica_handle_close(ev));
+}
