@@ -25,6 +25,13 @@ static int run_delayed(void* p) {
   return 0;
 }
 
+// The deadline of a wait another thread will end: far enough to never be
+// reached when the kernel works, near enough that a lost wakeup fails the
+// test instead of hanging the suite.
+static mica_time_t patience(void) {
+  return ct_now() + 10000 * MS;
+}
+
 static mica_rt_thread_t* start_delayed(delayed_t* d) {
   mica_rt_thread_t* t = NULL;
   if (mica_rt_thread_create(&t, run_delayed, d, "core-tests-helper", 0) != MICA_OK) {
@@ -44,7 +51,7 @@ TEST(blocking, wait_one_woken_by_signal) {
   mica_rt_thread_t* t = start_delayed(&d);
   ASSERT_TRUE(t != NULL);
   mica_signals_t seen = 0;
-  EXPECT_OK(mica_object_wait_one(ev, MICA_EVENT_SIGNALED, MICA_TIME_INFINITE, &seen));
+  EXPECT_OK(mica_object_wait_one(ev, MICA_EVENT_SIGNALED, patience(), &seen));
   EXPECT_EQ(seen, MICA_EVENT_SIGNALED);
   EXPECT_OK(mica_rt_thread_join(t, NULL));
   EXPECT_OK(mica_handle_close(ev));
@@ -62,7 +69,7 @@ TEST(blocking, wait_one_woken_by_peer_closed) {
   mica_rt_thread_t* t = start_delayed(&d);
   ASSERT_TRUE(t != NULL);
   mica_signals_t seen = 0;
-  EXPECT_OK(mica_object_wait_one(a, MICA_CHANNEL_PEER_CLOSED, MICA_TIME_INFINITE, &seen));
+  EXPECT_OK(mica_object_wait_one(a, MICA_CHANNEL_PEER_CLOSED, patience(), &seen));
   EXPECT_EQ(seen & MICA_CHANNEL_PEER_CLOSED, MICA_CHANNEL_PEER_CLOSED);
   EXPECT_OK(mica_rt_thread_join(t, NULL));
   EXPECT_OK(mica_handle_close(a));
@@ -79,7 +86,7 @@ TEST(blocking, channel_readable_woken_by_write) {
   delayed_t d = {2 * MS, write_message, &a};
   mica_rt_thread_t* t = start_delayed(&d);
   ASSERT_TRUE(t != NULL);
-  EXPECT_OK(mica_object_wait_one(b, MICA_CHANNEL_READABLE, MICA_TIME_INFINITE, NULL));
+  EXPECT_OK(mica_object_wait_one(b, MICA_CHANNEL_READABLE, patience(), NULL));
   char buf[4];
   EXPECT_OK(mica_channel_read(b, 0, buf, NULL, sizeof(buf), 0, NULL, NULL));
   EXPECT_EQ(memcmp(buf, "late", 4), 0);
@@ -103,7 +110,7 @@ TEST(blocking, port_wait_woken_by_queue) {
   mica_rt_thread_t* t = start_delayed(&d);
   ASSERT_TRUE(t != NULL);
   mica_port_packet_t pkt;
-  EXPECT_OK(mica_port_wait(port, MICA_TIME_INFINITE, &pkt));
+  EXPECT_OK(mica_port_wait(port, patience(), &pkt));
   EXPECT_EQ(pkt.key, 0x600d);
   EXPECT_OK(mica_rt_thread_join(t, NULL));
   EXPECT_OK(mica_handle_close(port));
@@ -118,7 +125,7 @@ TEST(blocking, port_wait_woken_by_wait_async) {
   mica_rt_thread_t* t = start_delayed(&d);
   ASSERT_TRUE(t != NULL);
   mica_port_packet_t pkt;
-  EXPECT_OK(mica_port_wait(port, MICA_TIME_INFINITE, &pkt));
+  EXPECT_OK(mica_port_wait(port, patience(), &pkt));
   EXPECT_EQ(pkt.key, 5);
   EXPECT_EQ(pkt.type, MICA_PKT_TYPE_SIGNAL);
   EXPECT_OK(mica_rt_thread_join(t, NULL));
@@ -135,7 +142,7 @@ TEST(blocking, wait_many_woken_by_one) {
   for (int i = 0; i < 3; i++) {
     items[i] = (mica_wait_item_t){ev[i], MICA_EVENT_SIGNALED, 0, 0};
   }
-  EXPECT_OK(mica_object_wait_many(items, 3, MICA_TIME_INFINITE));
+  EXPECT_OK(mica_object_wait_many(items, 3, patience()));
   EXPECT_EQ(items[0].pending, 0);
   EXPECT_EQ(items[1].pending, MICA_EVENT_SIGNALED);
   EXPECT_EQ(items[2].pending, 0);
