@@ -13,6 +13,9 @@ int64_t sys_handle_close(mica_handle_t handle) {
 }
 
 int64_t sys_handle_close_many(user_in_ptr<const mica_handle_t> handles, size_t num_handles) {
+  if (num_handles > MICA_CHANNEL_MAX_MSG_HANDLES) {
+    return Err(mica::Status::kOutOfRange);  // nothing is closed
+  }
   Process* p = Process::Current();
   mica_handle_t batch[64];
   mica::Status result = mica::Status::kOk;

@@ -28,7 +28,6 @@ int64_t sys_port_queue(mica_handle_t port, user_in_ptr<const mica_port_packet_t>
   if (pkt.type != MICA_PKT_TYPE_USER) {
     return Err(mica::Status::kInvalidArgs);
   }
-  pkt.status = MICA_OK;
   return Err(static_cast<PortDispatcher*>(e.object.get())->QueueUser(pkt));
 }
 

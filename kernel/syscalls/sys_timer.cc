@@ -21,7 +21,7 @@ int64_t sys_timer_set(mica_handle_t timer, mica_time_t deadline, mica_duration_t
     return Err(s);
   }
   if (slack < 0) {
-    return Err(mica::Status::kInvalidArgs);
+    return Err(mica::Status::kOutOfRange);
   }
   static_cast<TimerDispatcher*>(e.object.get())->Set(ToDeadline(deadline));
   return kOk;
