@@ -181,6 +181,10 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_S
     return mica::Status::kNoMemory;
   }
   memset(arch::PhysToVirt(fresh), 0, 4096);
+  if (cache_policy() != MICA_CACHE_POLICY_CACHED) {
+    // Uncached mappings must see the zeros, not what the page held before.
+    arch::CleanDcacheRange(arch::PhysToVirt(fresh), 4096);
+  }
   IrqGuard g(lock_);
   if (index >= page_count_) {
     kmem::FreePage(fresh);  // shrunk meanwhile
