@@ -128,7 +128,7 @@ int64_t sys_vmo_create_physical(mica_handle_t resource, mica_paddr_t paddr, size
   if (((paddr | size) & (MICA_PAGE_SIZE - 1)) != 0 || size == 0) {
     return Err(mica::Status::kInvalidArgs);
   }
-  if (paddr + size < paddr) {
+  if (paddr + size < paddr || size > VmoDispatcher::kMaxSize) {
     return Err(mica::Status::kOutOfRange);
   }
   if (!static_cast<ResourceDispatcher*>(re.object.get())->CoversMmio(paddr, size)) {

@@ -57,8 +57,9 @@ mica::Status DtbVmo(mica::RefPtr<Dispatcher>* out) {
 
 // The bootstrap message (<mica/rt/bootstrap.h>, docs/process-bootstrap.md):
 // the program's name as argv[0], a debug log handle for stdout/stderr and
-// the process's root VMAR (for its heap and mappings) and a handle to the
-// process itself (for creating threads).
+// the process's root VMAR (for its heap and mappings), a handle to the
+// process itself (for creating threads), the root job, the root resource
+// (hardware access) and the devicetree as a read-only VMO.
 // The kernel writes it into a new channel and gives the process the other
 // end; the kernel's end is closed, so the process sees PEER_CLOSED after
 // reading it.

@@ -68,6 +68,9 @@ TEST(vmo_physical, overflow_is_out_of_range) {
   EXPECT_STATUS(
       mica_vmo_create_physical(mica_rt_root_resource(), UINT64_MAX - PAGE + 1, 2 * PAGE, &vmo),
       MICA_ERR_OUT_OF_RANGE);
+  EXPECT_STATUS(mica_vmo_create_physical(mica_rt_root_resource(), (uint64_t)1 << 40,
+                                         ((uint64_t)64 << 30) + PAGE, &vmo),
+                MICA_ERR_OUT_OF_RANGE);
 }
 
 TEST(vmo_physical, outside_the_resource_is_denied) {
