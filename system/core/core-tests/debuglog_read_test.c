@@ -135,3 +135,25 @@ TEST(debuglog_read, handle_errors) {
   EXPECT_OK(mica_handle_close(ev));
   EXPECT_OK(mica_handle_close(wo));
 }
+
+TEST(debuglog_read, a_new_reader_is_readable_and_lines_are_records) {
+  mica_handle_t log = readable_log();
+  ASSERT_NE(log, MICA_HANDLE_INVALID);
+  // The ring is never empty by now: the kernel logged its boot.
+  EXPECT_EQ(ct_signals(log) & MICA_SIGNAL_READABLE, MICA_SIGNAL_READABLE);
+  char text[80];
+  snprintf(text, sizeof(text), "first line %lld\nsecond line", (long long)ct_now());
+  ASSERT_OK(mica_debuglog_write(log, 0, text, strlen(text)));
+  char* newline = strchr(text, '\n');
+  *newline = '\0';
+  mica_log_record_t rec;
+  ASSERT_TRUE(find_record(log, text, &rec));
+  uint64_t first = rec.sequence;
+  size_t actual = 0;
+  ASSERT_OK(mica_debuglog_read(log, 0, &rec, sizeof(rec), &actual));
+  EXPECT_EQ(rec.sequence, first + 1);
+  EXPECT_EQ(rec.data_size, strlen("second line"));
+  EXPECT_EQ(memcmp(rec.data, "second line", rec.data_size), 0);
+  EXPECT_EQ(actual, HEADER_SIZE + rec.data_size);
+  EXPECT_OK(mica_handle_close(log));
+}

@@ -24,6 +24,13 @@ TEST(resource, root_resource_is_given_to_the_first_process) {
   mica_info_handle_basic_t b = ct_basic(root);
   EXPECT_EQ(b.type, MICA_OBJ_TYPE_RESOURCE);
   EXPECT_EQ(b.rights, MICA_DEFAULT_RESOURCE_RIGHTS);
+  // It can be duplicated (and so passed on), never with more rights.
+  mica_handle_t dup = ct_dup(root, MICA_RIGHT_SAME_RIGHTS);
+  ASSERT_NE(dup, MICA_HANDLE_INVALID);
+  EXPECT_EQ(ct_basic(dup).koid, b.koid);
+  mica_handle_t out = MICA_HANDLE_INVALID;
+  EXPECT_STATUS(mica_handle_duplicate(root, MICA_RIGHT_READ, &out), MICA_ERR_INVALID_ARGS);
+  EXPECT_OK(mica_handle_close(dup));
 }
 
 TEST(resource, create_mmio_and_irq) {

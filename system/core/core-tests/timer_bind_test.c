@@ -119,3 +119,21 @@ TEST(timer_bind, argument_and_handle_errors) {
   EXPECT_OK(mica_handle_close(timer));
   EXPECT_OK(mica_handle_close(port));
 }
+
+TEST(timer_bind, timers_share_a_port) {
+  mica_handle_t t1 = make_timer(), t2 = make_timer(), port = make_port();
+  ASSERT_OK(mica_timer_bind(t1, port, 1, 0));
+  ASSERT_OK(mica_timer_bind(t2, port, 2, 0));
+  mica_time_t now = ct_now();
+  ASSERT_OK(mica_timer_set(t2, now + 2 * MS, 0));
+  ASSERT_OK(mica_timer_set(t1, now + 30 * MS, 0));
+  mica_port_packet_t pkt;
+  ASSERT_OK(mica_port_wait(port, ct_now() + 2000 * MS, &pkt));
+  EXPECT_EQ(pkt.key, 2u);
+  ASSERT_OK(mica_port_wait(port, ct_now() + 2000 * MS, &pkt));
+  EXPECT_EQ(pkt.key, 1u);
+  EXPECT_GE(pkt.timer.fired, now + 30 * MS);
+  EXPECT_OK(mica_handle_close(t1));
+  EXPECT_OK(mica_handle_close(t2));
+  EXPECT_OK(mica_handle_close(port));
+}
