@@ -123,23 +123,26 @@ mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) NO_THREAD_SAFETY_ANA
   if (policy > MICA_CACHE_POLICY_WRITE_COMBINING) {
     return mica::Status::kInvalidArgs;
   }
-  IrqGuard g(lock_);
-  if (!mappings_.empty()) {
-    return mica::Status::kBadState;
-  }
-  if (kind_ == Kind::kAnonymous) {
-    for (uint64_t i = 0; i < page_count_; i++) {
-      if (pages_[i] != 0) {
-        return mica::Status::kBadState;
+  {
+    IrqGuard g(lock_);
+    if (!mappings_.empty()) {
+      return mica::Status::kBadState;
+    }
+    if (kind_ == Kind::kAnonymous) {
+      for (uint64_t i = 0; i < page_count_; i++) {
+        if (pages_[i] != 0) {
+          return mica::Status::kBadState;
+        }
       }
     }
+    cache_policy_ = policy;
   }
   if (kind_ == Kind::kContiguous && policy != MICA_CACHE_POLICY_CACHED && page_count_ != 0) {
-    // The pages are also reachable through the cached linear map: write
-    // back and drop their lines so uncached mappings see memory.
+    // The pages (fixed for a contiguous VMO) are also reachable through the
+    // cached linear map: write back and drop their lines so uncached
+    // mappings see memory. Done without the lock: it can take a while.
     arch::CleanDcacheRange(arch::PhysToVirt(pages_[0]), page_count_ * 4096);
   }
-  cache_policy_ = policy;
   return mica::Status::kOk;
 }
 
