@@ -382,3 +382,29 @@ TEST(interrupt, port_handle_closed_while_bound) {
   EXPECT_OK(mica_handle_close(irq));
   gicd_close(&g);
 }
+
+TEST(interrupt, many_firings) {
+  gicd_t g;
+  ASSERT_TRUE(gicd_open(&g));
+  mica_handle_t irq = make_interrupt(g.spi);
+  ASSERT_NE(irq, MICA_HANDLE_INVALID);
+  int waited = 0;
+  for (int i = 0; i < 100; i++) {
+    gicd_fire(&g);
+    waited += mica_interrupt_wait(irq, NULL) == MICA_OK;
+  }
+  EXPECT_EQ(waited, 100);
+  mica_handle_t port = make_port();
+  ASSERT_OK(mica_interrupt_bind(irq, port, 9, 0));
+  int packets = 0;
+  for (int i = 0; i < 100; i++) {
+    gicd_fire(&g);
+    mica_port_packet_t pkt;
+    packets += mica_port_wait(port, ct_now() + 2000 * MS, &pkt) == MICA_OK && pkt.key == 9;
+    EXPECT_OK(mica_interrupt_ack(irq));
+  }
+  EXPECT_EQ(packets, 100);
+  EXPECT_OK(mica_handle_close(irq));
+  EXPECT_OK(mica_handle_close(port));
+  gicd_close(&g);
+}
