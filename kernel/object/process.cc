@@ -692,7 +692,7 @@ bool Process::HandlePageFault(uint64_t addr, bool write, bool execute) {
   if (m->vmo->CommitPage((m->vmo_offset + (page - m->base)) / 4096, &pa) != mica::Status::kOk) {
     return false;
   }
-  mica::Status s = aspace_.Map(page, &pa, 1, m->perms);
+  mica::Status s = aspace_.Map(page, &pa, 1, m->perms, m->vmo->arch_cache_policy());
   return s == mica::Status::kOk || s == mica::Status::kAlreadyExists;
 }
 
