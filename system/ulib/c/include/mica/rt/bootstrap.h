@@ -51,8 +51,8 @@ typedef struct mica_bootstrap_header {
 // A handle's info word: its kind in the low 16 bits, an argument (an index
 // for kinds that may repeat) in the high 16 bits.
 #define MICA_BOOTSTRAP_HANDLE_INFO(kind, arg) \
-  ((uint32_t)(((uint32_t)(arg)&0xffffu) << 16 | ((uint32_t)(kind)&0xffffu)))
-#define MICA_BOOTSTRAP_HANDLE_KIND(info) ((uint32_t)(info)&0xffffu)
+  ((uint32_t)(((uint32_t)(arg) & 0xffffu) << 16 | ((uint32_t)(kind) & 0xffffu)))
+#define MICA_BOOTSTRAP_HANDLE_KIND(info) ((uint32_t)(info) & 0xffffu)
 #define MICA_BOOTSTRAP_HANDLE_ARG(info) ((uint32_t)(info) >> 16)
 
 // Handle kinds.
@@ -66,8 +66,16 @@ typedef struct mica_bootstrap_header {
 #define MICA_BOOTSTRAP_DEBUGLOG ((uint32_t)4)
 // The first thread.
 #define MICA_BOOTSTRAP_THREAD_SELF ((uint32_t)5)
-// Kinds from here up are for the program; the runtime keeps them for
-// mica_rt_take_startup_handle().
+// Kinds 1-5 are the runtime's own (mica_rt_process_self() ...); every other
+// kind is kept for mica_rt_take_startup_handle().
+//
+// System handles the kernel gives userboot, which passes them on to the
+// program it starts (docs/process-bootstrap.md):
+// The bootfs image, read-only (a VMO without MICA_RIGHT_WRITE).
+#define MICA_BOOTSTRAP_VMO_BOOTFS ((uint32_t)0x10)
+// The devicetree blob the kernel booted with, read-only.
+#define MICA_BOOTSTRAP_VMO_DTB ((uint32_t)0x11)
+// Kinds from here up are for the program itself.
 #define MICA_BOOTSTRAP_USER0 ((uint32_t)0x100)
 
 #ifdef __cplusplus
