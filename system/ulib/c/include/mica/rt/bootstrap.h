@@ -51,8 +51,8 @@ typedef struct mica_bootstrap_header {
 // A handle's info word: its kind in the low 16 bits, an argument (an index
 // for kinds that may repeat) in the high 16 bits.
 #define MICA_BOOTSTRAP_HANDLE_INFO(kind, arg) \
-  ((uint32_t)(((uint32_t)(arg) & 0xffffu) << 16 | ((uint32_t)(kind) & 0xffffu)))
-#define MICA_BOOTSTRAP_HANDLE_KIND(info) ((uint32_t)(info) & 0xffffu)
+  ((uint32_t)(((uint32_t)(arg)&0xffffu) << 16 | ((uint32_t)(kind)&0xffffu)))
+#define MICA_BOOTSTRAP_HANDLE_KIND(info) ((uint32_t)(info)&0xffffu)
 #define MICA_BOOTSTRAP_HANDLE_ARG(info) ((uint32_t)(info) >> 16)
 
 // Handle kinds.
