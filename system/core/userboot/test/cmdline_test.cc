@@ -12,7 +12,7 @@ using userboot::Options;
 using userboot::ParseCommandLine;
 
 struct Parsed {
-  char storage[512];
+  char storage[2048];
   Options opts;
   const char* error = nullptr;
 };
