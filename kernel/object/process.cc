@@ -76,6 +76,7 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
     return nullptr;
   }
   p->dispatcher_ = mica::AdoptRef<Dispatcher>(pd);
+  pd->SetName(p->name_, strlen(p->name_));  // MICA_PROP_NAME is the process name
   p->koid_ = pd->koid();  // one koid: the process's handle object's
   if (job) {
     if (job->AddProcess(p, &p->job_link_) != mica::Status::kOk) {
