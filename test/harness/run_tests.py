@@ -7,6 +7,8 @@ Phases, in this order (docs/testing.md describes them for users):
   boot/<config>                boots under QEMU that must reach the ready line
   ktest/<config>[/<name>]      in-kernel unit tests (kernel.test=all)
   core/<config>[/<name>]       the syscall conformance suite (bin/core-tests)
+  userboot/<case>              userboot's command line handling and errors
+  crash/<config>-<kind>        deliberate kernel crashes and their reports
 
 Each case prints `PASS <name> (<secs>s)` or `FAIL <name> (<secs>s)` followed,
 for a failure, by its log. The last line is `N passed, N failed` (then
