@@ -76,6 +76,8 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
     return nullptr;
   }
   p->dispatcher_ = mica::AdoptRef<Dispatcher>(pd);
+  // MICA_PROP_NAME is the process name.
+  pd->SetName(p->name_, strlen(p->name_));
   p->koid_ = pd->koid();  // one koid: the process's handle object's
   if (job) {
     if (job->AddProcess(p, &p->job_link_) != mica::Status::kOk) {

@@ -93,7 +93,7 @@ void KmainThreadBody() {
   if (run_tests) {
     ktest::Run(filter[0] ? filter : "all");
   }
-  launcher::RunUserbootNext(g_boot.bootargs, g_boot.initrd_start, g_boot.initrd_end);
+  launcher::RunUserboot(g_boot);
   if (platform::BootArg(g_boot.bootargs, "kernel.crash", filter, sizeof(filter))) {
     CrashForTest(filter);
   }

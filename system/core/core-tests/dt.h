@@ -1,4 +1,4 @@
-// The machine's devicetree, from the MICA_BOOTSTRAP_DTB VMO the kernel gives
+// The machine's devicetree, from the MICA_BOOTSTRAP_VMO_DTB VMO the kernel gives
 // the first process, parsed with the freestanding parser (devicetree/lib).
 #ifndef SYSTEM_CORE_CORE_TESTS_DT_H_
 #define SYSTEM_CORE_CORE_TESTS_DT_H_

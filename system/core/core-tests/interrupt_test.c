@@ -1,7 +1,7 @@
 // interrupt_create, interrupt_bind, interrupt_ack and interrupt_wait
 // (docs/syscalls.md, "Interrupts and resources"), with real interrupts: the
 // test maps the GIC distributor (found in the devicetree the kernel passes
-// as MICA_BOOTSTRAP_DTB) and makes the highest SPI pending through
+// as MICA_BOOTSTRAP_VMO_DTB) and makes the highest SPI pending through
 // GICD_ISPENDR<n>, a line no device of the machines it runs on uses.
 #include <mica/rt/runtime.h>
 #include <mica/rt/thread.h>

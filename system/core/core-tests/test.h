@@ -31,6 +31,10 @@ typedef void (*ct_test_fn)(void);
 
 void ct_register(const char* suite, const char* name, ct_test_fn fn);
 
+// main()'s arguments (from the bootstrap message userboot sent).
+extern int ct_argc;
+extern char** ct_argv;
+
 #define TEST(suite, name)                                                       \
   static void ct_test_##suite##_##name(void);                                   \
   __attribute__((constructor)) static void ct_register_##suite##_##name(void) { \

@@ -32,11 +32,17 @@ mica_handle_t mica_rt_debuglog(void);
 mica_handle_t mica_rt_root_resource(void);
 mica_handle_t mica_rt_dtb(void);
 
-// Takes a program handle (kind >= MICA_BOOTSTRAP_USER0, see
-// <mica/rt/bootstrap.h>) out of the startup set: returns it and forgets it,
-// so the caller owns it. MICA_HANDLE_INVALID if there is none (or it was
-// taken already).
+// Takes a startup handle whose info word is `info` (any kind but the
+// runtime's own, 1-5; see <mica/rt/bootstrap.h>) out of the startup set:
+// returns it and forgets it, so the caller owns it. MICA_HANDLE_INVALID if
+// there is none (or it was taken already).
 mica_handle_t mica_rt_take_startup_handle(uint32_t info);
+
+// The info words of the startup handles that mica_rt_take_startup_handle()
+// can still take, in message order: writes up to `max` of them to `infos`
+// and returns how many there are (userboot uses it to pass on everything it
+// does not use itself).
+uint32_t mica_rt_startup_handle_infos(uint32_t* infos, uint32_t max);
 
 #ifdef __cplusplus
 }
