@@ -22,6 +22,10 @@ void InitCpuUserSupport() {
     __asm__ volatile(".inst 0xd500419f" ::: "memory");  // msr pan, #1
     ISB();
   }
+  // CNTKCTL_EL1.EL0VCTEN (bit 1): user code may read the virtual counter
+  // CNTVCT_EL0 (and CNTFRQ_EL0), as on Linux; benchmarks count with it
+  // (docs/performance.md). The physical counter and the timers stay EL1-only.
+  WRITE_SYSREG(cntkctl_el1, 1ull << 1);
   uint64_t empty = KernelOnlyTtbr0();
   g_current_ttbr0[CurrentCpu()] = empty;
   WRITE_SYSREG(ttbr0_el1, empty);

@@ -1,0 +1,481 @@
+// bin/bench: instructions per operation of Mica's basic operations
+// (docs/performance.md). Run under QEMU with
+// `-icount shift=4,align=off,sleep=off`, where the virtual counter
+// (CNTVCT_EL0) advances a fixed number of ticks per retired instruction; the
+// ratio is measured first with a loop of known length (`calibration`).
+//
+//   userboot.next=bin/bench [userboot.arg=iters=N] [userboot.arg=runs=R]
+//                           [userboot.arg=only=NAME]
+//
+// Each benchmark runs its operation N/10 times to warm up, then R times N
+// operations between two counter reads, and prints the median as
+//   bench: <name> <instructions per operation>
+// then `bench: done`. The program starts copies of itself from the bootfs
+// (argv[1] = "server" or "exit") for the cross-process figures.
+#include <mica/rt/bootstrap.h>
+#include <mica/rt/runtime.h>
+#include <mica/rt/thread.h>
+#include <mica/syscalls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "images/bootfs/bootfs.h"
+#include "system/core/userboot/loader.h"
+#include "system/core/userboot/message.h"
+
+namespace {
+
+constexpr uint32_t kMsgBytes = 64;
+constexpr uint32_t kMaxRuns = 15;
+constexpr uint32_t kChannelInfo = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_USER0, 0);
+
+uint32_t g_iters = 10000;
+uint32_t g_runs = 5;
+const char* g_only = nullptr;
+// Counter ticks per 1000 retired instructions (calibration).
+uint64_t g_ticks_per_kinsn = 1000;
+bool g_failed = false;
+
+inline uint64_t Ticks() {
+  uint64_t v;
+  __asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(v)::"memory");
+  return v;
+}
+
+void Check(mica_status_t s, const char* what) {
+  if (s != MICA_OK) {
+    printf("bench: error %s failed (status %d)\n", what, static_cast<int>(s));
+    g_failed = true;
+  }
+}
+
+// `subs; b.ne`: exactly 2 * n instructions after the `mov`.
+__attribute__((noinline)) void Spin(uint64_t n) {
+  __asm__ volatile(
+      "1: subs %0, %0, #1\n"
+      "   b.ne 1b\n"
+      : "+r"(n)::"cc");
+}
+
+uint64_t Median(uint64_t* v, uint32_t n) {
+  for (uint32_t i = 1; i < n; i++) {
+    for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+      uint64_t t = v[j];
+      v[j] = v[j - 1];
+      v[j - 1] = t;
+    }
+  }
+  return v[n / 2];
+}
+
+// Ticks of the counter per 1000 instructions: two loop lengths, so the cost
+// of the counter reads themselves cancels out; the smallest of 9 tries, so
+// an interrupt taken during one does not count.
+void Calibrate() {
+  constexpr uint64_t kShort = 1000, kLong = 11000;
+  uint64_t d[9];
+  for (uint32_t r = 0; r < 9; r++) {
+    uint64_t t0 = Ticks();
+    Spin(kShort);
+    uint64_t t1 = Ticks();
+    Spin(kLong);
+    uint64_t t2 = Ticks();
+    d[r] = (t2 - t1) - (t1 - t0);
+  }
+  uint64_t ticks = Median(d, 9);
+  ticks = d[0];  // the smallest: a run no interrupt fell into
+  uint64_t insns = 2 * (kLong - kShort);
+  g_ticks_per_kinsn = (ticks * 1000 + insns / 2) / insns;
+  uint64_t t0 = Ticks();
+  uint64_t t1 = Ticks();
+  printf("bench: calibration cntfrq=%llu ticks_per_1000_insns=%llu (loop of %llu instructions: %llu ticks; empty read pair: %llu ticks)\n",
+         static_cast<unsigned long long>(__extension__({
+           uint64_t f;
+           __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
+           f;
+         })),
+         static_cast<unsigned long long>(g_ticks_per_kinsn), static_cast<unsigned long long>(insns),
+         static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(t1 - t0));
+  if (g_ticks_per_kinsn == 0) {
+    g_ticks_per_kinsn = 1000;
+    g_failed = true;
+  }
+}
+
+bool Selected(const char* name) {
+  return g_only == nullptr || strcmp(g_only, name) == 0;
+}
+
+// Runs op(ctx, n) once to warm up (n = iters/10) and `runs` times with n =
+// iters, and prints the median instructions per operation.
+template <typename F>
+void Measure(const char* name, uint32_t iters, F&& op) {
+  if (!Selected(name)) {
+    return;
+  }
+  op(iters / 10 > 0 ? iters / 10 : 1);
+  uint64_t d[kMaxRuns];
+  for (uint32_t r = 0; r < g_runs; r++) {
+    uint64_t t0 = Ticks();
+    op(iters);
+    uint64_t t1 = Ticks();
+    d[r] = t1 - t0;
+  }
+  uint64_t ticks = Median(d, g_runs);
+  // instructions = ticks * 1000 / ticks_per_kinsn, per operation, rounded.
+  uint64_t denom = static_cast<uint64_t>(iters) * g_ticks_per_kinsn;
+  uint64_t per_op = (ticks * 1000 + denom / 2) / denom;
+  printf("bench: %s %llu\n", name, static_cast<unsigned long long>(per_op));
+}
+
+// ---- Starting copies of this program -------------------------------------
+
+bootfs::Image g_bootfs;
+bootfs::File g_self;
+
+bool OpenSelf(const char* path) {
+  mica_handle_t vmo = mica_rt_take_startup_handle(
+      MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
+  uint64_t size = 0;
+  mica_vaddr_t addr = 0;
+  if (vmo == MICA_HANDLE_INVALID || mica_vmo_get_size(vmo, &size) != MICA_OK ||
+      mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ, 0, vmo, 0, size, &addr) != MICA_OK) {
+    printf("bench: error no bootfs VMO (userboot passes it on)\n");
+    return false;
+  }
+  if (g_bootfs.Open(reinterpret_cast<const void*>(addr), size, bootfs::Verify::kStructure) !=
+          bootfs::Status::kOk ||
+      !g_bootfs.Find(path, &g_self)) {
+    printf("bench: error cannot find %s in the bootfs\n", path);
+    return false;
+  }
+  return true;
+}
+
+mica_handle_t Dup(mica_handle_t h) {
+  mica_handle_t out = MICA_HANDLE_INVALID;
+  (void)mica_handle_duplicate(h, MICA_RIGHT_SAME_RIGHTS, &out);
+  return out;
+}
+
+// Loads this program into a new process and starts it with argv
+// {"bench", mode}, passing `extra` (consumed; may be invalid) as USER0.
+// Returns the process handle (invalid on failure).
+mica_handle_t Spawn(const char* mode, mica_handle_t extra) {
+  userboot::Program p;
+  char why[160];
+  if (!userboot::LoadProgram(mica_rt_job_default(), "bench-child", g_self.data, g_self.size, &p,
+                             why, sizeof(why))) {
+    printf("bench: error cannot load a child: %s\n", why);
+    mica_handle_close(extra);
+    return MICA_HANDLE_INVALID;
+  }
+  mica_handle_t handles[4];
+  uint32_t info[4];
+  uint32_t n = 0;
+  handles[n] = p.vmar.release();
+  info[n++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0);
+  handles[n] = Dup(p.process.get());
+  info[n++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0);
+  handles[n] = Dup(mica_rt_debuglog());
+  info[n++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0);
+  if (extra != MICA_HANDLE_INVALID) {
+    handles[n] = extra;
+    info[n++] = kChannelInfo;
+  }
+  const char* argv[2] = {"bench", mode};
+  userboot::MessageSpec spec;
+  spec.info = info;
+  spec.handle_count = n;
+  spec.argv = argv;
+  spec.argc = 2;
+  static uint8_t msg[1024];
+  uint32_t size = userboot::MessageSize(spec);
+  mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
+  mica_status_t s = size != 0 && size <= sizeof(msg) && userboot::WriteMessage(spec, msg, size)
+                        ? MICA_OK
+                        : MICA_ERR_OUT_OF_RANGE;
+  if (s == MICA_OK) {
+    s = mica_channel_create(0, &mine, &theirs);
+  }
+  if (s == MICA_OK) {
+    s = mica_channel_write(mine, 0, msg, size, handles, n);
+  } else {
+    mica_handle_close_many(handles, n);
+  }
+  if (s == MICA_OK) {
+    s = mica_process_start(p.process.get(), p.thread.get(), p.entry, p.stack_top, theirs, p.base);
+    theirs = MICA_HANDLE_INVALID;
+  }
+  mica_handle_close(mine);
+  mica_handle_close(theirs);
+  if (s != MICA_OK) {
+    Check(s, "starting a child");
+    (void)mica_task_kill(p.process.get());
+    return MICA_HANDLE_INVALID;
+  }
+  return p.process.release();
+}
+
+void WaitGone(mica_handle_t process) {
+  mica_signals_t seen = 0;
+  Check(mica_object_wait_one(process, MICA_TASK_TERMINATED, MICA_TIME_INFINITE, &seen),
+        "waiting for a child");
+  mica_handle_close(process);
+}
+
+// The child's side of channel_call: echo every message until the peer goes.
+int Server() {
+  mica_handle_t ch = mica_rt_take_startup_handle(kChannelInfo);
+  uint8_t buf[kMsgBytes];
+  for (;;) {
+    uint32_t actual = 0;
+    mica_status_t s = mica_channel_read(ch, 0, buf, nullptr, sizeof(buf), 0, &actual, nullptr);
+    if (s == MICA_ERR_SHOULD_WAIT) {
+      mica_signals_t seen = 0;
+      s = mica_object_wait_one(ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
+                               MICA_TIME_INFINITE, &seen);
+      if (s != MICA_OK) {
+        return 1;
+      }
+      continue;
+    }
+    if (s != MICA_OK) {
+      return s == MICA_ERR_PEER_CLOSED ? 0 : 1;
+    }
+    if (mica_channel_write(ch, 0, buf, actual, nullptr, 0) != MICA_OK) {
+      return 1;
+    }
+  }
+}
+
+// ---- The benchmarks ------------------------------------------------------
+
+void NullSyscall() {
+  Measure("null_syscall", g_iters, [](uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+      (void)mica_handle_close(MICA_HANDLE_INVALID);
+    }
+  });
+  Measure("clock_get_monotonic", g_iters, [](uint32_t n) {
+    mica_time_t t;
+    for (uint32_t i = 0; i < n; i++) {
+      (void)mica_clock_get_monotonic(&t);
+    }
+  });
+}
+
+void EventSignalWait() {
+  mica_handle_t ev = MICA_HANDLE_INVALID;
+  Check(mica_event_create(0, &ev), "event_create");
+  Measure("event_signal_wait", g_iters, [ev](uint32_t n) {
+    mica_signals_t seen;
+    for (uint32_t i = 0; i < n; i++) {
+      (void)mica_object_signal(ev, 0, MICA_SIGNAL_SIGNALED);
+      (void)mica_object_wait_one(ev, MICA_SIGNAL_SIGNALED, MICA_TIME_INFINITE, &seen);
+    }
+  });
+  mica_handle_close(ev);
+}
+
+void ChannelWriteRead() {
+  mica_handle_t a = MICA_HANDLE_INVALID, b = MICA_HANDLE_INVALID;
+  Check(mica_channel_create(0, &a, &b), "channel_create");
+  Measure("channel_write_read", g_iters, [a, b](uint32_t n) {
+    uint8_t out[kMsgBytes] = {1, 2, 3};
+    uint8_t in[kMsgBytes];
+    for (uint32_t i = 0; i < n; i++) {
+      (void)mica_channel_write(a, 0, out, kMsgBytes, nullptr, 0);
+      (void)mica_channel_read(b, 0, in, nullptr, kMsgBytes, 0, nullptr, nullptr);
+    }
+  });
+  mica_handle_close(a);
+  mica_handle_close(b);
+}
+
+void ChannelCall(const char* name) {
+  if (!Selected(name)) {
+    return;
+  }
+  mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
+  Check(mica_channel_create(0, &mine, &theirs), "channel_create");
+  mica_handle_t server = Spawn("server", theirs);
+  if (server == MICA_HANDLE_INVALID) {
+    mica_handle_close(mine);
+    return;
+  }
+  Measure(name, g_iters, [mine](uint32_t n) {
+    uint8_t out[kMsgBytes] = {0};
+    uint8_t in[kMsgBytes];
+    mica_channel_call_args_t args = {};
+    args.wr_bytes = out;
+    args.wr_num_bytes = kMsgBytes;
+    args.rd_bytes = in;
+    args.rd_num_bytes = kMsgBytes;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t actual = 0;
+      mica_status_t s = mica_channel_call(mine, 0, MICA_TIME_INFINITE, &args, &actual, nullptr);
+      if (s != MICA_OK || actual != kMsgBytes) {
+        Check(s != MICA_OK ? s : MICA_ERR_INTERNAL, "channel_call");
+        return;
+      }
+    }
+  });
+  mica_handle_close(mine);
+  WaitGone(server);
+}
+
+void PortQueueWait() {
+  mica_handle_t port = MICA_HANDLE_INVALID;
+  Check(mica_port_create(0, &port), "port_create");
+  Measure("port_queue_wait", g_iters, [port](uint32_t n) {
+    mica_port_packet_t out = {};
+    out.key = 7;
+    out.type = MICA_PKT_TYPE_USER;
+    mica_port_packet_t in;
+    for (uint32_t i = 0; i < n; i++) {
+      (void)mica_port_queue(port, &out);
+      (void)mica_port_wait(port, MICA_TIME_INFINITE, &in);
+    }
+  });
+  mica_handle_close(port);
+}
+
+// wait_async (one-shot) + signal + port_wait + clear: four calls per op.
+void WaitAsyncSignal() {
+  mica_handle_t port = MICA_HANDLE_INVALID, ev = MICA_HANDLE_INVALID;
+  Check(mica_port_create(0, &port), "port_create");
+  Check(mica_event_create(0, &ev), "event_create");
+  Measure("wait_async_signal_port", g_iters, [port, ev](uint32_t n) {
+    mica_port_packet_t in;
+    for (uint32_t i = 0; i < n; i++) {
+      (void)mica_object_wait_async(ev, port, 1, MICA_SIGNAL_SIGNALED, 0);
+      (void)mica_object_signal(ev, 0, MICA_SIGNAL_SIGNALED);
+      (void)mica_port_wait(port, MICA_TIME_INFINITE, &in);
+      (void)mica_object_signal(ev, MICA_SIGNAL_SIGNALED, 0);
+    }
+  });
+  mica_handle_close(ev);
+  mica_handle_close(port);
+}
+
+// Two threads of one process hand a turn back and forth through a futex:
+// one operation is a round trip (two switches).
+struct PingPong {
+  mica_futex_t turn = 0;  // 0: the main thread's turn, 1: the partner's
+  uint32_t count = 0;     // round trips the partner should serve
+  uint32_t epoch = 0;
+};
+PingPong g_pp;
+
+void FutexSet(mica_futex_t v) {
+  __atomic_store_n(&g_pp.turn, v, __ATOMIC_SEQ_CST);
+  (void)mica_futex_wake(&g_pp.turn, 1);
+}
+
+void FutexAwait(mica_futex_t v) {
+  for (;;) {
+    mica_futex_t cur = __atomic_load_n(&g_pp.turn, __ATOMIC_SEQ_CST);
+    if (cur == v) {
+      return;
+    }
+    (void)mica_futex_wait(&g_pp.turn, cur, MICA_TIME_INFINITE);
+  }
+}
+
+int Partner(void*) {
+  for (;;) {
+    FutexAwait(1);
+    if (g_pp.count == 0) {
+      return 0;
+    }
+    g_pp.count--;
+    FutexSet(0);
+  }
+}
+
+void FutexPingPong() {
+  if (!Selected("futex_pingpong")) {
+    return;
+  }
+  mica_rt_thread_t* t = nullptr;
+  Check(mica_rt_thread_create(&t, Partner, nullptr, "partner", 0), "thread_create");
+  if (t == nullptr) {
+    return;
+  }
+  Measure("futex_pingpong", g_iters, [](uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+      g_pp.count = 1;
+      FutexSet(1);
+      FutexAwait(0);
+    }
+  });
+  g_pp.count = 0;
+  FutexSet(1);
+  Check(mica_rt_thread_join(t, nullptr), "thread_join");
+}
+
+void ProcessCreate() {
+  uint32_t iters = g_iters / 100 > 2 ? g_iters / 100 : 2;
+  Measure("process_create_exit", iters, [](uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+      mica_handle_t p = Spawn("exit", MICA_HANDLE_INVALID);
+      if (p == MICA_HANDLE_INVALID) {
+        return;
+      }
+      WaitGone(p);
+    }
+  });
+}
+
+bool ParseArgs(int argc, char** argv) {
+  for (int i = 1; i < argc; i++) {
+    const char* a = argv[i];
+    if (strncmp(a, "iters=", 6) == 0) {
+      g_iters = static_cast<uint32_t>(strtoul(a + 6, nullptr, 10));
+    } else if (strncmp(a, "runs=", 5) == 0) {
+      g_runs = static_cast<uint32_t>(strtoul(a + 5, nullptr, 10));
+    } else if (strncmp(a, "only=", 5) == 0) {
+      g_only = a + 5;
+    } else {
+      printf("bench: error unknown argument '%s'\n", a);
+      return false;
+    }
+  }
+  if (g_iters < 10 || g_runs == 0 || g_runs > kMaxRuns) {
+    printf("bench: error iters must be >= 10 and runs 1..%u\n", kMaxRuns);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2 && strcmp(argv[1], "server") == 0) {
+    return Server();
+  }
+  if (argc == 2 && strcmp(argv[1], "exit") == 0) {
+    return 0;
+  }
+  if (!ParseArgs(argc, argv) || !OpenSelf(argv[0])) {
+    printf("bench: done (failed)\n");
+    return 1;
+  }
+  mica_system_info_basic_t info = {};
+  (void)mica_system_get_info(MICA_SYSTEM_INFO_BASIC, &info, sizeof(info));
+  printf("bench: start iters=%u runs=%u cpus=%u\n", g_iters, g_runs,
+         static_cast<unsigned>(info.num_cpus));
+  Calibrate();
+  NullSyscall();
+  EventSignalWait();
+  ChannelWriteRead();
+  ChannelCall(info.num_cpus > 1 ? "channel_call_2cpu" : "channel_call");
+  PortQueueWait();
+  WaitAsyncSignal();
+  FutexPingPong();
+  ProcessCreate();
+  printf("bench: done%s\n", g_failed ? " (failed)" : "");
+  return g_failed ? 1 : 0;
+}
