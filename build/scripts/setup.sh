@@ -9,6 +9,7 @@ MICA_DEBS=(
   googletest libgtest-dev
   device-tree-compiler libfdt-dev
   u-boot-qemu u-boot-tools mtools dosfstools fdisk gdb-multiarch
+  gcc-aarch64-linux-gnu  # ./mica bench: the static Linux counterparts (test/bench)
 )
 MICA_QEMU_MIN=10
 MICA_ARM64_PKGS=(u-boot-rpi raspi-firmware linux-image-arm64)

@@ -72,9 +72,11 @@ static void calibrate(void) {
   uint64_t f;
   __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
   uint64_t a = ticks(), b = ticks();
-  printf("bench: calibration cntfrq=%llu ticks_per_1000_insns=%llu (loop of %llu instructions: %llu ticks; empty read pair: %llu ticks)\n",
-         (unsigned long long)f, (unsigned long long)g_ticks_per_kinsn, (unsigned long long)insns,
-         (unsigned long long)t, (unsigned long long)(b - a));
+  printf(
+      "bench: calibration cntfrq=%llu ticks_per_1000_insns=%llu (loop of %llu instructions: %llu "
+      "ticks; empty read pair: %llu ticks)\n",
+      (unsigned long long)f, (unsigned long long)g_ticks_per_kinsn, (unsigned long long)insns,
+      (unsigned long long)t, (unsigned long long)(b - a));
   if (g_ticks_per_kinsn == 0) {
     g_ticks_per_kinsn = 1000;
   }

@@ -568,6 +568,28 @@ def userboot_job(opts: Options, name: str, append: str, expected: list[str], sta
     return Job([name], run)
 
 
+BENCH_SMOKE = "bench/virt-gic3-smp1-smoke"
+
+
+def bench_smoke_job(opts: Options) -> Job:
+    """A short run of bin/bench under the benchmark's QEMU flags
+    (test/bench/bench.py, docs/performance.md): every result line appears
+    and is positive. The figures themselves are `./mica bench`'s business."""
+
+    def run() -> list[CaseResult]:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+        import bench  # noqa: E402  (test/bench/bench.py)
+
+        cmd = bench.mica_command(opts.paths.out, opts.paths.cache, 1, ["iters=100", "runs=1"])
+        r = qemu.run_case(cmd, bench.BenchChecker(bench.MICA_NAMES), BASE_TIMEOUT * opts.timeout_scale,
+                          opts.log_path(BENCH_SMOKE), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(BENCH_SMOKE, "PASS", r.seconds)]
+        return [CaseResult(BENCH_SMOKE, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([BENCH_SMOKE], run)
+
+
 @dataclasses.dataclass(frozen=True)
 class QemuCase:
     name: str  # boot/<config> or ktest/<config>
@@ -789,6 +811,8 @@ def qemu_jobs(opts: Options) -> list[Job]:
              if suite_selected(opts, c.name, cnames, "core")]
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
+    if opts.selected(BENCH_SMOKE):
+        jobs.append(bench_smoke_job(opts))
     return jobs
 
 

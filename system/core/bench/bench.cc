@@ -89,14 +89,16 @@ void Calibrate() {
   g_ticks_per_kinsn = (ticks * 1000 + insns / 2) / insns;
   uint64_t t0 = Ticks();
   uint64_t t1 = Ticks();
-  printf("bench: calibration cntfrq=%llu ticks_per_1000_insns=%llu (loop of %llu instructions: %llu ticks; empty read pair: %llu ticks)\n",
-         static_cast<unsigned long long>(__extension__({
-           uint64_t f;
-           __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
-           f;
-         })),
-         static_cast<unsigned long long>(g_ticks_per_kinsn), static_cast<unsigned long long>(insns),
-         static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(t1 - t0));
+  printf(
+      "bench: calibration cntfrq=%llu ticks_per_1000_insns=%llu (loop of %llu instructions: %llu "
+      "ticks; empty read pair: %llu ticks)\n",
+      static_cast<unsigned long long>(__extension__({
+        uint64_t f;
+        __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
+        f;
+      })),
+      static_cast<unsigned long long>(g_ticks_per_kinsn), static_cast<unsigned long long>(insns),
+      static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(t1 - t0));
   if (g_ticks_per_kinsn == 0) {
     g_ticks_per_kinsn = 1000;
     g_failed = true;
@@ -135,8 +137,8 @@ bootfs::Image g_bootfs;
 bootfs::File g_self;
 
 bool OpenSelf(const char* path) {
-  mica_handle_t vmo = mica_rt_take_startup_handle(
-      MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
+  mica_handle_t vmo =
+      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
   uint64_t size = 0;
   mica_vaddr_t addr = 0;
   if (vmo == MICA_HANDLE_INVALID || mica_vmo_get_size(vmo, &size) != MICA_OK ||

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""An instruction profile of one bin/bench figure, per kernel function
+(docs/performance.md, "Profile").
+
+QEMU runs with one instruction per translation block and logs every block it
+executes (`-accel tcg,one-insn-per-tb=on -d exec,nochain`), so each `Trace`
+line is one retired instruction. The log streams through a FIFO and is
+counted per PC. Two boots differ only in the iteration count (icount makes
+everything else identical); their difference, divided by the extra
+operations, is the cost of one operation, with boot, start-up and teardown
+cancelled out. Kernel PCs are named with the kernel's symbol table
+(out/kernel/mica.elf); user PCs are counted as one `[user]` bucket.
+
+  test/bench/profile.py --out out --cache .cache [--only channel_call]
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import collections
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import bench  # noqa: E402
+import qemu  # noqa: E402
+
+TRACE_RE = re.compile(rb"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
+NM = "/usr/lib/llvm-19/bin/llvm-nm"
+
+
+def symbols(elf: Path) -> tuple[list[int], list[str]]:
+    out = subprocess.run([NM, "-n", "--defined-only", "-C", str(elf)], check=True,
+                         capture_output=True, text=True).stdout
+    addrs, names = [], []
+    for line in out.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and parts[1] in "tTwW":
+            addrs.append(int(parts[0], 16))
+            names.append(parts[2])
+    return addrs, names
+
+
+def count_pcs(cmd: list[str], timeout: float) -> tuple[collections.Counter, str]:
+    """Boots `cmd` with the exec log going to a FIFO; returns instructions
+    per PC and the console output."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "exec.log")
+        os.mkfifo(fifo)
+        full = cmd + ["-accel", "tcg,one-insn-per-tb=on", "-d", "exec,nochain", "-D", fifo]
+        counts: collections.Counter = collections.Counter()
+
+        def reader():
+            with open(fifo, "rb", buffering=1 << 20) as f:
+                for line in f:
+                    m = TRACE_RE.match(line)
+                    if m:
+                        counts[m.group(1)] += 1
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        checker = bench.BenchChecker([])
+        r = qemu.run_case(full, checker, timeout, Path(tmp) / "console.log")
+        t.join(timeout=60)
+        if not r.verdict.passed:
+            raise SystemExit(f"profile: the boot failed: {r.verdict.reason}\n" + "\n".join(r.lines[-20:]))
+        return collections.Counter({int(k, 16): v for k, v in counts.items()}), "\n".join(r.lines)
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--cache", type=Path, required=True)
+    ap.add_argument("--only", default="channel_call")
+    ap.add_argument("--smp", type=int, default=1)
+    ap.add_argument("--small", type=int, default=100, help="iterations of the first boot")
+    ap.add_argument("--large", type=int, default=300, help="iterations of the second boot")
+    ap.add_argument("--top", type=int, default=40)
+    args = ap.parse_args(argv)
+
+    runs = []
+    for iters in (args.small, args.large):
+        cmd = bench.mica_command(args.out, args.cache, args.smp, [f"iters={iters}", "runs=1", f"only={args.only}"])
+        counts, console = count_pcs(cmd, 900)
+        m = re.search(rf"bench: {args.only} (\d+)", console)
+        runs.append((iters, counts, int(m.group(1)) if m else None))
+    # Each boot runs iters/10 (warm-up) + iters operations.
+    ops = (args.large + args.large // 10) - (args.small + args.small // 10)
+    addrs, names = symbols(args.out / "kernel" / "mica.elf")
+    per_fn: collections.Counter = collections.Counter()
+    for pc in set(runs[0][1]) | set(runs[1][1]):
+        d = runs[1][1].get(pc, 0) - runs[0][1].get(pc, 0)
+        if d == 0:
+            continue
+        if pc < (1 << 63):
+            per_fn["[user]"] += d
+            continue
+        i = bisect.bisect_right(addrs, pc) - 1
+        per_fn[names[i] if i >= 0 else f"[kernel 0x{pc:x}]"] += d
+    total = sum(per_fn.values())
+    print(f"profile: {args.only}, {args.smp} CPU(s): {total / ops:.0f} instructions per operation "
+          f"(bench reported {runs[0][2]} and {runs[1][2]}); {ops} operations of difference")
+    print(f"{'instructions/op':>15}  {'share':>6}  function")
+    for name, n in per_fn.most_common(args.top):
+        print(f"{n / ops:15.1f}  {100 * n / total:5.1f}%  {name}")
+    rest = total - sum(n for _, n in per_fn.most_common(args.top))
+    if rest:
+        print(f"{rest / ops:15.1f}  {100 * rest / total:5.1f}%  (everything else)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
