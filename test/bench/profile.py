@@ -36,6 +36,19 @@ TRACE_RE = re.compile(rb"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
 NM = "/usr/lib/llvm-19/bin/llvm-nm"
 
 
+# Coarse phases of a call path, by kernel function name (first match wins).
+GROUPS = [
+    ("locks (SpinLock acquire/release, its CPU-id hook)", r"SpinLock|kernel_main::\$_0"),
+    ("kernel heap (message allocation and free)", r"mica::Heap::"),
+    ("handle lookup", r"HandleTable|GetHandle|HandleCodec"),
+    ("user copies and clearing", r"copy_to_user|copy_from_user|^memset|^memcpy|UserCopy|usercopy"),
+    ("exception entry/exit, syscall dispatch", r"^el0_|^el1_|user_sync_exception|syscall::Dispatch|^arm64_exception|ReturnToUser|^exception"),
+    ("scheduler: wake, block, switch, timer", r"^sched::|WaitQueue|SwitchUserState|^timer::|context_switch|Thread::|PreemptFromIrq"),
+    ("objects: channel/port/event logic, signals, syscalls", r"Channel|Message|sys_|Dispatcher|Signal|Port|Event"),
+    ("user space (client and server)", r"^\[user\]$"),
+]
+
+
 def symbols(elf: Path) -> tuple[list[int], list[str]]:
     out = subprocess.run([NM, "-n", "--defined-only", "-C", str(elf)], check=True,
                          capture_output=True, text=True).stdout
@@ -113,6 +126,13 @@ def main(argv: list[str]) -> int:
     rest = total - sum(n for _, n in per_fn.most_common(args.top))
     if rest:
         print(f"{rest / ops:15.1f}  {100 * rest / total:5.1f}%  (everything else)")
+    groups: collections.Counter = collections.Counter()
+    for name, n in per_fn.items():
+        label = next((g for g, rx in GROUPS if re.search(rx, name)), "other")
+        groups[label] += n
+    print(f"\n{'instructions/op':>15}  {'share':>6}  phase")
+    for label, n in groups.most_common():
+        print(f"{n / ops:15.1f}  {100 * n / total:5.1f}%  {label}")
     return 0
 
 

@@ -163,8 +163,9 @@ mica_handle_t Dup(mica_handle_t h) {
 
 // Loads this program into a new process and starts it with argv
 // {"bench", mode}, passing `extra` (consumed; may be invalid) as USER0.
-// Returns the process handle (invalid on failure).
-mica_handle_t Spawn(const char* mode, mica_handle_t extra) {
+// Returns the process handle (invalid on failure); its thread's handle in
+// *thread if that is not null.
+mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread = nullptr) {
   userboot::Program p;
   char why[160];
   if (!userboot::LoadProgram(mica_rt_job_default(), "bench-child", g_self.data, g_self.size, &p,
@@ -217,7 +218,17 @@ mica_handle_t Spawn(const char* mode, mica_handle_t extra) {
     (void)mica_task_kill(p.process.get());
     return MICA_HANDLE_INVALID;
   }
+  if (thread != nullptr) {
+    *thread = p.thread.release();
+  }
   return p.process.release();
+}
+
+uint32_t LastCpu(mica_handle_t thread) {
+  mica_info_thread_t info = {};
+  Check(mica_object_get_info(thread, MICA_INFO_THREAD, &info, sizeof(info), nullptr, nullptr),
+        "object_get_info(THREAD)");
+  return info.last_cpu;
 }
 
 void WaitGone(mica_handle_t process) {
@@ -302,7 +313,8 @@ void ChannelCall(const char* name) {
   }
   mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
   Check(mica_channel_create(0, &mine, &theirs), "channel_create");
-  mica_handle_t server = Spawn("server", theirs);
+  mica_handle_t server_thread = MICA_HANDLE_INVALID;
+  mica_handle_t server = Spawn("server", theirs, &server_thread);
   if (server == MICA_HANDLE_INVALID) {
     mica_handle_close(mine);
     return;
@@ -324,6 +336,10 @@ void ChannelCall(const char* name) {
       }
     }
   });
+  // Where the two ended up (the server is blocked on its last CPU now).
+  printf("bench: info %s: client last ran on cpu %u, server on cpu %u\n", name,
+         LastCpu(mica_rt_thread_handle(mica_rt_thread_self())), LastCpu(server_thread));
+  mica_handle_close(server_thread);
   mica_handle_close(mine);
   WaitGone(server);
 }
