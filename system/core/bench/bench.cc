@@ -224,11 +224,15 @@ mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread
   return p.process.release();
 }
 
-uint32_t LastCpu(mica_handle_t thread) {
+// The CPU `thread` last ran on, or -1 if the kernel cannot say
+// (MICA_INFO_THREAD not implemented yet).
+int LastCpu(mica_handle_t thread) {
   mica_info_thread_t info = {};
-  Check(mica_object_get_info(thread, MICA_INFO_THREAD, &info, sizeof(info), nullptr, nullptr),
-        "object_get_info(THREAD)");
-  return info.last_cpu;
+  if (mica_object_get_info(thread, MICA_INFO_THREAD, &info, sizeof(info), nullptr, nullptr) !=
+      MICA_OK) {
+    return -1;
+  }
+  return static_cast<int>(info.last_cpu);
 }
 
 void WaitGone(mica_handle_t process) {
@@ -337,7 +341,8 @@ void ChannelCall(const char* name) {
     }
   });
   // Where the two ended up (the server is blocked on its last CPU now).
-  printf("bench: info %s: client last ran on cpu %u, server on cpu %u\n", name,
+  // (-1: unknown, MICA_INFO_THREAD is not implemented yet.)
+  printf("bench: info %s: client last ran on cpu %d, server on cpu %d\n", name,
          LastCpu(mica_rt_thread_handle(mica_rt_thread_self())), LastCpu(server_thread));
   mica_handle_close(server_thread);
   mica_handle_close(mine);
