@@ -11,7 +11,7 @@ operations, is the cost of one operation, with boot, start-up and teardown
 cancelled out. Kernel PCs are named with the kernel's symbol table
 (out/kernel/mica.elf); user PCs are counted as one `[user]` bucket.
 
-  test/bench/profile.py --out out --cache .cache [--only channel_call]
+  test/bench/insn_profile.py --out out --cache .cache [--only channel_call] [--json FILE]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import collections
+import json
 import os
 import re
 import subprocess
@@ -38,12 +39,15 @@ NM = "/usr/lib/llvm-19/bin/llvm-nm"
 
 # Coarse phases of a call path, by kernel function name (first match wins).
 GROUPS = [
-    ("locks (SpinLock acquire/release, its CPU-id hook)", r"SpinLock|kernel_main::\$_0"),
-    ("kernel heap (message allocation and free)", r"mica::Heap::"),
     ("handle lookup", r"HandleTable|GetHandle|HandleCodec"),
+    ("locks (SpinLock acquire/release, its CPU-id hook)", r"^mica::(IrqSaving)?SpinLock::|kernel_main::\$_0"),
+    ("kernel heap (message allocation and free)", r"mica::Heap::|^kmem::|HeapAlloc|HeapFree|KernelAllocator"),
+    ("current thread/process lookups", r"^Process::Current|^sched::Current|CurrentCpu"),
     ("user copies and clearing", r"copy_to_user|copy_from_user|^memset|^memcpy|UserCopy|usercopy"),
-    ("exception entry/exit, syscall dispatch", r"^el0_|^el1_|user_sync_exception|syscall::Dispatch|^arm64_exception|ReturnToUser|^exception"),
-    ("scheduler: wake, block, switch, timer", r"^sched::|WaitQueue|SwitchUserState|^timer::|context_switch|Thread::|PreemptFromIrq"),
+    ("exception entry/exit, syscall dispatch",
+     r"^el0_|^el1_|user_sync_exception|syscall::Dispatch|^arm64_exception|^arm64_vectors|ReturnToUser|^exception|CheckKilled"),
+    ("scheduler: wake, block, switch (FP registers too), timer",
+     r"^sched::|WaitQueue|SwitchUserState|^timer::|context_switch|Thread::|PreemptFromIrq|arm64_fp_|KernelOnlyTtbr0"),
     ("objects: channel/port/event logic, signals, syscalls", r"Channel|Message|sys_|Dispatcher|Signal|Port|Event"),
     ("user space (client and server)", r"^\[user\]$"),
 ]
@@ -96,6 +100,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--small", type=int, default=100, help="iterations of the first boot")
     ap.add_argument("--large", type=int, default=300, help="iterations of the second boot")
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
 
     runs = []
@@ -127,9 +132,19 @@ def main(argv: list[str]) -> int:
     if rest:
         print(f"{rest / ops:15.1f}  {100 * rest / total:5.1f}%  (everything else)")
     groups: collections.Counter = collections.Counter()
+    members: dict[str, list[str]] = collections.defaultdict(list)
     for name, n in per_fn.items():
         label = next((g for g, rx in GROUPS if re.search(rx, name)), "other")
         groups[label] += n
+        members[label].append(name)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({
+            "only": args.only, "smp": args.smp, "operations": ops,
+            "per_op": {k: round(v / ops, 2) for k, v in per_fn.most_common()},
+            "phases": {k: round(v / ops, 2) for k, v in groups.most_common()},
+            "phase_members": members,
+        }, indent=2) + "\n")
     print(f"\n{'instructions/op':>15}  {'share':>6}  phase")
     for label, n in groups.most_common():
         print(f"{n / ops:15.1f}  {100 * n / total:5.1f}%  {label}")
