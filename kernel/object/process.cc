@@ -34,6 +34,32 @@ void UserThreadEntry(void* arg) {
 
 }  // namespace
 
+namespace {
+
+uint32_t ThreadState(const UserThread* ut) {
+  if (ut->exited) {
+    return MICA_THREAD_STATE_DEAD;
+  }
+  if (ut->killed) {
+    return MICA_THREAD_STATE_DYING;
+  }
+  // Read without the scheduler lock: a snapshot.
+  return ut->thread->state == sched::ThreadState::kBlocked ? MICA_THREAD_STATE_BLOCKED
+                                                           : MICA_THREAD_STATE_RUNNING;
+}
+
+void AddRuntime(const sched::Thread* t, mica_info_task_runtime_t* rt) {
+  uint64_t run = t->runtime_ns;
+  uint64_t now = timer::NowNs();
+  if (t->state == sched::ThreadState::kRunning && now > t->last_start_ns) {
+    run += now - t->last_start_ns;  // the slice it is in
+  }
+  rt->cpu_time += static_cast<mica_duration_t>(run);
+  rt->queue_time += static_cast<mica_duration_t>(t->queue_ns);
+}
+
+}  // namespace
+
 uint64_t g_boot_entropy;  // set at boot from /chosen/rng-seed or kaslr-seed
 
 namespace {
@@ -330,7 +356,7 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
   ut->arg0 = arg0;
   ut->arg1 = arg1;
   ut->object = mica::Move(thread_object);
-  ut->thread = sched::Create(name, UserThreadEntry, ut, sched::kPriorityDefault);
+  ut->thread = sched::Create(name, UserThreadEntry, ut, MICA_PRIORITY_DEFAULT);
   if (ut->thread == nullptr) {
     ut->~UserThread();
     kmem::Free(mem);
@@ -381,10 +407,13 @@ void Process::MarkDead(int64_t code) {
       IrqGuard guard(lock_);
       for (UserThread* ut : threads_) {
         if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object) {
-          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated();
+          mica_info_task_runtime_t rt = {};
+          AddRuntime(ut->thread, &rt);
+          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(rt);
         }
       }
     }
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->SetFinalRuntime(Runtime());
     static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkExited(code);
     dispatcher_->UpdateSignals(0, MICA_TASK_TERMINATED);
     exit_waiters_.WakeAll();
@@ -410,8 +439,13 @@ void Process::ExitCurrentThread() {
     last = --live_threads_ == 0;
     for (UserThread* ut : threads_) {
       if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
-          ut->thread == sched::Current() && ut->object) {
-        static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated();
+          ut->thread == sched::Current()) {
+        ut->exited = true;
+        if (ut->object) {
+          mica_info_task_runtime_t rt = {};
+          AddRuntime(ut->thread, &rt);
+          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(rt);
+        }
       }
     }
   }
@@ -431,6 +465,116 @@ void Process::CheckKilled() {
   if (state_ == State::kDead) {
     sched::Exit(0);
   }
+  if (!sched::Current()->interrupted) {
+    return;  // the fast path: nobody killed this thread
+  }
+  bool killed = false;
+  {
+    IrqGuard guard(lock_);
+    for (UserThread* ut : threads_) {
+      if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
+          ut->thread == sched::Current()) {
+        killed = ut->killed;
+      }
+    }
+  }
+  if (killed) {
+    ExitCurrentThread();  // task_kill of this thread alone
+  }
+}
+
+UserThread* Process::FindThreadLocked(const Dispatcher* object) {
+  for (UserThread* ut : threads_) {
+    if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object.get() == object) {
+      return ut;
+    }
+  }
+  return nullptr;
+}
+
+mica::Status Process::ThreadInfo(const Dispatcher* object, mica_info_thread_t* info,
+                                 mica_info_task_runtime_t* runtime) {
+  IrqGuard guard(lock_);
+  UserThread* ut = FindThreadLocked(object);
+  if (ut == nullptr) {
+    return mica::Status::kNotFound;
+  }
+  if (info != nullptr) {
+    info->state = ThreadState(ut);
+    info->last_cpu = ut->thread->cpu;
+    info->priority = ut->thread->priority;
+  }
+  if (runtime != nullptr) {
+    AddRuntime(ut->thread, runtime);
+  }
+  return mica::Status::kOk;
+}
+
+mica::Status Process::SetThreadPriority(const Dispatcher* object, int priority) {
+  sched::Thread* t = nullptr;
+  {
+    IrqGuard guard(lock_);
+    UserThread* ut = FindThreadLocked(object);
+    if (ut == nullptr) {
+      return mica::Status::kNotFound;
+    }
+    if (ut->exited) {
+      return mica::Status::kOk;  // nothing left to schedule
+    }
+    t = ut->thread;
+  }
+  // The thread cannot be freed meanwhile: only ~Process joins it.
+  sched::SetPriority(t, priority);
+  return mica::Status::kOk;
+}
+
+mica::Status Process::KillThread(const Dispatcher* object) {
+  IrqGuard guard(lock_);
+  UserThread* ut = FindThreadLocked(object);
+  if (ut == nullptr) {
+    return mica::Status::kNotFound;
+  }
+  if (!ut->exited && !ut->killed) {
+    ut->killed = true;
+    sched::Interrupt(ut->thread);  // a wait ends; a running thread enters the kernel
+  }
+  return mica::Status::kOk;
+}
+
+size_t Process::ThreadKoids(uint64_t* out, size_t max) {
+  IrqGuard guard(lock_);
+  size_t n = 0;
+  for (UserThread* ut : threads_) {
+    if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object && !ut->exited) {
+      if (n < max) {
+        out[n] = ut->object->koid();
+      }
+      n++;
+    }
+  }
+  return n;
+}
+
+mica_info_task_runtime_t Process::Runtime() {
+  mica_info_task_runtime_t rt = {};
+  IrqGuard guard(lock_);
+  for (UserThread* ut : threads_) {
+    if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
+      AddRuntime(ut->thread, &rt);
+    }
+  }
+  return rt;
+}
+
+void Process::HandleStats(mica_info_process_handle_stats_t* stats) {
+  *stats = {};
+  handles_->ForEach([&](uint32_t, const HandleEntry& e) {
+    mica_obj_type_t t = e.object->type();
+    if (t < MICA_OBJ_TYPE_COUNT) {
+      stats->handle_count[t]++;
+    }
+    return true;
+  });
 }
 
 mica::Status Process::WaitForExit(uint64_t deadline, int64_t* code) {
@@ -480,6 +624,8 @@ mica::Status Process::CloseHandle(mica_handle_t value) {
   HandleEntry e;
   mica::Status s = handles_->Remove(value, &e);
   if (s == mica::Status::kOk) {
+    // Waits made through this handle end (ABI: handle_close).
+    e.object->CancelWaitsThrough(this, value);
     e.object->RemoveHandleRef();
   }
   return s;

@@ -75,6 +75,7 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   memcpy(msg->data() + args_offset, argv0, args_size);
   log_ref->AddHandleRef();  // in flight in the message
   msg->handles()[0] = MakeHandle(log_ref);
+  msg->handles()[0].rights &= ~MICA_RIGHT_READ;  // write-only, as debuglog_create gives
   mica::RefPtr<Dispatcher> vmar = process->root_vmar();
   vmar->AddHandleRef();
   msg->handles()[1] = MakeHandle(vmar);
