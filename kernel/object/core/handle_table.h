@@ -177,7 +177,7 @@ class HandleTable {
   // `count` empty entries (asserted: nothing may be dropped under the
   // lock); on kOk, out[i] holds the entry values[i] named.
   template <typename Check>
-  requires requires(Check& c, const Entry& e) { c(e); }
+    requires requires(Check& c, const Entry& e) { c(e); }
   Status RemoveMany(const uint32_t* values, size_t count, Check&& check, Entry* out)
       EXCLUDES(lock_) {
     for (size_t i = 0; i < count; ++i) {
