@@ -406,6 +406,9 @@ void Process::MarkDead(int64_t code) {
     {
       IrqGuard guard(lock_);
       for (UserThread* ut : threads_) {
+        if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
+          ut->exited = true;  // it dies on its way back to user mode
+        }
         if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object) {
           mica_info_task_runtime_t rt = {};
           AddRuntime(ut->thread, &rt);
