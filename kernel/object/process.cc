@@ -569,6 +569,38 @@ mica_info_task_runtime_t Process::Runtime() {
   return rt;
 }
 
+mica_info_task_stats_t Process::TaskStats() {
+  mica_info_task_stats_t st = {};
+  {
+    IrqGuard guard(lock_);
+    st.mem_mapped_bytes = page_count_ * 4096;  // the loader's pages: private
+    st.mem_private_bytes = page_count_ * 4096;
+  }
+  {
+    IrqGuard g(vm_lock_);
+    for (Mapping& m : mappings_) {
+      st.mem_mapped_bytes += m.size;
+      bool seen = false;  // each VMO counts once
+      for (Mapping& e : mappings_) {
+        if (&e == &m) {
+          break;
+        }
+        seen = seen || e.vmo.get() == m.vmo.get();
+      }
+      if (seen) {
+        continue;
+      }
+      if (m.vmo->MappedOnlyBy(this)) {
+        st.mem_private_bytes += m.vmo->committed_bytes();
+      } else {
+        st.mem_shared_bytes += m.vmo->committed_bytes();
+      }
+    }
+  }
+  st.handle_count = handles_->count();
+  return st;
+}
+
 void Process::HandleStats(mica_info_process_handle_stats_t* stats) {
   *stats = {};
   handles_->ForEach([&](uint32_t, const HandleEntry& e) {

@@ -109,6 +109,10 @@ class Process {
   mica_info_task_runtime_t Runtime();
   // How many handles of each type its table holds.
   void HandleStats(mica_info_process_handle_stats_t* stats);
+  // MICA_INFO_TASK_STATS: mapped bytes (VMO mappings and the loader's
+  // pages), committed bytes of the VMOs only it maps (private) or that
+  // other processes map too (shared), and its handle count. O(mappings^2).
+  mica_info_task_stats_t TaskStats();
 
   // The process's thread faulted: records why and kills the process.
   [[noreturn]] void KillFromFault(const char* why, uint32_t esr, uint64_t address);

@@ -232,7 +232,18 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       });  // a process that is gone holds no handles
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
-    case MICA_INFO_TASK_STATS:
+    case MICA_INFO_TASK_STATS: {
+      if (type != MICA_OBJ_TYPE_PROCESS)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_task_stats_t info = {};
+      (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
+        info = target->TaskStats();
+        return mica::Status::kOk;
+      });  // a process that is gone maps and holds nothing
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
     case MICA_INFO_VMO:
     case MICA_INFO_VMAR:
     case MICA_INFO_KMEM_STATS:

@@ -362,3 +362,98 @@ TEST(thread_priority, errors) {
   EXPECT_OK(mica_handle_close(ev));
   EXPECT_OK(mica_handle_close(t));
 }
+
+// ---- TASK_STATS ------------------------------------------------------------------------
+
+static mica_info_task_stats_t task_stats(mica_handle_t process, mica_status_t* s) {
+  mica_info_task_stats_t st;
+  memset(&st, 0, sizeof(st));
+  *s = mica_object_get_info(process, MICA_INFO_TASK_STATS, &st, sizeof(st), NULL, NULL);
+  return st;
+}
+
+TEST(info_task_stats, handle_count_matches_handle_stats) {
+  mica_status_t s;
+  mica_info_task_stats_t st = task_stats(mica_rt_process_self(), &s);
+  ASSERT_OK(s);
+  mica_info_process_handle_stats_t hs = handle_stats(&s);
+  ASSERT_OK(s);
+  uint64_t sum = 0;
+  for (int i = 0; i < MICA_OBJ_TYPE_COUNT; i++) {
+    sum += hs.handle_count[i];
+  }
+  EXPECT_EQ(st.handle_count, sum);
+  EXPECT_GT(st.mem_mapped_bytes, 0);  // the program image at least
+  EXPECT_GT(st.mem_private_bytes, 0);
+  mica_handle_t ev = ct_event();
+  mica_info_task_stats_t more = task_stats(mica_rt_process_self(), &s);
+  EXPECT_EQ(more.handle_count, st.handle_count + 1);
+  EXPECT_OK(mica_handle_close(ev));
+}
+
+TEST(info_task_stats, mappings_private_then_shared) {
+  const uint64_t page = 4096;
+  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_vmo_create(4 * page, 0, &vmo));
+  mica_status_t s;
+  mica_info_task_stats_t before = task_stats(mica_rt_process_self(), &s);
+  ASSERT_OK(s);
+  mica_vaddr_t addr = 0, addr2 = 0;
+  ASSERT_OK(mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
+                          4 * page, &addr));
+  ((volatile uint8_t*)addr)[0] = 1;  // commit two of the four pages
+  ((volatile uint8_t*)addr)[2 * page] = 1;
+  mica_info_task_stats_t one = task_stats(mica_rt_process_self(), &s);
+  ASSERT_OK(s);
+  EXPECT_EQ(one.mem_mapped_bytes, before.mem_mapped_bytes + 4 * page);
+  EXPECT_EQ(one.mem_private_bytes, before.mem_private_bytes + 2 * page);
+  EXPECT_EQ(one.mem_shared_bytes, before.mem_shared_bytes);
+  // Mapped twice: mapped bytes twice, committed memory counted once.
+  ASSERT_OK(mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ, 0, vmo, 0, 4 * page, &addr2));
+  mica_info_task_stats_t two = task_stats(mica_rt_process_self(), &s);
+  EXPECT_EQ(two.mem_mapped_bytes, before.mem_mapped_bytes + 8 * page);
+  EXPECT_EQ(two.mem_private_bytes, before.mem_private_bytes + 2 * page);
+  // Another process maps it too: now shared.
+  mica_handle_t child = MICA_HANDLE_INVALID, child_vmar = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_process_create(mica_rt_job_default(), "ct-stats", 8, 0, &child, &child_vmar));
+  mica_vaddr_t child_addr = 0;
+  ASSERT_OK(mica_vmar_map(child_vmar, MICA_VM_PERM_READ, 0, vmo, 0, 4 * page, &child_addr));
+  mica_info_task_stats_t shared = task_stats(mica_rt_process_self(), &s);
+  EXPECT_EQ(shared.mem_private_bytes, before.mem_private_bytes);
+  EXPECT_EQ(shared.mem_shared_bytes, before.mem_shared_bytes + 2 * page);
+  mica_info_task_stats_t theirs = task_stats(child, &s);
+  EXPECT_OK(s);
+  EXPECT_EQ(theirs.mem_mapped_bytes, 4 * page);
+  EXPECT_EQ(theirs.mem_shared_bytes, 2 * page);
+  EXPECT_EQ(theirs.mem_private_bytes, 0);
+  EXPECT_EQ(theirs.handle_count, 0);
+  EXPECT_OK(mica_task_kill(child));
+  EXPECT_OK(mica_handle_close(child_vmar));
+  EXPECT_OK(mica_handle_close(child));
+  EXPECT_OK(mica_vmar_unmap(mica_rt_vmar_root(), addr, 4 * page));
+  EXPECT_OK(mica_vmar_unmap(mica_rt_vmar_root(), addr2, 4 * page));
+  mica_info_task_stats_t after = task_stats(mica_rt_process_self(), &s);
+  EXPECT_EQ(after.mem_mapped_bytes, before.mem_mapped_bytes);
+  EXPECT_EQ(after.mem_private_bytes, before.mem_private_bytes);
+  EXPECT_OK(mica_handle_close(vmo));
+}
+
+TEST(info_task_stats, errors) {
+  mica_info_task_stats_t st;
+  size_t avail = 0;
+  EXPECT_STATUS(mica_object_get_info(mica_rt_process_self(), MICA_INFO_TASK_STATS, &st,
+                                     sizeof(st) - 1, NULL, &avail),
+                MICA_ERR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(avail, 1);
+  mica_handle_t t = ct_raw_thread_create("ct-stats-err");
+  EXPECT_STATUS(mica_object_get_info(t, MICA_INFO_TASK_STATS, &st, sizeof(st), NULL, NULL),
+                MICA_ERR_WRONG_TYPE);
+  EXPECT_STATUS(mica_object_get_info(mica_rt_job_default(), MICA_INFO_TASK_STATS, &st, sizeof(st),
+                                     NULL, NULL),
+                MICA_ERR_WRONG_TYPE);
+  mica_handle_t weak = ct_dup(mica_rt_process_self(), MICA_RIGHT_WAIT);
+  EXPECT_STATUS(mica_object_get_info(weak, MICA_INFO_TASK_STATS, &st, sizeof(st), NULL, NULL),
+                MICA_ERR_ACCESS_DENIED);
+  EXPECT_OK(mica_handle_close(weak));
+  EXPECT_OK(mica_handle_close(t));
+}
