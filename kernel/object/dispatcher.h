@@ -24,10 +24,13 @@ class PortDispatcher;
 // the handle; a kernel-internal wait has owner nullptr and is never
 // cancelled this way.
 struct WaitThrough {
+  // As the handle argument of Matches/CancelWaitsThrough: every handle of
+  // the owner (a process that died).
+  static constexpr uint32_t kAnyHandle = 0;
   const void* owner = nullptr;
   uint32_t handle = 0;
   bool Matches(const void* o, uint32_t h) const {
-    return owner != nullptr && owner == o && handle == h;
+    return owner != nullptr && owner == o && (h == kAnyHandle || handle == h);
   }
 };
 

@@ -143,6 +143,8 @@ Process::~Process() {
     size_t n;
     while ((n = handles_->Drain(batch, 16)) != 0) {
       for (size_t i = 0; i < n; i++) {
+        // Its wait_async registrations end with it.
+        batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
         batch[i].object->RemoveHandleRef();
         batch[i].object.reset();
       }
@@ -397,6 +399,8 @@ void Process::MarkDead(int64_t code) {
     size_t n;
     while ((n = handles_->Drain(batch, 16)) != 0) {
       for (size_t i = 0; i < n; i++) {
+        // Its wait_async registrations end with it.
+        batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
         batch[i].object->RemoveHandleRef();
         batch[i].object.reset();
       }

@@ -83,6 +83,11 @@ mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32
       close_all();  // closes the ones that are handles of the caller
       return s;
     }
+    // They are no longer the caller's: waits made through them end as if
+    // they were closed.
+    for (uint32_t i = 0; i < num_handles; i++) {
+      msg->handles()[i].object->CancelWaitsThrough(p, values[i]);
+    }
   }
   *out = mica::Move(msg);
   return mica::Status::kOk;

@@ -180,6 +180,7 @@ int64_t sys_process_start(mica_handle_t process, mica_handle_t thread, mica_vadd
     if (s != mica::Status::kOk) {
       return Err(s);
     }
+    moved.object->CancelWaitsThrough(p, arg1);  // no longer the caller's
     s = static_cast<ProcessDispatcher*>(pe.object.get())->WithProcess([&](Process* target) {
       HandleEntry e = mica::Move(moved);
       return target->handles().Add(mica::Move(e), &value);

@@ -254,3 +254,38 @@ TEST(close_cancels, queued_signal_packet_survives_close) {
   EXPECT_EQ(pkt.type, MICA_PKT_TYPE_SIGNAL);
   EXPECT_OK(mica_handle_close(port));
 }
+
+// A handle that leaves the caller's table with a message is, for the
+// caller, closed: waits and registrations made through it end.
+TEST(close_cancels, transferred_handle_ends_wait_and_registration) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  mica_handle_t port = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_port_create(0, &port));
+  mica_handle_t ev = ct_event();
+  mica_handle_t moved = ct_dup(ev, MICA_RIGHT_SAME_RIGHTS);
+  ASSERT_NE(moved, MICA_HANDLE_INVALID);
+  ASSERT_OK(mica_object_wait_async(moved, port, 4, MICA_EVENT_SIGNALED, 0));
+  op_t op = {.kind = OP_WAIT_ONE,
+             .handle = moved,
+             .signals = MICA_EVENT_SIGNALED,
+             .deadline = ct_patience()};
+  mica_rt_thread_t* t = start_blocked(&op);
+  ASSERT_TRUE(t != NULL);
+  EXPECT_OK(mica_channel_write(a, 0, "h", 1, &moved, 1));
+  EXPECT_OK(mica_rt_thread_join(t, NULL));
+  EXPECT_STATUS(op.status, MICA_ERR_CANCELED);
+  EXPECT_OK(mica_object_signal(ev, 0, MICA_EVENT_SIGNALED));
+  mica_port_packet_t pkt;
+  EXPECT_STATUS(mica_port_wait(port, 0, &pkt), MICA_ERR_TIMED_OUT);
+  // The handle itself arrived intact.
+  char byte;
+  mica_handle_t got = MICA_HANDLE_INVALID;
+  EXPECT_OK(mica_channel_read(b, 0, &byte, &got, 1, 1, NULL, NULL));
+  EXPECT_EQ(ct_basic(got).koid, ct_basic(ev).koid);
+  EXPECT_OK(mica_handle_close(got));
+  EXPECT_OK(mica_handle_close(ev));
+  EXPECT_OK(mica_handle_close(port));
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
