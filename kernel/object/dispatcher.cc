@@ -215,7 +215,7 @@ void Dispatcher::CancelWaitsThrough(const void* owner, uint32_t handle) {
     // What is left are threads waiting (wait_one, wait_many).
     signals_.RemoveObserversIf([&](mica::core::SignalObserver* o) {
       auto* h = static_cast<HandleObserver*>(o);
-      if (!h->through.Matches(owner, handle)) {
+      if (h->on_cancel == nullptr || !h->through.Matches(owner, handle)) {
         return false;
       }
       h->on_cancel(h);
