@@ -164,11 +164,10 @@ mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
 void Dispatcher::AddAsyncWait(AsyncWait* wait) {
   IrqGuard guard(lock_);
   async_waits_.push_back(wait);
-  // Fires at once (and removes itself from async_waits_) if already
-  // satisfied.
-  if (!signals_.AddObserver(wait) && wait->source_node.InContainer()) {
-    async_waits_.remove(wait);
-  }
+  // Fires at once if already satisfied: it then removes itself from
+  // async_waits_ and may already be freed (a port without handles drops
+  // it), so it is not touched after.
+  (void)signals_.AddObserver(wait);
 }
 
 void Dispatcher::AsyncWaitFiredLocked(AsyncWait* wait) {

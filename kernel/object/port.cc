@@ -100,11 +100,23 @@ void PortDispatcher::QueueSignal(AsyncWait* wait, mica_signals_t observed) {
   wait->slot.packet.signal.observed = observed;
   wait->slot.packet.signal.count = 1;
   wait->slot.packet.signal.timestamp = static_cast<mica_time_t>(timer::NowNs());
+  bool dead;
   {
     IrqGuard sg(lock_);
     IrqGuard g(queue_lock_);
-    queue_.push_back(&wait->slot);
-    SyncReadableLocked();
+    dead = dead_;
+    if (!dead) {
+      queue_.push_back(&wait->slot);
+      SyncReadableLocked();
+    }
+  }
+  if (dead) {
+    // Nobody can read this port any more: drop the packet instead of
+    // queuing it (a queued packet would keep the port alive for ever). The
+    // wait is off every list; this may free the port, so touch nothing
+    // after.
+    delete wait;
+    return;
   }
   waiters_.WakeOne();
 }
@@ -193,6 +205,7 @@ void PortDispatcher::OnZeroHandles() {
   {
     IrqGuard sg(lock_);
     IrqGuard g(queue_lock_);
+    dead_ = true;
     while (PortPacketNode* n = queue_.pop_front()) {
       removed.push_back(n);
     }

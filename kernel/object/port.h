@@ -50,7 +50,8 @@ class PortDispatcher final : public Dispatcher {
   // port_wait: the oldest packet, waiting until `deadline`. kTimedOut;
   // kCanceled if `through` is closed meanwhile.
   mica::Status Wait(uint64_t deadline, mica_port_packet_t* out, WaitThrough through = {});
-  // Called by an AsyncWait firing (source lock held): queues its packet.
+  // Called by an AsyncWait firing (source lock held): queues its packet,
+  // or, once the port has no handles, frees `wait` (and maybe the port).
   void QueueSignal(AsyncWait* wait, mica_signals_t observed);
   // port_cancel's second half: removes queued signal packets of `koid`/`key`
   // and returns how many.
@@ -75,5 +76,6 @@ class PortDispatcher final : public Dispatcher {
   mica::List<PortPacketNode, &PortPacketNode::node> queue_ GUARDED_BY(queue_lock_);
   uint32_t user_packets_ GUARDED_BY(queue_lock_) = 0;
   mica::List<Waiter, &Waiter::node> waiting_ GUARDED_BY(queue_lock_);
+  bool dead_ GUARDED_BY(queue_lock_) = false;  // no handles left: signal packets are dropped
   sched::WaitQueue waiters_;
 };

@@ -314,3 +314,27 @@ TEST(bootstrap, debuglog_handle_write_only) {
   EXPECT_EQ(info.rights & MICA_RIGHT_READ, 0);
   EXPECT_EQ(info.rights & MICA_RIGHT_WRITE, MICA_RIGHT_WRITE);
 }
+
+// A registration whose port lost its last handle fires into nothing: the
+// kernel drops the packet (and the port with it); the source is unharmed.
+TEST(port_readable, wait_async_into_closed_port_dropped) {
+  mica_handle_t ev = ct_event();
+  for (int i = 0; i < 8; i++) {
+    mica_handle_t port = MICA_HANDLE_INVALID;
+    ASSERT_OK(mica_port_create(0, &port));
+    ASSERT_OK(mica_object_wait_async(ev, port, (uint64_t)i, MICA_EVENT_SIGNALED, 0));
+    EXPECT_OK(mica_handle_close(port));
+  }
+  EXPECT_OK(mica_object_signal(ev, 0, MICA_EVENT_SIGNALED));
+  EXPECT_EQ(ct_signals(ev), MICA_EVENT_SIGNALED);
+  // The event still serves new registrations.
+  mica_handle_t port = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_port_create(0, &port));
+  EXPECT_OK(mica_object_wait_async(ev, port, 99, MICA_EVENT_SIGNALED, 0));
+  mica_port_packet_t pkt;
+  memset(&pkt, 0, sizeof(pkt));
+  EXPECT_OK(mica_port_wait(port, 0, &pkt));
+  EXPECT_EQ(pkt.key, 99);
+  EXPECT_OK(mica_handle_close(port));
+  EXPECT_OK(mica_handle_close(ev));
+}
