@@ -32,6 +32,10 @@ struct UserThread {
   bool exited = false;              // it ended (guarded by Process::lock_)
 };
 
+// Adds a thread's run time (the current slice included) and queue time to
+// *rt.
+void AddThreadRuntime(const sched::Thread* t, mica_info_task_runtime_t* rt);
+
 class Process {
  public:
   enum class State : uint8_t { kInitial, kRunning, kDead };
