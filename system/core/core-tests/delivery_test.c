@@ -338,3 +338,38 @@ TEST(port_readable, wait_async_into_closed_port_dropped) {
   EXPECT_OK(mica_handle_close(port));
   EXPECT_OK(mica_handle_close(ev));
 }
+
+// A read whose handles do not fit the reader's full handle table leaves the
+// message first in the queue (NO_RESOURCES), ahead of later messages.
+TEST(channel_read_fails_keeps, full_handle_table_keeps_order) {
+  enum { kMax = 1 << 17 };
+  static mica_handle_t filler[kMax];
+  mica_handle_t base = ct_event();
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  mica_handle_t carried = ct_dup(base, MICA_RIGHT_SAME_RIGHTS);
+  ASSERT_OK(mica_channel_write(a, 0, "1", 1, &carried, 1));
+  ASSERT_OK(mica_channel_write(a, 0, "2", 1, NULL, 0));
+  size_t n = 0;
+  while (n < kMax && mica_handle_duplicate(base, MICA_RIGHT_SAME_RIGHTS, &filler[n]) == MICA_OK) {
+    n++;
+  }
+  ASSERT_GT(n, 0);
+  char c = 0;
+  mica_handle_t got = MICA_HANDLE_INVALID;
+  EXPECT_STATUS(mica_channel_read(b, 0, &c, &got, 1, 1, NULL, NULL), MICA_ERR_NO_RESOURCES);
+  EXPECT_STATUS(mica_channel_read(b, 0, &c, &got, 1, 1, NULL, NULL), MICA_ERR_NO_RESOURCES);
+  EXPECT_OK(mica_handle_close(filler[--n]));
+  EXPECT_OK(mica_channel_read(b, 0, &c, &got, 1, 1, NULL, NULL));
+  EXPECT_EQ(c, '1');
+  EXPECT_EQ(ct_basic(got).koid, ct_basic(base).koid);
+  EXPECT_OK(mica_channel_read(b, 0, &c, NULL, 1, 0, NULL, NULL));
+  EXPECT_EQ(c, '2');
+  for (size_t i = 0; i < n; i += MICA_CHANNEL_MAX_MSG_HANDLES) {
+    size_t count = n - i < MICA_CHANNEL_MAX_MSG_HANDLES ? n - i : MICA_CHANNEL_MAX_MSG_HANDLES;
+    ASSERT_OK(mica_handle_close_many(&filler[i], count));
+  }
+  mica_handle_t all[4] = {got, base, a, b};
+  EXPECT_OK(mica_handle_close_many(all, 4));
+}
