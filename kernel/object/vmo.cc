@@ -195,6 +195,7 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_S
   }
   if (pages_[index] == 0) {
     pages_[index] = fresh;
+    committed_++;
   } else {
     kmem::FreePage(fresh);  // another thread committed it first
   }
@@ -335,6 +336,7 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
     for (uint64_t i = keep; i < old_count; i++) {
       if (old[i] != 0) {
         kmem::FreePage(old[i]);
+        committed_--;
       }
     }
   }
@@ -350,4 +352,19 @@ void VmoDispatcher::AddMapping(Mapping* m) {
 void VmoDispatcher::RemoveMapping(Mapping* m) {
   IrqGuard g(lock_);
   mappings_.remove(m);
+}
+
+uint64_t VmoDispatcher::committed_bytes() const NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(lock_);
+  return committed_ * 4096;
+}
+
+bool VmoDispatcher::MappedOnlyBy(const Process* process) const NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(lock_);
+  for (const Mapping& m : mappings_) {
+    if (m.process != process) {
+      return false;
+    }
+  }
+  return true;
 }

@@ -72,12 +72,18 @@ class VmoDispatcher final : public Dispatcher {
   void AddMapping(Mapping* m);
   void RemoveMapping(Mapping* m);
 
+  // For MICA_INFO_TASK_STATS: the bytes committed to the VMO, and whether
+  // every mapping of it belongs to `process`.
+  uint64_t committed_bytes() const;
+  bool MappedOnlyBy(const Process* process) const;
+
  private:
   enum class Kind : uint8_t { kAnonymous, kContiguous, kPhysical };
   VmoDispatcher() : Dispatcher(MICA_OBJ_TYPE_VMO, 0) {}
 
   uint64_t* pages_ = nullptr;  // guarded by lock_: physical addresses, 0 = not committed
   uint64_t page_count_ = 0;    // guarded by lock_
+  uint64_t committed_ = 0;     // guarded by lock_: pages_ entries that are not 0
   bool resizable_ = false;
   Kind kind_ = Kind::kAnonymous;
   uint64_t phys_base_ = 0;                            // kPhysical: no pages_ array
