@@ -91,6 +91,14 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
 }
 
 Process::~Process() {
+  // Leave the job first: a job kill walks its processes under the job's
+  // lock and calls Kill on each, which must never meet a process being
+  // torn down (bin/syscall-fuzz found a kill reaching a process whose
+  // handle object was already gone).
+  if (job_link_ != nullptr) {
+    job_->RemoveProcess(job_link_);
+    job_link_ = nullptr;
+  }
   // The root VMAR may live on in another process's handle table.
   if (root_vmar_) {
     static_cast<VmarDispatcher*>(root_vmar_.get())->Detach();
@@ -99,10 +107,6 @@ Process::~Process() {
   if (dispatcher_) {
     static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
     dispatcher_.reset();
-  }
-  if (job_link_ != nullptr) {
-    job_->RemoveProcess(job_link_);
-    job_link_ = nullptr;
   }
   // Every thread must be gone (joined) before its process is freed.
   for (UserThread*& ut : threads_) {
@@ -300,6 +304,9 @@ uint64_t Process::RandomRegion(uint64_t size) {
 
 mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp, uint64_t arg0,
                                   uint64_t arg1, mica::RefPtr<Dispatcher> thread_object) {
+  // Slots of threads that have ended are reused: a process may start any
+  // number of threads over its life, kMaxThreads at a time.
+  ReapExitedThreads();
   // Reserve a slot first so that nothing needs undoing after the thread
   // exists.
   size_t slot = kMaxThreads;
@@ -356,6 +363,46 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
       ->MarkStarted(static_cast<mica_time_t>(timer::NowNs()));
   sched::Start(ut->thread);
   return mica::Status::kOk;
+}
+
+void Process::ReapExitedThreads() {
+  UserThread* done[kMaxThreads];
+  size_t slots[kMaxThreads];
+  size_t n = 0;
+  {
+    IrqGuard guard(lock_);
+    for (size_t i = 0; i < kMaxThreads; i++) {
+      UserThread* ut = threads_[i];
+      if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->reapable) {
+        done[n] = ut;
+        slots[n++] = i;
+        threads_[i] = reinterpret_cast<UserThread*>(1);  // reserved until joined
+      }
+    }
+  }
+  mica_info_task_runtime_t rt = {};
+  size_t joined = 0;
+  for (; joined < n; joined++) {
+    // It marked itself on its way into sched::Exit, holding nothing: the
+    // join waits at most for it to switch away for the last time. Only a
+    // kill of the calling thread ends the join early.
+    if (sched::Join(done[joined]->thread, sched::kInfinite, nullptr) != mica::Status::kOk) {
+      break;
+    }
+  }
+  for (size_t i = 0; i < joined; i++) {
+    done[i]->thread = nullptr;
+    rt.cpu_time += done[i]->final_runtime.cpu_time;
+    rt.queue_time += done[i]->final_runtime.queue_time;
+    done[i]->~UserThread();
+    kmem::Free(done[i]);
+  }
+  IrqGuard guard(lock_);
+  for (size_t i = 0; i < n; i++) {
+    threads_[slots[i]] = i < joined ? nullptr : done[i];  // the rest later
+  }
+  reaped_runtime_.cpu_time += rt.cpu_time;
+  reaped_runtime_.queue_time += rt.queue_time;
 }
 
 void Process::MarkDead(int64_t code) {
@@ -424,11 +471,14 @@ void Process::ExitCurrentThread() {
       if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
           ut->thread == sched::Current()) {
         ut->exited = true;
+        AddThreadRuntime(ut->thread, &ut->final_runtime);
         if (ut->object) {
-          mica_info_task_runtime_t rt = {};
-          AddThreadRuntime(ut->thread, &rt);
-          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(rt);
+          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(ut->final_runtime);
         }
+        // Its slot may be reused once it has switched away for good (it
+        // goes straight to sched::Exit unless it is the last thread, and
+        // then the process is dead and starts no more threads).
+        ut->reapable = !last;
       }
     }
   }

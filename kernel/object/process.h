@@ -30,6 +30,10 @@ struct UserThread {
   mica::RefPtr<Dispatcher> object;  // ThreadDispatcher, if created by thread_create
   bool killed = false;              // task_kill of this thread (guarded by Process::lock_)
   bool exited = false;              // it ended (guarded by Process::lock_)
+  // It ended through thread_exit and its slot may be reused (ReapExitedThreads).
+  bool reapable = false;
+  // Its run and queue time when it ended (set with `exited`).
+  mica_info_task_runtime_t final_runtime = {};
 };
 
 // Adds a thread's run time (the current slice included) and queue time to
@@ -190,6 +194,10 @@ class Process {
   size_t page_count_ GUARDED_BY(lock_) = 0;
   size_t page_capacity_ GUARDED_BY(lock_) = 0;
   UserThread* threads_[kMaxThreads] GUARDED_BY(lock_) = {};
+  // Run and queue time of the threads whose slots were reused.
+  mica_info_task_runtime_t reaped_runtime_ GUARDED_BY(lock_) = {};
+  // Joins and frees the threads that have exited, freeing their slots.
+  void ReapExitedThreads() EXCLUDES(lock_);
   size_t live_threads_ GUARDED_BY(lock_) = 0;
   volatile State state_ = State::kInitial;
   int64_t exit_code_ = 0;

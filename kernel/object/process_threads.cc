@@ -105,8 +105,8 @@ size_t Process::ThreadKoids(uint64_t* out, size_t max) {
 }
 
 mica_info_task_runtime_t Process::Runtime() {
-  mica_info_task_runtime_t rt = {};
   IrqGuard guard(lock_);
+  mica_info_task_runtime_t rt = reaped_runtime_;
   for (UserThread* ut : threads_) {
     if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
       AddThreadRuntime(ut->thread, &rt);

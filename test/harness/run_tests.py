@@ -52,6 +52,7 @@ PANIC_MARK = "KERNEL PANIC"
 CORE_TESTS_PROGRAM = "bin/core-tests"
 # userboot (bin/userboot, the first user process) reports how the program it
 # started ended; the kernel reports how userboot itself ended.
+SYSCALL_FUZZ_PROGRAM = "bin/syscall-fuzz"
 USERBOOT_EXIT_RE = re.compile(r"userboot: (\S+) exited with status (-?\d+)")
 USERBOOT_END_RE = re.compile(r"\] userboot: ended with status (-?\d+)")
 
@@ -453,6 +454,13 @@ class CoreTestsChecker(LineProtocolChecker):
         super().__init__("core-tests", program=CORE_TESTS_PROGRAM)
 
 
+class SyscallFuzzChecker(LineProtocolChecker):
+    """bin/syscall-fuzz: each seed of random system calls is a case."""
+
+    def __init__(self):
+        super().__init__("syscall-fuzz", program=SYSCALL_FUZZ_PROGRAM)
+
+
 class CrashChecker(Checker):
     """A deliberate kernel crash (kernel.crash=...): passes when the panic
     report contains every expected line, in any order, by its final
@@ -622,6 +630,16 @@ def core_cases() -> list[QemuCase]:
     ]
 
 
+def syscall_fuzz_cases() -> list[QemuCase]:
+    """bin/syscall-fuzz: random calls from an unprivileged process, on 4 CPUs
+    (concurrent misuse) and on 1 CPU."""
+    run = f"userboot.next={SYSCALL_FUZZ_PROGRAM}"
+    return [
+        QemuCase("syscall-fuzz/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 3.0),
+        QemuCase("syscall-fuzz/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 3.0),
+    ]
+
+
 def ktest_cases() -> list[QemuCase]:
     kt = "kernel.test=all"
     return [
@@ -788,6 +806,10 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += [suite_job(opts, c, CoreTestsChecker) for c in ccases
              if suite_selected(opts, c.name, cnames, "core")]
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
+    fcases = syscall_fuzz_cases()
+    fnames = [c.name for c in fcases]
+    jobs += [suite_job(opts, c, SyscallFuzzChecker) for c in fcases
+             if suite_selected(opts, c.name, fnames, "syscall-fuzz")]
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     return jobs
 
