@@ -7,6 +7,7 @@ Phases, in this order (docs/testing.md describes them for users):
   boot/<config>                boots under QEMU that must reach the ready line
   ktest/<config>[/<name>]      in-kernel unit tests (kernel.test=all)
   core/<config>[/<name>]       the syscall conformance suite (bin/core-tests)
+  async/<config>[/<name>]      the async loop library's tests (bin/async-test)
 
 Each case prints `PASS <name> (<secs>s)` or `FAIL <name> (<secs>s)` followed,
 for a failure, by its log. The last line is `N passed, N failed` (then
@@ -48,6 +49,7 @@ PANIC_MARK = "KERNEL PANIC"
 # (LineProtocolChecker). core-tests is a user program started by the
 # kernel's launcher, which reports how it ended.
 CORE_TESTS_PROGRAM = "bin/core-tests"
+ASYNC_TEST_PROGRAM = "bin/async-test"
 USERBOOT_EXIT_RE = re.compile(r"userboot: (\S+) exited with status (-?\d+)")
 
 BASE_TIMEOUT = 60.0  # seconds per QEMU case before scaling
@@ -448,6 +450,13 @@ class CoreTestsChecker(LineProtocolChecker):
         super().__init__("core-tests", program=CORE_TESTS_PROGRAM)
 
 
+class AsyncTestChecker(LineProtocolChecker):
+    """mica::async::Loop's tests (system/ulib/async/test), bin/async-test."""
+
+    def __init__(self):
+        super().__init__("async-test", program=ASYNC_TEST_PROGRAM)
+
+
 class CrashChecker(Checker):
     """A deliberate kernel crash (kernel.crash=...): passes when the panic
     report contains every expected line, in any order, by its final
@@ -530,6 +539,15 @@ def core_cases() -> list[QemuCase]:
         QemuCase("core/virt-gic3-smp1", BootConfig(board="virt", smp=1, gic=3, append=run), 2.0),
         QemuCase("core/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
         QemuCase("core/rpi4", BootConfig(board="rpi4", append=run), 2.0),
+    ]
+
+
+def async_cases() -> list[QemuCase]:
+    """bin/async-test (the async loop library), started like core-tests."""
+    run = f"userboot.next={ASYNC_TEST_PROGRAM}"
+    return [
+        QemuCase("async/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 2.0),
+        QemuCase("async/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
     ]
 
 
@@ -698,6 +716,10 @@ def qemu_jobs(opts: Options) -> list[Job]:
     cnames = [c.name for c in ccases]
     jobs += [suite_job(opts, c, CoreTestsChecker) for c in ccases
              if suite_selected(opts, c.name, cnames, "core")]
+    acases = async_cases()
+    anames = [c.name for c in acases]
+    jobs += [suite_job(opts, c, AsyncTestChecker) for c in acases
+             if suite_selected(opts, c.name, anames, "async")]
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     return jobs
 
@@ -784,7 +806,7 @@ def main(argv: list[str]) -> int:
             for make in phases:
                 for job in make():
                     for name in job.names:
-                        if opts.selected(name) or name.startswith(("ktest/", "core/")):
+                        if opts.selected(name) or name.startswith(("ktest/", "core/", "async/")):
                             print(name)
             return 0
         for make in phases:
