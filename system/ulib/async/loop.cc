@@ -54,7 +54,9 @@ struct Loop::WaitSlot {
   WaitHandler handler;
 };
 
-Loop::Loop() : free_slot_(kNoSlot) { init_status_ = Port::Create(0, &port_); }
+Loop::Loop() : free_slot_(kNoSlot) {
+  init_status_ = Port::Create(0, &port_);
+}
 
 Loop::~Loop() {
   Shutdown();
@@ -472,8 +474,8 @@ void Loop::Shutdown() {
       if (!slot->pending) {
         continue;
       }
-      mica_port_cancel(port_.get(), slot->object, MakeWaitId(static_cast<uint32_t>(i),
-                                                             slot->generation));
+      mica_port_cancel(port_.get(), slot->object,
+                       MakeWaitId(static_cast<uint32_t>(i), slot->generation));
       handler = std::move(slot->handler);
       FreeSlotLocked(static_cast<uint32_t>(i));
       pending_waits_--;

@@ -1,5 +1,4 @@
 // bin/async-test: the framework of test.h and main.
-#include <mica/rt/runtime.h>
 #include <mica/rt/thread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,17 +46,16 @@ void Fail(const char* file, int line, const char* fmt, ...) {
   va_end(ap);
 }
 
-bool Failed() { return g_failed; }
+bool Failed() {
+  return g_failed;
+}
 
-int64_t HandleCount(mica_obj_type_t type) {
-  mica_info_process_handle_stats_t stats = {};
+int64_t HandleCount(mica_handle_t handle) {
+  mica_info_handle_count_t info = {};
   size_t actual = 0, avail = 0;
-  mica_status_t s = mica_object_get_info(mica_rt_process_self(), MICA_INFO_PROCESS_HANDLE_STATS,
-                                         &stats, sizeof(stats), &actual, &avail);
-  if (s != MICA_OK || type >= MICA_OBJ_TYPE_COUNT) {
-    return -1;
-  }
-  return stats.handle_count[type];
+  mica_status_t s =
+      mica_object_get_info(handle, MICA_INFO_HANDLE_COUNT, &info, sizeof(info), &actual, &avail);
+  return s == MICA_OK ? static_cast<int64_t>(info.handle_count) : -1;
 }
 
 mica_status_t StartThread(Thread* t, int (*fn)(void*), void* arg) {

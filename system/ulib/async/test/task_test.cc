@@ -168,8 +168,8 @@ namespace {
 struct Poster {
   Loop* loop;
   int count;
-  int* seen;        // seen[i] = order in which task i ran
-  int* next;        // the loop thread's counter
+  int* seen;  // seen[i] = order in which task i ran
+  int* next;  // the loop thread's counter
   mica_status_t status = MICA_OK;
 };
 

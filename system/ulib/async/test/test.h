@@ -22,9 +22,9 @@ void Register(const char* name, TestFn fn);
 void Fail(const char* file, int line, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 bool Failed();
 
-// Handles of the calling process by object type (MICA_INFO_PROCESS_HANDLE_STATS
-// on the process's own handle); -1 if the call fails.
-int64_t HandleCount(mica_obj_type_t type);
+// How many handles refer to the object of `handle` (MICA_INFO_HANDLE_COUNT);
+// -1 if the call fails.
+int64_t HandleCount(mica_handle_t handle);
 // Runs fn(arg) on a new thread; Join waits for it.
 struct Thread {
   void* impl = nullptr;
@@ -34,38 +34,37 @@ void JoinThread(Thread* t);
 
 }  // namespace async_test
 
-#define TEST(name)                                                  \
-  static void test_##name();                                        \
-  __attribute__((constructor)) static void register_##name() {      \
-    ::async_test::Register(#name, test_##name);                     \
-  }                                                                 \
+#define TEST(name)                                             \
+  static void test_##name();                                   \
+  __attribute__((constructor)) static void register_##name() { \
+    ::async_test::Register(#name, test_##name);                \
+  }                                                            \
   static void test_##name()
 
-#define CHECK(cond)                                                \
-  do {                                                             \
-    if (!(cond)) {                                                 \
+#define CHECK(cond)                                               \
+  do {                                                            \
+    if (!(cond)) {                                                \
       ::async_test::Fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
-      return;                                                      \
-    }                                                              \
+      return;                                                     \
+    }                                                             \
   } while (0)
 
-#define CHECK_EQ(a, b)                                                                    \
-  do {                                                                                    \
-    long long _a = static_cast<long long>(a), _b = static_cast<long long>(b);             \
-    if (_a != _b) {                                                                       \
-      ::async_test::Fail(__FILE__, __LINE__, "%s == %s: got %lld, want %lld", #a, #b, _a, \
-                         _b);                                                             \
-      return;                                                                             \
-    }                                                                                     \
+#define CHECK_EQ(a, b)                                                                         \
+  do {                                                                                         \
+    long long _a = static_cast<long long>(a), _b = static_cast<long long>(b);                  \
+    if (_a != _b) {                                                                            \
+      ::async_test::Fail(__FILE__, __LINE__, "%s == %s: got %lld, want %lld", #a, #b, _a, _b); \
+      return;                                                                                  \
+    }                                                                                          \
   } while (0)
 
-#define CHECK_GE(a, b)                                                                    \
-  do {                                                                                    \
-    long long _a = static_cast<long long>(a), _b = static_cast<long long>(b);             \
-    if (_a < _b) {                                                                        \
+#define CHECK_GE(a, b)                                                                     \
+  do {                                                                                     \
+    long long _a = static_cast<long long>(a), _b = static_cast<long long>(b);              \
+    if (_a < _b) {                                                                         \
       ::async_test::Fail(__FILE__, __LINE__, "%s >= %s: got %lld < %lld", #a, #b, _a, _b); \
-      return;                                                                             \
-    }                                                                                     \
+      return;                                                                              \
+    }                                                                                      \
   } while (0)
 
 #define CHECK_OK(expr) CHECK_EQ((expr), MICA_OK)

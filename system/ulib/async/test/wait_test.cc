@@ -114,9 +114,8 @@ TEST(cancel_from_another_handler) {
   Result r2;
   WaitId id2 = 0;
   mica_status_t cancel = 1;
-  CHECK_OK(loop.BeginWait(
-      e1.get(), MICA_SIGNAL_SIGNALED,
-      [&](mica_status_t, mica_signals_t) { cancel = loop.CancelWait(id2); }));
+  CHECK_OK(loop.BeginWait(e1.get(), MICA_SIGNAL_SIGNALED,
+                          [&](mica_status_t, mica_signals_t) { cancel = loop.CancelWait(id2); }));
   CHECK_OK(loop.BeginWait(e2.get(), MICA_SIGNAL_SIGNALED, Record(&r2), &id2));
   // Both fire; the first handler cancels the second, whose packet is queued.
   CHECK_OK(e1.signal(0, MICA_SIGNAL_SIGNALED));
@@ -189,8 +188,7 @@ TEST(wait_errors_leave_nothing_pending) {
   CHECK_EQ(loop.BeginWait(ev.get(), MICA_SIGNAL_SIGNALED, nullptr), MICA_ERR_INVALID_ARGS);
   mica::Event no_wait;
   CHECK_OK(ev.duplicate(MICA_RIGHT_TRANSFER, &no_wait));
-  CHECK_EQ(loop.BeginWait(no_wait.get(), MICA_SIGNAL_SIGNALED, Record(&r)),
-           MICA_ERR_ACCESS_DENIED);
+  CHECK_EQ(loop.BeginWait(no_wait.get(), MICA_SIGNAL_SIGNALED, Record(&r)), MICA_ERR_ACCESS_DENIED);
   CHECK_EQ(loop.pending_waits(), 0);
   CHECK_EQ(loop.CancelWait(0), MICA_ERR_NOT_FOUND);
   CHECK_EQ(loop.CancelWait(0x0000000700000001ull), MICA_ERR_NOT_FOUND);
@@ -209,17 +207,16 @@ TEST(many_concurrent_waits_100_channels) {
   for (int i = 0; i < kN; i++) {
     got[i] = 0;
     CHECK_OK(mica::Channel::Create(0, &ends[i][0], &ends[i][1]));
-    CHECK_OK(loop.BeginWait(ends[i][1].get(), MICA_SIGNAL_READABLE,
-                            [&, i](mica_status_t s, mica_signals_t observed) {
-                              uint32_t v = 0, n = 0;
-                              if (s == MICA_OK &&
-                                  ends[i][1].read(0, &v, nullptr, sizeof(v), 0, &n, nullptr) ==
-                                      MICA_OK &&
-                                  n == sizeof(v) && v == static_cast<uint32_t>(i)) {
-                                got[i]++;
-                              }
-                              total++;
-                            }));
+    CHECK_OK(loop.BeginWait(
+        ends[i][1].get(), MICA_SIGNAL_READABLE, [&, i](mica_status_t s, mica_signals_t observed) {
+          uint32_t v = 0, n = 0;
+          if (s == MICA_OK &&
+              ends[i][1].read(0, &v, nullptr, sizeof(v), 0, &n, nullptr) == MICA_OK &&
+              n == sizeof(v) && v == static_cast<uint32_t>(i)) {
+            got[i]++;
+          }
+          total++;
+        }));
   }
   CHECK_EQ(loop.pending_waits(), kN);
   // In reverse order: each handler must match its own channel.
@@ -331,30 +328,30 @@ TEST(echo_server_and_client_on_one_loop) {
 }
 
 TEST(shutdown_cancels_pending_waits_and_closes_port) {
-  int64_t ports_before = async_test::HandleCount(MICA_OBJ_TYPE_PORT);
-  CHECK_GE(ports_before, 0);
   mica::Event e1, e2;
   mica::Channel a, b;
   CHECK_OK(mica::Event::Create(0, &e1));
   CHECK_OK(mica::Event::Create(0, &e2));
   CHECK_OK(mica::Channel::Create(0, &a, &b));
   Result r[3];
-  int destroyed_after_cancel = 0;
+  WaitId ids[3] = {};
+  int refused_rearm = 0;
+  mica::Port port;  // a second handle to the loop's port
   {
     Loop loop;
-    CHECK_EQ(async_test::HandleCount(MICA_OBJ_TYPE_PORT), ports_before + 1);
-    CHECK_OK(loop.BeginWait(e1.get(), MICA_SIGNAL_SIGNALED, Record(&r[0])));
-    CHECK_OK(loop.BeginWait(e2.get(), MICA_SIGNAL_SIGNALED, Record(&r[1])));
-    CHECK_OK(loop.BeginWait(b.get(), MICA_SIGNAL_READABLE, Record(&r[2])));
-    // A handler's late attempt to re-arm during shutdown is refused.
-    CHECK_OK(loop.BeginWait(
-        a.get(), MICA_SIGNAL_READABLE, [&](mica_status_t s, mica_signals_t) {
-          if (s == MICA_ERR_CANCELED &&
-              loop.BeginWait(a.get(), MICA_SIGNAL_READABLE,
-                             [](mica_status_t, mica_signals_t) {}) == MICA_ERR_BAD_STATE) {
-            destroyed_after_cancel++;
-          }
-        }));
+    CHECK_OK(loop.port().duplicate(MICA_RIGHT_SAME_RIGHTS, &port));
+    CHECK_EQ(async_test::HandleCount(port.get()), 2);
+    CHECK_OK(loop.BeginWait(e1.get(), MICA_SIGNAL_SIGNALED, Record(&r[0]), &ids[0]));
+    CHECK_OK(loop.BeginWait(e2.get(), MICA_SIGNAL_SIGNALED, Record(&r[1]), &ids[1]));
+    CHECK_OK(loop.BeginWait(b.get(), MICA_SIGNAL_READABLE, Record(&r[2]), &ids[2]));
+    // A handler's attempt to re-arm during shutdown is refused.
+    CHECK_OK(loop.BeginWait(a.get(), MICA_SIGNAL_READABLE, [&](mica_status_t s, mica_signals_t) {
+      if (s == MICA_ERR_CANCELED &&
+          loop.BeginWait(a.get(), MICA_SIGNAL_READABLE, [](mica_status_t, mica_signals_t) {}) ==
+              MICA_ERR_BAD_STATE) {
+        refused_rearm++;
+      }
+    }));
     CHECK_EQ(loop.pending_waits(), 4);
   }
   for (int i = 0; i < 3; i++) {
@@ -362,27 +359,39 @@ TEST(shutdown_cancels_pending_waits_and_closes_port) {
     CHECK_EQ(r[i].status, MICA_ERR_CANCELED);
     CHECK_EQ(r[i].observed, 0);
   }
-  CHECK_EQ(destroyed_after_cancel, 1);
-  CHECK_EQ(async_test::HandleCount(MICA_OBJ_TYPE_PORT), ports_before);
-  // The objects are still usable and nothing fires any more.
+  CHECK_EQ(refused_rearm, 1);
+  // The loop closed its port handle, and no registration is left in the
+  // kernel (each would hold the port object alive until its source fired).
+  CHECK_EQ(async_test::HandleCount(port.get()), 1);
+  CHECK_EQ(port.cancel(e1, ids[0]), MICA_ERR_NOT_FOUND);
+  CHECK_EQ(port.cancel(e2, ids[1]), MICA_ERR_NOT_FOUND);
+  CHECK_EQ(port.cancel(b, ids[2]), MICA_ERR_NOT_FOUND);
+  // Nothing fires any more: no packet reaches the port.
   CHECK_OK(e1.signal(0, MICA_SIGNAL_SIGNALED));
   CHECK_OK(a.write(0, "x", 1, nullptr, 0));
+  mica_port_packet_t packet;
+  CHECK_EQ(port.wait(0, &packet), MICA_ERR_TIMED_OUT);
   CHECK_EQ(r[0].calls, 1);
 }
 
 TEST(loop_handles_do_not_leak) {
-  int64_t before = async_test::HandleCount(MICA_OBJ_TYPE_PORT);
-  int64_t events = async_test::HandleCount(MICA_OBJ_TYPE_EVENT);
-  CHECK_GE(before, 0);
+  mica::Event ev;
+  CHECK_OK(mica::Event::Create(0, &ev));
   for (int i = 0; i < 50; i++) {
-    Loop loop;
-    mica::Event ev;
-    CHECK_OK(mica::Event::Create(0, &ev));
-    CHECK_OK(loop.BeginWait(ev.get(), MICA_SIGNAL_SIGNALED, [](mica_status_t, mica_signals_t) {}));
-    CHECK_OK(loop.PostTask([] {}));
+    mica::Port port;
+    WaitId id = 0;
+    {
+      Loop loop;
+      CHECK_OK(loop.port().duplicate(MICA_RIGHT_SAME_RIGHTS, &port));
+      CHECK_OK(loop.BeginWait(
+          ev.get(), MICA_SIGNAL_SIGNALED, [](mica_status_t, mica_signals_t) {}, &id));
+      CHECK_OK(loop.PostTask([] {}));
+      CHECK_OK(loop.PostTaskAfter([] {}, 1000000000));
+    }
+    CHECK_EQ(async_test::HandleCount(port.get()), 1);
+    CHECK_EQ(port.cancel(ev, id), MICA_ERR_NOT_FOUND);
   }
-  CHECK_EQ(async_test::HandleCount(MICA_OBJ_TYPE_PORT), before);
-  CHECK_EQ(async_test::HandleCount(MICA_OBJ_TYPE_EVENT), events);
+  CHECK_EQ(async_test::HandleCount(ev.get()), 1);
 }
 
 TEST(handle_closed_while_waiting_is_cancelled_at_shutdown) {

@@ -116,8 +116,8 @@ class InlineFunction<R(Args...), InlineSize> {
     }
   }
 
-  alignas(max_align_t) unsigned char storage_[InlineSize < sizeof(void*) ? sizeof(void*)
-                                                                         : InlineSize];
+  alignas(
+      max_align_t) unsigned char storage_[InlineSize < sizeof(void*) ? sizeof(void*) : InlineSize];
   const Ops* ops_ = nullptr;
 };
 
