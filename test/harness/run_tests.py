@@ -548,6 +548,7 @@ def async_cases() -> list[QemuCase]:
     return [
         QemuCase("async/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 2.0),
         QemuCase("async/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
+        QemuCase("async/rpi4", BootConfig(board="rpi4", append=run), 2.0),
     ]
 
 
