@@ -53,6 +53,9 @@ using Task = InlineFunction<void()>;
 // object's signals when it did) or MICA_ERR_CANCELED (the loop shut down;
 // `observed` is 0).
 using WaitHandler = InlineFunction<void(mica_status_t status, mica_signals_t observed)>;
+class WaitAwaitable;
+class TaskAwaitable;
+
 // Names a pending wait (never 0). Ids are not reused while the loop lives
 // (a 32-bit generation per slot).
 using WaitId = uint64_t;
@@ -138,6 +141,13 @@ class Loop {
   mica_status_t PostDelayedTask(Task task, mica_time_t deadline);
   // PostDelayedTask(task, Now() + delay).
   mica_status_t PostTaskAfter(Task task, mica_duration_t delay);
+
+  // Coroutine awaitables (defined in <mica/async/coro.h>, which callers
+  // include): co_await loop.Wait(handle, signals), loop.Sleep(deadline),
+  // loop.Yield().
+  WaitAwaitable Wait(mica_handle_t object, mica_signals_t signals);
+  TaskAwaitable Sleep(mica_time_t deadline);
+  TaskAwaitable Yield();
 
   // Waits pending in the loop, and tasks (immediate and delayed) queued.
   size_t pending_waits() const;
