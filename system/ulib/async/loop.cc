@@ -20,7 +20,7 @@ WaitId MakeWaitId(uint32_t index, uint32_t generation) {
 
 // Grows a malloc'ed array of pointers to hold `needed` entries (doubling).
 template <typename T>
-bool GrowArray(T*** array, size_t* capacity, size_t needed) {
+bool GrowArray(T*** array, size_t* capacity, size_t needed, size_t* allocations) {
   if (needed <= *capacity) {
     return true;
   }
@@ -34,6 +34,7 @@ bool GrowArray(T*** array, size_t* capacity, size_t needed) {
   }
   *array = static_cast<T**>(p);
   *capacity = cap;
+  ++*allocations;
   return true;
 }
 
@@ -107,6 +108,7 @@ Loop::TaskNode* Loop::NewTaskNodeLocked(Task task) {
     node->next = nullptr;
   } else {
     node = new TaskNode;
+    allocations_++;
   }
   node->fn = std::move(task);
   node->seq = next_seq_++;
@@ -208,7 +210,7 @@ mica_status_t Loop::PostDelayedTask(Task task, mica_time_t deadline) {
   if (!task) {
     return MICA_ERR_INVALID_ARGS;
   }
-  if (!GrowArray(&heap_, &heap_capacity_, heap_size_ + 1)) {
+  if (!GrowArray(&heap_, &heap_capacity_, heap_size_ + 1, &allocations_)) {
     return MICA_ERR_NO_MEMORY;
   }
   TaskNode* node = NewTaskNodeLocked(std::move(task));
@@ -275,10 +277,12 @@ mica_status_t Loop::BeginWait(mica_handle_t object, mica_signals_t signals, Wait
   if (index != kNoSlot) {
     free_slot_ = slots_[index]->next_free;
   } else {
-    if (slot_count_ >= kNoSlot - 1 || !GrowArray(&slots_, &slot_capacity_, slot_count_ + 1)) {
+    if (slot_count_ >= kNoSlot - 1 ||
+        !GrowArray(&slots_, &slot_capacity_, slot_count_ + 1, &allocations_)) {
       return MICA_ERR_NO_MEMORY;
     }
     slots_[slot_count_] = new WaitSlot;
+    allocations_++;
     index = static_cast<uint32_t>(slot_count_++);
   }
   WaitSlot* slot = slots_[index];
@@ -318,6 +322,11 @@ mica_status_t Loop::CancelWait(WaitId id) {
   FreeSlotLocked(static_cast<uint32_t>((id & 0xffffffffu) - 1));
   pending_waits_--;
   return MICA_OK;
+}
+
+size_t Loop::allocations() const {
+  MutexGuard guard(mutex_);
+  return allocations_;
 }
 
 size_t Loop::pending_waits() const {

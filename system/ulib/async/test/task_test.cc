@@ -1,5 +1,6 @@
 // Tasks, delayed tasks, Run/RunOnce/RunUntilIdle/Quit, InlineFunction.
 #include <mica/async/loop.h>
+#include <mica/cpp/objects.h>
 
 #include "system/ulib/async/test/test.h"
 
@@ -354,4 +355,52 @@ TEST(inline_function_storage) {
     CHECK_EQ(destroyed, 0);
   }
   CHECK_EQ(destroyed, 1);
+}
+
+TEST(steady_state_dispatch_does_not_allocate) {
+  Loop loop;
+  mica::Event ev;
+  CHECK_OK(mica::Event::Create(0, &ev));
+  int fired = 0, ran = 0;
+  auto cycle = [&]() -> mica_status_t {
+    mica_status_t s =
+        loop.BeginWait(ev.get(), MICA_SIGNAL_SIGNALED, [&](mica_status_t, mica_signals_t) {
+          fired++;
+          ev.signal(MICA_SIGNAL_SIGNALED, 0);
+        });
+    if (s == MICA_OK) {
+      s = ev.signal(0, MICA_SIGNAL_SIGNALED);
+    }
+    if (s == MICA_OK) {
+      s = loop.PostTask([&] { ran++; });
+    }
+    if (s == MICA_OK) {
+      s = loop.PostDelayedTask([&] { ran++; }, 0);
+    }
+    return s == MICA_OK ? loop.RunUntilIdle() : s;
+  };
+  // Warm up: the free lists and the heap array reach their peak.
+  for (int i = 0; i < 10; i++) {
+    CHECK_OK(cycle());
+  }
+  size_t before = loop.allocations();
+  CHECK_GE(before, 1);  // the counter counts
+  for (int i = 0; i < 1000; i++) {
+    CHECK_OK(cycle());
+  }
+  CHECK_EQ(fired, 1010);
+  CHECK_EQ(ran, 2020);
+  CHECK_EQ(loop.allocations(), before);
+  // A burst of 100 queued tasks grows the pool once; repeating it does not.
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 100; i++) {
+      CHECK_OK(loop.PostTask([&] { ran++; }));
+    }
+    CHECK_OK(loop.RunUntilIdle());
+    if (round == 0) {
+      before = loop.allocations();
+    }
+  }
+  CHECK_EQ(loop.allocations(), before);
+  CHECK_EQ(ran, 2320);
 }

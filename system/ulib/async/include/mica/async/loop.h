@@ -152,6 +152,10 @@ class Loop {
   // Waits pending in the loop, and tasks (immediate and delayed) queued.
   size_t pending_waits() const;
   size_t pending_tasks() const;
+  // How many times the loop allocated memory for its own bookkeeping (task
+  // nodes, wait slots, array growth); flat once the loop has seen its peak
+  // load. Callables too big to be stored inline are not counted.
+  size_t allocations() const;
 
  private:
   struct TaskNode;
@@ -194,6 +198,7 @@ class Loop {
   size_t slot_capacity_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
   uint32_t free_slot_ MICA_ASYNC_TSA(guarded_by(mutex_));
   size_t pending_waits_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  size_t allocations_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
 };
 
 }  // namespace mica::async
