@@ -25,10 +25,13 @@
 // lists that only grow to the peak number in use, so dispatching a packet
 // or a task allocates nothing in the steady state.
 //
-// A wait whose object's last handle is closed while it is pending is
-// removed by the kernel without a packet (docs/syscalls.md, handle_close):
-// its handler then runs only at shutdown (MICA_ERR_CANCELED), unless
-// CancelWait drops it first. Cancel a wait before closing its handle.
+// A wait whose handle is closed while it is pending is removed by the
+// kernel without a packet (docs/syscalls.md, handle_close; the kernel does
+// it when the object's last handle goes): its handler then runs only at
+// shutdown (MICA_ERR_CANCELED), unless CancelWait drops it first. Cancel a
+// wait before closing its handle.
+//
+// Coroutines: <mica/async/coro.h> (co_await loop.Wait/Sleep/Yield).
 #ifndef SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_
 #define SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_
 
