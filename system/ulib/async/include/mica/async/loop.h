@@ -59,8 +59,8 @@ using WaitHandler = InlineFunction<void(mica_status_t status, mica_signals_t obs
 class WaitAwaitable;
 class TaskAwaitable;
 
-// Names a pending wait (never 0). Ids are not reused while the loop lives
-// (a 32-bit generation per slot).
+// Names a pending wait (never 0): the slot index and a 32-bit generation,
+// so an id comes back only after its slot has been reused 2^32 times.
 using WaitId = uint64_t;
 
 // mica_rt_mutex_t with thread-safety annotations.
