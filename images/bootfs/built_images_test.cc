@@ -68,6 +68,23 @@ TEST_P(BuiltImage, HasTheTestPattern) {
   }
 }
 
+// The kernel starts bin/userboot; userboot's error cases use these.
+TEST_P(BuiltImage, HasUserbootAndItsTestFiles) {
+  File file;
+  ASSERT_TRUE(image_.Find("bin/userboot", &file));
+  ASSERT_GE(file.size, 4u);
+  EXPECT_EQ(file.data[0], 0x7f);
+  EXPECT_EQ(file.data[1], 'E');
+  ASSERT_TRUE(image_.Find("test/truncated-elf", &file));
+  EXPECT_EQ(file.size, 4096u);
+  File hello;
+  ASSERT_TRUE(image_.Find("bin/hello", &hello));
+  ASSERT_GT(hello.size, file.size);
+  for (size_t i = 0; i < file.size; ++i) {
+    ASSERT_EQ(file.data[i], hello.data[i]) << i;
+  }
+}
+
 TEST_P(BuiltImage, BootConfigNamesTheBoard) {
   EXPECT_NE(Text("config/boot.txt").find("\nboard=" + BoardOf(GetParam()) + "\n"),
             std::string::npos);

@@ -76,6 +76,8 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
     return nullptr;
   }
   p->dispatcher_ = mica::AdoptRef<Dispatcher>(pd);
+  // MICA_PROP_NAME is the process name.
+  pd->SetName(p->name_, strlen(p->name_));
   p->koid_ = pd->koid();  // one koid: the process's handle object's
   if (job) {
     if (job->AddProcess(p, &p->job_link_) != mica::Status::kOk) {
@@ -117,6 +119,8 @@ Process::~Process() {
     size_t n;
     while ((n = handles_->Drain(batch, 16)) != 0) {
       for (size_t i = 0; i < n; i++) {
+        // Its wait_async registrations end with it.
+        batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
         batch[i].object->RemoveHandleRef();
         batch[i].object.reset();
       }
@@ -330,7 +334,7 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
   ut->arg0 = arg0;
   ut->arg1 = arg1;
   ut->object = mica::Move(thread_object);
-  ut->thread = sched::Create(name, UserThreadEntry, ut, sched::kPriorityDefault);
+  ut->thread = sched::Create(name, UserThreadEntry, ut, MICA_PRIORITY_DEFAULT);
   if (ut->thread == nullptr) {
     ut->~UserThread();
     kmem::Free(mem);
@@ -371,6 +375,8 @@ void Process::MarkDead(int64_t code) {
     size_t n;
     while ((n = handles_->Drain(batch, 16)) != 0) {
       for (size_t i = 0; i < n; i++) {
+        // Its wait_async registrations end with it.
+        batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
         batch[i].object->RemoveHandleRef();
         batch[i].object.reset();
       }
@@ -380,11 +386,17 @@ void Process::MarkDead(int64_t code) {
     {
       IrqGuard guard(lock_);
       for (UserThread* ut : threads_) {
+        if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
+          ut->exited = true;  // it dies on its way back to user mode
+        }
         if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object) {
-          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated();
+          mica_info_task_runtime_t rt = {};
+          AddThreadRuntime(ut->thread, &rt);
+          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(rt);
         }
       }
     }
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->SetFinalRuntime(Runtime());
     static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkExited(code);
     dispatcher_->UpdateSignals(0, MICA_TASK_TERMINATED);
     exit_waiters_.WakeAll();
@@ -410,8 +422,13 @@ void Process::ExitCurrentThread() {
     last = --live_threads_ == 0;
     for (UserThread* ut : threads_) {
       if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
-          ut->thread == sched::Current() && ut->object) {
-        static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated();
+          ut->thread == sched::Current()) {
+        ut->exited = true;
+        if (ut->object) {
+          mica_info_task_runtime_t rt = {};
+          AddThreadRuntime(ut->thread, &rt);
+          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(rt);
+        }
       }
     }
   }
@@ -430,6 +447,22 @@ void Process::KillFromFault(const char* why, uint32_t esr, uint64_t address) {
 void Process::CheckKilled() {
   if (state_ == State::kDead) {
     sched::Exit(0);
+  }
+  if (!sched::Current()->interrupted) {
+    return;  // the fast path: nobody killed this thread
+  }
+  bool killed = false;
+  {
+    IrqGuard guard(lock_);
+    for (UserThread* ut : threads_) {
+      if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
+          ut->thread == sched::Current()) {
+        killed = ut->killed;
+      }
+    }
+  }
+  if (killed) {
+    ExitCurrentThread();  // task_kill of this thread alone
   }
 }
 
@@ -480,6 +513,8 @@ mica::Status Process::CloseHandle(mica_handle_t value) {
   HandleEntry e;
   mica::Status s = handles_->Remove(value, &e);
   if (s == mica::Status::kOk) {
+    // Waits made through this handle end (ABI: handle_close).
+    e.object->CancelWaitsThrough(this, value);
     e.object->RemoveHandleRef();
   }
   return s;
@@ -692,7 +727,7 @@ bool Process::HandlePageFault(uint64_t addr, bool write, bool execute) {
   if (m->vmo->CommitPage((m->vmo_offset + (page - m->base)) / 4096, &pa) != mica::Status::kOk) {
     return false;
   }
-  mica::Status s = aspace_.Map(page, &pa, 1, m->perms);
+  mica::Status s = aspace_.Map(page, &pa, 1, m->perms, m->vmo->arch_cache_policy());
   return s == mica::Status::kOk || s == mica::Status::kAlreadyExists;
 }
 

@@ -28,7 +28,13 @@ struct UserThread {
   uint64_t arg0 = 0;
   uint64_t arg1 = 0;
   mica::RefPtr<Dispatcher> object;  // ThreadDispatcher, if created by thread_create
+  bool killed = false;              // task_kill of this thread (guarded by Process::lock_)
+  bool exited = false;              // it ended (guarded by Process::lock_)
 };
+
+// Adds a thread's run time (the current slice included) and queue time to
+// *rt.
+void AddThreadRuntime(const sched::Thread* t, mica_info_task_runtime_t* rt);
 
 class Process {
  public:
@@ -90,6 +96,28 @@ class Process {
   // thread_exit: the calling thread ends; the last one ends the process
   // with status 0.
   [[noreturn]] void ExitCurrentThread();
+  // ---- Threads seen through their handle objects (ThreadDispatcher) ----
+  // The thread `object` names: its state, CPU and run/queue times.
+  // kNotFound if it is not a started thread of this process.
+  mica::Status ThreadInfo(const Dispatcher* object, mica_info_thread_t* info,
+                          mica_info_task_runtime_t* runtime);
+  // Sets a started thread's scheduling priority. kNotFound as above.
+  mica::Status SetThreadPriority(const Dispatcher* object, int priority);
+  // task_kill of one thread: it ends at its next kernel entry or, if
+  // blocked, at once (its wait ends). kNotFound as above.
+  mica::Status KillThread(const Dispatcher* object);
+  // The koids of the live threads that have handle objects: writes up to
+  // `max`, returns how many exist.
+  size_t ThreadKoids(uint64_t* out, size_t max);
+  // The run and queue times of all its threads, dead ones included.
+  mica_info_task_runtime_t Runtime();
+  // How many handles of each type its table holds.
+  void HandleStats(mica_info_process_handle_stats_t* stats);
+  // MICA_INFO_TASK_STATS: mapped bytes (VMO mappings and the loader's
+  // pages), committed bytes of the VMOs only it maps (private) or that
+  // other processes map too (shared), and its handle count. O(mappings^2).
+  mica_info_task_stats_t TaskStats();
+
   // The process's thread faulted: records why and kills the process.
   [[noreturn]] void KillFromFault(const char* why, uint32_t esr, uint64_t address);
 
@@ -132,6 +160,7 @@ class Process {
   bool FindPage(uint64_t va, uint64_t* pa) REQUIRES(lock_);
   mica::Status Reserve(size_t pages) REQUIRES(lock_);
   void MarkDead(int64_t code);
+  UserThread* FindThreadLocked(const Dispatcher* object) REQUIRES(lock_);
 
   IrqSpinLock lock_;
   char name_[32] = {};

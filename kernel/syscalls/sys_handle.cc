@@ -172,11 +172,78 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       size_t written = total < room ? total : room;
       return Err(KoidList(koids, written, total, buffer, actual, avail));
     }
-    case MICA_INFO_THREAD:
-    case MICA_INFO_TASK_STATS:
-    case MICA_INFO_TASK_RUNTIME:
-    case MICA_INFO_PROCESS_THREADS:
-    case MICA_INFO_PROCESS_HANDLE_STATS:
+    case MICA_INFO_THREAD: {
+      if (type != MICA_OBJ_TYPE_THREAD)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_thread_t info = {};
+      static_cast<ThreadDispatcher*>(e.object.get())->Info(&info, nullptr);
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_TASK_RUNTIME: {
+      if (type != MICA_OBJ_TYPE_THREAD && type != MICA_OBJ_TYPE_PROCESS &&
+          type != MICA_OBJ_TYPE_JOB)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_task_runtime_t info = {};
+      if (type == MICA_OBJ_TYPE_THREAD) {
+        static_cast<ThreadDispatcher*>(e.object.get())->Info(nullptr, &info);
+      } else if (type == MICA_OBJ_TYPE_JOB) {
+        info = static_cast<JobDispatcher*>(e.object.get())->Runtime();
+      } else {
+        auto* pd = static_cast<ProcessDispatcher*>(e.object.get());
+        if (pd->WithProcess([&](Process* target) {
+              info = target->Runtime();
+              return mica::Status::kOk;
+            }) != mica::Status::kOk) {
+          info = pd->final_runtime();  // the process is gone
+        }
+      }
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_PROCESS_THREADS: {
+      if (type != MICA_OBJ_TYPE_PROCESS)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_ENUMERATE) == 0)
+        return Err(mica::Status::kAccessDenied);
+      uint64_t koids[Process::kMaxThreads];
+      size_t room = buffer_size / sizeof(uint64_t);
+      if (room > Process::kMaxThreads)
+        room = Process::kMaxThreads;
+      size_t total = 0;
+      (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
+        total = target->ThreadKoids(koids, room);
+        return mica::Status::kOk;
+      });  // a process that is gone has no threads
+      size_t written = total < room ? total : room;
+      return Err(KoidList(koids, written, total, buffer, actual, avail));
+    }
+    case MICA_INFO_PROCESS_HANDLE_STATS: {
+      if (type != MICA_OBJ_TYPE_PROCESS)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_process_handle_stats_t info = {};
+      (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
+        target->HandleStats(&info);
+        return mica::Status::kOk;
+      });  // a process that is gone holds no handles
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_TASK_STATS: {
+      if (type != MICA_OBJ_TYPE_PROCESS)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_task_stats_t info = {};
+      (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
+        info = target->TaskStats();
+        return mica::Status::kOk;
+      });  // a process that is gone maps and holds nothing
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
     case MICA_INFO_VMO:
     case MICA_INFO_VMAR:
     case MICA_INFO_KMEM_STATS:
@@ -193,6 +260,16 @@ int64_t sys_object_get_property(mica_handle_t handle, uint32_t property, user_ou
       Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_GET_PROPERTY, &e);
   if (s != mica::Status::kOk) {
     return Err(s);
+  }
+  if (property == MICA_PROP_THREAD_PRIORITY) {
+    if (e.object->type() != MICA_OBJ_TYPE_THREAD) {
+      return Err(mica::Status::kWrongType);
+    }
+    if (value_size < sizeof(int32_t)) {
+      return Err(mica::Status::kBufferTooSmall);
+    }
+    int32_t prio = static_cast<ThreadDispatcher*>(e.object.get())->priority();
+    return Err(value.copy_to_user(&prio, sizeof(prio)));
   }
   if (property != MICA_PROP_NAME) {
     return Err(mica::Status::kInvalidArgs);
@@ -212,6 +289,23 @@ int64_t sys_object_set_property(mica_handle_t handle, uint32_t property,
       Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_SET_PROPERTY, &e);
   if (s != mica::Status::kOk) {
     return Err(s);
+  }
+  if (property == MICA_PROP_THREAD_PRIORITY) {
+    if (e.object->type() != MICA_OBJ_TYPE_THREAD) {
+      return Err(mica::Status::kWrongType);
+    }
+    if (value_size != sizeof(int32_t)) {
+      return Err(mica::Status::kInvalidArgs);
+    }
+    int32_t prio;
+    s = value.copy_from_user(&prio, sizeof(prio));
+    if (s != mica::Status::kOk) {
+      return Err(s);
+    }
+    if (prio < MICA_PRIORITY_LOWEST || prio > MICA_PRIORITY_HIGHEST) {
+      return Err(mica::Status::kOutOfRange);
+    }
+    return Err(static_cast<ThreadDispatcher*>(e.object.get())->SetPriority(prio));
   }
   if (property != MICA_PROP_NAME) {
     return Err(mica::Status::kInvalidArgs);

@@ -62,10 +62,12 @@ int64_t sys_object_wait_many(user_inout_ptr<mica_wait_item_t> items, size_t num_
   }
   mica_signals_t want[MICA_WAIT_MANY_MAX_ITEMS];
   mica_signals_t seen[MICA_WAIT_MANY_MAX_ITEMS];
+  WaitThrough through[MICA_WAIT_MANY_MAX_ITEMS];
   for (size_t i = 0; i < num_items; i++) {
     want[i] = local[i].waitfor;
+    through[i] = WaitThrough{p, local[i].handle};
   }
-  s = Dispatcher::WaitMany(objects, want, num_items, ToDeadline(deadline), seen);
+  s = Dispatcher::WaitMany(objects, want, num_items, ToDeadline(deadline), seen, through);
   for (size_t i = 0; i < num_items; i++) {
     local[i].pending = seen[i];
   }
@@ -74,4 +76,22 @@ int64_t sys_object_wait_many(user_inout_ptr<mica_wait_item_t> items, size_t num_
     return Err(c);
   }
   return Err(s);
+}
+
+int64_t sys_timer_bind(mica_handle_t timer, mica_handle_t port, uint64_t key, uint32_t options) {
+  Process* p = Process::Current();
+  HandleEntry te, pe;
+  mica::Status s = p->GetHandle(timer, MICA_OBJ_TYPE_TIMER, MICA_RIGHT_WRITE, &te);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  s = p->GetHandle(port, MICA_OBJ_TYPE_PORT, MICA_RIGHT_WRITE, &pe);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (options != 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  mica::RefPtr<PortDispatcher> port_ref(static_cast<PortDispatcher*>(pe.object.get()));
+  return Err(static_cast<TimerDispatcher*>(te.object.get())->Bind(mica::Move(port_ref), key));
 }

@@ -9,14 +9,20 @@
 #include "kernel/object/debuglog.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
+#include "kernel/object/resource.h"
 #include "kernel/object/task.h"
-#include "kernel/platform/platform.h"
+#include "kernel/object/vmo.h"
 #include "kernel/top/log.h"
 #include "kernel/top/memory.h"
+#include "system/core/userboot/message.h"
 #include "system/ulib/elf/elf.h"
 
 namespace launcher {
 namespace {
+
+// The rights of the bootfs and DTB VMOs: read and map, never write.
+constexpr mica_rights_t kReadOnlyVmoRights =
+    MICA_RIGHTS_BASIC | MICA_RIGHT_READ | MICA_RIGHT_MAP | MICA_RIGHT_GET_PROPERTY;
 
 uint32_t PermsFromFlags(uint32_t flags) {
   uint32_t p = 0;
@@ -29,62 +35,70 @@ uint32_t PermsFromFlags(uint32_t flags) {
   return p;
 }
 
-}  // namespace
+// One handle of userboot's bootstrap message.
+struct StartupHandle {
+  mica::RefPtr<Dispatcher> object;
+  mica_rights_t rights;
+  uint32_t info;
+};
 
-// The bootstrap message (<mica/rt/bootstrap.h>, docs/process-bootstrap.md):
-// the program's name as argv[0], a debug log handle for stdout/stderr and
-// the process's root VMAR (for its heap and mappings) and a handle to the
-// process itself (for creating threads).
-// The kernel writes it into a new channel and gives the process the other
-// end; the kernel's end is closed, so the process sees PEER_CLOSED after
-// reading it.
-mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* out) {
+// A VMO holding a copy of [src, src + size), named `name`.
+mica::Status CopyToVmo(const uint8_t* src, uint64_t size, const char* name,
+                       mica::RefPtr<Dispatcher>* out) {
+  mica::RefPtr<VmoDispatcher> vmo;
+  mica::Status s = VmoDispatcher::Create(size, 0, &vmo);
+  for (uint64_t off = 0; s == mica::Status::kOk && off < size; off += 4096) {
+    uint64_t pa;
+    s = vmo->CommitPage(off / 4096, &pa);
+    if (s == mica::Status::kOk) {
+      memcpy(arch::PhysToVirt(pa), src + off, size - off < 4096 ? size - off : 4096);
+    }
+  }
+  if (s == mica::Status::kOk) {
+    vmo->SetName(name, strlen(name));
+    *out = mica::RefPtr<Dispatcher>(vmo.get());
+  }
+  return s;
+}
+
+// Writes userboot's bootstrap message (docs/process-bootstrap.md): argv =
+// {"bin/userboot", <the kernel command line>} and `handles`, into a new
+// channel whose other end goes to `process` (*out). The kernel's end is
+// closed afterwards, so userboot sees PEER_CLOSED once it has read it.
+mica::Status SendBootstrap(Process* process, const char* cmdline, StartupHandle* handles,
+                           uint32_t count, mica_handle_t* out) {
+  uint32_t info[MICA_CHANNEL_MAX_MSG_HANDLES];
+  for (uint32_t i = 0; i < count; i++) {
+    info[i] = handles[i].info;
+  }
+  const char* argv[] = {kUserbootPath, cmdline};
+  userboot::MessageSpec spec;
+  spec.info = info;
+  spec.handle_count = count;
+  spec.argv = argv;
+  spec.argc = 2;
+  uint32_t size = userboot::MessageSize(spec);
+  if (size == 0) {
+    return mica::Status::kOutOfRange;  // a command line near 64 KiB
+  }
   mica::RefPtr<Dispatcher> mine, theirs;
   if (!ChannelDispatcher::CreatePair(&mine, &theirs)) {
     return mica::Status::kNoMemory;
   }
-  auto* log = new DebuglogDispatcher();
-  if (log == nullptr) {
-    return mica::Status::kNoMemory;
-  }
-  mica::RefPtr<Dispatcher> log_ref = mica::AdoptRef<Dispatcher>(log);
-  uint32_t args_size = static_cast<uint32_t>(strlen(argv0)) + 1;
-  uint32_t info_offset = sizeof(mica_bootstrap_header_t);
-  constexpr uint32_t kHandles = 4;
-  uint32_t args_offset = info_offset + kHandles * sizeof(uint32_t);
-  auto created = ChannelMessage::Create(KernelAllocator(), args_offset + args_size, kHandles);
+  auto created = ChannelMessage::Create(KernelAllocator(), size, count);
   if (!created.ok()) {
     return created.status();
   }
   ChannelMessagePtr msg = mica::Move(created.value());
-  mica_bootstrap_header_t header = {};
-  header.magic = MICA_BOOTSTRAP_MAGIC;
-  header.version = MICA_BOOTSTRAP_VERSION;
-  header.handle_info_offset = info_offset;
-  header.handle_count = kHandles;
-  header.args_offset = args_offset;
-  header.args_size = args_size;
-  header.argc = 1;
-  header.environ_offset = args_offset + args_size;
-  memcpy(msg->data(), &header, sizeof(header));
-  uint32_t info[kHandles] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0),
-                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0),
-                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0),
-                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_JOB_DEFAULT, 0)};
-  memcpy(msg->data() + info_offset, info, sizeof(info));
-  memcpy(msg->data() + args_offset, argv0, args_size);
-  log_ref->AddHandleRef();  // in flight in the message
-  msg->handles()[0] = MakeHandle(log_ref);
-  mica::RefPtr<Dispatcher> vmar = process->root_vmar();
-  vmar->AddHandleRef();
-  msg->handles()[1] = MakeHandle(vmar);
-  mica::RefPtr<Dispatcher> self = process->dispatcher();
-  self->AddHandleRef();
-  msg->handles()[2] = MakeHandle(self);
-  // The first process gets the root job (DESIGN.md §5: userboot holds it).
-  mica::RefPtr<Dispatcher> job(JobDispatcher::Root().get());
-  job->AddHandleRef();
-  msg->handles()[3] = MakeHandle(job);
+  (void)userboot::WriteMessage(spec, msg->data(), size);
+  for (uint32_t i = 0; i < count; i++) {
+    handles[i].object->AddHandleRef();  // in flight in the message
+    HandleEntry e;
+    e.koid = handles[i].object->koid();
+    e.rights = handles[i].rights;
+    e.object = handles[i].object;
+    msg->handles()[i] = mica::Move(e);
+  }
   mine->AddHandleRef();  // the kernel holds its end like a handle until done
   mica::Status s = static_cast<ChannelDispatcher*>(mine.get())->Write(&msg);
   if (s != mica::Status::kOk) {
@@ -97,37 +111,28 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   return s;
 }
 
-mica::Status Launch(const bootfs::Image& fs, const char* path, Process** out, const char** why) {
-  bootfs::File file;
-  if (!fs.Find(path, &file)) {
-    *why = "no such file in the bootfs";
-    return mica::Status::kNotFound;
-  }
+// Loads the ELF program `file` (static PIE, system/ulib/elf) at a random
+// address in `process`: one contiguous run of pages, relocated through the
+// linear map, each segment mapped with its own permissions, RELRO made
+// read-only, a stack with an unmapped guard page below it. Returns the load
+// base, entry point and stack top.
+mica::Status Load(Process* process, const bootfs::File& file, uint64_t* base_out,
+                  uint64_t* entry_out, uint64_t* sp_out, const char** why) {
   elf::Plan plan;
   elf::Error err;
   if (elf::Validate(file.data, file.size, &plan, &err) != elf::Status::kOk) {
     *why = elf::StatusString(err.status);
     return mica::Status::kIoInvalid;
   }
-  const char* base_name = strrchr(path, '/');
-  Process* process = Process::Create(base_name ? base_name + 1 : path, true, JobDispatcher::Root());
-  if (process == nullptr) {
-    *why = "out of memory or address space identifiers";
-    return mica::Status::kNoMemory;
-  }
-  // Build the image in physically contiguous pages seen through the linear
-  // map, relocate it there, then map those same pages into the process.
   size_t pages = plan.span_size / 4096;
   uint64_t span_pa;
   if (!kmem::AllocContiguous(pages, 4096, &span_pa)) {
-    delete process;
     *why = "out of memory for the program image";
     return mica::Status::kNoMemory;
   }
   mica::Status s = process->AdoptPages(span_pa, pages);
   if (s != mica::Status::kOk) {
     kmem::FreeContiguous(span_pa, pages);
-    delete process;
     *why = "out of memory for the page list";
     return s;
   }
@@ -142,7 +147,6 @@ mica::Status Launch(const bootfs::Image& fs, const char* path, Process** out, co
   base = (base + align - 1) & ~(align - 1);
   if (base == 0 ||
       elf::ApplyRelocations(plan, span, plan.span_size, base, &err) != elf::Status::kOk) {
-    delete process;
     *why = base == 0 ? "no room in the address space" : elf::StatusString(err.status);
     return mica::Status::kIoInvalid;
   }
@@ -155,7 +159,6 @@ mica::Status Launch(const bootfs::Image& fs, const char* path, Process** out, co
     s = process->aspace().Protect(base + plan.relro_offset, plan.relro_size / 4096,
                                   arch::kPermRead);
   }
-  // The stack, with an unmapped guard page below it.
   uint64_t stack_size =
       plan.stack_size != 0 ? (plan.stack_size + 4095) & ~4095ull : kDefaultStackSize;
   uint64_t stack_region = s == mica::Status::kOk ? process->RandomRegion(stack_size + 4096) : 0;
@@ -166,43 +169,99 @@ mica::Status Launch(const bootfs::Image& fs, const char* path, Process** out, co
     s = process->MapNewPages(stack_region + 4096, stack_size / 4096,
                              arch::kPermRead | arch::kPermWrite);
   }
-  mica_handle_t bootstrap_handle = MICA_HANDLE_INVALID;
-  if (s == mica::Status::kOk) {
-    s = SendBootstrap(process, path, &bootstrap_handle);
+  if (s != mica::Status::kOk) {
+    *why = mica::StatusString(s);
+    return s;
   }
+  *base_out = base;
+  *entry_out = base + plan.entry_offset;
+  *sp_out = stack_region + 4096 + stack_size;
+  return mica::Status::kOk;
+}
+
+// Makes the userboot process, loads it and starts it with its handles.
+mica::Status StartUserboot(const platform::BootInfo& boot, const bootfs::Image& fs, Process** out,
+                           const char** why) {
+  bootfs::File file;
+  if (!fs.Find(kUserbootPath, &file)) {
+    *why = "no such file in the bootfs";
+    return mica::Status::kNotFound;
+  }
+  mica::RefPtr<Dispatcher> bootfs_vmo, dtb_vmo;
+  mica::Status s = CopyToVmo(static_cast<const uint8_t*>(arch::PhysToVirt(boot.initrd_start)),
+                             fs.total_size(), "bootfs", &bootfs_vmo);
   if (s == mica::Status::kOk) {
-    s = process->StartThread(process->name(), base + plan.entry_offset,
-                             stack_region + 4096 + stack_size, bootstrap_handle, base);
+    s = CopyToVmo(static_cast<const uint8_t*>(arch::PhysToVirt(boot.dtb_pa)), boot.dtb_size,
+                  "devicetree", &dtb_vmo);
+  }
+  auto* log = s == mica::Status::kOk ? new DebuglogDispatcher() : nullptr;
+  if (s != mica::Status::kOk || log == nullptr) {
+    *why = "out of memory for the bootfs and DTB VMOs";
+    return mica::Status::kNoMemory;
+  }
+  mica::RefPtr<Dispatcher> log_ref = mica::AdoptRef<Dispatcher>(log);
+  Process* process = Process::Create("userboot", true, JobDispatcher::Root());
+  if (process == nullptr) {
+    *why = "out of memory or address space identifiers";
+    return mica::Status::kNoMemory;
+  }
+  uint64_t base = 0, entry = 0, sp = 0;
+  s = Load(process, file, &base, &entry, &sp, why);
+  if (s != mica::Status::kOk) {
+    delete process;
+    return s;
+  }
+  mica::RefPtr<Dispatcher> job(JobDispatcher::Root().get());
+  mica::RefPtr<Dispatcher> root_resource(ResourceDispatcher::Root().get());
+  StartupHandle handles[] = {
+      // Write-only, as debuglog_create gives it without the root resource.
+      {log_ref, log_ref->default_rights() & ~MICA_RIGHT_READ,
+       MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0)},
+      {process->root_vmar(), MICA_DEFAULT_VMAR_RIGHTS,
+       MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0)},
+      {process->dispatcher(), MICA_DEFAULT_PROCESS_RIGHTS,
+       MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0)},
+      // The root job (DESIGN.md §5): userboot starts its programs in it.
+      {job, MICA_DEFAULT_JOB_RIGHTS, MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_JOB_DEFAULT, 0)},
+      {bootfs_vmo, kReadOnlyVmoRights, MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0)},
+      {dtb_vmo, kReadOnlyVmoRights, MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_DTB, 0)},
+      // Hardware access (every MMIO range and interrupt). userboot passes
+      // every handle it does not use on to the program it starts.
+      {root_resource, MICA_DEFAULT_RESOURCE_RIGHTS,
+       MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_ROOT_RESOURCE, 0)},
+  };
+  mica_handle_t bootstrap = MICA_HANDLE_INVALID;
+  s = SendBootstrap(process, boot.bootargs, handles, sizeof(handles) / sizeof(handles[0]),
+                    &bootstrap);
+  if (s == mica::Status::kOk) {
+    s = process->StartThread(process->name(), entry, sp, bootstrap, base);
   }
   if (s != mica::Status::kOk) {
     delete process;
     *why = mica::StatusString(s);
     return s;
   }
-  KLog("launcher: %s: process %llu, loaded at 0x%llx, entry 0x%llx, stack 0x%llx", path,
+  KLog("userboot: process %llu, loaded at 0x%llx, entry 0x%llx, stack 0x%llx",
        static_cast<unsigned long long>(process->koid()), static_cast<unsigned long long>(base),
-       static_cast<unsigned long long>(base + plan.entry_offset),
-       static_cast<unsigned long long>(stack_region + 4096 + stack_size));
+       static_cast<unsigned long long>(entry), static_cast<unsigned long long>(sp));
   *out = process;
   return mica::Status::kOk;
 }
 
-void RunUserbootNext(const char* bootargs, uint64_t initrd_start, uint64_t initrd_end) {
-  char path[128];
-  if (!platform::BootArg(bootargs, "userboot.next", path, sizeof(path))) {
-    return;
-  }
+}  // namespace
+
+void RunUserboot(const platform::BootInfo& boot) {
   bootfs::Image fs;
-  if (initrd_end <= initrd_start ||
-      fs.Open(arch::PhysToVirt(initrd_start), initrd_end - initrd_start) != bootfs::Status::kOk) {
-    KLog("userboot: cannot start %s: no valid bootfs", path);
+  if (boot.initrd_end <= boot.initrd_start ||
+      fs.Open(arch::PhysToVirt(boot.initrd_start), boot.initrd_end - boot.initrd_start) !=
+          bootfs::Status::kOk) {
+    KLog("userboot: not started: no valid bootfs");
     return;
   }
   Process* process = nullptr;
   const char* why = "";
-  mica::Status s = Launch(fs, path, &process, &why);
-  if (s != mica::Status::kOk) {
-    KLog("userboot: cannot start %s: %s", path, why);
+  if (StartUserboot(boot, fs, &process, &why) != mica::Status::kOk) {
+    KLog("userboot: cannot start %s: %s", kUserbootPath, why);
     return;
   }
   // The reaper frees the process when it dies; its handle object keeps the
@@ -210,7 +269,7 @@ void RunUserbootNext(const char* bootargs, uint64_t initrd_start, uint64_t initr
   mica::RefPtr<Dispatcher> handle = process->dispatcher();
   mica_signals_t seen;
   (void)handle->WaitOne(MICA_TASK_TERMINATED, UINT64_MAX, &seen);
-  KLog("userboot: %s exited with status %lld", path,
+  KLog("userboot: ended with status %lld",
        static_cast<long long>(static_cast<ProcessDispatcher*>(handle.get())->retcode()));
 }
 

@@ -8,6 +8,8 @@ Phases, in this order (docs/testing.md describes them for users):
   ktest/<config>[/<name>]      in-kernel unit tests (kernel.test=all)
   core/<config>[/<name>]       the syscall conformance suite (bin/core-tests)
   async/<config>[/<name>]      the async loop library's tests (bin/async-test)
+  userboot/<case>              userboot's command line handling and errors
+  crash/<config>-<kind>        deliberate kernel crashes and their reports
 
 Each case prints `PASS <name> (<secs>s)` or `FAIL <name> (<secs>s)` followed,
 for a failure, by its log. The last line is `N passed, N failed` (then
@@ -50,7 +52,10 @@ PANIC_MARK = "KERNEL PANIC"
 # kernel's launcher, which reports how it ended.
 CORE_TESTS_PROGRAM = "bin/core-tests"
 ASYNC_TEST_PROGRAM = "bin/async-test"
+# userboot (bin/userboot, the first user process) reports how the program it
+# started ended; the kernel reports how userboot itself ended.
 USERBOOT_EXIT_RE = re.compile(r"userboot: (\S+) exited with status (-?\d+)")
+USERBOOT_END_RE = re.compile(r"\] userboot: ended with status (-?\d+)")
 
 BASE_TIMEOUT = 60.0  # seconds per QEMU case before scaling
 HOST_TEST_TIMEOUT = 300.0  # seconds per GoogleTest binary
@@ -377,8 +382,8 @@ class KtestLine:
 class LineProtocolChecker(Checker):
     """Collects `<prefix>: PASS/FAIL` lines until `<prefix>: done`.
 
-    With `program`, the suite is a user program: the case ends only when the
-    kernel's launcher reports `userboot: <program> exited with status N`
+    With `program`, the suite is a user program: the case ends only when
+    userboot reports `userboot: <program> exited with status N`
     (which also ends it early, without a done line, if the program died)."""
 
     def __init__(self, prefix: str, program: Optional[str] = None,
@@ -444,7 +449,7 @@ class KtestChecker(LineProtocolChecker):
 
 
 class CoreTestsChecker(LineProtocolChecker):
-    """The syscall conformance suite, bin/core-tests started by the launcher."""
+    """The syscall conformance suite, bin/core-tests started by userboot."""
 
     def __init__(self):
         super().__init__("core-tests", program=CORE_TESTS_PROGRAM)
@@ -488,6 +493,90 @@ class CrashChecker(Checker):
         return Verdict(False, f"{why}; the panic report never reached 'halted'")
 
 
+class UserbootChecker(Checker):
+    """userboot's handling of a command line (userboot/<case>): passes when
+    every expected line has appeared by the time the kernel reports
+    `userboot: ended with status <S>` with the expected S, and no line
+    matched a forbidden pattern. A kernel panic fails at once."""
+
+    def __init__(self, expected: list[str], status: int, forbidden: tuple[str, ...] = ()):
+        self.expected = [re.compile(e) for e in expected]
+        self.forbidden = [re.compile(f) for f in forbidden]
+        self.status = status
+        self.seen = [False] * len(expected)
+        self.bad: list[str] = []
+
+    def feed(self, line: str) -> Optional[Verdict]:
+        if PANIC_MARK in line:
+            return Verdict(False, f"kernel panic: {line.strip()}")
+        for i, rx in enumerate(self.expected):
+            if rx.search(line):
+                self.seen[i] = True
+        self.bad += [line.strip() for rx in self.forbidden if rx.search(line)]
+        m = USERBOOT_END_RE.search(line)
+        if not m:
+            return None
+        missing = [rx.pattern for rx, ok in zip(self.expected, self.seen) if not ok]
+        if missing:
+            return Verdict(False, "missing lines: " + "; ".join(missing))
+        if self.bad:
+            return Verdict(False, "unexpected lines: " + "; ".join(self.bad))
+        if int(m.group(1)) != self.status:
+            return Verdict(False, f"userboot ended with status {m.group(1)}, not {self.status}")
+        return Verdict(True, f"userboot ended with status {self.status}")
+
+    def finish(self, why: str) -> Verdict:
+        return Verdict(False, f"{why}; no 'userboot: ended with status' line from the kernel")
+
+
+# userboot's command line handling: (name, kernel command line, expected
+# lines, userboot's exit status, forbidden lines). userboot's own lines come
+# through the debug log as `userboot(<koid>): userboot: ...`.
+_UB = r"userboot\(\d+\): userboot: "
+USERBOOT_CASES = [
+    ("userboot/virt-gic3-smp2-default-program", "", [
+        r"hello\(\d+\): hello from user space",
+        _UB + r"bin/hello exited with status 0",
+    ], 0, ()),
+    ("userboot/virt-gic3-smp2-arguments", "userboot.next=bin/runtime-test userboot.arg=one userboot.arg=two", [
+        r"runtime-test\(\d+\): runtime-test: argv\[0\] = \"bin/runtime-test\"$",
+        r"runtime-test\(\d+\): runtime-test: argv\[1\] = \"one\"$",
+        r"runtime-test\(\d+\): runtime-test: argv\[2\] = \"two\"$",
+        _UB + r"bin/runtime-test exited with status 0",
+    ], 0, ()),
+    ("userboot/virt-gic3-smp2-missing-program", "userboot.next=bin/no-such-program", [
+        _UB + r"cannot start bin/no-such-program: no such file in the bootfs",
+    ], 1, (r"exited with status",)),
+    ("userboot/virt-gic3-smp2-not-an-elf", "userboot.next=test/hello.txt", [
+        _UB + r"cannot start test/hello.txt: elf: ",
+    ], 1, (r"exited with status",)),
+    ("userboot/virt-gic3-smp2-truncated-elf", "userboot.next=test/truncated-elf", [
+        _UB + r"cannot start test/truncated-elf: elf: ",
+    ], 1, (r"exited with status",)),
+    ("userboot/virt-gic3-smp2-empty-next", "userboot.next=", [
+        _UB + r"bad command line: userboot.next= is empty",
+    ], 1, (r"exited with status",)),
+]
+
+
+def userboot_job(opts: Options, name: str, append: str, expected: list[str], status: int,
+                 forbidden: tuple[str, ...]) -> Job:
+    def run() -> list[CaseResult]:
+        config = BootConfig(board="virt", smp=2, gic=3, append=append)
+        problem = "\n".join(qemu.missing_files(config, opts.paths))
+        if problem:
+            return [CaseResult(name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(config, opts.paths)
+        timeout = BASE_TIMEOUT * opts.timeout_scale
+        r = qemu.run_case(cmd, UserbootChecker(expected, status, forbidden), timeout,
+                          opts.log_path(name), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(name, "PASS", r.seconds)]
+        return [CaseResult(name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([name], run)
+
+
 @dataclasses.dataclass(frozen=True)
 class QemuCase:
     name: str  # boot/<config> or ktest/<config>
@@ -529,7 +618,7 @@ def boot_cases(paths: Paths) -> list[QemuCase]:
 
 
 def core_cases() -> list[QemuCase]:
-    """bin/core-tests, started by the kernel's launcher (userboot.next=)."""
+    """bin/core-tests, started by userboot (userboot.next=)."""
     run = f"userboot.next={CORE_TESTS_PROGRAM}"
     return [
         # virt with 1 and 4 CPUs on both GIC versions, and raspi4b (GIC-400,
@@ -721,6 +810,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     anames = [c.name for c in acases]
     jobs += [suite_job(opts, c, AsyncTestChecker) for c in acases
              if suite_selected(opts, c.name, anames, "async")]
+    jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     return jobs
 

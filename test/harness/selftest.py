@@ -231,6 +231,40 @@ class HarnessTest(unittest.TestCase):
                                 "userboot: bin/core-tests exited with status 0"])
         self.assertIn("disagrees", run_tests.suite_summary_problem(checker, r.verdict))
 
+    # --- userboot (command line handling cases) ------------------------------
+
+    def userboot(self, lines, expected, status, forbidden=(), timeout=10.0):
+        self.script.write_text("\n".join(lines) + "\n")
+        checker = run_tests.UserbootChecker(expected, status, forbidden)
+        cmd = qemu.qemu_command(qemu.BootConfig(append="userboot.next=bin/x"), self.paths)
+        return qemu.run_case(cmd, checker, timeout, self.out / "test-logs" / "userboot.log")
+
+    def test_userboot_expected_lines_then_end(self):
+        r = self.userboot(["[    0.2] userboot(1029): userboot: cannot start bin/x: no such file",
+                           "[    0.3] userboot: ended with status 1", "@hang"],
+                          [r"cannot start bin/x: no such file"], 1, (r"exited with status",))
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+        self.assertLess(r.seconds, 5)  # decided at the kernel's line
+
+    def test_userboot_missing_line(self):
+        r = self.userboot(["[    0.3] userboot: ended with status 1"], [r"cannot start"], 1)
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("missing lines: cannot start", r.verdict.reason)
+
+    def test_userboot_wrong_status_or_forbidden_line(self):
+        r = self.userboot(["[    0.2] userboot(1029): userboot: bin/x exited with status 0",
+                           "[    0.3] userboot: ended with status 0"], [], 1)
+        self.assertIn("status 0, not 1", r.verdict.reason)
+        r = self.userboot(["[    0.2] userboot(1029): userboot: bin/x exited with status 0",
+                           "[    0.3] userboot: ended with status 1"], [], 1, (r"exited with status",))
+        self.assertIn("unexpected lines", r.verdict.reason)
+
+    def test_userboot_process_line_does_not_end_it(self):
+        # userboot's own debug log lines are not the kernel's end line.
+        r = self.userboot(["userboot(1029): userboot: ended with status 1", "@hang"], [], 1, timeout=1.0)
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("no 'userboot: ended with status' line", r.verdict.reason)
+
     def test_core_filter_does_not_catch_host_names(self):
         opts = run_tests.Options(run_tests_args(self, "--filter", "host/kernel_object_core_test"))
         names = [c.name for c in run_tests.core_cases()]

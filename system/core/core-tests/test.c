@@ -111,7 +111,12 @@ void ct_fail_status2(const char* file, int line, const char* expr, int64_t got, 
           ct_status_name(got), ct_status_name(want1), ct_status_name(want2));
 }
 
-int main(void) {
+int ct_argc;
+char** ct_argv;
+
+int main(int argc, char** argv) {
+  ct_argc = argc;
+  ct_argv = argv;
   printf("core-tests: start %zu\n", test_count + (too_many_tests ? 1 : 0));
   int passed = 0;
   int failed = 0;

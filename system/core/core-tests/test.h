@@ -31,6 +31,10 @@ typedef void (*ct_test_fn)(void);
 
 void ct_register(const char* suite, const char* name, ct_test_fn fn);
 
+// main()'s arguments (from the bootstrap message userboot sent).
+extern int ct_argc;
+extern char** ct_argv;
+
 #define TEST(suite, name)                                                       \
   static void ct_test_##suite##_##name(void);                                   \
   __attribute__((constructor)) static void ct_register_##suite##_##name(void) { \
@@ -96,16 +100,16 @@ void ct_fail_status2(const char* file, int line, const char* expr, int64_t got, 
 #define EXPECT_STATUS(expr, want) CT_STATUS_(expr, want, CT_NOTHING_)
 #define EXPECT_OK(expr) CT_STATUS_(expr, MICA_OK, CT_NOTHING_)
 
-#define ASSERT_EQ(a, b) CT_CMP_(a, ==, b, return )
-#define ASSERT_NE(a, b) CT_CMP_(a, !=, b, return )
-#define ASSERT_LT(a, b) CT_CMP_(a, <, b, return )
-#define ASSERT_LE(a, b) CT_CMP_(a, <=, b, return )
-#define ASSERT_GT(a, b) CT_CMP_(a, >, b, return )
-#define ASSERT_GE(a, b) CT_CMP_(a, >=, b, return )
-#define ASSERT_TRUE(c) CT_TRUE_(c, return )
-#define ASSERT_FALSE(c) CT_TRUE_(!(c), return )
-#define ASSERT_STATUS(expr, want) CT_STATUS_(expr, want, return )
-#define ASSERT_OK(expr) CT_STATUS_(expr, MICA_OK, return )
+#define ASSERT_EQ(a, b) CT_CMP_(a, ==, b, return)
+#define ASSERT_NE(a, b) CT_CMP_(a, !=, b, return)
+#define ASSERT_LT(a, b) CT_CMP_(a, <, b, return)
+#define ASSERT_LE(a, b) CT_CMP_(a, <=, b, return)
+#define ASSERT_GT(a, b) CT_CMP_(a, >, b, return)
+#define ASSERT_GE(a, b) CT_CMP_(a, >=, b, return)
+#define ASSERT_TRUE(c) CT_TRUE_(c, return)
+#define ASSERT_FALSE(c) CT_TRUE_(!(c), return)
+#define ASSERT_STATUS(expr, want) CT_STATUS_(expr, want, return)
+#define ASSERT_OK(expr) CT_STATUS_(expr, MICA_OK, return)
 
 // For calls where the documentation allows either of two statuses (several
 // errors apply and which one is reported is unspecified).

@@ -48,9 +48,20 @@ mica_handle_t mica_rt_job_default(void) {
 mica_handle_t mica_rt_debuglog(void) {
   return find(MICA_BOOTSTRAP_DEBUGLOG);
 }
+mica_handle_t mica_rt_root_resource(void) {
+  return find(MICA_BOOTSTRAP_ROOT_RESOURCE);
+}
+mica_handle_t mica_rt_dtb(void) {
+  return find(MICA_BOOTSTRAP_VMO_DTB);
+}
+
+// The kinds the runtime keeps for itself (never given away).
+static int runtime_kind(uint32_t kind) {
+  return kind >= MICA_BOOTSTRAP_PROC_SELF && kind <= MICA_BOOTSTRAP_THREAD_SELF;
+}
 
 mica_handle_t mica_rt_take_startup_handle(uint32_t info) {
-  if (MICA_BOOTSTRAP_HANDLE_KIND(info) < MICA_BOOTSTRAP_USER0) {
+  if (runtime_kind(MICA_BOOTSTRAP_HANDLE_KIND(info))) {
     return MICA_HANDLE_INVALID;  // the runtime's own handles are not given away
   }
   for (uint32_t i = 0; i < startup_count; ++i) {
@@ -61,6 +72,21 @@ mica_handle_t mica_rt_take_startup_handle(uint32_t info) {
     }
   }
   return MICA_HANDLE_INVALID;
+}
+
+uint32_t mica_rt_startup_handle_infos(uint32_t* infos, uint32_t max) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < startup_count; ++i) {
+    if (startup_handles[i] == MICA_HANDLE_INVALID ||
+        runtime_kind(MICA_BOOTSTRAP_HANDLE_KIND(startup_info[i]))) {
+      continue;
+    }
+    if (n < max) {
+      infos[n] = startup_info[i];
+    }
+    n++;
+  }
+  return n;
 }
 
 void __mica_bootstrap_set_entry(mica_handle_t channel, uintptr_t base) {

@@ -156,6 +156,42 @@ TEST(Bootstrap, GoodMessage) {
   EXPECT_EQ(mica_rt_vmar_root(), 12u);
 }
 
+// What a launcher passes on: every handle but the runtime's own, in message
+// order, until it is taken.
+TEST(Bootstrap, StartupHandleInfos) {
+  Message m;
+  m.info.push_back(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
+  m.info.push_back(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_THREAD_SELF, 0));
+  m.info.push_back(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_DTB, 0));
+  m.handles.push_back(15);
+  m.handles.push_back(16);
+  m.handles.push_back(17);
+  m.Build();
+  Result r = Start(m);
+  uint32_t infos[8] = {};
+  ASSERT_EQ(mica_rt_startup_handle_infos(infos, 8), 3u);
+  EXPECT_EQ(infos[0], MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_USER0, 3));
+  EXPECT_EQ(infos[1], MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
+  EXPECT_EQ(infos[2], MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_DTB, 0));
+  // A short buffer gets the first ones; the count is the whole.
+  uint32_t one = 0;
+  EXPECT_EQ(mica_rt_startup_handle_infos(&one, 1), 3u);
+  EXPECT_EQ(one, infos[0]);
+  EXPECT_EQ(mica_rt_startup_handle_infos(nullptr, 0), 3u);
+  // System kinds below MICA_BOOTSTRAP_USER0 can be taken, once.
+  EXPECT_EQ(mica_rt_take_startup_handle(infos[1]), 15u);
+  EXPECT_EQ(mica_rt_take_startup_handle(infos[1]), MICA_HANDLE_INVALID);
+  EXPECT_EQ(mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_THREAD_SELF, 0)),
+            MICA_HANDLE_INVALID);
+  ASSERT_EQ(mica_rt_startup_handle_infos(infos, 8), 2u);
+  EXPECT_EQ(infos[0], MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_USER0, 3));
+  EXPECT_EQ(infos[1], MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_DTB, 0));
+  EXPECT_EQ(mica_rt_take_startup_handle(infos[1]), 17u);
+  EXPECT_EQ(mica_rt_take_startup_handle(infos[0]), 14u);
+  EXPECT_EQ(mica_rt_startup_handle_infos(infos, 8), 0u);
+  (void)r;
+}
+
 TEST(Bootstrap, EmptyArgumentsAndEnvironment) {
   Message m;
   m.args.clear();

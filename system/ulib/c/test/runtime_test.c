@@ -219,6 +219,9 @@ static void test_threads(void) {
 int main(int argc, char** argv) {
   rt_report("argv", argc >= 1 && argv[0] != NULL && argv[argc] == NULL ? RT_OK : RT_FAILED,
             "argv malformed");
+  for (int i = 0; i < argc; i++) {
+    printf("runtime-test: argv[%d] = \"%s\"\n", i, argv[i]);
+  }
   test_startup();
   test_stdio();
   test_malloc();

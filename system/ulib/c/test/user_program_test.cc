@@ -135,7 +135,8 @@ INSTANTIATE_TEST_SUITE_P(Programs, UserProgramTest,
                          testing::Values(Program{"hello", true}, Program{"hello", false},
                                          Program{"hello-cpp", true}, Program{"hello-cpp", false},
                                          Program{"runtime-test", true},
-                                         Program{"runtime-test", false}),
+                                         Program{"runtime-test", false}, Program{"userboot", true},
+                                         Program{"userboot", false}),
                          Name);
 
 }  // namespace

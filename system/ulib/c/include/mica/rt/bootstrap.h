@@ -66,8 +66,18 @@ typedef struct mica_bootstrap_header {
 #define MICA_BOOTSTRAP_DEBUGLOG ((uint32_t)4)
 // The first thread.
 #define MICA_BOOTSTRAP_THREAD_SELF ((uint32_t)5)
-// Kinds from here up are for the program; the runtime keeps them for
-// mica_rt_take_startup_handle().
+// Kinds 1-5 are the runtime's own (mica_rt_process_self() ...); every other
+// kind is kept for mica_rt_take_startup_handle().
+//
+// System handles the kernel gives userboot, which passes them on to the
+// program it starts (docs/process-bootstrap.md):
+// The bootfs image, read-only (a VMO without MICA_RIGHT_WRITE).
+#define MICA_BOOTSTRAP_VMO_BOOTFS ((uint32_t)0x10)
+// The devicetree blob the kernel booted with, read-only.
+#define MICA_BOOTSTRAP_VMO_DTB ((uint32_t)0x11)
+// The root resource: hardware access (every MMIO range and interrupt).
+#define MICA_BOOTSTRAP_ROOT_RESOURCE ((uint32_t)0x12)
+// Kinds from here up are for the program itself.
 #define MICA_BOOTSTRAP_USER0 ((uint32_t)0x100)
 
 #ifdef __cplusplus

@@ -1,0 +1,212 @@
+// See loader.h. The address space of the new process is empty until this
+// runs and nothing else maps into it, so choosing a range and then mapping
+// into it is race-free.
+#include "system/core/userboot/loader.h"
+
+#include <mica/syscalls.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <mica/rt/runtime.h>
+
+#include "system/ulib/elf/elf.h"
+
+namespace userboot {
+namespace {
+
+constexpr uint64_t kPage = MICA_PAGE_SIZE;
+
+uint64_t PageRound(uint64_t n) {
+  return (n + kPage - 1) & ~(kPage - 1);
+}
+
+uint32_t MapOptions(uint32_t flags) {
+  uint32_t o = 0;
+  if (flags & elf::kRead)
+    o |= MICA_VM_PERM_READ;
+  if (flags & elf::kWrite)
+    o |= MICA_VM_PERM_READ | MICA_VM_PERM_WRITE;
+  if (flags & elf::kExecute)
+    o |= MICA_VM_PERM_READ | MICA_VM_PERM_EXECUTE;
+  return o;
+}
+
+// Says why, formatted, and fails.
+bool Fail(char* why, size_t why_size, const char* what, mica_status_t s) {
+  snprintf(why, why_size, "%s failed (status %d)", what, static_cast<int>(s));
+  return false;
+}
+
+// The address of offset 0 in `vmar`: the ABI places a MICA_VM_SPECIFIC
+// mapping at the VMAR's base + offset, so one page mapped at offset 0 and
+// unmapped again says where that is.
+mica_status_t VmarBase(mica_handle_t vmar, mica_handle_t vmo, uint64_t* base) {
+  mica_status_t s =
+      mica_vmar_map(vmar, MICA_VM_PERM_READ | MICA_VM_SPECIFIC, 0, vmo, 0, kPage, base);
+  if (s == MICA_OK) {
+    s = mica_vmar_unmap(vmar, *base, kPage);
+  }
+  return s;
+}
+
+// Maps span[offset, offset + len) of `vmo` at base + offset in the child.
+mica_status_t MapPiece(const Program& p, uint64_t vmar_base, mica_handle_t vmo, uint64_t offset,
+                       uint64_t len, uint32_t options) {
+  if (len == 0) {
+    return MICA_OK;
+  }
+  mica_vaddr_t addr = 0;
+  return mica_vmar_map(p.vmar.get(), options | MICA_VM_SPECIFIC, p.base + offset - vmar_base, vmo,
+                       offset, len, &addr);
+}
+
+// Maps every segment; a writable one is cut around the RELRO pages, which
+// are mapped read-only (relocation is done by then).
+mica_status_t MapSegments(const elf::Plan& plan, const Program& p, uint64_t vmar_base,
+                          mica_handle_t vmo) {
+  for (uint32_t i = 0; i < plan.segment_count; i++) {
+    const elf::Segment& seg = plan.segments[i];
+    uint32_t options = MapOptions(seg.flags);
+    uint64_t start = seg.page_offset, end = seg.page_offset + seg.page_size;
+    uint64_t relro_start = plan.relro_offset, relro_end = plan.relro_offset + plan.relro_size;
+    mica_status_t s;
+    if (plan.relro_size != 0 && relro_start >= start && relro_end <= end) {
+      s = MapPiece(p, vmar_base, vmo, start, relro_start - start, options);
+      if (s == MICA_OK) {
+        s = MapPiece(p, vmar_base, vmo, relro_start, plan.relro_size, MICA_VM_PERM_READ);
+      }
+      if (s == MICA_OK) {
+        s = MapPiece(p, vmar_base, vmo, relro_end, end - relro_end, options);
+      }
+    } else {
+      s = MapPiece(p, vmar_base, vmo, start, end - start, options);
+    }
+    if (s != MICA_OK) {
+      return s;
+    }
+  }
+  return MICA_OK;
+}
+
+// Copies the segments into the VMO through a temporary mapping of our own
+// and relocates them for `base` there.
+bool FillImage(const elf::Plan& plan, const uint8_t* image, mica_handle_t vmo, uint64_t base,
+               char* why, size_t why_size) {
+  mica_vaddr_t local = 0;
+  mica_status_t s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0,
+                                  vmo, 0, plan.span_size, &local);
+  if (s != MICA_OK) {
+    return Fail(why, why_size, "mapping the image", s);
+  }
+  auto* span = reinterpret_cast<uint8_t*>(local);
+  for (uint32_t i = 0; i < plan.segment_count; i++) {
+    const elf::Segment& seg = plan.segments[i];
+    memcpy(span + seg.vaddr_offset, image + seg.file_offset, seg.file_size);
+  }
+  elf::Error err;
+  bool ok = elf::ApplyRelocations(plan, span, plan.span_size, base, &err) == elf::Status::kOk;
+  if (!ok) {
+    elf::FormatError(err, why, why_size);
+  }
+  (void)mica_vmar_unmap(mica_rt_vmar_root(), local, plan.span_size);
+  return ok;
+}
+
+// The stack: a VMO one page larger than the stack, mapped at a random
+// address, its lowest page unmapped again as the guard. (A random mapping
+// always keeps the page after it free, so none can take the guard page.)
+bool MapStack(const elf::Plan& plan, Program* p, char* why, size_t why_size) {
+  uint64_t size = plan.stack_size != 0 ? PageRound(plan.stack_size) : kDefaultStackSize;
+  mica::Handle vmo;
+  mica_status_t s = mica_vmo_create(size + kPage, 0, vmo.reset_and_get_address());
+  if (s != MICA_OK) {
+    return Fail(why, why_size, "vmo_create (stack)", s);
+  }
+  (void)vmo.set_name("stack", 5);
+  mica_vaddr_t addr = 0;
+  s = mica_vmar_map(p->vmar.get(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo.get(), 0,
+                    size + kPage, &addr);
+  if (s == MICA_OK) {
+    s = mica_vmar_unmap(p->vmar.get(), addr, kPage);
+  }
+  if (s != MICA_OK) {
+    return Fail(why, why_size, "mapping the stack", s);
+  }
+  p->stack_top = addr + kPage + size;
+  return true;
+}
+
+// Everything after process_create; on failure the caller kills the process.
+bool LayOut(const elf::Plan& plan, const char* name, const uint8_t* image, Program* p, char* why,
+            size_t why_size) {
+  // One VMO holds the whole span, laid out as in memory; `align` spare
+  // bytes (never touched, so never committed) let the range chosen below
+  // start on an aligned base.
+  uint64_t align = plan.max_align > kPage ? plan.max_align : kPage;
+  uint64_t range_size = plan.span_size + align - kPage;
+  mica::Handle vmo;
+  mica_status_t s = mica_vmo_create(range_size, 0, vmo.reset_and_get_address());
+  if (s != MICA_OK) {
+    return Fail(why, why_size, "vmo_create (image)", s);
+  }
+  (void)vmo.set_name(name, strlen(name));
+  // A random range for the span: map it whole, note where, unmap.
+  uint64_t vmar_base = 0;
+  mica_vaddr_t range = 0;
+  s = VmarBase(p->vmar.get(), vmo.get(), &vmar_base);
+  if (s == MICA_OK) {
+    s = mica_vmar_map(p->vmar.get(), MICA_VM_PERM_READ, 0, vmo.get(), 0, range_size, &range);
+  }
+  if (s == MICA_OK) {
+    s = mica_vmar_unmap(p->vmar.get(), range, range_size);
+  }
+  if (s != MICA_OK) {
+    return Fail(why, why_size, "choosing the load address", s);
+  }
+  p->base = (range + align - 1) & ~(align - 1);
+  if (!FillImage(plan, image, vmo.get(), p->base, why, why_size)) {
+    return false;
+  }
+  s = MapSegments(plan, *p, vmar_base, vmo.get());
+  if (s != MICA_OK) {
+    return Fail(why, why_size, "mapping the segments", s);
+  }
+  if (!MapStack(plan, p, why, why_size)) {
+    return false;
+  }
+  s = mica_thread_create(p->process.get(), name, strlen(name), 0,
+                         p->thread.reset_and_get_address());
+  if (s != MICA_OK) {
+    return Fail(why, why_size, "thread_create", s);
+  }
+  p->entry = p->base + plan.entry_offset;
+  return true;
+}
+
+}  // namespace
+
+bool LoadProgram(mica_handle_t job, const char* name, const uint8_t* image, size_t size,
+                 Program* out, char* why, size_t why_size) {
+  elf::Plan plan;
+  elf::Error err;
+  if (elf::Validate(image, size, &plan, &err) != elf::Status::kOk) {
+    elf::FormatError(err, why, why_size);
+    return false;
+  }
+  Program p;
+  mica_status_t s =
+      mica_process_create(job, name, strlen(name), 0, p.process.reset_and_get_address(),
+                          p.vmar.reset_and_get_address());
+  if (s != MICA_OK) {
+    return Fail(why, why_size, "process_create", s);
+  }
+  if (!LayOut(plan, name, image, &p, why, why_size)) {
+    // Never started: nothing else holds it, so end it before the handles go.
+    (void)mica_task_kill(p.process.get());
+    return false;
+  }
+  *out = static_cast<Program&&>(p);
+  return true;
+}
+
+}  // namespace userboot
