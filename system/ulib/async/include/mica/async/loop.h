@@ -25,11 +25,11 @@
 // lists that only grow to the peak number in use, so dispatching a packet
 // or a task allocates nothing in the steady state.
 //
-// A wait whose handle is closed while it is pending is removed by the
-// kernel without a packet (docs/syscalls.md, handle_close; the kernel does
-// it when the object's last handle goes): its handler then runs only at
-// shutdown (MICA_ERR_CANCELED), unless CancelWait drops it first. Cancel a
-// wait before closing its handle.
+// A wait whose handle is closed (or sent away in a message) while it is
+// pending is removed by the kernel without a packet (docs/syscalls.md,
+// handle_close): its handler then runs only at shutdown
+// (MICA_ERR_CANCELED), unless CancelWait drops it first. Cancel a wait
+// before closing its handle.
 //
 // Coroutines: <mica/async/coro.h> (co_await loop.Wait/Sleep/Yield).
 #ifndef SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_
