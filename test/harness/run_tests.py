@@ -7,6 +7,7 @@ Phases, in this order (docs/testing.md describes them for users):
   boot/<config>                boots under QEMU that must reach the ready line
   ktest/<config>[/<name>]      in-kernel unit tests (kernel.test=all)
   core/<config>[/<name>]       the syscall conformance suite (bin/core-tests)
+  async/<config>[/<name>]      the async loop library's tests (bin/async-test)
   userboot/<case>              userboot's command line handling and errors
   crash/<config>-<kind>        deliberate kernel crashes and their reports
 
@@ -50,6 +51,7 @@ PANIC_MARK = "KERNEL PANIC"
 # (LineProtocolChecker). core-tests is a user program started by the
 # kernel's launcher, which reports how it ended.
 CORE_TESTS_PROGRAM = "bin/core-tests"
+ASYNC_TEST_PROGRAM = "bin/async-test"
 # userboot (bin/userboot, the first user process) reports how the program it
 # started ended; the kernel reports how userboot itself ended.
 SYSCALL_FUZZ_PROGRAM = "bin/syscall-fuzz"
@@ -461,6 +463,13 @@ class SyscallFuzzChecker(LineProtocolChecker):
         super().__init__("syscall-fuzz", program=SYSCALL_FUZZ_PROGRAM)
 
 
+class AsyncTestChecker(LineProtocolChecker):
+    """mica::async::Loop's tests (system/ulib/async/test), bin/async-test."""
+
+    def __init__(self):
+        super().__init__("async-test", program=ASYNC_TEST_PROGRAM)
+
+
 class CrashChecker(Checker):
     """A deliberate kernel crash (kernel.crash=...): passes when the panic
     report contains every expected line, in any order, by its final
@@ -640,6 +649,16 @@ def syscall_fuzz_cases() -> list[QemuCase]:
     ]
 
 
+def async_cases() -> list[QemuCase]:
+    """bin/async-test (the async loop library), started like core-tests."""
+    run = f"userboot.next={ASYNC_TEST_PROGRAM}"
+    return [
+        QemuCase("async/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 2.0),
+        QemuCase("async/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
+        QemuCase("async/rpi4", BootConfig(board="rpi4", append=run), 2.0),
+    ]
+
+
 def ktest_cases() -> list[QemuCase]:
     kt = "kernel.test=all"
     return [
@@ -805,6 +824,10 @@ def qemu_jobs(opts: Options) -> list[Job]:
     cnames = [c.name for c in ccases]
     jobs += [suite_job(opts, c, CoreTestsChecker) for c in ccases
              if suite_selected(opts, c.name, cnames, "core")]
+    acases = async_cases()
+    anames = [c.name for c in acases]
+    jobs += [suite_job(opts, c, AsyncTestChecker) for c in acases
+             if suite_selected(opts, c.name, anames, "async")]
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
     fcases = syscall_fuzz_cases()
     fnames = [c.name for c in fcases]
@@ -896,7 +919,7 @@ def main(argv: list[str]) -> int:
             for make in phases:
                 for job in make():
                     for name in job.names:
-                        if opts.selected(name) or name.startswith(("ktest/", "core/")):
+                        if opts.selected(name) or name.startswith(("ktest/", "core/", "async/", "syscall-fuzz/")):
                             print(name)
             return 0
         for make in phases:
