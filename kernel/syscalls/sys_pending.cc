@@ -22,22 +22,7 @@ int64_t sys_vmo_create_physical(mica_handle_t resource, mica_paddr_t paddr, size
   return Err(mica::Status::kNotSupported);
 }
 
-int64_t sys_vmo_create_child(mica_handle_t vmo, uint32_t options, uint64_t offset, uint64_t size,
-                             user_out_ptr<mica_handle_t> out) {
-  return Err(mica::Status::kNotSupported);
-}
-
 int64_t sys_vmo_set_cache_policy(mica_handle_t vmo, uint32_t cache_policy) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmar_allocate(mica_handle_t parent, uint32_t options, uint64_t offset, uint64_t size,
-                          user_out_ptr<mica_handle_t> child,
-                          user_out_ptr<mica_vaddr_t> child_addr) {
-  return Err(mica::Status::kNotSupported);
-}
-
-int64_t sys_vmar_destroy(mica_handle_t vmar) {
   return Err(mica::Status::kNotSupported);
 }
 
