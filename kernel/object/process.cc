@@ -90,13 +90,6 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
 }
 
 Process::~Process() {
-  // The root VMAR may live on in another process's handle table: empty
-  // (destroyed) and without its process.
-  if (root_vmar_) {
-    (void)root_vmar_->Destroy();
-    root_vmar_->Detach();
-    root_vmar_.reset();
-  }
   if (dispatcher_) {
     static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
     dispatcher_.reset();
@@ -113,6 +106,13 @@ Process::~Process() {
       kmem::Free(ut);
       ut = nullptr;
     }
+  }
+  // After the threads (a fault takes the root VMAR). The root VMAR may live on in another process's
+  // handle table: empty (destroyed) and without its process.
+  if (root_vmar_) {
+    (void)root_vmar_->Destroy();
+    root_vmar_->Detach();
+    root_vmar_.reset();
   }
   if (handles_ != nullptr) {
     // Close every handle, releasing the objects outside the table's lock.

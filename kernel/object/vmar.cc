@@ -76,6 +76,34 @@ bool VmarDispatcher::RangeFreeLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFE
   return true;
 }
 
+// Whether [addr, addr + len) holds nothing but our own mappings (no
+// sub-region, none of the loader's pages).
+bool VmarDispatcher::OnlyMappingsLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+  for (VmarDispatcher& c : children_) {
+    if (addr < c.base_ + c.size_ && c.base_ < addr + len) {
+      return false;
+    }
+  }
+  if (root_ != this) {
+    return true;
+  }
+  for (uint64_t off = 0; off < len; off += 4096) {
+    uint64_t pa;
+    uint32_t perms;
+    if (!process()->aspace().Query(addr + off, &pa, &perms)) {
+      continue;
+    }
+    bool ours = false;
+    for (Mapping& m : mappings_) {
+      ours = ours || (addr + off >= m.base && addr + off - m.base < m.size);
+    }
+    if (!ours) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // A random free page-aligned range of `len` bytes (ASLR), with a guard page
 // after it when there is room; a sub-VMAR falls back to the first fit.
 bool VmarDispatcher::PlaceLocked(uint64_t len, uint64_t* out) NO_THREAD_SAFETY_ANALYSIS {
@@ -288,23 +316,17 @@ mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_S
       if (req.offset > size_ || len > size_ - req.offset) {
         s = mica::Status::kOutOfRange;
       } else if (req.overwrite) {
-        // Replaces mappings, never sub-regions.
-        for (VmarDispatcher& c : children_) {
-          if (addr < c.base_ + c.size_ && c.base_ < addr + len) {
-            s = mica::Status::kAlreadyExists;
-          }
-        }
-        if (s == mica::Status::kOk) {
-          mica::Status u = UnmapLocked(addr, len, spare, &dead, &graveyard);
-          if (u == mica::Status::kNoMemory) {
-            s = u;
+        // Replaces mappings, never sub-regions or the loader's pages.
+        if (!OnlyMappingsLocked(addr, len)) {
+          s = mica::Status::kAlreadyExists;
+        } else {
+          s = UnmapLocked(addr, len, spare, &dead, &graveyard);
+          if (s == mica::Status::kNotFound) {
+            s = mica::Status::kOk;
           }
           if (spare->vmo) {
             spare = nullptr;  // used by a split
           }
-        }
-        if (s == mica::Status::kOk && !RangeFreeLocked(addr, len)) {
-          s = mica::Status::kAlreadyExists;  // the loader's pages
         }
       } else if (!RangeFreeLocked(addr, len)) {
         s = mica::Status::kAlreadyExists;

@@ -85,6 +85,7 @@ class VmarDispatcher final : public Dispatcher {
     return addr >= base_ && len <= size_ && addr - base_ <= size_ - len;
   }
   bool RangeFreeLocked(uint64_t addr, uint64_t len);
+  bool OnlyMappingsLocked(uint64_t addr, uint64_t len);
   bool PlaceLocked(uint64_t len, uint64_t* out);
   uint64_t NextRandomLocked();
   Mapping* FindLocked(uint64_t addr);

@@ -406,6 +406,20 @@ TEST(vmar_map, overwrite_in_sub_region) {
   EXPECT_OK(mica_handle_close_many(all, 4));
 }
 
+// The program's own pages (mapped by the loader, in no VMO mapping) are
+// never replaced: the call fails and changes nothing.
+TEST(vmar_map, overwrite_refuses_loader_pages) {
+  mica_handle_t root = mica_rt_vmar_root();
+  mica_vaddr_t page = (mica_vaddr_t)ct_last_bytes_of_image(8) & ~(PAGE - 1);
+  mica_handle_t vmo = vmo_of(2 * PAGE);
+  mica_vaddr_t m = 0;
+  EXPECT_STATUS(mica_vmar_map(root, MICA_VM_PERM_READ | MICA_VM_SPECIFIC_OVERWRITE,
+                              page - vmar_info(root).base, vmo, 0, 2 * PAGE, &m),
+                MICA_ERR_ALREADY_EXISTS);
+  EXPECT_TRUE(readable(page));
+  EXPECT_OK(mica_handle_close(vmo));
+}
+
 // ---- vmar_unmap ----------------------------------------------------------------
 
 TEST(vmar_unmap, sub_regions) {
