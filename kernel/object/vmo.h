@@ -10,7 +10,7 @@
 // page of that VMO's own and unmaps the old one from that VMO's mappings.
 // Uncommitted pages are never shared: they read as zeros in the child.
 //
-// Lock order: Process::vm_lock_ -> VmoDispatcher::lock_ (Dispatcher::lock_)
+// Lock order: the VMAR tree lock -> VmoDispatcher::lock_ (Dispatcher::lock_)
 // -> the user page table's lock.
 #pragma once
 
