@@ -63,17 +63,8 @@ bool VmarDispatcher::RangeFreeLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFE
       return false;
     }
   }
-  if (root_ == this) {
-    // Pages the loader mapped directly (image, stack) are in no VMAR.
-    for (uint64_t off = 0; off < len; off += 4096) {
-      uint64_t pa;
-      uint32_t perms;
-      if (process()->aspace().Query(addr + off, &pa, &perms)) {
-        return false;
-      }
-    }
-  }
-  return true;
+  // Pages the loader mapped directly (image, stack) are in no VMAR.
+  return root_ != this || !process()->aspace().AnyMapped(addr, len);
 }
 
 // Whether [addr, addr + len) holds nothing but our own mappings (no
@@ -87,19 +78,24 @@ bool VmarDispatcher::OnlyMappingsLocked(uint64_t addr, uint64_t len) NO_THREAD_S
   if (root_ != this) {
     return true;
   }
-  for (uint64_t off = 0; off < len; off += 4096) {
-    uint64_t pa;
-    uint32_t perms;
-    if (!process()->aspace().Query(addr + off, &pa, &perms)) {
-      continue;
-    }
-    bool ours = false;
+  // The loader's pages: anything mapped in the gaps between our mappings.
+  for (uint64_t cur = addr, end = addr + len; cur < end;) {
+    uint64_t next = end;
+    bool covered = false;
     for (Mapping& m : mappings_) {
-      ours = ours || (addr + off >= m.base && addr + off - m.base < m.size);
+      if (cur >= m.base && cur - m.base < m.size) {
+        covered = true;
+        next = m.base + m.size;
+        break;
+      }
+      if (m.base > cur && m.base < next) {
+        next = m.base;
+      }
     }
-    if (!ours) {
+    if (!covered && process()->aspace().AnyMapped(cur, (next < end ? next : end) - cur)) {
       return false;
     }
+    cur = next;
   }
   return true;
 }

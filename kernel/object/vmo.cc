@@ -216,8 +216,9 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
     if (pages < page_count_) {
       for (Mapping& m : mappings_) {
         uint64_t first = m.vmo_offset / 4096, last = first + m.size / 4096;
-        for (uint64_t i = (pages > first ? pages : first); i < last; i++) {
-          m.process->aspace().Unmap(m.base + (i - first) * 4096, 1);
+        uint64_t from = pages > first ? pages : first;
+        if (from < last) {
+          m.process->aspace().Unmap(m.base + (from - first) * 4096, last - from);
         }
       }
     }
