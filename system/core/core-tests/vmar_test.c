@@ -304,6 +304,50 @@ TEST(vmar_allocate, nested) {
   EXPECT_OK(mica_handle_close_many(all, 4));
 }
 
+// Sub-regions nest 32 deep below the root, no deeper.
+TEST(vmar_allocate, nesting_limit) {
+  mica_handle_t chain[33];
+  mica_handle_t parent = mica_rt_vmar_root();
+  int made = 0;
+  for (int i = 0; i < 32; i++) {
+    chain[i] = sub(parent, CAN_RW, 0, (uint64_t)(64 - i) * PAGE, NULL);
+    if (chain[i] == MICA_HANDLE_INVALID) {
+      break;
+    }
+    parent = chain[i];
+    made++;
+  }
+  EXPECT_EQ(made, 32);
+  mica_handle_t h;
+  mica_vaddr_t a;
+  EXPECT_STATUS(mica_vmar_allocate(parent, CAN_RW, 0, PAGE, &h, &a), MICA_ERR_NO_RESOURCES);
+  if (made > 0) {
+    EXPECT_OK(mica_vmar_destroy(chain[0]));
+    EXPECT_OK(mica_handle_close_many(chain, (size_t)made));
+  }
+}
+
+// A region far larger than any mapping: placed at once, and a region
+// larger than the address space is refused.
+TEST(vmar_allocate, large_regions) {
+  mica_vaddr_t base = 0;
+  mica_handle_t big = sub(mica_rt_vmar_root(), CAN_RW, 0, 64ull << 30, &base);
+  ASSERT_NE(big, MICA_HANDLE_INVALID);
+  mica_handle_t vmo = vmo_of(PAGE);
+  mica_vaddr_t m = 0;
+  ASSERT_OK(mica_vmar_map(big, RW, 0, vmo, 0, PAGE, &m));
+  EXPECT_TRUE(m >= base && m < base + (64ull << 30));
+  EXPECT_TRUE(writable(m));
+  EXPECT_OK(mica_vmar_destroy(big));
+  EXPECT_FALSE(writable(m));
+  mica_handle_t h;
+  mica_vaddr_t a;
+  EXPECT_STATUS(mica_vmar_allocate(mica_rt_vmar_root(), CAN_RW, 0, 1ull << 40, &h, &a),
+                MICA_ERR_NO_RESOURCES);
+  mica_handle_t all[2] = {big, vmo};
+  EXPECT_OK(mica_handle_close_many(all, 2));
+}
+
 // ---- vmar_map in sub-regions ------------------------------------------------
 
 TEST(vmar_map, inside_sub_region) {
@@ -371,6 +415,13 @@ TEST(vmar_map, perms_follow_region) {
                 MICA_ERR_ACCESS_DENIED);
   ASSERT_OK(mica_vmar_map(r, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &m));
   EXPECT_TRUE(readable(m));
+  // CAN_MAP_EXECUTE allows executable mappings.
+  mica_handle_t rx =
+      sub(mica_rt_vmar_root(), MICA_VM_CAN_MAP_READ | MICA_VM_CAN_MAP_EXECUTE, 0, PAGE, NULL);
+  mica_vaddr_t x = 0;
+  EXPECT_OK(mica_vmar_map(rx, MICA_VM_PERM_READ | MICA_VM_PERM_EXECUTE, 0, vmo, 0, PAGE, &x));
+  EXPECT_OK(mica_vmar_destroy(rx));
+  EXPECT_OK(mica_handle_close(rx));
   EXPECT_FALSE(writable(m));
   EXPECT_STATUS(mica_vmar_protect(r, RW, m, PAGE), MICA_ERR_ACCESS_DENIED);
   EXPECT_OK(mica_vmar_destroy(r));
@@ -560,6 +611,25 @@ TEST(vmar_protect, across_mappings) {
   EXPECT_TRUE(writable(base) && writable(base + 3 * PAGE));
   EXPECT_OK(mica_vmar_destroy(v));
   mica_handle_t all[3] = {v, a, b};
+  EXPECT_OK(mica_handle_close_many(all, 3));
+}
+
+// A VMAR's protect covers its own mappings: pages in a sub-region are not
+// mapped as far as its parent is concerned.
+TEST(vmar_protect, not_through_sub_regions) {
+  mica_vaddr_t base = 0;
+  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, 8 * PAGE, &base);
+  ASSERT_NE(v, MICA_HANDLE_INVALID);
+  mica_handle_t c = sub(v, CAN_RW | MICA_VM_SPECIFIC, 0, 4 * PAGE, NULL);
+  mica_handle_t vmo = vmo_of(4 * PAGE);
+  mica_vaddr_t m = 0;
+  ASSERT_OK(mica_vmar_map(c, RW, 0, vmo, 0, 4 * PAGE, &m));
+  EXPECT_STATUS(mica_vmar_protect(v, MICA_VM_PERM_READ, m, PAGE), MICA_ERR_NOT_FOUND);
+  EXPECT_TRUE(writable(m));
+  EXPECT_OK(mica_vmar_protect(c, MICA_VM_PERM_READ, m, PAGE));
+  EXPECT_FALSE(writable(m));
+  EXPECT_OK(mica_vmar_destroy(v));
+  mica_handle_t all[3] = {v, c, vmo};
   EXPECT_OK(mica_handle_close_many(all, 3));
 }
 

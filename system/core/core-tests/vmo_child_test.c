@@ -382,6 +382,50 @@ TEST(vmo_create_child, map_range_and_protect) {
   EXPECT_OK(mica_handle_close_many(all, 2));
 }
 
+// A mapped child shrinks: its pages past the new end go from the mapping;
+// the parent keeps them.
+TEST(vmo_create_child, mapped_child_shrinks) {
+  mica_handle_t p = lettered_parent();
+  mica_handle_t c = child_of(p, COW | MICA_VMO_CHILD_RESIZABLE, 0, 4 * PAGE);
+  volatile uint8_t* m = map_rw(c, 4 * PAGE);
+  ASSERT_TRUE(m != NULL);
+  EXPECT_EQ(m[3 * PAGE], 'D');
+  m[2 * PAGE] = 'w';
+  ASSERT_OK(mica_vmo_set_size(c, 2 * PAGE));
+  EXPECT_STATUS(mica_clock_get_monotonic((mica_time_t*)(uintptr_t)(m + 3 * PAGE + 8)),
+                MICA_ERR_INVALID_ARGS);
+  EXPECT_STATUS(mica_clock_get_monotonic((mica_time_t*)(uintptr_t)(m + 2 * PAGE + 8)),
+                MICA_ERR_INVALID_ARGS);
+  EXPECT_EQ(m[PAGE], 'B');
+  EXPECT_EQ(byte_at(p, 2 * PAGE), 'C');
+  EXPECT_EQ(byte_at(p, 3 * PAGE), 'D');
+  // Grown again: zeros, not the old pages.
+  ASSERT_OK(mica_vmo_set_size(c, 4 * PAGE));
+  EXPECT_EQ(m[2 * PAGE], 0);
+  EXPECT_EQ(m[3 * PAGE], 0);
+  unmap(m, 4 * PAGE);
+  mica_handle_t all[2] = {p, c};
+  EXPECT_OK(mica_handle_close_many(all, 2));
+}
+
+// After the other holder goes, a page mapped read-only while shared is
+// written in place on the next write (no copy: the VMO's page stays).
+TEST(vmo_create_child, sole_holder_writes_in_place) {
+  mica_handle_t p = lettered_parent();
+  mica_handle_t c = child_of(p, COW, 0, 4 * PAGE);
+  volatile uint8_t* m = map_rw(c, 4 * PAGE);
+  ASSERT_TRUE(m != NULL);
+  EXPECT_EQ(m[0], 'A');  // mapped read-only: shared
+  EXPECT_OK(mica_handle_close(p));
+  m[0] = 'a';
+  EXPECT_EQ(byte_at(c, 0), 'a');
+  EXPECT_EQ(vmo_info(c).committed_bytes, 4 * PAGE);
+  put(c, 0, 'b');
+  EXPECT_EQ(m[0], 'b');
+  unmap(m, 4 * PAGE);
+  EXPECT_OK(mica_handle_close(c));
+}
+
 // ---- Errors --------------------------------------------------------------------
 
 TEST(vmo_create_child, errors) {
