@@ -165,7 +165,7 @@ mica::Status VmarDispatcher::Allocate(uint32_t options, uint64_t offset, uint64_
     mica::Status s = mica::Status::kOk;
     if (dead_) {
       s = mica::Status::kBadState;
-    } else if (depth_ + 1 > kMaxDepth) {
+    } else if (depth_ + 1 > kMaxDepth || root_->entries_ >= kMaxEntries) {
       s = mica::Status::kNoResources;
     } else if (specific) {
       addr = base_ + offset;
@@ -188,6 +188,7 @@ mica::Status VmarDispatcher::Allocate(uint32_t options, uint64_t offset, uint64_
     v->parent_ = this;
     v->in_tree_ = child;
     children_.push_back(v);
+    root_->entries_++;
   }
   *out = mica::Move(child);
   return mica::Status::kOk;
@@ -221,6 +222,7 @@ void VmarDispatcher::UnlinkMappingLocked(Mapping* m, MappingList* dead) NO_THREA
   process()->aspace().Unmap(m->base, m->size / 4096);
   m->vmo->RemoveMapping(m);
   dead->push_back(m);
+  root_->entries_--;
 }
 
 void VmarDispatcher::DestroyLocked(MappingList* dead,
@@ -231,9 +233,15 @@ void VmarDispatcher::DestroyLocked(MappingList* dead,
   }
   while (VmarDispatcher* c = children_.pop_front()) {
     c->DestroyLocked(dead, graveyard);  // depth is bounded by kMaxDepth
-    c->parent_ = nullptr;
-    graveyard->push_back(c);
+    c->BuryLocked(graveyard);
   }
+}
+
+// A VMAR out of its (dead) parent, onto the graveyard.
+void VmarDispatcher::BuryLocked(VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+  parent_ = nullptr;
+  graveyard->push_back(this);
+  root_->entries_--;
 }
 
 // Frees what a tree operation took out, after the tree lock is dropped.
@@ -257,8 +265,7 @@ mica::Status VmarDispatcher::Destroy() NO_THREAD_SAFETY_ANALYSIS {
     DestroyLocked(&dead, &graveyard);
     if (parent_ != nullptr) {
       parent_->children_.remove(this);
-      parent_ = nullptr;
-      graveyard.push_back(this);
+      BuryLocked(&graveyard);
     }
   }
   ReleaseDead(&dead, &graveyard);
@@ -278,6 +285,7 @@ void VmarDispatcher::SplitLocked(Mapping* m, uint64_t at,
   m->size = at - m->base;
   mappings_.push_back(spare);
   m->vmo->AddMapping(spare);
+  root_->entries_++;
 }
 
 mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_SAFETY_ANALYSIS {
@@ -307,6 +315,8 @@ mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_S
     IrqGuard g(tree_lock());
     if (dead_) {
       s = mica::Status::kBadState;
+    } else if (root_->entries_ + (req.overwrite ? 2 : 1) > kMaxEntries) {
+      s = mica::Status::kNoResources;
     } else if (req.specific) {
       addr = base_ + req.offset;
       if (req.offset > size_ || len > size_ - req.offset) {
@@ -340,6 +350,7 @@ mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_S
       m->process = process();
       mappings_.push_back(m);
       m->vmo->AddMapping(m);
+      root_->entries_++;
     }
   }
   delete spare;
@@ -381,8 +392,7 @@ mica::Status VmarDispatcher::UnmapLocked(uint64_t addr, uint64_t len, Mapping* s
       found = true;
       children_.remove(c);
       c->DestroyLocked(dead, graveyard);
-      c->parent_ = nullptr;
-      graveyard->push_back(c);
+      c->BuryLocked(graveyard);
     }
   }
   arch::UserPageTable& aspace = process()->aspace();
@@ -402,7 +412,7 @@ mica::Status VmarDispatcher::UnmapLocked(uint64_t addr, uint64_t len, Mapping* s
     uint64_t cut_start = m->base > addr ? m->base : addr;
     uint64_t cut_end = mend < end ? mend : end;
     if (m->base < addr && mend > end) {
-      if (spare == nullptr || spare->vmo) {
+      if (spare == nullptr || spare->vmo || root_->entries_ >= kMaxEntries) {
         return mica::Status::kNoMemory;
       }
       SplitLocked(m, end, spare);  // m keeps [base, addr) after the trim below
@@ -503,6 +513,10 @@ mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len,
           last = &m;
         }
       }
+      if (root_->entries_ + (first != nullptr) + (last != nullptr) > kMaxEntries) {
+        s = mica::Status::kNoMemory;
+        first = last = nullptr;
+      }
       if (first != nullptr) {
         SplitLocked(first, addr, spares[0]);
         if (last == first) {
@@ -516,7 +530,7 @@ mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len,
       }
       arch::UserPageTable& aspace = process()->aspace();
       for (Mapping& m : mappings_) {
-        if (m.base >= addr && m.base + m.size <= end) {
+        if (s == mica::Status::kOk && m.base >= addr && m.base + m.size <= end) {
           m.perms = perms;
           // Mapped pages fault again and come back with the new permissions
           // (read-only while a copy-on-write page is shared).

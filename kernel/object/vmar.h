@@ -24,6 +24,9 @@ class VmarDispatcher final : public Dispatcher {
                                          MICA_VM_CAN_MAP_EXECUTE | MICA_VM_CAN_MAP_SPECIFIC;
   // Nesting limit of sub-VMARs (destroying recurses over the tree).
   static constexpr uint32_t kMaxDepth = 32;
+  // Mappings and sub-VMARs in one tree, at most (vmar_map and vmar_allocate
+  // fail with kNoResources past it, splits with kNoMemory).
+  static constexpr uint32_t kMaxEntries = 8192;
 
   // What vmar_map asks for.
   struct MapRequest {
@@ -94,6 +97,7 @@ class VmarDispatcher final : public Dispatcher {
                            VmarList* graveyard);
   void DestroyLocked(MappingList* dead, VmarList* graveyard);
   void UnlinkMappingLocked(Mapping* m, MappingList* dead);
+  void BuryLocked(VmarList* graveyard);
   static void ReleaseDead(MappingList* dead, VmarList* graveyard);
 
   uint64_t base_;  // fixed once in the tree
@@ -112,4 +116,5 @@ class VmarDispatcher final : public Dispatcher {
   IrqSpinLock tree_lock_;
   Process* process_ = nullptr;
   uint64_t rng_ = 0;
+  uint32_t entries_ = 0;  // mappings and sub-VMARs in the tree
 };

@@ -289,6 +289,52 @@ TEST(vmar_destroy, process_death) {
   EXPECT_OK(mica_handle_close_many(all, 4));
 }
 
+// ---- Limits ------------------------------------------------------------------
+
+// An address space holds at most 8192 mappings and sub-regions: past that
+// vmar_map and vmar_allocate fail with NO_RESOURCES and splits with
+// NO_MEMORY, changing nothing; destroying gives the room back.
+TEST(vmar_limits, entries) {
+  const uint64_t kMax = 8192;
+  mica_vaddr_t base = 0;
+  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, (kMax + 16) * PAGE, &base);
+  ASSERT_NE(v, MICA_HANDLE_INVALID);
+  mica_handle_t vmo = vmo_of(3 * PAGE);
+  mica_vaddr_t m = 0;
+  ASSERT_OK(mica_vmar_map(v, RW | MICA_VM_SPECIFIC, 0, vmo, 0, 3 * PAGE, &m));
+  uint64_t made = 0;
+  mica_status_t last = MICA_OK;
+  for (uint64_t i = 3; i < kMax + 16; i++) {
+    mica_vaddr_t a;
+    last = mica_vmar_map(v, MICA_VM_PERM_READ | MICA_VM_SPECIFIC, i * PAGE, vmo, 0, PAGE, &a);
+    if (last != MICA_OK) {
+      break;
+    }
+    made++;
+  }
+  EXPECT_STATUS(last, MICA_ERR_NO_RESOURCES);
+  // Everything else in this process's tree takes the rest.
+  EXPECT_GT(made, kMax - 64);
+  EXPECT_LT(made, kMax);
+  mica_handle_t h;
+  mica_vaddr_t a;
+  EXPECT_STATUS(mica_vmar_allocate(v, CAN_RW, 0, PAGE, &h, &a), MICA_ERR_NO_RESOURCES);
+  // Splitting the 3-page mapping needs two more entries.
+  EXPECT_STATUS(mica_vmar_protect(v, MICA_VM_PERM_READ, m + PAGE, PAGE), MICA_ERR_NO_MEMORY);
+  EXPECT_STATUS(mica_vmar_unmap(v, m + PAGE, PAGE), MICA_ERR_NO_MEMORY);
+  EXPECT_TRUE(writable(m + PAGE));
+  EXPECT_OK(mica_vmar_unmap(v, m + 3 * PAGE, 2 * PAGE));
+  EXPECT_OK(mica_vmar_protect(v, MICA_VM_PERM_READ, m + PAGE, PAGE));
+  EXPECT_FALSE(writable(m + PAGE));
+  EXPECT_TRUE(writable(m + 2 * PAGE));
+  EXPECT_OK(mica_vmar_destroy(v));
+  mica_handle_t again = sub(mica_rt_vmar_root(), CAN_RW, 0, PAGE, NULL);
+  EXPECT_NE(again, MICA_HANDLE_INVALID);
+  EXPECT_OK(mica_vmar_destroy(again));
+  mica_handle_t all[3] = {v, vmo, again};
+  EXPECT_OK(mica_handle_close_many(all, 3));
+}
+
 // ---- MICA_INFO_VMAR ------------------------------------------------------------
 
 TEST(get_info, vmar) {
