@@ -24,11 +24,10 @@ inline void RelaxCpu() {
 #endif
 }
 
-// Called while waiting for a ticket. In the kernel a lock holder cannot be
-// preempted (the kernel's wrapper disables interrupts), so waiters just
-// spin. In host tests the holder is an ordinary thread that the OS may
-// deschedule, and with a FIFO ticket lock every waiter behind it would spin
-// through whole time slices: there, waiters yield the CPU now and then.
+// Called while the lock is held by someone else. In the kernel a lock holder
+// cannot be preempted by the kernel (the IRQ-safe wrapper disables
+// interrupts), so waiters just spin. In host tests the holder is an ordinary
+// thread that the OS may deschedule: there, waiters yield now and then.
 inline void Wait(uint32_t* spins) {
   RelaxCpu();
 #ifndef _KERNEL
@@ -47,12 +46,19 @@ void SpinLock::SetCpuIdHook(CpuIdHook hook) {
 }
 
 void SpinLock::Acquire() {
-  const uint32_t ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
-  // The acquire load pairs with the store-release in Release(): everything
-  // the previous holder wrote is visible once our ticket is served.
+  // A CPU that takes a lock it already holds would spin forever: report it
+  // instead (holder_cpu_ names this CPU only while it holds the lock).
+  if (CpuIdHook hook = CpuHook()) {
+    MICA_DEBUG_ASSERT_MSG(__atomic_load_n(&holder_cpu_, __ATOMIC_RELAXED) != hook(),
+                          "acquiring a SpinLock this CPU already holds");
+  }
   uint32_t spins = 0;
-  while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) {
-    Wait(&spins);
+  // Test-and-test-and-set: the exchange (acquire) takes the lock; while it
+  // is held, waiters only read the word, so the cache line is not bounced.
+  while (__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE) != 0) {
+    while (__atomic_load_n(&locked_, __ATOMIC_RELAXED) != 0) {
+      Wait(&spins);
+    }
   }
   if (CpuIdHook hook = CpuHook()) {
     __atomic_store_n(&holder_cpu_, hook(), __ATOMIC_RELAXED);
@@ -60,14 +66,8 @@ void SpinLock::Acquire() {
 }
 
 bool SpinLock::TryAcquire() {
-  // The lock is free iff serving_ == next_. Since serving_ never passes
-  // next_ and only grows, seeing serving_ == s and then swapping next_ from
-  // s to s + 1 proves it was free at the swap, and the ticket s we took is
-  // already being served.
-  uint32_t serving = __atomic_load_n(&serving_, __ATOMIC_ACQUIRE);
-  uint32_t expected = serving;
-  if (!__atomic_compare_exchange_n(&next_, &expected, serving + 1, false, __ATOMIC_ACQUIRE,
-                                   __ATOMIC_RELAXED)) {
+  if (__atomic_load_n(&locked_, __ATOMIC_RELAXED) != 0 ||
+      __atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE) != 0) {
     return false;
   }
   if (CpuIdHook hook = CpuHook()) {
@@ -77,20 +77,21 @@ bool SpinLock::TryAcquire() {
 }
 
 void SpinLock::Release() {
-  MICA_DEBUG_ASSERT_MSG(
-      __atomic_load_n(&serving_, __ATOMIC_RELAXED) != __atomic_load_n(&next_, __ATOMIC_RELAXED),
-      "releasing a SpinLock that is not held");
+  MICA_DEBUG_ASSERT_MSG(__atomic_load_n(&locked_, __ATOMIC_RELAXED) != 0,
+                        "releasing a SpinLock that is not held");
+  // A release must come from the CPU that holds the lock: a second release
+  // by another path would silently let two CPUs into the critical section.
+  if (CpuIdHook hook = CpuHook()) {
+    MICA_DEBUG_ASSERT_MSG(__atomic_load_n(&holder_cpu_, __ATOMIC_RELAXED) == hook(),
+                          "releasing a SpinLock held by another CPU");
+  }
   __atomic_store_n(&holder_cpu_, kNoHolder, __ATOMIC_RELAXED);
-  // Only the holder writes serving_, so a plain read-increment is safe; the
-  // store-release publishes the critical section to the next holder.
-  const uint32_t serving = __atomic_load_n(&serving_, __ATOMIC_RELAXED);
-  __atomic_store_n(&serving_, serving + 1, __ATOMIC_RELEASE);
+  // The store-release publishes the critical section to the next holder.
+  __atomic_store_n(&locked_, 0u, __ATOMIC_RELEASE);
 }
 
 bool SpinLock::IsHeld() const {
-  const bool locked =
-      __atomic_load_n(&serving_, __ATOMIC_RELAXED) != __atomic_load_n(&next_, __ATOMIC_RELAXED);
-  if (!locked) {
+  if (__atomic_load_n(&locked_, __ATOMIC_RELAXED) == 0) {
     return false;
   }
   CpuIdHook hook = CpuHook();

@@ -1,15 +1,17 @@
-// SpinLock: a fair ticket lock, and Guard<Lock>: its scoped holder.
+// SpinLock: a test-and-test-and-set lock, and Guard<Lock>: its scoped
+// holder.
 //
-// The lock is two 32-bit counters: `next_` (the next ticket to hand out) and
-// `serving_` (the ticket that owns the lock). Acquire takes a ticket with an
-// atomic fetch-add and spins until `serving_` reaches it (load-acquire);
-// Release advances `serving_` with a store-release. Waiters are served in
-// FIFO order. Invariant: serving_ <= next_ (mod 2^32), and the lock is free
-// exactly when serving_ == next_.
-//
-// This lock does not touch interrupts or preemption: the kernel wraps it in
-// an IRQ-disabling variant in arch code. Code shared with host tests (Pmm,
-// Heap) uses it directly.
+// The lock is one word, 1 while held. Acquire swaps in 1 (acquire order) and,
+// while that finds it held, spins reading the word until it looks free;
+// Release stores 0 (release order). It is not FIFO-fair, on purpose: Mica's
+// CPUs are often virtual (QEMU runs each vCPU as a host thread, and the test
+// machines run 4 vCPUs on 2 host cores). With a ticket lock, a waiter whose
+// vCPU is descheduled when its turn comes keeps the lock idle for a whole
+// host time slice while every other CPU spins behind it; core-tests' stress
+// cases took 10-45 s instead of 0.1 s that way. Any running waiter takes a
+// test-and-set lock as soon as it is free (Linux falls back to the same lock
+// in guests for the same reason: virt_spin_lock). Kernel critical sections
+// are short and CPUs few, so starvation is not a concern in practice.
 //
 // Holder tracking: if the kernel installs a CPU-number hook with
 // SpinLock::SetCpuIdHook(), each lock records the CPU that holds it, and
@@ -53,8 +55,7 @@ class CAPABILITY("mutex") SpinLock {
   static void SetCpuIdHook(CpuIdHook hook);
 
  private:
-  uint32_t next_ = 0;
-  uint32_t serving_ = 0;
+  uint32_t locked_ = 0;  // 1 while held
   uint32_t holder_cpu_ = kNoHolder;
 };
 

@@ -588,16 +588,24 @@ void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
   CpuState& cs = Cpu();
   cs.programmed = kInfinite;  // the hardware timer fired and is masked
   uint64_t now = timer::NowNs();
-  mica::List<Timer, &Timer::node> external;
   while (!cs.timers.empty() && cs.timers.front()->deadline <= now) {
     Timer* t = cs.timers.pop_front();
     t->armed = false;
     if (t->scheduler_internal) {
       t->callback(t, t->arg);
-    } else {
-      t->running = true;
-      external.push_back(t);
+      continue;
     }
+    // Other timers' callbacks run without the lock (they may take object
+    // locks and wake threads, which takes it again). The timer is on no
+    // list meanwhile, so a TimerArm from its callback or from another CPU
+    // simply queues it again; TimerCancel waits for `running` to clear.
+    void (*callback)(Timer*, void*) = t->callback;
+    void* arg = t->arg;
+    t->running = true;
+    UnlockRaw();
+    callback(t, arg);
+    __atomic_store_n(&t->running, false, __ATOMIC_RELEASE);
+    LockRaw();
   }
   Thread* cur = CurrentLocked();
   if (cur != cs.idle && cur->slice_end_ns <= now && BestReadyPriority(cs) >= cur->priority) {
@@ -607,12 +615,6 @@ void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
     ProgramTimerLocked();
   }
   UnlockRaw();
-  // Other timers' callbacks run without the lock (they may take object locks
-  // and wake threads, which takes it again).
-  while (Timer* t = external.pop_front()) {
-    t->callback(t, t->arg);
-    __atomic_store_n(&t->running, false, __ATOMIC_RELEASE);
-  }
 }
 
 void PreemptFromIrq() NO_THREAD_SAFETY_ANALYSIS {

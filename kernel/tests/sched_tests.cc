@@ -316,6 +316,68 @@ KTEST(timer_fires_after_deadline) {
   KEXPECT_EQ(d.fired_at, 0u);
 }
 
+namespace {
+
+struct RearmCtx {
+  sched::Timer first;
+  sched::Timer second;
+  uint64_t second_deadline = 0;
+  volatile uint64_t first_fired = 0;
+  volatile uint64_t second_fired = 0;
+  volatile int second_count = 0;
+};
+
+void OnFirstRearmsSecond(sched::Timer*, void* arg) {
+  auto* c = static_cast<RearmCtx*>(arg);
+  c->first_fired = timer::NowNs();
+  // `second` expired in the same tick and waits for its callback: moving it
+  // to a later deadline here must take effect (and corrupt no list).
+  c->second_deadline = timer::NowNs() + 20 * kMs;
+  sched::TimerArm(
+      &c->second, c->second_deadline,
+      [](sched::Timer*, void* a) {
+        auto* ctx = static_cast<RearmCtx*>(a);
+        ctx->second_fired = timer::NowNs();
+        ctx->second_count = ctx->second_count + 1;
+      },
+      c);
+}
+
+}  // namespace
+
+// Two timers expire in one tick and the first one's callback re-arms the
+// second: the second fires once, at its new deadline.
+KTEST(timer_rearmed_by_another_callback_in_the_same_tick) {
+  RearmCtx c;
+  uint64_t deadline = timer::NowNs() + 2 * kMs;
+  {
+    // Arm both for the same instant, with IRQs off so that one tick finds
+    // both expired.
+    uint64_t irq = arch::SaveDisableIrqs();
+    sched::TimerArm(&c.first, deadline, OnFirstRearmsSecond, &c);
+    sched::TimerArm(
+        &c.second, deadline,
+        [](sched::Timer*, void* a) {
+          auto* ctx = static_cast<RearmCtx*>(a);
+          ctx->second_count = ctx->second_count + 100;  // the old callback must not run
+        },
+        &c);
+    while (timer::NowNs() <= deadline) {
+    }
+    arch::RestoreIrqs(irq);
+  }
+  uint64_t give_up = timer::NowNs() + 5000 * kMs;
+  while (c.second_fired == 0 && timer::NowNs() < give_up) {
+    sched::Sleep(kMs);
+  }
+  sched::Sleep(30 * kMs);
+  KEXPECT(c.first_fired != 0);
+  KEXPECT(c.second_fired >= c.second_deadline);
+  KEXPECT_EQ(c.second_count, 1);
+  sched::TimerCancel(&c.first);
+  sched::TimerCancel(&c.second);
+}
+
 KTEST(counter_is_monotonic) {
   uint64_t last = timer::NowTicks();
   for (int i = 0; i < 1000; i++) {

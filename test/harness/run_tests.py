@@ -523,9 +523,11 @@ def core_cases() -> list[QemuCase]:
     """bin/core-tests, started by the kernel's launcher (userboot.next=)."""
     run = f"userboot.next={CORE_TESTS_PROGRAM}"
     return [
-        # (The multi-threaded stress cases that needed 6x here are out of the
-        # suite until cross-CPU wakeups are fast: system/core/core-tests/README.md.)
+        # virt with 1 and 4 CPUs on both GIC versions, and raspi4b (GIC-400,
+        # 4 CPUs). The 4-CPU boards run 4 vCPU threads on this 2-core host.
         QemuCase("core/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 2.0),
+        QemuCase("core/virt-gic2-smp4", BootConfig(board="virt", smp=4, gic=2, append=run), 2.0),
+        QemuCase("core/virt-gic3-smp1", BootConfig(board="virt", smp=1, gic=3, append=run), 2.0),
         QemuCase("core/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
         QemuCase("core/rpi4", BootConfig(board="rpi4", append=run), 2.0),
     ]

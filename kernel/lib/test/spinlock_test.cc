@@ -133,6 +133,34 @@ TEST(SpinLockDeathTest, ReleaseUnheldAsserts) {
   EXPECT_DEATH(ReleaseFreeLock(), "not held");
 }
 
+// A lock released by a CPU other than its holder (a double release on some
+// path) would let two CPUs into the critical section: it must assert.
+void ReleaseFromOtherCpu() NO_THREAD_SAFETY_ANALYSIS {
+  SpinLock::SetCpuIdHook(&FakeCpuId);
+  SpinLock lock;
+  g_fake_cpu = 0;
+  lock.Acquire();
+  g_fake_cpu = 3;
+  lock.Release();
+}
+
+TEST(SpinLockDeathTest, ReleaseByAnotherCpuAsserts) {
+  EXPECT_DEATH(ReleaseFromOtherCpu(), "held by another CPU");
+}
+
+// Taking a lock the same CPU already holds would spin forever.
+void AcquireTwice() NO_THREAD_SAFETY_ANALYSIS {
+  SpinLock::SetCpuIdHook(&FakeCpuId);
+  SpinLock lock;
+  g_fake_cpu = 1;
+  lock.Acquire();
+  lock.Acquire();
+}
+
+TEST(SpinLockDeathTest, RecursiveAcquireAsserts) {
+  EXPECT_DEATH(AcquireTwice(), "already holds");
+}
+
 TEST(SpinLockDeathTest, AssertHeldOnFreeLock) {
   EXPECT_DEATH(
       {

@@ -1,10 +1,13 @@
-// Stress: many messages and handles through one channel pair, checking
-// that nothing is lost, duplicated or leaked; and a handle table filled to
-// the brim.
+// Stress: many messages and handles through one channel pair or port, from
+// several threads (on every CPU the machine has), checking that nothing is
+// lost, duplicated or leaked; and a handle table filled to the brim.
+#include <mica/rt/thread.h>
 #include <string.h>
 
 #include "system/core/core-tests/test.h"
 #include "system/core/core-tests/util.h"
+
+#define MS ((mica_time_t)1000000)
 
 // ---- One thread, many round trips ----------------------------------------------
 
@@ -50,6 +53,240 @@ TEST(stress, round_trips_with_handles) {
     }
   }
   EXPECT_OK(mica_handle_close(base));
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
+
+// ---- Several writers, one reader -----------------------------------------------
+
+enum { kWriters = 4, kPerWriter = 100, kHandleEvery = 4 };
+
+typedef struct {
+  uint32_t writer;
+  mica_handle_t endpoint;  // shared by every writer
+  // The kept end of each event pair whose other end was sent, by sequence
+  // number (only every kHandleEvery-th message carries one).
+  mica_handle_t kept[kPerWriter];
+  mica_koid_t sent_koid[kPerWriter];
+  mica_status_t status;
+} writer_t;
+
+typedef struct {
+  uint32_t writer;
+  uint32_t seq;
+} stamp_t;
+
+static int run_writer(void* p) {
+  writer_t* w = p;
+  for (uint32_t seq = 0; seq < kPerWriter; seq++) {
+    stamp_t stamp = {w->writer, seq};
+    mica_handle_t send = MICA_HANDLE_INVALID;
+    uint32_t nh = 0;
+    if (seq % kHandleEvery == 0) {
+      ct_eventpair(&w->kept[seq], &send);
+      w->sent_koid[seq] = ct_basic(send).koid;
+      nh = 1;
+    }
+    for (;;) {
+      mica_status_t s = mica_channel_write(w->endpoint, 0, &stamp, sizeof(stamp), &send, nh);
+      if (s == MICA_OK) {
+        break;
+      }
+      if (s != MICA_ERR_SHOULD_WAIT) {
+        w->status = s;
+        return 0;
+      }
+      // A refused write consumed the handle: make a new pair and retry
+      // once there is room.
+      if (nh != 0) {
+        mica_handle_close(w->kept[seq]);
+        ct_eventpair(&w->kept[seq], &send);
+        w->sent_koid[seq] = ct_basic(send).koid;
+      }
+      mica_object_wait_one(w->endpoint, MICA_CHANNEL_WRITABLE | MICA_CHANNEL_PEER_CLOSED,
+                           ct_now() + 100 * MS, NULL);
+    }
+  }
+  return 0;
+}
+
+TEST(stress, writers_share_one_endpoint) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  static writer_t writers[kWriters];
+  mica_rt_thread_t* threads[kWriters];
+  for (uint32_t i = 0; i < kWriters; i++) {
+    memset(&writers[i], 0, sizeof(writers[i]));
+    writers[i].writer = i;
+    writers[i].endpoint = a;
+    ASSERT_OK(mica_rt_thread_create(&threads[i], run_writer, &writers[i], "core-tests-writer", 0));
+  }
+  uint32_t next[kWriters] = {0};
+  static mica_handle_t received[kWriters][kPerWriter];
+  uint32_t total = 0;
+  mica_time_t give_up = ct_now() + 20000 * MS;
+  while (total < kWriters * kPerWriter && ct_now() < give_up) {
+    stamp_t stamp;
+    mica_handle_t h = MICA_HANDLE_INVALID;
+    uint32_t nb = 0, nh = 0;
+    mica_status_t s = mica_channel_read(b, 0, &stamp, &h, sizeof(stamp), 1, &nb, &nh);
+    if (s == MICA_ERR_SHOULD_WAIT) {
+      mica_object_wait_one(b, MICA_CHANNEL_READABLE, ct_now() + 100 * MS, NULL);
+      continue;
+    }
+    ASSERT_OK(s);
+    ASSERT_EQ(nb, sizeof(stamp));
+    ASSERT_LT(stamp.writer, kWriters);
+    // Each writer's messages arrive in its order, none lost or repeated.
+    ASSERT_EQ(stamp.seq, next[stamp.writer]);
+    next[stamp.writer]++;
+    ASSERT_EQ(nh, stamp.seq % kHandleEvery == 0 ? 1 : 0);
+    received[stamp.writer][stamp.seq] = h;
+    total++;
+  }
+  for (uint32_t i = 0; i < kWriters; i++) {
+    EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
+    EXPECT_OK(writers[i].status);
+  }
+  ASSERT_EQ(total, kWriters * kPerWriter);
+  // Every received handle is the end that was sent; closing it is seen by
+  // the kept end, so it was the only handle left to that end.
+  for (uint32_t w = 0; w < kWriters; w++) {
+    for (uint32_t seq = 0; seq < kPerWriter; seq += kHandleEvery) {
+      mica_handle_t h = received[w][seq];
+      if (ct_basic(h).koid != writers[w].sent_koid[seq]) {
+        ct_fail(__FILE_NAME__, __LINE__, "writer %u seq %u: wrong handle", w, seq);
+      }
+      EXPECT_OK(mica_handle_close(h));
+      EXPECT_EQ(ct_signals(writers[w].kept[seq]) & MICA_EVENTPAIR_PEER_CLOSED,
+                MICA_EVENTPAIR_PEER_CLOSED);
+      EXPECT_OK(mica_handle_close(writers[w].kept[seq]));
+    }
+  }
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
+
+// ---- Several producers, one port ---------------------------------------------------
+
+enum { kProducers = 4, kPerProducer = 150 };
+
+typedef struct {
+  mica_handle_t port;
+  uint32_t producer;
+  mica_status_t status;
+} producer_t;
+
+static int run_producer(void* p) {
+  producer_t* pr = p;
+  for (uint32_t seq = 0; seq < kPerProducer; seq++) {
+    mica_port_packet_t pkt;
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.type = MICA_PKT_TYPE_USER;
+    pkt.key = ((uint64_t)pr->producer << 32) | seq;
+    pkt.user.u32[0] = seq ^ 0xa5a5a5a5u;
+    mica_status_t s;
+    while ((s = mica_port_queue(pr->port, &pkt)) == MICA_ERR_SHOULD_WAIT) {
+      mica_nanosleep(ct_now() + MS / 10);
+    }
+    if (s != MICA_OK) {
+      pr->status = s;
+      return 0;
+    }
+  }
+  return 0;
+}
+
+TEST(stress, producers_share_one_port) {
+  mica_handle_t port = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_port_create(0, &port));
+  producer_t producers[kProducers];
+  mica_rt_thread_t* threads[kProducers];
+  for (uint32_t i = 0; i < kProducers; i++) {
+    producers[i] = (producer_t){port, i, MICA_OK};
+    ASSERT_OK(
+        mica_rt_thread_create(&threads[i], run_producer, &producers[i], "core-tests-producer", 0));
+  }
+  uint32_t next[kProducers] = {0};
+  for (uint32_t n = 0; n < kProducers * kPerProducer; n++) {
+    mica_port_packet_t pkt;
+    ASSERT_OK(mica_port_wait(port, ct_now() + 20000 * MS, &pkt));
+    uint32_t producer = (uint32_t)(pkt.key >> 32), seq = (uint32_t)pkt.key;
+    ASSERT_LT(producer, kProducers);
+    ASSERT_EQ(seq, next[producer]);
+    ASSERT_EQ(pkt.user.u32[0], seq ^ 0xa5a5a5a5u);
+    next[producer]++;
+  }
+  mica_port_packet_t pkt;
+  EXPECT_STATUS(mica_port_wait(port, 0, &pkt), MICA_ERR_TIMED_OUT);
+  for (uint32_t i = 0; i < kProducers; i++) {
+    EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
+    EXPECT_OK(producers[i].status);
+  }
+  EXPECT_OK(mica_handle_close(port));
+}
+
+// ---- Calls from several threads -----------------------------------------------
+
+enum { kCallers = 3, kCallsEach = 50 };
+
+typedef struct {
+  mica_handle_t endpoint;
+  uint32_t id;
+  mica_status_t status;
+} caller_t;
+
+static int run_caller(void* p) {
+  caller_t* c = p;
+  for (uint32_t i = 0; i < kCallsEach; i++) {
+    uint32_t req[3] = {0, c->id, i};
+    uint32_t rep[3] = {0, 0, 0};
+    mica_channel_call_args_t args;
+    memset(&args, 0, sizeof(args));
+    args.wr_bytes = req;
+    args.wr_num_bytes = sizeof(req);
+    args.rd_bytes = rep;
+    args.rd_num_bytes = sizeof(rep);
+    mica_status_t s = mica_channel_call(c->endpoint, 0, ct_now() + 10000 * MS, &args, NULL, NULL);
+    if (s == MICA_OK && (rep[1] != c->id || rep[2] != i + 1)) {
+      s = MICA_ERR_INTERNAL;  // someone else's reply
+    }
+    if (s != MICA_OK) {
+      c->status = s;
+      return 0;
+    }
+  }
+  return 0;
+}
+
+// Concurrent calls through one endpoint each get their own reply.
+TEST(stress, concurrent_calls_get_their_replies) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  caller_t callers[kCallers];
+  mica_rt_thread_t* threads[kCallers];
+  for (uint32_t i = 0; i < kCallers; i++) {
+    callers[i] = (caller_t){a, i, MICA_OK};
+    ASSERT_OK(mica_rt_thread_create(&threads[i], run_caller, &callers[i], "core-tests-caller", 0));
+  }
+  // The server answers each request with (txid, id, seq + 1).
+  for (uint32_t n = 0; n < kCallers * kCallsEach; n++) {
+    uint32_t req[3];
+    mica_status_t s;
+    while ((s = mica_channel_read(b, 0, req, NULL, sizeof(req), 0, NULL, NULL)) ==
+           MICA_ERR_SHOULD_WAIT) {
+      ASSERT_OK(mica_object_wait_one(b, MICA_CHANNEL_READABLE, ct_now() + 10000 * MS, NULL));
+    }
+    ASSERT_OK(s);
+    req[2]++;
+    ASSERT_OK(mica_channel_write(b, 0, req, sizeof(req), NULL, 0));
+  }
+  for (uint32_t i = 0; i < kCallers; i++) {
+    EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
+    EXPECT_OK(callers[i].status);
+  }
   EXPECT_OK(mica_handle_close(a));
   EXPECT_OK(mica_handle_close(b));
 }
