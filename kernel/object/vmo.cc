@@ -305,6 +305,9 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
       perms &= ~arch::kPermWrite;  // the first write copies it
     }
   }
+  if (perms & arch::kPermExecute) {
+    arch::SyncIcacheRange(arch::PhysToVirt(pa), 4096);  // written through the linear map
+  }
   arch::UserPageTable& aspace = m->process->aspace();
   uint64_t cur_pa;
   uint32_t cur_perms;

@@ -289,6 +289,53 @@ TEST(vmar_destroy, process_death) {
   EXPECT_OK(mica_handle_close_many(all, 4));
 }
 
+// What a child process runs: loads 8 bytes from the address in x1 and
+// exits with them as its status.
+static const uint32_t kLoadAndExit[4] = {
+    0xf9400022,  // ldr x2, [x1]
+    0xaa0203e0,  // mov x0, x2
+    0xd2800468,  // mov x8, #35 (process_exit)
+    0xd4000001,  // svc #0
+};
+
+// Runs kLoadAndExit in a new process, loading from a mapping in a
+// sub-region of it that is destroyed first if `destroy`. Fills `info`.
+static void run_loader(bool destroy, mica_info_process_t* info) {
+  memset(info, 0, sizeof(*info));
+  mica_handle_t proc = MICA_HANDLE_INVALID, vmar = MICA_HANDLE_INVALID, thread = 0;
+  ASSERT_OK(mica_process_create(mica_rt_job_default(), "vmar-loader", 11, 0, &proc, &vmar));
+  mica_handle_t code = vmo_of(PAGE), data = vmo_of(PAGE);
+  uint64_t value = 0x1234;
+  EXPECT_OK(mica_vmo_write(code, kLoadAndExit, 0, sizeof(kLoadAndExit)));
+  EXPECT_OK(mica_vmo_write(data, &value, 0, sizeof(value)));
+  mica_vaddr_t entry = 0, addr = 0;
+  EXPECT_OK(
+      mica_vmar_map(vmar, MICA_VM_PERM_READ | MICA_VM_PERM_EXECUTE, 0, code, 0, PAGE, &entry));
+  mica_handle_t region = sub(vmar, CAN_RW, 0, 4 * PAGE, NULL);
+  EXPECT_NE(region, MICA_HANDLE_INVALID);
+  EXPECT_OK(mica_vmar_map(region, MICA_VM_PERM_READ, 0, data, 0, PAGE, &addr));
+  if (destroy) {
+    EXPECT_OK(mica_vmar_destroy(region));
+  }
+  EXPECT_OK(mica_thread_create(proc, "loader", 6, 0, &thread));
+  EXPECT_OK(mica_process_start(proc, thread, entry, entry + PAGE, MICA_HANDLE_INVALID, addr));
+  EXPECT_OK(mica_object_wait_one(proc, MICA_TASK_TERMINATED, ct_now() + 10000000000ll, NULL));
+  EXPECT_OK(mica_object_get_info(proc, MICA_INFO_PROCESS, info, sizeof(*info), NULL, NULL));
+  mica_handle_t all[6] = {proc, vmar, code, data, region, thread};
+  EXPECT_OK(mica_handle_close_many(all, 6));
+}
+
+// A process touching a mapping of a destroyed region faults.
+TEST(vmar_destroy, mappings_fault_afterwards) {
+  mica_info_process_t info;
+  run_loader(false, &info);
+  EXPECT_EQ(info.return_code, 0x1234);
+  EXPECT_EQ(info.flags & MICA_INFO_PROCESS_FLAG_FAULTED, 0);
+  run_loader(true, &info);
+  EXPECT_EQ(info.return_code, MICA_TASK_RETCODE_FAULT);
+  EXPECT_NE(info.flags & MICA_INFO_PROCESS_FLAG_FAULTED, 0);
+}
+
 // ---- Limits ------------------------------------------------------------------
 
 // An address space holds at most 8192 mappings and sub-regions: past that
