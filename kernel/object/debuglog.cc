@@ -1,19 +1,79 @@
 #include "kernel/object/debuglog.h"
 
+#include "kernel/object/process.h"
 #include "kernel/top/log.h"
 
+namespace {
+
+// Readable logs, to raise READABLE when a record is written.
+IrqSpinLock g_readers_lock;
+mica::List<DebuglogDispatcher, &DebuglogDispatcher::reader_node> g_readers
+    GUARDED_BY(g_readers_lock);
+
+}  // namespace
+
+DebuglogDispatcher::DebuglogDispatcher(bool readable)
+    : Dispatcher(MICA_OBJ_TYPE_DEBUGLOG, MICA_SIGNAL_WRITABLE), readable_(readable) {
+  if (readable_) {
+    IrqGuard g(g_readers_lock);
+    g_readers.push_back(this);
+    UpdateReadable();
+  }
+}
+
+DebuglogDispatcher::~DebuglogDispatcher() {
+  if (readable_) {
+    IrqGuard g(g_readers_lock);
+    g_readers.remove(this);
+  }
+}
+
+void DebuglogDispatcher::UpdateReadable() NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t cursor;
+  {
+    IrqGuard g(lock_);
+    cursor = cursor_;
+  }
+  // Records only ever get added, so a stale "readable" is corrected by the
+  // next Read, and a write after this check raises the signal again.
+  if (cursor < LogNextRecord()) {
+    UpdateSignals(0, MICA_SIGNAL_READABLE);
+  } else {
+    UpdateSignals(MICA_SIGNAL_READABLE, 0);
+    if (cursor < LogNextRecord()) {
+      UpdateSignals(0, MICA_SIGNAL_READABLE);
+    }
+  }
+}
+
 void DebuglogDispatcher::Write(const char* who, uint64_t koid, const char* data, size_t len) {
-  // One log line per text line, without the trailing newline.
+  // One record and one log line per text line, without the trailing newline.
   while (len > 0) {
     size_t n = 0;
     while (n < len && n < kMaxRecord && data[n] != '\n') {
       n++;
     }
-    KLog("%s(%llu): %.*s", who, static_cast<unsigned long long>(koid), static_cast<int>(n), data);
+    LogAddRecord(koid, 0, data, n);
+    KLogNoRecord("%s(%llu): %.*s", who, static_cast<unsigned long long>(koid), static_cast<int>(n),
+                 data);
     if (n < len && data[n] == '\n') {
       n++;
     }
     data += n;
     len -= n;
   }
+  IrqGuard g(g_readers_lock);
+  for (DebuglogDispatcher& reader : g_readers) {
+    reader.UpdateSignals(0, MICA_SIGNAL_READABLE);
+  }
+}
+
+mica::Status DebuglogDispatcher::Read(mica_log_record_t* out) NO_THREAD_SAFETY_ANALYSIS {
+  bool got;
+  {
+    IrqGuard g(lock_);
+    got = LogReadRecord(&cursor_, out);
+  }
+  UpdateReadable();
+  return got ? mica::Status::kOk : mica::Status::kShouldWait;
 }

@@ -1,15 +1,37 @@
 // The debug log object: writes go to the kernel log (and so the console),
-// each record prefixed with the writing process's name and koid.
+// each line prefixed with the writing process's name and koid, and to the
+// record ring (kernel/top/log.h) that debuglog_read reads. A readable log
+// (created with the root resource) has its own read position, starting at
+// the oldest record in the ring, and asserts MICA_SIGNAL_READABLE while
+// records written with debuglog_write wait for it (kernel lines are read
+// too, but do not raise the signal on their own).
+//
+// Lock order: the readers list lock -> Dispatcher::lock_.
 #pragma once
 
+#include "kernel/lib/list.h"
 #include "kernel/object/dispatcher.h"
 
 class DebuglogDispatcher final : public Dispatcher {
  public:
   static constexpr size_t kMaxRecord = 224;
-  DebuglogDispatcher() : Dispatcher(MICA_OBJ_TYPE_DEBUGLOG, MICA_SIGNAL_WRITABLE) {}
-  mica_rights_t default_rights() const override { return MICA_DEFAULT_DEBUGLOG_RIGHTS; }
+  explicit DebuglogDispatcher(bool readable = false);
+  ~DebuglogDispatcher() override;
+  mica_rights_t default_rights() const override {
+    return readable_ ? MICA_DEFAULT_DEBUGLOG_RIGHTS
+                     : MICA_DEFAULT_DEBUGLOG_RIGHTS & ~MICA_RIGHT_READ;
+  }
   // Writes one record (lines of at most kMaxRecord bytes; longer ones are
   // split).
   void Write(const char* who, uint64_t koid, const char* data, size_t len);
+  // debuglog_read: the next record; kShouldWait if there is none.
+  mica::Status Read(mica_log_record_t* out);
+
+  mica::ListNode reader_node;  // on the readers list while readable
+
+ private:
+  // Sets or clears READABLE from the read position.
+  void UpdateReadable();
+  const bool readable_;
+  uint64_t cursor_ = 0;  // guarded by lock_
 };

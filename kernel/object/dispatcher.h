@@ -87,7 +87,7 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
 };
 
 using HandleEntry = mica::core::HandleEntry<Dispatcher>;
-using HandleTable = mica::core::HandleTable<Dispatcher>;
+using HandleTable = mica::core::HandleTable<Dispatcher, IrqSavingSpinLock>;
 
 // A handle entry for a new object with its default rights.
 HandleEntry MakeHandle(mica::RefPtr<Dispatcher> object);

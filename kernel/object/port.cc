@@ -35,6 +35,9 @@ namespace {
 // Frees a packet node after it left the queue: user packets are plain heap
 // nodes; signal packets end their AsyncWait (dropping its port reference).
 void ReleaseNode(PortPacketNode* n) {
+  if (n->bound) {
+    return;  // its binding owns it
+  }
   if (n->wait == nullptr) {
     delete n;
     return;
@@ -102,6 +105,12 @@ mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out) {
     {
       IrqGuard g(queue_lock_);
       n = queue_.pop_front();
+      if (n != nullptr && n->bound) {
+        // Copied under the lock: the binding may refill it once dequeued.
+        *out = n->packet;
+        n->queued = false;
+        return mica::Status::kOk;
+      }
       if (n != nullptr && n->wait == nullptr) {
         user_packets_--;
       }
@@ -115,6 +124,27 @@ mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out) {
     if (s != mica::Status::kOk) {
       return s;
     }
+  }
+}
+
+void PortDispatcher::QueueBound(PortPacketNode* slot, const mica_port_packet_t& packet) {
+  {
+    IrqGuard g(queue_lock_);
+    slot->packet = packet;
+    if (slot->queued) {
+      return;  // already queued: updated in place, the waiter will see it
+    }
+    slot->queued = true;
+    queue_.push_back(slot);
+  }
+  waiters_.WakeOne();
+}
+
+void PortDispatcher::RemoveBound(PortPacketNode* slot) {
+  IrqGuard g(queue_lock_);
+  if (slot->queued) {
+    queue_.remove(slot);
+    slot->queued = false;
   }
 }
 
@@ -147,6 +177,10 @@ void PortDispatcher::OnZeroHandles() {
   {
     IrqGuard g(queue_lock_);
     while (PortPacketNode* n = queue_.pop_front()) {
+      if (n->bound) {
+        n->queued = false;  // stays with its binding
+        continue;
+      }
       removed.push_back(n);
     }
     user_packets_ = 0;

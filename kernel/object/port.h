@@ -20,6 +20,11 @@ struct PortPacketNode {
   mica::ListNode node;
   mica_port_packet_t packet = {};
   AsyncWait* wait = nullptr;  // null for a user packet
+  // A binding's packet (timer_bind, interrupt_bind): owned by the bound
+  // object, reused for every firing, never freed by the port. `queued` is
+  // guarded by the port's queue lock.
+  bool bound = false;
+  bool queued = false;
 };
 
 // An object_wait_async registration: a signal observer on the source and the
@@ -46,6 +51,12 @@ class PortDispatcher final : public Dispatcher {
   mica::Status Wait(uint64_t deadline, mica_port_packet_t* out);
   // Called by an AsyncWait firing (source lock held): queues its packet.
   void QueueSignal(AsyncWait* wait, mica_signals_t observed);
+  // A bound object fired (any context, IRQ included: never allocates):
+  // queues `slot` (a `bound` node the caller owns) with `packet`; if it is
+  // still queued from an earlier firing, its packet is replaced instead.
+  void QueueBound(PortPacketNode* slot, const mica_port_packet_t& packet);
+  // The binding goes away: takes `slot` off the queue if it is there.
+  void RemoveBound(PortPacketNode* slot);
   // port_cancel's second half: removes queued signal packets of `koid`/`key`
   // and returns how many.
   size_t CancelQueued(uint64_t source_koid, uint64_t key);

@@ -2,19 +2,44 @@
 
 #include "kernel/arch/arm64/timer.h"
 
-TimerDispatcher::~TimerDispatcher() {
+TimerDispatcher::~TimerDispatcher() NO_THREAD_SAFETY_ANALYSIS {
   sched::TimerCancel(&timer_);
+  if (port_) {
+    port_->RemoveBound(&slot_);
+  }
 }
 
 void TimerDispatcher::Fire(sched::Timer*, void* arg) {
-  static_cast<TimerDispatcher*>(arg)->UpdateSignals(0, MICA_TIMER_SIGNALED);
+  static_cast<TimerDispatcher*>(arg)->Expired();
 }
 
-void TimerDispatcher::Set(uint64_t deadline) {
+void TimerDispatcher::Expired() NO_THREAD_SAFETY_ANALYSIS {
+  UpdateSignals(0, MICA_TIMER_SIGNALED);
+  PortDispatcher* port;
+  mica_port_packet_t packet = {};
+  {
+    IrqGuard g(lock_);
+    port = port_.get();
+    packet.key = key_;
+    packet.timer.deadline = static_cast<mica_time_t>(deadline_);
+  }
+  if (port != nullptr) {  // the binding lives as long as the timer
+    packet.type = MICA_PKT_TYPE_TIMER;
+    packet.status = MICA_OK;
+    packet.timer.fired = static_cast<mica_time_t>(timer::NowNs());
+    port->QueueBound(&slot_, packet);
+  }
+}
+
+void TimerDispatcher::Set(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
   sched::TimerCancel(&timer_);
   UpdateSignals(MICA_TIMER_SIGNALED, 0);
+  {
+    IrqGuard g(lock_);
+    deadline_ = deadline;
+  }
   if (deadline <= timer::NowNs()) {
-    UpdateSignals(0, MICA_TIMER_SIGNALED);
+    Expired();
     return;
   }
   sched::TimerArm(&timer_, deadline, Fire, this);
@@ -23,4 +48,16 @@ void TimerDispatcher::Set(uint64_t deadline) {
 void TimerDispatcher::Cancel() {
   sched::TimerCancel(&timer_);
   UpdateSignals(MICA_TIMER_SIGNALED, 0);
+}
+
+mica::Status TimerDispatcher::Bind(mica::RefPtr<PortDispatcher> port,
+                                   uint64_t key) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(lock_);
+  if (port_) {
+    return mica::Status::kAlreadyBound;
+  }
+  slot_.bound = true;
+  key_ = key;
+  port_ = mica::Move(port);
+  return mica::Status::kOk;
 }

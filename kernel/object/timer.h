@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kernel/object/dispatcher.h"
+#include "kernel/object/port.h"
 #include "kernel/sched/sched.h"
 
 class TimerDispatcher final : public Dispatcher {
@@ -15,8 +16,18 @@ class TimerDispatcher final : public Dispatcher {
   void Set(uint64_t deadline);
   // Disarms the timer and clears SIGNALED.
   void Cancel();
+  // timer_bind: from now on each expiry queues a MICA_PKT_TYPE_TIMER packet
+  // with `key` on `port` (its memory is the binding's, reserved here).
+  // kAlreadyBound if bound before.
+  mica::Status Bind(mica::RefPtr<PortDispatcher> port, uint64_t key);
 
  private:
   static void Fire(sched::Timer* timer, void* arg);
+  void Expired();
   sched::Timer timer_;
+  // The binding; set once (under lock_), then read by every expiry.
+  mica::RefPtr<PortDispatcher> port_;
+  uint64_t key_ = 0;
+  uint64_t deadline_ = 0;  // the last deadline set (guarded by lock_)
+  PortPacketNode slot_;
 };

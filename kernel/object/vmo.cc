@@ -5,6 +5,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/object/process.h"
+#include "kernel/platform/platform.h"
 #include "kernel/syscalls/user_ptr.h"
 #include "kernel/top/memory.h"
 
@@ -42,6 +43,7 @@ bool NewPage(uint64_t from, uint64_t* pa) {
 }
 
 }  // namespace
+const platform::BootInfo& BootInfo();
 
 mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
                                    mica::RefPtr<VmoDispatcher>* out) {
@@ -70,8 +72,128 @@ mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
   return mica::Status::kOk;
 }
 
+mica::Status VmoDispatcher::CreateContiguous(uint64_t size, uint32_t alignment_log2,
+                                             mica::RefPtr<VmoDispatcher>* out) {
+  if (size == 0) {
+    return mica::Status::kInvalidArgs;
+  }
+  if (alignment_log2 != 0 && (alignment_log2 < 12 || alignment_log2 > 30)) {
+    return mica::Status::kOutOfRange;
+  }
+  if (size > kMaxSize) {
+    return mica::Status::kNoMemory;  // no run that large
+  }
+  mica::RefPtr<VmoDispatcher> vmo;
+  mica::Status s = Create(size, 0, &vmo);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  uint64_t pa;
+  uint64_t align = alignment_log2 == 0 ? 4096 : (1ull << alignment_log2);
+  if (!kmem::AllocContiguous(vmo->page_count_, align, &pa)) {
+    return mica::Status::kNoMemory;
+  }
+  memset(arch::PhysToVirt(pa), 0, vmo->page_count_ * 4096);
+  for (uint64_t i = 0; i < vmo->page_count_; i++) {
+    vmo->pages_[i] = pa + i * 4096;  // freed page by page like any VMO's
+    PageAdopt(pa + i * 4096);
+  }
+  vmo->kind_ = Kind::kContiguous;
+  *out = vmo;
+  return mica::Status::kOk;
+}
+
+namespace {
+
+bool Overlaps(const platform::RangeSet& set, uint64_t base, uint64_t size) {
+  for (size_t i = 0; i < set.count(); i++) {
+    if (base < set[i].base + set[i].size && set[i].base < base + size) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+mica::Status VmoDispatcher::CreatePhysical(uint64_t paddr, uint64_t size,
+                                           mica::RefPtr<VmoDispatcher>* out) {
+  // RAM (the PMM's, the kernel image, the DTB, the bootfs) is never
+  // handed out as device memory: user space gets RAM from the PMM through
+  // anonymous or contiguous VMOs only.
+  const platform::BootInfo& boot = BootInfo();
+  if (Overlaps(boot.ram, paddr, size) || Overlaps(boot.reserved, paddr, size)) {
+    return mica::Status::kAccessDenied;
+  }
+  auto* vmo = new VmoDispatcher();
+  if (vmo == nullptr) {
+    return mica::Status::kNoMemory;
+  }
+  vmo->kind_ = Kind::kPhysical;
+  vmo->phys_base_ = paddr;
+  vmo->page_count_ = size / 4096;
+  vmo->cache_policy_ = MICA_CACHE_POLICY_UNCACHED_DEVICE;
+  *out = mica::AdoptRef(vmo);
+  return mica::Status::kOk;
+}
+
+uint32_t VmoDispatcher::cache_policy() const NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(lock_);
+  return cache_policy_;
+}
+
+namespace {
+
+arch::CachePolicy ToArch(uint32_t policy) {
+  switch (policy) {
+    case MICA_CACHE_POLICY_UNCACHED_DEVICE:
+      return arch::CachePolicy::kDevice;
+    case MICA_CACHE_POLICY_UNCACHED:
+    case MICA_CACHE_POLICY_WRITE_COMBINING:
+      return arch::CachePolicy::kUncached;  // Normal non-cacheable
+    default:
+      return arch::CachePolicy::kCached;
+  }
+}
+
+}  // namespace
+
+arch::CachePolicy VmoDispatcher::arch_cache_policy() const {
+  return ToArch(cache_policy());
+}
+
+mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) NO_THREAD_SAFETY_ANALYSIS {
+  if (policy > MICA_CACHE_POLICY_WRITE_COMBINING) {
+    return mica::Status::kInvalidArgs;
+  }
+  {
+    IrqGuard g(lock_);
+    if (!mappings_.empty()) {
+      return mica::Status::kBadState;
+    }
+    if (kind_ == Kind::kAnonymous) {
+      for (uint64_t i = 0; i < page_count_; i++) {
+        if (pages_[i] != 0) {
+          return mica::Status::kBadState;
+        }
+      }
+    }
+    cache_policy_ = policy;
+  }
+  if (kind_ == Kind::kContiguous && policy != MICA_CACHE_POLICY_CACHED && page_count_ != 0) {
+    // The pages (fixed for a contiguous VMO) are also reachable through the
+    // cached linear map: write back and drop their lines so uncached
+    // mappings see memory. Done without the lock: it can take a while.
+    arch::CleanDcacheRange(arch::PhysToVirt(pages_[0]), page_count_ * 4096);
+  }
+  return mica::Status::kOk;
+}
+
 VmoDispatcher::~VmoDispatcher() NO_THREAD_SAFETY_ANALYSIS {
-  // Mappings hold references: none can remain.
+  // Mappings hold references: none can remain. Physical VMOs own nothing.
+  if (kind_ == Kind::kPhysical) {
+    return;
+  }
   for (uint64_t i = 0; i < page_count_; i++) {
     if (pages_[i] != 0) {
       PageRelease(pages_[i]);
@@ -91,6 +213,10 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_S
     if (index >= page_count_) {
       return mica::Status::kOutOfRange;
     }
+    if (kind_ == Kind::kPhysical) {
+      *pa = phys_base_ + index * 4096;
+      return mica::Status::kOk;
+    }
     if (pages_[index] != 0) {
       *pa = pages_[index];
       return mica::Status::kOk;
@@ -99,6 +225,10 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_S
   uint64_t fresh;
   if (!NewPage(0, &fresh)) {
     return mica::Status::kNoMemory;
+  }
+  if (cache_policy() != MICA_CACHE_POLICY_CACHED) {
+    // Uncached mappings must see the zeros, not what the page held before.
+    arch::CleanDcacheRange(arch::PhysToVirt(fresh), 4096);
   }
   IrqGuard g(lock_);
   if (index >= page_count_) {
@@ -122,6 +252,9 @@ constexpr size_t kBounce = 256;
 
 mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst,
                                        size_t len) NO_THREAD_SAFETY_ANALYSIS {
+  if (kind_ == Kind::kPhysical) {
+    return mica::Status::kNotSupported;
+  }
   if (offset + len < offset || offset + len > size()) {
     return mica::Status::kOutOfRange;
   }
@@ -139,8 +272,12 @@ mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst,
         return mica::Status::kOutOfRange;  // shrunk meanwhile
       }
       if (pages_[index] != 0) {
-        memcpy(bounce, static_cast<const uint8_t*>(arch::PhysToVirt(pages_[index])) + offset % 4096,
-               chunk);
+        const uint8_t* from =
+            static_cast<const uint8_t*>(arch::PhysToVirt(pages_[index])) + offset % 4096;
+        if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
+          arch::CleanDcacheRange(from, chunk);  // see what uncached mappings wrote
+        }
+        memcpy(bounce, from, chunk);
       } else {
         memset(bounce, 0, chunk);  // never written: zeros, nothing committed
       }
@@ -158,6 +295,9 @@ mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst,
 
 mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src,
                                           size_t len) NO_THREAD_SAFETY_ANALYSIS {
+  if (kind_ == Kind::kPhysical) {
+    return mica::Status::kNotSupported;
+  }
   if (offset + len < offset || offset + len > size()) {
     return mica::Status::kOutOfRange;
   }
@@ -183,7 +323,11 @@ mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src,
       if (s != mica::Status::kOk) {
         return s;
       }
-      memcpy(static_cast<uint8_t*>(arch::PhysToVirt(pa)) + offset % 4096, bounce, chunk);
+      uint8_t* to = static_cast<uint8_t*>(arch::PhysToVirt(pa)) + offset % 4096;
+      memcpy(to, bounce, chunk);
+      if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
+        arch::CleanDcacheRange(to, chunk);  // reach memory for uncached mappings
+      }
     }
     offset += chunk;
     src += chunk;
@@ -261,6 +405,9 @@ mica::Status VmoDispatcher::WritablePageLocked(uint64_t index, uint64_t* pa) {
   if (!NewPage(old, &fresh)) {
     return mica::Status::kNoMemory;
   }
+  if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
+    arch::CleanDcacheRange(arch::PhysToVirt(fresh), 4096);  // uncached mappings see it
+  }
   pages_[index] = fresh;
   if (old != 0) {
     // Our mappings still show the shared page: they fault again.
@@ -287,8 +434,14 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
   if (index >= page_count_) {
     return mica::Status::kOutOfRange;
   }
-  uint64_t pa = pages_[index];
   uint32_t perms = m->perms;
+  if (kind_ == Kind::kPhysical) {
+    // Device memory: no pages of our own, never shared.
+    uint64_t dev = phys_base_ + index * 4096;
+    (void)m->process->aspace().Unmap(va, 1);
+    return m->process->aspace().Map(va, &dev, 1, perms, ToArch(cache_policy_));
+  }
+  uint64_t pa = pages_[index];
   if (write) {
     mica::Status s = WritablePageLocked(index, &pa);
     if (s != mica::Status::kOk) {
@@ -298,6 +451,9 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
     if (pa == 0) {
       if (!NewPage(0, &pa)) {
         return mica::Status::kNoMemory;
+      }
+      if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
+        arch::CleanDcacheRange(arch::PhysToVirt(pa), 4096);  // uncached mappings see zeros
       }
       pages_[index] = pa;
     }
@@ -317,7 +473,7 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
     }
     aspace.Unmap(va, 1);
   }
-  return aspace.Map(va, &pa, 1, perms);
+  return aspace.Map(va, &pa, 1, perms, ToArch(cache_policy_));
 }
 
 mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint64_t size,
@@ -331,6 +487,9 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
   if (offset + size < offset || size > kMaxSize) {
     return mica::Status::kOutOfRange;
   }
+  if (kind_ != Kind::kAnonymous) {
+    return mica::Status::kNotSupported;  // physical or contiguous
+  }
   mica::RefPtr<VmoDispatcher> child;
   mica::Status s =
       Create(size, (options & MICA_VMO_CHILD_RESIZABLE) ? MICA_VMO_RESIZABLE : 0, &child);
@@ -340,6 +499,7 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
   child->parent_koid_ = koid();
   {
     IrqGuard g(lock_);
+    child->cache_policy_ = cache_policy_;  // the pages are shared: one memory type
     uint64_t first = offset / 4096;
     uint64_t n = 0;
     if (first < page_count_) {
@@ -380,15 +540,22 @@ mica_info_vmo_t VmoDispatcher::Info() const NO_THREAD_SAFETY_ANALYSIS {
   {
     IrqGuard g(lock_);
     info.size_bytes = page_count_ * 4096;
-    for (uint64_t i = 0; i < page_count_; i++) {
+    for (uint64_t i = 0; i < page_count_ && kind_ != Kind::kPhysical; i++) {
       if (pages_[i] != 0) {
         info.committed_bytes += 4096;
       }
     }
+    info.cache_policy = cache_policy_;
+    if (kind_ == Kind::kPhysical) {
+      info.paddr = phys_base_;
+    } else if (kind_ == Kind::kContiguous && page_count_ != 0) {
+      info.paddr = pages_[0];
+    }
   }
   info.flags = (resizable_ ? MICA_INFO_VMO_FLAG_RESIZABLE : 0) |
-               (parent_koid_ != 0 ? MICA_INFO_VMO_FLAG_COW_CHILD : 0);
-  info.cache_policy = MICA_CACHE_POLICY_CACHED;
+               (parent_koid_ != 0 ? MICA_INFO_VMO_FLAG_COW_CHILD : 0) |
+               (kind_ == Kind::kContiguous ? MICA_INFO_VMO_FLAG_CONTIGUOUS : 0) |
+               (kind_ == Kind::kPhysical ? MICA_INFO_VMO_FLAG_PHYSICAL : 0);
   GetName(info.name);
   return info;
 }

@@ -14,6 +14,7 @@
 // -> the user page table's lock.
 #pragma once
 
+#include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/lib/list.h"
 #include "kernel/object/dispatcher.h"
 
@@ -38,8 +39,31 @@ class VmoDispatcher final : public Dispatcher {
   // Largest VMO: 64 GiB (its page array is allocated up front).
   static constexpr uint64_t kMaxSize = 64ull << 30;
   static mica::Status Create(uint64_t size, uint32_t options, mica::RefPtr<VmoDispatcher>* out);
+  // vmo_create_contiguous: `size` (rounded up to pages, not 0) bytes of
+  // committed, zeroed, physically contiguous RAM aligned to 2^alignment_log2
+  // bytes (0: a page). kInvalidArgs, kOutOfRange, kNoMemory.
+  static mica::Status CreateContiguous(uint64_t size, uint32_t alignment_log2,
+                                       mica::RefPtr<VmoDispatcher>* out);
+  // vmo_create_physical: a VMO over [paddr, paddr + size) of device memory
+  // (page-aligned; never RAM the kernel manages: kAccessDenied), cache
+  // policy UNCACHED_DEVICE. The caller has checked the resource.
+  static mica::Status CreatePhysical(uint64_t paddr, uint64_t size,
+                                     mica::RefPtr<VmoDispatcher>* out);
   ~VmoDispatcher() override;
-  mica_rights_t default_rights() const override { return MICA_DEFAULT_VMO_RIGHTS; }
+  mica_rights_t default_rights() const override {
+    return is_physical() ? MICA_DEFAULT_VMO_RIGHTS & ~MICA_RIGHT_EXECUTE : MICA_DEFAULT_VMO_RIGHTS;
+  }
+
+  // Physical VMOs have no pages of their own (no read/write, no clones);
+  // contiguous ones own one committed run from the PMM (no resize, no clones).
+  bool is_physical() const { return kind_ == Kind::kPhysical; }
+  bool is_contiguous() const { return kind_ == Kind::kContiguous; }
+  // vmo_set_cache_policy: kInvalidArgs for an unknown policy, kBadState
+  // while mapped or (anonymous VMOs) with committed pages.
+  mica::Status SetCachePolicy(uint32_t policy);
+  uint32_t cache_policy() const;  // MICA_CACHE_POLICY_*
+  // The page attributes mappings of this VMO use.
+  arch::CachePolicy arch_cache_policy() const;
 
   uint64_t size() const;
   // Copies between the VMO and user memory. kOutOfRange past the end,
@@ -66,6 +90,7 @@ class VmoDispatcher final : public Dispatcher {
   void RemoveMapping(Mapping* m);
 
  private:
+  enum class Kind : uint8_t { kAnonymous, kContiguous, kPhysical };
   VmoDispatcher() : Dispatcher(MICA_OBJ_TYPE_VMO, 0) {}
   // The page at `index` (< page_count_), committed and not shared with any
   // other VMO; a shared page is copied and unmapped from our mappings.
@@ -75,6 +100,9 @@ class VmoDispatcher final : public Dispatcher {
   uint64_t* pages_ = nullptr;  // guarded by lock_: physical addresses, 0 = not committed
   uint64_t page_count_ = 0;    // guarded by lock_
   bool resizable_ = false;
-  uint64_t parent_koid_ = 0;                          // the VMO this one was cloned from, or 0
+  uint64_t parent_koid_ = 0;  // the VMO this one was cloned from, or 0
+  Kind kind_ = Kind::kAnonymous;
+  uint64_t phys_base_ = 0;                            // kPhysical: no pages_ array
+  uint32_t cache_policy_ = MICA_CACHE_POLICY_CACHED;  // guarded by lock_
   mica::List<Mapping, &Mapping::vmo_node> mappings_;  // guarded by lock_
 };

@@ -3,6 +3,7 @@
 
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/object/debuglog.h"
+#include "kernel/object/resource.h"
 #include "kernel/syscalls/sys_common.h"
 #include "kernel/top/memory.h"
 #include "kernel/top/percpu.h"
@@ -12,10 +13,7 @@ int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
   if ((options & ~MICA_LOG_FLAG_READABLE) != 0) {
     return Err(mica::Status::kInvalidArgs);
   }
-  if (options & MICA_LOG_FLAG_READABLE) {
-    // Reading the log needs the root resource, which does not exist yet.
-    return Err(mica::Status::kAccessDenied);
-  }
+  bool root = false;
   if (resource != MICA_HANDLE_INVALID) {
     HandleEntry e;
     mica::Status s =
@@ -23,14 +21,44 @@ int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
     if (s != mica::Status::kOk) {
       return Err(s);
     }
+    root = static_cast<ResourceDispatcher*>(e.object.get())->is_root();
   }
-  auto* log = new DebuglogDispatcher();
+  bool readable = (options & MICA_LOG_FLAG_READABLE) != 0;
+  if (readable && !root) {
+    return Err(mica::Status::kAccessDenied);  // reading the log needs the root resource
+  }
+  auto* log = new DebuglogDispatcher(readable);
   if (log == nullptr) {
     return Err(mica::Status::kNoMemory);
   }
-  // Write-only: READ only with MICA_LOG_FLAG_READABLE.
   return Err(AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(log),
-                           MICA_DEFAULT_DEBUGLOG_RIGHTS & ~MICA_RIGHT_READ, out));
+                           log->default_rights(), out));
+}
+
+int64_t sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr<void> record,
+                          size_t record_size, user_out_ptr<size_t> actual) {
+  HandleEntry e;
+  mica::Status s = Process::Current()->GetHandle(log, MICA_OBJ_TYPE_DEBUGLOG, MICA_RIGHT_READ, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (options != 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  if (record_size < sizeof(mica_log_record_t)) {
+    return Err(mica::Status::kBufferTooSmall);
+  }
+  mica_log_record_t r;
+  s = static_cast<DebuglogDispatcher*>(e.object.get())->Read(&r);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  size_t bytes = sizeof(r) - MICA_LOG_MAX_DATA + r.data_size;
+  s = record.copy_to_user(&r, bytes);
+  if (s == mica::Status::kOk && !actual.is_null()) {
+    s = actual.copy_to_user(bytes);
+  }
+  return Err(s);
 }
 
 int64_t sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size_t buffer_size) {

@@ -75,3 +75,21 @@ int64_t sys_object_wait_many(user_inout_ptr<mica_wait_item_t> items, size_t num_
   }
   return Err(s);
 }
+
+int64_t sys_timer_bind(mica_handle_t timer, mica_handle_t port, uint64_t key, uint32_t options) {
+  Process* p = Process::Current();
+  HandleEntry te, pe;
+  mica::Status s = p->GetHandle(timer, MICA_OBJ_TYPE_TIMER, MICA_RIGHT_WRITE, &te);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  s = p->GetHandle(port, MICA_OBJ_TYPE_PORT, MICA_RIGHT_WRITE, &pe);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (options != 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  mica::RefPtr<PortDispatcher> port_ref(static_cast<PortDispatcher*>(pe.object.get()));
+  return Err(static_cast<TimerDispatcher*>(te.object.get())->Bind(mica::Move(port_ref), key));
+}

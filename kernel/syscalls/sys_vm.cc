@@ -1,4 +1,5 @@
 // VMOs and VMAR mappings.
+#include "kernel/object/resource.h"
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/syscalls/sys_common.h"
@@ -178,6 +179,71 @@ int64_t sys_vmar_destroy(mica_handle_t vmar) {
     return Err(s);
   }
   return Err(AsVmar(e)->Destroy());
+}
+
+// vmo_create_contiguous and vmo_create_physical need a resource that grants
+// physical memory (the root resource or an MMIO resource).
+namespace {
+
+mica::Status GetMmioResource(mica_handle_t h, HandleEntry* e) {
+  mica::Status s =
+      Process::Current()->GetHandle(h, MICA_OBJ_TYPE_RESOURCE, MICA_RIGHT_MANAGE_RESOURCE, e);
+  if (s == mica::Status::kOk && !static_cast<ResourceDispatcher*>(e->object.get())->GrantsMmio()) {
+    return mica::Status::kAccessDenied;
+  }
+  return s;
+}
+
+}  // namespace
+
+int64_t sys_vmo_create_contiguous(mica_handle_t resource, size_t size, uint32_t alignment_log2,
+                                  user_out_ptr<mica_handle_t> out) {
+  HandleEntry re;
+  mica::Status s = GetMmioResource(resource, &re);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  mica::RefPtr<VmoDispatcher> vmo;
+  s = VmoDispatcher::CreateContiguous(size, alignment_log2, &vmo);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  mica::RefPtr<Dispatcher> obj(vmo.get());
+  return Err(AddAndCopyOut(Process::Current(), obj, MICA_DEFAULT_VMO_RIGHTS, out));
+}
+
+int64_t sys_vmo_create_physical(mica_handle_t resource, mica_paddr_t paddr, size_t size,
+                                user_out_ptr<mica_handle_t> out) {
+  HandleEntry re;
+  mica::Status s = GetMmioResource(resource, &re);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (((paddr | size) & (MICA_PAGE_SIZE - 1)) != 0 || size == 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  if (paddr + size < paddr || size > VmoDispatcher::kMaxSize) {
+    return Err(mica::Status::kOutOfRange);
+  }
+  if (!static_cast<ResourceDispatcher*>(re.object.get())->CoversMmio(paddr, size)) {
+    return Err(mica::Status::kAccessDenied);
+  }
+  mica::RefPtr<VmoDispatcher> vmo;
+  s = VmoDispatcher::CreatePhysical(paddr, size, &vmo);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  mica::RefPtr<Dispatcher> obj(vmo.get());
+  return Err(AddAndCopyOut(Process::Current(), obj, vmo->default_rights(), out));
+}
+
+int64_t sys_vmo_set_cache_policy(mica_handle_t vmo, uint32_t cache_policy) {
+  HandleEntry e;
+  mica::Status s = GetVmo(vmo, MICA_RIGHT_MAP, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  return Err(AsVmo(e)->SetCachePolicy(cache_policy));
 }
 
 int64_t sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_offset, mica_handle_t vmo,

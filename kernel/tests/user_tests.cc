@@ -5,6 +5,7 @@
 
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/arch/arm64/user_page_table.h"
+#include "kernel/object/event.h"
 #include "kernel/object/process.h"
 #include "kernel/tests/ktest.h"
 #include "kernel/top/memory.h"
@@ -117,4 +118,35 @@ KTEST(user_page_table_rejects_bad_requests) {
   KEXPECT_EQ(pt.Unmap(0x400000, 1), 1u);
   KEXPECT(!pt.Query(0x400000, &got, &perms));
   kmem::FreePage(pa);
+}
+
+// A process's handle table lock is held with interrupts off: a thread that
+// held it with interrupts on could be preempted, and another thread on the
+// same CPU would then spin on it until the holder ran again (found by
+// bin/syscall-fuzz as "acquiring a SpinLock this CPU already holds").
+KTEST(handle_table_lock_holds_off_preemption) {
+  Process* p = Process::Create("ktest-handles", /*auto_reap=*/false);
+  KEXPECT(p != nullptr);
+  if (p == nullptr) {
+    return;
+  }
+  auto* ev = new EventDispatcher();
+  KEXPECT(ev != nullptr);
+  if (ev != nullptr) {
+    mica_handle_t h = MICA_HANDLE_INVALID;
+    KEXPECT(p->AddHandle(mica::AdoptRef<Dispatcher>(ev), MICA_DEFAULT_EVENT_RIGHTS, &h) ==
+            mica::Status::kOk);
+    bool irqs_off_inside = false;
+    int visited = 0;
+    p->handles().ForEach([&](uint32_t, const HandleEntry&) {
+      irqs_off_inside = arch::IrqsDisabled();
+      visited++;
+      return true;
+    });
+    KEXPECT_EQ(visited, 1);
+    KEXPECT(irqs_off_inside);
+    KEXPECT(!arch::IrqsDisabled());
+    KEXPECT(p->CloseHandle(h) == mica::Status::kOk);
+  }
+  delete p;
 }

@@ -61,7 +61,53 @@ void Emit(const char* s, size_t n) NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
+// The record ring (debuglog_read).
+IrqSpinLock g_rec_lock;
+mica_log_record_t g_records[kLogRecords] GUARDED_BY(g_rec_lock);
+uint64_t g_rec_next GUARDED_BY(g_rec_lock);
+
 }  // namespace
+
+void LogAddRecord(uint64_t pid, uint64_t tid, const char* data, size_t len) {
+  if (g_panic_mode) {
+    return;  // the console is what matters now
+  }
+  if (len > MICA_LOG_MAX_DATA) {
+    len = MICA_LOG_MAX_DATA;
+  }
+  uint64_t now = CurrentTimeNs();
+  IrqGuard guard(g_rec_lock);
+  mica_log_record_t& r = g_records[g_rec_next % kLogRecords];
+  r.sequence = g_rec_next;
+  r.timestamp = static_cast<mica_time_t>(now);
+  r.pid = pid;
+  r.tid = tid;
+  r.data_size = static_cast<uint16_t>(len);
+  r.flags = 0;
+  r.reserved = 0;
+  memcpy(r.data, data, len);
+  g_rec_next++;
+}
+
+bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out) {
+  IrqGuard guard(g_rec_lock);
+  uint64_t oldest = g_rec_next > kLogRecords ? g_rec_next - kLogRecords : 0;
+  if (*cursor < oldest) {
+    *cursor = oldest;  // overwritten before it was read: the gap shows in `sequence`
+  }
+  if (*cursor >= g_rec_next) {
+    return false;
+  }
+  const mica_log_record_t& r = g_records[*cursor % kLogRecords];
+  memcpy(out, &r, sizeof(*out) - MICA_LOG_MAX_DATA + r.data_size);
+  *cursor += 1;
+  return true;
+}
+
+uint64_t LogNextRecord() {
+  IrqGuard guard(g_rec_lock);
+  return g_rec_next;
+}
 
 uint64_t CurrentTimeNs() {
   uint64_t freq = READ_SYSREG(cntfrq_el0);
@@ -87,7 +133,9 @@ void LogEnterPanicMode() {
   g_panic_mode = true;
 }
 
-void KLogV(const char* fmt, va_list ap) {
+namespace {
+
+void LogLine(bool record, const char* fmt, va_list ap) {
   char line[512];
   uint64_t ns = CurrentTimeNs();
   int n = mica::SNPrintf(line, sizeof(line), "[%5llu.%06llu] ",
@@ -104,7 +152,23 @@ void KLogV(const char* fmt, va_list ap) {
   if (len == 0 || line[len - 1] != '\n') {
     line[len++] = '\n';
   }
+  if (record) {
+    LogAddRecord(0, 0, line + n, len - n - 1);  // without time and newline
+  }
   Emit(line, len);
+}
+
+}  // namespace
+
+void KLogV(const char* fmt, va_list ap) {
+  LogLine(true, fmt, ap);
+}
+
+void KLogNoRecord(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  LogLine(false, fmt, ap);
+  va_end(ap);
 }
 
 void KLog(const char* fmt, ...) {

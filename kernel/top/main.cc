@@ -18,6 +18,7 @@
 #include "kernel/lib/spinlock.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
+#include "kernel/object/resource.h"
 #include "kernel/sched/sched.h"
 #include "kernel/tests/ktest.h"
 #include "kernel/top/bootfs_check.h"
@@ -241,6 +242,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   sched::InitBootCpu();
   sched::InitIdle(0);
   Process::StartReaper();
+  ResourceDispatcher::InitRoot();  // hardware access, for the first process
   JobDispatcher::CreateRoot();
   cpu0.online = true;
   arch::EnableIrqs();

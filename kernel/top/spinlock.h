@@ -37,6 +37,28 @@ class CAPABILITY("mutex") IrqSpinLock {
   mica::SpinLock lock_;
 };
 
+// The same, with the Acquire()/Release() interface of mica::SpinLock, for
+// code shared with host tests that is written against that interface
+// (Guard<Lock>): the interrupt mask saved by Acquire is kept in the lock,
+// written and read only by its holder.
+class CAPABILITY("mutex") IrqSavingSpinLock {
+ public:
+  void Acquire() ACQUIRE() {
+    uint64_t state = arch::SaveDisableIrqs();
+    lock_.Acquire();
+    saved_ = state;
+  }
+  void Release() RELEASE() {
+    uint64_t state = saved_;
+    lock_.Release();
+    arch::RestoreIrqs(state);
+  }
+
+ private:
+  mica::SpinLock lock_;
+  uint64_t saved_ = 0;
+};
+
 class SCOPED_CAPABILITY IrqGuard {
  public:
   explicit IrqGuard(IrqSpinLock& lock) ACQUIRE(lock) : lock_(lock), state_(lock.Acquire()) {}

@@ -9,11 +9,15 @@
 #include "kernel/object/debuglog.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
+#include "kernel/object/resource.h"
 #include "kernel/object/task.h"
+#include "kernel/object/vmo.h"
 #include "kernel/platform/platform.h"
 #include "kernel/top/log.h"
 #include "kernel/top/memory.h"
 #include "system/ulib/elf/elf.h"
+
+const fdt::Fdt& BootFdt();
 
 namespace launcher {
 namespace {
@@ -31,10 +35,31 @@ uint32_t PermsFromFlags(uint32_t flags) {
 
 }  // namespace
 
+// The devicetree blob as a read-only VMO (MICA_BOOTSTRAP_DTB): how the
+// first process finds the machine's devices.
+mica::Status DtbVmo(mica::RefPtr<Dispatcher>* out) {
+  const fdt::Fdt& dt = BootFdt();
+  mica::RefPtr<VmoDispatcher> vmo;
+  mica::Status s = VmoDispatcher::Create(dt.total_size(), 0, &vmo);
+  for (uint64_t off = 0; s == mica::Status::kOk && off < dt.total_size(); off += 4096) {
+    uint64_t pa;
+    s = vmo->CommitPage(off / 4096, &pa);
+    if (s == mica::Status::kOk) {
+      uint64_t n = dt.total_size() - off < 4096 ? dt.total_size() - off : 4096;
+      memcpy(arch::PhysToVirt(pa), dt.blob() + off, n);
+    }
+  }
+  if (s == mica::Status::kOk) {
+    *out = mica::RefPtr<Dispatcher>(vmo.get());
+  }
+  return s;
+}
+
 // The bootstrap message (<mica/rt/bootstrap.h>, docs/process-bootstrap.md):
 // the program's name as argv[0], a debug log handle for stdout/stderr and
-// the process's root VMAR (for its heap and mappings) and a handle to the
-// process itself (for creating threads).
+// the process's root VMAR (for its heap and mappings), a handle to the
+// process itself (for creating threads), the root job, the root resource
+// (hardware access) and the devicetree as a read-only VMO.
 // The kernel writes it into a new channel and gives the process the other
 // end; the kernel's end is closed, so the process sees PEER_CLOSED after
 // reading it.
@@ -50,7 +75,12 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   mica::RefPtr<Dispatcher> log_ref = mica::AdoptRef<Dispatcher>(log);
   uint32_t args_size = static_cast<uint32_t>(strlen(argv0)) + 1;
   uint32_t info_offset = sizeof(mica_bootstrap_header_t);
-  constexpr uint32_t kHandles = 4;
+  mica::RefPtr<Dispatcher> dtb;
+  mica::Status dtb_status = DtbVmo(&dtb);
+  if (dtb_status != mica::Status::kOk) {
+    return dtb_status;
+  }
+  constexpr uint32_t kHandles = 6;
   uint32_t args_offset = info_offset + kHandles * sizeof(uint32_t);
   auto created = ChannelMessage::Create(KernelAllocator(), args_offset + args_size, kHandles);
   if (!created.ok()) {
@@ -70,7 +100,9 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   uint32_t info[kHandles] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0),
                              MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0),
                              MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0),
-                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_JOB_DEFAULT, 0)};
+                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_JOB_DEFAULT, 0),
+                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_ROOT_RESOURCE, 0),
+                             MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DTB, 0)};
   memcpy(msg->data() + info_offset, info, sizeof(info));
   memcpy(msg->data() + args_offset, argv0, args_size);
   log_ref->AddHandleRef();  // in flight in the message
@@ -85,6 +117,13 @@ mica::Status SendBootstrap(Process* process, const char* argv0, mica_handle_t* o
   mica::RefPtr<Dispatcher> job(JobDispatcher::Root().get());
   job->AddHandleRef();
   msg->handles()[3] = MakeHandle(job);
+  // And the root resource (hardware access) and the devicetree, read-only.
+  mica::RefPtr<Dispatcher> root(ResourceDispatcher::Root().get());
+  root->AddHandleRef();
+  msg->handles()[4] = MakeHandle(root);
+  dtb->AddHandleRef();
+  msg->handles()[5] = MakeHandle(dtb);
+  msg->handles()[5].rights &= ~(MICA_RIGHT_WRITE | MICA_RIGHT_EXECUTE);
   mine->AddHandleRef();  // the kernel holds its end like a handle until done
   mica::Status s = static_cast<ChannelDispatcher*>(mine.get())->Write(&msg);
   if (s != mica::Status::kOk) {

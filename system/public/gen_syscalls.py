@@ -772,6 +772,69 @@ def gen_recorder(defs):
     return "\n".join(o)
 
 
+def gen_fuzz_shapes(defs):
+    """A C table of every call's argument shapes, for bin/syscall-fuzz: it
+    makes typed random arguments for each call, so a new call is fuzzed as
+    soon as it is defined."""
+    o = [f"// {BANNER}", "//",
+         "// The argument shapes of every system call, for the syscall fuzzer.",
+         "#ifndef MICA_GEN_SYSCALL_SHAPES_H_", "#define MICA_GEN_SYSCALL_SHAPES_H_", "",
+         "#include <stdint.h>", "",
+         "enum mica_arg_kind {",
+         "  MICA_ARG_SCALAR32 = 1,  // uint32, int32, rights, signals",
+         "  MICA_ARG_SCALAR64,      // uint64, int64, vaddr, paddr, koid",
+         "  MICA_ARG_SIZE,          // size (maybe the count of another argument)",
+         "  MICA_ARG_TIME,          // an absolute deadline",
+         "  MICA_ARG_DURATION,",
+         "  MICA_ARG_HANDLE,",
+         "  MICA_ARG_IN_PTR,        // in_ptr, in_array, in_bytes, key_ptr",
+         "  MICA_ARG_OUT_PTR,       // out_ptr, out_array, out_bytes, inout_*",
+         "  MICA_ARG_OUT_HANDLE,",
+         "  MICA_ARG_HANDLE_ARRAY,  // in_handle_array",
+         "};", "",
+         "#define MICA_SHAPE_NORETURN 1u",
+         "#define MICA_SHAPE_BLOCKING 2u", "",
+         "typedef struct mica_syscall_shape {",
+         "  uint32_t number;",
+         "  const char* name;",
+         "  uint8_t num_args;",
+         "  uint8_t flags;                 // MICA_SHAPE_*",
+         "  uint8_t kind[8];               // enum mica_arg_kind",
+         "  uint32_t obj_type[8];          // handle: the MICA_OBJ_TYPE_* it accepts (0 = any)",
+         "} mica_syscall_shape_t;", "",
+         "static const mica_syscall_shape_t kMicaSyscallShapes[] = {"]
+    scalar_kind = {"uint32": "SCALAR32", "int32": "SCALAR32", "rights": "SCALAR32",
+                   "signals": "SCALAR32", "uint64": "SCALAR64", "int64": "SCALAR64",
+                   "vaddr": "SCALAR64", "paddr": "SCALAR64", "koid": "SCALAR64",
+                   "size": "SIZE", "time": "TIME", "duration": "DURATION"}
+    for c in sorted(defs.calls, key=lambda c: c.number):
+        kinds, objs = [], []
+        for p in c.params:
+            k = p.kind
+            if k == "scalar":
+                kinds.append("MICA_ARG_" + scalar_kind[p.scalar])
+            elif k == "handle":
+                kinds.append("MICA_ARG_HANDLE")
+            elif k in ("in_ptr", "in_array", "in_bytes", "key_ptr"):
+                kinds.append("MICA_ARG_IN_PTR")
+            elif k in ("out_ptr", "out_array", "out_bytes", "inout_ptr", "inout_array"):
+                kinds.append("MICA_ARG_OUT_PTR")
+            elif k == "out_handle":
+                kinds.append("MICA_ARG_OUT_HANDLE")
+            elif k == "in_handle_array":
+                kinds.append("MICA_ARG_HANDLE_ARRAY")
+            else:
+                raise AssertionError(k)
+            t = p.obj_types[0] if k == "handle" and len(p.obj_types) == 1 else None
+            objs.append(f"MICA_OBJ_TYPE_{t.upper()}" if t else "0")
+        flags = " | ".join(f for f, on in (("MICA_SHAPE_NORETURN", c.noreturn()),
+                                           ("MICA_SHAPE_BLOCKING", "blocking" in c.attrs)) if on)
+        o.append(f'    {{{c.number}, "{c.name}", {len(c.params)}, {flags or "0"}, '
+                 f'{{{", ".join(kinds) or "0"}}}, {{{", ".join(objs) or "0"}}}}},')
+    o += ["};", "", "#endif  // MICA_GEN_SYSCALL_SHAPES_H_", ""]
+    return "\n".join(o)
+
+
 # ---- Output: markdown reference ------------------------------------------------
 
 
@@ -876,6 +939,7 @@ def main(argv):
         write(os.path.join(d, "kernel", "syscall_decls.h"), gen_kernel_decls(defs))
         write(os.path.join(d, "kernel", "syscall_table.inc"), gen_kernel_table(defs))
         write(os.path.join(d, "test", "syscall_recorder.inc"), gen_recorder(defs))
+        write(os.path.join(d, "mica", "syscall_shapes.h"), gen_fuzz_shapes(defs))
         write(os.path.join(d, "syscalls.md"), md)
     if args.write_docs:
         write(args.write_docs, md)

@@ -18,6 +18,7 @@ constexpr uint32_t GICD_IGROUPR = 0x080;
 constexpr uint32_t GICD_ISENABLER = 0x100;
 constexpr uint32_t GICD_ICENABLER = 0x180;
 constexpr uint32_t GICD_ICPENDR = 0x280;
+constexpr uint32_t GICD_ICFGR = 0xc00;
 constexpr uint32_t GICD_IPRIORITYR = 0x400;
 constexpr uint32_t GICD_ITARGETSR = 0x800;
 constexpr uint32_t GICD_SGIR = 0xf00;
@@ -312,6 +313,42 @@ bool Register(uint32_t intid, Handler handler, void* arg) {
   __atomic_store_n(&g_slots[intid].handler, handler, __ATOMIC_RELEASE);
   EnableOnThisCpu(intid);
   return true;
+}
+
+bool ClaimSpi(uint32_t intid, Handler handler, void* arg) {
+  if (intid < 32 || intid >= g_num_irqs || intid >= kMaxIntid) {
+    return false;
+  }
+  Handler expected = nullptr;
+  if (!__atomic_compare_exchange_n(&g_slots[intid].handler, &expected, handler, false,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+      expected != handler) {
+    return false;  // the kernel's own line
+  }
+  g_slots[intid].arg = arg;
+  return true;
+}
+
+void ConfigureSpi(uint32_t intid, bool edge) {
+  uint32_t off = GICD_ICFGR + (intid / 16) * 4;
+  uint32_t bit = 2u << ((intid % 16) * 2);
+  uint32_t v = R32(g_dist, off);
+  W32(g_dist, off, edge ? (v | bit) : (v & ~bit));
+}
+
+void MaskSpi(uint32_t intid) {
+  W32(g_dist, GICD_ICENABLER + (intid / 32) * 4, 1u << (intid % 32));
+  if (g_version == 3) {
+    WaitRwp(g_dist, GICD_CTLR);
+  }
+}
+
+void UnmaskSpi(uint32_t intid) {
+  EnableOnThisCpu(intid);
+}
+
+void ClearPendingSpi(uint32_t intid) {
+  W32(g_dist, GICD_ICPENDR + (intid / 32) * 4, 1u << (intid % 32));
 }
 
 void SendIpi(uint32_t sgi, uint32_t cpu) {

@@ -29,6 +29,21 @@ const char* Description();
 bool Register(uint32_t intid, Handler handler, void* arg);
 void EnableOnThisCpu(uint32_t intid);
 
+// Lines for user-space drivers (interrupt objects). A shared peripheral
+// interrupt (SPI) the kernel has not registered can be claimed: ClaimSpi
+// installs `handler` (or accepts the same handler again) without enabling
+// the line; false if `intid` is not an SPI of this controller or the kernel
+// uses it.
+bool ClaimSpi(uint32_t intid, Handler handler, void* arg);
+// Edge- or level-triggered (GICD_ICFGR); the line should be masked.
+void ConfigureSpi(uint32_t intid, bool edge);
+// Masks (disables) / unmasks (routes to this CPU and enables) an SPI. IRQ
+// safe; Mask waits until the distributor has applied it.
+void MaskSpi(uint32_t intid);
+void UnmaskSpi(uint32_t intid);
+// Clears a stale pending state of a masked SPI.
+void ClearPendingSpi(uint32_t intid);
+
 // Converts a GIC devicetree interrupt specifier (type, number, flags) to an
 // INTID; false if malformed.
 bool SpecifierToIntid(const fdt::Interrupt& spec, uint32_t* intid);

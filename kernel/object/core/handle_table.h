@@ -20,7 +20,7 @@
 // subset of the source's rights. So a caller that looked a value up and
 // checked its rights can act on the same value later without re-checking.
 //
-// Locking. The table is internally locked by one SpinLock (a leaf: nothing
+// Locking. The table is internally locked by one lock (a leaf: nothing
 // else is acquired under it except the atomic reference count increments of
 // Get/Duplicate). Every public method takes it (EXCLUDES). Memory for slots
 // comes from the Allocator with the lock released; references are never
@@ -62,7 +62,11 @@ struct HandleEntry {
   Rights rights = 0;
 };
 
-template <typename T>
+// `Lock` is any lock with Acquire()/Release() (Guard<Lock>). The kernel
+// passes one that also disables interrupts while held, so a thread holding
+// the table's lock is never preempted (another thread on the same CPU would
+// otherwise spin on it until the holder ran again).
+template <typename T, typename Lock = SpinLock>
 class HandleTable {
  public:
   using Entry = HandleEntry<T>;
@@ -104,7 +108,7 @@ class HandleTable {
     MICA_ASSERT(entry.object);
     for (;;) {
       {
-        Guard<SpinLock> guard(&lock_);
+        Guard<Lock> guard(&lock_);
         TRY(CheckRoomLocked(1));
         if (free_count_ >= 1) {
           *out_value = InstallLocked(Move(entry));
@@ -127,7 +131,7 @@ class HandleTable {
     }
     for (;;) {
       {
-        Guard<SpinLock> guard(&lock_);
+        Guard<Lock> guard(&lock_);
         TRY(CheckRoomLocked(count));
         if (free_count_ >= count) {
           for (size_t i = 0; i < count; ++i) {
@@ -145,7 +149,7 @@ class HandleTable {
   // is left empty. Error: kBadHandle.
   Status Get(uint32_t value, Entry* out) const EXCLUDES(lock_) {
     Entry previous = Move(*out);  // dropped after the lock is released
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     Slot* slot = LookupLocked(value, nullptr);
     if (slot == nullptr) {
       return Status::kBadHandle;
@@ -158,7 +162,7 @@ class HandleTable {
   // what *out held before is dropped as in Get). Error: kBadHandle.
   Status Remove(uint32_t value, Entry* out) EXCLUDES(lock_) {
     Entry previous = Move(*out);  // dropped after the lock is released
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     uint32_t index;
     Slot* slot = LookupLocked(value, &index);
     if (slot == nullptr) {
@@ -177,13 +181,13 @@ class HandleTable {
   // `count` empty entries (asserted: nothing may be dropped under the
   // lock); on kOk, out[i] holds the entry values[i] named.
   template <typename Check>
-  requires requires(Check& c, const Entry& e) { c(e); }
+    requires requires(Check& c, const Entry& e) { c(e); }
   Status RemoveMany(const uint32_t* values, size_t count, Check&& check, Entry* out)
       EXCLUDES(lock_) {
     for (size_t i = 0; i < count; ++i) {
       MICA_DEBUG_ASSERT(!out[i].object);
     }
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     Status status = Status::kOk;
     size_t marked = 0;
     for (; marked < count; ++marked) {
@@ -231,7 +235,7 @@ class HandleTable {
       EXCLUDES(lock_) {
     for (;;) {
       {
-        Guard<SpinLock> guard(&lock_);
+        Guard<Lock> guard(&lock_);
         Slot* slot = LookupLocked(value, nullptr);
         if (slot == nullptr) {
           return Status::kBadHandle;
@@ -258,7 +262,7 @@ class HandleTable {
   // same object. Never allocates, works on a drained table too.
   // Errors: kBadHandle, kInvalidArgs (nothing changes on error).
   Status Replace(uint32_t value, Rights new_rights, uint32_t* out_value) EXCLUDES(lock_) {
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     uint32_t index;
     Slot* slot = LookupLocked(value, &index);
     if (slot == nullptr) {
@@ -283,7 +287,7 @@ class HandleTable {
     for (size_t i = 0; i < max; ++i) {
       MICA_DEBUG_ASSERT(!out[i].object);
     }
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     closed_ = true;
     size_t n = 0;
     while (n < max && drain_cursor_ < slot_count_) {
@@ -307,7 +311,7 @@ class HandleTable {
   // O(slots ever used).
   template <typename Fn>
   void ForEach(Fn&& fn) const EXCLUDES(lock_) {
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     for (uint32_t i = 0; i < slot_count_; ++i) {
       const Slot* slot = SlotLocked(i);
       if (slot->entry.object) {
@@ -320,18 +324,18 @@ class HandleTable {
 
   // The number of live handles.
   size_t count() const EXCLUDES(lock_) {
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     return count_;
   }
   size_t capacity() const { return capacity_; }
   // Slots allocated so far (live + free); the memory used is about
   // slots_allocated() * 32 bytes.
   size_t slots_allocated() const EXCLUDES(lock_) {
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     return slot_count_;
   }
   bool closed() const EXCLUDES(lock_) {
-    Guard<SpinLock> guard(&lock_);
+    Guard<Lock> guard(&lock_);
     return closed_;
   }
   // The number of generation bits in a value: 32 - ceil(log2(capacity)).
@@ -442,7 +446,7 @@ class HandleTable {
   Status Grow() EXCLUDES(lock_) {
     uint32_t new_dir_capacity = 0;
     {
-      Guard<SpinLock> guard(&lock_);
+      Guard<Lock> guard(&lock_);
       if (num_chunks_ == max_chunks_) {
         return Status::kOk;
       }
@@ -469,7 +473,7 @@ class HandleTable {
     Slot** old_dir = nullptr;
     bool installed = false;
     {
-      Guard<SpinLock> guard(&lock_);
+      Guard<Lock> guard(&lock_);
       if (num_chunks_ < max_chunks_) {
         if (num_chunks_ == dir_capacity_ && new_dir_capacity > dir_capacity_) {
           for (uint32_t i = 0; i < num_chunks_; ++i) {
@@ -511,7 +515,7 @@ class HandleTable {
   const uint32_t capacity_;
   const uint32_t max_chunks_;
 
-  mutable SpinLock lock_;
+  mutable Lock lock_;
   Slot** chunks_ GUARDED_BY(lock_) = nullptr;  // the directory
   uint32_t dir_capacity_ GUARDED_BY(lock_) = 0;
   uint32_t num_chunks_ GUARDED_BY(lock_) = 0;

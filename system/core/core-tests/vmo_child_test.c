@@ -4,6 +4,7 @@
 // writer, in either direction, across generations.
 #include <string.h>
 
+#include "system/core/core-tests/dt.h"
 #include "system/core/core-tests/test.h"
 #include "system/core/core-tests/util.h"
 
@@ -457,6 +458,50 @@ TEST(vmo_create_child, errors) {
   EXPECT_EQ(c, 0x5a5a);
   mica_handle_t all[4] = {p, no_read, no_dup, ev};
   EXPECT_OK(mica_handle_close_many(all, 4));
+}
+
+// Contiguous and physical VMOs are never cloned.
+TEST(vmo_create_child, not_for_contiguous_or_physical) {
+  mica_handle_t contig = MICA_HANDLE_INVALID, phys = MICA_HANDLE_INVALID, c = 0x5a5a;
+  ASSERT_OK(mica_vmo_create_contiguous(mica_rt_root_resource(), 2 * PAGE, 0, &contig));
+  EXPECT_STATUS(mica_vmo_create_child(contig, COW, 0, PAGE, &c), MICA_ERR_NOT_SUPPORTED);
+  uint64_t base = 0, size = 0;
+  ASSERT_TRUE(ct_dt_gic_distributor(&base, &size));
+  ASSERT_OK(mica_vmo_create_physical(mica_rt_root_resource(), base, PAGE, &phys));
+  EXPECT_STATUS(mica_vmo_create_child(phys, COW, 0, PAGE, &c), MICA_ERR_NOT_SUPPORTED);
+  EXPECT_EQ(c, 0x5a5a);
+  // get_info tells the kinds apart and gives their physical base.
+  mica_info_vmo_t info = vmo_info(contig);
+  EXPECT_EQ(info.flags, MICA_INFO_VMO_FLAG_CONTIGUOUS);
+  EXPECT_NE(info.paddr, 0);
+  EXPECT_EQ(info.paddr % PAGE, 0);
+  EXPECT_EQ(info.committed_bytes, 2 * PAGE);
+  info = vmo_info(phys);
+  EXPECT_EQ(info.flags, MICA_INFO_VMO_FLAG_PHYSICAL);
+  EXPECT_EQ(info.paddr, base);
+  EXPECT_EQ(info.committed_bytes, 0);
+  EXPECT_EQ(info.cache_policy, MICA_CACHE_POLICY_UNCACHED_DEVICE);
+  mica_handle_t all[2] = {contig, phys};
+  EXPECT_OK(mica_handle_close_many(all, 2));
+}
+
+// A child shares its parent's pages, and so their memory type.
+TEST(vmo_create_child, keeps_cache_policy) {
+  mica_handle_t p = vmo_of(2 * PAGE, 0);
+  ASSERT_OK(mica_vmo_set_cache_policy(p, MICA_CACHE_POLICY_UNCACHED));
+  put(p, PAGE, 'u');
+  mica_handle_t c = child_of(p, COW, 0, 2 * PAGE);
+  ASSERT_NE(c, MICA_HANDLE_INVALID);
+  EXPECT_EQ(vmo_info(c).cache_policy, MICA_CACHE_POLICY_UNCACHED);
+  volatile uint8_t* m = map_rw(c, 2 * PAGE);
+  ASSERT_TRUE(m != NULL);
+  EXPECT_EQ(m[PAGE], 'u');
+  m[PAGE] = 'v';
+  EXPECT_EQ(byte_at(c, PAGE), 'v');
+  EXPECT_EQ(byte_at(p, PAGE), 'u');
+  unmap(m, 2 * PAGE);
+  mica_handle_t all[2] = {p, c};
+  EXPECT_OK(mica_handle_close_many(all, 2));
 }
 
 // ---- MICA_INFO_VMO -------------------------------------------------------------

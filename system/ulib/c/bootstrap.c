@@ -48,6 +48,12 @@ mica_handle_t mica_rt_job_default(void) {
 mica_handle_t mica_rt_debuglog(void) {
   return find(MICA_BOOTSTRAP_DEBUGLOG);
 }
+mica_handle_t mica_rt_root_resource(void) {
+  return find(MICA_BOOTSTRAP_ROOT_RESOURCE);
+}
+mica_handle_t mica_rt_dtb(void) {
+  return find(MICA_BOOTSTRAP_DTB);
+}
 
 mica_handle_t mica_rt_take_startup_handle(uint32_t info) {
   if (MICA_BOOTSTRAP_HANDLE_KIND(info) < MICA_BOOTSTRAP_USER0) {

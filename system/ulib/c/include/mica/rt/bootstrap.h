@@ -66,6 +66,10 @@ typedef struct mica_bootstrap_header {
 #define MICA_BOOTSTRAP_DEBUGLOG ((uint32_t)4)
 // The first thread.
 #define MICA_BOOTSTRAP_THREAD_SELF ((uint32_t)5)
+// The root resource (hardware access: every MMIO range and interrupt).
+#define MICA_BOOTSTRAP_ROOT_RESOURCE ((uint32_t)6)
+// The devicetree blob, as a read-only VMO.
+#define MICA_BOOTSTRAP_DTB ((uint32_t)7)
 // Kinds from here up are for the program; the runtime keeps them for
 // mica_rt_take_startup_handle().
 #define MICA_BOOTSTRAP_USER0 ((uint32_t)0x100)

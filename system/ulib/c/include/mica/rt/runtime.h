@@ -27,6 +27,10 @@ mica_handle_t mica_rt_process_self(void);
 mica_handle_t mica_rt_vmar_root(void);
 mica_handle_t mica_rt_job_default(void);
 mica_handle_t mica_rt_debuglog(void);
+// The root resource (only the first process gets it) and the devicetree blob
+// as a read-only VMO.
+mica_handle_t mica_rt_root_resource(void);
+mica_handle_t mica_rt_dtb(void);
 
 // Takes a program handle (kind >= MICA_BOOTSTRAP_USER0, see
 // <mica/rt/bootstrap.h>) out of the startup set: returns it and forgets it,

@@ -1,0 +1,61 @@
+#include "kernel/object/resource.h"
+
+#include <new>
+
+#include "kernel/lib/assert.h"
+
+namespace {
+ResourceDispatcher* g_root;
+}  // namespace
+
+void ResourceDispatcher::InitRoot() {
+  MICA_ASSERT(g_root == nullptr);
+  auto* r = new ResourceDispatcher(MICA_RSRC_KIND_ROOT, 0, 0);
+  MICA_ASSERT_MSG(r != nullptr, "cannot allocate the root resource");
+  // Never adopted: the allocation's own reference is the kernel's, forever.
+  r->SetName("root", 4);
+  g_root = r;
+}
+
+mica::RefPtr<ResourceDispatcher> ResourceDispatcher::Root() {
+  return mica::RefPtr<ResourceDispatcher>(g_root);
+}
+
+bool ResourceDispatcher::Covers(uint64_t base, uint64_t size) const {
+  if (is_root()) {
+    return true;
+  }
+  return base >= base_ && size <= size_ && base - base_ <= size_ - size;
+}
+
+bool ResourceDispatcher::CoversMmio(uint64_t base, uint64_t size) const {
+  return GrantsMmio() && Covers(base, size);
+}
+
+bool ResourceDispatcher::CoversIrq(uint32_t vector) const {
+  return GrantsIrq() && Covers(vector, 1);
+}
+
+mica::Status ResourceDispatcher::Create(const ResourceDispatcher& parent, uint32_t kind,
+                                        uint64_t base, uint64_t size, const char* name,
+                                        size_t name_len, mica::RefPtr<ResourceDispatcher>* out) {
+  if ((kind != MICA_RSRC_KIND_MMIO && kind != MICA_RSRC_KIND_IRQ) || size == 0) {
+    return mica::Status::kInvalidArgs;
+  }
+  if (kind == MICA_RSRC_KIND_MMIO && ((base | size) & (MICA_PAGE_SIZE - 1)) != 0) {
+    return mica::Status::kInvalidArgs;
+  }
+  if (base + size < base) {
+    return mica::Status::kOutOfRange;
+  }
+  if (!parent.is_root() && (parent.kind_ != kind || !parent.Covers(base, size))) {
+    return mica::Status::kAccessDenied;
+  }
+  auto* r = new ResourceDispatcher(kind, base, size);
+  if (r == nullptr) {
+    return mica::Status::kNoMemory;
+  }
+  *out = mica::AdoptRef(r);
+  r->SetName(name, name_len);
+  return mica::Status::kOk;
+}

@@ -1,0 +1,58 @@
+#include "system/core/core-tests/dt.h"
+
+#include <mica/rt/runtime.h>
+#include <mica/syscalls.h>
+#include <stdlib.h>
+
+#include "devicetree/lib/fdt.h"
+
+namespace {
+
+// Reads the DTB VMO once; the blob stays for the whole run.
+const fdt::Fdt* Tree() {
+  static fdt::Fdt tree;
+  static bool loaded;
+  if (loaded) {
+    return tree.valid() ? &tree : nullptr;
+  }
+  loaded = true;
+  uint64_t size = 0;
+  mica_handle_t vmo = mica_rt_dtb();
+  if (vmo == MICA_HANDLE_INVALID || mica_vmo_get_size(vmo, &size) != MICA_OK || size == 0) {
+    return nullptr;
+  }
+  void* blob = malloc(size);
+  if (blob == nullptr || mica_vmo_read(vmo, blob, 0, size) != MICA_OK) {
+    return nullptr;
+  }
+  if (fdt::Init(blob, size, &tree) != fdt::Status::kOk) {
+    return nullptr;
+  }
+  return &tree;
+}
+
+}  // namespace
+
+bool ct_dt_gic_distributor(uint64_t* base, uint64_t* size) {
+  const fdt::Fdt* dt = Tree();
+  if (dt == nullptr) {
+    return false;
+  }
+  static const char* const kCompatible[] = {"arm,gic-400", "arm,cortex-a15-gic", "arm,gic-v3"};
+  for (const char* c : kCompatible) {
+    fdt::Node node = dt->FindCompatible(fdt::Node{}, c);
+    if (node && dt->IsEnabled(node) && dt->RegTranslated(node, 0, base, size) == fdt::Status::kOk) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ct_dt_first_ram(uint64_t* base, uint64_t* size) {
+  const fdt::Fdt* dt = Tree();
+  if (dt == nullptr) {
+    return false;
+  }
+  fdt::Node node = dt->FindNode("/memory");
+  return node && dt->RegTranslated(node, 0, base, size) == fdt::Status::kOk && *size != 0;
+}

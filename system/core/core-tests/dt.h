@@ -1,0 +1,23 @@
+// The machine's devicetree, from the MICA_BOOTSTRAP_DTB VMO the kernel gives
+// the first process, parsed with the freestanding parser (devicetree/lib).
+#ifndef SYSTEM_CORE_CORE_TESTS_DT_H_
+#define SYSTEM_CORE_CORE_TESTS_DT_H_
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// The GIC distributor's physical base and size (arm,gic-400,
+// arm,cortex-a15-gic or arm,gic-v3); false if not found.
+bool ct_dt_gic_distributor(uint64_t* base, uint64_t* size);
+// The first RAM range (/memory reg 0); false if not found.
+bool ct_dt_first_ram(uint64_t* base, uint64_t* size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SYSTEM_CORE_CORE_TESTS_DT_H_

@@ -1,0 +1,570 @@
+// bin/syscall-fuzz: random system calls with random arguments, from an
+// unprivileged process, to show that no sequence of calls crashes, hangs or
+// leaks the kernel (issue 3, "Done means").
+//
+// The calls and their argument shapes come from the generated table
+// <mica/syscall_shapes.h> (system/public/gen_syscalls.py), so every call the
+// ABI defines is fuzzed, new ones included. Each argument is drawn by its
+// kind: handles from a pool of objects the fuzzer made (and stale, random
+// and wrong-type values), pointers into a scratch mapping (and NULL,
+// unaligned, unmapped and kernel addresses), sizes and counts at and around
+// the limits, deadlines that are past or a few milliseconds away. Buffers
+// the kernel reads hold a mix of random words, pool handles and pointers
+// into the scratch area, so nested pointers and handle arrays are fuzzed as
+// well.
+//
+// The fuzzer never hands out handles to itself (its process, root VMAR,
+// threads, job): only objects it created, including child processes and
+// jobs, which the calls may start, kill and map into freely. The calls that
+// end the caller (process_exit, thread_exit) are skipped, and so is
+// debuglog_write (it would only flood the console).
+//
+// Each seed runs kWorkers threads making kCallsPerWorker calls each against
+// one shared pool (so objects are closed and used concurrently on every
+// CPU). The supervisor then closes the pool and checks that its own handle
+// count is back where it started and that the kernel's free memory has
+// returned (MICA_INFO_KMEM_STATS) when the root resource was given.
+//
+// Output (the line protocol core-tests uses, docs/testing.md):
+//   syscall-fuzz: start <seeds>
+//   syscall-fuzz: PASS seed.<n> calls=<c> ok=<k> errors=<e>
+//   syscall-fuzz: FAIL seed.<n>: <why>
+//   syscall-fuzz: done passed=<p> failed=<f>
+#include <mica/rt/runtime.h>
+#include <mica/rt/thread.h>
+#include <mica/syscall_shapes.h>
+#include <mica/syscalls.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MS ((mica_time_t)1000000)
+
+enum {
+  kSeeds = 24,
+  kWorkers = 3,
+  kCallsPerWorker = 2000,
+  kPoolSize = 96,
+  kScratchSize = 4u << 20,   // the mapping
+  kScratchUsed = 64u << 10,  // where "valid" pointers point
+};
+
+static const uint32_t kSkipped[] = {35 /* process_exit */, 38 /* thread_exit */,
+                                    31 /* debuglog_write */};
+
+// ---- Random numbers (xorshift64*, per worker) -----------------------------
+
+typedef struct {
+  uint64_t s;
+} rng_t;
+
+static uint64_t rnd(rng_t* r) {
+  r->s ^= r->s >> 12;
+  r->s ^= r->s << 25;
+  r->s ^= r->s >> 27;
+  return r->s * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t below(rng_t* r, uint64_t n) {
+  return n == 0 ? 0 : rnd(r) % n;
+}
+
+// ---- The pool of objects the fuzzer made ----------------------------------
+
+static volatile mica_handle_t g_pool[kPoolSize];
+static volatile uint32_t g_pool_type[kPoolSize];  // MICA_OBJ_TYPE_* when added
+static uint8_t* g_scratch;
+static mica_handle_t g_job;  // a child job: every process the calls make is under it
+
+static mica_handle_t pool_pick(rng_t* r) {
+  return g_pool[below(r, kPoolSize)];
+}
+
+static void pool_add(rng_t* r, mica_handle_t h) {
+  if (h == MICA_HANDLE_INVALID) {
+    return;
+  }
+  uint32_t slot = (uint32_t)below(r, kPoolSize);
+  mica_info_handle_basic_t basic;
+  memset(&basic, 0, sizeof(basic));
+  mica_object_get_info(h, MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic), NULL, NULL);
+  g_pool_type[slot] = basic.type;
+  mica_handle_t old = __atomic_exchange_n(&g_pool[slot], h, __ATOMIC_RELAXED);
+  if (old != MICA_HANDLE_INVALID) {
+    mica_handle_close(old);  // may already be closed by a fuzzed call: fine
+  }
+}
+
+static void pool_clear(void) {
+  for (uint32_t i = 0; i < kPoolSize; i++) {
+    mica_handle_t h = __atomic_exchange_n(&g_pool[i], MICA_HANDLE_INVALID, __ATOMIC_RELAXED);
+    if (h != MICA_HANDLE_INVALID) {
+      mica_handle_close(h);
+    }
+  }
+}
+
+// Objects of every kind an unprivileged process can make, so that typed
+// arguments often find the right type.
+static void pool_seed(rng_t* r) {
+  mica_handle_t a = 0, b = 0;
+  for (int round = 0; round < 4; round++) {
+    if (mica_channel_create(0, &a, &b) == MICA_OK) {
+      pool_add(r, a);
+      pool_add(r, b);
+    }
+    if (mica_eventpair_create(0, &a, &b) == MICA_OK) {
+      pool_add(r, a);
+      pool_add(r, b);
+    }
+    if (mica_event_create(0, &a) == MICA_OK) {
+      pool_add(r, a);
+    }
+    if (mica_port_create(0, &a) == MICA_OK) {
+      pool_add(r, a);
+    }
+    if (mica_timer_create(0, &a) == MICA_OK) {
+      pool_add(r, a);
+    }
+    if (mica_vmo_create(4096u << round, 0, &a) == MICA_OK) {
+      pool_add(r, a);
+    }
+    if (mica_job_create(g_job, 0, &a) == MICA_OK) {
+      pool_add(r, a);
+    }
+    if (mica_process_create(g_job, "fuzz-child", 10, 0, &a, &b) == MICA_OK) {
+      pool_add(r, a);
+      pool_add(r, b);
+      mica_handle_t t = 0;
+      if (mica_thread_create(a, "fuzz-thread", 11, 0, &t) == MICA_OK) {
+        pool_add(r, t);
+      }
+    }
+  }
+}
+
+// ---- Argument values --------------------------------------------------------
+
+// A pool handle of `type` if one turns up in a few tries.
+static mica_handle_t pool_pick_type(rng_t* r, uint32_t type) {
+  for (int tries = 0; tries < 8; tries++) {
+    uint32_t slot = (uint32_t)below(r, kPoolSize);
+    if (g_pool_type[slot] == type && g_pool[slot] != MICA_HANDLE_INVALID) {
+      return g_pool[slot];
+    }
+  }
+  return pool_pick(r);
+}
+
+static uint64_t any_handle(rng_t* r, uint32_t type) {
+  if (type != 0 && below(r, 4) != 0) {
+    return pool_pick_type(r, type);
+  }
+  switch (below(r, 8)) {
+    case 0:
+      return MICA_HANDLE_INVALID;
+    case 1:
+      return (uint32_t)rnd(r);  // a guess
+    case 2:
+      return rnd(r);  // upper bits set (32-bit argument rules)
+    default:
+      return pool_pick(r);
+  }
+}
+
+static uint64_t scratch_ptr(rng_t* r) {
+  uint64_t off = below(r, kScratchUsed);
+  if (below(r, 2) == 0) {
+    off &= ~(uint64_t)7;
+  }
+  return (uint64_t)(uintptr_t)(g_scratch + off);
+}
+
+static uint64_t any_ptr(rng_t* r) {
+  switch (below(r, 12)) {
+    case 0:
+      return 0;
+    case 1:
+      return 0xffffff8000000000ull + (below(r, 1u << 20) << 12);  // kernel half
+    case 2:
+      return 1 + below(r, 4095);  // the zero page
+    case 3:
+      return rnd(r);  // anywhere (mostly unmapped or non-canonical)
+    case 4:
+      return (uint64_t)(uintptr_t)(g_scratch + kScratchSize - below(r, 64));  // runs off the end
+    default:
+      return scratch_ptr(r);
+  }
+}
+
+static uint64_t any_size(rng_t* r) {
+  static const uint64_t kEdges[] = {0,
+                                    1,
+                                    2,
+                                    3,
+                                    4,
+                                    7,
+                                    8,
+                                    16,
+                                    63,
+                                    64,
+                                    65,
+                                    255,
+                                    256,
+                                    4095,
+                                    4096,
+                                    4097,
+                                    65535,
+                                    65536,
+                                    65537,
+                                    1u << 20,
+                                    1u << 30,
+                                    ~0ull,
+                                    ~0u,
+                                    1ull << 32,
+                                    (1ull << 63) + 1,
+                                    0x7fffffffffffffffull};
+  switch (below(r, 4)) {
+    case 0:
+      return kEdges[below(r, sizeof(kEdges) / sizeof(kEdges[0]))];
+    case 1:
+      return rnd(r);
+    default:
+      return below(r, 300);
+  }
+}
+
+static uint64_t any_scalar32(rng_t* r) {
+  switch (below(r, 8)) {
+    case 0:
+    case 6:
+    case 7:
+      return 0;  // most options must be 0
+    case 1:
+      return 1u << below(r, 32);
+    case 2:
+      return rnd(r);  // upper bits set: must be refused
+    case 3:
+      return ~0u;
+    default:
+      return (uint32_t)rnd(r) & (below(r, 2) ? 0xffu : 0xffffffffu);
+  }
+}
+
+static uint64_t any_deadline(rng_t* r) {
+  mica_time_t now = 0;
+  mica_clock_get_monotonic(&now);
+  switch (below(r, 5)) {
+    case 0:
+      return 0;
+    case 1:
+      return (uint64_t)MICA_TIME_INFINITE_PAST;
+    case 2:
+      return (uint64_t)(now - (mica_time_t)below(r, 1000 * MS));
+    default:
+      return (uint64_t)(now + (mica_time_t)below(r, 3 * MS));  // never infinite
+  }
+}
+
+// Fills what the kernel may read with a mix of values the calls interpret:
+// handles, pointers, sizes, random words.
+static void fill_scratch(rng_t* r, uint8_t* at, size_t bytes) {
+  uint64_t* w = (uint64_t*)at;
+  for (size_t i = 0; i < bytes / 8; i++) {
+    switch (below(r, 6)) {
+      case 0:
+        w[i] = pool_pick(r) | ((uint64_t)pool_pick(r) << 32);
+        break;
+      case 1:
+        w[i] = scratch_ptr(r);
+        break;
+      case 2:
+        w[i] = any_size(r);
+        break;
+      default:
+        w[i] = rnd(r);
+        break;
+    }
+  }
+}
+
+// ---- One call ---------------------------------------------------------------
+
+static bool skipped(uint32_t number) {
+  for (size_t i = 0; i < sizeof(kSkipped) / sizeof(kSkipped[0]); i++) {
+    if (kSkipped[i] == number) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static int64_t raw_syscall(uint64_t number, const uint64_t a[8]) {
+  register uint64_t x0 __asm__("x0") = a[0];
+  register uint64_t x1 __asm__("x1") = a[1];
+  register uint64_t x2 __asm__("x2") = a[2];
+  register uint64_t x3 __asm__("x3") = a[3];
+  register uint64_t x4 __asm__("x4") = a[4];
+  register uint64_t x5 __asm__("x5") = a[5];
+  register uint64_t x6 __asm__("x6") = a[6];
+  register uint64_t x7 __asm__("x7") = a[7];
+  register uint64_t x8 __asm__("x8") = number;
+  __asm__ volatile("svc #0"
+                   : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6), "+r"(x7),
+                     "+r"(x8)
+                   :
+                   : "x16", "x17", "memory");
+  return (int64_t)x0;
+}
+
+typedef struct {
+  uint32_t index;
+  uint64_t seed;
+  uint32_t calls;
+  uint32_t ok;
+  uint32_t errors;
+  uint32_t unknown_status;  // a result that is neither MICA_OK nor an error code
+  uint32_t last_number;
+  volatile uint32_t progress;
+} worker_t;
+
+static void one_call(worker_t* w, rng_t* r) {
+  const size_t n_shapes = sizeof(kMicaSyscallShapes) / sizeof(kMicaSyscallShapes[0]);
+  const mica_syscall_shape_t* sh = &kMicaSyscallShapes[below(r, n_shapes)];
+  if (skipped(sh->number)) {
+    return;
+  }
+  // Each worker owns a 4 KiB slice of the scratch area's start for the
+  // handles the kernel writes out, so they can be collected afterwards.
+  mica_handle_t* outs = (mica_handle_t*)(g_scratch + kScratchUsed + w->index * 4096);
+  for (int i = 0; i < 8; i++) {
+    outs[i] = MICA_HANDLE_INVALID;
+  }
+  uint64_t a[8] = {0};
+  for (int i = 0; i < sh->num_args; i++) {
+    switch (sh->kind[i]) {
+      case MICA_ARG_SCALAR32:
+        a[i] = any_scalar32(r);
+        break;
+      case MICA_ARG_SCALAR64:
+        a[i] = below(r, 2) ? any_size(r) : scratch_ptr(r);
+        break;
+      case MICA_ARG_SIZE:
+        a[i] = any_size(r);
+        break;
+      case MICA_ARG_TIME:
+        a[i] = any_deadline(r);
+        break;
+      case MICA_ARG_DURATION:
+        a[i] = below(r, 3) ? below(r, 2 * MS) : rnd(r);
+        break;
+      case MICA_ARG_HANDLE:
+        a[i] = any_handle(r, sh->obj_type[i]);
+        break;
+      case MICA_ARG_IN_PTR:
+      case MICA_ARG_OUT_PTR:
+      case MICA_ARG_HANDLE_ARRAY:
+        a[i] = any_ptr(r);
+        if (a[i] >= (uint64_t)(uintptr_t)g_scratch &&
+            a[i] < (uint64_t)(uintptr_t)(g_scratch + kScratchUsed)) {
+          uint64_t at = (a[i] - (uint64_t)(uintptr_t)g_scratch) & ~(uint64_t)7;
+          size_t len = kScratchUsed - at < 512 ? kScratchUsed - at : 512;
+          fill_scratch(r, g_scratch + at, len);
+        }
+        break;
+      case MICA_ARG_OUT_HANDLE:
+        a[i] = below(r, 8) == 0 ? any_ptr(r) : (uint64_t)(uintptr_t)&outs[i];
+        break;
+    }
+  }
+  w->last_number = sh->number;
+  int64_t s = raw_syscall(sh->number, a);
+  w->calls++;
+  if (s == MICA_OK) {
+    w->ok++;
+  } else if (s < 0 && s > -100) {
+    w->errors++;
+  } else if (s != MICA_OK) {
+    w->unknown_status++;
+  }
+  // Keep what the call made (on success the out slots hold new handles; on
+  // failure they must not, which the handle-count check at the end sees).
+  for (int i = 0; i < 8; i++) {
+    if (outs[i] != MICA_HANDLE_INVALID) {
+      pool_add(r, outs[i]);
+    }
+  }
+  // Now and then replace a pool entry with a fresh object, so the pool does
+  // not end up full of dead values.
+  if (below(r, 64) == 0) {
+    pool_seed(r);
+  }
+}
+
+static int run_worker(void* p) {
+  worker_t* w = p;
+  rng_t r = {w->seed};
+  for (uint32_t i = 0; i < kCallsPerWorker; i++) {
+    one_call(w, &r);
+    w->progress = i + 1;
+  }
+  return 0;
+}
+
+static mica_handle_t fuzz_root_resource(void) {
+  return MICA_HANDLE_INVALID;  // TODO(merge): the root resource from the bootstrap
+}
+
+// ---- Checks -------------------------------------------------------------------
+
+static uint32_t own_handle_count(void) {
+  mica_info_process_handle_stats_t stats;
+  memset(&stats, 0, sizeof(stats));
+  if (mica_object_get_info(mica_rt_process_self(), MICA_INFO_PROCESS_HANDLE_STATS, &stats,
+                           sizeof(stats), NULL, NULL) != MICA_OK) {
+    return UINT32_MAX;
+  }
+  uint32_t total = 0;
+  for (size_t i = 0; i < sizeof(stats.handle_count) / sizeof(stats.handle_count[0]); i++) {
+    total += stats.handle_count[i];
+  }
+  return total;
+}
+
+// Free memory as the kernel counts it, or UINT64_MAX without the root
+// resource (MICA_INFO_KMEM_STATS needs it).
+// Memory the kernel can still hand out: free pages plus free heap (so that
+// heap slabs kept for reuse count as available).
+static uint64_t kernel_free_bytes(void) {
+  mica_handle_t root = fuzz_root_resource();
+  mica_info_kmem_stats_t k;
+  if (root == MICA_HANDLE_INVALID ||
+      mica_object_get_info(root, MICA_INFO_KMEM_STATS, &k, sizeof(k), NULL, NULL) != MICA_OK) {
+    return UINT64_MAX;
+  }
+  return k.free_bytes + k.heap_free_bytes;
+}
+
+static void wait_for_children_to_die(void) {
+  // Killing the job ends every process the calls made; their memory goes
+  // back once the kernel's reaper has freed them.
+  mica_task_kill(g_job);
+  mica_object_wait_one(g_job, MICA_JOB_TERMINATED, 0, NULL);
+}
+
+static bool run_seed(uint32_t n, uint32_t handles_before, uint64_t free_before, char* why,
+                     size_t why_size) {
+  rng_t r = {0x9e3779b97f4a7c15ull * (n + 1)};
+  if (mica_job_create(mica_rt_job_default(), 0, &g_job) != MICA_OK) {
+    snprintf(why, why_size, "job_create failed");
+    return false;
+  }
+  pool_seed(&r);
+  static worker_t workers[kWorkers];
+  mica_rt_thread_t* threads[kWorkers];
+  for (uint32_t i = 0; i < kWorkers; i++) {
+    memset(&workers[i], 0, sizeof(workers[i]));
+    workers[i].index = i;
+    workers[i].seed = rnd(&r) | 1;
+    if (mica_rt_thread_create(&threads[i], run_worker, &workers[i], "fuzz-worker", 0) != MICA_OK) {
+      snprintf(why, why_size, "thread_create failed");
+      return false;
+    }
+  }
+  // A worker that stops making progress means a call that should have
+  // returned (every deadline is at most 3 ms away) did not: the kernel hung.
+  for (uint32_t i = 0; i < kWorkers; i++) {
+    uint32_t last = UINT32_MAX;
+    for (;;) {
+      mica_time_t now = 0;
+      mica_clock_get_monotonic(&now);
+      mica_status_t s = mica_object_wait_one(mica_rt_thread_handle(threads[i]),
+                                             MICA_THREAD_TERMINATED, now + 5000 * MS, NULL);
+      if (s == MICA_OK) {
+        break;
+      }
+      if (workers[i].progress == last) {
+        snprintf(why, why_size, "worker %u stuck after %u calls, in syscall %u", i, last,
+                 workers[i].last_number);
+        return false;
+      }
+      last = workers[i].progress;
+    }
+    mica_rt_thread_join(threads[i], NULL);
+  }
+  uint32_t calls = 0, ok = 0, errors = 0, odd = 0;
+  for (uint32_t i = 0; i < kWorkers; i++) {
+    calls += workers[i].calls;
+    ok += workers[i].ok;
+    errors += workers[i].errors;
+    odd += workers[i].unknown_status;
+  }
+  pool_clear();
+  wait_for_children_to_die();
+  mica_handle_close(g_job);
+  if (odd != 0) {
+    snprintf(why, why_size, "%u calls returned a status that is not a status code", odd);
+    return false;
+  }
+  uint32_t handles_after = own_handle_count();
+  if (handles_after != handles_before) {
+    snprintf(why, why_size, "handle count %u after the seed, %u before", handles_after,
+             handles_before);
+    return false;
+  }
+  if (free_before != UINT64_MAX) {
+    // The reaper frees dead processes asynchronously: give it a moment.
+    uint64_t free_after = 0;
+    for (int tries = 0; tries < 200; tries++) {
+      free_after = kernel_free_bytes();
+      if (free_after >= free_before) {
+        break;
+      }
+      mica_time_t now = 0;
+      mica_clock_get_monotonic(&now);
+      mica_nanosleep(now + 10 * MS);
+    }
+    if (free_after < free_before) {
+      snprintf(why, why_size, "kernel free memory %llu bytes after the seed, %llu before",
+               (unsigned long long)free_after, (unsigned long long)free_before);
+      return false;
+    }
+  }
+  printf("syscall-fuzz: PASS seed.%u calls=%u ok=%u errors=%u\n", n, calls, ok, errors);
+  return true;
+}
+
+int main(void) {
+  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  mica_vaddr_t addr = 0;
+  if (mica_vmo_create(kScratchSize, 0, &vmo) != MICA_OK ||
+      mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
+                    kScratchSize, &addr) != MICA_OK) {
+    printf("syscall-fuzz: cannot map the scratch area\n");
+    return 1;
+  }
+  mica_handle_close(vmo);
+  g_scratch = (uint8_t*)(uintptr_t)addr;
+  memset(g_scratch, 0, kScratchUsed + kWorkers * 4096);
+  printf("syscall-fuzz: start %u\n", kSeeds);
+  // Warm up once so that lazily made kernel state (the runtime's threads'
+  // stacks, caches) is in the baseline.
+  uint32_t handles_before = own_handle_count();
+  uint64_t free_before = kernel_free_bytes();
+  if (free_before == UINT64_MAX) {
+    printf("syscall-fuzz: no root resource: kernel memory is not compared\n");
+  }
+  uint32_t passed = 0, failed = 0;
+  for (uint32_t n = 0; n < kSeeds; n++) {
+    char why[160] = "";
+    if (run_seed(n, handles_before, free_before, why, sizeof(why))) {
+      passed++;
+    } else {
+      failed++;
+      printf("syscall-fuzz: FAIL seed.%u: %s\n", n, why);
+    }
+  }
+  printf("syscall-fuzz: done passed=%u failed=%u\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
