@@ -90,13 +90,15 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
 }
 
 Process::~Process() {
-  if (dispatcher_) {
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
-    dispatcher_.reset();
-  }
+  // Out of the job first: a job kill (under the job's lock) may reach the
+  // process until then, and uses its dispatcher.
   if (job_link_ != nullptr) {
     job_->RemoveProcess(job_link_);
     job_link_ = nullptr;
+  }
+  if (dispatcher_) {
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
+    dispatcher_.reset();
   }
   // Every thread must be gone (joined) before its process is freed.
   for (UserThread*& ut : threads_) {
