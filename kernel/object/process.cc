@@ -64,12 +64,13 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
   }
   p->handles_ = new (table_mem) HandleTable(
       KernelAllocator(), timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p));
-  auto* vmar = new VmarDispatcher(p, arch::kUserBase, arch::kUserTop - arch::kUserBase);
-  if (vmar == nullptr) {
+  p->root_vmar_ = VmarDispatcher::CreateRoot(
+      p, arch::kUserBase, arch::kUserTop - arch::kUserBase,
+      timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p) * 0x9e3779b97f4a7c15ull);
+  if (!p->root_vmar_) {
     delete p;
     return nullptr;
   }
-  p->root_vmar_ = mica::AdoptRef<Dispatcher>(vmar);
   auto* pd = new ProcessDispatcher(p);
   if (pd == nullptr) {
     delete p;
@@ -99,11 +100,6 @@ Process::~Process() {
     job_->RemoveProcess(job_link_);
     job_link_ = nullptr;
   }
-  // The root VMAR may live on in another process's handle table.
-  if (root_vmar_) {
-    static_cast<VmarDispatcher*>(root_vmar_.get())->Detach();
-    root_vmar_.reset();
-  }
   if (dispatcher_) {
     static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
     dispatcher_.reset();
@@ -116,6 +112,13 @@ Process::~Process() {
       kmem::Free(ut);
       ut = nullptr;
     }
+  }
+  // After the threads (a fault takes the root VMAR). The root VMAR may live on in another process's
+  // handle table: empty (destroyed) and without its process.
+  if (root_vmar_) {
+    (void)root_vmar_->Destroy();
+    root_vmar_->Detach();
+    root_vmar_.reset();
   }
   if (handles_ != nullptr) {
     // Close every handle, releasing the objects outside the table's lock.
@@ -132,18 +135,6 @@ Process::~Process() {
     handles_->~HandleTable();
     kmem::Free(handles_);
     handles_ = nullptr;
-  }
-  {
-    mica::List<Mapping, &Mapping::process_node> all;
-    {
-      IrqGuard g(vm_lock_);
-      while (Mapping* m = mappings_.pop_front()) {
-        all.push_back(m);
-      }
-    }
-    while (Mapping* m = all.pop_front()) {
-      DestroyMapping(m);
-    }
   }
   IrqGuard guard(lock_);
   for (size_t i = 0; i < page_count_; i++) {
@@ -429,6 +420,9 @@ void Process::MarkDead(int64_t code) {
       }
     }
     futex::WakeAll(this);
+    // A dead process's address space goes at once: every mapping and
+    // sub-VMAR (pages still mapped by the loader go with the process).
+    (void)root_vmar_->Destroy();
     // Every thread of a dead process is terminated, and so is the process.
     {
       IrqGuard guard(lock_);
@@ -575,210 +569,10 @@ Process* Process::Current() {
   return t != nullptr ? static_cast<Process*>(t->process) : nullptr;
 }
 
-// ---- VMO mappings ----
-
-Mapping* Process::FindMappingLocked(uint64_t addr) {
-  for (Mapping& m : mappings_) {
-    if (addr >= m.base && addr - m.base < m.size) {
-      return &m;
-    }
-  }
-  return nullptr;
-}
-
-bool Process::RangeFreeLocked(uint64_t addr, uint64_t len) {
-  for (Mapping& m : mappings_) {
-    if (addr < m.base + m.size && m.base < addr + len) {
-      return false;
-    }
-  }
-  // Pages the loader mapped directly (image, stack) are not in mappings_.
-  for (uint64_t off = 0; off < len; off += 4096) {
-    uint64_t pa;
-    uint32_t perms;
-    if (aspace_.Query(addr + off, &pa, &perms)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-mica::Status Process::MapVmo(mica::RefPtr<VmoDispatcher> vmo, uint64_t vmo_offset, uint64_t len,
-                             uint32_t perms, bool specific, uint64_t addr, bool commit,
-                             uint64_t* out_addr) {
-  len = (len + 4095) & ~4095ull;
-  if (len == 0 || (vmo_offset & 4095) != 0 || (specific && (addr & 4095) != 0)) {
-    return mica::Status::kInvalidArgs;
-  }
-  if (vmo_offset + len < vmo_offset || vmo_offset + len > vmo->size()) {
-    return mica::Status::kOutOfRange;
-  }
-  auto* m = new Mapping();
-  if (m == nullptr) {
-    return mica::Status::kNoMemory;
-  }
-  {
-    IrqGuard g(vm_lock_);
-    if (specific) {
-      if (!arch::IsUserRange(addr, len)) {
-        delete m;
-        return mica::Status::kOutOfRange;
-      }
-      if (!RangeFreeLocked(addr, len)) {
-        delete m;
-        return mica::Status::kAlreadyExists;
-      }
-    } else {
-      addr = 0;
-      for (int attempt = 0; attempt < 16 && addr == 0; attempt++) {
-        uint64_t candidate = RandomRegion(len + 4096);  // keep a gap after it
-        if (candidate != 0 && RangeFreeLocked(candidate, len + 4096)) {
-          addr = candidate;
-        }
-      }
-      if (addr == 0) {
-        delete m;
-        return mica::Status::kNoResources;
-      }
-    }
-    m->base = addr;
-    m->size = len;
-    m->vmo_offset = vmo_offset;
-    m->perms = perms;
-    m->vmo = vmo;
-    m->process = this;
-    mappings_.push_back(m);
-    vmo->AddMapping(m);
-  }
-  if (commit) {
-    for (uint64_t off = 0; off < len; off += 4096) {
-      if (!HandlePageFault(addr + off, false, false)) {
-        (void)UnmapRange(addr, len);
-        return mica::Status::kNoMemory;
-      }
-    }
-  }
-  *out_addr = addr;
-  return mica::Status::kOk;
-}
-
-void Process::DestroyMapping(Mapping* m) {
-  aspace_.Unmap(m->base, m->size / 4096);
-  m->vmo->RemoveMapping(m);
-  delete m;  // drops the VMO reference
-}
-
-mica::Status Process::UnmapRange(uint64_t addr, uint64_t len) {
-  len = (len + 4095) & ~4095ull;
-  if ((addr & 4095) != 0 || len == 0) {
-    return mica::Status::kInvalidArgs;
-  }
-  if (!arch::IsUserRange(addr, len)) {
-    return mica::Status::kOutOfRange;
-  }
-  uint64_t end = addr + len;
-  mica::List<Mapping, &Mapping::process_node> dead;
-  bool found = false;
-  {
-    IrqGuard g(vm_lock_);
-    for (auto it = mappings_.begin(); it != mappings_.end();) {
-      Mapping* m = &*it;
-      ++it;
-      uint64_t mend = m->base + m->size;
-      if (mend <= addr || m->base >= end) {
-        continue;
-      }
-      found = true;
-      if (m->base >= addr && mend <= end) {
-        mappings_.remove(m);
-        dead.push_back(m);
-        continue;
-      }
-      // Partly inside: trim, or split in two.
-      uint64_t cut_start = m->base > addr ? m->base : addr;
-      uint64_t cut_end = mend < end ? mend : end;
-      aspace_.Unmap(cut_start, (cut_end - cut_start) / 4096);
-      if (m->base < addr && mend > end) {
-        auto* right = new Mapping();
-        if (right == nullptr) {
-          return mica::Status::kNoMemory;  // the middle is unmapped already
-        }
-        right->base = end;
-        right->size = mend - end;
-        right->vmo_offset = m->vmo_offset + (end - m->base);
-        right->perms = m->perms;
-        right->vmo = m->vmo;
-        right->process = this;
-        mappings_.push_back(right);
-        m->vmo->AddMapping(right);
-        m->size = addr - m->base;
-      } else if (m->base < addr) {
-        m->size = addr - m->base;
-      } else {
-        m->vmo_offset += end - m->base;
-        m->size = mend - end;
-        m->base = end;
-      }
-    }
-  }
-  while (Mapping* m = dead.pop_front()) {
-    DestroyMapping(m);
-  }
-  return found ? mica::Status::kOk : mica::Status::kNotFound;
-}
-
-mica::Status Process::ProtectRange(uint64_t addr, uint64_t len, uint32_t perms) {
-  len = (len + 4095) & ~4095ull;
-  if ((addr & 4095) != 0 || len == 0) {
-    return mica::Status::kInvalidArgs;
-  }
-  if (!arch::IsUserRange(addr, len)) {
-    return mica::Status::kOutOfRange;
-  }
-  IrqGuard g(vm_lock_);
-  // Every page must be covered by one of the mappings.
-  for (uint64_t off = 0; off < len; off += 4096) {
-    if (FindMappingLocked(addr + off) == nullptr) {
-      return mica::Status::kNotFound;
-    }
-  }
-  // Only whole mappings change permissions (splitting for protect is not
-  // supported yet): the range must cover each mapping it touches exactly.
-  for (Mapping& m : mappings_) {
-    if (m.base < addr + len && addr < m.base + m.size &&
-        (m.base < addr || m.base + m.size > addr + len)) {
-      return mica::Status::kNotSupported;
-    }
-  }
-  for (Mapping& m : mappings_) {
-    if (m.base >= addr && m.base + m.size <= addr + len) {
-      m.perms = perms;
-      mica::Status s = aspace_.Protect(m.base, m.size / 4096, perms);
-      if (s != mica::Status::kOk) {
-        return s;
-      }
-    }
-  }
-  return mica::Status::kOk;
-}
+// ---- VMO mappings live in the VMAR tree (object/vmar.cc) ----
 
 bool Process::HandlePageFault(uint64_t addr, bool write, bool execute) {
-  IrqGuard g(vm_lock_);
-  Mapping* m = FindMappingLocked(addr);
-  if (m == nullptr) {
-    return false;
-  }
-  if ((write && !(m->perms & arch::kPermWrite)) || (execute && !(m->perms & arch::kPermExecute)) ||
-      !(m->perms & (arch::kPermRead | arch::kPermWrite | arch::kPermExecute))) {
-    return false;
-  }
-  uint64_t page = addr & ~4095ull;
-  uint64_t pa;
-  if (m->vmo->CommitPage((m->vmo_offset + (page - m->base)) / 4096, &pa) != mica::Status::kOk) {
-    return false;
-  }
-  mica::Status s = aspace_.Map(page, &pa, 1, m->perms, m->vmo->arch_cache_policy());
-  return s == mica::Status::kOk || s == mica::Status::kAlreadyExists;
+  return root_vmar_->HandlePageFault(addr, write, execute);
 }
 
 // ---- The reaper: frees dead processes outside their own threads ----

@@ -11,6 +11,7 @@
 #include "kernel/lib/status.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/object/job.h"
+#include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/sched/sched.h"
 #include "kernel/top/memory.h"
@@ -125,20 +126,10 @@ class Process {
   // The process's thread faulted: records why and kills the process.
   [[noreturn]] void KillFromFault(const char* why, uint32_t esr, uint64_t address);
 
-  // ---- Address space: VMO mappings (object/vmo.h) ----
-  // Maps [vmo_offset, vmo_offset + len) of `vmo` at `addr` (if `specific`)
-  // or at a random free address (ASLR), with `perms` (arch::kPerm*). Pages
-  // are committed on first touch, or now with `commit`.
-  mica::Status MapVmo(mica::RefPtr<VmoDispatcher> vmo, uint64_t vmo_offset, uint64_t len,
-                      uint32_t perms, bool specific, uint64_t addr, bool commit,
-                      uint64_t* out_addr);
-  // Unmaps every mapping in the range (splitting those that straddle it).
-  // kNotFound if nothing was mapped there.
-  mica::Status UnmapRange(uint64_t addr, uint64_t len);
-  // Changes the permissions of the range; every page must be mapped.
-  mica::Status ProtectRange(uint64_t addr, uint64_t len, uint32_t perms);
-  // A translation fault at `addr`: commits and maps the page if a mapping
-  // covers it and allows the access. False: a real fault.
+  // ---- Address space: the VMAR tree (object/vmar.h) holds the mappings ----
+  // A translation or permission fault at `addr`: commits and maps the page
+  // (copying a shared copy-on-write page on a write) if a mapping covers it
+  // and allows the access. False: a real fault.
   bool HandlePageFault(uint64_t addr, bool write, bool execute);
   // The root VMAR (created with the process).
   mica::RefPtr<Dispatcher> root_vmar() { return root_vmar_; }
@@ -170,9 +161,7 @@ class Process {
   char name_[32] = {};
   uint64_t koid_ = 0;
   arch::UserPageTable aspace_;
-  IrqSpinLock vm_lock_;  // the mapping list; taken before any VMO's lock
-  mica::List<Mapping, &Mapping::process_node> mappings_ GUARDED_BY(vm_lock_);
-  mica::RefPtr<Dispatcher> root_vmar_;
+  mica::RefPtr<VmarDispatcher> root_vmar_;
   mica::RefPtr<Dispatcher> dispatcher_;  // ProcessDispatcher
   bool auto_reap_ = true;
   mica::RefPtr<JobDispatcher> job_;
@@ -186,9 +175,6 @@ class Process {
 
  private:
   static void ReaperMain(void*);
-  Mapping* FindMappingLocked(uint64_t addr) REQUIRES(vm_lock_);
-  bool RangeFreeLocked(uint64_t addr, uint64_t len) REQUIRES(vm_lock_);
-  void DestroyMapping(Mapping* m);
   HandleTable* handles_ = nullptr;
   Run* pages_ GUARDED_BY(lock_) = nullptr;  // owned pages, unsorted
   size_t page_count_ GUARDED_BY(lock_) = 0;

@@ -5,6 +5,7 @@
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/object/process.h"
 #include "kernel/object/task.h"
+#include "kernel/object/vmar.h"
 
 namespace {
 
@@ -122,26 +123,8 @@ mica_info_task_stats_t Process::TaskStats() {
     st.mem_mapped_bytes = page_count_ * 4096;  // the loader's pages: private
     st.mem_private_bytes = page_count_ * 4096;
   }
-  {
-    IrqGuard g(vm_lock_);
-    for (Mapping& m : mappings_) {
-      st.mem_mapped_bytes += m.size;
-      bool seen = false;  // each VMO counts once
-      for (Mapping& e : mappings_) {
-        if (&e == &m) {
-          break;
-        }
-        seen = seen || e.vmo.get() == m.vmo.get();
-      }
-      if (seen) {
-        continue;
-      }
-      if (m.vmo->MappedOnlyBy(this)) {
-        st.mem_private_bytes += m.vmo->committed_bytes();
-      } else {
-        st.mem_shared_bytes += m.vmo->committed_bytes();
-      }
-    }
+  if (root_vmar_) {
+    root_vmar_->AddTaskStats(this, &st);
   }
   st.handle_count = handles_->count();
   return st;

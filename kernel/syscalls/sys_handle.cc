@@ -274,9 +274,22 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       mica_info_kmem_stats_t info = KmemStats();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
-    case MICA_INFO_VMO:
-    case MICA_INFO_VMAR:
-      return Err(mica::Status::kNotSupported);  // not implemented yet (docs/kernel.md)
+    case MICA_INFO_VMO: {
+      if (type != MICA_OBJ_TYPE_VMO)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_vmo_t info = static_cast<VmoDispatcher*>(e.object.get())->Info();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_VMAR: {
+      if (type != MICA_OBJ_TYPE_VMAR)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_vmar_t info = static_cast<VmarDispatcher*>(e.object.get())->Info();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
     default:
       return Err(mica::Status::kInvalidArgs);
   }
