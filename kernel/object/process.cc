@@ -100,11 +100,10 @@ Process::~Process() {
     job_->RemoveProcess(job_link_);
     job_link_ = nullptr;
   }
-  if (dispatcher_) {
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
-    dispatcher_.reset();
-  }
-  // Every thread must be gone (joined) before its process is freed.
+  // Every thread must be gone (joined) before its process is freed, and
+  // before its handle object goes: the thread that ended the process may
+  // still be inside MarkDead, which reports the exit through it (a ktest
+  // that deletes its process once it is dead found that).
   for (UserThread*& ut : threads_) {
     if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
       (void)sched::Join(ut->thread, sched::kInfinite, nullptr);
@@ -112,6 +111,10 @@ Process::~Process() {
       kmem::Free(ut);
       ut = nullptr;
     }
+  }
+  if (dispatcher_) {
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
+    dispatcher_.reset();
   }
   // After the threads (a fault takes the root VMAR). The root VMAR may live on in another process's
   // handle table: empty (destroyed) and without its process.
