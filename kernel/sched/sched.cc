@@ -628,6 +628,14 @@ void PreemptFromIrq() NO_THREAD_SAFETY_ANALYSIS {
   if (pc.sched == nullptr || pc.irq_depth != 0) {
     return;
   }
+  // Every syscall and interrupt returns through here: skip the lock when
+  // nothing asked for a reschedule. need_resched is only ever set for this
+  // CPU by code running on this CPU with interrupts off (a wake made here,
+  // the timer tick, the reschedule IPI), and interrupts are off now, so
+  // the unlocked read cannot miss a request.
+  if (!__atomic_load_n(&pc.sched->need_resched, __ATOMIC_RELAXED)) {
+    return;
+  }
   LockRaw();
   CpuState& cs = Cpu();
   if (cs.need_resched) {
