@@ -635,6 +635,8 @@ def core_cases() -> list[QemuCase]:
         QemuCase("core/virt-gic2-smp4", BootConfig(board="virt", smp=4, gic=2, append=run), 2.0),
         QemuCase("core/virt-gic3-smp1", BootConfig(board="virt", smp=1, gic=3, append=run), 2.0),
         QemuCase("core/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
+        # -cpu max: PAN is on, so every user copy must go through LDTR/STTR.
+        QemuCase("core/virt-gic3-smp2-max", BootConfig(board="virt", smp=2, gic=3, cpu="max", append=run), 3.0),
         QemuCase("core/rpi4", BootConfig(board="rpi4", append=run), 2.0),
     ]
 
