@@ -76,7 +76,10 @@ mica::Status ChannelDispatcher::SignalPeer(mica_signals_t clear, mica_signals_t 
   return mica::Status::kOk;
 }
 
-bool ChannelDispatcher::DeliverReplyLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+  if (!(*msg)->has_txid() || ((*msg)->txid() & MICA_TXID_KERNEL_BIT) == 0) {
+    return false;
+  }
   uint32_t txid = (*msg)->txid();
   for (CallWaiter& w : calls_) {
     if (w.txid == txid) {
@@ -84,6 +87,12 @@ bool ChannelDispatcher::DeliverReplyLocked(ChannelMessagePtr* msg) NO_THREAD_SAF
       w.reply = mica::Move(*msg);
       w.done = true;
       w.queue.WakeAll();
+      return true;
+    }
+  }
+  for (uint32_t& t : abandoned_) {
+    if (t == txid) {
+      t = 0;  // one reply per call
       return true;
     }
   }
@@ -98,12 +107,10 @@ mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_A
       return mica::Status::kPeerClosed;
     }
     ChannelDispatcher* peer = peer_.get();
-    if ((*msg)->has_txid() && ((*msg)->txid() & MICA_TXID_KERNEL_BIT) != 0) {
-      // A reply to a channel_call goes to its waiter; once the call is over
-      // it is dropped (the ABI discards late replies).
-      if (!peer->DeliverReplyLocked(msg)) {
-        late = mica::Move(*msg);
-      }
+    if (peer->TakeReplyLocked(msg)) {
+      // A reply to a channel_call went to its waiter, or the call is over
+      // and the late reply is dropped (ABI).
+      late = mica::Move(*msg);
     } else {
       mica::Status s = peer->queue_.Write(msg);
       if (s != mica::Status::kOk) {
@@ -124,8 +131,10 @@ uint32_t g_next_txid = 1;
 }
 
 mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadline,
-                                     ChannelMessagePtr* reply) NO_THREAD_SAFETY_ANALYSIS {
+                                     ChannelMessagePtr* reply,
+                                     WaitThrough through) NO_THREAD_SAFETY_ANALYSIS {
   CallWaiter waiter;
+  waiter.through = through;
   waiter.txid = (__atomic_fetch_add(&g_next_txid, 1, __ATOMIC_RELAXED) & ~MICA_TXID_KERNEL_BIT) |
                 MICA_TXID_KERNEL_BIT;
   (*request)->set_txid(waiter.txid);
@@ -154,10 +163,18 @@ mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadli
     *reply = mica::Move(waiter.reply);
     return mica::Status::kOk;
   }
-  if (waiter.done) {
+  if (waiter.canceled) {
+    s = mica::Status::kCanceled;
+  } else if (waiter.done) {
     return mica::Status::kPeerClosed;
+  } else if (s == mica::Status::kOk) {
+    s = mica::Status::kTimedOut;
   }
-  return s == mica::Status::kOk ? mica::Status::kTimedOut : s;
+  // The request may still be answered: remember its id so that the late
+  // reply is dropped instead of queued as an ordinary message.
+  abandoned_[abandoned_next_] = waiter.txid;
+  abandoned_next_ = (abandoned_next_ + 1) % kAbandonedTxids;
+  return s;
 }
 
 mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_capacity,
@@ -182,14 +199,29 @@ mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_cap
 }
 
 void ChannelDispatcher::Unread(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
-  // Used when the reader's handle table cannot take the message's handles
-  // (kNoResources). The message goes back at the tail: in that rare case
-  // its order relative to later messages is not kept. Room is guaranteed:
-  // the read just released its bytes and only this endpoint's reader
-  // consumes from the queue.
+  // Used when the reader could not deliver the message (a buffer faulted,
+  // its handle table is full): it goes back at the front, keeping FIFO
+  // order, even if writers filled its room meanwhile.
   IrqGuard g(shared_->lock);
-  if (queue_.Write(msg) == mica::Status::kOk) {
-    UpdateSignals(0, MICA_CHANNEL_READABLE);
+  queue_.PutBack(msg);
+  UpdateSignals(0, MICA_CHANNEL_READABLE);
+  if (queue_.full() && peer_) {
+    peer_->UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
+  }
+}
+
+void ChannelDispatcher::OnHandleClosed(const void* owner,
+                                       uint32_t handle) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(shared_->lock);
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    CallWaiter* w = &*it;
+    ++it;
+    if (w->through.Matches(owner, handle)) {
+      calls_.remove(w);
+      w->canceled = true;
+      w->done = true;
+      w->queue.WakeAll();
+    }
   }
 }
 

@@ -30,16 +30,23 @@ class ChannelDispatcher final : public Dispatcher {
   // empty and the peer is gone.
   mica::Status Read(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
                     uint32_t* bytes, uint32_t* handles);
-  // Puts a message back at the front (the reader could not install its
-  // handles).
+  // Puts a message Read returned back at the front (the reader could not
+  // deliver it), so FIFO order is kept.
   void Unread(ChannelMessagePtr* msg);
   // channel_call: gives `request` a fresh kernel transaction id, writes it
   // and waits for the peer's message with that id. kTimedOut, kPeerClosed,
-  // plus Write's errors (then *request is left to the caller).
-  mica::Status Call(ChannelMessagePtr* request, uint64_t deadline, ChannelMessagePtr* reply);
+  // kCanceled (`through` closed), plus Write's errors (then *request is
+  // left to the caller).
+  mica::Status Call(ChannelMessagePtr* request, uint64_t deadline, ChannelMessagePtr* reply,
+                    WaitThrough through = {});
+
+  // How many transaction ids of calls that ended without their reply an
+  // endpoint remembers, to discard the late replies.
+  static constexpr size_t kAbandonedTxids = 64;
 
  protected:
   void OnZeroHandles() override;
+  void OnHandleClosed(const void* owner, uint32_t handle) override;
 
  private:
   struct Shared : mica::RefCounted<Shared> {
@@ -50,12 +57,21 @@ class ChannelDispatcher final : public Dispatcher {
   struct CallWaiter {
     mica::ListNode node;
     uint32_t txid = 0;
+    WaitThrough through;
     sched::WaitQueue queue;
-    volatile bool done = false;  // reply arrived or the peer closed
+    volatile bool done = false;      // reply arrived, the peer closed, or cancelled
+    volatile bool canceled = false;  // the handle was closed
     ChannelMessagePtr reply;
   };
-  // Hands a kernel-txid message to the waiting call; lock held.
-  bool DeliverReplyLocked(ChannelMessagePtr* msg);
+  // A message from the peer is a reply only if a call on this endpoint
+  // waits for its txid (then it goes to the call) or recently gave up on it
+  // (then it is dropped: *msg is left for the caller to destroy and the
+  // result is true). Any other message is an ordinary one: false. Lock
+  // held.
+  bool TakeReplyLocked(ChannelMessagePtr* msg);
+
+  uint32_t abandoned_[kAbandonedTxids] = {};  // guarded by shared_->lock; 0 = none
+  size_t abandoned_next_ = 0;                 // guarded by shared_->lock
 
   mica::RefPtr<Shared> shared_;
   mica::List<CallWaiter, &CallWaiter::node> calls_;  // guarded by shared_->lock

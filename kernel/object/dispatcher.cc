@@ -29,22 +29,33 @@ mica::Status Dispatcher::SignalPeer(mica_signals_t, mica_signals_t) {
 namespace {
 
 // A thread waiting in WaitOne: fired by the signal state's notification.
-struct WaitObserver : mica::core::SignalObserver {
+struct WaitObserver : HandleObserver {
   explicit WaitObserver(mica_signals_t want)
-      : SignalObserver(want, [](SignalObserver* self, mica::core::Signals) {
-          auto* w = static_cast<WaitObserver*>(self);
-          w->fired = true;
-          w->queue.WakeAll();
-          return true;  // remove: a wait fires once
-        }) {}
+      : HandleObserver(
+            want,
+            [](SignalObserver* self, mica::core::Signals) {
+              auto* w = static_cast<WaitObserver*>(self);
+              w->fired = true;
+              w->queue.WakeAll();
+              return true;  // remove: a wait fires once
+            },
+            [](HandleObserver* self) {
+              auto* w = static_cast<WaitObserver*>(self);
+              w->canceled = true;
+              w->fired = true;
+              w->queue.WakeAll();
+            }) {}
   sched::WaitQueue queue;
   volatile bool fired = false;
+  volatile bool canceled = false;
 };
 
 }  // namespace
 
-mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_signals_t* observed) {
+mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_signals_t* observed,
+                                 WaitThrough through) {
   WaitObserver waiter(want);
+  waiter.through = through;
   {
     IrqGuard guard(lock_);
     if ((signals_.signals() & want) != 0) {
@@ -60,6 +71,9 @@ mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_si
     signals_.RemoveObserver(&waiter);
   }
   *observed = signals_.signals();
+  if (waiter.canceled) {
+    return mica::Status::kCanceled;
+  }
   if (s == mica::Status::kOk || (*observed & want) != 0) {
     return mica::Status::kOk;
   }
@@ -72,16 +86,25 @@ namespace {
 struct ManyWaitShared {
   sched::WaitQueue queue;
   volatile bool fired = false;
+  volatile bool canceled = false;
 };
 
-struct ManyWaitObserver : mica::core::SignalObserver {
+struct ManyWaitObserver : HandleObserver {
   ManyWaitObserver()
-      : SignalObserver(0, [](SignalObserver* self, mica::core::Signals) {
-          auto* w = static_cast<ManyWaitObserver*>(self);
-          w->shared->fired = true;
-          w->shared->queue.WakeAll();
-          return true;
-        }) {}
+      : HandleObserver(
+            0,
+            [](SignalObserver* self, mica::core::Signals) {
+              auto* w = static_cast<ManyWaitObserver*>(self);
+              w->shared->fired = true;
+              w->shared->queue.WakeAll();
+              return true;
+            },
+            [](HandleObserver* self) {
+              auto* w = static_cast<ManyWaitObserver*>(self);
+              w->shared->canceled = true;
+              w->shared->fired = true;
+              w->shared->queue.WakeAll();
+            }) {}
   ManyWaitShared* shared = nullptr;
 };
 
@@ -89,7 +112,7 @@ struct ManyWaitObserver : mica::core::SignalObserver {
 
 mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
                                   const mica_signals_t* want, size_t n, uint64_t deadline,
-                                  mica_signals_t* seen) {
+                                  mica_signals_t* seen, const WaitThrough* through) {
   constexpr size_t kMax = 64;
   if (n > kMax) {
     return mica::Status::kOutOfRange;
@@ -102,6 +125,9 @@ mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
     Dispatcher* d = objects[i].get();
     observers[i].shared = &shared;
     observers[i].set_trigger_mask(want[i]);
+    if (through != nullptr) {
+      observers[i].through = through[i];
+    }
     IrqGuard guard(d->lock_);
     if ((d->signals_.signals() & want[i]) != 0) {
       satisfied = true;
@@ -126,6 +152,9 @@ mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
     seen[i] = d->signals_.signals();
     any = any || (seen[i] & want[i]) != 0;
   }
+  if (shared.canceled) {
+    return mica::Status::kCanceled;
+  }
   if (any) {
     return mica::Status::kOk;
   }
@@ -135,11 +164,10 @@ mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
 void Dispatcher::AddAsyncWait(AsyncWait* wait) {
   IrqGuard guard(lock_);
   async_waits_.push_back(wait);
-  // Fires at once (and removes itself from async_waits_) if already
-  // satisfied.
-  if (!signals_.AddObserver(wait) && wait->source_node.InContainer()) {
-    async_waits_.remove(wait);
-  }
+  // Fires at once if already satisfied: it then removes itself from
+  // async_waits_ and may already be freed (a port without handles drops
+  // it), so it is not touched after.
+  (void)signals_.AddObserver(wait);
 }
 
 void Dispatcher::AsyncWaitFiredLocked(AsyncWait* wait) {
@@ -168,6 +196,35 @@ size_t Dispatcher::CancelAsyncWaits(const PortDispatcher* port, uint64_t key) {
     n++;
   }
   return n;
+}
+
+void Dispatcher::CancelWaitsThrough(const void* owner, uint32_t handle) {
+  mica::List<AsyncWaitLink, &AsyncWaitLink::source_node> cancelled;
+  {
+    IrqGuard guard(lock_);
+    for (auto it = async_waits_.begin(); it != async_waits_.end();) {
+      auto* w = static_cast<AsyncWait*>(&*it);
+      ++it;
+      if (w->through.Matches(owner, handle)) {
+        async_waits_.remove(w);
+        signals_.RemoveObserver(w);
+        cancelled.push_back(w);
+      }
+    }
+    // What is left are threads waiting (wait_one, wait_many).
+    signals_.RemoveObserversIf([&](mica::core::SignalObserver* o) {
+      auto* h = static_cast<HandleObserver*>(o);
+      if (h->on_cancel == nullptr || !h->through.Matches(owner, handle)) {
+        return false;
+      }
+      h->on_cancel(h);
+      return true;
+    });
+  }
+  while (AsyncWaitLink* l = cancelled.pop_front()) {
+    delete static_cast<AsyncWait*>(l);  // drops its port reference
+  }
+  OnHandleClosed(owner, handle);
 }
 
 void Dispatcher::AddHandleRef() {

@@ -19,6 +19,31 @@
 struct AsyncWait;
 class PortDispatcher;
 
+// The handle a wait was made through: closing that handle ends the wait
+// with kCanceled (handle_close). `owner` is the Process whose table holds
+// the handle; a kernel-internal wait has owner nullptr and is never
+// cancelled this way.
+struct WaitThrough {
+  // As the handle argument of Matches/CancelWaitsThrough: every handle of
+  // the owner (a process that died).
+  static constexpr uint32_t kAnyHandle = 0;
+  const void* owner = nullptr;
+  uint32_t handle = 0;
+  bool Matches(const void* o, uint32_t h) const {
+    return owner != nullptr && owner == o && (h == kAnyHandle || handle == h);
+  }
+};
+
+// Every signal observer on a Dispatcher is one of these: it knows the handle
+// it waits through and how to end itself when that handle closes
+// (`on_cancel` runs under the object's lock, like the notification).
+struct HandleObserver : mica::core::SignalObserver {
+  HandleObserver(mica::core::Signals trigger, Callback callback, void (*cancel)(HandleObserver*))
+      : SignalObserver(trigger, callback), on_cancel(cancel) {}
+  WaitThrough through;
+  void (*on_cancel)(HandleObserver*);
+};
+
 // The link by which a source object lists its pending async waits.
 struct AsyncWaitLink {
   mica::ListNode source_node;
@@ -46,13 +71,18 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
 
   // Waits until any of `want` is asserted or `deadline` passes (absolute ns,
   // UINT64_MAX for never). *observed gets the signals at the end either way.
-  mica::Status WaitOne(mica_signals_t want, uint64_t deadline, mica_signals_t* observed);
+  // kCanceled if `through` is closed meanwhile.
+  mica::Status WaitOne(mica_signals_t want, uint64_t deadline, mica_signals_t* observed,
+                       WaitThrough through = {});
 
   // object_wait_many: waits until any object has any of its `want` signals
   // or the deadline passes; `seen` gets every object's signals at the end.
   // With no objects it just sleeps until the deadline (kTimedOut).
+  // kCanceled if one of the handles (`through[i]`, may be null) is closed
+  // meanwhile.
   static mica::Status WaitMany(const mica::RefPtr<Dispatcher>* objects, const mica_signals_t* want,
-                               size_t n, uint64_t deadline, mica_signals_t* seen);
+                               size_t n, uint64_t deadline, mica_signals_t* seen,
+                               const WaitThrough* through = nullptr);
 
   // object_wait_async: registers `wait` (which may fire at once). The
   // source keeps it until it fires, is cancelled, or the last handle goes.
@@ -62,6 +92,12 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
   size_t CancelAsyncWaits(const PortDispatcher* port, uint64_t key);
   // Called from a firing AsyncWait under lock_.
   void AsyncWaitFiredLocked(AsyncWait* wait) REQUIRES(lock_);
+
+  // The handle `handle` of `owner` (a Process) that names this object was
+  // closed: waits made through it end with kCanceled and the wait_async
+  // registrations made through it are removed. Subclasses with their own
+  // waits (channel_call, port_wait) extend OnHandleClosed.
+  void CancelWaitsThrough(const void* owner, uint32_t handle);
 
   // Handle accounting: the last handle going away runs OnZeroHandles.
   void AddHandleRef();
@@ -74,6 +110,12 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
 
  protected:
   virtual void OnZeroHandles() {}
+  virtual void OnHandleClosed(const void* owner, uint32_t handle) {}
+  // UpdateSignals for a subclass that already holds lock_.
+  void UpdateSignalsLocked(mica_signals_t clear, mica_signals_t set) REQUIRES(lock_) {
+    signals_.UpdateSignals(clear, set);
+  }
+  mica_signals_t signals_locked() const REQUIRES(lock_) { return signals_.signals(); }
   mutable IrqSpinLock lock_;
 
  private:

@@ -89,11 +89,31 @@ mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out) NO_THREAD_
 }
 
 void JobDispatcher::RemoveProcess(ProcessLink* link) NO_THREAD_SAFETY_ANALYSIS {
+  mica_info_task_runtime_t rt = link->process->Runtime();
   {
     IrqGuard g(job_lock_);
     processes_.remove(link);
+    ended_.cpu_time += rt.cpu_time;
+    ended_.queue_time += rt.queue_time;
   }
   delete link;
+}
+
+mica_info_task_runtime_t JobDispatcher::Runtime() NO_THREAD_SAFETY_ANALYSIS {
+  // Order: a job's lock, then its processes' and child jobs' (as Kill).
+  IrqGuard g(job_lock_);
+  mica_info_task_runtime_t rt = ended_;
+  for (ProcessLink& l : processes_) {
+    mica_info_task_runtime_t p = l.process->Runtime();
+    rt.cpu_time += p.cpu_time;
+    rt.queue_time += p.queue_time;
+  }
+  for (ChildLink& c : children_) {
+    mica_info_task_runtime_t j = c.job->Runtime();
+    rt.cpu_time += j.cpu_time;
+    rt.queue_time += j.queue_time;
+  }
+  return rt;
 }
 
 size_t JobDispatcher::ChildKoids(uint64_t* out, size_t max) NO_THREAD_SAFETY_ANALYSIS {

@@ -36,6 +36,9 @@ class JobDispatcher final : public Dispatcher {
   // many exist.
   size_t ChildKoids(uint64_t* out, size_t max);
   size_t ProcessKoids(uint64_t* out, size_t max);
+  // MICA_INFO_TASK_RUNTIME: the times of every process in it and below,
+  // those that have ended included.
+  mica_info_task_runtime_t Runtime();
 
  private:
   JobDispatcher() : Dispatcher(MICA_OBJ_TYPE_JOB, 0) { sibling_.job = this; }
@@ -46,4 +49,5 @@ class JobDispatcher final : public Dispatcher {
   ChildLink sibling_;                                      // on the parent's child list
   mica::List<ChildLink, &ChildLink::node> children_;       // guarded by job_lock_
   mica::List<ProcessLink, &ProcessLink::node> processes_;  // guarded by job_lock_
+  mica_info_task_runtime_t ended_ = {};                    // guarded by job_lock_
 };

@@ -22,7 +22,7 @@ bool FireAsyncWait(mica::core::SignalObserver* self,
 
 AsyncWait::AsyncWait(Dispatcher* src, mica_signals_t trigger, mica::RefPtr<PortDispatcher> p,
                      uint64_t k)
-    : SignalObserver(trigger, FireAsyncWait),
+    : HandleObserver(trigger, FireAsyncWait, nullptr),
       source(src),
       port(mica::Move(p)),
       key(k),
@@ -55,10 +55,19 @@ PortDispatcher::~PortDispatcher() {
   }
 }
 
-bool PortDispatcher::Empty(const void* self) NO_THREAD_SAFETY_ANALYSIS {
+bool PortDispatcher::EmptyAndNotCanceled(const void* waiter) NO_THREAD_SAFETY_ANALYSIS {
   // Read without the queue lock inside BlockWhile (under the scheduler
-  // lock): a racing queue either is seen or wakes the waiter after.
-  return static_cast<const PortDispatcher*>(self)->queue_.empty();
+  // lock): a racing queue or cancel either is seen or wakes the waiter after.
+  auto* w = static_cast<const Waiter*>(waiter);
+  return w->port->queue_.empty() && !w->canceled;
+}
+
+void PortDispatcher::SyncReadableLocked() {
+  if (queue_.empty()) {
+    UpdateSignalsLocked(MICA_PORT_READABLE, 0);
+  } else {
+    UpdateSignalsLocked(0, MICA_PORT_READABLE);
+  }
 }
 
 mica::Status PortDispatcher::QueueUser(const mica_port_packet_t& packet) {
@@ -69,11 +78,13 @@ mica::Status PortDispatcher::QueueUser(const mica_port_packet_t& packet) {
   n->packet = packet;
   bool full;
   {
+    IrqGuard sg(lock_);
     IrqGuard g(queue_lock_);
     full = user_packets_ >= MICA_PORT_MAX_USER_PACKETS;
     if (!full) {
       user_packets_++;
       queue_.push_back(n);
+      SyncReadableLocked();
     }
   }
   if (full) {
@@ -92,27 +103,60 @@ void PortDispatcher::QueueSignal(AsyncWait* wait, mica_signals_t observed) {
   wait->slot.packet.signal.observed = observed;
   wait->slot.packet.signal.count = 1;
   wait->slot.packet.signal.timestamp = static_cast<mica_time_t>(timer::NowNs());
+  bool dead;
   {
+    IrqGuard sg(lock_);
     IrqGuard g(queue_lock_);
-    queue_.push_back(&wait->slot);
+    dead = dead_;
+    if (!dead) {
+      queue_.push_back(&wait->slot);
+      SyncReadableLocked();
+    }
+  }
+  if (dead) {
+    // Nobody can read this port any more: drop the packet instead of
+    // queuing it (a queued packet would keep the port alive for ever). The
+    // wait is off every list; this may free the port, so touch nothing
+    // after.
+    delete wait;
+    return;
   }
   waiters_.WakeOne();
 }
 
-mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out) {
+mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out, WaitThrough through) {
+  Waiter me;
+  me.port = this;
+  me.through = through;
+  mica::Status s = mica::Status::kOk;
   for (;;) {
     PortPacketNode* n = nullptr;
     {
+      IrqGuard sg(lock_);
       IrqGuard g(queue_lock_);
+      if (me.node.InContainer()) {
+        waiting_.remove(&me);
+      }
+      if (me.canceled) {
+        return mica::Status::kCanceled;
+      }
       n = queue_.pop_front();
       if (n != nullptr && n->bound) {
         // Copied under the lock: the binding may refill it once dequeued.
         *out = n->packet;
         n->queued = false;
+        SyncReadableLocked();
         return mica::Status::kOk;
       }
-      if (n != nullptr && n->wait == nullptr) {
-        user_packets_--;
+      if (n != nullptr) {
+        if (n->wait == nullptr) {
+          user_packets_--;
+        }
+        SyncReadableLocked();
+      } else if (s != mica::Status::kOk) {
+        return s;
+      } else {
+        waiting_.push_back(&me);
       }
     }
     if (n != nullptr) {
@@ -120,31 +164,48 @@ mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out) {
       ReleaseNode(n);
       return mica::Status::kOk;
     }
-    mica::Status s = waiters_.BlockWhile(Empty, this, deadline);
-    if (s != mica::Status::kOk) {
-      return s;
+    s = waiters_.BlockWhile(EmptyAndNotCanceled, &me, deadline);
+  }
+}
+
+void PortDispatcher::OnHandleClosed(const void* owner, uint32_t handle) {
+  bool any = false;
+  {
+    IrqGuard g(queue_lock_);
+    for (Waiter& w : waiting_) {
+      if (w.through.Matches(owner, handle)) {
+        w.canceled = true;
+        any = true;
+      }
     }
+  }
+  if (any) {
+    waiters_.WakeAll();
   }
 }
 
 void PortDispatcher::QueueBound(PortPacketNode* slot, const mica_port_packet_t& packet) {
   {
+    IrqGuard sg(lock_);
     IrqGuard g(queue_lock_);
     slot->packet = packet;
-    if (slot->queued) {
-      return;  // already queued: updated in place, the waiter will see it
+    if (slot->queued || dead_) {
+      return;  // updated in place (the waiter will see it), or nobody can read it
     }
     slot->queued = true;
     queue_.push_back(slot);
+    SyncReadableLocked();
   }
   waiters_.WakeOne();
 }
 
 void PortDispatcher::RemoveBound(PortPacketNode* slot) {
+  IrqGuard sg(lock_);
   IrqGuard g(queue_lock_);
   if (slot->queued) {
     queue_.remove(slot);
     slot->queued = false;
+    SyncReadableLocked();
   }
 }
 
@@ -152,6 +213,7 @@ size_t PortDispatcher::CancelQueued(uint64_t koid, uint64_t key) {
   mica::List<PortPacketNode, &PortPacketNode::node> removed;
   size_t count = 0;
   {
+    IrqGuard sg(lock_);
     IrqGuard g(queue_lock_);
     for (auto it = queue_.begin(); it != queue_.end();) {
       PortPacketNode* n = &*it;
@@ -163,6 +225,7 @@ size_t PortDispatcher::CancelQueued(uint64_t koid, uint64_t key) {
         count++;
       }
     }
+    SyncReadableLocked();
   }
   while (PortPacketNode* n = removed.pop_front()) {
     ReleaseNode(n);
@@ -175,7 +238,9 @@ void PortDispatcher::OnZeroHandles() {
   // packets hold references to the port; this breaks those cycles).
   mica::List<PortPacketNode, &PortPacketNode::node> removed;
   {
+    IrqGuard sg(lock_);
     IrqGuard g(queue_lock_);
+    dead_ = true;
     while (PortPacketNode* n = queue_.pop_front()) {
       if (n->bound) {
         n->queued = false;  // stays with its binding
@@ -184,6 +249,7 @@ void PortDispatcher::OnZeroHandles() {
       removed.push_back(n);
     }
     user_packets_ = 0;
+    SyncReadableLocked();
   }
   while (PortPacketNode* n = removed.pop_front()) {
     ReleaseNode(n);

@@ -3,8 +3,13 @@
 // signal packets from object_wait_async registrations, whose memory is
 // allocated at registration so delivery never allocates or fails.
 //
-// Lock order: source Dispatcher::lock_ -> PortDispatcher::queue_lock_ ->
-// the scheduler lock.
+// A port asserts MICA_SIGNAL_READABLE while a packet is queued. Its signal
+// lock (Dispatcher::lock_) is taken inside a source object's lock when a
+// wait_async fires, so a port's own observers may only be thread waits:
+// object_wait_async refuses a port as the source (no port-to-port cycles).
+//
+// Lock order: source Dispatcher::lock_ -> port Dispatcher::lock_ ->
+// PortDispatcher::queue_lock_ -> the scheduler lock.
 #pragma once
 
 #include "kernel/lib/list.h"
@@ -29,7 +34,7 @@ struct PortPacketNode {
 
 // An object_wait_async registration: a signal observer on the source and the
 // packet it will queue.
-struct AsyncWait : mica::core::SignalObserver, AsyncWaitLink {
+struct AsyncWait : HandleObserver, AsyncWaitLink {
   AsyncWait(Dispatcher* source, mica_signals_t trigger, mica::RefPtr<PortDispatcher> port,
             uint64_t key);
   PortPacketNode slot;
@@ -47,9 +52,11 @@ class PortDispatcher final : public Dispatcher {
 
   // port_queue: copies `packet` (type must be USER). kShouldWait at the limit.
   mica::Status QueueUser(const mica_port_packet_t& packet);
-  // port_wait: the oldest packet, waiting until `deadline`. kTimedOut.
-  mica::Status Wait(uint64_t deadline, mica_port_packet_t* out);
-  // Called by an AsyncWait firing (source lock held): queues its packet.
+  // port_wait: the oldest packet, waiting until `deadline`. kTimedOut;
+  // kCanceled if `through` is closed meanwhile.
+  mica::Status Wait(uint64_t deadline, mica_port_packet_t* out, WaitThrough through = {});
+  // Called by an AsyncWait firing (source lock held): queues its packet,
+  // or, once the port has no handles, frees `wait` (and maybe the port).
   void QueueSignal(AsyncWait* wait, mica_signals_t observed);
   // A bound object fired (any context, IRQ included: never allocates):
   // queues `slot` (a `bound` node the caller owns) with `packet`; if it is
@@ -63,11 +70,23 @@ class PortDispatcher final : public Dispatcher {
 
  protected:
   void OnZeroHandles() override;
+  void OnHandleClosed(const void* owner, uint32_t handle) override;
 
  private:
-  static bool Empty(const void* self);
+  // A thread in port_wait.
+  struct Waiter {
+    mica::ListNode node;
+    PortDispatcher* port;
+    WaitThrough through;
+    volatile bool canceled = false;
+  };
+  static bool EmptyAndNotCanceled(const void* waiter);
+  // Keeps READABLE in step with the queue (both locks held).
+  void SyncReadableLocked() REQUIRES(lock_, queue_lock_);
   IrqSpinLock queue_lock_;
   mica::List<PortPacketNode, &PortPacketNode::node> queue_ GUARDED_BY(queue_lock_);
   uint32_t user_packets_ GUARDED_BY(queue_lock_) = 0;
+  mica::List<Waiter, &Waiter::node> waiting_ GUARDED_BY(queue_lock_);
+  bool dead_ GUARDED_BY(queue_lock_) = false;  // no handles left: signal packets are dropped
   sched::WaitQueue waiters_;
 };

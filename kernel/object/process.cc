@@ -64,12 +64,13 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
   }
   p->handles_ = new (table_mem) HandleTable(
       KernelAllocator(), timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p));
-  auto* vmar = new VmarDispatcher(p, arch::kUserBase, arch::kUserTop - arch::kUserBase);
-  if (vmar == nullptr) {
+  p->root_vmar_ = VmarDispatcher::CreateRoot(
+      p, arch::kUserBase, arch::kUserTop - arch::kUserBase,
+      timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p) * 0x9e3779b97f4a7c15ull);
+  if (!p->root_vmar_) {
     delete p;
     return nullptr;
   }
-  p->root_vmar_ = mica::AdoptRef<Dispatcher>(vmar);
   auto* pd = new ProcessDispatcher(p);
   if (pd == nullptr) {
     delete p;
@@ -91,20 +92,18 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
 }
 
 Process::~Process() {
-  // The root VMAR may live on in another process's handle table.
-  if (root_vmar_) {
-    static_cast<VmarDispatcher*>(root_vmar_.get())->Detach();
-    root_vmar_.reset();
-  }
-  if (dispatcher_) {
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
-    dispatcher_.reset();
-  }
+  // Leave the job first: a job kill walks its processes under the job's
+  // lock and calls Kill on each, which must never meet a process being
+  // torn down (bin/syscall-fuzz found a kill reaching a process whose
+  // handle object was already gone).
   if (job_link_ != nullptr) {
     job_->RemoveProcess(job_link_);
     job_link_ = nullptr;
   }
-  // Every thread must be gone (joined) before its process is freed.
+  // Every thread must be gone (joined) before its process is freed, and
+  // before its handle object goes: the thread that ended the process may
+  // still be inside MarkDead, which reports the exit through it (a ktest
+  // that deletes its process once it is dead found that).
   for (UserThread*& ut : threads_) {
     if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
       (void)sched::Join(ut->thread, sched::kInfinite, nullptr);
@@ -113,12 +112,25 @@ Process::~Process() {
       ut = nullptr;
     }
   }
+  if (dispatcher_) {
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
+    dispatcher_.reset();
+  }
+  // After the threads (a fault takes the root VMAR). The root VMAR may live on in another process's
+  // handle table: empty (destroyed) and without its process.
+  if (root_vmar_) {
+    (void)root_vmar_->Destroy();
+    root_vmar_->Detach();
+    root_vmar_.reset();
+  }
   if (handles_ != nullptr) {
     // Close every handle, releasing the objects outside the table's lock.
     HandleEntry batch[16];
     size_t n;
     while ((n = handles_->Drain(batch, 16)) != 0) {
       for (size_t i = 0; i < n; i++) {
+        // Its wait_async registrations end with it.
+        batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
         batch[i].object->RemoveHandleRef();
         batch[i].object.reset();
       }
@@ -126,18 +138,6 @@ Process::~Process() {
     handles_->~HandleTable();
     kmem::Free(handles_);
     handles_ = nullptr;
-  }
-  {
-    mica::List<Mapping, &Mapping::process_node> all;
-    {
-      IrqGuard g(vm_lock_);
-      while (Mapping* m = mappings_.pop_front()) {
-        all.push_back(m);
-      }
-    }
-    while (Mapping* m = all.pop_front()) {
-      DestroyMapping(m);
-    }
   }
   IrqGuard guard(lock_);
   for (size_t i = 0; i < page_count_; i++) {
@@ -298,6 +298,9 @@ uint64_t Process::RandomRegion(uint64_t size) {
 
 mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp, uint64_t arg0,
                                   uint64_t arg1, mica::RefPtr<Dispatcher> thread_object) {
+  // Slots of threads that have ended are reused: a process may start any
+  // number of threads over its life, kMaxThreads at a time.
+  ReapExitedThreads();
   // Reserve a slot first so that nothing needs undoing after the thread
   // exists.
   size_t slot = kMaxThreads;
@@ -332,7 +335,7 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
   ut->arg0 = arg0;
   ut->arg1 = arg1;
   ut->object = mica::Move(thread_object);
-  ut->thread = sched::Create(name, UserThreadEntry, ut, sched::kPriorityDefault);
+  ut->thread = sched::Create(name, UserThreadEntry, ut, MICA_PRIORITY_DEFAULT);
   if (ut->thread == nullptr) {
     ut->~UserThread();
     kmem::Free(mem);
@@ -356,6 +359,46 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
   return mica::Status::kOk;
 }
 
+void Process::ReapExitedThreads() {
+  UserThread* done[kMaxThreads];
+  size_t slots[kMaxThreads];
+  size_t n = 0;
+  {
+    IrqGuard guard(lock_);
+    for (size_t i = 0; i < kMaxThreads; i++) {
+      UserThread* ut = threads_[i];
+      if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->reapable) {
+        done[n] = ut;
+        slots[n++] = i;
+        threads_[i] = reinterpret_cast<UserThread*>(1);  // reserved until joined
+      }
+    }
+  }
+  mica_info_task_runtime_t rt = {};
+  size_t joined = 0;
+  for (; joined < n; joined++) {
+    // It marked itself on its way into sched::Exit, holding nothing: the
+    // join waits at most for it to switch away for the last time. Only a
+    // kill of the calling thread ends the join early.
+    if (sched::Join(done[joined]->thread, sched::kInfinite, nullptr) != mica::Status::kOk) {
+      break;
+    }
+  }
+  for (size_t i = 0; i < joined; i++) {
+    done[i]->thread = nullptr;
+    rt.cpu_time += done[i]->final_runtime.cpu_time;
+    rt.queue_time += done[i]->final_runtime.queue_time;
+    done[i]->~UserThread();
+    kmem::Free(done[i]);
+  }
+  IrqGuard guard(lock_);
+  for (size_t i = 0; i < n; i++) {
+    threads_[slots[i]] = i < joined ? nullptr : done[i];  // the rest later
+  }
+  reaped_runtime_.cpu_time += rt.cpu_time;
+  reaped_runtime_.queue_time += rt.queue_time;
+}
+
 void Process::MarkDead(int64_t code) {
   bool first = false;
   {
@@ -373,20 +416,31 @@ void Process::MarkDead(int64_t code) {
     size_t n;
     while ((n = handles_->Drain(batch, 16)) != 0) {
       for (size_t i = 0; i < n; i++) {
+        // Its wait_async registrations end with it.
+        batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
         batch[i].object->RemoveHandleRef();
         batch[i].object.reset();
       }
     }
     futex::WakeAll(this);
+    // A dead process's address space goes at once: every mapping and
+    // sub-VMAR (pages still mapped by the loader go with the process).
+    (void)root_vmar_->Destroy();
     // Every thread of a dead process is terminated, and so is the process.
     {
       IrqGuard guard(lock_);
       for (UserThread* ut : threads_) {
+        if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
+          ut->exited = true;  // it dies on its way back to user mode
+        }
         if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object) {
-          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated();
+          mica_info_task_runtime_t rt = {};
+          AddThreadRuntime(ut->thread, &rt);
+          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(rt);
         }
       }
     }
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->SetFinalRuntime(Runtime());
     static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkExited(code);
     dispatcher_->UpdateSignals(0, MICA_TASK_TERMINATED);
     exit_waiters_.WakeAll();
@@ -412,8 +466,16 @@ void Process::ExitCurrentThread() {
     last = --live_threads_ == 0;
     for (UserThread* ut : threads_) {
       if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
-          ut->thread == sched::Current() && ut->object) {
-        static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated();
+          ut->thread == sched::Current()) {
+        ut->exited = true;
+        AddThreadRuntime(ut->thread, &ut->final_runtime);
+        if (ut->object) {
+          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(ut->final_runtime);
+        }
+        // Its slot may be reused once it has switched away for good (it
+        // goes straight to sched::Exit unless it is the last thread, and
+        // then the process is dead and starts no more threads).
+        ut->reapable = !last;
       }
     }
   }
@@ -432,6 +494,22 @@ void Process::KillFromFault(const char* why, uint32_t esr, uint64_t address) {
 void Process::CheckKilled() {
   if (state_ == State::kDead) {
     sched::Exit(0);
+  }
+  if (!sched::Current()->interrupted) {
+    return;  // the fast path: nobody killed this thread
+  }
+  bool killed = false;
+  {
+    IrqGuard guard(lock_);
+    for (UserThread* ut : threads_) {
+      if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) &&
+          ut->thread == sched::Current()) {
+        killed = ut->killed;
+      }
+    }
+  }
+  if (killed) {
+    ExitCurrentThread();  // task_kill of this thread alone
   }
 }
 
@@ -482,6 +560,8 @@ mica::Status Process::CloseHandle(mica_handle_t value) {
   HandleEntry e;
   mica::Status s = handles_->Remove(value, &e);
   if (s == mica::Status::kOk) {
+    // Waits made through this handle end (ABI: handle_close).
+    e.object->CancelWaitsThrough(this, value);
     e.object->RemoveHandleRef();
   }
   return s;
@@ -492,210 +572,10 @@ Process* Process::Current() {
   return t != nullptr ? static_cast<Process*>(t->process) : nullptr;
 }
 
-// ---- VMO mappings ----
-
-Mapping* Process::FindMappingLocked(uint64_t addr) {
-  for (Mapping& m : mappings_) {
-    if (addr >= m.base && addr - m.base < m.size) {
-      return &m;
-    }
-  }
-  return nullptr;
-}
-
-bool Process::RangeFreeLocked(uint64_t addr, uint64_t len) {
-  for (Mapping& m : mappings_) {
-    if (addr < m.base + m.size && m.base < addr + len) {
-      return false;
-    }
-  }
-  // Pages the loader mapped directly (image, stack) are not in mappings_.
-  for (uint64_t off = 0; off < len; off += 4096) {
-    uint64_t pa;
-    uint32_t perms;
-    if (aspace_.Query(addr + off, &pa, &perms)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-mica::Status Process::MapVmo(mica::RefPtr<VmoDispatcher> vmo, uint64_t vmo_offset, uint64_t len,
-                             uint32_t perms, bool specific, uint64_t addr, bool commit,
-                             uint64_t* out_addr) {
-  len = (len + 4095) & ~4095ull;
-  if (len == 0 || (vmo_offset & 4095) != 0 || (specific && (addr & 4095) != 0)) {
-    return mica::Status::kInvalidArgs;
-  }
-  if (vmo_offset + len < vmo_offset || vmo_offset + len > vmo->size()) {
-    return mica::Status::kOutOfRange;
-  }
-  auto* m = new Mapping();
-  if (m == nullptr) {
-    return mica::Status::kNoMemory;
-  }
-  {
-    IrqGuard g(vm_lock_);
-    if (specific) {
-      if (!arch::IsUserRange(addr, len)) {
-        delete m;
-        return mica::Status::kOutOfRange;
-      }
-      if (!RangeFreeLocked(addr, len)) {
-        delete m;
-        return mica::Status::kAlreadyExists;
-      }
-    } else {
-      addr = 0;
-      for (int attempt = 0; attempt < 16 && addr == 0; attempt++) {
-        uint64_t candidate = RandomRegion(len + 4096);  // keep a gap after it
-        if (candidate != 0 && RangeFreeLocked(candidate, len + 4096)) {
-          addr = candidate;
-        }
-      }
-      if (addr == 0) {
-        delete m;
-        return mica::Status::kNoResources;
-      }
-    }
-    m->base = addr;
-    m->size = len;
-    m->vmo_offset = vmo_offset;
-    m->perms = perms;
-    m->vmo = vmo;
-    m->process = this;
-    mappings_.push_back(m);
-    vmo->AddMapping(m);
-  }
-  if (commit) {
-    for (uint64_t off = 0; off < len; off += 4096) {
-      if (!HandlePageFault(addr + off, false, false)) {
-        (void)UnmapRange(addr, len);
-        return mica::Status::kNoMemory;
-      }
-    }
-  }
-  *out_addr = addr;
-  return mica::Status::kOk;
-}
-
-void Process::DestroyMapping(Mapping* m) {
-  aspace_.Unmap(m->base, m->size / 4096);
-  m->vmo->RemoveMapping(m);
-  delete m;  // drops the VMO reference
-}
-
-mica::Status Process::UnmapRange(uint64_t addr, uint64_t len) {
-  len = (len + 4095) & ~4095ull;
-  if ((addr & 4095) != 0 || len == 0) {
-    return mica::Status::kInvalidArgs;
-  }
-  if (!arch::IsUserRange(addr, len)) {
-    return mica::Status::kOutOfRange;
-  }
-  uint64_t end = addr + len;
-  mica::List<Mapping, &Mapping::process_node> dead;
-  bool found = false;
-  {
-    IrqGuard g(vm_lock_);
-    for (auto it = mappings_.begin(); it != mappings_.end();) {
-      Mapping* m = &*it;
-      ++it;
-      uint64_t mend = m->base + m->size;
-      if (mend <= addr || m->base >= end) {
-        continue;
-      }
-      found = true;
-      if (m->base >= addr && mend <= end) {
-        mappings_.remove(m);
-        dead.push_back(m);
-        continue;
-      }
-      // Partly inside: trim, or split in two.
-      uint64_t cut_start = m->base > addr ? m->base : addr;
-      uint64_t cut_end = mend < end ? mend : end;
-      aspace_.Unmap(cut_start, (cut_end - cut_start) / 4096);
-      if (m->base < addr && mend > end) {
-        auto* right = new Mapping();
-        if (right == nullptr) {
-          return mica::Status::kNoMemory;  // the middle is unmapped already
-        }
-        right->base = end;
-        right->size = mend - end;
-        right->vmo_offset = m->vmo_offset + (end - m->base);
-        right->perms = m->perms;
-        right->vmo = m->vmo;
-        right->process = this;
-        mappings_.push_back(right);
-        m->vmo->AddMapping(right);
-        m->size = addr - m->base;
-      } else if (m->base < addr) {
-        m->size = addr - m->base;
-      } else {
-        m->vmo_offset += end - m->base;
-        m->size = mend - end;
-        m->base = end;
-      }
-    }
-  }
-  while (Mapping* m = dead.pop_front()) {
-    DestroyMapping(m);
-  }
-  return found ? mica::Status::kOk : mica::Status::kNotFound;
-}
-
-mica::Status Process::ProtectRange(uint64_t addr, uint64_t len, uint32_t perms) {
-  len = (len + 4095) & ~4095ull;
-  if ((addr & 4095) != 0 || len == 0) {
-    return mica::Status::kInvalidArgs;
-  }
-  if (!arch::IsUserRange(addr, len)) {
-    return mica::Status::kOutOfRange;
-  }
-  IrqGuard g(vm_lock_);
-  // Every page must be covered by one of the mappings.
-  for (uint64_t off = 0; off < len; off += 4096) {
-    if (FindMappingLocked(addr + off) == nullptr) {
-      return mica::Status::kNotFound;
-    }
-  }
-  // Only whole mappings change permissions (splitting for protect is not
-  // supported yet): the range must cover each mapping it touches exactly.
-  for (Mapping& m : mappings_) {
-    if (m.base < addr + len && addr < m.base + m.size &&
-        (m.base < addr || m.base + m.size > addr + len)) {
-      return mica::Status::kNotSupported;
-    }
-  }
-  for (Mapping& m : mappings_) {
-    if (m.base >= addr && m.base + m.size <= addr + len) {
-      m.perms = perms;
-      mica::Status s = aspace_.Protect(m.base, m.size / 4096, perms);
-      if (s != mica::Status::kOk) {
-        return s;
-      }
-    }
-  }
-  return mica::Status::kOk;
-}
+// ---- VMO mappings live in the VMAR tree (object/vmar.cc) ----
 
 bool Process::HandlePageFault(uint64_t addr, bool write, bool execute) {
-  IrqGuard g(vm_lock_);
-  Mapping* m = FindMappingLocked(addr);
-  if (m == nullptr) {
-    return false;
-  }
-  if ((write && !(m->perms & arch::kPermWrite)) || (execute && !(m->perms & arch::kPermExecute)) ||
-      !(m->perms & (arch::kPermRead | arch::kPermWrite | arch::kPermExecute))) {
-    return false;
-  }
-  uint64_t page = addr & ~4095ull;
-  uint64_t pa;
-  if (m->vmo->CommitPage((m->vmo_offset + (page - m->base)) / 4096, &pa) != mica::Status::kOk) {
-    return false;
-  }
-  mica::Status s = aspace_.Map(page, &pa, 1, m->perms, m->vmo->arch_cache_policy());
-  return s == mica::Status::kOk || s == mica::Status::kAlreadyExists;
+  return root_vmar_->HandlePageFault(addr, write, execute);
 }
 
 // ---- The reaper: frees dead processes outside their own threads ----

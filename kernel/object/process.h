@@ -11,6 +11,7 @@
 #include "kernel/lib/status.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/object/job.h"
+#include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/sched/sched.h"
 #include "kernel/top/memory.h"
@@ -28,7 +29,17 @@ struct UserThread {
   uint64_t arg0 = 0;
   uint64_t arg1 = 0;
   mica::RefPtr<Dispatcher> object;  // ThreadDispatcher, if created by thread_create
+  bool killed = false;              // task_kill of this thread (guarded by Process::lock_)
+  bool exited = false;              // it ended (guarded by Process::lock_)
+  // It ended through thread_exit and its slot may be reused (ReapExitedThreads).
+  bool reapable = false;
+  // Its run and queue time when it ended (set with `exited`).
+  mica_info_task_runtime_t final_runtime = {};
 };
+
+// Adds a thread's run time (the current slice included) and queue time to
+// *rt.
+void AddThreadRuntime(const sched::Thread* t, mica_info_task_runtime_t* rt);
 
 class Process {
  public:
@@ -90,23 +101,35 @@ class Process {
   // thread_exit: the calling thread ends; the last one ends the process
   // with status 0.
   [[noreturn]] void ExitCurrentThread();
+  // ---- Threads seen through their handle objects (ThreadDispatcher) ----
+  // The thread `object` names: its state, CPU and run/queue times.
+  // kNotFound if it is not a started thread of this process.
+  mica::Status ThreadInfo(const Dispatcher* object, mica_info_thread_t* info,
+                          mica_info_task_runtime_t* runtime);
+  // Sets a started thread's scheduling priority. kNotFound as above.
+  mica::Status SetThreadPriority(const Dispatcher* object, int priority);
+  // task_kill of one thread: it ends at its next kernel entry or, if
+  // blocked, at once (its wait ends). kNotFound as above.
+  mica::Status KillThread(const Dispatcher* object);
+  // The koids of the live threads that have handle objects: writes up to
+  // `max`, returns how many exist.
+  size_t ThreadKoids(uint64_t* out, size_t max);
+  // The run and queue times of all its threads, dead ones included.
+  mica_info_task_runtime_t Runtime();
+  // How many handles of each type its table holds.
+  void HandleStats(mica_info_process_handle_stats_t* stats);
+  // MICA_INFO_TASK_STATS: mapped bytes (VMO mappings and the loader's
+  // pages), committed bytes of the VMOs only it maps (private) or that
+  // other processes map too (shared), and its handle count. O(mappings^2).
+  mica_info_task_stats_t TaskStats();
+
   // The process's thread faulted: records why and kills the process.
   [[noreturn]] void KillFromFault(const char* why, uint32_t esr, uint64_t address);
 
-  // ---- Address space: VMO mappings (object/vmo.h) ----
-  // Maps [vmo_offset, vmo_offset + len) of `vmo` at `addr` (if `specific`)
-  // or at a random free address (ASLR), with `perms` (arch::kPerm*). Pages
-  // are committed on first touch, or now with `commit`.
-  mica::Status MapVmo(mica::RefPtr<VmoDispatcher> vmo, uint64_t vmo_offset, uint64_t len,
-                      uint32_t perms, bool specific, uint64_t addr, bool commit,
-                      uint64_t* out_addr);
-  // Unmaps every mapping in the range (splitting those that straddle it).
-  // kNotFound if nothing was mapped there.
-  mica::Status UnmapRange(uint64_t addr, uint64_t len);
-  // Changes the permissions of the range; every page must be mapped.
-  mica::Status ProtectRange(uint64_t addr, uint64_t len, uint32_t perms);
-  // A translation fault at `addr`: commits and maps the page if a mapping
-  // covers it and allows the access. False: a real fault.
+  // ---- Address space: the VMAR tree (object/vmar.h) holds the mappings ----
+  // A translation or permission fault at `addr`: commits and maps the page
+  // (copying a shared copy-on-write page on a write) if a mapping covers it
+  // and allows the access. False: a real fault.
   bool HandlePageFault(uint64_t addr, bool write, bool execute);
   // The root VMAR (created with the process).
   mica::RefPtr<Dispatcher> root_vmar() { return root_vmar_; }
@@ -132,14 +155,13 @@ class Process {
   bool FindPage(uint64_t va, uint64_t* pa) REQUIRES(lock_);
   mica::Status Reserve(size_t pages) REQUIRES(lock_);
   void MarkDead(int64_t code);
+  UserThread* FindThreadLocked(const Dispatcher* object) REQUIRES(lock_);
 
   IrqSpinLock lock_;
   char name_[32] = {};
   uint64_t koid_ = 0;
   arch::UserPageTable aspace_;
-  IrqSpinLock vm_lock_;  // the mapping list; taken before any VMO's lock
-  mica::List<Mapping, &Mapping::process_node> mappings_ GUARDED_BY(vm_lock_);
-  mica::RefPtr<Dispatcher> root_vmar_;
+  mica::RefPtr<VmarDispatcher> root_vmar_;
   mica::RefPtr<Dispatcher> dispatcher_;  // ProcessDispatcher
   bool auto_reap_ = true;
   mica::RefPtr<JobDispatcher> job_;
@@ -153,14 +175,15 @@ class Process {
 
  private:
   static void ReaperMain(void*);
-  Mapping* FindMappingLocked(uint64_t addr) REQUIRES(vm_lock_);
-  bool RangeFreeLocked(uint64_t addr, uint64_t len) REQUIRES(vm_lock_);
-  void DestroyMapping(Mapping* m);
   HandleTable* handles_ = nullptr;
   Run* pages_ GUARDED_BY(lock_) = nullptr;  // owned pages, unsorted
   size_t page_count_ GUARDED_BY(lock_) = 0;
   size_t page_capacity_ GUARDED_BY(lock_) = 0;
   UserThread* threads_[kMaxThreads] GUARDED_BY(lock_) = {};
+  // Run and queue time of the threads whose slots were reused.
+  mica_info_task_runtime_t reaped_runtime_ GUARDED_BY(lock_) = {};
+  // Joins and frees the threads that have exited, freeing their slots.
+  void ReapExitedThreads() EXCLUDES(lock_);
   size_t live_threads_ GUARDED_BY(lock_) = 0;
   volatile State state_ = State::kInitial;
   int64_t exit_code_ = 0;

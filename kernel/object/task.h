@@ -32,6 +32,9 @@ class ProcessDispatcher final : public Dispatcher {
   void MarkKilled();
   void MarkExited(int64_t code);
   mica_info_process_t Info() const;
+  // MICA_INFO_TASK_RUNTIME once the process is gone (recorded at death).
+  void SetFinalRuntime(const mica_info_task_runtime_t& rt);
+  mica_info_task_runtime_t final_runtime() const;
 
  private:
   IrqSpinLock task_lock_;
@@ -39,7 +42,8 @@ class ProcessDispatcher final : public Dispatcher {
   int64_t retcode_ = 0;
   // Its own lock: MarkStarted runs inside WithProcess (task_lock_ held).
   mutable IrqSpinLock info_lock_;
-  mica_info_process_t info_ = {};  // guarded by info_lock_
+  mica_info_process_t info_ = {};                // guarded by info_lock_
+  mica_info_task_runtime_t final_runtime_ = {};  // guarded by info_lock_
 };
 
 class ThreadDispatcher final : public Dispatcher {
@@ -49,11 +53,25 @@ class ThreadDispatcher final : public Dispatcher {
   uint64_t related_koid() const override { return process_->koid(); }
   // thread_start: kBadState if already started or the process is gone.
   mica::Status Start(uint64_t entry, uint64_t stack, uint64_t arg1, uint64_t arg2);
-  // The thread ended (its process marks it).
-  void MarkTerminated() { UpdateSignals(0, MICA_TASK_TERMINATED); }
+  // The thread ended (its process marks it) after running for `rt`.
+  void MarkTerminated(const mica_info_task_runtime_t& rt);
+  // MICA_INFO_THREAD and MICA_INFO_TASK_RUNTIME (either may be null).
+  void Info(mica_info_thread_t* info, mica_info_task_runtime_t* runtime);
+  // MICA_PROP_THREAD_PRIORITY (MICA_PRIORITY_LOWEST..HIGHEST, checked by
+  // the caller).
+  int32_t priority() const;
+  mica::Status SetPriority(int32_t priority);
+  // task_kill: a started thread ends at its next kernel entry (a wait it is
+  // blocked in ends); one not started yet never starts and is terminated
+  // at once. Killing an ended thread does nothing.
+  void Kill();
 
  private:
   mica::RefPtr<Dispatcher> process_;  // a ProcessDispatcher
   char thread_name_[MICA_MAX_NAME_LEN] = {};
-  bool started_ = false;  // guarded by lock_
+  bool started_ = false;                      // guarded by lock_
+  bool running_ = false;                      // StartThread succeeded; guarded by lock_
+  bool kill_pending_ = false;                 // killed while Start was under way; guarded by lock_
+  int32_t priority_ = MICA_PRIORITY_DEFAULT;  // guarded by lock_
+  mica_info_task_runtime_t final_runtime_ = {};  // guarded by lock_, once TERMINATED
 };

@@ -9,6 +9,40 @@
 #include "kernel/syscalls/user_ptr.h"
 #include "kernel/top/memory.h"
 
+namespace {
+
+// How many VMOs hold a page: kept in the page's metadata owner word.
+void PageAdopt(uint64_t pa) {
+  __atomic_store_n(kmem::PageOwnerWord(pa), 1, __ATOMIC_RELEASE);
+}
+void PageShare(uint64_t pa) {
+  __atomic_fetch_add(kmem::PageOwnerWord(pa), 1, __ATOMIC_RELAXED);
+}
+bool PageShared(uint64_t pa) {
+  return __atomic_load_n(kmem::PageOwnerWord(pa), __ATOMIC_ACQUIRE) > 1;
+}
+// Drops one VMO's hold; the last frees the page.
+void PageRelease(uint64_t pa) {
+  if (__atomic_sub_fetch(kmem::PageOwnerWord(pa), 1, __ATOMIC_ACQ_REL) == 0) {
+    kmem::FreePage(pa);
+  }
+}
+
+// A fresh page: zeroed, or a copy of `from`; held by one VMO.
+bool NewPage(uint64_t from, uint64_t* pa) {
+  if (!kmem::AllocPage(pa)) {
+    return false;
+  }
+  if (from != 0) {
+    memcpy(arch::PhysToVirt(*pa), arch::PhysToVirt(from), 4096);
+  } else {
+    memset(arch::PhysToVirt(*pa), 0, 4096);
+  }
+  PageAdopt(*pa);
+  return true;
+}
+
+}  // namespace
 const platform::BootInfo& BootInfo();
 
 mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
@@ -62,7 +96,9 @@ mica::Status VmoDispatcher::CreateContiguous(uint64_t size, uint32_t alignment_l
   memset(arch::PhysToVirt(pa), 0, vmo->page_count_ * 4096);
   for (uint64_t i = 0; i < vmo->page_count_; i++) {
     vmo->pages_[i] = pa + i * 4096;  // freed page by page like any VMO's
+    PageAdopt(pa + i * 4096);
   }
+  vmo->committed_ = vmo->page_count_;
   vmo->kind_ = Kind::kContiguous;
   *out = vmo;
   return mica::Status::kOk;
@@ -107,8 +143,10 @@ uint32_t VmoDispatcher::cache_policy() const NO_THREAD_SAFETY_ANALYSIS {
   return cache_policy_;
 }
 
-arch::CachePolicy VmoDispatcher::arch_cache_policy() const {
-  switch (cache_policy()) {
+namespace {
+
+arch::CachePolicy ToArch(uint32_t policy) {
+  switch (policy) {
     case MICA_CACHE_POLICY_UNCACHED_DEVICE:
       return arch::CachePolicy::kDevice;
     case MICA_CACHE_POLICY_UNCACHED:
@@ -117,6 +155,12 @@ arch::CachePolicy VmoDispatcher::arch_cache_policy() const {
     default:
       return arch::CachePolicy::kCached;
   }
+}
+
+}  // namespace
+
+arch::CachePolicy VmoDispatcher::arch_cache_policy() const {
+  return ToArch(cache_policy());
 }
 
 mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) NO_THREAD_SAFETY_ANALYSIS {
@@ -153,7 +197,7 @@ VmoDispatcher::~VmoDispatcher() NO_THREAD_SAFETY_ANALYSIS {
   }
   for (uint64_t i = 0; i < page_count_; i++) {
     if (pages_[i] != 0) {
-      kmem::FreePage(pages_[i]);
+      PageRelease(pages_[i]);
     }
   }
   kmem::Free(pages_);
@@ -180,23 +224,23 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_S
     }
   }
   uint64_t fresh;
-  if (!kmem::AllocPage(&fresh)) {
+  if (!NewPage(0, &fresh)) {
     return mica::Status::kNoMemory;
   }
-  memset(arch::PhysToVirt(fresh), 0, 4096);
   if (cache_policy() != MICA_CACHE_POLICY_CACHED) {
     // Uncached mappings must see the zeros, not what the page held before.
     arch::CleanDcacheRange(arch::PhysToVirt(fresh), 4096);
   }
   IrqGuard g(lock_);
   if (index >= page_count_) {
-    kmem::FreePage(fresh);  // shrunk meanwhile
+    PageRelease(fresh);  // shrunk meanwhile
     return mica::Status::kOutOfRange;
   }
   if (pages_[index] == 0) {
     pages_[index] = fresh;
+    committed_++;
   } else {
-    kmem::FreePage(fresh);  // another thread committed it first
+    PageRelease(fresh);  // another thread committed it first
   }
   *pa = pages_[index];
   return mica::Status::kOk;
@@ -271,17 +315,17 @@ mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src,
     if (s != mica::Status::kOk) {
       return s;
     }
-    uint64_t pa;
-    s = CommitPage(index, &pa);
-    if (s != mica::Status::kOk) {
-      return s;
-    }
     {
       IrqGuard g(lock_);
-      if (index >= page_count_ || pages_[index] == 0) {
+      if (index >= page_count_) {
         return mica::Status::kOutOfRange;  // shrunk meanwhile
       }
-      uint8_t* to = static_cast<uint8_t*>(arch::PhysToVirt(pages_[index])) + offset % 4096;
+      uint64_t pa;
+      s = WritablePageLocked(index, &pa);
+      if (s != mica::Status::kOk) {
+        return s;
+      }
+      uint8_t* to = static_cast<uint8_t*>(arch::PhysToVirt(pa)) + offset % 4096;
       memcpy(to, bounce, chunk);
       if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
         arch::CleanDcacheRange(to, chunk);  // reach memory for uncached mappings
@@ -318,8 +362,9 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
     if (pages < page_count_) {
       for (Mapping& m : mappings_) {
         uint64_t first = m.vmo_offset / 4096, last = first + m.size / 4096;
-        for (uint64_t i = (pages > first ? pages : first); i < last; i++) {
-          m.process->aspace().Unmap(m.base + (i - first) * 4096, 1);
+        uint64_t from = pages > first ? pages : first;
+        if (from < last) {
+          m.process->aspace().Unmap(m.base + (from - first) * 4096, last - from);
         }
       }
     }
@@ -334,7 +379,8 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
     // Freed pages: past the new end in the old array.
     for (uint64_t i = keep; i < old_count; i++) {
       if (old[i] != 0) {
-        kmem::FreePage(old[i]);
+        PageRelease(old[i]);
+        committed_--;
       }
     }
   }
@@ -350,4 +396,185 @@ void VmoDispatcher::AddMapping(Mapping* m) {
 void VmoDispatcher::RemoveMapping(Mapping* m) {
   IrqGuard g(lock_);
   mappings_.remove(m);
+}
+
+uint64_t VmoDispatcher::committed_bytes() const NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(lock_);
+  return committed_ * 4096;
+}
+
+bool VmoDispatcher::MappedOnlyBy(const Process* process) const NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(lock_);
+  for (const Mapping& m : mappings_) {
+    if (m.process != process) {
+      return false;
+    }
+  }
+  return true;
+}
+
+mica::Status VmoDispatcher::WritablePageLocked(uint64_t index, uint64_t* pa) {
+  uint64_t old = pages_[index];
+  if (old != 0 && !PageShared(old)) {
+    *pa = old;
+    return mica::Status::kOk;
+  }
+  uint64_t fresh;
+  if (!NewPage(old, &fresh)) {
+    return mica::Status::kNoMemory;
+  }
+  if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
+    arch::CleanDcacheRange(arch::PhysToVirt(fresh), 4096);  // uncached mappings see it
+  }
+  pages_[index] = fresh;
+  if (old == 0) {
+    committed_++;
+  }
+  if (old != 0) {
+    // Our mappings still show the shared page: they fault again.
+    UnmapIndexLocked(index);
+    PageRelease(old);
+  }
+  *pa = fresh;
+  return mica::Status::kOk;
+}
+
+void VmoDispatcher::UnmapIndexLocked(uint64_t index) {
+  for (Mapping& m : mappings_) {
+    uint64_t first = m.vmo_offset / 4096;
+    if (index >= first && index - first < m.size / 4096) {
+      m.process->aspace().Unmap(m.base + (index - first) * 4096, 1);
+    }
+  }
+}
+
+mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
+                                      bool write) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(lock_);
+  uint64_t index = (m->vmo_offset + (va - m->base)) / 4096;
+  if (index >= page_count_) {
+    return mica::Status::kOutOfRange;
+  }
+  uint32_t perms = m->perms;
+  if (kind_ == Kind::kPhysical) {
+    // Device memory: no pages of our own, never shared.
+    uint64_t dev = phys_base_ + index * 4096;
+    (void)m->process->aspace().Unmap(va, 1);
+    return m->process->aspace().Map(va, &dev, 1, perms, ToArch(cache_policy_));
+  }
+  uint64_t pa = pages_[index];
+  if (write) {
+    mica::Status s = WritablePageLocked(index, &pa);
+    if (s != mica::Status::kOk) {
+      return s;
+    }
+  } else {
+    if (pa == 0) {
+      if (!NewPage(0, &pa)) {
+        return mica::Status::kNoMemory;
+      }
+      if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
+        arch::CleanDcacheRange(arch::PhysToVirt(pa), 4096);  // uncached mappings see zeros
+      }
+      pages_[index] = pa;
+      committed_++;
+    }
+    if (PageShared(pa)) {
+      perms &= ~arch::kPermWrite;  // the first write copies it
+    }
+  }
+  if (perms & arch::kPermExecute) {
+    arch::SyncIcacheRange(arch::PhysToVirt(pa), 4096);  // written through the linear map
+  }
+  arch::UserPageTable& aspace = m->process->aspace();
+  uint64_t cur_pa;
+  uint32_t cur_perms;
+  if (aspace.Query(va, &cur_pa, &cur_perms)) {
+    if (cur_pa == pa && cur_perms == perms) {
+      return mica::Status::kOk;  // another thread got here first
+    }
+    aspace.Unmap(va, 1);
+  }
+  return aspace.Map(va, &pa, 1, perms, ToArch(cache_policy_));
+}
+
+mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint64_t size,
+                                        mica::RefPtr<VmoDispatcher>* out)
+    NO_THREAD_SAFETY_ANALYSIS {
+  constexpr uint32_t kAllowed = MICA_VMO_CHILD_COPY_ON_WRITE | MICA_VMO_CHILD_RESIZABLE;
+  if ((options & MICA_VMO_CHILD_COPY_ON_WRITE) == 0 || (options & ~kAllowed) != 0 ||
+      (offset & 4095) != 0) {
+    return mica::Status::kInvalidArgs;
+  }
+  if (offset + size < offset || size > kMaxSize) {
+    return mica::Status::kOutOfRange;
+  }
+  if (kind_ != Kind::kAnonymous) {
+    return mica::Status::kNotSupported;  // physical or contiguous
+  }
+  mica::RefPtr<VmoDispatcher> child;
+  mica::Status s =
+      Create(size, (options & MICA_VMO_CHILD_RESIZABLE) ? MICA_VMO_RESIZABLE : 0, &child);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  child->parent_koid_ = koid();
+  {
+    IrqGuard g(lock_);
+    child->cache_policy_ = cache_policy_;  // the pages are shared: one memory type
+    uint64_t first = offset / 4096;
+    uint64_t n = 0;
+    if (first < page_count_) {
+      n = page_count_ - first;
+      if (n > child->page_count_) {
+        n = child->page_count_;
+      }
+    }
+    bool any = false;
+    for (uint64_t i = 0; i < n; i++) {
+      uint64_t pa = pages_[first + i];
+      if (pa != 0) {
+        PageShare(pa);
+        child->pages_[i] = pa;
+        child->committed_++;
+        any = true;
+      }
+    }
+    // Our writable mappings of the now shared pages fault again (and then
+    // map them read-only).
+    for (Mapping& m : mappings_) {
+      uint64_t mfirst = m.vmo_offset / 4096, mlast = mfirst + m.size / 4096;
+      uint64_t lo = mfirst > first ? mfirst : first;
+      uint64_t hi = mlast < first + n ? mlast : first + n;
+      if (!any || (m.perms & arch::kPermWrite) == 0 || lo >= hi) {
+        continue;
+      }
+      m.process->aspace().Unmap(m.base + (lo - mfirst) * 4096, hi - lo);
+    }
+  }
+  *out = mica::Move(child);
+  return mica::Status::kOk;
+}
+
+mica_info_vmo_t VmoDispatcher::Info() const NO_THREAD_SAFETY_ANALYSIS {
+  mica_info_vmo_t info = {};
+  info.koid = koid();
+  info.parent_koid = parent_koid_;
+  {
+    IrqGuard g(lock_);
+    info.size_bytes = page_count_ * 4096;
+    info.committed_bytes = committed_ * 4096;
+    info.cache_policy = cache_policy_;
+    if (kind_ == Kind::kPhysical) {
+      info.paddr = phys_base_;
+    } else if (kind_ == Kind::kContiguous && page_count_ != 0) {
+      info.paddr = pages_[0];
+    }
+  }
+  info.flags = (resizable_ ? MICA_INFO_VMO_FLAG_RESIZABLE : 0) |
+               (parent_koid_ != 0 ? MICA_INFO_VMO_FLAG_COW_CHILD : 0) |
+               (kind_ == Kind::kContiguous ? MICA_INFO_VMO_FLAG_CONTIGUOUS : 0) |
+               (kind_ == Kind::kPhysical ? MICA_INFO_VMO_FLAG_PHYSICAL : 0);
+  GetName(info.name);
+  return info;
 }

@@ -3,7 +3,14 @@
 // a vmo_write; a vmo_read of a page never written reads zeros without
 // committing it.
 //
-// Lock order: Process::vm_lock_ -> VmoDispatcher::lock_ (Dispatcher::lock_)
+// Copy-on-write children (vmo_create_child) share the committed pages of
+// their parent: each page's metadata counts the VMOs holding it
+// (kmem::PageOwnerWord). A shared page is mapped read-only; the first write
+// through any VMO holding it (a write fault or a vmo_write) copies it into a
+// page of that VMO's own and unmaps the old one from that VMO's mappings.
+// Uncommitted pages are never shared: they read as zeros in the child.
+//
+// Lock order: the VMAR tree lock -> VmoDispatcher::lock_ (Dispatcher::lock_)
 // -> the user page table's lock.
 #pragma once
 
@@ -16,12 +23,13 @@ class Process;
 
 // One mapping of a VMO range into a process's address space.
 struct Mapping {
-  mica::ListNode process_node;  // on the process's mapping list
-  mica::ListNode vmo_node;      // on the VMO's mapping list
-  uint64_t base = 0;            // user address, page aligned
-  uint64_t size = 0;            // bytes, page multiple
-  uint64_t vmo_offset = 0;      // page aligned
-  uint32_t perms = 0;           // arch::kPerm*
+  mica::ListNode vmar_node;  // on its VMAR's mapping list
+  mica::ListNode vmo_node;   // on the VMO's mapping list
+  uint64_t base = 0;         // user address, page aligned
+  uint64_t size = 0;         // bytes, page multiple
+  uint64_t vmo_offset = 0;   // page aligned
+  uint32_t perms = 0;        // arch::kPerm*
+  uint32_t max_perms = 0;    // what vmar_protect may grant (the rights it was made with)
   mica::RefPtr<VmoDispatcher> vmo;
   Process* process = nullptr;
 };
@@ -68,17 +76,37 @@ class VmoDispatcher final : public Dispatcher {
   // Grows or shrinks a resizable VMO (kNotSupported otherwise); pages past
   // the new end are unmapped from every mapping and freed.
   mica::Status SetSize(uint64_t size);
+  // A copy-on-write clone of [offset, offset + size) (vmo_create_child).
+  // kInvalidArgs, kOutOfRange, kNoMemory.
+  mica::Status CreateChild(uint32_t options, uint64_t offset, uint64_t size,
+                           mica::RefPtr<VmoDispatcher>* out);
+  // Resolves a fault at `va` in mapping `m` of this VMO: commits the page
+  // (copying it first if shared and `write`) and maps it in m's address
+  // space, read-only while shared. kOutOfRange past the end, kNoMemory.
+  mica::Status FaultPage(Mapping* m, uint64_t va, bool write);
+  mica_info_vmo_t Info() const;
 
   void AddMapping(Mapping* m);
   void RemoveMapping(Mapping* m);
 
+  // For MICA_INFO_TASK_STATS: the bytes committed to the VMO, and whether
+  // every mapping of it belongs to `process`.
+  uint64_t committed_bytes() const;
+  bool MappedOnlyBy(const Process* process) const;
+
  private:
   enum class Kind : uint8_t { kAnonymous, kContiguous, kPhysical };
   VmoDispatcher() : Dispatcher(MICA_OBJ_TYPE_VMO, 0) {}
+  // The page at `index` (< page_count_), committed and not shared with any
+  // other VMO; a shared page is copied and unmapped from our mappings.
+  mica::Status WritablePageLocked(uint64_t index, uint64_t* pa) REQUIRES(lock_);
+  void UnmapIndexLocked(uint64_t index) REQUIRES(lock_);
 
   uint64_t* pages_ = nullptr;  // guarded by lock_: physical addresses, 0 = not committed
+  uint64_t committed_ = 0;     // guarded by lock_: pages_ entries that are not 0
   uint64_t page_count_ = 0;    // guarded by lock_
   bool resizable_ = false;
+  uint64_t parent_koid_ = 0;  // the VMO this one was cloned from, or 0
   Kind kind_ = Kind::kAnonymous;
   uint64_t phys_base_ = 0;                            // kPhysical: no pages_ array
   uint32_t cache_policy_ = MICA_CACHE_POLICY_CACHED;  // guarded by lock_

@@ -66,6 +66,9 @@ bool Allowed(const Thread* t, uint32_t cpu) {
 void EnqueueLocked(Thread* t, uint32_t cpu, bool front) {
   CpuState& cs = g_cpu_state[cpu];
   t->cpu = cpu;
+  if (t->state != ThreadState::kReady) {
+    t->ready_since_ns = timer::NowNs();
+  }
   t->state = ThreadState::kReady;
   if (front) {
     cs.run_queue[t->priority].push_front(t);
@@ -241,6 +244,9 @@ void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
   uint64_t now = timer::NowNs();
   if (next != prev) {
     prev->runtime_ns += now - prev->last_start_ns;
+    if (next->ready_since_ns != 0 && now > next->ready_since_ns) {
+      next->queue_ns += now - next->ready_since_ns;
+    }
     next->state = ThreadState::kRunning;
     next->cpu = pc.cpu_num;
     next->last_start_ns = now;
@@ -620,6 +626,14 @@ void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
 void PreemptFromIrq() NO_THREAD_SAFETY_ANALYSIS {
   PerCpu& pc = ThisCpu();
   if (pc.sched == nullptr || pc.irq_depth != 0) {
+    return;
+  }
+  // Every syscall and interrupt returns through here: skip the lock when
+  // nothing asked for a reschedule. need_resched is only ever set for this
+  // CPU by code running on this CPU with interrupts off (a wake made here,
+  // the timer tick, the reschedule IPI), and interrupts are off now, so
+  // the unlocked read cannot miss a request.
+  if (!__atomic_load_n(&pc.sched->need_resched, __ATOMIC_RELAXED)) {
     return;
   }
   LockRaw();

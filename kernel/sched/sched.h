@@ -98,6 +98,8 @@ struct Thread : QueueLink {
   uint64_t slice_end_ns = 0;
   uint64_t runtime_ns = 0;
   uint64_t last_start_ns = 0;
+  uint64_t queue_ns = 0;        // time spent ready but not running
+  uint64_t ready_since_ns = 0;  // when it last became ready
   uint64_t switches = 0;
   int exit_code = 0;
   void (*entry)(void*) = nullptr;

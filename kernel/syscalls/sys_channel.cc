@@ -83,6 +83,11 @@ mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32
       close_all();  // closes the ones that are handles of the caller
       return s;
     }
+    // They are no longer the caller's: waits made through them end as if
+    // they were closed.
+    for (uint32_t i = 0; i < num_handles; i++) {
+      msg->handles()[i].object->CancelWaitsThrough(p, values[i]);
+    }
   }
   *out = mica::Move(msg);
   return mica::Status::kOk;
@@ -170,7 +175,7 @@ int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t dea
   }
   ChannelMessagePtr reply;
   s = static_cast<ChannelDispatcher*>(ch.object.get())
-          ->Call(&request, ToDeadline(deadline), &reply);
+          ->Call(&request, ToDeadline(deadline), &reply, WaitThrough{p, handle});
   if (request) {
     DestroyChannelMessage(mica::Move(request));  // never sent
   }
@@ -211,41 +216,57 @@ int64_t sys_channel_read(mica_handle_t handle, uint32_t options, user_out_ptr<vo
   ChannelMessagePtr msg;
   uint32_t nbytes = 0, nhandles = 0;
   s = channel->Read(num_bytes, num_handles, &msg, &nbytes, &nhandles);
-  if (s == mica::Status::kOk || s == mica::Status::kBufferTooSmall) {
-    mica::Status c = mica::Status::kOk;
-    if (!actual_bytes.is_null())
-      c = actual_bytes.copy_to_user(nbytes);
-    if (c == mica::Status::kOk && !actual_handles.is_null())
-      c = actual_handles.copy_to_user(nhandles);
-    if (c != mica::Status::kOk && s == mica::Status::kBufferTooSmall) {
-      return Err(c);
-    }
-  }
-  if (s != mica::Status::kOk) {
+  if (s != mica::Status::kOk && s != mica::Status::kBufferTooSmall) {
     return Err(s);
   }
-  // Copy the bytes first: if the buffer faults, the message goes back.
+  // From here on a failure puts the message back at the front: a read that
+  // cannot deliver it never loses it or changes the order.
+  auto fail = [&](mica::Status why) {
+    if (msg) {
+      channel->Unread(&msg);
+    }
+    return Err(why);
+  };
+  mica::Status c = mica::Status::kOk;
+  if (!actual_bytes.is_null()) {
+    c = actual_bytes.copy_to_user(nbytes);
+  }
+  if (c == mica::Status::kOk && !actual_handles.is_null()) {
+    c = actual_handles.copy_to_user(nhandles);
+  }
+  if (c != mica::Status::kOk) {
+    return fail(c);
+  }
+  if (s != mica::Status::kOk) {
+    return Err(s);  // kBufferTooSmall: the message stayed queued
+  }
   s = bytes.copy_to_user(msg->data(), nbytes);
   if (s != mica::Status::kOk) {
-    channel->Unread(&msg);
-    return Err(s);
+    return fail(s);
   }
-  mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
-  if (nhandles != 0) {
-    s = p->handles().AddMany(msg->handles(), nhandles, values);
-    if (s != mica::Status::kOk) {
-      channel->Unread(&msg);
-      return Err(s == mica::Status::kNoMemory ? s : mica::Status::kNoResources);
+  if (nhandles == 0) {
+    return kOk;
+  }
+  // Probe the handle buffer before the handles enter the table, so a bad
+  // buffer leaves the message queued.
+  mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES] = {};
+  s = handles.copy_array_to_user(values, nhandles);
+  if (s != mica::Status::kOk) {
+    return fail(s);
+  }
+  s = p->handles().AddMany(msg->handles(), nhandles, values);
+  if (s != mica::Status::kOk) {
+    return fail(s == mica::Status::kNoMemory ? s : mica::Status::kNoResources);
+  }
+  s = handles.copy_array_to_user(values, nhandles);
+  if (s != mica::Status::kOk) {
+    // Another thread unmapped the buffer since the probe: the handles are
+    // the caller's now, in a buffer it cannot read; close them so they do
+    // not leak.
+    for (uint32_t i = 0; i < nhandles; i++) {
+      (void)p->CloseHandle(values[i]);
     }
-    s = handles.copy_array_to_user(values, nhandles);
-    if (s != mica::Status::kOk) {
-      // The handles are the caller's now, in a buffer it cannot read: close
-      // them so they do not leak.
-      for (uint32_t i = 0; i < nhandles; i++) {
-        (void)p->CloseHandle(values[i]);
-      }
-      return Err(s);
-    }
+    return Err(s);
   }
   return kOk;
 }

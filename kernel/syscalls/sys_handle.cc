@@ -2,8 +2,10 @@
 #include <string.h>
 
 #include "kernel/object/job.h"
+#include "kernel/object/resource.h"
 #include "kernel/object/task.h"
 #include "kernel/syscalls/sys_common.h"
+#include "kernel/top/memory.h"
 
 int64_t sys_handle_close(mica_handle_t handle) {
   if (handle == MICA_HANDLE_INVALID) {
@@ -105,6 +107,25 @@ mica::Status OneRecord(const void* record, size_t size, user_out_ptr<void> buffe
   return buffer.copy_to_user(record, size);
 }
 
+// What the kernel's memory is used for (MICA_INFO_KMEM_STATS). Pages are
+// counted by the allocator that hands them out: the PMM (free or not) and
+// the heap (its pages, and the bytes in use in them). Pages taken from the
+// PMM for anything else (VMO pages, page tables, kernel stacks) are
+// other_bytes; the per-purpose fields wired/vmo/mmu are not counted
+// separately yet and read 0.
+mica_info_kmem_stats_t KmemStats() {
+  kmem::Stats k = kmem::GetStats();
+  mica_info_kmem_stats_t info = {};
+  info.total_bytes = k.total_pages * arch::kPageSize;
+  info.free_bytes = k.free_pages * arch::kPageSize;
+  info.heap_bytes = k.heap_bytes_in_use;
+  uint64_t heap_held = k.heap_pages * arch::kPageSize;
+  info.heap_free_bytes = heap_held > k.heap_bytes_in_use ? heap_held - k.heap_bytes_in_use : 0;
+  uint64_t accounted = info.free_bytes + heap_held;
+  info.other_bytes = info.total_bytes > accounted ? info.total_bytes - accounted : 0;
+  return info;
+}
+
 // Writes a list of koids: as many as fit; succeeds even when truncated.
 mica::Status KoidList(const uint64_t* koids, size_t written, size_t total,
                       user_out_ptr<void> buffer, user_out_ptr<size_t> actual,
@@ -172,15 +193,103 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       size_t written = total < room ? total : room;
       return Err(KoidList(koids, written, total, buffer, actual, avail));
     }
-    case MICA_INFO_THREAD:
-    case MICA_INFO_TASK_STATS:
-    case MICA_INFO_TASK_RUNTIME:
-    case MICA_INFO_PROCESS_THREADS:
-    case MICA_INFO_PROCESS_HANDLE_STATS:
-    case MICA_INFO_VMO:
-    case MICA_INFO_VMAR:
-    case MICA_INFO_KMEM_STATS:
-      return Err(mica::Status::kNotSupported);  // not implemented yet (docs/kernel.md)
+    case MICA_INFO_THREAD: {
+      if (type != MICA_OBJ_TYPE_THREAD)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_thread_t info = {};
+      static_cast<ThreadDispatcher*>(e.object.get())->Info(&info, nullptr);
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_TASK_RUNTIME: {
+      if (type != MICA_OBJ_TYPE_THREAD && type != MICA_OBJ_TYPE_PROCESS &&
+          type != MICA_OBJ_TYPE_JOB)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_task_runtime_t info = {};
+      if (type == MICA_OBJ_TYPE_THREAD) {
+        static_cast<ThreadDispatcher*>(e.object.get())->Info(nullptr, &info);
+      } else if (type == MICA_OBJ_TYPE_JOB) {
+        info = static_cast<JobDispatcher*>(e.object.get())->Runtime();
+      } else {
+        auto* pd = static_cast<ProcessDispatcher*>(e.object.get());
+        if (pd->WithProcess([&](Process* target) {
+              info = target->Runtime();
+              return mica::Status::kOk;
+            }) != mica::Status::kOk) {
+          info = pd->final_runtime();  // the process is gone
+        }
+      }
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_PROCESS_THREADS: {
+      if (type != MICA_OBJ_TYPE_PROCESS)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_ENUMERATE) == 0)
+        return Err(mica::Status::kAccessDenied);
+      uint64_t koids[Process::kMaxThreads];
+      size_t room = buffer_size / sizeof(uint64_t);
+      if (room > Process::kMaxThreads)
+        room = Process::kMaxThreads;
+      size_t total = 0;
+      (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
+        total = target->ThreadKoids(koids, room);
+        return mica::Status::kOk;
+      });  // a process that is gone has no threads
+      size_t written = total < room ? total : room;
+      return Err(KoidList(koids, written, total, buffer, actual, avail));
+    }
+    case MICA_INFO_PROCESS_HANDLE_STATS: {
+      if (type != MICA_OBJ_TYPE_PROCESS)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_process_handle_stats_t info = {};
+      (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
+        target->HandleStats(&info);
+        return mica::Status::kOk;
+      });  // a process that is gone holds no handles
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_TASK_STATS: {
+      if (type != MICA_OBJ_TYPE_PROCESS)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_task_stats_t info = {};
+      (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
+        info = target->TaskStats();
+        return mica::Status::kOk;
+      });  // a process that is gone maps and holds nothing
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_KMEM_STATS: {
+      if (type != MICA_OBJ_TYPE_RESOURCE)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0 ||
+          !static_cast<ResourceDispatcher*>(e.object.get())->is_root())
+        return Err(mica::Status::kAccessDenied);
+      mica_info_kmem_stats_t info = KmemStats();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_VMO: {
+      if (type != MICA_OBJ_TYPE_VMO)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_vmo_t info = static_cast<VmoDispatcher*>(e.object.get())->Info();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
+    case MICA_INFO_VMAR: {
+      if (type != MICA_OBJ_TYPE_VMAR)
+        return Err(mica::Status::kWrongType);
+      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
+        return Err(mica::Status::kAccessDenied);
+      mica_info_vmar_t info = static_cast<VmarDispatcher*>(e.object.get())->Info();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
     default:
       return Err(mica::Status::kInvalidArgs);
   }
@@ -193,6 +302,16 @@ int64_t sys_object_get_property(mica_handle_t handle, uint32_t property, user_ou
       Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_GET_PROPERTY, &e);
   if (s != mica::Status::kOk) {
     return Err(s);
+  }
+  if (property == MICA_PROP_THREAD_PRIORITY) {
+    if (e.object->type() != MICA_OBJ_TYPE_THREAD) {
+      return Err(mica::Status::kWrongType);
+    }
+    if (value_size < sizeof(int32_t)) {
+      return Err(mica::Status::kBufferTooSmall);
+    }
+    int32_t prio = static_cast<ThreadDispatcher*>(e.object.get())->priority();
+    return Err(value.copy_to_user(&prio, sizeof(prio)));
   }
   if (property != MICA_PROP_NAME) {
     return Err(mica::Status::kInvalidArgs);
@@ -212,6 +331,23 @@ int64_t sys_object_set_property(mica_handle_t handle, uint32_t property,
       Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_SET_PROPERTY, &e);
   if (s != mica::Status::kOk) {
     return Err(s);
+  }
+  if (property == MICA_PROP_THREAD_PRIORITY) {
+    if (e.object->type() != MICA_OBJ_TYPE_THREAD) {
+      return Err(mica::Status::kWrongType);
+    }
+    if (value_size != sizeof(int32_t)) {
+      return Err(mica::Status::kInvalidArgs);
+    }
+    int32_t prio;
+    s = value.copy_from_user(&prio, sizeof(prio));
+    if (s != mica::Status::kOk) {
+      return Err(s);
+    }
+    if (prio < MICA_PRIORITY_LOWEST || prio > MICA_PRIORITY_HIGHEST) {
+      return Err(mica::Status::kOutOfRange);
+    }
+    return Err(static_cast<ThreadDispatcher*>(e.object.get())->SetPriority(prio));
   }
   if (property != MICA_PROP_NAME) {
     return Err(mica::Status::kInvalidArgs);

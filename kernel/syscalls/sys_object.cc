@@ -40,12 +40,13 @@ int64_t sys_object_signal_peer(mica_handle_t handle, mica_signals_t clear_mask,
 int64_t sys_object_wait_one(mica_handle_t handle, mica_signals_t signals, mica_time_t deadline,
                             user_out_ptr<mica_signals_t> observed) {
   HandleEntry e;
-  mica::Status s = Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_WAIT, &e);
+  Process* p = Process::Current();
+  mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_WAIT, &e);
   if (s != mica::Status::kOk) {
     return Err(s);
   }
   mica_signals_t seen = 0;
-  s = e.object->WaitOne(signals, ToDeadline(deadline), &seen);
+  s = e.object->WaitOne(signals, ToDeadline(deadline), &seen, WaitThrough{p, handle});
   if (!observed.is_null()) {
     mica::Status c = observed.copy_to_user(seen);
     if (c != mica::Status::kOk) {

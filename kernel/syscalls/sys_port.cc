@@ -34,12 +34,14 @@ int64_t sys_port_queue(mica_handle_t port, user_in_ptr<const mica_port_packet_t>
 int64_t sys_port_wait(mica_handle_t port, mica_time_t deadline,
                       user_out_ptr<mica_port_packet_t> packet) {
   HandleEntry e;
-  mica::Status s = Process::Current()->GetHandle(port, MICA_OBJ_TYPE_PORT, MICA_RIGHT_READ, &e);
+  Process* p = Process::Current();
+  mica::Status s = p->GetHandle(port, MICA_OBJ_TYPE_PORT, MICA_RIGHT_READ, &e);
   if (s != mica::Status::kOk) {
     return Err(s);
   }
   mica_port_packet_t pkt;
-  s = static_cast<PortDispatcher*>(e.object.get())->Wait(ToDeadline(deadline), &pkt);
+  s = static_cast<PortDispatcher*>(e.object.get())
+          ->Wait(ToDeadline(deadline), &pkt, WaitThrough{p, port});
   if (s != mica::Status::kOk) {
     return Err(s);
   }
@@ -78,11 +80,16 @@ int64_t sys_object_wait_async(mica_handle_t handle, mica_handle_t port, uint64_t
   if (options != 0 || signals == 0) {
     return Err(mica::Status::kInvalidArgs);
   }
+  if (se.object->type() == MICA_OBJ_TYPE_PORT) {
+    // A port's signals change inside other objects' locks (port.h).
+    return Err(mica::Status::kNotSupported);
+  }
   mica::RefPtr<PortDispatcher> pd(static_cast<PortDispatcher*>(pe.object.get()));
   auto* wait = new AsyncWait(se.object.get(), signals, mica::Move(pd), key);
   if (wait == nullptr) {
     return Err(mica::Status::kNoMemory);
   }
+  wait->through = WaitThrough{p, handle};
   se.object->AddAsyncWait(wait);
   return kOk;
 }

@@ -61,10 +61,13 @@ int64_t sys_task_kill(mica_handle_t task) {
     p->CheckKilled();  // the caller may have been in that job
     return kOk;
   }
+  if (e.object->type() == MICA_OBJ_TYPE_THREAD) {
+    static_cast<ThreadDispatcher*>(e.object.get())->Kill();
+    p->CheckKilled();  // killed itself: does not return to user mode
+    return kOk;
+  }
   if (e.object->type() != MICA_OBJ_TYPE_PROCESS) {
-    // Killing a single thread is not supported yet.
-    return Err(e.object->type() == MICA_OBJ_TYPE_THREAD ? mica::Status::kNotSupported
-                                                        : mica::Status::kWrongType);
+    return Err(mica::Status::kWrongType);
   }
   Process* target = nullptr;
   s = static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* t) {
@@ -177,6 +180,7 @@ int64_t sys_process_start(mica_handle_t process, mica_handle_t thread, mica_vadd
     if (s != mica::Status::kOk) {
       return Err(s);
     }
+    moved.object->CancelWaitsThrough(p, arg1);  // no longer the caller's
     s = static_cast<ProcessDispatcher*>(pe.object.get())->WithProcess([&](Process* target) {
       HandleEntry e = mica::Move(moved);
       return target->handles().Add(mica::Move(e), &value);

@@ -62,10 +62,12 @@ int64_t sys_object_wait_many(user_inout_ptr<mica_wait_item_t> items, size_t num_
   }
   mica_signals_t want[MICA_WAIT_MANY_MAX_ITEMS];
   mica_signals_t seen[MICA_WAIT_MANY_MAX_ITEMS];
+  WaitThrough through[MICA_WAIT_MANY_MAX_ITEMS];
   for (size_t i = 0; i < num_items; i++) {
     want[i] = local[i].waitfor;
+    through[i] = WaitThrough{p, local[i].handle};
   }
-  s = Dispatcher::WaitMany(objects, want, num_items, ToDeadline(deadline), seen);
+  s = Dispatcher::WaitMany(objects, want, num_items, ToDeadline(deadline), seen, through);
   for (size_t i = 0; i < num_items; i++) {
     local[i].pending = seen[i];
   }

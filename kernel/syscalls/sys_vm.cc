@@ -87,6 +87,100 @@ int64_t sys_vmo_set_size(mica_handle_t vmo, uint64_t size) {
   return Err(AsVmo(e)->SetSize(size));
 }
 
+int64_t sys_vmo_create_child(mica_handle_t vmo, uint32_t options, uint64_t offset, uint64_t size,
+                             user_out_ptr<mica_handle_t> out) {
+  HandleEntry e;
+  mica::Status s = GetVmo(vmo, MICA_RIGHT_DUPLICATE | MICA_RIGHT_READ, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  mica::RefPtr<VmoDispatcher> child;
+  s = AsVmo(e)->CreateChild(options, offset, size, &child);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  mica::RefPtr<Dispatcher> obj(child.get());
+  return Err(AddAndCopyOut(Process::Current(), obj, MICA_DEFAULT_VMO_RIGHTS, out));
+}
+
+namespace {
+
+mica::Status GetVmar(mica_handle_t h, mica_rights_t rights, HandleEntry* e) {
+  return Process::Current()->GetHandle(h, MICA_OBJ_TYPE_VMAR, rights, e);
+}
+
+VmarDispatcher* AsVmar(const HandleEntry& e) {
+  return static_cast<VmarDispatcher*>(e.object.get());
+}
+
+// The arch::kPerm* bits a handle's rights allow.
+uint32_t PermsFromRights(mica_rights_t rights) {
+  return ((rights & MICA_RIGHT_READ) ? arch::kPermRead : 0) |
+         ((rights & MICA_RIGHT_WRITE) ? arch::kPermWrite : 0) |
+         ((rights & MICA_RIGHT_EXECUTE) ? arch::kPermExecute : 0);
+}
+
+}  // namespace
+
+int64_t sys_vmar_allocate(mica_handle_t parent, uint32_t options, uint64_t offset, uint64_t size,
+                          user_out_ptr<mica_handle_t> child,
+                          user_out_ptr<mica_vaddr_t> child_addr) {
+  HandleEntry pe;
+  mica::Status s = GetVmar(parent, MICA_RIGHT_NONE, &pe);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  constexpr uint32_t kAllowed = VmarDispatcher::kCanMapAll | MICA_VM_SPECIFIC;
+  if ((options & ~kAllowed) != 0 || size == 0 || (size & 4095) != 0 ||
+      ((options & MICA_VM_SPECIFIC) && (offset & 4095) != 0)) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  // CAN_MAP_READ/WRITE/EXECUTE need the same rights on the parent, and give
+  // them to the child.
+  mica_rights_t io = 0;
+  if (options & MICA_VM_CAN_MAP_READ)
+    io |= MICA_RIGHT_READ;
+  if (options & MICA_VM_CAN_MAP_WRITE)
+    io |= MICA_RIGHT_WRITE;
+  if (options & MICA_VM_CAN_MAP_EXECUTE)
+    io |= MICA_RIGHT_EXECUTE;
+  if ((pe.rights & io) != io) {
+    return Err(mica::Status::kAccessDenied);
+  }
+  mica::RefPtr<VmarDispatcher> region;
+  s = AsVmar(pe)->Allocate(options, offset, size, &region);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  constexpr mica_rights_t kIo = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_EXECUTE;
+  mica_rights_t rights = (MICA_DEFAULT_VMAR_RIGHTS & ~kIo) | io;
+  Process* p = Process::Current();
+  mica_handle_t h;
+  s = p->AddHandle(mica::RefPtr<Dispatcher>(region.get()), rights, &h);
+  if (s == mica::Status::kOk) {
+    s = child.copy_to_user(h);
+    if (s == mica::Status::kOk) {
+      s = child_addr.copy_to_user(region->base());
+    }
+    if (s != mica::Status::kOk) {
+      (void)p->CloseHandle(h);
+    }
+  }
+  if (s != mica::Status::kOk) {
+    (void)region->Destroy();  // nobody can name it
+  }
+  return Err(s);
+}
+
+int64_t sys_vmar_destroy(mica_handle_t vmar) {
+  HandleEntry e;
+  mica::Status s = GetVmar(vmar, MICA_RIGHT_DESTROY, &e);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  return Err(AsVmar(e)->Destroy());
+}
+
 // vmo_create_contiguous and vmo_create_physical need a resource that grants
 // physical memory (the root resource or an MMIO resource).
 namespace {
@@ -154,9 +248,8 @@ int64_t sys_vmo_set_cache_policy(mica_handle_t vmo, uint32_t cache_policy) {
 
 int64_t sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_offset, mica_handle_t vmo,
                      uint64_t vmo_offset, uint64_t len, user_out_ptr<mica_vaddr_t> mapped_addr) {
-  Process* p = Process::Current();
   HandleEntry ve, oe;
-  mica::Status s = p->GetHandle(vmar, MICA_OBJ_TYPE_VMAR, MICA_RIGHT_NONE, &ve);
+  mica::Status s = GetVmar(vmar, MICA_RIGHT_NONE, &ve);
   if (s != mica::Status::kOk) {
     return Err(s);
   }
@@ -174,46 +267,41 @@ int64_t sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_offset,
       ((options & MICA_VM_PERM_WRITE) && (options & MICA_VM_PERM_EXECUTE))) {
     return Err(mica::Status::kAccessDenied);  // missing rights, or W^X
   }
-  auto* region = static_cast<VmarDispatcher*>(ve.object.get());
-  bool specific = (options & (MICA_VM_SPECIFIC | MICA_VM_SPECIFIC_OVERWRITE)) != 0;
-  uint64_t addr = region->base() + vmar_offset;
-  if (specific && (vmar_offset > region->size() || addr < vmar_offset)) {
-    return Err(mica::Status::kOutOfRange);
-  }
-  mica::RefPtr<VmoDispatcher> vmo_ref(AsVmo(oe));
+  VmarDispatcher* region = AsVmar(ve);
+  VmarDispatcher::MapRequest req;
+  req.vmo = mica::RefPtr<VmoDispatcher>(AsVmo(oe));
+  req.vmo_offset = vmo_offset;
+  req.len = len;
+  req.perms = PermsFromOptions(options);
+  req.max_perms = PermsFromRights(ve.rights & oe.rights);
+  req.specific = (options & (MICA_VM_SPECIFIC | MICA_VM_SPECIFIC_OVERWRITE)) != 0;
+  req.overwrite = (options & MICA_VM_SPECIFIC_OVERWRITE) != 0;
+  req.offset = vmar_offset;
+  req.commit = (options & MICA_VM_MAP_RANGE) != 0;
   uint64_t mapped = 0;
-  s = region->WithProcess([&](Process* owner) {
-    if (options & MICA_VM_SPECIFIC_OVERWRITE) {
-      (void)owner->UnmapRange(addr, len);
-    }
-    return owner->MapVmo(vmo_ref, vmo_offset, len, PermsFromOptions(options), specific, addr,
-                         (options & MICA_VM_MAP_RANGE) != 0, &mapped);
-  });
+  s = region->Map(mica::Move(req), &mapped);
   if (s != mica::Status::kOk) {
     return Err(s);
   }
   s = mapped_addr.copy_to_user(mapped);
   if (s != mica::Status::kOk) {
-    (void)region->WithProcess([&](Process* owner) { return owner->UnmapRange(mapped, len); });
+    (void)region->Unmap(mapped, len);
   }
   return Err(s);
 }
 
 int64_t sys_vmar_unmap(mica_handle_t vmar, mica_vaddr_t addr, uint64_t len) {
-  Process* p = Process::Current();
   HandleEntry ve;
-  mica::Status s = p->GetHandle(vmar, MICA_OBJ_TYPE_VMAR, MICA_RIGHT_NONE, &ve);
+  mica::Status s = GetVmar(vmar, MICA_RIGHT_NONE, &ve);
   if (s != mica::Status::kOk) {
     return Err(s);
   }
-  auto* region = static_cast<VmarDispatcher*>(ve.object.get());
-  return Err(region->WithProcess([&](Process* owner) { return owner->UnmapRange(addr, len); }));
+  return Err(AsVmar(ve)->Unmap(addr, len));
 }
 
 int64_t sys_vmar_protect(mica_handle_t vmar, uint32_t options, mica_vaddr_t addr, uint64_t len) {
-  Process* p = Process::Current();
   HandleEntry ve;
-  mica::Status s = p->GetHandle(vmar, MICA_OBJ_TYPE_VMAR, MICA_RIGHT_NONE, &ve);
+  mica::Status s = GetVmar(vmar, MICA_RIGHT_NONE, &ve);
   if (s != mica::Status::kOk) {
     return Err(s);
   }
@@ -226,7 +314,5 @@ int64_t sys_vmar_protect(mica_handle_t vmar, uint32_t options, mica_vaddr_t addr
       ((options & MICA_VM_PERM_WRITE) && (options & MICA_VM_PERM_EXECUTE))) {
     return Err(mica::Status::kAccessDenied);
   }
-  auto* region = static_cast<VmarDispatcher*>(ve.object.get());
-  return Err(region->WithProcess(
-      [&](Process* owner) { return owner->ProtectRange(addr, len, PermsFromOptions(options)); }));
+  return Err(AsVmar(ve)->Protect(addr, len, PermsFromOptions(options)));
 }

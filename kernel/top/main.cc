@@ -223,6 +223,8 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   mmu::EnablePmmTables();
   arch::InitUserAddressSpaces();
   arch::InitCpuUserSupport();
+  KLog("user: PAN %s", arch::PanEnabled() ? "on (kernel accesses to user memory only via LDTR/STTR)"
+                                          : "not implemented by this CPU");
   g_boot_entropy = BootEntropy();
   kmem::Stats ms = kmem::GetStats();
   KLog("memory: %llu MiB RAM, %llu MiB free for the kernel, %zu page-table pages",

@@ -87,6 +87,12 @@ void FreePage(uint64_t pa) {
   MICA_ASSERT_MSG(g_pmm.Free(pa, 1) == mica::Status::kOk, "freeing a page that is not allocated");
 }
 
+uintptr_t* PageOwnerWord(uint64_t pa) {
+  mica::Page* page = g_pmm.PageFromPa(pa);
+  MICA_ASSERT_MSG(page != nullptr, "page outside every arena");
+  return &page->owner;
+}
+
 bool AllocContiguous(size_t pages, uint64_t align, uint64_t* pa) {
   IrqOff off;
   auto r = g_pmm.AllocContiguous(pages, align);

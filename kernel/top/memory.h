@@ -18,6 +18,9 @@ bool Ready();
 
 bool AllocPage(uint64_t* pa);
 void FreePage(uint64_t pa);
+// The owner word of an allocated page's metadata (mica::Page::owner), for
+// whoever allocated the page: VMOs keep the number of VMOs sharing it there.
+uintptr_t* PageOwnerWord(uint64_t pa);
 // Physically contiguous pages, aligned to `align` bytes (a power of two).
 bool AllocContiguous(size_t pages, uint64_t align, uint64_t* pa);
 void FreeContiguous(uint64_t pa, size_t pages);

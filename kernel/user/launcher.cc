@@ -214,7 +214,9 @@ mica::Status StartUserboot(const platform::BootInfo& boot, const bootfs::Image& 
   mica::RefPtr<Dispatcher> job(JobDispatcher::Root().get());
   mica::RefPtr<Dispatcher> root_resource(ResourceDispatcher::Root().get());
   StartupHandle handles[] = {
-      {log_ref, log_ref->default_rights(), MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0)},
+      // Write-only, as debuglog_create gives it without the root resource.
+      {log_ref, log_ref->default_rights() & ~MICA_RIGHT_READ,
+       MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_DEBUGLOG, 0)},
       {process->root_vmar(), MICA_DEFAULT_VMAR_RIGHTS,
        MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0)},
       {process->dispatcher(), MICA_DEFAULT_PROCESS_RIGHTS,

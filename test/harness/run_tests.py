@@ -7,6 +7,7 @@ Phases, in this order (docs/testing.md describes them for users):
   boot/<config>                boots under QEMU that must reach the ready line
   ktest/<config>[/<name>]      in-kernel unit tests (kernel.test=all)
   core/<config>[/<name>]       the syscall conformance suite (bin/core-tests)
+  async/<config>[/<name>]      the async loop library's tests (bin/async-test)
   userboot/<case>              userboot's command line handling and errors
   crash/<config>-<kind>        deliberate kernel crashes and their reports
 
@@ -50,8 +51,10 @@ PANIC_MARK = "KERNEL PANIC"
 # (LineProtocolChecker). core-tests is a user program started by the
 # kernel's launcher, which reports how it ended.
 CORE_TESTS_PROGRAM = "bin/core-tests"
+ASYNC_TEST_PROGRAM = "bin/async-test"
 # userboot (bin/userboot, the first user process) reports how the program it
 # started ended; the kernel reports how userboot itself ended.
+SYSCALL_FUZZ_PROGRAM = "bin/syscall-fuzz"
 USERBOOT_EXIT_RE = re.compile(r"userboot: (\S+) exited with status (-?\d+)")
 USERBOOT_END_RE = re.compile(r"\] userboot: ended with status (-?\d+)")
 
@@ -453,6 +456,20 @@ class CoreTestsChecker(LineProtocolChecker):
         super().__init__("core-tests", program=CORE_TESTS_PROGRAM)
 
 
+class SyscallFuzzChecker(LineProtocolChecker):
+    """bin/syscall-fuzz: each seed of random system calls is a case."""
+
+    def __init__(self):
+        super().__init__("syscall-fuzz", program=SYSCALL_FUZZ_PROGRAM)
+
+
+class AsyncTestChecker(LineProtocolChecker):
+    """mica::async::Loop's tests (system/ulib/async/test), bin/async-test."""
+
+    def __init__(self):
+        super().__init__("async-test", program=ASYNC_TEST_PROGRAM)
+
+
 class CrashChecker(Checker):
     """A deliberate kernel crash (kernel.crash=...): passes when the panic
     report contains every expected line, in any order, by its final
@@ -640,7 +657,29 @@ def core_cases() -> list[QemuCase]:
         QemuCase("core/virt-gic2-smp4", BootConfig(board="virt", smp=4, gic=2, append=run), 2.0),
         QemuCase("core/virt-gic3-smp1", BootConfig(board="virt", smp=1, gic=3, append=run), 2.0),
         QemuCase("core/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
+        # -cpu max: PAN is on, so every user copy must go through LDTR/STTR.
+        QemuCase("core/virt-gic3-smp2-max", BootConfig(board="virt", smp=2, gic=3, cpu="max", append=run), 3.0),
         QemuCase("core/rpi4", BootConfig(board="rpi4", append=run), 2.0),
+    ]
+
+
+def syscall_fuzz_cases() -> list[QemuCase]:
+    """bin/syscall-fuzz: random calls from an unprivileged process, on 4 CPUs
+    (concurrent misuse) and on 1 CPU."""
+    run = f"userboot.next={SYSCALL_FUZZ_PROGRAM}"
+    return [
+        QemuCase("syscall-fuzz/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 3.0),
+        QemuCase("syscall-fuzz/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 3.0),
+    ]
+
+
+def async_cases() -> list[QemuCase]:
+    """bin/async-test (the async loop library), started like core-tests."""
+    run = f"userboot.next={ASYNC_TEST_PROGRAM}"
+    return [
+        QemuCase("async/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 2.0),
+        QemuCase("async/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
+        QemuCase("async/rpi4", BootConfig(board="rpi4", append=run), 2.0),
     ]
 
 
@@ -809,7 +848,15 @@ def qemu_jobs(opts: Options) -> list[Job]:
     cnames = [c.name for c in ccases]
     jobs += [suite_job(opts, c, CoreTestsChecker) for c in ccases
              if suite_selected(opts, c.name, cnames, "core")]
+    acases = async_cases()
+    anames = [c.name for c in acases]
+    jobs += [suite_job(opts, c, AsyncTestChecker) for c in acases
+             if suite_selected(opts, c.name, anames, "async")]
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
+    fcases = syscall_fuzz_cases()
+    fnames = [c.name for c in fcases]
+    jobs += [suite_job(opts, c, SyscallFuzzChecker) for c in fcases
+             if suite_selected(opts, c.name, fnames, "syscall-fuzz")]
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     if opts.selected(BENCH_SMOKE):
         jobs.append(bench_smoke_job(opts))
@@ -898,7 +945,7 @@ def main(argv: list[str]) -> int:
             for make in phases:
                 for job in make():
                     for name in job.names:
-                        if opts.selected(name) or name.startswith(("ktest/", "core/")):
+                        if opts.selected(name) or name.startswith(("ktest/", "core/", "async/", "syscall-fuzz/")):
                             print(name)
             return 0
         for make in phases:

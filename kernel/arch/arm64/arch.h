@@ -89,6 +89,10 @@ inline uint64_t VirtToPhys(const void* va) {
 // Cache maintenance to the point of coherency, for memory another observer
 // reads with its caches or MMU off (spin tables, secondary CPU entry data).
 void CleanDcacheRange(const void* start, size_t len);
+// Makes instructions written through the linear map visible to
+// instruction fetches through any mapping (cleans the data cache to the
+// point of unification, invalidates the instruction caches).
+void SyncIcacheRange(const void* start, size_t len);
 
 }  // namespace arch
 

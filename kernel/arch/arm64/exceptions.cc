@@ -29,6 +29,12 @@ bool IsTranslationFault(uint64_t esr) {
   return (esr & 0x3c) == 0x04;
 }
 
+// A permission fault: a write to a read-only mapped page, which is how a
+// write to a shared copy-on-write page arrives.
+bool IsPermissionFault(uint64_t esr) {
+  return (esr & 0x3c) == 0x0c;
+}
+
 const char* FaultStatusName(uint32_t fsc) {
   switch (fsc & 0x3c) {
     case 0x04:
@@ -72,8 +78,11 @@ bool FixupFault(arch::IFrame* frame) {
 
 extern "C" void arm64_sync_exception(arch::IFrame* frame) {
   uint32_t ec = static_cast<uint32_t>(frame->esr >> 26) & 0x3f;
-  if (ec == kEcDataAbortSameEl && IsTranslationFault(frame->esr) && frame->far < arch::kUserTop) {
-    // A user copy (LDTR/STTR) touched a page not committed yet.
+  if (ec == kEcDataAbortSameEl &&
+      (IsTranslationFault(frame->esr) || IsPermissionFault(frame->esr)) &&
+      frame->far < arch::kUserTop) {
+    // A user copy (LDTR/STTR) touched a page not committed yet, or wrote
+    // to a copy-on-write page.
     Process* process = Process::Current();
     if (process != nullptr &&
         process->HandlePageFault(frame->far, (frame->esr & (1 << 6)) != 0, false)) {
@@ -113,13 +122,16 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
     sched::PreemptFromIrq();
     return;
   }
-  if ((ec == kEcDataAbortLowerEl || ec == kEcInsnAbortLowerEl) && IsTranslationFault(frame->esr)) {
-    // Demand paging: commit and map the page if a mapping allows the access.
+  if ((ec == kEcDataAbortLowerEl || ec == kEcInsnAbortLowerEl) &&
+      (IsTranslationFault(frame->esr) || IsPermissionFault(frame->esr))) {
+    // Demand paging and copy-on-write: commit (or copy) and map the page if
+    // a mapping allows the access.
     arch::EnableIrqs();
     bool write = ec == kEcDataAbortLowerEl && (frame->esr & (1 << 6)) != 0;
     bool handled = process->HandlePageFault(frame->far, write, ec == kEcInsnAbortLowerEl);
     arch::DisableIrqs();
-    if (handled) {
+    // A thread of a dying process (its mappings already gone) just ends.
+    if (handled || process->dead()) {
       process->CheckKilled();
       return;
     }

@@ -182,6 +182,38 @@ uint64_t* UserPageTable::Walk(uint64_t va, bool create) {
   return &table[(va >> 12) & (kEntries - 1)];
 }
 
+uint64_t* UserPageTable::Lookup(uint64_t va, uint64_t* skip) const {
+  uint64_t* table = root_;
+  for (int level = 1; level < 3; level++) {
+    unsigned shift = level == 1 ? 30 : 21;
+    uint64_t e = table[(va >> shift) & (kEntries - 1)];
+    if ((e & 3) != PTE_TABLE) {
+      // Nothing is mapped up to the end of this entry's block.
+      *skip = ((va >> shift) + 1) << shift;
+      return nullptr;
+    }
+    table = static_cast<uint64_t*>(PhysToVirt(e & kAddrMask));
+  }
+  *skip = (va & ~4095ull) + 4096;
+  return &table[(va >> 12) & (kEntries - 1)];
+}
+
+bool UserPageTable::AnyMapped(uint64_t va, uint64_t size) const {
+  if (!IsUserRange(va, size)) {
+    return false;
+  }
+  IrqGuard guard(lock_);
+  for (uint64_t cur = va & ~4095ull; cur < va + size;) {
+    uint64_t next;
+    uint64_t* pte = Lookup(cur, &next);
+    if (pte != nullptr && (*pte & PTE_VALID)) {
+      return true;
+    }
+    cur = next;
+  }
+  return false;
+}
+
 void UserPageTable::InvalidatePage(uint64_t va) {
   DSB(ishst);
   __asm__ volatile(
@@ -248,13 +280,17 @@ size_t UserPageTable::Unmap(uint64_t va, size_t count) {
   }
   IrqGuard guard(lock_);
   size_t n = 0;
-  for (size_t i = 0; i < count; i++) {
-    uint64_t* pte = Walk(va + (i << 12), false);
+  uint64_t end = va + (count << 12);
+  for (uint64_t cur = va; cur < end;) {
+    // Skips the blocks without tables: a huge sparse range costs little.
+    uint64_t next;
+    uint64_t* pte = Lookup(cur, &next);
     if (pte != nullptr && (*pte & PTE_VALID)) {
       *pte = 0;
-      InvalidatePage(va + (i << 12));
+      InvalidatePage(cur);
       n++;
     }
+    cur = next;
   }
   DSB(ish);
   ISB();

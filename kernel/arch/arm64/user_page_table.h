@@ -52,6 +52,9 @@ class UserPageTable {
   mica::Status Protect(uint64_t va, size_t count, uint32_t perms);
   // The physical address and permissions mapped at `va`, if any.
   bool Query(uint64_t va, uint64_t* pa, uint32_t* perms) const;
+  // Whether any page in [va, va + size) is mapped (cheap over the parts
+  // without tables).
+  bool AnyMapped(uint64_t va, uint64_t size) const;
 
   // TTBR0_EL1 value: ASID and root table.
   uint64_t ttbr0() const { return ttbr0_; }
@@ -66,6 +69,9 @@ class UserPageTable {
 
  private:
   uint64_t* Walk(uint64_t va, bool create) REQUIRES(lock_);
+  // The entry for `va` if its tables exist; sets `*skip` to the next
+  // address that may have one.
+  uint64_t* Lookup(uint64_t va, uint64_t* skip) const REQUIRES(lock_);
   void InvalidatePage(uint64_t va) REQUIRES(lock_);
   void FreeTables();
 

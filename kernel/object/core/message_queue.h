@@ -26,7 +26,7 @@
 // the lock and destroy them (Read results, Drain lists, failed writes) after
 // releasing it.
 //
-// Complexity: Write, Read, PeekSizes O(1); TakeByTxid O(count()); Drain
+// Complexity: Write, Read, PutBack, PeekSizes O(1); TakeByTxid O(count()); Drain
 // O(count()).
 #ifndef KERNEL_OBJECT_CORE_MESSAGE_QUEUE_H_
 #define KERNEL_OBJECT_CORE_MESSAGE_QUEUE_H_
@@ -259,11 +259,15 @@ class MessageQueue {
 
   // True if a message of `footprint` bytes would be accepted now.
   bool HasRoomFor(size_t footprint) const {
-    return count() < limits_.max_messages && footprint <= limits_.max_bytes - bytes_;
+    return count() < limits_.max_messages && bytes_ <= limits_.max_bytes &&
+           footprint <= limits_.max_bytes - bytes_;
   }
   // True if not even the smallest message would be accepted (the channel
   // deasserts its peer's WRITABLE signal while this holds).
-  bool full() const { return !HasRoomFor(Message<H>::FootprintFor(0, 0)); }
+  bool full() const {
+    return count() >= limits_.max_messages || bytes_ >= limits_.max_bytes ||
+           !HasRoomFor(Message<H>::FootprintFor(0, 0));
+  }
 
   // Appends *msg. On kOk the queue owns it (*msg is empty); on kShouldWait
   // (a bound would be exceeded) *msg is untouched.
@@ -275,6 +279,16 @@ class MessageQueue {
     bytes_ += (*msg)->footprint();
     messages_.push_back(Move(*msg));
     return Status::kOk;
+  }
+
+  // Puts a message that Read just handed out back at the front, so the
+  // next Read returns it again (the reader could not deliver it). Never
+  // fails: if writers filled the room it left meanwhile, the queue is over
+  // its bounds by this one message until it is read (full() holds).
+  void PutBack(MessagePtr<H>* msg) {
+    MICA_ASSERT(*msg);
+    bytes_ += (*msg)->footprint();
+    messages_.list_.push_front((*msg).release());
   }
 
   // The sizes of the front message. Error: kShouldWait (empty).

@@ -25,13 +25,18 @@ Signals SignalState::UpdateSignals(Signals clear, Signals set) {
   if (signals_ == old) {
     return signals_;
   }
-  // Each observer is visited once: the iterator moves on before a callback
-  // can have its observer unlinked.
+  // Each observer is visited once. It is unlinked before its callback
+  // runs and linked back in its place only if it answers "not done": one
+  // that is done may be freed by whoever its callback woke (a port reader
+  // taking the packet of a wait_async) before the callback even returns.
   for (auto it = observers_.begin(); it != observers_.end();) {
     SignalObserver* o = &*it;
     ++it;
-    if ((signals_ & o->trigger_mask()) != 0 && o->OnStateChange(signals_)) {
+    if ((signals_ & o->trigger_mask()) != 0) {
       observers_.remove(o);
+      if (!o->OnStateChange(signals_)) {
+        observers_.insert(it, o);
+      }
     }
   }
   return signals_;

@@ -4,8 +4,10 @@
 // wait_many, wait_async's port observers) register a SignalObserver with a
 // trigger mask. UpdateSignals changes the word and tells each observer whose
 // mask intersects the new word, through its callback; the callback answers
-// whether the observer is done (it is then unlinked before the next one is
-// called).
+// whether the observer is done. The observer is unlinked while its callback
+// runs (observing() is false) and linked back in place unless it is done,
+// so a done observer may be freed by another thread as soon as its
+// callback has handed it over.
 //
 // Locking: none inside. The owning object's lock protects the SignalState
 // (declare it GUARDED_BY that lock); every method is called with it held,

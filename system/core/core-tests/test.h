@@ -100,16 +100,16 @@ void ct_fail_status2(const char* file, int line, const char* expr, int64_t got, 
 #define EXPECT_STATUS(expr, want) CT_STATUS_(expr, want, CT_NOTHING_)
 #define EXPECT_OK(expr) CT_STATUS_(expr, MICA_OK, CT_NOTHING_)
 
-#define ASSERT_EQ(a, b) CT_CMP_(a, ==, b, return )
-#define ASSERT_NE(a, b) CT_CMP_(a, !=, b, return )
-#define ASSERT_LT(a, b) CT_CMP_(a, <, b, return )
-#define ASSERT_LE(a, b) CT_CMP_(a, <=, b, return )
-#define ASSERT_GT(a, b) CT_CMP_(a, >, b, return )
-#define ASSERT_GE(a, b) CT_CMP_(a, >=, b, return )
-#define ASSERT_TRUE(c) CT_TRUE_(c, return )
-#define ASSERT_FALSE(c) CT_TRUE_(!(c), return )
-#define ASSERT_STATUS(expr, want) CT_STATUS_(expr, want, return )
-#define ASSERT_OK(expr) CT_STATUS_(expr, MICA_OK, return )
+#define ASSERT_EQ(a, b) CT_CMP_(a, ==, b, return)
+#define ASSERT_NE(a, b) CT_CMP_(a, !=, b, return)
+#define ASSERT_LT(a, b) CT_CMP_(a, <, b, return)
+#define ASSERT_LE(a, b) CT_CMP_(a, <=, b, return)
+#define ASSERT_GT(a, b) CT_CMP_(a, >, b, return)
+#define ASSERT_GE(a, b) CT_CMP_(a, >=, b, return)
+#define ASSERT_TRUE(c) CT_TRUE_(c, return)
+#define ASSERT_FALSE(c) CT_TRUE_(!(c), return)
+#define ASSERT_STATUS(expr, want) CT_STATUS_(expr, want, return)
+#define ASSERT_OK(expr) CT_STATUS_(expr, MICA_OK, return)
 
 // For calls where the documentation allows either of two statuses (several
 // errors apply and which one is reported is unspecified).

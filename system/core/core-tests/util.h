@@ -97,9 +97,9 @@ void ct_fill(void* buf, size_t count, uint32_t seed);
 bool ct_check_fill(const void* buf, size_t count, uint32_t seed);
 
 // ct_fill for a channel message: the same, with bit 31 of the first 4
-// bytes clear. A message whose first 4 bytes have MICA_TXID_KERNEL_BIT set
-// is a channel_call reply (<mica/types.h>: user-chosen ids keep that bit
-// clear), which the kernel gives only to a waiting call.
+// bytes clear, as user-chosen transaction ids are (<mica/types.h>). Any
+// bytes are delivered; a message is a channel_call reply only when its
+// first 4 bytes are the id of a call waiting on the other endpoint.
 void ct_fill_msg(void* buf, size_t count, uint32_t seed);
 
 mica_time_t ct_now(void);

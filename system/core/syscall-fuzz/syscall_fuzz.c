@@ -37,7 +37,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "system/core/syscall-fuzz/launch_child.h"
 
 #define MS ((mica_time_t)1000000)
 
@@ -93,15 +96,6 @@ static void pool_add(rng_t* r, mica_handle_t h) {
   mica_handle_t old = __atomic_exchange_n(&g_pool[slot], h, __ATOMIC_RELAXED);
   if (old != MICA_HANDLE_INVALID) {
     mica_handle_close(old);  // may already be closed by a fuzzed call: fine
-  }
-}
-
-static void pool_clear(void) {
-  for (uint32_t i = 0; i < kPoolSize; i++) {
-    mica_handle_t h = __atomic_exchange_n(&g_pool[i], MICA_HANDLE_INVALID, __ATOMIC_RELAXED);
-    if (h != MICA_HANDLE_INVALID) {
-      mica_handle_close(h);
-    }
   }
 }
 
@@ -412,53 +406,28 @@ static int run_worker(void* p) {
   return 0;
 }
 
-static mica_handle_t fuzz_root_resource(void) {
-  return MICA_HANDLE_INVALID;  // TODO(merge): the root resource from the bootstrap
-}
+// ---- The child: one seed -----------------------------------------------------
 
-// ---- Checks -------------------------------------------------------------------
-
-static uint32_t own_handle_count(void) {
-  mica_info_process_handle_stats_t stats;
-  memset(&stats, 0, sizeof(stats));
-  if (mica_object_get_info(mica_rt_process_self(), MICA_INFO_PROCESS_HANDLE_STATS, &stats,
-                           sizeof(stats), NULL, NULL) != MICA_OK) {
-    return UINT32_MAX;
+// Runs seed `n` in this (child) process: kWorkers threads making random
+// calls. Returns 0, or 1 with a reason printed, if a worker stopped making
+// progress or a call returned something that is not a status code.
+static int run_child(uint32_t n) {
+  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  mica_vaddr_t addr = 0;
+  if (mica_vmo_create(kScratchSize, 0, &vmo) != MICA_OK ||
+      mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
+                    kScratchSize, &addr) != MICA_OK) {
+    printf("syscall-fuzz child seed.%u: cannot map the scratch area\n", n);
+    return 1;
   }
-  uint32_t total = 0;
-  for (size_t i = 0; i < sizeof(stats.handle_count) / sizeof(stats.handle_count[0]); i++) {
-    total += stats.handle_count[i];
-  }
-  return total;
-}
-
-// Free memory as the kernel counts it, or UINT64_MAX without the root
-// resource (MICA_INFO_KMEM_STATS needs it).
-// Memory the kernel can still hand out: free pages plus free heap (so that
-// heap slabs kept for reuse count as available).
-static uint64_t kernel_free_bytes(void) {
-  mica_handle_t root = fuzz_root_resource();
-  mica_info_kmem_stats_t k;
-  if (root == MICA_HANDLE_INVALID ||
-      mica_object_get_info(root, MICA_INFO_KMEM_STATS, &k, sizeof(k), NULL, NULL) != MICA_OK) {
-    return UINT64_MAX;
-  }
-  return k.free_bytes + k.heap_free_bytes;
-}
-
-static void wait_for_children_to_die(void) {
-  // Killing the job ends every process the calls made; their memory goes
-  // back once the kernel's reaper has freed them.
-  mica_task_kill(g_job);
-  mica_object_wait_one(g_job, MICA_JOB_TERMINATED, 0, NULL);
-}
-
-static bool run_seed(uint32_t n, uint32_t handles_before, uint64_t free_before, char* why,
-                     size_t why_size) {
+  mica_handle_close(vmo);
+  g_scratch = (uint8_t*)(uintptr_t)addr;
   rng_t r = {0x9e3779b97f4a7c15ull * (n + 1)};
+  // The processes and jobs the calls make go under a job of the child's
+  // own, inside the job the parent made for this seed.
   if (mica_job_create(mica_rt_job_default(), 0, &g_job) != MICA_OK) {
-    snprintf(why, why_size, "job_create failed");
-    return false;
+    printf("syscall-fuzz child seed.%u: job_create failed\n", n);
+    return 1;
   }
   pool_seed(&r);
   static worker_t workers[kWorkers];
@@ -468,8 +437,8 @@ static bool run_seed(uint32_t n, uint32_t handles_before, uint64_t free_before, 
     workers[i].index = i;
     workers[i].seed = rnd(&r) | 1;
     if (mica_rt_thread_create(&threads[i], run_worker, &workers[i], "fuzz-worker", 0) != MICA_OK) {
-      snprintf(why, why_size, "thread_create failed");
-      return false;
+      printf("syscall-fuzz child seed.%u: thread_create failed\n", n);
+      return 1;
     }
   }
   // A worker that stops making progress means a call that should have
@@ -485,9 +454,9 @@ static bool run_seed(uint32_t n, uint32_t handles_before, uint64_t free_before, 
         break;
       }
       if (workers[i].progress == last) {
-        snprintf(why, why_size, "worker %u stuck after %u calls, in syscall %u", i, last,
-                 workers[i].last_number);
-        return false;
+        printf("syscall-fuzz child seed.%u: worker %u stuck after %u calls, in syscall %u\n", n, i,
+               last, workers[i].last_number);
+        return 1;
       }
       last = workers[i].progress;
     }
@@ -500,66 +469,106 @@ static bool run_seed(uint32_t n, uint32_t handles_before, uint64_t free_before, 
     errors += workers[i].errors;
     odd += workers[i].unknown_status;
   }
-  pool_clear();
-  wait_for_children_to_die();
-  mica_handle_close(g_job);
+  printf("syscall-fuzz child seed.%u: calls=%u ok=%u errors=%u\n", n, calls, ok, errors);
   if (odd != 0) {
-    snprintf(why, why_size, "%u calls returned a status that is not a status code", odd);
+    printf("syscall-fuzz child seed.%u: %u calls returned a status that is not a status code\n", n,
+           odd);
+    return 1;
+  }
+  return 0;
+}
+
+// ---- The parent: seeds in children, memory checked between them ----------
+
+// Memory the kernel can still hand out: free pages plus free heap (so that
+// heap slabs kept for reuse count as available).
+static bool kernel_available_bytes(uint64_t* out) {
+  mica_info_kmem_stats_t k;
+  if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, &k, sizeof(k), NULL,
+                           NULL) != MICA_OK) {
     return false;
   }
-  uint32_t handles_after = own_handle_count();
-  if (handles_after != handles_before) {
-    snprintf(why, why_size, "handle count %u after the seed, %u before", handles_after,
-             handles_before);
-    return false;
-  }
-  if (free_before != UINT64_MAX) {
-    // The reaper frees dead processes asynchronously: give it a moment.
-    uint64_t free_after = 0;
-    for (int tries = 0; tries < 200; tries++) {
-      free_after = kernel_free_bytes();
-      if (free_after >= free_before) {
-        break;
-      }
-      mica_time_t now = 0;
-      mica_clock_get_monotonic(&now);
-      mica_nanosleep(now + 10 * MS);
-    }
-    if (free_after < free_before) {
-      snprintf(why, why_size, "kernel free memory %llu bytes after the seed, %llu before",
-               (unsigned long long)free_after, (unsigned long long)free_before);
-      return false;
-    }
-  }
-  printf("syscall-fuzz: PASS seed.%u calls=%u ok=%u errors=%u\n", n, calls, ok, errors);
+  *out = k.free_bytes + k.heap_free_bytes;
   return true;
 }
 
-int main(void) {
-  mica_handle_t vmo = MICA_HANDLE_INVALID;
-  mica_vaddr_t addr = 0;
-  if (mica_vmo_create(kScratchSize, 0, &vmo) != MICA_OK ||
-      mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
-                    kScratchSize, &addr) != MICA_OK) {
-    printf("syscall-fuzz: cannot map the scratch area\n");
+static void sleep_ms(uint32_t ms) {
+  mica_time_t now = 0;
+  mica_clock_get_monotonic(&now);
+  mica_nanosleep(now + (mica_time_t)ms * MS);
+}
+
+// Runs seed `n` in a child process in a job of its own, waits for it, ends
+// the job (everything the child made), and checks that the kernel's
+// available memory is back at `*baseline` (set from the first seed, which
+// also warms the kernel's caches).
+static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why, size_t why_size) {
+  mica_handle_t job = MICA_HANDLE_INVALID, child = MICA_HANDLE_INVALID;
+  if (mica_job_create(mica_rt_job_default(), 0, &job) != MICA_OK) {
+    snprintf(why, why_size, "job_create failed");
+    return false;
+  }
+  if (!fuzz_launch_child(self, n, job, &child, why, why_size)) {
+    mica_handle_close(job);
+    return false;
+  }
+  mica_time_t now = 0;
+  mica_clock_get_monotonic(&now);
+  mica_status_t s = mica_object_wait_one(child, MICA_PROCESS_TERMINATED, now + 120000 * MS, NULL);
+  mica_info_process_t info;
+  memset(&info, 0, sizeof(info));
+  mica_object_get_info(child, MICA_INFO_PROCESS, &info, sizeof(info), NULL, NULL);
+  mica_task_kill(job);
+  mica_object_wait_one(job, MICA_JOB_TERMINATED, 0, NULL);
+  mica_handle_close(child);
+  mica_handle_close(job);
+  if (s != MICA_OK) {
+    snprintf(why, why_size, "the child did not end within 120 s (status %d)", s);
+    return false;
+  }
+  if (info.return_code != 0) {
+    snprintf(why, why_size, "the child ended with status %lld (flags 0x%x)",
+             (long long)info.return_code, info.flags);
+    return false;
+  }
+  // Dead processes are freed by the kernel's reaper thread: give it time.
+  uint64_t avail = 0;
+  for (int tries = 0; tries < 300; tries++) {
+    if (!kernel_available_bytes(&avail)) {
+      snprintf(why, why_size, "cannot read MICA_INFO_KMEM_STATS");
+      return false;
+    }
+    if (*baseline == 0 || avail >= *baseline) {
+      break;
+    }
+    sleep_ms(10);
+  }
+  if (*baseline == 0) {
+    *baseline = avail;
+  } else if (avail < *baseline) {
+    snprintf(why, why_size, "kernel memory not returned: %llu bytes available, %llu before",
+             (unsigned long long)avail, (unsigned long long)*baseline);
+    return false;
+  }
+  return true;
+}
+
+int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "--child") == 0) {
+    return run_child((uint32_t)strtoul(argv[2], NULL, 10));
+  }
+  char why[160] = "";
+  printf("syscall-fuzz: start %u\n", kSeeds);
+  if (!fuzz_open_bootfs(why, sizeof(why))) {
+    printf("syscall-fuzz: %s\n", why);
     return 1;
   }
-  mica_handle_close(vmo);
-  g_scratch = (uint8_t*)(uintptr_t)addr;
-  memset(g_scratch, 0, kScratchUsed + kWorkers * 4096);
-  printf("syscall-fuzz: start %u\n", kSeeds);
-  // Warm up once so that lazily made kernel state (the runtime's threads'
-  // stacks, caches) is in the baseline.
-  uint32_t handles_before = own_handle_count();
-  uint64_t free_before = kernel_free_bytes();
-  if (free_before == UINT64_MAX) {
-    printf("syscall-fuzz: no root resource: kernel memory is not compared\n");
-  }
+  uint64_t baseline = 0;
   uint32_t passed = 0, failed = 0;
   for (uint32_t n = 0; n < kSeeds; n++) {
-    char why[160] = "";
-    if (run_seed(n, handles_before, free_before, why, sizeof(why))) {
+    if (run_seed(argv[0], n, &baseline, why, sizeof(why))) {
       passed++;
+      printf("syscall-fuzz: PASS seed.%u\n", n);
     } else {
       failed++;
       printf("syscall-fuzz: FAIL seed.%u: %s\n", n, why);

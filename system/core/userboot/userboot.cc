@@ -18,12 +18,9 @@
 
 #include "images/bootfs/bootfs.h"
 #include "system/core/userboot/cmdline.h"
-#include "system/core/userboot/loader.h"
-#include "system/core/userboot/message.h"
+#include "system/core/userboot/launch.h"
 
 namespace {
-
-using userboot::Program;
 
 // Handles the runtime does not keep for itself (bootfs, DTB, root resource
 // ...), passed on to the next program with their info words.
@@ -54,103 +51,6 @@ struct PassOn {
   }
 };
 
-// The bootfs, mapped read-only into userboot.
-bool OpenBootfs(mica_handle_t vmo, bootfs::Image* fs) {
-  uint64_t size = 0;
-  mica_vaddr_t addr = 0;
-  if (vmo == MICA_HANDLE_INVALID) {
-    printf("userboot: no bootfs VMO in the bootstrap message\n");
-    return false;
-  }
-  mica_status_t s = mica_vmo_get_size(vmo, &size);
-  if (s == MICA_OK) {
-    s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ, 0, vmo, 0, size, &addr);
-  }
-  if (s != MICA_OK) {
-    printf("userboot: cannot map the bootfs (status %d)\n", static_cast<int>(s));
-    return false;
-  }
-  // The kernel checked the checksums of the whole image; the layout checks
-  // make every later access safe. The started file's own CRC is checked too.
-  bootfs::Status bs =
-      fs->Open(reinterpret_cast<const void*>(addr), size, bootfs::Verify::kStructure);
-  if (bs != bootfs::Status::kOk) {
-    printf("userboot: the bootfs is not valid: %s\n", bootfs::StatusString(bs));
-    return false;
-  }
-  return true;
-}
-
-// Adds one handle to the message under construction.
-void Add(mica_handle_t* handles, uint32_t* info, uint32_t* n, mica_handle_t h, uint32_t kind) {
-  if (h != MICA_HANDLE_INVALID) {
-    handles[*n] = h;
-    info[*n] = MICA_BOOTSTRAP_HANDLE_INFO(kind, 0);
-    (*n)++;
-  }
-}
-
-mica_handle_t Dup(mica_handle_t h) {
-  mica_handle_t out = MICA_HANDLE_INVALID;
-  if (h == MICA_HANDLE_INVALID ||
-      mica_handle_duplicate(h, MICA_RIGHT_SAME_RIGHTS, &out) != MICA_OK) {
-    return MICA_HANDLE_INVALID;
-  }
-  return out;
-}
-
-// Writes the program's bootstrap message and starts it. The message's
-// handles (and the pass-on set) are consumed either way.
-mica_status_t Start(Program* p, const userboot::Options& opts, PassOn* pass) {
-  mica_handle_t handles[MICA_CHANNEL_MAX_MSG_HANDLES];
-  uint32_t info[MICA_CHANNEL_MAX_MSG_HANDLES];
-  uint32_t n = 0;
-  Add(handles, info, &n, Dup(mica_rt_debuglog()), MICA_BOOTSTRAP_DEBUGLOG);
-  Add(handles, info, &n, p->vmar.release(), MICA_BOOTSTRAP_VMAR_ROOT);
-  Add(handles, info, &n, Dup(p->process.get()), MICA_BOOTSTRAP_PROC_SELF);
-  Add(handles, info, &n, Dup(mica_rt_job_default()), MICA_BOOTSTRAP_JOB_DEFAULT);
-  Add(handles, info, &n, Dup(p->thread.get()), MICA_BOOTSTRAP_THREAD_SELF);
-  for (uint32_t i = 0; i < pass->count && n < MICA_CHANNEL_MAX_MSG_HANDLES; i++) {
-    handles[n] = pass->handles[i];
-    info[n] = pass->info[i];
-    n++;
-  }
-  pass->count = 0;
-
-  const char* argv[1 + userboot::kMaxArgs];
-  argv[0] = opts.next;
-  for (size_t i = 0; i < opts.arg_count; i++) {
-    argv[1 + i] = opts.args[i];
-  }
-  userboot::MessageSpec spec;
-  spec.info = info;
-  spec.handle_count = n;
-  spec.argv = argv;
-  spec.argc = static_cast<uint32_t>(1 + opts.arg_count);
-  static uint8_t msg[MICA_CHANNEL_MAX_MSG_BYTES];
-  uint32_t size = userboot::MessageSize(spec);
-  mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
-  mica_status_t s =
-      size != 0 && userboot::WriteMessage(spec, msg, size) ? MICA_OK : MICA_ERR_OUT_OF_RANGE;
-  if (s == MICA_OK) {
-    s = mica_channel_create(0, &mine, &theirs);
-  }
-  if (s == MICA_OK) {
-    s = mica_channel_write(mine, 0, msg, size, handles, n);  // consumes the handles
-  } else {
-    mica_handle_close_many(handles, n);
-  }
-  if (s == MICA_OK) {
-    s = mica_process_start(p->process.get(), p->thread.get(), p->entry, p->stack_top, theirs,
-                           p->base);
-    theirs = MICA_HANDLE_INVALID;  // consumed
-  }
-  // The program sees PEER_CLOSED once it has read the message.
-  mica_handle_close(mine);
-  mica_handle_close(theirs);
-  return s;
-}
-
 int Run(const char* cmdline) {
   static char storage[4096];
   userboot::Options opts;
@@ -161,45 +61,44 @@ int Run(const char* cmdline) {
   PassOn pass;
   pass.TakeAll();
   bootfs::Image fs;
-  if (!OpenBootfs(pass.Find(MICA_BOOTSTRAP_VMO_BOOTFS), &fs)) {
+  char why[160];
+  if (!userboot::OpenBootfs(pass.Find(MICA_BOOTSTRAP_VMO_BOOTFS), &fs, why, sizeof(why))) {
+    printf("userboot: %s\n", why);
     return 1;
   }
   const char* path = opts.next;
-  bootfs::File file;
-  if (!fs.Find(path, &file)) {
-    printf("userboot: cannot start %s: no such file in the bootfs\n", path);
-    return 1;
+  const char* argv[1 + userboot::kMaxArgs];
+  argv[0] = path;
+  for (size_t i = 0; i < opts.arg_count; i++) {
+    argv[1 + i] = opts.args[i];
   }
-  if (!fs.CheckFile(file)) {
-    printf("userboot: cannot start %s: its checksum does not match the bootfs directory\n", path);
-    return 1;
-  }
-  const char* slash = strrchr(path, '/');
-  const char* name = slash != nullptr ? slash + 1 : path;
-  Program p;
-  char why[160];
-  if (!userboot::LoadProgram(mica_rt_job_default(), name, file.data, file.size, &p, why,
-                             sizeof(why))) {
+  userboot::LaunchSpec spec;
+  spec.path = path;
+  spec.argv = argv;
+  spec.argc = static_cast<uint32_t>(1 + opts.arg_count);
+  spec.job = mica_rt_job_default();
+  spec.handles = pass.handles;
+  spec.info = pass.info;
+  spec.handle_count = pass.count;
+  pass.count = 0;  // consumed by Launch
+  mica::Handle process;
+  userboot::LaunchInfo where;
+  if (!userboot::Launch(fs, spec, &process, &where, why, sizeof(why))) {
     printf("userboot: cannot start %s: %s\n", path, why);
     return 1;
   }
   mica_info_handle_basic_t basic = {};
-  (void)mica_object_get_info(p.process.get(), MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic), NULL,
+  (void)mica_object_get_info(process.get(), MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic), NULL,
                              NULL);
-  mica_status_t s = Start(&p, opts, &pass);
-  if (s != MICA_OK) {
-    (void)mica_task_kill(p.process.get());
-    printf("userboot: cannot start %s: process_start failed (status %d)\n", path,
-           static_cast<int>(s));
-    return 1;
-  }
   printf("userboot: %s: process %llu, loaded at 0x%llx, entry 0x%llx, stack 0x%llx\n", path,
-         static_cast<unsigned long long>(basic.koid), static_cast<unsigned long long>(p.base),
-         static_cast<unsigned long long>(p.entry), static_cast<unsigned long long>(p.stack_top));
+         static_cast<unsigned long long>(basic.koid), static_cast<unsigned long long>(where.base),
+         static_cast<unsigned long long>(where.entry),
+         static_cast<unsigned long long>(where.stack_top));
   mica_signals_t seen = 0;
-  (void)mica_object_wait_one(p.process.get(), MICA_TASK_TERMINATED, MICA_TIME_INFINITE, &seen);
+  (void)mica_object_wait_one(process.get(), MICA_TASK_TERMINATED, MICA_TIME_INFINITE, &seen);
   mica_info_process_t info = {};
-  s = mica_object_get_info(p.process.get(), MICA_INFO_PROCESS, &info, sizeof(info), NULL, NULL);
+  mica_status_t s =
+      mica_object_get_info(process.get(), MICA_INFO_PROCESS, &info, sizeof(info), NULL, NULL);
   if (s != MICA_OK) {
     printf("userboot: %s ended, but its status is unknown (status %d)\n", path,
            static_cast<int>(s));

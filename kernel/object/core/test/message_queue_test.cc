@@ -139,6 +139,53 @@ TEST_F(MessageQueueTest, FifoOrderAndContents) {
   EXPECT_FALSE(none);
 }
 
+TEST_F(MessageQueueTest, PutBackGoesToTheFront) {
+  Queue q;
+  for (uint8_t i = 0; i < 3; ++i) {
+    Ptr m = Make(8, 1, i);
+    ASSERT_EQ(q.Write(&m), Status::kOk);
+  }
+  size_t bytes_before = q.bytes();
+  Ptr first;
+  ASSERT_EQ(q.Read(8, 1, &first, nullptr, nullptr), Status::kOk);
+  q.PutBack(&first);
+  EXPECT_FALSE(first);
+  EXPECT_EQ(q.count(), 3u);
+  EXPECT_EQ(q.bytes(), bytes_before);
+  for (uint8_t i = 0; i < 3; ++i) {
+    Ptr m;
+    ASSERT_EQ(q.Read(8, 1, &m, nullptr, nullptr), Status::kOk);
+    EXPECT_EQ(m->data()[0], i) << "FIFO order kept";
+    EXPECT_EQ(m->handles()[0].object->id, i * 100);
+  }
+}
+
+// A message put back after writers filled its room is kept anyway: the
+// queue is over its bound by that one message, refuses writes, and is back
+// to normal once it is read.
+TEST_F(MessageQueueTest, PutBackOverTheBound) {
+  Queue q(MessageQueueLimits{2, MessageQueueLimits::kDefaultMaxBytes});
+  Ptr a = Make(8, 0, 1), b = Make(8, 0, 2);
+  ASSERT_EQ(q.Write(&a), Status::kOk);
+  ASSERT_EQ(q.Write(&b), Status::kOk);
+  Ptr r;
+  ASSERT_EQ(q.Read(8, 0, &r, nullptr, nullptr), Status::kOk);
+  Ptr c = Make(8, 0, 3);
+  ASSERT_EQ(q.Write(&c), Status::kOk);  // the room the read left
+  q.PutBack(&r);
+  EXPECT_EQ(q.count(), 3u);
+  EXPECT_TRUE(q.full());
+  Ptr d = Make(8, 0, 4);
+  EXPECT_EQ(q.Write(&d), Status::kShouldWait);
+  for (uint8_t want : {1, 2}) {
+    Ptr m;
+    ASSERT_EQ(q.Read(8, 0, &m, nullptr, nullptr), Status::kOk);
+    EXPECT_EQ(m->data()[0], want);
+  }
+  EXPECT_FALSE(q.full());
+  EXPECT_EQ(q.Write(&d), Status::kOk);
+}
+
 TEST_F(MessageQueueTest, MessageCountBound) {
   Queue q(MessageQueueLimits{4, MessageQueueLimits::kDefaultMaxBytes});
   for (int i = 0; i < 4; ++i) {

@@ -22,6 +22,48 @@ struct Waiter : SignalObserver {
   std::vector<Signals> seen;
 };
 
+// An observer is off the list while its callback runs: a done one can be
+// freed by whoever the callback handed it to, and one that stays keeps its
+// place in the order.
+TEST(SignalState, ObserverUnlinkedDuringCallbackAndKeepsItsPlace) {
+  struct Probe : SignalObserver {
+    Probe(Signals mask, bool done)
+        : SignalObserver(mask,
+                         [](SignalObserver* self, Signals) {
+                           auto* p = static_cast<Probe*>(self);
+                           p->linked_in_callback = p->observing();
+                           p->calls++;
+                           return p->done;
+                         }),
+          done(done) {}
+    bool done;
+    bool linked_in_callback = true;
+    int calls = 0;
+  };
+  SignalState state;
+  Probe first(1, false), second(1, true), third(1, false);
+  ASSERT_TRUE(state.AddObserver(&first));
+  ASSERT_TRUE(state.AddObserver(&second));
+  ASSERT_TRUE(state.AddObserver(&third));
+  state.UpdateSignals(0, 1);
+  EXPECT_FALSE(first.linked_in_callback);
+  EXPECT_FALSE(second.linked_in_callback);
+  EXPECT_FALSE(third.linked_in_callback);
+  EXPECT_TRUE(first.observing());
+  EXPECT_FALSE(second.observing());
+  EXPECT_TRUE(third.observing());
+  EXPECT_EQ(state.observer_count(), 2u);
+  // Order kept: first is still notified before third.
+  std::vector<const SignalObserver*> order;
+  state.RemoveObserversIf([&](SignalObserver* o) {
+    order.push_back(o);
+    return true;
+  });
+  ASSERT_EQ(order.size(), 2u);
+  EXPECT_EQ(order[0], &first);
+  EXPECT_EQ(order[1], &third);
+}
+
 TEST(SignalState, UpdateNotifiesMatchingObservers) {
   SignalState state;
   Waiter readable(0b01), writable(0b10), either(0b11, 100);

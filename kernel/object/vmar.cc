@@ -1,0 +1,601 @@
+#include "kernel/object/vmar.h"
+
+#include <new>
+
+#include "kernel/arch/arm64/arch.h"
+#include "kernel/object/process.h"
+
+// Every method runs under the root's tree lock, which the analysis cannot
+// name through root_: the methods are NO_THREAD_SAFETY_ANALYSIS and each
+// takes the lock itself (or is *Locked and called with it held).
+
+namespace {
+
+// The MICA_VM_CAN_MAP_* flags that arch::kPerm* `perms` need.
+uint32_t PermFlags(uint32_t perms) {
+  return ((perms & arch::kPermRead) ? MICA_VM_CAN_MAP_READ : 0) |
+         ((perms & arch::kPermWrite) ? MICA_VM_CAN_MAP_WRITE : 0) |
+         ((perms & arch::kPermExecute) ? MICA_VM_CAN_MAP_EXECUTE : 0);
+}
+
+}  // namespace
+
+mica::RefPtr<VmarDispatcher> VmarDispatcher::CreateRoot(Process* process, uint64_t base,
+                                                        uint64_t size, uint64_t seed) {
+  auto* v = new VmarDispatcher(base, size, kCanMapAll);
+  if (v == nullptr) {
+    return {};
+  }
+  v->process_ = process;
+  v->rng_ = seed | 1;
+  return mica::AdoptRef(v);
+}
+
+VmarDispatcher::~VmarDispatcher() NO_THREAD_SAFETY_ANALYSIS {
+  // A VMAR is freed only once out of the tree: dead, or a root that never
+  // had a process. Nothing can be left in it.
+  MICA_ASSERT(mappings_.empty() && children_.empty());
+}
+
+void VmarDispatcher::Detach() NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(tree_lock_);
+  process_ = nullptr;
+}
+
+uint64_t VmarDispatcher::NextRandomLocked() NO_THREAD_SAFETY_ANALYSIS {
+  // xorshift64*, seeded from the process's generator.
+  uint64_t x = root_->rng_;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  root_->rng_ = x;
+  return x * 0x2545f4914f6cdd1dull;
+}
+
+bool VmarDispatcher::RangeFreeLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+  for (VmarDispatcher& c : children_) {
+    if (addr < c.base_ + c.size_ && c.base_ < addr + len) {
+      return false;
+    }
+  }
+  for (Mapping& m : mappings_) {
+    if (addr < m.base + m.size && m.base < addr + len) {
+      return false;
+    }
+  }
+  // Pages the loader mapped directly (image, stack) are in no VMAR.
+  return root_ != this || !process()->aspace().AnyMapped(addr, len);
+}
+
+// Whether [addr, addr + len) holds nothing but our own mappings (no
+// sub-region, none of the loader's pages).
+bool VmarDispatcher::OnlyMappingsLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+  for (VmarDispatcher& c : children_) {
+    if (addr < c.base_ + c.size_ && c.base_ < addr + len) {
+      return false;
+    }
+  }
+  if (root_ != this) {
+    return true;
+  }
+  // The loader's pages: anything mapped in the gaps between our mappings.
+  for (uint64_t cur = addr, end = addr + len; cur < end;) {
+    uint64_t next = end;
+    bool covered = false;
+    for (Mapping& m : mappings_) {
+      if (cur >= m.base && cur - m.base < m.size) {
+        covered = true;
+        next = m.base + m.size;
+        break;
+      }
+      if (m.base > cur && m.base < next) {
+        next = m.base;
+      }
+    }
+    if (!covered && process()->aspace().AnyMapped(cur, (next < end ? next : end) - cur)) {
+      return false;
+    }
+    cur = next;
+  }
+  return true;
+}
+
+// A random free page-aligned range of `len` bytes (ASLR), with a guard page
+// after it when there is room; a sub-VMAR falls back to the first fit.
+bool VmarDispatcher::PlaceLocked(uint64_t len, uint64_t* out) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t lo = base_, hi = base_ + size_;
+  if (root_ == this) {
+    // The root places in [1 GiB, 256 GiB).
+    lo = lo > (1ull << 30) ? lo : (1ull << 30);
+    hi = hi < (256ull << 30) ? hi : (256ull << 30);
+  }
+  if (hi <= lo || len > hi - lo) {
+    return false;
+  }
+  uint64_t want = len + 4096 <= hi - lo ? len + 4096 : len;
+  uint64_t slots = (hi - lo - want) / 4096 + 1;
+  for (int attempt = 0; attempt < 64; attempt++) {
+    uint64_t cand = lo + (NextRandomLocked() % slots) * 4096;
+    if (RangeFreeLocked(cand, want)) {
+      *out = cand;
+      return true;
+    }
+  }
+  if (root_ == this) {
+    return false;
+  }
+  // First fit: jump past whatever overlaps the candidate.
+  uint64_t cand = lo;
+  while (cand <= hi - len) {
+    uint64_t next = 0;
+    for (VmarDispatcher& c : children_) {
+      if (cand < c.base_ + c.size_ && c.base_ < cand + len && c.base_ + c.size_ > next) {
+        next = c.base_ + c.size_;
+      }
+    }
+    for (Mapping& m : mappings_) {
+      if (cand < m.base + m.size && m.base < cand + len && m.base + m.size > next) {
+        next = m.base + m.size;
+      }
+    }
+    if (next == 0) {
+      *out = cand;
+      return true;
+    }
+    cand = next;
+  }
+  return false;
+}
+
+mica::Status VmarDispatcher::Allocate(uint32_t options, uint64_t offset, uint64_t size,
+                                      mica::RefPtr<VmarDispatcher>* out) NO_THREAD_SAFETY_ANALYSIS {
+  uint32_t can_map = options & kCanMapAll;
+  bool specific = (options & MICA_VM_SPECIFIC) != 0;
+  if ((can_map & ~flags_) != 0 || (specific && !(flags_ & MICA_VM_CAN_MAP_SPECIFIC))) {
+    return mica::Status::kAccessDenied;
+  }
+  auto* v = new VmarDispatcher(0, 0, can_map);  // placed below
+  if (v == nullptr) {
+    return mica::Status::kNoMemory;
+  }
+  mica::RefPtr<VmarDispatcher> child = mica::AdoptRef(v);
+  {
+    IrqGuard g(tree_lock());
+    uint64_t addr = 0;
+    mica::Status s = mica::Status::kOk;
+    if (dead_) {
+      s = mica::Status::kBadState;
+    } else if (depth_ + 1 > kMaxDepth || root_->entries_ >= kMaxEntries) {
+      s = mica::Status::kNoResources;
+    } else if (specific) {
+      addr = base_ + offset;
+      if (offset > size_ || size > size_ - offset) {
+        s = mica::Status::kOutOfRange;
+      } else if (!RangeFreeLocked(addr, size)) {
+        s = mica::Status::kAlreadyExists;
+      }
+    } else if (!PlaceLocked(size, &addr)) {
+      s = mica::Status::kNoResources;
+    }
+    if (s != mica::Status::kOk) {
+      return s;  // `child` goes after the lock
+    }
+    v->base_ = addr;
+    v->size_ = size;
+    v->root_ = root_;
+    v->root_ref_ = mica::RefPtr<VmarDispatcher>(root_);
+    v->depth_ = depth_ + 1;
+    v->parent_ = this;
+    v->in_tree_ = child;
+    children_.push_back(v);
+    root_->entries_++;
+  }
+  *out = mica::Move(child);
+  return mica::Status::kOk;
+}
+
+Mapping* VmarDispatcher::FindLocked(uint64_t addr) NO_THREAD_SAFETY_ANALYSIS {
+  VmarDispatcher* v = this;
+  for (;;) {
+    for (Mapping& m : v->mappings_) {
+      if (addr >= m.base && addr - m.base < m.size) {
+        return &m;
+      }
+    }
+    VmarDispatcher* next = nullptr;
+    for (VmarDispatcher& c : v->children_) {
+      if (addr >= c.base_ && addr - c.base_ < c.size_) {
+        next = &c;
+        break;
+      }
+    }
+    if (next == nullptr) {
+      return nullptr;
+    }
+    v = next;
+  }
+}
+
+void VmarDispatcher::UnlinkMappingLocked(Mapping* m, MappingList* dead) NO_THREAD_SAFETY_ANALYSIS {
+  // Unmapped now, under the tree lock: the range may be reused as soon as
+  // the lock is dropped.
+  process()->aspace().Unmap(m->base, m->size / 4096);
+  m->vmo->RemoveMapping(m);
+  dead->push_back(m);
+  root_->entries_--;
+}
+
+void VmarDispatcher::DestroyLocked(MappingList* dead,
+                                   VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+  dead_ = true;
+  while (Mapping* m = mappings_.pop_front()) {
+    UnlinkMappingLocked(m, dead);
+  }
+  while (VmarDispatcher* c = children_.pop_front()) {
+    c->DestroyLocked(dead, graveyard);  // depth is bounded by kMaxDepth
+    c->BuryLocked(graveyard);
+  }
+}
+
+// A VMAR out of its (dead) parent, onto the graveyard.
+void VmarDispatcher::BuryLocked(VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+  parent_ = nullptr;
+  graveyard->push_back(this);
+  root_->entries_--;
+}
+
+// Frees what a tree operation took out, after the tree lock is dropped.
+void VmarDispatcher::ReleaseDead(MappingList* dead, VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+  while (Mapping* m = dead->pop_front()) {
+    delete m;  // drops its VMO reference
+  }
+  while (VmarDispatcher* v = graveyard->pop_front()) {
+    mica::RefPtr<VmarDispatcher> ref = mica::Move(v->in_tree_);
+  }
+}
+
+mica::Status VmarDispatcher::Destroy() NO_THREAD_SAFETY_ANALYSIS {
+  MappingList dead;
+  VmarList graveyard;
+  {
+    IrqGuard g(tree_lock());
+    if (dead_) {
+      return mica::Status::kBadState;
+    }
+    DestroyLocked(&dead, &graveyard);
+    if (parent_ != nullptr) {
+      parent_->children_.remove(this);
+      BuryLocked(&graveyard);
+    }
+  }
+  ReleaseDead(&dead, &graveyard);
+  return mica::Status::kOk;
+}
+
+// Splits `m` at `at` (inside it): `spare` takes [at, end).
+void VmarDispatcher::SplitLocked(Mapping* m, uint64_t at,
+                                 Mapping* spare) NO_THREAD_SAFETY_ANALYSIS {
+  spare->base = at;
+  spare->size = m->base + m->size - at;
+  spare->vmo_offset = m->vmo_offset + (at - m->base);
+  spare->perms = m->perms;
+  spare->max_perms = m->max_perms;
+  spare->vmo = m->vmo;
+  spare->process = m->process;
+  m->size = at - m->base;
+  mappings_.push_back(spare);
+  m->vmo->AddMapping(spare);
+  root_->entries_++;
+}
+
+mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t len = (req.len + 4095) & ~4095ull;
+  if (len == 0 || (req.vmo_offset & 4095) != 0 || (req.specific && (req.offset & 4095) != 0)) {
+    return mica::Status::kInvalidArgs;
+  }
+  if ((PermFlags(req.perms) & ~flags_) != 0 ||
+      (req.specific && !(flags_ & MICA_VM_CAN_MAP_SPECIFIC))) {
+    return mica::Status::kAccessDenied;
+  }
+  if (req.vmo_offset + len < req.vmo_offset || req.vmo_offset + len > req.vmo->size()) {
+    return mica::Status::kOutOfRange;
+  }
+  auto* m = new Mapping();
+  auto* spare = new Mapping();
+  if (m == nullptr || spare == nullptr) {
+    delete m;
+    delete spare;
+    return mica::Status::kNoMemory;
+  }
+  MappingList dead;
+  VmarList graveyard;
+  uint64_t addr = 0;
+  mica::Status s = mica::Status::kOk;
+  {
+    IrqGuard g(tree_lock());
+    if (dead_) {
+      s = mica::Status::kBadState;
+    } else if (root_->entries_ + (req.overwrite ? 2 : 1) > kMaxEntries) {
+      s = mica::Status::kNoResources;
+    } else if (req.specific) {
+      addr = base_ + req.offset;
+      if (req.offset > size_ || len > size_ - req.offset) {
+        s = mica::Status::kOutOfRange;
+      } else if (req.overwrite) {
+        // Replaces mappings, never sub-regions or the loader's pages.
+        if (!OnlyMappingsLocked(addr, len)) {
+          s = mica::Status::kAlreadyExists;
+        } else {
+          s = UnmapLocked(addr, len, spare, &dead, &graveyard);
+          if (s == mica::Status::kNotFound) {
+            s = mica::Status::kOk;
+          }
+          if (spare->vmo) {
+            spare = nullptr;  // used by a split
+          }
+        }
+      } else if (!RangeFreeLocked(addr, len)) {
+        s = mica::Status::kAlreadyExists;
+      }
+    } else if (!PlaceLocked(len, &addr)) {
+      s = mica::Status::kNoResources;
+    }
+    if (s == mica::Status::kOk) {
+      m->base = addr;
+      m->size = len;
+      m->vmo_offset = req.vmo_offset;
+      m->perms = req.perms;
+      m->max_perms = req.max_perms;
+      m->vmo = req.vmo;
+      m->process = process();
+      mappings_.push_back(m);
+      m->vmo->AddMapping(m);
+      root_->entries_++;
+    }
+  }
+  delete spare;
+  ReleaseDead(&dead, &graveyard);
+  if (s != mica::Status::kOk) {
+    delete m;
+    return s;
+  }
+  if (req.commit) {
+    for (uint64_t off = 0; off < len; off += 4096) {
+      if (!root_->HandlePageFault(addr + off, false, false)) {
+        (void)Unmap(addr, len);
+        return mica::Status::kNoMemory;
+      }
+    }
+  }
+  *out_addr = addr;
+  return mica::Status::kOk;
+}
+
+// Unmaps [addr, addr + len) (inside this VMAR): destroys the sub-VMARs in
+// it (kInvalidArgs, with nothing changed, if it cuts one) and removes or
+// trims the mappings. `spare` serves a split (its vmo is set if used).
+mica::Status VmarDispatcher::UnmapLocked(uint64_t addr, uint64_t len, Mapping* spare,
+                                         MappingList* dead,
+                                         VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t end = addr + len;
+  for (VmarDispatcher& c : children_) {
+    bool overlaps = addr < c.base_ + c.size_ && c.base_ < end;
+    if (overlaps && (c.base_ < addr || c.base_ + c.size_ > end)) {
+      return mica::Status::kInvalidArgs;
+    }
+  }
+  bool found = false;
+  for (auto it = children_.begin(); it != children_.end();) {
+    VmarDispatcher* c = &*it;
+    ++it;
+    if (addr < c->base_ + c->size_ && c->base_ < end) {
+      found = true;
+      children_.remove(c);
+      c->DestroyLocked(dead, graveyard);
+      c->BuryLocked(graveyard);
+    }
+  }
+  arch::UserPageTable& aspace = process()->aspace();
+  for (auto it = mappings_.begin(); it != mappings_.end();) {
+    Mapping* m = &*it;
+    ++it;
+    uint64_t mend = m->base + m->size;
+    if (mend <= addr || m->base >= end) {
+      continue;
+    }
+    found = true;
+    if (m->base >= addr && mend <= end) {
+      mappings_.remove(m);
+      UnlinkMappingLocked(m, dead);
+      continue;
+    }
+    uint64_t cut_start = m->base > addr ? m->base : addr;
+    uint64_t cut_end = mend < end ? mend : end;
+    if (m->base < addr && mend > end) {
+      if (spare == nullptr || spare->vmo || root_->entries_ >= kMaxEntries) {
+        return mica::Status::kNoMemory;
+      }
+      SplitLocked(m, end, spare);  // m keeps [base, addr) after the trim below
+    }
+    aspace.Unmap(cut_start, (cut_end - cut_start) / 4096);
+    if (m->base < addr) {
+      m->size = addr - m->base;
+    } else {
+      m->vmo_offset += end - m->base;
+      m->size = mend - end;
+      m->base = end;
+    }
+  }
+  return found ? mica::Status::kOk : mica::Status::kNotFound;
+}
+
+mica::Status VmarDispatcher::Unmap(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+  len = (len + 4095) & ~4095ull;
+  if ((addr & 4095) != 0 || len == 0) {
+    return mica::Status::kInvalidArgs;
+  }
+  auto* spare = new Mapping();
+  if (spare == nullptr) {
+    return mica::Status::kNoMemory;
+  }
+  MappingList dead;
+  VmarList graveyard;
+  mica::Status s;
+  {
+    IrqGuard g(tree_lock());
+    if (dead_) {
+      s = mica::Status::kBadState;
+    } else if (!Contains(addr, len)) {
+      s = mica::Status::kOutOfRange;
+    } else {
+      s = UnmapLocked(addr, len, spare, &dead, &graveyard);
+      if (spare->vmo) {
+        spare = nullptr;  // used by a split
+      }
+    }
+  }
+  delete spare;
+  ReleaseDead(&dead, &graveyard);
+  return s;
+}
+
+mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len,
+                                     uint32_t perms) NO_THREAD_SAFETY_ANALYSIS {
+  len = (len + 4095) & ~4095ull;
+  if ((addr & 4095) != 0 || len == 0) {
+    return mica::Status::kInvalidArgs;
+  }
+  if ((PermFlags(perms) & ~flags_) != 0) {
+    return mica::Status::kAccessDenied;
+  }
+  Mapping* spares[2] = {new Mapping(), new Mapping()};
+  if (spares[0] == nullptr || spares[1] == nullptr) {
+    delete spares[0];
+    delete spares[1];
+    return mica::Status::kNoMemory;
+  }
+  uint64_t end = addr + len;
+  mica::Status s = mica::Status::kOk;
+  {
+    IrqGuard g(tree_lock());
+    if (dead_) {
+      s = mica::Status::kBadState;
+    } else if (!Contains(addr, len)) {
+      s = mica::Status::kOutOfRange;
+    } else {
+      // Every page must be in one of our own mappings, each allowing `perms`.
+      for (uint64_t cur = addr; cur < end && s == mica::Status::kOk;) {
+        Mapping* found = nullptr;
+        for (Mapping& m : mappings_) {
+          if (cur >= m.base && cur - m.base < m.size) {
+            found = &m;
+            break;
+          }
+        }
+        if (found == nullptr) {
+          s = mica::Status::kNotFound;
+        } else if ((perms & ~found->max_perms) != 0) {
+          s = mica::Status::kAccessDenied;
+        } else {
+          cur = found->base + found->size;
+        }
+      }
+    }
+    if (s == mica::Status::kOk) {
+      // Only the mappings holding the ends of the range straddle it.
+      Mapping* first = nullptr;
+      Mapping* last = nullptr;
+      for (Mapping& m : mappings_) {
+        if (addr > m.base && addr < m.base + m.size) {
+          first = &m;
+        }
+        if (end > m.base && end < m.base + m.size) {
+          last = &m;
+        }
+      }
+      if (root_->entries_ + (first != nullptr) + (last != nullptr) > kMaxEntries) {
+        s = mica::Status::kNoMemory;
+        first = last = nullptr;
+      }
+      if (first != nullptr) {
+        SplitLocked(first, addr, spares[0]);
+        if (last == first) {
+          last = spares[0];
+        }
+        spares[0] = nullptr;
+      }
+      if (last != nullptr) {
+        SplitLocked(last, end, spares[1]);
+        spares[1] = nullptr;
+      }
+      arch::UserPageTable& aspace = process()->aspace();
+      for (Mapping& m : mappings_) {
+        if (s == mica::Status::kOk && m.base >= addr && m.base + m.size <= end) {
+          m.perms = perms;
+          // Mapped pages fault again and come back with the new permissions
+          // (read-only while a copy-on-write page is shared).
+          aspace.Unmap(m.base, m.size / 4096);
+        }
+      }
+    }
+  }
+  delete spares[0];
+  delete spares[1];
+  return s;
+}
+
+bool VmarDispatcher::HandlePageFault(uint64_t addr, bool write,
+                                     bool execute) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(tree_lock_);
+  if (dead_ || process_ == nullptr) {
+    return false;
+  }
+  Mapping* m = FindLocked(addr);
+  if (m == nullptr) {
+    return false;
+  }
+  if ((write && !(m->perms & arch::kPermWrite)) || (execute && !(m->perms & arch::kPermExecute)) ||
+      !(m->perms & (arch::kPermRead | arch::kPermWrite | arch::kPermExecute))) {
+    return false;
+  }
+  return m->vmo->FaultPage(m, addr & ~4095ull, write) == mica::Status::kOk;
+}
+
+struct VmarDispatcher::StatsScan {
+  const Process* process;
+  mica_info_task_stats_t* st;
+  const VmoDispatcher* seen[kStatsDistinctVmos];
+  size_t seen_count = 0;
+};
+
+void VmarDispatcher::AddTaskStats(const Process* process,
+                                  mica_info_task_stats_t* st) NO_THREAD_SAFETY_ANALYSIS {
+  StatsScan scan{process, st, {}, 0};
+  IrqGuard g(tree_lock());
+  AddTaskStatsLocked(&scan);
+}
+
+// Recursion is bounded by the nesting limit (32).
+void VmarDispatcher::AddTaskStatsLocked(StatsScan* scan) NO_THREAD_SAFETY_ANALYSIS {
+  for (Mapping& m : mappings_) {
+    scan->st->mem_mapped_bytes += m.size;
+    bool seen = false;
+    for (size_t i = 0; i < scan->seen_count && !seen; i++) {
+      seen = scan->seen[i] == m.vmo.get();
+    }
+    if (seen) {
+      continue;
+    }
+    if (scan->seen_count < kStatsDistinctVmos) {
+      scan->seen[scan->seen_count++] = m.vmo.get();
+    }
+    if (m.vmo->MappedOnlyBy(scan->process)) {
+      scan->st->mem_private_bytes += m.vmo->committed_bytes();
+    } else {
+      scan->st->mem_shared_bytes += m.vmo->committed_bytes();
+    }
+  }
+  for (VmarDispatcher& child : children_) {
+    child.AddTaskStatsLocked(scan);
+  }
+}

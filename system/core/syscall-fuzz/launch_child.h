@@ -1,0 +1,26 @@
+// C interface of launch_child.cc for syscall_fuzz.c.
+#ifndef SYSTEM_CORE_SYSCALL_FUZZ_LAUNCH_CHILD_H_
+#define SYSTEM_CORE_SYSCALL_FUZZ_LAUNCH_CHILD_H_
+
+#include <mica/syscalls.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Maps the bootfs VMO userboot passed on (MICA_BOOTSTRAP_VMO_BOOTFS).
+bool fuzz_open_bootfs(char* why, size_t why_size);
+
+// Starts `path --child <seed>` in a new process in `job`; *process receives
+// it. False with a reason in why[0, why_size) on failure.
+bool fuzz_launch_child(const char* path, uint32_t seed, mica_handle_t job, mica_handle_t* process,
+                       char* why, size_t why_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SYSTEM_CORE_SYSCALL_FUZZ_LAUNCH_CHILD_H_

@@ -1,0 +1,209 @@
+// mica::async::Loop: a dispatch loop over one port (system/ulib/README.md,
+// "The async loop").
+//
+// One thread runs the loop (Run, RunOnce, RunUntilIdle); it calls, one at a
+// time and never with a lock held:
+//   - wait handlers: BeginWait registers a one-shot object_wait_async on the
+//     loop's port; when the signals assert, the handler gets MICA_OK and the
+//     observed signals. Re-arm by calling BeginWait again (from the handler
+//     if you like). CancelWait removes a pending wait (port_cancel) and its
+//     handler never runs. When the loop shuts down, every pending handler
+//     runs once with MICA_ERR_CANCELED and observed 0.
+//   - tasks: PostTask queues a function; tasks run in FIFO order.
+//     PostDelayedTask runs one no earlier than a deadline of the monotonic
+//     clock (ties in posting order). The loop keeps the deadlines in a
+//     min-heap and uses the earliest as its port_wait deadline: no kernel
+//     timer is involved. Tasks still queued at shutdown are destroyed
+//     without running.
+// PostTask, PostDelayedTask, BeginWait, CancelWait and Quit may be called
+// from any thread; the loop's state is guarded by a runtime mutex
+// (mica_rt_mutex_t) and a posting thread wakes a blocked loop with one user
+// packet (at most one is ever queued).
+//
+// Memory: handlers and tasks are InlineFunctions (function.h): a callable of
+// up to 48 bytes is stored inline. Task nodes and wait slots come from free
+// lists that only grow to the peak number in use, so dispatching a packet
+// or a task allocates nothing in the steady state.
+//
+// A wait whose handle is closed (or sent away in a message) while it is
+// pending is removed by the kernel without a packet (docs/syscalls.md,
+// handle_close): its handler then runs only at shutdown
+// (MICA_ERR_CANCELED), unless CancelWait drops it first. Cancel a wait
+// before closing its handle.
+//
+// Coroutines: <mica/async/coro.h> (co_await loop.Wait/Sleep/Yield).
+#ifndef SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_
+#define SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_
+
+#include <mica/async/function.h>
+#include <mica/cpp/objects.h>
+#include <mica/rt/thread.h>
+#include <mica/syscalls.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__clang__)
+#define MICA_ASYNC_TSA(x) __attribute__((x))
+#else
+#define MICA_ASYNC_TSA(x)
+#endif
+
+namespace mica::async {
+
+// A task: runs once on the loop's thread.
+using Task = InlineFunction<void()>;
+// A wait handler: `status` is MICA_OK (the wait fired; `observed` holds the
+// object's signals when it did) or MICA_ERR_CANCELED (the loop shut down;
+// `observed` is 0).
+using WaitHandler = InlineFunction<void(mica_status_t status, mica_signals_t observed)>;
+class WaitAwaitable;
+class TaskAwaitable;
+
+// Names a pending wait (never 0): the slot index and a 32-bit generation,
+// so an id comes back only after its slot has been reused 2^32 times.
+using WaitId = uint64_t;
+
+// mica_rt_mutex_t with thread-safety annotations.
+class MICA_ASYNC_TSA(capability("mutex")) Mutex {
+ public:
+  void Lock() MICA_ASYNC_TSA(acquire_capability()) { mica_rt_mutex_lock(&mutex_); }
+  void Unlock() MICA_ASYNC_TSA(release_capability()) { mica_rt_mutex_unlock(&mutex_); }
+
+ private:
+  mica_rt_mutex_t mutex_ = MICA_RT_MUTEX_INIT;
+};
+
+class MICA_ASYNC_TSA(scoped_lockable) MutexGuard {
+ public:
+  explicit MutexGuard(Mutex& m) MICA_ASYNC_TSA(acquire_capability(m)) : mutex_(m) { m.Lock(); }
+  ~MutexGuard() MICA_ASYNC_TSA(release_capability()) { mutex_.Unlock(); }
+  MutexGuard(const MutexGuard&) = delete;
+  MutexGuard& operator=(const MutexGuard&) = delete;
+
+ private:
+  Mutex& mutex_;
+};
+
+class Loop {
+ public:
+  // Creates the port; status() says whether that worked. Every call on a
+  // loop whose status() is not MICA_OK returns MICA_ERR_BAD_STATE.
+  Loop();
+  // Shutdown().
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  mica_status_t status() const { return init_status_; }
+  // The loop's port (for the loop's own use; do not wait on it).
+  const Port& port() const { return port_; }
+
+  // The monotonic clock.
+  static mica_time_t Now();
+
+  // Dispatches until Quit: returns MICA_ERR_CANCELED once quitting, or the
+  // error of port_wait. Runs on one thread at a time.
+  mica_status_t Run();
+  // Dispatches at most one wait handler or task, waiting for one until
+  // `deadline`: MICA_OK (one ran), MICA_ERR_TIMED_OUT (none by the
+  // deadline), MICA_ERR_CANCELED (quitting), or the error of port_wait.
+  mica_status_t RunOnce(mica_time_t deadline);
+  // Dispatches everything that is ready without blocking, including work
+  // that handlers add, until nothing is: MICA_OK, or MICA_ERR_CANCELED if
+  // quitting. Delayed tasks whose deadline has not passed do not run.
+  mica_status_t RunUntilIdle();
+  // Makes Run/RunOnce/RunUntilIdle return MICA_ERR_CANCELED after the
+  // current handler; any thread. Stays in effect until ResetQuit.
+  void Quit();
+  void ResetQuit();
+  bool quitting() const;
+
+  // Cancels every pending wait (their handlers run with
+  // MICA_ERR_CANCELED), destroys the queued tasks and closes the port.
+  // Afterwards every call returns MICA_ERR_BAD_STATE. Call it from the
+  // loop's thread, not from a handler. Idempotent.
+  void Shutdown();
+
+  // Waits for any of `signals` on `object` (which needs MICA_RIGHT_WAIT).
+  // On success the wait's id goes to *id (may be null). Errors: those of
+  // object_wait_async (the handler is then destroyed, never called),
+  // MICA_ERR_INVALID_ARGS for an empty handler, MICA_ERR_BAD_STATE after
+  // Shutdown.
+  mica_status_t BeginWait(mica_handle_t object, mica_signals_t signals, WaitHandler handler,
+                          WaitId* id = nullptr);
+  // Removes a pending wait: MICA_OK, and its handler is destroyed without
+  // running; MICA_ERR_NOT_FOUND if `id` is not pending (it fired, was
+  // cancelled, or never was).
+  mica_status_t CancelWait(WaitId id);
+
+  // Queues `task` behind the other queued tasks. MICA_ERR_BAD_STATE after
+  // Shutdown, MICA_ERR_INVALID_ARGS for an empty task, or an error of
+  // port_queue if the loop could not be woken (the task is not queued).
+  mica_status_t PostTask(Task task);
+  // Queues `task` to run no earlier than `deadline` (monotonic).
+  mica_status_t PostDelayedTask(Task task, mica_time_t deadline);
+  // PostDelayedTask(task, Now() + delay).
+  mica_status_t PostTaskAfter(Task task, mica_duration_t delay);
+
+  // Coroutine awaitables (defined in <mica/async/coro.h>, which callers
+  // include): co_await loop.Wait(handle, signals), loop.Sleep(deadline),
+  // loop.Yield().
+  WaitAwaitable Wait(mica_handle_t object, mica_signals_t signals);
+  TaskAwaitable Sleep(mica_time_t deadline);
+  TaskAwaitable Yield();
+
+  // Waits pending in the loop, and tasks (immediate and delayed) queued.
+  size_t pending_waits() const;
+  size_t pending_tasks() const;
+  // How many times the loop allocated memory for its own bookkeeping (task
+  // nodes, wait slots, array growth); flat once the loop has seen its peak
+  // load. Callables too big to be stored inline are not counted.
+  size_t allocations() const;
+
+ private:
+  struct TaskNode;
+  struct WaitSlot;
+
+  mica_status_t CheckUsableLocked() const MICA_ASYNC_TSA(requires_capability(mutex_));
+  mica_status_t WakeLocked() MICA_ASYNC_TSA(requires_capability(mutex_));
+  TaskNode* NewTaskNodeLocked(Task task) MICA_ASYNC_TSA(requires_capability(mutex_));
+  void FreeTaskNodeLocked(TaskNode* node) MICA_ASYNC_TSA(requires_capability(mutex_));
+  void MoveDueTimersLocked(mica_time_t now) MICA_ASYNC_TSA(requires_capability(mutex_));
+  void HeapPushLocked(TaskNode* node) MICA_ASYNC_TSA(requires_capability(mutex_));
+  TaskNode* HeapPopLocked() MICA_ASYNC_TSA(requires_capability(mutex_));
+  WaitSlot* SlotForLocked(WaitId id) MICA_ASYNC_TSA(requires_capability(mutex_));
+  void FreeSlotLocked(uint32_t index) MICA_ASYNC_TSA(requires_capability(mutex_));
+  // Runs the handler of a signal packet; false for a wake or stale packet.
+  bool DispatchPacket(const mica_port_packet_t& packet);
+
+  mica_status_t init_status_ = MICA_ERR_BAD_STATE;
+  Port port_;  // valid until Shutdown
+
+  mutable Mutex mutex_;
+  bool shut_down_ MICA_ASYNC_TSA(guarded_by(mutex_)) = false;
+  bool quit_ MICA_ASYNC_TSA(guarded_by(mutex_)) = false;
+  bool wake_queued_ MICA_ASYNC_TSA(guarded_by(mutex_)) = false;
+
+  // Ready tasks, FIFO.
+  TaskNode* ready_head_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
+  TaskNode* ready_tail_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
+  size_t ready_count_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  // Delayed tasks: a binary min-heap by (deadline, seq).
+  TaskNode** heap_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
+  size_t heap_size_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  size_t heap_capacity_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  uint64_t next_seq_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  TaskNode* free_tasks_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
+
+  // Wait slots (stable addresses); free ones chained by index.
+  WaitSlot** slots_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
+  size_t slot_count_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  size_t slot_capacity_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  uint32_t free_slot_ MICA_ASYNC_TSA(guarded_by(mutex_));
+  size_t pending_waits_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  size_t allocations_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+};
+
+}  // namespace mica::async
+
+#endif  // SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_
