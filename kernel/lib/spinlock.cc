@@ -47,11 +47,13 @@ void SpinLock::SetCpuIdHook(CpuIdHook hook) {
 
 void SpinLock::Acquire() {
   // A CPU that takes a lock it already holds would spin forever: report it
-  // instead (holder_cpu_ names this CPU only while it holds the lock).
-  if (CpuIdHook hook = CpuHook()) {
-    MICA_DEBUG_ASSERT_MSG(__atomic_load_n(&holder_cpu_, __ATOMIC_RELAXED) != hook(),
-                          "acquiring a SpinLock this CPU already holds");
-  }
+  // instead (holder_cpu_ names this CPU only while it holds the lock). The
+  // hook is asked once per acquire and once per release (it is on every
+  // kernel path: docs/performance.md).
+  CpuIdHook hook = CpuHook();
+  const uint32_t cpu = hook != nullptr ? hook() : kNoHolder;
+  MICA_DEBUG_ASSERT_MSG(hook == nullptr || __atomic_load_n(&holder_cpu_, __ATOMIC_RELAXED) != cpu,
+                        "acquiring a SpinLock this CPU already holds");
   uint32_t spins = 0;
   // Test-and-test-and-set: the exchange (acquire) takes the lock; while it
   // is held, waiters only read the word, so the cache line is not bounced.
@@ -60,8 +62,8 @@ void SpinLock::Acquire() {
       Wait(&spins);
     }
   }
-  if (CpuIdHook hook = CpuHook()) {
-    __atomic_store_n(&holder_cpu_, hook(), __ATOMIC_RELAXED);
+  if (hook != nullptr) {
+    __atomic_store_n(&holder_cpu_, cpu, __ATOMIC_RELAXED);
   }
 }
 
