@@ -243,19 +243,22 @@ void WaitGone(mica_handle_t process) {
 }
 
 // The child's side of channel_call: echo every message until the peer goes.
+// It waits, then reads: Mica's counterpart of a blocking read (Linux's
+// server blocks in read(2)), so a round trip is the client's channel_call
+// and the server's object_wait_one, channel_read and channel_write.
 int Server() {
   mica_handle_t ch = mica_rt_take_startup_handle(kChannelInfo);
   uint8_t buf[kMsgBytes];
   for (;;) {
+    mica_signals_t seen = 0;
+    mica_status_t s = mica_object_wait_one(ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
+                                           MICA_TIME_INFINITE, &seen);
+    if (s != MICA_OK) {
+      return 1;
+    }
     uint32_t actual = 0;
-    mica_status_t s = mica_channel_read(ch, 0, buf, nullptr, sizeof(buf), 0, &actual, nullptr);
+    s = mica_channel_read(ch, 0, buf, nullptr, sizeof(buf), 0, &actual, nullptr);
     if (s == MICA_ERR_SHOULD_WAIT) {
-      mica_signals_t seen = 0;
-      s = mica_object_wait_one(ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-                               MICA_TIME_INFINITE, &seen);
-      if (s != MICA_OK) {
-        return 1;
-      }
       continue;
     }
     if (s != MICA_OK) {
