@@ -594,7 +594,11 @@ void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
   CpuState& cs = Cpu();
   cs.programmed = kInfinite;  // the hardware timer fired and is masked
   uint64_t now = timer::NowNs();
-  while (!cs.timers.empty() && cs.timers.front()->deadline <= now) {
+  // Bounded: a callback that re-arms its timer in the past would otherwise
+  // keep this loop going; the rest waits for the next tick (the hardware
+  // timer is reprogrammed for it below, so it comes at once).
+  int callbacks = 0;
+  while (!cs.timers.empty() && cs.timers.front()->deadline <= now && callbacks++ < 64) {
     Timer* t = cs.timers.pop_front();
     t->armed = false;
     if (t->scheduler_internal) {
