@@ -100,10 +100,15 @@ Process::~Process() {
     job_->RemoveProcess(job_link_);
     job_link_ = nullptr;
   }
-  // Every thread must be gone (joined) before its process is freed, and
-  // before its handle object goes: the thread that ended the process may
-  // still be inside MarkDead, which reports the exit through it (a ktest
-  // that deletes its process once it is dead found that).
+  // The handle object forgets the process first, so that get_info and the
+  // like answer from what it kept (exit code, final run time) instead of
+  // looking at a process whose threads are being freed. It is only dropped
+  // once every thread is gone (joined): the thread that ended the process
+  // may still be inside MarkDead, which reports the exit through it (a
+  // ktest that deletes its process once it is dead found that).
+  if (dispatcher_) {
+    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
+  }
   for (UserThread*& ut : threads_) {
     if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
       (void)sched::Join(ut->thread, sched::kInfinite, nullptr);
@@ -112,10 +117,7 @@ Process::~Process() {
       ut = nullptr;
     }
   }
-  if (dispatcher_) {
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
-    dispatcher_.reset();
-  }
+  dispatcher_.reset();
   // After the threads (a fault takes the root VMAR). The root VMAR may live on in another process's
   // handle table: empty (destroyed) and without its process.
   if (root_vmar_) {
