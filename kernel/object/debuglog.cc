@@ -68,12 +68,26 @@ void DebuglogDispatcher::Write(const char* who, uint64_t koid, const char* data,
   }
 }
 
-mica::Status DebuglogDispatcher::Read(mica_log_record_t* out) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status DebuglogDispatcher::Read(mica_log_record_t* out,
+                                      ReadUndo* undo) NO_THREAD_SAFETY_ANALYSIS {
   bool got;
   {
     IrqGuard g(lock_);
+    undo->before = cursor_;
     got = LogReadRecord(&cursor_, out);
+    undo->after = cursor_;
   }
   UpdateReadable();
   return got ? mica::Status::kOk : mica::Status::kShouldWait;
+}
+
+void DebuglogDispatcher::Unread(const ReadUndo& undo) NO_THREAD_SAFETY_ANALYSIS {
+  {
+    IrqGuard g(lock_);
+    if (cursor_ != undo.after) {
+      return;  // another read through this log moved on meanwhile
+    }
+    cursor_ = undo.before;
+  }
+  UpdateReadable();
 }

@@ -24,8 +24,15 @@ class DebuglogDispatcher final : public Dispatcher {
   // Writes one record (lines of at most kMaxRecord bytes; longer ones are
   // split).
   void Write(const char* who, uint64_t koid, const char* data, size_t len);
-  // debuglog_read: the next record; kShouldWait if there is none.
-  mica::Status Read(mica_log_record_t* out);
+  // debuglog_read: the next record; kShouldWait if there is none. *undo
+  // lets a caller that could not deliver the record put it back (Unread),
+  // so a bad user buffer loses nothing.
+  struct ReadUndo {
+    uint64_t before = 0;
+    uint64_t after = 0;
+  };
+  mica::Status Read(mica_log_record_t* out, ReadUndo* undo);
+  void Unread(const ReadUndo& undo);
 
   mica::ListNode reader_node;  // on the readers list while readable
 

@@ -49,7 +49,9 @@ int64_t sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr<void
     return Err(mica::Status::kBufferTooSmall);
   }
   mica_log_record_t r;
-  s = static_cast<DebuglogDispatcher*>(e.object.get())->Read(&r);
+  DebuglogDispatcher::ReadUndo undo;
+  auto* dl = static_cast<DebuglogDispatcher*>(e.object.get());
+  s = dl->Read(&r, &undo);
   if (s != mica::Status::kOk) {
     return Err(s);
   }
@@ -57,6 +59,9 @@ int64_t sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr<void
   s = record.copy_to_user(&r, bytes);
   if (s == mica::Status::kOk && !actual.is_null()) {
     s = actual.copy_to_user(bytes);
+  }
+  if (s != mica::Status::kOk) {
+    dl->Unread(undo);  // the record stays the next one to read
   }
   return Err(s);
 }

@@ -172,3 +172,33 @@ TEST(debuglog_read, overwritten_records_show_as_a_gap) {
   EXPECT_GT(rec.sequence, seen + 1);
   EXPECT_OK(mica_handle_close(log));
 }
+
+// A read whose buffer the kernel cannot write fails and loses nothing: the
+// same record is the next one read.
+TEST(debuglog_read, a_failed_read_keeps_the_record) {
+  mica_handle_t reader = readable_log();
+  ASSERT_NE(reader, MICA_HANDLE_INVALID);
+  mica_handle_t writer = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_debuglog_create(MICA_HANDLE_INVALID, 0, &writer));
+  char text[64];
+  snprintf(text, sizeof(text), "debuglog_read keep %lld", (long long)ct_now());
+  ASSERT_OK(mica_debuglog_write(writer, 0, text, strlen(text)));
+  mica_log_record_t rec;
+  ASSERT_TRUE(find_record(reader, text, &rec));  // the reader is now just past it
+  snprintf(text, sizeof(text), "debuglog_read keep2 %lld", (long long)ct_now());
+  ASSERT_OK(mica_debuglog_write(writer, 0, text, strlen(text)));
+  // Reads into memory the kernel cannot write.
+  for (int i = 0; i < CT_BAD_PTR_COUNT; i++) {
+    ct_set_context(ct_bad_ptrs[i].name);
+    EXPECT_STATUS(mica_debuglog_read(reader, 0, (void*)ct_bad_ptrs[i].addr, sizeof(rec), NULL),
+                  MICA_ERR_INVALID_ARGS);
+  }
+  ct_set_context(NULL);
+  // An unwritable `actual` (the zero page) fails the same way.
+  EXPECT_STATUS(mica_debuglog_read(reader, 0, &rec, sizeof(rec), (size_t*)8),
+                MICA_ERR_INVALID_ARGS);
+  // Nothing was lost: the next good read still finds the second line.
+  ASSERT_TRUE(find_record(reader, text, &rec));
+  EXPECT_OK(mica_handle_close(writer));
+  EXPECT_OK(mica_handle_close(reader));
+}
