@@ -19,17 +19,22 @@
 // end the caller (process_exit, thread_exit) are skipped, and so is
 // debuglog_write (it would only flood the console).
 //
-// Each seed runs kWorkers threads making kCallsPerWorker calls each against
-// one shared pool (so objects are closed and used concurrently on every
-// CPU). The supervisor then closes the pool and checks that its own handle
-// count is back where it started and that the kernel's free memory has
-// returned (MICA_INFO_KMEM_STATS) when the root resource was given.
+// Each seed runs in a child process (`syscall-fuzz --child <n>`, started
+// from the bootfs in a job of its own, holding nothing but what it makes):
+// kWorkers threads making kCallsPerWorker calls each against one shared pool
+// (so objects are closed and used concurrently on every CPU). The child
+// fails if a worker stops making progress (a call that never returns) or a
+// call returns something that is not a status code. The parent then kills
+// the seed's job and checks that the kernel's available memory
+// (MICA_INFO_KMEM_STATS free + heap free, through the root resource, which
+// only the parent holds) is back exactly where it was after the first seed.
 //
 // Output (the line protocol core-tests uses, docs/testing.md):
 //   syscall-fuzz: start <seeds>
-//   syscall-fuzz: PASS seed.<n> calls=<c> ok=<k> errors=<e>
+//   syscall-fuzz: PASS seed.<n>
 //   syscall-fuzz: FAIL seed.<n>: <why>
 //   syscall-fuzz: done passed=<p> failed=<f>
+// and from each child `syscall-fuzz child seed.<n>: calls=<c> ok=<k> errors=<e>`.
 #include <mica/rt/runtime.h>
 #include <mica/rt/thread.h>
 #include <mica/syscall_shapes.h>
