@@ -356,6 +356,7 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
   }
   uint64_t* old;
   uint64_t old_count;
+  uint64_t keep;
   {
     IrqGuard g(lock_);
     // Unmap the pages that go away from every mapping first.
@@ -368,7 +369,7 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
         }
       }
     }
-    uint64_t keep = pages < page_count_ ? pages : page_count_;
+    keep = pages < page_count_ ? pages : page_count_;
     if (keep != 0) {
       memcpy(grown, pages_, keep * sizeof(uint64_t));
     }
@@ -376,13 +377,19 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
     old_count = page_count_;
     pages_ = grown;
     page_count_ = pages;
-    // Freed pages: past the new end in the old array.
-    for (uint64_t i = keep; i < old_count; i++) {
-      if (old[i] != 0) {
-        PageRelease(old[i]);
-        committed_--;
-      }
+  }
+  // The pages past the new end are in no mapping and no longer in pages_:
+  // release them without the lock (a shrink may free many).
+  uint64_t released = 0;
+  for (uint64_t i = keep; i < old_count; i++) {
+    if (old[i] != 0) {
+      PageRelease(old[i]);
+      released++;
     }
+  }
+  if (released != 0) {
+    IrqGuard g(lock_);
+    committed_ -= released;
   }
   kmem::Free(old);
   return mica::Status::kOk;
