@@ -126,6 +126,48 @@ mica_info_kmem_stats_t KmemStats() {
   return info;
 }
 
+// The objects each object_get_info topic applies to and the right it needs
+// (docs/syscalls.md); HANDLE_VALID and HANDLE_BASIC need neither.
+constexpr uint32_t TypeBit(mica_obj_type_t t) {
+  return 1u << t;
+}
+struct TopicRule {
+  uint32_t topic;
+  uint32_t types;  // TypeBit()s; ~0u: any object
+  mica_rights_t right;
+};
+constexpr TopicRule kTopicRules[] = {
+    {MICA_INFO_HANDLE_COUNT, ~0u, MICA_RIGHT_INSPECT},
+    {MICA_INFO_PROCESS, TypeBit(MICA_OBJ_TYPE_PROCESS), MICA_RIGHT_INSPECT},
+    {MICA_INFO_THREAD, TypeBit(MICA_OBJ_TYPE_THREAD), MICA_RIGHT_INSPECT},
+    {MICA_INFO_TASK_STATS, TypeBit(MICA_OBJ_TYPE_PROCESS), MICA_RIGHT_INSPECT},
+    {MICA_INFO_TASK_RUNTIME,
+     TypeBit(MICA_OBJ_TYPE_THREAD) | TypeBit(MICA_OBJ_TYPE_PROCESS) | TypeBit(MICA_OBJ_TYPE_JOB),
+     MICA_RIGHT_INSPECT},
+    {MICA_INFO_JOB_CHILDREN, TypeBit(MICA_OBJ_TYPE_JOB), MICA_RIGHT_ENUMERATE},
+    {MICA_INFO_JOB_PROCESSES, TypeBit(MICA_OBJ_TYPE_JOB), MICA_RIGHT_ENUMERATE},
+    {MICA_INFO_PROCESS_THREADS, TypeBit(MICA_OBJ_TYPE_PROCESS), MICA_RIGHT_ENUMERATE},
+    {MICA_INFO_PROCESS_HANDLE_STATS, TypeBit(MICA_OBJ_TYPE_PROCESS), MICA_RIGHT_INSPECT},
+    {MICA_INFO_VMO, TypeBit(MICA_OBJ_TYPE_VMO), MICA_RIGHT_INSPECT},
+    {MICA_INFO_VMAR, TypeBit(MICA_OBJ_TYPE_VMAR), MICA_RIGHT_INSPECT},
+    {MICA_INFO_KMEM_STATS, TypeBit(MICA_OBJ_TYPE_RESOURCE), MICA_RIGHT_INSPECT},
+};
+
+// kWrongType if `topic` does not apply to `type`, kAccessDenied without its
+// right; kOk for a topic without a rule (or an unknown one: the switch
+// refuses it).
+mica::Status CheckTopic(uint32_t topic, mica_obj_type_t type, mica_rights_t rights) {
+  for (const TopicRule& r : kTopicRules) {
+    if (r.topic == topic) {
+      if ((r.types & TypeBit(type)) == 0) {
+        return mica::Status::kWrongType;
+      }
+      return (rights & r.right) != 0 ? mica::Status::kOk : mica::Status::kAccessDenied;
+    }
+  }
+  return mica::Status::kOk;
+}
+
 // Writes a list of koids: as many as fit; succeeds even when truncated.
 mica::Status KoidList(const uint64_t* koids, size_t written, size_t total,
                       user_out_ptr<void> buffer, user_out_ptr<size_t> actual,
@@ -150,6 +192,10 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
     return Err(s);
   }
   mica_obj_type_t type = e.object->type();
+  s = CheckTopic(topic, type, e.rights);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
   switch (topic) {
     case MICA_INFO_HANDLE_VALID:
       return kOk;
@@ -162,26 +208,16 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_HANDLE_COUNT: {
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
-        return Err(mica::Status::kAccessDenied);
       mica_info_handle_count_t info = {};
       info.handle_count = e.object->handle_count();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_PROCESS: {
-      if (type != MICA_OBJ_TYPE_PROCESS)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
-        return Err(mica::Status::kAccessDenied);
       mica_info_process_t info = static_cast<ProcessDispatcher*>(e.object.get())->Info();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_JOB_CHILDREN:
     case MICA_INFO_JOB_PROCESSES: {
-      if (type != MICA_OBJ_TYPE_JOB)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_ENUMERATE) == 0)
-        return Err(mica::Status::kAccessDenied);
       constexpr size_t kMaxList = 128;  // entries returned per call
       uint64_t koids[kMaxList];
       size_t room = buffer_size / sizeof(uint64_t);
@@ -194,20 +230,11 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       return Err(KoidList(koids, written, total, buffer, actual, avail));
     }
     case MICA_INFO_THREAD: {
-      if (type != MICA_OBJ_TYPE_THREAD)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
-        return Err(mica::Status::kAccessDenied);
       mica_info_thread_t info = {};
       static_cast<ThreadDispatcher*>(e.object.get())->Info(&info, nullptr);
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_TASK_RUNTIME: {
-      if (type != MICA_OBJ_TYPE_THREAD && type != MICA_OBJ_TYPE_PROCESS &&
-          type != MICA_OBJ_TYPE_JOB)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
-        return Err(mica::Status::kAccessDenied);
       mica_info_task_runtime_t info = {};
       if (type == MICA_OBJ_TYPE_THREAD) {
         static_cast<ThreadDispatcher*>(e.object.get())->Info(nullptr, &info);
@@ -225,10 +252,6 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_PROCESS_THREADS: {
-      if (type != MICA_OBJ_TYPE_PROCESS)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_ENUMERATE) == 0)
-        return Err(mica::Status::kAccessDenied);
       uint64_t koids[Process::kMaxThreads];
       size_t room = buffer_size / sizeof(uint64_t);
       if (room > Process::kMaxThreads)
@@ -242,10 +265,6 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       return Err(KoidList(koids, written, total, buffer, actual, avail));
     }
     case MICA_INFO_PROCESS_HANDLE_STATS: {
-      if (type != MICA_OBJ_TYPE_PROCESS)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
-        return Err(mica::Status::kAccessDenied);
       mica_info_process_handle_stats_t info = {};
       (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
         target->HandleStats(&info);
@@ -254,10 +273,6 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_TASK_STATS: {
-      if (type != MICA_OBJ_TYPE_PROCESS)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
-        return Err(mica::Status::kAccessDenied);
       mica_info_task_stats_t info = {};
       (void)static_cast<ProcessDispatcher*>(e.object.get())->WithProcess([&](Process* target) {
         info = target->TaskStats();
@@ -266,27 +281,16 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_KMEM_STATS: {
-      if (type != MICA_OBJ_TYPE_RESOURCE)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0 ||
-          !static_cast<ResourceDispatcher*>(e.object.get())->is_root())
+      if (!static_cast<ResourceDispatcher*>(e.object.get())->is_root())
         return Err(mica::Status::kAccessDenied);
       mica_info_kmem_stats_t info = KmemStats();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_VMO: {
-      if (type != MICA_OBJ_TYPE_VMO)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
-        return Err(mica::Status::kAccessDenied);
       mica_info_vmo_t info = static_cast<VmoDispatcher*>(e.object.get())->Info();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
     case MICA_INFO_VMAR: {
-      if (type != MICA_OBJ_TYPE_VMAR)
-        return Err(mica::Status::kWrongType);
-      if ((e.rights & MICA_RIGHT_INSPECT) == 0)
-        return Err(mica::Status::kAccessDenied);
       mica_info_vmar_t info = static_cast<VmarDispatcher*>(e.object.get())->Info();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
