@@ -409,6 +409,16 @@ void Process::MarkDead(int64_t code) {
       state_ = State::kDead;
       exit_code_ = code;
       first = true;
+      // Every thread of a dead process is interrupted, so the syscall
+      // return path (arch/arm64/vectors.S) needs to test only the thread's
+      // flag. Kill interrupted them already; this also catches a thread
+      // that StartThread added after Kill's loop (one added after this
+      // point exits in UserThreadEntry before reaching user mode).
+      for (UserThread* ut : threads_) {
+        if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && !ut->exited) {
+          sched::Interrupt(ut->thread);
+        }
+      }
     }
   }
   if (first) {

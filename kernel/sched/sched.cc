@@ -28,6 +28,8 @@ struct CpuState {
   uint64_t switches = 0;
   Thread* switch_from = nullptr;  // set just before each context switch
 };
+// The syscall return path (arch/arm64/vectors.S) tests need_resched.
+static_assert(offsetof(CpuState, need_resched) == CPUSTATE_NEED_RESCHED);
 
 namespace {
 

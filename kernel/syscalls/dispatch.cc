@@ -1,14 +1,34 @@
-#include "kernel/syscalls/dispatch.h"
-
+// The syscall table that the SVC path of the EL0 exception vector
+// (kernel/arch/arm64/vectors.S, el0_sync) indexes with x8.
+#include "kernel/arch/arm64/include_asm.h"
 #include "kernel/syscalls/sys_common.h"
 
-namespace syscall {
-
-// The body is generated from system/public/syscalls.mica: a switch on the
-// number that checks 32-bit arguments are zero-extended and calls the
-// typed handler (sys_<name>), with MICA_ERR_BAD_SYSCALL for unknown numbers.
-int64_t Dispatch(uint64_t number, const uint64_t* a) {
+// The entries are generated from system/public/syscalls.mica: one function
+// per call that takes the argument registers x0..x7 as its arguments, checks
+// its 32-bit arguments are zero-extended and calls the typed handler
+// (sys_<name>).
 #include "kernel/syscall_table.inc"
+
+struct SyscallTable {
+  syscall_gen::Entry entry[SYSCALL_TABLE_SIZE];
+};
+
+namespace {
+
+// Every slot that names no call holds BadSyscall, slot 0 included (numbers
+// start at 1); vectors.S maps a number past the table to slot 0.
+consteval SyscallTable MakeTable() {
+  SyscallTable t{};
+  for (syscall_gen::Entry& e : t.entry) {
+    e = syscall_gen::BadSyscall;
+  }
+  syscall_gen::FillTable(t.entry);
+  return t;
 }
 
-}  // namespace syscall
+static_assert(syscall_gen::kLastNumber < SYSCALL_TABLE_SIZE,
+              "raise SYSCALL_TABLE_SIZE (kernel/arch/arm64/include_asm.h)");
+
+}  // namespace
+
+extern "C" constinit const SyscallTable arm64_syscall_table = MakeTable();

@@ -24,6 +24,8 @@ struct PerCpu {
 };
 static_assert(offsetof(PerCpu, emergency_sp) == PERCPU_EMERGENCY_SP);
 static_assert(offsetof(PerCpu, cpu_num) == PERCPU_CPU_NUM);
+static_assert(offsetof(PerCpu, current) == PERCPU_CURRENT);
+static_assert(offsetof(PerCpu, sched) == PERCPU_SCHED);
 
 extern PerCpu g_percpu[MAX_CPUS];
 extern "C" PerCpu* arm64_percpu_ptr[MAX_CPUS];

@@ -7,7 +7,7 @@ From it this script writes, into --out-dir:
   mica/syscalls.h           C prototypes with their documentation, MICA_SYS_*
   syscall_stubs.S           AArch64 user-space stubs, one section per call
   kernel/syscall_decls.h    the kernel's `int64_t sys_<name>(...)` declarations
-  kernel/syscall_table.inc  the kernel's dispatch switch with argument checks
+  kernel/syscall_table.inc  the kernel's syscall table entries with argument checks
   test/syscall_recorder.inc sys_* definitions that record their arguments,
                             for the host test of the dispatch switch
   syscalls.md               the reference (committed as docs/syscalls.md)
@@ -702,7 +702,7 @@ def gen_kernel_decls(defs):
 
 
 def kernel_arg(p, k):
-    a = f"a[{k}]"
+    a = f"a{k}"
     if p.kind == "scalar":
         t = SCALARS[p.scalar][0]
         if p.scalar == "int32":
@@ -714,35 +714,61 @@ def kernel_arg(p, k):
 
 
 def gen_kernel_table(defs):
+    """One entry function per call, taking the eight argument registers as
+    its own arguments (so the assembly entry path calls it with x0..x7 as
+    they arrived), and a constexpr filler for the table indexed by number."""
+    last = max(c.number for c in defs.calls)
+    regs = ", ".join(f"uint64_t" for _ in range(8))
     o = [f"// {BANNER}", "//",
-         "// The body of the syscall dispatcher. Include it inside a function that has",
-         "//   uint64_t number;     // x8",
-         "//   const uint64_t* a;   // x0..x7 (8 elements)",
-         "// in scope, after kernel/syscall_decls.h; the switch returns an int64_t.",
-         "// A 32-bit argument whose register has any of bits 63:32 set is rejected with",
-         "// MICA_ERR_INVALID_ARGS before the handler runs; an unknown number returns",
-         "// MICA_ERR_BAD_SYSCALL.",
-         "switch (number) {"]
+         "// The kernel's syscall table. Include it once, at namespace scope, after",
+         "// kernel/syscall_decls.h. It defines, in namespace syscall_gen:",
+         "//   Entry         int64_t(uint64_t x0, ..., uint64_t x7): one call's entry",
+         "//   kLastNumber   the highest call number",
+         "//   BadSyscall    the entry for numbers that name no call",
+         "//   FillTable(t)  stores every call's entry at t[number] (t has at least",
+         "//                 kLastNumber + 1 elements, pre-filled with BadSyscall)",
+         "// Each entry rejects a 32-bit argument whose register has any of bits 63:32",
+         "// set with MICA_ERR_INVALID_ARGS before the handler runs, then calls",
+         "// sys_<name> with the registers converted to the declared types.",
+         "namespace syscall_gen {", "",
+         f"using Entry = int64_t (*)({regs});",
+         f"inline constexpr uint64_t kLastNumber = {last};", "",
+         f"inline int64_t BadSyscall({regs}) {{",
+         "  return MICA_ERR_BAD_SYSCALL;", "}", ""]
     for c in sorted(defs.calls, key=lambda c: c.number):
-        o.append(f"  case {c.number}: {{  // {c.name}")
+        used = {k for k in range(len(c.params))}
+        params = ", ".join(f"uint64_t a{k}" if k in used else "uint64_t" for k in range(8))
+        o.append(f"// {c.number}: {c.name}")
+        head = f"inline int64_t Call_{c.name}({params}) {{"
+        if len(head) <= 100:
+            o.append(head)
+        else:
+            o.append(f"inline int64_t Call_{c.name}(")
+            parts = [f"uint64_t a{k}" if k in used else "uint64_t" for k in range(8)]
+            o.append("    " + ", ".join(parts[:4]) + ",")
+            o.append("    " + ", ".join(parts[4:]) + ") {")
         narrow = [k for k, p in enumerate(c.params) if p.width() == 32]
         if narrow:
-            expr = " | ".join(f"a[{k}]" for k in narrow)
+            expr = " | ".join(f"a{k}" for k in narrow)
             if len(narrow) > 1:
                 expr = f"({expr})"
-            o.append(f"    if ({expr} >> 32) {{")
-            o.append("      return MICA_ERR_INVALID_ARGS;")
-            o.append("    }")
+            o.append(f"  if ({expr} >> 32) {{")
+            o.append("    return MICA_ERR_INVALID_ARGS;")
+            o.append("  }")
         args = [kernel_arg(p, k) for k, p in enumerate(c.params)]
-        one = f"    return sys_{c.name}({', '.join(args)});"
+        one = f"  return sys_{c.name}({', '.join(args)});"
         if len(one) <= 100:
             o.append(one)
         else:
-            o.append(f"    return sys_{c.name}(")
+            o.append(f"  return sys_{c.name}(")
             for k, a in enumerate(args):
-                o.append(f"        {a}{');' if k == len(args) - 1 else ','}")
-        o.append("  }")
-    o += ["  default:", "    return MICA_ERR_BAD_SYSCALL;", "}", ""]
+                o.append(f"      {a}{');' if k == len(args) - 1 else ','}")
+        o.append("}")
+        o.append("")
+    o.append("constexpr void FillTable(Entry* t) {")
+    for c in sorted(defs.calls, key=lambda c: c.number):
+        o.append(f"  t[{c.number}] = Call_{c.name};")
+    o += ["}", "", "}  // namespace syscall_gen", ""]
     return "\n".join(o)
 
 

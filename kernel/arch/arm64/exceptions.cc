@@ -5,7 +5,6 @@
 #include "kernel/lib/printf.h"
 #include "kernel/object/process.h"
 #include "kernel/sched/sched.h"
-#include "kernel/syscalls/dispatch.h"
 #include "kernel/top/panic.h"
 #include "kernel/top/percpu.h"
 
@@ -17,11 +16,19 @@ struct ExTableEntry {
 extern const ExTableEntry __ex_table_start[], __ex_table_end[];
 }
 
+// vectors.S reads the current thread's `interrupted` flag on every syscall
+// return. (Thread is not standard-layout, as it derives from QueueLink;
+// offsetof is well defined for it all the same: no virtual bases.)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winvalid-offsetof"
+static_assert(offsetof(sched::Thread, interrupted) == THREAD_INTERRUPTED);
+static_assert(sizeof(sched::Thread::interrupted) == 1);
+#pragma clang diagnostic pop
+
 namespace {
 
 constexpr uint32_t kEcDataAbortSameEl = 0x25;
 constexpr uint32_t kEcInsnAbortSameEl = 0x21;
-constexpr uint32_t kEcSvc64 = 0x15;
 constexpr uint32_t kEcDataAbortLowerEl = 0x24;
 constexpr uint32_t kEcInsnAbortLowerEl = 0x20;
 
@@ -106,21 +113,12 @@ extern "C" void arm64_sync_exception(arch::IFrame* frame) {
   PanicWithFrame(frame, "unexpected synchronous exception in the kernel: %s", EsrClassName(ec));
 }
 
+// System calls never come here: vectors.S (el0_sync) runs them itself.
 extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
   uint32_t ec = static_cast<uint32_t>(frame->esr >> 26) & 0x3f;
   Process* process = Process::Current();
   if (process == nullptr) {
     PanicWithFrame(frame, "exception from EL0 on a thread with no process: %s", EsrClassName(ec));
-  }
-  if (ec == kEcSvc64) {
-    // Syscalls run with interrupts enabled; the number is in x8, the
-    // arguments in x0..x7, the result goes back in x0.
-    arch::EnableIrqs();
-    frame->x[0] = static_cast<uint64_t>(syscall::Dispatch(frame->x[8], frame->x));
-    arch::DisableIrqs();
-    process->CheckKilled();
-    sched::PreemptFromIrq();
-    return;
   }
   if ((ec == kEcDataAbortLowerEl || ec == kEcInsnAbortLowerEl) &&
       (IsTranslationFault(frame->esr) || IsPermissionFault(frame->esr))) {
@@ -145,6 +143,14 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
                  static_cast<unsigned long long>(frame->far));
   arch::EnableIrqs();
   process->KillFromFault(why, static_cast<uint32_t>(frame->esr), frame->far);
+}
+
+// Called by the syscall return path in vectors.S, with interrupts off, when
+// the thread is interrupted (killed, or its process is dead) or this CPU has
+// a reschedule pending: the same work as every return to user mode.
+extern "C" void arm64_syscall_return_work() {
+  Process::Current()->CheckKilled();
+  sched::PreemptFromIrq();
 }
 
 extern "C" void arm64_return_to_user_check() {

@@ -59,6 +59,18 @@
 // Per-CPU block field offsets used by assembly (checked by static_assert).
 #define PERCPU_EMERGENCY_SP 0
 #define PERCPU_CPU_NUM 8
+#define PERCPU_CURRENT 24
+#define PERCPU_SCHED 32
+
+// Fields the syscall return path (vectors.S) reads, checked by static_assert
+// next to their definitions: sched::Thread::interrupted and
+// sched::CpuState::need_resched (both bools).
+#define THREAD_INTERRUPTED 49
+#define CPUSTATE_NEED_RESCHED 1072
+
+// Entries in the syscall table (kernel/syscalls/dispatch.cc); numbers at or
+// past it are rejected as MICA_ERR_BAD_SYSCALL.
+#define SYSCALL_TABLE_SIZE 128
 
 // Exception frame: x0..x30, sp, elr, spsr, esr, far.
 #define IFRAME_SIZE 288

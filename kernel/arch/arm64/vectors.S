@@ -160,8 +160,73 @@ el1_serror:
   bl arm64_serror
   restore_frame 0
 
+// Synchronous exceptions from EL0. A system call (EC 0x15, SVC in AArch64)
+// takes the fast path below; everything else goes to
+// arm64_user_sync_exception. Both leave a complete frame: an SVC records its
+// ESR and FAR as 0 (FAR is UNKNOWN for an SVC, Arm ARM D17.2.40).
+//
+// The syscall ABI (docs/kernel.md): the number in x8, arguments in x0..x7,
+// the status comes back in x0; every other register (x1..x30, SP_EL0, the
+// FP/SIMD registers) is as it was at the SVC, because the return restores
+// them all from the frame. Nothing of the kernel's reaches user space.
 el0_sync:
-  save_frame 1
+  stp x0, x1, [sp, #16 * 0]
+  stp x2, x3, [sp, #16 * 1]
+  stp x4, x5, [sp, #16 * 2]
+  stp x6, x7, [sp, #16 * 3]
+  stp x8, x9, [sp, #16 * 4]
+  stp x10, x11, [sp, #16 * 5]
+  stp x12, x13, [sp, #16 * 6]
+  stp x14, x15, [sp, #16 * 7]
+  stp x16, x17, [sp, #16 * 8]
+  stp x18, x19, [sp, #16 * 9]
+  stp x20, x21, [sp, #16 * 10]
+  stp x22, x23, [sp, #16 * 11]
+  stp x24, x25, [sp, #16 * 12]
+  stp x26, x27, [sp, #16 * 13]
+  stp x28, x29, [sp, #16 * 14]
+  mrs x9, sp_el0
+  stp x30, x9, [sp, #16 * 15]
+  mrs x9, elr_el1
+  mrs x10, spsr_el1
+  stp x9, x10, [sp, #16 * 16]
+  mrs x9, esr_el1
+  ubfx x10, x9, #26, #6           // EC
+  cmp x10, #0x15
+  b.ne el0_sync_other
+  stp x9, xzr, [sp, #16 * 17]
+  // Syscalls run with interrupts enabled. x0..x7 still hold the arguments;
+  // a number past the table selects entry 0, BadSyscall.
+  msr daifclr, #2
+  cmp x8, #SYSCALL_TABLE_SIZE
+  csel x9, x8, xzr, lo
+  adrp x10, arm64_syscall_table
+  add x10, x10, :lo12:arm64_syscall_table
+  ldr x10, [x10, x9, lsl #3]
+  blr x10
+  msr daifset, #2
+  str x0, [sp]
+  // Work before returning to user mode: a kill (the thread is interrupted;
+  // a dead process has interrupted all its threads) or a reschedule asked
+  // for on this CPU. With interrupts off neither can be set for this CPU
+  // behind our back (PreemptFromIrq in kernel/sched explains why).
+  mrs x9, tpidr_el1
+  ldr x10, [x9, #PERCPU_CURRENT]
+  ldr x11, [x9, #PERCPU_SCHED]
+  ldrb w10, [x10, #THREAD_INTERRUPTED]
+  ldrb w11, [x11, #CPUSTATE_NEED_RESCHED]
+  orr w10, w10, w11
+  cbnz w10, el0_svc_work
+el0_svc_return:
+  restore_frame 1
+
+el0_svc_work:
+  bl arm64_syscall_return_work
+  b el0_svc_return
+
+el0_sync_other:
+  mrs x10, far_el1
+  stp x9, x10, [sp, #16 * 17]
   mov x0, sp
   bl arm64_user_sync_exception
   restore_frame 1

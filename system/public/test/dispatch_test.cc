@@ -1,4 +1,4 @@
-// Tests of the generated kernel dispatch switch (kernel/syscall_table.inc)
+// Tests of the generated kernel syscall table (kernel/syscall_table.inc)
 // and user stubs (syscall_stubs.S): every call reaches its handler with its
 // registers converted to the declared types, 32-bit arguments with a bit
 // above bit 31 are rejected before any handler runs, unknown numbers are
@@ -41,7 +41,8 @@ int64_t Record(uint64_t number, std::initializer_list<uint64_t> args) {
 // The register value that produced each argument: integers are zero-extended
 // from their width (int32 travels as its 32 two's-complement bits).
 template <typename T>
-requires std::is_integral_v<T> uint64_t Raw(T v) {
+  requires std::is_integral_v<T>
+uint64_t Raw(T v) {
   return static_cast<uint64_t>(static_cast<std::make_unsigned_t<T>>(v));
 }
 template <typename T>
@@ -59,10 +60,31 @@ uint64_t Raw(user_inout_ptr<T> p) {
 
 #include "test/syscall_recorder.inc"
 
+#include "kernel/syscall_table.inc"
+
 namespace {
 
-int64_t Dispatch(uint64_t number, const uint64_t* a){
-#include "kernel/syscall_table.inc"
+// What the kernel's SVC path does (kernel/arch/arm64/vectors.S with the
+// table of kernel/syscalls/dispatch.cc): index a table filled by FillTable
+// with the number (past it: BadSyscall) and call the entry with x0..x7.
+struct Table {
+  syscall_gen::Entry entry[syscall_gen::kLastNumber + 1];
+};
+
+Table MakeTable() {
+  Table t;
+  for (syscall_gen::Entry& e : t.entry) {
+    e = syscall_gen::BadSyscall;
+  }
+  syscall_gen::FillTable(t.entry);
+  return t;
+}
+
+const Table kTable = MakeTable();
+
+int64_t Dispatch(uint64_t number, const uint64_t* a) {
+  syscall_gen::Entry e = kTable.entry[number <= syscall_gen::kLastNumber ? number : 0];
+  return e(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 }
 
 // Register values for a call: 32-bit arguments get values that use all 32

@@ -105,11 +105,11 @@ TEST_F(GeneratorTest, WellFormedDefinitionGeneratesEveryOutput) {
             std::string::npos);
   std::string table = Generated("kernel/syscall_table.inc");
   // Only the 32-bit arguments (`options`, `h`) are checked.
-  size_t first = table.find("if (a[0] >> 32) {");
+  size_t first = table.find("if (a0 >> 32) {");
   ASSERT_NE(first, std::string::npos) << table;
-  EXPECT_NE(table.find("if (a[0] >> 32) {", first + 1), std::string::npos) << table;
-  EXPECT_EQ(table.find("a[1]) >> 32"), std::string::npos) << table;
-  EXPECT_EQ(table.find("a[1] >> 32"), std::string::npos) << table;
+  EXPECT_NE(table.find("if (a0 >> 32) {", first + 1), std::string::npos) << table;
+  EXPECT_EQ(table.find("a1) >> 32"), std::string::npos) << table;
+  EXPECT_EQ(table.find("a1 >> 32"), std::string::npos) << table;
   std::string stubs = Generated("syscall_stubs.S");
   EXPECT_NE(stubs.find(".section .text.mica_thing_read,\"ax\",%progbits"), std::string::npos);
   std::string md = Generated("syscalls.md");
