@@ -9,7 +9,8 @@
 // (sys_<name>).
 #include "kernel/syscall_table.inc"
 
-struct SyscallTable {
+// Page-aligned, so that vectors.S addresses it with a single ADRP.
+struct alignas(4096) SyscallTable {
   syscall_gen::Entry entry[SYSCALL_TABLE_SIZE];
 };
 

@@ -6,8 +6,11 @@
 // Frame layout (struct IFrame in arch.h): x0..x30 at 0..240, sp at 248,
 // elr 256, spsr 264, esr 272, far 280.
 
+// \from_el0: the vector stored x0 and x1 already (user_entry).
 .macro save_frame from_el0
+.if !\from_el0
   stp x0, x1, [sp, #16 * 0]
+.endif
   stp x2, x3, [sp, #16 * 1]
   stp x4, x5, [sp, #16 * 2]
   stp x6, x7, [sp, #16 * 3]
@@ -41,10 +44,17 @@
   msr elr_el1, x0
   msr spsr_el1, x1
 .if \to_el0
-  ldr x0, [sp, #16 * 15 + 8]
+  ldp x30, x0, [sp, #16 * 15]
   msr sp_el0, x0
+.else
+  ldr x30, [sp, #16 * 15]
 .endif
-  ldp x0, x1, [sp, #16 * 0]
+  restore_gprs
+  eret
+.endm
+
+// x2..x29, then x0 and x1 with the frame popped. x30 is the caller's.
+.macro restore_gprs
   ldp x2, x3, [sp, #16 * 1]
   ldp x4, x5, [sp, #16 * 2]
   ldp x6, x7, [sp, #16 * 3]
@@ -59,9 +69,7 @@
   ldp x24, x25, [sp, #16 * 12]
   ldp x26, x27, [sp, #16 * 13]
   ldp x28, x29, [sp, #16 * 14]
-  ldr x30, [sp, #16 * 15]
-  add sp, sp, #IFRAME_SIZE
-  eret
+  ldp x0, x1, [sp], #IFRAME_SIZE
 .endm
 
 // Kernel-mode entry: make room for the frame, then check that SP is still
@@ -79,8 +87,10 @@
   b \handler
 .endm
 
+// From EL0 the kernel stack is empty: no overflow check. Pushing x0 and x1
+// allocates the frame.
 .macro user_entry handler
-  sub sp, sp, #IFRAME_SIZE
+  stp x0, x1, [sp, #-IFRAME_SIZE]!
   b \handler
 .endm
 
@@ -170,7 +180,6 @@ el1_serror:
 // FP/SIMD registers) is as it was at the SVC, because the return restores
 // them all from the frame. Nothing of the kernel's reaches user space.
 el0_sync:
-  stp x0, x1, [sp, #16 * 0]
   stp x2, x3, [sp, #16 * 1]
   stp x4, x5, [sp, #16 * 2]
   stp x6, x7, [sp, #16 * 3]
@@ -200,12 +209,10 @@ el0_sync:
   msr daifclr, #2
   cmp x8, #SYSCALL_TABLE_SIZE
   csel x9, x8, xzr, lo
-  adrp x10, arm64_syscall_table
-  add x10, x10, :lo12:arm64_syscall_table
+  adrp x10, arm64_syscall_table  // 4 KiB aligned: no low bits to add
   ldr x10, [x10, x9, lsl #3]
   blr x10
   msr daifset, #2
-  str x0, [sp]
   // Work before returning to user mode: a kill (the thread is interrupted;
   // a dead process has interrupted all its threads) or a reschedule asked
   // for on this CPU. With interrupts off neither can be set for this CPU
@@ -218,10 +225,33 @@ el0_sync:
   orr w10, w10, w11
   cbnz w10, el0_svc_work
 el0_svc_return:
-  restore_frame 1
+  // As restore_frame, but x0 is the result (the frame's x0 is not loaded).
+  ldp x30, x9, [sp, #16 * 15]
+  ldp x10, x11, [sp, #16 * 16]
+  msr sp_el0, x9
+  msr elr_el1, x10
+  msr spsr_el1, x11
+  ldp x2, x3, [sp, #16 * 1]
+  ldp x4, x5, [sp, #16 * 2]
+  ldp x6, x7, [sp, #16 * 3]
+  ldp x8, x9, [sp, #16 * 4]
+  ldp x10, x11, [sp, #16 * 5]
+  ldp x12, x13, [sp, #16 * 6]
+  ldp x14, x15, [sp, #16 * 7]
+  ldp x16, x17, [sp, #16 * 8]
+  ldp x18, x19, [sp, #16 * 9]
+  ldp x20, x21, [sp, #16 * 10]
+  ldp x22, x23, [sp, #16 * 11]
+  ldp x24, x25, [sp, #16 * 12]
+  ldp x26, x27, [sp, #16 * 13]
+  ldp x28, x29, [sp, #16 * 14]
+  ldp xzr, x1, [sp], #IFRAME_SIZE  // x1, and pop the frame
+  eret
 
 el0_svc_work:
+  str x0, [sp]                    // the result, in the frame meanwhile
   bl arm64_syscall_return_work
+  ldr x0, [sp]
   b el0_svc_return
 
 el0_sync_other:
