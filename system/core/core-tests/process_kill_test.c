@@ -41,6 +41,15 @@ static const uint32_t kCallForever[] = {
     0x17fffff7,  // b 1b
 };
 
+// Loop: handle_close(MICA_HANDLE_INVALID) for ever. Never blocks: a kill
+// reaches it on its way out of a syscall (or in user mode).
+static const uint32_t kSyscallForever[] = {
+    0xd2800000,  // 1: mov x0, #0
+    0xd2800028,  // mov x8, #1       (handle_close)
+    0xd4000001,  // svc #0
+    0x17fffffd,  // b 1b
+};
+
 typedef struct {
   mica_handle_t process;
   mica_handle_t thread;
@@ -112,6 +121,23 @@ TEST(process_kill, blocked_child_ends_and_closes_handles) {
   EXPECT_EQ(info.flags & MICA_INFO_PROCESS_FLAG_KILLED, MICA_INFO_PROCESS_FLAG_KILLED);
   EXPECT_EQ(info.flags & MICA_INFO_PROCESS_FLAG_EXITED, MICA_INFO_PROCESS_FLAG_EXITED);
   EXPECT_EQ(info.return_code, MICA_TASK_RETCODE_KILLED);
+  EXPECT_EQ(ct_thread_state(c.thread), MICA_THREAD_STATE_DEAD);
+  EXPECT_OK(mica_handle_close(a));
+  close_child(&c);
+}
+
+TEST(process_kill, child_spinning_in_syscalls) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  child_t c;
+  ASSERT_OK(start_child(&c, mica_rt_job_default(), kSyscallForever, sizeof(kSyscallForever), b, 0));
+  mica_nanosleep(ct_now() + 2 * CT_MS);  // let it run (on one CPU too)
+  EXPECT_EQ(ct_signals(c.process) & MICA_PROCESS_TERMINATED, 0);
+  EXPECT_OK(mica_task_kill(c.process));
+  EXPECT_OK(mica_object_wait_one(c.process, MICA_PROCESS_TERMINATED, ct_patience(), NULL));
+  EXPECT_OK(ct_wait_terminated(c.thread));
+  EXPECT_OK(mica_object_wait_one(a, MICA_CHANNEL_PEER_CLOSED, ct_patience(), NULL));
+  EXPECT_EQ(process_info(c.process).return_code, MICA_TASK_RETCODE_KILLED);
   EXPECT_EQ(ct_thread_state(c.thread), MICA_THREAD_STATE_DEAD);
   EXPECT_OK(mica_handle_close(a));
   close_child(&c);

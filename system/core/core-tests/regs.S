@@ -162,3 +162,45 @@ ct_svc_check_preserved:
   ret
   .cfi_endproc
 .size ct_svc_check_preserved, . - ct_svc_check_preserved
+
+// int64_t ct_svc_scratch(const uint64_t in[11], uint64_t out[11]);
+//
+// Issues `svc #0` with x0..x7 = in[0..7], x8 = in[8], x16 = in[9] and
+// x17 = in[10], and stores the same registers as the call left them in
+// out[] (out[0] = x0, the result, which is also returned). For the tests of
+// the registers the ABI lets a call clobber (docs/syscalls.md, "Calling
+// convention"): what they hold afterwards must never be kernel data.
+.section .text.ct_svc_scratch,"ax",%progbits
+.globl ct_svc_scratch
+.type ct_svc_scratch,%function
+.p2align 2
+ct_svc_scratch:
+  .cfi_startproc
+  stp x29, x30, [sp, #-32]!
+  .cfi_def_cfa_offset 32
+  .cfi_offset x29, -32
+  .cfi_offset x30, -24
+  mov x29, sp
+  stp x19, x20, [sp, #16]
+  .cfi_offset x19, -16
+  .cfi_offset x20, -8
+  mov x19, x0
+  mov x20, x1
+  ldp x0, x1, [x19, #0]
+  ldp x2, x3, [x19, #16]
+  ldp x4, x5, [x19, #32]
+  ldp x6, x7, [x19, #48]
+  ldp x8, x16, [x19, #64]
+  ldr x17, [x19, #80]
+  svc #0
+  stp x0, x1, [x20, #0]
+  stp x2, x3, [x20, #16]
+  stp x4, x5, [x20, #32]
+  stp x6, x7, [x20, #48]
+  stp x8, x16, [x20, #64]
+  str x17, [x20, #80]
+  ldp x19, x20, [sp, #16]
+  ldp x29, x30, [sp], #32
+  ret
+  .cfi_endproc
+.size ct_svc_scratch, . - ct_svc_scratch

@@ -52,6 +52,11 @@ static inline int64_t ct_syscall8(uint64_t number, uint64_t a0, uint64_t a1, uin
 // vN, 300 = FPCR, 301 = FPSR, 302 = TPIDR_EL0.
 int ct_svc_check_preserved(uint64_t number, uint64_t arg0, uint64_t arg1, int64_t* result);
 
+// Issues `svc #0` with x0..x7 = in[0..7], x8 = in[8], x16 = in[9], x17 =
+// in[10]; stores those registers as the call left them in out[] (out[0] is
+// x0, the result, also returned). regs.S.
+int64_t ct_svc_scratch(const uint64_t in[11], uint64_t out[11]);
+
 // ---- Addresses the kernel must refuse ------------------------------------
 
 typedef struct {
