@@ -644,9 +644,73 @@ def gen_c_header(defs, statuses):
                           textwrap.wrap(f"{code}: {text}", 94, subsequent_indent="  ")]
             o += c_prototype(c)
             o.append("")
+    o += gen_inline_calls(defs)
     o += ["#if defined(__cplusplus)", '}  // extern "C"', "#endif", "",
           "#endif  // SYSTEM_PUBLIC_MICA_SYSCALLS_H_", ""]
     return "\n".join(o)
+
+
+def inline_arg(p):
+    """The register value of an argument: 32-bit ones zero-extended."""
+    if p.width() == 32:
+        return f"(uint64_t)(uint32_t)({p.name})"
+    if p.kind in ("scalar",):
+        return f"(uint64_t)({p.name})"
+    return f"(uint64_t)(uintptr_t)({p.name})"
+
+
+def gen_inline_calls(defs):
+    """GNU inline definitions of the calls that return: the compiler emits
+    the `svc` in place of a call to the stub. The stubs (syscall_stubs.S)
+    stay the out-of-line definitions (a call's address is its stub's)."""
+    o = ["// ---- Inline calls " + "-" * 78, "",
+         "// On AArch64 each call that returns is also defined inline (GNU inline",
+         "// semantics: the library's stub remains the external definition, and a",
+         "// call's address is its stub's), so a call costs its `svc` and argument",
+         "// moves, not a branch to a stub. The asm tells the compiler what the ABI",
+         "// lets a call clobber (docs/syscalls.md, \"Calling convention\"). Define",
+         "// MICA_SYSCALLS_NO_INLINE to call the stubs instead.",
+         "#if defined(__aarch64__) && !defined(MICA_SYSCALLS_NO_INLINE)",
+         "#define MICA_SYSCALL_INLINE_ \\",
+         "  __attribute__((__gnu_inline__, __always_inline__, __artificial__)) extern __inline__",
+         ""]
+    for c in sorted(defs.calls, key=lambda c: c.number):
+        if c.noreturn():
+            continue
+        proto = c_prototype(c)
+        proto[0] = "MICA_SYSCALL_INLINE_ " + proto[0] if len(proto) == 1 else proto[0]
+        if len(proto) == 1:
+            line = proto[0][:-1] + " {"
+            if len(line) > 100:
+                head = f"MICA_SYSCALL_INLINE_ mica_status_t mica_{c.name}("
+                parts = [f"{p.c_type()} {p.name}" for p in c.params]
+                lines = [head] + [f"    {x}," for x in parts[:-1]] + [f"    {parts[-1]}) {{"]
+            else:
+                lines = [line]
+        else:
+            lines = ["MICA_SYSCALL_INLINE_ " + proto[0]] + proto[1:]
+            lines[-1] = lines[-1][:-1] + " {"
+        o += lines
+        n = len(c.params)
+        for k, p in enumerate(c.params):
+            o.append(f"  register uint64_t mica_x{k}_ __asm__(\"x{k}\") = {inline_arg(p)};")
+        if n == 0:
+            o.append("  register uint64_t mica_x0_ __asm__(\"x0\");")
+        o.append(f"  register uint64_t mica_x8_ __asm__(\"x8\") = {c.number};")
+        outs = ", ".join(f"\"+r\"(mica_x{k}_)" for k in range(max(n, 1)))
+        if n == 0:
+            outs = "\"=r\"(mica_x0_)"
+        outs += ", \"+r\"(mica_x8_)"
+        clob = [f"\"x{k}\"" for k in range(max(n, 1), 8)] + ["\"x16\"", "\"x17\"", "\"memory\""]
+        o.append(f"  __asm__ __volatile__(\"svc #0\"")
+        o.append(f"                       : {outs}")
+        o.append("                       :")
+        o.append(f"                       : {', '.join(clob)});")
+        o.append("  return (mica_status_t)mica_x0_;")
+        o += ["}", ""]
+    o += ["#undef MICA_SYSCALL_INLINE_",
+          "#endif  // __aarch64__ && !MICA_SYSCALLS_NO_INLINE", ""]
+    return o
 
 
 # ---- Output: user stubs ------------------------------------------------------------

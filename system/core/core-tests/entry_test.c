@@ -165,3 +165,30 @@ TEST(entry, kill_thread_spinning_in_syscalls) {
   EXPECT_EQ(calls_made, stopped);  // it no longer runs
   EXPECT_OK(mica_handle_close(t));
 }
+
+// The header's inline calls zero-extend 32-bit arguments like the stubs:
+// a handle made from a 64-bit value with high bits reaches the kernel as
+// its low 32 bits (here MICA_HANDLE_INVALID, which handle_close accepts).
+TEST(entry, inline_call_zero_extends_32_bit_arguments) {
+  volatile uint64_t wide = 0xdeadbeef00000000ull | MICA_HANDLE_INVALID;
+  EXPECT_OK(mica_handle_close((mica_handle_t)wide));
+  wide = 0xdeadbeef00000000ull | 0x7777777u;
+  EXPECT_STATUS(mica_handle_close((mica_handle_t)wide), MICA_ERR_BAD_HANDLE);
+  mica_handle_t ev = MICA_HANDLE_INVALID;
+  volatile uint64_t options = 0xffffffff00000000ull;  // low half 0
+  EXPECT_OK(mica_event_create((uint32_t)options, &ev));
+  EXPECT_OK(mica_handle_close(ev));
+}
+
+// A call's address is its library stub (the inline definitions are GNU
+// inline): calling through it works the same.
+TEST(entry, call_through_the_stub_address) {
+  mica_status_t (*volatile close_fn)(mica_handle_t) = mica_handle_close;
+  mica_status_t (*volatile now_fn)(mica_time_t*) = mica_clock_get_monotonic;
+  EXPECT_OK(close_fn(MICA_HANDLE_INVALID));
+  EXPECT_STATUS(close_fn(0x7777777u), MICA_ERR_BAD_HANDLE);
+  mica_time_t now = 0;
+  EXPECT_OK(now_fn(&now));
+  EXPECT_GT(now, 0);
+  EXPECT_STATUS(now_fn((mica_time_t*)16), MICA_ERR_INVALID_ARGS);
+}
