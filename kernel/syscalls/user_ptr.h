@@ -14,6 +14,10 @@
 extern "C" {
 int arm64_copy_from_user(void* dst, const void* user_src, size_t len);
 int arm64_copy_to_user(void* user_dst, const void* src, size_t len);
+int arm64_get_user64(uint64_t user_src, uint64_t* out);
+int arm64_get_user32(uint64_t user_src, uint32_t* out);
+int arm64_put_user64(uint64_t user_dst, uint64_t value);
+int arm64_put_user32(uint64_t user_dst, uint32_t value);
 }
 
 namespace usercopy {
@@ -44,6 +48,52 @@ inline mica::Status CopyOut(uint64_t dst, const void* src, size_t len) {
              : mica::Status::kInvalidArgs;
 }
 
+// One value of type T: a single unprivileged access when T is a 4- or
+// 8-byte trivially copyable type (handles, times, sizes, koids), else the
+// general copy. The value travels in a register, so the caller keeps no
+// buffer on its stack.
+template <typename T>
+inline mica::Status GetValue(T* out, uint64_t src) {
+  if constexpr (__is_trivially_copyable(T) && (sizeof(T) == 8 || sizeof(T) == 4)) {
+    if (!arch::IsUserRange(src, sizeof(T))) {
+      return mica::Status::kInvalidArgs;
+    }
+    // The routine stores straight into *out (any alignment: kernel memory
+    // is Normal memory).
+    int r;
+    if constexpr (sizeof(T) == 8) {
+      r = arm64_get_user64(src, reinterpret_cast<uint64_t*>(out));
+    } else {
+      r = arm64_get_user32(src, reinterpret_cast<uint32_t*>(out));
+    }
+    return r == 0 ? mica::Status::kOk : mica::Status::kInvalidArgs;
+  } else {
+    return CopyIn(out, src, sizeof(T));
+  }
+}
+
+template <typename T>
+inline mica::Status PutValue(uint64_t dst, const T& value) {
+  if constexpr (__is_trivially_copyable(T) && (sizeof(T) == 8 || sizeof(T) == 4)) {
+    if (!arch::IsUserRange(dst, sizeof(T))) {
+      return mica::Status::kInvalidArgs;
+    }
+    int r;
+    if constexpr (sizeof(T) == 8) {
+      uint64_t v;
+      __builtin_memcpy(&v, &value, sizeof(T));
+      r = arm64_put_user64(dst, v);
+    } else {
+      uint32_t v;
+      __builtin_memcpy(&v, &value, sizeof(T));
+      r = arm64_put_user32(dst, v);
+    }
+    return r == 0 ? mica::Status::kOk : mica::Status::kInvalidArgs;
+  } else {
+    return CopyOut(dst, &value, sizeof(T));
+  }
+}
+
 }  // namespace usercopy
 
 template <typename T>
@@ -63,9 +113,7 @@ class user_in_ptr {
   explicit user_in_ptr(uint64_t addr) : addr_(addr) {}
   bool is_null() const { return addr_ == 0; }
   uint64_t addr() const { return addr_; }
-  mica::Status copy_from_user(Value* out) const {
-    return usercopy::CopyIn(out, addr_, sizeof(Value));
-  }
+  mica::Status copy_from_user(Value* out) const { return usercopy::GetValue(out, addr_); }
   // `count` elements (overflow checked).
   mica::Status copy_array_from_user(Value* out, size_t count) const {
     if (count > SIZE_MAX / sizeof(Value)) {
@@ -100,9 +148,7 @@ class user_out_ptr {
   explicit user_out_ptr(uint64_t addr) : addr_(addr) {}
   bool is_null() const { return addr_ == 0; }
   uint64_t addr() const { return addr_; }
-  mica::Status copy_to_user(const T& value) const {
-    return usercopy::CopyOut(addr_, &value, sizeof(T));
-  }
+  mica::Status copy_to_user(const T& value) const { return usercopy::PutValue(addr_, value); }
   mica::Status copy_array_to_user(const T* values, size_t count) const {
     if (count > SIZE_MAX / sizeof(T)) {
       return mica::Status::kInvalidArgs;
@@ -135,10 +181,8 @@ class user_inout_ptr {
   explicit user_inout_ptr(uint64_t addr) : addr_(addr) {}
   bool is_null() const { return addr_ == 0; }
   uint64_t addr() const { return addr_; }
-  mica::Status copy_from_user(T* out) const { return usercopy::CopyIn(out, addr_, sizeof(T)); }
-  mica::Status copy_to_user(const T& value) const {
-    return usercopy::CopyOut(addr_, &value, sizeof(T));
-  }
+  mica::Status copy_from_user(T* out) const { return usercopy::GetValue(out, addr_); }
+  mica::Status copy_to_user(const T& value) const { return usercopy::PutValue(addr_, value); }
 
  private:
   uint64_t addr_;

@@ -443,6 +443,87 @@ arm64_user_fault:
   mov w0, #-1
   ret
 
+// One naturally aligned 4- or 8-byte value, for the typed user pointers'
+// single-value copies (user_ptr.h): one unprivileged access instead of the
+// general loop, and no kernel buffer. An unaligned address takes the
+// general routine (Device memory faults on unaligned accesses; byte
+// accesses do not). 0, or -1 on fault.
+
+// int arm64_get_user64(uint64_t user_src, uint64_t* out)
+.global arm64_get_user64
+arm64_get_user64:
+  tst x0, #7
+  b.ne 2f
+1:
+  ldtr x2, [x0]
+  str x2, [x1]
+  mov w0, #0
+  ret
+2:
+  mov x2, x0
+  mov x0, x1
+  mov x1, x2
+  mov x2, #8
+  b arm64_copy_from_user
+ex_entry 1b, arm64_user_fault
+
+// int arm64_get_user32(uint64_t user_src, uint32_t* out)
+.global arm64_get_user32
+arm64_get_user32:
+  tst x0, #3
+  b.ne 2f
+1:
+  ldtr w2, [x0]
+  str w2, [x1]
+  mov w0, #0
+  ret
+2:
+  mov x2, x0
+  mov x0, x1
+  mov x1, x2
+  mov x2, #4
+  b arm64_copy_from_user
+ex_entry 1b, arm64_user_fault
+
+// int arm64_put_user64(uint64_t user_dst, uint64_t value)
+.global arm64_put_user64
+arm64_put_user64:
+  tst x0, #7
+  b.ne 2f
+1:
+  sttr x1, [x0]
+  mov w0, #0
+  ret
+2:
+  mov x2, #8
+  b arm64_put_user_slow
+ex_entry 1b, arm64_user_fault
+
+// int arm64_put_user32(uint64_t user_dst, uint32_t value)
+.global arm64_put_user32
+arm64_put_user32:
+  tst x0, #3
+  b.ne 2f
+1:
+  sttr w1, [x0]
+  mov w0, #0
+  ret
+2:
+  mov x2, #4
+  b arm64_put_user_slow
+ex_entry 1b, arm64_user_fault
+
+// x0 = user_dst, x1 = value, x2 = its size: arm64_copy_to_user from a
+// copy of the value on the stack.
+arm64_put_user_slow:
+  stp x29, x30, [sp, #-32]!
+  mov x29, sp
+  str x1, [sp, #16]
+  add x1, sp, #16
+  bl arm64_copy_to_user
+  ldp x29, x30, [sp], #32
+  ret
+
 // [[noreturn]] void arm64_enter_user(uint64_t pc, uint64_t sp, uint64_t arg0, uint64_t arg1)
 // Drops to EL0 at `pc` with SP_EL0 = sp, x0/x1 = the arguments, every other
 // register zero and interrupts enabled. The kernel stack is reset to its top

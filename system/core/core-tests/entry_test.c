@@ -5,6 +5,7 @@
 // mode (a fast call, a failing one, an unknown number, a call that blocks,
 // one that wakes another thread); every table slot past the last call; and
 // kills delivered on the way out of a syscall.
+#include <mica/rt/runtime.h>
 #include <string.h>
 
 #include "system/core/core-tests/task_util.h"
@@ -191,4 +192,76 @@ TEST(entry, call_through_the_stub_address) {
   EXPECT_OK(now_fn(&now));
   EXPECT_GT(now, 0);
   EXPECT_STATUS(now_fn((mica_time_t*)16), MICA_ERR_INVALID_ARGS);
+}
+
+// ---- Single-value copies (one LDTR/STTR when aligned) --------------------
+
+// An 8-byte output at every alignment: the value is right and the bytes
+// around it are untouched.
+TEST(entry, value_out_at_every_alignment) {
+  uint8_t buf[24];
+  for (int off = 0; off < 8; off++) {
+    memset(buf, 0xa5, sizeof(buf));
+    mica_time_t before = ct_now();
+    EXPECT_OK(mica_clock_get_monotonic((mica_time_t*)(uintptr_t)(buf + 8 + off)));
+    mica_time_t got;
+    memcpy(&got, buf + 8 + off, sizeof(got));
+    EXPECT_GE(got, before);
+    EXPECT_LE(got, ct_now());
+    EXPECT_EQ(buf[7 + off], 0xa5);
+    EXPECT_EQ(buf[16 + off], 0xa5);
+  }
+  // A 4-byte output (a handle) at every alignment.
+  for (int off = 0; off < 4; off++) {
+    memset(buf, 0xa5, sizeof(buf));
+    mica_handle_t* out = (mica_handle_t*)(uintptr_t)(buf + 8 + off);
+    EXPECT_OK(mica_event_create(0, out));
+    mica_handle_t ev;
+    memcpy(&ev, buf + 8 + off, sizeof(ev));
+    EXPECT_TRUE(ct_valid(ev));
+    EXPECT_EQ(buf[7 + off], 0xa5);
+    EXPECT_EQ(buf[12 + off], 0xa5);
+    EXPECT_OK(mica_handle_close(ev));
+  }
+}
+
+// Ending exactly at the last mapped byte works; one byte further, at any
+// alignment, is refused.
+TEST(entry, value_out_at_the_end_of_mapped_memory) {
+  mica_time_t* last = (mica_time_t*)ct_last_bytes_of_image(sizeof(mica_time_t));
+  EXPECT_OK(mica_clock_get_monotonic(last));
+  for (int off = 1; off < 8; off++) {
+    uintptr_t p = ct_last_bytes_of_image(sizeof(mica_time_t)) + (uintptr_t)off;
+    EXPECT_STATUS(mica_clock_get_monotonic((mica_time_t*)p), MICA_ERR_INVALID_ARGS);
+  }
+  uintptr_t h = ct_last_bytes_of_image(sizeof(mica_handle_t));
+  mica_handle_t ev = MICA_HANDLE_INVALID;
+  EXPECT_OK(mica_event_create(0, (mica_handle_t*)h));
+  memcpy(&ev, (const void*)h, sizeof(ev));
+  EXPECT_OK(mica_handle_close(ev));
+  for (int off = 1; off < 4; off++) {
+    EXPECT_STATUS(mica_event_create(0, (mica_handle_t*)(h + (uintptr_t)off)),
+                  MICA_ERR_INVALID_ARGS);
+  }
+}
+
+// A value written into a page not committed yet commits it (the STTR
+// faults in the kernel, the fault is served, the store is retried).
+TEST(entry, value_out_to_a_page_not_committed_yet) {
+  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_vmo_create(2 * 4096, 0, &vmo));
+  mica_vaddr_t addr = 0;
+  ASSERT_OK(mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
+                          2 * 4096, &addr));
+  mica_time_t* aligned = (mica_time_t*)(uintptr_t)addr;
+  EXPECT_OK(mica_clock_get_monotonic(aligned));
+  EXPECT_GT(*aligned, 0);
+  // Unaligned, across the boundary into the second (uncommitted) page.
+  uint8_t* across = (uint8_t*)(uintptr_t)(addr + 4096 - 3);
+  EXPECT_OK(mica_clock_get_monotonic((mica_time_t*)across));
+  mica_time_t got;
+  memcpy(&got, across, sizeof(got));
+  EXPECT_GE(got, *aligned);
+  EXPECT_OK(mica_vmar_unmap(mica_rt_vmar_root(), addr, 2 * 4096));
+  EXPECT_OK(mica_handle_close(vmo));
 }
