@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "devicetree/lib/fdt.h"
+#include "kernel/arch/arm64/timer.h"
 #include "kernel/tests/ktest.h"
 #include "kernel/top/log.h"
 #include "kernel/top/panic.h"
@@ -45,4 +46,23 @@ KTEST(log_records_lines) {
   size_t n = LogSnapshot(buf, sizeof(buf) - 1);
   buf[n] = 0;
   KEXPECT(Contains(buf, "ktest marker 12345"));
+}
+
+// The counter conversions (a multiply or divide when 1e9 / CNTFRQ is whole,
+// as on QEMU virt, else two divisions) agree with the exact formula.
+KTEST(timer_conversions_are_exact) {
+  const uint64_t f = timer::Frequency();
+  const uint64_t kGiga = 1000000000ull;
+  const uint64_t ticks[] = {0, 1, 2, f - 1, f, f + 1, 3 * f + 7, 12345678901ull, (1ull << 40) + 7};
+  for (uint64_t t : ticks) {
+    KEXPECT_EQ(timer::TicksToNs(t), (t / f) * kGiga + (t % f) * kGiga / f);
+  }
+  const uint64_t ns[] = {0, 1, 15, 16, 17, 999999999ull, kGiga, kGiga + 1, (1ull << 50) + 3};
+  for (uint64_t n : ns) {
+    KEXPECT_EQ(timer::NsToTicks(n), (n / kGiga) * f + (n % kGiga) * f / kGiga);
+  }
+  for (uint64_t t : ticks) {
+    uint64_t back = timer::NsToTicks(timer::TicksToNs(t));
+    KEXPECT(back == t || (back + 1 == t && kGiga % f != 0));
+  }
 }
