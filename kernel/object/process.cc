@@ -579,11 +579,6 @@ mica::Status Process::CloseHandle(mica_handle_t value) {
   return s;
 }
 
-Process* Process::Current() {
-  sched::Thread* t = sched::Current();
-  return t != nullptr ? static_cast<Process*>(t->process) : nullptr;
-}
-
 // ---- VMO mappings live in the VMAR tree (object/vmar.cc) ----
 
 bool Process::HandlePageFault(uint64_t addr, bool write, bool execute) {
