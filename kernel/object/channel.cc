@@ -14,10 +14,22 @@ void HeapFree(void* p) {
 }
 const mica::core::Allocator g_kernel_allocator = {HeapAlloc, HeapFree};
 
+void* FastBlockAlloc(size_t size, size_t align) {
+  MICA_DEBUG_ASSERT(size <= kmem::kFastBlockSize && align <= 16);
+  return kmem::AllocFastBlock();
+}
+const mica::core::Allocator g_small_message_allocator = {FastBlockAlloc, kmem::FreeFastBlock};
+
 }  // namespace
 
 const mica::core::Allocator* KernelAllocator() {
   return &g_kernel_allocator;
+}
+
+const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_t num_handles) {
+  return ChannelMessage::FootprintFor(num_bytes, num_handles) <= kmem::kFastBlockSize
+             ? &g_small_message_allocator
+             : &g_kernel_allocator;
 }
 
 void DestroyChannelMessage(ChannelMessagePtr msg) {

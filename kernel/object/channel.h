@@ -14,6 +14,10 @@ using ChannelMessagePtr = mica::core::MessagePtr<HandleEntry>;
 
 // The kernel heap as an allocator for the object core's containers.
 const mica::core::Allocator* KernelAllocator();
+// Where a message of these sizes comes from: small ones (the common case of
+// IPC) from the per-CPU fast block caches (kmem::AllocFastBlock), the rest
+// from the heap.
+const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_t num_handles);
 
 class ChannelDispatcher final : public Dispatcher {
  public:

@@ -66,7 +66,8 @@ mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32
     close_all();
     return s;
   }
-  auto created = ChannelMessage::Create(KernelAllocator(), num_bytes, num_handles);
+  auto created =
+      ChannelMessage::Create(MessageAllocator(num_bytes, num_handles), num_bytes, num_handles);
   if (!created.ok()) {
     close_all();
     return created.status();
