@@ -41,6 +41,19 @@ mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32
   if (num_bytes > MICA_CHANNEL_MAX_MSG_BYTES || num_handles > MICA_CHANNEL_MAX_MSG_HANDLES) {
     return mica::Status::kOutOfRange;
   }
+  if (num_handles == 0) {
+    // Bytes only (the common case): nothing to take out of the table.
+    auto created = ChannelMessage::Create(MessageAllocator(num_bytes, 0), num_bytes, 0);
+    if (!created.ok()) {
+      return created.status();
+    }
+    mica::Status s = usercopy::CopyIn(created.value()->data(), bytes, num_bytes);
+    if (num_bytes != 0 && s != mica::Status::kOk) {
+      return s;  // the message is freed with `created`
+    }
+    *out = mica::Move(created.value());
+    return mica::Status::kOk;
+  }
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
   mica::Status s = usercopy::CopyIn(values, handles, num_handles * sizeof(mica_handle_t));
   if (num_handles != 0 && s != mica::Status::kOk) {
