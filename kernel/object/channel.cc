@@ -14,10 +14,22 @@ void HeapFree(void* p) {
 }
 const mica::core::Allocator g_kernel_allocator = {HeapAlloc, HeapFree};
 
+void* FastBlockAlloc(size_t size, size_t align) {
+  MICA_DEBUG_ASSERT(size <= kmem::kFastBlockSize && align <= 16);
+  return kmem::AllocFastBlock();
+}
+const mica::core::Allocator g_small_message_allocator = {FastBlockAlloc, kmem::FreeFastBlock};
+
 }  // namespace
 
 const mica::core::Allocator* KernelAllocator() {
   return &g_kernel_allocator;
+}
+
+const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_t num_handles) {
+  return ChannelMessage::FootprintFor(num_bytes, num_handles) <= kmem::kFastBlockSize
+             ? &g_small_message_allocator
+             : &g_kernel_allocator;
 }
 
 void DestroyChannelMessage(ChannelMessagePtr msg) {
@@ -76,7 +88,8 @@ mica::Status ChannelDispatcher::SignalPeer(mica_signals_t clear, mica_signals_t 
   return mica::Status::kOk;
 }
 
-bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg,
+                                        bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
   if (!(*msg)->has_txid() || ((*msg)->txid() & MICA_TXID_KERNEL_BIT) == 0) {
     return false;
   }
@@ -86,7 +99,7 @@ bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY
       calls_.remove(&w);
       w.reply = mica::Move(*msg);
       w.done = true;
-      w.queue.WakeAll();
+      w.queue.WakeAll(waker_blocks);
       return true;
     }
   }
@@ -99,7 +112,8 @@ bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY
   return false;
 }
 
-mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg,
+                                      bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
   ChannelMessagePtr late;  // a reply nobody waits for any more
   {
     IrqGuard g(shared_->lock);
@@ -107,23 +121,54 @@ mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_A
       return mica::Status::kPeerClosed;
     }
     ChannelDispatcher* peer = peer_.get();
-    if (peer->TakeReplyLocked(msg)) {
+    if (peer->TakeReplyLocked(msg, waker_blocks)) {
       // A reply to a channel_call went to its waiter, or the call is over
       // and the late reply is dropped (ABI).
       late = mica::Move(*msg);
     } else {
-      mica::Status s = peer->queue_.Write(msg);
+      mica::Status s = peer->DeliverLocked(msg, waker_blocks);
       if (s != mica::Status::kOk) {
         return s;
-      }
-      peer->UpdateSignals(0, MICA_CHANNEL_READABLE);
-      if (peer->queue_.full()) {
-        UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
       }
     }
   }
   DestroyChannelMessage(mica::Move(late));
   return mica::Status::kOk;
+}
+
+mica::Status ChannelDispatcher::DeliverLocked(ChannelMessagePtr* msg,
+                                              bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
+  if (queue_.empty()) {
+    // A reader waits only while the queue is empty: the message can go
+    // straight to the longest waiting one, never entering the queue (so
+    // READABLE never rises for it). One it does not fit is queued, and
+    // that reader looks again (and reports the sizes).
+    if (ReadWaiter* r = readers_.pop_front()) {
+      r->done = true;
+      if ((*msg)->data_size() <= r->byte_capacity && (*msg)->handle_count() <= r->handle_capacity) {
+        r->msg = mica::Move(*msg);
+        r->queue.WakeAll(waker_blocks);
+        return mica::Status::kOk;
+      }
+      r->queue.WakeAll();
+    }
+  }
+  mica::Status s = queue_.Write(msg);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  UpdateSignals(0, MICA_CHANNEL_READABLE);
+  if (queue_.full() && peer_) {
+    peer_->UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
+  }
+  return mica::Status::kOk;
+}
+
+void ChannelDispatcher::WakeReadersLocked() NO_THREAD_SAFETY_ANALYSIS {
+  while (ReadWaiter* r = readers_.pop_front()) {
+    r->done = true;
+    r->queue.WakeAll();
+  }
 }
 
 namespace {
@@ -143,13 +188,9 @@ mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadli
     if (!peer_) {
       return mica::Status::kPeerClosed;
     }
-    mica::Status s = peer_->queue_.Write(request);
+    mica::Status s = peer_->DeliverLocked(request, /*waker_blocks=*/true);
     if (s != mica::Status::kOk) {
       return s;
-    }
-    peer_->UpdateSignals(0, MICA_CHANNEL_READABLE);
-    if (peer_->queue_.full()) {
-      UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
     }
     calls_.push_back(&waiter);
   }
@@ -177,10 +218,9 @@ mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadli
   return s;
 }
 
-mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_capacity,
-                                     ChannelMessagePtr* out, uint32_t* bytes,
-                                     uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
-  IrqGuard g(shared_->lock);
+mica::Status ChannelDispatcher::ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity,
+                                           ChannelMessagePtr* out, uint32_t* bytes,
+                                           uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
   bool was_full = queue_.full();
   mica::Status s = queue_.Read(byte_capacity, handle_capacity, out, bytes, handles);
   if (s == mica::Status::kShouldWait) {
@@ -196,6 +236,59 @@ mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_cap
     peer_->UpdateSignals(0, MICA_CHANNEL_WRITABLE);
   }
   return mica::Status::kOk;
+}
+
+mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_capacity,
+                                     ChannelMessagePtr* out, uint32_t* bytes,
+                                     uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
+  IrqGuard g(shared_->lock);
+  return ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
+}
+
+mica::Status ChannelDispatcher::ReadWait(uint32_t byte_capacity, uint32_t handle_capacity,
+                                         uint64_t deadline, ChannelMessagePtr* out, uint32_t* bytes,
+                                         uint32_t* handles,
+                                         WaitThrough through) NO_THREAD_SAFETY_ANALYSIS {
+  for (;;) {
+    ReadWaiter waiter;
+    waiter.byte_capacity = byte_capacity;
+    waiter.handle_capacity = handle_capacity;
+    waiter.through = through;
+    {
+      IrqGuard g(shared_->lock);
+      mica::Status s = ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
+      if (s != mica::Status::kShouldWait) {
+        return s;
+      }
+      readers_.push_back(&waiter);
+    }
+    mica::Status s = waiter.queue.BlockWhile(
+        [](const void* w) { return !static_cast<const ReadWaiter*>(w)->done; }, &waiter, deadline);
+    IrqGuard g(shared_->lock);
+    if (waiter.node.InContainer()) {
+      readers_.remove(&waiter);
+    }
+    if (waiter.msg) {
+      if (sched::Current()->interrupted) {
+        // The thread is being killed: the message goes back for the
+        // process's other readers instead of dying with this call.
+        queue_.PutBack(&waiter.msg);
+        UpdateSignals(0, MICA_CHANNEL_READABLE);
+        return mica::Status::kCanceled;
+      }
+      *bytes = waiter.msg->data_size();
+      *handles = waiter.msg->handle_count();
+      *out = mica::Move(waiter.msg);
+      return mica::Status::kOk;
+    }
+    if (waiter.canceled) {
+      return mica::Status::kCanceled;
+    }
+    if (!waiter.done) {
+      return s == mica::Status::kOk ? mica::Status::kTimedOut : s;
+    }
+    // Woken to look again (a message that does not fit, the peer closed).
+  }
 }
 
 void ChannelDispatcher::Unread(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
@@ -223,6 +316,16 @@ void ChannelDispatcher::OnHandleClosed(const void* owner,
       w->queue.WakeAll();
     }
   }
+  for (auto it = readers_.begin(); it != readers_.end();) {
+    ReadWaiter* r = &*it;
+    ++it;
+    if (r->through.Matches(owner, handle)) {
+      readers_.remove(r);
+      r->canceled = true;
+      r->done = true;
+      r->queue.WakeAll();
+    }
+  }
 }
 
 void ChannelDispatcher::OnZeroHandles() NO_THREAD_SAFETY_ANALYSIS {
@@ -239,6 +342,9 @@ void ChannelDispatcher::OnZeroHandles() NO_THREAD_SAFETY_ANALYSIS {
         w->done = true;
         w->queue.WakeAll();
       }
+      // Its readers look again: the queue may hold messages, else they
+      // see PEER_CLOSED.
+      peer->WakeReadersLocked();
     }
     queue_.Drain(&drained);
   }

@@ -14,6 +14,10 @@ using ChannelMessagePtr = mica::core::MessagePtr<HandleEntry>;
 
 // The kernel heap as an allocator for the object core's containers.
 const mica::core::Allocator* KernelAllocator();
+// Where a message of these sizes comes from: small ones (the common case of
+// IPC) from the per-CPU fast block caches (kmem::AllocFastBlock), the rest
+// from the heap.
+const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_t num_handles);
 
 class ChannelDispatcher final : public Dispatcher {
  public:
@@ -23,13 +27,23 @@ class ChannelDispatcher final : public Dispatcher {
   mica::Status SignalPeer(mica_signals_t clear, mica_signals_t set) override;
 
   // Queues `msg` at the peer. kPeerClosed, kShouldWait (peer's queue full).
-  // On failure *msg is left to the caller.
-  mica::Status Write(ChannelMessagePtr* msg);
+  // On failure *msg is left to the caller. `waker_blocks`: the caller
+  // blocks next (sched::WaitQueue::WakeAll), so a reader it wakes can run
+  // on this CPU right away.
+  mica::Status Write(ChannelMessagePtr* msg, bool waker_blocks = false);
   // Dequeues the first message if it fits (else kBufferTooSmall and the
   // sizes). kShouldWait when empty with the peer open, kPeerClosed when
   // empty and the peer is gone.
   mica::Status Read(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
                     uint32_t* bytes, uint32_t* handles);
+  // channel_write_read's read: as Read, but while the queue is empty and
+  // the peer open it waits (until `deadline`) for a message; a writer hands
+  // a message that fits straight to the longest waiting reader. kTimedOut,
+  // kCanceled (`through` closed, or the thread is being killed), plus
+  // Read's results.
+  mica::Status ReadWait(uint32_t byte_capacity, uint32_t handle_capacity, uint64_t deadline,
+                        ChannelMessagePtr* out, uint32_t* bytes, uint32_t* handles,
+                        WaitThrough through);
   // Puts a message Read returned back at the front (the reader could not
   // deliver it), so FIFO order is kept.
   void Unread(ChannelMessagePtr* msg);
@@ -63,20 +77,43 @@ class ChannelDispatcher final : public Dispatcher {
     volatile bool canceled = false;  // the handle was closed
     ChannelMessagePtr reply;
   };
+  // A thread in ReadWait on this endpoint.
+  struct ReadWaiter {
+    mica::ListNode node;
+    uint32_t byte_capacity = 0;
+    uint32_t handle_capacity = 0;
+    WaitThrough through;
+    sched::WaitQueue queue;
+    volatile bool done = false;      // handed a message, or must look again
+    volatile bool canceled = false;  // the handle was closed
+    ChannelMessagePtr msg;           // the message a writer handed over
+  };
+  // Queues `msg` (from the peer) at this endpoint, or hands it to the
+  // longest waiting reader if the queue is empty and it fits. kShouldWait
+  // when the queue is full (*msg is left to the caller). Lock held.
+  mica::Status DeliverLocked(ChannelMessagePtr* msg, bool waker_blocks);
+  // Read's work, lock held.
+  mica::Status ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
+                          uint32_t* bytes, uint32_t* handles);
+  // Wakes every waiting reader to look at the queue again (the peer
+  // closed). Lock held.
+  void WakeReadersLocked();
+
   // A message from the peer is a reply only if a call on this endpoint
   // waits for its txid (then it goes to the call) or recently gave up on it
   // (then it is dropped: *msg is left for the caller to destroy and the
   // result is true). Any other message is an ordinary one: false. Lock
   // held.
-  bool TakeReplyLocked(ChannelMessagePtr* msg);
+  bool TakeReplyLocked(ChannelMessagePtr* msg, bool waker_blocks);
 
   uint32_t abandoned_[kAbandonedTxids] = {};  // guarded by shared_->lock; 0 = none
   size_t abandoned_next_ = 0;                 // guarded by shared_->lock
 
   mica::RefPtr<Shared> shared_;
-  mica::List<CallWaiter, &CallWaiter::node> calls_;  // guarded by shared_->lock
-  mica::RefPtr<ChannelDispatcher> peer_;             // guarded by shared_->lock
-  mica::core::MessageQueue<HandleEntry> queue_;      // guarded by shared_->lock
+  mica::List<CallWaiter, &CallWaiter::node> calls_;    // guarded by shared_->lock
+  mica::List<ReadWaiter, &ReadWaiter::node> readers_;  // guarded by shared_->lock
+  mica::RefPtr<ChannelDispatcher> peer_;               // guarded by shared_->lock
+  mica::core::MessageQueue<HandleEntry> queue_;        // guarded by shared_->lock
   uint64_t peer_koid_ = 0;
 };
 

@@ -149,8 +149,10 @@ bool MayPreemptHere(uint64_t daif) {
   return ThisCpu().irq_depth == 0 && (daif & (1 << 7)) == 0;
 }
 
-// Makes `t` ready and pokes its CPU if it should run there now.
-void WakeLocked(Thread* t, mica::Status status) {
+// Makes `t` ready and pokes its CPU if it should run there now. With
+// `waker_blocks` (WaitQueue::WakeAll) a thread that last ran on this CPU
+// stays here and runs when the caller blocks.
+void WakeLocked(Thread* t, mica::Status status, bool waker_blocks = false) {
   if (t->timeout.armed) {
     CpuState& tcs = g_cpu_state[t->timeout.cpu];
     tcs.timers.remove(&t->timeout);
@@ -158,6 +160,14 @@ void WakeLocked(Thread* t, mica::Status status) {
   }
   t->wake_status = status;
   t->blocked_on = nullptr;
+  if (waker_blocks) {
+    uint32_t here = CurrentCpu();
+    if (t->cpu == here && Allowed(t, here) && t->priority >= RunningPriority(here)) {
+      EnqueueLocked(t, here, false);
+      g_cpu_state[here].need_resched = true;
+      return;
+    }
+  }
   uint32_t cpu = PickCpuLocked(t);
   EnqueueLocked(t, cpu, false);
   int running = RunningPriority(cpu);
@@ -326,27 +336,27 @@ mica::Status WaitQueue::BlockWhile(bool (*still_wait)(const void*), const void* 
   return s;
 }
 
-int WaitQueue::WakeOneLocked() {
+int WaitQueue::WakeOneLocked(bool waker_blocks) {
   QueueLink* l = waiters_.pop_front();
   if (l == nullptr) {
     return 0;
   }
-  WakeLocked(FromLink(l), mica::Status::kOk);
+  WakeLocked(FromLink(l), mica::Status::kOk, waker_blocks);
   return 1;
 }
 
-int WaitQueue::WakeAllLocked() {
+int WaitQueue::WakeAllLocked(bool waker_blocks) {
   int n = 0;
-  while (WakeOneLocked() != 0) {
+  while (WakeOneLocked(waker_blocks) != 0) {
     n++;
   }
   return n;
 }
 
-int WaitQueue::WakeOne() NO_THREAD_SAFETY_ANALYSIS {
+int WaitQueue::WakeOne(bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
-  int n = WakeOneLocked();
-  if (Cpu().need_resched && MayPreemptHere(state)) {
+  int n = WakeOneLocked(waker_blocks);
+  if (!waker_blocks && Cpu().need_resched && MayPreemptHere(state)) {
     Thread* cur = CurrentLocked();
     EnqueueLocked(cur, CurrentCpu(), true);
     RescheduleLocked();
@@ -355,10 +365,10 @@ int WaitQueue::WakeOne() NO_THREAD_SAFETY_ANALYSIS {
   return n;
 }
 
-int WaitQueue::WakeAll() NO_THREAD_SAFETY_ANALYSIS {
+int WaitQueue::WakeAll(bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
-  int n = WakeAllLocked();
-  if (Cpu().need_resched && MayPreemptHere(state)) {
+  int n = WakeAllLocked(waker_blocks);
+  if (!waker_blocks && Cpu().need_resched && MayPreemptHere(state)) {
     EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
     RescheduleLocked();
   }

@@ -68,10 +68,18 @@ class WaitQueue {
                           uint64_t deadline_ns);
   mica::Status BlockLocked(uint64_t deadline_ns);
   // Wakes the longest waiter / every waiter. Return how many were woken.
-  int WakeOne();
-  int WakeAll();
-  int WakeOneLocked();
-  int WakeAllLocked();
+  //
+  // `waker_blocks`: the caller is about to block (channel_call waiting for
+  // its reply, a server's channel_write_read waiting for the next request).
+  // A woken thread that last ran on this CPU is then queued here and this
+  // CPU is marked to reschedule, so it runs as soon as the caller blocks
+  // (or, if the caller does not block after all, when it next leaves the
+  // kernel), without reprogramming the timer or sending an IPI; Linux's
+  // WF_SYNC wake-ups do the same. Others are woken as usual.
+  int WakeOne(bool waker_blocks = false);
+  int WakeAll(bool waker_blocks = false);
+  int WakeOneLocked(bool waker_blocks = false);
+  int WakeAllLocked(bool waker_blocks = false);
   bool EmptyLocked() const { return waiters_.empty(); }
   // Takes a blocked thread off the queue (timeouts).
   void RemoveLocked(Thread* t);

@@ -41,6 +41,19 @@ mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32
   if (num_bytes > MICA_CHANNEL_MAX_MSG_BYTES || num_handles > MICA_CHANNEL_MAX_MSG_HANDLES) {
     return mica::Status::kOutOfRange;
   }
+  if (num_handles == 0) {
+    // Bytes only (the common case): nothing to take out of the table.
+    auto created = ChannelMessage::Create(MessageAllocator(num_bytes, 0), num_bytes, 0);
+    if (!created.ok()) {
+      return created.status();
+    }
+    mica::Status s = usercopy::CopyIn(created.value()->data(), bytes, num_bytes);
+    if (num_bytes != 0 && s != mica::Status::kOk) {
+      return s;  // the message is freed with `created`
+    }
+    *out = mica::Move(created.value());
+    return mica::Status::kOk;
+  }
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
   mica::Status s = usercopy::CopyIn(values, handles, num_handles * sizeof(mica_handle_t));
   if (num_handles != 0 && s != mica::Status::kOk) {
@@ -66,7 +79,8 @@ mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32
     close_all();
     return s;
   }
-  auto created = ChannelMessage::Create(KernelAllocator(), num_bytes, num_handles);
+  auto created =
+      ChannelMessage::Create(MessageAllocator(num_bytes, num_handles), num_bytes, num_handles);
   if (!created.ok()) {
     close_all();
     return created.status();
@@ -199,28 +213,20 @@ int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t dea
                             reinterpret_cast<uint64_t>(a.rd_handles)));
 }
 
-int64_t sys_channel_read(mica_handle_t handle, uint32_t options, user_out_ptr<void> bytes,
-                         user_out_ptr<mica_handle_t> handles, uint32_t num_bytes,
-                         uint32_t num_handles, user_out_ptr<uint32_t> actual_bytes,
-                         user_out_ptr<uint32_t> actual_handles) {
-  Process* p = Process::Current();
-  HandleEntry ch;
-  mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_CHANNEL, MICA_RIGHT_READ, &ch);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
-  if (options != 0) {
-    return Err(mica::Status::kInvalidArgs);
-  }
-  auto* channel = static_cast<ChannelDispatcher*>(ch.object.get());
-  ChannelMessagePtr msg;
-  uint32_t nbytes = 0, nhandles = 0;
-  s = channel->Read(num_bytes, num_handles, &msg, &nbytes, &nhandles);
+namespace {
+
+// The second half of channel_read and channel_write_read: `s` and the
+// message are what ChannelDispatcher::Read/ReadWait gave. Writes the sizes,
+// then the bytes and handles; any failure puts the message back at the
+// front, so a read that cannot deliver it never loses it or changes the
+// order.
+int64_t FinishRead(Process* p, ChannelDispatcher* channel, mica::Status s, ChannelMessagePtr msg,
+                   uint32_t nbytes, uint32_t nhandles, user_out_ptr<void> bytes,
+                   user_out_ptr<mica_handle_t> handles, user_out_ptr<uint32_t> actual_bytes,
+                   user_out_ptr<uint32_t> actual_handles) {
   if (s != mica::Status::kOk && s != mica::Status::kBufferTooSmall) {
     return Err(s);
   }
-  // From here on a failure puts the message back at the front: a read that
-  // cannot deliver it never loses it or changes the order.
   auto fail = [&](mica::Status why) {
     if (msg) {
       channel->Unread(&msg);
@@ -269,4 +275,74 @@ int64_t sys_channel_read(mica_handle_t handle, uint32_t options, user_out_ptr<vo
     return Err(s);
   }
   return kOk;
+}
+
+}  // namespace
+
+int64_t sys_channel_read(mica_handle_t handle, uint32_t options, user_out_ptr<void> bytes,
+                         user_out_ptr<mica_handle_t> handles, uint32_t num_bytes,
+                         uint32_t num_handles, user_out_ptr<uint32_t> actual_bytes,
+                         user_out_ptr<uint32_t> actual_handles) {
+  Process* p = Process::Current();
+  HandleEntry ch;
+  mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_CHANNEL, MICA_RIGHT_READ, &ch);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  if (options != 0) {
+    return Err(mica::Status::kInvalidArgs);
+  }
+  auto* channel = static_cast<ChannelDispatcher*>(ch.object.get());
+  ChannelMessagePtr msg;
+  uint32_t nbytes = 0, nhandles = 0;
+  s = channel->Read(num_bytes, num_handles, &msg, &nbytes, &nhandles);
+  return FinishRead(p, channel, s, mica::Move(msg), nbytes, nhandles, bytes, handles, actual_bytes,
+                    actual_handles);
+}
+
+int64_t sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time_t deadline,
+                               user_in_ptr<const mica_channel_call_args_t> args,
+                               user_out_ptr<uint32_t> actual_bytes,
+                               user_out_ptr<uint32_t> actual_handles) {
+  Process* p = Process::Current();
+  mica_channel_call_args_t a;
+  mica::Status s = args.copy_from_user(&a);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  const bool write = (options & MICA_CHANNEL_WRITE_READ_NO_WRITE) == 0;
+  HandleEntry ch;
+  mica::Status hs = p->GetHandle(handle, MICA_OBJ_TYPE_CHANNEL,
+                                 write ? MICA_RIGHT_READ | MICA_RIGHT_WRITE : MICA_RIGHT_READ, &ch);
+  if (hs == mica::Status::kOk && (options & ~MICA_CHANNEL_WRITE_READ_NO_WRITE) != 0) {
+    hs = mica::Status::kInvalidArgs;
+  }
+  auto* channel = static_cast<ChannelDispatcher*>(ch.object.get());
+  if (write) {
+    ChannelMessagePtr msg;
+    s = BuildMessage(p, handle, reinterpret_cast<uint64_t>(a.wr_bytes), a.wr_num_bytes,
+                     reinterpret_cast<uint64_t>(a.wr_handles), a.wr_num_handles, &msg);
+    if (s != mica::Status::kOk) {
+      return Err(s);
+    }
+    if (hs != mica::Status::kOk) {
+      DestroyChannelMessage(mica::Move(msg));  // its handles are closed with it
+      return Err(hs);
+    }
+    s = channel->Write(&msg, /*waker_blocks=*/true);  // it waits for the next message
+    if (s != mica::Status::kOk) {
+      DestroyChannelMessage(mica::Move(msg));
+      return Err(s);
+    }
+  } else if (hs != mica::Status::kOk) {
+    return Err(hs);
+  }
+  ChannelMessagePtr msg;
+  uint32_t nbytes = 0, nhandles = 0;
+  s = channel->ReadWait(a.rd_num_bytes, a.rd_num_handles, ToDeadline(deadline), &msg, &nbytes,
+                        &nhandles, WaitThrough{p, handle});
+  return FinishRead(p, channel, s, mica::Move(msg), nbytes, nhandles,
+                    user_out_ptr<void>(reinterpret_cast<uint64_t>(a.rd_bytes)),
+                    user_out_ptr<mica_handle_t>(reinterpret_cast<uint64_t>(a.rd_handles)),
+                    actual_bytes, actual_handles);
 }

@@ -130,6 +130,11 @@ int64_t sys_clock_get_monotonic(user_out_ptr<mica_time_t> now) {
 }
 
 int64_t sys_nanosleep(mica_time_t deadline) {
-  sched::SleepUntil(ToDeadline(deadline));
+  uint64_t when = ToDeadline(deadline);
+  if (when <= timer::NowNs()) {
+    sched::Yield();  // a passed deadline yields (ABI)
+  } else {
+    sched::SleepUntil(when);
+  }
   return kOk;
 }

@@ -1,4 +1,6 @@
 // In-kernel tests of the memory map and allocators on the real machine.
+#include <string.h>
+
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/mmu.h"
 #include "kernel/tests/ktest.h"
@@ -133,4 +135,42 @@ KTEST(heap_alloc_free) {
     kmem::Free(ptrs[i]);
   }
   KEXPECT_EQ(kmem::GetStats().heap_bytes_in_use, before.heap_bytes_in_use);
+}
+
+// The fast block caches: blocks are distinct and usable, a cache holds at
+// most kFastBlockCacheMax (the rest go back to the heap), and cached blocks
+// count as free, so the heap figures come back exactly.
+KTEST(fast_blocks_cache_and_account) {
+  constexpr size_t kN = kmem::kFastBlockCacheMax * 2 + 5;
+  void* blocks[kN];
+  uint64_t state = arch::SaveDisableIrqs();  // stay on one CPU's cache
+  kmem::Stats before = kmem::GetStats();
+  for (size_t i = 0; i < kN; i++) {
+    blocks[i] = kmem::AllocFastBlock();
+    KEXPECT(blocks[i] != nullptr);
+    KEXPECT_EQ(reinterpret_cast<uint64_t>(blocks[i]) & 15, 0u);
+    memset(blocks[i], static_cast<int>(i), kmem::kFastBlockSize);
+  }
+  for (size_t i = 0; i < kN; i++) {
+    KEXPECT_EQ(static_cast<uint8_t*>(blocks[i])[kmem::kFastBlockSize - 1], static_cast<uint8_t>(i));
+    for (size_t j = 0; j < i; j++) {
+      KEXPECT(blocks[i] != blocks[j]);
+    }
+  }
+  for (size_t i = 0; i < kN; i++) {
+    kmem::FreeFastBlock(blocks[i]);
+  }
+  kmem::Stats after = kmem::GetStats();
+  KEXPECT_EQ(after.heap_bytes_in_use, before.heap_bytes_in_use);
+  // Blocks handed out from the cache count as in use.
+  for (size_t i = 0; i < kmem::kFastBlockCacheMax; i++) {
+    blocks[i] = kmem::AllocFastBlock();
+  }
+  KEXPECT_EQ(kmem::GetStats().heap_bytes_in_use,
+             after.heap_bytes_in_use + kmem::kFastBlockCacheMax * kmem::kFastBlockSize);
+  for (size_t i = 0; i < kmem::kFastBlockCacheMax; i++) {
+    kmem::FreeFastBlock(blocks[i]);
+  }
+  KEXPECT_EQ(kmem::GetStats().heap_bytes_in_use, after.heap_bytes_in_use);
+  arch::RestoreIrqs(state);
 }

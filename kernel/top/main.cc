@@ -155,7 +155,6 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
     g_percpu[i].cpu_num = i;
     g_percpu[i].emergency_sp = reinterpret_cast<uint64_t>(&g_emergency_stacks[i][STACK_SIZE]);
   }
-  mica::SpinLock::SetCpuIdHook([]() -> uint32_t { return CurrentCpu(); });
 
   // 1. The DTB, through the boot tables' 2 GiB window from its 1 GiB block.
   const uint8_t* dtb = static_cast<const uint8_t*>(arch::PhysToVirt(dtb_pa));

@@ -4,6 +4,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/lib/assert.h"
+#include "kernel/top/percpu.h"
 #include "kernel/vm/heap.h"
 #include "kernel/vm/pmm.h"
 
@@ -127,11 +128,64 @@ void Free(void* ptr) {
   g_heap.Free(ptr);
 }
 
+namespace {
+
+// One CPU's cache of free fast blocks, linked through their first word.
+// Touched only by its CPU with IRQs off; `count` is also read (racily, for
+// statistics) by others.
+struct alignas(64) FastCache {
+  void* head = nullptr;
+  size_t count = 0;
+};
+FastCache g_fast[MAX_CPUS];
+
+FastCache& ThisFastCache() {
+  return g_fast[ThisCpu().cpu_num];
+}
+
+}  // namespace
+
+void* AllocFastBlock() {
+  uint64_t state = arch::SaveDisableIrqs();
+  FastCache& c = ThisFastCache();
+  void* b = c.head;
+  if (b != nullptr) {
+    c.head = *static_cast<void**>(b);
+    c.count--;
+    arch::RestoreIrqs(state);
+    return b;
+  }
+  b = g_heap.Alloc(kFastBlockSize, 16);
+  arch::RestoreIrqs(state);
+  return b;
+}
+
+void FreeFastBlock(void* block) {
+  if (block == nullptr) {
+    return;
+  }
+  uint64_t state = arch::SaveDisableIrqs();
+  FastCache& c = ThisFastCache();
+  if (c.count < kFastBlockCacheMax) {
+    *static_cast<void**>(block) = c.head;
+    c.head = block;
+    c.count++;
+  } else {
+    g_heap.Free(block);
+  }
+  arch::RestoreIrqs(state);
+}
+
 Stats GetStats() {
   IrqOff off;
   auto p = g_pmm.GetStats();
   auto h = g_heap.GetStats();
-  return Stats{p.total_pages, p.free_pages, h.bytes_in_use, h.pages_held};
+  uint64_t cached = 0;
+  for (const FastCache& c : g_fast) {
+    cached += __atomic_load_n(&c.count, __ATOMIC_RELAXED) * kFastBlockSize;
+  }
+  uint64_t in_use = h.bytes_in_use > cached ? h.bytes_in_use - cached : 0;
+  return Stats{p.total_pages, p.free_pages, in_use, h.pages_held};
 }
 
 }  // namespace kmem

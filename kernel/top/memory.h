@@ -29,6 +29,17 @@ void* Malloc(size_t size);
 void* MallocAligned(size_t size, size_t align);
 void Free(void* ptr);
 
+// A per-CPU cache of fixed-size blocks for the objects of hot paths
+// (channel messages up to kFastBlockSize bytes): a pop or a push with IRQs
+// off on this CPU's list, no heap lock, no poisoning. The blocks come from
+// the heap and a full cache (kFastBlockCacheMax per CPU) hands them back;
+// blocks sitting in a cache count as free heap in GetStats, so the
+// kernel's memory figures do not depend on what the caches hold.
+constexpr size_t kFastBlockSize = 256;
+constexpr size_t kFastBlockCacheMax = 32;
+void* AllocFastBlock();
+void FreeFastBlock(void* block);
+
 struct Stats {
   uint64_t total_pages;
   uint64_t free_pages;

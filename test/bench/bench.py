@@ -55,6 +55,7 @@ MICA_NAMES = [
     "port_queue_wait",
     "wait_async_signal_port",
     "futex_pingpong",
+    "yield_pingpong",
     "process_create_exit",
 ]
 MICA_2CPU_NAMES = ["channel_call_2cpu"]
@@ -82,7 +83,8 @@ TABLE = [
     ("port queue + wait", "port_queue_wait", None),
     ("wait_async + signal + port_wait + clear", "wait_async_signal_port", None),
     ("futex round trip, 2 threads, 1 CPU", "futex_pingpong", "futex_pingpong"),
-    ("thread switch round trip (Mica futex; Linux sched_yield)", "futex_pingpong", "sched_yield_pingpong"),
+    ("thread switch round trip, 2 processes, 1 CPU (Mica nanosleep(0); Linux sched_yield)",
+     "yield_pingpong", "sched_yield_pingpong"),
     ("process create + start + exit (Linux fork + exit + wait)", "process_create_exit", "fork_exit_wait"),
 ]
 

@@ -35,6 +35,7 @@ import qemu  # noqa: E402
 
 TRACE_RE = re.compile(rb"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
 NM = "/usr/lib/llvm-19/bin/llvm-nm"
+OBJDUMP = "/usr/lib/llvm-19/bin/llvm-objdump"
 
 
 # Coarse phases of a call path, by kernel function name (first match wins).
@@ -91,6 +92,29 @@ def count_pcs(cmd: list[str], timeout: float) -> tuple[collections.Counter, str]
         return collections.Counter({int(k, 16): v for k, v in counts.items()}), "\n".join(r.lines)
 
 
+def annotate(elf: Path, addrs: list[int], names: list[str], per_pc: dict[int, int], ops: int,
+             pattern: str) -> None:
+    """Disassembles each kernel function matching `pattern` that ran, with
+    instructions per operation at each instruction."""
+    for i, name in enumerate(names):
+        if not re.search(pattern, name):
+            continue
+        start, end = addrs[i], addrs[i + 1] if i + 1 < len(addrs) else addrs[i] + 4096
+        if not any(start <= pc < end for pc in per_pc):
+            continue
+        dis = subprocess.run([OBJDUMP, "-d", "--no-show-raw-insn", f"--start-address={start}",
+                              f"--stop-address={end}", str(elf)], check=True, capture_output=True,
+                             text=True).stdout
+        print(f"\n== {name}")
+        for line in dis.splitlines():
+            m = re.match(r"^\s*([0-9a-f]+):\s*(.*)$", line)
+            if not m:
+                continue
+            pc = int(m.group(1), 16)
+            n = per_pc.get(pc, 0)
+            print(f"{n / ops:8.2f}  {pc:x}  {m.group(2)}" if n else f"{'':8}  {pc:x}  {m.group(2)}")
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
@@ -101,6 +125,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--large", type=int, default=300, help="iterations of the second boot")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument("--annotate", default=None, metavar="REGEX",
+                    help="print the disassembly of the kernel functions matching REGEX with "
+                         "instructions per operation at each instruction")
     args = ap.parse_args(argv)
 
     runs = []
@@ -113,6 +140,7 @@ def main(argv: list[str]) -> int:
     ops = (args.large + args.large // 10) - (args.small + args.small // 10)
     addrs, names = symbols(args.out / "kernel" / "mica.elf")
     per_fn: collections.Counter = collections.Counter()
+    per_pc: dict[int, int] = {}
     for pc in set(runs[0][1]) | set(runs[1][1]):
         d = runs[1][1].get(pc, 0) - runs[0][1].get(pc, 0)
         if d == 0:
@@ -120,8 +148,11 @@ def main(argv: list[str]) -> int:
         if pc < (1 << 63):
             per_fn["[user]"] += d
             continue
+        per_pc[pc] = d
         i = bisect.bisect_right(addrs, pc) - 1
         per_fn[names[i] if i >= 0 else f"[kernel 0x{pc:x}]"] += d
+    if args.annotate:
+        annotate(args.out / "kernel" / "mica.elf", addrs, names, per_pc, ops, args.annotate)
     total = sum(per_fn.values())
     print(f"profile: {args.only}, {args.smp} CPU(s): {total / ops:.0f} instructions per operation "
           f"(bench reported {runs[0][2]} and {runs[1][2]}); {ops} operations of difference")

@@ -382,10 +382,27 @@ arm64_switch_ttbr1:
 .global arm64_copy_from_user
 arm64_copy_from_user:
   cbz x2, 2f
-  // 8 bytes at a time while both are aligned and at least 8 remain.
+  // While both are 8-byte aligned: 32 bytes a step, then 8, then bytes.
   orr x3, x0, x1
   tst x3, #7
   b.ne 1f
+6:
+  cmp x2, #32
+  b.lo 3f
+7:
+  ldtr x4, [x1]
+8:
+  ldtr x5, [x1, #8]
+9:
+  ldtr x6, [x1, #16]
+10:
+  ldtr x7, [x1, #24]
+  stp x4, x5, [x0]
+  stp x6, x7, [x0, #16]
+  add x0, x0, #32
+  add x1, x1, #32
+  sub x2, x2, #32
+  b 6b
 3:
   cmp x2, #8
   b.lo 1f
@@ -408,6 +425,10 @@ arm64_copy_from_user:
   ret
 ex_entry 4b, arm64_user_fault
 ex_entry 5b, arm64_user_fault
+ex_entry 7b, arm64_user_fault
+ex_entry 8b, arm64_user_fault
+ex_entry 9b, arm64_user_fault
+ex_entry 10b, arm64_user_fault
 
 // int arm64_copy_to_user(void* user_dst, const void* src, size_t len)
 .global arm64_copy_to_user
@@ -416,6 +437,23 @@ arm64_copy_to_user:
   orr x3, x0, x1
   tst x3, #7
   b.ne 1f
+6:
+  cmp x2, #32
+  b.lo 3f
+  ldp x4, x5, [x1]
+  ldp x6, x7, [x1, #16]
+7:
+  sttr x4, [x0]
+8:
+  sttr x5, [x0, #8]
+9:
+  sttr x6, [x0, #16]
+10:
+  sttr x7, [x0, #24]
+  add x0, x0, #32
+  add x1, x1, #32
+  sub x2, x2, #32
+  b 6b
 3:
   cmp x2, #8
   b.lo 1f
@@ -438,6 +476,10 @@ arm64_copy_to_user:
   ret
 ex_entry 4b, arm64_user_fault
 ex_entry 5b, arm64_user_fault
+ex_entry 7b, arm64_user_fault
+ex_entry 8b, arm64_user_fault
+ex_entry 9b, arm64_user_fault
+ex_entry 10b, arm64_user_fault
 
 arm64_user_fault:
   mov w0, #-1

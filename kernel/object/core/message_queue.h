@@ -121,7 +121,9 @@ class Message {
   size_t DataOffset() const { return HandlesOffset() + size_t{handle_count_} * sizeof(H); }
 
   // Destroys the handles and frees the memory.
-  static void Destroy(Message* m) {
+  // Out of line: it is the rare end of a move, and keeping it out lets the
+  // moves themselves inline.
+  [[gnu::noinline]] static void Destroy(Message* m) {
     MICA_DEBUG_ASSERT(!m->queued());
     H* hs = m->handles();
     for (uint32_t i = 0; i < m->handle_count_; ++i) {

@@ -243,30 +243,26 @@ void WaitGone(mica_handle_t process) {
 }
 
 // The child's side of channel_call: echo every message until the peer goes.
-// It waits, then reads: Mica's counterpart of a blocking read (Linux's
-// server blocks in read(2)), so a round trip is the client's channel_call
-// and the server's object_wait_one, channel_read and channel_write.
+// channel_write_read sends the reply and waits for the next request in one
+// call (Linux's server does read(2) and write(2)), so a round trip is the
+// client's channel_call and the server's channel_write_read.
 int Server() {
   mica_handle_t ch = mica_rt_take_startup_handle(kChannelInfo);
   uint8_t buf[kMsgBytes];
+  mica_channel_call_args_t args = {};
+  args.wr_bytes = buf;
+  args.rd_bytes = buf;
+  args.rd_num_bytes = sizeof(buf);
+  uint32_t options = MICA_CHANNEL_WRITE_READ_NO_WRITE;  // nothing to reply to yet
   for (;;) {
-    mica_signals_t seen = 0;
-    mica_status_t s = mica_object_wait_one(ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-                                           MICA_TIME_INFINITE, &seen);
-    if (s != MICA_OK) {
-      return 1;
-    }
     uint32_t actual = 0;
-    s = mica_channel_read(ch, 0, buf, nullptr, sizeof(buf), 0, &actual, nullptr);
-    if (s == MICA_ERR_SHOULD_WAIT) {
-      continue;
-    }
+    mica_status_t s =
+        mica_channel_write_read(ch, options, MICA_TIME_INFINITE, &args, &actual, nullptr);
     if (s != MICA_OK) {
       return s == MICA_ERR_PEER_CLOSED ? 0 : 1;
     }
-    if (mica_channel_write(ch, 0, buf, actual, nullptr, 0) != MICA_OK) {
-      return 1;
-    }
+    args.wr_num_bytes = actual;
+    options = 0;
   }
 }
 
@@ -442,6 +438,26 @@ void FutexPingPong() {
   Check(mica_rt_thread_join(t, nullptr), "thread_join");
 }
 
+// Two processes on one CPU take turns through nanosleep(0) (a yield): one
+// operation is a round trip (two process switches), as Linux's
+// sched_yield ping-pong between two processes.
+void YieldPingPong() {
+  if (!Selected("yield_pingpong")) {
+    return;
+  }
+  mica_handle_t child = Spawn("yield", MICA_HANDLE_INVALID);
+  if (child == MICA_HANDLE_INVALID) {
+    return;
+  }
+  Measure("yield_pingpong", g_iters, [](uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+      (void)mica_nanosleep(0);
+    }
+  });
+  Check(mica_task_kill(child), "task_kill");
+  WaitGone(child);
+}
+
 void ProcessCreate() {
   uint32_t iters = g_iters / 100 > 2 ? g_iters / 100 : 2;
   Measure("process_create_exit", iters, [](uint32_t n) {
@@ -485,6 +501,11 @@ int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "exit") == 0) {
     return 0;
   }
+  if (argc == 2 && strcmp(argv[1], "yield") == 0) {
+    for (;;) {
+      (void)mica_nanosleep(0);
+    }
+  }
   if (!ParseArgs(argc, argv) || !OpenSelf(argv[0])) {
     printf("bench: done (failed)\n");
     return 1;
@@ -501,6 +522,7 @@ int main(int argc, char** argv) {
   PortQueueWait();
   WaitAsyncSignal();
   FutexPingPong();
+  YieldPingPong();
   ProcessCreate();
   printf("bench: done%s\n", g_failed ? " (failed)" : "");
   return g_failed ? 1 : 0;

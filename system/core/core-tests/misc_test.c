@@ -1,6 +1,7 @@
 // event_create, eventpair_create, debuglog_create/debuglog_write,
 // clock_get_monotonic, nanosleep, system_get_info, and what a program
 // starts with (docs/syscalls.md; docs/process-bootstrap.md).
+#include <mica/rt/thread.h>
 #include <string.h>
 
 #include "system/core/core-tests/test.h"
@@ -213,13 +214,42 @@ TEST(clock, misaligned_pointer) {
   EXPECT_LE(t, ct_now());
 }
 
-// A deadline in the past returns at once (with MICA_OK: nanosleep always
-// succeeds).
+// A deadline in the past returns (after a yield) with MICA_OK: nanosleep
+// always succeeds.
 TEST(nanosleep, past_deadlines) {
   EXPECT_OK(mica_nanosleep(0));
   EXPECT_OK(mica_nanosleep(-1));
   EXPECT_OK(mica_nanosleep(MICA_TIME_INFINITE_PAST));
   EXPECT_OK(mica_nanosleep(ct_now()));
+}
+
+// A passed deadline yields the CPU: on one CPU a ready thread of the same
+// priority runs before nanosleep(0) returns. (Without the yield it would
+// wait for the end of the caller's 10 ms timeslice: thousands of calls.)
+static volatile int g_yield_flag;
+static int set_yield_flag(void* arg) {
+  (void)arg;
+  __atomic_store_n(&g_yield_flag, 1, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+TEST(nanosleep, past_deadline_yields) {
+  mica_system_info_basic_t info;
+  memset(&info, 0, sizeof(info));
+  ASSERT_OK(mica_system_get_info(MICA_SYSTEM_INFO_BASIC, &info, sizeof(info)));
+  g_yield_flag = 0;
+  mica_rt_thread_t* t = NULL;
+  ASSERT_OK(mica_rt_thread_create(&t, set_yield_flag, NULL, "core-tests-yield", 0));
+  int yields = 0;
+  while (!__atomic_load_n(&g_yield_flag, __ATOMIC_SEQ_CST) && yields < 1000000) {
+    EXPECT_OK(mica_nanosleep(0));
+    yields++;
+  }
+  EXPECT_EQ(g_yield_flag, 1);
+  if (info.num_cpus == 1) {
+    EXPECT_LE(yields, 2);
+  }
+  EXPECT_OK(mica_rt_thread_join(t, NULL));
 }
 
 TEST(nanosleep, sleeps_at_least_until_deadline) {

@@ -252,6 +252,10 @@ typedef struct mica_channel_call_args {
 } mica_channel_call_args_t;
 MICA_ABI_ASSERT(sizeof(mica_channel_call_args_t) == 48, "channel call args");
 
+// channel_write_read option: only wait and read; nothing is written (a
+// server's first call, before it has a reply to send).
+#define MICA_CHANNEL_WRITE_READ_NO_WRITE ((uint32_t)1u)
+
 // ---- Waiting and ports ----------------------------------------------------
 
 // One entry of object_wait_many.
