@@ -56,17 +56,20 @@ static uint64_t median(uint64_t* v, unsigned n) {
 
 static void calibrate(void) {
   const uint64_t kshort = 1000, klong = 11000;
-  uint64_t d[9];
+  // Each length's smallest of 9 tries (a try no interrupt fell into); the
+  // smallest difference would favour a try whose short loop was
+  // interrupted (bin/bench's Calibrate says more).
+  uint64_t tshort = UINT64_MAX, tlong = UINT64_MAX;
   for (unsigned r = 0; r < 9; r++) {
     uint64_t t0 = ticks();
     spin(kshort);
     uint64_t t1 = ticks();
     spin(klong);
     uint64_t t2 = ticks();
-    d[r] = (t2 - t1) - (t1 - t0);
+    tshort = t1 - t0 < tshort ? t1 - t0 : tshort;
+    tlong = t2 - t1 < tlong ? t2 - t1 : tlong;
   }
-  uint64_t t = median(d, 9);
-  t = d[0];  // the smallest: a run no interrupt fell into
+  uint64_t t = tlong - tshort;
   uint64_t insns = 2 * (klong - kshort);
   g_ticks_per_kinsn = (t * 1000 + insns / 2) / insns;
   uint64_t f;
