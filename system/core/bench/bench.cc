@@ -5,7 +5,7 @@
 // ratio is measured first with a loop of known length (`calibration`).
 //
 //   userboot.next=bin/bench [userboot.arg=iters=N] [userboot.arg=runs=R]
-//                           [userboot.arg=only=NAME]
+//                           [userboot.arg=only=NAME] [userboot.arg=images=1]
 //
 // Each benchmark runs its operation N/10 times to warm up, then R times N
 // operations between two counter reads, and prints the median as
@@ -33,6 +33,12 @@ constexpr uint32_t kChannelInfo = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_USER
 uint32_t g_iters = 10000;
 uint32_t g_runs = 5;
 const char* g_only = nullptr;
+// `images=1`: print where this program and every child was loaded, after
+// the benchmarks (test/bench/insn_profile.py names user PCs with it).
+bool g_log_images = false;
+constexpr uint32_t kMaxImages = 512;
+uint64_t g_child_bases[kMaxImages];
+uint32_t g_child_count = 0;
 // Counter ticks per 1000 retired instructions (calibration).
 uint64_t g_ticks_per_kinsn = 1000;
 bool g_failed = false;
@@ -135,6 +141,7 @@ void Measure(const char* name, uint32_t iters, F&& op) {
 
 bootfs::Image g_bootfs;
 bootfs::File g_self;
+const char* g_self_path = "";
 
 bool OpenSelf(const char* path) {
   mica_handle_t vmo =
@@ -152,6 +159,7 @@ bool OpenSelf(const char* path) {
     printf("bench: error cannot find %s in the bootfs\n", path);
     return false;
   }
+  g_self_path = path;
   return true;
 }
 
@@ -177,6 +185,9 @@ mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread
   mica_handle_t handles[4];
   uint32_t info[4];
   uint32_t n = 0;
+  if (g_child_count < kMaxImages) {
+    g_child_bases[g_child_count++] = p.base;
+  }
   handles[n] = p.vmar.release();
   info[n++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0);
   handles[n] = Dup(p.process.get());
@@ -464,6 +475,8 @@ bool ParseArgs(int argc, char** argv) {
       g_runs = static_cast<uint32_t>(strtoul(a + 5, nullptr, 10));
     } else if (strncmp(a, "only=", 5) == 0) {
       g_only = a + 5;
+    } else if (strcmp(a, "images=1") == 0) {
+      g_log_images = true;
     } else {
       printf("bench: error unknown argument '%s'\n", a);
       return false;
@@ -502,6 +515,14 @@ int main(int argc, char** argv) {
   WaitAsyncSignal();
   FutexPingPong();
   ProcessCreate();
+  if (g_log_images) {
+    printf("bench: info image %s 0x%llx\n", argv[0],
+           static_cast<unsigned long long>(mica_rt_load_base()));
+    for (uint32_t i = 0; i < g_child_count; i++) {
+      printf("bench: info image %s 0x%llx\n", g_self_path,
+             static_cast<unsigned long long>(g_child_bases[i]));
+    }
+  }
   printf("bench: done%s\n", g_failed ? " (failed)" : "");
   return g_failed ? 1 : 0;
 }
