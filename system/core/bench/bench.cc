@@ -142,6 +142,7 @@ void Measure(const char* name, uint32_t iters, F&& op) {
 bootfs::Image g_bootfs;
 bootfs::File g_self;
 const char* g_self_path = "";
+mica_handle_t g_bootfs_vmo = MICA_HANDLE_INVALID;
 
 bool OpenSelf(const char* path) {
   mica_handle_t vmo =
@@ -160,6 +161,7 @@ bool OpenSelf(const char* path) {
     return false;
   }
   g_self_path = path;
+  g_bootfs_vmo = vmo;
   return true;
 }
 
@@ -176,8 +178,9 @@ mica_handle_t Dup(mica_handle_t h) {
 mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread = nullptr) {
   userboot::Program p;
   char why[160];
+  userboot::ImageVmo from{g_bootfs_vmo, g_self.offset};
   if (!userboot::LoadProgram(mica_rt_job_default(), "bench-child", g_self.data, g_self.size, &p,
-                             why, sizeof(why))) {
+                             why, sizeof(why), &from)) {
     printf("bench: error cannot load a child: %s\n", why);
     mica_handle_close(extra);
     return MICA_HANDLE_INVALID;
