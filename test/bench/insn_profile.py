@@ -168,16 +168,23 @@ def main(argv: list[str]) -> int:
     addrs, names = symbols(args.out / "kernel" / "mica.elf")
     # Named per boot (user images sit at different addresses in each), then
     # the difference per name.
+    # Calls: how often a kernel function's first instruction ran.
     named: list[collections.Counter] = []
+    entered: list[collections.Counter] = []
     for _, counts, _, images in runs:
         c: collections.Counter = collections.Counter()
+        e: collections.Counter = collections.Counter()
         for pc, n in counts.items():
             if pc < (1 << 63):
                 c[images.name(pc)] += n
                 continue
             i = bisect.bisect_right(addrs, pc) - 1
             c[names[i] if i >= 0 else f"[kernel 0x{pc:x}]"] += n
+            if i >= 0 and addrs[i] == pc:
+                e[names[i]] += n
         named.append(c)
+        entered.append(e)
+    calls = {k: entered[1].get(k, 0) - entered[0].get(k, 0) for k in set(entered[0]) | set(entered[1])}
     per_fn: collections.Counter = collections.Counter()
     for name in set(named[0]) | set(named[1]):
         d = named[1].get(name, 0) - named[0].get(name, 0)
@@ -186,9 +193,10 @@ def main(argv: list[str]) -> int:
     total = sum(per_fn.values())
     print(f"profile: {args.only}, {args.smp} CPU(s): {total / ops:.0f} instructions per operation "
           f"(bench reported {runs[0][2]} and {runs[1][2]}); {ops} operations of difference")
-    print(f"{'instructions/op':>15}  {'share':>6}  function")
+    print(f"{'instructions/op':>15}  {'share':>6}  {'calls/op':>8}  function")
     for name, n in per_fn.most_common(args.top):
-        print(f"{n / ops:15.1f}  {100 * n / total:5.1f}%  {name}")
+        c = f"{calls[name] / ops:8.1f}" if name in calls else f"{'':8}"
+        print(f"{n / ops:15.1f}  {100 * n / total:5.1f}%  {c}  {name}")
     rest = total - sum(n for _, n in per_fn.most_common(args.top))
     if rest:
         print(f"{rest / ops:15.1f}  {100 * rest / total:5.1f}%  (everything else)")

@@ -38,14 +38,12 @@ bool Fail(char* why, size_t why_size, const char* what, mica_status_t s) {
 }
 
 // The address of offset 0 in `vmar`: the ABI places a MICA_VM_SPECIFIC
-// mapping at the VMAR's base + offset, so one page mapped at offset 0 and
-// unmapped again says where that is.
-mica_status_t VmarBase(mica_handle_t vmar, mica_handle_t vmo, uint64_t* base) {
+// mapping at the VMAR's base + offset.
+mica_status_t VmarBase(mica_handle_t vmar, uint64_t* base) {
+  mica_info_vmar_t info = {};
   mica_status_t s =
-      mica_vmar_map(vmar, MICA_VM_PERM_READ | MICA_VM_SPECIFIC, 0, vmo, 0, kPage, base);
-  if (s == MICA_OK) {
-    s = mica_vmar_unmap(vmar, *base, kPage);
-  }
+      mica_object_get_info(vmar, MICA_INFO_VMAR, &info, sizeof(info), nullptr, nullptr);
+  *base = info.base;
   return s;
 }
 
@@ -251,7 +249,7 @@ bool LayOut(const elf::Plan& plan, const char* name, const uint8_t* image, size_
   // A random range for the span: map it whole, note where, unmap.
   uint64_t vmar_base = 0;
   mica_vaddr_t range = 0;
-  s = VmarBase(p->vmar.get(), vmo.get(), &vmar_base);
+  s = VmarBase(p->vmar.get(), &vmar_base);
   if (s == MICA_OK) {
     s = mica_vmar_map(p->vmar.get(), MICA_VM_PERM_READ, 0, vmo.get(), 0, range_size, &range);
   }
