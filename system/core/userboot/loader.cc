@@ -119,6 +119,12 @@ bool AllZero(const uint8_t* bytes, uint64_t n) {
       return false;
     }
   }
+  for (; i + 32 <= n; i += 32) {
+    const auto* w = reinterpret_cast<const uint64_t*>(bytes + i);
+    if ((w[0] | w[1] | w[2] | w[3]) != 0) {
+      return false;
+    }
+  }
   for (; i + 8 <= n; i += 8) {
     if (*reinterpret_cast<const uint64_t*>(bytes + i) != 0) {
       return false;
