@@ -48,19 +48,29 @@ mica_status_t VmarBase(mica_handle_t vmar, uint64_t* base) {
 }
 
 // Maps span[offset, offset + len) of `vmo` at base + offset in the child.
-mica_status_t MapPiece(const Program& p, uint64_t vmar_base, mica_handle_t vmo, uint64_t offset,
+// With p->base still 0, the piece (the span's first: offset 0) goes to a
+// random address, which becomes the base.
+mica_status_t MapPiece(Program* p, uint64_t vmar_base, mica_handle_t vmo, uint64_t offset,
                        uint64_t len, uint32_t options) {
   if (len == 0) {
     return MICA_OK;
   }
   mica_vaddr_t addr = 0;
-  return mica_vmar_map(p.vmar.get(), options | MICA_VM_SPECIFIC, p.base + offset - vmar_base, vmo,
+  if (p->base == 0) {
+    mica_status_t s = offset == 0 ? mica_vmar_map(p->vmar.get(), options, 0, vmo, 0, len, &addr)
+                                  : MICA_ERR_INTERNAL;
+    p->base = addr;
+    return s;
+  }
+  return mica_vmar_map(p->vmar.get(), options | MICA_VM_SPECIFIC, p->base + offset - vmar_base, vmo,
                        offset, len, &addr);
 }
 
 // Maps every segment; a writable one is cut around the RELRO pages, which
-// are mapped read-only (relocation is done by then).
-mica_status_t MapSegments(const elf::Plan& plan, const Program& p, uint64_t vmar_base,
+// are mapped read-only (relocation is done by then, or before the program
+// runs). The segments are in ascending order and the first starts at span
+// offset 0, so with p->base 0 the first piece chooses the load address.
+mica_status_t MapSegments(const elf::Plan& plan, Program* p, uint64_t vmar_base,
                           mica_handle_t vmo) {
   for (uint32_t i = 0; i < plan.segment_count; i++) {
     const elf::Segment& seg = plan.segments[i];
@@ -252,26 +262,30 @@ bool LayOut(const elf::Plan& plan, const char* name, const uint8_t* image, size_
   }
   p->cloned = mapped;
   (void)vmo.set_name(name, strlen(name));
-  // A random range for the span: map it whole, note where, unmap.
+  // The load address is random. With page alignment the first segment's
+  // mapping chooses it (the address space is empty, so the rest of the span
+  // is free after it); a larger alignment needs a range with `align` spare
+  // bytes: map it whole, note where, unmap.
   uint64_t vmar_base = 0;
-  mica_vaddr_t range = 0;
   s = VmarBase(p->vmar.get(), &vmar_base);
-  if (s == MICA_OK) {
+  p->base = 0;
+  if (s == MICA_OK && align > kPage) {
+    mica_vaddr_t range = 0;
     s = mica_vmar_map(p->vmar.get(), MICA_VM_PERM_READ, 0, vmo.get(), 0, range_size, &range);
-  }
-  if (s == MICA_OK) {
-    s = mica_vmar_unmap(p->vmar.get(), range, range_size);
+    if (s == MICA_OK) {
+      s = mica_vmar_unmap(p->vmar.get(), range, range_size);
+    }
+    p->base = (range + align - 1) & ~(align - 1);
   }
   if (s != MICA_OK) {
     return Fail(why, why_size, "choosing the load address", s);
   }
-  p->base = (range + align - 1) & ~(align - 1);
-  if (!FillImage(plan, image, size, vmo.get(), p->base, mapped, delta, file_end, why, why_size)) {
-    return false;
-  }
-  s = MapSegments(plan, *p, vmar_base, vmo.get());
+  s = MapSegments(plan, p, vmar_base, vmo.get());
   if (s != MICA_OK) {
     return Fail(why, why_size, "mapping the segments", s);
+  }
+  if (!FillImage(plan, image, size, vmo.get(), p->base, mapped, delta, file_end, why, why_size)) {
+    return false;
   }
   if (!MapStack(plan, p, why, why_size)) {
     return false;
