@@ -11,7 +11,8 @@
 // operations between two counter reads, and prints the median as
 //   bench: <name> <instructions per operation>
 // then `bench: done`. The program starts copies of itself from the bootfs
-// (argv[1] = "server" or "exit") for the cross-process figures.
+// (argv[1] = "server") for the channel_call figures, and bin/bench-exit
+// (exit.c: main returns 0) for process_create_exit.
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
 #include <mica/rt/thread.h>
@@ -38,6 +39,7 @@ const char* g_only = nullptr;
 bool g_log_images = false;
 constexpr uint32_t kMaxImages = 512;
 uint64_t g_child_bases[kMaxImages];
+const bootfs::File* g_child_files[kMaxImages];
 uint32_t g_child_count = 0;
 // Counter ticks per 1000 retired instructions (calibration).
 uint64_t g_ticks_per_kinsn = 1000;
@@ -141,7 +143,8 @@ void Measure(const char* name, uint32_t iters, F&& op) {
 
 bootfs::Image g_bootfs;
 bootfs::File g_self;
-const char* g_self_path = "";
+bootfs::File g_exit;  // bin/bench-exit, process_create_exit's child
+constexpr const char* kExitPath = "bin/bench-exit";
 mica_handle_t g_bootfs_vmo = MICA_HANDLE_INVALID;
 
 bool OpenSelf(const char* path) {
@@ -156,11 +159,10 @@ bool OpenSelf(const char* path) {
   }
   if (g_bootfs.Open(reinterpret_cast<const void*>(addr), size, bootfs::Verify::kStructure) !=
           bootfs::Status::kOk ||
-      !g_bootfs.Find(path, &g_self)) {
-    printf("bench: error cannot find %s in the bootfs\n", path);
+      !g_bootfs.Find(path, &g_self) || !g_bootfs.Find(kExitPath, &g_exit)) {
+    printf("bench: error cannot find %s or %s in the bootfs\n", path, kExitPath);
     return false;
   }
-  g_self_path = path;
   g_bootfs_vmo = vmo;
   return true;
 }
@@ -171,16 +173,18 @@ mica_handle_t Dup(mica_handle_t h) {
   return out;
 }
 
-// Loads this program into a new process and starts it with argv
-// {"bench", mode}, passing `extra` (consumed; may be invalid) as USER0.
-// Returns the process handle (invalid on failure); its thread's handle in
-// *thread if that is not null.
-mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread = nullptr) {
+// Loads `file` (this program unless given) into a new process and starts
+// it with argv {"bench", mode}, passing `extra` (consumed; may be invalid)
+// as USER0. Returns the process handle (invalid on failure); its thread's
+// handle in *thread if that is not null.
+mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread = nullptr,
+                    const bootfs::File* file = nullptr) {
   userboot::Program p;
   char why[160];
-  userboot::ImageVmo from{g_bootfs_vmo, g_self.offset};
-  if (!userboot::LoadProgram(mica_rt_job_default(), "bench-child", g_self.data, g_self.size, &p,
-                             why, sizeof(why), &from)) {
+  const bootfs::File& f = file != nullptr ? *file : g_self;
+  userboot::ImageVmo from{g_bootfs_vmo, f.offset};
+  if (!userboot::LoadProgram(mica_rt_job_default(), "bench-child", f.data, f.size, &p, why,
+                             sizeof(why), &from)) {
     printf("bench: error cannot load a child: %s\n", why);
     mica_handle_close(extra);
     return MICA_HANDLE_INVALID;
@@ -189,6 +193,7 @@ mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread
   uint32_t info[4];
   uint32_t n = 0;
   if (g_child_count < kMaxImages) {
+    g_child_files[g_child_count] = &f;
     g_child_bases[g_child_count++] = p.base;
   }
   handles[n] = p.vmar.release();
@@ -460,7 +465,7 @@ void ProcessCreate() {
   uint32_t iters = g_iters / 100 > 2 ? g_iters / 100 : 2;
   Measure("process_create_exit", iters, [](uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
-      mica_handle_t p = Spawn("exit", MICA_HANDLE_INVALID);
+      mica_handle_t p = Spawn("exit", MICA_HANDLE_INVALID, nullptr, &g_exit);
       if (p == MICA_HANDLE_INVALID) {
         return;
       }
@@ -498,9 +503,6 @@ int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "server") == 0) {
     return Server();
   }
-  if (argc == 2 && strcmp(argv[1], "exit") == 0) {
-    return 0;
-  }
   if (!ParseArgs(argc, argv) || !OpenSelf(argv[0])) {
     printf("bench: done (failed)\n");
     return 1;
@@ -522,7 +524,7 @@ int main(int argc, char** argv) {
     printf("bench: info image %s 0x%llx\n", argv[0],
            static_cast<unsigned long long>(mica_rt_load_base()));
     for (uint32_t i = 0; i < g_child_count; i++) {
-      printf("bench: info image %s 0x%llx\n", g_self_path,
+      printf("bench: info image %s 0x%llx\n", g_child_files[i]->name,
              static_cast<unsigned long long>(g_child_bases[i]));
     }
   }
