@@ -98,8 +98,10 @@ bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg,
     if (w.txid == txid) {
       calls_.remove(&w);
       w.reply = mica::Move(*msg);
-      w.done = true;
-      w.queue.WakeAll(waker_blocks);
+      // `done` is set under the scheduler lock with the wake: once the
+      // caller sees it, this thread no longer touches the waiter (Call
+      // takes the reply without the channel lock).
+      w.queue.SetAndWakeAll(&w.done, waker_blocks);
       return true;
     }
   }
@@ -144,12 +146,14 @@ mica::Status ChannelDispatcher::DeliverLocked(ChannelMessagePtr* msg,
     // READABLE never rises for it). One it does not fit is queued, and
     // that reader looks again (and reports the sizes).
     if (ReadWaiter* r = readers_.pop_front()) {
-      r->done = true;
       if ((*msg)->data_size() <= r->byte_capacity && (*msg)->handle_count() <= r->handle_capacity) {
         r->msg = mica::Move(*msg);
-        r->queue.WakeAll(waker_blocks);
+        // As in TakeReplyLocked: ReadWait takes the message without the
+        // channel lock once it sees `done`.
+        r->queue.SetAndWakeAll(&r->done, waker_blocks);
         return mica::Status::kOk;
       }
+      r->done = true;
       r->queue.WakeAll();
     }
   }
@@ -196,6 +200,15 @@ mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadli
   }
   mica::Status s = waiter.queue.BlockWhile(
       [](const void* w) { return !static_cast<const CallWaiter*>(w)->done; }, &waiter, deadline);
+  if (s == mica::Status::kOk && waiter.reply) {
+    // The usual end: the replier took the waiter off calls_ and set the
+    // reply before `done`, all under the channel lock and before the wake;
+    // BlockWhile read `done` under the scheduler lock that the wake took
+    // after that, so the reply is visible and nobody touches the waiter
+    // any more.
+    *reply = mica::Move(waiter.reply);
+    return mica::Status::kOk;
+  }
   IrqGuard g(shared_->lock);
   if (waiter.node.InContainer()) {
     calls_.remove(&waiter);
@@ -264,6 +277,14 @@ mica::Status ChannelDispatcher::ReadWait(uint32_t byte_capacity, uint32_t handle
     }
     mica::Status s = waiter.queue.BlockWhile(
         [](const void* w) { return !static_cast<const ReadWaiter*>(w)->done; }, &waiter, deadline);
+    if (s == mica::Status::kOk && waiter.msg && !sched::Current()->interrupted) {
+      // Handed a message (the usual end): as in Call, the writer is done
+      // with the waiter and the message is visible without the lock.
+      *bytes = waiter.msg->data_size();
+      *handles = waiter.msg->handle_count();
+      *out = mica::Move(waiter.msg);
+      return mica::Status::kOk;
+    }
     IrqGuard g(shared_->lock);
     if (waiter.node.InContainer()) {
       readers_.remove(&waiter);

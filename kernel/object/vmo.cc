@@ -195,9 +195,14 @@ VmoDispatcher::~VmoDispatcher() NO_THREAD_SAFETY_ANALYSIS {
   if (kind_ == Kind::kPhysical) {
     return;
   }
-  for (uint64_t i = 0; i < page_count_; i++) {
+  // Only committed_ entries are set: stop after the last one (a large,
+  // sparsely used VMO, such as a program image with a big .bss, has its few
+  // pages at the front).
+  uint64_t left = committed_;
+  for (uint64_t i = 0; i < page_count_ && left != 0; i++) {
     if (pages_[i] != 0) {
       PageRelease(pages_[i]);
+      left--;
     }
   }
   kmem::Free(pages_);

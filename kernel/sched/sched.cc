@@ -365,6 +365,18 @@ int WaitQueue::WakeOne(bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
   return n;
 }
 
+int WaitQueue::SetAndWakeAll(volatile bool* flag, bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = g_sched_lock.Acquire();
+  *flag = true;
+  int n = WakeAllLocked(waker_blocks);
+  if (!waker_blocks && Cpu().need_resched && MayPreemptHere(state)) {
+    EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
+    RescheduleLocked();
+  }
+  g_sched_lock.Release(state);
+  return n;
+}
+
 int WaitQueue::WakeAll(bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
   int n = WakeAllLocked(waker_blocks);
@@ -540,10 +552,6 @@ void Interrupt(Thread* t) NO_THREAD_SAFETY_ANALYSIS {
 void Sleep(uint64_t ns) {
   uint64_t now = timer::NowNs();
   SleepUntil(ns > kInfinite - now ? kInfinite : now + ns);
-}
-
-Thread* Current() {
-  return ThisCpu().current;
 }
 
 void SetPriority(Thread* t, int priority) NO_THREAD_SAFETY_ANALYSIS {

@@ -16,6 +16,7 @@
 #include "kernel/arch/arm64/user_state.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/status.h"
+#include "kernel/top/percpu.h"
 
 namespace sched {
 
@@ -80,6 +81,11 @@ class WaitQueue {
   int WakeAll(bool waker_blocks = false);
   int WakeOneLocked(bool waker_blocks = false);
   int WakeAllLocked(bool waker_blocks = false);
+  // Sets *flag and wakes every waiter in one scheduler-lock critical
+  // section. A waiter whose BlockWhile condition reads the flag sees it set
+  // only after the waker is done with the queue, so it may free the queue
+  // (and whatever holds it) as soon as BlockWhile returns.
+  int SetAndWakeAll(volatile bool* flag, bool waker_blocks = false);
   bool EmptyLocked() const { return waiters_.empty(); }
   // Takes a blocked thread off the queue (timeouts).
   void RemoveLocked(Thread* t);
@@ -136,7 +142,9 @@ void Detach(Thread* t);
 void Yield();
 void SleepUntil(uint64_t deadline_ns);
 void Sleep(uint64_t ns);
-Thread* Current();
+inline Thread* Current() {
+  return ThisCpu().current;
+}
 void SetPriority(Thread* t, int priority);
 // Marks `t` interrupted (its process is being killed): a wait it is blocked
 // in, or any later one, ends with kCanceled; if it runs on another CPU that

@@ -552,6 +552,14 @@ USERBOOT_CASES = [
         r"runtime-test\(\d+\): runtime-test: argv\[2\] = \"two\"$",
         _UB + r"bin/runtime-test exited with status 0",
     ], 0, ()),
+    # The loader: copy-on-write clones of the bootfs file, copies, and what
+    # every instance of a program must see (system/core/userboot/test).
+    ("userboot/virt-gic3-smp2-loader", "userboot.next=bin/loader-test", [
+        r"loader-test\(\d+\): loader-test: copies-cloned-from-the-bootfs: ok$",
+        r"loader-test\(\d+\): loader-test: bootfs-file-unchanged: ok$",
+        r"loader-test\(\d+\): loader-test: 6 passed, 0 failed$",
+        _UB + r"bin/loader-test exited with status 0",
+    ], 0, (r"FAILED",)),
     ("userboot/virt-gic3-smp2-missing-program", "userboot.next=bin/no-such-program", [
         _UB + r"cannot start bin/no-such-program: no such file in the bootfs",
     ], 1, (r"exited with status",)),

@@ -29,6 +29,7 @@ namespace {
 
 constexpr uint32_t kEcDataAbortSameEl = 0x25;
 constexpr uint32_t kEcInsnAbortSameEl = 0x21;
+constexpr uint32_t kEcFpAccess = 0x07;  // FP/SIMD use trapped by CPACR_EL1.FPEN
 constexpr uint32_t kEcDataAbortLowerEl = 0x24;
 constexpr uint32_t kEcInsnAbortLowerEl = 0x20;
 
@@ -119,6 +120,12 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
   Process* process = Process::Current();
   if (process == nullptr) {
     PanicWithFrame(frame, "exception from EL0 on a thread with no process: %s", EsrClassName(ec));
+  }
+  if (ec == kEcFpAccess) {
+    // Lazy FP/SIMD switching (user_state.cc): the thread's first FP/SIMD
+    // instruction since it was switched in. Load its registers and retry.
+    arch::UserFpAccessTrap(sched::Current()->user);
+    return;
   }
   if ((ec == kEcDataAbortLowerEl || ec == kEcInsnAbortLowerEl) &&
       (IsTranslationFault(frame->esr) || IsPermissionFault(frame->esr))) {

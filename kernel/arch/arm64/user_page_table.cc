@@ -126,6 +126,7 @@ mica::Status UserPageTable::Init() {
     asid_ = 0;
     return mica::Status::kNoMemory;
   }
+  *kmem::PageOwnerWord(VirtToPhys(root_)) = 0;  // the list of lower tables: empty
   IrqGuard guard(lock_);
   table_pages_ = 1;
   ttbr0_ = VirtToPhys(root_) | (uint64_t{asid_} << 48);
@@ -142,18 +143,13 @@ UserPageTable::~UserPageTable() {
 }
 
 void UserPageTable::FreeTables() {
-  for (uint64_t i1 = 0; i1 < kEntries; i1++) {
-    uint64_t e1 = root_[i1];
-    if ((e1 & 3) != PTE_TABLE) {
-      continue;
-    }
-    auto* l2 = static_cast<uint64_t*>(PhysToVirt(e1 & kAddrMask));
-    for (uint64_t i2 = 0; i2 < kEntries; i2++) {
-      if ((l2[i2] & 3) == PTE_TABLE) {
-        kmem::FreePage(l2[i2] & kAddrMask);
-      }
-    }
-    kmem::FreePage(e1 & kAddrMask);
+  // Every table below the root is on the root's list (Walk): freeing costs
+  // one step per table, not a scan of the root and every level-2 table.
+  uint64_t pa = *kmem::PageOwnerWord(VirtToPhys(root_));
+  while (pa != 0) {
+    uint64_t next = *kmem::PageOwnerWord(pa);
+    kmem::FreePage(pa);
+    pa = next;
   }
   kmem::FreePage(VirtToPhys(root_));
   root_ = nullptr;
@@ -173,6 +169,10 @@ uint64_t* UserPageTable::Walk(uint64_t va, bool create) {
         return nullptr;
       }
       table_pages_++;
+      // On the root's list of tables (the owner words link it).
+      uintptr_t* head = kmem::PageOwnerWord(VirtToPhys(root_));
+      *kmem::PageOwnerWord(VirtToPhys(t)) = *head;
+      *head = VirtToPhys(t);
       DSB(ishst);
       table[idx] = VirtToPhys(t) | PTE_TABLE;
       e = table[idx];
@@ -279,21 +279,47 @@ size_t UserPageTable::Unmap(uint64_t va, size_t count) {
     return 0;
   }
   IrqGuard guard(lock_);
+  // The entries are cleared first and the TLB invalidated after one
+  // barrier: page by page for a few pages, the whole ASID for more.
+  constexpr size_t kMaxPageInvalidations = 16;
+  uint64_t cleared[kMaxPageInvalidations];
   size_t n = 0;
   uint64_t end = va + (count << 12);
   for (uint64_t cur = va; cur < end;) {
     // Skips the blocks without tables: a huge sparse range costs little.
     uint64_t next;
     uint64_t* pte = Lookup(cur, &next);
-    if (pte != nullptr && (*pte & PTE_VALID)) {
-      *pte = 0;
-      InvalidatePage(cur);
-      n++;
+    if (pte == nullptr) {
+      cur = next;
+      continue;
     }
-    cur = next;
+    // The rest of this last-level table, entry by entry.
+    uint64_t table_end = ((cur >> 21) + 1) << 21;
+    uint64_t stop = table_end < end ? table_end : end;
+    for (; cur < stop; cur += 4096, pte++) {
+      if (*pte & PTE_VALID) {
+        *pte = 0;
+        if (n < kMaxPageInvalidations) {
+          cleared[n] = cur;
+        }
+        n++;
+      }
+    }
   }
-  DSB(ish);
-  ISB();
+  if (n != 0) {
+    DSB(ishst);
+    if (n <= kMaxPageInvalidations) {
+      for (size_t i = 0; i < n; i++) {
+        __asm__ volatile("tlbi vae1is, %0" ::"r"(((cleared[i] >> 12) & ((1ull << 44) - 1)) |
+                                                 (uint64_t{asid_} << 48))
+                         : "memory");
+      }
+    } else {
+      __asm__ volatile("tlbi aside1is, %0" ::"r"(uint64_t{asid_} << 48) : "memory");
+    }
+    DSB(ish);
+    ISB();
+  }
   mapped_pages_ -= n;
   return n;
 }

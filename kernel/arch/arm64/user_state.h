@@ -1,6 +1,7 @@
-// Per-thread user-mode CPU state that the kernel switches eagerly: FP/SIMD
-// registers (the kernel itself never uses them: -mgeneral-regs-only),
-// TPIDR_EL0 (user thread pointer) and the address space (TTBR0_EL1).
+// Per-thread user-mode CPU state that the kernel switches: FP/SIMD registers
+// (lazily, on the first use after a switch; the kernel itself never uses
+// them: -mgeneral-regs-only), TPIDR_EL0 (user thread pointer) and the
+// address space (TTBR0_EL1).
 #pragma once
 
 #include <stdint.h>
@@ -15,8 +16,12 @@ struct UserState {
 
 // Context switch: saves the outgoing thread's user state (if any) and loads
 // the incoming one's; threads without user state run on the empty TTBR0.
-// IRQs off.
+// The incoming thread's FP/SIMD registers are loaded only when it first
+// uses them (UserFpAccessTrap). IRQs off.
 void SwitchUserState(UserState* prev, UserState* next);
+// The running user thread's FP/SIMD access trapped (ESR EC 0x07): loads
+// its registers and lets EL0 use them until the next switch. IRQs off.
+void UserFpAccessTrap(UserState* current);
 // Per-CPU boot: enables PAN where the CPU has it and points TTBR0 at the
 // empty table (after InitUserAddressSpaces).
 void InitCpuUserSupport();

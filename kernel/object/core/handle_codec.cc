@@ -55,27 +55,11 @@ uint32_t HandleCodec::Mix(uint32_t x) const {
   return x ^ xor_out_;
 }
 
-uint32_t HandleCodec::Unmix(uint32_t x) const {
-  x ^= xor_out_;
-  x ^= x >> 16;
-  x *= mul2_inverse_;
-  x ^= x >> 16;
-  x *= mul1_inverse_;
-  return x ^ xor_in_;
-}
-
 uint32_t HandleCodec::Encode(uint32_t index, uint32_t generation) const {
   MICA_DEBUG_ASSERT((index & ~index_mask_) == 0 && (generation & ~generation_mask_) == 0);
   // index_bits_ <= 24, so the shift is always < 32 (and 0 bits of index
   // leave the whole word to the generation).
   return Mix((generation << index_bits_) | index);
-}
-
-void HandleCodec::Decode(uint32_t value, uint32_t* index, uint32_t* generation) const {
-  uint32_t raw = Unmix(value);
-  *index = raw & index_mask_;
-  // index_bits_ <= 24, so the shift is always < 32.
-  *generation = raw >> index_bits_;
 }
 
 }  // namespace mica::core

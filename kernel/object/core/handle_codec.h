@@ -41,13 +41,28 @@ class HandleCodec {
 
   // `index` < 2^index_bits, `generation` <= generation_mask().
   uint32_t Encode(uint32_t index, uint32_t generation) const;
-  void Decode(uint32_t value, uint32_t* index, uint32_t* generation) const;
+  // Inline: every handle lookup decodes.
+  void Decode(uint32_t value, uint32_t* index, uint32_t* generation) const {
+    uint32_t raw = Unmix(value);
+    *index = raw & index_mask_;
+    // index_bits_ <= 24, so the shift is always < 32.
+    *generation = raw >> index_bits_;
+  }
   // True if Encode(index, generation) == 0.
   bool IsZero(uint32_t index, uint32_t generation) const { return Encode(index, generation) == 0; }
 
  private:
   uint32_t Mix(uint32_t x) const;
-  uint32_t Unmix(uint32_t x) const;
+  // x ^= x >> 16 is its own inverse on 32-bit words: the high half is
+  // unchanged and the low half is XORed with it again.
+  uint32_t Unmix(uint32_t x) const {
+    x ^= xor_out_;
+    x ^= x >> 16;
+    x *= mul2_inverse_;
+    x ^= x >> 16;
+    x *= mul1_inverse_;
+    return x ^ xor_in_;
+  }
 
   uint32_t index_bits_;
   uint32_t index_mask_;

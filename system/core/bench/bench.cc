@@ -5,13 +5,14 @@
 // ratio is measured first with a loop of known length (`calibration`).
 //
 //   userboot.next=bin/bench [userboot.arg=iters=N] [userboot.arg=runs=R]
-//                           [userboot.arg=only=NAME]
+//                           [userboot.arg=only=NAME] [userboot.arg=images=1]
 //
 // Each benchmark runs its operation N/10 times to warm up, then R times N
 // operations between two counter reads, and prints the median as
 //   bench: <name> <instructions per operation>
 // then `bench: done`. The program starts copies of itself from the bootfs
-// (argv[1] = "server" or "exit") for the cross-process figures.
+// (argv[1] = "server") for the channel_call figures, and bin/bench-exit
+// (exit.c: main returns 0) for process_create_exit.
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
 #include <mica/rt/thread.h>
@@ -33,6 +34,13 @@ constexpr uint32_t kChannelInfo = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_USER
 uint32_t g_iters = 10000;
 uint32_t g_runs = 5;
 const char* g_only = nullptr;
+// `images=1`: print where this program and every child was loaded, after
+// the benchmarks (test/bench/insn_profile.py names user PCs with it).
+bool g_log_images = false;
+constexpr uint32_t kMaxImages = 512;
+uint64_t g_child_bases[kMaxImages];
+const bootfs::File* g_child_files[kMaxImages];
+uint32_t g_child_count = 0;
 // Counter ticks per 1000 retired instructions (calibration).
 uint64_t g_ticks_per_kinsn = 1000;
 bool g_failed = false;
@@ -138,6 +146,9 @@ void Measure(const char* name, uint32_t iters, F&& op) {
 
 bootfs::Image g_bootfs;
 bootfs::File g_self;
+bootfs::File g_exit;  // bin/bench-exit, process_create_exit's child
+constexpr const char* kExitPath = "bin/bench-exit";
+mica_handle_t g_bootfs_vmo = MICA_HANDLE_INVALID;
 
 bool OpenSelf(const char* path) {
   mica_handle_t vmo =
@@ -151,10 +162,11 @@ bool OpenSelf(const char* path) {
   }
   if (g_bootfs.Open(reinterpret_cast<const void*>(addr), size, bootfs::Verify::kStructure) !=
           bootfs::Status::kOk ||
-      !g_bootfs.Find(path, &g_self)) {
-    printf("bench: error cannot find %s in the bootfs\n", path);
+      !g_bootfs.Find(path, &g_self) || !g_bootfs.Find(kExitPath, &g_exit)) {
+    printf("bench: error cannot find %s or %s in the bootfs\n", path, kExitPath);
     return false;
   }
+  g_bootfs_vmo = vmo;
   return true;
 }
 
@@ -164,15 +176,18 @@ mica_handle_t Dup(mica_handle_t h) {
   return out;
 }
 
-// Loads this program into a new process and starts it with argv
-// {"bench", mode}, passing `extra` (consumed; may be invalid) as USER0.
-// Returns the process handle (invalid on failure); its thread's handle in
-// *thread if that is not null.
-mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread = nullptr) {
+// Loads `file` (this program unless given) into a new process and starts
+// it with argv {"bench", mode}, passing `extra` (consumed; may be invalid)
+// as USER0. Returns the process handle (invalid on failure); its thread's
+// handle in *thread if that is not null.
+mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread = nullptr,
+                    const bootfs::File* file = nullptr) {
   userboot::Program p;
   char why[160];
-  if (!userboot::LoadProgram(mica_rt_job_default(), "bench-child", g_self.data, g_self.size, &p,
-                             why, sizeof(why))) {
+  const bootfs::File& f = file != nullptr ? *file : g_self;
+  userboot::ImageVmo from{g_bootfs_vmo, f.offset};
+  if (!userboot::LoadProgram(mica_rt_job_default(), "bench-child", f.data, f.size, &p, why,
+                             sizeof(why), &from)) {
     printf("bench: error cannot load a child: %s\n", why);
     mica_handle_close(extra);
     return MICA_HANDLE_INVALID;
@@ -180,6 +195,10 @@ mica_handle_t Spawn(const char* mode, mica_handle_t extra, mica_handle_t* thread
   mica_handle_t handles[4];
   uint32_t info[4];
   uint32_t n = 0;
+  if (g_child_count < kMaxImages) {
+    g_child_files[g_child_count] = &f;
+    g_child_bases[g_child_count++] = p.base;
+  }
   handles[n] = p.vmar.release();
   info[n++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMAR_ROOT, 0);
   handles[n] = Dup(p.process.get());
@@ -465,7 +484,7 @@ void ProcessCreate() {
   uint32_t iters = g_iters / 100 > 2 ? g_iters / 100 : 2;
   Measure("process_create_exit", iters, [](uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
-      mica_handle_t p = Spawn("exit", MICA_HANDLE_INVALID);
+      mica_handle_t p = Spawn("exit", MICA_HANDLE_INVALID, nullptr, &g_exit);
       if (p == MICA_HANDLE_INVALID) {
         return;
       }
@@ -483,6 +502,8 @@ bool ParseArgs(int argc, char** argv) {
       g_runs = static_cast<uint32_t>(strtoul(a + 5, nullptr, 10));
     } else if (strncmp(a, "only=", 5) == 0) {
       g_only = a + 5;
+    } else if (strcmp(a, "images=1") == 0) {
+      g_log_images = true;
     } else {
       printf("bench: error unknown argument '%s'\n", a);
       return false;
@@ -500,9 +521,6 @@ bool ParseArgs(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "server") == 0) {
     return Server();
-  }
-  if (argc == 2 && strcmp(argv[1], "exit") == 0) {
-    return 0;
   }
   if (argc == 2 && strcmp(argv[1], "yield") == 0) {
     for (;;) {
@@ -527,6 +545,14 @@ int main(int argc, char** argv) {
   FutexPingPong();
   YieldPingPong();
   ProcessCreate();
+  if (g_log_images) {
+    printf("bench: info image %s 0x%llx\n", argv[0],
+           static_cast<unsigned long long>(mica_rt_load_base()));
+    for (uint32_t i = 0; i < g_child_count; i++) {
+      printf("bench: info image %s 0x%llx\n", g_child_files[i]->name,
+             static_cast<unsigned long long>(g_child_bases[i]));
+    }
+  }
   printf("bench: done%s\n", g_failed ? " (failed)" : "");
   return g_failed ? 1 : 0;
 }

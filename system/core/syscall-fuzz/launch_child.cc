@@ -12,6 +12,7 @@
 namespace {
 
 bootfs::Image g_fs;
+mica_handle_t g_fs_vmo = MICA_HANDLE_INVALID;
 bool g_fs_open = false;
 
 }  // namespace
@@ -20,6 +21,7 @@ extern "C" bool fuzz_open_bootfs(char* why, size_t why_size) {
   mica_handle_t vmo =
       mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
   g_fs_open = userboot::OpenBootfs(vmo, &g_fs, why, why_size);
+  g_fs_vmo = vmo;
   return g_fs_open;
 }
 
@@ -37,6 +39,7 @@ extern "C" bool fuzz_launch_child(const char* path, uint32_t seed, mica_handle_t
   spec.argv = argv;
   spec.argc = 3;
   spec.job = job;
+  spec.bootfs_vmo = g_fs_vmo;
   mica::Handle p;
   if (!userboot::Launch(g_fs, spec, &p, nullptr, why, why_size)) {
     return false;

@@ -127,7 +127,8 @@ bool Launch(const bootfs::Image& fs, const LaunchSpec& spec, mica::Handle* proce
   const char* slash = strrchr(spec.path, '/');
   const char* name = slash != nullptr ? slash + 1 : spec.path;
   Program p;
-  if (!LoadProgram(spec.job, name, file.data, file.size, &p, why, why_size)) {
+  ImageVmo from{spec.bootfs_vmo, file.offset};
+  if (!LoadProgram(spec.job, name, file.data, file.size, &p, why, why_size, &from)) {
     CloseAll(spec);
     return false;
   }

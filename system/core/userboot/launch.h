@@ -22,6 +22,10 @@ struct LaunchSpec {
   const char* const* argv = nullptr;  // argv[0] is the path by convention
   uint32_t argc = 0;
   mica_handle_t job = MICA_HANDLE_INVALID;  // where the process goes (not consumed)
+  // The VMO `fs` was opened from (OpenBootfs; not consumed), if the caller
+  // has it: the program's pages are then cloned copy-on-write from the
+  // file instead of copied (LoadProgram's `from`).
+  mica_handle_t bootfs_vmo = MICA_HANDLE_INVALID;
   // Handles for the program besides those Launch adds (debug log, root VMAR,
   // process, thread, job): consumed either way.
   const mica_handle_t* handles = nullptr;

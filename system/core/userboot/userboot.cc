@@ -77,6 +77,7 @@ int Run(const char* cmdline) {
   spec.argv = argv;
   spec.argc = static_cast<uint32_t>(1 + opts.arg_count);
   spec.job = mica_rt_job_default();
+  spec.bootfs_vmo = pass.Find(MICA_BOOTSTRAP_VMO_BOOTFS);  // passed on by Start, after the load
   spec.handles = pass.handles;
   spec.info = pass.info;
   spec.handle_count = pass.count;

@@ -24,6 +24,20 @@ inline uint16_t Load16(const uint8_t* p) {
 inline uint32_t Load32(const uint8_t* p) {
   return static_cast<uint32_t>(LoadLe(p, 4));
 }
+// On a little-endian host a 64-bit word is one unaligned-safe copy (a
+// single load or store where the target allows unaligned accesses, as
+// AArch64 and x86-64 do), not eight byte accesses: the relocation loop
+// reads three words and writes one per entry.
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+inline uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  __builtin_memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void Store64(uint8_t* p, uint64_t v) {
+  __builtin_memcpy(p, &v, sizeof(v));
+}
+#else
 inline uint64_t Load64(const uint8_t* p) {
   return LoadLe(p, 8);
 }
@@ -32,6 +46,7 @@ inline void Store64(uint8_t* p, uint64_t v) {
     p[i] = static_cast<uint8_t>(v >> (8 * i));
   }
 }
+#endif
 
 inline constexpr uint64_t PageDown(uint64_t v) {
   return v & ~(kPageSize - 1);

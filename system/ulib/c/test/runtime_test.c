@@ -136,6 +136,106 @@ static void test_malloc(void) {
   rt_report("cxx-new-delete", rt_cxx_new_delete_ok() ? RT_OK : RT_FAILED, "new/delete failed");
 }
 
+// ---- memcpy, memmove, memset (system/ulib/c/string.S) ------------------------
+
+// Every length 0..80 (and a few larger ones) at every pair of offsets 0..15
+// in buffers with guard bytes around them, against byte-by-byte references
+// written through volatile pointers (so the compiler cannot turn them into
+// calls of the routines under test).
+enum { kStrBuf = 4096 + 64 };
+static unsigned char str_src[kStrBuf], str_dst[kStrBuf], str_want[kStrBuf];
+
+static void str_fill(unsigned char* p, size_t n, unsigned seed) {
+  volatile unsigned char* v = p;
+  for (size_t i = 0; i < n; i++) {
+    v[i] = (unsigned char)(i * 131 + seed * 7 + 1);
+  }
+}
+
+static int str_same(const unsigned char* a, const unsigned char* b, size_t n) {
+  const volatile unsigned char* x = a;
+  const volatile unsigned char* y = b;
+  for (size_t i = 0; i < n; i++) {
+    if (x[i] != y[i]) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+// Checks one length at one pair of offsets (both < 56): only the first
+// len + 64 bytes of the buffers are used, the rest of them is the guard.
+static const char* check_copy_set(size_t len, size_t doff, size_t soff) {
+  volatile size_t n = len;  // a real call, whatever the length
+  size_t used = len + 64;
+  str_fill(str_src, used, 1);
+  str_fill(str_dst, used, 2);
+  str_fill(str_want, used, 2);
+  volatile unsigned char* w = str_want;
+  for (size_t i = 0; i < len; i++) {
+    w[doff + i] = str_src[soff + i];
+  }
+  if (memcpy(str_dst + doff, str_src + soff, n) != str_dst + doff ||
+      !str_same(str_dst, str_want, used)) {
+    return "memcpy";
+  }
+  str_fill(str_dst, used, 2);
+  str_fill(str_want, used, 2);
+  for (size_t i = 0; i < len; i++) {
+    w[doff + i] = 0xa5;
+  }
+  if (memset(str_dst + doff, 0x1a5, n) != str_dst + doff || !str_same(str_dst, str_want, used)) {
+    return "memset";
+  }
+  // memmove within one buffer, both directions (the ranges overlap when
+  // the offsets are close).
+  for (int dir = 0; dir < 2; dir++) {
+    size_t from = dir ? doff : soff, to = dir ? soff : doff;
+    str_fill(str_dst, used, 3);
+    str_fill(str_want, used, 3);
+    for (size_t i = 0; i < len; i++) {
+      w[to + i] = (unsigned char)((from + i) * 131 + 3 * 7 + 1);  // str_fill's byte
+    }
+    if (memmove(str_dst + to, str_dst + from, n) != str_dst + to ||
+        !str_same(str_dst, str_want, used)) {
+      return "memmove";
+    }
+  }
+  return NULL;
+}
+
+static void test_string(void) {
+  const char* why = NULL;
+  for (size_t len = 0; len <= 80 && why == NULL; len++) {
+    for (size_t d = 0; d < 16 && why == NULL; d++) {
+      for (size_t s = 0; s < 16 && why == NULL; s++) {
+        why = check_copy_set(len, d + 8, s + 8);
+      }
+    }
+  }
+  static const size_t big[] = {127, 128, 129, 255, 256, 257, 511, 512, 1000};
+  for (size_t i = 0; i < sizeof(big) / sizeof(big[0]) && why == NULL; i++) {
+    for (size_t d = 0; d < 9 && why == NULL; d++) {
+      why = check_copy_set(big[i], 32 + d, 40);
+      if (why == NULL) {
+        why = check_copy_set(big[i], 40, 32 + d);
+      }
+    }
+  }
+  // A page-sized aligned copy and a fill (the bulk loops).
+  if (why == NULL) {
+    volatile size_t n = 4096;
+    str_fill(str_src, kStrBuf, 4);
+    memcpy(str_dst, str_src, n);
+    why = str_same(str_dst, str_src, 4096) ? NULL : "memcpy 4096";
+    memset(str_dst, 0, n);
+    for (size_t i = 0; i < 4096 && why == NULL; i++) {
+      why = ((volatile unsigned char*)str_dst)[i] == 0 ? NULL : "memset 4096";
+    }
+  }
+  rt_report("memcpy-memmove-memset", why == NULL ? RT_OK : RT_FAILED, why);
+}
+
 // ---- Time -------------------------------------------------------------------
 
 static void test_time(void) {
@@ -224,6 +324,7 @@ int main(int argc, char** argv) {
   }
   test_startup();
   test_stdio();
+  test_string();
   test_malloc();
   test_time();
   test_threads();
