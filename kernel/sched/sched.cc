@@ -284,6 +284,17 @@ void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
+// After a wake made from plain thread context (`state`: the interrupt mask
+// the scheduler lock saved): if it made a higher-priority thread ready
+// here, switch to it now, the caller going to the front of its queue.
+[[gnu::always_inline]] inline void PreemptAfterWakeLocked(uint64_t state)
+    NO_THREAD_SAFETY_ANALYSIS {
+  if (Cpu().need_resched && MayPreemptHere(state)) {
+    EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
+    RescheduleLocked();
+  }
+}
+
 }  // namespace
 
 // ---- Wait queues ----
@@ -356,10 +367,8 @@ int WaitQueue::WakeAllLocked(bool waker_blocks) {
 int WaitQueue::WakeOne(bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
   int n = WakeOneLocked(waker_blocks);
-  if (!waker_blocks && Cpu().need_resched && MayPreemptHere(state)) {
-    Thread* cur = CurrentLocked();
-    EnqueueLocked(cur, CurrentCpu(), true);
-    RescheduleLocked();
+  if (!waker_blocks) {
+    PreemptAfterWakeLocked(state);
   }
   g_sched_lock.Release(state);
   return n;
@@ -367,22 +376,12 @@ int WaitQueue::WakeOne(bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
 
 int WaitQueue::SetAndWakeAll(volatile bool* flag, bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
-  *flag = true;
-  int n = WakeAllLocked(waker_blocks);
-  if (!waker_blocks && Cpu().need_resched && MayPreemptHere(state)) {
-    EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
-    RescheduleLocked();
+  if (flag != nullptr) {
+    *flag = true;
   }
-  g_sched_lock.Release(state);
-  return n;
-}
-
-int WaitQueue::WakeAll(bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
-  uint64_t state = g_sched_lock.Acquire();
   int n = WakeAllLocked(waker_blocks);
-  if (!waker_blocks && Cpu().need_resched && MayPreemptHere(state)) {
-    EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
-    RescheduleLocked();
+  if (!waker_blocks) {
+    PreemptAfterWakeLocked(state);
   }
   g_sched_lock.Release(state);
   return n;
@@ -440,10 +439,7 @@ void Start(Thread* t) NO_THREAD_SAFETY_ANALYSIS {
   MICA_ASSERT(t->state == ThreadState::kCreated);
   t->cpu = PickCpuLocked(t);
   WakeLocked(t, mica::Status::kOk);
-  if (Cpu().need_resched && MayPreemptHere(state)) {
-    EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
-    RescheduleLocked();
-  }
+  PreemptAfterWakeLocked(state);
   g_sched_lock.Release(state);
 }
 

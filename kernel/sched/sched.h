@@ -78,11 +78,11 @@ class WaitQueue {
   // kernel), without reprogramming the timer or sending an IPI; Linux's
   // WF_SYNC wake-ups do the same. Others are woken as usual.
   int WakeOne(bool waker_blocks = false);
-  int WakeAll(bool waker_blocks = false);
+  int WakeAll(bool waker_blocks = false) { return SetAndWakeAll(nullptr, waker_blocks); }
   int WakeOneLocked(bool waker_blocks = false);
   int WakeAllLocked(bool waker_blocks = false);
-  // Sets *flag and wakes every waiter in one scheduler-lock critical
-  // section. A waiter whose BlockWhile condition reads the flag sees it set
+  // Sets *flag (unless null) and wakes every waiter in one scheduler-lock
+  // critical section. A waiter whose BlockWhile condition reads the flag sees it set
   // only after the waker is done with the queue, so it may free the queue
   // (and whatever holds it) as soon as BlockWhile returns.
   int SetAndWakeAll(volatile bool* flag, bool waker_blocks = false);

@@ -133,6 +133,29 @@ mica::Status DeliverMessage(Process* p, ChannelMessagePtr msg, uint64_t bytes, u
   return s;
 }
 
+// channel_write's work, shared with channel_write_read: builds the message
+// from user memory (consuming its handles) and writes it. `hs` is how the
+// endpoint's lookup and checks went; a failure there is reported only
+// after the handles are consumed (ABI), and then `channel` is not used.
+inline mica::Status WriteFromUser(Process* p, mica_handle_t handle, mica::Status hs,
+                                  ChannelDispatcher* channel, uint64_t bytes, uint32_t num_bytes,
+                                  uint64_t handles, uint32_t num_handles, bool waker_blocks) {
+  ChannelMessagePtr msg;
+  mica::Status s = BuildMessage(p, handle, bytes, num_bytes, handles, num_handles, &msg);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
+  if (hs != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(msg));  // its handles are closed with it
+    return hs;
+  }
+  s = channel->Write(&msg, waker_blocks);
+  if (s != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(msg));
+  }
+  return s;
+}
+
 }  // namespace
 
 int64_t sys_channel_write(mica_handle_t handle, uint32_t options, user_in_ptr<const void> bytes,
@@ -144,21 +167,9 @@ int64_t sys_channel_write(mica_handle_t handle, uint32_t options, user_in_ptr<co
   if (hs == mica::Status::kOk && options != 0) {
     hs = mica::Status::kInvalidArgs;
   }
-  ChannelMessagePtr msg;
-  mica::Status s =
-      BuildMessage(p, handle, bytes.addr(), num_bytes, handles.addr(), num_handles, &msg);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
-  if (hs != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(msg));  // its handles are closed with it
-    return Err(hs);
-  }
-  s = static_cast<ChannelDispatcher*>(ch.object.get())->Write(&msg);
-  if (s != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(msg));
-  }
-  return Err(s);
+  return Err(WriteFromUser(p, handle, hs, static_cast<ChannelDispatcher*>(ch.object.get()),
+                           bytes.addr(), num_bytes, handles.addr(), num_handles,
+                           /*waker_blocks=*/false));
 }
 
 int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
@@ -319,19 +330,11 @@ int64_t sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time
   }
   auto* channel = static_cast<ChannelDispatcher*>(ch.object.get());
   if (write) {
-    ChannelMessagePtr msg;
-    s = BuildMessage(p, handle, reinterpret_cast<uint64_t>(a.wr_bytes), a.wr_num_bytes,
-                     reinterpret_cast<uint64_t>(a.wr_handles), a.wr_num_handles, &msg);
+    // waker_blocks: this thread waits for the next message right after.
+    s = WriteFromUser(p, handle, hs, channel, reinterpret_cast<uint64_t>(a.wr_bytes),
+                      a.wr_num_bytes, reinterpret_cast<uint64_t>(a.wr_handles), a.wr_num_handles,
+                      /*waker_blocks=*/true);
     if (s != mica::Status::kOk) {
-      return Err(s);
-    }
-    if (hs != mica::Status::kOk) {
-      DestroyChannelMessage(mica::Move(msg));  // its handles are closed with it
-      return Err(hs);
-    }
-    s = channel->Write(&msg, /*waker_blocks=*/true);  // it waits for the next message
-    if (s != mica::Status::kOk) {
-      DestroyChannelMessage(mica::Move(msg));
       return Err(s);
     }
   } else if (hs != mica::Status::kOk) {
