@@ -293,8 +293,7 @@ mica::Status ChannelDispatcher::ReadWait(uint32_t byte_capacity, uint32_t handle
       if (sched::Current()->interrupted) {
         // The thread is being killed: the message goes back for the
         // process's other readers instead of dying with this call.
-        queue_.PutBack(&waiter.msg);
-        UpdateSignals(0, MICA_CHANNEL_READABLE);
+        UnreadLocked(&waiter.msg);
         return mica::Status::kCanceled;
       }
       *bytes = waiter.msg->data_size();
@@ -317,6 +316,17 @@ void ChannelDispatcher::Unread(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS
   // its handle table is full): it goes back at the front, keeping FIFO
   // order, even if writers filled its room meanwhile.
   IrqGuard g(shared_->lock);
+  UnreadLocked(msg);
+}
+
+void ChannelDispatcher::UnreadLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+  if (queue_.empty() && !readers_.empty()) {
+    // Another thread waits in channel_write_read: it gets the message, as
+    // it would have had it come first (an empty queue always has room).
+    mica::Status s = DeliverLocked(msg, /*waker_blocks=*/false);
+    MICA_ASSERT(s == mica::Status::kOk);
+    return;
+  }
   queue_.PutBack(msg);
   UpdateSignals(0, MICA_CHANNEL_READABLE);
   if (queue_.full() && peer_) {

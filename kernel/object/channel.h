@@ -92,6 +92,9 @@ class ChannelDispatcher final : public Dispatcher {
   // longest waiting reader if the queue is empty and it fits. kShouldWait
   // when the queue is full (*msg is left to the caller). Lock held.
   mica::Status DeliverLocked(ChannelMessagePtr* msg, bool waker_blocks);
+  // Unread's work, lock held: the message goes back at the front, or to
+  // a reader waiting in ReadWait if the queue is empty.
+  void UnreadLocked(ChannelMessagePtr* msg);
   // Read's work, lock held.
   mica::Status ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
                           uint32_t* bytes, uint32_t* handles);

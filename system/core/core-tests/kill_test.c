@@ -231,3 +231,71 @@ TEST(kill_thread, wakes_every_waiter) {
   EXPECT_OK(mica_handle_close(ev));
   EXPECT_OK(mica_handle_close(t));
 }
+
+// channel_write_read for ever on arg1 (reads only); counts what it read.
+static _Noreturn void write_read_forever(uint64_t ch, uint64_t b) {
+  (void)b;
+  for (;;) {
+    uint8_t buf[16];
+    mica_channel_call_args_t args = {NULL, NULL, buf, NULL, 0, 0, sizeof(buf), 0};
+    if (mica_channel_write_read((mica_handle_t)ch, MICA_CHANNEL_WRITE_READ_NO_WRITE,
+                                MICA_TIME_INFINITE, &args, NULL, NULL) == MICA_OK) {
+      raw_progress++;
+    }
+  }
+}
+
+typedef struct {
+  mica_handle_t endpoint;
+  mica_status_t status;
+  uint32_t bytes;
+} second_reader_t;
+
+static int read_once(void* p) {
+  second_reader_t* r = p;
+  uint8_t buf[16];
+  mica_channel_call_args_t args = {NULL, NULL, buf, NULL, 0, 0, sizeof(buf), 0};
+  r->status = mica_channel_write_read(r->endpoint, MICA_CHANNEL_WRITE_READ_NO_WRITE,
+                                      ct_now() + 2000 * CT_MS, &args, &r->bytes, NULL);
+  return 0;
+}
+
+// A message handed to a reader that is killed before it takes it goes to
+// the next waiting reader instead of dying with the thread (or sitting in
+// the queue while that reader waits on). On one CPU the order is fixed:
+// the write only readies the first reader, and the kill comes before it
+// runs, and that is where the case checks it (the 1-CPU boards). With
+// more CPUs the first reader may take the message (even into its buffer,
+// killed on its way back to user mode, before it can count it) and the
+// second one times out, so there it checks only that kill, wait and join
+// end.
+TEST(kill_thread, handed_message_goes_to_the_next_reader) {
+  mica_system_info_basic_t info;
+  memset(&info, 0, sizeof(info));
+  ASSERT_OK(mica_system_get_info(MICA_SYSTEM_INFO_BASIC, &info, sizeof(info)));
+  raw_progress = 0;
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  mica_handle_t t = ct_raw_thread_create("ct-kill-wr");
+  ASSERT_NE(t, MICA_HANDLE_INVALID);
+  ASSERT_OK(ct_raw_thread_start(t, write_read_forever, 0, a, 0));
+  ASSERT_TRUE(ct_wait_blocked(t));
+  second_reader_t r = {.endpoint = a};
+  mica_rt_thread_t* second = NULL;
+  ASSERT_OK(mica_rt_thread_create(&second, read_once, &r, "core-tests-reader2", 0));
+  ASSERT_TRUE(ct_wait_blocked(mica_rt_thread_handle(second)));
+  uint8_t msg[12] = {1, 2, 3};
+  ASSERT_OK(mica_channel_write(b, 0, msg, sizeof(msg), NULL, 0));
+  EXPECT_OK(mica_task_kill(t));
+  EXPECT_OK(ct_wait_terminated(t));
+  EXPECT_OK(mica_rt_thread_join(second, NULL));
+  if (info.num_cpus == 1) {
+    EXPECT_EQ(raw_progress, 0);
+    EXPECT_OK(r.status);
+    EXPECT_EQ(r.bytes, sizeof(msg));
+  }
+  EXPECT_OK(mica_handle_close(t));
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
