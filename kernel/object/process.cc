@@ -26,8 +26,16 @@ uint64_t NextRandom(uint64_t* state) {
   return x * 0x2545f4914f6cdd1dull;
 }
 
+// The first entry to user mode. The kill check and the drop to EL0 happen
+// with interrupts off, as on every other return to user mode: a task_kill
+// after the check leaves its reschedule IPI pending until the exception
+// return, so it is taken from EL0 and that return path kills the thread.
+// (With interrupts on, an IPI taken in between was consumed in EL1 and a
+// thread that then never entered the kernel, spinning in user mode on a
+// CPU with no timer programmed, was never killed.)
 void UserThreadEntry(void* arg) {
   auto* ut = static_cast<UserThread*>(arg);
+  arch::DisableIrqs();
   ut->process->CheckKilled();
   arm64_enter_user(ut->entry, ut->sp, ut->arg0, ut->arg1);
 }

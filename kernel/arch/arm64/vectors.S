@@ -572,8 +572,13 @@ arm64_put_user_slow:
 // by the caller's frame being abandoned: exceptions from EL0 start at the top
 // of this thread's kernel stack (SP_EL1 is left where it is here, which is
 // the top minus the caller's frames; the caller is the thread's first frame).
+// Every exception is masked before ELR_EL1 and SPSR_EL1 are set: an
+// interrupt taken in between overwrites both with its own return state (the
+// PC here, EL1h), and the eret then went back to EL1 in a loop for ever, or
+// to EL0 at a kernel address (core-tests kill_thread.right_after_start_stress).
 .global arm64_enter_user
 arm64_enter_user:
+  msr daifset, #0xf
   msr elr_el1, x0
   msr sp_el0, x1
   mov x0, #0                 // SPSR: EL0t, all interrupts unmasked
