@@ -487,13 +487,13 @@ static int run_child(uint32_t n) {
 
 // Memory the kernel can still hand out: free pages plus free heap (so that
 // heap slabs kept for reuse count as available).
-static bool kernel_available_bytes(uint64_t* out) {
-  mica_info_kmem_stats_t k;
-  if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, &k, sizeof(k), NULL,
+// `*k` gets the whole breakdown (to say where memory went).
+static bool kernel_available_bytes(uint64_t* out, mica_info_kmem_stats_t* k) {
+  if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, k, sizeof(*k), NULL,
                            NULL) != MICA_OK) {
     return false;
   }
-  *out = k.free_bytes + k.heap_free_bytes;
+  *out = k->free_bytes + k->heap_free_bytes;
   return true;
 }
 
@@ -537,9 +537,11 @@ static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why
     return false;
   }
   // Dead processes are freed by the kernel's reaper thread: give it time.
+  static mica_info_kmem_stats_t base_stats;
+  mica_info_kmem_stats_t now_stats;
   uint64_t avail = 0;
   for (int tries = 0; tries < 300; tries++) {
-    if (!kernel_available_bytes(&avail)) {
+    if (!kernel_available_bytes(&avail, &now_stats)) {
       snprintf(why, why_size, "cannot read MICA_INFO_KMEM_STATS");
       return false;
     }
@@ -550,9 +552,16 @@ static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why
   }
   if (*baseline == 0) {
     *baseline = avail;
+    base_stats = now_stats;
   } else if (avail < *baseline) {
-    snprintf(why, why_size, "kernel memory not returned: %llu bytes available, %llu before",
-             (unsigned long long)avail, (unsigned long long)*baseline);
+    snprintf(why, why_size,
+             "kernel memory not returned: %llu bytes available, %llu before (bytes more than "
+             "then: heap %lld, VMO pages %lld, user page tables %lld, other %lld)",
+             (unsigned long long)avail, (unsigned long long)*baseline,
+             (long long)(now_stats.heap_bytes - base_stats.heap_bytes),
+             (long long)(now_stats.vmo_bytes - base_stats.vmo_bytes),
+             (long long)(now_stats.mmu_bytes - base_stats.mmu_bytes),
+             (long long)(now_stats.other_bytes - base_stats.other_bytes));
     return false;
   }
   return true;
@@ -562,7 +571,7 @@ int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "--child") == 0) {
     return run_child((uint32_t)strtoul(argv[2], NULL, 10));
   }
-  char why[160] = "";
+  char why[320] = "";
   printf("syscall-fuzz: start %u\n", kSeeds);
   if (!fuzz_open_bootfs(why, sizeof(why))) {
     printf("syscall-fuzz: %s\n", why);
