@@ -89,7 +89,7 @@ mica::Status ChannelDispatcher::SignalPeer(mica_signals_t clear, mica_signals_t 
 }
 
 bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg,
-                                        bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
+                                        Handoff* h) NO_THREAD_SAFETY_ANALYSIS {
   if (!(*msg)->has_txid() || ((*msg)->txid() & MICA_TXID_KERNEL_BIT) == 0) {
     return false;
   }
@@ -101,7 +101,7 @@ bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg,
       // `done` is set under the scheduler lock with the wake: once the
       // caller sees it, this thread no longer touches the waiter (Call
       // takes the reply without the channel lock).
-      w.queue.SetAndWakeAll(&w.done, waker_blocks);
+      *h = Handoff{&w.queue, &w.done};
       return true;
     }
   }
@@ -114,32 +114,36 @@ bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg,
   return false;
 }
 
-mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg,
-                                      bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
-  ChannelMessagePtr late;  // a reply nobody waits for any more
+mica::Status ChannelDispatcher::WriteLocked(ChannelMessagePtr* msg, Handoff* h,
+                                            ChannelMessagePtr* late) NO_THREAD_SAFETY_ANALYSIS {
+  if (!peer_) {
+    return mica::Status::kPeerClosed;
+  }
+  ChannelDispatcher* peer = peer_.get();
+  if (peer->TakeReplyLocked(msg, h)) {
+    // A reply to a channel_call went to its waiter, or the call is over
+    // and the late reply is dropped (ABI).
+    *late = mica::Move(*msg);
+    return mica::Status::kOk;
+  }
+  return peer->DeliverLocked(msg, h);
+}
+
+mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+  ChannelMessagePtr late;
+  mica::Status s;
   {
     IrqGuard g(shared_->lock);
-    if (!peer_) {
-      return mica::Status::kPeerClosed;
-    }
-    ChannelDispatcher* peer = peer_.get();
-    if (peer->TakeReplyLocked(msg, waker_blocks)) {
-      // A reply to a channel_call went to its waiter, or the call is over
-      // and the late reply is dropped (ABI).
-      late = mica::Move(*msg);
-    } else {
-      mica::Status s = peer->DeliverLocked(msg, waker_blocks);
-      if (s != mica::Status::kOk) {
-        return s;
-      }
-    }
+    Handoff h;
+    s = WriteLocked(msg, &h, &late);
+    h.WakeLocked();
   }
   DestroyChannelMessage(mica::Move(late));
-  return mica::Status::kOk;
+  return s;
 }
 
 mica::Status ChannelDispatcher::DeliverLocked(ChannelMessagePtr* msg,
-                                              bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
+                                              Handoff* h) NO_THREAD_SAFETY_ANALYSIS {
   if (queue_.empty()) {
     // A reader waits only while the queue is empty: the message can go
     // straight to the longest waiting one, never entering the queue (so
@@ -148,9 +152,9 @@ mica::Status ChannelDispatcher::DeliverLocked(ChannelMessagePtr* msg,
     if (ReadWaiter* r = readers_.pop_front()) {
       if ((*msg)->data_size() <= r->byte_capacity && (*msg)->handle_count() <= r->handle_capacity) {
         r->msg = mica::Move(*msg);
-        // As in TakeReplyLocked: ReadWait takes the message without the
-        // channel lock once it sees `done`.
-        r->queue.SetAndWakeAll(&r->done, waker_blocks);
+        // As in TakeReplyLocked: WriteReadWait takes the message without
+        // the channel lock once it sees `done`.
+        *h = Handoff{&r->queue, &r->done};
         return mica::Status::kOk;
       }
       r->done = true;
@@ -187,18 +191,22 @@ mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadli
   waiter.txid = (__atomic_fetch_add(&g_next_txid, 1, __ATOMIC_RELAXED) & ~MICA_TXID_KERNEL_BIT) |
                 MICA_TXID_KERNEL_BIT;
   (*request)->set_txid(waiter.txid);
-  {
-    IrqGuard g(shared_->lock);
-    if (!peer_) {
-      return mica::Status::kPeerClosed;
-    }
-    mica::Status s = peer_->DeliverLocked(request, /*waker_blocks=*/true);
-    if (s != mica::Status::kOk) {
-      return s;
-    }
-    calls_.push_back(&waiter);
+  uint64_t irq_state = shared_->lock.Acquire();
+  if (!peer_) {
+    shared_->lock.Release(irq_state);
+    return mica::Status::kPeerClosed;
   }
-  mica::Status s = waiter.queue.BlockWhile(
+  Handoff h;
+  mica::Status s = peer_->DeliverLocked(request, &h);
+  if (s != mica::Status::kOk) {
+    shared_->lock.Release(irq_state);
+    return s;
+  }
+  calls_.push_back(&waiter);
+  // Wakes the server the request went to (switching to it directly when
+  // it can), drops the channel lock and waits for the reply.
+  s = waiter.queue.WakeAndBlockWhile(
+      h.queue, h.done, &shared_->lock.raw(), irq_state,
       [](const void* w) { return !static_cast<const CallWaiter*>(w)->done; }, &waiter, deadline);
   if (s == mica::Status::kOk && waiter.reply) {
     // The usual end: the replier took the waiter off calls_ and set the
@@ -258,24 +266,41 @@ mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_cap
   return ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
 }
 
-mica::Status ChannelDispatcher::ReadWait(uint32_t byte_capacity, uint32_t handle_capacity,
-                                         uint64_t deadline, ChannelMessagePtr* out, uint32_t* bytes,
-                                         uint32_t* handles,
-                                         WaitThrough through) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status ChannelDispatcher::WriteReadWait(ChannelMessagePtr* write, uint32_t byte_capacity,
+                                              uint32_t handle_capacity, uint64_t deadline,
+                                              ChannelMessagePtr* out, uint32_t* bytes,
+                                              uint32_t* handles,
+                                              WaitThrough through) NO_THREAD_SAFETY_ANALYSIS {
+  struct DestroyOnReturn {
+    ChannelMessagePtr msg;  // a late reply the write dropped
+    ~DestroyOnReturn() { DestroyChannelMessage(mica::Move(msg)); }
+  } late;
   for (;;) {
     ReadWaiter waiter;
     waiter.byte_capacity = byte_capacity;
     waiter.handle_capacity = handle_capacity;
     waiter.through = through;
-    {
-      IrqGuard g(shared_->lock);
-      mica::Status s = ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
-      if (s != mica::Status::kShouldWait) {
+    uint64_t irq_state = shared_->lock.Acquire();
+    Handoff h;
+    if (write != nullptr) {
+      mica::Status s = WriteLocked(write, &h, &late.msg);
+      if (s != mica::Status::kOk) {
+        shared_->lock.Release(irq_state);
         return s;
       }
-      readers_.push_back(&waiter);
+      write = nullptr;
     }
-    mica::Status s = waiter.queue.BlockWhile(
+    mica::Status s = ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
+    if (s != mica::Status::kShouldWait) {
+      h.WakeLocked();
+      shared_->lock.Release(irq_state);
+      return s;
+    }
+    readers_.push_back(&waiter);
+    // Wakes the caller the reply went to (switching to it directly when it
+    // can), drops the channel lock and waits for a message.
+    s = waiter.queue.WakeAndBlockWhile(
+        h.queue, h.done, &shared_->lock.raw(), irq_state,
         [](const void* w) { return !static_cast<const ReadWaiter*>(w)->done; }, &waiter, deadline);
     if (s == mica::Status::kOk && waiter.msg && !sched::Current()->interrupted) {
       // Handed a message (the usual end): as in Call, the writer is done
@@ -323,8 +348,10 @@ void ChannelDispatcher::UnreadLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_AN
   if (queue_.empty() && !readers_.empty()) {
     // Another thread waits in channel_write_read: it gets the message, as
     // it would have had it come first (an empty queue always has room).
-    mica::Status s = DeliverLocked(msg, /*waker_blocks=*/false);
+    Handoff h;
+    mica::Status s = DeliverLocked(msg, &h);
     MICA_ASSERT(s == mica::Status::kOk);
+    h.WakeLocked();
     return;
   }
   queue_.PutBack(msg);

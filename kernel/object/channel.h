@@ -27,23 +27,25 @@ class ChannelDispatcher final : public Dispatcher {
   mica::Status SignalPeer(mica_signals_t clear, mica_signals_t set) override;
 
   // Queues `msg` at the peer. kPeerClosed, kShouldWait (peer's queue full).
-  // On failure *msg is left to the caller. `waker_blocks`: the caller
-  // blocks next (sched::WaitQueue::WakeAll), so a reader it wakes can run
-  // on this CPU right away.
-  mica::Status Write(ChannelMessagePtr* msg, bool waker_blocks = false);
+  // On failure *msg is left to the caller.
+  mica::Status Write(ChannelMessagePtr* msg);
   // Dequeues the first message if it fits (else kBufferTooSmall and the
   // sizes). kShouldWait when empty with the peer open, kPeerClosed when
   // empty and the peer is gone.
   mica::Status Read(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
                     uint32_t* bytes, uint32_t* handles);
-  // channel_write_read's read: as Read, but while the queue is empty and
-  // the peer open it waits (until `deadline`) for a message; a writer hands
-  // a message that fits straight to the longest waiting reader. kTimedOut,
-  // kCanceled (`through` closed, or the thread is being killed), plus
-  // Read's results.
-  mica::Status ReadWait(uint32_t byte_capacity, uint32_t handle_capacity, uint64_t deadline,
-                        ChannelMessagePtr* out, uint32_t* bytes, uint32_t* handles,
-                        WaitThrough through);
+  // channel_write_read: writes *write first unless it is null (as Write:
+  // on failure its result is returned and *write is left to the caller),
+  // then reads as Read, except that while the queue is empty and the peer
+  // open it waits (until `deadline`) for a message; a writer hands a
+  // message that fits straight to the longest waiting reader. The write
+  // and the start of the wait are one critical section, and a thread the
+  // write wakes may be switched to directly. kTimedOut, kCanceled
+  // (`through` closed, or the thread is being killed), plus Read's
+  // results.
+  mica::Status WriteReadWait(ChannelMessagePtr* write, uint32_t byte_capacity,
+                             uint32_t handle_capacity, uint64_t deadline, ChannelMessagePtr* out,
+                             uint32_t* bytes, uint32_t* handles, WaitThrough through);
   // Puts a message Read returned back at the front (the reader could not
   // deliver it), so FIFO order is kept.
   void Unread(ChannelMessagePtr* msg);
@@ -88,10 +90,28 @@ class ChannelDispatcher final : public Dispatcher {
     volatile bool canceled = false;  // the handle was closed
     ChannelMessagePtr msg;           // the message a writer handed over
   };
+  // A waiter a message was handed to: the flag that ends its wait and the
+  // queue it sleeps on. The writer sets and wakes them before it drops the
+  // channel lock (the waiter lives on its own stack and may leave as soon
+  // as it can see the hand-off): with WakeLocked, or, when the writer
+  // blocks next, in sched::WaitQueue::WakeAndBlockWhile.
+  struct Handoff {
+    sched::WaitQueue* queue = nullptr;
+    volatile bool* done = nullptr;
+    void WakeLocked() {
+      if (queue != nullptr) {
+        queue->SetAndWakeAll(done);
+      }
+    }
+  };
   // Queues `msg` (from the peer) at this endpoint, or hands it to the
-  // longest waiting reader if the queue is empty and it fits. kShouldWait
-  // when the queue is full (*msg is left to the caller). Lock held.
-  mica::Status DeliverLocked(ChannelMessagePtr* msg, bool waker_blocks);
+  // longest waiting reader if the queue is empty and it fits (*h says
+  // whom to wake). kShouldWait when the queue is full (*msg is left to the
+  // caller). Lock held.
+  mica::Status DeliverLocked(ChannelMessagePtr* msg, Handoff* h);
+  // Write's work, lock held; a reply nobody waits for any more is moved to
+  // *late for the caller to destroy outside the lock.
+  mica::Status WriteLocked(ChannelMessagePtr* msg, Handoff* h, ChannelMessagePtr* late);
   // Unread's work, lock held: the message goes back at the front, or to
   // a reader waiting in ReadWait if the queue is empty.
   void UnreadLocked(ChannelMessagePtr* msg);
@@ -107,7 +127,7 @@ class ChannelDispatcher final : public Dispatcher {
   // (then it is dropped: *msg is left for the caller to destroy and the
   // result is true). Any other message is an ordinary one: false. Lock
   // held.
-  bool TakeReplyLocked(ChannelMessagePtr* msg, bool waker_blocks);
+  bool TakeReplyLocked(ChannelMessagePtr* msg, Handoff* h);
 
   uint32_t abandoned_[kAbandonedTxids] = {};  // guarded by shared_->lock; 0 = none
   size_t abandoned_next_ = 0;                 // guarded by shared_->lock

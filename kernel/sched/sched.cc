@@ -26,6 +26,7 @@ struct CpuState {
   bool need_resched = false;
   uint64_t programmed = kInfinite;  // deadline the hardware timer holds
   uint64_t switches = 0;
+  uint64_t direct_switches = 0;   // WaitQueue::WakeAndBlockWhile hand-offs
   Thread* switch_from = nullptr;  // set just before each context switch
 };
 // The syscall return path (arch/arm64/vectors.S) tests need_resched.
@@ -152,7 +153,9 @@ bool MayPreemptHere(uint64_t daif) {
 // Makes `t` ready and pokes its CPU if it should run there now. With
 // `waker_blocks` (WaitQueue::WakeAll) a thread that last ran on this CPU
 // stays here and runs when the caller blocks.
-void WakeLocked(Thread* t, mica::Status status, bool waker_blocks = false) {
+// Ends `t`'s wait (already off its wait queue) with `status`, without
+// making it ready.
+void EndWaitLocked(Thread* t, mica::Status status) {
   if (t->timeout.armed) {
     CpuState& tcs = g_cpu_state[t->timeout.cpu];
     tcs.timers.remove(&t->timeout);
@@ -160,6 +163,10 @@ void WakeLocked(Thread* t, mica::Status status, bool waker_blocks = false) {
   }
   t->wake_status = status;
   t->blocked_on = nullptr;
+}
+
+void WakeLocked(Thread* t, mica::Status status, bool waker_blocks = false) {
+  EndWaitLocked(t, status);
   if (waker_blocks) {
     uint32_t here = CurrentCpu();
     if (t->cpu == here && Allowed(t, here) && t->priority >= RunningPriority(here)) {
@@ -241,17 +248,13 @@ void FinishSwitchLocked(Thread* prev) {
   }
 }
 
-// Chooses the next thread on this CPU and switches to it. The caller has
-// already put the current thread where it belongs (run queue, wait queue,
-// or nowhere if it died).
-void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
+// Switches this CPU from the current thread to `next` (not on a run queue).
+// The caller has already put the current thread where it belongs (run
+// queue, wait queue, or nowhere if it died).
+void SwitchToLocked(Thread* next) NO_THREAD_SAFETY_ANALYSIS {
   PerCpu& pc = ThisCpu();
   CpuState& cs = Cpu();
   Thread* prev = pc.current;
-  Thread* next = DequeueBestLocked(cs);
-  if (next == nullptr) {
-    next = cs.idle;
-  }
   cs.need_resched = false;
   uint64_t now = timer::NowNs();
   if (next != prev) {
@@ -284,6 +287,13 @@ void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
+// Chooses the next thread on this CPU and switches to it.
+void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
+  CpuState& cs = Cpu();
+  Thread* next = DequeueBestLocked(cs);
+  SwitchToLocked(next != nullptr ? next : cs.idle);
+}
+
 // After a wake made from plain thread context (`state`: the interrupt mask
 // the scheduler lock saved): if it made a higher-priority thread ready
 // here, switch to it now, the caller going to the front of its queue.
@@ -303,7 +313,7 @@ void WaitQueue::RemoveLocked(Thread* t) {
   waiters_.remove(t);
 }
 
-mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status WaitQueue::PrepareBlockLocked(uint64_t deadline) {
   Thread* cur = CurrentLocked();
   MICA_ASSERT_MSG(cur != Cpu().idle, "the idle thread cannot block");
   if (cur->interrupted) {
@@ -321,8 +331,16 @@ mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS
     cur->timeout.scheduler_internal = true;
     TimerArmLocked(&cur->timeout, deadline);
   }
+  return mica::Status::kOk;
+}
+
+mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+  mica::Status s = PrepareBlockLocked(deadline);
+  if (s != mica::Status::kOk) {
+    return s;
+  }
   RescheduleLocked();
-  return cur->wake_status;
+  return CurrentLocked()->wake_status;
 }
 
 mica::Status WaitQueue::Block(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
@@ -344,6 +362,68 @@ mica::Status WaitQueue::BlockWhile(bool (*still_wait)(const void*), const void* 
     }
   }
   g_sched_lock.Release(state);
+  return s;
+}
+
+mica::Status WaitQueue::WakeAndBlockWhile(WaitQueue* wake, volatile bool* flag,
+                                          mica::SpinLock* held, uint64_t irq_state,
+                                          bool (*still_wait)(const void*), const void* ctx,
+                                          uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+  LockRaw();
+  if (flag != nullptr) {
+    *flag = true;
+  }
+  // The thread to switch to directly: the only one woken, last ran here,
+  // and outranks every thread ready here (so it is the one the scheduler
+  // would pick once this thread blocks, and nothing waits behind it).
+  Thread* direct = nullptr;
+  if (wake != nullptr) {
+    if (QueueLink* l = wake->waiters_.pop_front()) {
+      Thread* t = FromLink(l);
+      uint32_t here = CurrentCpu();
+      if (wake->waiters_.empty() && t->cpu == here && Allowed(t, here) &&
+          t->priority > BestReadyPriority(Cpu())) {
+        EndWaitLocked(t, mica::Status::kOk);
+        direct = t;
+      } else {
+        WakeLocked(t, mica::Status::kOk, /*waker_blocks=*/true);
+        wake->WakeAllLocked(/*waker_blocks=*/true);
+      }
+    }
+  }
+  // Done with `wake` and `flag`: the caller's lock may go.
+  held->Release();
+  mica::Status s = mica::Status::kOk;
+  if (still_wait(ctx)) {
+    s = PrepareBlockLocked(deadline);
+    if (s == mica::Status::kOk) {
+      if (direct != nullptr) {
+        direct->ready_since_ns = 0;  // it never waited in a run queue
+        Thread* next = direct;
+        direct = nullptr;
+        Cpu().direct_switches++;
+        SwitchToLocked(next);
+      } else {
+        RescheduleLocked();
+      }
+      s = CurrentLocked()->wake_status;
+      // As BlockWhile from here on.
+      while (s == mica::Status::kOk && still_wait(ctx)) {
+        s = BlockLocked(deadline);
+      }
+      if (s != mica::Status::kOk && !still_wait(ctx)) {
+        s = mica::Status::kOk;
+      }
+    }
+  }
+  if (direct != nullptr) {
+    // This thread did not block after all (killed, or its deadline had
+    // passed): the woken one runs when it leaves the kernel.
+    EnqueueLocked(direct, CurrentCpu(), false);
+    Cpu().need_resched = true;
+  }
+  UnlockRaw();
+  arch::RestoreIrqs(irq_state);
   return s;
 }
 
@@ -760,6 +840,7 @@ Stats GetStats(uint32_t cpu) {
   Stats s{};
   if (cpu < MAX_CPUS) {
     s.context_switches = g_cpu_state[cpu].switches;
+    s.direct_switches = g_cpu_state[cpu].direct_switches;
     s.ready = g_cpu_state[cpu].ready_count;
   }
   for (Thread& t : g_all_threads) {

@@ -15,6 +15,7 @@
 
 #include "kernel/arch/arm64/user_state.h"
 #include "kernel/lib/list.h"
+#include "kernel/lib/spinlock.h"
 #include "kernel/lib/status.h"
 #include "kernel/top/percpu.h"
 
@@ -86,11 +87,30 @@ class WaitQueue {
   // only after the waker is done with the queue, so it may free the queue
   // (and whatever holds it) as soon as BlockWhile returns.
   int SetAndWakeAll(volatile bool* flag, bool waker_blocks = false);
+  // IPC's direct hand-off (channel_call, channel_write_read). The caller
+  // holds `held`, taken as an IrqSpinLock whose saved interrupt mask is
+  // `irq_state`. In one scheduler critical section: sets *flag and wakes
+  // the waiters of `wake` (either may be null), releases `held`, then
+  // blocks on this queue while still_wait(ctx), as BlockWhile. When one
+  // thread is woken, it last ran on this CPU and it outranks every thread
+  // ready here, the CPU switches straight to it (no run queue, no second
+  // pass through the scheduler lock). Everything done to `wake` and `flag`
+  // happens before `held` is released, so the caller's lock keeps them
+  // alive as it does for SetAndWakeAll. Interrupts are back to `irq_state`
+  // on return.
+  mica::Status WakeAndBlockWhile(WaitQueue* wake, volatile bool* flag, mica::SpinLock* held,
+                                 uint64_t irq_state, bool (*still_wait)(const void*),
+                                 const void* ctx, uint64_t deadline_ns);
   bool EmptyLocked() const { return waiters_.empty(); }
   // Takes a blocked thread off the queue (timeouts).
   void RemoveLocked(Thread* t);
 
  private:
+  // Puts the calling thread on this queue, blocked, with its timeout armed;
+  // kCanceled (it is being killed) or kTimedOut (the deadline has passed)
+  // instead if it must not block.
+  mica::Status PrepareBlockLocked(uint64_t deadline_ns);
+
   ThreadQueue waiters_;
 };
 
@@ -170,6 +190,7 @@ void RescheduleIpi();
 
 struct Stats {
   uint64_t context_switches;
+  uint64_t direct_switches;  // of those, WakeAndBlockWhile's hand-offs
   uint64_t threads;
   uint64_t ready;
 };

@@ -133,27 +133,22 @@ mica::Status DeliverMessage(Process* p, ChannelMessagePtr msg, uint64_t bytes, u
   return s;
 }
 
-// channel_write's work, shared with channel_write_read: builds the message
-// from user memory (consuming its handles) and writes it. `hs` is how the
-// endpoint's lookup and checks went; a failure there is reported only
-// after the handles are consumed (ABI), and then `channel` is not used.
-inline mica::Status WriteFromUser(Process* p, mica_handle_t handle, mica::Status hs,
-                                  ChannelDispatcher* channel, uint64_t bytes, uint32_t num_bytes,
-                                  uint64_t handles, uint32_t num_handles, bool waker_blocks) {
-  ChannelMessagePtr msg;
-  mica::Status s = BuildMessage(p, handle, bytes, num_bytes, handles, num_handles, &msg);
+// The message of channel_write and channel_write_read from user memory
+// (consuming its handles). `hs` is how the endpoint's lookup and checks
+// went; a failure there is reported only after the handles are consumed
+// (ABI).
+inline mica::Status MessageFromUser(Process* p, mica_handle_t handle, mica::Status hs,
+                                    uint64_t bytes, uint32_t num_bytes, uint64_t handles,
+                                    uint32_t num_handles, ChannelMessagePtr* msg) {
+  mica::Status s = BuildMessage(p, handle, bytes, num_bytes, handles, num_handles, msg);
   if (s != mica::Status::kOk) {
     return s;
   }
   if (hs != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(msg));  // its handles are closed with it
+    DestroyChannelMessage(mica::Move(*msg));  // its handles are closed with it
     return hs;
   }
-  s = channel->Write(&msg, waker_blocks);
-  if (s != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(msg));
-  }
-  return s;
+  return mica::Status::kOk;
 }
 
 }  // namespace
@@ -167,9 +162,17 @@ int64_t sys_channel_write(mica_handle_t handle, uint32_t options, user_in_ptr<co
   if (hs == mica::Status::kOk && options != 0) {
     hs = mica::Status::kInvalidArgs;
   }
-  return Err(WriteFromUser(p, handle, hs, static_cast<ChannelDispatcher*>(ch.object.get()),
-                           bytes.addr(), num_bytes, handles.addr(), num_handles,
-                           /*waker_blocks=*/false));
+  ChannelMessagePtr msg;
+  mica::Status s =
+      MessageFromUser(p, handle, hs, bytes.addr(), num_bytes, handles.addr(), num_handles, &msg);
+  if (s != mica::Status::kOk) {
+    return Err(s);
+  }
+  s = static_cast<ChannelDispatcher*>(ch.object.get())->Write(&msg);
+  if (s != mica::Status::kOk) {
+    DestroyChannelMessage(mica::Move(msg));
+  }
+  return Err(s);
 }
 
 int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
@@ -329,11 +332,10 @@ int64_t sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time
     hs = mica::Status::kInvalidArgs;
   }
   auto* channel = static_cast<ChannelDispatcher*>(ch.object.get());
+  ChannelMessagePtr request;
   if (write) {
-    // waker_blocks: this thread waits for the next message right after.
-    s = WriteFromUser(p, handle, hs, channel, reinterpret_cast<uint64_t>(a.wr_bytes),
-                      a.wr_num_bytes, reinterpret_cast<uint64_t>(a.wr_handles), a.wr_num_handles,
-                      /*waker_blocks=*/true);
+    s = MessageFromUser(p, handle, hs, reinterpret_cast<uint64_t>(a.wr_bytes), a.wr_num_bytes,
+                        reinterpret_cast<uint64_t>(a.wr_handles), a.wr_num_handles, &request);
     if (s != mica::Status::kOk) {
       return Err(s);
     }
@@ -342,8 +344,14 @@ int64_t sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time
   }
   ChannelMessagePtr msg;
   uint32_t nbytes = 0, nhandles = 0;
-  s = channel->ReadWait(a.rd_num_bytes, a.rd_num_handles, ToDeadline(deadline), &msg, &nbytes,
-                        &nhandles, WaitThrough{p, handle});
+  s = channel->WriteReadWait(write ? &request : nullptr, a.rd_num_bytes, a.rd_num_handles,
+                             ToDeadline(deadline), &msg, &nbytes, &nhandles,
+                             WaitThrough{p, handle});
+  if (request) {
+    // The write failed (nothing was read).
+    DestroyChannelMessage(mica::Move(request));
+    return Err(s);
+  }
   return FinishRead(p, channel, s, mica::Move(msg), nbytes, nhandles,
                     user_out_ptr<void>(reinterpret_cast<uint64_t>(a.rd_bytes)),
                     user_out_ptr<mica_handle_t>(reinterpret_cast<uint64_t>(a.rd_handles)),
