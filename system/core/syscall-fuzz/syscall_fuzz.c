@@ -555,12 +555,11 @@ static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why
     base_stats = now_stats;
   } else if (avail < *baseline) {
     snprintf(why, why_size,
-             "kernel memory not returned: %llu bytes available, %llu before (bytes more than "
-             "then: heap %lld, VMO pages %lld, user page tables %lld, other %lld)",
+             "kernel memory not returned: %llu bytes available, %llu before (more in use than "
+             "then: heap %lld bytes, pages outside the heap (VMO pages, page tables, kernel "
+             "stacks) %lld bytes)",
              (unsigned long long)avail, (unsigned long long)*baseline,
              (long long)(now_stats.heap_bytes - base_stats.heap_bytes),
-             (long long)(now_stats.vmo_bytes - base_stats.vmo_bytes),
-             (long long)(now_stats.mmu_bytes - base_stats.mmu_bytes),
              (long long)(now_stats.other_bytes - base_stats.other_bytes));
     return false;
   }
