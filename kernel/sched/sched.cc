@@ -251,7 +251,7 @@ void FinishSwitchLocked(Thread* prev) {
 // Switches this CPU from the current thread to `next` (not on a run queue).
 // The caller has already put the current thread where it belongs (run
 // queue, wait queue, or nowhere if it died).
-void SwitchToLocked(Thread* next) NO_THREAD_SAFETY_ANALYSIS {
+[[gnu::always_inline]] inline void SwitchToLocked(Thread* next) NO_THREAD_SAFETY_ANALYSIS {
   PerCpu& pc = ThisCpu();
   CpuState& cs = Cpu();
   Thread* prev = pc.current;
@@ -313,7 +313,7 @@ void WaitQueue::RemoveLocked(Thread* t) {
   waiters_.remove(t);
 }
 
-mica::Status WaitQueue::PrepareBlockLocked(uint64_t deadline) {
+[[gnu::always_inline]] inline mica::Status WaitQueue::PrepareBlockLocked(uint64_t deadline) {
   Thread* cur = CurrentLocked();
   MICA_ASSERT_MSG(cur != Cpu().idle, "the idle thread cannot block");
   if (cur->interrupted) {
