@@ -12,24 +12,24 @@ void* HeapAlloc(size_t size, size_t align) {
 void HeapFree(void* p) {
   kmem::Free(p);
 }
-const mica::core::Allocator g_kernel_allocator = {HeapAlloc, HeapFree};
+}  // namespace
+
+const mica::core::Allocator channel_internal::kHeapAllocator = {HeapAlloc, HeapFree};
+
+namespace {
 
 void* FastBlockAlloc(size_t size, size_t align) {
   MICA_DEBUG_ASSERT(size <= kmem::kFastBlockSize && align <= 16);
   return kmem::AllocFastBlock();
 }
-const mica::core::Allocator g_small_message_allocator = {FastBlockAlloc, kmem::FreeFastBlock};
 
 }  // namespace
 
-const mica::core::Allocator* KernelAllocator() {
-  return &g_kernel_allocator;
-}
+const mica::core::Allocator channel_internal::kFastBlockAllocator = {FastBlockAlloc,
+                                                                     kmem::FreeFastBlock};
 
-const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_t num_handles) {
-  return ChannelMessage::FootprintFor(num_bytes, num_handles) <= kmem::kFastBlockSize
-             ? &g_small_message_allocator
-             : &g_kernel_allocator;
+const mica::core::Allocator* KernelAllocator() {
+  return &channel_internal::kHeapAllocator;
 }
 
 void DestroyChannelMessage(ChannelMessagePtr msg) {
@@ -205,9 +205,8 @@ mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadli
   calls_.push_back(&waiter);
   // Wakes the server the request went to (switching to it directly when
   // it can), drops the channel lock and waits for the reply.
-  s = waiter.queue.WakeAndBlockWhile(
-      h.queue, h.done, &shared_->lock.raw(), irq_state,
-      [](const void* w) { return !static_cast<const CallWaiter*>(w)->done; }, &waiter, deadline);
+  s = waiter.queue.WakeAndBlockUntil(h.queue, h.done, &shared_->lock.raw(), irq_state, &waiter.done,
+                                     deadline);
   if (s == mica::Status::kOk && waiter.reply) {
     // The usual end: the replier took the waiter off calls_ and set the
     // reply before `done`, all under the channel lock and before the wake;
@@ -290,7 +289,11 @@ mica::Status ChannelDispatcher::WriteReadWait(ChannelMessagePtr* write, uint32_t
       }
       write = nullptr;
     }
-    mica::Status s = ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
+    // (An empty queue with the peer open, the usual case for a server,
+    // needs no look.)
+    mica::Status s = queue_.empty() && peer_
+                         ? mica::Status::kShouldWait
+                         : ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
     if (s != mica::Status::kShouldWait) {
       h.WakeLocked();
       shared_->lock.Release(irq_state);
@@ -299,9 +302,8 @@ mica::Status ChannelDispatcher::WriteReadWait(ChannelMessagePtr* write, uint32_t
     readers_.push_back(&waiter);
     // Wakes the caller the reply went to (switching to it directly when it
     // can), drops the channel lock and waits for a message.
-    s = waiter.queue.WakeAndBlockWhile(
-        h.queue, h.done, &shared_->lock.raw(), irq_state,
-        [](const void* w) { return !static_cast<const ReadWaiter*>(w)->done; }, &waiter, deadline);
+    s = waiter.queue.WakeAndBlockUntil(h.queue, h.done, &shared_->lock.raw(), irq_state,
+                                       &waiter.done, deadline);
     if (s == mica::Status::kOk && waiter.msg && !sched::Current()->interrupted) {
       // Handed a message (the usual end): as in Call, the writer is done
       // with the waiter and the message is visible without the lock.

@@ -8,16 +8,25 @@
 #include "kernel/object/core/message_queue.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/sched/sched.h"
+#include "kernel/top/memory.h"
 
 using ChannelMessage = mica::core::Message<HandleEntry>;
 using ChannelMessagePtr = mica::core::MessagePtr<HandleEntry>;
 
 // The kernel heap as an allocator for the object core's containers.
 const mica::core::Allocator* KernelAllocator();
+namespace channel_internal {
+extern const mica::core::Allocator kHeapAllocator;
+extern const mica::core::Allocator kFastBlockAllocator;
+}  // namespace channel_internal
 // Where a message of these sizes comes from: small ones (the common case of
 // IPC) from the per-CPU fast block caches (kmem::AllocFastBlock), the rest
 // from the heap.
-const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_t num_handles);
+inline const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_t num_handles) {
+  return ChannelMessage::FootprintFor(num_bytes, num_handles) <= kmem::kFastBlockSize
+             ? &channel_internal::kFastBlockAllocator
+             : &channel_internal::kHeapAllocator;
+}
 
 class ChannelDispatcher final : public Dispatcher {
  public:
@@ -94,7 +103,7 @@ class ChannelDispatcher final : public Dispatcher {
   // queue it sleeps on. The writer sets and wakes them before it drops the
   // channel lock (the waiter lives on its own stack and may leave as soon
   // as it can see the hand-off): with WakeLocked, or, when the writer
-  // blocks next, in sched::WaitQueue::WakeAndBlockWhile.
+  // blocks next, in sched::WaitQueue::WakeAndBlockUntil.
   struct Handoff {
     sched::WaitQueue* queue = nullptr;
     volatile bool* done = nullptr;

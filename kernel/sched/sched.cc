@@ -26,7 +26,7 @@ struct CpuState {
   bool need_resched = false;
   uint64_t programmed = kInfinite;  // deadline the hardware timer holds
   uint64_t switches = 0;
-  uint64_t direct_switches = 0;   // WaitQueue::WakeAndBlockWhile hand-offs
+  uint64_t direct_switches = 0;   // WaitQueue::WakeAndBlockUntil hand-offs
   Thread* switch_from = nullptr;  // set just before each context switch
 };
 // The syscall return path (arch/arm64/vectors.S) tests need_resched.
@@ -365,9 +365,9 @@ mica::Status WaitQueue::BlockWhile(bool (*still_wait)(const void*), const void* 
   return s;
 }
 
-mica::Status WaitQueue::WakeAndBlockWhile(WaitQueue* wake, volatile bool* flag,
+mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
                                           mica::SpinLock* held, uint64_t irq_state,
-                                          bool (*still_wait)(const void*), const void* ctx,
+                                          const volatile bool* done,
                                           uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
   LockRaw();
   if (flag != nullptr) {
@@ -394,7 +394,7 @@ mica::Status WaitQueue::WakeAndBlockWhile(WaitQueue* wake, volatile bool* flag,
   // Done with `wake` and `flag`: the caller's lock may go.
   held->Release();
   mica::Status s = mica::Status::kOk;
-  if (still_wait(ctx)) {
+  if (!*done) {
     s = PrepareBlockLocked(deadline);
     if (s == mica::Status::kOk) {
       if (direct != nullptr) {
@@ -408,10 +408,10 @@ mica::Status WaitQueue::WakeAndBlockWhile(WaitQueue* wake, volatile bool* flag,
       }
       s = CurrentLocked()->wake_status;
       // As BlockWhile from here on.
-      while (s == mica::Status::kOk && still_wait(ctx)) {
+      while (s == mica::Status::kOk && !*done) {
         s = BlockLocked(deadline);
       }
-      if (s != mica::Status::kOk && !still_wait(ctx)) {
+      if (s != mica::Status::kOk && *done) {
         s = mica::Status::kOk;
       }
     }

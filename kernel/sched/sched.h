@@ -91,16 +91,17 @@ class WaitQueue {
   // holds `held`, taken as an IrqSpinLock whose saved interrupt mask is
   // `irq_state`. In one scheduler critical section: sets *flag and wakes
   // the waiters of `wake` (either may be null), releases `held`, then
-  // blocks on this queue while still_wait(ctx), as BlockWhile. When one
+  // blocks on this queue until *done is set (as BlockWhile with that
+  // condition; the wait records of channel_call and channel_write_read). When one
   // thread is woken, it last ran on this CPU and it outranks every thread
   // ready here, the CPU switches straight to it (no run queue, no second
   // pass through the scheduler lock). Everything done to `wake` and `flag`
   // happens before `held` is released, so the caller's lock keeps them
   // alive as it does for SetAndWakeAll. Interrupts are back to `irq_state`
   // on return.
-  mica::Status WakeAndBlockWhile(WaitQueue* wake, volatile bool* flag, mica::SpinLock* held,
-                                 uint64_t irq_state, bool (*still_wait)(const void*),
-                                 const void* ctx, uint64_t deadline_ns);
+  mica::Status WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag, mica::SpinLock* held,
+                                 uint64_t irq_state, const volatile bool* done,
+                                 uint64_t deadline_ns);
   bool EmptyLocked() const { return waiters_.empty(); }
   // Takes a blocked thread off the queue (timeouts).
   void RemoveLocked(Thread* t);
@@ -190,7 +191,7 @@ void RescheduleIpi();
 
 struct Stats {
   uint64_t context_switches;
-  uint64_t direct_switches;  // of those, WakeAndBlockWhile's hand-offs
+  uint64_t direct_switches;  // of those, WakeAndBlockUntil's hand-offs
   uint64_t threads;
   uint64_t ready;
 };

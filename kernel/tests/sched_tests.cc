@@ -406,7 +406,7 @@ KTEST(idle_cpu_is_tickless) {
 
 namespace {
 
-// Two threads taking turns through WaitQueue::WakeAndBlockWhile, as a
+// Two threads taking turns through WaitQueue::WakeAndBlockUntil, as a
 // channel_call client and a channel_write_read server do: each hands the
 // turn to the other and waits for it back in one call.
 struct PingPong {
@@ -424,14 +424,8 @@ struct PingPongSide {
   int me;
 };
 
-bool NeverWait(const void*) {
-  return false;
-}
-
-bool NotMyTurn(const void* arg) {
-  auto* side = static_cast<const PingPongSide*>(arg);
-  return !side->pp->turn[side->me];
-}
+// What the last hand-off waits for: nothing.
+const volatile bool kNoWait = true;
 
 void PingPongMain(void* arg) NO_THREAD_SAFETY_ANALYSIS {
   auto* side = static_cast<PingPongSide*>(arg);
@@ -450,9 +444,9 @@ void PingPongMain(void* arg) NO_THREAD_SAFETY_ANALYSIS {
     }
     bool last = me == 0 && i == pp->rounds - 1;
     bool hand_over = !(me == 1 && first);
-    mica::Status s = pp->queue[me].WakeAndBlockWhile(
+    mica::Status s = pp->queue[me].WakeAndBlockUntil(
         hand_over ? &pp->queue[other] : nullptr, hand_over ? &pp->turn[other] : nullptr,
-        &pp->lock.raw(), state, last ? NeverWait : NotMyTurn, side, sched::kInfinite);
+        &pp->lock.raw(), state, last ? &kNoWait : &pp->turn[me], sched::kInfinite);
     if (s != mica::Status::kOk) {
       pp->out_of_order = true;
     }

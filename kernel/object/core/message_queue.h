@@ -90,17 +90,16 @@ class Message {
     if (!has_txid()) {
       return 0;
     }
-    const uint8_t* d = data();
-    return uint32_t{d[0]} | uint32_t{d[1]} << 8 | uint32_t{d[2]} << 16 | uint32_t{d[3]} << 24;
+    uint32_t v;
+    __builtin_memcpy(&v, data(), sizeof(v));  // one load (every target is little endian)
+    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+    return v;
   }
   // Overwrites the first 4 data bytes (channel_call assigns txids).
   // Requires has_txid().
   void set_txid(uint32_t txid) {
     MICA_ASSERT(has_txid());
-    uint8_t* d = data();
-    for (int i = 0; i < 4; ++i) {
-      d[i] = static_cast<uint8_t>(txid >> (8 * i));
-    }
+    __builtin_memcpy(data(), &txid, sizeof(txid));  // little endian, as txid()
   }
 
   bool queued() const { return node_.InContainer(); }
