@@ -368,3 +368,111 @@ TEST(channel_write_read, rights_and_bad_arguments) {
   EXPECT_OK(mica_handle_close(a));
   EXPECT_OK(mica_handle_close(b));
 }
+
+typedef struct {
+  mica_handle_t endpoint;
+  volatile bool stop;
+  uint32_t served;
+  uint32_t bad;  // requests that were not what a client sends
+} racing_server_t;
+
+// Echoes requests with channel_write_read and a deadline so short that many
+// waits end by timeout just as a request is handed over.
+static int racing_server(void* p) {
+  racing_server_t* s = p;
+  uint8_t buf[64];
+  mica_channel_call_args_t args = wr_args(buf, 0, buf, sizeof(buf));
+  uint32_t options = MICA_CHANNEL_WRITE_READ_NO_WRITE;
+  while (!s->stop) {
+    uint32_t nb = 0;
+    mica_status_t st =
+        mica_channel_write_read(s->endpoint, options, ct_now() + MS / 4, &args, &nb, NULL);
+    if (st == MICA_ERR_TIMED_OUT) {
+      options = MICA_CHANNEL_WRITE_READ_NO_WRITE;  // the reply (if any) went out
+      continue;
+    }
+    if (st != MICA_OK) {
+      return 0;  // the clients' endpoint is gone
+    }
+    if (nb != 16) {
+      __atomic_fetch_add(&s->bad, 1, __ATOMIC_RELAXED);
+    }
+    __atomic_fetch_add(&s->served, 1, __ATOMIC_RELAXED);
+    args.wr_num_bytes = nb;
+    options = 0;
+  }
+  return 0;
+}
+
+typedef struct {
+  mica_handle_t endpoint;
+  uint32_t id;
+  uint32_t ok, timed_out, wrong;
+} racing_client_t;
+
+// Calls with deadlines from 0 to 1 ms: replies race with the deadline, and
+// the server's waits race with the requests.
+static int racing_client(void* p) {
+  racing_client_t* c = p;
+  for (uint32_t i = 0; i < 300; i++) {
+    uint32_t req[4] = {0, c->id, i, c->id ^ (i * 2654435761u)}, rep[16];
+    mica_channel_call_args_t args = wr_args(req, sizeof(req), rep, sizeof(rep));
+    uint32_t nb = 0;
+    mica_status_t st = mica_channel_call(c->endpoint, 0, ct_now() + (mica_time_t)(i % 5) * MS / 4,
+                                         &args, &nb, NULL);
+    if (st == MICA_OK) {
+      // Our own request came back, never another call's.
+      if (nb != sizeof(req) || rep[1] != c->id || rep[2] != i || rep[3] != req[3]) {
+        c->wrong++;
+      }
+      c->ok++;
+    } else if (st == MICA_ERR_TIMED_OUT) {
+      c->timed_out++;
+    } else {
+      c->wrong++;
+    }
+  }
+  return 0;
+}
+
+// Calls and server waits that end by deadline while the hand-off between
+// them happens (on one CPU the hand-off switches directly): every call ends
+// with its own reply or a timeout, no server sees a request that is not
+// one, late replies are dropped, and the endpoints hold nothing at the end.
+TEST(channel_write_read, calls_racing_deadlines_get_their_own_replies) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  racing_server_t srv = {.endpoint = b};
+  racing_client_t cl[3];
+  mica_rt_thread_t *st[2], *ctt[3];
+  for (int i = 0; i < 2; i++) {
+    ASSERT_OK(mica_rt_thread_create(&st[i], racing_server, &srv, "core-tests-race-srv", 0));
+  }
+  for (uint32_t i = 0; i < 3; i++) {
+    memset(&cl[i], 0, sizeof(cl[i]));
+    cl[i].endpoint = a;
+    cl[i].id = 0x100 + i;
+    ASSERT_OK(mica_rt_thread_create(&ctt[i], racing_client, &cl[i], "core-tests-race-cl", 0));
+  }
+  uint32_t ok = 0;
+  for (int i = 0; i < 3; i++) {
+    EXPECT_OK(mica_rt_thread_join(ctt[i], NULL));
+    EXPECT_EQ(cl[i].wrong, 0u);
+    EXPECT_EQ(cl[i].ok + cl[i].timed_out, 300u);
+    ok += cl[i].ok;
+  }
+  srv.stop = true;
+  for (int i = 0; i < 2; i++) {
+    EXPECT_OK(mica_rt_thread_join(st[i], NULL));
+  }
+  EXPECT_EQ(srv.bad, 0u);
+  // Every answered call was served; a served call may have timed out.
+  EXPECT_GE(srv.served, ok);
+  EXPECT_GT(ok, 0u);
+  // Late replies were dropped, not queued as ordinary messages; requests
+  // the servers never read may still be queued at b.
+  EXPECT_STATUS(mica_channel_read(a, 0, NULL, NULL, 0, 0, NULL, NULL), MICA_ERR_SHOULD_WAIT);
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
