@@ -72,10 +72,12 @@ void SwitchUserState(UserState* prev, UserState* next) {
   if (prev != nullptr) {
     prev->tpidr_el0 = READ_SYSREG(tpidr_el0);
   }
-  uint64_t ttbr0 = KernelOnlyTtbr0();
+  uint64_t ttbr0;
   if (next != nullptr) {
     WRITE_SYSREG(tpidr_el0, next->tpidr_el0);
     ttbr0 = next->ttbr0;
+  } else {
+    ttbr0 = KernelOnlyTtbr0();
   }
   uint32_t cpu = CurrentCpu();
   if (g_current_ttbr0[cpu] != ttbr0) {
