@@ -559,23 +559,6 @@ mica::Status Process::AddHandle(mica::RefPtr<Dispatcher> object, mica_rights_t r
   return s;
 }
 
-mica::Status Process::GetHandle(mica_handle_t value, mica_obj_type_t type, mica_rights_t required,
-                                HandleEntry* out) {
-  mica::Status s = handles_->Get(value, out);
-  if (s != mica::Status::kOk) {
-    return s;
-  }
-  if (type != MICA_OBJ_TYPE_NONE && out->object->type() != type) {
-    out->object.reset();
-    return mica::Status::kWrongType;
-  }
-  if ((out->rights & required) != required) {
-    out->object.reset();
-    return mica::Status::kAccessDenied;
-  }
-  return mica::Status::kOk;
-}
-
 mica::Status Process::CloseHandle(mica_handle_t value) {
   HandleEntry e;
   mica::Status s = handles_->Remove(value, &e);

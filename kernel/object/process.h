@@ -66,8 +66,23 @@ class Process {
   // Looks `value` up, checking type (MICA_OBJ_TYPE_NONE: any) and that the
   // handle has every right in `required`. kBadHandle, kWrongType,
   // kAccessDenied.
-  mica::Status GetHandle(mica_handle_t value, mica_obj_type_t type, mica_rights_t required,
-                         HandleEntry* out);
+  [[gnu::always_inline]] mica::Status GetHandle(mica_handle_t value, mica_obj_type_t type,
+                                                mica_rights_t required, HandleEntry* out) {
+    // Inline: every system call on a handle starts here.
+    mica::Status s = handles_->Get(value, out);
+    if (s != mica::Status::kOk) {
+      return s;
+    }
+    if (type != MICA_OBJ_TYPE_NONE && out->object->type() != type) {
+      out->object.reset();
+      return mica::Status::kWrongType;
+    }
+    if ((out->rights & required) != required) {
+      out->object.reset();
+      return mica::Status::kAccessDenied;
+    }
+    return mica::Status::kOk;
+  }
   // Removes a handle and drops its count. kBadHandle.
   mica::Status CloseHandle(mica_handle_t value);
   uint64_t koid() const { return koid_; }
