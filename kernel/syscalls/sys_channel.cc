@@ -36,24 +36,12 @@ namespace {
 // bytes, and the handles taken out of the caller's table all at once. Every
 // handle named is consumed, success or not, unless the handle array itself
 // was unreadable or too long (ABI: then nothing is closed).
-mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32_t num_bytes,
-                          uint64_t handles, uint32_t num_handles, ChannelMessagePtr* out) {
-  if (num_bytes > MICA_CHANNEL_MAX_MSG_BYTES || num_handles > MICA_CHANNEL_MAX_MSG_HANDLES) {
-    return mica::Status::kOutOfRange;
-  }
-  if (num_handles == 0) {
-    // Bytes only (the common case): nothing to take out of the table.
-    auto created = ChannelMessage::Create(MessageAllocator(num_bytes, 0), num_bytes, 0);
-    if (!created.ok()) {
-      return created.status();
-    }
-    mica::Status s = usercopy::CopyIn(created.value()->data(), bytes, num_bytes);
-    if (num_bytes != 0 && s != mica::Status::kOk) {
-      return s;  // the message is freed with `created`
-    }
-    *out = mica::Move(created.value());
-    return mica::Status::kOk;
-  }
+// BuildMessage's work for a message with handles (out of line: it needs a
+// large frame).
+[[gnu::noinline]] mica::Status BuildMessageWithHandles(Process* p, mica_handle_t self,
+                                                       uint64_t bytes, uint32_t num_bytes,
+                                                       uint64_t handles, uint32_t num_handles,
+                                                       ChannelMessagePtr* out) {
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
   mica::Status s = usercopy::CopyIn(values, handles, num_handles * sizeof(mica_handle_t));
   if (num_handles != 0 && s != mica::Status::kOk) {
@@ -107,18 +95,35 @@ mica::Status BuildMessage(Process* p, mica_handle_t self, uint64_t bytes, uint32
   return mica::Status::kOk;
 }
 
-// Installs a received message in the caller: bytes to `bytes`, handles into
-// its table and their values to `handles`. On failure the handles are
-// closed (the message is consumed either way).
-mica::Status DeliverMessage(Process* p, ChannelMessagePtr msg, uint64_t bytes, uint64_t handles) {
-  mica::Status s = usercopy::CopyOut(bytes, msg->data(), msg->data_size());
-  uint32_t n = msg->handle_count();
-  if (s != mica::Status::kOk || n == 0) {
-    DestroyChannelMessage(mica::Move(msg));
-    return s;
+[[gnu::always_inline]] inline mica::Status BuildMessage(Process* p, mica_handle_t self,
+                                                        uint64_t bytes, uint32_t num_bytes,
+                                                        uint64_t handles, uint32_t num_handles,
+                                                        ChannelMessagePtr* out) {
+  if (num_bytes > MICA_CHANNEL_MAX_MSG_BYTES || num_handles > MICA_CHANNEL_MAX_MSG_HANDLES) {
+    return mica::Status::kOutOfRange;
   }
+  if (num_handles != 0) {
+    return BuildMessageWithHandles(p, self, bytes, num_bytes, handles, num_handles, out);
+  }
+  // Bytes only (the common case): nothing to take out of the table.
+  auto created = ChannelMessage::Create(MessageAllocator(num_bytes, 0), num_bytes, 0);
+  if (!created.ok()) {
+    return created.status();
+  }
+  mica::Status s = usercopy::CopyIn(created.value()->data(), bytes, num_bytes);
+  if (num_bytes != 0 && s != mica::Status::kOk) {
+    return s;  // the message is freed with `created`
+  }
+  *out = mica::Move(created.value());
+  return mica::Status::kOk;
+}
+
+// DeliverMessage's work for a message with handles (out of line: it needs
+// a large frame).
+[[gnu::noinline]] mica::Status DeliverHandles(Process* p, ChannelMessagePtr msg, uint64_t handles) {
+  uint32_t n = msg->handle_count();
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
-  s = p->handles().AddMany(msg->handles(), n, values);
+  mica::Status s = p->handles().AddMany(msg->handles(), n, values);
   if (s != mica::Status::kOk) {
     DestroyChannelMessage(mica::Move(msg));
     return s == mica::Status::kNoMemory ? s : mica::Status::kNoResources;
@@ -131,6 +136,19 @@ mica::Status DeliverMessage(Process* p, ChannelMessagePtr msg, uint64_t bytes, u
     }
   }
   return s;
+}
+
+// Installs a received message in the caller: bytes to `bytes`, handles into
+// its table and their values to `handles`. On failure the handles are
+// closed (the message is consumed either way).
+[[gnu::always_inline]] inline mica::Status DeliverMessage(Process* p, ChannelMessagePtr msg,
+                                                          uint64_t bytes, uint64_t handles) {
+  mica::Status s = usercopy::CopyOut(bytes, msg->data(), msg->data_size());
+  if (s != mica::Status::kOk || msg->handle_count() == 0) {
+    DestroyChannelMessage(mica::Move(msg));
+    return s;
+  }
+  return DeliverHandles(p, mica::Move(msg), handles);
 }
 
 // The message of channel_write and channel_write_read from user memory
@@ -229,15 +247,49 @@ int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t dea
 
 namespace {
 
+// FinishRead's work for a message with handles (out of line: it needs a
+// large frame): probes the buffer, moves the handles into the table and
+// their values out. On failure the message goes back (as in FinishRead).
+[[gnu::noinline]] int64_t FinishReadHandles(Process* p, ChannelDispatcher* channel,
+                                            ChannelMessagePtr* msg, uint32_t nhandles,
+                                            user_out_ptr<mica_handle_t> handles) {
+  auto fail = [&](mica::Status why) {
+    channel->Unread(msg);
+    return Err(why);
+  };
+  // Probe the handle buffer before the handles enter the table, so a bad
+  // buffer leaves the message queued.
+  mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES] = {};
+  mica::Status s = handles.copy_array_to_user(values, nhandles);
+  if (s != mica::Status::kOk) {
+    return fail(s);
+  }
+  s = p->handles().AddMany((*msg)->handles(), nhandles, values);
+  if (s != mica::Status::kOk) {
+    return fail(s == mica::Status::kNoMemory ? s : mica::Status::kNoResources);
+  }
+  s = handles.copy_array_to_user(values, nhandles);
+  if (s != mica::Status::kOk) {
+    // Another thread unmapped the buffer since the probe: the handles are
+    // the caller's now, in a buffer it cannot read; close them so they do
+    // not leak.
+    for (uint32_t i = 0; i < nhandles; i++) {
+      (void)p->CloseHandle(values[i]);
+    }
+    return Err(s);
+  }
+  return kOk;
+}
+
 // The second half of channel_read and channel_write_read: `s` and the
-// message are what ChannelDispatcher::Read/ReadWait gave. Writes the sizes,
-// then the bytes and handles; any failure puts the message back at the
-// front, so a read that cannot deliver it never loses it or changes the
-// order.
-int64_t FinishRead(Process* p, ChannelDispatcher* channel, mica::Status s, ChannelMessagePtr msg,
-                   uint32_t nbytes, uint32_t nhandles, user_out_ptr<void> bytes,
-                   user_out_ptr<mica_handle_t> handles, user_out_ptr<uint32_t> actual_bytes,
-                   user_out_ptr<uint32_t> actual_handles) {
+// message are what ChannelDispatcher::Read/WriteReadWait gave. Writes the
+// sizes, then the bytes and handles; any failure puts the message back at
+// the front, so a read that cannot deliver it never loses it or changes
+// the order.
+[[gnu::always_inline]] inline int64_t FinishRead(
+    Process* p, ChannelDispatcher* channel, mica::Status s, ChannelMessagePtr msg, uint32_t nbytes,
+    uint32_t nhandles, user_out_ptr<void> bytes, user_out_ptr<mica_handle_t> handles,
+    user_out_ptr<uint32_t> actual_bytes, user_out_ptr<uint32_t> actual_handles) {
   if (s != mica::Status::kOk && s != mica::Status::kBufferTooSmall) {
     return Err(s);
   }
@@ -267,28 +319,7 @@ int64_t FinishRead(Process* p, ChannelDispatcher* channel, mica::Status s, Chann
   if (nhandles == 0) {
     return kOk;
   }
-  // Probe the handle buffer before the handles enter the table, so a bad
-  // buffer leaves the message queued.
-  mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES] = {};
-  s = handles.copy_array_to_user(values, nhandles);
-  if (s != mica::Status::kOk) {
-    return fail(s);
-  }
-  s = p->handles().AddMany(msg->handles(), nhandles, values);
-  if (s != mica::Status::kOk) {
-    return fail(s == mica::Status::kNoMemory ? s : mica::Status::kNoResources);
-  }
-  s = handles.copy_array_to_user(values, nhandles);
-  if (s != mica::Status::kOk) {
-    // Another thread unmapped the buffer since the probe: the handles are
-    // the caller's now, in a buffer it cannot read; close them so they do
-    // not leak.
-    for (uint32_t i = 0; i < nhandles; i++) {
-      (void)p->CloseHandle(values[i]);
-    }
-    return Err(s);
-  }
-  return kOk;
+  return FinishReadHandles(p, channel, &msg, nhandles, handles);
 }
 
 }  // namespace
