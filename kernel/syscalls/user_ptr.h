@@ -24,7 +24,7 @@ namespace usercopy {
 
 // Copies `len` bytes from user address `src`. kInvalidArgs if the range is
 // not in the user half or any byte is not readable by the process.
-inline mica::Status CopyIn(void* dst, uint64_t src, size_t len) {
+[[gnu::always_inline]] inline mica::Status CopyIn(void* dst, uint64_t src, size_t len) {
   if (len == 0) {
     return mica::Status::kOk;
   }
@@ -36,7 +36,7 @@ inline mica::Status CopyIn(void* dst, uint64_t src, size_t len) {
              : mica::Status::kInvalidArgs;
 }
 
-inline mica::Status CopyOut(uint64_t dst, const void* src, size_t len) {
+[[gnu::always_inline]] inline mica::Status CopyOut(uint64_t dst, const void* src, size_t len) {
   if (len == 0) {
     return mica::Status::kOk;
   }
@@ -166,7 +166,7 @@ class user_out_ptr<void> {
   explicit user_out_ptr(uint64_t addr) : addr_(addr) {}
   bool is_null() const { return addr_ == 0; }
   uint64_t addr() const { return addr_; }
-  mica::Status copy_to_user(const void* data, size_t len) const {
+  [[gnu::always_inline]] mica::Status copy_to_user(const void* data, size_t len) const {
     return usercopy::CopyOut(addr_, data, len);
   }
 
