@@ -387,10 +387,14 @@ void Process::ReapExitedThreads() {
   mica_info_task_runtime_t rt = {};
   size_t joined = 0;
   for (; joined < n; joined++) {
-    // It marked itself on its way into sched::Exit, holding nothing: the
-    // join waits at most for it to switch away for the last time. Only a
-    // kill of the calling thread ends the join early.
-    if (sched::Join(done[joined]->thread, sched::kInfinite, nullptr) != mica::Status::kOk) {
+    // It marked itself on its way into sched::Exit, holding nothing, but
+    // it may not be dead yet. Never wait for it: this runs under the task
+    // lock (ThreadDispatcher::Start's WithProcess), a spin lock, and a
+    // thread that blocks holding one may resume on another CPU. The join
+    // has a deadline in the past, so it only takes threads already dead
+    // (once dead, a thread is off its stack within a few instructions,
+    // which the join spins for); the rest are taken by a later start.
+    if (sched::Join(done[joined]->thread, /*deadline=*/0, nullptr) != mica::Status::kOk) {
       break;
     }
   }

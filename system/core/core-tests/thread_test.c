@@ -6,6 +6,7 @@
 #include <mica/rt/thread.h>
 #include <string.h>
 
+#include "system/core/core-tests/task_util.h"
 #include "system/core/core-tests/test.h"
 #include "system/core/core-tests/util.h"
 
@@ -397,4 +398,32 @@ TEST(thread, many_more_threads_over_time_than_at_once) {
   ASSERT_OK(mica_object_get_info(mica_rt_process_self(), MICA_INFO_TASK_RUNTIME, &rt, sizeof(rt),
                                  NULL, NULL));
   EXPECT_GT(rt.cpu_time, 0);
+}
+
+static _Noreturn void exit_at_once(uint64_t a, uint64_t b) {
+  (void)a;
+  (void)b;
+  mica_thread_exit();
+}
+
+// Threads that exit at once, started four at a time: starting a thread
+// reaps the ended ones, and one that has just raised TERMINATED, or is
+// exiting on another CPU, may not have switched away for the last time
+// yet. The start must not wait for it: it runs under the process's task
+// lock, a spin lock (waiting there switched threads with the lock held,
+// and the lock was then released on another CPU: a panic on the SMP
+// boards).
+TEST(thread, start_while_others_end) {
+  for (int round = 0; round < 400; round++) {
+    mica_handle_t t[4];
+    for (int i = 0; i < 4; i++) {
+      t[i] = ct_raw_thread_create("ct-reap");
+      ASSERT_NE(t[i], MICA_HANDLE_INVALID);
+      ASSERT_OK(ct_raw_thread_start(t[i], exit_at_once, i, 0, 0));
+    }
+    for (int i = 0; i < 4; i++) {
+      ASSERT_OK(ct_wait_terminated(t[i]));
+      ASSERT_OK(mica_handle_close(t[i]));
+    }
+  }
 }
