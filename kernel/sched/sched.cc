@@ -150,9 +150,6 @@ bool MayPreemptHere(uint64_t daif) {
   return ThisCpu().irq_depth == 0 && (daif & (1 << 7)) == 0;
 }
 
-// Makes `t` ready and pokes its CPU if it should run there now. With
-// `waker_blocks` (WaitQueue::WakeAll) a thread that last ran on this CPU
-// stays here and runs when the caller blocks.
 // Ends `t`'s wait (already off its wait queue) with `status`, without
 // making it ready.
 void EndWaitLocked(Thread* t, mica::Status status) {
@@ -165,6 +162,9 @@ void EndWaitLocked(Thread* t, mica::Status status) {
   t->blocked_on = nullptr;
 }
 
+// Makes `t` ready and pokes its CPU if it should run there now. With
+// `waker_blocks` (WaitQueue::WakeAll) a thread that last ran on this CPU
+// stays here and runs when the caller blocks.
 void WakeLocked(Thread* t, mica::Status status, bool waker_blocks = false) {
   EndWaitLocked(t, status);
   if (waker_blocks) {
