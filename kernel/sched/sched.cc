@@ -163,7 +163,7 @@ void EndWaitLocked(Thread* t, mica::Status status) {
 }
 
 // Makes `t` ready and pokes its CPU if it should run there now. With
-// `waker_blocks` (WaitQueue::WakeAll) a thread that last ran on this CPU
+// `waker_blocks` (WaitQueue::WakeAndBlockUntil's fallback) a thread that last ran on this CPU
 // stays here and runs when the caller blocks.
 void WakeLocked(Thread* t, mica::Status status, bool waker_blocks = false) {
   EndWaitLocked(t, status);
@@ -444,25 +444,21 @@ int WaitQueue::WakeAllLocked(bool waker_blocks) {
   return n;
 }
 
-int WaitQueue::WakeOne(bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
+int WaitQueue::WakeOne() NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
-  int n = WakeOneLocked(waker_blocks);
-  if (!waker_blocks) {
-    PreemptAfterWakeLocked(state);
-  }
+  int n = WakeOneLocked();
+  PreemptAfterWakeLocked(state);
   g_sched_lock.Release(state);
   return n;
 }
 
-int WaitQueue::SetAndWakeAll(volatile bool* flag, bool waker_blocks) NO_THREAD_SAFETY_ANALYSIS {
+int WaitQueue::SetAndWakeAll(volatile bool* flag) NO_THREAD_SAFETY_ANALYSIS {
   uint64_t state = g_sched_lock.Acquire();
   if (flag != nullptr) {
     *flag = true;
   }
-  int n = WakeAllLocked(waker_blocks);
-  if (!waker_blocks) {
-    PreemptAfterWakeLocked(state);
-  }
+  int n = WakeAllLocked();
+  PreemptAfterWakeLocked(state);
   g_sched_lock.Release(state);
   return n;
 }

@@ -71,22 +71,22 @@ class WaitQueue {
   mica::Status BlockLocked(uint64_t deadline_ns);
   // Wakes the longest waiter / every waiter. Return how many were woken.
   //
-  // `waker_blocks`: the caller is about to block (channel_call waiting for
-  // its reply, a server's channel_write_read waiting for the next request).
-  // A woken thread that last ran on this CPU is then queued here and this
-  // CPU is marked to reschedule, so it runs as soon as the caller blocks
-  // (or, if the caller does not block after all, when it next leaves the
-  // kernel), without reprogramming the timer or sending an IPI; Linux's
-  // WF_SYNC wake-ups do the same. Others are woken as usual.
-  int WakeOne(bool waker_blocks = false);
-  int WakeAll(bool waker_blocks = false) { return SetAndWakeAll(nullptr, waker_blocks); }
+  // `waker_blocks` (the Locked forms; WakeAndBlockUntil's fallback): the
+  // caller is about to block. A woken thread that last ran on this CPU is
+  // then queued here and this CPU is marked to reschedule, so it runs as
+  // soon as the caller blocks (or, if the caller does not block after all,
+  // when it next leaves the kernel), without reprogramming the timer or
+  // sending an IPI; Linux's WF_SYNC wake-ups do the same. Others are woken
+  // as usual.
+  int WakeOne();
+  int WakeAll() { return SetAndWakeAll(nullptr); }
   int WakeOneLocked(bool waker_blocks = false);
   int WakeAllLocked(bool waker_blocks = false);
   // Sets *flag (unless null) and wakes every waiter in one scheduler-lock
   // critical section. A waiter whose BlockWhile condition reads the flag sees it set
   // only after the waker is done with the queue, so it may free the queue
   // (and whatever holds it) as soon as BlockWhile returns.
-  int SetAndWakeAll(volatile bool* flag, bool waker_blocks = false);
+  int SetAndWakeAll(volatile bool* flag);
   // IPC's direct hand-off (channel_call, channel_write_read). The caller
   // holds `held`, taken as an IrqSpinLock whose saved interrupt mask is
   // `irq_state`. In one scheduler critical section: sets *flag and wakes

@@ -32,19 +32,15 @@ int64_t sys_channel_create(uint32_t options, user_out_ptr<mica_handle_t> out0,
 
 namespace {
 
-// Builds a message from user memory for channel_write and channel_call: the
-// bytes, and the handles taken out of the caller's table all at once. Every
-// handle named is consumed, success or not, unless the handle array itself
-// was unreadable or too long (ABI: then nothing is closed).
-// BuildMessage's work for a message with handles (out of line: it needs a
-// large frame).
+// BuildMessage's work for a message with handles (num_handles > 0; out of
+// line: it needs a large frame).
 [[gnu::noinline]] mica::Status BuildMessageWithHandles(Process* p, mica_handle_t self,
                                                        uint64_t bytes, uint32_t num_bytes,
                                                        uint64_t handles, uint32_t num_handles,
                                                        ChannelMessagePtr* out) {
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
   mica::Status s = usercopy::CopyIn(values, handles, num_handles * sizeof(mica_handle_t));
-  if (num_handles != 0 && s != mica::Status::kOk) {
+  if (s != mica::Status::kOk) {
     return s;
   }
   auto close_all = [&]() {
@@ -79,22 +75,24 @@ namespace {
     close_all();
     return s;
   }
-  if (num_handles != 0) {
-    s = p->handles().RemoveMany(values, num_handles, MICA_RIGHT_TRANSFER, msg->handles());
-    if (s != mica::Status::kOk) {
-      close_all();  // closes the ones that are handles of the caller
-      return s;
-    }
-    // They are no longer the caller's: waits made through them end as if
-    // they were closed.
-    for (uint32_t i = 0; i < num_handles; i++) {
-      msg->handles()[i].object->CancelWaitsThrough(p, values[i]);
-    }
+  s = p->handles().RemoveMany(values, num_handles, MICA_RIGHT_TRANSFER, msg->handles());
+  if (s != mica::Status::kOk) {
+    close_all();  // closes the ones that are handles of the caller
+    return s;
+  }
+  // They are no longer the caller's: waits made through them end as if
+  // they were closed.
+  for (uint32_t i = 0; i < num_handles; i++) {
+    msg->handles()[i].object->CancelWaitsThrough(p, values[i]);
   }
   *out = mica::Move(msg);
   return mica::Status::kOk;
 }
 
+// Builds a message from user memory for channel_write and channel_call: the
+// bytes, and the handles taken out of the caller's table all at once. Every
+// handle named is consumed, success or not, unless the handle array itself
+// was unreadable or too long (ABI: then nothing is closed).
 [[gnu::always_inline]] inline mica::Status BuildMessage(Process* p, mica_handle_t self,
                                                         uint64_t bytes, uint32_t num_bytes,
                                                         uint64_t handles, uint32_t num_handles,
