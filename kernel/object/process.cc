@@ -42,6 +42,10 @@ void UserThreadEntry(void* arg) {
 
 }  // namespace
 
+UserThread::~UserThread() {
+  kmem::FreeFastBlock(spare_message_block);
+}
+
 uint64_t g_boot_entropy;  // set at boot from /chosen/rng-seed or kaslr-seed
 
 namespace {
@@ -354,6 +358,7 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
     return mica::Status::kNoMemory;
   }
   ut->thread->user = &ut->state;
+  ut->thread->user_thread = ut;
   ut->thread->process = this;
   {
     IrqGuard guard(lock_);
@@ -561,6 +566,26 @@ mica::Status Process::AddHandle(mica::RefPtr<Dispatcher> object, mica_rights_t r
     raw->RemoveHandleRef();
   }
   return s;
+}
+
+mica::Status Process::FillHandleCache(HandleCache* c, mica_handle_t value, mica_obj_type_t type) {
+  // The count is read before the lookup: a removal in between makes the
+  // entry look stale (a later miss), never the other way round.
+  uint64_t stamp = handles_->invalidations();
+  HandleEntry e;
+  mica::Status s = handles_->Get(value, &e);
+  if (s != mica::Status::kOk) {
+    return s;  // the cache keeps its entry: it is as valid as before
+  }
+  if (type != MICA_OBJ_TYPE_NONE && e.object->type() != type) {
+    return mica::Status::kWrongType;  // only objects of the type asked for are kept
+  }
+  mica::RefPtr<Dispatcher> previous = mica::Move(c->object);  // dropped on return
+  c->value = value;
+  c->rights = e.rights;
+  c->stamp = stamp;
+  c->object = mica::Move(e.object);
+  return mica::Status::kOk;
 }
 
 mica::Status Process::CloseHandle(mica_handle_t value) {

@@ -20,8 +20,22 @@
 
 class Process;
 
+// A one-entry handle lookup cache (Process::GetHandleCached): `value`
+// named `object` with `rights` when the table's invalidations() count read
+// `stamp`, and still does while it reads the same.
+struct HandleCache {
+  mica_handle_t value = 0;
+  mica_rights_t rights = 0;
+  uint64_t stamp = UINT64_MAX;  // never a count: the empty cache never hits
+  mica::RefPtr<Dispatcher> object;
+};
+
 // A thread running in a process: the scheduler's thread plus its user state.
 struct UserThread {
+  UserThread() = default;
+  UserThread(const UserThread&) = delete;
+  UserThread& operator=(const UserThread&) = delete;
+  ~UserThread();
   sched::Thread* thread = nullptr;
   Process* process = nullptr;
   arch::UserState state;
@@ -36,7 +50,18 @@ struct UserThread {
   bool reapable = false;
   // Its run and queue time when it ended (set with `exited`).
   mica_info_task_runtime_t final_runtime = {};
+  // Touched only by the thread itself, and freed with it: the handle its
+  // IPC calls looked up last, and one spare kmem fast block, the memory of
+  // the last bytes-only message it received, which its next message is
+  // built in (sys_channel.cc).
+  HandleCache handle_cache;
+  void* spare_message_block = nullptr;
 };
+
+// The calling thread's UserThread (it must be a thread of a process).
+inline UserThread* CurrentUserThread() {
+  return static_cast<UserThread*>(sched::Current()->user_thread);
+}
 
 // Adds a thread's run time (the current slice included) and queue time to
 // *rt.
@@ -81,6 +106,35 @@ class Process {
       out->object.reset();
       return mica::Status::kAccessDenied;
     }
+    return mica::Status::kOk;
+  }
+  // GetHandle through the calling thread's one-entry cache, for the IPC
+  // calls a thread makes over and over on one endpoint (channel_call,
+  // channel_write_read): a hit takes no lock and no reference. *out is
+  // borrowed from the cache, which holds the reference: it stays valid
+  // until the thread's next GetHandleCached, so a system call may make
+  // only one. The cache is valid while the table's invalidations() count
+  // is unchanged: closing, sending or replacing any handle of the process
+  // (or its death) makes every thread's next lookup a miss. An object
+  // whose last handle was closed may stay allocated until then (or until
+  // the thread ends); its closing (signals, the peer's PEER_CLOSED) does
+  // not wait for that. Only from a thread of this process.
+  [[gnu::always_inline]] mica::Status GetHandleCached(mica_handle_t value, mica_obj_type_t type,
+                                                      mica_rights_t required, Dispatcher** out) {
+    HandleCache& c = CurrentUserThread()->handle_cache;
+    if (c.value != value || c.stamp != handles_->invalidations()) {
+      mica::Status s = FillHandleCache(&c, value, type);
+      if (s != mica::Status::kOk) {
+        return s;
+      }
+    }
+    if (type != MICA_OBJ_TYPE_NONE && c.object->type() != type) {
+      return mica::Status::kWrongType;
+    }
+    if ((c.rights & required) != required) {
+      return mica::Status::kAccessDenied;
+    }
+    *out = c.object.get();
     return mica::Status::kOk;
   }
   // Removes a handle and drops its count. kBadHandle.
@@ -176,6 +230,11 @@ class Process {
   mica::Status Reserve(size_t pages) REQUIRES(lock_);
   void MarkDead(int64_t code);
   UserThread* FindThreadLocked(const Dispatcher* object) REQUIRES(lock_);
+  // GetHandleCached's miss: looks `value` up and, if it resolves to an
+  // object of `type` (or any for MICA_OBJ_TYPE_NONE), makes it the cache's
+  // entry (dropping the previous one).
+  [[gnu::noinline]] mica::Status FillHandleCache(HandleCache* c, mica_handle_t value,
+                                                 mica_obj_type_t type);
 
   IrqSpinLock lock_;
   char name_[32] = {};

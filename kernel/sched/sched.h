@@ -142,7 +142,8 @@ struct Thread : QueueLink {
   // User-mode state, for threads of a process (owned by the process's
   // thread object); nullptr for kernel threads.
   arch::UserState* user = nullptr;
-  void* process = nullptr;  // the Process it belongs to (object/process.h)
+  void* process = nullptr;      // the Process it belongs to (object/process.h)
+  void* user_thread = nullptr;  // its UserThread (object/process.h)
   WaitQueue joiners;
   mica::ListNode all_node;  // list of every thread
   uint64_t id = 0;

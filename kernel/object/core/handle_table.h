@@ -272,7 +272,7 @@ class HandleTable {
       return Status::kInvalidArgs;
     }
     slot->entry.rights = new_rights;
-    slot->generation = NextGeneration(slot->generation);
+    AdvanceGenerationLocked(slot);
     *out_value = IssueLocked(slot, index);
     return Status::kOk;
   }
@@ -321,6 +321,14 @@ class HandleTable {
       }
     }
   }
+
+  // How many times a value has stopped resolving (Remove, RemoveMany,
+  // Replace, Drain). Read without the lock, for lookup caches: a caller
+  // that read this count, then looked `value` up, may reuse that entry for
+  // as long as the count reads the same (the entry a value names never
+  // changes while it resolves). Acquire order, so a removal the caller
+  // learned of through any lock is seen.
+  uint64_t invalidations() const { return __atomic_load_n(&invalidations_, __ATOMIC_ACQUIRE); }
 
   // The number of live handles.
   size_t count() const EXCLUDES(lock_) {
@@ -425,9 +433,15 @@ class HandleTable {
   // the next generation.
   void FreeSlotLocked(Slot* slot, uint32_t index) REQUIRES(lock_) {
     MICA_DEBUG_ASSERT(!slot->entry.object);
-    slot->generation = NextGeneration(slot->generation);
+    AdvanceGenerationLocked(slot);
     PushFreeLocked(slot, index);
     --count_;
+  }
+
+  // Every value of the slot stops resolving; counted in invalidations_.
+  void AdvanceGenerationLocked(Slot* slot) REQUIRES(lock_) {
+    slot->generation = NextGeneration(slot->generation);
+    __atomic_store_n(&invalidations_, invalidations_ + 1, __ATOMIC_RELEASE);
   }
 
   void PushFreeLocked(Slot* slot, uint32_t index) REQUIRES(lock_) {
@@ -526,6 +540,8 @@ class HandleTable {
   uint32_t free_tail_ GUARDED_BY(lock_) = kNoSlot;
   uint32_t drain_cursor_ GUARDED_BY(lock_) = 0;
   bool closed_ GUARDED_BY(lock_) = false;
+  // Written under the lock, read without it (invalidations()).
+  uint64_t invalidations_ = 0;
 };
 
 }  // namespace mica::core

@@ -64,6 +64,12 @@ class Message {
   // kMaxMessageHandles), kNoMemory.
   static Result<MessagePtr<H>> Create(const Allocator* alloc, uint32_t data_size,
                                       uint32_t handle_count);
+  // Create in `mem`, a block `alloc` gave (as MessagePtr::TakeBlock hands
+  // back) of at least FootprintFor(data_size, handle_count) bytes, aligned
+  // for a message; it is freed through `alloc` with the message.
+  // Requires data_size <= kMaxMessageBytes, handle_count <= kMaxMessageHandles.
+  static MessagePtr<H> CreateIn(void* mem, const Allocator* alloc, uint32_t data_size,
+                                uint32_t handle_count);
 
   // The allocation size of a message with these sizes (what it costs
   // against a queue's byte bound).
@@ -167,6 +173,19 @@ class MessagePtr {
     return m;
   }
   static MessagePtr Adopt(Message<H>* m) { return MessagePtr(m); }
+  // Recycling: if the message has no handles and its memory came from
+  // `alloc`, ends it without freeing that memory and returns it (for
+  // Message<H>::CreateIn); otherwise returns nullptr and changes nothing.
+  [[nodiscard]] void* TakeBlock(const Allocator* alloc) {
+    Message<H>* m = msg_;
+    if (m == nullptr || m->handle_count_ != 0 || m->alloc_ != alloc) {
+      return nullptr;
+    }
+    MICA_DEBUG_ASSERT(!m->queued());
+    msg_ = nullptr;
+    m->~Message();
+    return m;
+  }
   void reset(Message<H>* m = nullptr) {
     Message<H>* old = msg_;
     msg_ = m;
@@ -190,6 +209,13 @@ Result<MessagePtr<H>> Message<H>::Create(const Allocator* alloc, uint32_t data_s
   if (mem == nullptr) {
     return Status::kNoMemory;
   }
+  return CreateIn(mem, alloc, data_size, handle_count);
+}
+
+template <typename H>
+MessagePtr<H> Message<H>::CreateIn(void* mem, const Allocator* alloc, uint32_t data_size,
+                                   uint32_t handle_count) {
+  MICA_DEBUG_ASSERT(data_size <= kMaxMessageBytes && handle_count <= kMaxMessageHandles);
   auto* m = new (mem) Message(alloc, data_size, handle_count);
   H* hs = m->handles();
   for (uint32_t i = 0; i < handle_count; ++i) {

@@ -281,3 +281,103 @@ TEST(channel_call, handles_and_rights) {
   mica_handle_t all[4] = {ev, wo, b, d};
   EXPECT_OK(mica_handle_close_many(all, 4));
 }
+
+// channel_call and channel_write_read look their endpoint up through the
+// calling thread's one-entry handle cache (Process::GetHandleCached). Every
+// way a handle value stops naming its endpoint must reach the cache: each
+// case below first makes a call that resolves the value (a call with a
+// past deadline: the request is queued at the peer and the call times out),
+// then changes the handle and calls again.
+static mica_status_t past_call(mica_handle_t h) {
+  uint32_t request = 0, reply = 0;
+  mica_channel_call_args_t args = call_args(&request, 4, &reply, 4);
+  return mica_channel_call(h, 0, 0, &args, NULL, NULL);
+}
+
+static mica_status_t past_write_read(mica_handle_t h, uint32_t options) {
+  uint32_t request = 0, reply = 0;
+  mica_channel_call_args_t args = call_args(&request, 4, &reply, 4);
+  return mica_channel_write_read(h, options, 0, &args, NULL, NULL);
+}
+
+static int close_it(void* p) {
+  return mica_handle_close(*(mica_handle_t*)p);
+}
+
+TEST(channel_call, cached_handle_closed_replaced_or_sent) {
+  mica_handle_t a, b, c, d;
+  ct_channel(&a, &b);
+  ct_channel(&c, &d);
+  ASSERT_NE(c, MICA_HANDLE_INVALID);
+  // Closed by this thread: both calls see it at once.
+  EXPECT_STATUS(past_call(a), MICA_ERR_TIMED_OUT);
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_STATUS(past_call(a), MICA_ERR_BAD_HANDLE);
+  EXPECT_STATUS(past_write_read(a, 0), MICA_ERR_BAD_HANDLE);
+  // The cache holds the closed endpoint's memory, not the endpoint: its
+  // peer saw it close.
+  EXPECT_EQ(ct_signals(b) & MICA_CHANNEL_PEER_CLOSED, MICA_CHANNEL_PEER_CLOSED);
+  EXPECT_OK(mica_handle_close(b));
+
+  // Closed by another thread of the process.
+  ct_channel(&a, &b);
+  EXPECT_STATUS(past_write_read(a, 0), MICA_ERR_TIMED_OUT);
+  mica_rt_thread_t* t = NULL;
+  ASSERT_OK(mica_rt_thread_create(&t, close_it, &a, "core-tests-closer", 0));
+  int closed = -1;
+  EXPECT_OK(mica_rt_thread_join(t, &closed));
+  EXPECT_EQ(closed, MICA_OK);
+  EXPECT_STATUS(past_write_read(a, 0), MICA_ERR_BAD_HANDLE);
+  EXPECT_STATUS(past_call(a), MICA_ERR_BAD_HANDLE);
+  EXPECT_OK(mica_handle_close(b));
+
+  // Replaced with fewer rights: the old value is dead, the new one has
+  // only what it was given (READ lets a no-write channel_write_read
+  // through, nothing that writes).
+  ct_channel(&a, &b);
+  EXPECT_STATUS(past_call(a), MICA_ERR_TIMED_OUT);
+  mica_handle_t r = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_handle_replace(a, MICA_RIGHT_READ | MICA_RIGHT_WAIT | MICA_RIGHT_TRANSFER, &r));
+  EXPECT_STATUS(past_call(a), MICA_ERR_BAD_HANDLE);
+  EXPECT_STATUS(past_call(r), MICA_ERR_ACCESS_DENIED);
+  EXPECT_STATUS(past_write_read(r, MICA_CHANNEL_WRITE_READ_NO_WRITE), MICA_ERR_TIMED_OUT);
+  EXPECT_STATUS(past_write_read(r, 0), MICA_ERR_ACCESS_DENIED);
+  EXPECT_STATUS(past_call(r), MICA_ERR_ACCESS_DENIED);
+
+  // Sent away in a message: no longer the caller's.
+  EXPECT_STATUS(past_write_read(r, MICA_CHANNEL_WRITE_READ_NO_WRITE), MICA_ERR_TIMED_OUT);
+  EXPECT_OK(mica_channel_write(c, 0, "x", 1, &r, 1));
+  EXPECT_STATUS(past_write_read(r, MICA_CHANNEL_WRITE_READ_NO_WRITE), MICA_ERR_BAD_HANDLE);
+  EXPECT_OK(mica_handle_close(b));
+
+  // Two endpoints in turn: each call goes where its handle says.
+  ct_channel(&a, &b);
+  for (int i = 0; i < 3; i++) {
+    EXPECT_STATUS(past_call(a), MICA_ERR_TIMED_OUT);
+    EXPECT_STATUS(past_call(d), MICA_ERR_TIMED_OUT);
+  }
+  mica_handle_t ev = ct_event();
+  EXPECT_STATUS(past_call(ev), MICA_ERR_WRONG_TYPE);
+  EXPECT_STATUS(past_call(a), MICA_ERR_TIMED_OUT);
+  // b got 4 requests, c 3, and d the message carrying r.
+  uint32_t buf[4], nb, nh;
+  int at_b = 0, at_c = 0;
+  while (mica_channel_read(b, 0, buf, NULL, sizeof(buf), 0, &nb, &nh) == MICA_OK) {
+    EXPECT_EQ(nb, 4);
+    at_b++;
+  }
+  while (mica_channel_read(c, 0, buf, NULL, sizeof(buf), 0, &nb, &nh) == MICA_OK) {
+    EXPECT_EQ(nb, 4);
+    at_c++;
+  }
+  EXPECT_EQ(at_b, 4);
+  EXPECT_EQ(at_c, 3);
+  mica_handle_t got = MICA_HANDLE_INVALID;
+  EXPECT_OK(mica_channel_read(d, 0, buf, &got, sizeof(buf), 1, &nb, &nh));
+  EXPECT_EQ(nh, 1);
+  // The endpoint arrived under its new value (its peer was closed above).
+  EXPECT_STATUS(past_write_read(got, MICA_CHANNEL_WRITE_READ_NO_WRITE), MICA_ERR_PEER_CLOSED);
+  EXPECT_OK(mica_handle_close(got));
+  mica_handle_t all[5] = {a, b, c, d, ev};
+  EXPECT_OK(mica_handle_close_many(all, 5));
+}

@@ -305,6 +305,50 @@ TEST_F(HandleTableTest, CapacityLimit) {
   EXPECT_EQ(table.count(), 0u);
 }
 
+// invalidations() is a lookup cache's validity check: it must change with
+// every way a value stops resolving and with nothing else.
+TEST_F(HandleTableTest, InvalidationsCountEveryValueThatStopsResolving) {
+  Table table(heap(), 12);
+  uint64_t n = table.invalidations();
+  uint32_t a, b, c;
+  ASSERT_EQ(table.Add(MakeEntry(1, 0b11), &a), Status::kOk);
+  Entry more[2] = {MakeEntry(2, 0b11), MakeEntry(3, 0b11)};
+  uint32_t bc[2];
+  ASSERT_EQ(table.AddMany(more, 2, bc), Status::kOk);
+  b = bc[0];
+  c = bc[1];
+  Entry got;
+  ASSERT_EQ(table.Get(a, &got), Status::kOk);
+  uint32_t d;
+  ASSERT_EQ(table.Duplicate(a, 0, 0b01, &d), Status::kOk);
+  // Failures change nothing either.
+  EXPECT_EQ(table.Get(a ^ 1, &got), Status::kBadHandle);
+  uint32_t r;
+  EXPECT_EQ(table.Replace(a, 0b100, &r), Status::kInvalidArgs);
+  EXPECT_EQ(table.invalidations(), n) << "adds, lookups, duplicates and failures";
+
+  ASSERT_EQ(table.Replace(a, 0b01, &r), Status::kOk);
+  EXPECT_EQ(table.invalidations(), n + 1) << "replace";
+  Entry out;
+  ASSERT_EQ(table.Remove(d, &out), Status::kOk);
+  EXPECT_EQ(table.invalidations(), n + 2) << "remove";
+  out = Entry{};
+  uint32_t bad[2] = {b, b};
+  Entry two[2];
+  EXPECT_EQ(table.RemoveMany(bad, 2, Rights{0}, two), Status::kBadHandle);
+  EXPECT_EQ(table.invalidations(), n + 2) << "a failed RemoveMany";
+  uint32_t pair[2] = {b, c};
+  ASSERT_EQ(table.RemoveMany(pair, 2, Rights{0}, two), Status::kOk);
+  EXPECT_EQ(table.invalidations(), n + 4) << "RemoveMany, one per value";
+  two[0] = Entry{};
+  two[1] = Entry{};
+  ASSERT_EQ(table.Add(MakeEntry(4), &a), Status::kOk);  // reuses a freed slot
+  EXPECT_EQ(table.invalidations(), n + 4) << "reusing a slot";
+  Entry drained[4];
+  EXPECT_EQ(table.Drain(drained, 4), 2u);
+  EXPECT_EQ(table.invalidations(), n + 6) << "drain";
+}
+
 TEST_F(HandleTableTest, AddManyAndRemoveManyAreAllOrNothing) {
   Table table(heap(), 8);
   Entry entries[5];

@@ -91,6 +91,39 @@ TEST_F(MessageQueueTest, CreateRejectsOversizedAndReportsNoMemory) {
   TestHeap::FailAfter(-1);
 }
 
+// The recycling pair: TakeBlock hands back the memory of a message without
+// handles from the allocator named, and CreateIn builds the next message in
+// it; anything else is left alone.
+TEST_F(MessageQueueTest, TakeBlockAndCreateInRecycleMemory) {
+  Ptr m = Make(64, 0, 1);
+  Msg* first = m.get();
+  size_t allocs = TestHeap::total_allocs();
+  static const Allocator kOther = {[](size_t, size_t) -> void* { return nullptr; }, [](void*) {}};
+  EXPECT_EQ(m.TakeBlock(&kOther), nullptr) << "another allocator's block is not taken";
+  ASSERT_TRUE(m);
+  void* block = m.TakeBlock(TestHeap::allocator());
+  EXPECT_EQ(block, static_cast<void*>(first));
+  EXPECT_FALSE(m);
+  EXPECT_EQ(TestHeap::live(), 1u) << "the block is not freed";
+  EXPECT_EQ(m.TakeBlock(TestHeap::allocator()), nullptr) << "an empty pointer gives nothing";
+
+  Ptr again = Msg::CreateIn(block, TestHeap::allocator(), 32, 0);
+  EXPECT_EQ(again.get(), first);
+  EXPECT_EQ(again->data_size(), 32u);
+  EXPECT_EQ(again->handle_count(), 0u);
+  memset(again->data(), 7, 32);
+  EXPECT_EQ(TestHeap::total_allocs(), allocs) << "no new allocation";
+
+  Ptr with_handles = Make(8, 2, 3);
+  EXPECT_EQ(with_handles.TakeBlock(TestHeap::allocator()), nullptr)
+      << "a message with handles is destroyed, not recycled";
+  EXPECT_EQ(with_handles->handle_count(), 2u);
+  EXPECT_EQ(g_alive, 2);
+  with_handles.reset();
+  again.reset();  // frees the recycled block through its allocator
+  EXPECT_EQ(TestHeap::live(), 0u);
+}
+
 TEST_F(MessageQueueTest, TxidIsFirstFourBytesLittleEndian) {
   Ptr m = Make(8, 0, 0);
   m->set_txid(0x11223344);
