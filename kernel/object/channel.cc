@@ -1,4 +1,5 @@
 #include "kernel/object/channel.h"
+#include "kernel/object/channel_ipc.h"
 
 #include <new>
 
@@ -88,47 +89,6 @@ mica::Status ChannelDispatcher::SignalPeer(mica_signals_t clear, mica_signals_t 
   return mica::Status::kOk;
 }
 
-bool ChannelDispatcher::TakeReplyLocked(ChannelMessagePtr* msg,
-                                        Handoff* h) NO_THREAD_SAFETY_ANALYSIS {
-  if (!(*msg)->has_txid() || ((*msg)->txid() & MICA_TXID_KERNEL_BIT) == 0) {
-    return false;
-  }
-  uint32_t txid = (*msg)->txid();
-  for (CallWaiter& w : calls_) {
-    if (w.txid == txid) {
-      calls_.remove(&w);
-      w.reply = mica::Move(*msg);
-      // `done` is set under the scheduler lock with the wake: once the
-      // caller sees it, this thread no longer touches the waiter (Call
-      // takes the reply without the channel lock).
-      *h = Handoff{&w.queue, &w.done};
-      return true;
-    }
-  }
-  for (uint32_t& t : abandoned_) {
-    if (t == txid) {
-      t = 0;  // one reply per call
-      return true;
-    }
-  }
-  return false;
-}
-
-mica::Status ChannelDispatcher::WriteLocked(ChannelMessagePtr* msg, Handoff* h,
-                                            ChannelMessagePtr* late) NO_THREAD_SAFETY_ANALYSIS {
-  if (!peer_) {
-    return mica::Status::kPeerClosed;
-  }
-  ChannelDispatcher* peer = peer_.get();
-  if (peer->TakeReplyLocked(msg, h)) {
-    // A reply to a channel_call went to its waiter, or the call is over
-    // and the late reply is dropped (ABI).
-    *late = mica::Move(*msg);
-    return mica::Status::kOk;
-  }
-  return peer->DeliverLocked(msg, h);
-}
-
 mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
   ChannelMessagePtr late;
   mica::Status s;
@@ -142,100 +102,11 @@ mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_A
   return s;
 }
 
-mica::Status ChannelDispatcher::DeliverLocked(ChannelMessagePtr* msg,
-                                              Handoff* h) NO_THREAD_SAFETY_ANALYSIS {
-  if (queue_.empty()) {
-    // A reader waits only while the queue is empty: the message can go
-    // straight to the longest waiting one, never entering the queue (so
-    // READABLE never rises for it). One it does not fit is queued, and
-    // that reader looks again (and reports the sizes).
-    if (ReadWaiter* r = readers_.pop_front()) {
-      if ((*msg)->data_size() <= r->byte_capacity && (*msg)->handle_count() <= r->handle_capacity) {
-        r->msg = mica::Move(*msg);
-        // As in TakeReplyLocked: WriteReadWait takes the message without
-        // the channel lock once it sees `done`.
-        *h = Handoff{&r->queue, &r->done};
-        return mica::Status::kOk;
-      }
-      r->done = true;
-      r->queue.WakeAll();
-    }
-  }
-  mica::Status s = queue_.Write(msg);
-  if (s != mica::Status::kOk) {
-    return s;
-  }
-  UpdateSignals(0, MICA_CHANNEL_READABLE);
-  if (queue_.full() && peer_) {
-    peer_->UpdateSignals(MICA_CHANNEL_WRITABLE, 0);
-  }
-  return mica::Status::kOk;
-}
-
 void ChannelDispatcher::WakeReadersLocked() NO_THREAD_SAFETY_ANALYSIS {
   while (ReadWaiter* r = readers_.pop_front()) {
     r->done = true;
     r->queue.WakeAll();
   }
-}
-
-namespace {
-uint32_t g_next_txid = 1;
-}
-
-mica::Status ChannelDispatcher::Call(ChannelMessagePtr* request, uint64_t deadline,
-                                     ChannelMessagePtr* reply,
-                                     WaitThrough through) NO_THREAD_SAFETY_ANALYSIS {
-  CallWaiter waiter;
-  waiter.through = through;
-  waiter.txid = (__atomic_fetch_add(&g_next_txid, 1, __ATOMIC_RELAXED) & ~MICA_TXID_KERNEL_BIT) |
-                MICA_TXID_KERNEL_BIT;
-  (*request)->set_txid(waiter.txid);
-  uint64_t irq_state = shared_->lock.Acquire();
-  if (!peer_) {
-    shared_->lock.Release(irq_state);
-    return mica::Status::kPeerClosed;
-  }
-  Handoff h;
-  mica::Status s = peer_->DeliverLocked(request, &h);
-  if (s != mica::Status::kOk) {
-    shared_->lock.Release(irq_state);
-    return s;
-  }
-  calls_.push_back(&waiter);
-  // Wakes the server the request went to (switching to it directly when
-  // it can), drops the channel lock and waits for the reply.
-  s = waiter.queue.WakeAndBlockUntil(h.queue, h.done, &shared_->lock.raw(), irq_state, &waiter.done,
-                                     deadline);
-  if (s == mica::Status::kOk && waiter.reply) {
-    // The usual end: the replier took the waiter off calls_ and set the
-    // reply before `done`, all under the channel lock and before the wake;
-    // BlockWhile read `done` under the scheduler lock that the wake took
-    // after that, so the reply is visible and nobody touches the waiter
-    // any more.
-    *reply = mica::Move(waiter.reply);
-    return mica::Status::kOk;
-  }
-  IrqGuard g(shared_->lock);
-  if (waiter.node.InContainer()) {
-    calls_.remove(&waiter);
-  }
-  if (waiter.reply) {
-    *reply = mica::Move(waiter.reply);
-    return mica::Status::kOk;
-  }
-  if (waiter.canceled) {
-    s = mica::Status::kCanceled;
-  } else if (waiter.done) {
-    return mica::Status::kPeerClosed;
-  } else if (s == mica::Status::kOk) {
-    s = mica::Status::kTimedOut;
-  }
-  // The request may still be answered: remember its id so that the late
-  // reply is dropped instead of queued as an ordinary message.
-  abandoned_[abandoned_next_] = waiter.txid;
-  abandoned_next_ = (abandoned_next_ + 1) % kAbandonedTxids;
-  return s;
 }
 
 mica::Status ChannelDispatcher::ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity,
@@ -263,79 +134,6 @@ mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_cap
                                      uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
   IrqGuard g(shared_->lock);
   return ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
-}
-
-mica::Status ChannelDispatcher::WriteReadWait(ChannelMessagePtr* write, uint32_t byte_capacity,
-                                              uint32_t handle_capacity, uint64_t deadline,
-                                              ChannelMessagePtr* out, uint32_t* bytes,
-                                              uint32_t* handles,
-                                              WaitThrough through) NO_THREAD_SAFETY_ANALYSIS {
-  struct DestroyOnReturn {
-    ChannelMessagePtr msg;  // a late reply the write dropped
-    ~DestroyOnReturn() { DestroyChannelMessage(mica::Move(msg)); }
-  } late;
-  for (;;) {
-    ReadWaiter waiter;
-    waiter.byte_capacity = byte_capacity;
-    waiter.handle_capacity = handle_capacity;
-    waiter.through = through;
-    uint64_t irq_state = shared_->lock.Acquire();
-    Handoff h;
-    if (write != nullptr) {
-      mica::Status s = WriteLocked(write, &h, &late.msg);
-      if (s != mica::Status::kOk) {
-        shared_->lock.Release(irq_state);
-        return s;
-      }
-      write = nullptr;
-    }
-    // (An empty queue with the peer open, the usual case for a server,
-    // needs no look.)
-    mica::Status s = queue_.empty() && peer_
-                         ? mica::Status::kShouldWait
-                         : ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
-    if (s != mica::Status::kShouldWait) {
-      h.WakeLocked();
-      shared_->lock.Release(irq_state);
-      return s;
-    }
-    readers_.push_back(&waiter);
-    // Wakes the caller the reply went to (switching to it directly when it
-    // can), drops the channel lock and waits for a message.
-    s = waiter.queue.WakeAndBlockUntil(h.queue, h.done, &shared_->lock.raw(), irq_state,
-                                       &waiter.done, deadline);
-    if (s == mica::Status::kOk && waiter.msg && !sched::Current()->interrupted) {
-      // Handed a message (the usual end): as in Call, the writer is done
-      // with the waiter and the message is visible without the lock.
-      *bytes = waiter.msg->data_size();
-      *handles = waiter.msg->handle_count();
-      *out = mica::Move(waiter.msg);
-      return mica::Status::kOk;
-    }
-    IrqGuard g(shared_->lock);
-    if (waiter.node.InContainer()) {
-      readers_.remove(&waiter);
-    }
-    if (waiter.msg) {
-      if (sched::Current()->interrupted) {
-        // The thread is being killed: the message goes back for the
-        // process's other readers instead of dying with this call.
-        UnreadLocked(&waiter.msg);
-        return mica::Status::kCanceled;
-      }
-      *bytes = waiter.msg->data_size();
-      *handles = waiter.msg->handle_count();
-      *out = mica::Move(waiter.msg);
-      return mica::Status::kOk;
-    }
-    if (waiter.canceled) {
-      return mica::Status::kCanceled;
-    }
-    if (!waiter.done) {
-      return s == mica::Status::kOk ? mica::Status::kTimedOut : s;
-    }
-    // Woken to look again (a message that does not fit, the peer closed).
-  }
 }
 
 void ChannelDispatcher::Unread(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {

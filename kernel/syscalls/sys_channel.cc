@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kernel/object/channel.h"
+#include "kernel/object/channel_ipc.h"
 #include "kernel/syscalls/sys_common.h"
 
 int64_t sys_channel_create(uint32_t options, user_out_ptr<mica_handle_t> out0,
@@ -176,9 +177,11 @@ namespace {
 // (consuming its handles). `hs` is how the endpoint's lookup and checks
 // went; a failure there is reported only after the handles are consumed
 // (ABI).
-inline mica::Status MessageFromUser(Process* p, mica_handle_t handle, mica::Status hs,
-                                    uint64_t bytes, uint32_t num_bytes, uint64_t handles,
-                                    uint32_t num_handles, ChannelMessagePtr* msg) {
+[[gnu::always_inline]] inline mica::Status MessageFromUser(Process* p, mica_handle_t handle,
+                                                           mica::Status hs, uint64_t bytes,
+                                                           uint32_t num_bytes, uint64_t handles,
+                                                           uint32_t num_handles,
+                                                           ChannelMessagePtr* msg) {
   mica::Status s = BuildMessage(p, handle, bytes, num_bytes, handles, num_handles, msg);
   if (s != mica::Status::kOk) {
     return s;
