@@ -258,6 +258,48 @@ TEST(channel_call, invalid_args) {
   EXPECT_OK(mica_handle_close(b));
 }
 
+// The 48-byte argument block is read with one unprivileged load per word
+// when it is 8-byte aligned (kernel/syscalls/user_ptr.h): a block that runs
+// into an unmapped page faults on a later word and must fail cleanly, and
+// an unaligned block takes the general copy and works.
+TEST(channel_call, args_block_crossing_into_unmapped_or_unaligned) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  uint32_t request = 0x1234, reply[4] = {0};
+  static const size_t kMapped[] = {8, 16, 40};  // the load of word 1, 2 or 5 faults
+  for (size_t i = 0; i < sizeof(kMapped) / sizeof(kMapped[0]); i++) {
+    mica_channel_call_args_t args = call_args(&request, 4, reply, sizeof(reply));
+    void* tail = (void*)ct_last_bytes_of_image(kMapped[i]);
+    memcpy(tail, &args, kMapped[i]);
+    EXPECT_STATUS(mica_channel_call(a, 0, 0, (const mica_channel_call_args_t*)tail, NULL, NULL),
+                  MICA_ERR_INVALID_ARGS);
+    EXPECT_STATUS(
+        mica_channel_write_read(a, 0, 0, (const mica_channel_call_args_t*)tail, NULL, NULL),
+        MICA_ERR_INVALID_ARGS);
+  }
+  EXPECT_EQ(ct_signals(b) & MICA_CHANNEL_READABLE, 0);  // nothing was sent
+  // Unaligned (4 bytes past an 8-byte boundary): the call's request is
+  // queued at the peer (past deadline: the call times out) ...
+  _Alignas(8) uint8_t raw[sizeof(mica_channel_call_args_t) + 8];
+  mica_channel_call_args_t args = call_args(&request, 4, reply, sizeof(reply));
+  memcpy(raw + 4, &args, sizeof(args));
+  const mica_channel_call_args_t* unaligned = (const mica_channel_call_args_t*)(raw + 4);
+  EXPECT_STATUS(mica_channel_call(a, 0, 0, unaligned, NULL, NULL), MICA_ERR_TIMED_OUT);
+  uint32_t got = 0, nb = 0;
+  EXPECT_OK(mica_channel_read(b, 0, &got, NULL, sizeof(got), 0, &nb, NULL));
+  EXPECT_EQ(nb, 4u);
+  // ... and channel_write_read reads a queued message through it.
+  const uint32_t msg[2] = {7, 8};
+  EXPECT_OK(mica_channel_write(b, 0, msg, sizeof(msg), NULL, 0));
+  EXPECT_OK(mica_channel_write_read(a, MICA_CHANNEL_WRITE_READ_NO_WRITE, 0, unaligned, &nb, NULL));
+  EXPECT_EQ(nb, 8u);
+  EXPECT_EQ(reply[0], 7u);
+  EXPECT_EQ(reply[1], 8u);
+  EXPECT_OK(mica_handle_close(a));
+  EXPECT_OK(mica_handle_close(b));
+}
+
 TEST(channel_call, handles_and_rights) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
