@@ -222,13 +222,12 @@ void TimerArmLocked(Timer* timer, uint64_t deadline) {
 // Programs this CPU's hardware timer for the earliest of its next timer and
 // the end of the running thread's timeslice (only if another thread of the
 // same priority is waiting: otherwise no tick at all).
-void ProgramTimerLocked() {
-  CpuState& cs = Cpu();
+// `cs` is this CPU's state and `cur` its running thread.
+[[gnu::always_inline]] inline void ProgramTimerLocked(CpuState& cs, Thread* cur) {
   uint64_t deadline = kInfinite;
   if (!cs.timers.empty()) {
     deadline = cs.timers.front()->deadline;
   }
-  Thread* cur = CurrentLocked();
   if (cur != cs.idle && BestReadyPriority(cs) >= cur->priority && cur->slice_end_ns < deadline) {
     deadline = cur->slice_end_ns;
   }
@@ -236,6 +235,10 @@ void ProgramTimerLocked() {
     cs.programmed = deadline;
     timer::SetDeadline(deadline);
   }
+}
+
+void ProgramTimerLocked() {
+  ProgramTimerLocked(Cpu(), CurrentLocked());
 }
 
 // Runs after every context switch, on the new thread, lock held.
@@ -251,9 +254,10 @@ void FinishSwitchLocked(Thread* prev) {
 // Switches this CPU from the current thread to `next` (not on a run queue).
 // The caller has already put the current thread where it belongs (run
 // queue, wait queue, or nowhere if it died).
-[[gnu::always_inline]] inline void SwitchToLocked(Thread* next) NO_THREAD_SAFETY_ANALYSIS {
-  PerCpu& pc = ThisCpu();
-  CpuState& cs = Cpu();
+// `pc` and `cs` are this CPU's (IRQs are off: the caller cannot migrate);
+// they are not valid after the switch, which may resume on another CPU.
+[[gnu::always_inline]] inline void SwitchToLocked(PerCpu& pc, CpuState& cs,
+                                                  Thread* next) NO_THREAD_SAFETY_ANALYSIS {
   Thread* prev = pc.current;
   cs.need_resched = false;
   uint64_t now = timer::NowNs();
@@ -270,9 +274,9 @@ void FinishSwitchLocked(Thread* prev) {
     cs.switches++;
     pc.current = next;
     cs.switch_from = prev;
-    ProgramTimerLocked();
+    ProgramTimerLocked(cs, next);
     if (prev->user != nullptr || next->user != nullptr) {
-      arch::SwitchUserState(prev->user, next->user);
+      arch::SwitchUserState(prev->user, next->user, pc.cpu_num);
     }
     arm64_context_switch(&prev->saved_sp, next->saved_sp);
     // Back on `prev`, possibly on another CPU, with the lock held by whoever
@@ -283,8 +287,13 @@ void FinishSwitchLocked(Thread* prev) {
     if (prev->slice_end_ns <= now) {
       prev->slice_end_ns = now + kTimesliceNs;
     }
-    ProgramTimerLocked();
+    ProgramTimerLocked(cs, prev);
   }
+}
+
+[[gnu::always_inline]] inline void SwitchToLocked(Thread* next) NO_THREAD_SAFETY_ANALYSIS {
+  PerCpu& pc = ThisCpu();
+  SwitchToLocked(pc, *pc.sched, next);
 }
 
 // Chooses the next thread on this CPU and switches to it.
@@ -313,9 +322,10 @@ void WaitQueue::RemoveLocked(Thread* t) {
   waiters_.remove(t);
 }
 
-[[gnu::always_inline]] inline mica::Status WaitQueue::PrepareBlockLocked(uint64_t deadline) {
-  Thread* cur = CurrentLocked();
-  MICA_ASSERT_MSG(cur != Cpu().idle, "the idle thread cannot block");
+[[gnu::always_inline]] inline mica::Status WaitQueue::PrepareBlockLocked(PerCpu& pc,
+                                                                         uint64_t deadline) {
+  Thread* cur = pc.current;
+  MICA_ASSERT_MSG(cur != pc.sched->idle, "the idle thread cannot block");
   if (cur->interrupted) {
     return mica::Status::kCanceled;
   }
@@ -335,7 +345,7 @@ void WaitQueue::RemoveLocked(Thread* t) {
 }
 
 mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
-  mica::Status s = PrepareBlockLocked(deadline);
+  mica::Status s = PrepareBlockLocked(ThisCpu(), deadline);
   if (s != mica::Status::kOk) {
     return s;
   }
@@ -370,6 +380,9 @@ mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
                                           const volatile bool* done,
                                           uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
   LockRaw();
+  // This CPU's state until the switch (IRQs are off: no migration).
+  PerCpu& pc = ThisCpu();
+  CpuState& cs = *pc.sched;
   if (flag != nullptr) {
     *flag = true;
   }
@@ -380,9 +393,9 @@ mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
   if (wake != nullptr) {
     if (QueueLink* l = wake->waiters_.pop_front()) {
       Thread* t = FromLink(l);
-      uint32_t here = CurrentCpu();
+      uint32_t here = pc.cpu_num;
       if (wake->waiters_.empty() && t->cpu == here && Allowed(t, here) &&
-          t->priority > BestReadyPriority(Cpu())) {
+          t->priority > BestReadyPriority(cs)) {
         EndWaitLocked(t, mica::Status::kOk);
         direct = t;
       } else {
@@ -395,14 +408,14 @@ mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
   held->Release();
   mica::Status s = mica::Status::kOk;
   if (!*done) {
-    s = PrepareBlockLocked(deadline);
+    s = PrepareBlockLocked(pc, deadline);
     if (s == mica::Status::kOk) {
       if (direct != nullptr) {
         direct->ready_since_ns = 0;  // it never waited in a run queue
         Thread* next = direct;
         direct = nullptr;
-        Cpu().direct_switches++;
-        SwitchToLocked(next);
+        cs.direct_switches++;
+        SwitchToLocked(pc, cs, next);
       } else {
         RescheduleLocked();
       }

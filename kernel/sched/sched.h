@@ -110,7 +110,8 @@ class WaitQueue {
   // Puts the calling thread on this queue, blocked, with its timeout armed;
   // kCanceled (it is being killed) or kTimedOut (the deadline has passed)
   // instead if it must not block.
-  mica::Status PrepareBlockLocked(uint64_t deadline_ns);
+  // `pc` is this CPU's.
+  mica::Status PrepareBlockLocked(PerCpu& pc, uint64_t deadline_ns);
 
   ThreadQueue waiters_;
 };

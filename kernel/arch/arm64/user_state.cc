@@ -8,9 +8,14 @@ namespace arch {
 namespace {
 
 bool g_pan;
-uint64_t g_current_ttbr0[MAX_CPUS];
 
 }  // namespace
+
+uint64_t internal::g_current_ttbr0[MAX_CPUS];
+using internal::g_current_ttbr0;
+using internal::kFpenAll;
+using internal::kFpenEl1Only;
+using internal::kFpenMask;
 
 void InitCpuUserSupport() {
   // FEAT_PAN (ID_AA64MMFR1_EL1.PAN, bits 23:20): with SCTLR_EL1.SPAN = 0,
@@ -43,47 +48,13 @@ bool PanEnabled() {
   return g_pan;
 }
 
-namespace {
-
-// CPACR_EL1.FPEN (bits 21:20): 0b11 no traps; 0b01 traps EL0's FP/SIMD
-// use (EL1 may still use them, which fp_save/fp_restore do).
-constexpr uint64_t kFpenMask = 3ull << 20;
-constexpr uint64_t kFpenAll = 3ull << 20;
-constexpr uint64_t kFpenEl1Only = 1ull << 20;
-
-}  // namespace
-
-// FP/SIMD registers switch lazily. A thread is switched in with EL0's
-// FP/SIMD access trapped; its first FP instruction traps
-// (UserFpAccessTrap), which loads its registers and lets it through. So
-// FPEN is "all" on a CPU exactly while the running thread's registers are
-// live in it, and only then does switching away save them. A thread that
-// does not touch FP/SIMD in a time slice costs neither a save nor a load.
-void SwitchUserState(UserState* prev, UserState* next) {
-  uint64_t cpacr = READ_SYSREG(cpacr_el1);
-  if ((cpacr & kFpenMask) == kFpenAll) {
-    if (prev != nullptr) {
-      arm64_fp_save(prev->fp);
-    }
-    // No ISB: the exception return to EL0 synchronizes the change, and
-    // the kernel's own FP use (fp_save/fp_restore) stays allowed.
-    WRITE_SYSREG(cpacr_el1, (cpacr & ~kFpenMask) | kFpenEl1Only);
-  }
+void internal::SaveUserFp(UserState* prev, uint64_t cpacr) {
   if (prev != nullptr) {
-    prev->tpidr_el0 = READ_SYSREG(tpidr_el0);
+    arm64_fp_save(prev->fp);
   }
-  uint64_t ttbr0;
-  if (next != nullptr) {
-    WRITE_SYSREG(tpidr_el0, next->tpidr_el0);
-    ttbr0 = next->ttbr0;
-  } else {
-    ttbr0 = KernelOnlyTtbr0();
-  }
-  uint32_t cpu = CurrentCpu();
-  if (g_current_ttbr0[cpu] != ttbr0) {
-    g_current_ttbr0[cpu] = ttbr0;
-    SetTtbr0(ttbr0);
-  }
+  // No ISB: the exception return to EL0 synchronizes the change, and the
+  // kernel's own FP use (fp_save/fp_restore) stays allowed.
+  WRITE_SYSREG(cpacr_el1, (cpacr & ~kFpenMask) | kFpenEl1Only);
 }
 
 void UserFpAccessTrap(UserState* current) {

@@ -6,6 +6,9 @@
 
 #include <stdint.h>
 
+#include "kernel/arch/arm64/arch.h"
+#include "kernel/arch/arm64/user_page_table.h"
+
 namespace arch {
 
 struct UserState {
@@ -14,11 +17,52 @@ struct UserState {
   uint64_t ttbr0 = 0;  // ASID | root table of the process
 };
 
-// Context switch: saves the outgoing thread's user state (if any) and loads
-// the incoming one's; threads without user state run on the empty TTBR0.
-// The incoming thread's FP/SIMD registers are loaded only when it first
-// uses them (UserFpAccessTrap). IRQs off.
-void SwitchUserState(UserState* prev, UserState* next);
+namespace internal {
+// The TTBR0 value each CPU runs on (a switch between two threads of one
+// process leaves it alone).
+extern uint64_t g_current_ttbr0[];
+// CPACR_EL1.FPEN (bits 21:20): 0b11 no traps; 0b01 traps EL0's FP/SIMD
+// use (EL1 may still use them, which fp_save/fp_restore do).
+constexpr uint64_t kFpenMask = 3ull << 20;
+constexpr uint64_t kFpenAll = 3ull << 20;
+constexpr uint64_t kFpenEl1Only = 1ull << 20;
+// SwitchUserState's rare part, out of line: saves the outgoing thread's
+// live FP/SIMD registers (if it has user state) and traps EL0's FP again.
+void SaveUserFp(UserState* prev, uint64_t cpacr);
+}  // namespace internal
+
+// Context switch on CPU `cpu` (the caller's): saves the outgoing thread's
+// user state (if any) and loads the incoming one's; threads without user
+// state run on the empty TTBR0. The incoming thread's FP/SIMD registers
+// are loaded only when it first uses them (UserFpAccessTrap). IRQs off.
+// Inline: it is on every context switch (docs/performance.md).
+//
+// FP/SIMD registers switch lazily. A thread is switched in with EL0's
+// FP/SIMD access trapped; its first FP instruction traps
+// (UserFpAccessTrap), which loads its registers and lets it through. So
+// FPEN is "all" on a CPU exactly while the running thread's registers are
+// live in it, and only then does switching away save them. A thread that
+// does not touch FP/SIMD in a time slice costs neither a save nor a load.
+[[gnu::always_inline]] inline void SwitchUserState(UserState* prev, UserState* next, uint32_t cpu) {
+  uint64_t cpacr = READ_SYSREG(cpacr_el1);
+  if ((cpacr & internal::kFpenMask) == internal::kFpenAll) {
+    internal::SaveUserFp(prev, cpacr);
+  }
+  uint64_t ttbr0;
+  if (prev != nullptr) {
+    prev->tpidr_el0 = READ_SYSREG(tpidr_el0);
+  }
+  if (next != nullptr) {
+    WRITE_SYSREG(tpidr_el0, next->tpidr_el0);
+    ttbr0 = next->ttbr0;
+  } else {
+    ttbr0 = KernelOnlyTtbr0();
+  }
+  if (internal::g_current_ttbr0[cpu] != ttbr0) {
+    internal::g_current_ttbr0[cpu] = ttbr0;
+    SetTtbr0(ttbr0);
+  }
+}
 // The running user thread's FP/SIMD access trapped (ESR EC 0x07): loads
 // its registers and lets EL0 use them until the next switch. IRQs off.
 void UserFpAccessTrap(UserState* current);
