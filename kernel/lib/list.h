@@ -80,14 +80,14 @@ class List {
   List(const List&) = delete;
   List& operator=(const List&) = delete;
 
-  bool empty() const { return sentinel_.next == &sentinel_; }
+  [[gnu::always_inline]] bool empty() const { return sentinel_.next == &sentinel_; }
   size_t size() const { return size_; }
 
   T* front() const { return empty() ? nullptr : FromNode(sentinel_.next); }
   T* back() const { return empty() ? nullptr : FromNode(sentinel_.prev); }
 
-  void push_front(T* obj) { LinkAfter(&sentinel_, obj); }
-  void push_back(T* obj) { LinkAfter(sentinel_.prev, obj); }
+  [[gnu::always_inline]] void push_front(T* obj) { LinkAfter(&sentinel_, obj); }
+  [[gnu::always_inline]] void push_back(T* obj) { LinkAfter(sentinel_.prev, obj); }
   // Inserts `obj` before / after `pos`, which must be on this list.
   void insert_before(T* pos, T* obj) { LinkAfter(CheckedNode(pos)->prev, obj); }
   void insert_after(T* pos, T* obj) { LinkAfter(CheckedNode(pos), obj); }
@@ -95,7 +95,7 @@ class List {
   void insert(Iterator pos, T* obj) { LinkAfter(pos.node_->prev, obj); }
 
   // Remove and return the first / last element, or nullptr if empty.
-  T* pop_front() {
+  [[gnu::always_inline]] T* pop_front() {
     if (empty()) {
       return nullptr;
     }
@@ -113,7 +113,7 @@ class List {
   }
 
   // Removes `obj`, which must be on this list.
-  void remove(T* obj) { Unlink(CheckedNode(obj)); }
+  [[gnu::always_inline]] void remove(T* obj) { Unlink(CheckedNode(obj)); }
   // Removes the element `it` designates; returns an iterator to the next.
   Iterator erase(Iterator it) {
     ListNode* next = it.node_->next;
@@ -141,26 +141,26 @@ class List {
   Iterator end() const { return Iterator(this, const_cast<ListNode*>(&sentinel_)); }
 
  private:
-  static ListNode* ToNode(T* obj) { return &(obj->*Node); }
-  static ListNode* CheckedLinked(ListNode* n) {
+  [[gnu::always_inline]] static ListNode* ToNode(T* obj) { return &(obj->*Node); }
+  [[gnu::always_inline]] static ListNode* CheckedLinked(ListNode* n) {
     MICA_DEBUG_ASSERT_MSG(n->InContainer() && n->next->prev == n && n->prev->next == n,
                           "list node is not linked consistently");
     return n;
   }
-  static ListNode* CheckedNode(T* obj) { return CheckedLinked(ToNode(obj)); }
+  [[gnu::always_inline]] static ListNode* CheckedNode(T* obj) { return CheckedLinked(ToNode(obj)); }
 
   // The node-to-element conversion needs the offset of the node inside T.
   // It is measured on real elements as they are inserted (every element
   // reachable from the list was inserted, so the offset is known whenever
   // it is needed). This avoids offsetof on non-standard-layout types.
-  void RecordOffset(T* obj) {
+  [[gnu::always_inline]] void RecordOffset(T* obj) {
     offset_ = reinterpret_cast<uintptr_t>(ToNode(obj)) - reinterpret_cast<uintptr_t>(obj);
   }
-  T* FromNode(ListNode* n) const {
+  [[gnu::always_inline]] T* FromNode(ListNode* n) const {
     return reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(n) - offset_);
   }
 
-  void LinkAfter(ListNode* pos, T* obj) {
+  [[gnu::always_inline]] void LinkAfter(ListNode* pos, T* obj) {
     ListNode* n = ToNode(obj);
     MICA_DEBUG_ASSERT_MSG(!n->InContainer(), "list node is already in a container");
     RecordOffset(obj);
@@ -170,7 +170,7 @@ class List {
     pos->next = n;
     ++size_;
   }
-  void Unlink(ListNode* n) {
+  [[gnu::always_inline]] void Unlink(ListNode* n) {
     CheckedLinked(n);
     n->prev->next = n->next;
     n->next->prev = n->prev;

@@ -33,17 +33,13 @@ const mica::core::Allocator* KernelAllocator() {
   return &channel_internal::kHeapAllocator;
 }
 
-void DestroyChannelMessage(ChannelMessagePtr msg) {
-  if (!msg) {
-    return;
-  }
+void channel_internal::ReleaseHandles(ChannelMessage* msg) {
   for (uint32_t i = 0; i < msg->handle_count(); i++) {
     HandleEntry& e = msg->handles()[i];
     if (e.object) {
       e.object->RemoveHandleRef();
     }
   }
-  msg.reset();
 }
 
 ChannelDispatcher::ChannelDispatcher(mica::RefPtr<Shared> shared)

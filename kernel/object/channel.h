@@ -149,5 +149,14 @@ class ChannelDispatcher final : public Dispatcher {
   uint64_t peer_koid_ = 0;
 };
 
-// Releases a message's handles (drops their handle counts) and frees it.
-void DestroyChannelMessage(ChannelMessagePtr msg);
+namespace channel_internal {
+// DestroyChannelMessage's work for a message with handles.
+void ReleaseHandles(ChannelMessage* msg);
+}  // namespace channel_internal
+// Releases a message's handles (drops their handle counts) and frees it
+// (nothing for an empty pointer). Inline: most messages have no handles.
+inline void DestroyChannelMessage(ChannelMessagePtr msg) {
+  if (msg && msg->handle_count() != 0) {
+    channel_internal::ReleaseHandles(msg.get());
+  }
+}

@@ -176,7 +176,7 @@ class MessagePtr {
   // Recycling: if the message has no handles and its memory came from
   // `alloc`, ends it without freeing that memory and returns it (for
   // Message<H>::CreateIn); otherwise returns nullptr and changes nothing.
-  [[nodiscard]] void* TakeBlock(const Allocator* alloc) {
+  [[nodiscard, gnu::always_inline]] void* TakeBlock(const Allocator* alloc) {
     Message<H>* m = msg_;
     if (m == nullptr || m->handle_count_ != 0 || m->alloc_ != alloc) {
       return nullptr;
