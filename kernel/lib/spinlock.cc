@@ -46,36 +46,52 @@ void SpinLock::SetCpuIdHook(CpuIdHook hook) {
 
 uintptr_t SpinLock::HookToken() {
   CpuIdHook hook = __atomic_load_n(&g_cpu_id_hook, __ATOMIC_RELAXED);
-  return hook != nullptr ? uintptr_t{hook()} + 1 : 0;
+  return hook != nullptr ? (uintptr_t{hook()} + 1) << 1 : 0;
 }
 #endif
 
-void SpinLock::AcquireContended() {
+void SpinLock::AcquireContended(uintptr_t mine, uintptr_t old) {
+  // Bit 0 alone: CPUs cannot be told apart (early boot), so a taken lock
+  // is not necessarily this CPU's.
+  MICA_DEBUG_ASSERT_MSG(mine == 1 || old != mine, "acquiring a SpinLock this CPU already holds");
+  (void)old;
   uint32_t spins = 0;
   // Test-and-test-and-set: while the lock is held, waiters only read the
-  // word, so the cache line is not bounced; the exchange (acquire) takes it.
-  do {
-    while (__atomic_load_n(&locked_, __ATOMIC_RELAXED) != 0) {
+  // word, so the cache line is not bounced; the compare-and-swap (acquire)
+  // takes it.
+  for (;;) {
+    while (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0) {
       Wait(&spins);
     }
-  } while (__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE) != 0);
+    uintptr_t expected = 0;
+    if (__atomic_compare_exchange_n(&word_, &expected, mine, false, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED)) {
+      return;
+    }
+  }
+}
+
+void SpinLock::ReleaseMismatch(uintptr_t word) {
+  MICA_ASSERT_MSG(word != 0, "releasing a SpinLock that is not held");
+  MICA_ASSERT_MSG(false, "releasing a SpinLock held by another CPU");
+  __builtin_unreachable();
 }
 
 bool SpinLock::TryAcquire() {
-  if (__atomic_load_n(&locked_, __ATOMIC_RELAXED) != 0 ||
-      __atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE) != 0) {
+  if (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0) {
     return false;
   }
-  __atomic_store_n(&holder_, CpuToken(), __ATOMIC_RELAXED);
-  return true;
+  uintptr_t expected = 0;
+  return __atomic_compare_exchange_n(&word_, &expected, LockValue(), false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED);
 }
 
 bool SpinLock::IsHeld() const {
-  if (__atomic_load_n(&locked_, __ATOMIC_RELAXED) == 0) {
+  uintptr_t word = __atomic_load_n(&word_, __ATOMIC_RELAXED);
+  if (word == 0) {
     return false;
   }
-  uintptr_t me = CpuToken();
-  return me == 0 || __atomic_load_n(&holder_, __ATOMIC_RELAXED) == me;
+  return CpuToken() == 0 || word == LockValue();
 }
 
 void SpinLock::AssertHeld() const {

@@ -1,9 +1,10 @@
 // SpinLock: a test-and-test-and-set lock, and Guard<Lock>: its scoped
 // holder.
 //
-// The lock is one word, 1 while held. Acquire swaps in 1 (acquire order) and,
-// while that finds it held, spins reading the word until it looks free;
-// Release stores 0 (release order). It is not FIFO-fair, on purpose: Mica's
+// The lock is one word, non-zero while held (the holder's value, below).
+// Acquire compares-and-swaps it from 0 (acquire order) and, while that
+// finds it held, spins reading the word until it looks free; Release
+// stores 0 (release order). It is not FIFO-fair, on purpose: Mica's
 // CPUs are often virtual (QEMU runs each vCPU as a host thread, and the test
 // machines run 4 vCPUs on 2 host cores). With a ticket lock, a waiter whose
 // vCPU is descheduled when its turn comes keeps the lock idle for a whole
@@ -13,14 +14,17 @@
 // in guests for the same reason: virt_spin_lock). Kernel critical sections
 // are short and CPUs few, so starvation is not a concern in practice.
 //
-// Holder tracking: each lock records a token naming the CPU that holds it,
-// so that IsHeld() answers "held by the calling CPU" and the debug asserts
-// catch a recursive acquire or a release by another CPU. In the kernel the
-// token is TPIDR_EL1 (the CPU's PerCpu pointer; one instruction to read, 0
-// before it is set in early boot). Elsewhere (host tests) it comes from a
-// CPU-number hook installed with SetCpuIdHook(); without one IsHeld()
-// answers "held by anyone". Acquire and Release are inline: they are on
-// every kernel path (docs/performance.md).
+// Holder tracking: the lock word itself names the CPU that holds it (as
+// Zircon's spin locks do): 0 while free, else the holder's CPU token with
+// bit 0 set. So IsHeld() answers "held by the calling CPU", and the debug
+// asserts catch a release by another CPU (the word is read anyway) and a
+// recursive acquire, which is checked only once the compare-and-swap has found the
+// lock taken, off the uncontended path. In the kernel the token is
+// TPIDR_EL1 (the CPU's PerCpu pointer, 8-byte aligned; one instruction to
+// read, 0 before it is set in early boot). Elsewhere (host tests) it comes
+// from a CPU-number hook installed with SetCpuIdHook(); without one
+// IsHeld() answers "held by anyone". Acquire and Release are inline: they
+// are on every kernel path (docs/performance.md).
 #ifndef KERNEL_LIB_SPINLOCK_H_
 #define KERNEL_LIB_SPINLOCK_H_
 
@@ -47,32 +51,32 @@ class CAPABILITY("mutex") SpinLock {
   SpinLock(const SpinLock&) = delete;
   SpinLock& operator=(const SpinLock&) = delete;
 
-  // Spins until the lock is held by the caller. Not recursive.
+  // Spins until the lock is held by the caller. Not recursive: a CPU that
+  // takes a lock it already holds would spin forever, so that is reported
+  // (AcquireContended) instead.
   void Acquire() ACQUIRE() {
-    // A CPU that takes a lock it already holds would spin forever: report
-    // it instead (holder_ names this CPU only while it holds the lock).
-    const uintptr_t me = CpuToken();
-    MICA_DEBUG_ASSERT_MSG(me == 0 || __atomic_load_n(&holder_, __ATOMIC_RELAXED) != me,
-                          "acquiring a SpinLock this CPU already holds");
-    if (__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE) != 0) {
-      AcquireContended();
+    // A compare-and-swap, not an exchange: a waiter must not overwrite
+    // the holder's value.
+    const uintptr_t mine = LockValue();
+    uintptr_t old = 0;
+    if (!__atomic_compare_exchange_n(&word_, &old, mine, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED)) {
+      AcquireContended(mine, old);
     }
-    __atomic_store_n(&holder_, me, __ATOMIC_RELAXED);
   }
   // Takes the lock only if it is free right now; true on success.
   bool TryAcquire() TRY_ACQUIRE(true);
   // Releases the lock, which the caller must hold.
   void Release() RELEASE() {
-    MICA_DEBUG_ASSERT_MSG(__atomic_load_n(&locked_, __ATOMIC_RELAXED) != 0,
-                          "releasing a SpinLock that is not held");
     // A release must come from the CPU that holds the lock: a second
     // release by another path would silently let two CPUs into the
     // critical section.
-    MICA_DEBUG_ASSERT_MSG(__atomic_load_n(&holder_, __ATOMIC_RELAXED) == CpuToken(),
-                          "releasing a SpinLock held by another CPU");
-    __atomic_store_n(&holder_, uintptr_t{0}, __ATOMIC_RELAXED);
+    const uintptr_t word = __atomic_load_n(&word_, __ATOMIC_RELAXED);
+    if (MICA_DEBUG_ASSERTS && word != LockValue()) {
+      ReleaseMismatch(word);
+    }
     // The store-release publishes the critical section to the next holder.
-    __atomic_store_n(&locked_, 0u, __ATOMIC_RELEASE);
+    __atomic_store_n(&word_, uintptr_t{0}, __ATOMIC_RELEASE);
   }
 
   // True if the lock is held (by the calling CPU when CPUs can be told
@@ -84,15 +88,15 @@ class CAPABILITY("mutex") SpinLock {
 #ifndef MICA_SPINLOCK_TPIDR_TOKEN
   // The CPU recorded as holder, or kNoHolder (free, or no hook installed).
   uint32_t holder_cpu() const {
-    uintptr_t t = __atomic_load_n(&holder_, __ATOMIC_RELAXED);
-    return t == 0 ? kNoHolder : static_cast<uint32_t>(t - 1);
+    uintptr_t t = __atomic_load_n(&word_, __ATOMIC_RELAXED) & ~uintptr_t{1};
+    return t == 0 ? kNoHolder : static_cast<uint32_t>((t >> 1) - 1);
   }
   // Installs the CPU-number hook for all SpinLocks (host tests).
   static void SetCpuIdHook(CpuIdHook hook);
 #endif
 
  private:
-  // The calling CPU's token, 0 if CPUs cannot be told apart.
+  // The calling CPU's token: even, and 0 if CPUs cannot be told apart.
   static uintptr_t CpuToken() {
 #ifdef MICA_SPINLOCK_TPIDR_TOKEN
     uintptr_t v;
@@ -105,11 +109,15 @@ class CAPABILITY("mutex") SpinLock {
 #ifndef MICA_SPINLOCK_TPIDR_TOKEN
   static uintptr_t HookToken();
 #endif
-  // The exchange found the lock held: spin until it is ours.
-  void AcquireContended();
+  // The word while the calling CPU holds the lock (never 0).
+  static uintptr_t LockValue() { return CpuToken() | 1; }
+  // The compare-and-swap found the lock held (`old`): reports a recursive
+  // acquire, else spins until the lock is ours.
+  void AcquireContended(uintptr_t mine, uintptr_t old);
+  // Release found `word` instead of the caller's LockValue(): asserts.
+  [[noreturn, gnu::cold, gnu::noinline]] static void ReleaseMismatch(uintptr_t word);
 
-  uint32_t locked_ = 0;   // 1 while held
-  uintptr_t holder_ = 0;  // CpuToken() of the holder; 0 = none or unknown
+  uintptr_t word_ = 0;  // 0 = free, else the holder's LockValue()
 };
 
 // Guard<Lock>: holds `lock` from construction to destruction (or until an

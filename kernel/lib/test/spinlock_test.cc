@@ -123,6 +123,51 @@ TEST(SpinLock, HolderCpuHook) {
   SpinLock::SetCpuIdHook(nullptr);
 }
 
+// A CPU per host thread, for the test below.
+thread_local uint32_t t_fake_cpu = 0;
+uint32_t ThreadFakeCpuId() {
+  return t_fake_cpu;
+}
+
+// The lock word names its holder, so a waiter must never write it while
+// the lock is held (a waiter that swapped its own value in would make the
+// holder's release look like another CPU's, and steal the holder's name).
+TEST(SpinLock, WaitersLeaveTheHolderRecorded) NO_THREAD_SAFETY_ANALYSIS {
+  SpinLock::SetCpuIdHook(&ThreadFakeCpuId);
+  SpinLock lock;
+  t_fake_cpu = 1;
+  lock.Acquire();
+  std::atomic<int> started{0};
+  std::atomic<bool> acquired{false};
+  std::vector<std::thread> waiters;
+  for (uint32_t cpu = 2; cpu < 5; cpu++) {
+    waiters.emplace_back([&, cpu]() NO_THREAD_SAFETY_ANALYSIS {
+      t_fake_cpu = cpu;
+      started.fetch_add(1);
+      lock.Acquire();
+      EXPECT_EQ(lock.holder_cpu(), cpu);
+      acquired.store(true);
+      lock.Release();
+    });
+  }
+  while (started.load() < 3) {
+    std::this_thread::yield();
+  }
+  for (int i = 0; i < 2000; i++) {
+    EXPECT_EQ(lock.holder_cpu(), 1u);
+    std::this_thread::yield();
+  }
+  EXPECT_FALSE(acquired.load());
+  EXPECT_TRUE(lock.IsHeld());
+  lock.Release();  // asserts if a waiter overwrote the word
+  for (auto& t : waiters) {
+    t.join();
+  }
+  EXPECT_TRUE(acquired.load());
+  EXPECT_EQ(lock.holder_cpu(), SpinLock::kNoHolder);
+  SpinLock::SetCpuIdHook(nullptr);
+}
+
 // Deliberately wrong, so the analysis is off.
 void ReleaseFreeLock() NO_THREAD_SAFETY_ANALYSIS {
   SpinLock lock;
