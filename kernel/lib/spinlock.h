@@ -59,10 +59,29 @@ class CAPABILITY("mutex") SpinLock {
     // the holder's value.
     const uintptr_t mine = LockValue();
     uintptr_t old = 0;
+#ifdef __aarch64__
+    // The same, without the success flag the builtin materializes: load-
+    // acquire exclusive, give up if taken, else store exclusive (retried
+    // if the reservation was lost).
+    uint32_t lost;
+    __asm__ volatile(
+        "1: ldaxr %[old], [%[word]]\n"
+        "   cbnz %[old], 2f\n"
+        "   stxr %w[lost], %[mine], [%[word]]\n"
+        "   cbnz %w[lost], 1b\n"
+        "2:\n"
+        : [old] "=&r"(old), [lost] "=&r"(lost)
+        : [word] "r"(&word_), [mine] "r"(mine)
+        : "memory");
+    if (old != 0) {
+      AcquireContended(mine, old);
+    }
+#else
     if (!__atomic_compare_exchange_n(&word_, &old, mine, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED)) {
       AcquireContended(mine, old);
     }
+#endif
   }
   // Takes the lock only if it is free right now; true on success.
   bool TryAcquire() TRY_ACQUIRE(true);

@@ -152,7 +152,7 @@ bool MayPreemptHere(uint64_t daif) {
 
 // Ends `t`'s wait (already off its wait queue) with `status`, without
 // making it ready.
-void EndWaitLocked(Thread* t, mica::Status status) {
+[[gnu::always_inline]] inline void EndWaitLocked(Thread* t, mica::Status status) {
   if (t->timeout.armed) {
     CpuState& tcs = g_cpu_state[t->timeout.cpu];
     tcs.timers.remove(&t->timeout);
