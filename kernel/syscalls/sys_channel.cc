@@ -127,16 +127,16 @@ namespace {
   return mica::Status::kOk;
 }
 
-// The end of a received message: its memory becomes the thread's spare
-// block (for its next message) if it can, else it is destroyed (its
-// handles, if any are left in it, closed).
-[[gnu::always_inline]] inline void Recycle(ChannelMessagePtr msg) {
+// The end of a received message (*msg, left empty): its memory becomes
+// the thread's spare block (for its next message) if it can, else it is
+// destroyed (its handles, if any are left in it, closed).
+[[gnu::always_inline]] inline void Recycle(ChannelMessagePtr* msg) {
   UserThread* me = CurrentUserThread();
   if (me->spare_message_block == nullptr) {
-    me->spare_message_block = msg.TakeBlock(&channel_internal::kFastBlockAllocator);
+    me->spare_message_block = msg->TakeBlock(&channel_internal::kFastBlockAllocator);
   }
-  if (msg) {
-    DestroyChannelMessage(mica::Move(msg));
+  if (*msg) {
+    DestroyChannelMessage(mica::Move(*msg));
   }
 }
 
@@ -160,17 +160,17 @@ namespace {
   return s;
 }
 
-// Installs a received message in the caller: bytes to `bytes`, handles into
-// its table and their values to `handles`. On failure the handles are
-// closed (the message is consumed either way).
-[[gnu::always_inline]] inline mica::Status DeliverMessage(Process* p, ChannelMessagePtr msg,
+// Installs a received message (*msg) in the caller: bytes to `bytes`,
+// handles into its table and their values to `handles`. On failure the
+// handles are closed (the message is consumed either way).
+[[gnu::always_inline]] inline mica::Status DeliverMessage(Process* p, ChannelMessagePtr* msg,
                                                           uint64_t bytes, uint64_t handles) {
-  mica::Status s = usercopy::CopyOut(bytes, msg->data(), msg->data_size());
-  if (s != mica::Status::kOk || msg->handle_count() == 0) {
-    Recycle(mica::Move(msg));
+  mica::Status s = usercopy::CopyOut(bytes, (*msg)->data(), (*msg)->data_size());
+  if (s != mica::Status::kOk || (*msg)->handle_count() == 0) {
+    Recycle(msg);
     return s;
   }
-  return DeliverHandles(p, mica::Move(msg), handles);
+  return DeliverHandles(p, mica::Move(*msg), handles);
 }
 
 // The message of channel_write and channel_write_read from user memory
@@ -265,7 +265,7 @@ int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t dea
     DestroyChannelMessage(mica::Move(reply));  // discarded; its handles closed
     return Err(mica::Status::kBufferTooSmall);
   }
-  return Err(DeliverMessage(p, mica::Move(reply), reinterpret_cast<uint64_t>(a.rd_bytes),
+  return Err(DeliverMessage(p, &reply, reinterpret_cast<uint64_t>(a.rd_bytes),
                             reinterpret_cast<uint64_t>(a.rd_handles)));
 }
 
@@ -306,14 +306,18 @@ namespace {
 }
 
 // The second half of channel_read and channel_write_read: `s` and the
-// message are what ChannelDispatcher::Read/WriteReadWait gave. Writes the
+// message (*received) are what ChannelDispatcher::Read/WriteReadWait gave. Writes the
 // sizes, then the bytes and handles; any failure puts the message back at
 // the front, so a read that cannot deliver it never loses it or changes
 // the order.
-[[gnu::always_inline]] inline int64_t FinishRead(
-    Process* p, ChannelDispatcher* channel, mica::Status s, ChannelMessagePtr msg, uint32_t nbytes,
-    uint32_t nhandles, user_out_ptr<void> bytes, user_out_ptr<mica_handle_t> handles,
-    user_out_ptr<uint32_t> actual_bytes, user_out_ptr<uint32_t> actual_handles) {
+[[gnu::always_inline]] inline int64_t FinishRead(Process* p, ChannelDispatcher* channel,
+                                                 mica::Status s, ChannelMessagePtr* received,
+                                                 uint32_t nbytes, uint32_t nhandles,
+                                                 user_out_ptr<void> bytes,
+                                                 user_out_ptr<mica_handle_t> handles,
+                                                 user_out_ptr<uint32_t> actual_bytes,
+                                                 user_out_ptr<uint32_t> actual_handles) {
+  ChannelMessagePtr& msg = *received;  // left to the caller to destroy, if anything is left
   if (s != mica::Status::kOk && s != mica::Status::kBufferTooSmall) {
     return Err(s);
   }
@@ -341,7 +345,7 @@ namespace {
     return fail(s);
   }
   if (nhandles == 0) {
-    Recycle(mica::Move(msg));
+    Recycle(&msg);
     return kOk;
   }
   return FinishReadHandles(p, channel, &msg, nhandles, handles);
@@ -366,7 +370,7 @@ int64_t sys_channel_read(mica_handle_t handle, uint32_t options, user_out_ptr<vo
   ChannelMessagePtr msg;
   uint32_t nbytes = 0, nhandles = 0;
   s = channel->Read(num_bytes, num_handles, &msg, &nbytes, &nhandles);
-  return FinishRead(p, channel, s, mica::Move(msg), nbytes, nhandles, bytes, handles, actual_bytes,
+  return FinishRead(p, channel, s, &msg, nbytes, nhandles, bytes, handles, actual_bytes,
                     actual_handles);
 }
 
@@ -409,7 +413,7 @@ int64_t sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time
     DestroyChannelMessage(mica::Move(request));
     return Err(s);
   }
-  return FinishRead(p, channel, s, mica::Move(msg), nbytes, nhandles,
+  return FinishRead(p, channel, s, &msg, nbytes, nhandles,
                     user_out_ptr<void>(reinterpret_cast<uint64_t>(a.rd_bytes)),
                     user_out_ptr<mica_handle_t>(reinterpret_cast<uint64_t>(a.rd_handles)),
                     actual_bytes, actual_handles);
