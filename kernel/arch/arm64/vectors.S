@@ -378,57 +378,87 @@ arm64_switch_ttbr1:
 // pointer can never make the kernel touch kernel memory or a page the user
 // may not access. A fault returns -1 through the __ex_table fixup.
 
+// Both copies: while source and destination are 8-byte aligned, 64 bytes
+// a step, then one step each of 32, 16 and 8 bytes as the remaining
+// length's bits say, then bytes; unaligned, bytes all the way.
+
 // int arm64_copy_from_user(void* dst, const void* user_src, size_t len)
 .global arm64_copy_from_user
 arm64_copy_from_user:
   cbz x2, 2f
-  // While both are 8-byte aligned: 32 bytes a step, then 8, then bytes.
   orr x3, x0, x1
   tst x3, #7
   b.ne 1f
-6:
-  cmp x2, #32
+  subs x2, x2, #64
   b.lo 3f
-7:
-  ldtr x4, [x1]
-8:
-  ldtr x5, [x1, #8]
-9:
-  ldtr x6, [x1, #16]
-10:
-  ldtr x7, [x1, #24]
+6:
+10: ldtr x4, [x1]
+11: ldtr x5, [x1, #8]
+12: ldtr x6, [x1, #16]
+13: ldtr x7, [x1, #24]
+14: ldtr x8, [x1, #32]
+15: ldtr x9, [x1, #40]
+16: ldtr x10, [x1, #48]
+17: ldtr x11, [x1, #56]
+  stp x4, x5, [x0]
+  stp x6, x7, [x0, #16]
+  stp x8, x9, [x0, #32]
+  stp x10, x11, [x0, #48]
+  add x0, x0, #64
+  add x1, x1, #64
+  subs x2, x2, #64
+  b.hs 6b
+3:
+  // x2 is the remaining length minus 64: its low six bits are the
+  // remaining length's.
+  tbz x2, #5, 4f
+18: ldtr x4, [x1]
+19: ldtr x5, [x1, #8]
+20: ldtr x6, [x1, #16]
+21: ldtr x7, [x1, #24]
   stp x4, x5, [x0]
   stp x6, x7, [x0, #16]
   add x0, x0, #32
   add x1, x1, #32
-  sub x2, x2, #32
-  b 6b
-3:
-  cmp x2, #8
-  b.lo 1f
 4:
-  ldtr x4, [x1]
+  tbz x2, #4, 5f
+22: ldtr x4, [x1]
+23: ldtr x5, [x1, #8]
+  stp x4, x5, [x0], #16
+  add x1, x1, #16
+5:
+  tbz x2, #3, 7f
+24: ldtr x4, [x1]
   str x4, [x0], #8
   add x1, x1, #8
-  sub x2, x2, #8
-  b 3b
+7:
+  ands x2, x2, #7
+  b.eq 2f
 1:
-  cbz x2, 2f
-5:
-  ldtrb w4, [x1]
+25: ldtrb w4, [x1]
   strb w4, [x0], #1
   add x1, x1, #1
   subs x2, x2, #1
-  b.ne 5b
+  b.ne 1b
 2:
   mov w0, #0
   ret
-ex_entry 4b, arm64_user_fault
-ex_entry 5b, arm64_user_fault
-ex_entry 7b, arm64_user_fault
-ex_entry 8b, arm64_user_fault
-ex_entry 9b, arm64_user_fault
 ex_entry 10b, arm64_user_fault
+ex_entry 11b, arm64_user_fault
+ex_entry 12b, arm64_user_fault
+ex_entry 13b, arm64_user_fault
+ex_entry 14b, arm64_user_fault
+ex_entry 15b, arm64_user_fault
+ex_entry 16b, arm64_user_fault
+ex_entry 17b, arm64_user_fault
+ex_entry 18b, arm64_user_fault
+ex_entry 19b, arm64_user_fault
+ex_entry 20b, arm64_user_fault
+ex_entry 21b, arm64_user_fault
+ex_entry 22b, arm64_user_fault
+ex_entry 23b, arm64_user_fault
+ex_entry 24b, arm64_user_fault
+ex_entry 25b, arm64_user_fault
 
 // int arm64_copy_to_user(void* user_dst, const void* src, size_t len)
 .global arm64_copy_to_user
@@ -437,49 +467,74 @@ arm64_copy_to_user:
   orr x3, x0, x1
   tst x3, #7
   b.ne 1f
-6:
-  cmp x2, #32
+  subs x2, x2, #64
   b.lo 3f
+6:
   ldp x4, x5, [x1]
   ldp x6, x7, [x1, #16]
-7:
-  sttr x4, [x0]
-8:
-  sttr x5, [x0, #8]
-9:
-  sttr x6, [x0, #16]
-10:
-  sttr x7, [x0, #24]
+  ldp x8, x9, [x1, #32]
+  ldp x10, x11, [x1, #48]
+10: sttr x4, [x0]
+11: sttr x5, [x0, #8]
+12: sttr x6, [x0, #16]
+13: sttr x7, [x0, #24]
+14: sttr x8, [x0, #32]
+15: sttr x9, [x0, #40]
+16: sttr x10, [x0, #48]
+17: sttr x11, [x0, #56]
+  add x0, x0, #64
+  add x1, x1, #64
+  subs x2, x2, #64
+  b.hs 6b
+3:
+  tbz x2, #5, 4f
+  ldp x4, x5, [x1]
+  ldp x6, x7, [x1, #16]
+18: sttr x4, [x0]
+19: sttr x5, [x0, #8]
+20: sttr x6, [x0, #16]
+21: sttr x7, [x0, #24]
   add x0, x0, #32
   add x1, x1, #32
-  sub x2, x2, #32
-  b 6b
-3:
-  cmp x2, #8
-  b.lo 1f
-  ldr x4, [x1], #8
 4:
-  sttr x4, [x0]
-  add x0, x0, #8
-  sub x2, x2, #8
-  b 3b
-1:
-  cbz x2, 2f
-  ldrb w4, [x1], #1
+  tbz x2, #4, 5f
+  ldp x4, x5, [x1], #16
+22: sttr x4, [x0]
+23: sttr x5, [x0, #8]
+  add x0, x0, #16
 5:
-  sttrb w4, [x0]
+  tbz x2, #3, 7f
+  ldr x4, [x1], #8
+24: sttr x4, [x0]
+  add x0, x0, #8
+7:
+  ands x2, x2, #7
+  b.eq 2f
+1:
+  ldrb w4, [x1], #1
+25: sttrb w4, [x0]
   add x0, x0, #1
   subs x2, x2, #1
   b.ne 1b
 2:
   mov w0, #0
   ret
-ex_entry 4b, arm64_user_fault
-ex_entry 5b, arm64_user_fault
-ex_entry 7b, arm64_user_fault
-ex_entry 8b, arm64_user_fault
-ex_entry 9b, arm64_user_fault
 ex_entry 10b, arm64_user_fault
+ex_entry 11b, arm64_user_fault
+ex_entry 12b, arm64_user_fault
+ex_entry 13b, arm64_user_fault
+ex_entry 14b, arm64_user_fault
+ex_entry 15b, arm64_user_fault
+ex_entry 16b, arm64_user_fault
+ex_entry 17b, arm64_user_fault
+ex_entry 18b, arm64_user_fault
+ex_entry 19b, arm64_user_fault
+ex_entry 20b, arm64_user_fault
+ex_entry 21b, arm64_user_fault
+ex_entry 22b, arm64_user_fault
+ex_entry 23b, arm64_user_fault
+ex_entry 24b, arm64_user_fault
+ex_entry 25b, arm64_user_fault
 
 arm64_user_fault:
   mov w0, #-1
