@@ -56,7 +56,9 @@ namespace usercopy {
 // caller to lie in the user half) into dst, inline: six unprivileged loads
 // and no call (channel_call's and channel_write_read's 48-byte argument
 // block). 0, or -1 if a load faulted (the exception table sends a
-// faulting load to the `mov`).
+// faulting load to the `mov`). The table entries go in the section group
+// of the code ("?"), so that an inline copy of this in a COMDAT function
+// the linker discards takes its entries with it.
 [[gnu::always_inline]] inline int GetUserWords6(uint64_t* dst, uint64_t src) {
   uint64_t w0, w1, w2, w3, w4, w5;
   int err = 0;
@@ -70,7 +72,7 @@ namespace usercopy {
       "   b 8f\n"
       "7: mov %w[err], #-1\n"
       "8:\n"
-      "   .pushsection __ex_table, \"a\"\n"
+      "   .pushsection __ex_table, \"a?\"\n"
       "   .balign 8\n"
       "   .quad 1b, 7b, 2b, 7b, 3b, 7b, 4b, 7b, 5b, 7b, 6b, 7b\n"
       "   .popsection\n"

@@ -8,10 +8,6 @@ namespace timer {
 namespace {
 
 uint64_t g_freq;
-// 1e9 / g_freq when that is a whole number (62.5 MHz: 16, 1 GHz as Armv8.6
-// requires: 1), else 0. Then a conversion is one multiply or divide instead
-// of two divisions, with the same result.
-uint64_t g_ns_per_tick;
 uint32_t g_intid;
 
 // CNTV_CTL_EL0 (Arm ARM D19.11.17): ENABLE bit 0, IMASK bit 1.
@@ -26,6 +22,9 @@ void TimerIrq(uint32_t, void*) {
 }
 
 }  // namespace
+
+uint64_t internal::g_ns_per_tick;
+using internal::g_ns_per_tick;
 
 bool Init(const fdt::Fdt& dt, const char** why) {
   g_freq = READ_SYSREG(cntfrq_el0);
@@ -75,15 +74,7 @@ uint32_t Intid() {
   return g_intid;
 }
 
-uint64_t NowTicks() {
-  ISB();
-  return READ_SYSREG(cntvct_el0);
-}
-
-uint64_t TicksToNs(uint64_t t) {
-  if (g_ns_per_tick != 0) {
-    return t * g_ns_per_tick;
-  }
+uint64_t internal::TicksToNsSlow(uint64_t t) {
   return (t / g_freq) * 1000000000ull + (t % g_freq) * 1000000000ull / g_freq;
 }
 
@@ -92,10 +83,6 @@ uint64_t NsToTicks(uint64_t ns) {
     return ns / g_ns_per_tick;  // floor(ns * g_freq / 1e9), as below
   }
   return (ns / 1000000000ull) * g_freq + (ns % 1000000000ull) * g_freq / 1000000000ull;
-}
-
-uint64_t NowNs() {
-  return TicksToNs(NowTicks());
 }
 
 void SetDeadline(uint64_t deadline_ns) {
