@@ -222,13 +222,17 @@ void TimerArmLocked(Timer* timer, uint64_t deadline) {
 // Programs this CPU's hardware timer for the earliest of its next timer and
 // the end of the running thread's timeslice (only if another thread of the
 // same priority is waiting: otherwise no tick at all).
-// `cs` is this CPU's state and `cur` its running thread.
-[[gnu::always_inline]] inline void ProgramTimerLocked(CpuState& cs, Thread* cur) {
+// `cs` is this CPU's state and `cur` its running thread. `peer_may_wait`
+// false: the caller knows `cur` outranks every thread ready here, so no
+// timeslice can be due (WaitQueue::WakeAndBlockUntil's direct switch).
+[[gnu::always_inline]] inline void ProgramTimerLocked(CpuState& cs, Thread* cur,
+                                                      bool peer_may_wait = true) {
   uint64_t deadline = kInfinite;
   if (!cs.timers.empty()) {
     deadline = cs.timers.front()->deadline;
   }
-  if (cur != cs.idle && BestReadyPriority(cs) >= cur->priority && cur->slice_end_ns < deadline) {
+  if (peer_may_wait && cur != cs.idle && BestReadyPriority(cs) >= cur->priority &&
+      cur->slice_end_ns < deadline) {
     deadline = cur->slice_end_ns;
   }
   if (deadline != cs.programmed) {
@@ -256,8 +260,10 @@ void FinishSwitchLocked(Thread* prev) {
 // queue, wait queue, or nowhere if it died).
 // `pc` and `cs` are this CPU's (IRQs are off: the caller cannot migrate);
 // they are not valid after the switch, which may resume on another CPU.
-[[gnu::always_inline]] inline void SwitchToLocked(PerCpu& pc, CpuState& cs,
-                                                  Thread* next) NO_THREAD_SAFETY_ANALYSIS {
+// `outranks_ready`: the caller checked, under this lock hold, that `next`
+// outranks every thread ready here (so it needs no timeslice).
+[[gnu::always_inline]] inline void SwitchToLocked(
+    PerCpu& pc, CpuState& cs, Thread* next, bool outranks_ready = false) NO_THREAD_SAFETY_ANALYSIS {
   Thread* prev = pc.current;
   cs.need_resched = false;
   uint64_t now = timer::NowNs();
@@ -274,7 +280,7 @@ void FinishSwitchLocked(Thread* prev) {
     cs.switches++;
     pc.current = next;
     cs.switch_from = prev;
-    ProgramTimerLocked(cs, next);
+    ProgramTimerLocked(cs, next, /*peer_may_wait=*/!outranks_ready);
     if (prev->user != nullptr || next->user != nullptr) {
       arch::SwitchUserState(prev->user, next->user, pc.cpu_num);
     }
@@ -415,7 +421,9 @@ mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
         Thread* next = direct;
         direct = nullptr;
         cs.direct_switches++;
-        SwitchToLocked(pc, cs, next);
+        // Nothing was made ready since `direct` was found to outrank every
+        // ready thread here.
+        SwitchToLocked(pc, cs, next, /*outranks_ready=*/true);
       } else {
         RescheduleLocked();
       }
