@@ -18,8 +18,8 @@
 // Zircon's spin locks do): 0 while free, else the holder's CPU token with
 // bit 0 set. So IsHeld() answers "held by the calling CPU", and the debug
 // asserts catch a release by another CPU (the word is read anyway) and a
-// recursive acquire, which is checked only once the compare-and-swap has found the
-// lock taken, off the uncontended path. In the kernel the token is
+// recursive acquire, which is checked only once the compare-and-swap has
+// found the lock taken, off the uncontended path. In the kernel the token is
 // TPIDR_EL1 (the CPU's PerCpu pointer, 8-byte aligned; one instruction to
 // read, 0 before it is set in early boot). Elsewhere (host tests) it comes
 // from a CPU-number hook installed with SetCpuIdHook(); without one
