@@ -443,22 +443,10 @@ arm64_copy_from_user:
 2:
   mov w0, #0
   ret
-ex_entry 10b, arm64_user_fault
-ex_entry 11b, arm64_user_fault
-ex_entry 12b, arm64_user_fault
-ex_entry 13b, arm64_user_fault
-ex_entry 14b, arm64_user_fault
-ex_entry 15b, arm64_user_fault
-ex_entry 16b, arm64_user_fault
-ex_entry 17b, arm64_user_fault
-ex_entry 18b, arm64_user_fault
-ex_entry 19b, arm64_user_fault
-ex_entry 20b, arm64_user_fault
-ex_entry 21b, arm64_user_fault
-ex_entry 22b, arm64_user_fault
-ex_entry 23b, arm64_user_fault
-ex_entry 24b, arm64_user_fault
-ex_entry 25b, arm64_user_fault
+// Every user access above (labels 10 to 25) may fault.
+.irp n, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25
+  ex_entry \n\()b, arm64_user_fault
+.endr
 
 // int arm64_copy_to_user(void* user_dst, const void* src, size_t len)
 .global arm64_copy_to_user
@@ -519,22 +507,10 @@ arm64_copy_to_user:
 2:
   mov w0, #0
   ret
-ex_entry 10b, arm64_user_fault
-ex_entry 11b, arm64_user_fault
-ex_entry 12b, arm64_user_fault
-ex_entry 13b, arm64_user_fault
-ex_entry 14b, arm64_user_fault
-ex_entry 15b, arm64_user_fault
-ex_entry 16b, arm64_user_fault
-ex_entry 17b, arm64_user_fault
-ex_entry 18b, arm64_user_fault
-ex_entry 19b, arm64_user_fault
-ex_entry 20b, arm64_user_fault
-ex_entry 21b, arm64_user_fault
-ex_entry 22b, arm64_user_fault
-ex_entry 23b, arm64_user_fault
-ex_entry 24b, arm64_user_fault
-ex_entry 25b, arm64_user_fault
+// Every user access above (labels 10 to 25) may fault.
+.irp n, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25
+  ex_entry \n\()b, arm64_user_fault
+.endr
 
 arm64_user_fault:
   mov w0, #-1
