@@ -48,10 +48,6 @@ namespace usercopy {
              : mica::Status::kInvalidArgs;
 }
 
-// One value of type T: a single unprivileged access when T is a 4- or
-// 8-byte trivially copyable type (handles, times, sizes, koids), else the
-// general copy. The value travels in a register, so the caller keeps no
-// buffer on its stack.
 // Six 8-byte words from an 8-byte aligned user address (checked by the
 // caller to lie in the user half) into dst, inline: six unprivileged loads
 // and no call (channel_call's and channel_write_read's 48-byte argument
@@ -89,6 +85,11 @@ namespace usercopy {
   return err;
 }
 
+// One value of type T: a single unprivileged access when T is a 4- or
+// 8-byte trivially copyable type (handles, times, sizes, koids), six
+// inline ones for a 48-byte one (the IPC calls' argument block) when
+// aligned, else the general copy. The value travels in registers, so the
+// caller keeps no buffer on its stack.
 template <typename T>
 inline mica::Status GetValue(T* out, uint64_t src) {
   if constexpr (__is_trivially_copyable(T) && sizeof(T) == 48 && alignof(T) == 8) {

@@ -267,10 +267,12 @@ TEST(channel_call, args_block_crossing_into_unmapped_or_unaligned) {
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
   uint32_t request = 0x1234, reply[4] = {0};
+  uintptr_t page = ct_map_page_before_hole();
+  ASSERT_NE(page, 0u);
   static const size_t kMapped[] = {8, 16, 40};  // the load of word 1, 2 or 5 faults
   for (size_t i = 0; i < sizeof(kMapped) / sizeof(kMapped[0]); i++) {
     mica_channel_call_args_t args = call_args(&request, 4, reply, sizeof(reply));
-    void* tail = (void*)ct_last_bytes_of_image(kMapped[i]);
+    void* tail = (void*)(page + MICA_PAGE_SIZE - kMapped[i]);
     memcpy(tail, &args, kMapped[i]);
     EXPECT_STATUS(mica_channel_call(a, 0, 0, (const mica_channel_call_args_t*)tail, NULL, NULL),
                   MICA_ERR_INVALID_ARGS);
@@ -278,6 +280,7 @@ TEST(channel_call, args_block_crossing_into_unmapped_or_unaligned) {
         mica_channel_write_read(a, 0, 0, (const mica_channel_call_args_t*)tail, NULL, NULL),
         MICA_ERR_INVALID_ARGS);
   }
+  ct_unmap_page_before_hole(page);
   EXPECT_EQ(ct_signals(b) & MICA_CHANNEL_READABLE, 0);  // nothing was sent
   // Unaligned (4 bytes past an 8-byte boundary): the call's request is
   // queued at the peer (past deadline: the call times out) ...

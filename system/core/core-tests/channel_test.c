@@ -1,7 +1,6 @@
 // channel_create, channel_write and channel_read: bytes, limits, queues,
 // signals, peer closed and bad arguments (docs/syscalls.md, "Channels").
 // Handles carried by messages: channel_handles_test.c.
-#include <mica/rt/runtime.h>
 #include <string.h>
 
 #include "system/core/core-tests/test.h"
@@ -314,13 +313,8 @@ TEST(channel, buffers_running_into_unmapped_fail_at_every_step) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  // A page with an unmapped page after it.
-  mica_handle_t vmo = MICA_HANDLE_INVALID;
-  ASSERT_OK(mica_vmo_create(2 * 4096, 0, &vmo));
-  mica_vaddr_t page = 0;
-  ASSERT_OK(mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
-                          2 * 4096, &page));
-  ASSERT_OK(mica_vmar_unmap(mica_rt_vmar_root(), page + 4096, 4096));
+  uintptr_t page = ct_map_page_before_hole();
+  ASSERT_NE(page, 0u);
   // Every length that reaches each step, with the fault at the start of
   // each step the length takes (a multiple of 8 mapped) or inside a byte
   // run (unaligned).
@@ -334,7 +328,7 @@ TEST(channel, buffers_running_into_unmapped_fail_at_every_step) {
   for (size_t i = 0; i < sizeof(kLengths) / sizeof(kLengths[0]); i++) {
     uint32_t n = kLengths[i];
     for (uint32_t mapped = 0; mapped < n; mapped += (mapped % 8 == 0 && mapped + 1 < n) ? 1 : 7) {
-      void* tail = (void*)(uintptr_t)(page + 4096 - mapped);
+      void* tail = (void*)(page + MICA_PAGE_SIZE - mapped);
       cases++;
       if (mica_channel_write(a, 0, tail, n, NULL, 0) != MICA_ERR_INVALID_ARGS ||
           (ct_signals(b) & MICA_CHANNEL_READABLE) != 0 ||
@@ -353,8 +347,7 @@ TEST(channel, buffers_running_into_unmapped_fail_at_every_step) {
   }
   EXPECT_GT(cases, 100u);
   EXPECT_EQ(failures, 0u);
-  EXPECT_OK(mica_vmar_unmap(mica_rt_vmar_root(), page, 4096));
-  EXPECT_OK(mica_handle_close(vmo));
+  ct_unmap_page_before_hole(page);
   EXPECT_OK(mica_handle_close(a));
   EXPECT_OK(mica_handle_close(b));
 }

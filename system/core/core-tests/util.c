@@ -28,6 +28,31 @@ uintptr_t ct_last_bytes_of_image(size_t size) {
   return ct_unmapped_addr() - size;
 }
 
+uintptr_t ct_map_page_before_hole(void) {
+  // Two pages of a VMO mapped together, then the second unmapped. The
+  // hole stays a hole while the caller maps nothing else of its own.
+  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  if (mica_vmo_create(2 * CT_PAGE, 0, &vmo) != MICA_OK) {
+    return 0;
+  }
+  mica_vaddr_t page = 0;
+  mica_status_t s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0,
+                                  vmo, 0, 2 * CT_PAGE, &page);
+  (void)mica_handle_close(vmo);  // the mapping keeps the VMO
+  if (s != MICA_OK) {
+    return 0;
+  }
+  if (mica_vmar_unmap(mica_rt_vmar_root(), page + CT_PAGE, CT_PAGE) != MICA_OK) {
+    (void)mica_vmar_unmap(mica_rt_vmar_root(), page, 2 * CT_PAGE);
+    return 0;
+  }
+  return (uintptr_t)page;
+}
+
+void ct_unmap_page_before_hole(uintptr_t page) {
+  (void)mica_vmar_unmap(mica_rt_vmar_root(), page, CT_PAGE);
+}
+
 // Filled in before main(): the image's addresses are only known at run time.
 ct_bad_ptr_t ct_bad_ptrs[CT_BAD_PTR_COUNT];
 ct_bad_ptr_t ct_readonly_ptrs[CT_READONLY_PTR_COUNT];

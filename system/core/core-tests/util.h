@@ -82,6 +82,11 @@ uintptr_t ct_unmapped_addr(void);
 // An address `size` bytes before the end of the image's last mapped page:
 // [p, p + size) is mapped, [p, p + size + 1) is not.
 uintptr_t ct_last_bytes_of_image(size_t size);
+// A fresh read-write page whose next page is unmapped, for buffers that
+// run into unmapped memory without touching the image: its address, 0 on
+// failure. ct_unmap_page_before_hole(page) takes it away again.
+uintptr_t ct_map_page_before_hole(void);
+void ct_unmap_page_before_hole(uintptr_t page);
 
 // ---- Objects ---------------------------------------------------------------
 
