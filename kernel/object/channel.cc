@@ -46,14 +46,17 @@ ChannelDispatcher::ChannelDispatcher(mica::RefPtr<Shared> shared)
     : Dispatcher(MICA_OBJ_TYPE_CHANNEL, MICA_CHANNEL_WRITABLE), shared_(mica::Move(shared)) {}
 
 bool ChannelDispatcher::CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dispatcher>* b) {
-  auto* s = new Shared();
-  if (s == nullptr) {
+  mica::AllocChecker ac_s;
+  auto* s = new (ac_s) Shared();
+  if (!ac_s.check()) {
     return false;
   }
   auto shared = mica::AdoptRef(s);
-  auto* x = new ChannelDispatcher(shared);
-  auto* y = new ChannelDispatcher(shared);
-  if (x == nullptr || y == nullptr) {
+  mica::AllocChecker ac_x, ac_y;
+  auto* x = new (ac_x) ChannelDispatcher(shared);
+  auto* y = new (ac_y) ChannelDispatcher(shared);
+  const bool ok_a = ac_x.check(), ok_b = ac_y.check();
+  if (!ok_a || !ok_b) {
     delete x;
     delete y;
     return false;

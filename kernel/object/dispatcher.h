@@ -9,6 +9,7 @@
 
 #include <mica/types.h>
 
+#include "kernel/lib/alloc_checker.h"
 #include "kernel/lib/ref_counted.h"
 #include "kernel/lib/status.h"
 #include "kernel/object/core/handle_table.h"

@@ -3,9 +3,11 @@
 #include <new>
 
 bool EventPairDispatcher::CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dispatcher>* b) {
-  auto* x = new EventPairDispatcher();
-  auto* y = new EventPairDispatcher();
-  if (x == nullptr || y == nullptr) {
+  mica::AllocChecker ac_x, ac_y;
+  auto* x = new (ac_x) EventPairDispatcher();
+  auto* y = new (ac_y) EventPairDispatcher();
+  const bool ok_a = ac_x.check(), ok_b = ac_y.check();
+  if (!ok_a || !ok_b) {
     delete x;
     delete y;
     return false;

@@ -28,8 +28,9 @@ mica::Status InterruptDispatcher::Create(uint32_t vector, uint32_t options,
   if (!Routable(vector)) {
     return mica::Status::kOutOfRange;
   }
-  auto* d = new InterruptDispatcher(vector);
-  if (d == nullptr) {
+  mica::AllocChecker ac_d;
+  auto* d = new (ac_d) InterruptDispatcher(vector);
+  if (!ac_d.check()) {
     return mica::Status::kNoMemory;
   }
   mica::RefPtr<InterruptDispatcher> ref = mica::AdoptRef(d);

@@ -7,11 +7,12 @@ mica::RefPtr<JobDispatcher>* g_root_job;
 }
 
 mica::RefPtr<JobDispatcher> JobDispatcher::CreateRoot() {
-  auto* j = new JobDispatcher();
-  MICA_ASSERT_MSG(j != nullptr, "no memory for the root job");
+  mica::AllocChecker ac_j, ac_holder;
+  auto* j = new (ac_j) JobDispatcher();
+  MICA_ASSERT_MSG(ac_j.check(), "no memory for the root job");
   // The root job lives for ever: its holder is never freed.
-  g_root_job = new mica::RefPtr<JobDispatcher>(mica::AdoptRef(j));
-  MICA_ASSERT_MSG(g_root_job != nullptr, "no memory for the root job");
+  g_root_job = new (ac_holder) mica::RefPtr<JobDispatcher>(mica::AdoptRef(j));
+  MICA_ASSERT_MSG(ac_holder.check(), "no memory for the root job");
   return *g_root_job;
 }
 
@@ -24,8 +25,9 @@ mica::Status JobDispatcher::Create(mica::RefPtr<JobDispatcher> parent,
   if (parent->depth_ + 1 >= MICA_MAX_JOB_DEPTH) {
     return mica::Status::kOutOfRange;
   }
-  auto* j = new JobDispatcher();
-  if (j == nullptr) {
+  mica::AllocChecker ac_j;
+  auto* j = new (ac_j) JobDispatcher();
+  if (!ac_j.check()) {
     return mica::Status::kNoMemory;
   }
   auto ref = mica::AdoptRef(j);
@@ -73,8 +75,9 @@ mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out) NO_THREAD_
     IrqGuard g(job_lock_);
     return killed_ ? mica::Status::kBadState : mica::Status::kOk;
   }
-  auto* link = new ProcessLink();
-  if (link == nullptr) {
+  mica::AllocChecker ac_link;
+  auto* link = new (ac_link) ProcessLink();
+  if (!ac_link.check()) {
     return mica::Status::kNoMemory;
   }
   link->process = p;

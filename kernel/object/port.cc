@@ -71,8 +71,9 @@ void PortDispatcher::SyncReadableLocked() {
 }
 
 mica::Status PortDispatcher::QueueUser(const mica_port_packet_t& packet) {
-  auto* n = new PortPacketNode();
-  if (n == nullptr) {
+  mica::AllocChecker ac_n;
+  auto* n = new (ac_n) PortPacketNode();
+  if (!ac_n.check()) {
     return mica::Status::kNoMemory;
   }
   n->packet = packet;

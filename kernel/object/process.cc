@@ -83,8 +83,9 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
     delete p;
     return nullptr;
   }
-  auto* pd = new ProcessDispatcher(p);
-  if (pd == nullptr) {
+  mica::AllocChecker ac_pd;
+  auto* pd = new (ac_pd) ProcessDispatcher(p);
+  if (!ac_pd.check()) {
     delete p;
     return nullptr;
   }

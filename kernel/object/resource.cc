@@ -10,8 +10,9 @@ ResourceDispatcher* g_root;
 
 void ResourceDispatcher::InitRoot() {
   MICA_ASSERT(g_root == nullptr);
-  auto* r = new ResourceDispatcher(MICA_RSRC_KIND_ROOT, 0, 0);
-  MICA_ASSERT_MSG(r != nullptr, "cannot allocate the root resource");
+  mica::AllocChecker ac;
+  auto* r = new (ac) ResourceDispatcher(MICA_RSRC_KIND_ROOT, 0, 0);
+  MICA_ASSERT_MSG(ac.check(), "cannot allocate the root resource");
   // Never adopted: the allocation's own reference is the kernel's, forever.
   r->SetName("root", 4);
   g_root = r;
@@ -51,8 +52,9 @@ mica::Status ResourceDispatcher::Create(const ResourceDispatcher& parent, uint32
   if (!parent.is_root() && (parent.kind_ != kind || !parent.Covers(base, size))) {
     return mica::Status::kAccessDenied;
   }
-  auto* r = new ResourceDispatcher(kind, base, size);
-  if (r == nullptr) {
+  mica::AllocChecker ac_r;
+  auto* r = new (ac_r) ResourceDispatcher(kind, base, size);
+  if (!ac_r.check()) {
     return mica::Status::kNoMemory;
   }
   *out = mica::AdoptRef(r);

@@ -22,8 +22,9 @@ uint32_t PermFlags(uint32_t perms) {
 
 mica::RefPtr<VmarDispatcher> VmarDispatcher::CreateRoot(Process* process, uint64_t base,
                                                         uint64_t size, uint64_t seed) {
-  auto* v = new VmarDispatcher(base, size, kCanMapAll);
-  if (v == nullptr) {
+  mica::AllocChecker ac_v;
+  auto* v = new (ac_v) VmarDispatcher(base, size, kCanMapAll);
+  if (!ac_v.check()) {
     return {};
   }
   v->process_ = process;
@@ -154,8 +155,9 @@ mica::Status VmarDispatcher::Allocate(uint32_t options, uint64_t offset, uint64_
   if ((can_map & ~flags_) != 0 || (specific && !(flags_ & MICA_VM_CAN_MAP_SPECIFIC))) {
     return mica::Status::kAccessDenied;
   }
-  auto* v = new VmarDispatcher(0, 0, can_map);  // placed below
-  if (v == nullptr) {
+  mica::AllocChecker ac_v;
+  auto* v = new (ac_v) VmarDispatcher(0, 0, can_map);  // placed below
+  if (!ac_v.check()) {
     return mica::Status::kNoMemory;
   }
   mica::RefPtr<VmarDispatcher> child = mica::AdoptRef(v);
@@ -300,9 +302,11 @@ mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_S
   if (req.vmo_offset + len < req.vmo_offset || req.vmo_offset + len > req.vmo->size()) {
     return mica::Status::kOutOfRange;
   }
-  auto* m = new Mapping();
-  auto* spare = new Mapping();
-  if (m == nullptr || spare == nullptr) {
+  mica::AllocChecker ac_m, ac_spare;
+  auto* m = new (ac_m) Mapping();
+  auto* spare = new (ac_spare) Mapping();
+  const bool ok_a = ac_m.check(), ok_b = ac_spare.check();
+  if (!ok_a || !ok_b) {
     delete m;
     delete spare;
     return mica::Status::kNoMemory;
@@ -434,8 +438,9 @@ mica::Status VmarDispatcher::Unmap(uint64_t addr, uint64_t len) NO_THREAD_SAFETY
   if ((addr & 4095) != 0 || len == 0) {
     return mica::Status::kInvalidArgs;
   }
-  auto* spare = new Mapping();
-  if (spare == nullptr) {
+  mica::AllocChecker ac_spare;
+  auto* spare = new (ac_spare) Mapping();
+  if (!ac_spare.check()) {
     return mica::Status::kNoMemory;
   }
   MappingList dead;
@@ -468,8 +473,10 @@ mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len,
   if ((PermFlags(perms) & ~flags_) != 0) {
     return mica::Status::kAccessDenied;
   }
-  Mapping* spares[2] = {new Mapping(), new Mapping()};
-  if (spares[0] == nullptr || spares[1] == nullptr) {
+  mica::AllocChecker ac0, ac1;
+  Mapping* spares[2] = {new (ac0) Mapping(), new (ac1) Mapping()};
+  const bool ok_a = ac0.check(), ok_b = ac1.check();
+  if (!ok_a || !ok_b) {
     delete spares[0];
     delete spares[1];
     return mica::Status::kNoMemory;

@@ -54,8 +54,9 @@ mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
     return mica::Status::kOutOfRange;
   }
   uint64_t pages = (size + 4095) / 4096;
-  auto* vmo = new VmoDispatcher();
-  if (vmo == nullptr) {
+  mica::AllocChecker ac_vmo;
+  auto* vmo = new (ac_vmo) VmoDispatcher();
+  if (!ac_vmo.check()) {
     return mica::Status::kNoMemory;
   }
   auto ref = mica::AdoptRef(vmo);
@@ -126,8 +127,9 @@ mica::Status VmoDispatcher::CreatePhysical(uint64_t paddr, uint64_t size,
   if (Overlaps(boot.ram, paddr, size) || Overlaps(boot.reserved, paddr, size)) {
     return mica::Status::kAccessDenied;
   }
-  auto* vmo = new VmoDispatcher();
-  if (vmo == nullptr) {
+  mica::AllocChecker ac_vmo;
+  auto* vmo = new (ac_vmo) VmoDispatcher();
+  if (!ac_vmo.check()) {
     return mica::Status::kNoMemory;
   }
   vmo->kind_ = Kind::kPhysical;

@@ -60,8 +60,9 @@ int64_t sys_event_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
   if (options != 0) {
     return Err(mica::Status::kInvalidArgs);
   }
-  auto* ev = new EventDispatcher();
-  if (ev == nullptr) {
+  mica::AllocChecker ac_ev;
+  auto* ev = new (ac_ev) EventDispatcher();
+  if (!ac_ev.check()) {
     return Err(mica::Status::kNoMemory);
   }
   mica::RefPtr<Dispatcher> obj = mica::AdoptRef<Dispatcher>(ev);

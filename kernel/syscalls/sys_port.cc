@@ -6,8 +6,9 @@ int64_t sys_port_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
   if (options != 0) {
     return Err(mica::Status::kInvalidArgs);
   }
-  auto* port = new PortDispatcher();
-  if (port == nullptr) {
+  mica::AllocChecker ac_port;
+  auto* port = new (ac_port) PortDispatcher();
+  if (!ac_port.check()) {
     return Err(mica::Status::kNoMemory);
   }
   return Err(AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(port),
@@ -85,8 +86,9 @@ int64_t sys_object_wait_async(mica_handle_t handle, mica_handle_t port, uint64_t
     return Err(mica::Status::kNotSupported);
   }
   mica::RefPtr<PortDispatcher> pd(static_cast<PortDispatcher*>(pe.object.get()));
-  auto* wait = new AsyncWait(se.object.get(), signals, mica::Move(pd), key);
-  if (wait == nullptr) {
+  mica::AllocChecker ac_wait;
+  auto* wait = new (ac_wait) AsyncWait(se.object.get(), signals, mica::Move(pd), key);
+  if (!ac_wait.check()) {
     return Err(mica::Status::kNoMemory);
   }
   wait->through = WaitThrough{p, handle};

@@ -27,8 +27,9 @@ int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
   if (readable && !root) {
     return Err(mica::Status::kAccessDenied);  // reading the log needs the root resource
   }
-  auto* log = new DebuglogDispatcher(readable);
-  if (log == nullptr) {
+  mica::AllocChecker ac_log;
+  auto* log = new (ac_log) DebuglogDispatcher(readable);
+  if (!ac_log.check()) {
     return Err(mica::Status::kNoMemory);
   }
   return Err(AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(log),

@@ -27,8 +27,9 @@ int64_t sys_thread_create(mica_handle_t process, user_in_ptr<const void> name, s
   if (s != mica::Status::kOk) {
     return Err(s);
   }
-  auto* t = new ThreadDispatcher(pe.object, buf, n);
-  if (t == nullptr) {
+  mica::AllocChecker ac_t;
+  auto* t = new (ac_t) ThreadDispatcher(pe.object, buf, n);
+  if (!ac_t.check()) {
     return Err(mica::Status::kNoMemory);
   }
   return Err(AddAndCopyOut(p, mica::AdoptRef<Dispatcher>(t), MICA_DEFAULT_THREAD_RIGHTS, out));

@@ -6,8 +6,9 @@ int64_t sys_timer_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
   if (options != 0) {
     return Err(mica::Status::kInvalidArgs);
   }
-  auto* t = new TimerDispatcher();
-  if (t == nullptr) {
+  mica::AllocChecker ac_t;
+  auto* t = new (ac_t) TimerDispatcher();
+  if (!ac_t.check()) {
     return Err(mica::Status::kNoMemory);
   }
   return Err(AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(t),

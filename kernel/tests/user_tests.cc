@@ -130,8 +130,9 @@ KTEST(handle_table_lock_holds_off_preemption) {
   if (p == nullptr) {
     return;
   }
-  auto* ev = new EventDispatcher();
-  KEXPECT(ev != nullptr);
+  mica::AllocChecker ac;
+  auto* ev = new (ac) EventDispatcher();
+  KEXPECT(ac.check());
   if (ev != nullptr) {
     mica_handle_t h = MICA_HANDLE_INVALID;
     KEXPECT(p->AddHandle(mica::AdoptRef<Dispatcher>(ev), MICA_DEFAULT_EVENT_RIGHTS, &h) ==

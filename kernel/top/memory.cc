@@ -2,6 +2,8 @@
 
 #include <new>
 
+#include "kernel/lib/alloc_checker.h"
+
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/lib/assert.h"
 #include "kernel/top/percpu.h"
@@ -190,13 +192,18 @@ Stats GetStats() {
 
 }  // namespace kmem
 
-// The kernel's C++ allocation operators. Allocation failure returns nullptr
-// (the kernel is built without exceptions); callers check.
-void* operator new(size_t size) {
-  return kmem::Malloc(size);
+// The kernel's C++ allocation operators: only the AllocChecker form
+// allocates (kernel/lib/alloc_checker.h); it is noexcept, so the compiler
+// checks for null before constructing.
+void* operator new(size_t size, mica::AllocChecker& ac) noexcept {
+  void* p = kmem::Malloc(size);
+  ac.Arm(p != nullptr);
+  return p;
 }
-void* operator new[](size_t size) {
-  return kmem::Malloc(size);
+void* operator new[](size_t size, mica::AllocChecker& ac) noexcept {
+  void* p = kmem::Malloc(size);
+  ac.Arm(p != nullptr);
+  return p;
 }
 void operator delete(void* p) noexcept {
   kmem::Free(p);

@@ -194,8 +194,9 @@ mica::Status StartUserboot(const platform::BootInfo& boot, const bootfs::Image& 
     s = CopyToVmo(static_cast<const uint8_t*>(arch::PhysToVirt(boot.dtb_pa)), boot.dtb_size,
                   "devicetree", &dtb_vmo);
   }
-  auto* log = s == mica::Status::kOk ? new DebuglogDispatcher() : nullptr;
-  if (s != mica::Status::kOk || log == nullptr) {
+  mica::AllocChecker ac_log;
+  auto* log = s == mica::Status::kOk ? new (ac_log) DebuglogDispatcher() : nullptr;
+  if (s != mica::Status::kOk || !ac_log.check()) {
     *why = "out of memory for the bootfs and DTB VMOs";
     return mica::Status::kNoMemory;
   }
