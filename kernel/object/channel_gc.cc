@@ -1,5 +1,7 @@
 #include "kernel/object/channel_gc.h"
 
+#include "kernel/arch/arm64/arch.h"
+
 namespace {
 
 // Guards every endpoint's inflight_ and inflight_node_, g_in_flight and
@@ -144,8 +146,11 @@ void ChannelGc::MaybeCollect(bool force) {
   if (sched::Current()->deferred.draining) {
     return;
   }
-  if (!force && __atomic_load_n(&g_events, __ATOMIC_RELAXED) <
-                    __atomic_load_n(&g_ration, __ATOMIC_RELAXED)) {
+  // Under a spin lock (a process killed under its task or job lock
+  // releases its handles there): never collect with interrupts off; the
+  // collector thread does it.
+  if (arch::IrqsDisabled() || (!force && __atomic_load_n(&g_events, __ATOMIC_RELAXED) <
+                                             __atomic_load_n(&g_ration, __ATOMIC_RELAXED))) {
     if (!__atomic_exchange_n(&g_kicked, true, __ATOMIC_ACQ_REL)) {
       g_kick_wait.WakeAll();
     }

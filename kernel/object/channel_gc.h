@@ -54,7 +54,8 @@
 // released (closed, a process's death, a destroyed message) or an
 // endpoint's handle written into a message, when that may have left an
 // endpoint a candidate. The triggering thread collects at once (after it
-// dropped its locks) while that keeps the work proportional to the events:
+// dropped its locks, and never with interrupts off) while that keeps the
+// work proportional to the events:
 // a collection that visited V endpoints allows the next after V/8 more
 // events. A trigger past the ration wakes the collector thread instead,
 // which collects after a pause that grows with the last collection's work
