@@ -133,19 +133,23 @@ mica::Status UserPageTable::Init() {
 }
 
 UserPageTable::~UserPageTable() {
-  if (root_ != nullptr) {
-    FreeTables();
-  }
+  // The ASID's TLB and walk-cache entries go first (FreeAsid invalidates
+  // them and waits), then the tables they could point into.
   if (asid_ != 0) {
     FreeAsid(asid_);
+  }
+  if (root_ != nullptr) {
+    FreeTables();
   }
 }
 
 void UserPageTable::FreeTables() {
   // Unmap frees every table that empties, so only the tables of pages still
   // mapped are left: at most 512 root entries, and 512 entries per level-2
-  // table left, are looked at. No TLB maintenance: the ASID is invalidated
-  // before it is reused (FreeAsid) and no CPU runs with this table any more.
+  // table left, are looked at. No TLB maintenance here: no CPU runs with
+  // this table any more (a switch to a thread of another address space, or
+  // to a kernel thread, loads another TTBR0) and FreeAsid has already
+  // invalidated every entry of the ASID.
   for (uint64_t i = 0; i < kEntries; i++) {
     if ((root_[i] & 3) != PTE_TABLE) {
       continue;

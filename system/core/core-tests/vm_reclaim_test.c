@@ -146,7 +146,7 @@ TEST(vm_reclaim, launcher_stays_flat) {
   ASSERT_NE(image, MICA_HANDLE_INVALID);
   ASSERT_TRUE(launch_one(image, 0));
   uint64_t before = free_quiet();
-  enum { kPrograms = 500 };
+  enum { kPrograms = 10000 };
   for (uint32_t i = 0; i < kPrograms; i++) {
     ASSERT_TRUE(launch_one(image, i));
   }
