@@ -11,7 +11,7 @@
 // Uncommitted pages are never shared: they read as zeros in the child.
 //
 // Bookkeeping: the committed pages are kept in a PageTree (sparse, radix
-// tree of 64-slot nodes allocated on commit and freed when empty), so a
+// tree of 16-slot nodes allocated on commit and freed when empty), so a
 // VMO's kernel cost follows what it commits, not its size: an empty 64 GiB
 // VMO costs its dispatcher only. A commit whose node cannot be allocated
 // fails with kNoMemory like the page allocation itself.
@@ -43,7 +43,7 @@ struct Mapping {
 
 class VmoDispatcher final : public Dispatcher {
  public:
-  // Largest VMO: 64 GiB (2^24 pages, a PageTree of height 4).
+  // Largest VMO: 64 GiB (2^24 pages, a PageTree of height 6).
   static constexpr uint64_t kMaxSize = 64ull << 30;
   static mica::Status Create(uint64_t size, uint32_t options, mica::RefPtr<VmoDispatcher>* out);
   // vmo_create_contiguous: `size` (rounded up to pages, not 0) bytes of

@@ -149,8 +149,10 @@ void UserPageTable::FreeTables() {
   // table left, are looked at. No TLB maintenance here: no CPU runs with
   // this table any more (a switch to a thread of another address space, or
   // to a kernel thread, loads another TTBR0) and FreeAsid has already
-  // invalidated every entry of the ASID.
-  for (uint64_t i = 0; i < kEntries; i++) {
+  // invalidated every entry of the ASID. Usually every mapping is gone by
+  // now (the root VMAR's destruction unmaps them): nothing to scan.
+  size_t left = table_pages_ - 1;
+  for (uint64_t i = 0; i < kEntries && left != 0; i++) {
     if ((root_[i] & 3) != PTE_TABLE) {
       continue;
     }
@@ -158,9 +160,14 @@ void UserPageTable::FreeTables() {
     for (uint64_t j = 0; j < kEntries; j++) {
       if ((l2[j] & 3) == PTE_TABLE) {
         kmem::FreePage(l2[j] & kAddrMask);
+        left--;
       }
     }
     kmem::FreePage(root_[i] & kAddrMask);
+    left--;
+  }
+  while (spares_ != 0) {
+    kmem::FreePage(spare_[--spares_]);
   }
   kmem::FreePage(VirtToPhys(root_));
   root_ = nullptr;
@@ -175,7 +182,9 @@ uint64_t* UserPageTable::Walk(uint64_t va, bool create) {
       if (!create) {
         return nullptr;
       }
-      uint64_t* t = AllocTablePage();
+      // A spare (emptied, so all zeros, and out of every TLB) or a new page.
+      uint64_t* t =
+          spares_ != 0 ? static_cast<uint64_t*>(PhysToVirt(spare_[--spares_])) : AllocTablePage();
       if (t == nullptr) {
         return nullptr;
       }
@@ -292,6 +301,20 @@ void UserPageTable::Invalidation::FreeTables() {
   }
 }
 
+// After the flush: keeps up to kMaxSpares of the tables that emptied for
+// this address space's next tables (they are all zeros: a table empties
+// when its last valid entry is cleared to 0), so a process that maps and
+// unmaps at fresh addresses (a launcher loading programs) does not
+// allocate, zero and free two table pages each time. Bounded: at most
+// kMaxSpares pages per address space, freed with it.
+void UserPageTable::KeepSpares(Invalidation* inv) {
+  while (spares_ < kMaxSpares && inv->freed != 0) {
+    uint64_t pa = inv->freed;
+    inv->freed = *kmem::PageOwnerWord(pa);
+    spare_[spares_++] = pa;
+  }
+}
+
 // `gone` valid entries of the level-3 table under *l2e were cleared: drops
 // them from its count and unhooks the table, and then its level-2 table,
 // if they are empty.
@@ -382,6 +405,7 @@ mica::Status UserPageTable::MapRun(uint64_t va, const uint64_t* pas, uint64_t pa
     if (s != mica::Status::kOk) {
       PruneLocked(va, va + ((i + 1) << 12), &inv);
       inv.Flush(asid_);
+      KeepSpares(&inv);
     } else {
       uint64_t* pte = nullptr;
       uintptr_t* table_count = nullptr;
@@ -464,6 +488,7 @@ size_t UserPageTable::Unmap(uint64_t va, size_t count) {
       }
     }
     inv.Flush(asid_);
+    KeepSpares(&inv);
   }
   inv.FreeTables();
   return inv.n;

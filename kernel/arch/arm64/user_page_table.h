@@ -2,8 +2,9 @@
 // pages, three levels) with its ASID. User pages are always PXN (the kernel
 // never executes user memory), non-global, inner shareable; writable pages
 // are never executable (W^X). Tables come from the PMM; a table that no
-// longer maps anything is freed at once (Unmap, a failed Map), the rest with
-// the address space.
+// longer maps anything is freed at once (Unmap, a failed Map), except up to
+// two kept as spares for the next tables; the rest go with the address
+// space.
 #pragma once
 
 #include <stddef.h>
@@ -92,7 +93,8 @@ class UserPageTable {
   void DropEntries(uint64_t* l1e, uint64_t* l2e, size_t gone, Invalidation* inv) REQUIRES(lock_);
   void DropTable(uint64_t* l1e, Invalidation* inv) REQUIRES(lock_);
   void PruneLocked(uint64_t va, uint64_t end, Invalidation* inv) REQUIRES(lock_);
-  void FreeTables();
+  void KeepSpares(Invalidation* inv) REQUIRES(lock_);
+  void FreeTables() NO_THREAD_SAFETY_ANALYSIS;  // the destructor: nobody else left
 
   mutable IrqSpinLock lock_;
   uint64_t* root_ = nullptr;
@@ -100,6 +102,10 @@ class UserPageTable {
   uint16_t asid_ = 0;
   size_t table_pages_ GUARDED_BY(lock_) = 0;
   size_t mapped_pages_ GUARDED_BY(lock_) = 0;
+  // Emptied table pages kept for the next tables (see KeepSpares).
+  static constexpr size_t kMaxSpares = 2;
+  uint64_t spare_[kMaxSpares] GUARDED_BY(lock_) = {};
+  size_t spares_ GUARDED_BY(lock_) = 0;
 };
 
 // Boot: sets up ASID allocation and the empty table kernel threads run with.

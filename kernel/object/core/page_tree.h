@@ -1,11 +1,13 @@
-// PageTree: the committed pages of a VMO, sparse: a radix tree of 64-slot
-// nodes over page indexes, whose height follows the largest index stored
-// (1 level: 64 pages, 2: 4096, 3: 256 Ki, 4: 16 Mi pages = 64 GiB). Nodes
-// are allocated when a value is first stored under them and freed as soon
-// as they hold nothing, so the memory a tree uses follows the values it
-// holds (at most one node per level per value, about 8 bytes per value when
-// they are dense), never the range they are spread over. An empty tree
-// holds no memory at all.
+// PageTree: the committed pages of a VMO, sparse: a radix tree of 16-slot
+// nodes (136 bytes) over page indexes, whose height follows the largest
+// index stored (1 level: 16 pages, 2: 256, 3: 4096 = 16 MiB, ..., 6: 16 Mi
+// pages = 64 GiB). Nodes are allocated when a value is first stored under
+// them and freed as soon as they hold nothing, so the memory a tree uses
+// follows the values it holds (at most one node per level per value, about
+// 9 bytes per value when they are dense), never the range they are spread
+// over. An empty tree holds no memory at all. (16 slots rather than 64:
+// small VMOs, the common case, pay for one small node, and a lone page far
+// out costs 6 x 136 bytes, not 4 x 520; lookups are a level or two deeper.)
 //
 // Values are nonzero 64-bit words (physical page addresses for a VMO); 0
 // means "no value". The tree never interprets them: its owner releases what
@@ -30,9 +32,9 @@ namespace mica::core {
 
 class PageTree {
  public:
-  static constexpr unsigned kBits = 6;
+  static constexpr unsigned kBits = 4;
   static constexpr uint64_t kFanout = uint64_t{1} << kBits;
-  static constexpr unsigned kMaxHeight = 5;
+  static constexpr unsigned kMaxHeight = 6;
   // Indexes Set accepts: [0, kMaxIndex).
   static constexpr uint64_t kMaxIndex = uint64_t{1} << (kBits * kMaxHeight);
 
