@@ -115,3 +115,43 @@ KTEST(user_page_table_reclaims_runs_and_failed_maps) {
   }
   KEXPECT_EQ(FreeAndHeap(), before);
 }
+
+// Up to two emptied tables stay as spares for the next tables of the same
+// address space (a launcher mapping each program at a fresh address does
+// not allocate and free two tables each time); the rest go back at once,
+// the spares with the address space.
+KTEST(user_page_table_keeps_two_spare_tables) {
+  uint64_t before = FreeAndHeap();
+  {
+    arch::UserPageTable pt;
+    KEXPECT(pt.Init() == mica::Status::kOk);
+    uint64_t pa;
+    KEXPECT(kmem::AllocPage(&pa));
+    KEXPECT(pt.Map(kGiB + 0x1000, &pa, 1, kRW) == mica::Status::kOk);
+    uint64_t mapped = kmem::GetStats().free_pages;
+    KEXPECT_EQ(pt.Unmap(kGiB + 0x1000, 1), 1u);
+    KEXPECT_EQ(pt.table_pages(), 1u);
+    KEXPECT_EQ(kmem::GetStats().free_pages, mapped);  // both kept
+    // Elsewhere: the spares serve, nothing is allocated.
+    KEXPECT(pt.Map(9 * kGiB + 5 * kMiB2, &pa, 1, kRW) == mica::Status::kOk);
+    KEXPECT_EQ(pt.table_pages(), 3u);
+    KEXPECT_EQ(kmem::GetStats().free_pages, mapped);
+    uint64_t got;
+    uint32_t perms;
+    KEXPECT(pt.Query(9 * kGiB + 5 * kMiB2, &got, &perms));
+    KEXPECT_EQ(got, pa);
+    KEXPECT_EQ(pt.Unmap(9 * kGiB + 5 * kMiB2, 1), 1u);
+    // Three GiBs: two tables from the spares, four new; unmapped, two are
+    // kept and four go back.
+    for (uint64_t g = 2; g < 5; g++) {
+      KEXPECT(pt.Map(g * kGiB, &pa, 1, kRW) == mica::Status::kOk);
+    }
+    KEXPECT_EQ(pt.table_pages(), 7u);
+    KEXPECT_EQ(kmem::GetStats().free_pages, mapped - 4);
+    KEXPECT_EQ(pt.Unmap(2 * kGiB, 3 * kGiB / 4096), 3u);
+    KEXPECT_EQ(pt.table_pages(), 1u);
+    KEXPECT_EQ(kmem::GetStats().free_pages, mapped);
+    kmem::FreePage(pa);
+  }
+  KEXPECT_EQ(FreeAndHeap(), before);
+}
