@@ -364,27 +364,42 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
     return mica::Status::kOutOfRange;
   }
   uint64_t pages = (size + 4095) / 4096;
-  IrqGuard g(lock_);
-  if (pages < page_count_) {
-    // Unmap the pages that go away from every mapping first.
-    for (Mapping& m : mappings_) {
-      uint64_t first = m.vmo_offset / 4096, last = first + m.size / 4096;
-      uint64_t from = pages > first ? pages : first;
-      if (from < last) {
-        m.process->aspace().Unmap(m.base + (from - first) * 4096, last - from);
+  // The pages that lose their last holder, to free once the lock is
+  // dropped (a shrink may free many): linked through their owner words,
+  // which nobody reads once the count is 0.
+  uint64_t to_free = 0;
+  {
+    IrqGuard g(lock_);
+    if (pages < page_count_) {
+      // Unmap the pages that go away from every mapping first.
+      for (Mapping& m : mappings_) {
+        uint64_t first = m.vmo_offset / 4096, last = first + m.size / 4096;
+        uint64_t from = pages > first ? pages : first;
+        if (from < last) {
+          m.process->aspace().Unmap(m.base + (from - first) * 4096, last - from);
+        }
+      }
+      // Then take them out: one step per committed page past the new end
+      // (none is added meanwhile: commits check page_count_ under the lock).
+      uint64_t index = pages, pa;
+      while (pages_.Next(index, page_count_, &index, &pa)) {
+        pages_.Clear(index);
+        uintptr_t* holders = kmem::PageOwnerWord(pa);
+        if (__atomic_sub_fetch(holders, 1, __ATOMIC_ACQ_REL) == 0) {
+          *holders = to_free;
+          to_free = pa;
+        }
+        index++;
       }
     }
-    // Then release them: one step per committed page past the new end
-    // (none is added meanwhile: commits check page_count_ under the lock).
-    uint64_t index = pages, pa;
-    while (pages_.Next(index, page_count_, &index, &pa)) {
-      pages_.Clear(index);
-      PageRelease(pa);
-      index++;
-    }
+    // Growing allocates nothing: the new pages are uncommitted.
+    page_count_ = pages;
   }
-  // Growing allocates nothing: the new pages are uncommitted.
-  page_count_ = pages;
+  while (to_free != 0) {
+    uint64_t next = *kmem::PageOwnerWord(to_free);
+    kmem::FreePage(to_free);
+    to_free = next;
+  }
   return mica::Status::kOk;
 }
 
