@@ -32,12 +32,13 @@ static uint64_t settled_available(uint64_t want) {
   return got;
 }
 
-// Available memory once it has stopped changing (the same for 5 readings
-// 10 ms apart), or after 3 s.
+// Available memory once it has stopped changing (the same for 8 readings
+// 25 ms apart: longer than a collection of the sets these tests make, which
+// holds its candidates until it ends), or after 5 s.
 static uint64_t quiet_available(void) {
   uint64_t last = available();
-  for (int i = 0, same = 0; i < 300 && same < 5; i++) {
-    mica_nanosleep(ct_now() + 10 * 1000 * 1000);
+  for (int i = 0, same = 0; i < 200 && same < 8; i++) {
+    mica_nanosleep(ct_now() + 25 * 1000 * 1000);
     uint64_t now = available();
     same = now == last ? same + 1 : 0;
     last = now;
