@@ -148,6 +148,19 @@ mica_info_task_runtime_t ProcessDispatcher::final_runtime() const NO_THREAD_SAFE
   IrqGuard g(info_lock_);
   return final_runtime_;
 }
+
+void ProcessDispatcher::OnZeroHandles() {
+  // Under the task lock, which every thread start holds (ThreadDispatcher::
+  // Start): a start racing with the last close is either seen here, and
+  // the process lives, or fails afterwards with kBadState.
+  (void)WithProcess([this](Process* p) {
+    if ((Info().flags & MICA_INFO_PROCESS_FLAG_STARTED) == 0) {
+      p->Kill(MICA_TASK_RETCODE_KILLED);
+    }
+    return mica::Status::kOk;
+  });
+}
+
 void ProcessDispatcher::MarkStarted(mica_time_t when) {
   IrqGuard g(info_lock_);
   if ((info_.flags & MICA_INFO_PROCESS_FLAG_STARTED) == 0) {

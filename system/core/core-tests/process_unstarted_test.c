@@ -1,0 +1,256 @@
+// A process that was never started is killed when its last handle closes
+// (docs/kernel.md, "Processes"), and freed by the reaper with everything it
+// holds, whatever other handles (its root VMAR, its threads) live on and
+// whatever is done through them meanwhile. Each test checks that the
+// kernel's available memory (free pages + free heap, KMEM_STATS) comes back
+// exactly. At 33de916 such a process lived until its job was killed.
+#include <mica/rt/thread.h>
+#include <string.h>
+
+#include "system/core/core-tests/task_util.h"
+#include "system/core/core-tests/test.h"
+
+#define PAGE 4096u
+
+static uint64_t available(void) {
+  mica_info_kmem_stats_t k;
+  if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, &k, sizeof(k), NULL,
+                           NULL) != MICA_OK) {
+    return 0;
+  }
+  return k.free_bytes + k.heap_free_bytes;
+}
+
+// Available memory once it is back at `want`, or after 3 s (the reaper
+// frees dead processes soon after, not at once).
+static uint64_t settled_available(uint64_t want) {
+  uint64_t got = available();
+  for (int i = 0; i < 300 && got != want; i++) {
+    mica_nanosleep(ct_now() + 10 * CT_MS);
+    got = available();
+  }
+  return got;
+}
+
+// Available memory once it has stopped changing (5 equal readings 10 ms
+// apart), or after 3 s.
+static uint64_t quiet_available(void) {
+  uint64_t last = available();
+  for (int i = 0, same = 0; i < 300 && same < 5; i++) {
+    mica_nanosleep(ct_now() + 10 * CT_MS);
+    uint64_t now = available();
+    same = now == last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+// One warming round of `fn`, then `rounds` more must leave available
+// memory exactly where it was.
+static void expect_no_leak(void (*fn)(void), int rounds) {
+  fn();
+  uint64_t before = quiet_available();
+  ASSERT_NE(before, 0u);
+  for (int i = 0; i < rounds && !ct_failed(); i++) {
+    fn();
+  }
+  EXPECT_EQ(settled_available(before), before);
+}
+
+// A new process of the default job, with a thread (if `thread` is not
+// NULL) and a committed page of a VMO mapped into its root VMAR at *addr
+// (if `addr` is not NULL).
+static void unstarted(mica_handle_t* proc, mica_handle_t* vmar, mica_handle_t* thread,
+                      mica_vaddr_t* addr) {
+  *proc = *vmar = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_process_create(mica_rt_job_default(), "unstarted", 9, 0, proc, vmar));
+  if (thread != NULL) {
+    ASSERT_OK(mica_thread_create(*proc, "t", 1, 0, thread));
+  }
+  if (addr != NULL) {
+    mica_handle_t vmo;
+    ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));
+    ASSERT_OK(mica_vmar_map(*vmar, MICA_VM_PERM_READ | MICA_VM_MAP_RANGE, 0, vmo, 0, PAGE, addr));
+    EXPECT_OK(mica_handle_close(vmo));
+  }
+}
+
+static void create_and_close(void) {
+  mica_handle_t proc, vmar;
+  unstarted(&proc, &vmar, NULL, NULL);
+  EXPECT_OK(mica_handle_close(proc));
+  EXPECT_OK(mica_handle_close(vmar));
+}
+
+TEST(process_unstarted, freed_when_its_handles_close) {
+  expect_no_leak(create_and_close, 20);
+}
+
+// The process handle goes first; the root VMAR and a thread handle stay
+// and are used: the process is dead at once (so its address space is
+// gone and the thread can never start), and everything is freed once they
+// close too.
+static void kept_vmar_and_thread(void) {
+  mica_handle_t proc, vmar, thread = MICA_HANDLE_INVALID, vmo;
+  mica_vaddr_t addr = 0, addr2 = 0;
+  unstarted(&proc, &vmar, &thread, &addr);
+  ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));
+  EXPECT_OK(mica_handle_close(proc));
+  EXPECT_STATUS(mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &addr2),
+                MICA_ERR_BAD_STATE);
+  EXPECT_STATUS(mica_vmar_unmap(vmar, addr, PAGE), MICA_ERR_BAD_STATE);
+  EXPECT_STATUS(mica_thread_start(thread, addr, addr + PAGE, 0, 0), MICA_ERR_BAD_STATE);
+  mica_info_vmar_t info;
+  EXPECT_OK(mica_object_get_info(vmar, MICA_INFO_VMAR, &info, sizeof(info), NULL, NULL));
+  EXPECT_OK(mica_handle_close(vmo));
+  EXPECT_OK(mica_handle_close(thread));
+  EXPECT_OK(mica_handle_close(vmar));
+}
+
+TEST(process_unstarted, killed_while_its_vmar_and_thread_live_on) {
+  expect_no_leak(kept_vmar_and_thread, 20);
+}
+
+// Only the last handle kills: while a duplicate lives the process does
+// too (a mapping into it still works).
+TEST(process_unstarted, last_close_kills_it) {
+  mica_handle_t proc, vmar, thread = MICA_HANDLE_INVALID, dup, vmo, job;
+  ASSERT_OK(mica_job_create(mica_rt_job_default(), 0, &job));
+  ASSERT_OK(mica_process_create(job, "unstarted", 9, 0, &proc, &vmar));
+  ASSERT_OK(mica_thread_create(proc, "t", 1, 0, &thread));
+  // A duplicate is a handle too: closing the first one kills nothing.
+  ASSERT_OK(mica_handle_duplicate(proc, MICA_RIGHT_SAME_RIGHTS, &dup));
+  EXPECT_OK(mica_handle_close(proc));
+  EXPECT_STATUS(mica_object_wait_one(dup, MICA_PROCESS_TERMINATED, 0, NULL), MICA_ERR_TIMED_OUT);
+  ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));
+  mica_vaddr_t addr = 0;
+  EXPECT_OK(mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &addr));
+  // The last handle: killed at once, its address space gone.
+  EXPECT_OK(mica_handle_close(dup));
+  EXPECT_STATUS(mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &addr),
+                MICA_ERR_BAD_STATE);
+  EXPECT_STATUS(mica_thread_start(thread, addr, addr + PAGE, 0, 0), MICA_ERR_BAD_STATE);
+  EXPECT_OK(mica_handle_close(vmo));
+  EXPECT_OK(mica_handle_close(thread));
+  EXPECT_OK(mica_handle_close(vmar));
+  EXPECT_OK(mica_task_kill(job));
+  EXPECT_OK(mica_handle_close(job));
+}
+
+// process_create whose second out pointer faults: the handles it had added
+// are closed and the process killed. The kernel used the process after
+// closing them, when the reaper could already have freed it (found with
+// the kill on last close by bin/syscall-fuzz: a kernel panic in
+// ProcessDispatcher::MarkKilled from sys_process_create).
+static void create_with_bad_out_pointer(void) {
+  for (int i = 0; i < 20; i++) {
+    mica_handle_t proc = MICA_HANDLE_INVALID;
+    EXPECT_STATUS(mica_process_create(mica_rt_job_default(), "bad-out", 7, 0, &proc,
+                                      (mica_handle_t*)ct_unmapped_addr()),
+                  MICA_ERR_INVALID_ARGS);
+  }
+}
+
+TEST(process_unstarted, create_failing_to_copy_out_frees_it) {
+  expect_no_leak(create_with_bad_out_pointer, 10);
+}
+
+// process_start that fails (its thread was killed before it started) gives
+// `arg1` back to nobody: it is closed, not left in the new process's
+// table. Here arg1 is the process's own handle: left there, the process
+// would hold itself and never be freed.
+static void start_fails_with_itself_as_arg(void) {
+  mica_handle_t proc, vmar, thread = MICA_HANDLE_INVALID, self;
+  unstarted(&proc, &vmar, &thread, NULL);
+  ASSERT_OK(mica_handle_duplicate(proc, MICA_RIGHT_SAME_RIGHTS, &self));
+  EXPECT_OK(mica_task_kill(thread));
+  EXPECT_STATUS(mica_process_start(proc, thread, 0x10000, 0x20000, self, 0), MICA_ERR_BAD_STATE);
+  EXPECT_FALSE(ct_valid(self));  // consumed
+  EXPECT_OK(mica_handle_close(thread));
+  EXPECT_OK(mica_handle_close(vmar));
+  EXPECT_OK(mica_handle_close(proc));
+}
+
+TEST(process_unstarted, failed_start_does_not_keep_its_arg_in_the_process) {
+  expect_no_leak(start_fails_with_itself_as_arg, 20);
+}
+
+// Concurrently: each worker makes unstarted processes and, while another
+// worker may be closing their process handles, maps into, unmaps from and
+// starts a thread in them through the handles that stay. (A thread start
+// that wins the race starts the process: its thread calls thread_exit,
+// which ends the process, which frees it as well.)
+enum { kWorkers = 3, kRounds = 40 };
+
+static const uint32_t kThreadExit[] = {
+    0xd28004c8,  // mov x8, #38  (thread_exit)
+    0xd4000001,  // svc #0
+};
+
+// Each worker's process handle, for whichever of it and the next worker
+// takes it first (an atomic exchange: exactly one closes it).
+static mica_handle_t g_pending[kWorkers];
+
+static int race_worker(void* arg) {
+  int me = (int)(uintptr_t)arg;
+  for (int r = 0; r < kRounds; r++) {
+    mica_handle_t proc, vmar, thread, vmo;
+    mica_vaddr_t addr = 0;
+    if (mica_process_create(mica_rt_job_default(), "race", 4, 0, &proc, &vmar) != MICA_OK) {
+      return 1;
+    }
+    mica_vaddr_t code = 0;
+    if (mica_thread_create(proc, "t", 1, 0, &thread) != MICA_OK ||
+        mica_vmo_create(PAGE, 0, &vmo) != MICA_OK ||
+        mica_vmo_write(vmo, kThreadExit, 0, sizeof(kThreadExit)) != MICA_OK ||
+        mica_vmar_map(vmar, MICA_VM_PERM_READ | MICA_VM_PERM_EXECUTE, 0, vmo, 0, PAGE, &code) !=
+            MICA_OK) {
+      return 1;
+    }
+    __atomic_store_n(&g_pending[me], proc, __ATOMIC_RELEASE);
+    mica_handle_t other = __atomic_exchange_n(&g_pending[(me + 1) % kWorkers], MICA_HANDLE_INVALID,
+                                              __ATOMIC_ACQ_REL);
+    if (other != MICA_HANDLE_INVALID) {
+      (void)mica_handle_close(other);
+    }
+    for (int i = 0; i < 4; i++) {
+      if (mica_vmar_map(vmar, MICA_VM_PERM_READ | MICA_VM_MAP_RANGE, 0, vmo, 0, PAGE, &addr) ==
+          MICA_OK) {
+        (void)mica_vmar_unmap(vmar, addr, PAGE);
+      }
+      (void)mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &addr);
+    }
+    if (r % 2 == 1) {
+      (void)mica_thread_start(thread, code, 0x20000, 0, 0);
+    }
+    mica_handle_t mine = __atomic_exchange_n(&g_pending[me], MICA_HANDLE_INVALID, __ATOMIC_ACQ_REL);
+    if (mine != MICA_HANDLE_INVALID) {
+      (void)mica_handle_close(mine);
+    }
+    (void)mica_handle_close(thread);
+    (void)mica_handle_close(vmar);
+    (void)mica_handle_close(vmo);
+  }
+  return 0;
+}
+
+static void race(void) {
+  mica_rt_thread_t* t[kWorkers];
+  int started = 0;
+  for (; started < kWorkers; started++) {
+    if (mica_rt_thread_create(&t[started], race_worker, (void*)(uintptr_t)started, "race", 0) !=
+        MICA_OK) {
+      break;
+    }
+  }
+  EXPECT_EQ(started, kWorkers);
+  for (int i = 0; i < started; i++) {
+    int result = -1;
+    EXPECT_OK(mica_rt_thread_join(t[i], &result));
+    EXPECT_EQ(result, 0);
+  }
+}
+
+TEST(process_unstarted, closed_while_other_threads_use_its_vmar_and_thread) {
+  expect_no_leak(race, 3);
+}
