@@ -57,13 +57,17 @@ int64_t sys_task_kill(mica_handle_t task) {
   if (s != mica::Status::kOk) {
     return Err(s);
   }
+  // CheckKilled does not return when the caller killed itself, so the
+  // reference `e` holds is dropped before it (else the object leaked).
   if (e.object->type() == MICA_OBJ_TYPE_JOB) {
     static_cast<JobDispatcher*>(e.object.get())->Kill();
+    e.object.reset();
     p->CheckKilled();  // the caller may have been in that job
     return kOk;
   }
   if (e.object->type() == MICA_OBJ_TYPE_THREAD) {
     static_cast<ThreadDispatcher*>(e.object.get())->Kill();
+    e.object.reset();
     p->CheckKilled();  // killed itself: does not return to user mode
     return kOk;
   }
@@ -76,6 +80,7 @@ int64_t sys_task_kill(mica_handle_t task) {
     t->Kill(MICA_TASK_RETCODE_KILLED);
     return mica::Status::kOk;
   });
+  e.object.reset();
   if (s == mica::Status::kBadState) {
     return kOk;  // already gone: killing a dead process succeeds
   }

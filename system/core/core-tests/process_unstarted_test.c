@@ -1,9 +1,11 @@
 // A process that was never started is killed when its last handle closes
-// (docs/kernel.md, "Processes"), and freed by the reaper with everything it
-// holds, whatever other handles (its root VMAR, its threads) live on and
-// whatever is done through them meanwhile. Each test checks that the
-// kernel's available memory (free pages + free heap, KMEM_STATS) comes back
-// exactly. At 33de916 such a process lived until its job was killed.
+// (docs/kernel.md, "Objects and handles") and freed by the reaper with
+// everything it holds, whatever other handles (its root VMAR, its threads)
+// live on and whatever is done through them meanwhile; and a task killing
+// itself through its last handle leaves nothing behind. Each test checks
+// that the kernel's available memory (free pages + free heap, KMEM_STATS)
+// comes back exactly. At 33de916 an unstarted process lived until its job
+// was killed.
 #include <mica/rt/thread.h>
 #include <string.h>
 
@@ -127,8 +129,7 @@ TEST(process_unstarted, last_close_kills_it) {
   EXPECT_OK(mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &addr));
   // The last handle: killed at once, its address space gone.
   EXPECT_OK(mica_handle_close(dup));
-  EXPECT_STATUS(mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &addr),
-                MICA_ERR_BAD_STATE);
+  EXPECT_STATUS(mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &addr), MICA_ERR_BAD_STATE);
   EXPECT_STATUS(mica_thread_start(thread, addr, addr + PAGE, 0, 0), MICA_ERR_BAD_STATE);
   EXPECT_OK(mica_handle_close(vmo));
   EXPECT_OK(mica_handle_close(thread));
@@ -175,6 +176,66 @@ TEST(process_unstarted, failed_start_does_not_keep_its_arg_in_the_process) {
   expect_no_leak(start_fails_with_itself_as_arg, 20);
 }
 
+// A started process is not killed by its last handle closing, and may hold
+// that handle itself: here process_start moves the caller's only handle to
+// the process into it, and its thread kills the process through it. The
+// kill closes the process's handles under its task lock, that last one
+// among them; the close must not take the lock again (the kill on last
+// close once did, before looking whether the process had started: a
+// recursive spin lock acquisition, a kernel panic). task_kill does not
+// return to the killed caller: its reference to the process object must
+// be dropped before (it leaked, 256 bytes a time).
+static const uint32_t kKillSelf[] = {
+    0xd28004e8,  // mov x8, #39  (task_kill; x0 is the process's handle)
+    0xd4000001,  // svc #0
+    0x14000000,  // b .  (never reached)
+};
+
+static void kill_self_through_last_handle(void) {
+  mica_handle_t proc, vmar, thread = MICA_HANDLE_INVALID, vmo;
+  mica_vaddr_t code = 0;
+  unstarted(&proc, &vmar, &thread, NULL);
+  ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));
+  ASSERT_OK(mica_vmo_write(vmo, kKillSelf, 0, sizeof(kKillSelf)));
+  ASSERT_OK(mica_vmar_map(vmar, MICA_VM_PERM_READ | MICA_VM_PERM_EXECUTE, 0, vmo, 0, PAGE, &code));
+  EXPECT_OK(mica_handle_close(vmo));
+  ASSERT_OK(mica_process_start(proc, thread, code, code + PAGE, proc, 0));
+  EXPECT_FALSE(ct_valid(proc));  // moved into the process
+  EXPECT_OK(mica_object_wait_one(thread, MICA_THREAD_TERMINATED, ct_patience(), NULL));
+  EXPECT_OK(mica_handle_close(thread));
+  EXPECT_OK(mica_handle_close(vmar));
+}
+
+TEST(process_unstarted, started_one_killing_itself_through_its_last_handle) {
+  expect_no_leak(kill_self_through_last_handle, 10);
+}
+
+// A thread killing itself through its own handle: task_kill does not
+// return to it, and the reference it took on the thread object went with
+// it (the object leaked, 224 bytes a time, until task_kill dropped it
+// first). The previous round's thread is freed when the next one starts
+// (its slot is reused), so every round leaves the same behind.
+static _Noreturn void kill_own_thread(uint64_t self, uint64_t unused) {
+  (void)unused;
+  mica_task_kill((mica_handle_t)self);
+  mica_thread_exit();  // never reached
+}
+
+static void thread_kills_itself(void) {
+  mica_handle_t t = ct_raw_thread_create("ct-kill-self");
+  ASSERT_NE(t, MICA_HANDLE_INVALID);
+  mica_handle_t own = ct_dup(t, MICA_RIGHT_SAME_RIGHTS);
+  ASSERT_NE(own, MICA_HANDLE_INVALID);
+  ASSERT_OK(ct_raw_thread_start(t, kill_own_thread, 0, own, 0));
+  EXPECT_OK(ct_wait_terminated(t));
+  EXPECT_OK(mica_handle_close(own));
+  EXPECT_OK(mica_handle_close(t));
+}
+
+TEST(process_unstarted, thread_killing_itself_leaves_nothing) {
+  expect_no_leak(thread_kills_itself, 10);
+}
+
 // Concurrently: each worker makes unstarted processes and, while another
 // worker may be closing their process handles, maps into, unmaps from and
 // starts a thread in them through the handles that stay. (A thread start
@@ -208,8 +269,8 @@ static int race_worker(void* arg) {
       return 1;
     }
     __atomic_store_n(&g_pending[me], proc, __ATOMIC_RELEASE);
-    mica_handle_t other = __atomic_exchange_n(&g_pending[(me + 1) % kWorkers], MICA_HANDLE_INVALID,
-                                              __ATOMIC_ACQ_REL);
+    mica_handle_t other =
+        __atomic_exchange_n(&g_pending[(me + 1) % kWorkers], MICA_HANDLE_INVALID, __ATOMIC_ACQ_REL);
     if (other != MICA_HANDLE_INVALID) {
       (void)mica_handle_close(other);
     }
