@@ -324,6 +324,11 @@ static void race(void) {
     EXPECT_OK(mica_handle_close(t[i]));
     EXPECT_EQ(g_failed[i], 0);
   }
+  // An ended thread is freed by this process's next thread start if it is
+  // off its CPU by then (TERMINATED comes a few instructions earlier): a
+  // pause makes that so for every round, so each leaves the same behind
+  // (its own three workers).
+  mica_nanosleep(ct_now() + 10 * CT_MS);
 }
 
 TEST(process_unstarted, closed_while_other_threads_use_its_vmar_and_thread) {
