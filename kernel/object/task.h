@@ -36,6 +36,12 @@ class ProcessDispatcher final : public Dispatcher {
   void SetFinalRuntime(const mica_info_task_runtime_t& rt);
   mica_info_task_runtime_t final_runtime() const;
 
+ protected:
+  // The last handle went: a process that was never started can never be
+  // now, so it is killed (and freed by the reaper), as in Zircon. A
+  // started one runs on.
+  void OnZeroHandles() override;
+
  private:
   IrqSpinLock task_lock_;
   Process* process_ GUARDED_BY(task_lock_);
