@@ -119,14 +119,14 @@ void ThreadDispatcher::Info(mica_info_thread_t* info,
   }
 }
 
-void ThreadDispatcher::Kill() NO_THREAD_SAFETY_ANALYSIS {
+void ThreadDispatcher::Kill(bool by_itself) NO_THREAD_SAFETY_ANALYSIS {
   bool never_started = false;
   {
     IrqGuard g(lock_);
     if (!started_) {
       started_ = true;  // thread_start now fails with kBadState
       never_started = true;
-    } else if (!running_) {
+    } else if (!running_ && !by_itself) {
       kill_pending_ = true;  // Start is under way: it kills the thread
       return;
     }

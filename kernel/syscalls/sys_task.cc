@@ -66,7 +66,8 @@ int64_t sys_task_kill(mica_handle_t task) {
     return kOk;
   }
   if (e.object->type() == MICA_OBJ_TYPE_THREAD) {
-    static_cast<ThreadDispatcher*>(e.object.get())->Kill();
+    static_cast<ThreadDispatcher*>(e.object.get())
+        ->Kill(/*by_itself=*/CurrentUserThread()->object.get() == e.object.get());
     e.object.reset();
     p->CheckKilled();  // killed itself: does not return to user mode
     return kOk;
