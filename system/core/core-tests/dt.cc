@@ -6,25 +6,39 @@
 
 #include "devicetree/lib/fdt.h"
 
+extern "C" {
+#include "system/core/core-tests/test.h"
+}
+
 namespace {
 
-// Reads the DTB VMO once; the blob stays for the whole run.
+// Reads the DTB VMO once; the blob stays for the whole run. A read that
+// ran out of memory (as under fault injection) is recorded as such in the
+// running test and tried again by the next caller.
 const fdt::Fdt* Tree() {
   static fdt::Fdt tree;
   static bool loaded;
   if (loaded) {
     return tree.valid() ? &tree : nullptr;
   }
-  loaded = true;
   uint64_t size = 0;
   mica_handle_t vmo = mica_rt_dtb();
   if (vmo == MICA_HANDLE_INVALID || mica_vmo_get_size(vmo, &size) != MICA_OK || size == 0) {
+    loaded = true;
     return nullptr;
   }
   void* blob = malloc(size);
-  if (blob == nullptr || mica_vmo_read(vmo, blob, 0, size) != MICA_OK) {
+  if (blob == nullptr) {
+    ct_note_status(__FILE_NAME__, __LINE__, "malloc", MICA_ERR_NO_MEMORY);
     return nullptr;
   }
+  mica_status_t s = mica_vmo_read(vmo, blob, 0, size);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_read", s);
+    free(blob);
+    return nullptr;
+  }
+  loaded = true;
   if (fdt::Init(blob, size, &tree) != fdt::Status::kOk) {
     return nullptr;
   }

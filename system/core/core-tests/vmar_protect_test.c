@@ -318,9 +318,16 @@ static void run_loader(bool destroy, mica_info_process_t* info) {
     EXPECT_OK(mica_vmar_destroy(region));
   }
   EXPECT_OK(mica_thread_create(proc, "loader", 6, 0, &thread));
-  EXPECT_OK(mica_process_start(proc, thread, entry, entry + PAGE, MICA_HANDLE_INVALID, addr));
-  EXPECT_OK(mica_object_wait_one(proc, MICA_TASK_TERMINATED, ct_now() + 10000000000ll, NULL));
+  mica_status_t started =
+      mica_process_start(proc, thread, entry, entry + PAGE, MICA_HANDLE_INVALID, addr);
+  EXPECT_OK(started);
+  if (started == MICA_OK) {
+    EXPECT_OK(mica_object_wait_one(proc, MICA_TASK_TERMINATED, ct_now() + 10000000000ll, NULL));
+  }
   EXPECT_OK(mica_object_get_info(proc, MICA_INFO_PROCESS, info, sizeof(*info), NULL, NULL));
+  if (started != MICA_OK) {
+    (void)mica_task_kill(proc);  // an unstarted process lives until killed (or its job is)
+  }
   mica_handle_t all[6] = {proc, vmar, code, data, region, thread};
   EXPECT_OK(mica_handle_close_many(all, 6));
 }

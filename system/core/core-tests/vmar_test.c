@@ -282,8 +282,8 @@ TEST(vmar_allocate, nesting_limit) {
 // larger than the address space is refused.
 TEST(vmar_allocate, large_regions) {
   mica_vaddr_t base = 0;
-  mica_handle_t big = sub(mica_rt_vmar_root(), CAN_RW, 0, 64ull << 30, &base);
-  ASSERT_NE(big, MICA_HANDLE_INVALID);
+  mica_handle_t big = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_vmar_allocate(mica_rt_vmar_root(), CAN_RW, 0, 64ull << 30, &big, &base));
   mica_handle_t vmo = vmo_of(PAGE);
   mica_vaddr_t m = 0;
   ASSERT_OK(mica_vmar_map(big, RW, 0, vmo, 0, PAGE, &m));
