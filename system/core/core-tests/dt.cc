@@ -2,7 +2,6 @@
 
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
-#include <stdlib.h>
 
 #include "devicetree/lib/fdt.h"
 
@@ -12,7 +11,7 @@ extern "C" {
 
 namespace {
 
-// Reads the DTB VMO once; the blob stays for the whole run. A read that
+// Maps the DTB VMO once; the mapping stays for the whole run. A mapping that
 // ran out of memory (as under fault injection) is recorded as such in the
 // running test and tried again by the next caller.
 const fdt::Fdt* Tree() {
@@ -27,17 +26,15 @@ const fdt::Fdt* Tree() {
     loaded = true;
     return nullptr;
   }
-  void* blob = malloc(size);
-  if (blob == nullptr) {
-    ct_note_status(__FILE_NAME__, __LINE__, "malloc", MICA_ERR_NO_MEMORY);
-    return nullptr;
-  }
-  mica_status_t s = mica_vmo_read(vmo, blob, 0, size);
+  // Mapped, not copied into the heap: every failure then has a status.
+  mica_vaddr_t addr = 0;
+  uint64_t mapped = (size + MICA_PAGE_SIZE - 1) & ~(uint64_t)(MICA_PAGE_SIZE - 1);
+  mica_status_t s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ, 0, vmo, 0, mapped, &addr);
   if (s != MICA_OK) {
-    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_read", s);
-    free(blob);
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmar_map", s);
     return nullptr;
   }
+  const void* blob = reinterpret_cast<const void*>(static_cast<uintptr_t>(addr));
   loaded = true;
   if (fdt::Init(blob, size, &tree) != fdt::Status::kOk) {
     return nullptr;

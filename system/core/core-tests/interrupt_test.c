@@ -176,6 +176,7 @@ TEST(interrupt, bound_firing_queues_a_packet_until_ack) {
   ASSERT_TRUE(gicd_open(&g));
   mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(irq, port, 0x1234, 0));
   mica_time_t before = ct_now();
@@ -208,6 +209,7 @@ TEST(interrupt, close_drops_the_queued_packet_and_masks) {
   ASSERT_TRUE(gicd_open(&g));
   mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(irq, port, 1, 0));
   gicd_fire(&g);
   mica_nanosleep(ct_now() + 100 * MS);  // let the packet be queued
@@ -234,6 +236,7 @@ TEST(interrupt, bind_and_ack_errors) {
   ASSERT_TRUE(gicd_open(&g));
   mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   EXPECT_STATUS(mica_interrupt_ack(irq), MICA_ERR_BAD_STATE);  // not bound
   EXPECT_STATUS(mica_interrupt_bind(irq, port, 0, 1), MICA_ERR_INVALID_ARGS);
@@ -315,6 +318,7 @@ TEST(interrupt, second_waiter_and_bind_while_waiting_are_bad_state) {
   ASSERT_TRUE(gicd_open(&g));
   waiter_t w WAITER_AUTO_CLOSE = {.irq = make_interrupt(g.spi), .status = 1};
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(w.irq, MICA_HANDLE_INVALID);
   mica_rt_thread_t* t = NULL;
   ASSERT_OK(mica_rt_thread_create(&t, wait_thread, &w, "irq-waiter", 0));
@@ -363,6 +367,7 @@ TEST(interrupt, lines_are_independent) {
   mica_handle_t a CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t b CT_AUTO_CLOSE = make_interrupt(g2.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
   ASSERT_NE(b, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(a, port, 0xa, 0));
@@ -392,6 +397,7 @@ TEST(interrupt, port_handle_closed_while_bound) {
   ASSERT_TRUE(gicd_open(&g));
   mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(irq, port, 1, 0));
   EXPECT_OK(mica_handle_close(port));
@@ -417,6 +423,7 @@ TEST(interrupt, many_firings) {
   }
   EXPECT_EQ(waited, 100);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(irq, port, 9, 0));
   int packets = 0;
   for (int i = 0; i < 100; i++) {

@@ -63,6 +63,17 @@ static void close_child(child_t* c) {
   mica_handle_close(c->process);
 }
 
+// For __attribute__((cleanup)) on a zero-initialised child_t: a test that
+// returns early (an ASSERT, as under fault injection) leaves no child
+// running. After close_child the handles are refused harmlessly.
+static void kill_child(child_t* c) {
+  if (c->process != MICA_HANDLE_INVALID) {
+    (void)mica_task_kill(c->process);
+  }
+  close_child(c);
+}
+#define CHILD_AUTO_KILL __attribute__((cleanup(kill_child)))
+
 // Starts a child in `job` running `code`, with x0 = `arg` (moved into it)
 // and x1 = arg2. The call arguments (for kCallForever) are filled in.
 static mica_status_t start_child(child_t* c, mica_handle_t job, const uint32_t* code, size_t size,
@@ -116,7 +127,7 @@ TEST(process_kill, blocked_child_ends_and_closes_handles) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  child_t c;
+  child_t c CHILD_AUTO_KILL = {0};
   ASSERT_OK(start_child(&c, mica_rt_job_default(), kWaitForever, sizeof(kWaitForever), b,
                         MICA_SIGNAL_USER0));
   ASSERT_TRUE(ct_wait_blocked(c.thread));
@@ -139,7 +150,7 @@ TEST(process_kill, child_spinning_in_syscalls) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  child_t c;
+  child_t c CHILD_AUTO_KILL = {0};
   ASSERT_OK(start_child(&c, mica_rt_job_default(), kSyscallForever, sizeof(kSyscallForever), b, 0));
   mica_nanosleep(ct_now() + 2 * CT_MS);  // let it run (on one CPU too)
   EXPECT_EQ(ct_signals(c.process) & MICA_PROCESS_TERMINATED, 0);
@@ -164,7 +175,7 @@ static int wait_terminated(void* arg) {
 TEST(process_kill, wakes_every_waiter) {
   mica_handle_t ev = ct_event();
   mica_handle_t ev_child = ct_dup(ev, MICA_RIGHT_SAME_RIGHTS);
-  child_t c;
+  child_t c CHILD_AUTO_KILL = {0};
   ASSERT_OK(start_child(&c, mica_rt_job_default(), kWaitForever, sizeof(kWaitForever), ev_child,
                         MICA_EVENT_SIGNALED));
   ASSERT_TRUE(ct_wait_blocked(c.thread));
@@ -208,7 +219,7 @@ TEST(process_kill, blocked_in_channel_call) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  child_t c;
+  child_t c CHILD_AUTO_KILL = {0};
   ASSERT_OK(start_child(&c, mica_rt_job_default(), kCallForever, sizeof(kCallForever), b, 0));
   ASSERT_OK(mica_object_wait_one(a, MICA_CHANNEL_READABLE, ct_patience(), NULL));
   uint32_t txid = 0;
@@ -240,7 +251,7 @@ TEST(process_kill, job_kill_frees_a_job_only_its_process_held) {
     ASSERT_OK(mica_job_create(job, 0, &held));
     // The child runs (not waiting on `held`, which a wait would pin) with
     // the only handle to `held`, moved into it.
-    child_t c;
+    child_t c CHILD_AUTO_KILL = {0};
     ASSERT_OK(
         start_child(&c, nested ? inner : job, kSyscallForever, sizeof(kSyscallForever), held, 0));
     mica_nanosleep(ct_now() + 2 * CT_MS);
@@ -261,7 +272,7 @@ TEST(process_kill, job_kill_ends_blocked_child) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  child_t c;
+  child_t c CHILD_AUTO_KILL = {0};
   ASSERT_OK(start_child(&c, job, kWaitForever, sizeof(kWaitForever), b, MICA_SIGNAL_USER0));
   ASSERT_TRUE(ct_wait_blocked(c.thread));
   EXPECT_OK(mica_task_kill(job));
@@ -279,7 +290,7 @@ TEST(process_kill, last_thread_killed_process_exits_zero) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  child_t c;
+  child_t c CHILD_AUTO_KILL = {0};
   ASSERT_OK(start_child(&c, mica_rt_job_default(), kWaitForever, sizeof(kWaitForever), b,
                         MICA_SIGNAL_USER0));
   ASSERT_TRUE(ct_wait_blocked(c.thread));
@@ -298,7 +309,7 @@ TEST(process_kill, info_of_child_before_and_after) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  child_t c;
+  child_t c CHILD_AUTO_KILL = {0};
   ASSERT_OK(start_child(&c, mica_rt_job_default(), kWaitForever, sizeof(kWaitForever), b,
                         MICA_SIGNAL_USER0));
   ASSERT_TRUE(ct_wait_blocked(c.thread));

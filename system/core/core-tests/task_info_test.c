@@ -415,7 +415,8 @@ TEST(info_task_stats, mappings_private_then_shared) {
   EXPECT_EQ(two.mem_mapped_bytes, before.mem_mapped_bytes + 8 * page);
   EXPECT_EQ(two.mem_private_bytes, before.mem_private_bytes + 2 * page);
   // Another process maps it too: now shared.
-  mica_handle_t child = MICA_HANDLE_INVALID, child_vmar = MICA_HANDLE_INVALID;
+  mica_handle_t child CT_AUTO_KILL = MICA_HANDLE_INVALID;
+  mica_handle_t child_vmar CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_process_create(mica_rt_job_default(), "ct-stats", 8, 0, &child, &child_vmar));
   mica_vaddr_t child_addr = 0;
   ASSERT_OK(mica_vmar_map(child_vmar, MICA_VM_PERM_READ, 0, vmo, 0, 4 * page, &child_addr));

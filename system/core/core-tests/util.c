@@ -95,6 +95,13 @@ void ct_close_on_return(mica_handle_t* h) {
   }
 }
 
+void ct_kill_on_return(mica_handle_t* h) {
+  if (*h != MICA_HANDLE_INVALID) {
+    (void)mica_task_kill(*h);
+    (void)mica_handle_close(*h);
+  }
+}
+
 void ct_channel(mica_handle_t* a, mica_handle_t* b) {
   *a = *b = MICA_HANDLE_INVALID;
   mica_status_t s = mica_channel_create(0, a, b);

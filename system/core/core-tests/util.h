@@ -98,6 +98,11 @@ mica_handle_t ct_event(void);
 // reused).
 void ct_close_on_return(mica_handle_t* h);
 #define CT_AUTO_CLOSE __attribute__((cleanup(ct_close_on_return)))
+// As ct_close_on_return for a process (or job) handle, killing it first: a
+// test that returns early leaves no child behind (one that never started
+// would otherwise stay in the job).
+void ct_kill_on_return(mica_handle_t* h);
+#define CT_AUTO_KILL __attribute__((cleanup(ct_kill_on_return)))
 void ct_channel(mica_handle_t* a, mica_handle_t* b);
 void ct_eventpair(mica_handle_t* a, mica_handle_t* b);
 // A duplicate of `h` with `rights` (MICA_HANDLE_INVALID on failure).

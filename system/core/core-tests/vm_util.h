@@ -25,6 +25,19 @@ static inline mica_handle_t vmo_of(uint64_t size) {
   return vmo;
 }
 
+// For __attribute__((cleanup)): destroys the region *h names and closes it
+// when the variable goes out of scope, so that a test that returns early
+// (an ASSERT, as under fault injection) leaves no region behind in the
+// address space the later tests place theirs in. A handle the test closed
+// already is refused harmlessly.
+static inline void ct_destroy_on_return(mica_handle_t* h) {
+  if (*h != MICA_HANDLE_INVALID) {
+    (void)mica_vmar_destroy(*h);
+    (void)mica_handle_close(*h);
+  }
+}
+#define CT_AUTO_DESTROY __attribute__((cleanup(ct_destroy_on_return)))
+
 // A sub-VMAR of `parent`; MICA_HANDLE_INVALID on failure.
 static inline mica_handle_t sub(mica_handle_t parent, uint32_t options, uint64_t offset,
                                 uint64_t size, mica_vaddr_t* addr) {
