@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "kernel/arch/arm64/arch.h"
 #include "kernel/sched/sched.h"
 #include "kernel/top/log.h"
 #include "kernel/top/percpu.h"
@@ -139,9 +140,15 @@ bool ShouldFail(Kind kind) {
   if (g_mode == MICA_FAIL_ALLOC_OFF || !(kind == Kind::kHeap ? g_heap : g_pages)) {
     return false;
   }
+  // With interrupts off, this CPU and its current thread are read together
+  // (no preemption, so no migration, in between).
+  uint64_t irq_state = arch::SaveDisableIrqs();
   PerCpu& cpu = ThisCpu();
   sched::Thread* t = cpu.current;
-  if (t == nullptr || !t->fail_alloc_on || t->fail_alloc_suppressed != 0 || cpu.irq_depth != 0) {
+  bool eligible =
+      t != nullptr && t->fail_alloc_on && t->fail_alloc_suppressed == 0 && cpu.irq_depth == 0;
+  arch::RestoreIrqs(irq_state);
+  if (!eligible) {
     return false;
   }
   uint64_t n = __atomic_fetch_add(&g_candidates, 1, __ATOMIC_RELAXED) + 1;
