@@ -38,6 +38,20 @@ class RefCounted {
     MICA_DEBUG_ASSERT_MSG(old >= 1, "AddRef on an object with no references");
     (void)old;
   }
+  // Takes a reference unless none is left (the object is being destroyed):
+  // for lists of raw pointers whose objects unlink themselves in their
+  // destructor, under the list's lock. The caller balances a true return
+  // with Release().
+  [[nodiscard]] bool TryAddRef() const {
+    int32_t old = __atomic_load_n(&ref_count_, __ATOMIC_RELAXED);
+    do {
+      if (old == 0) {
+        return false;
+      }
+    } while (!__atomic_compare_exchange_n(&ref_count_, &old, old + 1, true, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    return true;
+  }
   // Drops one reference. Returns true if it was the last one: the caller
   // must then destroy the object.
   [[nodiscard]] bool Release() const {

@@ -1,6 +1,7 @@
 #include "kernel/object/job.h"
 
 #include "kernel/object/process.h"
+#include "kernel/object/task.h"
 
 namespace {
 mica::RefPtr<JobDispatcher>* g_root_job;
@@ -57,14 +58,57 @@ void JobDispatcher::Kill() NO_THREAD_SAFETY_ANALYSIS {
     if (killed_) {
       return;
     }
-    killed_ = true;
-    for (ProcessLink& l : processes_) {
-      l.process->Kill(MICA_TASK_RETCODE_KILLED);
+    killed_ = true;  // no process or child job joins from now on
+  }
+  // Each process and child job is killed without this job's lock held: a
+  // kill drops handles (a dead process's table goes), and dropping the last
+  // handle to a job frees it, which unlinks it from its parent under the
+  // parent's lock, this job's or one whose Kill is walking above us. So one
+  // member at a time is found and pinned under the lock, then killed after.
+  for (;;) {
+    mica::RefPtr<Dispatcher> pd;  // keeps the handle object, WithProcess the process
+    {
+      IrqGuard g(job_lock_);
+      for (ProcessLink& l : processes_) {
+        // ~Process unlinks under this lock before anything else: listed
+        // processes are alive.
+        if (!l.process->dead()) {
+          pd = l.process->dispatcher();
+          break;
+        }
+      }
     }
-    // Child jobs: killed under our lock (order: parent before child).
-    for (ChildLink& c : children_) {
-      c.job->Kill();
+    if (!pd) {
+      break;
     }
+    (void)static_cast<ProcessDispatcher*>(pd.get())->WithProcess([](Process* p) {
+      p->Kill(MICA_TASK_RETCODE_KILLED);  // makes it dead: not picked again
+      return mica::Status::kOk;
+    });
+  }
+  for (;;) {
+    mica::RefPtr<JobDispatcher> child;
+    {
+      IrqGuard g(job_lock_);
+      for (ChildLink& c : children_) {
+        bool killed;
+        {
+          IrqGuard cg(c.job->job_lock_);  // order: parent before child
+          killed = c.job->killed_;
+        }
+        // A child with no reference left waits in its destructor for our
+        // lock to unlink itself: it is skipped.
+        if (!killed && c.job->TryAddRef()) {
+          child = mica::RefPtr<JobDispatcher>(c.job);
+          (void)c.job->Release();  // `child` holds one
+          break;
+        }
+      }
+    }
+    if (!child) {
+      break;
+    }
+    child->Kill();  // sets its killed_: not picked again
   }
   UpdateSignals(0, MICA_TASK_TERMINATED);
 }

@@ -56,15 +56,22 @@ sched::WaitQueue g_reap_wait;
 
 }  // namespace
 
-Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispatcher> job) {
+Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispatcher> job,
+                         mica::Status* why) {
+  mica::Status unused;
+  if (why == nullptr) {
+    why = &unused;
+  }
+  *why = mica::Status::kNoMemory;
   void* mem = kmem::Malloc(sizeof(Process));
   if (mem == nullptr) {
     return nullptr;
   }
   Process* p = new (mem) Process();
-  if (p->aspace_.Init() != mica::Status::kOk) {
+  if (mica::Status s = p->aspace_.Init(); s != mica::Status::kOk) {
     p->~Process();
     kmem::Free(mem);
+    *why = s;
     return nullptr;
   }
   strlcpy(p->name_, name, sizeof(p->name_));
@@ -94,8 +101,9 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
   pd->SetName(p->name_, strlen(p->name_));
   p->koid_ = pd->koid();  // one koid: the process's handle object's
   if (job) {
-    if (job->AddProcess(p, &p->job_link_) != mica::Status::kOk) {
+    if (mica::Status s = job->AddProcess(p, &p->job_link_); s != mica::Status::kOk) {
       delete p;
+      *why = s;
       return nullptr;
     }
     p->job_ = mica::Move(job);

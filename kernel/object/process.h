@@ -73,12 +73,13 @@ class Process {
   static constexpr size_t kMaxOwnedRuns = 256;
   static constexpr size_t kMaxThreads = 64;
 
-  // nullptr when out of memory or address space identifiers. A process made
-  // with `auto_reap` is freed by the reaper thread once it is dead (its
-  // handle object lives on with the exit code); otherwise its creator
-  // deletes it (in-kernel tests).
+  // nullptr when out of memory or address space identifiers, or when `job`
+  // was killed; `*why` (if given) then says which (kNoMemory, kNoResources,
+  // kBadState). A process made with `auto_reap` is freed by the reaper
+  // thread once it is dead (its handle object lives on with the exit
+  // code); otherwise its creator deletes it (in-kernel tests).
   static Process* Create(const char* name, bool auto_reap = true,
-                         mica::RefPtr<JobDispatcher> job = {});
+                         mica::RefPtr<JobDispatcher> job = {}, mica::Status* why = nullptr);
   ~Process();
 
   const char* name() const { return name_; }

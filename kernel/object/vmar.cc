@@ -433,30 +433,51 @@ mica::Status VmarDispatcher::UnmapLocked(uint64_t addr, uint64_t len, Mapping* s
   return found ? mica::Status::kOk : mica::Status::kNotFound;
 }
 
+bool VmarDispatcher::SplitsAMappingLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+  for (Mapping& m : mappings_) {
+    if (m.base < addr && m.base + m.size > addr + len) {
+      return true;
+    }
+  }
+  return false;
+}
+
 mica::Status VmarDispatcher::Unmap(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
   len = (len + 4095) & ~4095ull;
   if ((addr & 4095) != 0 || len == 0) {
     return mica::Status::kInvalidArgs;
   }
-  mica::AllocChecker ac_spare;
-  auto* spare = new (ac_spare) Mapping();
-  if (!ac_spare.check()) {
-    return mica::Status::kNoMemory;
-  }
+  // A spare mapping is allocated only if the range splits a mapping in two,
+  // so that unmapping whole mappings (vmar_map undoing itself when it cannot
+  // write the address out) never fails for want of memory.
+  Mapping* spare = nullptr;
   MappingList dead;
   VmarList graveyard;
   mica::Status s;
-  {
-    IrqGuard g(tree_lock());
-    if (dead_) {
-      s = mica::Status::kBadState;
-    } else if (!Contains(addr, len)) {
-      s = mica::Status::kOutOfRange;
-    } else {
-      s = UnmapLocked(addr, len, spare, &dead, &graveyard);
-      if (spare->vmo) {
-        spare = nullptr;  // used by a split
+  for (;;) {
+    bool need_spare = false;
+    {
+      IrqGuard g(tree_lock());
+      if (dead_) {
+        s = mica::Status::kBadState;
+      } else if (!Contains(addr, len)) {
+        s = mica::Status::kOutOfRange;
+      } else if (spare == nullptr && SplitsAMappingLocked(addr, len)) {
+        need_spare = true;
+      } else {
+        s = UnmapLocked(addr, len, spare, &dead, &graveyard);
+        if (spare != nullptr && spare->vmo) {
+          spare = nullptr;  // used by a split
+        }
       }
+    }
+    if (!need_spare) {
+      break;
+    }
+    mica::AllocChecker ac_spare;
+    spare = new (ac_spare) Mapping();
+    if (!ac_spare.check()) {
+      return mica::Status::kNoMemory;
     }
   }
   delete spare;

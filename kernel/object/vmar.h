@@ -100,6 +100,9 @@ class VmarDispatcher final : public Dispatcher {
   uint64_t NextRandomLocked();
   Mapping* FindLocked(uint64_t addr);
   void SplitLocked(Mapping* m, uint64_t at, Mapping* spare);
+  // True if [addr, addr + len) lies strictly inside one mapping, which
+  // unmapping it splits in two (UnmapLocked needs a spare then).
+  bool SplitsAMappingLocked(uint64_t addr, uint64_t len);
   mica::Status UnmapLocked(uint64_t addr, uint64_t len, Mapping* spare, MappingList* dead,
                            VmarList* graveyard);
   void DestroyLocked(MappingList* dead, VmarList* graveyard);

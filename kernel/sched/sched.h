@@ -163,6 +163,12 @@ struct Thread : QueueLink {
   bool detached = false;
   bool interrupted = false;   // killed: blocking calls return kCanceled
   bool switched_out = false;  // dead and no longer on its stack
+  // Allocation fault injection (kernel/top/fail_alloc.h): a failure was
+  // injected since the syscall began (read by the syscall return path in
+  // vectors.S); the thread opted in; while nonzero, nothing is injected.
+  bool fail_alloc_hit = false;
+  bool fail_alloc_on = false;
+  uint16_t fail_alloc_suppressed = 0;
   mica::Status wake_status = mica::Status::kOk;
   WaitQueue* blocked_on = nullptr;
   Timer timeout;

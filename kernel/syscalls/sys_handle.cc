@@ -2,9 +2,11 @@
 #include <string.h>
 
 #include "kernel/object/job.h"
+#include "kernel/object/process.h"
 #include "kernel/object/resource.h"
 #include "kernel/object/task.h"
 #include "kernel/syscalls/sys_common.h"
+#include "kernel/top/fail_alloc.h"
 #include "kernel/top/memory.h"
 
 int64_t sys_handle_close(mica_handle_t handle) {
@@ -126,6 +128,36 @@ mica_info_kmem_stats_t KmemStats() {
   return info;
 }
 
+// True if `thread` (a ThreadDispatcher) is the calling thread's object.
+bool IsCallingThread(const Dispatcher* thread) {
+  auto* ut = static_cast<UserThread*>(sched::Current()->user_thread);
+  return ut != nullptr && ut->object.get() == thread;
+}
+
+// MICA_PROP_THREAD_FAIL_ALLOC: only the thread itself touches its
+// fault-injection fields (kernel/top/fail_alloc.h), so only it may set them.
+mica::Status SetFailAlloc(Dispatcher* object, user_in_ptr<const void> value, size_t value_size) {
+  if (object->type() != MICA_OBJ_TYPE_THREAD) {
+    return mica::Status::kWrongType;
+  }
+  if (value_size != sizeof(uint32_t)) {
+    return mica::Status::kInvalidArgs;
+  }
+  uint32_t on;
+  TRY(value.copy_from_user(&on, sizeof(on)));
+  if (on > 1) {
+    return mica::Status::kOutOfRange;
+  }
+  if (!fail_alloc::Enabled()) {
+    return mica::Status::kNotSupported;
+  }
+  if (!IsCallingThread(object)) {
+    return mica::Status::kAccessDenied;
+  }
+  fail_alloc::SetForThread(sched::Current(), on == 1);
+  return mica::Status::kOk;
+}
+
 // The objects each object_get_info topic applies to and the right it needs
 // (docs/syscalls.md); HANDLE_VALID and HANDLE_BASIC need neither.
 constexpr uint32_t TypeBit(mica_obj_type_t t) {
@@ -151,6 +183,7 @@ constexpr TopicRule kTopicRules[] = {
     {MICA_INFO_VMO, TypeBit(MICA_OBJ_TYPE_VMO), MICA_RIGHT_INSPECT},
     {MICA_INFO_VMAR, TypeBit(MICA_OBJ_TYPE_VMAR), MICA_RIGHT_INSPECT},
     {MICA_INFO_KMEM_STATS, TypeBit(MICA_OBJ_TYPE_RESOURCE), MICA_RIGHT_INSPECT},
+    {MICA_INFO_FAIL_ALLOC, TypeBit(MICA_OBJ_TYPE_RESOURCE), MICA_RIGHT_INSPECT},
 };
 
 // kWrongType if `topic` does not apply to `type`, kAccessDenied without its
@@ -286,6 +319,12 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       mica_info_kmem_stats_t info = KmemStats();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
+    case MICA_INFO_FAIL_ALLOC: {
+      if (!static_cast<ResourceDispatcher*>(e.object.get())->is_root())
+        return Err(mica::Status::kAccessDenied);
+      mica_info_fail_alloc_t info = fail_alloc::Info();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
     case MICA_INFO_VMO: {
       mica_info_vmo_t info = static_cast<VmoDispatcher*>(e.object.get())->Info();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
@@ -316,6 +355,16 @@ int64_t sys_object_get_property(mica_handle_t handle, uint32_t property, user_ou
     }
     int32_t prio = static_cast<ThreadDispatcher*>(e.object.get())->priority();
     return Err(value.copy_to_user(&prio, sizeof(prio)));
+  }
+  if (property == MICA_PROP_THREAD_FAIL_ALLOC) {
+    if (e.object->type() != MICA_OBJ_TYPE_THREAD) {
+      return Err(mica::Status::kWrongType);
+    }
+    if (value_size < sizeof(uint32_t)) {
+      return Err(mica::Status::kBufferTooSmall);
+    }
+    uint32_t on = IsCallingThread(e.object.get()) && sched::Current()->fail_alloc_on ? 1 : 0;
+    return Err(value.copy_to_user(&on, sizeof(on)));
   }
   if (property != MICA_PROP_NAME) {
     return Err(mica::Status::kInvalidArgs);
@@ -352,6 +401,9 @@ int64_t sys_object_set_property(mica_handle_t handle, uint32_t property,
       return Err(mica::Status::kOutOfRange);
     }
     return Err(static_cast<ThreadDispatcher*>(e.object.get())->SetPriority(prio));
+  }
+  if (property == MICA_PROP_THREAD_FAIL_ALLOC) {
+    return Err(SetFailAlloc(e.object.get(), value, value_size));
   }
   if (property != MICA_PROP_NAME) {
     return Err(mica::Status::kInvalidArgs);

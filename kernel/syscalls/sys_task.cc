@@ -130,11 +130,12 @@ int64_t sys_process_create(mica_handle_t job, user_in_ptr<const void> name, size
     return Err(s);
   }
   mica::RefPtr<JobDispatcher> j(static_cast<JobDispatcher*>(je.object.get()));
-  Process* child = Process::Create(buf, true, j);
+  // A killed job refuses new processes (kBadState); otherwise memory ran
+  // out (kNoMemory, ASIDs included, as before).
+  mica::Status why;
+  Process* child = Process::Create(buf, true, j, &why);
   if (child == nullptr) {
-    // A killed job refuses new processes; otherwise memory or ASIDs ran out.
-    mica::Status js = j->AddProcess(nullptr, nullptr);
-    return Err(js == mica::Status::kBadState ? js : mica::Status::kNoMemory);
+    return Err(why == mica::Status::kBadState ? why : mica::Status::kNoMemory);
   }
   // `child` may be freed as soon as the last handle to it closes (an
   // unstarted process is killed then, and the reaper frees it), so past
@@ -199,14 +200,17 @@ int64_t sys_process_start(mica_handle_t process, mica_handle_t thread, mica_vadd
       return Err(s);
     }
     moved.object->CancelWaitsThrough(p, arg1);  // no longer the caller's
+    // Add leaves the entry in `moved` when it fails: its handle reference
+    // is then dropped here (the handle is consumed either way).
     s = static_cast<ProcessDispatcher*>(pe.object.get())->WithProcess([&](Process* target) {
-      HandleEntry e = mica::Move(moved);
-      return target->handles().Add(mica::Move(e), &value);
+      return target->handles().Add(mica::Move(moved), &value);
     });
     if (s != mica::Status::kOk) {
       if (moved.object)
         moved.object->RemoveHandleRef();
-      return Err(s == mica::Status::kBadState ? s : mica::Status::kNoResources);
+      return Err(s == mica::Status::kBadState || s == mica::Status::kNoMemory
+                     ? s
+                     : mica::Status::kNoResources);
     }
   }
   s = td->Start(entry, stack, value, arg2);

@@ -24,6 +24,7 @@
 #include "kernel/tests/ktest.h"
 #include "kernel/top/bootfs_check.h"
 #include "kernel/top/crash.h"
+#include "kernel/top/fail_alloc.h"
 #include "kernel/top/log.h"
 #include "kernel/top/memory.h"
 #include "kernel/top/panic.h"
@@ -219,6 +220,13 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   // 4. Memory allocators.
   if (!kmem::Init(g_boot.usable, &why)) {
     Panic("memory: %s", why);
+  }
+  {
+    char spec[64];
+    if (platform::BootArg(g_boot.bootargs, "kernel.failalloc", spec, sizeof(spec)) &&
+        !fail_alloc::Init(spec, &why)) {
+      Panic("kernel.failalloc=%s: %s", spec, why);
+    }
   }
   mmu::EnablePmmTables();
   arch::InitUserAddressSpaces();

@@ -6,6 +6,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/lib/assert.h"
+#include "kernel/top/fail_alloc.h"
 #include "kernel/top/percpu.h"
 #include "kernel/vm/heap.h"
 #include "kernel/vm/pmm.h"
@@ -76,6 +77,9 @@ bool Ready() {
 }
 
 bool AllocPage(uint64_t* pa) {
+  if (fail_alloc::ShouldFail(fail_alloc::Kind::kPages)) {
+    return false;
+  }
   IrqOff off;
   auto r = g_pmm.AllocPage();
   if (!r.ok()) {
@@ -97,6 +101,9 @@ uintptr_t* PageOwnerWord(uint64_t pa) {
 }
 
 bool AllocContiguous(size_t pages, uint64_t align, uint64_t* pa) {
+  if (fail_alloc::ShouldFail(fail_alloc::Kind::kPages)) {
+    return false;
+  }
   IrqOff off;
   auto r = g_pmm.AllocContiguous(pages, align);
   if (!r.ok()) {
@@ -113,11 +120,17 @@ void FreeContiguous(uint64_t pa, size_t pages) {
 }
 
 void* Malloc(size_t size) {
+  if (fail_alloc::ShouldFail(fail_alloc::Kind::kHeap)) {
+    return nullptr;
+  }
   IrqOff off;
   return g_heap.Alloc(size);
 }
 
 void* MallocAligned(size_t size, size_t align) {
+  if (fail_alloc::ShouldFail(fail_alloc::Kind::kHeap)) {
+    return nullptr;
+  }
   IrqOff off;
   return g_heap.Alloc(size, align);
 }
@@ -148,6 +161,9 @@ FastCache& ThisFastCache() {
 }  // namespace
 
 void* AllocFastBlock() {
+  if (fail_alloc::ShouldFail(fail_alloc::Kind::kHeap)) {
+    return nullptr;
+  }
   uint64_t state = arch::SaveDisableIrqs();
   FastCache& c = ThisFastCache();
   void* b = c.head;

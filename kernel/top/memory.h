@@ -1,6 +1,8 @@
 // The kernel's memory: the physical page allocator (kernel/vm Pmm) over the
 // usable RAM found at boot, and the kernel heap (kernel/vm Heap) on top of it
-// through the linear map. operator new/delete use the heap.
+// through the linear map. operator new/delete use the heap. Every
+// allocation can fail; with kernel.failalloc= some are made to
+// (kernel/top/fail_alloc.h).
 #pragma once
 
 #include <stddef.h>

@@ -7,6 +7,8 @@ Phases, in this order (docs/testing.md describes them for users):
   boot/<config>                boots under QEMU that must reach the ready line
   ktest/<config>[/<name>]      in-kernel unit tests (kernel.test=all)
   core/<config>[/<name>]       the syscall conformance suite (bin/core-tests)
+  failalloc/<suite>-<config>[/<name>]  core-tests and syscall-fuzz under
+                               allocation fault injection (kernel.failalloc=)
   async/<config>[/<name>]      the async loop library's tests (bin/async-test)
   userboot/<case>              userboot's command line handling and errors
   crash/<config>-<kind>        deliberate kernel crashes and their reports
@@ -695,6 +697,31 @@ def syscall_fuzz_cases() -> list[QemuCase]:
     ]
 
 
+def failalloc_cases() -> tuple[list[QemuCase], list[QemuCase]]:
+    """core-tests and syscall-fuzz under allocation fault injection
+    (kernel.failalloc=, docs/testing.md): (core-tests cases, syscall-fuzz
+    cases). Each runs with a fixed seed (2 % of the opted-in threads' heap
+    and page allocations fail), on 1 CPU/GICv2 and 4 CPUs/GICv3; the suites
+    themselves fail unless the kernel injected failures and every call it
+    injected into returned MICA_ERR_NO_MEMORY; syscall-fuzz also checks
+    memory per seed, and core-tests that no test left a thread or process
+    behind."""
+    def case(prefix: str, program: str, smp: int, gic: int, spec: str, factor: float) -> QemuCase:
+        append = f"userboot.next={program} userboot.arg=failalloc kernel.failalloc={spec}"
+        return QemuCase(f"failalloc/{prefix}-virt-gic{gic}-smp{smp}",
+                        BootConfig(board="virt", smp=smp, gic=gic, append=append), factor)
+
+    core = [
+        case("core", CORE_TESTS_PROGRAM, 1, 2, "random:1:2", 2.0),
+        case("core", CORE_TESTS_PROGRAM, 4, 3, "random:2:2", 2.0),
+    ]
+    fuzz = [
+        case("syscall-fuzz", SYSCALL_FUZZ_PROGRAM, 1, 2, "random:3:2", 3.0),
+        case("syscall-fuzz", SYSCALL_FUZZ_PROGRAM, 4, 3, "random:4:2", 3.0),
+    ]
+    return core, fuzz
+
+
 def async_cases() -> list[QemuCase]:
     """bin/async-test (the async loop library), started like core-tests."""
     run = f"userboot.next={ASYNC_TEST_PROGRAM}"
@@ -881,6 +908,12 @@ def qemu_jobs(opts: Options) -> list[Job]:
     fnames = [c.name for c in fcases]
     jobs += [suite_job(opts, c, SyscallFuzzChecker) for c in fcases
              if suite_selected(opts, c.name, fnames, "syscall-fuzz")]
+    fa_core, fa_fuzz = failalloc_cases()
+    fanames = [c.name for c in fa_core + fa_fuzz]
+    jobs += [suite_job(opts, c, CoreTestsChecker) for c in fa_core
+             if suite_selected(opts, c.name, fanames, "failalloc")]
+    jobs += [suite_job(opts, c, SyscallFuzzChecker) for c in fa_fuzz
+             if suite_selected(opts, c.name, fanames, "failalloc")]
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     if opts.selected(BENCH_SMOKE) or opts.selected(BENCH_GOALS):
         jobs.append(bench_smoke_job(opts))
@@ -969,7 +1002,7 @@ def main(argv: list[str]) -> int:
             for make in phases:
                 for job in make():
                     for name in job.names:
-                        if opts.selected(name) or name.startswith(("ktest/", "core/", "async/", "syscall-fuzz/")):
+                        if opts.selected(name) or name.startswith(("ktest/", "core/", "async/", "syscall-fuzz/", "failalloc/")):
                             print(name)
             return 0
         for make in phases:

@@ -5,6 +5,7 @@
 #include "kernel/lib/printf.h"
 #include "kernel/object/process.h"
 #include "kernel/sched/sched.h"
+#include "kernel/top/fail_alloc.h"
 #include "kernel/top/panic.h"
 #include "kernel/top/percpu.h"
 
@@ -23,6 +24,8 @@ extern const ExTableEntry __ex_table_start[], __ex_table_end[];
 #pragma clang diagnostic ignored "-Winvalid-offsetof"
 static_assert(offsetof(sched::Thread, interrupted) == THREAD_INTERRUPTED);
 static_assert(sizeof(sched::Thread::interrupted) == 1);
+static_assert(offsetof(sched::Thread, fail_alloc_hit) == THREAD_FAIL_ALLOC_HIT);
+static_assert(sizeof(sched::Thread::fail_alloc_hit) == 1);
 #pragma clang diagnostic pop
 
 namespace {
@@ -90,7 +93,9 @@ extern "C" void arm64_sync_exception(arch::IFrame* frame) {
       (IsTranslationFault(frame->esr) || IsPermissionFault(frame->esr)) &&
       frame->far < arch::kUserTop) {
     // A user copy (LDTR/STTR) touched a page not committed yet, or wrote
-    // to a copy-on-write page.
+    // to a copy-on-write page. Faults get no injected failures (see
+    // fail_alloc.h).
+    fail_alloc::Suppress no_injection;
     Process* process = Process::Current();
     if (process != nullptr &&
         process->HandlePageFault(frame->far, (frame->esr & (1 << 6)) != 0, false)) {
@@ -117,6 +122,7 @@ extern "C" void arm64_sync_exception(arch::IFrame* frame) {
 // System calls never come here: vectors.S (el0_sync) runs them itself.
 extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
   uint32_t ec = static_cast<uint32_t>(frame->esr >> 26) & 0x3f;
+  fail_alloc::Suppress no_injection;  // faults and kills return no status
   Process* process = Process::Current();
   if (process == nullptr) {
     PanicWithFrame(frame, "exception from EL0 on a thread with no process: %s", EsrClassName(ec));
@@ -155,12 +161,19 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
 // Called by the syscall return path in vectors.S, with interrupts off, when
 // the thread is interrupted (killed, or its process is dead) or this CPU has
 // a reschedule pending: the same work as every return to user mode.
-extern "C" void arm64_syscall_return_work() {
+extern "C" void arm64_syscall_return_work(int64_t result, arch::IFrame* frame) {
+  sched::Thread* t = sched::Current();
+  if (t->fail_alloc_hit) {
+    t->fail_alloc_hit = false;
+    fail_alloc::SyscallEnd(frame->x[8], result);
+  }
+  fail_alloc::Suppress no_injection;  // a kill's teardown returns no status
   Process::Current()->CheckKilled();
   sched::PreemptFromIrq();
 }
 
 extern "C" void arm64_return_to_user_check() {
+  fail_alloc::Suppress no_injection;  // a kill's teardown returns no status
   Process* process = Process::Current();
   if (process != nullptr) {
     process->CheckKilled();

@@ -64,8 +64,10 @@
 
 // Fields the syscall return path (vectors.S) reads, checked by static_assert
 // next to their definitions: sched::Thread::interrupted and
-// sched::CpuState::need_resched (both bools).
+// sched::CpuState::need_resched (both bools), and
+// sched::Thread::fail_alloc_hit (a bool).
 #define THREAD_INTERRUPTED 49
+#define THREAD_FAIL_ALLOC_HIT 51
 #define CPUSTATE_NEED_RESCHED 1072
 
 // Entries in the syscall table (kernel/syscalls/dispatch.cc); numbers at or

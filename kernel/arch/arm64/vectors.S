@@ -214,15 +214,18 @@ el0_sync:
   blr x10
   msr daifset, #2
   // Work before returning to user mode: a kill (the thread is interrupted;
-  // a dead process has interrupted all its threads) or a reschedule asked
-  // for on this CPU. With interrupts off neither can be set for this CPU
-  // behind our back (PreemptFromIrq in kernel/sched explains why).
+  // a dead process has interrupted all its threads), a reschedule asked
+  // for on this CPU, or a call in which an allocation failure was injected
+  // (kernel/top/fail_alloc.h). With interrupts off none can be set for this
+  // CPU behind our back (PreemptFromIrq in kernel/sched explains why).
   mrs x9, tpidr_el1
   ldr x10, [x9, #PERCPU_CURRENT]
   ldr x11, [x9, #PERCPU_SCHED]
+  ldrb w12, [x10, #THREAD_FAIL_ALLOC_HIT]
   ldrb w10, [x10, #THREAD_INTERRUPTED]
   ldrb w11, [x11, #CPUSTATE_NEED_RESCHED]
   orr w10, w10, w11
+  orr w10, w10, w12
   cbnz w10, el0_svc_work
 el0_svc_return:
   // As restore_frame, but x0 is the result (the frame's x0 is not loaded).
@@ -250,6 +253,7 @@ el0_svc_return:
 
 el0_svc_work:
   str x0, [sp]                    // the result, in the frame meanwhile
+  mov x1, sp                      // arm64_syscall_return_work(result, frame)
   bl arm64_syscall_return_work
   ldr x0, [sp]
   b el0_svc_return

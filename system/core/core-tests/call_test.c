@@ -59,7 +59,9 @@ static int serve_one(void* p) {
 
 static mica_rt_thread_t* start_server(server_t* s) {
   mica_rt_thread_t* t = NULL;
-  if (mica_rt_thread_create(&t, serve_one, s, "core-tests-server", 0) != MICA_OK) {
+  mica_status_t s_ = mica_rt_thread_create(&t, serve_one, s, "core-tests-server", 0);
+  if (s_ != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_rt_thread_create", s_);
     return NULL;
   }
   return t;

@@ -53,7 +53,9 @@ static int run_op(void* p) {
 static mica_rt_thread_t* start_blocked(op_t* op) {
   op->status = 1;
   mica_rt_thread_t* t = NULL;
-  if (mica_rt_thread_create(&t, run_op, op, "core-tests-blocked", 0) != MICA_OK) {
+  mica_status_t s_ = mica_rt_thread_create(&t, run_op, op, "core-tests-blocked", 0);
+  if (s_ != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_rt_thread_create", s_);
     return NULL;
   }
   // If it never blocks, the close below comes first and the test fails on

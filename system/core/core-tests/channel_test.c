@@ -285,9 +285,13 @@ TEST(channel, every_length_and_alignment_copies_exactly) {
         }
         memset(dst, 0xa5, sizeof(dst));
         uint32_t nb = 0xffffffffu;
-        if (mica_channel_write(a, 0, src + so, n, NULL, 0) != MICA_OK ||
-            mica_channel_read(b, 0, dst + doff, NULL, n, 0, &nb, NULL) != MICA_OK || nb != n) {
-          failures++;
+        mica_status_t st;
+        if ((st = mica_channel_write(a, 0, src + so, n, NULL, 0)) != MICA_OK ||
+            (st = mica_channel_read(b, 0, dst + doff, NULL, n, 0, &nb, NULL)) != MICA_OK ||
+            nb != n) {
+          if (failures++ == 0) {
+            EXPECT_OK(st);  // names the status of the first failing call
+          }
           continue;
         }
         for (uint32_t k = 0; k < sizeof(dst); k++) {
@@ -330,18 +334,24 @@ TEST(channel, buffers_running_into_unmapped_fail_at_every_step) {
     for (uint32_t mapped = 0; mapped < n; mapped += (mapped % 8 == 0 && mapped + 1 < n) ? 1 : 7) {
       void* tail = (void*)(page + MICA_PAGE_SIZE - mapped);
       cases++;
-      if (mica_channel_write(a, 0, tail, n, NULL, 0) != MICA_ERR_INVALID_ARGS ||
+      mica_status_t st, want = MICA_ERR_INVALID_ARGS;
+      if ((st = mica_channel_write(a, 0, tail, n, NULL, 0)) != want ||
           (ct_signals(b) & MICA_CHANNEL_READABLE) != 0 ||
-          mica_channel_write(a, 0, msg, n, NULL, 0) != MICA_OK ||
-          mica_channel_read(b, 0, tail, NULL, n, 0, NULL, NULL) != MICA_ERR_INVALID_ARGS) {
-        failures++;
+          (st = mica_channel_write(a, 0, msg, n, NULL, 0)) != (want = MICA_OK) ||
+          (st = mica_channel_read(b, 0, tail, NULL, n, 0, NULL, NULL)) !=
+              (want = MICA_ERR_INVALID_ARGS)) {
+        if (failures++ == 0) {
+          EXPECT_STATUS(st, want);  // names the status of the first failing call
+        }
         continue;
       }
       uint8_t got[128];
       uint32_t nb = 0;
-      if (mica_channel_read(b, 0, got, NULL, sizeof(got), 0, &nb, NULL) != MICA_OK || nb != n ||
-          memcmp(got, msg, n) != 0) {
-        failures++;
+      if ((st = mica_channel_read(b, 0, got, NULL, sizeof(got), 0, &nb, NULL)) != MICA_OK ||
+          nb != n || memcmp(got, msg, n) != 0) {
+        if (failures++ == 0) {
+          EXPECT_OK(st);
+        }
       }
     }
   }

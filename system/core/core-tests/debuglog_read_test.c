@@ -12,7 +12,9 @@
 
 static mica_handle_t readable_log(void) {
   mica_handle_t log = MICA_HANDLE_INVALID;
-  if (mica_debuglog_create(mica_rt_root_resource(), MICA_LOG_FLAG_READABLE, &log) != MICA_OK) {
+  mica_status_t s = mica_debuglog_create(mica_rt_root_resource(), MICA_LOG_FLAG_READABLE, &log);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_debuglog_create", s);
     return MICA_HANDLE_INVALID;
   }
   return log;

@@ -352,10 +352,13 @@ TEST(channel_read_fails_keeps, full_handle_table_keeps_order) {
   ASSERT_OK(mica_channel_write(a, 0, "1", 1, &carried, 1));
   ASSERT_OK(mica_channel_write(a, 0, "2", 1, NULL, 0));
   size_t n = 0;
-  while (n < kMax && mica_handle_duplicate(base, MICA_RIGHT_SAME_RIGHTS, &filler[n]) == MICA_OK) {
+  mica_status_t s = MICA_OK;
+  while (n < kMax &&
+         (s = mica_handle_duplicate(base, MICA_RIGHT_SAME_RIGHTS, &filler[n])) == MICA_OK) {
     n++;
   }
   ASSERT_GT(n, 0);
+  ASSERT_STATUS(s, MICA_ERR_NO_RESOURCES);  // the table is full
   char c = 0;
   mica_handle_t got = MICA_HANDLE_INVALID;
   EXPECT_STATUS(mica_channel_read(b, 0, &c, &got, 1, 1, NULL, NULL), MICA_ERR_NO_RESOURCES);

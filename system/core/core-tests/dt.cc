@@ -2,29 +2,40 @@
 
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
-#include <stdlib.h>
 
 #include "devicetree/lib/fdt.h"
 
+extern "C" {
+#include "system/core/core-tests/test.h"
+}
+
 namespace {
 
-// Reads the DTB VMO once; the blob stays for the whole run.
+// Maps the DTB VMO once; the mapping stays for the whole run. A mapping that
+// ran out of memory (as under fault injection) is recorded as such in the
+// running test and tried again by the next caller.
 const fdt::Fdt* Tree() {
   static fdt::Fdt tree;
   static bool loaded;
   if (loaded) {
     return tree.valid() ? &tree : nullptr;
   }
-  loaded = true;
   uint64_t size = 0;
   mica_handle_t vmo = mica_rt_dtb();
   if (vmo == MICA_HANDLE_INVALID || mica_vmo_get_size(vmo, &size) != MICA_OK || size == 0) {
+    loaded = true;
     return nullptr;
   }
-  void* blob = malloc(size);
-  if (blob == nullptr || mica_vmo_read(vmo, blob, 0, size) != MICA_OK) {
+  // Mapped, not copied into the heap: every failure then has a status.
+  mica_vaddr_t addr = 0;
+  uint64_t mapped = (size + MICA_PAGE_SIZE - 1) & ~(uint64_t)(MICA_PAGE_SIZE - 1);
+  mica_status_t s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ, 0, vmo, 0, mapped, &addr);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmar_map", s);
     return nullptr;
   }
+  const void* blob = reinterpret_cast<const void*>(static_cast<uintptr_t>(addr));
+  loaded = true;
   if (fdt::Init(blob, size, &tree) != fdt::Status::kOk) {
     return nullptr;
   }

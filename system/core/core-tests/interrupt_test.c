@@ -25,12 +25,18 @@ typedef struct {
 static bool gicd_open(gicd_t* g) {
   uint64_t base, size;
   memset(g, 0, sizeof(*g));
-  if (!ct_dt_gic_distributor(&base, &size) ||
-      mica_vmo_create_physical(mica_rt_root_resource(), base, PAGE, &g->vmo) != MICA_OK) {
+  if (!ct_dt_gic_distributor(&base, &size)) {
     return false;
   }
-  if (mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, g->vmo, 0, PAGE,
-                    &g->regs) != MICA_OK) {
+  mica_status_t s = mica_vmo_create_physical(mica_rt_root_resource(), base, PAGE, &g->vmo);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create_physical", s);
+    return false;
+  }
+  s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, g->vmo, 0, PAGE,
+                    &g->regs);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmar_map", s);
     mica_handle_close(g->vmo);
     return false;
   }
@@ -44,9 +50,24 @@ static bool gicd_open(gicd_t* g) {
 }
 
 static void gicd_close(gicd_t* g) {
-  mica_vmar_unmap(mica_rt_vmar_root(), g->regs, PAGE);
-  mica_handle_close(g->vmo);
+  if (g->regs != 0) {
+    mica_vmar_unmap(mica_rt_vmar_root(), g->regs, PAGE);
+    mica_handle_close(g->vmo);
+    g->regs = 0;
+  }
 }
+
+// Every test's gicd_t and interrupt handles are released however the test
+// returns (an ASSERT included), so that the line is free for the next test.
+#define GICD_AUTO_CLOSE __attribute__((cleanup(gicd_close)))
+
+typedef struct {
+  mica_handle_t irq;
+  mica_status_t status;
+  mica_time_t ts;
+} waiter_t;
+static void waiter_close(waiter_t* w);
+#define WAITER_AUTO_CLOSE __attribute__((cleanup(waiter_close)))
 
 // Makes the line pending, as a device raising it would.
 static void gicd_fire(const gicd_t* g) {
@@ -56,7 +77,9 @@ static void gicd_fire(const gicd_t* g) {
 
 static mica_handle_t make_interrupt(uint32_t vector) {
   mica_handle_t h = MICA_HANDLE_INVALID;
-  if (mica_interrupt_create(mica_rt_root_resource(), vector, MICA_INTERRUPT_EDGE, &h) != MICA_OK) {
+  mica_status_t s = mica_interrupt_create(mica_rt_root_resource(), vector, MICA_INTERRUPT_EDGE, &h);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_interrupt_create", s);
     return MICA_HANDLE_INVALID;
   }
   return h;
@@ -64,14 +87,14 @@ static mica_handle_t make_interrupt(uint32_t vector) {
 
 static mica_handle_t make_port(void) {
   mica_handle_t port = MICA_HANDLE_INVALID;
-  mica_port_create(0, &port);
+  ct_note_status(__FILE_NAME__, __LINE__, "mica_port_create", mica_port_create(0, &port));
   return port;
 }
 
 TEST(interrupt, create_gives_an_interrupt_object) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   mica_info_handle_basic_t b = ct_basic(irq);
   EXPECT_EQ(b.type, MICA_OBJ_TYPE_INTERRUPT);
@@ -90,7 +113,7 @@ TEST(interrupt, create_gives_an_interrupt_object) {
 }
 
 TEST(interrupt, create_errors) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
   mica_handle_t root = mica_rt_root_resource();
   mica_handle_t out = MICA_HANDLE_INVALID;
@@ -118,7 +141,7 @@ TEST(interrupt, create_errors) {
   }
   ct_set_context(NULL);
   // The refused creations left the line free.
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   EXPECT_NE(irq, MICA_HANDLE_INVALID);
   mica_handle_close(irq);
   mica_handle_close(ev);
@@ -129,9 +152,9 @@ TEST(interrupt, create_errors) {
 }
 
 TEST(interrupt, one_owner_per_line) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   mica_handle_t out = MICA_HANDLE_INVALID;
   EXPECT_STATUS(mica_interrupt_create(mica_rt_root_resource(), g.spi, 0, &out),
@@ -149,10 +172,11 @@ TEST(interrupt, one_owner_per_line) {
 }
 
 TEST(interrupt, bound_firing_queues_a_packet_until_ack) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(irq, port, 0x1234, 0));
   mica_time_t before = ct_now();
@@ -181,10 +205,11 @@ TEST(interrupt, bound_firing_queues_a_packet_until_ack) {
 }
 
 TEST(interrupt, close_drops_the_queued_packet_and_masks) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(irq, port, 1, 0));
   gicd_fire(&g);
   mica_nanosleep(ct_now() + 100 * MS);  // let the packet be queued
@@ -207,10 +232,11 @@ TEST(interrupt, close_drops_the_queued_packet_and_masks) {
 }
 
 TEST(interrupt, bind_and_ack_errors) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   EXPECT_STATUS(mica_interrupt_ack(irq), MICA_ERR_BAD_STATE);  // not bound
   EXPECT_STATUS(mica_interrupt_bind(irq, port, 0, 1), MICA_ERR_INVALID_ARGS);
@@ -243,9 +269,9 @@ TEST(interrupt, bind_and_ack_errors) {
 }
 
 TEST(interrupt, wait_returns_when_the_line_fires) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   for (int round = 0; round < 3; round++) {
     // Pending while masked: the wait unmasks the line and takes it at once.
@@ -272,11 +298,9 @@ TEST(interrupt, wait_returns_when_the_line_fires) {
   gicd_close(&g);
 }
 
-typedef struct {
-  mica_handle_t irq;
-  mica_status_t status;
-  mica_time_t ts;
-} waiter_t;
+static void waiter_close(waiter_t* w) {
+  ct_close_on_return(&w->irq);
+}
 
 static int wait_thread(void* p) {
   waiter_t* w = p;
@@ -290,10 +314,11 @@ static void let_it_block(void) {
 }
 
 TEST(interrupt, second_waiter_and_bind_while_waiting_are_bad_state) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  waiter_t w = {.irq = make_interrupt(g.spi), .status = 1};
+  waiter_t w WAITER_AUTO_CLOSE = {.irq = make_interrupt(g.spi), .status = 1};
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(w.irq, MICA_HANDLE_INVALID);
   mica_rt_thread_t* t = NULL;
   ASSERT_OK(mica_rt_thread_create(&t, wait_thread, &w, "irq-waiter", 0));
@@ -317,9 +342,9 @@ TEST(interrupt, second_waiter_and_bind_while_waiting_are_bad_state) {
 }
 
 TEST(interrupt, close_cancels_a_wait) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  waiter_t w = {.irq = make_interrupt(g.spi), .status = 1};
+  waiter_t w WAITER_AUTO_CLOSE = {.irq = make_interrupt(g.spi), .status = 1};
   ASSERT_NE(w.irq, MICA_HANDLE_INVALID);
   mica_rt_thread_t* t = NULL;
   ASSERT_OK(mica_rt_thread_create(&t, wait_thread, &w, "irq-waiter", 0));
@@ -328,19 +353,21 @@ TEST(interrupt, close_cancels_a_wait) {
   EXPECT_OK(mica_rt_thread_join(t, NULL));
   EXPECT_STATUS(w.status, MICA_ERR_CANCELED);
   // The line is free again.
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   EXPECT_NE(irq, MICA_HANDLE_INVALID);
   mica_handle_close(irq);
   gicd_close(&g);
 }
 
 TEST(interrupt, lines_are_independent) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
   gicd_t g2 = g;
   g2.spi = g.spi - 1;
-  mica_handle_t a = make_interrupt(g.spi), b = make_interrupt(g2.spi);
+  mica_handle_t a CT_AUTO_CLOSE = make_interrupt(g.spi);
+  mica_handle_t b CT_AUTO_CLOSE = make_interrupt(g2.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
   ASSERT_NE(b, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(a, port, 0xa, 0));
@@ -366,10 +393,11 @@ TEST(interrupt, lines_are_independent) {
 }
 
 TEST(interrupt, port_handle_closed_while_bound) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(irq, port, 1, 0));
   EXPECT_OK(mica_handle_close(port));
@@ -384,9 +412,9 @@ TEST(interrupt, port_handle_closed_while_bound) {
 }
 
 TEST(interrupt, many_firings) {
-  gicd_t g;
+  gicd_t g GICD_AUTO_CLOSE;
   ASSERT_TRUE(gicd_open(&g));
-  mica_handle_t irq = make_interrupt(g.spi);
+  mica_handle_t irq CT_AUTO_CLOSE = make_interrupt(g.spi);
   ASSERT_NE(irq, MICA_HANDLE_INVALID);
   int waited = 0;
   for (int i = 0; i < 100; i++) {
@@ -395,6 +423,7 @@ TEST(interrupt, many_firings) {
   }
   EXPECT_EQ(waited, 100);
   mica_handle_t port = make_port();
+  ASSERT_NE(port, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_interrupt_bind(irq, port, 9, 0));
   int packets = 0;
   for (int i = 0; i < 100; i++) {

@@ -302,19 +302,28 @@ TEST(kill_thread, handed_message_goes_to_the_next_reader) {
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t, write_read_forever, 0, a, 0));
   ASSERT_TRUE(ct_wait_blocked(t));
+  // From here on both threads are ended and joined however the test goes
+  // (the second reader writes to `r` in this frame).
   second_reader_t r = {.endpoint = a};
   mica_rt_thread_t* second = NULL;
-  ASSERT_OK(mica_rt_thread_create(&second, read_once, &r, "core-tests-reader2", 0));
-  ASSERT_TRUE(ct_wait_blocked(mica_rt_thread_handle(second)));
-  uint8_t msg[12] = {1, 2, 3};
-  ASSERT_OK(mica_channel_write(b, 0, msg, sizeof(msg), NULL, 0));
+  mica_status_t cs = mica_rt_thread_create(&second, read_once, &r, "core-tests-reader2", 0);
+  EXPECT_OK(cs);
+  mica_status_t ws = MICA_ERR_BAD_STATE;
+  if (cs == MICA_OK) {
+    EXPECT_TRUE(ct_wait_blocked(mica_rt_thread_handle(second)));
+    uint8_t msg[12] = {1, 2, 3};
+    ws = mica_channel_write(b, 0, msg, sizeof(msg), NULL, 0);
+    EXPECT_OK(ws);
+  }
   EXPECT_OK(mica_task_kill(t));
   EXPECT_OK(ct_wait_terminated(t));
-  EXPECT_OK(mica_rt_thread_join(second, NULL));
-  if (info.num_cpus == 1) {
+  if (cs == MICA_OK) {
+    EXPECT_OK(mica_rt_thread_join(second, NULL));  // its read ends by its deadline at worst
+  }
+  if (info.num_cpus == 1 && ws == MICA_OK) {
     EXPECT_EQ(raw_progress, 0);
     EXPECT_OK(r.status);
-    EXPECT_EQ(r.bytes, sizeof(msg));
+    EXPECT_EQ(r.bytes, 12u);
   }
   EXPECT_OK(mica_handle_close(t));
   EXPECT_OK(mica_handle_close(a));
@@ -343,19 +352,28 @@ TEST(kill_thread, right_after_start_stress) {
   int rounds = 0;
   for (; rounds < 2000 && ct_now() < end && !ct_failed(); rounds++) {
     mica_handle_t t[3];
-    for (int i = 0; i < 3; i++) {
-      t[i] = ct_raw_thread_create("ct-kill-start");
-      ASSERT_NE(t[i], MICA_HANDLE_INVALID);
-      ct_raw_fn fn = i == rounds % 3 ? spin_forever : block_on_event;
-      ASSERT_OK(ct_raw_thread_start(t[i], fn, i, ev, 0));
+    int made = 0;  // created; the ones started may spin: all are killed below
+    for (; made < 3; made++) {
+      t[made] = ct_raw_thread_create("ct-kill-start");
+      EXPECT_NE(t[made], MICA_HANDLE_INVALID);
+      if (t[made] == MICA_HANDLE_INVALID) {
+        break;
+      }
+      ct_raw_fn fn = made == rounds % 3 ? spin_forever : block_on_event;
+      mica_status_t s = ct_raw_thread_start(t[made], fn, made, ev, 0);
+      EXPECT_OK(s);
+      if (s != MICA_OK) {
+        made++;
+        break;
+      }
     }
     for (volatile int d = (rounds % 50) * 40; d > 0; d--) {
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < made; i++) {
       EXPECT_OK(mica_task_kill(t[i]));
       EXPECT_OK(mica_task_kill(t[i]));
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < made; i++) {
       // A thread that never ends keeps its stack: the loop stops then.
       EXPECT_OK(mica_object_wait_one(t[i], MICA_THREAD_TERMINATED, ct_now() + 2000 * CT_MS, NULL));
       EXPECT_OK(mica_handle_close(t[i]));

@@ -7,7 +7,9 @@
 
 static mica_handle_t make_port(void) {
   mica_handle_t port = MICA_HANDLE_INVALID;
-  if (mica_port_create(0, &port) != MICA_OK) {
+  mica_status_t s = mica_port_create(0, &port);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_port_create", s);
     return MICA_HANDLE_INVALID;
   }
   return port;

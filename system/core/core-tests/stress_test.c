@@ -110,17 +110,33 @@ static int run_writer(void* p) {
   return 0;
 }
 
-TEST(stress, writers_share_one_endpoint) {
-  mica_handle_t a, b;
-  ct_channel(&a, &b);
-  ASSERT_NE(a, MICA_HANDLE_INVALID);
-  static writer_t writers[kWriters];
-  mica_rt_thread_t* threads[kWriters];
+// After a test that gave up early (an ASSERT returned, as under fault
+// injection), the `started` worker threads may still run: closing the
+// handles they use ends them (their next call fails), then they are joined,
+// so no worker outlives its test.
+static void stop_workers(mica_handle_t h1, mica_handle_t h2, mica_rt_thread_t** threads,
+                         uint32_t started) {
+  if (started == 0) {
+    return;
+  }
+  (void)mica_handle_close(h1);
+  (void)mica_handle_close(h2);
+  for (uint32_t i = 0; i < started; i++) {
+    (void)mica_rt_thread_join(threads[i], NULL);
+  }
+}
+
+static writer_t writers[kWriters];
+
+// The test below; `*started` is how many writers run and are not joined.
+static void writers_run(mica_handle_t a, mica_handle_t b, mica_rt_thread_t** threads,
+                        uint32_t* started) {
   for (uint32_t i = 0; i < kWriters; i++) {
     memset(&writers[i], 0, sizeof(writers[i]));
     writers[i].writer = i;
     writers[i].endpoint = a;
     ASSERT_OK(mica_rt_thread_create(&threads[i], run_writer, &writers[i], "core-tests-writer", 0));
+    ++*started;
   }
   uint32_t next[kWriters] = {0};
   static mica_handle_t received[kWriters][kPerWriter];
@@ -149,6 +165,7 @@ TEST(stress, writers_share_one_endpoint) {
     EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
     EXPECT_OK(writers[i].status);
   }
+  *started = 0;
   ASSERT_EQ(total, kWriters * kPerWriter);
   // Every received handle is the end that was sent; closing it is seen by
   // the kept end, so it was the only handle left to that end.
@@ -166,6 +183,16 @@ TEST(stress, writers_share_one_endpoint) {
   }
   EXPECT_OK(mica_handle_close(a));
   EXPECT_OK(mica_handle_close(b));
+}
+
+TEST(stress, writers_share_one_endpoint) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  mica_rt_thread_t* threads[kWriters];
+  uint32_t started = 0;
+  writers_run(a, b, threads, &started);
+  stop_workers(a, b, threads, started);
 }
 
 // ---- Several producers, one port ---------------------------------------------------
@@ -198,15 +225,14 @@ static int run_producer(void* p) {
   return 0;
 }
 
-TEST(stress, producers_share_one_port) {
-  mica_handle_t port = MICA_HANDLE_INVALID;
-  ASSERT_OK(mica_port_create(0, &port));
-  producer_t producers[kProducers];
-  mica_rt_thread_t* threads[kProducers];
+static producer_t producers[kProducers];
+
+static void producers_run(mica_handle_t port, mica_rt_thread_t** threads, uint32_t* started) {
   for (uint32_t i = 0; i < kProducers; i++) {
     producers[i] = (producer_t){port, i, MICA_OK};
     ASSERT_OK(
         mica_rt_thread_create(&threads[i], run_producer, &producers[i], "core-tests-producer", 0));
+    ++*started;
   }
   uint32_t next[kProducers] = {0};
   for (uint32_t n = 0; n < kProducers * kPerProducer; n++) {
@@ -224,7 +250,17 @@ TEST(stress, producers_share_one_port) {
     EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
     EXPECT_OK(producers[i].status);
   }
+  *started = 0;
   EXPECT_OK(mica_handle_close(port));
+}
+
+TEST(stress, producers_share_one_port) {
+  mica_handle_t port = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_port_create(0, &port));
+  mica_rt_thread_t* threads[kProducers];
+  uint32_t started = 0;
+  producers_run(port, threads, &started);
+  stop_workers(port, MICA_HANDLE_INVALID, threads, started);
 }
 
 // ---- Calls from several threads -----------------------------------------------
@@ -261,15 +297,14 @@ static int run_caller(void* p) {
 }
 
 // Concurrent calls through one endpoint each get their own reply.
-TEST(stress, concurrent_calls_get_their_replies) {
-  mica_handle_t a, b;
-  ct_channel(&a, &b);
-  ASSERT_NE(a, MICA_HANDLE_INVALID);
-  caller_t callers[kCallers];
-  mica_rt_thread_t* threads[kCallers];
+static caller_t callers[kCallers];
+
+static void callers_run(mica_handle_t a, mica_handle_t b, mica_rt_thread_t** threads,
+                        uint32_t* started) {
   for (uint32_t i = 0; i < kCallers; i++) {
     callers[i] = (caller_t){a, i, MICA_OK};
     ASSERT_OK(mica_rt_thread_create(&threads[i], run_caller, &callers[i], "core-tests-caller", 0));
+    ++*started;
   }
   // The server answers each request with (txid, id, seq + 1).
   for (uint32_t n = 0; n < kCallers * kCallsEach; n++) {
@@ -287,8 +322,19 @@ TEST(stress, concurrent_calls_get_their_replies) {
     EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
     EXPECT_OK(callers[i].status);
   }
+  *started = 0;
   EXPECT_OK(mica_handle_close(a));
   EXPECT_OK(mica_handle_close(b));
+}
+
+TEST(stress, concurrent_calls_get_their_replies) {
+  mica_handle_t a, b;
+  ct_channel(&a, &b);
+  ASSERT_NE(a, MICA_HANDLE_INVALID);
+  mica_rt_thread_t* threads[kCallers];
+  uint32_t started = 0;
+  callers_run(a, b, threads, &started);
+  stop_workers(a, b, threads, started);
 }
 
 // ---- A full handle table ---------------------------------------------------------

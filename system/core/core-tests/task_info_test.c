@@ -31,7 +31,8 @@ static mica_info_thread_t thread_info(mica_handle_t t, mica_status_t* s) {
 }
 
 TEST(info_thread, lifecycle) {
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
+  ASSERT_NE(ev, MICA_HANDLE_INVALID);
   mica_handle_t t = ct_raw_thread_create("ct-info");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   mica_status_t s;
@@ -82,7 +83,7 @@ TEST(info_thread, errors) {
   EXPECT_STATUS(mica_object_get_info(t, MICA_INFO_THREAD, &info, sizeof(info) - 1, &actual, &avail),
                 MICA_ERR_BUFFER_TOO_SMALL);
   EXPECT_EQ(avail, 1);
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_THREAD, &info, sizeof(info), NULL, NULL),
                 MICA_ERR_WRONG_TYPE);
   EXPECT_STATUS(mica_object_get_info(mica_rt_process_self(), MICA_INFO_THREAD, &info, sizeof(info),
@@ -152,7 +153,7 @@ TEST(info_runtime, thread_and_job) {
 
 TEST(info_runtime, errors) {
   mica_info_task_runtime_t rt;
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_TASK_RUNTIME, &rt, sizeof(rt), NULL, NULL),
                 MICA_ERR_WRONG_TYPE);
   size_t avail = 0;
@@ -179,7 +180,7 @@ static bool list_has(const mica_koid_t* list, size_t n, mica_koid_t koid) {
 }
 
 TEST(info_process_threads, lists_created_threads) {
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   mica_handle_t t1 = ct_raw_thread_create("ct-l1");
   mica_handle_t t2 = ct_raw_thread_create("ct-l2");
   ASSERT_NE(t2, MICA_HANDLE_INVALID);
@@ -223,7 +224,7 @@ TEST(info_process_threads, lists_created_threads) {
 
 TEST(info_process_threads, errors) {
   mica_koid_t list[4];
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_PROCESS_THREADS, list, sizeof(list), NULL, NULL),
                 MICA_ERR_WRONG_TYPE);
   EXPECT_STATUS(mica_object_get_info(mica_rt_job_default(), MICA_INFO_PROCESS_THREADS, list,
@@ -284,7 +285,7 @@ TEST(info_handle_stats, errors) {
                                      sizeof(st) - 4, NULL, &avail),
                 MICA_ERR_BUFFER_TOO_SMALL);
   EXPECT_EQ(avail, 1);
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   EXPECT_STATUS(
       mica_object_get_info(ev, MICA_INFO_PROCESS_HANDLE_STATS, &st, sizeof(st), NULL, NULL),
       MICA_ERR_WRONG_TYPE);
@@ -311,7 +312,7 @@ TEST(thread_priority, default_set_get) {
     EXPECT_EQ(prio, kValues[i]);
   }
   // A started thread runs with it (get_info THREAD reports it).
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   ASSERT_OK(ct_raw_thread_start(t, wait_then_exit, 0, ev, 0));
   EXPECT_TRUE(ct_wait_blocked(t));
   mica_status_t s;
@@ -348,7 +349,7 @@ TEST(thread_priority, errors) {
   EXPECT_OK(mica_object_get_property(t, MICA_PROP_THREAD_PRIORITY, &prio, sizeof(prio)));
   EXPECT_EQ(prio, MICA_PRIORITY_DEFAULT);  // nothing above changed it
   // Not a thread: WRONG_TYPE for both calls.
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   EXPECT_STATUS(mica_object_get_property(ev, MICA_PROP_THREAD_PRIORITY, &prio, sizeof(prio)),
                 MICA_ERR_WRONG_TYPE);
   EXPECT_STATUS(mica_object_set_property(ev, MICA_PROP_THREAD_PRIORITY, &prio, sizeof(prio)),
@@ -385,7 +386,7 @@ TEST(info_task_stats, handle_count_matches_handle_stats) {
   EXPECT_EQ(st.handle_count, sum);
   EXPECT_GT(st.mem_mapped_bytes, 0);  // the program image at least
   EXPECT_GT(st.mem_private_bytes, 0);
-  mica_handle_t ev = ct_event();
+  mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   mica_info_task_stats_t more = task_stats(mica_rt_process_self(), &s);
   EXPECT_EQ(more.handle_count, st.handle_count + 1);
   EXPECT_OK(mica_handle_close(ev));
@@ -414,7 +415,8 @@ TEST(info_task_stats, mappings_private_then_shared) {
   EXPECT_EQ(two.mem_mapped_bytes, before.mem_mapped_bytes + 8 * page);
   EXPECT_EQ(two.mem_private_bytes, before.mem_private_bytes + 2 * page);
   // Another process maps it too: now shared.
-  mica_handle_t child = MICA_HANDLE_INVALID, child_vmar = MICA_HANDLE_INVALID;
+  mica_handle_t child CT_AUTO_KILL = MICA_HANDLE_INVALID;
+  mica_handle_t child_vmar CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_process_create(mica_rt_job_default(), "ct-stats", 8, 0, &child, &child_vmar));
   mica_vaddr_t child_addr = 0;
   ASSERT_OK(mica_vmar_map(child_vmar, MICA_VM_PERM_READ, 0, vmo, 0, 4 * page, &child_addr));

@@ -7,6 +7,7 @@
 
 #include <mica/rt/thread.h>
 
+#include "system/core/core-tests/test.h"
 #include "system/core/core-tests/util.h"
 
 #define CT_MS ((mica_time_t)1000000)
@@ -32,7 +33,9 @@ static inline mica_handle_t ct_raw_thread_create(const char* name) {
   while (name[n] != '\0') {
     n++;
   }
-  if (mica_thread_create(mica_rt_process_self(), name, n, 0, &t) != MICA_OK) {
+  mica_status_t s = mica_thread_create(mica_rt_process_self(), name, n, 0, &t);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_thread_create", s);
     return MICA_HANDLE_INVALID;
   }
   return t;
@@ -87,7 +90,9 @@ static inline int ct_run_delayed_(void* p) {
 
 static inline mica_rt_thread_t* ct_start_delayed(ct_delayed_t* d) {
   mica_rt_thread_t* t = NULL;
-  if (mica_rt_thread_create(&t, ct_run_delayed_, d, "core-tests-delayed", 0) != MICA_OK) {
+  mica_status_t s_ = mica_rt_thread_create(&t, ct_run_delayed_, d, "core-tests-delayed", 0);
+  if (s_ != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_rt_thread_create", s_);
     return NULL;
   }
   return t;

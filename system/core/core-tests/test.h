@@ -19,6 +19,21 @@
 // the test function. Values are compared as int64_t (handles, rights and
 // signals are 32-bit unsigned and convert exactly). *_STATUS print status
 // names.
+//
+// Under allocation fault injection (`core-tests failalloc`, with
+// kernel.failalloc= on the kernel command line; docs/testing.md) each test
+// runs with its thread opted in (MICA_PROP_THREAD_FAIL_ALLOC). A test whose
+// first failure is a value that is MICA_ERR_NO_MEMORY (the status or value
+// an expectation got, or a status a helper got, ct_note_status) stopped
+// because of an injected failure: injection is then turned off for the rest
+// of the test, and the test is reported as
+//   core-tests: PASS <suite>.<name> [injected: <file>:<line>: <what>]
+// Any other first failure is a FAIL as usual. At the end,
+//   core-tests: failalloc tests=<T> injected=<I> kernel: injected=<N>
+//       syscalls=<S> no_memory=<M> ok=<K> other=<O>
+// (one line) gives what the kernel did (MICA_INFO_FAIL_ALLOC), and a last
+// test, failalloc.every_injected_call_returned_no_memory, fails unless
+// O is 0 and N is not.
 #ifndef SYSTEM_CORE_CORE_TESTS_TEST_H_
 #define SYSTEM_CORE_CORE_TESTS_TEST_H_
 
@@ -45,6 +60,15 @@ extern char** ct_argv;
 // Records a failure of the running test.
 void ct_fail(const char* file, int line, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
+// As ct_fail; `no_memory` says the failure's value was MICA_ERR_NO_MEMORY.
+void ct_fail_value(const char* file, int line, bool no_memory, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+// For helpers that hide a call's status from the test (they return an
+// invalid handle instead): records a failure if `status` is
+// MICA_ERR_NO_MEMORY, which the test could not tell apart otherwise.
+void ct_note_status(const char* file, int line, const char* expr, mica_status_t status);
+// True when the suite runs under allocation fault injection.
+bool ct_failalloc_mode(void);
 // True once the running test has failed.
 bool ct_failed(void);
 // A short label added to failure messages until the next call (NULL clears

@@ -8,13 +8,13 @@
 
 static mica_handle_t make_timer(void) {
   mica_handle_t t = MICA_HANDLE_INVALID;
-  mica_timer_create(0, &t);
+  ct_note_status(__FILE_NAME__, __LINE__, "mica_timer_create", mica_timer_create(0, &t));
   return t;
 }
 
 static mica_handle_t make_port(void) {
   mica_handle_t port = MICA_HANDLE_INVALID;
-  mica_port_create(0, &port);
+  ct_note_status(__FILE_NAME__, __LINE__, "mica_port_create", mica_port_create(0, &port));
   return port;
 }
 

@@ -1,5 +1,7 @@
 #include "system/core/core-tests/util.h"
 
+#include "system/core/core-tests/test.h"
+
 #include <string.h>
 
 #define CT_PAGE ((uintptr_t)MICA_PAGE_SIZE)
@@ -32,17 +34,22 @@ uintptr_t ct_map_page_before_hole(void) {
   // Two pages of a VMO mapped together, then the second unmapped. The
   // hole stays a hole while the caller maps nothing else of its own.
   mica_handle_t vmo = MICA_HANDLE_INVALID;
-  if (mica_vmo_create(2 * CT_PAGE, 0, &vmo) != MICA_OK) {
+  mica_status_t s = mica_vmo_create(2 * CT_PAGE, 0, &vmo);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create", s);
     return 0;
   }
   mica_vaddr_t page = 0;
-  mica_status_t s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0,
-                                  vmo, 0, 2 * CT_PAGE, &page);
+  s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
+                    2 * CT_PAGE, &page);
   (void)mica_handle_close(vmo);  // the mapping keeps the VMO
   if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmar_map", s);
     return 0;
   }
-  if (mica_vmar_unmap(mica_rt_vmar_root(), page + CT_PAGE, CT_PAGE) != MICA_OK) {
+  s = mica_vmar_unmap(mica_rt_vmar_root(), page + CT_PAGE, CT_PAGE);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmar_unmap", s);
     (void)mica_vmar_unmap(mica_rt_vmar_root(), page, 2 * CT_PAGE);
     return 0;
   }
@@ -74,29 +81,50 @@ __attribute__((constructor)) static void init_bad_ptrs(void) {
 
 mica_handle_t ct_event(void) {
   mica_handle_t h = MICA_HANDLE_INVALID;
-  if (mica_event_create(0, &h) != MICA_OK) {
+  mica_status_t s = mica_event_create(0, &h);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_event_create", s);
     return MICA_HANDLE_INVALID;
   }
   return h;
 }
 
+void ct_close_on_return(mica_handle_t* h) {
+  if (*h != MICA_HANDLE_INVALID) {
+    (void)mica_handle_close(*h);
+  }
+}
+
+void ct_kill_on_return(mica_handle_t* h) {
+  if (*h != MICA_HANDLE_INVALID) {
+    (void)mica_task_kill(*h);
+    (void)mica_handle_close(*h);
+  }
+}
+
 void ct_channel(mica_handle_t* a, mica_handle_t* b) {
   *a = *b = MICA_HANDLE_INVALID;
-  if (mica_channel_create(0, a, b) != MICA_OK) {
+  mica_status_t s = mica_channel_create(0, a, b);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_channel_create", s);
     *a = *b = MICA_HANDLE_INVALID;
   }
 }
 
 void ct_eventpair(mica_handle_t* a, mica_handle_t* b) {
   *a = *b = MICA_HANDLE_INVALID;
-  if (mica_eventpair_create(0, a, b) != MICA_OK) {
+  mica_status_t s = mica_eventpair_create(0, a, b);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_eventpair_create", s);
     *a = *b = MICA_HANDLE_INVALID;
   }
 }
 
 mica_handle_t ct_dup(mica_handle_t h, mica_rights_t rights) {
   mica_handle_t out = MICA_HANDLE_INVALID;
-  if (mica_handle_duplicate(h, rights, &out) != MICA_OK) {
+  mica_status_t s = mica_handle_duplicate(h, rights, &out);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_handle_duplicate", s);
     return MICA_HANDLE_INVALID;
   }
   return out;

@@ -91,6 +91,18 @@ void ct_unmap_page_before_hole(uintptr_t page);
 // ---- Objects ---------------------------------------------------------------
 
 mica_handle_t ct_event(void);
+// For __attribute__((cleanup)) (CT_AUTO_CLOSE): closes *h when the variable
+// goes out of scope, so that a test that returns early (an ASSERT) does not
+// keep an exclusive object (an interrupt line) from the tests after it. A
+// handle the test closed already is refused harmlessly (values are never
+// reused).
+void ct_close_on_return(mica_handle_t* h);
+#define CT_AUTO_CLOSE __attribute__((cleanup(ct_close_on_return)))
+// As ct_close_on_return for a process (or job) handle, killing it first: a
+// test that returns early leaves no child behind (one that never started
+// would otherwise stay in the job).
+void ct_kill_on_return(mica_handle_t* h);
+#define CT_AUTO_KILL __attribute__((cleanup(ct_kill_on_return)))
 void ct_channel(mica_handle_t* a, mica_handle_t* b);
 void ct_eventpair(mica_handle_t* a, mica_handle_t* b);
 // A duplicate of `h` with `rights` (MICA_HANDLE_INVALID on failure).

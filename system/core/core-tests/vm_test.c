@@ -11,7 +11,9 @@
 
 static mica_handle_t make_vmo(uint64_t size, uint32_t options) {
   mica_handle_t vmo = MICA_HANDLE_INVALID;
-  if (mica_vmo_create(size, options, &vmo) != MICA_OK) {
+  mica_status_t s = mica_vmo_create(size, options, &vmo);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create", s);
     return MICA_HANDLE_INVALID;
   }
   return vmo;

@@ -10,7 +10,7 @@
 
 TEST(vmar_unmap, sub_regions) {
   mica_vaddr_t base = 0;
-  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, 16 * PAGE, &base);
+  mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_ALL, 0, 16 * PAGE, &base);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   mica_handle_t c = sub(v, CAN_RW | MICA_VM_SPECIFIC, 4 * PAGE, 4 * PAGE, NULL);
   ASSERT_NE(c, MICA_HANDLE_INVALID);
@@ -39,7 +39,7 @@ TEST(vmar_unmap, sub_regions) {
 
 TEST(vmar_unmap, errors) {
   mica_vaddr_t base = 0;
-  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, 8 * PAGE, &base);
+  mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_ALL, 0, 8 * PAGE, &base);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   EXPECT_STATUS(mica_vmar_unmap(v, base, 8 * PAGE), MICA_ERR_NOT_FOUND);
   EXPECT_STATUS(mica_vmar_unmap(v, base + 1, PAGE), MICA_ERR_INVALID_ARGS);
@@ -67,7 +67,10 @@ static mica_handle_t rw_setup(mica_handle_t* vmo, mica_vaddr_t* m) {
   mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, 8 * PAGE, NULL);
   *vmo = vmo_of(4 * PAGE);
   *m = 0;
-  if (mica_vmar_map(v, RW | MICA_VM_SPECIFIC, 0, *vmo, 0, 4 * PAGE, m) != MICA_OK) {
+  mica_status_t s = mica_vmar_map(v, RW | MICA_VM_SPECIFIC, 0, *vmo, 0, 4 * PAGE, m);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmar_map", s);
+    ct_destroy_on_return(&v);
     return MICA_HANDLE_INVALID;
   }
   for (int i = 0; i < 4; i++) {
@@ -85,7 +88,7 @@ static void rw_teardown(mica_handle_t v, mica_handle_t vmo) {
 TEST(vmar_protect, middle_of_mapping) {
   mica_handle_t vmo;
   mica_vaddr_t m;
-  mica_handle_t v = rw_setup(&vmo, &m);
+  mica_handle_t v CT_AUTO_DESTROY = rw_setup(&vmo, &m);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_vmar_protect(v, MICA_VM_PERM_READ, m + PAGE, 2 * PAGE));
   EXPECT_TRUE(writable(m));
@@ -106,7 +109,7 @@ TEST(vmar_protect, middle_of_mapping) {
 TEST(vmar_protect, ends_of_mapping) {
   mica_handle_t vmo;
   mica_vaddr_t m;
-  mica_handle_t v = rw_setup(&vmo, &m);
+  mica_handle_t v CT_AUTO_DESTROY = rw_setup(&vmo, &m);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   ASSERT_OK(mica_vmar_protect(v, MICA_VM_PERM_READ, m, PAGE));
   ASSERT_OK(mica_vmar_protect(v, MICA_VM_PERM_READ, m + 3 * PAGE, PAGE));
@@ -130,7 +133,7 @@ TEST(vmar_protect, ends_of_mapping) {
 
 TEST(vmar_protect, across_mappings) {
   mica_vaddr_t base = 0;
-  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, 8 * PAGE, &base);
+  mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_ALL, 0, 8 * PAGE, &base);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   mica_handle_t a = vmo_of(2 * PAGE), b = vmo_of(2 * PAGE);
   mica_vaddr_t m;
@@ -153,7 +156,7 @@ TEST(vmar_protect, across_mappings) {
 // mapped as far as its parent is concerned.
 TEST(vmar_protect, not_through_sub_regions) {
   mica_vaddr_t base = 0;
-  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, 8 * PAGE, &base);
+  mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_ALL, 0, 8 * PAGE, &base);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   mica_handle_t c = sub(v, CAN_RW | MICA_VM_SPECIFIC, 0, 4 * PAGE, NULL);
   mica_handle_t vmo = vmo_of(4 * PAGE);
@@ -171,7 +174,7 @@ TEST(vmar_protect, not_through_sub_regions) {
 TEST(vmar_protect, errors) {
   mica_handle_t vmo;
   mica_vaddr_t m;
-  mica_handle_t v = rw_setup(&vmo, &m);
+  mica_handle_t v CT_AUTO_DESTROY = rw_setup(&vmo, &m);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   EXPECT_STATUS(mica_vmar_protect(v, MICA_VM_PERM_READ, m + 1, PAGE), MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_vmar_protect(v, MICA_VM_PERM_READ, m, 0), MICA_ERR_INVALID_ARGS);
@@ -201,7 +204,7 @@ TEST(vmar_protect, errors) {
 
 TEST(vmar_destroy, unmaps_and_kills_descendants) {
   mica_vaddr_t base = 0;
-  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, 32 * PAGE, &base);
+  mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_ALL, 0, 32 * PAGE, &base);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   mica_handle_t c = sub(v, CAN_ALL, 0, 8 * PAGE, NULL);
   mica_handle_t g = sub(c, CAN_RW, 0, 4 * PAGE, NULL);
@@ -240,7 +243,7 @@ TEST(vmar_destroy, unmaps_and_kills_descendants) {
 }
 
 TEST(vmar_destroy, errors) {
-  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_RW, 0, PAGE, NULL);
+  mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_RW, 0, PAGE, NULL);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   mica_handle_t weak = ct_dup(v, ct_basic(v).rights & ~MICA_RIGHT_DESTROY);
   ASSERT_NE(weak, MICA_HANDLE_INVALID);
@@ -257,7 +260,7 @@ TEST(vmar_destroy, errors) {
 // Closing the last handle does not destroy a region: its mappings stay.
 TEST(vmar_destroy, close_keeps_region) {
   mica_vaddr_t base = 0;
-  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_RW, 0, 2 * PAGE, &base);
+  mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_RW, 0, 2 * PAGE, &base);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   mica_handle_t vmo = vmo_of(2 * PAGE);
   mica_vaddr_t m = 0;
@@ -273,7 +276,8 @@ TEST(vmar_destroy, close_keeps_region) {
 
 // A process's death destroys its root VMAR.
 TEST(vmar_destroy, process_death) {
-  mica_handle_t proc = MICA_HANDLE_INVALID, vmar = MICA_HANDLE_INVALID;
+  mica_handle_t proc CT_AUTO_KILL = MICA_HANDLE_INVALID;
+  mica_handle_t vmar = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_process_create(mica_rt_job_default(), "vmar-victim", 11, 0, &proc, &vmar));
   mica_handle_t vmo = vmo_of(PAGE);
   mica_vaddr_t m = 0;
@@ -302,7 +306,8 @@ static const uint32_t kLoadAndExit[4] = {
 // sub-region of it that is destroyed first if `destroy`. Fills `info`.
 static void run_loader(bool destroy, mica_info_process_t* info) {
   memset(info, 0, sizeof(*info));
-  mica_handle_t proc = MICA_HANDLE_INVALID, vmar = MICA_HANDLE_INVALID, thread = 0;
+  mica_handle_t proc CT_AUTO_KILL = MICA_HANDLE_INVALID;
+  mica_handle_t vmar = MICA_HANDLE_INVALID, thread = 0;
   ASSERT_OK(mica_process_create(mica_rt_job_default(), "vmar-loader", 11, 0, &proc, &vmar));
   mica_handle_t code = vmo_of(PAGE), data = vmo_of(PAGE);
   uint64_t value = 0x1234;
@@ -318,9 +323,14 @@ static void run_loader(bool destroy, mica_info_process_t* info) {
     EXPECT_OK(mica_vmar_destroy(region));
   }
   EXPECT_OK(mica_thread_create(proc, "loader", 6, 0, &thread));
-  EXPECT_OK(mica_process_start(proc, thread, entry, entry + PAGE, MICA_HANDLE_INVALID, addr));
-  EXPECT_OK(mica_object_wait_one(proc, MICA_TASK_TERMINATED, ct_now() + 10000000000ll, NULL));
+  mica_status_t started =
+      mica_process_start(proc, thread, entry, entry + PAGE, MICA_HANDLE_INVALID, addr);
+  EXPECT_OK(started);
+  if (started == MICA_OK) {
+    EXPECT_OK(mica_object_wait_one(proc, MICA_TASK_TERMINATED, ct_now() + 10000000000ll, NULL));
+  }
   EXPECT_OK(mica_object_get_info(proc, MICA_INFO_PROCESS, info, sizeof(*info), NULL, NULL));
+  (void)mica_task_kill(proc);  // one that never started would stay in the job
   mica_handle_t all[6] = {proc, vmar, code, data, region, thread};
   EXPECT_OK(mica_handle_close_many(all, 6));
 }
@@ -344,7 +354,7 @@ TEST(vmar_destroy, mappings_fault_afterwards) {
 TEST(vmar_limits, entries) {
   const uint64_t kMax = 8192;
   mica_vaddr_t base = 0;
-  mica_handle_t v = sub(mica_rt_vmar_root(), CAN_ALL, 0, (kMax + 16) * PAGE, &base);
+  mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_ALL, 0, (kMax + 16) * PAGE, &base);
   ASSERT_NE(v, MICA_HANDLE_INVALID);
   mica_handle_t vmo = vmo_of(3 * PAGE);
   mica_vaddr_t m = 0;
@@ -375,7 +385,7 @@ TEST(vmar_limits, entries) {
   EXPECT_FALSE(writable(m + PAGE));
   EXPECT_TRUE(writable(m + 2 * PAGE));
   EXPECT_OK(mica_vmar_destroy(v));
-  mica_handle_t again = sub(mica_rt_vmar_root(), CAN_RW, 0, PAGE, NULL);
+  mica_handle_t again CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_RW, 0, PAGE, NULL);
   EXPECT_NE(again, MICA_HANDLE_INVALID);
   EXPECT_OK(mica_vmar_destroy(again));
   mica_handle_t all[3] = {v, vmo, again};

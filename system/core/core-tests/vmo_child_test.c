@@ -14,21 +14,22 @@
 
 static mica_handle_t vmo_of(uint64_t size, uint32_t options) {
   mica_handle_t vmo = MICA_HANDLE_INVALID;
-  (void)mica_vmo_create(size, options, &vmo);
+  ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create", mica_vmo_create(size, options, &vmo));
   return vmo;
 }
 
 static mica_handle_t child_of(mica_handle_t parent, uint32_t options, uint64_t offset,
                               uint64_t size) {
   mica_handle_t c = MICA_HANDLE_INVALID;
-  (void)mica_vmo_create_child(parent, options, offset, size, &c);
+  ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create_child",
+                 mica_vmo_create_child(parent, options, offset, size, &c));
   return c;
 }
 
 // The byte at `offset` (0xee if the read fails).
 static uint8_t byte_at(mica_handle_t vmo, uint64_t offset) {
   uint8_t b = 0xee;
-  (void)mica_vmo_read(vmo, &b, offset, 1);
+  ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_read", mica_vmo_read(vmo, &b, offset, 1));
   return b;
 }
 
@@ -45,7 +46,9 @@ static mica_info_vmo_t vmo_info(mica_handle_t vmo) {
 
 static volatile uint8_t* map_rw(mica_handle_t vmo, uint64_t len) {
   mica_vaddr_t addr = 0;
-  if (mica_vmar_map(mica_rt_vmar_root(), RW, 0, vmo, 0, len, &addr) != MICA_OK) {
+  mica_status_t s = mica_vmar_map(mica_rt_vmar_root(), RW, 0, vmo, 0, len, &addr);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmar_map", s);
     return NULL;
   }
   return (volatile uint8_t*)(uintptr_t)addr;

@@ -21,7 +21,9 @@ static bool gic(uint64_t* base, uint64_t* size) {
 
 static mica_handle_t resource(uint32_t kind, uint64_t base, uint64_t size) {
   mica_handle_t out = MICA_HANDLE_INVALID;
-  if (mica_resource_create(mica_rt_root_resource(), kind, base, size, "t", 1, &out) != MICA_OK) {
+  mica_status_t s = mica_resource_create(mica_rt_root_resource(), kind, base, size, "t", 1, &out);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_resource_create", s);
     return MICA_HANDLE_INVALID;
   }
   return out;

@@ -114,7 +114,9 @@ TEST(wait_many, bad_items_pointer) {
 
 static mica_handle_t make_timer(void) {
   mica_handle_t t = MICA_HANDLE_INVALID;
-  if (mica_timer_create(0, &t) != MICA_OK) {
+  mica_status_t s = mica_timer_create(0, &t);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_timer_create", s);
     return MICA_HANDLE_INVALID;
   }
   return t;

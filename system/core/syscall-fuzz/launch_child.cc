@@ -25,19 +25,20 @@ extern "C" bool fuzz_open_bootfs(char* why, size_t why_size) {
   return g_fs_open;
 }
 
-extern "C" bool fuzz_launch_child(const char* path, uint32_t seed, mica_handle_t job,
-                                  mica_handle_t* process, char* why, size_t why_size) {
+extern "C" bool fuzz_launch_child(const char* path, uint32_t seed, bool failalloc,
+                                  mica_handle_t job, mica_handle_t* process, char* why,
+                                  size_t why_size) {
   if (!g_fs_open) {
     snprintf(why, why_size, "the bootfs is not open");
     return false;
   }
   char seed_text[16];
   snprintf(seed_text, sizeof(seed_text), "%u", seed);
-  const char* argv[] = {path, "--child", seed_text};
+  const char* argv[] = {path, "--child", seed_text, "failalloc"};
   userboot::LaunchSpec spec;
   spec.path = path;
   spec.argv = argv;
-  spec.argc = 3;
+  spec.argc = failalloc ? 4 : 3;
   spec.job = job;
   spec.bootfs_vmo = g_fs_vmo;
   mica::Handle p;

@@ -29,6 +29,14 @@
 // (MICA_INFO_KMEM_STATS free + heap free, through the root resource, which
 // only the parent holds) is back exactly where it was after the first seed.
 //
+// With the argument `failalloc` (and kernel.failalloc= on the kernel
+// command line, docs/testing.md), every worker opts in to allocation fault
+// injection (MICA_PROP_THREAD_FAIL_ALLOC) for its random calls; the memory
+// check stays exact, and at the end the parent fails the run unless the
+// kernel injected failures and every call it injected into returned
+// MICA_ERR_NO_MEMORY (MICA_INFO_FAIL_ALLOC), printing
+//   syscall-fuzz: failalloc injected=<N> syscalls=<S> no_memory=<M> ok=<K> other=<O>
+//
 // Output (the line protocol core-tests uses, docs/testing.md):
 //   syscall-fuzz: start <seeds>
 //   syscall-fuzz: PASS seed.<n>
@@ -84,6 +92,7 @@ static volatile mica_handle_t g_pool[kPoolSize];
 static volatile uint32_t g_pool_type[kPoolSize];  // MICA_OBJ_TYPE_* when added
 static uint8_t* g_scratch;
 static mica_handle_t g_job;  // a child job: every process the calls make is under it
+static bool g_failalloc;     // workers opt in to allocation fault injection
 
 static mica_handle_t pool_pick(rng_t* r) {
   return g_pool[below(r, kPoolSize)];
@@ -404,6 +413,16 @@ static void one_call(worker_t* w, rng_t* r) {
 static int run_worker(void* p) {
   worker_t* w = p;
   rng_t r = {w->seed};
+  if (g_failalloc) {
+    uint32_t on = 1;
+    mica_status_t s = mica_object_set_property(mica_rt_thread_handle(mica_rt_thread_self()),
+                                               MICA_PROP_THREAD_FAIL_ALLOC, &on, sizeof(on));
+    if (s != MICA_OK) {
+      printf("syscall-fuzz child: MICA_PROP_THREAD_FAIL_ALLOC: %d\n", s);
+      w->unknown_status++;  // fails the seed
+      return 0;
+    }
+  }
   for (uint32_t i = 0; i < kCallsPerWorker; i++) {
     one_call(w, &r);
     w->progress = i + 1;
@@ -513,7 +532,7 @@ static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why
     snprintf(why, why_size, "job_create failed");
     return false;
   }
-  if (!fuzz_launch_child(self, n, job, &child, why, why_size)) {
+  if (!fuzz_launch_child(self, n, g_failalloc, job, &child, why, why_size)) {
     mica_handle_close(job);
     return false;
   }
@@ -566,12 +585,38 @@ static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why
   return true;
 }
 
+// After the seeds under fault injection: what the kernel did.
+static bool failalloc_check(char* why, size_t why_size) {
+  mica_info_fail_alloc_t fa;
+  memset(&fa, 0, sizeof(fa));
+  mica_status_t s = mica_object_get_info(mica_rt_root_resource(), MICA_INFO_FAIL_ALLOC, &fa,
+                                         sizeof(fa), NULL, NULL);
+  printf("syscall-fuzz: failalloc injected=%llu syscalls=%llu no_memory=%llu ok=%llu other=%llu\n",
+         (unsigned long long)fa.injected, (unsigned long long)fa.syscalls,
+         (unsigned long long)fa.no_memory, (unsigned long long)fa.ok, (unsigned long long)fa.other);
+  if (s != MICA_OK || fa.mode == MICA_FAIL_ALLOC_OFF) {
+    snprintf(why, why_size, "kernel.failalloc= is not on the kernel command line");
+    return false;
+  }
+  if (fa.injected == 0) {
+    snprintf(why, why_size, "no failure was injected");
+    return false;
+  }
+  if (fa.other != 0) {
+    snprintf(why, why_size, "%llu calls returned another status (the kernel log names them)",
+             (unsigned long long)fa.other);
+    return false;
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
-  if (argc == 3 && strcmp(argv[1], "--child") == 0) {
+  g_failalloc = argc >= 2 && strcmp(argv[argc - 1], "failalloc") == 0;
+  if (argc >= 3 && strcmp(argv[1], "--child") == 0) {
     return run_child((uint32_t)strtoul(argv[2], NULL, 10));
   }
   char why[320] = "";
-  printf("syscall-fuzz: start %u\n", kSeeds);
+  printf("syscall-fuzz: start %u\n", kSeeds + (g_failalloc ? 1 : 0));
   if (!fuzz_open_bootfs(why, sizeof(why))) {
     printf("syscall-fuzz: %s\n", why);
     return 1;
@@ -585,6 +630,15 @@ int main(int argc, char** argv) {
     } else {
       failed++;
       printf("syscall-fuzz: FAIL seed.%u: %s\n", n, why);
+    }
+  }
+  if (g_failalloc) {
+    if (failalloc_check(why, sizeof(why))) {
+      passed++;
+      printf("syscall-fuzz: PASS failalloc.every_injected_call_returned_no_memory\n");
+    } else {
+      failed++;
+      printf("syscall-fuzz: FAIL failalloc.every_injected_call_returned_no_memory: %s\n", why);
     }
   }
   printf("syscall-fuzz: done passed=%u failed=%u\n", passed, failed);

@@ -375,6 +375,11 @@ MICA_ABI_ASSERT(sizeof(mica_port_packet_t) == 64, "port packet");
 #define MICA_PROP_NAME ((uint32_t)1)
 // int32_t: a thread's priority, MICA_PRIORITY_LOWEST..MICA_PRIORITY_HIGHEST.
 #define MICA_PROP_THREAD_PRIORITY ((uint32_t)2)
+// uint32_t, 0 or 1: allocation fault injection for a thread's system calls
+// (threads). Only with kernel.failalloc= on the kernel command line
+// (docs/kernel.md "Allocation failure"); without it, setting the property
+// fails with MICA_ERR_NOT_SUPPORTED.
+#define MICA_PROP_THREAD_FAIL_ALLOC ((uint32_t)3)
 
 #define MICA_PRIORITY_LOWEST 0
 #define MICA_PRIORITY_DEFAULT 16
@@ -443,6 +448,8 @@ MICA_ABI_ASSERT(sizeof(mica_log_record_t) == 264, "log record");
 #define MICA_INFO_VMAR ((uint32_t)13)
 // mica_info_kmem_stats_t (needs the root resource).
 #define MICA_INFO_KMEM_STATS ((uint32_t)14)
+// mica_info_fail_alloc_t (needs the root resource).
+#define MICA_INFO_FAIL_ALLOC ((uint32_t)15)
 
 typedef struct mica_info_handle_basic {
   mica_koid_t koid;          // the object's id
@@ -551,6 +558,24 @@ typedef struct mica_info_kmem_stats {
   uint64_t other_bytes;      // everything else
 } mica_info_kmem_stats_t;
 MICA_ABI_ASSERT(sizeof(mica_info_kmem_stats_t) == 64, "kmem stats");
+
+// mica_info_fail_alloc_t.mode: the kernel.failalloc= boot option.
+#define MICA_FAIL_ALLOC_OFF ((uint32_t)0)
+#define MICA_FAIL_ALLOC_RANDOM ((uint32_t)1)  // random:<seed>:<percent>
+#define MICA_FAIL_ALLOC_EVERY ((uint32_t)2)   // every:<N>
+
+// Allocation fault injection since boot. Every system call in which a
+// failure was injected is counted once, by what it returned.
+typedef struct mica_info_fail_alloc {
+  uint32_t mode;  // MICA_FAIL_ALLOC_*
+  uint32_t reserved;
+  uint64_t injected;   // allocations made to fail
+  uint64_t syscalls;   // calls in which at least one was
+  uint64_t no_memory;  // of those, returned MICA_ERR_NO_MEMORY
+  uint64_t ok;         // of those, returned MICA_OK (absorbed the failure)
+  uint64_t other;      // of those, returned another status
+} mica_info_fail_alloc_t;
+MICA_ABI_ASSERT(sizeof(mica_info_fail_alloc_t) == 48, "fail alloc info");
 
 // ---- system_get_info topics -----------------------------------------------
 
