@@ -161,11 +161,13 @@ struct Thread : QueueLink {
   uint32_t cpu = 0;             // CPU it runs or last ran on
   uint32_t affinity = kAnyCpu;  // bit mask of allowed CPUs, 0 = all
   bool detached = false;
-  bool interrupted = false;   // killed: blocking calls return kCanceled
   bool switched_out = false;  // dead and no longer on its stack
+  // `interrupted` and `fail_alloc_hit` are adjacent, at an even offset:
+  // the syscall return path (vectors.S) reads both with one halfword load.
+  bool interrupted = false;  // killed: blocking calls return kCanceled
   // Allocation fault injection (kernel/top/fail_alloc.h): a failure was
-  // injected since the syscall began (read by the syscall return path in
-  // vectors.S); the thread opted in; while nonzero, nothing is injected.
+  // injected since the syscall began; the thread opted in; while nonzero,
+  // nothing is injected.
   bool fail_alloc_hit = false;
   bool fail_alloc_on = false;
   uint16_t fail_alloc_suppressed = 0;

@@ -25,6 +25,8 @@ extern const ExTableEntry __ex_table_start[], __ex_table_end[];
 static_assert(offsetof(sched::Thread, interrupted) == THREAD_INTERRUPTED);
 static_assert(sizeof(sched::Thread::interrupted) == 1);
 static_assert(offsetof(sched::Thread, fail_alloc_hit) == THREAD_FAIL_ALLOC_HIT);
+// One halfword load reads both (vectors.S).
+static_assert(THREAD_FAIL_ALLOC_HIT == THREAD_INTERRUPTED + 1 && THREAD_INTERRUPTED % 2 == 0);
 static_assert(sizeof(sched::Thread::fail_alloc_hit) == 1);
 #pragma clang diagnostic pop
 

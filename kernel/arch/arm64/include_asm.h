@@ -66,7 +66,7 @@
 // next to their definitions: sched::Thread::interrupted and
 // sched::CpuState::need_resched (both bools), and
 // sched::Thread::fail_alloc_hit (a bool).
-#define THREAD_INTERRUPTED 49
+#define THREAD_INTERRUPTED 50
 #define THREAD_FAIL_ALLOC_HIT 51
 #define CPUSTATE_NEED_RESCHED 1072
 

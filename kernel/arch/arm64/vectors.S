@@ -221,11 +221,9 @@ el0_sync:
   mrs x9, tpidr_el1
   ldr x10, [x9, #PERCPU_CURRENT]
   ldr x11, [x9, #PERCPU_SCHED]
-  ldrb w12, [x10, #THREAD_FAIL_ALLOC_HIT]
-  ldrb w10, [x10, #THREAD_INTERRUPTED]
+  ldrh w10, [x10, #THREAD_INTERRUPTED]  // and THREAD_FAIL_ALLOC_HIT, the next byte
   ldrb w11, [x11, #CPUSTATE_NEED_RESCHED]
   orr w10, w10, w11
-  orr w10, w10, w12
   cbnz w10, el0_svc_work
 el0_svc_return:
   // As restore_frame, but x0 is the result (the frame's x0 is not loaded).
