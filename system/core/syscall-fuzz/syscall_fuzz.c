@@ -25,9 +25,11 @@
 // (so objects are closed and used concurrently on every CPU). The child
 // fails if a worker stops making progress (a call that never returns) or a
 // call returns something that is not a status code. The parent then kills
-// the seed's job and checks that the kernel's available memory
-// (MICA_INFO_KMEM_STATS free + heap free, through the root resource, which
-// only the parent holds) is back exactly where it was after the first seed.
+// the seed's job, waits until the kernel's reaper has freed every dead
+// process (MICA_INFO_KMEM_STATS unreaped_processes 0), and checks that the
+// kernel's available memory (free + heap free, through the root resource,
+// which only the parent holds) is back exactly, to the byte, where it was
+// after the first seed.
 //
 // Output (the line protocol core-tests uses, docs/testing.md):
 //   syscall-fuzz: start <seeds>
@@ -486,28 +488,40 @@ static int run_child(uint32_t n) {
 // ---- The parent: seeds in children, memory checked between them ----------
 
 // Memory the kernel can still hand out: free pages plus free heap (so that
-// heap slabs kept for reuse count as available).
-// `*k` gets the whole breakdown (to say where memory went).
-static bool kernel_available_bytes(uint64_t* out, mica_info_kmem_stats_t* k) {
-  if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, k, sizeof(*k), NULL,
-                           NULL) != MICA_OK) {
-    return false;
+// heap slabs kept for reuse count as available), read once the kernel's
+// reaper has freed every dead process (unreaped_processes 0: nothing of
+// theirs is still held). `*k` gets the whole breakdown (to say where memory
+// went). False with a reason if the stats cannot be read or the reaper does
+// not finish within 20 s.
+static bool settled_kernel_memory(uint64_t* out, mica_info_kmem_stats_t* k, char* why,
+                                  size_t why_size) {
+  for (int tries = 0; tries < 20000; tries++) {
+    if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, k, sizeof(*k), NULL,
+                             NULL) != MICA_OK) {
+      snprintf(why, why_size, "cannot read MICA_INFO_KMEM_STATS");
+      return false;
+    }
+    if (k->unreaped_processes == 0) {
+      *out = k->free_bytes + k->heap_free_bytes;
+      return true;
+    }
+    mica_time_t now = 0;
+    mica_clock_get_monotonic(&now);
+    mica_nanosleep(now + MS);
   }
-  *out = k->free_bytes + k->heap_free_bytes;
-  return true;
-}
-
-static void sleep_ms(uint32_t ms) {
-  mica_time_t now = 0;
-  mica_clock_get_monotonic(&now);
-  mica_nanosleep(now + (mica_time_t)ms * MS);
+  snprintf(why, why_size, "the reaper still had %llu dead processes to free after 20 s",
+           (unsigned long long)k->unreaped_processes);
+  return false;
 }
 
 // Runs seed `n` in a child process in a job of its own, waits for it, ends
 // the job (everything the child made), and checks that the kernel's
-// available memory is back at `*baseline` (set from the first seed, which
-// also warms the kernel's caches).
-static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why, size_t why_size) {
+// available memory is back exactly (to the byte) at `*baseline`, which the
+// first seed sets (it also warms the kernel's caches and this process's
+// handle table).
+static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, int64_t* diff, char* why,
+                     size_t why_size) {
+  *diff = 0;
   mica_handle_t job = MICA_HANDLE_INVALID, child = MICA_HANDLE_INVALID;
   if (mica_job_create(mica_rt_job_default(), 0, &job) != MICA_OK) {
     snprintf(why, why_size, "job_create failed");
@@ -536,29 +550,23 @@ static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why
              (long long)info.return_code, info.flags);
     return false;
   }
-  // Dead processes are freed by the kernel's reaper thread: give it time.
   static mica_info_kmem_stats_t base_stats;
   mica_info_kmem_stats_t now_stats;
   uint64_t avail = 0;
-  for (int tries = 0; tries < 300; tries++) {
-    if (!kernel_available_bytes(&avail, &now_stats)) {
-      snprintf(why, why_size, "cannot read MICA_INFO_KMEM_STATS");
-      return false;
-    }
-    if (*baseline == 0 || avail >= *baseline) {
-      break;
-    }
-    sleep_ms(10);
+  if (!settled_kernel_memory(&avail, &now_stats, why, why_size)) {
+    return false;
   }
   if (*baseline == 0) {
     *baseline = avail;
     base_stats = now_stats;
-  } else if (avail < *baseline) {
+  } else if (avail != *baseline) {
+    *diff = (int64_t)(avail - *baseline);
     snprintf(why, why_size,
-             "kernel memory not returned: %llu bytes available, %llu before (more in use than "
-             "then: heap %lld bytes, pages outside the heap (VMO pages, page tables, kernel "
-             "stacks) %lld bytes)",
+             "kernel memory not back exactly: %llu bytes available, %llu after seed 0 (%+lld; "
+             "heap in use %+lld bytes, pages outside the heap (VMO pages, page tables, kernel "
+             "stacks) %+lld bytes)",
              (unsigned long long)avail, (unsigned long long)*baseline,
+             (long long)(avail - *baseline),
              (long long)(now_stats.heap_bytes - base_stats.heap_bytes),
              (long long)(now_stats.other_bytes - base_stats.other_bytes));
     return false;
@@ -566,9 +574,54 @@ static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why
   return true;
 }
 
+// `syscall-fuzz --leak-demo`: shows the leak check sees a leak of one
+// small kernel object. Seeds 0 and 1 run as usual; then this process makes
+// an event and keeps it, as if seed 2 had leaked it (its kernel cost, a few
+// hundred bytes, measured as the drop in available memory once the reaper
+// is idle); seed 2's check must then fail, by exactly that cost. One result
+// line, `leak-detected`.
+static int leak_demo(const char* self) {
+  char why[320] = "";
+  printf("syscall-fuzz: start 1\n");
+  uint64_t baseline = 0;
+  int64_t diff = 0;
+  bool ok = fuzz_open_bootfs(why, sizeof(why)) &&
+            run_seed(self, 0, &baseline, &diff, why, sizeof(why)) &&
+            run_seed(self, 1, &baseline, &diff, why, sizeof(why));
+  uint64_t before = 0, after = 0;
+  mica_info_kmem_stats_t k;
+  mica_handle_t leaked = MICA_HANDLE_INVALID;
+  ok = ok && settled_kernel_memory(&before, &k, why, sizeof(why)) &&
+       mica_event_create(0, &leaked) == MICA_OK && settled_kernel_memory(&after, &k, why, sizeof(why));
+  int64_t cost = (int64_t)(before - after);
+  if (ok && cost <= 0) {
+    snprintf(why, sizeof(why), "an event cost %lld bytes", (long long)cost);
+    ok = false;
+  }
+  if (ok && run_seed(self, 2, &baseline, &diff, why, sizeof(why))) {
+    snprintf(why, sizeof(why), "seed 2 passed with a %lld-byte leak", (long long)cost);
+    ok = false;
+  } else if (ok && diff != -cost) {
+    snprintf(why, sizeof(why), "seed 2 failed by %lld bytes, not the leak's %lld: %s",
+             (long long)diff, (long long)-cost, why);
+    ok = false;
+  }
+  if (ok) {
+    printf("syscall-fuzz: leak of %lld bytes seen: %s\n", (long long)cost, why);
+    printf("syscall-fuzz: PASS leak-detected\n");
+  } else {
+    printf("syscall-fuzz: FAIL leak-detected: %s\n", why);
+  }
+  printf("syscall-fuzz: done passed=%d failed=%d\n", ok ? 1 : 0, ok ? 0 : 1);
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "--child") == 0) {
     return run_child((uint32_t)strtoul(argv[2], NULL, 10));
+  }
+  if (argc == 2 && strcmp(argv[1], "--leak-demo") == 0) {
+    return leak_demo(argv[0]);
   }
   char why[320] = "";
   printf("syscall-fuzz: start %u\n", kSeeds);
@@ -579,7 +632,8 @@ int main(int argc, char** argv) {
   uint64_t baseline = 0;
   uint32_t passed = 0, failed = 0;
   for (uint32_t n = 0; n < kSeeds; n++) {
-    if (run_seed(argv[0], n, &baseline, why, sizeof(why))) {
+    int64_t diff = 0;
+    if (run_seed(argv[0], n, &baseline, &diff, why, sizeof(why))) {
       passed++;
       printf("syscall-fuzz: PASS seed.%u\n", n);
     } else {
