@@ -1,4 +1,5 @@
 #include "kernel/object/channel.h"
+#include "kernel/object/channel_gc.h"
 #include "kernel/object/channel_ipc.h"
 
 #include <new>
@@ -37,6 +38,9 @@ void channel_internal::ReleaseHandles(ChannelMessage* msg) {
   for (uint32_t i = 0; i < msg->handle_count(); i++) {
     HandleEntry& e = msg->handles()[i];
     if (e.object) {
+      if (e.object->type() == MICA_OBJ_TYPE_CHANNEL) {
+        ChannelGc::InFlightHandleReleased(static_cast<ChannelDispatcher*>(e.object.get()));
+      }
       e.object->RemoveHandleRef();
     }
   }
@@ -44,6 +48,11 @@ void channel_internal::ReleaseHandles(ChannelMessage* msg) {
 
 ChannelDispatcher::ChannelDispatcher(mica::RefPtr<Shared> shared)
     : Dispatcher(MICA_OBJ_TYPE_CHANNEL, MICA_CHANNEL_WRITABLE), shared_(mica::Move(shared)) {}
+
+ChannelDispatcher::~ChannelDispatcher() {
+  MICA_ASSERT_MSG(inflight_ == 0 && !inflight_node_.InContainer(),
+                  "a channel endpoint destroyed with handles in flight");
+}
 
 bool ChannelDispatcher::CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dispatcher>* b) {
   mica::AllocChecker ac_s;
@@ -111,6 +120,11 @@ void ChannelDispatcher::WakeReadersLocked() NO_THREAD_SAFETY_ANALYSIS {
 mica::Status ChannelDispatcher::ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity,
                                            ChannelMessagePtr* out, uint32_t* bytes,
                                            uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
+  if (gc_dead_) {
+    // Found unreachable by the collector (channel_gc.h): only a read that
+    // raced with the send or close of its own handle gets here.
+    return mica::Status::kCanceled;
+  }
   bool was_full = queue_.full();
   mica::Status s = queue_.Read(byte_capacity, handle_capacity, out, bytes, handles);
   if (s == mica::Status::kShouldWait) {
@@ -118,6 +132,9 @@ mica::Status ChannelDispatcher::ReadLocked(uint32_t byte_capacity, uint32_t hand
   }
   if (s != mica::Status::kOk) {
     return s;
+  }
+  if ((*out)->handle_count() != 0) {
+    ChannelGc::DequeuedLocked(**out);
   }
   if (queue_.empty()) {
     UpdateSignals(MICA_CHANNEL_READABLE, 0);
@@ -182,6 +199,20 @@ void ChannelDispatcher::OnHandleClosed(const void* owner,
       r->done = true;
       r->queue.WakeAll();
     }
+  }
+}
+
+void ChannelDispatcher::OnHandleReleased(uint32_t remaining) {
+  ChannelGc::HandleReleased(this, remaining);
+}
+
+void ChannelDispatcher::DrainForCollectorLocked(
+    mica::core::MessageList<HandleEntry>* out) NO_THREAD_SAFETY_ANALYSIS {
+  bool was_full = queue_.full();
+  queue_.Drain(out);
+  UpdateSignals(MICA_CHANNEL_READABLE, 0);
+  if (was_full && peer_) {
+    peer_->UpdateSignals(0, MICA_CHANNEL_WRITABLE);
   }
 }
 

@@ -30,6 +30,7 @@ inline const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_
 
 class ChannelDispatcher final : public Dispatcher {
  public:
+  ~ChannelDispatcher() override;
   static bool CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dispatcher>* b);
   mica_rights_t default_rights() const override { return MICA_DEFAULT_CHANNEL_RIGHTS; }
   uint64_t related_koid() const override { return peer_koid_; }
@@ -72,8 +73,10 @@ class ChannelDispatcher final : public Dispatcher {
  protected:
   void OnZeroHandles() override;
   void OnHandleClosed(const void* owner, uint32_t handle) override;
+  void OnHandleReleased(uint32_t remaining) override;
 
  private:
+  friend class ChannelGc;
   struct Shared : mica::RefCounted<Shared> {
     IrqSpinLock lock;
   };
@@ -127,6 +130,9 @@ class ChannelDispatcher final : public Dispatcher {
   // Read's work, lock held.
   mica::Status ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
                           uint32_t* bytes, uint32_t* handles);
+  // The collector's step 4 (channel_gc.h): moves every queued message to
+  // *out. Lock held.
+  void DrainForCollectorLocked(mica::core::MessageList<HandleEntry>* out);
   // Wakes every waiting reader to look at the queue again (the peer
   // closed). Lock held.
   void WakeReadersLocked();
@@ -147,6 +153,21 @@ class ChannelDispatcher final : public Dispatcher {
   mica::RefPtr<ChannelDispatcher> peer_;               // guarded by shared_->lock
   mica::core::MessageQueue<HandleEntry> queue_;        // guarded by shared_->lock
   uint64_t peer_koid_ = 0;
+  // Set by the collector (channel_gc.h) on an endpoint found unreachable,
+  // just before it drains the queue: reads fail with kCanceled.
+  bool gc_dead_ = false;  // guarded by shared_->lock
+
+  // The collector's bookkeeping (channel_gc.h). `inflight_` and
+  // `inflight_node_` are guarded by the in-flight lock; the gc_* fields are
+  // touched only by the one running collection.
+  uint32_t inflight_ = 0;  // handles to this endpoint inside messages
+  mica::ListNode inflight_node_;
+  uint64_t gc_seen_epoch_ = 0;       // the collection that last looked at it
+  uint64_t gc_candidate_epoch_ = 0;  // the collection it is a candidate of
+  uint64_t gc_reached_epoch_ = 0;    // ... that found it reachable
+  int64_t gc_count_ = 0;
+  ChannelDispatcher* gc_next_ = nullptr;       // the candidates
+  ChannelDispatcher* gc_work_next_ = nullptr;  // the reachable ones to scan
 };
 
 namespace channel_internal {

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "kernel/object/channel_gc.h"
 #include "kernel/object/port.h"
 #include "kernel/sched/sched.h"
 
@@ -232,11 +233,42 @@ void Dispatcher::AddHandleRef() {
 }
 
 void Dispatcher::RemoveHandleRef() {
-  if (__atomic_fetch_sub(&handle_count_, 1, __ATOMIC_ACQ_REL) == 1) {
-    // Nobody can cancel or observe this object's async waits any more.
-    CancelAsyncWaits(nullptr, 0);
-    OnZeroHandles();
+  uint32_t old = __atomic_fetch_sub(&handle_count_, 1, __ATOMIC_ACQ_REL);
+  MICA_DEBUG_ASSERT_MSG(old != 0, "RemoveHandleRef without a handle");
+  if (old == 1) {
+    ZeroHandles();
+  } else {
+    OnHandleReleased(old - 1);
   }
+}
+
+void Dispatcher::ZeroHandles() {
+  sched::DeferredQueue& q = sched::Current()->deferred;
+  if (q.draining) {
+    // An outer RemoveHandleRef on this thread is running a reaction (this
+    // object's handle was in what it released): queue, holding a
+    // reference, for its loop.
+    AddRef();
+    q.push_back(this);
+    return;
+  }
+  q.draining = true;
+  // Nobody can cancel or observe this object's async waits any more.
+  CancelAsyncWaits(nullptr, 0);
+  OnZeroHandles();
+  while (sched::DeferredNode* n = q.pop_front()) {
+    Dispatcher* d = FromDeferred(n);
+    d->CancelAsyncWaits(nullptr, 0);
+    d->OnZeroHandles();
+    // Dropping the queue's reference may destroy the object; anything its
+    // destructor releases is queued as well.
+    if (d->Release()) {
+      delete d;
+    }
+  }
+  q.draining = false;
+  // Collections wait for the end of a chain (ChannelGc::MaybeCollect).
+  ChannelGc::MaybeCollect();
 }
 
 void Dispatcher::GetName(char out[MICA_MAX_NAME_LEN]) const {

@@ -15,6 +15,7 @@
 #include "kernel/object/core/handle_table.h"
 #include "kernel/object/core/koid.h"
 #include "kernel/object/core/signal_state.h"
+#include "kernel/sched/sched.h"
 #include "kernel/top/spinlock.h"
 
 struct AsyncWait;
@@ -50,7 +51,9 @@ struct AsyncWaitLink {
   mica::ListNode source_node;
 };
 
-class Dispatcher : public mica::RefCounted<Dispatcher> {
+// (The DeferredNode base is the object's link in its releasing thread's
+// deferred queue: see RemoveHandleRef.)
+class Dispatcher : public mica::RefCounted<Dispatcher>, private sched::DeferredNode {
  public:
   Dispatcher(mica_obj_type_t type, mica_signals_t initial_signals);
   virtual ~Dispatcher();
@@ -101,6 +104,18 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
   void CancelWaitsThrough(const void* owner, uint32_t handle);
 
   // Handle accounting: the last handle going away runs OnZeroHandles.
+  //
+  // Destruction order (R1): the reactions to a last handle going can nest
+  // without bound (a channel endpoint's queue holds messages carrying
+  // endpoints whose queues hold messages ...). They never recurse: the
+  // outermost RemoveHandleRef on a thread runs its object's reaction, and
+  // any object whose last handle goes meanwhile, on that thread, is queued
+  // (with a reference) on the thread's DeferredQueue and handled after,
+  // in FIFO order, by the same loop. The kernel stack stays bounded at any
+  // depth; everything is done before the outermost call returns, so
+  // handle_close, a process's death and a message's destruction have the
+  // same visible effects as before (PEER_CLOSED raised, queues drained).
+  // Must be called without spin locks held (the reactions take locks).
   void AddHandleRef();
   void RemoveHandleRef();
   uint32_t handle_count() const { return __atomic_load_n(&handle_count_, __ATOMIC_RELAXED); }
@@ -111,6 +126,10 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
 
  protected:
   virtual void OnZeroHandles() {}
+  // After a handle is released while others remain (`remaining` of them).
+  // Channels use it to notice endpoints left with handles only in flight
+  // (channel_gc.h).
+  virtual void OnHandleReleased(uint32_t remaining) {}
   virtual void OnHandleClosed(const void* owner, uint32_t handle) {}
   // UpdateSignals for a subclass that already holds lock_.
   void UpdateSignalsLocked(mica_signals_t clear, mica_signals_t set) REQUIRES(lock_) {
@@ -120,6 +139,10 @@ class Dispatcher : public mica::RefCounted<Dispatcher> {
   mutable IrqSpinLock lock_;
 
  private:
+  // Runs the reactions to the last handle going (see RemoveHandleRef).
+  void ZeroHandles();
+  static Dispatcher* FromDeferred(sched::DeferredNode* n) { return static_cast<Dispatcher*>(n); }
+
   const mica_obj_type_t type_;
   const uint64_t koid_;
   mica::core::SignalState signals_ GUARDED_BY(lock_);

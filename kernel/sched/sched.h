@@ -118,6 +118,41 @@ class WaitQueue {
 
 struct CpuState;
 
+// Work a thread defers instead of recursing into it: the reactions to
+// objects' last handles going (object/dispatcher.cc), which nest without
+// bound through handles carried in channel messages. A FIFO of nodes
+// embedded in the objects; `draining` is set while the outermost caller
+// works through it. Only its own thread touches it.
+struct DeferredNode {
+  DeferredNode* next = nullptr;
+};
+struct DeferredQueue {
+  DeferredNode* head = nullptr;
+  DeferredNode* tail = nullptr;
+  bool draining = false;
+
+  void push_back(DeferredNode* n) {
+    n->next = nullptr;
+    if (tail == nullptr) {
+      head = n;
+    } else {
+      tail->next = n;
+    }
+    tail = n;
+  }
+  DeferredNode* pop_front() {
+    DeferredNode* n = head;
+    if (n != nullptr) {
+      head = n->next;
+      if (head == nullptr) {
+        tail = nullptr;
+      }
+      n->next = nullptr;
+    }
+    return n;
+  }
+};
+
 struct Thread : QueueLink {
   uint64_t saved_sp = 0;  // valid while not running
   void* stack_base = nullptr;
@@ -146,6 +181,7 @@ struct Thread : QueueLink {
   void* process = nullptr;      // the Process it belongs to (object/process.h)
   void* user_thread = nullptr;  // its UserThread (object/process.h)
   WaitQueue joiners;
+  DeferredQueue deferred;   // see DeferredQueue
   mica::ListNode all_node;  // list of every thread
   uint64_t id = 0;
   char name[32] = {};

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kernel/object/channel.h"
+#include "kernel/object/channel_gc.h"
 #include "kernel/object/channel_ipc.h"
 #include "kernel/syscalls/sys_common.h"
 
@@ -86,6 +87,7 @@ namespace {
   for (uint32_t i = 0; i < num_handles; i++) {
     msg->handles()[i].object->CancelWaitsThrough(p, values[i]);
   }
+  ChannelGc::HandlesEnteredMessage(msg.get());
   *out = mica::Move(msg);
   return mica::Status::kOk;
 }
@@ -145,8 +147,10 @@ namespace {
 [[gnu::noinline]] mica::Status DeliverHandles(Process* p, ChannelMessagePtr msg, uint64_t handles) {
   uint32_t n = msg->handle_count();
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
+  ChannelGc::HandlesLeavingMessage(msg.get());
   mica::Status s = p->handles().AddMany(msg->handles(), n, values);
   if (s != mica::Status::kOk) {
+    ChannelGc::HandlesReturnedToMessage(msg.get());
     DestroyChannelMessage(mica::Move(msg));
     return s == mica::Status::kNoMemory ? s : mica::Status::kNoResources;
   }
@@ -288,8 +292,10 @@ namespace {
   if (s != mica::Status::kOk) {
     return fail(s);
   }
+  ChannelGc::HandlesLeavingMessage(msg->get());
   s = p->handles().AddMany((*msg)->handles(), nhandles, values);
   if (s != mica::Status::kOk) {
+    ChannelGc::HandlesReturnedToMessage(msg->get());
     return fail(s == mica::Status::kNoMemory ? s : mica::Status::kNoResources);
   }
   s = handles.copy_array_to_user(values, nhandles);

@@ -16,6 +16,7 @@
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/arch/arm64/user_state.h"
 #include "kernel/lib/spinlock.h"
+#include "kernel/object/channel_gc.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
 #include "kernel/object/resource.h"
@@ -243,6 +244,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   sched::InitBootCpu();
   sched::InitIdle(0);
   Process::StartReaper();
+  ChannelGc::Start();
   ResourceDispatcher::InitRoot();  // hardware access, for the first process
   JobDispatcher::CreateRoot();
   cpu0.online = true;

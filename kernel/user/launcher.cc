@@ -6,6 +6,7 @@
 #include "kernel/arch/arm64/arch.h"
 
 #include "kernel/object/channel.h"
+#include "kernel/object/channel_gc.h"
 #include "kernel/object/debuglog.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
@@ -99,6 +100,7 @@ mica::Status SendBootstrap(Process* process, const char* cmdline, StartupHandle*
     e.object = handles[i].object;
     msg->handles()[i] = mica::Move(e);
   }
+  ChannelGc::HandlesEnteredMessage(msg.get());
   mine->AddHandleRef();  // the kernel holds its end like a handle until done
   mica::Status s = static_cast<ChannelDispatcher*>(mine.get())->Write(&msg);
   if (s != mica::Status::kOk) {

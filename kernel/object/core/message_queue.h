@@ -352,6 +352,15 @@ class MessageQueue {
     return Status::kNotFound;
   }
 
+  // Calls f(const Message<H>&) for each queued message, front to back
+  // (the channel collector's scan). `f` must not change the queue.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Message<H>& m : messages_) {
+      f(m);
+    }
+  }
+
   // Moves every message to the back of `out` (on close: destroy `out` after
   // releasing the lock). Returns how many.
   size_t Drain(MessageList<H>* out) {

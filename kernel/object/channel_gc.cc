@@ -1,0 +1,343 @@
+#include "kernel/object/channel_gc.h"
+
+#include "kernel/arch/arm64/arch.h"
+
+namespace {
+
+// Guards every endpoint's inflight_ and inflight_node_, g_in_flight and
+// g_in_flight_total. A leaf: nothing else is taken under it.
+IrqSpinLock g_inflight_lock;
+ChannelGc::InFlightList g_in_flight GUARDED_BY(g_inflight_lock);
+uint64_t g_in_flight_total GUARDED_BY(g_inflight_lock) = 0;
+
+// Bumped (under the endpoint's lock) by every read that takes a message
+// carrying endpoint handles out of a queue (step 4's check).
+uint64_t g_dequeue_generation = 0;
+// Set when an endpoint may have become a candidate since the last
+// collection began.
+bool g_maybe_garbage = false;
+// Trigger events since the last collection, and how many it takes to allow
+// the next (the last one's work / 8).
+uint64_t g_events = 0;
+uint64_t g_ration = 0;
+// One collection at a time; `g_again` asks the running one for one more.
+bool g_running = false;
+bool g_again = false;
+// Only the running collection touches these.
+uint64_t g_epoch = 0;
+ChannelGc::Stats g_stats = {};
+
+// The collector thread: woken (g_kicked) when a trigger is past the ration.
+bool g_kicked = false;
+sched::WaitQueue g_kick_wait;
+uint64_t g_last_visited = 0;  // written by the running collection
+
+constexpr size_t kListBatch = 64;  // in-flight list entries per lock hold
+constexpr int kMaxRounds = 4;      // collections per MaybeCollect
+
+ChannelDispatcher* AsEndpoint(const HandleEntry& h) {
+  if (!h.object || h.object->type() != MICA_OBJ_TYPE_CHANNEL) {
+    return nullptr;
+  }
+  return static_cast<ChannelDispatcher*>(h.object.get());
+}
+
+void NoteMaybeGarbage() {
+  __atomic_store_n(&g_maybe_garbage, true, __ATOMIC_RELAXED);
+}
+
+}  // namespace
+
+bool ChannelGc::CarriesEndpoints(const ChannelMessage& msg) {
+  for (uint32_t i = 0; i < msg.handle_count(); i++) {
+    if (AsEndpoint(msg.handles()[i]) != nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void ChannelGc::CountInFlight(ChannelMessage* msg, int delta, bool note_candidates) {
+  bool any = false;
+  {
+    IrqGuard g(g_inflight_lock);
+    for (uint32_t i = 0; i < msg->handle_count(); i++) {
+      ChannelDispatcher* e = AsEndpoint(msg->handles()[i]);
+      if (e == nullptr) {
+        continue;
+      }
+      any = true;
+      if (delta > 0) {
+        if (e->inflight_++ == 0) {
+          e->gc_seen_epoch_ = 0;
+          g_in_flight.push_back(e);
+        }
+        g_in_flight_total++;
+      } else {
+        MICA_ASSERT(e->inflight_ != 0);
+        if (--e->inflight_ == 0) {
+          g_in_flight.remove(e);
+        }
+        g_in_flight_total--;
+      }
+      if (note_candidates) {
+        // Pairs with HandleReleased: of a handle leaving a table this way
+        // and another closed at the same time, at least one sees both
+        // counts changed.
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (e->handle_count() == e->inflight_) {
+          NoteMaybeGarbage();
+        }
+      }
+    }
+  }
+  if (any && note_candidates) {
+    __atomic_fetch_add(&g_events, 1, __ATOMIC_RELAXED);
+  }
+}
+
+void ChannelGc::HandlesEnteredMessage(ChannelMessage* msg) {
+  CountInFlight(msg, +1, /*note_candidates=*/true);
+  MaybeCollect();
+}
+
+void ChannelGc::HandlesLeavingMessage(ChannelMessage* msg) {
+  CountInFlight(msg, -1, /*note_candidates=*/false);
+}
+
+void ChannelGc::HandlesReturnedToMessage(ChannelMessage* msg) {
+  CountInFlight(msg, +1, /*note_candidates=*/true);
+}
+
+void ChannelGc::InFlightHandleReleased(ChannelDispatcher* e) {
+  IrqGuard g(g_inflight_lock);
+  MICA_ASSERT(e->inflight_ != 0);
+  if (--e->inflight_ == 0) {
+    g_in_flight.remove(e);
+  }
+  g_in_flight_total--;
+}
+
+void ChannelGc::DequeuedLocked(const ChannelMessage& msg) {
+  if (CarriesEndpoints(msg)) {
+    __atomic_fetch_add(&g_dequeue_generation, 1, __ATOMIC_RELAXED);
+  }
+}
+
+void ChannelGc::HandleReleased(ChannelDispatcher* e, uint32_t remaining) {
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);  // see CountInFlight
+  uint32_t inflight = __atomic_load_n(&e->inflight_, __ATOMIC_RELAXED);
+  if (inflight == 0) {
+    return;
+  }
+  __atomic_fetch_add(&g_events, 1, __ATOMIC_RELAXED);
+  if (inflight == remaining) {
+    NoteMaybeGarbage();
+  }
+  MaybeCollect();
+}
+
+void ChannelGc::MaybeCollect(bool force) {
+  if (!__atomic_load_n(&g_maybe_garbage, __ATOMIC_RELAXED)) {
+    return;
+  }
+  // Inside a chain of last-handle reactions: the outermost one calls again
+  // when it is done (Dispatcher::ZeroHandles), on a short stack.
+  if (sched::Current()->deferred.draining) {
+    return;
+  }
+  // Under a spin lock (a process killed under its task or job lock
+  // releases its handles there): never collect with interrupts off; the
+  // collector thread does it.
+  if (arch::IrqsDisabled() || (!force && __atomic_load_n(&g_events, __ATOMIC_RELAXED) <
+                                             __atomic_load_n(&g_ration, __ATOMIC_RELAXED))) {
+    if (!__atomic_exchange_n(&g_kicked, true, __ATOMIC_ACQ_REL)) {
+      g_kick_wait.WakeAll();
+    }
+    return;
+  }
+  int rounds = 0;
+  while (rounds < kMaxRounds) {
+    if (__atomic_exchange_n(&g_running, true, __ATOMIC_ACQUIRE)) {
+      __atomic_store_n(&g_again, true, __ATOMIC_RELEASE);
+      return;
+    }
+    do {
+      __atomic_store_n(&g_again, false, __ATOMIC_RELAXED);
+      __atomic_store_n(&g_maybe_garbage, false, __ATOMIC_RELAXED);
+      __atomic_store_n(&g_events, 0, __ATOMIC_RELAXED);
+      CollectOnce();
+      rounds++;
+    } while (__atomic_load_n(&g_again, __ATOMIC_ACQUIRE) && rounds < kMaxRounds);
+    __atomic_store_n(&g_running, false, __ATOMIC_RELEASE);
+    // A request that came after the last check must not be lost.
+    if (!__atomic_load_n(&g_again, __ATOMIC_ACQUIRE) ||
+        !__atomic_load_n(&g_maybe_garbage, __ATOMIC_RELAXED)) {
+      return;
+    }
+  }
+}
+
+void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
+  // (Opt-out: the steps take each candidate's channel lock, reached through
+  // pointers the analysis cannot name; each access below is inside an
+  // IrqGuard of that endpoint's shared_->lock.)
+  const uint64_t epoch = ++g_epoch;
+  const uint64_t generation = __atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE);
+
+  // Step 1: the candidates, each with a reference so none goes away under
+  // the collection. An endpoint on the list has handles in messages,
+  // which hold references, so the AddRef is safe under the lock.
+  ChannelDispatcher* candidates = nullptr;
+  size_t visited = 0;
+  {
+    uint64_t irq = g_inflight_lock.Acquire();
+    size_t budget = g_in_flight.size();
+    while (budget-- > 0) {
+      ChannelDispatcher* e = g_in_flight.front();
+      if (e == nullptr || e->gc_seen_epoch_ == epoch) {
+        break;
+      }
+      // Visited entries move to the back, so a batch boundary (the lock
+      // dropped) loses nothing.
+      g_in_flight.remove(e);
+      g_in_flight.push_back(e);
+      e->gc_seen_epoch_ = epoch;
+      if (e->handle_count() == e->inflight_) {
+        e->AddRef();
+        e->gc_candidate_epoch_ = epoch;
+        e->gc_count_ = e->inflight_;
+        e->gc_next_ = candidates;
+        candidates = e;
+      }
+      if (++visited % kListBatch == 0) {
+        g_inflight_lock.Release(irq);
+        irq = g_inflight_lock.Acquire();
+      }
+    }
+    g_inflight_lock.Release(irq);
+  }
+
+  auto for_each_queued_endpoint = [](ChannelDispatcher* at, auto&& fn) {
+    IrqGuard g(at->shared_->lock);
+    at->queue_.ForEach([&](const ChannelMessage& m) {
+      for (uint32_t i = 0; i < m.handle_count(); i++) {
+        if (ChannelDispatcher* e = AsEndpoint(m.handles()[i])) {
+          fn(e);
+        }
+      }
+    });
+  };
+
+  // Step 2: subtract the handles the candidates' queues hold.
+  for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
+    for_each_queued_endpoint(c, [&](ChannelDispatcher* e) {
+      if (e->gc_candidate_epoch_ == epoch) {
+        e->gc_count_--;
+      }
+    });
+  }
+
+  // Step 3: whatever has a handle elsewhere is reachable, and so is what
+  // its queue holds.
+  ChannelDispatcher* work = nullptr;
+  for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
+    if (c->gc_count_ > 0) {
+      c->gc_reached_epoch_ = epoch;
+      c->gc_work_next_ = work;
+      work = c;
+    }
+  }
+  while (work != nullptr) {
+    ChannelDispatcher* r = work;
+    work = r->gc_work_next_;
+    for_each_queued_endpoint(r, [&](ChannelDispatcher* e) {
+      if (e->gc_candidate_epoch_ == epoch && e->gc_reached_epoch_ != epoch) {
+        e->gc_reached_epoch_ = epoch;
+        e->gc_work_next_ = work;
+        work = e;
+      }
+    });
+  }
+
+  // Step 4: the garbage, marked dead, then drained unless a message
+  // carrying endpoints left a queue since step 1.
+  auto garbage = [epoch](ChannelDispatcher* c) { return c->gc_reached_epoch_ != epoch; };
+  size_t found = 0;
+  for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
+    if (garbage(c)) {
+      IrqGuard g(c->shared_->lock);
+      c->gc_dead_ = true;
+      found++;
+    }
+  }
+  mica::core::MessageList<HandleEntry> hit;
+  if (found != 0) {
+    if (__atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE) != generation) {
+      for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
+        if (garbage(c)) {
+          IrqGuard g(c->shared_->lock);
+          c->gc_dead_ = false;
+        }
+      }
+      g_stats.aborted++;
+      NoteMaybeGarbage();
+      found = 0;
+      // Try again soon, even if nothing else triggers.
+      if (!__atomic_exchange_n(&g_kicked, true, __ATOMIC_ACQ_REL)) {
+        g_kick_wait.WakeAll();
+      }
+    } else {
+      for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
+        if (garbage(c)) {
+          IrqGuard g(c->shared_->lock);
+          c->DrainForCollectorLocked(&hit);
+        }
+      }
+      g_stats.collected += found;
+    }
+  }
+  g_stats.collections++;
+  __atomic_store_n(&g_ration, visited / 8, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_last_visited, visited, __ATOMIC_RELAXED);
+
+  // Outside every lock: the messages go (releasing the garbage's handles,
+  // which destroys it), then the collection's references.
+  while (ChannelMessagePtr m = hit.pop_front()) {
+    DestroyChannelMessage(mica::Move(m));
+  }
+  while (ChannelDispatcher* c = candidates) {
+    candidates = c->gc_next_;
+    c->gc_next_ = nullptr;
+    c->gc_work_next_ = nullptr;
+    if (c->Release()) {
+      delete c;
+    }
+  }
+}
+
+void ChannelGc::Start() {
+  sched::Thread* t = sched::Create("channel-gc", WorkerMain, nullptr, sched::kPriorityDefault);
+  MICA_ASSERT_MSG(t != nullptr, "cannot start the channel collector");
+  sched::Detach(t);
+  sched::Start(t);
+}
+
+void ChannelGc::WorkerMain(void*) {
+  for (;;) {
+    (void)g_kick_wait.BlockWhile(
+        [](const void*) { return !__atomic_load_n(&g_kicked, __ATOMIC_ACQUIRE); }, nullptr,
+        sched::kInfinite);
+    uint64_t visited = __atomic_load_n(&g_last_visited, __ATOMIC_RELAXED);
+    sched::Sleep(2'000'000 + visited / 1024 * 1'000'000);
+    __atomic_store_n(&g_kicked, false, __ATOMIC_RELEASE);
+    MaybeCollect(/*force=*/true);
+  }
+}
+
+ChannelGc::Stats ChannelGc::GetStats() {
+  Stats s = g_stats;
+  IrqGuard g(g_inflight_lock);
+  s.in_flight = g_in_flight_total;
+  return s;
+}

@@ -1,0 +1,110 @@
+// The collector of channel endpoints that only keep themselves alive (R1).
+//
+// The problem. A handle in a message queued at an endpoint keeps its object
+// alive. When every handle to an endpoint is inside messages queued at
+// endpoints in the same state (an endpoint queued into itself, A's handle
+// queued at B and B's at A, longer rings), nobody can ever read them, and
+// the whole set, with everything its messages carry, would never be freed.
+// Linux has the same problem with file descriptors in flight on Unix
+// sockets and collects them (net/unix/garbage.c); Zircon leaks.
+//
+// Terms. An endpoint's handle count (Dispatcher::handle_count) counts its
+// handles in tables and in messages; its in-flight count those in messages,
+// from the write that takes them out of a table until they enter a table
+// (a read) or the message is destroyed. An endpoint whose handle count
+// equals its in-flight count (> 0) is a *candidate*: no process holds a
+// handle to it.
+//
+// A collection (Linux's algorithm before its 6.10 rewrite):
+//  1. Select the candidates among the endpoints with handles in flight;
+//     each starts with gc_count = its in-flight count.
+//  2. For each handle in a message queued at a candidate that names a
+//     candidate E: E.gc_count -= 1. A candidate left with gc_count > 0 has
+//     a handle outside the candidates' queues: in a queue of an endpoint a
+//     process can read, or in a message in transit (being written, handed
+//     to a waiting reader or caller, being read).
+//  3. Those are reachable, and so is every candidate named in a message
+//     queued at a reachable one (a worklist: no recursion).
+//  4. The rest is garbage. Each is marked dead under its lock, then, if no
+//     message carrying endpoints left any queue since step 1 (below),
+//     their queues are drained and the messages destroyed outside every
+//     lock. That releases the garbage's in-flight handles; their handle
+//     counts fall to zero and they go as any endpoint does (PEER_CLOSED to
+//     live peers, iterative destruction: Dispatcher::RemoveHandleRef).
+//
+// Why it is safe with everything else running. A candidate has no handle in
+// any table, so no new operation can start on it; its set of messages can
+// only grow (a live peer writes to it), which adds handles that were in a
+// table or in transit when step 1 ran and so cannot make anything look
+// unreachable. The one hazard is an operation that started before the
+// candidate's last handle left its table (a read racing with the send or
+// close of the handle it reads through): it may take a message out of a
+// candidate's queue after step 2 counted the handles inside. Every read
+// that takes out a message carrying endpoint handles bumps a generation
+// counter, under the endpoint's lock; step 4 marks the garbage dead first
+// (a dead endpoint's reads fail with kCanceled) and then checks the
+// counter. If it moved, the collection unmarks them and gives up; the next
+// trigger tries again.
+//
+// Cost. Only one collection runs at a time; whoever triggers one while
+// another runs makes it run once more. Step 1 visits each endpoint with
+// handles in flight once, 64 at a time under the in-flight lock; steps 2-4
+// hold one endpoint's lock at a time, while they look at its queue.
+// Interrupts are never off for more than that. Triggers: a channel handle
+// released (closed, a process's death, a destroyed message) or an
+// endpoint's handle written into a message, when that may have left an
+// endpoint a candidate. The triggering thread collects at once (after it
+// dropped its locks, and never with interrupts off) while that keeps the
+// work proportional to the events:
+// a collection that visited V endpoints allows the next after V/8 more
+// events. A trigger past the ration wakes the collector thread instead,
+// which collects after a pause that grows with the last collection's work
+// (2 ms + 1 ms per 1024 endpoints visited), so garbage never lingers and
+// a flood of triggers costs a bounded share of one CPU. Nothing is
+// repeated until a new candidate may exist.
+#pragma once
+
+#include "kernel/object/channel.h"
+
+class ChannelGc {
+ public:
+  // The handles of `msg` have just been taken out of a table into it (a
+  // write): counts the endpoints among them in flight. May collect.
+  static void HandlesEnteredMessage(ChannelMessage* msg);
+  // The handles of `msg` are about to move into a table (a read):
+  // uncounts them. If the move fails and they stay in the message,
+  // HandlesReturnedToMessage counts them again.
+  static void HandlesLeavingMessage(ChannelMessage* msg);
+  static void HandlesReturnedToMessage(ChannelMessage* msg);
+  // One handle inside a message is released with its message.
+  static void InFlightHandleReleased(ChannelDispatcher* endpoint);
+  // A read took `msg`, carrying handles, out of a queue (endpoint lock
+  // held): bumps the generation if it carries endpoints.
+  static void DequeuedLocked(const ChannelMessage& msg);
+  // An endpoint lost a handle and kept `remaining`.
+  static void HandleReleased(ChannelDispatcher* endpoint, uint32_t remaining);
+
+  // Runs a collection now if one may find something and the ration allows
+  // (or `force`). Call without spin locks held.
+  static void MaybeCollect(bool force = false);
+
+  // Starts the collector thread (boot, once the scheduler runs).
+  static void Start();
+
+  // For tests and statistics.
+  struct Stats {
+    uint64_t collections;  // collections that ran to the end
+    uint64_t aborted;      // given up on (a message left a queue meanwhile)
+    uint64_t collected;    // endpoints found unreachable and drained
+    uint64_t in_flight;    // endpoint handles in messages now
+  };
+  static Stats GetStats();
+
+  using InFlightList = mica::List<ChannelDispatcher, &ChannelDispatcher::inflight_node_>;
+
+ private:
+  static bool CarriesEndpoints(const ChannelMessage& msg);
+  static void CountInFlight(ChannelMessage* msg, int delta, bool note_candidates);
+  static void CollectOnce();
+  static void WorkerMain(void*);
+};
