@@ -116,8 +116,13 @@ int adv_nest_jobs(void) {
     return 1;
   }
   adv_close_all(jobs, &n);
-  if (!adv_check_baseline("closing jobs nested to the limit")) {
-    return 1;
+  // Both ways are checked, whatever the first gives.
+  bool closed = adv_check_baseline("closing jobs nested to the limit");
+  if (!closed) {
+    // Whatever the closing left must not hide what the kill gives.
+    if (!adv_mark_baseline()) {
+      return adv_fail("the parent could not mark memory");
+    }
   }
   if (build_jobs(jobs, &n) != 0) {
     return 1;
@@ -126,7 +131,8 @@ int adv_nest_jobs(void) {
     return adv_fail("task_kill of the top job failed");
   }
   adv_close_all(jobs, &n);
-  return adv_check_baseline("killing the top of jobs nested to the limit") ? 0 : 1;
+  bool killed = adv_check_baseline("killing the top of jobs nested to the limit");
+  return closed && killed ? 0 : 1;
 }
 
 // VMARs nested until the kernel refuses; handles in vmars[0, *count).
