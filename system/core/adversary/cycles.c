@@ -9,10 +9,11 @@
 // thread, a job, a channel with a message queued). In each ring, channel i
 // carries endpoint b(i+1) to b(i), and every a(i) is then closed.
 //
-// `-close`: after warm-up rounds, the parent marks the kernel's memory;
-// the child makes and abandons a number of cycles; the parent requires the
-// memory back exactly at the mark while the child still runs (so cycles
-// are freed when their last outside handle goes, not at process death).
+// `-close`: after warm-up rounds (the same calls, no cycle made), the
+// parent marks the kernel's memory; the child makes and abandons a number
+// of cycles; the parent requires the memory back exactly at the mark while
+// the child still runs (so cycles are freed when their last outside handle
+// goes, not at process death, and none is left pending).
 // `-kill`: the child makes cycles, abandoned and with one outside handle
 // still open, and its job is killed; the parent requires the memory back
 // exactly at its figure from before the child.
@@ -63,7 +64,11 @@ static bool make_carry(mica_handle_t* out, uint32_t* count) {
 
 // Builds a ring of `n` channels (n = 1: an endpoint queued into itself) and
 // abandons it; with `keep_outside`, a(0) stays open (returned in *outside).
-static int build_ring(uint32_t n, bool carry, bool keep_outside, mica_handle_t* outside) {
+// With `warm_only`, the same channels and messages without the b(i+1) in
+// them, every endpoint closed: the same calls and handle counts (so this
+// process's handle table and the kernel's caches are warm), no cycle.
+static int build_ring(uint32_t n, bool carry, bool keep_outside, mica_handle_t* outside,
+                      bool warm_only) {
   mica_handle_t a[kMaxRing], b[kMaxRing];
   for (uint32_t i = 0; i < n; i++) {
     if (mica_channel_create(0, &a[i], &b[i]) != MICA_OK) {
@@ -77,13 +82,17 @@ static int build_ring(uint32_t n, bool carry, bool keep_outside, mica_handle_t* 
       return adv_fail("cannot make the carried objects");
     }
     h[0] = b[(i + 1) % n];
-    mica_status_t s = mica_channel_write(a[i], 0, "x", 1, h, 1 + count);
+    mica_status_t s = warm_only ? mica_channel_write(a[i], 0, "x", 1, &h[1], count)
+                                : mica_channel_write(a[i], 0, "x", 1, h, 1 + count);
     if (s != MICA_OK) {
       return adv_fail("channel_write of the ring's endpoint failed: %d", s);
     }
   }
   for (uint32_t i = keep_outside ? 1 : 0; i < n; i++) {
     mica_handle_close(a[i]);
+    if (warm_only) {
+      mica_handle_close(b[i]);
+    }
   }
   if (keep_outside) {
     *outside = a[0];
@@ -92,8 +101,9 @@ static int build_ring(uint32_t n, bool carry, bool keep_outside, mica_handle_t* 
 }
 
 static int cycle_close(uint32_t n, bool carry, uint32_t rounds) {
+  // Warm up without making cycles: the mark must see none pending.
   for (uint32_t r = 0; r < kWarmRounds; r++) {
-    if (build_ring(n, carry, false, NULL) != 0) {
+    if (build_ring(n, carry, false, NULL, true) != 0) {
       return 1;
     }
   }
@@ -101,7 +111,7 @@ static int cycle_close(uint32_t n, bool carry, uint32_t rounds) {
     return adv_fail("the parent could not mark memory");
   }
   for (uint32_t r = 0; r < rounds; r++) {
-    if (build_ring(n, carry, false, NULL) != 0) {
+    if (build_ring(n, carry, false, NULL, false) != 0) {
       return 1;
     }
   }
@@ -113,7 +123,7 @@ static int cycle_close(uint32_t n, bool carry, uint32_t rounds) {
 static int cycle_kill(uint32_t n, bool carry, uint32_t rounds) {
   mica_handle_t outside = MICA_HANDLE_INVALID;
   for (uint32_t r = 0; r < rounds; r++) {
-    if (build_ring(n, carry, r == rounds - 1, &outside) != 0) {
+    if (build_ring(n, carry, r == rounds - 1, &outside, false) != 0) {
       return 1;
     }
   }
