@@ -14,6 +14,8 @@
 // kernel defines no plain `operator new(size_t)` (kernel/top/memory.cc), so
 // a `new T` without a checker fails to link.
 //
+// Tested on the host: kernel/lib/test/alloc_checker_test.cc.
+//
 // Contract: an armed checker (one a `new` went through) must be check()ed
 // before it is destroyed or armed again; otherwise the kernel panics at
 // once, on the first run of the faulty path whether or not the allocation
@@ -55,9 +57,23 @@ class AllocChecker {
 
 }  // namespace mica
 
-// Defined by the kernel (kernel/top/memory.cc) and by the host test support
-// (kernel/lib/test), on the kernel heap or malloc.
-[[nodiscard]] void* operator new(size_t size, mica::AllocChecker& ac) noexcept;
-[[nodiscard]] void* operator new[](size_t size, mica::AllocChecker& ac) noexcept;
+namespace mica {
+// The memory behind `new (ac)`: the kernel heap (defined in
+// kernel/top/memory.cc); a host test that uses AllocChecker defines its own.
+void* AllocCheckerAllocate(size_t size) noexcept;
+}  // namespace mica
+
+// Inline, so the compiler sees the checker's whole life at each call site
+// and keeps only the one null test (the contract checks fold away).
+[[nodiscard]] inline void* operator new(size_t size, mica::AllocChecker& ac) noexcept {
+  void* p = mica::AllocCheckerAllocate(size);
+  ac.Arm(p != nullptr);
+  return p;
+}
+[[nodiscard]] inline void* operator new[](size_t size, mica::AllocChecker& ac) noexcept {
+  void* p = mica::AllocCheckerAllocate(size);
+  ac.Arm(p != nullptr);
+  return p;
+}
 
 #endif  // KERNEL_LIB_ALLOC_CHECKER_H_

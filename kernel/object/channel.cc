@@ -120,10 +120,13 @@ void ChannelDispatcher::WakeReadersLocked() NO_THREAD_SAFETY_ANALYSIS {
 mica::Status ChannelDispatcher::ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity,
                                            ChannelMessagePtr* out, uint32_t* bytes,
                                            uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
-  if (gc_dead_) {
-    // Found unreachable by the collector (channel_gc.h): only a read that
-    // raced with the send or close of its own handle gets here.
-    return mica::Status::kCanceled;
+  if (gc_state_ != kGcLive) [[unlikely]] {
+    // Found unreachable by a running collection (channel_gc.h): only a
+    // read that raced with the send or close of its own handle gets here.
+    if (gc_state_ == kGcDead) {
+      return mica::Status::kCanceled;
+    }
+    ChannelGc::ReadDuringVerdictLocked();
   }
   bool was_full = queue_.full();
   mica::Status s = queue_.Read(byte_capacity, handle_capacity, out, bytes, handles);
@@ -170,7 +173,11 @@ void ChannelDispatcher::UnreadLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_AN
     h.WakeLocked();
     return;
   }
+  const ChannelMessage* queued = msg->get();
   queue_.PutBack(msg);
+  if (queued->handle_count() != 0) {
+    ChannelGc::QueuedLocked(*queued);
+  }
   UpdateSignals(0, MICA_CHANNEL_READABLE);
   if (queue_.full() && peer_) {
     peer_->UpdateSignals(MICA_CHANNEL_WRITABLE, 0);

@@ -144,18 +144,17 @@ class ChannelDispatcher final : public Dispatcher {
   // held.
   bool TakeReplyLocked(ChannelMessagePtr* msg, Handoff* h);
 
-  uint32_t abandoned_[kAbandonedTxids] = {};  // guarded by shared_->lock; 0 = none
-  size_t abandoned_next_ = 0;                 // guarded by shared_->lock
-
   mica::RefPtr<Shared> shared_;
   mica::List<CallWaiter, &CallWaiter::node> calls_;    // guarded by shared_->lock
   mica::List<ReadWaiter, &ReadWaiter::node> readers_;  // guarded by shared_->lock
   mica::RefPtr<ChannelDispatcher> peer_;               // guarded by shared_->lock
   mica::core::MessageQueue<HandleEntry> queue_;        // guarded by shared_->lock
   uint64_t peer_koid_ = 0;
-  // Set by the collector (channel_gc.h) on an endpoint found unreachable,
-  // just before it drains the queue: reads fail with kCanceled.
-  bool gc_dead_ = false;  // guarded by shared_->lock
+  // The collector's verdict (channel_gc.h, step 4): tentatively dead (a
+  // read proceeds but moves the collector's generation, so the collection
+  // gives up), or dead (about to be drained: reads fail with kCanceled).
+  static constexpr uint8_t kGcLive = 0, kGcTentative = 1, kGcDead = 2;
+  uint8_t gc_state_ = kGcLive;  // guarded by shared_->lock
 
   // The collector's bookkeeping (channel_gc.h). `inflight_` and
   // `inflight_node_` are guarded by the in-flight lock; the gc_* fields are
@@ -168,6 +167,11 @@ class ChannelDispatcher final : public Dispatcher {
   int64_t gc_count_ = 0;
   ChannelDispatcher* gc_next_ = nullptr;       // the candidates
   ChannelDispatcher* gc_work_next_ = nullptr;  // the reachable ones to scan
+
+  // Last: 256 bytes that only a timed-out call touches (the fields above
+  // stay within reach of the IPC path's immediate-offset loads).
+  uint32_t abandoned_[kAbandonedTxids] = {};  // guarded by shared_->lock; 0 = none
+  size_t abandoned_next_ = 0;                 // guarded by shared_->lock
 };
 
 namespace channel_internal {

@@ -1,6 +1,7 @@
 #include "kernel/object/channel_gc.h"
 
 #include "kernel/arch/arm64/arch.h"
+#include "kernel/arch/arm64/timer.h"
 
 namespace {
 
@@ -16,10 +17,10 @@ uint64_t g_dequeue_generation = 0;
 // Set when an endpoint may have become a candidate since the last
 // collection began.
 bool g_maybe_garbage = false;
-// Trigger events since the last collection, and how many it takes to allow
-// the next (the last one's work / 8).
+// Trigger events since the last collection. A collection costs about one
+// step per endpoint handle in flight; the releasing thread runs one only
+// once there have been as many events as that since the last.
 uint64_t g_events = 0;
-uint64_t g_ration = 0;
 // One collection at a time; `g_again` asks the running one for one more.
 bool g_running = false;
 bool g_again = false;
@@ -30,9 +31,11 @@ ChannelGc::Stats g_stats = {};
 // The collector thread: woken (g_kicked) when a trigger is past the ration.
 bool g_kicked = false;
 sched::WaitQueue g_kick_wait;
-uint64_t g_last_visited = 0;  // written by the running collection
+uint64_t g_last_duration_ns = 0;  // written by the running collection
 
-constexpr size_t kListBatch = 64;  // in-flight list entries per lock hold
+constexpr size_t kListBatch = 64;         // in-flight list entries per lock hold
+constexpr uint64_t kMinPauseNs = 2'000'000;    // the collector thread's pauses
+constexpr uint64_t kMaxPauseNs = 200'000'000;
 constexpr int kMaxRounds = 4;      // collections per MaybeCollect
 
 ChannelDispatcher* AsEndpoint(const HandleEntry& h) {
@@ -97,8 +100,26 @@ void ChannelGc::CountInFlight(ChannelMessage* msg, int delta, bool note_candidat
 }
 
 void ChannelGc::HandlesEnteredMessage(ChannelMessage* msg) {
+  // No collection now: the message is in transit until it is queued, and
+  // a collection would find its endpoints reachable (QueuedLocked).
   CountInFlight(msg, +1, /*note_candidates=*/true);
-  MaybeCollect();
+}
+
+void ChannelGc::QueuedLocked(const ChannelMessage& msg) {
+  for (uint32_t i = 0; i < msg.handle_count(); i++) {
+    ChannelDispatcher* e = AsEndpoint(msg.handles()[i]);
+    if (e != nullptr && e->handle_count() == __atomic_load_n(&e->inflight_, __ATOMIC_RELAXED)) {
+      NoteMaybeGarbage();
+      KickCollector();
+      return;
+    }
+  }
+}
+
+void ChannelGc::KickCollector() {
+  if (!__atomic_exchange_n(&g_kicked, true, __ATOMIC_ACQ_REL)) {
+    g_kick_wait.WakeAll();
+  }
 }
 
 void ChannelGc::HandlesLeavingMessage(ChannelMessage* msg) {
@@ -122,6 +143,10 @@ void ChannelGc::DequeuedLocked(const ChannelMessage& msg) {
   if (CarriesEndpoints(msg)) {
     __atomic_fetch_add(&g_dequeue_generation, 1, __ATOMIC_RELAXED);
   }
+}
+
+void ChannelGc::ReadDuringVerdictLocked() {
+  __atomic_fetch_add(&g_dequeue_generation, 1, __ATOMIC_RELAXED);
 }
 
 void ChannelGc::HandleReleased(ChannelDispatcher* e, uint32_t remaining) {
@@ -148,12 +173,11 @@ void ChannelGc::MaybeCollect(bool force) {
   }
   // Under a spin lock (a process killed under its task or job lock
   // releases its handles there): never collect with interrupts off; the
-  // collector thread does it.
+  // collector thread does it. (The in-flight total is read without its
+  // lock: an estimate of the cost is all the ration needs.)
   if (arch::IrqsDisabled() || (!force && __atomic_load_n(&g_events, __ATOMIC_RELAXED) <
-                                             __atomic_load_n(&g_ration, __ATOMIC_RELAXED))) {
-    if (!__atomic_exchange_n(&g_kicked, true, __ATOMIC_ACQ_REL)) {
-      g_kick_wait.WakeAll();
-    }
+                                             __atomic_load_n(&g_in_flight_total, __ATOMIC_RELAXED))) {
+    KickCollector();
     return;
   }
   int rounds = 0;
@@ -176,6 +200,8 @@ void ChannelGc::MaybeCollect(bool force) {
       return;
     }
   }
+  // Out of rounds with more to do: the collector thread goes on.
+  KickCollector();
 }
 
 void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
@@ -183,6 +209,7 @@ void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
   // pointers the analysis cannot name; each access below is inside an
   // IrqGuard of that endpoint's shared_->lock.)
   const uint64_t epoch = ++g_epoch;
+  const uint64_t started_ns = timer::NowNs();
   const uint64_t generation = __atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE);
 
   // Step 1: the candidates, each with a reference so none goes away under
@@ -260,34 +287,29 @@ void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
     });
   }
 
-  // Step 4: the garbage, marked dead, then drained unless a message
-  // carrying endpoints left a queue since step 1.
+  // Step 4: the garbage. Marked tentatively dead (a read of such an
+  // endpoint proceeds but moves the generation), then, if no read
+  // invalidated the scan, dead (reads fail), then, if still nothing moved,
+  // drained. A collection that gives up leaves no trace but the retry.
   auto garbage = [epoch](ChannelDispatcher* c) { return c->gc_reached_epoch_ != epoch; };
-  size_t found = 0;
-  for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
-    if (garbage(c)) {
-      IrqGuard g(c->shared_->lock);
-      c->gc_dead_ = true;
-      found++;
+  auto mark = [&](uint8_t state) {
+    size_t n = 0;
+    for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
+      if (garbage(c)) {
+        IrqGuard g(c->shared_->lock);
+        c->gc_state_ = state;
+        n++;
+      }
     }
-  }
+    return n;
+  };
+  auto unchanged = [generation]() {
+    return __atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE) == generation;
+  };
+  size_t found = mark(ChannelDispatcher::kGcTentative);
   mica::core::MessageList<HandleEntry> hit;
   if (found != 0) {
-    if (__atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE) != generation) {
-      for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
-        if (garbage(c)) {
-          IrqGuard g(c->shared_->lock);
-          c->gc_dead_ = false;
-        }
-      }
-      g_stats.aborted++;
-      NoteMaybeGarbage();
-      found = 0;
-      // Try again soon, even if nothing else triggers.
-      if (!__atomic_exchange_n(&g_kicked, true, __ATOMIC_ACQ_REL)) {
-        g_kick_wait.WakeAll();
-      }
-    } else {
+    if (unchanged() && mark(ChannelDispatcher::kGcDead) != 0 && unchanged()) {
       for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
         if (garbage(c)) {
           IrqGuard g(c->shared_->lock);
@@ -295,11 +317,16 @@ void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
         }
       }
       g_stats.collected += found;
+    } else {
+      mark(ChannelDispatcher::kGcLive);
+      g_stats.aborted++;
+      found = 0;
+      NoteMaybeGarbage();
+      KickCollector();  // try again soon, even if nothing else triggers
     }
   }
   g_stats.collections++;
-  __atomic_store_n(&g_ration, visited / 8, __ATOMIC_RELAXED);
-  __atomic_store_n(&g_last_visited, visited, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_last_duration_ns, timer::NowNs() - started_ns, __ATOMIC_RELAXED);
 
   // Outside every lock: the messages go (releasing the garbage's handles,
   // which destroys it), then the collection's references.
@@ -328,8 +355,11 @@ void ChannelGc::WorkerMain(void*) {
     (void)g_kick_wait.BlockWhile(
         [](const void*) { return !__atomic_load_n(&g_kicked, __ATOMIC_ACQUIRE); }, nullptr,
         sched::kInfinite);
-    uint64_t visited = __atomic_load_n(&g_last_visited, __ATOMIC_RELAXED);
-    sched::Sleep(2'000'000 + visited / 1024 * 1'000'000);
+    // At most a third of a CPU: the pause is at least twice the last
+    // collection's length (and at most kMaxPauseNs, so garbage never waits
+    // long).
+    uint64_t pause = __atomic_load_n(&g_last_duration_ns, __ATOMIC_RELAXED) * 2;
+    sched::Sleep(pause < kMinPauseNs ? kMinPauseNs : pause > kMaxPauseNs ? kMaxPauseNs : pause);
     __atomic_store_n(&g_kicked, false, __ATOMIC_RELEASE);
     MaybeCollect(/*force=*/true);
   }

@@ -25,10 +25,10 @@
 //     to a waiting reader or caller, being read).
 //  3. Those are reachable, and so is every candidate named in a message
 //     queued at a reachable one (a worklist: no recursion).
-//  4. The rest is garbage. Each is marked dead under its lock, then, if no
-//     message carrying endpoints left any queue since step 1 (below),
-//     their queues are drained and the messages destroyed outside every
-//     lock. That releases the garbage's in-flight handles; their handle
+//  4. The rest is garbage. Each is marked tentatively dead, then dead,
+//     each time under its lock and only if no message carrying endpoints
+//     left a queue since step 1 (below); then their queues are drained and
+//     the messages destroyed outside every lock. That releases the garbage's in-flight handles; their handle
 //     counts fall to zero and they go as any endpoint does (PEER_CLOSED to
 //     live peers, iterative destruction: Dispatcher::RemoveHandleRef).
 //
@@ -40,11 +40,14 @@
 // candidate's last handle left its table (a read racing with the send or
 // close of the handle it reads through): it may take a message out of a
 // candidate's queue after step 2 counted the handles inside. Every read
-// that takes out a message carrying endpoint handles bumps a generation
-// counter, under the endpoint's lock; step 4 marks the garbage dead first
-// (a dead endpoint's reads fail with kCanceled) and then checks the
-// counter. If it moved, the collection unmarks them and gives up; the next
-// trigger tries again.
+// that takes out a message carrying endpoint handles, and every read of a
+// tentatively dead endpoint, bumps a generation counter under the
+// endpoint's lock. Step 4 checks the counter after marking everything
+// tentatively dead (so no read slips between its check and the marks) and
+// again after marking it dead (a read of a dead endpoint fails with
+// kCanceled: by then only racing reads can come); if it moved, the
+// collection unmarks them and gives up before draining anything, and the
+// collector thread tries again.
 //
 // Cost. Only one collection runs at a time; whoever triggers one while
 // another runs makes it run once more. Step 1 visits each endpoint with
@@ -53,14 +56,16 @@
 // Interrupts are never off for more than that. Triggers: a channel handle
 // released (closed, a process's death, a destroyed message) or an
 // endpoint's handle written into a message, when that may have left an
-// endpoint a candidate. The triggering thread collects at once (after it
-// dropped its locks, and never with interrupts off) while that keeps the
-// work proportional to the events:
-// a collection that visited V endpoints allows the next after V/8 more
-// events. A trigger past the ration wakes the collector thread instead,
-// which collects after a pause that grows with the last collection's work
-// (2 ms + 1 ms per 1024 endpoints visited), so garbage never lingers and
-// a flood of triggers costs a bounded share of one CPU. Nothing is
+// endpoint a candidate. A message carrying a candidate that is queued
+// wakes the collector thread (not the write itself: until it is queued the
+// message is in transit, which makes its endpoints look reachable); a
+// release collects at once in the releasing thread (after it dropped its
+// locks, and never with interrupts off) while that keeps the work
+// proportional to the events: with V endpoint handles in flight (what a
+// collection costs), after V events since the last collection. A trigger past the ration wakes the
+// collector thread instead, which collects after a pause of 2 ms to 200 ms,
+// at least twice the last collection's length, so garbage never lingers
+// and a flood of triggers costs at most a third of one CPU. Nothing is
 // repeated until a new candidate may exist.
 #pragma once
 
@@ -69,7 +74,8 @@
 class ChannelGc {
  public:
   // The handles of `msg` have just been taken out of a table into it (a
-  // write): counts the endpoints among them in flight. May collect.
+  // write): counts the endpoints among them in flight, and has the
+  // collector thread look soon if that may have made a candidate.
   static void HandlesEnteredMessage(ChannelMessage* msg);
   // The handles of `msg` are about to move into a table (a read):
   // uncounts them. If the move fails and they stay in the message,
@@ -78,9 +84,19 @@ class ChannelGc {
   static void HandlesReturnedToMessage(ChannelMessage* msg);
   // One handle inside a message is released with its message.
   static void InFlightHandleReleased(ChannelDispatcher* endpoint);
+  // `msg`, carrying handles, was just queued (endpoint lock held): if it
+  // carries a candidate, the collector thread looks soon. (Not at the
+  // write's start: until it is queued the message is in transit, which
+  // makes its endpoints look reachable.) preserve_most: the IPC path that
+  // tests for it keeps its registers as if no call were there (its
+  // instruction counts are the M3 figures).
+  [[clang::preserve_most]] static void QueuedLocked(const ChannelMessage& msg);
   // A read took `msg`, carrying handles, out of a queue (endpoint lock
   // held): bumps the generation if it carries endpoints.
   static void DequeuedLocked(const ChannelMessage& msg);
+  // A read of an endpoint a collection has tentatively found unreachable:
+  // that collection must give up (endpoint lock held).
+  static void ReadDuringVerdictLocked();
   // An endpoint lost a handle and kept `remaining`.
   static void HandleReleased(ChannelDispatcher* endpoint, uint32_t remaining);
 
@@ -106,5 +122,6 @@ class ChannelGc {
   static bool CarriesEndpoints(const ChannelMessage& msg);
   static void CountInFlight(ChannelMessage* msg, int delta, bool note_candidates);
   static void CollectOnce();
+  static void KickCollector();
   static void WorkerMain(void*);
 };

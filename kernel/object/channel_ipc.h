@@ -7,6 +7,7 @@
 #pragma once
 
 #include "kernel/object/channel.h"
+#include "kernel/object/channel_gc.h"
 
 namespace channel_internal {
 // The source of channel_call's kernel transaction ids.
@@ -73,9 +74,13 @@ inline uint32_t g_next_txid = 1;
       r->queue.WakeAll();
     }
   }
+  const uint32_t handles = (*msg)->handle_count();
   mica::Status s = queue_.Write(msg);
   if (s != mica::Status::kOk) {
     return s;
+  }
+  if (handles != 0) [[unlikely]] {
+    ChannelGc::QueuedLocked(*queue_.back());
   }
   UpdateSignals(0, MICA_CHANNEL_READABLE);
   if (queue_.full() && peer_) {

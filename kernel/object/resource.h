@@ -3,7 +3,8 @@
 // interrupt line; resource_create carves MMIO (page-aligned physical ranges)
 // and IRQ (interrupt number ranges) resources out of it, each only ever
 // narrower than its parent. vmo_create_physical/contiguous and
-// interrupt_create check them. Immutable after creation: no lock.
+// interrupt_create check them (a contiguous VMO made with an MMIO resource
+// is no larger than the resource's range). Immutable after creation: no lock.
 #pragma once
 
 #include "kernel/object/dispatcher.h"
@@ -32,6 +33,12 @@ class ResourceDispatcher final : public Dispatcher {
   // MMIO) / interrupts (root or IRQ).
   bool GrantsMmio() const { return kind_ != MICA_RSRC_KIND_IRQ; }
   bool GrantsIrq() const { return kind_ != MICA_RSRC_KIND_MMIO; }
+  // True if the resource allows a physically contiguous VMO of `size`
+  // bytes (vmo_create_contiguous): the root resource any size, an MMIO
+  // resource at most the size of its own range.
+  bool GrantsContiguous(uint64_t size) const {
+    return is_root() || (kind_ == MICA_RSRC_KIND_MMIO && size <= size_);
+  }
 
  private:
   ResourceDispatcher(uint32_t kind, uint64_t base, uint64_t size)

@@ -42,8 +42,20 @@ bool NewPage(uint64_t from, uint64_t* pa) {
   return true;
 }
 
+void* HeapAlloc(size_t size, size_t align) {
+  return kmem::MallocAligned(size, align);
+}
+void HeapFree(void* ptr) {
+  kmem::Free(ptr);
+}
+// Where PageTree nodes come from. The heap's lock is a leaf: nodes are
+// allocated with the VMO's lock held.
+constexpr mica::core::Allocator kPageTreeHeap = {HeapAlloc, HeapFree};
+
 }  // namespace
 const platform::BootInfo& BootInfo();
+
+VmoDispatcher::VmoDispatcher() : Dispatcher(MICA_OBJ_TYPE_VMO, 0), pages_(&kPageTreeHeap) {}
 
 mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
                                    mica::RefPtr<VmoDispatcher>* out) {
@@ -60,14 +72,7 @@ mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
     return mica::Status::kNoMemory;
   }
   auto ref = mica::AdoptRef(vmo);
-  if (pages != 0) {
-    vmo->pages_ = static_cast<uint64_t*>(kmem::Malloc(pages * sizeof(uint64_t)));
-    if (vmo->pages_ == nullptr) {
-      return mica::Status::kNoMemory;
-    }
-    memset(vmo->pages_, 0, pages * sizeof(uint64_t));
-  }
-  vmo->page_count_ = pages;
+  vmo->page_count_ = pages;  // nothing committed: no bookkeeping yet
   vmo->resizable_ = (options & MICA_VMO_RESIZABLE) != 0;
   *out = ref;
   return mica::Status::kOk;
@@ -95,11 +100,17 @@ mica::Status VmoDispatcher::CreateContiguous(uint64_t size, uint32_t alignment_l
     return mica::Status::kNoMemory;
   }
   memset(arch::PhysToVirt(pa), 0, vmo->page_count_ * 4096);
+  IrqGuard g(vmo->lock_);
   for (uint64_t i = 0; i < vmo->page_count_; i++) {
-    vmo->pages_[i] = pa + i * 4096;  // freed page by page like any VMO's
-    PageAdopt(pa + i * 4096);
+    PageAdopt(pa + i * 4096);  // freed page by page like any VMO's
+    if (vmo->pages_.Set(i, pa + i * 4096) != mica::Status::kOk) {
+      // The pages not in the tree go now; the destructor releases the rest.
+      for (uint64_t j = i; j < vmo->page_count_; j++) {
+        kmem::FreePage(pa + j * 4096);
+      }
+      return mica::Status::kNoMemory;
+    }
   }
-  vmo->committed_ = vmo->page_count_;
   vmo->kind_ = Kind::kContiguous;
   *out = vmo;
   return mica::Status::kOk;
@@ -174,12 +185,8 @@ mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) NO_THREAD_SAFETY_ANA
     if (!mappings_.empty()) {
       return mica::Status::kBadState;
     }
-    if (kind_ == Kind::kAnonymous) {
-      for (uint64_t i = 0; i < page_count_; i++) {
-        if (pages_[i] != 0) {
-          return mica::Status::kBadState;
-        }
-      }
+    if (kind_ == Kind::kAnonymous && pages_.count() != 0) {
+      return mica::Status::kBadState;
     }
     cache_policy_ = policy;
   }
@@ -187,7 +194,12 @@ mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) NO_THREAD_SAFETY_ANA
     // The pages (fixed for a contiguous VMO) are also reachable through the
     // cached linear map: write back and drop their lines so uncached
     // mappings see memory. Done without the lock: it can take a while.
-    arch::CleanDcacheRange(arch::PhysToVirt(pages_[0]), page_count_ * 4096);
+    uint64_t first;
+    {
+      IrqGuard g(lock_);
+      first = pages_.Get(0);
+    }
+    arch::CleanDcacheRange(arch::PhysToVirt(first), page_count_ * 4096);
   }
   return mica::Status::kOk;
 }
@@ -197,17 +209,14 @@ VmoDispatcher::~VmoDispatcher() NO_THREAD_SAFETY_ANALYSIS {
   if (kind_ == Kind::kPhysical) {
     return;
   }
-  // Only committed_ entries are set: stop after the last one (a large,
-  // sparsely used VMO, such as a program image with a big .bss, has its few
-  // pages at the front).
-  uint64_t left = committed_;
-  for (uint64_t i = 0; i < page_count_ && left != 0; i++) {
-    if (pages_[i] != 0) {
-      PageRelease(pages_[i]);
-      left--;
-    }
+  // One step per committed page (PageTree::Next skips the empty ranges);
+  // the tree's nodes go as they empty.
+  uint64_t index = 0, pa;
+  while (pages_.Next(index, mica::core::PageTree::kMaxIndex, &index, &pa)) {
+    pages_.Clear(index);
+    PageRelease(pa);
+    index++;
   }
-  kmem::Free(pages_);
 }
 
 uint64_t VmoDispatcher::size() const NO_THREAD_SAFETY_ANALYSIS {
@@ -225,8 +234,8 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_S
       *pa = phys_base_ + index * 4096;
       return mica::Status::kOk;
     }
-    if (pages_[index] != 0) {
-      *pa = pages_[index];
+    if (uint64_t cur = pages_.Get(index); cur != 0) {
+      *pa = cur;
       return mica::Status::kOk;
     }
   }
@@ -243,13 +252,16 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_S
     PageRelease(fresh);  // shrunk meanwhile
     return mica::Status::kOutOfRange;
   }
-  if (pages_[index] == 0) {
-    pages_[index] = fresh;
-    committed_++;
-  } else {
+  if (uint64_t cur = pages_.Get(index); cur != 0) {
     PageRelease(fresh);  // another thread committed it first
+    *pa = cur;
+    return mica::Status::kOk;
   }
-  *pa = pages_[index];
+  if (pages_.Set(index, fresh) != mica::Status::kOk) {
+    PageRelease(fresh);
+    return mica::Status::kNoMemory;
+  }
+  *pa = fresh;
   return mica::Status::kOk;
 }
 
@@ -280,9 +292,8 @@ mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst,
       if (index >= page_count_) {
         return mica::Status::kOutOfRange;  // shrunk meanwhile
       }
-      if (pages_[index] != 0) {
-        const uint8_t* from =
-            static_cast<const uint8_t*>(arch::PhysToVirt(pages_[index])) + offset % 4096;
+      if (uint64_t pa = pages_.Get(index); pa != 0) {
+        const uint8_t* from = static_cast<const uint8_t*>(arch::PhysToVirt(pa)) + offset % 4096;
         if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
           arch::CleanDcacheRange(from, chunk);  // see what uncached mappings wrote
         }
@@ -353,21 +364,14 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
     return mica::Status::kOutOfRange;
   }
   uint64_t pages = (size + 4095) / 4096;
-  uint64_t* grown = nullptr;
-  if (pages != 0) {
-    grown = static_cast<uint64_t*>(kmem::Malloc(pages * sizeof(uint64_t)));
-    if (grown == nullptr) {
-      return mica::Status::kNoMemory;
-    }
-    memset(grown, 0, pages * sizeof(uint64_t));
-  }
-  uint64_t* old;
-  uint64_t old_count;
-  uint64_t keep;
+  // The pages that lose their last holder, to free once the lock is
+  // dropped (a shrink may free many): linked through their owner words,
+  // which nobody reads once the count is 0.
+  uint64_t to_free = 0;
   {
     IrqGuard g(lock_);
-    // Unmap the pages that go away from every mapping first.
     if (pages < page_count_) {
+      // Unmap the pages that go away from every mapping first.
       for (Mapping& m : mappings_) {
         uint64_t first = m.vmo_offset / 4096, last = first + m.size / 4096;
         uint64_t from = pages > first ? pages : first;
@@ -375,30 +379,27 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
           m.process->aspace().Unmap(m.base + (from - first) * 4096, last - from);
         }
       }
+      // Then take them out: one step per committed page past the new end
+      // (none is added meanwhile: commits check page_count_ under the lock).
+      uint64_t index = pages, pa;
+      while (pages_.Next(index, page_count_, &index, &pa)) {
+        pages_.Clear(index);
+        uintptr_t* holders = kmem::PageOwnerWord(pa);
+        if (__atomic_sub_fetch(holders, 1, __ATOMIC_ACQ_REL) == 0) {
+          *holders = to_free;
+          to_free = pa;
+        }
+        index++;
+      }
     }
-    keep = pages < page_count_ ? pages : page_count_;
-    if (keep != 0) {
-      memcpy(grown, pages_, keep * sizeof(uint64_t));
-    }
-    old = pages_;
-    old_count = page_count_;
-    pages_ = grown;
+    // Growing allocates nothing: the new pages are uncommitted.
     page_count_ = pages;
   }
-  // The pages past the new end are in no mapping and no longer in pages_:
-  // release them without the lock (a shrink may free many).
-  uint64_t released = 0;
-  for (uint64_t i = keep; i < old_count; i++) {
-    if (old[i] != 0) {
-      PageRelease(old[i]);
-      released++;
-    }
+  while (to_free != 0) {
+    uint64_t next = *kmem::PageOwnerWord(to_free);
+    kmem::FreePage(to_free);
+    to_free = next;
   }
-  if (released != 0) {
-    IrqGuard g(lock_);
-    committed_ -= released;
-  }
-  kmem::Free(old);
   return mica::Status::kOk;
 }
 
@@ -414,7 +415,7 @@ void VmoDispatcher::RemoveMapping(Mapping* m) {
 
 uint64_t VmoDispatcher::committed_bytes() const NO_THREAD_SAFETY_ANALYSIS {
   IrqGuard g(lock_);
-  return committed_ * 4096;
+  return pages_.count() * 4096;
 }
 
 bool VmoDispatcher::MappedOnlyBy(const Process* process) const NO_THREAD_SAFETY_ANALYSIS {
@@ -428,7 +429,7 @@ bool VmoDispatcher::MappedOnlyBy(const Process* process) const NO_THREAD_SAFETY_
 }
 
 mica::Status VmoDispatcher::WritablePageLocked(uint64_t index, uint64_t* pa) {
-  uint64_t old = pages_[index];
+  uint64_t old = pages_.Get(index);
   if (old != 0 && !PageShared(old)) {
     *pa = old;
     return mica::Status::kOk;
@@ -440,9 +441,10 @@ mica::Status VmoDispatcher::WritablePageLocked(uint64_t index, uint64_t* pa) {
   if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
     arch::CleanDcacheRange(arch::PhysToVirt(fresh), 4096);  // uncached mappings see it
   }
-  pages_[index] = fresh;
-  if (old == 0) {
-    committed_++;
+  // Replacing a value allocates nothing: only a first commit can fail here.
+  if (pages_.Set(index, fresh) != mica::Status::kOk) {
+    PageRelease(fresh);
+    return mica::Status::kNoMemory;
   }
   if (old != 0) {
     // Our mappings still show the shared page: they fault again.
@@ -476,7 +478,7 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
     (void)m->process->aspace().Unmap(va, 1);
     return m->process->aspace().Map(va, &dev, 1, perms, ToArch(cache_policy_));
   }
-  uint64_t pa = pages_[index];
+  uint64_t pa = pages_.Get(index);
   if (write) {
     mica::Status s = WritablePageLocked(index, &pa);
     if (s != mica::Status::kOk) {
@@ -490,8 +492,10 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
       if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
         arch::CleanDcacheRange(arch::PhysToVirt(pa), 4096);  // uncached mappings see zeros
       }
-      pages_[index] = pa;
-      committed_++;
+      if (pages_.Set(index, pa) != mica::Status::kOk) {
+        PageRelease(pa);
+        return mica::Status::kNoMemory;
+      }
     }
     if (PageShared(pa)) {
       perms &= ~arch::kPermWrite;  // the first write copies it
@@ -544,15 +548,16 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
         n = child->page_count_;
       }
     }
+    // One step per committed page of the range, not per page of it.
     bool any = false;
-    for (uint64_t i = 0; i < n; i++) {
-      uint64_t pa = pages_[first + i];
-      if (pa != 0) {
-        PageShare(pa);
-        child->pages_[i] = pa;
-        child->committed_++;
-        any = true;
+    uint64_t index = first, pa;
+    while (pages_.Next(index, first + n, &index, &pa)) {
+      if (child->pages_.Set(index - first, pa) != mica::Status::kOk) {
+        return mica::Status::kNoMemory;  // the child releases what it shares so far
       }
+      PageShare(pa);
+      any = true;
+      index++;
     }
     // Our writable mappings of the now shared pages fault again (and then
     // map them read-only).
@@ -577,12 +582,12 @@ mica_info_vmo_t VmoDispatcher::Info() const NO_THREAD_SAFETY_ANALYSIS {
   {
     IrqGuard g(lock_);
     info.size_bytes = page_count_ * 4096;
-    info.committed_bytes = committed_ * 4096;
+    info.committed_bytes = pages_.count() * 4096;
     info.cache_policy = cache_policy_;
     if (kind_ == Kind::kPhysical) {
       info.paddr = phys_base_;
     } else if (kind_ == Kind::kContiguous && page_count_ != 0) {
-      info.paddr = pages_[0];
+      info.paddr = pages_.Get(0);
     }
   }
   info.flags = (resizable_ ? MICA_INFO_VMO_FLAG_RESIZABLE : 0) |

@@ -10,12 +10,19 @@
 // page of that VMO's own and unmaps the old one from that VMO's mappings.
 // Uncommitted pages are never shared: they read as zeros in the child.
 //
+// Bookkeeping: the committed pages are kept in a PageTree (sparse, radix
+// tree of 16-slot nodes allocated on commit and freed when empty), so a
+// VMO's kernel cost follows what it commits, not its size: an empty 64 GiB
+// VMO costs its dispatcher only. A commit whose node cannot be allocated
+// fails with kNoMemory like the page allocation itself.
+//
 // Lock order: the VMAR tree lock -> VmoDispatcher::lock_ (Dispatcher::lock_)
 // -> the user page table's lock.
 #pragma once
 
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/lib/list.h"
+#include "kernel/object/core/page_tree.h"
 #include "kernel/object/dispatcher.h"
 
 class VmoDispatcher;
@@ -36,7 +43,7 @@ struct Mapping {
 
 class VmoDispatcher final : public Dispatcher {
  public:
-  // Largest VMO: 64 GiB (its page array is allocated up front).
+  // Largest VMO: 64 GiB (2^24 pages, a PageTree of height 6).
   static constexpr uint64_t kMaxSize = 64ull << 30;
   static mica::Status Create(uint64_t size, uint32_t options, mica::RefPtr<VmoDispatcher>* out);
   // vmo_create_contiguous: `size` (rounded up to pages, not 0) bytes of
@@ -96,19 +103,20 @@ class VmoDispatcher final : public Dispatcher {
 
  private:
   enum class Kind : uint8_t { kAnonymous, kContiguous, kPhysical };
-  VmoDispatcher() : Dispatcher(MICA_OBJ_TYPE_VMO, 0) {}
+  VmoDispatcher();
   // The page at `index` (< page_count_), committed and not shared with any
   // other VMO; a shared page is copied and unmapped from our mappings.
   mica::Status WritablePageLocked(uint64_t index, uint64_t* pa) REQUIRES(lock_);
   void UnmapIndexLocked(uint64_t index) REQUIRES(lock_);
 
-  uint64_t* pages_ = nullptr;  // guarded by lock_: physical addresses, 0 = not committed
-  uint64_t committed_ = 0;     // guarded by lock_: pages_ entries that are not 0
-  uint64_t page_count_ = 0;    // guarded by lock_
+  // Guarded by lock_: page index -> physical address of the committed
+  // pages (each counted in its page's owner word); none for kPhysical.
+  mica::core::PageTree pages_;
+  uint64_t page_count_ = 0;  // guarded by lock_
   bool resizable_ = false;
   uint64_t parent_koid_ = 0;  // the VMO this one was cloned from, or 0
   Kind kind_ = Kind::kAnonymous;
-  uint64_t phys_base_ = 0;                            // kPhysical: no pages_ array
+  uint64_t phys_base_ = 0;                            // kPhysical: no pages_
   uint32_t cache_policy_ = MICA_CACHE_POLICY_CACHED;  // guarded by lock_
   mica::List<Mapping, &Mapping::vmo_node> mappings_;  // guarded by lock_
 };

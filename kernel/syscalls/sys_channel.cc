@@ -250,6 +250,7 @@ int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t dea
   ChannelMessagePtr reply;
   s = static_cast<ChannelDispatcher*>(ch)->Call(&request, ToDeadline(deadline), &reply,
                                                 WaitThrough{p, handle});
+
   if (request) {
     DestroyChannelMessage(mica::Move(request));  // never sent
   }
@@ -414,6 +415,7 @@ int64_t sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time
   s = channel->WriteReadWait(write ? &request : nullptr, a.rd_num_bytes, a.rd_num_handles,
                              ToDeadline(deadline), &msg, &nbytes, &nhandles,
                              WaitThrough{p, handle});
+
   if (request) {
     // The write failed (nothing was read).
     DestroyChannelMessage(mica::Move(request));

@@ -99,8 +99,11 @@ int64_t sys_vmo_create_child(mica_handle_t vmo, uint32_t options, uint64_t offse
   if (s != mica::Status::kOk) {
     return Err(s);
   }
+  // Never a right the parent handle lacked, except WRITE: the child's
+  // writes land in its own pages (copy on write), never in the parent.
+  mica_rights_t rights = (e.rights & MICA_DEFAULT_VMO_RIGHTS) | MICA_RIGHT_WRITE;
   mica::RefPtr<Dispatcher> obj(child.get());
-  return Err(AddAndCopyOut(Process::Current(), obj, MICA_DEFAULT_VMO_RIGHTS, out));
+  return Err(AddAndCopyOut(Process::Current(), obj, rights, out));
 }
 
 namespace {
@@ -202,6 +205,12 @@ int64_t sys_vmo_create_contiguous(mica_handle_t resource, size_t size, uint32_t 
   mica::Status s = GetMmioResource(resource, &re);
   if (s != mica::Status::kOk) {
     return Err(s);
+  }
+  // The root resource allows any size, an MMIO resource a run no larger
+  // than its own range (size 0 is refused below).
+  uint64_t rounded = size > VmoDispatcher::kMaxSize ? size : (size + 4095) & ~uint64_t{4095};
+  if (!static_cast<ResourceDispatcher*>(re.object.get())->GrantsContiguous(rounded)) {
+    return Err(mica::Status::kAccessDenied);
   }
   mica::RefPtr<VmoDispatcher> vmo;
   s = VmoDispatcher::CreateContiguous(size, alignment_log2, &vmo);

@@ -192,18 +192,10 @@ Stats GetStats() {
 
 }  // namespace kmem
 
-// The kernel's C++ allocation operators: only the AllocChecker form
-// allocates (kernel/lib/alloc_checker.h); it is noexcept, so the compiler
-// checks for null before constructing.
-void* operator new(size_t size, mica::AllocChecker& ac) noexcept {
-  void* p = kmem::Malloc(size);
-  ac.Arm(p != nullptr);
-  return p;
-}
-void* operator new[](size_t size, mica::AllocChecker& ac) noexcept {
-  void* p = kmem::Malloc(size);
-  ac.Arm(p != nullptr);
-  return p;
+// The kernel's C++ allocation: only `new (ac) T` allocates
+// (kernel/lib/alloc_checker.h, inline there), from the heap.
+void* mica::AllocCheckerAllocate(size_t size) noexcept {
+  return kmem::Malloc(size);
 }
 void operator delete(void* p) noexcept {
   kmem::Free(p);

@@ -21,9 +21,13 @@
 namespace launcher {
 namespace {
 
-// The rights of the bootfs and DTB VMOs: read and map, never write.
+// The rights of the bootfs and DTB VMOs: read and map, never write. The
+// bootfs holds the programs, so it also has EXECUTE: vmo_create_child gives
+// a child (the loader's copy-on-write image) only the rights its parent
+// handle has, WRITE aside.
 constexpr mica_rights_t kReadOnlyVmoRights =
     MICA_RIGHTS_BASIC | MICA_RIGHT_READ | MICA_RIGHT_MAP | MICA_RIGHT_GET_PROPERTY;
+constexpr mica_rights_t kBootfsVmoRights = kReadOnlyVmoRights | MICA_RIGHT_EXECUTE;
 
 uint32_t PermsFromFlags(uint32_t flags) {
   uint32_t p = 0;
@@ -226,7 +230,7 @@ mica::Status StartUserboot(const platform::BootInfo& boot, const bootfs::Image& 
        MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_PROC_SELF, 0)},
       // The root job (DESIGN.md §5): userboot starts its programs in it.
       {job, MICA_DEFAULT_JOB_RIGHTS, MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_JOB_DEFAULT, 0)},
-      {bootfs_vmo, kReadOnlyVmoRights, MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0)},
+      {bootfs_vmo, kBootfsVmoRights, MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0)},
       {dtb_vmo, kReadOnlyVmoRights, MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_DTB, 0)},
       // Hardware access (every MMIO range and interrupt). userboot passes
       // every handle it does not use on to the program it starts.

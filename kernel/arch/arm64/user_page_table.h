@@ -1,8 +1,10 @@
 // A user address space's translation tables (TTBR0_EL1, 39-bit VAs, 4 KiB
 // pages, three levels) with its ASID. User pages are always PXN (the kernel
 // never executes user memory), non-global, inner shareable; writable pages
-// are never executable (W^X). Tables come from the PMM and are freed with
-// the address space.
+// are never executable (W^X). Tables come from the PMM; a table that no
+// longer maps anything is freed at once (Unmap, a failed Map), except up to
+// two kept as spares for the next tables; the rest go with the address
+// space.
 #pragma once
 
 #include <stddef.h>
@@ -46,7 +48,8 @@ class UserPageTable {
   mica::Status MapContiguous(uint64_t va, uint64_t pa, size_t count, uint32_t perms,
                              CachePolicy policy = CachePolicy::kCached);
   // Unmaps every mapped page in [va, va + count pages); returns how many
-  // were mapped. The physical pages are not freed (their owner does that).
+  // were mapped. The physical pages are not freed (their owner does that);
+  // the tables left empty are.
   size_t Unmap(uint64_t va, size_t count);
   // Changes the permissions of mapped pages in the range.
   mica::Status Protect(uint64_t va, size_t count, uint32_t perms);
@@ -68,12 +71,30 @@ class UserPageTable {
   }
 
  private:
+  // Pages whose entries were cleared, for one TLB invalidation, and the
+  // table pages to free after it (linked through their owner words).
+  struct Invalidation {
+    static constexpr size_t kMaxPages = 16;  // beyond: the whole ASID
+    uint64_t vas[kMaxPages];
+    size_t n = 0;
+    uint64_t freed = 0;
+    void Add(uint64_t va);
+    void Defer(uint64_t table_pa);
+    void Flush(uint16_t asid);
+    void FreeTables();
+  };
+
+  mica::Status MapRun(uint64_t va, const uint64_t* pas, uint64_t pa, size_t count, uint64_t attrs);
   uint64_t* Walk(uint64_t va, bool create) REQUIRES(lock_);
   // The entry for `va` if its tables exist; sets `*skip` to the next
   // address that may have one.
   uint64_t* Lookup(uint64_t va, uint64_t* skip) const REQUIRES(lock_);
   void InvalidatePage(uint64_t va) REQUIRES(lock_);
-  void FreeTables();
+  void DropEntries(uint64_t* l1e, uint64_t* l2e, size_t gone, Invalidation* inv) REQUIRES(lock_);
+  void DropTable(uint64_t* l1e, Invalidation* inv) REQUIRES(lock_);
+  void PruneLocked(uint64_t va, uint64_t end, Invalidation* inv) REQUIRES(lock_);
+  void KeepSpares(Invalidation* inv) REQUIRES(lock_);
+  void FreeTables() NO_THREAD_SAFETY_ANALYSIS;  // the destructor: nobody else left
 
   mutable IrqSpinLock lock_;
   uint64_t* root_ = nullptr;
@@ -81,6 +102,10 @@ class UserPageTable {
   uint16_t asid_ = 0;
   size_t table_pages_ GUARDED_BY(lock_) = 0;
   size_t mapped_pages_ GUARDED_BY(lock_) = 0;
+  // Emptied table pages kept for the next tables (see KeepSpares).
+  static constexpr size_t kMaxSpares = 2;
+  uint64_t spare_[kMaxSpares] GUARDED_BY(lock_) = {};
+  size_t spares_ GUARDED_BY(lock_) = 0;
 };
 
 // Boot: sets up ASID allocation and the empty table kernel threads run with.

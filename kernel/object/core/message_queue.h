@@ -352,6 +352,9 @@ class MessageQueue {
     return Status::kNotFound;
   }
 
+  // The last message queued (nullptr when empty).
+  const Message<H>* back() const { return messages_.list_.back(); }
+
   // Calls f(const Message<H>&) for each queued message, front to back
   // (the channel collector's scan). `f` must not change the queue.
   template <typename F>

@@ -163,7 +163,7 @@ TEST(vmo_contiguous, committed_zeroed_and_usable) {
 TEST(vmo_contiguous, aligned_and_mmio_resource) {
   uint64_t base, size;
   ASSERT_TRUE(gic(&base, &size));
-  mica_handle_t mmio = resource(MICA_RSRC_KIND_MMIO, base, PAGE);
+  mica_handle_t mmio = resource(MICA_RSRC_KIND_MMIO, base, 2 * PAGE);
   ASSERT_NE(mmio, MICA_HANDLE_INVALID);
   mica_handle_t vmo = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_vmo_create_contiguous(mmio, 2 * PAGE, 16, &vmo));
@@ -171,6 +171,38 @@ TEST(vmo_contiguous, aligned_and_mmio_resource) {
   ASSERT_OK(mica_vmo_create_contiguous(mmio, PAGE, 12, &vmo));
   EXPECT_OK(mica_handle_close(vmo));
   EXPECT_OK(mica_handle_close(mmio));
+}
+
+// An MMIO resource allows a contiguous VMO no larger than its own range
+// (rounded up to pages); the root resource any size the RAM allows.
+TEST(vmo_contiguous, bounded_by_the_mmio_resource) {
+  uint64_t base, size;
+  ASSERT_TRUE(gic(&base, &size));
+  mica_handle_t one = resource(MICA_RSRC_KIND_MMIO, base, PAGE);
+  mica_handle_t two = resource(MICA_RSRC_KIND_MMIO, base, 2 * PAGE);
+  ASSERT_NE(one, MICA_HANDLE_INVALID);
+  ASSERT_NE(two, MICA_HANDLE_INVALID);
+  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_vmo_create_contiguous(one, PAGE, 0, &vmo));
+  EXPECT_OK(mica_handle_close(vmo));
+  ASSERT_OK(mica_vmo_create_contiguous(one, PAGE - 100, 0, &vmo));  // one page, rounded
+  EXPECT_OK(mica_handle_close(vmo));
+  EXPECT_STATUS(mica_vmo_create_contiguous(one, PAGE + 1, 0, &vmo), MICA_ERR_ACCESS_DENIED);
+  EXPECT_STATUS(mica_vmo_create_contiguous(one, 2 * PAGE, 0, &vmo), MICA_ERR_ACCESS_DENIED);
+  ASSERT_OK(mica_vmo_create_contiguous(two, 2 * PAGE, 0, &vmo));
+  EXPECT_OK(mica_handle_close(vmo));
+  EXPECT_STATUS(mica_vmo_create_contiguous(two, 3 * PAGE, 0, &vmo), MICA_ERR_ACCESS_DENIED);
+  EXPECT_STATUS(mica_vmo_create_contiguous(two, (uint64_t)1 << 30, 0, &vmo),
+                MICA_ERR_ACCESS_DENIED);
+  EXPECT_STATUS(mica_vmo_create_contiguous(two, ~(uint64_t)0, 0, &vmo), MICA_ERR_ACCESS_DENIED);
+  // The bound comes from the resource's range, whatever the call's other
+  // arguments: size 0 is still refused as such.
+  EXPECT_STATUS(mica_vmo_create_contiguous(two, 0, 0, &vmo), MICA_ERR_INVALID_ARGS);
+  // The root resource: more than any MMIO resource here allows.
+  ASSERT_OK(mica_vmo_create_contiguous(mica_rt_root_resource(), 16 * PAGE, 0, &vmo));
+  EXPECT_OK(mica_handle_close(vmo));
+  EXPECT_OK(mica_handle_close(one));
+  EXPECT_OK(mica_handle_close(two));
 }
 
 TEST(vmo_contiguous, argument_errors) {
