@@ -5,7 +5,8 @@
 // bootfs in a job of its own, holding no root resource, only what it makes
 // plus a control channel to this parent. The parent (which holds the root
 // resource) reads the kernel's available memory (MICA_INFO_KMEM_STATS free
-// + heap free, once unreaped_processes is 0) before starting the child and
+// + heap free, once unreaped_processes and collector_busy are 0) before
+// starting the child and
 // again after the child has ended and its job has been killed, and requires
 // it back exactly, to the byte.
 //
@@ -178,8 +179,9 @@ static void prime_spare_block(void) {
 }
 
 // The kernel's available memory (free pages + free heap) once its reaper
-// has freed every dead process; false if the stats cannot be read or the
-// reaper does not get there within kSettleSeconds.
+// has freed every dead process and no channel collection is under way;
+// false if the stats cannot be read or that does not come within
+// kSettleSeconds.
 static bool settled_memory(uint64_t* avail, mica_info_kmem_stats_t* k) {
   prime_spare_block();
   for (uint32_t tries = 0; tries < kSettleSeconds * 1000; tries++) {
@@ -187,7 +189,7 @@ static bool settled_memory(uint64_t* avail, mica_info_kmem_stats_t* k) {
                              NULL) != MICA_OK) {
       return false;
     }
-    if (k->unreaped_processes == 0) {
+    if (k->unreaped_processes == 0 && k->collector_busy == 0) {
       *avail = k->free_bytes + k->heap_free_bytes;
       return true;
     }

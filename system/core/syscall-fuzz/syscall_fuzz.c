@@ -26,7 +26,8 @@
 // fails if a worker stops making progress (a call that never returns) or a
 // call returns something that is not a status code. The parent then kills
 // the seed's job, waits until the kernel's reaper has freed every dead
-// process (MICA_INFO_KMEM_STATS unreaped_processes 0), and checks that the
+// process and no channel collection is under way (MICA_INFO_KMEM_STATS
+// unreaped_processes and collector_busy 0), and checks that the
 // kernel's available memory (free + heap free, through the root resource,
 // which only the parent holds) is back exactly, to the byte, where it was
 // after the first seed.
@@ -490,9 +491,10 @@ static int run_child(uint32_t n) {
 // Memory the kernel can still hand out: free pages plus free heap (so that
 // heap slabs kept for reuse count as available), read once the kernel's
 // reaper has freed every dead process (unreaped_processes 0: nothing of
-// theirs is still held). `*k` gets the whole breakdown (to say where memory
-// went). False with a reason if the stats cannot be read or the reaper does
-// not finish within 20 s.
+// theirs is still held) and its channel collector is not running or due
+// (collector_busy 0). `*k` gets the whole breakdown (to say where memory
+// went). False with a reason if the stats cannot be read or the kernel is
+// still freeing after 20 s.
 static bool settled_kernel_memory(uint64_t* out, mica_info_kmem_stats_t* k, char* why,
                                   size_t why_size) {
   for (int tries = 0; tries < 20000; tries++) {
@@ -501,7 +503,7 @@ static bool settled_kernel_memory(uint64_t* out, mica_info_kmem_stats_t* k, char
       snprintf(why, why_size, "cannot read MICA_INFO_KMEM_STATS");
       return false;
     }
-    if (k->unreaped_processes == 0) {
+    if (k->unreaped_processes == 0 && k->collector_busy == 0) {
       *out = k->free_bytes + k->heap_free_bytes;
       return true;
     }
@@ -509,8 +511,9 @@ static bool settled_kernel_memory(uint64_t* out, mica_info_kmem_stats_t* k, char
     mica_clock_get_monotonic(&now);
     mica_nanosleep(now + MS);
   }
-  snprintf(why, why_size, "the reaper still had %llu dead processes to free after 20 s",
-           (unsigned long long)k->unreaped_processes);
+  snprintf(why, why_size,
+           "after 20 s the reaper still had %llu dead processes to free (collector busy: %llu)",
+           (unsigned long long)k->unreaped_processes, (unsigned long long)k->collector_busy);
   return false;
 }
 

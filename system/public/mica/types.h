@@ -555,8 +555,11 @@ typedef struct mica_info_kmem_stats {
   // earlier read is back in free_bytes + heap_free_bytes: a leak check
   // waits for 0 and then compares exactly.
   uint64_t unreaped_processes;
+  // 1 while the kernel's collector of channel cycles runs a collection or
+  // is due to run one (the memory it is freeing is not back yet), else 0.
+  uint64_t collector_busy;
 } mica_info_kmem_stats_t;
-MICA_ABI_ASSERT(sizeof(mica_info_kmem_stats_t) == 72, "kmem stats");
+MICA_ABI_ASSERT(sizeof(mica_info_kmem_stats_t) == 80, "kmem stats");
 
 // ---- system_get_info topics -----------------------------------------------
 
