@@ -320,7 +320,8 @@ static bool run_scenario(const char* self, const char* name, bool checked, char*
   mica_handle_close(ctl);
   mica_handle_close(job);
   char after_why[240];
-  if (checked && !back_at(g_base, &g_base_k, "after the job was killed", after_why, sizeof(after_why))) {
+  if (checked &&
+      !back_at(g_base, &g_base_k, "after the job was killed", after_why, sizeof(after_why))) {
     if (ok) {
       snprintf(why, why_size, "%s", after_why);
     }
@@ -340,7 +341,8 @@ int main(int argc, char** argv) {
         mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_USER0, 0)));
   }
   char why[320] = "";
-  g_parent_bootfs = mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
+  g_parent_bootfs =
+      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
   g_bootfs = g_parent_bootfs;
   if (!adv_open_bootfs(g_bootfs, why, sizeof(why))) {
     printf("adversary: %s\n", why);

@@ -77,8 +77,8 @@ static int client_thread(void* arg) {
       mica_event_create(0, &ev);
     }
     memset(req, 0, sizeof(req));
-    mica_channel_call_args_t args = {req, &ev, reply, in, sizeof(req), ev != MICA_HANDLE_INVALID,
-                                     sizeof(reply), 4};
+    mica_channel_call_args_t args = {
+        req, &ev, reply, in, sizeof(req), ev != MICA_HANDLE_INVALID, sizeof(reply), 4};
     uint32_t nb = 0, nh = 0;
     mica_status_t s = mica_channel_call(ch, 0, adv_after_ms(100), &args, &nb, &nh);
     if (s == MICA_OK) {

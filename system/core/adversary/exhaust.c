@@ -27,8 +27,8 @@
 
 enum {
   kMaxVmos = 8192,
-  kMaxKept = 1 << 17,  // handles made while exhausted
-  kChunk = 1 << 20,    // vmo_write's source
+  kMaxKept = 1 << 17,     // handles made while exhausted
+  kChunk = 1 << 20,       // vmo_write's source
   kTriesPerCall = 70000,  // more than a handle table holds
 };
 
@@ -78,8 +78,8 @@ static int touch_mappings(uint64_t bytes) {
     mica_handle_t vmo = MICA_HANDLE_INVALID;
     mica_vaddr_t addr = 0;
     if (mica_vmo_create(kSize, 0, &vmo) != MICA_OK ||
-        mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
-                      kSize, &addr) != MICA_OK) {
+        mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0, kSize,
+                      &addr) != MICA_OK) {
       return adv_fail("cannot map a 16 MiB VMO after %llu MiB", (unsigned long long)(done >> 20));
     }
     g_vmos[g_vmo_count++] = vmo;  // the mapping goes with the process
@@ -96,7 +96,8 @@ typedef mica_status_t (*make_fn)(void);
 static mica_status_t make_event(void) {
   mica_handle_t h;
   mica_status_t s = mica_event_create(0, &h);
-  if (s == MICA_OK) keep(h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_eventpair(void) {
@@ -120,31 +121,37 @@ static mica_status_t make_channel(void) {
 static mica_status_t make_port(void) {
   mica_handle_t h;
   mica_status_t s = mica_port_create(0, &h);
-  if (s == MICA_OK) keep(h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_timer(void) {
   mica_handle_t h;
   mica_status_t s = mica_timer_create(0, &h);
-  if (s == MICA_OK) keep(h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_vmo(void) {
   mica_handle_t h;
   mica_status_t s = mica_vmo_create(MICA_PAGE_SIZE, 0, &h);
-  if (s == MICA_OK) keep(h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_vmo_child(void) {
   mica_handle_t h;
-  mica_status_t s = mica_vmo_create_child(g_parent_vmo, MICA_VMO_CHILD_COPY_ON_WRITE, 0, MICA_PAGE_SIZE, &h);
-  if (s == MICA_OK) keep(h);
+  mica_status_t s =
+      mica_vmo_create_child(g_parent_vmo, MICA_VMO_CHILD_COPY_ON_WRITE, 0, MICA_PAGE_SIZE, &h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_job(void) {
   mica_handle_t h;
   mica_status_t s = mica_job_create(mica_rt_job_default(), 0, &h);
-  if (s == MICA_OK) keep(h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_process(void) {
@@ -159,21 +166,24 @@ static mica_status_t make_process(void) {
 static mica_status_t make_thread(void) {
   mica_handle_t h;
   mica_status_t s = mica_thread_create(mica_rt_process_self(), "exhaust", 7, 0, &h);
-  if (s == MICA_OK) keep(h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_vmar(void) {
   mica_handle_t h;
   mica_vaddr_t addr;
-  mica_status_t s = mica_vmar_allocate(mica_rt_vmar_root(), MICA_VM_CAN_MAP_READ, 0,
-                                       MICA_PAGE_SIZE, &h, &addr);
-  if (s == MICA_OK) keep(h);
+  mica_status_t s =
+      mica_vmar_allocate(mica_rt_vmar_root(), MICA_VM_CAN_MAP_READ, 0, MICA_PAGE_SIZE, &h, &addr);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_duplicate(void) {
   mica_handle_t h;
   mica_status_t s = mica_handle_duplicate(g_event, MICA_RIGHT_SAME_RIGHTS, &h);
-  if (s == MICA_OK) keep(h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_message(void) {
@@ -285,7 +295,8 @@ static mica_status_t make_foreign_thread(void) {
       s = mica_thread_create(g_thread_process, "exhaust", 7, 0, &h);
     }
   }
-  if (s == MICA_OK) keep(h);
+  if (s == MICA_OK)
+    keep(h);
   return s;
 }
 static mica_status_t make_big_message(void) {
@@ -335,7 +346,8 @@ static int setup_helpers(void) {
   if (mica_event_create(0, &g_event) != MICA_OK || mica_port_create(0, &g_port) != MICA_OK ||
       mica_vmo_create(MICA_PAGE_SIZE, 0, &g_parent_vmo) != MICA_OK ||
       mica_channel_create(0, &g_channel_w, &g_channel_r) != MICA_OK ||
-      mica_process_create(mica_rt_job_default(), "threads", 7, 0, &g_thread_process, &v) != MICA_OK) {
+      mica_process_create(mica_rt_job_default(), "threads", 7, 0, &g_thread_process, &v) !=
+          MICA_OK) {
     return adv_fail("cannot make the helper objects");
   }
   mica_handle_close(v);
