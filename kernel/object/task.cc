@@ -156,23 +156,6 @@ void ProcessDispatcher::MarkStarted(mica_time_t when) {
   }
 }
 
-void ProcessDispatcher::OnZeroHandles() {
-  // Looked at first without task_lock_: a started process may be in its
-  // own Kill under that lock, releasing a handle to itself.
-  if ((Info().flags & MICA_INFO_PROCESS_FLAG_STARTED) != 0) {
-    return;
-  }
-  // Again under task_lock_, which MarkStarted runs under: a start cannot
-  // come between the check and the kill. No handle to this process is
-  // left anywhere (its count is zero), so its Kill cannot come back here.
-  (void)WithProcess([&](Process* p) {
-    if ((Info().flags & MICA_INFO_PROCESS_FLAG_STARTED) == 0) {
-      p->Kill(MICA_TASK_RETCODE_KILLED);
-    }
-    return mica::Status::kOk;
-  });
-}
-
 void ProcessDispatcher::MarkFaulted(uint32_t esr, uint64_t address) {
   IrqGuard g(info_lock_);
   info_.flags |= MICA_INFO_PROCESS_FLAG_FAULTED;

@@ -32,12 +32,6 @@ class ProcessDispatcher final : public Dispatcher {
   void MarkKilled();
   void MarkExited(int64_t code);
   mica_info_process_t Info() const;
-  // The last handle went. A process that was never started never can be:
-  // it is killed, and the reaper frees it with its threads and address
-  // space (as an unstarted process carried in an abandoned message, or
-  // left in a job, would otherwise live until its job is killed). A
-  // started process runs on without handles.
-  void OnZeroHandles() override;
   // MICA_INFO_TASK_RUNTIME once the process is gone (recorded at death).
   void SetFinalRuntime(const mica_info_task_runtime_t& rt);
   mica_info_task_runtime_t final_runtime() const;

@@ -130,35 +130,26 @@ int64_t sys_process_create(mica_handle_t job, user_in_ptr<const void> name, size
     mica::Status js = j->AddProcess(nullptr, nullptr);
     return Err(js == mica::Status::kBadState ? js : mica::Status::kNoMemory);
   }
-  // From here `child` is reached through its handle object only: once the
-  // process handle's count drops to zero (a failed AddHandle included) the
-  // unstarted process is killed and the reaper may free it at once.
-  mica::RefPtr<Dispatcher> pd = child->dispatcher();
-  mica::RefPtr<Dispatcher> vmar = child->root_vmar();
-  mica_handle_t hp = MICA_HANDLE_INVALID, hv = MICA_HANDLE_INVALID;
-  s = p->AddHandle(pd, MICA_DEFAULT_PROCESS_RIGHTS, &hp);
+  mica_handle_t hp, hv;
+  s = p->AddHandle(child->dispatcher(), MICA_DEFAULT_PROCESS_RIGHTS, &hp);
   if (s == mica::Status::kOk) {
-    s = p->AddHandle(vmar, MICA_DEFAULT_VMAR_RIGHTS, &hv);
+    s = p->AddHandle(child->root_vmar(), MICA_DEFAULT_VMAR_RIGHTS, &hv);
+    if (s != mica::Status::kOk) {
+      (void)p->CloseHandle(hp);
+    }
   }
   if (s == mica::Status::kOk) {
     s = process.copy_to_user(hp);
     if (s == mica::Status::kOk) {
       s = root_vmar.copy_to_user(hv);
     }
-  }
-  if (s != mica::Status::kOk) {
-    // Never started: killed (the reaper frees it), before its handles are
-    // closed (closing the last one would kill it too).
-    (void)static_cast<ProcessDispatcher*>(pd.get())->WithProcess([](Process* c) {
-      c->Kill(MICA_TASK_RETCODE_KILLED);
-      return mica::Status::kOk;
-    });
-    if (hv != MICA_HANDLE_INVALID) {
+    if (s != mica::Status::kOk) {
+      (void)p->CloseHandle(hp);
       (void)p->CloseHandle(hv);
     }
-    if (hp != MICA_HANDLE_INVALID) {
-      (void)p->CloseHandle(hp);
-    }
+  }
+  if (s != mica::Status::kOk) {
+    child->Kill(MICA_TASK_RETCODE_KILLED);  // never started: the reaper frees it
   }
   return Err(s);
 }
