@@ -395,8 +395,8 @@ void Process::ReapExitedThreads() {
     }
   }
   mica_info_task_runtime_t rt = {};
-  size_t joined = 0;
-  for (; joined < n; joined++) {
+  bool joined[kMaxThreads];
+  for (size_t i = 0; i < n; i++) {
     // It marked itself on its way into sched::Exit, holding nothing, but
     // it may not be dead yet. Never wait for it: this runs under the task
     // lock (ThreadDispatcher::Start's WithProcess), a spin lock, and a
@@ -404,20 +404,22 @@ void Process::ReapExitedThreads() {
     // has a deadline in the past, so it only takes threads already dead
     // (once dead, a thread is off its stack within a few instructions,
     // which the join spins for); the rest are taken by a later start.
-    if (sched::Join(done[joined]->thread, /*deadline=*/0, nullptr) != mica::Status::kOk) {
-      break;
+    // Every one is tried: stopping at the first still alive (the thread
+    // that ended last, often, in the lowest free slot) left those after
+    // it to pile up until no slot was free (thread.many_more_threads_over_
+    // time_than_at_once failed with NO_RESOURCES on 2 CPUs).
+    joined[i] = sched::Join(done[i]->thread, /*deadline=*/0, nullptr) == mica::Status::kOk;
+    if (joined[i]) {
+      done[i]->thread = nullptr;
+      rt.cpu_time += done[i]->final_runtime.cpu_time;
+      rt.queue_time += done[i]->final_runtime.queue_time;
+      done[i]->~UserThread();
+      kmem::Free(done[i]);
     }
-  }
-  for (size_t i = 0; i < joined; i++) {
-    done[i]->thread = nullptr;
-    rt.cpu_time += done[i]->final_runtime.cpu_time;
-    rt.queue_time += done[i]->final_runtime.queue_time;
-    done[i]->~UserThread();
-    kmem::Free(done[i]);
   }
   IrqGuard guard(lock_);
   for (size_t i = 0; i < n; i++) {
-    threads_[slots[i]] = i < joined ? nullptr : done[i];  // the rest later
+    threads_[slots[i]] = joined[i] ? nullptr : done[i];  // the rest later
   }
   reaped_runtime_.cpu_time += rt.cpu_time;
   reaped_runtime_.queue_time += rt.queue_time;

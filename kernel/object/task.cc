@@ -119,14 +119,14 @@ void ThreadDispatcher::Info(mica_info_thread_t* info,
   }
 }
 
-void ThreadDispatcher::Kill() NO_THREAD_SAFETY_ANALYSIS {
+void ThreadDispatcher::Kill(bool by_itself) NO_THREAD_SAFETY_ANALYSIS {
   bool never_started = false;
   {
     IrqGuard g(lock_);
     if (!started_) {
       started_ = true;  // thread_start now fails with kBadState
       never_started = true;
-    } else if (!running_) {
+    } else if (!running_ && !by_itself) {
       kill_pending_ = true;  // Start is under way: it kills the thread
       return;
     }
@@ -148,6 +148,30 @@ mica_info_task_runtime_t ProcessDispatcher::final_runtime() const NO_THREAD_SAFE
   IrqGuard g(info_lock_);
   return final_runtime_;
 }
+
+void ProcessDispatcher::OnZeroHandles() {
+  // Started, or being killed or ended already: nothing to do, and the task
+  // lock is not taken. It must not be here when this runs under it: every
+  // kill made under the task lock (task_kill, this one, process_create's
+  // failure) marks the process KILLED first, then closes its handles, and
+  // the last handle to the process may be among them (a process holding
+  // its own handle).
+  constexpr uint32_t kDone = MICA_INFO_PROCESS_FLAG_STARTED | MICA_INFO_PROCESS_FLAG_KILLED |
+                             MICA_INFO_PROCESS_FLAG_EXITED;
+  if ((Info().flags & kDone) != 0) {
+    return;
+  }
+  // Again under the task lock, which every thread start holds
+  // (ThreadDispatcher::Start): a start racing with the last close either
+  // came first, and the process lives, or fails afterwards with kBadState.
+  (void)WithProcess([this](Process* p) {
+    if ((Info().flags & kDone) == 0) {
+      p->Kill(MICA_TASK_RETCODE_KILLED);
+    }
+    return mica::Status::kOk;
+  });
+}
+
 void ProcessDispatcher::MarkStarted(mica_time_t when) {
   IrqGuard g(info_lock_);
   if ((info_.flags & MICA_INFO_PROCESS_FLAG_STARTED) == 0) {

@@ -36,6 +36,12 @@ class ProcessDispatcher final : public Dispatcher {
   void SetFinalRuntime(const mica_info_task_runtime_t& rt);
   mica_info_task_runtime_t final_runtime() const;
 
+ protected:
+  // The last handle went: a process that was never started can never be
+  // now, so it is killed (and freed by the reaper), as in Zircon. A
+  // started one runs on.
+  void OnZeroHandles() override;
+
  private:
   IrqSpinLock task_lock_;
   Process* process_ GUARDED_BY(task_lock_);
@@ -63,8 +69,11 @@ class ThreadDispatcher final : public Dispatcher {
   mica::Status SetPriority(int32_t priority);
   // task_kill: a started thread ends at its next kernel entry (a wait it is
   // blocked in ends); one not started yet never starts and is terminated
-  // at once. Killing an ended thread does nothing.
-  void Kill();
+  // at once. Killing an ended thread does nothing. `by_itself`: the
+  // caller is this thread, so it runs even if its thread_start has not
+  // returned yet in its creator (the kill must take effect now, not be left
+  // for the start to carry out).
+  void Kill(bool by_itself = false);
 
  private:
   mica::RefPtr<Dispatcher> process_;  // a ProcessDispatcher

@@ -57,13 +57,18 @@ int64_t sys_task_kill(mica_handle_t task) {
   if (s != mica::Status::kOk) {
     return Err(s);
   }
+  // CheckKilled does not return when the caller killed itself, so the
+  // reference `e` holds is dropped before it (else the object leaked).
   if (e.object->type() == MICA_OBJ_TYPE_JOB) {
     static_cast<JobDispatcher*>(e.object.get())->Kill();
+    e.object.reset();
     p->CheckKilled();  // the caller may have been in that job
     return kOk;
   }
   if (e.object->type() == MICA_OBJ_TYPE_THREAD) {
-    static_cast<ThreadDispatcher*>(e.object.get())->Kill();
+    static_cast<ThreadDispatcher*>(e.object.get())
+        ->Kill(/*by_itself=*/CurrentUserThread()->object.get() == e.object.get());
+    e.object.reset();
     p->CheckKilled();  // killed itself: does not return to user mode
     return kOk;
   }
@@ -76,6 +81,7 @@ int64_t sys_task_kill(mica_handle_t task) {
     t->Kill(MICA_TASK_RETCODE_KILLED);
     return mica::Status::kOk;
   });
+  e.object.reset();
   if (s == mica::Status::kBadState) {
     return kOk;  // already gone: killing a dead process succeeds
   }
@@ -130,10 +136,16 @@ int64_t sys_process_create(mica_handle_t job, user_in_ptr<const void> name, size
     mica::Status js = j->AddProcess(nullptr, nullptr);
     return Err(js == mica::Status::kBadState ? js : mica::Status::kNoMemory);
   }
+  // `child` may be freed as soon as the last handle to it closes (an
+  // unstarted process is killed then, and the reaper frees it), so past
+  // this point it is reached only through its handle object.
+  mica::RefPtr<Dispatcher> pd = child->dispatcher();
+  mica::RefPtr<Dispatcher> vmar = child->root_vmar();
+  child = nullptr;
   mica_handle_t hp, hv;
-  s = p->AddHandle(child->dispatcher(), MICA_DEFAULT_PROCESS_RIGHTS, &hp);
+  s = p->AddHandle(pd, MICA_DEFAULT_PROCESS_RIGHTS, &hp);
   if (s == mica::Status::kOk) {
-    s = p->AddHandle(child->root_vmar(), MICA_DEFAULT_VMAR_RIGHTS, &hv);
+    s = p->AddHandle(mica::Move(vmar), MICA_DEFAULT_VMAR_RIGHTS, &hv);
     if (s != mica::Status::kOk) {
       (void)p->CloseHandle(hp);
     }
@@ -149,7 +161,12 @@ int64_t sys_process_create(mica_handle_t job, user_in_ptr<const void> name, size
     }
   }
   if (s != mica::Status::kOk) {
-    child->Kill(MICA_TASK_RETCODE_KILLED);  // never started: the reaper frees it
+    // Never started: the reaper frees it. (Dropping its last handle above
+    // killed it already; this is the same kill, idempotent.)
+    (void)static_cast<ProcessDispatcher*>(pd.get())->WithProcess([](Process* target) {
+      target->Kill(MICA_TASK_RETCODE_KILLED);
+      return mica::Status::kOk;
+    });
   }
   return Err(s);
 }
@@ -192,5 +209,25 @@ int64_t sys_process_start(mica_handle_t process, mica_handle_t thread, mica_vadd
       return Err(s == mica::Status::kBadState ? s : mica::Status::kNoResources);
     }
   }
-  return Err(td->Start(entry, stack, value, arg2));
+  s = td->Start(entry, stack, value, arg2);
+  if (s != mica::Status::kOk && value != MICA_HANDLE_INVALID) {
+    // The process did not start: `arg1` leaves its table again (closed),
+    // as in Zircon. Left there, a handle to the process itself (or to
+    // anything holding it) would keep an unstarted process alive for ever.
+    // Released after the task lock: it may be the process's last handle,
+    // whose release takes that lock (ProcessDispatcher::OnZeroHandles).
+    HandleEntry back;
+    mica::Status rs =
+        static_cast<ProcessDispatcher*>(pe.object.get())->WithProcess([&](Process* target) {
+          mica::Status r = target->handles().Remove(value, &back);
+          if (r == mica::Status::kOk) {
+            back.object->CancelWaitsThrough(target, value);
+          }
+          return r;
+        });
+    if (rs == mica::Status::kOk) {
+      back.object->RemoveHandleRef();
+    }
+  }
+  return Err(s);
 }

@@ -162,6 +162,27 @@ TEST(kill_thread, itself) {
   EXPECT_OK(mica_handle_close(t));
 }
 
+// A thread that kills itself at once, while thread_start may still be
+// under way in its creator (on another CPU, or preempted): task_kill must
+// not return. (It did: the kill was left pending for the start to carry
+// out, and the thread ran on in user mode meanwhile; seen once on virt
+// 1 CPU under load.)
+TEST(kill_thread, itself_right_after_start) {
+  mica_time_t end = ct_now() + 1500 * CT_MS;
+  for (int rounds = 0; rounds < 300 && ct_now() < end && !ct_failed(); rounds++) {
+    raw_progress = 0;
+    mica_handle_t t = ct_raw_thread_create("ct-kill-self-early");
+    ASSERT_NE(t, MICA_HANDLE_INVALID);
+    mica_handle_t own = ct_dup(t, MICA_RIGHT_SAME_RIGHTS);
+    ASSERT_NE(own, MICA_HANDLE_INVALID);
+    ASSERT_OK(ct_raw_thread_start(t, kill_self, 0, own, 0));
+    EXPECT_OK(ct_wait_terminated(t));
+    EXPECT_EQ(raw_progress, 0);
+    EXPECT_OK(mica_handle_close(own));
+    EXPECT_OK(mica_handle_close(t));
+  }
+}
+
 TEST(kill_thread, not_started_never_starts) {
   mica_handle_t t = ct_raw_thread_create("ct-kill-new");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
