@@ -371,3 +371,8 @@ ChannelGc::Stats ChannelGc::GetStats() {
   s.in_flight = g_in_flight_total;
   return s;
 }
+
+bool ChannelGc::Busy() {
+  return __atomic_load_n(&g_running, __ATOMIC_ACQUIRE) ||
+         __atomic_load_n(&g_kicked, __ATOMIC_ACQUIRE);
+}

@@ -115,6 +115,9 @@ class ChannelGc {
     uint64_t in_flight;    // endpoint handles in messages now
   };
   static Stats GetStats();
+  // Whether a collection runs now or the collector thread is due to run one
+  // (MICA_INFO_KMEM_STATS collector_busy: a leak check waits until not).
+  static bool Busy();
 
   using InFlightList = mica::List<ChannelDispatcher, &ChannelDispatcher::inflight_node_>;
 

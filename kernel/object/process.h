@@ -252,6 +252,9 @@ class Process {
 
   // Starts the reaper thread (boot).
   static void StartReaper();
+  // Dead processes the reaper has not finished freeing
+  // (MICA_INFO_KMEM_STATS unreaped_processes).
+  static uint64_t UnreapedCount();
 
  private:
   static void ReaperMain(void*);

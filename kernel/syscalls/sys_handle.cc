@@ -1,6 +1,7 @@
 // Handles: close, duplicate, replace, get_info, properties.
 #include <string.h>
 
+#include "kernel/object/channel_gc.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
 #include "kernel/object/resource.h"
@@ -114,10 +115,15 @@ mica::Status OneRecord(const void* record, size_t size, user_out_ptr<void> buffe
 // the heap (its pages, and the bytes in use in them). Pages taken from the
 // PMM for anything else (VMO pages, page tables, kernel stacks) are
 // other_bytes; the per-purpose fields wired/vmo/mmu are not counted
-// separately yet and read 0.
+// separately yet and read 0. unreaped_processes and collector_busy are
+// read first, so that 0 there means every process that had died before the
+// read was freed, and no collection was under way, before the memory
+// figures were read.
 mica_info_kmem_stats_t KmemStats() {
-  kmem::Stats k = kmem::GetStats();
   mica_info_kmem_stats_t info = {};
+  info.unreaped_processes = Process::UnreapedCount();
+  info.collector_busy = ChannelGc::Busy() ? 1 : 0;
+  kmem::Stats k = kmem::GetStats();
   info.total_bytes = k.total_pages * arch::kPageSize;
   info.free_bytes = k.free_pages * arch::kPageSize;
   info.heap_bytes = k.heap_bytes_in_use;

@@ -11,6 +11,8 @@ Phases, in this order (docs/testing.md describes them for users):
                                allocation fault injection (kernel.failalloc=)
   async/<config>[/<name>]      the async loop library's tests (bin/async-test)
   userboot/<case>              userboot's command line handling and errors
+  syscall-fuzz/<config>[/<name>]  random calls from an unprivileged process
+  adversary/<config>[/<name>]  the adversarial suite (bin/adversary)
   crash/<config>-<kind>        deliberate kernel crashes and their reports
 
 Each case prints `PASS <name> (<secs>s)` or `FAIL <name> (<secs>s)` followed,
@@ -57,6 +59,7 @@ ASYNC_TEST_PROGRAM = "bin/async-test"
 # userboot (bin/userboot, the first user process) reports how the program it
 # started ended; the kernel reports how userboot itself ended.
 SYSCALL_FUZZ_PROGRAM = "bin/syscall-fuzz"
+ADVERSARY_PROGRAM = "bin/adversary"
 USERBOOT_EXIT_RE = re.compile(r"userboot: (\S+) exited with status (-?\d+)")
 USERBOOT_END_RE = re.compile(r"\] userboot: ended with status (-?\d+)")
 
@@ -465,6 +468,13 @@ class SyscallFuzzChecker(LineProtocolChecker):
         super().__init__("syscall-fuzz", program=SYSCALL_FUZZ_PROGRAM)
 
 
+class AdversaryChecker(LineProtocolChecker):
+    """bin/adversary: each adversarial scenario is a case."""
+
+    def __init__(self):
+        super().__init__("adversary", program=ADVERSARY_PROGRAM)
+
+
 class AsyncTestChecker(LineProtocolChecker):
     """mica::async::Loop's tests (system/ulib/async/test), bin/async-test."""
 
@@ -689,11 +699,28 @@ def core_cases() -> list[QemuCase]:
 
 def syscall_fuzz_cases() -> list[QemuCase]:
     """bin/syscall-fuzz: random calls from an unprivileged process, on 4 CPUs
-    (concurrent misuse) and on 1 CPU."""
+    (concurrent misuse) and on 1 CPU; and its leak check shown to see a
+    small leak."""
     run = f"userboot.next={SYSCALL_FUZZ_PROGRAM}"
     return [
         QemuCase("syscall-fuzz/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 3.0),
         QemuCase("syscall-fuzz/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 3.0),
+        # The leak check itself: one kept event after seed 1 must fail seed
+        # 2's check by exactly its cost (`leak-detected`).
+        QemuCase("syscall-fuzz/virt-gic3-smp2-leak",
+                 BootConfig(board="virt", smp=2, gic=3, append=f"{run} userboot.arg=--leak-demo"), 2.0),
+    ]
+
+
+def adversary_cases() -> list[QemuCase]:
+    """bin/adversary: the adversarial scenarios, unprivileged, on 1 CPU with
+    GICv2 and 4 CPUs with GICv3; little RAM, so that exhausting it is quick."""
+    run = f"userboot.next={ADVERSARY_PROGRAM}"
+    return [
+        QemuCase("adversary/virt-gic2-smp1",
+                 BootConfig(board="virt", smp=1, gic=2, mem_mib=512, append=run), 3.0),
+        QemuCase("adversary/virt-gic3-smp4",
+                 BootConfig(board="virt", smp=4, gic=3, mem_mib=1024, append=run), 3.0),
     ]
 
 
@@ -914,6 +941,10 @@ def qemu_jobs(opts: Options) -> list[Job]:
              if suite_selected(opts, c.name, fanames, "failalloc")]
     jobs += [suite_job(opts, c, SyscallFuzzChecker) for c in fa_fuzz
              if suite_selected(opts, c.name, fanames, "failalloc")]
+    xcases = adversary_cases()
+    xnames = [c.name for c in xcases]
+    jobs += [suite_job(opts, c, AdversaryChecker) for c in xcases
+             if suite_selected(opts, c.name, xnames, "adversary")]
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     if opts.selected(BENCH_SMOKE) or opts.selected(BENCH_GOALS):
         jobs.append(bench_smoke_job(opts))
@@ -1002,7 +1033,8 @@ def main(argv: list[str]) -> int:
             for make in phases:
                 for job in make():
                     for name in job.names:
-                        if opts.selected(name) or name.startswith(("ktest/", "core/", "async/", "syscall-fuzz/", "failalloc/")):
+                        if opts.selected(name) or name.startswith(
+                                ("ktest/", "core/", "async/", "syscall-fuzz/", "failalloc/", "adversary/")):
                             print(name)
             return 0
         for make in phases:

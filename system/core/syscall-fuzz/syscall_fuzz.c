@@ -24,10 +24,13 @@
 // kWorkers threads making kCallsPerWorker calls each against one shared pool
 // (so objects are closed and used concurrently on every CPU). The child
 // fails if a worker stops making progress (a call that never returns) or a
-// call returns something that is not a status code. The parent then kills
-// the seed's job and checks that the kernel's available memory
-// (MICA_INFO_KMEM_STATS free + heap free, through the root resource, which
-// only the parent holds) is back exactly where it was after the first seed.
+// call returns something that is not a status code. The parent (parent.c)
+// then kills the seed's job, waits until the kernel's reaper has freed every dead
+// process and no channel collection is under way (MICA_INFO_KMEM_STATS
+// unreaped_processes and collector_busy 0), and checks that the
+// kernel's available memory (free + heap free, through the root resource,
+// which only the parent holds) is back exactly, to the byte, where it was
+// after the first seed.
 //
 // With the argument `failalloc` (and kernel.failalloc= on the kernel
 // command line, docs/testing.md), every worker opts in to allocation fault
@@ -54,11 +57,11 @@
 #include <string.h>
 
 #include "system/core/syscall-fuzz/launch_child.h"
+#include "system/core/syscall-fuzz/parent.h"
 
 #define MS ((mica_time_t)1000000)
 
 enum {
-  kSeeds = 24,
   kWorkers = 3,
   kCallsPerWorker = 2000,
   kPoolSize = 96,
@@ -502,91 +505,10 @@ static int run_child(uint32_t n) {
   return 0;
 }
 
-// ---- The parent: seeds in children, memory checked between them ----------
+// ---- main --------------------------------------------------------------------
 
-// Memory the kernel can still hand out: free pages plus free heap (so that
-// heap slabs kept for reuse count as available).
-// `*k` gets the whole breakdown (to say where memory went).
-static bool kernel_available_bytes(uint64_t* out, mica_info_kmem_stats_t* k) {
-  if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, k, sizeof(*k), NULL,
-                           NULL) != MICA_OK) {
-    return false;
-  }
-  *out = k->free_bytes + k->heap_free_bytes;
-  return true;
-}
-
-static void sleep_ms(uint32_t ms) {
-  mica_time_t now = 0;
-  mica_clock_get_monotonic(&now);
-  mica_nanosleep(now + (mica_time_t)ms * MS);
-}
-
-// Runs seed `n` in a child process in a job of its own, waits for it, ends
-// the job (everything the child made), and checks that the kernel's
-// available memory is back at `*baseline` (set from the first seed, which
-// also warms the kernel's caches).
-static bool run_seed(const char* self, uint32_t n, uint64_t* baseline, char* why, size_t why_size) {
-  mica_handle_t job = MICA_HANDLE_INVALID, child = MICA_HANDLE_INVALID;
-  if (mica_job_create(mica_rt_job_default(), 0, &job) != MICA_OK) {
-    snprintf(why, why_size, "job_create failed");
-    return false;
-  }
-  if (!fuzz_launch_child(self, n, g_failalloc, job, &child, why, why_size)) {
-    mica_handle_close(job);
-    return false;
-  }
-  mica_time_t now = 0;
-  mica_clock_get_monotonic(&now);
-  mica_status_t s = mica_object_wait_one(child, MICA_PROCESS_TERMINATED, now + 120000 * MS, NULL);
-  mica_info_process_t info;
-  memset(&info, 0, sizeof(info));
-  mica_object_get_info(child, MICA_INFO_PROCESS, &info, sizeof(info), NULL, NULL);
-  mica_task_kill(job);
-  mica_object_wait_one(job, MICA_JOB_TERMINATED, 0, NULL);
-  mica_handle_close(child);
-  mica_handle_close(job);
-  if (s != MICA_OK) {
-    snprintf(why, why_size, "the child did not end within 120 s (status %d)", s);
-    return false;
-  }
-  if (info.return_code != 0) {
-    snprintf(why, why_size, "the child ended with status %lld (flags 0x%x)",
-             (long long)info.return_code, info.flags);
-    return false;
-  }
-  // Dead processes are freed by the kernel's reaper thread: give it time.
-  static mica_info_kmem_stats_t base_stats;
-  mica_info_kmem_stats_t now_stats;
-  uint64_t avail = 0;
-  for (int tries = 0; tries < 300; tries++) {
-    if (!kernel_available_bytes(&avail, &now_stats)) {
-      snprintf(why, why_size, "cannot read MICA_INFO_KMEM_STATS");
-      return false;
-    }
-    if (*baseline == 0 || avail >= *baseline) {
-      break;
-    }
-    sleep_ms(10);
-  }
-  if (*baseline == 0) {
-    *baseline = avail;
-    base_stats = now_stats;
-  } else if (avail < *baseline) {
-    snprintf(why, why_size,
-             "kernel memory not returned: %llu bytes available, %llu before (more in use than "
-             "then: heap %lld bytes, pages outside the heap (VMO pages, page tables, kernel "
-             "stacks) %lld bytes)",
-             (unsigned long long)avail, (unsigned long long)*baseline,
-             (long long)(now_stats.heap_bytes - base_stats.heap_bytes),
-             (long long)(now_stats.other_bytes - base_stats.other_bytes));
-    return false;
-  }
-  return true;
-}
-
-// After the seeds under fault injection: what the kernel did.
-static bool failalloc_check(char* why, size_t why_size) {
+// After the seeds under fault injection: what the kernel did (parent.h).
+bool fuzz_failalloc_check(char* why, size_t why_size) {
   mica_info_fail_alloc_t fa;
   memset(&fa, 0, sizeof(fa));
   mica_status_t s = mica_object_get_info(mica_rt_root_resource(), MICA_INFO_FAIL_ALLOC, &fa,
@@ -615,32 +537,8 @@ int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "--child") == 0) {
     return run_child((uint32_t)strtoul(argv[2], NULL, 10));
   }
-  char why[320] = "";
-  printf("syscall-fuzz: start %u\n", kSeeds + (g_failalloc ? 1 : 0));
-  if (!fuzz_open_bootfs(why, sizeof(why))) {
-    printf("syscall-fuzz: %s\n", why);
-    return 1;
+  if (argc == 2 && strcmp(argv[1], "--leak-demo") == 0) {
+    return fuzz_leak_demo(argv[0]);
   }
-  uint64_t baseline = 0;
-  uint32_t passed = 0, failed = 0;
-  for (uint32_t n = 0; n < kSeeds; n++) {
-    if (run_seed(argv[0], n, &baseline, why, sizeof(why))) {
-      passed++;
-      printf("syscall-fuzz: PASS seed.%u\n", n);
-    } else {
-      failed++;
-      printf("syscall-fuzz: FAIL seed.%u: %s\n", n, why);
-    }
-  }
-  if (g_failalloc) {
-    if (failalloc_check(why, sizeof(why))) {
-      passed++;
-      printf("syscall-fuzz: PASS failalloc.every_injected_call_returned_no_memory\n");
-    } else {
-      failed++;
-      printf("syscall-fuzz: FAIL failalloc.every_injected_call_returned_no_memory: %s\n", why);
-    }
-  }
-  printf("syscall-fuzz: done passed=%u failed=%u\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return fuzz_run_seeds(argv[0], g_failalloc);
 }

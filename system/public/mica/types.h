@@ -556,8 +556,17 @@ typedef struct mica_info_kmem_stats {
   uint64_t vmo_bytes;        // pages committed to VMOs
   uint64_t mmu_bytes;        // user page tables
   uint64_t other_bytes;      // everything else
+  // Dead processes whose memory the kernel's reaper thread has not freed
+  // yet (the one it is freeing included). Once this reads 0, everything
+  // that belonged to the processes that had died by the time of an
+  // earlier read is back in free_bytes + heap_free_bytes: a leak check
+  // waits for 0 and then compares exactly.
+  uint64_t unreaped_processes;
+  // 1 while the kernel's collector of channel cycles runs a collection or
+  // is due to run one (the memory it is freeing is not back yet), else 0.
+  uint64_t collector_busy;
 } mica_info_kmem_stats_t;
-MICA_ABI_ASSERT(sizeof(mica_info_kmem_stats_t) == 64, "kmem stats");
+MICA_ABI_ASSERT(sizeof(mica_info_kmem_stats_t) == 80, "kmem stats");
 
 // mica_info_fail_alloc_t.mode: the kernel.failalloc= boot option.
 #define MICA_FAIL_ALLOC_OFF ((uint32_t)0)

@@ -66,6 +66,8 @@ MICA_CHECK_OFFSET(mica_info_vmo_t, flags, 40);
 MICA_CHECK_OFFSET(mica_info_vmo_t, cache_policy, 44);
 MICA_CHECK_OFFSET(mica_info_vmo_t, name, 48);
 MICA_CHECK_OFFSET(mica_info_kmem_stats_t, other_bytes, 56);
+MICA_CHECK_OFFSET(mica_info_kmem_stats_t, unreaped_processes, 64);
+MICA_CHECK_OFFSET(mica_info_kmem_stats_t, collector_busy, 72);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, memory_bytes, 8);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, ticks_per_second, 16);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, version, 24);
