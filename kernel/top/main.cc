@@ -229,6 +229,11 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
     }
   }
   mmu::EnablePmmTables();
+  // Tables for 1,024 kernel stacks (16 pages), so exact memory checks do
+  // not see them appear at a new thread high-water mark.
+  if (!mmu::ReserveStackTables(1024)) {
+    Panic("memory: no room for the kernel stacks' page tables");
+  }
   arch::InitUserAddressSpaces();
   arch::InitCpuUserSupport();
   KLog("user: PAN %s", arch::PanEnabled() ? "on (kernel accesses to user memory only via LDTR/STTR)"

@@ -313,6 +313,18 @@ void* AllocStack() {
   return nullptr;
 }
 
+bool ReserveStackTables(size_t stacks) {
+  IrqGuard guard(g_lock);
+  for (uint64_t slot = 0; slot < stacks && slot < kStackSlots; slot += kL2Block / (2 * STACK_SIZE)) {
+    uint64_t va = kStackBase + slot * 2 * STACK_SIZE;
+    pte_t* l2 = NextTable(g_root, (va >> 30) & (kEntries - 1));
+    if (l2 == nullptr || NextTable(l2, (va >> 21) & (kEntries - 1)) == nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void FreeStack(void* base) {
   uint64_t va = reinterpret_cast<uint64_t>(base);
   uint64_t slot = (va - kStackBase) / (2 * STACK_SIZE);

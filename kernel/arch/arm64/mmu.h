@@ -46,6 +46,12 @@ volatile uint8_t* MapMmio(uint64_t pa, size_t size);
 // unmapped guard region below. Returns the base (lowest address) or nullptr.
 void* AllocStack();
 void FreeStack(void* base);
+// Makes the page tables for the first `stacks` stack slots now (boot, after
+// EnablePmmTables). Kernel page tables are never freed, so without this the
+// tables under the stacks grow with the most threads ever alive at once,
+// and a new high-water mark (64 more stacks) looks like a leak of a page to
+// exact memory checks. Returns false when out of memory.
+bool ReserveStackTables(size_t stacks);
 
 // The leaf descriptor mapping `va`, or 0 if unmapped (for tests and
 // diagnostics).
