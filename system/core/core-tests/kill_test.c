@@ -66,7 +66,7 @@ static bool process_alive(void) {
 TEST(kill_thread, blocked_in_wait_one) {
   raw_progress = 0;
   mica_handle_t ev = ct_event();
-  mica_handle_t t = ct_raw_thread_create("ct-kill-wait");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-wait");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t, block_on_event, 0, ev, 0));
   ASSERT_TRUE(ct_wait_blocked(t));
@@ -84,7 +84,7 @@ TEST(kill_thread, blocked_in_wait_one) {
 
 TEST(kill_thread, running_in_user_mode) {
   raw_progress = 0;
-  mica_handle_t t = ct_raw_thread_create("ct-kill-spin");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-spin");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t, spin_forever, 0, 0, 0));
   mica_time_t end = ct_patience();
@@ -105,7 +105,7 @@ TEST(kill_thread, blocked_in_port_wait) {
   raw_progress = 0;
   mica_handle_t port = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_port_create(0, &port));
-  mica_handle_t t = ct_raw_thread_create("ct-kill-port");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-port");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t, port_wait_forever, 0, port, 0));
   ASSERT_TRUE(ct_wait_blocked(t));
@@ -130,7 +130,7 @@ TEST(kill_thread, blocked_in_channel_call) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  mica_handle_t t = ct_raw_thread_create("ct-kill-call");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-call");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t, call_forever, 0, a, 0));
   ASSERT_OK(mica_object_wait_one(b, MICA_CHANNEL_READABLE, ct_patience(), NULL));
@@ -150,7 +150,7 @@ TEST(kill_thread, blocked_in_channel_call) {
 
 TEST(kill_thread, itself) {
   raw_progress = 0;
-  mica_handle_t t = ct_raw_thread_create("ct-kill-self");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-self");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   mica_handle_t own = ct_dup(t, MICA_RIGHT_SAME_RIGHTS);
   ASSERT_NE(own, MICA_HANDLE_INVALID);
@@ -171,7 +171,7 @@ TEST(kill_thread, itself_right_after_start) {
   mica_time_t end = ct_now() + 1500 * CT_MS;
   for (int rounds = 0; rounds < 300 && ct_now() < end && !ct_failed(); rounds++) {
     raw_progress = 0;
-    mica_handle_t t = ct_raw_thread_create("ct-kill-self-early");
+    mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-self-early");
     ASSERT_NE(t, MICA_HANDLE_INVALID);
     mica_handle_t own = ct_dup(t, MICA_RIGHT_SAME_RIGHTS);
     ASSERT_NE(own, MICA_HANDLE_INVALID);
@@ -184,7 +184,7 @@ TEST(kill_thread, itself_right_after_start) {
 }
 
 TEST(kill_thread, not_started_never_starts) {
-  mica_handle_t t = ct_raw_thread_create("ct-kill-new");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-new");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   EXPECT_OK(mica_task_kill(t));
   EXPECT_EQ(ct_signals(t) & MICA_THREAD_TERMINATED, MICA_THREAD_TERMINATED);
@@ -201,7 +201,7 @@ static _Noreturn void exit_now(uint64_t a, uint64_t b) {
 
 TEST(kill_thread, ended_or_twice_is_ok) {
   mica_handle_t ev = ct_event();
-  mica_handle_t t = ct_raw_thread_create("ct-kill-twice");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-twice");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t, block_on_event, 0, ev, 0));
   EXPECT_OK(mica_task_kill(t));
@@ -209,7 +209,7 @@ TEST(kill_thread, ended_or_twice_is_ok) {
   EXPECT_OK(ct_wait_terminated(t));
   EXPECT_OK(mica_task_kill(t));
   EXPECT_OK(mica_handle_close(t));
-  mica_handle_t t2 = ct_raw_thread_create("ct-kill-ended");
+  mica_handle_t t2 CT_AUTO_KILL = ct_raw_thread_create("ct-kill-ended");
   ASSERT_NE(t2, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t2, exit_now, 1, 0, 0));
   EXPECT_OK(ct_wait_terminated(t2));
@@ -219,7 +219,7 @@ TEST(kill_thread, ended_or_twice_is_ok) {
 }
 
 TEST(kill_thread, needs_destroy_right) {
-  mica_handle_t t = ct_raw_thread_create("ct-kill-rights");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-rights");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   mica_handle_t weak = ct_dup(t, MICA_RIGHT_WAIT | MICA_RIGHT_INSPECT);
   EXPECT_STATUS(mica_task_kill(weak), MICA_ERR_ACCESS_DENIED);
@@ -233,7 +233,8 @@ TEST(kill_thread, needs_destroy_right) {
 // from a second runtime thread and a wait_async packet.
 TEST(kill_thread, wakes_every_waiter) {
   mica_handle_t ev = ct_event();
-  mica_handle_t t = ct_raw_thread_create("ct-kill-waiters");
+  ASSERT_NE(ev, MICA_HANDLE_INVALID);  // else the thread's wait would fail at once, for ever
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-waiters");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   mica_handle_t port = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_port_create(0, &port));
@@ -298,7 +299,7 @@ TEST(kill_thread, handed_message_goes_to_the_next_reader) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
   ASSERT_NE(a, MICA_HANDLE_INVALID);
-  mica_handle_t t = ct_raw_thread_create("ct-kill-wr");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-wr");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t, write_read_forever, 0, a, 0));
   ASSERT_TRUE(ct_wait_blocked(t));

@@ -190,7 +190,9 @@ static const uint32_t kKillSelf[] = {
 };
 
 static void kill_self_through_last_handle(void) {
-  mica_handle_t proc, vmar, thread = MICA_HANDLE_INVALID, vmo;
+  // Killed on an early return (it never started); once started, the
+  // handle is moved into the process and this kill is refused.
+  mica_handle_t proc CT_AUTO_KILL = MICA_HANDLE_INVALID, vmar, thread = MICA_HANDLE_INVALID, vmo;
   mica_vaddr_t code = 0;
   unstarted(&proc, &vmar, &thread, NULL);
   ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));

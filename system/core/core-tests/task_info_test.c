@@ -33,7 +33,7 @@ static mica_info_thread_t thread_info(mica_handle_t t, mica_status_t* s) {
 TEST(info_thread, lifecycle) {
   mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
   ASSERT_NE(ev, MICA_HANDLE_INVALID);
-  mica_handle_t t = ct_raw_thread_create("ct-info");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-info");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   mica_status_t s;
   mica_info_thread_t info = thread_info(t, &s);
@@ -63,7 +63,7 @@ TEST(info_thread, running_thread_is_running) {
   (void)self;
   // The calling (main) thread has no handle from the launcher; a runtime
   // thread asks about itself.
-  mica_handle_t t = ct_raw_thread_create("ct-self");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-self");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   mica_status_t s;
   mica_info_thread_t info = thread_info(t, &s);
@@ -76,7 +76,7 @@ TEST(info_thread, running_thread_is_running) {
 }
 
 TEST(info_thread, errors) {
-  mica_handle_t t = ct_raw_thread_create("ct-err");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-err");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   mica_info_thread_t info;
   size_t actual = 9, avail = 9;
@@ -131,7 +131,7 @@ TEST(info_runtime, process_grows_while_running) {
 }
 
 TEST(info_runtime, thread_and_job) {
-  mica_handle_t t = ct_raw_thread_create("ct-rt");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-rt");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   mica_status_t s;
   mica_info_task_runtime_t rt = runtime_of(t, &s);
@@ -181,8 +181,8 @@ static bool list_has(const mica_koid_t* list, size_t n, mica_koid_t koid) {
 
 TEST(info_process_threads, lists_created_threads) {
   mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
-  mica_handle_t t1 = ct_raw_thread_create("ct-l1");
-  mica_handle_t t2 = ct_raw_thread_create("ct-l2");
+  mica_handle_t t1 CT_AUTO_KILL = ct_raw_thread_create("ct-l1");
+  mica_handle_t t2 CT_AUTO_KILL = ct_raw_thread_create("ct-l2");
   ASSERT_NE(t2, MICA_HANDLE_INVALID);
   mica_koid_t k1 = ct_basic(t1).koid, k2 = ct_basic(t2).koid;
   mica_koid_t list[64];
@@ -300,7 +300,7 @@ TEST(info_handle_stats, errors) {
 // ---- MICA_PROP_THREAD_PRIORITY ---------------------------------------------------------
 
 TEST(thread_priority, default_set_get) {
-  mica_handle_t t = ct_raw_thread_create("ct-prio");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-prio");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   int32_t prio = -1;
   EXPECT_OK(mica_object_get_property(t, MICA_PROP_THREAD_PRIORITY, &prio, sizeof(prio)));
@@ -313,6 +313,7 @@ TEST(thread_priority, default_set_get) {
   }
   // A started thread runs with it (get_info THREAD reports it).
   mica_handle_t ev CT_AUTO_CLOSE = ct_event();  // closing it ends the waiters
+  ASSERT_NE(ev, MICA_HANDLE_INVALID);
   ASSERT_OK(ct_raw_thread_start(t, wait_then_exit, 0, ev, 0));
   EXPECT_TRUE(ct_wait_blocked(t));
   mica_status_t s;
@@ -327,7 +328,7 @@ TEST(thread_priority, default_set_get) {
 }
 
 TEST(thread_priority, errors) {
-  mica_handle_t t = ct_raw_thread_create("ct-prio-err");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-prio-err");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
   int32_t bad[] = {MICA_PRIORITY_LOWEST - 1, MICA_PRIORITY_HIGHEST + 1, 1000, -1000};
   for (size_t i = 0; i < 4; i++) {
@@ -447,7 +448,7 @@ TEST(info_task_stats, errors) {
                                      sizeof(st) - 1, NULL, &avail),
                 MICA_ERR_BUFFER_TOO_SMALL);
   EXPECT_EQ(avail, 1);
-  mica_handle_t t = ct_raw_thread_create("ct-stats-err");
+  mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-stats-err");
   EXPECT_STATUS(mica_object_get_info(t, MICA_INFO_TASK_STATS, &st, sizeof(st), NULL, NULL),
                 MICA_ERR_WRONG_TYPE);
   EXPECT_STATUS(mica_object_get_info(mica_rt_job_default(), MICA_INFO_TASK_STATS, &st, sizeof(st),

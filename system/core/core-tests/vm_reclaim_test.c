@@ -53,31 +53,37 @@ static uint64_t free_settled(uint64_t baseline) {
 }
 
 // One page mapped read-write at a random address (non-specific vmar_map in
-// the root VMAR), touched, unmapped. Returns the address, 0 on failure.
-static mica_vaddr_t map_touch_unmap(mica_handle_t vmo, uint32_t mark) {
-  mica_vaddr_t addr = 0;
-  if (mica_vmar_map(mica_rt_vmar_root(), RW, 0, vmo, 0, PAGE, &addr) != MICA_OK) {
-    return 0;
+// the root VMAR), touched, unmapped; *addr is the address. A mapping whose
+// unmap failed is unmapped again (the failure is recorded first, which
+// ends fault injection for the test) so that nothing is left behind.
+static mica_status_t map_touch_unmap(mica_handle_t vmo, uint32_t mark, mica_vaddr_t* addr) {
+  *addr = 0;
+  mica_status_t s = mica_vmar_map(mica_rt_vmar_root(), RW, 0, vmo, 0, PAGE, addr);
+  if (s != MICA_OK) {
+    return s;
   }
-  *(volatile uint32_t*)(uintptr_t)addr = mark;
-  if (mica_vmar_unmap(mica_rt_vmar_root(), addr, PAGE) != MICA_OK) {
-    return 0;
+  *(volatile uint32_t*)(uintptr_t)*addr = mark;
+  s = mica_vmar_unmap(mica_rt_vmar_root(), *addr, PAGE);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmar_unmap", s);
+    (void)mica_vmar_unmap(mica_rt_vmar_root(), *addr, PAGE);
   }
-  return addr;
+  return s;
 }
 
 enum { kRounds = 4000 };
 
 TEST(vm_reclaim, random_map_touch_unmap_returns_every_page) {
-  mica_handle_t vmo = vmo_of(PAGE);
+  mica_handle_t vmo CT_AUTO_CLOSE = vmo_of(PAGE);
   ASSERT_NE(vmo, MICA_HANDLE_INVALID);
   // A first round commits the VMO's page and warms the heap.
-  ASSERT_NE(map_touch_unmap(vmo, 1), 0u);
+  mica_vaddr_t a = 0;
+  ASSERT_OK(map_touch_unmap(vmo, 1, &a));
   uint64_t before = free_quiet();
   ASSERT_NE(before, 0u);
   mica_vaddr_t lo = ~(mica_vaddr_t)0, hi = 0;
   for (uint32_t i = 0; i < kRounds; i++) {
-    mica_vaddr_t a = map_touch_unmap(vmo, i);
+    ASSERT_OK(map_touch_unmap(vmo, i, &a));
     ASSERT_NE(a, 0u);
     lo = a < lo ? a : lo;
     hi = a > hi ? a : hi;
@@ -95,14 +101,15 @@ TEST(vm_reclaim, random_map_touch_unmap_returns_every_page) {
 // vmar_protect (which unmaps the pages so they fault back with the new
 // permissions) and vmar_destroy free the tables too.
 TEST(vm_reclaim, protect_and_destroy_return_every_page) {
-  mica_handle_t vmo = vmo_of(PAGE);
+  mica_handle_t vmo CT_AUTO_CLOSE = vmo_of(PAGE);
   ASSERT_NE(vmo, MICA_HANDLE_INVALID);
-  ASSERT_NE(map_touch_unmap(vmo, 1), 0u);
+  mica_vaddr_t a = 0;
+  ASSERT_OK(map_touch_unmap(vmo, 1, &a));
   for (int warm = 0; warm < 2; warm++) {
     uint64_t before = free_quiet();
     for (uint32_t i = 0; i < kRounds / 4; i++) {
       mica_vaddr_t base = 0, addr = 0;
-      mica_handle_t v = sub(mica_rt_vmar_root(), CAN_RW, 0, 4 * PAGE, &base);
+      mica_handle_t v CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_RW, 0, 4 * PAGE, &base);
       ASSERT_NE(v, MICA_HANDLE_INVALID);
       ASSERT_OK(mica_vmar_map(v, RW, 0, vmo, 0, PAGE, &addr));
       *(volatile uint32_t*)(uintptr_t)addr = i;
@@ -127,29 +134,39 @@ TEST(vm_reclaim, protect_and_destroy_return_every_page) {
 // the program ends (killed here: it never needs to run for this). After
 // many programs the launcher's own address space, and the kernel's free
 // memory, are back where they were.
-static bool launch_one(mica_handle_t image, uint32_t n) {
+// Returns the first failure's status; one is recorded (ct_note_status)
+// before the cleanup, so that under fault injection the cleanup itself is
+// not injected and leaves no process behind.
+static mica_status_t launch_one(mica_handle_t image, uint32_t n) {
   mica_handle_t proc = MICA_HANDLE_INVALID, vmar = MICA_HANDLE_INVALID;
-  if (mica_process_create(mica_rt_job_default(), "prog", 4, 0, &proc, &vmar) != MICA_OK) {
-    return false;
+  mica_status_t s = mica_process_create(mica_rt_job_default(), "prog", 4, 0, &proc, &vmar);
+  if (s != MICA_OK) {
+    return s;
   }
-  mica_vaddr_t in_child = 0;
-  bool ok = mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, image, 0, 2 * PAGE, &in_child) == MICA_OK &&
-            map_touch_unmap(image, n) != 0;
-  ok = mica_task_kill(proc) == MICA_OK && ok;
-  ok = mica_object_wait_one(proc, MICA_TASK_TERMINATED, ct_patience(), NULL) == MICA_OK && ok;
-  ok = mica_handle_close(vmar) == MICA_OK && ok;
-  ok = mica_handle_close(proc) == MICA_OK && ok;
-  return ok;
+  mica_vaddr_t in_child = 0, in_self = 0;
+  s = mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, image, 0, 2 * PAGE, &in_child);
+  if (s == MICA_OK) {
+    s = map_touch_unmap(image, n, &in_self);
+  }
+  ct_note_status(__FILE_NAME__, __LINE__, "launch_one", s);
+  mica_status_t k = mica_task_kill(proc);
+  s = s != MICA_OK ? s : k;
+  k = mica_object_wait_one(proc, MICA_TASK_TERMINATED, ct_patience(), NULL);
+  s = s != MICA_OK ? s : k;
+  k = mica_handle_close(vmar);
+  s = s != MICA_OK ? s : k;
+  k = mica_handle_close(proc);
+  return s != MICA_OK ? s : k;
 }
 
 TEST(vm_reclaim, launcher_stays_flat) {
-  mica_handle_t image = vmo_of(2 * PAGE);
+  mica_handle_t image CT_AUTO_CLOSE = vmo_of(2 * PAGE);
   ASSERT_NE(image, MICA_HANDLE_INVALID);
-  ASSERT_TRUE(launch_one(image, 0));
+  ASSERT_OK(launch_one(image, 0));
   uint64_t before = free_quiet();
   enum { kPrograms = 10000 };
   for (uint32_t i = 0; i < kPrograms; i++) {
-    ASSERT_TRUE(launch_one(image, i));
+    ASSERT_OK(launch_one(image, i));
   }
   uint64_t after = free_settled(before);
   ct_set_context("free memory lost, in bytes");
@@ -192,22 +209,27 @@ static int run_toucher(void* arg) {
   return 0;
 }
 
-static bool run_touchers(mica_handle_t region, toucher_t* t) {
+// Runs the touchers and joins every one that started; returns the first
+// failure's status.
+static mica_status_t run_touchers(mica_handle_t region, toucher_t* t) {
   mica_rt_thread_t* threads[kThreads];
-  bool ok = true;
-  for (uint32_t i = 0; i < kThreads; i++) {
-    t[i].region = region;
-    t[i].id = i;
-    t[i].bad = 0;
-    t[i].status = MICA_OK;
-    if (mica_rt_thread_create(&threads[i], run_toucher, &t[i], "vm-toucher", 0) != MICA_OK) {
-      return false;
+  mica_status_t s = MICA_OK;
+  uint32_t started = 0;
+  for (; started < kThreads; started++) {
+    t[started].region = region;
+    t[started].id = started;
+    t[started].bad = 0;
+    t[started].status = MICA_OK;
+    s = mica_rt_thread_create(&threads[started], run_toucher, &t[started], "vm-toucher", 0);
+    if (s != MICA_OK) {
+      break;
     }
   }
-  for (uint32_t i = 0; i < kThreads; i++) {
-    ok = mica_rt_thread_join(threads[i], NULL) == MICA_OK && ok;
+  for (uint32_t i = 0; i < started; i++) {
+    mica_status_t j = mica_rt_thread_join(threads[i], NULL);
+    s = s != MICA_OK ? s : j;
   }
-  return ok;
+  return s;
 }
 
 TEST(vm_reclaim, threads_share_and_free_tables) {
@@ -220,9 +242,9 @@ TEST(vm_reclaim, threads_share_and_free_tables) {
     // The first round warms the runtime's thread structures and stacks.
     uint64_t before = free_quiet();
     mica_vaddr_t base = 0;
-    mica_handle_t region = sub(mica_rt_vmar_root(), CAN_RW, 0, 16ull << 20, &base);
+    mica_handle_t region CT_AUTO_DESTROY = sub(mica_rt_vmar_root(), CAN_RW, 0, 16ull << 20, &base);
     ASSERT_NE(region, MICA_HANDLE_INVALID);
-    ASSERT_TRUE(run_touchers(region, t));
+    ASSERT_OK(run_touchers(region, t));
     for (uint32_t i = 0; i < kThreads; i++) {
       EXPECT_OK(t[i].status);
       EXPECT_EQ(t[i].bad, 0u);
