@@ -125,7 +125,9 @@ mica_info_kmem_stats_t KmemStats() {
   info.collector_busy = ChannelGc::Busy() ? 1 : 0;
   kmem::Stats k = kmem::GetStats();
   info.total_bytes = k.total_pages * arch::kPageSize;
-  info.free_bytes = k.free_pages * arch::kPageSize;
+  // Spare page tables (all zeros, kept by address spaces for reuse) count
+  // as free, as the heap's cached fast blocks count as free heap.
+  info.free_bytes = (k.free_pages + arch::UserPageTable::SparePages()) * arch::kPageSize;
   info.heap_bytes = k.heap_bytes_in_use;
   uint64_t heap_held = k.heap_pages * arch::kPageSize;
   info.heap_free_bytes = heap_held > k.heap_bytes_in_use ? heap_held - k.heap_bytes_in_use : 0;

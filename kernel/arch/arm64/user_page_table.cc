@@ -7,6 +7,14 @@
 #include "kernel/top/memory.h"
 
 namespace arch {
+
+namespace {
+// Spare table pages held by all address spaces (KeepSpares): counted as
+// free memory in KMEM_STATS, as the heap's cached fast blocks are, so exact
+// memory checks do not depend on how many spares a launcher holds.
+uint64_t g_spare_pages = 0;
+}  // namespace
+
 namespace {
 
 constexpr uint64_t kEntries = 512;
@@ -168,6 +176,7 @@ void UserPageTable::FreeTables() {
   }
   while (spares_ != 0) {
     kmem::FreePage(spare_[--spares_]);
+    __atomic_fetch_sub(&g_spare_pages, 1, __ATOMIC_RELAXED);
   }
   kmem::FreePage(VirtToPhys(root_));
   root_ = nullptr;
@@ -183,8 +192,13 @@ uint64_t* UserPageTable::Walk(uint64_t va, bool create) {
         return nullptr;
       }
       // A spare (emptied, so all zeros, and out of every TLB) or a new page.
-      uint64_t* t =
-          spares_ != 0 ? static_cast<uint64_t*>(PhysToVirt(spare_[--spares_])) : AllocTablePage();
+      uint64_t* t = nullptr;
+      if (spares_ != 0) {
+        t = static_cast<uint64_t*>(PhysToVirt(spare_[--spares_]));
+        __atomic_fetch_sub(&g_spare_pages, 1, __ATOMIC_RELAXED);
+      } else {
+        t = AllocTablePage();
+      }
       if (t == nullptr) {
         return nullptr;
       }
@@ -312,7 +326,12 @@ void UserPageTable::KeepSpares(Invalidation* inv) {
     uint64_t pa = inv->freed;
     inv->freed = *kmem::PageOwnerWord(pa);
     spare_[spares_++] = pa;
+    __atomic_fetch_add(&g_spare_pages, 1, __ATOMIC_RELAXED);
   }
+}
+
+uint64_t UserPageTable::SparePages() {
+  return __atomic_load_n(&g_spare_pages, __ATOMIC_RELAXED);
 }
 
 // `gone` valid entries of the level-3 table under *l2e were cleared: drops

@@ -32,6 +32,10 @@ enum class CachePolicy : uint8_t { kCached, kUncached, kDevice };
 
 class UserPageTable {
  public:
+  // Spare table pages held by every address space now (all zeros, ready
+  // for reuse, freed with their address space; see KeepSpares).
+  static uint64_t SparePages();
+
   UserPageTable() = default;
   ~UserPageTable();
   UserPageTable(const UserPageTable&) = delete;

@@ -549,7 +549,7 @@ MICA_ABI_ASSERT(sizeof(mica_info_vmar_t) == 16, "vmar info");
 
 typedef struct mica_info_kmem_stats {
   uint64_t total_bytes;      // RAM the kernel manages
-  uint64_t free_bytes;       // free pages
+  uint64_t free_bytes;       // free pages (and empty page tables kept for reuse)
   uint64_t wired_bytes;      // kernel image, page tables of the kernel
   uint64_t heap_bytes;       // kernel heap, in use
   uint64_t heap_free_bytes;  // kernel heap, free
