@@ -11,54 +11,6 @@
 #include "system/core/core-tests/test.h"
 #include "system/core/core-tests/util.h"
 
-static uint64_t available(void) {
-  mica_info_kmem_stats_t k;
-  if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, &k, sizeof(k), NULL,
-                           NULL) != MICA_OK) {
-    return 0;
-  }
-  return k.free_bytes + k.heap_free_bytes;
-}
-
-// Available memory once it is back at `want`, or after 3 s: dead
-// processes are freed by the kernel's reaper thread and garbage past the
-// collector's ration by its own thread, both soon after, not at once.
-static uint64_t settled_available(uint64_t want) {
-  uint64_t got = available();
-  for (int i = 0; i < 300 && got != want; i++) {
-    mica_nanosleep(ct_now() + 10 * 1000 * 1000);
-    got = available();
-  }
-  return got;
-}
-
-// Available memory once it has stopped changing (the same for 8 readings
-// 25 ms apart: longer than a collection of the sets these tests make, which
-// holds its candidates until it ends), or after 5 s.
-static uint64_t quiet_available(void) {
-  uint64_t last = available();
-  for (int i = 0, same = 0; i < 200 && same < 8; i++) {
-    mica_nanosleep(ct_now() + 25 * 1000 * 1000);
-    uint64_t now = available();
-    same = now == last ? same + 1 : 0;
-    last = now;
-  }
-  return last;
-}
-
-// A round of `fn` first warms what stays allocated after the first use
-// (handle table chunks, per-CPU caches, the thread's spare message block);
-// then `rounds` more must leave available memory exactly where it was.
-static void expect_no_leak(void (*fn)(void), int rounds) {
-  fn();
-  uint64_t before = quiet_available();
-  ASSERT_NE(before, 0u);
-  for (int i = 0; i < rounds && !ct_failed(); i++) {
-    fn();
-  }
-  EXPECT_EQ(settled_available(before), before);
-}
-
 static void self_queued(void) {
   mica_handle_t a, b;
   ct_channel(&a, &b);
@@ -69,7 +21,7 @@ static void self_queued(void) {
 
 // R1 bug 3: this leaked ~0.9 KiB a round, for ever.
 TEST(channel_gc, endpoint_queued_into_itself_is_freed) {
-  expect_no_leak(self_queued, 50);
+  ct_expect_no_leak(self_queued, 50);
 }
 
 // Garbage that appears only when another queue is drained: a is queued at
@@ -86,7 +38,7 @@ static void garbage_from_a_drained_queue(void) {
 }
 
 TEST(channel_gc, garbage_left_by_a_drained_queue_is_freed) {
-  expect_no_leak(garbage_from_a_drained_queue, 30);
+  ct_expect_no_leak(garbage_from_a_drained_queue, 30);
 }
 
 // Things a cycle may carry, each holding memory of its own, by kind: a
@@ -199,7 +151,7 @@ TEST(channel_gc, carried_objects_closed_directly_are_freed) {
     g_ring_kind = k;
     snprintf(label, sizeof(label), "%s", kCarryNames[k]);
     ct_set_context(label);
-    expect_no_leak(carried_and_closed, 5);
+    ct_expect_no_leak(carried_and_closed, 5);
   }
   ct_set_context(NULL);
 }
@@ -213,7 +165,7 @@ TEST(channel_gc, rings_carrying_every_kind_of_object_are_freed) {
       g_ring_len = kLens[l];
       snprintf(label, sizeof(label), "ring of %d carrying %s", kLens[l], kCarryNames[k]);
       ct_set_context(label);
-      expect_no_leak(ring, 5);
+      ct_expect_no_leak(ring, 5);
     }
   }
   ct_set_context(NULL);
@@ -277,7 +229,7 @@ static void nest_deep(void) {
 }
 
 TEST(channel_gc, nesting_20000_deep_is_destroyed_without_recursion) {
-  expect_no_leak(nest_deep, 1);
+  ct_expect_no_leak(nest_deep, 1);
 }
 
 // The nesting again, each level also holding a self-queued endpoint, so
@@ -300,7 +252,7 @@ static void nest_with_cycles(void) {
 }
 
 TEST(channel_gc, nesting_with_cycles_inside_is_freed) {
-  expect_no_leak(nest_with_cycles, 2);
+  ct_expect_no_leak(nest_with_cycles, 2);
 }
 
 // ---- Collections racing with endpoints on the move -----------------------------
@@ -428,5 +380,5 @@ static void relay_round(void) {
 }
 
 TEST(channel_gc, endpoints_on_the_move_are_never_collected) {
-  expect_no_leak(relay_round, 1);
+  ct_expect_no_leak(relay_round, 1);
 }

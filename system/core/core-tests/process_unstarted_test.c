@@ -9,53 +9,9 @@
 
 #include "system/core/core-tests/task_util.h"
 #include "system/core/core-tests/test.h"
+#include "system/core/core-tests/util.h"
 
-#define PAGE 4096u
-
-static uint64_t available(void) {
-  mica_info_kmem_stats_t k;
-  if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, &k, sizeof(k), NULL,
-                           NULL) != MICA_OK) {
-    return 0;
-  }
-  return k.free_bytes + k.heap_free_bytes;
-}
-
-// Available memory once it is back at `want`, or after 3 s (the reaper
-// frees dead processes soon after, not at once).
-static uint64_t settled_available(uint64_t want) {
-  uint64_t got = available();
-  for (int i = 0; i < 300 && got != want; i++) {
-    mica_nanosleep(ct_now() + 10 * CT_MS);
-    got = available();
-  }
-  return got;
-}
-
-// Available memory once it has stopped changing (5 equal readings 10 ms
-// apart), or after 3 s.
-static uint64_t quiet_available(void) {
-  uint64_t last = available();
-  for (int i = 0, same = 0; i < 300 && same < 5; i++) {
-    mica_nanosleep(ct_now() + 10 * CT_MS);
-    uint64_t now = available();
-    same = now == last ? same + 1 : 0;
-    last = now;
-  }
-  return last;
-}
-
-// One warming round of `fn`, then `rounds` more must leave available
-// memory exactly where it was.
-static void expect_no_leak(void (*fn)(void), int rounds) {
-  fn();
-  uint64_t before = quiet_available();
-  ASSERT_NE(before, 0u);
-  for (int i = 0; i < rounds && !ct_failed(); i++) {
-    fn();
-  }
-  EXPECT_EQ(settled_available(before), before);
-}
+#define PAGE MICA_PAGE_SIZE
 
 // A new process of the default job, with a thread (if `thread` is not
 // NULL) and a committed page of a VMO mapped into its root VMAR at *addr
@@ -83,7 +39,7 @@ static void create_and_close(void) {
 }
 
 TEST(process_unstarted, freed_when_its_handles_close) {
-  expect_no_leak(create_and_close, 20);
+  ct_expect_no_leak(create_and_close, 20);
 }
 
 // The process handle goes first; the root VMAR and a thread handle stay
@@ -108,7 +64,7 @@ static void kept_vmar_and_thread(void) {
 }
 
 TEST(process_unstarted, killed_while_its_vmar_and_thread_live_on) {
-  expect_no_leak(kept_vmar_and_thread, 20);
+  ct_expect_no_leak(kept_vmar_and_thread, 20);
 }
 
 // Only the last handle kills: while a duplicate lives the process does
@@ -151,7 +107,7 @@ static void create_with_bad_out_pointer(void) {
 }
 
 TEST(process_unstarted, create_failing_to_copy_out_frees_it) {
-  expect_no_leak(create_with_bad_out_pointer, 10);
+  ct_expect_no_leak(create_with_bad_out_pointer, 10);
 }
 
 // process_start that fails (its thread was killed before it started) gives
@@ -171,7 +127,7 @@ static void start_fails_with_itself_as_arg(void) {
 }
 
 TEST(process_unstarted, failed_start_does_not_keep_its_arg_in_the_process) {
-  expect_no_leak(start_fails_with_itself_as_arg, 20);
+  ct_expect_no_leak(start_fails_with_itself_as_arg, 20);
 }
 
 // A started process is not killed by its last handle closing, and may hold
@@ -207,7 +163,7 @@ static void kill_self_through_last_handle(void) {
 }
 
 TEST(process_unstarted, started_one_killing_itself_through_its_last_handle) {
-  expect_no_leak(kill_self_through_last_handle, 10);
+  ct_expect_no_leak(kill_self_through_last_handle, 10);
 }
 
 // A thread killing itself through its own handle: task_kill does not
@@ -233,7 +189,7 @@ static void thread_kills_itself(void) {
 }
 
 TEST(process_unstarted, thread_killing_itself_leaves_nothing) {
-  expect_no_leak(thread_kills_itself, 10);
+  ct_expect_no_leak(thread_kills_itself, 10);
 }
 
 // Concurrently: each worker makes unstarted processes and, while another
@@ -334,5 +290,5 @@ static void race(void) {
 }
 
 TEST(process_unstarted, closed_while_other_threads_use_its_vmar_and_thread) {
-  expect_no_leak(race, 3);
+  ct_expect_no_leak(race, 3);
 }

@@ -181,3 +181,57 @@ mica_time_t ct_now(void) {
   (void)mica_clock_get_monotonic(&now);
   return now;
 }
+
+static bool kmem_idle_available(uint64_t* out) {
+  for (int i = 0; i < 5000; i++) {
+    mica_info_kmem_stats_t k;
+    if (mica_object_get_info(mica_rt_root_resource(), MICA_INFO_KMEM_STATS, &k, sizeof(k), NULL,
+                             NULL) != MICA_OK) {
+      return false;
+    }
+    if (k.unreaped_processes == 0 && k.collector_busy == 0) {
+      *out = k.free_bytes + k.heap_free_bytes;
+      return true;
+    }
+    mica_nanosleep(ct_now() + 1000 * 1000);
+  }
+  return false;
+}
+
+uint64_t ct_quiet_available(void) {
+  uint64_t last = 0;
+  if (!kmem_idle_available(&last)) {
+    return 0;
+  }
+  for (int i = 0, same = 0; i < 200 && same < 8; i++) {
+    mica_nanosleep(ct_now() + 25 * 1000 * 1000);
+    uint64_t now = 0;
+    if (!kmem_idle_available(&now)) {
+      return 0;
+    }
+    same = now == last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+uint64_t ct_settled_available(uint64_t want) {
+  uint64_t got = 0;
+  for (int i = 0; i < 200; i++) {
+    if (!kmem_idle_available(&got) || got == want) {
+      break;
+    }
+    mica_nanosleep(ct_now() + 25 * 1000 * 1000);
+  }
+  return got;
+}
+
+void ct_expect_no_leak(void (*fn)(void), int rounds) {
+  fn();
+  uint64_t before = ct_quiet_available();
+  ASSERT_NE(before, 0u);
+  for (int i = 0; i < rounds && !ct_failed(); i++) {
+    fn();
+  }
+  EXPECT_EQ(ct_settled_available(before), before);
+}

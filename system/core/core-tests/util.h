@@ -126,6 +126,18 @@ void ct_fill_msg(void* buf, size_t count, uint32_t seed);
 
 mica_time_t ct_now(void);
 
+// The kernel's available memory (KMEM_STATS free + free heap), read once
+// the kernel's reaper and channel collector are idle (unreaped_processes
+// and collector_busy 0, at most 5 s), then again until 8 readings 25 ms
+// apart agree; 0 if KMEM_STATS cannot be read.
+uint64_t ct_quiet_available(void);
+// As ct_quiet_available, but stops as soon as the figure equals `want`
+// (or after 5 s).
+uint64_t ct_settled_available(uint64_t want);
+// One warming round of `fn` (handle table chunks, caches, spare blocks),
+// then `rounds` more must leave available memory exactly where it was.
+void ct_expect_no_leak(void (*fn)(void), int rounds);
+
 // The largest message, for tests that need a buffer that big.
 extern uint8_t ct_big_buffer[MICA_CHANNEL_MAX_MSG_BYTES + 16];
 extern uint8_t ct_big_buffer2[MICA_CHANNEL_MAX_MSG_BYTES + 16];
