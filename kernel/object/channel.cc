@@ -136,6 +136,7 @@ mica::Status ChannelDispatcher::ReadLocked(uint32_t byte_capacity, uint32_t hand
   if (s != mica::Status::kOk) {
     return s;
   }
+  UnchargeDequeuedLocked(out->get());
   if ((*out)->handle_count() != 0) {
     ChannelGc::DequeuedLocked(**out);
   }
@@ -168,7 +169,7 @@ void ChannelDispatcher::UnreadLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_AN
     // Another thread waits in channel_write_read: it gets the message, as
     // it would have had it come first (an empty queue always has room).
     Handoff h;
-    mica::Status s = DeliverLocked(msg, &h);
+    mica::Status s = DeliverLocked(msg, &h, /*charge=*/false);
     MICA_ASSERT(s == mica::Status::kOk);
     h.WakeLocked();
     return;
@@ -213,10 +214,13 @@ void ChannelDispatcher::OnHandleReleased(uint32_t remaining) {
   ChannelGc::HandleReleased(this, remaining);
 }
 
-void ChannelDispatcher::DrainForCollectorLocked(
-    mica::core::MessageList<HandleEntry>* out) NO_THREAD_SAFETY_ANALYSIS {
+void ChannelDispatcher::DrainForCollectorLocked(mica::core::MessageList<HandleEntry>* out)
+    NO_THREAD_SAFETY_ANALYSIS {
   bool was_full = queue_.full();
   queue_.Drain(out);
+  for (ChannelMessage& m : *out) {
+    UnchargeDequeuedLocked(&m);
+  }
   UpdateSignals(MICA_CHANNEL_READABLE, 0);
   if (was_full && peer_) {
     peer_->UpdateSignals(0, MICA_CHANNEL_WRITABLE);
@@ -242,6 +246,9 @@ void ChannelDispatcher::OnZeroHandles() NO_THREAD_SAFETY_ANALYSIS {
       peer->WakeReadersLocked();
     }
     queue_.Drain(&drained);
+    for (ChannelMessage& m : drained) {
+      UnchargeDequeuedLocked(&m);
+    }
   }
   // Messages nobody will read: release their handles outside the lock.
   while (ChannelMessagePtr m = drained.pop_front()) {

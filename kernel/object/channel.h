@@ -118,9 +118,17 @@ class ChannelDispatcher final : public Dispatcher {
   };
   // Queues `msg` (from the peer) at this endpoint, or hands it to the
   // longest waiting reader if the queue is empty and it fits (*h says
-  // whom to wake). kShouldWait when the queue is full (*msg is left to the
-  // caller). Lock held.
-  mica::Status DeliverLocked(ChannelMessagePtr* msg, Handoff* h);
+  // whom to wake). kShouldWait when the queue is full, kNoMemory when the
+  // writer's job cannot pay for it (*msg is left to the caller either
+  // way). Lock held.
+  //
+  // A message queued in a fast block (one not charged as heap memory) is
+  // charged to the writer's memory account for as long as it stays queued
+  // (ChargeQueuedLocked; `charge` false: a message going back, uncharged).
+  mica::Status DeliverLocked(ChannelMessagePtr* msg, Handoff* h, bool charge = true);
+  // The queue's charges (docs/kernel.md "Job memory limits").
+  static bool ChargeQueuedLocked(ChannelMessage* msg);
+  static void UnchargeDequeuedLocked(ChannelMessage* msg);
   // Write's work, lock held; a reply nobody waits for any more is moved to
   // *late for the caller to destroy outside the lock.
   mica::Status WriteLocked(ChannelMessagePtr* msg, Handoff* h, ChannelMessagePtr* late);

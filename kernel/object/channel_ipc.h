@@ -55,8 +55,31 @@ inline uint32_t g_next_txid = 1;
   return peer->DeliverLocked(msg, h);
 }
 
+[[gnu::always_inline]] inline bool ChannelDispatcher::ChargeQueuedLocked(ChannelMessage* msg) {
+  if (msg->allocator() != &channel_internal::kFastBlockAllocator) {
+    return true;  // heap memory: charged to its writer when made
+  }
+  // IRQs are off (the channel lock): the current thread is the writer.
+  mica::MemAccount* account = sched::Current()->mem_account;
+  if (account == nullptr) {
+    return true;
+  }
+  if (!kmem::ChargeAccount(account, kmem::kFastBlockSize)) {
+    return false;
+  }
+  msg->set_charge(account);
+  return true;
+}
+
+[[gnu::always_inline]] inline void ChannelDispatcher::UnchargeDequeuedLocked(ChannelMessage* msg) {
+  if (void* account = msg->charge(); account != nullptr) [[unlikely]] {
+    msg->set_charge(nullptr);
+    kmem::UnchargeAccount(static_cast<mica::MemAccount*>(account), kmem::kFastBlockSize);
+  }
+}
+
 [[gnu::always_inline]] inline mica::Status ChannelDispatcher::DeliverLocked(
-    ChannelMessagePtr* msg, Handoff* h) NO_THREAD_SAFETY_ANALYSIS {
+    ChannelMessagePtr* msg, Handoff* h, bool charge) NO_THREAD_SAFETY_ANALYSIS {
   if (queue_.empty()) {
     // A reader waits only while the queue is empty: the message can go
     // straight to the longest waiting one, never entering the queue (so
@@ -75,8 +98,13 @@ inline uint32_t g_next_txid = 1;
     }
   }
   const uint32_t handles = (*msg)->handle_count();
+  ChannelMessage* m = msg->get();
+  if (charge && !ChargeQueuedLocked(m)) {
+    return mica::Status::kNoMemory;
+  }
   mica::Status s = queue_.Write(msg);
   if (s != mica::Status::kOk) {
+    UnchargeDequeuedLocked(m);
     return s;
   }
   if (handles != 0) [[unlikely]] {

@@ -27,7 +27,12 @@ mica::Status JobDispatcher::Create(mica::RefPtr<JobDispatcher> parent,
     return mica::Status::kOutOfRange;
   }
   mica::AllocChecker ac_j;
-  auto* j = new (ac_j) JobDispatcher();
+  JobDispatcher* j;
+  {
+    // A job is part of its parent: charged to the parent's account.
+    kmem::ChargeTo charge(parent->MemoryAccount());
+    j = new (ac_j) JobDispatcher();
+  }
   if (!ac_j.check()) {
     return mica::Status::kNoMemory;
   }
@@ -39,6 +44,7 @@ mica::Status JobDispatcher::Create(mica::RefPtr<JobDispatcher> parent,
       return mica::Status::kBadState;
     }
     parent->children_.push_back(&j->sibling_);
+    j->account_ = parent->account_;  // (nobody else can see j yet)
   }
   j->parent_ = mica::Move(parent);
   *out = ref;
@@ -49,6 +55,11 @@ JobDispatcher::~JobDispatcher() NO_THREAD_SAFETY_ANALYSIS {
   if (parent_) {
     IrqGuard g(parent_->job_lock_);
     parent_->children_.remove(&sibling_);
+  }
+  if (own_account_) {
+    // Freed once the last thing charged to it (a message still queued
+    // somewhere, a page another job maps) is.
+    kmem::CloseAccount(account_);
   }
 }
 
@@ -113,7 +124,8 @@ void JobDispatcher::Kill() NO_THREAD_SAFETY_ANALYSIS {
   UpdateSignals(0, MICA_TASK_TERMINATED);
 }
 
-mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out,
+                                       kmem::Account** account) NO_THREAD_SAFETY_ANALYSIS {
   if (p == nullptr) {
     // A query: would a process be accepted?
     IrqGuard g(job_lock_);
@@ -132,6 +144,7 @@ mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out) NO_THREAD_
   }
   processes_.push_back(link);
   *out = link;
+  *account = account_;
   return mica::Status::kOk;
 }
 
@@ -183,4 +196,63 @@ size_t JobDispatcher::ProcessKoids(uint64_t* out, size_t max) NO_THREAD_SAFETY_A
     n++;
   }
   return n;
+}
+
+kmem::Account* JobDispatcher::MemoryAccount() {
+  IrqGuard g(job_lock_);
+  return account_;
+}
+
+bool JobDispatcher::Contains(const JobDispatcher* job) const {
+  // Each job holds its parent: the chain is alive and no longer than
+  // MICA_MAX_JOB_DEPTH.
+  for (; job != nullptr; job = job->parent_.get()) {
+    if (job == this) {
+      return true;
+    }
+  }
+  return false;
+}
+
+mica::Status JobDispatcher::SetMemoryLimit(uint64_t limit, bool caller_inside) {
+  IrqGuard g(job_lock_);
+  if (!own_account_) {
+    // Counting starts empty, so that the account holds exactly what was
+    // charged to it (nothing made before is credited to it when freed).
+    if (!processes_.empty() || !children_.empty()) {
+      return mica::Status::kBadState;
+    }
+    kmem::Account* account = kmem::NewAccount(account_);
+    if (account == nullptr) {
+      return mica::Status::kNoMemory;
+    }
+    account->SetLimit(limit);
+    account_ = account;
+    own_account_ = true;
+    return mica::Status::kOk;
+  }
+  if (caller_inside && limit > account_->limit()) {
+    return mica::Status::kAccessDenied;
+  }
+  account_->SetLimit(limit);
+  return mica::Status::kOk;
+}
+
+uint64_t JobDispatcher::MemoryLimit() {
+  IrqGuard g(job_lock_);
+  return own_account_ ? account_->limit() : MICA_JOB_MEMORY_UNLIMITED;
+}
+
+mica_info_job_memory_t JobDispatcher::MemoryInfo() {
+  IrqGuard g(job_lock_);
+  mica_info_job_memory_t info = {};
+  info.limit = MICA_JOB_MEMORY_UNLIMITED;
+  if (own_account_) {
+    info.flags = MICA_INFO_JOB_MEMORY_FLAG_ACCOUNTED;
+    info.limit = account_->limit();
+    info.used = account_->used();
+    info.peak = account_->peak();
+    info.failures = account_->failures();
+  }
+  return info;
 }

@@ -4,6 +4,7 @@
 
 #include "kernel/lib/list.h"
 #include "kernel/object/dispatcher.h"
+#include "kernel/top/memory.h"
 
 class Process;
 
@@ -29,8 +30,9 @@ class JobDispatcher final : public Dispatcher {
     Process* process = nullptr;
   };
   // Process membership (Process::Create / ~Process). AddProcess fails with
-  // kBadState on a killed job, kNoMemory.
-  mica::Status AddProcess(Process* p, ProcessLink** out);
+  // kBadState on a killed job, kNoMemory; on success `*account` is what
+  // the process's threads are charged to (MemoryAccount()).
+  mica::Status AddProcess(Process* p, ProcessLink** out, kmem::Account** account);
   void RemoveProcess(ProcessLink* link);
   // Koids of the child jobs / processes: writes up to `max`, returns how
   // many exist.
@@ -39,6 +41,22 @@ class JobDispatcher final : public Dispatcher {
   // MICA_INFO_TASK_RUNTIME: the times of every process in it and below,
   // those that have ended included.
   mica_info_task_runtime_t Runtime();
+
+  // Kernel memory (docs/kernel.md "Job memory limits"). What the job's
+  // processes and child jobs are charged to: its own account once it has
+  // been given a limit, else its nearest such ancestor's (nullptr: none).
+  kmem::Account* MemoryAccount() EXCLUDES(job_lock_);
+  // MICA_PROP_JOB_MEMORY_LIMIT. The first limit gives the job its own
+  // account, which needs the job empty (no process, no child job):
+  // kBadState otherwise; kNoMemory. Raising a limit from inside the job
+  // (`caller_inside`: the caller's process is in it or below it) is
+  // kAccessDenied; lowering is always allowed.
+  mica::Status SetMemoryLimit(uint64_t limit, bool caller_inside) EXCLUDES(job_lock_);
+  uint64_t MemoryLimit() EXCLUDES(job_lock_);
+  // MICA_INFO_JOB_MEMORY.
+  mica_info_job_memory_t MemoryInfo() EXCLUDES(job_lock_);
+  // True if `job` is this job or one below it.
+  bool Contains(const JobDispatcher* job) const;
 
  private:
   JobDispatcher() : Dispatcher(MICA_OBJ_TYPE_JOB, 0) { sibling_.job = this; }
@@ -50,4 +68,6 @@ class JobDispatcher final : public Dispatcher {
   mica::List<ChildLink, &ChildLink::node> children_;       // guarded by job_lock_
   mica::List<ProcessLink, &ProcessLink::node> processes_;  // guarded by job_lock_
   mica_info_task_runtime_t ended_ = {};                    // guarded by job_lock_
+  kmem::Account* account_ GUARDED_BY(job_lock_) = nullptr;
+  bool own_account_ GUARDED_BY(job_lock_) = false;  // account_ is this job's, closed with it
 };

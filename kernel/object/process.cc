@@ -67,6 +67,9 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
     why = &unused;
   }
   *why = mica::Status::kNoMemory;
+  // A process is part of its job: what is made for it here is charged to
+  // the job, whoever asked.
+  kmem::ChargeTo charge(job ? job->MemoryAccount() : nullptr);
   void* mem = kmem::Malloc(sizeof(Process));
   if (mem == nullptr) {
     return nullptr;
@@ -105,7 +108,8 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
   pd->SetName(p->name_, strlen(p->name_));
   p->koid_ = pd->koid();  // one koid: the process's handle object's
   if (job) {
-    if (mica::Status s = job->AddProcess(p, &p->job_link_); s != mica::Status::kOk) {
+    if (mica::Status s = job->AddProcess(p, &p->job_link_, &p->mem_account_);
+        s != mica::Status::kOk) {
       delete p;
       *why = s;
       return nullptr;
@@ -328,6 +332,8 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
   // Slots of threads that have ended are reused: a process may start any
   // number of threads over its life, kMaxThreads at a time.
   ReapExitedThreads();
+  // A thread (its stack above all) is charged to its own process's job.
+  kmem::ChargeTo charge(mem_account_);
   // Reserve a slot first so that nothing needs undoing after the thread
   // exists.
   size_t slot = kMaxThreads;
@@ -373,6 +379,7 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
   ut->thread->user = &ut->state;
   ut->thread->user_thread = ut;
   ut->thread->process = this;
+  ut->thread->mem_account = mem_account_;
   {
     IrqGuard guard(lock_);
     threads_[slot] = ut;
@@ -617,7 +624,7 @@ mica::Status Process::CloseHandle(mica_handle_t value) {
 
 // ---- VMO mappings live in the VMAR tree (object/vmar.cc) ----
 
-bool Process::HandlePageFault(uint64_t addr, bool write, bool execute) {
+mica::Status Process::HandlePageFault(uint64_t addr, bool write, bool execute) {
   return root_vmar_->HandlePageFault(addr, write, execute);
 }
 

@@ -83,6 +83,10 @@ class Process {
   ~Process();
 
   const char* name() const { return name_; }
+  // Its job (nullptr for the kernel's own test processes).
+  JobDispatcher* job() const { return job_.get(); }
+  // What its threads' allocations are charged to.
+  kmem::Account* mem_account() const { return mem_account_; }
   // The process's handle table (values unguessable, never reused for a new
   // object: kernel/object/core/handle_table.h).
   HandleTable& handles() { return *handles_; }
@@ -200,8 +204,10 @@ class Process {
   // ---- Address space: the VMAR tree (object/vmar.h) holds the mappings ----
   // A translation or permission fault at `addr`: commits and maps the page
   // (copying a shared copy-on-write page on a write) if a mapping covers it
-  // and allows the access. False: a real fault.
-  bool HandlePageFault(uint64_t addr, bool write, bool execute);
+  // and allows the access. Otherwise a real fault: kNotFound (no mapping
+  // there), kAccessDenied (the mapping does not allow it) or kNoMemory (no
+  // page for it: the kernel's memory or the job's limit is used up).
+  mica::Status HandlePageFault(uint64_t addr, bool write, bool execute);
   // The root VMAR (created with the process).
   mica::RefPtr<Dispatcher> root_vmar() { return root_vmar_; }
 
@@ -246,6 +252,9 @@ class Process {
   bool auto_reap_ = true;
   mica::RefPtr<JobDispatcher> job_;
   JobDispatcher::ProcessLink* job_link_ = nullptr;
+  // What its threads' allocations are charged to (the job's, from
+  // AddProcess; it outlives the process, which holds the job).
+  kmem::Account* mem_account_ = nullptr;
 
  public:
   mica::ListNode reap_node_;  // on the reaper's queue once dead

@@ -365,7 +365,7 @@ mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_S
   }
   if (req.commit) {
     for (uint64_t off = 0; off < len; off += 4096) {
-      if (!root_->HandlePageFault(addr + off, false, false)) {
+      if (root_->HandlePageFault(addr + off, false, false) != mica::Status::kOk) {
         (void)Unmap(addr, len);
         return mica::Status::kNoMemory;
       }
@@ -572,21 +572,21 @@ mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len,
   return s;
 }
 
-bool VmarDispatcher::HandlePageFault(uint64_t addr, bool write,
-                                     bool execute) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmarDispatcher::HandlePageFault(uint64_t addr, bool write,
+                                             bool execute) NO_THREAD_SAFETY_ANALYSIS {
   IrqGuard g(tree_lock_);
   if (dead_ || process_ == nullptr) {
-    return false;
+    return mica::Status::kNotFound;
   }
   Mapping* m = FindLocked(addr);
   if (m == nullptr) {
-    return false;
+    return mica::Status::kNotFound;
   }
   if ((write && !(m->perms & arch::kPermWrite)) || (execute && !(m->perms & arch::kPermExecute)) ||
       !(m->perms & (arch::kPermRead | arch::kPermWrite | arch::kPermExecute))) {
-    return false;
+    return mica::Status::kAccessDenied;
   }
-  return m->vmo->FaultPage(m, addr & ~4095ull, write) == mica::Status::kOk;
+  return m->vmo->FaultPage(m, addr & ~4095ull, write);
 }
 
 struct VmarDispatcher::StatsScan {

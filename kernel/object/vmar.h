@@ -67,9 +67,9 @@ class VmarDispatcher final : public Dispatcher {
   mica::Status Protect(uint64_t addr, uint64_t len, uint32_t perms);
   // vmar_destroy. kBadState if already destroyed.
   mica::Status Destroy();
-  // Root only: a fault at `addr`. True if a mapping allows the access and
-  // the page is now mapped.
-  bool HandlePageFault(uint64_t addr, bool write, bool execute);
+  // Root only: a fault at `addr`. kOk if a mapping allows the access and
+  // the page is now mapped; else as Process::HandlePageFault says.
+  mica::Status HandlePageFault(uint64_t addr, bool write, bool execute);
   // Root only: the process is gone (after Destroy).
   void Detach();
   // Root only: the address-space part of MICA_INFO_TASK_STATS, added to

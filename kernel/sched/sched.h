@@ -19,6 +19,10 @@
 #include "kernel/lib/status.h"
 #include "kernel/top/percpu.h"
 
+namespace mica {
+class MemAccount;
+}  // namespace mica
+
 namespace sched {
 
 constexpr int kNumPriorities = 32;
@@ -188,6 +192,9 @@ struct Thread : QueueLink {
   arch::UserState* user = nullptr;
   void* process = nullptr;      // the Process it belongs to (object/process.h)
   void* user_thread = nullptr;  // its UserThread (object/process.h)
+  // What its allocations are charged to (kernel/top/memory.h): its job's
+  // account, or nullptr (kernel threads, unaccounted jobs).
+  mica::MemAccount* mem_account = nullptr;
   WaitQueue joiners;
   DeferredQueue deferred;   // see DeferredQueue
   mica::ListNode all_node;  // list of every thread

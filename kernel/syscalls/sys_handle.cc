@@ -166,6 +166,21 @@ mica::Status SetFailAlloc(Dispatcher* object, user_in_ptr<const void> value, siz
   return mica::Status::kOk;
 }
 
+// MICA_PROP_JOB_MEMORY_LIMIT (docs/kernel.md "Job memory limits").
+mica::Status SetJobMemoryLimit(Dispatcher* object, user_in_ptr<const void> value,
+                               size_t value_size) {
+  if (object->type() != MICA_OBJ_TYPE_JOB) {
+    return mica::Status::kWrongType;
+  }
+  if (value_size != sizeof(uint64_t)) {
+    return mica::Status::kInvalidArgs;
+  }
+  uint64_t limit;
+  TRY(value.copy_from_user(&limit, sizeof(limit)));
+  auto* job = static_cast<JobDispatcher*>(object);
+  return job->SetMemoryLimit(limit, job->Contains(Process::Current()->job()));
+}
+
 // The objects each object_get_info topic applies to and the right it needs
 // (docs/syscalls.md); HANDLE_VALID and HANDLE_BASIC need neither.
 constexpr uint32_t TypeBit(mica_obj_type_t t) {
@@ -192,6 +207,7 @@ constexpr TopicRule kTopicRules[] = {
     {MICA_INFO_VMAR, TypeBit(MICA_OBJ_TYPE_VMAR), MICA_RIGHT_INSPECT},
     {MICA_INFO_KMEM_STATS, TypeBit(MICA_OBJ_TYPE_RESOURCE), MICA_RIGHT_INSPECT},
     {MICA_INFO_FAIL_ALLOC, TypeBit(MICA_OBJ_TYPE_RESOURCE), MICA_RIGHT_INSPECT},
+    {MICA_INFO_JOB_MEMORY, TypeBit(MICA_OBJ_TYPE_JOB), MICA_RIGHT_INSPECT},
 };
 
 // kWrongType if `topic` does not apply to `type`, kAccessDenied without its
@@ -333,6 +349,10 @@ int64_t sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<v
       mica_info_fail_alloc_t info = fail_alloc::Info();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
     }
+    case MICA_INFO_JOB_MEMORY: {
+      mica_info_job_memory_t info = static_cast<JobDispatcher*>(e.object.get())->MemoryInfo();
+      return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
+    }
     case MICA_INFO_VMO: {
       mica_info_vmo_t info = static_cast<VmoDispatcher*>(e.object.get())->Info();
       return Err(OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail));
@@ -374,6 +394,16 @@ int64_t sys_object_get_property(mica_handle_t handle, uint32_t property, user_ou
     uint32_t on = IsCallingThread(e.object.get()) && sched::Current()->fail_alloc_on ? 1 : 0;
     return Err(value.copy_to_user(&on, sizeof(on)));
   }
+  if (property == MICA_PROP_JOB_MEMORY_LIMIT) {
+    if (e.object->type() != MICA_OBJ_TYPE_JOB) {
+      return Err(mica::Status::kWrongType);
+    }
+    if (value_size < sizeof(uint64_t)) {
+      return Err(mica::Status::kBufferTooSmall);
+    }
+    uint64_t limit = static_cast<JobDispatcher*>(e.object.get())->MemoryLimit();
+    return Err(value.copy_to_user(&limit, sizeof(limit)));
+  }
   if (property != MICA_PROP_NAME) {
     return Err(mica::Status::kInvalidArgs);
   }
@@ -412,6 +442,9 @@ int64_t sys_object_set_property(mica_handle_t handle, uint32_t property,
   }
   if (property == MICA_PROP_THREAD_FAIL_ALLOC) {
     return Err(SetFailAlloc(e.object.get(), value, value_size));
+  }
+  if (property == MICA_PROP_JOB_MEMORY_LIMIT) {
+    return Err(SetJobMemoryLimit(e.object.get(), value, value_size));
   }
   if (property != MICA_PROP_NAME) {
     return Err(mica::Status::kInvalidArgs);

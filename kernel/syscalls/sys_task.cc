@@ -21,14 +21,21 @@ int64_t sys_thread_create(mica_handle_t process, user_in_ptr<const void> name, s
     return Err(s);
   }
   // The process must still be running.
-  s = static_cast<ProcessDispatcher*>(pe.object.get())->WithProcess([](Process* target) {
+  mica::RefPtr<JobDispatcher> job;  // keeps the job's account open
+  s = static_cast<ProcessDispatcher*>(pe.object.get())->WithProcess([&](Process* target) {
+    job = mica::RefPtr<JobDispatcher>(target->job());
     return target->dead() ? mica::Status::kBadState : mica::Status::kOk;
   });
   if (s != mica::Status::kOk) {
     return Err(s);
   }
   mica::AllocChecker ac_t;
-  auto* t = new (ac_t) ThreadDispatcher(pe.object, buf, n);
+  ThreadDispatcher* t;
+  {
+    // Charged to the thread's process's job.
+    kmem::ChargeTo charge(job ? job->MemoryAccount() : nullptr);
+    t = new (ac_t) ThreadDispatcher(pe.object, buf, n);
+  }
   if (!ac_t.check()) {
     return Err(mica::Status::kNoMemory);
   }

@@ -70,7 +70,7 @@ void CowScenario(ktest::Context* ctx) {
   uint64_t pm = MapRw(sub.get(), parent, 4 * kPage);
   VEXPECT(pm != 0);
   // Written before the clone: a private writable page.
-  VEXPECT(root->HandlePageFault(pm, true, false));
+  VEXPECT(root->HandlePageFault(pm, true, false) == mica::Status::kOk);
   Pte before = Query(p, pm);
   VEXPECT(before.mapped && (before.perms & arch::kPermWrite));
 
@@ -91,9 +91,9 @@ void CowScenario(ktest::Context* ctx) {
   uint64_t gm = MapRw(sub.get(), grandchild, 8 * kPage);
   VEXPECT(cm != 0 && gm != 0);
   // Reads map the one shared page read-only everywhere.
-  VEXPECT(root->HandlePageFault(pm, false, false));
-  VEXPECT(root->HandlePageFault(cm, false, false));
-  VEXPECT(root->HandlePageFault(gm, false, false));
+  VEXPECT(root->HandlePageFault(pm, false, false) == mica::Status::kOk);
+  VEXPECT(root->HandlePageFault(cm, false, false) == mica::Status::kOk);
+  VEXPECT(root->HandlePageFault(gm, false, false) == mica::Status::kOk);
   Pte pp = Query(p, pm), cp = Query(p, cm), gp = Query(p, gm);
   VEXPECT_EQ(pp.pa, before.pa);
   VEXPECT_EQ(cp.pa, before.pa);
@@ -102,28 +102,28 @@ void CowScenario(ktest::Context* ctx) {
   VEXPECT_EQ(cp.perms & arch::kPermWrite, 0u);
   // A write in the child copies: a new page, writable; the others keep the
   // old one.
-  VEXPECT(root->HandlePageFault(cm, true, false));
+  VEXPECT(root->HandlePageFault(cm, true, false) == mica::Status::kOk);
   cp = Query(p, cm);
   VEXPECT(cp.pa != before.pa && (cp.perms & arch::kPermWrite));
   VEXPECT_EQ(Query(p, pm).pa, before.pa);
   // A write in the parent copies too (the grandchild still holds it).
-  VEXPECT(root->HandlePageFault(pm, true, false));
+  VEXPECT(root->HandlePageFault(pm, true, false) == mica::Status::kOk);
   pp = Query(p, pm);
   VEXPECT(pp.pa != before.pa && pp.pa != cp.pa);
   // Now only the grandchild holds the old page: its write takes it over.
-  VEXPECT(root->HandlePageFault(gm, true, false));
+  VEXPECT(root->HandlePageFault(gm, true, false) == mica::Status::kOk);
   gp = Query(p, gm);
   VEXPECT_EQ(gp.pa, before.pa);
   VEXPECT(gp.perms & arch::kPermWrite);
   // Uncommitted pages of the grandchild past the parent's end: fresh.
-  VEXPECT(root->HandlePageFault(gm + 6 * kPage, true, false));
+  VEXPECT(root->HandlePageFault(gm + 6 * kPage, true, false) == mica::Status::kOk);
   VEXPECT_EQ(grandchild->Info().committed_bytes, 2 * kPage);
 
   // Destroying the sub-region unmaps everything in it.
   VEXPECT_EQ(static_cast<int>(sub->Destroy()), 0);
   VEXPECT(!Query(p, pm).mapped && !Query(p, cm).mapped && !Query(p, gm).mapped);
   VEXPECT_EQ(static_cast<int>(sub->Destroy()), static_cast<int>(mica::Status::kBadState));
-  VEXPECT(!root->HandlePageFault(pm, false, false));
+  VEXPECT(root->HandlePageFault(pm, false, false) == mica::Status::kNotFound);
   // The parent goes first, then the rest.
   parent.reset();
   VEXPECT_EQ(child->Info().committed_bytes, kPage);
@@ -167,8 +167,8 @@ KTEST(vm_process_teardown_frees_tree) {
       uint64_t m2 = MapRw(root, vmo, 8 * kPage);
       VEXPECT(m1 != 0 && m2 != 0);
       for (uint64_t i = 0; i < 8; i++) {
-        VEXPECT(root->HandlePageFault(m1 + i * kPage, true, false));
-        VEXPECT(root->HandlePageFault(m2 + i * kPage, false, false));
+        VEXPECT(root->HandlePageFault(m1 + i * kPage, true, false) == mica::Status::kOk);
+        VEXPECT(root->HandlePageFault(m2 + i * kPage, false, false) == mica::Status::kOk);
       }
       VEXPECT_EQ(Query(p, m1).pa, Query(p, m2).pa);
     }

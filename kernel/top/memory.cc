@@ -6,6 +6,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/lib/assert.h"
+#include "kernel/sched/sched.h"
 #include "kernel/top/fail_alloc.h"
 #include "kernel/top/percpu.h"
 #include "kernel/vm/heap.h"
@@ -42,6 +43,26 @@ void HeapFreePages(void* pages, size_t count) {
   MICA_ASSERT(g_pmm.Free(arch::VirtToPhys(pages), count) == mica::Status::kOk);
 }
 
+// The account charged for what is allocated now. IRQs off (so the CPU and
+// its current thread are read together).
+Account* ChargeTarget() {
+  PerCpu& cpu = ThisCpu();
+  sched::Thread* t = cpu.current;
+  return t != nullptr && cpu.irq_depth == 0 ? t->mem_account : nullptr;
+}
+
+// Frees an account that Uncharge or Close reported dead. Each account was
+// charged to its parent for its own memory, so uncharging that may end the
+// parent in turn: a loop up the chain, never recursion.
+void FreeDeadAccounts(Account* dead) {
+  while (dead != nullptr) {
+    Account* parent = dead->parent();
+    dead->~Account();
+    g_heap.Free(dead);
+    dead = parent != nullptr ? parent->Uncharge(sizeof(Account)) : nullptr;
+  }
+}
+
 }  // namespace
 
 bool Init(const platform::RangeSet& usable, const char** why) {
@@ -76,6 +97,48 @@ bool Ready() {
   return g_ready;
 }
 
+namespace {
+
+// What a heap allocation was charged: the 16 bytes just before the object.
+struct AllocHeader {
+  Account* account;  // nullptr: charged to nobody
+  uint32_t charged;  // bytes: the request and the header
+  uint32_t offset;   // from the heap's block to the object
+};
+static_assert(sizeof(AllocHeader) == mica::Heap::kMinAlign);
+
+// Charges `pages` pages from `pa` on to the current thread's account and
+// records it in each; false (nothing charged) if the account refuses.
+// IRQs off.
+bool ChargePages(Account* account, uint64_t pa, size_t pages) {
+  if (account == nullptr) {
+    return true;
+  }
+  if (!account->Charge(uint64_t{pages} * 4096)) {
+    return false;
+  }
+  for (size_t i = 0; i < pages; i++) {
+    g_pmm.PageFromPa(pa + i * 4096)->account = account;
+  }
+  return true;
+}
+
+// Uncharges each of `pages` pages from `pa` (about to be freed) from the
+// account recorded in it. IRQs off.
+void UnchargePages(uint64_t pa, size_t pages) {
+  for (size_t i = 0; i < pages; i++) {
+    mica::Page* page = g_pmm.PageFromPa(pa + i * 4096);
+    MICA_ASSERT_MSG(page != nullptr, "freeing a page outside every arena");
+    Account* account = page->account;
+    page->account = nullptr;
+    if (account != nullptr) {
+      FreeDeadAccounts(account->Uncharge(4096));
+    }
+  }
+}
+
+}  // namespace
+
 bool AllocPage(uint64_t* pa) {
   if (fail_alloc::ShouldFail(fail_alloc::Kind::kPages)) {
     return false;
@@ -85,12 +148,17 @@ bool AllocPage(uint64_t* pa) {
   if (!r.ok()) {
     return false;
   }
+  if (!ChargePages(ChargeTarget(), r.value(), 1)) {
+    MICA_ASSERT(g_pmm.Free(r.value(), 1) == mica::Status::kOk);
+    return false;
+  }
   *pa = r.value();
   return true;
 }
 
 void FreePage(uint64_t pa) {
   IrqOff off;
+  UnchargePages(pa, 1);
   MICA_ASSERT_MSG(g_pmm.Free(pa, 1) == mica::Status::kOk, "freeing a page that is not allocated");
 }
 
@@ -109,30 +177,57 @@ bool AllocContiguous(size_t pages, uint64_t align, uint64_t* pa) {
   if (!r.ok()) {
     return false;
   }
+  if (!ChargePages(ChargeTarget(), r.value(), pages)) {
+    MICA_ASSERT(g_pmm.Free(r.value(), pages) == mica::Status::kOk);
+    return false;
+  }
   *pa = r.value();
   return true;
 }
 
 void FreeContiguous(uint64_t pa, size_t pages) {
   IrqOff off;
+  UnchargePages(pa, pages);
   MICA_ASSERT_MSG(g_pmm.Free(pa, pages) == mica::Status::kOk,
                   "freeing pages that are not allocated");
 }
 
 void* Malloc(size_t size) {
-  if (fail_alloc::ShouldFail(fail_alloc::Kind::kHeap)) {
-    return nullptr;
-  }
-  IrqOff off;
-  return g_heap.Alloc(size);
+  return MallocAligned(size, mica::Heap::kMinAlign);
 }
 
 void* MallocAligned(size_t size, size_t align) {
   if (fail_alloc::ShouldFail(fail_alloc::Kind::kHeap)) {
     return nullptr;
   }
+  if (align < mica::Heap::kMinAlign) {
+    align = mica::Heap::kMinAlign;
+  }
+  if ((align & (align - 1)) != 0 || align > UINT32_MAX) {
+    return nullptr;
+  }
+  // The header sits just before the object, which stays aligned.
+  size_t offset = align > sizeof(AllocHeader) ? align : sizeof(AllocHeader);
+  if (size > UINT32_MAX - offset) {
+    return nullptr;  // no kernel allocation is that large
+  }
+  uint32_t total = static_cast<uint32_t>(size + offset);
   IrqOff off;
-  return g_heap.Alloc(size, align);
+  Account* account = ChargeTarget();
+  if (account != nullptr && !account->Charge(total)) {
+    return nullptr;
+  }
+  void* block = g_heap.Alloc(total, align);
+  if (block == nullptr) {
+    if (account != nullptr) {
+      FreeDeadAccounts(account->Uncharge(total));
+    }
+    return nullptr;
+  }
+  char* object = static_cast<char*>(block) + offset;
+  *(reinterpret_cast<AllocHeader*>(object) - 1) =
+      AllocHeader{account, total, static_cast<uint32_t>(offset)};
+  return object;
 }
 
 void Free(void* ptr) {
@@ -140,7 +235,63 @@ void Free(void* ptr) {
     return;
   }
   IrqOff off;
-  g_heap.Free(ptr);
+  AllocHeader h = *(static_cast<AllocHeader*>(ptr) - 1);
+  g_heap.Free(static_cast<char*>(ptr) - h.offset);
+  if (h.account != nullptr) {
+    FreeDeadAccounts(h.account->Uncharge(h.charged));
+  }
+}
+
+Account* NewAccount(Account* parent) {
+  IrqOff off;
+  if (parent != nullptr && !parent->Charge(sizeof(Account))) {
+    return nullptr;
+  }
+  void* mem = g_heap.Alloc(sizeof(Account), alignof(Account));
+  if (mem == nullptr) {
+    if (parent != nullptr) {
+      FreeDeadAccounts(parent->Uncharge(sizeof(Account)));
+    }
+    return nullptr;
+  }
+  return new (mem) Account(parent);
+}
+
+void CloseAccount(Account* account) {
+  IrqOff off;
+  FreeDeadAccounts(account->Close());
+}
+
+bool ChargeAccount(Account* account, uint64_t bytes) {
+  return account == nullptr || account->Charge(bytes);
+}
+
+void UnchargeAccount(Account* account, uint64_t bytes) {
+  if (account != nullptr) {
+    IrqOff off;
+    FreeDeadAccounts(account->Uncharge(bytes));
+  }
+}
+
+Account* CurrentAccount() {
+  IrqOff off;
+  return ChargeTarget();
+}
+
+ChargeTo::ChargeTo(Account* account) : thread_(nullptr), saved_(nullptr) {
+  IrqOff off;
+  auto* t = ThisCpu().current;
+  if (t != nullptr) {
+    thread_ = t;
+    saved_ = t->mem_account;
+    t->mem_account = account;
+  }
+}
+
+ChargeTo::~ChargeTo() {
+  if (thread_ != nullptr) {
+    static_cast<sched::Thread*>(thread_)->mem_account = saved_;
+  }
 }
 
 namespace {

@@ -3,14 +3,27 @@
 // through the linear map. operator new/delete use the heap. Every
 // allocation can fail; with kernel.failalloc= some are made to
 // (kernel/top/fail_alloc.h).
+//
+// Accounting (docs/kernel.md "Job memory limits"): every heap allocation
+// and every page is charged to the account of the thread that allocates it
+// (sched::Thread::mem_account: its job's, or nullptr for the kernel's own
+// threads and in interrupt handlers), and uncharged from that same account
+// when freed, whoever frees it. A charge past an account's limit fails the
+// allocation as if memory had run out. Heap allocations carry a 16-byte
+// header for this (the account and what was charged); a page's account is
+// in its metadata (mica::Page::account). Fast blocks are not charged here:
+// the channel messages in them are charged while queued (ChargeAccount).
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/platform/ranges.h"
+#include "kernel/vm/mem_account.h"
 
 namespace kmem {
+
+using Account = mica::MemAccount;
 
 // Hands every range of `usable` to the PMM (page metadata carved from the
 // ranges themselves) and starts the heap. Returns false with `*why` set if no
@@ -41,6 +54,38 @@ constexpr size_t kFastBlockSize = 256;
 constexpr size_t kFastBlockCacheMax = 32;
 void* AllocFastBlock();
 void FreeFastBlock(void* block);
+
+// ---- Accounts -------------------------------------------------------------
+
+// A new open account below `parent` (nullptr: at the top), itself charged
+// to `parent`; nullptr if there is no memory or `parent`'s limits refuse.
+Account* NewAccount(Account* parent);
+// Its owner gives `account` up; it is freed once nothing is charged to it.
+void CloseAccount(Account* account);
+// Direct charges, for memory the allocators above do not see (channel
+// messages in fast blocks while they are queued). Uncharge must get the
+// same account and size that Charge took.
+[[nodiscard]] bool ChargeAccount(Account* account, uint64_t bytes);
+void UnchargeAccount(Account* account, uint64_t bytes);
+// The account the current thread's allocations are charged to now.
+Account* CurrentAccount();
+
+// While one lives, the current thread's allocations are charged to
+// `account` instead (nullptr: to nobody). For calls that make an object
+// inside another task (process_create charges the new process to its job,
+// thread_create the new thread to its process) and for the kernel's own
+// lasting memory allocated on a user thread's behalf (kernel page tables).
+class ChargeTo {
+ public:
+  explicit ChargeTo(Account* account);
+  ~ChargeTo();
+  ChargeTo(const ChargeTo&) = delete;
+  ChargeTo& operator=(const ChargeTo&) = delete;
+
+ private:
+  void* thread_;  // the current sched::Thread (nullptr early in boot: no effect)
+  Account* saved_;
+};
 
 struct Stats {
   uint64_t total_pages;

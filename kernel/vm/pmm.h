@@ -47,6 +47,8 @@ inline constexpr size_t kPageSize = size_t{1} << kPageShift;
 // Metadata for one physical page. While a page is allocated, `node` and
 // `owner` belong to whoever allocated it (e.g. a VMO's page list); the Pmm
 // only reads `state`. While free, everything belongs to the Pmm.
+class MemAccount;
+
 struct Page {
   enum class State : uint8_t {
     kFree = 0,       // part of a free block (the head also has kFreeHead)
@@ -57,6 +59,9 @@ struct Page {
 
   ListNode node;
   uintptr_t owner = 0;
+  // Whose memory an allocated page is (kernel/top/memory.cc: the account
+  // charged for it, or nullptr); the Pmm itself never looks at it.
+  MemAccount* account = nullptr;
   State state = State::kFree;
   uint8_t order = 0;  // free block order (valid on a free block's head)
   uint8_t arena = 0;  // index of the arena the page belongs to

@@ -99,8 +99,8 @@ extern "C" void arm64_sync_exception(arch::IFrame* frame) {
     // fail_alloc.h).
     fail_alloc::Suppress no_injection;
     Process* process = Process::Current();
-    if (process != nullptr &&
-        process->HandlePageFault(frame->far, (frame->esr & (1 << 6)) != 0, false)) {
+    if (process != nullptr && process->HandlePageFault(frame->far, (frame->esr & (1 << 6)) != 0,
+                                                       false) == mica::Status::kOk) {
       return;
     }
   }
@@ -135,27 +135,31 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
     arch::UserFpAccessTrap(sched::Current()->user);
     return;
   }
+  mica::Status paging = mica::Status::kNotFound;
   if ((ec == kEcDataAbortLowerEl || ec == kEcInsnAbortLowerEl) &&
       (IsTranslationFault(frame->esr) || IsPermissionFault(frame->esr))) {
     // Demand paging and copy-on-write: commit (or copy) and map the page if
     // a mapping allows the access.
     arch::EnableIrqs();
     bool write = ec == kEcDataAbortLowerEl && (frame->esr & (1 << 6)) != 0;
-    bool handled = process->HandlePageFault(frame->far, write, ec == kEcInsnAbortLowerEl);
+    paging = process->HandlePageFault(frame->far, write, ec == kEcInsnAbortLowerEl);
     arch::DisableIrqs();
     // A thread of a dying process (its mappings already gone) just ends.
-    if (handled || process->dead()) {
+    if (paging == mica::Status::kOk || process->dead()) {
       process->CheckKilled();
       return;
     }
   }
   // Any other synchronous exception from user mode is fatal to the process,
   // never to the kernel: report it and kill the process.
-  char why[160];
-  mica::SNPrintf(why, sizeof(why), "%s (ESR 0x%llx) at pc 0x%llx, address 0x%llx", EsrClassName(ec),
-                 static_cast<unsigned long long>(frame->esr),
+  char why[200];
+  mica::SNPrintf(why, sizeof(why), "%s (ESR 0x%llx) at pc 0x%llx, address 0x%llx%s",
+                 EsrClassName(ec), static_cast<unsigned long long>(frame->esr),
                  static_cast<unsigned long long>(frame->elr),
-                 static_cast<unsigned long long>(frame->far));
+                 static_cast<unsigned long long>(frame->far),
+                 paging == mica::Status::kNoMemory
+                     ? ": no memory for the page (the job's memory limit or the kernel's memory)"
+                     : "");
   arch::EnableIrqs();
   process->KillFromFault(why, static_cast<uint32_t>(frame->esr), frame->far);
 }

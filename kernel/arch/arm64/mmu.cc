@@ -64,6 +64,9 @@ pte_t* AllocTable() {
   void* page = nullptr;
   if (g_use_pmm) {
     uint64_t pa;
+    // Kernel tables are never freed: they are the kernel's, whoever's
+    // call made them.
+    kmem::ChargeTo kernels(nullptr);
     if (!kmem::AllocPage(&pa)) {
       return nullptr;
     }
@@ -315,7 +318,8 @@ void* AllocStack() {
 
 bool ReserveStackTables(size_t stacks) {
   IrqGuard guard(g_lock);
-  for (uint64_t slot = 0; slot < stacks && slot < kStackSlots; slot += kL2Block / (2 * STACK_SIZE)) {
+  for (uint64_t slot = 0; slot < stacks && slot < kStackSlots;
+       slot += kL2Block / (2 * STACK_SIZE)) {
     uint64_t va = kStackBase + slot * 2 * STACK_SIZE;
     pte_t* l2 = NextTable(g_root, (va >> 30) & (kEntries - 1));
     if (l2 == nullptr || NextTable(l2, (va >> 21) & (kEntries - 1)) == nullptr) {

@@ -110,6 +110,13 @@ class Message {
 
   bool queued() const { return node_.InContainer(); }
 
+  // The allocator the message's memory came from.
+  const Allocator* allocator() const { return alloc_; }
+  // A word for the queue's owner, neither read nor written here (the
+  // kernel keeps the memory account charged for a queued message in it).
+  void* charge() const { return charge_; }
+  void set_charge(void* charge) { charge_ = charge; }
+
  private:
   friend class MessagePtr<H>;
   friend class MessageList<H>;
@@ -141,6 +148,7 @@ class Message {
 
   ListNode node_;
   const Allocator* alloc_;
+  void* charge_ = nullptr;
   uint32_t data_size_;
   uint32_t handle_count_;
 };

@@ -62,6 +62,7 @@ const adv_scenario_t kAdvScenarios[] = {
     {"port-flood", adv_port_flood},
     {"timer-flood", adv_timer_flood},
     {"timer-flood-kill", adv_timer_flood_kill},
+    {"job-limit", adv_job_limit},
 };
 const uint32_t kAdvScenarioCount = sizeof(kAdvScenarios) / sizeof(kAdvScenarios[0]);
 
@@ -335,6 +336,11 @@ static mica_handle_t g_parent_bootfs = MICA_HANDLE_INVALID;
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "--child") == 0) {
     return run_child(argv[2]);
+  }
+  if (argc == 3 && strcmp(argv[1], "--limited") == 0) {
+    g_scenario = "job-limit (inside the limited job)";
+    return adv_limited_main(
+        argv[2], mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_USER0, 0)));
   }
   if (argc == 2 && strcmp(argv[1], "--server") == 0) {
     return adv_server_main(

@@ -69,7 +69,20 @@ int adv_port_flood(void);
 int adv_timer_flood(void);
 int adv_timer_flood_kill(void);
 
+int adv_job_limit(void);
+
 // The server processes adv_calls_kill_servers starts (`adversary --server`).
 int adv_server_main(mica_handle_t channel);
+// The programs adv_job_limit starts in a limited job (`adversary
+// --limited <mode>`), `ctl` their channel to it.
+int adv_limited_main(const char* mode, mica_handle_t ctl);
+
+// exhaust.c's creating calls, for the scenarios that run out of memory:
+// adv_makers_setup makes the objects they work on; adv_every_call_fails
+// runs each until it fails and requires NO_MEMORY (or `route_also`, or the
+// call's own limit); adv_release_made closes what they made.
+int adv_makers_setup(void);
+int adv_every_call_fails(const char* route, mica_status_t route_also);
+void adv_release_made(void);
 
 #endif  // SYSTEM_CORE_ADVERSARY_ADVERSARY_H_

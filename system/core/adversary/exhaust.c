@@ -237,7 +237,7 @@ static const maker_t kMakers[] = {
 
 // Step 2: each creating call until it fails; the failure must be NO_MEMORY
 // (or `route_also`: NO_RESOURCES once the handle table is full).
-static int every_call_fails(const char* route, mica_status_t route_also) {
+int adv_every_call_fails(const char* route, mica_status_t route_also) {
   for (size_t i = 0; i < sizeof(kMakers) / sizeof(kMakers[0]); i++) {
     mica_status_t s = MICA_OK;
     uint32_t made = 0;
@@ -327,9 +327,8 @@ static const route_t kRoutes[] = {
     {"handle table", make_duplicate, MICA_ERR_NO_RESOURCES},  // last: tables never shrink
 };
 
-static int release_all_made(void) {
+void adv_release_made(void) {
   adv_close_all(g_kept, &g_kept_count);
-  return 0;
 }
 
 // Deep enough for everything run while exhausted (printf included).
@@ -340,7 +339,7 @@ static void touch_stack(void) {
   }
 }
 
-static int setup_helpers(void) {
+int adv_makers_setup(void) {
   g_thread_process = MICA_HANDLE_INVALID;
   mica_handle_t v;
   if (mica_event_create(0, &g_event) != MICA_OK || mica_port_create(0, &g_port) != MICA_OK ||
@@ -359,7 +358,7 @@ int adv_exhaust(void) {
   memset(g_kept, 0, sizeof(g_kept));
   memset(g_vmos, 0, sizeof(g_vmos));
   touch_stack();
-  if (setup_helpers() != 0) {
+  if (adv_makers_setup() != 0) {
     return 1;
   }
   mica_system_info_basic_t sys;
@@ -402,18 +401,18 @@ int adv_exhaust(void) {
   uint32_t tail = g_vmo_count;
   g_vmo_count = one_mib_end;
   // 2. While exhausted, by pages.
-  if (every_call_fails("pages", MICA_OK) != 0) {
+  if (adv_every_call_fails("pages", MICA_OK) != 0) {
     return 1;
   }
-  release_all_made();
+  adv_release_made();
   // 3. Each heap route.
   for (size_t r = 0; r < sizeof(kRoutes) / sizeof(kRoutes[0]); r++) {
     if (give_back_one_mib(kRoutes[r].name) != 0 ||
         fill(kRoutes[r].name, kRoutes[r].make, kRoutes[r].also) != 0 ||
-        every_call_fails(kRoutes[r].name, kRoutes[r].also) != 0) {
+        adv_every_call_fails(kRoutes[r].name, kRoutes[r].also) != 0) {
       return 1;
     }
-    release_all_made();
+    adv_release_made();
   }
   // 4. Recovery.
   for (uint32_t i = 0; i < tail; i++) {

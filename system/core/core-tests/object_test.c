@@ -395,7 +395,7 @@ TEST(property, unknown_property_invalid_args) {
   mica_handle_t ev = ct_event();
   ASSERT_NE(ev, MICA_HANDLE_INVALID);
   char value[64] = {0};
-  static const uint32_t kUnknown[] = {0, MICA_PROP_THREAD_FAIL_ALLOC + 1, 100, 0xffffffffu};
+  static const uint32_t kUnknown[] = {0, MICA_PROP_JOB_MEMORY_LIMIT + 1, 100, 0xffffffffu};
   for (size_t i = 0; i < sizeof(kUnknown) / sizeof(kUnknown[0]); i++) {
     EXPECT_STATUS(mica_object_get_property(ev, kUnknown[i], value, sizeof(value)),
                   MICA_ERR_INVALID_ARGS);
@@ -446,7 +446,7 @@ TEST(get_info, unknown_topic_invalid_args) {
   ASSERT_NE(ev, MICA_HANDLE_INVALID);
   uint8_t buf[64];
   EXPECT_STATUS(mica_object_get_info(ev, 0, buf, sizeof(buf), NULL, NULL), MICA_ERR_INVALID_ARGS);
-  EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_FAIL_ALLOC + 1, buf, sizeof(buf), NULL, NULL),
+  EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_JOB_MEMORY + 1, buf, sizeof(buf), NULL, NULL),
                 MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_object_get_info(ev, 0xffffffffu, buf, sizeof(buf), NULL, NULL),
                 MICA_ERR_INVALID_ARGS);

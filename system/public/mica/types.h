@@ -380,6 +380,13 @@ MICA_ABI_ASSERT(sizeof(mica_port_packet_t) == 64, "port packet");
 // (docs/kernel.md "Allocation failure"); without it, setting the property
 // fails with MICA_ERR_NOT_SUPPORTED.
 #define MICA_PROP_THREAD_FAIL_ALLOC ((uint32_t)3)
+// uint64_t: the most kernel memory, in bytes, that a job and everything in
+// it and below it may use (jobs; docs/kernel.md "Job memory limits"), or
+// MICA_JOB_MEMORY_UNLIMITED. The first limit may only be set while the job
+// is empty (no process, no child job); from inside the job a limit may be
+// lowered but not raised.
+#define MICA_PROP_JOB_MEMORY_LIMIT ((uint32_t)4)
+#define MICA_JOB_MEMORY_UNLIMITED (~(uint64_t)0)
 
 #define MICA_PRIORITY_LOWEST 0
 #define MICA_PRIORITY_DEFAULT 16
@@ -450,6 +457,8 @@ MICA_ABI_ASSERT(sizeof(mica_log_record_t) == 264, "log record");
 #define MICA_INFO_KMEM_STATS ((uint32_t)14)
 // mica_info_fail_alloc_t (needs the root resource).
 #define MICA_INFO_FAIL_ALLOC ((uint32_t)15)
+// mica_info_job_memory_t (a job).
+#define MICA_INFO_JOB_MEMORY ((uint32_t)16)
 
 typedef struct mica_info_handle_basic {
   mica_koid_t koid;          // the object's id
@@ -567,6 +576,24 @@ typedef struct mica_info_kmem_stats {
   uint64_t collector_busy;
 } mica_info_kmem_stats_t;
 MICA_ABI_ASSERT(sizeof(mica_info_kmem_stats_t) == 80, "kmem stats");
+
+// mica_info_job_memory_t.flags: the job has its own account (it was given
+// a MICA_PROP_JOB_MEMORY_LIMIT, MICA_JOB_MEMORY_UNLIMITED included); the
+// other fields are only counted for such a job.
+#define MICA_INFO_JOB_MEMORY_FLAG_ACCOUNTED ((uint32_t)1u << 0)
+
+// The kernel memory charged to a job: heap objects, pages (VMO pages, page
+// tables, kernel stacks) and queued messages that the threads of its
+// processes and its child jobs' allocated and that are not yet freed.
+typedef struct mica_info_job_memory {
+  uint64_t limit;     // MICA_PROP_JOB_MEMORY_LIMIT
+  uint64_t used;      // bytes charged now
+  uint64_t peak;      // the most charged at once
+  uint64_t failures;  // allocations refused because of this job's limit
+  uint32_t flags;     // MICA_INFO_JOB_MEMORY_FLAG_*
+  uint32_t reserved;
+} mica_info_job_memory_t;
+MICA_ABI_ASSERT(sizeof(mica_info_job_memory_t) == 40, "job memory");
 
 // mica_info_fail_alloc_t.mode: the kernel.failalloc= boot option.
 #define MICA_FAIL_ALLOC_OFF ((uint32_t)0)
