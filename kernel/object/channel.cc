@@ -217,9 +217,13 @@ void ChannelDispatcher::OnHandleReleased(uint32_t remaining) {
 void ChannelDispatcher::DrainForCollectorLocked(mica::core::MessageList<HandleEntry>* out)
     NO_THREAD_SAFETY_ANALYSIS {
   bool was_full = queue_.full();
-  queue_.Drain(out);
-  for (ChannelMessage& m : *out) {
-    UnchargeDequeuedLocked(&m);
+  // Only this queue's messages are uncharged (`out` gathers the whole
+  // collection's: walking all of it for each endpoint was quadratic).
+  mica::core::MessageList<HandleEntry> drained;
+  queue_.Drain(&drained);
+  while (ChannelMessagePtr m = drained.pop_front()) {
+    UnchargeDequeuedLocked(m.get());
+    out->push_back(mica::Move(m));
   }
   UpdateSignals(MICA_CHANNEL_READABLE, 0);
   if (was_full && peer_) {
