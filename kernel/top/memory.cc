@@ -192,26 +192,12 @@ void FreeContiguous(uint64_t pa, size_t pages) {
                   "freeing pages that are not allocated");
 }
 
-void* Malloc(size_t size) {
-  return MallocAligned(size, mica::Heap::kMinAlign);
-}
+namespace {
 
-void* MallocAligned(size_t size, size_t align) {
-  if (fail_alloc::ShouldFail(fail_alloc::Kind::kHeap)) {
-    return nullptr;
-  }
-  if (align < mica::Heap::kMinAlign) {
-    align = mica::Heap::kMinAlign;
-  }
-  if ((align & (align - 1)) != 0 || align > UINT32_MAX) {
-    return nullptr;
-  }
-  // The header sits just before the object, which stays aligned.
-  size_t offset = align > sizeof(AllocHeader) ? align : sizeof(AllocHeader);
-  if (size > UINT32_MAX - offset) {
-    return nullptr;  // no kernel allocation is that large
-  }
-  uint32_t total = static_cast<uint32_t>(size + offset);
+// A heap block of `total` bytes aligned to `align`, the object `offset`
+// bytes in with its AllocHeader just before it, charged to the current
+// thread's account.
+void* AllocWithHeader(uint32_t total, size_t align, uint32_t offset) {
   IrqOff off;
   Account* account = ChargeTarget();
   if (account != nullptr && !account->Charge(total)) {
@@ -225,9 +211,40 @@ void* MallocAligned(size_t size, size_t align) {
     return nullptr;
   }
   char* object = static_cast<char*>(block) + offset;
-  *(reinterpret_cast<AllocHeader*>(object) - 1) =
-      AllocHeader{account, total, static_cast<uint32_t>(offset)};
+  *(reinterpret_cast<AllocHeader*>(object) - 1) = AllocHeader{account, total, offset};
   return object;
+}
+
+// No kernel allocation is anywhere near this large.
+constexpr size_t kMaxAllocation = UINT32_MAX - 4096;
+
+}  // namespace
+
+void* Malloc(size_t size) {
+  if (fail_alloc::ShouldFail(fail_alloc::Kind::kHeap)) {
+    return nullptr;
+  }
+  if (size > kMaxAllocation) {
+    return nullptr;
+  }
+  return AllocWithHeader(static_cast<uint32_t>(size + sizeof(AllocHeader)), mica::Heap::kMinAlign,
+                         sizeof(AllocHeader));
+}
+
+void* MallocAligned(size_t size, size_t align) {
+  if (fail_alloc::ShouldFail(fail_alloc::Kind::kHeap)) {
+    return nullptr;
+  }
+  if (align < mica::Heap::kMinAlign) {
+    align = mica::Heap::kMinAlign;
+  }
+  if ((align & (align - 1)) != 0 || align > 4096 || size > kMaxAllocation) {
+    return nullptr;
+  }
+  // The header sits just before the object, which stays aligned.
+  size_t offset = align > sizeof(AllocHeader) ? align : sizeof(AllocHeader);
+  return AllocWithHeader(static_cast<uint32_t>(size + offset), align,
+                         static_cast<uint32_t>(offset));
 }
 
 void Free(void* ptr) {
