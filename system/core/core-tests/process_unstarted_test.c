@@ -16,17 +16,40 @@
 // A new process of the default job, with a thread (if `thread` is not
 // NULL) and a committed page of a VMO mapped into its root VMAR at *addr
 // (if `addr` is not NULL).
+static bool step_ok(mica_status_t s, int line) {
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, line, "a step of unstarted()", s);
+    return false;
+  }
+  return true;
+}
+#define ct_check_ok(expr) step_ok((expr), __LINE__)
+
+// On a failure (allocation fault injection makes them) nothing is left:
+// *proc is MICA_HANDLE_INVALID and the caller gives up.
 static void unstarted(mica_handle_t* proc, mica_handle_t* vmar, mica_handle_t* thread,
                       mica_vaddr_t* addr) {
   *proc = *vmar = MICA_HANDLE_INVALID;
-  ASSERT_OK(mica_process_create(mica_rt_job_default(), "unstarted", 9, 0, proc, vmar));
   if (thread != NULL) {
-    ASSERT_OK(mica_thread_create(*proc, "t", 1, 0, thread));
+    *thread = MICA_HANDLE_INVALID;
   }
-  if (addr != NULL) {
-    mica_handle_t vmo;
-    ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));
-    ASSERT_OK(mica_vmar_map(*vmar, MICA_VM_PERM_READ | MICA_VM_MAP_RANGE, 0, vmo, 0, PAGE, addr));
+  ASSERT_OK(mica_process_create(mica_rt_job_default(), "unstarted", 9, 0, proc, vmar));
+  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  if ((thread != NULL && !ct_check_ok(mica_thread_create(*proc, "t", 1, 0, thread))) ||
+      (addr != NULL && (!ct_check_ok(mica_vmo_create(PAGE, 0, &vmo)) ||
+                        !ct_check_ok(mica_vmar_map(*vmar, MICA_VM_PERM_READ | MICA_VM_MAP_RANGE, 0,
+                                                   vmo, 0, PAGE, addr))))) {
+    mica_handle_close(vmo);
+    mica_handle_close(*proc);
+    mica_handle_close(*vmar);
+    if (thread != NULL) {
+      mica_handle_close(*thread);
+      *thread = MICA_HANDLE_INVALID;
+    }
+    *proc = *vmar = MICA_HANDLE_INVALID;
+    return;
+  }
+  if (vmo != MICA_HANDLE_INVALID) {
     EXPECT_OK(mica_handle_close(vmo));
   }
 }
@@ -34,6 +57,9 @@ static void unstarted(mica_handle_t* proc, mica_handle_t* vmar, mica_handle_t* t
 static void create_and_close(void) {
   mica_handle_t proc, vmar;
   unstarted(&proc, &vmar, NULL, NULL);
+  if (proc == MICA_HANDLE_INVALID) {
+    return;
+  }
   EXPECT_OK(mica_handle_close(proc));
   EXPECT_OK(mica_handle_close(vmar));
 }
@@ -50,7 +76,15 @@ static void kept_vmar_and_thread(void) {
   mica_handle_t proc, vmar, thread = MICA_HANDLE_INVALID, vmo;
   mica_vaddr_t addr = 0, addr2 = 0;
   unstarted(&proc, &vmar, &thread, &addr);
-  ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));
+  if (proc == MICA_HANDLE_INVALID) {
+    return;
+  }
+  if (!ct_check_ok(mica_vmo_create(PAGE, 0, &vmo))) {
+    mica_handle_close(proc);
+    mica_handle_close(thread);
+    mica_handle_close(vmar);
+    return;
+  }
   EXPECT_OK(mica_handle_close(proc));
   EXPECT_STATUS(mica_vmar_map(vmar, MICA_VM_PERM_READ, 0, vmo, 0, PAGE, &addr2),
                 MICA_ERR_BAD_STATE);
@@ -117,6 +151,9 @@ TEST(process_unstarted, create_failing_to_copy_out_frees_it) {
 static void start_fails_with_itself_as_arg(void) {
   mica_handle_t proc, vmar, thread = MICA_HANDLE_INVALID, self;
   unstarted(&proc, &vmar, &thread, NULL);
+  if (proc == MICA_HANDLE_INVALID) {
+    return;
+  }
   ASSERT_OK(mica_handle_duplicate(proc, MICA_RIGHT_SAME_RIGHTS, &self));
   EXPECT_OK(mica_task_kill(thread));
   EXPECT_STATUS(mica_process_start(proc, thread, 0x10000, 0x20000, self, 0), MICA_ERR_BAD_STATE);
@@ -151,6 +188,9 @@ static void kill_self_through_last_handle(void) {
   mica_handle_t proc CT_AUTO_KILL = MICA_HANDLE_INVALID, vmar, thread = MICA_HANDLE_INVALID, vmo;
   mica_vaddr_t code = 0;
   unstarted(&proc, &vmar, &thread, NULL);
+  if (proc == MICA_HANDLE_INVALID) {
+    return;
+  }
   ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));
   ASSERT_OK(mica_vmo_write(vmo, kKillSelf, 0, sizeof(kKillSelf)));
   ASSERT_OK(mica_vmar_map(vmar, MICA_VM_PERM_READ | MICA_VM_PERM_EXECUTE, 0, vmo, 0, PAGE, &code));

@@ -14,16 +14,24 @@ static mica_rights_t rights_of(mica_handle_t h) {
 
 // The child of a handle with `parent_rights` (a duplicate of a fresh VMO).
 static mica_rights_t child_rights(mica_rights_t parent_rights) {
+  // A failed call is noted (so that under allocation fault injection an
+  // injected NO_MEMORY is told from a wrong answer).
   mica_handle_t vmo = MICA_HANDLE_INVALID, weak = MICA_HANDLE_INVALID, c = MICA_HANDLE_INVALID;
-  if (mica_vmo_create(PAGE, 0, &vmo) != MICA_OK) {
+  mica_status_t s = mica_vmo_create(PAGE, 0, &vmo);
+  if (s != MICA_OK) {
+    ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create", s);
     return 0;
   }
   weak = ct_dup(vmo, parent_rights);
   mica_rights_t r = 0;
-  if (weak != MICA_HANDLE_INVALID &&
-      mica_vmo_create_child(weak, MICA_VMO_CHILD_COPY_ON_WRITE, 0, PAGE, &c) == MICA_OK) {
-    r = rights_of(c);
-    (void)mica_handle_close(c);
+  if (weak != MICA_HANDLE_INVALID) {
+    s = mica_vmo_create_child(weak, MICA_VMO_CHILD_COPY_ON_WRITE, 0, PAGE, &c);
+    if (s == MICA_OK) {
+      r = rights_of(c);
+      (void)mica_handle_close(c);
+    } else {
+      ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create_child", s);
+    }
   }
   (void)mica_handle_close(weak);
   (void)mica_handle_close(vmo);
