@@ -705,6 +705,10 @@ def syscall_fuzz_cases() -> list[QemuCase]:
     return [
         QemuCase("syscall-fuzz/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 3.0),
         QemuCase("syscall-fuzz/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 3.0),
+        # Each seed in a job with a kernel memory limit it meets: the job's
+        # count back to 0 and the kernel's memory to the byte after each.
+        QemuCase("syscall-fuzz/virt-gic3-smp4-job-limit",
+                 BootConfig(board="virt", smp=4, gic=3, append=f"{run} userboot.arg=--job-limit"), 3.0),
         # The leak check itself: one kept event after seed 1 must fail seed
         # 2's check by exactly its cost (`leak-detected`).
         QemuCase("syscall-fuzz/virt-gic3-smp2-leak",

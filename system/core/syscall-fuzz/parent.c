@@ -46,12 +46,26 @@ static bool settled_kernel_memory(uint64_t* out, mica_info_kmem_stats_t* k, char
 // available memory is back exactly (to the byte) at `*baseline`, which the
 // first seed sets (it also warms the kernel's caches and this process's
 // handle table).
-static bool run_seed(const char* self, uint32_t n, bool failalloc, uint64_t* baseline,
-                     int64_t* diff, char* why, size_t why_size) {
+//
+// With `job_limit` (syscall-fuzz --job-limit), the job has that kernel
+// memory limit (docs/kernel.md "Job memory limits"): the child's calls
+// meet it, and besides the kernel's memory the job's own count must come
+// back to exactly 0 once the child is gone, never having passed the limit.
+// A page fault the job cannot pay for kills the child; that end is accepted
+// when the job's limit did refuse something. *refused adds what it refused.
+static bool run_seed(const char* self, uint32_t n, bool failalloc, uint64_t job_limit,
+                     uint64_t* refused, uint64_t* baseline, int64_t* diff, char* why,
+                     size_t why_size) {
   *diff = 0;
   mica_handle_t job = MICA_HANDLE_INVALID, child = MICA_HANDLE_INVALID;
   if (mica_job_create(mica_rt_job_default(), 0, &job) != MICA_OK) {
     snprintf(why, why_size, "job_create failed");
+    return false;
+  }
+  if (job_limit != 0 && mica_object_set_property(job, MICA_PROP_JOB_MEMORY_LIMIT, &job_limit,
+                                                 sizeof(job_limit)) != MICA_OK) {
+    snprintf(why, why_size, "cannot set the job's memory limit");
+    mica_handle_close(job);
     return false;
   }
   if (!fuzz_launch_child(self, n, failalloc, job, &child, why, why_size)) {
@@ -67,12 +81,38 @@ static bool run_seed(const char* self, uint32_t n, bool failalloc, uint64_t* bas
   mica_task_kill(job);
   mica_object_wait_one(job, MICA_JOB_TERMINATED, 0, NULL);
   mica_handle_close(child);
+  mica_info_job_memory_t jm;
+  memset(&jm, 0, sizeof(jm));
+  if (job_limit != 0) {
+    // The child is freed by the reaper: its count settles a little later.
+    for (int tries = 0; tries < 20000; tries++) {
+      mica_object_get_info(job, MICA_INFO_JOB_MEMORY, &jm, sizeof(jm), NULL, NULL);
+      if (jm.used == 0) {
+        break;
+      }
+      mica_time_t t = 0;
+      mica_clock_get_monotonic(&t);
+      mica_nanosleep(t + MS);
+    }
+    *refused += jm.failures;
+  }
   mica_handle_close(job);
   if (s != MICA_OK) {
     snprintf(why, why_size, "the child did not end within 120 s (status %d)", s);
     return false;
   }
-  if (info.return_code != 0) {
+  if (job_limit != 0 && (jm.used != 0 || jm.peak > job_limit)) {
+    snprintf(why, why_size,
+             "the job's memory count: %llu bytes left once its child was gone, peak %llu "
+             "(limit %llu)",
+             (unsigned long long)jm.used, (unsigned long long)jm.peak,
+             (unsigned long long)job_limit);
+    return false;
+  }
+  bool limit_fault = job_limit != 0 && jm.failures != 0 &&
+                     (info.flags & MICA_INFO_PROCESS_FLAG_FAULTED) != 0 &&
+                     info.return_code == MICA_TASK_RETCODE_FAULT;
+  if (info.return_code != 0 && !limit_fault) {
     snprintf(why, why_size, "the child ended with status %lld (flags 0x%x)",
              (long long)info.return_code, info.flags);
     return false;
@@ -113,8 +153,8 @@ int fuzz_leak_demo(const char* self) {
   uint64_t baseline = 0;
   int64_t diff = 0;
   bool ok = fuzz_open_bootfs(why, sizeof(why)) &&
-            run_seed(self, 0, false, &baseline, &diff, why, sizeof(why)) &&
-            run_seed(self, 1, false, &baseline, &diff, why, sizeof(why));
+            run_seed(self, 0, false, 0, NULL, &baseline, &diff, why, sizeof(why)) &&
+            run_seed(self, 1, false, 0, NULL, &baseline, &diff, why, sizeof(why));
   uint64_t before = 0, after = 0;
   mica_info_kmem_stats_t k;
   mica_handle_t leaked = MICA_HANDLE_INVALID;
@@ -126,7 +166,7 @@ int fuzz_leak_demo(const char* self) {
     snprintf(why, sizeof(why), "an event cost %lld bytes", (long long)cost);
     ok = false;
   }
-  if (ok && run_seed(self, 2, false, &baseline, &diff, why, sizeof(why))) {
+  if (ok && run_seed(self, 2, false, 0, NULL, &baseline, &diff, why, sizeof(why))) {
     snprintf(why, sizeof(why), "seed 2 passed with a %lld-byte leak", (long long)cost);
     ok = false;
   } else if (ok && diff != -cost) {
@@ -144,18 +184,18 @@ int fuzz_leak_demo(const char* self) {
   return ok ? 0 : 1;
 }
 
-int fuzz_run_seeds(const char* self, bool failalloc) {
+int fuzz_run_seeds(const char* self, bool failalloc, uint64_t job_limit) {
   char why[320] = "";
-  printf("syscall-fuzz: start %u\n", FUZZ_SEEDS + (failalloc ? 1 : 0));
+  printf("syscall-fuzz: start %u\n", FUZZ_SEEDS + (failalloc ? 1 : 0) + (job_limit != 0 ? 1 : 0));
   if (!fuzz_open_bootfs(why, sizeof(why))) {
     printf("syscall-fuzz: %s\n", why);
     return 1;
   }
-  uint64_t baseline = 0;
+  uint64_t baseline = 0, refused = 0;
   uint32_t passed = 0, failed = 0;
   for (uint32_t n = 0; n < FUZZ_SEEDS; n++) {
     int64_t diff = 0;
-    if (run_seed(self, n, failalloc, &baseline, &diff, why, sizeof(why))) {
+    if (run_seed(self, n, failalloc, job_limit, &refused, &baseline, &diff, why, sizeof(why))) {
       passed++;
       printf("syscall-fuzz: PASS seed.%u\n", n);
     } else {
@@ -170,6 +210,18 @@ int fuzz_run_seeds(const char* self, bool failalloc) {
     } else {
       failed++;
       printf("syscall-fuzz: FAIL failalloc.every_injected_call_returned_no_memory: %s\n", why);
+    }
+  }
+  if (job_limit != 0) {
+    // The limit must have been met, or the seeds proved nothing about it.
+    if (refused != 0) {
+      passed++;
+      printf("syscall-fuzz: PASS job-limit.met (%llu allocations refused in all)\n",
+             (unsigned long long)refused);
+    } else {
+      failed++;
+      printf("syscall-fuzz: FAIL job-limit.met: no seed's job reached its limit of %llu bytes\n",
+             (unsigned long long)job_limit);
     }
   }
   printf("syscall-fuzz: done passed=%u failed=%u\n", passed, failed);

@@ -12,8 +12,13 @@
 // Runs every seed, each in a child `self --child <n>`; prints the result
 // lines; returns the exit status.
 // Runs every seed (`failalloc`: the children opt in to allocation fault
-// injection, and fuzz_failalloc_check runs after the seeds).
-int fuzz_run_seeds(const char* self, bool failalloc);
+// injection, and fuzz_failalloc_check runs after the seeds; `job_limit`,
+// if not 0: each seed's job has that kernel memory limit, see parent.c).
+int fuzz_run_seeds(const char* self, bool failalloc, uint64_t job_limit);
+
+// The limit of `syscall-fuzz --job-limit`: small enough that the children
+// meet it, large enough for most of each seed to run.
+#define FUZZ_JOB_LIMIT ((uint64_t)600 << 10)
 
 // After the seeds under fault injection: the kernel's counts say failures
 // were injected and every call that met one returned NO_MEMORY

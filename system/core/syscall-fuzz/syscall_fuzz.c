@@ -40,6 +40,12 @@
 // MICA_ERR_NO_MEMORY (MICA_INFO_FAIL_ALLOC), printing
 //   syscall-fuzz: failalloc injected=<N> syscalls=<S> no_memory=<M> ok=<K> other=<O>
 //
+// With `--job-limit`, each seed's job has a kernel memory limit
+// (FUZZ_JOB_LIMIT, parent.h) that the child's calls meet: the parent also
+// requires the job's own count back to exactly 0 once the child is gone,
+// its peak within the limit, and, at the end (`job-limit.met`), that the
+// limit refused something (docs/kernel.md "Job memory limits").
+//
 // Output (the line protocol core-tests uses, docs/testing.md):
 //   syscall-fuzz: start <seeds>
 //   syscall-fuzz: PASS seed.<n>
@@ -540,5 +546,8 @@ int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "--leak-demo") == 0) {
     return fuzz_leak_demo(argv[0]);
   }
-  return fuzz_run_seeds(argv[0], g_failalloc);
+  if (argc == 2 && strcmp(argv[1], "--job-limit") == 0) {
+    return fuzz_run_seeds(argv[0], false, FUZZ_JOB_LIMIT);
+  }
+  return fuzz_run_seeds(argv[0], g_failalloc, 0);
 }
