@@ -164,17 +164,23 @@ struct Thread : QueueLink {
   int priority = kPriorityDefault;
   uint32_t cpu = 0;             // CPU it runs or last ran on
   uint32_t affinity = kAnyCpu;  // bit mask of allowed CPUs, 0 = all
-  bool detached = false;
-  bool switched_out = false;  // dead and no longer on its stack
-  // `interrupted` and `fail_alloc_hit` are adjacent, at an even offset:
-  // the syscall return path (vectors.S) reads both with one halfword load.
+  // `interrupted`, `fail_alloc_hit` and `copy_fault_no_memory` share one
+  // 4-byte aligned word (with a spare byte): the syscall return path
+  // (vectors.S) reads them with one load.
   bool interrupted = false;  // killed: blocking calls return kCanceled
   // Allocation fault injection (kernel/top/fail_alloc.h): a failure was
   // injected since the syscall began; the thread opted in; while nonzero,
   // nothing is injected.
   bool fail_alloc_hit = false;
+  // A user copy in this syscall faulted on a page there was no memory (or
+  // no room under its job's limit) for: the syscall's MICA_ERR_INVALID_ARGS
+  // becomes MICA_ERR_NO_MEMORY on the way out (arm64_syscall_return_work).
+  bool copy_fault_no_memory = false;
+  bool syscall_word_spare = false;
   bool fail_alloc_on = false;
+  bool detached = false;
   uint16_t fail_alloc_suppressed = 0;
+  bool switched_out = false;  // dead and no longer on its stack
   mica::Status wake_status = mica::Status::kOk;
   WaitQueue* blocked_on = nullptr;
   Timer timeout;

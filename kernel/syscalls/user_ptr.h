@@ -23,7 +23,9 @@ int arm64_put_user32(uint64_t user_dst, uint32_t value);
 namespace usercopy {
 
 // Copies `len` bytes from user address `src`. kInvalidArgs if the range is
-// not in the user half or any byte is not readable by the process.
+// not in the user half or any byte is not readable by the process (also
+// when a page of it could not be committed: the syscall return path then
+// reports kNoMemory, see arm64_syscall_return_work).
 [[gnu::always_inline]] inline mica::Status CopyIn(void* dst, uint64_t src, size_t len) {
   if (len == 0) {
     return mica::Status::kOk;

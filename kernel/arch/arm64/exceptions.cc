@@ -25,9 +25,14 @@ extern const ExTableEntry __ex_table_start[], __ex_table_end[];
 static_assert(offsetof(sched::Thread, interrupted) == THREAD_INTERRUPTED);
 static_assert(sizeof(sched::Thread::interrupted) == 1);
 static_assert(offsetof(sched::Thread, fail_alloc_hit) == THREAD_FAIL_ALLOC_HIT);
-// One halfword load reads both (vectors.S).
-static_assert(THREAD_FAIL_ALLOC_HIT == THREAD_INTERRUPTED + 1 && THREAD_INTERRUPTED % 2 == 0);
+static_assert(offsetof(sched::Thread, copy_fault_no_memory) == THREAD_COPY_FAULT_NO_MEMORY);
+// One 4-byte load reads them all (vectors.S), with the spare byte.
+static_assert(THREAD_FAIL_ALLOC_HIT == THREAD_INTERRUPTED + 1 &&
+              THREAD_COPY_FAULT_NO_MEMORY == THREAD_INTERRUPTED + 2 &&
+              offsetof(sched::Thread, syscall_word_spare) == THREAD_INTERRUPTED + 3 &&
+              THREAD_INTERRUPTED % 4 == 0);
 static_assert(sizeof(sched::Thread::fail_alloc_hit) == 1);
+static_assert(sizeof(sched::Thread::copy_fault_no_memory) == 1);
 #pragma clang diagnostic pop
 
 namespace {
@@ -99,9 +104,13 @@ extern "C" void arm64_sync_exception(arch::IFrame* frame) {
     // fail_alloc.h).
     fail_alloc::Suppress no_injection;
     Process* process = Process::Current();
-    if (process != nullptr && process->HandlePageFault(frame->far, (frame->esr & (1 << 6)) != 0,
-                                                       false) == mica::Status::kOk) {
-      return;
+    if (process != nullptr) {
+      mica::Status s = process->HandlePageFault(frame->far, (frame->esr & (1 << 6)) != 0, false);
+      if (s == mica::Status::kOk) {
+        return;
+      }
+      // The copy fails; usercopy::FaultStatus reports why.
+      sched::Current()->copy_fault_no_memory = s == mica::Status::kNoMemory;
     }
   }
   if (ec == kEcDataAbortSameEl && FixupFault(frame)) {
@@ -169,6 +178,15 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
 // a reschedule pending: the same work as every return to user mode.
 extern "C" void arm64_syscall_return_work(int64_t result, arch::IFrame* frame) {
   sched::Thread* t = sched::Current();
+  if (t->copy_fault_no_memory) {
+    // A user copy failed for want of memory, not for a bad pointer: the
+    // call says so (usercopy reports any failed copy as INVALID_ARGS).
+    t->copy_fault_no_memory = false;
+    if (result == MICA_ERR_INVALID_ARGS) {
+      result = MICA_ERR_NO_MEMORY;
+      frame->x[0] = static_cast<uint64_t>(result);
+    }
+  }
   if (t->fail_alloc_hit) {
     t->fail_alloc_hit = false;
     fail_alloc::SyscallEnd(frame->x[8], result);

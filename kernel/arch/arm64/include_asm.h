@@ -65,9 +65,11 @@
 // Fields the syscall return path (vectors.S) reads, checked by static_assert
 // next to their definitions: sched::Thread::interrupted and
 // sched::CpuState::need_resched (both bools), and
-// sched::Thread::fail_alloc_hit (a bool).
-#define THREAD_INTERRUPTED 50
-#define THREAD_FAIL_ALLOC_HIT 51
+// sched::Thread::fail_alloc_hit and copy_fault_no_memory (bools, in the
+// same 4-byte word as `interrupted`).
+#define THREAD_INTERRUPTED 48
+#define THREAD_FAIL_ALLOC_HIT 49
+#define THREAD_COPY_FAULT_NO_MEMORY 50
 #define CPUSTATE_NEED_RESCHED 1072
 
 // Entries in the syscall table (kernel/syscalls/dispatch.cc); numbers at or

@@ -215,13 +215,14 @@ el0_sync:
   msr daifset, #2
   // Work before returning to user mode: a kill (the thread is interrupted;
   // a dead process has interrupted all its threads), a reschedule asked
-  // for on this CPU, or a call in which an allocation failure was injected
-  // (kernel/top/fail_alloc.h). With interrupts off none can be set for this
+  // for on this CPU, a call in which an allocation failure was injected
+  // (kernel/top/fail_alloc.h), or one whose user copy met a page it had
+  // no memory for. With interrupts off none can be set for this
   // CPU behind our back (PreemptFromIrq in kernel/sched explains why).
   mrs x9, tpidr_el1
   ldr x10, [x9, #PERCPU_CURRENT]
   ldr x11, [x9, #PERCPU_SCHED]
-  ldrh w10, [x10, #THREAD_INTERRUPTED]  // and THREAD_FAIL_ALLOC_HIT, the next byte
+  ldr w10, [x10, #THREAD_INTERRUPTED]  // and the 3 bytes after it (THREAD_FAIL_ALLOC_HIT ...)
   ldrb w11, [x11, #CPUSTATE_NEED_RESCHED]
   orr w10, w10, w11
   cbnz w10, el0_svc_work

@@ -4,7 +4,9 @@
 // The scenario child makes a job with a limit of kLimit bytes and starts
 // `adversary --limited <mode>` in it:
 //   calls  - commits VMO pages until NO_MEMORY, then runs every creating
-//            call (exhaust.c's) until it fails, each with NO_MEMORY; tries
+//            call (exhaust.c's) until it fails, each with NO_MEMORY, and
+//            calls that write to a mapped page not yet committed (also
+//            NO_MEMORY: the page cannot be paid for); tries
 //            to raise its own job's limit (ACCESS_DENIED: a job may lower
 //            its limit, never raise it); says so over its channel and waits
 //            while the scenario child shows that every other job carries
@@ -124,12 +126,36 @@ static int own_limit_checks(void) {
   return 0;
 }
 
+// A call writing to a page it must commit, at the limit: NO_MEMORY.
+static int copies_to_uncommitted_pages(mica_vaddr_t page) {
+  mica_status_t s = mica_clock_get_monotonic((mica_time_t*)(uintptr_t)page);
+  if (s != MICA_ERR_NO_MEMORY) {
+    return adv_fail("clock_get_monotonic into a page past the limit: %d, not NO_MEMORY", s);
+  }
+  s = mica_vmo_read(g_vmos[0], (void*)(uintptr_t)(page + 64), 0, 64);
+  if (s != MICA_ERR_NO_MEMORY) {
+    return adv_fail("vmo_read into a page past the limit: %d, not NO_MEMORY", s);
+  }
+  return 0;
+}
+
 static int limited_calls(mica_handle_t ctl) {
   touch_stack();
   touch_image();
   if (own_limit_checks() != 0 || adv_makers_setup() != 0) {
     return 1;
   }
+  // A page mapped now and left untouched (its page table made now too, by
+  // touching the page next to it).
+  mica_handle_t pages;
+  mica_vaddr_t addr = 0;
+  if (mica_vmo_create(2 * MICA_PAGE_SIZE, 0, &pages) != MICA_OK ||
+      mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, pages, 0,
+                    2 * MICA_PAGE_SIZE, &addr) != MICA_OK) {
+    return adv_fail("cannot map two pages");
+  }
+  *(volatile uint8_t*)(uintptr_t)addr = 1;
+  const mica_vaddr_t untouched = addr + MICA_PAGE_SIZE;
   // Pages first, in ever smaller VMOs, then every creating call.
   mica_status_t s = commit_until_refused(kSource);
   if (s == MICA_ERR_NO_MEMORY) {
@@ -138,7 +164,8 @@ static int limited_calls(mica_handle_t ctl) {
   if (s != MICA_ERR_NO_MEMORY) {
     return adv_fail("committing pages at the job's limit ended with %d, not NO_MEMORY", s);
   }
-  if (adv_every_call_fails("at the job's limit", MICA_OK) != 0) {
+  if (adv_every_call_fails("at the job's limit", MICA_OK) != 0 ||
+      copies_to_uncommitted_pages(untouched) != 0) {
     return 1;
   }
   if (!poke(ctl) || !poked(ctl, adv_after_ms(60000))) {
