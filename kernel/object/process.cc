@@ -512,6 +512,9 @@ void Process::ExitFromCurrentThread(int64_t code) {
 }
 
 void Process::ExitCurrentThread() {
+  // The thread's end (and its process's, if it is the last) is charged to
+  // nobody: it must never fail for its job's limit.
+  sched::Current()->mem_account = nullptr;
   bool last;
   {
     IrqGuard guard(lock_);
@@ -545,6 +548,7 @@ void Process::KillFromFault(const char* why, uint32_t esr, uint64_t address) {
 
 void Process::CheckKilled() {
   if (state_ == State::kDead) {
+    sched::Current()->mem_account = nullptr;  // as in ExitCurrentThread
     sched::Exit(0);
   }
   if (!sched::Current()->interrupted) {
