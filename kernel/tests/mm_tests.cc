@@ -111,7 +111,8 @@ KTEST(pmm_alloc_free_returns_pages) {
     KEXPECT_EQ(*static_cast<volatile uint64_t*>(arch::PhysToVirt(pa)), pa);
     kmem::FreePage(pa);
   }
-  KEXPECT_EQ(kmem::GetStats().free_pages, before.free_pages);
+  kmem::Stats after = kmem::GetStats();
+  KEXPECT_EQ(after.free_pages + after.heap_pages, before.free_pages + before.heap_pages);
 }
 
 KTEST(pmm_contiguous_aligned) {
@@ -173,4 +174,54 @@ KTEST(fast_blocks_cache_and_account) {
   }
   KEXPECT_EQ(kmem::GetStats().heap_bytes_in_use, after.heap_bytes_in_use);
   arch::RestoreIrqs(state);
+}
+
+// Memory accounts (docs/kernel.md "Job memory limits"): what a thread
+// allocates under kmem::ChargeTo is charged to the account, heap (with its
+// 16-byte header) and pages alike, refused past the limit, uncharged when
+// freed wherever that happens; a closed account lives until its last
+// charge goes, and then its memory comes back too.
+KTEST(kmem_accounts_charge_and_refuse) {
+  kmem::Stats before = kmem::GetStats();
+  kmem::Account* a = kmem::NewAccount(nullptr);
+  KEXPECT(a != nullptr);
+  if (a == nullptr) {
+    return;
+  }
+  a->SetLimit(3 * 4096 + 256);
+  void* p = nullptr;
+  void* p2 = nullptr;
+  uint64_t pa = 0, pb = 0, pc = 0;
+  {
+    kmem::ChargeTo charge(a);
+    KEXPECT(kmem::CurrentAccount() == a);
+    p = kmem::Malloc(100);
+    KEXPECT(p != nullptr);
+    KEXPECT_EQ(a->used(), 116u);
+    KEXPECT(kmem::AllocPage(&pa));
+    KEXPECT(kmem::AllocContiguous(2, 4096, &pb));
+    KEXPECT_EQ(a->used(), 116u + 3 * 4096);
+    KEXPECT(!kmem::AllocPage(&pc));         // past the limit
+    KEXPECT(kmem::Malloc(200) == nullptr);  // 216 more: past it too
+    p2 = kmem::Malloc(100);                 // 116 still fit
+    KEXPECT(p2 != nullptr);
+  }
+  KEXPECT(kmem::CurrentAccount() != a);
+  KEXPECT_EQ(a->failures(), 2u);
+  KEXPECT_EQ(a->used(), 2 * 116u + 3 * 4096);
+  KEXPECT(a->peak() <= a->limit());
+  // Freed outside the scope: uncharged from `a` all the same.
+  kmem::Free(p);
+  kmem::FreePage(pa);
+  kmem::FreeContiguous(pb, 2);
+  KEXPECT_EQ(a->used(), 116u);
+  // The owner goes with a charge left: the account lives until that is
+  // freed, then goes (its memory back: the heap figures are exact).
+  kmem::CloseAccount(a);
+  KEXPECT_EQ(a->used(), 116u);
+  KEXPECT(!a->open());
+  kmem::Free(p2);  // frees `a` as well
+  KEXPECT_EQ(kmem::GetStats().heap_bytes_in_use, before.heap_bytes_in_use);
+  kmem::Stats after = kmem::GetStats();
+  KEXPECT_EQ(after.free_pages + after.heap_pages, before.free_pages + before.heap_pages);
 }
