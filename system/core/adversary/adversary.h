@@ -82,6 +82,11 @@ int adv_limited_main(const char* mode, mica_handle_t ctl);
 // runs each until it fails and requires NO_MEMORY (or `route_also`, or the
 // call's own limit); adv_release_made closes what they made.
 int adv_makers_setup(void);
+// Makes `size`-byte VMOs (handles appended to vmos[*count..max)) and fills
+// each with vmo_write from `source` until a call fails; returns that status
+// (NO_RESOURCES once `max` are made).
+mica_status_t adv_commit_vmos(uint64_t size, mica_handle_t* vmos, uint32_t* count, uint32_t max,
+                              const uint8_t* source, uint64_t source_size);
 int adv_every_call_fails(const char* route, mica_status_t route_also);
 void adv_release_made(void);
 

@@ -48,11 +48,10 @@ static void keep(mica_handle_t h) {
   }
 }
 
-// Commits `size`-byte VMOs with vmo_write until the kernel says NO_MEMORY.
-// Returns that status (or another failure).
-static mica_status_t commit_until_full(uint64_t size) {
+mica_status_t adv_commit_vmos(uint64_t size, mica_handle_t* vmos, uint32_t* count, uint32_t max,
+                              const uint8_t* source, uint64_t source_size) {
   for (;;) {
-    if (g_vmo_count == kMaxVmos) {
+    if (*count == max) {
       return MICA_ERR_NO_RESOURCES;
     }
     mica_handle_t vmo = MICA_HANDLE_INVALID;
@@ -60,15 +59,20 @@ static mica_status_t commit_until_full(uint64_t size) {
     if (s != MICA_OK) {
       return s;
     }
-    g_vmos[g_vmo_count++] = vmo;
-    for (uint64_t off = 0; off < size; off += kChunk) {
-      uint64_t n = size - off < kChunk ? size - off : kChunk;
-      s = mica_vmo_write(vmo, g_chunk, off, n);
+    vmos[(*count)++] = vmo;
+    for (uint64_t off = 0; off < size; off += source_size) {
+      uint64_t n = size - off < source_size ? size - off : source_size;
+      s = mica_vmo_write(vmo, source, off, n);
       if (s != MICA_OK) {
         return s;
       }
     }
   }
+}
+
+// Commits `size`-byte VMOs until the kernel says NO_MEMORY.
+static mica_status_t commit_until_full(uint64_t size) {
+  return adv_commit_vmos(size, g_vmos, &g_vmo_count, kMaxVmos, g_chunk, kChunk);
 }
 
 // Touches every page of 16 MiB mappings until `bytes` are committed.

@@ -55,23 +55,7 @@ static bool poked(mica_handle_t ctl, mica_time_t deadline) {
 // Commits `size`-byte VMOs with vmo_write until a call fails; returns that
 // status.
 static mica_status_t commit_until_refused(uint64_t size) {
-  for (;;) {
-    if (g_vmo_count == kMaxVmos) {
-      return MICA_ERR_NO_RESOURCES;
-    }
-    mica_handle_t vmo = MICA_HANDLE_INVALID;
-    mica_status_t s = mica_vmo_create(size, 0, &vmo);
-    if (s != MICA_OK) {
-      return s;
-    }
-    g_vmos[g_vmo_count++] = vmo;
-    for (uint64_t off = 0; off < size; off += kSource) {
-      s = mica_vmo_write(vmo, g_source, off, size - off < kSource ? size - off : kSource);
-      if (s != MICA_OK) {
-        return s;
-      }
-    }
-  }
+  return adv_commit_vmos(size, g_vmos, &g_vmo_count, kMaxVmos, g_source, kSource);
 }
 
 // Deep enough for everything run at the limit (printf included): a page
