@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Fails if the kernel-toolchain objects of the ELF library need any symbol
-from outside the library other than the stack protector's, which the kernel
-provides: no memcpy/memset/strlen calls, explicit or compiler-generated."""
+"""Fails if the kernel-toolchain objects of a library (`--library`, its GN
+label, for the message) need any symbol from outside the library other than
+the stack protector's, which the kernel provides. This is what "links
+without libc" means: no memcpy, memset, strlen, ... calls, explicit or
+compiler-generated. One script for every such library (//devicetree:fdt,
+//system/ulib/elf)."""
 
 import argparse
 import subprocess
@@ -19,6 +22,7 @@ def symbols(nm, obj, which):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nm", required=True)
+    parser.add_argument("--library", required=True)
     parser.add_argument("--stamp", required=True)
     parser.add_argument("objects", nargs="+")
     args = parser.parse_args()
@@ -28,7 +32,7 @@ def main():
         undefined |= symbols(args.nm, obj, "--undefined-only")
     missing = sorted(undefined - defined - ALLOWED)
     if missing:
-        sys.exit("check_freestanding: the kernel build of //system/ulib/elf needs symbols "
+        sys.exit(f"check_freestanding: the kernel build of {args.library} needs symbols "
                  "from outside the library: " + ", ".join(missing))
     with open(args.stamp, "w") as f:
         f.write("ok\n")
