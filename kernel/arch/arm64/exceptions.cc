@@ -109,7 +109,8 @@ extern "C" void arm64_sync_exception(arch::IFrame* frame) {
       if (s == mica::Status::kOk) {
         return;
       }
-      // The copy fails; usercopy::FaultStatus reports why.
+      // The copy fails (INVALID_ARGS); for want of memory, the syscall
+      // return path makes that NO_MEMORY (arm64_syscall_return_work).
       sched::Current()->copy_fault_no_memory = s == mica::Status::kNoMemory;
     }
   }
