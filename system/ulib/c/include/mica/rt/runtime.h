@@ -1,6 +1,6 @@
 // The Mica C runtime: process startup state.
 //
-// crt0 (system/ulib/c/start.S, start.c) records what the process started
+// crt0 (system/ulib/c/start.S, libc_start.c) records what the process started
 // with; these accessors return it. Handles listed here are owned by the
 // runtime (stdio and malloc use them): do not close them.
 #ifndef SYSTEM_ULIB_C_INCLUDE_MICA_RT_RUNTIME_H_
