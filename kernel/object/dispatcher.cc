@@ -53,6 +53,26 @@ struct WaitObserver : HandleObserver {
 
 }  // namespace
 
+namespace {
+
+// Bits of Dispatcher::through_handles_ and through_owners_.
+uint64_t OwnerBit(const void* owner) {
+  return uint64_t{1} << ((reinterpret_cast<uintptr_t>(owner) * 0x9e3779b97f4a7c15ull) >> 58);
+}
+uint64_t HandleBit(const void* owner, uint32_t handle) {
+  return uint64_t{1} << (((reinterpret_cast<uintptr_t>(owner) ^ handle) * 0x9e3779b97f4a7c15ull) >>
+                         58);
+}
+
+}  // namespace
+
+void Dispatcher::NoteThroughLocked(const WaitThrough& through) {
+  if (through.owner != nullptr) {
+    through_owners_ |= OwnerBit(through.owner);
+    through_handles_ |= HandleBit(through.owner, through.handle);
+  }
+}
+
 mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_signals_t* observed,
                                  WaitThrough through) {
   WaitObserver waiter(want);
@@ -64,6 +84,7 @@ mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_si
       return mica::Status::kOk;
     }
     signals_.AddObserver(&waiter);
+    NoteThroughLocked(through);
   }
   mica::Status s = waiter.queue.BlockWhile(
       [](const void* w) { return !static_cast<const WaitObserver*>(w)->fired; }, &waiter, deadline);
@@ -134,6 +155,7 @@ mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
       satisfied = true;
     } else {
       d->signals_.AddObserver(&observers[i]);
+      d->NoteThroughLocked(observers[i].through);
       registered = i + 1;
     }
   }
@@ -164,6 +186,7 @@ mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
 
 void Dispatcher::AddAsyncWait(AsyncWait* wait) {
   IrqGuard guard(lock_);
+  NoteThroughLocked(wait->through);
   async_waits_.push_back(wait);
   // Fires at once if already satisfied: it then removes itself from
   // async_waits_ and may already be freed (a port without handles drops
@@ -203,24 +226,39 @@ void Dispatcher::CancelWaitsThrough(const void* owner, uint32_t handle) {
   mica::List<AsyncWaitLink, &AsyncWaitLink::source_node> cancelled;
   {
     IrqGuard guard(lock_);
-    for (auto it = async_waits_.begin(); it != async_waits_.end();) {
-      auto* w = static_cast<AsyncWait*>(&*it);
-      ++it;
-      if (w->through.Matches(owner, handle)) {
-        async_waits_.remove(w);
-        signals_.RemoveObserver(w);
-        cancelled.push_back(w);
+    // Nothing to walk unless a wait may have been made through it.
+    bool maybe = owner != nullptr && (handle == WaitThrough::kAnyHandle
+                                          ? (through_owners_ & OwnerBit(owner)) != 0
+                                          : (through_handles_ & HandleBit(owner, handle)) != 0);
+    if (maybe) {
+      for (auto it = async_waits_.begin(); it != async_waits_.end();) {
+        auto* w = static_cast<AsyncWait*>(&*it);
+        ++it;
+        if (w->through.Matches(owner, handle)) {
+          async_waits_.remove(w);
+          signals_.RemoveObserver(w);
+          cancelled.push_back(w);
+        }
       }
+      // What is left are threads waiting (wait_one, wait_many) and the
+      // other async waits (every one an observer): the summary is rebuilt
+      // from them.
+      uint64_t handles = 0, owners = 0;
+      signals_.RemoveObserversIf([&](mica::core::SignalObserver* o) {
+        auto* h = static_cast<HandleObserver*>(o);
+        if (h->on_cancel == nullptr || !h->through.Matches(owner, handle)) {
+          if (h->through.owner != nullptr) {
+            owners |= OwnerBit(h->through.owner);
+            handles |= HandleBit(h->through.owner, h->through.handle);
+          }
+          return false;
+        }
+        h->on_cancel(h);
+        return true;
+      });
+      through_handles_ = handles;
+      through_owners_ = owners;
     }
-    // What is left are threads waiting (wait_one, wait_many).
-    signals_.RemoveObserversIf([&](mica::core::SignalObserver* o) {
-      auto* h = static_cast<HandleObserver*>(o);
-      if (h->on_cancel == nullptr || !h->through.Matches(owner, handle)) {
-        return false;
-      }
-      h->on_cancel(h);
-      return true;
-    });
   }
   while (AsyncWaitLink* l = cancelled.pop_front()) {
     delete static_cast<AsyncWait*>(l);  // drops its port reference

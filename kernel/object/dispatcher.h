@@ -150,6 +150,16 @@ class Dispatcher : public mica::RefCounted<Dispatcher>, private sched::DeferredN
   char name_[MICA_MAX_NAME_LEN] GUARDED_BY(lock_) = {};
   // Pending object_wait_async registrations (each also an observer).
   mica::List<AsyncWaitLink, &AsyncWaitLink::source_node> async_waits_ GUARDED_BY(lock_);
+  // Which handles (owner and value) and which owners may have a wait made
+  // through them on this object: one bit per hash, set as a wait registers,
+  // rebuilt from what is left by every scan. Closing a handle that no wait
+  // was made through then skips CancelWaitsThrough's walk of every wait
+  // (with IRQs off): R1's exhaust scenario closed 65,437 duplicates of an
+  // event holding 7,735 wait_asyncs made through one other handle, which
+  // walked them all for each close (17 s on virt with 4 CPUs).
+  uint64_t through_handles_ GUARDED_BY(lock_) = 0;
+  uint64_t through_owners_ GUARDED_BY(lock_) = 0;
+  void NoteThroughLocked(const WaitThrough& through) REQUIRES(lock_);
 };
 
 using HandleEntry = mica::core::HandleEntry<Dispatcher>;
