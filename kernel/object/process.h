@@ -85,8 +85,6 @@ class Process {
   const char* name() const { return name_; }
   // Its job (nullptr for the kernel's own test processes).
   JobDispatcher* job() const { return job_.get(); }
-  // What its threads' allocations are charged to.
-  kmem::Account* mem_account() const { return mem_account_; }
   // The process's handle table (values unguessable, never reused for a new
   // object: kernel/object/core/handle_table.h).
   HandleTable& handles() { return *handles_; }

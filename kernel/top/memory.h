@@ -40,6 +40,8 @@ uintptr_t* PageOwnerWord(uint64_t pa);
 bool AllocContiguous(size_t pages, uint64_t align, uint64_t* pa);
 void FreeContiguous(uint64_t pa, size_t pages);
 
+// Heap memory, charged as above. MallocAligned takes alignments up to 4096
+// (a power of two); both return nullptr for requests near 4 GiB.
 void* Malloc(size_t size);
 void* MallocAligned(size_t size, size_t align);
 void Free(void* ptr);

@@ -923,32 +923,23 @@ def ktest_selected(opts: Options, name: str, all_names: list[str]) -> bool:
 
 def qemu_jobs(opts: Options) -> list[Job]:
     jobs = [boot_job(opts, c) for c in boot_cases(opts.paths) if opts.selected(c.name)]
-    kcases = ktest_cases()
-    knames = [c.name for c in kcases]
-    jobs += [suite_job(opts, c, KtestChecker) for c in kcases if suite_selected(opts, c.name, knames, "ktest")]
-    ccases = core_cases()
-    cnames = [c.name for c in ccases]
-    jobs += [suite_job(opts, c, CoreTestsChecker) for c in ccases
-             if suite_selected(opts, c.name, cnames, "core")]
-    acases = async_cases()
-    anames = [c.name for c in acases]
-    jobs += [suite_job(opts, c, AsyncTestChecker) for c in acases
-             if suite_selected(opts, c.name, anames, "async")]
+    def suite_jobs(cases, checker, prefix, names=None):
+        """The selected cases of one in-target suite, each checked by `checker`
+        (`names`: every case name under `prefix`, if the suite has more lists)."""
+        names = names if names is not None else [c.name for c in cases]
+        return [suite_job(opts, c, checker) for c in cases
+                if suite_selected(opts, c.name, names, prefix)]
+
+    jobs += suite_jobs(ktest_cases(), KtestChecker, "ktest")
+    jobs += suite_jobs(core_cases(), CoreTestsChecker, "core")
+    jobs += suite_jobs(async_cases(), AsyncTestChecker, "async")
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
-    fcases = syscall_fuzz_cases()
-    fnames = [c.name for c in fcases]
-    jobs += [suite_job(opts, c, SyscallFuzzChecker) for c in fcases
-             if suite_selected(opts, c.name, fnames, "syscall-fuzz")]
+    jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()
     fanames = [c.name for c in fa_core + fa_fuzz]
-    jobs += [suite_job(opts, c, CoreTestsChecker) for c in fa_core
-             if suite_selected(opts, c.name, fanames, "failalloc")]
-    jobs += [suite_job(opts, c, SyscallFuzzChecker) for c in fa_fuzz
-             if suite_selected(opts, c.name, fanames, "failalloc")]
-    xcases = adversary_cases()
-    xnames = [c.name for c in xcases]
-    jobs += [suite_job(opts, c, AdversaryChecker) for c in xcases
-             if suite_selected(opts, c.name, xnames, "adversary")]
+    jobs += suite_jobs(fa_core, CoreTestsChecker, "failalloc", fanames)
+    jobs += suite_jobs(fa_fuzz, SyscallFuzzChecker, "failalloc", fanames)
+    jobs += suite_jobs(adversary_cases(), AdversaryChecker, "adversary")
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
     if opts.selected(BENCH_SMOKE) or opts.selected(BENCH_GOALS):
         jobs.append(bench_smoke_job(opts))
