@@ -11,7 +11,7 @@
 // `operator new(size_t, AllocChecker&)` is noexcept, so the compiler checks
 // the result for null before running the constructor (a throwing-style
 // `new` lets it assume non-null and construct at address 0: R1's bug 1). The
-// kernel defines no plain `operator new(size_t)` (kernel/top/memory.cc), so
+// kernel defines no plain `operator new(size_t)` (kernel/base/memory.cc), so
 // a `new T` without a checker fails to link.
 //
 // Tested on the host: kernel/lib/test/alloc_checker_test.cc.
@@ -59,7 +59,7 @@ class AllocChecker {
 
 namespace mica {
 // The memory behind `new (ac)`: the kernel heap (defined in
-// kernel/top/memory.cc); a host test that uses AllocChecker defines its own.
+// kernel/base/memory.cc); a host test that uses AllocChecker defines its own.
 void* AllocCheckerAllocate(size_t size) noexcept;
 }  // namespace mica
 

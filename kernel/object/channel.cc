@@ -4,7 +4,7 @@
 
 #include <new>
 
-#include "kernel/top/memory.h"
+#include "kernel/base/memory.h"
 
 namespace {
 

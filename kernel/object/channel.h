@@ -8,7 +8,7 @@
 #include "kernel/object/core/message_queue.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/sched/sched.h"
-#include "kernel/top/memory.h"
+#include "kernel/base/memory.h"
 
 using ChannelMessage = mica::core::Message<HandleEntry>;
 using ChannelMessagePtr = mica::core::MessagePtr<HandleEntry>;

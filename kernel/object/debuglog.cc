@@ -1,7 +1,7 @@
 #include "kernel/object/debuglog.h"
 
 #include "kernel/object/process.h"
-#include "kernel/top/log.h"
+#include "kernel/base/log.h"
 
 namespace {
 

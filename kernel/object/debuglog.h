@@ -1,6 +1,6 @@
 // The debug log object: writes go to the kernel log (and so the console),
 // each line prefixed with the writing process's name and koid, and to the
-// record ring (kernel/top/log.h) that debuglog_read reads. A readable log
+// record ring (kernel/base/log.h) that debuglog_read reads. A readable log
 // (created with the root resource) has its own read position, starting at
 // the oldest record in the ring, and asserts MICA_SIGNAL_READABLE while
 // records written with debuglog_write wait for it (kernel lines are read

@@ -16,7 +16,7 @@
 #include "kernel/object/core/koid.h"
 #include "kernel/object/core/signal_state.h"
 #include "kernel/sched/sched.h"
-#include "kernel/top/spinlock.h"
+#include "kernel/base/irq_spinlock.h"
 
 struct AsyncWait;
 class PortDispatcher;

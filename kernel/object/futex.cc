@@ -2,8 +2,8 @@
 
 #include "kernel/lib/list.h"
 #include "kernel/sched/sched.h"
-#include "kernel/syscalls/user_ptr.h"
-#include "kernel/top/spinlock.h"
+#include "kernel/arch/arm64/user_ptr.h"
+#include "kernel/base/irq_spinlock.h"
 
 namespace futex {
 namespace {

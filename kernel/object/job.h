@@ -4,7 +4,7 @@
 
 #include "kernel/lib/list.h"
 #include "kernel/object/dispatcher.h"
-#include "kernel/top/memory.h"
+#include "kernel/base/memory.h"
 
 class Process;
 

@@ -10,9 +10,9 @@
 #include "kernel/object/futex.h"
 #include "kernel/object/task.h"
 #include "kernel/object/vmar.h"
-#include "kernel/top/log.h"
-#include "kernel/top/memory.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/log.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/percpu.h"
 
 namespace {
 

@@ -14,9 +14,9 @@
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/sched/sched.h"
-#include "kernel/top/memory.h"
-#include "kernel/top/percpu.h"
-#include "kernel/top/spinlock.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/percpu.h"
+#include "kernel/base/irq_spinlock.h"
 
 class Process;
 

@@ -6,8 +6,8 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/object/process.h"
 #include "kernel/platform/platform.h"
-#include "kernel/syscalls/user_ptr.h"
-#include "kernel/top/memory.h"
+#include "kernel/arch/arm64/user_ptr.h"
+#include "kernel/base/memory.h"
 
 namespace {
 

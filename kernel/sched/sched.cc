@@ -9,10 +9,10 @@
 #include "kernel/arch/arm64/mmu.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/lib/bitmap.h"
-#include "kernel/top/memory.h"
-#include "kernel/top/panic.h"
-#include "kernel/top/percpu.h"
-#include "kernel/top/spinlock.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/panic.h"
+#include "kernel/base/percpu.h"
+#include "kernel/base/irq_spinlock.h"
 
 namespace sched {
 

@@ -17,7 +17,7 @@
 #include "kernel/lib/list.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/status.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/percpu.h"
 
 namespace mica {
 class MemAccount;
@@ -168,7 +168,7 @@ struct Thread : QueueLink {
   // 4-byte aligned word (with a spare byte): the syscall return path
   // (vectors.S) reads them with one load.
   bool interrupted = false;  // killed: blocking calls return kCanceled
-  // Allocation fault injection (kernel/top/fail_alloc.h): a failure was
+  // Allocation fault injection (kernel/base/fail_alloc.h): a failure was
   // injected since the syscall began; the thread opted in; while nonzero,
   // nothing is injected.
   bool fail_alloc_hit = false;
@@ -198,7 +198,7 @@ struct Thread : QueueLink {
   arch::UserState* user = nullptr;
   void* process = nullptr;      // the Process it belongs to (object/process.h)
   void* user_thread = nullptr;  // its UserThread (object/process.h)
-  // What its allocations are charged to (kernel/top/memory.h): its job's
+  // What its allocations are charged to (kernel/base/memory.h): its job's
   // account, or nullptr (kernel threads, unaccounted jobs).
   mica::MemAccount* mem_account = nullptr;
   WaitQueue joiners;

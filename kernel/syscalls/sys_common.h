@@ -5,7 +5,7 @@
 
 #include "kernel/lib/status.h"
 #include "kernel/object/process.h"
-#include "kernel/syscalls/user_ptr.h"
+#include "kernel/arch/arm64/user_ptr.h"
 
 #include "kernel/syscall_decls.h"
 

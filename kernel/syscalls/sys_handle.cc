@@ -7,8 +7,8 @@
 #include "kernel/object/resource.h"
 #include "kernel/object/task.h"
 #include "kernel/syscalls/sys_common.h"
-#include "kernel/top/fail_alloc.h"
-#include "kernel/top/memory.h"
+#include "kernel/base/fail_alloc.h"
+#include "kernel/base/memory.h"
 
 int64_t sys_handle_close(mica_handle_t handle) {
   if (handle == MICA_HANDLE_INVALID) {
@@ -143,7 +143,7 @@ bool IsCallingThread(const Dispatcher* thread) {
 }
 
 // MICA_PROP_THREAD_FAIL_ALLOC: only the thread itself touches its
-// fault-injection fields (kernel/top/fail_alloc.h), so only it may set them.
+// fault-injection fields (kernel/base/fail_alloc.h), so only it may set them.
 mica::Status SetFailAlloc(Dispatcher* object, user_in_ptr<const void> value, size_t value_size) {
   if (object->type() != MICA_OBJ_TYPE_THREAD) {
     return mica::Status::kWrongType;

@@ -5,8 +5,8 @@
 #include "kernel/object/debuglog.h"
 #include "kernel/object/resource.h"
 #include "kernel/syscalls/sys_common.h"
-#include "kernel/top/memory.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/percpu.h"
 
 int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
                             user_out_ptr<mica_handle_t> out) {

@@ -4,7 +4,7 @@
 
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/lib/printf.h"
-#include "kernel/top/log.h"
+#include "kernel/base/log.h"
 
 extern "C" const ktest::Test __ktests_start[], __ktests_end[];
 

@@ -4,8 +4,8 @@
 #include "devicetree/lib/fdt.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/tests/ktest.h"
-#include "kernel/top/log.h"
-#include "kernel/top/panic.h"
+#include "kernel/base/log.h"
+#include "kernel/base/panic.h"
 
 const fdt::Fdt& BootFdt();
 

@@ -3,7 +3,7 @@
 // every page it took when it goes.
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/tests/ktest.h"
-#include "kernel/top/memory.h"
+#include "kernel/base/memory.h"
 
 namespace {
 

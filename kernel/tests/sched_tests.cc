@@ -3,9 +3,9 @@
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/sched/sched.h"
 #include "kernel/tests/ktest.h"
-#include "kernel/top/memory.h"
-#include "kernel/top/percpu.h"
-#include "kernel/top/spinlock.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/percpu.h"
+#include "kernel/base/irq_spinlock.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include "kernel/object/event.h"
 #include "kernel/object/process.h"
 #include "kernel/tests/ktest.h"
-#include "kernel/top/memory.h"
+#include "kernel/base/memory.h"
 
 extern "C" const uint8_t ktest_user_blob[], ktest_user_blob_end[];
 

@@ -8,7 +8,7 @@
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/tests/ktest.h"
-#include "kernel/top/memory.h"
+#include "kernel/base/memory.h"
 
 // Checks that go on after a failure (the scenarios must clean up).
 #define VEXPECT(cond) (void)ctx->Check((cond), #cond, __FILE__, __LINE__)

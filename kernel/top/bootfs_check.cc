@@ -2,7 +2,7 @@
 
 #include "images/bootfs/bootfs.h"
 #include "kernel/arch/arm64/arch.h"
-#include "kernel/top/log.h"
+#include "kernel/base/log.h"
 
 void CheckBootfs(const platform::BootInfo& info) {
   if (info.initrd_end <= info.initrd_start) {

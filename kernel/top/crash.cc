@@ -4,8 +4,8 @@
 
 #include "kernel/lib/assert.h"
 #include "kernel/sched/sched.h"
-#include "kernel/top/log.h"
-#include "kernel/top/panic.h"
+#include "kernel/base/log.h"
+#include "kernel/base/panic.h"
 
 namespace {
 

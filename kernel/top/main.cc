@@ -24,11 +24,11 @@
 #include "kernel/tests/ktest.h"
 #include "kernel/top/bootfs_check.h"
 #include "kernel/top/crash.h"
-#include "kernel/top/fail_alloc.h"
-#include "kernel/top/log.h"
-#include "kernel/top/memory.h"
-#include "kernel/top/panic.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/fail_alloc.h"
+#include "kernel/base/log.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/panic.h"
+#include "kernel/base/percpu.h"
 #include "kernel/user/launcher.h"
 
 extern "C" char __kernel_start[], __kernel_end[];

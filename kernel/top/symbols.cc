@@ -2,7 +2,7 @@
 // link (scripts/gen_ksyms.py) and placed in .ksyms by the second.
 #include <stdint.h>
 
-#include "kernel/top/panic.h"
+#include "kernel/base/panic.h"
 
 extern "C" char __ksyms_start[], __ksyms_end[];
 

@@ -13,8 +13,8 @@
 #include "kernel/object/resource.h"
 #include "kernel/object/task.h"
 #include "kernel/object/vmo.h"
-#include "kernel/top/log.h"
-#include "kernel/top/memory.h"
+#include "kernel/base/log.h"
+#include "kernel/base/memory.h"
 #include "system/core/userboot/message.h"
 #include "system/ulib/elf/elf.h"
 

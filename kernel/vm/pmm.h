@@ -59,7 +59,7 @@ struct Page {
 
   ListNode node;
   uintptr_t owner = 0;
-  // Whose memory an allocated page is (kernel/top/memory.cc: the account
+  // Whose memory an allocated page is (kernel/base/memory.cc: the account
   // charged for it, or nullptr); the Pmm itself never looks at it.
   MemAccount* account = nullptr;
   State state = State::kFree;

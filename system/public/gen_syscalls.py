@@ -747,11 +747,11 @@ def gen_kernel_decls(defs):
     o = [f"// {BANNER}", "//",
          "// One handler per syscall, implemented in kernel/syscalls/. Each returns",
          "// MICA_OK or a negative MICA_ERR_* status as int64_t (x0). Pointer",
-         "// arguments arrive as the typed user pointers of kernel/syscalls/user_ptr.h.",
+         "// arguments arrive as the typed user pointers of kernel/arch/arm64/user_ptr.h.",
          "#ifndef MICA_GEN_KERNEL_SYSCALL_DECLS_H_", "#define MICA_GEN_KERNEL_SYSCALL_DECLS_H_",
          "", "#include <stddef.h>", "#include <stdint.h>", "",
          "#include <mica/status.h>", "#include <mica/types.h>", "",
-         '#include "kernel/syscalls/user_ptr.h"', ""]
+         '#include "kernel/arch/arm64/user_ptr.h"', ""]
     for c in sorted(defs.calls, key=lambda c: c.number):
         one = f"int64_t sys_{c.name}({c_params(c, kernel=True)});"
         if len(one) <= 100:

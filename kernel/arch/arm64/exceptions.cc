@@ -5,9 +5,9 @@
 #include "kernel/lib/printf.h"
 #include "kernel/object/process.h"
 #include "kernel/sched/sched.h"
-#include "kernel/top/fail_alloc.h"
-#include "kernel/top/panic.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/fail_alloc.h"
+#include "kernel/base/panic.h"
+#include "kernel/base/percpu.h"
 
 extern "C" {
 struct ExTableEntry {

@@ -3,9 +3,9 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/mmu.h"
 #include "kernel/lib/printf.h"
-#include "kernel/top/log.h"
-#include "kernel/top/panic.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/log.h"
+#include "kernel/base/panic.h"
+#include "kernel/base/percpu.h"
 
 namespace gic {
 namespace {

@@ -6,8 +6,8 @@
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/arch/arm64/user_state.h"
 #include "kernel/sched/sched.h"
-#include "kernel/top/log.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/log.h"
+#include "kernel/base/percpu.h"
 
 namespace smp {
 namespace {

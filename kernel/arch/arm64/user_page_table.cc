@@ -4,7 +4,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/lib/assert.h"
-#include "kernel/top/memory.h"
+#include "kernel/base/memory.h"
 
 namespace arch {
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kernel/lib/status.h"
-#include "kernel/top/spinlock.h"
+#include "kernel/base/irq_spinlock.h"
 
 namespace arch {
 

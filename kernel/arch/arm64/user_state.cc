@@ -2,7 +2,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/user_page_table.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/percpu.h"
 
 namespace arch {
 namespace {

@@ -216,7 +216,7 @@ el0_sync:
   // Work before returning to user mode: a kill (the thread is interrupted;
   // a dead process has interrupted all its threads), a reschedule asked
   // for on this CPU, a call in which an allocation failure was injected
-  // (kernel/top/fail_alloc.h), or one whose user copy met a page it had
+  // (kernel/base/fail_alloc.h), or one whose user copy met a page it had
   // no memory for. With interrupts off none can be set for this
   // CPU behind our back (PreemptFromIrq in kernel/sched explains why).
   mrs x9, tpidr_el1

@@ -1,11 +1,11 @@
-#include "kernel/top/panic.h"
+#include "kernel/base/panic.h"
 
 #include <stdarg.h>
 
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/lib/printf.h"
-#include "kernel/top/log.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/log.h"
+#include "kernel/base/percpu.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 

@@ -1,4 +1,4 @@
-#include "kernel/top/memory.h"
+#include "kernel/base/memory.h"
 
 #include <new>
 
@@ -7,8 +7,8 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/lib/assert.h"
 #include "kernel/sched/sched.h"
-#include "kernel/top/fail_alloc.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/fail_alloc.h"
+#include "kernel/base/percpu.h"
 #include "kernel/vm/heap.h"
 #include "kernel/vm/pmm.h"
 

@@ -2,7 +2,7 @@
 // usable RAM found at boot, and the kernel heap (kernel/vm Heap) on top of it
 // through the linear map. operator new/delete use the heap. Every
 // allocation can fail; with kernel.failalloc= some are made to
-// (kernel/top/fail_alloc.h).
+// (kernel/base/fail_alloc.h).
 //
 // Accounting (docs/kernel.md "Job memory limits"): every heap allocation
 // and every page is charged to the account of the thread that allocates it

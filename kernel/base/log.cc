@@ -1,10 +1,10 @@
-#include "kernel/top/log.h"
+#include "kernel/base/log.h"
 
 #include <string.h>
 #include "kernel/arch/arm64/arch.h"
 
 #include "kernel/lib/printf.h"
-#include "kernel/top/spinlock.h"
+#include "kernel/base/irq_spinlock.h"
 
 namespace {
 

@@ -1,11 +1,11 @@
-#include "kernel/top/fail_alloc.h"
+#include "kernel/base/fail_alloc.h"
 
 #include <string.h>
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/sched/sched.h"
-#include "kernel/top/log.h"
-#include "kernel/top/percpu.h"
+#include "kernel/base/log.h"
+#include "kernel/base/percpu.h"
 
 namespace fail_alloc {
 namespace {

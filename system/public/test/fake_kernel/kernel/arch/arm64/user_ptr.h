@@ -1,4 +1,4 @@
-// Host-test stand-in for the kernel's kernel/syscalls/user_ptr.h: the same
+// Host-test stand-in for the kernel's kernel/arch/arm64/user_ptr.h: the same
 // three class templates with the constructor and accessor that the
 // generated dispatch code (kernel/syscall_table.inc) relies on, without the
 // kernel's fault-safe copy routines. The test's include path puts this
