@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "kernel/arch/arm64/arch.h"
-#include "kernel/sched/sched.h"
 #include "kernel/base/log.h"
 #include "kernel/base/percpu.h"
 
@@ -144,7 +143,7 @@ bool ShouldFail(Kind kind) {
   // (no preemption, so no migration, in between).
   uint64_t irq_state = arch::SaveDisableIrqs();
   PerCpu& cpu = ThisCpu();
-  sched::Thread* t = cpu.current;
+  ThreadBase* t = cpu.current;
   bool eligible =
       t != nullptr && t->fail_alloc_on && t->fail_alloc_suppressed == 0 && cpu.irq_depth == 0;
   arch::RestoreIrqs(irq_state);
@@ -162,19 +161,19 @@ bool ShouldFail(Kind kind) {
   return fail;
 }
 
-void SetForThread(void* thread, bool on) {
-  static_cast<sched::Thread*>(thread)->fail_alloc_on = on;
+void SetForThread(ThreadBase* thread, bool on) {
+  thread->fail_alloc_on = on;
 }
 
 Suppress::Suppress() {
-  sched::Thread* t = sched::Current();
+  ThreadBase* t = ThisCpu().current;
   if (t != nullptr) {
     t->fail_alloc_suppressed++;
   }
 }
 
 Suppress::~Suppress() {
-  sched::Thread* t = sched::Current();
+  ThreadBase* t = ThisCpu().current;
   if (t != nullptr) {
     t->fail_alloc_suppressed--;
   }

@@ -28,6 +28,8 @@
 
 #include <mica/types.h>
 
+struct ThreadBase;
+
 namespace fail_alloc {
 
 // Parses the boot option (an empty or absent `spec` leaves it off). Returns
@@ -39,8 +41,8 @@ enum class Kind { kHeap, kPages };
 // True if the allocation being made now is to fail (counted as injected).
 bool ShouldFail(Kind kind);
 
-// Opts the thread `t` (a sched::Thread) in or out.
-void SetForThread(void* t, bool on);
+// Opts the thread `t` in or out.
+void SetForThread(ThreadBase* t, bool on);
 
 // While one lives, no failure is injected on this thread (fault handling).
 class Suppress {

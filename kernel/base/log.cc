@@ -3,8 +3,8 @@
 #include <string.h>
 #include "kernel/arch/arm64/arch.h"
 
-#include "kernel/lib/printf.h"
 #include "kernel/base/irq_spinlock.h"
+#include "kernel/lib/printf.h"
 
 namespace {
 

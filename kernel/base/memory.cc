@@ -5,10 +5,9 @@
 #include "kernel/lib/alloc_checker.h"
 
 #include "kernel/arch/arm64/arch.h"
-#include "kernel/lib/assert.h"
-#include "kernel/sched/sched.h"
 #include "kernel/base/fail_alloc.h"
 #include "kernel/base/percpu.h"
+#include "kernel/lib/assert.h"
 #include "kernel/vm/heap.h"
 #include "kernel/vm/pmm.h"
 
@@ -47,7 +46,7 @@ void HeapFreePages(void* pages, size_t count) {
 // its current thread are read together).
 Account* ChargeTarget() {
   PerCpu& cpu = ThisCpu();
-  sched::Thread* t = cpu.current;
+  ThreadBase* t = cpu.current;
   return t != nullptr && cpu.irq_depth == 0 ? t->mem_account : nullptr;
 }
 
@@ -307,7 +306,7 @@ ChargeTo::ChargeTo(Account* account) : thread_(nullptr), saved_(nullptr) {
 
 ChargeTo::~ChargeTo() {
   if (thread_ != nullptr) {
-    static_cast<sched::Thread*>(thread_)->mem_account = saved_;
+    thread_->mem_account = saved_;
   }
 }
 

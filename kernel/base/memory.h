@@ -6,7 +6,7 @@
 //
 // Accounting (docs/kernel.md "Job memory limits"): every heap allocation
 // and every page is charged to the account of the thread that allocates it
-// (sched::Thread::mem_account: its job's, or nullptr for the kernel's own
+// (ThreadBase::mem_account: its job's, or nullptr for the kernel's own
 // threads and in interrupt handlers), and uncharged from that same account
 // when freed, whoever frees it. A charge past an account's limit fails the
 // allocation as if memory had run out. Heap allocations carry a 16-byte
@@ -20,6 +20,8 @@
 
 #include "kernel/platform/ranges.h"
 #include "kernel/vm/mem_account.h"
+
+struct ThreadBase;
 
 namespace kmem {
 
@@ -85,7 +87,7 @@ class ChargeTo {
   ChargeTo& operator=(const ChargeTo&) = delete;
 
  private:
-  void* thread_;  // the current sched::Thread (nullptr early in boot: no effect)
+  ThreadBase* thread_;  // the current thread (nullptr early in boot: no effect)
   Account* saved_;
 };
 

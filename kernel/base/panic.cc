@@ -2,16 +2,16 @@
 
 #include <stdarg.h>
 
-#include "kernel/arch/arm64/gic.h"
-#include "kernel/lib/printf.h"
 #include "kernel/base/log.h"
 #include "kernel/base/percpu.h"
+#include "kernel/lib/printf.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 
 namespace {
 
 volatile int g_panicking = -1;  // CPU that is panicking, or -1
+void (*g_stop_other_cpus)() = nullptr;
 
 [[noreturn]] void Halt() {
   arch::DisableIrqs();
@@ -35,7 +35,9 @@ void EnterPanic() {
   }
   LogEnterPanicMode();
   // Stop everyone else first so the report is not interleaved with theirs.
-  gic::StopOtherCpus();
+  if (g_stop_other_cpus != nullptr) {
+    g_stop_other_cpus();
+  }
 }
 
 void ReportStoppedCpus() {
@@ -190,6 +192,10 @@ void PanicWithFrame(const arch::IFrame* frame, const char* fmt, ...) {
 void StopThisCpu() {
   ThisCpu().stopped = true;
   Halt();
+}
+
+void SetPanicStopOtherCpus(void (*stop)()) {
+  g_stop_other_cpus = stop;
 }
 
 extern "C" [[noreturn]] void mica_assert_fail(const char* file, int line, const char* expr) {

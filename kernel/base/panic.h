@@ -16,3 +16,8 @@ bool LookupSymbol(uint64_t addr, const char** name, uint64_t* offset);
 const char* EsrClassName(uint32_t ec);
 // Called by the IPI handler on the other CPUs when one panics.
 [[noreturn]] void StopThisCpu();
+// How a panic stops the other CPUs (it sends them an IPI that ends in
+// StopThisCpu): set by the interrupt controller's driver once it can send
+// IPIs (gic::Init), before a second CPU starts. Until then a panic has no
+// other CPU to stop.
+void SetPanicStopOtherCpus(void (*stop)());

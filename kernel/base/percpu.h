@@ -5,9 +5,9 @@
 #include <stdint.h>
 
 #include "kernel/arch/arm64/arch.h"
+#include "kernel/base/thread_base.h"
 
 namespace sched {
-struct Thread;
 struct CpuState;
 }  // namespace sched
 
@@ -16,7 +16,7 @@ struct PerCpu {
   uint32_t cpu_num;       // PERCPU_CPU_NUM
   uint32_t pad0;
   uint64_t mpidr;
-  sched::Thread* current;
+  ThreadBase* current;  // the running sched::Thread (sched::Current())
   sched::CpuState* sched;
   uint32_t irq_depth;  // > 0 while in an interrupt handler
   volatile bool online;

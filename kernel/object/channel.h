@@ -4,11 +4,11 @@
 // enter the reader's table with the read (DESIGN.md §4).
 #pragma once
 
+#include "kernel/base/memory.h"
 #include "kernel/object/core/allocator.h"
 #include "kernel/object/core/message_queue.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/sched/sched.h"
-#include "kernel/base/memory.h"
 
 using ChannelMessage = mica::core::Message<HandleEntry>;
 using ChannelMessagePtr = mica::core::MessagePtr<HandleEntry>;

@@ -1,7 +1,7 @@
 #include "kernel/object/debuglog.h"
 
-#include "kernel/object/process.h"
 #include "kernel/base/log.h"
+#include "kernel/object/process.h"
 
 namespace {
 

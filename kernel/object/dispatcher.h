@@ -9,6 +9,7 @@
 
 #include <mica/types.h>
 
+#include "kernel/base/irq_spinlock.h"
 #include "kernel/lib/alloc_checker.h"
 #include "kernel/lib/ref_counted.h"
 #include "kernel/lib/status.h"
@@ -16,7 +17,6 @@
 #include "kernel/object/core/koid.h"
 #include "kernel/object/core/signal_state.h"
 #include "kernel/sched/sched.h"
-#include "kernel/base/irq_spinlock.h"
 
 struct AsyncWait;
 class PortDispatcher;

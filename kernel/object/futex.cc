@@ -1,9 +1,9 @@
 #include "kernel/object/futex.h"
 
-#include "kernel/lib/list.h"
-#include "kernel/sched/sched.h"
 #include "kernel/arch/arm64/user_ptr.h"
 #include "kernel/base/irq_spinlock.h"
+#include "kernel/lib/list.h"
+#include "kernel/sched/sched.h"
 
 namespace futex {
 namespace {

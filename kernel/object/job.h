@@ -2,9 +2,9 @@
 // it and every job below it; a killed job takes no new children.
 #pragma once
 
+#include "kernel/base/memory.h"
 #include "kernel/lib/list.h"
 #include "kernel/object/dispatcher.h"
-#include "kernel/base/memory.h"
 
 class Process;
 

@@ -6,13 +6,13 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/timer.h"
+#include "kernel/base/log.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/percpu.h"
 #include "kernel/object/channel.h"
 #include "kernel/object/futex.h"
 #include "kernel/object/task.h"
 #include "kernel/object/vmar.h"
-#include "kernel/base/log.h"
-#include "kernel/base/memory.h"
-#include "kernel/base/percpu.h"
 
 namespace {
 

@@ -8,15 +8,15 @@
 
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/arch/arm64/user_state.h"
+#include "kernel/base/irq_spinlock.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/percpu.h"
 #include "kernel/lib/status.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/object/job.h"
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/sched/sched.h"
-#include "kernel/base/memory.h"
-#include "kernel/base/percpu.h"
-#include "kernel/base/irq_spinlock.h"
 
 class Process;
 
@@ -221,7 +221,7 @@ class Process {
   // The process the current thread belongs to, or nullptr. Inline: most
   // syscalls start with it (one TPIDR_EL1 read and two loads).
   static Process* Current() {
-    sched::Thread* t = ThisCpu().current;
+    sched::Thread* t = sched::Current();
     return t != nullptr ? static_cast<Process*>(t->process) : nullptr;
   }
 

@@ -4,10 +4,10 @@
 #include <new>
 
 #include "kernel/arch/arm64/arch.h"
-#include "kernel/object/process.h"
-#include "kernel/platform/platform.h"
 #include "kernel/arch/arm64/user_ptr.h"
 #include "kernel/base/memory.h"
+#include "kernel/object/process.h"
+#include "kernel/platform/platform.h"
 
 namespace {
 

@@ -8,11 +8,11 @@
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/mmu.h"
 #include "kernel/arch/arm64/timer.h"
-#include "kernel/lib/bitmap.h"
+#include "kernel/base/irq_spinlock.h"
 #include "kernel/base/memory.h"
 #include "kernel/base/panic.h"
 #include "kernel/base/percpu.h"
-#include "kernel/base/irq_spinlock.h"
+#include "kernel/lib/bitmap.h"
 
 namespace sched {
 
@@ -55,7 +55,7 @@ CpuState& Cpu() {
   return *ThisCpu().sched;
 }
 Thread* CurrentLocked() {
-  return ThisCpu().current;
+  return Current();
 }
 
 Thread* FromLink(QueueLink* l) {
@@ -100,7 +100,7 @@ int BestReadyPriority(const CpuState& cs) {
 }
 
 int RunningPriority(uint32_t cpu) {
-  Thread* cur = g_percpu[cpu].current;
+  Thread* cur = static_cast<Thread*>(g_percpu[cpu].current);
   if (cur == nullptr || cur == g_cpu_state[cpu].idle) {
     return -1;
   }
@@ -264,7 +264,7 @@ void FinishSwitchLocked(Thread* prev) {
 // outranks every thread ready here (so it needs no timeslice).
 [[gnu::always_inline]] inline void SwitchToLocked(
     PerCpu& pc, CpuState& cs, Thread* next, bool outranks_ready = false) NO_THREAD_SAFETY_ANALYSIS {
-  Thread* prev = pc.current;
+  Thread* prev = static_cast<Thread*>(pc.current);
   cs.need_resched = false;
   uint64_t now = timer::NowNs();
   if (next != prev) {
@@ -330,7 +330,7 @@ void WaitQueue::RemoveLocked(Thread* t) {
 
 [[gnu::always_inline]] inline mica::Status WaitQueue::PrepareBlockLocked(PerCpu& pc,
                                                                          uint64_t deadline) {
-  Thread* cur = pc.current;
+  Thread* cur = static_cast<Thread*>(pc.current);
   MICA_ASSERT_MSG(cur != pc.sched->idle, "the idle thread cannot block");
   if (cur->interrupted) {
     return mica::Status::kCanceled;

@@ -13,11 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/arch/arm64/upcalls.h"
 #include "kernel/arch/arm64/user_state.h"
+#include "kernel/base/percpu.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/status.h"
-#include "kernel/base/percpu.h"
 
 namespace mica {
 class MemAccount;
@@ -157,29 +158,15 @@ struct DeferredQueue {
   }
 };
 
-struct Thread : QueueLink {
+// ThreadBase first: PerCpu::current points at it (kernel/base/thread_base.h).
+struct Thread : ThreadBase, QueueLink {
   uint64_t saved_sp = 0;  // valid while not running
   void* stack_base = nullptr;
   ThreadState state = ThreadState::kCreated;
   int priority = kPriorityDefault;
   uint32_t cpu = 0;             // CPU it runs or last ran on
   uint32_t affinity = kAnyCpu;  // bit mask of allowed CPUs, 0 = all
-  // `interrupted`, `fail_alloc_hit` and `copy_fault_no_memory` share one
-  // 4-byte aligned word (with a spare byte): the syscall return path
-  // (vectors.S) reads them with one load.
-  bool interrupted = false;  // killed: blocking calls return kCanceled
-  // Allocation fault injection (kernel/base/fail_alloc.h): a failure was
-  // injected since the syscall began; the thread opted in; while nonzero,
-  // nothing is injected.
-  bool fail_alloc_hit = false;
-  // A user copy in this syscall faulted on a page there was no memory (or
-  // no room under its job's limit) for: the syscall's MICA_ERR_INVALID_ARGS
-  // becomes MICA_ERR_NO_MEMORY on the way out (arm64_syscall_return_work).
-  bool copy_fault_no_memory = false;
-  bool syscall_word_spare = false;
-  bool fail_alloc_on = false;
   bool detached = false;
-  uint16_t fail_alloc_suppressed = 0;
   bool switched_out = false;  // dead and no longer on its stack
   mica::Status wake_status = mica::Status::kOk;
   WaitQueue* blocked_on = nullptr;
@@ -198,9 +185,6 @@ struct Thread : QueueLink {
   arch::UserState* user = nullptr;
   void* process = nullptr;      // the Process it belongs to (object/process.h)
   void* user_thread = nullptr;  // its UserThread (object/process.h)
-  // What its allocations are charged to (kernel/base/memory.h): its job's
-  // account, or nullptr (kernel threads, unaccounted jobs).
-  mica::MemAccount* mem_account = nullptr;
   WaitQueue joiners;
   DeferredQueue deferred;   // see DeferredQueue
   mica::ListNode all_node;  // list of every thread
@@ -223,7 +207,7 @@ void Yield();
 void SleepUntil(uint64_t deadline_ns);
 void Sleep(uint64_t ns);
 inline Thread* Current() {
-  return ThisCpu().current;
+  return static_cast<Thread*>(ThisCpu().current);
 }
 void SetPriority(Thread* t, int priority);
 // Marks `t` interrupted (its process is being killed): a wait it is blocked
@@ -237,14 +221,12 @@ bool TimerCancel(Timer* timer);
 
 // Boot: turn the boot context into the first thread of CPU 0.
 void InitBootCpu();
-// A secondary CPU: its boot context becomes its idle thread; never returns.
-[[noreturn]] void RunSecondary(uint32_t cpu);
+// RunSecondary (a secondary CPU's boot context becomes its idle thread),
+// TimerTick and PreemptFromIrq are declared in kernel/arch/arm64/upcalls.h:
+// the arch layer calls them.
 // Creates CPU 0's idle thread (after the heap exists).
 void InitIdle(uint32_t cpu);
 
-// Called from the timer interrupt and at the end of every interrupt.
-void TimerTick();
-void PreemptFromIrq();
 // IPI handler: another CPU asked this one to reschedule.
 void RescheduleIpi();
 

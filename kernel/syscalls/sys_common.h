@@ -3,9 +3,9 @@
 
 #include <mica/types.h>
 
+#include "kernel/arch/arm64/user_ptr.h"
 #include "kernel/lib/status.h"
 #include "kernel/object/process.h"
-#include "kernel/arch/arm64/user_ptr.h"
 
 #include "kernel/syscall_decls.h"
 

@@ -1,14 +1,14 @@
 // Handles: close, duplicate, replace, get_info, properties.
 #include <string.h>
 
+#include "kernel/base/fail_alloc.h"
+#include "kernel/base/memory.h"
 #include "kernel/object/channel_gc.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
 #include "kernel/object/resource.h"
 #include "kernel/object/task.h"
 #include "kernel/syscalls/sys_common.h"
-#include "kernel/base/fail_alloc.h"
-#include "kernel/base/memory.h"
 
 int64_t sys_handle_close(mica_handle_t handle) {
   if (handle == MICA_HANDLE_INVALID) {

@@ -2,11 +2,11 @@
 #include <string.h>
 
 #include "kernel/arch/arm64/timer.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/percpu.h"
 #include "kernel/object/debuglog.h"
 #include "kernel/object/resource.h"
 #include "kernel/syscalls/sys_common.h"
-#include "kernel/base/memory.h"
-#include "kernel/base/percpu.h"
 
 int64_t sys_debuglog_create(mica_handle_t resource, uint32_t options,
                             user_out_ptr<mica_handle_t> out) {

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "kernel/arch/arm64/timer.h"
-#include "kernel/lib/printf.h"
 #include "kernel/base/log.h"
+#include "kernel/lib/printf.h"
 
 extern "C" const ktest::Test __ktests_start[], __ktests_end[];
 

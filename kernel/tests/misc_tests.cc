@@ -3,9 +3,9 @@
 
 #include "devicetree/lib/fdt.h"
 #include "kernel/arch/arm64/timer.h"
-#include "kernel/tests/ktest.h"
 #include "kernel/base/log.h"
 #include "kernel/base/panic.h"
+#include "kernel/tests/ktest.h"
 
 const fdt::Fdt& BootFdt();
 

@@ -3,8 +3,8 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/mmu.h"
-#include "kernel/tests/ktest.h"
 #include "kernel/base/memory.h"
+#include "kernel/tests/ktest.h"
 
 extern "C" char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
 

@@ -2,8 +2,8 @@
 // each table page that no longer maps anything (Unmap, a failed Map) and
 // every page it took when it goes.
 #include "kernel/arch/arm64/user_page_table.h"
-#include "kernel/tests/ktest.h"
 #include "kernel/base/memory.h"
+#include "kernel/tests/ktest.h"
 
 namespace {
 

@@ -1,11 +1,11 @@
 // In-kernel tests of threads, the scheduler, timers and SMP.
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/timer.h"
-#include "kernel/sched/sched.h"
-#include "kernel/tests/ktest.h"
+#include "kernel/base/irq_spinlock.h"
 #include "kernel/base/memory.h"
 #include "kernel/base/percpu.h"
-#include "kernel/base/irq_spinlock.h"
+#include "kernel/sched/sched.h"
+#include "kernel/tests/ktest.h"
 
 namespace {
 

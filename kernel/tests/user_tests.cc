@@ -5,10 +5,10 @@
 
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/arch/arm64/user_page_table.h"
+#include "kernel/base/memory.h"
 #include "kernel/object/event.h"
 #include "kernel/object/process.h"
 #include "kernel/tests/ktest.h"
-#include "kernel/base/memory.h"
 
 extern "C" const uint8_t ktest_user_blob[], ktest_user_blob_end[];
 

@@ -4,11 +4,11 @@
 #include <mica/types.h>
 
 #include "kernel/arch/arm64/user_page_table.h"
+#include "kernel/base/memory.h"
 #include "kernel/object/process.h"
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/tests/ktest.h"
-#include "kernel/base/memory.h"
 
 // Checks that go on after a failure (the scenarios must clean up).
 #define VEXPECT(cond) (void)ctx->Check((cond), #cond, __FILE__, __LINE__)

@@ -2,10 +2,10 @@
 
 #include <string.h>
 
-#include "kernel/lib/assert.h"
-#include "kernel/sched/sched.h"
 #include "kernel/base/log.h"
 #include "kernel/base/panic.h"
+#include "kernel/lib/assert.h"
+#include "kernel/sched/sched.h"
 
 namespace {
 

@@ -15,6 +15,11 @@
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/arch/arm64/user_state.h"
+#include "kernel/base/fail_alloc.h"
+#include "kernel/base/log.h"
+#include "kernel/base/memory.h"
+#include "kernel/base/panic.h"
+#include "kernel/base/percpu.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/object/channel_gc.h"
 #include "kernel/object/job.h"
@@ -24,11 +29,6 @@
 #include "kernel/tests/ktest.h"
 #include "kernel/top/bootfs_check.h"
 #include "kernel/top/crash.h"
-#include "kernel/base/fail_alloc.h"
-#include "kernel/base/log.h"
-#include "kernel/base/memory.h"
-#include "kernel/base/panic.h"
-#include "kernel/base/percpu.h"
 #include "kernel/user/launcher.h"
 
 extern "C" char __kernel_start[], __kernel_end[];

@@ -5,6 +5,8 @@
 #include <mica/rt/bootstrap.h>
 #include "kernel/arch/arm64/arch.h"
 
+#include "kernel/base/log.h"
+#include "kernel/base/memory.h"
 #include "kernel/object/channel.h"
 #include "kernel/object/channel_gc.h"
 #include "kernel/object/debuglog.h"
@@ -13,8 +15,6 @@
 #include "kernel/object/resource.h"
 #include "kernel/object/task.h"
 #include "kernel/object/vmo.h"
-#include "kernel/base/log.h"
-#include "kernel/base/memory.h"
 #include "system/core/userboot/message.h"
 #include "system/ulib/elf/elf.h"
 

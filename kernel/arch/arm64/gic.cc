@@ -2,10 +2,10 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/mmu.h"
-#include "kernel/lib/printf.h"
 #include "kernel/base/log.h"
 #include "kernel/base/panic.h"
 #include "kernel/base/percpu.h"
+#include "kernel/lib/printf.h"
 
 namespace gic {
 namespace {
@@ -255,6 +255,7 @@ bool Init(const fdt::Fdt& dt, const char** why) {
     *why = "cannot initialise the boot CPU's GIC interface (no redistributor for its MPIDR?)";
     return false;
   }
+  SetPanicStopOtherCpus(&StopOtherCpus);
   return true;
 }
 

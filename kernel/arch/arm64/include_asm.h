@@ -63,13 +63,14 @@
 #define PERCPU_SCHED 32
 
 // Fields the syscall return path (vectors.S) reads, checked by static_assert
-// next to their definitions: sched::Thread::interrupted and
-// sched::CpuState::need_resched (both bools), and
-// sched::Thread::fail_alloc_hit and copy_fault_no_memory (bools, in the
-// same 4-byte word as `interrupted`).
-#define THREAD_INTERRUPTED 48
-#define THREAD_FAIL_ALLOC_HIT 49
-#define THREAD_COPY_FAULT_NO_MEMORY 50
+// next to their definitions: ThreadBase::interrupted (kernel/base/
+// thread_base.h; sched::Thread's first base, so at the thread's address),
+// sched::CpuState::need_resched (both bools), and ThreadBase::fail_alloc_hit
+// and copy_fault_no_memory (bools, in the same 4-byte word as
+// `interrupted`).
+#define THREAD_INTERRUPTED 0
+#define THREAD_FAIL_ALLOC_HIT 1
+#define THREAD_COPY_FAULT_NO_MEMORY 2
 #define CPUSTATE_NEED_RESCHED 1072
 
 // Entries in the syscall table (kernel/syscalls/dispatch.cc); numbers at or

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "kernel/arch/arm64/arch.h"
-#include "kernel/base/memory.h"
 #include "kernel/base/irq_spinlock.h"
+#include "kernel/base/memory.h"
 
 extern "C" {
 extern char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];

@@ -4,8 +4,8 @@
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/mmu.h"
 #include "kernel/arch/arm64/timer.h"
+#include "kernel/arch/arm64/upcalls.h"
 #include "kernel/arch/arm64/user_state.h"
-#include "kernel/sched/sched.h"
 #include "kernel/base/log.h"
 #include "kernel/base/percpu.h"
 

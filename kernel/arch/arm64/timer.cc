@@ -2,7 +2,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/gic.h"
-#include "kernel/sched/sched.h"
+#include "kernel/arch/arm64/upcalls.h"
 
 namespace timer {
 namespace {

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "kernel/arch/arm64/arch.h"
-#include "kernel/lib/assert.h"
 #include "kernel/base/memory.h"
+#include "kernel/lib/assert.h"
 
 namespace arch {
 

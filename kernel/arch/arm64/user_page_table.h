@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/lib/status.h"
 #include "kernel/base/irq_spinlock.h"
+#include "kernel/lib/status.h"
 
 namespace arch {
 

@@ -283,7 +283,9 @@ static int read_once(void* p) {
 // the next waiting reader instead of dying with the thread (or sitting in
 // the queue while that reader waits on). On one CPU the order is fixed:
 // the write only readies the first reader, and the kill comes before it
-// runs, and that is where the case checks it (the 1-CPU boards). With
+// runs (both readers run below this thread's priority, so a timer tick
+// between the write and the kill cannot run the first reader either), and
+// that is where the case checks it (the 1-CPU boards). With
 // more CPUs the first reader may take the message (even into its buffer,
 // killed on its way back to user mode, before it can count it) and the
 // second one times out, so there it checks only that kill, wait and join
@@ -298,6 +300,8 @@ TEST(kill_thread, handed_message_goes_to_the_next_reader) {
   ASSERT_NE(a, MICA_HANDLE_INVALID);
   mica_handle_t t CT_AUTO_KILL = ct_raw_thread_create("ct-kill-wr");
   ASSERT_NE(t, MICA_HANDLE_INVALID);
+  const int32_t below = MICA_PRIORITY_DEFAULT - 1;
+  ASSERT_OK(mica_object_set_property(t, MICA_PROP_THREAD_PRIORITY, &below, sizeof(below)));
   ASSERT_OK(ct_raw_thread_start(t, write_read_forever, 0, a, 0));
   ASSERT_TRUE(ct_wait_blocked(t));
   // From here on both threads are ended and joined however the test goes
@@ -308,6 +312,8 @@ TEST(kill_thread, handed_message_goes_to_the_next_reader) {
   EXPECT_OK(cs);
   mica_status_t ws = MICA_ERR_BAD_STATE;
   if (cs == MICA_OK) {
+    EXPECT_OK(mica_object_set_property(mica_rt_thread_handle(second), MICA_PROP_THREAD_PRIORITY,
+                                       &below, sizeof(below)));
     EXPECT_TRUE(ct_wait_blocked(mica_rt_thread_handle(second)));
     uint8_t msg[12] = {1, 2, 3};
     ws = mica_channel_write(b, 0, msg, sizeof(msg), NULL, 0);
