@@ -5,6 +5,7 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/base/log.h"
 #include "kernel/base/percpu.h"
+#include "kernel/lib/atomic.h"
 
 namespace fail_alloc {
 namespace {
@@ -18,12 +19,12 @@ bool g_heap = true;    // which kinds of allocation may fail
 bool g_pages = true;
 
 // The decision sequence and the figures (relaxed atomics: counters only).
-uint64_t g_candidates;
-uint64_t g_injected;
-uint64_t g_syscalls;
-uint64_t g_no_memory;
-uint64_t g_ok;
-uint64_t g_other;
+mica::Atomic<uint64_t> g_candidates;
+mica::Atomic<uint64_t> g_injected;
+mica::Atomic<uint64_t> g_syscalls;
+mica::Atomic<uint64_t> g_no_memory;
+mica::Atomic<uint64_t> g_ok;
+mica::Atomic<uint64_t> g_other;
 
 constexpr uint64_t kMaxLogged = 32;  // lines about calls that absorbed or hid a failure
 
@@ -150,12 +151,12 @@ bool ShouldFail(Kind kind) {
   if (!eligible) {
     return false;
   }
-  uint64_t n = __atomic_fetch_add(&g_candidates, 1, __ATOMIC_RELAXED) + 1;
+  uint64_t n = g_candidates.fetch_add(1, mica::kRelaxed) + 1;
   bool fail = g_mode == MICA_FAIL_ALLOC_EVERY
                   ? n % g_every == 0
                   : SplitMix64(g_seed ^ SplitMix64(n)) % 10000 < g_per_10000;
   if (fail) {
-    __atomic_fetch_add(&g_injected, 1, __ATOMIC_RELAXED);
+    g_injected.fetch_add(1, mica::kRelaxed);
     t->fail_alloc_hit = true;
   }
   return fail;
@@ -180,13 +181,13 @@ Suppress::~Suppress() {
 }
 
 void SyscallEnd(uint64_t number, int64_t status) {
-  __atomic_fetch_add(&g_syscalls, 1, __ATOMIC_RELAXED);
+  g_syscalls.fetch_add(1, mica::kRelaxed);
   if (status == MICA_ERR_NO_MEMORY) {
-    __atomic_fetch_add(&g_no_memory, 1, __ATOMIC_RELAXED);
+    g_no_memory.fetch_add(1, mica::kRelaxed);
     return;
   }
-  uint64_t* counter = status == MICA_OK ? &g_ok : &g_other;
-  uint64_t seen = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+  mica::Atomic<uint64_t>* counter = status == MICA_OK ? &g_ok : &g_other;
+  uint64_t seen = counter->fetch_add(1, mica::kRelaxed);
   if (seen < kMaxLogged) {
     KLog("failalloc: syscall %llu returned %lld after an injected allocation failure",
          static_cast<unsigned long long>(number), static_cast<long long>(status));
@@ -196,11 +197,11 @@ void SyscallEnd(uint64_t number, int64_t status) {
 mica_info_fail_alloc_t Info() {
   mica_info_fail_alloc_t info = {};
   info.mode = g_mode;
-  info.injected = __atomic_load_n(&g_injected, __ATOMIC_RELAXED);
-  info.syscalls = __atomic_load_n(&g_syscalls, __ATOMIC_RELAXED);
-  info.no_memory = __atomic_load_n(&g_no_memory, __ATOMIC_RELAXED);
-  info.ok = __atomic_load_n(&g_ok, __ATOMIC_RELAXED);
-  info.other = __atomic_load_n(&g_other, __ATOMIC_RELAXED);
+  info.injected = g_injected.load(mica::kRelaxed);
+  info.syscalls = g_syscalls.load(mica::kRelaxed);
+  info.no_memory = g_no_memory.load(mica::kRelaxed);
+  info.ok = g_ok.load(mica::kRelaxed);
+  info.other = g_other.load(mica::kRelaxed);
   return info;
 }
 

@@ -8,6 +8,7 @@
 #include "kernel/base/fail_alloc.h"
 #include "kernel/base/percpu.h"
 #include "kernel/lib/assert.h"
+#include "kernel/lib/atomic.h"
 #include "kernel/vm/heap.h"
 #include "kernel/vm/pmm.h"
 
@@ -313,11 +314,12 @@ ChargeTo::~ChargeTo() {
 namespace {
 
 // One CPU's cache of free fast blocks, linked through their first word.
-// Touched only by its CPU with IRQs off; `count` is also read (racily, for
-// statistics) by others.
+// Touched only by its CPU with IRQs off; `count` is also read (for
+// statistics) by others, so it is an Atomic its CPU updates with relaxed
+// loads and stores (no read-modify-write needed: one writer).
 struct alignas(64) FastCache {
   void* head = nullptr;
-  size_t count = 0;
+  mica::Atomic<size_t> count;
 };
 FastCache g_fast[MAX_CPUS];
 
@@ -336,7 +338,7 @@ void* AllocFastBlock() {
   void* b = c.head;
   if (b != nullptr) {
     c.head = *static_cast<void**>(b);
-    c.count--;
+    c.count.store(c.count.load(mica::kRelaxed) - 1, mica::kRelaxed);
     arch::RestoreIrqs(state);
     return b;
   }
@@ -351,10 +353,10 @@ void FreeFastBlock(void* block) {
   }
   uint64_t state = arch::SaveDisableIrqs();
   FastCache& c = ThisFastCache();
-  if (c.count < kFastBlockCacheMax) {
+  if (c.count.load(mica::kRelaxed) < kFastBlockCacheMax) {
     *static_cast<void**>(block) = c.head;
     c.head = block;
-    c.count++;
+    c.count.store(c.count.load(mica::kRelaxed) + 1, mica::kRelaxed);
   } else {
     g_heap.Free(block);
   }
@@ -367,7 +369,7 @@ Stats GetStats() {
   auto h = g_heap.GetStats();
   uint64_t cached = 0;
   for (const FastCache& c : g_fast) {
-    cached += __atomic_load_n(&c.count, __ATOMIC_RELAXED) * kFastBlockSize;
+    cached += c.count.load(mica::kRelaxed) * kFastBlockSize;
   }
   uint64_t in_use = h.bytes_in_use > cached ? h.bytes_in_use - cached : 0;
   return Stats{p.total_pages, p.free_pages, in_use, h.pages_held};

@@ -4,13 +4,14 @@
 
 #include "kernel/base/log.h"
 #include "kernel/base/percpu.h"
+#include "kernel/lib/atomic.h"
 #include "kernel/lib/printf.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 
 namespace {
 
-volatile int g_panicking = -1;  // CPU that is panicking, or -1
+mica::Atomic<int> g_panicking{-1};  // CPU that is panicking, or -1
 void (*g_stop_other_cpus)() = nullptr;
 
 [[noreturn]] void Halt() {
@@ -26,8 +27,7 @@ void EnterPanic() {
   arch::DisableIrqs();
   int me = static_cast<int>(CurrentCpu());
   int expected = -1;
-  if (!__atomic_compare_exchange_n(&g_panicking, &expected, me, false, __ATOMIC_SEQ_CST,
-                                   __ATOMIC_SEQ_CST)) {
+  if (!g_panicking.compare_exchange_strong(&expected, me, mica::kSeqCst, mica::kSeqCst)) {
     if (expected == me) {
       KPuts("\nKERNEL PANIC while panicking; halting\n");
     }
@@ -43,9 +43,9 @@ void EnterPanic() {
 void ReportStoppedCpus() {
   uint32_t others = 0, stopped = 0;
   for (uint32_t c = 0; c < g_cpu_count && c < MAX_CPUS; c++) {
-    if (c != CurrentCpu() && g_percpu[c].online) {
+    if (c != CurrentCpu() && g_percpu[c].online.load(mica::kAcquire)) {
       others++;
-      stopped += g_percpu[c].stopped ? 1 : 0;
+      stopped += g_percpu[c].stopped.load(mica::kAcquire) ? 1 : 0;
     }
   }
   KLog("panic: stopped %u of %u other CPUs", stopped, others);
@@ -190,7 +190,7 @@ void PanicWithFrame(const arch::IFrame* frame, const char* fmt, ...) {
 }
 
 void StopThisCpu() {
-  ThisCpu().stopped = true;
+  ThisCpu().stopped.store(true, mica::kRelease);
   Halt();
 }
 

@@ -6,6 +6,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/base/thread_base.h"
+#include "kernel/lib/atomic.h"
 
 namespace sched {
 struct CpuState;
@@ -19,8 +20,8 @@ struct PerCpu {
   ThreadBase* current;  // the running sched::Thread (sched::Current())
   sched::CpuState* sched;
   uint32_t irq_depth;  // > 0 while in an interrupt handler
-  volatile bool online;
-  volatile bool stopped;  // parked by a panic on another CPU
+  mica::Atomic<bool> online;
+  mica::Atomic<bool> stopped;  // parked by a panic on another CPU
 };
 static_assert(offsetof(PerCpu, emergency_sp) == PERCPU_EMERGENCY_SP);
 static_assert(offsetof(PerCpu, cpu_num) == PERCPU_CPU_NUM);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "kernel/lib/assert.h"
+#include "kernel/lib/atomic.h"
 #include "kernel/lib/utility.h"
 
 namespace mica {
@@ -34,7 +35,7 @@ class RefCounted {
   RefCounted& operator=(const RefCounted&) = delete;
 
   void AddRef() const {
-    int32_t old = __atomic_fetch_add(&ref_count_, 1, __ATOMIC_RELAXED);
+    int32_t old = ref_count_.fetch_add(1, mica::kRelaxed);
     MICA_DEBUG_ASSERT_MSG(old >= 1, "AddRef on an object with no references");
     (void)old;
   }
@@ -43,24 +44,23 @@ class RefCounted {
   // destructor, under the list's lock. The caller balances a true return
   // with Release().
   [[nodiscard]] bool TryAddRef() const {
-    int32_t old = __atomic_load_n(&ref_count_, __ATOMIC_RELAXED);
+    int32_t old = ref_count_.load(mica::kRelaxed);
     do {
       if (old == 0) {
         return false;
       }
-    } while (!__atomic_compare_exchange_n(&ref_count_, &old, old + 1, true, __ATOMIC_RELAXED,
-                                          __ATOMIC_RELAXED));
+    } while (!ref_count_.compare_exchange_weak(&old, old + 1, mica::kRelaxed, mica::kRelaxed));
     return true;
   }
   // Drops one reference. Returns true if it was the last one: the caller
   // must then destroy the object.
   [[nodiscard]] bool Release() const {
-    int32_t old = __atomic_fetch_sub(&ref_count_, 1, __ATOMIC_ACQ_REL);
+    int32_t old = ref_count_.fetch_sub(1, mica::kAcqRel);
     MICA_DEBUG_ASSERT_MSG(old >= 1, "Release on an object with no references");
     return old == 1;
   }
   // The current count; only meaningful for tests and assertions.
-  int32_t ref_count_debug() const { return __atomic_load_n(&ref_count_, __ATOMIC_RELAXED); }
+  int32_t ref_count_debug() const { return ref_count_.load(mica::kRelaxed); }
 
   // Used by AdoptRef(): checks that the object is fresh and marks it adopted.
   void Adopt() const {
@@ -76,7 +76,7 @@ class RefCounted {
   }
 
  private:
-  mutable int32_t ref_count_ = 1;
+  mutable mica::Atomic<int32_t> ref_count_{1};
   mutable bool adopted_ = false;
 };
 

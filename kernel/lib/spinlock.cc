@@ -1,6 +1,7 @@
 #include "kernel/lib/spinlock.h"
 
 #include "kernel/lib/assert.h"
+#include "kernel/lib/atomic.h"
 
 #ifndef _KERNEL
 #include <sched.h>
@@ -10,7 +11,7 @@ namespace mica {
 namespace {
 
 #ifndef MICA_SPINLOCK_TPIDR_TOKEN
-SpinLock::CpuIdHook g_cpu_id_hook = nullptr;
+mica::Atomic<SpinLock::CpuIdHook> g_cpu_id_hook;
 #endif
 
 // Tells the CPU we are busy-waiting (AArch64 YIELD, x86 PAUSE).
@@ -41,11 +42,11 @@ inline void Wait(uint32_t* spins) {
 
 #ifndef MICA_SPINLOCK_TPIDR_TOKEN
 void SpinLock::SetCpuIdHook(CpuIdHook hook) {
-  __atomic_store_n(&g_cpu_id_hook, hook, __ATOMIC_RELAXED);
+  g_cpu_id_hook.store(hook, mica::kRelaxed);
 }
 
 uintptr_t SpinLock::HookToken() {
-  CpuIdHook hook = __atomic_load_n(&g_cpu_id_hook, __ATOMIC_RELAXED);
+  CpuIdHook hook = g_cpu_id_hook.load(mica::kRelaxed);
   return hook != nullptr ? (uintptr_t{hook()} + 1) << 1 : 0;
 }
 #endif

@@ -129,14 +129,20 @@ class CAPABILITY("mutex") SpinLock {
   static uintptr_t HookToken();
 #endif
   // The word while the calling CPU holds the lock (never 0).
-  static uintptr_t LockValue() { return CpuToken() | 1; }
+  static uintptr_t LockValue() {
+    return CpuToken() | 1;
+  }
   // The compare-and-swap found the lock held (`old`): reports a recursive
   // acquire, else spins until the lock is ours.
   void AcquireContended(uintptr_t mine, uintptr_t old);
   // Release found `word` instead of the caller's LockValue(): asserts.
   [[noreturn, gnu::cold, gnu::noinline]] static void ReleaseMismatch(uintptr_t word);
 
-  uintptr_t word_ = 0;  // 0 = free, else the holder's LockValue()
+  // 0 = free, else the holder's LockValue(). The one word in the kernel
+  // not a mica::Atomic (kernel/lib/atomic.h): Acquire's inline assembly
+  // (LDAXR/STXR) takes its address, so it stays a plain word that every
+  // C++ access reaches through the __atomic builtins.
+  uintptr_t word_ = 0;
 };
 
 // Guard<Lock>: holds `lock` from construction to destruction (or until an

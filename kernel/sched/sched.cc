@@ -114,7 +114,7 @@ uint32_t PickCpuLocked(Thread* t) {
   uint32_t best = MAX_CPUS;
   uint64_t best_load = UINT64_MAX;
   for (uint32_t c = 0; c < g_cpu_count && c < MAX_CPUS; c++) {
-    if (!g_percpu[c].online || !Allowed(t, c)) {
+    if (!g_percpu[c].online.load(mica::kAcquire) || !Allowed(t, c)) {
       continue;
     }
     uint64_t load = g_cpu_state[c].ready_count * 2 + (RunningPriority(c) >= 0 ? 2 : 0);

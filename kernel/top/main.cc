@@ -260,7 +260,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   ChannelGc::Start();
   ResourceDispatcher::InitRoot();  // hardware access, for the first process
   JobDispatcher::CreateRoot();
-  cpu0.online = true;
+  cpu0.online.store(true, mica::kRelease);
   arch::EnableIrqs();
   KLog("cpu0 online (mpidr 0x%llx, boot CPU)", static_cast<unsigned long long>(cpu0.mpidr));
 
@@ -283,7 +283,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
 uint32_t OnlineCpuCount() {
   uint32_t n = 0;
   for (uint32_t i = 0; i < MAX_CPUS; i++) {
-    if (g_percpu[i].online) {
+    if (g_percpu[i].online.load(mica::kAcquire)) {
       n++;
     }
   }

@@ -12,25 +12,25 @@ bool MemAccount::Charge(uint64_t bytes) {
     // A compare-and-swap, so that even for a moment no account holds more
     // than its limit (and a racing charge is never refused for bytes that
     // are not going to stay).
-    uint64_t state = __atomic_load_n(&a->state_, __ATOMIC_RELAXED);
+    uint64_t state = a->state_.load(mica::kRelaxed);
     uint64_t after;
     do {
       after = (state & kUsedMask) + bytes;
       if (after > a->limit()) {
-        __atomic_fetch_add(&a->failures_, 1, __ATOMIC_RELAXED);
+        a->failures_.fetch_add(1, mica::kRelaxed);
         // Back out of the accounts below it; every one of them is open, so
         // none ends here.
         for (MemAccount* b = this; b != a; b = b->parent_) {
-          uint64_t left = __atomic_sub_fetch(&b->state_, bytes, __ATOMIC_RELAXED);
+          uint64_t left = b->state_.fetch_sub(bytes, mica::kRelaxed) - bytes;
           MICA_ASSERT((left & kOpen) != 0);
         }
         return false;
       }
-    } while (!__atomic_compare_exchange_n(&a->state_, &state, state + bytes, /*weak=*/true,
-                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-    uint64_t peak = __atomic_load_n(&a->peak_, __ATOMIC_RELAXED);
-    while (after > peak && !__atomic_compare_exchange_n(&a->peak_, &peak, after, /*weak=*/true,
-                                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    } while (
+        !a->state_.compare_exchange_weak(&state, state + bytes, mica::kRelaxed, mica::kRelaxed));
+    uint64_t peak = a->peak_.load(mica::kRelaxed);
+    while (after > peak &&
+           !a->peak_.compare_exchange_weak(&peak, after, mica::kRelaxed, mica::kRelaxed)) {
     }
   }
   return true;
@@ -41,7 +41,7 @@ MemAccount* MemAccount::Uncharge(uint64_t bytes) {
   for (MemAccount* a = this; a != nullptr; a = a->parent_) {
     // Release: whatever the charge paid for is done with before the
     // account can be seen dead and freed.
-    uint64_t before = __atomic_fetch_sub(&a->state_, bytes, __ATOMIC_ACQ_REL);
+    uint64_t before = a->state_.fetch_sub(bytes, mica::kAcqRel);
     MICA_ASSERT_MSG((before & kUsedMask) >= bytes, "uncharging more than was charged");
     if (before == bytes) {
       // Its parent still holds its size, so nothing above ends too.
@@ -53,7 +53,7 @@ MemAccount* MemAccount::Uncharge(uint64_t bytes) {
 }
 
 MemAccount* MemAccount::Close() {
-  uint64_t before = __atomic_fetch_and(&state_, ~kOpen, __ATOMIC_ACQ_REL);
+  uint64_t before = state_.fetch_and(~kOpen, mica::kAcqRel);
   MICA_ASSERT_MSG((before & kOpen) != 0, "closing an account twice");
   return before == kOpen ? this : nullptr;
 }

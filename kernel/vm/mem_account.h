@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/lib/atomic.h"
+
 namespace mica {
 
 class MemAccount {
@@ -61,25 +63,25 @@ class MemAccount {
   // (nothing charged), else nullptr. Once only.
   [[nodiscard]] MemAccount* Close();
 
-  void SetLimit(uint64_t limit) { __atomic_store_n(&limit_, limit, __ATOMIC_RELAXED); }
-  uint64_t limit() const { return __atomic_load_n(&limit_, __ATOMIC_RELAXED); }
+  void SetLimit(uint64_t limit) { limit_.store(limit, mica::kRelaxed); }
+  uint64_t limit() const { return limit_.load(mica::kRelaxed); }
   // Bytes charged now (this account and those below it).
-  uint64_t used() const { return __atomic_load_n(&state_, __ATOMIC_RELAXED) & kUsedMask; }
+  uint64_t used() const { return state_.load(mica::kRelaxed) & kUsedMask; }
   // The most ever charged at once.
-  uint64_t peak() const { return __atomic_load_n(&peak_, __ATOMIC_RELAXED); }
+  uint64_t peak() const { return peak_.load(mica::kRelaxed); }
   // Charges refused by this account's limit.
-  uint64_t failures() const { return __atomic_load_n(&failures_, __ATOMIC_RELAXED); }
-  bool open() const { return (__atomic_load_n(&state_, __ATOMIC_RELAXED) & kOpen) != 0; }
+  uint64_t failures() const { return failures_.load(mica::kRelaxed); }
+  bool open() const { return (state_.load(mica::kRelaxed) & kOpen) != 0; }
 
  private:
   static constexpr uint64_t kOpen = uint64_t{1} << 63;
   static constexpr uint64_t kUsedMask = kOpen - 1;
 
   MemAccount* const parent_;
-  uint64_t state_ = kOpen;  // kOpen while the owner holds it, plus the bytes used
-  uint64_t limit_ = kUnlimited;
-  uint64_t peak_ = 0;
-  uint64_t failures_ = 0;
+  mica::Atomic<uint64_t> state_{kOpen};  // kOpen while the owner holds it, plus the bytes used
+  mica::Atomic<uint64_t> limit_{kUnlimited};
+  mica::Atomic<uint64_t> peak_;
+  mica::Atomic<uint64_t> failures_;
 };
 
 }  // namespace mica

@@ -60,7 +60,7 @@ Status Pmm::AddArena(paddr_t base, size_t size, void* metadata) {
   }
   const size_t pages = size / kPageSize;
   Guard<SpinLock> guard(&lock_);
-  const size_t index = arena_count_;  // only changed under lock_
+  const size_t index = arena_count_.load(mica::kRelaxed);  // only changed under lock_
   if (index == kMaxArenas) {
     return Status::kNoResources;
   }
@@ -86,7 +86,7 @@ Status Pmm::AddArena(paddr_t base, size_t size, void* metadata) {
   total_pages_ += pages;
   FreeRangeLocked(a, a.base_pfn(), pages);
   // Publish: lock-free readers (PageFromPa) see a fully built arena.
-  __atomic_store_n(&arena_count_, index + 1, __ATOMIC_RELEASE);
+  arena_count_.store(index + 1, mica::kRelease);
   return Status::kOk;
 }
 
@@ -313,7 +313,7 @@ Result<paddr_t> Pmm::AllocContiguous(size_t count, size_t alignment) {
   }
   // Slow path: scan each arena for an aligned run of free pages that may
   // span several blocks.
-  const size_t n = arena_count_;
+  const size_t n = arena_count();
   for (size_t i = 0; i < n; i++) {
     Arena& ar = arenas_[i];
     uint64_t candidate = (ar.base_pfn() + align_pages - 1) & ~(align_pages - 1);
@@ -395,7 +395,7 @@ Status Pmm::GetArenaInfo(size_t index, ArenaInfo* info) const {
 Pmm::Stats Pmm::GetStats() const {
   Guard<SpinLock> guard(&lock_);
   Stats s{};
-  s.arenas = arena_count_;
+  s.arenas = arena_count();
   s.total_pages = total_pages_;
   s.free_pages = free_pages_;
   s.reserved_pages = reserved_pages_;
@@ -412,7 +412,7 @@ void Pmm::CheckInvariants() const {
   size_t total = 0;
   size_t free = 0;
   size_t reserved = 0;
-  for (size_t i = 0; i < arena_count_; i++) {
+  for (size_t i = 0, n = arena_count(); i < n; i++) {
     const Arena& a = arenas_[i];
     size_t arena_free = 0;
     size_t arena_reserved = 0;

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/lib/atomic.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/result.h"
 #include "kernel/lib/spinlock.h"
@@ -139,7 +140,7 @@ class Pmm {
   size_t free_pages() const EXCLUDES(lock_);
   size_t reserved_pages() const EXCLUDES(lock_);
   size_t allocated_pages() const EXCLUDES(lock_);
-  size_t arena_count() const { return __atomic_load_n(&arena_count_, __ATOMIC_ACQUIRE); }
+  size_t arena_count() const { return arena_count_.load(mica::kAcquire); }
   // Fills `info` for arena `index`; kOutOfRange if there is no such arena.
   Status GetArenaInfo(size_t index, ArenaInfo* info) const EXCLUDES(lock_);
   Stats GetStats() const EXCLUDES(lock_);
@@ -205,7 +206,7 @@ class Pmm {
 
   mutable SpinLock lock_;
   Arena arenas_[kMaxArenas];
-  size_t arena_count_ = 0;  // published with release after the arena is set up
+  mica::Atomic<size_t> arena_count_;  // published with release after the arena is set up
   FreeList free_lists_[kMaxOrder + 1] GUARDED_BY(lock_);
   size_t free_blocks_[kMaxOrder + 1] GUARDED_BY(lock_) = {};
   size_t total_pages_ GUARDED_BY(lock_) = 0;

@@ -5,6 +5,7 @@
 #include "kernel/base/log.h"
 #include "kernel/base/panic.h"
 #include "kernel/base/percpu.h"
+#include "kernel/lib/atomic.h"
 #include "kernel/lib/printf.h"
 
 namespace gic {
@@ -44,7 +45,7 @@ constexpr uint32_t GICR_IPRIORITYR = GICR_SGI + 0x400;
 constexpr uint8_t kDefaultPriority = 0xa0;
 
 struct Slot {
-  Handler handler;
+  mica::Atomic<Handler> handler;
   void* arg;
 };
 
@@ -311,7 +312,7 @@ bool Register(uint32_t intid, Handler handler, void* arg) {
     return false;
   }
   g_slots[intid].arg = arg;
-  __atomic_store_n(&g_slots[intid].handler, handler, __ATOMIC_RELEASE);
+  g_slots[intid].handler.store(handler, mica::kRelease);
   EnableOnThisCpu(intid);
   return true;
 }
@@ -321,8 +322,8 @@ bool ClaimSpi(uint32_t intid, Handler handler, void* arg) {
     return false;
   }
   Handler expected = nullptr;
-  if (!__atomic_compare_exchange_n(&g_slots[intid].handler, &expected, handler, false,
-                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+  if (!g_slots[intid].handler.compare_exchange_strong(&expected, handler, mica::kAcqRel,
+                                                      mica::kAcquire) &&
       expected != handler) {
     return false;  // the kernel's own line
   }
@@ -372,7 +373,7 @@ void SendIpi(uint32_t sgi, uint32_t cpu) {
 void SendIpiAllButSelf(uint32_t sgi) {
   uint32_t me = CurrentCpu();
   for (uint32_t c = 0; c < g_cpu_count && c < MAX_CPUS; c++) {
-    if (c != me && g_percpu[c].online) {
+    if (c != me && g_percpu[c].online.load(mica::kAcquire)) {
       SendIpi(sgi, c);
     }
   }
@@ -387,7 +388,8 @@ void StopOtherCpus() {
   for (int i = 0; i < 1000000; i++) {
     bool all = true;
     for (uint32_t c = 0; c < g_cpu_count && c < MAX_CPUS; c++) {
-      if (c != CurrentCpu() && g_percpu[c].online && !g_percpu[c].stopped) {
+      if (c != CurrentCpu() && g_percpu[c].online.load(mica::kAcquire) &&
+          !g_percpu[c].stopped.load(mica::kAcquire)) {
         all = false;
       }
     }
@@ -413,7 +415,7 @@ void HandleIrq() {
     if (intid == kIpiStop) {
       StopThisCpu();
     }
-    Handler h = __atomic_load_n(&g_slots[intid].handler, __ATOMIC_ACQUIRE);
+    Handler h = g_slots[intid].handler.load(mica::kAcquire);
     if (h != nullptr) {
       h(intid, g_slots[intid].arg);
     }

@@ -39,7 +39,7 @@ int64_t Smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
 bool WaitOnline(uint32_t cpu) {
   // Bounded wait: 2 s of counter time.
   uint64_t deadline = timer::NowNs() + 2'000'000'000ull;
-  while (!__atomic_load_n(&g_percpu[cpu].online, __ATOMIC_ACQUIRE)) {
+  while (!g_percpu[cpu].online.load(mica::kAcquire)) {
     if (timer::NowNs() > deadline) {
       return false;
     }
@@ -147,6 +147,6 @@ extern "C" [[noreturn]] void secondary_main(uint32_t cpu) {
   arch::InitCpuUserSupport();
   KLog("cpu%u online (mpidr 0x%llx, EL%llu)", cpu, static_cast<unsigned long long>(pc.mpidr),
        static_cast<unsigned long long>(arch::CurrentEl()));
-  __atomic_store_n(&pc.online, true, __ATOMIC_RELEASE);
+  pc.online.store(true, mica::kRelease);
   sched::RunSecondary(cpu);
 }

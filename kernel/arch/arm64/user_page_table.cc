@@ -5,6 +5,7 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/base/memory.h"
 #include "kernel/lib/assert.h"
+#include "kernel/lib/atomic.h"
 
 namespace arch {
 
@@ -12,7 +13,7 @@ namespace {
 // Spare table pages held by all address spaces (KeepSpares): counted as
 // free memory in KMEM_STATS, as the heap's cached fast blocks are, so exact
 // memory checks do not depend on how many spares a launcher holds.
-uint64_t g_spare_pages = 0;
+mica::Atomic<uint64_t> g_spare_pages;
 }  // namespace
 
 namespace {
@@ -176,7 +177,7 @@ void UserPageTable::FreeTables() {
   }
   while (spares_ != 0) {
     kmem::FreePage(spare_[--spares_]);
-    __atomic_fetch_sub(&g_spare_pages, 1, __ATOMIC_RELAXED);
+    g_spare_pages.fetch_sub(1, mica::kRelaxed);
   }
   kmem::FreePage(VirtToPhys(root_));
   root_ = nullptr;
@@ -195,7 +196,7 @@ uint64_t* UserPageTable::Walk(uint64_t va, bool create) {
       uint64_t* t = nullptr;
       if (spares_ != 0) {
         t = static_cast<uint64_t*>(PhysToVirt(spare_[--spares_]));
-        __atomic_fetch_sub(&g_spare_pages, 1, __ATOMIC_RELAXED);
+        g_spare_pages.fetch_sub(1, mica::kRelaxed);
       } else {
         t = AllocTablePage();
       }
@@ -326,12 +327,12 @@ void UserPageTable::KeepSpares(Invalidation* inv) {
     uint64_t pa = inv->freed;
     inv->freed = *kmem::PageOwnerWord(pa);
     spare_[spares_++] = pa;
-    __atomic_fetch_add(&g_spare_pages, 1, __ATOMIC_RELAXED);
+    g_spare_pages.fetch_add(1, mica::kRelaxed);
   }
 }
 
 uint64_t UserPageTable::SparePages() {
-  return __atomic_load_n(&g_spare_pages, __ATOMIC_RELAXED);
+  return g_spare_pages.load(mica::kRelaxed);
 }
 
 // `gone` valid entries of the level-3 table under *l2e were cleared: drops

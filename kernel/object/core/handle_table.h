@@ -40,6 +40,7 @@
 #include <new>
 
 #include "kernel/lib/assert.h"
+#include "kernel/lib/atomic.h"
 #include "kernel/lib/ref_counted.h"
 #include "kernel/lib/result.h"
 #include "kernel/lib/spinlock.h"
@@ -181,7 +182,7 @@ class HandleTable {
   // `count` empty entries (asserted: nothing may be dropped under the
   // lock); on kOk, out[i] holds the entry values[i] named.
   template <typename Check>
-    requires requires(Check& c, const Entry& e) { c(e); }
+  requires requires(Check& c, const Entry& e) { c(e); }
   Status RemoveMany(const uint32_t* values, size_t count, Check&& check, Entry* out)
       EXCLUDES(lock_) {
     for (size_t i = 0; i < count; ++i) {
@@ -328,7 +329,7 @@ class HandleTable {
   // as long as the count reads the same (the entry a value names never
   // changes while it resolves). Acquire order, so a removal the caller
   // learned of through any lock is seen.
-  uint64_t invalidations() const { return __atomic_load_n(&invalidations_, __ATOMIC_ACQUIRE); }
+  uint64_t invalidations() const { return invalidations_.load(mica::kAcquire); }
 
   // The number of live handles.
   size_t count() const EXCLUDES(lock_) {
@@ -441,7 +442,7 @@ class HandleTable {
   // Every value of the slot stops resolving; counted in invalidations_.
   void AdvanceGenerationLocked(Slot* slot) REQUIRES(lock_) {
     slot->generation = NextGeneration(slot->generation);
-    __atomic_store_n(&invalidations_, invalidations_ + 1, __ATOMIC_RELEASE);
+    invalidations_.store(invalidations_.load(mica::kRelaxed) + 1, mica::kRelease);
   }
 
   void PushFreeLocked(Slot* slot, uint32_t index) REQUIRES(lock_) {
@@ -541,7 +542,7 @@ class HandleTable {
   uint32_t drain_cursor_ GUARDED_BY(lock_) = 0;
   bool closed_ GUARDED_BY(lock_) = false;
   // Written under the lock, read without it (invalidations()).
-  uint64_t invalidations_ = 0;
+  mica::Atomic<uint64_t> invalidations_;
 };
 
 }  // namespace mica::core

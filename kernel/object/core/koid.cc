@@ -5,7 +5,7 @@
 namespace mica::core {
 
 Koid KoidAllocator::Allocate() {
-  Koid id = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
+  Koid id = next_.fetch_add(1, mica::kRelaxed);
   // The counter would wrap to 0 (and then reuse ids) after 2^64 allocations.
   MICA_ASSERT_MSG(id != kInvalidKoid, "koid space exhausted");
   return id;

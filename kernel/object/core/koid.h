@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "kernel/lib/atomic.h"
+
 namespace mica::core {
 
 using Koid = uint64_t;
@@ -36,10 +38,10 @@ class KoidAllocator {
   Koid Allocate();
   // The id the next Allocate() would return if nobody else allocates first
   // (for tests and statistics).
-  Koid PeekNext() const { return __atomic_load_n(&next_, __ATOMIC_RELAXED); }
+  Koid PeekNext() const { return next_.load(mica::kRelaxed); }
 
  private:
-  Koid next_;
+  mica::Atomic<Koid> next_;
 };
 
 // The kernel-wide allocator every kernel object takes its koid from.
