@@ -1,9 +1,9 @@
 // The part of a thread that the base room's services keep per thread: the
 // memory account its allocations are charged to (memory.h), its allocation
 // fault-injection state (fail_alloc.h) and the word the syscall return path
-// reads (vectors.S). sched::Thread derives from it first, so the scheduler's
-// thread and this are at the same address, and PerCpu::current points at
-// it: kernel/base reaches the current thread's state without knowing the
+// reads (vectors.S). sched::Thread derives from it (through sched::QueueLink,
+// each the only base of the next), so the scheduler's thread and this are at
+// the same address, and PerCpu::current points at it: kernel/base reaches the current thread's state without knowing the
 // scheduler (includes run downwards only; docs/kernel.md "Layout").
 #pragma once
 

@@ -55,8 +55,10 @@ struct Timer {
 };
 
 // The link a thread uses in a run queue or a wait queue (a base class so that
-// WaitQueue can be declared before Thread).
-struct QueueLink {
+// WaitQueue can be declared before Thread). It derives from ThreadBase
+// (kernel/base/thread_base.h), so a Thread, its QueueLink and its ThreadBase
+// share one address and converting between them costs nothing.
+struct QueueLink : ThreadBase {
   mica::ListNode queue_node;
 };
 using ThreadQueue = mica::List<QueueLink, &QueueLink::queue_node>;
@@ -158,8 +160,8 @@ struct DeferredQueue {
   }
 };
 
-// ThreadBase first: PerCpu::current points at it (kernel/base/thread_base.h).
-struct Thread : ThreadBase, QueueLink {
+// PerCpu::current points at its ThreadBase (through QueueLink).
+struct Thread : QueueLink {
   uint64_t saved_sp = 0;  // valid while not running
   void* stack_base = nullptr;
   ThreadState state = ThreadState::kCreated;
