@@ -38,6 +38,7 @@ bool ChannelDispatcher::CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dis
   }
   x->peer_koid_ = y->koid();
   y->peer_koid_ = x->koid();
+  y->next_txid_ = 2;  // x's are odd, y's even
   *a = rx;
   *b = ry;
   return true;

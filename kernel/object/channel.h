@@ -66,10 +66,6 @@ class ChannelDispatcher final : public Dispatcher {
   // What the two endpoints of a pair share.
   struct Shared : mica::RefCounted<Shared> {
     IrqSpinLock lock;
-    // channel_call's kernel transaction ids, for calls through either end
-    // (a reply is recognised by its txid where it arrives, so the ids of
-    // both ends' calls must differ).
-    uint32_t next_txid = 1;
   };
   explicit ChannelDispatcher(mica::RefPtr<Shared> shared);
 
@@ -164,6 +160,11 @@ class ChannelDispatcher final : public Dispatcher {
   mica::RefPtr<ChannelDispatcher> peer_ GUARDED_BY(lock());
   ChannelMessageQueue queue_ GUARDED_BY(lock());
   uint64_t peer_koid_ = 0;
+  // The next kernel transaction id of a channel_call through this endpoint
+  // (atomic). A reply is recognised by its txid at the end that called, so
+  // the two ends' ids must differ: one end's are odd, the other's even
+  // (CreatePair), each counting by 2.
+  uint32_t next_txid_ = 1;
   // The collector's verdict (channel_gc.h, step 4): tentatively dead (a
   // read proceeds but moves the collector's generation, so the collection
   // gives up), or dead (about to be drained: reads fail with kCanceled).

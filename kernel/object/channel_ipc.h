@@ -131,9 +131,8 @@
                                                                    WaitThrough through) {
   CallWaiter waiter;
   waiter.through = through;
-  waiter.txid =
-      (__atomic_fetch_add(&shared_->next_txid, 1, __ATOMIC_RELAXED) & ~MICA_TXID_KERNEL_BIT) |
-      MICA_TXID_KERNEL_BIT;
+  waiter.txid = (__atomic_fetch_add(&next_txid_, 2, __ATOMIC_RELAXED) & ~MICA_TXID_KERNEL_BIT) |
+                MICA_TXID_KERNEL_BIT;
   (*request)->set_txid(waiter.txid);
   uint64_t irq_state = lock().Acquire();
   if (!peer_) {
