@@ -6,15 +6,17 @@
 //
 //   [Message header][H handles[handle_count]][data bytes[data_size]]
 //
-// MessagePtr<H, R> owns a message; destroying it destroys the handles (H's
-// destructor: for HandleEntry, dropping the object reference) and frees the
-// memory through the allocator the message came from.
+// MessagePtr<H, R> owns a message, and the message owns its handles:
+// dropping it by any path releases what the handles hold (R::Release: in
+// the kernel, each handle's handle count), destroys them (H's destructor:
+// for HandleEntry, dropping the object reference) and frees the memory
+// through the allocator the message came from. No owner cleans up by hand.
 //
 // Transaction ids: by convention (as in Zircon) the first 4 bytes of the
 // data, little endian, are the message's transaction id; a message shorter
 // than 4 bytes has none and never matches TakeByTxid.
 //
-// MessageQueue<H>: a FIFO bounded by a message count and a byte count (the
+// MessageQueue<H, R>: a FIFO bounded by a message count and a byte count (the
 // sum of the messages' footprints, i.e. their allocation sizes). A write
 // that would exceed either bound fails with kShouldWait and leaves the
 // message with the writer, so a reader that never reads costs the kernel at
