@@ -4,48 +4,6 @@
 
 #include <new>
 
-#include "kernel/base/memory.h"
-
-namespace {
-
-void* HeapAlloc(size_t size, size_t align) {
-  return kmem::MallocAligned(size, align);
-}
-void HeapFree(void* p) {
-  kmem::Free(p);
-}
-}  // namespace
-
-const mica::core::Allocator channel_internal::kHeapAllocator = {HeapAlloc, HeapFree};
-
-namespace {
-
-void* FastBlockAlloc(size_t size, size_t align) {
-  MICA_DEBUG_ASSERT(size <= kmem::kFastBlockSize && align <= 16);
-  return kmem::AllocFastBlock();
-}
-
-}  // namespace
-
-const mica::core::Allocator channel_internal::kFastBlockAllocator = {FastBlockAlloc,
-                                                                     kmem::FreeFastBlock};
-
-const mica::core::Allocator* KernelAllocator() {
-  return &channel_internal::kHeapAllocator;
-}
-
-void channel_internal::ReleaseHandles(ChannelMessage* msg) {
-  for (uint32_t i = 0; i < msg->handle_count(); i++) {
-    HandleEntry& e = msg->handles()[i];
-    if (e.object) {
-      if (e.object->type() == MICA_OBJ_TYPE_CHANNEL) {
-        ChannelGc::InFlightHandleReleased(static_cast<ChannelDispatcher*>(e.object.get()));
-      }
-      e.object->RemoveHandleRef();
-    }
-  }
-}
-
 ChannelDispatcher::ChannelDispatcher(mica::RefPtr<Shared> shared)
     : Dispatcher(MICA_OBJ_TYPE_CHANNEL, MICA_CHANNEL_WRITABLE), shared_(mica::Move(shared)) {}
 
@@ -73,12 +31,14 @@ bool ChannelDispatcher::CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dis
   auto rx = mica::AdoptRef(x);
   auto ry = mica::AdoptRef(y);
   {
-    IrqGuard g(shared->lock);
+    IrqGuard g(x->lock());
+    x->AssertPeerLockHeld(*y);
     x->peer_ = ry;
     y->peer_ = rx;
   }
   x->peer_koid_ = y->koid();
   y->peer_koid_ = x->koid();
+  y->next_txid_ = 2;  // x's are odd, y's even
   *a = rx;
   *b = ry;
   return true;
@@ -87,7 +47,7 @@ bool ChannelDispatcher::CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dis
 mica::Status ChannelDispatcher::SignalPeer(mica_signals_t clear, mica_signals_t set) {
   mica::RefPtr<ChannelDispatcher> peer;
   {
-    IrqGuard g(shared_->lock);
+    IrqGuard g(lock());
     peer = peer_;
   }
   if (!peer) {
@@ -97,20 +57,16 @@ mica::Status ChannelDispatcher::SignalPeer(mica_signals_t clear, mica_signals_t 
   return mica::Status::kOk;
 }
 
-mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
-  ChannelMessagePtr late;
-  mica::Status s;
-  {
-    IrqGuard g(shared_->lock);
-    Handoff h;
-    s = WriteLocked(msg, &h, &late);
-    h.WakeLocked();
-  }
-  DestroyChannelMessage(mica::Move(late));
+mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) {
+  ChannelMessagePtr late;  // destroyed after the lock is dropped
+  IrqGuard g(lock());
+  Handoff h;
+  mica::Status s = WriteLocked(msg, &h, &late);
+  h.WakeLocked();
   return s;
 }
 
-void ChannelDispatcher::WakeReadersLocked() NO_THREAD_SAFETY_ANALYSIS {
+void ChannelDispatcher::WakeReadersLocked() {
   while (ReadWaiter* r = readers_.pop_front()) {
     r->done = true;
     r->queue.WakeAll();
@@ -119,7 +75,7 @@ void ChannelDispatcher::WakeReadersLocked() NO_THREAD_SAFETY_ANALYSIS {
 
 mica::Status ChannelDispatcher::ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity,
                                            ChannelMessagePtr* out, uint32_t* bytes,
-                                           uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
+                                           uint32_t* handles) {
   if (gc_state_ != kGcLive) [[unlikely]] {
     // Found unreachable by a running collection (channel_gc.h): only a
     // read that raced with the send or close of its own handle gets here.
@@ -150,21 +106,20 @@ mica::Status ChannelDispatcher::ReadLocked(uint32_t byte_capacity, uint32_t hand
 }
 
 mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_capacity,
-                                     ChannelMessagePtr* out, uint32_t* bytes,
-                                     uint32_t* handles) NO_THREAD_SAFETY_ANALYSIS {
-  IrqGuard g(shared_->lock);
+                                     ChannelMessagePtr* out, uint32_t* bytes, uint32_t* handles) {
+  IrqGuard g(lock());
   return ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
 }
 
-void ChannelDispatcher::Unread(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+void ChannelDispatcher::Unread(ChannelMessagePtr* msg) {
   // Used when the reader could not deliver the message (a buffer faulted,
   // its handle table is full): it goes back at the front, keeping FIFO
   // order, even if writers filled its room meanwhile.
-  IrqGuard g(shared_->lock);
+  IrqGuard g(lock());
   UnreadLocked(msg);
 }
 
-void ChannelDispatcher::UnreadLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_ANALYSIS {
+void ChannelDispatcher::UnreadLocked(ChannelMessagePtr* msg) {
   if (queue_.empty() && !readers_.empty()) {
     // Another thread waits in channel_write_read: it gets the message, as
     // it would have had it come first (an empty queue always has room).
@@ -185,9 +140,8 @@ void ChannelDispatcher::UnreadLocked(ChannelMessagePtr* msg) NO_THREAD_SAFETY_AN
   }
 }
 
-void ChannelDispatcher::OnHandleClosed(const void* owner,
-                                       uint32_t handle) NO_THREAD_SAFETY_ANALYSIS {
-  IrqGuard g(shared_->lock);
+void ChannelDispatcher::OnHandleClosed(const void* owner, uint32_t handle) {
+  IrqGuard g(lock());
   for (auto it = calls_.begin(); it != calls_.end();) {
     CallWaiter* w = &*it;
     ++it;
@@ -214,12 +168,11 @@ void ChannelDispatcher::OnHandleReleased(uint32_t remaining) {
   ChannelGc::HandleReleased(this, remaining);
 }
 
-void ChannelDispatcher::DrainForCollectorLocked(mica::core::MessageList<HandleEntry>* out)
-    NO_THREAD_SAFETY_ANALYSIS {
+void ChannelDispatcher::DrainForCollectorLocked(ChannelMessageList* out) {
   bool was_full = queue_.full();
   // Only this queue's messages are uncharged (`out` gathers the whole
   // collection's: walking all of it for each endpoint was quadratic).
-  mica::core::MessageList<HandleEntry> drained;
+  ChannelMessageList drained;
   queue_.Drain(&drained);
   while (ChannelMessagePtr m = drained.pop_front()) {
     UnchargeDequeuedLocked(m.get());
@@ -231,13 +184,16 @@ void ChannelDispatcher::DrainForCollectorLocked(mica::core::MessageList<HandleEn
   }
 }
 
-void ChannelDispatcher::OnZeroHandles() NO_THREAD_SAFETY_ANALYSIS {
+void ChannelDispatcher::OnZeroHandles() {
   mica::RefPtr<ChannelDispatcher> peer;
-  mica::core::MessageList<HandleEntry> drained;
+  // Messages nobody will read: destroyed (their handles released) as this
+  // goes, after the lock is dropped.
+  ChannelMessageList drained;
   {
-    IrqGuard g(shared_->lock);
+    IrqGuard g(lock());
     peer = mica::Move(peer_);
     if (peer) {
+      AssertPeerLockHeld(*peer);
       peer->peer_.reset();  // break the reference cycle
       peer->UpdateSignals(MICA_CHANNEL_WRITABLE, MICA_CHANNEL_PEER_CLOSED);
       // Calls waiting on the survivor will never get their reply.
@@ -253,9 +209,5 @@ void ChannelDispatcher::OnZeroHandles() NO_THREAD_SAFETY_ANALYSIS {
     for (ChannelMessage& m : drained) {
       UnchargeDequeuedLocked(&m);
     }
-  }
-  // Messages nobody will read: release their handles outside the lock.
-  while (ChannelMessagePtr m = drained.pop_front()) {
-    DestroyChannelMessage(mica::Move(m));
   }
 }

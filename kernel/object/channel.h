@@ -2,31 +2,17 @@
 // (bytes and handles) written by the other end. Handles travel inside
 // messages: they leave the writer's table atomically with the write and
 // enter the reader's table with the read (DESIGN.md §4).
+//
+// Locking: both endpoints of a pair share one lock (Shared::lock, reached
+// as lock()), which guards the state of both; code holding it reaches the
+// peer's fields after AssertPeerLockHeld. Lock order: the channel lock ->
+// Dispatcher::lock_ (signals) -> the scheduler lock.
 #pragma once
 
-#include "kernel/base/memory.h"
-#include "kernel/object/core/allocator.h"
-#include "kernel/object/core/message_queue.h"
+#include "kernel/lib/thread_annotations.h"
+#include "kernel/object/channel_message.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/sched/sched.h"
-
-using ChannelMessage = mica::core::Message<HandleEntry>;
-using ChannelMessagePtr = mica::core::MessagePtr<HandleEntry>;
-
-// The kernel heap as an allocator for the object core's containers.
-const mica::core::Allocator* KernelAllocator();
-namespace channel_internal {
-extern const mica::core::Allocator kHeapAllocator;
-extern const mica::core::Allocator kFastBlockAllocator;
-}  // namespace channel_internal
-// Where a message of these sizes comes from: small ones (the common case of
-// IPC) from the per-CPU fast block caches (kmem::AllocFastBlock), the rest
-// from the heap.
-inline const mica::core::Allocator* MessageAllocator(uint32_t num_bytes, uint32_t num_handles) {
-  return ChannelMessage::FootprintFor(num_bytes, num_handles) <= kmem::kFastBlockSize
-             ? &channel_internal::kFastBlockAllocator
-             : &channel_internal::kHeapAllocator;
-}
 
 class ChannelDispatcher final : public Dispatcher {
  public:
@@ -77,10 +63,19 @@ class ChannelDispatcher final : public Dispatcher {
 
  private:
   friend class ChannelGc;
+  // What the two endpoints of a pair share.
   struct Shared : mica::RefCounted<Shared> {
     IrqSpinLock lock;
   };
   explicit ChannelDispatcher(mica::RefPtr<Shared> shared);
+
+  // The lock of this endpoint and of its peer.
+  IrqSpinLock& lock() const RETURN_CAPABILITY(shared_->lock) { return shared_->lock; }
+  // Holding this endpoint's lock is holding `peer`'s: tells the analysis
+  // so, for `peer`'s fields. No code: the two share one Shared from
+  // CreatePair on (shared_ never changes).
+  void AssertPeerLockHeld(const ChannelDispatcher& peer) const REQUIRES(lock())
+      ASSERT_CAPABILITY(peer.lock()) {}
 
   struct CallWaiter {
     mica::ListNode node;
@@ -125,44 +120,56 @@ class ChannelDispatcher final : public Dispatcher {
   // A message queued in a fast block (one not charged as heap memory) is
   // charged to the writer's memory account for as long as it stays queued
   // (ChargeQueuedLocked; `charge` false: a message going back, uncharged).
-  mica::Status DeliverLocked(ChannelMessagePtr* msg, Handoff* h, bool charge = true);
+  mica::Status DeliverLocked(ChannelMessagePtr* msg, Handoff* h, bool charge = true)
+      REQUIRES(lock());
   // The queue's charges (docs/kernel.md "Job memory limits").
   static bool ChargeQueuedLocked(ChannelMessage* msg);
   static void UnchargeDequeuedLocked(ChannelMessage* msg);
   // Write's work, lock held; a reply nobody waits for any more is moved to
   // *late for the caller to destroy outside the lock.
-  mica::Status WriteLocked(ChannelMessagePtr* msg, Handoff* h, ChannelMessagePtr* late);
+  mica::Status WriteLocked(ChannelMessagePtr* msg, Handoff* h, ChannelMessagePtr* late)
+      REQUIRES(lock());
   // Unread's work, lock held: the message goes back at the front, or to
   // a reader waiting in ReadWait if the queue is empty.
-  void UnreadLocked(ChannelMessagePtr* msg);
+  void UnreadLocked(ChannelMessagePtr* msg) REQUIRES(lock());
   // Read's work, lock held.
   mica::Status ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
-                          uint32_t* bytes, uint32_t* handles);
+                          uint32_t* bytes, uint32_t* handles) REQUIRES(lock());
   // The collector's step 4 (channel_gc.h): moves every queued message to
   // *out. Lock held.
-  void DrainForCollectorLocked(mica::core::MessageList<HandleEntry>* out);
+  void DrainForCollectorLocked(ChannelMessageList* out) REQUIRES(lock());
   // Wakes every waiting reader to look at the queue again (the peer
   // closed). Lock held.
-  void WakeReadersLocked();
+  void WakeReadersLocked() REQUIRES(lock());
 
   // A message from the peer is a reply only if a call on this endpoint
   // waits for its txid (then it goes to the call) or recently gave up on it
   // (then it is dropped: *msg is left for the caller to destroy and the
   // result is true). Any other message is an ordinary one: false. Lock
   // held.
-  bool TakeReplyLocked(ChannelMessagePtr* msg, Handoff* h);
+  bool TakeReplyLocked(ChannelMessagePtr* msg, Handoff* h) REQUIRES(lock());
+  // sched::WaitQueue::WakeAndBlockUntil with the channel lock as `held`
+  // (taken by lock().Acquire(), which gave `irq_state`): wakes `h`, drops
+  // the lock and blocks on `queue` until *done or `deadline`.
+  mica::Status WakeAndBlockLocked(sched::WaitQueue* queue, const Handoff& h, uint64_t irq_state,
+                                  const volatile bool* done, uint64_t deadline) RELEASE(lock());
 
-  mica::RefPtr<Shared> shared_;
-  mica::List<CallWaiter, &CallWaiter::node> calls_;    // guarded by shared_->lock
-  mica::List<ReadWaiter, &ReadWaiter::node> readers_;  // guarded by shared_->lock
-  mica::RefPtr<ChannelDispatcher> peer_;               // guarded by shared_->lock
-  mica::core::MessageQueue<HandleEntry> queue_;        // guarded by shared_->lock
+  const mica::RefPtr<Shared> shared_;
+  mica::List<CallWaiter, &CallWaiter::node> calls_ GUARDED_BY(lock());
+  mica::List<ReadWaiter, &ReadWaiter::node> readers_ GUARDED_BY(lock());
+  mica::RefPtr<ChannelDispatcher> peer_ GUARDED_BY(lock());
+  ChannelMessageQueue queue_ GUARDED_BY(lock());
   uint64_t peer_koid_ = 0;
+  // The next kernel transaction id of a channel_call through this endpoint
+  // (atomic). A reply is recognised by its txid at the end that called, so
+  // the two ends' ids must differ: one end's are odd, the other's even
+  // (CreatePair), each counting by 2.
+  uint32_t next_txid_ = 1;
   // The collector's verdict (channel_gc.h, step 4): tentatively dead (a
   // read proceeds but moves the collector's generation, so the collection
   // gives up), or dead (about to be drained: reads fail with kCanceled).
   static constexpr uint8_t kGcLive = 0, kGcTentative = 1, kGcDead = 2;
-  uint8_t gc_state_ = kGcLive;  // guarded by shared_->lock
+  uint8_t gc_state_ GUARDED_BY(lock()) = kGcLive;
 
   // The collector's bookkeeping (channel_gc.h). `inflight_` and
   // `inflight_node_` are guarded by the in-flight lock; the gc_* fields are
@@ -178,18 +185,6 @@ class ChannelDispatcher final : public Dispatcher {
 
   // Last: 256 bytes that only a timed-out call touches (the fields above
   // stay within reach of the IPC path's immediate-offset loads).
-  uint32_t abandoned_[kAbandonedTxids] = {};  // guarded by shared_->lock; 0 = none
-  size_t abandoned_next_ = 0;                 // guarded by shared_->lock
+  uint32_t abandoned_[kAbandonedTxids] GUARDED_BY(lock()) = {};  // 0 = none
+  size_t abandoned_next_ GUARDED_BY(lock()) = 0;
 };
-
-namespace channel_internal {
-// DestroyChannelMessage's work for a message with handles.
-void ReleaseHandles(ChannelMessage* msg);
-}  // namespace channel_internal
-// Releases a message's handles (drops their handle counts) and frees it
-// (nothing for an empty pointer). Inline: most messages have no handles.
-inline void DestroyChannelMessage(ChannelMessagePtr msg) {
-  if (msg && msg->handle_count() != 0) {
-    channel_internal::ReleaseHandles(msg.get());
-  }
-}

@@ -204,10 +204,7 @@ void ChannelGc::MaybeCollect(bool force) {
   KickCollector();
 }
 
-void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
-  // (Opt-out: the steps take each candidate's channel lock, reached through
-  // pointers the analysis cannot name; each access below is inside an
-  // IrqGuard of that endpoint's shared_->lock.)
+void ChannelGc::CollectOnce() {
   const uint64_t epoch = ++g_epoch;
   const uint64_t started_ns = timer::NowNs();
   const uint64_t generation = __atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE);
@@ -246,7 +243,7 @@ void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
   }
 
   auto for_each_queued_endpoint = [](ChannelDispatcher* at, auto&& fn) {
-    IrqGuard g(at->shared_->lock);
+    IrqGuard g(at->lock());
     at->queue_.ForEach([&](const ChannelMessage& m) {
       for (uint32_t i = 0; i < m.handle_count(); i++) {
         if (ChannelDispatcher* e = AsEndpoint(m.handles()[i])) {
@@ -296,7 +293,7 @@ void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
     size_t n = 0;
     for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
       if (garbage(c)) {
-        IrqGuard g(c->shared_->lock);
+        IrqGuard g(c->lock());
         c->gc_state_ = state;
         n++;
       }
@@ -307,12 +304,12 @@ void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
     return __atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE) == generation;
   };
   size_t found = mark(ChannelDispatcher::kGcTentative);
-  mica::core::MessageList<HandleEntry> hit;
+  ChannelMessageList hit;
   if (found != 0) {
     if (unchanged() && mark(ChannelDispatcher::kGcDead) != 0 && unchanged()) {
       for (ChannelDispatcher* c = candidates; c != nullptr; c = c->gc_next_) {
         if (garbage(c)) {
-          IrqGuard g(c->shared_->lock);
+          IrqGuard g(c->lock());
           c->DrainForCollectorLocked(&hit);
         }
       }
@@ -330,9 +327,7 @@ void ChannelGc::CollectOnce() NO_THREAD_SAFETY_ANALYSIS {
 
   // Outside every lock: the messages go (releasing the garbage's handles,
   // which destroys it), then the collection's references.
-  while (ChannelMessagePtr m = hit.pop_front()) {
-    DestroyChannelMessage(mica::Move(m));
-  }
+  hit.clear();
   while (ChannelDispatcher* c = candidates) {
     candidates = c->gc_next_;
     c->gc_next_ = nullptr;

@@ -108,20 +108,12 @@ namespace {
   }
   // Bytes only (the common case): nothing to take out of the table, and a
   // small message goes in the thread's spare block when it has one.
-  const mica::core::Allocator* alloc = MessageAllocator(num_bytes, 0);
-  UserThread* me = CurrentUserThread();
   ChannelMessagePtr msg;
-  if (alloc == &channel_internal::kFastBlockAllocator && me->spare_message_block != nullptr) {
-    msg = ChannelMessage::CreateIn(me->spare_message_block, alloc, num_bytes, 0);
-    me->spare_message_block = nullptr;
-  } else {
-    auto created = ChannelMessage::Create(alloc, num_bytes, 0);
-    if (!created.ok()) {
-      return created.status();
-    }
-    msg = mica::Move(created.value());
+  mica::Status s = NewBytesMessage(num_bytes, &CurrentUserThread()->spare_message_block, &msg);
+  if (s != mica::Status::kOk) {
+    return s;
   }
-  mica::Status s = usercopy::CopyIn(msg->data(), bytes, num_bytes);
+  s = usercopy::CopyIn(msg->data(), bytes, num_bytes);
   if (num_bytes != 0 && s != mica::Status::kOk) {
     return s;  // the message is freed with `msg`
   }
@@ -133,13 +125,7 @@ namespace {
 // the thread's spare block (for its next message) if it can, else it is
 // destroyed (its handles, if any are left in it, closed).
 [[gnu::always_inline]] inline void Recycle(ChannelMessagePtr* msg) {
-  UserThread* me = CurrentUserThread();
-  if (me->spare_message_block == nullptr) {
-    me->spare_message_block = msg->TakeBlock(&channel_internal::kFastBlockAllocator);
-  }
-  if (*msg) {
-    DestroyChannelMessage(mica::Move(*msg));
-  }
+  RecycleMessage(msg, &CurrentUserThread()->spare_message_block);
 }
 
 // DeliverMessage's work for a message with handles (out of line: it needs
@@ -151,7 +137,6 @@ namespace {
   mica::Status s = p->handles().AddMany(msg->handles(), n, values);
   if (s != mica::Status::kOk) {
     ChannelGc::HandlesReturnedToMessage(msg.get());
-    DestroyChannelMessage(mica::Move(msg));
     return s == mica::Status::kNoMemory ? s : mica::Status::kNoResources;
   }
   msg.reset();  // the entries moved into the table
@@ -191,7 +176,7 @@ namespace {
     return s;
   }
   if (hs != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(*msg));  // its handles are closed with it
+    msg->reset();  // its handles are closed with it
     return hs;
   }
   return mica::Status::kOk;
@@ -214,10 +199,8 @@ int64_t sys_channel_write(mica_handle_t handle, uint32_t options, user_in_ptr<co
   if (s != mica::Status::kOk) {
     return Err(s);
   }
+  // On failure the message is destroyed with `msg`, closing its handles.
   s = static_cast<ChannelDispatcher*>(ch.object.get())->Write(&msg);
-  if (s != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(msg));
-  }
   return Err(s);
 }
 
@@ -244,31 +227,25 @@ int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t dea
     return Err(s);
   }
   if (hs != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(request));
-    return Err(hs);
+    return Err(hs);  // `request` is destroyed, closing its handles
   }
   ChannelMessagePtr reply;
+  // A request never sent is destroyed with `request`, a reply not
+  // delivered with `reply` (their handles closed).
   s = static_cast<ChannelDispatcher*>(ch)->Call(&request, ToDeadline(deadline), &reply,
                                                 WaitThrough{p, handle});
-
-  if (request) {
-    DestroyChannelMessage(mica::Move(request));  // never sent
-  }
   if (s != mica::Status::kOk) {
     return Err(s);
   }
   uint32_t nb = reply->data_size(), nh = reply->handle_count();
   if (!actual_bytes.is_null() && (s = actual_bytes.copy_to_user(nb)) != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(reply));
     return Err(s);
   }
   if (!actual_handles.is_null() && (s = actual_handles.copy_to_user(nh)) != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(reply));
     return Err(s);
   }
   if (nb > a.rd_num_bytes || nh > a.rd_num_handles) {
-    DestroyChannelMessage(mica::Move(reply));  // discarded; its handles closed
-    return Err(mica::Status::kBufferTooSmall);
+    return Err(mica::Status::kBufferTooSmall);  // the reply is discarded
   }
   return Err(DeliverMessage(p, &reply, reinterpret_cast<uint64_t>(a.rd_bytes),
                             reinterpret_cast<uint64_t>(a.rd_handles)));
@@ -417,8 +394,8 @@ int64_t sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time
                              WaitThrough{p, handle});
 
   if (request) {
-    // The write failed (nothing was read).
-    DestroyChannelMessage(mica::Move(request));
+    // The write failed (nothing was read): the message is destroyed with
+    // `request`.
     return Err(s);
   }
   return FinishRead(p, channel, s, &msg, nbytes, nhandles,

@@ -106,10 +106,8 @@ mica::Status SendBootstrap(Process* process, const char* cmdline, StartupHandle*
   }
   ChannelGc::HandlesEnteredMessage(msg.get());
   mine->AddHandleRef();  // the kernel holds its end like a handle until done
+  // Unsent, the message is destroyed with `msg` (its handles released).
   mica::Status s = static_cast<ChannelDispatcher*>(mine.get())->Write(&msg);
-  if (s != mica::Status::kOk) {
-    DestroyChannelMessage(mica::Move(msg));
-  }
   if (s == mica::Status::kOk) {
     s = process->AddHandle(theirs, MICA_DEFAULT_CHANNEL_RIGHTS, out);
   }

@@ -1,20 +1,22 @@
 // Channel messages and the bounded queue of one channel endpoint.
 //
-// Message<H>: up to kMaxMessageBytes of data and kMaxMessageHandles handles
+// Message<H, R>: up to kMaxMessageBytes of data and kMaxMessageHandles handles
 // of type H (in the kernel HandleEntry<T>: handles in flight belong to no
 // table). One allocation per message, sized to fit:
 //
 //   [Message header][H handles[handle_count]][data bytes[data_size]]
 //
-// MessagePtr<H> owns a message; destroying it destroys the handles (H's
-// destructor: for HandleEntry, dropping the object reference) and frees the
-// memory through the allocator the message came from.
+// MessagePtr<H, R> owns a message, and the message owns its handles:
+// dropping it by any path releases what the handles hold (R::Release: in
+// the kernel, each handle's handle count), destroys them (H's destructor:
+// for HandleEntry, dropping the object reference) and frees the memory
+// through the allocator the message came from. No owner cleans up by hand.
 //
 // Transaction ids: by convention (as in Zircon) the first 4 bytes of the
 // data, little endian, are the message's transaction id; a message shorter
 // than 4 bytes has none and never matches TakeByTxid.
 //
-// MessageQueue<H>: a FIFO bounded by a message count and a byte count (the
+// MessageQueue<H, R>: a FIFO bounded by a message count and a byte count (the
 // sum of the messages' footprints, i.e. their allocation sizes). A write
 // that would exceed either bound fails with kShouldWait and leaves the
 // message with the writer, so a reader that never reads costs the kernel at
@@ -48,28 +50,41 @@ namespace mica::core {
 inline constexpr uint32_t kMaxMessageBytes = 65536;
 inline constexpr uint32_t kMaxMessageHandles = 64;
 
-template <typename H>
+// What a message's handles hold besides H itself, released when a message
+// is destroyed with handles in it (MessagePtr's destructor or reset,
+// MessageList::clear, ~MessageQueue): R::Release(H* handles, uint32_t
+// count) runs first, then each handle's destructor. The kernel's messages
+// carry handles that each hold a handle count of their object
+// (kernel/object/channel_message.h); by default there is nothing more.
+struct KeepNothing {
+  template <typename H>
+  static void Release(H*, uint32_t) {}
+};
+
+template <typename H, typename R = KeepNothing>
+class Message;
+template <typename H, typename R = KeepNothing>
 class MessagePtr;
-template <typename H>
+template <typename H, typename R = KeepNothing>
 class MessageList;
-template <typename H>
+template <typename H, typename R = KeepNothing>
 class MessageQueue;
 
-template <typename H>
+template <typename H, typename R>
 class Message {
  public:
   // A message with `data_size` bytes of uninitialised data (the caller
   // fills all of it) and `handle_count` default-constructed handles.
   // Errors: kOutOfRange (data_size > kMaxMessageBytes or handle_count >
   // kMaxMessageHandles), kNoMemory.
-  static Result<MessagePtr<H>> Create(const Allocator* alloc, uint32_t data_size,
-                                      uint32_t handle_count);
+  static Result<MessagePtr<H, R>> Create(const Allocator* alloc, uint32_t data_size,
+                                         uint32_t handle_count);
   // Create in `mem`, a block `alloc` gave (as MessagePtr::TakeBlock hands
   // back) of at least FootprintFor(data_size, handle_count) bytes, aligned
   // for a message; it is freed through `alloc` with the message.
   // Requires data_size <= kMaxMessageBytes, handle_count <= kMaxMessageHandles.
-  static MessagePtr<H> CreateIn(void* mem, const Allocator* alloc, uint32_t data_size,
-                                uint32_t handle_count);
+  static MessagePtr<H, R> CreateIn(void* mem, const Allocator* alloc, uint32_t data_size,
+                                   uint32_t handle_count);
 
   // The allocation size of a message with these sizes (what it costs
   // against a queue's byte bound).
@@ -118,9 +133,9 @@ class Message {
   void set_charge(void* charge) { charge_ = charge; }
 
  private:
-  friend class MessagePtr<H>;
-  friend class MessageList<H>;
-  friend class MessageQueue<H>;
+  friend class MessagePtr<H, R>;
+  friend class MessageList<H, R>;
+  friend class MessageQueue<H, R>;
 
   // The handles follow the header, the data follows the handles.
   static constexpr size_t HandlesOffset() { return RoundUp(sizeof(Message), alignof(H)); }
@@ -132,12 +147,15 @@ class Message {
 
   size_t DataOffset() const { return HandlesOffset() + size_t{handle_count_} * sizeof(H); }
 
-  // Destroys the handles and frees the memory.
+  // Releases the handles (R), destroys them and frees the memory.
   // Out of line: it is the rare end of a move, and keeping it out lets the
   // moves themselves inline.
   [[gnu::noinline]] static void Destroy(Message* m) {
     MICA_DEBUG_ASSERT(!m->queued());
     H* hs = m->handles();
+    if (m->handle_count_ != 0) {
+      R::Release(hs, m->handle_count_);
+    }
     for (uint32_t i = 0; i < m->handle_count_; ++i) {
       hs[i].~H();
     }
@@ -153,8 +171,9 @@ class Message {
   uint32_t handle_count_;
 };
 
-// Owns one message (move-only).
-template <typename H>
+// Owns one message (move-only): dropping it, however (destructor, reset,
+// assignment over it), destroys the message, releasing its handles.
+template <typename H, typename R>
 class MessagePtr {
  public:
   MessagePtr() = default;
@@ -169,23 +188,23 @@ class MessagePtr {
   MessagePtr& operator=(const MessagePtr&) = delete;
   ~MessagePtr() { reset(); }
 
-  Message<H>* get() const { return msg_; }
-  Message<H>* operator->() const { return msg_; }
-  Message<H>& operator*() const { return *msg_; }
+  Message<H, R>* get() const { return msg_; }
+  Message<H, R>* operator->() const { return msg_; }
+  Message<H, R>& operator*() const { return *msg_; }
   explicit operator bool() const { return msg_ != nullptr; }
 
   // Gives up ownership; put it back with Adopt().
-  [[nodiscard]] Message<H>* release() {
-    Message<H>* m = msg_;
+  [[nodiscard]] Message<H, R>* release() {
+    Message<H, R>* m = msg_;
     msg_ = nullptr;
     return m;
   }
-  static MessagePtr Adopt(Message<H>* m) { return MessagePtr(m); }
+  static MessagePtr Adopt(Message<H, R>* m) { return MessagePtr(m); }
   // Recycling: if the message has no handles and its memory came from
   // `alloc`, ends it without freeing that memory and returns it (for
-  // Message<H>::CreateIn); otherwise returns nullptr and changes nothing.
+  // Message<H, R>::CreateIn); otherwise returns nullptr and changes nothing.
   [[nodiscard, gnu::always_inline]] void* TakeBlock(const Allocator* alloc) {
-    Message<H>* m = msg_;
+    Message<H, R>* m = msg_;
     if (m == nullptr || m->handle_count_ != 0 || m->alloc_ != alloc) {
       return nullptr;
     }
@@ -194,22 +213,22 @@ class MessagePtr {
     m->~Message();
     return m;
   }
-  void reset(Message<H>* m = nullptr) {
-    Message<H>* old = msg_;
+  void reset(Message<H, R>* m = nullptr) {
+    Message<H, R>* old = msg_;
     msg_ = m;
     if (old != nullptr) {
-      Message<H>::Destroy(old);
+      Message<H, R>::Destroy(old);
     }
   }
 
  private:
-  explicit MessagePtr(Message<H>* m) : msg_(m) {}
-  Message<H>* msg_ = nullptr;
+  explicit MessagePtr(Message<H, R>* m) : msg_(m) {}
+  Message<H, R>* msg_ = nullptr;
 };
 
-template <typename H>
-Result<MessagePtr<H>> Message<H>::Create(const Allocator* alloc, uint32_t data_size,
-                                         uint32_t handle_count) {
+template <typename H, typename R>
+Result<MessagePtr<H, R>> Message<H, R>::Create(const Allocator* alloc, uint32_t data_size,
+                                               uint32_t handle_count) {
   if (data_size > kMaxMessageBytes || handle_count > kMaxMessageHandles) {
     return Status::kOutOfRange;
   }
@@ -220,21 +239,21 @@ Result<MessagePtr<H>> Message<H>::Create(const Allocator* alloc, uint32_t data_s
   return CreateIn(mem, alloc, data_size, handle_count);
 }
 
-template <typename H>
-MessagePtr<H> Message<H>::CreateIn(void* mem, const Allocator* alloc, uint32_t data_size,
-                                   uint32_t handle_count) {
+template <typename H, typename R>
+MessagePtr<H, R> Message<H, R>::CreateIn(void* mem, const Allocator* alloc, uint32_t data_size,
+                                         uint32_t handle_count) {
   MICA_DEBUG_ASSERT(data_size <= kMaxMessageBytes && handle_count <= kMaxMessageHandles);
   auto* m = new (mem) Message(alloc, data_size, handle_count);
   H* hs = m->handles();
   for (uint32_t i = 0; i < handle_count; ++i) {
     new (&hs[i]) H();
   }
-  return MessagePtr<H>::Adopt(m);
+  return MessagePtr<H, R>::Adopt(m);
 }
 
 // An owning FIFO of messages: what Drain hands back. Destroying it destroys
 // the messages. Not locked.
-template <typename H>
+template <typename H, typename R>
 class MessageList {
  public:
   MessageList() = default;
@@ -244,13 +263,13 @@ class MessageList {
 
   bool empty() const { return list_.empty(); }
   size_t size() const { return list_.size(); }
-  Message<H>* front() const { return list_.front(); }
-  void push_back(MessagePtr<H> m) { list_.push_back(m.release()); }
-  MessagePtr<H> pop_front() { return MessagePtr<H>::Adopt(list_.pop_front()); }
+  Message<H, R>* front() const { return list_.front(); }
+  void push_back(MessagePtr<H, R> m) { list_.push_back(m.release()); }
+  MessagePtr<H, R> pop_front() { return MessagePtr<H, R>::Adopt(list_.pop_front()); }
   // Destroys every message.
   void clear() {
-    while (Message<H>* m = list_.pop_front()) {
-      Message<H>::Destroy(m);
+    while (Message<H, R>* m = list_.pop_front()) {
+      Message<H, R>::Destroy(m);
     }
   }
 
@@ -258,8 +277,8 @@ class MessageList {
   auto end() const { return list_.end(); }
 
  private:
-  friend class MessageQueue<H>;
-  List<Message<H>, &Message<H>::node_> list_;
+  friend class MessageQueue<H, R>;
+  List<Message<H, R>, &Message<H, R>::node_> list_;
 };
 
 struct MessageQueueLimits {
@@ -269,17 +288,18 @@ struct MessageQueueLimits {
   // At least 1.
   uint32_t max_messages = kDefaultMaxMessages;
   // At least the footprint of the largest message
-  // (Message<H>::FootprintFor(kMaxMessageBytes, kMaxMessageHandles)), so an
+  // (Message<H, R>::FootprintFor(kMaxMessageBytes, kMaxMessageHandles)), so an
   // empty queue accepts any message.
   size_t max_bytes = kDefaultMaxBytes;
 };
 
-template <typename H>
+template <typename H, typename R>
 class MessageQueue {
  public:
   explicit MessageQueue(MessageQueueLimits limits = {}) : limits_(limits) {
     MICA_ASSERT(limits.max_messages >= 1);
-    MICA_ASSERT(limits.max_bytes >= Message<H>::FootprintFor(kMaxMessageBytes, kMaxMessageHandles));
+    MICA_ASSERT(
+        (limits.max_bytes >= Message<H, R>::FootprintFor(kMaxMessageBytes, kMaxMessageHandles)));
   }
   MessageQueue(const MessageQueue&) = delete;
   MessageQueue& operator=(const MessageQueue&) = delete;
@@ -301,12 +321,12 @@ class MessageQueue {
   // deasserts its peer's WRITABLE signal while this holds).
   bool full() const {
     return count() >= limits_.max_messages || bytes_ >= limits_.max_bytes ||
-           !HasRoomFor(Message<H>::FootprintFor(0, 0));
+           !HasRoomFor(Message<H, R>::FootprintFor(0, 0));
   }
 
   // Appends *msg. On kOk the queue owns it (*msg is empty); on kShouldWait
   // (a bound would be exceeded) *msg is untouched.
-  Status Write(MessagePtr<H>* msg) {
+  Status Write(MessagePtr<H, R>* msg) {
     MICA_ASSERT(*msg);
     if (!HasRoomFor((*msg)->footprint())) {
       return Status::kShouldWait;
@@ -320,7 +340,7 @@ class MessageQueue {
   // next Read returns it again (the reader could not deliver it). Never
   // fails: if writers filled the room it left meanwhile, the queue is over
   // its bounds by this one message until it is read (full() holds).
-  void PutBack(MessagePtr<H>* msg) {
+  void PutBack(MessagePtr<H, R>* msg) {
     MICA_ASSERT(*msg);
     bytes_ += (*msg)->footprint();
     messages_.list_.push_front((*msg).release());
@@ -328,7 +348,7 @@ class MessageQueue {
 
   // The sizes of the front message. Error: kShouldWait (empty).
   Status PeekSizes(uint32_t* data_size, uint32_t* handle_count) const {
-    const Message<H>* m = messages_.front();
+    const Message<H, R>* m = messages_.front();
     if (m == nullptr) {
       return Status::kShouldWait;
     }
@@ -341,7 +361,7 @@ class MessageQueue {
   // bytes and `handle_capacity` handles. *data_size and *handle_count (if
   // not null) get the message's sizes whenever there is a message.
   // Errors: kShouldWait (empty), kBufferTooSmall (the message stays queued).
-  Status Read(uint32_t data_capacity, uint32_t handle_capacity, MessagePtr<H>* out,
+  Status Read(uint32_t data_capacity, uint32_t handle_capacity, MessagePtr<H, R>* out,
               uint32_t* data_size, uint32_t* handle_count) {
     return TakeIfFits(messages_.front(), data_capacity, handle_capacity, out, data_size,
                       handle_count);
@@ -351,8 +371,8 @@ class MessageQueue {
   // reply). Errors: kNotFound (no such message), kBufferTooSmall (it stays
   // queued).
   Status TakeByTxid(uint32_t txid, uint32_t data_capacity, uint32_t handle_capacity,
-                    MessagePtr<H>* out, uint32_t* data_size, uint32_t* handle_count) {
-    for (Message<H>& m : messages_.list_) {
+                    MessagePtr<H, R>* out, uint32_t* data_size, uint32_t* handle_count) {
+    for (Message<H, R>& m : messages_.list_) {
       if (m.has_txid() && m.txid() == txid) {
         return TakeIfFits(&m, data_capacity, handle_capacity, out, data_size, handle_count);
       }
@@ -361,22 +381,22 @@ class MessageQueue {
   }
 
   // The last message queued (nullptr when empty).
-  const Message<H>* back() const { return messages_.list_.back(); }
+  const Message<H, R>* back() const { return messages_.list_.back(); }
 
-  // Calls f(const Message<H>&) for each queued message, front to back
+  // Calls f(const Message<H, R>&) for each queued message, front to back
   // (the channel collector's scan). `f` must not change the queue.
   template <typename F>
   void ForEach(F&& f) const {
-    for (const Message<H>& m : messages_) {
+    for (const Message<H, R>& m : messages_) {
       f(m);
     }
   }
 
   // Moves every message to the back of `out` (on close: destroy `out` after
   // releasing the lock). Returns how many.
-  size_t Drain(MessageList<H>* out) {
+  size_t Drain(MessageList<H, R>* out) {
     size_t n = 0;
-    while (Message<H>* m = messages_.list_.pop_front()) {
+    while (Message<H, R>* m = messages_.list_.pop_front()) {
       out->list_.push_back(m);
       ++n;
     }
@@ -385,8 +405,8 @@ class MessageQueue {
   }
 
  private:
-  Status TakeIfFits(Message<H>* m, uint32_t data_capacity, uint32_t handle_capacity,
-                    MessagePtr<H>* out, uint32_t* data_size, uint32_t* handle_count) {
+  Status TakeIfFits(Message<H, R>* m, uint32_t data_capacity, uint32_t handle_capacity,
+                    MessagePtr<H, R>* out, uint32_t* data_size, uint32_t* handle_count) {
     if (m == nullptr) {
       return Status::kShouldWait;
     }
@@ -406,7 +426,7 @@ class MessageQueue {
   }
 
   const MessageQueueLimits limits_;
-  MessageList<H> messages_;
+  MessageList<H, R> messages_;
   size_t bytes_ = 0;
 };
 

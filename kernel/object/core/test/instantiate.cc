@@ -17,6 +17,14 @@ template class Message<HandleEntry<InstantiationObject>>;
 template class MessagePtr<HandleEntry<InstantiationObject>>;
 template class MessageList<HandleEntry<InstantiationObject>>;
 template class MessageQueue<HandleEntry<InstantiationObject>>;
+// With a handle release policy, as the kernel's channel messages.
+struct InstantiationRelease {
+  static void Release(HandleEntry<InstantiationObject>* handles, uint32_t count);
+};
+template class Message<HandleEntry<InstantiationObject>, InstantiationRelease>;
+template class MessagePtr<HandleEntry<InstantiationObject>, InstantiationRelease>;
+template class MessageList<HandleEntry<InstantiationObject>, InstantiationRelease>;
+template class MessageQueue<HandleEntry<InstantiationObject>, InstantiationRelease>;
 
 // The member templates, with the callables the kernel will pass.
 Status InstantiateRemoveMany(HandleTable<InstantiationObject>* table, const uint32_t* values,

@@ -372,6 +372,131 @@ TEST_F(MessageQueueTest, DestructorFreesQueuedMessages) {
   EXPECT_EQ(g_alive, 0);
 }
 
+// Messages that own more than their handles' references: a fake of the
+// kernel's in-flight handles (kernel/object/channel_message.h), where each
+// handle in a message also holds a handle count of its object that the
+// message releases when it is destroyed with the handle still inside.
+struct Counted : RefCounted<Counted> {
+  explicit Counted(int* handle_count) : handle_count(handle_count) {
+    ++*handle_count;
+    ++g_alive;
+  }
+  ~Counted() { --g_alive; }
+  int* handle_count;  // the object's handle count (one for the message's handle)
+};
+using CH = HandleEntry<Counted>;
+
+int g_release_calls = 0;
+struct ReleaseCounts {
+  static void Release(CH* handles, uint32_t count) {
+    ++g_release_calls;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (handles[i].object) {
+        // Runs before the handles are destroyed: the object is still
+        // referenced (ASan would catch a use after free here).
+        --*handles[i].object->handle_count;
+      }
+    }
+  }
+};
+using CMsg = Message<CH, ReleaseCounts>;
+using CPtr = MessagePtr<CH, ReleaseCounts>;
+using CQueue = MessageQueue<CH, ReleaseCounts>;
+
+class OwningMessageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_alive = 0;
+    g_release_calls = 0;
+  }
+  void TearDown() override {
+    EXPECT_EQ(g_alive, 0) << "handles leaked";
+    TestHeap::ExpectNoLeaks();
+  }
+  // A message carrying one handle to a new object whose handle count is
+  // *count (1 once this returns).
+  CPtr Carrying(int* count, uint32_t bytes = 8) {
+    auto r = CMsg::Create(TestHeap::allocator(), bytes, 1);
+    EXPECT_TRUE(r.ok());
+    CPtr m = Move(r.value());
+    memset(m->data(), 0, bytes);
+    m->handles()[0] = CH{AdoptRef(new Counted(count)), 1, 3};
+    return m;
+  }
+};
+
+// However a message is dropped, its handles' counts are released and the
+// objects freed, with no call by the owner.
+TEST_F(OwningMessageTest, DroppingAMessageReleasesItsHandles) {
+  int scope = 0, reset = 0, assigned = 0, replaced = 0;
+  {
+    CPtr m = Carrying(&scope);
+    EXPECT_EQ(scope, 1);
+  }
+  EXPECT_EQ(scope, 0) << "destructor";
+  CPtr m = Carrying(&reset);
+  m.reset();
+  EXPECT_EQ(reset, 0) << "reset";
+  m = Carrying(&assigned);
+  m = Carrying(&replaced);
+  EXPECT_EQ(assigned, 0) << "move-assignment over it";
+  EXPECT_EQ(replaced, 1);
+  m = CPtr();
+  EXPECT_EQ(replaced, 0);
+  EXPECT_EQ(g_alive, 0);
+  EXPECT_EQ(g_release_calls, 4);
+}
+
+TEST_F(OwningMessageTest, QueuesAndListsReleaseTheHandlesTheyDestroy) {
+  int queued[3] = {}, drained[2] = {};
+  {
+    CQueue q;
+    for (int& c : queued) {
+      CPtr m = Carrying(&c);
+      ASSERT_EQ(q.Write(&m), Status::kOk);
+    }
+    EXPECT_EQ(queued[0] + queued[1] + queued[2], 3);
+  }
+  EXPECT_EQ(queued[0] + queued[1] + queued[2], 0) << "~MessageQueue";
+  CQueue q;
+  for (int& c : drained) {
+    CPtr m = Carrying(&c);
+    ASSERT_EQ(q.Write(&m), Status::kOk);
+  }
+  {
+    MessageList<CH, ReleaseCounts> list;
+    EXPECT_EQ(q.Drain(&list), 2u);
+    EXPECT_EQ(drained[0] + drained[1], 2) << "draining releases nothing";
+  }
+  EXPECT_EQ(drained[0] + drained[1], 0) << "~MessageList";
+  EXPECT_EQ(g_alive, 0);
+}
+
+// A read moves the handles out (into a table): the emptied entries release
+// nothing, and a message without handles never calls the policy.
+TEST_F(OwningMessageTest, HandlesMovedOutAreNotReleased) {
+  int count = 0;
+  CPtr m = Carrying(&count);
+  RefPtr<Counted> taken = Move(m->handles()[0].object);
+  m.reset();
+  EXPECT_EQ(count, 1) << "the handle left the message with its count";
+  EXPECT_EQ(g_alive, 1);
+  taken.reset();
+  EXPECT_EQ(g_alive, 0);
+
+  auto r = CMsg::Create(TestHeap::allocator(), 16, 0);
+  ASSERT_TRUE(r.ok());
+  const int calls = g_release_calls;
+  r.value().reset();
+  EXPECT_EQ(g_release_calls, calls);
+
+  // Recycling never takes a message with handles (they would be lost).
+  int recycled = 0;
+  CPtr with = Carrying(&recycled);
+  EXPECT_EQ(with.TakeBlock(TestHeap::allocator()), nullptr);
+  EXPECT_EQ(recycled, 1);
+}
+
 // Random writes, reads (with random buffer sizes), takes by txid and drains
 // against a deque model; the allocator checks nothing leaks.
 TEST_F(MessageQueueTest, RandomOperationsMatchModel) {
