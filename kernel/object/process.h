@@ -8,9 +8,11 @@
 
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/arch/arm64/user_state.h"
+#include "kernel/lib/result.h"
 #include "kernel/lib/status.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/object/job.h"
+#include "kernel/object/object_type.h"
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/sched/sched.h"
@@ -139,6 +141,28 @@ class Process {
     }
     *out = c.object.get();
     return mica::Status::kOk;
+  }
+  // The typed lookups (kernel/object/object_type.h): GetHandle and
+  // GetHandleCached for an object of class T (Dispatcher: any type). The
+  // object, or kBadHandle, kWrongType, kAccessDenied. GetObjectCached's
+  // pointer is borrowed from the cache, as GetHandleCached's. `rights`, if
+  // given, receives the handle's rights.
+  template <typename T>
+  [[gnu::always_inline]] mica::Result<mica::RefPtr<T>> GetObject(
+      mica_handle_t value, mica_rights_t required, mica_rights_t* rights = nullptr) {
+    HandleEntry e;
+    TRY(GetHandle(value, ObjectTypeOf<T>::value, required, &e));
+    if (rights != nullptr) {
+      *rights = e.rights;
+    }
+    return mica::StaticRefCast<T>(mica::Move(e.object));
+  }
+  template <typename T>
+  [[gnu::always_inline]] mica::Result<T*> GetObjectCached(mica_handle_t value,
+                                                          mica_rights_t required) {
+    Dispatcher* object;
+    TRY(GetHandleCached(value, ObjectTypeOf<T>::value, required, &object));
+    return static_cast<T*>(object);
   }
   // Removes a handle and drops its count. kBadHandle.
   mica::Status CloseHandle(mica_handle_t value);

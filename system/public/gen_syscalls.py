@@ -6,8 +6,9 @@ From it this script writes, into --out-dir:
 
   mica/syscalls.h           C prototypes with their documentation, MICA_SYS_*
   syscall_stubs.S           AArch64 user-space stubs, one section per call
-  kernel/syscall_decls.h    the kernel's `int64_t sys_<name>(...)` declarations
-  kernel/syscall_table.inc  the kernel's syscall table entries with argument checks
+  kernel/syscall_decls.h    the kernel's `mica::Status sys_<name>(...)` declarations
+  kernel/syscall_table.inc  the kernel's syscall table entries with argument checks and
+                            the one translation of mica::Status to the ABI's status
   test/syscall_recorder.inc sys_* definitions that record their arguments,
                             for the host test of the dispatch switch
   mica/syscall_shapes.h     every call's argument shapes, for the syscall fuzzer

@@ -8,19 +8,20 @@ from .model import BANNER, SCALARS
 
 def gen_kernel_decls(defs):
     o = [f"// {BANNER}", "//",
-         "// One handler per syscall, implemented in kernel/syscalls/. Each returns",
-         "// MICA_OK or a negative MICA_ERR_* status as int64_t (x0). Pointer",
-         "// arguments arrive as the typed user pointers of kernel/syscalls/user_ptr.h.",
+         "// One handler per syscall, implemented in kernel/syscalls/. Each returns a",
+         "// mica::Status (kernel/lib/status.h); its entry in kernel/syscall_table.inc",
+         "// turns that into the ABI's status (syscall_gen::ToAbi). Pointer arguments",
+         "// arrive as the typed user pointers of kernel/syscalls/user_ptr.h.",
          "#ifndef MICA_GEN_KERNEL_SYSCALL_DECLS_H_", "#define MICA_GEN_KERNEL_SYSCALL_DECLS_H_",
          "", "#include <stddef.h>", "#include <stdint.h>", "",
          "#include <mica/status.h>", "#include <mica/types.h>", "",
-         '#include "kernel/syscalls/user_ptr.h"', ""]
+         '#include "kernel/lib/status.h"', '#include "kernel/syscalls/user_ptr.h"', ""]
     for c in sorted(defs.calls, key=lambda c: c.number):
-        one = f"int64_t sys_{c.name}({c_params(c, kernel=True)});"
+        one = f"mica::Status sys_{c.name}({c_params(c, kernel=True)});"
         if len(one) <= 100:
             o.append(one)
         else:
-            o.append(f"int64_t sys_{c.name}(")
+            o.append(f"mica::Status sys_{c.name}(")
             for k, p in enumerate(c.params):
                 end = ");" if k == len(c.params) - 1 else ","
                 o.append(f"    {p.kernel_type()} {p.name}{end}")
@@ -54,14 +55,24 @@ def gen_kernel_table(defs):
          "//   BadSyscall    the entry for numbers that name no call",
          "//   FillTable(t)  stores every call's entry at t[number] (t has at least",
          "//                 kLastNumber + 1 elements, pre-filled with BadSyscall)",
+         "//   ToAbi(s)      the ABI's status (x0) for a handler's mica::Status",
          "// Each entry rejects a 32-bit argument whose register has any of bits 63:32",
          "// set with MICA_ERR_INVALID_ARGS before the handler runs, then calls",
          "// sys_<name> with the registers converted to the declared types.",
          "namespace syscall_gen {", "",
          f"using Entry = int64_t (*)({regs});",
          f"inline constexpr uint64_t kLastNumber = {last};", "",
+         "// The one place where the kernel's errors become the ABI's status codes.",
+         "// mica::Status has the values of MICA_OK and MICA_ERR_* (syscall_abi_test",
+         "// checks each pair) and is 64 bits wide, so this is the handler's x0 as",
+         "// it stands: an entry still ends in a tail call to its handler.",
+         "[[gnu::always_inline]] constexpr int64_t ToAbi(mica::Status s) {",
+         "  return static_cast<int64_t>(s);", "}", "",
+         "static_assert(sizeof(mica::Status) == sizeof(int64_t));",
+         "static_assert(ToAbi(mica::Status::kInvalidArgs) == MICA_ERR_INVALID_ARGS);",
+         "static_assert(ToAbi(mica::Status::kBadSyscall) == MICA_ERR_BAD_SYSCALL);", "",
          f"inline int64_t BadSyscall({regs}) {{",
-         "  return MICA_ERR_BAD_SYSCALL;", "}", ""]
+         "  return ToAbi(mica::Status::kBadSyscall);", "}", ""]
     for c in sorted(defs.calls, key=lambda c: c.number):
         used = {k for k in range(len(c.params))}
         params = ", ".join(f"uint64_t a{k}" if k in used else "uint64_t" for k in range(8))
@@ -80,16 +91,16 @@ def gen_kernel_table(defs):
             if len(narrow) > 1:
                 expr = f"({expr})"
             o.append(f"  if ({expr} >> 32) {{")
-            o.append("    return MICA_ERR_INVALID_ARGS;")
+            o.append("    return ToAbi(mica::Status::kInvalidArgs);")
             o.append("  }")
         args = [kernel_arg(p, k) for k, p in enumerate(c.params)]
-        one = f"  return sys_{c.name}({', '.join(args)});"
+        one = f"  return ToAbi(sys_{c.name}({', '.join(args)}));"
         if len(one) <= 100:
             o.append(one)
         else:
-            o.append(f"  return sys_{c.name}(")
+            o.append(f"  return ToAbi(sys_{c.name}(")
             for k, a in enumerate(args):
-                o.append(f"      {a}{');' if k == len(args) - 1 else ','}")
+                o.append(f"      {a}{'));' if k == len(args) - 1 else ','}")
         o.append("}")
         o.append("")
     o.append("constexpr void FillTable(Entry* t) {")
@@ -106,11 +117,12 @@ def gen_recorder(defs):
     o = [f"// {BANNER}", "//",
          "// Test support: sys_* handlers that record their arguments. The includer",
          "// defines `int64_t Record(uint64_t number, std::initializer_list<uint64_t>)`",
-         "// and `Raw(x)` overloads giving the register value of each argument type.", ""]
+         "// and `Raw(x)` overloads giving the register value of each argument type.",
+         "// A handler returns Record's value as its mica::Status.", ""]
     for c in sorted(defs.calls, key=lambda c: c.number):
         raws = ", ".join(f"Raw({p.name})" for p in c.params)
-        o.append(f"int64_t sys_{c.name}({c_params(c, kernel=True)}) {{")
-        o.append(f"  return Record({c.number}, {{{raws}}});")
+        o.append(f"mica::Status sys_{c.name}({c_params(c, kernel=True)}) {{")
+        o.append(f"  return static_cast<mica::Status>(Record({c.number}, {{{raws}}}));")
         o.append("}")
     o += ["", "// {number, name, argument count, bit k set: argument k is 32 bits wide,",
           "//  never returns}",
