@@ -15,11 +15,11 @@
 template <typename T>
 struct ObjectTypeOf;  // ::value: T's MICA_OBJ_TYPE_*
 
-#define MICA_OBJECT_TYPE(Class, type_value)                      \
-  class Class;                                                   \
-  template <>                                                    \
-  struct ObjectTypeOf<Class> {                                   \
-    static constexpr mica_obj_type_t value = (type_value);       \
+#define MICA_OBJECT_TYPE(Class, type_value)                \
+  class Class;                                             \
+  template <>                                              \
+  struct ObjectTypeOf<Class> {                             \
+    static constexpr mica_obj_type_t value = (type_value); \
   }
 
 MICA_OBJECT_TYPE(Dispatcher, MICA_OBJ_TYPE_NONE);

@@ -144,12 +144,14 @@ class Process {
   }
   // The typed lookups (kernel/object/object_type.h): GetHandle and
   // GetHandleCached for an object of class T (Dispatcher: any type). The
-  // object, or kBadHandle, kWrongType, kAccessDenied. GetObjectCached's
-  // pointer is borrowed from the cache, as GetHandleCached's. `rights`, if
-  // given, receives the handle's rights.
+  // object, or kBadHandle, kWrongType, kAccessDenied. `rights`, if given,
+  // receives the handle's rights. GetObjectCached's *out is borrowed from
+  // the cache, as GetHandleCached's (and, like it, returned through a
+  // pointer: the IPC fast paths keep their shape).
   template <typename T>
-  [[gnu::always_inline]] mica::Result<mica::RefPtr<T>> GetObject(
-      mica_handle_t value, mica_rights_t required, mica_rights_t* rights = nullptr) {
+  [[gnu::always_inline]] mica::Result<mica::RefPtr<T>> GetObject(mica_handle_t value,
+                                                                 mica_rights_t required,
+                                                                 mica_rights_t* rights = nullptr) {
     HandleEntry e;
     TRY(GetHandle(value, ObjectTypeOf<T>::value, required, &e));
     if (rights != nullptr) {
@@ -158,11 +160,12 @@ class Process {
     return mica::StaticRefCast<T>(mica::Move(e.object));
   }
   template <typename T>
-  [[gnu::always_inline]] mica::Result<T*> GetObjectCached(mica_handle_t value,
-                                                          mica_rights_t required) {
-    Dispatcher* object;
-    TRY(GetHandleCached(value, ObjectTypeOf<T>::value, required, &object));
-    return static_cast<T*>(object);
+  [[gnu::always_inline]] mica::Status GetObjectCached(mica_handle_t value, mica_rights_t required,
+                                                      T** out) {
+    Dispatcher* object = nullptr;
+    mica::Status s = GetHandleCached(value, ObjectTypeOf<T>::value, required, &object);
+    *out = static_cast<T*>(object);
+    return s;
   }
   // Removes a handle and drops its count. kBadHandle.
   mica::Status CloseHandle(mica_handle_t value);

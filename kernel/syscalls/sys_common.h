@@ -27,6 +27,17 @@ inline uint64_t ToDeadline(mica_time_t deadline) {
                                                            : static_cast<uint64_t>(deadline);
 }
 
+// A pointer found inside a record copied in from user memory (e.g. the
+// buffers of mica_channel_call_args_t): a user address, typed as one.
+template <typename T>
+user_in_ptr<const T> UserIn(const T* p) {
+  return user_in_ptr<const T>(reinterpret_cast<uint64_t>(p));
+}
+template <typename T>
+user_out_ptr<T> UserOut(T* p) {
+  return user_out_ptr<T>(reinterpret_cast<uint64_t>(p));
+}
+
 // Writes a new handle for `object` to user memory; closes it again if the
 // write faults so no handle leaks into a table the caller cannot see.
 inline mica::Status AddAndCopyOut(Process* p, mica::RefPtr<Dispatcher> object, mica_rights_t rights,

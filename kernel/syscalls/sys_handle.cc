@@ -45,7 +45,8 @@ mica::Status sys_handle_duplicate(mica_handle_t handle, mica_rights_t rights,
                                   user_out_ptr<mica_handle_t> out) {
   Process* p = Process::Current();
   mica_rights_t have;
-  mica::RefPtr<Dispatcher> object = TRY(p->GetObject<Dispatcher>(handle, MICA_RIGHT_DUPLICATE, &have));
+  mica::RefPtr<Dispatcher> object =
+      TRY(p->GetObject<Dispatcher>(handle, MICA_RIGHT_DUPLICATE, &have));
   if (rights == MICA_RIGHT_SAME_RIGHTS) {
     rights = have;
   } else if ((rights & ~have) != 0) {
@@ -227,9 +228,9 @@ mica::Status KoidList(const uint64_t* koids, size_t written, size_t total,
 
 }  // namespace
 
-mica::Status sys_object_get_info(mica_handle_t handle, uint32_t topic,
-                                 user_out_ptr<void> buffer, size_t buffer_size,
-                                 user_out_ptr<size_t> actual, user_out_ptr<size_t> avail) {
+mica::Status sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_ptr<void> buffer,
+                                 size_t buffer_size, user_out_ptr<size_t> actual,
+                                 user_out_ptr<size_t> avail) {
   mica_rights_t rights;
   mica::RefPtr<Dispatcher> object =
       TRY(Process::Current()->GetObject<Dispatcher>(handle, MICA_RIGHT_NONE, &rights));

@@ -4,8 +4,8 @@
 #include "kernel/object/resource.h"
 #include "kernel/syscalls/sys_common.h"
 
-mica::Status sys_resource_create(mica_handle_t parent, uint32_t kind, uint64_t base,
-                                 uint64_t size, user_in_ptr<const void> name, size_t name_size,
+mica::Status sys_resource_create(mica_handle_t parent, uint32_t kind, uint64_t base, uint64_t size,
+                                 user_in_ptr<const void> name, size_t name_size,
                                  user_out_ptr<mica_handle_t> out) {
   Process* p = Process::Current();
   mica::RefPtr<ResourceDispatcher> pr =

@@ -29,8 +29,8 @@ mica::Status sys_object_signal_peer(mica_handle_t handle, mica_signals_t clear_m
   return object->SignalPeer(clear_mask, set_mask);
 }
 
-mica::Status sys_object_wait_one(mica_handle_t handle, mica_signals_t signals,
-                                 mica_time_t deadline, user_out_ptr<mica_signals_t> observed) {
+mica::Status sys_object_wait_one(mica_handle_t handle, mica_signals_t signals, mica_time_t deadline,
+                                 user_out_ptr<mica_signals_t> observed) {
   Process* p = Process::Current();
   mica::RefPtr<Dispatcher> object = TRY(p->GetObject<Dispatcher>(handle, MICA_RIGHT_WAIT));
   mica_signals_t seen = 0;
@@ -67,10 +67,11 @@ mica::Status sys_eventpair_create(uint32_t options, user_out_ptr<mica_handle_t> 
                            MICA_DEFAULT_EVENTPAIR_RIGHTS, out0, out1);
 }
 
-mica::Status sys_debuglog_write(mica_handle_t log, uint32_t options,
-                                user_in_ptr<const void> buffer, size_t buffer_size) {
+mica::Status sys_debuglog_write(mica_handle_t log, uint32_t options, user_in_ptr<const void> buffer,
+                                size_t buffer_size) {
   Process* p = Process::Current();
-  mica::RefPtr<DebuglogDispatcher> dl = TRY(p->GetObject<DebuglogDispatcher>(log, MICA_RIGHT_WRITE));
+  mica::RefPtr<DebuglogDispatcher> dl =
+      TRY(p->GetObject<DebuglogDispatcher>(log, MICA_RIGHT_WRITE));
   if (options != 0) {
     return mica::Status::kInvalidArgs;
   }

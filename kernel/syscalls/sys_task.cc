@@ -87,14 +87,13 @@ mica::Status sys_job_create(mica_handle_t parent, uint32_t options,
   return AddAndCopyOut(p, mica::Move(child), MICA_DEFAULT_JOB_RIGHTS, out);
 }
 
-mica::Status sys_process_create(mica_handle_t job, user_in_ptr<const void> name,
-                                size_t name_size, uint32_t options,
-                                user_out_ptr<mica_handle_t> process,
+mica::Status sys_process_create(mica_handle_t job, user_in_ptr<const void> name, size_t name_size,
+                                uint32_t options, user_out_ptr<mica_handle_t> process,
                                 user_out_ptr<mica_handle_t> root_vmar) {
   Process* p = Process::Current();
   ObjectName n;
-  mica::RefPtr<JobDispatcher> j = TRY(GetParent<JobDispatcher>(
-      p, job, MICA_RIGHT_MANAGE_PROCESS, options, name, name_size, &n));
+  mica::RefPtr<JobDispatcher> j = TRY(
+      GetParent<JobDispatcher>(p, job, MICA_RIGHT_MANAGE_PROCESS, options, name, name_size, &n));
   // A killed job refuses new processes (kBadState); otherwise memory ran
   // out (kNoMemory, ASIDs included, as before).
   mica::Status why;
@@ -141,9 +140,9 @@ namespace {
 
 // process_start's lookups and checks. On failure the caller closes `arg1`
 // (ABI: the handle is consumed either way).
-mica::Status CheckStart(Process* p, mica_handle_t process, mica_handle_t thread,
-                        mica_vaddr_t entry, mica_vaddr_t stack,
-                        mica::RefPtr<ProcessDispatcher>* pd, mica::RefPtr<ThreadDispatcher>* td) {
+mica::Status CheckStart(Process* p, mica_handle_t process, mica_handle_t thread, mica_vaddr_t entry,
+                        mica_vaddr_t stack, mica::RefPtr<ProcessDispatcher>* pd,
+                        mica::RefPtr<ThreadDispatcher>* td) {
   *pd = TRY(p->GetObject<ProcessDispatcher>(process, MICA_RIGHT_MANAGE_PROCESS));
   *td = TRY(p->GetObject<ThreadDispatcher>(thread, MICA_RIGHT_MANAGE_THREAD));
   if ((*td)->related_koid() != (*pd)->koid() || (entry & 3) != 0 || (stack & 15) != 0) {
@@ -173,9 +172,8 @@ mica::Status sys_process_start(mica_handle_t process, mica_handle_t thread, mica
     moved.object->CancelWaitsThrough(p, arg1);  // no longer the caller's
     // Add leaves the entry in `moved` when it fails: its handle reference
     // is then dropped here (the handle is consumed either way).
-    s = pd->WithProcess([&](Process* target) {
-      return target->handles().Add(mica::Move(moved), &value);
-    });
+    s = pd->WithProcess(
+        [&](Process* target) { return target->handles().Add(mica::Move(moved), &value); });
     if (s != mica::Status::kOk) {
       if (moved.object)
         moved.object->RemoveHandleRef();
@@ -193,12 +191,12 @@ mica::Status sys_process_start(mica_handle_t process, mica_handle_t thread, mica
     // whose release takes that lock (ProcessDispatcher::OnZeroHandles).
     HandleEntry back;
     mica::Status rs = pd->WithProcess([&](Process* target) {
-          mica::Status r = target->handles().Remove(value, &back);
-          if (r == mica::Status::kOk) {
-            back.object->CancelWaitsThrough(target, value);
-          }
-          return r;
-        });
+      mica::Status r = target->handles().Remove(value, &back);
+      if (r == mica::Status::kOk) {
+        back.object->CancelWaitsThrough(target, value);
+      }
+      return r;
+    });
     if (rs == mica::Status::kOk) {
       back.object->RemoveHandleRef();
     }

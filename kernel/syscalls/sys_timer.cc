@@ -11,8 +11,8 @@ mica::Status sys_timer_create(uint32_t options, user_out_ptr<mica_handle_t> out)
   if (!ac_t.check()) {
     return mica::Status::kNoMemory;
   }
-  return AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(t),
-                       MICA_DEFAULT_TIMER_RIGHTS, out);
+  return AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(t), MICA_DEFAULT_TIMER_RIGHTS,
+                       out);
 }
 
 mica::Status sys_timer_set(mica_handle_t timer, mica_time_t deadline, mica_duration_t slack) {

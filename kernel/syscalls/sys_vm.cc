@@ -153,8 +153,8 @@ mica::Result<mica::RefPtr<ResourceDispatcher>> GetMmioResource(mica_handle_t h) 
 
 }  // namespace
 
-mica::Status sys_vmo_create_contiguous(mica_handle_t resource, size_t size,
-                                       uint32_t alignment_log2, user_out_ptr<mica_handle_t> out) {
+mica::Status sys_vmo_create_contiguous(mica_handle_t resource, size_t size, uint32_t alignment_log2,
+                                       user_out_ptr<mica_handle_t> out) {
   mica::RefPtr<ResourceDispatcher> r = TRY(GetMmioResource(resource));
   // The root resource allows any size, an MMIO resource a run no larger
   // than its own range (size 0 is refused below).
@@ -198,7 +198,8 @@ mica::Status sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_of
   mica_rights_t vmar_rights, vmo_rights;
   mica::RefPtr<VmarDispatcher> region =
       TRY(p->GetObject<VmarDispatcher>(vmar, MICA_RIGHT_NONE, &vmar_rights));
-  mica::RefPtr<VmoDispatcher> v = TRY(p->GetObject<VmoDispatcher>(vmo, MICA_RIGHT_MAP, &vmo_rights));
+  mica::RefPtr<VmoDispatcher> v =
+      TRY(p->GetObject<VmoDispatcher>(vmo, MICA_RIGHT_MAP, &vmo_rights));
   constexpr uint32_t kAllowed = MICA_VM_PERM_READ | MICA_VM_PERM_WRITE | MICA_VM_PERM_EXECUTE |
                                 MICA_VM_SPECIFIC | MICA_VM_SPECIFIC_OVERWRITE | MICA_VM_MAP_RANGE;
   if ((options & ~kAllowed) != 0 || len == 0) {
