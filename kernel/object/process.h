@@ -159,6 +159,17 @@ class Process {
     }
     return mica::StaticRefCast<T>(mica::Move(e.object));
   }
+  // The same with the object in *out (left empty on failure), for a call
+  // that goes on after a failed lookup and reports it later
+  // (channel_write consumes the handles it was given first).
+  template <typename T>
+  [[gnu::always_inline]] mica::Status GetObject(mica_handle_t value, mica_rights_t required,
+                                                mica::RefPtr<T>* out) {
+    HandleEntry e;
+    mica::Status s = GetHandle(value, ObjectTypeOf<T>::value, required, &e);
+    *out = mica::StaticRefCast<T>(mica::Move(e.object));
+    return s;
+  }
   template <typename T>
   [[gnu::always_inline]] mica::Status GetObjectCached(mica_handle_t value, mica_rights_t required,
                                                       T** out) {

@@ -181,15 +181,14 @@ mica::Status sys_channel_write(mica_handle_t handle, uint32_t options,
                                user_in_ptr<const void> bytes, uint32_t num_bytes,
                                user_in_ptr<const mica_handle_t> handles, uint32_t num_handles) {
   Process* p = Process::Current();
-  mica::Result<mica::RefPtr<ChannelDispatcher>> ch =
-      p->GetObject<ChannelDispatcher>(handle, MICA_RIGHT_WRITE);
-  mica::Status hs = ch.status();
+  mica::RefPtr<ChannelDispatcher> ch;
+  mica::Status hs = p->GetObject<ChannelDispatcher>(handle, MICA_RIGHT_WRITE, &ch);
   if (hs == mica::Status::kOk && options != 0) {
     hs = mica::Status::kInvalidArgs;
   }
   ChannelMessagePtr msg;
   TRY(MessageFromUser(p, handle, hs, bytes, num_bytes, handles, num_handles, &msg));
-  mica::Status s = (*ch)->Write(&msg);
+  mica::Status s = ch->Write(&msg);
   if (s != mica::Status::kOk) {
     DestroyChannelMessage(mica::Move(msg));
   }

@@ -4,7 +4,7 @@
 
 mica::Status sys_futex_wait(user_in_ptr<const mica_futex_t> value_ptr, int32_t current_value,
                             mica_time_t deadline) {
-  return futex::Wait(Process::Current(), value_ptr.addr(), current_value, ToDeadline(deadline));
+  return futex::Wait(Process::Current(), value_ptr, current_value, ToDeadline(deadline));
 }
 
 mica::Status sys_futex_wake(user_in_ptr<const mica_futex_t> value_ptr, uint32_t wake_count) {
@@ -19,6 +19,6 @@ mica::Status sys_futex_wake(user_in_ptr<const mica_futex_t> value_ptr, uint32_t 
 mica::Status sys_futex_requeue(user_in_ptr<const mica_futex_t> value_ptr, uint32_t wake_count,
                                int32_t current_value, user_in_ptr<const mica_futex_t> requeue_ptr,
                                uint32_t requeue_count) {
-  return futex::Requeue(Process::Current(), value_ptr.addr(), current_value, wake_count,
-                        requeue_ptr.addr(), requeue_count);
+  return futex::Requeue(Process::Current(), value_ptr, current_value, wake_count, requeue_ptr,
+                        requeue_count);
 }
