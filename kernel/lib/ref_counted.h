@@ -147,6 +147,8 @@ class RefPtr {
  private:
   template <typename U>
   friend RefPtr<U> AdoptRef(U* p);
+  template <typename To, typename From>
+  friend RefPtr<To> StaticRefCast(RefPtr<From>&& p);
   struct AdoptTag {};
   RefPtr(T* p, AdoptTag) : ptr_(p) {}
 
@@ -161,6 +163,13 @@ RefPtr<T> AdoptRef(T* p) {
     p->Adopt();
   }
   return RefPtr<T>(p, typename RefPtr<T>::AdoptTag{});
+}
+
+// `p`'s reference as a RefPtr<To>, for an object known to be a To (the last
+// step of a checked downcast): the reference moves, the count is untouched.
+template <typename To, typename From>
+RefPtr<To> StaticRefCast(RefPtr<From>&& p) {
+  return RefPtr<To>(static_cast<To*>(p.leak_ref()), typename RefPtr<To>::AdoptTag{});
 }
 
 }  // namespace mica

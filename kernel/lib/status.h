@@ -1,9 +1,12 @@
 // Status: the kernel's internal error codes.
 //
 // Values are negative (kOk is 0) and grouped by kind. They are internal: the
-// syscall layer is the one place that translates them to the ABI status codes
-// of system/public. The enum is [[nodiscard]]: a returned Status must be
-// looked at (or explicitly discarded with a cast to void).
+// generated syscall entry (syscall_gen::ToAbi in kernel/syscall_table.inc) is
+// the one place that translates them to the ABI status codes of
+// system/public. The enum is [[nodiscard]]: a returned Status must be
+// looked at (or explicitly discarded with a cast to void). It is 64 bits
+// wide, the width of the ABI's x0: a handler's Status is its syscall's
+// result without a sign extension, so an entry can tail-call its handler.
 #ifndef KERNEL_LIB_STATUS_H_
 #define KERNEL_LIB_STATUS_H_
 
@@ -13,7 +16,7 @@ namespace mica {
 
 // clang-format 14 misreads an attribute on an enum; keep the layout by hand.
 // clang-format off
-enum class [[nodiscard]] Status : int32_t {
+enum class [[nodiscard]] Status : int64_t {
   kOk = 0,
 
   // Something inside the kernel went wrong.

@@ -48,7 +48,9 @@ uint32_t WakeLocked(Bucket& b, Process* p, uint64_t addr, uint32_t count) REQUIR
 
 }  // namespace
 
-mica::Status Wait(Process* p, uint64_t addr, int32_t expected, uint64_t deadline) {
+mica::Status Wait(Process* p, user_in_ptr<const mica_futex_t> word, int32_t expected,
+                  uint64_t deadline) {
+  uint64_t addr = word.addr();  // the key
   if ((addr & 3) != 0) {
     return mica::Status::kInvalidArgs;
   }
@@ -58,8 +60,8 @@ mica::Status Wait(Process* p, uint64_t addr, int32_t expected, uint64_t deadline
   w.addr = addr;
   {
     IrqGuard g(b.lock);
-    int32_t value;
-    mica::Status s = usercopy::CopyIn(&value, addr, sizeof(value));
+    mica_futex_t value;
+    mica::Status s = word.copy_from_user(&value);
     if (s != mica::Status::kOk) {
       return s;
     }
@@ -85,8 +87,10 @@ uint32_t Wake(Process* p, uint64_t addr, uint32_t count) {
 
 // Holds one or two bucket locks chosen at run time (in address order), which
 // the static analysis cannot follow.
-mica::Status Requeue(Process* p, uint64_t addr, int32_t expected, uint32_t wake_count,
-                     uint64_t target, uint32_t requeue_count) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status Requeue(Process* p, user_in_ptr<const mica_futex_t> word, int32_t expected,
+                     uint32_t wake_count, user_in_ptr<const mica_futex_t> target_word,
+                     uint32_t requeue_count) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t addr = word.addr(), target = target_word.addr();  // the keys
   if ((addr & 3) != 0 || (target & 3) != 0 || addr == target || !arch::IsUserRange(target, 4)) {
     return mica::Status::kInvalidArgs;
   }
@@ -99,8 +103,8 @@ mica::Status Requeue(Process* p, uint64_t addr, int32_t expected, uint32_t wake_
   if (second != first) {
     second->lock.raw().Acquire();
   }
-  int32_t value;
-  mica::Status s = usercopy::CopyIn(&value, addr, sizeof(value));
+  mica_futex_t value;
+  mica::Status s = word.copy_from_user(&value);
   if (s == mica::Status::kOk && value != expected) {
     s = mica::Status::kBadState;
   }

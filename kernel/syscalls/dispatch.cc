@@ -6,7 +6,8 @@
 // The entries are generated from system/public/syscalls.mica: one function
 // per call that takes the argument registers x0..x7 as its arguments, checks
 // its 32-bit arguments are zero-extended and calls the typed handler
-// (sys_<name>).
+// (sys_<name>). A handler returns a mica::Status; the entry's
+// syscall_gen::ToAbi is the one place that turns it into the ABI's status.
 #include "kernel/syscall_table.inc"
 
 // Page-aligned, so that vectors.S addresses it with a single ADRP.

@@ -7,50 +7,34 @@
 #include "kernel/object/channel_ipc.h"
 #include "kernel/syscalls/sys_common.h"
 
-int64_t sys_channel_create(uint32_t options, user_out_ptr<mica_handle_t> out0,
-                           user_out_ptr<mica_handle_t> out1) {
+mica::Status sys_channel_create(uint32_t options, user_out_ptr<mica_handle_t> out0,
+                                user_out_ptr<mica_handle_t> out1) {
   if (options != 0) {
-    return Err(mica::Status::kInvalidArgs);
+    return mica::Status::kInvalidArgs;
   }
   mica::RefPtr<Dispatcher> a, b;
   if (!ChannelDispatcher::CreatePair(&a, &b)) {
-    return Err(mica::Status::kNoMemory);
+    return mica::Status::kNoMemory;
   }
-  Process* p = Process::Current();
-  mica_handle_t h0;
-  mica::Status s = p->AddHandle(a, MICA_DEFAULT_CHANNEL_RIGHTS, &h0);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
-  s = AddAndCopyOut(p, b, MICA_DEFAULT_CHANNEL_RIGHTS, out1);
-  if (s == mica::Status::kOk) {
-    s = out0.copy_to_user(h0);
-  }
-  if (s != mica::Status::kOk) {
-    (void)p->CloseHandle(h0);
-  }
-  return Err(s);
+  return AddPairAndCopyOut(Process::Current(), mica::Move(a), mica::Move(b),
+                           MICA_DEFAULT_CHANNEL_RIGHTS, out0, out1);
 }
 
 namespace {
 
 // BuildMessage's work for a message with handles (num_handles > 0; out of
 // line: it needs a large frame).
-[[gnu::noinline]] mica::Status BuildMessageWithHandles(Process* p, mica_handle_t self,
-                                                       uint64_t bytes, uint32_t num_bytes,
-                                                       uint64_t handles, uint32_t num_handles,
-                                                       ChannelMessagePtr* out) {
+[[gnu::noinline]] mica::Status BuildMessageWithHandles(
+    Process* p, mica_handle_t self, user_in_ptr<const void> bytes, uint32_t num_bytes,
+    user_in_ptr<const mica_handle_t> handles, uint32_t num_handles, ChannelMessagePtr* out) {
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
-  mica::Status s = usercopy::CopyIn(values, handles, num_handles * sizeof(mica_handle_t));
-  if (s != mica::Status::kOk) {
-    return s;
-  }
+  TRY(handles.copy_array_from_user(values, num_handles));
   auto close_all = [&]() {
     for (uint32_t i = 0; i < num_handles; i++) {
       (void)p->CloseHandle(values[i]);
     }
   };
-  s = mica::Status::kOk;
+  mica::Status s = mica::Status::kOk;
   for (uint32_t i = 0; i < num_handles && s == mica::Status::kOk; i++) {
     if (values[i] == self) {
       s = mica::Status::kNotSupported;
@@ -72,8 +56,8 @@ namespace {
     return created.status();
   }
   ChannelMessagePtr msg = mica::Move(created.value());
-  s = usercopy::CopyIn(msg->data(), bytes, num_bytes);
-  if (num_bytes != 0 && s != mica::Status::kOk) {
+  s = bytes.copy_from_user(msg->data(), num_bytes);
+  if (s != mica::Status::kOk) {
     close_all();
     return s;
   }
@@ -96,10 +80,9 @@ namespace {
 // bytes, and the handles taken out of the caller's table all at once. Every
 // handle named is consumed, success or not, unless the handle array itself
 // was unreadable or too long (ABI: then nothing is closed).
-[[gnu::always_inline]] inline mica::Status BuildMessage(Process* p, mica_handle_t self,
-                                                        uint64_t bytes, uint32_t num_bytes,
-                                                        uint64_t handles, uint32_t num_handles,
-                                                        ChannelMessagePtr* out) {
+[[gnu::always_inline]] inline mica::Status BuildMessage(
+    Process* p, mica_handle_t self, user_in_ptr<const void> bytes, uint32_t num_bytes,
+    user_in_ptr<const mica_handle_t> handles, uint32_t num_handles, ChannelMessagePtr* out) {
   if (num_bytes > MICA_CHANNEL_MAX_MSG_BYTES || num_handles > MICA_CHANNEL_MAX_MSG_HANDLES) {
     return mica::Status::kOutOfRange;
   }
@@ -109,14 +92,8 @@ namespace {
   // Bytes only (the common case): nothing to take out of the table, and a
   // small message goes in the thread's spare block when it has one.
   ChannelMessagePtr msg;
-  mica::Status s = NewBytesMessage(num_bytes, &CurrentUserThread()->spare_message_block, &msg);
-  if (s != mica::Status::kOk) {
-    return s;
-  }
-  s = usercopy::CopyIn(msg->data(), bytes, num_bytes);
-  if (num_bytes != 0 && s != mica::Status::kOk) {
-    return s;  // the message is freed with `msg`
-  }
+  TRY(NewBytesMessage(num_bytes, &CurrentUserThread()->spare_message_block, &msg));
+  TRY(bytes.copy_from_user(msg->data(), num_bytes));  // on failure `msg` frees the message
   *out = mica::Move(msg);
   return mica::Status::kOk;
 }
@@ -130,7 +107,8 @@ namespace {
 
 // DeliverMessage's work for a message with handles (out of line: it needs
 // a large frame).
-[[gnu::noinline]] mica::Status DeliverHandles(Process* p, ChannelMessagePtr msg, uint64_t handles) {
+[[gnu::noinline]] mica::Status DeliverHandles(Process* p, ChannelMessagePtr msg,
+                                              user_out_ptr<mica_handle_t> handles) {
   uint32_t n = msg->handle_count();
   mica_handle_t values[MICA_CHANNEL_MAX_MSG_HANDLES];
   ChannelGc::HandlesLeavingMessage(msg.get());
@@ -140,7 +118,7 @@ namespace {
     return s == mica::Status::kNoMemory ? s : mica::Status::kNoResources;
   }
   msg.reset();  // the entries moved into the table
-  s = usercopy::CopyOut(handles, values, n * sizeof(mica_handle_t));
+  s = handles.copy_array_to_user(values, n);
   if (s != mica::Status::kOk) {
     for (uint32_t i = 0; i < n; i++) {
       (void)p->CloseHandle(values[i]);
@@ -153,8 +131,9 @@ namespace {
 // handles into its table and their values to `handles`. On failure the
 // handles are closed (the message is consumed either way).
 [[gnu::always_inline]] inline mica::Status DeliverMessage(Process* p, ChannelMessagePtr* msg,
-                                                          uint64_t bytes, uint64_t handles) {
-  mica::Status s = usercopy::CopyOut(bytes, (*msg)->data(), (*msg)->data_size());
+                                                          user_out_ptr<void> bytes,
+                                                          user_out_ptr<mica_handle_t> handles) {
+  mica::Status s = bytes.copy_to_user((*msg)->data(), (*msg)->data_size());
   if (s != mica::Status::kOk || (*msg)->handle_count() == 0) {
     Recycle(msg);
     return s;
@@ -166,15 +145,11 @@ namespace {
 // (consuming its handles). `hs` is how the endpoint's lookup and checks
 // went; a failure there is reported only after the handles are consumed
 // (ABI).
-[[gnu::always_inline]] inline mica::Status MessageFromUser(Process* p, mica_handle_t handle,
-                                                           mica::Status hs, uint64_t bytes,
-                                                           uint32_t num_bytes, uint64_t handles,
-                                                           uint32_t num_handles,
-                                                           ChannelMessagePtr* msg) {
-  mica::Status s = BuildMessage(p, handle, bytes, num_bytes, handles, num_handles, msg);
-  if (s != mica::Status::kOk) {
-    return s;
-  }
+[[gnu::always_inline]] inline mica::Status MessageFromUser(
+    Process* p, mica_handle_t handle, mica::Status hs, user_in_ptr<const void> bytes,
+    uint32_t num_bytes, user_in_ptr<const mica_handle_t> handles, uint32_t num_handles,
+    ChannelMessagePtr* msg) {
+  TRY(BuildMessage(p, handle, bytes, num_bytes, handles, num_handles, msg));
   if (hs != mica::Status::kOk) {
     msg->reset();  // its handles are closed with it
     return hs;
@@ -184,71 +159,55 @@ namespace {
 
 }  // namespace
 
-int64_t sys_channel_write(mica_handle_t handle, uint32_t options, user_in_ptr<const void> bytes,
-                          uint32_t num_bytes, user_in_ptr<const mica_handle_t> handles,
-                          uint32_t num_handles) {
+mica::Status sys_channel_write(mica_handle_t handle, uint32_t options,
+                               user_in_ptr<const void> bytes, uint32_t num_bytes,
+                               user_in_ptr<const mica_handle_t> handles, uint32_t num_handles) {
   Process* p = Process::Current();
-  HandleEntry ch;
-  mica::Status hs = p->GetHandle(handle, MICA_OBJ_TYPE_CHANNEL, MICA_RIGHT_WRITE, &ch);
+  mica::RefPtr<ChannelDispatcher> ch;
+  mica::Status hs = p->GetObject<ChannelDispatcher>(handle, MICA_RIGHT_WRITE, &ch);
   if (hs == mica::Status::kOk && options != 0) {
     hs = mica::Status::kInvalidArgs;
   }
   ChannelMessagePtr msg;
-  mica::Status s =
-      MessageFromUser(p, handle, hs, bytes.addr(), num_bytes, handles.addr(), num_handles, &msg);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
+  TRY(MessageFromUser(p, handle, hs, bytes, num_bytes, handles, num_handles, &msg));
   // On failure the message is destroyed with `msg`, closing its handles.
-  s = static_cast<ChannelDispatcher*>(ch.object.get())->Write(&msg);
-  return Err(s);
+  return ch->Write(&msg);
 }
 
-int64_t sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
-                         user_in_ptr<const mica_channel_call_args_t> args,
-                         user_out_ptr<uint32_t> actual_bytes,
-                         user_out_ptr<uint32_t> actual_handles) {
+mica::Status sys_channel_call(mica_handle_t handle, uint32_t options, mica_time_t deadline,
+                              user_in_ptr<const mica_channel_call_args_t> args,
+                              user_out_ptr<uint32_t> actual_bytes,
+                              user_out_ptr<uint32_t> actual_handles) {
   Process* p = Process::Current();
   mica_channel_call_args_t a;
-  mica::Status s = args.copy_from_user(&a);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
-  Dispatcher* ch = nullptr;
+  TRY(args.copy_from_user(&a));
+  ChannelDispatcher* ch;
   mica::Status hs =
-      p->GetHandleCached(handle, MICA_OBJ_TYPE_CHANNEL, MICA_RIGHT_READ | MICA_RIGHT_WRITE, &ch);
+      p->GetObjectCached<ChannelDispatcher>(handle, MICA_RIGHT_READ | MICA_RIGHT_WRITE, &ch);
   if (hs == mica::Status::kOk && (options != 0 || a.wr_num_bytes < 4)) {
     hs = mica::Status::kInvalidArgs;
   }
   ChannelMessagePtr request;
-  s = BuildMessage(p, handle, reinterpret_cast<uint64_t>(a.wr_bytes), a.wr_num_bytes,
-                   reinterpret_cast<uint64_t>(a.wr_handles), a.wr_num_handles, &request);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
+  TRY(BuildMessage(p, handle, UserIn(a.wr_bytes), a.wr_num_bytes, UserIn(a.wr_handles),
+                   a.wr_num_handles, &request));
   if (hs != mica::Status::kOk) {
-    return Err(hs);  // `request` is destroyed, closing its handles
+    return hs;  // `request` is destroyed, closing its handles
   }
   ChannelMessagePtr reply;
   // A request never sent is destroyed with `request`, a reply not
   // delivered with `reply` (their handles closed).
-  s = static_cast<ChannelDispatcher*>(ch)->Call(&request, ToDeadline(deadline), &reply,
-                                                WaitThrough{p, handle});
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
+  TRY(ch->Call(&request, ToDeadline(deadline), &reply, WaitThrough{p, handle}));
   uint32_t nb = reply->data_size(), nh = reply->handle_count();
-  if (!actual_bytes.is_null() && (s = actual_bytes.copy_to_user(nb)) != mica::Status::kOk) {
-    return Err(s);
+  if (!actual_bytes.is_null()) {
+    TRY(actual_bytes.copy_to_user(nb));
   }
-  if (!actual_handles.is_null() && (s = actual_handles.copy_to_user(nh)) != mica::Status::kOk) {
-    return Err(s);
+  if (!actual_handles.is_null()) {
+    TRY(actual_handles.copy_to_user(nh));
   }
   if (nb > a.rd_num_bytes || nh > a.rd_num_handles) {
-    return Err(mica::Status::kBufferTooSmall);  // the reply is discarded
+    return mica::Status::kBufferTooSmall;  // the reply is discarded, its handles closed
   }
-  return Err(DeliverMessage(p, &reply, reinterpret_cast<uint64_t>(a.rd_bytes),
-                            reinterpret_cast<uint64_t>(a.rd_handles)));
+  return DeliverMessage(p, &reply, UserOut(a.rd_bytes), UserOut(a.rd_handles));
 }
 
 namespace {
@@ -256,12 +215,12 @@ namespace {
 // FinishRead's work for a message with handles (out of line: it needs a
 // large frame): probes the buffer, moves the handles into the table and
 // their values out. On failure the message goes back (as in FinishRead).
-[[gnu::noinline]] int64_t FinishReadHandles(Process* p, ChannelDispatcher* channel,
-                                            ChannelMessagePtr* msg, uint32_t nhandles,
-                                            user_out_ptr<mica_handle_t> handles) {
+[[gnu::noinline]] mica::Status FinishReadHandles(Process* p, ChannelDispatcher* channel,
+                                                 ChannelMessagePtr* msg, uint32_t nhandles,
+                                                 user_out_ptr<mica_handle_t> handles) {
   auto fail = [&](mica::Status why) {
     channel->Unread(msg);
-    return Err(why);
+    return why;
   };
   // Probe the handle buffer before the handles enter the table, so a bad
   // buffer leaves the message queued.
@@ -284,9 +243,9 @@ namespace {
     for (uint32_t i = 0; i < nhandles; i++) {
       (void)p->CloseHandle(values[i]);
     }
-    return Err(s);
+    return s;
   }
-  return kOk;
+  return mica::Status::kOk;
 }
 
 // The second half of channel_read and channel_write_read: `s` and the
@@ -294,22 +253,22 @@ namespace {
 // sizes, then the bytes and handles; any failure puts the message back at
 // the front, so a read that cannot deliver it never loses it or changes
 // the order.
-[[gnu::always_inline]] inline int64_t FinishRead(Process* p, ChannelDispatcher* channel,
-                                                 mica::Status s, ChannelMessagePtr* received,
-                                                 uint32_t nbytes, uint32_t nhandles,
-                                                 user_out_ptr<void> bytes,
-                                                 user_out_ptr<mica_handle_t> handles,
-                                                 user_out_ptr<uint32_t> actual_bytes,
-                                                 user_out_ptr<uint32_t> actual_handles) {
+[[gnu::always_inline]] inline mica::Status FinishRead(Process* p, ChannelDispatcher* channel,
+                                                      mica::Status s, ChannelMessagePtr* received,
+                                                      uint32_t nbytes, uint32_t nhandles,
+                                                      user_out_ptr<void> bytes,
+                                                      user_out_ptr<mica_handle_t> handles,
+                                                      user_out_ptr<uint32_t> actual_bytes,
+                                                      user_out_ptr<uint32_t> actual_handles) {
   ChannelMessagePtr& msg = *received;  // left to the caller to destroy, if anything is left
   if (s != mica::Status::kOk && s != mica::Status::kBufferTooSmall) {
-    return Err(s);
+    return s;
   }
   auto fail = [&](mica::Status why) {
     if (msg) {
       channel->Unread(&msg);
     }
-    return Err(why);
+    return why;
   };
   mica::Status c = mica::Status::kOk;
   if (!actual_bytes.is_null()) {
@@ -322,7 +281,7 @@ namespace {
     return fail(c);
   }
   if (s != mica::Status::kOk) {
-    return Err(s);  // kBufferTooSmall: the message stayed queued
+    return s;  // kBufferTooSmall: the message stayed queued
   }
   s = bytes.copy_to_user(msg->data(), nbytes);
   if (s != mica::Status::kOk) {
@@ -330,76 +289,62 @@ namespace {
   }
   if (nhandles == 0) {
     Recycle(&msg);
-    return kOk;
+    return mica::Status::kOk;
   }
   return FinishReadHandles(p, channel, &msg, nhandles, handles);
 }
 
 }  // namespace
 
-int64_t sys_channel_read(mica_handle_t handle, uint32_t options, user_out_ptr<void> bytes,
-                         user_out_ptr<mica_handle_t> handles, uint32_t num_bytes,
-                         uint32_t num_handles, user_out_ptr<uint32_t> actual_bytes,
-                         user_out_ptr<uint32_t> actual_handles) {
+mica::Status sys_channel_read(mica_handle_t handle, uint32_t options, user_out_ptr<void> bytes,
+                              user_out_ptr<mica_handle_t> handles, uint32_t num_bytes,
+                              uint32_t num_handles, user_out_ptr<uint32_t> actual_bytes,
+                              user_out_ptr<uint32_t> actual_handles) {
   Process* p = Process::Current();
-  HandleEntry ch;
-  mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_CHANNEL, MICA_RIGHT_READ, &ch);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
+  mica::RefPtr<ChannelDispatcher> channel =
+      TRY(p->GetObject<ChannelDispatcher>(handle, MICA_RIGHT_READ));
   if (options != 0) {
-    return Err(mica::Status::kInvalidArgs);
+    return mica::Status::kInvalidArgs;
   }
-  auto* channel = static_cast<ChannelDispatcher*>(ch.object.get());
   ChannelMessagePtr msg;
   uint32_t nbytes = 0, nhandles = 0;
-  s = channel->Read(num_bytes, num_handles, &msg, &nbytes, &nhandles);
-  return FinishRead(p, channel, s, &msg, nbytes, nhandles, bytes, handles, actual_bytes,
+  mica::Status s = channel->Read(num_bytes, num_handles, &msg, &nbytes, &nhandles);
+  return FinishRead(p, channel.get(), s, &msg, nbytes, nhandles, bytes, handles, actual_bytes,
                     actual_handles);
 }
 
-int64_t sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time_t deadline,
-                               user_in_ptr<const mica_channel_call_args_t> args,
-                               user_out_ptr<uint32_t> actual_bytes,
-                               user_out_ptr<uint32_t> actual_handles) {
+mica::Status sys_channel_write_read(mica_handle_t handle, uint32_t options, mica_time_t deadline,
+                                    user_in_ptr<const mica_channel_call_args_t> args,
+                                    user_out_ptr<uint32_t> actual_bytes,
+                                    user_out_ptr<uint32_t> actual_handles) {
   Process* p = Process::Current();
   mica_channel_call_args_t a;
-  mica::Status s = args.copy_from_user(&a);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
+  TRY(args.copy_from_user(&a));
   const bool write = (options & MICA_CHANNEL_WRITE_READ_NO_WRITE) == 0;
-  Dispatcher* ch = nullptr;
-  mica::Status hs =
-      p->GetHandleCached(handle, MICA_OBJ_TYPE_CHANNEL,
-                         write ? MICA_RIGHT_READ | MICA_RIGHT_WRITE : MICA_RIGHT_READ, &ch);
+  ChannelDispatcher* channel;
+  mica::Status hs = p->GetObjectCached<ChannelDispatcher>(
+      handle, write ? MICA_RIGHT_READ | MICA_RIGHT_WRITE : MICA_RIGHT_READ, &channel);
   if (hs == mica::Status::kOk && (options & ~MICA_CHANNEL_WRITE_READ_NO_WRITE) != 0) {
     hs = mica::Status::kInvalidArgs;
   }
-  auto* channel = static_cast<ChannelDispatcher*>(ch);
   ChannelMessagePtr request;
   if (write) {
-    s = MessageFromUser(p, handle, hs, reinterpret_cast<uint64_t>(a.wr_bytes), a.wr_num_bytes,
-                        reinterpret_cast<uint64_t>(a.wr_handles), a.wr_num_handles, &request);
-    if (s != mica::Status::kOk) {
-      return Err(s);
-    }
+    TRY(MessageFromUser(p, handle, hs, UserIn(a.wr_bytes), a.wr_num_bytes, UserIn(a.wr_handles),
+                        a.wr_num_handles, &request));
   } else if (hs != mica::Status::kOk) {
-    return Err(hs);
+    return hs;
   }
   ChannelMessagePtr msg;
   uint32_t nbytes = 0, nhandles = 0;
-  s = channel->WriteReadWait(write ? &request : nullptr, a.rd_num_bytes, a.rd_num_handles,
-                             ToDeadline(deadline), &msg, &nbytes, &nhandles,
-                             WaitThrough{p, handle});
+  mica::Status s = channel->WriteReadWait(write ? &request : nullptr, a.rd_num_bytes,
+                                          a.rd_num_handles, ToDeadline(deadline), &msg, &nbytes,
+                                          &nhandles, WaitThrough{p, handle});
 
   if (request) {
     // The write failed (nothing was read): the message is destroyed with
     // `request`.
-    return Err(s);
+    return s;
   }
-  return FinishRead(p, channel, s, &msg, nbytes, nhandles,
-                    user_out_ptr<void>(reinterpret_cast<uint64_t>(a.rd_bytes)),
-                    user_out_ptr<mica_handle_t>(reinterpret_cast<uint64_t>(a.rd_handles)),
-                    actual_bytes, actual_handles);
+  return FinishRead(p, channel, s, &msg, nbytes, nhandles, UserOut(a.rd_bytes),
+                    UserOut(a.rd_handles), actual_bytes, actual_handles);
 }

@@ -4,138 +4,105 @@
 #include "kernel/object/event.h"
 #include "kernel/syscalls/sys_common.h"
 
-int64_t sys_object_signal(mica_handle_t handle, mica_signals_t clear_mask,
-                          mica_signals_t set_mask) {
-  HandleEntry e;
-  mica::Status s = Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_SIGNAL, &e);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
-  mica_signals_t allowed = e.object->user_signal_mask();
-  if (((clear_mask | set_mask) & ~allowed) != 0) {
-    return Err(mica::Status::kInvalidArgs);
-  }
-  e.object->UpdateSignals(clear_mask, set_mask);
-  return kOk;
-}
-
-int64_t sys_object_signal_peer(mica_handle_t handle, mica_signals_t clear_mask,
+mica::Status sys_object_signal(mica_handle_t handle, mica_signals_t clear_mask,
                                mica_signals_t set_mask) {
-  HandleEntry e;
-  mica::Status s =
-      Process::Current()->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_SIGNAL_PEER, &e);
-  if (s != mica::Status::kOk) {
-    return Err(s);
+  mica::RefPtr<Dispatcher> object =
+      TRY(Process::Current()->GetObject<Dispatcher>(handle, MICA_RIGHT_SIGNAL));
+  mica_signals_t allowed = object->user_signal_mask();
+  if (((clear_mask | set_mask) & ~allowed) != 0) {
+    return mica::Status::kInvalidArgs;
   }
-  mica_obj_type_t t = e.object->type();
-  if (t != MICA_OBJ_TYPE_CHANNEL && t != MICA_OBJ_TYPE_EVENTPAIR) {
-    return Err(mica::Status::kWrongType);
-  }
-  if (((clear_mask | set_mask) & ~MICA_SIGNAL_USER_ALL & ~e.object->user_signal_mask()) != 0) {
-    return Err(mica::Status::kInvalidArgs);
-  }
-  return Err(e.object->SignalPeer(clear_mask, set_mask));
+  object->UpdateSignals(clear_mask, set_mask);
+  return mica::Status::kOk;
 }
 
-int64_t sys_object_wait_one(mica_handle_t handle, mica_signals_t signals, mica_time_t deadline,
-                            user_out_ptr<mica_signals_t> observed) {
-  HandleEntry e;
+mica::Status sys_object_signal_peer(mica_handle_t handle, mica_signals_t clear_mask,
+                                    mica_signals_t set_mask) {
+  mica::RefPtr<Dispatcher> object =
+      TRY(Process::Current()->GetObject<Dispatcher>(handle, MICA_RIGHT_SIGNAL_PEER));
+  if (!IsA<ChannelDispatcher>(object.get()) && !IsA<EventPairDispatcher>(object.get())) {
+    return mica::Status::kWrongType;
+  }
+  if (((clear_mask | set_mask) & ~MICA_SIGNAL_USER_ALL & ~object->user_signal_mask()) != 0) {
+    return mica::Status::kInvalidArgs;
+  }
+  return object->SignalPeer(clear_mask, set_mask);
+}
+
+mica::Status sys_object_wait_one(mica_handle_t handle, mica_signals_t signals, mica_time_t deadline,
+                                 user_out_ptr<mica_signals_t> observed) {
   Process* p = Process::Current();
-  mica::Status s = p->GetHandle(handle, MICA_OBJ_TYPE_NONE, MICA_RIGHT_WAIT, &e);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
+  mica::RefPtr<Dispatcher> object = TRY(p->GetObject<Dispatcher>(handle, MICA_RIGHT_WAIT));
   mica_signals_t seen = 0;
-  s = e.object->WaitOne(signals, ToDeadline(deadline), &seen, WaitThrough{p, handle});
+  mica::Status s = object->WaitOne(signals, ToDeadline(deadline), &seen, WaitThrough{p, handle});
   if (!observed.is_null()) {
-    mica::Status c = observed.copy_to_user(seen);
-    if (c != mica::Status::kOk) {
-      return Err(c);
-    }
+    TRY(observed.copy_to_user(seen));
   }
-  return Err(s);
+  return s;
 }
 
-int64_t sys_event_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
+mica::Status sys_event_create(uint32_t options, user_out_ptr<mica_handle_t> out) {
   if (options != 0) {
-    return Err(mica::Status::kInvalidArgs);
+    return mica::Status::kInvalidArgs;
   }
   mica::AllocChecker ac_ev;
   auto* ev = new (ac_ev) EventDispatcher();
   if (!ac_ev.check()) {
-    return Err(mica::Status::kNoMemory);
+    return mica::Status::kNoMemory;
   }
-  mica::RefPtr<Dispatcher> obj = mica::AdoptRef<Dispatcher>(ev);
-  return Err(AddAndCopyOut(Process::Current(), obj, MICA_DEFAULT_EVENT_RIGHTS, out));
+  return AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(ev),
+                       MICA_DEFAULT_EVENT_RIGHTS, out);
 }
 
-int64_t sys_eventpair_create(uint32_t options, user_out_ptr<mica_handle_t> out0,
-                             user_out_ptr<mica_handle_t> out1) {
+mica::Status sys_eventpair_create(uint32_t options, user_out_ptr<mica_handle_t> out0,
+                                  user_out_ptr<mica_handle_t> out1) {
   if (options != 0) {
-    return Err(mica::Status::kInvalidArgs);
+    return mica::Status::kInvalidArgs;
   }
   mica::RefPtr<Dispatcher> a, b;
   if (!EventPairDispatcher::CreatePair(&a, &b)) {
-    return Err(mica::Status::kNoMemory);
+    return mica::Status::kNoMemory;
   }
-  Process* p = Process::Current();
-  mica_handle_t h0;
-  mica::Status s = p->AddHandle(a, MICA_DEFAULT_EVENTPAIR_RIGHTS, &h0);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
-  s = AddAndCopyOut(p, b, MICA_DEFAULT_EVENTPAIR_RIGHTS, out1);
-  if (s == mica::Status::kOk) {
-    s = out0.copy_to_user(h0);
-  }
-  if (s != mica::Status::kOk) {
-    (void)p->CloseHandle(h0);
-  }
-  return Err(s);
+  return AddPairAndCopyOut(Process::Current(), mica::Move(a), mica::Move(b),
+                           MICA_DEFAULT_EVENTPAIR_RIGHTS, out0, out1);
 }
 
-int64_t sys_debuglog_write(mica_handle_t log, uint32_t options, user_in_ptr<const void> buffer,
-                           size_t buffer_size) {
+mica::Status sys_debuglog_write(mica_handle_t log, uint32_t options, user_in_ptr<const void> buffer,
+                                size_t buffer_size) {
   Process* p = Process::Current();
-  HandleEntry e;
-  mica::Status s = p->GetHandle(log, MICA_OBJ_TYPE_DEBUGLOG, MICA_RIGHT_WRITE, &e);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
+  mica::RefPtr<DebuglogDispatcher> dl =
+      TRY(p->GetObject<DebuglogDispatcher>(log, MICA_RIGHT_WRITE));
   if (options != 0) {
-    return Err(mica::Status::kInvalidArgs);
+    return mica::Status::kInvalidArgs;
   }
   if (buffer_size > MICA_LOG_MAX_DATA) {
-    return Err(mica::Status::kOutOfRange);
+    return mica::Status::kOutOfRange;
   }
   char data[MICA_LOG_MAX_DATA];
-  s = buffer.copy_from_user(data, buffer_size);
-  if (s != mica::Status::kOk) {
-    return Err(s);
-  }
-  static_cast<DebuglogDispatcher*>(e.object.get())->Write(p->name(), p->koid(), data, buffer_size);
-  return kOk;
+  TRY(buffer.copy_from_user(data, buffer_size));
+  dl->Write(p->name(), p->koid(), data, buffer_size);
+  return mica::Status::kOk;
 }
 
-int64_t sys_process_exit(int64_t retcode) {
+mica::Status sys_process_exit(int64_t retcode) {
   Process::Current()->ExitFromCurrentThread(retcode);
 }
 
-int64_t sys_thread_exit() {
+mica::Status sys_thread_exit() {
   // The last thread leaving ends the process with status 0.
   Process::Current()->ExitCurrentThread();
 }
 
-int64_t sys_clock_get_monotonic(user_out_ptr<mica_time_t> now) {
-  return Err(now.copy_to_user(static_cast<mica_time_t>(timer::NowNs())));
+mica::Status sys_clock_get_monotonic(user_out_ptr<mica_time_t> now) {
+  return now.copy_to_user(static_cast<mica_time_t>(timer::NowNs()));
 }
 
-int64_t sys_nanosleep(mica_time_t deadline) {
+mica::Status sys_nanosleep(mica_time_t deadline) {
   uint64_t when = ToDeadline(deadline);
   if (when <= timer::NowNs()) {
     sched::Yield();  // a passed deadline yields (ABI)
   } else {
     sched::SleepUntil(when);
   }
-  return kOk;
+  return mica::Status::kOk;
 }

@@ -261,7 +261,7 @@ TEST(channel_call, invalid_args) {
 }
 
 // The 48-byte argument block is read with one unprivileged load per word
-// when it is 8-byte aligned (kernel/syscalls/user_ptr.h): a block that runs
+// when it is 8-byte aligned (kernel/arch/arm64/user_ptr.h): a block that runs
 // into an unmapped page faults on a later word and must fail cleanly, and
 // an unaligned block takes the general copy and works.
 TEST(channel_call, args_block_crossing_into_unmapped_or_unaligned) {

@@ -100,10 +100,12 @@ TEST_F(GeneratorTest, WellFormedDefinitionGeneratesEveryOutput) {
   EXPECT_NE(h.find("MICA_ERR_ACCESS_DENIED: `h` lacks MICA_RIGHT_READ and MICA_RIGHT_WAIT."),
             std::string::npos);
   std::string decls = Generated("kernel/syscall_decls.h");
-  EXPECT_NE(decls.find("int64_t sys_thing_read(mica_handle_t h, user_out_ptr<mica_wait_item_t> "
-                       "buf, size_t n);"),
+  EXPECT_NE(decls.find("mica::Status sys_thing_read(mica_handle_t h, "
+                       "user_out_ptr<mica_wait_item_t> buf, size_t n);"),
             std::string::npos);
   std::string table = Generated("kernel/syscall_table.inc");
+  // The entry turns the handler's mica::Status into the ABI's status.
+  EXPECT_NE(table.find("return ToAbi(sys_thing_read("), std::string::npos) << table;
   // Only the 32-bit arguments (`options`, `h`) are checked.
   size_t first = table.find("if (a0 >> 32) {");
   ASSERT_NE(first, std::string::npos) << table;
