@@ -4,8 +4,7 @@
 // These replace libc (the library links without one): every helper reads
 // byte by byte, so the blob may have any alignment and no access is ever
 // type-punned.
-#ifndef DEVICETREE_LIB_FDT_INTERNAL_H_
-#define DEVICETREE_LIB_FDT_INTERNAL_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -110,5 +109,3 @@ struct Fdt::Token {
 };
 
 }  // namespace fdt
-
-#endif  // DEVICETREE_LIB_FDT_INTERNAL_H_

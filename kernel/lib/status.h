@@ -4,8 +4,7 @@
 // syscall layer is the one place that translates them to the ABI status codes
 // of system/public. The enum is [[nodiscard]]: a returned Status must be
 // looked at (or explicitly discarded with a cast to void).
-#ifndef KERNEL_LIB_STATUS_H_
-#define KERNEL_LIB_STATUS_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -56,5 +55,3 @@ enum class [[nodiscard]] Status : int32_t {
 const char* StatusString(Status s);
 
 }  // namespace mica
-
-#endif  // KERNEL_LIB_STATUS_H_
