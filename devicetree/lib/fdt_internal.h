@@ -108,4 +108,43 @@ struct Fdt::Token {
   const char* detail = nullptr;   // why decoding failed
 };
 
+// Appends to a bounded buffer, counting the untruncated length.
+struct Writer {
+  char* buf;
+  size_t size;
+  size_t len = 0;
+  void Put(char c) {
+    if (len + 1 < size) {
+      buf[len] = c;
+    }
+    ++len;
+  }
+  void Put(const char* s) {
+    while (*s != '\0') {
+      Put(*s++);
+    }
+  }
+  void Put(const char* s, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      Put(s[i]);
+    }
+  }
+  void Hex(uint32_t v) {
+    Put("0x");
+    bool started = false;
+    for (int shift = 28; shift >= 0; shift -= 4) {
+      const uint32_t digit = (v >> shift) & 0xf;
+      if (digit != 0 || started || shift == 0) {
+        Put("0123456789abcdef"[digit]);
+        started = true;
+      }
+    }
+  }
+  void Terminate() {
+    if (size > 0) {
+      buf[len < size ? len : size - 1] = '\0';
+    }
+  }
+};
+
 }  // namespace fdt
