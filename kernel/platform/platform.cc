@@ -2,8 +2,6 @@
 
 #include <string.h>
 
-#include "kernel/arch/arm64/include_asm.h"
-
 namespace platform {
 namespace {
 
@@ -183,11 +181,11 @@ bool ParseDevicetree(const fdt::Fdt& dt, BootInfo* info, const char** why) {
   // their MMU off: never hand those pages out.
   for (uint32_t i = 0; i < info->cpu_count; i++) {
     if (info->cpus[i].method == CpuMethod::kSpinTable) {
-      info->reserved.Add(info->cpus[i].release_addr & ~uint64_t{PAGE_SIZE - 1}, PAGE_SIZE);
+      info->reserved.Add(info->cpus[i].release_addr & ~4095ull, 4096);
     }
   }
   // Page 0 is never handed out: a physical address of 0 stays an error.
-  info->reserved.Add(0, PAGE_SIZE);
+  info->reserved.Add(0, 4096);
 
   for (size_t i = 0; i < info->ram.count(); i++) {
     info->usable.Add(info->ram[i].base, info->ram[i].size);
@@ -202,12 +200,11 @@ bool ParseDevicetree(const fdt::Fdt& dt, BootInfo* info, const char** why) {
   for (size_t i = 0; i < info->nomap.count(); i++) {
     info->linear.Remove(info->nomap[i].base, info->nomap[i].size);
   }
-  info->usable.AlignInward(PAGE_SIZE);
-  info->linear.AlignInward(PAGE_SIZE);
+  info->usable.AlignInward(4096);
+  info->linear.AlignInward(4096);
   // The DTB must stay reachable through the linear map.
-  info->linear.Add(info->dtb_pa & ~uint64_t{PAGE_SIZE - 1},
-                   ((info->dtb_pa & (PAGE_SIZE - 1)) + info->dtb_size + PAGE_SIZE - 1) &
-                       ~uint64_t{PAGE_SIZE - 1});
+  info->linear.Add(info->dtb_pa & ~4095ull,
+                   ((info->dtb_pa & 4095) + info->dtb_size + 4095) & ~4095ull);
   if (info->usable.count() == 0) {
     *why = "no usable memory left after the reservations";
     return false;
