@@ -29,8 +29,7 @@
 // Node handles are the offsets of their FDT_BEGIN_NODE tokens relative to
 // the start of the structure block: the same numbers libfdt uses as node
 // offsets.
-#ifndef DEVICETREE_LIB_FDT_H_
-#define DEVICETREE_LIB_FDT_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -486,5 +485,3 @@ inline PropertyRange Fdt::Properties(Node node) const {
 }
 
 }  // namespace fdt
-
-#endif  // DEVICETREE_LIB_FDT_H_

@@ -4,8 +4,7 @@
 // These replace libc (the library links without one): every helper reads
 // byte by byte, so the blob may have any alignment and no access is ever
 // type-punned.
-#ifndef DEVICETREE_LIB_FDT_INTERNAL_H_
-#define DEVICETREE_LIB_FDT_INTERNAL_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -109,6 +108,43 @@ struct Fdt::Token {
   const char* detail = nullptr;   // why decoding failed
 };
 
-}  // namespace fdt
+// Appends to a bounded buffer, counting the untruncated length.
+struct Writer {
+  char* buf;
+  size_t size;
+  size_t len = 0;
+  void Put(char c) {
+    if (len + 1 < size) {
+      buf[len] = c;
+    }
+    ++len;
+  }
+  void Put(const char* s) {
+    while (*s != '\0') {
+      Put(*s++);
+    }
+  }
+  void Put(const char* s, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      Put(s[i]);
+    }
+  }
+  void Hex(uint32_t v) {
+    Put("0x");
+    bool started = false;
+    for (int shift = 28; shift >= 0; shift -= 4) {
+      const uint32_t digit = (v >> shift) & 0xf;
+      if (digit != 0 || started || shift == 0) {
+        Put("0123456789abcdef"[digit]);
+        started = true;
+      }
+    }
+  }
+  void Terminate() {
+    if (size > 0) {
+      buf[len < size ? len : size - 1] = '\0';
+    }
+  }
+};
 
-#endif  // DEVICETREE_LIB_FDT_INTERNAL_H_
+}  // namespace fdt

@@ -1,8 +1,7 @@
 // Builds small devicetree blobs for the unit and malformed-blob tests with
 // libfdt's sequential-write API (an independent writer: the blobs are not
 // produced by the code under test).
-#ifndef DEVICETREE_TESTS_BLOB_BUILDER_H_
-#define DEVICETREE_TESTS_BLOB_BUILDER_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -44,5 +43,3 @@ void SetBe32(std::vector<uint8_t>& b, size_t off, uint32_t v);
 std::vector<uint8_t> SampleBlob();
 
 }  // namespace fdt_test
-
-#endif  // DEVICETREE_TESTS_BLOB_BUILDER_H_

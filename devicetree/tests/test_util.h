@@ -1,6 +1,5 @@
 // Helpers shared by the FDT host tests and the fuzzer.
-#ifndef DEVICETREE_TESTS_TEST_UTIL_H_
-#define DEVICETREE_TESTS_TEST_UTIL_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,5 +52,3 @@ uint64_t ExerciseAll(const fdt::Fdt& dt, uint32_t deep_nodes = UINT32_MAX);
 uint64_t ExerciseForgedHandles(const fdt::Fdt& dt, uint32_t struct_size);
 
 }  // namespace fdt_test
-
-#endif  // DEVICETREE_TESTS_TEST_UTIL_H_

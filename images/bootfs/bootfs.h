@@ -20,8 +20,7 @@
 // checksums match. After a successful Open() no accessor can read outside
 // [buffer, buffer + total_size()).
 
-#ifndef IMAGES_BOOTFS_BOOTFS_H_
-#define IMAGES_BOOTFS_BOOTFS_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -182,5 +181,3 @@ constexpr uint64_t PageAlign(uint64_t value) {
 }
 
 }  // namespace bootfs
-
-#endif  // IMAGES_BOOTFS_BOOTFS_H_

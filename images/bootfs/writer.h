@@ -1,7 +1,6 @@
 // Host-side bootfs writer (docs/bootfs.md). Used by mkbootfs and the tests.
 
-#ifndef IMAGES_BOOTFS_WRITER_H_
-#define IMAGES_BOOTFS_WRITER_H_
+#pragma once
 
 #include <cstdint>
 #include <map>
@@ -43,5 +42,3 @@ void Store32(uint8_t* p, uint32_t value);
 void Store64(uint8_t* p, uint64_t value);
 
 }  // namespace bootfs
-
-#endif  // IMAGES_BOOTFS_WRITER_H_

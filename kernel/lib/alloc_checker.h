@@ -20,8 +20,7 @@
 // before it is destroyed or armed again; otherwise the kernel panics at
 // once, on the first run of the faulty path whether or not the allocation
 // failed, rather than on the rare day memory runs out.
-#ifndef KERNEL_LIB_ALLOC_CHECKER_H_
-#define KERNEL_LIB_ALLOC_CHECKER_H_
+#pragma once
 
 #include <stddef.h>
 
@@ -75,5 +74,3 @@ void* AllocCheckerAllocate(size_t size) noexcept;
   ac.Arm(p != nullptr);
   return p;
 }
-
-#endif  // KERNEL_LIB_ALLOC_CHECKER_H_

@@ -6,8 +6,7 @@
 //   - the kernel defines it as a panic (names the CPU, prints a backtrace);
 //   - host tests link //kernel/lib:host_assert, which prints the failure to
 //     stderr and calls abort(), so death tests can match the message.
-#ifndef KERNEL_LIB_ASSERT_H_
-#define KERNEL_LIB_ASSERT_H_
+#pragma once
 
 #ifndef MICA_DEBUG_ASSERTS
 #define MICA_DEBUG_ASSERTS 1
@@ -51,5 +50,3 @@ extern "C" {
   } while (0)
 #define MICA_DEBUG_ASSERT_MSG(expr, msg) MICA_DEBUG_ASSERT(expr)
 #endif
-
-#endif  // KERNEL_LIB_ASSERT_H_

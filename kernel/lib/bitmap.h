@@ -2,8 +2,7 @@
 // (e.g. ASIDs, CPU masks, slot allocation). FixedBitmap<N> carries its own
 // storage. Bit i lives in word i / 64, bit i % 64. Indices out of range
 // assert (MICA_DEBUG_ASSERT); not thread-safe (the owner's lock protects it).
-#ifndef KERNEL_LIB_BITMAP_H_
-#define KERNEL_LIB_BITMAP_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -77,5 +76,3 @@ class FixedBitmap : public Bitmap {
 };
 
 }  // namespace mica
-
-#endif  // KERNEL_LIB_BITMAP_H_

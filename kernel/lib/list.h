@@ -20,8 +20,7 @@
 // kernel globals); destroying a non-empty list leaves its elements' nodes
 // pointing at it, so owners clear() it first.
 // The list is not thread-safe; the owner's lock protects it.
-#ifndef KERNEL_LIB_LIST_H_
-#define KERNEL_LIB_LIST_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -184,5 +183,3 @@ class List {
 };
 
 }  // namespace mica
-
-#endif  // KERNEL_LIB_LIST_H_

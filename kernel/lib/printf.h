@@ -10,8 +10,7 @@
 // hex (like glibc, "(nil)" for null). No floating point (the kernel is built
 // with -mgeneral-regs-only) and no %n. An unknown conversion is printed as
 // is, from its '%' on.
-#ifndef KERNEL_LIB_PRINTF_H_
-#define KERNEL_LIB_PRINTF_H_
+#pragma once
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,5 +34,3 @@ int VSNPrintf(char* buf, size_t size, const char* fmt, va_list ap)
 int SNPrintf(char* buf, size_t size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
 }  // namespace mica
-
-#endif  // KERNEL_LIB_PRINTF_H_

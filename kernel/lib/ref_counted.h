@@ -16,8 +16,7 @@
 // Memory order: AddRef is relaxed (a reference can only be copied from an
 // existing one); Release is acq_rel so that every access made through other
 // references happens before the destructor.
-#ifndef KERNEL_LIB_REF_COUNTED_H_
-#define KERNEL_LIB_REF_COUNTED_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -173,5 +172,3 @@ RefPtr<To> StaticRefCast(RefPtr<From>&& p) {
 }
 
 }  // namespace mica
-
-#endif  // KERNEL_LIB_REF_COUNTED_H_

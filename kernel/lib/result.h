@@ -18,8 +18,7 @@
 // constructible from Status: Status or any Result). Otherwise the TRY
 // expression yields the value (moved out), or nothing for Status and
 // Result<void>. It is a GNU statement expression (clang).
-#ifndef KERNEL_LIB_RESULT_H_
-#define KERNEL_LIB_RESULT_H_
+#pragma once
 
 #include <new>
 
@@ -180,5 +179,3 @@ inline void TryTake(Result<void>&) {}
     }                                                      \
     ::mica::internal::TryTake(mica_try_result_);           \
   })
-
-#endif  // KERNEL_LIB_RESULT_H_

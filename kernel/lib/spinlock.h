@@ -25,8 +25,7 @@
 // from a CPU-number hook installed with SetCpuIdHook(); without one
 // IsHeld() answers "held by anyone". Acquire and Release are inline: they
 // are on every kernel path (docs/performance.md).
-#ifndef KERNEL_LIB_SPINLOCK_H_
-#define KERNEL_LIB_SPINLOCK_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -173,5 +172,3 @@ class SCOPED_CAPABILITY Guard {
 };
 
 }  // namespace mica
-
-#endif  // KERNEL_LIB_SPINLOCK_H_

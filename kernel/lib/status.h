@@ -7,8 +7,7 @@
 // looked at (or explicitly discarded with a cast to void). It is 64 bits
 // wide, the width of the ABI's x0: a handler's Status is its syscall's
 // result without a sign extension, so an entry can tail-call its handler.
-#ifndef KERNEL_LIB_STATUS_H_
-#define KERNEL_LIB_STATUS_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -59,5 +58,3 @@ enum class [[nodiscard]] Status : int64_t {
 const char* StatusString(Status s);
 
 }  // namespace mica
-
-#endif  // KERNEL_LIB_STATUS_H_

@@ -2,8 +2,7 @@
 // See https://clang.llvm.org/docs/ThreadSafetyAnalysis.html for the meaning
 // of each attribute. Conventions (DESIGN.md §4): a method that needs a lock
 // held is annotated REQUIRES(lock) and its name ends in `Locked`.
-#ifndef KERNEL_LIB_THREAD_ANNOTATIONS_H_
-#define KERNEL_LIB_THREAD_ANNOTATIONS_H_
+#pragma once
 
 #if defined(__clang__)
 #define MICA_TSA(x) __attribute__((x))
@@ -43,5 +42,3 @@
 #define RETURN_CAPABILITY(x) MICA_TSA(lock_returned(x))
 // Turns the analysis off for one function (say why next to each use).
 #define NO_THREAD_SAFETY_ANALYSIS MICA_TSA(no_thread_safety_analysis)
-
-#endif  // KERNEL_LIB_THREAD_ANNOTATIONS_H_

@@ -1,8 +1,7 @@
 // Minimal freestanding replacements for the parts of <utility> and
 // <type_traits> the kernel libraries need. The kernel is built with
 // -nostdinc++, so std::move and friends are not available there.
-#ifndef KERNEL_LIB_UTILITY_H_
-#define KERNEL_LIB_UTILITY_H_
+#pragma once
 
 #include <stddef.h>
 
@@ -78,5 +77,3 @@ constexpr bool IsAligned(T x, T align) {
 }
 
 }  // namespace mica
-
-#endif  // KERNEL_LIB_UTILITY_H_

@@ -43,7 +43,7 @@ KTEST(mmu_data_bss_is_rw_nx) {
 // No kernel mapping is both writable and executable: walk the image and a
 // sample of the linear map.
 KTEST(mmu_no_writable_executable_page) {
-  for (uint64_t va = Va(__kernel_start); va < Va(__kernel_end); va += 4096) {
+  for (uint64_t va = Va(__kernel_start); va < Va(__kernel_end); va += arch::kPageSize) {
     uint64_t pte = mmu::LookupPte(va);
     KEXPECT(pte != 0);
     KEXPECT(!(mmu::PteWritable(pte) && mmu::PteKernelExecutable(pte)));
@@ -188,7 +188,7 @@ KTEST(kmem_accounts_charge_and_refuse) {
   if (a == nullptr) {
     return;
   }
-  a->SetLimit(3 * 4096 + 256);
+  a->SetLimit(3 * arch::kPageSize + 256);
   void* p = nullptr;
   void* p2 = nullptr;
   uint64_t pa = 0, pb = 0, pc = 0;
@@ -199,8 +199,8 @@ KTEST(kmem_accounts_charge_and_refuse) {
     KEXPECT(p != nullptr);
     KEXPECT_EQ(a->used(), 116u);
     KEXPECT(kmem::AllocPage(&pa));
-    KEXPECT(kmem::AllocContiguous(2, 4096, &pb));
-    KEXPECT_EQ(a->used(), 116u + 3 * 4096);
+    KEXPECT(kmem::AllocContiguous(2, arch::kPageSize, &pb));
+    KEXPECT_EQ(a->used(), 116u + 3 * arch::kPageSize);
     KEXPECT(!kmem::AllocPage(&pc));         // past the limit
     KEXPECT(kmem::Malloc(200) == nullptr);  // 216 more: past it too
     p2 = kmem::Malloc(100);                 // 116 still fit
@@ -208,7 +208,7 @@ KTEST(kmem_accounts_charge_and_refuse) {
   }
   KEXPECT(kmem::CurrentAccount() != a);
   KEXPECT_EQ(a->failures(), 2u);
-  KEXPECT_EQ(a->used(), 2 * 116u + 3 * 4096);
+  KEXPECT_EQ(a->used(), 2 * 116u + 3 * arch::kPageSize);
   KEXPECT(a->peak() <= a->limit());
   // Freed outside the scope: uncharged from `a` all the same.
   kmem::Free(p);

@@ -47,7 +47,7 @@ KTEST(user_page_table_frees_empty_tables) {
     // An unmap of nothing changes nothing.
     KEXPECT_EQ(pt.Unmap(kGiB, 1), 0u);
     KEXPECT_EQ(pt.table_pages(), 3u);
-    KEXPECT_EQ(pt.Unmap(kGiB, kGiB / 4096), 1u);
+    KEXPECT_EQ(pt.Unmap(kGiB, kGiB / arch::kPageSize), 1u);
     KEXPECT_EQ(pt.table_pages(), 1u);
     KEXPECT_EQ(pt.mapped_pages(), 0u);
     uint64_t got;
@@ -89,25 +89,26 @@ KTEST(user_page_table_reclaims_runs_and_failed_maps) {
     KEXPECT_EQ(pt.table_pages(), 5u);
     // A page in a GiB of its own: a level-2 and a level-3 table, freed
     // with it.
-    KEXPECT(pt.Map(2 * kGiB - 4096, &pa, 1, kRW) == mica::Status::kOk);
+    KEXPECT(pt.Map(2 * kGiB - arch::kPageSize, &pa, 1, kRW) == mica::Status::kOk);
     KEXPECT_EQ(pt.table_pages(), 7u);
-    KEXPECT_EQ(pt.Unmap(2 * kGiB - 4096, 1), 1u);
+    KEXPECT_EQ(pt.Unmap(2 * kGiB - arch::kPageSize, 1), 1u);
     KEXPECT_EQ(pt.table_pages(), 5u);
     // A map that runs into a mapped page fails and frees the tables it
     // made for its first pages: a level-3 table (in the GiB of the run)...
     uint64_t pair[2] = {pa, pa};
     KEXPECT(pt.Map(3 * kGiB - kMiB2, &pa, 1, kRW) == mica::Status::kOk);
     KEXPECT_EQ(pt.table_pages(), 6u);
-    KEXPECT(pt.Map(3 * kGiB - kMiB2 - 4096, pair, 2, kRW) == mica::Status::kAlreadyExists);
+    KEXPECT(pt.Map(3 * kGiB - kMiB2 - arch::kPageSize, pair, 2, kRW) ==
+            mica::Status::kAlreadyExists);
     KEXPECT_EQ(pt.table_pages(), 6u);
     // ... or a level-2 table and its level-3 table.
     KEXPECT(pt.Map(4 * kGiB, &pa, 1, kRW) == mica::Status::kOk);
     KEXPECT_EQ(pt.table_pages(), 8u);
-    KEXPECT(pt.Map(4 * kGiB - 4096, pair, 2, kRW) == mica::Status::kAlreadyExists);
+    KEXPECT(pt.Map(4 * kGiB - arch::kPageSize, pair, 2, kRW) == mica::Status::kAlreadyExists);
     KEXPECT_EQ(pt.table_pages(), 8u);
     uint64_t got;
     uint32_t perms;
-    KEXPECT(!pt.Query(4 * kGiB - 4096, &got, &perms));
+    KEXPECT(!pt.Query(4 * kGiB - arch::kPageSize, &got, &perms));
     KEXPECT(pt.Query(4 * kGiB, &got, &perms));
     KEXPECT_EQ(pt.mapped_pages(), 1536u - 512u + 2u);
     // The destructor frees the rest (still mapped).
@@ -148,7 +149,7 @@ KTEST(user_page_table_keeps_two_spare_tables) {
     }
     KEXPECT_EQ(pt.table_pages(), 7u);
     KEXPECT_EQ(kmem::GetStats().free_pages, mapped - 4);
-    KEXPECT_EQ(pt.Unmap(2 * kGiB, 3 * kGiB / 4096), 3u);
+    KEXPECT_EQ(pt.Unmap(2 * kGiB, 3 * kGiB / arch::kPageSize), 3u);
     KEXPECT_EQ(pt.table_pages(), 1u);
     KEXPECT_EQ(kmem::GetStats().free_pages, mapped);
     kmem::FreePage(pa);

@@ -31,7 +31,7 @@ bool RunBlob(ktest::Context* ctx, uint64_t kind, int64_t* code, uint64_t data[3]
       p->aspace().Protect(kCode, 1, arch::kPermRead | arch::kPermExecute) == mica::Status::kOk &&
       p->MapNewPages(kData, 1, arch::kPermRead | arch::kPermWrite) == mica::Status::kOk &&
       p->MapNewPages(kStack, 4, arch::kPermRead | arch::kPermWrite) == mica::Status::kOk &&
-      p->StartThread("blob", kCode, kStack + 4 * 4096, kind, kData) == mica::Status::kOk;
+      p->StartThread("blob", kCode, kStack + 4 * arch::kPageSize, kind, kData) == mica::Status::kOk;
   if (!ctx->Check(ok, "setting up the user process", __FILE__, __LINE__)) {
     delete p;
     return false;
@@ -107,7 +107,8 @@ KTEST(user_page_table_rejects_bad_requests) {
   KEXPECT(pt.Map(0x400010, &pa, 1, arch::kPermRead) == mica::Status::kInvalidArgs);
   KEXPECT(pt.Map(0xffffffffc0000000ull, &pa, 1, arch::kPermRead) == mica::Status::kInvalidArgs);
   KEXPECT(pt.Map(0, &pa, 1, arch::kPermRead) == mica::Status::kInvalidArgs);
-  KEXPECT(pt.Map(arch::kUserTop - 4096, &pa, 2, arch::kPermRead) == mica::Status::kInvalidArgs);
+  KEXPECT(pt.Map(arch::kUserTop - arch::kPageSize, &pa, 2, arch::kPermRead) ==
+          mica::Status::kInvalidArgs);
   KEXPECT(pt.Map(0x400000, &pa, 1, arch::kPermRead) == mica::Status::kOk);
   KEXPECT(pt.Map(0x400000, &pa, 1, arch::kPermRead) == mica::Status::kAlreadyExists);
   uint64_t got;

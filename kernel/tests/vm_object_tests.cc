@@ -18,7 +18,7 @@
 
 namespace {
 
-constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPage = arch::kPageSize;
 constexpr uint32_t kRw = arch::kPermRead | arch::kPermWrite;
 
 // Pages not in use by anything: free in the PMM or held by the heap for

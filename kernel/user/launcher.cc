@@ -52,11 +52,12 @@ mica::Status CopyToVmo(const uint8_t* src, uint64_t size, const char* name,
                        mica::RefPtr<Dispatcher>* out) {
   mica::RefPtr<VmoDispatcher> vmo;
   mica::Status s = VmoDispatcher::Create(size, 0, &vmo);
-  for (uint64_t off = 0; s == mica::Status::kOk && off < size; off += 4096) {
+  for (uint64_t off = 0; s == mica::Status::kOk && off < size; off += arch::kPageSize) {
     uint64_t pa;
-    s = vmo->CommitPage(off / 4096, &pa);
+    s = vmo->CommitPage(off / arch::kPageSize, &pa);
     if (s == mica::Status::kOk) {
-      memcpy(arch::PhysToVirt(pa), src + off, size - off < 4096 ? size - off : 4096);
+      memcpy(arch::PhysToVirt(pa), src + off,
+             size - off < arch::kPageSize ? size - off : arch::kPageSize);
     }
   }
   if (s == mica::Status::kOk) {
@@ -128,9 +129,9 @@ mica::Status Load(Process* process, const bootfs::File& file, uint64_t* base_out
     *why = elf::StatusString(err.status);
     return mica::Status::kIoInvalid;
   }
-  size_t pages = plan.span_size / 4096;
+  size_t pages = plan.span_size / arch::kPageSize;
   uint64_t span_pa;
-  if (!kmem::AllocContiguous(pages, 4096, &span_pa)) {
+  if (!kmem::AllocContiguous(pages, arch::kPageSize, &span_pa)) {
     *why = "out of memory for the program image";
     return mica::Status::kNoMemory;
   }
@@ -146,7 +147,7 @@ mica::Status Load(Process* process, const bootfs::File& file, uint64_t* base_out
     const elf::Segment& seg = plan.segments[i];
     memcpy(span + seg.vaddr_offset, file.data + seg.file_offset, seg.file_size);
   }
-  uint64_t align = plan.max_align > 4096 ? plan.max_align : 4096;
+  uint64_t align = plan.max_align > arch::kPageSize ? plan.max_align : arch::kPageSize;
   uint64_t base = process->RandomRegion(plan.span_size + align);
   base = (base + align - 1) & ~(align - 1);
   if (base == 0 ||
@@ -157,20 +158,22 @@ mica::Status Load(Process* process, const bootfs::File& file, uint64_t* base_out
   for (uint32_t i = 0; i < plan.segment_count && s == mica::Status::kOk; i++) {
     const elf::Segment& seg = plan.segments[i];
     s = process->aspace().MapContiguous(base + seg.page_offset, span_pa + seg.page_offset,
-                                        seg.page_size / 4096, PermsFromFlags(seg.flags));
+                                        seg.page_size / arch::kPageSize, PermsFromFlags(seg.flags));
   }
   if (s == mica::Status::kOk && plan.relro_size != 0) {
-    s = process->aspace().Protect(base + plan.relro_offset, plan.relro_size / 4096,
+    s = process->aspace().Protect(base + plan.relro_offset, plan.relro_size / arch::kPageSize,
                                   arch::kPermRead);
   }
-  uint64_t stack_size =
-      plan.stack_size != 0 ? (plan.stack_size + 4095) & ~4095ull : kDefaultStackSize;
-  uint64_t stack_region = s == mica::Status::kOk ? process->RandomRegion(stack_size + 4096) : 0;
+  uint64_t stack_size = plan.stack_size != 0
+                            ? (plan.stack_size + arch::kPageSize - 1) & ~(arch::kPageSize - 1)
+                            : kDefaultStackSize;
+  uint64_t stack_region =
+      s == mica::Status::kOk ? process->RandomRegion(stack_size + arch::kPageSize) : 0;
   if (s == mica::Status::kOk && stack_region == 0) {
     s = mica::Status::kNoResources;
   }
   if (s == mica::Status::kOk) {
-    s = process->MapNewPages(stack_region + 4096, stack_size / 4096,
+    s = process->MapNewPages(stack_region + arch::kPageSize, stack_size / arch::kPageSize,
                              arch::kPermRead | arch::kPermWrite);
   }
   if (s != mica::Status::kOk) {
@@ -179,7 +182,7 @@ mica::Status Load(Process* process, const bootfs::File& file, uint64_t* base_out
   }
   *base_out = base;
   *entry_out = base + plan.entry_offset;
-  *sp_out = stack_region + 4096 + stack_size;
+  *sp_out = stack_region + arch::kPageSize + stack_size;
   return mica::Status::kOk;
 }
 

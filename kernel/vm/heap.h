@@ -19,8 +19,7 @@
 //
 // Locking: one internal SpinLock, a leaf: the page callbacks are always
 // called with it released, so they may take their own locks (the Pmm's).
-#ifndef KERNEL_VM_HEAP_H_
-#define KERNEL_VM_HEAP_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -166,5 +165,3 @@ void Heap::Dump(PrintfLike&& printf_like) const {
 }
 
 }  // namespace mica
-
-#endif  // KERNEL_VM_HEAP_H_

@@ -29,8 +29,7 @@
 // for a moment; a charge refused by an ancestor is backed out of the accounts
 // below it, so one racing it there may be refused for bytes that do not
 // stay.
-#ifndef KERNEL_VM_MEM_ACCOUNT_H_
-#define KERNEL_VM_MEM_ACCOUNT_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -85,5 +84,3 @@ class MemAccount {
 };
 
 }  // namespace mica
-
-#endif  // KERNEL_VM_MEM_ACCOUNT_H_

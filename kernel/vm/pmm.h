@@ -25,8 +25,7 @@
 // Costs: AllocPages/Free are O(kMaxOrder + pages) (each page's state is
 // updated, which the double-free check relies on); AllocContiguous falls back
 // to an O(arena pages) scan when no single buddy block fits.
-#ifndef KERNEL_VM_PMM_H_
-#define KERNEL_VM_PMM_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -238,5 +237,3 @@ void Pmm::Dump(PrintfLike&& printf_like) const {
 }
 
 }  // namespace mica
-
-#endif  // KERNEL_VM_PMM_H_

@@ -5,8 +5,9 @@
 
 A fake `qemu-system-aarch64` is put first on PATH; it prints the console
 lines of a script named by $FAKE_QEMU_SCRIPT (directives: `@sleep S`,
-`@hang`, `@exit N`, `@nonl TEXT` without a line end), so each verdict rule of run_tests.py is exercised
-without a kernel. Every test also checks that no child process survives.
+`@hang`, `@exit N`, `@nonl TEXT` without a line end), so each verdict rule of
+the harness (run_tests.py and its modules) is exercised without a kernel.
+Every test also checks that no child process survives.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import cases  # noqa: E402
+import checks  # noqa: E402
+import common  # noqa: E402
 import qemu  # noqa: E402
+import qemu_jobs  # noqa: E402
 import run_tests  # noqa: E402
 
 FAKE_QEMU = textwrap.dedent(
@@ -98,7 +103,7 @@ class HarnessTest(unittest.TestCase):
         self.script.write_text("\n".join(lines) + "\n")
         cfg = cfg or qemu.BootConfig()
         cmd = qemu.qemu_command(cfg, self.paths)
-        checker = run_tests.BootChecker(cfg.cpus, cfg.memory_mib)
+        checker = checks.BootChecker(cfg.cpus, cfg.memory_mib)
         return qemu.run_case(cmd, checker, timeout, self.out / "test-logs" / "case.log")
 
     # --- boot verdicts -----------------------------------------------------
@@ -154,7 +159,7 @@ class HarnessTest(unittest.TestCase):
 
     def ktest(self, lines, timeout=10.0):
         self.script.write_text("\n".join(lines) + "\n")
-        checker = run_tests.KtestChecker()
+        checker = checks.KtestChecker()
         cmd = qemu.qemu_command(qemu.BootConfig(append="kernel.test=all"), self.paths)
         r = qemu.run_case(cmd, checker, timeout, self.out / "test-logs" / "ktest.log")
         return checker, r
@@ -168,29 +173,29 @@ class HarnessTest(unittest.TestCase):
         self.assertEqual(checker.results[0].seconds, 0.0015)
         self.assertEqual(checker.results[1].reason, "out of memory")
         self.assertEqual(checker.results[1].output, ["detail line"])
-        self.assertEqual(run_tests.ktest_summary_problem(checker, r.verdict), "")
+        self.assertEqual(checks.ktest_summary_problem(checker, r.verdict), "")
 
     def test_ktest_count_mismatch(self):
         checker, r = self.ktest(["ktest: PASS a", "ktest: done passed=2 failed=0"])
-        self.assertIn("disagrees", run_tests.ktest_summary_problem(checker, r.verdict))
+        self.assertIn("disagrees", checks.ktest_summary_problem(checker, r.verdict))
 
     def test_ktest_start_count_mismatch(self):
         checker, r = self.ktest(["ktest: start 3", "ktest: PASS a", "ktest: done passed=1 failed=0"])
-        self.assertIn("announced 3", run_tests.ktest_summary_problem(checker, r.verdict))
+        self.assertIn("announced 3", checks.ktest_summary_problem(checker, r.verdict))
 
     def test_ktest_missing_done(self):
         checker, r = self.ktest(["ktest: PASS a", "@hang"], timeout=1.0)
-        self.assertIn("no 'ktest: done'", run_tests.ktest_summary_problem(checker, r.verdict))
+        self.assertIn("no 'ktest: done'", checks.ktest_summary_problem(checker, r.verdict))
 
     def test_ktest_no_tests(self):
         checker, r = self.ktest(["ktest: done passed=0 failed=0"])
-        self.assertIn("no tests", run_tests.ktest_summary_problem(checker, r.verdict))
+        self.assertIn("no tests", checks.ktest_summary_problem(checker, r.verdict))
 
     # --- core-tests (a user program's line protocol) -------------------------
 
     def core(self, lines, timeout=10.0):
         self.script.write_text("\n".join(lines) + "\n")
-        checker = run_tests.CoreTestsChecker()
+        checker = checks.CoreTestsChecker()
         cmd = qemu.qemu_command(qemu.BootConfig(append="userboot.next=bin/core-tests"), self.paths)
         r = qemu.run_case(cmd, checker, timeout, self.out / "test-logs" / "core.log")
         return checker, r
@@ -207,35 +212,35 @@ class HarnessTest(unittest.TestCase):
                          [("abi.numbers", True), ("channel.write", False)])
         self.assertEqual(checker.results[1].reason, "x.c:9: got -11")
         self.assertEqual(checker.results[1].output, ["core-tests(1024): core-tests:   also x.c:3: more"])
-        self.assertIn("status 1, not 0", run_tests.suite_summary_problem(checker, r.verdict))
+        self.assertIn("status 1, not 0", checks.suite_summary_problem(checker, r.verdict))
 
     def test_core_all_passed(self):
         checker, r = self.core(["core-tests: PASS a.b", "core-tests: done passed=1 failed=0",
                                 "userboot: bin/core-tests exited with status 0"])
-        self.assertEqual(run_tests.suite_summary_problem(checker, r.verdict), "")
+        self.assertEqual(checks.suite_summary_problem(checker, r.verdict), "")
 
     def test_core_needs_exit_line(self):
         checker, r = self.core(["core-tests: PASS a.b", "core-tests: done passed=1 failed=0", "@hang"],
                                timeout=1.0)
         self.assertFalse(r.verdict.passed)
-        self.assertIn("exited with status' line", run_tests.suite_summary_problem(checker, r.verdict))
+        self.assertIn("exited with status' line", checks.suite_summary_problem(checker, r.verdict))
 
     def test_core_exit_before_done(self):
         checker, r = self.core(["core-tests: PASS a.b", "userboot: bin/core-tests exited with status -1025"])
         self.assertFalse(r.verdict.passed)
         self.assertLess(r.seconds, 5)  # decided at the exit line, not by the timeout
-        self.assertIn("before 'core-tests: done'", run_tests.suite_summary_problem(checker, r.verdict))
+        self.assertIn("before 'core-tests: done'", checks.suite_summary_problem(checker, r.verdict))
 
     def test_core_count_mismatch(self):
         checker, r = self.core(["core-tests: PASS a.b", "core-tests: done passed=2 failed=0",
                                 "userboot: bin/core-tests exited with status 0"])
-        self.assertIn("disagrees", run_tests.suite_summary_problem(checker, r.verdict))
+        self.assertIn("disagrees", checks.suite_summary_problem(checker, r.verdict))
 
     # --- userboot (command line handling cases) ------------------------------
 
     def userboot(self, lines, expected, status, forbidden=(), timeout=10.0):
         self.script.write_text("\n".join(lines) + "\n")
-        checker = run_tests.UserbootChecker(expected, status, forbidden)
+        checker = checks.UserbootChecker(expected, status, forbidden)
         cmd = qemu.qemu_command(qemu.BootConfig(append="userboot.next=bin/x"), self.paths)
         return qemu.run_case(cmd, checker, timeout, self.out / "test-logs" / "userboot.log")
 
@@ -266,11 +271,11 @@ class HarnessTest(unittest.TestCase):
         self.assertIn("no 'userboot: ended with status' line", r.verdict.reason)
 
     def test_core_filter_does_not_catch_host_names(self):
-        opts = run_tests.Options(run_tests_args(self, "--filter", "host/kernel_object_core_test"))
-        names = [c.name for c in run_tests.core_cases()]
-        self.assertFalse(run_tests.suite_selected(opts, names[0], names, "core"))
-        opts = run_tests.Options(run_tests_args(self, "--filter", "core/.*/channel"))
-        self.assertTrue(run_tests.suite_selected(opts, names[0], names, "core"))
+        opts = common.Options(run_tests_args(self, "--filter", "host/kernel_object_core_test"))
+        names = [c.name for c in cases.core_cases()]
+        self.assertFalse(qemu_jobs.suite_selected(opts, names[0], names, "core"))
+        opts = common.Options(run_tests_args(self, "--filter", "core/.*/channel"))
+        self.assertTrue(qemu_jobs.suite_selected(opts, names[0], names, "core"))
 
     # --- command lines -----------------------------------------------------
 

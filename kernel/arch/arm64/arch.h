@@ -21,8 +21,8 @@
 
 namespace arch {
 
-constexpr uint64_t kPageSize = 4096;
-constexpr uint64_t kPageShift = 12;
+constexpr uint64_t kPageSize = PAGE_SIZE;
+constexpr uint64_t kPageShift = PAGE_SHIFT;
 constexpr uint64_t kKernelBase = KERNEL_BASE;
 constexpr uint64_t kPhysmapBase = PHYSMAP_BASE;
 constexpr uint64_t kPhysmapSize = PHYSMAP_SIZE;

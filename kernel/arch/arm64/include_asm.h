@@ -15,6 +15,8 @@
 #define KVA_BASE U64(0xffffffc000000000)  // stacks, MMIO, heap growth
 #define KVA_SIZE U64(0x3fc0000000)        // up to the kernel image window
 #define VA_BITS 39
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1 << PAGE_SHIFT)  // arch::kPageSize in C++
 
 // Kernel stacks: 16 KiB, each in a 32 KiB-aligned slot whose lower half is an
 // unmapped guard, so an overflow flips bit STACK_SHIFT of SP (checked on

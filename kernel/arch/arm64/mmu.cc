@@ -25,7 +25,7 @@ constexpr uint64_t kDevice = PTE_ATTR(MAIR_DEVICE_nGnRE) | PTE_AF | PTE_PXN | PT
 // Static pool for tables built before the PMM exists: the linear map of up
 // to 256 GiB with edge tables, the image and the first MMIO mappings fit.
 constexpr size_t kPoolPages = 48;
-alignas(4096) uint8_t g_pool[kPoolPages][4096];
+alignas(arch::kPageSize) uint8_t g_pool[kPoolPages][arch::kPageSize];
 size_t g_pool_used;
 bool g_use_pmm;
 size_t g_table_pages;
@@ -77,7 +77,7 @@ pte_t* AllocTable() {
     }
     page = g_pool[g_pool_used++];
   }
-  memset(page, 0, 4096);
+  memset(page, 0, arch::kPageSize);
   g_table_pages++;
   return static_cast<pte_t*>(page);
 }
@@ -152,9 +152,9 @@ bool MapRange(uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs) {
       return false;
     }
     l3[i3] = pa | attrs | PTE_PAGE;
-    va += 4096;
-    pa += 4096;
-    size -= 4096;
+    va += arch::kPageSize;
+    pa += arch::kPageSize;
+    size -= arch::kPageSize;
   }
   return true;
 }
@@ -162,7 +162,7 @@ bool MapRange(uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs) {
 // Clears the L3 entries of [va, va+size) and invalidates their TLB entries on
 // every CPU. The range must have been mapped with pages (KVA region).
 void UnmapPages(uint64_t va, uint64_t size) {
-  for (; size > 0; va += 4096, size -= 4096) {
+  for (; size > 0; va += arch::kPageSize, size -= arch::kPageSize) {
     pte_t l1e = g_root[(va >> 30) & (kEntries - 1)];
     if ((l1e & 3) != PTE_TABLE) {
       continue;
@@ -267,7 +267,7 @@ void DisableLowerHalf() {
 volatile uint8_t* MapMmio(uint64_t pa, size_t size) {
   uint64_t offset = pa & 4095;
   uint64_t base = pa - offset;
-  uint64_t len = (size + offset + 4095) & ~4095ull;
+  uint64_t len = (size + offset + arch::kPageSize - 1) & ~(arch::kPageSize - 1);
   IrqGuard guard(g_lock);
   if (len == 0 || len > kMmioLimit - g_mmio_next) {
     return nullptr;
@@ -276,15 +276,15 @@ volatile uint8_t* MapMmio(uint64_t pa, size_t size) {
   if (!MapRange(va, base, len, Attrs(Perm::kReadWrite, MemType::kDevice))) {
     return nullptr;
   }
-  g_mmio_next += len + 4096;  // an unmapped page between mappings
+  g_mmio_next += len + arch::kPageSize;  // an unmapped page between mappings
   DSB(ishst);
   ISB();
   return reinterpret_cast<volatile uint8_t*>(va + offset);
 }
 
 void* AllocStack() {
-  uint64_t pages[STACK_SIZE / 4096];
-  for (size_t i = 0; i < STACK_SIZE / 4096; i++) {
+  uint64_t pages[STACK_SIZE / arch::kPageSize];
+  for (size_t i = 0; i < STACK_SIZE / arch::kPageSize; i++) {
     if (!kmem::AllocPage(&pages[i])) {
       for (size_t j = 0; j < i; j++) {
         kmem::FreePage(pages[j]);
@@ -300,8 +300,9 @@ void* AllocStack() {
     }
     uint64_t va = kStackBase + slot * 2 * STACK_SIZE;
     bool ok = true;
-    for (size_t i = 0; i < STACK_SIZE / 4096 && ok; i++) {
-      ok = MapRange(va + i * 4096, pages[i], 4096, Attrs(Perm::kReadWrite, MemType::kNormal));
+    for (size_t i = 0; i < STACK_SIZE / arch::kPageSize && ok; i++) {
+      ok = MapRange(va + i * arch::kPageSize, pages[i], arch::kPageSize,
+                    Attrs(Perm::kReadWrite, MemType::kNormal));
     }
     if (!ok) {
       UnmapPages(va, STACK_SIZE);
@@ -310,7 +311,7 @@ void* AllocStack() {
     g_stack_bitmap[slot / 64] |= 1ull << (slot % 64);
     return reinterpret_cast<void*>(va);
   }
-  for (size_t i = 0; i < STACK_SIZE / 4096; i++) {
+  for (size_t i = 0; i < STACK_SIZE / arch::kPageSize; i++) {
     kmem::FreePage(pages[i]);
   }
   return nullptr;
@@ -332,11 +333,11 @@ bool ReserveStackTables(size_t stacks) {
 void FreeStack(void* base) {
   uint64_t va = reinterpret_cast<uint64_t>(base);
   uint64_t slot = (va - kStackBase) / (2 * STACK_SIZE);
-  uint64_t pas[STACK_SIZE / 4096];
+  uint64_t pas[STACK_SIZE / arch::kPageSize];
   {
     IrqGuard guard(g_lock);
-    for (size_t i = 0; i < STACK_SIZE / 4096; i++) {
-      pas[i] = LookupPte(va + i * 4096) & kAddrMask;
+    for (size_t i = 0; i < STACK_SIZE / arch::kPageSize; i++) {
+      pas[i] = LookupPte(va + i * arch::kPageSize) & kAddrMask;
     }
     UnmapPages(va, STACK_SIZE);
     g_stack_bitmap[slot / 64] &= ~(1ull << (slot % 64));

@@ -269,15 +269,15 @@ dcache_inval_range:
 .ltorg
 
 .section .bss.boot, "aw", %nobits
-.balign 4096
+.balign PAGE_SIZE
 .global boot_ttbr0_l1
 boot_ttbr0_l1:
-  .skip 4096
+  .skip PAGE_SIZE
 .global boot_ttbr1_l1
 boot_ttbr1_l1:
-  .skip 4096
+  .skip PAGE_SIZE
 boot_kernel_l2:
-  .skip 4096
+  .skip PAGE_SIZE
 // The boot CPU's stack: 32 KiB-aligned so the overflow check on exception
 // entry (bit STACK_SHIFT of SP) works for it as for every other stack.
 .balign (2 * STACK_SIZE)

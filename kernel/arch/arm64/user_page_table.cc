@@ -59,7 +59,7 @@ uint64_t* AllocTablePage() {
     return nullptr;
   }
   auto* t = static_cast<uint64_t*>(PhysToVirt(pa));
-  memset(t, 0, 4096);
+  memset(t, 0, kPageSize);
   return t;
 }
 
@@ -95,7 +95,8 @@ uint32_t PermsOf(uint64_t pte) {
 }
 
 bool ValidRequest(uint64_t va, size_t count, uint32_t perms) {
-  if ((va & 4095) != 0 || count == 0 || count > (kUserTop >> 12) || !IsUserRange(va, count << 12)) {
+  if ((va & (kPageSize - 1)) != 0 || count == 0 || count > (kUserTop >> kPageShift) ||
+      !IsUserRange(va, count << kPageShift)) {
     return false;
   }
   if ((perms & kPermWrite) && (perms & kPermExecute)) {
@@ -229,7 +230,7 @@ uint64_t* UserPageTable::Lookup(uint64_t va, uint64_t* skip) const {
     }
     table = static_cast<uint64_t*>(PhysToVirt(e & kAddrMask));
   }
-  *skip = (va & ~4095ull) + 4096;
+  *skip = (va & ~(kPageSize - 1)) + kPageSize;
   return &table[(va >> 12) & (kEntries - 1)];
 }
 
@@ -238,7 +239,7 @@ bool UserPageTable::AnyMapped(uint64_t va, uint64_t size) const {
     return false;
   }
   IrqGuard guard(lock_);
-  for (uint64_t cur = va & ~4095ull; cur < va + size;) {
+  for (uint64_t cur = va & ~(kPageSize - 1); cur < va + size;) {
     uint64_t next;
     uint64_t* pte = Lookup(cur, &next);
     if (pte != nullptr && (*pte & PTE_VALID)) {
@@ -433,10 +434,10 @@ mica::Status UserPageTable::MapRun(uint64_t va, const uint64_t* pas, uint64_t pa
         uint64_t cur = va + (i << 12);
         if (pte == nullptr || (cur & ((1ull << 21) - 1)) == 0) {
           pte = Walk(cur, false);  // the first page, or the start of the next table
-          table_count = kmem::PageOwnerWord(VirtToPhys(pte) & ~4095ull);
+          table_count = kmem::PageOwnerWord(VirtToPhys(pte) & ~(kPageSize - 1));
         }
         uint64_t page = pas != nullptr ? pas[i] : pa + (i << 12);
-        MICA_ASSERT((page & 4095) == 0);
+        MICA_ASSERT((page & (kPageSize - 1)) == 0);
         *pte++ = page | attrs;
         ++*table_count;
       }
@@ -459,14 +460,14 @@ mica::Status UserPageTable::Map(uint64_t va, const uint64_t* pas, size_t count, 
 
 mica::Status UserPageTable::MapContiguous(uint64_t va, uint64_t pa, size_t count, uint32_t perms,
                                           CachePolicy policy) {
-  if (!ValidRequest(va, count, perms) || (pa & 4095) != 0) {
+  if (!ValidRequest(va, count, perms) || (pa & (kPageSize - 1)) != 0) {
     return mica::Status::kInvalidArgs;
   }
   return MapRun(va, nullptr, pa, count, LeafAttrs(perms, policy));
 }
 
 size_t UserPageTable::Unmap(uint64_t va, size_t count) {
-  if ((va & 4095) != 0 || !IsUserRange(va, count << 12)) {
+  if ((va & (kPageSize - 1)) != 0 || !IsUserRange(va, count << kPageShift)) {
     return 0;
   }
   // The entries are cleared first and the TLB invalidated after one
@@ -475,7 +476,7 @@ size_t UserPageTable::Unmap(uint64_t va, size_t count) {
   Invalidation inv;
   {
     IrqGuard guard(lock_);
-    uint64_t end = va + (count << 12);
+    uint64_t end = va + (count << kPageShift);
     for (uint64_t cur = va; cur < end;) {
       // Skips the blocks without tables: a huge sparse range costs little.
       uint64_t* l1e = &root_[(cur >> 30) & (kEntries - 1)];
@@ -495,7 +496,7 @@ size_t UserPageTable::Unmap(uint64_t va, size_t count) {
           static_cast<uint64_t*>(PhysToVirt(*l2e & kAddrMask)) + ((cur >> 12) & (kEntries - 1));
       uint64_t stop = table_end < end ? table_end : end;
       size_t gone = 0;
-      for (; cur < stop; cur += 4096, pte++) {
+      for (; cur < stop; cur += kPageSize, pte++) {
         if (*pte & PTE_VALID) {
           *pte = 0;
           inv.Add(cur);
@@ -540,11 +541,11 @@ mica::Status UserPageTable::Protect(uint64_t va, size_t count, uint32_t perms) {
 
 bool UserPageTable::Query(uint64_t va, uint64_t* pa, uint32_t* perms) const {
   IrqGuard guard(lock_);
-  uint64_t* pte = const_cast<UserPageTable*>(this)->Walk(va & ~4095ull, false);
+  uint64_t* pte = const_cast<UserPageTable*>(this)->Walk(va & ~(kPageSize - 1), false);
   if (pte == nullptr || !(*pte & PTE_VALID)) {
     return false;
   }
-  *pa = (*pte & kAddrMask) | (va & 4095);
+  *pa = (*pte & kAddrMask) | (va & (kPageSize - 1));
   *perms = PermsOf(*pte);
   return true;
 }

@@ -1,8 +1,7 @@
 // <stdio.h> for the freestanding kernel: only the formatting functions.
 // Implemented in //kernel/lib/libc on top of //kernel/lib:printf (see
 // kernel/lib/printf.h for the supported conversions; no floating point).
-#ifndef KERNEL_INCLUDE_LIBC_STDIO_H_
-#define KERNEL_INCLUDE_LIBC_STDIO_H_
+#pragma once
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,5 +18,3 @@ int snprintf(char* __restrict buf, size_t size, const char* __restrict fmt, ...)
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // KERNEL_INCLUDE_LIBC_STDIO_H_

@@ -1,8 +1,7 @@
 // <stdlib.h> for the freestanding kernel: integer parsing and abs. There is
 // no malloc here: kernel code allocates with new/delete (the kernel heap).
 // Implemented in //kernel/lib/libc.
-#ifndef KERNEL_INCLUDE_LIBC_STDLIB_H_
-#define KERNEL_INCLUDE_LIBC_STDLIB_H_
+#pragma once
 
 #include <stddef.h>
 
@@ -24,5 +23,3 @@ long long llabs(long long x);
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // KERNEL_INCLUDE_LIBC_STDLIB_H_

@@ -1,8 +1,7 @@
 // <string.h> for the freestanding kernel. Implemented in //kernel/lib/libc.
 // The compiler emits calls to memcpy, memmove, memset and memcmp on its own
 // (struct copies, zeroing), even with -fno-builtin.
-#ifndef KERNEL_INCLUDE_LIBC_STRING_H_
-#define KERNEL_INCLUDE_LIBC_STRING_H_
+#pragma once
 
 #include <stddef.h>
 
@@ -28,5 +27,3 @@ size_t strlcpy(char* __restrict dst, const char* __restrict src, size_t size);
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // KERNEL_INCLUDE_LIBC_STRING_H_

@@ -3,8 +3,7 @@
 // of //kernel/include/libc apply). In the host test build
 // (MICA_LIBC_HOST_TEST) every function is named mica_libc_<name> so that it
 // coexists with, and is tested against, the host's C library.
-#ifndef KERNEL_LIB_LIBC_LIBC_NAMES_H_
-#define KERNEL_LIB_LIBC_LIBC_NAMES_H_
+#pragma once
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,5 +41,3 @@ int MICA_LIBC(abs)(int x);
 long MICA_LIBC(labs)(long x);
 long long MICA_LIBC(llabs)(long long x);
 }
-
-#endif  // KERNEL_LIB_LIBC_LIBC_NAMES_H_

@@ -10,8 +10,7 @@
 //   constexpr mica::core::Allocator kKernelHeap{&kmem::MallocAligned, &kmem::Free};
 // The Allocator must outlive every structure and every piece of memory
 // obtained through it (the kernel's is a constant with static storage).
-#ifndef KERNEL_OBJECT_CORE_ALLOCATOR_H_
-#define KERNEL_OBJECT_CORE_ALLOCATOR_H_
+#pragma once
 
 #include <stddef.h>
 
@@ -35,5 +34,3 @@ struct Allocator {
 };
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_ALLOCATOR_H_

@@ -20,8 +20,7 @@
 //
 // Exactly one raw word maps to the value 0 (MICA_HANDLE_INVALID); the table
 // never issues the (index, generation) pair behind it (see IsZero()).
-#ifndef KERNEL_OBJECT_CORE_HANDLE_CODEC_H_
-#define KERNEL_OBJECT_CORE_HANDLE_CODEC_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -76,5 +75,3 @@ class HandleCodec {
 };
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_HANDLE_CODEC_H_

@@ -31,8 +31,7 @@
 // the free list runs dry, reached through a directory that doubles as it
 // grows (never beyond ceil(capacity / kChunkSlots) chunks). Chunks are freed
 // only by the destructor. Lookup is O(1): decode, directory, chunk, check.
-#ifndef KERNEL_OBJECT_CORE_HANDLE_TABLE_H_
-#define KERNEL_OBJECT_CORE_HANDLE_TABLE_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -546,5 +545,3 @@ class HandleTable {
 };
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_HANDLE_TABLE_H_

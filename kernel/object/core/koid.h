@@ -13,8 +13,7 @@
 //
 // KoidAllocator is lock-free (one relaxed atomic fetch-add): ids need only
 // be unique, not ordered with respect to other memory.
-#ifndef KERNEL_OBJECT_CORE_KOID_H_
-#define KERNEL_OBJECT_CORE_KOID_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -48,5 +47,3 @@ class KoidAllocator {
 Koid AllocateKoid();
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_KOID_H_

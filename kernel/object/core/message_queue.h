@@ -30,8 +30,7 @@
 //
 // Complexity: Write, Read, PutBack, PeekSizes O(1); TakeByTxid O(count()); Drain
 // O(count()).
-#ifndef KERNEL_OBJECT_CORE_MESSAGE_QUEUE_H_
-#define KERNEL_OBJECT_CORE_MESSAGE_QUEUE_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -431,5 +430,3 @@ class MessageQueue {
 };
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_MESSAGE_QUEUE_H_

@@ -19,8 +19,7 @@
 // holds the same values as before and no node that holds nothing.
 //
 // Locking: none inside; the owner serialises every call.
-#ifndef KERNEL_OBJECT_CORE_PAGE_TREE_H_
-#define KERNEL_OBJECT_CORE_PAGE_TREE_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -85,5 +84,3 @@ class PageTree {
 };
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_PAGE_TREE_H_

@@ -25,8 +25,7 @@
 //
 // Complexity: QueueObserver, QueueUser, Pop, Remove O(1); CancelByKey and
 // CancelIf O(count()).
-#ifndef KERNEL_OBJECT_CORE_PORT_QUEUE_H_
-#define KERNEL_OBJECT_CORE_PORT_QUEUE_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -184,5 +183,3 @@ class PortQueue {
 };
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_PORT_QUEUE_H_

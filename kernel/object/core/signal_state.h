@@ -20,8 +20,7 @@
 // a notification is O(observers); RemoveObserver is O(1). The number of
 // observers is bounded by their owners (each is embedded in a waiter that
 // was charged for it).
-#ifndef KERNEL_OBJECT_CORE_SIGNAL_STATE_H_
-#define KERNEL_OBJECT_CORE_SIGNAL_STATE_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -119,5 +118,3 @@ class SignalState {
 };
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_SIGNAL_STATE_H_

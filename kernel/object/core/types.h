@@ -1,6 +1,5 @@
 // Types shared by the kernel object core: rights and signals.
-#ifndef KERNEL_OBJECT_CORE_TYPES_H_
-#define KERNEL_OBJECT_CORE_TYPES_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -19,5 +18,3 @@ constexpr bool RightsSubset(Rights subset, Rights rights) {
 }
 
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_TYPES_H_

@@ -1,7 +1,6 @@
 // bin/adversary's scenarios and the child side of its protocol
 // (adversary.c describes the program).
-#ifndef SYSTEM_CORE_ADVERSARY_ADVERSARY_H_
-#define SYSTEM_CORE_ADVERSARY_ADVERSARY_H_
+#pragma once
 
 #include <mica/syscalls.h>
 #include <stdbool.h>
@@ -89,5 +88,3 @@ mica_status_t adv_commit_vmos(uint64_t size, mica_handle_t* vmos, uint32_t* coun
                               const uint8_t* source, uint64_t source_size);
 int adv_every_call_fails(const char* route, mica_status_t route_also);
 void adv_release_made(void);
-
-#endif  // SYSTEM_CORE_ADVERSARY_ADVERSARY_H_

@@ -1,8 +1,7 @@
 // C interface of launch_child.cc: starting a program from the bootfs with
 // extra handles (system/core/userboot/launch.h), for the adversary's parent
 // (its scenario children) and for a scenario child that starts servers.
-#ifndef SYSTEM_CORE_ADVERSARY_LAUNCH_CHILD_H_
-#define SYSTEM_CORE_ADVERSARY_LAUNCH_CHILD_H_
+#pragma once
 
 #include <mica/syscalls.h>
 #include <stdbool.h>
@@ -27,5 +26,3 @@ bool adv_launch(const char* const* argv, uint32_t argc, mica_handle_t job,
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // SYSTEM_CORE_ADVERSARY_LAUNCH_CHILD_H_

@@ -1,7 +1,6 @@
 // The machine's devicetree, from the MICA_BOOTSTRAP_VMO_DTB VMO the kernel gives
 // the first process, parsed with the freestanding parser (devicetree/lib).
-#ifndef SYSTEM_CORE_CORE_TESTS_DT_H_
-#define SYSTEM_CORE_CORE_TESTS_DT_H_
+#pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,5 +18,3 @@ bool ct_dt_first_ram(uint64_t* base, uint64_t* size);
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // SYSTEM_CORE_CORE_TESTS_DT_H_

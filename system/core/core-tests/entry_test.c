@@ -249,19 +249,19 @@ TEST(entry, value_out_at_the_end_of_mapped_memory) {
 // faults in the kernel, the fault is served, the store is retried).
 TEST(entry, value_out_to_a_page_not_committed_yet) {
   mica_handle_t vmo = MICA_HANDLE_INVALID;
-  ASSERT_OK(mica_vmo_create(2 * 4096, 0, &vmo));
+  ASSERT_OK(mica_vmo_create(2 * MICA_PAGE_SIZE, 0, &vmo));
   mica_vaddr_t addr = 0;
   ASSERT_OK(mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0,
-                          2 * 4096, &addr));
+                          2 * MICA_PAGE_SIZE, &addr));
   mica_time_t* aligned = (mica_time_t*)(uintptr_t)addr;
   EXPECT_OK(mica_clock_get_monotonic(aligned));
   EXPECT_GT(*aligned, 0);
   // Unaligned, across the boundary into the second (uncommitted) page.
-  uint8_t* across = (uint8_t*)(uintptr_t)(addr + 4096 - 3);
+  uint8_t* across = (uint8_t*)(uintptr_t)(addr + MICA_PAGE_SIZE - 3);
   EXPECT_OK(mica_clock_get_monotonic((mica_time_t*)across));
   mica_time_t got;
   memcpy(&got, across, sizeof(got));
   EXPECT_GE(got, *aligned);
-  EXPECT_OK(mica_vmar_unmap(mica_rt_vmar_root(), addr, 2 * 4096));
+  EXPECT_OK(mica_vmar_unmap(mica_rt_vmar_root(), addr, 2 * MICA_PAGE_SIZE));
   EXPECT_OK(mica_handle_close(vmo));
 }

@@ -394,7 +394,7 @@ TEST(info_task_stats, handle_count_matches_handle_stats) {
 }
 
 TEST(info_task_stats, mappings_private_then_shared) {
-  const uint64_t page = 4096;
+  const uint64_t page = MICA_PAGE_SIZE;
   mica_handle_t vmo = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_vmo_create(4 * page, 0, &vmo));
   mica_status_t s;

@@ -2,8 +2,7 @@
 // handles under a blocked thread: raw threads (thread_create/thread_start
 // on a static stack, no runtime state, so a killed one leaks nothing) and
 // a delayed action run by a runtime thread.
-#ifndef SYSTEM_CORE_CORE_TESTS_TASK_UTIL_H_
-#define SYSTEM_CORE_CORE_TESTS_TASK_UTIL_H_
+#pragma once
 
 #include <mica/rt/thread.h>
 
@@ -97,5 +96,3 @@ static inline mica_rt_thread_t* ct_start_delayed(ct_delayed_t* d) {
   }
   return t;
 }
-
-#endif  // SYSTEM_CORE_CORE_TESTS_TASK_UTIL_H_

@@ -4,6 +4,7 @@
 
 #include <mica/rt/runtime.h>
 #include <mica/rt/thread.h>
+#include <mica/status_names.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,33 +133,10 @@ void ct_note_status(const char* file, int line, const char* expr, mica_status_t 
 
 const char* ct_status_name(int64_t status) {
   switch (status) {
-#define CT_STATUS_CASE(s) \
-  case s:                 \
-    return #s;
-    CT_STATUS_CASE(MICA_OK)
-    CT_STATUS_CASE(MICA_ERR_INTERNAL)
-    CT_STATUS_CASE(MICA_ERR_NOT_SUPPORTED)
-    CT_STATUS_CASE(MICA_ERR_NO_RESOURCES)
-    CT_STATUS_CASE(MICA_ERR_NO_MEMORY)
-    CT_STATUS_CASE(MICA_ERR_INVALID_ARGS)
-    CT_STATUS_CASE(MICA_ERR_BAD_HANDLE)
-    CT_STATUS_CASE(MICA_ERR_WRONG_TYPE)
-    CT_STATUS_CASE(MICA_ERR_BAD_SYSCALL)
-    CT_STATUS_CASE(MICA_ERR_OUT_OF_RANGE)
-    CT_STATUS_CASE(MICA_ERR_BUFFER_TOO_SMALL)
-    CT_STATUS_CASE(MICA_ERR_BAD_STATE)
-    CT_STATUS_CASE(MICA_ERR_TIMED_OUT)
-    CT_STATUS_CASE(MICA_ERR_SHOULD_WAIT)
-    CT_STATUS_CASE(MICA_ERR_CANCELED)
-    CT_STATUS_CASE(MICA_ERR_PEER_CLOSED)
-    CT_STATUS_CASE(MICA_ERR_NOT_FOUND)
-    CT_STATUS_CASE(MICA_ERR_ALREADY_EXISTS)
-    CT_STATUS_CASE(MICA_ERR_ALREADY_BOUND)
-    CT_STATUS_CASE(MICA_ERR_UNAVAILABLE)
-    CT_STATUS_CASE(MICA_ERR_ACCESS_DENIED)
-    CT_STATUS_CASE(MICA_ERR_IO)
-    CT_STATUS_CASE(MICA_ERR_IO_INVALID)
-    CT_STATUS_CASE(MICA_ERR_IO_DATA_INTEGRITY)
+#define CT_STATUS_CASE(code, name) \
+  case code:                       \
+    return #code;
+    MICA_STATUS_LIST(CT_STATUS_CASE)
 #undef CT_STATUS_CASE
     default:
       return "?";

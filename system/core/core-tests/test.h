@@ -34,8 +34,7 @@
 // (one line) gives what the kernel did (MICA_INFO_FAIL_ALLOC), and a last
 // test, failalloc.every_injected_call_returned_no_memory, fails unless
 // O is 0 and N is not.
-#ifndef SYSTEM_CORE_CORE_TESTS_TEST_H_
-#define SYSTEM_CORE_CORE_TESTS_TEST_H_
+#pragma once
 
 #include <mica/syscalls.h>
 #include <stdbool.h>
@@ -144,5 +143,3 @@ void ct_fail_status2(const char* file, int line, const char* expr, int64_t got, 
       ct_fail_status2(__FILE_NAME__, __LINE__, #expr, ct_got_, (want1), (want2)); \
     }                                                                             \
   } while (0)
-
-#endif  // SYSTEM_CORE_CORE_TESTS_TEST_H_

@@ -100,22 +100,19 @@ TEST(timer_bind, bound_only_once) {
 }
 
 TEST(timer_bind, argument_and_handle_errors) {
-  mica_handle_t timer = make_timer(), port = make_port(), ev = ct_event();
+  mica_handle_t timer = make_timer(), port = make_port(), ev CT_AUTO_CLOSE = ct_event();
   EXPECT_STATUS(mica_timer_bind(timer, port, 1, 1), MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_timer_bind(timer, port, 1, 0x80000000u), MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_timer_bind(MICA_HANDLE_INVALID, port, 1, 0), MICA_ERR_BAD_HANDLE);
   EXPECT_STATUS(mica_timer_bind(timer, MICA_HANDLE_INVALID, 1, 0), MICA_ERR_BAD_HANDLE);
   EXPECT_STATUS(mica_timer_bind(ev, port, 1, 0), MICA_ERR_WRONG_TYPE);
   EXPECT_STATUS(mica_timer_bind(timer, ev, 1, 0), MICA_ERR_WRONG_TYPE);
-  mica_handle_t ro_timer = ct_dup(timer, MICA_RIGHTS_BASIC);
-  mica_handle_t ro_port = ct_dup(port, MICA_RIGHTS_BASIC | MICA_RIGHT_READ);
+  mica_handle_t ro_timer CT_AUTO_CLOSE = ct_dup(timer, MICA_RIGHTS_BASIC);
+  mica_handle_t ro_port CT_AUTO_CLOSE = ct_dup(port, MICA_RIGHTS_BASIC | MICA_RIGHT_READ);
   EXPECT_STATUS(mica_timer_bind(ro_timer, port, 1, 0), MICA_ERR_ACCESS_DENIED);
   EXPECT_STATUS(mica_timer_bind(timer, ro_port, 1, 0), MICA_ERR_ACCESS_DENIED);
   // Nothing was bound by the refused calls.
   EXPECT_OK(mica_timer_bind(timer, port, 1, 0));
-  mica_handle_close(ro_timer);
-  mica_handle_close(ro_port);
-  mica_handle_close(ev);
   EXPECT_OK(mica_handle_close(timer));
   EXPECT_OK(mica_handle_close(port));
 }

@@ -1,7 +1,6 @@
 // Helpers shared by the core-tests suites: raw system calls, addresses the
 // kernel must refuse, and short-hands for creating and inspecting objects.
-#ifndef SYSTEM_CORE_CORE_TESTS_UTIL_H_
-#define SYSTEM_CORE_CORE_TESTS_UTIL_H_
+#pragma once
 
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
@@ -141,5 +140,3 @@ void ct_expect_no_leak(void (*fn)(void), int rounds);
 // The largest message, for tests that need a buffer that big.
 extern uint8_t ct_big_buffer[MICA_CHANNEL_MAX_MSG_BYTES + 16];
 extern uint8_t ct_big_buffer2[MICA_CHANNEL_MAX_MSG_BYTES + 16];
-
-#endif  // SYSTEM_CORE_CORE_TESTS_UTIL_H_

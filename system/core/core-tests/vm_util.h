@@ -2,8 +2,7 @@
 // a page is mapped and how is seen through the kernel's own copies: a write
 // to a user address (clock_get_monotonic) needs a writable mapping, a read
 // (vmo_write from it) a readable one.
-#ifndef SYSTEM_CORE_CORE_TESTS_VM_UTIL_H_
-#define SYSTEM_CORE_CORE_TESTS_VM_UTIL_H_
+#pragma once
 
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
@@ -75,5 +74,3 @@ static inline bool readable(mica_vaddr_t addr) {
   (void)mica_handle_close(scratch);
   return s == MICA_OK;
 }
-
-#endif  // SYSTEM_CORE_CORE_TESTS_VM_UTIL_H_

@@ -16,7 +16,9 @@ static mica_rights_t rights_of(mica_handle_t h) {
 static mica_rights_t child_rights(mica_rights_t parent_rights) {
   // A failed call is noted (so that under allocation fault injection an
   // injected NO_MEMORY is told from a wrong answer).
-  mica_handle_t vmo = MICA_HANDLE_INVALID, weak = MICA_HANDLE_INVALID, c = MICA_HANDLE_INVALID;
+  mica_handle_t vmo CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
+  mica_handle_t weak CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
+  mica_handle_t c CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   mica_status_t s = mica_vmo_create(PAGE, 0, &vmo);
   if (s != MICA_OK) {
     ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create", s);
@@ -28,13 +30,10 @@ static mica_rights_t child_rights(mica_rights_t parent_rights) {
     s = mica_vmo_create_child(weak, MICA_VMO_CHILD_COPY_ON_WRITE, 0, PAGE, &c);
     if (s == MICA_OK) {
       r = rights_of(c);
-      (void)mica_handle_close(c);
     } else {
       ct_note_status(__FILE_NAME__, __LINE__, "mica_vmo_create_child", s);
     }
   }
-  (void)mica_handle_close(weak);
-  (void)mica_handle_close(vmo);
   return r;
 }
 

@@ -1,6 +1,5 @@
 // C interface of launch_child.cc for syscall_fuzz.c.
-#ifndef SYSTEM_CORE_SYSCALL_FUZZ_LAUNCH_CHILD_H_
-#define SYSTEM_CORE_SYSCALL_FUZZ_LAUNCH_CHILD_H_
+#pragma once
 
 #include <mica/syscalls.h>
 #include <stdbool.h>
@@ -23,5 +22,3 @@ bool fuzz_launch_child(const char* path, uint32_t seed, bool failalloc, mica_han
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // SYSTEM_CORE_SYSCALL_FUZZ_LAUNCH_CHILD_H_

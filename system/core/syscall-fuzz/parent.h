@@ -1,7 +1,6 @@
 // The parent side of bin/syscall-fuzz (parent.c): seeds in children, the
 // kernel's memory checked exactly between them.
-#ifndef SYSTEM_CORE_SYSCALL_FUZZ_PARENT_H_
-#define SYSTEM_CORE_SYSCALL_FUZZ_PARENT_H_
+#pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,5 +26,3 @@ bool fuzz_failalloc_check(char* why, size_t why_size);
 
 // `syscall-fuzz --leak-demo` (parent.c).
 int fuzz_leak_demo(const char* self);
-
-#endif  // SYSTEM_CORE_SYSCALL_FUZZ_PARENT_H_

@@ -9,8 +9,7 @@
 //   userboot.arg=<word>    one more argument for it (repeatable, in order;
 //                          argv[0] is the path)
 // and ignores every other word.
-#ifndef SYSTEM_CORE_USERBOOT_CMDLINE_H_
-#define SYSTEM_CORE_USERBOOT_CMDLINE_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,5 +40,3 @@ struct Options {
 const char* ParseCommandLine(const char* cmdline, char* storage, size_t storage_size, Options* out);
 
 }  // namespace userboot
-
-#endif  // SYSTEM_CORE_USERBOOT_CMDLINE_H_

@@ -2,8 +2,7 @@
 // message (docs/process-bootstrap.md): what userboot does for
 // `userboot.next=`, for any user program that holds the bootfs VMO
 // (bin/syscall-fuzz starts its fuzzing children this way).
-#ifndef SYSTEM_CORE_USERBOOT_LAUNCH_H_
-#define SYSTEM_CORE_USERBOOT_LAUNCH_H_
+#pragma once
 
 #include <mica/cpp/handle.h>
 #include <stddef.h>
@@ -49,5 +48,3 @@ bool Launch(const bootfs::Image& fs, const LaunchSpec& spec, mica::Handle* proce
             LaunchInfo* info_out, char* why, size_t why_size);
 
 }  // namespace userboot
-
-#endif  // SYSTEM_CORE_USERBOOT_LAUNCH_H_

@@ -1,8 +1,7 @@
 // Loading an ELF program into a new process (docs/kernel.md, "Starting
 // programs"): the user-space counterpart of what the kernel does for
 // userboot itself, with syscalls only.
-#ifndef SYSTEM_CORE_USERBOOT_LOADER_H_
-#define SYSTEM_CORE_USERBOOT_LOADER_H_
+#pragma once
 
 #include <mica/cpp/handle.h>
 #include <stddef.h>
@@ -55,5 +54,3 @@ bool LoadProgram(mica_handle_t job, const char* name, const uint8_t* image, size
                  Program* out, char* why, size_t why_size, const ImageVmo* from = nullptr);
 
 }  // namespace userboot
-
-#endif  // SYSTEM_CORE_USERBOOT_LOADER_H_

@@ -2,8 +2,7 @@
 // docs/process-bootstrap.md): the header, the handle info words, then the
 // argument and environment strings. Pure and freestanding, host-tested
 // against the runtime's reader.
-#ifndef SYSTEM_CORE_USERBOOT_MESSAGE_H_
-#define SYSTEM_CORE_USERBOOT_MESSAGE_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,5 +28,3 @@ uint32_t MessageSize(const MessageSpec& spec);
 bool WriteMessage(const MessageSpec& spec, void* buf, uint32_t size);
 
 }  // namespace userboot
-
-#endif  // SYSTEM_CORE_USERBOOT_MESSAGE_H_

@@ -7,8 +7,7 @@
 // Each code's comment is its one-line meaning; gen_syscalls.py reads these
 // comments into the status table of docs/syscalls.md, so keep the layout:
 // one `// meaning` line directly above each #define.
-#ifndef SYSTEM_PUBLIC_MICA_STATUS_H_
-#define SYSTEM_PUBLIC_MICA_STATUS_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -67,5 +66,3 @@ typedef int32_t mica_status_t;
 #define MICA_ERR_IO_INVALID ((mica_status_t)-41)
 // Data read from a device failed an integrity check.
 #define MICA_ERR_IO_DATA_INTEGRITY ((mica_status_t)-42)
-
-#endif  // SYSTEM_PUBLIC_MICA_STATUS_H_

@@ -6,8 +6,7 @@
 // gen_syscalls.py reads the `// meaning` line directly above each
 // MICA_RIGHT_*, MICA_SIGNAL_* and MICA_OBJ_TYPE_* #define into the tables of
 // docs/syscalls.md, so keep that layout.
-#ifndef SYSTEM_PUBLIC_MICA_TYPES_H_
-#define SYSTEM_PUBLIC_MICA_TYPES_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -626,5 +625,3 @@ typedef struct mica_system_info_basic {
   char version[40];           // kernel version string, NUL-terminated
 } mica_system_info_basic_t;
 MICA_ABI_ASSERT(sizeof(mica_system_info_basic_t) == 64, "system info");
-
-#endif  // SYSTEM_PUBLIC_MICA_TYPES_H_

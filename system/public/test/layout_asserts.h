@@ -1,8 +1,7 @@
 // Compile-time checks of the ABI struct layouts, shared by the C and C++
 // checks so that both languages, on the host and on AArch64, agree on every
 // offset the kernel and user space exchange.
-#ifndef SYSTEM_PUBLIC_TEST_LAYOUT_ASSERTS_H_
-#define SYSTEM_PUBLIC_TEST_LAYOUT_ASSERTS_H_
+#pragma once
 
 #include <stddef.h>
 
@@ -84,5 +83,3 @@ MICA_ABI_ASSERT(MICA_OBJ_TYPE_RESOURCE + 1 == MICA_OBJ_TYPE_COUNT, "object type 
 MICA_ABI_ASSERT(sizeof(((mica_info_process_handle_stats_t*)0)->handle_count) ==
                     MICA_OBJ_TYPE_COUNT * sizeof(uint32_t),
                 "one handle count per object type");
-
-#endif  // SYSTEM_PUBLIC_TEST_LAYOUT_ASSERTS_H_

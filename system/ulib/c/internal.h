@@ -1,6 +1,5 @@
 // Internals shared by the files of the Mica C runtime (not installed).
-#ifndef SYSTEM_ULIB_C_INTERNAL_H_
-#define SYSTEM_ULIB_C_INTERNAL_H_
+#pragma once
 
 #include <mica/rt/thread.h>
 #include <mica/types.h>
@@ -71,5 +70,3 @@ _Noreturn void __mica_thread_exit_and_wake(int32_t* state);
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // SYSTEM_ULIB_C_INTERNAL_H_

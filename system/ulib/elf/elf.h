@@ -39,8 +39,7 @@
 // from the span and writes only inside [span, span + span_size) and only
 // inside writable segments; it re-checks every entry, so a span whose
 // contents changed after validation yields an error, never a stray write.
-#ifndef SYSTEM_ULIB_ELF_ELF_H_
-#define SYSTEM_ULIB_ELF_ELF_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -257,5 +256,3 @@ Status ApplyRelocations(const Plan& plan, void* span, size_t span_size, uint64_t
                         Error* error = nullptr);
 
 }  // namespace elf
-
-#endif  // SYSTEM_ULIB_ELF_ELF_H_

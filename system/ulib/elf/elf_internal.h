@@ -1,6 +1,5 @@
 // Helpers shared by the ELF library's translation units. Not part of the API.
-#ifndef SYSTEM_ULIB_ELF_ELF_INTERNAL_H_
-#define SYSTEM_ULIB_ELF_ELF_INTERNAL_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -87,5 +86,3 @@ Status CheckRelocation(const Plan& plan, uint64_t info, uint64_t target, uint64_
                        uint32_t index, bool* apply, Error* error);
 
 }  // namespace elf::internal
-
-#endif  // SYSTEM_ULIB_ELF_ELF_INTERNAL_H_

@@ -1,7 +1,6 @@
 // Shared by the HandleTable test files: a reference-counted test object that
 // counts live instances, and the fixture that checks nothing leaks.
-#ifndef KERNEL_OBJECT_CORE_TEST_HANDLE_TABLE_TEST_UTIL_H_
-#define KERNEL_OBJECT_CORE_TEST_HANDLE_TABLE_TEST_UTIL_H_
+#pragma once
 
 #include <gtest/gtest.h>
 
@@ -58,5 +57,3 @@ class HandleTableTest : public ::testing::Test {
 
 }  // namespace
 }  // namespace mica::core
-
-#endif  // KERNEL_OBJECT_CORE_TEST_HANDLE_TABLE_TEST_UTIL_H_

@@ -2,8 +2,7 @@
 // check that structures give back everything they took, and failures can be
 // injected to exercise kNoMemory paths. One global instance (Allocator holds
 // plain function pointers); thread safe.
-#ifndef KERNEL_OBJECT_CORE_TEST_TEST_ALLOCATOR_H_
-#define KERNEL_OBJECT_CORE_TEST_TEST_ALLOCATOR_H_
+#pragma once
 
 #include <stddef.h>
 
@@ -27,5 +26,3 @@ class TestHeap {
 };
 
 }  // namespace mica::core::test
-
-#endif  // KERNEL_OBJECT_CORE_TEST_TEST_ALLOCATOR_H_

@@ -7,8 +7,7 @@
 // TEST(name) registers a case from a constructor; cases run in link order.
 // CHECK*/CHECK_EQ/CHECK_OK record the first failure and return from the
 // case.
-#ifndef SYSTEM_ULIB_ASYNC_TEST_TEST_H_
-#define SYSTEM_ULIB_ASYNC_TEST_TEST_H_
+#pragma once
 
 #include <mica/async/loop.h>
 #include <mica/syscalls.h>
@@ -68,5 +67,3 @@ void JoinThread(Thread* t);
   } while (0)
 
 #define CHECK_OK(expr) CHECK_EQ((expr), MICA_OK)
-
-#endif  // SYSTEM_ULIB_ASYNC_TEST_TEST_H_

@@ -1,6 +1,5 @@
 // Shared between the C and C++ halves of runtime-test.
-#ifndef SYSTEM_ULIB_C_TEST_RUNTIME_TEST_H_
-#define SYSTEM_ULIB_C_TEST_RUNTIME_TEST_H_
+#pragma once
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,5 +17,3 @@ int rt_cxx_new_delete_ok(void);
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // SYSTEM_ULIB_C_TEST_RUNTIME_TEST_H_

@@ -1,8 +1,7 @@
 // Helpers for the ELF library's host tests: fixture files, llvm-readelf's
 // view of them (scripts/readelf_expect.py), exactly-sized buffers, loading a
 // span and patching ELF structures.
-#ifndef SYSTEM_ULIB_ELF_TEST_IMAGE_UTIL_H_
-#define SYSTEM_ULIB_ELF_TEST_IMAGE_UTIL_H_
+#pragma once
 
 #include <stddef.h>
 #include <stdint.h>
@@ -95,5 +94,3 @@ Bytes BuildImage(const std::vector<PhdrSpec>& phdrs, uint64_t entry, size_t size
 std::string FormatErrorString(const elf::Error& error);
 
 }  // namespace elf_test
-
-#endif  // SYSTEM_ULIB_ELF_TEST_IMAGE_UTIL_H_

@@ -24,8 +24,7 @@
 // At Shutdown every suspended coroutine is resumed once with
 // MICA_ERR_CANCELED; later co_awaits return MICA_ERR_BAD_STATE at once, so
 // a coroutine that returns on errors always finishes.
-#ifndef SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_CORO_H_
-#define SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_CORO_H_
+#pragma once
 
 #include <mica/async/loop.h>
 
@@ -144,5 +143,3 @@ inline TaskAwaitable Loop::Yield() {
 }
 
 }  // namespace mica::async
-
-#endif  // SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_CORO_H_

@@ -5,8 +5,7 @@
 // destroying them never allocates. A bigger callable is moved to the heap
 // once, when it is wrapped (operator new aborts on failure); is_inline()
 // tells which. No exceptions, no RTTI; usable from C++20 user programs.
-#ifndef SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_FUNCTION_H_
-#define SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_FUNCTION_H_
+#pragma once
 
 #include <stddef.h>
 
@@ -122,5 +121,3 @@ class InlineFunction<R(Args...), InlineSize> {
 };
 
 }  // namespace mica::async
-
-#endif  // SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_FUNCTION_H_

@@ -32,8 +32,7 @@
 // before closing its handle.
 //
 // Coroutines: <mica/async/coro.h> (co_await loop.Wait/Sleep/Yield).
-#ifndef SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_
-#define SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_
+#pragma once
 
 #include <mica/async/function.h>
 #include <mica/cpp/objects.h>
@@ -42,11 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__clang__)
-#define MICA_ASYNC_TSA(x) __attribute__((x))
-#else
-#define MICA_ASYNC_TSA(x)
-#endif
+#include "kernel/lib/thread_annotations.h"
 
 namespace mica::async {
 
@@ -64,19 +59,19 @@ class TaskAwaitable;
 using WaitId = uint64_t;
 
 // mica_rt_mutex_t with thread-safety annotations.
-class MICA_ASYNC_TSA(capability("mutex")) Mutex {
+class CAPABILITY("mutex") Mutex {
  public:
-  void Lock() MICA_ASYNC_TSA(acquire_capability()) { mica_rt_mutex_lock(&mutex_); }
-  void Unlock() MICA_ASYNC_TSA(release_capability()) { mica_rt_mutex_unlock(&mutex_); }
+  void Lock() ACQUIRE() { mica_rt_mutex_lock(&mutex_); }
+  void Unlock() RELEASE() { mica_rt_mutex_unlock(&mutex_); }
 
  private:
   mica_rt_mutex_t mutex_ = MICA_RT_MUTEX_INIT;
 };
 
-class MICA_ASYNC_TSA(scoped_lockable) MutexGuard {
+class SCOPED_CAPABILITY MutexGuard {
  public:
-  explicit MutexGuard(Mutex& m) MICA_ASYNC_TSA(acquire_capability(m)) : mutex_(m) { m.Lock(); }
-  ~MutexGuard() MICA_ASYNC_TSA(release_capability()) { mutex_.Unlock(); }
+  explicit MutexGuard(Mutex& m) ACQUIRE(m) : mutex_(m) { m.Lock(); }
+  ~MutexGuard() RELEASE() { mutex_.Unlock(); }
   MutexGuard(const MutexGuard&) = delete;
   MutexGuard& operator=(const MutexGuard&) = delete;
 
@@ -164,15 +159,15 @@ class Loop {
   struct TaskNode;
   struct WaitSlot;
 
-  mica_status_t CheckUsableLocked() const MICA_ASYNC_TSA(requires_capability(mutex_));
-  mica_status_t WakeLocked() MICA_ASYNC_TSA(requires_capability(mutex_));
-  TaskNode* NewTaskNodeLocked(Task task) MICA_ASYNC_TSA(requires_capability(mutex_));
-  void FreeTaskNodeLocked(TaskNode* node) MICA_ASYNC_TSA(requires_capability(mutex_));
-  void MoveDueTimersLocked(mica_time_t now) MICA_ASYNC_TSA(requires_capability(mutex_));
-  void HeapPushLocked(TaskNode* node) MICA_ASYNC_TSA(requires_capability(mutex_));
-  TaskNode* HeapPopLocked() MICA_ASYNC_TSA(requires_capability(mutex_));
-  WaitSlot* SlotForLocked(WaitId id) MICA_ASYNC_TSA(requires_capability(mutex_));
-  void FreeSlotLocked(uint32_t index) MICA_ASYNC_TSA(requires_capability(mutex_));
+  mica_status_t CheckUsableLocked() const REQUIRES(mutex_);
+  mica_status_t WakeLocked() REQUIRES(mutex_);
+  TaskNode* NewTaskNodeLocked(Task task) REQUIRES(mutex_);
+  void FreeTaskNodeLocked(TaskNode* node) REQUIRES(mutex_);
+  void MoveDueTimersLocked(mica_time_t now) REQUIRES(mutex_);
+  void HeapPushLocked(TaskNode* node) REQUIRES(mutex_);
+  TaskNode* HeapPopLocked() REQUIRES(mutex_);
+  WaitSlot* SlotForLocked(WaitId id) REQUIRES(mutex_);
+  void FreeSlotLocked(uint32_t index) REQUIRES(mutex_);
   // Runs the handler of a signal packet; false for a wake or stale packet.
   bool DispatchPacket(const mica_port_packet_t& packet);
 
@@ -180,30 +175,28 @@ class Loop {
   Port port_;  // valid until Shutdown
 
   mutable Mutex mutex_;
-  bool shut_down_ MICA_ASYNC_TSA(guarded_by(mutex_)) = false;
-  bool quit_ MICA_ASYNC_TSA(guarded_by(mutex_)) = false;
-  bool wake_queued_ MICA_ASYNC_TSA(guarded_by(mutex_)) = false;
+  bool shut_down_ GUARDED_BY(mutex_) = false;
+  bool quit_ GUARDED_BY(mutex_) = false;
+  bool wake_queued_ GUARDED_BY(mutex_) = false;
 
   // Ready tasks, FIFO.
-  TaskNode* ready_head_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
-  TaskNode* ready_tail_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
-  size_t ready_count_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  TaskNode* ready_head_ GUARDED_BY(mutex_) = nullptr;
+  TaskNode* ready_tail_ GUARDED_BY(mutex_) = nullptr;
+  size_t ready_count_ GUARDED_BY(mutex_) = 0;
   // Delayed tasks: a binary min-heap by (deadline, seq).
-  TaskNode** heap_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
-  size_t heap_size_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
-  size_t heap_capacity_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
-  uint64_t next_seq_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
-  TaskNode* free_tasks_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
+  TaskNode** heap_ GUARDED_BY(mutex_) = nullptr;
+  size_t heap_size_ GUARDED_BY(mutex_) = 0;
+  size_t heap_capacity_ GUARDED_BY(mutex_) = 0;
+  uint64_t next_seq_ GUARDED_BY(mutex_) = 0;
+  TaskNode* free_tasks_ GUARDED_BY(mutex_) = nullptr;
 
   // Wait slots (stable addresses); free ones chained by index.
-  WaitSlot** slots_ MICA_ASYNC_TSA(guarded_by(mutex_)) = nullptr;
-  size_t slot_count_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
-  size_t slot_capacity_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
-  uint32_t free_slot_ MICA_ASYNC_TSA(guarded_by(mutex_));
-  size_t pending_waits_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
-  size_t allocations_ MICA_ASYNC_TSA(guarded_by(mutex_)) = 0;
+  WaitSlot** slots_ GUARDED_BY(mutex_) = nullptr;
+  size_t slot_count_ GUARDED_BY(mutex_) = 0;
+  size_t slot_capacity_ GUARDED_BY(mutex_) = 0;
+  uint32_t free_slot_ GUARDED_BY(mutex_);
+  size_t pending_waits_ GUARDED_BY(mutex_) = 0;
+  size_t allocations_ GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace mica::async
-
-#endif  // SYSTEM_ULIB_ASYNC_INCLUDE_MICA_ASYNC_LOOP_H_

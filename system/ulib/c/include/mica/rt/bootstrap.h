@@ -18,8 +18,7 @@
 //   char environ[environ_size]              at environ_offset: environc
 //                                           "NAME=value" strings, each
 //                                           NUL-terminated
-#ifndef SYSTEM_ULIB_C_INCLUDE_MICA_RT_BOOTSTRAP_H_
-#define SYSTEM_ULIB_C_INCLUDE_MICA_RT_BOOTSTRAP_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -83,5 +82,3 @@ typedef struct mica_bootstrap_header {
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // SYSTEM_ULIB_C_INCLUDE_MICA_RT_BOOTSTRAP_H_

@@ -3,8 +3,7 @@
 // crt0 (system/ulib/c/start.S, libc_start.c) records what the process started
 // with; these accessors return it. Handles listed here are owned by the
 // runtime (stdio and malloc use them): do not close them.
-#ifndef SYSTEM_ULIB_C_INCLUDE_MICA_RT_RUNTIME_H_
-#define SYSTEM_ULIB_C_INCLUDE_MICA_RT_RUNTIME_H_
+#pragma once
 
 #include <mica/types.h>
 #include <stdint.h>
@@ -47,5 +46,3 @@ uint32_t mica_rt_startup_handle_infos(uint32_t* infos, uint32_t max);
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // SYSTEM_ULIB_C_INCLUDE_MICA_RT_RUNTIME_H_

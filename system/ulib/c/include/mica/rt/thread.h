@@ -4,8 +4,7 @@
 // thread_local variables work), both in one malloc allocation that
 // mica_rt_thread_join frees. Mutexes are futex words: no syscall unless
 // contended.
-#ifndef SYSTEM_ULIB_C_INCLUDE_MICA_RT_THREAD_H_
-#define SYSTEM_ULIB_C_INCLUDE_MICA_RT_THREAD_H_
+#pragma once
 
 #include <mica/status.h>
 #include <mica/types.h>
@@ -62,5 +61,3 @@ void mica_rt_mutex_unlock(mica_rt_mutex_t* mutex);
 #ifdef __cplusplus
 }
 #endif
-
-#endif  // SYSTEM_ULIB_C_INCLUDE_MICA_RT_THREAD_H_

@@ -5,8 +5,7 @@
 // calls of each object type and keep their type through duplicate/replace.
 // Nothing here allocates or throws; every call returns the syscall's
 // mica_status_t.
-#ifndef SYSTEM_ULIB_MICA_INCLUDE_MICA_CPP_HANDLE_H_
-#define SYSTEM_ULIB_MICA_INCLUDE_MICA_CPP_HANDLE_H_
+#pragma once
 
 #include <mica/syscalls.h>
 #include <stddef.h>
@@ -147,5 +146,3 @@ class Unowned {
 };
 
 }  // namespace mica
-
-#endif  // SYSTEM_ULIB_MICA_INCLUDE_MICA_CPP_HANDLE_H_

@@ -1,8 +1,7 @@
 // Typed RAII handles, one per kernel object type. Each wraps the syscalls
 // of its family (docs/syscalls.md has what each does and returns); create
 // functions store their new handles in the out-parameters only on MICA_OK.
-#ifndef SYSTEM_ULIB_MICA_INCLUDE_MICA_CPP_OBJECTS_H_
-#define SYSTEM_ULIB_MICA_INCLUDE_MICA_CPP_OBJECTS_H_
+#pragma once
 
 #include <mica/cpp/handle.h>
 #include <mica/syscalls.h>
@@ -253,5 +252,3 @@ class Debuglog : public Object<Debuglog> {
 };
 
 }  // namespace mica
-
-#endif  // SYSTEM_ULIB_MICA_INCLUDE_MICA_CPP_OBJECTS_H_

@@ -3,8 +3,7 @@
 // generated dispatch code (kernel/syscall_table.inc) relies on, without the
 // kernel's fault-safe copy routines. The test's include path puts this
 // directory ahead of the repository root.
-#ifndef SYSTEM_PUBLIC_TEST_FAKE_KERNEL_USER_PTR_H_
-#define SYSTEM_PUBLIC_TEST_FAKE_KERNEL_USER_PTR_H_
+#pragma once
 
 #include <stdint.h>
 
@@ -37,5 +36,3 @@ class user_inout_ptr {
  private:
   uint64_t addr_;
 };
-
-#endif  // SYSTEM_PUBLIC_TEST_FAKE_KERNEL_USER_PTR_H_

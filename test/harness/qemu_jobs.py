@@ -1,0 +1,191 @@
+"""`./mica test`'s QEMU phases: the jobs that boot each case of cases.py and
+judge it with a checker of checks.py, and which of them a --filter
+selects."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+import qemu
+from cases import (BENCH_GOALS, BENCH_SMOKE, CRASH_CASES, USERBOOT_CASES, QemuCase, adversary_cases,
+                   async_cases, boot_cases, core_cases, failalloc_cases, ktest_cases,
+                   syscall_fuzz_cases)
+from checks import (AdversaryChecker, AsyncTestChecker, BootChecker, CoreTestsChecker, CrashChecker,
+                    KtestChecker, LineProtocolChecker, SyscallFuzzChecker, UserbootChecker,
+                    suite_summary_problem)
+from common import BASE_TIMEOUT, CaseResult, Job, Options, indent, read_log
+from qemu import BootConfig
+
+
+def userboot_job(opts: Options, name: str, append: str, expected: list[str], status: int,
+                 forbidden: tuple[str, ...]) -> Job:
+    def run() -> list[CaseResult]:
+        config = BootConfig(board="virt", smp=2, gic=3, append=append)
+        problem = "\n".join(qemu.missing_files(config, opts.paths))
+        if problem:
+            return [CaseResult(name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(config, opts.paths)
+        timeout = BASE_TIMEOUT * opts.timeout_scale
+        r = qemu.run_case(cmd, UserbootChecker(expected, status, forbidden), timeout,
+                          opts.log_path(name), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(name, "PASS", r.seconds)]
+        return [CaseResult(name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([name], run)
+
+
+def bench_smoke_job(opts: Options) -> Job:
+    """A short run of bin/bench under the benchmark's QEMU flags
+    (test/bench/bench.py, docs/performance.md): every result line appears
+    and is positive (BENCH_SMOKE). The same run's figures are checked
+    against the M3 goals (BENCH_GOALS, bench.GOALS). icount makes them
+    repeat exactly; the short run gives `./mica bench`'s figures for the
+    per-call operations and one about 1 % higher for process creation
+    (one operation instead of a hundred), far inside its goal."""
+
+    def run() -> list[CaseResult]:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+        import bench  # noqa: E402  (test/bench/bench.py)
+
+        cmd = bench.mica_command(opts.paths.out, opts.paths.cache, 1, ["iters=100", "runs=1"])
+        checker = bench.BenchChecker(bench.MICA_NAMES)
+        r = qemu.run_case(cmd, checker, BASE_TIMEOUT * opts.timeout_scale, opts.log_path(BENCH_SMOKE),
+                          opts.abort)
+        if not r.verdict.passed:
+            detail = qemu_failure_detail(r.verdict.reason, r.log_path)
+            return [CaseResult(BENCH_SMOKE, "FAIL", r.seconds, detail),
+                    CaseResult(BENCH_GOALS, "FAIL", 0.0, "no figures: the smoke run failed")]
+        results = [CaseResult(BENCH_SMOKE, "PASS", r.seconds)]
+        missed = bench.goal_failures(checker.values)
+        if missed:
+            results.append(CaseResult(BENCH_GOALS, "FAIL", 0.0, "; ".join(missed) + f" (log: {r.log_path})"))
+        else:
+            results.append(CaseResult(BENCH_GOALS, "PASS", 0.0))
+        return results
+
+    return Job([BENCH_SMOKE, BENCH_GOALS], run)
+
+
+def crash_job(opts: Options, name: str, config: BootConfig, expected: list[str]) -> Job:
+    def run() -> list[CaseResult]:
+        problem = "\n".join(qemu.missing_files(config, opts.paths))
+        if problem:
+            return [CaseResult(name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(config, opts.paths)
+        timeout = BASE_TIMEOUT * 1.5 * opts.timeout_scale
+        r = qemu.run_case(cmd, CrashChecker(expected), timeout, opts.log_path(name), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(name, "PASS", r.seconds)]
+        return [CaseResult(name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([name], run)
+
+
+def preflight(opts: Options, case: QemuCase) -> str:
+    """Why a case cannot boot at all (missing files), or ''."""
+    if case.firmware_dtb and not opts.paths.rpi4_firmware_dtb.is_file():
+        return (f"the firmware-style DTB {opts.paths.rpi4_firmware_dtb} does not exist: it is built "
+                "by //devicetree (./mica build); without it this boot flow is untested")
+    return "\n".join(qemu.missing_files(case.config, opts.paths))
+
+
+def qemu_failure_detail(reason: str, log: Path) -> str:
+    return f"{reason}\nserial log ({log}):\n{indent(read_log(log))}"
+
+
+def boot_job(opts: Options, case: QemuCase) -> Job:
+    def run() -> list[CaseResult]:
+        problem = preflight(opts, case)
+        if problem:
+            return [CaseResult(case.name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(case.config, opts.paths)
+        checker = BootChecker(case.config.cpus, case.config.memory_mib, opts.pattern)
+        timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
+        r = qemu.run_case(cmd, checker, timeout, opts.log_path(case.name), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(case.name, "PASS", r.seconds)]
+        return [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([case.name], run)
+
+
+def suite_job(opts: Options, case: QemuCase, make_checker: Callable[[], LineProtocolChecker]) -> Job:
+    """A boot that runs an in-target suite: one case per result line, plus
+    the configuration's own case for the suite as a whole."""
+    def run() -> list[CaseResult]:
+        problem = preflight(opts, case)
+        if problem:
+            return [CaseResult(case.name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(case.config, opts.paths)
+        checker = make_checker()
+        timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
+        r = qemu.run_case(cmd, checker, timeout, opts.log_path(case.name), opts.abort)
+        results = []
+        for k in checker.results:
+            name = f"{case.name}/{k.name}"
+            if not opts.selected(name):
+                continue
+            if k.passed:
+                results.append(CaseResult(name, "PASS", k.seconds))
+            else:
+                out = ("\n" + indent("\n".join(k.output))) if k.output else ""
+                results.append(CaseResult(name, "FAIL", k.seconds,
+                                          f"{k.reason or 'failed'}{out}\nserial log: {r.log_path}"))
+        problem = suite_summary_problem(checker, r.verdict)
+        if problem:
+            results.append(CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(problem, r.log_path)))
+        else:
+            results.append(CaseResult(case.name, "PASS", r.seconds))
+        return results
+
+    return Job([case.name], run)
+
+
+def suite_selected(opts: Options, name: str, all_names: list[str], family: str) -> bool:
+    """Whether to boot a suite configuration (`family` is ktest or core):
+    its own name matches, or the filter aims at its tests (whose names are
+    only known after booting)."""
+    if opts.filter is None or opts.selected(name):
+        return True
+    text = opts.filter_text
+    if text.startswith(name + "/"):
+        return True
+    aims_elsewhere = any(text.startswith(n) for n in all_names)
+    if family == "ktest":
+        mentioned = "ktest" in text
+    else:
+        # "core" alone also occurs in other names (host/kernel_object_core_test).
+        mentioned = f"{family}/" in text or text.lstrip("^").startswith(family)
+    return mentioned and not aims_elsewhere
+
+
+def ktest_selected(opts: Options, name: str, all_names: list[str]) -> bool:
+    return suite_selected(opts, name, all_names, "ktest")
+
+
+def qemu_jobs(opts: Options) -> list[Job]:
+    jobs = [boot_job(opts, c) for c in boot_cases(opts.paths) if opts.selected(c.name)]
+    def suite_jobs(cases, checker, prefix, names=None):
+        """The selected cases of one in-target suite, each checked by `checker`
+        (`names`: every case name under `prefix`, if the suite has more lists)."""
+        names = names if names is not None else [c.name for c in cases]
+        return [suite_job(opts, c, checker) for c in cases
+                if suite_selected(opts, c.name, names, prefix)]
+
+    jobs += suite_jobs(ktest_cases(), KtestChecker, "ktest")
+    jobs += suite_jobs(core_cases(), CoreTestsChecker, "core")
+    jobs += suite_jobs(async_cases(), AsyncTestChecker, "async")
+    jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
+    jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
+    fa_core, fa_fuzz = failalloc_cases()
+    fanames = [c.name for c in fa_core + fa_fuzz]
+    jobs += suite_jobs(fa_core, CoreTestsChecker, "failalloc", fanames)
+    jobs += suite_jobs(fa_fuzz, SyscallFuzzChecker, "failalloc", fanames)
+    jobs += suite_jobs(adversary_cases(), AdversaryChecker, "adversary")
+    jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
+    if opts.selected(BENCH_SMOKE) or opts.selected(BENCH_GOALS):
+        jobs.append(bench_smoke_job(opts))
+    return jobs
