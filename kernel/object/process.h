@@ -60,7 +60,7 @@ struct UserThread {
 
 // The calling thread's UserThread (it must be a thread of a process).
 inline UserThread* CurrentUserThread() {
-  return static_cast<UserThread*>(sched::Current()->user_thread);
+  return sched::Current()->user_thread;
 }
 
 // Adds a thread's run time (the current slice included) and queue time to
@@ -222,7 +222,7 @@ class Process {
   // syscalls start with it (one TPIDR_EL1 read and two loads).
   static Process* Current() {
     sched::Thread* t = ThisCpu().current;
-    return t != nullptr ? static_cast<Process*>(t->process) : nullptr;
+    return t != nullptr ? t->process : nullptr;
   }
 
  private:

@@ -7,7 +7,13 @@
 // queue, wait queue, timer queue and thread state field. Lock order: the
 // scheduler lock is taken after any other kernel lock and is never held
 // while calling out of the scheduler (timer callbacks run under it and must
-// only use *Locked scheduler calls).
+// only use *Locked scheduler calls). The analysis knows it as g_sched_lock:
+// the run and wait queues are GUARDED_BY it and the *Locked calls REQUIRE
+// it; the other kernel locks say ACQUIRED_BEFORE(sched::g_sched_lock).
+//
+// The implementation: sched.cc (run queues, switching, wait queues),
+// sched_thread.cc, sched_timer.cc, sched_cpu.cc; sched_internal.h is
+// shared by them.
 #pragma once
 
 #include <stddef.h>
@@ -18,10 +24,13 @@
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/status.h"
 #include "kernel/top/percpu.h"
+#include "kernel/top/spinlock.h"
 
 namespace mica {
 class MemAccount;
 }  // namespace mica
+class Process;
+struct UserThread;
 
 namespace sched {
 
@@ -38,6 +47,9 @@ constexpr uint32_t kAnyCpu = 0;  // affinity mask meaning "every CPU"
 enum class ThreadState : uint8_t { kCreated, kReady, kRunning, kBlocked, kDead };
 
 struct Thread;
+
+// The scheduler lock (see the top of this file).
+extern IrqSpinLock g_sched_lock;
 
 // A one-shot deadline on a CPU's timer queue. The callback runs in the timer
 // interrupt, with interrupts off and without the scheduler lock (so it may
@@ -72,7 +84,7 @@ class WaitQueue {
   // be missed. Returns kOk once it is false.
   mica::Status BlockWhile(bool (*still_wait)(const void* ctx), const void* ctx,
                           uint64_t deadline_ns);
-  mica::Status BlockLocked(uint64_t deadline_ns);
+  mica::Status BlockLocked(uint64_t deadline_ns) REQUIRES(g_sched_lock);
   // Wakes the longest waiter / every waiter. Return how many were woken.
   //
   // `waker_blocks` (the Locked forms; WakeAndBlockUntil's fallback): the
@@ -84,8 +96,8 @@ class WaitQueue {
   // as usual.
   int WakeOne();
   int WakeAll() { return SetAndWakeAll(nullptr); }
-  int WakeOneLocked(bool waker_blocks = false);
-  int WakeAllLocked(bool waker_blocks = false);
+  int WakeOneLocked(bool waker_blocks = false) REQUIRES(g_sched_lock);
+  int WakeAllLocked(bool waker_blocks = false) REQUIRES(g_sched_lock);
   // Sets *flag (unless null) and wakes every waiter in one scheduler-lock
   // critical section. A waiter whose BlockWhile condition reads the flag sees it set
   // only after the waker is done with the queue, so it may free the queue
@@ -105,19 +117,19 @@ class WaitQueue {
   // on return.
   mica::Status WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag, mica::SpinLock* held,
                                  uint64_t irq_state, const volatile bool* done,
-                                 uint64_t deadline_ns);
-  bool EmptyLocked() const { return waiters_.empty(); }
+                                 uint64_t deadline_ns) RELEASE(held);
+  bool EmptyLocked() const REQUIRES(g_sched_lock) { return waiters_.empty(); }
   // Takes a blocked thread off the queue (timeouts).
-  void RemoveLocked(Thread* t);
+  void RemoveLocked(Thread* t) REQUIRES(g_sched_lock);
 
  private:
   // Puts the calling thread on this queue, blocked, with its timeout armed;
   // kCanceled (it is being killed) or kTimedOut (the deadline has passed)
   // instead if it must not block.
   // `pc` is this CPU's.
-  mica::Status PrepareBlockLocked(PerCpu& pc, uint64_t deadline_ns);
+  mica::Status PrepareBlockLocked(PerCpu& pc, uint64_t deadline_ns) REQUIRES(g_sched_lock);
 
-  ThreadQueue waiters_;
+  ThreadQueue waiters_ GUARDED_BY(g_sched_lock);
 };
 
 struct CpuState;
@@ -196,8 +208,8 @@ struct Thread : QueueLink {
   // User-mode state, for threads of a process (owned by the process's
   // thread object); nullptr for kernel threads.
   arch::UserState* user = nullptr;
-  void* process = nullptr;      // the Process it belongs to (object/process.h)
-  void* user_thread = nullptr;  // its UserThread (object/process.h)
+  Process* process = nullptr;         // the Process it belongs to (object/process.h)
+  UserThread* user_thread = nullptr;  // its UserThread (object/process.h)
   // What its allocations are charged to (kernel/top/memory.h): its job's
   // account, or nullptr (kernel threads, unaccounted jobs).
   mica::MemAccount* mem_account = nullptr;
