@@ -91,7 +91,7 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
   p->handles_ = new (table_mem) HandleTable(
       KernelAllocator(), timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p));
   p->root_vmar_ = VmarDispatcher::CreateRoot(
-      p, arch::kUserBase, arch::kUserTop - arch::kUserBase,
+      &p->aspace_, arch::kUserBase, arch::kUserTop - arch::kUserBase,
       timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p) * 0x9e3779b97f4a7c15ull);
   if (!p->root_vmar_) {
     delete p;
