@@ -86,7 +86,8 @@ uint32_t Wake(Process* p, uint64_t addr, uint32_t count) {
 // Holds one or two bucket locks chosen at run time (in address order), which
 // the static analysis cannot follow.
 mica::Status Requeue(Process* p, uint64_t addr, int32_t expected, uint32_t wake_count,
-                     uint64_t target, uint32_t requeue_count) NO_THREAD_SAFETY_ANALYSIS {
+                     uint64_t target, uint32_t requeue_count)
+    NO_THREAD_SAFETY_ANALYSIS {  // one or two locks chosen at run time (above)
   if ((addr & 3) != 0 || (target & 3) != 0 || addr == target || !arch::IsUserRange(target, 4)) {
     return mica::Status::kInvalidArgs;
   }

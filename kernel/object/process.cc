@@ -651,9 +651,13 @@ void Process::ReaperMain(void*) {
       p = g_reap_list->pop_front();
     }
     if (p == nullptr) {
-      (void)g_reap_wait.BlockWhile([](const void*)
-                                       NO_THREAD_SAFETY_ANALYSIS { return g_reap_list->empty(); },
-                                   nullptr, sched::kInfinite);
+      // The condition reads the list under the scheduler lock, not
+      // g_reap_lock: a queueing after the check wakes the reaper.
+      (void)g_reap_wait.BlockWhile(
+          [](const void*) NO_THREAD_SAFETY_ANALYSIS {  // unlocked peek (above)
+            return g_reap_list->empty();
+          },
+          nullptr, sched::kInfinite);
       continue;
     }
     delete p;  // joins its (interrupted, exiting) threads first
