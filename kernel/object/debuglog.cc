@@ -6,7 +6,7 @@
 namespace {
 
 // Readable logs, to raise READABLE when a record is written.
-IrqSpinLock g_readers_lock;
+IrqSpinLock g_readers_lock ACQUIRED_BEFORE(sched::g_sched_lock);  // and Dispatcher::lock_
 mica::List<DebuglogDispatcher, &DebuglogDispatcher::reader_node> g_readers
     GUARDED_BY(g_readers_lock);
 

@@ -17,7 +17,7 @@ struct Waiter {
 };
 
 struct Bucket {
-  IrqSpinLock lock;
+  IrqSpinLock lock ACQUIRED_BEFORE(sched::g_sched_lock);
   mica::List<Waiter, &Waiter::node> waiters GUARDED_BY(lock);
 };
 

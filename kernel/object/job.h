@@ -60,7 +60,8 @@ class JobDispatcher final : public Dispatcher {
 
  private:
   JobDispatcher() : Dispatcher(MICA_OBJ_TYPE_JOB, 0) { sibling_.job = this; }
-  IrqSpinLock job_lock_;
+  // A job's, then its children's (Kill, Runtime), then Process::lock_.
+  IrqSpinLock job_lock_ ACQUIRED_BEFORE(sched::g_sched_lock);
   mica::RefPtr<JobDispatcher> parent_;
   uint32_t depth_ = 0;
   bool killed_ GUARDED_BY(job_lock_) = false;

@@ -50,7 +50,7 @@ uint64_t g_boot_entropy;  // set at boot from /chosen/rng-seed or kaslr-seed
 
 namespace {
 
-IrqSpinLock g_reap_lock;
+IrqSpinLock g_reap_lock ACQUIRED_BEFORE(sched::g_sched_lock);
 mica::List<Process, &Process::reap_node_>* g_reap_list;
 sched::WaitQueue g_reap_wait;
 // Processes put on g_reap_list and not yet freed (the one the reaper is

@@ -241,7 +241,9 @@ class Process {
   [[gnu::noinline]] mica::Status FillHandleCache(HandleCache* c, mica_handle_t value,
                                                  mica_obj_type_t type);
 
-  IrqSpinLock lock_;
+  // After a job's lock and the ProcessDispatcher's task lock; before a
+  // ThreadDispatcher's Dispatcher::lock_ and the scheduler lock.
+  IrqSpinLock lock_ ACQUIRED_BEFORE(sched::g_sched_lock);
   char name_[32] = {};
   uint64_t koid_ = 0;
   arch::UserPageTable aspace_;

@@ -43,11 +43,13 @@ class ProcessDispatcher final : public Dispatcher {
   void OnZeroHandles() override;
 
  private:
-  IrqSpinLock task_lock_;
+  // Before Process::lock_ (not nameable here), and so before a thread's
+  // Dispatcher::lock_.
+  IrqSpinLock task_lock_ ACQUIRED_BEFORE(Dispatcher::lock_, sched::g_sched_lock);
   Process* process_ GUARDED_BY(task_lock_);
   int64_t retcode_ = 0;
   // Its own lock: MarkStarted runs inside WithProcess (task_lock_ held).
-  mutable IrqSpinLock info_lock_;
+  mutable IrqSpinLock info_lock_ ACQUIRED_AFTER(task_lock_);
   mica_info_process_t info_ GUARDED_BY(info_lock_) = {};
   mica_info_task_runtime_t final_runtime_ GUARDED_BY(info_lock_) = {};
 };
