@@ -169,6 +169,10 @@ struct DeferredQueue {
   }
 };
 
+// The fields GUARDED_BY the scheduler lock are the scheduler's own; the
+// others are fixed at creation, set by their own thread, or also read
+// without the lock as snapshots (state, cpu, priority, run times:
+// object/process_threads.cc).
 struct Thread : QueueLink {
   uint64_t saved_sp = 0;  // valid while not running
   void* stack_base = nullptr;
@@ -190,18 +194,18 @@ struct Thread : QueueLink {
   bool copy_fault_no_memory = false;
   bool syscall_word_spare = false;
   bool fail_alloc_on = false;
-  bool detached = false;
+  bool detached GUARDED_BY(g_sched_lock) = false;
   uint16_t fail_alloc_suppressed = 0;
   bool switched_out = false;  // dead and no longer on its stack
-  mica::Status wake_status = mica::Status::kOk;
-  WaitQueue* blocked_on = nullptr;
-  Timer timeout;
-  uint64_t slice_end_ns = 0;
+  mica::Status wake_status GUARDED_BY(g_sched_lock) = mica::Status::kOk;
+  WaitQueue* blocked_on GUARDED_BY(g_sched_lock) = nullptr;
+  Timer timeout GUARDED_BY(g_sched_lock);
+  uint64_t slice_end_ns GUARDED_BY(g_sched_lock) = 0;
   uint64_t runtime_ns = 0;
   uint64_t last_start_ns = 0;
-  uint64_t queue_ns = 0;        // time spent ready but not running
-  uint64_t ready_since_ns = 0;  // when it last became ready
-  uint64_t switches = 0;
+  uint64_t queue_ns = 0;                                 // time spent ready but not running
+  uint64_t ready_since_ns GUARDED_BY(g_sched_lock) = 0;  // when it last became ready
+  uint64_t switches GUARDED_BY(g_sched_lock) = 0;
   int exit_code = 0;
   void (*entry)(void*) = nullptr;
   void* arg = nullptr;

@@ -13,7 +13,7 @@ namespace sched {
 
 namespace {
 
-void InitCpuState(uint32_t cpu, Thread* boot) {
+void InitCpuState(uint32_t cpu, Thread* boot) REQUIRES(g_sched_lock) {
   PerCpu& pc = g_percpu[cpu];
   pc.sched = &g_cpu_state[cpu];
   boot->state = ThreadState::kRunning;
@@ -63,8 +63,8 @@ void InitBootCpu() {
   {
     IrqGuard guard(g_sched_lock);
     boot->id = g_next_thread_id++;
+    InitCpuState(0, boot);
   }
-  InitCpuState(0, boot);
   gic::Register(gic::kIpiReschedule, IpiReschedule, nullptr);
 }
 
@@ -86,9 +86,9 @@ void RunSecondary(uint32_t cpu) {
   {
     IrqGuard guard(g_sched_lock);
     boot->id = g_next_thread_id++;
+    boot->priority = kPriorityIdle;
+    InitCpuState(cpu, boot);
   }
-  boot->priority = kPriorityIdle;
-  InitCpuState(cpu, boot);
   boot->priority = kPriorityIdle;
   g_cpu_state[cpu].idle = boot;
   gic::EnableOnThisCpu(gic::kIpiReschedule);
