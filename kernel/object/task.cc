@@ -63,7 +63,7 @@ void ThreadDispatcher::MarkTerminated(const mica_info_task_runtime_t& rt) {
   UpdateSignals(0, MICA_TASK_TERMINATED);
 }
 
-int32_t ThreadDispatcher::priority() const NO_THREAD_SAFETY_ANALYSIS {
+int32_t ThreadDispatcher::priority() const {
   IrqGuard g(lock_);
   return priority_;
 }
@@ -141,7 +141,7 @@ void ProcessDispatcher::SetFinalRuntime(const mica_info_task_runtime_t& rt) {
   final_runtime_ = rt;
 }
 
-mica_info_task_runtime_t ProcessDispatcher::final_runtime() const NO_THREAD_SAFETY_ANALYSIS {
+mica_info_task_runtime_t ProcessDispatcher::final_runtime() const {
   IrqGuard g(info_lock_);
   return final_runtime_;
 }
@@ -196,7 +196,7 @@ void ProcessDispatcher::MarkExited(int64_t code) {
   info_.return_code = code;
 }
 
-mica_info_process_t ProcessDispatcher::Info() const NO_THREAD_SAFETY_ANALYSIS {
+mica_info_process_t ProcessDispatcher::Info() const {
   IrqGuard g(info_lock_);
   return info_;
 }
