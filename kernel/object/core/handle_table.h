@@ -90,7 +90,7 @@ class HandleTable {
 
   // Drops the references of any entries left (do Drain first to release
   // them elsewhere) and frees the slot storage.
-  ~HandleTable() NO_THREAD_SAFETY_ANALYSIS /* nobody else can hold a dying table */ {
+  ~HandleTable() {  // (destructors are not analysed: nobody else can hold a dying table)
     for (uint32_t i = 0; i < num_chunks_; ++i) {
       for (uint32_t j = 0; j < kChunkSlots; ++j) {
         chunks_[i][j].~Slot();
@@ -181,7 +181,7 @@ class HandleTable {
   // `count` empty entries (asserted: nothing may be dropped under the
   // lock); on kOk, out[i] holds the entry values[i] named.
   template <typename Check>
-    requires requires(Check& c, const Entry& e) { c(e); }
+  requires requires(Check& c, const Entry& e) { c(e); }
   Status RemoveMany(const uint32_t* values, size_t count, Check&& check, Entry* out)
       EXCLUDES(lock_) {
     for (size_t i = 0; i < count; ++i) {
