@@ -539,9 +539,7 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
   child->parent_koid_ = koid();
   {
     IrqGuard g(lock_);
-    // Nobody else can reach the child yet; its lock (after ours: the
-    // child is unpublished, so never the other way) keeps the analysis whole.
-    IrqGuard child_guard(child->lock_);
+    child->Unpublished();
     child->cache_policy_ = cache_policy_;  // the pages are shared: one memory type
     uint64_t first = offset / 4096;
     uint64_t n = 0;

@@ -103,6 +103,9 @@ class VmoDispatcher final : public Dispatcher {
  private:
   enum class Kind : uint8_t { kAnonymous, kContiguous, kPhysical };
   VmoDispatcher(uint64_t page_count, uint32_t cache_policy);
+  // A VMO being made, that no other thread can reach yet: its fields need
+  // no lock. Only tells the analysis.
+  void Unpublished() const ASSERT_CAPABILITY(lock_) {}
   // The page at `index` (< page_count_), committed and not shared with any
   // other VMO; a shared page is copied and unmapped from our mappings.
   mica::Status WritablePageLocked(uint64_t index, uint64_t* pa) REQUIRES(lock_);
