@@ -55,13 +55,14 @@ extern IrqSpinLock g_sched_lock;
 // interrupt, with interrupts off and without the scheduler lock (so it may
 // signal objects and wake threads); the scheduler's own timeouts run with it.
 struct Timer {
-  uint64_t deadline = 0;
-  void (*callback)(Timer* timer, void* arg) = nullptr;
-  void* arg = nullptr;
-  uint32_t cpu = 0;
-  bool armed = false;
-  bool scheduler_internal = false;  // callback needs the scheduler lock
-  volatile bool running = false;    // callback in progress (TimerCancel waits)
+  uint64_t deadline GUARDED_BY(g_sched_lock) = 0;
+  void (*callback)(Timer* timer, void* arg) GUARDED_BY(g_sched_lock) = nullptr;
+  void* arg GUARDED_BY(g_sched_lock) = nullptr;
+  uint32_t cpu GUARDED_BY(g_sched_lock) = 0;
+  bool armed GUARDED_BY(g_sched_lock) = false;
+  // callback needs the scheduler lock
+  bool scheduler_internal GUARDED_BY(g_sched_lock) = false;
+  volatile bool running = false;  // callback in progress (TimerCancel waits)
   mica::ListNode node;
 };
 
