@@ -6,7 +6,7 @@
 namespace {
 
 // Readable logs, to raise READABLE when a record is written.
-IrqSpinLock g_readers_lock;
+IrqSpinLock g_readers_lock ACQUIRED_BEFORE(sched::g_sched_lock);  // and Dispatcher::lock_
 mica::List<DebuglogDispatcher, &DebuglogDispatcher::reader_node> g_readers
     GUARDED_BY(g_readers_lock);
 
@@ -28,7 +28,7 @@ DebuglogDispatcher::~DebuglogDispatcher() {
   }
 }
 
-void DebuglogDispatcher::UpdateReadable() NO_THREAD_SAFETY_ANALYSIS {
+void DebuglogDispatcher::UpdateReadable() {
   uint64_t cursor;
   {
     IrqGuard g(lock_);
@@ -68,8 +68,7 @@ void DebuglogDispatcher::Write(const char* who, uint64_t koid, const char* data,
   }
 }
 
-mica::Status DebuglogDispatcher::Read(mica_log_record_t* out,
-                                      ReadUndo* undo) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status DebuglogDispatcher::Read(mica_log_record_t* out, ReadUndo* undo) {
   bool got;
   {
     IrqGuard g(lock_);
@@ -81,7 +80,7 @@ mica::Status DebuglogDispatcher::Read(mica_log_record_t* out,
   return got ? mica::Status::kOk : mica::Status::kShouldWait;
 }
 
-void DebuglogDispatcher::Unread(const ReadUndo& undo) NO_THREAD_SAFETY_ANALYSIS {
+void DebuglogDispatcher::Unread(const ReadUndo& undo) {
   {
     IrqGuard g(lock_);
     if (cursor_ != undo.after) {

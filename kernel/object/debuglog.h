@@ -40,5 +40,5 @@ class DebuglogDispatcher final : public Dispatcher {
   // Sets or clears READABLE from the read position.
   void UpdateReadable();
   const bool readable_;
-  uint64_t cursor_ = 0;  // guarded by lock_
+  uint64_t cursor_ GUARDED_BY(lock_) = 0;
 };

@@ -136,7 +136,7 @@ class Dispatcher : public mica::RefCounted<Dispatcher>, private sched::DeferredN
     signals_.UpdateSignals(clear, set);
   }
   mica_signals_t signals_locked() const REQUIRES(lock_) { return signals_.signals(); }
-  mutable IrqSpinLock lock_;
+  mutable IrqSpinLock lock_ ACQUIRED_BEFORE(sched::g_sched_lock);
 
  private:
   // Runs the reactions to the last handle going (see RemoveHandleRef).

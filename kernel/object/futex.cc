@@ -17,7 +17,7 @@ struct Waiter {
 };
 
 struct Bucket {
-  IrqSpinLock lock;
+  IrqSpinLock lock ACQUIRED_BEFORE(sched::g_sched_lock);
   mica::List<Waiter, &Waiter::node> waiters GUARDED_BY(lock);
 };
 
@@ -89,7 +89,8 @@ uint32_t Wake(Process* p, uint64_t addr, uint32_t count) {
 // the static analysis cannot follow.
 mica::Status Requeue(Process* p, user_in_ptr<const mica_futex_t> word, int32_t expected,
                      uint32_t wake_count, user_in_ptr<const mica_futex_t> target_word,
-                     uint32_t requeue_count) NO_THREAD_SAFETY_ANALYSIS {
+                     uint32_t requeue_count)
+    NO_THREAD_SAFETY_ANALYSIS {  // one or two locks chosen at run time (above)
   uint64_t addr = word.addr(), target = target_word.addr();  // the keys
   if ((addr & 3) != 0 || (target & 3) != 0 || addr == target || !arch::IsUserRange(target, 4)) {
     return mica::Status::kInvalidArgs;

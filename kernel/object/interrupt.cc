@@ -5,14 +5,8 @@
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/timer.h"
 
-namespace {
-
-// One lock for every user-owned line: it serialises the IRQ handler with
-// the calls and with the object giving its line up.
-IrqSpinLock g_lock;
-InterruptDispatcher* g_owner[gic::kMaxIntid] GUARDED_BY(g_lock);
-
-}  // namespace
+IrqSpinLock InterruptDispatcher::lines_lock_;
+InterruptDispatcher* InterruptDispatcher::owners_[gic::kMaxIntid];
 
 bool InterruptDispatcher::Routable(uint32_t vector) {
   // Claiming installs this file's handler (masked); a line the kernel uses
@@ -35,11 +29,11 @@ mica::Status InterruptDispatcher::Create(uint32_t vector, uint32_t options,
   }
   mica::RefPtr<InterruptDispatcher> ref = mica::AdoptRef(d);
   {
-    IrqGuard g(g_lock);
-    if (g_owner[vector] != nullptr) {
+    IrqGuard g(lines_lock_);
+    if (owners_[vector] != nullptr) {
       return mica::Status::kAlreadyExists;
     }
-    g_owner[vector] = d;
+    owners_[vector] = d;
     d->owner_ = true;
     // The GIC's SPI inputs are active-high / rising-edge only (an inverter
     // in the SoC handles active-low lines), so MICA_INTERRUPT_ACTIVE_LOW
@@ -57,11 +51,11 @@ InterruptDispatcher::~InterruptDispatcher() {
   Shutdown();
 }
 
-void InterruptDispatcher::HandleIrq(uint32_t intid, void*) NO_THREAD_SAFETY_ANALYSIS {
+void InterruptDispatcher::HandleIrq(uint32_t intid, void*) {
   // IRQ context: no blocking, no allocation.
-  IrqGuard g(g_lock);
+  IrqGuard g(lines_lock_);
   gic::MaskSpi(intid);  // until interrupt_ack / the next interrupt_wait
-  InterruptDispatcher* d = g_owner[intid];
+  InterruptDispatcher* d = owners_[intid];
   if (d == nullptr) {
     return;
   }
@@ -79,16 +73,17 @@ void InterruptDispatcher::HandleIrq(uint32_t intid, void*) NO_THREAD_SAFETY_ANAL
   d->waiters_.WakeOne();
 }
 
-bool InterruptDispatcher::NotFired(const void* self) NO_THREAD_SAFETY_ANALYSIS {
-  // Read under the scheduler lock inside BlockWhile; the handler sets the
-  // flags before it wakes the waiter, so a firing is never lost.
+// Read under the scheduler lock inside BlockWhile, not lines_lock_; the
+// handler sets the flags before it wakes the waiter, so a firing is never
+// lost.
+bool InterruptDispatcher::NotFired(const void* self)
+    NO_THREAD_SAFETY_ANALYSIS {  // BlockWhile's condition: see above
   auto* d = static_cast<const InterruptDispatcher*>(self);
   return !d->fired_ && !d->closed_;
 }
 
-mica::Status InterruptDispatcher::Bind(mica::RefPtr<PortDispatcher> port,
-                                       uint64_t key) NO_THREAD_SAFETY_ANALYSIS {
-  IrqGuard g(g_lock);
+mica::Status InterruptDispatcher::Bind(mica::RefPtr<PortDispatcher> port, uint64_t key) {
+  IrqGuard g(lines_lock_);
   if (port_) {
     return mica::Status::kAlreadyBound;
   }
@@ -105,8 +100,8 @@ mica::Status InterruptDispatcher::Bind(mica::RefPtr<PortDispatcher> port,
   return mica::Status::kOk;
 }
 
-mica::Status InterruptDispatcher::Ack() NO_THREAD_SAFETY_ANALYSIS {
-  IrqGuard g(g_lock);
+mica::Status InterruptDispatcher::Ack() {
+  IrqGuard g(lines_lock_);
   if (!port_) {
     return mica::Status::kBadState;
   }
@@ -116,9 +111,9 @@ mica::Status InterruptDispatcher::Ack() NO_THREAD_SAFETY_ANALYSIS {
   return mica::Status::kOk;
 }
 
-mica::Status InterruptDispatcher::Wait(uint64_t* timestamp) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status InterruptDispatcher::Wait(uint64_t* timestamp) {
   {
-    IrqGuard g(g_lock);
+    IrqGuard g(lines_lock_);
     if (port_ || waiting_) {
       return mica::Status::kBadState;
     }
@@ -130,7 +125,7 @@ mica::Status InterruptDispatcher::Wait(uint64_t* timestamp) NO_THREAD_SAFETY_ANA
     gic::UnmaskSpi(vector_);
   }
   mica::Status s = waiters_.BlockWhile(NotFired, this, sched::kInfinite);
-  IrqGuard g(g_lock);
+  IrqGuard g(lines_lock_);
   waiting_ = false;
   if (closed_) {
     return mica::Status::kCanceled;
@@ -142,14 +137,14 @@ mica::Status InterruptDispatcher::Wait(uint64_t* timestamp) NO_THREAD_SAFETY_ANA
   return mica::Status::kOk;
 }
 
-void InterruptDispatcher::Shutdown() NO_THREAD_SAFETY_ANALYSIS {
+void InterruptDispatcher::Shutdown() {
   mica::RefPtr<PortDispatcher> port;
   {
-    IrqGuard g(g_lock);
+    IrqGuard g(lines_lock_);
     closed_ = true;
     if (owner_) {
       gic::MaskSpi(vector_);
-      g_owner[vector_] = nullptr;
+      owners_[vector_] = nullptr;
       owner_ = false;
     }
     if (port_) {

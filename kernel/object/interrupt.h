@@ -11,6 +11,7 @@
 // IRQ handler) -> PortDispatcher queue lock -> the scheduler lock.
 #pragma once
 
+#include "kernel/arch/arm64/gic.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/object/port.h"
 #include "kernel/sched/sched.h"
@@ -48,15 +49,20 @@ class InterruptDispatcher final : public Dispatcher {
   // Masks the line, gives it up and drops the binding (idempotent).
   void Shutdown();
 
+  // The interrupt lock: one for every user-owned line. It serialises the
+  // IRQ handler with the calls and with the object giving its line up.
+  static IrqSpinLock lines_lock_ ACQUIRED_BEFORE(sched::g_sched_lock);
+  // Each line's owner.
+  static InterruptDispatcher* owners_[gic::kMaxIntid] GUARDED_BY(lines_lock_);
+
   const uint32_t vector_;
-  // All guarded by the interrupt lock (interrupt.cc).
-  bool owner_ = false;  // holds its line in the owner table
-  bool closed_ = false;
-  bool waiting_ = false;
-  bool fired_ = false;
-  uint64_t timestamp_ = 0;
-  mica::RefPtr<PortDispatcher> port_;
-  uint64_t key_ = 0;
-  PortPacketNode slot_;
+  bool owner_ GUARDED_BY(lines_lock_) = false;  // holds its line in the owner table
+  bool closed_ GUARDED_BY(lines_lock_) = false;
+  bool waiting_ GUARDED_BY(lines_lock_) = false;
+  bool fired_ GUARDED_BY(lines_lock_) = false;
+  uint64_t timestamp_ GUARDED_BY(lines_lock_) = 0;
+  mica::RefPtr<PortDispatcher> port_ GUARDED_BY(lines_lock_);
+  uint64_t key_ GUARDED_BY(lines_lock_) = 0;
+  PortPacketNode slot_;  // the port's (its queue lock)
   sched::WaitQueue waiters_;
 };

@@ -22,7 +22,7 @@ mica::RefPtr<JobDispatcher> JobDispatcher::Root() {
 }
 
 mica::Status JobDispatcher::Create(mica::RefPtr<JobDispatcher> parent,
-                                   mica::RefPtr<JobDispatcher>* out) NO_THREAD_SAFETY_ANALYSIS {
+                                   mica::RefPtr<JobDispatcher>* out) {
   if (parent->depth_ + 1 >= MICA_MAX_JOB_DEPTH) {
     return mica::Status::kOutOfRange;
   }
@@ -44,14 +44,17 @@ mica::Status JobDispatcher::Create(mica::RefPtr<JobDispatcher> parent,
       return mica::Status::kBadState;
     }
     parent->children_.push_back(&j->sibling_);
-    j->account_ = parent->account_;  // (nobody else can see j yet)
+    // Nobody else can see j yet; its lock (parent before child, as Kill)
+    // keeps the analysis whole.
+    IrqGuard jg(j->job_lock_);
+    j->account_ = parent->account_;
   }
   j->parent_ = mica::Move(parent);
   *out = ref;
   return mica::Status::kOk;
 }
 
-JobDispatcher::~JobDispatcher() NO_THREAD_SAFETY_ANALYSIS {
+JobDispatcher::~JobDispatcher() {
   if (parent_) {
     IrqGuard g(parent_->job_lock_);
     parent_->children_.remove(&sibling_);
@@ -63,7 +66,7 @@ JobDispatcher::~JobDispatcher() NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-void JobDispatcher::Kill() NO_THREAD_SAFETY_ANALYSIS {
+void JobDispatcher::Kill() {
   {
     IrqGuard g(job_lock_);
     if (killed_) {
@@ -124,8 +127,7 @@ void JobDispatcher::Kill() NO_THREAD_SAFETY_ANALYSIS {
   UpdateSignals(0, MICA_TASK_TERMINATED);
 }
 
-mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out,
-                                       kmem::Account** account) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out, kmem::Account** account) {
   if (p == nullptr) {
     // A query: would a process be accepted?
     IrqGuard g(job_lock_);
@@ -148,7 +150,7 @@ mica::Status JobDispatcher::AddProcess(Process* p, ProcessLink** out,
   return mica::Status::kOk;
 }
 
-void JobDispatcher::RemoveProcess(ProcessLink* link) NO_THREAD_SAFETY_ANALYSIS {
+void JobDispatcher::RemoveProcess(ProcessLink* link) {
   mica_info_task_runtime_t rt = link->process->Runtime();
   {
     IrqGuard g(job_lock_);
@@ -159,7 +161,7 @@ void JobDispatcher::RemoveProcess(ProcessLink* link) NO_THREAD_SAFETY_ANALYSIS {
   delete link;
 }
 
-mica_info_task_runtime_t JobDispatcher::Runtime() NO_THREAD_SAFETY_ANALYSIS {
+mica_info_task_runtime_t JobDispatcher::Runtime() {
   // Order: a job's lock, then its processes' and child jobs' (as Kill).
   IrqGuard g(job_lock_);
   mica_info_task_runtime_t rt = ended_;
@@ -176,7 +178,7 @@ mica_info_task_runtime_t JobDispatcher::Runtime() NO_THREAD_SAFETY_ANALYSIS {
   return rt;
 }
 
-size_t JobDispatcher::ChildKoids(uint64_t* out, size_t max) NO_THREAD_SAFETY_ANALYSIS {
+size_t JobDispatcher::ChildKoids(uint64_t* out, size_t max) {
   IrqGuard g(job_lock_);
   size_t n = 0;
   for (ChildLink& c : children_) {
@@ -187,7 +189,7 @@ size_t JobDispatcher::ChildKoids(uint64_t* out, size_t max) NO_THREAD_SAFETY_ANA
   return n;
 }
 
-size_t JobDispatcher::ProcessKoids(uint64_t* out, size_t max) NO_THREAD_SAFETY_ANALYSIS {
+size_t JobDispatcher::ProcessKoids(uint64_t* out, size_t max) {
   IrqGuard g(job_lock_);
   size_t n = 0;
   for (ProcessLink& l : processes_) {

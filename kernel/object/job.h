@@ -60,14 +60,15 @@ class JobDispatcher final : public Dispatcher {
 
  private:
   JobDispatcher() : Dispatcher(MICA_OBJ_TYPE_JOB, 0) { sibling_.job = this; }
-  IrqSpinLock job_lock_;
+  // A job's, then its children's (Kill, Runtime), then Process::lock_.
+  IrqSpinLock job_lock_ ACQUIRED_BEFORE(sched::g_sched_lock);
   mica::RefPtr<JobDispatcher> parent_;
   uint32_t depth_ = 0;
-  bool killed_ = false;                                    // guarded by job_lock_
-  ChildLink sibling_;                                      // on the parent's child list
-  mica::List<ChildLink, &ChildLink::node> children_;       // guarded by job_lock_
-  mica::List<ProcessLink, &ProcessLink::node> processes_;  // guarded by job_lock_
-  mica_info_task_runtime_t ended_ = {};                    // guarded by job_lock_
+  bool killed_ GUARDED_BY(job_lock_) = false;
+  ChildLink sibling_;  // on the parent's child list
+  mica::List<ChildLink, &ChildLink::node> children_ GUARDED_BY(job_lock_);
+  mica::List<ProcessLink, &ProcessLink::node> processes_ GUARDED_BY(job_lock_);
+  mica_info_task_runtime_t ended_ GUARDED_BY(job_lock_) = {};
   kmem::Account* account_ GUARDED_BY(job_lock_) = nullptr;
   bool own_account_ GUARDED_BY(job_lock_) = false;  // account_ is this job's, closed with it
 };

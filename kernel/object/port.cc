@@ -10,8 +10,8 @@ namespace {
 // The observer callback: runs inside the source's UpdateSignals/AddObserver,
 // which hold the source's lock (the analysis cannot see through the
 // function pointer).
-bool FireAsyncWait(mica::core::SignalObserver* self,
-                   mica::core::Signals signals) NO_THREAD_SAFETY_ANALYSIS {
+bool FireAsyncWait(mica::core::SignalObserver* self, mica::core::Signals signals)
+    NO_THREAD_SAFETY_ANALYSIS {  // the source's lock, held by the caller (above)
   auto* w = static_cast<AsyncWait*>(self);
   w->source->AsyncWaitFiredLocked(w);
   w->port->QueueSignal(w, signals);
@@ -55,7 +55,8 @@ PortDispatcher::~PortDispatcher() {
   }
 }
 
-bool PortDispatcher::EmptyAndNotCanceled(const void* waiter) NO_THREAD_SAFETY_ANALYSIS {
+bool PortDispatcher::EmptyAndNotCanceled(const void* waiter)
+    NO_THREAD_SAFETY_ANALYSIS {  // an unlocked peek (below)
   // Read without the queue lock inside BlockWhile (under the scheduler
   // lock): a racing queue or cancel either is seen or wakes the waiter after.
   auto* w = static_cast<const Waiter*>(waiter);

@@ -83,7 +83,7 @@ class PortDispatcher final : public Dispatcher {
   static bool EmptyAndNotCanceled(const void* waiter);
   // Keeps READABLE in step with the queue (both locks held).
   void SyncReadableLocked() REQUIRES(lock_, queue_lock_);
-  IrqSpinLock queue_lock_;
+  IrqSpinLock queue_lock_ ACQUIRED_AFTER(lock_) ACQUIRED_BEFORE(sched::g_sched_lock);
   mica::List<PortPacketNode, &PortPacketNode::node> queue_ GUARDED_BY(queue_lock_);
   uint32_t user_packets_ GUARDED_BY(queue_lock_) = 0;
   mica::List<Waiter, &Waiter::node> waiting_ GUARDED_BY(queue_lock_);

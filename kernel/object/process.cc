@@ -50,7 +50,7 @@ uint64_t g_boot_entropy;  // set at boot from /chosen/rng-seed or kaslr-seed
 
 namespace {
 
-IrqSpinLock g_reap_lock;
+IrqSpinLock g_reap_lock ACQUIRED_BEFORE(sched::g_sched_lock);
 mica::List<Process, &Process::reap_node_>* g_reap_list;
 sched::WaitQueue g_reap_wait;
 // Processes put on g_reap_list and not yet freed (the one the reaper is
@@ -91,7 +91,7 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
   p->handles_ = new (table_mem) HandleTable(
       KernelAllocator(), timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p));
   p->root_vmar_ = VmarDispatcher::CreateRoot(
-      p, arch::kUserBase, arch::kUserTop - arch::kUserBase,
+      &p->aspace_, arch::kUserBase, arch::kUserTop - arch::kUserBase,
       timer::NowTicks() ^ g_boot_entropy ^ reinterpret_cast<uint64_t>(p) * 0x9e3779b97f4a7c15ull);
   if (!p->root_vmar_) {
     delete p;
@@ -651,9 +651,13 @@ void Process::ReaperMain(void*) {
       p = g_reap_list->pop_front();
     }
     if (p == nullptr) {
-      (void)g_reap_wait.BlockWhile([](const void*)
-                                       NO_THREAD_SAFETY_ANALYSIS { return g_reap_list->empty(); },
-                                   nullptr, sched::kInfinite);
+      // The condition reads the list under the scheduler lock, not
+      // g_reap_lock: a queueing after the check wakes the reaper.
+      (void)g_reap_wait.BlockWhile(
+          [](const void*) NO_THREAD_SAFETY_ANALYSIS {  // unlocked peek (above)
+            return g_reap_list->empty();
+          },
+          nullptr, sched::kInfinite);
       continue;
     }
     delete p;  // joins its (interrupted, exiting) threads first

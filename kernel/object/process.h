@@ -62,7 +62,7 @@ struct UserThread {
 
 // The calling thread's UserThread (it must be a thread of a process).
 inline UserThread* CurrentUserThread() {
-  return static_cast<UserThread*>(sched::Current()->user_thread);
+  return sched::Current()->user_thread;
 }
 
 // Adds a thread's run time (the current slice included) and queue time to
@@ -260,7 +260,7 @@ class Process {
   // syscalls start with it (one TPIDR_EL1 read and two loads).
   static Process* Current() {
     sched::Thread* t = sched::Current();
-    return t != nullptr ? static_cast<Process*>(t->process) : nullptr;
+    return t != nullptr ? t->process : nullptr;
   }
 
  private:
@@ -279,7 +279,9 @@ class Process {
   [[gnu::noinline]] mica::Status FillHandleCache(HandleCache* c, mica_handle_t value,
                                                  mica_obj_type_t type);
 
-  IrqSpinLock lock_;
+  // After a job's lock and the ProcessDispatcher's task lock; before a
+  // ThreadDispatcher's Dispatcher::lock_ and the scheduler lock.
+  IrqSpinLock lock_ ACQUIRED_BEFORE(sched::g_sched_lock);
   char name_[32] = {};
   uint64_t koid_ = 0;
   arch::UserPageTable aspace_;

@@ -124,7 +124,7 @@ mica_info_task_stats_t Process::TaskStats() {
     st.mem_private_bytes = page_count_ * 4096;
   }
   if (root_vmar_) {
-    root_vmar_->AddTaskStats(this, &st);
+    root_vmar_->AddTaskStats(&aspace_, &st);
   }
   st.handle_count = handles_->count();
   return st;

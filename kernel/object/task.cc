@@ -21,8 +21,7 @@ ThreadDispatcher::ThreadDispatcher(mica::RefPtr<Dispatcher> process, const char*
   SetName(name, len);
 }
 
-mica::Status ThreadDispatcher::Start(uint64_t entry, uint64_t stack, uint64_t arg1,
-                                     uint64_t arg2) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status ThreadDispatcher::Start(uint64_t entry, uint64_t stack, uint64_t arg1, uint64_t arg2) {
   {
     IrqGuard g(lock_);
     if (started_) {
@@ -56,8 +55,7 @@ mica::Status ThreadDispatcher::Start(uint64_t entry, uint64_t stack, uint64_t ar
   return s;
 }
 
-void ThreadDispatcher::MarkTerminated(const mica_info_task_runtime_t& rt)
-    NO_THREAD_SAFETY_ANALYSIS {
+void ThreadDispatcher::MarkTerminated(const mica_info_task_runtime_t& rt) {
   {
     IrqGuard g(lock_);
     final_runtime_ = rt;
@@ -65,12 +63,12 @@ void ThreadDispatcher::MarkTerminated(const mica_info_task_runtime_t& rt)
   UpdateSignals(0, MICA_TASK_TERMINATED);
 }
 
-int32_t ThreadDispatcher::priority() const NO_THREAD_SAFETY_ANALYSIS {
+int32_t ThreadDispatcher::priority() const {
   IrqGuard g(lock_);
   return priority_;
 }
 
-mica::Status ThreadDispatcher::SetPriority(int32_t priority) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status ThreadDispatcher::SetPriority(int32_t priority) {
   {
     IrqGuard g(lock_);
     priority_ = priority;
@@ -83,8 +81,7 @@ mica::Status ThreadDispatcher::SetPriority(int32_t priority) NO_THREAD_SAFETY_AN
   return mica::Status::kOk;
 }
 
-void ThreadDispatcher::Info(mica_info_thread_t* info,
-                            mica_info_task_runtime_t* runtime) NO_THREAD_SAFETY_ANALYSIS {
+void ThreadDispatcher::Info(mica_info_thread_t* info, mica_info_task_runtime_t* runtime) {
   bool started, terminated;
   {
     IrqGuard g(lock_);
@@ -119,7 +116,7 @@ void ThreadDispatcher::Info(mica_info_thread_t* info,
   }
 }
 
-void ThreadDispatcher::Kill(bool by_itself) NO_THREAD_SAFETY_ANALYSIS {
+void ThreadDispatcher::Kill(bool by_itself) {
   bool never_started = false;
   {
     IrqGuard g(lock_);
@@ -144,7 +141,7 @@ void ProcessDispatcher::SetFinalRuntime(const mica_info_task_runtime_t& rt) {
   final_runtime_ = rt;
 }
 
-mica_info_task_runtime_t ProcessDispatcher::final_runtime() const NO_THREAD_SAFETY_ANALYSIS {
+mica_info_task_runtime_t ProcessDispatcher::final_runtime() const {
   IrqGuard g(info_lock_);
   return final_runtime_;
 }
@@ -199,7 +196,7 @@ void ProcessDispatcher::MarkExited(int64_t code) {
   info_.return_code = code;
 }
 
-mica_info_process_t ProcessDispatcher::Info() const NO_THREAD_SAFETY_ANALYSIS {
+mica_info_process_t ProcessDispatcher::Info() const {
   IrqGuard g(info_lock_);
   return info_;
 }

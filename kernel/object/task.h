@@ -43,13 +43,15 @@ class ProcessDispatcher final : public Dispatcher {
   void OnZeroHandles() override;
 
  private:
-  IrqSpinLock task_lock_;
+  // Before Process::lock_ (not nameable here), and so before a thread's
+  // Dispatcher::lock_.
+  IrqSpinLock task_lock_ ACQUIRED_BEFORE(Dispatcher::lock_, sched::g_sched_lock);
   Process* process_ GUARDED_BY(task_lock_);
   int64_t retcode_ = 0;
   // Its own lock: MarkStarted runs inside WithProcess (task_lock_ held).
-  mutable IrqSpinLock info_lock_;
-  mica_info_process_t info_ = {};                // guarded by info_lock_
-  mica_info_task_runtime_t final_runtime_ = {};  // guarded by info_lock_
+  mutable IrqSpinLock info_lock_ ACQUIRED_AFTER(task_lock_);
+  mica_info_process_t info_ GUARDED_BY(info_lock_) = {};
+  mica_info_task_runtime_t final_runtime_ GUARDED_BY(info_lock_) = {};
 };
 
 class ThreadDispatcher final : public Dispatcher {
@@ -78,9 +80,9 @@ class ThreadDispatcher final : public Dispatcher {
  private:
   mica::RefPtr<Dispatcher> process_;  // a ProcessDispatcher
   char thread_name_[MICA_MAX_NAME_LEN] = {};
-  bool started_ = false;                      // guarded by lock_
-  bool running_ = false;                      // StartThread succeeded; guarded by lock_
-  bool kill_pending_ = false;                 // killed while Start was under way; guarded by lock_
-  int32_t priority_ = MICA_PRIORITY_DEFAULT;  // guarded by lock_
-  mica_info_task_runtime_t final_runtime_ = {};  // guarded by lock_, once TERMINATED
+  bool started_ GUARDED_BY(lock_) = false;
+  bool running_ GUARDED_BY(lock_) = false;       // StartThread succeeded
+  bool kill_pending_ GUARDED_BY(lock_) = false;  // killed while Start was under way
+  int32_t priority_ GUARDED_BY(lock_) = MICA_PRIORITY_DEFAULT;
+  mica_info_task_runtime_t final_runtime_ GUARDED_BY(lock_) = {};  // once TERMINATED
 };

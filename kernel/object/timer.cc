@@ -2,7 +2,7 @@
 
 #include "kernel/arch/arm64/timer.h"
 
-TimerDispatcher::~TimerDispatcher() NO_THREAD_SAFETY_ANALYSIS {
+TimerDispatcher::~TimerDispatcher() {
   sched::TimerCancel(&timer_);
   if (port_) {
     port_->RemoveBound(&slot_);
@@ -13,7 +13,7 @@ void TimerDispatcher::Fire(sched::Timer*, void* arg) {
   static_cast<TimerDispatcher*>(arg)->Expired();
 }
 
-void TimerDispatcher::Expired() NO_THREAD_SAFETY_ANALYSIS {
+void TimerDispatcher::Expired() {
   UpdateSignals(0, MICA_TIMER_SIGNALED);
   PortDispatcher* port;
   mica_port_packet_t packet = {};
@@ -31,7 +31,7 @@ void TimerDispatcher::Expired() NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-void TimerDispatcher::Set(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+void TimerDispatcher::Set(uint64_t deadline) {
   sched::TimerCancel(&timer_);
   UpdateSignals(MICA_TIMER_SIGNALED, 0);
   {
@@ -50,8 +50,7 @@ void TimerDispatcher::Cancel() {
   UpdateSignals(MICA_TIMER_SIGNALED, 0);
 }
 
-mica::Status TimerDispatcher::Bind(mica::RefPtr<PortDispatcher> port,
-                                   uint64_t key) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status TimerDispatcher::Bind(mica::RefPtr<PortDispatcher> port, uint64_t key) {
   IrqGuard g(lock_);
   if (port_) {
     return mica::Status::kAlreadyBound;

@@ -25,9 +25,9 @@ class TimerDispatcher final : public Dispatcher {
   static void Fire(sched::Timer* timer, void* arg);
   void Expired();
   sched::Timer timer_;
-  // The binding; set once (under lock_), then read by every expiry.
-  mica::RefPtr<PortDispatcher> port_;
-  uint64_t key_ = 0;
-  uint64_t deadline_ = 0;  // the last deadline set (guarded by lock_)
+  // The binding; set once, then read by every expiry.
+  mica::RefPtr<PortDispatcher> port_ GUARDED_BY(lock_);
+  uint64_t key_ GUARDED_BY(lock_) = 0;
+  uint64_t deadline_ GUARDED_BY(lock_) = 0;  // the last deadline set
   PortPacketNode slot_;
 };

@@ -3,11 +3,6 @@
 #include <new>
 
 #include "kernel/arch/arm64/arch.h"
-#include "kernel/object/process.h"
-
-// Every method runs under the root's tree lock, which the analysis cannot
-// name through root_: the methods are NO_THREAD_SAFETY_ANALYSIS and each
-// takes the lock itself (or is *Locked and called with it held).
 
 namespace {
 
@@ -20,30 +15,28 @@ uint32_t PermFlags(uint32_t perms) {
 
 }  // namespace
 
-mica::RefPtr<VmarDispatcher> VmarDispatcher::CreateRoot(Process* process, uint64_t base,
+mica::RefPtr<VmarDispatcher> VmarDispatcher::CreateRoot(arch::UserPageTable* aspace, uint64_t base,
                                                         uint64_t size, uint64_t seed) {
   mica::AllocChecker ac_v;
-  auto* v = new (ac_v) VmarDispatcher(base, size, kCanMapAll);
+  auto* v = new (ac_v) VmarDispatcher(base, size, kCanMapAll, aspace, seed | 1);
   if (!ac_v.check()) {
     return {};
   }
-  v->process_ = process;
-  v->rng_ = seed | 1;
   return mica::AdoptRef(v);
 }
 
-VmarDispatcher::~VmarDispatcher() NO_THREAD_SAFETY_ANALYSIS {
+VmarDispatcher::~VmarDispatcher() {
   // A VMAR is freed only once out of the tree: dead, or a root that never
   // had a process. Nothing can be left in it.
   MICA_ASSERT(mappings_.empty() && children_.empty());
 }
 
-void VmarDispatcher::Detach() NO_THREAD_SAFETY_ANALYSIS {
+void VmarDispatcher::Detach() {
   IrqGuard g(tree_lock_);
-  process_ = nullptr;
+  aspace_ = nullptr;
 }
 
-uint64_t VmarDispatcher::NextRandomLocked() NO_THREAD_SAFETY_ANALYSIS {
+uint64_t VmarDispatcher::NextRandomLocked() {
   // xorshift64*, seeded from the process's generator.
   uint64_t x = root_->rng_;
   x ^= x >> 12;
@@ -53,7 +46,7 @@ uint64_t VmarDispatcher::NextRandomLocked() NO_THREAD_SAFETY_ANALYSIS {
   return x * 0x2545f4914f6cdd1dull;
 }
 
-bool VmarDispatcher::RangeFreeLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+bool VmarDispatcher::RangeFreeLocked(uint64_t addr, uint64_t len) {
   for (VmarDispatcher& c : children_) {
     if (addr < c.base_ + c.size_ && c.base_ < addr + len) {
       return false;
@@ -65,12 +58,12 @@ bool VmarDispatcher::RangeFreeLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFE
     }
   }
   // Pages the loader mapped directly (image, stack) are in no VMAR.
-  return root_ != this || !process()->aspace().AnyMapped(addr, len);
+  return root_ != this || !aspace()->AnyMapped(addr, len);
 }
 
 // Whether [addr, addr + len) holds nothing but our own mappings (no
 // sub-region, none of the loader's pages).
-bool VmarDispatcher::OnlyMappingsLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+bool VmarDispatcher::OnlyMappingsLocked(uint64_t addr, uint64_t len) {
   for (VmarDispatcher& c : children_) {
     if (addr < c.base_ + c.size_ && c.base_ < addr + len) {
       return false;
@@ -93,7 +86,7 @@ bool VmarDispatcher::OnlyMappingsLocked(uint64_t addr, uint64_t len) NO_THREAD_S
         next = m.base;
       }
     }
-    if (!covered && process()->aspace().AnyMapped(cur, (next < end ? next : end) - cur)) {
+    if (!covered && aspace()->AnyMapped(cur, (next < end ? next : end) - cur)) {
       return false;
     }
     cur = next;
@@ -103,7 +96,7 @@ bool VmarDispatcher::OnlyMappingsLocked(uint64_t addr, uint64_t len) NO_THREAD_S
 
 // A random free page-aligned range of `len` bytes (ASLR), with a guard page
 // after it when there is room; a sub-VMAR falls back to the first fit.
-bool VmarDispatcher::PlaceLocked(uint64_t len, uint64_t* out) NO_THREAD_SAFETY_ANALYSIS {
+bool VmarDispatcher::PlaceLocked(uint64_t len, uint64_t* out) {
   uint64_t lo = base_, hi = base_ + size_;
   if (root_ == this) {
     // The root places in [1 GiB, 256 GiB).
@@ -149,7 +142,7 @@ bool VmarDispatcher::PlaceLocked(uint64_t len, uint64_t* out) NO_THREAD_SAFETY_A
 }
 
 mica::Status VmarDispatcher::Allocate(uint32_t options, uint64_t offset, uint64_t size,
-                                      mica::RefPtr<VmarDispatcher>* out) NO_THREAD_SAFETY_ANALYSIS {
+                                      mica::RefPtr<VmarDispatcher>* out) {
   uint32_t can_map = options & kCanMapAll;
   bool specific = (options & MICA_VM_SPECIFIC) != 0;
   if ((can_map & ~flags_) != 0 || (specific && !(flags_ & MICA_VM_CAN_MAP_SPECIFIC))) {
@@ -185,6 +178,7 @@ mica::Status VmarDispatcher::Allocate(uint32_t options, uint64_t offset, uint64_
     v->base_ = addr;
     v->size_ = size;
     v->root_ = root_;
+    InSameTree(v);
     v->root_ref_ = mica::RefPtr<VmarDispatcher>(root_);
     v->depth_ = depth_ + 1;
     v->parent_ = this;
@@ -196,9 +190,10 @@ mica::Status VmarDispatcher::Allocate(uint32_t options, uint64_t offset, uint64_
   return mica::Status::kOk;
 }
 
-Mapping* VmarDispatcher::FindLocked(uint64_t addr) NO_THREAD_SAFETY_ANALYSIS {
+Mapping* VmarDispatcher::FindLocked(uint64_t addr) {
   VmarDispatcher* v = this;
   for (;;) {
+    InSameTree(v);
     for (Mapping& m : v->mappings_) {
       if (addr >= m.base && addr - m.base < m.size) {
         return &m;
@@ -218,36 +213,40 @@ Mapping* VmarDispatcher::FindLocked(uint64_t addr) NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-void VmarDispatcher::UnlinkMappingLocked(Mapping* m, MappingList* dead) NO_THREAD_SAFETY_ANALYSIS {
+void VmarDispatcher::UnlinkMappingLocked(Mapping* m, MappingList* dead) {
   // Unmapped now, under the tree lock: the range may be reused as soon as
   // the lock is dropped.
-  process()->aspace().Unmap(m->base, m->size / 4096);
+  aspace()->Unmap(m->base, m->size / 4096);
   m->vmo->RemoveMapping(m);
   dead->push_back(m);
   root_->entries_--;
 }
 
-void VmarDispatcher::DestroyLocked(MappingList* dead,
-                                   VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+void VmarDispatcher::DestroyLocked(MappingList* dead, VmarList* graveyard) {
   dead_ = true;
   while (Mapping* m = mappings_.pop_front()) {
     UnlinkMappingLocked(m, dead);
   }
   while (VmarDispatcher* c = children_.pop_front()) {
+    InSameTree(c);
     c->DestroyLocked(dead, graveyard);  // depth is bounded by kMaxDepth
     c->BuryLocked(graveyard);
   }
 }
 
 // A VMAR out of its (dead) parent, onto the graveyard.
-void VmarDispatcher::BuryLocked(VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+void VmarDispatcher::BuryLocked(VmarList* graveyard) {
   parent_ = nullptr;
   graveyard->push_back(this);
   root_->entries_--;
 }
 
 // Frees what a tree operation took out, after the tree lock is dropped.
-void VmarDispatcher::ReleaseDead(MappingList* dead, VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+// Reads the buried VMARs' in_tree_ without the lock: they are out of every
+// tree, and nothing but this touches it any more.
+void VmarDispatcher::ReleaseDead(MappingList* dead, VmarList* graveyard)
+    NO_THREAD_SAFETY_ANALYSIS {  // buried VMARs: unreachable tree fields (above)  // buried VMARs:
+                                 // unreachable tree fields (above)
   while (Mapping* m = dead->pop_front()) {
     delete m;  // drops its VMO reference
   }
@@ -256,7 +255,7 @@ void VmarDispatcher::ReleaseDead(MappingList* dead, VmarList* graveyard) NO_THRE
   }
 }
 
-mica::Status VmarDispatcher::Destroy() NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmarDispatcher::Destroy() {
   MappingList dead;
   VmarList graveyard;
   {
@@ -266,6 +265,7 @@ mica::Status VmarDispatcher::Destroy() NO_THREAD_SAFETY_ANALYSIS {
     }
     DestroyLocked(&dead, &graveyard);
     if (parent_ != nullptr) {
+      InSameTree(parent_);
       parent_->children_.remove(this);
       BuryLocked(&graveyard);
     }
@@ -275,22 +275,21 @@ mica::Status VmarDispatcher::Destroy() NO_THREAD_SAFETY_ANALYSIS {
 }
 
 // Splits `m` at `at` (inside it): `spare` takes [at, end).
-void VmarDispatcher::SplitLocked(Mapping* m, uint64_t at,
-                                 Mapping* spare) NO_THREAD_SAFETY_ANALYSIS {
+void VmarDispatcher::SplitLocked(Mapping* m, uint64_t at, Mapping* spare) {
   spare->base = at;
   spare->size = m->base + m->size - at;
   spare->vmo_offset = m->vmo_offset + (at - m->base);
   spare->perms = m->perms;
   spare->max_perms = m->max_perms;
   spare->vmo = m->vmo;
-  spare->process = m->process;
+  spare->aspace = m->aspace;
   m->size = at - m->base;
   mappings_.push_back(spare);
   m->vmo->AddMapping(spare);
   root_->entries_++;
 }
 
-mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) {
   uint64_t len = (req.len + 4095) & ~4095ull;
   if (len == 0 || (req.vmo_offset & 4095) != 0 || (req.specific && (req.offset & 4095) != 0)) {
     return mica::Status::kInvalidArgs;
@@ -351,7 +350,7 @@ mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_S
       m->perms = req.perms;
       m->max_perms = req.max_perms;
       m->vmo = req.vmo;
-      m->process = process();
+      m->aspace = aspace();
       mappings_.push_back(m);
       m->vmo->AddMapping(m);
       root_->entries_++;
@@ -379,8 +378,7 @@ mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) NO_THREAD_S
 // it (kInvalidArgs, with nothing changed, if it cuts one) and removes or
 // trims the mappings. `spare` serves a split (its vmo is set if used).
 mica::Status VmarDispatcher::UnmapLocked(uint64_t addr, uint64_t len, Mapping* spare,
-                                         MappingList* dead,
-                                         VmarList* graveyard) NO_THREAD_SAFETY_ANALYSIS {
+                                         MappingList* dead, VmarList* graveyard) {
   uint64_t end = addr + len;
   for (VmarDispatcher& c : children_) {
     bool overlaps = addr < c.base_ + c.size_ && c.base_ < end;
@@ -394,12 +392,13 @@ mica::Status VmarDispatcher::UnmapLocked(uint64_t addr, uint64_t len, Mapping* s
     ++it;
     if (addr < c->base_ + c->size_ && c->base_ < end) {
       found = true;
+      InSameTree(c);
       children_.remove(c);
       c->DestroyLocked(dead, graveyard);
       c->BuryLocked(graveyard);
     }
   }
-  arch::UserPageTable& aspace = process()->aspace();
+  arch::UserPageTable& aspace = *this->aspace();
   for (auto it = mappings_.begin(); it != mappings_.end();) {
     Mapping* m = &*it;
     ++it;
@@ -433,7 +432,7 @@ mica::Status VmarDispatcher::UnmapLocked(uint64_t addr, uint64_t len, Mapping* s
   return found ? mica::Status::kOk : mica::Status::kNotFound;
 }
 
-bool VmarDispatcher::SplitsAMappingLocked(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+bool VmarDispatcher::SplitsAMappingLocked(uint64_t addr, uint64_t len) {
   for (Mapping& m : mappings_) {
     if (m.base < addr && m.base + m.size > addr + len) {
       return true;
@@ -442,7 +441,7 @@ bool VmarDispatcher::SplitsAMappingLocked(uint64_t addr, uint64_t len) NO_THREAD
   return false;
 }
 
-mica::Status VmarDispatcher::Unmap(uint64_t addr, uint64_t len) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmarDispatcher::Unmap(uint64_t addr, uint64_t len) {
   len = (len + 4095) & ~4095ull;
   if ((addr & 4095) != 0 || len == 0) {
     return mica::Status::kInvalidArgs;
@@ -485,8 +484,7 @@ mica::Status VmarDispatcher::Unmap(uint64_t addr, uint64_t len) NO_THREAD_SAFETY
   return s;
 }
 
-mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len,
-                                     uint32_t perms) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len, uint32_t perms) {
   len = (len + 4095) & ~4095ull;
   if ((addr & 4095) != 0 || len == 0) {
     return mica::Status::kInvalidArgs;
@@ -556,7 +554,7 @@ mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len,
         SplitLocked(last, end, spares[1]);
         spares[1] = nullptr;
       }
-      arch::UserPageTable& aspace = process()->aspace();
+      arch::UserPageTable& aspace = *this->aspace();
       for (Mapping& m : mappings_) {
         if (s == mica::Status::kOk && m.base >= addr && m.base + m.size <= end) {
           m.perms = perms;
@@ -572,10 +570,10 @@ mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len,
   return s;
 }
 
-mica::Status VmarDispatcher::HandlePageFault(uint64_t addr, bool write,
-                                             bool execute) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmarDispatcher::HandlePageFault(uint64_t addr, bool write, bool execute) {
   IrqGuard g(tree_lock_);
-  if (dead_ || process_ == nullptr) {
+  IsRoot();
+  if (dead_ || aspace_ == nullptr) {
     return mica::Status::kNotFound;
   }
   Mapping* m = FindLocked(addr);
@@ -590,21 +588,20 @@ mica::Status VmarDispatcher::HandlePageFault(uint64_t addr, bool write,
 }
 
 struct VmarDispatcher::StatsScan {
-  const Process* process;
+  const arch::UserPageTable* aspace;
   mica_info_task_stats_t* st;
   const VmoDispatcher* seen[kStatsDistinctVmos];
   size_t seen_count = 0;
 };
 
-void VmarDispatcher::AddTaskStats(const Process* process,
-                                  mica_info_task_stats_t* st) NO_THREAD_SAFETY_ANALYSIS {
-  StatsScan scan{process, st, {}, 0};
+void VmarDispatcher::AddTaskStats(const arch::UserPageTable* aspace, mica_info_task_stats_t* st) {
+  StatsScan scan{aspace, st, {}, 0};
   IrqGuard g(tree_lock());
   AddTaskStatsLocked(&scan);
 }
 
 // Recursion is bounded by the nesting limit (32).
-void VmarDispatcher::AddTaskStatsLocked(StatsScan* scan) NO_THREAD_SAFETY_ANALYSIS {
+void VmarDispatcher::AddTaskStatsLocked(StatsScan* scan) {
   for (Mapping& m : mappings_) {
     scan->st->mem_mapped_bytes += m.size;
     bool seen = false;
@@ -617,13 +614,14 @@ void VmarDispatcher::AddTaskStatsLocked(StatsScan* scan) NO_THREAD_SAFETY_ANALYS
     if (scan->seen_count < kStatsDistinctVmos) {
       scan->seen[scan->seen_count++] = m.vmo.get();
     }
-    if (m.vmo->MappedOnlyBy(scan->process)) {
+    if (m.vmo->MappedOnlyBy(scan->aspace)) {
       scan->st->mem_private_bytes += m.vmo->committed_bytes();
     } else {
       scan->st->mem_shared_bytes += m.vmo->committed_bytes();
     }
   }
   for (VmarDispatcher& child : children_) {
+    InSameTree(&child);
     child.AddTaskStatsLocked(scan);
   }
 }

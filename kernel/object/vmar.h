@@ -4,7 +4,10 @@
 //
 // Locking: one lock per tree, the root's tree_lock_, guards every VMAR's
 // children, mappings and dead flag; sub-VMARs keep a reference to the root.
-// Lock order: tree lock -> VmoDispatcher lock -> the user page table's lock.
+// The analysis names it through tree_lock() (RETURN_CAPABILITY, as Zircon's
+// VmAddressRegion does); a VMAR reached from another in the same tree is
+// covered by InSameTree(). Lock order: tree lock -> VmoDispatcher lock ->
+// the user page table's lock (ACQUIRED_BEFORE on tree_lock_).
 //
 // Lifetime: a VMAR in a tree is held by its parent (in_tree_). Destroying a
 // VMAR (vmar_destroy, vmar_unmap over it, or the process's death for the
@@ -15,8 +18,6 @@
 #include "kernel/lib/list.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/object/vmo.h"
-
-class Process;
 
 class VmarDispatcher final : public Dispatcher {
  public:
@@ -41,9 +42,10 @@ class VmarDispatcher final : public Dispatcher {
     bool commit = false;     // MICA_VM_MAP_RANGE
   };
 
-  // The root VMAR of `process`: [base, base + size), every CAN_MAP flag.
-  static mica::RefPtr<VmarDispatcher> CreateRoot(Process* process, uint64_t base, uint64_t size,
-                                                 uint64_t seed);
+  // The root VMAR of a process's address space `aspace`: [base, base +
+  // size), every CAN_MAP flag.
+  static mica::RefPtr<VmarDispatcher> CreateRoot(arch::UserPageTable* aspace, uint64_t base,
+                                                 uint64_t size, uint64_t seed);
   ~VmarDispatcher() override;
   mica_rights_t default_rights() const override { return MICA_DEFAULT_VMAR_RIGHTS; }
 
@@ -74,11 +76,11 @@ class VmarDispatcher final : public Dispatcher {
   void Detach();
   // Root only: the address-space part of MICA_INFO_TASK_STATS, added to
   // *st: bytes mapped, and the committed bytes of the mapped VMOs, private
-  // (mapped by `process` only) or shared, each VMO counted once (among the
+  // (mapped in `aspace` only) or shared, each VMO counted once (among the
   // first kStatsDistinctVmos distinct ones; beyond that a VMO mapped twice
   // counts twice).
   static constexpr size_t kStatsDistinctVmos = 64;
-  void AddTaskStats(const Process* process, mica_info_task_stats_t* st);
+  void AddTaskStats(const arch::UserPageTable* aspace, mica_info_task_stats_t* st);
 
   mica::ListNode child_node_;  // on the parent's children_ (or a graveyard)
 
@@ -86,30 +88,45 @@ class VmarDispatcher final : public Dispatcher {
   using MappingList = mica::List<Mapping, &Mapping::vmar_node>;
   using VmarList = mica::List<VmarDispatcher, &VmarDispatcher::child_node_>;
 
-  VmarDispatcher(uint64_t base, uint64_t size, uint32_t flags)
-      : Dispatcher(MICA_OBJ_TYPE_VMAR, 0), base_(base), size_(size), flags_(flags) {}
+  VmarDispatcher(uint64_t base, uint64_t size, uint32_t flags,
+                 arch::UserPageTable* aspace = nullptr, uint64_t rng = 0)
+      : Dispatcher(MICA_OBJ_TYPE_VMAR, 0),
+        base_(base),
+        size_(size),
+        flags_(flags),
+        aspace_(aspace),
+        rng_(rng) {}
 
-  IrqSpinLock& tree_lock() const { return root_->tree_lock_; }
-  Process* process() const { return root_->process_; }
+  // The tree lock (the root's).
+  IrqSpinLock& tree_lock() const RETURN_CAPABILITY(root_->tree_lock_) { return root_->tree_lock_; }
+  // `v` is in this VMAR's tree, so the tree lock held for this one is v's
+  // too. Only tells the analysis.
+  void InSameTree(const VmarDispatcher* v) const REQUIRES(tree_lock())
+      ASSERT_CAPABILITY(v->tree_lock()) {}
+  // Root only: with tree_lock_ held, tree_lock() is held (it is the same
+  // lock). Only tells the analysis.
+  void IsRoot() const REQUIRES(tree_lock_) ASSERT_CAPABILITY(tree_lock()) {}
+  // The address space, or nullptr once the process is gone (Detach).
+  arch::UserPageTable* aspace() const REQUIRES(tree_lock()) { return root_->aspace_; }
   bool Contains(uint64_t addr, uint64_t len) const {
     return addr >= base_ && len <= size_ && addr - base_ <= size_ - len;
   }
-  bool RangeFreeLocked(uint64_t addr, uint64_t len);
-  bool OnlyMappingsLocked(uint64_t addr, uint64_t len);
-  bool PlaceLocked(uint64_t len, uint64_t* out);
-  uint64_t NextRandomLocked();
-  Mapping* FindLocked(uint64_t addr);
-  void SplitLocked(Mapping* m, uint64_t at, Mapping* spare);
+  bool RangeFreeLocked(uint64_t addr, uint64_t len) REQUIRES(tree_lock());
+  bool OnlyMappingsLocked(uint64_t addr, uint64_t len) REQUIRES(tree_lock());
+  bool PlaceLocked(uint64_t len, uint64_t* out) REQUIRES(tree_lock());
+  uint64_t NextRandomLocked() REQUIRES(tree_lock());
+  Mapping* FindLocked(uint64_t addr) REQUIRES(tree_lock());
+  void SplitLocked(Mapping* m, uint64_t at, Mapping* spare) REQUIRES(tree_lock());
   // True if [addr, addr + len) lies strictly inside one mapping, which
   // unmapping it splits in two (UnmapLocked needs a spare then).
-  bool SplitsAMappingLocked(uint64_t addr, uint64_t len);
+  bool SplitsAMappingLocked(uint64_t addr, uint64_t len) REQUIRES(tree_lock());
   mica::Status UnmapLocked(uint64_t addr, uint64_t len, Mapping* spare, MappingList* dead,
-                           VmarList* graveyard);
-  void DestroyLocked(MappingList* dead, VmarList* graveyard);
-  void UnlinkMappingLocked(Mapping* m, MappingList* dead);
+                           VmarList* graveyard) REQUIRES(tree_lock());
+  void DestroyLocked(MappingList* dead, VmarList* graveyard) REQUIRES(tree_lock());
+  void UnlinkMappingLocked(Mapping* m, MappingList* dead) REQUIRES(tree_lock());
   struct StatsScan;
-  void AddTaskStatsLocked(StatsScan* scan);
-  void BuryLocked(VmarList* graveyard);
+  void AddTaskStatsLocked(StatsScan* scan) REQUIRES(tree_lock());
+  void BuryLocked(VmarList* graveyard) REQUIRES(tree_lock());
   static void ReleaseDead(MappingList* dead, VmarList* graveyard);
 
   uint64_t base_;  // fixed once in the tree
@@ -118,15 +135,14 @@ class VmarDispatcher final : public Dispatcher {
   uint32_t depth_ = 0;
   VmarDispatcher* root_ = this;
   mica::RefPtr<VmarDispatcher> root_ref_;  // sub-VMARs keep the root alive
-  // Guarded by the tree lock:
-  VmarDispatcher* parent_ = nullptr;
-  mica::RefPtr<VmarDispatcher> in_tree_;  // the parent's reference
-  bool dead_ = false;
-  VmarList children_;
-  MappingList mappings_;
+  VmarDispatcher* parent_ GUARDED_BY(tree_lock()) = nullptr;
+  mica::RefPtr<VmarDispatcher> in_tree_ GUARDED_BY(tree_lock());  // the parent's reference
+  bool dead_ GUARDED_BY(tree_lock()) = false;
+  VmarList children_ GUARDED_BY(tree_lock());
+  MappingList mappings_ GUARDED_BY(tree_lock());
   // Root only:
-  IrqSpinLock tree_lock_;
-  Process* process_ = nullptr;
-  uint64_t rng_ = 0;
-  uint32_t entries_ = 0;  // mappings and sub-VMARs in the tree
+  IrqSpinLock tree_lock_ ACQUIRED_BEFORE(Dispatcher::lock_);  // before the VMOs' locks
+  arch::UserPageTable* aspace_ GUARDED_BY(tree_lock_) = nullptr;
+  uint64_t rng_ GUARDED_BY(tree_lock_) = 0;
+  uint32_t entries_ GUARDED_BY(tree_lock_) = 0;  // mappings and sub-VMARs in the tree
 };

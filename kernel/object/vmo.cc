@@ -55,7 +55,11 @@ constexpr mica::core::Allocator kPageTreeHeap = {HeapAlloc, HeapFree};
 }  // namespace
 const platform::BootInfo& BootInfo();
 
-VmoDispatcher::VmoDispatcher() : Dispatcher(MICA_OBJ_TYPE_VMO, 0), pages_(&kPageTreeHeap) {}
+VmoDispatcher::VmoDispatcher(uint64_t page_count, uint32_t cache_policy)
+    : Dispatcher(MICA_OBJ_TYPE_VMO, 0),
+      pages_(&kPageTreeHeap),
+      page_count_(page_count),
+      cache_policy_(cache_policy) {}
 
 mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
                                    mica::RefPtr<VmoDispatcher>* out) {
@@ -67,12 +71,12 @@ mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
   }
   uint64_t pages = (size + 4095) / 4096;
   mica::AllocChecker ac_vmo;
-  auto* vmo = new (ac_vmo) VmoDispatcher();
+  // Nothing committed: no bookkeeping yet.
+  auto* vmo = new (ac_vmo) VmoDispatcher(pages, MICA_CACHE_POLICY_CACHED);
   if (!ac_vmo.check()) {
     return mica::Status::kNoMemory;
   }
   auto ref = mica::AdoptRef(vmo);
-  vmo->page_count_ = pages;  // nothing committed: no bookkeeping yet
   vmo->resizable_ = (options & MICA_VMO_RESIZABLE) != 0;
   *out = ref;
   return mica::Status::kOk;
@@ -96,16 +100,17 @@ mica::Status VmoDispatcher::CreateContiguous(uint64_t size, uint32_t alignment_l
   }
   uint64_t pa;
   uint64_t align = alignment_log2 == 0 ? 4096 : (1ull << alignment_log2);
-  if (!kmem::AllocContiguous(vmo->page_count_, align, &pa)) {
+  const uint64_t pages = (size + 4095) / 4096;  // as Create made it
+  if (!kmem::AllocContiguous(pages, align, &pa)) {
     return mica::Status::kNoMemory;
   }
-  memset(arch::PhysToVirt(pa), 0, vmo->page_count_ * 4096);
+  memset(arch::PhysToVirt(pa), 0, pages * 4096);
   IrqGuard g(vmo->lock_);
-  for (uint64_t i = 0; i < vmo->page_count_; i++) {
+  for (uint64_t i = 0; i < pages; i++) {
     PageAdopt(pa + i * 4096);  // freed page by page like any VMO's
     if (vmo->pages_.Set(i, pa + i * 4096) != mica::Status::kOk) {
       // The pages not in the tree go now; the destructor releases the rest.
-      for (uint64_t j = i; j < vmo->page_count_; j++) {
+      for (uint64_t j = i; j < pages; j++) {
         kmem::FreePage(pa + j * 4096);
       }
       return mica::Status::kNoMemory;
@@ -139,19 +144,17 @@ mica::Status VmoDispatcher::CreatePhysical(uint64_t paddr, uint64_t size,
     return mica::Status::kAccessDenied;
   }
   mica::AllocChecker ac_vmo;
-  auto* vmo = new (ac_vmo) VmoDispatcher();
+  auto* vmo = new (ac_vmo) VmoDispatcher(size / 4096, MICA_CACHE_POLICY_UNCACHED_DEVICE);
   if (!ac_vmo.check()) {
     return mica::Status::kNoMemory;
   }
   vmo->kind_ = Kind::kPhysical;
   vmo->phys_base_ = paddr;
-  vmo->page_count_ = size / 4096;
-  vmo->cache_policy_ = MICA_CACHE_POLICY_UNCACHED_DEVICE;
   *out = mica::AdoptRef(vmo);
   return mica::Status::kOk;
 }
 
-uint32_t VmoDispatcher::cache_policy() const NO_THREAD_SAFETY_ANALYSIS {
+uint32_t VmoDispatcher::cache_policy() const {
   IrqGuard g(lock_);
   return cache_policy_;
 }
@@ -176,10 +179,11 @@ arch::CachePolicy VmoDispatcher::arch_cache_policy() const {
   return ToArch(cache_policy());
 }
 
-mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) {
   if (policy > MICA_CACHE_POLICY_WRITE_COMBINING) {
     return mica::Status::kInvalidArgs;
   }
+  uint64_t pages;  // fixed for a contiguous VMO
   {
     IrqGuard g(lock_);
     if (!mappings_.empty()) {
@@ -189,8 +193,9 @@ mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) NO_THREAD_SAFETY_ANA
       return mica::Status::kBadState;
     }
     cache_policy_ = policy;
+    pages = page_count_;
   }
-  if (kind_ == Kind::kContiguous && policy != MICA_CACHE_POLICY_CACHED && page_count_ != 0) {
+  if (kind_ == Kind::kContiguous && policy != MICA_CACHE_POLICY_CACHED && pages != 0) {
     // The pages (fixed for a contiguous VMO) are also reachable through the
     // cached linear map: write back and drop their lines so uncached
     // mappings see memory. Done without the lock: it can take a while.
@@ -199,12 +204,12 @@ mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) NO_THREAD_SAFETY_ANA
       IrqGuard g(lock_);
       first = pages_.Get(0);
     }
-    arch::CleanDcacheRange(arch::PhysToVirt(first), page_count_ * 4096);
+    arch::CleanDcacheRange(arch::PhysToVirt(first), pages * 4096);
   }
   return mica::Status::kOk;
 }
 
-VmoDispatcher::~VmoDispatcher() NO_THREAD_SAFETY_ANALYSIS {
+VmoDispatcher::~VmoDispatcher() {
   // Mappings hold references: none can remain. Physical VMOs own nothing.
   if (kind_ == Kind::kPhysical) {
     return;
@@ -219,12 +224,12 @@ VmoDispatcher::~VmoDispatcher() NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-uint64_t VmoDispatcher::size() const NO_THREAD_SAFETY_ANALYSIS {
+uint64_t VmoDispatcher::size() const {
   IrqGuard g(lock_);
   return page_count_ * 4096;
 }
 
-mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) {
   {
     IrqGuard g(lock_);
     if (index >= page_count_) {
@@ -271,8 +276,7 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) NO_THREAD_S
 // can never free a page under the copy).
 constexpr size_t kBounce = 256;
 
-mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst,
-                                       size_t len) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst, size_t len) {
   if (kind_ == Kind::kPhysical) {
     return mica::Status::kNotSupported;
   }
@@ -313,8 +317,7 @@ mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst,
   return mica::Status::kOk;
 }
 
-mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src,
-                                          size_t len) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src, size_t len) {
   if (kind_ == Kind::kPhysical) {
     return mica::Status::kNotSupported;
   }
@@ -356,7 +359,7 @@ mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src,
   return mica::Status::kOk;
 }
 
-mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmoDispatcher::SetSize(uint64_t size) {
   if (!resizable_) {
     return mica::Status::kNotSupported;
   }
@@ -376,7 +379,7 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) NO_THREAD_SAFETY_ANALYSIS {
         uint64_t first = m.vmo_offset / 4096, last = first + m.size / 4096;
         uint64_t from = pages > first ? pages : first;
         if (from < last) {
-          m.process->aspace().Unmap(m.base + (from - first) * 4096, last - from);
+          m.aspace->Unmap(m.base + (from - first) * 4096, last - from);
         }
       }
       // Then take them out: one step per committed page past the new end
@@ -413,15 +416,15 @@ void VmoDispatcher::RemoveMapping(Mapping* m) {
   mappings_.remove(m);
 }
 
-uint64_t VmoDispatcher::committed_bytes() const NO_THREAD_SAFETY_ANALYSIS {
+uint64_t VmoDispatcher::committed_bytes() const {
   IrqGuard g(lock_);
   return pages_.count() * 4096;
 }
 
-bool VmoDispatcher::MappedOnlyBy(const Process* process) const NO_THREAD_SAFETY_ANALYSIS {
+bool VmoDispatcher::MappedOnlyBy(const arch::UserPageTable* aspace) const {
   IrqGuard g(lock_);
   for (const Mapping& m : mappings_) {
-    if (m.process != process) {
+    if (m.aspace != aspace) {
       return false;
     }
   }
@@ -459,13 +462,12 @@ void VmoDispatcher::UnmapIndexLocked(uint64_t index) {
   for (Mapping& m : mappings_) {
     uint64_t first = m.vmo_offset / 4096;
     if (index >= first && index - first < m.size / 4096) {
-      m.process->aspace().Unmap(m.base + (index - first) * 4096, 1);
+      m.aspace->Unmap(m.base + (index - first) * 4096, 1);
     }
   }
 }
 
-mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
-                                      bool write) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va, bool write) {
   IrqGuard g(lock_);
   uint64_t index = (m->vmo_offset + (va - m->base)) / 4096;
   if (index >= page_count_) {
@@ -475,8 +477,8 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
   if (kind_ == Kind::kPhysical) {
     // Device memory: no pages of our own, never shared.
     uint64_t dev = phys_base_ + index * 4096;
-    (void)m->process->aspace().Unmap(va, 1);
-    return m->process->aspace().Map(va, &dev, 1, perms, ToArch(cache_policy_));
+    (void)m->aspace->Unmap(va, 1);
+    return m->aspace->Map(va, &dev, 1, perms, ToArch(cache_policy_));
   }
   uint64_t pa = pages_.Get(index);
   if (write) {
@@ -504,7 +506,7 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
   if (perms & arch::kPermExecute) {
     arch::SyncIcacheRange(arch::PhysToVirt(pa), 4096);  // written through the linear map
   }
-  arch::UserPageTable& aspace = m->process->aspace();
+  arch::UserPageTable& aspace = *m->aspace;
   uint64_t cur_pa;
   uint32_t cur_perms;
   if (aspace.Query(va, &cur_pa, &cur_perms)) {
@@ -517,8 +519,7 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va,
 }
 
 mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint64_t size,
-                                        mica::RefPtr<VmoDispatcher>* out)
-    NO_THREAD_SAFETY_ANALYSIS {
+                                        mica::RefPtr<VmoDispatcher>* out) {
   constexpr uint32_t kAllowed = MICA_VMO_CHILD_COPY_ON_WRITE | MICA_VMO_CHILD_RESIZABLE;
   if ((options & MICA_VMO_CHILD_COPY_ON_WRITE) == 0 || (options & ~kAllowed) != 0 ||
       (offset & 4095) != 0) {
@@ -539,6 +540,7 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
   child->parent_koid_ = koid();
   {
     IrqGuard g(lock_);
+    child->Unpublished();
     child->cache_policy_ = cache_policy_;  // the pages are shared: one memory type
     uint64_t first = offset / 4096;
     uint64_t n = 0;
@@ -568,14 +570,14 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
       if (!any || (m.perms & arch::kPermWrite) == 0 || lo >= hi) {
         continue;
       }
-      m.process->aspace().Unmap(m.base + (lo - mfirst) * 4096, hi - lo);
+      m.aspace->Unmap(m.base + (lo - mfirst) * 4096, hi - lo);
     }
   }
   *out = mica::Move(child);
   return mica::Status::kOk;
 }
 
-mica_info_vmo_t VmoDispatcher::Info() const NO_THREAD_SAFETY_ANALYSIS {
+mica_info_vmo_t VmoDispatcher::Info() const {
   mica_info_vmo_t info = {};
   info.koid = koid();
   info.parent_koid = parent_koid_;

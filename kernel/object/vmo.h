@@ -26,7 +26,6 @@
 #include "kernel/object/dispatcher.h"
 
 class VmoDispatcher;
-class Process;
 
 // One mapping of a VMO range into a process's address space.
 struct Mapping {
@@ -38,7 +37,7 @@ struct Mapping {
   uint32_t perms = 0;        // arch::kPerm*
   uint32_t max_perms = 0;    // what vmar_protect may grant (the rights it was made with)
   mica::RefPtr<VmoDispatcher> vmo;
-  Process* process = nullptr;
+  arch::UserPageTable* aspace = nullptr;  // the address space it is in
 };
 
 class VmoDispatcher final : public Dispatcher {
@@ -97,26 +96,29 @@ class VmoDispatcher final : public Dispatcher {
   void RemoveMapping(Mapping* m);
 
   // For MICA_INFO_TASK_STATS: the bytes committed to the VMO, and whether
-  // every mapping of it belongs to `process`.
+  // every mapping of it is in `aspace`.
   uint64_t committed_bytes() const;
-  bool MappedOnlyBy(const Process* process) const;
+  bool MappedOnlyBy(const arch::UserPageTable* aspace) const;
 
  private:
   enum class Kind : uint8_t { kAnonymous, kContiguous, kPhysical };
-  VmoDispatcher();
+  VmoDispatcher(uint64_t page_count, uint32_t cache_policy);
+  // A VMO being made, that no other thread can reach yet: its fields need
+  // no lock. Only tells the analysis.
+  void Unpublished() const ASSERT_CAPABILITY(lock_) {}
   // The page at `index` (< page_count_), committed and not shared with any
   // other VMO; a shared page is copied and unmapped from our mappings.
   mica::Status WritablePageLocked(uint64_t index, uint64_t* pa) REQUIRES(lock_);
   void UnmapIndexLocked(uint64_t index) REQUIRES(lock_);
 
-  // Guarded by lock_: page index -> physical address of the committed
-  // pages (each counted in its page's owner word); none for kPhysical.
-  mica::core::PageTree pages_;
-  uint64_t page_count_ = 0;  // guarded by lock_
+  // Page index -> physical address of the committed pages (each counted in
+  // its page's owner word); none for kPhysical.
+  mica::core::PageTree pages_ GUARDED_BY(lock_);
+  uint64_t page_count_ GUARDED_BY(lock_) = 0;
   bool resizable_ = false;
   uint64_t parent_koid_ = 0;  // the VMO this one was cloned from, or 0
   Kind kind_ = Kind::kAnonymous;
-  uint64_t phys_base_ = 0;                            // kPhysical: no pages_
-  uint32_t cache_policy_ = MICA_CACHE_POLICY_CACHED;  // guarded by lock_
-  mica::List<Mapping, &Mapping::vmo_node> mappings_;  // guarded by lock_
+  uint64_t phys_base_ = 0;  // kPhysical: no pages_
+  uint32_t cache_policy_ GUARDED_BY(lock_) = MICA_CACHE_POLICY_CACHED;
+  mica::List<Mapping, &Mapping::vmo_node> mappings_ GUARDED_BY(lock_);
 };

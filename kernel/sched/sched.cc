@@ -1,3 +1,5 @@
+// The scheduler's core (sched.h): run queues, waking, context switches,
+// wait queues, yielding and preemption.
 #include "kernel/sched/sched.h"
 
 #include <string.h>
@@ -13,58 +15,19 @@
 #include "kernel/base/panic.h"
 #include "kernel/base/percpu.h"
 #include "kernel/lib/bitmap.h"
+#include "kernel/sched/sched_internal.h"
 
 namespace sched {
 
-// Per-CPU scheduler state. Everything here is protected by g_sched_lock.
-struct CpuState {
-  ThreadQueue run_queue[kNumPriorities];
-  uint32_t ready_mask = 0;  // bit p set when run_queue[p] is non-empty
-  uint32_t ready_count = 0;
-  Thread* idle = nullptr;
-  mica::List<Timer, &Timer::node> timers;
-  bool need_resched = false;
-  uint64_t programmed = kInfinite;  // deadline the hardware timer holds
-  uint64_t switches = 0;
-  uint64_t direct_switches = 0;   // WaitQueue::WakeAndBlockUntil hand-offs
-  Thread* switch_from = nullptr;  // set just before each context switch
-};
 // The syscall return path (arch/arm64/vectors.S) tests need_resched.
 static_assert(offsetof(CpuState, need_resched) == CPUSTATE_NEED_RESCHED);
-
-namespace {
 
 IrqSpinLock g_sched_lock;
 CpuState g_cpu_state[MAX_CPUS];
 mica::List<Thread, &Thread::all_node> g_all_threads;
-ThreadQueue g_reap_queue;  // detached dead threads awaiting freeing
+ThreadQueue g_reap_queue;
 uint64_t g_next_thread_id = 1;
-Thread g_boot_threads[MAX_CPUS];  // the boot context of each CPU
-
-// The scheduler lock is held across context switches: the thread that takes
-// it may not be the one that releases it, which the static analysis cannot
-// follow, so the functions that hand it over are NO_THREAD_SAFETY_ANALYSIS.
-void LockRaw() NO_THREAD_SAFETY_ANALYSIS {
-  g_sched_lock.raw().Acquire();
-}
-void UnlockRaw() NO_THREAD_SAFETY_ANALYSIS {
-  g_sched_lock.raw().Release();
-}
-
-CpuState& Cpu() {
-  return *ThisCpu().sched;
-}
-Thread* CurrentLocked() {
-  return Current();
-}
-
-Thread* FromLink(QueueLink* l) {
-  return static_cast<Thread*>(l);
-}
-
-bool Allowed(const Thread* t, uint32_t cpu) {
-  return t->affinity == kAnyCpu || (t->affinity & (1u << cpu)) != 0;
-}
+Thread g_boot_threads[MAX_CPUS];
 
 void EnqueueLocked(Thread* t, uint32_t cpu, bool front) {
   CpuState& cs = g_cpu_state[cpu];
@@ -82,7 +45,9 @@ void EnqueueLocked(Thread* t, uint32_t cpu, bool front) {
   cs.ready_count++;
 }
 
-Thread* DequeueBestLocked(CpuState& cs) {
+namespace {
+
+Thread* DequeueBestLocked(CpuState& cs) REQUIRES(g_sched_lock) {
   if (cs.ready_mask == 0) {
     return nullptr;
   }
@@ -95,9 +60,7 @@ Thread* DequeueBestLocked(CpuState& cs) {
   return t;
 }
 
-int BestReadyPriority(const CpuState& cs) {
-  return cs.ready_mask == 0 ? -1 : 31 - __builtin_clz(cs.ready_mask);
-}
+}  // namespace
 
 int RunningPriority(uint32_t cpu) {
   Thread* cur = static_cast<Thread*>(g_percpu[cpu].current);
@@ -138,21 +101,10 @@ uint32_t PickCpuLocked(Thread* t) {
   return best;
 }
 
-void ProgramTimerLocked();
-int BestReadyPriority(const CpuState& cs);
-
-// A wake may switch to the woken thread at once only from plain thread
-// context: not in an interrupt handler, and not with IRQs already off at
-// entry (`daif` as saved by the lock), which means the caller holds a spin
-// lock it must not carry into another thread. Otherwise the switch happens
-// at the next preemption point (IRQ exit, block, yield).
-bool MayPreemptHere(uint64_t daif) {
-  return ThisCpu().irq_depth == 0 && (daif & (1 << 7)) == 0;
-}
-
 // Ends `t`'s wait (already off its wait queue) with `status`, without
 // making it ready.
-[[gnu::always_inline]] inline void EndWaitLocked(Thread* t, mica::Status status) {
+[[gnu::always_inline]] inline void EndWaitLocked(Thread* t, mica::Status status)
+    REQUIRES(g_sched_lock) {
   if (t->timeout.armed) {
     CpuState& tcs = g_cpu_state[t->timeout.cpu];
     tcs.timers.remove(&t->timeout);
@@ -165,7 +117,7 @@ bool MayPreemptHere(uint64_t daif) {
 // Makes `t` ready and pokes its CPU if it should run there now. With
 // `waker_blocks` (WaitQueue::WakeAndBlockUntil's fallback) a thread that last ran on this CPU
 // stays here and runs when the caller blocks.
-void WakeLocked(Thread* t, mica::Status status, bool waker_blocks = false) {
+void WakeLocked(Thread* t, mica::Status status, bool waker_blocks) {
   EndWaitLocked(t, status);
   if (waker_blocks) {
     uint32_t here = CurrentCpu();
@@ -191,7 +143,10 @@ void WakeLocked(Thread* t, mica::Status status, bool waker_blocks = false) {
   }
 }
 
-void TimeoutCallback(Timer*, void* arg) {
+namespace {
+
+// A scheduler_internal timer's callback: TimerTick runs it under the lock.
+void TimeoutCallback(Timer*, void* arg) REQUIRES(g_sched_lock) {
   Thread* t = static_cast<Thread*>(arg);
   if (t->state != ThreadState::kBlocked) {
     return;
@@ -202,6 +157,8 @@ void TimeoutCallback(Timer*, void* arg) {
   }
   WakeLocked(t, mica::Status::kTimedOut);
 }
+
+}  // namespace
 
 void TimerArmLocked(Timer* timer, uint64_t deadline) {
   uint32_t cpu = CurrentCpu();
@@ -226,7 +183,8 @@ void TimerArmLocked(Timer* timer, uint64_t deadline) {
 // false: the caller knows `cur` outranks every thread ready here, so no
 // timeslice can be due (WaitQueue::WakeAndBlockUntil's direct switch).
 [[gnu::always_inline]] inline void ProgramTimerLocked(CpuState& cs, Thread* cur,
-                                                      bool peer_may_wait = true) {
+                                                      bool peer_may_wait = true)
+    REQUIRES(g_sched_lock) {
   uint64_t deadline = kInfinite;
   if (!cs.timers.empty()) {
     deadline = cs.timers.front()->deadline;
@@ -262,8 +220,9 @@ void FinishSwitchLocked(Thread* prev) {
 // they are not valid after the switch, which may resume on another CPU.
 // `outranks_ready`: the caller checked, under this lock hold, that `next`
 // outranks every thread ready here (so it needs no timeslice).
-[[gnu::always_inline]] inline void SwitchToLocked(
-    PerCpu& pc, CpuState& cs, Thread* next, bool outranks_ready = false) NO_THREAD_SAFETY_ANALYSIS {
+[[gnu::always_inline]] inline void SwitchToLocked(PerCpu& pc, CpuState& cs, Thread* next,
+                                                  bool outranks_ready = false)
+    REQUIRES(g_sched_lock) {
   Thread* prev = static_cast<Thread*>(pc.current);
   cs.need_resched = false;
   uint64_t now = timer::NowNs();
@@ -297,30 +256,17 @@ void FinishSwitchLocked(Thread* prev) {
   }
 }
 
-[[gnu::always_inline]] inline void SwitchToLocked(Thread* next) NO_THREAD_SAFETY_ANALYSIS {
+[[gnu::always_inline]] inline void SwitchToLocked(Thread* next) REQUIRES(g_sched_lock) {
   PerCpu& pc = ThisCpu();
   SwitchToLocked(pc, *pc.sched, next);
 }
 
 // Chooses the next thread on this CPU and switches to it.
-void RescheduleLocked() NO_THREAD_SAFETY_ANALYSIS {
+void RescheduleLocked() {
   CpuState& cs = Cpu();
   Thread* next = DequeueBestLocked(cs);
   SwitchToLocked(next != nullptr ? next : cs.idle);
 }
-
-// After a wake made from plain thread context (`state`: the interrupt mask
-// the scheduler lock saved): if it made a higher-priority thread ready
-// here, switch to it now, the caller going to the front of its queue.
-[[gnu::always_inline]] inline void PreemptAfterWakeLocked(uint64_t state)
-    NO_THREAD_SAFETY_ANALYSIS {
-  if (Cpu().need_resched && MayPreemptHere(state)) {
-    EnqueueLocked(CurrentLocked(), CurrentCpu(), true);
-    RescheduleLocked();
-  }
-}
-
-}  // namespace
 
 // ---- Wait queues ----
 
@@ -350,7 +296,7 @@ void WaitQueue::RemoveLocked(Thread* t) {
   return mica::Status::kOk;
 }
 
-mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status WaitQueue::BlockLocked(uint64_t deadline) {
   mica::Status s = PrepareBlockLocked(ThisCpu(), deadline);
   if (s != mica::Status::kOk) {
     return s;
@@ -359,7 +305,7 @@ mica::Status WaitQueue::BlockLocked(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS
   return CurrentLocked()->wake_status;
 }
 
-mica::Status WaitQueue::Block(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+mica::Status WaitQueue::Block(uint64_t deadline) {
   uint64_t state = g_sched_lock.Acquire();
   mica::Status s = BlockLocked(deadline);
   g_sched_lock.Release(state);
@@ -367,7 +313,7 @@ mica::Status WaitQueue::Block(uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
 }
 
 mica::Status WaitQueue::BlockWhile(bool (*still_wait)(const void*), const void* ctx,
-                                   uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+                                   uint64_t deadline) {
   uint64_t state = g_sched_lock.Acquire();
   mica::Status s = mica::Status::kOk;
   while (still_wait(ctx)) {
@@ -383,8 +329,7 @@ mica::Status WaitQueue::BlockWhile(bool (*still_wait)(const void*), const void* 
 
 mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
                                           mica::SpinLock* held, uint64_t irq_state,
-                                          const volatile bool* done,
-                                          uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+                                          const volatile bool* done, uint64_t deadline) {
   LockRaw();
   // This CPU's state until the switch (IRQs are off: no migration).
   PerCpu& pc = ThisCpu();
@@ -465,7 +410,7 @@ int WaitQueue::WakeAllLocked(bool waker_blocks) {
   return n;
 }
 
-int WaitQueue::WakeOne() NO_THREAD_SAFETY_ANALYSIS {
+int WaitQueue::WakeOne() {
   uint64_t state = g_sched_lock.Acquire();
   int n = WakeOneLocked();
   PreemptAfterWakeLocked(state);
@@ -473,7 +418,7 @@ int WaitQueue::WakeOne() NO_THREAD_SAFETY_ANALYSIS {
   return n;
 }
 
-int WaitQueue::SetAndWakeAll(volatile bool* flag) NO_THREAD_SAFETY_ANALYSIS {
+int WaitQueue::SetAndWakeAll(volatile bool* flag) {
   uint64_t state = g_sched_lock.Acquire();
   if (flag != nullptr) {
     *flag = true;
@@ -484,131 +429,9 @@ int WaitQueue::SetAndWakeAll(volatile bool* flag) NO_THREAD_SAFETY_ANALYSIS {
   return n;
 }
 
-// ---- Threads ----
+// ---- Yield and preemption ----
 
-extern "C" void thread_trampoline_c(void (*entry)(void*), void* arg) NO_THREAD_SAFETY_ANALYSIS {
-  // First run of a new thread: finish the switch that brought us here and
-  // drop the scheduler lock (taken by the thread we switched from).
-  FinishSwitchLocked(Cpu().switch_from);
-  UnlockRaw();
-  arch::EnableIrqs();
-  entry(arg);
-  Exit(0);
-}
-
-Thread* Create(const char* name, void (*entry)(void*), void* arg, int priority, uint32_t affinity) {
-  if (priority < 0 || priority > kPriorityMax) {
-    return nullptr;
-  }
-  void* mem = kmem::Malloc(sizeof(Thread));
-  if (mem == nullptr) {
-    return nullptr;
-  }
-  Thread* t = new (mem) Thread();
-  t->stack_base = mmu::AllocStack();
-  if (t->stack_base == nullptr) {
-    t->~Thread();
-    kmem::Free(mem);
-    return nullptr;
-  }
-  strlcpy(t->name, name, sizeof(t->name));
-  t->entry = entry;
-  t->arg = arg;
-  t->priority = priority;
-  t->affinity = affinity;
-  // Initial frame for arm64_context_switch: x19..x30, with x30 (the return
-  // address) at the trampoline and x19/x20 carrying entry and argument.
-  uint64_t* sp = reinterpret_cast<uint64_t*>(static_cast<char*>(t->stack_base) + STACK_SIZE);
-  sp -= 12;
-  memset(sp, 0, 12 * sizeof(uint64_t));
-  sp[0] = reinterpret_cast<uint64_t>(entry);
-  sp[1] = reinterpret_cast<uint64_t>(arg);
-  sp[11] = reinterpret_cast<uint64_t>(&arm64_thread_trampoline);
-  t->saved_sp = reinterpret_cast<uint64_t>(sp);
-  IrqGuard guard(g_sched_lock);
-  t->id = g_next_thread_id++;
-  g_all_threads.push_back(t);
-  return t;
-}
-
-void Start(Thread* t) NO_THREAD_SAFETY_ANALYSIS {
-  uint64_t state = g_sched_lock.Acquire();
-  MICA_ASSERT(t->state == ThreadState::kCreated);
-  t->cpu = PickCpuLocked(t);
-  WakeLocked(t, mica::Status::kOk);
-  PreemptAfterWakeLocked(state);
-  g_sched_lock.Release(state);
-}
-
-namespace {
-
-void FreeThread(Thread* t) {
-  mmu::FreeStack(t->stack_base);
-  t->~Thread();
-  kmem::Free(t);
-}
-
-void ReapDetached() NO_THREAD_SAFETY_ANALYSIS {
-  for (;;) {
-    uint64_t state = g_sched_lock.Acquire();
-    QueueLink* l = g_reap_queue.pop_front();
-    if (l != nullptr) {
-      g_all_threads.remove(FromLink(l));
-    }
-    g_sched_lock.Release(state);
-    if (l == nullptr) {
-      return;
-    }
-    FreeThread(FromLink(l));
-  }
-}
-
-}  // namespace
-
-mica::Status Join(Thread* t, uint64_t deadline, int* code) NO_THREAD_SAFETY_ANALYSIS {
-  uint64_t state = g_sched_lock.Acquire();
-  MICA_ASSERT(!t->detached);
-  while (t->state != ThreadState::kDead) {
-    mica::Status s = t->joiners.BlockLocked(deadline);
-    if (s != mica::Status::kOk && t->state != ThreadState::kDead) {
-      g_sched_lock.Release(state);
-      return s;
-    }
-  }
-  g_sched_lock.Release(state);
-  // It is dead; wait (briefly) until its CPU has switched off its stack.
-  while (!__atomic_load_n(&t->switched_out, __ATOMIC_ACQUIRE)) {
-    arch::Yield();
-  }
-  state = g_sched_lock.Acquire();
-  g_all_threads.remove(t);
-  g_sched_lock.Release(state);
-  if (code != nullptr) {
-    *code = t->exit_code;
-  }
-  FreeThread(t);
-  return mica::Status::kOk;
-}
-
-void Detach(Thread* t) {
-  IrqGuard guard(g_sched_lock);
-  t->detached = true;
-  if (t->state == ThreadState::kDead && t->switched_out) {
-    g_reap_queue.push_back(t);
-  }
-}
-
-void Exit(int code) NO_THREAD_SAFETY_ANALYSIS {
-  g_sched_lock.Acquire();
-  Thread* cur = CurrentLocked();
-  cur->exit_code = code;
-  cur->state = ThreadState::kDead;
-  cur->joiners.WakeAllLocked();
-  RescheduleLocked();
-  Panic("a dead thread was scheduled again");
-}
-
-void Yield() NO_THREAD_SAFETY_ANALYSIS {
+void Yield() {
   uint64_t state = g_sched_lock.Acquire();
   Thread* cur = CurrentLocked();
   if (cur != Cpu().idle) {
@@ -618,129 +441,7 @@ void Yield() NO_THREAD_SAFETY_ANALYSIS {
   g_sched_lock.Release(state);
 }
 
-void SleepUntil(uint64_t deadline) {
-  WaitQueue never_woken;
-  for (;;) {
-    mica::Status s = never_woken.Block(deadline);
-    if (s == mica::Status::kTimedOut || s == mica::Status::kCanceled) {
-      return;
-    }
-  }
-}
-
-void Interrupt(Thread* t) NO_THREAD_SAFETY_ANALYSIS {
-  uint64_t state = g_sched_lock.Acquire();
-  t->interrupted = true;
-  if (t->state == ThreadState::kBlocked) {
-    if (t->blocked_on != nullptr) {
-      t->blocked_on->RemoveLocked(t);
-    }
-    WakeLocked(t, mica::Status::kCanceled);
-  } else if (t->state == ThreadState::kRunning && t->cpu != CurrentCpu()) {
-    gic::SendIpi(gic::kIpiReschedule, t->cpu);
-  }
-  g_sched_lock.Release(state);
-}
-
-void Sleep(uint64_t ns) {
-  uint64_t now = timer::NowNs();
-  SleepUntil(ns > kInfinite - now ? kInfinite : now + ns);
-}
-
-void SetPriority(Thread* t, int priority) NO_THREAD_SAFETY_ANALYSIS {
-  if (priority < 0 || priority > kPriorityMax) {
-    return;
-  }
-  uint64_t state = g_sched_lock.Acquire();
-  if (t->state == ThreadState::kReady) {
-    CpuState& cs = g_cpu_state[t->cpu];
-    cs.run_queue[t->priority].remove(t);
-    if (cs.run_queue[t->priority].empty()) {
-      cs.ready_mask &= ~(1u << t->priority);
-    }
-    cs.ready_count--;
-    t->priority = priority;
-    WakeLocked(t, t->wake_status);
-  } else {
-    t->priority = priority;
-    if (t == CurrentLocked() && BestReadyPriority(Cpu()) > priority) {
-      EnqueueLocked(t, CurrentCpu(), false);
-      RescheduleLocked();
-    }
-  }
-  g_sched_lock.Release(state);
-}
-
-// ---- Timers ----
-
-void TimerArm(Timer* timer, uint64_t deadline, void (*cb)(Timer*, void*), void* arg) {
-  IrqGuard guard(g_sched_lock);
-  if (timer->armed) {
-    g_cpu_state[timer->cpu].timers.remove(timer);
-  }
-  timer->callback = cb;
-  timer->arg = arg;
-  TimerArmLocked(timer, deadline);
-  ProgramTimerLocked();
-}
-
-bool TimerCancel(Timer* timer) {
-  bool was_armed;
-  {
-    IrqGuard guard(g_sched_lock);
-    was_armed = timer->armed;
-    if (was_armed) {
-      g_cpu_state[timer->cpu].timers.remove(timer);
-      timer->armed = false;
-    }
-  }
-  // A callback running on another CPU finishes before the timer may go.
-  while (__atomic_load_n(&timer->running, __ATOMIC_ACQUIRE)) {
-    arch::Yield();
-  }
-  return was_armed;
-}
-
-void TimerTick() NO_THREAD_SAFETY_ANALYSIS {
-  // Interrupt context: IRQs are already off.
-  LockRaw();
-  CpuState& cs = Cpu();
-  cs.programmed = kInfinite;  // the hardware timer fired and is masked
-  uint64_t now = timer::NowNs();
-  // Bounded: a callback that re-arms its timer in the past would otherwise
-  // keep this loop going; the rest waits for the next tick (the hardware
-  // timer is reprogrammed for it below, so it comes at once).
-  int callbacks = 0;
-  while (!cs.timers.empty() && cs.timers.front()->deadline <= now && callbacks++ < 64) {
-    Timer* t = cs.timers.pop_front();
-    t->armed = false;
-    if (t->scheduler_internal) {
-      t->callback(t, t->arg);
-      continue;
-    }
-    // Other timers' callbacks run without the lock (they may take object
-    // locks and wake threads, which takes it again). The timer is on no
-    // list meanwhile, so a TimerArm from its callback or from another CPU
-    // simply queues it again; TimerCancel waits for `running` to clear.
-    void (*callback)(Timer*, void*) = t->callback;
-    void* arg = t->arg;
-    t->running = true;
-    UnlockRaw();
-    callback(t, arg);
-    __atomic_store_n(&t->running, false, __ATOMIC_RELEASE);
-    LockRaw();
-  }
-  Thread* cur = CurrentLocked();
-  if (cur != cs.idle && cur->slice_end_ns <= now && BestReadyPriority(cs) >= cur->priority) {
-    cs.need_resched = true;
-  }
-  if (!cs.need_resched) {
-    ProgramTimerLocked();
-  }
-  UnlockRaw();
-}
-
-void PreemptFromIrq() NO_THREAD_SAFETY_ANALYSIS {
+void PreemptFromIrq() {
   PerCpu& pc = ThisCpu();
   if (pc.sched == nullptr || pc.irq_depth != 0) {
     return;
@@ -765,7 +466,7 @@ void PreemptFromIrq() NO_THREAD_SAFETY_ANALYSIS {
   UnlockRaw();
 }
 
-void RescheduleIpi() NO_THREAD_SAFETY_ANALYSIS {
+void RescheduleIpi() {
   LockRaw();
   CpuState& cs = Cpu();
   if (BestReadyPriority(cs) > RunningPriority(CurrentCpu())) {
@@ -774,97 +475,6 @@ void RescheduleIpi() NO_THREAD_SAFETY_ANALYSIS {
     ProgramTimerLocked();
   }
   UnlockRaw();
-}
-
-// ---- CPU bring-up ----
-
-namespace {
-
-void InitCpuState(uint32_t cpu, Thread* boot) {
-  PerCpu& pc = g_percpu[cpu];
-  pc.sched = &g_cpu_state[cpu];
-  boot->state = ThreadState::kRunning;
-  boot->cpu = cpu;
-  boot->priority = kPriorityDefault;
-  boot->last_start_ns = timer::NowNs();
-  boot->slice_end_ns = boot->last_start_ns + kTimesliceNs;
-  boot->switched_out = false;
-  pc.current = boot;
-}
-
-[[noreturn]] void IdleLoop() {
-  for (;;) {
-    ReapDetached();
-    arch::DisableIrqs();
-    CpuState& cs = Cpu();
-    // Check for work with IRQs off, then WFI: an interrupt arriving in
-    // between still wakes the WFI (it is pending).
-    if (cs.ready_mask == 0 && !cs.need_resched) {
-      arch::Wfi();
-    }
-    arch::EnableIrqs();
-    Yield();
-  }
-}
-
-void IdleEntry(void*) {
-  IdleLoop();
-}
-
-void IpiReschedule(uint32_t, void*) {
-  RescheduleIpi();
-}
-
-}  // namespace
-
-void InitBootCpu() {
-  Thread* boot = &g_boot_threads[0];
-  strlcpy(boot->name, "kmain", sizeof(boot->name));
-  boot->id = g_next_thread_id++;
-  InitCpuState(0, boot);
-  gic::Register(gic::kIpiReschedule, IpiReschedule, nullptr);
-}
-
-void InitIdle(uint32_t cpu) {
-  char name[16] = "idle";
-  name[4] = static_cast<char>('0' + cpu);
-  Thread* idle = Create(name, IdleEntry, nullptr, kPriorityIdle, 1u << cpu);
-  MICA_ASSERT_MSG(idle != nullptr, "cannot create the idle thread");
-  idle->state = ThreadState::kReady;
-  idle->cpu = cpu;
-  g_cpu_state[cpu].idle = idle;
-}
-
-void RunSecondary(uint32_t cpu) {
-  Thread* boot = &g_boot_threads[cpu];
-  strlcpy(boot->name, "idle", sizeof(boot->name));
-  boot->name[4] = static_cast<char>('0' + cpu);
-  boot->name[5] = 0;
-  {
-    IrqGuard guard(g_sched_lock);
-    boot->id = g_next_thread_id++;
-  }
-  boot->priority = kPriorityIdle;
-  InitCpuState(cpu, boot);
-  boot->priority = kPriorityIdle;
-  g_cpu_state[cpu].idle = boot;
-  gic::EnableOnThisCpu(gic::kIpiReschedule);
-  IdleLoop();
-}
-
-Stats GetStats(uint32_t cpu) {
-  IrqGuard guard(g_sched_lock);
-  Stats s{};
-  if (cpu < MAX_CPUS) {
-    s.context_switches = g_cpu_state[cpu].switches;
-    s.direct_switches = g_cpu_state[cpu].direct_switches;
-    s.ready = g_cpu_state[cpu].ready_count;
-  }
-  for (Thread& t : g_all_threads) {
-    (void)t;
-    s.threads++;
-  }
-  return s;
 }
 
 }  // namespace sched

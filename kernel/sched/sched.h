@@ -7,7 +7,13 @@
 // queue, wait queue, timer queue and thread state field. Lock order: the
 // scheduler lock is taken after any other kernel lock and is never held
 // while calling out of the scheduler (timer callbacks run under it and must
-// only use *Locked scheduler calls).
+// only use *Locked scheduler calls). The analysis knows it as g_sched_lock:
+// the run and wait queues are GUARDED_BY it and the *Locked calls REQUIRE
+// it; the other kernel locks say ACQUIRED_BEFORE(sched::g_sched_lock).
+//
+// The implementation: sched.cc (run queues, switching, wait queues),
+// sched_thread.cc, sched_timer.cc, sched_cpu.cc; sched_internal.h is
+// shared by them.
 #pragma once
 
 #include <stddef.h>
@@ -15,6 +21,7 @@
 
 #include "kernel/arch/arm64/upcalls.h"
 #include "kernel/arch/arm64/user_state.h"
+#include "kernel/base/irq_spinlock.h"
 #include "kernel/base/percpu.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/spinlock.h"
@@ -23,6 +30,8 @@
 namespace mica {
 class MemAccount;
 }  // namespace mica
+class Process;
+struct UserThread;
 
 namespace sched {
 
@@ -40,17 +49,21 @@ enum class ThreadState : uint8_t { kCreated, kReady, kRunning, kBlocked, kDead }
 
 struct Thread;
 
+// The scheduler lock (see the top of this file).
+extern IrqSpinLock g_sched_lock;
+
 // A one-shot deadline on a CPU's timer queue. The callback runs in the timer
 // interrupt, with interrupts off and without the scheduler lock (so it may
 // signal objects and wake threads); the scheduler's own timeouts run with it.
 struct Timer {
-  uint64_t deadline = 0;
-  void (*callback)(Timer* timer, void* arg) = nullptr;
-  void* arg = nullptr;
-  uint32_t cpu = 0;
-  bool armed = false;
-  bool scheduler_internal = false;  // callback needs the scheduler lock
-  volatile bool running = false;    // callback in progress (TimerCancel waits)
+  uint64_t deadline GUARDED_BY(g_sched_lock) = 0;
+  void (*callback)(Timer* timer, void* arg) GUARDED_BY(g_sched_lock) = nullptr;
+  void* arg GUARDED_BY(g_sched_lock) = nullptr;
+  uint32_t cpu GUARDED_BY(g_sched_lock) = 0;
+  bool armed GUARDED_BY(g_sched_lock) = false;
+  // callback needs the scheduler lock
+  bool scheduler_internal GUARDED_BY(g_sched_lock) = false;
+  volatile bool running = false;  // callback in progress (TimerCancel waits)
   mica::ListNode node;
 };
 
@@ -75,7 +88,7 @@ class WaitQueue {
   // be missed. Returns kOk once it is false.
   mica::Status BlockWhile(bool (*still_wait)(const void* ctx), const void* ctx,
                           uint64_t deadline_ns);
-  mica::Status BlockLocked(uint64_t deadline_ns);
+  mica::Status BlockLocked(uint64_t deadline_ns) REQUIRES(g_sched_lock);
   // Wakes the longest waiter / every waiter. Return how many were woken.
   //
   // `waker_blocks` (the Locked forms; WakeAndBlockUntil's fallback): the
@@ -87,8 +100,8 @@ class WaitQueue {
   // as usual.
   int WakeOne();
   int WakeAll() { return SetAndWakeAll(nullptr); }
-  int WakeOneLocked(bool waker_blocks = false);
-  int WakeAllLocked(bool waker_blocks = false);
+  int WakeOneLocked(bool waker_blocks = false) REQUIRES(g_sched_lock);
+  int WakeAllLocked(bool waker_blocks = false) REQUIRES(g_sched_lock);
   // Sets *flag (unless null) and wakes every waiter in one scheduler-lock
   // critical section. A waiter whose BlockWhile condition reads the flag sees it set
   // only after the waker is done with the queue, so it may free the queue
@@ -108,19 +121,19 @@ class WaitQueue {
   // on return.
   mica::Status WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag, mica::SpinLock* held,
                                  uint64_t irq_state, const volatile bool* done,
-                                 uint64_t deadline_ns);
-  bool EmptyLocked() const { return waiters_.empty(); }
+                                 uint64_t deadline_ns) RELEASE(held);
+  bool EmptyLocked() const REQUIRES(g_sched_lock) { return waiters_.empty(); }
   // Takes a blocked thread off the queue (timeouts).
-  void RemoveLocked(Thread* t);
+  void RemoveLocked(Thread* t) REQUIRES(g_sched_lock);
 
  private:
   // Puts the calling thread on this queue, blocked, with its timeout armed;
   // kCanceled (it is being killed) or kTimedOut (the deadline has passed)
   // instead if it must not block.
   // `pc` is this CPU's.
-  mica::Status PrepareBlockLocked(PerCpu& pc, uint64_t deadline_ns);
+  mica::Status PrepareBlockLocked(PerCpu& pc, uint64_t deadline_ns) REQUIRES(g_sched_lock);
 
-  ThreadQueue waiters_;
+  ThreadQueue waiters_ GUARDED_BY(g_sched_lock);
 };
 
 struct CpuState;
@@ -160,7 +173,10 @@ struct DeferredQueue {
   }
 };
 
-// PerCpu::current points at its ThreadBase (through QueueLink).
+// PerCpu::current points at its ThreadBase (through QueueLink). The fields
+// GUARDED_BY the scheduler lock are the scheduler's own; the others are fixed
+// at creation, set by their own thread, or also read without the lock as
+// snapshots (state, cpu, priority, run times: object/process_threads.cc).
 struct Thread : QueueLink {
   uint64_t saved_sp = 0;  // valid while not running
   void* stack_base = nullptr;
@@ -168,25 +184,25 @@ struct Thread : QueueLink {
   int priority = kPriorityDefault;
   uint32_t cpu = 0;             // CPU it runs or last ran on
   uint32_t affinity = kAnyCpu;  // bit mask of allowed CPUs, 0 = all
-  bool detached = false;
+  bool detached GUARDED_BY(g_sched_lock) = false;
   bool switched_out = false;  // dead and no longer on its stack
-  mica::Status wake_status = mica::Status::kOk;
-  WaitQueue* blocked_on = nullptr;
-  Timer timeout;
-  uint64_t slice_end_ns = 0;
+  mica::Status wake_status GUARDED_BY(g_sched_lock) = mica::Status::kOk;
+  WaitQueue* blocked_on GUARDED_BY(g_sched_lock) = nullptr;
+  Timer timeout GUARDED_BY(g_sched_lock);
+  uint64_t slice_end_ns GUARDED_BY(g_sched_lock) = 0;
   uint64_t runtime_ns = 0;
   uint64_t last_start_ns = 0;
-  uint64_t queue_ns = 0;        // time spent ready but not running
-  uint64_t ready_since_ns = 0;  // when it last became ready
-  uint64_t switches = 0;
+  uint64_t queue_ns = 0;                                 // time spent ready but not running
+  uint64_t ready_since_ns GUARDED_BY(g_sched_lock) = 0;  // when it last became ready
+  uint64_t switches GUARDED_BY(g_sched_lock) = 0;
   int exit_code = 0;
   void (*entry)(void*) = nullptr;
   void* arg = nullptr;
   // User-mode state, for threads of a process (owned by the process's
   // thread object); nullptr for kernel threads.
   arch::UserState* user = nullptr;
-  void* process = nullptr;      // the Process it belongs to (object/process.h)
-  void* user_thread = nullptr;  // its UserThread (object/process.h)
+  Process* process = nullptr;         // the Process it belongs to (object/process.h)
+  UserThread* user_thread = nullptr;  // its UserThread (object/process.h)
   WaitQueue joiners;
   DeferredQueue deferred;   // see DeferredQueue
   mica::ListNode all_node;  // list of every thread

@@ -130,7 +130,7 @@ mica_info_kmem_stats_t KmemStats() {
 
 // True if `thread` (a ThreadDispatcher) is the calling thread's object.
 bool IsCallingThread(const Dispatcher* thread) {
-  auto* ut = static_cast<UserThread*>(sched::Current()->user_thread);
+  UserThread* ut = sched::Current()->user_thread;
   return ut != nullptr && ut->object.get() == thread;
 }
 

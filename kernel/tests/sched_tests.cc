@@ -414,7 +414,7 @@ struct PingPong {
   sched::WaitQueue queue[2];
   volatile bool turn[2] = {false, false};
   int rounds = 0;
-  int next = 0;  // whose step is next (0, 1, 0, ...), guarded by lock
+  int next GUARDED_BY(lock) = 0;  // whose step is next (0, 1, 0, ...)
   volatile bool out_of_order = false;
   volatile int steps[2] = {0, 0};
 };
@@ -427,7 +427,7 @@ struct PingPongSide {
 // What the last hand-off waits for: nothing.
 const volatile bool kNoWait = true;
 
-void PingPongMain(void* arg) NO_THREAD_SAFETY_ANALYSIS {
+void PingPongMain(void* arg) {
   auto* side = static_cast<PingPongSide*>(arg);
   PingPong* pp = side->pp;
   int me = side->me, other = 1 - me;

@@ -90,7 +90,7 @@ class HandleTable {
 
   // Drops the references of any entries left (do Drain first to release
   // them elsewhere) and frees the slot storage.
-  ~HandleTable() NO_THREAD_SAFETY_ANALYSIS /* nobody else can hold a dying table */ {
+  ~HandleTable() {  // (destructors are not analysed: nobody else can hold a dying table)
     for (uint32_t i = 0; i < num_chunks_; ++i) {
       for (uint32_t j = 0; j < kChunkSlots; ++j) {
         chunks_[i][j].~Slot();
