@@ -43,6 +43,7 @@ void FlushLocked() REQUIRES(g_lock) {
   }
 }
 
+// Opted out: in panic mode it may write without the lock (below).
 void Emit(const char* s, size_t n) NO_THREAD_SAFETY_ANALYSIS {
   // In panic mode, take the lock if it can be had quickly, else write anyway:
   // a report that may interleave beats one that never appears.

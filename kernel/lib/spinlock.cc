@@ -61,12 +61,12 @@ void SpinLock::AcquireContended(uintptr_t mine, uintptr_t old) {
   // word, so the cache line is not bounced; the compare-and-swap (acquire)
   // takes it.
   for (;;) {
-    while (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0) {
+    while (mica::AtomicRef<uintptr_t>(word_).load(mica::kRelaxed) != 0) {
       Wait(&spins);
     }
     uintptr_t expected = 0;
-    if (__atomic_compare_exchange_n(&word_, &expected, mine, false, __ATOMIC_ACQUIRE,
-                                    __ATOMIC_RELAXED)) {
+    if (mica::AtomicRef<uintptr_t>(word_).compare_exchange_strong(&expected, mine, mica::kAcquire,
+                                                                  mica::kRelaxed)) {
       return;
     }
   }
@@ -79,16 +79,16 @@ void SpinLock::ReleaseMismatch(uintptr_t word) {
 }
 
 bool SpinLock::TryAcquire() {
-  if (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0) {
+  if (mica::AtomicRef<uintptr_t>(word_).load(mica::kRelaxed) != 0) {
     return false;
   }
   uintptr_t expected = 0;
-  return __atomic_compare_exchange_n(&word_, &expected, LockValue(), false, __ATOMIC_ACQUIRE,
-                                     __ATOMIC_RELAXED);
+  return mica::AtomicRef<uintptr_t>(word_).compare_exchange_strong(&expected, LockValue(),
+                                                                   mica::kAcquire, mica::kRelaxed);
 }
 
 bool SpinLock::IsHeld() const {
-  uintptr_t word = __atomic_load_n(&word_, __ATOMIC_RELAXED);
+  uintptr_t word = mica::AtomicRef<const uintptr_t>(word_).load(mica::kRelaxed);
   if (word == 0) {
     return false;
   }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "kernel/lib/assert.h"
+#include "kernel/lib/atomic.h"
 
 #include "kernel/lib/thread_annotations.h"
 
@@ -76,8 +77,8 @@ class CAPABILITY("mutex") SpinLock {
       AcquireContended(mine, old);
     }
 #else
-    if (!__atomic_compare_exchange_n(&word_, &old, mine, false, __ATOMIC_ACQUIRE,
-                                     __ATOMIC_RELAXED)) {
+    if (!mica::AtomicRef<uintptr_t>(word_).compare_exchange_strong(&old, mine, mica::kAcquire,
+                                                                   mica::kRelaxed)) {
       AcquireContended(mine, old);
     }
 #endif
@@ -89,12 +90,12 @@ class CAPABILITY("mutex") SpinLock {
     // A release must come from the CPU that holds the lock: a second
     // release by another path would silently let two CPUs into the
     // critical section.
-    const uintptr_t word = __atomic_load_n(&word_, __ATOMIC_RELAXED);
+    const uintptr_t word = mica::AtomicRef<uintptr_t>(word_).load(mica::kRelaxed);
     if (MICA_DEBUG_ASSERTS && word != LockValue()) {
       ReleaseMismatch(word);
     }
     // The store-release publishes the critical section to the next holder.
-    __atomic_store_n(&word_, uintptr_t{0}, __ATOMIC_RELEASE);
+    mica::AtomicRef<uintptr_t>(word_).store(0, mica::kRelease);
   }
 
   // True if the lock is held (by the calling CPU when CPUs can be told
@@ -106,7 +107,7 @@ class CAPABILITY("mutex") SpinLock {
 #ifndef MICA_SPINLOCK_TPIDR_TOKEN
   // The CPU recorded as holder, or kNoHolder (free, or no hook installed).
   uint32_t holder_cpu() const {
-    uintptr_t t = __atomic_load_n(&word_, __ATOMIC_RELAXED) & ~uintptr_t{1};
+    uintptr_t t = mica::AtomicRef<const uintptr_t>(word_).load(mica::kRelaxed) & ~uintptr_t{1};
     return t == 0 ? kNoHolder : static_cast<uint32_t>((t >> 1) - 1);
   }
   // Installs the CPU-number hook for all SpinLocks (host tests).
@@ -137,10 +138,9 @@ class CAPABILITY("mutex") SpinLock {
   // Release found `word` instead of the caller's LockValue(): asserts.
   [[noreturn, gnu::cold, gnu::noinline]] static void ReleaseMismatch(uintptr_t word);
 
-  // 0 = free, else the holder's LockValue(). The one word in the kernel
-  // not a mica::Atomic (kernel/lib/atomic.h): Acquire's inline assembly
-  // (LDAXR/STXR) takes its address, so it stays a plain word that every
-  // C++ access reaches through the __atomic builtins.
+  // 0 = free, else the holder's LockValue(). Not a mica::Atomic: Acquire's
+  // inline assembly (LDAXR/STXR) takes its address, so it stays a plain
+  // word that every C++ access reaches through a mica::AtomicRef.
   uintptr_t word_ = 0;
 };
 

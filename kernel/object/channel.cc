@@ -38,7 +38,7 @@ bool ChannelDispatcher::CreatePair(mica::RefPtr<Dispatcher>* a, mica::RefPtr<Dis
   }
   x->peer_koid_ = y->koid();
   y->peer_koid_ = x->koid();
-  y->next_txid_ = 2;  // x's are odd, y's even
+  y->next_txid_.store(2, mica::kRelaxed);  // x's are odd, y's even
   *a = rx;
   *b = ry;
   return true;
@@ -68,7 +68,7 @@ mica::Status ChannelDispatcher::Write(ChannelMessagePtr* msg) {
 
 void ChannelDispatcher::WakeReadersLocked() {
   while (ReadWaiter* r = readers_.pop_front()) {
-    r->done = true;
+    r->done.store(true, mica::kRelaxed);
     r->queue.WakeAll();
   }
 }
@@ -147,8 +147,8 @@ void ChannelDispatcher::OnHandleClosed(const void* owner, uint32_t handle) {
     ++it;
     if (w->through.Matches(owner, handle)) {
       calls_.remove(w);
-      w->canceled = true;
-      w->done = true;
+      w->canceled.store(true, mica::kRelaxed);
+      w->done.store(true, mica::kRelaxed);
       w->queue.WakeAll();
     }
   }
@@ -157,8 +157,8 @@ void ChannelDispatcher::OnHandleClosed(const void* owner, uint32_t handle) {
     ++it;
     if (r->through.Matches(owner, handle)) {
       readers_.remove(r);
-      r->canceled = true;
-      r->done = true;
+      r->canceled.store(true, mica::kRelaxed);
+      r->done.store(true, mica::kRelaxed);
       r->queue.WakeAll();
     }
   }
@@ -198,7 +198,7 @@ void ChannelDispatcher::OnZeroHandles() {
       peer->UpdateSignals(MICA_CHANNEL_WRITABLE, MICA_CHANNEL_PEER_CLOSED);
       // Calls waiting on the survivor will never get their reply.
       while (CallWaiter* w = peer->calls_.pop_front()) {
-        w->done = true;
+        w->done.store(true, mica::kRelaxed);
         w->queue.WakeAll();
       }
       // Its readers look again: the queue may hold messages, else they

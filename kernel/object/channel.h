@@ -82,8 +82,8 @@ class ChannelDispatcher final : public Dispatcher {
     uint32_t txid = 0;
     WaitThrough through;
     sched::WaitQueue queue;
-    volatile bool done = false;      // reply arrived, the peer closed, or cancelled
-    volatile bool canceled = false;  // the handle was closed
+    mica::Atomic<bool> done;      // reply arrived, the peer closed, or cancelled
+    mica::Atomic<bool> canceled;  // the handle was closed
     ChannelMessagePtr reply;
   };
   // A thread in ReadWait on this endpoint.
@@ -93,9 +93,9 @@ class ChannelDispatcher final : public Dispatcher {
     uint32_t handle_capacity = 0;
     WaitThrough through;
     sched::WaitQueue queue;
-    volatile bool done = false;      // handed a message, or must look again
-    volatile bool canceled = false;  // the handle was closed
-    ChannelMessagePtr msg;           // the message a writer handed over
+    mica::Atomic<bool> done;      // handed a message, or must look again
+    mica::Atomic<bool> canceled;  // the handle was closed
+    ChannelMessagePtr msg;        // the message a writer handed over
   };
   // A waiter a message was handed to: the flag that ends its wait and the
   // queue it sleeps on. The writer sets and wakes them before it drops the
@@ -104,7 +104,7 @@ class ChannelDispatcher final : public Dispatcher {
   // blocks next, in sched::WaitQueue::WakeAndBlockUntil.
   struct Handoff {
     sched::WaitQueue* queue = nullptr;
-    volatile bool* done = nullptr;
+    mica::Atomic<bool>* done = nullptr;
     void WakeLocked() {
       if (queue != nullptr) {
         queue->SetAndWakeAll(done);
@@ -152,7 +152,8 @@ class ChannelDispatcher final : public Dispatcher {
   // (taken by lock().Acquire(), which gave `irq_state`): wakes `h`, drops
   // the lock and blocks on `queue` until *done or `deadline`.
   mica::Status WakeAndBlockLocked(sched::WaitQueue* queue, const Handoff& h, uint64_t irq_state,
-                                  const volatile bool* done, uint64_t deadline) RELEASE(lock());
+                                  const mica::Atomic<bool>* done, uint64_t deadline)
+      RELEASE(lock());
 
   const mica::RefPtr<Shared> shared_;
   mica::List<CallWaiter, &CallWaiter::node> calls_ GUARDED_BY(lock());
@@ -164,7 +165,7 @@ class ChannelDispatcher final : public Dispatcher {
   // (atomic). A reply is recognised by its txid at the end that called, so
   // the two ends' ids must differ: one end's are odd, the other's even
   // (CreatePair), each counting by 2.
-  uint32_t next_txid_ = 1;
+  mica::Atomic<uint32_t> next_txid_{1};
   // The collector's verdict (channel_gc.h, step 4): tentatively dead (a
   // read proceeds but moves the collector's generation, so the collection
   // gives up), or dead (about to be drained: reads fail with kCanceled).

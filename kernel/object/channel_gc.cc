@@ -6,37 +6,38 @@
 namespace {
 
 // Guards every endpoint's inflight_ and inflight_node_, g_in_flight and
-// g_in_flight_total. A leaf: nothing else is taken under it.
+// the changes of g_in_flight_total (an Atomic: the trigger reads it without
+// the lock). A leaf: nothing else is taken under it.
 IrqSpinLock g_inflight_lock;
 ChannelGc::InFlightList g_in_flight GUARDED_BY(g_inflight_lock);
-uint64_t g_in_flight_total GUARDED_BY(g_inflight_lock) = 0;
+mica::Atomic<uint64_t> g_in_flight_total;
 
 // Bumped (under the endpoint's lock) by every read that takes a message
 // carrying endpoint handles out of a queue (step 4's check).
-uint64_t g_dequeue_generation = 0;
+mica::Atomic<uint64_t> g_dequeue_generation;
 // Set when an endpoint may have become a candidate since the last
 // collection began.
-bool g_maybe_garbage = false;
+mica::Atomic<bool> g_maybe_garbage;
 // Trigger events since the last collection. A collection costs about one
 // step per endpoint handle in flight; the releasing thread runs one only
 // once there have been as many events as that since the last.
-uint64_t g_events = 0;
+mica::Atomic<uint64_t> g_events;
 // One collection at a time; `g_again` asks the running one for one more.
-bool g_running = false;
-bool g_again = false;
+mica::Atomic<bool> g_running;
+mica::Atomic<bool> g_again;
 // Only the running collection touches these.
 uint64_t g_epoch = 0;
 ChannelGc::Stats g_stats = {};
 
 // The collector thread: woken (g_kicked) when a trigger is past the ration.
-bool g_kicked = false;
+mica::Atomic<bool> g_kicked;
 sched::WaitQueue g_kick_wait;
-uint64_t g_last_duration_ns = 0;  // written by the running collection
+mica::Atomic<uint64_t> g_last_duration_ns;  // written by the running collection
 
-constexpr size_t kListBatch = 64;         // in-flight list entries per lock hold
-constexpr uint64_t kMinPauseNs = 2'000'000;    // the collector thread's pauses
+constexpr size_t kListBatch = 64;            // in-flight list entries per lock hold
+constexpr uint64_t kMinPauseNs = 2'000'000;  // the collector thread's pauses
 constexpr uint64_t kMaxPauseNs = 200'000'000;
-constexpr int kMaxRounds = 4;      // collections per MaybeCollect
+constexpr int kMaxRounds = 4;  // collections per MaybeCollect
 
 ChannelDispatcher* AsEndpoint(const HandleEntry& h) {
   if (!h.object || h.object->type() != MICA_OBJ_TYPE_CHANNEL) {
@@ -46,7 +47,7 @@ ChannelDispatcher* AsEndpoint(const HandleEntry& h) {
 }
 
 void NoteMaybeGarbage() {
-  __atomic_store_n(&g_maybe_garbage, true, __ATOMIC_RELAXED);
+  g_maybe_garbage.store(true, mica::kRelaxed);
 }
 
 }  // namespace
@@ -75,19 +76,19 @@ void ChannelGc::CountInFlight(ChannelMessage* msg, int delta, bool note_candidat
           e->gc_seen_epoch_ = 0;
           g_in_flight.push_back(e);
         }
-        g_in_flight_total++;
+        g_in_flight_total.store(g_in_flight_total.load(mica::kRelaxed) + 1, mica::kRelaxed);
       } else {
         MICA_ASSERT(e->inflight_ != 0);
         if (--e->inflight_ == 0) {
           g_in_flight.remove(e);
         }
-        g_in_flight_total--;
+        g_in_flight_total.store(g_in_flight_total.load(mica::kRelaxed) - 1, mica::kRelaxed);
       }
       if (note_candidates) {
         // Pairs with HandleReleased: of a handle leaving a table this way
         // and another closed at the same time, at least one sees both
         // counts changed.
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        mica::AtomicFence(mica::kSeqCst);
         if (e->handle_count() == e->inflight_) {
           NoteMaybeGarbage();
         }
@@ -95,7 +96,7 @@ void ChannelGc::CountInFlight(ChannelMessage* msg, int delta, bool note_candidat
     }
   }
   if (any && note_candidates) {
-    __atomic_fetch_add(&g_events, 1, __ATOMIC_RELAXED);
+    g_events.fetch_add(1, mica::kRelaxed);
   }
 }
 
@@ -108,7 +109,8 @@ void ChannelGc::HandlesEnteredMessage(ChannelMessage* msg) {
 void ChannelGc::QueuedLocked(const ChannelMessage& msg) {
   for (uint32_t i = 0; i < msg.handle_count(); i++) {
     ChannelDispatcher* e = AsEndpoint(msg.handles()[i]);
-    if (e != nullptr && e->handle_count() == __atomic_load_n(&e->inflight_, __ATOMIC_RELAXED)) {
+    if (e != nullptr &&
+        e->handle_count() == mica::AtomicRef<uint32_t>(e->inflight_).load(mica::kRelaxed)) {
       NoteMaybeGarbage();
       KickCollector();
       return;
@@ -117,7 +119,7 @@ void ChannelGc::QueuedLocked(const ChannelMessage& msg) {
 }
 
 void ChannelGc::KickCollector() {
-  if (!__atomic_exchange_n(&g_kicked, true, __ATOMIC_ACQ_REL)) {
+  if (!g_kicked.exchange(true, mica::kAcqRel)) {
     g_kick_wait.WakeAll();
   }
 }
@@ -136,26 +138,26 @@ void ChannelGc::InFlightHandleReleased(ChannelDispatcher* e) {
   if (--e->inflight_ == 0) {
     g_in_flight.remove(e);
   }
-  g_in_flight_total--;
+  g_in_flight_total.store(g_in_flight_total.load(mica::kRelaxed) - 1, mica::kRelaxed);
 }
 
 void ChannelGc::DequeuedLocked(const ChannelMessage& msg) {
   if (CarriesEndpoints(msg)) {
-    __atomic_fetch_add(&g_dequeue_generation, 1, __ATOMIC_RELAXED);
+    g_dequeue_generation.fetch_add(1, mica::kRelaxed);
   }
 }
 
 void ChannelGc::ReadDuringVerdictLocked() {
-  __atomic_fetch_add(&g_dequeue_generation, 1, __ATOMIC_RELAXED);
+  g_dequeue_generation.fetch_add(1, mica::kRelaxed);
 }
 
 void ChannelGc::HandleReleased(ChannelDispatcher* e, uint32_t remaining) {
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);  // see CountInFlight
-  uint32_t inflight = __atomic_load_n(&e->inflight_, __ATOMIC_RELAXED);
+  mica::AtomicFence(mica::kSeqCst);  // see CountInFlight
+  uint32_t inflight = mica::AtomicRef<uint32_t>(e->inflight_).load(mica::kRelaxed);
   if (inflight == 0) {
     return;
   }
-  __atomic_fetch_add(&g_events, 1, __ATOMIC_RELAXED);
+  g_events.fetch_add(1, mica::kRelaxed);
   if (inflight == remaining) {
     NoteMaybeGarbage();
   }
@@ -163,7 +165,7 @@ void ChannelGc::HandleReleased(ChannelDispatcher* e, uint32_t remaining) {
 }
 
 void ChannelGc::MaybeCollect(bool force) {
-  if (!__atomic_load_n(&g_maybe_garbage, __ATOMIC_RELAXED)) {
+  if (!g_maybe_garbage.load(mica::kRelaxed)) {
     return;
   }
   // Inside a chain of last-handle reactions: the outermost one calls again
@@ -175,28 +177,27 @@ void ChannelGc::MaybeCollect(bool force) {
   // releases its handles there): never collect with interrupts off; the
   // collector thread does it. (The in-flight total is read without its
   // lock: an estimate of the cost is all the ration needs.)
-  if (arch::IrqsDisabled() || (!force && __atomic_load_n(&g_events, __ATOMIC_RELAXED) <
-                                             __atomic_load_n(&g_in_flight_total, __ATOMIC_RELAXED))) {
+  if (arch::IrqsDisabled() ||
+      (!force && g_events.load(mica::kRelaxed) < g_in_flight_total.load(mica::kRelaxed))) {
     KickCollector();
     return;
   }
   int rounds = 0;
   while (rounds < kMaxRounds) {
-    if (__atomic_exchange_n(&g_running, true, __ATOMIC_ACQUIRE)) {
-      __atomic_store_n(&g_again, true, __ATOMIC_RELEASE);
+    if (g_running.exchange(true, mica::kAcquire)) {
+      g_again.store(true, mica::kRelease);
       return;
     }
     do {
-      __atomic_store_n(&g_again, false, __ATOMIC_RELAXED);
-      __atomic_store_n(&g_maybe_garbage, false, __ATOMIC_RELAXED);
-      __atomic_store_n(&g_events, 0, __ATOMIC_RELAXED);
+      g_again.store(false, mica::kRelaxed);
+      g_maybe_garbage.store(false, mica::kRelaxed);
+      g_events.store(0, mica::kRelaxed);
       CollectOnce();
       rounds++;
-    } while (__atomic_load_n(&g_again, __ATOMIC_ACQUIRE) && rounds < kMaxRounds);
-    __atomic_store_n(&g_running, false, __ATOMIC_RELEASE);
+    } while (g_again.load(mica::kAcquire) && rounds < kMaxRounds);
+    g_running.store(false, mica::kRelease);
     // A request that came after the last check must not be lost.
-    if (!__atomic_load_n(&g_again, __ATOMIC_ACQUIRE) ||
-        !__atomic_load_n(&g_maybe_garbage, __ATOMIC_RELAXED)) {
+    if (!g_again.load(mica::kAcquire) || !g_maybe_garbage.load(mica::kRelaxed)) {
       return;
     }
   }
@@ -207,7 +208,7 @@ void ChannelGc::MaybeCollect(bool force) {
 void ChannelGc::CollectOnce() {
   const uint64_t epoch = ++g_epoch;
   const uint64_t started_ns = timer::NowNs();
-  const uint64_t generation = __atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE);
+  const uint64_t generation = g_dequeue_generation.load(mica::kAcquire);
 
   // Step 1: the candidates, each with a reference so none goes away under
   // the collection. An endpoint on the list has handles in messages,
@@ -301,7 +302,7 @@ void ChannelGc::CollectOnce() {
     return n;
   };
   auto unchanged = [generation]() {
-    return __atomic_load_n(&g_dequeue_generation, __ATOMIC_ACQUIRE) == generation;
+    return g_dequeue_generation.load(mica::kAcquire) == generation;
   };
   size_t found = mark(ChannelDispatcher::kGcTentative);
   ChannelMessageList hit;
@@ -323,7 +324,7 @@ void ChannelGc::CollectOnce() {
     }
   }
   g_stats.collections++;
-  __atomic_store_n(&g_last_duration_ns, timer::NowNs() - started_ns, __ATOMIC_RELAXED);
+  g_last_duration_ns.store(timer::NowNs() - started_ns, mica::kRelaxed);
 
   // Outside every lock: the messages go (releasing the garbage's handles,
   // which destroys it), then the collection's references.
@@ -347,15 +348,14 @@ void ChannelGc::Start() {
 
 void ChannelGc::WorkerMain(void*) {
   for (;;) {
-    (void)g_kick_wait.BlockWhile(
-        [](const void*) { return !__atomic_load_n(&g_kicked, __ATOMIC_ACQUIRE); }, nullptr,
-        sched::kInfinite);
+    (void)g_kick_wait.BlockWhile([](const void*) { return !g_kicked.load(mica::kAcquire); },
+                                 nullptr, sched::kInfinite);
     // At most a third of a CPU: the pause is at least twice the last
     // collection's length (and at most kMaxPauseNs, so garbage never waits
     // long).
-    uint64_t pause = __atomic_load_n(&g_last_duration_ns, __ATOMIC_RELAXED) * 2;
+    uint64_t pause = g_last_duration_ns.load(mica::kRelaxed) * 2;
     sched::Sleep(pause < kMinPauseNs ? kMinPauseNs : pause > kMaxPauseNs ? kMaxPauseNs : pause);
-    __atomic_store_n(&g_kicked, false, __ATOMIC_RELEASE);
+    g_kicked.store(false, mica::kRelease);
     MaybeCollect(/*force=*/true);
   }
 }
@@ -363,11 +363,10 @@ void ChannelGc::WorkerMain(void*) {
 ChannelGc::Stats ChannelGc::GetStats() {
   Stats s = g_stats;
   IrqGuard g(g_inflight_lock);
-  s.in_flight = g_in_flight_total;
+  s.in_flight = g_in_flight_total.load(mica::kRelaxed);
   return s;
 }
 
 bool ChannelGc::Busy() {
-  return __atomic_load_n(&g_running, __ATOMIC_ACQUIRE) ||
-         __atomic_load_n(&g_kicked, __ATOMIC_ACQUIRE);
+  return g_running.load(mica::kAcquire) || g_kicked.load(mica::kAcquire);
 }

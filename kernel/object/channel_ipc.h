@@ -91,7 +91,7 @@
         *h = Handoff{&r->queue, &r->done};
         return mica::Status::kOk;
       }
-      r->done = true;
+      r->done.store(true, mica::kRelaxed);
       r->queue.WakeAll();
     }
   }
@@ -120,7 +120,7 @@
 // as a raw mica::SpinLock* with no annotation); the declaration's
 // RELEASE(lock()) tells the callers.
 [[gnu::always_inline]] inline mica::Status ChannelDispatcher::WakeAndBlockLocked(
-    sched::WaitQueue* queue, const Handoff& h, uint64_t irq_state, const volatile bool* done,
+    sched::WaitQueue* queue, const Handoff& h, uint64_t irq_state, const mica::Atomic<bool>* done,
     uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
   return queue->WakeAndBlockUntil(h.queue, h.done, &lock().raw(), irq_state, done, deadline);
 }
@@ -131,8 +131,8 @@
                                                                    WaitThrough through) {
   CallWaiter waiter;
   waiter.through = through;
-  waiter.txid = (__atomic_fetch_add(&next_txid_, 2, __ATOMIC_RELAXED) & ~MICA_TXID_KERNEL_BIT) |
-                MICA_TXID_KERNEL_BIT;
+  waiter.txid =
+      (next_txid_.fetch_add(2, mica::kRelaxed) & ~MICA_TXID_KERNEL_BIT) | MICA_TXID_KERNEL_BIT;
   (*request)->set_txid(waiter.txid);
   uint64_t irq_state = lock().Acquire();
   if (!peer_) {
@@ -168,9 +168,9 @@
     *reply = mica::Move(waiter.reply);
     return mica::Status::kOk;
   }
-  if (waiter.canceled) {
+  if (waiter.canceled.load(mica::kRelaxed)) {
     s = mica::Status::kCanceled;
-  } else if (waiter.done) {
+  } else if (waiter.done.load(mica::kRelaxed)) {
     return mica::Status::kPeerClosed;
   } else if (s == mica::Status::kOk) {
     s = mica::Status::kTimedOut;
@@ -239,10 +239,10 @@
       *out = mica::Move(waiter.msg);
       return mica::Status::kOk;
     }
-    if (waiter.canceled) {
+    if (waiter.canceled.load(mica::kRelaxed)) {
       return mica::Status::kCanceled;
     }
-    if (!waiter.done) {
+    if (!waiter.done.load(mica::kRelaxed)) {
       return s == mica::Status::kOk ? mica::Status::kTimedOut : s;
     }
     // Woken to look again (a message that does not fit, the peer closed).

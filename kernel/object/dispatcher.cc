@@ -36,19 +36,19 @@ struct WaitObserver : HandleObserver {
             want,
             [](SignalObserver* self, mica::core::Signals) {
               auto* w = static_cast<WaitObserver*>(self);
-              w->fired = true;
+              w->fired.store(true, mica::kRelaxed);
               w->queue.WakeAll();
               return true;  // remove: a wait fires once
             },
             [](HandleObserver* self) {
               auto* w = static_cast<WaitObserver*>(self);
-              w->canceled = true;
-              w->fired = true;
+              w->canceled.store(true, mica::kRelaxed);
+              w->fired.store(true, mica::kRelaxed);
               w->queue.WakeAll();
             }) {}
   sched::WaitQueue queue;
-  volatile bool fired = false;
-  volatile bool canceled = false;
+  mica::Atomic<bool> fired;
+  mica::Atomic<bool> canceled;
 };
 
 }  // namespace
@@ -87,13 +87,16 @@ mica::Status Dispatcher::WaitOne(mica_signals_t want, uint64_t deadline, mica_si
     NoteThroughLocked(through);
   }
   mica::Status s = waiter.queue.BlockWhile(
-      [](const void* w) { return !static_cast<const WaitObserver*>(w)->fired; }, &waiter, deadline);
+      [](const void* w) {
+        return !static_cast<const WaitObserver*>(w)->fired.load(mica::kRelaxed);
+      },
+      &waiter, deadline);
   IrqGuard guard(lock_);
   if (waiter.observing()) {
     signals_.RemoveObserver(&waiter);
   }
   *observed = signals_.signals();
-  if (waiter.canceled) {
+  if (waiter.canceled.load(mica::kRelaxed)) {
     return mica::Status::kCanceled;
   }
   if (s == mica::Status::kOk || (*observed & want) != 0) {
@@ -107,8 +110,8 @@ namespace {
 // One observer per object of a wait_many, all pointing at one shared state.
 struct ManyWaitShared {
   sched::WaitQueue queue;
-  volatile bool fired = false;
-  volatile bool canceled = false;
+  mica::Atomic<bool> fired;
+  mica::Atomic<bool> canceled;
 };
 
 struct ManyWaitObserver : HandleObserver {
@@ -117,14 +120,14 @@ struct ManyWaitObserver : HandleObserver {
             0,
             [](SignalObserver* self, mica::core::Signals) {
               auto* w = static_cast<ManyWaitObserver*>(self);
-              w->shared->fired = true;
+              w->shared->fired.store(true, mica::kRelaxed);
               w->shared->queue.WakeAll();
               return true;
             },
             [](HandleObserver* self) {
               auto* w = static_cast<ManyWaitObserver*>(self);
-              w->shared->canceled = true;
-              w->shared->fired = true;
+              w->shared->canceled.store(true, mica::kRelaxed);
+              w->shared->fired.store(true, mica::kRelaxed);
               w->shared->queue.WakeAll();
             }) {}
   ManyWaitShared* shared = nullptr;
@@ -162,8 +165,10 @@ mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
   mica::Status s = mica::Status::kOk;
   if (!satisfied) {
     s = shared.queue.BlockWhile(
-        [](const void* x) { return !static_cast<const ManyWaitShared*>(x)->fired; }, &shared,
-        deadline);
+        [](const void* x) {
+          return !static_cast<const ManyWaitShared*>(x)->fired.load(mica::kRelaxed);
+        },
+        &shared, deadline);
   }
   bool any = false;
   for (size_t i = 0; i < n; i++) {
@@ -175,7 +180,7 @@ mica::Status Dispatcher::WaitMany(const mica::RefPtr<Dispatcher>* objects,
     seen[i] = d->signals_.signals();
     any = any || (seen[i] & want[i]) != 0;
   }
-  if (shared.canceled) {
+  if (shared.canceled.load(mica::kRelaxed)) {
     return mica::Status::kCanceled;
   }
   if (any) {
@@ -267,11 +272,11 @@ void Dispatcher::CancelWaitsThrough(const void* owner, uint32_t handle) {
 }
 
 void Dispatcher::AddHandleRef() {
-  __atomic_fetch_add(&handle_count_, 1, __ATOMIC_RELAXED);
+  handle_count_.fetch_add(1, mica::kRelaxed);
 }
 
 void Dispatcher::RemoveHandleRef() {
-  uint32_t old = __atomic_fetch_sub(&handle_count_, 1, __ATOMIC_ACQ_REL);
+  uint32_t old = handle_count_.fetch_sub(1, mica::kAcqRel);
   MICA_DEBUG_ASSERT_MSG(old != 0, "RemoveHandleRef without a handle");
   if (old == 1) {
     ZeroHandles();

@@ -118,7 +118,7 @@ class Dispatcher : public mica::RefCounted<Dispatcher>, private sched::DeferredN
   // Must be called without spin locks held (the reactions take locks).
   void AddHandleRef();
   void RemoveHandleRef();
-  uint32_t handle_count() const { return __atomic_load_n(&handle_count_, __ATOMIC_RELAXED); }
+  uint32_t handle_count() const { return handle_count_.load(mica::kRelaxed); }
 
   // Name property (MICA_PROP_NAME).
   void GetName(char out[MICA_MAX_NAME_LEN]) const;
@@ -146,7 +146,7 @@ class Dispatcher : public mica::RefCounted<Dispatcher>, private sched::DeferredN
   const mica_obj_type_t type_;
   const uint64_t koid_;
   mica::core::SignalState signals_ GUARDED_BY(lock_);
-  uint32_t handle_count_ = 0;
+  mica::Atomic<uint32_t> handle_count_;
   char name_[MICA_MAX_NAME_LEN] GUARDED_BY(lock_) = {};
   // Pending object_wait_async registrations (each also an observer).
   mica::List<AsyncWaitLink, &AsyncWaitLink::source_node> async_waits_ GUARDED_BY(lock_);

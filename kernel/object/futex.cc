@@ -13,7 +13,7 @@ struct Waiter {
   Process* process;
   uint64_t addr;
   sched::WaitQueue queue;
-  volatile bool woken = false;
+  mica::Atomic<bool> woken;
 };
 
 struct Bucket {
@@ -38,7 +38,7 @@ uint32_t WakeLocked(Bucket& b, Process* p, uint64_t addr, uint32_t count) REQUIR
     ++it;
     if (w->process == p && w->addr == addr) {
       b.waiters.remove(w);
-      w->woken = true;
+      w->woken.store(true, mica::kRelaxed);
       w->queue.WakeAll();
       n++;
     }
@@ -71,12 +71,13 @@ mica::Status Wait(Process* p, user_in_ptr<const mica_futex_t> word, int32_t expe
     b.waiters.push_back(&w);
   }
   mica::Status s = w.queue.BlockWhile(
-      [](const void* x) { return !static_cast<const Waiter*>(x)->woken; }, &w, deadline);
+      [](const void* x) { return !static_cast<const Waiter*>(x)->woken.load(mica::kRelaxed); }, &w,
+      deadline);
   IrqGuard g(b.lock);
   if (w.node.InContainer()) {
     b.waiters.remove(&w);  // timed out, not woken
   }
-  return w.woken ? mica::Status::kOk : s;
+  return w.woken.load(mica::kRelaxed) ? mica::Status::kOk : s;
 }
 
 uint32_t Wake(Process* p, uint64_t addr, uint32_t count) {
@@ -137,7 +138,7 @@ void WakeAll(Process* p) {
       ++it;
       if (w->process == p) {
         b.waiters.remove(w);
-        w->woken = true;
+        w->woken.store(true, mica::kRelaxed);
         w->queue.WakeAll();
       }
     }

@@ -60,7 +60,7 @@ bool PortDispatcher::EmptyAndNotCanceled(const void* waiter)
   // Read without the queue lock inside BlockWhile (under the scheduler
   // lock): a racing queue or cancel either is seen or wakes the waiter after.
   auto* w = static_cast<const Waiter*>(waiter);
-  return w->port->queue_.empty() && !w->canceled;
+  return w->port->queue_.empty() && !w->canceled.load(mica::kRelaxed);
 }
 
 void PortDispatcher::SyncReadableLocked() {
@@ -139,7 +139,7 @@ mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out, Wa
       if (me.node.InContainer()) {
         waiting_.remove(&me);
       }
-      if (me.canceled) {
+      if (me.canceled.load(mica::kRelaxed)) {
         return mica::Status::kCanceled;
       }
       n = queue_.pop_front();
@@ -176,7 +176,7 @@ void PortDispatcher::OnHandleClosed(const void* owner, uint32_t handle) {
     IrqGuard g(queue_lock_);
     for (Waiter& w : waiting_) {
       if (w.through.Matches(owner, handle)) {
-        w.canceled = true;
+        w.canceled.store(true, mica::kRelaxed);
         any = true;
       }
     }

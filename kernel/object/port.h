@@ -78,7 +78,7 @@ class PortDispatcher final : public Dispatcher {
     mica::ListNode node;
     PortDispatcher* port;
     WaitThrough through;
-    volatile bool canceled = false;
+    mica::Atomic<bool> canceled;
   };
   static bool EmptyAndNotCanceled(const void* waiter);
   // Keeps READABLE in step with the queue (both locks held).

@@ -56,7 +56,7 @@ sched::WaitQueue g_reap_wait;
 // Processes put on g_reap_list and not yet freed (the one the reaper is
 // freeing included): raised before a process goes on the list, lowered
 // only once its delete has returned (MICA_INFO_KMEM_STATS reports it).
-uint64_t g_unreaped;
+mica::Atomic<uint64_t> g_unreaped;
 
 }  // namespace
 
@@ -496,7 +496,7 @@ void Process::MarkDead(int64_t code) {
     dispatcher_->UpdateSignals(0, MICA_TASK_TERMINATED);
     exit_waiters_.WakeAll();
     if (auto_reap_) {
-      __atomic_fetch_add(&g_unreaped, 1, __ATOMIC_RELAXED);
+      g_unreaped.fetch_add(1, mica::kRelaxed);
       {
         IrqGuard guard(g_reap_lock);
         g_reap_list->push_back(this);
@@ -662,10 +662,10 @@ void Process::ReaperMain(void*) {
     }
     delete p;  // joins its (interrupted, exiting) threads first
     // Release: a reader that sees the count drop also sees the frees.
-    __atomic_fetch_sub(&g_unreaped, 1, __ATOMIC_RELEASE);
+    g_unreaped.fetch_sub(1, mica::kRelease);
   }
 }
 
 uint64_t Process::UnreapedCount() {
-  return __atomic_load_n(&g_unreaped, __ATOMIC_ACQUIRE);
+  return g_unreaped.load(mica::kAcquire);
 }

@@ -23,8 +23,8 @@ class ProcessDispatcher final : public Dispatcher {
   }
   void Detach();
   // The exit code, once TERMINATED is asserted.
-  void SetRetcode(int64_t code) { __atomic_store_n(&retcode_, code, __ATOMIC_RELEASE); }
-  int64_t retcode() const { return __atomic_load_n(&retcode_, __ATOMIC_ACQUIRE); }
+  void SetRetcode(int64_t code) { retcode_.store(code, mica::kRelease); }
+  int64_t retcode() const { return retcode_.load(mica::kAcquire); }
   // What object_get_info(MICA_INFO_PROCESS) reports; kept here so it
   // survives the process being freed.
   void MarkStarted(mica_time_t when);
@@ -47,7 +47,7 @@ class ProcessDispatcher final : public Dispatcher {
   // Dispatcher::lock_.
   IrqSpinLock task_lock_ ACQUIRED_BEFORE(Dispatcher::lock_, sched::g_sched_lock);
   Process* process_ GUARDED_BY(task_lock_);
-  int64_t retcode_ = 0;
+  mica::Atomic<int64_t> retcode_;
   // Its own lock: MarkStarted runs inside WithProcess (task_lock_ held).
   mutable IrqSpinLock info_lock_ ACQUIRED_AFTER(task_lock_);
   mica_info_process_t info_ GUARDED_BY(info_lock_) = {};

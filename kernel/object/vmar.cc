@@ -245,8 +245,7 @@ void VmarDispatcher::BuryLocked(VmarList* graveyard) {
 // Reads the buried VMARs' in_tree_ without the lock: they are out of every
 // tree, and nothing but this touches it any more.
 void VmarDispatcher::ReleaseDead(MappingList* dead, VmarList* graveyard)
-    NO_THREAD_SAFETY_ANALYSIS {  // buried VMARs: unreachable tree fields (above)  // buried VMARs:
-                                 // unreachable tree fields (above)
+    NO_THREAD_SAFETY_ANALYSIS {  // buried VMARs: unreachable tree fields (above)
   while (Mapping* m = dead->pop_front()) {
     delete m;  // drops its VMO reference
   }

@@ -13,17 +13,17 @@ namespace {
 
 // How many VMOs hold a page: kept in the page's metadata owner word.
 void PageAdopt(uint64_t pa) {
-  __atomic_store_n(kmem::PageOwnerWord(pa), 1, __ATOMIC_RELEASE);
+  mica::AtomicRef<uintptr_t>(*kmem::PageOwnerWord(pa)).store(1, mica::kRelease);
 }
 void PageShare(uint64_t pa) {
-  __atomic_fetch_add(kmem::PageOwnerWord(pa), 1, __ATOMIC_RELAXED);
+  mica::AtomicRef<uintptr_t>(*kmem::PageOwnerWord(pa)).fetch_add(1, mica::kRelaxed);
 }
 bool PageShared(uint64_t pa) {
-  return __atomic_load_n(kmem::PageOwnerWord(pa), __ATOMIC_ACQUIRE) > 1;
+  return mica::AtomicRef<uintptr_t>(*kmem::PageOwnerWord(pa)).load(mica::kAcquire) > 1;
 }
 // Drops one VMO's hold; the last frees the page.
 void PageRelease(uint64_t pa) {
-  if (__atomic_sub_fetch(kmem::PageOwnerWord(pa), 1, __ATOMIC_ACQ_REL) == 0) {
+  if (mica::AtomicRef<uintptr_t>(*kmem::PageOwnerWord(pa)).fetch_sub(1, mica::kAcqRel) == 1) {
     kmem::FreePage(pa);
   }
 }
@@ -388,7 +388,7 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) {
       while (pages_.Next(index, page_count_, &index, &pa)) {
         pages_.Clear(index);
         uintptr_t* holders = kmem::PageOwnerWord(pa);
-        if (__atomic_sub_fetch(holders, 1, __ATOMIC_ACQ_REL) == 0) {
+        if (mica::AtomicRef<uintptr_t>(*holders).fetch_sub(1, mica::kAcqRel) == 1) {
           *holders = to_free;
           to_free = pa;
         }

@@ -327,15 +327,15 @@ mica::Status WaitQueue::BlockWhile(bool (*still_wait)(const void*), const void* 
   return s;
 }
 
-mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
+mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, mica::Atomic<bool>* flag,
                                           mica::SpinLock* held, uint64_t irq_state,
-                                          const volatile bool* done, uint64_t deadline) {
+                                          const mica::Atomic<bool>* done, uint64_t deadline) {
   LockRaw();
   // This CPU's state until the switch (IRQs are off: no migration).
   PerCpu& pc = ThisCpu();
   CpuState& cs = *pc.sched;
   if (flag != nullptr) {
-    *flag = true;
+    flag->store(true, mica::kRelaxed);
   }
   // The thread to switch to directly: the only one woken, last ran here,
   // and outranks every thread ready here (so it is the one the scheduler
@@ -358,7 +358,7 @@ mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
   // Done with `wake` and `flag`: the caller's lock may go.
   held->Release();
   mica::Status s = mica::Status::kOk;
-  if (!*done) {
+  if (!done->load(mica::kRelaxed)) {
     s = PrepareBlockLocked(pc, deadline);
     if (s == mica::Status::kOk) {
       if (direct != nullptr) {
@@ -374,10 +374,10 @@ mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag,
       }
       s = CurrentLocked()->wake_status;
       // As BlockWhile from here on.
-      while (s == mica::Status::kOk && !*done) {
+      while (s == mica::Status::kOk && !done->load(mica::kRelaxed)) {
         s = BlockLocked(deadline);
       }
-      if (s != mica::Status::kOk && *done) {
+      if (s != mica::Status::kOk && done->load(mica::kRelaxed)) {
         s = mica::Status::kOk;
       }
     }
@@ -418,10 +418,10 @@ int WaitQueue::WakeOne() {
   return n;
 }
 
-int WaitQueue::SetAndWakeAll(volatile bool* flag) {
+int WaitQueue::SetAndWakeAll(mica::Atomic<bool>* flag) {
   uint64_t state = g_sched_lock.Acquire();
   if (flag != nullptr) {
-    *flag = true;
+    flag->store(true, mica::kRelaxed);
   }
   int n = WakeAllLocked();
   PreemptAfterWakeLocked(state);
@@ -441,6 +441,15 @@ void Yield() {
   g_sched_lock.Release(state);
 }
 
+namespace {
+// PreemptFromIrq's unlocked peek at need_resched: only this CPU sets it for
+// itself, with interrupts off (below), so the read cannot race a writer.
+[[gnu::always_inline]] inline bool NeedReschedPeek(CpuState& cs)
+    NO_THREAD_SAFETY_ANALYSIS {  // an unlocked read that cannot race (above)
+  return mica::AtomicRef<bool>(cs.need_resched).load(mica::kRelaxed);
+}
+}  // namespace
+
 void PreemptFromIrq() {
   PerCpu& pc = ThisCpu();
   if (pc.sched == nullptr || pc.irq_depth != 0) {
@@ -451,7 +460,7 @@ void PreemptFromIrq() {
   // CPU by code running on this CPU with interrupts off (a wake made here,
   // the timer tick, the reschedule IPI), and interrupts are off now, so
   // the unlocked read cannot miss a request.
-  if (!__atomic_load_n(&pc.sched->need_resched, __ATOMIC_RELAXED)) {
+  if (!NeedReschedPeek(*pc.sched)) {
     return;
   }
   LockRaw();

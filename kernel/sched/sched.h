@@ -63,7 +63,7 @@ struct Timer {
   bool armed GUARDED_BY(g_sched_lock) = false;
   // callback needs the scheduler lock
   bool scheduler_internal GUARDED_BY(g_sched_lock) = false;
-  volatile bool running = false;  // callback in progress (TimerCancel waits)
+  mica::Atomic<bool> running;  // callback in progress (TimerCancel waits)
   mica::ListNode node;
 };
 
@@ -106,7 +106,7 @@ class WaitQueue {
   // critical section. A waiter whose BlockWhile condition reads the flag sees it set
   // only after the waker is done with the queue, so it may free the queue
   // (and whatever holds it) as soon as BlockWhile returns.
-  int SetAndWakeAll(volatile bool* flag);
+  int SetAndWakeAll(mica::Atomic<bool>* flag);
   // IPC's direct hand-off (channel_call, channel_write_read). The caller
   // holds `held`, taken as an IrqSpinLock whose saved interrupt mask is
   // `irq_state`. In one scheduler critical section: sets *flag and wakes
@@ -119,8 +119,8 @@ class WaitQueue {
   // happens before `held` is released, so the caller's lock keeps them
   // alive as it does for SetAndWakeAll. Interrupts are back to `irq_state`
   // on return.
-  mica::Status WakeAndBlockUntil(WaitQueue* wake, volatile bool* flag, mica::SpinLock* held,
-                                 uint64_t irq_state, const volatile bool* done,
+  mica::Status WakeAndBlockUntil(WaitQueue* wake, mica::Atomic<bool>* flag, mica::SpinLock* held,
+                                 uint64_t irq_state, const mica::Atomic<bool>* done,
                                  uint64_t deadline_ns) RELEASE(held);
   bool EmptyLocked() const REQUIRES(g_sched_lock) { return waiters_.empty(); }
   // Takes a blocked thread off the queue (timeouts).

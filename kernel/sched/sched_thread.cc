@@ -107,7 +107,7 @@ mica::Status Join(Thread* t, uint64_t deadline, int* code) {
   }
   g_sched_lock.Release(state);
   // It is dead; wait (briefly) until its CPU has switched off its stack.
-  while (!__atomic_load_n(&t->switched_out, __ATOMIC_ACQUIRE)) {
+  while (!mica::AtomicRef<bool>(t->switched_out).load(mica::kAcquire)) {
     arch::Yield();
   }
   state = g_sched_lock.Acquire();

@@ -28,7 +28,7 @@ bool TimerCancel(Timer* timer) {
     }
   }
   // A callback running on another CPU finishes before the timer may go.
-  while (__atomic_load_n(&timer->running, __ATOMIC_ACQUIRE)) {
+  while (timer->running.load(mica::kAcquire)) {
     arch::Yield();
   }
   return was_armed;
@@ -57,10 +57,10 @@ void TimerTick() {
     // simply queues it again; TimerCancel waits for `running` to clear.
     void (*callback)(Timer*, void*) = t->callback;
     void* arg = t->arg;
-    t->running = true;
+    t->running.store(true, mica::kRelaxed);
     UnlockRaw();
     callback(t, arg);
-    __atomic_store_n(&t->running, false, __ATOMIC_RELEASE);
+    t->running.store(false, mica::kRelease);
     LockRaw();
   }
   Thread* cur = CurrentLocked();

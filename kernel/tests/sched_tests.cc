@@ -48,14 +48,14 @@ namespace {
 
 struct WakeCtx {
   sched::WaitQueue wq;
-  volatile bool woken = false;
+  mica::Atomic<bool> woken;
   mica::Status status = mica::Status::kInternal;
 };
 
 void Waiter(void* arg) {
   auto* c = static_cast<WakeCtx*>(arg);
   c->status = c->wq.Block(sched::kInfinite);
-  c->woken = true;
+  c->woken.store(true, mica::kRelaxed);
 }
 
 }  // namespace
@@ -71,7 +71,7 @@ KTEST(waitqueue_wake_one_across_cpus) {
       sched::Sleep(kMs / 10);
     }
     KEXPECT(sched::Join(t, sched::kInfinite, nullptr) == mica::Status::kOk);
-    KEXPECT(c.woken);
+    KEXPECT(c.woken.load(mica::kRelaxed));
     KEXPECT(c.status == mica::Status::kOk);
   }
 }
@@ -80,7 +80,7 @@ namespace {
 
 struct SpinCtx {
   volatile uint64_t count = 0;
-  volatile bool stop = false;
+  mica::Atomic<bool> stop;
   uint32_t cpu_seen = 0xffffffff;
   bool wrong_cpu = false;
 };
@@ -88,7 +88,7 @@ struct SpinCtx {
 void Spinner(void* arg) {
   auto* c = static_cast<SpinCtx*>(arg);
   c->cpu_seen = CurrentCpu();
-  while (!c->stop) {
+  while (!c->stop.load(mica::kRelaxed)) {
     c->count = c->count + 1;
     if (CurrentCpu() != c->cpu_seen) {
       c->wrong_cpu = true;
@@ -109,8 +109,8 @@ KTEST(preemption_round_robin) {
   sched::Start(ta);
   sched::Start(tb);
   sched::Sleep(100 * kMs);
-  a.stop = true;
-  b.stop = true;
+  a.stop.store(true, mica::kRelaxed);
+  b.stop.store(true, mica::kRelaxed);
   KEXPECT(sched::Join(ta, sched::kInfinite, nullptr) == mica::Status::kOk);
   KEXPECT(sched::Join(tb, sched::kInfinite, nullptr) == mica::Status::kOk);
   KEXPECT(a.count > 0);
@@ -123,14 +123,14 @@ namespace {
 
 struct PrioCtx {
   volatile uint64_t low_count = 0;
-  volatile bool stop = false;
+  mica::Atomic<bool> stop;
   uint64_t low_before = 0;
   uint64_t low_after = 0;
 };
 
 void LowSpinner(void* arg) {
   auto* c = static_cast<PrioCtx*>(arg);
-  while (!c->stop) {
+  while (!c->stop.load(mica::kRelaxed)) {
     c->low_count = c->low_count + 1;
   }
 }
@@ -169,7 +169,7 @@ KTEST(priority_preempts_lower) {
   while (c.low_count == after_high) {
     sched::Sleep(kMs / 10);
   }
-  c.stop = true;
+  c.stop.store(true, mica::kRelaxed);
   KEXPECT(sched::Join(low, sched::kInfinite, nullptr) == mica::Status::kOk);
   KEXPECT_EQ(c.low_after, c.low_before);
 }
@@ -412,10 +412,10 @@ namespace {
 struct PingPong {
   IrqSpinLock lock;
   sched::WaitQueue queue[2];
-  volatile bool turn[2] = {false, false};
+  mica::Atomic<bool> turn[2];
   int rounds = 0;
   int next GUARDED_BY(lock) = 0;  // whose step is next (0, 1, 0, ...)
-  volatile bool out_of_order = false;
+  mica::Atomic<bool> out_of_order;
   volatile int steps[2] = {0, 0};
 };
 
@@ -425,7 +425,7 @@ struct PingPongSide {
 };
 
 // What the last hand-off waits for: nothing.
-const volatile bool kNoWait = true;
+const mica::Atomic<bool> kNoWait(true);
 
 void PingPongMain(void* arg) {
   auto* side = static_cast<PingPongSide*>(arg);
@@ -437,7 +437,7 @@ void PingPongMain(void* arg) {
     uint64_t state = pp->lock.Acquire();
     if (!(me == 1 && first)) {
       if (pp->next != me) {
-        pp->out_of_order = true;
+        pp->out_of_order.store(true, mica::kRelaxed);
       }
       pp->next = other;
       pp->steps[me] = pp->steps[me] + 1;
@@ -448,18 +448,18 @@ void PingPongMain(void* arg) {
         hand_over ? &pp->queue[other] : nullptr, hand_over ? &pp->turn[other] : nullptr,
         &pp->lock.raw(), state, last ? &kNoWait : &pp->turn[me], sched::kInfinite);
     if (s != mica::Status::kOk) {
-      pp->out_of_order = true;
+      pp->out_of_order.store(true, mica::kRelaxed);
     }
     // Taken. Only the other side sets it again, after this side's next
     // hand-off.
-    pp->turn[me] = false;
+    pp->turn[me].store(false, mica::kRelaxed);
     first = false;
   }
   if (me == 1) {
     // Side 0's last hand-off woke this side for its final step.
     IrqGuard g(pp->lock);
     if (pp->next != me) {
-      pp->out_of_order = true;
+      pp->out_of_order.store(true, mica::kRelaxed);
     }
     pp->steps[me] = pp->steps[me] + 1;
   }
@@ -495,7 +495,7 @@ KTEST(waitqueue_wake_and_block_hands_off_directly) {
   constexpr int kRounds = 200;
   uint64_t direct = 0;
   KEXPECT(RunPingPong(cpu, kRounds, &pp, &direct));
-  KEXPECT(!pp.out_of_order);
+  KEXPECT(!pp.out_of_order.load(mica::kRelaxed));
   KEXPECT_EQ(pp.steps[0], kRounds);
   KEXPECT_EQ(pp.steps[1], kRounds);
   // Side 0's last step blocks on nothing; a timer interrupt may make the
@@ -519,9 +519,9 @@ KTEST(waitqueue_wake_and_block_respects_ready_threads) {
   constexpr int kRounds = 10;  // each turn waits out the spinner's time slice
   uint64_t direct = 0;
   KEXPECT(RunPingPong(cpu, kRounds, &pp, &direct));
-  spin.stop = true;
+  spin.stop.store(true, mica::kRelaxed);
   KEXPECT(sched::Join(s, sched::kInfinite, nullptr) == mica::Status::kOk);
-  KEXPECT(!pp.out_of_order);
+  KEXPECT(!pp.out_of_order.load(mica::kRelaxed));
   KEXPECT_EQ(pp.steps[0], kRounds);
   KEXPECT_EQ(pp.steps[1], kRounds);
   // The spinner is always ready or running while they take turns.

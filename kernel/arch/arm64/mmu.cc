@@ -349,7 +349,7 @@ void FreeStack(void* base) {
   }
 }
 
-uint64_t LookupPte(uint64_t va) NO_THREAD_SAFETY_ANALYSIS {
+uint64_t LookupPte(uint64_t va) NO_THREAD_SAFETY_ANALYSIS {  // an unlocked walk (below)
   // Tables are only ever added (never freed) while the kernel runs, so an
   // unlocked walk sees either the old or the new entry, both valid.
   if ((va >> VA_BITS) != (~0ull >> VA_BITS)) {

@@ -75,3 +75,38 @@ TEST(Atomic, ConcurrentIncrementsAreNotLost) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(AtomicRef, OperatesOnThePlainValue) {
+  uintptr_t word = 1;
+  mica::AtomicRef<uintptr_t> ref(word);
+  EXPECT_EQ(ref.fetch_add(2, mica::kRelaxed), 1u);
+  EXPECT_EQ(word, 3u);
+  ref.store(7, mica::kRelease);
+  EXPECT_EQ(word, 7u);
+  EXPECT_EQ(mica::AtomicRef<uintptr_t>(word).load(mica::kAcquire), 7u);
+  uintptr_t expected = 7;
+  EXPECT_TRUE(ref.compare_exchange_strong(&expected, 0, mica::kAcqRel, mica::kAcquire));
+  EXPECT_EQ(word, 0u);
+  mica::AtomicFence(mica::kSeqCst);
+}
+
+TEST(AtomicRef, ConcurrentIncrementsThroughRefsAreNotLost) {
+  uint32_t counter = 0;
+  constexpr int kThreads = 4, kEach = 100000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; i++) {
+        mica::AtomicRef<uint32_t>(counter).fetch_add(1, mica::kRelaxed);
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(counter, uint32_t{kThreads} * kEach);
+}
+
+}  // namespace

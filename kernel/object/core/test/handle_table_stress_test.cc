@@ -22,11 +22,11 @@ namespace {
 class HandleTableStressTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    g_alive = 0;
+    g_alive.store(0, mica::kRelaxed);
     g_reenter = nullptr;
   }
   void TearDown() override {
-    EXPECT_EQ(g_alive, 0) << "objects leaked";
+    EXPECT_EQ(g_alive.load(mica::kRelaxed), 0) << "objects leaked";
     TestHeap::ExpectNoLeaks();
   }
   const Allocator* heap() { return TestHeap::allocator(); }

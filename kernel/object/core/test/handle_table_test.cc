@@ -38,7 +38,7 @@ TEST_F(HandleTableTest, AddGetRemove) {
   EXPECT_EQ(table.Get(h, &got), Status::kBadHandle);
   EXPECT_EQ(table.Remove(h, &got), Status::kBadHandle);
   removed = Entry{};
-  EXPECT_EQ(g_alive, 0);
+  EXPECT_EQ(g_alive.load(mica::kRelaxed), 0);
 }
 
 TEST_F(HandleTableTest, ZeroAndRandomValuesDoNotResolve) {
@@ -532,15 +532,15 @@ TEST_F(HandleTableTest, PreviousOutputIsDroppedOutsideTheLock) {
   Entry out = MakeEntry(3);
   ASSERT_EQ(table.Get(a, &out), Status::kOk);  // drops object 3
   EXPECT_EQ(out.object->id, 1);
-  EXPECT_EQ(g_alive, 2);
+  EXPECT_EQ(g_alive.load(mica::kRelaxed), 2);
   out = MakeEntry(4);
   EXPECT_EQ(table.Get(12345, &out), Status::kBadHandle);
   EXPECT_FALSE(out.object) << "on error *out is left empty";
-  EXPECT_EQ(g_alive, 2);
+  EXPECT_EQ(g_alive.load(mica::kRelaxed), 2);
   ASSERT_EQ(table.Remove(a, &out), Status::kOk);
   ASSERT_EQ(table.Remove(b, &out), Status::kOk);  // drops object 1
   EXPECT_EQ(out.object->id, 2);
-  EXPECT_EQ(g_alive, 1);
+  EXPECT_EQ(g_alive.load(mica::kRelaxed), 1);
   out = Entry{};
   g_reenter = nullptr;
 }
@@ -552,9 +552,9 @@ TEST_F(HandleTableTest, DestructorReleasesLeftovers) {
       uint32_t h;
       ASSERT_EQ(table.Add(MakeEntry(i), &h), Status::kOk);
     }
-    EXPECT_EQ(g_alive, 100);
+    EXPECT_EQ(g_alive.load(mica::kRelaxed), 100);
   }
-  EXPECT_EQ(g_alive, 0);
+  EXPECT_EQ(g_alive.load(mica::kRelaxed), 0);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel/lib/atomic.h"
 #include "kernel/lib/ref_counted.h"
 #include "kernel/object/core/handle_table.h"
 #include "kernel/object/core/test/test_allocator.h"
@@ -13,7 +14,7 @@ namespace {
 
 using test::TestHeap;
 
-int g_alive = 0;
+mica::Atomic<int> g_alive;  // objects alive (stress tests: from many threads)
 
 struct Obj;
 using Table = HandleTable<Obj>;
@@ -24,7 +25,7 @@ using Table = HandleTable<Obj>;
 Table* g_reenter = nullptr;
 
 struct Obj : RefCounted<Obj> {
-  explicit Obj(int id) : id(id) { __atomic_fetch_add(&g_alive, 1, __ATOMIC_RELAXED); }
+  explicit Obj(int id) : id(id) { g_alive.fetch_add(1, mica::kRelaxed); }
   ~Obj();
   int id;
 };
@@ -35,7 +36,7 @@ Obj::~Obj() {
   if (g_reenter != nullptr) {
     (void)g_reenter->count();
   }
-  __atomic_fetch_sub(&g_alive, 1, __ATOMIC_RELAXED);
+  g_alive.fetch_sub(1, mica::kRelaxed);
 }
 
 Entry MakeEntry(int id, Rights rights = 0xff) {
@@ -45,11 +46,11 @@ Entry MakeEntry(int id, Rights rights = 0xff) {
 class HandleTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    g_alive = 0;
+    g_alive.store(0, mica::kRelaxed);
     g_reenter = nullptr;
   }
   void TearDown() override {
-    EXPECT_EQ(g_alive, 0) << "objects leaked";
+    EXPECT_EQ(g_alive.load(mica::kRelaxed), 0) << "objects leaked";
     TestHeap::ExpectNoLeaks();
   }
   const Allocator* heap() { return TestHeap::allocator(); }
