@@ -2,6 +2,7 @@
 
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/timer.h"
+#include "kernel/object/object_type.h"
 
 namespace {
 
@@ -43,7 +44,7 @@ ChannelDispatcher* AsEndpoint(const HandleEntry& h) {
   if (!h.object || h.object->type() != MICA_OBJ_TYPE_CHANNEL) {
     return nullptr;
   }
-  return static_cast<ChannelDispatcher*>(h.object.get());
+  return As<ChannelDispatcher>(h.object.get());
 }
 
 void NoteMaybeGarbage() {

@@ -1,7 +1,9 @@
 #include "kernel/object/job.h"
 
+#include "kernel/object/object_type.h"
 #include "kernel/object/process.h"
-#include "kernel/object/task.h"
+#include "kernel/object/process_dispatcher.h"
+#include "kernel/object/thread_dispatcher.h"
 
 namespace {
 mica::RefPtr<JobDispatcher>* g_root_job;
@@ -80,7 +82,7 @@ void JobDispatcher::Kill() {
   // parent's lock, this job's or one whose Kill is walking above us. So one
   // member at a time is found and pinned under the lock, then killed after.
   for (;;) {
-    mica::RefPtr<Dispatcher> pd;  // keeps the handle object, WithProcess the process
+    mica::RefPtr<ProcessDispatcher> pd;  // keeps the handle object, WithProcess the process
     {
       IrqGuard g(job_lock_);
       for (ProcessLink& l : processes_) {
@@ -95,7 +97,7 @@ void JobDispatcher::Kill() {
     if (!pd) {
       break;
     }
-    (void)static_cast<ProcessDispatcher*>(pd.get())->WithProcess([](Process* p) {
+    (void)pd->WithProcess([](Process* p) {
       p->Kill(MICA_TASK_RETCODE_KILLED);  // makes it dead: not picked again
       return mica::Status::kOk;
     });

@@ -11,7 +11,9 @@
 #include "kernel/base/percpu.h"
 #include "kernel/object/channel.h"
 #include "kernel/object/futex.h"
-#include "kernel/object/task.h"
+#include "kernel/object/object_type.h"
+#include "kernel/object/process_dispatcher.h"
+#include "kernel/object/thread_dispatcher.h"
 #include "kernel/object/vmar.h"
 
 namespace {
@@ -103,7 +105,7 @@ Process* Process::Create(const char* name, bool auto_reap, mica::RefPtr<JobDispa
     delete p;
     return nullptr;
   }
-  p->dispatcher_ = mica::AdoptRef<Dispatcher>(pd);
+  p->dispatcher_ = mica::AdoptRef<ProcessDispatcher>(pd);
   // MICA_PROP_NAME is the process name.
   pd->SetName(p->name_, strlen(p->name_));
   p->koid_ = pd->koid();  // one koid: the process's handle object's
@@ -136,7 +138,7 @@ Process::~Process() {
   // may still be inside MarkDead, which reports the exit through it (a
   // ktest that deletes its process once it is dead found that).
   if (dispatcher_) {
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->Detach();
+    dispatcher_->Detach();
   }
   for (UserThread*& ut : threads_) {
     if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1)) {
@@ -271,7 +273,7 @@ mica::Status Process::ReadMemory(uint64_t va, void* data, size_t len) {
 
 void Process::Kill(int64_t code) {
   if (code == MICA_TASK_RETCODE_KILLED) {
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkKilled();
+    dispatcher_->MarkKilled();
   }
   // Interrupt every thread first: blocked ones wake with kCanceled, running
   // ones enter the kernel at the IPI; all die on their way back to user
@@ -388,8 +390,7 @@ mica::Status Process::StartThread(const char* name, uint64_t entry, uint64_t sp,
       state_ = State::kRunning;
     }
   }
-  static_cast<ProcessDispatcher*>(dispatcher_.get())
-      ->MarkStarted(static_cast<mica_time_t>(timer::NowNs()));
+  dispatcher_->MarkStarted(static_cast<mica_time_t>(timer::NowNs()));
   sched::Start(ut->thread);
   return mica::Status::kOk;
 }
@@ -487,12 +488,12 @@ void Process::MarkDead(int64_t code) {
         if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object) {
           mica_info_task_runtime_t rt = {};
           AddThreadRuntime(ut->thread, &rt);
-          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(rt);
+          As<ThreadDispatcher>(ut->object.get())->MarkTerminated(rt);
         }
       }
     }
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->SetFinalRuntime(Runtime());
-    static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkExited(code);
+    dispatcher_->SetFinalRuntime(Runtime());
+    dispatcher_->MarkExited(code);
     dispatcher_->UpdateSignals(0, MICA_TASK_TERMINATED);
     exit_waiters_.WakeAll();
     if (auto_reap_) {
@@ -525,7 +526,7 @@ void Process::ExitCurrentThread() {
         ut->exited = true;
         AddThreadRuntime(ut->thread, &ut->final_runtime);
         if (ut->object) {
-          static_cast<ThreadDispatcher*>(ut->object.get())->MarkTerminated(ut->final_runtime);
+          As<ThreadDispatcher>(ut->object.get())->MarkTerminated(ut->final_runtime);
         }
         // Its slot may be reused once it has switched away for good (it
         // goes straight to sched::Exit unless it is the last thread, and
@@ -542,7 +543,7 @@ void Process::ExitCurrentThread() {
 
 void Process::KillFromFault(const char* why, uint32_t esr, uint64_t address) {
   KLog("process %s (koid %llu): killed: %s", name_, static_cast<unsigned long long>(koid_), why);
-  static_cast<ProcessDispatcher*>(dispatcher_.get())->MarkFaulted(esr, address);
+  dispatcher_->MarkFaulted(esr, address);
   ExitFromCurrentThread(MICA_TASK_RETCODE_FAULT);
 }
 

@@ -16,6 +16,7 @@
 #include "kernel/object/dispatcher.h"
 #include "kernel/object/job.h"
 #include "kernel/object/object_type.h"
+#include "kernel/object/process_dispatcher.h"
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
 #include "kernel/sched/sched.h"
@@ -204,7 +205,7 @@ class Process {
   mica::Status StartThread(const char* name, uint64_t entry, uint64_t sp, uint64_t arg0,
                            uint64_t arg1, mica::RefPtr<Dispatcher> thread_object = {});
   // The process's own handle object (MICA_OBJ_TYPE_PROCESS).
-  mica::RefPtr<Dispatcher> dispatcher() { return dispatcher_; }
+  mica::RefPtr<ProcessDispatcher> dispatcher() { return dispatcher_; }
   // Ends the process with `code`: marks it dead and wakes waiters. The
   // calling thread (if it belongs to the process) does not return; other
   // threads die at their next return to user mode.
@@ -286,7 +287,7 @@ class Process {
   uint64_t koid_ = 0;
   arch::UserPageTable aspace_;
   mica::RefPtr<VmarDispatcher> root_vmar_;
-  mica::RefPtr<Dispatcher> dispatcher_;  // ProcessDispatcher
+  mica::RefPtr<ProcessDispatcher> dispatcher_;
   bool auto_reap_ = true;
   mica::RefPtr<JobDispatcher> job_;
   JobDispatcher::ProcessLink* job_link_ = nullptr;

@@ -4,7 +4,8 @@
 // kill of one thread).
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/object/process.h"
-#include "kernel/object/task.h"
+#include "kernel/object/process_dispatcher.h"
+#include "kernel/object/thread_dispatcher.h"
 #include "kernel/object/vmar.h"
 
 namespace {

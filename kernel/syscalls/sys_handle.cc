@@ -6,8 +6,9 @@
 #include "kernel/object/channel_gc.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
+#include "kernel/object/process_dispatcher.h"
 #include "kernel/object/resource.h"
-#include "kernel/object/task.h"
+#include "kernel/object/thread_dispatcher.h"
 #include "kernel/syscalls/sys_common.h"
 
 // The null syscall of the benchmarks is handle_close(MICA_HANDLE_INVALID).

@@ -1,6 +1,7 @@
 // Threads and killing tasks.
 #include "kernel/object/job.h"
-#include "kernel/object/task.h"
+#include "kernel/object/process_dispatcher.h"
+#include "kernel/object/thread_dispatcher.h"
 #include "kernel/syscalls/sys_common.h"
 
 mica::Status sys_thread_create(mica_handle_t process, user_in_ptr<const void> name,

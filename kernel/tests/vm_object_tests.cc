@@ -5,6 +5,7 @@
 
 #include "kernel/arch/arm64/user_page_table.h"
 #include "kernel/base/memory.h"
+#include "kernel/object/object_type.h"
 #include "kernel/object/process.h"
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
@@ -56,7 +57,7 @@ void CowScenario(ktest::Context* ctx) {
   if (!ctx->Check(p != nullptr, "Process::Create", __FILE__, __LINE__)) {
     return;
   }
-  auto* root = static_cast<VmarDispatcher*>(p->root_vmar().get());
+  auto* root = As<VmarDispatcher>(p->root_vmar().get());
   mica::RefPtr<VmarDispatcher> sub;
   VEXPECT_EQ(static_cast<int>(
                  root->Allocate(MICA_VM_CAN_MAP_READ | MICA_VM_CAN_MAP_WRITE, 0, 64 * kPage, &sub)),
@@ -154,7 +155,7 @@ KTEST(vm_process_teardown_frees_tree) {
     if (!ctx->Check(p != nullptr, "Process::Create", __FILE__, __LINE__)) {
       return;
     }
-    auto* root = static_cast<VmarDispatcher*>(p->root_vmar().get());
+    auto* root = As<VmarDispatcher>(p->root_vmar().get());
     mica::RefPtr<VmarDispatcher> a, b;
     (void)root->Allocate(MICA_VM_CAN_MAP_READ | MICA_VM_CAN_MAP_WRITE, 0, 32 * kPage, &a);
     if (a) {

@@ -11,9 +11,11 @@
 #include "kernel/object/channel_gc.h"
 #include "kernel/object/debuglog.h"
 #include "kernel/object/job.h"
+#include "kernel/object/object_type.h"
 #include "kernel/object/process.h"
+#include "kernel/object/process_dispatcher.h"
 #include "kernel/object/resource.h"
-#include "kernel/object/task.h"
+#include "kernel/object/thread_dispatcher.h"
 #include "kernel/object/vmo.h"
 #include "system/core/userboot/message.h"
 #include "system/ulib/elf/elf.h"
@@ -108,7 +110,7 @@ mica::Status SendBootstrap(Process* process, const char* cmdline, StartupHandle*
   ChannelGc::HandlesEnteredMessage(msg.get());
   mine->AddHandleRef();  // the kernel holds its end like a handle until done
   // Unsent, the message is destroyed with `msg` (its handles released).
-  mica::Status s = static_cast<ChannelDispatcher*>(mine.get())->Write(&msg);
+  mica::Status s = As<ChannelDispatcher>(mine.get())->Write(&msg);
   if (s == mica::Status::kOk) {
     s = process->AddHandle(theirs, MICA_DEFAULT_CHANNEL_RIGHTS, out);
   }
@@ -274,11 +276,10 @@ void RunUserboot(const platform::BootInfo& boot) {
   }
   // The reaper frees the process when it dies; its handle object keeps the
   // exit code.
-  mica::RefPtr<Dispatcher> handle = process->dispatcher();
+  mica::RefPtr<ProcessDispatcher> handle = process->dispatcher();
   mica_signals_t seen;
   (void)handle->WaitOne(MICA_TASK_TERMINATED, UINT64_MAX, &seen);
-  KLog("userboot: ended with status %lld",
-       static_cast<long long>(static_cast<ProcessDispatcher*>(handle.get())->retcode()));
+  KLog("userboot: ended with status %lld", static_cast<long long>(handle->retcode()));
 }
 
 }  // namespace launcher
