@@ -69,16 +69,16 @@ bool Init(const platform::RangeSet& usable, const char** why) {
   size_t added = 0;
   for (size_t i = 0; i < usable.count(); i++) {
     uint64_t base = usable[i].base, size = usable[i].size;
-    size_t pages = size / 4096;
+    size_t pages = size / arch::kPageSize;
     size_t meta_bytes = mica::Pmm::MetadataBytes(pages);
-    size_t meta_pages = (meta_bytes + 4095) / 4096;
+    size_t meta_pages = (meta_bytes + (arch::kPageSize - 1)) / arch::kPageSize;
     if (pages <= meta_pages + 1 || base + size > PHYSMAP_SIZE) {
       continue;  // too small to be worth an arena, or not in the linear map
     }
     // The page metadata lives at the start of the arena it describes, and
     // those pages are then reserved.
     if (g_pmm.AddArena(base, size, arch::PhysToVirt(base)) != mica::Status::kOk ||
-        g_pmm.Reserve(base, meta_pages * 4096) != mica::Status::kOk) {
+        g_pmm.Reserve(base, meta_pages * arch::kPageSize) != mica::Status::kOk) {
       *why = "the page allocator rejected a memory range";
       return false;
     }
@@ -114,11 +114,11 @@ bool ChargePages(Account* account, uint64_t pa, size_t pages) {
   if (account == nullptr) {
     return true;
   }
-  if (!account->Charge(uint64_t{pages} * 4096)) {
+  if (!account->Charge(uint64_t{pages} * arch::kPageSize)) {
     return false;
   }
   for (size_t i = 0; i < pages; i++) {
-    g_pmm.PageFromPa(pa + i * 4096)->account = account;
+    g_pmm.PageFromPa(pa + i * arch::kPageSize)->account = account;
   }
   return true;
 }
@@ -127,12 +127,12 @@ bool ChargePages(Account* account, uint64_t pa, size_t pages) {
 // account recorded in it. IRQs off.
 void UnchargePages(uint64_t pa, size_t pages) {
   for (size_t i = 0; i < pages; i++) {
-    mica::Page* page = g_pmm.PageFromPa(pa + i * 4096);
+    mica::Page* page = g_pmm.PageFromPa(pa + i * arch::kPageSize);
     MICA_ASSERT_MSG(page != nullptr, "freeing a page outside every arena");
     Account* account = page->account;
     page->account = nullptr;
     if (account != nullptr) {
-      FreeDeadAccounts(account->Uncharge(4096));
+      FreeDeadAccounts(account->Uncharge(arch::kPageSize));
     }
   }
 }
@@ -216,7 +216,7 @@ void* AllocWithHeader(uint32_t total, size_t align, uint32_t offset) {
 }
 
 // No kernel allocation is anywhere near this large.
-constexpr size_t kMaxAllocation = UINT32_MAX - 4096;
+constexpr size_t kMaxAllocation = UINT32_MAX - arch::kPageSize;
 
 }  // namespace
 
@@ -238,7 +238,7 @@ void* MallocAligned(size_t size, size_t align) {
   if (align < mica::Heap::kMinAlign) {
     align = mica::Heap::kMinAlign;
   }
-  if ((align & (align - 1)) != 0 || align > 4096 || size > kMaxAllocation) {
+  if ((align & (align - 1)) != 0 || align > arch::kPageSize || size > kMaxAllocation) {
     return nullptr;
   }
   // The header sits just before the object, which stays aligned.

@@ -42,7 +42,7 @@ uintptr_t* PageOwnerWord(uint64_t pa);
 bool AllocContiguous(size_t pages, uint64_t align, uint64_t* pa);
 void FreeContiguous(uint64_t pa, size_t pages);
 
-// Heap memory, charged as above. MallocAligned takes alignments up to 4096
+// Heap memory, charged as above. MallocAligned takes alignments up to a page
 // (a power of two); both return nullptr for requests near 4 GiB.
 void* Malloc(size_t size);
 void* MallocAligned(size_t size, size_t align);

@@ -211,13 +211,13 @@ mica::Status Process::AdoptPages(uint64_t pa, size_t pages) {
   for (size_t i = 0; i < pages; i++) {
     // Not mapped at a known address yet: the loader maps them; va 0 marks
     // "unmapped" for the destructor (Unmap of page 0 is a no-op).
-    pages_[page_count_++] = Run{0, pa + i * 4096};
+    pages_[page_count_++] = Run{0, pa + i * arch::kPageSize};
   }
   return mica::Status::kOk;
 }
 
 mica::Status Process::MapNewPages(uint64_t va, size_t pages, uint32_t perms) {
-  if ((va & 4095) != 0 || !arch::IsUserRange(va, pages * 4096)) {
+  if ((va & (arch::kPageSize - 1)) != 0 || !arch::IsUserRange(va, pages * arch::kPageSize)) {
     return mica::Status::kInvalidArgs;
   }
   IrqGuard guard(lock_);
@@ -230,13 +230,13 @@ mica::Status Process::MapNewPages(uint64_t va, size_t pages, uint32_t perms) {
     if (!kmem::AllocPage(&pa)) {
       return mica::Status::kNoMemory;  // pages so far stay owned and are freed later
     }
-    memset(arch::PhysToVirt(pa), 0, 4096);
-    mica::Status s = aspace_.Map(va + i * 4096, &pa, 1, perms);
+    memset(arch::PhysToVirt(pa), 0, arch::kPageSize);
+    mica::Status s = aspace_.Map(va + i * arch::kPageSize, &pa, 1, perms);
     if (s != mica::Status::kOk) {
       kmem::FreePage(pa);
       return s;
     }
-    pages_[page_count_++] = Run{va + i * 4096, pa};
+    pages_[page_count_++] = Run{va + i * arch::kPageSize, pa};
   }
   return mica::Status::kOk;
 }
@@ -256,14 +256,14 @@ mica::Status Process::ReadMemory(uint64_t va, void* data, size_t len) {
   uint8_t* dst = static_cast<uint8_t*>(data);
   while (len > 0) {
     uint64_t pa;
-    if (!FindPage(va & ~4095ull, &pa)) {
+    if (!FindPage(va & ~(arch::kPageSize - 1), &pa)) {
       return mica::Status::kNotFound;
     }
-    size_t chunk = 4096 - (va & 4095);
+    size_t chunk = arch::kPageSize - (va & (arch::kPageSize - 1));
     if (chunk > len) {
       chunk = len;
     }
-    memcpy(dst, static_cast<uint8_t*>(arch::PhysToVirt(pa)) + (va & 4095), chunk);
+    memcpy(dst, static_cast<uint8_t*>(arch::PhysToVirt(pa)) + (va & (arch::kPageSize - 1)), chunk);
     va += chunk;
     dst += chunk;
     len -= chunk;
@@ -293,16 +293,16 @@ mica::Status Process::WriteMemory(uint64_t va, const void* data, size_t len) {
   IrqGuard guard(lock_);
   const uint8_t* src = static_cast<const uint8_t*>(data);
   while (len > 0) {
-    uint64_t page = va & ~4095ull;
+    uint64_t page = va & ~(arch::kPageSize - 1);
     uint64_t pa;
     if (!FindPage(page, &pa)) {
       return mica::Status::kNotFound;
     }
-    size_t chunk = 4096 - (va & 4095);
+    size_t chunk = arch::kPageSize - (va & (arch::kPageSize - 1));
     if (chunk > len) {
       chunk = len;
     }
-    memcpy(static_cast<uint8_t*>(arch::PhysToVirt(pa)) + (va & 4095), src, chunk);
+    memcpy(static_cast<uint8_t*>(arch::PhysToVirt(pa)) + (va & (arch::kPageSize - 1)), src, chunk);
     va += chunk;
     src += chunk;
     len -= chunk;
@@ -315,11 +315,11 @@ uint64_t Process::RandomRegion(uint64_t size) {
   uint64_t span = (256ull << 30) - (1ull << 30) - size;
   for (int attempt = 0; attempt < 64; attempt++) {
     uint64_t va = (1ull << 30) + (NextRandom(&rng_state_) % span);
-    va &= ~4095ull;
+    va &= ~(arch::kPageSize - 1);
     uint64_t pa;
     uint32_t perms;
     bool free = true;
-    for (uint64_t off = 0; off < size && free; off += 4096) {
+    for (uint64_t off = 0; off < size && free; off += arch::kPageSize) {
       free = !aspace_.Query(va + off, &pa, &perms);
     }
     if (free) {

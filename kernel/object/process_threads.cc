@@ -2,6 +2,7 @@
 // them through thread and process handles (MICA_INFO_THREAD, TASK_RUNTIME,
 // PROCESS_THREADS, PROCESS_HANDLE_STATS, TASK_STATS, thread priority, the
 // kill of one thread).
+#include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/object/process.h"
 #include "kernel/object/process_dispatcher.h"
@@ -121,8 +122,8 @@ mica_info_task_stats_t Process::TaskStats() {
   mica_info_task_stats_t st = {};
   {
     IrqGuard guard(lock_);
-    st.mem_mapped_bytes = page_count_ * 4096;  // the loader's pages: private
-    st.mem_private_bytes = page_count_ * 4096;
+    st.mem_mapped_bytes = page_count_ * arch::kPageSize;  // the loader's pages: private
+    st.mem_private_bytes = page_count_ * arch::kPageSize;
   }
   if (root_vmar_) {
     root_vmar_->AddTaskStats(&aspace_, &st);

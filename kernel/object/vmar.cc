@@ -106,10 +106,10 @@ bool VmarDispatcher::PlaceLocked(uint64_t len, uint64_t* out) {
   if (hi <= lo || len > hi - lo) {
     return false;
   }
-  uint64_t want = len + 4096 <= hi - lo ? len + 4096 : len;
-  uint64_t slots = (hi - lo - want) / 4096 + 1;
+  uint64_t want = len + arch::kPageSize <= hi - lo ? len + arch::kPageSize : len;
+  uint64_t slots = (hi - lo - want) / arch::kPageSize + 1;
   for (int attempt = 0; attempt < 64; attempt++) {
-    uint64_t cand = lo + (NextRandomLocked() % slots) * 4096;
+    uint64_t cand = lo + (NextRandomLocked() % slots) * arch::kPageSize;
     if (RangeFreeLocked(cand, want)) {
       *out = cand;
       return true;
@@ -216,7 +216,7 @@ Mapping* VmarDispatcher::FindLocked(uint64_t addr) {
 void VmarDispatcher::UnlinkMappingLocked(Mapping* m, MappingList* dead) {
   // Unmapped now, under the tree lock: the range may be reused as soon as
   // the lock is dropped.
-  aspace()->Unmap(m->base, m->size / 4096);
+  aspace()->Unmap(m->base, m->size / arch::kPageSize);
   m->vmo->RemoveMapping(m);
   dead->push_back(m);
   root_->entries_--;
@@ -289,8 +289,9 @@ void VmarDispatcher::SplitLocked(Mapping* m, uint64_t at, Mapping* spare) {
 }
 
 mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) {
-  uint64_t len = (req.len + 4095) & ~4095ull;
-  if (len == 0 || (req.vmo_offset & 4095) != 0 || (req.specific && (req.offset & 4095) != 0)) {
+  uint64_t len = (req.len + (arch::kPageSize - 1)) & ~(arch::kPageSize - 1);
+  if (len == 0 || (req.vmo_offset & (arch::kPageSize - 1)) != 0 ||
+      (req.specific && (req.offset & (arch::kPageSize - 1)) != 0)) {
     return mica::Status::kInvalidArgs;
   }
   if ((PermFlags(req.perms) & ~flags_) != 0 ||
@@ -362,7 +363,7 @@ mica::Status VmarDispatcher::Map(MapRequest req, uint64_t* out_addr) {
     return s;
   }
   if (req.commit) {
-    for (uint64_t off = 0; off < len; off += 4096) {
+    for (uint64_t off = 0; off < len; off += arch::kPageSize) {
       if (root_->HandlePageFault(addr + off, false, false) != mica::Status::kOk) {
         (void)Unmap(addr, len);
         return mica::Status::kNoMemory;
@@ -419,7 +420,7 @@ mica::Status VmarDispatcher::UnmapLocked(uint64_t addr, uint64_t len, Mapping* s
       }
       SplitLocked(m, end, spare);  // m keeps [base, addr) after the trim below
     }
-    aspace.Unmap(cut_start, (cut_end - cut_start) / 4096);
+    aspace.Unmap(cut_start, (cut_end - cut_start) / arch::kPageSize);
     if (m->base < addr) {
       m->size = addr - m->base;
     } else {
@@ -441,8 +442,8 @@ bool VmarDispatcher::SplitsAMappingLocked(uint64_t addr, uint64_t len) {
 }
 
 mica::Status VmarDispatcher::Unmap(uint64_t addr, uint64_t len) {
-  len = (len + 4095) & ~4095ull;
-  if ((addr & 4095) != 0 || len == 0) {
+  len = (len + (arch::kPageSize - 1)) & ~(arch::kPageSize - 1);
+  if ((addr & (arch::kPageSize - 1)) != 0 || len == 0) {
     return mica::Status::kInvalidArgs;
   }
   // A spare mapping is allocated only if the range splits a mapping in two,
@@ -484,8 +485,8 @@ mica::Status VmarDispatcher::Unmap(uint64_t addr, uint64_t len) {
 }
 
 mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len, uint32_t perms) {
-  len = (len + 4095) & ~4095ull;
-  if ((addr & 4095) != 0 || len == 0) {
+  len = (len + (arch::kPageSize - 1)) & ~(arch::kPageSize - 1);
+  if ((addr & (arch::kPageSize - 1)) != 0 || len == 0) {
     return mica::Status::kInvalidArgs;
   }
   if ((PermFlags(perms) & ~flags_) != 0) {
@@ -559,7 +560,7 @@ mica::Status VmarDispatcher::Protect(uint64_t addr, uint64_t len, uint32_t perms
           m.perms = perms;
           // Mapped pages fault again and come back with the new permissions
           // (read-only while a copy-on-write page is shared).
-          aspace.Unmap(m.base, m.size / 4096);
+          aspace.Unmap(m.base, m.size / arch::kPageSize);
         }
       }
     }
@@ -583,7 +584,7 @@ mica::Status VmarDispatcher::HandlePageFault(uint64_t addr, bool write, bool exe
       !(m->perms & (arch::kPermRead | arch::kPermWrite | arch::kPermExecute))) {
     return mica::Status::kAccessDenied;
   }
-  return m->vmo->FaultPage(m, addr & ~4095ull, write);
+  return m->vmo->FaultPage(m, addr & ~(arch::kPageSize - 1), write);
 }
 
 struct VmarDispatcher::StatsScan {

@@ -34,9 +34,9 @@ bool NewPage(uint64_t from, uint64_t* pa) {
     return false;
   }
   if (from != 0) {
-    memcpy(arch::PhysToVirt(*pa), arch::PhysToVirt(from), 4096);
+    memcpy(arch::PhysToVirt(*pa), arch::PhysToVirt(from), arch::kPageSize);
   } else {
-    memset(arch::PhysToVirt(*pa), 0, 4096);
+    memset(arch::PhysToVirt(*pa), 0, arch::kPageSize);
   }
   PageAdopt(*pa);
   return true;
@@ -69,7 +69,7 @@ mica::Status VmoDispatcher::Create(uint64_t size, uint32_t options,
   if (size > kMaxSize) {
     return mica::Status::kOutOfRange;
   }
-  uint64_t pages = (size + 4095) / 4096;
+  uint64_t pages = (size + (arch::kPageSize - 1)) / arch::kPageSize;
   mica::AllocChecker ac_vmo;
   // Nothing committed: no bookkeeping yet.
   auto* vmo = new (ac_vmo) VmoDispatcher(pages, MICA_CACHE_POLICY_CACHED);
@@ -99,19 +99,19 @@ mica::Status VmoDispatcher::CreateContiguous(uint64_t size, uint32_t alignment_l
     return s;
   }
   uint64_t pa;
-  uint64_t align = alignment_log2 == 0 ? 4096 : (1ull << alignment_log2);
-  const uint64_t pages = (size + 4095) / 4096;  // as Create made it
+  uint64_t align = alignment_log2 == 0 ? arch::kPageSize : (1ull << alignment_log2);
+  const uint64_t pages = (size + (arch::kPageSize - 1)) / arch::kPageSize;  // as Create made it
   if (!kmem::AllocContiguous(pages, align, &pa)) {
     return mica::Status::kNoMemory;
   }
-  memset(arch::PhysToVirt(pa), 0, pages * 4096);
+  memset(arch::PhysToVirt(pa), 0, pages * arch::kPageSize);
   IrqGuard g(vmo->lock_);
   for (uint64_t i = 0; i < pages; i++) {
-    PageAdopt(pa + i * 4096);  // freed page by page like any VMO's
-    if (vmo->pages_.Set(i, pa + i * 4096) != mica::Status::kOk) {
+    PageAdopt(pa + i * arch::kPageSize);  // freed page by page like any VMO's
+    if (vmo->pages_.Set(i, pa + i * arch::kPageSize) != mica::Status::kOk) {
       // The pages not in the tree go now; the destructor releases the rest.
       for (uint64_t j = i; j < pages; j++) {
-        kmem::FreePage(pa + j * 4096);
+        kmem::FreePage(pa + j * arch::kPageSize);
       }
       return mica::Status::kNoMemory;
     }
@@ -144,7 +144,7 @@ mica::Status VmoDispatcher::CreatePhysical(uint64_t paddr, uint64_t size,
     return mica::Status::kAccessDenied;
   }
   mica::AllocChecker ac_vmo;
-  auto* vmo = new (ac_vmo) VmoDispatcher(size / 4096, MICA_CACHE_POLICY_UNCACHED_DEVICE);
+  auto* vmo = new (ac_vmo) VmoDispatcher(size / arch::kPageSize, MICA_CACHE_POLICY_UNCACHED_DEVICE);
   if (!ac_vmo.check()) {
     return mica::Status::kNoMemory;
   }
@@ -204,7 +204,7 @@ mica::Status VmoDispatcher::SetCachePolicy(uint32_t policy) {
       IrqGuard g(lock_);
       first = pages_.Get(0);
     }
-    arch::CleanDcacheRange(arch::PhysToVirt(first), pages * 4096);
+    arch::CleanDcacheRange(arch::PhysToVirt(first), pages * arch::kPageSize);
   }
   return mica::Status::kOk;
 }
@@ -226,7 +226,7 @@ VmoDispatcher::~VmoDispatcher() {
 
 uint64_t VmoDispatcher::size() const {
   IrqGuard g(lock_);
-  return page_count_ * 4096;
+  return page_count_ * arch::kPageSize;
 }
 
 mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) {
@@ -236,7 +236,7 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) {
       return mica::Status::kOutOfRange;
     }
     if (kind_ == Kind::kPhysical) {
-      *pa = phys_base_ + index * 4096;
+      *pa = phys_base_ + index * arch::kPageSize;
       return mica::Status::kOk;
     }
     if (uint64_t cur = pages_.Get(index); cur != 0) {
@@ -250,7 +250,7 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) {
   }
   if (cache_policy() != MICA_CACHE_POLICY_CACHED) {
     // Uncached mappings must see the zeros, not what the page held before.
-    arch::CleanDcacheRange(arch::PhysToVirt(fresh), 4096);
+    arch::CleanDcacheRange(arch::PhysToVirt(fresh), arch::kPageSize);
   }
   IrqGuard g(lock_);
   if (index >= page_count_) {
@@ -285,8 +285,8 @@ mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst, size_t len
   }
   uint8_t bounce[kBounce];
   while (len > 0) {
-    uint64_t index = offset / 4096;
-    size_t chunk = 4096 - (offset % 4096);
+    uint64_t index = offset / arch::kPageSize;
+    size_t chunk = arch::kPageSize - (offset % arch::kPageSize);
     if (chunk > len)
       chunk = len;
     if (chunk > kBounce)
@@ -297,7 +297,8 @@ mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst, size_t len
         return mica::Status::kOutOfRange;  // shrunk meanwhile
       }
       if (uint64_t pa = pages_.Get(index); pa != 0) {
-        const uint8_t* from = static_cast<const uint8_t*>(arch::PhysToVirt(pa)) + offset % 4096;
+        const uint8_t* from =
+            static_cast<const uint8_t*>(arch::PhysToVirt(pa)) + offset % arch::kPageSize;
         if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
           arch::CleanDcacheRange(from, chunk);  // see what uncached mappings wrote
         }
@@ -326,8 +327,8 @@ mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src, size_t 
   }
   uint8_t bounce[kBounce];
   while (len > 0) {
-    uint64_t index = offset / 4096;
-    size_t chunk = 4096 - (offset % 4096);
+    uint64_t index = offset / arch::kPageSize;
+    size_t chunk = arch::kPageSize - (offset % arch::kPageSize);
     if (chunk > len)
       chunk = len;
     if (chunk > kBounce)
@@ -346,7 +347,7 @@ mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src, size_t 
       if (s != mica::Status::kOk) {
         return s;
       }
-      uint8_t* to = static_cast<uint8_t*>(arch::PhysToVirt(pa)) + offset % 4096;
+      uint8_t* to = static_cast<uint8_t*>(arch::PhysToVirt(pa)) + offset % arch::kPageSize;
       memcpy(to, bounce, chunk);
       if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
         arch::CleanDcacheRange(to, chunk);  // reach memory for uncached mappings
@@ -366,7 +367,7 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) {
   if (size > kMaxSize) {
     return mica::Status::kOutOfRange;
   }
-  uint64_t pages = (size + 4095) / 4096;
+  uint64_t pages = (size + (arch::kPageSize - 1)) / arch::kPageSize;
   // The pages that lose their last holder, to free once the lock is
   // dropped (a shrink may free many): linked through their owner words,
   // which nobody reads once the count is 0.
@@ -376,10 +377,10 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) {
     if (pages < page_count_) {
       // Unmap the pages that go away from every mapping first.
       for (Mapping& m : mappings_) {
-        uint64_t first = m.vmo_offset / 4096, last = first + m.size / 4096;
+        uint64_t first = m.vmo_offset / arch::kPageSize, last = first + m.size / arch::kPageSize;
         uint64_t from = pages > first ? pages : first;
         if (from < last) {
-          m.aspace->Unmap(m.base + (from - first) * 4096, last - from);
+          m.aspace->Unmap(m.base + (from - first) * arch::kPageSize, last - from);
         }
       }
       // Then take them out: one step per committed page past the new end
@@ -418,7 +419,7 @@ void VmoDispatcher::RemoveMapping(Mapping* m) {
 
 uint64_t VmoDispatcher::committed_bytes() const {
   IrqGuard g(lock_);
-  return pages_.count() * 4096;
+  return pages_.count() * arch::kPageSize;
 }
 
 bool VmoDispatcher::MappedOnlyBy(const arch::UserPageTable* aspace) const {
@@ -442,7 +443,7 @@ mica::Status VmoDispatcher::WritablePageLocked(uint64_t index, uint64_t* pa) {
     return mica::Status::kNoMemory;
   }
   if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
-    arch::CleanDcacheRange(arch::PhysToVirt(fresh), 4096);  // uncached mappings see it
+    arch::CleanDcacheRange(arch::PhysToVirt(fresh), arch::kPageSize);  // uncached mappings see it
   }
   // Replacing a value allocates nothing: only a first commit can fail here.
   if (pages_.Set(index, fresh) != mica::Status::kOk) {
@@ -460,23 +461,23 @@ mica::Status VmoDispatcher::WritablePageLocked(uint64_t index, uint64_t* pa) {
 
 void VmoDispatcher::UnmapIndexLocked(uint64_t index) {
   for (Mapping& m : mappings_) {
-    uint64_t first = m.vmo_offset / 4096;
-    if (index >= first && index - first < m.size / 4096) {
-      m.aspace->Unmap(m.base + (index - first) * 4096, 1);
+    uint64_t first = m.vmo_offset / arch::kPageSize;
+    if (index >= first && index - first < m.size / arch::kPageSize) {
+      m.aspace->Unmap(m.base + (index - first) * arch::kPageSize, 1);
     }
   }
 }
 
 mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va, bool write) {
   IrqGuard g(lock_);
-  uint64_t index = (m->vmo_offset + (va - m->base)) / 4096;
+  uint64_t index = (m->vmo_offset + (va - m->base)) / arch::kPageSize;
   if (index >= page_count_) {
     return mica::Status::kOutOfRange;
   }
   uint32_t perms = m->perms;
   if (kind_ == Kind::kPhysical) {
     // Device memory: no pages of our own, never shared.
-    uint64_t dev = phys_base_ + index * 4096;
+    uint64_t dev = phys_base_ + index * arch::kPageSize;
     (void)m->aspace->Unmap(va, 1);
     return m->aspace->Map(va, &dev, 1, perms, ToArch(cache_policy_));
   }
@@ -492,7 +493,8 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va, bool write) {
         return mica::Status::kNoMemory;
       }
       if (cache_policy_ != MICA_CACHE_POLICY_CACHED) {
-        arch::CleanDcacheRange(arch::PhysToVirt(pa), 4096);  // uncached mappings see zeros
+        arch::CleanDcacheRange(arch::PhysToVirt(pa),
+                               arch::kPageSize);  // uncached mappings see zeros
       }
       if (pages_.Set(index, pa) != mica::Status::kOk) {
         PageRelease(pa);
@@ -504,7 +506,7 @@ mica::Status VmoDispatcher::FaultPage(Mapping* m, uint64_t va, bool write) {
     }
   }
   if (perms & arch::kPermExecute) {
-    arch::SyncIcacheRange(arch::PhysToVirt(pa), 4096);  // written through the linear map
+    arch::SyncIcacheRange(arch::PhysToVirt(pa), arch::kPageSize);  // written through the linear map
   }
   arch::UserPageTable& aspace = *m->aspace;
   uint64_t cur_pa;
@@ -522,7 +524,7 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
                                         mica::RefPtr<VmoDispatcher>* out) {
   constexpr uint32_t kAllowed = MICA_VMO_CHILD_COPY_ON_WRITE | MICA_VMO_CHILD_RESIZABLE;
   if ((options & MICA_VMO_CHILD_COPY_ON_WRITE) == 0 || (options & ~kAllowed) != 0 ||
-      (offset & 4095) != 0) {
+      (offset & (arch::kPageSize - 1)) != 0) {
     return mica::Status::kInvalidArgs;
   }
   if (offset + size < offset || size > kMaxSize) {
@@ -542,7 +544,7 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
     IrqGuard g(lock_);
     child->Unpublished();
     child->cache_policy_ = cache_policy_;  // the pages are shared: one memory type
-    uint64_t first = offset / 4096;
+    uint64_t first = offset / arch::kPageSize;
     uint64_t n = 0;
     if (first < page_count_) {
       n = page_count_ - first;
@@ -564,13 +566,13 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
     // Our writable mappings of the now shared pages fault again (and then
     // map them read-only).
     for (Mapping& m : mappings_) {
-      uint64_t mfirst = m.vmo_offset / 4096, mlast = mfirst + m.size / 4096;
+      uint64_t mfirst = m.vmo_offset / arch::kPageSize, mlast = mfirst + m.size / arch::kPageSize;
       uint64_t lo = mfirst > first ? mfirst : first;
       uint64_t hi = mlast < first + n ? mlast : first + n;
       if (!any || (m.perms & arch::kPermWrite) == 0 || lo >= hi) {
         continue;
       }
-      m.aspace->Unmap(m.base + (lo - mfirst) * 4096, hi - lo);
+      m.aspace->Unmap(m.base + (lo - mfirst) * arch::kPageSize, hi - lo);
     }
   }
   *out = mica::Move(child);
@@ -583,8 +585,8 @@ mica_info_vmo_t VmoDispatcher::Info() const {
   info.parent_koid = parent_koid_;
   {
     IrqGuard g(lock_);
-    info.size_bytes = page_count_ * 4096;
-    info.committed_bytes = pages_.count() * 4096;
+    info.size_bytes = page_count_ * arch::kPageSize;
+    info.committed_bytes = pages_.count() * arch::kPageSize;
     info.cache_policy = cache_policy_;
     if (kind_ == Kind::kPhysical) {
       info.paddr = phys_base_;

@@ -1,5 +1,6 @@
 // The syscall table that the SVC path of the EL0 exception vector
 // (kernel/arch/arm64/vectors.S, el0_sync) indexes with x8.
+#include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/include_asm.h"
 #include "kernel/syscalls/sys_common.h"
 
@@ -11,7 +12,7 @@
 #include "kernel/syscall_table.inc"
 
 // Page-aligned, so that vectors.S addresses it with a single ADRP.
-struct alignas(4096) SyscallTable {
+struct alignas(arch::kPageSize) SyscallTable {
   syscall_gen::Entry entry[SYSCALL_TABLE_SIZE];
 };
 

@@ -1,6 +1,7 @@
 // The debug log handle any process may create, and system information.
 #include <string.h>
 
+#include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/base/memory.h"
 #include "kernel/base/percpu.h"
@@ -65,8 +66,8 @@ mica::Status sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size
   }
   mica_system_info_basic_t info = {};
   info.num_cpus = OnlineCpuCount();
-  info.page_size = 4096;
-  info.memory_bytes = kmem::GetStats().total_pages * 4096;
+  info.page_size = arch::kPageSize;
+  info.memory_bytes = kmem::GetStats().total_pages * arch::kPageSize;
   info.ticks_per_second = timer::Frequency();
   strlcpy(info.version, "Mica 0.2 (M2 in progress)", sizeof(info.version));
   return buffer.copy_to_user(&info, sizeof(info));

@@ -1,4 +1,5 @@
 // VMOs and VMAR mappings.
+#include "kernel/arch/arm64/arch.h"
 #include "kernel/object/resource.h"
 #include "kernel/object/vmar.h"
 #include "kernel/object/vmo.h"
@@ -95,8 +96,8 @@ mica::Status sys_vmar_allocate(mica_handle_t parent, uint32_t options, uint64_t 
   mica::RefPtr<VmarDispatcher> pv =
       TRY(p->GetObject<VmarDispatcher>(parent, MICA_RIGHT_NONE, &parent_rights));
   constexpr uint32_t kAllowed = VmarDispatcher::kCanMapAll | MICA_VM_SPECIFIC;
-  if ((options & ~kAllowed) != 0 || size == 0 || (size & 4095) != 0 ||
-      ((options & MICA_VM_SPECIFIC) && (offset & 4095) != 0)) {
+  if ((options & ~kAllowed) != 0 || size == 0 || (size & (arch::kPageSize - 1)) != 0 ||
+      ((options & MICA_VM_SPECIFIC) && (offset & (arch::kPageSize - 1)) != 0)) {
     return mica::Status::kInvalidArgs;
   }
   // CAN_MAP_READ/WRITE/EXECUTE need the same rights on the parent, and give
@@ -158,7 +159,9 @@ mica::Status sys_vmo_create_contiguous(mica_handle_t resource, size_t size, uint
   mica::RefPtr<ResourceDispatcher> r = TRY(GetMmioResource(resource));
   // The root resource allows any size, an MMIO resource a run no larger
   // than its own range (size 0 is refused below).
-  uint64_t rounded = size > VmoDispatcher::kMaxSize ? size : (size + 4095) & ~uint64_t{4095};
+  uint64_t rounded = size > VmoDispatcher::kMaxSize
+                         ? size
+                         : (size + (arch::kPageSize - 1)) & ~uint64_t{(arch::kPageSize - 1)};
   if (!r->GrantsContiguous(rounded)) {
     return mica::Status::kAccessDenied;
   }

@@ -242,7 +242,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   kmem::Stats ms = kmem::GetStats();
   KLog("memory: %llu MiB RAM, %llu MiB free for the kernel, %zu page-table pages",
        static_cast<unsigned long long>(g_boot.ram.TotalSize() >> 20),
-       static_cast<unsigned long long>(ms.free_pages * 4096 >> 20), mmu::TablePages());
+       static_cast<unsigned long long>(ms.free_pages * arch::kPageSize >> 20), mmu::TablePages());
 
   // 5. Interrupts, timer, scheduler.
   if (!gic::Init(g_fdt, &why)) {

@@ -265,7 +265,7 @@ void DisableLowerHalf() {
 }
 
 volatile uint8_t* MapMmio(uint64_t pa, size_t size) {
-  uint64_t offset = pa & 4095;
+  uint64_t offset = pa & (arch::kPageSize - 1);
   uint64_t base = pa - offset;
   uint64_t len = (size + offset + arch::kPageSize - 1) & ~(arch::kPageSize - 1);
   IrqGuard guard(g_lock);

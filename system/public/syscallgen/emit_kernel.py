@@ -12,7 +12,7 @@ def gen_kernel_decls(defs):
          "// mica::Status (kernel/lib/status.h); its entry in kernel/syscall_table.inc",
          "// turns that into the ABI's status (syscall_gen::ToAbi). Pointer arguments",
          "// arrive as the typed user pointers of kernel/arch/arm64/user_ptr.h.",
-         "#ifndef MICA_GEN_KERNEL_SYSCALL_DECLS_H_", "#define MICA_GEN_KERNEL_SYSCALL_DECLS_H_",
+         "#pragma once",
          "", "#include <stddef.h>", "#include <stdint.h>", "",
          "#include <mica/status.h>", "#include <mica/types.h>", "",
          '#include "kernel/lib/status.h"', '#include "kernel/arch/arm64/user_ptr.h"', ""]
@@ -25,7 +25,7 @@ def gen_kernel_decls(defs):
             for k, p in enumerate(c.params):
                 end = ");" if k == len(c.params) - 1 else ","
                 o.append(f"    {p.kernel_type()} {p.name}{end}")
-    o += ["", "#endif  // MICA_GEN_KERNEL_SYSCALL_DECLS_H_", ""]
+    o += [""]
     return "\n".join(o)
 
 
@@ -143,7 +143,7 @@ def gen_fuzz_shapes(defs):
     soon as it is defined."""
     o = [f"// {BANNER}", "//",
          "// The argument shapes of every system call, for the syscall fuzzer.",
-         "#ifndef MICA_GEN_SYSCALL_SHAPES_H_", "#define MICA_GEN_SYSCALL_SHAPES_H_", "",
+         "#pragma once", "",
          "#include <stdint.h>", "",
          "enum mica_arg_kind {",
          "  MICA_ARG_SCALAR32 = 1,  // uint32, int32, rights, signals",
@@ -196,5 +196,5 @@ def gen_fuzz_shapes(defs):
                                            ("MICA_SHAPE_BLOCKING", "blocking" in c.attrs)) if on)
         o.append(f'    {{{c.number}, "{c.name}", {len(c.params)}, {flags or "0"}, '
                  f'{{{", ".join(kinds) or "0"}}}, {{{", ".join(objs) or "0"}}}}},')
-    o += ["};", "", "#endif  // MICA_GEN_SYSCALL_SHAPES_H_", ""]
+    o += ["};", ""]
     return "\n".join(o)

@@ -39,7 +39,7 @@ def c_prototype(call, name_prefix="mica_"):
 
 def gen_c_header(defs, statuses):
     o = [f"// {BANNER}", "//", "// The Mica system calls (docs/syscalls.md).",
-         "#ifndef SYSTEM_PUBLIC_MICA_SYSCALLS_H_", "#define SYSTEM_PUBLIC_MICA_SYSCALLS_H_", "",
+         "#pragma once", "",
          "#include <stddef.h>", "#include <stdint.h>", "", "#include <mica/status.h>",
          "#include <mica/types.h>", "",
          "#if defined(__cplusplus)", "#define MICA_NORETURN [[noreturn]]",
@@ -81,8 +81,7 @@ def gen_c_header(defs, statuses):
             o += c_prototype(c)
             o.append("")
     o += gen_inline_calls(defs)
-    o += ["#if defined(__cplusplus)", '}  // extern "C"', "#endif", "",
-          "#endif  // SYSTEM_PUBLIC_MICA_SYSCALLS_H_", ""]
+    o += ["#if defined(__cplusplus)", '}  // extern "C"', "#endif", ""]
     return "\n".join(o)
 
 
