@@ -371,7 +371,7 @@ TEST(channel_write_read, rights_and_bad_arguments) {
 
 typedef struct {
   mica_handle_t endpoint;
-  volatile bool stop;
+  bool stop;  // read and written with __atomic builtins (another thread reads it)
   uint32_t served;
   uint32_t bad;  // requests that were not what a client sends
 } racing_server_t;
@@ -383,7 +383,7 @@ static int racing_server(void* p) {
   uint8_t buf[64];
   mica_channel_call_args_t args = wr_args(buf, 0, buf, sizeof(buf));
   uint32_t options = MICA_CHANNEL_WRITE_READ_NO_WRITE;
-  while (!s->stop) {
+  while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
     uint32_t nb = 0;
     mica_status_t st =
         mica_channel_write_read(s->endpoint, options, ct_now() + MS / 4, &args, &nb, NULL);
@@ -470,7 +470,7 @@ TEST(channel_write_read, calls_racing_deadlines_get_their_own_replies) {
     EXPECT_EQ(cl[i].ok + cl[i].timed_out, 300u);
     ok += cl[i].ok;
   }
-  srv.stop = true;
+  __atomic_store_n(&srv.stop, true, __ATOMIC_RELEASE);
   for (int i = 0; i < servers; i++) {
     EXPECT_OK(mica_rt_thread_join(st[i], NULL));
   }
