@@ -113,6 +113,11 @@ void PortDispatcher::QueueSignal(AsyncWait* wait, mica_signals_t observed) {
     if (!dead) {
       queue_.push_back(&wait->slot);
       SyncReadableLocked();
+      // Woken before the locks are dropped: once they are, a port_wait on
+      // another CPU may take the packet and end the wait, dropping the
+      // port reference it held, which may be the port's last one (its
+      // handles closed meanwhile). Nothing here may touch the port after.
+      waiters_.WakeOne();
     }
   }
   if (dead) {
@@ -121,9 +126,7 @@ void PortDispatcher::QueueSignal(AsyncWait* wait, mica_signals_t observed) {
     // wait is off every list; this may free the port, so touch nothing
     // after.
     delete wait;
-    return;
   }
-  waiters_.WakeOne();
 }
 
 mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out, WaitThrough through) {

@@ -391,3 +391,65 @@ TEST(stress, handle_table_full) {
   mica_handle_t all[5] = {ev, got, base, a, b};
   EXPECT_OK(mica_handle_close_many(all, 5));
 }
+
+// ---- A signal packet queued while its port's last handle closes -----------------
+
+// One thread keeps making wait_asyncs on an event that is already signaled
+// (each fires at once, queuing a packet on the port) while the main thread
+// keeps closing the port's only handle and making a new port. When the
+// close lands between the packet's queuing and the waiter's wake-up, the
+// closed port drops the queued packet, and with it the only reference
+// left: the wake-up must not touch the port after that (it did: a kernel
+// panic reading freed memory, found by the fault-injection fuzzer).
+typedef struct {
+  mica_handle_t event;
+  mica_handle_t port;  // the current port (__atomic: the main thread replaces it)
+  bool stop;           // __atomic
+  uint64_t queued;     // wait_asyncs that succeeded
+} async_closer_t;
+
+static int queue_forever(void* arg) {
+  async_closer_t* c = arg;
+  while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+    mica_handle_t port = __atomic_load_n(&c->port, __ATOMIC_ACQUIRE);
+    if (mica_object_wait_async(c->event, port, 1, MICA_EVENT_SIGNALED, 0) == MICA_OK) {
+      __atomic_fetch_add(&c->queued, 1, __ATOMIC_RELAXED);
+    }
+  }
+  return 0;
+}
+
+TEST(stress, wait_async_while_its_port_closes) {
+  async_closer_t c = {.event = ct_event()};
+  ASSERT_NE(c.event, MICA_HANDLE_INVALID);
+  ASSERT_OK(mica_object_signal(c.event, 0, MICA_EVENT_SIGNALED));
+  ASSERT_OK(mica_port_create(0, &c.port));
+  enum { kThreads = 3 };
+  mica_rt_thread_t* threads[kThreads] = {NULL};
+  for (int i = 0; i < kThreads; i++) {
+    ASSERT_OK(mica_rt_thread_create(&threads[i], queue_forever, &c, "core-tests-queuer", 0));
+  }
+  mica_time_t end = ct_now() + 1500 * MS;
+  uint32_t rounds = 0;
+  while (ct_now() < end) {
+    mica_handle_t fresh;
+    mica_status_t s = mica_port_create(0, &fresh);
+    EXPECT_OK(s);  // (under fault injection, NO_MEMORY ends the test as injected)
+    if (s != MICA_OK) {
+      break;
+    }
+    mica_handle_t old = __atomic_exchange_n(&c.port, fresh, __ATOMIC_ACQ_REL);
+    for (volatile int spin = 0; spin < (int)(rounds % 64); spin++) {
+    }
+    EXPECT_OK(mica_handle_close(old));
+    rounds++;
+  }
+  __atomic_store_n(&c.stop, true, __ATOMIC_RELEASE);
+  for (int i = 0; i < kThreads; i++) {
+    EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
+  }
+  EXPECT_GT(rounds, 100u);
+  EXPECT_GT(c.queued, 100u);
+  EXPECT_OK(mica_handle_close(c.port));
+  EXPECT_OK(mica_handle_close(c.event));
+}
