@@ -200,8 +200,10 @@ void PortDispatcher::QueueBound(PortPacketNode* slot, const mica_port_packet_t& 
     slot->queued = true;
     queue_.push_back(slot);
     SyncReadableLocked();
+    // Under the locks, as in QueueSignal: a binding being removed on
+    // another CPU may drop the port's last reference once they are free.
+    waiters_.WakeOne();
   }
-  waiters_.WakeOne();
 }
 
 void PortDispatcher::RemoveBound(PortPacketNode* slot) {
