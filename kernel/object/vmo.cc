@@ -276,7 +276,7 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) {
 // can never free a page under the copy).
 constexpr size_t kBounce = 256;
 
-mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst, size_t len) {
+mica::Status VmoDispatcher::ReadToUser(uint64_t offset, user_out_ptr<void> dst, size_t len) {
   if (kind_ == Kind::kPhysical) {
     return mica::Status::kNotSupported;
   }
@@ -307,18 +307,19 @@ mica::Status VmoDispatcher::ReadToUser(uint64_t offset, uint64_t dst, size_t len
         memset(bounce, 0, chunk);  // never written: zeros, nothing committed
       }
     }
-    mica::Status s = usercopy::CopyOut(dst, bounce, chunk);
+    mica::Status s = dst.copy_to_user(bounce, chunk);
     if (s != mica::Status::kOk) {
       return s;
     }
     offset += chunk;
-    dst += chunk;
+    dst = dst.byte_offset(chunk);
     len -= chunk;
   }
   return mica::Status::kOk;
 }
 
-mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src, size_t len) {
+mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, user_in_ptr<const void> src,
+                                          size_t len) {
   if (kind_ == Kind::kPhysical) {
     return mica::Status::kNotSupported;
   }
@@ -333,7 +334,7 @@ mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src, size_t 
       chunk = len;
     if (chunk > kBounce)
       chunk = kBounce;
-    mica::Status s = usercopy::CopyIn(bounce, src, chunk);
+    mica::Status s = src.copy_from_user(bounce, chunk);
     if (s != mica::Status::kOk) {
       return s;
     }
@@ -354,7 +355,7 @@ mica::Status VmoDispatcher::WriteFromUser(uint64_t offset, uint64_t src, size_t 
       }
     }
     offset += chunk;
-    src += chunk;
+    src = src.byte_offset(chunk);
     len -= chunk;
   }
   return mica::Status::kOk;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "kernel/arch/arm64/user_page_table.h"
+#include "kernel/arch/arm64/user_ptr.h"
 #include "kernel/lib/list.h"
 #include "kernel/object/core/page_tree.h"
 #include "kernel/object/dispatcher.h"
@@ -74,8 +75,8 @@ class VmoDispatcher final : public Dispatcher {
   uint64_t size() const;
   // Copies between the VMO and user memory. kOutOfRange past the end,
   // kInvalidArgs for a bad user buffer, kNoMemory.
-  mica::Status ReadToUser(uint64_t offset, uint64_t user_dst, size_t len);
-  mica::Status WriteFromUser(uint64_t offset, uint64_t user_src, size_t len);
+  mica::Status ReadToUser(uint64_t offset, user_out_ptr<void> dst, size_t len);
+  mica::Status WriteFromUser(uint64_t offset, user_in_ptr<const void> src, size_t len);
   // The physical page at page index `index`, committing it (zeroed).
   // kOutOfRange past the end, kNoMemory.
   mica::Status CommitPage(uint64_t index, uint64_t* pa);

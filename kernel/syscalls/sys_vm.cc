@@ -42,14 +42,14 @@ mica::Status sys_vmo_read(mica_handle_t vmo, user_out_ptr<void> buffer, uint64_t
                           size_t buffer_size) {
   mica::RefPtr<VmoDispatcher> v =
       TRY(Process::Current()->GetObject<VmoDispatcher>(vmo, MICA_RIGHT_READ));
-  return v->ReadToUser(offset, buffer.addr(), buffer_size);
+  return v->ReadToUser(offset, buffer, buffer_size);
 }
 
 mica::Status sys_vmo_write(mica_handle_t vmo, user_in_ptr<const void> buffer, uint64_t offset,
                            size_t buffer_size) {
   mica::RefPtr<VmoDispatcher> v =
       TRY(Process::Current()->GetObject<VmoDispatcher>(vmo, MICA_RIGHT_WRITE));
-  return v->WriteFromUser(offset, buffer.addr(), buffer_size);
+  return v->WriteFromUser(offset, buffer, buffer_size);
 }
 
 mica::Status sys_vmo_get_size(mica_handle_t vmo, user_out_ptr<uint64_t> size) {

@@ -187,6 +187,8 @@ class user_in_ptr<const void> {
   mica::Status copy_from_user(void* out, size_t len) const {
     return usercopy::CopyIn(out, addr_, len);
   }
+  // The buffer from `bytes` on (a copy in pieces).
+  user_in_ptr byte_offset(size_t bytes) const { return user_in_ptr(addr_ + bytes); }
 
  private:
   uint64_t addr_;
@@ -220,6 +222,8 @@ class user_out_ptr<void> {
   [[gnu::always_inline]] mica::Status copy_to_user(const void* data, size_t len) const {
     return usercopy::CopyOut(addr_, data, len);
   }
+  // The buffer from `bytes` on (a copy in pieces).
+  user_out_ptr byte_offset(size_t bytes) const { return user_out_ptr(addr_ + bytes); }
 
  private:
   uint64_t addr_;
