@@ -115,13 +115,11 @@
   return mica::Status::kOk;
 }
 
-// The one opt-out of the channel code: WakeAndBlockUntil releases `held`
-// inside the scheduler, which the analysis cannot follow (sched.h takes it
-// as a raw mica::SpinLock* with no annotation); the declaration's
-// RELEASE(lock()) tells the callers.
+// WakeAndBlockUntil releases the channel lock (`held`: the lock's raw
+// spin lock, which IrqSpinLock::raw names as the same capability).
 [[gnu::always_inline]] inline mica::Status ChannelDispatcher::WakeAndBlockLocked(
     sched::WaitQueue* queue, const Handoff& h, uint64_t irq_state, const mica::Atomic<bool>* done,
-    uint64_t deadline) NO_THREAD_SAFETY_ANALYSIS {
+    uint64_t deadline) {
   return queue->WakeAndBlockUntil(h.queue, h.done, &lock().raw(), irq_state, done, deadline);
 }
 
