@@ -145,17 +145,7 @@ Process::~Process() {
     root_vmar_.reset();
   }
   if (handles_ != nullptr) {
-    // Close every handle, releasing the objects outside the table's lock.
-    HandleEntry batch[16];
-    size_t n;
-    while ((n = handles_->Drain(batch, 16)) != 0) {
-      for (size_t i = 0; i < n; i++) {
-        // Its wait_async registrations end with it.
-        batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
-        batch[i].object->RemoveHandleRef();
-        batch[i].object.reset();
-      }
-    }
+    CloseAllHandles();
     handles_->~HandleTable();
     kmem::Free(handles_);
     handles_ = nullptr;
@@ -168,6 +158,18 @@ Process::~Process() {
   kmem::Free(pages_);
   pages_ = nullptr;
   page_count_ = 0;
+}
+
+void Process::CloseAllHandles() {
+  HandleEntry batch[16];
+  size_t n;
+  while ((n = handles_->Drain(batch, 16)) != 0) {
+    for (size_t i = 0; i < n; i++) {
+      batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
+      batch[i].object->RemoveHandleRef();
+      batch[i].object.reset();
+    }
+  }
 }
 
 mica::Status Process::Reserve(size_t pages) {

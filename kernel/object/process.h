@@ -315,6 +315,9 @@ class Process {
   mica_info_task_runtime_t reaped_runtime_ GUARDED_BY(lock_) = {};
   // Joins and frees the threads that have exited, freeing their slots.
   void ReapExitedThreads() EXCLUDES(lock_);
+  // Closes every handle in the table (its objects' wait_async registrations
+  // made through this process end with it), outside the table's lock.
+  void CloseAllHandles();
   size_t live_threads_ GUARDED_BY(lock_) = 0;
   volatile State state_ = State::kInitial;
   int64_t exit_code_ = 0;

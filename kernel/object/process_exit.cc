@@ -97,16 +97,7 @@ void Process::MarkDead(int64_t code) {
   if (first) {
     // A dead process holds nothing: close its handles (waking peers with
     // PEER_CLOSED) before telling waiters it is gone.
-    HandleEntry batch[16];
-    size_t n;
-    while ((n = handles_->Drain(batch, 16)) != 0) {
-      for (size_t i = 0; i < n; i++) {
-        // Its wait_async registrations end with it.
-        batch[i].object->CancelWaitsThrough(this, WaitThrough::kAnyHandle);
-        batch[i].object->RemoveHandleRef();
-        batch[i].object.reset();
-      }
-    }
+    CloseAllHandles();
     futex::WakeAll(this);
     // A dead process's address space goes at once: every mapping and
     // sub-VMAR (pages still mapped by the loader go with the process).
