@@ -4,6 +4,7 @@
 #include "kernel/arch/arm64/arch.h"
 
 #include "kernel/base/irq_spinlock.h"
+#include "kernel/lib/atomic.h"
 #include "kernel/lib/printf.h"
 
 namespace {
@@ -17,6 +18,20 @@ uint64_t g_console_done GUARDED_BY(g_lock);  // bytes already sent to the consol
 dev::Uart g_console;
 bool g_panic_mode;
 
+// Console hand-over: the koid of the console log that has the UART (0: the
+// kernel), the first record it has not read, and the statistics.
+uint64_t g_owner GUARDED_BY(g_lock);
+mica::Atomic<uint64_t> g_owner_next{0};
+uint64_t g_kernel_bytes GUARDED_BY(g_lock);  // written to the UART by the kernel
+uint64_t g_handovers GUARDED_BY(g_lock);
+
+// The record ring (debuglog_read), and where each record's line starts in
+// the byte ring.
+IrqSpinLock g_rec_lock ACQUIRED_AFTER(g_lock);
+mica_log_record_t g_records[kLogRecords] GUARDED_BY(g_rec_lock);
+uint64_t g_rec_bytes[kLogRecords] GUARDED_BY(g_rec_lock);
+uint64_t g_rec_next GUARDED_BY(g_rec_lock);
+
 void RingWriteLocked(const char* s, size_t n) REQUIRES(g_lock) {
   for (size_t i = 0; i < n; i++) {
     g_ring[(g_ring_head + i) % kRingSize] = s[i];
@@ -24,9 +39,10 @@ void RingWriteLocked(const char* s, size_t n) REQUIRES(g_lock) {
   g_ring_head += n;
 }
 
-// Sends what the console has not seen yet (at most one ring's worth).
+// Sends what the console has not seen yet (at most one ring's worth),
+// unless a console driver has it (outside a panic).
 void FlushLocked() REQUIRES(g_lock) {
-  if (!g_console.present()) {
+  if (!g_console.present() || (g_owner != 0 && !g_panic_mode)) {
     return;
   }
   if (g_ring_head - g_console_done > kRingSize) {
@@ -40,36 +56,46 @@ void FlushLocked() REQUIRES(g_lock) {
     }
     g_console.Write(&g_ring[pos], n);
     g_console_done += n;
+    g_kernel_bytes += n;
   }
 }
 
-// Opted out: in panic mode it may write without the lock (below).
-void Emit(const char* s, size_t n) NO_THREAD_SAFETY_ANALYSIS {
-  // In panic mode, take the lock if it can be had quickly, else write anyway:
-  // a report that may interleave beats one that never appears.
-  uint64_t state;
-  bool locked;
+// The byte ring offset of record `next`'s line (the oldest record's if
+// `next` was overwritten, the ring's end if it is not written yet). In a
+// panic the record lock is not waited for long: a stopped CPU may hold it.
+uint64_t RecordOffsetLocked(uint64_t next) REQUIRES(g_lock) NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t state = 0;
+  bool locked = true;
   if (g_panic_mode) {
-    locked = g_lock.TryAcquireFor(100000, &state);
+    locked = g_rec_lock.TryAcquireFor(100000, &state);
   } else {
-    state = g_lock.Acquire();
-    locked = true;
+    state = g_rec_lock.Acquire();
   }
-  RingWriteLocked(s, n);
-  FlushLocked();
+  uint64_t oldest = g_rec_next > kLogRecords ? g_rec_next - kLogRecords : 0;
+  if (next < oldest) {
+    next = oldest;
+  }
+  uint64_t offset = next < g_rec_next ? g_rec_bytes[next % kLogRecords] : g_ring_head;
   if (locked) {
-    g_lock.Release(state);
+    g_rec_lock.Release(state);
   }
+  return offset;
 }
 
-// The record ring (debuglog_read).
-IrqSpinLock g_rec_lock;
-mica_log_record_t g_records[kLogRecords] GUARDED_BY(g_rec_lock);
-uint64_t g_rec_next GUARDED_BY(g_rec_lock);
+// Takes the console back from its owner: resumes at the line of the first
+// record the owner had not read (never before what the kernel printed).
+void ReturnConsoleLocked() REQUIRES(g_lock) {
+  uint64_t offset = RecordOffsetLocked(g_owner_next.load(mica::kAcquire));
+  if (offset > g_console_done) {
+    g_console_done = offset;
+  }
+  g_owner = 0;
+  FlushLocked();
+}
 
-}  // namespace
-
-void LogAddRecord(uint64_t pid, uint64_t tid, const char* data, size_t len) {
+// Adds a record whose line starts at the ring's end (before the line is
+// written).
+void AddRecordLocked(uint64_t pid, uint64_t tid, const char* data, size_t len) REQUIRES(g_lock) {
   if (g_panic_mode) {
     return;  // the console is what matters now
   }
@@ -87,7 +113,48 @@ void LogAddRecord(uint64_t pid, uint64_t tid, const char* data, size_t len) {
   r.flags = 0;
   r.reserved = 0;
   memcpy(r.data, data, len);
+  g_rec_bytes[g_rec_next % kLogRecords] = g_ring_head;
   g_rec_next++;
+}
+
+// A record to add together with the line (pid 0 with data: a kernel line).
+struct Record {
+  bool add = false;
+  uint64_t pid = 0;
+  const char* data = nullptr;
+  size_t len = 0;
+};
+
+// Opted out: in panic mode it may write without the lock (below).
+void Emit(const char* s, size_t n, const Record& rec = Record()) NO_THREAD_SAFETY_ANALYSIS {
+  // In panic mode, take the lock if it can be had quickly, else write anyway:
+  // a report that may interleave beats one that never appears.
+  uint64_t state;
+  bool locked;
+  if (g_panic_mode) {
+    locked = g_lock.TryAcquireFor(100000, &state);
+  } else {
+    state = g_lock.Acquire();
+    locked = true;
+  }
+  if (g_panic_mode && g_owner != 0) {
+    ReturnConsoleLocked();  // the report goes to the UART, after what the driver missed
+  }
+  if (rec.add) {
+    AddRecordLocked(rec.pid, 0, rec.data, rec.len);
+  }
+  RingWriteLocked(s, n);
+  FlushLocked();
+  if (locked) {
+    g_lock.Release(state);
+  }
+}
+
+}  // namespace
+
+void LogAddRecord(uint64_t pid, uint64_t tid, const char* data, size_t len) {
+  IrqGuard guard(g_lock);
+  AddRecordLocked(pid, tid, data, len);
 }
 
 bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out) {
@@ -134,9 +201,56 @@ void LogEnterPanicMode() {
   g_panic_mode = true;
 }
 
+mica::Status LogTakeConsole(uint64_t owner, uint64_t* first_record) {
+  IrqGuard guard(g_lock);
+  if (g_owner != 0) {
+    return mica::Status::kAlreadyBound;
+  }
+  FlushLocked();  // everything logged so far is on the UART
+  uint64_t next;
+  {
+    IrqGuard rg(g_rec_lock);
+    next = g_rec_next;
+  }
+  g_owner_next.store(next, mica::kRelease);
+  g_owner = owner;
+  g_handovers++;
+  *first_record = next;
+  return mica::Status::kOk;
+}
+
+void LogConsoleOwnerRead(uint64_t owner, uint64_t next) {
+  IrqGuard guard(g_lock);
+  if (g_owner == owner) {
+    g_owner_next.store(next, mica::kRelease);
+  }
+}
+
+void LogReturnConsole(uint64_t owner) {
+  IrqGuard guard(g_lock);
+  if (g_owner != 0 && (owner == 0 || g_owner == owner)) {
+    ReturnConsoleLocked();
+  }
+}
+
+void LogDrainConsole() {
+  IrqGuard guard(g_lock);
+  FlushLocked();
+  g_console.Drain();
+}
+
+mica_system_info_console_t LogConsoleInfo() {
+  IrqGuard guard(g_lock);
+  mica_system_info_console_t info = {};
+  info.kernel_bytes = g_kernel_bytes;
+  info.owner = g_owner;
+  info.handovers = g_handovers;
+  return info;
+}
+
 namespace {
 
-void LogLine(bool record, const char* fmt, va_list ap) {
+void LogLine(const Record& user_rec, const char* fmt, va_list ap) {
   char line[512];
   uint64_t ns = CurrentTimeNs();
   int n = mica::SNPrintf(line, sizeof(line), "[%5llu.%06llu] ",
@@ -153,22 +267,23 @@ void LogLine(bool record, const char* fmt, va_list ap) {
   if (len == 0 || line[len - 1] != '\n') {
     line[len++] = '\n';
   }
-  if (record) {
-    LogAddRecord(0, 0, line + n, len - n - 1);  // without time and newline
+  Record rec = user_rec;
+  if (!rec.add) {
+    rec = Record{true, 0, line + n, len - n - 1};  // without time and newline
   }
-  Emit(line, len);
+  Emit(line, len, rec);
 }
 
 }  // namespace
 
 void KLogV(const char* fmt, va_list ap) {
-  LogLine(true, fmt, ap);
+  LogLine(Record(), fmt, ap);
 }
 
-void KLogNoRecord(const char* fmt, ...) {
+void KLogRecord(uint64_t pid, const char* data, size_t len, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  LogLine(false, fmt, ap);
+  LogLine(Record{true, pid, data, len}, fmt, ap);
   va_end(ap);
 }
 

@@ -1,6 +1,17 @@
 // The kernel log: lines with a timestamp (seconds since boot, from the
 // generic counter) kept in a ring buffer and written to the console. Lines
 // logged before the console exists are replayed when it comes up.
+//
+// Console hand-over (debuglog_create with MICA_LOG_FLAG_CONSOLE): a console
+// driver takes the UART over. The kernel first writes out what it has not,
+// then only fills its rings; the driver prints the records it reads. Each
+// record remembers where its line starts in the byte ring (records and
+// lines are added together, under the log lock, so their orders agree), so
+// when the console comes back (LogReturnConsole) the kernel resumes with
+// the line of the first record the driver had not read. A panic takes the
+// console back the same way, without waiting for locks.
+//
+// Lock order: the log lock -> the record lock.
 #pragma once
 
 #include <stdarg.h>
@@ -10,13 +21,16 @@
 #include <mica/types.h>
 
 #include "kernel/dev/uart.h"
+#include "kernel/lib/status.h"
 
 void LogSetConsole(const dev::Uart& uart);
 const dev::Uart& LogConsole();
 void KLog(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void KLogV(const char* fmt, va_list ap);
-// As KLog, without adding a debug log record (the caller adds its own).
-void KLogNoRecord(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// As KLog, with the record (pid, tid 0, data) in place of the line's own
+// (debuglog_write: the record holds the text, the line names the writer).
+void KLogRecord(uint64_t pid, const char* data, size_t len, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 // Unformatted, untimestamped output (still recorded in the ring).
 void KPuts(const char* s);
 // Panic mode: output no longer waits for the log lock for long, so a CPU
@@ -36,6 +50,20 @@ void LogAddRecord(uint64_t pid, uint64_t tid, const char* data, size_t len);
 bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out);
 // The number the next record will get.
 uint64_t LogNextRecord();
+
+// Console hand-over. LogTakeConsole: writes out everything logged so far,
+// then stops writing the UART for `owner` (a koid); *first_record is the
+// first record not printed. kAlreadyBound if another owner has it.
+mica::Status LogTakeConsole(uint64_t owner, uint64_t* first_record);
+// The owner has read every record before `next` (its read position).
+void LogConsoleOwnerRead(uint64_t owner, uint64_t next);
+// Gives the console back if `owner` has it (0: whoever has it): the kernel
+// prints from the owner's read position on and writes as before.
+void LogReturnConsole(uint64_t owner);
+// Waits (bounded) until the UART has sent everything written to it.
+void LogDrainConsole();
+// MICA_SYSTEM_INFO_CONSOLE.
+mica_system_info_console_t LogConsoleInfo();
 
 // Nanoseconds since the counter started (CNTVCT_EL0 / CNTFRQ_EL0).
 uint64_t CurrentTimeNs();

@@ -9,6 +9,7 @@ constexpr size_t kPl011Dr = 0x00;
 constexpr size_t kPl011Fr = 0x18;
 constexpr uint32_t kPl011FrTxff = 1 << 5;
 constexpr uint32_t kPl011FrRxfe = 1 << 4;
+constexpr uint32_t kPl011FrBusy = 1 << 3;  // transmitting, until the last stop bit
 
 // BCM2835 auxiliary mini-UART (BCM2711 ARM Peripherals, §2.2.2): the
 // devicetree's reg starts at AUX_MU_IO_REG; AUX_MU_LSR_REG is at +0x14 with
@@ -17,6 +18,7 @@ constexpr size_t kAuxIo = 0x00;
 constexpr size_t kAuxLsr = 0x14;
 constexpr uint32_t kAuxLsrTxEmpty = 1 << 5;
 constexpr uint32_t kAuxLsrDataReady = 1 << 0;
+constexpr uint32_t kAuxLsrTxIdle = 1 << 6;  // FIFO empty and transmitter idle
 
 inline uint32_t Read32(volatile uint8_t* base, size_t off) {
   return *reinterpret_cast<volatile uint32_t*>(base + off);
@@ -52,6 +54,19 @@ void Uart::Write(const char* s, size_t n) const {
         }
       }
       Write32(regs, kind == UartKind::kPl011 ? kPl011Dr : kAuxIo, static_cast<uint8_t>(out));
+    }
+  }
+}
+
+void Uart::Drain() const {
+  if (!present()) {
+    return;
+  }
+  for (int spin = 0; spin < 10000000; spin++) {
+    bool idle = kind == UartKind::kPl011 ? (Read32(regs, kPl011Fr) & kPl011FrBusy) == 0
+                                         : (Read32(regs, kAuxLsr) & kAuxLsrTxIdle) != 0;
+    if (idle) {
+      return;
     }
   }
 }

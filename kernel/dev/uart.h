@@ -15,6 +15,8 @@ struct Uart {
 
   bool present() const { return kind != UartKind::kNone && regs != nullptr; }
   void Write(const char* s, size_t n) const;
+  // Waits (bounded) until the transmitter has sent its last bit.
+  void Drain() const;
   // Returns -1 if no character is waiting.
   int ReadNonBlocking() const;
 };

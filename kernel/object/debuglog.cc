@@ -1,6 +1,8 @@
 #include "kernel/object/debuglog.h"
 
 #include "kernel/base/log.h"
+#include "kernel/lib/assert.h"
+#include "kernel/lib/result.h"
 #include "kernel/object/process.h"
 
 namespace {
@@ -22,6 +24,9 @@ DebuglogDispatcher::DebuglogDispatcher(bool readable)
 }
 
 DebuglogDispatcher::~DebuglogDispatcher() {
+  if (console_) {
+    LogReturnConsole(koid());
+  }
   if (readable_) {
     IrqGuard g(g_readers_lock);
     g_readers.remove(this);
@@ -53,9 +58,8 @@ void DebuglogDispatcher::Write(const char* who, uint64_t koid, const char* data,
     while (n < len && n < kMaxRecord && data[n] != '\n') {
       n++;
     }
-    LogAddRecord(koid, 0, data, n);
-    KLogNoRecord("%s(%llu): %.*s", who, static_cast<unsigned long long>(koid), static_cast<int>(n),
-                 data);
+    KLogRecord(koid, data, n, "%s(%llu): %.*s", who, static_cast<unsigned long long>(koid),
+               static_cast<int>(n), data);
     if (n < len && data[n] == '\n') {
       n++;
     }
@@ -68,6 +72,19 @@ void DebuglogDispatcher::Write(const char* who, uint64_t koid, const char* data,
   }
 }
 
+mica::Status DebuglogDispatcher::TakeConsole() {
+  MICA_ASSERT(readable_);
+  uint64_t first = 0;
+  TRY(LogTakeConsole(koid(), &first));
+  console_ = true;
+  {
+    IrqGuard g(lock_);
+    cursor_ = first;
+  }
+  UpdateReadable();
+  return mica::Status::kOk;
+}
+
 mica::Status DebuglogDispatcher::Read(mica_log_record_t* out, ReadUndo* undo) {
   bool got;
   {
@@ -75,6 +92,9 @@ mica::Status DebuglogDispatcher::Read(mica_log_record_t* out, ReadUndo* undo) {
     undo->before = cursor_;
     got = LogReadRecord(&cursor_, out);
     undo->after = cursor_;
+    if (console_) {
+      LogConsoleOwnerRead(koid(), cursor_);
+    }
   }
   UpdateReadable();
   return got ? mica::Status::kOk : mica::Status::kShouldWait;
@@ -87,6 +107,9 @@ void DebuglogDispatcher::Unread(const ReadUndo& undo) {
       return;  // another read through this log moved on meanwhile
     }
     cursor_ = undo.before;
+    if (console_) {
+      LogConsoleOwnerRead(koid(), cursor_);
+    }
   }
   UpdateReadable();
 }

@@ -6,6 +6,11 @@
 // records written with debuglog_write wait for it (kernel lines are read
 // too, but do not raise the signal on their own).
 //
+// A console log (MICA_LOG_FLAG_CONSOLE, TakeConsole) has taken the console
+// UART over from the kernel (kernel/base/log.h): its read position starts
+// at the first record the kernel did not print, every read reports the
+// position to the log, and its destruction gives the console back.
+//
 // Lock order: the readers list lock -> Dispatcher::lock_.
 #pragma once
 
@@ -33,6 +38,9 @@ class DebuglogDispatcher final : public Dispatcher {
   };
   mica::Status Read(mica_log_record_t* out, ReadUndo* undo);
   void Unread(const ReadUndo& undo);
+  // Makes this (readable, not yet published) log the console's.
+  // kAlreadyBound if another log has the console.
+  mica::Status TakeConsole();
 
   mica::ListNode reader_node;  // on the readers list while readable
 
@@ -40,5 +48,6 @@ class DebuglogDispatcher final : public Dispatcher {
   // Sets or clears READABLE from the read position.
   void UpdateReadable();
   const bool readable_;
+  bool console_ = false;  // set before the log is published, then fixed
   uint64_t cursor_ GUARDED_BY(lock_) = 0;
 };

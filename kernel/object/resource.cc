@@ -37,10 +37,16 @@ bool ResourceDispatcher::CoversIrq(uint32_t vector) const {
   return GrantsIrq() && Covers(vector, 1);
 }
 
+bool ResourceDispatcher::CoversSystem(uint64_t cap) const {
+  return (is_root() || kind_ == MICA_RSRC_KIND_SYSTEM) && Covers(cap, 1);
+}
+
 mica::Status ResourceDispatcher::Create(const ResourceDispatcher& parent, uint32_t kind,
                                         uint64_t base, uint64_t size, const char* name,
                                         size_t name_len, mica::RefPtr<ResourceDispatcher>* out) {
-  if ((kind != MICA_RSRC_KIND_MMIO && kind != MICA_RSRC_KIND_IRQ) || size == 0) {
+  if ((kind != MICA_RSRC_KIND_MMIO && kind != MICA_RSRC_KIND_IRQ &&
+       kind != MICA_RSRC_KIND_SYSTEM) ||
+      size == 0) {
     return mica::Status::kInvalidArgs;
   }
   if (kind == MICA_RSRC_KIND_MMIO && ((base | size) & (MICA_PAGE_SIZE - 1)) != 0) {
@@ -48,6 +54,14 @@ mica::Status ResourceDispatcher::Create(const ResourceDispatcher& parent, uint32
   }
   if (base + size < base) {
     return mica::Status::kOutOfRange;
+  }
+  if (kind == MICA_RSRC_KIND_SYSTEM && base + size > MICA_RSRC_SYSTEM_COUNT) {
+    return mica::Status::kOutOfRange;  // names a capability that does not exist
+  }
+  // A SYSTEM resource comes from the root only (as Zircon's): capabilities
+  // are handed out one by one by the root's holder, never subdivided.
+  if (kind == MICA_RSRC_KIND_SYSTEM && !parent.is_root()) {
+    return mica::Status::kAccessDenied;
   }
   if (!parent.is_root() && (parent.kind_ != kind || !parent.Covers(base, size))) {
     return mica::Status::kAccessDenied;

@@ -92,6 +92,10 @@ class VmoDispatcher final : public Dispatcher {
   // space, read-only while shared. kOutOfRange past the end, kNoMemory.
   mica::Status FaultPage(Mapping* m, uint64_t va, bool write);
   mica_info_vmo_t Info() const;
+  // vmo_op_range's cache operations (MICA_VMO_OP_CACHE_*, checked by the
+  // caller) on [offset, offset + len) (vmo_cache.cc): kOutOfRange if it
+  // overflows or passes the end.
+  mica::Status CacheOp(uint32_t op, uint64_t offset, uint64_t len);
 
   void AddMapping(Mapping* m);
   void RemoveMapping(Mapping* m);

@@ -99,10 +99,16 @@ void ParseCpus(const fdt::Fdt& dt, BootInfo* info) {
     psci = dt.FindCompatible(fdt::Node{}, "arm,psci");
   if (psci && dt.IsEnabled(psci)) {
     const char* method;
-    if (dt.GetString(psci, "method", &method) == fdt::Status::kOk) {
+    // The PSCI binding (Linux Documentation/devicetree/bindings/arm/psci.yaml):
+    // `method` is "hvc" or "smc"; another value names no conduit we know.
+    if (dt.GetString(psci, "method", &method) == fdt::Status::kOk &&
+        (strcmp(method, "hvc") == 0 || strcmp(method, "smc") == 0)) {
       info->psci_present = true;
       info->psci_smc = strcmp(method, "smc") == 0;
-      if (!dt.IsCompatible(psci, "arm,psci-0.2") && !dt.IsCompatible(psci, "arm,psci-1.0")) {
+      // SYSTEM_OFF and SYSTEM_RESET exist from PSCI 0.2 on (DEN 0022 §5.1).
+      info->psci_system =
+          dt.IsCompatible(psci, "arm,psci-0.2") || dt.IsCompatible(psci, "arm,psci-1.0");
+      if (!info->psci_system) {
         // PSCI 0.1 names its function ids in the node.
         uint32_t id;
         if (dt.GetU32(psci, "cpu_on", &id) == fdt::Status::kOk) {

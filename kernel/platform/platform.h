@@ -43,6 +43,7 @@ struct BootInfo {
   uint32_t cpus_ignored = 0;  // beyond MAX_CPUS
   bool psci_smc = false;
   bool psci_present = false;
+  bool psci_system = false;           // PSCI 0.2 or later: SYSTEM_OFF and SYSTEM_RESET
   uint32_t psci_cpu_on = 0xc4000003;  // PSCI 0.2+ CPU_ON (SMC64)
   // Problems found while parsing; reported once the console is up.
   const char* warnings[8] = {};

@@ -46,6 +46,7 @@ TEST(Platform, QemuVirtGicv3Smp4) {
   EXPECT_EQ(info.console_kind, dev::UartKind::kPl011);
   EXPECT_EQ(info.console_pa, 0x09000000u);
   EXPECT_TRUE(info.psci_present);
+  EXPECT_TRUE(info.psci_system);  // PSCI 1.0: system_power works
   EXPECT_FALSE(info.psci_smc);
   ASSERT_EQ(info.cpu_count, 4u);
   for (uint32_t i = 0; i < 4; i++) {
@@ -66,6 +67,7 @@ TEST(Platform, QemuVirtEl2UsesSmcConduit) {
   ASSERT_NO_FATAL_FAILURE(Load("virt-gicv3-el2.dtb", &b));
   auto info = Parse(b.dt, 0x40200000, 0x40000000);
   EXPECT_TRUE(info.psci_present);
+  EXPECT_TRUE(info.psci_system);
   EXPECT_TRUE(info.psci_smc);
 }
 
@@ -90,6 +92,9 @@ TEST(Platform, RaspberryPi4AsQemuPassesIt) {
   auto info = Parse(b.dt, 0x200000, 0x8000000);
   EXPECT_EQ(info.console_kind, dev::UartKind::kBcm2835Aux);
   EXPECT_EQ(info.console_pa, 0xfe215040u);  // 0x7e215040 through /soc ranges
+  // No /psci: system_power reports MICA_ERR_NOT_SUPPORTED.
+  EXPECT_FALSE(info.psci_present);
+  EXPECT_FALSE(info.psci_system);
   ASSERT_EQ(info.cpu_count, 4u);
   for (uint32_t i = 0; i < 4; i++) {
     EXPECT_EQ(info.cpus[i].method, platform::CpuMethod::kSpinTable);

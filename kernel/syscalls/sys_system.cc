@@ -1,27 +1,39 @@
-// The debug log handle any process may create, and system information.
+// The debug log handle any process may create (and the console's), system
+// information and system power.
 #include <string.h>
 
 #include "kernel/arch/arm64/arch.h"
+#include "kernel/arch/arm64/smp.h"
 #include "kernel/arch/arm64/timer.h"
+#include "kernel/base/log.h"
 #include "kernel/base/memory.h"
+#include "kernel/base/panic.h"
 #include "kernel/base/percpu.h"
 #include "kernel/object/debuglog.h"
 #include "kernel/object/resource.h"
 #include "kernel/syscalls/sys_common.h"
 
+// debuglog_create: READABLE needs the root resource; CONSOLE (with
+// READABLE) the root or a SYSTEM resource covering MICA_RSRC_SYSTEM_CONSOLE.
 mica::Status sys_debuglog_create(mica_handle_t resource, uint32_t options,
                                  user_out_ptr<mica_handle_t> out) {
-  if ((options & ~MICA_LOG_FLAG_READABLE) != 0) {
+  if ((options & ~(MICA_LOG_FLAG_READABLE | MICA_LOG_FLAG_CONSOLE)) != 0) {
+    return mica::Status::kInvalidArgs;
+  }
+  bool readable = (options & MICA_LOG_FLAG_READABLE) != 0;
+  bool console = (options & MICA_LOG_FLAG_CONSOLE) != 0;
+  if (console && !readable) {
     return mica::Status::kInvalidArgs;
   }
   bool root = false;
+  bool console_cap = false;
   if (resource != MICA_HANDLE_INVALID) {
     mica::RefPtr<ResourceDispatcher> r =
         TRY(Process::Current()->GetObject<ResourceDispatcher>(resource, MICA_RIGHT_NONE));
     root = r->is_root();
+    console_cap = r->CoversSystem(MICA_RSRC_SYSTEM_CONSOLE);
   }
-  bool readable = (options & MICA_LOG_FLAG_READABLE) != 0;
-  if (readable && !root) {
+  if (console ? !console_cap : (readable && !root)) {
     return mica::Status::kAccessDenied;  // reading the log needs the root resource
   }
   mica::AllocChecker ac_log;
@@ -29,8 +41,11 @@ mica::Status sys_debuglog_create(mica_handle_t resource, uint32_t options,
   if (!ac_log.check()) {
     return mica::Status::kNoMemory;
   }
-  return AddAndCopyOut(Process::Current(), mica::AdoptRef<Dispatcher>(log), log->default_rights(),
-                       out);
+  mica::RefPtr<Dispatcher> ref = mica::AdoptRef<Dispatcher>(log);
+  if (console) {
+    TRY(log->TakeConsole());
+  }
+  return AddAndCopyOut(Process::Current(), mica::Move(ref), log->default_rights(), out);
 }
 
 mica::Status sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr<void> record,
@@ -58,6 +73,13 @@ mica::Status sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr
 }
 
 mica::Status sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size_t buffer_size) {
+  if (topic == MICA_SYSTEM_INFO_CONSOLE) {
+    if (buffer_size < sizeof(mica_system_info_console_t)) {
+      return mica::Status::kBufferTooSmall;
+    }
+    mica_system_info_console_t info = LogConsoleInfo();
+    return buffer.copy_to_user(&info, sizeof(info));
+  }
   if (topic != MICA_SYSTEM_INFO_BASIC) {
     return mica::Status::kInvalidArgs;
   }
@@ -71,4 +93,32 @@ mica::Status sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size
   info.ticks_per_second = timer::Frequency();
   strlcpy(info.version, "Mica 0.2 (M2 in progress)", sizeof(info.version));
   return buffer.copy_to_user(&info, sizeof(info));
+}
+
+// system_power, in order: (1) the resource grants MICA_RSRC_SYSTEM_POWER,
+// (2) the action is known, (3) the machine has PSCI; nothing has changed
+// if any of them fails. Then (4) the log line, (5) the console back from a
+// console driver and drained, (6) the other CPUs stopped and PSCI called
+// (smp::SystemPower). A PSCI call that returns is a firmware failure with
+// every other CPU stopped: the kernel panics.
+mica::Status sys_system_power(mica_handle_t resource, uint32_t action) {
+  Process* p = Process::Current();
+  mica::RefPtr<ResourceDispatcher> r =
+      TRY(p->GetObject<ResourceDispatcher>(resource, MICA_RIGHT_MANAGE_RESOURCE));
+  if (!r->CoversSystem(MICA_RSRC_SYSTEM_POWER)) {
+    return mica::Status::kAccessDenied;
+  }
+  if (action != MICA_SYSTEM_POWER_OFF && action != MICA_SYSTEM_POWER_REBOOT) {
+    return mica::Status::kInvalidArgs;
+  }
+  if (!smp::PsciSystemPower()) {
+    return mica::Status::kNotSupported;
+  }
+  bool reset = action == MICA_SYSTEM_POWER_REBOOT;
+  LogReturnConsole(0);
+  KLog("mica: %s requested by %s(%llu)", reset ? "reboot" : "power off", p->name(),
+       static_cast<unsigned long long>(p->koid()));
+  LogDrainConsole();
+  int64_t err = smp::SystemPower(reset);
+  Panic("PSCI %s failed: %lld", reset ? "SYSTEM_RESET" : "SYSTEM_OFF", static_cast<long long>(err));
 }

@@ -194,6 +194,30 @@ mica::Status sys_vmo_set_cache_policy(mica_handle_t vmo, uint32_t cache_policy) 
   return v->SetCachePolicy(cache_policy);
 }
 
+// vmo_op_range: READ for the cleans (they change no byte anyone reads),
+// READ and WRITE for the invalidates (after them the CPU sees what a device
+// wrote).
+mica::Status sys_vmo_op_range(mica_handle_t vmo, uint32_t op, uint64_t offset, uint64_t size) {
+  mica_rights_t needed = MICA_RIGHT_NONE;
+  switch (op) {
+    case MICA_VMO_OP_CACHE_CLEAN:
+    case MICA_VMO_OP_CACHE_SYNC:
+      needed = MICA_RIGHT_READ;
+      break;
+    case MICA_VMO_OP_CACHE_INVALIDATE:
+    case MICA_VMO_OP_CACHE_CLEAN_INVALIDATE:
+      needed = MICA_RIGHT_READ | MICA_RIGHT_WRITE;
+      break;
+    default:
+      break;
+  }
+  mica::RefPtr<VmoDispatcher> v = TRY(Process::Current()->GetObject<VmoDispatcher>(vmo, needed));
+  if (needed == MICA_RIGHT_NONE) {
+    return mica::Status::kInvalidArgs;
+  }
+  return v->CacheOp(op, offset, size);
+}
+
 mica::Status sys_vmar_map(mica_handle_t vmar, uint32_t options, uint64_t vmar_offset,
                           mica_handle_t vmo, uint64_t vmo_offset, uint64_t len,
                           user_out_ptr<mica_vaddr_t> mapped_addr) {

@@ -43,9 +43,31 @@ USERBOOT_CASES = [
     ("userboot/virt-gic3-smp2-truncated-elf", "userboot.next=test/truncated-elf", [
         _UB + r"cannot start test/truncated-elf: elf: ",
     ], 1, (r"exited with status",)),
+    # The console hand-over (bin/power-test console): the line the console
+    # log read never reaches the UART, the one it left unread does, printed
+    # by the kernel once the log is closed.
+    ("userboot/virt-gic3-smp2-console-handover", "userboot.next=bin/power-test userboot.arg=console", [
+        r"power-test\(\d+\): power-test: this line was never read by the driver$",
+        r"power-test\(\d+\): power-test: console owner ok, kernel silent while taken: ok, read back: ok$",
+        _UB + r"bin/power-test exited with status 0",
+    ], 0, (r"drops it",)),
     ("userboot/virt-gic3-smp2-empty-next", "userboot.next=", [
         _UB + r"bad command line: userboot.next= is empty",
     ], 1, (r"exited with status",)),
+]
+
+
+# system_power from bin/power-test (PowerChecker): (name, config, reboot?).
+# Both PSCI conduits: HVC at EL1, SMC when QEMU runs the kernel at EL2.
+_POWER = "userboot.next=bin/power-test userboot.arg="
+POWER_CASES = [
+    ("power/virt-gic3-smp4-off", BootConfig(board="virt", smp=4, gic=3, append=_POWER + "off"), False),
+    ("power/virt-gic2-smp1-off", BootConfig(board="virt", smp=1, gic=2, append=_POWER + "off"), False),
+    ("power/virt-el2-gic3-smp2-off",
+     BootConfig(board="virt", smp=2, gic=3, el2=True, append=_POWER + "off"), False),
+    ("power/virt-gic3-smp4-reboot", BootConfig(board="virt", smp=4, gic=3, append=_POWER + "reboot"), True),
+    ("power/virt-el2-gic2-smp2-reboot",
+     BootConfig(board="virt", smp=2, gic=2, el2=True, append=_POWER + "reboot"), True),
 ]
 
 

@@ -149,6 +149,42 @@ class AsyncTestChecker(LineProtocolChecker):
         super().__init__("async-test", program=ASYNC_TEST_PROGRAM)
 
 
+class PowerChecker(Checker):
+    """system_power from bin/power-test (power/<case>): the kernel's
+    `mica: <power off|reboot> requested by power-test(<koid>)` line, then
+    for a power off QEMU exiting with status 0 (PSCI SYSTEM_OFF ends it),
+    for a reboot the kernel's ready line a second time (PSCI SYSTEM_RESET;
+    the harness does not pass -no-reboot). A panic, or power-test seeing
+    the call return, fails."""
+
+    def __init__(self, reboot: bool):
+        self.reboot = reboot
+        what = "reboot" if reboot else "power off"
+        self.requested_re = re.compile(rf"\] mica: {what} requested by power-test\(\d+\)$")
+        self.requested = False
+        self.ready = 0
+
+    def feed(self, line: str) -> Optional[Verdict]:
+        if PANIC_MARK in line:
+            return Verdict(False, f"kernel panic: {line.strip()}")
+        if "power-test: system_power returned" in line or "power-test: resource_create" in line:
+            return Verdict(False, line.strip())
+        if self.requested_re.search(line.rstrip()):
+            self.requested = True
+        if READY_RE.search(line):
+            self.ready += 1
+            if self.reboot and self.requested and self.ready >= 2:
+                return Verdict(True, "rebooted: the kernel came up again")
+        return None
+
+    def finish(self, why: str) -> Verdict:
+        if not self.requested:
+            return Verdict(False, f"{why}; no 'requested by power-test' line from the kernel")
+        if not self.reboot and re.match(r"QEMU exited with status 0\b", why):
+            return Verdict(True, "QEMU exited after PSCI SYSTEM_OFF")
+        return Verdict(False, why)
+
+
 class CrashChecker(Checker):
     """A deliberate kernel crash (kernel.crash=...): passes when the panic
     report contains every expected line, in any order, by its final

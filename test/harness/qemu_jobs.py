@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Callable
 
 import qemu
-from cases import (BENCH_GOALS, BENCH_SMOKE, CRASH_CASES, USERBOOT_CASES, QemuCase, adversary_cases,
+from cases import (BENCH_GOALS, BENCH_SMOKE, CRASH_CASES, POWER_CASES, USERBOOT_CASES, QemuCase,
+                   adversary_cases,
                    async_cases, boot_cases, core_cases, failalloc_cases, ktest_cases,
                    syscall_fuzz_cases)
 from checks import (AdversaryChecker, AsyncTestChecker, BootChecker, CoreTestsChecker, CrashChecker,
-                    KtestChecker, LineProtocolChecker, SyscallFuzzChecker, UserbootChecker,
+                    KtestChecker, LineProtocolChecker, PowerChecker, SyscallFuzzChecker, UserbootChecker,
                     suite_summary_problem)
 from common import BASE_TIMEOUT, CaseResult, Job, Options, indent, read_log
 from qemu import BootConfig
@@ -77,6 +78,21 @@ def crash_job(opts: Options, name: str, config: BootConfig, expected: list[str])
         cmd = qemu.qemu_command(config, opts.paths)
         timeout = BASE_TIMEOUT * 1.5 * opts.timeout_scale
         r = qemu.run_case(cmd, CrashChecker(expected), timeout, opts.log_path(name), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(name, "PASS", r.seconds)]
+        return [CaseResult(name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([name], run)
+
+
+def power_job(opts: Options, name: str, config: BootConfig, reboot: bool) -> Job:
+    def run() -> list[CaseResult]:
+        problem = "\n".join(qemu.missing_files(config, opts.paths))
+        if problem:
+            return [CaseResult(name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(config, opts.paths)
+        timeout = BASE_TIMEOUT * (2.0 if reboot else 1.0) * opts.timeout_scale
+        r = qemu.run_case(cmd, PowerChecker(reboot), timeout, opts.log_path(name), opts.abort)
         if r.verdict.passed:
             return [CaseResult(name, "PASS", r.seconds)]
         return [CaseResult(name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
@@ -186,6 +202,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += suite_jobs(fa_fuzz, SyscallFuzzChecker, "failalloc", fanames)
     jobs += suite_jobs(adversary_cases(), AdversaryChecker, "adversary")
     jobs += [crash_job(opts, n, c, e) for n, c, e in CRASH_CASES if opts.selected(n)]
+    jobs += [power_job(opts, n, c, r) for n, c, r in POWER_CASES if opts.selected(n)]
     if opts.selected(BENCH_SMOKE) or opts.selected(BENCH_GOALS):
         jobs.append(bench_smoke_job(opts))
     return jobs

@@ -94,6 +94,15 @@ void CleanDcacheRange(const void* start, size_t len);
 // point of unification, invalidates the instruction caches).
 void SyncIcacheRange(const void* start, size_t len);
 
+// Data cache maintenance by VA for DMA (vmo_op_range; Arm ARM D7.5.9), each
+// followed by DSB SY so a device sees the result: DC CVAC (clean to the
+// point of coherency), DC CIVAC (clean and invalidate), DC CVAU (clean to
+// the point of unification, for InvalidateIcacheAll afterwards).
+enum class DcacheOp { kCleanPoc, kCleanInvalidatePoc, kCleanPou };
+void DcacheRange(DcacheOp op, const void* start, size_t len);
+// IC IALLUIS, then DSB ISH and ISB.
+void InvalidateIcacheAll();
+
 }  // namespace arch
 
 extern "C" {

@@ -14,9 +14,11 @@ namespace {
 
 bool g_psci_smc;
 bool g_psci_present;
+bool g_psci_system;
 uint32_t g_cpu_on_fn = 0xc4000003;
 
-constexpr uint32_t kPsciSystemOff = 0x84000008;
+constexpr uint32_t kPsciSystemOff = 0x84000008;    // DEN 0022 §5.10
+constexpr uint32_t kPsciSystemReset = 0x84000009;  // DEN 0022 §5.11
 
 int64_t Hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
   register uint64_t x0 __asm__("x0") = fn;
@@ -65,9 +67,20 @@ void PowerOff() {
   }
 }
 
+bool PsciSystemPower() {
+  return g_psci_present && g_psci_system;
+}
+
+int64_t SystemPower(bool reset) {
+  arch::DisableIrqs();
+  gic::StopOtherCpus();
+  return PsciCall(reset ? kPsciSystemReset : kPsciSystemOff, 0, 0, 0);
+}
+
 uint32_t StartSecondaries(const platform::BootInfo& info) {
   g_psci_present = info.psci_present;
   g_psci_smc = info.psci_smc;
+  g_psci_system = info.psci_system;
   g_cpu_on_fn = info.psci_cpu_on;
   uint64_t boot_mpidr = arch::Mpidr();
   // CPU numbers: the boot CPU is 0, the others follow in devicetree order.

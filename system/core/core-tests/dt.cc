@@ -2,6 +2,7 @@
 
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
+#include <string.h>
 
 #include "devicetree/lib/fdt.h"
 
@@ -66,4 +67,21 @@ bool ct_dt_first_ram(uint64_t* base, uint64_t* size) {
   }
   fdt::Node node = dt->FindNode("/memory");
   return node && dt->RegTranslated(node, 0, base, size) == fdt::Status::kOk && *size != 0;
+}
+
+bool ct_dt_psci_system_power(void) {
+  const fdt::Fdt* dt = Tree();
+  if (dt == nullptr) {
+    return false;
+  }
+  static const char* const kCompatible[] = {"arm,psci-1.0", "arm,psci-0.2"};
+  for (const char* c : kCompatible) {
+    fdt::Node node = dt->FindCompatible(fdt::Node{}, c);
+    const char* method = nullptr;
+    if (node && dt->IsEnabled(node) && dt->GetString(node, "method", &method) == fdt::Status::kOk &&
+        (strcmp(method, "hvc") == 0 || strcmp(method, "smc") == 0)) {
+      return true;
+    }
+  }
+  return false;
 }

@@ -14,6 +14,9 @@ extern "C" {
 bool ct_dt_gic_distributor(uint64_t* base, uint64_t* size);
 // The first RAM range (/memory reg 0); false if not found.
 bool ct_dt_first_ram(uint64_t* base, uint64_t* size);
+// True if the machine has PSCI 0.2 or later (an enabled arm,psci-0.2 or
+// arm,psci-1.0 node whose method is "hvc" or "smc"): system_power works.
+bool ct_dt_psci_system_power(void);
 
 #ifdef __cplusplus
 }

@@ -65,7 +65,8 @@ TEST(resource, bad_kind_or_zero_size_is_invalid) {
   mica_handle_t out = MICA_HANDLE_INVALID;
   EXPECT_STATUS(mica_resource_create(root, MICA_RSRC_KIND_ROOT, 0, PAGE, "", 0, &out),
                 MICA_ERR_INVALID_ARGS);
-  EXPECT_STATUS(mica_resource_create(root, 3, 0, PAGE, "", 0, &out), MICA_ERR_INVALID_ARGS);
+  EXPECT_STATUS(mica_resource_create(root, 4, 0, PAGE, "", 0, &out), MICA_ERR_INVALID_ARGS);
+  EXPECT_STATUS(mica_resource_create(root, UINT32_MAX, 0, 1, "", 0, &out), MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_resource_create(root, MICA_RSRC_KIND_MMIO, MMIO_BASE, 0, "", 0, &out),
                 MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_resource_create(root, MICA_RSRC_KIND_IRQ, 40, 0, "", 0, &out),

@@ -368,6 +368,18 @@ MICA_ABI_ASSERT(sizeof(mica_port_packet_t) == 64, "port packet");
 // Normal non-cacheable, gathering writes (frame buffers).
 #define MICA_CACHE_POLICY_WRITE_COMBINING ((uint32_t)3)
 
+// vmo_op_range operations (the values of Zircon's ZX_VMO_OP_CACHE_*).
+// Cleans the data cache to the point of unification and invalidates the
+// instruction cache (code written through a mapping, then executed).
+#define MICA_VMO_OP_CACHE_SYNC ((uint32_t)6)
+// Invalidates the data cache (after a device wrote the memory). Executed as
+// clean and invalidate: dirty lines are written back, never discarded.
+#define MICA_VMO_OP_CACHE_INVALIDATE ((uint32_t)7)
+// Cleans the data cache to the point of coherency (before a device reads).
+#define MICA_VMO_OP_CACHE_CLEAN ((uint32_t)8)
+// Cleans and invalidates the data cache to the point of coherency.
+#define MICA_VMO_OP_CACHE_CLEAN_INVALIDATE ((uint32_t)9)
+
 // ---- Properties -----------------------------------------------------------
 
 // char[MICA_MAX_NAME_LEN]: the object's name (any object type).
@@ -395,6 +407,10 @@ MICA_ABI_ASSERT(sizeof(mica_port_packet_t) == 64, "port packet");
 
 // debuglog_create: the handle may also read the log.
 #define MICA_LOG_FLAG_READABLE ((uint32_t)1u << 0)
+// debuglog_create: the log takes the console over (with READABLE; needs
+// the root resource or a SYSTEM resource covering MICA_RSRC_SYSTEM_CONSOLE):
+// while it exists the kernel does not write its log to the console UART.
+#define MICA_LOG_FLAG_CONSOLE ((uint32_t)1u << 1)
 
 // The largest debuglog_write payload and the layout debuglog_read returns.
 #define MICA_LOG_MAX_DATA ((size_t)224)
@@ -417,6 +433,23 @@ MICA_ABI_ASSERT(sizeof(mica_log_record_t) == 264, "log record");
 #define MICA_RSRC_KIND_MMIO ((uint32_t)1)
 // A range of interrupt numbers for interrupt_create.
 #define MICA_RSRC_KIND_IRQ ((uint32_t)2)
+// A range of system capabilities (the MICA_RSRC_SYSTEM_* numbers below);
+// only the root resource can create one.
+#define MICA_RSRC_KIND_SYSTEM ((uint32_t)3)
+
+// System capabilities: the base (and base + size) of a SYSTEM resource.
+// system_power.
+#define MICA_RSRC_SYSTEM_POWER ((uint64_t)0)
+// debuglog_create with MICA_LOG_FLAG_CONSOLE: taking the console over.
+#define MICA_RSRC_SYSTEM_CONSOLE ((uint64_t)1)
+// One past the last capability: a SYSTEM range ends at or before it.
+#define MICA_RSRC_SYSTEM_COUNT ((uint64_t)2)
+
+// system_power actions.
+// PSCI SYSTEM_OFF: the machine powers off (QEMU exits).
+#define MICA_SYSTEM_POWER_OFF ((uint32_t)1)
+// PSCI SYSTEM_RESET: the machine reboots.
+#define MICA_SYSTEM_POWER_REBOOT ((uint32_t)2)
 
 // interrupt_create options.
 // Edge-triggered (otherwise level-triggered).
@@ -625,3 +658,14 @@ typedef struct mica_system_info_basic {
   char version[40];           // kernel version string, NUL-terminated
 } mica_system_info_basic_t;
 MICA_ABI_ASSERT(sizeof(mica_system_info_basic_t) == 64, "system info");
+
+// mica_system_info_console_t.
+#define MICA_SYSTEM_INFO_CONSOLE ((uint32_t)2)
+
+typedef struct mica_system_info_console {
+  uint64_t kernel_bytes;  // bytes the kernel has written to the console UART
+  mica_koid_t owner;      // the console log that took the console over, or 0
+  uint64_t handovers;     // times the console was taken over
+  uint64_t reserved;
+} mica_system_info_console_t;
+MICA_ABI_ASSERT(sizeof(mica_system_info_console_t) == 32, "console info");
