@@ -14,6 +14,7 @@ Phases, in this order (docs/testing.md describes them for users):
   syscall-fuzz/<config>[/<name>]  random calls from an unprivileged process
   adversary/<config>[/<name>]  the adversarial suite (bin/adversary)
   crash/<config>-<kind>        deliberate kernel crashes and their reports
+  power/<config>-off|reboot    system_power: QEMU exits, or the kernel boots again
 
 Each case prints `PASS <name> (<secs>s)` or `FAIL <name> (<secs>s)` followed,
 for a failure, by its log. The last line is `N passed, N failed` (then
