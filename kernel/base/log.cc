@@ -63,8 +63,8 @@ void FlushLocked() REQUIRES(g_lock) {
 // The byte ring offset of record `next`'s line (the oldest record's if
 // `next` was overwritten, the ring's end if it is not written yet). In a
 // panic the record lock is not waited for long: a stopped CPU may hold it.
-uint64_t RecordOffsetLocked(uint64_t next) REQUIRES(g_lock)
-    NO_THREAD_SAFETY_ANALYSIS {  // the record lock is only tried in a panic
+uint64_t RecordOffsetLocked(uint64_t next)
+    REQUIRES(g_lock) NO_THREAD_SAFETY_ANALYSIS {  // the record lock is only tried in a panic
   uint64_t state = 0;
   bool locked = true;
   if (g_panic_mode) {
@@ -152,11 +152,6 @@ void Emit(const char* s, size_t n, const Record& rec = Record()) NO_THREAD_SAFET
 }
 
 }  // namespace
-
-void LogAddRecord(uint64_t pid, uint64_t tid, const char* data, size_t len) {
-  IrqGuard guard(g_lock);
-  AddRecordLocked(pid, tid, data, len);
-}
 
 bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out) {
   IrqGuard guard(g_rec_lock);

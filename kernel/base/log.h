@@ -44,7 +44,6 @@ size_t LogSnapshot(char* out, size_t size);
 // every debuglog_write record. Records are numbered from 0; the ring keeps
 // the most recent kLogRecords.
 constexpr size_t kLogRecords = 256;
-void LogAddRecord(uint64_t pid, uint64_t tid, const char* data, size_t len);
 // Copies the oldest record numbered `*cursor` or later still in the ring
 // and moves `*cursor` past it; false if there is none.
 bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out);

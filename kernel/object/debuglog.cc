@@ -4,6 +4,7 @@
 #include "kernel/lib/assert.h"
 #include "kernel/lib/result.h"
 #include "kernel/object/process.h"
+#include "kernel/sched/sched.h"
 
 namespace {
 
@@ -12,7 +13,42 @@ IrqSpinLock g_readers_lock ACQUIRED_BEFORE(sched::g_sched_lock);  // and Dispatc
 mica::List<DebuglogDispatcher, &DebuglogDispatcher::reader_node> g_readers
     GUARDED_BY(g_readers_lock);
 
+// The console log, if one exists, and the kernel thread that raises its
+// READABLE for kernel lines. A kernel line is logged from any context (IRQ
+// handlers, the scheduler lock held), where no signal can be raised, so
+// while the console is taken the notifier looks every kConsolePollNs and
+// raises READABLE if records wait; debuglog_write records raise it at once
+// as for every reader. Without a console log the notifier sleeps.
+DebuglogDispatcher* g_console_log GUARDED_BY(g_readers_lock);
+mica::Atomic<bool> g_console_taken{false};
+sched::WaitQueue g_console_wait;
+constexpr uint64_t kConsolePollNs = 10'000'000;
+
+void ConsoleNotifierMain(void*) {
+  for (;;) {
+    if (!g_console_taken.load(mica::kAcquire)) {
+      (void)g_console_wait.BlockWhile(
+          [](const void*) { return !g_console_taken.load(mica::kAcquire); }, nullptr,
+          sched::kInfinite);
+      continue;
+    }
+    sched::Sleep(kConsolePollNs);
+    IrqGuard g(g_readers_lock);
+    if (g_console_log != nullptr) {
+      g_console_log->UpdateReadable();
+    }
+  }
+}
+
 }  // namespace
+
+void DebuglogDispatcher::StartConsoleNotifier() {
+  sched::Thread* t =
+      sched::Create("console-notify", ConsoleNotifierMain, nullptr, sched::kPriorityDefault);
+  MICA_ASSERT_MSG(t != nullptr, "cannot start the console notifier");
+  sched::Detach(t);
+  sched::Start(t);
+}
 
 DebuglogDispatcher::DebuglogDispatcher(bool readable)
     : Dispatcher(MICA_OBJ_TYPE_DEBUGLOG, MICA_SIGNAL_WRITABLE), readable_(readable) {
@@ -24,12 +60,16 @@ DebuglogDispatcher::DebuglogDispatcher(bool readable)
 }
 
 DebuglogDispatcher::~DebuglogDispatcher() {
-  if (console_) {
-    LogReturnConsole(koid());
-  }
   if (readable_) {
     IrqGuard g(g_readers_lock);
     g_readers.remove(this);
+    if (g_console_log == this) {
+      g_console_log = nullptr;
+      g_console_taken.store(false, mica::kRelease);
+    }
+  }
+  if (console_) {
+    LogReturnConsole(koid());
   }
 }
 
@@ -82,6 +122,12 @@ mica::Status DebuglogDispatcher::TakeConsole() {
     cursor_ = first;
   }
   UpdateReadable();
+  {
+    IrqGuard g(g_readers_lock);
+    g_console_log = this;
+    g_console_taken.store(true, mica::kRelease);
+  }
+  g_console_wait.WakeAll();
   return mica::Status::kOk;
 }
 

@@ -9,7 +9,9 @@
 // A console log (MICA_LOG_FLAG_CONSOLE, TakeConsole) has taken the console
 // UART over from the kernel (kernel/base/log.h): its read position starts
 // at the first record the kernel did not print, every read reports the
-// position to the log, and its destruction gives the console back.
+// position to the log, and its destruction gives the console back. Kernel
+// lines raise its READABLE from a notifier thread within 10 ms
+// (debuglog.cc), since they are logged where no signal can be raised.
 //
 // Lock order: the readers list lock -> Dispatcher::lock_.
 #pragma once
@@ -41,12 +43,15 @@ class DebuglogDispatcher final : public Dispatcher {
   // Makes this (readable, not yet published) log the console's.
   // kAlreadyBound if another log has the console.
   mica::Status TakeConsole();
+  // Boot: starts the thread that raises the console log's READABLE for
+  // kernel lines (at most kConsolePollNs, 10 ms, after they are logged).
+  static void StartConsoleNotifier();
+  // Sets or clears READABLE from the read position.
+  void UpdateReadable();
 
   mica::ListNode reader_node;  // on the readers list while readable
 
  private:
-  // Sets or clears READABLE from the read position.
-  void UpdateReadable();
   const bool readable_;
   bool console_ = false;  // set before the log is published, then fixed
   uint64_t cursor_ GUARDED_BY(lock_) = 0;

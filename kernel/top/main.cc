@@ -22,6 +22,7 @@
 #include "kernel/base/percpu.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/object/channel_gc.h"
+#include "kernel/object/debuglog.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
 #include "kernel/object/resource.h"
@@ -257,6 +258,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   sched::InitBootCpu();
   sched::InitIdle(0);
   Process::StartReaper();
+  DebuglogDispatcher::StartConsoleNotifier();
   ChannelGc::Start();
   ResourceDispatcher::InitRoot();  // hardware access, for the first process
   JobDispatcher::CreateRoot();

@@ -117,3 +117,37 @@ TEST(console, take_read_and_give_back) {
   EXPECT_OK(mica_handle_close(second));
   EXPECT_EQ(console_info().owner, 0u);
 }
+
+TEST(console, kernel_lines_wake_the_console_log) {
+  // A kernel line (a process killed by a fault: `process ... killed: ...`)
+  // is logged where no signal can be raised; the console log still becomes
+  // READABLE (the notifier looks every 10 ms) and reads it.
+  CT_AUTO_CLOSE mica_handle_t log = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_debuglog_create(mica_rt_root_resource(), CONSOLE, &log));
+  static mica_log_record_t rec;
+  size_t actual = 0;
+  while (mica_debuglog_read(log, 0, &rec, sizeof(rec), &actual) == MICA_OK) {
+  }
+  CT_AUTO_KILL mica_handle_t proc = MICA_HANDLE_INVALID;
+  CT_AUTO_CLOSE mica_handle_t vmar = MICA_HANDLE_INVALID;
+  CT_AUTO_CLOSE mica_handle_t thread = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_process_create(mica_rt_job_default(), "console-fault", 13, 0, &proc, &vmar));
+  ASSERT_OK(mica_thread_create(proc, "t", 1, 0, &thread));
+  // Entry at an address nothing is mapped at: an instruction abort at once.
+  ASSERT_OK(mica_process_start(proc, thread, 0x10000, 0x20000, MICA_HANDLE_INVALID, 0));
+  mica_signals_t got = 0;
+  EXPECT_OK(mica_object_wait_one(proc, MICA_SIGNAL_TERMINATED, ct_now() + 5000 * 1000000ll, &got));
+  bool found = false;
+  mica_time_t deadline = ct_now() + 2000 * 1000000ll;
+  while (!found && ct_now() < deadline) {
+    if (mica_object_wait_one(log, MICA_SIGNAL_READABLE, deadline, &got) != MICA_OK) {
+      break;
+    }
+    while (mica_debuglog_read(log, 0, &rec, sizeof(rec), &actual) == MICA_OK) {
+      found = found || (rec.pid == 0 && record_has(&rec, "console-fault"));
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_OK(mica_handle_close(log));
+  EXPECT_EQ(console_info().owner, 0u);
+}
