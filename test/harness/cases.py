@@ -51,6 +51,10 @@ USERBOOT_CASES = [
         r"power-test\(\d+\): power-test: console owner ok, kernel silent while taken: ok, read back: ok$",
         _UB + r"bin/power-test exited with status 0",
     ], 0, (r"drops it",)),
+    ("userboot/virt-gic3-smp2-console-driver-dies", "userboot.next=bin/power-test userboot.arg=console-exit", [
+        r"power-test\(\d+\): power-test: this line was never read by the driver$",
+        _UB + r"bin/power-test exited with status 0",
+    ], 0, (r"drops it",)),
     ("userboot/virt-gic3-smp2-empty-next", "userboot.next=", [
         _UB + r"bad command line: userboot.next= is empty",
     ], 1, (r"exited with status",)),

@@ -49,7 +49,7 @@ static int contains(const mica_log_record_t* rec, const char* what) {
 // Takes the console, reads (as a console driver would, but does not print)
 // the line it writes first, leaves the second unread, and gives the console
 // back by closing the log: the kernel prints from the second line on.
-static int console(void) {
+static int console(int exit_holding_it) {
   mica_handle_t r = capability(MICA_RSRC_SYSTEM_CONSOLE);
   mica_handle_t log = MICA_HANDLE_INVALID;
   mica_status_t s = mica_debuglog_create(r, MICA_LOG_FLAG_READABLE | MICA_LOG_FLAG_CONSOLE, &log);
@@ -70,6 +70,10 @@ static int console(void) {
     found = contains(&rec, "drops it");
   }
   printf("power-test: this line was never read by the driver\n");
+  if (exit_holding_it) {
+    // As a console driver that dies: the process's end closes the log.
+    return found ? 0 : 1;
+  }
   (void)console_owner(&during);
   mica_handle_close(log);
   mica_koid_t owner_after = console_owner(&after);
@@ -88,8 +92,11 @@ int main(int argc, char** argv) {
     return power(MICA_SYSTEM_POWER_REBOOT);
   }
   if (strcmp(mode, "console") == 0) {
-    return console();
+    return console(0);
   }
-  printf("power-test: usage: power-test off|reboot|console\n");
+  if (strcmp(mode, "console-exit") == 0) {
+    return console(1);
+  }
+  printf("power-test: usage: power-test off|reboot|console|console-exit\n");
   return 2;
 }
