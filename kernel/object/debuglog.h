@@ -13,7 +13,8 @@
 // lines raise its READABLE from a notifier thread within 10 ms
 // (debuglog.cc), since they are logged where no signal can be raised.
 //
-// Lock order: the readers list lock -> Dispatcher::lock_.
+// Lock order: the readers list lock -> Dispatcher::lock_ -> the kernel log
+// lock (a console log reports its read position under its lock).
 #pragma once
 
 #include "kernel/lib/list.h"
