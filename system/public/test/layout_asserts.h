@@ -70,6 +70,10 @@ MICA_CHECK_OFFSET(mica_info_kmem_stats_t, collector_busy, 72);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, memory_bytes, 8);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, ticks_per_second, 16);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, version, 24);
+MICA_CHECK_OFFSET(mica_system_info_console_t, kernel_bytes, 0);
+MICA_CHECK_OFFSET(mica_system_info_console_t, owner, 8);
+MICA_CHECK_OFFSET(mica_system_info_console_t, handovers, 16);
+MICA_CHECK_OFFSET(mica_system_info_console_t, reserved, 24);
 
 // Rights, signals and object types fit their fields and do not overlap.
 MICA_ABI_ASSERT((MICA_RIGHTS_ALL & MICA_RIGHT_SAME_RIGHTS) == 0, "same-rights is not a right");
