@@ -27,6 +27,9 @@ noexcept not not_eq nullptr operator or or_eq private protected public register
 reinterpret_cast requires return short signed sizeof static static_assert static_cast struct
 switch template this thread_local throw true try typedef typeid typename union unsigned using
 virtual void volatile wchar_t while xor xor_eq""".split())
+# Members of the generated classes' bases that a method may not hide.
+RESERVED_METHODS = {"Begin", "Close", "HandleMessage", "HandleOneEvent", "OnEvent", "OnClosed",
+                    "TakeChannel"}
 KEYWORDS = set(PRIMS) | {"string", "vector", "handle", "library", "const", "enum", "bits",
                          "struct", "protocol", "version"}
 
@@ -321,6 +324,8 @@ class Checker:
         names, ordinals = {}, {}
         for md in d.methods:
             self.not_cpp_keyword(md.name, md.pos)
+            if md.name in RESERVED_METHODS:
+                self.error(md.pos, f"method name {md.name!r} is reserved by the generated C++")
             if md.name in names:
                 self.error(md.pos, f"duplicate method {md.name!r} in protocol {d.name}")
             if not 1 <= md.ordinal <= MAX_ORDINAL:

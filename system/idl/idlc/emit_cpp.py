@@ -326,7 +326,7 @@ def sync_client(p):
                 f"    alignas(8) uint8_t bytes[{max_bytes(events)}];",
                 f"    mica_handle_t handles[{max(nh, 1)}];",
                 "    uint32_t num_bytes = 0;", "    uint32_t num_handles = 0;",
-                f"    mica_status_t s = Read(deadline, bytes, sizeof(bytes), handles, {nh}, "
+                f"    mica_status_t s = {W}SyncClientBase::Read(deadline, bytes, sizeof(bytes), handles, {nh}, "
                 f"&num_bytes, &num_handles);",
                 "    if (s != MICA_OK) {", "      return s;", "    }",
                 f"    {W}MessageHeader header{{}};",
@@ -394,7 +394,7 @@ def server(p):
             out.append(f"  virtual void {m.name}({req}& request) = 0;")
         else:
             out += [f"  mica_status_t Send{m.name}({p.name}::{m.name}Event& event) {{",
-                    f"    return Send(0, {p.name}::k{m.name}Ordinal, event);", "  }"]
+                    f"    return ServerBase::Send(0, {p.name}::k{m.name}Ordinal, event);", "  }"]
     out += [" protected:",
             f"  mica_status_t HandleMessage(const {W}MessageHeader& header, uint8_t* bytes, "
             f"uint32_t num_bytes, mica_handle_t* handles, uint32_t num_handles) override {{"]

@@ -54,6 +54,9 @@ mica_status_t SyncClientBase::Call(Encoder& request, uint64_t ordinal, uint16_t 
   *num_handles = 0;
   mica_status_t s = channel_.call(0, deadline_, args, num_bytes, num_handles);
   request.Release();  // channel_call consumed them
+  if (s == MICA_ERR_BUFFER_TOO_SMALL) {
+    return MICA_ERR_INVALID_ARGS;  // bigger than any reply of the method
+  }
   if (s != MICA_OK) {
     return s;
   }
@@ -195,6 +198,9 @@ mica_status_t Connection::ReadOne(bool* got) {
   *got = true;
   MessageHeader h{};
   s = ReadHeader(buffer_, num_bytes, &h);
+  if (s == MICA_OK && h.ordinal != kEpitaphOrdinal) {
+    current_txid_ = h.txid;
+  }
   if (s == MICA_OK && h.ordinal == kEpitaphOrdinal) {
     s = EpitaphStatus(buffer_, num_bytes);
   } else if (s == MICA_OK && (h.version != version_ || (h.ordinal >> 32) != protocol_id_)) {
@@ -202,6 +208,10 @@ mica_status_t Connection::ReadOne(bool* got) {
   } else if (s == MICA_OK) {
     s = HandleMessage(h, buffer_, num_bytes, handles_, num_handles);
   }
+  if (s != MICA_OK && !closed_) {
+    Close(s);  // while current_txid_ names the offending call
+  }
+  current_txid_ = 0;
   CloseHandles(handles_, num_handles);
   return s;
 }
@@ -218,7 +228,9 @@ void Connection::Close(mica_status_t status) {
   }
   if (status != MICA_ERR_PEER_CLOSED && channel_.is_valid()) {
     alignas(8) uint8_t epitaph[kEpitaphSize] = {};
-    MessageHeader h{0, kMagic, 0, version_, kEpitaphOrdinal};
+    // During a two-way request, the epitaph answers it (a channel_call
+    // caller gets the status); otherwise its txid is 0.
+    MessageHeader h{current_txid_, kMagic, 0, version_, kEpitaphOrdinal};
     int32_t value = status;
     memcpy(epitaph, &h, sizeof(h));
     memcpy(epitaph + kHeaderSize, &value, sizeof(value));

@@ -10,7 +10,9 @@
 //     the connection; a client call returns the status (an async client also
 //     closes the connection and fails every pending call).
 //   - An epitaph (ordinal kEpitaphOrdinal, body int32 status) received by a
-//     client ends the connection; calls return its status.
+//     client ends the connection; calls return its status. A server that
+//     closes while handling a two-way request gives the epitaph that
+//     request's txid, so a channel_call caller receives it as its reply.
 //   - ServerBase and AsyncClientBase run on one loop thread; their handlers
 //     run there. A Completer must be used (Reply) or dropped before its
 //     server is destroyed. The error handler runs once, as the last thing
@@ -144,6 +146,7 @@ class Connection {
   uint8_t* buffer_;
   mica_handle_t handles_[kMaxHandles];
   async::WaitId wait_id_ = 0;
+  uint32_t current_txid_ = 0;  // of the message being handled
   bool waiting_ = false;
   bool dispatching_ = false;
   bool closed_ = false;
