@@ -181,9 +181,17 @@ TEST(server_rejects_oversized_messages) {
   ExpectRejected("oversized", r, MICA_ERR_INVALID_ARGS);
 }
 
-// A raw "server" thread: answers one call with a corrupted reply.
+// A raw "server" thread: answers one call with a corrupted reply: trailing
+// bytes (bigger than any Add reply), or (`wrong_ordinal`) a well-formed
+// reply of another method.
+struct Replier {
+  mica::Channel* ch;
+  bool wrong_ordinal;
+};
+
 int BadReplier(void* arg) {
-  auto* ch = static_cast<mica::Channel*>(arg);
+  auto* r = static_cast<Replier*>(arg);
+  mica::Channel* ch = r->ch;
   mica_signals_t observed = 0;
   ch->wait_one(MICA_CHANNEL_READABLE, mica::async::Loop::Now() + 5 * kSecond, &observed);
   alignas(8) uint8_t bytes[64];
@@ -196,23 +204,28 @@ int BadReplier(void* arg) {
   resp.sum = 3;
   uint32_t txid = 0;
   memcpy(&txid, bytes, 4);
-  Raw r = Encode(txid, Echo::kAddOrdinal, resp);
-  r.size += 8;  // trailing bytes
-  return ch->write(0, r.bytes, r.size, nullptr, 0) == MICA_OK ? 0 : 1;
+  Raw out = Encode(txid, r->wrong_ordinal ? Echo::kPingOrdinal : Echo::kAddOrdinal, resp);
+  if (!r->wrong_ordinal) {
+    out.size += 8;  // trailing bytes
+  }
+  return ch->write(0, out.bytes, out.size, nullptr, 0) == MICA_OK ? 0 : 1;
 }
 
 TEST(sync_client_rejects_a_malformed_reply) {
-  mica::Channel a;
-  mica::Channel b;
-  CHECK_EQ(mica::Channel::Create(0, &a, &b), MICA_OK);
-  Thread t;
-  CHECK_EQ(StartThread(&t, BadReplier, &b), MICA_OK);
-  idl::idltest::EchoSyncClient client(std::move(a));
-  Echo::AddRequest add;
-  Echo::AddResponse resp;
-  mica_status_t s = client.Add(add, &resp);
-  JoinThread(&t);
-  CHECK_EQ(s, MICA_ERR_INVALID_ARGS);
+  for (bool wrong_ordinal : {false, true}) {
+    mica::Channel a;
+    mica::Channel b;
+    CHECK_EQ(mica::Channel::Create(0, &a, &b), MICA_OK);
+    Replier replier{&b, wrong_ordinal};
+    Thread t;
+    CHECK_EQ(StartThread(&t, BadReplier, &replier), MICA_OK);
+    idl::idltest::EchoSyncClient client(std::move(a));
+    Echo::AddRequest add;
+    Echo::AddResponse resp;
+    mica_status_t s = client.Add(add, &resp);
+    JoinThread(&t);
+    CHECK_EQ(s, MICA_ERR_INVALID_ARGS);
+  }
 }
 
 TEST(async_client_rejects_a_malformed_reply) {
@@ -233,7 +246,8 @@ TEST(async_client_rejects_a_malformed_reply) {
                         done = true;
                       }),
            MICA_OK);
-  CHECK_EQ(BadReplier(&b), 0);
+  Replier replier{&b, false};
+  CHECK_EQ(BadReplier(&replier), 0);
   mica_time_t deadline = mica::async::Loop::Now() + 5 * kSecond;
   while (!done && mica::async::Loop::Now() < deadline) {
     loop.RunOnce(deadline);
