@@ -34,6 +34,7 @@ MAX_MANIFEST_SIZE = 64 * 1024
 MAX_RESTARTS = 1000
 MAX_DURATION_NS = 86400 * 10**9
 KIND_PRESENT, KIND_U32, KIND_STRING = 0, 1, 2
+FLAG_HAS_ARGUMENT = 1
 
 # Defaults of the optional statements (docs/drivers.md).
 DEFAULTS = {
@@ -225,6 +226,10 @@ def parse_statement(key: str, args: list, line: int, m: dict) -> None:
         if len(args) != 1 or args[0][0] not in ("word", "str") or not valid_binary_path(args[0][1]):
             raise ManifestError(line, "binary takes one relative bootfs path of [A-Za-z0-9._-] components (e.g. bin/pl011)")
         m["binary"] = args[0][1]
+    elif key == "argument":
+        if len(args) != 1 or args[0][0] != "str":
+            raise ManifestError(line, "argument takes one quoted string")
+        m["argument"] = args[0][1]
     elif key == "compatible":
         rule = parse_compatible(args, line)
         if rule in m["bind_lines"]:
@@ -254,7 +259,7 @@ def parse_statement(key: str, args: list, line: int, m: dict) -> None:
             raise ManifestError(line, "liveness takes one duration, or off")
         m["liveness"] = 0 if args[0] == ("word", "off") else parse_duration(args[0], line)
     else:
-        raise ManifestError(line, f"unknown statement '{key}' (name, binary, compatible, restart, backoff, stable, liveness)")
+        raise ManifestError(line, f"unknown statement '{key}' (name, binary, argument, compatible, restart, backoff, stable, liveness)")
 
 
 def encode(m: dict) -> bytes:
@@ -268,6 +273,8 @@ def encode(m: dict) -> bytes:
         return offsets[s]
 
     name, binary = string(m["name"]), string(m["binary"])
+    argument = string(m["argument"]) if "argument" in m else 0
+    flags = FLAG_HAS_ARGUMENT if "argument" in m else 0
     binds, conds = bytearray(), bytearray()
     n_conds = 0
     for compatible, rule_conds in m["binds"]:
@@ -286,9 +293,9 @@ def encode(m: dict) -> bytes:
         raise ManifestError(1, f"compiled manifest of {total} bytes (at most {MAX_MANIFEST_SIZE})")
     count, window = m.get("restart", DEFAULTS["restart"])
     initial, maximum = m.get("backoff", DEFAULTS["backoff"])
-    header = struct.pack("<IHHII II II II II II QQQQQ", MAGIC, VERSION, HEADER_SIZE, total, 0,
+    header = struct.pack("<IHHII II II II II II QQQQQ", MAGIC, VERSION, HEADER_SIZE, total, flags,
                          name, binary, binds_off, len(m["binds"]), conds_off, n_conds,
-                         strings_off, len(strings), count, 0, window, initial, maximum,
+                         strings_off, len(strings), count, argument, window, initial, maximum,
                          m.get("stable", DEFAULTS["stable"]), m.get("liveness", DEFAULTS["liveness"]))
     assert len(header) == HEADER_SIZE
     return bytes(header + binds + conds + strings)

@@ -113,6 +113,7 @@ TEST(Manifestc, FullManifestReadsBack) {
       << err.message;
   EXPECT_STREQ(m.name(), "virtio-blk");
   EXPECT_STREQ(m.binary(), "bin/virtio-blk");
+  EXPECT_STREQ(m.argument(), "queue-depth=4");
   ASSERT_EQ(m.bind_count(), 3u);
   EXPECT_STREQ(m.bind(0).compatible, "virtio,device");
   ASSERT_EQ(m.bind(0).condition_count, 3u);
@@ -142,6 +143,7 @@ TEST(Manifestc, MinimalManifestGetsTheDocumentedDefaults) {
   ASSERT_EQ(dm::ParseManifest(bytes.data(), bytes.size(), &m, &err), dm::Status::kOk)
       << err.message;
   EXPECT_STREQ(m.name(), "pl011");
+  EXPECT_EQ(m.argument(), nullptr);
   ASSERT_EQ(m.bind_count(), 1u);
   EXPECT_STREQ(m.bind(0).compatible, "arm,pl011");
   const dm::RestartPolicy defaults;  // manifest.h's defaults are the documented ones

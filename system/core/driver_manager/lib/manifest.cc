@@ -81,9 +81,12 @@ Status CheckHeader(const uint8_t* d, size_t size, Layout* l, Error* err) {
                 "(at most %u)",
                 total, size, kMaxManifestSize);
   }
-  if (Le32(d + 12) != 0 || Le32(d + 52) != 0) {
-    return Fail(err, Status::kMalformed, "manifest offset %u: reserved field not zero",
-                Le32(d + 12) != 0 ? 12u : 52u);
+  const uint32_t flags = Le32(d + 12);
+  if ((flags & ~kManifestHasArgument) != 0) {
+    return Fail(err, Status::kMalformed, "manifest offset 12: unknown flags 0x%x", flags);
+  }
+  if ((flags & kManifestHasArgument) == 0 && Le32(d + 52) != 0) {
+    return Fail(err, Status::kMalformed, "manifest offset 52: argument set without its flag");
   }
   *l = Layout{
       d, total, Le32(d + 24), Le32(d + 28), Le32(d + 32), Le32(d + 36), Le32(d + 40), Le32(d + 44)};
@@ -263,6 +266,9 @@ Status ParseManifest(const void* data, size_t size, Manifest* out, Error* err) {
   }
   if (st == Status::kOk) {
     st = ReadString(l, Le32(d + 20), 20, "binary", &m.binary_, err);
+  }
+  if (st == Status::kOk && (Le32(d + 12) & kManifestHasArgument) != 0) {
+    st = ReadString(l, Le32(d + 52), 52, "argument", &m.argument_, err);
   }
   if (st != Status::kOk) {
     return st;

@@ -11,7 +11,7 @@
 //   nothing else, in that order, with no gaps), every count and index
 //   against the limits below, every string offset (inside the string table,
 //   NUL-terminated there, non-empty, at most kMaxString bytes), the name and
-//   binary path syntax, enum values, reserved fields (zero) and the restart
+//   binary path syntax, enum values, flags and reserved fields and the restart
 //   policy (ranges, initial <= max backoff). Anything else is kMalformed with
 //   a message naming the field and its byte offset. It never reads outside
 //   [data, data + size), and never writes outside *out.
@@ -22,12 +22,13 @@
 // Binary layout, version 1, all integers little-endian (offsets in bytes):
 //   header (kHeaderSize = 96):
 //     0 u32 magic kMagic ("MDRV")   4 u16 version (1)   6 u16 header size (96)
-//     8 u32 total size              12 u32 flags (0)
+//     8 u32 total size              12 u32 flags (kManifestHasArgument or 0)
 //    16 u32 name (string)           20 u32 binary (string)
 //    24 u32 bind table offset       28 u32 bind count
 //    32 u32 condition table offset  36 u32 condition count
 //    40 u32 string table offset     44 u32 string table size
-//    48 u32 max restarts            52 u32 reserved (0)
+//    48 u32 max restarts            52 u32 argument (string if the flag
+//                                          is set, else 0)
 //    56 u64 restart window ns       64 u64 backoff initial ns
 //    72 u64 backoff max ns          80 u64 stable period ns
 //    88 u64 liveness interval ns (0: no liveness check)
@@ -57,6 +58,8 @@ inline constexpr uint32_t kMaxConditionsPerBind = 8;
 inline constexpr uint32_t kMaxString = 255;
 inline constexpr uint32_t kMaxManifestSize = 64 * 1024;
 inline constexpr uint32_t kMaxRestartsLimit = 1000;
+// Header flag: the manifest carries an `argument` string for the driver.
+inline constexpr uint32_t kManifestHasArgument = 1u << 0;
 // Upper bound of every duration field: one day.
 inline constexpr uint64_t kMaxDurationNs = 86400ull * 1000 * 1000 * 1000;
 
@@ -93,6 +96,9 @@ class Manifest {
   const char* name() const { return name_; }
   // Bootfs path of the driver binary, e.g. "bin/pl011".
   const char* binary() const { return binary_; }
+  // The manifest's `argument` string passed to the driver at start (lets one
+  // binary serve several manifests), or nullptr if none.
+  const char* argument() const { return argument_; }
   uint32_t bind_count() const { return bind_count_; }
   uint32_t condition_count() const { return condition_count_; }
   // Entry `index` (< bind_count() / condition_count()); validated by Parse.
@@ -112,6 +118,7 @@ class Manifest {
   uint32_t condition_count_ = 0;
   const char* name_ = "";
   const char* binary_ = "";
+  const char* argument_ = nullptr;
   RestartPolicy restart_;
   uint64_t liveness_ns_ = 0;
 };

@@ -69,6 +69,19 @@ TEST(Manifest, RoundTrip) {
   EXPECT_EQ(m.restart().backoff_max_ns, 500'000'000u);
   EXPECT_EQ(m.restart().stable_ns, 20'000'000'000u);
   EXPECT_EQ(m.liveness_ns(), 250'000'000u);
+  EXPECT_EQ(m.argument(), nullptr);
+}
+
+TEST(Manifest, Argument) {
+  ManifestSpec s = Sample();
+  s.has_argument = true;
+  s.argument = "crash";
+  dm::Manifest m;
+  dm::Error err;
+  ASSERT_EQ(Parse(dm_test::Encode(s), &m, &err), dm::Status::kOk) << err.message;
+  EXPECT_STREQ(m.argument(), "crash");
+  s.argument = "";
+  EXPECT_EQ(Parse(dm_test::Encode(s), &m, &err), dm::Status::kMalformed);
 }
 
 // Each corruption on its own must be refused with a message naming the
@@ -86,8 +99,14 @@ TEST(Manifest, EveryFieldChecked) {
       {"version", [](auto& b) { b[4] = 2; }, "offset 4"},
       {"header size", [](auto& b) { b[6] = 64; }, "offset 4"},
       {"total size", [](auto& b) { Put32(b, 8, uint32_t(b.size()) + 1); }, "offset 8"},
-      {"flags", [](auto& b) { b[12] = 1; }, "offset 12: reserved"},
-      {"reserved", [](auto& b) { b[52] = 1; }, "offset 52: reserved"},
+      {"flags", [](auto& b) { b[12] = 2; }, "offset 12: unknown flags"},
+      {"argument without flag", [](auto& b) { b[52] = 1; }, "offset 52: argument set"},
+      {"argument offset",
+       [](auto& b) {
+         b[12] = 1;
+         Put32(b, 52, 5000);
+       },
+       "offset 52: argument"},
       {"name offset", [](auto& b) { Put32(b, 16, 100000); }, "offset 16: name string offset"},
       {"binary offset", [](auto& b) { Put32(b, 20, 0xffffffff); }, "offset 20: binary"},
       {"bind table", [](auto& b) { Put32(b, 24, 100); }, "offset 24"},

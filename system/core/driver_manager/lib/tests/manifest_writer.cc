@@ -30,6 +30,7 @@ std::vector<uint8_t> Encode(const ManifestSpec& spec) {
   std::vector<uint8_t> conds;
   const uint32_t name = AddString(strings, spec.name);
   const uint32_t binary = AddString(strings, spec.binary);
+  const uint32_t argument = spec.has_argument ? AddString(strings, spec.argument) : 0;
   uint32_t cond_index = 0;
   for (const BindSpec& b : spec.binds) {
     const size_t at = binds.size();
@@ -55,6 +56,8 @@ std::vector<uint8_t> Encode(const ManifestSpec& spec) {
   out[4] = dm::kManifestVersion;
   out[6] = uint8_t(dm::kManifestHeaderSize);
   Put32(out, 8, strings_off + uint32_t(strings.size()));
+  Put32(out, 12, spec.has_argument ? dm::kManifestHasArgument : 0);
+  Put32(out, 52, argument);
   Put32(out, 16, name);
   Put32(out, 20, binary);
   Put32(out, 24, binds_off);

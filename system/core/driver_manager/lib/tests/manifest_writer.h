@@ -28,6 +28,8 @@ struct BindSpec {
 struct ManifestSpec {
   std::string name = "drv";
   std::string binary = "bin/drv";
+  bool has_argument = false;
+  std::string argument;
   std::vector<BindSpec> binds;
   dm::RestartPolicy restart;
   uint64_t liveness_ns = 0;
