@@ -372,24 +372,26 @@ TEST(ResourcesMalformed, Gpios) {
     dm::Error err;
     return t.Resolve(res, &err);
   };
-  dm::NodeResources res;
   // Own and child properties, a 0 phandle skipped; a child with its own
   // compatible is a device of its own and not looked at.
-  ASSERT_EQ(resolve(
-                [](BlobBuilder& b) {
-                  b.Cells("reset-gpios", {6, 1, 0, 0, 6, 2, 1});
-                  b.Cells("not-gpios-at-all", {0x99});
-                  b.Begin("key").Cells("gpios", {6, 9, 1}).End();
-                  b.Begin("sub").Str("compatible", "x").Cells("gpios", {0x99}).End();
-                  b.Begin("off").Str("status", "disabled").Cells("gpios", {0x99}).End();
-                },
-                &res),
-            dm::Status::kOk);
+  Tree t(
+      [](BlobBuilder& b) {
+        b.Cells("reset-gpios", {6, 1, 0, 0, 6, 2, 1});
+        b.Cells("not-gpios-at-all", {0x99});
+        b.Begin("key").Cells("gpios", {6, 9, 1}).End();
+        b.Begin("sub").Str("compatible", "x").Cells("gpios", {0x99}).End();
+        b.Begin("off").Str("status", "disabled").Cells("gpios", {0x99}).End();
+      },
+      false, gpio_ctrl);
+  dm::NodeResources res;
+  dm::Error err;
+  ASSERT_EQ(t.Resolve(&res, &err), dm::Status::kOk) << err.message;
   ASSERT_EQ(res.gpio_count, 3u);
   EXPECT_STREQ(res.gpios[0].property, "reset-gpios");
   EXPECT_EQ(res.gpios[1].cells[0], 2u);
   EXPECT_EQ(res.gpios[1].cells[1], 1u);
   EXPECT_EQ(res.gpios[2].cells[0], 9u);
+  EXPECT_EQ(res.gpios[2].owner, t.dt.FindNode("/dev@0/key"));
   // Dangling phandle, not a GPIO controller, cells past the end, ragged.
   EXPECT_EQ(resolve(
                 [](BlobBuilder& b) {
