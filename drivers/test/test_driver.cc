@@ -81,7 +81,8 @@ mica_status_t CheckIsolation(Context& dev) {
   return MICA_OK;
 }
 
-// Echo: every message a client sends comes back.
+// Echo: every message a client sends comes back; "crash" crashes the
+// driver (bin/drivers --reconnect).
 void Echo(Context& dev, mica_handle_t ch) {
   dev.loop().BeginWait(
       ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
@@ -90,6 +91,9 @@ void Echo(Context& dev, mica_handle_t ch) {
         uint32_t n = 0;
         while (status == MICA_OK &&
                mica_channel_read(ch, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr) == MICA_OK) {
+          if (n == 5 && memcmp(buf, "crash", 5) == 0) {
+            *static_cast<volatile int*>(nullptr) = 1;
+          }
           mica_channel_write(ch, 0, buf, n, nullptr, 0);
         }
         if (status != MICA_OK || (observed & MICA_CHANNEL_PEER_CLOSED)) {

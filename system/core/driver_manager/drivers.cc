@@ -3,9 +3,14 @@
 //   drivers: node <path> [<state>] ...
 //   drivers: <n> nodes
 // With `--connect=<class>/<instance>` it also opens that service through
-// the manager, sends "ping" and prints
-//   drivers: <class>/<instance> answered "<reply>"
-// (the test drivers' services echo). The manager starts it with the
+// the manager (retrying for 5 s while it is not published), sends "ping"
+// and prints
+//   drivers: <class>/<instance> answered "ping"
+// (the test drivers' services echo). `--reconnect=<class>/<instance>` then
+// sends "crash" (the test driver crashes), expects PEER_CLOSED, opens the
+// service again and prints
+//   drivers: <class>/<instance> closed: MICA_ERR_PEER_CLOSED
+//   drivers: <class>/<instance> answered "ping" after reconnecting The manager starts it with the
 // inspection channel (drivers.then=bin/drivers).
 #include <mica/driver/protocol.h>
 #include <mica/driver/status_name.h>
@@ -70,14 +75,14 @@ int List(mica_handle_t devices) {
   return 0;
 }
 
-int Connect(mica_handle_t devices, const char* what) {
+// Asks the manager for `what` (<class>/<instance>) once.
+mica_status_t OpenOnce(mica_handle_t devices, const char* what, mica_handle_t* out) {
   wire::ConnectMessage m = {};
   m.header = {wire::kConnect, 2};
   const char* slash = strchr(what, '/');
   size_t len = slash != nullptr ? static_cast<size_t>(slash - what) : 0;
   if (len == 0 || len >= sizeof(m.service_class)) {
-    printf("drivers: --connect wants <class>/<instance>\n");
-    return 1;
+    return MICA_ERR_INVALID_ARGS;
   }
   memcpy(m.service_class, what, len);
   m.instance = static_cast<uint32_t>(strtoul(slash + 1, nullptr, 10));
@@ -92,21 +97,81 @@ int Connect(mica_handle_t devices, const char* what) {
     s = Receive(devices, &reply, sizeof(reply), &n);
   }
   if (s == MICA_OK) {
-    s = n == sizeof(reply) ? reply.status : MICA_ERR_IO_INVALID;
+    s = n == sizeof(reply) && reply.header.ordinal == wire::kConnectReply ? reply.status
+                                                                          : MICA_ERR_IO_INVALID;
   }
-  char buf[64] = {};
+  if (s != MICA_OK) {
+    mica_handle_close(mine);
+    return s;
+  }
+  *out = mine;
+  return MICA_OK;
+}
+
+// Opens `what`, retrying while it is not (yet, or again) published, and
+// checks that it echoes.
+mica_status_t Open(mica_handle_t devices, const char* what, mica_handle_t* out) {
+  mica_status_t s = MICA_ERR_TIMED_OUT;
+  for (int attempt = 0; attempt < 50; attempt++) {
+    s = OpenOnce(devices, what, out);
+    if (s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE && s != MICA_ERR_PEER_CLOSED) {
+      break;
+    }
+    mica_time_t now = 0;
+    mica_clock_get_monotonic(&now);
+    mica_nanosleep(now + 100'000'000);
+  }
+  if (s != MICA_OK) {
+    return s;
+  }
+  char buf[16];
+  uint32_t n = 0;
+  s = mica_channel_write(*out, 0, "ping", 4, nullptr, 0);
   if (s == MICA_OK) {
-    s = mica_channel_write(mine, 0, "ping", 4, nullptr, 0);
+    s = Receive(*out, buf, sizeof(buf), &n);
   }
-  if (s == MICA_OK) {
-    s = Receive(mine, buf, sizeof(buf) - 1, &n);
+  if (s == MICA_OK && (n != 4 || memcmp(buf, "ping", 4) != 0)) {
+    s = MICA_ERR_IO_INVALID;
   }
-  mica_handle_close(mine);
+  if (s != MICA_OK) {
+    mica_handle_close(*out);
+  }
+  return s;
+}
+
+// --connect: open and ping. --reconnect: then make the driver crash
+// (the test drivers' services crash on "crash"), see PEER_CLOSED, open the
+// service again (its restarted driver publishes it anew) and ping.
+int Connect(mica_handle_t devices, const char* what, bool crash) {
+  mica_handle_t ch = MICA_HANDLE_INVALID;
+  mica_status_t s = Open(devices, what, &ch);
   if (s != MICA_OK) {
     printf("drivers: %s: %s\n", what, StatusName(s));
     return 1;
   }
-  printf("drivers: %s answered \"%.*s\"\n", what, static_cast<int>(n), buf);
+  printf("drivers: %s answered \"ping\"\n", what);
+  if (!crash) {
+    mica_handle_close(ch);
+    return 0;
+  }
+  s = mica_channel_write(ch, 0, "crash", 5, nullptr, 0);
+  char buf[16];
+  uint32_t n = 0;
+  if (s == MICA_OK) {
+    s = Receive(ch, buf, sizeof(buf), &n);
+  }
+  mica_handle_close(ch);
+  printf("drivers: %s closed: %s\n", what, StatusName(s));
+  if (s != MICA_ERR_PEER_CLOSED) {
+    return 1;
+  }
+  s = Open(devices, what, &ch);
+  if (s != MICA_OK) {
+    printf("drivers: %s: reconnecting: %s\n", what, StatusName(s));
+    return 1;
+  }
+  mica_handle_close(ch);
+  printf("drivers: %s answered \"ping\" after reconnecting\n", what);
   return 0;
 }
 
@@ -122,7 +187,9 @@ int main(int argc, char** argv) {
   int status = List(devices);
   for (int i = 1; i < argc && status == 0; i++) {
     if (strncmp(argv[i], "--connect=", 10) == 0) {
-      status = Connect(devices, argv[i] + 10);
+      status = Connect(devices, argv[i] + 10, false);
+    } else if (strncmp(argv[i], "--reconnect=", 12) == 0) {
+      status = Connect(devices, argv[i] + 12, true);
     }
   }
   return status;
