@@ -16,9 +16,12 @@ from qemu import BootConfig, Paths
 # through the debug log as `userboot(<koid>): userboot: ...`.
 _UB = r"userboot\(\d+\): userboot: "
 USERBOOT_CASES = [
-    ("userboot/virt-gic3-smp2-default-program", "", [
-        r"hello\(\d+\): hello from user space",
-        _UB + r"bin/hello exited with status 0",
+    # The default program is the driver manager, which runs until told to
+    # stop (drivers.run-ms=, docs/drivers.md).
+    ("userboot/virt-gic3-smp2-default-program", "userboot.arg=drivers.run-ms=1000", [
+        r"driver-manager\(\d+\): driver-manager: \d+ nodes bound, \d+ unbound$",
+        r"driver-manager\(\d+\): driver-manager: node /pl011@9000000 \[unbound\]",
+        _UB + r"bin/driver-manager exited with status 0",
     ], 0, ()),
     ("userboot/virt-gic3-smp2-arguments", "userboot.next=bin/runtime-test userboot.arg=one userboot.arg=two", [
         r"runtime-test\(\d+\): runtime-test: argv\[0\] = \"bin/runtime-test\"$",
