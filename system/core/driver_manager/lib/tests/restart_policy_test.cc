@@ -1,0 +1,139 @@
+// RestartTracker against a fake clock: backoff doubling and its cap, the
+// failure window, the stable-period reset, state rules.
+#include <gtest/gtest.h>
+
+#include "system/core/driver_manager/lib/restart_policy.h"
+
+namespace {
+
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kS = 1000 * kMs;
+
+// The clock the tests advance by hand.
+struct FakeClock {
+  uint64_t now = 1000 * kS;
+  uint64_t Advance(uint64_t d) { return now += d; }
+};
+
+dm::RestartPolicy Policy(uint32_t max_restarts, uint64_t window, uint64_t initial, uint64_t max,
+                         uint64_t stable) {
+  dm::RestartPolicy p;
+  p.max_restarts = max_restarts;
+  p.window_ns = window;
+  p.backoff_initial_ns = initial;
+  p.backoff_max_ns = max;
+  p.stable_ns = stable;
+  return p;
+}
+
+TEST(RestartPolicy, BackoffDoublesUpToTheCap) {
+  FakeClock clock;
+  dm::RestartTracker t(Policy(20, 3600 * kS, 10 * kMs, 100 * kMs, 3600 * kS));
+  EXPECT_EQ(t.state(), dm::DriverState::kStopped);
+  const uint64_t expected[] = {10, 20, 40, 80, 100, 100, 100};
+  for (uint64_t want : expected) {
+    t.OnStarted(clock.now);
+    EXPECT_EQ(t.state(), dm::DriverState::kRunning);
+    const dm::RestartDecision d = t.OnFailure(clock.Advance(kMs), dm::FailureReason::kCrashed);
+    EXPECT_EQ(d.state, dm::DriverState::kBackoff);
+    EXPECT_EQ(d.delay_ns, want * kMs);
+    clock.Advance(d.delay_ns);
+  }
+  EXPECT_EQ(t.restart_count(), 7u);
+  EXPECT_EQ(t.consecutive_failures(), 7u);
+}
+
+TEST(RestartPolicy, FailsAfterMaxRestartsInWindow) {
+  for (uint32_t max : {0u, 1u, 3u, 64u}) {
+    SCOPED_TRACE(max);
+    FakeClock clock;
+    dm::RestartTracker t(Policy(max, 10 * kS, kMs, kMs, 3600 * kS));
+    for (uint32_t i = 0; i < max; ++i) {
+      t.OnStarted(clock.now);
+      EXPECT_EQ(t.OnFailure(clock.Advance(kMs), dm::FailureReason::kExited).state,
+                dm::DriverState::kBackoff);
+    }
+    t.OnStarted(clock.now);
+    const dm::RestartDecision d = t.OnFailure(clock.Advance(kMs), dm::FailureReason::kExited);
+    EXPECT_EQ(d.state, dm::DriverState::kFailed);
+    EXPECT_EQ(t.state(), dm::DriverState::kFailed);
+    EXPECT_EQ(t.restart_count(), max);
+    // Failed is final.
+    t.OnStarted(clock.Advance(kS));
+    EXPECT_EQ(t.state(), dm::DriverState::kFailed);
+    EXPECT_EQ(t.OnFailure(clock.Advance(kS), dm::FailureReason::kCrashed).state,
+              dm::DriverState::kFailed);
+  }
+}
+
+TEST(RestartPolicy, OldFailuresLeaveTheWindow) {
+  FakeClock clock;
+  dm::RestartTracker t(Policy(2, 10 * kS, kMs, kMs, 3600 * kS));
+  // Failures 6 s apart: never more than 2 restarts within 10 s... until
+  // three land inside one window.
+  for (int i = 0; i < 10; ++i) {
+    t.OnStarted(clock.now);
+    EXPECT_EQ(t.OnFailure(clock.Advance(6 * kS), dm::FailureReason::kLivenessMissed).state,
+              dm::DriverState::kBackoff)
+        << i;
+  }
+  t.OnStarted(clock.now);
+  t.OnFailure(clock.Advance(kS), dm::FailureReason::kCrashed);
+  t.OnStarted(clock.now);
+  EXPECT_EQ(t.OnFailure(clock.Advance(kS), dm::FailureReason::kCrashed).state,
+            dm::DriverState::kFailed);
+  EXPECT_EQ(t.last_reason(), dm::FailureReason::kCrashed);
+}
+
+TEST(RestartPolicy, StableRunResetsBackoffAndWindow) {
+  FakeClock clock;
+  dm::RestartTracker t(Policy(3, 3600 * kS, 10 * kMs, 10 * kS, 5 * kS));
+  for (int i = 0; i < 3; ++i) {
+    t.OnStarted(clock.now);
+    t.OnFailure(clock.Advance(kMs), dm::FailureReason::kCrashed);
+  }
+  EXPECT_EQ(t.consecutive_failures(), 3u);
+  // Now a run of exactly the stable period: history forgotten.
+  t.OnStarted(clock.now);
+  const dm::RestartDecision d = t.OnFailure(clock.Advance(5 * kS), dm::FailureReason::kCrashed);
+  EXPECT_EQ(d.state, dm::DriverState::kBackoff);
+  EXPECT_EQ(d.delay_ns, 10 * kMs);
+  EXPECT_EQ(t.consecutive_failures(), 1u);
+  EXPECT_EQ(t.restart_count(), 4u);
+}
+
+TEST(RestartPolicy, IgnoresOutOfOrderEventsAndTime) {
+  FakeClock clock;
+  dm::RestartTracker t(Policy(5, 10 * kS, kMs, 4 * kMs, kS));
+  // A failure while not running changes nothing.
+  EXPECT_EQ(t.OnFailure(clock.now, dm::FailureReason::kCrashed).state, dm::DriverState::kStopped);
+  t.OnStarted(clock.now);
+  t.OnStarted(clock.now + kS);  // a second start while running is ignored
+  // Time going backwards is clamped: the run counts as 0 long.
+  const dm::RestartDecision d = t.OnFailure(clock.now - kS, dm::FailureReason::kCrashed);
+  EXPECT_EQ(d.state, dm::DriverState::kBackoff);
+  EXPECT_EQ(d.delay_ns, kMs);
+  EXPECT_STREQ(dm::DriverStateName(t.state()), "restarting");
+  EXPECT_STREQ(dm::FailureReasonName(dm::FailureReason::kLivenessMissed),
+               "missed its liveness check");
+}
+
+TEST(RestartPolicy, ExtremePoliciesDoNotOverflow) {
+  FakeClock clock;
+  dm::RestartTracker t(Policy(1000, UINT64_MAX, UINT64_MAX / 3, UINT64_MAX, UINT64_MAX));
+  uint64_t last = 0;
+  for (int i = 0; i < 64; ++i) {
+    t.OnStarted(clock.now);
+    const dm::RestartDecision d = t.OnFailure(clock.Advance(1), dm::FailureReason::kCrashed);
+    ASSERT_EQ(d.state, dm::DriverState::kBackoff) << i;
+    EXPECT_GE(d.delay_ns, last);
+    last = d.delay_ns;
+  }
+  EXPECT_EQ(last, UINT64_MAX);
+  // max_restarts above kMaxTrackedRestarts is clamped to it.
+  t.OnStarted(clock.now);
+  EXPECT_EQ(t.OnFailure(clock.Advance(1), dm::FailureReason::kCrashed).state,
+            dm::DriverState::kFailed);
+}
+
+}  // namespace
