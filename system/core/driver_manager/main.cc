@@ -9,6 +9,7 @@
 #include "devicetree/lib/fdt.h"
 #include "images/bootfs/bootfs.h"
 #include "system/core/driver_manager/manager.h"
+#include "system/core/driver_manager/manifests.h"
 #include "system/core/driver_manager/options.h"
 #include "system/core/userboot/launch.h"
 
@@ -48,8 +49,8 @@ int Run(int argc, char** argv) {
   for (int i = 1; i < argc && bad == nullptr; i++) {
     bad = driver_manager::ParseWords(argv[i], &opts);
   }
-  if (bad != nullptr || !driver_manager::KnownSet(opts.test_set)) {
-    printf("driver-manager: bad switch: %s\n", bad != nullptr ? bad : "drivers.test=");
+  if (bad != nullptr) {
+    printf("driver-manager: bad switch: %s\n", bad);
     return 1;
   }
   mica_handle_t bootfs_vmo =
@@ -64,10 +65,17 @@ int Run(int argc, char** argv) {
     printf("driver-manager: no root resource\n");
     return 1;
   }
+  static driver_manager::ManifestSet manifests;
+  if (!manifests.Load(fs, opts.test_set)) {
+    printf("driver-manager: no test manifest set %s in the bootfs\n", opts.test_set);
+    return 1;
+  }
   if (opts.test_set[0] != '\0') {
     printf("driver-manager: test manifest set %s\n", opts.test_set);
   }
-  static driver_manager::Manager manager(dt, fs, bootfs_vmo, mica_rt_root_resource(), opts);
+  printf("driver-manager: %u manifests\n", manifests.count());
+  static driver_manager::Manager manager(dt, fs, manifests, bootfs_vmo, mica_rt_root_resource(),
+                                         opts);
   manager.BindAll();
   manager.StartThen();
   return manager.Run();

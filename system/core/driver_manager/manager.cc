@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "system/core/driver_manager/lib/match.h"
+#include "system/core/driver_manager/lib/resources.h"
 #include "system/core/driver_manager/resources.h"
 #include "system/core/userboot/launch.h"
 
@@ -18,9 +20,14 @@ namespace driver_manager {
 
 using mica::driver::wire::NodeState;
 
-Manager::Manager(const fdt::Fdt& dt, const bootfs::Image& fs, mica_handle_t bootfs_vmo,
-                 mica_handle_t root_resource, const Options& opts)
-    : dt_(dt), fs_(fs), bootfs_vmo_(bootfs_vmo), root_(root_resource), opts_(opts) {}
+Manager::Manager(const fdt::Fdt& dt, const bootfs::Image& fs, const ManifestSet& manifests,
+                 mica_handle_t bootfs_vmo, mica_handle_t root_resource, const Options& opts)
+    : dt_(dt),
+      fs_(fs),
+      manifests_(manifests),
+      bootfs_vmo_(bootfs_vmo),
+      root_(root_resource),
+      opts_(opts) {}
 
 uint32_t Manager::AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth) {
   if (node_count_ == kMaxNodes) {
@@ -30,7 +37,7 @@ uint32_t Manager::AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth) {
   n->dt = dt;
   n->parent = parent;
   n->depth = depth;
-  if (dt_.GetPath(dt, n->path, sizeof(n->path)) != fdt::Status::kOk) {
+  if (dm::NodePath(dt_, dt, n->path, sizeof(n->path), nullptr) != dm::Status::kOk) {
     snprintf(n->path, sizeof(n->path), "%s", dt_.Name(dt));
   }
   fdt::Property compat = dt_.FindProperty(dt, "compatible");
@@ -44,43 +51,42 @@ uint32_t Manager::AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth) {
 
 void Manager::Match(uint32_t index) {
   Node& n = *nodes_[index];
-  n.driver = n.compatible == nullptr
-                 ? nullptr
-                 : MatchCompatible(opts_.test_set, reinterpret_cast<const char*>(n.compatible),
-                                   n.compatible_size);
+  if (n.dt.valid()) {
+    n.driver = manifests_.Match(dm::FdtNodeProperties(dt_, n.dt));
+    return;
+  }
+  // An added node: its properties as the driver sent them.
+  mica::driver::NodeInfo info;
+  dm::PropertyEntry props[mica::driver::kNodeInfoMaxProps];
+  uint32_t count = 0;
+  if (info.Parse(n.added, n.added_size)) {
+    for (uint32_t i = 0; i < info.property_count(); i++) {
+      mica::driver::NodeProperty p;
+      if (info.PropertyAt(i, &p)) {
+        props[count++] = {p.name, p.value, p.size};
+      }
+    }
+  }
+  n.driver = manifests_.Match(dm::PropertyListNode(props, count));
 }
 
 void Manager::BindAll() {
   // Depth-first, so a parent comes before its children; a disabled node's
-  // subtree is skipped (DT spec v0.4 §2.3.4).
+  // subtree is skipped (lib/resources.h, ForEachEnabledNode).
   uint32_t stack[fdt::kMaxDepth + 1];
-  int depth = 0;
-  fdt::Node root = dt_.Root();
-  stack[0] = AddDtNode(root, kNoNode, 0);
-  fdt::Node at = root;
-  int skip_below = -1;
-  for (;;) {
-    int d = depth;
-    at = dt_.NextNode(at, &d);
-    if (!at.valid() || d <= 0) {
-      break;
+  dm::ForEachEnabledNode(dt_, [&](fdt::Node node, int depth) {
+    if (depth < 0 || depth > fdt::kMaxDepth) {
+      return true;
     }
-    depth = d;
-    if (skip_below >= 0 && depth > skip_below) {
-      continue;
-    }
-    skip_below = -1;
-    if (!dt_.IsEnabled(at)) {
-      skip_below = depth;
-      continue;
-    }
-    uint32_t index = AddDtNode(at, stack[depth - 1], static_cast<uint32_t>(depth));
+    uint32_t parent = depth == 0 ? kNoNode : stack[depth - 1];
+    uint32_t index = AddDtNode(node, parent, static_cast<uint32_t>(depth));
     if (index == kNoNode) {
       printf("driver-manager: more than %u nodes; the rest are ignored\n", kMaxNodes);
-      break;
+      return false;
     }
     stack[depth] = index;
-  }
+    return true;
+  });
   uint32_t bound = 0;
   for (uint32_t i = 0; i < node_count_; i++) {
     Match(i);
@@ -94,7 +100,8 @@ void Manager::BindAll() {
 
 bool Manager::Launch(uint32_t index, char* why, size_t size) {
   Node& n = *nodes_[index];
-  Grant grant;
+  static dm::NodeResources grant;
+  grant = dm::NodeResources();
   if (n.dt.valid() && !ResolveNode(dt_, n.dt, &grant, why, size)) {
     return false;
   }
@@ -104,7 +111,7 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   mica::Handle job, mine, theirs, node_vmo;
   mica_status_t s = mica_job_create(mica_rt_job_default(), 0, job.reset_and_get_address());
   if (s == MICA_OK) {
-    job.set_name(n.driver->name, strlen(n.driver->name));
+    job.set_name(n.driver->name(), strlen(n.driver->name()));
     s = mica_channel_create(0, mine.reset_and_get_address(), theirs.reset_and_get_address());
   }
   if (s == MICA_OK) {
@@ -123,13 +130,14 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
     return false;
   }
   char start_count[12];
-  snprintf(start_count, sizeof(start_count), "%u", n.restarts);
-  const char* argv[] = {n.driver->binary, n.path, n.driver->name, start_count, n.driver->arg};
+  snprintf(start_count, sizeof(start_count), "%u", n.tracker->restart_count());
+  const char* argv[] = {n.driver->binary(), n.path, n.driver->name(), start_count,
+                        n.driver->argument()};
   userboot::LaunchSpec spec;
-  spec.path = n.driver->binary;
-  spec.name = n.driver->name;
+  spec.path = n.driver->binary();
+  spec.name = n.driver->name();
   spec.argv = argv;
-  spec.argc = n.driver->arg != nullptr ? 5 : 4;
+  spec.argc = n.driver->argument() != nullptr ? 5 : 4;
   spec.job = job.get();
   spec.bootfs_vmo = bootfs_vmo_;
   spec.handles = handles;
@@ -152,19 +160,25 @@ void Manager::Start(uint32_t index) {
   Node& n = *nodes_[index];
   n.generation++;
   n.ping_outstanding = false;
-  char why[128];
+  if (n.tracker == nullptr) {
+    n.tracker = new dm::RestartTracker(n.driver->restart());
+  }
+  char why[200];
   if (!Launch(index, why, sizeof(why))) {
-    printf("driver: cannot start %s (%s): %s\n", n.path, n.driver->name, why);
+    printf("driver: cannot start %s (%s): %s\n", n.path, n.driver->name(), why);
     snprintf(n.last_reason, sizeof(n.last_reason), "cannot start: %s", why);
     n.state = NodeState::kFailed;
     return;
   }
   n.state = NodeState::kBound;
-  printf("driver: bound %s to %s (process %llu)\n", n.path, n.driver->name,
+  n.tracker->OnStarted(static_cast<uint64_t>(mica::async::Loop::Now()));
+  printf("driver: bound %s to %s (process %llu)\n", n.path, n.driver->name(),
          static_cast<unsigned long long>(n.koid));
   WatchProcess(index);
   WatchChannel(index);
-  SchedulePing(index);
+  if (n.driver->liveness_ns() != 0) {
+    SchedulePing(index);
+  }
 }
 
 void Manager::WatchProcess(uint32_t index) {

@@ -7,7 +7,7 @@
 // log's `driver-manager(<koid>): ` prefix:
 //   driver: bound <path> to <driver> (process <koid>)
 //   driver: <path> (<driver>, process <koid>) <reason>; restart <n> in <ms> ms
-//   driver: failed <path> (<driver>): <reason>; <n> failures in <ms> ms
+//   driver: failed <path> (<driver>): <reason>; gave up after <n> restarts
 //   driver: cannot start <path> (<driver>): <why>
 //   driver: published <class>/<instance> v<version> by <path>
 //   driver-manager: <b> nodes bound, <u> unbound
@@ -22,18 +22,14 @@
 
 #include "devicetree/lib/fdt.h"
 #include "images/bootfs/bootfs.h"
+#include "system/core/driver_manager/manifests.h"
 #include "system/core/driver_manager/node.h"
 #include "system/core/driver_manager/options.h"
 
 namespace driver_manager {
 
-// Restart policy (docs/drivers.md, "Failure"): the k-th failure within
-// kFailWindowMs waits min(kBackoffBaseMs << (k - 1), kBackoffMaxMs) before
-// the restart; the kFailureWindow-th failure within the window marks the
-// node failed.
-inline constexpr uint64_t kBackoffBaseMs = 5;
-inline constexpr uint64_t kBackoffMaxMs = 2000;
-inline constexpr uint64_t kFailWindowMs = 10000;
+// The restart policy is each manifest's (`restart`, `backoff`, `stable`,
+// `liveness`; lib/restart_policy.h decides).
 
 struct Service {
   char service_class[mica::driver::wire::kClassNameSize] = {};
@@ -46,8 +42,8 @@ inline constexpr uint32_t kMaxServices = 64;
 
 class Manager {
  public:
-  Manager(const fdt::Fdt& dt, const bootfs::Image& fs, mica_handle_t bootfs_vmo,
-          mica_handle_t root_resource, const Options& opts);
+  Manager(const fdt::Fdt& dt, const bootfs::Image& fs, const ManifestSet& manifests,
+          mica_handle_t bootfs_vmo, mica_handle_t root_resource, const Options& opts);
 
   // Walks the devicetree into nodes and starts a driver for every match.
   void BindAll();
@@ -76,13 +72,14 @@ class Manager {
   void SchedulePing(uint32_t index);
   void Ping(uint32_t index, uint32_t generation);
   void Stop(uint32_t index);
-  void Failed(uint32_t index, const char* reason);
+  void Failed(uint32_t index, const char* reason, dm::FailureReason why, uint64_t koid);
   void RemoveChildren(uint32_t index);
   void Publish(uint32_t index, const mica::driver::wire::PublishMessage& m);
   void ServeDevices();
 
   const fdt::Fdt& dt_;
   const bootfs::Image& fs_;
+  const ManifestSet& manifests_;
   mica_handle_t bootfs_vmo_;
   mica_handle_t root_;
   Options opts_;

@@ -13,15 +13,14 @@
 #include <stdint.h>
 
 #include "devicetree/lib/fdt.h"
-#include "system/core/driver_manager/stand_in_manifest.h"
+#include "system/core/driver_manager/lib/manifest.h"
+#include "system/core/driver_manager/lib/restart_policy.h"
 
 namespace driver_manager {
 
 inline constexpr uint32_t kNoNode = ~uint32_t{0};
 inline constexpr uint32_t kMaxNodes = 1024;
 inline constexpr uint32_t kPathSize = mica::driver::kNodeInfoMaxPath;
-// Failures remembered per node for the restart policy.
-inline constexpr uint32_t kFailureWindow = 5;
 
 struct Node {
   char path[kPathSize] = {};
@@ -33,12 +32,12 @@ struct Node {
   uint8_t* added = nullptr;  // the node description a driver sent (owned)
   uint32_t added_size = 0;
   bool removed = false;  // an added node whose parent's driver ended
-  const DriverEntry* driver = nullptr;
+  const dm::Manifest* driver = nullptr;
+  dm::RestartTracker* tracker = nullptr;  // made when first bound
 
   // The driver process (valid while state is kBound).
   mica::driver::wire::NodeState state = mica::driver::wire::NodeState::kUnbound;
   uint32_t generation = 0;  // bumped on every start and stop: stale handlers bail
-  uint32_t restarts = 0;
   uint64_t koid = 0;
   mica::Handle job;
   mica::Handle process;
@@ -47,9 +46,7 @@ struct Node {
   mica::async::WaitId channel_wait = 0;
   uint32_t ping_txid = 0;
   bool ping_outstanding = false;
-  bool missed_ping = false;                   // killed for a missed liveness answer
-  mica_time_t failures[kFailureWindow] = {};  // ring of recent failure times
-  uint32_t failure_count = 0;                 // total, indexes the ring
+  bool missed_ping = false;  // killed for a missed liveness answer
   char last_reason[96] = {};
 };
 

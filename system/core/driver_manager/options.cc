@@ -53,9 +53,6 @@ const char* ApplyWord(const char* w, size_t len, Options* out) {
   if (Starts(w, len, "drivers.run-ms=", &v, &n)) {
     return ParseNumber(v, n, &out->run_ms) ? nullptr : "drivers.run-ms=";
   }
-  if (Starts(w, len, "drivers.ping-ms=", &v, &n)) {
-    return ParseNumber(v, n, &out->ping_ms) && out->ping_ms != 0 ? nullptr : "drivers.ping-ms=";
-  }
   if (Starts(w, len, "drivers.then-arg=", &v, &n)) {
     return CopyValue(v, n, out->then_arg, sizeof(out->then_arg)) ? nullptr : "drivers.then-arg=";
   }

@@ -7,7 +7,6 @@
 //                           faults, fail, topology)
 //   drivers.run-ms=<ms>     stop after this long: list the node tree, kill
 //                           every driver, exit 0 (tests; default: forever)
-//   drivers.ping-ms=<ms>    the liveness period and deadline (default 1000)
 //   drivers.then=<path>     a program to start once the drivers are bound,
 //                           with a channel to the manager's inspection and
 //                           service protocol (e.g. bin/drivers)
@@ -23,7 +22,6 @@ namespace driver_manager {
 struct Options {
   char test_set[32] = {};
   uint64_t run_ms = 0;  // 0: forever
-  uint64_t ping_ms = 1000;
   char then[104] = {};
   char then_arg[64] = {};
 };

@@ -10,92 +10,31 @@
 #include <string.h>
 
 namespace driver_manager {
-namespace {
-
-using mica::driver::IrqSpec;
-using mica::driver::RegRange;
-
-bool IsGic(const fdt::Fdt& dt, fdt::Node controller) {
-  static const char* const kGics[] = {"arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a9-gic",
-                                      "arm,gic-v3"};
-  for (const char* c : kGics) {
-    if (dt.IsCompatible(controller, c)) {
-      return true;
+bool ResolveNode(const fdt::Fdt& dt, fdt::Node node, dm::NodeResources* out, char* why,
+                 size_t size) {
+  dm::Error err;
+  if (dm::ResolveResources(dt, node, out, &err) != dm::Status::kOk) {
+    snprintf(why, size, "%s", err.message);
+    return false;
+  }
+  if (out->mmio_count > mica::driver::kNodeInfoMaxRegs ||
+      out->interrupt_count > mica::driver::kNodeInfoMaxIrqs) {
+    snprintf(why, size, "%u reg ranges and %u interrupts (at most %u and %u)", out->mmio_count,
+             out->interrupt_count, mica::driver::kNodeInfoMaxRegs, mica::driver::kNodeInfoMaxIrqs);
+    return false;
+  }
+  for (uint32_t i = 0; i < out->interrupt_count; i++) {
+    if (out->interrupts[i].kind != dm::IrqKind::kGic) {
+      char what[96];
+      dm::FormatInterrupt(dt, out->interrupts[i], what, sizeof(what));
+      snprintf(why, size, "interrupt %u is not granted: %s", i, what);
+      return false;
     }
-  }
-  return false;
-}
-
-// GIC binding: <type number flags>; SPIs are INTIDs 32.., PPIs 16..31.
-bool DecodeGic(const fdt::Interrupt& irq, IrqSpec* out) {
-  if (irq.num_cells < 3) {
-    return false;
-  }
-  uint32_t type = irq.cells[0], number = irq.cells[1], flags = irq.cells[2] & 0xf;
-  if (type == 0 && number < 988) {
-    out->vector = 32 + number;
-  } else if (type == 1 && number < 16) {
-    out->vector = 16 + number;
-  } else {
-    return false;
-  }
-  out->flags = 0;
-  if (flags & 3) {
-    out->flags |= MICA_INTERRUPT_EDGE;
-  }
-  if (flags & (2 | 8)) {
-    out->flags |= MICA_INTERRUPT_ACTIVE_LOW;
   }
   return true;
 }
 
-uint64_t PageDown(uint64_t a) {
-  return a & ~uint64_t{MICA_PAGE_SIZE - 1};
-}
-
-uint64_t PageUp(uint64_t a) {
-  return (a + MICA_PAGE_SIZE - 1) & ~uint64_t{MICA_PAGE_SIZE - 1};
-}
-
-}  // namespace
-
-bool ResolveNode(const fdt::Fdt& dt, fdt::Node node, Grant* out, char* why, size_t size) {
-  *out = Grant();
-  uint32_t n = 0;
-  if (dt.RegCount(node, &n) == fdt::Status::kOk) {
-    if (n > mica::driver::kNodeInfoMaxRegs) {
-      snprintf(why, size, "%u reg ranges (at most %u)", n, mica::driver::kNodeInfoMaxRegs);
-      return false;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-      RegRange& r = out->regs[i];
-      fdt::Status s = dt.RegTranslated(node, i, &r.paddr, &r.size);
-      if (s != fdt::Status::kOk || r.size == 0 || r.paddr + r.size < r.paddr) {
-        snprintf(why, size, "reg %u: %s", i, fdt::StatusString(s));
-        return false;
-      }
-    }
-    out->reg_count = n;
-  }
-  if (dt.InterruptCount(node, &n) == fdt::Status::kOk) {
-    if (n > mica::driver::kNodeInfoMaxIrqs) {
-      snprintf(why, size, "%u interrupts (at most %u)", n, mica::driver::kNodeInfoMaxIrqs);
-      return false;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-      fdt::Interrupt irq;
-      if (dt.GetInterrupt(node, i, &irq) != fdt::Status::kOk || !IsGic(dt, irq.controller) ||
-          !DecodeGic(irq, &out->irqs[i])) {
-        snprintf(why, size, "interrupt %u is not a GIC SPI or PPI", i);
-        return false;
-      }
-    }
-    out->irq_count = n;
-  }
-  return true;
-}
-
-mica_status_t MakeNodeVmo(const fdt::Fdt& dt, const Node& node, const Grant& grant,
+mica_status_t MakeNodeVmo(const fdt::Fdt& dt, const Node& node, const dm::NodeResources& res,
                           mica::Handle* out) {
   uint32_t cap = mica::driver::kNodeInfoMaxSize;
   auto* buf = static_cast<uint8_t*>(malloc(cap));
@@ -104,11 +43,11 @@ mica_status_t MakeNodeVmo(const fdt::Fdt& dt, const Node& node, const Grant& gra
   }
   mica::driver::NodeInfoWriter w(buf, cap);
   w.SetPath(node.path);
-  for (uint32_t i = 0; i < grant.reg_count; i++) {
-    w.AddReg(grant.regs[i]);
+  for (uint32_t i = 0; i < res.mmio_count; i++) {
+    w.AddReg({res.mmio[i].phys, res.mmio[i].size});
   }
-  for (uint32_t i = 0; i < grant.irq_count; i++) {
-    w.AddIrq(grant.irqs[i]);
+  for (uint32_t i = 0; i < res.interrupt_count; i++) {
+    w.AddIrq({res.interrupts[i].intid, res.interrupts[i].options});
   }
   if (node.dt.valid()) {
     for (const fdt::Property& p : dt.Properties(node.dt)) {
@@ -141,14 +80,14 @@ mica_status_t MakeNodeVmo(const fdt::Fdt& dt, const Node& node, const Grant& gra
   return s;
 }
 
-bool MakeResourceHandles(mica_handle_t root, const Grant& grant, mica_handle_t* handles,
+bool MakeResourceHandles(mica_handle_t root, const dm::NodeResources& res, mica_handle_t* handles,
                          uint32_t* info, uint32_t* count, char* why, size_t size) {
   uint32_t start = *count;
   mica_status_t s = MICA_OK;
   const char* what = "";
-  for (uint32_t i = 0; i < grant.reg_count && s == MICA_OK; i++) {
-    uint64_t base = PageDown(grant.regs[i].paddr);
-    uint64_t len = PageUp(grant.regs[i].paddr + grant.regs[i].size) - base;
+  for (uint32_t i = 0; i < res.mmio_count && s == MICA_OK; i++) {
+    uint64_t base = res.mmio[i].page_base;
+    uint64_t len = res.mmio[i].page_size;
     mica_handle_t vmo = MICA_HANDLE_INVALID, rsrc = MICA_HANDLE_INVALID, h = MICA_HANDLE_INVALID;
     what = "vmo_create_physical";
     s = mica_vmo_create_physical(root, base, len, &vmo);
@@ -170,10 +109,10 @@ bool MakeResourceHandles(mica_handle_t root, const Grant& grant, mica_handle_t* 
       info[(*count)++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DMA, i);
     }
   }
-  for (uint32_t i = 0; i < grant.irq_count && s == MICA_OK; i++) {
+  for (uint32_t i = 0; i < res.interrupt_count && s == MICA_OK; i++) {
     mica_handle_t irq = MICA_HANDLE_INVALID;
     what = "interrupt_create";
-    s = mica_interrupt_create(root, grant.irqs[i].vector, grant.irqs[i].flags, &irq);
+    s = mica_interrupt_create(root, res.interrupts[i].intid, res.interrupts[i].options, &irq);
     if (s == MICA_OK) {
       handles[*count] = irq;
       info[(*count)++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_IRQ, i);

@@ -166,7 +166,7 @@ void Manager::OnDriverMessages(uint32_t index) {
     } else if (h.ordinal == wire::kAddChild) {
       if (AddChildNode(index, buf + sizeof(h), bytes - static_cast<uint32_t>(sizeof(h))) ==
           kNoNode) {
-        printf("driver: %s (%s) sent an invalid child node\n", n.path, n.driver->name);
+        printf("driver: %s (%s) sent an invalid child node\n", n.path, n.driver->name());
       }
     } else if (h.ordinal == wire::kPublish && bytes == sizeof(wire::PublishMessage)) {
       wire::PublishMessage m;
@@ -204,7 +204,7 @@ void Manager::FillRecord(uint32_t index, wire::NodeRecord* out) const {
   out->header = {wire::kListReply, 0};
   out->state = static_cast<uint32_t>(n.state);
   out->koid = n.koid;
-  out->restarts = n.restarts;
+  out->restarts = n.tracker != nullptr ? n.tracker->restart_count() : 0;
   out->depth = n.depth;
   size_t len = strlen(n.path);
   if (len < sizeof(out->path)) {
@@ -214,7 +214,7 @@ void Manager::FillRecord(uint32_t index, wire::NodeRecord* out) const {
   }
   FormatCompatible(n, out->compatible, sizeof(out->compatible));
   if (n.driver != nullptr) {
-    snprintf(out->driver, sizeof(out->driver), "%s", n.driver->name);
+    snprintf(out->driver, sizeof(out->driver), "%s", n.driver->name());
   }
   for (uint32_t i = 0; i < service_count_; i++) {
     if (services_[i].node == index && services_[i].live) {

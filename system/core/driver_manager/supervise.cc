@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "system/core/driver_manager/lib/restart_policy.h"
 #include "system/core/driver_manager/manager.h"
 
 namespace driver_manager {
@@ -41,46 +42,40 @@ void Manager::OnTerminated(uint32_t index, uint32_t generation) {
   (void)n.process.get_info(MICA_INFO_PROCESS, &info, sizeof(info), nullptr, nullptr);
   char reason[96];
   DescribeEnd(info, n.missed_ping, reason, sizeof(reason));
+  dm::FailureReason why = n.missed_ping ? dm::FailureReason::kLivenessMissed
+                          : (info.flags & MICA_INFO_PROCESS_FLAG_FAULTED)
+                              ? dm::FailureReason::kCrashed
+                              : dm::FailureReason::kExited;
   uint64_t koid = n.koid;
   Stop(index);
-  Failed(index, reason);
-  if (n.state == NodeState::kRestarting) {
-    uint32_t k = n.failure_count < kFailureWindow ? n.failure_count : kFailureWindow;
-    uint64_t delay = kBackoffBaseMs << (k - 1);
-    delay = delay > kBackoffMaxMs ? kBackoffMaxMs : delay;
-    printf("driver: %s (%s, process %llu) %s; restart %u in %llu ms\n", n.path, n.driver->name,
-           static_cast<unsigned long long>(koid), reason, n.restarts + 1,
-           static_cast<unsigned long long>(delay));
-    uint32_t gen = n.generation;
-    loop_.PostTaskAfter(
-        [this, index, gen] {
-          Node& m = *nodes_[index];
-          if (m.generation == gen && m.state == NodeState::kRestarting) {
-            m.restarts++;
-            Start(index);
-          }
-        },
-        static_cast<mica_duration_t>(delay) * kMs);
-  }
+  Failed(index, reason, why, koid);
 }
 
-// Records a failure at `now` and decides: restarting, or failed after
-// kFailureWindow failures within kFailWindowMs.
-void Manager::Failed(uint32_t index, const char* reason) {
+// Asks the restart policy: a restart after its backoff, or the failed state.
+void Manager::Failed(uint32_t index, const char* reason, dm::FailureReason why, uint64_t koid) {
   Node& n = *nodes_[index];
-  mica_time_t now = mica::async::Loop::Now();
-  n.failures[n.failure_count % kFailureWindow] = now;
-  n.failure_count++;
   snprintf(n.last_reason, sizeof(n.last_reason), "%s", reason);
-  mica_time_t oldest = n.failures[n.failure_count % kFailureWindow];
-  bool window_full = n.failure_count >= kFailureWindow;
-  if (window_full && now - oldest <= static_cast<mica_time_t>(kFailWindowMs) * kMs) {
+  dm::RestartDecision d =
+      n.tracker->OnFailure(static_cast<uint64_t>(mica::async::Loop::Now()), why);
+  if (d.state != dm::DriverState::kBackoff) {
     n.state = NodeState::kFailed;
-    printf("driver: failed %s (%s): %s; %u failures in %llu ms\n", n.path, n.driver->name, reason,
-           kFailureWindow, static_cast<unsigned long long>((now - oldest) / kMs));
+    printf("driver: failed %s (%s): %s; gave up after %u restarts\n", n.path, n.driver->name(),
+           reason, n.tracker->restart_count());
     return;
   }
   n.state = NodeState::kRestarting;
+  printf("driver: %s (%s, process %llu) %s; restart %u in %llu ms\n", n.path, n.driver->name(),
+         static_cast<unsigned long long>(koid), reason, n.tracker->restart_count(),
+         static_cast<unsigned long long>(d.delay_ns / kMs));
+  uint32_t gen = n.generation;
+  loop_.PostTaskAfter(
+      [this, index, gen] {
+        Node& m = *nodes_[index];
+        if (m.generation == gen && m.state == NodeState::kRestarting) {
+          Start(index);
+        }
+      },
+      static_cast<mica_duration_t>(d.delay_ns));
 }
 
 void Manager::Stop(uint32_t index) {
@@ -127,7 +122,7 @@ void Manager::RemoveChildren(uint32_t index) {
 void Manager::SchedulePing(uint32_t index) {
   uint32_t gen = nodes_[index]->generation;
   loop_.PostTaskAfter([this, index, gen] { Ping(index, gen); },
-                      static_cast<mica_duration_t>(opts_.ping_ms) * kMs);
+                      static_cast<mica_duration_t>(nodes_[index]->driver->liveness_ns()));
 }
 
 void Manager::Ping(uint32_t index, uint32_t generation) {
@@ -136,7 +131,8 @@ void Manager::Ping(uint32_t index, uint32_t generation) {
     return;
   }
   if (n.ping_outstanding) {
-    // No answer within a period: kill it; its TERMINATED wait reports it.
+    // No answer within the manifest's liveness period: kill it; its
+    // TERMINATED wait reports it.
     n.missed_ping = true;
     (void)mica_task_kill(n.job.get());
     return;
