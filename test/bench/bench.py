@@ -52,6 +52,7 @@ MICA_NAMES = [
     "event_signal_wait",
     "channel_write_read",
     "channel_call",
+    "idl_call",
     "port_queue_wait",
     "wait_async_signal_port",
     "futex_pingpong",
@@ -80,6 +81,8 @@ TABLE = [
     ("channel_call round trip, 64 B, 2 processes, 1 CPU (Linux pipe)", "channel_call", "pipe_rt"),
     ("channel_call round trip, 1 CPU (Linux unix socket)", "channel_call", "unix_socket_rt"),
     ("channel_call round trip, 2 CPUs (Linux pipe, pinned)", "channel_call_2cpu", "pipe_rt_2cpu"),
+    ("IDL round trip: typed sync call -> generated server on an async loop -> reply, 2 processes, 1 CPU",
+     "idl_call", None),
     ("port queue + wait", "port_queue_wait", None),
     ("wait_async + signal + port_wait + clear", "wait_async_signal_port", None),
     ("futex round trip, 2 threads, 1 CPU", "futex_pingpong", "futex_pingpong"),
@@ -319,6 +322,12 @@ def main(argv: list[str]) -> int:
     mica_values = {name: v for name, *_ in GOALS if (v := value("mica", name)) is not None}
     for what, how, met in goal_results(mica_values, run_lean):
         print(f"  {'met' if met else 'MISSED'}: {what}: {how}")
+    # Issue 14 (M4): the IDL round trip at most twice the raw channel_call one.
+    idl, raw = value("mica", "idl_call"), value("mica", "channel_call")
+    if idl is not None and raw:
+        met = idl <= 2 * raw
+        print(f"\nM4 goals:\n  {'met' if met else 'MISSED'}: IDL round trip <= 2 x channel_call: "
+              f"idl_call {fmt(idl)} {'<=' if met else '>'} 2 x {fmt(raw)} ({idl / raw:.2f} x)")
     goals = [{"mica_name": n, "linux_name": ln, "linux_lean_recorded": lv, "divisor": dv, "goal": w}
              for n, ln, lv, dv, w in GOALS]
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 
 import qemu
-from common import ADVERSARY_PROGRAM, ASYNC_TEST_PROGRAM, CORE_TESTS_PROGRAM, SYSCALL_FUZZ_PROGRAM
+from common import (ADVERSARY_PROGRAM, ASYNC_TEST_PROGRAM, CORE_TESTS_PROGRAM, IDL_TEST_PROGRAM,
+                    SYSCALL_FUZZ_PROGRAM)
 from qemu import BootConfig, Paths
 
 
@@ -175,6 +176,16 @@ def async_cases() -> list[QemuCase]:
         QemuCase("async/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 2.0),
         QemuCase("async/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
         QemuCase("async/rpi4", BootConfig(board="rpi4", append=run), 2.0),
+    ]
+
+
+def idl_cases() -> list[QemuCase]:
+    """bin/idl-test (generated IDL clients and servers, system/idl/test/target)."""
+    run = f"userboot.next={IDL_TEST_PROGRAM}"
+    return [
+        QemuCase("idl/virt-gic3-smp4", BootConfig(board="virt", smp=4, gic=3, append=run), 2.0),
+        QemuCase("idl/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
+        QemuCase("idl/rpi4", BootConfig(board="rpi4", append=run), 2.0),
     ]
 
 

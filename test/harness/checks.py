@@ -9,7 +9,7 @@ import re
 import time
 from typing import Optional
 
-from common import (ADVERSARY_PROGRAM, ASYNC_TEST_PROGRAM, CORE_TESTS_PROGRAM, PANIC_MARK, READY_RE,
+from common import (ADVERSARY_PROGRAM, ASYNC_TEST_PROGRAM, CORE_TESTS_PROGRAM, IDL_TEST_PROGRAM, PANIC_MARK, READY_RE,
                     SYSCALL_FUZZ_PROGRAM, USERBOOT_END_RE, USERBOOT_EXIT_RE)
 from qemu import Checker, Verdict
 
@@ -147,6 +147,13 @@ class AsyncTestChecker(LineProtocolChecker):
 
     def __init__(self):
         super().__init__("async-test", program=ASYNC_TEST_PROGRAM)
+
+
+class IdlTestChecker(LineProtocolChecker):
+    """Generated IDL clients and servers (system/idl/test/target), bin/idl-test."""
+
+    def __init__(self):
+        super().__init__("idl-test", program=IDL_TEST_PROGRAM)
 
 
 class CrashChecker(Checker):

@@ -27,6 +27,7 @@ PANIC_MARK = "KERNEL PANIC"
 # kernel's launcher, which reports how it ended.
 CORE_TESTS_PROGRAM = "bin/core-tests"
 ASYNC_TEST_PROGRAM = "bin/async-test"
+IDL_TEST_PROGRAM = "bin/idl-test"
 # userboot (bin/userboot, the first user process) reports how the program it
 # started ended; the kernel reports how userboot itself ended.
 SYSCALL_FUZZ_PROGRAM = "bin/syscall-fuzz"

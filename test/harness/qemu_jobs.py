@@ -10,9 +10,10 @@ from typing import Callable
 
 import qemu
 from cases import (BENCH_GOALS, BENCH_SMOKE, CRASH_CASES, USERBOOT_CASES, QemuCase, adversary_cases,
-                   async_cases, boot_cases, core_cases, failalloc_cases, ktest_cases,
+                   async_cases, boot_cases, core_cases, failalloc_cases, idl_cases, ktest_cases,
                    syscall_fuzz_cases)
 from checks import (AdversaryChecker, AsyncTestChecker, BootChecker, CoreTestsChecker, CrashChecker,
+                    IdlTestChecker,
                     KtestChecker, LineProtocolChecker, SyscallFuzzChecker, UserbootChecker,
                     suite_summary_problem)
 from common import BASE_TIMEOUT, CaseResult, Job, Options, indent, read_log
@@ -197,6 +198,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += suite_jobs(ktest_cases(), KtestChecker, "ktest")
     jobs += suite_jobs(core_cases(), CoreTestsChecker, "core")
     jobs += suite_jobs(async_cases(), AsyncTestChecker, "async")
+    jobs += suite_jobs(idl_cases(), IdlTestChecker, "idl")
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
     jobs += [driver_job(opts, case) for case in driver_cases() if opts.selected(case.name)]
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")

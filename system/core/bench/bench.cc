@@ -11,7 +11,8 @@
 // operations between two counter reads, and prints the median as
 //   bench: <name> <instructions per operation>
 // then `bench: done`. The program starts copies of itself from the bootfs
-// (argv[1] = "server") for the channel_call figures, and bin/bench-exit
+// (argv[1] = "server") for the channel_call figures, "idl-server" for the
+// IDL round trip (idl_bench.cc), and bin/bench-exit
 // (exit.c: main returns 0) for process_create_exit.
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "images/bootfs/bootfs.h"
+#include "system/core/bench/idl_bench.h"
 #include "system/core/userboot/loader.h"
 #include "system/core/userboot/message.h"
 
@@ -370,6 +372,28 @@ void ChannelCall(const char* name) {
   WaitGone(server);
 }
 
+// The same round trip through the IDL: a typed sync client call to a
+// generated server dispatching on an async loop in the child.
+void IdlCall(const char* name) {
+  if (!Selected(name)) {
+    return;
+  }
+  mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
+  Check(mica_channel_create(0, &mine, &theirs), "channel_create");
+  mica_handle_t server = Spawn("idl-server", theirs);
+  if (server == MICA_HANDLE_INVALID) {
+    mica_handle_close(mine);
+    return;
+  }
+  Measure(name, g_iters, [mine](uint32_t n) {
+    if (!bench::IdlCalls(mine, n)) {
+      Check(MICA_ERR_INTERNAL, "an IDL call");
+    }
+  });
+  mica_handle_close(mine);
+  WaitGone(server);
+}
+
 void PortQueueWait() {
   mica_handle_t port = MICA_HANDLE_INVALID;
   Check(mica_port_create(0, &port), "port_create");
@@ -522,6 +546,9 @@ int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "server") == 0) {
     return Server();
   }
+  if (argc == 2 && strcmp(argv[1], "idl-server") == 0) {
+    return bench::IdlServer(mica_rt_take_startup_handle(kChannelInfo));
+  }
   if (argc == 2 && strcmp(argv[1], "yield") == 0) {
     for (;;) {
       (void)mica_nanosleep(0);
@@ -540,6 +567,9 @@ int main(int argc, char** argv) {
   EventSignalWait();
   ChannelWriteRead();
   ChannelCall(info.num_cpus > 1 ? "channel_call_2cpu" : "channel_call");
+  if (info.num_cpus == 1) {
+    IdlCall("idl_call");
+  }
   PortQueueWait();
   WaitAsyncSignal();
   FutexPingPong();

@@ -1,0 +1,7 @@
+"""The Mica IDL compiler (docs/idl.md). Modules:
+
+  errors.py    IdlError (file:line:column: message)
+  syntax.py    lexer and parser: text -> declarations with positions
+  check.py     name resolution, every semantic rule, wire layout and bounds
+  emit_cpp.py  the generated C++ header (types, codecs, clients, servers)
+"""

@@ -1,0 +1,286 @@
+// The Mica IDL wire format (docs/idl.md, "Wire format"): the message header,
+// the Encoder and the Decoder that generated code (idlc) drives, and the
+// fixed-capacity String, Vector and Optional of generated types.
+//
+// Contract:
+//   - A message is a 16-byte MessageHeader, the body's inline part, then
+//     out-of-line blocks in depth-first order; every block starts 8-byte
+//     aligned and its padding is zero. Little-endian (AArch64 and x86-64
+//     hosts are; a static_assert keeps it so).
+//   - Handles travel only in the channel message's handle array. A handle
+//     slot in the bytes is a presence marker (kHandlePresent or 0); present
+//     handles are taken from the array in order, and a decoded message must
+//     use every handle exactly once.
+//   - Decoder trusts nothing: every read is inside the bytes, every block is
+//     claimed in order inside the bytes, every count is checked against the
+//     declared maximum, and every handle's object type and rights are checked
+//     through a HandleInfoFn (the syscall in user space, a fake in host
+//     tests). Any violation makes status() an error and the decode fails;
+//     the generated Decode functions then return that status.
+//   - Encoder owns the handles moved into it until Release(); a failed or
+//     abandoned encoding closes them.
+// Nothing here allocates or throws. Works in every toolchain (host and user).
+#pragma once
+
+#include <mica/cpp/handle.h>
+#include <mica/status.h>
+#include <mica/types.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <utility>
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the IDL wire format is little-endian");
+
+namespace mica::idl {
+
+inline constexpr uint8_t kMagic = 0x4D;  // 'M': the wire format of docs/idl.md
+inline constexpr uint32_t kHeaderSize = 16;
+inline constexpr uint32_t kMaxBytes = MICA_CHANNEL_MAX_MSG_BYTES;
+inline constexpr uint32_t kMaxHandles = MICA_CHANNEL_MAX_MSG_HANDLES;
+// The ordinal of an epitaph: the last message of a server that closes a
+// connection; its body is one int32 status (and 4 zero bytes).
+inline constexpr uint64_t kEpitaphOrdinal = ~uint64_t{0};
+inline constexpr uint32_t kEpitaphSize = kHeaderSize + 8;
+inline constexpr uint64_t kPresent = ~uint64_t{0};  // string/vector/struct marker
+inline constexpr uint32_t kHandlePresent = ~uint32_t{0};
+
+struct MessageHeader {
+  uint32_t txid;     // 0 for one-way methods, events and epitaphs
+  uint8_t magic;     // kMagic
+  uint8_t flags;     // 0 (reserved)
+  uint16_t version;  // the protocol version of the sender
+  uint64_t ordinal;  // (protocol id << 32) | method ordinal, or kEpitaphOrdinal
+};
+static_assert(sizeof(MessageHeader) == kHeaderSize);
+
+constexpr uint64_t MakeOrdinal(uint32_t protocol_id, uint32_t method) {
+  return (uint64_t{protocol_id} << 32) | method;
+}
+
+constexpr uint64_t Align8(uint64_t n) {
+  return (n + 7) & ~uint64_t{7};
+}
+
+// Reads the object type and rights of `handle`. Returns MICA_OK or an error.
+using HandleInfoFn = mica_status_t (*)(mica_handle_t handle, mica_obj_type_t* type,
+                                       mica_rights_t* rights);
+
+// Checks and reads the header of a received message: MICA_OK, or
+// MICA_ERR_INVALID_ARGS (short, wrong magic, nonzero flags).
+mica_status_t ReadHeader(const uint8_t* bytes, uint32_t num_bytes, MessageHeader* out);
+
+// Closes handles[0, count) that are not MICA_HANDLE_INVALID and marks them so.
+void CloseHandles(mica_handle_t* handles, uint32_t count);
+
+// ---- fixed-capacity storage of generated types
+
+template <uint32_t N>
+struct String {
+  uint32_t size = 0;
+  char data[N];
+
+  // Copies `text` (false, and no change, if it is longer than N).
+  bool Set(const char* text, size_t length) {
+    if (length > N) {
+      return false;
+    }
+    memcpy(data, text, length);
+    size = static_cast<uint32_t>(length);
+    return true;
+  }
+  bool Set(const char* text) { return Set(text, strlen(text)); }
+  bool Equals(const char* text) const {
+    size_t n = strlen(text);
+    return n == size && memcmp(data, text, n) == 0;
+  }
+  static constexpr uint32_t capacity() { return N; }
+};
+
+template <typename T, uint32_t N>
+struct Vector {
+  uint32_t count = 0;
+  T items[N];
+
+  // Appends (false if full).
+  bool Push(T value) {
+    if (count >= N) {
+      return false;
+    }
+    items[count++] = std::move(value);
+    return true;
+  }
+  T& operator[](uint32_t i) { return items[i]; }
+  const T& operator[](uint32_t i) const { return items[i]; }
+  T* begin() { return items; }
+  T* end() { return items + count; }
+  const T* begin() const { return items; }
+  const T* end() const { return items + count; }
+  static constexpr uint32_t capacity() { return N; }
+};
+
+template <typename T>
+struct Optional {
+  bool has_value = false;
+  T value;
+
+  T& Emplace() {
+    has_value = true;
+    return value;
+  }
+  explicit operator bool() const { return has_value; }
+};
+
+// ---- encoding
+
+class Encoder {
+ public:
+  Encoder(uint8_t* bytes, uint32_t capacity, mica_handle_t* handles, uint32_t handle_capacity)
+      : bytes_(bytes), capacity_(capacity), handles_(handles), handle_capacity_(handle_capacity) {}
+  // Closes the handles it still owns (Release() not called).
+  ~Encoder() { CloseHandles(handles_, num_handles_); }
+  Encoder(const Encoder&) = delete;
+  Encoder& operator=(const Encoder&) = delete;
+
+  // Writes the header and reserves the body's inline part (`body_size`).
+  bool StartMessage(uint32_t txid, uint16_t version, uint64_t ordinal, uint32_t body_size,
+                    uint32_t* body_offset);
+  // Appends a zeroed block of `size` bytes, padded to 8; its offset to *offset.
+  bool Alloc(uint64_t size, uint32_t* offset);
+  template <typename T>
+  void Put(uint32_t offset, T value) {
+    memcpy(bytes_ + offset, &value, sizeof(T));
+  }
+  void PutBytes(uint32_t offset, const void* data, size_t size) {
+    memcpy(bytes_ + offset, data, size);
+  }
+  // Moves `handle` into the handle array and writes its presence marker; an
+  // invalid handle is allowed only if `optional`.
+  bool PutHandle(uint32_t offset, Handle& handle, bool optional);
+  // A string or vector header; when present, reserves `count * elem_size`
+  // bytes of elements (offset to *elems). Fails if count > max.
+  bool PutVector(uint32_t offset, bool present, uint64_t count, uint32_t max, uint32_t elem_size,
+                 uint32_t* elems);
+  bool PutOptional(uint32_t offset, bool present, uint32_t size, uint32_t* block);
+  bool Fail(mica_status_t status) {
+    if (status_ == MICA_OK) {
+      status_ = status;
+    }
+    return false;
+  }
+
+  mica_status_t status() const { return status_; }
+  uint8_t* bytes() const { return bytes_; }
+  uint32_t num_bytes() const { return num_bytes_; }
+  mica_handle_t* handles() const { return handles_; }
+  uint32_t num_handles() const { return num_handles_; }
+  // The caller takes the handles (e.g. channel_write consumed them).
+  void Release() { num_handles_ = 0; }
+  void set_txid(uint32_t txid) { memcpy(bytes_, &txid, sizeof(txid)); }
+
+ private:
+  uint8_t* bytes_;
+  uint32_t capacity_;
+  mica_handle_t* handles_;
+  uint32_t handle_capacity_;
+  uint32_t num_bytes_ = 0;
+  uint32_t num_handles_ = 0;
+  mica_status_t status_ = MICA_OK;
+};
+
+// ---- decoding
+
+class Decoder {
+ public:
+  // `handles` are the message's; taken ones are set to MICA_HANDLE_INVALID.
+  Decoder(const uint8_t* bytes, uint32_t num_bytes, mica_handle_t* handles, uint32_t num_handles,
+          HandleInfoFn info)
+      : bytes_(bytes),
+        num_bytes_(num_bytes),
+        handles_(handles),
+        num_handles_(num_handles),
+        info_(info) {}
+
+  // Claims the body's inline part, right after the header.
+  bool StartMessage(uint32_t body_size, uint32_t* body_offset);
+  // Claims the next out-of-line block of `size` bytes (padded to 8, padding
+  // zero), which must lie inside the message.
+  bool Claim(uint64_t size, uint32_t* offset);
+  // A value inside a claimed block (out of range reads give 0 and fail).
+  template <typename T>
+  T Get(uint32_t offset) {
+    T value{};
+    if (uint64_t{offset} + sizeof(T) > num_bytes_) {
+      Fail(MICA_ERR_INVALID_ARGS);
+      return value;
+    }
+    memcpy(&value, bytes_ + offset, sizeof(T));
+    return value;
+  }
+  bool GetBytes(uint32_t offset, void* out, size_t size);
+  bool GetBool(uint32_t offset, bool* out);
+  // Padding inside a block must be zero.
+  bool CheckZero(uint32_t offset, uint32_t size);
+  // A handle slot: the marker must be kHandlePresent (or 0 if `optional`);
+  // a present handle is the next of the array and must have `type`
+  // (MICA_OBJ_TYPE_NONE: any) and every right of `rights`.
+  bool TakeHandle(uint32_t offset, mica_obj_type_t type, mica_rights_t rights, bool optional,
+                  mica_handle_t* out);
+  // A string or vector header: count <= max, marker kPresent (or 0 with
+  // count 0 if `optional`); when present claims count * elem_size bytes.
+  bool GetVector(uint32_t offset, uint32_t max, uint32_t elem_size, bool optional, bool* present,
+                 uint32_t* count, uint32_t* elems);
+  bool GetOptional(uint32_t offset, uint32_t size, bool* present, uint32_t* block);
+  // The message must be used up: every byte and every handle.
+  mica_status_t Finish();
+  bool Fail(mica_status_t status) {
+    if (status_ == MICA_OK) {
+      status_ = status;
+    }
+    return false;
+  }
+  mica_status_t status() const { return status_; }
+
+ private:
+  const uint8_t* bytes_;
+  uint32_t num_bytes_;
+  mica_handle_t* handles_;
+  uint32_t num_handles_;
+  HandleInfoFn info_;
+  uint32_t next_ = 0;
+  uint32_t next_handle_ = 0;
+  mica_status_t status_ = MICA_OK;
+};
+
+// ---- whole messages (T is a generated struct: its Encode/Decode are found
+// by argument-dependent lookup)
+
+// Writes the header and `body`; MICA_OK or the first error.
+template <typename T>
+mica_status_t EncodeMessage(Encoder& e, uint32_t txid, uint16_t version, uint64_t ordinal,
+                            T& body) {
+  uint32_t off = 0;
+  if (e.StartMessage(txid, version, ordinal, T::kWireSize, &off)) {
+    Encode(e, off, body);
+  }
+  return e.status();
+}
+
+// Decodes the body of a received message (header already checked) into
+// *body: MICA_OK or the error. The handles the body did not take are
+// closed either way.
+template <typename T>
+mica_status_t DecodeMessage(const uint8_t* bytes, uint32_t num_bytes, mica_handle_t* handles,
+                            uint32_t num_handles, T* body, HandleInfoFn info) {
+  Decoder d(bytes, num_bytes, handles, num_handles, info);
+  uint32_t off = 0;
+  if (d.StartMessage(T::kWireSize, &off)) {
+    Decode(d, off, body);
+  }
+  mica_status_t s = d.Finish();
+  CloseHandles(handles, num_handles);
+  return s;
+}
+
+}  // namespace mica::idl
