@@ -1,5 +1,6 @@
 // bin/drivers: prints the driver manager's node tree (docs/drivers.md,
-// "Inspecting"), one line per node in record_format.h's format:
+// "Inspecting"), read with the IDL Inspect protocol
+// (system/idl/inspect.idl), one line per node in record_format.h's format:
 //   drivers: node <path> [<state>] ...
 //   drivers: <n> nodes
 // With `--connect=<class>/<instance>` it also opens that service through
@@ -12,6 +13,7 @@
 //   drivers: <class>/<instance> closed: MICA_ERR_PEER_CLOSED
 //   drivers: <class>/<instance> answered "ping" after reconnecting The manager starts it with the
 // inspection channel (drivers.then=bin/drivers).
+#include <idl/inspect_ipc.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/status_name.h>
 #include <mica/rt/bootstrap.h>
@@ -20,8 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "system/core/driver_manager/record_format.h"
 
 namespace {
 
@@ -48,30 +48,82 @@ mica_status_t Receive(mica_handle_t ch, void* buf, uint32_t size, uint32_t* n) {
   return s;
 }
 
-int List(mica_handle_t devices) {
-  wire::MessageHeader req = {wire::kList, 1};
-  mica_status_t s = mica_channel_write(devices, 0, &req, sizeof(req), nullptr, 0);
-  uint32_t count = 0;
-  for (bool last = false; s == MICA_OK && !last;) {
-    wire::NodeRecord r;
-    uint32_t n = 0;
-    s = Receive(devices, &r, sizeof(r), &n);
-    if (s == MICA_OK && (n != sizeof(r) || r.header.ordinal != wire::kListReply)) {
-      s = MICA_ERR_IO_INVALID;
-    }
-    if (s == MICA_OK) {
-      char line[600];
-      driver_manager::FormatRecord(r, line, sizeof(line));
-      printf("drivers: %*s%s\n", static_cast<int>(2 * (r.depth > 16 ? 16 : r.depth)), "", line);
-      last = (r.flags & wire::kListLast) != 0;
-      count++;
-    }
+// One node as a line (record_format.h's format), indented by its depth.
+void PrintNode(const idl::inspect::Node& n) {
+  const char* state = "unknown";
+  switch (n.state) {
+    case idl::inspect::NodeState::BOUND:
+      state = "bound";
+      break;
+    case idl::inspect::NodeState::UNBOUND:
+      state = "unbound";
+      break;
+    case idl::inspect::NodeState::FAILED:
+      state = "failed";
+      break;
+    case idl::inspect::NodeState::RESTARTING:
+      state = "restarting";
+      break;
   }
+  int depth = 0;
+  for (uint32_t i = 1; i < n.path.size; i++) {
+    depth += n.path.data[i] == '/' ? 1 : 0;
+  }
+  depth += n.path.size > 1 ? 1 : 0;
+  char line[1400];
+  int used = snprintf(line, sizeof(line), "%*snode %.*s [%s]", 2 * (depth > 16 ? 16 : depth), "",
+                      static_cast<int>(n.path.size), n.path.data, state);
+  auto add = [&](const char* fmt, auto... args) {
+    if (used >= 0 && static_cast<size_t>(used) < sizeof(line)) {
+      used += snprintf(line + used, sizeof(line) - static_cast<size_t>(used), fmt, args...);
+    }
+  };
+  if (n.driver.size != 0) {
+    add(" driver %.*s process %llu restarts %u", static_cast<int>(n.driver.size), n.driver.data,
+        static_cast<unsigned long long>(n.koid), n.restart_count);
+  }
+  for (uint32_t i = 0; i < n.compatibles.count; i++) {
+    add(i == 0 ? " compatible \"%.*s\"" : " \"%.*s\"", static_cast<int>(n.compatibles[i].size),
+        n.compatibles[i].data);
+  }
+  for (uint32_t i = 0; i < n.services.count; i++) {
+    add(i == 0 ? " services %.*s/%u" : " %.*s/%u",
+        static_cast<int>(n.services[i].service_class.size), n.services[i].service_class.data,
+        n.services[i].instance);
+  }
+  printf("drivers: %s\n", line);
+}
+
+// The node tree, page by page, through the Inspect protocol.
+int List(mica::Channel inspect) {
+  idl::inspect::InspectSyncClient client(static_cast<mica::Channel&&>(inspect));
+  mica_time_t now = 0;
+  mica_clock_get_monotonic(&now);
+  client.set_deadline(now + kTimeout);
+  static idl::inspect::Inspect::ListNodesResponse page;
+  uint32_t start = 0, total = 0;
+  mica_status_t s = MICA_OK;
+  do {
+    idl::inspect::Inspect::ListNodesRequest req;
+    req.start = start;
+    s = client.ListNodes(req, &page);
+    if (s == MICA_OK && page.nodes.count == 0 && start < page.total) {
+      s = MICA_ERR_IO_INVALID;  // no progress
+    }
+    if (s != MICA_OK) {
+      break;
+    }
+    for (const idl::inspect::Node& n : page.nodes) {
+      PrintNode(n);
+    }
+    start += page.nodes.count;
+    total = page.total;
+  } while (start < total);
   if (s != MICA_OK) {
     printf("drivers: listing failed: %s\n", StatusName(s));
     return 1;
   }
-  printf("drivers: %u nodes\n", count);
+  printf("drivers: %u nodes\n", total);
   return 0;
 }
 
@@ -180,11 +232,13 @@ int Connect(mica_handle_t devices, const char* what, bool crash) {
 int main(int argc, char** argv) {
   mica_handle_t devices =
       mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
-  if (devices == MICA_HANDLE_INVALID) {
+  mica::Channel inspect(
+      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_INSPECT, 0)));
+  if (devices == MICA_HANDLE_INVALID || !inspect) {
     printf("drivers: no channel to the driver manager (start it with drivers.then=bin/drivers)\n");
     return 1;
   }
-  int status = List(devices);
+  int status = List(static_cast<mica::Channel&&>(inspect));
   for (int i = 1; i < argc && status == 0; i++) {
     if (strncmp(argv[i], "--connect=", 10) == 0) {
       status = Connect(devices, argv[i] + 10, false);

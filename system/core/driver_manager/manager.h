@@ -15,6 +15,7 @@
 // `exited with status <n>`, `was killed`, `missed its liveness check`.
 #pragma once
 
+#include <idl/inspect.h>
 #include <mica/async/loop.h>
 #include <mica/cpp/handle.h>
 #include <stddef.h>
@@ -57,6 +58,8 @@ class Manager {
   uint32_t node_count() const { return node_count_; }
   const Node& node(uint32_t i) const { return *nodes_[i]; }
   void FillRecord(uint32_t index, mica::driver::wire::NodeRecord* out) const;
+  // The node as the Inspect protocol (system/idl/inspect.idl) lists it.
+  void FillInspectNode(uint32_t index, idl::inspect::Node* out) const;
   mica_status_t Connect(const char* service_class, uint32_t instance, mica::Handle channel);
 
  private:

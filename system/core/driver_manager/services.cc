@@ -1,6 +1,7 @@
 // See manager.h: what drivers send the manager (liveness answers, child
 // nodes, published services) and what clients ask it (the node tree, a
 // service connection).
+#include <idl/inspect_ipc.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
@@ -30,6 +31,32 @@ size_t BoundedLen(const char* s, size_t max) {
   }
   return n;
 }
+
+// The Inspect protocol's server on the manager's loop: pages of the node
+// tree (system/idl/inspect.idl). Lives until its client goes away.
+class InspectImpl final : public idl::inspect::InspectServer {
+ public:
+  InspectImpl(mica::async::Loop* loop, mica::Channel channel, const Manager* manager)
+      : InspectServer(loop, static_cast<mica::Channel&&>(channel)), manager_(manager) {}
+
+  void ListNodes(idl::inspect::Inspect::ListNodesRequest& request,
+                 ListNodesCompleter completer) override {
+    static idl::inspect::Inspect::ListNodesResponse response;
+    response = idl::inspect::Inspect::ListNodesResponse();
+    uint32_t total = manager_->node_count();
+    for (uint32_t i = request.start; i < total && response.nodes.count < idl::inspect::MAX_PAGE;
+         i++) {
+      static idl::inspect::Node node;
+      manager_->FillInspectNode(i, &node);
+      response.nodes.Push(node);
+    }
+    response.total = total;
+    completer.Reply(response);
+  }
+
+ private:
+  const Manager* manager_;
+};
 
 bool TerminatedName(const char* s, size_t cap) {
   return BoundedLen(s, cap) < cap && s[0] != '\0';
@@ -226,52 +253,89 @@ void Manager::FillRecord(uint32_t index, wire::NodeRecord* out) const {
   }
 }
 
+void Manager::FillInspectNode(uint32_t index, idl::inspect::Node* out) const {
+  const Node& n = *nodes_[index];
+  *out = idl::inspect::Node();
+  out->path.Set(n.path);
+  const char* list = reinterpret_cast<const char*>(n.compatible);
+  for (uint32_t at = 0; list != nullptr && at < n.compatible_size;) {
+    size_t len = BoundedLen(list + at, n.compatible_size - at);
+    if (len == n.compatible_size - at || out->compatibles.count == idl::inspect::MAX_COMPATIBLES) {
+      break;
+    }
+    mica::idl::String<idl::inspect::MAX_COMPATIBLE> c;
+    c.Set(list + at, len);
+    out->compatibles.Push(c);
+    at += static_cast<uint32_t>(len + 1);
+  }
+  if (n.driver != nullptr) {
+    out->driver.Set(n.driver->name());
+  }
+  out->koid = n.koid;
+  out->restart_count = n.tracker != nullptr ? n.tracker->restart_count() : 0;
+  switch (n.removed ? NodeState::kUnbound : n.state) {
+    case NodeState::kBound:
+      out->state = idl::inspect::NodeState::BOUND;
+      break;
+    case NodeState::kRestarting:
+      out->state = idl::inspect::NodeState::RESTARTING;
+      break;
+    case NodeState::kFailed:
+      out->state = idl::inspect::NodeState::FAILED;
+      break;
+    case NodeState::kUnbound:
+      out->state = idl::inspect::NodeState::UNBOUND;
+      break;
+  }
+  for (uint32_t i = 0; i < service_count_; i++) {
+    if (services_[i].node == index && services_[i].live &&
+        out->services.count < idl::inspect::MAX_SERVICES) {
+      idl::inspect::Service svc;
+      svc.service_class.Set(services_[i].service_class);
+      svc.instance = services_[i].instance;
+      out->services.Push(svc);
+    }
+  }
+}
+
 void Manager::ServeDevices() {
-  loop_.BeginWait(devices_.get(), MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-                  [this](mica_status_t status, mica_signals_t observed) {
-                    if (status != MICA_OK) {
-                      return;
-                    }
-                    for (;;) {
-                      alignas(8) uint8_t buf[64];
-                      mica_handle_t h[1];
-                      uint32_t bytes = 0, count = 0;
-                      if (wire::ReadMessage(devices_.get(), buf, sizeof(buf), h, 1, &bytes,
-                                            &count) != MICA_OK) {
-                        break;
-                      }
-                      mica::Handle handle(count == 1 ? h[0] : MICA_HANDLE_INVALID);
-                      wire::MessageHeader hdr;
-                      if (bytes < sizeof(hdr)) {
-                        continue;
-                      }
-                      memcpy(&hdr, buf, sizeof(hdr));
-                      if (hdr.ordinal == wire::kList && !handle) {
-                        for (uint32_t i = 0; i < node_count_; i++) {
-                          wire::NodeRecord r;
-                          FillRecord(i, &r);
-                          r.header.txid = hdr.txid;
-                          r.flags = i + 1 == node_count_ ? wire::kListLast : 0;
-                          mica_channel_write(devices_.get(), 0, &r, sizeof(r), nullptr, 0);
-                        }
-                      } else if (hdr.ordinal == wire::kConnect &&
-                                 bytes == sizeof(wire::ConnectMessage) && handle) {
-                        wire::ConnectMessage m;
-                        memcpy(&m, buf, sizeof(m));
-                        wire::ConnectReply reply = {{wire::kConnectReply, hdr.txid}, 0, 0};
-                        reply.status = TerminatedName(m.service_class, sizeof(m.service_class))
-                                           ? Connect(m.service_class, m.instance,
-                                                     static_cast<mica::Handle&&>(handle))
-                                           : MICA_ERR_INVALID_ARGS;
-                        mica_channel_write(devices_.get(), 0, &reply, sizeof(reply), nullptr, 0);
-                      }
-                    }
-                    if (observed & MICA_CHANNEL_PEER_CLOSED) {
-                      devices_.reset();
-                      return;
-                    }
-                    ServeDevices();
-                  });
+  loop_.BeginWait(
+      devices_.get(), MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
+      [this](mica_status_t status, mica_signals_t observed) {
+        if (status != MICA_OK) {
+          return;
+        }
+        for (;;) {
+          alignas(8) uint8_t buf[64];
+          mica_handle_t h[1];
+          uint32_t bytes = 0, count = 0;
+          if (wire::ReadMessage(devices_.get(), buf, sizeof(buf), h, 1, &bytes, &count) !=
+              MICA_OK) {
+            break;
+          }
+          mica::Handle handle(count == 1 ? h[0] : MICA_HANDLE_INVALID);
+          wire::MessageHeader hdr;
+          if (bytes < sizeof(hdr)) {
+            continue;
+          }
+          memcpy(&hdr, buf, sizeof(hdr));
+          if (hdr.ordinal == wire::kConnect && bytes == sizeof(wire::ConnectMessage) && handle) {
+            wire::ConnectMessage m;
+            memcpy(&m, buf, sizeof(m));
+            wire::ConnectReply reply = {{wire::kConnectReply, hdr.txid}, 0, 0};
+            reply.status =
+                TerminatedName(m.service_class, sizeof(m.service_class))
+                    ? Connect(m.service_class, m.instance, static_cast<mica::Handle&&>(handle))
+                    : MICA_ERR_INVALID_ARGS;
+            mica_channel_write(devices_.get(), 0, &reply, sizeof(reply), nullptr, 0);
+          }
+        }
+        if (observed & MICA_CHANNEL_PEER_CLOSED) {
+          devices_.reset();
+          return;
+        }
+        ServeDevices();
+      });
 }
 
 void Manager::StartThen() {
@@ -283,8 +347,15 @@ void Manager::StartThen() {
       MICA_OK) {
     return;
   }
-  mica_handle_t handles[1] = {theirs.release()};
-  uint32_t info[1] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0)};
+  mica::Channel inspect_mine, inspect_theirs;
+  if (mica_channel_create(0, inspect_mine.reset_and_get_address(),
+                          inspect_theirs.reset_and_get_address()) != MICA_OK) {
+    devices_.reset();
+    return;
+  }
+  mica_handle_t handles[2] = {theirs.release(), inspect_theirs.release()};
+  uint32_t info[2] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0),
+                      MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_INSPECT, 0)};
   const char* argv[] = {opts_.then, opts_.then_arg};
   userboot::LaunchSpec spec;
   spec.path = opts_.then;
@@ -294,7 +365,7 @@ void Manager::StartThen() {
   spec.bootfs_vmo = bootfs_vmo_;
   spec.handles = handles;
   spec.info = info;
-  spec.handle_count = 1;
+  spec.handle_count = 2;
   char why[128];
   if (!userboot::Launch(fs_, spec, &then_process_, nullptr, why, sizeof(why))) {
     printf("driver-manager: cannot start %s: %s\n", opts_.then, why);
@@ -302,6 +373,9 @@ void Manager::StartThen() {
     return;
   }
   ServeDevices();
+  auto* inspect = new InspectImpl(&loop_, static_cast<mica::Channel&&>(inspect_mine), this);
+  inspect->set_error_handler([inspect](mica_status_t) { delete inspect; });
+  inspect->Begin();
 }
 
 void Manager::PrintTree() {

@@ -23,10 +23,9 @@
 //   kPublish   PublishMessage         a service `class` (e.g. "block") of
 //                                     `version`; the manager numbers the
 //                                     class's instances 0, 1, ...
-// client -> manager (inspection channel, MICA_DRIVER_HANDLE_DEVICES)
-//   kList      MessageHeader          the manager replies with kListReply
-//                                     messages: one NodeRecord each, the last
-//                                     one with flags kListLast
+// client -> manager (services channel, MICA_DRIVER_HANDLE_DEVICES; the
+// node tree is listed with the IDL Inspect protocol on
+// MICA_DRIVER_HANDLE_INSPECT)
 //   kConnect   ConnectMessage + 1 handle  opens `class`/`instance`: the
 //                                     channel goes to the driver (kOpen);
 //                                     the manager replies kConnectReply
@@ -35,6 +34,8 @@
 #include <stdint.h>
 
 #define MICA_DRIVER_HANDLE_DEVICES ((uint32_t)0x210)
+// The manager's Inspect protocol (system/idl/inspect.idl), for bin/drivers.
+#define MICA_DRIVER_HANDLE_INSPECT ((uint32_t)0x211)
 
 namespace mica::driver::wire {
 
@@ -44,8 +45,7 @@ enum Ordinal : uint32_t {
   kAddChild = 3,
   kPublish = 4,
   kOpen = 5,
-  kList = 16,
-  kListReply = 17,
+  kListReply = 17,  // a NodeRecord (the manager's own listing)
   kConnect = 18,
   kConnectReply = 19,
 };
