@@ -105,8 +105,7 @@ void Echo(Context& dev, mica_handle_t ch) {
 }
 
 mica_status_t Publish(Context& dev, const char* service_class) {
-  return dev.Publish(service_class, 1,
-                     [&dev](mica::Handle client) { Echo(dev, client.release()); });
+  return dev.Publish(service_class, [&dev](mica::Handle client) { Echo(dev, client.release()); });
 }
 
 mica_status_t AddChildren(Context& dev) {

@@ -102,8 +102,8 @@ def _topology_case() -> DriverCase:
     expected = [_bound("/pl031@9010000", "test-parent")]
     expected += [_bound(c, "test-child") for c in children]
     expected += [
-        _DM + r"driver: published rtc/0 v1 by /pl031@9010000$",
-        _DM + r"driver: published test/\d v1 by /pl031@9010000/child@\d$",
+        _DM + r"driver: published rtc/0 by /pl031@9010000$",
+        _DM + r"driver: published test/\d by /pl031@9010000/child@\d$",
         _DRV + r"node /pl031@9010000 \[bound\] driver test-parent process \d+ restarts 0 ",
         r"drivers\(\d+\): drivers: test/1 answered \"ping\"$",
         r"drivers\(\d+\): drivers: test/1 closed: MICA_ERR_PEER_CLOSED$",

@@ -1,7 +1,7 @@
 // The driver runtime (<mica/driver/driver.h>): the start message, the
 // resources, and the manager channel served on the async loop.
+#include <idl/driver_ipc.h>
 #include <mica/driver/driver.h>
-#include <mica/driver/protocol.h>
 #include <mica/driver/status_name.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
@@ -17,12 +17,52 @@ mica_handle_t Take(uint32_t kind, uint32_t arg) {
   return mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(kind, arg));
 }
 
-void CopyName(char* dst, const char* src) {
-  strncpy(dst, src, wire::kClassNameSize - 1);
-  dst[wire::kClassNameSize - 1] = '\0';
-}
-
 }  // namespace
+
+// The Driver protocol (system/idl/driver.idl), served for the manager: the
+// resources came with the start message, so Start only confirms; Ping is
+// the liveness answer; Stop ends the process.
+class Context::DriverImpl final : public ::idl::driver::DriverServer {
+ public:
+  DriverImpl(Context* ctx, mica::Channel channel)
+      : DriverServer(&ctx->loop_, static_cast<mica::Channel&&>(channel)), ctx_(ctx) {}
+
+  void Start(::idl::driver::Driver::StartRequest&, StartCompleter done) override {
+    ::idl::driver::Driver::StartResponse r;
+    r.status = MICA_OK;
+    done.Reply(r);
+  }
+  void Ping(::idl::driver::Driver::PingRequest& req, PingCompleter done) override {
+    ::idl::driver::Driver::PingResponse r;
+    r.seq = req.seq;
+    if (done.Reply(r) == MICA_OK) {
+      ctx_->pongs_++;
+    }
+  }
+  void Status(::idl::driver::Driver::StatusRequest&, StatusCompleter done) override {
+    ::idl::driver::Driver::StatusResponse r;
+    r.health = ::idl::driver::Health::OK;
+    done.Reply(r);
+  }
+  void Stop(::idl::driver::Driver::StopRequest&) override { exit(0); }
+
+ private:
+  Context* ctx_;
+};
+
+// Connect events: a client's channel for a published service.
+class Context::ManagerEvents final : public ::idl::driver::ManagerEventHandler {
+ public:
+  explicit ManagerEvents(Context* ctx) : ctx_(ctx) {}
+  void Connect(::idl::driver::Manager::ConnectEvent& event) override {
+    if (ctx_->on_open_) {
+      ctx_->on_open_(mica::Handle(event.channel.release()));
+    }
+  }
+
+ private:
+  Context* ctx_;
+};
 
 mica_status_t Context::Init(int argc, char** argv) {
   argc_ = argc;
@@ -33,11 +73,16 @@ mica_status_t Context::Init(int argc, char** argv) {
   if (argc > MICA_DRIVER_ARGV_START_COUNT) {
     start_count_ = static_cast<uint32_t>(strtoul(argv[MICA_DRIVER_ARGV_START_COUNT], nullptr, 10));
   }
-  manager_.reset(Take(MICA_DRIVER_HANDLE_MANAGER, 0));
+  mica::Channel manager(Take(MICA_DRIVER_HANDLE_MANAGER, 0));
+  mica::Channel driver(Take(MICA_DRIVER_HANDLE_DRIVER, 0));
   node_vmo_.reset(Take(MICA_DRIVER_HANDLE_NODE, 0));
-  if (!manager_ || !node_vmo_) {
+  if (!manager || !driver || !node_vmo_) {
     return MICA_ERR_BAD_STATE;
   }
+  events_ = new ManagerEvents(this);
+  manager_ =
+      new ::idl::driver::ManagerAsyncClient(&loop_, static_cast<mica::Channel&&>(manager), events_);
+  server_ = new DriverImpl(this, static_cast<mica::Channel&&>(driver));
   MICA_TRY(loop_.status());
   MICA_TRY(ReadNode());
   for (uint32_t i = 0; i < node_.reg_count(); i++) {
@@ -122,82 +167,54 @@ mica_status_t Context::TakeDmaResource(uint32_t index, mica::Handle* out) {
 }
 
 mica_status_t Context::AddChild(const char* name, const NodeProperty* properties, uint32_t count) {
-  static uint8_t buf[MICA_CHANNEL_MAX_MSG_BYTES];
-  wire::MessageHeader h = {wire::kAddChild, 0};
-  memcpy(buf, &h, sizeof(h));
-  NodeInfoWriter w(buf + sizeof(h), sizeof(buf) - sizeof(h));
-  w.SetPath(name);
-  for (uint32_t i = 0; i < count; i++) {
-    w.AddProperty(properties[i].name, properties[i].value, properties[i].size);
-  }
-  uint32_t size = w.Finish();
-  if (size == 0) {
+  static ::idl::driver::Manager::AddChildRequest req;
+  req = ::idl::driver::Manager::AddChildRequest();
+  if (!req.name.Set(name)) {
     return MICA_ERR_OUT_OF_RANGE;
   }
-  return mica_channel_write(manager_.get(), 0, buf, static_cast<uint32_t>(sizeof(h) + size),
-                            nullptr, 0);
-}
-
-mica_status_t Context::Publish(const char* service_class, uint32_t version, OpenHandler on_open) {
-  wire::PublishMessage m = {};
-  m.header = {wire::kPublish, 0};
-  CopyName(m.service_class, service_class);
-  m.version = version;
-  on_open_ = static_cast<OpenHandler&&>(on_open);
-  return mica_channel_write(manager_.get(), 0, &m, sizeof(m), nullptr, 0);
-}
-
-void Context::OnManagerMessage() {
-  for (;;) {
-    alignas(8) uint8_t buf[256];
-    mica_handle_t handles[1] = {MICA_HANDLE_INVALID};
-    uint32_t bytes = 0, count = 0;
-    if (wire::ReadMessage(manager_.get(), buf, sizeof(buf), handles, 1, &bytes, &count) !=
-        MICA_OK) {
-      return;  // nothing queued
+  for (uint32_t i = 0; i < count; i++) {
+    ::idl::driver::Property p;
+    if (!p.name.Set(properties[i].name) || properties[i].size > ::idl::driver::MAX_PROPERTY_BYTES) {
+      return MICA_ERR_OUT_OF_RANGE;
     }
-    mica::Handle handle(count == 1 ? handles[0] : MICA_HANDLE_INVALID);
-    wire::MessageHeader h;
-    if (bytes < sizeof(h)) {
-      continue;
+    for (uint32_t k = 0; k < properties[i].size; k++) {
+      p.value.Push(properties[i].value[k]);
     }
-    memcpy(&h, buf, sizeof(h));
-    if (h.ordinal == wire::kPing && !handle) {
-      wire::MessageHeader pong = {wire::kPong, h.txid};
-      if (mica_channel_write(manager_.get(), 0, &pong, sizeof(pong), nullptr, 0) == MICA_OK) {
-        pongs_++;
-      }
-    } else if (h.ordinal == wire::kOpen && bytes >= sizeof(wire::OpenMessage) && handle &&
-               on_open_) {
-      on_open_(static_cast<mica::Handle&&>(handle));
+    if (!req.properties.Push(p)) {
+      return MICA_ERR_OUT_OF_RANGE;
     }
   }
-}
-
-void Context::ServeManager() {
-  mica_status_t s = loop_.BeginWait(
-      manager_.get(), MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-      [this](mica_status_t status, mica_signals_t observed) {
-        if (status != MICA_OK) {
-          return;
+  return manager_->AddChild(
+      req, [this](mica_status_t s, ::idl::driver::Manager::AddChildResponse* r) {
+        mica_status_t st = s != MICA_OK ? s : r->status;
+        if (st != MICA_OK) {
+          printf("%s: adding a child node failed: %s\n", name_, StatusName(st));
         }
-        if (observed & MICA_CHANNEL_READABLE) {
-          OnManagerMessage();
-        }
-        if ((observed & MICA_CHANNEL_PEER_CLOSED) && !(observed & MICA_CHANNEL_READABLE)) {
-          stopped_ = true;
-          loop_.Quit();
-          return;
-        }
-        ServeManager();
       });
-  if (s != MICA_OK) {
-    loop_.Quit();
+}
+
+mica_status_t Context::Publish(const char* service_class, OpenHandler on_open) {
+  ::idl::driver::Manager::PublishServiceRequest req;
+  if (!req.service_class.Set(service_class)) {
+    return MICA_ERR_OUT_OF_RANGE;
   }
+  on_open_ = static_cast<OpenHandler&&>(on_open);
+  return manager_->PublishService(
+      req, [this](mica_status_t s, ::idl::driver::Manager::PublishServiceResponse* r) {
+        mica_status_t st = s != MICA_OK ? s : r->status;
+        if (st != MICA_OK) {
+          printf("%s: publishing a service failed: %s\n", name_, StatusName(st));
+        }
+      });
 }
 
 int Context::Run() {
-  ServeManager();
+  // The manager's end of either channel closing means it is gone.
+  manager_->set_error_handler([this](mica_status_t) { loop_.Quit(); });
+  server_->set_error_handler([this](mica_status_t) { loop_.Quit(); });
+  if (manager_->Begin() != MICA_OK || server_->Begin() != MICA_OK) {
+    return 1;
+  }
   loop_.Run();
   return 0;
 }

@@ -108,11 +108,16 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   mica_handle_t handles[MICA_CHANNEL_MAX_MSG_HANDLES];
   uint32_t info[MICA_CHANNEL_MAX_MSG_HANDLES];
   uint32_t count = 0;
-  mica::Handle job, mine, theirs, node_vmo;
+  mica::Handle job, node_vmo;
+  mica::Channel mine, theirs, drv_mine, drv_theirs;
   mica_status_t s = mica_job_create(mica_rt_job_default(), 0, job.reset_and_get_address());
   if (s == MICA_OK) {
     job.set_name(n.driver->name(), strlen(n.driver->name()));
     s = mica_channel_create(0, mine.reset_and_get_address(), theirs.reset_and_get_address());
+  }
+  if (s == MICA_OK) {
+    s = mica_channel_create(0, drv_mine.reset_and_get_address(),
+                            drv_theirs.reset_and_get_address());
   }
   if (s == MICA_OK) {
     s = MakeNodeVmo(dt_, n, grant, &node_vmo);
@@ -123,6 +128,8 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   }
   handles[count] = theirs.release();
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_MANAGER, 0);
+  handles[count] = drv_theirs.release();
+  info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DRIVER, 0);
   handles[count] = node_vmo.release();
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_NODE, 0);
   if (!MakeResourceHandles(root_, grant, handles, info, &count, why, size)) {
@@ -152,7 +159,7 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   n.koid = basic.koid;
   n.job = static_cast<mica::Handle&&>(job);
   n.process = static_cast<mica::Handle&&>(process);
-  n.channel = static_cast<mica::Handle&&>(mine);
+  Link(index, static_cast<mica::Channel&&>(mine), static_cast<mica::Channel&&>(drv_mine));
   return true;
 }
 
@@ -175,7 +182,6 @@ void Manager::Start(uint32_t index) {
   printf("driver: bound %s to %s (process %llu)\n", n.path, n.driver->name(),
          static_cast<unsigned long long>(n.koid));
   WatchProcess(index);
-  WatchChannel(index);
   if (n.driver->liveness_ns() != 0) {
     SchedulePing(index);
   }
@@ -191,22 +197,6 @@ void Manager::WatchProcess(uint32_t index) {
         }
       },
       &nodes_[index]->process_wait);
-}
-
-void Manager::WatchChannel(uint32_t index) {
-  uint32_t gen = nodes_[index]->generation;
-  loop_.BeginWait(
-      nodes_[index]->channel.get(), MICA_CHANNEL_READABLE,
-      [this, index, gen](mica_status_t status, mica_signals_t) {
-        if (status != MICA_OK || nodes_[index]->generation != gen) {
-          return;
-        }
-        OnDriverMessages(index);
-        if (nodes_[index]->generation == gen && nodes_[index]->channel) {
-          WatchChannel(index);
-        }
-      },
-      &nodes_[index]->channel_wait);
 }
 
 int Manager::Run() {

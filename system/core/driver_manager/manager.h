@@ -9,7 +9,7 @@
 //   driver: <path> (<driver>, process <koid>) <reason>; restart <n> in <ms> ms
 //   driver: failed <path> (<driver>): <reason>; gave up after <n> restarts
 //   driver: cannot start <path> (<driver>): <why>
-//   driver: published <class>/<instance> v<version> by <path>
+//   driver: published <class>/<instance> by <path>
 //   driver-manager: <b> nodes bound, <u> unbound
 // <reason> is one of: `crashed (fault at 0x<far>, esr 0x<esr>)`,
 // `exited with status <n>`, `was killed`, `missed its liveness check`.
@@ -35,7 +35,6 @@ namespace driver_manager {
 struct Service {
   char service_class[mica::driver::wire::kClassNameSize] = {};
   uint32_t instance = 0;
-  uint32_t version = 0;
   uint32_t node = kNoNode;
   bool live = false;
 };
@@ -69,15 +68,15 @@ class Manager {
   void Start(uint32_t index);
   bool Launch(uint32_t index, char* why, size_t size);
   void WatchProcess(uint32_t index);
-  void WatchChannel(uint32_t index);
   void OnTerminated(uint32_t index, uint32_t generation);
-  void OnDriverMessages(uint32_t index);
   void SchedulePing(uint32_t index);
   void Ping(uint32_t index, uint32_t generation);
   void Stop(uint32_t index);
   void Failed(uint32_t index, const char* reason, dm::FailureReason why, uint64_t koid);
   void RemoveChildren(uint32_t index);
-  void Publish(uint32_t index, const mica::driver::wire::PublishMessage& m);
+  // Publishes `service_class` for node `index`: its instance number.
+  mica_status_t Publish(uint32_t index, const char* service_class, uint32_t* instance);
+  friend class ManagerLink;
   void ServeDevices();
 
   const fdt::Fdt& dt_;
@@ -87,6 +86,9 @@ class Manager {
   mica_handle_t root_;
   Options opts_;
   mica::async::Loop loop_;
+  void Link(uint32_t index, mica::Channel manager_end, mica::Channel driver_end);
+  // Ends both connections (the driver sees PEER_CLOSED).
+  void Unlink(uint32_t index);
   Node* nodes_[kMaxNodes] = {};
   uint32_t node_count_ = 0;
   Service services_[kMaxServices];

@@ -5,6 +5,7 @@
 // parent instance adds it again.
 #pragma once
 
+#include <idl/driver_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/cpp/handle.h>
 #include <mica/driver/node_info.h>
@@ -17,6 +18,8 @@
 #include "system/core/driver_manager/lib/restart_policy.h"
 
 namespace driver_manager {
+
+class ManagerLink;  // services.cc: the IDL Manager protocol served for one driver
 
 inline constexpr uint32_t kNoNode = ~uint32_t{0};
 inline constexpr uint32_t kMaxNodes = 1024;
@@ -41,10 +44,10 @@ struct Node {
   uint64_t koid = 0;
   mica::Handle job;
   mica::Handle process;
-  mica::Handle channel;
+  ManagerLink* link = nullptr;                       // serves Manager for it
+  idl::driver::DriverAsyncClient* client = nullptr;  // calls its Driver
   mica::async::WaitId process_wait = 0;
-  mica::async::WaitId channel_wait = 0;
-  uint32_t ping_txid = 0;
+  uint64_t ping_seq = 0;
   bool ping_outstanding = false;
   bool missed_ping = false;  // killed for a missed liveness answer
   char last_reason[96] = {};

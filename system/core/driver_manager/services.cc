@@ -1,6 +1,7 @@
 // See manager.h: what drivers send the manager (liveness answers, child
 // nodes, published services) and what clients ask it (the node tree, a
 // service connection).
+#include <idl/driver_ipc.h>
 #include <idl/inspect_ipc.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/start.h>
@@ -138,15 +139,15 @@ uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint
   return index;
 }
 
-void Manager::Publish(uint32_t index, const wire::PublishMessage& m) {
-  if (!TerminatedName(m.service_class, sizeof(m.service_class))) {
-    return;
+mica_status_t Manager::Publish(uint32_t index, const char* service_class, uint32_t* instance) {
+  if (!TerminatedName(service_class, wire::kClassNameSize)) {
+    return MICA_ERR_INVALID_ARGS;
   }
   Service* svc = nullptr;
   uint32_t next_instance = 0;
   for (uint32_t i = 0; i < service_count_; i++) {
     Service& s = services_[i];
-    if (strcmp(s.service_class, m.service_class) == 0) {
+    if (strcmp(s.service_class, service_class) == 0) {
       next_instance = s.instance + 1 > next_instance ? s.instance + 1 : next_instance;
       if (s.node == index) {
         svc = &s;  // the same node publishes again after a restart
@@ -155,53 +156,107 @@ void Manager::Publish(uint32_t index, const wire::PublishMessage& m) {
   }
   if (svc == nullptr) {
     if (service_count_ == kMaxServices) {
-      return;
+      return MICA_ERR_NO_RESOURCES;
     }
     svc = &services_[service_count_++];
-    memcpy(svc->service_class, m.service_class, sizeof(svc->service_class));
+    snprintf(svc->service_class, sizeof(svc->service_class), "%s", service_class);
     svc->instance = next_instance;
     svc->node = index;
   }
-  svc->version = m.version;
   svc->live = true;
-  printf("driver: published %s/%u v%u by %s\n", svc->service_class, svc->instance, svc->version,
-         nodes_[index]->path);
+  *instance = svc->instance;
+  printf("driver: published %s/%u by %s\n", svc->service_class, svc->instance, nodes_[index]->path);
+  return MICA_OK;
 }
 
-void Manager::OnDriverMessages(uint32_t index) {
-  Node& n = *nodes_[index];
-  uint32_t gen = n.generation;
-  for (int budget = 0; budget < 16 && n.generation == gen; budget++) {
-    alignas(8) static uint8_t buf[sizeof(wire::MessageHeader) + mica::driver::kNodeInfoMaxSize];
-    mica_handle_t handles[1];
-    uint32_t bytes = 0, count = 0;
-    if (wire::ReadMessage(n.channel.get(), buf, sizeof(buf), handles, 1, &bytes, &count) !=
-        MICA_OK) {
-      return;
+// The IDL Manager protocol (system/idl/driver.idl) served for the driver of
+// one node, for one start of it: AddChild, Remove, PublishService, and
+// Connect events carrying clients' channels.
+class ManagerLink final : public idl::driver::ManagerServer {
+ public:
+  ManagerLink(Manager* manager, uint32_t index, mica::Channel channel)
+      : ManagerServer(&manager->loop_, static_cast<mica::Channel&&>(channel)),
+        manager_(manager),
+        index_(index) {}
+
+  void AddChild(idl::driver::Manager::AddChildRequest& req, AddChildCompleter done) override {
+    idl::driver::Manager::AddChildResponse r;
+    r.status = MICA_ERR_INVALID_ARGS;
+    static uint8_t buf[mica::driver::kNodeInfoMaxSize];
+    mica::driver::NodeInfoWriter w(buf, sizeof(buf));
+    char name[idl::driver::MAX_NAME + 1];
+    snprintf(name, sizeof(name), "%.*s", static_cast<int>(req.name.size), req.name.data);
+    w.SetPath(name);
+    for (const idl::driver::Property& p : req.properties) {
+      char pname[idl::driver::MAX_NAME + 1];
+      snprintf(pname, sizeof(pname), "%.*s", static_cast<int>(p.name.size), p.name.data);
+      w.AddProperty(pname, p.value.items, p.value.count);
     }
-    if (count != 0) {
-      mica_handle_close(handles[0]);  // no driver message carries handles
-      continue;
+    uint32_t size = w.Finish();
+    uint32_t child = size == 0 || strlen(name) != req.name.size
+                         ? kNoNode
+                         : manager_->AddChildNode(index_, buf, size);
+    if (child != kNoNode) {
+      r.status = MICA_OK;
+      r.child_id = child;
+    } else {
+      printf("driver: %s sent an invalid child node\n", manager_->nodes_[index_]->path);
     }
-    wire::MessageHeader h;
-    if (bytes < sizeof(h)) {
-      continue;
-    }
-    memcpy(&h, buf, sizeof(h));
-    if (h.ordinal == wire::kPong && h.txid == n.ping_txid) {
-      n.ping_outstanding = false;
-    } else if (h.ordinal == wire::kAddChild) {
-      if (AddChildNode(index, buf + sizeof(h), bytes - static_cast<uint32_t>(sizeof(h))) ==
-          kNoNode) {
-        printf("driver: %s (%s) sent an invalid child node\n", n.path, n.driver->name());
-      }
-    } else if (h.ordinal == wire::kPublish && bytes == sizeof(wire::PublishMessage)) {
-      wire::PublishMessage m;
-      memcpy(&m, buf, sizeof(m));
-      Publish(index, m);
-    }
+    done.Reply(r);
   }
-  // More may be queued: the wait is re-armed by the caller and fires again.
+
+  void Remove(idl::driver::Manager::RemoveRequest& req, RemoveCompleter done) override {
+    idl::driver::Manager::RemoveResponse r;
+    r.status = MICA_ERR_NOT_FOUND;
+    if (req.child_id < manager_->node_count_) {
+      uint32_t child = static_cast<uint32_t>(req.child_id);
+      Node& c = *manager_->nodes_[child];
+      if (c.parent == index_ && !c.dt.valid() && !c.removed) {
+        manager_->Stop(child);
+        c.removed = true;
+        c.state = NodeState::kUnbound;
+        r.status = MICA_OK;
+      }
+    }
+    done.Reply(r);
+  }
+
+  void PublishService(idl::driver::Manager::PublishServiceRequest& req,
+                      PublishServiceCompleter done) override {
+    idl::driver::Manager::PublishServiceResponse r;
+    char name[wire::kClassNameSize];
+    r.status = MICA_ERR_INVALID_ARGS;
+    if (req.service_class.size < sizeof(name)) {
+      snprintf(name, sizeof(name), "%.*s", static_cast<int>(req.service_class.size),
+               req.service_class.data);
+      if (strlen(name) == req.service_class.size) {
+        r.status = manager_->Publish(index_, name, &r.instance);
+      }
+    }
+    done.Reply(r);
+  }
+
+ private:
+  Manager* manager_;
+  uint32_t index_;
+};
+
+void Manager::Link(uint32_t index, mica::Channel manager_end, mica::Channel driver_end) {
+  Node& n = *nodes_[index];
+  n.link = new ManagerLink(this, index, static_cast<mica::Channel&&>(manager_end));
+  n.client = new idl::driver::DriverAsyncClient(&loop_, static_cast<mica::Channel&&>(driver_end));
+  // A connection that ends is left alone: the process's TERMINATED wait
+  // decides, and Stop deletes both.
+  n.link->Begin();
+  n.client->Begin();
+}
+
+void Manager::Unlink(uint32_t index) {
+  Node& n = *nodes_[index];
+  delete n.link;
+  n.link = nullptr;
+  delete n.client;
+  n.client = nullptr;
 }
 
 mica_status_t Manager::Connect(const char* service_class, uint32_t instance, mica::Handle channel) {
@@ -211,16 +266,16 @@ mica_status_t Manager::Connect(const char* service_class, uint32_t instance, mic
       continue;
     }
     Node& n = *nodes_[s.node];
-    if (!s.live || n.state != NodeState::kBound) {
+    // A driver that just ended may not be reaped yet: its link is closed.
+    if (!s.live || n.state != NodeState::kBound || n.link == nullptr || !n.link->is_open()) {
       return MICA_ERR_UNAVAILABLE;
     }
-    wire::OpenMessage m = {};
-    m.header = {wire::kOpen, 0};
-    memcpy(m.service_class, s.service_class, sizeof(m.service_class));
-    m.instance = s.instance;
-    m.version = s.version;
-    mica_handle_t h = channel.release();
-    return mica_channel_write(n.channel.get(), 0, &m, sizeof(m), &h, 1);
+    idl::driver::Manager::ConnectEvent e;
+    e.service_class.Set(s.service_class);
+    e.instance = s.instance;
+    e.channel = mica::Channel(channel.release());
+    mica_status_t st = n.link->SendConnect(e);
+    return st == MICA_ERR_BAD_STATE || st == MICA_ERR_PEER_CLOSED ? MICA_ERR_UNAVAILABLE : st;
   }
   return MICA_ERR_NOT_FOUND;
 }
@@ -228,7 +283,6 @@ mica_status_t Manager::Connect(const char* service_class, uint32_t instance, mic
 void Manager::FillRecord(uint32_t index, wire::NodeRecord* out) const {
   const Node& n = *nodes_[index];
   *out = wire::NodeRecord();
-  out->header = {wire::kListReply, 0};
   out->state = static_cast<uint32_t>(n.state);
   out->koid = n.koid;
   out->restarts = n.tracker != nullptr ? n.tracker->restart_count() : 0;

@@ -85,16 +85,12 @@ void Manager::Stop(uint32_t index) {
     loop_.CancelWait(n.process_wait);
     n.process_wait = 0;
   }
-  if (n.channel_wait != 0) {
-    loop_.CancelWait(n.channel_wait);
-    n.channel_wait = 0;
-  }
+  Unlink(index);
   if (n.job) {
     (void)mica_task_kill(n.job.get());
   }
   n.job.reset();
   n.process.reset();
-  n.channel.reset();
   n.koid = 0;
   n.missed_ping = false;
   for (uint32_t i = 0; i < service_count_; i++) {
@@ -137,8 +133,16 @@ void Manager::Ping(uint32_t index, uint32_t generation) {
     (void)mica_task_kill(n.job.get());
     return;
   }
-  mica::driver::wire::PingMessage ping = {{mica::driver::wire::kPing, ++n.ping_txid}};
-  if (mica_channel_write(n.channel.get(), 0, &ping, sizeof(ping), nullptr, 0) == MICA_OK) {
+  idl::driver::Driver::PingRequest ping;
+  ping.seq = ++n.ping_seq;
+  uint64_t seq = ping.seq;
+  if (n.client->Ping(ping, [this, index, generation, seq](mica_status_t s,
+                                                          idl::driver::Driver::PingResponse* r) {
+        Node& m = *nodes_[index];
+        if (s == MICA_OK && m.generation == generation && r->seq == seq) {
+          m.ping_outstanding = false;
+        }
+      }) == MICA_OK) {
     n.ping_outstanding = true;
   }
   SchedulePing(index);

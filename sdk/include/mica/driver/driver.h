@@ -12,7 +12,7 @@
 //     mica::Handle irq;
 //     MICA_TRY(dev.TakeInterrupt(0, &irq));     // interrupt 0 of the node
 //     ... set the device up; add waits and tasks on dev.loop() ...
-//     return dev.Publish("rtc", 1, [](mica::Handle client) { ... });
+//     return dev.Publish("rtc", [](mica::Handle client) { ... });
 //   }
 //   MICA_DRIVER_MAIN(Bind)
 //
@@ -22,9 +22,11 @@
 // Contract:
 // - MICA_DRIVER_MAIN's main reads the start message (start.h) into a
 //   Context, calls the bind function once and, if it returns MICA_OK, runs
-//   the Context's async loop forever; the loop answers the manager's
-//   liveness pings, so a driver that blocks the loop's thread is seen as
-//   hung and restarted. A bind error ends the process with status 1 after
+//   the Context's async loop until the manager goes away. On the loop it
+//   serves the IDL Driver protocol (system/idl/driver.idl) for the manager
+//   (Ping is the liveness answer, so a driver that blocks the loop's thread
+//   is seen as hung and restarted) and is a client of its Manager protocol
+//   (AddChild, PublishService, Connect events). A bind error ends the process with status 1 after
 //   one line `<driver>: bind <node path> failed: <status>`; the manager
 //   then restarts it with backoff.
 // - Resources are handed out once: TakeInterrupt and TakeDmaResource move
@@ -34,6 +36,7 @@
 // - Single-threaded: use a Context from the loop's thread only.
 #pragma once
 
+#include <idl/driver_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/cpp/handle.h>
 #include <mica/driver/mmio.h>
@@ -95,14 +98,16 @@ class Context {
   mica::async::Loop& loop() { return loop_; }
 
   // Asks the manager to add a child node named `name` with `properties`
-  // (usually a "compatible" string list); the manager matches and starts
-  // its driver in a process of its own.
+  // (usually a "compatible" string list; at most 32 properties of at most
+  // 256 bytes); the manager matches and starts its driver in a process of
+  // its own. Asynchronous: a refusal is logged when it comes.
   mica_status_t AddChild(const char* name, const NodeProperty* properties, uint32_t count);
-  // Publishes a service `service_class` of `version`; the manager numbers
-  // the class's instances. `on_open` gets each client's channel.
-  mica_status_t Publish(const char* service_class, uint32_t version, OpenHandler on_open);
+  // Publishes a service of class `service_class` ("block", "rtc"...); the
+  // manager numbers the class's instances. `on_open` gets each client's
+  // channel (one handler per driver: the last Publish sets it).
+  mica_status_t Publish(const char* service_class, OpenHandler on_open);
 
-  // Serves the manager channel on the loop and runs the loop until the
+  // Serves the manager's channels on the loop and runs the loop until the
   // manager goes away (PEER_CLOSED): returns 0 then.
   int Run();
 
@@ -113,15 +118,17 @@ class Context {
   static constexpr uint32_t kMaxRegs = kNodeInfoMaxRegs;
   static constexpr uint32_t kMaxIrqs = kNodeInfoMaxIrqs;
 
+  class DriverImpl;
+  class ManagerEvents;
   mica_status_t ReadNode();
-  void ServeManager();
-  void OnManagerMessage();
 
   int argc_ = 0;
   char** argv_ = nullptr;
   const char* name_ = "driver";
   uint32_t start_count_ = 0;
-  mica::Handle manager_;
+  ::idl::driver::ManagerAsyncClient* manager_ = nullptr;  // made by Init
+  DriverImpl* server_ = nullptr;
+  ManagerEvents* events_ = nullptr;
   mica::Handle node_vmo_;
   uint8_t* node_bytes_ = nullptr;
   NodeInfo node_;
@@ -132,7 +139,6 @@ class Context {
   OpenHandler on_open_;
   mica::async::Loop loop_;
   uint64_t pongs_ = 0;
-  bool stopped_ = false;
 };
 
 // The body of MICA_DRIVER_MAIN.

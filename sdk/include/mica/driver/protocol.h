@@ -1,34 +1,23 @@
-// The messages on a driver's channel to the driver manager
-// (MICA_DRIVER_HANDLE_MANAGER) and on the manager's inspection channel
-// (docs/drivers.md, "Protocols"). A minimal fixed-layout wire format that
-// stands in until the IDL's generated driver protocol replaces it; drivers
-// use it only through the runtime (<mica/driver/driver.h>), so that swap
-// changes no driver.
+// The driver manager's services channel (MICA_DRIVER_HANDLE_DEVICES), which
+// a client (bin/drivers) uses to open a published service, and the node
+// record of the manager's own listing (docs/drivers.md, "Protocols"). The
+// driver <-> manager link and the node tree listing are IDL protocols
+// (system/idl/driver.idl, system/idl/inspect.idl); this fixed-layout
+// message stands in until the IDL has a service-directory protocol.
 //
-// Every message starts with a MessageHeader (little-endian). Rules both
-// ends keep: a message shorter than its kind's struct, with an unknown
-// ordinal, or with handles where none belong is dropped (and counted); a
-// string field must be NUL-terminated inside its array.
+// Every message starts with a MessageHeader (little-endian). A message
+// shorter than its kind's struct, with an unknown ordinal, or with handles
+// where none belong is dropped; a string field must be NUL-terminated
+// inside its array.
 //
-// manager -> driver
-//   kPing      PingMessage            the liveness check: the driver answers
-//                                     kPong with the same txid, from its
-//                                     async loop, before the deadline
-//   kOpen      OpenMessage + 1 handle a client's channel for a service the
-//                                     driver published
-// driver -> manager
-//   kPong      MessageHeader          the liveness answer
-//   kAddChild  header + node description (node_info.h, no regs or irqs):
-//                                     a child node to match and start
-//   kPublish   PublishMessage         a service `class` (e.g. "block") of
-//                                     `version`; the manager numbers the
-//                                     class's instances 0, 1, ...
-// client -> manager (services channel, MICA_DRIVER_HANDLE_DEVICES; the
-// node tree is listed with the IDL Inspect protocol on
-// MICA_DRIVER_HANDLE_INSPECT)
+// client -> manager
 //   kConnect   ConnectMessage + 1 handle  opens `class`/`instance`: the
-//                                     channel goes to the driver (kOpen);
-//                                     the manager replies kConnectReply
+//                                     channel goes to the driver (a Connect
+//                                     event of the Manager protocol); the
+//                                     manager replies kConnectReply with
+//                                     MICA_OK, MICA_ERR_NOT_FOUND (no such
+//                                     service) or MICA_ERR_UNAVAILABLE (its
+//                                     driver is restarting: try again)
 #pragma once
 
 #include <stdint.h>
@@ -40,40 +29,15 @@
 namespace mica::driver::wire {
 
 enum Ordinal : uint32_t {
-  kPing = 1,
-  kPong = 2,
-  kAddChild = 3,
-  kPublish = 4,
-  kOpen = 5,
-  kListReply = 17,  // a NodeRecord (the manager's own listing)
   kConnect = 18,
   kConnectReply = 19,
 };
 
 inline constexpr uint32_t kClassNameSize = 16;
-inline constexpr uint32_t kListLast = 1;
 
 struct MessageHeader {
   uint32_t ordinal;
   uint32_t txid;
-};
-
-struct PingMessage {
-  MessageHeader header;
-};
-
-struct PublishMessage {
-  MessageHeader header;
-  char service_class[kClassNameSize];
-  uint32_t version;
-  uint32_t reserved;
-};
-
-struct OpenMessage {
-  MessageHeader header;
-  char service_class[kClassNameSize];
-  uint32_t instance;
-  uint32_t version;
 };
 
 struct ConnectMessage {
@@ -100,9 +64,8 @@ enum class NodeState : uint32_t {
 inline constexpr uint32_t kRecordPathSize = 128;
 inline constexpr uint32_t kRecordTextSize = 160;
 
+// One node of the manager's own listing (record_format.h).
 struct NodeRecord {
-  MessageHeader header;
-  uint32_t flags;  // kListLast on the last record
   uint32_t state;  // NodeState
   uint64_t koid;   // the driver process, 0 if none
   uint32_t restarts;

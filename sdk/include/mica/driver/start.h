@@ -7,7 +7,11 @@
 // (docs/process-bootstrap.md): the runtime's handles (kinds 1-5: its debug
 // log, root VMAR, process, first thread, and its own job as default job)
 // and, in this order:
-//   MICA_DRIVER_HANDLE_MANAGER  arg 0   its channel to the manager
+//   MICA_DRIVER_HANDLE_MANAGER  arg 0   a channel on which the manager
+//                                       serves the IDL Manager protocol
+//                                       (system/idl/driver.idl)
+//   MICA_DRIVER_HANDLE_DRIVER   arg 0   a channel on which the driver serves
+//                                       the IDL Driver protocol (Ping ...)
 //   MICA_DRIVER_HANDLE_NODE     arg 0   a read-only VMO holding the node
 //                                       description (node_info.h): path,
 //                                       reg ranges, interrupts, properties
@@ -37,6 +41,7 @@
 #define MICA_DRIVER_HANDLE_MMIO ((uint32_t)0x202)
 #define MICA_DRIVER_HANDLE_DMA ((uint32_t)0x203)
 #define MICA_DRIVER_HANDLE_IRQ ((uint32_t)0x204)
+#define MICA_DRIVER_HANDLE_DRIVER ((uint32_t)0x205)
 
 // argv positions.
 #define MICA_DRIVER_ARGV_NODE_PATH 1
