@@ -90,7 +90,7 @@ struct MatchResult {
   uint32_t compatible_index = 0;  // which of the node's compatibles matched
 };
 
-// True if condition `index` of `m` holds for `node`.
+// True if condition `c` holds for `node`.
 bool ConditionHolds(const Condition& c, const NodeProperties& node);
 
 // True if bind rule `b` of `m` binds `compatible` and all its conditions hold.

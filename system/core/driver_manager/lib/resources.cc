@@ -152,6 +152,80 @@ Status DiagnoseInterrupts(const fdt::Fdt& dt, fdt::Node node, const char* path, 
               path, dt.FindProperty(node, "interrupts").len, ic, ppath.text);
 }
 
+// True for "gpios" and "<name>-gpios" (Linux gpio.txt binding).
+bool IsGpioProperty(const char* name) {
+  size_t len = 0;
+  while (name[len] != 0) {
+    ++len;
+  }
+  const char kSuffix[] = "-gpios";
+  if (len == 5) {
+    return name[0] == 'g' && name[1] == 'p' && name[2] == 'i' && name[3] == 'o' && name[4] == 's';
+  }
+  if (len <= 6) {
+    return false;
+  }
+  for (size_t i = 0; i < 6; ++i) {
+    if (name[len - 6 + i] != kSuffix[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Decodes one gpios property: <phandle, #gpio-cells cells> entries (phandle
+// 0 is an unused slot, skipped as Linux does).
+Status GpioProperty(const fdt::Fdt& dt, fdt::Node owner, const fdt::Property& p, NodeResources* out,
+                    Error* err) {
+  const uint32_t total = p.CellCount();
+  if (p.len % 4 != 0) {
+    const PathBuf path(dt, owner);
+    return Fail(err, Status::kBadCells, "%s: %s: length %u is not whole cells", path.text, p.name,
+                p.len);
+  }
+  for (uint32_t pos = 0; pos < total;) {
+    uint32_t ph = 0;
+    p.ReadU32(pos, &ph);
+    if (ph == 0) {
+      ++pos;
+      continue;
+    }
+    const fdt::Node ctrl = dt.FindByPhandle(ph);
+    uint32_t cells = 0;
+    if (!ctrl.valid() || dt.GetU32(ctrl, "#gpio-cells", &cells) != fdt::Status::kOk ||
+        cells > kMaxGpioCells || cells > total - pos - 1) {
+      const PathBuf path(dt, owner);
+      return Fail(err, Status::kBadCells,
+                  "%s: %s: entry at cell %u: phandle 0x%x is not a GPIO "
+                  "controller with #gpio-cells <= %u, or its cells run past the end",
+                  path.text, p.name, pos, ph, kMaxGpioCells);
+    }
+    if (out->gpio_count >= kMaxGpios) {
+      const PathBuf path(dt, owner);
+      return Fail(err, Status::kTooMany, "%s: more than %u GPIO references", path.text, kMaxGpios);
+    }
+    GpioReference& g = out->gpios[out->gpio_count++];
+    g = GpioReference{owner, p.name, ctrl, cells, {}};
+    for (uint32_t i = 0; i < cells; ++i) {
+      p.ReadU32(pos + 1 + i, &g.cells[i]);
+    }
+    pos += 1 + cells;
+  }
+  return Status::kOk;
+}
+
+Status GpiosOf(const fdt::Fdt& dt, fdt::Node owner, NodeResources* out, Error* err) {
+  for (const fdt::Property& p : dt.Properties(owner)) {
+    if (IsGpioProperty(p.name)) {
+      const Status s = GpioProperty(dt, owner, p, out, err);
+      if (s != Status::kOk) {
+        return s;
+      }
+    }
+  }
+  return Status::kOk;
+}
+
 }  // namespace
 
 bool IsNodeEnabled(const fdt::Fdt& dt, fdt::Node node) {
@@ -332,9 +406,46 @@ Status ResolveInterrupts(const fdt::Fdt& dt, fdt::Node node, NodeResources* out,
 }
 
 Status ResolveResources(const fdt::Fdt& dt, fdt::Node node, NodeResources* out, Error* err) {
+  out->mmio_count = 0;
   out->interrupt_count = 0;
-  const Status s = ResolveMmio(dt, node, out, err);
-  return s != Status::kOk ? s : ResolveInterrupts(dt, node, out, err);
+  out->gpio_count = 0;
+  if (dt.Name(node) == nullptr) {
+    return Fail(err, Status::kNotFound, "<node at 0x%x>: not a node", node.offset);
+  }
+  Status s = ResolveMmio(dt, node, out, err);
+  if (s == Status::kOk) {
+    s = ResolveInterrupts(dt, node, out, err);
+  }
+  return s != Status::kOk ? s : ResolveGpios(dt, node, out, err);
+}
+
+Status ResolveGpios(const fdt::Fdt& dt, fdt::Node node, NodeResources* out, Error* err) {
+  out->gpio_count = 0;
+  Status s = GpiosOf(dt, node, out, err);
+  for (fdt::Node child : dt.Children(node)) {
+    if (s != Status::kOk) {
+      break;
+    }
+    if (!dt.FindProperty(child, "compatible").valid() && dt.IsEnabled(child)) {
+      s = GpiosOf(dt, child, out, err);
+    }
+  }
+  return s;
+}
+
+void FormatGpio(const fdt::Fdt& dt, const GpioReference& gpio, char* buf, size_t size) {
+  if (size == 0) {
+    return;
+  }
+  const PathBuf ctrl(dt, gpio.controller);
+  const PathBuf owner(dt, gpio.owner);
+  int n = snprintf(buf, size, "GPIO");
+  for (uint32_t i = 0; i < gpio.num_cells && n >= 0 && size_t(n) < size; ++i) {
+    n += snprintf(buf + n, size - n, " %u", gpio.cells[i]);
+  }
+  if (n >= 0 && size_t(n) < size) {
+    snprintf(buf + n, size - n, " routed through %s (%s %s)", ctrl.text, owner.text, gpio.property);
+  }
 }
 
 void FormatInterrupt(const fdt::Fdt& dt, const InterruptResource& irq, char* buf, size_t size) {

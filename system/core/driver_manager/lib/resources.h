@@ -35,7 +35,14 @@
 //   Any other controller (a GPIO controller, a nexus with interrupt-map, the
 //   BCM2836 local controller ...) gives kind kRouted: not granted as a GIC
 //   interrupt, the controller named instead.
-// - Capacities are fixed (kMaxMmio, kMaxInterrupts); more is kTooMany.
+// - GPIOs (DT spec v0.4 has none; the Linux gpio.txt binding): every
+//   `gpios` / `<name>-gpios` property of the node and of its children that
+//   have no `compatible` (the parts of one device, e.g. gpio-keys' keys) is
+//   decoded as <phandle, #gpio-cells of that controller> entries. They are
+//   not granted: the line belongs to the GPIO controller's driver, so each
+//   entry is reported as routed through that controller's path.
+// - Capacities are fixed (kMaxMmio, kMaxInterrupts, kMaxGpios); more is
+//   kTooMany.
 #pragma once
 
 #include <stddef.h>
@@ -49,6 +56,8 @@ namespace dm {
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint32_t kMaxMmio = 32;
 inline constexpr uint32_t kMaxInterrupts = 32;
+inline constexpr uint32_t kMaxGpios = 32;
+inline constexpr uint32_t kMaxGpioCells = 4;
 // Longest node path the library formats (with its NUL).
 inline constexpr size_t kMaxPath = 256;
 
@@ -124,6 +133,15 @@ struct InterruptResource {
   fdt::Interrupt spec;      // the raw specifier and its controller
 };
 
+// One GPIO line a node refers to (routed through `controller`).
+struct GpioReference {
+  fdt::Node owner;                 // the node holding the property
+  const char* property = nullptr;  // "gpios", "reset-gpios", ...
+  fdt::Node controller;            // the GPIO controller (phandle target)
+  uint32_t num_cells = 0;          // its #gpio-cells
+  uint32_t cells[kMaxGpioCells] = {};
+};
+
 // Everything a node grants its driver (besides its properties).
 struct NodeResources {
   uint32_t mmio_count = 0;
@@ -132,16 +150,22 @@ struct NodeResources {
   bool reg_is_bus_address = false;
   uint32_t interrupt_count = 0;
   InterruptResource interrupts[kMaxInterrupts];
+  uint32_t gpio_count = 0;
+  GpioReference gpios[kMaxGpios];
 };
 
 // Resolves every `reg` and interrupt entry of `node` (see the contract).
 // On failure *out holds what was resolved before the bad entry and `err`
-// names the node and the entry.
+// names the node and the entry. A handle that is not a node: kNotFound.
 Status ResolveResources(const fdt::Fdt& dt, fdt::Node node, NodeResources* out, Error* err);
 
 // The pieces, for callers that want one kind.
 Status ResolveMmio(const fdt::Fdt& dt, fdt::Node node, NodeResources* out, Error* err);
 Status ResolveInterrupts(const fdt::Fdt& dt, fdt::Node node, NodeResources* out, Error* err);
+Status ResolveGpios(const fdt::Fdt& dt, fdt::Node node, NodeResources* out, Error* err);
+
+// "GPIO 3 0 routed through /pl061@9030000 (/gpio-keys/poweroff gpios)".
+void FormatGpio(const fdt::Fdt& dt, const GpioReference& gpio, char* buf, size_t size);
 
 // True if `controller` is compatible with one of kGicCompatibles.
 bool IsGic(const fdt::Fdt& dt, fdt::Node controller);

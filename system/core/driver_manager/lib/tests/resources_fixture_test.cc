@@ -62,6 +62,9 @@ TEST(ResourcesFixture, EveryNodeOfEveryFixture) {
         EXPECT_LE(r.offset + r.size, r.page_size) << path;
         EXPECT_LT(r.page_size - (r.offset + r.size), dm::kPageSize) << path;
       }
+      for (uint32_t i = 0; i < res.gpio_count; ++i) {
+        EXPECT_TRUE(l.dt.FindProperty(res.gpios[i].controller, "gpio-controller").valid()) << path;
+      }
       for (uint32_t i = 0; i < res.interrupt_count; ++i) {
         const dm::InterruptResource& irq = res.interrupts[i];
         if (irq.kind == dm::IrqKind::kGic) {
@@ -156,12 +159,18 @@ TEST(ResourcesFixture, VirtKnownDevices) {
       EXPECT_EQ(res.interrupts[i].kind, dm::IrqKind::kGic);
     }
 
-    // gpio-keys: its key is wired through the PL061 by `gpios`, no
-    // interrupts of its own and no registers.
+    // gpio-keys: its key is wired through the PL061 by `gpios` (in its
+    // child /gpio-keys/poweroff), no interrupts of its own, no registers.
     const fdt::Node keys = l.dt.FindNode("/gpio-keys");
-    ASSERT_EQ(dm::ResolveResources(l.dt, keys, &res, &err), dm::Status::kOk);
+    ASSERT_EQ(dm::ResolveResources(l.dt, keys, &res, &err), dm::Status::kOk) << err.message;
     EXPECT_EQ(res.mmio_count, 0u);
     EXPECT_EQ(res.interrupt_count, 0u);
+    ASSERT_EQ(res.gpio_count, 1u);
+    EXPECT_EQ(res.gpios[0].controller, l.dt.FindNode("/pl061@9030000"));
+    EXPECT_EQ(res.gpios[0].num_cells, 2u);
+    EXPECT_EQ(res.gpios[0].cells[0], 3u);
+    dm::FormatGpio(l.dt, res.gpios[0], text, sizeof(text));
+    EXPECT_STREQ(text, "GPIO 3 0 routed through /pl061@9030000 (/gpio-keys/poweroff gpios)");
 
     // CPUs: a `reg` that is an MPIDR, not MMIO.
     const fdt::Node cpu = l.dt.FindNode("/cpus/cpu@0");

@@ -361,6 +361,69 @@ TEST(ResourcesMalformed, NexusIsRouted) {
   EXPECT_EQ(res.interrupts[0].kind, dm::IrqKind::kRouted);
 }
 
+TEST(ResourcesMalformed, Gpios) {
+  // The GPIO controller (phandle 2) gets #gpio-cells 2 through `extra`.
+  const auto gpio_ctrl = [](BlobBuilder& b) {
+    b.Begin("gpio2").Cells("#gpio-cells", {2}).Empty("gpio-controller").Cells("phandle", {6});
+    b.End();
+  };
+  const auto resolve = [&](const std::function<void(BlobBuilder&)>& fill, dm::NodeResources* res) {
+    Tree t(fill, false, gpio_ctrl);
+    dm::Error err;
+    return t.Resolve(res, &err);
+  };
+  // Own and child properties, a 0 phandle skipped; a child with its own
+  // compatible is a device of its own and not looked at.
+  Tree t(
+      [](BlobBuilder& b) {
+        b.Cells("reset-gpios", {6, 1, 0, 0, 6, 2, 1});
+        b.Cells("not-gpios-at-all", {0x99});
+        b.Begin("key").Cells("gpios", {6, 9, 1}).End();
+        b.Begin("sub").Str("compatible", "x").Cells("gpios", {0x99}).End();
+        b.Begin("off").Str("status", "disabled").Cells("gpios", {0x99}).End();
+      },
+      false, gpio_ctrl);
+  dm::NodeResources res;
+  dm::Error err;
+  ASSERT_EQ(t.Resolve(&res, &err), dm::Status::kOk) << err.message;
+  ASSERT_EQ(res.gpio_count, 3u);
+  EXPECT_STREQ(res.gpios[0].property, "reset-gpios");
+  EXPECT_EQ(res.gpios[1].cells[0], 2u);
+  EXPECT_EQ(res.gpios[1].cells[1], 1u);
+  EXPECT_EQ(res.gpios[2].cells[0], 9u);
+  EXPECT_EQ(res.gpios[2].owner, t.dt.FindNode("/dev@0/key"));
+  // Dangling phandle, not a GPIO controller, cells past the end, ragged.
+  EXPECT_EQ(resolve(
+                [](BlobBuilder& b) {
+                  b.Cells("gpios", {0x99, 1, 0});
+                },
+                &res),
+            dm::Status::kBadCells);
+  EXPECT_EQ(resolve(
+                [](BlobBuilder& b) {
+                  b.Cells("gpios", {1, 1, 0});
+                },
+                &res),
+            dm::Status::kBadCells);
+  EXPECT_EQ(resolve([](BlobBuilder& b) { b.Cells("gpios", {6, 1}); }, &res), dm::Status::kBadCells);
+  EXPECT_EQ(resolve(
+                [](BlobBuilder& b) {
+                  b.Prop("x-gpios", {0, 0, 0, 6, 0});
+                },
+                &res),
+            dm::Status::kBadCells);
+  EXPECT_EQ(resolve(
+                [](BlobBuilder& b) {
+                  std::vector<uint8_t> v;
+                  for (uint32_t i = 0; i <= dm::kMaxGpios; ++i) {
+                    v.insert(v.end(), {0, 0, 0, 6, 0, 0, 0, uint8_t(i), 0, 0, 0, 0});
+                  }
+                  b.Prop("gpios", v);
+                },
+                &res),
+            dm::Status::kTooMany);
+}
+
 TEST(ResourcesMalformed, StatusAndCompatibles) {
   BlobBuilder b;
   b.Begin("");
@@ -392,6 +455,11 @@ TEST(ResourcesMalformed, StatusAndCompatibles) {
   EXPECT_EQ(dm::NodePath(dt, dt.FindNode("/okay"), small, sizeof(small), &err),
             dm::Status::kBufferTooSmall);
   EXPECT_EQ(dm::NodePath(dt, fdt::Node{3}, small, sizeof(small), &err), dm::Status::kNotFound);
+  // Forged handles are refused, not resolved.
+  dm::NodeResources res;
+  for (uint32_t off : {3u, 5u, 0xffffffffu}) {
+    EXPECT_EQ(dm::ResolveResources(dt, fdt::Node{off}, &res, &err), dm::Status::kNotFound);
+  }
 }
 
 // Random mutations of a tree with every kind of entry: resolution never

@@ -61,6 +61,11 @@ void PrintNode(const fdt::Fdt& dt, fdt::Node node, const Entry& e, const std::ve
     dm::FormatInterrupt(dt, e.res.interrupts[i], text, sizeof(text));
     printf("  interrupt[%u]: %s\n", i, text);
   }
+  for (uint32_t i = 0; i < e.res.gpio_count; ++i) {
+    char text[2 * dm::kMaxPath + 64];
+    dm::FormatGpio(dt, e.res.gpios[i], text, sizeof(text));
+    printf("  gpio[%u]: %s\n", i, text);
+  }
 }
 
 }  // namespace
