@@ -130,7 +130,7 @@ def parse_u32(text: str, line: int) -> int:
     return value
 
 
-def parse_duration(tok: tuple[str, str], line: int, allow_zero: bool = False) -> int:
+def parse_duration(tok: tuple[str, str], line: int) -> int:
     kind, text = tok
     m = re.fullmatch(r"([0-9]+)(ns|us|ms|s)", text) if kind == "word" else None
     if not m:
@@ -138,7 +138,7 @@ def parse_duration(tok: tuple[str, str], line: int, allow_zero: bool = False) ->
     ns = int(m.group(1)) * UNITS[m.group(2)]
     if ns > MAX_DURATION_NS:
         raise ManifestError(line, f"duration {text} longer than one day")
-    if ns == 0 and not allow_zero:
+    if ns == 0:
         raise ManifestError(line, f"duration {text} must be greater than zero")
     return ns
 
@@ -253,7 +253,7 @@ def parse_statement(key: str, args: list, line: int, m: dict) -> None:
     elif key == "stable":
         if len(args) != 1:
             raise ManifestError(line, "stable takes one duration")
-        m["stable"] = parse_duration(args[0], line, allow_zero=True)
+        m["stable"] = parse_duration(args[0], line)
     elif key == "liveness":
         if len(args) != 1:
             raise ManifestError(line, "liveness takes one duration, or off")

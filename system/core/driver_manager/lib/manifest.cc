@@ -127,10 +127,10 @@ Status CheckPolicy(const uint8_t* d, RestartPolicy* p, uint64_t* liveness, Error
       return Fail(err, Status::kMalformed, "manifest offset %u: duration above one day", off);
     }
   }
-  if (p->window_ns == 0 || p->backoff_initial_ns == 0 ||
+  if (p->window_ns == 0 || p->stable_ns == 0 || p->backoff_initial_ns == 0 ||
       p->backoff_initial_ns > p->backoff_max_ns) {
     return Fail(err, Status::kMalformed,
-                "manifest offset 56: restart window must be > 0 and "
+                "manifest offset 56: restart window and stable period must be > 0 and "
                 "0 < backoff initial <= backoff max");
   }
   return Status::kOk;

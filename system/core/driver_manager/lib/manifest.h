@@ -12,7 +12,8 @@
 //   against the limits below, every string offset (inside the string table,
 //   NUL-terminated there, non-empty, at most kMaxString bytes), the name and
 //   binary path syntax, enum values, flags and reserved fields and the restart
-//   policy (ranges, initial <= max backoff). Anything else is kMalformed with
+//   policy (durations up to a day; window, stable period and initial backoff
+//   > 0; initial <= max backoff). Anything else is kMalformed with
 //   a message naming the field and its byte offset. It never reads outside
 //   [data, data + size), and never writes outside *out.
 // - A parsed Manifest points into the caller's buffer (strings are returned

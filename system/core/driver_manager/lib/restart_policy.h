@@ -11,7 +11,8 @@
 //   kRunning, ignored otherwise (returns the current decision).
 // - Stable period: if the failed run had lasted at least policy.stable_ns,
 //   the history is forgotten first (backoff back to the initial delay, the
-//   window's count back to 0).
+//   window's count back to 0). (stable_ns 0 would make every run stable and
+//   the node never fail; ParseManifest refuses it.)
 // - Window: failures older than policy.window_ns are not counted. If the
 //   driver has already been restarted max_restarts times within the window,
 //   this failure makes it kFailed; otherwise kBackoff with

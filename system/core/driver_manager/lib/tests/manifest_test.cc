@@ -122,6 +122,7 @@ TEST(Manifest, EveryFieldChecked) {
       {"window huge", [](auto& b) { Put64(b, 56, ~0ull); }, "offset 56: duration"},
       {"backoff 0", [](auto& b) { Put64(b, 64, 0); }, "offset 56"},
       {"backoff order", [](auto& b) { Put64(b, 72, 1); }, "offset 56"},
+      {"stable 0", [](auto& b) { Put64(b, 80, 0); }, "offset 56"},
       {"liveness huge", [](auto& b) { Put64(b, 88, ~0ull); }, "offset 88: duration"},
       {"bind string", [](auto& b) { Put32(b, 96, 0x7fffffff); }, "offset 96: compatible"},
       {"bind conditions", [](auto& b) { Put32(b, 100, 2); }, "offset 100: bind 0"},

@@ -211,3 +211,53 @@ TEST(ResourcesFixture, Rpi4KnownDevices) {
 }
 
 }  // namespace
+
+namespace {
+
+// One node's grant, flattened for comparison.
+std::string Describe(const fdt::Fdt& dt, fdt::Node node) {
+  std::string out = Path(dt, node);
+  dm::NodeResources res;
+  dm::Error err;
+  if (dm::ResolveResources(dt, node, &res, &err) != dm::Status::kOk) {
+    return out + " error " + err.message;
+  }
+  char buf[128];
+  for (uint32_t i = 0; i < res.mmio_count; ++i) {
+    snprintf(buf, sizeof(buf), " mmio %llx+%llx", (unsigned long long)res.mmio[i].phys,
+             (unsigned long long)res.mmio[i].size);
+    out += buf;
+  }
+  for (uint32_t i = 0; i < res.interrupt_count; ++i) {
+    dm::FormatInterrupt(dt, res.interrupts[i], buf, sizeof(buf));
+    out += std::string(" ") + buf;
+  }
+  return out;
+}
+
+// QEMU virt with no, a few legacy, and many modern virtio devices: the same
+// 32 transports, so the same grants for every node (drivers match transports
+// by the device ID they read, never by address).
+TEST(ResourcesFixture, VirtioDeviceCountsDoNotChangeTheTree) {
+  std::vector<std::vector<std::string>> trees;
+  for (const char* config : {"none", "legacy-blk-rng", "modern-mixed"}) {
+    SCOPED_TRACE(config);
+    const std::string file = std::string(VIRTIO_DTB_DIR) + "/virtio-" + config + ".dtb";
+    const ExactBuffer buf(fdt_test::ReadFile(file));
+    fdt::Fdt dt;
+    ASSERT_EQ(fdt::Init(buf.data(), buf.size(), &dt), fdt::Status::kOk) << file;
+    std::vector<std::string> nodes;
+    uint32_t transports = 0;
+    dm::ForEachEnabledNode(dt, [&](fdt::Node n, int) {
+      nodes.push_back(Describe(dt, n));
+      transports += dt.IsCompatible(n, "virtio,mmio");
+      return true;
+    });
+    EXPECT_EQ(transports, 32u);
+    trees.push_back(nodes);
+  }
+  EXPECT_EQ(trees[0], trees[1]);
+  EXPECT_EQ(trees[0], trees[2]);
+}
+
+}  // namespace
