@@ -6,8 +6,10 @@ namespace {
 
 constexpr mica_signals_t kSignals = MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED;
 // Messages handled per wakeup before the wait is re-armed (other waits and
-// tasks on the loop get their turn).
-constexpr int kBatch = 16;
+// tasks on the loop get their turn). One: a further read would mostly find
+// the queue empty (a call's client waits for its reply), a wasted system
+// call per round trip; a queued message re-fires the wait at once.
+constexpr int kBatch = 1;
 
 // The status an epitaph carries (MICA_ERR_PEER_CLOSED for MICA_OK), or
 // MICA_ERR_INVALID_ARGS if it is malformed.
