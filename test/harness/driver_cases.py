@@ -71,6 +71,24 @@ def _fault_case(test_set: str, reason: str, run_ms: int = 3000, *more: str) -> D
                       forbidden)
 
 
+def _kill_case() -> DriverCase:
+    """task_kill of a driver's process from outside (drivers.kill=): the
+    driver on /pl061@9030000 is restarted once; the others are not."""
+    victim, other = "/pl061@9030000", "/fw-cfg@9020000"
+    expected = [
+        _bound(victim, "test-steady"),
+        _DM + rf"driver-manager: killing process \d+ \({victim}\), as asked$",
+        _DM + rf"driver: {victim} \(test-steady, process \d+\) was killed; restart 1 in 5 ms$",
+        rf"test-steady\(\d+\): test-steady: {victim} up \(start 1\)$",
+        _listed(victim, "bound", "test-steady", 1),
+        _listed(other, "bound", "test-steady", 0),
+        _listed("/pl031@9010000", "bound", "test-isolation", 0),
+    ]
+    forbidden = (_DM + rf"driver: {other} \(", _DM + r"driver: /pl031@9010000 \(", r"restart 2 in")
+    append = _append("isolation", 3000, f"drivers.kill=1000:{victim}")
+    return DriverCase("drivers/virt-kill", _virt(append), expected, forbidden)
+
+
 def _isolation_case() -> DriverCase:
     checks = ["other-node-registers", "own-range-grown", "other-node-interrupt",
               "sub-resource-outside", "dma-buffer-too-large"]
@@ -148,6 +166,7 @@ def driver_cases() -> list[DriverCase]:
         _fault_case("crash", r"crashed \(fault at 0x0, esr 0x[0-9a-f]+\)"),
         _fault_case("exit", r"exited with status 3"),
         _fault_case("hang", r"missed its liveness check", 4000),
+        _kill_case(),
         _fail_case(),
         _topology_case(),
         _tree_case("drivers/virt-tree", _virt(_append("", 2000, tree)), virt_lines),

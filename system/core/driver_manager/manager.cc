@@ -199,7 +199,26 @@ void Manager::WatchProcess(uint32_t index) {
       &nodes_[index]->process_wait);
 }
 
+void Manager::KillLater() {
+  if (opts_.kill_path[0] == '\0') {
+    return;
+  }
+  loop_.PostTaskAfter(
+      [this] {
+        for (uint32_t i = 0; i < node_count_; i++) {
+          Node& n = *nodes_[i];
+          if (strcmp(n.path, opts_.kill_path) == 0 && n.state == NodeState::kBound) {
+            printf("driver-manager: killing process %llu (%s), as asked\n",
+                   static_cast<unsigned long long>(n.koid), n.path);
+            (void)mica_task_kill(n.process.get());
+          }
+        }
+      },
+      static_cast<mica_duration_t>(opts_.kill_ms) * 1000000);
+}
+
 int Manager::Run() {
+  KillLater();
   if (opts_.run_ms != 0) {
     loop_.PostTaskAfter(
         [this] {

@@ -78,6 +78,8 @@ class Manager {
   mica_status_t Publish(uint32_t index, const char* service_class, uint32_t* instance);
   friend class ManagerLink;
   void ServeDevices();
+  // drivers.kill=: task_kill a driver's process from outside, later.
+  void KillLater();
 
   const fdt::Fdt& dt_;
   const bootfs::Image& fs_;

@@ -53,6 +53,14 @@ const char* ApplyWord(const char* w, size_t len, Options* out) {
   if (Starts(w, len, "drivers.run-ms=", &v, &n)) {
     return ParseNumber(v, n, &out->run_ms) ? nullptr : "drivers.run-ms=";
   }
+  if (Starts(w, len, "drivers.kill=", &v, &n)) {
+    const char* colon = static_cast<const char*>(memchr(v, ':', n));
+    size_t ms_len = colon != nullptr ? static_cast<size_t>(colon - v) : 0;
+    bool ok = colon != nullptr && ParseNumber(v, ms_len, &out->kill_ms) &&
+              CopyValue(colon + 1, n - ms_len - 1, out->kill_path, sizeof(out->kill_path)) &&
+              out->kill_path[0] == '/';
+    return ok ? nullptr : "drivers.kill=";
+  }
   if (Starts(w, len, "drivers.then-arg=", &v, &n)) {
     return CopyValue(v, n, out->then_arg, sizeof(out->then_arg)) ? nullptr : "drivers.then-arg=";
   }

@@ -11,6 +11,9 @@
 //                           with a channel to the manager's inspection and
 //                           service protocol (e.g. bin/drivers)
 //   drivers.then-arg=<word> one argument for that program
+//   drivers.kill=<ms>:<path> after <ms>, task_kill the process of the
+//                           driver bound to <path>, as an outsider would
+//                           (tests)
 // Other words are ignored; a malformed value is reported by Parse.
 #pragma once
 
@@ -24,6 +27,8 @@ struct Options {
   uint64_t run_ms = 0;  // 0: forever
   char then[104] = {};
   char then_arg[64] = {};
+  uint64_t kill_ms = 0;
+  char kill_path[128] = {};  // "" if no kill is asked for
 };
 
 // Applies the words of `text` (separated by spaces, tabs or newlines) to

@@ -27,6 +27,18 @@ TEST(Options, EverySwitchAmongOtherWords) {
   EXPECT_STREQ(o.then_arg, "--connect=test/0");
 }
 
+TEST(Options, Kill) {
+  Options o;
+  ASSERT_EQ(ParseWords("drivers.kill=1500:/pl061@9030000", &o), nullptr);
+  EXPECT_EQ(o.kill_ms, 1500u);
+  EXPECT_STREQ(o.kill_path, "/pl061@9030000");
+  for (const char* bad : {"drivers.kill=", "drivers.kill=1500", "drivers.kill=x:/a",
+                          "drivers.kill=10:", "drivers.kill=10:relative", "drivers.kill=:/a"}) {
+    Options p;
+    EXPECT_STREQ(ParseWords(bad, &p), "drivers.kill=") << bad;
+  }
+}
+
 TEST(Options, LaterWordsWin) {
   Options o;
   ASSERT_EQ(ParseWords("drivers.test=crash", &o), nullptr);
