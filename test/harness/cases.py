@@ -17,9 +17,12 @@ from qemu import BootConfig, Paths
 # through the debug log as `userboot(<koid>): userboot: ...`.
 _UB = r"userboot\(\d+\): userboot: "
 USERBOOT_CASES = [
-    ("userboot/virt-gic3-smp2-default-program", "", [
-        r"hello\(\d+\): hello from user space",
-        _UB + r"bin/hello exited with status 0",
+    # The default program is the driver manager, which runs until told to
+    # stop (drivers.run-ms=, docs/drivers.md).
+    ("userboot/virt-gic3-smp2-default-program", "userboot.arg=drivers.run-ms=1000", [
+        r"driver-manager\(\d+\): driver-manager: \d+ nodes bound, \d+ unbound$",
+        r"driver-manager\(\d+\): driver-manager: node /pl011@9000000 \[unbound\]",
+        _UB + r"bin/driver-manager exited with status 0",
     ], 0, ()),
     ("userboot/virt-gic3-smp2-arguments", "userboot.next=bin/runtime-test userboot.arg=one userboot.arg=two", [
         r"runtime-test\(\d+\): runtime-test: argv\[0\] = \"bin/runtime-test\"$",
@@ -222,10 +225,12 @@ def ktest_cases() -> list[QemuCase]:
 
 
 # Deliberate crashes and what their reports must contain. The crash runs in
-# the boot thread after userboot has started, and by then that thread may
-# run on any CPU: the reports name whichever it is.
+# the boot thread after userboot has ended (so these boots start bin/hello,
+# which ends, not the default driver manager, which does not), and by then
+# that thread may run on any CPU: the reports name whichever it is.
+_THEN_CRASH = "userboot.next=bin/hello kernel.crash="
 CRASH_CASES = [
-    ("crash/virt-gic3-smp4-null-write", BootConfig(board="virt", smp=4, gic=3, append="kernel.crash=null"), [
+    ("crash/virt-gic3-smp4-null-write", BootConfig(board="virt", smp=4, gic=3, append=_THEN_CRASH + "null"), [
         r"KERNEL PANIC on cpu \d: kernel write at 0x0: translation fault",
         r"panic: stopped 3 of 3 other CPUs",
         r"ESR 0x[0-9a-f]+: EC 0x25 \(data abort \(same EL\)\)",
@@ -234,12 +239,12 @@ CRASH_CASES = [
         r"#0 +0x[0-9a-f]+ \(anonymous namespace\)::CrashNullWrite\(\)\+0x",
         r"#1 +0x[0-9a-f]+ CrashForTest\(char const\*\)\+0x",
     ]),
-    ("crash/virt-gic2-smp2-stack-overflow", BootConfig(board="virt", smp=2, gic=2, append="kernel.crash=stack"), [
+    ("crash/virt-gic2-smp2-stack-overflow", BootConfig(board="virt", smp=2, gic=2, append=_THEN_CRASH + "stack"), [
         r"KERNEL PANIC on cpu \d: kernel stack overflow \(access at 0xffffffc0[0-9a-f]+ in the guard",
         r"panic: stopped 1 of 1 other CPUs",
         r"#0 +0x[0-9a-f]+ \(anonymous namespace\)::CrashRecurse\(int\)",
     ]),
-    ("crash/rpi4-assert", BootConfig(board="rpi4", append="kernel.crash=assert"), [
+    ("crash/rpi4-assert", BootConfig(board="rpi4", append=_THEN_CRASH + "assert"), [
         r"KERNEL PANIC on cpu \d: assertion failed at .*crash\.cc:\d+: g_null_address != 0",
         r"panic: stopped 3 of 3 other CPUs",
         r"#\d+ +0x[0-9a-f]+ CrashForTest\(char const\*\)\+0x",

@@ -17,6 +17,7 @@ from checks import (AdversaryChecker, AsyncTestChecker, BootChecker, CoreTestsCh
                     UserbootChecker,
                     suite_summary_problem)
 from common import BASE_TIMEOUT, CaseResult, Job, Options, indent, read_log
+from driver_cases import DriverCase, driver_cases
 from qemu import BootConfig
 
 
@@ -36,6 +37,24 @@ def userboot_job(opts: Options, name: str, append: str, expected: list[str], sta
         return [CaseResult(name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
 
     return Job([name], run)
+
+
+def driver_job(opts: Options, case: DriverCase) -> Job:
+    """A driver manager boot (driver_cases.py): judged like a userboot case
+    whose program must exit with status 0."""
+    def run() -> list[CaseResult]:
+        problem = "\n".join(qemu.missing_files(case.config, opts.paths))
+        if problem:
+            return [CaseResult(case.name, "FAIL", 0.0, problem)]
+        cmd = qemu.qemu_command(case.config, opts.paths, extra=case.extra)
+        timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
+        r = qemu.run_case(cmd, UserbootChecker(case.expected, 0, case.forbidden), timeout,
+                          opts.log_path(case.name), opts.abort)
+        if r.verdict.passed:
+            return [CaseResult(case.name, "PASS", r.seconds)]
+        return [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+    return Job([case.name], run)
 
 
 def bench_smoke_job(opts: Options) -> Job:
@@ -196,6 +215,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += suite_jobs(async_cases(), AsyncTestChecker, "async")
     jobs += suite_jobs(idl_cases(), IdlTestChecker, "idl")
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
+    jobs += [driver_job(opts, case) for case in driver_cases() if opts.selected(case.name)]
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()
     fanames = [c.name for c in fa_core + fa_fuzz]

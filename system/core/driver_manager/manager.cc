@@ -1,0 +1,242 @@
+// See manager.h. This file: the node tree, matching and starting drivers;
+// supervise.cc: failures, liveness, restarts; services.cc: children,
+// services and inspection.
+#include "system/core/driver_manager/manager.h"
+
+#include <mica/driver/start.h>
+#include <mica/driver/status_name.h>
+#include <mica/rt/bootstrap.h>
+#include <mica/rt/runtime.h>
+#include <mica/syscalls.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "system/core/driver_manager/lib/match.h"
+#include "system/core/driver_manager/lib/resources.h"
+#include "system/core/driver_manager/resources.h"
+#include "system/core/userboot/launch.h"
+
+namespace driver_manager {
+
+using mica::driver::wire::NodeState;
+
+Manager::Manager(const fdt::Fdt& dt, const bootfs::Image& fs, const ManifestSet& manifests,
+                 mica_handle_t bootfs_vmo, mica_handle_t root_resource, const Options& opts)
+    : dt_(dt),
+      fs_(fs),
+      manifests_(manifests),
+      bootfs_vmo_(bootfs_vmo),
+      root_(root_resource),
+      opts_(opts) {}
+
+uint32_t Manager::AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth) {
+  if (node_count_ == kMaxNodes) {
+    return kNoNode;
+  }
+  Node* n = new Node;
+  n->dt = dt;
+  n->parent = parent;
+  n->depth = depth;
+  if (dm::NodePath(dt_, dt, n->path, sizeof(n->path), nullptr) != dm::Status::kOk) {
+    snprintf(n->path, sizeof(n->path), "%s", dt_.Name(dt));
+  }
+  fdt::Property compat = dt_.FindProperty(dt, "compatible");
+  if (compat.valid()) {
+    n->compatible = compat.data;
+    n->compatible_size = compat.len;
+  }
+  nodes_[node_count_] = n;
+  return node_count_++;
+}
+
+void Manager::Match(uint32_t index) {
+  Node& n = *nodes_[index];
+  if (n.dt.valid()) {
+    n.driver = manifests_.Match(dm::FdtNodeProperties(dt_, n.dt));
+    return;
+  }
+  // An added node: its properties as the driver sent them.
+  mica::driver::NodeInfo info;
+  dm::PropertyEntry props[mica::driver::kNodeInfoMaxProps];
+  uint32_t count = 0;
+  if (info.Parse(n.added, n.added_size)) {
+    for (uint32_t i = 0; i < info.property_count(); i++) {
+      mica::driver::NodeProperty p;
+      if (info.PropertyAt(i, &p)) {
+        props[count++] = {p.name, p.value, p.size};
+      }
+    }
+  }
+  n.driver = manifests_.Match(dm::PropertyListNode(props, count));
+}
+
+void Manager::BindAll() {
+  // Depth-first, so a parent comes before its children; a disabled node's
+  // subtree is skipped (lib/resources.h, ForEachEnabledNode).
+  uint32_t stack[fdt::kMaxDepth + 1];
+  dm::ForEachEnabledNode(dt_, [&](fdt::Node node, int depth) {
+    if (depth < 0 || depth > fdt::kMaxDepth) {
+      return true;
+    }
+    uint32_t parent = depth == 0 ? kNoNode : stack[depth - 1];
+    uint32_t index = AddDtNode(node, parent, static_cast<uint32_t>(depth));
+    if (index == kNoNode) {
+      printf("driver-manager: more than %u nodes; the rest are ignored\n", kMaxNodes);
+      return false;
+    }
+    stack[depth] = index;
+    return true;
+  });
+  uint32_t bound = 0;
+  for (uint32_t i = 0; i < node_count_; i++) {
+    Match(i);
+    if (nodes_[i]->driver != nullptr) {
+      Start(i);
+      bound += nodes_[i]->state == NodeState::kBound ? 1 : 0;
+    }
+  }
+  printf("driver-manager: %u nodes bound, %u unbound\n", bound, node_count_ - bound);
+}
+
+bool Manager::Launch(uint32_t index, char* why, size_t size) {
+  Node& n = *nodes_[index];
+  static dm::NodeResources grant;
+  grant = dm::NodeResources();
+  if (n.dt.valid() && !ResolveNode(dt_, n.dt, &grant, why, size)) {
+    return false;
+  }
+  mica_handle_t handles[MICA_CHANNEL_MAX_MSG_HANDLES];
+  uint32_t info[MICA_CHANNEL_MAX_MSG_HANDLES];
+  uint32_t count = 0;
+  mica::Handle job, node_vmo;
+  mica::Channel mine, theirs, drv_mine, drv_theirs;
+  mica_status_t s = mica_job_create(mica_rt_job_default(), 0, job.reset_and_get_address());
+  if (s == MICA_OK) {
+    job.set_name(n.driver->name(), strlen(n.driver->name()));
+    s = mica_channel_create(0, mine.reset_and_get_address(), theirs.reset_and_get_address());
+  }
+  if (s == MICA_OK) {
+    s = mica_channel_create(0, drv_mine.reset_and_get_address(),
+                            drv_theirs.reset_and_get_address());
+  }
+  if (s == MICA_OK) {
+    s = MakeNodeVmo(dt_, n, grant, &node_vmo);
+  }
+  if (s != MICA_OK) {
+    snprintf(why, size, "%s", mica::driver::StatusName(s));
+    return false;
+  }
+  handles[count] = theirs.release();
+  info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_MANAGER, 0);
+  handles[count] = drv_theirs.release();
+  info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DRIVER, 0);
+  handles[count] = node_vmo.release();
+  info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_NODE, 0);
+  if (!MakeResourceHandles(root_, grant, handles, info, &count, why, size)) {
+    mica_handle_close_many(handles, count);
+    return false;
+  }
+  char start_count[12];
+  snprintf(start_count, sizeof(start_count), "%u", n.tracker->restart_count());
+  const char* argv[] = {n.driver->binary(), n.path, n.driver->name(), start_count,
+                        n.driver->argument()};
+  userboot::LaunchSpec spec;
+  spec.path = n.driver->binary();
+  spec.name = n.driver->name();
+  spec.argv = argv;
+  spec.argc = n.driver->argument() != nullptr ? 5 : 4;
+  spec.job = job.get();
+  spec.bootfs_vmo = bootfs_vmo_;
+  spec.handles = handles;
+  spec.info = info;
+  spec.handle_count = count;
+  mica::Handle process;
+  if (!userboot::Launch(fs_, spec, &process, nullptr, why, size)) {
+    return false;
+  }
+  mica_info_handle_basic_t basic = {};
+  (void)process.get_info(MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic), nullptr, nullptr);
+  n.koid = basic.koid;
+  n.job = static_cast<mica::Handle&&>(job);
+  n.process = static_cast<mica::Handle&&>(process);
+  Link(index, static_cast<mica::Channel&&>(mine), static_cast<mica::Channel&&>(drv_mine));
+  return true;
+}
+
+void Manager::Start(uint32_t index) {
+  Node& n = *nodes_[index];
+  n.generation++;
+  n.ping_outstanding = false;
+  if (n.tracker == nullptr) {
+    n.tracker = new dm::RestartTracker(n.driver->restart());
+  }
+  char why[200];
+  if (!Launch(index, why, sizeof(why))) {
+    printf("driver: cannot start %s (%s): %s\n", n.path, n.driver->name(), why);
+    snprintf(n.last_reason, sizeof(n.last_reason), "cannot start: %s", why);
+    n.state = NodeState::kFailed;
+    return;
+  }
+  n.state = NodeState::kBound;
+  n.tracker->OnStarted(static_cast<uint64_t>(mica::async::Loop::Now()));
+  printf("driver: bound %s to %s (process %llu)\n", n.path, n.driver->name(),
+         static_cast<unsigned long long>(n.koid));
+  WatchProcess(index);
+  if (n.driver->liveness_ns() != 0) {
+    SchedulePing(index);
+  }
+}
+
+void Manager::WatchProcess(uint32_t index) {
+  uint32_t gen = nodes_[index]->generation;
+  loop_.BeginWait(
+      nodes_[index]->process.get(), MICA_TASK_TERMINATED,
+      [this, index, gen](mica_status_t status, mica_signals_t) {
+        if (status == MICA_OK) {
+          OnTerminated(index, gen);
+        }
+      },
+      &nodes_[index]->process_wait);
+}
+
+void Manager::KillLater() {
+  if (opts_.kill_path[0] == '\0') {
+    return;
+  }
+  loop_.PostTaskAfter(
+      [this] {
+        for (uint32_t i = 0; i < node_count_; i++) {
+          Node& n = *nodes_[i];
+          if (strcmp(n.path, opts_.kill_path) == 0 && n.state == NodeState::kBound) {
+            printf("driver-manager: killing process %llu (%s), as asked\n",
+                   static_cast<unsigned long long>(n.koid), n.path);
+            (void)mica_task_kill(n.process.get());
+          }
+        }
+      },
+      static_cast<mica_duration_t>(opts_.kill_ms) * 1000000);
+}
+
+int Manager::Run() {
+  KillLater();
+  if (opts_.run_ms != 0) {
+    loop_.PostTaskAfter(
+        [this] {
+          PrintTree();
+          printf("driver-manager: stopping after %llu ms\n",
+                 static_cast<unsigned long long>(opts_.run_ms));
+          for (uint32_t i = 0; i < node_count_; i++) {
+            Stop(i);
+          }
+          if (then_process_) {
+            (void)mica_task_kill(then_process_.get());
+          }
+          loop_.Quit();
+        },
+        static_cast<mica_duration_t>(opts_.run_ms) * 1000000);
+  }
+  loop_.Run();
+  return 0;
+}
+
+}  // namespace driver_manager

@@ -1,0 +1,67 @@
+// The manager's switches (options.h).
+#include <gtest/gtest.h>
+#include <string.h>
+
+#include "system/core/driver_manager/options.h"
+
+namespace driver_manager {
+namespace {
+
+TEST(Options, Defaults) {
+  Options o;
+  EXPECT_EQ(ParseWords("", &o), nullptr);
+  EXPECT_STREQ(o.test_set, "");
+  EXPECT_EQ(o.run_ms, 0u);
+}
+
+TEST(Options, EverySwitchAmongOtherWords) {
+  Options o;
+  EXPECT_EQ(ParseWords("kernel.x=1 drivers.test=crash\tdrivers.run-ms=2500\n"
+                       "drivers.then=bin/drivers drivers.then-arg=--connect=test/0 "
+                       "userboot.next=bin/x",
+                       &o),
+            nullptr);
+  EXPECT_STREQ(o.test_set, "crash");
+  EXPECT_EQ(o.run_ms, 2500u);
+  EXPECT_STREQ(o.then, "bin/drivers");
+  EXPECT_STREQ(o.then_arg, "--connect=test/0");
+}
+
+TEST(Options, Kill) {
+  Options o;
+  ASSERT_EQ(ParseWords("drivers.kill=1500:/pl061@9030000", &o), nullptr);
+  EXPECT_EQ(o.kill_ms, 1500u);
+  EXPECT_STREQ(o.kill_path, "/pl061@9030000");
+  for (const char* bad : {"drivers.kill=", "drivers.kill=1500", "drivers.kill=x:/a",
+                          "drivers.kill=10:", "drivers.kill=10:relative", "drivers.kill=:/a"}) {
+    Options p;
+    EXPECT_STREQ(ParseWords(bad, &p), "drivers.kill=") << bad;
+  }
+}
+
+TEST(Options, LaterWordsWin) {
+  Options o;
+  ASSERT_EQ(ParseWords("drivers.test=crash", &o), nullptr);
+  ASSERT_EQ(ParseWords("drivers.test=hang", &o), nullptr);
+  EXPECT_STREQ(o.test_set, "hang");
+}
+
+TEST(Options, BadValuesAreNamed) {
+  const char* bad[][2] = {
+      {"drivers.run-ms=", "drivers.run-ms="},
+      {"drivers.run-ms=12x", "drivers.run-ms="},
+      {"drivers.run-ms=1234567890", "drivers.run-ms="},
+      {"drivers.test=", "drivers.test="},
+      {"drivers.test=0123456789012345678901234567890123456789", "drivers.test="},
+      {"drivers.then=", "drivers.then="},
+  };
+  for (auto& b : bad) {
+    Options o;
+    const char* got = ParseWords(b[0], &o);
+    ASSERT_NE(got, nullptr) << b[0];
+    EXPECT_STREQ(got, b[1]) << b[0];
+  }
+}
+
+}  // namespace
+}  // namespace driver_manager

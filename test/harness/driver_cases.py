@@ -1,0 +1,180 @@
+"""The driver manager's QEMU cases (docs/drivers.md, "Test boots";
+docs/testing.md): each boots bin/driver-manager with a test manifest set
+(drivers.test=), lets it run for drivers.run-ms, and passes when userboot
+reports its exit with status 0 after every expected line and no forbidden
+one (UserbootChecker). The manager's own lines come through the debug log
+as `driver-manager(<koid>): ...`, a driver's as `<driver>(<koid>): ...`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from qemu import BootConfig
+
+_DM = r"driver-manager\(\d+\): "
+_DRV = r"drivers\(\d+\): drivers: +"
+_STEADY = ("/fw-cfg@9020000", "/pl061@9030000")
+
+
+@dataclasses.dataclass(frozen=True)
+class DriverCase:
+    name: str
+    config: BootConfig
+    expected: list[str]
+    forbidden: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()  # more QEMU arguments
+    timeout_factor: float = 1.5
+
+
+def _append(test_set: str, run_ms: int, *more: str) -> str:
+    words = ["userboot.next=bin/driver-manager", f"userboot.arg=drivers.run-ms={run_ms}"]
+    if test_set:
+        words.append(f"userboot.arg=drivers.test={test_set}")
+    return " ".join(words + [f"userboot.arg={m}" for m in more])
+
+
+def _virt(append: str) -> BootConfig:
+    return BootConfig(board="virt", smp=2, gic=3, append=append)
+
+
+def _bound(path: str, driver: str) -> str:
+    return _DM + rf"driver: bound {path} to {driver} \(process \d+\)$"
+
+
+def _listed(path: str, state: str, driver: str, restarts: int) -> str:
+    return _DM + rf"driver-manager: node {path} \[{state}\] driver {driver} process \d+ restarts {restarts} "
+
+
+def _steady_untouched() -> tuple[list[str], tuple[str, ...]]:
+    """The bystanders: bound once, listed with 0 restarts, never restarted."""
+    expected = [_bound(p, "test-steady") for p in _STEADY]
+    expected += [_listed(p, "bound", "test-steady", 0) for p in _STEADY]
+    forbidden = tuple(_DM + rf"driver: {p} \(" for p in _STEADY)
+    return expected, forbidden
+
+
+def _fault_case(test_set: str, reason: str, run_ms: int = 3000, *more: str) -> DriverCase:
+    """The victim on /pl031@9010000 ends once (`reason`), is restarted once
+    after the first backoff step, and comes up again; nothing else
+    restarts."""
+    driver = f"test-{test_set}"
+    steady, quiet = _steady_untouched()
+    expected = steady + [
+        _bound("/pl031@9010000", driver),
+        _DM + rf"driver: /pl031@9010000 \({driver}, process \d+\) {reason}; restart 1 in 5 ms$",
+        rf"{driver}\(\d+\): {driver}: /pl031@9010000 up \(start 1\)$",
+        _listed("/pl031@9010000", "bound", driver, 1),
+        _DM + rf"driver-manager: stopping after {run_ms} ms",
+    ]
+    forbidden = quiet + (r"restart 2 in", _DM + r"driver: failed", _DM + r"driver: cannot start")
+    return DriverCase(f"drivers/virt-{test_set}", _virt(_append(test_set, run_ms, *more)), expected,
+                      forbidden)
+
+
+def _kill_case() -> DriverCase:
+    """task_kill of a driver's process from outside (drivers.kill=): the
+    driver on /pl061@9030000 is restarted once; the others are not."""
+    victim, other = "/pl061@9030000", "/fw-cfg@9020000"
+    expected = [
+        _bound(victim, "test-steady"),
+        _DM + rf"driver-manager: killing process \d+ \({victim}\), as asked$",
+        _DM + rf"driver: {victim} \(test-steady, process \d+\) was killed; restart 1 in 5 ms$",
+        rf"test-steady\(\d+\): test-steady: {victim} up \(start 1\)$",
+        _listed(victim, "bound", "test-steady", 1),
+        _listed(other, "bound", "test-steady", 0),
+        _listed("/pl031@9010000", "bound", "test-isolation", 0),
+    ]
+    forbidden = (_DM + rf"driver: {other} \(", _DM + r"driver: /pl031@9010000 \(", r"restart 2 in")
+    append = _append("isolation", 3000, f"drivers.kill=1000:{victim}")
+    return DriverCase("drivers/virt-kill", _virt(append), expected, forbidden)
+
+
+def _isolation_case() -> DriverCase:
+    checks = ["other-node-registers", "own-range-grown", "other-node-interrupt",
+              "sub-resource-outside", "dma-buffer-too-large"]
+    expected = [_bound("/pl031@9010000", "test-isolation")]
+    expected += [rf"test-isolation\(\d+\): test-isolation: check {c}: ok \(MICA_ERR_ACCESS_DENIED\)$"
+                 for c in checks]
+    expected += [
+        r"test-isolation\(\d+\): test-isolation: check root-resource: ok",
+        r"test-isolation\(\d+\): test-isolation: check own-registers-read: ok",
+        r"test-isolation\(\d+\): test-isolation: isolation ok$",
+    ]
+    return DriverCase("drivers/virt-isolation", _virt(_append("isolation", 2000)), expected,
+                      (r"FAILED", r"restart \d+ in"))
+
+
+def _fail_case() -> DriverCase:
+    steady, quiet = _steady_untouched()
+    expected = steady + [
+        _DM + r"driver: /pl031@9010000 \(test-fail, process \d+\) crashed \(fault at 0x0, esr 0x[0-9a-f]+\); restart 4 in 40 ms$",
+        _DM + r"driver: failed /pl031@9010000 \(test-fail\): crashed \(fault at 0x0, esr 0x[0-9a-f]+\); gave up after 4 restarts$",
+        _DM + r"driver-manager: node /pl031@9010000 \[failed\] driver test-fail process 0 restarts 4 ",
+    ]
+    return DriverCase("drivers/virt-fail", _virt(_append("fail", 3000)), expected,
+                      quiet + (r"restart 5 in",))
+
+
+def _topology_case() -> DriverCase:
+    children = ("/pl031@9010000/child@0", "/pl031@9010000/child@1")
+    expected = [_bound("/pl031@9010000", "test-parent")]
+    expected += [_bound(c, "test-child") for c in children]
+    expected += [
+        _DM + r"driver: published rtc/0 by /pl031@9010000$",
+        _DM + r"driver: published test/\d by /pl031@9010000/child@\d$",
+        _DRV + r"node /pl031@9010000 \[bound\] driver test-parent process \d+ restarts 0 ",
+        r"drivers\(\d+\): drivers: test/1 answered \"ping\"$",
+        r"drivers\(\d+\): drivers: test/1 closed: MICA_ERR_PEER_CLOSED$",
+        r"drivers\(\d+\): drivers: test/1 answered \"ping\" after reconnecting$",
+        _listed("/pl031@9010000", "bound", "test-parent", 0),
+        _DM + r"driver-manager: node /pl031@9010000/child@\d \[bound\] driver test-child process \d+ restarts 1 .* services test/1$",
+        _DM + r"driver-manager: node /pl031@9010000/child@\d \[bound\] driver test-child process \d+ restarts 0 .* services test/0$",
+    ]
+    append = _append("parent", 4000, "drivers.then=bin/drivers", "drivers.then-arg=--reconnect=test/1")
+    return DriverCase("drivers/virt-topology", _virt(append), expected,
+                      (_DM + r"driver: /pl031@9010000 \(", _DM + r"driver: failed"))
+
+
+def _tree_case(name: str, config: BootConfig, lines: list[str], extra: tuple[str, ...] = ()) -> DriverCase:
+    expected = [_DRV + line for line in lines] + [r"drivers\(\d+\): drivers: \d+ nodes$"]
+    return DriverCase(name, config, expected, (r"listing failed",), extra)
+
+
+def _virtio_devices(count: int) -> tuple[str, ...]:
+    """`count` virtio-mmio devices of each kind: block (a null disk),
+    entropy, network (user network, restrict=on: nothing leaves the
+    machine) and console."""
+    args: list[str] = []
+    for i in range(count):
+        args += ["-blockdev", f"driver=null-co,node-name=null{i}",
+                 "-device", f"virtio-blk-device,drive=null{i}",
+                 "-device", "virtio-rng-device",
+                 "-netdev", f"user,id=net{i},restrict=on",
+                 "-device", f"virtio-net-device,netdev=net{i}",
+                 "-device", "virtio-serial-device"]
+    return tuple(args)
+
+
+def driver_cases() -> list[DriverCase]:
+    tree = "drivers.then=bin/drivers"
+    virt_lines = [r"node / \[unbound\] compatible \"linux,dummy-virt\"$",
+                  r"node /pl011@9000000 \[unbound\] compatible \"arm,pl011\" \"arm,primecell\"$",
+                  r"node /virtio_mmio@a003e00 \[unbound\] compatible \"virtio,mmio\"$"]
+    modern = ("-global", "virtio-mmio.force-legacy=false")
+    return [
+        _isolation_case(),
+        _fault_case("crash", r"crashed \(fault at 0x0, esr 0x[0-9a-f]+\)"),
+        _fault_case("exit", r"exited with status 3"),
+        _fault_case("hang", r"missed its liveness check", 4000),
+        _kill_case(),
+        _fail_case(),
+        _topology_case(),
+        _tree_case("drivers/virt-tree", _virt(_append("", 2000, tree)), virt_lines),
+        _tree_case("drivers/virt-tree-virtio-legacy", _virt(_append("", 2000, tree)), virt_lines,
+                   _virtio_devices(2)),
+        _tree_case("drivers/virt-tree-virtio-modern", _virt(_append("", 2000, tree)), virt_lines,
+                   _virtio_devices(2) + modern),
+        _tree_case("drivers/rpi4-tree", BootConfig(board="rpi4", append=_append("", 2000, tree)),
+                   [r"node / \[unbound\] compatible \"raspberrypi,4-model-b\" \"brcm,bcm2711\"$",
+                    r"node /soc/serial@7e215040 \[unbound\] compatible \"brcm,bcm2835-aux-uart\"$"]),
+    ]
