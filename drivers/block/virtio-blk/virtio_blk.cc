@@ -5,7 +5,9 @@
 
 namespace mica::virtio {
 
-VirtioBlk::~VirtioBlk() { Stop(); }
+VirtioBlk::~VirtioBlk() {
+  Stop();
+}
 
 void VirtioBlk::Stop() {
   running_ = false;
@@ -180,8 +182,8 @@ Status VirtioBlk::Poll(BlkCompletion* out, size_t max, size_t* count) {
       return Broken();
     }
     Slot& slot = slots_[used.token];  // the token is a slot we gave the queue
-    const uint8_t status = *reinterpret_cast<volatile uint8_t*>(headers_.cpu() +
-                                                                kSlotStride * used.token + 16);
+    const uint8_t status =
+        *reinterpret_cast<volatile uint8_t*>(headers_.cpu() + kSlotStride * used.token + 16);
     Status result;
     switch (status) {
       case kBlkStatusOk:
@@ -197,8 +199,8 @@ Status VirtioBlk::Poll(BlkCompletion* out, size_t max, size_t* count) {
         return Broken();
     }
     // §5.2.6: a successful read wrote every data byte and the status byte.
-    const bool short_read = slot.type == kBlkTypeIn && status == kBlkStatusOk &&
-                            used.len != slot.data_len + 1;
+    const bool short_read =
+        slot.type == kBlkTypeIn && status == kBlkStatusOk && used.len != slot.data_len + 1;
     if (used.len == 0 || short_read) {
       return Broken();
     }

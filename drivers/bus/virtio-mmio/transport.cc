@@ -46,9 +46,13 @@ void MmioTransport::SetStatusBits(uint8_t bits) {
   regs_.Write32(mmio::kStatus, now | bits);
 }
 
-void MmioTransport::Fail() { SetStatusBits(kStatusFailed); }
+void MmioTransport::Fail() {
+  SetStatusBits(kStatusFailed);
+}
 
-void MmioTransport::DriverOk() { SetStatusBits(kStatusDriverOk); }
+void MmioTransport::DriverOk() {
+  SetStatusBits(kStatusDriverOk);
+}
 
 Status MmioTransport::Start(uint64_t wanted, uint64_t* negotiated) {
   if (version_ == 0) {

@@ -32,9 +32,9 @@
 
 namespace mica::virtio {
 
-inline constexpr uint64_t kNetFeatureMac = 1ull << 5;   // §5.1.3
-inline constexpr uint32_t kNetConfigMac = 0;            // §5.1.4
-inline constexpr uint32_t kNetQueueReceive = 0;         // §5.1.2
+inline constexpr uint64_t kNetFeatureMac = 1ull << 5;  // §5.1.3
+inline constexpr uint32_t kNetConfigMac = 0;           // §5.1.4
+inline constexpr uint32_t kNetQueueReceive = 0;        // §5.1.2
 inline constexpr uint32_t kNetQueueTransmit = 1;
 
 class VirtioNet {

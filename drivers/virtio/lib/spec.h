@@ -108,10 +108,18 @@ inline constexpr size_t kUsedAlign = 4;
 
 // Sizes of the parts for `n` entries, with room for used_event/avail_event
 // (§2.7.6, §2.7.8: always present in memory, used only with EVENT_IDX).
-constexpr size_t DescTableBytes(size_t n) { return 16 * n; }
-constexpr size_t AvailRingBytes(size_t n) { return 6 + 2 * n; }
-constexpr size_t UsedRingBytes(size_t n) { return 6 + 8 * n; }
-constexpr size_t AlignUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+constexpr size_t DescTableBytes(size_t n) {
+  return 16 * n;
+}
+constexpr size_t AvailRingBytes(size_t n) {
+  return 6 + 2 * n;
+}
+constexpr size_t UsedRingBytes(size_t n) {
+  return 6 + 8 * n;
+}
+constexpr size_t AlignUp(size_t v, size_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
 
 // §2.7.10 "vring_need_event": true when the other side asked to be told
 // once the index passes `event`, given it moved from `old_idx` to `new_idx`.

@@ -7,7 +7,9 @@
 
 namespace mica::virtio {
 
-SplitVirtqueue::~SplitVirtqueue() { Release(); }
+SplitVirtqueue::~SplitVirtqueue() {
+  Release();
+}
 
 void SplitVirtqueue::Release() {
   free(next_);

@@ -87,7 +87,8 @@ class SplitVirtqueue {
   };
 
   volatile VirtqDesc* desc(uint32_t i) const;
-  volatile uint16_t* avail_field(uint32_t index) const;  // 0 flags, 1 idx, 2.. ring, 2+size used_event
+  volatile uint16_t* avail_field(
+      uint32_t index) const;  // 0 flags, 1 idx, 2.. ring, 2+size used_event
   volatile uint16_t* used_field16(uint32_t index) const;  // 0 flags, 1 idx
   volatile VirtqUsedElem* used_elem(uint32_t slot) const;
   volatile uint16_t* avail_event() const;
@@ -106,7 +107,7 @@ class SplitVirtqueue {
   Head* heads_ = nullptr;
   uint16_t free_head_ = 0;
   uint32_t free_count_ = 0;
-  uint32_t in_flight_ = 0;    // chains added and not yet used
+  uint32_t in_flight_ = 0;     // chains added and not yet used
   uint16_t avail_shadow_ = 0;  // next avail->idx to publish
   uint16_t published_ = 0;     // avail->idx last published
   uint16_t last_used_ = 0;     // next used->idx entry to consume

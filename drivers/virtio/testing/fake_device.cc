@@ -64,8 +64,12 @@ uint32_t FakeVirtioDevice::Read32(uint32_t offset) {
   return ReadRegister(offset);
 }
 
-void FakeVirtioDevice::Write8(uint32_t, uint8_t) { bad_accesses_++; }
-void FakeVirtioDevice::Write16(uint32_t, uint16_t) { bad_accesses_++; }
+void FakeVirtioDevice::Write8(uint32_t, uint8_t) {
+  bad_accesses_++;
+}
+void FakeVirtioDevice::Write16(uint32_t, uint16_t) {
+  bad_accesses_++;
+}
 
 void FakeVirtioDevice::Write32(uint32_t offset, uint32_t value) {
   if (offset >= mmio::kConfig || offset % 4 != 0) {
@@ -233,8 +237,7 @@ void FakeVirtioDevice::WriteStatus(uint32_t value) {
   if (version_ == mmio::kVersionModern && (bits & kStatusFeaturesOk) != 0 &&
       (status_ & kStatusFeaturesOk) == 0) {
     // Like QEMU's virtio_set_status: a subset with VERSION_1 or no change.
-    const uint64_t wanted =
-        driver_features_words_[0] | (uint64_t{driver_features_words_[1]} << 32);
+    const uint64_t wanted = driver_features_words_[0] | (uint64_t{driver_features_words_[1]} << 32);
     if (refuse_features_ok || (wanted & ~features_) != 0 || (wanted & kFeatureVersion1) == 0) {
       return;
     }

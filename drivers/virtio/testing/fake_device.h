@@ -94,7 +94,7 @@ class FakeVirtioDevice : public driver::RegisterIo {
   // Configuration space (little-endian bytes) and hostile knobs.
   std::vector<uint8_t> config;
   uint32_t config_generation = 0;
-  int generation_flips = 0;  // the next N config reads each bump the generation
+  int generation_flips = 0;              // the next N config reads each bump the generation
   std::optional<uint32_t> next_used_id;  // overrides the id of the next completion
   uint32_t extra_used_len = 0;           // added to the next completion's len
   uint16_t used_idx_skip = 0;            // added to used->idx once

@@ -193,7 +193,9 @@ void FakeNetDevice::Deliver() {
       continue;  // too big for the buffer: a real device drops it too
     }
     WriteChain(chain, 0, packet.data(), packet.size());
-    Complete(0, chain, static_cast<uint32_t>(packet.size()));
+    const size_t reported = next_short ? header_size() - 1 : packet.size();
+    next_short = false;
+    Complete(0, chain, static_cast<uint32_t>(reported));
   }
 }
 

@@ -43,7 +43,7 @@ class FakeBlockDevice : public FakeVirtioDevice {
 
   std::vector<uint8_t> disk;
   bool defer = false;
-  uint8_t forced_status = 0xff;   // != 0xff: the status byte of the next completion
+  uint8_t forced_status = 0xff;    // != 0xff: the status byte of the next completion
   bool skip_status_write = false;  // the next completion leaves the status byte alone
   uint64_t flushes = 0;
   uint64_t requests = 0;
@@ -66,7 +66,9 @@ class FakeRngDevice : public FakeVirtioDevice {
   FakeRngDevice(FakeDma& memory, uint32_t version, uint32_t queue_num_max);
 
   // Byte i of the stream the device produces.
-  static uint8_t StreamByte(uint64_t i) { return static_cast<uint8_t>((i * 167 + (i >> 8)) ^ 0x5a); }
+  static uint8_t StreamByte(uint64_t i) {
+    return static_cast<uint8_t>((i * 167 + (i >> 8)) ^ 0x5a);
+  }
   uint64_t produced = 0;
   uint32_t max_fill = UINT32_MAX;  // fill at most this many bytes per buffer
   bool defer = false;
@@ -87,6 +89,7 @@ class FakeNetDevice : public FakeVirtioDevice {
                 uint32_t queue_num_max);
 
   bool loopback = true;
+  bool next_short = false;                 // the next frame is reported shorter than its header
   std::vector<std::vector<uint8_t>> sent;  // frames without their header
   // Queues a frame for the receive queue (delivered as buffers allow).
   void Inject(const std::vector<uint8_t>& frame);

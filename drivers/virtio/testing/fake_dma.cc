@@ -28,7 +28,9 @@ bool FakeDma::Allocate(size_t size, size_t align, DmaBuffer* out) {
   return true;
 }
 
-void FakeDma::Free(const DmaBuffer& buffer) { blocks_.erase(buffer.device_addr); }
+void FakeDma::Free(const DmaBuffer& buffer) {
+  blocks_.erase(buffer.device_addr);
+}
 
 uint8_t* FakeDma::Translate(uint64_t addr, uint64_t len) {
   auto it = blocks_.upper_bound(addr);
