@@ -116,12 +116,13 @@ Status MmioTransport::SetupQueue(uint32_t index, DmaAllocator& dma, uint32_t max
   }
   const uint32_t size = RoundDownPow2(device_max < max_size ? device_max : max_size);
   const bool event_idx = (negotiated_ & kFeatureEventIdx) != 0;
-  if (Status s = queue->Init(dma, size, legacy() ? kPageSize : 0, event_idx); s != Status::kOk) {
+  if (Status s = queue->Init(dma, size, legacy() ? legacy_align_ : 0, event_idx);
+      s != Status::kOk) {
     return s;
   }
   regs_.Write32(mmio::kQueueNum, size);
   if (legacy()) {
-    regs_.Write32(mmio::kQueueAlign, kPageSize);
+    regs_.Write32(mmio::kQueueAlign, legacy_align_);
     const uint64_t pfn = queue->desc_addr() / kPageSize;
     if (pfn == 0 || pfn > UINT32_MAX) {
       queue->Release();
@@ -134,6 +135,14 @@ Status MmioTransport::SetupQueue(uint32_t index, DmaAllocator& dma, uint32_t max
     regs_.Write64Split(mmio::kQueueDeviceLow, queue->used_addr());
     regs_.Write32(mmio::kQueueReady, 1);
   }
+  return Status::kOk;
+}
+
+Status MmioTransport::set_legacy_queue_align(uint32_t align) {
+  if (align < 4 || align > kPageSize || (align & (align - 1)) != 0) {
+    return Status::kInvalidArgs;
+  }
+  legacy_align_ = align;
   return Status::kOk;
 }
 

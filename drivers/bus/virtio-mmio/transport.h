@@ -16,7 +16,8 @@
 //   DriverOk() (step 8). Any failure sets FAILED before returning.
 // - SetupQueue(i, max) picks the largest power of two <= min(QueueNumMax,
 //   max), builds the rings and programs them: legacy QueueNum, QueueAlign,
-//   QueuePFN with GuestPageSize 4096 written at Start (§4.2.4); modern
+//   QueuePFN with GuestPageSize 4096 written at Start (§4.2.4) and the
+//   ring's used part at QueueAlign (set_legacy_queue_align); modern
 //   QueueNum, QueueDesc/Driver/Device low/high, QueueReady (§4.2.3.2).
 // - Control registers are touched only with 32-bit aligned accesses
 //   (§4.2.2.2; QEMU ignores any other width). Config fields are read with
@@ -54,6 +55,11 @@ class MmioTransport {
   Status SetupQueue(uint32_t index, DmaAllocator& dma, uint32_t max_size, SplitVirtqueue* queue);
   void DriverOk();
   void Fail();
+  // The legacy QueueAlign (§4.2.4): a power of two in [4, 4096], 4096 by
+  // default (what Linux writes). A smaller one packs a legacy ring into
+  // less memory, for a driver whose DMA buffers are one page each; QEMU
+  // honours any value (virtio-mmio has a variable ring alignment).
+  Status set_legacy_queue_align(uint32_t align);
 
   void Notify(uint32_t queue) { regs_.Write32(mmio::kQueueNotify, queue); }
   uint32_t TakeInterrupt();
@@ -82,6 +88,7 @@ class MmioTransport {
   uint32_t device_id_ = 0;
   uint32_t vendor_id_ = 0;
   uint64_t negotiated_ = 0;
+  uint32_t legacy_align_ = kPageSize;
 };
 
 }  // namespace mica::virtio

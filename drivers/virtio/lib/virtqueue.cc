@@ -25,6 +25,11 @@ void SplitVirtqueue::Release() {
   interrupts_enabled_ = true;
 }
 
+size_t SplitVirtqueue::RingBytes(uint32_t size, uint32_t legacy_align) {
+  const size_t used_align = legacy_align != 0 ? legacy_align : kUsedAlign;
+  return AlignUp(DescTableBytes(size) + AvailRingBytes(size), used_align) + UsedRingBytes(size);
+}
+
 Status SplitVirtqueue::Init(DmaAllocator& dma, uint32_t size, uint32_t legacy_align,
                             bool event_idx) {
   Release();
@@ -37,7 +42,7 @@ Status SplitVirtqueue::Init(DmaAllocator& dma, uint32_t size, uint32_t legacy_al
   const size_t used_align = legacy_align != 0 ? legacy_align : kUsedAlign;
   avail_offset_ = DescTableBytes(size);
   used_offset_ = AlignUp(avail_offset_ + AvailRingBytes(size), used_align);
-  const size_t total = used_offset_ + UsedRingBytes(size);
+  const size_t total = RingBytes(size, legacy_align);
   // The legacy queue address is a page frame number (QueuePFN, §4.2.4).
   const size_t region_align = legacy_align != 0 ? 4096 : kDescAlign;
   next_ = static_cast<uint16_t*>(calloc(size, sizeof(uint16_t)));

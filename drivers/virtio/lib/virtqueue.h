@@ -56,6 +56,8 @@ class SplitVirtqueue {
   ~SplitVirtqueue();
 
   Status Init(DmaAllocator& dma, uint32_t size, uint32_t legacy_align, bool event_idx);
+  // Bytes the rings of `size` entries take (what Init allocates).
+  static size_t RingBytes(uint32_t size, uint32_t legacy_align);
   // Forgets everything in flight and frees the rings (after a device reset).
   void Release();
 

@@ -115,6 +115,35 @@ TEST_P(Versions, QueueSizeIsThePowerOfTwoAtMostBothLimits) {
   }
 }
 
+TEST(MmioTransport, LegacyQueueAlignPacksTheRingAndTheDeviceAgrees) {
+  for (uint32_t align : {4u, 16u, 64u, 4096u}) {
+    for (uint32_t size : {1u, 8u, 64u, 128u, 1024u}) {
+      FakeDma dma;
+      FakeHoldingDevice dev(dma, mmio::kVersionLegacy, 7, 0, 1, 1024);
+      MmioTransport t(dev);
+      ASSERT_EQ(t.Probe(), Status::kOk);
+      ASSERT_EQ(t.set_legacy_queue_align(align), Status::kOk);
+      uint64_t negotiated;
+      ASSERT_EQ(t.Start(0, &negotiated), Status::kOk);
+      SplitVirtqueue q;
+      ASSERT_EQ(t.SetupQueue(0, dma, size, &q), Status::kOk);
+      EXPECT_EQ(dev.queue(0).align, align);
+      EXPECT_EQ(dev.queue(0).used, q.used_addr());
+      EXPECT_EQ(q.used_addr() % align, 0u);
+      EXPECT_EQ(dev.queue(0).desc % 4096, 0u);
+      EXPECT_EQ(dev.bad_accesses(), 0u);
+    }
+  }
+  // 64-byte alignment fits a 128-entry legacy ring in one page.
+  EXPECT_LE(SplitVirtqueue::RingBytes(128, 64), 4096u);
+  FakeDma dma;
+  FakeHoldingDevice dev(dma, mmio::kVersionLegacy, 7, 0, 1, 8);
+  MmioTransport t(dev);
+  for (uint32_t bad : {0u, 2u, 3u, 100u, 8192u}) {
+    EXPECT_EQ(t.set_legacy_queue_align(bad), Status::kInvalidArgs) << bad;
+  }
+}
+
 TEST_P(Versions, InterruptsAreAcknowledgedExactly) {
   FakeDma dma;
   FakeHoldingDevice dev(dma, GetParam(), 7, 0, 1, 8);
