@@ -176,7 +176,8 @@ def async_cases() -> list[QemuCase]:
 
 
 # bin/virtio-test (drivers/virtio/test): the virtio logic against QEMU's
-# virtio-rng and virtio-blk devices, on the legacy transport (QEMU virt's
+# virtio-rng, virtio-blk and virtio-net devices (user network with
+# restrict=on: nothing leaves the machine), on the legacy transport (QEMU virt's
 # default) and the modern one. The block device is a 1 MiB raw image the job
 # writes before the boot and checks byte by byte after it (qemu_jobs.py).
 VIRTIO_IMAGE_BYTES = 1 << 20
@@ -192,7 +193,9 @@ def virtio_cases(paths: Paths) -> list[tuple[QemuCase, "Path"]]:
         image = virtio_image(paths, version)
         devices = ("-device", "virtio-rng-device",
                    "-drive", f"if=none,file={image},format=raw,id=vd0",
-                   "-device", "virtio-blk-device,drive=vd0")
+                   "-device", "virtio-blk-device,drive=vd0",
+                   "-netdev", "user,id=vn0,restrict=on",
+                   "-device", "virtio-net-device,netdev=vn0")
         if version == "modern":
             devices = ("-global", "virtio-mmio.force-legacy=false") + devices
         run = f"userboot.next=bin/virtio-test userboot.arg={version}"

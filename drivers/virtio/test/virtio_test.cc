@@ -14,6 +14,8 @@
 //          in flight; the first half is rewritten with the guest pattern,
 //          flushed and read back (the harness checks every byte of the
 //          image afterwards)
+//   net    an ARP request for the gateway of QEMU's user network (restrict=on,
+//          nothing leaves the machine) gets its reply
 //
 // QEMU virt's transports: 32 windows of 0x200 bytes from 0x0a000000
 // (hw/arm/virt.c, VIRT_MMIO and NUM_VIRTIO_TRANSPORTS). The test finds its
@@ -26,6 +28,7 @@
 
 #include "drivers/block/virtio-blk/virtio_blk.h"
 #include "drivers/entropy/virtio-rng/virtio_rng.h"
+#include "drivers/net/virtio-net/virtio_net.h"
 #include "drivers/virtio/lib/vmo_dma.h"
 
 namespace {
@@ -106,7 +109,7 @@ int Find(Transports& t, uint32_t device_id) {
 }
 
 void TestProbe(Transports& t, uint32_t version) {
-  int bad = 0, rng = 0, blk = 0;
+  int bad = 0, rng = 0, blk = 0, net = 0;
   for (uint32_t i = 0; i < kTransports; i++) {
     MmioTransport probe(t.regions[i]);
     if (probe.Probe() != Status::kOk || probe.version() != version) {
@@ -120,9 +123,10 @@ void TestProbe(Transports& t, uint32_t version) {
     }
     rng += probe.device_id() == kDeviceIdEntropy;
     blk += probe.device_id() == kDeviceIdBlock;
+    net += probe.device_id() == kDeviceIdNet;
   }
-  Result("probe", bad == 0 && rng == 1 && blk == 1, "%d bad transports, %d rng, %d blk", bad, rng,
-         blk);
+  Result("probe", bad == 0 && rng == 1 && blk == 1 && net == 1,
+         "%d bad transports, %d rng, %d blk, %d net", bad, rng, blk, net);
 }
 
 void TestRng(Transports& t, VmoDmaAllocator& dma) {
@@ -289,12 +293,72 @@ void TestBlk(Transports& t, VmoDmaAllocator& dma) {
   Result("blk", true);
 }
 
+// QEMU's user network (slirp): the guest is 10.0.2.15, the gateway 10.0.2.2.
+constexpr uint8_t kGuestIp[4] = {10, 0, 2, 15};
+constexpr uint8_t kGatewayIp[4] = {10, 0, 2, 2};
+
+void TestNet(Transports& t, VmoDmaAllocator& dma) {
+  int index = Find(t, kDeviceIdNet);
+  if (index < 0) {
+    return Result("net", false, "no network device");
+  }
+  MmioTransport transport(t.regions[index]);
+  transport.Probe();
+  transport.set_legacy_queue_align(64);
+  VirtioNet net(transport, dma);
+  if (Status s = net.Start(64); s != Status::kOk) {
+    return Result("net", false, "start: %s", StatusName(s));
+  }
+  if (!net.has_mac()) {
+    return Result("net", false, "no MAC from the device");
+  }
+  const uint8_t* mac = net.mac();
+  // RFC 826 request, in a minimum-size (60-byte) Ethernet frame.
+  uint8_t frame[60] = {};
+  memset(frame, 0xff, 6);
+  memcpy(frame + 6, mac, 6);
+  frame[12] = 0x08;
+  frame[13] = 0x06;
+  const uint8_t arp_head[8] = {0, 1, 0x08, 0x00, 6, 4, 0, 1};
+  memcpy(frame + 14, arp_head, 8);
+  memcpy(frame + 22, mac, 6);
+  memcpy(frame + 28, kGuestIp, 4);
+  memcpy(frame + 38, kGatewayIp, 4);
+  if (Status s = net.Send(frame, sizeof(frame)); s != Status::kOk) {
+    return Result("net", false, "send: %s", StatusName(s));
+  }
+  uint8_t in[VirtioNet::kMaxFrame];
+  const mica_time_t deadline = Now() + 5'000'000'000;
+  int frames = 0;
+  while (Now() < deadline) {
+    size_t len = 0;
+    Status s = net.Receive(in, sizeof(in), &len);
+    if (s == Status::kShouldWait) {
+      mica_nanosleep(Now() + 100'000);
+      continue;
+    }
+    if (s != Status::kOk) {
+      return Result("net", false, "receive: %s", StatusName(s));
+    }
+    frames++;
+    const bool reply = len >= 42 && in[12] == 0x08 && in[13] == 0x06 && in[20] == 0 &&
+                       in[21] == 2 && memcmp(in + 28, kGatewayIp, 4) == 0 &&
+                       memcmp(in + 32, mac, 6) == 0 && memcmp(in, mac, 6) == 0;
+    if (reply) {
+      printf("virtio-test: gateway 10.0.2.2 is at %02x:%02x:%02x:%02x:%02x:%02x\n", in[22], in[23],
+             in[24], in[25], in[26], in[27]);
+      return Result("net", true);
+    }
+  }
+  Result("net", false, "no ARP reply (%d other frames)", frames);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool modern = argc > 1 && strcmp(argv[1], "modern") == 0;
   const uint32_t version = modern ? mmio::kVersionModern : mmio::kVersionLegacy;
-  printf("virtio-test: start 3\n");
+  printf("virtio-test: start 4\n");
   Transports t;
   if (mica_rt_root_resource() == MICA_HANDLE_INVALID || !MapTransports(&t)) {
     Result("probe", false, "cannot map the transports (no root resource?)");
@@ -303,6 +367,7 @@ int main(int argc, char** argv) {
     TestProbe(t, version);
     TestRng(t, dma);
     TestBlk(t, dma);
+    TestNet(t, dma);
   }
   printf("virtio-test: done passed=%d failed=%d\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
