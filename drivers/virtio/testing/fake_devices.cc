@@ -41,6 +41,14 @@ void FakeBlockDevice::Release(const std::vector<size_t>& order) {
   }
 }
 
+void FakeBlockDevice::ReleaseOne(size_t i) {
+  if (i < held_.size()) {
+    Chain chain = std::move(held_[i]);
+    held_.erase(held_.begin() + static_cast<long>(i));
+    Serve(chain);
+  }
+}
+
 void FakeBlockDevice::Serve(const Chain& chain) {
   // §5.2.6: header (16 readable bytes), data, one writable status byte last.
   const uint64_t writable = chain.writable_bytes();

@@ -50,6 +50,8 @@ class FakeBlockDevice : public FakeVirtioDevice {
 
   // Completes held requests in the order given (indices into held()).
   void Release(const std::vector<size_t>& order);
+  // Completes held request `i` alone (the others stay held).
+  void ReleaseOne(size_t i);
   size_t held() const { return held_.size(); }
 
  protected:
