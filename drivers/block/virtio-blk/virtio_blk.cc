@@ -166,8 +166,12 @@ Status VirtioBlk::Poll(BlkCompletion* out, size_t max, size_t* count) {
     return Status::kBadState;
   }
   const uint32_t irq = transport_.TakeInterrupt();
-  if ((irq & mmio::kInterruptConfigChange) != 0 && transport_.NeedsReset()) {
-    return Broken();
+  if ((irq & mmio::kInterruptConfigChange) != 0) {
+    // §2.1.2 a reset request, or §5.2.4 a resized disk: re-read capacity.
+    if (transport_.NeedsReset() ||
+        transport_.ReadConfig64(kBlkConfigCapacity, &capacity_) != Status::kOk) {
+      return Broken();
+    }
   }
   while (*count < max && instant_count_ > 0) {
     out[(*count)++] = BlkCompletion{instant_[--instant_count_], Status::kOk};

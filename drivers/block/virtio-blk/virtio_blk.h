@@ -24,7 +24,10 @@
 //   report data + status bytes), a bad used id, or DEVICE_NEEDS_RESET makes
 //   Poll return kDeviceError: the driver then refuses everything until the
 //   owner calls Start() again (which resets the device; requests that were
-//   in flight are lost and the owner fails them to its clients).
+//   in flight are lost and the owner fails them to its clients; the
+//   completions Poll returned alongside the error are real). A config-change
+//   interrupt re-reads the capacity (a resized disk); requests are checked
+//   against the capacity current when they are queued.
 #pragma once
 
 #include <stddef.h>

@@ -334,6 +334,28 @@ TEST_P(Versions, StartRefusesOtherDevicesAndCleansUpAfterFailures) {
   EXPECT_EQ(blk.Start(), Status::kNotSupported);
 }
 
+TEST_P(Versions, AConfigChangeRereadsTheCapacity) {
+  Rig rig(GetParam(), kAllFeatures, 64);
+  ASSERT_EQ(rig.blk.Start(), Status::kOk);
+  EXPECT_EQ(rig.blk.QueueRead(64, rig.addr(0), 512, 1), Status::kInvalidArgs);
+  rig.device.disk.resize(128 * 512);
+  for (int i = 0; i < 8; i++) {
+    rig.device.config[i] = static_cast<uint8_t>(uint64_t{128} >> (8 * i));
+  }
+  rig.device.RaiseConfigChange();
+  BlkCompletion out[2];
+  size_t n = 0;
+  ASSERT_EQ(rig.blk.Poll(out, 2, &n), Status::kOk);
+  EXPECT_EQ(rig.blk.capacity(), 128u);
+  ASSERT_EQ(rig.blk.QueueRead(127, rig.addr(0), 512, 1), Status::kOk);
+  // A modern device whose generation never settles mid-resize is broken.
+  if (GetParam() == mmio::kVersionModern) {
+    rig.device.generation_flips = 1000;
+    rig.device.RaiseConfigChange();
+    EXPECT_EQ(rig.blk.Poll(out, 2, &n), Status::kDeviceError);
+  }
+}
+
 TEST(VirtioBlk, BlockSizeComesFromConfigWhenSane) {
   for (uint32_t reported : {512u, 4096u, 1000u, 0u, 256u}) {
     Rig rig(mmio::kVersionModern, kAllFeatures, 64, 16, reported);
