@@ -144,7 +144,7 @@ Status VirtioBlk::Queue(uint32_t type, uint64_t sector, uint64_t data_addr, uint
     return s;
   }
   free_slots_--;
-  slots_[slot] = Slot{cookie, len, type, true};
+  slots_[slot] = Slot{cookie, len, type};
   return Status::kOk;
 }
 
@@ -208,7 +208,6 @@ Status VirtioBlk::Poll(BlkCompletion* out, size_t max, size_t* count) {
     if (used.len == 0 || short_read) {
       return Broken();
     }
-    slot.busy = false;
     free_list_[free_slots_++] = static_cast<uint32_t>(used.token);
     out[(*count)++] = BlkCompletion{slot.cookie, result};
   }

@@ -100,7 +100,6 @@ class VirtioBlk {
     uint64_t cookie;
     uint32_t data_len;
     uint32_t type;
-    bool busy;
   };
   Status Queue(uint32_t type, uint64_t sector, uint64_t data_addr, uint32_t len, uint64_t cookie);
   Status CheckRange(uint64_t sector, uint32_t len) const;
