@@ -213,6 +213,33 @@ def idl_cases() -> list[QemuCase]:
         QemuCase("idl/virt-gic2-smp1", BootConfig(board="virt", smp=1, gic=2, append=run), 2.0),
         QemuCase("idl/rpi4", BootConfig(board="rpi4", append=run), 2.0),
     ]
+# bin/virtio-test (drivers/virtio/test): the virtio logic against QEMU's
+# virtio-rng, virtio-blk and virtio-net devices (user network with
+# restrict=on: nothing leaves the machine), on the legacy transport (QEMU virt's
+# default) and the modern one. The block device is a 1 MiB raw image the job
+# writes before the boot and checks byte by byte after it (qemu_jobs.py).
+VIRTIO_IMAGE_BYTES = 1 << 20
+
+
+def virtio_image(paths: Paths, version: str) -> "Path":
+    return paths.out / "test-images" / f"virtio-{version}.img"
+
+
+def virtio_cases(paths: Paths) -> list[tuple[QemuCase, "Path"]]:
+    cases = []
+    for version in ("legacy", "modern"):
+        image = virtio_image(paths, version)
+        devices = ("-device", "virtio-rng-device",
+                   "-drive", f"if=none,file={image},format=raw,id=vd0",
+                   "-device", "virtio-blk-device,drive=vd0",
+                   "-netdev", "user,id=vn0,restrict=on",
+                   "-device", "virtio-net-device,netdev=vn0")
+        if version == "modern":
+            devices = ("-global", "virtio-mmio.force-legacy=false") + devices
+        run = f"userboot.next=bin/virtio-test userboot.arg={version}"
+        config = BootConfig(board="virt", smp=2, gic=3, append=run, devices=devices)
+        cases.append((QemuCase(f"virtio/virt-{version}", config, 2.0), image))
+    return cases
 
 
 def ktest_cases() -> list[QemuCase]:

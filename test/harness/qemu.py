@@ -88,6 +88,7 @@ class BootConfig:
     el2: bool = False  # virt only: virtualization=on, kernel entered at EL2
     dtb: Optional[Path] = None  # rpi4 only; None = upstream DTB from the cache
     append: str = ""  # kernel command line (-kernel boots only)
+    devices: tuple[str, ...] = ()  # more QEMU arguments: devices and drives
 
     @property
     def cpus(self) -> int:
@@ -230,6 +231,7 @@ def qemu_command(
         cmd += ["-monitor", "none"]
     if gdb:
         cmd += ["-s", "-S"]
+    cmd += list(cfg.devices)
     cmd += list(extra)
     return cmd
 

@@ -10,8 +10,8 @@ from typing import Callable
 
 import qemu
 from cases import (BENCH_GOALS, BENCH_SMOKE, CRASH_CASES, POWER_CASES, USERBOOT_CASES, QemuCase,
-                   adversary_cases, async_cases, boot_cases, core_cases, failalloc_cases, idl_cases,
-                   ktest_cases, syscall_fuzz_cases)
+                   VIRTIO_IMAGE_BYTES, adversary_cases, async_cases, boot_cases, core_cases,
+                   failalloc_cases, idl_cases, ktest_cases, syscall_fuzz_cases, virtio_cases)
 from checks import (AdversaryChecker, AsyncTestChecker, BootChecker, CoreTestsChecker, CrashChecker,
                     IdlTestChecker, KtestChecker, LineProtocolChecker, PowerChecker, SyscallFuzzChecker,
                     UserbootChecker,
@@ -179,6 +179,42 @@ def suite_job(opts: Options, case: QemuCase, make_checker: Callable[[], LineProt
     return Job([case.name], run)
 
 
+def _virtio_host_byte(i: int) -> int:
+    """Byte i of the image as the host writes it (virtio_test.cc HostByte)."""
+    return (i * 7 + (i >> 9)) & 0xff
+
+
+def _virtio_guest_byte(i: int) -> int:
+    """Byte i as bin/virtio-test rewrites the first half (GuestByte)."""
+    return ((i * 13 + 5) ^ (i >> 9)) & 0xff
+
+
+def virtio_job(opts: Options, case: QemuCase, image: Path) -> Job:
+    """bin/virtio-test's suite, plus `<case>/host-image-check`: after the
+    boot every byte of the block image is what the guest wrote (first half)
+    or what the host wrote and the guest only read (second half)."""
+    suite = suite_job(opts, case, lambda: LineProtocolChecker("virtio-test", program="bin/virtio-test"))
+
+    def run() -> list[CaseResult]:
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.write_bytes(bytes(_virtio_host_byte(i) for i in range(VIRTIO_IMAGE_BYTES)))
+        results = suite.run()
+        name = f"{case.name}/host-image-check"
+        if opts.selected(name) or opts.selected(case.name):
+            data = image.read_bytes()
+            half = VIRTIO_IMAGE_BYTES // 2
+            bad = [i for i in range(VIRTIO_IMAGE_BYTES)
+                   if i >= len(data) or data[i] != (_virtio_guest_byte(i) if i < half else _virtio_host_byte(i))]
+            if len(data) == VIRTIO_IMAGE_BYTES and not bad:
+                results.append(CaseResult(name, "PASS", 0.0))
+            else:
+                first = f"first wrong byte at {bad[0]}" if bad else f"size {len(data)}"
+                results.append(CaseResult(name, "FAIL", 0.0, f"{len(bad)} wrong bytes; {first}; image {image}"))
+        return results
+
+    return Job(suite.names, run)
+
+
 def suite_selected(opts: Options, name: str, all_names: list[str], family: str) -> bool:
     """Whether to boot a suite configuration (`family` is ktest or core):
     its own name matches, or the filter aims at its tests (whose names are
@@ -214,6 +250,10 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += suite_jobs(core_cases(), CoreTestsChecker, "core")
     jobs += suite_jobs(async_cases(), AsyncTestChecker, "async")
     jobs += suite_jobs(idl_cases(), IdlTestChecker, "idl")
+    virtio = virtio_cases(opts.paths)
+    vnames = [c.name for c, _ in virtio]
+    jobs += [virtio_job(opts, c, image) for c, image in virtio
+             if suite_selected(opts, c.name, vnames, "virtio")]
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
     jobs += [driver_job(opts, case) for case in driver_cases() if opts.selected(case.name)]
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")

@@ -1,0 +1,217 @@
+// virtio-blk driver logic; see virtio_blk.h for the contract.
+#include "drivers/block/virtio-blk/virtio_blk.h"
+
+#include <stdlib.h>
+
+namespace mica::virtio {
+
+VirtioBlk::~VirtioBlk() {
+  Stop();
+}
+
+void VirtioBlk::Stop() {
+  running_ = false;
+  queue_.Release();
+  headers_.Reset();
+  free(slots_);
+  free(free_list_);
+  free(instant_);
+  slots_ = nullptr;
+  free_list_ = nullptr;
+  instant_ = nullptr;
+  slot_count_ = free_slots_ = instant_count_ = 0;
+}
+
+Status VirtioBlk::Start(uint32_t max_queue_size, bool event_idx) {
+  Stop();
+  const uint64_t wanted = kBlkFeatureRo | kBlkFeatureBlkSize | kBlkFeatureFlush |
+                          kBlkFeatureSizeMax | (event_idx ? kFeatureEventIdx : 0);
+  if (transport_.device_id() != kDeviceIdBlock) {
+    return Status::kNotSupported;
+  }
+  if (Status s = transport_.Start(wanted, &features_); s != Status::kOk) {
+    return s;
+  }
+  Status s = transport_.ReadConfig64(kBlkConfigCapacity, &capacity_);
+  if (s == Status::kOk && (features_ & kBlkFeatureBlkSize) != 0) {
+    s = transport_.ReadConfig32(kBlkConfigBlkSize, &block_size_);
+    // §5.2.4: blk_size is the optimal I/O unit; only a power-of-two multiple
+    // of the sector makes sense as a client-visible block size.
+    if (s == Status::kOk && (block_size_ < kSectorSize || (block_size_ & (block_size_ - 1)) != 0)) {
+      block_size_ = kSectorSize;
+    }
+  }
+  if (s == Status::kOk && (features_ & kBlkFeatureSizeMax) != 0) {
+    s = transport_.ReadConfig32(kBlkConfigSizeMax, &size_max_);
+  }
+  if (s == Status::kOk) {
+    s = transport_.SetupQueue(0, dma_, max_queue_size, &queue_);
+  }
+  if (s == Status::kOk && queue_.size() < 3) {
+    s = Status::kNotSupported;
+  }
+  if (s == Status::kOk) {
+    slot_count_ = queue_.size() / 3;
+    slots_ = static_cast<Slot*>(calloc(slot_count_, sizeof(Slot)));
+    free_list_ = static_cast<uint32_t*>(calloc(slot_count_, sizeof(uint32_t)));
+    instant_ = static_cast<uint64_t*>(calloc(slot_count_, sizeof(uint64_t)));
+    if (slots_ == nullptr || free_list_ == nullptr || instant_ == nullptr ||
+        !headers_.Allocate(dma_, kSlotStride * slot_count_, 16)) {
+      s = Status::kNoResources;
+    }
+  }
+  if (s != Status::kOk) {
+    transport_.Fail();
+    Stop();
+    return s;
+  }
+  for (uint32_t i = 0; i < slot_count_; i++) {
+    free_list_[i] = slot_count_ - 1 - i;
+  }
+  free_slots_ = slot_count_;
+  transport_.DriverOk();
+  running_ = true;
+  return Status::kOk;
+}
+
+Status VirtioBlk::CheckRange(uint64_t sector, uint32_t len) const {
+  if (len == 0 || len % kSectorSize != 0) {
+    return Status::kInvalidArgs;
+  }
+  if (size_max_ != 0 && len > size_max_) {
+    return Status::kInvalidArgs;  // §5.2.4: size_max bounds one segment
+  }
+  const uint64_t count = len / kSectorSize;
+  if (sector > capacity_ || count > capacity_ - sector) {
+    return Status::kInvalidArgs;
+  }
+  return Status::kOk;
+}
+
+Status VirtioBlk::QueueRead(uint64_t sector, uint64_t data_addr, uint32_t len, uint64_t cookie) {
+  if (Status s = CheckRange(sector, len); s != Status::kOk) {
+    return running_ ? s : Status::kBadState;
+  }
+  return Queue(kBlkTypeIn, sector, data_addr, len, cookie);
+}
+
+Status VirtioBlk::QueueWrite(uint64_t sector, uint64_t data_addr, uint32_t len, uint64_t cookie) {
+  if (Status s = CheckRange(sector, len); s != Status::kOk) {
+    return running_ ? s : Status::kBadState;
+  }
+  if (read_only()) {
+    return Status::kReadOnly;
+  }
+  return Queue(kBlkTypeOut, sector, data_addr, len, cookie);
+}
+
+Status VirtioBlk::QueueFlush(uint64_t cookie) {
+  if (running_ && !has_flush()) {
+    if (instant_count_ == slot_count_) {
+      return Status::kNoResources;
+    }
+    instant_[instant_count_++] = cookie;
+    return Status::kOk;
+  }
+  return Queue(kBlkTypeFlush, 0, 0, 0, cookie);
+}
+
+Status VirtioBlk::Queue(uint32_t type, uint64_t sector, uint64_t data_addr, uint32_t len,
+                        uint64_t cookie) {
+  if (!running_) {
+    return Status::kBadState;
+  }
+  if (free_slots_ == 0) {
+    return Status::kNoResources;
+  }
+  const uint32_t slot = free_list_[free_slots_ - 1];
+  uint8_t* base = headers_.cpu() + kSlotStride * slot;
+  auto* header = reinterpret_cast<volatile BlkRequestHeader*>(base);
+  header->type = type;
+  header->reserved = 0;
+  header->sector = sector;
+  // Anything but 0/1/2 here after completion means the device never wrote it.
+  *reinterpret_cast<volatile uint8_t*>(base + 16) = 0xff;
+  const uint64_t addr = headers_.device_addr() + kSlotStride * slot;
+  Segment segments[3];
+  size_t n = 0;
+  segments[n++] = {addr, sizeof(BlkRequestHeader), false};
+  if (len != 0) {
+    segments[n++] = {data_addr, len, type == kBlkTypeIn};
+  }
+  segments[n++] = {addr + 16, 1, true};
+  if (Status s = queue_.Add(segments, n, slot); s != Status::kOk) {
+    return s;
+  }
+  free_slots_--;
+  slots_[slot] = Slot{cookie, len, type};
+  return Status::kOk;
+}
+
+void VirtioBlk::Kick() {
+  if (running_ && queue_.Publish()) {
+    transport_.Notify(0);
+  }
+}
+
+Status VirtioBlk::Broken() {
+  running_ = false;
+  transport_.Fail();
+  return Status::kDeviceError;
+}
+
+Status VirtioBlk::Poll(BlkCompletion* out, size_t max, size_t* count) {
+  *count = 0;
+  if (!running_) {
+    return Status::kBadState;
+  }
+  const uint32_t irq = transport_.TakeInterrupt();
+  if ((irq & mmio::kInterruptConfigChange) != 0) {
+    // §2.1.2 a reset request, or §5.2.4 a resized disk: re-read capacity.
+    if (transport_.NeedsReset() ||
+        transport_.ReadConfig64(kBlkConfigCapacity, &capacity_) != Status::kOk) {
+      return Broken();
+    }
+  }
+  while (*count < max && instant_count_ > 0) {
+    out[(*count)++] = BlkCompletion{instant_[--instant_count_], Status::kOk};
+  }
+  while (*count < max) {
+    UsedBuffer used;
+    const Status s = queue_.PopUsed(&used);
+    if (s == Status::kShouldWait) {
+      break;
+    }
+    if (s != Status::kOk) {
+      return Broken();
+    }
+    Slot& slot = slots_[used.token];  // the token is a slot we gave the queue
+    const uint8_t status =
+        *reinterpret_cast<volatile uint8_t*>(headers_.cpu() + kSlotStride * used.token + 16);
+    Status result;
+    switch (status) {
+      case kBlkStatusOk:
+        result = Status::kOk;
+        break;
+      case kBlkStatusIoErr:
+        result = Status::kIoError;
+        break;
+      case kBlkStatusUnsupp:
+        result = Status::kUnsupported;
+        break;
+      default:
+        return Broken();
+    }
+    // §5.2.6: a successful read wrote every data byte and the status byte.
+    const bool short_read =
+        slot.type == kBlkTypeIn && status == kBlkStatusOk && used.len != slot.data_len + 1;
+    if (used.len == 0 || short_read) {
+      return Broken();
+    }
+    free_list_[free_slots_++] = static_cast<uint32_t>(used.token);
+    out[(*count)++] = BlkCompletion{slot.cookie, result};
+  }
+  return Status::kOk;
+}
+
+}  // namespace mica::virtio
