@@ -8,10 +8,12 @@
 //   read of LSR clears; the interrupt is pending while (receive enabled and
 //   the receive FIFO holds data) or (transmit enabled and its FIFO is
 //   empty), IIR bits 2:1 naming receive (10) before transmit (01).
-// - kQemu: hw/char/bcm2835_aux.c: IER bit 0 is transmit and bit 1 receive;
-//   a write reaches the wire at once, so with transmit enabled the
-//   interrupt is always pending; LSR = 0x60 | data ready; a full receive
-//   FIFO refuses input (QEMU's chardev holds it back) instead of losing it.
+// - kQemu: hw/char/bcm2835_aux.c as QEMU 10 has it (IER bit 0 receive,
+//   bit 1 transmit, like the hardware); a write reaches the wire at once, so with transmit enabled
+//   the interrupt is always pending; LSR = 0x60 | data ready; a full receive FIFO refuses input
+//   (QEMU's chardev holds it back) instead of losing it.
+// - kQemuDocumentBits: the same with the IER bits as the datasheet prints
+//   them (bit 0 transmit, bit 1 receive), as older QEMU releases had them.
 // Offsets are relative to AUX_MU_IO (the node's window); FakeAux is the
 // AUX block with AUX_ENABLES.
 #pragma once
@@ -26,7 +28,7 @@
 
 namespace mica::drivers::bcm2835_aux::testing {
 
-enum class Model { kHardware, kQemu };
+enum class Model { kHardware, kQemu, kQemuDocumentBits };
 
 class FakeAux : public drivers::testing::FakeRegisterFile {
  public:
@@ -50,7 +52,7 @@ class FakeMiniUart : public drivers::testing::FakeRegisterFile {
   // The line delivers a byte. False if QEMU held it back (FIFO full).
   bool Receive(uint8_t b) {
     if (rx_.size() >= kDepth) {
-      if (model_ == Model::kQemu) {
+      if (qemu()) {
         return false;
       }
       overrun_ = true;
@@ -64,7 +66,7 @@ class FakeMiniUart : public drivers::testing::FakeRegisterFile {
     return true;
   }
   void Transmit(size_t n) {
-    if (model_ == Model::kQemu || !(cntl_ & 2)) {
+    if (qemu() || !(cntl_ & 2)) {
       return;
     }
     for (size_t i = 0; i < n && !tx_.empty(); i++) {
@@ -79,8 +81,8 @@ class FakeMiniUart : public drivers::testing::FakeRegisterFile {
   uint32_t lcr() const { return lcr_; }
   uint32_t cntl() const { return cntl_; }
   uint32_t baud() const { return baud_; }
-  uint32_t RxBit() const { return model_ == Model::kQemu ? 2 : 1; }
-  uint32_t TxBit() const { return model_ == Model::kQemu ? 1 : 2; }
+  uint32_t RxBit() const { return model_ == Model::kQemuDocumentBits ? 2 : 1; }
+  uint32_t TxBit() const { return model_ == Model::kQemuDocumentBits ? 1 : 2; }
 
   std::string wire;
   uint64_t lost = 0;
@@ -140,10 +142,11 @@ class FakeMiniUart : public drivers::testing::FakeRegisterFile {
  private:
   uint32_t Iir() const {
     bool rx = (ier_ & RxBit()) && !rx_.empty();
-    bool tx = (ier_ & TxBit()) && (model_ == Model::kQemu || tx_.empty());
-    if (model_ == Model::kQemu) {
-      // QEMU: the ID says receive whenever data waits, else transmit.
-      return 0xc0 | (rx_.empty() ? kIirIdTx : kIirIdRx) | ((rx || tx) ? 0 : kIirNotPending);
+    bool tx = (ier_ & TxBit()) && (qemu() || tx_.empty());
+    if (qemu()) {
+      // QEMU: the ID says receive when that interrupt is pending, else
+      // transmit, even with nothing pending.
+      return 0xc0 | (rx ? kIirIdRx : kIirIdTx) | ((rx || tx) ? 0 : kIirNotPending);
     }
     if (rx) {
       return 0xc0 | kIirIdRx;
@@ -154,7 +157,7 @@ class FakeMiniUart : public drivers::testing::FakeRegisterFile {
     return 0xc0 | kIirNotPending;
   }
   uint32_t ReadLsr() {
-    if (model_ == Model::kQemu) {
+    if (qemu()) {
       return 0x60 | (rx_.empty() ? 0 : kLsrDataReady);
     }
     uint32_t lsr = (rx_.empty() ? 0 : kLsrDataReady) | (overrun_ ? kLsrOverrun : 0) |
@@ -171,7 +174,7 @@ class FakeMiniUart : public drivers::testing::FakeRegisterFile {
     return b;
   }
   void WriteIo(uint8_t b) {
-    if (model_ == Model::kQemu) {
+    if (qemu()) {
       wire += static_cast<char>(b);
       return;
     }
@@ -181,6 +184,8 @@ class FakeMiniUart : public drivers::testing::FakeRegisterFile {
     }
     tx_.push_back(b);
   }
+
+  bool qemu() const { return model_ != Model::kHardware; }
 
   Model model_;
   std::deque<uint8_t> rx_;

@@ -17,8 +17,9 @@
 //   interrupt.
 // - IER layout: the document gives bit 0 = transmit, bit 1 = receive; the
 //   hardware has them the other way round (errata p12; the 16550 layout
-//   Linux's 8250 driver uses), and QEMU's hw/char/bcm2835_aux.c follows the
-//   document. Init tells them apart without a board flag: with both FIFOs
+//   Linux's 8250 driver uses). QEMU's hw/char/bcm2835_aux.c now matches the
+//   hardware, but older releases followed the document. Init tells them
+//   apart without a board flag: with both FIFOs
 //   empty, enabling only the transmit interrupt makes IIR report a pending
 //   "transmit holding register empty" (IIR bits 2:1 = 01), enabling only
 //   the receive interrupt reports nothing. Bit pattern 0x1 is tried, then

@@ -63,7 +63,7 @@ TEST(MiniUartBaud, MatchesTheDatasheetFormula) {
 }
 
 TEST(MiniUart, InitProgramsAndFindsTheIerLayout) {
-  for (Model model : {Model::kHardware, Model::kQemu}) {
+  for (Model model : {Model::kHardware, Model::kQemu, Model::kQemuDocumentBits}) {
     FakeMiniUart dev(model);
     FakeAux aux;
     aux.enables = 4;  // SPI2 on: must stay on
@@ -105,7 +105,7 @@ TEST(MiniUart, InitWithoutClockOrAuxKeepsFirmwareSettings) {
 }
 
 TEST(MiniUart, ReceiveStreamArrivesWhole) {
-  for (Model model : {Model::kHardware, Model::kQemu}) {
+  for (Model model : {Model::kHardware, Model::kQemu, Model::kQemuDocumentBits}) {
     FakeMiniUart dev(model);
     MiniUart uart(dev);
     ASSERT_EQ(uart.Init(MiniUartConfig{}, nullptr), Status::kOk);
@@ -145,7 +145,7 @@ TEST(MiniUart, OverrunIsCounted) {
 }
 
 TEST(MiniUart, TransmitStreamLeavesWholeWithoutStorm) {
-  for (Model model : {Model::kHardware, Model::kQemu}) {
+  for (Model model : {Model::kHardware, Model::kQemu, Model::kQemuDocumentBits}) {
     FakeMiniUart dev(model);
     MiniUart uart(dev);
     ASSERT_EQ(uart.Init(MiniUartConfig{}, nullptr), Status::kOk);
