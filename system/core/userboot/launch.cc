@@ -125,7 +125,7 @@ bool Launch(const bootfs::Image& fs, const LaunchSpec& spec, mica::Handle* proce
     return false;
   }
   const char* slash = strrchr(spec.path, '/');
-  const char* name = slash != nullptr ? slash + 1 : spec.path;
+  const char* name = spec.name != nullptr ? spec.name : slash != nullptr ? slash + 1 : spec.path;
   Program p;
   ImageVmo from{spec.bootfs_vmo, file.offset};
   if (!LoadProgram(spec.job, name, file.data, file.size, &p, why, why_size, &from)) {

@@ -18,6 +18,7 @@ bool OpenBootfs(mica_handle_t vmo, bootfs::Image* fs, char* why, size_t why_size
 
 struct LaunchSpec {
   const char* path = nullptr;         // the bootfs file
+  const char* name = nullptr;         // the process name; nullptr: the file's base name
   const char* const* argv = nullptr;  // argv[0] is the path by convention
   uint32_t argc = 0;
   mica_handle_t job = MICA_HANDLE_INVALID;  // where the process goes (not consumed)

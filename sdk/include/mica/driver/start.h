@@ -1,0 +1,45 @@
+// The start contract between the driver manager and a driver process
+// (docs/drivers.md, "What a driver gets"). Stable: drivers built out of
+// tree rely on it. A driver normally reads it through the runtime
+// (<mica/driver/driver.h>), not by hand.
+//
+// A driver starts with the ordinary process bootstrap message
+// (docs/process-bootstrap.md): the runtime's handles (kinds 1-5: its debug
+// log, root VMAR, process, first thread, and its own job as default job)
+// and, in this order:
+//   MICA_DRIVER_HANDLE_MANAGER  arg 0   its channel to the manager
+//   MICA_DRIVER_HANDLE_NODE     arg 0   a read-only VMO holding the node
+//                                       description (node_info.h): path,
+//                                       reg ranges, interrupts, properties
+//   MICA_DRIVER_HANDLE_MMIO     arg i   a physical VMO over reg range i,
+//                                       page-rounded (READ, WRITE, MAP,
+//                                       no EXECUTE); the range's offset
+//                                       in its first page is in the node
+//                                       description
+//   MICA_DRIVER_HANDLE_DMA      arg i   an MMIO resource over exactly the
+//                                       pages of reg range i: enough for
+//                                       vmo_create_contiguous (DMA buffers
+//                                       no larger than the range, per call)
+//                                       and for nothing outside the range
+//   MICA_DRIVER_HANDLE_IRQ      arg j   an interrupt object for interrupt j
+//                                       (GIC INTID and trigger from the
+//                                       node's `interrupts`)
+// and argv = { <binary path>, <node path>, <driver name>, <start count>,
+// <manifest arguments>... } where the start count is 0 on the first start
+// and counts restarts after it. Nothing else: no root resource, no bootfs,
+// no DTB.
+#pragma once
+
+#include <stdint.h>
+
+#define MICA_DRIVER_HANDLE_MANAGER ((uint32_t)0x200)
+#define MICA_DRIVER_HANDLE_NODE ((uint32_t)0x201)
+#define MICA_DRIVER_HANDLE_MMIO ((uint32_t)0x202)
+#define MICA_DRIVER_HANDLE_DMA ((uint32_t)0x203)
+#define MICA_DRIVER_HANDLE_IRQ ((uint32_t)0x204)
+
+// argv positions.
+#define MICA_DRIVER_ARGV_NODE_PATH 1
+#define MICA_DRIVER_ARGV_NAME 2
+#define MICA_DRIVER_ARGV_START_COUNT 3
+#define MICA_DRIVER_ARGV_FIRST_ARG 4

@@ -1,0 +1,59 @@
+// The driver manager's node tree: one Node per enabled devicetree node
+// (and per child node a driver adds), with what binds it and the state of
+// its driver process. Nodes are never freed while the manager runs; a child
+// whose parent's driver died is marked `removed` and reused when the new
+// parent instance adds it again.
+#pragma once
+
+#include <mica/async/loop.h>
+#include <mica/cpp/handle.h>
+#include <mica/driver/node_info.h>
+#include <mica/driver/protocol.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devicetree/lib/fdt.h"
+#include "system/core/driver_manager/stand_in_manifest.h"
+
+namespace driver_manager {
+
+inline constexpr uint32_t kNoNode = ~uint32_t{0};
+inline constexpr uint32_t kMaxNodes = 1024;
+inline constexpr uint32_t kPathSize = mica::driver::kNodeInfoMaxPath;
+// Failures remembered per node for the restart policy.
+inline constexpr uint32_t kFailureWindow = 5;
+
+struct Node {
+  char path[kPathSize] = {};
+  uint32_t parent = kNoNode;
+  uint32_t depth = 0;
+  fdt::Node dt;                         // invalid for a node a driver added
+  const uint8_t* compatible = nullptr;  // the string list (in the DTB or `added`)
+  uint32_t compatible_size = 0;
+  uint8_t* added = nullptr;  // the node description a driver sent (owned)
+  uint32_t added_size = 0;
+  bool removed = false;  // an added node whose parent's driver ended
+  const DriverEntry* driver = nullptr;
+
+  // The driver process (valid while state is kBound).
+  mica::driver::wire::NodeState state = mica::driver::wire::NodeState::kUnbound;
+  uint32_t generation = 0;  // bumped on every start and stop: stale handlers bail
+  uint32_t restarts = 0;
+  uint64_t koid = 0;
+  mica::Handle job;
+  mica::Handle process;
+  mica::Handle channel;
+  mica::async::WaitId process_wait = 0;
+  mica::async::WaitId channel_wait = 0;
+  uint32_t ping_txid = 0;
+  bool ping_outstanding = false;
+  bool missed_ping = false;                   // killed for a missed liveness answer
+  mica_time_t failures[kFailureWindow] = {};  // ring of recent failure times
+  uint32_t failure_count = 0;                 // total, indexes the ring
+  char last_reason[96] = {};
+};
+
+// Renders the node's `compatible` list as `"a" "b"` into buf.
+void FormatCompatible(const Node& node, char* buf, size_t size);
+
+}  // namespace driver_manager

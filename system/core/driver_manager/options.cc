@@ -1,0 +1,89 @@
+// See options.h.
+#include "system/core/driver_manager/options.h"
+
+#include <string.h>
+
+namespace driver_manager {
+namespace {
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+bool ParseNumber(const char* s, size_t len, uint64_t* out) {
+  if (len == 0 || len > 9) {
+    return false;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool CopyValue(const char* s, size_t len, char* dst, size_t cap) {
+  if (len == 0 || len >= cap) {
+    return false;
+  }
+  memcpy(dst, s, len);
+  dst[len] = '\0';
+  return true;
+}
+
+bool Starts(const char* word, size_t len, const char* key, const char** value, size_t* vlen) {
+  size_t k = strlen(key);
+  if (len < k || memcmp(word, key, k) != 0) {
+    return false;
+  }
+  *value = word + k;
+  *vlen = len - k;
+  return true;
+}
+
+const char* ApplyWord(const char* w, size_t len, Options* out) {
+  const char* v;
+  size_t n;
+  if (Starts(w, len, "drivers.test=", &v, &n)) {
+    return CopyValue(v, n, out->test_set, sizeof(out->test_set)) ? nullptr : "drivers.test=";
+  }
+  if (Starts(w, len, "drivers.run-ms=", &v, &n)) {
+    return ParseNumber(v, n, &out->run_ms) ? nullptr : "drivers.run-ms=";
+  }
+  if (Starts(w, len, "drivers.ping-ms=", &v, &n)) {
+    return ParseNumber(v, n, &out->ping_ms) && out->ping_ms != 0 ? nullptr : "drivers.ping-ms=";
+  }
+  if (Starts(w, len, "drivers.then-arg=", &v, &n)) {
+    return CopyValue(v, n, out->then_arg, sizeof(out->then_arg)) ? nullptr : "drivers.then-arg=";
+  }
+  if (Starts(w, len, "drivers.then=", &v, &n)) {
+    return CopyValue(v, n, out->then, sizeof(out->then)) ? nullptr : "drivers.then=";
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const char* ParseWords(const char* text, Options* out) {
+  const char* p = text;
+  while (p != nullptr && *p != '\0') {
+    while (IsSpace(*p)) {
+      p++;
+    }
+    const char* start = p;
+    while (*p != '\0' && !IsSpace(*p)) {
+      p++;
+    }
+    if (p != start) {
+      if (const char* bad = ApplyWord(start, static_cast<size_t>(p - start), out)) {
+        return bad;
+      }
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace driver_manager

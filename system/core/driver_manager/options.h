@@ -1,0 +1,35 @@
+// The driver manager's switches (docs/drivers.md, "Test boots"): words of
+// the form `drivers.<name>=<value>`, read from its argv (userboot.arg=
+// words) and from /chosen/bootargs, argv last so it wins. Pure and
+// freestanding; host-tested (test/options_test.cc).
+//   drivers.test=<set>      the test manifest set to use instead of the
+//                           system's (stand_in_manifest.h: isolation,
+//                           faults, fail, topology)
+//   drivers.run-ms=<ms>     stop after this long: list the node tree, kill
+//                           every driver, exit 0 (tests; default: forever)
+//   drivers.ping-ms=<ms>    the liveness period and deadline (default 1000)
+//   drivers.then=<path>     a program to start once the drivers are bound,
+//                           with a channel to the manager's inspection and
+//                           service protocol (e.g. bin/drivers)
+//   drivers.then-arg=<word> one argument for that program
+// Other words are ignored; a malformed value is reported by Parse.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace driver_manager {
+
+struct Options {
+  char test_set[32] = {};
+  uint64_t run_ms = 0;  // 0: forever
+  uint64_t ping_ms = 1000;
+  char then[104] = {};
+  char then_arg[64] = {};
+};
+
+// Applies the words of `text` (separated by spaces, tabs or newlines) to
+// *out. Returns nullptr, or a static phrase naming the bad word's switch.
+const char* ParseWords(const char* text, Options* out);
+
+}  // namespace driver_manager
