@@ -46,6 +46,16 @@ USERBOOT_CASES = [
     ("userboot/virt-gic3-smp2-empty-next", "userboot.next=", [
         _UB + r"bad command line: userboot.next= is empty",
     ], 1, (r"exited with status",)),
+    # The PL031 RTC driver (drivers/rtc/pl031) bound by the driver manager
+    # (manifest set `rtc`), reading QEMU's wall clock (UTC, `-rtc` default).
+    ("userboot/virt-gic3-smp2-pl031-driver",
+     "userboot.next=bin/driver-manager drivers.test=rtc drivers.run-ms=1500", [
+        r"driver: bound /pl031@9010000 to pl031 \(process \d+\)",
+        r"pl031: /pl031@9010000 time 20[2-9]\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\dZ "
+        r"\(\d{10} s since 1970\)",
+        r"driver-manager: stopping after 1500 ms",
+        _UB + r"bin/driver-manager exited with status 0",
+    ], 0, (r"FAILED", r"bind .* failed", r"cannot start")),
 ]
 
 

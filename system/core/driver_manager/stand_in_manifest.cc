@@ -30,6 +30,8 @@ const TestSet kTestSets[] = {
     {"hang", {"arm,pl031", "test-hang", kTestBinary, "hang-once"}},
     {"fail", {"arm,pl031", "test-fail", kTestBinary, "crash-always"}},
     {"parent", {"arm,pl031", "test-parent", kTestBinary, "parent"}},
+    // The real PL031 driver (drivers/rtc/pl031).
+    {"rtc", {"arm,pl031", "pl031", "bin/pl031-driver", nullptr}},
 };
 
 const DriverEntry kTestCommon[] = {

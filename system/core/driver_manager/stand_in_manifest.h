@@ -7,7 +7,8 @@
 //   arm,pl061        -> test-steady
 //   qemu,fw-cfg-mmio -> test-steady
 //   mica,test-child  -> test-child  (children test-parent adds)
-// for <set> one of: steady, isolation, crash, exit, hang, fail, parent.
+// for <set> one of: steady, isolation, crash, exit, hang, fail, parent;
+// set `rtc` binds arm,pl031 to the real driver, bin/pl031-driver.
 #pragma once
 
 #include <stddef.h>

@@ -1,0 +1,60 @@
+// bin/pl031: the PL031 RTC driver process (README.md). Binds `arm,pl031`,
+// checks the device, prints one line with the wall-clock time, and
+// publishes class `rtc`.
+//
+// Provisional `rtc` wire format until the IDL's RTC protocol lands: any
+// message gets an 8-byte reply, the UTC seconds since 1970 (little-endian
+// u64). A client closing its end ends its connection.
+#include <mica/driver/driver.h>
+#include <mica/syscalls.h>
+#include <stdio.h>
+
+#include "drivers/lib/mica_status.h"
+#include "drivers/rtc/pl031/pl031.h"
+
+namespace {
+
+using mica::driver::Context;
+using mica::drivers::ToMicaStatus;
+using mica::drivers::pl031::Pl031;
+
+mica::driver::MmioRegion g_regs;
+Pl031 g_rtc(g_regs);
+
+void Serve(Context& dev, mica_handle_t ch) {
+  dev.loop().BeginWait(
+      ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
+      [&dev, ch](mica_status_t status, mica_signals_t observed) {
+        uint8_t buf[64];
+        uint32_t n = 0;
+        while (status == MICA_OK &&
+               mica_channel_read(ch, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr) == MICA_OK) {
+          uint32_t now = 0;
+          g_rtc.ReadSeconds(&now);
+          uint64_t reply = now;
+          mica_channel_write(ch, 0, &reply, sizeof(reply), nullptr, 0);
+        }
+        if (status != MICA_OK || (observed & MICA_CHANNEL_PEER_CLOSED)) {
+          mica_handle_close(ch);
+          return;
+        }
+        Serve(dev, ch);
+      });
+}
+
+mica_status_t Bind(Context& dev) {
+  MICA_TRY(dev.MapMmio(0, &g_regs));
+  MICA_TRY(ToMicaStatus(g_rtc.Init()));
+  uint32_t seconds = 0;
+  mica::drivers::rtc::CivilTime t;
+  MICA_TRY(ToMicaStatus(g_rtc.ReadSeconds(&seconds)));
+  MICA_TRY(ToMicaStatus(g_rtc.ReadTime(&t)));
+  printf("%s: %s time %04d-%02u-%02uT%02u:%02u:%02uZ (%u s since 1970)\n", dev.name(),
+         dev.node_path(), static_cast<int>(t.year), t.month, t.day, t.hour, t.minute, t.second,
+         seconds);
+  return dev.Publish("rtc", 1, [&dev](mica::Handle client) { Serve(dev, client.release()); });
+}
+
+}  // namespace
+
+MICA_DRIVER_MAIN(Bind)
