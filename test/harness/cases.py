@@ -56,6 +56,18 @@ USERBOOT_CASES = [
         r"driver-manager: stopping after 1500 ms",
         _UB + r"bin/driver-manager exited with status 0",
     ], 0, (r"FAILED", r"bind .* failed", r"cannot start")),
+    # The PL011 driver (drivers/serial/pl011) on the console UART: its own
+    # line reaches the wire through its interrupt-driven transmit ring, with
+    # no debug-log prefix.
+    ("userboot/virt-gic3-smp2-pl011-driver",
+     "userboot.next=bin/driver-manager drivers.test=console drivers.run-ms=1500", [
+        r"driver: bound /pl011@9000000 to pl011 \(process \d+\)",
+        r"pl011: /pl011@9000000 up \(uartclk kept\)",
+        r"^pl011-driver: hello from /pl011@9000000\r?$",
+        r"pl011: wrote \d+ bytes, \d+ interrupts",
+        r"driver-manager: stopping after 1500 ms",
+        _UB + r"bin/driver-manager exited with status 0",
+    ], 0, (r"FAILED", r"bind .* failed", r"cannot start")),
 ]
 
 

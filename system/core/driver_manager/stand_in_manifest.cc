@@ -32,6 +32,8 @@ const TestSet kTestSets[] = {
     {"parent", {"arm,pl031", "test-parent", kTestBinary, "parent"}},
     // The real PL031 driver (drivers/rtc/pl031).
     {"rtc", {"arm,pl031", "pl031", "bin/pl031-driver", nullptr}},
+    // The real PL011 driver (drivers/serial/pl011).
+    {"console", {"arm,pl011", "pl011", "bin/pl011-driver", nullptr}},
 };
 
 const DriverEntry kTestCommon[] = {

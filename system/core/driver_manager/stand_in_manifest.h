@@ -8,7 +8,8 @@
 //   qemu,fw-cfg-mmio -> test-steady
 //   mica,test-child  -> test-child  (children test-parent adds)
 // for <set> one of: steady, isolation, crash, exit, hang, fail, parent;
-// set `rtc` binds arm,pl031 to the real driver, bin/pl031-driver.
+// set `rtc` binds arm,pl031 to the real driver, bin/pl031-driver, and set
+// `console` arm,pl011 to bin/pl011-driver.
 #pragma once
 
 #include <stddef.h>
