@@ -47,13 +47,17 @@ USERBOOT_CASES = [
         _UB + r"bad command line: userboot.next= is empty",
     ], 1, (r"exited with status",)),
     # The PL031 RTC driver (drivers/rtc/pl031) bound by the driver manager
-    # (manifest set `rtc`), reading QEMU's wall clock (UTC, `-rtc` default).
+    # (manifest set `rtc`), reading QEMU's wall clock (UTC, `-rtc` default)
+    # and taking its alarm interrupt.
     ("userboot/virt-gic3-smp2-pl031-driver",
-     "userboot.next=bin/driver-manager drivers.test=rtc drivers.run-ms=1500", [
+     "userboot.next=bin/driver-manager drivers.test=rtc drivers.run-ms=3500", [
         r"driver: bound /pl031@9010000 to pl031 \(process \d+\)",
         r"pl031: /pl031@9010000 time 20[2-9]\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\dZ "
         r"\(\d{10} s since 1970\)",
-        r"driver-manager: stopping after 1500 ms",
+        # The match interrupt, two seconds later (the counter ticks in
+        # whole seconds, so 1-2 s of guest time).
+        r"pl031: alarm at (\d+) fired \(counter \1\)",
+        r"driver-manager: stopping after 3500 ms",
         _UB + r"bin/driver-manager exited with status 0",
     ], 0, (r"FAILED", r"bind .* failed", r"cannot start")),
     # The PL011 driver (drivers/serial/pl011) on the console UART: its own

@@ -1,11 +1,15 @@
-// bin/pl031: the PL031 RTC driver process (README.md). Binds `arm,pl031`,
-// checks the device, prints one line with the wall-clock time, and
-// publishes class `rtc`.
+// bin/pl031-driver: the PL031 RTC driver process (README.md). Binds
+// `arm,pl031`, checks the device, prints one line with the wall-clock time,
+// and publishes class `rtc`. It then arms a one-shot alarm two seconds
+// ahead and a thread waits for the interrupt: `<name>: alarm at <s> fired
+// (counter <s>)` shows the match interrupt travelled device -> GIC ->
+// interrupt object -> Pl031::OnInterrupt.
 //
 // Provisional `rtc` wire format until the IDL's RTC protocol lands: any
 // message gets an 8-byte reply, the UTC seconds since 1970 (little-endian
 // u64). A client closing its end ends its connection.
 #include <mica/driver/driver.h>
+#include <mica/rt/thread.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
 
@@ -20,6 +24,31 @@ using mica::drivers::pl031::Pl031;
 
 mica::driver::MmioRegion g_regs;
 Pl031 g_rtc(g_regs);
+mica_rt_mutex_t g_lock = MICA_RT_MUTEX_INIT;
+mica::Handle g_irq;
+uint32_t g_alarm_at = 0;
+const char* g_name = "pl031";
+
+uint32_t NowLocked() {
+  uint32_t now = 0;
+  g_rtc.ReadSeconds(&now);
+  return now;
+}
+
+int AlarmThread(void*) {
+  for (;;) {
+    if (mica_interrupt_wait(g_irq.get(), nullptr) != MICA_OK) {
+      return 1;
+    }
+    mica_rt_mutex_lock(&g_lock);
+    bool fired = g_rtc.OnInterrupt();
+    uint32_t now = NowLocked();
+    mica_rt_mutex_unlock(&g_lock);
+    if (fired) {
+      printf("%s: alarm at %u fired (counter %u)\n", g_name, g_alarm_at, now);
+    }
+  }
+}
 
 void Serve(Context& dev, mica_handle_t ch) {
   dev.loop().BeginWait(
@@ -52,7 +81,16 @@ mica_status_t Bind(Context& dev) {
   printf("%s: %s time %04d-%02u-%02uT%02u:%02u:%02uZ (%u s since 1970)\n", dev.name(),
          dev.node_path(), static_cast<int>(t.year), t.month, t.day, t.hour, t.minute, t.second,
          seconds);
-  return dev.Publish("rtc", 1, [&dev](mica::Handle client) { Serve(dev, client.release()); });
+  MICA_TRY(dev.Publish("rtc", 1, [&dev](mica::Handle client) { Serve(dev, client.release()); }));
+  if (dev.interrupt_count() == 0) {
+    return MICA_OK;
+  }
+  g_name = dev.name();
+  MICA_TRY(dev.TakeInterrupt(0, &g_irq));
+  g_alarm_at = seconds + 2;
+  MICA_TRY(ToMicaStatus(g_rtc.SetAlarm(g_alarm_at)));
+  mica_rt_thread_t* thread = nullptr;
+  return mica_rt_thread_create(&thread, AlarmThread, nullptr, "pl031-alarm", 0);
 }
 
 }  // namespace
