@@ -12,8 +12,9 @@ from qemu import BootConfig, Paths
 
 
 # userboot's command line handling: (name, kernel command line, expected
-# lines, userboot's exit status, forbidden lines). userboot's own lines come
-# through the debug log as `userboot(<koid>): userboot: ...`.
+# lines, userboot's exit status, forbidden lines[, board, "virt" if
+# absent]). userboot's own lines come through the debug log as
+# `userboot(<koid>): userboot: ...`.
 _UB = r"userboot\(\d+\): userboot: "
 USERBOOT_CASES = [
     ("userboot/virt-gic3-smp2-default-program", "", [
@@ -72,6 +73,17 @@ USERBOOT_CASES = [
         r"driver-manager: stopping after 1500 ms",
         _UB + r"bin/driver-manager exited with status 0",
     ], 0, (r"FAILED", r"bind .* failed", r"cannot start")),
+    # The same on raspi4b with the mini UART driver (drivers/serial/
+    # bcm2835-aux), the Pi 4's console (a sixth field names the board).
+    ("userboot/rpi4-mini-uart-driver",
+     "userboot.next=bin/driver-manager drivers.test=console-rpi4 drivers.run-ms=1500", [
+        r"driver: bound /soc/serial@7e215040 to mini-uart \(process \d+\)",
+        r"mini-uart: /soc/serial@7e215040 up \(IER rx bit [12]\)",
+        r"^mini-uart-driver: hello from /soc/serial@7e215040\r?$",
+        r"mini-uart: wrote \d+ bytes, \d+ interrupts",
+        r"driver-manager: stopping after 1500 ms",
+        _UB + r"bin/driver-manager exited with status 0",
+    ], 0, (r"FAILED", r"bind .* failed", r"cannot start"), "rpi4"),
 ]
 
 

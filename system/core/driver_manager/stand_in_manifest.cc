@@ -34,6 +34,8 @@ const TestSet kTestSets[] = {
     {"rtc", {"arm,pl031", "pl031", "bin/pl031-driver", nullptr}},
     // The real PL011 driver (drivers/serial/pl011).
     {"console", {"arm,pl011", "pl011", "bin/pl011-driver", nullptr}},
+    // The Pi 4's mini UART driver (drivers/serial/bcm2835-aux).
+    {"console-rpi4", {"brcm,bcm2835-aux-uart", "mini-uart", "bin/mini-uart-driver", nullptr}},
 };
 
 const DriverEntry kTestCommon[] = {

@@ -9,7 +9,8 @@
 //   mica,test-child  -> test-child  (children test-parent adds)
 // for <set> one of: steady, isolation, crash, exit, hang, fail, parent;
 // set `rtc` binds arm,pl031 to the real driver, bin/pl031-driver, and set
-// `console` arm,pl011 to bin/pl011-driver.
+// `console` arm,pl011 to bin/pl011-driver, and set `console-rpi4`
+// brcm,bcm2835-aux-uart to bin/mini-uart-driver.
 #pragma once
 
 #include <stddef.h>
