@@ -33,7 +33,9 @@ std::vector<uint8_t> Sample() {
 
 bool ParseCopy(const std::vector<uint8_t>& bytes) {
   std::unique_ptr<uint8_t[]> copy(new uint8_t[bytes.size() + 1]);
-  memcpy(copy.get(), bytes.data(), bytes.size());
+  if (!bytes.empty()) {
+    memcpy(copy.get(), bytes.data(), bytes.size());
+  }
   NodeInfo info;
   bool ok = info.Parse(copy.get(), bytes.size());
   if (ok) {
