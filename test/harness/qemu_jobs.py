@@ -22,9 +22,12 @@ from qemu import BootConfig
 
 
 def userboot_job(opts: Options, name: str, append: str, expected: list[str], status: int,
-                 forbidden: tuple[str, ...]) -> Job:
+                 forbidden: tuple[str, ...], board: str = "virt") -> Job:
     def run() -> list[CaseResult]:
-        config = BootConfig(board="virt", smp=2, gic=3, append=append)
+        if board == "virt":
+            config = BootConfig(board="virt", smp=2, gic=3, append=append)
+        else:
+            config = BootConfig(board=board, append=append)
         problem = "\n".join(qemu.missing_files(config, opts.paths))
         if problem:
             return [CaseResult(name, "FAIL", 0.0, problem)]

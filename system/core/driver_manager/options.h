@@ -3,7 +3,7 @@
 // words) and from /chosen/bootargs, argv last so it wins. Pure and
 // freestanding; host-tested (test/options_test.cc).
 //   drivers.test=<set>      the test manifest set to use instead of the
-//                           system's (stand_in_manifest.h: isolation,
+//                           system's (the test sets: isolation,
 //                           faults, fail, topology)
 //   drivers.run-ms=<ms>     stop after this long: list the node tree, kill
 //                           every driver, exit 0 (tests; default: forever)
