@@ -24,6 +24,7 @@ class DriverCase:
     forbidden: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()  # more QEMU arguments
     timeout_factor: float = 1.5
+    image: str = ""  # a 1 MiB disk image made and checked by the job; "{image}" in extra
 
 
 def _append(test_set: str, run_ms: int, *more: str) -> str:
@@ -155,11 +156,66 @@ def _virtio_devices(count: int) -> tuple[str, ...]:
     return tuple(args)
 
 
+def _virtio_driver_devices(modern: bool) -> tuple[str, ...]:
+    """One entropy and one block device (the job's image); QEMU fills the
+    transports from the top: rng at 0xa003e00, blk at 0xa003c00."""
+    args = ("-device", "virtio-rng-device",
+            "-drive", "if=none,file={image},format=raw,id=vd0",
+            "-device", "virtio-blk-device,drive=vd0")
+    return (("-global", "virtio-mmio.force-legacy=false") if modern else ()) + args
+
+
+def _virtio_driver_case(version: str, kill: bool) -> DriverCase:
+    """The virtio driver processes on the system manifests: a transport
+    driver per slot (empty slots end as "no device", unbound, never
+    restarted), virtio-rng-driver and virtio-blk-driver on the children the
+    two transports with devices hand their resources to, and
+    bin/virtio-client reading and writing block/0 and reading entropy/0.
+    With `kill`, drivers.kill= kills the block driver while the client
+    reads; the client sees PEER_CLOSED, reconnects and reads right."""
+    rng, blk = "/virtio_mmio@a003e00", "/virtio_mmio@a003c00"
+    tests = ["block-info", "block-read", "block-write", "entropy"] + (["block-reconnect"] if kill else [])
+    expected = [
+        _bound(rng, "virtio-mmio-driver"),
+        _bound(blk, "virtio-mmio-driver"),
+        _bound(rng + "/device", "virtio-rng-driver"),
+        _bound(blk + "/device", "virtio-blk-driver"),
+        _DM + rf"driver: published entropy/0 by {rng}/device$",
+        _DM + rf"driver: published block/0 by {blk}/device$",
+    ]
+    expected += [rf"virtio-client\(\d+\): virtio-client: PASS {t}$" for t in tests]
+    expected.append(rf"virtio-client\(\d+\): virtio-client: done passed={len(tests)} failed=0$")
+    restarts = 0
+    more = ["drivers.then=bin/virtio-client"]
+    if kill:
+        restarts = 1
+        more += ["drivers.then-arg=--reread", f"drivers.kill=2500:{blk}/device"]
+        expected += [
+            _DM + rf"driver: {blk}/device \(virtio-blk-driver, process \d+\) was killed; restart 1 in 10 ms$",
+            r"virtio-client\(\d+\): virtio-client: block/0 closed: MICA_ERR_PEER_CLOSED after \d+ reads; reconnecting$",
+        ]
+    expected += [
+        _listed(rng, "bound", "virtio-mmio-driver", 0),
+        _listed(blk + "/device", "bound", "virtio-blk-driver", restarts),
+        _listed(rng + "/device", "bound", "virtio-rng-driver", 0),
+        _DM + r"driver-manager: node /virtio_mmio@a000000 \[unbound\] driver virtio-mmio-driver process 0 restarts 0 ",
+    ]
+    forbidden = (r"virtio-client: FAIL", _DM + r"driver: failed", _DM + r"driver: cannot start",
+                 _DM + r"driver: /virtio_mmio@a000000 \(", _DM + rf"driver: {rng}")
+    name = f"drivers/virt-virtio-{version}" + ("-kill" if kill else "")
+    append = _append("", 7000 if kill else 4000, *more)
+    return DriverCase(name, _virt(append), expected, forbidden,
+                      _virtio_driver_devices(version == "modern"), 2.0, "virtio-driver.img")
+
+
 def driver_cases() -> list[DriverCase]:
     tree = "drivers.then=bin/drivers"
     virt_lines = [r"node / \[unbound\] compatible \"linux,dummy-virt\"$",
                   r"node /pl011@9000000 \[unbound\] compatible \"arm,pl011\" \"arm,primecell\"$",
-                  r"node /virtio_mmio@a003e00 \[unbound\] compatible \"virtio,mmio\"$"]
+                  # an empty slot (QEMU fills from the top): the transport
+                  # driver found no device (docs/drivers.md, "Empty slots")
+                  r"node /virtio_mmio@a000000 \[unbound\] (driver virtio-mmio-driver process 0 restarts 0 )?"
+                  r"compatible \"virtio,mmio\"$"]
     modern = ("-global", "virtio-mmio.force-legacy=false")
     return [
         _isolation_case(),
@@ -169,6 +225,9 @@ def driver_cases() -> list[DriverCase]:
         _kill_case(),
         _fail_case(),
         _topology_case(),
+        _virtio_driver_case("legacy", False),
+        _virtio_driver_case("modern", False),
+        _virtio_driver_case("legacy", True),
         _tree_case("drivers/virt-tree", _virt(_append("", 2000, tree)), virt_lines),
         _tree_case("drivers/virt-tree-virtio-legacy", _virt(_append("", 2000, tree)), virt_lines,
                    _virtio_devices(2)),

@@ -49,15 +49,40 @@ def driver_job(opts: Options, case: DriverCase) -> Job:
         problem = "\n".join(qemu.missing_files(case.config, opts.paths))
         if problem:
             return [CaseResult(case.name, "FAIL", 0.0, problem)]
-        cmd = qemu.qemu_command(case.config, opts.paths, extra=case.extra)
+        extra = case.extra
+        image = opts.paths.out / "test-images" / case.image if case.image else None
+        if image is not None:
+            # The disk the virtio-blk driver serves (driver_cases.py): the
+            # host pattern, checked byte by byte after the boot.
+            image.parent.mkdir(parents=True, exist_ok=True)
+            image.write_bytes(bytes(_virtio_host_byte(i) for i in range(VIRTIO_IMAGE_BYTES)))
+            extra = tuple(a.replace("{image}", str(image)) for a in extra)
+        cmd = qemu.qemu_command(case.config, opts.paths, extra=extra)
         timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
         r = qemu.run_case(cmd, UserbootChecker(case.expected, 0, case.forbidden), timeout,
                           opts.log_path(case.name), opts.abort)
         if r.verdict.passed:
-            return [CaseResult(case.name, "PASS", r.seconds)]
-        return [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+            results = [CaseResult(case.name, "PASS", r.seconds)]
+        else:
+            results = [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+        if image is not None:
+            results.append(_image_check(f"{case.name}/host-image-check", image))
+        return results
 
-    return Job([case.name], run)
+    return Job([case.name] + ([f"{case.name}/host-image-check"] if case.image else []), run)
+
+
+def _image_check(name: str, image: Path) -> CaseResult:
+    """Every byte of the image: the guest pattern in the first half (what
+    the client wrote), the host pattern in the second."""
+    data = image.read_bytes()
+    half = VIRTIO_IMAGE_BYTES // 2
+    bad = [i for i in range(VIRTIO_IMAGE_BYTES)
+           if i >= len(data) or data[i] != (_virtio_guest_byte(i) if i < half else _virtio_host_byte(i))]
+    if len(data) == VIRTIO_IMAGE_BYTES and not bad:
+        return CaseResult(name, "PASS", 0.0)
+    first = f"first wrong byte at {bad[0]}" if bad else f"size {len(data)}"
+    return CaseResult(name, "FAIL", 0.0, f"{len(bad)} wrong bytes; {first}; image {image}")
 
 
 def bench_smoke_job(opts: Options) -> Job:

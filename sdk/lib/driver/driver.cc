@@ -139,6 +139,7 @@ mica_status_t Context::MapMmio(uint32_t index, MmioRegion* out) {
     MICA_TRY(mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0,
                            mmio_[index].get(), 0, vmo_size, &addr));
     mapped_[index] = addr;
+    mapped_size_[index] = vmo_size;
   }
   *out = MmioRegion(reinterpret_cast<volatile void*>(mapped_[index] + in_page), reg.size);
   return MICA_OK;
@@ -191,6 +192,34 @@ mica_status_t Context::AddChild(const char* name, const NodeProperty* properties
           printf("%s: adding a child node failed: %s\n", name_, StatusName(st));
         }
       });
+}
+
+mica_status_t Context::AddChildWithResources(const char* name, const NodeProperty* properties,
+                                             uint32_t count) {
+  static NodeProperty props[::idl::driver::MAX_PROPERTIES];
+  if (count >= ::idl::driver::MAX_PROPERTIES) {
+    return MICA_ERR_OUT_OF_RANGE;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    props[i] = properties[i];
+  }
+  props[count] = NodeProperty{MICA_DRIVER_PROP_PARENT_RESOURCES, nullptr, 0};
+  for (uint32_t i = 0; i < kMaxRegs; i++) {
+    if (mapped_[i] != 0) {
+      (void)mica_vmar_unmap(mica_rt_vmar_root(), mapped_[i], mapped_size_[i]);
+      mapped_[i] = 0;
+    }
+    mmio_[i].reset();
+    dma_[i].reset();
+  }
+  for (uint32_t i = 0; i < kMaxIrqs; i++) {
+    irq_[i].reset();
+  }
+  return AddChild(name, props, count + 1);
+}
+
+void Context::NoDevice() {
+  exit(MICA_DRIVER_EXIT_NO_DEVICE);
 }
 
 mica_status_t Context::Publish(const char* service_class, OpenHandler on_open) {

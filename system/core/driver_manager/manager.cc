@@ -98,11 +98,29 @@ void Manager::BindAll() {
   printf("driver-manager: %u nodes bound, %u unbound\n", bound, node_count_ - bound);
 }
 
+// Whose devicetree resources a node is granted: its own for a devicetree
+// node; for a node a driver added with "mica,parent-resources", its
+// parent's (recursively); none otherwise.
+const Node* Manager::ResourceSource(uint32_t index) const {
+  for (uint32_t depth = 0; index != kNoNode && depth < kMaxNodes; depth++) {
+    const Node& n = *nodes_[index];
+    if (n.dt.valid()) {
+      return &n;
+    }
+    if (!InheritsResources(n)) {
+      return nullptr;
+    }
+    index = n.parent;
+  }
+  return nullptr;
+}
+
 bool Manager::Launch(uint32_t index, char* why, size_t size) {
   Node& n = *nodes_[index];
   static dm::NodeResources grant;
   grant = dm::NodeResources();
-  if (n.dt.valid() && !ResolveNode(dt_, n.dt, &grant, why, size)) {
+  const Node* source = ResourceSource(index);
+  if (source != nullptr && !ResolveNode(dt_, source->dt, &grant, why, size)) {
     return false;
   }
   mica_handle_t handles[MICA_CHANNEL_MAX_MSG_HANDLES];

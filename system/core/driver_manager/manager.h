@@ -66,6 +66,7 @@ class Manager {
   uint32_t AddChildNode(uint32_t parent, const uint8_t* description, uint32_t size);
   void Match(uint32_t index);
   void Start(uint32_t index);
+  const Node* ResourceSource(uint32_t index) const;
   bool Launch(uint32_t index, char* why, size_t size);
   void WatchProcess(uint32_t index);
   void OnTerminated(uint32_t index, uint32_t generation);

@@ -53,6 +53,10 @@ struct Node {
   char last_reason[96] = {};
 };
 
+// Whether a node a driver added carries "mica,parent-resources" (its
+// parent handed it the parent's node resources; docs/drivers.md).
+bool InheritsResources(const Node& node);
+
 // Renders the node's `compatible` list as `"a" "b"` into buf.
 void FormatCompatible(const Node& node, char* buf, size_t size);
 

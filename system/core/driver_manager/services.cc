@@ -88,6 +88,13 @@ void FormatCompatible(const Node& node, char* buf, size_t size) {
   }
 }
 
+bool InheritsResources(const Node& node) {
+  mica::driver::NodeInfo info;
+  mica::driver::NodeProperty p;
+  return !node.dt.valid() && node.added != nullptr && info.Parse(node.added, node.added_size) &&
+         info.FindProperty(MICA_DRIVER_PROP_PARENT_RESOURCES, &p);
+}
+
 uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint32_t size) {
   mica::driver::NodeInfo info;
   if (!info.Parse(description, size) || info.reg_count() != 0 || info.irq_count() != 0 ||
@@ -98,6 +105,15 @@ uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint
   int len = snprintf(path, sizeof(path), "%s/%s", nodes_[parent]->path, info.path());
   if (len < 0 || static_cast<size_t>(len) >= sizeof(path)) {
     return kNoNode;
+  }
+  mica::driver::NodeProperty inherit;
+  if (info.FindProperty(MICA_DRIVER_PROP_PARENT_RESOURCES, &inherit)) {
+    for (uint32_t i = 0; i < node_count_; i++) {
+      const Node& c = *nodes_[i];
+      if (c.parent == parent && !c.removed && InheritsResources(c)) {
+        return kNoNode;  // the node's resources go to one child at most
+      }
+    }
   }
   uint32_t index = kNoNode;
   for (uint32_t i = 0; i < node_count_ && index == kNoNode; i++) {

@@ -2,6 +2,7 @@
 // missed liveness answer) and what follows (restart with backoff, or the
 // failed state), in the spirit of MINIX 3's reincarnation server.
 #include <mica/driver/protocol.h>
+#include <mica/driver/start.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,14 @@ void Manager::OnTerminated(uint32_t index, uint32_t generation) {
                               : dm::FailureReason::kExited;
   uint64_t koid = n.koid;
   Stop(index);
+  if (why == dm::FailureReason::kExited && !(info.flags & MICA_INFO_PROCESS_FLAG_KILLED) &&
+      info.return_code == MICA_DRIVER_EXIT_NO_DEVICE) {
+    // An empty slot (e.g. a virtio-mmio transport with device ID 0): not a
+    // failure; the node stays unbound and is not restarted.
+    snprintf(n.last_reason, sizeof(n.last_reason), "no device");
+    n.state = NodeState::kUnbound;
+    return;
+  }
   Failed(index, reason, why, koid);
 }
 

@@ -102,6 +102,22 @@ class Context {
   // 256 bytes); the manager matches and starts its driver in a process of
   // its own. Asynchronous: a refusal is logged when it comes.
   mica_status_t AddChild(const char* name, const NodeProperty* properties, uint32_t count);
+  // The same, handing the child this node's resources (a bus driver that
+  // found one device behind its window, e.g. a virtio-mmio transport): the
+  // runtime first unmaps every reg range and closes this driver's MMIO
+  // VMOs, DMA resources and interrupt objects (so MapMmio, TakeInterrupt
+  // and TakeDmaResource give MICA_ERR_BAD_STATE after, and the kernel's
+  // one-owner rule for interrupt lines lets the child's be made), then
+  // adds the child with the empty property "mica,parent-resources"; the
+  // manager grants the child exactly the resources this node was granted,
+  // made afresh for each start of the child. Handles the caller took
+  // itself must be closed by it before. At most one such child per node.
+  mica_status_t AddChildWithResources(const char* name, const NodeProperty* properties,
+                                      uint32_t count);
+  // Ends the process with MICA_DRIVER_EXIT_NO_DEVICE: nothing behind this
+  // node (an empty slot). The manager lists the node as unbound and does
+  // not restart it.
+  [[noreturn]] void NoDevice();
   // Publishes a service of class `service_class` ("block", "rtc"...); the
   // manager numbers the class's instances. `on_open` gets each client's
   // channel (one handler per driver: the last Publish sets it).
@@ -136,6 +152,7 @@ class Context {
   mica::Handle dma_[kMaxRegs];
   mica::Handle irq_[kMaxIrqs];
   uintptr_t mapped_[kMaxRegs] = {};
+  uint64_t mapped_size_[kMaxRegs] = {};
   OpenHandler on_open_;
   mica::async::Loop loop_;
   uint64_t pongs_ = 0;

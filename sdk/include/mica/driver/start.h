@@ -43,6 +43,16 @@
 #define MICA_DRIVER_HANDLE_IRQ ((uint32_t)0x204)
 #define MICA_DRIVER_HANDLE_DRIVER ((uint32_t)0x205)
 
+// The exit status of a driver that found no device behind its node (an
+// empty virtio-mmio slot): the manager records the node as unbound with
+// the reason "no device" and does not restart it (docs/drivers.md,
+// "Empty slots"). Context::NoDevice() exits with it.
+#define MICA_DRIVER_EXIT_NO_DEVICE 0x6e6f6465
+
+// The property a child node carries (empty value) when its parent hands it
+// the parent's own node resources (Context::AddChildWithResources).
+#define MICA_DRIVER_PROP_PARENT_RESOURCES "mica,parent-resources"
+
 // argv positions.
 #define MICA_DRIVER_ARGV_NODE_PATH 1
 #define MICA_DRIVER_ARGV_NAME 2

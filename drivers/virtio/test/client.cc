@@ -1,0 +1,311 @@
+// bin/virtio-client: a client of the virtio driver processes, through the
+// driver manager (started with drivers.then=bin/virtio-client; the harness's
+// drivers/virt-virtio-* cases). It opens `block/0` and `entropy/0` with the
+// manager's ConnectMessage (<mica/driver/protocol.h>) and speaks the IDL
+// Block and Entropy protocols (system/idl/block.idl, entropy.idl).
+//
+// Line protocol: `virtio-client: PASS|FAIL <name>[: why]`, then
+// `virtio-client: done passed=N failed=M`.
+//   block-info    capacity 2048 blocks of 512 bytes, writable, flush
+//   block-read    the image's host pattern reads back (64 KiB requests)
+//   block-write   the first half rewritten with the guest pattern, flushed,
+//                 read back (the harness checks every byte afterwards)
+//   entropy       1 KiB in four Get(256) calls, > 200 distinct byte values
+// With the argument `--reread` it then reads the second half over and over
+// for up to 8 s (the case kills the block driver meanwhile with
+// drivers.kill=): on PEER_CLOSED it prints the line below, opens block/0
+// again (the restarted driver's), attaches its VMO again and goes on;
+//   block-reconnect  PEER_CLOSED seen, then a full correct read after it.
+// Patterns: as bin/virtio-test (HostByte, GuestByte; qemu_jobs.py).
+#include <idl/block_ipc.h>
+#include <idl/entropy_ipc.h>
+#include <mica/driver/protocol.h>
+#include <mica/driver/start.h>
+#include <mica/driver/status_name.h>
+#include <mica/rt/bootstrap.h>
+#include <mica/rt/runtime.h>
+#include <mica/syscalls.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+namespace {
+
+using idl::block::Block;
+using idl::entropy::Entropy;
+using mica::driver::StatusName;
+namespace wire = mica::driver::wire;
+
+constexpr uint64_t kBlocks = 2048;
+constexpr uint32_t kBytes = kBlocks * 512;
+constexpr uint32_t kPiece = 64 * 1024;
+
+int g_passed = 0;
+int g_failed = 0;
+uint8_t g_buf[kBytes];
+
+void Result(const char* name, bool ok, const char* fmt = "", ...) {
+  char why[160] = "";
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof(why), fmt, ap);
+  va_end(ap);
+  (ok ? g_passed : g_failed)++;
+  if (ok) {
+    printf("virtio-client: PASS %s\n", name);
+  } else {
+    printf("virtio-client: FAIL %s: %s\n", name, why);
+  }
+}
+
+uint8_t HostByte(uint64_t i) {
+  return static_cast<uint8_t>(i * 7 + (i >> 9));
+}
+uint8_t GuestByte(uint64_t i) {
+  return static_cast<uint8_t>((i * 13 + 5) ^ (i >> 9));
+}
+
+mica_time_t Now() {
+  mica_time_t t = 0;
+  mica_clock_get_monotonic(&t);
+  return t;
+}
+
+// Opens <service_class>/0 through the manager, retrying while it is not
+// (yet, or again) published.
+mica_status_t Open(mica_handle_t devices, const char* service_class, mica::Channel* out) {
+  mica_status_t s = MICA_ERR_TIMED_OUT;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    wire::ConnectMessage m = {};
+    m.header = {wire::kConnect, 2};
+    snprintf(m.service_class, sizeof(m.service_class), "%s", service_class);
+    m.instance = 0;
+    mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
+    s = mica_channel_create(0, &mine, &theirs);
+    if (s == MICA_OK) {
+      s = mica_channel_write(devices, 0, &m, sizeof(m), &theirs, 1);
+    }
+    wire::ConnectReply reply = {};
+    uint32_t n = 0, h = 0;
+    if (s == MICA_OK) {
+      mica_signals_t seen = 0;
+      s = mica_object_wait_one(devices, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
+                               MICA_TIME_INFINITE, &seen);
+    }
+    if (s == MICA_OK) {
+      s = mica_channel_read(devices, 0, &reply, nullptr, sizeof(reply), 0, &n, &h);
+    }
+    if (s == MICA_OK) {
+      s = n == sizeof(reply) ? reply.status : MICA_ERR_IO_INVALID;
+    }
+    if (s == MICA_OK) {
+      *out = mica::Channel(mine);
+      return MICA_OK;
+    }
+    mica_handle_close(mine);
+    if (s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE) {
+      return s;
+    }
+    mica_nanosleep(Now() + 50'000'000);
+  }
+  return s;
+}
+
+struct Disk {
+  idl::block::BlockSyncClient client;
+  mica_handle_t vmo = MICA_HANDLE_INVALID;  // the client's 1 MiB buffer
+  uint32_t vmo_id = 0;
+};
+
+mica_status_t Attach(Disk* d) {
+  Block::AttachVmoRequest req;
+  mica_status_t s =
+      mica_handle_duplicate(d->vmo, MICA_RIGHT_SAME_RIGHTS, req.vmo.reset_and_get_address());
+  Block::AttachVmoResponse r;
+  if (s == MICA_OK) {
+    s = d->client.AttachVmo(req, &r);
+  }
+  if (s == MICA_OK) {
+    s = r.status;
+  }
+  d->vmo_id = r.vmo_id;
+  return s;
+}
+
+// Reads or writes blocks [first, first+count) through the VMO at the same
+// offset, in 64 KiB requests.
+mica_status_t Transfer(Disk* d, bool write, uint64_t first, uint64_t count) {
+  for (uint64_t at = first; at < first + count; at += kPiece / 512) {
+    uint32_t n = static_cast<uint32_t>(first + count - at < kPiece / 512 ? first + count - at
+                                                                         : kPiece / 512);
+    mica_status_t s, status;
+    if (write) {
+      Block::WriteRequest req{d->vmo_id, at * 512, at, n};
+      Block::WriteResponse r;
+      s = d->client.Write(req, &r);
+      status = r.status;
+    } else {
+      Block::ReadRequest req{d->vmo_id, at * 512, at, n};
+      Block::ReadResponse r;
+      s = d->client.Read(req, &r);
+      status = r.status;
+    }
+    if (s != MICA_OK) {
+      return s;
+    }
+    if (status != MICA_OK) {
+      return status;
+    }
+  }
+  return MICA_OK;
+}
+
+// The first byte in [from, to) of the VMO that differs from `expect`, or -1.
+int64_t Check(Disk* d, uint64_t from, uint64_t to, uint8_t (*expect)(uint64_t)) {
+  if (mica_vmo_read(d->vmo, g_buf + from, from, to - from) != MICA_OK) {
+    return static_cast<int64_t>(from);
+  }
+  for (uint64_t i = from; i < to; i++) {
+    if (g_buf[i] != expect(i)) {
+      return static_cast<int64_t>(i);
+    }
+  }
+  return -1;
+}
+
+void TestBlock(Disk* d) {
+  Block::GetInfoRequest ireq;
+  Block::GetInfoResponse info;
+  mica_status_t s = d->client.GetInfo(ireq, &info);
+  const uint32_t flags = static_cast<uint32_t>(info.info.flags);
+  Result("block-info",
+         s == MICA_OK && info.status == MICA_OK && info.info.block_count == kBlocks &&
+             info.info.block_size == 512 && (flags & 1) == 0 && (flags & 2) != 0,
+         "%s, %llu blocks of %u, flags 0x%x", StatusName(s),
+         static_cast<unsigned long long>(info.info.block_count), info.info.block_size, flags);
+  s = Transfer(d, false, 0, kBlocks);
+  int64_t bad = s == MICA_OK ? Check(d, 0, kBytes, HostByte) : 0;
+  Result("block-read", s == MICA_OK && bad < 0, "%s, byte %lld", StatusName(s),
+         static_cast<long long>(bad));
+  for (uint64_t i = 0; i < kBytes / 2; i++) {
+    g_buf[i] = GuestByte(i);
+  }
+  s = mica_vmo_write(d->vmo, g_buf, 0, kBytes / 2);
+  if (s == MICA_OK) {
+    s = Transfer(d, true, 0, kBlocks / 2);
+  }
+  if (s == MICA_OK) {
+    Block::FlushRequest freq;
+    Block::FlushResponse fr;
+    s = d->client.Flush(freq, &fr);
+    s = s == MICA_OK ? fr.status : s;
+  }
+  if (s == MICA_OK) {
+    memset(g_buf, 0, kBytes / 2);
+    s = mica_vmo_write(d->vmo, g_buf, 0, kBytes / 2);
+  }
+  if (s == MICA_OK) {
+    s = Transfer(d, false, 0, kBlocks / 2);
+  }
+  bad = s == MICA_OK ? Check(d, 0, kBytes / 2, GuestByte) : 0;
+  Result("block-write", s == MICA_OK && bad < 0, "%s, byte %lld", StatusName(s),
+         static_cast<long long>(bad));
+}
+
+void TestEntropy(mica_handle_t devices) {
+  mica::Channel ch;
+  mica_status_t s = Open(devices, "entropy", &ch);
+  if (s != MICA_OK) {
+    return Result("entropy", false, "open entropy/0: %s", StatusName(s));
+  }
+  idl::entropy::EntropySyncClient client(static_cast<mica::Channel&&>(ch));
+  bool seen[256] = {};
+  int distinct = 0;
+  uint32_t total = 0;
+  for (int i = 0; i < 4 && s == MICA_OK; i++) {
+    Entropy::GetRequest req;
+    req.count = idl::entropy::MAX_BYTES;
+    Entropy::GetResponse r;
+    s = client.Get(req, &r);
+    s = s == MICA_OK ? r.status : s;
+    for (uint32_t k = 0; s == MICA_OK && k < r.data.count; k++) {
+      distinct += seen[r.data.items[k]] ? 0 : 1;
+      seen[r.data.items[k]] = true;
+    }
+    total += s == MICA_OK ? r.data.count : 0;
+  }
+  Result("entropy", s == MICA_OK && total == 1024 && distinct > 200,
+         "%s, %u bytes, %d distinct values", StatusName(s), total, distinct);
+}
+
+// Reads the second half until the driver has been killed and a whole read
+// after reconnecting is right.
+void TestReconnect(mica_handle_t devices, Disk* d) {
+  const mica_time_t deadline = Now() + 8'000'000'000;
+  bool closed = false;
+  uint32_t reads = 0;
+  while (Now() < deadline) {
+    mica_status_t s = Transfer(d, false, kBlocks / 2, kBlocks / 2);
+    if (s == MICA_ERR_PEER_CLOSED && !closed) {
+      closed = true;
+      printf("virtio-client: block/0 closed: %s after %u reads; reconnecting\n", StatusName(s),
+             reads);
+      mica::Channel ch;
+      s = Open(devices, "block", &ch);
+      if (s == MICA_OK) {
+        d->client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
+        s = Attach(d);
+      }
+      if (s != MICA_OK) {
+        return Result("block-reconnect", false, "reopening block/0: %s", StatusName(s));
+      }
+      continue;
+    }
+    if (s != MICA_OK) {
+      return Result("block-reconnect", false, "read: %s", StatusName(s));
+    }
+    int64_t bad = Check(d, kBytes / 2, kBytes, HostByte);
+    if (bad >= 0) {
+      return Result("block-reconnect", false, "byte %lld", static_cast<long long>(bad));
+    }
+    reads++;
+    if (closed) {
+      printf("virtio-client: block/0 read right after reconnecting\n");
+      return Result("block-reconnect", true);
+    }
+  }
+  Result("block-reconnect", false, "no PEER_CLOSED in 8 s (%u reads)", reads);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mica_handle_t devices =
+      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
+  const bool reread = argc > 1 && strcmp(argv[1], "--reread") == 0;
+  printf("virtio-client: start %d\n", reread ? 5 : 4);
+  Disk d;
+  mica::Channel ch;
+  mica_status_t s =
+      devices == MICA_HANDLE_INVALID ? MICA_ERR_BAD_STATE : Open(devices, "block", &ch);
+  if (s == MICA_OK) {
+    d.client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
+    s = mica_vmo_create(kBytes, 0, &d.vmo);
+  }
+  if (s == MICA_OK) {
+    s = Attach(&d);
+  }
+  if (s != MICA_OK) {
+    Result("block-info", false, "open block/0: %s", StatusName(s));
+  } else {
+    TestBlock(&d);
+  }
+  if (devices != MICA_HANDLE_INVALID) {
+    TestEntropy(devices);
+  }
+  if (reread && s == MICA_OK) {
+    TestReconnect(devices, &d);
+  }
+  printf("virtio-client: done passed=%d failed=%d\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
