@@ -205,7 +205,7 @@ def _virtio_driver_case(version: str, kill: bool) -> DriverCase:
     name = f"drivers/virt-virtio-{version}" + ("-kill" if kill else "")
     append = _append("", 7000 if kill else 4000, *more)
     return DriverCase(name, _virt(append), expected, forbidden,
-                      _virtio_driver_devices(version == "modern"), 2.0, "virtio-driver.img")
+                      _virtio_driver_devices(version == "modern"), 2.0, name.replace("/", "-") + ".img")
 
 
 def driver_cases() -> list[DriverCase]:
