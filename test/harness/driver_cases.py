@@ -217,6 +217,18 @@ def driver_cases() -> list[DriverCase]:
                   r"node /virtio_mmio@a000000 \[unbound\] (driver virtio-mmio-driver process 0 restarts 0 )?"
                   r"compatible \"virtio,mmio\"$"]
     modern = ("-global", "virtio-mmio.force-legacy=false")
+    # Two devices of each kind fill the top eight transports (QEMU fills
+    # from the highest address down): each has a transport driver and a
+    # child "virtio,device<ID>"; block and entropy are bound to their
+    # drivers, network (1) and console (3) have none yet.
+    dev = r"node /virtio_mmio@a003[8-9a-f]00/device "
+    virtio_lines = [
+        r"node /virtio_mmio@a003e00 \[bound\] driver virtio-mmio-driver process \d+ restarts 0 compatible \"virtio,mmio\"$",
+        dev + r"\[bound\] driver virtio-blk-driver process \d+ restarts 0 compatible \"virtio,device2\" \"virtio,device\" services block/\d$",
+        dev + r"\[bound\] driver virtio-rng-driver process \d+ restarts 0 compatible \"virtio,device4\" \"virtio,device\" services entropy/\d$",
+        dev + r"\[unbound\] compatible \"virtio,device1\" \"virtio,device\"$",
+        dev + r"\[unbound\] compatible \"virtio,device3\" \"virtio,device\"$",
+    ]
     return [
         _isolation_case(),
         _fault_case("crash", r"crashed \(fault at 0x0, esr 0x[0-9a-f]+\)"),
@@ -228,11 +240,12 @@ def driver_cases() -> list[DriverCase]:
         _virtio_driver_case("legacy", False),
         _virtio_driver_case("modern", False),
         _virtio_driver_case("legacy", True),
+        _virtio_driver_case("modern", True),
         _tree_case("drivers/virt-tree", _virt(_append("", 2000, tree)), virt_lines),
-        _tree_case("drivers/virt-tree-virtio-legacy", _virt(_append("", 2000, tree)), virt_lines,
-                   _virtio_devices(2)),
-        _tree_case("drivers/virt-tree-virtio-modern", _virt(_append("", 2000, tree)), virt_lines,
-                   _virtio_devices(2) + modern),
+        _tree_case("drivers/virt-tree-virtio-legacy", _virt(_append("", 2000, tree)),
+                   virt_lines + virtio_lines, _virtio_devices(2)),
+        _tree_case("drivers/virt-tree-virtio-modern", _virt(_append("", 2000, tree)),
+                   virt_lines + virtio_lines, _virtio_devices(2) + modern),
         _tree_case("drivers/rpi4-tree", BootConfig(board="rpi4", append=_append("", 2000, tree)),
                    [r"node / \[unbound\] compatible \"raspberrypi,4-model-b\" \"brcm,bcm2711\"$",
                     r"node /soc/serial@7e215040 \[unbound\] compatible \"brcm,bcm2835-aux-uart\"$"]),

@@ -10,12 +10,14 @@
 // to kBuffers in flight; reads are copied into the client's VMO with
 // vmo_write, writes out of it with vmo_read. Requests from all clients are
 // served in arrival order, one at a time. Completions come by interrupt
-// (IrqPump): the loop drains VirtioBlk::Poll.
+// (IrqPump): the loop drains VirtioBlk::Poll; a device that breaks the
+// protocol ends the process (status 2) so the manager restarts it.
 #include <idl/block_ipc.h>
 #include <mica/driver/driver.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "drivers/block/virtio-blk/virtio_blk.h"
 #include "drivers/virtio/lib/irq_pump.h"
@@ -122,9 +124,12 @@ class Disk {
     BlkCompletion out[kBuffers];
     size_t n = 0;
     do {
-      if (blk_.Poll(out, kBuffers, &n) != Status::kOk) {
-        Finish(MICA_ERR_IO);
-        return;
+      if (Status st = blk_.Poll(out, kBuffers, &n); st != Status::kOk) {
+        // The device broke the protocol (README "Errors"): the requests in
+        // flight are lost. End the process; the manager restarts it, which
+        // resets the device, and clients reconnect.
+        printf("virtio-blk-driver: device error: %s; exiting\n", StatusName(st));
+        exit(2);
       }
       for (size_t i = 0; i < n; i++) {
         Complete(out[i]);
