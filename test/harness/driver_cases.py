@@ -157,11 +157,15 @@ def _virtio_devices(count: int) -> tuple[str, ...]:
 
 
 def _virtio_driver_devices(modern: bool) -> tuple[str, ...]:
-    """One entropy and one block device (the job's image); QEMU fills the
-    transports from the top: rng at 0xa003e00, blk at 0xa003c00."""
+    """One entropy, one block (the job's image) and one network device
+    (user network, restrict=on: nothing leaves the machine); QEMU fills the
+    transports from the top: rng at 0xa003e00, blk at 0xa003c00, net at
+    0xa003a00."""
     args = ("-device", "virtio-rng-device",
             "-drive", "if=none,file={image},format=raw,id=vd0",
-            "-device", "virtio-blk-device,drive=vd0")
+            "-device", "virtio-blk-device,drive=vd0",
+            "-netdev", "user,id=vn0,restrict=on",
+            "-device", "virtio-net-device,netdev=vn0")
     return (("-global", "virtio-mmio.force-legacy=false") if modern else ()) + args
 
 
@@ -174,7 +178,8 @@ def _virtio_driver_case(version: str, kill: bool) -> DriverCase:
     With `kill`, drivers.kill= kills the block driver while the client
     reads; the client sees PEER_CLOSED, reconnects and reads right."""
     rng, blk = "/virtio_mmio@a003e00", "/virtio_mmio@a003c00"
-    tests = ["block-info", "block-read", "block-write", "entropy"] + (["block-reconnect"] if kill else [])
+    net = "/virtio_mmio@a003a00"
+    tests = ["block-info", "block-read", "block-write", "entropy", "network"] + (["block-reconnect"] if kill else [])
     expected = [
         _bound(rng, "virtio-mmio-driver"),
         _bound(blk, "virtio-mmio-driver"),
@@ -182,6 +187,8 @@ def _virtio_driver_case(version: str, kill: bool) -> DriverCase:
         _bound(blk + "/device", "virtio-blk-driver"),
         _DM + rf"driver: published entropy/0 by {rng}/device$",
         _DM + rf"driver: published block/0 by {blk}/device$",
+        _bound(net + "/device", "virtio-net-driver"),
+        _DM + rf"driver: published network/0 by {net}/device$",
     ]
     expected += [rf"virtio-client\(\d+\): virtio-client: PASS {t}$" for t in tests]
     expected.append(rf"virtio-client\(\d+\): virtio-client: done passed={len(tests)} failed=0$")
@@ -219,14 +226,14 @@ def driver_cases() -> list[DriverCase]:
     modern = ("-global", "virtio-mmio.force-legacy=false")
     # Two devices of each kind fill the top eight transports (QEMU fills
     # from the highest address down): each has a transport driver and a
-    # child "virtio,device<ID>"; block and entropy are bound to their
-    # drivers, network (1) and console (3) have none yet.
+    # child "virtio,device<ID>"; block, entropy and network are bound to
+    # their drivers, console (3) has none yet.
     dev = r"node /virtio_mmio@a003[8-9a-f]00/device "
     virtio_lines = [
         r"node /virtio_mmio@a003e00 \[bound\] driver virtio-mmio-driver process \d+ restarts 0 compatible \"virtio,mmio\"$",
         dev + r"\[bound\] driver virtio-blk-driver process \d+ restarts 0 compatible \"virtio,device2\" \"virtio,device\" services block/\d$",
         dev + r"\[bound\] driver virtio-rng-driver process \d+ restarts 0 compatible \"virtio,device4\" \"virtio,device\" services entropy/\d$",
-        dev + r"\[unbound\] compatible \"virtio,device1\" \"virtio,device\"$",
+        dev + r"\[bound\] driver virtio-net-driver process \d+ restarts 0 compatible \"virtio,device1\" \"virtio,device\" services network/\d$",
         dev + r"\[unbound\] compatible \"virtio,device3\" \"virtio,device\"$",
     ]
     return [

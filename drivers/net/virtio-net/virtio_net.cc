@@ -16,7 +16,9 @@ Status VirtioNet::Start(uint32_t max_queue_size) {
   running_ = false;
   rx_.Release();
   tx_.Release();
-  memory_.Reset();
+  for (DmaRegion& page : pages_) {
+    page.Reset();
+  }
   rx_count_ = tx_count_ = tx_free_count_ = 0;
   has_mac_ = false;
   if (transport_.device_id() != kDeviceIdNet) {
@@ -40,8 +42,13 @@ Status VirtioNet::Start(uint32_t max_queue_size) {
     tx_count_ = SlotsFor(tx_);
     if (rx_count_ == 0 || tx_count_ == 0) {
       s = Status::kNotSupported;
-    } else if (!memory_.Allocate(dma_, 2 * kMaxSlots * kBufferSize, 16)) {
-      s = Status::kNoResources;
+    }
+    // One page per slot, its receive buffer then its transmit buffer: a
+    // driver process's DMA buffers are one page each (vmo_dma.h).
+    for (uint32_t i = 0; s == Status::kOk && i < kMaxSlots; i++) {
+      if (!pages_[i].Allocate(dma_, 2 * kBufferSize, 16)) {
+        s = Status::kNoResources;
+      }
     }
   }
   if (s != Status::kOk) {

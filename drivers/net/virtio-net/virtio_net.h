@@ -63,17 +63,20 @@ class VirtioNet {
   Status PostRx(uint32_t slot);
   Status ReapTx();
   Status Broken();
-  uint8_t* rx_buffer(uint32_t slot) const { return memory_.cpu() + kBufferSize * slot; }
-  uint8_t* tx_buffer(uint32_t slot) const {
-    return memory_.cpu() + kBufferSize * (kMaxSlots + slot);
+  uint8_t* rx_buffer(uint32_t slot) const { return pages_[slot].cpu(); }
+  uint8_t* tx_buffer(uint32_t slot) const { return pages_[slot].cpu() + kBufferSize; }
+  // Index < kMaxSlots: receive buffer `index`; else transmit buffer
+  // `index - kMaxSlots`.
+  uint64_t device_addr(uint32_t index) const {
+    return index < kMaxSlots ? pages_[index].device_addr()
+                             : pages_[index - kMaxSlots].device_addr() + kBufferSize;
   }
-  uint64_t device_addr(uint32_t index) const { return memory_.device_addr() + kBufferSize * index; }
 
   MmioTransport& transport_;
   DmaAllocator& dma_;
   SplitVirtqueue rx_;
   SplitVirtqueue tx_;
-  DmaRegion memory_;  // kMaxSlots receive then kMaxSlots transmit buffers
+  DmaRegion pages_[kMaxSlots];  // per slot: its receive then its transmit buffer
   uint32_t tx_free_[kMaxSlots] = {};
   uint32_t tx_free_count_ = 0;
   uint32_t rx_count_ = 0;

@@ -11,6 +11,9 @@
 //   block-write   the first half rewritten with the guest pattern, flushed,
 //                 read back (the harness checks every byte afterwards)
 //   entropy       1 KiB in four Get(256) calls, > 200 distinct byte values
+//   network       network/0 (IDL net.Device): GetInfo gives a MAC; an ARP
+//                 request for QEMU's user-network gateway (restrict=on:
+//                 nothing leaves the machine) gets its reply
 // With the argument `--reread` it then reads the second half over and over
 // for up to 8 s (the case kills the block driver meanwhile with
 // drivers.kill=): on PEER_CLOSED it prints the line below, opens block/0
@@ -19,6 +22,7 @@
 // Patterns: as bin/virtio-test (HostByte, GuestByte; qemu_jobs.py).
 #include <idl/block_ipc.h>
 #include <idl/entropy_ipc.h>
+#include <idl/net_ipc.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
@@ -238,6 +242,66 @@ void TestEntropy(mica_handle_t devices) {
          "%s, %u bytes, %d distinct values", StatusName(s), total, distinct);
 }
 
+// QEMU's user network (slirp): the guest is 10.0.2.15, the gateway 10.0.2.2.
+constexpr uint8_t kGuestIp[4] = {10, 0, 2, 15};
+constexpr uint8_t kGatewayIp[4] = {10, 0, 2, 2};
+
+void TestNetwork(mica_handle_t devices) {
+  mica::Channel ch;
+  mica_status_t s = Open(devices, "network", &ch);
+  if (s != MICA_OK) {
+    return Result("network", false, "open network/0: %s", StatusName(s));
+  }
+  idl::net::DeviceSyncClient client(static_cast<mica::Channel&&>(ch));
+  client.set_deadline(Now() + 5'000'000'000);
+  idl::net::Device::GetInfoRequest ireq;
+  idl::net::Device::GetInfoResponse info;
+  s = client.GetInfo(ireq, &info);
+  if (s != MICA_OK || info.status != MICA_OK || info.info.mac.count != 6) {
+    return Result("network", false, "info: %s, %u MAC bytes", StatusName(s), info.info.mac.count);
+  }
+  uint8_t mac[6];
+  memcpy(mac, info.info.mac.items, 6);
+  // RFC 826 request, in a minimum-size (60-byte) Ethernet frame.
+  uint8_t frame[60] = {};
+  memset(frame, 0xff, 6);
+  memcpy(frame + 6, mac, 6);
+  frame[12] = 0x08;
+  frame[13] = 0x06;
+  const uint8_t arp_head[8] = {0, 1, 0x08, 0x00, 6, 4, 0, 1};
+  memcpy(frame + 14, arp_head, 8);
+  memcpy(frame + 22, mac, 6);
+  memcpy(frame + 28, kGuestIp, 4);
+  memcpy(frame + 38, kGatewayIp, 4);
+  idl::net::Device::SendRequest sreq;
+  for (uint8_t b : frame) {
+    sreq.frame.Push(b);
+  }
+  idl::net::Device::SendResponse sr;
+  s = client.Send(sreq, &sr);
+  s = s == MICA_OK ? sr.status : s;
+  if (s != MICA_OK) {
+    return Result("network", false, "send: %s", StatusName(s));
+  }
+  for (int frames = 0; frames < 16; frames++) {
+    idl::net::Device::ReceiveRequest rreq;
+    idl::net::Device::ReceiveResponse r;
+    s = client.Receive(rreq, &r);
+    s = s == MICA_OK ? r.status : s;
+    if (s != MICA_OK) {
+      return Result("network", false, "receive: %s after %d frames", StatusName(s), frames);
+    }
+    const uint8_t* in = r.frame.items;
+    if (r.frame.count >= 42 && in[12] == 0x08 && in[13] == 0x06 && in[21] == 2 &&
+        memcmp(in + 28, kGatewayIp, 4) == 0 && memcmp(in + 32, mac, 6) == 0) {
+      printf("virtio-client: gateway 10.0.2.2 is at %02x:%02x:%02x:%02x:%02x:%02x\n", in[22],
+             in[23], in[24], in[25], in[26], in[27]);
+      return Result("network", true);
+    }
+  }
+  Result("network", false, "no ARP reply in 16 frames");
+}
+
 // Reads the second half until the driver has been killed and a whole read
 // after reconnecting is right.
 void TestReconnect(mica_handle_t devices, Disk* d) {
@@ -283,7 +347,7 @@ int main(int argc, char** argv) {
   mica_handle_t devices =
       mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
   const bool reread = argc > 1 && strcmp(argv[1], "--reread") == 0;
-  printf("virtio-client: start %d\n", reread ? 5 : 4);
+  printf("virtio-client: start %d\n", reread ? 6 : 5);
   Disk d;
   mica::Channel ch;
   mica_status_t s =
@@ -302,6 +366,7 @@ int main(int argc, char** argv) {
   }
   if (devices != MICA_HANDLE_INVALID) {
     TestEntropy(devices);
+    TestNetwork(devices);
   }
   if (reread && s == MICA_OK) {
     TestReconnect(devices, &d);
