@@ -169,14 +169,17 @@ def _virtio_driver_devices(modern: bool) -> tuple[str, ...]:
     return (("-global", "virtio-mmio.force-legacy=false") if modern else ()) + args
 
 
-def _virtio_driver_case(version: str, kill: bool) -> DriverCase:
+def _virtio_driver_case(version: str, kill: bool, kill_transport: bool = False) -> DriverCase:
     """The virtio driver processes on the system manifests: a transport
     driver per slot (empty slots end as "no device", unbound, never
     restarted), virtio-rng-driver and virtio-blk-driver on the children the
     two transports with devices hand their resources to, and
     bin/virtio-client reading and writing block/0 and reading entropy/0.
     With `kill`, drivers.kill= kills the block driver while the client
-    reads; the client sees PEER_CLOSED, reconnects and reads right."""
+    reads; the client sees PEER_CLOSED, reconnects and reads right. With
+    `kill_transport` it kills the block device's transport driver instead:
+    its child is stopped with it, the restarted transport probes again and
+    hands the device to a new block driver."""
     rng, blk = "/virtio_mmio@a003e00", "/virtio_mmio@a003c00"
     net = "/virtio_mmio@a003a00"
     tests = ["block-info", "block-read", "block-write", "entropy", "network"] + (["block-reconnect"] if kill else [])
@@ -194,11 +197,13 @@ def _virtio_driver_case(version: str, kill: bool) -> DriverCase:
     expected.append(rf"virtio-client\(\d+\): virtio-client: done passed={len(tests)} failed=0$")
     restarts = 0
     more = ["drivers.then=bin/virtio-client"]
+    victim = blk if kill_transport else blk + "/device"
+    victim_driver = "virtio-mmio-driver" if kill_transport else "virtio-blk-driver"
     if kill:
-        restarts = 1
-        more += ["drivers.then-arg=--reread", f"drivers.kill=2500:{blk}/device"]
+        restarts = 0 if kill_transport else 1
+        more += ["drivers.then-arg=--reread", f"drivers.kill=2500:{victim}"]
         expected += [
-            _DM + rf"driver: {blk}/device \(virtio-blk-driver, process \d+\) was killed; restart 1 in 10 ms$",
+            _DM + rf"driver: {victim} \({victim_driver}, process \d+\) was killed; restart 1 in 10 ms$",
             r"virtio-client\(\d+\): virtio-client: block/0 closed: MICA_ERR_PEER_CLOSED after \d+ reads; reconnecting$",
         ]
     expected += [
@@ -209,7 +214,7 @@ def _virtio_driver_case(version: str, kill: bool) -> DriverCase:
     ]
     forbidden = (r"virtio-client: FAIL", _DM + r"driver: failed", _DM + r"driver: cannot start",
                  _DM + r"driver: /virtio_mmio@a000000 \(", _DM + rf"driver: {rng}")
-    name = f"drivers/virt-virtio-{version}" + ("-kill" if kill else "")
+    name = f"drivers/virt-virtio-{version}" + ("-kill-transport" if kill_transport else "-kill" if kill else "")
     append = _append("", 7000 if kill else 4000, *more)
     return DriverCase(name, _virt(append), expected, forbidden,
                       _virtio_driver_devices(version == "modern"), 2.0, name.replace("/", "-") + ".img")
@@ -248,6 +253,7 @@ def driver_cases() -> list[DriverCase]:
         _virtio_driver_case("modern", False),
         _virtio_driver_case("legacy", True),
         _virtio_driver_case("modern", True),
+        _virtio_driver_case("legacy", True, kill_transport=True),
         _tree_case("drivers/virt-tree", _virt(_append("", 2000, tree)), virt_lines),
         _tree_case("drivers/virt-tree-virtio-legacy", _virt(_append("", 2000, tree)),
                    virt_lines + virtio_lines, _virtio_devices(2)),
