@@ -1,4 +1,4 @@
-// bin/pl011-driver: the PL011 UART driver process (README.md). Binds
+// bin/pl011: the PL011 UART driver process (README.md). Binds
 // `arm,pl011`: programs the UART (the node's `clock-frequency`, if it has
 // one, sets the baud divisors; otherwise the firmware's stay), then serves
 // it with interrupts: a thread waits on the interrupt object and runs

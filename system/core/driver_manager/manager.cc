@@ -88,8 +88,17 @@ void Manager::BindAll() {
     return true;
   });
   uint32_t bound = 0;
+  fdt::Node console = dt_.StdoutNode();
   for (uint32_t i = 0; i < node_count_; i++) {
     Match(i);
+    if (nodes_[i]->driver != nullptr && console.valid() && nodes_[i]->dt == console &&
+        !opts_.bind_console) {
+      // The kernel writes its log to this UART; a driver re-initialising
+      // it would cut the kernel's lines (docs/drivers.md, "The console").
+      printf("driver: %s is the kernel's console: not bound to %s\n", nodes_[i]->path,
+             nodes_[i]->driver->name());
+      nodes_[i]->driver = nullptr;
+    }
     if (nodes_[i]->driver != nullptr) {
       Start(i);
       bound += nodes_[i]->state == NodeState::kBound ? 1 : 0;
@@ -138,13 +147,20 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   }
   char start_count[12];
   snprintf(start_count, sizeof(start_count), "%u", n.tracker->restart_count());
-  const char* argv[] = {n.driver->binary(), n.path, n.driver->name(), start_count,
-                        n.driver->argument()};
+  const char* argv[] = {n.driver->binary(),   n.path, n.driver->name(), start_count,
+                        n.driver->argument(), nullptr};
+  int argc = n.driver->argument() != nullptr ? 5 : 4;
+  char inject[48];
+  if (!n.injected && strcmp(opts_.inject_driver, n.driver->name()) == 0) {
+    n.injected = true;  // the first start only: its restart must come up clean
+    snprintf(inject, sizeof(inject), "inject=%s", opts_.inject_fault);
+    argv[argc++] = inject;
+  }
   userboot::LaunchSpec spec;
   spec.path = n.driver->binary();
   spec.name = n.driver->name();
   spec.argv = argv;
-  spec.argc = n.driver->argument() != nullptr ? 5 : 4;
+  spec.argc = argc;
   spec.job = job.get();
   spec.bootfs_vmo = bootfs_vmo_;
   spec.handles = handles;

@@ -39,6 +39,33 @@ TEST(Options, Kill) {
   }
 }
 
+TEST(Options, BindConsole) {
+  Options o;
+  EXPECT_FALSE(o.bind_console);
+  ASSERT_EQ(ParseWords("drivers.bind-console=1", &o), nullptr);
+  EXPECT_TRUE(o.bind_console);
+  ASSERT_EQ(ParseWords("drivers.bind-console=0", &o), nullptr);
+  EXPECT_FALSE(o.bind_console);
+  for (const char* bad : {"drivers.bind-console=", "drivers.bind-console=yes",
+                          "drivers.bind-console=10", "drivers.bind-console=2"}) {
+    Options p;
+    EXPECT_STREQ(ParseWords(bad, &p), "drivers.bind-console=") << bad;
+  }
+}
+
+TEST(Options, Inject) {
+  Options o;
+  ASSERT_EQ(ParseWords("drivers.inject=pl031:crash", &o), nullptr);
+  EXPECT_STREQ(o.inject_driver, "pl031");
+  EXPECT_STREQ(o.inject_fault, "crash");
+  for (const char* bad :
+       {"drivers.inject=", "drivers.inject=pl031", "drivers.inject=:crash",
+        "drivers.inject=pl031:", "drivers.inject=pl031:a-fault-name-longer-than-the-field-holds"}) {
+    Options p;
+    EXPECT_STREQ(ParseWords(bad, &p), "drivers.inject=") << bad;
+  }
+}
+
 TEST(Options, LaterWordsWin) {
   Options o;
   ASSERT_EQ(ParseWords("drivers.test=crash", &o), nullptr);
