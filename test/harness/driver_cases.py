@@ -16,9 +16,9 @@ _DRV = r"drivers\(\d+\): drivers: +"
 _STEADY = ("/fw-cfg@9020000", "/pl061@9030000")
 # A default boot's counts (`driver-manager: <b> nodes bound, <u> unbound`)
 # and the nodes bound on raspi4b.
-VIRT_COUNTS = (1, 0)
-RPI4_COUNTS = (0, 0)
-RPI4_BOUND: list[tuple[str, str]] = []
+VIRT_COUNTS = (1, 58)
+RPI4_COUNTS = (1, 221)
+RPI4_BOUND = [("/soc/serial@7e201000", "pl011")]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -98,6 +98,12 @@ mica_status_t Bind(Context& dev) {
   MICA_TRY(dev.TakeInterrupt(0, &g_irq));
   Pl011Config config;
   config.clock_hz = NodeClockHz(dev);
+  mica::driver::NodeProperty id;
+  uint32_t periphid = 0;
+  if (dev.node().FindProperty("arm,primecell-periphid", &id) && id.size == 4 &&
+      id.ReadU32(0, &periphid)) {
+    config.periphid = periphid;
+  }
   MICA_TRY(ToMicaStatus(g_uart.Init(config)));
   if (config.clock_hz != 0) {
     printf("%s: %s up (uartclk %llu)\n", dev.name(), dev.node_path(),
