@@ -253,6 +253,9 @@ void Manager::KillLater() {
             (void)mica_task_kill(n.process.get());
           }
         }
+        if (++kills_ < opts_.kill_times) {
+          KillLater();
+        }
       },
       static_cast<mica_duration_t>(opts_.kill_ms) * 1000000);
 }

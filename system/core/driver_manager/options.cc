@@ -61,6 +61,10 @@ const char* ApplyWord(const char* w, size_t len, Options* out) {
               out->kill_path[0] == '/';
     return ok ? nullptr : "drivers.kill=";
   }
+  if (Starts(w, len, "drivers.kill-times=", &v, &n)) {
+    bool ok = ParseNumber(v, n, &out->kill_times) && out->kill_times >= 1 && out->kill_times <= 100;
+    return ok ? nullptr : "drivers.kill-times=";
+  }
   if (Starts(w, len, "drivers.bind-console=", &v, &n)) {
     bool ok = n == 1 && (v[0] == '0' || v[0] == '1');
     out->bind_console = ok && v[0] == '1';

@@ -39,6 +39,20 @@ TEST(Options, Kill) {
   }
 }
 
+TEST(Options, KillTimes) {
+  Options o;
+  EXPECT_EQ(o.kill_times, 1u);
+  ASSERT_EQ(ParseWords("drivers.kill-times=3", &o), nullptr);
+  EXPECT_EQ(o.kill_times, 3u);
+  ASSERT_EQ(ParseWords("drivers.kill-times=100", &o), nullptr);
+  EXPECT_EQ(o.kill_times, 100u);
+  for (const char* bad : {"drivers.kill-times=", "drivers.kill-times=0", "drivers.kill-times=101",
+                          "drivers.kill-times=x", "drivers.kill-times=-1"}) {
+    Options p;
+    EXPECT_STREQ(ParseWords(bad, &p), "drivers.kill-times=") << bad;
+  }
+}
+
 TEST(Options, BindConsole) {
   Options o;
   EXPECT_FALSE(o.bind_console);
