@@ -63,43 +63,6 @@ USERBOOT_CASES = [
     ("userboot/virt-gic3-smp2-empty-next", "userboot.next=", [
         _UB + r"bad command line: userboot.next= is empty",
     ], 1, (r"exited with status",)),
-    # The PL031 RTC driver (drivers/rtc/pl031) bound by the driver manager
-    # (manifest set `rtc`), reading QEMU's wall clock (UTC, `-rtc` default)
-    # and taking its alarm interrupt.
-    ("userboot/virt-gic3-smp2-pl031-driver",
-     "userboot.next=bin/driver-manager drivers.test=rtc drivers.run-ms=3500", [
-        r"driver: bound /pl031@9010000 to pl031 \(process \d+\)",
-        r"pl031: /pl031@9010000 time 20[2-9]\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\dZ "
-        r"\(\d{10} s since 1970\)",
-        # The match interrupt, two seconds later (the counter ticks in
-        # whole seconds, so 1-2 s of guest time).
-        r"pl031: alarm at (\d+) fired \(counter \1\)",
-        r"driver-manager: stopping after 3500 ms",
-        _UB + r"bin/driver-manager exited with status 0",
-    ], 0, (r"FAILED", r"bind .* failed", r"cannot start")),
-    # The PL011 driver (drivers/serial/pl011) on the console UART: its own
-    # line reaches the wire through its interrupt-driven transmit ring, with
-    # no debug-log prefix.
-    ("userboot/virt-gic3-smp2-pl011-driver",
-     "userboot.next=bin/driver-manager drivers.test=console drivers.run-ms=1500", [
-        r"driver: bound /pl011@9000000 to pl011 \(process \d+\)",
-        r"pl011: /pl011@9000000 up \(uartclk kept\)",
-        r"^pl011-driver: hello from /pl011@9000000\r?$",
-        r"pl011: wrote \d+ bytes, \d+ interrupts",
-        r"driver-manager: stopping after 1500 ms",
-        _UB + r"bin/driver-manager exited with status 0",
-    ], 0, (r"FAILED", r"bind .* failed", r"cannot start")),
-    # The same on raspi4b with the mini UART driver (drivers/serial/
-    # bcm2835-aux), the Pi 4's console (a sixth field names the board).
-    ("userboot/rpi4-mini-uart-driver",
-     "userboot.next=bin/driver-manager drivers.test=console-rpi4 drivers.run-ms=1500", [
-        r"driver: bound /soc/serial@7e215040 to mini-uart \(process \d+\)",
-        r"mini-uart: /soc/serial@7e215040 up \(IER rx bit [12]\)",
-        r"^mini-uart-driver: hello from /soc/serial@7e215040\r?$",
-        r"mini-uart: wrote \d+ bytes, \d+ interrupts",
-        r"driver-manager: stopping after 1500 ms",
-        _UB + r"bin/driver-manager exited with status 0",
-    ], 0, (r"FAILED", r"bind .* failed", r"cannot start"), "rpi4"),
 ]
 
 

@@ -14,6 +14,13 @@ from qemu import BootConfig
 _DM = r"driver-manager\(\d+\): "
 _DRV = r"drivers\(\d+\): drivers: +"
 _STEADY = ("/fw-cfg@9020000", "/pl061@9030000")
+# A default boot's counts (`driver-manager: <b> nodes bound, <u> unbound`)
+# and the nodes bound on raspi4b. On virt the 32 virtio-mmio transports
+# count as bound when the count is printed (their drivers have just been
+# started; those of empty slots end as "no device", unbound, right after).
+VIRT_COUNTS = (33, 26)
+RPI4_COUNTS = (1, 221)
+RPI4_BOUND = [("/soc/serial@7e201000", "pl011")]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,6 +227,111 @@ def _virtio_driver_case(version: str, kill: bool, kill_transport: bool = False) 
                       _virtio_driver_devices(version == "modern"), 2.0, name.replace("/", "-") + ".img")
 
 
+# The system set (bootfs drivers/*.manifest, no drivers.test=): the device
+# drivers of drivers/.
+_RTC = "/pl031@9010000"
+_RTC_CLIENT = ("drivers.then=bin/drivers", "drivers.then-arg=--rtc=rtc/0")
+_CLIENT = r"drivers\(\d+\): drivers: rtc/0 "
+_TIME = r"20[2-9]\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\dZ \(\d{10} s since 1970\)$"
+_QUIET = (_DM + r"driver: failed", _DM + r"driver: cannot start", _DM + r"driver-manager: bad manifest",
+          r"bind .* failed")
+
+
+def _pl031_case() -> DriverCase:
+    """The PL031 driver reads QEMU's wall clock (UTC, `-rtc` default) and
+    takes its alarm's match interrupt two seconds later."""
+    expected = [
+        _bound(_RTC, "pl031"),
+        rf"pl031\(\d+\): pl031: {_RTC} time " + _TIME,
+        r"pl031\(\d+\): pl031: alarm at (\d+) fired \(counter \1\)$",
+        _DM + r"driver-manager: stopping after 3500 ms",
+    ]
+    return DriverCase("drivers/virt-pl031", _virt(_append("", 3500)), expected,
+                      _QUIET + (r"restart \d+ in",))
+
+
+def _uart_case(name: str, config: BootConfig, path: str, driver: str, up: str) -> DriverCase:
+    """A UART driver on the console UART (drivers.bind-console=1, tests
+    only): its own line reaches the wire through its interrupt-driven
+    transmit ring, with no debug-log prefix."""
+    expected = [
+        _bound(path, driver),
+        rf"{driver}\(\d+\): {driver}: {path} up {up}$",
+        rf"^{driver}-driver: hello from {path}\r?$",
+        rf"{driver}\(\d+\): {driver}: wrote \d+ bytes, \d+ interrupts$",
+        _DM + r"driver-manager: stopping after 1500 ms",
+    ]
+    return DriverCase(name, config, expected, _QUIET + (r"restart \d+ in",))
+
+
+def _default_case(name: str, config: BootConfig, bound: list[tuple[str, str]], console: tuple[str, str],
+                  counts: tuple[int, int], more: list[str]) -> DriverCase:
+    """A default boot (the system set): every bound line, the console UART
+    left to the kernel, the counts, and bin/drivers' listing."""
+    expected = [_bound(p, d) for p, d in bound]
+    expected += [_DRV + rf"node {p} \[bound\] driver {d} process \d+ restarts 0 " for p, d in bound]
+    expected += [
+        _DM + rf"driver: {console[0]} is the kernel's console: not bound to {console[1]}$",
+        _DRV + rf"node {console[0]} \[unbound\] ",
+        _DM + rf"driver-manager: {counts[0]} nodes bound, {counts[1]} unbound$",
+    ] + more
+    return DriverCase(name, config, expected, _QUIET + (r"restart \d+ in",))
+
+
+def _rtc_fault_case(fault: str, reason: str, run_ms: int, switches: tuple[str, ...],
+                    more: list[str]) -> DriverCase:
+    """The fault campaign (issue 14 §4) on the PL031 driver: it ends once
+    (`reason`), is restarted once, reads the time again through the
+    service, and its client (bin/drivers --rtc) reconnects; nothing else
+    restarts."""
+    expected = [
+        _bound(_RTC, "pl031"),
+        _DM + rf"driver: {_RTC} \(pl031, process \d+\) {reason}; restart 1 in 5 ms$",
+        _CLIENT + r"time \d{10} after reconnecting$",
+        _listed(_RTC, "bound", "pl031", 1),
+        _DM + rf"driver-manager: stopping after {run_ms} ms",
+    ] + more
+    forbidden = _QUIET + (r"restart 2 in", _DM + rf"driver: /(?!pl031@9010000 ).* \(.*, process \d+\) ",
+                          _DM + r"driver-manager: node /(?!pl031@9010000 ).* restarts [1-9]")
+    append = _append("", run_ms, *_RTC_CLIENT, *switches)
+    return DriverCase(f"drivers/virt-pl031-{fault}", _virt(append), expected, forbidden)
+
+
+def _rtc_fault_cases() -> list[DriverCase]:
+    first = [_CLIENT + r"time \d{10}$", _CLIENT + r"closed: MICA_ERR_PEER_CLOSED$"]
+    kill = f"drivers.kill=1500:{_RTC}"
+    return [
+        _rtc_fault_case("kill", "was killed", 3000, (kill,),
+                        first + [_DM + rf"driver-manager: killing process \d+ \({_RTC}\), as asked$"]),
+        _rtc_fault_case("crash", r"crashed \(fault at 0x0, esr 0x[0-9a-f]+\)", 3000,
+                        ("drivers.inject=pl031:crash",), list(first)),
+        _rtc_fault_case("exit", r"exited with status 3", 3000, ("drivers.inject=pl031:exit",), list(first)),
+        _rtc_fault_case("hang", r"missed its liveness check", 5000, ("drivers.inject=pl031:hang",),
+                        list(first)),
+        _rtc_fault_case("in-flight", "was killed", 3000, ("drivers.inject=pl031:stall", kill), [
+            r"pl031\(\d+\): pl031: holding a request unanswered, as injected$",
+            _CLIENT + r"request in flight: MICA_ERR_PEER_CLOSED$",
+        ]),
+    ]
+
+
+def _system_cases() -> list[DriverCase]:
+    rpi4 = BootConfig(board="rpi4", append=_append("", 2000, "drivers.then=bin/drivers"))
+    return [
+        _pl031_case(),
+        _uart_case("drivers/virt-pl011", _virt(_append("", 1500, "drivers.bind-console=1")),
+                   "/pl011@9000000", "pl011", r"\(uartclk kept\)"),
+        _uart_case("drivers/rpi4-mini-uart",
+                   BootConfig(board="rpi4", append=_append("", 1500, "drivers.bind-console=1")),
+                   "/soc/serial@7e215040", "mini-uart", r"\(IER rx bit [12]\)"),
+        _default_case("drivers/virt-default", _virt(_append("", 2000, *_RTC_CLIENT)), [(_RTC, "pl031")],
+                      ("/pl011@9000000", "pl011"), VIRT_COUNTS,
+                      [rf"pl031\(\d+\): pl031: {_RTC} time " + _TIME, _CLIENT + r"time \d{10}$"]),
+        _default_case("drivers/rpi4-default", rpi4, RPI4_BOUND, ("/soc/serial@7e215040", "mini-uart"),
+                      RPI4_COUNTS, []),
+    ] + _rtc_fault_cases()
+
+
 def driver_cases() -> list[DriverCase]:
     tree = "drivers.then=bin/drivers"
     virt_lines = [r"node / \[unbound\] compatible \"linux,dummy-virt\"$",
@@ -262,4 +374,4 @@ def driver_cases() -> list[DriverCase]:
         _tree_case("drivers/rpi4-tree", BootConfig(board="rpi4", append=_append("", 2000, tree)),
                    [r"node / \[unbound\] compatible \"raspberrypi,4-model-b\" \"brcm,bcm2711\"$",
                     r"node /soc/serial@7e215040 \[unbound\] compatible \"brcm,bcm2835-aux-uart\"$"]),
-    ]
+    ] + _system_cases()

@@ -1,4 +1,4 @@
-// bin/mini-uart-driver: the BCM2711 mini UART driver process (README.md).
+// bin/mini-uart: the BCM2711 mini UART driver process (README.md).
 // Binds `brcm,bcm2835-aux-uart`: programs the UART (the firmware's baud
 // rate stays: the node's clock has no frequency in the DT, and the AUX
 // block's AUX_ENABLES is not part of the node's grant, so the firmware's

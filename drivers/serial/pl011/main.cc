@@ -1,4 +1,4 @@
-// bin/pl011-driver: the PL011 UART driver process (README.md). Binds
+// bin/pl011: the PL011 UART driver process (README.md). Binds
 // `arm,pl011`: programs the UART (the node's `clock-frequency`, if it has
 // one, sets the baud divisors; otherwise the firmware's stay), then serves
 // it with interrupts: a thread waits on the interrupt object and runs
@@ -98,6 +98,12 @@ mica_status_t Bind(Context& dev) {
   MICA_TRY(dev.TakeInterrupt(0, &g_irq));
   Pl011Config config;
   config.clock_hz = NodeClockHz(dev);
+  mica::driver::NodeProperty id;
+  uint32_t periphid = 0;
+  if (dev.node().FindProperty("arm,primecell-periphid", &id) && id.size == 4 &&
+      id.ReadU32(0, &periphid)) {
+    config.periphid = periphid;
+  }
   MICA_TRY(ToMicaStatus(g_uart.Init(config)));
   if (config.clock_hz != 0) {
     printf("%s: %s up (uartclk %llu)\n", dev.name(), dev.node_path(),

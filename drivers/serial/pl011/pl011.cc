@@ -27,7 +27,11 @@ Status Pl011::Init(const Pl011Config& config) {
   if (config.clock_hz != 0 && !ComputeDivisors(config.clock_hz, config.baud, &ibrd, &fbrd)) {
     return Status::kInvalidArgs;
   }
-  if (!IsPrimeCell(regs_, kPl011Part)) {
+  bool is_pl011 = config.periphid != 0
+                      ? (config.periphid & 0xfffu) == kPl011Part &&
+                            ((config.periphid >> 12) & 0xffu) == kPrimeCellDesignerArm
+                      : IsPrimeCell(regs_, kPl011Part);
+  if (!is_pl011) {
     return Status::kNotFound;
   }
   regs_.Write32(kCr, 0);

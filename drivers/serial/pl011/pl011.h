@@ -91,6 +91,12 @@ struct Pl011Config {
   uint64_t clock_hz = 0;
   uint32_t baud = 115200;
   uint32_t busy_poll_limit = 1u << 20;
+  // The node's `arm,primecell-periphid` (DT binding arm,primecell.yaml:
+  // the peripheral ID for a cell whose ID registers cannot be read, e.g.
+  // the BCM2711's PL011, whose 0x200-byte `reg` ends before them; Linux's
+  // amba bus uses it instead of the registers), or 0 to read the ID
+  // registers. Bits [11:0] part, [19:12] designer.
+  uint32_t periphid = 0;
 };
 
 // IBRD and FBRD for `baud` from `clock_hz` (TRM §3.3.6). False if out of

@@ -141,6 +141,30 @@ TEST(Pl011, InitRefusesBadArgumentsAndOtherDevices) {
   EXPECT_EQ(uart.OnInterrupt(), 0u);
 }
 
+TEST(Pl011, InitTakesTheIdFromTheNodeWhenGiven) {
+  // The BCM2711's uart0: `arm,primecell-periphid = <0x00241011>` and ID
+  // registers outside its reg range (here: reading as another cell).
+  const uint8_t pl031[8] = {0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
+  for (uint32_t periphid : {0x00241011u, 0x00041011u, 0x00341011u}) {
+    FakePl011 dev(Model::kTrm, 16);
+    dev.SetPrimeCellId(pl031);
+    Pl011 uart(dev);
+    Pl011Config c = VirtConfig();
+    c.periphid = periphid;
+    EXPECT_EQ(uart.Init(c), Status::kOk) << periphid;
+  }
+  // Another part or designer in the property is refused, whatever the
+  // registers say.
+  for (uint32_t periphid : {0x00241031u, 0x00242011u, 0x00200011u, 0x00000001u}) {
+    FakePl011 dev(Model::kTrm, 16);
+    Pl011 uart(dev);
+    Pl011Config c = VirtConfig();
+    c.periphid = periphid;
+    EXPECT_EQ(uart.Init(c), Status::kNotFound) << periphid;
+    EXPECT_TRUE(dev.log().empty()) << periphid;
+  }
+}
+
 TEST(Pl011, InitGivesUpOnAStuckBusyFlag) {
   FakePl011 dev(Model::kTrm, 16);
   dev.set_stuck_busy(true);

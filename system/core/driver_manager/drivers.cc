@@ -11,8 +11,18 @@
 // sends "crash" (the test driver crashes), expects PEER_CLOSED, opens the
 // service again and prints
 //   drivers: <class>/<instance> closed: MICA_ERR_PEER_CLOSED
-//   drivers: <class>/<instance> answered "ping" after reconnecting The manager starts it with the
-// inspection channel (drivers.then=bin/drivers).
+//   drivers: <class>/<instance> answered "ping" after reconnecting
+// `--rtc=<class>/<instance>` is a client of the PL031 driver's `rtc`
+// service (its provisional raw wire format, drivers/rtc/pl031/main.cc: any
+// message gets the UTC seconds as a little-endian u64, not yet the IDL
+// RTC protocol): it reads the time and stays connected; each time the
+// driver ends it opens the service again and reads the time again:
+//   drivers: <class>/<instance> time <seconds>
+//   drivers: <class>/<instance> closed: MICA_ERR_PEER_CLOSED
+//   drivers: <class>/<instance> request in flight: MICA_ERR_PEER_CLOSED
+//   drivers: <class>/<instance> time <seconds> after reconnecting
+// The manager starts it with the inspection channel
+// (drivers.then=bin/drivers).
 #include <idl/inspect_ipc.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/status_name.h>
@@ -160,19 +170,24 @@ mica_status_t OpenOnce(mica_handle_t devices, const char* what, mica_handle_t* o
   return MICA_OK;
 }
 
-// Opens `what`, retrying while it is not (yet, or again) published, and
-// checks that it echoes.
-mica_status_t Open(mica_handle_t devices, const char* what, mica_handle_t* out) {
+// Opens `what`, retrying for 5 s while it is not (yet, or again) published.
+mica_status_t OpenRetry(mica_handle_t devices, const char* what, mica_handle_t* out) {
   mica_status_t s = MICA_ERR_TIMED_OUT;
-  for (int attempt = 0; attempt < 50; attempt++) {
+  for (int attempt = 0; attempt < 500; attempt++) {
     s = OpenOnce(devices, what, out);
     if (s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE && s != MICA_ERR_PEER_CLOSED) {
       break;
     }
     mica_time_t now = 0;
     mica_clock_get_monotonic(&now);
-    mica_nanosleep(now + 100'000'000);
+    mica_nanosleep(now + 10'000'000);
   }
+  return s;
+}
+
+// Opens `what` and checks that it echoes.
+mica_status_t Open(mica_handle_t devices, const char* what, mica_handle_t* out) {
+  mica_status_t s = OpenRetry(devices, what, out);
   if (s != MICA_OK) {
     return s;
   }
@@ -227,6 +242,46 @@ int Connect(mica_handle_t devices, const char* what, bool crash) {
   return 0;
 }
 
+// One request on the rtc service: the UTC seconds since 1970.
+mica_status_t ReadRtc(mica_handle_t ch, uint64_t* seconds) {
+  mica_status_t s = mica_channel_write(ch, 0, "time", 4, nullptr, 0);
+  uint32_t n = 0;
+  if (s == MICA_OK) {
+    s = Receive(ch, seconds, sizeof(*seconds), &n);
+  }
+  return s == MICA_OK && n != sizeof(*seconds) ? MICA_ERR_IO_INVALID : s;
+}
+
+// --rtc: read the time; on every end of the driver, reconnect and read
+// again (at most kRounds connections; the manager ends this program).
+int Rtc(mica_handle_t devices, const char* what) {
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; round++) {
+    mica_handle_t ch = MICA_HANDLE_INVALID;
+    mica_status_t s = OpenRetry(devices, what, &ch);
+    if (s != MICA_OK) {
+      printf("drivers: %s: %s\n", what, StatusName(s));
+      return 1;
+    }
+    uint64_t seconds = 0;
+    s = ReadRtc(ch, &seconds);
+    if (s == MICA_OK) {
+      printf("drivers: %s time %llu%s\n", what, static_cast<unsigned long long>(seconds),
+             round == 0 ? "" : " after reconnecting");
+      mica_signals_t seen = 0;
+      s = mica_object_wait_one(ch, MICA_CHANNEL_PEER_CLOSED, MICA_TIME_INFINITE, &seen);
+      printf("drivers: %s closed: %s\n", what, StatusName(s == MICA_OK ? MICA_ERR_PEER_CLOSED : s));
+    } else {
+      printf("drivers: %s request in flight: %s\n", what, StatusName(s));
+    }
+    mica_handle_close(ch);
+    if (s != MICA_OK && s != MICA_ERR_PEER_CLOSED) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -244,6 +299,8 @@ int main(int argc, char** argv) {
       status = Connect(devices, argv[i] + 10, false);
     } else if (strncmp(argv[i], "--reconnect=", 12) == 0) {
       status = Connect(devices, argv[i] + 12, true);
+    } else if (strncmp(argv[i], "--rtc=", 6) == 0) {
+      status = Rtc(devices, argv[i] + 6);
     }
   }
   return status;

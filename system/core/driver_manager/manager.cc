@@ -88,8 +88,17 @@ void Manager::BindAll() {
     return true;
   });
   uint32_t bound = 0;
+  fdt::Node console = dt_.StdoutNode();
   for (uint32_t i = 0; i < node_count_; i++) {
     Match(i);
+    if (nodes_[i]->driver != nullptr && console.valid() && nodes_[i]->dt == console &&
+        !opts_.bind_console) {
+      // The kernel writes its log to this UART; a driver re-initialising
+      // it would cut the kernel's lines (docs/drivers.md, "The console").
+      printf("driver: %s is the kernel's console: not bound to %s\n", nodes_[i]->path,
+             nodes_[i]->driver->name());
+      nodes_[i]->driver = nullptr;
+    }
     if (nodes_[i]->driver != nullptr) {
       Start(i);
       bound += nodes_[i]->state == NodeState::kBound ? 1 : 0;
@@ -156,13 +165,20 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   }
   char start_count[12];
   snprintf(start_count, sizeof(start_count), "%u", n.tracker->restart_count());
-  const char* argv[] = {n.driver->binary(), n.path, n.driver->name(), start_count,
-                        n.driver->argument()};
+  const char* argv[] = {n.driver->binary(),   n.path, n.driver->name(), start_count,
+                        n.driver->argument(), nullptr};
+  int argc = n.driver->argument() != nullptr ? 5 : 4;
+  char inject[48];
+  if (!n.injected && strcmp(opts_.inject_driver, n.driver->name()) == 0) {
+    n.injected = true;  // the first start only: its restart must come up clean
+    snprintf(inject, sizeof(inject), "inject=%s", opts_.inject_fault);
+    argv[argc++] = inject;
+  }
   userboot::LaunchSpec spec;
   spec.path = n.driver->binary();
   spec.name = n.driver->name();
   spec.argv = argv;
-  spec.argc = n.driver->argument() != nullptr ? 5 : 4;
+  spec.argc = argc;
   spec.job = job.get();
   spec.bootfs_vmo = bootfs_vmo_;
   spec.handles = handles;
@@ -217,6 +233,29 @@ void Manager::WatchProcess(uint32_t index) {
       &nodes_[index]->process_wait);
 }
 
+// The kernel's available memory (KMEM_STATS free pages + free heap) once
+// its reaper and channel collector are idle and 8 readings 10 ms apart
+// agree (as core-tests' ct_quiet_available), with the pages committed to
+// VMOs and user page tables then in *vmo_mmu; 0 if it cannot be read.
+uint64_t Manager::QuietKernelFree(uint64_t* vmo_mmu) {
+  uint64_t last = 0;
+  int agree = 0;
+  for (int i = 0; i < 500 && agree < 8; i++) {
+    mica_info_kmem_stats_t k = {};
+    if (mica_object_get_info(root_, MICA_INFO_KMEM_STATS, &k, sizeof(k), nullptr, nullptr) !=
+        MICA_OK) {
+      return 0;
+    }
+    *vmo_mmu = k.vmo_bytes + k.mmu_bytes;
+    uint64_t now = k.free_bytes + k.heap_free_bytes;
+    bool idle = k.unreaped_processes == 0 && k.collector_busy == 0;
+    agree = idle && now == last ? agree + 1 : 0;
+    last = now;
+    mica_nanosleep(mica::async::Loop::Now() + 10'000'000);
+  }
+  return agree >= 8 ? last : 0;
+}
+
 void Manager::KillLater() {
   if (opts_.kill_path[0] == '\0') {
     return;
@@ -226,10 +265,14 @@ void Manager::KillLater() {
         for (uint32_t i = 0; i < node_count_; i++) {
           Node& n = *nodes_[i];
           if (strcmp(n.path, opts_.kill_path) == 0 && n.state == NodeState::kBound) {
+            kmem_baseline_ = QuietKernelFree(&kmem_user_baseline_);
             printf("driver-manager: killing process %llu (%s), as asked\n",
                    static_cast<unsigned long long>(n.koid), n.path);
             (void)mica_task_kill(n.process.get());
           }
+        }
+        if (++kills_ < opts_.kill_times) {
+          KillLater();
         }
       },
       static_cast<mica_duration_t>(opts_.kill_ms) * 1000000);
@@ -240,6 +283,16 @@ int Manager::Run() {
   if (opts_.run_ms != 0) {
     loop_.PostTaskAfter(
         [this] {
+          if (kmem_baseline_ != 0) {
+            uint64_t user = 0;
+            uint64_t now = QuietKernelFree(&user);
+            printf(
+                "driver-manager: kernel free memory %llu bytes, %lld from before the kill "
+                "(VMO and user page-table pages %lld)\n",
+                static_cast<unsigned long long>(now),
+                static_cast<long long>(now) - static_cast<long long>(kmem_baseline_),
+                static_cast<long long>(user) - static_cast<long long>(kmem_user_baseline_));
+          }
           PrintTree();
           printf("driver-manager: stopping after %llu ms\n",
                  static_cast<unsigned long long>(opts_.run_ms));

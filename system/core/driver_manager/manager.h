@@ -81,6 +81,10 @@ class Manager {
   void ServeDevices();
   // drivers.kill=: task_kill a driver's process from outside, later.
   void KillLater();
+  uint64_t QuietKernelFree(uint64_t* vmo_mmu);
+  uint64_t kmem_baseline_ = 0;  // before drivers.kill=, if asked
+  uint64_t kmem_user_baseline_ = 0;
+  uint64_t kills_ = 0;  // drivers.kill= kills done
 
   const fdt::Fdt& dt_;
   const bootfs::Image& fs_;

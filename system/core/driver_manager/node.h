@@ -50,6 +50,7 @@ struct Node {
   uint64_t ping_seq = 0;
   bool ping_outstanding = false;
   bool missed_ping = false;  // killed for a missed liveness answer
+  bool injected = false;     // drivers.inject= was passed (first start)
   char last_reason[96] = {};
 };
 

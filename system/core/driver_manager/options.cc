@@ -61,6 +61,23 @@ const char* ApplyWord(const char* w, size_t len, Options* out) {
               out->kill_path[0] == '/';
     return ok ? nullptr : "drivers.kill=";
   }
+  if (Starts(w, len, "drivers.kill-times=", &v, &n)) {
+    bool ok = ParseNumber(v, n, &out->kill_times) && out->kill_times >= 1 && out->kill_times <= 100;
+    return ok ? nullptr : "drivers.kill-times=";
+  }
+  if (Starts(w, len, "drivers.bind-console=", &v, &n)) {
+    bool ok = n == 1 && (v[0] == '0' || v[0] == '1');
+    out->bind_console = ok && v[0] == '1';
+    return ok ? nullptr : "drivers.bind-console=";
+  }
+  if (Starts(w, len, "drivers.inject=", &v, &n)) {
+    const char* colon = static_cast<const char*>(memchr(v, ':', n));
+    size_t name_len = colon != nullptr ? static_cast<size_t>(colon - v) : 0;
+    bool ok = colon != nullptr &&
+              CopyValue(v, name_len, out->inject_driver, sizeof(out->inject_driver)) &&
+              CopyValue(colon + 1, n - name_len - 1, out->inject_fault, sizeof(out->inject_fault));
+    return ok ? nullptr : "drivers.inject=";
+  }
   if (Starts(w, len, "drivers.then-arg=", &v, &n)) {
     return CopyValue(v, n, out->then_arg, sizeof(out->then_arg)) ? nullptr : "drivers.then-arg=";
   }

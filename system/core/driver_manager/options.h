@@ -14,6 +14,14 @@
 //   drivers.kill=<ms>:<path> after <ms>, task_kill the process of the
 //                           driver bound to <path>, as an outsider would
 //                           (tests)
+//   drivers.kill-times=<n>  repeat that kill n times, <ms> apart (default 1)
+//   drivers.bind-console=1  also bind the UART /chosen/stdout-path names
+//                           (the kernel's console; by default it is left
+//                           unbound so no driver re-initialises it under
+//                           the kernel's writes)
+//   drivers.inject=<driver>:<fault>  the first start of every node bound to
+//                           <driver> gets the argument `inject=<fault>` (a
+//                           driver's fault-injection hook, docs/drivers.md)
 // Other words are ignored; a malformed value is reported by Parse.
 #pragma once
 
@@ -29,6 +37,10 @@ struct Options {
   char then_arg[64] = {};
   uint64_t kill_ms = 0;
   char kill_path[128] = {};  // "" if no kill is asked for
+  uint64_t kill_times = 1;
+  bool bind_console = false;
+  char inject_driver[65] = {};  // "" if no fault is to be injected
+  char inject_fault[32] = {};
 };
 
 // Applies the words of `text` (separated by spaces, tabs or newlines) to

@@ -39,6 +39,47 @@ TEST(Options, Kill) {
   }
 }
 
+TEST(Options, KillTimes) {
+  Options o;
+  EXPECT_EQ(o.kill_times, 1u);
+  ASSERT_EQ(ParseWords("drivers.kill-times=3", &o), nullptr);
+  EXPECT_EQ(o.kill_times, 3u);
+  ASSERT_EQ(ParseWords("drivers.kill-times=100", &o), nullptr);
+  EXPECT_EQ(o.kill_times, 100u);
+  for (const char* bad : {"drivers.kill-times=", "drivers.kill-times=0", "drivers.kill-times=101",
+                          "drivers.kill-times=x", "drivers.kill-times=-1"}) {
+    Options p;
+    EXPECT_STREQ(ParseWords(bad, &p), "drivers.kill-times=") << bad;
+  }
+}
+
+TEST(Options, BindConsole) {
+  Options o;
+  EXPECT_FALSE(o.bind_console);
+  ASSERT_EQ(ParseWords("drivers.bind-console=1", &o), nullptr);
+  EXPECT_TRUE(o.bind_console);
+  ASSERT_EQ(ParseWords("drivers.bind-console=0", &o), nullptr);
+  EXPECT_FALSE(o.bind_console);
+  for (const char* bad : {"drivers.bind-console=", "drivers.bind-console=yes",
+                          "drivers.bind-console=10", "drivers.bind-console=2"}) {
+    Options p;
+    EXPECT_STREQ(ParseWords(bad, &p), "drivers.bind-console=") << bad;
+  }
+}
+
+TEST(Options, Inject) {
+  Options o;
+  ASSERT_EQ(ParseWords("drivers.inject=pl031:crash", &o), nullptr);
+  EXPECT_STREQ(o.inject_driver, "pl031");
+  EXPECT_STREQ(o.inject_fault, "crash");
+  for (const char* bad :
+       {"drivers.inject=", "drivers.inject=pl031", "drivers.inject=:crash",
+        "drivers.inject=pl031:", "drivers.inject=pl031:a-fault-name-longer-than-the-field-holds"}) {
+    Options p;
+    EXPECT_STREQ(ParseWords(bad, &p), "drivers.inject=") << bad;
+  }
+}
+
 TEST(Options, LaterWordsWin) {
   Options o;
   ASSERT_EQ(ParseWords("drivers.test=crash", &o), nullptr);
