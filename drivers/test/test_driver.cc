@@ -1,6 +1,6 @@
-// bin/test-driver: the driver the manager's test boots bind (stand-in
-// manifest sets, docs/drivers.md "Test boots"). Its one manifest argument
-// picks the behaviour:
+// bin/test-driver: the driver the manager's test boots bind (the test
+// manifest sets under test/drivers/<set>/, docs/drivers.md "Test boots").
+// Its one manifest argument picks the behaviour:
 //   steady        maps its registers and answers liveness pings
 //   isolation     steady, after checking what it cannot do: reach another
 //                 node's registers or interrupts, or grow its own grant
