@@ -10,6 +10,8 @@
 //   crash-always  a null dereference on every start
 //   parent        adds two child nodes (mica,test-child) and publishes rtc
 //   child         publishes an echo service of class `test`
+// Services speak the raw protocol `test.Echo` version 1 (not IDL): every
+// message comes back as is; "crash" crashes the driver.
 // Lines: `<driver>: <node path> up (start <n>)` once bound, and for
 // isolation `<driver>: check <what>: ok|FAILED (<status>)` then
 // `<driver>: isolation ok` or `<driver>: isolation FAILED`.
@@ -105,7 +107,8 @@ void Echo(Context& dev, mica_handle_t ch) {
 }
 
 mica_status_t Publish(Context& dev, const char* service_class) {
-  return dev.Publish(service_class, [&dev](mica::Handle client) { Echo(dev, client.release()); });
+  return dev.Publish(service_class, "test.Echo", 1,
+                     [&dev](mica::Handle client) { Echo(dev, client.release()); });
 }
 
 mica_status_t AddChildren(Context& dev) {

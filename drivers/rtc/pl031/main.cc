@@ -15,9 +15,12 @@
 //   stall   it never answers the first request (a drivers.kill= then lands
 //           while that request is in flight)
 //
-// Provisional `rtc` wire format until the IDL's RTC protocol lands: any
-// message gets an 8-byte reply, the UTC seconds since 1970 (little-endian
-// u64). A client closing its end ends its connection.
+// The `rtc` service speaks the IDL rtc protocol (system/idl/rtc.idl,
+// `rtc.Rtc` version 1): Get -> (status, UTC seconds since 1970); Set(UTC
+// seconds) loads the counter (MICA_ERR_OUT_OF_RANGE outside the PL031's
+// 32-bit counter, 0..4294967295). Each client has its own connection; a
+// malformed request closes it (the IDL server's rule).
+#include <idl/rtc_ipc.h>
 #include <mica/driver/driver.h>
 #include <mica/rt/thread.h>
 #include <mica/syscalls.h>
@@ -63,30 +66,49 @@ int AlarmThread(void*) {
   }
 }
 
-void Serve(Context& dev, mica_handle_t ch) {
-  dev.loop().BeginWait(
-      ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-      [&dev, ch](mica_status_t status, mica_signals_t observed) {
-        uint8_t buf[64];
-        uint32_t n = 0;
-        while (status == MICA_OK &&
-               mica_channel_read(ch, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr) == MICA_OK) {
-          if (g_stall) {
-            g_stall = false;
-            printf("%s: holding a request unanswered, as injected\n", g_name);
-            continue;
-          }
-          uint32_t now = 0;
-          g_rtc.ReadSeconds(&now);
-          uint64_t reply = now;
-          mica_channel_write(ch, 0, &reply, sizeof(reply), nullptr, 0);
-        }
-        if (status != MICA_OK || (observed & MICA_CHANNEL_PEER_CLOSED)) {
-          mica_handle_close(ch);
-          return;
-        }
-        Serve(dev, ch);
-      });
+// One client's connection: the IDL rtc protocol on the driver's loop.
+class RtcConnection final : public idl::rtc::RtcServer {
+ public:
+  RtcConnection(mica::async::Loop* loop, mica::Channel channel)
+      : RtcServer(loop, static_cast<mica::Channel&&>(channel)) {}
+
+  void Get(idl::rtc::Rtc::GetRequest&, GetCompleter done) override {
+    if (g_stall) {
+      g_stall = false;
+      printf("%s: holding a request unanswered, as injected\n", g_name);
+      held_ = static_cast<GetCompleter&&>(done);
+      return;
+    }
+    idl::rtc::Rtc::GetResponse r;
+    uint32_t now = 0;
+    mica_rt_mutex_lock(&g_lock);
+    r.status = ToMicaStatus(g_rtc.ReadSeconds(&now));
+    mica_rt_mutex_unlock(&g_lock);
+    r.utc_seconds = now;
+    done.Reply(r);
+  }
+
+  void Set(idl::rtc::Rtc::SetRequest& req, SetCompleter done) override {
+    idl::rtc::Rtc::SetResponse r;
+    r.status = MICA_ERR_OUT_OF_RANGE;
+    if (req.utc_seconds >= 0 && req.utc_seconds <= static_cast<int64_t>(UINT32_MAX)) {
+      mica_rt_mutex_lock(&g_lock);
+      r.status = ToMicaStatus(g_rtc.SetSeconds(static_cast<uint32_t>(req.utc_seconds)));
+      mica_rt_mutex_unlock(&g_lock);
+    }
+    done.Reply(r);
+  }
+
+ private:
+  GetCompleter held_;  // inject=stall: never answered
+};
+
+void Serve(Context& dev, mica::Handle client) {
+  auto* conn = new RtcConnection(&dev.loop(), mica::Channel(client.release()));
+  conn->set_error_handler([conn](mica_status_t) { delete conn; });
+  if (conn->Begin() != MICA_OK) {
+    delete conn;
+  }
 }
 
 // The `inject=<fault>` argument, if any (see the top of this file).
@@ -139,14 +161,15 @@ mica_status_t Bind(Context& dev) {
   printf("%s: %s time %04d-%02u-%02uT%02u:%02u:%02uZ (%u s since 1970)\n", dev.name(),
          dev.node_path(), static_cast<int>(t.year), t.month, t.day, t.hour, t.minute, t.second,
          seconds);
-  MICA_TRY(dev.Publish("rtc", [&dev](mica::Handle client) { Serve(dev, client.release()); }));
+  g_name = dev.name();
+  MICA_TRY(dev.Publish<idl::rtc::Rtc>(
+      "rtc", [&dev](mica::Handle client) { Serve(dev, static_cast<mica::Handle&&>(client)); }));
   if (const char* fault = InjectedFault(dev)) {
     MICA_TRY(Inject(dev, fault));
   }
   if (dev.interrupt_count() == 0) {
     return MICA_OK;
   }
-  g_name = dev.name();
   MICA_TRY(dev.TakeInterrupt(0, &g_irq));
   g_alarm_at = seconds + 2;
   MICA_TRY(ToMicaStatus(g_rtc.SetAlarm(g_alarm_at)));

@@ -1,8 +1,9 @@
 // bin/virtio-client: a client of the virtio driver processes, through the
 // driver manager (started with drivers.then=bin/virtio-client; the harness's
-// drivers/virt-virtio-* cases). It opens `block/0` and `entropy/0` with the
-// manager's ConnectMessage (<mica/driver/protocol.h>) and speaks the IDL
-// Block and Entropy protocols (system/idl/block.idl, entropy.idl).
+// drivers/virt-virtio-* cases). It opens `block/0`, `entropy/0` and
+// `network/0` through the manager's service directory
+// (<mica/driver/service.h>) and speaks the IDL Block, Entropy and
+// net.Device protocols (system/idl/block.idl, entropy.idl, net.idl).
 //
 // Line protocol: `virtio-client: PASS|FAIL <name>[: why]`, then
 // `virtio-client: done passed=N failed=M`.
@@ -23,7 +24,7 @@
 #include <idl/block_ipc.h>
 #include <idl/entropy_ipc.h>
 #include <idl/net_ipc.h>
-#include <mica/driver/protocol.h>
+#include <mica/driver/service.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
 #include <mica/rt/bootstrap.h>
@@ -38,7 +39,6 @@ namespace {
 using idl::block::Block;
 using idl::entropy::Entropy;
 using mica::driver::StatusName;
-namespace wire = mica::driver::wire;
 
 constexpr uint64_t kBlocks = 2048;
 constexpr uint32_t kBytes = kBlocks * 512;
@@ -75,44 +75,11 @@ mica_time_t Now() {
   return t;
 }
 
-// Opens <service_class>/0 through the manager, retrying while it is not
-// (yet, or again) published.
-mica_status_t Open(mica_handle_t devices, const char* service_class, mica::Channel* out) {
-  mica_status_t s = MICA_ERR_TIMED_OUT;
-  for (int attempt = 0; attempt < 100; attempt++) {
-    wire::ConnectMessage m = {};
-    m.header = {wire::kConnect, 2};
-    snprintf(m.service_class, sizeof(m.service_class), "%s", service_class);
-    m.instance = 0;
-    mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
-    s = mica_channel_create(0, &mine, &theirs);
-    if (s == MICA_OK) {
-      s = mica_channel_write(devices, 0, &m, sizeof(m), &theirs, 1);
-    }
-    wire::ConnectReply reply = {};
-    uint32_t n = 0, h = 0;
-    if (s == MICA_OK) {
-      mica_signals_t seen = 0;
-      s = mica_object_wait_one(devices, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-                               MICA_TIME_INFINITE, &seen);
-    }
-    if (s == MICA_OK) {
-      s = mica_channel_read(devices, 0, &reply, nullptr, sizeof(reply), 0, &n, &h);
-    }
-    if (s == MICA_OK) {
-      s = n == sizeof(reply) ? reply.status : MICA_ERR_IO_INVALID;
-    }
-    if (s == MICA_OK) {
-      *out = mica::Channel(mine);
-      return MICA_OK;
-    }
-    mica_handle_close(mine);
-    if (s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE) {
-      return s;
-    }
-    mica_nanosleep(Now() + 50'000'000);
-  }
-  return s;
+// Opens <service_class>/0 speaking P through the manager, waiting up to
+// 5 s while it is not (yet, or again) published.
+template <typename P>
+mica_status_t Open(const char* service_class, mica::Channel* out) {
+  return mica::driver::WaitForService<P>(service_class, 0, 5'000'000'000, out);
 }
 
 struct Disk {
@@ -216,9 +183,9 @@ void TestBlock(Disk* d) {
          static_cast<long long>(bad));
 }
 
-void TestEntropy(mica_handle_t devices) {
+void TestEntropy() {
   mica::Channel ch;
-  mica_status_t s = Open(devices, "entropy", &ch);
+  mica_status_t s = Open<Entropy>("entropy", &ch);
   if (s != MICA_OK) {
     return Result("entropy", false, "open entropy/0: %s", StatusName(s));
   }
@@ -246,9 +213,9 @@ void TestEntropy(mica_handle_t devices) {
 constexpr uint8_t kGuestIp[4] = {10, 0, 2, 15};
 constexpr uint8_t kGatewayIp[4] = {10, 0, 2, 2};
 
-void TestNetwork(mica_handle_t devices) {
+void TestNetwork() {
   mica::Channel ch;
-  mica_status_t s = Open(devices, "network", &ch);
+  mica_status_t s = Open<idl::net::Device>("network", &ch);
   if (s != MICA_OK) {
     return Result("network", false, "open network/0: %s", StatusName(s));
   }
@@ -304,7 +271,7 @@ void TestNetwork(mica_handle_t devices) {
 
 // Reads the second half until the driver has been killed and a whole read
 // after reconnecting is right.
-void TestReconnect(mica_handle_t devices, Disk* d) {
+void TestReconnect(Disk* d) {
   const mica_time_t deadline = Now() + 8'000'000'000;
   bool closed = false;
   uint32_t reads = 0;
@@ -315,7 +282,7 @@ void TestReconnect(mica_handle_t devices, Disk* d) {
       printf("virtio-client: block/0 closed: %s after %u reads; reconnecting\n", StatusName(s),
              reads);
       mica::Channel ch;
-      s = Open(devices, "block", &ch);
+      s = Open<Block>("block", &ch);
       if (s == MICA_OK) {
         d->client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
         s = Attach(d);
@@ -344,14 +311,12 @@ void TestReconnect(mica_handle_t devices, Disk* d) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  mica_handle_t devices =
-      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
+  const bool have_directory = mica::driver::ServiceDirectory() != MICA_HANDLE_INVALID;
   const bool reread = argc > 1 && strcmp(argv[1], "--reread") == 0;
   printf("virtio-client: start %d\n", reread ? 6 : 5);
   Disk d;
   mica::Channel ch;
-  mica_status_t s =
-      devices == MICA_HANDLE_INVALID ? MICA_ERR_BAD_STATE : Open(devices, "block", &ch);
+  mica_status_t s = have_directory ? Open<Block>("block", &ch) : MICA_ERR_BAD_STATE;
   if (s == MICA_OK) {
     d.client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
     s = mica_vmo_create(kBytes, 0, &d.vmo);
@@ -364,12 +329,12 @@ int main(int argc, char** argv) {
   } else {
     TestBlock(&d);
   }
-  if (devices != MICA_HANDLE_INVALID) {
-    TestEntropy(devices);
-    TestNetwork(devices);
+  if (have_directory) {
+    TestEntropy();
+    TestNetwork();
   }
   if (reread && s == MICA_OK) {
-    TestReconnect(devices, &d);
+    TestReconnect(&d);
   }
   printf("virtio-client: done passed=%d failed=%d\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;

@@ -54,9 +54,13 @@ class Context::DriverImpl final : public ::idl::driver::DriverServer {
 class Context::ManagerEvents final : public ::idl::driver::ManagerEventHandler {
  public:
   explicit ManagerEvents(Context* ctx) : ctx_(ctx) {}
+  // A channel for a class this driver never published is closed.
   void Connect(::idl::driver::Manager::ConnectEvent& event) override {
-    if (ctx_->on_open_) {
-      ctx_->on_open_(mica::Handle(event.channel.release()));
+    for (Published& p : ctx_->published_) {
+      if (p.on_open && event.service_class.Equals(p.service_class)) {
+        p.on_open(mica::Handle(event.channel.release()));
+        return;
+      }
     }
   }
 
@@ -222,12 +226,25 @@ void Context::NoDevice() {
   exit(MICA_DRIVER_EXIT_NO_DEVICE);
 }
 
-mica_status_t Context::Publish(const char* service_class, OpenHandler on_open) {
+mica_status_t Context::Publish(const char* service_class, const char* protocol_name,
+                               uint16_t version, OpenHandler on_open) {
   ::idl::driver::Manager::PublishServiceRequest req;
-  if (!req.service_class.Set(service_class)) {
+  if (strlen(service_class) >= sizeof(Published::service_class) ||
+      !req.service_class.Set(service_class) || !req.protocol_name.Set(protocol_name)) {
     return MICA_ERR_OUT_OF_RANGE;
   }
-  on_open_ = static_cast<OpenHandler&&>(on_open);
+  req.protocol_version = version;
+  Published* slot = nullptr;
+  for (Published& p : published_) {
+    if (strcmp(p.service_class, service_class) == 0 || (slot == nullptr && !p.on_open)) {
+      slot = &p;
+    }
+  }
+  if (slot == nullptr) {
+    return MICA_ERR_NO_RESOURCES;
+  }
+  snprintf(slot->service_class, sizeof(slot->service_class), "%s", service_class);
+  slot->on_open = static_cast<OpenHandler&&>(on_open);
   return manager_->PublishService(
       req, [this](mica_status_t s, ::idl::driver::Manager::PublishServiceResponse* r) {
         mica_status_t st = s != MICA_OK ? s : r->status;

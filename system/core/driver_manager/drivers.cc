@@ -13,18 +13,31 @@
 //   drivers: <class>/<instance> closed: MICA_ERR_PEER_CLOSED
 //   drivers: <class>/<instance> answered "ping" after reconnecting
 // `--rtc=<class>/<instance>` is a client of the PL031 driver's `rtc`
-// service (its provisional raw wire format, drivers/rtc/pl031/main.cc: any
-// message gets the UTC seconds as a little-endian u64, not yet the IDL
-// RTC protocol): it reads the time and stays connected; each time the
-// driver ends it opens the service again and reads the time again:
+// service (the IDL rtc protocol, system/idl/rtc.idl): it reads the time and
+// stays connected; each time the driver ends it opens the service again and
+// reads the time again:
 //   drivers: <class>/<instance> time <seconds>
 //   drivers: <class>/<instance> closed: MICA_ERR_PEER_CLOSED
 //   drivers: <class>/<instance> request in flight: MICA_ERR_PEER_CLOSED
 //   drivers: <class>/<instance> time <seconds> after reconnecting
+// `--services=<class>/<instance>` lists the service directory, then asks
+// it for that service with the right protocol and version and with every
+// kind of wrong request, one line each (drivers_services.cc):
+//   drivers: service <class>/<n> <protocol> v<version> <node path> <state>
+//   drivers: open <class>/<n> as <protocol> v<version>: <status>
+// `--unavailable=<class>/<instance>` opens the service over and over until
+// the directory answers MICA_ERR_UNAVAILABLE (its driver is restarting,
+// e.g. after drivers.inject=), then waits for it to come back:
+//   drivers: open <class>/<n> while its driver restarts: MICA_ERR_UNAVAILABLE
+//   drivers: <class>/<n> open again after its driver restarted
+// Services are opened with <mica/driver/service.h>; the test drivers'
+// echo services speak `test.Echo` version 1.
 // The manager starts it with the inspection channel
 // (drivers.then=bin/drivers).
 #include <idl/inspect_ipc.h>
+#include <idl/rtc_ipc.h>
 #include <mica/driver/protocol.h>
+#include <mica/driver/service.h>
 #include <mica/driver/status_name.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
@@ -33,12 +46,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-namespace {
+#include "system/core/driver_manager/drivers.h"
+
+namespace drivers {
 
 namespace wire = mica::driver::wire;
 using mica::driver::StatusName;
 
-constexpr mica_duration_t kTimeout = 5'000'000'000;
+namespace {
 
 mica_status_t Receive(mica_handle_t ch, void* buf, uint32_t size, uint32_t* n) {
   mica_time_t now = 0;
@@ -137,60 +152,19 @@ int List(mica::Channel inspect) {
   return 0;
 }
 
-// Asks the manager for `what` (<class>/<instance>) once.
-mica_status_t OpenOnce(mica_handle_t devices, const char* what, mica_handle_t* out) {
-  wire::ConnectMessage m = {};
-  m.header = {wire::kConnect, 2};
-  const char* slash = strchr(what, '/');
-  size_t len = slash != nullptr ? static_cast<size_t>(slash - what) : 0;
-  if (len == 0 || len >= sizeof(m.service_class)) {
+// Opens `what` (the test drivers' echo service) and checks that it echoes.
+mica_status_t Open(const char* what, mica_handle_t* out) {
+  ServiceName name;
+  if (!ParseService(what, &name)) {
     return MICA_ERR_INVALID_ARGS;
   }
-  memcpy(m.service_class, what, len);
-  m.instance = static_cast<uint32_t>(strtoul(slash + 1, nullptr, 10));
-  mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
-  mica_status_t s = mica_channel_create(0, &mine, &theirs);
-  if (s == MICA_OK) {
-    s = mica_channel_write(devices, 0, &m, sizeof(m), &theirs, 1);
-  }
-  wire::ConnectReply reply = {};
-  uint32_t n = 0;
-  if (s == MICA_OK) {
-    s = Receive(devices, &reply, sizeof(reply), &n);
-  }
-  if (s == MICA_OK) {
-    s = n == sizeof(reply) && reply.header.ordinal == wire::kConnectReply ? reply.status
-                                                                          : MICA_ERR_IO_INVALID;
-  }
-  if (s != MICA_OK) {
-    mica_handle_close(mine);
-    return s;
-  }
-  *out = mine;
-  return MICA_OK;
-}
-
-// Opens `what`, retrying for 5 s while it is not (yet, or again) published.
-mica_status_t OpenRetry(mica_handle_t devices, const char* what, mica_handle_t* out) {
-  mica_status_t s = MICA_ERR_TIMED_OUT;
-  for (int attempt = 0; attempt < 500; attempt++) {
-    s = OpenOnce(devices, what, out);
-    if (s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE && s != MICA_ERR_PEER_CLOSED) {
-      break;
-    }
-    mica_time_t now = 0;
-    mica_clock_get_monotonic(&now);
-    mica_nanosleep(now + 10'000'000);
-  }
-  return s;
-}
-
-// Opens `what` and checks that it echoes.
-mica_status_t Open(mica_handle_t devices, const char* what, mica_handle_t* out) {
-  mica_status_t s = OpenRetry(devices, what, out);
+  mica::Channel ch;
+  mica_status_t s = mica::driver::WaitForService(name.service_class, name.instance, "test.Echo", 1,
+                                                 kTimeout, &ch);
   if (s != MICA_OK) {
     return s;
   }
+  *out = ch.release();
   char buf[16];
   uint32_t n = 0;
   s = mica_channel_write(*out, 0, "ping", 4, nullptr, 0);
@@ -209,9 +183,9 @@ mica_status_t Open(mica_handle_t devices, const char* what, mica_handle_t* out) 
 // --connect: open and ping. --reconnect: then make the driver crash
 // (the test drivers' services crash on "crash"), see PEER_CLOSED, open the
 // service again (its restarted driver publishes it anew) and ping.
-int Connect(mica_handle_t devices, const char* what, bool crash) {
+int Connect(const char* what, bool crash) {
   mica_handle_t ch = MICA_HANDLE_INVALID;
-  mica_status_t s = Open(devices, what, &ch);
+  mica_status_t s = Open(what, &ch);
   if (s != MICA_OK) {
     printf("drivers: %s: %s\n", what, StatusName(s));
     return 1;
@@ -232,7 +206,7 @@ int Connect(mica_handle_t devices, const char* what, bool crash) {
   if (s != MICA_ERR_PEER_CLOSED) {
     return 1;
   }
-  s = Open(devices, what, &ch);
+  s = Open(what, &ch);
   if (s != MICA_OK) {
     printf("drivers: %s: reconnecting: %s\n", what, StatusName(s));
     return 1;
@@ -242,39 +216,40 @@ int Connect(mica_handle_t devices, const char* what, bool crash) {
   return 0;
 }
 
-// One request on the rtc service: the UTC seconds since 1970.
-mica_status_t ReadRtc(mica_handle_t ch, uint64_t* seconds) {
-  mica_status_t s = mica_channel_write(ch, 0, "time", 4, nullptr, 0);
-  uint32_t n = 0;
-  if (s == MICA_OK) {
-    s = Receive(ch, seconds, sizeof(*seconds), &n);
-  }
-  return s == MICA_OK && n != sizeof(*seconds) ? MICA_ERR_IO_INVALID : s;
-}
-
 // --rtc: read the time; on every end of the driver, reconnect and read
 // again (at most kRounds connections; the manager ends this program).
-int Rtc(mica_handle_t devices, const char* what) {
+int Rtc(const char* what) {
   constexpr int kRounds = 8;
+  ServiceName name;
+  if (!ParseService(what, &name)) {
+    printf("drivers: %s: %s\n", what, StatusName(MICA_ERR_INVALID_ARGS));
+    return 1;
+  }
   for (int round = 0; round < kRounds; round++) {
-    mica_handle_t ch = MICA_HANDLE_INVALID;
-    mica_status_t s = OpenRetry(devices, what, &ch);
+    mica::Channel ch;
+    mica_status_t s = mica::driver::WaitForService<idl::rtc::Rtc>(name.service_class, name.instance,
+                                                                  kTimeout, &ch);
     if (s != MICA_OK) {
       printf("drivers: %s: %s\n", what, StatusName(s));
       return 1;
     }
-    uint64_t seconds = 0;
-    s = ReadRtc(ch, &seconds);
+    idl::rtc::RtcSyncClient rtc(static_cast<mica::Channel&&>(ch));
+    idl::rtc::Rtc::GetRequest req;
+    idl::rtc::Rtc::GetResponse resp;
+    s = rtc.Get(req, &resp);
     if (s == MICA_OK) {
-      printf("drivers: %s time %llu%s\n", what, static_cast<unsigned long long>(seconds),
+      s = resp.status;
+    }
+    if (s == MICA_OK) {
+      printf("drivers: %s time %llu%s\n", what, static_cast<unsigned long long>(resp.utc_seconds),
              round == 0 ? "" : " after reconnecting");
       mica_signals_t seen = 0;
-      s = mica_object_wait_one(ch, MICA_CHANNEL_PEER_CLOSED, MICA_TIME_INFINITE, &seen);
+      s = mica_object_wait_one(rtc.channel().get(), MICA_CHANNEL_PEER_CLOSED, MICA_TIME_INFINITE,
+                               &seen);
       printf("drivers: %s closed: %s\n", what, StatusName(s == MICA_OK ? MICA_ERR_PEER_CLOSED : s));
     } else {
       printf("drivers: %s request in flight: %s\n", what, StatusName(s));
     }
-    mica_handle_close(ch);
     if (s != MICA_OK && s != MICA_ERR_PEER_CLOSED) {
       return 1;
     }
@@ -283,10 +258,11 @@ int Rtc(mica_handle_t devices, const char* what) {
 }
 
 }  // namespace
+}  // namespace drivers
 
 int main(int argc, char** argv) {
-  mica_handle_t devices =
-      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
+  using namespace drivers;
+  mica_handle_t devices = mica::driver::ServiceDirectory();
   mica::Channel inspect(
       mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_INSPECT, 0)));
   if (devices == MICA_HANDLE_INVALID || !inspect) {
@@ -296,11 +272,15 @@ int main(int argc, char** argv) {
   int status = List(static_cast<mica::Channel&&>(inspect));
   for (int i = 1; i < argc && status == 0; i++) {
     if (strncmp(argv[i], "--connect=", 10) == 0) {
-      status = Connect(devices, argv[i] + 10, false);
+      status = Connect(argv[i] + 10, false);
     } else if (strncmp(argv[i], "--reconnect=", 12) == 0) {
-      status = Connect(devices, argv[i] + 12, true);
+      status = Connect(argv[i] + 12, true);
     } else if (strncmp(argv[i], "--rtc=", 6) == 0) {
-      status = Rtc(devices, argv[i] + 6);
+      status = Rtc(argv[i] + 6);
+    } else if (strncmp(argv[i], "--services=", 11) == 0) {
+      status = Services(argv[i] + 11);
+    } else if (strncmp(argv[i], "--unavailable=", 14) == 0) {
+      status = Unavailable(argv[i] + 14);
     }
   }
   return status;

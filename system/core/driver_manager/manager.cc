@@ -209,6 +209,7 @@ void Manager::Start(uint32_t index) {
     printf("driver: cannot start %s (%s): %s\n", n.path, n.driver->name(), why);
     snprintf(n.last_reason, sizeof(n.last_reason), "cannot start: %s", why);
     n.state = NodeState::kFailed;
+    services_.NodeGone(index);
     return;
   }
   n.state = NodeState::kBound;

@@ -10,6 +10,7 @@
 //   driver: failed <path> (<driver>): <reason>; gave up after <n> restarts
 //   driver: cannot start <path> (<driver>): <why>
 //   driver: published <class>/<instance> by <path>
+//   driver: <path> cannot publish <class>: <status>
 //   driver-manager: <b> nodes bound, <u> unbound
 // <reason> is one of: `crashed (fault at 0x<far>, esr 0x<esr>)`,
 // `exited with status <n>`, `was killed`, `missed its liveness check`.
@@ -26,19 +27,16 @@
 #include "system/core/driver_manager/manifests.h"
 #include "system/core/driver_manager/node.h"
 #include "system/core/driver_manager/options.h"
+#include "system/core/driver_manager/service_table.h"
 
 namespace driver_manager {
 
 // The restart policy is each manifest's (`restart`, `backoff`, `stable`,
 // `liveness`; lib/restart_policy.h decides).
 
-struct Service {
-  char service_class[mica::driver::wire::kClassNameSize] = {};
-  uint32_t instance = 0;
-  uint32_t node = kNoNode;
-  bool live = false;
-};
-inline constexpr uint32_t kMaxServices = 64;
+// Copies an IDL name (driver.idl and directory.idl MAX_NAME) into a
+// table name: false if it is too long for one or holds a NUL.
+bool CopyName(const mica::idl::String<32>& in, char (&out)[kServiceNameSize]);
 
 class Manager {
  public:
@@ -59,7 +57,12 @@ class Manager {
   void FillRecord(uint32_t index, mica::driver::wire::NodeRecord* out) const;
   // The node as the Inspect protocol (system/idl/inspect.idl) lists it.
   void FillInspectNode(uint32_t index, idl::inspect::Node* out) const;
-  mica_status_t Connect(const char* service_class, uint32_t instance, mica::Handle channel);
+  // The service directory's Open (system/idl/directory.idl): the table's
+  // answer, then UNAVAILABLE if the driver's link is already closed; on
+  // MICA_OK the channel went to the driver in a Connect event.
+  mica_status_t OpenService(const char* service_class, uint32_t instance, const char* protocol,
+                            uint16_t version, mica::Channel channel);
+  const ServiceTable& services() const { return services_; }
 
  private:
   uint32_t AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth);
@@ -76,9 +79,15 @@ class Manager {
   void Failed(uint32_t index, const char* reason, dm::FailureReason why, uint64_t koid);
   void RemoveChildren(uint32_t index);
   // Publishes `service_class` for node `index`: its instance number.
-  mica_status_t Publish(uint32_t index, const char* service_class, uint32_t* instance);
+  mica_status_t Publish(uint32_t index, const char* service_class, const char* protocol,
+                        uint16_t version, uint32_t* instance);
   friend class ManagerLink;
-  void ServeDevices();
+  // Hands `channel` to node `index`'s driver (a Connect event); BAD_STATE
+  // if its link is closed.
+  mica_status_t SendConnect(uint32_t index, const char* service_class, uint32_t instance,
+                            mica::Channel channel);
+  // Serves the service directory on `channel` (directory.cc).
+  void ServeDirectory(mica::Channel channel);
   // drivers.kill=: task_kill a driver's process from outside, later.
   void KillLater();
   uint64_t QuietKernelFree(uint64_t* vmo_mmu);
@@ -98,10 +107,8 @@ class Manager {
   void Unlink(uint32_t index);
   Node* nodes_[kMaxNodes] = {};
   uint32_t node_count_ = 0;
-  Service services_[kMaxServices];
-  uint32_t service_count_ = 0;
+  ServiceTable services_;
   mica::Handle then_process_;
-  mica::Handle devices_;  // the inspection channel's manager end
 };
 
 }  // namespace driver_manager

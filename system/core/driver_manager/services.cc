@@ -1,6 +1,6 @@
 // See manager.h: what drivers send the manager (liveness answers, child
 // nodes, published services) and what clients ask it (the node tree, a
-// service connection).
+// service directory: directory.cc).
 #include <idl/driver_ipc.h>
 #include <idl/inspect_ipc.h>
 #include <mica/driver/protocol.h>
@@ -59,9 +59,18 @@ class InspectImpl final : public idl::inspect::InspectServer {
   const Manager* manager_;
 };
 
-bool TerminatedName(const char* s, size_t cap) {
-  return BoundedLen(s, cap) < cap && s[0] != '\0';
+}  // namespace
+
+bool CopyName(const mica::idl::String<32>& in, char (&out)[kServiceNameSize]) {
+  if (in.size >= kServiceNameSize || BoundedLen(in.data, in.size) != in.size) {
+    return false;  // too long for the table, or an embedded NUL
+  }
+  memcpy(out, in.data, in.size);
+  out[in.size] = '\0';
+  return true;
 }
+
+namespace {
 
 void Append(char* buf, size_t size, const char* text) {
   size_t used = strlen(buf);
@@ -155,33 +164,15 @@ uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint
   return index;
 }
 
-mica_status_t Manager::Publish(uint32_t index, const char* service_class, uint32_t* instance) {
-  if (!TerminatedName(service_class, wire::kClassNameSize)) {
-    return MICA_ERR_INVALID_ARGS;
+mica_status_t Manager::Publish(uint32_t index, const char* service_class, const char* protocol,
+                               uint16_t version, uint32_t* instance) {
+  mica_status_t s = services_.Publish(index, service_class, protocol, version, instance);
+  if (s != MICA_OK) {
+    printf("driver: %s cannot publish %s: %s\n", nodes_[index]->path, service_class,
+           mica::driver::StatusName(s));
+    return s;
   }
-  Service* svc = nullptr;
-  uint32_t next_instance = 0;
-  for (uint32_t i = 0; i < service_count_; i++) {
-    Service& s = services_[i];
-    if (strcmp(s.service_class, service_class) == 0) {
-      next_instance = s.instance + 1 > next_instance ? s.instance + 1 : next_instance;
-      if (s.node == index) {
-        svc = &s;  // the same node publishes again after a restart
-      }
-    }
-  }
-  if (svc == nullptr) {
-    if (service_count_ == kMaxServices) {
-      return MICA_ERR_NO_RESOURCES;
-    }
-    svc = &services_[service_count_++];
-    snprintf(svc->service_class, sizeof(svc->service_class), "%s", service_class);
-    svc->instance = next_instance;
-    svc->node = index;
-  }
-  svc->live = true;
-  *instance = svc->instance;
-  printf("driver: published %s/%u by %s\n", svc->service_class, svc->instance, nodes_[index]->path);
+  printf("driver: published %s/%u by %s\n", service_class, *instance, nodes_[index]->path);
   return MICA_OK;
 }
 
@@ -229,6 +220,7 @@ class ManagerLink final : public idl::driver::ManagerServer {
       Node& c = *manager_->nodes_[child];
       if (c.parent == index_ && !c.dt.valid() && !c.removed) {
         manager_->Stop(child);
+        manager_->services_.NodeGone(child);
         c.removed = true;
         c.state = NodeState::kUnbound;
         r.status = MICA_OK;
@@ -240,14 +232,11 @@ class ManagerLink final : public idl::driver::ManagerServer {
   void PublishService(idl::driver::Manager::PublishServiceRequest& req,
                       PublishServiceCompleter done) override {
     idl::driver::Manager::PublishServiceResponse r;
-    char name[wire::kClassNameSize];
+    char name[kServiceNameSize];
+    char protocol[kServiceNameSize];
     r.status = MICA_ERR_INVALID_ARGS;
-    if (req.service_class.size < sizeof(name)) {
-      snprintf(name, sizeof(name), "%.*s", static_cast<int>(req.service_class.size),
-               req.service_class.data);
-      if (strlen(name) == req.service_class.size) {
-        r.status = manager_->Publish(index_, name, &r.instance);
-      }
+    if (CopyName(req.service_class, name) && CopyName(req.protocol_name, protocol)) {
+      r.status = manager_->Publish(index_, name, protocol, req.protocol_version, &r.instance);
     }
     done.Reply(r);
   }
@@ -275,25 +264,17 @@ void Manager::Unlink(uint32_t index) {
   n.client = nullptr;
 }
 
-mica_status_t Manager::Connect(const char* service_class, uint32_t instance, mica::Handle channel) {
-  for (uint32_t i = 0; i < service_count_; i++) {
-    Service& s = services_[i];
-    if (s.instance != instance || strcmp(s.service_class, service_class) != 0) {
-      continue;
-    }
-    Node& n = *nodes_[s.node];
-    // A driver that just ended may not be reaped yet: its link is closed.
-    if (!s.live || n.state != NodeState::kBound || n.link == nullptr || !n.link->is_open()) {
-      return MICA_ERR_UNAVAILABLE;
-    }
-    idl::driver::Manager::ConnectEvent e;
-    e.service_class.Set(s.service_class);
-    e.instance = s.instance;
-    e.channel = mica::Channel(channel.release());
-    mica_status_t st = n.link->SendConnect(e);
-    return st == MICA_ERR_BAD_STATE || st == MICA_ERR_PEER_CLOSED ? MICA_ERR_UNAVAILABLE : st;
+mica_status_t Manager::SendConnect(uint32_t index, const char* service_class, uint32_t instance,
+                                   mica::Channel channel) {
+  ManagerLink* link = nodes_[index]->link;
+  if (link == nullptr || !link->is_open()) {
+    return MICA_ERR_BAD_STATE;
   }
-  return MICA_ERR_NOT_FOUND;
+  idl::driver::Manager::ConnectEvent e;
+  e.service_class.Set(service_class);
+  e.instance = instance;
+  e.channel = static_cast<mica::Channel&&>(channel);
+  return link->SendConnect(e);
 }
 
 void Manager::FillRecord(uint32_t index, wire::NodeRecord* out) const {
@@ -313,11 +294,12 @@ void Manager::FillRecord(uint32_t index, wire::NodeRecord* out) const {
   if (n.driver != nullptr) {
     snprintf(out->driver, sizeof(out->driver), "%s", n.driver->name());
   }
-  for (uint32_t i = 0; i < service_count_; i++) {
-    if (services_[i].node == index && services_[i].live) {
-      char one[40];
-      snprintf(one, sizeof(one), "%s%s/%u", out->services[0] ? " " : "", services_[i].service_class,
-               services_[i].instance);
+  for (uint32_t i = 0; i < services_.count(); i++) {
+    const ServiceRecord& s = services_.at(i);
+    if (s.node == index && s.state == ServiceState::kAvailable) {
+      char one[48];
+      snprintf(one, sizeof(one), "%s%s/%u", out->services[0] ? " " : "", s.service_class,
+               s.instance);
       Append(out->services, sizeof(out->services), one);
     }
   }
@@ -357,73 +339,31 @@ void Manager::FillInspectNode(uint32_t index, idl::inspect::Node* out) const {
       out->state = idl::inspect::NodeState::UNBOUND;
       break;
   }
-  for (uint32_t i = 0; i < service_count_; i++) {
-    if (services_[i].node == index && services_[i].live &&
+  for (uint32_t i = 0; i < services_.count(); i++) {
+    const ServiceRecord& s = services_.at(i);
+    if (s.node == index && s.state == ServiceState::kAvailable &&
         out->services.count < idl::inspect::MAX_SERVICES) {
       idl::inspect::Service svc;
-      svc.service_class.Set(services_[i].service_class);
-      svc.instance = services_[i].instance;
+      svc.service_class.Set(s.service_class);
+      svc.instance = s.instance;
       out->services.Push(svc);
     }
   }
-}
-
-void Manager::ServeDevices() {
-  loop_.BeginWait(
-      devices_.get(), MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-      [this](mica_status_t status, mica_signals_t observed) {
-        if (status != MICA_OK) {
-          return;
-        }
-        for (;;) {
-          alignas(8) uint8_t buf[64];
-          mica_handle_t h[1];
-          uint32_t bytes = 0, count = 0;
-          if (wire::ReadMessage(devices_.get(), buf, sizeof(buf), h, 1, &bytes, &count) !=
-              MICA_OK) {
-            break;
-          }
-          mica::Handle handle(count == 1 ? h[0] : MICA_HANDLE_INVALID);
-          wire::MessageHeader hdr;
-          if (bytes < sizeof(hdr)) {
-            continue;
-          }
-          memcpy(&hdr, buf, sizeof(hdr));
-          if (hdr.ordinal == wire::kConnect && bytes == sizeof(wire::ConnectMessage) && handle) {
-            wire::ConnectMessage m;
-            memcpy(&m, buf, sizeof(m));
-            wire::ConnectReply reply = {{wire::kConnectReply, hdr.txid}, 0, 0};
-            reply.status =
-                TerminatedName(m.service_class, sizeof(m.service_class))
-                    ? Connect(m.service_class, m.instance, static_cast<mica::Handle&&>(handle))
-                    : MICA_ERR_INVALID_ARGS;
-            mica_channel_write(devices_.get(), 0, &reply, sizeof(reply), nullptr, 0);
-          }
-        }
-        if (observed & MICA_CHANNEL_PEER_CLOSED) {
-          devices_.reset();
-          return;
-        }
-        ServeDevices();
-      });
 }
 
 void Manager::StartThen() {
   if (opts_.then[0] == '\0') {
     return;
   }
-  mica::Handle theirs;
-  if (mica_channel_create(0, devices_.reset_and_get_address(), theirs.reset_and_get_address()) !=
-      MICA_OK) {
-    return;
-  }
+  mica::Channel directory_mine, directory_theirs;
   mica::Channel inspect_mine, inspect_theirs;
-  if (mica_channel_create(0, inspect_mine.reset_and_get_address(),
+  if (mica_channel_create(0, directory_mine.reset_and_get_address(),
+                          directory_theirs.reset_and_get_address()) != MICA_OK ||
+      mica_channel_create(0, inspect_mine.reset_and_get_address(),
                           inspect_theirs.reset_and_get_address()) != MICA_OK) {
-    devices_.reset();
     return;
   }
-  mica_handle_t handles[2] = {theirs.release(), inspect_theirs.release()};
+  mica_handle_t handles[2] = {directory_theirs.release(), inspect_theirs.release()};
   uint32_t info[2] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0),
                       MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_INSPECT, 0)};
   const char* argv[] = {opts_.then, opts_.then_arg};
@@ -439,10 +379,9 @@ void Manager::StartThen() {
   char why[128];
   if (!userboot::Launch(fs_, spec, &then_process_, nullptr, why, sizeof(why))) {
     printf("driver-manager: cannot start %s: %s\n", opts_.then, why);
-    devices_.reset();
     return;
   }
-  ServeDevices();
+  ServeDirectory(static_cast<mica::Channel&&>(directory_mine));
   auto* inspect = new InspectImpl(&loop_, static_cast<mica::Channel&&>(inspect_mine), this);
   inspect->set_error_handler([inspect](mica_status_t) { delete inspect; });
   inspect->Begin();

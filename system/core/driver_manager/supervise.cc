@@ -68,6 +68,7 @@ void Manager::Failed(uint32_t index, const char* reason, dm::FailureReason why, 
       n.tracker->OnFailure(static_cast<uint64_t>(mica::async::Loop::Now()), why);
   if (d.state != dm::DriverState::kBackoff) {
     n.state = NodeState::kFailed;
+    services_.NodeGone(index);
     printf("driver: failed %s (%s): %s; gave up after %u restarts\n", n.path, n.driver->name(),
            reason, n.tracker->restart_count());
     return;
@@ -102,11 +103,7 @@ void Manager::Stop(uint32_t index) {
   n.process.reset();
   n.koid = 0;
   n.missed_ping = false;
-  for (uint32_t i = 0; i < service_count_; i++) {
-    if (services_[i].node == index) {
-      services_[i].live = false;
-    }
-  }
+  services_.DriverEnded(index);
   RemoveChildren(index);
   if (n.state == NodeState::kBound) {
     n.state = NodeState::kUnbound;
@@ -120,6 +117,7 @@ void Manager::RemoveChildren(uint32_t index) {
       Stop(i);
       c.removed = true;
       c.state = NodeState::kUnbound;
+      services_.NodeGone(i);
     }
   }
 }

@@ -154,7 +154,8 @@ class Method:
 class Protocol:
     def __init__(self, decl, library):
         self.name, self.version, self.decl = decl.name, decl.version, decl
-        self.id = fnv1a32(f"{library}.{decl.name}")
+        self.qualified = f"{library}.{decl.name}"
+        self.id = fnv1a32(self.qualified)
         self.methods = []
 
 

@@ -224,7 +224,8 @@ def protocol_decl(p):
     out = [f"// protocol {p.name} version {p.version}",
            f"struct {p.name} {{",
            f"  static constexpr uint32_t kId = {p.id:#010x};",
-           f"  static constexpr uint16_t kVersion = {p.version};"]
+           f"  static constexpr uint16_t kVersion = {p.version};",
+           f"  static constexpr const char kName[] = \"{p.qualified}\";"]
     for m in p.methods:
         out.append(f"  static constexpr uint64_t k{m.name}Ordinal = "
                    f"{W}MakeOrdinal(kId, {m.ordinal});")

@@ -374,7 +374,7 @@ mica_status_t Bind(mica::driver::Context& dev) {
   printf("%s: %s: block device up, %llu blocks (start %u)\n", dev.name(), dev.node_path(),
          static_cast<unsigned long long>(info.info.block_count), dev.start_count());
   mica::async::Loop* loop = &dev.loop();
-  return dev.Publish("block", [loop](mica::Handle client) {
+  return dev.Publish<idl::block::Block>("block", [loop](mica::Handle client) {
     auto* s = new Server(g_disk, loop, mica::Channel(client.release()));
     s->set_error_handler([s, loop](mica_status_t) {
       s->closed = true;

@@ -139,7 +139,7 @@ mica_status_t Bind(mica::driver::Context& dev) {
   MICA_TRY(g_pump.Start(&dev.loop(), irq.release(), [] { g_rng->Refill(); }));
   printf("%s: %s: entropy device up (start %u)\n", dev.name(), dev.node_path(), dev.start_count());
   mica::async::Loop* loop = &dev.loop();
-  return dev.Publish("entropy", [loop](mica::Handle client) {
+  return dev.Publish<idl::entropy::Entropy>("entropy", [loop](mica::Handle client) {
     auto* s = new Server(g_rng, loop, mica::Channel(client.release()));
     s->set_error_handler([s, loop](mica_status_t) {
       s->closed = true;

@@ -12,7 +12,7 @@
 //     mica::Handle irq;
 //     MICA_TRY(dev.TakeInterrupt(0, &irq));     // interrupt 0 of the node
 //     ... set the device up; add waits and tasks on dev.loop() ...
-//     return dev.Publish("rtc", [](mica::Handle client) { ... });
+//     return dev.Publish<idl::rtc::Rtc>("rtc", [](mica::Handle client) { ... });
 //   }
 //   MICA_DRIVER_MAIN(Bind)
 //
@@ -118,10 +118,22 @@ class Context {
   // node (an empty slot). The manager lists the node as unbound and does
   // not restart it.
   [[noreturn]] void NoDevice();
-  // Publishes a service of class `service_class` ("block", "rtc"...); the
+  // Publishes a service of class `service_class` ("block", "rtc"...)
+  // speaking `protocol_name` version `version` (an IDL protocol's
+  // `library.Protocol` and version; clients asking for another are refused
+  // by the manager's service directory, docs/drivers.md "Services"). The
   // manager numbers the class's instances. `on_open` gets each client's
-  // channel (one handler per driver: the last Publish sets it).
-  mica_status_t Publish(const char* service_class, OpenHandler on_open);
+  // channel for this class (at most kMaxServices classes; publishing a
+  // class again replaces its handler).
+  mica_status_t Publish(const char* service_class, const char* protocol_name, uint16_t version,
+                        OpenHandler on_open);
+  // The same for the IDL protocol P (its generated struct, e.g.
+  // idl::rtc::Rtc): dev.Publish<idl::rtc::Rtc>("rtc", handler).
+  template <typename P>
+  mica_status_t Publish(const char* service_class, OpenHandler on_open) {
+    return Publish(service_class, P::kName, P::kVersion, static_cast<OpenHandler&&>(on_open));
+  }
+  static constexpr uint32_t kMaxServices = 4;
 
   // Serves the manager's channels on the loop and runs the loop until the
   // manager goes away (PEER_CLOSED): returns 0 then.
@@ -153,7 +165,11 @@ class Context {
   mica::Handle irq_[kMaxIrqs];
   uintptr_t mapped_[kMaxRegs] = {};
   uint64_t mapped_size_[kMaxRegs] = {};
-  OpenHandler on_open_;
+  struct Published {
+    char service_class[32] = {};
+    OpenHandler on_open;
+  };
+  Published published_[kMaxServices];
   mica::async::Loop loop_;
   uint64_t pongs_ = 0;
 };

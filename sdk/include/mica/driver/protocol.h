@@ -1,57 +1,22 @@
-// The driver manager's services channel (MICA_DRIVER_HANDLE_DEVICES), which
-// a client (bin/drivers) uses to open a published service, and the node
-// record of the manager's own listing (docs/drivers.md, "Protocols"). The
-// driver <-> manager link and the node tree listing are IDL protocols
-// (system/idl/driver.idl, system/idl/inspect.idl); this fixed-layout
-// message stands in until the IDL has a service-directory protocol.
-//
-// Every message starts with a MessageHeader (little-endian). A message
-// shorter than its kind's struct, with an unknown ordinal, or with handles
-// where none belong is dropped; a string field must be NUL-terminated
-// inside its array.
-//
-// client -> manager
-//   kConnect   ConnectMessage + 1 handle  opens `class`/`instance`: the
-//                                     channel goes to the driver (a Connect
-//                                     event of the Manager protocol); the
-//                                     manager replies kConnectReply with
-//                                     MICA_OK, MICA_ERR_NOT_FOUND (no such
-//                                     service) or MICA_ERR_UNAVAILABLE (its
-//                                     driver is restarting: try again)
+// The driver manager's handles for the program `drivers.then=` starts, and
+// the node record of the manager's own listing (docs/drivers.md,
+// "Protocols"). Everything on these channels is an IDL protocol:
+// MICA_DRIVER_HANDLE_DEVICES carries the service directory
+// (system/idl/directory.idl; clients use <mica/driver/service.h>),
+// MICA_DRIVER_HANDLE_INSPECT the node tree (system/idl/inspect.idl). The
+// driver <-> manager link is system/idl/driver.idl.
 #pragma once
 
 #include <stdint.h>
 
+// The manager's service directory (system/idl/directory.idl).
 #define MICA_DRIVER_HANDLE_DEVICES ((uint32_t)0x210)
 // The manager's Inspect protocol (system/idl/inspect.idl), for bin/drivers.
 #define MICA_DRIVER_HANDLE_INSPECT ((uint32_t)0x211)
 
 namespace mica::driver::wire {
 
-enum Ordinal : uint32_t {
-  kConnect = 18,
-  kConnectReply = 19,
-};
-
 inline constexpr uint32_t kClassNameSize = 16;
-
-struct MessageHeader {
-  uint32_t ordinal;
-  uint32_t txid;
-};
-
-struct ConnectMessage {
-  MessageHeader header;
-  char service_class[kClassNameSize];
-  uint32_t instance;
-  uint32_t reserved;
-};
-
-struct ConnectReply {
-  MessageHeader header;
-  int32_t status;
-  uint32_t reserved;
-};
 
 // Node states as inspection reports them.
 enum class NodeState : uint32_t {

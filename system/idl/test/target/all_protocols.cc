@@ -1,6 +1,7 @@
 // Every protocol of system/idl compiles as user-space C++ (the generated
 // clients and servers are checked in full when their header is parsed).
 #include <idl/block_ipc.h>
+#include <idl/directory_ipc.h>
 #include <idl/driver_ipc.h>
 #include <idl/entropy_ipc.h>
 #include <idl/gpio_ipc.h>
@@ -19,6 +20,7 @@ namespace {
 // buffers on the default stack.
 TEST(protocols_message_bounds) {
   CHECK(idl::inspect::Inspect::ListNodesResponse::kMaxBytes <= mica::idl::kMaxBytes);
+  CHECK(idl::directory::Directory::ListResponse::kMaxBytes <= mica::idl::kMaxBytes);
   CHECK(idl::driver::Driver::StartRequest::kMaxHandles <= mica::idl::kMaxHandles);
   CHECK_EQ(idl::block::Block::kVersion, 1);
 }
