@@ -16,6 +16,26 @@
 namespace idl_target {
 namespace {
 
+// FNV-1a-32 (docs/idl.md, the protocol id), at compile time.
+constexpr uint32_t Fnv1a32(const char* s) {
+  uint32_t h = 0x811c9dc5u;
+  for (; *s != '\0'; s++) {
+    h = (h ^ static_cast<uint8_t>(*s)) * 0x01000193u;
+  }
+  return h;
+}
+
+// Each protocol's kName is the `library.Protocol` its id is hashed from
+// (what the service directory matches).
+template <typename P>
+constexpr bool NameMatchesId() {
+  return Fnv1a32(P::kName) == P::kId;
+}
+static_assert(NameMatchesId<idl::block::Block>() && NameMatchesId<idl::rtc::Rtc>() &&
+              NameMatchesId<idl::directory::Directory>() && NameMatchesId<idl::driver::Manager>() &&
+              NameMatchesId<idl::driver::Driver>() && NameMatchesId<idl::entropy::Entropy>() &&
+              NameMatchesId<idl::net::Device>() && NameMatchesId<idl::inspect::Inspect>());
+
 // The largest response of the inspection protocol fits a sync call's
 // buffers on the default stack.
 TEST(protocols_message_bounds) {
@@ -23,6 +43,8 @@ TEST(protocols_message_bounds) {
   CHECK(idl::directory::Directory::ListResponse::kMaxBytes <= mica::idl::kMaxBytes);
   CHECK(idl::driver::Driver::StartRequest::kMaxHandles <= mica::idl::kMaxHandles);
   CHECK_EQ(idl::block::Block::kVersion, 1);
+  CHECK(__builtin_strcmp(idl::rtc::Rtc::kName, "rtc.Rtc") == 0);
+  CHECK(__builtin_strcmp(idl::net::Device::kName, "net.Device") == 0);
 }
 
 }  // namespace
