@@ -5,15 +5,9 @@
 // (counter <s>)` shows the match interrupt travelled device -> GIC ->
 // interrupt object -> Pl031::OnInterrupt.
 //
-// Fault injection (the fault campaign, docs/drivers.md "Failure"): started
-// with the argument `inject=<fault>` (the manager's drivers.inject=pl031:
-// <fault> switch, first start only), the driver misbehaves once:
-//   crash   a null dereference on its loop, 1 s after binding
-//   exit    exit(3), 1 s after binding
-//   hang    an endless loop on its loop thread, 1 s after binding (the
-//           manager's liveness ping goes unanswered)
-//   stall   it never answers the first request (a drivers.kill= then lands
-//           while that request is in flight)
+// Fault injection (`inject=<fault>`, docs/drivers.md): the runtime's
+// (<mica/driver/driver.h>); for `stall` the held request is the next
+// message on an rtc connection.
 //
 // Provisional `rtc` wire format until the IDL's RTC protocol lands: any
 // message gets an 8-byte reply, the UTC seconds since 1970 (little-endian
@@ -22,8 +16,6 @@
 #include <mica/rt/thread.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "drivers/lib/mica_status.h"
 #include "drivers/rtc/pl031/pl031.h"
@@ -40,7 +32,6 @@ mica_rt_mutex_t g_lock = MICA_RT_MUTEX_INIT;
 mica::Handle g_irq;
 uint32_t g_alarm_at = 0;
 const char* g_name = "pl031";
-bool g_stall = false;  // inject=stall: the next request is never answered
 
 uint32_t NowLocked() {
   uint32_t now = 0;
@@ -71,9 +62,7 @@ void Serve(Context& dev, mica_handle_t ch) {
         uint32_t n = 0;
         while (status == MICA_OK &&
                mica_channel_read(ch, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr) == MICA_OK) {
-          if (g_stall) {
-            g_stall = false;
-            printf("%s: holding a request unanswered, as injected\n", g_name);
+          if (dev.StallRequest()) {
             continue;
           }
           uint32_t now = 0;
@@ -89,46 +78,6 @@ void Serve(Context& dev, mica_handle_t ch) {
       });
 }
 
-// The `inject=<fault>` argument, if any (see the top of this file).
-const char* InjectedFault(const Context& dev) {
-  for (int i = 0; i < dev.arg_count(); i++) {
-    if (strncmp(dev.arg(i), "inject=", 7) == 0) {
-      return dev.arg(i) + 7;
-    }
-  }
-  return nullptr;
-}
-
-mica_status_t Inject(Context& dev, const char* fault) {
-  printf("%s: injecting %s\n", dev.name(), fault);
-  constexpr mica_duration_t kDelay = 1'000'000'000;
-  if (strcmp(fault, "stall") == 0) {
-    g_stall = true;
-    return MICA_OK;
-  }
-  if (strcmp(fault, "crash") == 0) {
-    return dev.loop().PostTaskAfter(
-        [] {
-          volatile uint32_t* null = nullptr;
-          *null = 1;
-        },
-        kDelay);
-  }
-  if (strcmp(fault, "exit") == 0) {
-    return dev.loop().PostTaskAfter([] { exit(3); }, kDelay);
-  }
-  if (strcmp(fault, "hang") == 0) {
-    return dev.loop().PostTaskAfter(
-        [] {
-          for (;;) {
-            __asm__ volatile("" ::: "memory");
-          }
-        },
-        kDelay);
-  }
-  return MICA_ERR_INVALID_ARGS;
-}
-
 mica_status_t Bind(Context& dev) {
   MICA_TRY(dev.MapMmio(0, &g_regs));
   MICA_TRY(ToMicaStatus(g_rtc.Init()));
@@ -140,9 +89,6 @@ mica_status_t Bind(Context& dev) {
          dev.node_path(), static_cast<int>(t.year), t.month, t.day, t.hour, t.minute, t.second,
          seconds);
   MICA_TRY(dev.Publish("rtc", [&dev](mica::Handle client) { Serve(dev, client.release()); }));
-  if (const char* fault = InjectedFault(dev)) {
-    MICA_TRY(Inject(dev, fault));
-  }
   if (dev.interrupt_count() == 0) {
     return MICA_OK;
   }

@@ -19,6 +19,17 @@
 // drivers.kill=): on PEER_CLOSED it prints the line below, opens block/0
 // again (the restarted driver's), attaches its VMO again and goes on;
 //   block-reconnect  PEER_CLOSED seen, then a full correct read after it.
+// With `--watch=<class>` (block, entropy, network or rtc) it is the fault
+// campaign's client (docs/drivers.md, "Fault campaign"): it opens
+// <class>/0, uses it (block: the whole disk reads right, the first
+// connection also runs the block tests above; entropy: 1 KiB, > 200
+// distinct values; network: the ARP reply; rtc: a time after 2020), prints
+//   virtio-client: <class>/0 works (connection <k>)
+// and waits idle for the driver to end; then, on PEER_CLOSED, prints
+//   virtio-client: <class>/0 closed: MICA_ERR_PEER_CLOSED while idle|with a
+//   request in flight; reconnecting
+// and opens the next instance, until the manager stops it. A failure
+// prints `virtio-client: FAIL <class>: <why>`.
 // Patterns: as bin/virtio-test (HostByte, GuestByte; qemu_jobs.py).
 #include <idl/block_ipc.h>
 #include <idl/entropy_ipc.h>
@@ -216,16 +227,13 @@ void TestBlock(Disk* d) {
          static_cast<long long>(bad));
 }
 
-void TestEntropy(mica_handle_t devices) {
-  mica::Channel ch;
-  mica_status_t s = Open(devices, "entropy", &ch);
-  if (s != MICA_OK) {
-    return Result("entropy", false, "open entropy/0: %s", StatusName(s));
-  }
+// Four Get(256) on an open entropy connection: 1 KiB, > 200 distinct values.
+mica_status_t UseEntropy(mica::Channel ch, char* why, size_t size) {
   idl::entropy::EntropySyncClient client(static_cast<mica::Channel&&>(ch));
   bool seen[256] = {};
   int distinct = 0;
   uint32_t total = 0;
+  mica_status_t s = MICA_OK;
   for (int i = 0; i < 4 && s == MICA_OK; i++) {
     Entropy::GetRequest req;
     req.count = idl::entropy::MAX_BYTES;
@@ -238,27 +246,36 @@ void TestEntropy(mica_handle_t devices) {
     }
     total += s == MICA_OK ? r.data.count : 0;
   }
-  Result("entropy", s == MICA_OK && total == 1024 && distinct > 200,
-         "%s, %u bytes, %d distinct values", StatusName(s), total, distinct);
+  snprintf(why, size, "%s, %u bytes, %d distinct values", StatusName(s), total, distinct);
+  return s != MICA_OK ? s : total == 1024 && distinct > 200 ? MICA_OK : MICA_ERR_IO_DATA_INTEGRITY;
+}
+
+void TestEntropy(mica_handle_t devices) {
+  mica::Channel ch;
+  mica_status_t s = Open(devices, "entropy", &ch);
+  if (s != MICA_OK) {
+    return Result("entropy", false, "open entropy/0: %s", StatusName(s));
+  }
+  char why[96];
+  s = UseEntropy(static_cast<mica::Channel&&>(ch), why, sizeof(why));
+  Result("entropy", s == MICA_OK, "%s", why);
 }
 
 // QEMU's user network (slirp): the guest is 10.0.2.15, the gateway 10.0.2.2.
 constexpr uint8_t kGuestIp[4] = {10, 0, 2, 15};
 constexpr uint8_t kGatewayIp[4] = {10, 0, 2, 2};
 
-void TestNetwork(mica_handle_t devices) {
-  mica::Channel ch;
-  mica_status_t s = Open(devices, "network", &ch);
-  if (s != MICA_OK) {
-    return Result("network", false, "open network/0: %s", StatusName(s));
-  }
+// An ARP request for the gateway on an open network connection gets its
+// reply.
+mica_status_t UseNetwork(mica::Channel ch, char* why, size_t size) {
   idl::net::DeviceSyncClient client(static_cast<mica::Channel&&>(ch));
   client.set_deadline(Now() + 5'000'000'000);
   idl::net::Device::GetInfoRequest ireq;
   idl::net::Device::GetInfoResponse info;
-  s = client.GetInfo(ireq, &info);
+  mica_status_t s = client.GetInfo(ireq, &info);
   if (s != MICA_OK || info.status != MICA_OK || info.info.mac.count != 6) {
-    return Result("network", false, "info: %s, %u MAC bytes", StatusName(s), info.info.mac.count);
+    snprintf(why, size, "info: %s, %u MAC bytes", StatusName(s), info.info.mac.count);
+    return s != MICA_OK ? s : MICA_ERR_IO_DATA_INTEGRITY;
   }
   uint8_t mac[6];
   memcpy(mac, info.info.mac.items, 6);
@@ -281,7 +298,8 @@ void TestNetwork(mica_handle_t devices) {
   s = client.Send(sreq, &sr);
   s = s == MICA_OK ? sr.status : s;
   if (s != MICA_OK) {
-    return Result("network", false, "send: %s", StatusName(s));
+    snprintf(why, size, "send: %s", StatusName(s));
+    return s;
   }
   for (int frames = 0; frames < 16; frames++) {
     idl::net::Device::ReceiveRequest rreq;
@@ -289,17 +307,30 @@ void TestNetwork(mica_handle_t devices) {
     s = client.Receive(rreq, &r);
     s = s == MICA_OK ? r.status : s;
     if (s != MICA_OK) {
-      return Result("network", false, "receive: %s after %d frames", StatusName(s), frames);
+      snprintf(why, size, "receive: %s after %d frames", StatusName(s), frames);
+      return s;
     }
     const uint8_t* in = r.frame.items;
     if (r.frame.count >= 42 && in[12] == 0x08 && in[13] == 0x06 && in[21] == 2 &&
         memcmp(in + 28, kGatewayIp, 4) == 0 && memcmp(in + 32, mac, 6) == 0) {
       printf("virtio-client: gateway 10.0.2.2 is at %02x:%02x:%02x:%02x:%02x:%02x\n", in[22],
              in[23], in[24], in[25], in[26], in[27]);
-      return Result("network", true);
+      return MICA_OK;
     }
   }
-  Result("network", false, "no ARP reply in 16 frames");
+  snprintf(why, size, "no ARP reply in 16 frames");
+  return MICA_ERR_IO_DATA_INTEGRITY;
+}
+
+void TestNetwork(mica_handle_t devices) {
+  mica::Channel ch;
+  mica_status_t s = Open(devices, "network", &ch);
+  if (s != MICA_OK) {
+    return Result("network", false, "open network/0: %s", StatusName(s));
+  }
+  char why[96] = "";
+  s = UseNetwork(static_cast<mica::Channel&&>(ch), why, sizeof(why));
+  Result("network", s == MICA_OK, "%s", why);
 }
 
 // Reads the second half until the driver has been killed and a whole read
@@ -341,11 +372,79 @@ void TestReconnect(mica_handle_t devices, Disk* d) {
   Result("block-reconnect", false, "no PEER_CLOSED in 8 s (%u reads)", reads);
 }
 
+// --watch: the whole disk reads right (the first half as block-write left
+// it, the second the host pattern).
+mica_status_t UseBlock(Disk* d, char* why, size_t size) {
+  mica_status_t s = Attach(d);
+  if (s == MICA_OK) {
+    s = Transfer(d, false, 0, kBlocks);
+  }
+  int64_t bad = s == MICA_OK ? Check(d, 0, kBytes / 2, GuestByte) : -1;
+  if (s == MICA_OK && bad < 0) {
+    bad = Check(d, kBytes / 2, kBytes, HostByte);
+  }
+  snprintf(why, size, "%s, byte %lld", StatusName(s), static_cast<long long>(bad));
+  return s != MICA_OK ? s : bad < 0 ? MICA_OK : MICA_ERR_IO_DATA_INTEGRITY;
+}
+
+// --watch=<class>: see the top of this file. Runs until the manager ends it.
+int Watch(mica_handle_t devices, const char* cls) {
+  Disk d;
+  if (strcmp(cls, "block") == 0 && mica_vmo_create(kBytes, 0, &d.vmo) != MICA_OK) {
+    return 1;
+  }
+  for (uint32_t k = 0;; k++) {
+    mica::Channel ch;
+    mica_status_t s = Open(devices, cls, &ch);
+    if (s != MICA_OK) {
+      printf("virtio-client: FAIL %s: open %s/0: %s\n", cls, cls, StatusName(s));
+      return 1;
+    }
+    mica_handle_t watched = ch.get();
+    char why[96] = "";
+    if (strcmp(cls, "block") == 0) {
+      d.client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
+      if (k == 0) {
+        TestBlock(&d);  // the write the host checks afterwards
+      }
+      s = UseBlock(&d, why, sizeof(why));
+    } else if (strcmp(cls, "entropy") == 0) {
+      mica::Channel dup;
+      s = ch.duplicate(MICA_RIGHT_SAME_RIGHTS, &dup);
+      s = s == MICA_OK ? UseEntropy(static_cast<mica::Channel&&>(dup), why, sizeof(why)) : s;
+    } else if (strcmp(cls, "network") == 0) {
+      mica::Channel dup;
+      s = ch.duplicate(MICA_RIGHT_SAME_RIGHTS, &dup);
+      s = s == MICA_OK ? UseNetwork(static_cast<mica::Channel&&>(dup), why, sizeof(why)) : s;
+    } else {
+      printf("virtio-client: FAIL %s: no such class to watch\n", cls);
+      return 1;
+    }
+    if (s == MICA_ERR_PEER_CLOSED) {
+      printf("virtio-client: %s/0 closed: %s with a request in flight; reconnecting\n", cls,
+             StatusName(s));
+      continue;
+    }
+    if (s != MICA_OK) {
+      printf("virtio-client: FAIL %s: %s\n", cls, why);
+      return 1;
+    }
+    printf("virtio-client: %s/0 works (connection %u)\n", cls, k);
+    mica_signals_t seen = 0;
+    s = mica_object_wait_one(watched, MICA_CHANNEL_PEER_CLOSED, MICA_TIME_INFINITE, &seen);
+    printf("virtio-client: %s/0 closed: %s while idle; reconnecting\n", cls,
+           StatusName(s == MICA_OK ? MICA_ERR_PEER_CLOSED : s));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   mica_handle_t devices =
       mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
+  if (argc > 1 && strncmp(argv[1], "--watch=", 8) == 0 && devices != MICA_HANDLE_INVALID) {
+    return Watch(devices, argv[1] + 8);
+  }
   const bool reread = argc > 1 && strcmp(argv[1], "--reread") == 0;
   printf("virtio-client: start %d\n", reread ? 6 : 5);
   Disk d;
