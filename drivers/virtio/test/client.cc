@@ -228,8 +228,7 @@ void TestBlock(Disk* d) {
 }
 
 // Four Get(256) on an open entropy connection: 1 KiB, > 200 distinct values.
-mica_status_t UseEntropy(mica::Channel ch, char* why, size_t size) {
-  idl::entropy::EntropySyncClient client(static_cast<mica::Channel&&>(ch));
+mica_status_t UseEntropy(idl::entropy::EntropySyncClient& client, char* why, size_t size) {
   bool seen[256] = {};
   int distinct = 0;
   uint32_t total = 0;
@@ -257,7 +256,8 @@ void TestEntropy(mica_handle_t devices) {
     return Result("entropy", false, "open entropy/0: %s", StatusName(s));
   }
   char why[96];
-  s = UseEntropy(static_cast<mica::Channel&&>(ch), why, sizeof(why));
+  idl::entropy::EntropySyncClient client(static_cast<mica::Channel&&>(ch));
+  s = UseEntropy(client, why, sizeof(why));
   Result("entropy", s == MICA_OK, "%s", why);
 }
 
@@ -267,8 +267,7 @@ constexpr uint8_t kGatewayIp[4] = {10, 0, 2, 2};
 
 // An ARP request for the gateway on an open network connection gets its
 // reply.
-mica_status_t UseNetwork(mica::Channel ch, char* why, size_t size) {
-  idl::net::DeviceSyncClient client(static_cast<mica::Channel&&>(ch));
+mica_status_t UseNetwork(idl::net::DeviceSyncClient& client, char* why, size_t size) {
   client.set_deadline(Now() + 5'000'000'000);
   idl::net::Device::GetInfoRequest ireq;
   idl::net::Device::GetInfoResponse info;
@@ -329,7 +328,8 @@ void TestNetwork(mica_handle_t devices) {
     return Result("network", false, "open network/0: %s", StatusName(s));
   }
   char why[96] = "";
-  s = UseNetwork(static_cast<mica::Channel&&>(ch), why, sizeof(why));
+  idl::net::DeviceSyncClient client(static_cast<mica::Channel&&>(ch));
+  s = UseNetwork(client, why, sizeof(why));
   Result("network", s == MICA_OK, "%s", why);
 }
 
@@ -373,9 +373,13 @@ void TestReconnect(mica_handle_t devices, Disk* d) {
 }
 
 // --watch: the whole disk reads right (the first half as block-write left
-// it, the second the host pattern).
-mica_status_t UseBlock(Disk* d, char* why, size_t size) {
+// it, the second the host pattern). On the first connection the block
+// tests run first (their write is what the host checks afterwards).
+mica_status_t UseBlock(Disk* d, bool first, char* why, size_t size) {
   mica_status_t s = Attach(d);
+  if (s == MICA_OK && first) {
+    TestBlock(d);
+  }
   if (s == MICA_OK) {
     s = Transfer(d, false, 0, kBlocks);
   }
@@ -389,7 +393,9 @@ mica_status_t UseBlock(Disk* d, char* why, size_t size) {
 
 // --watch=<class>: see the top of this file. Runs until the manager ends it.
 int Watch(mica_handle_t devices, const char* cls) {
-  Disk d;
+  Disk d;  // the clients of the connection being watched
+  idl::entropy::EntropySyncClient rng;
+  idl::net::DeviceSyncClient net;
   if (strcmp(cls, "block") == 0 && mica_vmo_create(kBytes, 0, &d.vmo) != MICA_OK) {
     return 1;
   }
@@ -404,18 +410,13 @@ int Watch(mica_handle_t devices, const char* cls) {
     char why[96] = "";
     if (strcmp(cls, "block") == 0) {
       d.client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
-      if (k == 0) {
-        TestBlock(&d);  // the write the host checks afterwards
-      }
-      s = UseBlock(&d, why, sizeof(why));
+      s = UseBlock(&d, k == 0, why, sizeof(why));
     } else if (strcmp(cls, "entropy") == 0) {
-      mica::Channel dup;
-      s = ch.duplicate(MICA_RIGHT_SAME_RIGHTS, &dup);
-      s = s == MICA_OK ? UseEntropy(static_cast<mica::Channel&&>(dup), why, sizeof(why)) : s;
+      rng = idl::entropy::EntropySyncClient(static_cast<mica::Channel&&>(ch));
+      s = UseEntropy(rng, why, sizeof(why));
     } else if (strcmp(cls, "network") == 0) {
-      mica::Channel dup;
-      s = ch.duplicate(MICA_RIGHT_SAME_RIGHTS, &dup);
-      s = s == MICA_OK ? UseNetwork(static_cast<mica::Channel&&>(dup), why, sizeof(why)) : s;
+      net = idl::net::DeviceSyncClient(static_cast<mica::Channel&&>(ch));
+      s = UseNetwork(net, why, sizeof(why));
     } else {
       printf("virtio-client: FAIL %s: no such class to watch\n", cls);
       return 1;

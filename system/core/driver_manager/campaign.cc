@@ -6,6 +6,7 @@
 // task_kill by the manager kInjectedKillMs after the start, as an outsider
 // would kill it (for stall, while the held request is in flight).
 #include <mica/async/loop.h>
+#include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,12 +88,23 @@ void Manager::KernelMemoryReading(uint32_t index, uint32_t generation) {
   uint64_t free_bytes = QuietKernelFree(&user);
   mica_info_kmem_stats_t k = {};
   (void)mica_object_get_info(root_, MICA_INFO_KMEM_STATS, &k, sizeof(k), nullptr, nullptr);
+  // The user memory of the long-lived processes (this one and the client),
+  // to tell their first-use growth from the kernel's.
+  mica_info_task_stats_t mine = {}, client = {}, driver = {};
+  (void)n.process.get_info(MICA_INFO_TASK_STATS, &driver, sizeof(driver), nullptr, nullptr);
+  (void)mica_object_get_info(mica_rt_process_self(), MICA_INFO_TASK_STATS, &mine, sizeof(mine),
+                             nullptr, nullptr);
+  if (then_process_) {
+    (void)then_process_.get_info(MICA_INFO_TASK_STATS, &client, sizeof(client), nullptr, nullptr);
+  }
   printf(
       "driver-manager: kernel free memory %llu bytes at start %u of %s (heap in use %llu, "
-      "other %llu)\n",
+      "other %llu; committed: manager %llu, client %llu, driver %llu)\n",
       static_cast<unsigned long long>(free_bytes), n.tracker->restart_count(), n.path,
-      static_cast<unsigned long long>(k.heap_bytes),
-      static_cast<unsigned long long>(k.other_bytes));
+      static_cast<unsigned long long>(k.heap_bytes), static_cast<unsigned long long>(k.other_bytes),
+      static_cast<unsigned long long>(mine.mem_private_bytes),
+      static_cast<unsigned long long>(client.mem_private_bytes),
+      static_cast<unsigned long long>(driver.mem_private_bytes));
 }
 
 }  // namespace driver_manager

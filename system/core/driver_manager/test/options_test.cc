@@ -100,7 +100,7 @@ TEST(Options, InjectList) {
     ASSERT_TRUE(FaultForStart(o, i, f, sizeof(f))) << i;
     EXPECT_STREQ(f, "stall");
   }
-  EXPECT_EQ(ParseWords("drivers.inject-every=2", &o), "drivers.inject-every=");
+  EXPECT_STREQ(ParseWords("drivers.inject-every=2", &o), "drivers.inject-every=");
 }
 
 TEST(Options, InjectTargetsADriverByName) {
@@ -121,7 +121,7 @@ TEST(Options, KmemMs) {
   EXPECT_EQ(o.kmem_ms, 0u);
   ASSERT_EQ(ParseWords("drivers.kmem-ms=500", &o), nullptr);
   EXPECT_EQ(o.kmem_ms, 500u);
-  EXPECT_EQ(ParseWords("drivers.kmem-ms=x", &o), "drivers.kmem-ms=");
+  EXPECT_STREQ(ParseWords("drivers.kmem-ms=x", &o), "drivers.kmem-ms=");
 }
 
 TEST(Options, LaterWordsWin) {
