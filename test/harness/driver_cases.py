@@ -374,6 +374,9 @@ class CampaignRow:
     virtio: bool = True      # QEMU gets the virtio devices and the job's image
     # Other nodes that go with it (a transport's child): not "restarted".
     children: bool = False
+    # Kernel heap bytes the live instance's state may differ by between
+    # starts (0: exact; see CAMPAIGN_ROWS).
+    heap_slack: int = 0
 
 
 def _watch(cls: str) -> tuple[str, tuple[str, str, str]]:
@@ -386,7 +389,7 @@ def _watch(cls: str) -> tuple[str, tuple[str, str, str]]:
 def _virtio_row(name: str, path: str, driver: str, cls: str, children: bool = False) -> CampaignRow:
     arg, (works, idle, flight) = _watch(cls)
     return CampaignRow(name, path, driver, ("drivers.then=bin/virtio-client", f"drivers.then-arg={arg}"),
-                       works, idle, flight, 10, 2000, True, children)
+                       works, idle, flight, 10, 2000, True, children, 256 if cls == "network" else 0)
 
 
 CAMPAIGN_ROWS = [
@@ -395,6 +398,10 @@ CAMPAIGN_ROWS = [
                 5, 1000, virtio=False),
     _virtio_row("virtio-blk", "/virtio_mmio@a003c00/device", "virtio-blk-driver", "block"),
     _virtio_row("virtio-rng", "/virtio_mmio@a003e00/device", "virtio-rng-driver", "entropy"),
+    # virtio-net: QEMU's user network sends frames nobody asked for; the
+    # driver keeps them for a later Receive, so whether one sits in a
+    # kernel queue at the reading varies by one message (measured 160
+    # bytes): heap_slack 256.
     _virtio_row("virtio-net", "/virtio_mmio@a003a00/device", "virtio-net-driver", "network"),
     # The transport of the block device: its child (the block driver) ends
     # with it and is started again by the restarted transport.
@@ -450,7 +457,7 @@ def _campaign_post(row: CampaignRow, starts: int, idle: int, flight: int,
         if 0 in readings.values():
             return "a kernel memory reading never settled"
         later = [s for s in range(2, starts) if s not in held]
-        off = {s: heap[s] - heap[1] for s in later if heap[s] != heap[1]}
+        off = {s: heap[s] - heap[1] for s in later if abs(heap[s] - heap[1]) > row.heap_slack}
         if off:
             return f"kernel heap in use not back to start 1's ({heap[1]}): " + ", ".join(
                 f"start {s} {d:+d} bytes" for s, d in sorted(off.items()))
