@@ -411,14 +411,7 @@ CAMPAIGN_ROWS = [
 _REASONS = {"kill": "was killed", "crash": r"crashed \(fault at 0x0, esr 0x[0-9a-f]+\)",
             "exit": "exited with status 3", "hang": "missed its liveness check", "stall": "was killed"}
 _SEQUENCE = ("kill", "crash", "exit", "hang", "stall")
-_MEMORY = _DM + r"driver-manager: kernel free memory (\d+) bytes at start (\d+) of {path} \(heap in use (\d+),"
-# The kernel's free memory at a start may differ from start 1's by this
-# much: the live driver instance's translation tables. ASLR places each of
-# its mappings (image, stacks, heap, registers, DMA buffers) independently,
-# so how many of them share a table page differs between instances (docs/
-# drivers.md, "Memory"). The kernel heap (every kernel object, handle table
-# and message) is compared exactly.
-PAGE_TABLE_SLACK = 4 * 4096
+_MEMORY = _DM + r"driver-manager: kernel free memory (\d+) bytes {when} (\d+) of {path} \(heap in use (\d+),"
 
 
 def _others_quiet(row: CampaignRow) -> tuple[str, ...]:
@@ -436,7 +429,8 @@ def _campaign_post(row: CampaignRow, starts: int, idle: int, flight: int,
     PEER_CLOSED lines; and the kernel memory readings at starts 1.. equal
     to start 1's exactly (not those in `held`: a request is held then)."""
     bound = re.compile(_DM + rf"driver: bound {re.escape(row.path)} to {row.driver} \(process (\d+)\)")
-    memory = re.compile(_MEMORY.format(path=re.escape(row.path)))
+    memory = re.compile(_MEMORY.format(when="at start", path=re.escape(row.path)))
+    ended = re.compile(_MEMORY.format(when="after end", path=re.escape(row.path)))
 
     def check(log: str) -> str:
         lines = log.splitlines()
@@ -461,10 +455,16 @@ def _campaign_post(row: CampaignRow, starts: int, idle: int, flight: int,
         if off:
             return f"kernel heap in use not back to start 1's ({heap[1]}): " + ", ".join(
                 f"start {s} {d:+d} bytes" for s, d in sorted(off.items()))
-        off = {s: readings[s] - readings[1] for s in later if abs(readings[s] - readings[1]) > PAGE_TABLE_SLACK}
+        # With no instance alive (after end i), exactly end 2's: end 1 came
+        # before the manager's first restart (the warm-up).
+        found = [m for m in map(ended.search, lines) if m]
+        gone = {int(m.group(2)): (int(m.group(1)), int(m.group(3))) for m in found}
+        if sorted(gone) != list(range(1, starts)):
+            return f"kernel memory read after ends {sorted(gone)}, not 1..{starts - 1}"
+        off = {e: (v[0] - gone[2][0], v[1] - gone[2][1]) for e, v in gone.items() if e > 2 and v != gone[2]}
         if off:
-            return f"kernel free memory not back to start 1's ({readings[1]}): " + ", ".join(
-                f"start {s} {d:+d} bytes" for s, d in sorted(off.items()))
+            return f"kernel free memory not back to end 2's ({gone[2][0]}, heap in use {gone[2][1]}): " + ", ".join(
+                f"end {e} {d[0]:+d} bytes (heap {d[1]:+d})" for e, d in sorted(off.items()))
         return ""
 
     return check

@@ -53,9 +53,7 @@ void Manager::AfterStart(uint32_t index) {
     loop_.PostTaskAfter([this, index, gen] { InjectedKill(index, gen); },
                         kInjectedKillMs * 1'000'000);
   }
-  const bool target = IsInjectTarget(opts_, n.path, n.driver->name()) ||
-                      (opts_.kill_path[0] != '\0' && strcmp(opts_.kill_path, n.path) == 0);
-  if (opts_.kmem_ms != 0 && target) {
+  if (opts_.kmem_ms != 0 && IsMemoryTarget(n)) {
     loop_.PostTaskAfter([this, index, gen] { KernelMemoryReading(index, gen); },
                         static_cast<mica_duration_t>(opts_.kmem_ms) * 1'000'000);
   }
@@ -71,12 +69,20 @@ void Manager::InjectedKill(uint32_t index, uint32_t generation) {
   (void)mica_task_kill(n.process.get());
 }
 
-// The reading: the kernel's free memory (free pages, spare page tables and
-// free heap bytes) once no dead process is left to reap, no channel
-// collection is due, and 8 readings 10 ms apart agree (QuietKernelFree).
-// Taken in the middle of a start, when the previous start's process is gone
-// and the driver's clients have reconnected and gone idle, so every start's
-// reading sees the same set of live objects (docs/drivers.md, "Memory").
+bool Manager::IsMemoryTarget(const Node& n) const {
+  return opts_.kmem_ms != 0 &&
+         (IsInjectTarget(opts_, n.path, n.driver->name()) ||
+          (opts_.kill_path[0] != '\0' && strcmp(opts_.kill_path, n.path) == 0));
+}
+
+// The readings (docs/drivers.md, "Memory"): the kernel's free memory (free
+// pages, spare page tables and free heap bytes) once no dead process is
+// left to reap, no channel collection is due, and 8 readings 10 ms apart
+// agree (QuietKernelFree). "at start <i>": in the middle of start i, the
+// previous instance gone, the clients reconnected and idle. "after end
+// <i>": between end i and the restart, with no instance of the node alive
+// (its translation tables, which ASLR makes differ between instances, are
+// gone too) and the clients waiting for the service to come back.
 void Manager::KernelMemoryReading(uint32_t index, uint32_t generation) {
   Node& n = *nodes_[index];
   if (n.generation != generation || n.state != mica::driver::wire::NodeState::kBound) {
@@ -84,23 +90,36 @@ void Manager::KernelMemoryReading(uint32_t index, uint32_t generation) {
            n.tracker->restart_count(), n.path);
     return;
   }
+  PrintKernelMemory("at start", n.tracker->restart_count(), n);
+}
+
+void Manager::KernelMemoryAfterEnd(uint32_t index) {
+  Node& n = *nodes_[index];
+  if (IsMemoryTarget(n)) {
+    PrintKernelMemory("after end", n.tracker->restart_count(), n);
+  }
+}
+
+void Manager::PrintKernelMemory(const char* when, uint32_t count, const Node& n) {
   uint64_t user = 0;
   uint64_t free_bytes = QuietKernelFree(&user);
   mica_info_kmem_stats_t k = {};
   (void)mica_object_get_info(root_, MICA_INFO_KMEM_STATS, &k, sizeof(k), nullptr, nullptr);
-  // The user memory of the long-lived processes (this one and the client),
-  // to tell their first-use growth from the kernel's.
+  // The user memory of the processes that live on (this one and the
+  // client) and of the instance, to tell their growth from the kernel's.
   mica_info_task_stats_t mine = {}, client = {}, driver = {};
-  (void)n.process.get_info(MICA_INFO_TASK_STATS, &driver, sizeof(driver), nullptr, nullptr);
+  if (n.process) {
+    (void)n.process.get_info(MICA_INFO_TASK_STATS, &driver, sizeof(driver), nullptr, nullptr);
+  }
   (void)mica_object_get_info(mica_rt_process_self(), MICA_INFO_TASK_STATS, &mine, sizeof(mine),
                              nullptr, nullptr);
   if (then_process_) {
     (void)then_process_.get_info(MICA_INFO_TASK_STATS, &client, sizeof(client), nullptr, nullptr);
   }
   printf(
-      "driver-manager: kernel free memory %llu bytes at start %u of %s (heap in use %llu, "
-      "other %llu; committed: manager %llu, client %llu, driver %llu)\n",
-      static_cast<unsigned long long>(free_bytes), n.tracker->restart_count(), n.path,
+      "driver-manager: kernel free memory %llu bytes %s %u of %s (heap in use %llu, other %llu; "
+      "committed: manager %llu, client %llu, driver %llu)\n",
+      static_cast<unsigned long long>(free_bytes), when, count, n.path,
       static_cast<unsigned long long>(k.heap_bytes), static_cast<unsigned long long>(k.other_bytes),
       static_cast<unsigned long long>(mine.mem_private_bytes),
       static_cast<unsigned long long>(client.mem_private_bytes),

@@ -90,6 +90,11 @@ class Manager {
   void AfterStart(uint32_t index);
   void InjectedKill(uint32_t index, uint32_t generation);
   void KernelMemoryReading(uint32_t index, uint32_t generation);
+  // Between an end and the restart (the instance is gone, the next not
+  // started): the reading that must come back exactly.
+  void KernelMemoryAfterEnd(uint32_t index);
+  bool IsMemoryTarget(const Node& n) const;
+  void PrintKernelMemory(const char* when, uint32_t count, const Node& n);
   uint64_t kmem_baseline_ = 0;  // before drivers.kill=, if asked
   uint64_t kmem_user_baseline_ = 0;
   uint64_t kills_ = 0;  // drivers.kill= kills done
