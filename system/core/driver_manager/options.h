@@ -35,10 +35,11 @@
 //                           request); `none` is no fault
 //   drivers.inject-every=1  starts after the list get its last fault too (a
 //                           driver that fails on every start)
-//   drivers.kmem-ms=<ms>    <ms> after each start of an inject or kill
-//                           target, print the kernel's free memory once
-//                           its reaper and collector are idle and it is
-//                           steady (the campaign's memory check)
+//   drivers.kmem-ms=<ms>    print the kernel's free memory (once its
+//                           reaper and collector are idle and it is
+//                           steady) <ms> after each start of an inject or
+//                           kill target, and between each of its ends and
+//                           the restart (the campaign's memory check)
 // Other words are ignored; a malformed value is reported by Parse.
 #pragma once
 
