@@ -62,8 +62,13 @@ def driver_job(opts: Options, case: DriverCase) -> Job:
         timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
         r = qemu.run_case(cmd, UserbootChecker(case.expected, 0, case.forbidden), timeout,
                           opts.log_path(case.name), opts.abort)
-        if r.verdict.passed:
+        # A case's own check of the whole log (driver_cases.py: counts,
+        # koids, memory readings), after the line checks passed.
+        problem = case.post(r.log_path.read_text(errors="replace")) if r.verdict.passed and case.post else ""
+        if r.verdict.passed and not problem:
             results = [CaseResult(case.name, "PASS", r.seconds)]
+        elif problem:
+            results = [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(problem, r.log_path))]
         else:
             results = [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
         if image is not None:

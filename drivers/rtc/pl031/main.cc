@@ -5,15 +5,9 @@
 // (counter <s>)` shows the match interrupt travelled device -> GIC ->
 // interrupt object -> Pl031::OnInterrupt.
 //
-// Fault injection (the fault campaign, docs/drivers.md "Failure"): started
-// with the argument `inject=<fault>` (the manager's drivers.inject=pl031:
-// <fault> switch, first start only), the driver misbehaves once:
-//   crash   a null dereference on its loop, 1 s after binding
-//   exit    exit(3), 1 s after binding
-//   hang    an endless loop on its loop thread, 1 s after binding (the
-//           manager's liveness ping goes unanswered)
-//   stall   it never answers the first request (a drivers.kill= then lands
-//           while that request is in flight)
+// Fault injection (`inject=<fault>`, docs/drivers.md): the runtime's
+// (<mica/driver/driver.h>); for `stall` the held request is the next Get on
+// an rtc connection.
 //
 // The `rtc` service speaks the IDL rtc protocol (system/idl/rtc.idl,
 // `rtc.Rtc` version 1): Get -> (status, UTC seconds since 1970); Set(UTC
@@ -25,8 +19,6 @@
 #include <mica/rt/thread.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "drivers/lib/mica_status.h"
 #include "drivers/rtc/pl031/pl031.h"
@@ -43,7 +35,6 @@ mica_rt_mutex_t g_lock = MICA_RT_MUTEX_INIT;
 mica::Handle g_irq;
 uint32_t g_alarm_at = 0;
 const char* g_name = "pl031";
-bool g_stall = false;  // inject=stall: the next request is never answered
 
 uint32_t NowLocked() {
   uint32_t now = 0;
@@ -69,13 +60,11 @@ int AlarmThread(void*) {
 // One client's connection: the IDL rtc protocol on the driver's loop.
 class RtcConnection final : public idl::rtc::RtcServer {
  public:
-  RtcConnection(mica::async::Loop* loop, mica::Channel channel)
-      : RtcServer(loop, static_cast<mica::Channel&&>(channel)) {}
+  RtcConnection(Context* dev, mica::Channel channel)
+      : RtcServer(&dev->loop(), static_cast<mica::Channel&&>(channel)), dev_(dev) {}
 
   void Get(idl::rtc::Rtc::GetRequest&, GetCompleter done) override {
-    if (g_stall) {
-      g_stall = false;
-      printf("%s: holding a request unanswered, as injected\n", g_name);
+    if (dev_->StallRequest()) {
       held_ = static_cast<GetCompleter&&>(done);
       return;
     }
@@ -100,55 +89,16 @@ class RtcConnection final : public idl::rtc::RtcServer {
   }
 
  private:
+  Context* dev_;
   GetCompleter held_;  // inject=stall: never answered
 };
 
 void Serve(Context& dev, mica::Handle client) {
-  auto* conn = new RtcConnection(&dev.loop(), mica::Channel(client.release()));
+  auto* conn = new RtcConnection(&dev, mica::Channel(client.release()));
   conn->set_error_handler([conn](mica_status_t) { delete conn; });
   if (conn->Begin() != MICA_OK) {
     delete conn;
   }
-}
-
-// The `inject=<fault>` argument, if any (see the top of this file).
-const char* InjectedFault(const Context& dev) {
-  for (int i = 0; i < dev.arg_count(); i++) {
-    if (strncmp(dev.arg(i), "inject=", 7) == 0) {
-      return dev.arg(i) + 7;
-    }
-  }
-  return nullptr;
-}
-
-mica_status_t Inject(Context& dev, const char* fault) {
-  printf("%s: injecting %s\n", dev.name(), fault);
-  constexpr mica_duration_t kDelay = 1'000'000'000;
-  if (strcmp(fault, "stall") == 0) {
-    g_stall = true;
-    return MICA_OK;
-  }
-  if (strcmp(fault, "crash") == 0) {
-    return dev.loop().PostTaskAfter(
-        [] {
-          volatile uint32_t* null = nullptr;
-          *null = 1;
-        },
-        kDelay);
-  }
-  if (strcmp(fault, "exit") == 0) {
-    return dev.loop().PostTaskAfter([] { exit(3); }, kDelay);
-  }
-  if (strcmp(fault, "hang") == 0) {
-    return dev.loop().PostTaskAfter(
-        [] {
-          for (;;) {
-            __asm__ volatile("" ::: "memory");
-          }
-        },
-        kDelay);
-  }
-  return MICA_ERR_INVALID_ARGS;
 }
 
 mica_status_t Bind(Context& dev) {
@@ -164,9 +114,6 @@ mica_status_t Bind(Context& dev) {
   g_name = dev.name();
   MICA_TRY(dev.Publish<idl::rtc::Rtc>(
       "rtc", [&dev](mica::Handle client) { Serve(dev, static_cast<mica::Handle&&>(client)); }));
-  if (const char* fault = InjectedFault(dev)) {
-    MICA_TRY(Inject(dev, fault));
-  }
   if (dev.interrupt_count() == 0) {
     return MICA_OK;
   }

@@ -20,6 +20,17 @@
 // drivers.kill=): on PEER_CLOSED it prints the line below, opens block/0
 // again (the restarted driver's), attaches its VMO again and goes on;
 //   block-reconnect  PEER_CLOSED seen, then a full correct read after it.
+// With `--watch=<class>` (block, entropy, network or rtc) it is the fault
+// campaign's client (docs/drivers.md, "Fault campaign"): it opens
+// <class>/0, uses it (block: the whole disk reads right, the first
+// connection also runs the block tests above; entropy: 1 KiB, > 200
+// distinct values; network: the ARP reply; rtc: a time after 2020), prints
+//   virtio-client: <class>/0 works (connection <k>)
+// and waits idle for the driver to end; then, on PEER_CLOSED, prints
+//   virtio-client: <class>/0 closed: MICA_ERR_PEER_CLOSED while idle|with a
+//   request in flight; reconnecting
+// and opens the next instance, until the manager stops it. A failure
+// prints `virtio-client: FAIL <class>: <why>`.
 // Patterns: as bin/virtio-test (HostByte, GuestByte; qemu_jobs.py).
 #include <idl/block_ipc.h>
 #include <idl/entropy_ipc.h>
@@ -39,6 +50,7 @@ namespace {
 using idl::block::Block;
 using idl::entropy::Entropy;
 using mica::driver::StatusName;
+namespace wire = mica::driver::wire;
 
 constexpr uint64_t kBlocks = 2048;
 constexpr uint32_t kBytes = kBlocks * 512;
@@ -75,11 +87,21 @@ mica_time_t Now() {
   return t;
 }
 
-// Opens <service_class>/0 speaking P through the manager, waiting up to
-// 5 s while it is not (yet, or again) published.
-template <typename P>
+// Opens <service_class>/0 through the manager's service directory
+// (<mica/driver/service.h>) with the protocol that class speaks, waiting up
+// to 5 s while it is not (yet, or again) published.
 mica_status_t Open(const char* service_class, mica::Channel* out) {
-  return mica::driver::WaitForService<P>(service_class, 0, 5'000'000'000, out);
+  constexpr mica_duration_t kWait = 5'000'000'000;
+  if (strcmp(service_class, "block") == 0) {
+    return mica::driver::WaitForService<Block>(service_class, 0, kWait, out);
+  }
+  if (strcmp(service_class, "entropy") == 0) {
+    return mica::driver::WaitForService<Entropy>(service_class, 0, kWait, out);
+  }
+  if (strcmp(service_class, "network") == 0) {
+    return mica::driver::WaitForService<idl::net::Device>(service_class, 0, kWait, out);
+  }
+  return MICA_ERR_NOT_FOUND;
 }
 
 struct Disk {
@@ -183,16 +205,12 @@ void TestBlock(Disk* d) {
          static_cast<long long>(bad));
 }
 
-void TestEntropy() {
-  mica::Channel ch;
-  mica_status_t s = Open<Entropy>("entropy", &ch);
-  if (s != MICA_OK) {
-    return Result("entropy", false, "open entropy/0: %s", StatusName(s));
-  }
-  idl::entropy::EntropySyncClient client(static_cast<mica::Channel&&>(ch));
+// Four Get(256) on an open entropy connection: 1 KiB, > 200 distinct values.
+mica_status_t UseEntropy(idl::entropy::EntropySyncClient& client, char* why, size_t size) {
   bool seen[256] = {};
   int distinct = 0;
   uint32_t total = 0;
+  mica_status_t s = MICA_OK;
   for (int i = 0; i < 4 && s == MICA_OK; i++) {
     Entropy::GetRequest req;
     req.count = idl::entropy::MAX_BYTES;
@@ -205,27 +223,36 @@ void TestEntropy() {
     }
     total += s == MICA_OK ? r.data.count : 0;
   }
-  Result("entropy", s == MICA_OK && total == 1024 && distinct > 200,
-         "%s, %u bytes, %d distinct values", StatusName(s), total, distinct);
+  snprintf(why, size, "%s, %u bytes, %d distinct values", StatusName(s), total, distinct);
+  return s != MICA_OK ? s : total == 1024 && distinct > 200 ? MICA_OK : MICA_ERR_IO_DATA_INTEGRITY;
+}
+
+void TestEntropy() {
+  mica::Channel ch;
+  mica_status_t s = Open("entropy", &ch);
+  if (s != MICA_OK) {
+    return Result("entropy", false, "open entropy/0: %s", StatusName(s));
+  }
+  char why[96];
+  idl::entropy::EntropySyncClient client(static_cast<mica::Channel&&>(ch));
+  s = UseEntropy(client, why, sizeof(why));
+  Result("entropy", s == MICA_OK, "%s", why);
 }
 
 // QEMU's user network (slirp): the guest is 10.0.2.15, the gateway 10.0.2.2.
 constexpr uint8_t kGuestIp[4] = {10, 0, 2, 15};
 constexpr uint8_t kGatewayIp[4] = {10, 0, 2, 2};
 
-void TestNetwork() {
-  mica::Channel ch;
-  mica_status_t s = Open<idl::net::Device>("network", &ch);
-  if (s != MICA_OK) {
-    return Result("network", false, "open network/0: %s", StatusName(s));
-  }
-  idl::net::DeviceSyncClient client(static_cast<mica::Channel&&>(ch));
+// An ARP request for the gateway on an open network connection gets its
+// reply.
+mica_status_t UseNetwork(idl::net::DeviceSyncClient& client, char* why, size_t size) {
   client.set_deadline(Now() + 5'000'000'000);
   idl::net::Device::GetInfoRequest ireq;
   idl::net::Device::GetInfoResponse info;
-  s = client.GetInfo(ireq, &info);
+  mica_status_t s = client.GetInfo(ireq, &info);
   if (s != MICA_OK || info.status != MICA_OK || info.info.mac.count != 6) {
-    return Result("network", false, "info: %s, %u MAC bytes", StatusName(s), info.info.mac.count);
+    snprintf(why, size, "info: %s, %u MAC bytes", StatusName(s), info.info.mac.count);
+    return s != MICA_OK ? s : MICA_ERR_IO_DATA_INTEGRITY;
   }
   uint8_t mac[6];
   memcpy(mac, info.info.mac.items, 6);
@@ -248,7 +275,8 @@ void TestNetwork() {
   s = client.Send(sreq, &sr);
   s = s == MICA_OK ? sr.status : s;
   if (s != MICA_OK) {
-    return Result("network", false, "send: %s", StatusName(s));
+    snprintf(why, size, "send: %s", StatusName(s));
+    return s;
   }
   for (int frames = 0; frames < 16; frames++) {
     idl::net::Device::ReceiveRequest rreq;
@@ -256,17 +284,31 @@ void TestNetwork() {
     s = client.Receive(rreq, &r);
     s = s == MICA_OK ? r.status : s;
     if (s != MICA_OK) {
-      return Result("network", false, "receive: %s after %d frames", StatusName(s), frames);
+      snprintf(why, size, "receive: %s after %d frames", StatusName(s), frames);
+      return s;
     }
     const uint8_t* in = r.frame.items;
     if (r.frame.count >= 42 && in[12] == 0x08 && in[13] == 0x06 && in[21] == 2 &&
         memcmp(in + 28, kGatewayIp, 4) == 0 && memcmp(in + 32, mac, 6) == 0) {
       printf("virtio-client: gateway 10.0.2.2 is at %02x:%02x:%02x:%02x:%02x:%02x\n", in[22],
              in[23], in[24], in[25], in[26], in[27]);
-      return Result("network", true);
+      return MICA_OK;
     }
   }
-  Result("network", false, "no ARP reply in 16 frames");
+  snprintf(why, size, "no ARP reply in 16 frames");
+  return MICA_ERR_IO_DATA_INTEGRITY;
+}
+
+void TestNetwork() {
+  mica::Channel ch;
+  mica_status_t s = Open("network", &ch);
+  if (s != MICA_OK) {
+    return Result("network", false, "open network/0: %s", StatusName(s));
+  }
+  char why[96] = "";
+  idl::net::DeviceSyncClient client(static_cast<mica::Channel&&>(ch));
+  s = UseNetwork(client, why, sizeof(why));
+  Result("network", s == MICA_OK, "%s", why);
 }
 
 // Reads the second half until the driver has been killed and a whole read
@@ -282,7 +324,7 @@ void TestReconnect(Disk* d) {
       printf("virtio-client: block/0 closed: %s after %u reads; reconnecting\n", StatusName(s),
              reads);
       mica::Channel ch;
-      s = Open<Block>("block", &ch);
+      s = Open("block", &ch);
       if (s == MICA_OK) {
         d->client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
         s = Attach(d);
@@ -308,15 +350,84 @@ void TestReconnect(Disk* d) {
   Result("block-reconnect", false, "no PEER_CLOSED in 8 s (%u reads)", reads);
 }
 
+// --watch: the whole disk reads right (the first half as block-write left
+// it, the second the host pattern). On the first connection the block
+// tests run first (their write is what the host checks afterwards).
+mica_status_t UseBlock(Disk* d, bool first, char* why, size_t size) {
+  mica_status_t s = Attach(d);
+  if (s == MICA_OK && first) {
+    TestBlock(d);
+  }
+  if (s == MICA_OK) {
+    s = Transfer(d, false, 0, kBlocks);
+  }
+  int64_t bad = s == MICA_OK ? Check(d, 0, kBytes / 2, GuestByte) : -1;
+  if (s == MICA_OK && bad < 0) {
+    bad = Check(d, kBytes / 2, kBytes, HostByte);
+  }
+  snprintf(why, size, "%s, byte %lld", StatusName(s), static_cast<long long>(bad));
+  return s != MICA_OK ? s : bad < 0 ? MICA_OK : MICA_ERR_IO_DATA_INTEGRITY;
+}
+
+// --watch=<class>: see the top of this file. Runs until the manager ends it.
+int Watch(const char* cls) {
+  Disk d;  // the clients of the connection being watched
+  idl::entropy::EntropySyncClient rng;
+  idl::net::DeviceSyncClient net;
+  if (strcmp(cls, "block") == 0 && mica_vmo_create(kBytes, 0, &d.vmo) != MICA_OK) {
+    return 1;
+  }
+  for (uint32_t k = 0;; k++) {
+    mica::Channel ch;
+    mica_status_t s = Open(cls, &ch);
+    if (s != MICA_OK) {
+      printf("virtio-client: FAIL %s: open %s/0: %s\n", cls, cls, StatusName(s));
+      return 1;
+    }
+    mica_handle_t watched = ch.get();
+    char why[96] = "";
+    if (strcmp(cls, "block") == 0) {
+      d.client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
+      s = UseBlock(&d, k == 0, why, sizeof(why));
+    } else if (strcmp(cls, "entropy") == 0) {
+      rng = idl::entropy::EntropySyncClient(static_cast<mica::Channel&&>(ch));
+      s = UseEntropy(rng, why, sizeof(why));
+    } else if (strcmp(cls, "network") == 0) {
+      net = idl::net::DeviceSyncClient(static_cast<mica::Channel&&>(ch));
+      s = UseNetwork(net, why, sizeof(why));
+    } else {
+      printf("virtio-client: FAIL %s: no such class to watch\n", cls);
+      return 1;
+    }
+    if (s == MICA_ERR_PEER_CLOSED) {
+      printf("virtio-client: %s/0 closed: %s with a request in flight; reconnecting\n", cls,
+             StatusName(s));
+      continue;
+    }
+    if (s != MICA_OK) {
+      printf("virtio-client: FAIL %s: %s\n", cls, why);
+      return 1;
+    }
+    printf("virtio-client: %s/0 works (connection %u)\n", cls, k);
+    mica_signals_t seen = 0;
+    s = mica_object_wait_one(watched, MICA_CHANNEL_PEER_CLOSED, MICA_TIME_INFINITE, &seen);
+    printf("virtio-client: %s/0 closed: %s while idle; reconnecting\n", cls,
+           StatusName(s == MICA_OK ? MICA_ERR_PEER_CLOSED : s));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool have_directory = mica::driver::ServiceDirectory() != MICA_HANDLE_INVALID;
+  if (argc > 1 && strncmp(argv[1], "--watch=", 8) == 0 && have_directory) {
+    return Watch(argv[1] + 8);
+  }
   const bool reread = argc > 1 && strcmp(argv[1], "--reread") == 0;
   printf("virtio-client: start %d\n", reread ? 6 : 5);
   Disk d;
   mica::Channel ch;
-  mica_status_t s = have_directory ? Open<Block>("block", &ch) : MICA_ERR_BAD_STATE;
+  mica_status_t s = have_directory ? Open("block", &ch) : MICA_ERR_BAD_STATE;
   if (s == MICA_OK) {
     d.client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
     s = mica_vmo_create(kBytes, 0, &d.vmo);

@@ -77,6 +77,11 @@ mica_status_t Context::Init(int argc, char** argv) {
   if (argc > MICA_DRIVER_ARGV_START_COUNT) {
     start_count_ = static_cast<uint32_t>(strtoul(argv[MICA_DRIVER_ARGV_START_COUNT], nullptr, 10));
   }
+  for (int i = MICA_DRIVER_ARGV_FIRST_ARG; i < argc; i++) {
+    if (strncmp(argv[i], "inject=", 7) == 0) {
+      fault_ = argv[i] + 7;
+    }
+  }
   mica::Channel manager(Take(MICA_DRIVER_HANDLE_MANAGER, 0));
   mica::Channel driver(Take(MICA_DRIVER_HANDLE_DRIVER, 0));
   node_vmo_.reset(Take(MICA_DRIVER_HANDLE_NODE, 0));
@@ -254,6 +259,53 @@ mica_status_t Context::Publish(const char* service_class, const char* protocol_n
       });
 }
 
+bool Context::StallRequest() {
+  if (!stall_armed_) {
+    return false;
+  }
+  stall_armed_ = false;
+  printf("%s: holding a request unanswered, as injected\n", name_);
+  return true;
+}
+
+namespace {
+
+// The faults that end the process (driver.h, "Fault injection").
+void Crash() {
+  volatile uint32_t* null = nullptr;
+  *null = 1;  // a data abort at address 0: the kernel kills the process
+}
+
+void Hang() {
+  for (;;) {
+    __asm__ volatile("" ::: "memory");
+  }
+}
+
+}  // namespace
+
+mica_status_t Context::ArmFault() {
+  if (fault_ == nullptr) {
+    return MICA_OK;
+  }
+  printf("%s: injecting %s\n", name_, fault_);
+  constexpr mica_duration_t kDelay = 1'500'000'000;
+  if (strcmp(fault_, "stall") == 0) {
+    stall_armed_ = true;
+    return MICA_OK;
+  }
+  if (strcmp(fault_, "crash") == 0) {
+    return loop_.PostTaskAfter([] { Crash(); }, kDelay);
+  }
+  if (strcmp(fault_, "exit") == 0) {
+    return loop_.PostTaskAfter([] { exit(3); }, kDelay);
+  }
+  if (strcmp(fault_, "hang") == 0) {
+    return loop_.PostTaskAfter([] { Hang(); }, kDelay);
+  }
+  return MICA_ERR_INVALID_ARGS;
+}
+
 int Context::Run() {
   // The manager's end of either channel closing means it is gone.
   manager_->set_error_handler([this](mica_status_t) { loop_.Quit(); });
@@ -270,6 +322,9 @@ int DriverMain(int argc, char** argv, mica_status_t (*bind)(Context&)) {
   mica_status_t s = ctx.Init(argc, argv);
   if (s == MICA_OK) {
     s = bind(ctx);
+  }
+  if (s == MICA_OK) {
+    s = ctx.ArmFault();
   }
   if (s != MICA_OK) {
     printf("%s: bind %s failed: %s\n", ctx.name(), ctx.node_path() ? ctx.node_path() : "?",

@@ -169,9 +169,7 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
                         n.driver->argument(), nullptr};
   int argc = n.driver->argument() != nullptr ? 5 : 4;
   char inject[48];
-  if (!n.injected && strcmp(opts_.inject_driver, n.driver->name()) == 0) {
-    n.injected = true;  // the first start only: its restart must come up clean
-    snprintf(inject, sizeof(inject), "inject=%s", opts_.inject_fault);
+  if (InjectArgument(n, inject, sizeof(inject))) {
     argv[argc++] = inject;
   }
   userboot::LaunchSpec spec;
@@ -216,6 +214,7 @@ void Manager::Start(uint32_t index) {
   n.tracker->OnStarted(static_cast<uint64_t>(mica::async::Loop::Now()));
   printf("driver: bound %s to %s (process %llu)\n", n.path, n.driver->name(),
          static_cast<unsigned long long>(n.koid));
+  AfterStart(index);
   WatchProcess(index);
   if (n.driver->liveness_ns() != 0) {
     SchedulePing(index);

@@ -91,6 +91,19 @@ class Manager {
   // drivers.kill=: task_kill a driver's process from outside, later.
   void KillLater();
   uint64_t QuietKernelFree(uint64_t* vmo_mmu);
+  // The fault campaign (campaign.cc, drivers.inject= and drivers.kmem-ms=).
+  // The `inject=<fault>` argument for this start of node n, if it gets one.
+  bool InjectArgument(Node& n, char* arg, size_t size);
+  // After a start: the manager's part of the start's fault (the kill of
+  // `kill` and `stall`) and the memory reading, if asked.
+  void AfterStart(uint32_t index);
+  void InjectedKill(uint32_t index, uint32_t generation);
+  void KernelMemoryReading(uint32_t index, uint32_t generation);
+  // Between an end and the restart (the instance is gone, the next not
+  // started): the reading that must come back exactly.
+  void KernelMemoryAfterEnd(uint32_t index);
+  bool IsMemoryTarget(const Node& n) const;
+  void PrintKernelMemory(const char* when, uint32_t count, const Node& n);
   uint64_t kmem_baseline_ = 0;  // before drivers.kill=, if asked
   uint64_t kmem_user_baseline_ = 0;
   uint64_t kills_ = 0;  // drivers.kill= kills done

@@ -49,8 +49,9 @@ struct Node {
   mica::async::WaitId process_wait = 0;
   uint64_t ping_seq = 0;
   bool ping_outstanding = false;
-  bool missed_ping = false;  // killed for a missed liveness answer
-  bool injected = false;     // drivers.inject= was passed (first start)
+  bool missed_ping = false;     // killed for a missed liveness answer
+  bool kill_injected = false;   // this start's fault is a kill by the manager
+  bool stall_injected = false;  // this start's fault is stall (children too)
   char last_reason[96] = {};
 };
 

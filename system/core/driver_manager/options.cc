@@ -78,6 +78,14 @@ const char* ApplyWord(const char* w, size_t len, Options* out) {
               CopyValue(colon + 1, n - name_len - 1, out->inject_fault, sizeof(out->inject_fault));
     return ok ? nullptr : "drivers.inject=";
   }
+  if (Starts(w, len, "drivers.inject-every=", &v, &n)) {
+    bool ok = n == 1 && (v[0] == '0' || v[0] == '1');
+    out->inject_every = ok && v[0] == '1';
+    return ok ? nullptr : "drivers.inject-every=";
+  }
+  if (Starts(w, len, "drivers.kmem-ms=", &v, &n)) {
+    return ParseNumber(v, n, &out->kmem_ms) ? nullptr : "drivers.kmem-ms=";
+  }
   if (Starts(w, len, "drivers.then-arg=", &v, &n)) {
     return CopyValue(v, n, out->then_arg, sizeof(out->then_arg)) ? nullptr : "drivers.then-arg=";
   }
@@ -88,6 +96,39 @@ const char* ApplyWord(const char* w, size_t len, Options* out) {
 }
 
 }  // namespace
+
+bool FaultForStart(const Options& opts, uint32_t start, char* out, size_t cap) {
+  const char* p = opts.inject_fault;
+  if (*p == '\0' || cap == 0) {
+    return false;
+  }
+  uint32_t i = 0;
+  for (;;) {
+    const char* end = strchr(p, ',');
+    size_t len = end != nullptr ? static_cast<size_t>(end - p) : strlen(p);
+    bool last = end == nullptr;
+    if (i == start || (last && opts.inject_every)) {
+      if (len == 0 || len >= cap || (len == 4 && memcmp(p, "none", 4) == 0)) {
+        return false;
+      }
+      memcpy(out, p, len);
+      out[len] = '\0';
+      return true;
+    }
+    if (last) {
+      return false;
+    }
+    p = end + 1;
+    i++;
+  }
+}
+
+bool IsInjectTarget(const Options& opts, const char* path, const char* driver) {
+  if (opts.inject_driver[0] == '\0') {
+    return false;
+  }
+  return strcmp(opts.inject_driver, opts.inject_driver[0] == '/' ? path : driver) == 0;
+}
 
 const char* ParseWords(const char* text, Options* out) {
   const char* p = text;

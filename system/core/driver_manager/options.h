@@ -19,9 +19,27 @@
 //                           (the kernel's console; by default it is left
 //                           unbound so no driver re-initialises it under
 //                           the kernel's writes)
-//   drivers.inject=<driver>:<fault>  the first start of every node bound to
-//                           <driver> gets the argument `inject=<fault>` (a
-//                           driver's fault-injection hook, docs/drivers.md)
+//   drivers.inject=<target>:<fault>[,<fault>...]  the fault campaign
+//                           (docs/drivers.md, "Fault injection"): <target>
+//                           is a driver name (every node bound to it) or a
+//                           node path (starts with '/'); start i of a target
+//                           node (0 the first) gets fault i of the list:
+//                           crash, exit, hang go to the driver as the
+//                           argument `inject=<fault>` (the runtime's hook);
+//                           `kill` is a task_kill by the manager 1.5 s after
+//                           the start; `stall` is both (`inject=stall`, then
+//                           the kill, which lands while the held request is
+//                           in flight; the node's children started during
+//                           that start get `inject=stall` too, so a bus
+//                           driver is killed while its child holds a
+//                           request); `none` is no fault
+//   drivers.inject-every=1  starts after the list get its last fault too (a
+//                           driver that fails on every start)
+//   drivers.kmem-ms=<ms>    print the kernel's free memory (once its
+//                           reaper and collector are idle and it is
+//                           steady) <ms> after each start of an inject or
+//                           kill target, and between each of its ends and
+//                           the restart (the campaign's memory check)
 // Other words are ignored; a malformed value is reported by Parse.
 #pragma once
 
@@ -40,8 +58,18 @@ struct Options {
   uint64_t kill_times = 1;
   bool bind_console = false;
   char inject_driver[65] = {};  // "" if no fault is to be injected
-  char inject_fault[32] = {};
+  char inject_fault[32] = {};   // the comma-separated list
+  bool inject_every = false;
+  uint64_t kmem_ms = 0;  // 0: no readings
 };
+
+// The fault word for start `start` (0 the first) of a node that is an
+// inject target, copied into out (cap bytes): false if that start gets no
+// fault ("none", past the list without inject-every, or no list).
+bool FaultForStart(const Options& opts, uint32_t start, char* out, size_t cap);
+
+// Whether drivers.inject= names this node (by path) or its driver.
+bool IsInjectTarget(const Options& opts, const char* path, const char* driver);
 
 // Applies the words of `text` (separated by spaces, tabs or newlines) to
 // *out. Returns nullptr, or a static phrase naming the bad word's switch.

@@ -77,6 +77,7 @@ void Manager::Failed(uint32_t index, const char* reason, dm::FailureReason why, 
   printf("driver: %s (%s, process %llu) %s; restart %u in %llu ms\n", n.path, n.driver->name(),
          static_cast<unsigned long long>(koid), reason, n.tracker->restart_count(),
          static_cast<unsigned long long>(d.delay_ns / kMs));
+  KernelMemoryAfterEnd(index);
   uint32_t gen = n.generation;
   loop_.PostTaskAfter(
       [this, index, gen] {

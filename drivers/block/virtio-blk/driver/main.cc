@@ -54,6 +54,9 @@ class Server final : public idl::block::BlockServer {
   Disk* disk_;
 };
 
+// The runtime (for the injected `stall`: the next Read is never answered).
+mica::driver::Context* g_dev = nullptr;
+
 enum class Kind { kRead, kWrite, kFlush };
 
 struct Op {
@@ -298,6 +301,9 @@ bool Refuse(Server* s, const Req& req, Completer& done) {
 }
 
 void Server::Read(Block::ReadRequest& req, ReadCompleter done) {
+  if (g_dev->StallRequest()) {
+    return;  // inject=stall: dropped unanswered, the client's call stays in flight
+  }
   if (Refuse<Block::ReadRequest, Block::ReadResponse>(this, req, done)) {
     return;
   }
@@ -361,6 +367,7 @@ Disk* g_disk = nullptr;
 IrqPump g_pump;
 
 mica_status_t Bind(mica::driver::Context& dev) {
+  g_dev = &dev;
   mica::driver::MmioRegion regs;
   MICA_TRY(dev.MapMmio(0, &regs));
   mica::Handle irq;

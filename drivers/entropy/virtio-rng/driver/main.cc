@@ -26,6 +26,9 @@ constexpr uint32_t kMaxPending = 16;
 
 class Rng;
 
+// The runtime (for the injected `stall`: the next Get is never answered).
+mica::driver::Context* g_dev = nullptr;
+
 class Server final : public idl::entropy::EntropyServer {
  public:
   Server(Rng* rng, mica::async::Loop* loop, mica::Channel ch)
@@ -121,6 +124,9 @@ class Rng {
 };
 
 void Server::Get(Entropy::GetRequest& req, GetCompleter done) {
+  if (g_dev->StallRequest()) {
+    return;  // inject=stall: dropped unanswered, the client's call stays in flight
+  }
   rng_->Get(this, req.count, static_cast<GetCompleter&&>(done));
 }
 
@@ -129,6 +135,7 @@ Rng* g_rng = nullptr;
 IrqPump g_pump;
 
 mica_status_t Bind(mica::driver::Context& dev) {
+  g_dev = &dev;
   mica::driver::MmioRegion regs;
   MICA_TRY(dev.MapMmio(0, &regs));
   mica::Handle irq;

@@ -27,6 +27,9 @@ constexpr uint32_t kMaxWaiting = 16;
 
 class Nic;
 
+// The runtime (for the injected `stall`: the next Send is never answered).
+mica::driver::Context* g_dev = nullptr;
+
 class Server final : public idl::net::DeviceServer {
  public:
   Server(Nic* nic, mica::async::Loop* loop, mica::Channel ch)
@@ -162,6 +165,9 @@ void Server::GetInfo(Device::GetInfoRequest&, GetInfoCompleter done) {
 }
 
 void Server::Send(Device::SendRequest& req, SendCompleter done) {
+  if (g_dev->StallRequest()) {
+    return;  // inject=stall: dropped unanswered, the client's call stays in flight
+  }
   Device::SendResponse r;
   r.status = nic_->Send(req.frame.items, req.frame.count);
   done.Reply(r);
@@ -176,6 +182,7 @@ Nic* g_nic = nullptr;
 IrqPump g_pump;
 
 mica_status_t Bind(mica::driver::Context& dev) {
+  g_dev = &dev;
   mica::driver::MmioRegion regs;
   MICA_TRY(dev.MapMmio(0, &regs));
   mica::Handle irq;

@@ -34,6 +34,24 @@
 //   MapMmio maps reg range i (once; later calls give the same window).
 // - Every call returns a mica_status_t; nothing throws or aborts.
 // - Single-threaded: use a Context from the loop's thread only.
+//
+// Fault injection (the fault campaign, docs/drivers.md "Fault injection"):
+// a driver started with the argument `inject=<fault>` (the manager's
+// drivers.inject= switch) misbehaves on purpose, with no code of its own,
+// 1.5 s after its bind function returned (its clients have connected and
+// used the device by then):
+//   crash   a null dereference on the loop thread (the kernel kills it:
+//           "crashed (fault at 0x0 ...)")
+//   exit    exit(3)
+//   hang    an endless loop on the loop thread: Ping goes unanswered and
+//           the manager's liveness check kills it
+//   stall   (at once) the next client request that the driver passes to
+//           StallRequest() is never answered, so a kill can land while it
+//           is in flight; a driver with a service calls StallRequest() at
+//           the top of its main request handler and returns if it is true
+//           (dropping the completer without a reply).
+// An unknown fault is a bind error. Each injected fault prints one line,
+// `<driver>: injecting <fault>`.
 #pragma once
 
 #include <idl/driver_ipc.h>
@@ -142,6 +160,15 @@ class Context {
   // Liveness answers sent (for tests).
   uint64_t pongs() const { return pongs_; }
 
+  // The injected fault (`inject=<fault>` argument), or nullptr.
+  const char* injected_fault() const { return fault_; }
+  // True exactly once after `inject=stall`: the caller leaves the current
+  // request unanswered. Prints `<driver>: holding a request unanswered, as
+  // injected`. False otherwise (every request of an uninjected driver).
+  bool StallRequest();
+  // Arms the injected fault, if any (DriverMain calls it after bind).
+  mica_status_t ArmFault();
+
  private:
   static constexpr uint32_t kMaxRegs = kNodeInfoMaxRegs;
   static constexpr uint32_t kMaxIrqs = kNodeInfoMaxIrqs;
@@ -172,6 +199,8 @@ class Context {
   Published published_[kMaxServices];
   mica::async::Loop loop_;
   uint64_t pongs_ = 0;
+  const char* fault_ = nullptr;
+  bool stall_armed_ = false;
 };
 
 // The body of MICA_DRIVER_MAIN.

@@ -80,6 +80,50 @@ TEST(Options, Inject) {
   }
 }
 
+TEST(Options, InjectList) {
+  Options o;
+  ASSERT_EQ(ParseWords("drivers.inject=/pl031@9010000:kill,crash,none,stall", &o), nullptr);
+  EXPECT_TRUE(IsInjectTarget(o, "/pl031@9010000", "pl031"));
+  EXPECT_FALSE(IsInjectTarget(o, "/pl031@9010001", "pl031"));
+  char f[16];
+  const char* want[] = {"kill", "crash", nullptr, "stall", nullptr, nullptr};
+  for (uint32_t i = 0; i < 6; i++) {
+    bool got = FaultForStart(o, i, f, sizeof(f));
+    EXPECT_EQ(got, want[i] != nullptr) << i;
+    if (got && want[i] != nullptr) {
+      EXPECT_STREQ(f, want[i]) << i;
+    }
+  }
+  EXPECT_FALSE(FaultForStart(o, 0, f, 4));  // "kill" and its NUL do not fit in 4
+  ASSERT_EQ(ParseWords("drivers.inject-every=1", &o), nullptr);
+  for (uint32_t i = 3; i < 40; i++) {
+    ASSERT_TRUE(FaultForStart(o, i, f, sizeof(f))) << i;
+    EXPECT_STREQ(f, "stall");
+  }
+  EXPECT_STREQ(ParseWords("drivers.inject-every=2", &o), "drivers.inject-every=");
+}
+
+TEST(Options, InjectTargetsADriverByName) {
+  Options o;
+  EXPECT_FALSE(IsInjectTarget(o, "/a", "pl031"));
+  char f[16];
+  EXPECT_FALSE(FaultForStart(o, 0, f, sizeof(f)));
+  ASSERT_EQ(ParseWords("drivers.inject=pl031:crash", &o), nullptr);
+  EXPECT_TRUE(IsInjectTarget(o, "/anything", "pl031"));
+  EXPECT_FALSE(IsInjectTarget(o, "/anything", "pl011"));
+  EXPECT_TRUE(FaultForStart(o, 0, f, sizeof(f)));
+  EXPECT_STREQ(f, "crash");
+  EXPECT_FALSE(FaultForStart(o, 1, f, sizeof(f)));
+}
+
+TEST(Options, KmemMs) {
+  Options o;
+  EXPECT_EQ(o.kmem_ms, 0u);
+  ASSERT_EQ(ParseWords("drivers.kmem-ms=500", &o), nullptr);
+  EXPECT_EQ(o.kmem_ms, 500u);
+  EXPECT_STREQ(ParseWords("drivers.kmem-ms=x", &o), "drivers.kmem-ms=");
+}
+
 TEST(Options, LaterWordsWin) {
   Options o;
   ASSERT_EQ(ParseWords("drivers.test=crash", &o), nullptr);
