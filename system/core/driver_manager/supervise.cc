@@ -77,14 +77,18 @@ void Manager::Failed(uint32_t index, const char* reason, dm::FailureReason why, 
          static_cast<unsigned long long>(koid), reason, n.tracker->restart_count(),
          static_cast<unsigned long long>(d.delay_ns / kMs));
   uint32_t gen = n.generation;
-  loop_.PostTaskAfter(
-      [this, index, gen] {
-        Node& m = *nodes_[index];
-        if (m.generation == gen && m.state == NodeState::kRestarting) {
-          Start(index);
-        }
-      },
-      static_cast<mica_duration_t>(d.delay_ns));
+  auto restart = [this, index, gen] {
+    Node& m = *nodes_[index];
+    if (m.generation == gen && m.state == NodeState::kRestarting) {
+      Start(index);
+    }
+  };
+  // No delay (a first failure): the next turn of the loop, without a timer.
+  if (d.delay_ns == 0) {
+    loop_.PostTask(restart);
+  } else {
+    loop_.PostTaskAfter(restart, static_cast<mica_duration_t>(d.delay_ns));
+  }
 }
 
 void Manager::Stop(uint32_t index) {

@@ -64,8 +64,11 @@ uint32_t RestartTracker::RestartsInWindow(uint64_t now_ns) const {
 }
 
 uint64_t RestartTracker::Backoff() const {
+  if (consecutive_ <= 1) {
+    return 0;  // the first failure (since a stable run) restarts at once
+  }
   uint64_t delay = policy_.backoff_initial_ns;
-  for (uint32_t i = 1; i < consecutive_ && delay < policy_.backoff_max_ns; ++i) {
+  for (uint32_t i = 2; i < consecutive_ && delay < policy_.backoff_max_ns; ++i) {
     delay = delay > policy_.backoff_max_ns / 2 ? policy_.backoff_max_ns : delay * 2;
   }
   return delay < policy_.backoff_max_ns ? delay : policy_.backoff_max_ns;

@@ -10,15 +10,17 @@
 //   liveness answer (the caller kills it first); only meaningful in
 //   kRunning, ignored otherwise (returns the current decision).
 // - Stable period: if the failed run had lasted at least policy.stable_ns,
-//   the history is forgotten first (backoff back to the initial delay, the
+//   the history is forgotten first (the next restart immediate again, the
 //   window's count back to 0). (stable_ns 0 would make every run stable and
 //   the node never fail; ParseManifest refuses it.)
 // - Window: failures older than policy.window_ns are not counted. If the
 //   driver has already been restarted max_restarts times within the window,
-//   this failure makes it kFailed; otherwise kBackoff with
-//   delay = backoff_initial_ns * 2^(consecutive failures - 1), capped at
-//   backoff_max_ns (no overflow for any policy ParseManifest accepts or any
-//   caller value: the doubling stops at the cap).
+//   this failure makes it kFailed; otherwise kBackoff with delay 0 for the
+//   first consecutive failure (an immediate restart: a driver that fails
+//   once is back as soon as the manager can start it) and
+//   backoff_initial_ns * 2^(consecutive failures - 2) from the second on,
+//   capped at backoff_max_ns (no overflow for any policy ParseManifest
+//   accepts or any caller value: the doubling stops at the cap).
 // - max_restarts 0 means the first failure is final. At most
 //   kMaxTrackedRestarts restarts are remembered: larger limits are clamped.
 // - Times are monotonic nanoseconds; a `now` earlier than a previous one is
