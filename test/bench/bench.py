@@ -49,6 +49,13 @@ RTC = "base=2026-01-01T00:00:00,clock=vm"
 CPU = "cortex-a72"
 MEM = "2G"
 BENCH_QEMU_FLAGS = ["-icount", ICOUNT, "-seed", SEED, "-rtc", RTC]
+# The block boots, Mica's and Linux's alike: idle time passes at host speed
+# (sleep=on). With sleep=off every wait for the disk, which QEMU serves in
+# host time, leaps the clock to the next timer deadline, so the timers
+# (liveness pings, ticks) fired per read grow with the host's load: a
+# loaded host tripled Mica's figures (docs/performance.md).
+BLOCK_ICOUNT = "shift=4,align=off,sleep=on"
+BLOCK_BOOT_FLAGS = ["-icount", BLOCK_ICOUNT, "-seed", SEED, "-rtc", RTC]
 LEAN_CMDLINE = "nokaslr mitigations=off init_on_alloc=0 psi=0 randomize_kstack_offset=off audit=0"
 LINUX_CONSOLE = "console=ttyAMA0"
 CROSS_CC = "aarch64-linux-gnu-gcc"
@@ -263,21 +270,23 @@ def block_spec(iters: int, runs: int) -> str:
 
 
 def mica_driver_command(out: Path, cache: Path, then_arg: str, more: list[str],
-                        extra: list[str]) -> list[str]:
-    """bin/driver-manager with drivers.then=bin/blockbench, 1 CPU."""
+                        extra: list[str], flags: Optional[list[str]] = None) -> list[str]:
+    """bin/driver-manager with drivers.then=bin/blockbench, 1 CPU, under
+    `flags` (default BENCH_QEMU_FLAGS) and `extra`."""
     words = ["userboot.next=bin/driver-manager", "userboot.arg=drivers.then=bin/blockbench",
              f"userboot.arg=drivers.then-arg={then_arg}"] + [f"userboot.arg={w}" for w in more]
     cfg = qemu.BootConfig(board="virt", smp=1, gic=3, cpu=CPU, mem_mib=qemu.parse_mem_mib(MEM),
                           append=" ".join(words))
-    return qemu.qemu_command(cfg, qemu.Paths(out, cache), extra=tuple(BENCH_QEMU_FLAGS + extra))
+    return qemu.qemu_command(cfg, qemu.Paths(out, cache), extra=tuple((flags or BENCH_QEMU_FLAGS) + extra))
 
 
-def linux_command(kernel: Path, initramfs: Path, smp: int, cmdline: str) -> list[str]:
+def linux_command(kernel: Path, initramfs: Path, smp: int, cmdline: str,
+                  flags: Optional[list[str]] = None) -> list[str]:
     return [
         qemu.QEMU, "-machine", "virt,gic-version=3", "-cpu", CPU, "-smp", str(smp), "-m", MEM,
         "-kernel", str(kernel), "-initrd", str(initramfs), "-append", cmdline,
         "-serial", "stdio", "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
-    ] + BENCH_QEMU_FLAGS
+    ] + (flags or BENCH_QEMU_FLAGS)
 
 
 def find_linux_kernel(cache: Path) -> Path:
@@ -365,7 +374,8 @@ def main(argv: list[str]) -> int:
         "mica": (mica_command(args.out, args.cache, 1, common), MICA_NAMES),
         "mica-2cpu": (mica_command(args.out, args.cache, 2, common + ["only=channel_call_2cpu"]),
                       MICA_2CPU_NAMES),
-        "mica-block": (mica_driver_command(args.out, args.cache, f"block:{spec}", [], disk), BLOCK_NAMES),
+        "mica-block": (mica_driver_command(args.out, args.cache, f"block:{spec}", [], disk, BLOCK_BOOT_FLAGS),
+                       BLOCK_NAMES),
         "mica-restart": (mica_driver_command(args.out, args.cache, "restart", [RESTART_KILL], []),
                          RESTART_NAMES),
     }
@@ -379,7 +389,7 @@ def main(argv: list[str]) -> int:
                                               LINUX_2CPU_NAMES)
             block_cmdline = LINUX_CONSOLE + extra + f" -- block={spec}"
             boots[f"linux-{variant}-block"] = (
-                linux_command(kernel, block_initramfs, 1, block_cmdline) + disk, BLOCK_NAMES)
+                linux_command(kernel, block_initramfs, 1, block_cmdline, BLOCK_BOOT_FLAGS) + disk, BLOCK_NAMES)
     timeout = 120 + args.iters * args.runs * 0.02
     results: dict[str, dict] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -459,6 +469,7 @@ def main(argv: list[str]) -> int:
         "iters": args.iters,
         "runs": args.runs,
         "qemu_flags": BENCH_QEMU_FLAGS + ["-cpu", CPU, "-m", MEM],
+        "block_qemu_flags": BLOCK_BOOT_FLAGS + ["-cpu", CPU, "-m", MEM],
         "linux_cmdline": {"default": LINUX_CONSOLE, "lean": LINUX_CONSOLE + " " + LEAN_CMDLINE},
         "table": rows,
         "goals": goals,

@@ -39,7 +39,7 @@ def block_smoke_job(opts: Options) -> Job:
         bench = _bench()
         image = bench.block_image(opts.paths.out / "test-images" / "blockbench.img")
         cmd = bench.mica_driver_command(opts.paths.out, opts.paths.cache, "block:10:2:1", [],
-                                        bench.block_qemu_flags(image))
+                                        bench.block_qemu_flags(image), bench.BLOCK_BOOT_FLAGS)
         r = qemu.run_case(cmd, bench.BenchChecker(bench.BLOCK_NAMES), BASE_TIMEOUT * opts.timeout_scale,
                           opts.log_path(BLOCK_SMOKE), opts.abort)
         return [CaseResult(BLOCK_SMOKE, "PASS", r.seconds) if r.verdict.passed else _failed(BLOCK_SMOKE, r)]
