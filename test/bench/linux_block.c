@@ -74,19 +74,22 @@ __attribute__((noinline)) static void spin2(uint64_t n) {
       : "+r"(n)::"cc");
 }
 
-// As bin/blockbench: the difference of loops of 1,000 and 11,000 iterations
-// must count 20,000; the smallest of 9 tries of each (one that the periodic
-// tick did not fall into, as linux_bench.c's calibration).
+// Counted around a loop of n iterations, the same code for every n.
+__attribute__((noinline)) static uint64_t interval(int fd, uint64_t n) {
+  uint64_t a = counter(fd);
+  spin2(n);
+  return counter(fd) - a;
+}
+
+// As bin/blockbench: loops of 1,000 and 11,000 iterations must differ by
+// 20,000 counted instructions; the smallest of 9 tries of each (one that
+// the periodic tick did not fall into, as linux_bench.c's calibration).
 static int calibrate_counter(int fd) {
   uint64_t tshort = UINT64_MAX, tlong = UINT64_MAX;
   for (int r = 0; r < 9; r++) {
-    uint64_t t0 = counter(fd);
-    spin2(1000);
-    uint64_t t1 = counter(fd);
-    spin2(11000);
-    uint64_t t2 = counter(fd);
-    tshort = t1 - t0 < tshort ? t1 - t0 : tshort;
-    tlong = t2 - t1 < tlong ? t2 - t1 : tlong;
+    uint64_t s = interval(fd, 1000), l = interval(fd, 11000);
+    tshort = s < tshort ? s : tshort;
+    tlong = l < tlong ? l : tlong;
   }
   printf("bench: calibration counter=perf-hw-instructions loop_of_20000_instructions=%llu\n",
          (unsigned long long)(tlong - tshort));
