@@ -305,21 +305,23 @@ def find_linux_kernel(cache: Path) -> Path:
 
 def build_linux(out_dir: Path, cache: Path) -> tuple[Path, Path, Path]:
     """Compiles /init and writes the initramfs, and the block boots' one
-    with Debian's virtio_mmio and virtio_blk modules (modular in its
-    kernel); returns (kernel, initramfs, block initramfs)."""
+    (linux_block.c as /init, with Debian's virtio_mmio and virtio_blk
+    modules, which its kernel has as modules); returns (kernel,
+    initramfs, block initramfs)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    init = out_dir / "init"
-    srcs = [HERE / "linux_bench.c", HERE / "linux_block.c", HERE / "linux_block.h"]
-    if not init.exists() or any(init.stat().st_mtime < src.stat().st_mtime for src in srcs):
-        subprocess.run([CROSS_CC, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
-                        "-o", str(init)] + [str(src) for src in srcs if src.suffix == ".c"], check=True)
+    inits = {}
+    for name, src in (("init", HERE / "linux_bench.c"), ("init-block", HERE / "linux_block.c")):
+        init = out_dir / name
+        if not init.exists() or init.stat().st_mtime < src.stat().st_mtime:
+            subprocess.run([CROSS_CC, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
+                            "-o", str(init), str(src)], check=True)
+        inits[name] = init.read_bytes()
     base = [
         ("dir", "dev"),
         ("chr", "dev/console", 5, 1),
-        ("file", "init", init.read_bytes(), 0o755),
     ]
     initramfs = out_dir / "initramfs.cpio"
-    cpio.write_newc(str(initramfs), base)
+    cpio.write_newc(str(initramfs), base + [("file", "init", inits["init"], 0o755)])
     kernel = find_linux_kernel(cache)
     modules = []
     for name, sub in (("virtio_mmio", "virtio"), ("virtio_blk", "block")):
@@ -328,7 +330,7 @@ def build_linux(out_dir: Path, cache: Path) -> tuple[Path, Path, Path]:
             raise SystemExit(f"bench: no {name}.ko under {cache}/arm64/root/lib/modules (run ./mica setup)")
         modules.append(("file", f"{name}.ko", found[-1].read_bytes(), 0o644))
     block_initramfs = out_dir / "initramfs-block.cpio"
-    cpio.write_newc(str(block_initramfs), base + modules)
+    cpio.write_newc(str(block_initramfs), base + [("file", "init", inits["init-block"], 0o755)] + modules)
     data = kernel.read_bytes()
     if data[:2] == b"\x1f\x8b":  # a gzip Image: QEMU's -kernel wants it unpacked
         data = gzip.decompress(data)

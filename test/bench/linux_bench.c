@@ -5,8 +5,6 @@
 // way), prints `bench: <name> <value>` lines and powers the machine off.
 //
 //   /init [iters=N] [runs=R]     (kernel command line: init arguments)
-//   /init block=<random>:<sequential>:<runs>
-//                                the block benchmark instead (linux_block.c)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +21,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "linux_block.h"
 
 #define MSG_BYTES 64
 #define MAX_RUNS 15
@@ -311,21 +307,7 @@ static void op_fork(void* ctx, unsigned n) {
   }
 }
 
-static void power_off(void) {
-  fflush(stdout);
-  sync();
-  reboot(RB_POWER_OFF);
-}
-
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; i++) {
-    if (strncmp(argv[i], "block=", 6) == 0) {
-      int status = block_bench(argv[i] + 6);
-      printf("bench: done%s\n", status == 0 ? "" : " (failed)");
-      power_off();
-      return 0;
-    }
-  }
   for (int i = 1; i < argc; i++) {
     if (strncmp(argv[i], "iters=", 6) == 0) {
       g_iters = (unsigned)strtoul(argv[i] + 6, NULL, 10);
@@ -362,6 +344,8 @@ int main(int argc, char** argv) {
     measure("fork_exit_wait", g_iters / 100 > 2 ? g_iters / 100 : 2, op_fork, NULL);
   }
   printf("bench: done\n");
-  power_off();
+  fflush(stdout);
+  sync();
+  reboot(RB_POWER_OFF);
   return 0;
 }
