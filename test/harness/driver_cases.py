@@ -210,7 +210,7 @@ def _virtio_driver_case(version: str, kill: bool, kill_transport: bool = False) 
         restarts = 0 if kill_transport else 1
         more += ["drivers.then-arg=--reread", f"drivers.kill=2500:{victim}"]
         expected += [
-            _DM + rf"driver: {victim} \({victim_driver}, process \d+\) was killed; restart 1 in 0 ms$",
+            _DM + rf"driver: {victim} \({victim_driver}, process \d+\) was killed; restart 1 in 10 ms$",
             r"virtio-client\(\d+\): virtio-client: block/0 closed: MICA_ERR_PEER_CLOSED after \d+ reads; reconnecting$",
         ]
     expected += [

@@ -72,6 +72,28 @@ TEST(RestartPolicy, FirstRestartImmediateThenExponential) {
   }
 }
 
+// Without the immediate first restart: INITIAL * 2^(k-1) from the first.
+TEST(RestartPolicy, DelayedFirstRestartDoublesFromTheInitialBackoff) {
+  FakeClock clock;
+  dm::RestartTracker t(Policy(20, 3600 * kS, 10 * kMs, 100 * kMs, 3600 * kS),
+                       /*immediate_first=*/false);
+  const uint64_t expected[] = {10, 20, 40, 80, 100, 100};
+  for (uint64_t want : expected) {
+    t.OnStarted(clock.now);
+    const dm::RestartDecision d = t.OnFailure(clock.Advance(kMs), dm::FailureReason::kCrashed);
+    EXPECT_EQ(d.state, dm::DriverState::kBackoff);
+    EXPECT_EQ(d.delay_ns, want * kMs);
+    clock.Advance(d.delay_ns);
+  }
+  // A stable run starts over at the initial backoff, not at 0.
+  t.OnStarted(clock.now);
+  EXPECT_EQ(t.OnFailure(clock.Advance(4000 * kS), dm::FailureReason::kCrashed).delay_ns, 10 * kMs);
+  // Switched back on, the next stable run's failure restarts at once.
+  t.set_immediate_first(true);
+  t.OnStarted(clock.now);
+  EXPECT_EQ(t.OnFailure(clock.Advance(4000 * kS), dm::FailureReason::kCrashed).delay_ns, 0u);
+}
+
 TEST(RestartPolicy, FailsAfterMaxRestartsInWindow) {
   for (uint32_t max : {0u, 1u, 3u, 64u}) {
     SCOPED_TRACE(max);
