@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kernel/arch/arm64/arch.h"
+#include "kernel/arch/arm64/pmu.h"
 #include "kernel/arch/arm64/smp.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/base/log.h"
@@ -73,6 +74,18 @@ mica::Status sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr
 }
 
 mica::Status sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size_t buffer_size) {
+  if (topic == MICA_SYSTEM_INFO_INSTRUCTIONS) {
+    if (buffer_size < sizeof(mica_system_info_instructions_t)) {
+      return mica::Status::kBufferTooSmall;
+    }
+    if (!pmu::Supported()) {
+      return mica::Status::kNotSupported;
+    }
+    mica_system_info_instructions_t info = {};
+    info.retired = pmu::ReadInstructions();
+    info.cpu = CurrentCpu();
+    return buffer.copy_to_user(&info, sizeof(info));
+  }
   if (topic == MICA_SYSTEM_INFO_CONSOLE) {
     if (buffer_size < sizeof(mica_system_info_console_t)) {
       return mica::Status::kBufferTooSmall;

@@ -11,6 +11,7 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/mmu.h"
+#include "kernel/arch/arm64/pmu.h"
 #include "kernel/arch/arm64/smp.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/arch/arm64/user_page_table.h"
@@ -237,6 +238,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   }
   arch::InitUserAddressSpaces();
   arch::InitCpuUserSupport();
+  pmu::InitCpu();
   KLog("user: PAN %s", arch::PanEnabled() ? "on (kernel accesses to user memory only via LDTR/STTR)"
                                           : "not implemented by this CPU");
   g_boot_entropy = BootEntropy();

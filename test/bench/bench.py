@@ -11,6 +11,15 @@ so every run repeats exactly):
                 Debian's arm64 Linux kernel with an initramfs whose /init is
                 test/bench/linux_bench.c, with Debian's command line and the
                 lean one (LEAN_CMDLINE)
+  mica-block, linux-default-block, linux-lean-block
+                block reads through the driver (bin/virtio-blk-driver, read
+                by bin/blockbench) / with O_DIRECT (linux_block.c), of the
+                same disk image (block_image) with the same drive options
+                (BLOCK_QEMU_FLAGS), in retired instructions (the PMU's
+                INST_RETIRED) per KiB
+  mica-restart  the PL031 driver killed (drivers.kill=) and read again by
+                bin/blockbench: guest microseconds from the kill to the
+                answer
 then prints one table and writes out/bench/results.json.
 """
 
@@ -40,9 +49,26 @@ RTC = "base=2026-01-01T00:00:00,clock=vm"
 CPU = "cortex-a72"
 MEM = "2G"
 BENCH_QEMU_FLAGS = ["-icount", ICOUNT, "-seed", SEED, "-rtc", RTC]
+# The block boots, Mica's and Linux's alike: idle time passes at host speed
+# (sleep=on). With sleep=off every wait for the disk, which QEMU serves in
+# host time, leaps the clock to the next timer deadline, so the timers
+# (liveness pings, ticks) fired per read grow with the host's load: a
+# loaded host tripled Mica's figures (docs/performance.md).
+BLOCK_ICOUNT = "shift=4,align=off,sleep=on"
+BLOCK_BOOT_FLAGS = ["-icount", BLOCK_ICOUNT, "-seed", SEED, "-rtc", RTC]
 LEAN_CMDLINE = "nokaslr mitigations=off init_on_alloc=0 psi=0 randomize_kstack_offset=off audit=0"
 LINUX_CONSOLE = "console=ttyAMA0"
 CROSS_CC = "aarch64-linux-gnu-gcc"
+
+# The block boots' disk: a raw image of BLOCK_IMAGE_MIB MiB, byte i =
+# i * 7 + (i >> 9) (blockbench.cc and linux_block.c check it), read-only so
+# that boots running at the same time share it.
+BLOCK_IMAGE_MIB = 8
+# The driver manager's kill of the PL031 driver in the restart boot, and
+# its lines: the kill's time and bin/blockbench's answer's (monotonic ns).
+RESTART_KILL = "drivers.kill=1000:/pl031@9010000"
+KILLED_RE = re.compile(r"driver-manager: killed process \d+ at (\d+) ns$")
+ANSWERED_RE = re.compile(r"bench: info restart answered at (\d+) ns")
 
 # Every line bin/bench prints for a full 1-CPU run (the smoke test checks
 # these too), and for the 2-CPU run.
@@ -71,6 +97,9 @@ LINUX_NAMES = [
     "fork_exit_wait",
 ]
 LINUX_2CPU_NAMES = ["pipe_rt_2cpu"]
+# bin/blockbench's block mode and linux_block.c; its restart mode.
+BLOCK_NAMES = ["block_read_4k_random", "block_read_1m_seq"]
+RESTART_NAMES = ["driver_restart_us"]
 
 # (operation, Mica figure, Linux figure); None: no counterpart.
 TABLE = [
@@ -89,6 +118,12 @@ TABLE = [
     ("thread switch round trip, 2 processes, 1 CPU (Mica nanosleep(0); Linux sched_yield)",
      "yield_pingpong", "sched_yield_pingpong"),
     ("process create + start + exit (Linux fork + exit + wait)", "process_create_exit", "fork_exit_wait"),
+    ("block read, 4 KiB random, per KiB: client + virtio-blk driver + kernel (Linux O_DIRECT)",
+     "block_read_4k_random", "block_read_4k_random"),
+    ("block read, 1 MiB sequential, per KiB: client + virtio-blk driver + kernel (Linux O_DIRECT)",
+     "block_read_1m_seq", "block_read_1m_seq"),
+    ("driver restart: PL031 killed -> next answer, guest microseconds (not instructions)",
+     "driver_restart_us", None),
 ]
 
 # The M3 goals (issue 4, docs/performance.md): a Mica figure must stay at
@@ -172,6 +207,30 @@ class BenchChecker(qemu.Checker):
         return qemu.Verdict(False, f"{why}; no 'bench: done' line (have {sorted(self.values)})")
 
 
+class RestartChecker(BenchChecker):
+    """bin/blockbench's restart mode: also takes the manager's kill time and
+    the client's answer time, and gives driver_restart_us, their
+    difference in guest microseconds (the monotonic clock, which under
+    -icount is exact guest time)."""
+
+    def __init__(self):
+        super().__init__([])
+        self.killed: Optional[int] = None
+
+    def feed(self, line: str) -> Optional[qemu.Verdict]:
+        m = KILLED_RE.search(line.rstrip())
+        if m and self.killed is None:
+            self.killed = int(m.group(1))
+        m = ANSWERED_RE.search(line)
+        if m and self.killed is not None and "driver_restart_us" not in self.values:
+            self.values["driver_restart_us"] = (int(m.group(1)) - self.killed + 500) // 1000
+        if "bench: done" in line:
+            self.calibration = self.calibration or "monotonic clock (guest time)"
+            if "driver_restart_us" not in self.values:
+                return qemu.Verdict(False, "no kill time and answer time: " + line.strip())
+        return super().feed(line)
+
+
 def qemu_panic(line: str) -> bool:
     return "KERNEL PANIC" in line or "Kernel panic" in line
 
@@ -183,12 +242,51 @@ def mica_command(out: Path, cache: Path, smp: int, args: list[str]) -> list[str]
     return qemu.qemu_command(cfg, qemu.Paths(out, cache), extra=tuple(BENCH_QEMU_FLAGS))
 
 
-def linux_command(kernel: Path, initramfs: Path, smp: int, cmdline: str) -> list[str]:
+def block_image(path: Path) -> Path:
+    """Writes the block boots' disk image unless it is already there, whole."""
+    size = BLOCK_IMAGE_MIB << 20
+    if path.exists() and path.stat().st_size == size:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Sector s holds bytes (s * 3585 + 7 k) mod 256, k = 0..511: i * 7 + (i >> 9) with i = 512 s + k.
+    base = [(7 * k) & 0xFF for k in range(512)]
+    sectors = [bytes((b + c) & 0xFF for b in base) for c in range(256)]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(b"".join(sectors[(s * 3585) & 0xFF] for s in range(size // 512)))
+    tmp.replace(path)
+    return path
+
+
+def block_qemu_flags(image: Path) -> list[str]:
+    """The disk, the same on Mica and Linux: QEMU's virtio-mmio (legacy, its
+    default) block device on a read-only raw image."""
+    return ["-drive", f"if=none,file={image},format=raw,id=vd0,readonly=on",
+            "-device", "virtio-blk-device,drive=vd0"]
+
+
+def block_spec(iters: int, runs: int) -> str:
+    """<random 4 KiB reads>:<sequential 1 MiB reads>:<runs> for --iters."""
+    return f"{max(10, iters // 20)}:{max(2, iters // 625)}:{runs}"
+
+
+def mica_driver_command(out: Path, cache: Path, then_arg: str, more: list[str],
+                        extra: list[str], flags: Optional[list[str]] = None) -> list[str]:
+    """bin/driver-manager with drivers.then=bin/blockbench, 1 CPU, under
+    `flags` (default BENCH_QEMU_FLAGS) and `extra`."""
+    words = ["userboot.next=bin/driver-manager", "userboot.arg=drivers.then=bin/blockbench",
+             f"userboot.arg=drivers.then-arg={then_arg}"] + [f"userboot.arg={w}" for w in more]
+    cfg = qemu.BootConfig(board="virt", smp=1, gic=3, cpu=CPU, mem_mib=qemu.parse_mem_mib(MEM),
+                          append=" ".join(words))
+    return qemu.qemu_command(cfg, qemu.Paths(out, cache), extra=tuple((flags or BENCH_QEMU_FLAGS) + extra))
+
+
+def linux_command(kernel: Path, initramfs: Path, smp: int, cmdline: str,
+                  flags: Optional[list[str]] = None) -> list[str]:
     return [
         qemu.QEMU, "-machine", "virt,gic-version=3", "-cpu", CPU, "-smp", str(smp), "-m", MEM,
         "-kernel", str(kernel), "-initrd", str(initramfs), "-append", cmdline,
         "-serial", "stdio", "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
-    ] + BENCH_QEMU_FLAGS
+    ] + (flags or BENCH_QEMU_FLAGS)
 
 
 def find_linux_kernel(cache: Path) -> Path:
@@ -205,21 +303,34 @@ def find_linux_kernel(cache: Path) -> Path:
     return candidates[-1]
 
 
-def build_linux(out_dir: Path, cache: Path) -> tuple[Path, Path]:
-    """Compiles /init and writes the initramfs; returns (kernel, initramfs)."""
+def build_linux(out_dir: Path, cache: Path) -> tuple[Path, Path, Path]:
+    """Compiles /init and writes the initramfs, and the block boots' one
+    (linux_block.c as /init, with Debian's virtio_mmio and virtio_blk
+    modules, which its kernel has as modules); returns (kernel,
+    initramfs, block initramfs)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    init = out_dir / "init"
-    src = HERE / "linux_bench.c"
-    if not init.exists() or init.stat().st_mtime < src.stat().st_mtime:
-        subprocess.run([CROSS_CC, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
-                        "-o", str(init), str(src)], check=True)
-    initramfs = out_dir / "initramfs.cpio"
-    cpio.write_newc(str(initramfs), [
+    inits = {}
+    for name, src in (("init", HERE / "linux_bench.c"), ("init-block", HERE / "linux_block.c")):
+        init = out_dir / name
+        if not init.exists() or init.stat().st_mtime < src.stat().st_mtime:
+            subprocess.run([CROSS_CC, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
+                            "-o", str(init), str(src)], check=True)
+        inits[name] = init.read_bytes()
+    base = [
         ("dir", "dev"),
         ("chr", "dev/console", 5, 1),
-        ("file", "init", init.read_bytes(), 0o755),
-    ])
+    ]
+    initramfs = out_dir / "initramfs.cpio"
+    cpio.write_newc(str(initramfs), base + [("file", "init", inits["init"], 0o755)])
     kernel = find_linux_kernel(cache)
+    modules = []
+    for name, sub in (("virtio_mmio", "virtio"), ("virtio_blk", "block")):
+        found = sorted((cache / "arm64" / "root" / "lib" / "modules").glob(f"*/kernel/drivers/{sub}/{name}.ko"))
+        if not found:
+            raise SystemExit(f"bench: no {name}.ko under {cache}/arm64/root/lib/modules (run ./mica setup)")
+        modules.append(("file", f"{name}.ko", found[-1].read_bytes(), 0o644))
+    block_initramfs = out_dir / "initramfs-block.cpio"
+    cpio.write_newc(str(block_initramfs), base + [("file", "init", inits["init-block"], 0o755)] + modules)
     data = kernel.read_bytes()
     if data[:2] == b"\x1f\x8b":  # a gzip Image: QEMU's -kernel wants it unpacked
         data = gzip.decompress(data)
@@ -229,11 +340,11 @@ def build_linux(out_dir: Path, cache: Path) -> tuple[Path, Path]:
         # E.g. an EFI zboot image (PE wrapper around a compressed Image), as
         # later Debian kernels ship: not handled; say so rather than guess.
         raise SystemExit(f"bench: {kernel} is not an arm64 Image (no ARMd magic at 0x38)")
-    return kernel, initramfs
+    return kernel, initramfs, block_initramfs
 
 
 def run_one(name: str, cmd: list[str], expected: list[str], log_dir: Path, timeout: float) -> dict:
-    checker = BenchChecker(expected)
+    checker = RestartChecker() if expected == RESTART_NAMES else BenchChecker(expected)
     r = qemu.run_case(cmd, checker, timeout, log_dir / f"{name}.log")
     if not r.verdict.passed:
         raise SystemExit(f"bench: {name} failed: {r.verdict.reason} (log: {r.log_path})")
@@ -259,19 +370,28 @@ def main(argv: list[str]) -> int:
     bench_dir = args.out / "bench"
     log_dir = bench_dir / "logs"
     common = [f"iters={args.iters}", f"runs={args.runs}"]
+    disk = block_qemu_flags(block_image(bench_dir / "block.img"))
+    spec = block_spec(args.iters, args.runs)
     boots: dict[str, tuple[list[str], list[str]]] = {
         "mica": (mica_command(args.out, args.cache, 1, common), MICA_NAMES),
         "mica-2cpu": (mica_command(args.out, args.cache, 2, common + ["only=channel_call_2cpu"]),
                       MICA_2CPU_NAMES),
+        "mica-block": (mica_driver_command(args.out, args.cache, f"block:{spec}", [], disk, BLOCK_BOOT_FLAGS),
+                       BLOCK_NAMES),
+        "mica-restart": (mica_driver_command(args.out, args.cache, "restart", [RESTART_KILL], []),
+                         RESTART_NAMES),
     }
     if not args.mica_only:
-        kernel, initramfs = build_linux(bench_dir / "linux", args.cache)
+        kernel, initramfs, block_initramfs = build_linux(bench_dir / "linux", args.cache)
         init_args = " -- " + " ".join(common)
         for variant, extra in (("default", ""), ("lean", " " + LEAN_CMDLINE)):
             cmdline = LINUX_CONSOLE + extra + init_args
             boots[f"linux-{variant}"] = (linux_command(kernel, initramfs, 1, cmdline), LINUX_NAMES)
             boots[f"linux-{variant}-2cpu"] = (linux_command(kernel, initramfs, 2, cmdline),
                                               LINUX_2CPU_NAMES)
+            block_cmdline = LINUX_CONSOLE + extra + f" -- block={spec}"
+            boots[f"linux-{variant}-block"] = (
+                linux_command(kernel, block_initramfs, 1, block_cmdline, BLOCK_BOOT_FLAGS) + disk, BLOCK_NAMES)
     timeout = 120 + args.iters * args.runs * 0.02
     results: dict[str, dict] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -286,7 +406,7 @@ def main(argv: list[str]) -> int:
     def value(config: str, key: Optional[str]) -> Optional[int]:
         if key is None:
             return None
-        for name in (config, config + "-2cpu"):
+        for name in (config, config + "-2cpu", config + "-block", config + "-restart"):
             v = results.get(name, {}).get("values", {}).get(key)
             if v is not None:
                 return v
@@ -328,6 +448,19 @@ def main(argv: list[str]) -> int:
         met = idl <= 2 * raw
         print(f"\nM4 goals:\n  {'met' if met else 'MISSED'}: IDL round trip <= 2 x channel_call: "
               f"idl_call {fmt(idl)} {'<=' if met else '>'} 2 x {fmt(raw)} ({idl / raw:.2f} x)")
+    # Issue 14 (M4): block reads at or below Linux (both command lines);
+    # the driver restart within 10 ms of guest time.
+    for name in BLOCK_NAMES:
+        m, d, lean = value("mica", name), value("linux-default", name), value("linux-lean", name)
+        if m is not None and d is not None and lean is not None:
+            met = m <= min(d, lean)
+            print(f"  {'met' if met else 'MISSED'}: block reads <= Linux: {name} {fmt(m)} per KiB "
+                  f"{'<=' if met else '>'} Linux default {fmt(d)}, lean {fmt(lean)}")
+    restart = value("mica", "driver_restart_us")
+    if restart is not None:
+        met = restart <= 10000
+        print(f"  {'met' if met else 'MISSED'}: driver restart <= 10 ms: PL031 kill -> answer "
+              f"{restart / 1000:.3f} ms of guest time")
     goals = [{"mica_name": n, "linux_name": ln, "linux_lean_recorded": lv, "divisor": dv, "goal": w}
              for n, ln, lv, dv, w in GOALS]
 
@@ -338,6 +471,7 @@ def main(argv: list[str]) -> int:
         "iters": args.iters,
         "runs": args.runs,
         "qemu_flags": BENCH_QEMU_FLAGS + ["-cpu", CPU, "-m", MEM],
+        "block_qemu_flags": BLOCK_BOOT_FLAGS + ["-cpu", CPU, "-m", MEM],
         "linux_cmdline": {"default": LINUX_CONSOLE, "lean": LINUX_CONSOLE + " " + LEAN_CMDLINE},
         "table": rows,
         "goals": goals,

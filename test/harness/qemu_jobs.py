@@ -17,6 +17,7 @@ from checks import (AdversaryChecker, AsyncTestChecker, BootChecker, CoreTestsCh
                     UserbootChecker,
                     suite_summary_problem)
 from common import BASE_TIMEOUT, CaseResult, Job, Options, indent, read_log
+from blockbench_cases import blockbench_jobs
 from driver_cases import DriverCase, driver_cases
 from service_cases import service_cases
 from qemu import BootConfig
@@ -301,4 +302,5 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += [power_job(opts, n, c, r) for n, c, r in POWER_CASES if opts.selected(n)]
     if opts.selected(BENCH_SMOKE) or opts.selected(BENCH_GOALS):
         jobs.append(bench_smoke_job(opts))
+    jobs += blockbench_jobs(opts)
     return jobs

@@ -56,7 +56,7 @@ def _unavailable_case() -> DriverCase:
     directory answers MICA_ERR_UNAVAILABLE; once its new instance has
     published rtc/0 again the client opens it."""
     expected = [
-        _DM + rf"driver: {_RTC} \(pl031, process \d+\) exited with status 3; restart 1 in 5 ms$",
+        _DM + rf"driver: {_RTC} \(pl031, process \d+\) exited with status 3; restart 1 in 0 ms$",
         _DRV + r"open rtc/0 while its driver restarts: MICA_ERR_UNAVAILABLE$",
         _DRV + r"rtc/0 open again after its driver restarted$",
         _DM + r"driver-manager: stopping after 3000 ms",

@@ -3,6 +3,7 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/gic.h"
 #include "kernel/arch/arm64/mmu.h"
+#include "kernel/arch/arm64/pmu.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/arch/arm64/upcalls.h"
 #include "kernel/arch/arm64/user_state.h"
@@ -158,6 +159,7 @@ extern "C" [[noreturn]] void secondary_main(uint32_t cpu) {
   }
   timer::InitCpu();
   arch::InitCpuUserSupport();
+  pmu::InitCpu();
   KLog("cpu%u online (mpidr 0x%llx, EL%llu)", cpu, static_cast<unsigned long long>(pc.mpidr),
        static_cast<unsigned long long>(arch::CurrentEl()));
   pc.online.store(true, mica::kRelease);

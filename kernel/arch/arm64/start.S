@@ -181,6 +181,15 @@ el_setup:
   mrs x0, mpidr_el1
   msr vmpidr_el2, x0
   msr vttbr_el2, xzr
+  mrs x0, id_aa64dfr0_el1
+  ubfx x0, x0, #8, #4        // PMUVer: 0 no PMU, 0xf IMPLEMENTATION DEFINED
+  cbz x0, 3f
+  cmp x0, #0xf
+  b.eq 3f
+  mrs x0, pmcr_el0
+  ubfx x0, x0, #11, #5       // PMCR_EL0.N
+  msr mdcr_el2, x0           // HPMN = N: every event counter EL1's, no traps (pmu.h)
+3:
   mrs x0, id_aa64pfr0_el1
   ubfx x0, x0, #24, #4       // GIC system register interface implemented?
   cbz x0, 2f

@@ -15,6 +15,7 @@
 
 #include "devicetree/lib/fdt.h"
 #include "system/core/driver_manager/lib/manifest.h"
+#include "system/core/driver_manager/lib/resources.h"
 #include "system/core/driver_manager/lib/restart_policy.h"
 
 namespace driver_manager {
@@ -37,6 +38,10 @@ struct Node {
   bool removed = false;  // an added node whose parent's driver ended
   const dm::Manifest* driver = nullptr;
   dm::RestartTracker* tracker = nullptr;  // made when first bound
+  // The node's resources, resolved at its first start (Manager::Launch);
+  // dropped when the node is added again (services.cc).
+  dm::NodeResources* grant = nullptr;
+  bool binary_checked = false;  // its driver's file passed Launch's CRC check
 
   // The driver process (valid while state is kBound).
   mica::driver::wire::NodeState state = mica::driver::wire::NodeState::kUnbound;

@@ -138,6 +138,9 @@ uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint
     nodes_[index] = new Node;
   }
   Node& n = *nodes_[index];
+  delete n.grant;  // its resources may come from elsewhere now
+  n.grant = nullptr;
+  n.binary_checked = false;
   free(n.added);
   n.added = static_cast<uint8_t*>(malloc(size));
   if (n.added == nullptr) {

@@ -31,6 +31,11 @@ struct LaunchSpec {
   const mica_handle_t* handles = nullptr;
   const uint32_t* info = nullptr;
   uint32_t handle_count = 0;
+  // The caller has already started this file from this `fs` (whose mapping
+  // is read-only, so its bytes cannot have changed): skip the file's CRC
+  // check, which costs about 8 instructions a byte (the driver manager's
+  // restarts).
+  bool file_checked = false;
 };
 
 // Loads spec.path from `fs` into a new process in spec.job (LoadProgram) and

@@ -669,3 +669,17 @@ typedef struct mica_system_info_console {
   uint64_t reserved;
 } mica_system_info_console_t;
 MICA_ABI_ASSERT(sizeof(mica_system_info_console_t) == 32, "console info");
+
+// mica_system_info_instructions_t: the calling CPU's retired-instruction
+// count (the PMU's INST_RETIRED event, every exception level). Under QEMU
+// (precise -icount only) it is the whole machine's count, idle time
+// excluded (docs/performance.md).
+#define MICA_SYSTEM_INFO_INSTRUCTIONS ((uint32_t)3)
+
+typedef struct mica_system_info_instructions {
+  uint64_t retired;  // instructions retired; read twice and subtract
+  uint32_t cpu;      // the CPU that read it
+  uint32_t reserved0;
+  uint64_t reserved[2];
+} mica_system_info_instructions_t;
+MICA_ABI_ASSERT(sizeof(mica_system_info_instructions_t) == 32, "instructions info");

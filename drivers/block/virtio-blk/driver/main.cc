@@ -30,6 +30,11 @@ using idl::block::Block;
 
 constexpr uint32_t kBuffers = 8;
 constexpr uint32_t kChunk = 4096;
+// GetInfo's max_transfer. A request of any length is served the same way,
+// kChunk at a time with kBuffers in flight; the bound only limits how long
+// one request holds the queue (requests are served one at a time, in
+// arrival order). 1 MiB: a client reading 1 MiB makes one call, not 32.
+constexpr uint32_t kMaxTransfer = 1024 * 1024;
 constexpr uint32_t kMaxVmos = 4;
 constexpr uint32_t kMaxOps = 32;
 
@@ -99,7 +104,7 @@ class Disk {
     r->status = MICA_OK;
     r->info.block_count = blk_.capacity();
     r->info.block_size = kSectorSize;
-    r->info.max_transfer = kBuffers * kChunk;
+    r->info.max_transfer = kMaxTransfer;
     uint32_t flags = (blk_.read_only() ? 1u : 0u) | (blk_.has_flush() ? 2u : 0u);
     r->info.flags = static_cast<idl::block::Flags>(flags);
   }
@@ -151,8 +156,9 @@ class Disk {
     chunks_ = op.kind == Kind::kFlush
                   ? 1
                   : (static_cast<uint64_t>(op.count) * kSectorSize + kChunk - 1) / kChunk;
-    if (op.kind != Kind::kFlush && (op.count == 0 || op.block + op.count > blk_.capacity() ||
-                                    op.block + op.count < op.block)) {
+    if (op.kind != Kind::kFlush &&
+        (op.count == 0 || static_cast<uint64_t>(op.count) * kSectorSize > kMaxTransfer ||
+         op.block + op.count > blk_.capacity() || op.block + op.count < op.block)) {
       Finish(MICA_ERR_OUT_OF_RANGE);
       return;
     }

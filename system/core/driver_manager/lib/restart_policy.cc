@@ -28,7 +28,8 @@ const char* FailureReasonName(FailureReason reason) {
   return "unknown";
 }
 
-RestartTracker::RestartTracker(const RestartPolicy& policy) : policy_(policy) {
+RestartTracker::RestartTracker(const RestartPolicy& policy, bool immediate_first)
+    : policy_(policy), immediate_first_(immediate_first) {
   if (policy_.max_restarts > kMaxTrackedRestarts) {
     policy_.max_restarts = kMaxTrackedRestarts;
   }
@@ -64,8 +65,12 @@ uint32_t RestartTracker::RestartsInWindow(uint64_t now_ns) const {
 }
 
 uint64_t RestartTracker::Backoff() const {
+  if (immediate_first_ && consecutive_ <= 1) {
+    return 0;  // the first failure (since a stable run) restarts at once
+  }
   uint64_t delay = policy_.backoff_initial_ns;
-  for (uint32_t i = 1; i < consecutive_ && delay < policy_.backoff_max_ns; ++i) {
+  for (uint32_t i = immediate_first_ ? 2 : 1; i < consecutive_ && delay < policy_.backoff_max_ns;
+       ++i) {
     delay = delay > policy_.backoff_max_ns / 2 ? policy_.backoff_max_ns : delay * 2;
   }
   return delay < policy_.backoff_max_ns ? delay : policy_.backoff_max_ns;

@@ -10,15 +10,19 @@
 //   liveness answer (the caller kills it first); only meaningful in
 //   kRunning, ignored otherwise (returns the current decision).
 // - Stable period: if the failed run had lasted at least policy.stable_ns,
-//   the history is forgotten first (backoff back to the initial delay, the
+//   the history is forgotten first (the next restart immediate again, the
 //   window's count back to 0). (stable_ns 0 would make every run stable and
 //   the node never fail; ParseManifest refuses it.)
 // - Window: failures older than policy.window_ns are not counted. If the
 //   driver has already been restarted max_restarts times within the window,
-//   this failure makes it kFailed; otherwise kBackoff with
-//   delay = backoff_initial_ns * 2^(consecutive failures - 1), capped at
-//   backoff_max_ns (no overflow for any policy ParseManifest accepts or any
-//   caller value: the doubling stops at the cap).
+//   this failure makes it kFailed; otherwise kBackoff. With
+//   `immediate_first` (the default): delay 0 for the first consecutive
+//   failure (a driver that fails once is back as soon as the manager can
+//   start it) and backoff_initial_ns * 2^(consecutive failures - 2) from
+//   the second on. Without it: backoff_initial_ns * 2^(consecutive
+//   failures - 1) from the first. Capped at backoff_max_ns either way (no
+//   overflow for any policy ParseManifest accepts or any caller value: the
+//   doubling stops at the cap).
 // - max_restarts 0 means the first failure is final. At most
 //   kMaxTrackedRestarts restarts are remembered: larger limits are clamped.
 // - Times are monotonic nanoseconds; a `now` earlier than a previous one is
@@ -46,9 +50,11 @@ struct RestartDecision {
 
 class RestartTracker {
  public:
-  explicit RestartTracker(const RestartPolicy& policy);
+  explicit RestartTracker(const RestartPolicy& policy, bool immediate_first = true);
 
   void OnStarted(uint64_t now_ns);
+  // Changes `immediate_first` for the failures from now on.
+  void set_immediate_first(bool immediate_first) { immediate_first_ = immediate_first; }
   RestartDecision OnFailure(uint64_t now_ns, FailureReason reason);
 
   DriverState state() const { return state_; }
@@ -64,6 +70,7 @@ class RestartTracker {
   uint64_t Backoff() const;
 
   RestartPolicy policy_;
+  bool immediate_first_;
   DriverState state_ = DriverState::kStopped;
   uint64_t last_now_ = 0;
   uint64_t started_at_ = 0;

@@ -1,5 +1,6 @@
-// RestartTracker against a fake clock: backoff doubling and its cap, the
-// failure window, the stable-period reset, state rules.
+// RestartTracker against a fake clock: the immediate first restart, backoff
+// doubling from the second and its cap, the failure window, the
+// stable-period reset, state rules.
 #include <gtest/gtest.h>
 
 #include "system/core/driver_manager/lib/restart_policy.h"
@@ -30,7 +31,7 @@ TEST(RestartPolicy, BackoffDoublesUpToTheCap) {
   FakeClock clock;
   dm::RestartTracker t(Policy(20, 3600 * kS, 10 * kMs, 100 * kMs, 3600 * kS));
   EXPECT_EQ(t.state(), dm::DriverState::kStopped);
-  const uint64_t expected[] = {10, 20, 40, 80, 100, 100, 100};
+  const uint64_t expected[] = {0, 10, 20, 40, 80, 100, 100};
   for (uint64_t want : expected) {
     t.OnStarted(clock.now);
     EXPECT_EQ(t.state(), dm::DriverState::kRunning);
@@ -41,6 +42,56 @@ TEST(RestartPolicy, BackoffDoublesUpToTheCap) {
   }
   EXPECT_EQ(t.restart_count(), 7u);
   EXPECT_EQ(t.consecutive_failures(), 7u);
+}
+
+// For every policy shape (initial below, at and near the cap; tiny and huge
+// values): failure 1 restarts at once, failure k >= 2 waits
+// min(initial * 2^(k-2), max), never decreasing.
+TEST(RestartPolicy, FirstRestartImmediateThenExponential) {
+  const uint64_t initials[] = {1, kMs, 5 * kMs, 10 * kMs, kS, UINT64_MAX / 2, UINT64_MAX};
+  const uint64_t maxima[] = {1, 7 * kMs, 2 * kS, UINT64_MAX};
+  for (uint64_t initial : initials) {
+    for (uint64_t max : maxima) {
+      SCOPED_TRACE(testing::Message() << "initial " << initial << " max " << max);
+      FakeClock clock;
+      dm::RestartTracker t(Policy(40, 3600 * kS, initial, max, UINT64_MAX));
+      const uint64_t cap = max < initial ? initial : max;  // the constructor's rule
+      uint64_t want = 0;
+      for (uint32_t k = 1; k <= 40; ++k) {
+        t.OnStarted(clock.now);
+        const dm::RestartDecision d = t.OnFailure(clock.Advance(1), dm::FailureReason::kCrashed);
+        ASSERT_EQ(d.state, dm::DriverState::kBackoff) << k;
+        if (k == 2) {
+          want = initial;
+        } else if (k > 2) {
+          want = want > cap / 2 ? cap : want * 2;
+        }
+        EXPECT_EQ(d.delay_ns, want < cap ? want : cap) << k;
+      }
+    }
+  }
+}
+
+// Without the immediate first restart: INITIAL * 2^(k-1) from the first.
+TEST(RestartPolicy, DelayedFirstRestartDoublesFromTheInitialBackoff) {
+  FakeClock clock;
+  dm::RestartTracker t(Policy(20, 3600 * kS, 10 * kMs, 100 * kMs, 3600 * kS),
+                       /*immediate_first=*/false);
+  const uint64_t expected[] = {10, 20, 40, 80, 100, 100};
+  for (uint64_t want : expected) {
+    t.OnStarted(clock.now);
+    const dm::RestartDecision d = t.OnFailure(clock.Advance(kMs), dm::FailureReason::kCrashed);
+    EXPECT_EQ(d.state, dm::DriverState::kBackoff);
+    EXPECT_EQ(d.delay_ns, want * kMs);
+    clock.Advance(d.delay_ns);
+  }
+  // A stable run starts over at the initial backoff, not at 0.
+  t.OnStarted(clock.now);
+  EXPECT_EQ(t.OnFailure(clock.Advance(4000 * kS), dm::FailureReason::kCrashed).delay_ns, 10 * kMs);
+  // Switched back on, the next stable run's failure restarts at once.
+  t.set_immediate_first(true);
+  t.OnStarted(clock.now);
+  EXPECT_EQ(t.OnFailure(clock.Advance(4000 * kS), dm::FailureReason::kCrashed).delay_ns, 0u);
 }
 
 TEST(RestartPolicy, FailsAfterMaxRestartsInWindow) {
@@ -93,13 +144,18 @@ TEST(RestartPolicy, StableRunResetsBackoffAndWindow) {
     t.OnFailure(clock.Advance(kMs), dm::FailureReason::kCrashed);
   }
   EXPECT_EQ(t.consecutive_failures(), 3u);
-  // Now a run of exactly the stable period: history forgotten.
+  // Now a run of exactly the stable period: history forgotten, the
+  // restart immediate again and the next one back to the initial backoff.
   t.OnStarted(clock.now);
-  const dm::RestartDecision d = t.OnFailure(clock.Advance(5 * kS), dm::FailureReason::kCrashed);
+  dm::RestartDecision d = t.OnFailure(clock.Advance(5 * kS), dm::FailureReason::kCrashed);
   EXPECT_EQ(d.state, dm::DriverState::kBackoff);
-  EXPECT_EQ(d.delay_ns, 10 * kMs);
+  EXPECT_EQ(d.delay_ns, 0u);
   EXPECT_EQ(t.consecutive_failures(), 1u);
   EXPECT_EQ(t.restart_count(), 4u);
+  t.OnStarted(clock.now);
+  d = t.OnFailure(clock.Advance(kMs), dm::FailureReason::kCrashed);
+  EXPECT_EQ(d.delay_ns, 10 * kMs);
+  EXPECT_EQ(t.consecutive_failures(), 2u);
 }
 
 TEST(RestartPolicy, IgnoresOutOfOrderEventsAndTime) {
@@ -112,7 +168,7 @@ TEST(RestartPolicy, IgnoresOutOfOrderEventsAndTime) {
   // Time going backwards is clamped: the run counts as 0 long.
   const dm::RestartDecision d = t.OnFailure(clock.now - kS, dm::FailureReason::kCrashed);
   EXPECT_EQ(d.state, dm::DriverState::kBackoff);
-  EXPECT_EQ(d.delay_ns, kMs);
+  EXPECT_EQ(d.delay_ns, 0u);
   EXPECT_STREQ(dm::DriverStateName(t.state()), "restarting");
   EXPECT_STREQ(dm::FailureReasonName(dm::FailureReason::kLivenessMissed),
                "missed its liveness check");

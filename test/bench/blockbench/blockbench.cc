@@ -1,0 +1,447 @@
+// bin/blockbench: the driver benchmarks of `./mica bench` (issue 14 §5,
+// docs/performance.md), a client of the driver manager's services started
+// with drivers.then=bin/blockbench and one drivers.then-arg= word:
+//
+//   block:<random>:<sequential>:<runs>
+//       Opens block/0 (bin/virtio-blk-driver, IDL Block protocol) and
+//       measures, in retired instructions (system_get_info
+//       MICA_SYSTEM_INFO_INSTRUCTIONS: everything the machine executed,
+//       client, driver, manager and kernel, idle excluded), <runs> runs of
+//       <random> 4 KiB reads at pseudo-random 4 KiB-aligned offsets and of
+//       <sequential> 1 MiB reads from offset 0 up (wrapping at the end of
+//       the disk), each 1 MiB read in requests of the driver's max_transfer.
+//       Prints the median per KiB: `bench: block_read_4k_random <n>`,
+//       `bench: block_read_1m_seq <n>`. test/bench/linux_bench.c does the
+//       same with O_DIRECT reads on Linux.
+//   restart
+//       Opens rtc/0 (bin/pl031), reads it once, waits until the driver's
+//       end closes the channel (the boot kills it with drivers.kill=), then
+//       opens rtc/0 again every 100 us until a read answers, and prints
+//       `bench: info restart answered at <ns> ns ...` (monotonic clock;
+//       under -icount exact guest time). bench.py subtracts the manager's
+//       `driver-manager: killed process <koid> at <ns> ns`.
+//
+// Before measuring, the block mode checks the counter against a loop of
+// known length (`bench: calibration ...`: 20,000 instructions must count
+// exactly 20,000), checks the bytes it reads against the image's pattern
+// (bench.py writes it: byte i = i * 7 + (i >> 9)) and that a request one
+// block over max_transfer is refused. Errors print
+// `bench: error <what>`; the last line is `bench: done`.
+#include <idl/block_ipc.h>
+#include <mica/driver/protocol.h>
+#include <mica/driver/start.h>
+#include <mica/driver/status_name.h>
+#include <mica/rt/bootstrap.h>
+#include <mica/rt/runtime.h>
+#include <mica/syscalls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+namespace {
+
+using idl::block::Block;
+using mica::driver::StatusName;
+namespace wire = mica::driver::wire;
+
+constexpr uint32_t kMaxRuns = 15;
+constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kPage = 4096;
+
+mica_time_t Now() {
+  mica_time_t t = 0;
+  mica_clock_get_monotonic(&t);
+  return t;
+}
+
+void Error(const char* what, mica_status_t s) {
+  printf("bench: error %s: %s\n", what, StatusName(s));
+}
+
+bool Instructions(uint64_t* out) {
+  mica_system_info_instructions_t info = {};
+  mica_status_t s = mica_system_get_info(MICA_SYSTEM_INFO_INSTRUCTIONS, &info, sizeof(info));
+  if (s != MICA_OK) {
+    Error("system_get_info(MICA_SYSTEM_INFO_INSTRUCTIONS)", s);
+    return false;
+  }
+  *out = info.retired;
+  return true;
+}
+
+__attribute__((noinline)) void Spin(uint64_t n) {
+  __asm__ volatile(
+      "1: subs %0, %0, #1\n"
+      "   b.ne 1b\n"
+      : "+r"(n)::"cc");
+}
+
+// Instructions counted around a loop of n iterations; the same code runs
+// for every n, so two lengths differ by exactly their loops.
+__attribute__((noinline)) uint64_t Interval(uint64_t n) {
+  uint64_t a = 0, b = 0;
+  Instructions(&a);
+  Spin(n);
+  Instructions(&b);
+  return b - a;
+}
+
+// The counter against loops of 1,000 and 11,000 iterations (2 instructions
+// each): their difference must count 20,000. The smallest of 9 tries of
+// each (a timer interrupt may land in one).
+bool Calibrate() {
+  uint64_t probe = 0;
+  if (!Instructions(&probe)) {
+    return false;
+  }
+  uint64_t short_loop = UINT64_MAX, long_loop = UINT64_MAX;
+  for (int i = 0; i < 9; i++) {
+    uint64_t s = Interval(1000), l = Interval(11000);
+    short_loop = s < short_loop ? s : short_loop;
+    long_loop = l < long_loop ? l : long_loop;
+  }
+  const uint64_t diff = long_loop - short_loop;
+  printf("bench: calibration counter=pmu-inst-retired loop_of_20000_instructions=%llu\n",
+         static_cast<unsigned long long>(diff));
+  if (diff != 20000) {
+    printf("bench: error calibration: the counter saw %llu instructions for 20000\n",
+           static_cast<unsigned long long>(diff));
+    return false;
+  }
+  return true;
+}
+
+// Opens <service_class>/0 through the manager's services channel, trying
+// again every `retry_ns` (for at most `tries` times) while it is not (yet,
+// or again) published. The one place that speaks the connect message.
+mica_status_t Open(mica_handle_t devices, const char* service_class, mica_duration_t retry_ns,
+                   int tries, mica_handle_t* out) {
+  mica_status_t s = MICA_ERR_TIMED_OUT;
+  for (int attempt = 0; attempt < tries; attempt++) {
+    wire::ConnectMessage m = {};
+    m.header = {wire::kConnect, 2};
+    snprintf(m.service_class, sizeof(m.service_class), "%s", service_class);
+    m.instance = 0;
+    mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
+    s = mica_channel_create(0, &mine, &theirs);
+    if (s == MICA_OK) {
+      s = mica_channel_write(devices, 0, &m, sizeof(m), &theirs, 1);
+    }
+    wire::ConnectReply reply = {};
+    uint32_t n = 0, h = 0;
+    if (s == MICA_OK) {
+      mica_signals_t seen = 0;
+      s = mica_object_wait_one(devices, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
+                               MICA_TIME_INFINITE, &seen);
+    }
+    if (s == MICA_OK) {
+      s = mica_channel_read(devices, 0, &reply, nullptr, sizeof(reply), 0, &n, &h);
+    }
+    if (s == MICA_OK) {
+      s = n == sizeof(reply) && reply.header.ordinal == wire::kConnectReply ? reply.status
+                                                                            : MICA_ERR_IO_INVALID;
+    }
+    if (s == MICA_OK) {
+      *out = mine;
+      return MICA_OK;
+    }
+    mica_handle_close(mine);
+    if (s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE && s != MICA_ERR_PEER_CLOSED) {
+      return s;
+    }
+    mica_nanosleep(Now() + retry_ns);
+  }
+  return s;
+}
+
+uint64_t Median(uint64_t* v, uint32_t n) {
+  for (uint32_t i = 1; i < n; i++) {
+    for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+      uint64_t t = v[j];
+      v[j] = v[j - 1];
+      v[j - 1] = t;
+    }
+  }
+  return v[n / 2];
+}
+
+// ---- block --------------------------------------------------------------
+
+struct Disk {
+  idl::block::BlockSyncClient client;
+  mica_handle_t vmo = MICA_HANDLE_INVALID;  // 1 MiB
+  uint32_t vmo_id = 0;
+  uint64_t blocks = 0;        // 512-byte blocks
+  uint64_t max_transfer = 0;  // bytes
+};
+
+// The same pseudo-random sequence as linux_bench.c's (a 64-bit LCG, Knuth's
+// MMIX constants), a 4 KiB slot of the disk per call.
+uint64_t NextSlot(uint64_t* state, uint64_t slots) {
+  *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+  return (*state >> 33) % slots;
+}
+
+// `bytes` from byte `offset` of the disk into the VMO at 0, in requests of
+// at most max_transfer bytes.
+mica_status_t ReadAt(Disk* d, uint64_t offset, uint64_t bytes) {
+  for (uint64_t done = 0; done < bytes;) {
+    uint64_t n = bytes - done < d->max_transfer ? bytes - done : d->max_transfer;
+    Block::ReadRequest req{d->vmo_id, done, (offset + done) / 512, static_cast<uint32_t>(n / 512)};
+    Block::ReadResponse r;
+    mica_status_t s = d->client.Read(req, &r);
+    if (s != MICA_OK || r.status != MICA_OK) {
+      return s != MICA_OK ? s : r.status;
+    }
+    done += n;
+  }
+  return MICA_OK;
+}
+
+uint8_t ImageByte(uint64_t i) {
+  return static_cast<uint8_t>(i * 7 + (i >> 9));
+}
+
+// Reads `bytes` at `offset` and compares them with the image's pattern.
+bool Verify(Disk* d, uint64_t offset, uint64_t bytes) {
+  static uint8_t buf[kMiB];
+  mica_status_t s = ReadAt(d, offset, bytes);
+  if (s == MICA_OK) {
+    s = mica_vmo_read(d->vmo, buf, 0, bytes);
+  }
+  if (s != MICA_OK) {
+    Error("verification read", s);
+    return false;
+  }
+  for (uint64_t i = 0; i < bytes; i++) {
+    if (buf[i] != ImageByte(offset + i)) {
+      printf("bench: error disk byte %llu reads 0x%02x, the image has 0x%02x\n",
+             static_cast<unsigned long long>(offset + i), buf[i], ImageByte(offset + i));
+      return false;
+    }
+  }
+  return true;
+}
+
+// One block more than max_transfer in one request must be refused.
+bool RefusesOverMax(Disk* d) {
+  Block::ReadRequest req{d->vmo_id, 0, 0, static_cast<uint32_t>(d->max_transfer / 512 + 1)};
+  Block::ReadResponse r;
+  mica_status_t s = d->client.Read(req, &r);
+  if (s != MICA_OK || r.status != MICA_ERR_OUT_OF_RANGE) {
+    printf(
+        "bench: error a read of max_transfer + 512 bytes: %s, status %s (want "
+        "MICA_ERR_OUT_OF_RANGE)\n",
+        StatusName(s), StatusName(r.status));
+    return false;
+  }
+  return true;
+}
+
+mica_status_t OpenDisk(mica_handle_t devices, Disk* d) {
+  mica_handle_t ch = MICA_HANDLE_INVALID;
+  mica_status_t s = Open(devices, "block", 10'000'000, 500, &ch);
+  if (s != MICA_OK) {
+    return s;
+  }
+  d->client = idl::block::BlockSyncClient(mica::Channel(ch));
+  Block::GetInfoRequest ireq;
+  Block::GetInfoResponse info;
+  s = d->client.GetInfo(ireq, &info);
+  s = s == MICA_OK ? info.status : s;
+  if (s != MICA_OK) {
+    return s;
+  }
+  d->blocks = info.info.block_count;
+  d->max_transfer = info.info.max_transfer / 512 * 512;
+  if (info.info.block_size != 512 || d->max_transfer == 0 || d->blocks < 2 * kMiB / 512 ||
+      d->blocks % (kMiB / 512) != 0) {
+    printf(
+        "bench: error block/0: %llu blocks of %u, max transfer %u (want 512-byte blocks, "
+        "whole MiB, at least 2)\n",
+        static_cast<unsigned long long>(d->blocks), info.info.block_size, info.info.max_transfer);
+    return MICA_ERR_NOT_SUPPORTED;
+  }
+  s = mica_vmo_create(kMiB, 0, &d->vmo);
+  Block::AttachVmoRequest req;
+  if (s == MICA_OK) {
+    s = mica_handle_duplicate(d->vmo, MICA_RIGHT_SAME_RIGHTS, req.vmo.reset_and_get_address());
+  }
+  Block::AttachVmoResponse r;
+  if (s == MICA_OK) {
+    s = d->client.AttachVmo(req, &r);
+  }
+  d->vmo_id = r.vmo_id;
+  return s == MICA_OK ? r.status : s;
+}
+
+// Runs `runs` times `count` reads of `bytes` each at the offsets `next`
+// gives; prints the median instructions per KiB as `name`.
+template <typename NextOffset>
+bool Measure(Disk* d, const char* name, uint32_t count, uint32_t runs, uint64_t bytes,
+             NextOffset next) {
+  uint64_t per_run[kMaxRuns];
+  for (uint32_t r = 0; r < runs; r++) {
+    uint64_t t0 = 0, t1 = 0;
+    if (!Instructions(&t0)) {
+      return false;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+      mica_status_t s = ReadAt(d, next(), bytes);
+      if (s != MICA_OK) {
+        Error(name, s);
+        return false;
+      }
+    }
+    Instructions(&t1);
+    per_run[r] = t1 - t0;
+  }
+  const uint64_t t = Median(per_run, runs);
+  const uint64_t kib = static_cast<uint64_t>(count) * bytes / 1024;
+  printf(
+      "bench: info %s: %llu instructions for %u reads of %llu KiB (median of %u runs), %llu "
+      "per read\n",
+      name, static_cast<unsigned long long>(t), count,
+      static_cast<unsigned long long>(bytes / 1024), runs,
+      static_cast<unsigned long long>((t + count / 2) / count));
+  printf("bench: %s %llu\n", name, static_cast<unsigned long long>((t + kib / 2) / kib));
+  return true;
+}
+
+bool BlockBench(mica_handle_t devices, uint32_t random, uint32_t sequential, uint32_t runs) {
+  Disk d;
+  mica_status_t s = OpenDisk(devices, &d);
+  if (s != MICA_OK) {
+    Error("opening block/0", s);
+    return false;
+  }
+  const uint64_t disk_bytes = d.blocks * 512;
+  printf("bench: info block/0: %llu KiB, max transfer %llu KiB\n",
+         static_cast<unsigned long long>(disk_bytes / 1024),
+         static_cast<unsigned long long>(d.max_transfer / 1024));
+  if (!Calibrate() || !Verify(&d, 0, kMiB) || !Verify(&d, disk_bytes - kMiB, kMiB) ||
+      !RefusesOverMax(&d)) {
+    return false;
+  }
+  uint64_t state = 1;
+  const uint64_t slots = disk_bytes / kPage;
+  auto random_offset = [&state, slots] { return NextSlot(&state, slots) * kPage; };
+  uint64_t at = 0;
+  auto sequential_offset = [&at, disk_bytes] {
+    uint64_t o = at;
+    at = (at + kMiB) % disk_bytes;
+    return o;
+  };
+  // Warm-up: a tenth of each, as bin/bench does.
+  for (uint32_t i = 0; i < random / 10 + 1; i++) {
+    if ((s = ReadAt(&d, random_offset(), kPage)) != MICA_OK) {
+      Error("warm-up", s);
+      return false;
+    }
+  }
+  return Measure(&d, "block_read_4k_random", random, runs, kPage, random_offset) &&
+         Measure(&d, "block_read_1m_seq", sequential, runs, kMiB, sequential_offset);
+}
+
+// ---- restart ------------------------------------------------------------
+
+// One request on the rtc service (drivers/rtc/pl031/main.cc's provisional
+// wire format: "time" -> 8 bytes, the UTC seconds).
+mica_status_t ReadRtc(mica_handle_t ch, uint64_t* seconds) {
+  mica_status_t s = mica_channel_write(ch, 0, "time", 4, nullptr, 0);
+  mica_signals_t seen = 0;
+  if (s == MICA_OK) {
+    s = mica_object_wait_one(ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
+                             MICA_TIME_INFINITE, &seen);
+  }
+  uint32_t n = 0, h = 0;
+  if (s == MICA_OK) {
+    s = mica_channel_read(ch, 0, seconds, nullptr, sizeof(*seconds), 0, &n, &h);
+  }
+  return s == MICA_OK && n != sizeof(*seconds) ? MICA_ERR_IO_INVALID : s;
+}
+
+bool RestartBench(mica_handle_t devices) {
+  mica_handle_t ch = MICA_HANDLE_INVALID;
+  uint64_t seconds = 0;
+  mica_status_t s = Open(devices, "rtc", 10'000'000, 500, &ch);
+  if (s == MICA_OK) {
+    s = ReadRtc(ch, &seconds);
+  }
+  if (s != MICA_OK) {
+    Error("reading rtc/0", s);
+    return false;
+  }
+  printf("bench: info restart: rtc/0 reads %llu; waiting for the driver's end\n",
+         static_cast<unsigned long long>(seconds));
+  mica_signals_t seen = 0;
+  s = mica_object_wait_one(ch, MICA_CHANNEL_PEER_CLOSED, Now() + 60'000'000'000, &seen);
+  const mica_time_t closed = Now();
+  mica_handle_close(ch);
+  if (s != MICA_OK) {
+    Error("waiting for rtc/0 to close", s);
+    return false;
+  }
+  // Every 100 us: an attempt costs a few thousand instructions (tens of
+  // microseconds under -icount shift=4), so polling faster would slow the
+  // restart it measures on the one CPU.
+  int attempts = 0;
+  for (; attempts < 100000; attempts++) {
+    s = Open(devices, "rtc", 100'000, 100000, &ch);
+    if (s != MICA_OK) {
+      break;
+    }
+    s = ReadRtc(ch, &seconds);
+    mica_handle_close(ch);
+    if (s != MICA_ERR_PEER_CLOSED) {
+      break;
+    }
+  }
+  const mica_time_t answered = Now();
+  if (s != MICA_OK) {
+    Error("reading rtc/0 again", s);
+    return false;
+  }
+  printf(
+      "bench: info restart answered at %lld ns (channel closed seen at %lld ns, %d reopen "
+      "rounds); rtc/0 reads %llu\n",
+      static_cast<long long>(answered), static_cast<long long>(closed), attempts + 1,
+      static_cast<unsigned long long>(seconds));
+  return true;
+}
+
+bool ParseBlock(const char* arg, uint32_t* random, uint32_t* sequential, uint32_t* runs) {
+  char* end = nullptr;
+  *random = static_cast<uint32_t>(strtoul(arg, &end, 10));
+  if (*end != ':') {
+    return false;
+  }
+  *sequential = static_cast<uint32_t>(strtoul(end + 1, &end, 10));
+  if (*end != ':') {
+    return false;
+  }
+  *runs = static_cast<uint32_t>(strtoul(end + 1, &end, 10));
+  return *end == '\0' && *random > 0 && *sequential > 0 && *runs > 0 && *runs <= kMaxRuns;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mica_handle_t devices =
+      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
+  const char* mode = argc > 1 ? argv[1] : "";
+  bool ok = false;
+  uint32_t random = 0, sequential = 0, runs = 0;
+  if (devices == MICA_HANDLE_INVALID) {
+    printf("bench: error no channel to the driver manager (drivers.then=bin/blockbench)\n");
+  } else if (strncmp(mode, "block:", 6) == 0 && ParseBlock(mode + 6, &random, &sequential, &runs)) {
+    printf("bench: start block random=%u sequential=%u runs=%u\n", random, sequential, runs);
+    ok = BlockBench(devices, random, sequential, runs);
+  } else if (strcmp(mode, "restart") == 0) {
+    ok = RestartBench(devices);
+  } else {
+    printf("bench: error usage: blockbench block:<random>:<sequential>:<runs> | restart\n");
+  }
+  printf("bench: done%s\n", ok ? "" : " (failed)");
+  return ok ? 0 : 1;
+}
