@@ -168,6 +168,38 @@ bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out) {
   return true;
 }
 
+bool LogReadLine(uint64_t* cursor, mica_log_record_t* header, char* line, size_t cap, size_t* len) {
+  IrqGuard guard(g_lock);
+  IrqGuard rguard(g_rec_lock);
+  uint64_t oldest = g_rec_next > kLogRecords ? g_rec_next - kLogRecords : 0;
+  if (*cursor < oldest) {
+    *cursor = oldest;
+  }
+  if (*cursor >= g_rec_next) {
+    return false;
+  }
+  const mica_log_record_t& r = g_records[*cursor % kLogRecords];
+  memcpy(header, &r, sizeof(*header) - MICA_LOG_MAX_DATA);
+  uint64_t start = g_rec_bytes[*cursor % kLogRecords];
+  uint64_t end = *cursor + 1 < g_rec_next ? g_rec_bytes[(*cursor + 1) % kLogRecords] : g_ring_head;
+  size_t n = 0;
+  if (g_ring_head - start <= kRingSize) {
+    for (uint64_t at = start; at < end && n < cap; at++) {
+      line[n++] = g_ring[at % kRingSize];
+    }
+  } else {  // overwritten in the byte ring: the text alone
+    for (size_t i = 0; i < r.data_size && n + 1 < cap; i++) {
+      line[n++] = r.data[i];
+    }
+    if (n < cap) {
+      line[n++] = '\n';
+    }
+  }
+  *len = n;
+  *cursor += 1;
+  return true;
+}
+
 uint64_t LogNextRecord() {
   IrqGuard guard(g_rec_lock);
   return g_rec_next;

@@ -47,6 +47,14 @@ constexpr size_t kLogRecords = 256;
 // Copies the oldest record numbered `*cursor` or later still in the ring
 // and moves `*cursor` past it; false if there is none.
 bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out);
+// As LogReadRecord, but out's data is the record's console line: the bytes
+// the kernel wrote (or, with the console taken, would have written) to the
+// UART for it, timestamp, writer and newline included, cut to `cap` bytes.
+// If the byte ring no longer holds the line, the record's text and a
+// newline. Returns the data size through *len.
+bool LogReadLine(uint64_t* cursor, mica_log_record_t* header, char* line, size_t cap, size_t* len);
+// The longest console line LogLine writes (its buffer).
+constexpr size_t kLogLineMax = 512;
 // The number the next record will get.
 uint64_t LogNextRecord();
 

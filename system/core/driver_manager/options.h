@@ -15,10 +15,10 @@
 //                           driver bound to <path>, as an outsider would
 //                           (tests)
 //   drivers.kill-times=<n>  repeat that kill n times, <ms> apart (default 1)
-//   drivers.bind-console=1  also bind the UART /chosen/stdout-path names
-//                           (the kernel's console; by default it is left
-//                           unbound so no driver re-initialises it under
-//                           the kernel's writes)
+//   drivers.bind-console=0  leave the UART /chosen/stdout-path names to
+//                           the kernel (by default its driver is bound and
+//                           takes the console over, docs/drivers.md "The
+//                           console"); =1 is the default
 //   drivers.inject=<driver>:<fault>  the first start of every node bound to
 //                           <driver> gets the argument `inject=<fault>` (a
 //                           driver's fault-injection hook, docs/drivers.md)
@@ -38,7 +38,7 @@ struct Options {
   uint64_t kill_ms = 0;
   char kill_path[128] = {};  // "" if no kill is asked for
   uint64_t kill_times = 1;
-  bool bind_console = false;
+  bool bind_console = true;
   char inject_driver[65] = {};  // "" if no fault is to be injected
   char inject_fault[32] = {};
 };
