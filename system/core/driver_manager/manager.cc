@@ -141,7 +141,8 @@ bool Manager::GrantConsole(uint32_t index, mica_handle_t* handles, uint32_t* inf
                                          "console", 7, &rsrc);
   if (s == MICA_OK) {
     // Enough for debuglog_create; nothing can be carved from it.
-    s = mica_handle_replace(rsrc, MICA_RIGHTS_BASIC, &narrowed);
+    s = mica_handle_replace(rsrc, MICA_DEFAULT_RESOURCE_RIGHTS & ~MICA_RIGHT_MANAGE_RESOURCE,
+                            &narrowed);
   }
   if (s != MICA_OK) {
     snprintf(why, size, "console resource: %s", mica::driver::StatusName(s));
