@@ -22,6 +22,9 @@ bool g_panic_mode;
 // kernel), the first record it has not read, and the statistics.
 uint64_t g_owner GUARDED_BY(g_lock);
 mica::Atomic<uint64_t> g_owner_next{0};
+// The owner prints what it reads (it reads console lines): its last line
+// read may be cut on the wire when it dies.
+bool g_owner_prints GUARDED_BY(g_lock);
 uint64_t g_kernel_bytes GUARDED_BY(g_lock);  // written to the UART by the kernel
 uint64_t g_handovers GUARDED_BY(g_lock);
 
@@ -86,11 +89,20 @@ uint64_t RecordOffsetLocked(uint64_t next)
 // Takes the console back from its owner: resumes at the line of the first
 // record the owner had not read (never before what the kernel printed).
 void ReturnConsoleLocked() REQUIRES(g_lock) {
-  uint64_t offset = RecordOffsetLocked(g_owner_next.load(mica::kAcquire));
+  uint64_t next = g_owner_next.load(mica::kAcquire);
+  if (g_owner_prints && next > 0) {
+    next--;  // the line it was printing: again, whole, on a line of its own
+  }
+  uint64_t offset = RecordOffsetLocked(next);
   if (offset > g_console_done) {
+    if (g_owner_prints && g_console.present()) {
+      g_console.Write("\n", 1);
+      g_kernel_bytes += 1;
+    }
     g_console_done = offset;
   }
   g_owner = 0;
+  g_owner_prints = false;
   FlushLocked();
 }
 
@@ -247,10 +259,11 @@ mica::Status LogTakeConsole(uint64_t owner, uint64_t* first_record) {
   return mica::Status::kOk;
 }
 
-void LogConsoleOwnerRead(uint64_t owner, uint64_t next) {
+void LogConsoleOwnerRead(uint64_t owner, uint64_t next, bool prints) {
   IrqGuard guard(g_lock);
   if (g_owner == owner) {
     g_owner_next.store(next, mica::kRelease);
+    g_owner_prints = g_owner_prints || prints;
   }
 }
 

@@ -62,10 +62,14 @@ uint64_t LogNextRecord();
 // then stops writing the UART for `owner` (a koid); *first_record is the
 // first record not printed. kAlreadyBound if another owner has it.
 mica::Status LogTakeConsole(uint64_t owner, uint64_t* first_record);
-// The owner has read every record before `next` (its read position).
-void LogConsoleOwnerRead(uint64_t owner, uint64_t next);
+// The owner has read every record before `next` (its read position);
+// `prints`: it reads console lines (LogReadLine) to print them.
+void LogConsoleOwnerRead(uint64_t owner, uint64_t next, bool prints = false);
 // Gives the console back if `owner` has it (0: whoever has it): the kernel
-// prints from the owner's read position on and writes as before.
+// prints from the owner's read position on and writes as before. An owner
+// that printed the lines it read may have died in the middle of its last
+// one: the kernel then starts a new line and prints that one again, so no
+// line is lost or cut (at most one shows twice).
 void LogReturnConsole(uint64_t owner);
 // Waits (bounded) until the UART has sent everything written to it.
 void LogDrainConsole();

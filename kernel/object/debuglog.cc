@@ -155,7 +155,7 @@ mica::Status DebuglogDispatcher::ReadLine(mica_log_record_t* out, char* line, si
     got = LogReadLine(&cursor_, out, line, cap, len);
     undo->after = cursor_;
     if (console_) {
-      LogConsoleOwnerRead(koid(), cursor_);
+      LogConsoleOwnerRead(koid(), cursor_, true);
     }
   }
   UpdateReadable();
