@@ -145,7 +145,6 @@ int main(int argc, char** argv) {
     printf("console-client: no channel to the driver manager (drivers.then=bin/console-client)\n");
     return 1;
   }
-  ReportOwner();
   constexpr int kRounds = 16;
   for (int round = 0; round < kRounds; round++) {
     mica_handle_t ch = MICA_HANDLE_INVALID;
@@ -156,6 +155,7 @@ int main(int argc, char** argv) {
     }
     ::idl::serial::SerialSyncClient client{mica::Channel(ch)};
     if (round == 0) {
+      ReportOwner();  // the service is published once the driver has the console
       s = Hello(client, what);
       if (s != MICA_OK) {
         printf("console-client: write to %s: %s\n", what, StatusName(s));
