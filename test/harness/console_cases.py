@@ -80,6 +80,7 @@ def _fault_case(fault: str, reason: str, run_ms: int, switches: tuple[str, ...],
     expected = [
         restart,
         _CC + r"console/0 request in flight: MICA_ERR_PEER_CLOSED$",
+        _CC + r"the console is a driver's \(hand-overs 2\)$",  # taken back, then over again
         _reading(True),
         *_typed("after"),
         _DM + rf"driver-manager: node {path} \[bound\] driver {driver} process \d+ restarts 1 .*services console/0$",

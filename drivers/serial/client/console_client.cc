@@ -4,7 +4,8 @@
 // drivers.then=bin/console-client (its services channel), argument the
 // service (default console/0).
 //
-// It reports who has the console (MICA_SYSTEM_INFO_CONSOLE), writes one
+// On each connection it reports who has the console and how many times it
+// was handed over (MICA_SYSTEM_INFO_CONSOLE); on the first it writes one
 // line through the service (`console-client: hello through <service>`,
 // with no debug-log prefix: it went through the driver's Write), then reads
 // lines for ever: each round prints `console-client: reading a line from
@@ -154,8 +155,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     ::idl::serial::SerialSyncClient client{mica::Channel(ch)};
+    ReportOwner();  // the service is published once the driver has the console
     if (round == 0) {
-      ReportOwner();  // the service is published once the driver has the console
       s = Hello(client, what);
       if (s != MICA_OK) {
         printf("console-client: write to %s: %s\n", what, StatusName(s));
