@@ -22,6 +22,9 @@ bool g_panic_mode;
 // kernel), the first record it has not read, and the statistics.
 uint64_t g_owner GUARDED_BY(g_lock);
 mica::Atomic<uint64_t> g_owner_next{0};
+// The owner prints what it reads (it reads console lines): its last line
+// read may be cut on the wire when it dies.
+bool g_owner_prints GUARDED_BY(g_lock);
 uint64_t g_kernel_bytes GUARDED_BY(g_lock);  // written to the UART by the kernel
 uint64_t g_handovers GUARDED_BY(g_lock);
 
@@ -86,11 +89,20 @@ uint64_t RecordOffsetLocked(uint64_t next)
 // Takes the console back from its owner: resumes at the line of the first
 // record the owner had not read (never before what the kernel printed).
 void ReturnConsoleLocked() REQUIRES(g_lock) {
-  uint64_t offset = RecordOffsetLocked(g_owner_next.load(mica::kAcquire));
+  uint64_t next = g_owner_next.load(mica::kAcquire);
+  if (g_owner_prints && next > 0) {
+    next--;  // the line it was printing: again, whole, on a line of its own
+  }
+  uint64_t offset = RecordOffsetLocked(next);
   if (offset > g_console_done) {
+    if (g_owner_prints && g_console.present()) {
+      g_console.Write("\n", 1);
+      g_kernel_bytes += 1;
+    }
     g_console_done = offset;
   }
   g_owner = 0;
+  g_owner_prints = false;
   FlushLocked();
 }
 
@@ -168,6 +180,38 @@ bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out) {
   return true;
 }
 
+bool LogReadLine(uint64_t* cursor, mica_log_record_t* header, char* line, size_t cap, size_t* len) {
+  IrqGuard guard(g_lock);
+  IrqGuard rguard(g_rec_lock);
+  uint64_t oldest = g_rec_next > kLogRecords ? g_rec_next - kLogRecords : 0;
+  if (*cursor < oldest) {
+    *cursor = oldest;
+  }
+  if (*cursor >= g_rec_next) {
+    return false;
+  }
+  const mica_log_record_t& r = g_records[*cursor % kLogRecords];
+  memcpy(header, &r, sizeof(*header) - MICA_LOG_MAX_DATA);
+  uint64_t start = g_rec_bytes[*cursor % kLogRecords];
+  uint64_t end = *cursor + 1 < g_rec_next ? g_rec_bytes[(*cursor + 1) % kLogRecords] : g_ring_head;
+  size_t n = 0;
+  if (g_ring_head - start <= kRingSize) {
+    for (uint64_t at = start; at < end && n < cap; at++) {
+      line[n++] = g_ring[at % kRingSize];
+    }
+  } else {  // overwritten in the byte ring: the text alone
+    for (size_t i = 0; i < r.data_size && n + 1 < cap; i++) {
+      line[n++] = r.data[i];
+    }
+    if (n < cap) {
+      line[n++] = '\n';
+    }
+  }
+  *len = n;
+  *cursor += 1;
+  return true;
+}
+
 uint64_t LogNextRecord() {
   IrqGuard guard(g_rec_lock);
   return g_rec_next;
@@ -215,10 +259,11 @@ mica::Status LogTakeConsole(uint64_t owner, uint64_t* first_record) {
   return mica::Status::kOk;
 }
 
-void LogConsoleOwnerRead(uint64_t owner, uint64_t next) {
+void LogConsoleOwnerRead(uint64_t owner, uint64_t next, bool prints) {
   IrqGuard guard(g_lock);
   if (g_owner == owner) {
     g_owner_next.store(next, mica::kRelease);
+    g_owner_prints = g_owner_prints || prints;
   }
 }
 

@@ -47,6 +47,14 @@ constexpr size_t kLogRecords = 256;
 // Copies the oldest record numbered `*cursor` or later still in the ring
 // and moves `*cursor` past it; false if there is none.
 bool LogReadRecord(uint64_t* cursor, mica_log_record_t* out);
+// As LogReadRecord, but out's data is the record's console line: the bytes
+// the kernel wrote (or, with the console taken, would have written) to the
+// UART for it, timestamp, writer and newline included, cut to `cap` bytes.
+// If the byte ring no longer holds the line, the record's text and a
+// newline. Returns the data size through *len.
+bool LogReadLine(uint64_t* cursor, mica_log_record_t* header, char* line, size_t cap, size_t* len);
+// The longest console line LogLine writes (its buffer).
+constexpr size_t kLogLineMax = 512;
 // The number the next record will get.
 uint64_t LogNextRecord();
 
@@ -54,10 +62,14 @@ uint64_t LogNextRecord();
 // then stops writing the UART for `owner` (a koid); *first_record is the
 // first record not printed. kAlreadyBound if another owner has it.
 mica::Status LogTakeConsole(uint64_t owner, uint64_t* first_record);
-// The owner has read every record before `next` (its read position).
-void LogConsoleOwnerRead(uint64_t owner, uint64_t next);
+// The owner has read every record before `next` (its read position);
+// `prints`: it reads console lines (LogReadLine) to print them.
+void LogConsoleOwnerRead(uint64_t owner, uint64_t next, bool prints = false);
 // Gives the console back if `owner` has it (0: whoever has it): the kernel
-// prints from the owner's read position on and writes as before.
+// prints from the owner's read position on and writes as before. An owner
+// that printed the lines it read may have died in the middle of its last
+// one: the kernel then starts a new line and prints that one again, so no
+// line is lost or cut (at most one shows twice).
 void LogReturnConsole(uint64_t owner);
 // Waits (bounded) until the UART has sent everything written to it.
 void LogDrainConsole();

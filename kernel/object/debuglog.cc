@@ -146,6 +146,22 @@ mica::Status DebuglogDispatcher::Read(mica_log_record_t* out, ReadUndo* undo) {
   return got ? mica::Status::kOk : mica::Status::kShouldWait;
 }
 
+mica::Status DebuglogDispatcher::ReadLine(mica_log_record_t* out, char* line, size_t cap,
+                                          size_t* len, ReadUndo* undo) {
+  bool got;
+  {
+    IrqGuard g(lock_);
+    undo->before = cursor_;
+    got = LogReadLine(&cursor_, out, line, cap, len);
+    undo->after = cursor_;
+    if (console_) {
+      LogConsoleOwnerRead(koid(), cursor_, true);
+    }
+  }
+  UpdateReadable();
+  return got ? mica::Status::kOk : mica::Status::kShouldWait;
+}
+
 void DebuglogDispatcher::Unread(const ReadUndo& undo) {
   {
     IrqGuard g(lock_);

@@ -40,6 +40,10 @@ class DebuglogDispatcher final : public Dispatcher {
     uint64_t after = 0;
   };
   mica::Status Read(mica_log_record_t* out, ReadUndo* undo);
+  // debuglog_read with MICA_LOG_READ_LINE: the record's header in *out and
+  // its console line in line[0..*len) (LogReadLine).
+  mica::Status ReadLine(mica_log_record_t* out, char* line, size_t cap, size_t* len,
+                        ReadUndo* undo);
   void Unread(const ReadUndo& undo);
   // Makes this (readable, not yet published) log the console's.
   // kAlreadyBound if another log has the console.

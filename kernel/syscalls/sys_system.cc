@@ -53,17 +53,33 @@ mica::Status sys_debuglog_read(mica_handle_t log, uint32_t options, user_out_ptr
                                size_t record_size, user_out_ptr<size_t> actual) {
   mica::RefPtr<DebuglogDispatcher> dl =
       TRY(Process::Current()->GetObject<DebuglogDispatcher>(log, MICA_RIGHT_READ));
-  if (options != 0) {
+  if ((options & ~MICA_LOG_READ_LINE) != 0) {
     return mica::Status::kInvalidArgs;
   }
   if (record_size < sizeof(mica_log_record_t)) {
     return mica::Status::kBufferTooSmall;
   }
+  constexpr size_t kHeader = sizeof(mica_log_record_t) - MICA_LOG_MAX_DATA;
   mica_log_record_t r;
   DebuglogDispatcher::ReadUndo undo;
-  TRY(dl->Read(&r, &undo));
-  size_t bytes = sizeof(r) - MICA_LOG_MAX_DATA + r.data_size;
-  mica::Status s = record.copy_to_user(&r, bytes);
+  size_t bytes;
+  mica::Status s;
+  if ((options & MICA_LOG_READ_LINE) != 0) {
+    char line[kLogLineMax];
+    size_t cap = record_size - kHeader < sizeof(line) ? record_size - kHeader : sizeof(line);
+    size_t len = 0;
+    TRY(dl->ReadLine(&r, line, cap, &len, &undo));
+    r.data_size = static_cast<uint16_t>(len);
+    bytes = kHeader + len;
+    s = record.copy_to_user(&r, kHeader);
+    if (s == mica::Status::kOk && len > 0) {
+      s = record.byte_offset(kHeader).copy_to_user(line, len);
+    }
+  } else {
+    TRY(dl->Read(&r, &undo));
+    bytes = kHeader + r.data_size;
+    s = record.copy_to_user(&r, bytes);
+  }
   if (s == mica::Status::kOk && !actual.is_null()) {
     s = actual.copy_to_user(bytes);
   }

@@ -20,8 +20,8 @@ _STEADY = ("/fw-cfg@9020000", "/pl061@9030000")
 # and the nodes bound on raspi4b. On virt the 32 virtio-mmio transports
 # count as bound when the count is printed (their drivers have just been
 # started; those of empty slots end as "no device", unbound, right after).
-VIRT_COUNTS = (33, 26)
-RPI4_COUNTS = (1, 221)
+VIRT_COUNTS = (34, 25)
+RPI4_COUNTS = (2, 220)
 RPI4_BOUND = [("/soc/serial@7e201000", "pl011")]
 
 
@@ -255,8 +255,8 @@ def _pl031_case() -> DriverCase:
 
 
 def _uart_case(name: str, config: BootConfig, path: str, driver: str, up: str) -> DriverCase:
-    """A UART driver on the console UART (drivers.bind-console=1, tests
-    only): its own line reaches the wire through its interrupt-driven
+    """A UART driver on the console UART (bound by default; it takes the
+    console over, console_cases.py): its own line reaches the wire through its interrupt-driven
     transmit ring, with no debug-log prefix."""
     expected = [
         _bound(path, driver),
@@ -270,13 +270,14 @@ def _uart_case(name: str, config: BootConfig, path: str, driver: str, up: str) -
 
 def _default_case(name: str, config: BootConfig, bound: list[tuple[str, str]], console: tuple[str, str],
                   counts: tuple[int, int], more: list[str]) -> DriverCase:
-    """A default boot (the system set): every bound line, the console UART
-    left to the kernel, the counts, and bin/drivers' listing."""
+    """A default boot (the system set): every bound line, the console UART's
+    driver bound with its console/0 service, the counts, and bin/drivers'
+    listing."""
     expected = [_bound(p, d) for p, d in bound]
     expected += [_DRV + rf"node {p} \[bound\] driver {d} process \d+ restarts 0 " for p, d in bound]
     expected += [
-        _DM + rf"driver: {console[0]} is the kernel's console: not bound to {console[1]}$",
-        _DRV + rf"node {console[0]} \[unbound\] ",
+        _bound(console[0], console[1]),
+        _DRV + rf"node {console[0]} \[bound\] driver {console[1]} process \d+ restarts 0 .* services console/0$",
         _DM + rf"driver-manager: {counts[0]} nodes bound, {counts[1]} unbound$",
     ] + more
     return DriverCase(name, config, expected, _QUIET + (r"restart \d+ in",))
@@ -302,7 +303,8 @@ def _system_cases() -> list[DriverCase]:
 def driver_cases() -> list[DriverCase]:
     tree = "drivers.then=bin/drivers"
     virt_lines = [r"node / \[unbound\] compatible \"linux,dummy-virt\"$",
-                  r"node /pl011@9000000 \[unbound\] compatible \"arm,pl011\" \"arm,primecell\"$",
+                  r"node /pl011@9000000 \[bound\] driver pl011 process \d+ restarts 0 "
+                  r"compatible \"arm,pl011\" \"arm,primecell\" services console/0$",
                   # an empty slot (QEMU fills from the top): the transport
                   # driver found no device (docs/drivers.md, "Empty slots")
                   r"node /virtio_mmio@a000000 \[unbound\] (driver virtio-mmio-driver process 0 restarts 0 )?"
@@ -340,7 +342,8 @@ def driver_cases() -> list[DriverCase]:
                    virt_lines + virtio_lines, _virtio_devices(2) + modern),
         _tree_case("drivers/rpi4-tree", BootConfig(board="rpi4", append=_append("", 2000, tree)),
                    [r"node / \[unbound\] compatible \"raspberrypi,4-model-b\" \"brcm,bcm2711\"$",
-                    r"node /soc/serial@7e215040 \[unbound\] compatible \"brcm,bcm2835-aux-uart\"$"]),
+                    r"node /soc/serial@7e215040 \[bound\] driver mini-uart process \d+ restarts 0 "
+                    r"compatible \"brcm,bcm2835-aux-uart\" services console/0$"]),
     ] + _system_cases()
 
 

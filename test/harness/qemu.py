@@ -14,7 +14,9 @@ Boot configurations (DESIGN.md §3):
   rpi4  U-Boot    raspi4b runs U-Boot rpi_arm64, which boots from sdcard.img.
 
 Every run has no network (`-nic none`), no display, and in tests no monitor
-and no stdin. raspi4b's console is the mini-UART, its *second* serial port.
+and no stdin, unless a case types into the console (run_case's `inputs`:
+QEMU's stdin, the console chardev, becomes a pipe the harness writes to).
+raspi4b's console is the mini-UART, its *second* serial port.
 
 Python 3.11 standard library only.
 """
@@ -259,7 +261,7 @@ def spawn(cmd: list[str], **popen_kwargs) -> subprocess.Popen:
             raise Stopping("the harness is stopping")
         proc = subprocess.Popen(
             prefix + cmd,
-            stdin=subprocess.DEVNULL,
+            stdin=popen_kwargs.pop("stdin", subprocess.DEVNULL),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             close_fds=True,
@@ -367,10 +369,15 @@ def run_case(
     timeout: float,
     log_path: Path,
     abort: Optional[threading.Event] = None,
+    inputs: tuple[tuple[str, bytes], ...] = (),
 ) -> RunResult:
     """Boots `cmd`, feeds each console line to `checker` until it decides,
     the timeout expires or QEMU exits; always stops QEMU before returning.
-    The full console output goes to `log_path` (first line: the command)."""
+    The full console output goes to `log_path` (first line: the command).
+
+    `inputs`: typing, in order: each (regex, bytes) waits for a console line
+    the regex matches (after the previous one's), then writes the bytes to
+    QEMU's stdin, the console UART's input (console "stdio")."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     lines: list[str] = []
@@ -378,9 +385,9 @@ def run_case(
     with open(log_path, "wb") as log:
         log.write(f"# {shlex.join(cmd)}\n".encode())
         log.flush()
-        proc = spawn(cmd)
+        proc = spawn(cmd, stdin=subprocess.PIPE) if inputs else spawn(cmd)
         try:
-            verdict = _watch(proc, checker, timeout, start, log, lines, abort)
+            verdict = _watch(proc, checker, timeout, start, log, lines, abort, list(inputs))
         finally:
             stop(proc)
         status = proc.returncode
@@ -388,7 +395,17 @@ def run_case(
     return RunResult(verdict, time.monotonic() - start, log_path, cmd, lines)
 
 
-def _watch(proc, checker, timeout, start, log, lines, abort) -> Verdict:
+def _type_on(proc, inputs: list, line: str) -> None:
+    """Types the next input if `line` is its trigger."""
+    if inputs and re.search(inputs[0][0], line):
+        try:
+            proc.stdin.write(inputs.pop(0)[1])
+            proc.stdin.flush()
+        except OSError:
+            pass  # QEMU is gone; the checker decides
+
+
+def _watch(proc, checker, timeout, start, log, lines, abort, inputs=None) -> Verdict:
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     deadline = start + timeout
@@ -401,6 +418,8 @@ def _watch(proc, checker, timeout, start, log, lines, abort) -> Verdict:
         line = line_bytes.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
         if len(lines) < MAX_LINES:
             lines.append(line)
+        if inputs:
+            _type_on(proc, inputs, line)
         return checker.feed(line)
 
     while True:

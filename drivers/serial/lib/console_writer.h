@@ -14,6 +14,12 @@
 //   Pump moves queued bytes to the device and retries waiting lines (in
 //   writer order); the wrapper calls it after every OnInterrupt that reports
 //   kTxSpace and after every Write.
+// - A flushed partial line (a prompt, or typed characters echoed) leaves
+//   the wire mid-line. When another writer then commits, a '\n' is queued
+//   first, so that writer's line starts at a line's start and no line on
+//   the wire holds two writers' bytes; the same writer continues its line.
+// - set_crlf(true): Pump sends every '\n' as CR LF (a terminal's newline,
+//   as the kernel's early console does).
 #pragma once
 
 #include <stddef.h>
@@ -36,7 +42,7 @@ class ConsoleWriter {
     Line& line = lines_[writer];
     size_t i = 0;
     while (i < n) {
-      if (line.complete() && !Commit(line)) {
+      if (line.complete() && !Commit(writer)) {
         break;
       }
       line.bytes[line.len++] = data[i];
@@ -44,7 +50,7 @@ class ConsoleWriter {
       i++;
     }
     if (line.complete()) {
-      Commit(line);
+      Commit(writer);
     }
     return i;
   }
@@ -54,7 +60,7 @@ class ConsoleWriter {
     if (writer >= kWriters) {
       return false;
     }
-    return Commit(lines_[writer]);
+    return Commit(writer);
   }
 
   // Moves queued bytes to the device (as many as it takes), then commits
@@ -68,6 +74,12 @@ class ConsoleWriter {
       size_t want = room < sizeof(chunk) ? room : sizeof(chunk);
       size_t n = 0;
       while (n < want && !queue_.empty()) {
+        if (crlf_ && queue_.Front() == '\n') {
+          if (n + 2 > want) {
+            break;
+          }
+          chunk[n++] = '\r';
+        }
         chunk[n++] = queue_.PopByte();
       }
       if (n == 0) {
@@ -79,7 +91,9 @@ class ConsoleWriter {
     return moved;
   }
 
+  void set_crlf(bool on) { crlf_ = on; }
   size_t queued() const { return queue_.size(); }
+  size_t queue_free() const { return queue_.free(); }
   size_t pending(size_t writer) const { return writer < kWriters ? lines_[writer].len : 0; }
 
  private:
@@ -90,19 +104,30 @@ class ConsoleWriter {
     bool complete() const { return ended || len == kLineMax; }
   };
 
+  static constexpr size_t kNoWriter = kWriters;
+
   void CommitWaiting() {
-    for (Line& line : lines_) {
-      if (line.complete()) {
-        Commit(line);
+    for (size_t w = 0; w < kWriters; w++) {
+      if (lines_[w].complete()) {
+        Commit(w);
       }
     }
   }
 
-  bool Commit(Line& line) {
-    if (line.len > queue_.free()) {
+  bool Commit(size_t writer) {
+    Line& line = lines_[writer];
+    if (line.len == 0) {
+      return true;
+    }
+    bool cut = open_ != kNoWriter && open_ != writer;
+    if (line.len + (cut ? 1 : 0) > queue_.free()) {
       return false;
     }
+    if (cut) {
+      queue_.PushByte('\n');
+    }
     queue_.Push(line.bytes, line.len);
+    open_ = line.bytes[line.len - 1] == '\n' ? kNoWriter : writer;
     line.len = 0;
     line.ended = false;
     return true;
@@ -110,6 +135,8 @@ class ConsoleWriter {
 
   Line lines_[kWriters];
   ByteRing<kQueue> queue_;
+  size_t open_ = kNoWriter;  // the writer whose partial line ends the queue
+  bool crlf_ = false;
 };
 
 }  // namespace mica::drivers::serial

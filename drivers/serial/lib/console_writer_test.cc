@@ -88,6 +88,48 @@ TEST(ConsoleWriter, InvalidWriterIsRefused) {
   EXPECT_FALSE(w.Flush(4));
 }
 
+TEST(ConsoleWriter, AnotherWritersLineStartsOnANewLine) {
+  ConsoleWriter<4, 32, 64> w;
+  SinkDevice dev(1000);
+  WriteStr(w, 2, "ab");  // typed characters, echoed at once
+  ASSERT_TRUE(w.Flush(2));
+  WriteStr(w, 0, "kernel line\n");
+  WriteStr(w, 2, "c");  // the typist continues on a line of its own
+  ASSERT_TRUE(w.Flush(2));
+  WriteStr(w, 2, "\n");
+  WriteStr(w, 1, "client\n");
+  w.Pump(dev);
+  dev.Drain();
+  EXPECT_EQ(dev.wire, "ab\nkernel line\nc\nclient\n");
+}
+
+TEST(ConsoleWriter, TheSameWriterContinuesItsOwnLine) {
+  ConsoleWriter<4, 32, 64> w;
+  SinkDevice dev(1000);
+  WriteStr(w, 1, "> ");
+  ASSERT_TRUE(w.Flush(1));
+  WriteStr(w, 1, "done\n");
+  w.Pump(dev);
+  dev.Drain();
+  EXPECT_EQ(dev.wire, "> done\n");
+}
+
+TEST(ConsoleWriter, CrlfSendsEveryNewlineAsCrLfWithinTheDevicesRoom) {
+  for (size_t room = 2; room <= 9; room++) {
+    ConsoleWriter<4, 32, 64> w;
+    w.set_crlf(true);
+    SinkDevice dev(room);
+    WriteStr(w, 0, "a\n\nbc\n");
+    for (int i = 0; i < 20 && w.queued() != 0; i++) {
+      w.Pump(dev);
+      dev.Drain();
+    }
+    w.Pump(dev);
+    dev.Drain();
+    EXPECT_EQ(dev.wire, "a\r\n\r\nbc\r\n") << room;
+  }
+}
+
 // Four writers push random pieces of numbered lines through a small queue
 // and a slow device; the wire must be whole lines, each from one writer,
 // and each writer's lines in order with nothing lost.

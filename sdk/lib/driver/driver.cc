@@ -176,6 +176,15 @@ mica_status_t Context::TakeDmaResource(uint32_t index, mica::Handle* out) {
   return MICA_OK;
 }
 
+mica_status_t Context::TakeSystemResource(uint32_t capability, mica::Handle* out) {
+  mica_handle_t h = Take(MICA_DRIVER_HANDLE_SYSTEM, capability);
+  if (h == MICA_HANDLE_INVALID) {
+    return MICA_ERR_NOT_FOUND;
+  }
+  out->reset(h);
+  return MICA_OK;
+}
+
 mica_status_t Context::AddChild(const char* name, const NodeProperty* properties, uint32_t count) {
   static ::idl::driver::Manager::AddChildRequest req;
   req = ::idl::driver::Manager::AddChildRequest();

@@ -153,3 +153,60 @@ TEST(console, kernel_lines_wake_the_console_log) {
   EXPECT_OK(mica_handle_close(log));
   EXPECT_EQ(console_info().owner, 0u);
 }
+
+TEST(console, read_line_gives_the_kernels_console_line) {
+  // MICA_LOG_READ_LINE: the record's data is its console line, as the
+  // kernel writes it to the UART (what a console driver prints).
+  CT_AUTO_CLOSE mica_handle_t log = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_debuglog_create(mica_rt_root_resource(), CONSOLE, &log));
+  static struct {
+    mica_log_record_t rec;
+    char more[512];
+  } big;
+  size_t actual = 0;
+  while (mica_debuglog_read(log, MICA_LOG_READ_LINE, &big, sizeof(big), &actual) == MICA_OK) {
+  }
+  printf("core-tests: a console line read whole\n");
+  ASSERT_OK(mica_debuglog_read(log, MICA_LOG_READ_LINE, &big, sizeof(big), &actual));
+  const size_t header = sizeof(mica_log_record_t) - MICA_LOG_MAX_DATA;
+  EXPECT_EQ(actual, header + big.rec.data_size);
+  ASSERT_GT(big.rec.data_size, 20u);
+  const char* d = big.rec.data;
+  EXPECT_EQ(d[0], '[');
+  EXPECT_EQ(d[big.rec.data_size - 1], '\n');
+  EXPECT_TRUE(record_has(&big.rec, "] core-tests("));
+  EXPECT_TRUE(record_has(&big.rec, "): core-tests: a console line read whole\n"));
+  mica_info_handle_basic_t self = ct_basic(mica_rt_process_self());
+  EXPECT_EQ(big.rec.pid, self.koid);
+  // A buffer of one record: the line is cut to it, never overrun.
+  printf("core-tests: %0200d\n", 7);
+  static mica_log_record_t small;
+  ASSERT_OK(mica_debuglog_read(log, MICA_LOG_READ_LINE, &small, sizeof(small), &actual));
+  EXPECT_EQ(small.data_size, MICA_LOG_MAX_DATA);
+  EXPECT_EQ(actual, sizeof(small));
+  // Undefined option bits.
+  EXPECT_STATUS(mica_debuglog_read(log, 2, &small, sizeof(small), &actual), MICA_ERR_INVALID_ARGS);
+  EXPECT_OK(mica_handle_close(log));
+}
+
+TEST(console, a_line_reader_gets_its_last_line_printed_again) {
+  // A console log that read console lines may have died in the middle of
+  // printing the last one: giving the console back, the kernel writes a
+  // newline and that line again.
+  CT_AUTO_CLOSE mica_handle_t log = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_debuglog_create(mica_rt_root_resource(), CONSOLE, &log));
+  static struct {
+    mica_log_record_t rec;
+    char more[512];
+  } big;
+  size_t actual = 0;
+  printf("core-tests: this line is printed again by the kernel\n");
+  while (mica_debuglog_read(log, MICA_LOG_READ_LINE, &big, sizeof(big), &actual) == MICA_OK) {
+  }
+  mica_system_info_console_t taken = console_info();
+  EXPECT_OK(mica_handle_close(log));
+  mica_system_info_console_t back = console_info();
+  EXPECT_EQ(back.owner, 0u);
+  // The newline (CR LF) and the line (with CR LF) at least.
+  EXPECT_GE(back.kernel_bytes, taken.kernel_bytes + 2 + 50);
+}

@@ -112,13 +112,21 @@ TEST(debuglog_read, argument_errors) {
   ASSERT_NE(log, MICA_HANDLE_INVALID);
   mica_log_record_t rec;
   size_t actual;
-  EXPECT_STATUS(mica_debuglog_read(log, 1, &rec, sizeof(rec), &actual), MICA_ERR_INVALID_ARGS);
+  // Every bit but MICA_LOG_READ_LINE is undefined.
+  EXPECT_STATUS(mica_debuglog_read(log, 2, &rec, sizeof(rec), &actual), MICA_ERR_INVALID_ARGS);
+  EXPECT_STATUS(mica_debuglog_read(log, ~MICA_LOG_READ_LINE, &rec, sizeof(rec), &actual),
+                MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_debuglog_read(log, 0, &rec, sizeof(rec) - 1, &actual),
+                MICA_ERR_BUFFER_TOO_SMALL);
+  EXPECT_STATUS(mica_debuglog_read(log, MICA_LOG_READ_LINE, &rec, sizeof(rec) - 1, &actual),
                 MICA_ERR_BUFFER_TOO_SMALL);
   EXPECT_STATUS(mica_debuglog_read(log, 0, &rec, 0, &actual), MICA_ERR_BUFFER_TOO_SMALL);
   for (int i = 0; i < CT_BAD_PTR_COUNT; i++) {
     ct_set_context(ct_bad_ptrs[i].name);
     EXPECT_STATUS(mica_debuglog_read(log, 0, (void*)ct_bad_ptrs[i].addr, sizeof(rec), &actual),
+                  MICA_ERR_INVALID_ARGS);
+    EXPECT_STATUS(mica_debuglog_read(log, MICA_LOG_READ_LINE, (void*)ct_bad_ptrs[i].addr,
+                                     sizeof(rec), &actual),
                   MICA_ERR_INVALID_ARGS);
   }
   ct_set_context(NULL);

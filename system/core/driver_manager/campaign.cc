@@ -3,7 +3,7 @@
 // drivers.kmem-ms=). Start i of a target node gets fault i of the list:
 // crash, exit, hang and stall go to the driver as `inject=<fault>` (the
 // runtime acts on them, <mica/driver/driver.h>); kill and stall are also a
-// task_kill by the manager kInjectedKillMs after the start, as an outsider
+// task_kill by the manager drivers.inject-kill-ms (1.5 s) after the start, as an outsider
 // would kill it (for stall, while the held request is in flight).
 #include <mica/async/loop.h>
 #include <mica/rt/runtime.h>
@@ -14,13 +14,6 @@
 #include "system/core/driver_manager/manager.h"
 
 namespace driver_manager {
-namespace {
-
-// As the runtime's delay before crash, exit and hang: the client has
-// reconnected and used the device by then.
-constexpr mica_duration_t kInjectedKillMs = 1500;
-
-}  // namespace
 
 bool Manager::InjectArgument(Node& n, char* arg, size_t size) {
   n.kill_injected = false;
@@ -51,7 +44,7 @@ void Manager::AfterStart(uint32_t index) {
   const uint32_t gen = n.generation;
   if (n.kill_injected) {
     loop_.PostTaskAfter([this, index, gen] { InjectedKill(index, gen); },
-                        kInjectedKillMs * 1'000'000);
+                        static_cast<mica_duration_t>(opts_.inject_kill_ms) * 1'000'000);
   }
   if (opts_.kmem_ms != 0 && IsMemoryTarget(n)) {
     loop_.PostTaskAfter([this, index, gen] { KernelMemoryReading(index, gen); },

@@ -88,13 +88,11 @@ void Manager::BindAll() {
     return true;
   });
   uint32_t bound = 0;
-  fdt::Node console = dt_.StdoutNode();
   for (uint32_t i = 0; i < node_count_; i++) {
     Match(i);
-    if (nodes_[i]->driver != nullptr && console.valid() && nodes_[i]->dt == console &&
-        !opts_.bind_console) {
-      // The kernel writes its log to this UART; a driver re-initialising
-      // it would cut the kernel's lines (docs/drivers.md, "The console").
+    if (nodes_[i]->driver != nullptr && IsConsoleNode(i) && !opts_.bind_console) {
+      // drivers.bind-console=0: the kernel keeps its console UART
+      // (docs/drivers.md, "The console").
       printf("driver: %s is the kernel's console: not bound to %s\n", nodes_[i]->path,
              nodes_[i]->driver->name());
       nodes_[i]->driver = nullptr;
@@ -122,6 +120,38 @@ const Node* Manager::ResourceSource(uint32_t index) const {
     index = n.parent;
   }
   return nullptr;
+}
+
+bool Manager::IsConsoleNode(uint32_t index) const {
+  fdt::Node console = dt_.StdoutNode();
+  return console.valid() && nodes_[index]->dt.valid() && nodes_[index]->dt == console;
+}
+
+// The SYSTEM resource for MICA_RSRC_SYSTEM_CONSOLE, only to a driver whose
+// manifest says `grant console` and only on the node /chosen/stdout-path
+// names; nothing is added otherwise.
+bool Manager::GrantConsole(uint32_t index, mica_handle_t* handles, uint32_t* info, uint32_t* count,
+                           char* why, size_t size) {
+  if (!nodes_[index]->driver->grants_console() || !IsConsoleNode(index)) {
+    return true;
+  }
+  mica_handle_t rsrc = MICA_HANDLE_INVALID;
+  mica_handle_t narrowed = MICA_HANDLE_INVALID;
+  mica_status_t s = mica_resource_create(root_, MICA_RSRC_KIND_SYSTEM, MICA_RSRC_SYSTEM_CONSOLE, 1,
+                                         "console", 7, &rsrc);
+  if (s == MICA_OK) {
+    // Enough for debuglog_create; nothing can be carved from it.
+    s = mica_handle_replace(rsrc, MICA_DEFAULT_RESOURCE_RIGHTS & ~MICA_RIGHT_MANAGE_RESOURCE,
+                            &narrowed);
+  }
+  if (s != MICA_OK) {
+    snprintf(why, size, "console resource: %s", mica::driver::StatusName(s));
+    return false;
+  }
+  handles[*count] = narrowed;
+  info[(*count)++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_SYSTEM,
+                                                static_cast<uint32_t>(MICA_RSRC_SYSTEM_CONSOLE));
+  return true;
 }
 
 bool Manager::Launch(uint32_t index, char* why, size_t size) {
@@ -166,7 +196,8 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DRIVER, 0);
   handles[count] = node_vmo.release();
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_NODE, 0);
-  if (!MakeResourceHandles(root_, grant, handles, info, &count, why, size)) {
+  if (!MakeResourceHandles(root_, grant, handles, info, &count, why, size) ||
+      !GrantConsole(index, handles, info, &count, why, size)) {
     mica_handle_close_many(handles, count);
     return false;
   }

@@ -71,6 +71,10 @@ class Manager {
   void Start(uint32_t index);
   const Node* ResourceSource(uint32_t index) const;
   bool Launch(uint32_t index, char* why, size_t size);
+  // The node /chosen/stdout-path names (the kernel's console UART).
+  bool IsConsoleNode(uint32_t index) const;
+  bool GrantConsole(uint32_t index, mica_handle_t* handles, uint32_t* info, uint32_t* count,
+                    char* why, size_t size);
   void WatchProcess(uint32_t index);
   void OnTerminated(uint32_t index, uint32_t generation);
   void SchedulePing(uint32_t index);

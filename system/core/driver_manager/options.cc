@@ -83,6 +83,11 @@ const char* ApplyWord(const char* w, size_t len, Options* out) {
     out->inject_every = ok && v[0] == '1';
     return ok ? nullptr : "drivers.inject-every=";
   }
+  if (Starts(w, len, "drivers.inject-kill-ms=", &v, &n)) {
+    return ParseNumber(v, n, &out->inject_kill_ms) && out->inject_kill_ms != 0
+               ? nullptr
+               : "drivers.inject-kill-ms=";
+  }
   if (Starts(w, len, "drivers.kmem-ms=", &v, &n)) {
     return ParseNumber(v, n, &out->kmem_ms) ? nullptr : "drivers.kmem-ms=";
   }

@@ -15,10 +15,10 @@
 //                           driver bound to <path>, as an outsider would
 //                           (tests)
 //   drivers.kill-times=<n>  repeat that kill n times, <ms> apart (default 1)
-//   drivers.bind-console=1  also bind the UART /chosen/stdout-path names
-//                           (the kernel's console; by default it is left
-//                           unbound so no driver re-initialises it under
-//                           the kernel's writes)
+//   drivers.bind-console=0  leave the UART /chosen/stdout-path names to
+//                           the kernel (by default its driver is bound and
+//                           takes the console over, docs/drivers.md "The
+//                           console"); =1 is the default
 //   drivers.inject=<target>:<fault>[,<fault>...]  the fault campaign
 //                           (docs/drivers.md, "Fault injection"): <target>
 //                           is a driver name (every node bound to it) or a
@@ -26,13 +26,17 @@
 //                           node (0 the first) gets fault i of the list:
 //                           crash, exit, hang go to the driver as the
 //                           argument `inject=<fault>` (the runtime's hook);
-//                           `kill` is a task_kill by the manager 1.5 s after
-//                           the start; `stall` is both (`inject=stall`, then
+//                           `kill` is a task_kill by the manager
+//                           inject-kill-ms (1.5 s) after the start;
+//                           `stall` is both (`inject=stall`, then
 //                           the kill, which lands while the held request is
 //                           in flight; the node's children started during
 //                           that start get `inject=stall` too, so a bus
 //                           driver is killed while its child holds a
 //                           request); `none` is no fault
+//   drivers.inject-kill-ms=<ms>  when that kill lands after the start
+//                           (default 1500; e.g. later for a client that
+//                           sends its request late)
 //   drivers.inject-every=1  starts after the list get its last fault too (a
 //                           driver that fails on every start)
 //   drivers.kmem-ms=<ms>    print the kernel's free memory (once its
@@ -56,11 +60,12 @@ struct Options {
   uint64_t kill_ms = 0;
   char kill_path[128] = {};  // "" if no kill is asked for
   uint64_t kill_times = 1;
-  bool bind_console = false;
+  bool bind_console = true;
   char inject_driver[65] = {};  // "" if no fault is to be injected
   char inject_fault[32] = {};   // the comma-separated list
   bool inject_every = false;
-  uint64_t kmem_ms = 0;  // 0: no readings
+  uint64_t inject_kill_ms = 1500;  // the manager's kill for `kill` and `stall`
+  uint64_t kmem_ms = 0;            // 0: no readings
 };
 
 // The fault word for start `start` (0 the first) of a node that is an

@@ -412,6 +412,11 @@ MICA_ABI_ASSERT(sizeof(mica_port_packet_t) == 64, "port packet");
 // while it exists the kernel does not write its log to the console UART.
 #define MICA_LOG_FLAG_CONSOLE ((uint32_t)1u << 1)
 
+// debuglog_read: the record's data is its console line, the bytes the
+// kernel writes to the UART for it (timestamp, writer, text, newline), up to
+// the buffer's size (a console driver prints exactly what the kernel would).
+#define MICA_LOG_READ_LINE ((uint32_t)1u << 0)
+
 // The largest debuglog_write payload and the layout debuglog_read returns.
 #define MICA_LOG_MAX_DATA ((size_t)224)
 typedef struct mica_log_record {

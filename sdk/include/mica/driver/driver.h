@@ -112,6 +112,10 @@ class Context {
   mica_status_t TakeInterrupt(uint32_t index, mica::Handle* out);
   // The MMIO resource of reg range `index`: for vmo_create_contiguous.
   mica_status_t TakeDmaResource(uint32_t index, mica::Handle* out);
+  // The SYSTEM resource for `capability` (MICA_RSRC_SYSTEM_*), granted only
+  // when the manifest asks (`grant console`) and the node qualifies
+  // (start.h); MICA_ERR_NOT_FOUND if it was not granted or already taken.
+  mica_status_t TakeSystemResource(uint32_t capability, mica::Handle* out);
 
   mica::async::Loop& loop() { return loop_; }
 

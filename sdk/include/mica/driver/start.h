@@ -28,6 +28,12 @@
 //   MICA_DRIVER_HANDLE_IRQ      arg j   an interrupt object for interrupt j
 //                                       (GIC INTID and trigger from the
 //                                       node's `interrupts`)
+//   MICA_DRIVER_HANDLE_SYSTEM   arg c   a SYSTEM resource covering system
+//                                       capability c (MICA_RSRC_SYSTEM_*),
+//                                       only if the manifest asks for it
+//                                       (`grant console`) and the node
+//                                       qualifies (the console: the node
+//                                       /chosen/stdout-path names)
 // and argv = { <binary path>, <node path>, <driver name>, <start count>,
 // <manifest arguments>... } where the start count is 0 on the first start
 // and counts restarts after it. Nothing else: no root resource, no bootfs,
@@ -42,6 +48,7 @@
 #define MICA_DRIVER_HANDLE_DMA ((uint32_t)0x203)
 #define MICA_DRIVER_HANDLE_IRQ ((uint32_t)0x204)
 #define MICA_DRIVER_HANDLE_DRIVER ((uint32_t)0x205)
+#define MICA_DRIVER_HANDLE_SYSTEM ((uint32_t)0x206)
 
 // The exit status of a driver that found no device behind its node (an
 // empty virtio-mmio slot): the manager records the node as unbound with

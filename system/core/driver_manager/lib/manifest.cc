@@ -82,7 +82,7 @@ Status CheckHeader(const uint8_t* d, size_t size, Layout* l, Error* err) {
                 total, size, kMaxManifestSize);
   }
   const uint32_t flags = Le32(d + 12);
-  if ((flags & ~kManifestHasArgument) != 0) {
+  if ((flags & ~kManifestKnownFlags) != 0) {
     return Fail(err, Status::kMalformed, "manifest offset 12: unknown flags 0x%x", flags);
   }
   if ((flags & kManifestHasArgument) == 0 && Le32(d + 52) != 0) {
@@ -285,6 +285,7 @@ Status ParseManifest(const void* data, size_t size, Manifest* out, Error* err) {
                 "relative path of [A-Za-z0-9._-] components",
                 m.binary_);
   }
+  m.flags_ = Le32(d + 12);
   m.data_ = d;
   m.binds_ = l.binds;
   m.conditions_ = l.conditions;

@@ -23,7 +23,8 @@
 // Binary layout, version 1, all integers little-endian (offsets in bytes):
 //   header (kHeaderSize = 96):
 //     0 u32 magic kMagic ("MDRV")   4 u16 version (1)   6 u16 header size (96)
-//     8 u32 total size              12 u32 flags (kManifestHasArgument or 0)
+//     8 u32 total size              12 u32 flags (kManifestHasArgument,
+//                                          kManifestGrantConsole)
 //    16 u32 name (string)           20 u32 binary (string)
 //    24 u32 bind table offset       28 u32 bind count
 //    32 u32 condition table offset  36 u32 condition count
@@ -61,6 +62,11 @@ inline constexpr uint32_t kMaxManifestSize = 64 * 1024;
 inline constexpr uint32_t kMaxRestartsLimit = 1000;
 // Header flag: the manifest carries an `argument` string for the driver.
 inline constexpr uint32_t kManifestHasArgument = 1u << 0;
+// Header flag (`grant console`): the driver asks for the SYSTEM resource
+// MICA_RSRC_SYSTEM_CONSOLE; the manager grants it only on the node
+// /chosen/stdout-path names (docs/drivers.md, "The console").
+inline constexpr uint32_t kManifestGrantConsole = 1u << 1;
+inline constexpr uint32_t kManifestKnownFlags = kManifestHasArgument | kManifestGrantConsole;
 // Upper bound of every duration field: one day.
 inline constexpr uint64_t kMaxDurationNs = 86400ull * 1000 * 1000 * 1000;
 
@@ -106,6 +112,8 @@ class Manifest {
   BindRule bind(uint32_t index) const;
   Condition condition(uint32_t index) const;
   const RestartPolicy& restart() const { return restart_; }
+  // The manifest says `grant console`.
+  bool grants_console() const { return (flags_ & kManifestGrantConsole) != 0; }
   // 0: the driver is not asked for liveness.
   uint64_t liveness_ns() const { return liveness_ns_; }
 
@@ -122,6 +130,7 @@ class Manifest {
   const char* argument_ = nullptr;
   RestartPolicy restart_;
   uint64_t liveness_ns_ = 0;
+  uint32_t flags_ = 0;
 };
 
 // Validates `size` bytes at `data` (see the contract) into *out.

@@ -55,11 +55,11 @@ TEST(Options, KillTimes) {
 
 TEST(Options, BindConsole) {
   Options o;
+  EXPECT_TRUE(o.bind_console);  // the console UART's driver takes the console over
+  ASSERT_EQ(ParseWords("drivers.bind-console=0", &o), nullptr);
   EXPECT_FALSE(o.bind_console);
   ASSERT_EQ(ParseWords("drivers.bind-console=1", &o), nullptr);
   EXPECT_TRUE(o.bind_console);
-  ASSERT_EQ(ParseWords("drivers.bind-console=0", &o), nullptr);
-  EXPECT_FALSE(o.bind_console);
   for (const char* bad : {"drivers.bind-console=", "drivers.bind-console=yes",
                           "drivers.bind-console=10", "drivers.bind-console=2"}) {
     Options p;
@@ -119,6 +119,11 @@ TEST(Options, InjectTargetsADriverByName) {
 TEST(Options, KmemMs) {
   Options o;
   EXPECT_EQ(o.kmem_ms, 0u);
+  EXPECT_EQ(o.inject_kill_ms, 1500u);
+  ASSERT_EQ(ParseWords("drivers.inject-kill-ms=6000", &o), nullptr);
+  EXPECT_EQ(o.inject_kill_ms, 6000u);
+  EXPECT_STREQ(ParseWords("drivers.inject-kill-ms=0", &o), "drivers.inject-kill-ms=");
+  EXPECT_STREQ(ParseWords("drivers.inject-kill-ms=x", &o), "drivers.inject-kill-ms=");
   ASSERT_EQ(ParseWords("drivers.kmem-ms=500", &o), nullptr);
   EXPECT_EQ(o.kmem_ms, 500u);
   EXPECT_STREQ(ParseWords("drivers.kmem-ms=x", &o), "drivers.kmem-ms=");

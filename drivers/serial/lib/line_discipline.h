@@ -1,0 +1,89 @@
+// LineDiscipline: the console's canonical-mode input editing. Received
+// bytes are edited into a line and echoed; a finished line (its text and a
+// '\n') becomes readable by the console's clients (the serial service's
+// Read).
+//
+// Contract:
+// - Input(c, echo) takes one received byte and writes what must be echoed
+//   to echo[0, return) (at most kMaxEcho bytes):
+//     CR, or LF not right after a CR (so CR LF is one Enter): ends the line;
+//       echo "\n" (the console writer sends it as CR LF).
+//     BS (0x08) or DEL (0x7f): erases the last character if there is one;
+//       echo "\b \b".
+//     printable ASCII (0x20..0x7e): appended while the line has room
+//       (kEditMax bytes), echoed; ignored once it is full.
+//     anything else (other control bytes, bytes >= 0x80): ignored.
+// - A finished line goes to the ready ring whole or not at all (counted in
+//   lines_dropped() when the ring cannot hold it): a reader never sees part
+//   of a line. Read takes bytes from the ready ring in order.
+// - No allocation, no system calls; single-threaded (the driver's loop).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drivers/serial/lib/byte_ring.h"
+
+namespace mica::drivers::serial {
+
+class LineDiscipline {
+ public:
+  static constexpr size_t kEditMax = 255;
+  static constexpr size_t kMaxEcho = 3;
+  static constexpr size_t kReadyBytes = 4096;
+
+  size_t Input(uint8_t c, uint8_t* echo) {
+    bool after_cr = last_cr_;
+    last_cr_ = c == '\r';
+    if (c == '\r' || (c == '\n' && !after_cr)) {
+      EndLine();
+      echo[0] = '\n';
+      return 1;
+    }
+    if (c == 0x08 || c == 0x7f) {
+      if (len_ == 0) {
+        return 0;
+      }
+      len_--;
+      echo[0] = '\b';
+      echo[1] = ' ';
+      echo[2] = '\b';
+      return 3;
+    }
+    if (c >= 0x20 && c <= 0x7e && len_ < kEditMax) {
+      edit_[len_++] = c;
+      echo[0] = c;
+      return 1;
+    }
+    return 0;
+  }
+
+  // Bytes of finished lines, oldest first.
+  size_t Read(uint8_t* out, size_t n) { return ready_.Pop(out, n); }
+  size_t readable() const { return ready_.size(); }
+  // The line being edited.
+  size_t editing() const { return len_; }
+  uint64_t lines() const { return lines_; }
+  uint64_t lines_dropped() const { return lines_dropped_; }
+
+ private:
+  void EndLine() {
+    if (ready_.free() >= len_ + 1) {
+      ready_.Push(edit_, len_);
+      ready_.PushByte('\n');
+      lines_++;
+    } else {
+      lines_dropped_++;
+    }
+    len_ = 0;
+  }
+
+  uint8_t edit_[kEditMax] = {};
+  size_t len_ = 0;
+  bool last_cr_ = false;
+  uint64_t lines_ = 0;
+  uint64_t lines_dropped_ = 0;
+  ByteRing<kReadyBytes> ready_;
+};
+
+}  // namespace mica::drivers::serial

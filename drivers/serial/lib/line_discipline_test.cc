@@ -1,0 +1,133 @@
+#include "drivers/serial/lib/line_discipline.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace mica::drivers::serial {
+namespace {
+
+// Feeds `in`; returns the echo.
+std::string Type(LineDiscipline& ld, const std::string& in) {
+  std::string echo;
+  for (char c : in) {
+    uint8_t out[LineDiscipline::kMaxEcho];
+    size_t n = ld.Input(static_cast<uint8_t>(c), out);
+    EXPECT_LE(n, LineDiscipline::kMaxEcho);
+    echo.append(reinterpret_cast<const char*>(out), n);
+  }
+  return echo;
+}
+
+std::string ReadAll(LineDiscipline& ld) {
+  std::string out;
+  uint8_t buf[7];
+  size_t n;
+  while ((n = ld.Read(buf, sizeof(buf))) != 0) {
+    out.append(reinterpret_cast<const char*>(buf), n);
+  }
+  return out;
+}
+
+TEST(LineDiscipline, EchoesPrintablesAndEndsLinesOnCr) {
+  LineDiscipline ld;
+  EXPECT_EQ(Type(ld, "hi there"), "hi there");
+  EXPECT_EQ(ld.readable(), 0u);  // nothing readable before Enter
+  EXPECT_EQ(Type(ld, "\r"), "\n");
+  EXPECT_EQ(ReadAll(ld), "hi there\n");
+  EXPECT_EQ(ld.lines(), 1u);
+}
+
+TEST(LineDiscipline, CrLfIsOneEnterButLfAloneEndsALine) {
+  LineDiscipline ld;
+  EXPECT_EQ(Type(ld, "a\r\nb\nc\n\r"), "a\nb\nc\n\n");
+  EXPECT_EQ(ReadAll(ld), "a\nb\nc\n\n");
+}
+
+TEST(LineDiscipline, BackspaceAndDeleteEraseOnlyWhatWasTyped) {
+  LineDiscipline ld;
+  EXPECT_EQ(Type(ld, "\b\x7f"), "");  // nothing to erase
+  EXPECT_EQ(Type(ld, "abc\b\x7f"), "abc\b \b\b \b");
+  EXPECT_EQ(ld.editing(), 1u);
+  EXPECT_EQ(Type(ld, "z\r"), "z\n");
+  EXPECT_EQ(ReadAll(ld), "az\n");
+}
+
+TEST(LineDiscipline, EveryOtherByteIsIgnored) {
+  LineDiscipline ld;
+  for (int c = 0; c < 256; c++) {
+    bool handled = c == '\r' || c == '\n' || c == 0x08 || c == 0x7f || (c >= 0x20 && c <= 0x7e);
+    if (handled) {
+      continue;
+    }
+    uint8_t out[LineDiscipline::kMaxEcho];
+    EXPECT_EQ(ld.Input(static_cast<uint8_t>(c), out), 0u) << c;
+  }
+  EXPECT_EQ(ld.editing(), 0u);
+  EXPECT_EQ(ld.readable(), 0u);
+}
+
+TEST(LineDiscipline, AFullLineTakesNoMoreCharacters) {
+  LineDiscipline ld;
+  std::string many(LineDiscipline::kEditMax + 10, 'q');
+  EXPECT_EQ(Type(ld, many), std::string(LineDiscipline::kEditMax, 'q'));
+  Type(ld, "\r");
+  EXPECT_EQ(ReadAll(ld), std::string(LineDiscipline::kEditMax, 'q') + "\n");
+}
+
+TEST(LineDiscipline, LinesAreReadableWholeOrDropped) {
+  LineDiscipline ld;
+  std::string line(99, 'x');
+  size_t fit = LineDiscipline::kReadyBytes / 100;
+  for (size_t i = 0; i < fit + 3; i++) {
+    Type(ld, line + "\r");
+  }
+  EXPECT_EQ(ld.lines(), fit);
+  EXPECT_EQ(ld.lines_dropped(), 3u);
+  std::string all = ReadAll(ld);
+  EXPECT_EQ(all.size(), fit * 100);
+  for (size_t i = 0; i < fit; i++) {
+    EXPECT_EQ(all.substr(i * 100, 100), line + "\n");
+  }
+}
+
+// Random input: the readable bytes are always whole lines of printable
+// ASCII, and the echo replayed on a terminal model shows what was read.
+TEST(LineDiscipline, RandomInputYieldsWholePrintableLines) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 200; round++) {
+    LineDiscipline ld;
+    std::string in;
+    for (int i = 0; i < 300; i++) {
+      int pick = rng() % 10;
+      in += pick == 0   ? '\r'
+            : pick == 1 ? '\x7f'
+            : pick == 2 ? static_cast<char>(rng() % 256)
+                        : static_cast<char>('a' + rng() % 26);
+    }
+    std::string echo = Type(ld, in);
+    std::string screen, cur;  // the echo on a terminal: lines, then the current one
+    for (char c : echo) {
+      if (c == '\n') {
+        screen += cur + "\n";
+        cur.clear();
+      } else if (c == '\b') {
+        ASSERT_FALSE(cur.empty());
+        cur.pop_back();
+      } else {
+        cur += c;  // "\b \b" draws a space over the erased character, then backs over it
+      }
+    }
+    std::string read = ReadAll(ld);
+    ASSERT_TRUE(read.empty() || read.back() == '\n');
+    for (char c : read) {
+      ASSERT_TRUE(c == '\n' || (c >= 0x20 && c <= 0x7e)) << static_cast<int>(c);
+    }
+    EXPECT_EQ(read, screen);
+    EXPECT_EQ(cur.size(), ld.editing());
+  }
+}
+
+}  // namespace
+}  // namespace mica::drivers::serial
