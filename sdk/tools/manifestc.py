@@ -35,6 +35,9 @@ MAX_RESTARTS = 1000
 MAX_DURATION_NS = 86400 * 10**9
 KIND_PRESENT, KIND_U32, KIND_STRING = 0, 1, 2
 FLAG_HAS_ARGUMENT = 1
+FLAG_GRANTS_POWER = 2
+# What `grant <what>` may name, and the header flag each sets.
+GRANTS = {"power": FLAG_GRANTS_POWER}
 
 # Defaults of the optional statements (docs/drivers.md).
 DEFAULTS = {
@@ -258,8 +261,12 @@ def parse_statement(key: str, args: list, line: int, m: dict) -> None:
         if len(args) != 1:
             raise ManifestError(line, "liveness takes one duration, or off")
         m["liveness"] = 0 if args[0] == ("word", "off") else parse_duration(args[0], line)
+    elif key == "grant":
+        if len(args) != 1 or args[0][0] != "word" or args[0][1] not in GRANTS:
+            raise ManifestError(line, f"grant takes one of: {', '.join(sorted(GRANTS))}")
+        m["grant"] = args[0][1]
     else:
-        raise ManifestError(line, f"unknown statement '{key}' (name, binary, argument, compatible, restart, backoff, stable, liveness)")
+        raise ManifestError(line, f"unknown statement '{key}' (name, binary, argument, compatible, restart, backoff, stable, liveness, grant)")
 
 
 def encode(m: dict) -> bytes:
@@ -275,6 +282,7 @@ def encode(m: dict) -> bytes:
     name, binary = string(m["name"]), string(m["binary"])
     argument = string(m["argument"]) if "argument" in m else 0
     flags = FLAG_HAS_ARGUMENT if "argument" in m else 0
+    flags |= GRANTS[m["grant"]] if "grant" in m else 0
     binds, conds = bytearray(), bytearray()
     n_conds = 0
     for compatible, rule_conds in m["binds"]:

@@ -18,6 +18,7 @@ from checks import (AdversaryChecker, AsyncTestChecker, BootChecker, CoreTestsCh
                     suite_summary_problem)
 from common import BASE_TIMEOUT, CaseResult, Job, Options, indent, read_log
 from driver_cases import DriverCase, driver_cases
+from power_cases import power_key_jobs
 from qemu import BootConfig
 
 
@@ -284,6 +285,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
              if suite_selected(opts, c.name, vnames, "virtio")]
     jobs += [userboot_job(opts, *case) for case in USERBOOT_CASES if opts.selected(case[0])]
     jobs += [driver_job(opts, case) for case in driver_cases() if opts.selected(case.name)]
+    jobs += power_key_jobs(opts)
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()
     fanames = [c.name for c in fa_core + fa_fuzz]

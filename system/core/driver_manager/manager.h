@@ -11,6 +11,9 @@
 //   driver: cannot start <path> (<driver>): <why>
 //   driver: published <class>/<instance> by <path>
 //   driver-manager: <b> nodes bound, <u> unbound
+//   driver-manager: <power off|reboot> asked by <path> (<driver>, process <koid>)
+//   driver: stopped <path> (<driver>, process <koid>): <how>
+//   driver-manager: every driver stopped; <powering off|rebooting>
 // <reason> is one of: `crashed (fault at 0x<far>, esr 0x<esr>)`,
 // `exited with status <n>`, `was killed`, `missed its liveness check`.
 #pragma once
@@ -60,6 +63,9 @@ class Manager {
   // The node as the Inspect protocol (system/idl/inspect.idl) lists it.
   void FillInspectNode(uint32_t index, idl::inspect::Node* out) const;
   mica_status_t Connect(const char* service_class, uint32_t instance, mica::Handle channel);
+  // The service `service_class` of the devicetree node whose phandle is
+  // `phandle` (Manager.ConnectPhandle).
+  mica_status_t ConnectPhandle(uint32_t phandle, const char* service_class, mica::Handle channel);
 
  private:
   uint32_t AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth);
@@ -78,6 +84,18 @@ class Manager {
   // Publishes `service_class` for node `index`: its instance number.
   mica_status_t Publish(uint32_t index, const char* service_class, uint32_t* instance);
   friend class ManagerLink;
+  friend class PowerLink;
+  // power.cc: a Power channel for the driver of `index` (`grant power`),
+  // the driver's end in *theirs.
+  mica_status_t MakePowerLink(uint32_t index, mica::Handle* theirs);
+  // A clean shutdown asked by the driver of `index`: logs why, stops every
+  // driver (children before parents), then system_power(action). Returns
+  // only if the kernel refused (the status).
+  mica_status_t Shutdown(uint32_t index, uint32_t action);
+  // Asks one driver to stop (Driver.Stop), kills it if it has not ended
+  // within the grace period, and logs how it ended.
+  void StopForShutdown(uint32_t index);
+  bool shutting_down_ = false;
   void ServeDevices();
   // drivers.kill=: task_kill a driver's process from outside, later.
   void KillLater();

@@ -3,6 +3,7 @@
 // service connection).
 #include <idl/driver_ipc.h>
 #include <idl/inspect_ipc.h>
+#include <idl/power_ipc.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
@@ -252,6 +253,21 @@ class ManagerLink final : public idl::driver::ManagerServer {
     done.Reply(r);
   }
 
+  void ConnectPhandle(idl::driver::Manager::ConnectPhandleRequest& req,
+                      ConnectPhandleCompleter done) override {
+    idl::driver::Manager::ConnectPhandleResponse r;
+    char name[wire::kClassNameSize];
+    r.status = MICA_ERR_INVALID_ARGS;
+    if (req.service_class.size < sizeof(name)) {
+      snprintf(name, sizeof(name), "%.*s", static_cast<int>(req.service_class.size),
+               req.service_class.data);
+      if (strlen(name) == req.service_class.size && req.channel) {
+        r.status = manager_->ConnectPhandle(req.phandle, name, mica::Handle(req.channel.release()));
+      }
+    }
+    done.Reply(r);
+  }
+
  private:
   Manager* manager_;
   uint32_t index_;
@@ -269,6 +285,8 @@ void Manager::Link(uint32_t index, mica::Channel manager_end, mica::Channel driv
 
 void Manager::Unlink(uint32_t index) {
   Node& n = *nodes_[index];
+  delete n.power;
+  n.power = nullptr;
   delete n.link;
   n.link = nullptr;
   delete n.client;
@@ -292,6 +310,26 @@ mica_status_t Manager::Connect(const char* service_class, uint32_t instance, mic
     e.channel = mica::Channel(channel.release());
     mica_status_t st = n.link->SendConnect(e);
     return st == MICA_ERR_BAD_STATE || st == MICA_ERR_PEER_CLOSED ? MICA_ERR_UNAVAILABLE : st;
+  }
+  return MICA_ERR_NOT_FOUND;
+}
+
+mica_status_t Manager::ConnectPhandle(uint32_t phandle, const char* service_class,
+                                      mica::Handle channel) {
+  if (phandle == 0 || phandle == ~uint32_t{0}) {
+    return MICA_ERR_NOT_FOUND;  // DT spec v0.4 §2.3.3: not a valid phandle
+  }
+  for (uint32_t i = 0; i < node_count_; i++) {
+    const Node& n = *nodes_[i];
+    if (!n.dt.valid() || dt_.Phandle(n.dt) != phandle) {
+      continue;
+    }
+    for (uint32_t k = 0; k < service_count_; k++) {
+      if (services_[k].node == i && strcmp(services_[k].service_class, service_class) == 0) {
+        return Connect(service_class, services_[k].instance, static_cast<mica::Handle&&>(channel));
+      }
+    }
+    return MICA_ERR_NOT_FOUND;  // the node's driver has not published it (yet)
   }
   return MICA_ERR_NOT_FOUND;
 }

@@ -82,7 +82,7 @@ Status CheckHeader(const uint8_t* d, size_t size, Layout* l, Error* err) {
                 total, size, kMaxManifestSize);
   }
   const uint32_t flags = Le32(d + 12);
-  if ((flags & ~kManifestHasArgument) != 0) {
+  if ((flags & ~(kManifestHasArgument | kManifestGrantsPower)) != 0) {
     return Fail(err, Status::kMalformed, "manifest offset 12: unknown flags 0x%x", flags);
   }
   if ((flags & kManifestHasArgument) == 0 && Le32(d + 52) != 0) {
@@ -273,6 +273,7 @@ Status ParseManifest(const void* data, size_t size, Manifest* out, Error* err) {
   if (st != Status::kOk) {
     return st;
   }
+  m.grants_power_ = (Le32(d + 12) & kManifestGrantsPower) != 0;
   if (!IsValidDriverName(m.name_)) {
     return Fail(err, Status::kMalformed,
                 "manifest offset 16: driver name \"%s\" is not 1..64 "

@@ -23,7 +23,8 @@
 // Binary layout, version 1, all integers little-endian (offsets in bytes):
 //   header (kHeaderSize = 96):
 //     0 u32 magic kMagic ("MDRV")   4 u16 version (1)   6 u16 header size (96)
-//     8 u32 total size              12 u32 flags (kManifestHasArgument or 0)
+//     8 u32 total size              12 u32 flags (kManifestHasArgument,
+//                                          kManifestGrantsPower)
 //    16 u32 name (string)           20 u32 binary (string)
 //    24 u32 bind table offset       28 u32 bind count
 //    32 u32 condition table offset  36 u32 condition count
@@ -61,6 +62,9 @@ inline constexpr uint32_t kMaxManifestSize = 64 * 1024;
 inline constexpr uint32_t kMaxRestartsLimit = 1000;
 // Header flag: the manifest carries an `argument` string for the driver.
 inline constexpr uint32_t kManifestHasArgument = 1u << 0;
+// Header flag: the manifest's `grant power`; the manager serves the IDL
+// Power protocol (system/idl/power.idl) to this driver.
+inline constexpr uint32_t kManifestGrantsPower = 1u << 1;
 // Upper bound of every duration field: one day.
 inline constexpr uint64_t kMaxDurationNs = 86400ull * 1000 * 1000 * 1000;
 
@@ -108,6 +112,8 @@ class Manifest {
   const RestartPolicy& restart() const { return restart_; }
   // 0: the driver is not asked for liveness.
   uint64_t liveness_ns() const { return liveness_ns_; }
+  // `grant power`: the driver may ask the manager to power off or reboot.
+  bool grants_power() const { return grants_power_; }
 
  private:
   friend Status ParseManifest(const void* data, size_t size, Manifest* out, Error* err);
@@ -122,6 +128,7 @@ class Manifest {
   const char* argument_ = nullptr;
   RestartPolicy restart_;
   uint64_t liveness_ns_ = 0;
+  bool grants_power_ = false;
 };
 
 // Validates `size` bytes at `data` (see the contract) into *out.
