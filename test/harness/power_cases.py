@@ -38,11 +38,12 @@ _QUIET = (_DM + r"driver: failed", _DM + r"driver: cannot start", r"bind .* fail
 class PowerCase:
     name: str
     config: BootConfig
-    trigger: str  # the line after which the power button is pressed
+    trigger: str  # the line after which the power button is pressed ("": never)
     expected: list[str]  # in any order, before QEMU exits
     ordered: list[str]  # in this order, after the trigger
     forbidden: tuple[str, ...] = ()
     timeout_factor: float = 2.0
+    extra: tuple[str, ...] = ()  # more QEMU arguments
 
 
 class PowerKeyChecker(Checker):
@@ -51,7 +52,7 @@ class PowerKeyChecker(Checker):
     lines in order, and no forbidden line."""
 
     def __init__(self, case: PowerCase, press):
-        self.trigger = re.compile(case.trigger)
+        self.trigger = re.compile(case.trigger) if case.trigger else None
         self.expected = [re.compile(e) for e in case.expected]
         self.seen = [False] * len(self.expected)
         self.ordered = [re.compile(o) for o in case.ordered]
@@ -59,7 +60,7 @@ class PowerKeyChecker(Checker):
         self.forbidden = [re.compile(f) for f in case.forbidden]
         self.bad: list[str] = []
         self.press = press
-        self.pressed = False
+        self.pressed = self.trigger is None
 
     def feed(self, line: str) -> Optional[Verdict]:
         if PANIC_MARK in line:
@@ -76,7 +77,7 @@ class PowerKeyChecker(Checker):
 
     def finish(self, why: str) -> Verdict:
         problems = []
-        if not self.pressed:
+        if not self.pressed and self.trigger is not None:
             problems.append(f"never pressed: no line matched {self.trigger.pattern}")
         missing = [rx.pattern for rx, ok in zip(self.expected, self.seen) if not ok]
         if missing:
@@ -139,7 +140,7 @@ def power_key_job(opts: Options, case: PowerCase) -> Job:
                     answers.append(f"QMP failed: {e}")
             threading.Thread(target=send, daemon=True).start()
 
-        extra = ("-qmp", f"unix:{sock},server=on,wait=off")
+        extra = ("-qmp", f"unix:{sock},server=on,wait=off") + case.extra
         cmd = qemu.qemu_command(case.config, opts.paths, extra=extra)
         timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
         r = qemu.run_case(cmd, PowerKeyChecker(case, press), timeout, log, opts.abort)
@@ -217,6 +218,7 @@ def power_cases() -> list[PowerCase]:
         _shutdown(), _QUIET + (r"restart \d+ in",))
     return [
         base,
+        _reboot_case(),
         _fault(_GPIO, "pl061", "kill", "was killed", (kill_gpio,),
                [_DM + rf"driver-manager: killing process \d+ \({_GPIO}\), as asked$"]),
         _fault(_GPIO, "pl061", "crash", r"crashed \(fault at 0x0, esr 0x[0-9a-f]+\)",
@@ -236,6 +238,25 @@ def power_cases() -> list[PowerCase]:
         _fault(_KEYNODE, "gpio-keys", "hang", "missed its liveness check", ("drivers.inject=gpio-keys:hang",),
                [], hang=True),
     ]
+
+
+def _reboot_case() -> PowerCase:
+    """Power.Shutdown(REBOOT) from a test driver granted power (test set
+    `reboot`): the bystanders are stopped, then PSCI SYSTEM_RESET; with
+    -no-reboot QEMU exits with status 0 instead of resetting."""
+    reboot = r"test-reboot\(\d+\): test-reboot: "
+    ordered = [
+        reboot + r"asking for a reboot$",
+        _DM + rf"driver-manager: reboot asked by {_RTC} \(test-reboot, process \d+\)$",
+        _DM + r"driver: stopped /pl061@9030000 \(test-steady, process \d+\): exited with status 0$",
+        _DM + r"driver: stopped /fw-cfg@9020000 \(test-steady, process \d+\): exited with status 0$",
+        _DM + r"driver-manager: every driver stopped; rebooting$",
+        r"\] mica: reboot requested by driver-manager\(\d+\)$",
+    ]
+    expected = [_bound(_RTC, "test-reboot"),
+                _DM + rf"driver: stopped {_RTC} \(test-reboot, process \d+\): exited with status 0$"]
+    return PowerCase("power/virt-reboot", _virt("drivers.test=reboot"), "", expected, ordered,
+                     _QUIET + (r"reboot refused", r"restart \d+ in"), extra=("-no-reboot",))
 
 
 def power_key_jobs(opts: Options) -> list[Job]:

@@ -88,6 +88,7 @@ class Manager {
   // power.cc: a Power channel for the driver of `index` (`grant power`),
   // the driver's end in *theirs.
   mica_status_t MakePowerLink(uint32_t index, mica::Handle* theirs);
+  void DropPowerLink(uint32_t index);
   // A clean shutdown asked by the driver of `index`: logs why, stops every
   // driver (children before parents), then system_power(action). Returns
   // only if the kernel refused (the status).

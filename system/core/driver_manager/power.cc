@@ -70,6 +70,11 @@ mica_status_t Manager::MakePowerLink(uint32_t index, mica::Handle* theirs) {
   return MICA_OK;
 }
 
+void Manager::DropPowerLink(uint32_t index) {
+  delete nodes_[index]->power;
+  nodes_[index]->power = nullptr;
+}
+
 void Manager::StopForShutdown(uint32_t index) {
   Node& n = *nodes_[index];
   if (n.state != NodeState::kBound || !n.process) {

@@ -3,7 +3,6 @@
 // service connection).
 #include <idl/driver_ipc.h>
 #include <idl/inspect_ipc.h>
-#include <idl/power_ipc.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
@@ -285,8 +284,7 @@ void Manager::Link(uint32_t index, mica::Channel manager_end, mica::Channel driv
 
 void Manager::Unlink(uint32_t index) {
   Node& n = *nodes_[index];
-  delete n.power;
-  n.power = nullptr;
+  DropPowerLink(index);
   delete n.link;
   n.link = nullptr;
   delete n.client;
