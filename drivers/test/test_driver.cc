@@ -10,11 +10,14 @@
 //   crash-always  a null dereference on every start
 //   parent        adds two child nodes (mica,test-child) and publishes rtc
 //   child         publishes an echo service of class `test`
+//   reboot        1 s after binding asks the manager for a reboot through
+//                 the Power protocol (its manifest says `grant power`)
 // Services speak the raw protocol `test.Echo` version 1 (not IDL): every
 // message comes back as is; "crash" crashes the driver.
 // Lines: `<driver>: <node path> up (start <n>)` once bound, and for
 // isolation `<driver>: check <what>: ok|FAILED (<status>)` then
 // `<driver>: isolation ok` or `<driver>: isolation FAILED`.
+#include <idl/power_ipc.h>
 #include <mica/driver/driver.h>
 #include <mica/driver/status_name.h>
 #include <mica/rt/runtime.h>
@@ -123,6 +126,24 @@ void CrashSoon(Context& dev) {
   dev.loop().PostTask([] { *static_cast<volatile int*>(nullptr) = 1; });
 }
 
+// reboot: Power.Shutdown(REBOOT), which does not answer on success.
+mica_status_t RebootSoon(Context& dev) {
+  mica::Handle power;
+  MICA_TRY(dev.TakePower(&power));
+  static idl::power::PowerAsyncClient client(&dev.loop(), mica::Channel(power.release()));
+  MICA_TRY(client.Begin());
+  return dev.loop().PostTaskAfter(
+      [&dev] {
+        printf("%s: asking for a reboot\n", dev.name());
+        idl::power::Power::ShutdownRequest req;
+        req.action = idl::power::Action::REBOOT;
+        (void)client.Shutdown(req, [&dev](mica_status_t s, idl::power::Power::ShutdownResponse* r) {
+          printf("%s: reboot refused: %s\n", dev.name(), StatusName(s != MICA_OK ? s : r->status));
+        });
+      },
+      1'000'000'000);
+}
+
 mica_status_t Bind(Context& dev) {
   const char* mode = dev.arg_count() > 0 ? dev.arg(0) : "steady";
   bool first = dev.start_count() == 0;
@@ -145,6 +166,8 @@ mica_status_t Bind(Context& dev) {
     return AddChildren(dev);
   } else if (strcmp(mode, "child") == 0) {
     return Publish(dev, "test");
+  } else if (strcmp(mode, "reboot") == 0) {
+    return RebootSoon(dev);
   }
   return MICA_OK;
 }

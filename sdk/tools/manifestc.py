@@ -36,9 +36,10 @@ MAX_DURATION_NS = 86400 * 10**9
 KIND_PRESENT, KIND_U32, KIND_STRING = 0, 1, 2
 FLAG_HAS_ARGUMENT = 1
 FLAG_GRANT_CONSOLE = 2
-# `grant <what>`: the system capabilities a manifest may ask for, and the
-# header flag of each.
-GRANTS = {"console": FLAG_GRANT_CONSOLE}
+FLAG_GRANT_POWER = 4
+# `grant <what> ...`: the system capabilities a manifest may ask for, and
+# the header flag of each.
+GRANTS = {"console": FLAG_GRANT_CONSOLE, "power": FLAG_GRANT_POWER}
 
 # Defaults of the optional statements (docs/drivers.md).
 DEFAULTS = {
@@ -258,14 +259,19 @@ def parse_statement(key: str, args: list, line: int, m: dict) -> None:
         if len(args) != 1:
             raise ManifestError(line, "stable takes one duration")
         m["stable"] = parse_duration(args[0], line)
-    elif key == "grant":
-        if len(args) != 1 or args[0][0] != "word" or args[0][1] not in GRANTS:
-            raise ManifestError(line, f"grant takes one of: {', '.join(sorted(GRANTS))}")
-        m["grant"] = args[0][1]
     elif key == "liveness":
         if len(args) != 1:
             raise ManifestError(line, "liveness takes one duration, or off")
         m["liveness"] = 0 if args[0] == ("word", "off") else parse_duration(args[0], line)
+    elif key == "grant":
+        # grant <what> [<what> ...]: each capability at most once.
+        if not args or any(a[0] != "word" or a[1] not in GRANTS for a in args):
+            raise ManifestError(line, f"grant takes one or more of: {', '.join(sorted(GRANTS))}")
+        grants = [a[1] for a in args]
+        for what in grants:
+            if grants.count(what) > 1:
+                raise ManifestError(line, f"grant names '{what}' twice")
+        m["grants"] = grants
     else:
         raise ManifestError(line, f"unknown statement '{key}' (name, binary, argument, compatible, restart, backoff, stable, liveness, grant)")
 
@@ -283,8 +289,8 @@ def encode(m: dict) -> bytes:
     name, binary = string(m["name"]), string(m["binary"])
     argument = string(m["argument"]) if "argument" in m else 0
     flags = FLAG_HAS_ARGUMENT if "argument" in m else 0
-    if "grant" in m:
-        flags |= GRANTS[m["grant"]]
+    for what in m.get("grants", ()):
+        flags |= GRANTS[what]
     binds, conds = bytearray(), bytearray()
     n_conds = 0
     for compatible, rule_conds in m["binds"]:

@@ -15,12 +15,12 @@ from qemu import BootConfig
 
 _DM = r"driver-manager\(\d+\): "
 _DRV = r"drivers\(\d+\): drivers: +"
-_STEADY = ("/fw-cfg@9020000", "/pl061@9030000")
+_STEADY = ("/fw-cfg@9020000",)
 # A default boot's counts (`driver-manager: <b> nodes bound, <u> unbound`)
 # and the nodes bound on raspi4b. On virt the 32 virtio-mmio transports
 # count as bound when the count is printed (their drivers have just been
 # started; those of empty slots end as "no device", unbound, right after).
-VIRT_COUNTS = (34, 25)
+VIRT_COUNTS = (36, 23)
 RPI4_COUNTS = (2, 220)
 RPI4_BOUND = [("/soc/serial@7e201000", "pl011")]
 
@@ -292,7 +292,8 @@ def _system_cases() -> list[DriverCase]:
         _uart_case("drivers/rpi4-mini-uart",
                    BootConfig(board="rpi4", append=_append("", 1500, "drivers.bind-console=1")),
                    "/soc/serial@7e215040", "mini-uart", r"\(IER rx bit [12]\)"),
-        _default_case("drivers/virt-default", _virt(_append("", 2000, *_RTC_CLIENT)), [(_RTC, "pl031")],
+        _default_case("drivers/virt-default", _virt(_append("", 2000, *_RTC_CLIENT)),
+                      [(_RTC, "pl031"), ("/pl061@9030000", "pl061"), ("/gpio-keys", "gpio-keys")],
                       ("/pl011@9000000", "pl011"), VIRT_COUNTS,
                       [rf"pl031\(\d+\): pl031: {_RTC} time " + _TIME, _CLIENT + r"time \d{10}$"]),
         _default_case("drivers/rpi4-default", rpi4, RPI4_BOUND, ("/soc/serial@7e215040", "mini-uart"),

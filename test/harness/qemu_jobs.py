@@ -21,6 +21,7 @@ from blockbench_cases import blockbench_jobs
 from driver_cases import DriverCase, driver_cases
 from service_cases import service_cases
 from console_cases import console_jobs
+from power_cases import power_key_jobs
 from qemu import BootConfig
 
 
@@ -294,6 +295,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += [driver_job(opts, case) for case in driver_cases() if opts.selected(case.name)]
     jobs += [driver_job(opts, case) for case in service_cases() if opts.selected(case.name)]
     jobs += console_jobs(opts)
+    jobs += power_key_jobs(opts)
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()
     fanames = [c.name for c in fa_core + fa_fuzz]

@@ -101,6 +101,8 @@ mica_status_t Context::Init(int argc, char** argv) {
   for (uint32_t i = 0; i < node_.irq_count(); i++) {
     irq_[i].reset(Take(MICA_DRIVER_HANDLE_IRQ, i));
   }
+  power_.reset(Take(MICA_DRIVER_HANDLE_POWER, 0));
+  power_granted_ = static_cast<bool>(power_);
   return MICA_OK;
 }
 
@@ -234,6 +236,35 @@ mica_status_t Context::AddChildWithResources(const char* name, const NodePropert
     irq_[i].reset();
   }
   return AddChild(name, props, count + 1);
+}
+
+mica_status_t Context::ConnectPhandle(uint32_t phandle, const char* service_class,
+                                      const char* protocol_name, uint16_t protocol_version,
+                                      mica::Handle channel,
+                                      mica::async::InlineFunction<void(mica_status_t)> done) {
+  ::idl::driver::Manager::ConnectPhandleRequest req;
+  if (!req.service_class.Set(service_class) || !req.protocol_name.Set(protocol_name)) {
+    return MICA_ERR_OUT_OF_RANGE;
+  }
+  req.protocol_version = protocol_version;
+  req.phandle = phandle;
+  req.channel = mica::Channel(channel.release());
+  return manager_->ConnectPhandle(
+      req, [done = static_cast<decltype(done)&&>(done)](
+               mica_status_t s, ::idl::driver::Manager::ConnectPhandleResponse* r) mutable {
+        done(s != MICA_OK ? s : r->status);
+      });
+}
+
+mica_status_t Context::TakePower(mica::Handle* out) {
+  if (!power_granted_) {
+    return MICA_ERR_ACCESS_DENIED;
+  }
+  if (!power_) {
+    return MICA_ERR_BAD_STATE;
+  }
+  *out = static_cast<mica::Handle&&>(power_);
+  return MICA_OK;
 }
 
 void Context::NoDevice() {

@@ -135,6 +135,7 @@ TEST(Manifestc, FullManifestReadsBack) {
   EXPECT_EQ(m.restart().stable_ns, 20'000'000'000u);
   EXPECT_EQ(m.liveness_ns(), 250'000'000u);
   EXPECT_TRUE(m.grants_console());
+  EXPECT_TRUE(m.grants_power());
 }
 
 TEST(Manifestc, MinimalManifestGetsTheDocumentedDefaults) {
@@ -155,6 +156,7 @@ TEST(Manifestc, MinimalManifestGetsTheDocumentedDefaults) {
   EXPECT_EQ(m.restart().stable_ns, defaults.stable_ns);
   EXPECT_EQ(m.liveness_ns(), 0u);
   EXPECT_FALSE(m.grants_console());
+  EXPECT_FALSE(m.grants_power());
 }
 
 TEST(Manifestc, MissingInputIsAnError) {

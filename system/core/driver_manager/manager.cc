@@ -201,6 +201,17 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
     mica_handle_close_many(handles, count);
     return false;
   }
+  mica::Handle power;
+  if (n.driver->grants_power()) {
+    s = MakePowerLink(index, &power);
+    if (s != MICA_OK) {
+      mica_handle_close_many(handles, count);
+      snprintf(why, size, "power channel: %s", mica::driver::StatusName(s));
+      return false;
+    }
+    handles[count] = power.release();
+    info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_POWER, 0);
+  }
   char start_count[12];
   snprintf(start_count, sizeof(start_count), "%u", n.tracker->restart_count());
   const char* argv[] = {n.driver->binary(),   n.path, n.driver->name(), start_count,
@@ -223,6 +234,7 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   spec.file_checked = n.binary_checked;
   mica::Handle process;
   if (!userboot::Launch(fs_, spec, &process, nullptr, why, size)) {
+    Unlink(index);  // the power link, if one was made
     return false;
   }
   n.binary_checked = true;
@@ -237,6 +249,9 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
 
 void Manager::Start(uint32_t index) {
   Node& n = *nodes_[index];
+  if (shutting_down_) {
+    return;
+  }
   n.generation++;
   n.ping_outstanding = false;
   if (n.tracker == nullptr) {

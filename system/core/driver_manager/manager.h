@@ -12,6 +12,9 @@
 //   driver: published <class>/<instance> by <path>
 //   driver: <path> cannot publish <class>: <status>
 //   driver-manager: <b> nodes bound, <u> unbound
+//   driver-manager: <power off|reboot> asked by <path> (<driver>, process <koid>)
+//   driver: stopped <path> (<driver>, process <koid>): <how>
+//   driver-manager: every driver stopped; <powering off|rebooting>
 // <reason> is one of: `crashed (fault at 0x<far>, esr 0x<esr>)`,
 // `exited with status <n>`, `was killed`, `missed its liveness check`.
 #pragma once
@@ -63,6 +66,10 @@ class Manager {
   mica_status_t OpenService(const char* service_class, uint32_t instance, const char* protocol,
                             uint16_t version, mica::Channel channel);
   const ServiceTable& services() const { return services_; }
+  // The service `service_class` of the devicetree node whose phandle is
+  // `phandle` (Manager.ConnectPhandle), refused as OpenService refuses.
+  mica_status_t ConnectPhandle(uint32_t phandle, const char* service_class, const char* protocol,
+                               uint16_t version, mica::Channel channel);
 
  private:
   uint32_t AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth);
@@ -92,6 +99,20 @@ class Manager {
                             mica::Channel channel);
   // Serves the service directory on `channel` (directory.cc).
   void ServeDirectory(mica::Channel channel);
+  friend class PowerLink;
+  // power.cc: a Power channel for the driver of `index` (`grant power`),
+  // the driver's end in *theirs.
+  mica_status_t MakePowerLink(uint32_t index, mica::Handle* theirs);
+  void DropPowerLink(uint32_t index);
+  // A clean shutdown asked by the driver of `index`: logs why, stops every
+  // driver (children before parents), then system_power(action). Returns
+  // only if the kernel refused (the status).
+  mica_status_t Shutdown(uint32_t index, uint32_t action);
+  // Asks one driver to stop (Driver.Stop), kills it if it has not ended
+  // within the grace period, and logs how it ended.
+  void StopForShutdown(uint32_t index);
+  bool shutting_down_ = false;
+  void ServeDevices();
   // drivers.kill=: task_kill a driver's process from outside, later.
   void KillLater();
   uint64_t QuietKernelFree(uint64_t* vmo_mmu);

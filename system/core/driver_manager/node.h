@@ -21,6 +21,7 @@
 namespace driver_manager {
 
 class ManagerLink;  // services.cc: the IDL Manager protocol served for one driver
+class PowerLink;    // power.cc: the IDL Power protocol, for drivers granted it
 
 inline constexpr uint32_t kNoNode = ~uint32_t{0};
 inline constexpr uint32_t kMaxNodes = 1024;
@@ -50,6 +51,7 @@ struct Node {
   mica::Handle job;
   mica::Handle process;
   ManagerLink* link = nullptr;                       // serves Manager for it
+  PowerLink* power = nullptr;                        // serves Power (`grant power`)
   idl::driver::DriverAsyncClient* client = nullptr;  // calls its Driver
   mica::async::WaitId process_wait = 0;
   uint64_t ping_seq = 0;

@@ -34,6 +34,50 @@ bool ResolveNode(const fdt::Fdt& dt, fdt::Node node, dm::NodeResources* out, cha
   return true;
 }
 
+namespace {
+
+uint32_t Align4(uint32_t n) {
+  return (n + 3) & ~3u;
+}
+
+// A devicetree node's configuration subnodes: children without a
+// `compatible` (gpio-keys' keys, a controller's hogs), which no driver
+// binds on their own. Their properties travel in the parent's description
+// as "<subnode>/<property>" ('/' is not allowed in a property name, DT spec
+// v0.4 §2.2.4.1), when all of them fit after the node's own (`used` bytes,
+// `count` properties); otherwise none do.
+void AddSubnodeProperties(const fdt::Fdt& dt, fdt::Node node, uint32_t used, uint32_t count,
+                          mica::driver::NodeInfoWriter* w) {
+  uint32_t bytes = used;
+  for (fdt::Node child : dt.Children(node)) {
+    if (dt.FindProperty(child, "compatible").valid()) {
+      continue;
+    }
+    uint32_t prefix = static_cast<uint32_t>(strlen(dt.Name(child))) + 1;
+    for (const fdt::Property& p : dt.Properties(child)) {
+      bytes += 8 + Align4(prefix + static_cast<uint32_t>(strlen(p.name)) + 1) + Align4(p.len);
+      count++;
+    }
+  }
+  if (count > mica::driver::kNodeInfoMaxProps || bytes > mica::driver::kNodeInfoMaxSize) {
+    return;
+  }
+  for (fdt::Node child : dt.Children(node)) {
+    if (dt.FindProperty(child, "compatible").valid()) {
+      continue;
+    }
+    for (const fdt::Property& p : dt.Properties(child)) {
+      char name[160];
+      int n = snprintf(name, sizeof(name), "%s/%s", dt.Name(child), p.name);
+      if (n > 0 && static_cast<size_t>(n) < sizeof(name)) {
+        w->AddProperty(name, p.data, p.len);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 mica_status_t MakeNodeVmo(const fdt::Fdt& dt, const Node& node, const dm::NodeResources& res,
                           mica::Handle* out) {
   uint32_t cap = mica::driver::kNodeInfoMaxSize;
@@ -50,9 +94,15 @@ mica_status_t MakeNodeVmo(const fdt::Fdt& dt, const Node& node, const dm::NodeRe
     w.AddIrq({res.interrupts[i].intid, res.interrupts[i].options});
   }
   if (node.dt.valid()) {
+    uint32_t used = 64 + Align4(static_cast<uint32_t>(strlen(node.path)) + 1) +
+                    res.mmio_count * 16 + res.interrupt_count * 8;
+    uint32_t count = 0;
     for (const fdt::Property& p : dt.Properties(node.dt)) {
       w.AddProperty(p.name, p.data, p.len);
+      used += 8 + Align4(static_cast<uint32_t>(strlen(p.name)) + 1) + Align4(p.len);
+      count++;
     }
+    AddSubnodeProperties(dt, node.dt, used, count, &w);
   } else {
     mica::driver::NodeInfo added;
     if (added.Parse(node.added, node.added_size)) {

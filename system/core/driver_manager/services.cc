@@ -244,6 +244,20 @@ class ManagerLink final : public idl::driver::ManagerServer {
     done.Reply(r);
   }
 
+  void ConnectPhandle(idl::driver::Manager::ConnectPhandleRequest& req,
+                      ConnectPhandleCompleter done) override {
+    idl::driver::Manager::ConnectPhandleResponse r;
+    char name[kServiceNameSize];
+    char protocol[kServiceNameSize];
+    r.status = MICA_ERR_INVALID_ARGS;
+    if (CopyName(req.service_class, name) && CopyName(req.protocol_name, protocol) &&
+        req.channel) {
+      r.status = manager_->ConnectPhandle(req.phandle, name, protocol, req.protocol_version,
+                                          mica::Channel(req.channel.release()));
+    }
+    done.Reply(r);
+  }
+
  private:
   Manager* manager_;
   uint32_t index_;
@@ -261,6 +275,7 @@ void Manager::Link(uint32_t index, mica::Channel manager_end, mica::Channel driv
 
 void Manager::Unlink(uint32_t index) {
   Node& n = *nodes_[index];
+  DropPowerLink(index);
   delete n.link;
   n.link = nullptr;
   delete n.client;
@@ -278,6 +293,29 @@ mica_status_t Manager::SendConnect(uint32_t index, const char* service_class, ui
   e.instance = instance;
   e.channel = static_cast<mica::Channel&&>(channel);
   return link->SendConnect(e);
+}
+
+mica_status_t Manager::ConnectPhandle(uint32_t phandle, const char* service_class,
+                                      const char* protocol, uint16_t version,
+                                      mica::Channel channel) {
+  if (phandle == 0 || phandle == ~uint32_t{0}) {
+    return MICA_ERR_NOT_FOUND;  // DT spec v0.4 §2.3.3: not a valid phandle
+  }
+  for (uint32_t i = 0; i < node_count_; i++) {
+    const Node& n = *nodes_[i];
+    if (!n.dt.valid() || dt_.Phandle(n.dt) != phandle) {
+      continue;
+    }
+    for (uint32_t k = 0; k < services_.count(); k++) {
+      const ServiceRecord& r = services_.at(k);
+      if (r.node == i && strcmp(r.service_class, service_class) == 0) {
+        return OpenService(service_class, r.instance, protocol, version,
+                           static_cast<mica::Channel&&>(channel));
+      }
+    }
+    return MICA_ERR_NOT_FOUND;  // the node's driver has not published it (yet)
+  }
+  return MICA_ERR_NOT_FOUND;
 }
 
 void Manager::FillRecord(uint32_t index, wire::NodeRecord* out) const {

@@ -26,9 +26,9 @@
 //   serves the IDL Driver protocol (system/idl/driver.idl) for the manager
 //   (Ping is the liveness answer, so a driver that blocks the loop's thread
 //   is seen as hung and restarted) and is a client of its Manager protocol
-//   (AddChild, PublishService, Connect events). A bind error ends the process with status 1 after
-//   one line `<driver>: bind <node path> failed: <status>`; the manager
-//   then restarts it with backoff.
+//   (AddChild, PublishService, ConnectPhandle, Connect events). A bind error ends the process with
+//   status 1 after one line `<driver>: bind <node path> failed: <status>`; the manager then
+//   restarts it with backoff.
 // - Resources are handed out once: TakeInterrupt and TakeDmaResource move
 //   the handle to the caller (a second call gets MICA_ERR_BAD_STATE);
 //   MapMmio maps reg range i (once; later calls give the same window).
@@ -161,6 +161,30 @@ class Context {
   // manager goes away (PEER_CLOSED): returns 0 then.
   int Run();
 
+  // Opens the service of class `service_class` published by the devicetree
+  // node whose `phandle` is `phandle` (e.g. the GPIO controller a `gpios`
+  // specifier names), through the manager: `channel` (the server's end)
+  // goes to that node's driver, and `done` runs on the loop with MICA_OK,
+  // MICA_ERR_NOT_FOUND (no such node or service yet) or
+  // MICA_ERR_UNAVAILABLE (its driver is restarting); retry on both. The
+  // service must speak `protocol_name` `protocol_version` (the directory's
+  // refusals otherwise); ConnectPhandle<P> names the IDL protocol P.
+  mica_status_t ConnectPhandle(uint32_t phandle, const char* service_class,
+                               const char* protocol_name, uint16_t protocol_version,
+                               mica::Handle channel,
+                               mica::async::InlineFunction<void(mica_status_t)> done);
+  template <typename P>
+  mica_status_t ConnectPhandle(uint32_t phandle, const char* service_class, mica::Handle channel,
+                               mica::async::InlineFunction<void(mica_status_t)> done) {
+    return ConnectPhandle(phandle, service_class, P::kName, P::kVersion,
+                          static_cast<mica::Handle&&>(channel),
+                          static_cast<mica::async::InlineFunction<void(mica_status_t)>&&>(done));
+  }
+  // The channel to the manager's IDL Power protocol (system/idl/power.idl),
+  // once: MICA_ERR_ACCESS_DENIED unless the manifest says `grant power`,
+  // MICA_ERR_BAD_STATE if already taken.
+  mica_status_t TakePower(mica::Handle* out);
+
   // Liveness answers sent (for tests).
   uint64_t pongs() const { return pongs_; }
 
@@ -194,6 +218,8 @@ class Context {
   mica::Handle mmio_[kMaxRegs];
   mica::Handle dma_[kMaxRegs];
   mica::Handle irq_[kMaxIrqs];
+  mica::Handle power_;
+  bool power_granted_ = false;
   uintptr_t mapped_[kMaxRegs] = {};
   uint64_t mapped_size_[kMaxRegs] = {};
   struct Published {

@@ -34,6 +34,10 @@
 //                                       (`grant console`) and the node
 //                                       qualifies (the console: the node
 //                                       /chosen/stdout-path names)
+//   MICA_DRIVER_HANDLE_POWER    arg 0   only if the manifest says `grant
+//                                       power`: a channel on which the
+//                                       manager serves the IDL Power
+//                                       protocol (system/idl/power.idl)
 // and argv = { <binary path>, <node path>, <driver name>, <start count>,
 // <manifest arguments>... } where the start count is 0 on the first start
 // and counts restarts after it. Nothing else: no root resource, no bootfs,
@@ -49,6 +53,7 @@
 #define MICA_DRIVER_HANDLE_IRQ ((uint32_t)0x204)
 #define MICA_DRIVER_HANDLE_DRIVER ((uint32_t)0x205)
 #define MICA_DRIVER_HANDLE_SYSTEM ((uint32_t)0x206)
+#define MICA_DRIVER_HANDLE_POWER ((uint32_t)0x207)
 
 // The exit status of a driver that found no device behind its node (an
 // empty virtio-mmio slot): the manager records the node as unbound with

@@ -24,7 +24,8 @@
 //   header (kHeaderSize = 96):
 //     0 u32 magic kMagic ("MDRV")   4 u16 version (1)   6 u16 header size (96)
 //     8 u32 total size              12 u32 flags (kManifestHasArgument,
-//                                          kManifestGrantConsole)
+//                                          kManifestGrantConsole,
+//                                          kManifestGrantPower)
 //    16 u32 name (string)           20 u32 binary (string)
 //    24 u32 bind table offset       28 u32 bind count
 //    32 u32 condition table offset  36 u32 condition count
@@ -66,7 +67,11 @@ inline constexpr uint32_t kManifestHasArgument = 1u << 0;
 // MICA_RSRC_SYSTEM_CONSOLE; the manager grants it only on the node
 // /chosen/stdout-path names (docs/drivers.md, "The console").
 inline constexpr uint32_t kManifestGrantConsole = 1u << 1;
-inline constexpr uint32_t kManifestKnownFlags = kManifestHasArgument | kManifestGrantConsole;
+// Header flag (`grant power`): the manager serves the IDL Power protocol
+// (system/idl/power.idl) to this driver.
+inline constexpr uint32_t kManifestGrantPower = 1u << 2;
+inline constexpr uint32_t kManifestKnownFlags =
+    kManifestHasArgument | kManifestGrantConsole | kManifestGrantPower;
 // Upper bound of every duration field: one day.
 inline constexpr uint64_t kMaxDurationNs = 86400ull * 1000 * 1000 * 1000;
 
@@ -116,6 +121,8 @@ class Manifest {
   bool grants_console() const { return (flags_ & kManifestGrantConsole) != 0; }
   // 0: the driver is not asked for liveness.
   uint64_t liveness_ns() const { return liveness_ns_; }
+  // `grant power`: the driver may ask the manager to power off or reboot.
+  bool grants_power() const { return (flags_ & kManifestGrantPower) != 0; }
 
  private:
   friend Status ParseManifest(const void* data, size_t size, Manifest* out, Error* err);

@@ -99,7 +99,7 @@ TEST(Manifest, EveryFieldChecked) {
       {"version", [](auto& b) { b[4] = 2; }, "offset 4"},
       {"header size", [](auto& b) { b[6] = 64; }, "offset 4"},
       {"total size", [](auto& b) { Put32(b, 8, uint32_t(b.size()) + 1); }, "offset 8"},
-      {"flags", [](auto& b) { b[12] = 4; }, "offset 12: unknown flags"},
+      {"flags", [](auto& b) { b[12] = 8; }, "offset 12: unknown flags"},
       {"argument without flag", [](auto& b) { b[52] = 1; }, "offset 52: argument set"},
       {"argument offset",
        [](auto& b) {
