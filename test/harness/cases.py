@@ -22,7 +22,7 @@ USERBOOT_CASES = [
     # stop (drivers.run-ms=, docs/drivers.md).
     ("userboot/virt-gic3-smp2-default-program", "userboot.arg=drivers.run-ms=1000", [
         r"driver-manager\(\d+\): driver-manager: \d+ nodes bound, \d+ unbound$",
-        r"driver-manager\(\d+\): driver-manager: node /pl011@9000000 \[unbound\]",
+        r"driver-manager\(\d+\): driver-manager: node /pl011@9000000 \[bound\] driver pl011 ",
         _UB + r"bin/driver-manager exited with status 0",
     ], 0, ()),
     ("userboot/virt-gic3-smp2-arguments", "userboot.next=bin/runtime-test userboot.arg=one userboot.arg=two", [
