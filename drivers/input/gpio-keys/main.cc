@@ -230,15 +230,15 @@ void Connect() {
     return;
   }
   mica_handle_t raw = mine.release();
-  mica_status_t s = g_dev->ConnectPhandle<idl::gpio::Gpio>(g_phandle, "gpio", static_cast<mica::Handle&&>(theirs),
-                                          [raw](mica_status_t s) {
-                                            mica::Handle ours(raw);
-                                            if (s == MICA_OK) {
-                                              Serve(static_cast<mica::Handle&&>(ours));
-                                            } else {
-                                              Retry();
-                                            }
-                                          });
+  mica_status_t s = g_dev->ConnectPhandle<idl::gpio::Gpio>(
+      g_phandle, "gpio", static_cast<mica::Handle&&>(theirs), [raw](mica_status_t s) {
+        mica::Handle ours(raw);
+        if (s == MICA_OK) {
+          Serve(static_cast<mica::Handle&&>(ours));
+        } else {
+          Retry();
+        }
+      });
   if (s != MICA_OK) {
     mica_handle_close(raw);
     Retry();

@@ -14,7 +14,7 @@
 // (`console-client: <service> request in flight: <status>`) and the client
 // reconnects (the manager ends this program when it stops).
 #include <idl/serial_ipc.h>
-#include <mica/driver/protocol.h>
+#include <mica/driver/service.h>
 #include <mica/driver/status_name.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
@@ -25,68 +25,31 @@
 
 namespace {
 
-namespace wire = mica::driver::wire;
 using ::idl::serial::Serial;
 using mica::driver::StatusName;
 
-// Opens `what` (<class>/<instance>) through the manager's services channel
-// once (the fixed-layout ConnectMessage, sdk/include/mica/driver/protocol.h;
-// the one place to change when the service directory protocol lands).
-mica_status_t OpenOnce(mica_handle_t devices, const char* what, mica_handle_t* out) {
-  wire::ConnectMessage m = {};
-  m.header = {wire::kConnect, 2};
+// Opens `what` (<class>/<instance>) through the manager's service directory
+// (<mica/driver/service.h>), waiting up to 10 s while it is not (yet, or
+// again) published.
+mica_status_t OpenRetry(const char* what, mica_handle_t* out) {
   const char* slash = strchr(what, '/');
+  char service_class[32];
   size_t len = slash != nullptr ? static_cast<size_t>(slash - what) : 0;
-  if (len == 0 || len >= sizeof(m.service_class)) {
+  if (len == 0 || len >= sizeof(service_class) || slash[1] == '\0') {
     return MICA_ERR_INVALID_ARGS;
   }
-  memcpy(m.service_class, what, len);
-  m.instance = static_cast<uint32_t>(strtoul(slash + 1, nullptr, 10));
-  mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
-  mica_status_t s = mica_channel_create(0, &mine, &theirs);
+  memcpy(service_class, what, len);
+  service_class[len] = '\0';
+  char* end = nullptr;
+  unsigned long instance = strtoul(slash + 1, &end, 10);
+  if (*end != '\0' || instance > UINT32_MAX) {
+    return MICA_ERR_INVALID_ARGS;
+  }
+  mica::Channel ch;
+  mica_status_t s = mica::driver::WaitForService<Serial>(
+      service_class, static_cast<uint32_t>(instance), 10'000'000'000, &ch);
   if (s == MICA_OK) {
-    s = mica_channel_write(devices, 0, &m, sizeof(m), &theirs, 1);
-  }
-  wire::ConnectReply reply = {};
-  uint32_t n = 0;
-  uint32_t handles = 0;
-  mica_handle_t h = MICA_HANDLE_INVALID;
-  mica_signals_t seen = 0;
-  if (s == MICA_OK) {
-    mica_time_t now = 0;
-    mica_clock_get_monotonic(&now);
-    s = mica_object_wait_one(devices, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-                             now + 5'000'000'000, &seen);
-  }
-  if (s == MICA_OK) {
-    s = wire::ReadMessage(devices, &reply, sizeof(reply), &h, 1, &n, &handles);
-    if (s == MICA_OK && handles != 0) {
-      mica_handle_close(h);
-    }
-  }
-  if (s == MICA_OK) {
-    s = n == sizeof(reply) && reply.header.ordinal == wire::kConnectReply ? reply.status
-                                                                          : MICA_ERR_IO_INVALID;
-  }
-  if (s != MICA_OK) {
-    mica_handle_close(mine);
-    return s;
-  }
-  *out = mine;
-  return MICA_OK;
-}
-
-// Opens `what`, retrying for 10 s while it is not (yet, or again) published.
-mica_status_t OpenRetry(mica_handle_t devices, const char* what, mica_handle_t* out) {
-  mica_status_t s = MICA_ERR_TIMED_OUT;
-  for (int attempt = 0; attempt < 1000; attempt++) {
-    s = OpenOnce(devices, what, out);
-    if (s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE && s != MICA_ERR_PEER_CLOSED) {
-      break;
-    }
-    mica_time_t now = 0;
-    mica_clock_get_monotonic(&now);
-    mica_nanosleep(now + 10'000'000);
+    *out = ch.release();
   }
   return s;
 }
@@ -140,16 +103,14 @@ mica_status_t ReadLines(::idl::serial::SerialSyncClient& client, const char* wha
 
 int main(int argc, char** argv) {
   const char* what = argc > 1 ? argv[1] : "console/0";
-  mica_handle_t devices =
-      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
-  if (devices == MICA_HANDLE_INVALID) {
+  if (mica::driver::ServiceDirectory() == MICA_HANDLE_INVALID) {
     printf("console-client: no channel to the driver manager (drivers.then=bin/console-client)\n");
     return 1;
   }
   constexpr int kRounds = 16;
   for (int round = 0; round < kRounds; round++) {
     mica_handle_t ch = MICA_HANDLE_INVALID;
-    mica_status_t s = OpenRetry(devices, what, &ch);
+    mica_status_t s = OpenRetry(what, &ch);
     if (s != MICA_OK) {
       printf("console-client: %s: %s\n", what, StatusName(s));
       return 1;

@@ -250,8 +250,7 @@ class ManagerLink final : public idl::driver::ManagerServer {
     char name[kServiceNameSize];
     char protocol[kServiceNameSize];
     r.status = MICA_ERR_INVALID_ARGS;
-    if (CopyName(req.service_class, name) && CopyName(req.protocol_name, protocol) &&
-        req.channel) {
+    if (CopyName(req.service_class, name) && CopyName(req.protocol_name, protocol) && req.channel) {
       r.status = manager_->ConnectPhandle(req.phandle, name, protocol, req.protocol_version,
                                           mica::Channel(req.channel.release()));
     }
