@@ -273,7 +273,7 @@ MICA_ABI_ASSERT(sizeof(mica_wait_item_t) == 16, "wait item");
 // edge-triggered: its packet is queued when one of its signals rises (and at
 // once if one is asserted when it registers), at most one at a time; an edge
 // while that packet is still queued updates it in place (signal.count counts
-// the edges, signal.observed is the latest word).
+// the edges, signal.observed the word at the latest edge).
 #define MICA_WAIT_ASYNC_REPEATING ((uint32_t)1u)
 
 // A port_queue fails with MICA_ERR_SHOULD_WAIT while the port holds this
