@@ -13,6 +13,16 @@ namespace {
 bool FireAsyncWait(mica::core::SignalObserver* self, mica::core::Signals signals)
     NO_THREAD_SAFETY_ANALYSIS {  // the source's lock, held by the caller (above)
   auto* w = static_cast<AsyncWait*>(self);
+  if (w->repeating()) {
+    if (w->port->QueueRepeating(w, signals)) {
+      return false;  // stays registered for the next edge
+    }
+    // Nobody can read the port any more: the registration ends here (it
+    // would otherwise keep the port alive as long as the source lives).
+    w->source->AsyncWaitFiredLocked(w);
+    delete w;  // may free the port: touch nothing after
+    return true;
+  }
   w->source->AsyncWaitFiredLocked(w);
   w->port->QueueSignal(w, signals);
   return true;  // one-shot
@@ -21,13 +31,21 @@ bool FireAsyncWait(mica::core::SignalObserver* self, mica::core::Signals signals
 }  // namespace
 
 AsyncWait::AsyncWait(Dispatcher* src, mica_signals_t trigger, mica::RefPtr<PortDispatcher> p,
-                     uint64_t k)
+                     uint64_t k, bool repeating)
     : HandleObserver(trigger, FireAsyncWait, nullptr),
       source(src),
       port(mica::Move(p)),
       key(k),
       source_koid(src->koid()) {
   slot.wait = this;
+  slot.bound = repeating;
+  set_edge(repeating);
+}
+
+AsyncWait::~AsyncWait() {
+  if (slot.bound) {
+    port->RemoveBound(&slot);
+  }
 }
 
 namespace {
@@ -129,6 +147,31 @@ void PortDispatcher::QueueSignal(AsyncWait* wait, mica_signals_t observed) {
   }
 }
 
+bool PortDispatcher::QueueRepeating(AsyncWait* wait, mica_signals_t observed) {
+  PortPacketNode* slot = &wait->slot;
+  IrqGuard sg(lock_);
+  IrqGuard g(queue_lock_);
+  if (dead_) {
+    return false;
+  }
+  slot->packet.signal.observed = observed;
+  if (slot->queued) {
+    slot->packet.signal.count++;  // one more edge before port_wait took it
+    return true;
+  }
+  slot->packet.key = wait->key;
+  slot->packet.type = MICA_PKT_TYPE_SIGNAL;
+  slot->packet.status = MICA_OK;
+  slot->packet.signal.trigger = wait->trigger_mask();
+  slot->packet.signal.count = 1;
+  slot->packet.signal.timestamp = static_cast<mica_time_t>(timer::NowNs());
+  slot->queued = true;
+  queue_.push_back(slot);
+  SyncReadableLocked();
+  waiters_.WakeOne();  // under the locks, as in QueueSignal
+  return true;
+}
+
 mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out, WaitThrough through) {
   Waiter me;
   me.port = this;
@@ -226,7 +269,9 @@ size_t PortDispatcher::CancelQueued(uint64_t koid, uint64_t key) {
       PortPacketNode* n = &*it;
       ++it;
       AsyncWait* w = n->wait;
-      if (w != nullptr && w->source_koid == koid && w->key == key) {
+      // (A repeating wait's slot leaves the queue when the registration
+      // ends, in port_cancel's first half.)
+      if (w != nullptr && !n->bound && w->source_koid == koid && w->key == key) {
         queue_.remove(n);
         removed.push_back(n);
         count++;

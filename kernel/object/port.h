@@ -2,6 +2,11 @@
 // User packets come from port_queue (bounded by MICA_PORT_MAX_USER_PACKETS);
 // signal packets from object_wait_async registrations, whose memory is
 // allocated at registration so delivery never allocates or fails.
+// A one-shot registration's packet ends it (the port frees it once read); a
+// repeating one (MICA_WAIT_ASYNC_REPEATING) keeps its one packet slot like a
+// binding does: queued on each rising edge unless it is queued already
+// (then its `observed` and `count` are updated in place), copied out by
+// port_wait, taken off the queue when the registration ends.
 //
 // A port asserts MICA_SIGNAL_READABLE while a packet is queued. Its signal
 // lock (Dispatcher::lock_) is taken inside a source object's lock when a
@@ -36,7 +41,10 @@ struct PortPacketNode {
 // packet it will queue.
 struct AsyncWait : HandleObserver, AsyncWaitLink {
   AsyncWait(Dispatcher* source, mica_signals_t trigger, mica::RefPtr<PortDispatcher> port,
-            uint64_t key);
+            uint64_t key, bool repeating);
+  // A repeating wait's slot may be queued: it is taken off the port first.
+  ~AsyncWait();
+  bool repeating() const { return slot.bound; }
   PortPacketNode slot;
   Dispatcher* source;  // valid while registered (the source cancels on death)
   mica::RefPtr<PortDispatcher> port;
@@ -58,6 +66,10 @@ class PortDispatcher final : public Dispatcher {
   // Called by an AsyncWait firing (source lock held): queues its packet,
   // or, once the port has no handles, frees `wait` (and maybe the port).
   void QueueSignal(AsyncWait* wait, mica_signals_t observed);
+  // A repeating AsyncWait saw an edge (source lock held): queues its slot,
+  // or updates it in place if it is still queued. False (nothing queued)
+  // once the port has no handles: the caller ends the registration.
+  bool QueueRepeating(AsyncWait* wait, mica_signals_t observed);
   // A bound object fired (any context, IRQ included: never allocates):
   // queues `slot` (a `bound` node the caller owns) with `packet`; if it is
   // still queued from an earlier firing, its packet is replaced instead.

@@ -49,7 +49,7 @@ mica::Status sys_object_wait_async(mica_handle_t handle, mica_handle_t port, uin
   Process* p = Process::Current();
   mica::RefPtr<Dispatcher> src = TRY(p->GetObject<Dispatcher>(handle, MICA_RIGHT_WAIT));
   mica::RefPtr<PortDispatcher> pd = TRY(p->GetObject<PortDispatcher>(port, MICA_RIGHT_WRITE));
-  if (options != 0 || signals == 0) {
+  if ((options & ~MICA_WAIT_ASYNC_REPEATING) != 0 || signals == 0) {
     return mica::Status::kInvalidArgs;
   }
   if (IsA<PortDispatcher>(src.get())) {
@@ -57,7 +57,8 @@ mica::Status sys_object_wait_async(mica_handle_t handle, mica_handle_t port, uin
     return mica::Status::kNotSupported;
   }
   mica::AllocChecker ac_wait;
-  auto* wait = new (ac_wait) AsyncWait(src.get(), signals, mica::Move(pd), key);
+  auto* wait = new (ac_wait) AsyncWait(src.get(), signals, mica::Move(pd), key,
+                                       (options & MICA_WAIT_ASYNC_REPEATING) != 0);
   if (!ac_wait.check()) {
     return mica::Status::kNoMemory;
   }

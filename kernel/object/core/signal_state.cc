@@ -25,6 +25,7 @@ Signals SignalState::UpdateSignals(Signals clear, Signals set) {
   if (signals_ == old) {
     return signals_;
   }
+  const Signals rose = signals_ & ~old;
   // Each observer is visited once. It is unlinked before its callback
   // runs and linked back in its place only if it answers "not done": one
   // that is done may be freed by whoever its callback woke (a port reader
@@ -32,7 +33,7 @@ Signals SignalState::UpdateSignals(Signals clear, Signals set) {
   for (auto it = observers_.begin(); it != observers_.end();) {
     SignalObserver* o = &*it;
     ++it;
-    if ((signals_ & o->trigger_mask()) != 0) {
+    if (((o->edge() ? rose : signals_) & o->trigger_mask()) != 0) {
       observers_.remove(o);
       if (!o->OnStateChange(signals_)) {
         observers_.insert(it, o);

@@ -4,7 +4,10 @@
 // wait_many, wait_async's port observers) register a SignalObserver with a
 // trigger mask. UpdateSignals changes the word and tells each observer whose
 // mask intersects the new word, through its callback; the callback answers
-// whether the observer is done. The observer is unlinked while its callback
+// whether the observer is done. An edge-triggered observer (set_edge) is told
+// only when a signal of its mask rises (was clear in the old word, set in the
+// new one), and when it registers while one is already asserted. The
+// observer is unlinked while its callback
 // runs (observing() is false) and linked back in place unless it is done,
 // so a done observer may be freed by another thread as soon as its
 // callback has handed it over.
@@ -52,6 +55,13 @@ class SignalObserver {
     MICA_DEBUG_ASSERT(!observing());
     trigger_mask_ = mask;
   }
+  // Edge-triggered: told only of rising signals (see the top). Set before
+  // registering.
+  bool edge() const { return edge_; }
+  void set_edge(bool edge) {
+    MICA_DEBUG_ASSERT(!observing());
+    edge_ = edge;
+  }
   // True while on a SignalState's list.
   bool observing() const { return signal_node.InContainer(); }
 
@@ -63,6 +73,7 @@ class SignalObserver {
  private:
   Signals trigger_mask_;
   Callback callback_;
+  bool edge_ = false;
 };
 
 class SignalState {
@@ -90,7 +101,8 @@ class SignalState {
   bool RemoveObserver(SignalObserver* observer);
 
   // signals = (signals & ~clear) | set. If that changed the word, calls
-  // every observer whose mask intersects the new word, in registration
+  // every level observer whose mask intersects the new word and every edge
+  // observer whose mask intersects the bits that rose, in registration
   // order, removing those that answer done. Returns the new word.
   Signals UpdateSignals(Signals clear, Signals set);
 

@@ -275,7 +275,10 @@ TEST(wait_async, invalid_args) {
   mica_handle_t ev = ct_event();
   ASSERT_NE(port, MICA_HANDLE_INVALID);
   EXPECT_STATUS(mica_object_wait_async(ev, port, 1, 0, 0), MICA_ERR_INVALID_ARGS);
-  EXPECT_STATUS(mica_object_wait_async(ev, port, 1, MICA_EVENT_SIGNALED, 1), MICA_ERR_INVALID_ARGS);
+  EXPECT_STATUS(mica_object_wait_async(ev, port, 1, MICA_EVENT_SIGNALED, 2), MICA_ERR_INVALID_ARGS);
+  EXPECT_STATUS(
+      mica_object_wait_async(ev, port, 1, MICA_EVENT_SIGNALED, ~MICA_WAIT_ASYNC_REPEATING),
+      MICA_ERR_INVALID_ARGS);
   // Neither made a registration.
   ASSERT_OK(mica_object_signal(ev, 0, MICA_EVENT_SIGNALED));
   mica_port_packet_t out;

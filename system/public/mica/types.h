@@ -269,6 +269,13 @@ MICA_ABI_ASSERT(sizeof(mica_wait_item_t) == 16, "wait item");
 // The most items object_wait_many accepts.
 #define MICA_WAIT_MANY_MAX_ITEMS ((size_t)64)
 
+// object_wait_async option: the registration stays after it fires and is
+// edge-triggered: its packet is queued when one of its signals rises (and at
+// once if one is asserted when it registers), at most one at a time; an edge
+// while that packet is still queued updates it in place (signal.count counts
+// the edges, signal.observed the word at the latest edge).
+#define MICA_WAIT_ASYNC_REPEATING ((uint32_t)1u)
+
 // A port_queue fails with MICA_ERR_SHOULD_WAIT while the port holds this
 // many user packets.
 #define MICA_PORT_MAX_USER_PACKETS ((uint32_t)1024)
@@ -287,7 +294,7 @@ MICA_ABI_ASSERT(sizeof(mica_wait_item_t) == 16, "wait item");
 typedef struct mica_packet_signal {
   mica_signals_t trigger;   // the signals the wait asked for
   mica_signals_t observed;  // the object's signals when the packet was queued
-  uint64_t count;           // 1 (reserved for repeating waits)
+  uint64_t count;           // 1; a repeating wait: the edges since it was queued
   mica_time_t timestamp;    // monotonic time the signals asserted
   uint64_t reserved[3];
 } mica_packet_signal_t;

@@ -51,6 +51,7 @@ struct Loop::WaitSlot {
   uint32_t generation = 1;
   uint32_t next_free = kNoSlot;
   bool pending = false;
+  bool repeating = false;
   mica_handle_t object = MICA_HANDLE_INVALID;
   WaitHandler handler;
 };
@@ -255,6 +256,7 @@ Loop::WaitSlot* Loop::SlotForLocked(WaitId id) {
 void Loop::FreeSlotLocked(uint32_t index) {
   WaitSlot* slot = slots_[index];
   slot->pending = false;
+  slot->repeating = false;
   slot->object = MICA_HANDLE_INVALID;
   if (++slot->generation == 0) {
     slot->generation = 1;
@@ -265,6 +267,16 @@ void Loop::FreeSlotLocked(uint32_t index) {
 
 mica_status_t Loop::BeginWait(mica_handle_t object, mica_signals_t signals, WaitHandler handler,
                               WaitId* id) {
+  return AddWait(object, signals, 0, std::move(handler), id);
+}
+
+mica_status_t Loop::BeginRepeatingWait(mica_handle_t object, mica_signals_t signals,
+                                       WaitHandler handler, WaitId* id) {
+  return AddWait(object, signals, MICA_WAIT_ASYNC_REPEATING, std::move(handler), id);
+}
+
+mica_status_t Loop::AddWait(mica_handle_t object, mica_signals_t signals, uint32_t options,
+                            WaitHandler handler, WaitId* id) {
   MutexGuard guard(mutex_);
   mica_status_t s = CheckUsableLocked();
   if (s != MICA_OK) {
@@ -289,12 +301,13 @@ mica_status_t Loop::BeginWait(mica_handle_t object, mica_signals_t signals, Wait
   WaitId key = MakeWaitId(index, slot->generation);
   // The packet cannot be dispatched before the slot is filled in: dispatch
   // takes mutex_, held here.
-  s = mica_object_wait_async(object, port_.get(), key, signals, 0);
+  s = mica_object_wait_async(object, port_.get(), key, signals, options);
   if (s != MICA_OK) {
     FreeSlotLocked(index);
     return s;  // `handler` is destroyed by the caller, after the lock
   }
   slot->pending = true;
+  slot->repeating = options != 0;
   slot->object = object;
   slot->handler = std::move(handler);
   pending_waits_++;
@@ -351,12 +364,32 @@ bool Loop::DispatchPacket(const mica_port_packet_t& packet) {
     if (slot == nullptr) {
       return false;  // cancelled after port_wait took it
     }
+    if (slot->repeating) {
+      RunRepeating(packet, slot);
+      return true;
+    }
     handler = std::move(slot->handler);
     FreeSlotLocked(static_cast<uint32_t>((packet.key & 0xffffffffu) - 1));
     pending_waits_--;
   }
   handler(packet.status, packet.signal.observed);
   return true;
+}
+
+void Loop::RunRepeating(const mica_port_packet_t& packet, WaitSlot* slot) {
+  // The handler runs from a local, without the lock: it may cancel its own
+  // wait (the slot is then freed, maybe reused) and is destroyed here if so.
+  WaitHandler handler = std::move(slot->handler);
+  mutex_.Unlock();
+  handler(packet.status, packet.signal.observed);
+  mutex_.Lock();
+  if (WaitSlot* still = SlotForLocked(packet.key)) {
+    still->handler = std::move(handler);
+    return;
+  }
+  mutex_.Unlock();
+  handler.reset();  // after the lock: its destructor may call the loop
+  mutex_.Lock();
 }
 
 mica_status_t Loop::RunOnce(mica_time_t deadline) {
@@ -372,7 +405,9 @@ mica_status_t Loop::RunOnce(mica_time_t deadline) {
       if (quit_) {
         return MICA_ERR_CANCELED;
       }
-      MoveDueTimersLocked(Now());
+      if (heap_size_ > 0) {
+        MoveDueTimersLocked(Now());  // (a system call: only with timers)
+      }
       port = port_.get();
       if (ready_count_ > 0) {
         wait_until = MICA_TIME_INFINITE_PAST;  // only poll: tasks are ready

@@ -5,11 +5,12 @@ namespace mica::idl {
 namespace {
 
 constexpr mica_signals_t kSignals = MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED;
-// Messages handled per wakeup before the wait is re-armed (other waits and
-// tasks on the loop get their turn). One: a further read would mostly find
-// the queue empty (a call's client waits for its reply), a wasted system
-// call per round trip; a queued message re-fires the wait at once.
-constexpr int kBatch = 1;
+// Messages handled per packet of the connection's repeating (edge-triggered)
+// wait. The queue is read until it is empty, but at most this many: then the
+// wait is registered again, which queues its packet behind the other
+// sources' packets (the queue is still READABLE), so one busy peer cannot
+// starve the loop.
+constexpr int kBatch = 16;
 
 // The status an epitaph carries (MICA_ERR_PEER_CLOSED for MICA_OK), or
 // MICA_ERR_INVALID_ARGS if it is malformed.
@@ -118,10 +119,12 @@ Connection::Connection(async::Loop* loop, Channel channel, uint32_t protocol_id,
       channel_(std::move(channel)),
       protocol_id_(protocol_id),
       version_(version),
-      max_bytes_(max_bytes > kEpitaphSize ? max_bytes : kEpitaphSize),
-      buffer_(new uint8_t[max_bytes_]) {
-  for (mica_handle_t& h : handles_) {
-    h = MICA_HANDLE_INVALID;
+      max_bytes_(max_bytes > kEpitaphSize ? max_bytes : kEpitaphSize) {
+  for (Buffer& b : buffers_) {
+    b.bytes = new uint8_t[max_bytes_];
+    for (mica_handle_t& h : b.handles) {
+      h = MICA_HANDLE_INVALID;
+    }
   }
 }
 
@@ -129,14 +132,17 @@ Connection::~Connection() {
   if (waiting_) {
     loop_->CancelWait(wait_id_);
   }
-  delete[] buffer_;
+  DropNext();
+  for (Buffer& b : buffers_) {
+    delete[] b.bytes;
+  }
 }
 
 mica_status_t Connection::Begin() {
   if (!channel_.is_valid() || waiting_) {
     return MICA_ERR_BAD_STATE;
   }
-  mica_status_t s = loop_->BeginWait(
+  mica_status_t s = loop_->BeginRepeatingWait(
       channel_.get(), kSignals,
       [this](mica_status_t status, mica_signals_t observed) { OnSignals(status, observed); },
       &wait_id_);
@@ -148,34 +154,83 @@ mica_status_t Connection::Write(Encoder& message) {
   if (!channel_.is_valid()) {
     return MICA_ERR_BAD_STATE;  // the encoder closes the handles
   }
+  if (may_look_ahead_ && next_state_ == Next::kUnknown) {
+    return WriteAndLook(message);
+  }
   mica_status_t s = channel_.write(0, message.bytes(), message.num_bytes(), message.handles(),
                                    message.num_handles());
   message.Release();
   return s;
 }
 
+// One system call for the reply and the read that OnSignals would make next.
+mica_status_t Connection::WriteAndLook(Encoder& message) {
+  mica_channel_call_args_t args{message.bytes(), message.handles(),   next_->bytes,
+                                next_->handles,  message.num_bytes(), message.num_handles(),
+                                max_bytes_,      kMaxHandles};
+  uint32_t num_bytes = 0;
+  uint32_t num_handles = 0;
+  mica_status_t s = mica_channel_write_read(channel_.get(), 0, MICA_TIME_INFINITE_PAST, &args,
+                                            &num_bytes, &num_handles);
+  message.Release();  // consumed, as by channel_write
+  if (s == MICA_OK) {
+    next_state_ = Next::kMessage;
+    next_bytes_ = num_bytes;
+    next_handles_ = num_handles;
+    return MICA_OK;
+  }
+  if (s == MICA_ERR_TIMED_OUT) {
+    next_state_ = Next::kEmpty;
+    return MICA_OK;
+  }
+  // Written, but the read failed (a message too big, no room for its
+  // handles): the message stays queued and ReadOne's channel_read meets
+  // the same error. Write errors end the call before the read; a closed
+  // peer fails the write (the write and the read see one state of the
+  // endpoint, under its lock).
+  bool read_error = s == MICA_ERR_BUFFER_TOO_SMALL || s == MICA_ERR_NO_RESOURCES;
+  return read_error ? MICA_OK : s;
+}
+
+void Connection::DropNext() {
+  if (next_state_ == Next::kMessage) {
+    CloseHandles(next_->handles, next_handles_);
+  }
+  next_state_ = Next::kUnknown;
+}
+
 void Connection::OnSignals(mica_status_t status, mica_signals_t observed) {
   static_cast<void>(observed);
-  waiting_ = false;
-  if (status != MICA_OK || closed_) {
-    return;  // the loop is shutting down
+  if (status != MICA_OK) {
+    waiting_ = false;  // the loop is shutting down
+    return;
   }
+  if (closed_) {
+    return;
+  }
+  // Edge-triggered: read until the queue is empty (or kBatch messages).
   dispatching_ = true;
-  for (int i = 0; i < kBatch && !closed_; ++i) {
+  bool empty = false;
+  for (int i = 0; i < kBatch && !closed_ && !empty; ++i) {
+    may_look_ahead_ = i + 1 < kBatch;
     bool got = false;
     mica_status_t s = ReadOne(&got);
     if (s != MICA_OK) {
       Close(s);
     } else if (!got) {
-      break;
+      empty = true;
     }
   }
+  may_look_ahead_ = false;
   dispatching_ = false;
-  if (!closed_) {
+  if (!closed_ && !empty) {
+    // The batch ended with messages maybe left: a new registration fires
+    // at once if the channel is still READABLE, behind other packets.
+    loop_->CancelWait(wait_id_);
+    waiting_ = false;
     mica_status_t s = Begin();
     if (s != MICA_OK) {
       Close(s);
-      return;
     }
   }
   if (closed_) {
@@ -186,8 +241,22 @@ void Connection::OnSignals(mica_status_t status, mica_signals_t observed) {
 mica_status_t Connection::ReadOne(bool* got) {
   uint32_t num_bytes = 0;
   uint32_t num_handles = 0;
-  mica_status_t s =
-      channel_.read(0, buffer_, handles_, max_bytes_, kMaxHandles, &num_bytes, &num_handles);
+  mica_status_t s = MICA_OK;
+  Next next = next_state_;
+  next_state_ = Next::kUnknown;
+  if (next == Next::kEmpty) {
+    return MICA_OK;  // the reply's write found the queue empty
+  }
+  if (next == Next::kMessage) {
+    Buffer* b = current_;
+    current_ = next_;
+    next_ = b;
+    num_bytes = next_bytes_;
+    num_handles = next_handles_;
+  } else {
+    s = channel_.read(0, current_->bytes, current_->handles, max_bytes_, kMaxHandles, &num_bytes,
+                      &num_handles);
+  }
   if (s == MICA_ERR_SHOULD_WAIT) {
     return MICA_OK;
   }
@@ -198,23 +267,25 @@ mica_status_t Connection::ReadOne(bool* got) {
     return s;  // MICA_ERR_PEER_CLOSED once the queue is drained
   }
   *got = true;
+  uint8_t* bytes = current_->bytes;
+  mica_handle_t* handles = current_->handles;
   MessageHeader h{};
-  s = ReadHeader(buffer_, num_bytes, &h);
+  s = ReadHeader(bytes, num_bytes, &h);
   if (s == MICA_OK && h.ordinal != kEpitaphOrdinal) {
     current_txid_ = h.txid;
   }
   if (s == MICA_OK && h.ordinal == kEpitaphOrdinal) {
-    s = EpitaphStatus(buffer_, num_bytes);
+    s = EpitaphStatus(bytes, num_bytes);
   } else if (s == MICA_OK && (h.version != version_ || (h.ordinal >> 32) != protocol_id_)) {
     s = MICA_ERR_NOT_SUPPORTED;
   } else if (s == MICA_OK) {
-    s = HandleMessage(h, buffer_, num_bytes, handles_, num_handles);
+    s = HandleMessage(h, bytes, num_bytes, handles, num_handles);
   }
   if (s != MICA_OK && !closed_) {
     Close(s);  // while current_txid_ names the offending call
   }
   current_txid_ = 0;
-  CloseHandles(handles_, num_handles);
+  CloseHandles(handles, num_handles);
   return s;
 }
 
@@ -228,6 +299,7 @@ void Connection::Close(mica_status_t status) {
     loop_->CancelWait(wait_id_);
     waiting_ = false;
   }
+  DropNext();  // a message read ahead is not handled
   if (status != MICA_ERR_PEER_CLOSED && channel_.is_valid()) {
     alignas(8) uint8_t epitaph[kEpitaphSize] = {};
     // During a two-way request, the epitaph answers it (a channel_call

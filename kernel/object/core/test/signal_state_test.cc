@@ -170,6 +170,41 @@ TEST(SignalState, EachObserverCalledOncePerUpdate) {
   state.RemoveObserversIf([](SignalObserver*) { return true; });
 }
 
+// An edge observer hears only rising bits of its mask: not a change of
+// other bits while one of its bits stays up, not a fall; and it hears the
+// level once when it registers while a bit is already up.
+TEST(SignalState, EdgeObserverHearsOnlyRisingBits) {
+  SignalState state(0b100);
+  Waiter edge(0b11, 100);
+  edge.set_edge(true);
+  Waiter level(0b11, 100);
+  EXPECT_TRUE(state.AddObserver(&edge));
+  EXPECT_TRUE(state.AddObserver(&level));
+  EXPECT_TRUE(edge.seen.empty());
+  state.UpdateSignals(0, 0b1);  // rises
+  EXPECT_EQ(edge.seen, std::vector<Signals>{0b101});
+  state.UpdateSignals(0b100, 0);  // another bit changes while 0b1 stays up
+  state.UpdateSignals(0, 0b1000);
+  EXPECT_EQ(edge.seen.size(), 1u);
+  EXPECT_EQ(level.seen.size(), 3u);
+  state.UpdateSignals(0, 0b10);  // the second bit of the mask rises
+  EXPECT_EQ(edge.seen.size(), 2u);
+  state.UpdateSignals(0b11, 0);  // falls: nothing for either
+  EXPECT_EQ(edge.seen.size(), 2u);
+  EXPECT_EQ(level.seen.size(), 4u);
+  state.UpdateSignals(0, 0b1);  // rises again
+  EXPECT_EQ(edge.seen.size(), 3u);
+  EXPECT_EQ(edge.seen.back(), Signals{0b1001});
+  EXPECT_TRUE(state.RemoveObserver(&edge));
+  Waiter late(0b1, 100);
+  late.set_edge(true);
+  EXPECT_TRUE(state.AddObserver(&late));  // already up: told once at once
+  EXPECT_EQ(late.seen.size(), 1u);
+  state.UpdateSignals(0, 0b1000000);
+  EXPECT_EQ(late.seen.size(), 1u);
+  state.RemoveObserversIf([](SignalObserver*) { return true; });
+}
+
 // Random updates against a model of the word and of who is registered.
 TEST(SignalState, RandomUpdatesMatchModel) {
   std::mt19937 rng(5);
@@ -178,6 +213,7 @@ TEST(SignalState, RandomUpdatesMatchModel) {
   std::deque<Waiter> waiters;
   for (int i = 0; i < 50; ++i) {
     waiters.emplace_back(rng() & 0xff, 1 + static_cast<int>(rng() % 4));
+    waiters.back().set_edge(i % 2 == 1);  // half level-, half edge-triggered
   }
   for (int step = 0; step < 20000; ++step) {
     int op = static_cast<int>(rng() % 4);
@@ -208,7 +244,8 @@ TEST(SignalState, RandomUpdatesMatchModel) {
       }
       ASSERT_EQ(state.UpdateSignals(clear, set), next);
       for (size_t i = 0; i < waiters.size(); ++i) {
-        bool called = was_observing[i] && next != model && (next & waiters[i].trigger_mask()) != 0;
+        Signals hit = waiters[i].edge() ? next & ~model : next;
+        bool called = was_observing[i] && next != model && (hit & waiters[i].trigger_mask()) != 0;
         ASSERT_EQ(waiters[i].seen.size(), before[i] + (called ? 1 : 0));
         if (called) {
           ASSERT_EQ(waiters[i].seen.back(), next);

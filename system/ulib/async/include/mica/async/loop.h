@@ -9,6 +9,15 @@
 //     if you like). CancelWait removes a pending wait (port_cancel) and its
 //     handler never runs. When the loop shuts down, every pending handler
 //     runs once with MICA_ERR_CANCELED and observed 0.
+//     BeginRepeatingWait registers a repeating, edge-triggered wait
+//     (object_wait_async with MICA_WAIT_ASYNC_REPEATING): its handler runs
+//     once per packet, i.e. after one of the signals rose, and the wait
+//     stays pending (no system call to re-arm it) until CancelWait or
+//     shutdown. The handler must deal with the condition until it is gone
+//     (read a channel until MICA_ERR_SHOULD_WAIT), or make sure it is dealt
+//     with later (post a task): a signal that stays asserted makes no new
+//     packet. A handler may cancel its own wait; it is destroyed once it
+//     returns.
 //   - tasks: PostTask queues a function; tasks run in FIFO order.
 //     PostDelayedTask runs one no earlier than a deadline of the monotonic
 //     clock (ties in posting order). The loop keeps the deadlines in a
@@ -126,8 +135,12 @@ class Loop {
   // Shutdown.
   mica_status_t BeginWait(mica_handle_t object, mica_signals_t signals, WaitHandler handler,
                           WaitId* id = nullptr);
+  // A repeating, edge-triggered wait (see the top); the same errors.
+  mica_status_t BeginRepeatingWait(mica_handle_t object, mica_signals_t signals,
+                                   WaitHandler handler, WaitId* id = nullptr);
   // Removes a pending wait: MICA_OK, and its handler is destroyed without
-  // running; MICA_ERR_NOT_FOUND if `id` is not pending (it fired, was
+  // running (a repeating wait's handler that is running is destroyed when it
+  // returns); MICA_ERR_NOT_FOUND if `id` is not pending (it fired, was
   // cancelled, or never was).
   mica_status_t CancelWait(WaitId id);
 
@@ -168,6 +181,10 @@ class Loop {
   TaskNode* HeapPopLocked() REQUIRES(mutex_);
   WaitSlot* SlotForLocked(WaitId id) REQUIRES(mutex_);
   void FreeSlotLocked(uint32_t index) REQUIRES(mutex_);
+  mica_status_t AddWait(mica_handle_t object, mica_signals_t signals, uint32_t options,
+                        WaitHandler handler, WaitId* id);
+  // Runs a repeating wait's handler for `packet`; it stays registered.
+  void RunRepeating(const mica_port_packet_t& packet, WaitSlot* slot) REQUIRES(mutex_);
   // Runs the handler of a signal packet; false for a wake or stale packet.
   bool DispatchPacket(const mica_port_packet_t& packet);
 

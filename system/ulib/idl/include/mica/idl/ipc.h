@@ -121,7 +121,10 @@ class Connection {
   const Channel& channel() const { return channel_; }
   uint16_t version() const { return version_; }
 
-  // Writes an encoded message (its handles are consumed).
+  // Writes an encoded message (its handles are consumed). The first write
+  // while a message is being handled (a reply, usually) also looks for the
+  // next message in the same system call (channel_write_read with a past
+  // deadline), which is handled once the current one is done.
   mica_status_t Write(Encoder& message);
 
  protected:
@@ -134,8 +137,21 @@ class Connection {
   virtual void OnClosed(mica_status_t status) { static_cast<void>(status); }
 
  private:
+  // What the write of a reply found when it looked for the next message.
+  enum class Next : uint8_t {
+    kUnknown,  // not looked: read the channel
+    kMessage,  // read into next_ (next_bytes_, next_handles_)
+    kEmpty,    // the queue was empty: the next message makes a new edge
+  };
+  struct Buffer {
+    uint8_t* bytes;
+    mica_handle_t handles[kMaxHandles];
+  };
+
   void OnSignals(mica_status_t status, mica_signals_t observed);
   mica_status_t ReadOne(bool* got);
+  mica_status_t WriteAndLook(Encoder& message);
+  void DropNext();
   void Finish(mica_status_t status);
 
   async::Loop* loop_;
@@ -143,12 +159,18 @@ class Connection {
   uint32_t protocol_id_;
   uint16_t version_;
   uint32_t max_bytes_;
-  uint8_t* buffer_;
-  mica_handle_t handles_[kMaxHandles];
+  // The message being handled and the one read ahead (swapped).
+  Buffer buffers_[2];
+  Buffer* current_ = &buffers_[0];
+  Buffer* next_ = &buffers_[1];
+  Next next_state_ = Next::kUnknown;
+  uint32_t next_bytes_ = 0;
+  uint32_t next_handles_ = 0;
   async::WaitId wait_id_ = 0;
   uint32_t current_txid_ = 0;  // of the message being handled
   bool waiting_ = false;
   bool dispatching_ = false;
+  bool may_look_ahead_ = false;  // a Write now may read the next message
   bool closed_ = false;
   mica_status_t close_status_ = MICA_OK;
   ErrorHandler error_handler_;
