@@ -244,9 +244,9 @@ mica_status_t ConsoleStart(Context& dev, SerialDevice& uart, mica::Handle irq,
   Service();  // the records the kernel did not print
   MICA_TRY(dev.loop().PostTaskAfter([] { SayHello(); }, 200'000'000));
   mica::async::Loop* loop = &dev.loop();
-  return dev.Publish<idl::serial::Serial>(
-      ConsoleOwned() ? "console" : "serial",
-      [loop](mica::Handle client) { Open(loop, static_cast<mica::Handle&&>(client)); });
+  return dev.Publish<Serial>(ConsoleOwned() ? "console" : "serial", [loop](mica::Handle client) {
+    Open(loop, static_cast<mica::Handle&&>(client));
+  });
 }
 
 }  // namespace mica::drivers::serial
