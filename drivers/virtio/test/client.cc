@@ -50,7 +50,6 @@ namespace {
 using idl::block::Block;
 using idl::entropy::Entropy;
 using mica::driver::StatusName;
-namespace wire = mica::driver::wire;
 
 constexpr uint64_t kBlocks = 2048;
 constexpr uint32_t kBytes = kBlocks * 512;

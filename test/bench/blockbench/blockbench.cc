@@ -28,7 +28,8 @@
 // block over max_transfer is refused. Errors print
 // `bench: error <what>`; the last line is `bench: done`.
 #include <idl/block_ipc.h>
-#include <mica/driver/protocol.h>
+#include <idl/rtc_ipc.h>
+#include <mica/driver/service.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
 #include <mica/rt/bootstrap.h>
@@ -42,7 +43,6 @@ namespace {
 
 using idl::block::Block;
 using mica::driver::StatusName;
-namespace wire = mica::driver::wire;
 
 constexpr uint32_t kMaxRuns = 15;
 constexpr uint64_t kMiB = 1024 * 1024;
@@ -111,41 +111,15 @@ bool Calibrate() {
   return true;
 }
 
-// Opens <service_class>/0 through the manager's services channel, trying
-// again every `retry_ns` (for at most `tries` times) while it is not (yet,
-// or again) published. The one place that speaks the connect message.
-mica_status_t Open(mica_handle_t devices, const char* service_class, mica_duration_t retry_ns,
-                   int tries, mica_handle_t* out) {
+// Opens <service_class>/0 speaking P through the manager's service
+// directory (<mica/driver/service.h>), trying again every `retry_ns` (for
+// at most `tries` times) while it is not (yet, or again) published.
+template <typename P>
+mica_status_t Open(const char* service_class, mica_duration_t retry_ns, int tries,
+                   mica::Channel* out) {
   mica_status_t s = MICA_ERR_TIMED_OUT;
   for (int attempt = 0; attempt < tries; attempt++) {
-    wire::ConnectMessage m = {};
-    m.header = {wire::kConnect, 2};
-    snprintf(m.service_class, sizeof(m.service_class), "%s", service_class);
-    m.instance = 0;
-    mica_handle_t mine = MICA_HANDLE_INVALID, theirs = MICA_HANDLE_INVALID;
-    s = mica_channel_create(0, &mine, &theirs);
-    if (s == MICA_OK) {
-      s = mica_channel_write(devices, 0, &m, sizeof(m), &theirs, 1);
-    }
-    wire::ConnectReply reply = {};
-    uint32_t n = 0, h = 0;
-    if (s == MICA_OK) {
-      mica_signals_t seen = 0;
-      s = mica_object_wait_one(devices, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-                               MICA_TIME_INFINITE, &seen);
-    }
-    if (s == MICA_OK) {
-      s = mica_channel_read(devices, 0, &reply, nullptr, sizeof(reply), 0, &n, &h);
-    }
-    if (s == MICA_OK) {
-      s = n == sizeof(reply) && reply.header.ordinal == wire::kConnectReply ? reply.status
-                                                                            : MICA_ERR_IO_INVALID;
-    }
-    if (s == MICA_OK) {
-      *out = mine;
-      return MICA_OK;
-    }
-    mica_handle_close(mine);
+    s = mica::driver::OpenService<P>(service_class, 0, out);
     if (s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE && s != MICA_ERR_PEER_CLOSED) {
       return s;
     }
@@ -238,13 +212,13 @@ bool RefusesOverMax(Disk* d) {
   return true;
 }
 
-mica_status_t OpenDisk(mica_handle_t devices, Disk* d) {
-  mica_handle_t ch = MICA_HANDLE_INVALID;
-  mica_status_t s = Open(devices, "block", 10'000'000, 500, &ch);
+mica_status_t OpenDisk(Disk* d) {
+  mica::Channel ch;
+  mica_status_t s = Open<Block>("block", 10'000'000, 500, &ch);
   if (s != MICA_OK) {
     return s;
   }
-  d->client = idl::block::BlockSyncClient(mica::Channel(ch));
+  d->client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
   Block::GetInfoRequest ireq;
   Block::GetInfoResponse info;
   s = d->client.GetInfo(ireq, &info);
@@ -308,9 +282,9 @@ bool Measure(Disk* d, const char* name, uint32_t count, uint32_t runs, uint64_t 
   return true;
 }
 
-bool BlockBench(mica_handle_t devices, uint32_t random, uint32_t sequential, uint32_t runs) {
+bool BlockBench(uint32_t random, uint32_t sequential, uint32_t runs) {
   Disk d;
-  mica_status_t s = OpenDisk(devices, &d);
+  mica_status_t s = OpenDisk(&d);
   if (s != MICA_OK) {
     Error("opening block/0", s);
     return false;
@@ -345,28 +319,24 @@ bool BlockBench(mica_handle_t devices, uint32_t random, uint32_t sequential, uin
 
 // ---- restart ------------------------------------------------------------
 
-// One request on the rtc service (drivers/rtc/pl031/main.cc's provisional
-// wire format: "time" -> 8 bytes, the UTC seconds).
-mica_status_t ReadRtc(mica_handle_t ch, uint64_t* seconds) {
-  mica_status_t s = mica_channel_write(ch, 0, "time", 4, nullptr, 0);
-  mica_signals_t seen = 0;
-  if (s == MICA_OK) {
-    s = mica_object_wait_one(ch, MICA_CHANNEL_READABLE | MICA_CHANNEL_PEER_CLOSED,
-                             MICA_TIME_INFINITE, &seen);
-  }
-  uint32_t n = 0, h = 0;
-  if (s == MICA_OK) {
-    s = mica_channel_read(ch, 0, seconds, nullptr, sizeof(*seconds), 0, &n, &h);
-  }
-  return s == MICA_OK && n != sizeof(*seconds) ? MICA_ERR_IO_INVALID : s;
+// One Get on the rtc service (IDL rtc.Rtc, system/idl/rtc.idl).
+mica_status_t ReadRtc(idl::rtc::RtcSyncClient& client, uint64_t* seconds) {
+  idl::rtc::Rtc::GetRequest req;
+  idl::rtc::Rtc::GetResponse r;
+  mica_status_t s = client.Get(req, &r);
+  s = s == MICA_OK ? r.status : s;
+  *seconds = static_cast<uint64_t>(r.utc_seconds);
+  return s;
 }
 
-bool RestartBench(mica_handle_t devices) {
-  mica_handle_t ch = MICA_HANDLE_INVALID;
+bool RestartBench() {
+  mica::Channel ch;
   uint64_t seconds = 0;
-  mica_status_t s = Open(devices, "rtc", 10'000'000, 500, &ch);
+  mica_status_t s = Open<idl::rtc::Rtc>("rtc", 10'000'000, 500, &ch);
+  const mica_handle_t watched = ch.get();
+  idl::rtc::RtcSyncClient client(static_cast<mica::Channel&&>(ch));
   if (s == MICA_OK) {
-    s = ReadRtc(ch, &seconds);
+    s = ReadRtc(client, &seconds);
   }
   if (s != MICA_OK) {
     Error("reading rtc/0", s);
@@ -375,9 +345,8 @@ bool RestartBench(mica_handle_t devices) {
   printf("bench: info restart: rtc/0 reads %llu; waiting for the driver's end\n",
          static_cast<unsigned long long>(seconds));
   mica_signals_t seen = 0;
-  s = mica_object_wait_one(ch, MICA_CHANNEL_PEER_CLOSED, Now() + 60'000'000'000, &seen);
+  s = mica_object_wait_one(watched, MICA_CHANNEL_PEER_CLOSED, Now() + 60'000'000'000, &seen);
   const mica_time_t closed = Now();
-  mica_handle_close(ch);
   if (s != MICA_OK) {
     Error("waiting for rtc/0 to close", s);
     return false;
@@ -387,12 +356,13 @@ bool RestartBench(mica_handle_t devices) {
   // restart it measures on the one CPU.
   int attempts = 0;
   for (; attempts < 100000; attempts++) {
-    s = Open(devices, "rtc", 100'000, 100000, &ch);
+    mica::Channel again;
+    s = Open<idl::rtc::Rtc>("rtc", 100'000, 100000, &again);
     if (s != MICA_OK) {
       break;
     }
-    s = ReadRtc(ch, &seconds);
-    mica_handle_close(ch);
+    idl::rtc::RtcSyncClient next(static_cast<mica::Channel&&>(again));
+    s = ReadRtc(next, &seconds);
     if (s != MICA_ERR_PEER_CLOSED) {
       break;
     }
@@ -427,18 +397,16 @@ bool ParseBlock(const char* arg, uint32_t* random, uint32_t* sequential, uint32_
 }  // namespace
 
 int main(int argc, char** argv) {
-  mica_handle_t devices =
-      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0));
   const char* mode = argc > 1 ? argv[1] : "";
   bool ok = false;
   uint32_t random = 0, sequential = 0, runs = 0;
-  if (devices == MICA_HANDLE_INVALID) {
+  if (mica::driver::ServiceDirectory() == MICA_HANDLE_INVALID) {
     printf("bench: error no channel to the driver manager (drivers.then=bin/blockbench)\n");
   } else if (strncmp(mode, "block:", 6) == 0 && ParseBlock(mode + 6, &random, &sequential, &runs)) {
     printf("bench: start block random=%u sequential=%u runs=%u\n", random, sequential, runs);
-    ok = BlockBench(devices, random, sequential, runs);
+    ok = BlockBench(random, sequential, runs);
   } else if (strcmp(mode, "restart") == 0) {
-    ok = RestartBench(devices);
+    ok = RestartBench();
   } else {
     printf("bench: error usage: blockbench block:<random>:<sequential>:<runs> | restart\n");
   }
