@@ -76,7 +76,7 @@ def _fault_case(fault: str, reason: str, run_ms: int, switches: tuple[str, ...],
     and serves a typed line again, and its client reconnects; nothing else
     restarts and no kernel line is cut."""
     path, driver = _VIRT_UART
-    restart = _DM + rf"driver: {path} \({driver}, process \d+\) {reason}; restart 1 in 5 ms$"
+    restart = _DM + rf"driver: {path} \({driver}, process \d+\) {reason}; restart 1 in 0 ms$"
     expected = [
         restart,
         _CC + r"console/0 request in flight: MICA_ERR_PEER_CLOSED$",

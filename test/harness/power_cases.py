@@ -173,6 +173,7 @@ def _shutdown() -> list[str]:
     return [
         _KEYS + r"KEY_POWER pressed: asking for power off$",
         _DM + rf"driver-manager: power off asked by {_KEYNODE} \(gpio-keys, process \d+\)$",
+        _stopped("/pl011@9000000", "pl011"),
         _stopped(_RTC, "pl031"),
         _stopped(_GPIO, "pl061"),
         _stopped(_KEYNODE, "gpio-keys"),
