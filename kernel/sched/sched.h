@@ -218,8 +218,13 @@ Thread* Create(const char* name, void (*entry)(void*), void* arg, int priority,
 void Start(Thread* t);
 // Waits for `t` to exit, then frees it; returns its exit code via *code.
 mica::Status Join(Thread* t, uint64_t deadline_ns, int* code);
-// The thread frees itself when it exits.
+// The thread frees itself when it exits (an idle loop frees it once its
+// CPU has switched off its stack).
 void Detach(Thread* t);
+// Dead detached threads not freed yet (MICA_INFO_KMEM_STATS counts them
+// with the unreaped processes: a leak check that waits for 0 would
+// otherwise read memory a thread still holds until an idle loop runs).
+uint64_t UnfreedDeadThreads();
 [[noreturn]] void Exit(int code);
 void Yield();
 void SleepUntil(uint64_t deadline_ns);

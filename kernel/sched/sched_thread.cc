@@ -72,6 +72,11 @@ void Start(Thread* t) {
 
 namespace {
 
+// Threads that are both dead and detached and not yet freed: counted once,
+// when the second of the two becomes true (Exit or Detach, both under
+// g_sched_lock), and uncounted after ReapDetached has freed them.
+mica::Atomic<uint64_t> g_unfreed_dead;
+
 void FreeThread(Thread* t) {
   mmu::FreeStack(t->stack_base);
   t->~Thread();
@@ -92,7 +97,12 @@ void ReapDetached() {
       return;
     }
     FreeThread(FromLink(l));
+    g_unfreed_dead.fetch_sub(1, mica::kRelease);
   }
+}
+
+uint64_t UnfreedDeadThreads() {
+  return g_unfreed_dead.load(mica::kAcquire);
 }
 
 mica::Status Join(Thread* t, uint64_t deadline, int* code) {
@@ -123,6 +133,9 @@ mica::Status Join(Thread* t, uint64_t deadline, int* code) {
 void Detach(Thread* t) {
   IrqGuard guard(g_sched_lock);
   t->detached = true;
+  if (t->state == ThreadState::kDead) {
+    g_unfreed_dead.fetch_add(1, mica::kRelaxed);
+  }
   if (t->state == ThreadState::kDead && t->switched_out) {
     g_reap_queue.push_back(t);
   }
@@ -133,6 +146,9 @@ void Exit(int code) {
   Thread* cur = CurrentLocked();
   cur->exit_code = code;
   cur->state = ThreadState::kDead;
+  if (cur->detached) {
+    g_unfreed_dead.fetch_add(1, mica::kRelaxed);
+  }
   cur->joiners.WakeAllLocked();
   RescheduleLocked();
   Panic("a dead thread was scheduled again");

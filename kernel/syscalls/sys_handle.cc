@@ -108,13 +108,14 @@ mica::Status OneRecord(const void* record, size_t size, user_out_ptr<void> buffe
 // the heap (its pages, and the bytes in use in them). Pages taken from the
 // PMM for anything else (VMO pages, page tables, kernel stacks) are
 // other_bytes; the per-purpose fields wired/vmo/mmu are not counted
-// separately yet and read 0. unreaped_processes and collector_busy are
+// separately yet and read 0. unreaped_processes (which counts dead
+// threads an idle loop has not freed yet too) and collector_busy are
 // read first, so that 0 there means every process that had died before the
 // read was freed, and no collection was under way, before the memory
 // figures were read.
 mica_info_kmem_stats_t KmemStats() {
   mica_info_kmem_stats_t info = {};
-  info.unreaped_processes = Process::UnreapedCount();
+  info.unreaped_processes = Process::UnreapedCount() + sched::UnfreedDeadThreads();
   info.collector_busy = ChannelGc::Busy() ? 1 : 0;
   kmem::Stats k = kmem::GetStats();
   info.total_bytes = k.total_pages * arch::kPageSize;

@@ -610,7 +610,9 @@ typedef struct mica_info_kmem_stats {
   uint64_t mmu_bytes;        // user page tables
   uint64_t other_bytes;      // everything else
   // Dead processes whose memory the kernel's reaper thread has not freed
-  // yet (the one it is freeing included). Once this reads 0, everything
+  // yet (the one it is freeing included), plus dead kernel threads (a
+  // process's threads included) whose stacks an idle loop has not freed
+  // yet. Once this reads 0, everything
   // that belonged to the processes that had died by the time of an
   // earlier read is back in free_bytes + heap_free_bytes: a leak check
   // waits for 0 and then compares exactly.
