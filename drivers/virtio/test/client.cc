@@ -45,6 +45,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/virtio/test/patterns.h"
+
 namespace {
 
 using idl::block::Block;
@@ -73,12 +75,8 @@ void Result(const char* name, bool ok, const char* fmt = "", ...) {
   }
 }
 
-uint8_t HostByte(uint64_t i) {
-  return static_cast<uint8_t>(i * 7 + (i >> 9));
-}
-uint8_t GuestByte(uint64_t i) {
-  return static_cast<uint8_t>((i * 13 + 5) ^ (i >> 9));
-}
+using mica::virtio::testing::GuestByte;
+using mica::virtio::testing::HostByte;
 
 mica_time_t Now() {
   mica_time_t t = 0;

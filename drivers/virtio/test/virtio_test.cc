@@ -34,6 +34,7 @@
 #include "drivers/entropy/virtio-rng/virtio_rng.h"
 #include "drivers/net/virtio-net/virtio_net.h"
 #include "drivers/virtio/lib/vmo_dma.h"
+#include "drivers/virtio/test/patterns.h"
 
 namespace {
 
@@ -62,13 +63,8 @@ void Result(const char* name, bool ok, const char* fmt = "", ...) {
   }
 }
 
-// Byte `i` of the image as the host writes it, and as the guest rewrites it.
-uint8_t HostByte(uint64_t i) {
-  return static_cast<uint8_t>(i * 7 + (i >> 9));
-}
-uint8_t GuestByte(uint64_t i) {
-  return static_cast<uint8_t>((i * 13 + 5) ^ (i >> 9));
-}
+using mica::virtio::testing::GuestByte;
+using mica::virtio::testing::HostByte;
 
 mica_time_t Now() {
   mica_time_t t = 0;

@@ -21,6 +21,7 @@
 
 #include "drivers/block/virtio-blk/virtio_blk.h"
 #include "drivers/virtio/lib/irq_pump.h"
+#include "drivers/virtio/lib/served_client.h"
 #include "drivers/virtio/lib/vmo_dma.h"
 
 namespace {
@@ -246,9 +247,7 @@ class Disk {
     }
     Server* s = op.server;
     head_++;
-    if (--s->pending == 0 && s->closed) {
-      delete s;
-    }
+    mica::virtio::ReleaseRequest(s);
     if (head_ != tail_) {
       Begin();
     }
@@ -388,16 +387,7 @@ mica_status_t Bind(mica::driver::Context& dev) {
          static_cast<unsigned long long>(info.info.block_count), dev.start_count());
   mica::async::Loop* loop = &dev.loop();
   return dev.Publish<idl::block::Block>("block", [loop](mica::Handle client) {
-    auto* s = new Server(g_disk, loop, mica::Channel(client.release()));
-    s->set_error_handler([s, loop](mica_status_t) {
-      s->closed = true;
-      if (s->pending == 0) {
-        loop->PostTask([s] { delete s; });
-      }
-    });
-    if (s->Begin() != MICA_OK) {
-      delete s;
-    }
+    mica::virtio::ServeClient<Server>(g_disk, loop, static_cast<mica::Handle&&>(client));
   });
 }
 

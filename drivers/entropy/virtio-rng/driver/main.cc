@@ -14,6 +14,7 @@
 
 #include "drivers/entropy/virtio-rng/virtio_rng.h"
 #include "drivers/virtio/lib/irq_pump.h"
+#include "drivers/virtio/lib/served_client.h"
 #include "drivers/virtio/lib/vmo_dma.h"
 
 namespace {
@@ -75,7 +76,7 @@ class Rng {
     while (head_ != tail_ && fill_ >= queue_[head_ % kMaxPending].count) {
       Pending& p = queue_[head_++ % kMaxPending];
       Answer(p.count, p.done);
-      Release(p.server);
+      mica::virtio::ReleaseRequest(p.server);
     }
   }
 
@@ -92,12 +93,6 @@ class Rng {
     p.done = static_cast<Server::GetCompleter&&>(done);
     s->pending++;
     Refill();
-  }
-
-  static void Release(Server* s) {
-    if (--s->pending == 0 && s->closed) {
-      delete s;
-    }
   }
 
  private:
@@ -147,16 +142,7 @@ mica_status_t Bind(mica::driver::Context& dev) {
   printf("%s: %s: entropy device up (start %u)\n", dev.name(), dev.node_path(), dev.start_count());
   mica::async::Loop* loop = &dev.loop();
   return dev.Publish<idl::entropy::Entropy>("entropy", [loop](mica::Handle client) {
-    auto* s = new Server(g_rng, loop, mica::Channel(client.release()));
-    s->set_error_handler([s, loop](mica_status_t) {
-      s->closed = true;
-      if (s->pending == 0) {
-        loop->PostTask([s] { delete s; });
-      }
-    });
-    if (s->Begin() != MICA_OK) {
-      delete s;
-    }
+    mica::virtio::ServeClient<Server>(g_rng, loop, static_cast<mica::Handle&&>(client));
   });
 }
 

@@ -15,6 +15,7 @@
 
 #include "drivers/net/virtio-net/virtio_net.h"
 #include "drivers/virtio/lib/irq_pump.h"
+#include "drivers/virtio/lib/served_client.h"
 #include "drivers/virtio/lib/vmo_dma.h"
 
 namespace {
@@ -142,9 +143,7 @@ class Nic {
         r.frame.Push(f.bytes[i]);
       }
       w.done.Reply(r);
-      if (--w.server->pending == 0 && w.server->closed) {
-        delete w.server;
-      }
+      mica::virtio::ReleaseRequest(w.server);
     }
   }
 
@@ -194,16 +193,7 @@ mica_status_t Bind(mica::driver::Context& dev) {
   printf("%s: %s: network device up (start %u)\n", dev.name(), dev.node_path(), dev.start_count());
   mica::async::Loop* loop = &dev.loop();
   return dev.Publish<idl::net::Device>("network", [loop](mica::Handle client) {
-    auto* s = new Server(g_nic, loop, mica::Channel(client.release()));
-    s->set_error_handler([s, loop](mica_status_t) {
-      s->closed = true;
-      if (s->pending == 0) {
-        loop->PostTask([s] { delete s; });
-      }
-    });
-    if (s->Begin() != MICA_OK) {
-      delete s;
-    }
+    mica::virtio::ServeClient<Server>(g_nic, loop, static_cast<mica::Handle&&>(client));
   });
 }
 
