@@ -49,7 +49,7 @@ class DirectoryImpl final : public idl::directory::DirectoryServer {
       e.instance = rec->instance;
       e.protocol_name.Set(rec->protocol);
       e.protocol_version = rec->version;
-      e.node_path.Set(manager_->node(rec->node).path);
+      e.node_path.SetLossy(manager_->node(rec->node).path, strlen(manager_->node(rec->node).path));
       e.state = ToState(rec->state);
       r.services.Push(e);
     }

@@ -45,6 +45,16 @@ uint32_t Manager::AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth) {
     n->compatible = compat.data;
     n->compatible_size = compat.len;
   }
+  // IDL strings are UTF-8 and the DTB's are ASCII by the DT spec (v0.4
+  // §2.2.1, §2.3.1), but the parser takes any byte: such a node is still
+  // matched and bound on its raw bytes; IDL messages (inspect, directory)
+  // show each bad byte as '?'.
+  if (!mica::idl::IsUtf8(n->path, strlen(n->path)) ||
+      (compat.valid() &&
+       !mica::idl::IsUtf8(reinterpret_cast<const char*>(compat.data), compat.len))) {
+    printf("driver: node %s: name or compatible is not UTF-8; listed with '?' for bad bytes\n",
+           n->path);
+  }
   nodes_[node_count_] = n;
   return node_count_++;
 }

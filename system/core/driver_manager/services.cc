@@ -348,7 +348,7 @@ void Manager::FillRecord(uint32_t index, wire::NodeRecord* out) const {
 void Manager::FillInspectNode(uint32_t index, idl::inspect::Node* out) const {
   const Node& n = *nodes_[index];
   *out = idl::inspect::Node();
-  out->path.Set(n.path);
+  out->path.SetLossy(n.path, strlen(n.path));  // a DTB name need not be UTF-8
   const char* list = reinterpret_cast<const char*>(n.compatible);
   for (uint32_t at = 0; list != nullptr && at < n.compatible_size;) {
     size_t len = BoundedLen(list + at, n.compatible_size - at);
@@ -356,7 +356,7 @@ void Manager::FillInspectNode(uint32_t index, idl::inspect::Node* out) const {
       break;
     }
     mica::idl::String<idl::inspect::MAX_COMPATIBLE> c;
-    c.Set(list + at, len);
+    c.SetLossy(list + at, len);
     out->compatibles.Push(c);
     at += static_cast<uint32_t>(len + 1);
   }

@@ -30,7 +30,7 @@ virtual void volatile wchar_t while xor xor_eq""".split())
 # Members of the generated classes' bases that a method may not hide.
 RESERVED_METHODS = {"Begin", "Close", "HandleMessage", "HandleOneEvent", "OnEvent", "OnClosed",
                     "TakeChannel"}
-KEYWORDS = set(PRIMS) | {"string", "vector", "handle", "library", "const", "enum", "bits",
+KEYWORDS = set(PRIMS) | {"string", "vector", "array", "handle", "library", "const", "enum", "bits",
                          "struct", "protocol", "version"}
 
 
@@ -88,6 +88,18 @@ class VectorType(Type):
     def finish(self):
         self.ool = align8(self.max * self.elem.size) + self.max * self.elem.ool
         self.handles = self.max * self.elem.handles
+
+
+class ArrayType(Type):
+    """array<T>:N: N elements inline, back to back at T's alignment."""
+
+    def __init__(self, elem, count, pos):
+        self.elem, self.count, self.pos = elem, count, pos
+
+    def finish(self):
+        self.size, self.align = self.count * self.elem.size, self.elem.align
+        self.ool = self.count * self.elem.ool
+        self.handles = self.count * self.elem.handles
 
 
 class HandleType(Type):
@@ -280,7 +292,7 @@ class Checker:
                 return [ty]
             if isinstance(ty, OptionalStruct):
                 return [ty.struct]
-            if isinstance(ty, VectorType):
+            if isinstance(ty, (VectorType, ArrayType)):
                 return refs(ty.elem)
             return []
 
@@ -317,6 +329,13 @@ class Checker:
         elif isinstance(ty, VectorType):
             self.finish_type(ty.elem)
             ty.finish()
+        elif isinstance(ty, ArrayType):
+            self.finish_type(ty.elem)
+            ty.finish()
+            if ty.size > MAX_MSG_BYTES - HEADER_SIZE:
+                self.error(ty.pos, f"array of {ty.count} elements of {ty.elem.size} bytes takes "
+                                   f"{ty.size} bytes inline, more than a message can carry "
+                                   f"({MAX_MSG_BYTES - HEADER_SIZE})")
 
     def protocol(self, d):
         p = Protocol(d, self.lib.name)
@@ -357,17 +376,24 @@ class Checker:
 
     # ---- types
 
-    def max_size(self, ty):
+    def max_size(self, ty, what="maximum size", form=None):
         if ty.max is None:
-            self.error(ty.pos, f"{ty.base} needs a maximum size ({ty.base}:N)")
+            self.error(ty.pos, f"{ty.base} needs a {what} ({form or ty.base + ':N'})")
         value = ty.max
         if isinstance(value, str):
             if value not in self.lib.consts:
                 self.error(ty.max_pos, f"unknown constant {value!r}")
             value = self.lib.consts[value][1]
         if not 1 <= value <= MAX_MSG_BYTES:
-            self.error(ty.max_pos, f"maximum size {value} is not in 1..{MAX_MSG_BYTES}")
+            self.error(ty.max_pos, f"{what} {value} is not in 1..{MAX_MSG_BYTES}")
         return value
+
+    def array(self, ty):
+        if ty.optional:
+            self.error(ty.pos, "an array cannot be optional (it is inline: use a vector, or "
+                               "optional elements)")
+        return ArrayType(self.resolve(ty.elem), self.max_size(ty, "size", "array<T>:N"),
+                         ty.max_pos)
 
     def resolve(self, ty):
         base = ty.base
@@ -380,6 +406,8 @@ class Checker:
             return StringType(self.max_size(ty), ty.optional)
         if base == "vector":
             return VectorType(self.resolve(ty.elem), self.max_size(ty), ty.optional)
+        if base == "array":
+            return self.array(ty)
         if base == "handle":
             return self.handle(ty)
         if base in self.types:

@@ -6,8 +6,8 @@ toolchain). gen_ipc(lib, src) is <idl/LIB_ipc.h>: synchronous and
 asynchronous clients, event handlers and server bases (user space only).
 """
 
-from .check import (EnumType, HandleType, OptionalStruct, Prim, StringType, StructType,
-                     VectorType, HEADER_SIZE, align8)
+from .check import (ArrayType, EnumType, HandleType, OptionalStruct, Prim, StringType,
+                     StructType, VectorType, HEADER_SIZE, align8)
 
 CPP_PRIM = {"bool": "bool", "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t",
             "uint16": "uint16_t", "int32": "int32_t", "uint32": "uint32_t", "int64": "int64_t",
@@ -35,6 +35,8 @@ def cpp_type(ty):
         inner = f"{W}String<{ty.max}>"
     elif isinstance(ty, VectorType):
         inner = f"{W}Vector<{cpp_type(ty.elem)}, {ty.max}>"
+    elif isinstance(ty, ArrayType):
+        return f"{W}Array<{cpp_type(ty.elem)}, {ty.count}>"
     elif isinstance(ty, HandleType):
         return "::mica::" + HANDLE_CLASS.get(ty.obj, "Handle")
     elif isinstance(ty, OptionalStruct):
@@ -84,7 +86,20 @@ class Codegen:
                     f"return false;",
                     f"{p}  if ({v}.has_value && !Encode(e, {o}, {v}.value)) return false;",
                     f"{p}}}"]
+        if isinstance(ty, ArrayType):
+            return self.array(ty, off, v, ind, self.encode,
+                              f"e.PutBytes({off}, {v}.items, {ty.size});")
         return self.encode_vector(ty, off, v, ind)
+
+    def array(self, ty, off, v, ind, each, bulk):
+        """The elements of an array: one copy of plain integers, else a loop."""
+        p = " " * ind
+        if memcpy_prim(ty.elem):
+            return [f"{p}{bulk}"]
+        i = self.tmp("i")
+        return ([f"{p}for (uint32_t {i} = 0; {i} < {ty.count}; ++{i}) {{"] +
+                each(ty.elem, f"{off} + {i} * {ty.elem.size}", f"{v}.items[{i}]", ind + 2) +
+                [f"{p}}}"])
 
     def encode_vector(self, ty, off, v, ind):
         p = " " * ind
@@ -100,6 +115,9 @@ class Codegen:
         if memcpy_prim(elem):
             out.append(f"{p}  if ({present}) e.PutBytes({o}, {data}, "
                        f"size_t{{{count}}} * {elem.size});")
+            if isinstance(ty, StringType):
+                out.append(f"{p}  if ({present} && !{W}IsUtf8({data}, {count})) "
+                           f"return e.Fail(MICA_ERR_INVALID_ARGS);")
         else:
             out.append(f"{p}  for (uint32_t {i} = 0; {present} && {i} < {count}; ++{i}) {{")
             out += self.encode(elem, f"{o} + {i} * {elem.size}", f"{data}[{i}]", ind + 4)
@@ -132,6 +150,9 @@ class Codegen:
                     f"{p}  if (!d.GetOptional({off}, {ty.struct.size}, &{b}, &{o})) return false;",
                     f"{p}  {v}.has_value = {b};",
                     f"{p}  if ({b} && !Decode(d, {o}, &{v}.value)) return false;", f"{p}}}"]
+        if isinstance(ty, ArrayType):
+            return self.array(ty, off, v, ind, self.decode,
+                              f"if (!d.GetBytes({off}, {v}.items, {ty.size})) return false;")
         return self.decode_vector(ty, off, v, ind)
 
     def decode_vector(self, ty, off, v, ind):
@@ -151,6 +172,8 @@ class Codegen:
         if memcpy_prim(elem):
             out.append(f"{p}  if ({b} && !d.GetBytes({o}, {data}, size_t{{{n}}} * {elem.size})) "
                        f"return false;")
+            if isinstance(ty, StringType):
+                out.append(f"{p}  if (!{W}IsUtf8({data}, {n})) return d.Fail(MICA_ERR_INVALID_ARGS);")
         else:
             out.append(f"{p}  for (uint32_t {i} = 0; {i} < {n}; ++{i}) {{")
             out += self.decode(elem, f"{o} + {i} * {elem.size}", f"{data}[{i}]", ind + 4)

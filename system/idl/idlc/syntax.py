@@ -58,7 +58,7 @@ class TypeRef:
     """A use of a type: `base` is a keyword or a declared name.
 
     string/vector: `max` (int or constant name, or None when missing);
-    vector: `elem` (a TypeRef); handle: `obj` (object type name or None)
+    array: `max` is its element count; vector/array: `elem` (a TypeRef); handle: `obj` (object type name or None)
     and `rights` (list of (name, pos)); any type: `optional`.
     """
 
@@ -242,7 +242,7 @@ class Parser:
     def type_ref(self):
         tok = self.name("a type")
         ty = TypeRef(tok.text, (tok.line, tok.col))
-        if tok.text == "vector":
+        if tok.text in ("vector", "array"):
             self.expect("<")
             ty.elem = self.type_ref()
             self.expect(">")

@@ -3,8 +3,9 @@
 // type with every kind of field). Oracle: the decoder never reads out of
 // bounds (ASan), never leaks or double-closes a handle, and whatever it
 // accepts re-encodes to exactly the same bytes (the encoding is canonical).
-// Input: byte 0 = number of handles (low 2 bits) and which of them are
-// events rather than VMOs (bits 2..3), then the message bytes.
+// Input: byte 0 = number of handles (low 3 bits, at most 5) and which of
+// handles 1..4 are events rather than VMOs (bits 3..6), then the message
+// bytes.
 #include <idl/idltest.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,13 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   idl_test::ResetHandles();
-  mica_handle_t handles[3];
-  uint32_t num_handles = data[0] & 3;
-  if (num_handles > 3) {
-    num_handles = 3;
+  mica_handle_t handles[5];
+  uint32_t num_handles = data[0] & 7;
+  if (num_handles > 5) {
+    num_handles = 5;
   }
   for (uint32_t i = 0; i < num_handles; ++i) {
-    bool event = i > 0 && ((data[0] >> (1 + i)) & 1) != 0;
+    bool event = i > 0 && ((data[0] >> (2 + i)) & 1) != 0;
     handles[i] = idl_test::NewHandle(event ? MICA_OBJ_TYPE_EVENT : MICA_OBJ_TYPE_VMO,
                                      MICA_RIGHT_READ | MICA_RIGHT_MAP | MICA_RIGHT_WAIT);
   }

@@ -7,7 +7,7 @@
 namespace idl_test {
 namespace {
 
-constexpr size_t kMax = 4096;
+constexpr size_t kMax = 16384;
 constexpr mica_handle_t kBase = 0x1000;
 
 struct Entry {

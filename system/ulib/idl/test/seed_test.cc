@@ -43,14 +43,23 @@ TEST(IdlSeeds, CorpusIsCurrent) {
   ResetHandles();
   Message full = EncodeBody(1, Echo::kEchoOrdinal, WrapEcho(FullEverything()));
   ASSERT_EQ(full.status, MICA_OK);
-  // Three handles: a VMO, then two events (bits 2 and 3).
-  CheckSeed("full", Seed(0x0F, full));
+  // Five handles: a VMO, then four events (bits 3..6).
+  CheckSeed("full", Seed(0x7D, full));
   CloseAll(full);
   Echo::EchoRequest minimal;
   minimal.value.color = Color::GREEN;
   Message m = EncodeBody(0, Echo::kEchoOrdinal, minimal);
   ASSERT_EQ(m.status, MICA_OK);
   CheckSeed("minimal", Seed(0x00, m));
+  // Strings of 2-, 3- and 4-byte UTF-8 sequences for the fuzzer to cut.
+  Echo::EchoRequest utf8 = WrapEcho(FullEverything());
+  utf8.value.name.Set("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF");
+  utf8.value.nick.value.Set("\xEF\xBF\xBD\xED\x9F\xBF");
+  utf8.value.names[0].Set("\xC2\x80\xDF\xBF");
+  Message u = EncodeBody(1, Echo::kEchoOrdinal, utf8);
+  ASSERT_EQ(u.status, MICA_OK);
+  CheckSeed("utf8", Seed(0x7D, u));
+  CloseAll(u);
   EXPECT_EQ(OpenCount(), 0u);
 }
 

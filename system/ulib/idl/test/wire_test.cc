@@ -60,13 +60,13 @@ TEST(IdlWire, EverythingRoundTripsWithItsHandles) {
   mica_handle_t vmo = v.vmo.get();
   Message m = EncodeBody(1, Echo::kEchoOrdinal, WrapEcho(std::move(v)));
   ASSERT_EQ(m.status, MICA_OK);
-  EXPECT_EQ(m.handles.size(), 3u);
+  EXPECT_EQ(m.handles.size(), 5u);  // vmo, events[0..1], spare[0..1]
   EXPECT_EQ(m.handles[0], vmo);
   Echo::EchoRequest out;
   ASSERT_EQ(DecodeBody(m, &out), MICA_OK);
   ExpectFullEverything(out.value);
   EXPECT_EQ(out.value.vmo.get(), vmo);
-  EXPECT_EQ(OpenCount(), 3u);
+  EXPECT_EQ(OpenCount(), 5u);
   out = Echo::EchoRequest();
   EXPECT_EQ(OpenCount(), 0u);
   EXPECT_EQ(BadCloses(), 0u);
@@ -103,6 +103,9 @@ TEST(IdlWire, FullMessageFitsTheComputedMaximum) {
   v.points.count = v.points.capacity();
   v.maybe.value.label.Emplace().size = 8;
   v.words.value.count = v.words.value.capacity();
+  for (auto& t : v.tags) {
+    t.size = t.capacity();
+  }
   Message m = EncodeBody(1, Echo::kEchoOrdinal, WrapEcho(std::move(v)));
   ASSERT_EQ(m.status, MICA_OK);
   EXPECT_EQ(m.bytes.size(), Echo::EchoRequest::kMaxBytes);

@@ -52,6 +52,20 @@ Everything FullEverything() {
   v.vmo.reset(NewHandle(MICA_OBJ_TYPE_VMO, MICA_RIGHT_READ | MICA_RIGHT_MAP | MICA_RIGHT_WRITE));
   v.events.Push(mica::Event(NewHandle(MICA_OBJ_TYPE_EVENT, MICA_RIGHT_WAIT)));
   v.events.Push(mica::Event(NewHandle(MICA_OBJ_TYPE_EVENT, MICA_RIGHT_SIGNAL)));
+  for (int row = 0; row < 2; ++row) {
+    for (int col = 0; col < 3; ++col) {
+      v.matrix[static_cast<uint32_t>(row)][static_cast<uint32_t>(col)] =
+          static_cast<int16_t>(row * 10 - col);
+    }
+  }
+  v.corners[0] = {-7, 7};
+  v.corners[1] = {8, -8};
+  v.tags[0].Set("ab");
+  v.tags[1].Set("\xC3\xA9");
+  v.switches[0] = true;
+  v.switches[2] = true;
+  v.spare[0].reset(NewHandle(MICA_OBJ_TYPE_EVENT, MICA_RIGHT_WAIT));
+  v.spare[1].reset(NewHandle(MICA_OBJ_TYPE_EVENT, MICA_RIGHT_WAIT));
   return v;
 }
 
@@ -88,6 +102,15 @@ void ExpectFullEverything(const Everything& v) {
   ASSERT_EQ(v.events.count, 2u);
   EXPECT_TRUE(v.events[0].is_valid());
   EXPECT_TRUE(v.events[1].is_valid());
+  EXPECT_EQ(v.matrix[1][2], 8);
+  EXPECT_EQ(v.matrix[0][1], -1);
+  EXPECT_EQ(v.corners[0].x, -7);
+  EXPECT_EQ(v.corners[1].y, -8);
+  EXPECT_TRUE(v.tags[0].Equals("ab"));
+  EXPECT_TRUE(v.tags[1].Equals("\xC3\xA9"));
+  EXPECT_TRUE(v.switches[0] && !v.switches[1] && v.switches[2]);
+  EXPECT_TRUE(v.spare[0].is_valid());
+  EXPECT_TRUE(v.spare[1].is_valid());
 }
 
 }  // namespace idl_test

@@ -1,6 +1,7 @@
 // The Mica IDL wire format (docs/idl.md, "Wire format"): the message header,
-// the Encoder and the Decoder that generated code (idlc) drives, and the
-// fixed-capacity String, Vector and Optional of generated types.
+// the Encoder and the Decoder that generated code (idlc) drives, the
+// fixed-capacity String, Vector, Array and Optional of generated types, and
+// the UTF-8 check of every string (IsUtf8).
 //
 // Contract:
 //   - A message is a 16-byte MessageHeader, the body's inline part, then
@@ -74,6 +75,70 @@ mica_status_t ReadHeader(const uint8_t* bytes, uint32_t num_bytes, MessageHeader
 // Closes handles[0, count) that are not MICA_HANDLE_INVALID and marks them so.
 void CloseHandles(mica_handle_t* handles, uint32_t count);
 
+// ---- UTF-8 (Unicode 15.0 §3.9, Table 3-7 "Well-Formed UTF-8 Byte Sequences")
+
+// The length (2..4) of the well-formed multi-byte sequence at s[0, left),
+// whose lead byte s[0] is >= 0x80, or 0 if it is ill-formed: a stray
+// continuation byte, C0/C1 (overlong 2-byte), E0 80..9F (overlong 3-byte),
+// ED A0..BF (surrogates U+D800..U+DFFF), F0 80..8F (overlong 4-byte),
+// F4 90..BF and F5..FF (above U+10FFFF), or a sequence cut short.
+inline size_t Utf8SequenceLength(const uint8_t* s, size_t left) {
+  const uint8_t b = s[0];
+  size_t n = 0;  // continuation bytes
+  uint8_t lo = 0x80;
+  uint8_t hi = 0xBF;  // the range of the second byte (Table 3-7)
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 1;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 2;
+    lo = b == 0xE0 ? 0xA0 : 0x80;
+    hi = b == 0xED ? 0x9F : 0xBF;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 3;
+    lo = b == 0xF0 ? 0x90 : 0x80;
+    hi = b == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return 0;
+  }
+  if (left <= n || s[1] < lo || s[1] > hi) {
+    return 0;
+  }
+  for (size_t k = 2; k <= n; ++k) {
+    if ((s[k] & 0xC0) != 0x80) {
+      return 0;
+    }
+  }
+  return n + 1;
+}
+
+// True if data[0, size) is well-formed UTF-8. Every IDL string is: the
+// generated decoder rejects any other (MICA_ERR_INVALID_ARGS) and the
+// encoder refuses to send one. ASCII is checked 8 bytes at a time.
+inline bool IsUtf8(const char* data, size_t size) {
+  const auto* s = reinterpret_cast<const uint8_t*>(data);
+  size_t i = 0;
+  while (i < size) {
+    if (size - i >= 8) {
+      uint64_t word = 0;
+      memcpy(&word, s + i, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = Utf8SequenceLength(s + i, size - i);
+    if (n == 0) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 // ---- fixed-capacity storage of generated types
 
 template <uint32_t N>
@@ -91,6 +156,31 @@ struct String {
     return true;
   }
   bool Set(const char* text) { return Set(text, strlen(text)); }
+  // For text from outside the IDL (a devicetree's names): copies as much
+  // of `text` as fits, each byte that is not part of a well-formed UTF-8
+  // sequence replaced by '?', never cutting a sequence. True if that was
+  // all of `text`, unchanged.
+  bool SetLossy(const char* text, size_t length) {
+    const auto* s = reinterpret_cast<const uint8_t*>(text);
+    bool exact = true;
+    size = 0;
+    for (size_t i = 0; i < length;) {
+      size_t n = s[i] < 0x80 ? 1 : Utf8SequenceLength(s + i, length - i);
+      if (size + (n == 0 ? 1 : n) > N) {
+        return false;
+      }
+      if (n == 0) {
+        data[size++] = '?';
+        exact = false;
+        ++i;
+        continue;
+      }
+      memcpy(data + size, s + i, n);
+      size += static_cast<uint32_t>(n);
+      i += n;
+    }
+    return exact;
+  }
   bool Equals(const char* text) const {
     size_t n = strlen(text);
     return n == size && memcmp(data, text, n) == 0;
@@ -118,6 +208,20 @@ struct Vector {
   const T* begin() const { return items; }
   const T* end() const { return items + count; }
   static constexpr uint32_t capacity() { return N; }
+};
+
+// array<T>:N: always N elements (inline on the wire).
+template <typename T, uint32_t N>
+struct Array {
+  T items[N];
+
+  T& operator[](uint32_t i) { return items[i]; }
+  const T& operator[](uint32_t i) const { return items[i]; }
+  T* begin() { return items; }
+  T* end() { return items + N; }
+  const T* begin() const { return items; }
+  const T* end() const { return items + N; }
+  static constexpr uint32_t size() { return N; }
 };
 
 template <typename T>
