@@ -2,12 +2,17 @@
 """The Mica IDL compiler: one .idl file in, the C++ of its library out.
 
   idlc.py FILE.idl --out-dir DIR [--library NAME] [--types-h PATH]
+          [--import OTHER.idl]... [--imports-file LIST] [--depfile PATH]
 
 writes DIR/idl/<library>.h (types and wire codecs, every toolchain) and
-DIR/idl/<library>_ipc.h (clients and servers, user space).
-`idlc.py --check FILE...` only checks, each file on its own, printing one
-error line per failing file. The handle object types and right names come from
-<mica/types.h> (--types-h; default system/public/mica/types.h).
+DIR/idl/<library>_ipc.h (clients and servers, user space). The libraries
+FILE uses (`using lib;`) are found among the --import files and the files
+listed one per line in LIST (what idl.gni passes); --depfile names the
+files read, for ninja.
+`idlc.py --check FILE...` only checks, each file on its own (its imports
+found among the files given), printing one error line per failing file.
+The handle object types and right names come from <mica/types.h>
+(--types-h; default system/public/mica/types.h).
 
 Errors are printed as `file:line:column: message` and the exit status is 1.
 Python 3 standard library only; the language and the wire format are in
@@ -22,9 +27,9 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from idlc.check import check  # noqa: E402
 from idlc.emit_cpp import gen_ipc, gen_types, header_path  # noqa: E402
 from idlc.errors import IdlError  # noqa: E402
+from idlc.imports import Loader  # noqa: E402
 from idlc.syntax import parse  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,26 +53,51 @@ def write(path, text):
         f.write(text)
 
 
-def compile_file(path, types_h, library=None):
+def parse_file(path):
     with open(path, encoding="utf-8") as f:
-        text = f.read()
-    tree = parse(path, text)
+        return parse(path, f.read())
+
+
+def compile_file(path, loader, library=None):
+    tree = parse_file(path)
     if library is not None and tree.library != library:
         raise IdlError(path, 1, 1, f"the library is {tree.library!r} but the build names it "
                                    f"{library!r}")
-    objects, rights = abi_names(types_h)
-    return check(tree, objects, rights)
+    return loader.library(tree)
 
 
-def compile_or_report(path, types_h, library):
-    """The checked library, or None after printing the error."""
+def report(fn, reported):
+    """fn()'s result, or None after printing its error (each distinct error once)."""
     try:
-        return compile_file(path, types_h, library)
+        return fn()
     except IdlError as e:
-        print(e, file=sys.stderr)
+        msg = str(e)
     except OSError as e:
-        print(f"{path}: {e.strerror}", file=sys.stderr)
+        msg = f"{e.filename}: {e.strerror}"
+    if msg not in reported:
+        reported.add(msg)
+        print(msg, file=sys.stderr)
     return None
+
+
+def load_all(paths, types_h, reported):
+    """A Loader over the files at `paths` that parse (errors reported)."""
+    objects, rights = abi_names(types_h)
+    trees = [t for t in (report(lambda p=p: parse_file(p), reported) for p in paths) if t]
+    return Loader(trees, objects, rights), trees
+
+
+def import_paths(args):
+    paths = list(args.imports)
+    if args.imports_file:
+        with open(args.imports_file, encoding="utf-8") as f:
+            paths += [line.strip() for line in f if line.strip()]
+    main = os.path.abspath(args.files[0])
+    return sorted({p for p in paths if os.path.abspath(p) != main})
+
+
+def write_depfile(path, target, sources):
+    write(path, f"{target}: {' '.join(sources)}\n")
 
 
 def main(argv):
@@ -77,19 +107,33 @@ def main(argv):
     ap.add_argument("--library", help="the library name the file must declare")
     ap.add_argument("--types-h", default=DEFAULT_TYPES_H)
     ap.add_argument("--check", action="store_true", help="check only; write nothing")
+    ap.add_argument("--import", dest="imports", action="append", default=[], metavar="FILE",
+                    help="a file of a library FILE may use")
+    ap.add_argument("--imports-file", help="a file listing such files, one per line")
+    ap.add_argument("--depfile", help="write the files read, for ninja")
     args = ap.parse_args(argv)
+    reported = set()
     if args.check:
-        # Each file on its own: one line per failing file.
-        failed = [f for f in args.files if compile_or_report(f, args.types_h, None) is None]
-        return 1 if failed else 0
+        # Each file on its own (imports among all): one line per failing file.
+        loader, trees = load_all(args.files, args.types_h, reported)
+        for tree in trees:
+            report(lambda t=tree: loader.library(t), reported)
+        return 1 if reported else 0
     if len(args.files) != 1:
         ap.error("give one file to compile (or --check several)")
-    lib = compile_or_report(args.files[0], args.types_h, args.library)
+    imports = report(lambda: import_paths(args), reported)
+    if imports is None:
+        return 1
+    loader, _ = load_all(imports, args.types_h, reported)
+    lib = report(lambda: compile_file(args.files[0], loader, args.library), reported)
     if lib is None:
         return 1
     src = os.path.basename(args.files[0])
-    write(os.path.join(args.out_dir, header_path(lib)), gen_types(lib, src))
+    types_out = os.path.join(args.out_dir, header_path(lib))
+    write(types_out, gen_types(lib, src))
     write(os.path.join(args.out_dir, header_path(lib, "_ipc")), gen_ipc(lib, src))
+    if args.depfile:
+        write_depfile(args.depfile, types_out, imports)
     return 0
 
 

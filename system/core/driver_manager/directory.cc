@@ -10,8 +10,7 @@
 
 namespace driver_manager {
 
-static_assert(idl::directory::MAX_NAME == 32 && idl::driver::MAX_NAME == 32,
-              "CopyName takes String<32>");
+static_assert(idl::driver::MAX_NAME == 32, "CopyName takes String<32>");
 
 namespace {
 

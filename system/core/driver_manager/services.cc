@@ -352,10 +352,10 @@ void Manager::FillInspectNode(uint32_t index, idl::inspect::Node* out) const {
   const char* list = reinterpret_cast<const char*>(n.compatible);
   for (uint32_t at = 0; list != nullptr && at < n.compatible_size;) {
     size_t len = BoundedLen(list + at, n.compatible_size - at);
-    if (len == n.compatible_size - at || out->compatibles.count == idl::inspect::MAX_COMPATIBLES) {
+    if (len == n.compatible_size - at || out->compatibles.count == idl::driver::MAX_COMPATIBLES) {
       break;
     }
-    mica::idl::String<idl::inspect::MAX_COMPATIBLE> c;
+    mica::idl::String<idl::driver::MAX_COMPATIBLE> c;
     c.SetLossy(list + at, len);
     out->compatibles.Push(c);
     at += static_cast<uint32_t>(len + 1);

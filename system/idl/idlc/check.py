@@ -174,6 +174,9 @@ class Protocol:
 class Library:
     def __init__(self, name):
         self.name = name
+        self.imports = {}    # library name -> Library, its `using`s
+        self.kinds = {}      # declared name -> kind (const, enum, bits, struct, protocol)
+        self.types = {}      # declared name -> EnumType | StructType
         self.consts = {}     # name -> (type, value)
         self.enums = []      # EnumType, in declaration order
         self.structs = []    # StructType, in an order where fields come first
@@ -188,11 +191,12 @@ def fnv1a32(text):
 
 
 class Checker:
-    def __init__(self, f, objects, rights):
+    def __init__(self, f, objects, rights, imports):
         self.f, self.objects, self.rights = f, objects, rights
         self.lib = Library(f.library)
+        self.lib.imports = imports
         self.decls = {}
-        self.types = {}  # declared name -> EnumType | StructType
+        self.types = self.lib.types  # declared name -> EnumType | StructType
 
     def error(self, pos, msg):
         raise IdlError(self.f.path, pos[0], pos[1], msg)
@@ -208,6 +212,7 @@ class Checker:
                 self.error(pos, f"duplicate declaration {d.name!r} (first declared at "
                                 f"{prev[0]}:{prev[1]})")
             self.decls[d.name] = d
+            self.lib.kinds[d.name] = d.kind
         for d in self.f.decls:
             if d.kind == "const":
                 self.const(d)
@@ -289,9 +294,10 @@ class Checker:
 
         def refs(ty):
             if isinstance(ty, StructType):
-                return [ty]
+                # An imported struct cannot contain this library's (imports have no cycles).
+                return [ty] if self.types.get(ty.name) is ty else []
             if isinstance(ty, OptionalStruct):
-                return [ty.struct]
+                return refs(ty.struct)
             if isinstance(ty, (VectorType, ArrayType)):
                 return refs(ty.elem)
             return []
@@ -376,14 +382,24 @@ class Checker:
 
     # ---- types
 
+    def lookup(self, name, pos):
+        """The library that declares `name` (local or `lib.Name`) and the bare name."""
+        lib, _, bare = name.rpartition(".")
+        if not lib or lib == self.lib.name:
+            return self.lib, bare
+        if lib not in self.lib.imports:
+            self.error(pos, f"library {lib!r} is not imported (add `using {lib};`)")
+        return self.lib.imports[lib], bare
+
     def max_size(self, ty, what="maximum size", form=None):
         if ty.max is None:
             self.error(ty.pos, f"{ty.base} needs a {what} ({form or ty.base + ':N'})")
         value = ty.max
         if isinstance(value, str):
-            if value not in self.lib.consts:
+            lib, bare = self.lookup(value, ty.max_pos)
+            if bare not in lib.consts:
                 self.error(ty.max_pos, f"unknown constant {value!r}")
-            value = self.lib.consts[value][1]
+            value = lib.consts[bare][1]
         if not 1 <= value <= MAX_MSG_BYTES:
             self.error(ty.max_pos, f"{what} {value} is not in 1..{MAX_MSG_BYTES}")
         return value
@@ -397,11 +413,13 @@ class Checker:
 
     def resolve(self, ty):
         base = ty.base
-        if base in PRIMS or base in self.types and isinstance(self.types[base], EnumType):
+        if "." in base:
+            return self.resolve_declared(ty, *self.lookup(base, ty.pos))
+        if base in PRIMS:
             if ty.optional:
                 self.error(ty.pos, f"{base} cannot be optional (only strings, vectors, "
                                    f"handles and structs can)")
-            return Prim(base) if base in PRIMS else self.types[base]
+            return Prim(base)
         if base == "string":
             return StringType(self.max_size(ty), ty.optional)
         if base == "vector":
@@ -410,12 +428,21 @@ class Checker:
             return self.array(ty)
         if base == "handle":
             return self.handle(ty)
-        if base in self.types:
-            st = self.types[base]
-            return OptionalStruct(st) if ty.optional else st
-        if base in self.decls:
-            self.error(ty.pos, f"{base!r} is a {self.decls[base].kind}, not a type")
-        self.error(ty.pos, f"unknown type {base!r}")
+        return self.resolve_declared(ty, self.lib, base)
+
+    def resolve_declared(self, ty, lib, name):
+        """An enum, bits or struct `name` of `lib` (this library or an import)."""
+        t = lib.types.get(name)
+        if isinstance(t, EnumType):
+            if ty.optional:
+                self.error(ty.pos, f"{ty.base} cannot be optional (only strings, vectors, "
+                                   f"handles and structs can)")
+            return t
+        if t is not None:
+            return OptionalStruct(t) if ty.optional else t
+        if name in lib.kinds:
+            self.error(ty.pos, f"{ty.base!r} is a {lib.kinds[name]}, not a type")
+        self.error(ty.pos, f"unknown type {ty.base!r}")
 
     def handle(self, ty):
         obj = ty.obj
@@ -432,5 +459,6 @@ class Checker:
         return HandleType(None if obj in (None, "any") else obj, rights, ty.optional)
 
 
-def check(f, objects, rights):
-    return Checker(f, objects, rights).run()
+def check(f, objects, rights, imports=None):
+    """`imports`: the checked Library of each library `f` names in a `using`."""
+    return Checker(f, objects, rights, imports or {}).run()

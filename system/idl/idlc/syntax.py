@@ -55,7 +55,7 @@ class Node:
 
 
 class TypeRef:
-    """A use of a type: `base` is a keyword or a declared name.
+    """A use of a type: `base` is a keyword, a declared name or `library.Name`.
 
     string/vector: `max` (int or constant name, or None when missing);
     array: `max` is its element count; vector/array: `elem` (a TypeRef); handle: `obj` (object type name or None)
@@ -69,8 +69,10 @@ class TypeRef:
 
 
 class File:
-    def __init__(self, path, library, decls):
-        self.path, self.library, self.decls = path, library, decls
+    """A parsed file: `imports` are the (library name, position) of its `using`s."""
+
+    def __init__(self, path, library, imports, decls):
+        self.path, self.library, self.imports, self.decls = path, library, imports, decls
 
 
 class Parser:
@@ -122,19 +124,33 @@ class Parser:
         if first.text != "library":
             self.error(first, "a file must start with `library name;`")
         self.take()
-        parts = [self.name("a library name").text]
-        while self.accept("."):
-            parts.append(self.name("a library name").text)
+        library = self.dotted("a library name").text
         self.expect(";")
+        imports = []
+        while self.peek().text == "using" and self.peek().kind == "name":
+            self.take()
+            lib = self.dotted("a library name")
+            imports.append((lib.text, (lib.line, lib.col)))
+            self.expect(";")
         decls = []
         while self.peek().kind != "eof":
             decls.append(self.decl())
-        return File(self.path, ".".join(parts), decls)
+        return File(self.path, library, imports, decls)
+
+    def dotted(self, what):
+        """NAME ("." NAME)*, as one token spelled with its dots."""
+        first = self.name(what)
+        text = first.text
+        while self.accept("."):
+            text += "." + self.name(what).text
+        return Token("name", text, first.line, first.col)
 
     def decl(self):
         tok = self.peek()
         parsers = {"const": self.const, "enum": self.enum, "bits": self.enum,
                    "struct": self.struct, "protocol": self.protocol}
+        if tok.text == "using" and tok.kind == "name":
+            self.error(tok, "`using` must come right after `library`, before any declaration")
         if tok.kind != "name" or tok.text not in parsers:
             self.error(tok, f"expected a declaration (const, enum, bits, struct, protocol), "
                             f"found {tok.text!r}")
@@ -234,13 +250,14 @@ class Parser:
         if tok.kind == "int":
             ty.max = int(tok.text, 0)
         elif tok.kind == "name":
-            ty.max = tok.text
+            self.i -= 1
+            ty.max = self.dotted("a maximum size").text
         else:
             self.error(tok, f"expected a maximum size, found {tok.text!r}")
         ty.max_pos = (tok.line, tok.col)
 
     def type_ref(self):
-        tok = self.name("a type")
+        tok = self.dotted("a type")
         ty = TypeRef(tok.text, (tok.line, tok.col))
         if tok.text in ("vector", "array"):
             self.expect("<")
