@@ -30,8 +30,8 @@ virtual void volatile wchar_t while xor xor_eq""".split())
 # Members of the generated classes' bases that a method may not hide.
 RESERVED_METHODS = {"Begin", "Close", "HandleMessage", "HandleOneEvent", "OnEvent", "OnClosed",
                     "TakeChannel"}
-KEYWORDS = set(PRIMS) | {"string", "vector", "array", "handle", "library", "const", "enum", "bits",
-                         "struct", "protocol", "version"}
+KEYWORDS = set(PRIMS) | {"string", "vector", "array", "handle", "library", "const", "enum",
+                         "bits", "struct", "protocol", "version"}
 
 
 def align8(n):

@@ -182,7 +182,8 @@ class Codegen:
             out.append(f"{p}  if ({b} && !d.GetBytes({o}, {data}, size_t{{{n}}} * {elem.size})) "
                        f"return false;")
             if isinstance(ty, StringType):
-                out.append(f"{p}  if (!{W}IsUtf8({data}, {n})) return d.Fail(MICA_ERR_INVALID_ARGS);")
+                out.append(f"{p}  if (!{W}IsUtf8({data}, {n})) "
+                           f"return d.Fail(MICA_ERR_INVALID_ARGS);")
         else:
             out.append(f"{p}  for (uint32_t {i} = 0; {i} < {n}; ++{i}) {{")
             out += self.decode(elem, f"{o} + {i} * {elem.size}", f"{data}[{i}]", ind + 4)

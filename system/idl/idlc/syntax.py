@@ -58,8 +58,9 @@ class TypeRef:
     """A use of a type: `base` is a keyword, a declared name or `library.Name`.
 
     string/vector: `max` (int or constant name, or None when missing);
-    array: `max` is its element count; vector/array: `elem` (a TypeRef); handle: `obj` (object type name or None)
-    and `rights` (list of (name, pos)); any type: `optional`.
+    array: `max` is its element count; vector/array: `elem` (a TypeRef);
+    handle: `obj` (object type name or None) and `rights` (list of (name,
+    pos)); any type: `optional`.
     """
 
     def __init__(self, base, pos):
