@@ -62,6 +62,13 @@ TEST(sync_echo_everything_with_handles) {
   mica::Event e0;
   CHECK_EQ(mica::Event::Create(0, &e0), MICA_OK);
   v.events.Push(std::move(e0));
+  v.matrix[1][2] = -12;
+  v.corners[1] = {5, 6};
+  CHECK(v.tags[1].Set("\xE2\x82\xAC"));  // U+20AC, 3 bytes of UTF-8
+  v.switches[2] = true;
+  mica::Event e1;
+  CHECK_EQ(mica::Event::Create(0, &e1), MICA_OK);
+  v.spare[1] = std::move(e1);
   Echo::EchoResponse resp;
   CHECK_EQ(client.Echo(req, &resp), MICA_OK);
   CHECK(!req.value.vmo.is_valid());  // moved into the message
@@ -84,6 +91,26 @@ TEST(sync_echo_everything_with_handles) {
   CHECK_EQ(size, 8192u);
   CHECK_EQ(r.events.count, 1u);
   CHECK_EQ(r.events[0].signal(0, MICA_SIGNAL_USER0), MICA_OK);
+  CHECK_EQ(r.matrix[1][2], -12);
+  CHECK_EQ(r.corners[1].y, 6);
+  CHECK(r.tags[0].size == 0 && r.tags[1].Equals("\xE2\x82\xAC"));
+  CHECK(!r.switches[0] && r.switches[2]);
+  CHECK(!r.spare[0].is_valid() && r.spare[1].is_valid());
+}
+
+TEST(sync_client_refuses_to_send_a_string_that_is_not_utf8) {
+  Harness h;
+  mica::Channel ch;
+  CHECK_EQ(h.Connect(&ch), MICA_OK);
+  EchoSyncClient client(std::move(ch));
+  Echo::EchoRequest req;
+  req.value.color = Color::RED;
+  CHECK(req.value.name.Set("\xED\xA0\x80"));  // the surrogate U+D800
+  Echo::EchoResponse resp;
+  CHECK_EQ(client.Echo(req, &resp), MICA_ERR_INVALID_ARGS);
+  Echo::PingRequest ping;
+  Echo::PingResponse pong;
+  CHECK_EQ(client.Ping(ping, &pong), MICA_OK);  // nothing was sent: the connection is fine
 }
 
 struct Events : EchoEventHandler {

@@ -144,6 +144,13 @@ TEST(server_rejects_bad_bodies) {
   r = EchoMessage();
   Put<uint8_t>(r, kHeaderSize + 17, 1);
   ExpectRejected("padding", r, MICA_ERR_INVALID_ARGS);
+  // "x", the first out-of-line block, as 0xFF: never in UTF-8.
+  r = EchoMessage();
+  Put<uint8_t>(r, kHeaderSize + Echo::EchoRequest::kWireSize, 0xFF);
+  ExpectRejected("string not UTF-8", r, MICA_ERR_INVALID_ARGS);
+  r = EchoMessage();
+  Put<uint8_t>(r, kHeaderSize + 248 + 1, 2);  // Everything.switches[1]
+  ExpectRejected("bool 2 in an array", r, MICA_ERR_INVALID_ARGS);
 }
 
 TEST(server_rejects_bad_txids) {
