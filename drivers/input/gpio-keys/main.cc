@@ -15,6 +15,7 @@
 //   gpio-keys: key <code> pressed|released
 //   gpio-keys: KEY_POWER pressed: asking for power off
 //   gpio-keys: gpio closed: <status> [with a request in flight]; reconnecting
+//   gpio-keys: told the system is going down (power off|reboot)
 //
 // Fault injection (`inject=<fault>`): the runtime's (<mica/driver/driver.h>).
 #include <idl/gpio_ipc.h>
@@ -107,6 +108,17 @@ void PowerOff() {
     printf("gpio-keys: power off refused: %s\n", StatusName(s != MICA_OK ? s : r->status));
   });
 }
+
+// Power.ShuttingDown: the manager tells every Power client before it
+// stops the drivers (docs/drivers.md, "Power").
+class PowerEvents final : public ::idl::power::PowerEventHandler {
+ public:
+  void ShuttingDown(::idl::power::Power::ShuttingDownEvent& e) override {
+    printf("gpio-keys: told the system is going down (%s)\n",
+           e.action == ::idl::power::Action::REBOOT ? "reboot" : "power off");
+  }
+};
+PowerEvents g_power_events;
 
 class Events final : public gpio::GpioEventHandler {
  public:
@@ -250,7 +262,8 @@ mica_status_t Bind(Context& dev) {
   MICA_TRY(FindKeys(dev.node()));
   mica::Handle power;
   if (dev.TakePower(&power) == MICA_OK) {
-    g_power = new ::idl::power::PowerAsyncClient(&dev.loop(), mica::Channel(power.release()));
+    g_power = new ::idl::power::PowerAsyncClient(&dev.loop(), mica::Channel(power.release()),
+                                                 &g_power_events);
     MICA_TRY(g_power->Begin());
   }
   Connect();

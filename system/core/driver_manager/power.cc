@@ -103,6 +103,89 @@ void Manager::StopForShutdown(uint32_t index) {
          static_cast<unsigned long long>(koid), how);
 }
 
+void Manager::LinkProvider(uint32_t consumer, uint32_t provider) {
+  Node& n = *nodes_[consumer];
+  for (uint32_t k = 0; k < n.provider_count; k++) {
+    if (n.providers[k] == provider) {
+      return;
+    }
+  }
+  if (consumer != provider && n.provider_count < kMaxProviders) {
+    n.providers[n.provider_count++] = provider;
+  }
+}
+
+bool Manager::HasPendingDependent(uint32_t index) const {
+  for (uint32_t i = 0; i < node_count_; i++) {
+    const Node& n = *nodes_[i];
+    if (!n.stop_pending || i == index) {
+      continue;
+    }
+    if (n.parent == index) {
+      return true;
+    }
+    for (uint32_t k = 0; k < n.provider_count; k++) {
+      if (n.providers[k] == index) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Dependents before what they depend on: a node is stopped once no node
+// still to be stopped is its child or its consumer (so a consumer never
+// sees its provider go and reconnects during the shutdown). Among the
+// nodes free to stop, the deepest first, and of one depth the later (a
+// driver-added child comes after its parent). Each pass stops at least one
+// node, or the rest form a cycle of links and are stopped by depth alone;
+// each stop is bounded by kStopGrace, so the whole is bounded.
+void Manager::StopAllForShutdown() {
+  uint32_t max_depth = 0;
+  uint32_t pending = 0;
+  for (uint32_t i = 0; i < node_count_; i++) {
+    Node& n = *nodes_[i];
+    max_depth = n.depth > max_depth ? n.depth : max_depth;
+    n.stop_pending = n.driver != nullptr && !n.removed &&
+                     (n.state == NodeState::kBound || n.state == NodeState::kRestarting);
+    pending += n.stop_pending ? 1 : 0;
+  }
+  bool ordered = true;
+  while (pending != 0) {
+    uint32_t stopped = 0;
+    for (uint32_t depth = max_depth + 1; depth-- > 0;) {
+      for (uint32_t i = node_count_; i-- > 0;) {
+        Node& n = *nodes_[i];
+        if (n.stop_pending && n.depth == depth && (!ordered || !HasPendingDependent(i))) {
+          StopForShutdown(i);
+          n.stop_pending = false;
+          stopped++;
+        }
+      }
+    }
+    pending -= stopped;
+    if (stopped == 0) {
+      printf("driver-manager: %u drivers depend on each other; stopping them by depth\n", pending);
+      ordered = false;
+    }
+  }
+}
+
+void Manager::TellShuttingDown(uint32_t action) {
+  idl::power::Power::ShuttingDownEvent e;
+  e.action = action == MICA_SYSTEM_POWER_REBOOT ? idl::power::Action::REBOOT
+                                                : idl::power::Action::POWEROFF;
+  uint32_t told = 0;
+  for (uint32_t i = 0; i < node_count_; i++) {
+    Node& n = *nodes_[i];
+    if (n.power != nullptr && n.state == NodeState::kBound && n.power->is_open() &&
+        n.power->SendShuttingDown(e) == MICA_OK) {
+      told++;
+    }
+  }
+  printf("driver-manager: told %u Power clients\n", told);
+}
+
 mica_status_t Manager::Shutdown(uint32_t index, uint32_t action) {
   if (shutting_down_) {
     return MICA_ERR_BAD_STATE;
@@ -119,21 +202,8 @@ mica_status_t Manager::Shutdown(uint32_t index, uint32_t action) {
     return s;
   }
   shutting_down_ = true;
-  // Children before parents: the deepest nodes first, and among nodes of
-  // one depth the later (a driver-added child comes after its parent).
-  uint32_t max_depth = 0;
-  for (uint32_t i = 0; i < node_count_; i++) {
-    max_depth = nodes_[i]->depth > max_depth ? nodes_[i]->depth : max_depth;
-  }
-  for (uint32_t depth = max_depth + 1; depth-- > 0;) {
-    for (uint32_t i = node_count_; i-- > 0;) {
-      Node& n = *nodes_[i];
-      if (n.depth == depth && n.driver != nullptr && !n.removed &&
-          (n.state == NodeState::kBound || n.state == NodeState::kRestarting)) {
-        StopForShutdown(i);
-      }
-    }
-  }
+  TellShuttingDown(action);
+  StopAllForShutdown();
   if (then_process_) {
     (void)mica_task_kill(then_process_.get());
   }
