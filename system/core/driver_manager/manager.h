@@ -115,11 +115,10 @@ class Manager {
   void StopForShutdown(uint32_t index);
   // Node `consumer` opened a service of node `provider` (power.cc).
   void LinkProvider(uint32_t consumer, uint32_t provider);
-  // Whether a node still to be stopped depends on node `index` (a child,
-  // or a consumer linked to it).
-  bool HasPendingDependent(uint32_t index) const;
-  // Stops every running driver, dependents before what they depend on.
+  // Stops every running driver, dependents before what they depend on
+  // (lib/shutdown_order.h).
   void StopAllForShutdown();
+  bool stop_pending_[kMaxNodes] = {};  // StopInOrder's scratch
   // Power.ShuttingDown to every driver holding a Power connection.
   void TellShuttingDown(uint32_t action);
   bool shutting_down_ = false;

@@ -69,7 +69,6 @@ struct Node {
   // providers are not recorded (the shutdown then orders by depth only).
   uint32_t providers[kMaxProviders] = {};
   uint32_t provider_count = 0;
-  bool stop_pending = false;  // a clean shutdown has yet to stop it
 };
 
 // Whether a node a driver added carries "mica,parent-resources" (its

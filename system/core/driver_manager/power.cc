@@ -9,6 +9,7 @@
 #include <mica/syscalls.h>
 #include <stdio.h>
 
+#include "system/core/driver_manager/lib/shutdown_order.h"
 #include "system/core/driver_manager/manager.h"
 
 namespace driver_manager {
@@ -115,59 +116,36 @@ void Manager::LinkProvider(uint32_t consumer, uint32_t provider) {
   }
 }
 
-bool Manager::HasPendingDependent(uint32_t index) const {
-  for (uint32_t i = 0; i < node_count_; i++) {
-    const Node& n = *nodes_[i];
-    if (!n.stop_pending || i == index) {
-      continue;
-    }
-    if (n.parent == index) {
-      return true;
-    }
-    for (uint32_t k = 0; k < n.provider_count; k++) {
-      if (n.providers[k] == index) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
+namespace {
 
-// Dependents before what they depend on: a node is stopped once no node
-// still to be stopped is its child or its consumer (so a consumer never
-// sees its provider go and reconnects during the shutdown). Among the
-// nodes free to stop, the deepest first, and of one depth the later (a
-// driver-added child comes after its parent). Each pass stops at least one
-// node, or the rest form a cycle of links and are stopped by depth alone;
-// each stop is bounded by kStopGrace, so the whole is bounded.
-void Manager::StopAllForShutdown() {
-  uint32_t max_depth = 0;
-  uint32_t pending = 0;
-  for (uint32_t i = 0; i < node_count_; i++) {
-    Node& n = *nodes_[i];
-    max_depth = n.depth > max_depth ? n.depth : max_depth;
-    n.stop_pending = n.driver != nullptr && !n.removed &&
-                     (n.state == NodeState::kBound || n.state == NodeState::kRestarting);
-    pending += n.stop_pending ? 1 : 0;
+// The node tree as lib/shutdown_order.h reads it.
+class StopGraph {
+ public:
+  StopGraph(Node* const* nodes, uint32_t count) : nodes_(nodes), count_(count) {}
+  uint32_t count() const { return count_; }
+  bool running(uint32_t i) const {
+    const Node& n = *nodes_[i];
+    return n.driver != nullptr && !n.removed &&
+           (n.state == NodeState::kBound || n.state == NodeState::kRestarting);
   }
-  bool ordered = true;
-  while (pending != 0) {
-    uint32_t stopped = 0;
-    for (uint32_t depth = max_depth + 1; depth-- > 0;) {
-      for (uint32_t i = node_count_; i-- > 0;) {
-        Node& n = *nodes_[i];
-        if (n.stop_pending && n.depth == depth && (!ordered || !HasPendingDependent(i))) {
-          StopForShutdown(i);
-          n.stop_pending = false;
-          stopped++;
-        }
-      }
-    }
-    pending -= stopped;
-    if (stopped == 0) {
-      printf("driver-manager: %u drivers depend on each other; stopping them by depth\n", pending);
-      ordered = false;
-    }
+  uint32_t parent(uint32_t i) const { return nodes_[i]->parent; }
+  uint32_t depth(uint32_t i) const { return nodes_[i]->depth; }
+  uint32_t provider_count(uint32_t i) const { return nodes_[i]->provider_count; }
+  uint32_t provider(uint32_t i, uint32_t k) const { return nodes_[i]->providers[k]; }
+
+ private:
+  Node* const* nodes_;
+  uint32_t count_;
+};
+
+}  // namespace
+
+// Each stop is bounded by kStopGrace, so the whole shutdown is too.
+void Manager::StopAllForShutdown() {
+  uint32_t unordered = dm::StopInOrder(StopGraph(nodes_, node_count_), stop_pending_,
+                                       [this](uint32_t i) { StopForShutdown(i); });
+  if (unordered != 0) {
+    printf("driver-manager: %u drivers depend on each other; stopped them by depth\n", unordered);
   }
 }
 
