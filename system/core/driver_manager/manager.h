@@ -13,7 +13,9 @@
 //   driver: <path> cannot publish <class>: <status>
 //   driver-manager: <b> nodes bound, <u> unbound
 //   driver-manager: <power off|reboot> asked by <path> (<driver>, process <koid>)
+//   driver-manager: told <n> Power clients
 //   driver: stopped <path> (<driver>, process <koid>): <how>
+//   driver-manager: <n> drivers depend on each other; stopped them by depth
 //   driver-manager: every driver stopped; <powering off|rebooting>
 // <reason> is one of: `crashed (fault at 0x<far>, esr 0x<esr>)`,
 // `exited with status <n>`, `was killed`, `missed its liveness check`.
