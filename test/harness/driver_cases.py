@@ -428,44 +428,67 @@ def _others_quiet(row: CampaignRow) -> tuple[str, ...]:
 def _campaign_post(row: CampaignRow, starts: int, idle: int, flight: int) -> Callable[[str], str]:
     """Counts over the whole log: `starts` bound lines with distinct koids;
     the client's device check after every start (but one whose request is
-    held), `idle` and `flight` PEER_CLOSED lines; a memory reading in every
-    start (logged for the record: the live instance's translation tables
-    differ with ASLR), and the readings after every end, with no instance
-    alive, back to end 2's: every page exactly, the heap to within one fast
-    block (end 1 comes before the manager's first restart: the warm-up)."""
-    bound = re.compile(_DM + rf"driver: bound {re.escape(row.path)} to {row.driver} \(process (\d+)\)")
-    memory = re.compile(_MEMORY.format(when="at start", path=re.escape(row.path)))
-    ended = re.compile(_MEMORY.format(when="after end", path=re.escape(row.path)))
-
+    held), `idle` and `flight` PEER_CLOSED lines; and the kernel memory
+    readings (kernel_memory_problem)."""
     def check(log: str) -> str:
         lines = log.splitlines()
-        koids = [m.group(1) for m in map(bound.search, lines) if m]
-        if len(koids) != starts or len(set(koids)) != starts:
-            return f"{row.path} bound {len(koids)} times ({len(set(koids))} koids), not {starts}"
+        problem = bound_problem(lines, row.path, row.driver, starts)
+        if problem:
+            return problem
         # A start whose request is held answers no device check.
         for what, rx, least in (("device checks", row.works, starts - flight), ("idle closes", row.idle, idle),
                                 ("in-flight closes", row.in_flight, flight)):
             got = sum(1 for line in lines if re.search(rx, line))
             if got < least:
                 return f"{got} client {what}, not {least}: {rx}"
-        starts_read = sorted(int(m.group(2)) for m in map(memory.search, lines) if m)
-        if starts_read != list(range(starts)):
-            return f"kernel memory read at starts {starts_read}, not 0..{starts - 1}"
-        found = [m for m in map(ended.search, lines) if m]
-        gone = {int(m.group(2)): (int(m.group(1)), int(m.group(3)), int(m.group(4))) for m in found}
-        if sorted(gone) != list(range(1, starts)):
-            return f"kernel memory read after ends {sorted(gone)}, not 1..{starts - 1}"
-        if 0 in (v[0] for v in gone.values()):
-            return "a kernel memory reading never settled"
-        base = gone[2]
-        off = {e: v for e, v in gone.items() if e > 2 and (v[2] != base[2] or abs(v[1] - base[1]) > FAST_BLOCK)}
-        if off:
-            return f"kernel memory not back to end 2's (free {base[0]}, heap in use {base[1]}, other {base[2]}): " + \
-                ", ".join(f"end {e} free {v[0] - base[0]:+d}, heap {v[1] - base[1]:+d}, other {v[2] - base[2]:+d}"
-                          for e, v in sorted(off.items()))
-        return ""
+        return kernel_memory_problem(lines, row.path, starts)
 
     return check
+
+
+def _once(lines: list[str]) -> list[str]:
+    """The log without repeats of a line (timestamp and all): when the
+    console's driver dies the kernel prints the last line the driver had
+    read once more (docs/drivers.md, "The console")."""
+    return list(dict.fromkeys(lines))
+
+
+def bound_problem(lines: list[str], path: str, driver: str, starts: int) -> str:
+    """`path` bound to `driver` `starts` times, each a new process (koid)."""
+    bound = re.compile(_DM + rf"driver: bound {re.escape(path)} to {driver} \(process (\d+)\)")
+    koids = [m.group(1) for m in map(bound.search, _once(lines)) if m]
+    if len(koids) != starts or len(set(koids)) != starts:
+        return f"{path} bound {len(koids)} times ({len(set(koids))} koids), not {starts}"
+    return ""
+
+
+def kernel_memory_problem(lines: list[str], path: str, starts: int) -> str:
+    """The manager's kernel-memory readings for node `path` (drivers.kmem-ms=
+    and a drivers.inject= or drivers.kill= target) over `starts` starts: one
+    at every start (logged for the record: the live instance's translation
+    tables differ with ASLR), and one after every end, with no instance
+    alive, back to end 2's: every page exactly, the heap to within one fast
+    block (end 1 comes before the manager's first restart: the warm-up).
+    The problem, or ""."""
+    memory = re.compile(_MEMORY.format(when="at start", path=re.escape(path)))
+    ended = re.compile(_MEMORY.format(when="after end", path=re.escape(path)))
+    lines = _once(lines)
+    starts_read = sorted(int(m.group(2)) for m in map(memory.search, lines) if m)
+    if starts_read != list(range(starts)):
+        return f"kernel memory read at starts {starts_read}, not 0..{starts - 1}"
+    found = [m for m in map(ended.search, lines) if m]
+    gone = {int(m.group(2)): (int(m.group(1)), int(m.group(3)), int(m.group(4))) for m in found}
+    if sorted(gone) != list(range(1, starts)):
+        return f"kernel memory read after ends {sorted(gone)}, not 1..{starts - 1}"
+    if 0 in (v[0] for v in gone.values()):
+        return "a kernel memory reading never settled"
+    base = gone[2]
+    off = {e: v for e, v in gone.items() if e > 2 and (v[2] != base[2] or abs(v[1] - base[1]) > FAST_BLOCK)}
+    if off:
+        return f"kernel memory not back to end 2's (free {base[0]}, heap in use {base[1]}, other {base[2]}): " + \
+            ", ".join(f"end {e} free {v[0] - base[0]:+d}, heap {v[1] - base[1]:+d}, other {v[2] - base[2]:+d}"
+                      for e, v in sorted(off.items()))
+    return ""
 
 
 def _delay_ms(row: CampaignRow, restart: int) -> int:

@@ -20,11 +20,12 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import qemu
 from checks import PANIC_MARK
 from common import BASE_TIMEOUT, CaseResult, Job, Options
+from driver_cases import bound_problem, kernel_memory_problem
 from qemu import BootConfig, Checker, Verdict
 
 _DM = r"driver-manager\(\d+\): "
@@ -44,6 +45,11 @@ class PowerCase:
     forbidden: tuple[str, ...] = ()
     timeout_factor: float = 2.0
     extra: tuple[str, ...] = ()  # more QEMU arguments
+    # A check of the whole log once the lines passed: a problem, or "".
+    post: Optional[Callable[[str], str]] = None
+    # Lines forbidden once the power button was pressed: no driver sees a
+    # provider go (consumers are stopped first) or is restarted.
+    quiet_after: tuple[str, ...] = (r"gpio closed", r"reconnecting", r"restart \d+ in")
 
 
 class PowerKeyChecker(Checker):
@@ -59,6 +65,7 @@ class PowerKeyChecker(Checker):
         self.next = 0
         self.forbidden = [re.compile(f) for f in case.forbidden]
         self.bad: list[str] = []
+        self.quiet_after = [re.compile(q) for q in case.quiet_after]
         self.press = press
         self.pressed = self.trigger is None
 
@@ -70,6 +77,8 @@ class PowerKeyChecker(Checker):
         if self.pressed and self.next < len(self.ordered) and self.ordered[self.next].search(line):
             self.next += 1
         self.bad += [line.strip() for rx in self.forbidden if rx.search(line)]
+        if self.pressed:
+            self.bad += [f"after the press: {line.strip()}" for rx in self.quiet_after if rx.search(line)]
         if not self.pressed and self.trigger.search(line):
             self.pressed = True
             self.press()
@@ -145,9 +154,10 @@ def power_key_job(opts: Options, case: PowerCase) -> Job:
         timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
         r = qemu.run_case(cmd, PowerKeyChecker(case, press), timeout, log, opts.abort)
         sock.unlink(missing_ok=True)
-        if r.verdict.passed:
+        problem = case.post(r.log_path.read_text(errors="replace")) if r.verdict.passed and case.post else ""
+        if r.verdict.passed and not problem:
             return [CaseResult(case.name, "PASS", r.seconds)]
-        detail = f"{r.verdict.reason} (QMP: {'; '.join(answers) or 'nothing sent'}; log {r.log_path})"
+        detail = f"{problem or r.verdict.reason} (QMP: {'; '.join(answers) or 'nothing sent'}; log {r.log_path})"
         return [CaseResult(case.name, "FAIL", r.seconds, detail)]
 
     return Job([case.name], run)
@@ -167,19 +177,26 @@ def _stopped(path: str, driver: str) -> str:
 
 
 def _shutdown() -> list[str]:
-    """The manager's shutdown, in order: why, every running driver stopped
-    (one depth on a default boot: the later node in the devicetree first), powering off, and
-    the kernel's line."""
+    """The manager's shutdown, in order: why, the Power clients told
+    (gpio-keys says it heard), every running driver stopped, consumers
+    before their providers (gpio-keys before the PL061 it opened by
+    phandle; the others, of one depth, in any order: _stopped_too), powering
+    off, and the kernel's line."""
     return [
         _KEYS + r"KEY_POWER pressed: asking for power off$",
         _DM + rf"driver-manager: power off asked by {_KEYNODE} \(gpio-keys, process \d+\)$",
-        _stopped("/pl011@9000000", "pl011"),
-        _stopped(_RTC, "pl031"),
-        _stopped(_GPIO, "pl061"),
+        _DM + r"driver-manager: told 1 Power clients$",
+        _KEYS + r"told the system is going down \(power off\)$",
         _stopped(_KEYNODE, "gpio-keys"),
+        _stopped(_GPIO, "pl061"),
         _DM + r"driver-manager: every driver stopped; powering off$",
         r"\] mica: power off requested by driver-manager\(\d+\)$",
     ]
+
+
+def _stopped_too() -> list[str]:
+    """The drivers stopped with no link to order them by (any order)."""
+    return [_stopped("/pl011@9000000", "pl011"), _stopped(_RTC, "pl031")]
 
 
 def _ready(start: int, connection: int) -> str:
@@ -196,7 +213,7 @@ def _fault(victim: str, driver: str, fault: str, reason: str, switches: tuple[st
         _bound(victim, driver),
         _DM + rf"driver: {victim} \({driver}, process \d+\) {reason}; restart 1 in 0 ms$",
         _DM + r"driver: published gpio/0 by /pl061@9030000$",
-    ] + more
+    ] + more + _stopped_too()
     if gpio_restarted:
         expected.append(rf"pl061\(\d+\): pl061: {_GPIO} up, 8 pins \(start 1\)$")
         expected.append(_KEYS + r"gpio closed: MICA_ERR_PEER_CLOSED")
@@ -207,6 +224,45 @@ def _fault(victim: str, driver: str, fault: str, reason: str, switches: tuple[st
                      3.0 if hang else 2.0)
 
 
+_WAYS = {"kill": "was killed", "crash": r"crashed \(fault at 0x0, esr 0x[0-9a-f]+\)",
+         "exit": "exited with status 3", "hang": "missed its liveness check", "stall": "was killed"}
+
+
+def _campaign(victim: str, driver: str, faults: tuple[str, ...]) -> PowerCase:
+    """The ways in one boot (drivers.inject=<victim>:<faults>), as the
+    campaign rows of driver_cases.py: after each end the driver is bound
+    again with a new koid, nothing else restarts, gpio-keys is (again)
+    ready on the controller, the kernel's free memory after every end is
+    back to end 2's (kernel_memory_problem), and then the power key still
+    powers the machine off."""
+    gpio = victim == _GPIO
+    restarts = [_DM + rf"driver: {victim} \({driver}, process \d+\) {_WAYS[f]}; restart {i} in \d+ ms$"
+                for i, f in enumerate(faults, 1)]
+    expected = restarts + [rf"{driver}\(\d+\): {driver}: injecting {f}$" for f in faults if f != "kill"]
+    expected += [_DM + rf"driver-manager: killing process \d+ \({victim}\), as injected$"] + _stopped_too()
+    if "stall" in faults:
+        expected += [r"pl061\(\d+\): pl061: holding a request unanswered, as injected$",
+                     _KEYS + r"gpio closed: MICA_ERR_PEER_CLOSED with a request in flight; reconnecting$"]
+    forbidden = _QUIET + (rf"restart {len(faults) + 1} in", _DM + rf"driver: /(?!{victim[1:]} ).* \(.*, process \d+\) ")
+    closed = re.compile(_KEYS + r"gpio closed: MICA_ERR_PEER_CLOSED")
+    starts = len(faults) + 1
+
+    def post(log: str) -> str:
+        lines = log.splitlines()
+        closes = sum(1 for line in lines if closed.search(line))
+        if gpio and closes != len(faults):
+            return f"gpio-keys saw the controller close {closes} times, not {len(faults)}"
+        return bound_problem(lines, victim, driver, starts) or kernel_memory_problem(lines, victim, starts)
+
+    # Pressed once the last start's memory reading is logged (the key is
+    # ready by then).
+    expected.append(_ready(0, starts) if gpio else _ready(len(faults), 1))
+    trigger = _DM + rf"driver-manager: kernel free memory \d+ bytes at start {len(faults)} of {victim} "
+    name = f"power/virt-{'pl061' if gpio else 'gpio-keys'}-campaign"
+    config = _virt(f"drivers.inject={victim}:{','.join(faults)}", "drivers.kmem-ms=1000")
+    return PowerCase(name, config, trigger, expected, _shutdown(), forbidden, 4.0, post=post)
+
+
 def power_cases() -> list[PowerCase]:
     kill_gpio = f"drivers.kill=1500:{_GPIO}"
     kill_keys = f"drivers.kill=1500:{_KEYNODE}"
@@ -215,7 +271,7 @@ def power_cases() -> list[PowerCase]:
         "power/virt-power-key", _virt(), _ready(0, 1),
         [_bound(_GPIO, "pl061"), _bound(_KEYNODE, "gpio-keys"),
          _DM + rf"driver: published gpio/0 by {_GPIO}$",
-         rf"pl061\(\d+\): pl061: {_GPIO} up, 8 pins \(start 0\)$"] + key_events,
+         rf"pl061\(\d+\): pl061: {_GPIO} up, 8 pins \(start 0\)$"] + key_events + _stopped_too(),
         _shutdown(), _QUIET + (r"restart \d+ in",))
     return [
         base,
@@ -241,6 +297,9 @@ def power_cases() -> list[PowerCase]:
         _fault(_KEYNODE, "gpio-keys", "exit", "exited with status 3", ("drivers.inject=gpio-keys:exit",), []),
         _fault(_KEYNODE, "gpio-keys", "hang", "missed its liveness check", ("drivers.inject=gpio-keys:hang",),
                [], hang=True),
+        _campaign(_GPIO, "pl061", ("kill", "crash", "exit", "hang", "stall")),
+        # gpio-keys serves no requests: its fifth end is another kill.
+        _campaign(_KEYNODE, "gpio-keys", ("kill", "crash", "exit", "hang", "kill")),
     ]
 
 

@@ -5,16 +5,19 @@
 // `gpios` phandle names through the manager (Context::ConnectPhandle,
 // class `gpio`), asks it for #gpio-cells, decodes every key, arms each
 // key's pin for both edges (Gpio.Watch) and turns Edge events into key
-// events (GpioKeys over WatchedLines). A KEY_POWER press asks the manager
-// for a power off through the Power protocol (manifest: `grant power`).
-// When the controller's driver goes away (PEER_CLOSED), it connects again
-// to its next instance and re-arms the keys.
+// events (GpioKeys over WatchedLines). Keys on different controllers are
+// grouped by phandle (ControllerGroups): one connection, GpioKeys and
+// WatchedLines per controller. A KEY_POWER press asks the manager for a
+// power off through the Power protocol (manifest: `grant power`). When a
+// controller's driver goes away (PEER_CLOSED), it connects again to its
+// next instance and re-arms that controller's keys.
 //
 // Console lines:
 //   gpio-keys: <path>: <n> keys ready on gpio phandle <p> (start <s>, connection <c>)
 //   gpio-keys: key <code> pressed|released
 //   gpio-keys: KEY_POWER pressed: asking for power off
 //   gpio-keys: gpio closed: <status> [with a request in flight]; reconnecting
+//   gpio-keys: told the system is going down (power off|reboot)
 //
 // Fault injection (`inject=<fault>`): the runtime's (<mica/driver/driver.h>).
 #include <idl/gpio_ipc.h>
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/input/gpio-keys/controller_groups.h"
 #include "drivers/input/gpio-keys/gpio_keys.h"
 #include "drivers/input/gpio-keys/watched_lines.h"
 #include "drivers/lib/mica_status.h"
@@ -36,6 +40,7 @@ using mica::driver::Context;
 using mica::driver::NodeProperty;
 using mica::driver::StatusName;
 using mica::drivers::ToMicaStatus;
+using mica::drivers::gpio_keys::ControllerGroups;
 using mica::drivers::gpio_keys::DecodeKey;
 using mica::drivers::gpio_keys::GpioKeys;
 using mica::drivers::gpio_keys::KeyEvent;
@@ -50,23 +55,44 @@ struct KeyNode {
   NodeProperty code;
 };
 
+// One GPIO controller the keys name, served through its own connection.
+struct Controller;
+
+class Events final : public gpio::GpioEventHandler {
+ public:
+  explicit Events(Controller* c) : c_(c) {}
+  void Edge(gpio::Gpio::EdgeEvent& e) override;
+
+ private:
+  Controller* c_;
+};
+
+struct Controller {
+  Controller() : events(this) {}
+  uint32_t group = 0;  // in g_groups
+  uint32_t phandle = 0;
+  GpioKeys keys{0};
+  KeySpec specs[GpioKeys::kMaxKeys];
+  uint32_t spec_count = 0;
+  WatchedLines lines;
+  gpio::GpioAsyncClient* client = nullptr;
+  uint32_t in_flight = 0;  // Gpio requests sent and not answered
+  uint32_t connections = 0;
+  Events events;
+};
+
 Context* g_dev = nullptr;
 KeyNode g_nodes[GpioKeys::kMaxKeys];
-uint32_t g_node_count = 0;
-uint32_t g_phandle = 0;
-GpioKeys g_keys(0);
-KeySpec g_specs[GpioKeys::kMaxKeys];
-uint32_t g_spec_count = 0;
-WatchedLines g_lines;
-gpio::GpioAsyncClient* g_gpio = nullptr;
-uint32_t g_in_flight = 0;  // Gpio requests sent and not answered
-uint32_t g_connections = 0;
+ControllerGroups g_groups;
+Controller g_controllers[ControllerGroups::kMaxControllers];
 ::idl::power::PowerAsyncClient* g_power = nullptr;
 
-void Connect();
+void Connect(Controller& c);
 
-// The key subnodes: every "<key>/gpios" with its "<key>/linux,code".
+// The key subnodes: every "<key>/gpios" with its "<key>/linux,code",
+// grouped by the controller its first cell (the phandle) names.
 mica_status_t FindKeys(const mica::driver::NodeInfo& node) {
+  uint32_t count = 0;
   for (uint32_t i = 0; i < node.property_count(); i++) {
     NodeProperty p;
     if (!node.PropertyAt(i, &p)) {
@@ -81,19 +107,33 @@ mica_status_t FindKeys(const mica::driver::NodeInfo& node) {
                      static_cast<int>(slash - p.name), p.name);
     KeyNode k;
     k.gpios = p;
+    uint32_t phandle = 0;
     if (n <= 0 || static_cast<size_t>(n) >= sizeof(code_name) ||
-        !node.FindProperty(code_name, &k.code) || g_node_count == GpioKeys::kMaxKeys) {
-      printf("gpio-keys: key %.*s ignored: no linux,code, or too many keys\n",
+        !node.FindProperty(code_name, &k.code) || !k.gpios.ReadU32(0, &phandle) ||
+        g_groups.Add(count, phandle) != mica::drivers::Status::kOk) {
+      printf("gpio-keys: key %.*s ignored: no linux,code or phandle, or too many keys\n",
              static_cast<int>(slash - p.name), p.name);
       continue;
     }
-    g_nodes[g_node_count++] = k;
+    g_nodes[count++] = k;
   }
-  if (g_node_count == 0 || !g_nodes[0].gpios.ReadU32(0, &g_phandle)) {
-    return MICA_ERR_NOT_FOUND;
+  for (uint32_t g = 0; g < g_groups.count(); g++) {
+    g_controllers[g].group = g;
+    g_controllers[g].phandle = g_groups.phandle(g);
   }
-  return MICA_OK;
+  return g_groups.count() == 0 ? MICA_ERR_NOT_FOUND : MICA_OK;
 }
+
+// Power.ShuttingDown: the manager tells every Power client before it
+// stops the drivers (docs/drivers.md, "Power").
+class PowerEvents final : public ::idl::power::PowerEventHandler {
+ public:
+  void ShuttingDown(::idl::power::Power::ShuttingDownEvent& e) override {
+    printf("gpio-keys: told the system is going down (%s)\n",
+           e.action == ::idl::power::Action::REBOOT ? "reboot" : "power off");
+  }
+};
+PowerEvents g_power_events;
 
 void PowerOff() {
   if (g_power == nullptr) {
@@ -108,140 +148,145 @@ void PowerOff() {
   });
 }
 
-class Events final : public gpio::GpioEventHandler {
- public:
-  void Edge(gpio::Gpio::EdgeEvent& e) override {
-    if (e.pin >= WatchedLines::kMaxLines) {
-      return;
-    }
-    g_lines.SetLevel(e.pin, e.high);
-    KeyEvent events[4];
-    size_t n = g_keys.OnGpioInterrupt(1u << e.pin, events, 4);
-    for (size_t i = 0; i < n; i++) {
-      printf("gpio-keys: key %u %s\n", events[i].code, events[i].pressed ? "pressed" : "released");
-      if (events[i].code == mica::drivers::gpio_keys::kKeyPower && events[i].pressed) {
-        PowerOff();
-      }
+void Events::Edge(gpio::Gpio::EdgeEvent& e) {
+  if (e.pin >= WatchedLines::kMaxLines) {
+    return;
+  }
+  c_->lines.SetLevel(e.pin, e.high);
+  KeyEvent events[4];
+  size_t n = c_->keys.OnGpioInterrupt(1u << e.pin, events, 4);
+  for (size_t i = 0; i < n; i++) {
+    printf("gpio-keys: key %u %s\n", events[i].code, events[i].pressed ? "pressed" : "released");
+    if (events[i].code == mica::drivers::gpio_keys::kKeyPower && events[i].pressed) {
+      PowerOff();
     }
   }
-};
-Events g_events;
+}
 
-void Retry() {
-  (void)g_dev->loop().PostTaskAfter([] { Connect(); }, kRetry);
+void Retry(Controller& c) {
+  Controller* p = &c;
+  (void)g_dev->loop().PostTaskAfter([p] { Connect(*p); }, kRetry);
 }
 
 // The controller's driver went away (or answered wrongly): drop the
 // connection and open the service again.
-void Lost(mica_status_t s) {
+void Lost(Controller& c, mica_status_t s) {
   printf("gpio-keys: gpio closed: %s%s; reconnecting\n", StatusName(s),
-         g_in_flight != 0 ? " with a request in flight" : "");
-  gpio::GpioAsyncClient* old = g_gpio;
-  g_gpio = nullptr;
-  g_in_flight = 0;
+         c.in_flight != 0 ? " with a request in flight" : "");
+  gpio::GpioAsyncClient* old = c.client;
+  c.client = nullptr;
+  c.in_flight = 0;
   (void)g_dev->loop().PostTask([old] { delete old; });
-  Retry();
+  Retry(c);
 }
 
-void Armed() {
-  if (--g_in_flight != 0) {
+void Armed(Controller& c) {
+  if (--c.in_flight != 0) {
     return;
   }
-  mica_status_t s = ToMicaStatus(g_keys.Start(g_lines));
+  mica_status_t s = ToMicaStatus(c.keys.Start(c.lines));
   if (s != MICA_OK) {
     printf("gpio-keys: starting the keys failed: %s\n", StatusName(s));
     return;
   }
   printf("gpio-keys: %s: %u keys ready on gpio phandle 0x%x (start %u, connection %u)\n",
-         g_dev->node_path(), static_cast<unsigned>(g_keys.key_count()), g_phandle,
-         g_dev->start_count(), g_connections);
+         g_dev->node_path(), static_cast<unsigned>(c.keys.key_count()), c.phandle,
+         g_dev->start_count(), c.connections);
 }
 
-// GetInfo answered: decode the keys with the controller's #gpio-cells and
-// arm each one's pin.
-void Arm(uint32_t pin_count, uint32_t gpio_cells) {
-  g_keys = GpioKeys(g_phandle);
-  g_lines.Reset(pin_count);
-  g_spec_count = 0;
-  for (uint32_t i = 0; i < g_node_count; i++) {
+// Decodes the controller's keys with its #gpio-cells.
+void DecodeKeys(Controller& c, uint32_t gpio_cells) {
+  c.keys = GpioKeys(c.phandle);
+  c.spec_count = 0;
+  for (uint32_t i = 0; i < g_groups.key_count(c.group); i++) {
+    const KeyNode& node = g_nodes[g_groups.key(c.group, i)];
     KeySpec spec;
-    mica::drivers::gpio_keys::Property gpios{g_nodes[i].gpios.value, g_nodes[i].gpios.size};
-    mica::drivers::gpio_keys::Property code{g_nodes[i].code.value, g_nodes[i].code.size};
+    mica::drivers::gpio_keys::Property gpios{node.gpios.value, node.gpios.size};
+    mica::drivers::gpio_keys::Property code{node.code.value, node.code.size};
     mica_status_t s = ToMicaStatus(DecodeKey(gpios, code, gpio_cells, &spec));
     if (s == MICA_OK) {
-      s = ToMicaStatus(g_keys.AddKey(spec));
+      s = ToMicaStatus(c.keys.AddKey(spec));
     }
     if (s != MICA_OK) {
-      printf("gpio-keys: key %u ignored: %s\n", i, StatusName(s));
+      printf("gpio-keys: key %u ignored: %s\n", g_groups.key(c.group, i), StatusName(s));
       continue;
     }
-    g_specs[g_spec_count++] = spec;
+    c.specs[c.spec_count++] = spec;
   }
-  g_in_flight = 1;  // held until every Watch is sent
-  for (uint32_t i = 0; i < g_spec_count; i++) {
+}
+
+// GetInfo answered: decode the keys and arm each one's pin.
+void Arm(Controller& c, uint32_t pin_count, uint32_t gpio_cells) {
+  c.lines.Reset(pin_count);
+  DecodeKeys(c, gpio_cells);
+  Controller* p = &c;
+  c.in_flight = 1;  // held until every Watch is sent
+  for (uint32_t i = 0; i < c.spec_count; i++) {
     gpio::Gpio::WatchRequest w;
-    w.pin = g_specs[i].pin;
+    w.pin = c.specs[i].pin;
     w.edges = gpio::Edges::RISING | gpio::Edges::FALLING;
     uint32_t pin = w.pin;
-    g_in_flight++;
-    if (g_gpio->Watch(w, [pin](mica_status_t s, gpio::Gpio::WatchResponse* r) {
+    c.in_flight++;
+    if (c.client->Watch(w, [p, pin](mica_status_t s, gpio::Gpio::WatchResponse* r) {
           if (s == MICA_OK && r->status == MICA_OK) {
-            g_lines.Armed(pin, r->high);
+            p->lines.Armed(pin, r->high);
           } else if (s == MICA_OK) {
             printf("gpio-keys: watching pin %u failed: %s\n", pin, StatusName(r->status));
           }
           if (s == MICA_OK) {
-            Armed();
+            Armed(*p);
           }
         }) != MICA_OK) {
-      g_in_flight--;
+      c.in_flight--;
     }
   }
-  Armed();
+  Armed(c);
 }
 
-void Serve(mica::Handle channel) {
-  g_connections++;
-  g_gpio = new gpio::GpioAsyncClient(&g_dev->loop(), mica::Channel(channel.release()), &g_events);
-  g_gpio->set_error_handler([](mica_status_t s) { Lost(s); });
-  if (g_gpio->Begin() != MICA_OK) {
-    Lost(MICA_ERR_BAD_STATE);
+void Serve(Controller& c, mica::Handle channel) {
+  Controller* p = &c;
+  c.connections++;
+  c.client = new gpio::GpioAsyncClient(&g_dev->loop(), mica::Channel(channel.release()), &c.events);
+  c.client->set_error_handler([p](mica_status_t s) { Lost(*p, s); });
+  if (c.client->Begin() != MICA_OK) {
+    Lost(c, MICA_ERR_BAD_STATE);
     return;
   }
   gpio::Gpio::GetInfoRequest req;
-  g_in_flight = 1;
-  mica_status_t s = g_gpio->GetInfo(req, [](mica_status_t s, gpio::Gpio::GetInfoResponse* r) {
+  c.in_flight = 1;
+  mica_status_t s = c.client->GetInfo(req, [p](mica_status_t s, gpio::Gpio::GetInfoResponse* r) {
     if (s == MICA_OK) {
-      g_in_flight = 0;
-      Arm(r->pin_count, r->gpio_cells);
+      p->in_flight = 0;
+      Arm(*p, r->pin_count, r->gpio_cells);
     }
   });
   if (s != MICA_OK) {
-    Lost(s);
+    Lost(c, s);
   }
 }
 
-// Opens the `gpio` service of the controller the keys' phandle names.
-void Connect() {
+// Opens the `gpio` service of the controller `c`'s phandle names.
+void Connect(Controller& c) {
   mica::Handle mine, theirs;
   if (mica_channel_create(0, mine.reset_and_get_address(), theirs.reset_and_get_address()) !=
       MICA_OK) {
-    Retry();
+    Retry(c);
     return;
   }
+  Controller* p = &c;
   mica_handle_t raw = mine.release();
   mica_status_t s = g_dev->ConnectPhandle<idl::gpio::Gpio>(
-      g_phandle, "gpio", static_cast<mica::Handle&&>(theirs), [raw](mica_status_t s) {
+      c.phandle, "gpio", static_cast<mica::Handle&&>(theirs), [p, raw](mica_status_t s) {
         mica::Handle ours(raw);
         if (s == MICA_OK) {
-          Serve(static_cast<mica::Handle&&>(ours));
+          Serve(*p, static_cast<mica::Handle&&>(ours));
         } else {
-          Retry();
+          Retry(*p);
         }
       });
   if (s != MICA_OK) {
     mica_handle_close(raw);
-    Retry();
+    Retry(c);
   }
 }
 
@@ -250,10 +295,13 @@ mica_status_t Bind(Context& dev) {
   MICA_TRY(FindKeys(dev.node()));
   mica::Handle power;
   if (dev.TakePower(&power) == MICA_OK) {
-    g_power = new ::idl::power::PowerAsyncClient(&dev.loop(), mica::Channel(power.release()));
+    g_power = new ::idl::power::PowerAsyncClient(&dev.loop(), mica::Channel(power.release()),
+                                                 &g_power_events);
     MICA_TRY(g_power->Begin());
   }
-  Connect();
+  for (uint32_t g = 0; g < g_groups.count(); g++) {
+    Connect(g_controllers[g]);
+  }
   return MICA_OK;
 }
 

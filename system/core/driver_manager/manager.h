@@ -13,7 +13,9 @@
 //   driver: <path> cannot publish <class>: <status>
 //   driver-manager: <b> nodes bound, <u> unbound
 //   driver-manager: <power off|reboot> asked by <path> (<driver>, process <koid>)
+//   driver-manager: told <n> Power clients
 //   driver: stopped <path> (<driver>, process <koid>): <how>
+//   driver-manager: <n> drivers depend on each other; stopped them by depth
 //   driver-manager: every driver stopped; <powering off|rebooting>
 // <reason> is one of: `crashed (fault at 0x<far>, esr 0x<esr>)`,
 // `exited with status <n>`, `was killed`, `missed its liveness check`.
@@ -67,9 +69,11 @@ class Manager {
                             uint16_t version, mica::Channel channel);
   const ServiceTable& services() const { return services_; }
   // The service `service_class` of the devicetree node whose phandle is
-  // `phandle` (Manager.ConnectPhandle), refused as OpenService refuses.
-  mica_status_t ConnectPhandle(uint32_t phandle, const char* service_class, const char* protocol,
-                               uint16_t version, mica::Channel channel);
+  // `phandle` (Manager.ConnectPhandle by the driver of node `consumer`),
+  // refused as OpenService refuses. Records the consumer/provider link
+  // (Node::providers) once the provider's service is found.
+  mica_status_t ConnectPhandle(uint32_t consumer, uint32_t phandle, const char* service_class,
+                               const char* protocol, uint16_t version, mica::Channel channel);
 
  private:
   uint32_t AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth);
@@ -111,6 +115,14 @@ class Manager {
   // Asks one driver to stop (Driver.Stop), kills it if it has not ended
   // within the grace period, and logs how it ended.
   void StopForShutdown(uint32_t index);
+  // Node `consumer` opened a service of node `provider` (power.cc).
+  void LinkProvider(uint32_t consumer, uint32_t provider);
+  // Stops every running driver, dependents before what they depend on
+  // (lib/shutdown_order.h).
+  void StopAllForShutdown();
+  bool stop_pending_[kMaxNodes] = {};  // StopInOrder's scratch
+  // Power.ShuttingDown to every driver holding a Power connection.
+  void TellShuttingDown(uint32_t action);
   bool shutting_down_ = false;
   void ServeDevices();
   // drivers.kill=: task_kill a driver's process from outside, later.

@@ -26,6 +26,9 @@ class PowerLink;    // power.cc: the IDL Power protocol, for drivers granted it
 inline constexpr uint32_t kNoNode = ~uint32_t{0};
 inline constexpr uint32_t kMaxNodes = 1024;
 inline constexpr uint32_t kPathSize = mica::driver::kNodeInfoMaxPath;
+// The providers one node's driver may have connected to by phandle
+// (Manager.ConnectPhandle) that shutdown orders it before.
+inline constexpr uint32_t kMaxProviders = 8;
 
 struct Node {
   char path[kPathSize] = {};
@@ -60,6 +63,12 @@ struct Node {
   bool kill_injected = false;   // this start's fault is a kill by the manager
   bool stall_injected = false;  // this start's fault is stall (children too)
   char last_reason[96] = {};
+  // The nodes whose services this node's driver opened by phandle (the
+  // consumer/provider links; kept across restarts of either): a clean
+  // shutdown stops this node before them. More than kMaxProviders distinct
+  // providers are not recorded (the shutdown then orders by depth only).
+  uint32_t providers[kMaxProviders] = {};
+  uint32_t provider_count = 0;
 };
 
 // Whether a node a driver added carries "mica,parent-resources" (its

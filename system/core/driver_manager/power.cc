@@ -9,6 +9,7 @@
 #include <mica/syscalls.h>
 #include <stdio.h>
 
+#include "system/core/driver_manager/lib/shutdown_order.h"
 #include "system/core/driver_manager/manager.h"
 
 namespace driver_manager {
@@ -103,6 +104,66 @@ void Manager::StopForShutdown(uint32_t index) {
          static_cast<unsigned long long>(koid), how);
 }
 
+void Manager::LinkProvider(uint32_t consumer, uint32_t provider) {
+  Node& n = *nodes_[consumer];
+  for (uint32_t k = 0; k < n.provider_count; k++) {
+    if (n.providers[k] == provider) {
+      return;
+    }
+  }
+  if (consumer != provider && n.provider_count < kMaxProviders) {
+    n.providers[n.provider_count++] = provider;
+  }
+}
+
+namespace {
+
+// The node tree as lib/shutdown_order.h reads it.
+class StopGraph {
+ public:
+  StopGraph(Node* const* nodes, uint32_t count) : nodes_(nodes), count_(count) {}
+  uint32_t count() const { return count_; }
+  bool running(uint32_t i) const {
+    const Node& n = *nodes_[i];
+    return n.driver != nullptr && !n.removed &&
+           (n.state == NodeState::kBound || n.state == NodeState::kRestarting);
+  }
+  uint32_t parent(uint32_t i) const { return nodes_[i]->parent; }
+  uint32_t depth(uint32_t i) const { return nodes_[i]->depth; }
+  uint32_t provider_count(uint32_t i) const { return nodes_[i]->provider_count; }
+  uint32_t provider(uint32_t i, uint32_t k) const { return nodes_[i]->providers[k]; }
+
+ private:
+  Node* const* nodes_;
+  uint32_t count_;
+};
+
+}  // namespace
+
+// Each stop is bounded by kStopGrace, so the whole shutdown is too.
+void Manager::StopAllForShutdown() {
+  uint32_t unordered = dm::StopInOrder(StopGraph(nodes_, node_count_), stop_pending_,
+                                       [this](uint32_t i) { StopForShutdown(i); });
+  if (unordered != 0) {
+    printf("driver-manager: %u drivers depend on each other; stopped them by depth\n", unordered);
+  }
+}
+
+void Manager::TellShuttingDown(uint32_t action) {
+  idl::power::Power::ShuttingDownEvent e;
+  e.action = action == MICA_SYSTEM_POWER_REBOOT ? idl::power::Action::REBOOT
+                                                : idl::power::Action::POWEROFF;
+  uint32_t told = 0;
+  for (uint32_t i = 0; i < node_count_; i++) {
+    Node& n = *nodes_[i];
+    if (n.power != nullptr && n.state == NodeState::kBound && n.power->is_open() &&
+        n.power->SendShuttingDown(e) == MICA_OK) {
+      told++;
+    }
+  }
+  printf("driver-manager: told %u Power clients\n", told);
+}
+
 mica_status_t Manager::Shutdown(uint32_t index, uint32_t action) {
   if (shutting_down_) {
     return MICA_ERR_BAD_STATE;
@@ -119,21 +180,8 @@ mica_status_t Manager::Shutdown(uint32_t index, uint32_t action) {
     return s;
   }
   shutting_down_ = true;
-  // Children before parents: the deepest nodes first, and among nodes of
-  // one depth the later (a driver-added child comes after its parent).
-  uint32_t max_depth = 0;
-  for (uint32_t i = 0; i < node_count_; i++) {
-    max_depth = nodes_[i]->depth > max_depth ? nodes_[i]->depth : max_depth;
-  }
-  for (uint32_t depth = max_depth + 1; depth-- > 0;) {
-    for (uint32_t i = node_count_; i-- > 0;) {
-      Node& n = *nodes_[i];
-      if (n.depth == depth && n.driver != nullptr && !n.removed &&
-          (n.state == NodeState::kBound || n.state == NodeState::kRestarting)) {
-        StopForShutdown(i);
-      }
-    }
-  }
+  TellShuttingDown(action);
+  StopAllForShutdown();
   if (then_process_) {
     (void)mica_task_kill(then_process_.get());
   }

@@ -251,7 +251,7 @@ class ManagerLink final : public idl::driver::ManagerServer {
     char protocol[kServiceNameSize];
     r.status = MICA_ERR_INVALID_ARGS;
     if (CopyName(req.service_class, name) && CopyName(req.protocol_name, protocol) && req.channel) {
-      r.status = manager_->ConnectPhandle(req.phandle, name, protocol, req.protocol_version,
+      r.status = manager_->ConnectPhandle(index_, req.phandle, name, protocol, req.protocol_version,
                                           mica::Channel(req.channel.release()));
     }
     done.Reply(r);
@@ -294,9 +294,9 @@ mica_status_t Manager::SendConnect(uint32_t index, const char* service_class, ui
   return link->SendConnect(e);
 }
 
-mica_status_t Manager::ConnectPhandle(uint32_t phandle, const char* service_class,
-                                      const char* protocol, uint16_t version,
-                                      mica::Channel channel) {
+mica_status_t Manager::ConnectPhandle(uint32_t consumer, uint32_t phandle,
+                                      const char* service_class, const char* protocol,
+                                      uint16_t version, mica::Channel channel) {
   if (phandle == 0 || phandle == ~uint32_t{0}) {
     return MICA_ERR_NOT_FOUND;  // DT spec v0.4 §2.3.3: not a valid phandle
   }
@@ -308,6 +308,7 @@ mica_status_t Manager::ConnectPhandle(uint32_t phandle, const char* service_clas
     for (uint32_t k = 0; k < services_.count(); k++) {
       const ServiceRecord& r = services_.at(k);
       if (r.node == i && strcmp(r.service_class, service_class) == 0) {
+        LinkProvider(consumer, i);
         return OpenService(service_class, r.instance, protocol, version,
                            static_cast<mica::Channel&&>(channel));
       }
