@@ -1,0 +1,79 @@
+"""Drivers that misbehave toward the driver manager, and kill patterns a
+new user would try (issue 14: "a crashing driver gets a clear error and
+loses nothing; it never takes the kernel down"). Each case boots the
+manager on virt with a test manifest set and checks that the manager
+stays up (its node tree printed at the end, then a clean exit), that the
+bystander drivers were never restarted, that the kernel did not panic
+(UserbootChecker fails on a panic line) and what the manager refused.
+Judged like the driver cases (driver_cases.py, qemu_jobs.driver_job)."""
+
+from __future__ import annotations
+
+from driver_cases import DriverCase
+from qemu import BootConfig
+
+_DM = r"driver-manager\(\d+\): "
+_HOSTILE = r"test-hostile\(\d+\): test-hostile: "
+_VICTIM = "/pl031@9010000"
+_BYSTANDERS = ("/fw-cfg@9020000", "/pl061@9030000")
+# The manager's bounds (system/core/driver_manager/node.h, service_table.h).
+_MAX_CHILDREN = 32
+_MAX_ADDED_DEPTH = 4
+_MAX_SERVICES_PER_NODE = 8
+_GARBAGE = ("bytes", "ordinal", "truncated", "handle-type", "oversized", "event-ordinal")
+
+
+def _boot(test_set: str, run_ms: int, *more: str) -> BootConfig:
+    words = ["userboot.next=bin/driver-manager", f"userboot.arg=drivers.run-ms={run_ms}",
+             f"userboot.arg=drivers.test={test_set}"] + [f"userboot.arg={m}" for m in more]
+    return BootConfig(board="virt", smp=2, gic=3, append=" ".join(words))
+
+
+def _bystanders() -> tuple[list[str], tuple[str, ...]]:
+    """Bound once, listed at the end with 0 restarts, never restarted."""
+    expected = [_DM + rf"driver: bound {p} to test-steady \(process \d+\)$" for p in _BYSTANDERS]
+    expected += [_DM + rf"driver-manager: node {p} \[bound\] driver test-steady process \d+ restarts 0 "
+                 for p in _BYSTANDERS]
+    forbidden = tuple(_DM + rf"driver: {p} \(" for p in _BYSTANDERS)
+    return expected, forbidden
+
+
+def _hostile_case() -> DriverCase:
+    """bin/test-hostile-driver on the PL031's node (hostile_driver.cc): a
+    child that adds a child like itself (recursion), a duplicate child
+    name, 1100 children, 100 service classes, removes of nodes it does not
+    own; then, one per start, six kinds of malformed message on its Manager
+    channel (each closes that link only, with an epitaph) and a Ping
+    answered twice followed by silence (the manager restarts it: a broken
+    Driver link is a missed liveness check). The manager bounds children
+    per node, the depth of added nodes and services per node; everything
+    else keeps running."""
+    expected, forbidden = _bystanders()
+    deepest = _VICTIM + "/r" * _MAX_ADDED_DEPTH
+    expected += [
+        _DM + rf"driver: bound {_VICTIM} to test-hostile \(process \d+\)$",
+        _HOSTILE + r"dup again: MICA_ERR_ALREADY_EXISTS$",
+        _HOSTILE + rf"children accepted {_MAX_CHILDREN - 2} of 1100 \(MICA_ERR_NO_RESOURCES\)$",
+        _HOSTILE + rf"services accepted {_MAX_SERVICES_PER_NODE} of 100 \(MICA_ERR_NO_RESOURCES\)$",
+        _HOSTILE + r"foreign removes accepted 0$",
+        r"test-hostile-recurse\(\d+\): test-hostile: " + rf"{deepest}: child r refused: MICA_ERR_OUT_OF_RANGE$",
+    ]
+    for kind in _GARBAGE:
+        expected.append(_HOSTILE + rf"garbage {kind}: link closed \(MICA_ERR_PEER_CLOSED, epitaph MICA_ERR_\w+\)$")
+    expected += [
+        _DM + rf"driver: {_VICTIM} \(test-hostile, process \d+\) missed its liveness check; restart {n} in \d+ ms$"
+        for n in range(1, len(_GARBAGE) + 1)
+    ]
+    expected += [
+        _HOSTILE + rf"{_VICTIM} up \(start {len(_GARBAGE)}\)$",
+        _DM + rf"driver-manager: node {_VICTIM} \[bound\] driver test-hostile process \d+ restarts {len(_GARBAGE)} ",
+        _DM + r"driver-manager: stopping after 12000 ms",
+    ]
+    forbidden += (_DM + r"driver: failed", _DM + r"driver: cannot start",
+                  _DM + rf"driver: bound {deepest}/r ")
+    return DriverCase("drivers/adversary-hostile", _boot("hostile", 12000), expected, forbidden,
+                      timeout_factor=3.0)
+
+
+def hostile_driver_cases() -> list[DriverCase]:
+    return [_hostile_case()]
