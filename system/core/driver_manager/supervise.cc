@@ -151,25 +151,26 @@ void Manager::Ping(uint32_t index, uint32_t generation) {
   if (n.generation != generation || n.state != NodeState::kBound) {
     return;
   }
-  if (n.ping_outstanding) {
-    // No answer within the manifest's liveness period: kill it; its
-    // TERMINATED wait reports it.
-    n.missed_ping = true;
-    (void)mica_task_kill(n.job.get());
-    return;
-  }
   idl::driver::Driver::PingRequest ping;
   ping.seq = ++n.ping_seq;
   uint64_t seq = ping.seq;
-  if (n.client->Ping(ping, [this, index, generation, seq](mica_status_t s,
+  // No answer within the manifest's liveness period, or a Driver link that
+  // can no longer carry a Ping (the driver closed it, or sent what the
+  // client rejected: a reply twice, garbage): kill it; its TERMINATED wait
+  // reports it. A link that cannot ping must not exempt a driver.
+  if (n.ping_outstanding ||
+      n.client->Ping(ping, [this, index, generation, seq](mica_status_t s,
                                                           idl::driver::Driver::PingResponse* r) {
         Node& m = *nodes_[index];
         if (s == MICA_OK && m.generation == generation && r->seq == seq) {
           m.ping_outstanding = false;
         }
-      }) == MICA_OK) {
-    n.ping_outstanding = true;
+      }) != MICA_OK) {
+    n.missed_ping = true;
+    (void)mica_task_kill(n.job.get());
+    return;
   }
+  n.ping_outstanding = true;
   SchedulePing(index);
 }
 
