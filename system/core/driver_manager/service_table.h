@@ -8,6 +8,8 @@
 //   class again (its restarted driver) replaces the entry's protocol and
 //   version and keeps its instance. A class keeps at most one entry per
 //   node.
+// - A node holds at most kMaxServicesPerNode entries; a new class beyond
+//   that is refused with MICA_ERR_NO_RESOURCES, as when the table is full.
 // - DriverEnded(node): the node's services answer MICA_ERR_UNAVAILABLE
 //   (its driver is restarting) until it publishes again. NodeGone(node):
 //   they answer MICA_ERR_NOT_FOUND and leave the listing (the node failed
@@ -31,6 +33,9 @@ namespace driver_manager {
 // 32-byte name is refused.
 inline constexpr uint32_t kServiceNameSize = 32;
 inline constexpr uint32_t kMaxServices = 64;
+// Entries one node may hold (gone ones included: their instances stay
+// reserved), so no driver can fill the table for the others.
+inline constexpr uint32_t kMaxServicesPerNode = 8;
 inline constexpr uint32_t kNoServiceNode = ~uint32_t{0};
 
 enum class ServiceState : uint8_t {
@@ -52,7 +57,8 @@ class ServiceTable {
  public:
   // Publishes (or replaces, see above); *instance gets its number.
   // MICA_ERR_INVALID_ARGS for a bad name or version 0,
-  // MICA_ERR_NO_RESOURCES when the table is full.
+  // MICA_ERR_NO_RESOURCES when the table is full or the node holds
+  // kMaxServicesPerNode entries already.
   mica_status_t Publish(uint32_t node, const char* service_class, const char* protocol,
                         uint16_t version, uint32_t* instance);
   void DriverEnded(uint32_t node);
