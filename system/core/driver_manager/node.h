@@ -26,6 +26,14 @@ class PowerLink;    // power.cc: the IDL Power protocol, for drivers granted it
 inline constexpr uint32_t kNoNode = ~uint32_t{0};
 inline constexpr uint32_t kMaxNodes = 1024;
 inline constexpr uint32_t kPathSize = mica::driver::kNodeInfoMaxPath;
+// Bounds on what drivers add (Manager.AddChild), so no driver can fill the
+// node table or start processes without end (a child whose driver adds a
+// child like itself...): nodes ever added under one parent (removed ones
+// count: nodes are never freed; re-adding a name reuses its node), levels
+// of added nodes below a devicetree node, and added nodes in all.
+inline constexpr uint32_t kMaxChildren = 32;
+inline constexpr uint32_t kMaxAddedDepth = 4;
+inline constexpr uint32_t kMaxAddedNodes = 256;
 
 struct Node {
   char path[kPathSize] = {};
@@ -60,6 +68,7 @@ struct Node {
   bool kill_injected = false;   // this start's fault is a kill by the manager
   bool stall_injected = false;  // this start's fault is stall (children too)
   char last_reason[96] = {};
+  uint32_t refusals_logged = 0;  // this start's refused requests logged
 };
 
 // Whether a node a driver added carries "mica,parent-resources" (its

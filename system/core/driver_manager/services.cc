@@ -104,37 +104,58 @@ bool InheritsResources(const Node& node) {
          info.FindProperty(MICA_DRIVER_PROP_PARENT_RESOURCES, &p);
 }
 
-uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint32_t size) {
+bool Manager::LogRefusal(uint32_t index) {
+  constexpr uint32_t kLogged = 4;
+  Node& n = *nodes_[index];
+  if (n.refusals_logged == kLogged) {
+    printf("driver: %s refuses more: its further refusals are not logged\n", n.path);
+  }
+  return n.refusals_logged++ < kLogged;
+}
+
+mica_status_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint32_t size,
+                                    uint32_t* out) {
   mica::driver::NodeInfo info;
   if (!info.Parse(description, size) || info.reg_count() != 0 || info.irq_count() != 0 ||
       strchr(info.path(), '/') != nullptr || info.path()[0] == '\0') {
-    return kNoNode;  // children get no resources of their own; a name, not a path
+    return MICA_ERR_INVALID_ARGS;  // children get no resources of their own; a name, not a path
   }
   char path[kPathSize];
   int len = snprintf(path, sizeof(path), "%s/%s", nodes_[parent]->path, info.path());
   if (len < 0 || static_cast<size_t>(len) >= sizeof(path)) {
-    return kNoNode;
+    return MICA_ERR_INVALID_ARGS;
+  }
+  uint32_t added_depth = 1;
+  for (uint32_t a = parent; a != kNoNode && !nodes_[a]->dt.valid(); a = nodes_[a]->parent) {
+    added_depth++;
+  }
+  if (added_depth > kMaxAddedDepth) {
+    return MICA_ERR_OUT_OF_RANGE;
   }
   mica::driver::NodeProperty inherit;
-  if (info.FindProperty(MICA_DRIVER_PROP_PARENT_RESOURCES, &inherit)) {
-    for (uint32_t i = 0; i < node_count_; i++) {
-      const Node& c = *nodes_[i];
-      if (c.parent == parent && !c.removed && InheritsResources(c)) {
-        return kNoNode;  // the node's resources go to one child at most
-      }
-    }
-  }
+  bool inherits = info.FindProperty(MICA_DRIVER_PROP_PARENT_RESOURCES, &inherit);
   uint32_t index = kNoNode;
-  for (uint32_t i = 0; i < node_count_ && index == kNoNode; i++) {
-    if (nodes_[i]->removed && nodes_[i]->parent == parent && strcmp(nodes_[i]->path, path) == 0) {
-      index = i;
+  uint32_t children = 0;
+  for (uint32_t i = 0; i < node_count_; i++) {
+    const Node& c = *nodes_[i];
+    if (c.parent != parent || c.dt.valid()) {
+      continue;
     }
+    children++;
+    bool same = strcmp(c.path, path) == 0;
+    if (!c.removed && (same || (inherits && InheritsResources(c)))) {
+      // A live sibling of that name; or the node's resources, which go to
+      // one child at most, are already handed on.
+      return same ? MICA_ERR_ALREADY_EXISTS : MICA_ERR_INVALID_ARGS;
+    }
+    index = c.removed && same ? i : index;
   }
   if (index == kNoNode) {
-    if (node_count_ == kMaxNodes) {
-      return kNoNode;
+    if (children >= kMaxChildren || added_count_ >= kMaxAddedNodes || node_count_ == kMaxNodes) {
+      return MICA_ERR_NO_RESOURCES;
     }
     index = node_count_++;
+    added_count_++;
     nodes_[index] = new Node;
   }
   Node& n = *nodes_[index];
@@ -144,7 +165,8 @@ uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint
   free(n.added);
   n.added = static_cast<uint8_t*>(malloc(size));
   if (n.added == nullptr) {
-    return kNoNode;
+    n.removed = true;  // kept for a later add of the same name
+    return MICA_ERR_NO_MEMORY;
   }
   memcpy(n.added, description, size);
   n.added_size = size;
@@ -164,15 +186,18 @@ uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint
   if (n.driver != nullptr) {
     Start(index);
   }
-  return index;
+  *out = index;
+  return MICA_OK;
 }
 
 mica_status_t Manager::Publish(uint32_t index, const char* service_class, const char* protocol,
                                uint16_t version, uint32_t* instance) {
   mica_status_t s = services_.Publish(index, service_class, protocol, version, instance);
-  if (s != MICA_OK) {
+  if (s != MICA_OK && LogRefusal(index)) {
     printf("driver: %s cannot publish %s: %s\n", nodes_[index]->path, service_class,
            mica::driver::StatusName(s));
+  }
+  if (s != MICA_OK) {
     return s;
   }
   printf("driver: published %s/%u by %s\n", service_class, *instance, nodes_[index]->path);
@@ -203,14 +228,15 @@ class ManagerLink final : public idl::driver::ManagerServer {
       w.AddProperty(pname, p.value.items, p.value.count);
     }
     uint32_t size = w.Finish();
-    uint32_t child = size == 0 || strlen(name) != req.name.size
-                         ? kNoNode
-                         : manager_->AddChildNode(index_, buf, size);
-    if (child != kNoNode) {
-      r.status = MICA_OK;
+    uint32_t child = kNoNode;
+    if (size != 0 && strlen(name) == req.name.size) {
+      r.status = manager_->AddChildNode(index_, buf, size, &child);
+    }
+    if (r.status == MICA_OK) {
       r.child_id = child;
-    } else {
-      printf("driver: %s sent an invalid child node\n", manager_->nodes_[index_]->path);
+    } else if (manager_->LogRefusal(index_)) {
+      printf("driver: %s cannot add child %s: %s\n", manager_->nodes_[index_]->path, name,
+             mica::driver::StatusName(r.status));
     }
     done.Reply(r);
   }
