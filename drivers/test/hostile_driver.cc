@@ -4,11 +4,11 @@
 // and speaks the IDL (system/idl/driver.idl) itself, or does not.
 // Its manifest argument picks the behaviour:
 //   misbehave  start 0: adds a child that recurses (below), adds a child
-//              named "dup" twice, adds 1100 children with unique names,
+//              named "dup" twice, adds 300 children with unique names,
 //              publishes 100 service classes, and asks to remove every
 //              node id it does not own; one line each:
 //                test-hostile: dup again: <status>
-//                test-hostile: children accepted <n> of 1100 (<status>)
+//                test-hostile: children accepted <n> of 300 (<status>)
 //                test-hostile: services accepted <n> of 100 (<status>)
 //                test-hostile: foreign removes accepted <n>
 //              every start s < kGarbageKinds: sends malformed message s on
@@ -36,7 +36,7 @@ namespace {
 using idl::driver::Manager;
 using mica::driver::StatusName;
 
-constexpr int kChildFlood = 1100;
+constexpr int kChildFlood = 300;
 constexpr int kServiceFlood = 100;
 constexpr uint32_t kGarbageKinds = 6;
 const char kRecurseCompatible[] = "mica,test-hostile-recurse";

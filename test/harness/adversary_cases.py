@@ -41,7 +41,7 @@ def _bystanders() -> tuple[list[str], tuple[str, ...]]:
 def _hostile_case() -> DriverCase:
     """bin/test-hostile-driver on the PL031's node (hostile_driver.cc): a
     child that adds a child like itself (recursion), a duplicate child
-    name, 1100 children, 100 service classes, removes of nodes it does not
+    name, 300 children, 100 service classes, removes of nodes it does not
     own; then, one per start, six kinds of malformed message on its Manager
     channel (each closes that link only, with an epitaph) and a Ping
     answered twice followed by silence (the manager restarts it: a broken
@@ -53,7 +53,7 @@ def _hostile_case() -> DriverCase:
     expected += [
         _DM + rf"driver: bound {_VICTIM} to test-hostile \(process \d+\)$",
         _HOSTILE + r"dup again: MICA_ERR_ALREADY_EXISTS$",
-        _HOSTILE + rf"children accepted {_MAX_CHILDREN - 2} of 1100 \(MICA_ERR_NO_RESOURCES\)$",
+        _HOSTILE + rf"children accepted {_MAX_CHILDREN - 2} of 300 \(MICA_ERR_NO_RESOURCES\)$",
         _HOSTILE + rf"services accepted {_MAX_SERVICES_PER_NODE} of 100 \(MICA_ERR_NO_RESOURCES\)$",
         _HOSTILE + r"foreign removes accepted 0$",
         r"test-hostile-recurse\(\d+\): test-hostile: " + rf"{deepest}: child r refused: MICA_ERR_OUT_OF_RANGE$",
@@ -67,11 +67,11 @@ def _hostile_case() -> DriverCase:
     expected += [
         _HOSTILE + rf"{_VICTIM} up \(start {len(_GARBAGE)}\)$",
         _DM + rf"driver-manager: node {_VICTIM} \[bound\] driver test-hostile process \d+ restarts {len(_GARBAGE)} ",
-        _DM + r"driver-manager: stopping after 12000 ms",
+        _DM + r"driver-manager: stopping after 14000 ms",
     ]
     forbidden += (_DM + r"driver: failed", _DM + r"driver: cannot start",
                   _DM + rf"driver: bound {deepest}/r ")
-    return DriverCase("drivers/adversary-hostile", _boot("hostile", 12000), expected, forbidden,
+    return DriverCase("drivers/adversary-hostile", _boot("hostile", 14000), expected, forbidden,
                       timeout_factor=3.0)
 
 
