@@ -9,6 +9,8 @@ Judged like the driver cases (driver_cases.py, qemu_jobs.driver_job)."""
 
 from __future__ import annotations
 
+import re
+
 from driver_cases import DriverCase
 from qemu import BootConfig
 
@@ -75,5 +77,56 @@ def _hostile_case() -> DriverCase:
                       timeout_factor=3.0)
 
 
+def _kill_storm_case() -> DriverCase:
+    """The same driver killed 20 times in a row, 30 ms apart (each kill
+    lands on a fresh instance, often before it has served anything): the
+    backoff, then the failed state once the manifest's budget is spent;
+    the later kills find nothing bound; the bystander and the PL031's
+    driver are never restarted and the manager lists the tree."""
+    victim, other = "/pl061@9030000", "/fw-cfg@9020000"
+    expected = [
+        _DM + rf"driver: {victim} \(test-steady, process \d+\) was killed; restart 1 in 0 ms$",
+        _DM + rf"driver: {victim} \(test-steady, process \d+\) was killed; restart 2 in 5 ms$",
+        _DM + rf"driver: failed {victim} \(test-steady\): was killed; gave up after \d+ restarts$",
+        _DM + rf"driver-manager: node {victim} \[failed\] driver test-steady process 0 ",
+        _DM + rf"driver-manager: node {other} \[bound\] driver test-steady process \d+ restarts 0 ",
+        _DM + rf"driver-manager: node {_VICTIM} \[bound\] driver test-isolation process \d+ restarts 0 ",
+        _DM + r"driver-manager: stopping after 6000 ms",
+    ]
+    forbidden = (_DM + rf"driver: {other} \(", _DM + rf"driver: {_VICTIM} \(", _DM + r"driver: cannot start")
+    append = _boot("isolation", 6000, f"drivers.kill=30:{victim}", "drivers.kill-times=20")
+    return DriverCase("drivers/adversary-kill-storm", append, expected, forbidden)
+
+
+def _nodes_listed_twice(log: str) -> str:
+    n = len(re.findall(r"drivers\(\d+\): drivers: \d+ nodes\r?$", log, re.M))
+    return "" if n == 2 else f"the node tree was listed {n} times, not twice (before and after the flood)"
+
+
+def _client_flood_case() -> DriverCase:
+    """A client of the PL031 driver's rtc/0 (bin/drivers --flood,
+    drivers_flood.cc) opens 300 connections and keeps them, sends 40 Gets
+    on each without reading a reply, and garbage on every tenth: each
+    garbage connection alone is closed, a new client reads the time during
+    the flood and after it, the driver is never restarted, and the manager
+    lists the tree again afterwards."""
+    c = r"drivers\(\d+\): drivers: rtc/0 flood: "
+    expected = [
+        _DM + rf"driver: bound {_VICTIM} to pl031 \(process \d+\)$",
+        c + r"300 connections, \d+ requests unread, 30 malformed closed of 30$",
+        c + r"a new client read the time \(during\)$",
+        c + r"a new client read the time \(after\)$",
+        r"drivers\(\d+\): drivers: +node /pl031@9010000 \[bound\] driver pl031 process \d+ restarts 0 ",
+        _DM + r"driver-manager: stopping after 8000 ms",
+    ]
+    forbidden = (_DM + rf"driver: {_VICTIM} \(", _DM + r"driver: failed", _DM + r"driver: cannot start",
+                 r"flood: a new client failed", r"listing failed")
+    words = ["userboot.next=bin/driver-manager", "userboot.arg=drivers.run-ms=8000",
+             "userboot.arg=drivers.then=bin/drivers", "userboot.arg=drivers.then-arg=--flood=rtc/0"]
+    config = BootConfig(board="virt", smp=2, gic=3, append=" ".join(words))
+    return DriverCase("drivers/adversary-client-flood", config, expected, forbidden, timeout_factor=2.0,
+                      post=_nodes_listed_twice)
+
+
 def hostile_driver_cases() -> list[DriverCase]:
-    return [_hostile_case()]
+    return [_hostile_case(), _kill_storm_case(), _client_flood_case()]
