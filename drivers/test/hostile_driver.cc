@@ -4,10 +4,12 @@
 // and speaks the IDL (system/idl/driver.idl) itself, or does not.
 // Its manifest argument picks the behaviour:
 //   misbehave  start 0: adds a child that recurses (below), adds a child
-//              named "dup" twice, adds 300 children with unique names,
+//              named "dup" twice, adds children with names and
+//              compatibles no devicetree could hold, adds 300 children with unique names,
 //              publishes 100 service classes, and asks to remove every
 //              node id it does not own; one line each:
 //                test-hostile: dup again: <status>
+//                test-hostile: bad names refused <n> of <m>
 //                test-hostile: children accepted <n> of 300 (<status>)
 //                test-hostile: services accepted <n> of 100 (<status>)
 //                test-hostile: foreign removes accepted <n>
@@ -104,6 +106,24 @@ void Floods(idl::driver::ManagerSyncClient& m) {
   (void)AddChild(m, "dup", kNothingCompatible, sizeof(kNothingCompatible));
   printf("test-hostile: dup again: %s\n",
          StatusName(AddChild(m, "dup", kNothingCompatible, sizeof(kNothingCompatible))));
+  // Names and compatibles no devicetree could hold; the first would start
+  // a console line of the manager's own wherever the path is printed.
+  static const char kForged[] = "x\ndriver: failed /pl061";
+  static const char* const kBadNames[] = {kForged, "", "..", "a b", "a@", "@a", "x/y", "t\x7f"};
+  static const char kBadCompat[][8] = {"a\nb", "", "no-nul"};
+  static const size_t kBadCompatSize[] = {4, 1, 6};
+  int refused = 0;
+  int tried = 0;
+  for (const char* name : kBadNames) {
+    refused +=
+        AddChild(m, name, kNothingCompatible, sizeof(kNothingCompatible)) == MICA_ERR_INVALID_ARGS;
+    tried++;
+  }
+  for (size_t i = 0; i < 3; i++) {
+    refused += AddChild(m, "bad-compat", kBadCompat[i], kBadCompatSize[i]) == MICA_ERR_INVALID_ARGS;
+    tried++;
+  }
+  printf("test-hostile: bad names refused %d of %d\n", refused, tried);
   int ok = 0;
   mica_status_t last = MICA_OK;
   for (int i = 0; i < kChildFlood; i++) {

@@ -43,7 +43,8 @@ def _bystanders() -> tuple[list[str], tuple[str, ...]]:
 def _hostile_case() -> DriverCase:
     """bin/test-hostile-driver on the PL031's node (hostile_driver.cc): a
     child that adds a child like itself (recursion), a duplicate child
-    name, 300 children, 100 service classes, removes of nodes it does not
+    name, names and compatibles no devicetree could hold (one with a
+    newline that would forge a manager line), 300 children, 100 service classes, removes of nodes it does not
     own; then, one per start, six kinds of malformed message on its Manager
     channel (each closes that link only, with an epitaph) and a Ping
     answered twice followed by silence (the manager restarts it: a broken
@@ -55,6 +56,7 @@ def _hostile_case() -> DriverCase:
     expected += [
         _DM + rf"driver: bound {_VICTIM} to test-hostile \(process \d+\)$",
         _HOSTILE + r"dup again: MICA_ERR_ALREADY_EXISTS$",
+        _HOSTILE + r"bad names refused 11 of 11$",
         _HOSTILE + rf"children accepted {_MAX_CHILDREN - 2} of 300 \(MICA_ERR_NO_RESOURCES\)$",
         _HOSTILE + rf"services accepted {_MAX_SERVICES_PER_NODE} of 100 \(MICA_ERR_NO_RESOURCES\)$",
         _HOSTILE + r"foreign removes accepted 0$",
