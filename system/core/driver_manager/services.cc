@@ -59,6 +59,70 @@ class InspectImpl final : public idl::inspect::InspectServer {
   const Manager* manager_;
 };
 
+// DT spec v0.4 §2.2.1 (Table 2.1): a node name is 1-31 of [0-9a-zA-Z,._+-]
+// starting with a letter, then optionally '@' and a unit address of the same characters. Nothing
+// else reaches a path, so no name can break a console line (a '\n' would
+// start a line of the manager's own).
+bool ValidNodeName(const mica::idl::String<32>& name) {
+  uint32_t at = name.size;
+  for (uint32_t i = 0; i < name.size; i++) {
+    char c = name.data[i];
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == ',' || c == '.' || c == '_' || c == '+' || c == '-';
+    if (c == '@' && at == name.size && i != 0 && i + 1 < name.size) {
+      at = i;
+    } else if (!ok) {
+      return false;
+    }
+  }
+  char first = name.size != 0 ? name.data[0] : '\0';
+  return ((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z')) && at <= 31;
+}
+
+// §2.2.4.1 (Table 2.2): a property name is 1-31 of [0-9a-zA-Z,._+?#-].
+bool ValidPropertyName(const mica::idl::String<32>& name) {
+  for (uint32_t i = 0; i < name.size; i++) {
+    char c = name.data[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ',' ||
+          c == '.' || c == '_' || c == '+' || c == '?' || c == '#' || c == '-')) {
+      return false;
+    }
+  }
+  return name.size != 0 && name.size <= 31;
+}
+
+// A `compatible` value (§2.3.1): one or more non-empty strings of
+// printable ASCII, each NUL-terminated (the node tree prints them).
+bool ValidCompatible(const uint8_t* value, uint32_t size) {
+  uint32_t len = 0;
+  for (uint32_t i = 0; i < size; i++) {
+    if (value[i] == 0) {
+      if (len == 0) {
+        return false;
+      }
+      len = 0;
+    } else if (value[i] < 0x20 || value[i] > 0x7e) {
+      return false;
+    } else {
+      len++;
+    }
+  }
+  return size != 0 && len == 0;
+}
+
+bool ValidChild(const idl::driver::Manager::AddChildRequest& req) {
+  if (!ValidNodeName(req.name)) {
+    return false;
+  }
+  for (const idl::driver::Property& p : req.properties) {
+    if (!ValidPropertyName(p.name) ||
+        (p.name.Equals("compatible") && !ValidCompatible(p.value.items, p.value.count))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool CopyName(const mica::idl::String<32>& in, char (&out)[kServiceNameSize]) {
@@ -229,13 +293,14 @@ class ManagerLink final : public idl::driver::ManagerServer {
     }
     uint32_t size = w.Finish();
     uint32_t child = kNoNode;
-    if (size != 0 && strlen(name) == req.name.size) {
+    if (size != 0 && ValidChild(req)) {
       r.status = manager_->AddChildNode(index_, buf, size, &child);
     }
     if (r.status == MICA_OK) {
       r.child_id = child;
     } else if (manager_->LogRefusal(index_)) {
-      printf("driver: %s cannot add child %s: %s\n", manager_->nodes_[index_]->path, name,
+      printf("driver: %s cannot add child %s: %s\n", manager_->nodes_[index_]->path,
+             ValidNodeName(req.name) ? name : "(an invalid name)",
              mica::driver::StatusName(r.status));
     }
     done.Reply(r);
