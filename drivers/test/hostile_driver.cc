@@ -10,6 +10,7 @@
 //              node id it does not own; one line each:
 //                test-hostile: dup again: <status>
 //                test-hostile: bad names refused <n> of <m>
+//                test-hostile: forged class: <status>   (a newline in it)
 //                test-hostile: children accepted <n> of 300 (<status>)
 //                test-hostile: services accepted <n> of 100 (<status>)
 //                test-hostile: foreign removes accepted <n>
@@ -124,6 +125,15 @@ void Floods(idl::driver::ManagerSyncClient& m) {
     tried++;
   }
   printf("test-hostile: bad names refused %d of %d\n", refused, tried);
+  {
+    Manager::PublishServiceRequest req;
+    req.service_class.Set(kForged);
+    req.protocol_name.Set("test.Echo");
+    req.protocol_version = 1;
+    Manager::PublishServiceResponse r;
+    mica_status_t s = m.PublishService(req, &r);
+    printf("test-hostile: forged class: %s\n", StatusName(s != MICA_OK ? s : r.status));
+  }
   int ok = 0;
   mica_status_t last = MICA_OK;
   for (int i = 0; i < kChildFlood; i++) {

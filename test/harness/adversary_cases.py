@@ -57,6 +57,7 @@ def _hostile_case() -> DriverCase:
         _DM + rf"driver: bound {_VICTIM} to test-hostile \(process \d+\)$",
         _HOSTILE + r"dup again: MICA_ERR_ALREADY_EXISTS$",
         _HOSTILE + r"bad names refused 11 of 11$",
+        _HOSTILE + r"forged class: MICA_ERR_INVALID_ARGS$",
         _HOSTILE + rf"children accepted {_MAX_CHILDREN - 2} of 300 \(MICA_ERR_NO_RESOURCES\)$",
         _HOSTILE + rf"services accepted {_MAX_SERVICES_PER_NODE} of 100 \(MICA_ERR_NO_RESOURCES\)$",
         _HOSTILE + r"foreign removes accepted 0$",
