@@ -17,9 +17,13 @@ bool ValidServiceName(const char* name) {
   if (name == nullptr || name[0] == '\0') {
     return false;
   }
-  for (uint32_t i = 1; i < kServiceNameSize; i++) {
-    if (name[i] == '\0') {
+  for (uint32_t i = 0; i < kServiceNameSize; i++) {
+    char c = name[i];
+    if (c == '\0') {
       return true;
+    }
+    if (c <= ' ' || c > '~' || c == '/') {
+      return false;  // a control byte, space, '/', DEL or not ASCII
     }
   }
   return false;

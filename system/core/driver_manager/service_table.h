@@ -20,8 +20,10 @@
 //   and instance, or gone), MICA_ERR_WRONG_TYPE (another protocol),
 //   MICA_ERR_NOT_SUPPORTED (another version), MICA_ERR_UNAVAILABLE
 //   (restarting), MICA_OK with the serving node.
-// - Names are NUL-terminated, at most kServiceNameSize - 1 bytes; longer
-//   ones are refused with MICA_ERR_INVALID_ARGS, never truncated.
+// - Names are NUL-terminated, at most kServiceNameSize - 1 bytes of
+//   printable ASCII other than space and '/' (they are printed on console
+//   lines and in `<class>/<instance>`); others are refused with
+//   MICA_ERR_INVALID_ARGS, never truncated.
 #pragma once
 
 #include <mica/types.h>
@@ -80,7 +82,8 @@ class ServiceTable {
   uint32_t count_ = 0;
 };
 
-// Whether `name` is a usable service or protocol name: 1..size-1 bytes.
+// Whether `name` is a usable service or protocol name: 1..size-1 bytes of
+// printable ASCII, no space or '/'.
 bool ValidServiceName(const char* name);
 
 }  // namespace driver_manager

@@ -258,7 +258,8 @@ mica_status_t Manager::Publish(uint32_t index, const char* service_class, const 
                                uint16_t version, uint32_t* instance) {
   mica_status_t s = services_.Publish(index, service_class, protocol, version, instance);
   if (s != MICA_OK && LogRefusal(index)) {
-    printf("driver: %s cannot publish %s: %s\n", nodes_[index]->path, service_class,
+    printf("driver: %s cannot publish %s: %s\n", nodes_[index]->path,
+           ValidServiceName(service_class) ? service_class : "(an invalid name)",
            mica::driver::StatusName(s));
   }
   if (s != MICA_OK) {

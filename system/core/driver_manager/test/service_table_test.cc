@@ -194,6 +194,21 @@ TEST(ServiceTable, OneNodeCannotFillTheTable) {
   EXPECT_EQ(t.count(), kMaxServices);
 }
 
+// Names reach console lines (`driver: published <class>/<n>`) and the
+// `<class>/<instance>` form: printable ASCII without space or '/' only, so
+// no name can start a line of its own or split that form.
+TEST(ServiceTable, NamesWithSpaceSlashOrControlBytesAreRefused) {
+  ServiceTable t;
+  uint32_t instance = 0;
+  for (const char* bad : {"a\nb", "a b", "a/b", "\t", "x\x7f", "\x80", "\rdriver: failed"}) {
+    EXPECT_EQ(t.Publish(1, bad, kRtc, 1, &instance), MICA_ERR_INVALID_ARGS) << bad;
+    EXPECT_EQ(t.Publish(1, "rtc", bad, 1, &instance), MICA_ERR_INVALID_ARGS) << bad;
+    EXPECT_EQ(Open(t, bad, 0, kRtc, 1), MICA_ERR_INVALID_ARGS) << bad;
+  }
+  EXPECT_EQ(t.count(), 0u);
+  EXPECT_EQ(MustPublish(t, 1, "a-b_c.d,e+f#~!", "lib.Proto", 1), 0u);
+}
+
 TEST(ServiceTable, ListingShowsRestartingButNotGone) {
   ServiceTable t;
   MustPublish(t, 1, "rtc", kRtc, 1);
