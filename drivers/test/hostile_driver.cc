@@ -19,7 +19,8 @@
 //                test-hostile: garbage <kind>: link closed (<epitaph>)
 //              then answers the manager's next Ping twice and stops
 //              answering (but lives on): the manager must notice and
-//              restart it. Later starts answer pings (steady).
+//              restart it. Start kGarbageKinds closes both its links and
+//              lives on, silent. Later starts answer pings (steady).
 //   recurse    adds a child "r" with its own compatible, so every level
 //              adds one more; the level that is refused prints
 //                test-hostile: <path>: child r refused: <status>
@@ -289,6 +290,12 @@ int main(int argc, char** argv) {
   printf("test-hostile: %s up (start %u)\n", g_path, start);
   if (strcmp(mode, "recurse") == 0) {
     Recurse(m);
+  } else if (strcmp(mode, "misbehave") == 0 && start == kGarbageKinds) {
+    // Both links closed from this side, the process alive and silent.
+    mica_handle_close(m.TakeChannel().release());
+    mica_handle_close(g_driver);
+    printf("test-hostile: closed both links; silent now\n");
+    mica_nanosleep(MICA_TIME_INFINITE);
   } else if (strcmp(mode, "misbehave") == 0 && start < kGarbageKinds) {
     if (start == 0) {
       Floods(m);

@@ -47,7 +47,8 @@ def _hostile_case() -> DriverCase:
     newline that would forge a manager line), 300 children, 100 service classes, removes of nodes it does not
     own; then, one per start, six kinds of malformed message on its Manager
     channel (each closes that link only, with an epitaph) and a Ping
-    answered twice followed by silence (the manager restarts it: a broken
+    answered twice followed by silence, then both links closed by the
+    driver, which lives on (the manager restarts it each time: a broken
     Driver link is a missed liveness check). The manager bounds children
     per node, the depth of added nodes and services per node; everything
     else keeps running."""
@@ -65,18 +66,21 @@ def _hostile_case() -> DriverCase:
     ]
     for kind in _GARBAGE:
         expected.append(_HOSTILE + rf"garbage {kind}: link closed \(MICA_ERR_PEER_CLOSED, epitaph MICA_ERR_\w+\)$")
+    # One restart per garbage kind, one for closing both links.
+    starts = len(_GARBAGE) + 1
     expected += [
         _DM + rf"driver: {_VICTIM} \(test-hostile, process \d+\) missed its liveness check; restart {n} in \d+ ms$"
-        for n in range(1, len(_GARBAGE) + 1)
+        for n in range(1, starts + 1)
     ]
     expected += [
-        _HOSTILE + rf"{_VICTIM} up \(start {len(_GARBAGE)}\)$",
-        _DM + rf"driver-manager: node {_VICTIM} \[bound\] driver test-hostile process \d+ restarts {len(_GARBAGE)} ",
-        _DM + r"driver-manager: stopping after 14000 ms",
+        _HOSTILE + r"closed both links; silent now$",
+        _HOSTILE + rf"{_VICTIM} up \(start {starts}\)$",
+        _DM + rf"driver-manager: node {_VICTIM} \[bound\] driver test-hostile process \d+ restarts {starts} ",
+        _DM + r"driver-manager: stopping after 16000 ms",
     ]
     forbidden += (_DM + r"driver: failed", _DM + r"driver: cannot start",
                   _DM + rf"driver: bound {deepest}/r ")
-    return DriverCase("drivers/adversary-hostile", _boot("hostile", 14000), expected, forbidden,
+    return DriverCase("drivers/adversary-hostile", _boot("hostile", 16000), expected, forbidden,
                       timeout_factor=3.0)
 
 
@@ -131,5 +135,31 @@ def _client_flood_case() -> DriverCase:
                       post=_nodes_listed_twice)
 
 
+def _kill_together_case() -> DriverCase:
+    """Three drivers killed at once: test-parent on the PL031's node and
+    both children it added (drivers.inject=test-child:kill kills each child
+    1.5 s after its start; drivers.kill= kills the parent within about
+    0.3 s of them, often the children's just restarted instances with it).
+    Whatever order the manager sees the ends in, the parent comes
+    back once, adds its children again, they bind and publish again, the
+    bystanders are untouched and the manager lists the tree."""
+    children = (_VICTIM + "/child@0", _VICTIM + "/child@1")
+    expected, forbidden = _bystanders()
+    expected += [
+        _DM + rf"driver-manager: killing process \d+ \({_VICTIM}\), as asked$",
+        _DM + rf"driver: {_VICTIM} \(test-parent, process \d+\) was killed; restart 1 in 0 ms$",
+        r"test-parent\(\d+\): test-parent: /pl031@9010000 up \(start 1\)$",
+        _DM + rf"driver-manager: node {_VICTIM} \[bound\] driver test-parent process \d+ restarts 1 ",
+    ]
+    expected += [_DM + rf"driver-manager: node {c} \[bound\] driver test-child process \d+ restarts \d+ .* services test/\d$"
+                 for c in children]
+    expected.append(_DM + r"driver-manager: stopping after 5000 ms")
+    forbidden += (_DM + r"driver: failed", _DM + r"driver: cannot start", r"restart 2 in",
+                  _DM + r"driver: .* cannot publish", r"adding a child node failed")
+    append = _boot("parent", 5000, "drivers.inject=test-child:kill", "drivers.inject-kill-ms=1500",
+                   f"drivers.kill=1600:{_VICTIM}")
+    return DriverCase("drivers/adversary-kill-together", append, expected, forbidden)
+
+
 def hostile_driver_cases() -> list[DriverCase]:
-    return [_hostile_case(), _kill_storm_case(), _client_flood_case()]
+    return [_hostile_case(), _kill_storm_case(), _client_flood_case(), _kill_together_case()]
