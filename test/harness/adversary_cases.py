@@ -76,11 +76,11 @@ def _hostile_case() -> DriverCase:
         _HOSTILE + r"closed both links; silent now$",
         _HOSTILE + rf"{_VICTIM} up \(start {starts}\)$",
         _DM + rf"driver-manager: node {_VICTIM} \[bound\] driver test-hostile process \d+ restarts {starts} ",
-        _DM + r"driver-manager: stopping after 16000 ms",
+        _DM + r"driver-manager: stopping after 20000 ms",
     ]
     forbidden += (_DM + r"driver: failed", _DM + r"driver: cannot start",
                   _DM + rf"driver: bound {deepest}/r ")
-    return DriverCase("drivers/adversary-hostile", _boot("hostile", 16000), expected, forbidden,
+    return DriverCase("drivers/adversary-hostile", _boot("hostile", 20000), expected, forbidden,
                       timeout_factor=3.0)
 
 
