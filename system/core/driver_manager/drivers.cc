@@ -20,6 +20,8 @@
 //   drivers: <class>/<instance> closed: MICA_ERR_PEER_CLOSED
 //   drivers: <class>/<instance> request in flight: MICA_ERR_PEER_CLOSED
 //   drivers: <class>/<instance> time <seconds> after reconnecting
+// `--flood=<class>/<instance>` floods an rtc service as a misbehaving
+// client would, then lists the tree again (drivers_flood.cc).
 // `--services=<class>/<instance>` lists the service directory, then asks
 // it for that service with the right protocol and version and with every
 // kind of wrong request, one line each (drivers_services.cc):
@@ -119,8 +121,9 @@ void PrintNode(const idl::inspect::Node& n) {
   printf("drivers: %s\n", line);
 }
 
-// The node tree, page by page, through the Inspect protocol.
-int List(mica::Channel inspect) {
+// The node tree, page by page, through the Inspect protocol (the channel
+// is lent, for a later listing).
+int List(mica::Channel& inspect) {
   idl::inspect::InspectSyncClient client(static_cast<mica::Channel&&>(inspect));
   mica_time_t now = 0;
   mica_clock_get_monotonic(&now);
@@ -144,6 +147,7 @@ int List(mica::Channel inspect) {
     start += page.nodes.count;
     total = page.total;
   } while (start < total);
+  inspect = client.TakeChannel();
   if (s != MICA_OK) {
     printf("drivers: listing failed: %s\n", StatusName(s));
     return 1;
@@ -269,7 +273,7 @@ int main(int argc, char** argv) {
     printf("drivers: no channel to the driver manager (start it with drivers.then=bin/drivers)\n");
     return 1;
   }
-  int status = List(static_cast<mica::Channel&&>(inspect));
+  int status = List(inspect);
   for (int i = 1; i < argc && status == 0; i++) {
     if (strncmp(argv[i], "--connect=", 10) == 0) {
       status = Connect(argv[i] + 10, false);
@@ -281,6 +285,11 @@ int main(int argc, char** argv) {
       status = Services(argv[i] + 11);
     } else if (strncmp(argv[i], "--unavailable=", 14) == 0) {
       status = Unavailable(argv[i] + 14);
+    } else if (strncmp(argv[i], "--flood=", 8) == 0) {
+      status = Flood(argv[i] + 8);
+      if (status == 0) {
+        status = List(inspect);
+      }
     }
   }
   return status;

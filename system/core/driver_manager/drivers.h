@@ -23,5 +23,8 @@ bool ParseService(const char* text, ServiceName* out);
 // (drivers.cc's header comment): 0 when every answer was as expected.
 int Services(const char* what);
 int Unavailable(const char* what);
+// --flood=<class>/<instance> (drivers_flood.cc): a client that floods the
+// rtc service: 0 when the driver kept serving others.
+int Flood(const char* what);
 
 }  // namespace drivers

@@ -264,6 +264,7 @@ void Manager::Start(uint32_t index) {
   }
   n.generation++;
   n.ping_outstanding = false;
+  n.refusals_logged = 0;
   if (n.tracker == nullptr) {
     n.tracker = new dm::RestartTracker(n.driver->restart());
   }

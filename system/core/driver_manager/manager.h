@@ -11,6 +11,8 @@
 //   driver: cannot start <path> (<driver>): <why>
 //   driver: published <class>/<instance> by <path>
 //   driver: <path> cannot publish <class>: <status>
+//   driver: <path> cannot add child <name>: <status>
+//   driver: <path> refuses more: its further refusals are not logged
 //   driver-manager: <b> nodes bound, <u> unbound
 //   driver-manager: <power off|reboot> asked by <path> (<driver>, process <koid>)
 //   driver-manager: told <n> Power clients
@@ -77,7 +79,16 @@ class Manager {
 
  private:
   uint32_t AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth);
-  uint32_t AddChildNode(uint32_t parent, const uint8_t* description, uint32_t size);
+  // Adds (or re-adds) a child of `parent` and starts its driver: its index
+  // in *index. INVALID_ARGS (a malformed description or a path, not a
+  // name), ALREADY_EXISTS (a live sibling has that name), OUT_OF_RANGE
+  // (deeper than kMaxAddedDepth), NO_RESOURCES (kMaxChildren,
+  // kMaxAddedNodes or the node table reached).
+  mica_status_t AddChildNode(uint32_t parent, const uint8_t* description, uint32_t size,
+                             uint32_t* index);
+  // Whether a refusal for node `index`'s driver is still worth a line:
+  // the first few per start, so no driver floods the console.
+  bool LogRefusal(uint32_t index);
   void Match(uint32_t index);
   void Start(uint32_t index);
   const Node* ResourceSource(uint32_t index) const;
@@ -157,6 +168,7 @@ class Manager {
   void Unlink(uint32_t index);
   Node* nodes_[kMaxNodes] = {};
   uint32_t node_count_ = 0;
+  uint32_t added_count_ = 0;  // nodes drivers added (kMaxAddedNodes)
   ServiceTable services_;
   mica::Handle then_process_;
 };

@@ -29,6 +29,14 @@ inline constexpr uint32_t kPathSize = mica::driver::kNodeInfoMaxPath;
 // The providers one node's driver may have connected to by phandle
 // (Manager.ConnectPhandle) that shutdown orders it before.
 inline constexpr uint32_t kMaxProviders = 8;
+// Bounds on what drivers add (Manager.AddChild), so no driver can fill the
+// node table or start processes without end (a child whose driver adds a
+// child like itself...): nodes ever added under one parent (removed ones
+// count: nodes are never freed; re-adding a name reuses its node), levels
+// of added nodes below a devicetree node, and added nodes in all.
+inline constexpr uint32_t kMaxChildren = 32;
+inline constexpr uint32_t kMaxAddedDepth = 4;
+inline constexpr uint32_t kMaxAddedNodes = 256;
 
 struct Node {
   char path[kPathSize] = {};
@@ -69,6 +77,7 @@ struct Node {
   // providers are not recorded (the shutdown then orders by depth only).
   uint32_t providers[kMaxProviders] = {};
   uint32_t provider_count = 0;
+  uint32_t refusals_logged = 0;  // this start's refused requests logged
 };
 
 // Whether a node a driver added carries "mica,parent-resources" (its

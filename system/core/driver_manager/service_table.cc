@@ -17,9 +17,13 @@ bool ValidServiceName(const char* name) {
   if (name == nullptr || name[0] == '\0') {
     return false;
   }
-  for (uint32_t i = 1; i < kServiceNameSize; i++) {
-    if (name[i] == '\0') {
+  for (uint32_t i = 0; i < kServiceNameSize; i++) {
+    char c = name[i];
+    if (c == '\0') {
       return true;
+    }
+    if (c <= ' ' || c > '~' || c == '/') {
+      return false;  // a control byte, space, '/', DEL or not ASCII
     }
   }
   return false;
@@ -33,8 +37,10 @@ mica_status_t ServiceTable::Publish(uint32_t node, const char* service_class, co
   }
   ServiceRecord* rec = nullptr;
   uint32_t next = 0;
+  uint32_t held = 0;  // entries of this node
   for (uint32_t i = 0; i < count_; i++) {
     ServiceRecord& r = records_[i];
+    held += r.node == node ? 1 : 0;
     if (strcmp(r.service_class, service_class) != 0) {
       continue;
     }
@@ -44,7 +50,7 @@ mica_status_t ServiceTable::Publish(uint32_t node, const char* service_class, co
     }
   }
   if (rec == nullptr) {
-    if (count_ == kMaxServices) {
+    if (count_ == kMaxServices || held >= kMaxServicesPerNode) {
       return MICA_ERR_NO_RESOURCES;
     }
     rec = &records_[count_++];

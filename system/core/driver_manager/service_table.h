@@ -8,6 +8,8 @@
 //   class again (its restarted driver) replaces the entry's protocol and
 //   version and keeps its instance. A class keeps at most one entry per
 //   node.
+// - A node holds at most kMaxServicesPerNode entries; a new class beyond
+//   that is refused with MICA_ERR_NO_RESOURCES, as when the table is full.
 // - DriverEnded(node): the node's services answer MICA_ERR_UNAVAILABLE
 //   (its driver is restarting) until it publishes again. NodeGone(node):
 //   they answer MICA_ERR_NOT_FOUND and leave the listing (the node failed
@@ -18,8 +20,10 @@
 //   and instance, or gone), MICA_ERR_WRONG_TYPE (another protocol),
 //   MICA_ERR_NOT_SUPPORTED (another version), MICA_ERR_UNAVAILABLE
 //   (restarting), MICA_OK with the serving node.
-// - Names are NUL-terminated, at most kServiceNameSize - 1 bytes; longer
-//   ones are refused with MICA_ERR_INVALID_ARGS, never truncated.
+// - Names are NUL-terminated, at most kServiceNameSize - 1 bytes of
+//   printable ASCII other than space and '/' (they are printed on console
+//   lines and in `<class>/<instance>`); others are refused with
+//   MICA_ERR_INVALID_ARGS, never truncated.
 #pragma once
 
 #include <mica/types.h>
@@ -31,6 +35,9 @@ namespace driver_manager {
 // 32-byte name is refused.
 inline constexpr uint32_t kServiceNameSize = 32;
 inline constexpr uint32_t kMaxServices = 64;
+// Entries one node may hold (gone ones included: their instances stay
+// reserved), so no driver can fill the table for the others.
+inline constexpr uint32_t kMaxServicesPerNode = 8;
 inline constexpr uint32_t kNoServiceNode = ~uint32_t{0};
 
 enum class ServiceState : uint8_t {
@@ -52,7 +59,8 @@ class ServiceTable {
  public:
   // Publishes (or replaces, see above); *instance gets its number.
   // MICA_ERR_INVALID_ARGS for a bad name or version 0,
-  // MICA_ERR_NO_RESOURCES when the table is full.
+  // MICA_ERR_NO_RESOURCES when the table is full or the node holds
+  // kMaxServicesPerNode entries already.
   mica_status_t Publish(uint32_t node, const char* service_class, const char* protocol,
                         uint16_t version, uint32_t* instance);
   void DriverEnded(uint32_t node);
@@ -74,7 +82,8 @@ class ServiceTable {
   uint32_t count_ = 0;
 };
 
-// Whether `name` is a usable service or protocol name: 1..size-1 bytes.
+// Whether `name` is a usable service or protocol name: 1..size-1 bytes of
+// printable ASCII, no space or '/'.
 bool ValidServiceName(const char* name);
 
 }  // namespace driver_manager

@@ -59,6 +59,70 @@ class InspectImpl final : public idl::inspect::InspectServer {
   const Manager* manager_;
 };
 
+// DT spec v0.4 §2.2.1 (Table 2.1): a node name is 1-31 of [0-9a-zA-Z,._+-]
+// starting with a letter, then optionally '@' and a unit address of the same characters. Nothing
+// else reaches a path, so no name can break a console line (a '\n' would
+// start a line of the manager's own).
+bool ValidNodeName(const mica::idl::String<32>& name) {
+  uint32_t at = name.size;
+  for (uint32_t i = 0; i < name.size; i++) {
+    char c = name.data[i];
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == ',' || c == '.' || c == '_' || c == '+' || c == '-';
+    if (c == '@' && at == name.size && i != 0 && i + 1 < name.size) {
+      at = i;
+    } else if (!ok) {
+      return false;
+    }
+  }
+  char first = name.size != 0 ? name.data[0] : '\0';
+  return ((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z')) && at <= 31;
+}
+
+// §2.2.4.1 (Table 2.2): a property name is 1-31 of [0-9a-zA-Z,._+?#-].
+bool ValidPropertyName(const mica::idl::String<32>& name) {
+  for (uint32_t i = 0; i < name.size; i++) {
+    char c = name.data[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ',' ||
+          c == '.' || c == '_' || c == '+' || c == '?' || c == '#' || c == '-')) {
+      return false;
+    }
+  }
+  return name.size != 0 && name.size <= 31;
+}
+
+// A `compatible` value (§2.3.1): one or more non-empty strings of
+// printable ASCII, each NUL-terminated (the node tree prints them).
+bool ValidCompatible(const uint8_t* value, uint32_t size) {
+  uint32_t len = 0;
+  for (uint32_t i = 0; i < size; i++) {
+    if (value[i] == 0) {
+      if (len == 0) {
+        return false;
+      }
+      len = 0;
+    } else if (value[i] < 0x20 || value[i] > 0x7e) {
+      return false;
+    } else {
+      len++;
+    }
+  }
+  return size != 0 && len == 0;
+}
+
+bool ValidChild(const idl::driver::Manager::AddChildRequest& req) {
+  if (!ValidNodeName(req.name)) {
+    return false;
+  }
+  for (const idl::driver::Property& p : req.properties) {
+    if (!ValidPropertyName(p.name) ||
+        (p.name.Equals("compatible") && !ValidCompatible(p.value.items, p.value.count))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool CopyName(const mica::idl::String<32>& in, char (&out)[kServiceNameSize]) {
@@ -104,37 +168,58 @@ bool InheritsResources(const Node& node) {
          info.FindProperty(MICA_DRIVER_PROP_PARENT_RESOURCES, &p);
 }
 
-uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint32_t size) {
+bool Manager::LogRefusal(uint32_t index) {
+  constexpr uint32_t kLogged = 4;
+  Node& n = *nodes_[index];
+  if (n.refusals_logged == kLogged) {
+    printf("driver: %s refuses more: its further refusals are not logged\n", n.path);
+  }
+  return n.refusals_logged++ < kLogged;
+}
+
+mica_status_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint32_t size,
+                                    uint32_t* out) {
   mica::driver::NodeInfo info;
   if (!info.Parse(description, size) || info.reg_count() != 0 || info.irq_count() != 0 ||
       strchr(info.path(), '/') != nullptr || info.path()[0] == '\0') {
-    return kNoNode;  // children get no resources of their own; a name, not a path
+    return MICA_ERR_INVALID_ARGS;  // children get no resources of their own; a name, not a path
   }
   char path[kPathSize];
   int len = snprintf(path, sizeof(path), "%s/%s", nodes_[parent]->path, info.path());
   if (len < 0 || static_cast<size_t>(len) >= sizeof(path)) {
-    return kNoNode;
+    return MICA_ERR_INVALID_ARGS;
+  }
+  uint32_t added_depth = 1;
+  for (uint32_t a = parent; a != kNoNode && !nodes_[a]->dt.valid(); a = nodes_[a]->parent) {
+    added_depth++;
+  }
+  if (added_depth > kMaxAddedDepth) {
+    return MICA_ERR_OUT_OF_RANGE;
   }
   mica::driver::NodeProperty inherit;
-  if (info.FindProperty(MICA_DRIVER_PROP_PARENT_RESOURCES, &inherit)) {
-    for (uint32_t i = 0; i < node_count_; i++) {
-      const Node& c = *nodes_[i];
-      if (c.parent == parent && !c.removed && InheritsResources(c)) {
-        return kNoNode;  // the node's resources go to one child at most
-      }
-    }
-  }
+  bool inherits = info.FindProperty(MICA_DRIVER_PROP_PARENT_RESOURCES, &inherit);
   uint32_t index = kNoNode;
-  for (uint32_t i = 0; i < node_count_ && index == kNoNode; i++) {
-    if (nodes_[i]->removed && nodes_[i]->parent == parent && strcmp(nodes_[i]->path, path) == 0) {
-      index = i;
+  uint32_t children = 0;
+  for (uint32_t i = 0; i < node_count_; i++) {
+    const Node& c = *nodes_[i];
+    if (c.parent != parent || c.dt.valid()) {
+      continue;
     }
+    children++;
+    bool same = strcmp(c.path, path) == 0;
+    if (!c.removed && (same || (inherits && InheritsResources(c)))) {
+      // A live sibling of that name; or the node's resources, which go to
+      // one child at most, are already handed on.
+      return same ? MICA_ERR_ALREADY_EXISTS : MICA_ERR_INVALID_ARGS;
+    }
+    index = c.removed && same ? i : index;
   }
   if (index == kNoNode) {
-    if (node_count_ == kMaxNodes) {
-      return kNoNode;
+    if (children >= kMaxChildren || added_count_ >= kMaxAddedNodes || node_count_ == kMaxNodes) {
+      return MICA_ERR_NO_RESOURCES;
     }
     index = node_count_++;
+    added_count_++;
     nodes_[index] = new Node;
   }
   Node& n = *nodes_[index];
@@ -144,7 +229,8 @@ uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint
   free(n.added);
   n.added = static_cast<uint8_t*>(malloc(size));
   if (n.added == nullptr) {
-    return kNoNode;
+    n.removed = true;  // kept for a later add of the same name
+    return MICA_ERR_NO_MEMORY;
   }
   memcpy(n.added, description, size);
   n.added_size = size;
@@ -164,15 +250,19 @@ uint32_t Manager::AddChildNode(uint32_t parent, const uint8_t* description, uint
   if (n.driver != nullptr) {
     Start(index);
   }
-  return index;
+  *out = index;
+  return MICA_OK;
 }
 
 mica_status_t Manager::Publish(uint32_t index, const char* service_class, const char* protocol,
                                uint16_t version, uint32_t* instance) {
   mica_status_t s = services_.Publish(index, service_class, protocol, version, instance);
-  if (s != MICA_OK) {
-    printf("driver: %s cannot publish %s: %s\n", nodes_[index]->path, service_class,
+  if (s != MICA_OK && LogRefusal(index)) {
+    printf("driver: %s cannot publish %s: %s\n", nodes_[index]->path,
+           ValidServiceName(service_class) ? service_class : "(an invalid name)",
            mica::driver::StatusName(s));
+  }
+  if (s != MICA_OK) {
     return s;
   }
   printf("driver: published %s/%u by %s\n", service_class, *instance, nodes_[index]->path);
@@ -203,14 +293,16 @@ class ManagerLink final : public idl::driver::ManagerServer {
       w.AddProperty(pname, p.value.items, p.value.count);
     }
     uint32_t size = w.Finish();
-    uint32_t child = size == 0 || strlen(name) != req.name.size
-                         ? kNoNode
-                         : manager_->AddChildNode(index_, buf, size);
-    if (child != kNoNode) {
-      r.status = MICA_OK;
+    uint32_t child = kNoNode;
+    if (size != 0 && ValidChild(req)) {
+      r.status = manager_->AddChildNode(index_, buf, size, &child);
+    }
+    if (r.status == MICA_OK) {
       r.child_id = child;
-    } else {
-      printf("driver: %s sent an invalid child node\n", manager_->nodes_[index_]->path);
+    } else if (manager_->LogRefusal(index_)) {
+      printf("driver: %s cannot add child %s: %s\n", manager_->nodes_[index_]->path,
+             ValidNodeName(req.name) ? name : "(an invalid name)",
+             mica::driver::StatusName(r.status));
     }
     done.Reply(r);
   }

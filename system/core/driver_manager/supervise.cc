@@ -148,7 +148,12 @@ void Manager::SchedulePing(uint32_t index) {
 
 void Manager::Ping(uint32_t index, uint32_t generation) {
   Node& n = *nodes_[index];
-  if (n.generation != generation || n.state != NodeState::kBound) {
+  // Stale; or it ended by itself (a crash closes its link too, which must
+  // not read as a missed check): its TERMINATED wait reports why.
+  mica_signals_t ended = 0;
+  if (n.generation != generation || n.state != NodeState::kBound ||
+      mica_object_wait_one(n.process.get(), MICA_TASK_TERMINATED, MICA_TIME_INFINITE_PAST,
+                           &ended) == MICA_OK) {
     return;
   }
   if (n.ping_outstanding) {
@@ -161,15 +166,18 @@ void Manager::Ping(uint32_t index, uint32_t generation) {
   idl::driver::Driver::PingRequest ping;
   ping.seq = ++n.ping_seq;
   uint64_t seq = ping.seq;
-  if (n.client->Ping(ping, [this, index, generation, seq](mica_status_t s,
-                                                          idl::driver::Driver::PingResponse* r) {
+  // A Driver link that cannot carry the Ping (the driver closed it, or
+  // sent what the client rejected: a reply twice, garbage) counts as a
+  // ping not answered: the next check kills the driver, unless it has
+  // ended by itself by then. It must not exempt a driver from liveness.
+  (void)n.client->Ping(
+      ping, [this, index, generation, seq](mica_status_t s, idl::driver::Driver::PingResponse* r) {
         Node& m = *nodes_[index];
         if (s == MICA_OK && m.generation == generation && r->seq == seq) {
           m.ping_outstanding = false;
         }
-      }) == MICA_OK) {
-    n.ping_outstanding = true;
-  }
+      });
+  n.ping_outstanding = true;
   SchedulePing(index);
 }
 

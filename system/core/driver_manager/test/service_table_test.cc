@@ -173,6 +173,42 @@ TEST(ServiceTable, FullTableRefusesNewEntriesButNotReplacements) {
   EXPECT_EQ(t.listed_count(), kMaxServices);
 }
 
+// One driver publishing class after class (a flood) gets kMaxServicesPerNode
+// entries, the rest NO_RESOURCES; the table keeps room for every other node,
+// and the flooding node can still replace its own entries.
+TEST(ServiceTable, OneNodeCannotFillTheTable) {
+  ServiceTable t;
+  uint32_t instance = 0;
+  for (uint32_t i = 0; i < kMaxServices; i++) {
+    std::string cls = "flood" + std::to_string(i);
+    mica_status_t want = i < kMaxServicesPerNode ? MICA_OK : MICA_ERR_NO_RESOURCES;
+    EXPECT_EQ(t.Publish(7, cls.c_str(), kBlock, 1, &instance), want) << cls;
+  }
+  EXPECT_EQ(t.count(), kMaxServicesPerNode);
+  EXPECT_EQ(t.Publish(7, "flood0", kRtc, 2, &instance), MICA_OK);
+  t.NodeGone(7);  // gone entries stay reserved for the node: still bounded
+  EXPECT_EQ(t.Publish(7, "another", kBlock, 1, &instance), MICA_ERR_NO_RESOURCES);
+  for (uint32_t i = 0; i < kMaxServices - kMaxServicesPerNode; i++) {
+    EXPECT_EQ(MustPublish(t, 100 + i, "block", kBlock, 1), i);  // other nodes
+  }
+  EXPECT_EQ(t.count(), kMaxServices);
+}
+
+// Names reach console lines (`driver: published <class>/<n>`) and the
+// `<class>/<instance>` form: printable ASCII without space or '/' only, so
+// no name can start a line of its own or split that form.
+TEST(ServiceTable, NamesWithSpaceSlashOrControlBytesAreRefused) {
+  ServiceTable t;
+  uint32_t instance = 0;
+  for (const char* bad : {"a\nb", "a b", "a/b", "\t", "x\x7f", "\x80", "\rdriver: failed"}) {
+    EXPECT_EQ(t.Publish(1, bad, kRtc, 1, &instance), MICA_ERR_INVALID_ARGS) << bad;
+    EXPECT_EQ(t.Publish(1, "rtc", bad, 1, &instance), MICA_ERR_INVALID_ARGS) << bad;
+    EXPECT_EQ(Open(t, bad, 0, kRtc, 1), MICA_ERR_INVALID_ARGS) << bad;
+  }
+  EXPECT_EQ(t.count(), 0u);
+  EXPECT_EQ(MustPublish(t, 1, "a-b_c.d,e+f#~!", "lib.Proto", 1), 0u);
+}
+
 TEST(ServiceTable, ListingShowsRestartingButNotGone) {
   ServiceTable t;
   MustPublish(t, 1, "rtc", kRtc, 1);
