@@ -20,8 +20,10 @@ mica_handle_t Take(uint32_t kind, uint32_t arg) {
 }  // namespace
 
 // The Driver protocol (system/idl/driver.idl), served for the manager: the
-// resources came with the start message, so Start only confirms; Ping is
-// the liveness answer; Stop ends the process.
+// resources came with the start message and the loop serves only once the
+// bind function returned MICA_OK, so Start's answer tells the manager the
+// driver is bound (it waits for it before `drivers.then=`); Ping is the
+// liveness answer; Stop ends the process.
 class Context::DriverImpl final : public ::idl::driver::DriverServer {
  public:
   DriverImpl(Context* ctx, mica::Channel channel)

@@ -264,6 +264,7 @@ void Manager::Start(uint32_t index) {
   }
   n.generation++;
   n.ping_outstanding = false;
+  n.ready = false;
   n.refusals_logged = 0;
   if (n.tracker == nullptr) {
     n.tracker = new dm::RestartTracker(n.driver->restart());
@@ -282,6 +283,7 @@ void Manager::Start(uint32_t index) {
          static_cast<unsigned long long>(n.koid));
   AfterStart(index);
   WatchProcess(index);
+  SendStart(index);
   if (n.driver->liveness_ns() != 0) {
     SchedulePing(index);
   }

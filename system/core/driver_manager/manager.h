@@ -52,7 +52,9 @@ class Manager {
 
   // Walks the devicetree into nodes and starts a driver for every match.
   void BindAll();
-  // Starts `opts.then` with an inspection channel, if set.
+  // Starts `opts.then` with an inspection channel, if set, once the boot's
+  // binding has settled: every bound driver has answered Driver.Start (its
+  // bind function returned), or ended, or kThenWaitNs has passed.
   void StartThen();
   // Runs the loop (forever, or until opts.run_ms, then stops every driver).
   int Run();
@@ -101,6 +103,11 @@ class Manager {
   void OnTerminated(uint32_t index, uint32_t generation);
   void SchedulePing(uint32_t index);
   void Ping(uint32_t index, uint32_t generation);
+  // Calls the driver's Driver.Start; its answer marks the node ready.
+  void SendStart(uint32_t index);
+  // True once no bound node is still binding (see StartThen).
+  bool Settled() const;
+  void LaunchThen();
   void Stop(uint32_t index);
   void Failed(uint32_t index, const char* reason, dm::FailureReason why, uint64_t koid);
   void RemoveChildren(uint32_t index);
@@ -171,6 +178,7 @@ class Manager {
   uint32_t added_count_ = 0;  // nodes drivers added (kMaxAddedNodes)
   ServiceTable services_;
   mica::Handle then_process_;
+  bool then_waiting_ = false;  // StartThen waits for Settled()
 };
 
 }  // namespace driver_manager

@@ -484,10 +484,80 @@ void Manager::FillInspectNode(uint32_t index, idl::inspect::Node* out) const {
   }
 }
 
+// The binding of a boot settles once no bound driver is still in its bind
+// function; a driver that never answers (hung in bind) holds `then` back
+// at most kThenWaitNs.
+constexpr mica_duration_t kThenWaitNs = 5'000'000'000;
+
+void Manager::SendStart(uint32_t index) {
+  Node& n = *nodes_[index];
+  idl::driver::Driver::StartRequest req;
+  (void)req.args.node_path.SetLossy(n.path, strlen(n.path));
+  // The first of the node's compatibles (in order) that the manifest binds.
+  for (uint32_t at = 0; at < n.compatible_size && req.args.matched.size == 0;) {
+    const char* c = reinterpret_cast<const char*>(n.compatible) + at;
+    size_t len = 0;
+    while (at + len < n.compatible_size && c[len] != '\0') {
+      len++;
+    }
+    for (uint32_t b = 0; b < n.driver->bind_count(); b++) {
+      if (strlen(n.driver->bind(b).compatible) == len &&
+          memcmp(n.driver->bind(b).compatible, c, len) == 0) {
+        (void)req.args.matched.SetLossy(c, len);
+        break;
+      }
+    }
+    at += static_cast<uint32_t>(len) + 1;
+  }
+  uint32_t gen = n.generation;
+  // The resources came as startup handles (start.h); Start's answer says
+  // the bind function returned MICA_OK. A driver whose bind fails exits.
+  (void)n.client->Start(req, [this, index, gen](mica_status_t s,
+                                                idl::driver::Driver::StartResponse* r) {
+    Node& m = *nodes_[index];
+    if (m.generation != gen) {
+      return;
+    }
+    m.ready = s == MICA_OK && r->status == MICA_OK;
+    if (then_waiting_ && Settled()) {
+      LaunchThen();
+    }
+  });
+}
+
+bool Manager::Settled() const {
+  for (uint32_t i = 0; i < node_count_; i++) {
+    const Node& n = *nodes_[i];
+    mica_signals_t ended = 0;
+    if (n.state == NodeState::kBound && !n.ready &&
+        mica_object_wait_one(n.process.get(), MICA_TASK_TERMINATED, MICA_TIME_INFINITE_PAST,
+                             &ended) != MICA_OK) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void Manager::StartThen() {
   if (opts_.then[0] == '\0') {
     return;
   }
+  if (Settled()) {
+    LaunchThen();
+    return;
+  }
+  then_waiting_ = true;
+  loop_.PostTaskAfter(
+      [this] {
+        if (then_waiting_) {
+          LaunchThen();
+        }
+      },
+      kThenWaitNs);
+}
+
+void Manager::LaunchThen() {
+  then_waiting_ = false;
   mica::Channel directory_mine, directory_theirs;
   mica::Channel inspect_mine, inspect_theirs;
   if (mica_channel_create(0, directory_mine.reset_and_get_address(),

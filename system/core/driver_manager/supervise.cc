@@ -55,9 +55,12 @@ void Manager::OnTerminated(uint32_t index, uint32_t generation) {
     // failure; the node stays unbound and is not restarted.
     snprintf(n.last_reason, sizeof(n.last_reason), "no device");
     n.state = NodeState::kUnbound;
-    return;
+  } else {
+    Failed(index, reason, why, koid);
   }
-  Failed(index, reason, why, koid);
+  if (then_waiting_ && Settled()) {
+    LaunchThen();
+  }
 }
 
 // Asks the restart policy: a restart after its backoff, or the failed state.
