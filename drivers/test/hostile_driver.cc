@@ -102,15 +102,12 @@ mica_status_t AddChild(idl::driver::ManagerSyncClient& m, const char* name, cons
   return s != MICA_OK ? s : r.status;
 }
 
-void Floods(idl::driver::ManagerSyncClient& m) {
-  uint64_t first_child = 0;
-  (void)AddChild(m, "r", kRecurseCompatible, sizeof(kRecurseCompatible), &first_child);
-  (void)AddChild(m, "dup", kNothingCompatible, sizeof(kNothingCompatible));
-  printf("test-hostile: dup again: %s\n",
-         StatusName(AddChild(m, "dup", kNothingCompatible, sizeof(kNothingCompatible))));
-  // Names and compatibles no devicetree could hold; the first would start
-  // a console line of the manager's own wherever the path is printed.
-  static const char kForged[] = "x\ndriver: failed /pl061";
+// Names and compatibles no devicetree could hold; the first would start
+// a console line of the manager's own wherever the path is printed, and
+// so would the same text as a service class.
+const char kForged[] = "x\ndriver: failed /pl061";
+
+void BadNames(idl::driver::ManagerSyncClient& m) {
   static const char* const kBadNames[] = {kForged, "", "..", "a b", "a@", "@a", "x/y", "t\x7f"};
   static const char kBadCompat[][8] = {"a\nb", "", "no-nul"};
   static const size_t kBadCompatSize[] = {4, 1, 6};
@@ -126,46 +123,36 @@ void Floods(idl::driver::ManagerSyncClient& m) {
     tried++;
   }
   printf("test-hostile: bad names refused %d of %d\n", refused, tried);
-  {
-    Manager::PublishServiceRequest req;
-    req.service_class.Set(kForged);
-    req.protocol_name.Set("test.Echo");
-    req.protocol_version = 1;
-    Manager::PublishServiceResponse r;
-    mica_status_t s = m.PublishService(req, &r);
-    printf("test-hostile: forged class: %s\n", StatusName(s != MICA_OK ? s : r.status));
-  }
+}
+
+mica_status_t PublishClass(idl::driver::ManagerSyncClient& m, const char* service_class) {
+  Manager::PublishServiceRequest req;
+  req.service_class.Set(service_class);
+  req.protocol_name.Set("test.Echo");
+  req.protocol_version = 1;
+  Manager::PublishServiceResponse r;
+  mica_status_t s = m.PublishService(req, &r);
+  return s != MICA_OK ? s : r.status;
+}
+
+// `count` calls of `call(i)`, answering pings between them; one line.
+template <typename F>
+void Flood(const char* what, int count, F call) {
   int ok = 0;
   mica_status_t last = MICA_OK;
-  for (int i = 0; i < kChildFlood; i++) {
-    char name[16];
-    snprintf(name, sizeof(name), "c%d", i);
-    mica_status_t s = AddChild(m, name, kNothingCompatible, sizeof(kNothingCompatible));
+  for (int i = 0; i < count; i++) {
+    mica_status_t s = call(i);
     ok += s == MICA_OK ? 1 : 0;
     last = s != MICA_OK ? s : last;
     Poll();
   }
-  printf("test-hostile: children accepted %d of %d (%s)\n", ok, kChildFlood, StatusName(last));
-  ok = 0;
-  last = MICA_OK;
-  for (int i = 0; i < kServiceFlood; i++) {
-    Manager::PublishServiceRequest req;
-    char name[16];
-    snprintf(name, sizeof(name), "h%d", i);
-    req.service_class.Set(name);
-    req.protocol_name.Set("test.Echo");
-    req.protocol_version = 1;
-    Manager::PublishServiceResponse r;
-    mica_status_t s = m.PublishService(req, &r);
-    s = s != MICA_OK ? s : r.status;
-    ok += s == MICA_OK ? 1 : 0;
-    last = s != MICA_OK ? s : last;
-    Poll();
-  }
-  printf("test-hostile: services accepted %d of %d (%s)\n", ok, kServiceFlood, StatusName(last));
-  // Every node id below its first child's (the devicetree's nodes, all
-  // before any added one) and ids past the table: all must be refused.
-  ok = 0;
+  printf("test-hostile: %s accepted %d of %d (%s)\n", what, ok, count, StatusName(last));
+}
+
+// Every node id below its first child's (the devicetree's nodes, all
+// before any added one) and ids past the table: all must be refused.
+void ForeignRemoves(idl::driver::ManagerSyncClient& m, uint64_t first_child) {
+  int ok = 0;
   const uint64_t beyond[] = {~uint64_t{0}, uint64_t{1} << 32, 1024, 1025};
   for (uint64_t i = 0; i < first_child + 4; i++) {
     Manager::RemoveRequest req;
@@ -177,6 +164,27 @@ void Floods(idl::driver::ManagerSyncClient& m) {
     Poll();
   }
   printf("test-hostile: foreign removes accepted %d\n", ok);
+}
+
+void Floods(idl::driver::ManagerSyncClient& m) {
+  uint64_t first_child = 0;
+  (void)AddChild(m, "r", kRecurseCompatible, sizeof(kRecurseCompatible), &first_child);
+  (void)AddChild(m, "dup", kNothingCompatible, sizeof(kNothingCompatible));
+  printf("test-hostile: dup again: %s\n",
+         StatusName(AddChild(m, "dup", kNothingCompatible, sizeof(kNothingCompatible))));
+  BadNames(m);
+  printf("test-hostile: forged class: %s\n", StatusName(PublishClass(m, kForged)));
+  Flood("children", kChildFlood, [&m](int i) {
+    char name[16];
+    snprintf(name, sizeof(name), "c%d", i);
+    return AddChild(m, name, kNothingCompatible, sizeof(kNothingCompatible));
+  });
+  Flood("services", kServiceFlood, [&m](int i) {
+    char name[16];
+    snprintf(name, sizeof(name), "h%d", i);
+    return PublishClass(m, name);
+  });
+  ForeignRemoves(m, first_child);
 }
 
 // Malformed message `kind` on the Manager channel; the manager must close
