@@ -51,7 +51,8 @@ const char* g_path = "?";
 
 // Answers every Ping queued on the Driver channel (the request and the
 // reply have the same body, uint64 seq, so the message goes back as is);
-// `times` copies of each. Returns false once the manager has gone.
+// `times` copies of each. Start is answered once, with MICA_OK. Returns false once the manager has
+// gone.
 bool AnswerPings(mica_time_t deadline, int times) {
   for (;;) {
     alignas(8) uint8_t buf[256];
@@ -69,6 +70,18 @@ bool AnswerPings(mica_time_t deadline, int times) {
     }
     if (s != MICA_OK) {
       return false;
+    }
+    mica::idl::MessageHeader h;
+    if (n >= sizeof(h)) {
+      memcpy(&h, buf, sizeof(h));
+    }
+    if (n >= sizeof(h) && h.ordinal == idl::driver::Driver::kStartOrdinal) {
+      // Start (the manager's first call): answered once, MICA_OK, as the
+      // runtime does once bind has returned; its handles (none) dropped.
+      alignas(8) uint8_t reply[sizeof(h) + 8] = {};
+      memcpy(reply, &h, sizeof(h));
+      (void)mica_channel_write(g_driver, 0, reply, sizeof(reply), nullptr, 0);
+      continue;
     }
     for (int i = 0; i < times; i++) {
       (void)mica_channel_write(g_driver, 0, buf, n, nullptr, 0);

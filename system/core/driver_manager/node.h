@@ -67,7 +67,7 @@ struct Node {
   mica::async::WaitId process_wait = 0;
   uint64_t ping_seq = 0;
   bool ping_outstanding = false;
-  bool ready = false;  // this start's driver answered Driver.Start with MICA_OK
+  bool ready = false;           // this start's driver answered Driver.Start with MICA_OK
   bool missed_ping = false;     // killed for a missed liveness answer
   bool kill_injected = false;   // this start's fault is a kill by the manager
   bool stall_injected = false;  // this start's fault is stall (children too)

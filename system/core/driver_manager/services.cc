@@ -512,17 +512,17 @@ void Manager::SendStart(uint32_t index) {
   uint32_t gen = n.generation;
   // The resources came as startup handles (start.h); Start's answer says
   // the bind function returned MICA_OK. A driver whose bind fails exits.
-  (void)n.client->Start(req, [this, index, gen](mica_status_t s,
-                                                idl::driver::Driver::StartResponse* r) {
-    Node& m = *nodes_[index];
-    if (m.generation != gen) {
-      return;
-    }
-    m.ready = s == MICA_OK && r->status == MICA_OK;
-    if (then_waiting_ && Settled()) {
-      LaunchThen();
-    }
-  });
+  (void)n.client->Start(req,
+                        [this, index, gen](mica_status_t s, idl::driver::Driver::StartResponse* r) {
+                          Node& m = *nodes_[index];
+                          if (m.generation != gen) {
+                            return;
+                          }
+                          m.ready = s == MICA_OK && r->status == MICA_OK;
+                          if (then_waiting_ && Settled()) {
+                            LaunchThen();
+                          }
+                        });
 }
 
 bool Manager::Settled() const {
