@@ -301,17 +301,15 @@ mica::Status sys_channel_read(mica_handle_t handle, uint32_t options, user_out_p
                               uint32_t num_handles, user_out_ptr<uint32_t> actual_bytes,
                               user_out_ptr<uint32_t> actual_handles) {
   Process* p = Process::Current();
-  // The thread's one-entry handle cache, as channel_call and
-  // channel_write_read: a server reads and replies on one endpoint.
-  ChannelDispatcher* channel;
-  TRY(p->GetObjectCached<ChannelDispatcher>(handle, MICA_RIGHT_READ, &channel));
+  mica::RefPtr<ChannelDispatcher> channel =
+      TRY(p->GetObject<ChannelDispatcher>(handle, MICA_RIGHT_READ));
   if (options != 0) {
     return mica::Status::kInvalidArgs;
   }
   ChannelMessagePtr msg;
   uint32_t nbytes = 0, nhandles = 0;
   mica::Status s = channel->Read(num_bytes, num_handles, &msg, &nbytes, &nhandles);
-  return FinishRead(p, channel, s, &msg, nbytes, nhandles, bytes, handles, actual_bytes,
+  return FinishRead(p, channel.get(), s, &msg, nbytes, nhandles, bytes, handles, actual_bytes,
                     actual_handles);
 }
 
