@@ -52,6 +52,10 @@ struct Loop::WaitSlot {
   uint32_t next_free = kNoSlot;
   bool pending = false;
   bool repeating = false;
+  // A repeating wait's handler is running (in place, without the lock): a
+  // CancelWait meanwhile only ends the registration; the slot and the
+  // handler are freed once the handler returns.
+  bool running = false;
   mica_handle_t object = MICA_HANDLE_INVALID;
   WaitHandler handler;
 };
@@ -331,9 +335,13 @@ mica_status_t Loop::CancelWait(WaitId id) {
   // here mean the kernel already dropped it (the packet is being dispatched
   // and will find the slot freed, or the object's handle was closed).
   mica_port_cancel(port_.get(), slot->object, id);
+  pending_waits_--;
+  if (slot->running) {
+    slot->pending = false;  // RunRepeating frees it when the handler returns
+    return MICA_OK;
+  }
   doomed = std::move(slot->handler);
   FreeSlotLocked(static_cast<uint32_t>((id & 0xffffffffu) - 1));
-  pending_waits_--;
   return MICA_OK;
 }
 
@@ -377,16 +385,19 @@ bool Loop::DispatchPacket(const mica_port_packet_t& packet) {
 }
 
 void Loop::RunRepeating(const mica_port_packet_t& packet, WaitSlot* slot) {
-  // The handler runs from a local, without the lock: it may cancel its own
-  // wait (the slot is then freed, maybe reused) and is destroyed here if so.
-  WaitHandler handler = std::move(slot->handler);
+  // The handler runs in place (slots never move), without the lock. It may
+  // cancel its own wait: CancelWait sees `running` and leaves the slot and
+  // the handler alone, so nothing can reuse or destroy them meanwhile.
+  slot->running = true;
   mutex_.Unlock();
-  handler(packet.status, packet.signal.observed);
+  slot->handler(packet.status, packet.signal.observed);
   mutex_.Lock();
-  if (WaitSlot* still = SlotForLocked(packet.key)) {
-    still->handler = std::move(handler);
-    return;
+  slot->running = false;
+  if (slot->pending) {
+    return;  // still registered
   }
+  WaitHandler handler = std::move(slot->handler);
+  FreeSlotLocked(static_cast<uint32_t>((packet.key & 0xffffffffu) - 1));
   mutex_.Unlock();
   handler.reset();  // after the lock: its destructor may call the loop
   mutex_.Lock();

@@ -4,18 +4,7 @@
 
 namespace mica::idl {
 
-mica_status_t ReadHeader(const uint8_t* bytes, uint32_t num_bytes, MessageHeader* out) {
-  if (num_bytes < kHeaderSize) {
-    return MICA_ERR_INVALID_ARGS;
-  }
-  memcpy(out, bytes, sizeof(*out));
-  if (out->magic != kMagic || out->flags != 0) {
-    return MICA_ERR_INVALID_ARGS;
-  }
-  return MICA_OK;
-}
-
-void CloseHandles(mica_handle_t* handles, uint32_t count) {
+void CloseHandlesSlow(mica_handle_t* handles, uint32_t count) {
   for (uint32_t i = 0; i < count; ++i) {
     if (handles[i] != MICA_HANDLE_INVALID) {
       mica_handle_close(handles[i]);
@@ -25,31 +14,6 @@ void CloseHandles(mica_handle_t* handles, uint32_t count) {
 }
 
 // ---- Encoder
-
-bool Encoder::StartMessage(uint32_t txid, uint16_t version, uint64_t ordinal, uint32_t body_size,
-                           uint32_t* body_offset) {
-  uint32_t header = 0;
-  if (!Alloc(kHeaderSize, &header)) {
-    return false;
-  }
-  MessageHeader h{txid, kMagic, 0, version, ordinal};
-  memcpy(bytes_ + header, &h, sizeof(h));
-  return Alloc(body_size, body_offset);
-}
-
-bool Encoder::Alloc(uint64_t size, uint32_t* offset) {
-  if (status_ != MICA_OK) {
-    return false;
-  }
-  uint64_t padded = Align8(size);
-  if (padded > capacity_ - num_bytes_) {
-    return Fail(MICA_ERR_BUFFER_TOO_SMALL);
-  }
-  *offset = num_bytes_;
-  memset(bytes_ + num_bytes_, 0, padded);
-  num_bytes_ += static_cast<uint32_t>(padded);
-  return true;
-}
 
 bool Encoder::PutHandle(uint32_t offset, Handle& handle, bool optional) {
   if (!handle.is_valid()) {
@@ -87,24 +51,6 @@ bool Encoder::PutOptional(uint32_t offset, bool present, uint32_t size, uint32_t
 
 // ---- Decoder
 
-bool Decoder::StartMessage(uint32_t body_size, uint32_t* body_offset) {
-  uint32_t header = 0;
-  return Claim(kHeaderSize, &header) && Claim(body_size, body_offset);
-}
-
-bool Decoder::Claim(uint64_t size, uint32_t* offset) {
-  if (status_ != MICA_OK) {
-    return false;
-  }
-  uint64_t padded = Align8(size);
-  if (padded > num_bytes_ - next_) {
-    return Fail(MICA_ERR_INVALID_ARGS);
-  }
-  *offset = next_;
-  next_ += static_cast<uint32_t>(padded);
-  return CheckZero(static_cast<uint32_t>(*offset + size), static_cast<uint32_t>(padded - size));
-}
-
 bool Decoder::GetBytes(uint32_t offset, void* out, size_t size) {
   if (uint64_t{offset} + size > num_bytes_) {
     return Fail(MICA_ERR_INVALID_ARGS);
@@ -120,18 +66,6 @@ bool Decoder::GetBool(uint32_t offset, bool* out) {
   }
   *out = v == 1;
   return status_ == MICA_OK;
-}
-
-bool Decoder::CheckZero(uint32_t offset, uint32_t size) {
-  if (uint64_t{offset} + size > num_bytes_) {
-    return Fail(MICA_ERR_INVALID_ARGS);
-  }
-  for (uint32_t i = 0; i < size; ++i) {
-    if (bytes_[offset + i] != 0) {
-      return Fail(MICA_ERR_INVALID_ARGS);
-    }
-  }
-  return true;
 }
 
 bool Decoder::TakeHandle(uint32_t offset, mica_obj_type_t type, mica_rights_t rights, bool optional,
@@ -201,13 +135,6 @@ bool Decoder::GetOptional(uint32_t offset, uint32_t size, bool* present, uint32_
   }
   *present = true;
   return Claim(size, block);
-}
-
-mica_status_t Decoder::Finish() {
-  if (status_ == MICA_OK && (next_ != num_bytes_ || next_handle_ != num_handles_)) {
-    Fail(MICA_ERR_INVALID_ARGS);
-  }
-  return status_;
 }
 
 }  // namespace mica::idl

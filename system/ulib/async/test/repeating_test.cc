@@ -144,7 +144,8 @@ TEST(repeating_wait_cancels_itself) {
       ++*calls;
       CHECK_OK(loop->CancelWait(*id));
       CHECK_EQ(loop->CancelWait(*id), MICA_ERR_NOT_FOUND);
-      // A new one (it may reuse the slot): must not be confused with this.
+      // A new one: must not be confused with this, nor take this running
+      // handler's slot (its state is read below, after the registration).
       int* a = again;
       CHECK_OK(
           loop->BeginRepeatingWait(ev, MICA_SIGNAL_USER1, [a](mica_status_t s, mica_signals_t) {
@@ -152,6 +153,10 @@ TEST(repeating_wait_cancels_itself) {
               ++*a;
             }
           }));
+      // (Had the slot been reused, the new handler's pointer would sit
+      // where `loop` is.)
+      CHECK(static_cast<void*>(loop) != static_cast<void*>(a));
+      CHECK_EQ(*calls, 1);
     }
   };
   CHECK_OK(loop.BeginRepeatingWait(ev.get(), MICA_SIGNAL_SIGNALED,

@@ -17,7 +17,8 @@
 //     (read a channel until MICA_ERR_SHOULD_WAIT), or make sure it is dealt
 //     with later (post a task): a signal that stays asserted makes no new
 //     packet. A handler may cancel its own wait; it is destroyed once it
-//     returns.
+//     returns. (A repeating handler runs in place, in its wait slot, which
+//     is not reused while it runs: no move of the handler per packet.)
 //   - tasks: PostTask queues a function; tasks run in FIFO order.
 //     PostDelayedTask runs one no earlier than a deadline of the monotonic
 //     clock (ties in posting order). The loop keeps the deadlines in a

@@ -70,10 +70,24 @@ using HandleInfoFn = mica_status_t (*)(mica_handle_t handle, mica_obj_type_t* ty
 
 // Checks and reads the header of a received message: MICA_OK, or
 // MICA_ERR_INVALID_ARGS (short, wrong magic, nonzero flags).
-mica_status_t ReadHeader(const uint8_t* bytes, uint32_t num_bytes, MessageHeader* out);
+inline mica_status_t ReadHeader(const uint8_t* bytes, uint32_t num_bytes, MessageHeader* out) {
+  if (num_bytes < kHeaderSize) {
+    return MICA_ERR_INVALID_ARGS;
+  }
+  memcpy(out, bytes, sizeof(*out));
+  if (out->magic != kMagic || out->flags != 0) {
+    return MICA_ERR_INVALID_ARGS;
+  }
+  return MICA_OK;
+}
 
 // Closes handles[0, count) that are not MICA_HANDLE_INVALID and marks them so.
-void CloseHandles(mica_handle_t* handles, uint32_t count);
+void CloseHandlesSlow(mica_handle_t* handles, uint32_t count);
+inline void CloseHandles(mica_handle_t* handles, uint32_t count) {
+  if (count != 0) {
+    CloseHandlesSlow(handles, count);
+  }
+}
 
 // ---- UTF-8 (Unicode 15.0 §3.9, Table 3-7 "Well-Formed UTF-8 Byte Sequences")
 
@@ -248,10 +262,31 @@ class Encoder {
   Encoder& operator=(const Encoder&) = delete;
 
   // Writes the header and reserves the body's inline part (`body_size`).
+  // (Inline, as Alloc: a small fixed-size message encodes straight-line.)
   bool StartMessage(uint32_t txid, uint16_t version, uint64_t ordinal, uint32_t body_size,
-                    uint32_t* body_offset);
+                    uint32_t* body_offset) {
+    uint32_t header = 0;
+    if (!Alloc(kHeaderSize, &header)) {
+      return false;
+    }
+    MessageHeader h{txid, kMagic, 0, version, ordinal};
+    memcpy(bytes_ + header, &h, sizeof(h));
+    return Alloc(body_size, body_offset);
+  }
   // Appends a zeroed block of `size` bytes, padded to 8; its offset to *offset.
-  bool Alloc(uint64_t size, uint32_t* offset);
+  bool Alloc(uint64_t size, uint32_t* offset) {
+    if (status_ != MICA_OK) {
+      return false;
+    }
+    uint64_t padded = Align8(size);
+    if (padded > capacity_ - num_bytes_) {
+      return Fail(MICA_ERR_BUFFER_TOO_SMALL);
+    }
+    *offset = num_bytes_;
+    memset(bytes_ + num_bytes_, 0, padded);
+    num_bytes_ += static_cast<uint32_t>(padded);
+    return true;
+  }
   template <typename T>
   void Put(uint32_t offset, T value) {
     memcpy(bytes_ + offset, &value, sizeof(T));
@@ -306,11 +341,27 @@ class Decoder {
         num_handles_(num_handles),
         info_(info) {}
 
-  // Claims the body's inline part, right after the header.
-  bool StartMessage(uint32_t body_size, uint32_t* body_offset);
+  // Claims the body's inline part, right after the header. (Inline, as
+  // Claim, CheckZero and Finish: with a small fixed-size message the
+  // compiler folds the checks into a few compares.)
+  bool StartMessage(uint32_t body_size, uint32_t* body_offset) {
+    uint32_t header = 0;
+    return Claim(kHeaderSize, &header) && Claim(body_size, body_offset);
+  }
   // Claims the next out-of-line block of `size` bytes (padded to 8, padding
   // zero), which must lie inside the message.
-  bool Claim(uint64_t size, uint32_t* offset);
+  bool Claim(uint64_t size, uint32_t* offset) {
+    if (status_ != MICA_OK) {
+      return false;
+    }
+    uint64_t padded = Align8(size);
+    if (padded > num_bytes_ - next_) {
+      return Fail(MICA_ERR_INVALID_ARGS);
+    }
+    *offset = next_;
+    next_ += static_cast<uint32_t>(padded);
+    return CheckZero(static_cast<uint32_t>(*offset + size), static_cast<uint32_t>(padded - size));
+  }
   // A value inside a claimed block (out of range reads give 0 and fail).
   template <typename T>
   T Get(uint32_t offset) {
@@ -325,7 +376,17 @@ class Decoder {
   bool GetBytes(uint32_t offset, void* out, size_t size);
   bool GetBool(uint32_t offset, bool* out);
   // Padding inside a block must be zero.
-  bool CheckZero(uint32_t offset, uint32_t size);
+  bool CheckZero(uint32_t offset, uint32_t size) {
+    if (uint64_t{offset} + size > num_bytes_) {
+      return Fail(MICA_ERR_INVALID_ARGS);
+    }
+    for (uint32_t i = 0; i < size; ++i) {
+      if (bytes_[offset + i] != 0) {
+        return Fail(MICA_ERR_INVALID_ARGS);
+      }
+    }
+    return true;
+  }
   // A handle slot: the marker must be kHandlePresent (or 0 if `optional`);
   // a present handle is the next of the array and must have `type`
   // (MICA_OBJ_TYPE_NONE: any) and every right of `rights`.
@@ -337,7 +398,12 @@ class Decoder {
                  uint32_t* count, uint32_t* elems);
   bool GetOptional(uint32_t offset, uint32_t size, bool* present, uint32_t* block);
   // The message must be used up: every byte and every handle.
-  mica_status_t Finish();
+  mica_status_t Finish() {
+    if (status_ == MICA_OK && (next_ != num_bytes_ || next_handle_ != num_handles_)) {
+      Fail(MICA_ERR_INVALID_ARGS);
+    }
+    return status_;
+  }
   bool Fail(mica_status_t status) {
     if (status_ == MICA_OK) {
       status_ = status;
