@@ -25,7 +25,7 @@ TEST(bti_pinned, shrink_decommit_and_clone_wait_for_the_unpin) {
   ASSERT_OK(mica_vmo_create(4 * CT_PAGE, MICA_VMO_RESIZABLE, &vmo));
   ASSERT_OK(mica_vmo_write(vmo, "x", 0, 1));
   uint64_t addrs[2];
-  mica_handle_t pmt = MICA_HANDLE_INVALID;
+  mica_handle_t pmt CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_bti_pin(bti, RW, vmo, 2 * CT_PAGE, 2 * CT_PAGE, addrs, 2, &pmt));
   mica_handle_t child = MICA_HANDLE_INVALID;
   EXPECT_STATUS(mica_vmo_set_size(vmo, 3 * CT_PAGE), MICA_ERR_BAD_STATE);
@@ -87,7 +87,7 @@ TEST(bti_pinned, copy_on_write_pages_become_private) {
   mica_handle_t child CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_vmo_create_child(parent, MICA_VMO_CHILD_COPY_ON_WRITE, 0, 2 * CT_PAGE, &child));
   uint64_t addrs[2];
-  mica_handle_t pc = MICA_HANDLE_INVALID, pp = MICA_HANDLE_INVALID;
+  mica_handle_t pc CT_AUTO_CLOSE = MICA_HANDLE_INVALID, pp CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_bti_pin(bti, MICA_BTI_PERM_READ, child, 0, 2 * CT_PAGE, addrs, 2, &pc));
   uint64_t parent_addrs[2];
   ASSERT_OK(mica_bti_pin(bti, MICA_BTI_PERM_READ, parent, 0, 2 * CT_PAGE, parent_addrs, 2, &pp));
@@ -103,7 +103,7 @@ TEST(bti_pinned, copy_on_write_pages_become_private) {
   EXPECT_EQ(c, 'A');
   // Pinning again gives the same pages: the writes moved nothing.
   uint64_t again[2];
-  mica_handle_t pa = MICA_HANDLE_INVALID;
+  mica_handle_t pa CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_bti_pin(bti, MICA_BTI_PERM_READ, child, 0, 2 * CT_PAGE, again, 2, &pa));
   EXPECT_EQ(again[0], addrs[0]);
   EXPECT_EQ(again[1], addrs[1]);
@@ -122,7 +122,7 @@ TEST(bti_quarantine, close_quarantines_and_release_frees) {
   mica_handle_t vmo = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_vmo_create(kPages * CT_PAGE, 0, &vmo));
   static uint64_t addrs[kPages];
-  mica_handle_t pmt = MICA_HANDLE_INVALID;
+  mica_handle_t pmt CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_bti_pin(bti, RW, vmo, 0, kPages * CT_PAGE, addrs, kPages, &pmt));
   EXPECT_OK(mica_handle_close(vmo));  // the pins keep the pages
   EXPECT_OK(mica_handle_close(pmt));  // quarantined
@@ -147,11 +147,12 @@ TEST(bti_quarantine, close_quarantines_and_release_frees) {
 // after that is unpinned at once (nobody could release it).
 TEST(bti_quarantine, bti_close_releases) {
   mica_info_kmem_stats_t before = ct_kmem();
-  mica_handle_t bti = ct_bti();
+  mica_handle_t bti CT_AUTO_CLOSE = ct_bti();
   mica_handle_t vmo CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_vmo_create(16 * CT_PAGE, 0, &vmo));
   uint64_t addrs[8];
-  mica_handle_t quarantined = MICA_HANDLE_INVALID, live = MICA_HANDLE_INVALID;
+  mica_handle_t quarantined CT_AUTO_CLOSE = MICA_HANDLE_INVALID,
+                            live CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_bti_pin(bti, RW, vmo, 0, 8 * CT_PAGE, addrs, 8, &quarantined));
   ASSERT_OK(mica_bti_pin(bti, RW, vmo, 8 * CT_PAGE, 8 * CT_PAGE, addrs, 8, &live));
   EXPECT_OK(mica_handle_close(quarantined));
@@ -164,6 +165,27 @@ TEST(bti_quarantine, bti_close_releases) {
   EXPECT_OK(mica_vmo_op_range(vmo, MICA_VMO_OP_DECOMMIT, 0, 16 * CT_PAGE));
 }
 
+// Pins one page `n` times (stopping at the first failure, recorded);
+// returns how many PMTs it made.
+static uint32_t pin_many(mica_handle_t bti, mica_handle_t vmo, uint64_t pages, mica_handle_t* pmts,
+                         uint32_t n) {
+  static uint64_t addrs[MICA_BTI_MAX_PIN_PAGES];
+  for (uint32_t i = 0; i < n; i++) {
+    mica_status_t s = mica_bti_pin(bti, RW, vmo, 0, pages * CT_PAGE, addrs, pages, &pmts[i]);
+    if (s != MICA_OK) {
+      EXPECT_OK(s);
+      return i;
+    }
+  }
+  return n;
+}
+
+static void unpin_all(mica_handle_t* pmts, uint32_t from, uint32_t to) {
+  for (uint32_t i = from; i < to; i++) {
+    EXPECT_OK(mica_pmt_unpin(pmts[i]));
+  }
+}
+
 // One BTI holds at most MICA_BTI_MAX_PMTS PMTs and MICA_BTI_MAX_PAGES
 // pages, pinned and quarantined together.
 TEST(bti_quarantine, limits_count_pinned_and_quarantined) {
@@ -172,8 +194,10 @@ TEST(bti_quarantine, limits_count_pinned_and_quarantined) {
   ASSERT_OK(mica_vmo_create(MICA_BTI_MAX_PIN_PAGES * CT_PAGE, 0, &vmo));
   uint64_t addr;
   static mica_handle_t pmts[MICA_BTI_MAX_PMTS];
-  for (uint32_t i = 0; i < MICA_BTI_MAX_PMTS; i++) {
-    ASSERT_OK(mica_bti_pin(bti, RW, vmo, 0, CT_PAGE, &addr, 1, &pmts[i]));
+  uint32_t made = pin_many(bti, vmo, 1, pmts, MICA_BTI_MAX_PMTS);
+  if (made < MICA_BTI_MAX_PMTS) {
+    unpin_all(pmts, 0, made);
+    return;
   }
   mica_handle_t extra = MICA_HANDLE_INVALID;
   EXPECT_STATUS(mica_bti_pin(bti, RW, vmo, 0, CT_PAGE, &addr, 1, &extra), MICA_ERR_NO_RESOURCES);
@@ -185,30 +209,28 @@ TEST(bti_quarantine, limits_count_pinned_and_quarantined) {
   EXPECT_EQ(info.quarantine_count, MICA_BTI_MAX_PMTS / 2);
   EXPECT_EQ(info.pmt_count, MICA_BTI_MAX_PMTS / 2);
   EXPECT_OK(mica_bti_release_quarantine(bti));
-  EXPECT_OK(mica_bti_pin(bti, RW, vmo, 0, CT_PAGE, &addr, 1, &extra));
-  EXPECT_OK(mica_pmt_unpin(extra));
-  for (uint32_t i = MICA_BTI_MAX_PMTS / 2; i < MICA_BTI_MAX_PMTS; i++) {
-    EXPECT_OK(mica_pmt_unpin(pmts[i]));
+  if (pin_many(bti, vmo, 1, &extra, 1) == 1) {
+    EXPECT_OK(mica_pmt_unpin(extra));
   }
+  unpin_all(pmts, MICA_BTI_MAX_PMTS / 2, MICA_BTI_MAX_PMTS);
   // Pages: MICA_BTI_MAX_PAGES / MICA_BTI_MAX_PIN_PAGES full pins, then one
   // page more is refused, quarantined or not.
-  static uint64_t addrs[MICA_BTI_MAX_PIN_PAGES];
   enum { kFull = MICA_BTI_MAX_PAGES / MICA_BTI_MAX_PIN_PAGES };
   mica_handle_t big[kFull];
-  for (int i = 0; i < kFull; i++) {
-    ASSERT_OK(mica_bti_pin(bti, RW, vmo, 0, MICA_BTI_MAX_PIN_PAGES * CT_PAGE, addrs,
-                           MICA_BTI_MAX_PIN_PAGES, &big[i]));
+  made = pin_many(bti, vmo, MICA_BTI_MAX_PIN_PAGES, big, kFull);
+  if (made < kFull) {
+    unpin_all(big, 0, made);
+    return;
   }
   EXPECT_STATUS(mica_bti_pin(bti, RW, vmo, 0, CT_PAGE, &addr, 1, &extra), MICA_ERR_NO_RESOURCES);
   EXPECT_OK(mica_handle_close(big[0]));
   EXPECT_EQ(ct_bti_info(bti).quarantined_pages, MICA_BTI_MAX_PIN_PAGES);
   EXPECT_STATUS(mica_bti_pin(bti, RW, vmo, 0, CT_PAGE, &addr, 1, &extra), MICA_ERR_NO_RESOURCES);
   EXPECT_OK(mica_bti_release_quarantine(bti));
-  EXPECT_OK(mica_bti_pin(bti, RW, vmo, 0, CT_PAGE, &addr, 1, &extra));
-  EXPECT_OK(mica_pmt_unpin(extra));
-  for (int i = 1; i < kFull; i++) {
-    EXPECT_OK(mica_pmt_unpin(big[i]));
+  if (pin_many(bti, vmo, 1, &extra, 1) == 1) {
+    EXPECT_OK(mica_pmt_unpin(extra));
   }
+  unpin_all(big, 1, kFull);
   info = ct_bti_info(bti);
   EXPECT_EQ(info.pinned_pages + info.quarantined_pages, 0u);
 }

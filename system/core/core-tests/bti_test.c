@@ -48,7 +48,7 @@ TEST(bti, pin_anonymous_commits_and_unpin_consumes) {
   ASSERT_OK(mica_vmo_create(8 * CT_PAGE, 0, &vmo));
   ASSERT_OK(mica_vmo_write(vmo, "dma", CT_PAGE, 3));
   uint64_t addrs[4] = {0};
-  mica_handle_t pmt = MICA_HANDLE_INVALID;
+  mica_handle_t pmt CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_bti_pin(bti, RW, vmo, CT_PAGE, 4 * CT_PAGE, addrs, 4, &pmt));
   mica_info_handle_basic_t b = ct_basic(pmt);
   EXPECT_EQ(b.type, MICA_OBJ_TYPE_PMT);
@@ -84,7 +84,7 @@ TEST(bti, pin_contiguous_gives_the_vmo_paddr) {
   uint64_t paddr = ct_vmo_info(vmo).paddr;
   ASSERT_NE(paddr, 0u);
   uint64_t one = 0;
-  mica_handle_t pmt = MICA_HANDLE_INVALID;
+  mica_handle_t pmt CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_bti_pin(bti, MICA_BTI_PERM_READ | MICA_BTI_CONTIGUOUS, vmo, 0, 8 * CT_PAGE, &one,
                          1, &pmt));
   EXPECT_EQ(one, paddr);
@@ -109,7 +109,7 @@ TEST(bti, pin_refuses_bad_arguments) {
   mica_handle_t vmo CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_vmo_create(8 * CT_PAGE, 0, &vmo));
   uint64_t addrs[8];
-  mica_handle_t pmt = MICA_HANDLE_INVALID;
+  mica_handle_t pmt CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   const uint64_t P = CT_PAGE;
   EXPECT_STATUS(mica_bti_pin(bti, 0, vmo, 0, P, addrs, 1, &pmt), MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_bti_pin(bti, MICA_BTI_CONTIGUOUS, vmo, 0, P, addrs, 1, &pmt),
@@ -176,7 +176,7 @@ TEST(bti, physical_vmo_is_not_pinned) {
   mica_handle_t vmo CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_vmo_create_physical(mica_rt_root_resource(), base, CT_PAGE, &vmo));
   uint64_t addr;
-  mica_handle_t pmt = MICA_HANDLE_INVALID;
+  mica_handle_t pmt CT_AUTO_CLOSE = MICA_HANDLE_INVALID;
   EXPECT_STATUS(mica_bti_pin(bti, RW, vmo, 0, CT_PAGE, &addr, 1, &pmt), MICA_ERR_NOT_SUPPORTED);
 }
 
