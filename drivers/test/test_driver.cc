@@ -16,7 +16,13 @@
 // message comes back as is; "crash" crashes the driver.
 // Lines: `<driver>: <node path> up (start <n>)` once bound, and for
 // isolation `<driver>: check <what>: ok|FAILED (<status>)` then
-// `<driver>: isolation ok` or `<driver>: isolation FAILED`.
+// `<driver>: isolation ok` or `<driver>: isolation FAILED`. The modes that
+// end (crash-once, exit-once, hang-once, crash-always) follow the DMA rule
+// on their node's BTI first (docs/drivers.md "DMA"; the test device does
+// no DMA, so there is nothing to reset): `<driver>: bti quarantine <n>
+// pmts <p> pages (<status>)` (what the previous instance left), release,
+// then pin one page and keep it pinned: `<driver>: bti pinned (<status>)`,
+// so the next start sees this instance's PMT quarantined on the same BTI.
 #include <idl/power_ipc.h>
 #include <mica/driver/driver.h>
 #include <mica/driver/status_name.h>
@@ -144,6 +150,33 @@ mica_status_t RebootSoon(Context& dev) {
       1'000'000'000);
 }
 
+void DmaQuarantine(Context& dev) {
+  mica_info_bti_t info = {};
+  mica_status_t s =
+      mica_object_get_info(dev.bti(), MICA_INFO_BTI, &info, sizeof(info), nullptr, nullptr);
+  printf("%s: bti quarantine %u pmts %llu pages (%s)\n", dev.name(), info.quarantine_count,
+         static_cast<unsigned long long>(info.quarantined_pages), StatusName(s));
+  if (s == MICA_OK) {
+    s = mica_bti_release_quarantine(dev.bti());
+  }
+  mica::Handle vmo;
+  if (s == MICA_OK) {
+    s = mica_vmo_create(MICA_PAGE_SIZE, 0, vmo.reset_and_get_address());
+  }
+  uint64_t addr = 0;
+  mica_handle_t pmt = MICA_HANDLE_INVALID;  // never unpinned: this process's death quarantines it
+  if (s == MICA_OK) {
+    s = mica_bti_pin(dev.bti(), MICA_BTI_PERM_READ | MICA_BTI_PERM_WRITE, vmo.get(), 0,
+                     MICA_PAGE_SIZE, &addr, 1, &pmt);
+  }
+  printf("%s: bti pinned (%s)\n", dev.name(), StatusName(s));
+}
+
+bool Ends(const char* mode) {
+  return strcmp(mode, "crash-once") == 0 || strcmp(mode, "exit-once") == 0 ||
+         strcmp(mode, "hang-once") == 0 || strcmp(mode, "crash-always") == 0;
+}
+
 mica_status_t Bind(Context& dev) {
   const char* mode = dev.arg_count() > 0 ? dev.arg(0) : "steady";
   bool first = dev.start_count() == 0;
@@ -152,6 +185,9 @@ mica_status_t Bind(Context& dev) {
     MICA_TRY(dev.MapMmio(0, &regs));
   }
   printf("%s: %s up (start %u)\n", dev.name(), dev.node_path(), dev.start_count());
+  if (Ends(mode)) {
+    DmaQuarantine(dev);
+  }
   if (strcmp(mode, "isolation") == 0) {
     return CheckIsolation(dev);
   }

@@ -75,6 +75,11 @@ def _fault_case(test_set: str, reason: str, run_ms: int = 3000, *more: str) -> D
         _bound("/pl031@9010000", driver),
         _DM + rf"driver: /pl031@9010000 \({driver}, process \d+\) {reason}; restart 1 in 0 ms$",
         rf"{driver}\(\d+\): {driver}: /pl031@9010000 up \(start 1\)$",
+        # The same BTI across the restart, holding the dead instance's PMT
+        # (docs/drivers.md "DMA").
+        rf"{driver}\(\d+\): {driver}: bti quarantine 0 pmts 0 pages \(MICA_OK\)$",
+        rf"{driver}\(\d+\): {driver}: bti quarantine 1 pmts 1 pages \(MICA_OK\)$",
+        rf"{driver}\(\d+\): {driver}: bti pinned \(MICA_OK\)$",
         _listed("/pl031@9010000", "bound", driver, 1),
         _DM + rf"driver-manager: stopping after {run_ms} ms",
     ]
