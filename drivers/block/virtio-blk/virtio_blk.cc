@@ -10,6 +10,11 @@ VirtioBlk::~VirtioBlk() {
 }
 
 void VirtioBlk::Stop() {
+  if (queue_.initialized()) {
+    // §3.1.1: a reset makes the device let go of the rings and buffers
+    // before they are freed (unpinned) below.
+    transport_.Reset();
+  }
   running_ = false;
   queue_.Release();
   headers_.Reset();
@@ -72,8 +77,8 @@ Status VirtioBlk::Start(uint32_t max_queue_size, bool event_idx) {
     }
   }
   if (s != Status::kOk) {
-    transport_.Fail();
     Stop();
+    transport_.Fail();
     return s;
   }
   for (uint32_t i = 0; i < slot_count_; i++) {

@@ -35,6 +35,8 @@
 //   completions Poll returned alongside the error are real). A config-change
 //   interrupt re-reads the capacity (a resized disk); requests are checked
 //   against the capacity current when they are queued.
+// - A new Start() and the destructor reset the device before they free the
+//   rings and request headers (their pins), so it never writes them after.
 #pragma once
 
 #include <stddef.h>
