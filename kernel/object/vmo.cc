@@ -6,24 +6,27 @@
 #include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/user_ptr.h"
 #include "kernel/base/memory.h"
+#include "kernel/object/core/page_count.h"
 #include "kernel/object/process.h"
 #include "kernel/platform/platform.h"
 
 namespace {
 
-// How many VMOs hold a page: kept in the page's metadata owner word.
+// How many VMOs hold a page, and its DMA pins: the page's metadata owner
+// word (kernel/object/core/page_count.h).
+using mica::core::PageCount;
 void PageAdopt(uint64_t pa) {
-  mica::AtomicRef<uintptr_t>(*kmem::PageOwnerWord(pa)).store(1, mica::kRelease);
+  PageCount::Adopt(*kmem::PageOwnerWord(pa));
 }
 void PageShare(uint64_t pa) {
-  mica::AtomicRef<uintptr_t>(*kmem::PageOwnerWord(pa)).fetch_add(1, mica::kRelaxed);
+  PageCount::Share(*kmem::PageOwnerWord(pa));
 }
 bool PageShared(uint64_t pa) {
-  return mica::AtomicRef<uintptr_t>(*kmem::PageOwnerWord(pa)).load(mica::kAcquire) > 1;
+  return PageCount::Shared(*kmem::PageOwnerWord(pa));
 }
-// Drops one VMO's hold; the last frees the page.
+// Drops one VMO's hold; the last hold (with no pin left) frees the page.
 void PageRelease(uint64_t pa) {
-  if (mica::AtomicRef<uintptr_t>(*kmem::PageOwnerWord(pa)).fetch_sub(1, mica::kAcqRel) == 1) {
+  if (PageCount::Release(*kmem::PageOwnerWord(pa))) {
     kmem::FreePage(pa);
   }
 }
@@ -375,6 +378,9 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) {
   uint64_t to_free = 0;
   {
     IrqGuard g(lock_);
+    if (pages < page_count_ && AnyPinnedLocked(pages, page_count_)) {
+      return mica::Status::kBadState;  // a device may still reach them
+    }
     if (pages < page_count_) {
       // Unmap the pages that go away from every mapping first.
       for (Mapping& m : mappings_) {
@@ -390,7 +396,7 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) {
       while (pages_.Next(index, page_count_, &index, &pa)) {
         pages_.Clear(index);
         uintptr_t* holders = kmem::PageOwnerWord(pa);
-        if (mica::AtomicRef<uintptr_t>(*holders).fetch_sub(1, mica::kAcqRel) == 1) {
+        if (PageCount::Release(*holders)) {  // never pinned: checked above
           *holders = to_free;
           to_free = pa;
         }
@@ -552,6 +558,11 @@ mica::Status VmoDispatcher::CreateChild(uint32_t options, uint64_t offset, uint6
       if (n > child->page_count_) {
         n = child->page_count_;
       }
+    }
+    // A pinned page is never shared: the device would keep writing the
+    // page a write through either VMO copies away from.
+    if (AnyPinnedLocked(first, first + n)) {
+      return mica::Status::kBadState;
     }
     // One step per committed page of the range, not per page of it.
     bool any = false;

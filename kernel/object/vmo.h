@@ -97,6 +97,27 @@ class VmoDispatcher final : public Dispatcher {
   // overflows or passes the end.
   mica::Status CacheOp(uint32_t op, uint64_t offset, uint64_t len);
 
+  // bti_pin's part (kernel/object/bti.h): pins `count` pages from page
+  // index `first`, each committed (zeroed) and made this VMO's own first (a
+  // page shared copy-on-write is copied, as a write fault would), and
+  // writes their physical addresses to pas[0..count) (`pas` may be null
+  // for a contiguous VMO) and the first one's to *first_pa. One page per
+  // hold of the lock. kOutOfRange past the end (also if the VMO shrank
+  // meanwhile), kNotSupported for a physical VMO, kNoMemory, kNoResources
+  // (a page pinned PageCount::kMaxPins times). On failure nothing stays
+  // pinned. While pinned, SetSize below a pinned page, Decommit of one and
+  // CreateChild over one fail with kBadState.
+  mica::Status Pin(uint64_t first, uint64_t count, uint64_t* pas, uint64_t* first_pa);
+  // Drops one pin from each page Pin pinned, whether or not the VMO still
+  // exists; a page no VMO holds any more is freed. `pas` as Pin wrote it,
+  // or null for the run of `count` pages from `first_pa`.
+  static void Unpin(const uint64_t* pas, uint64_t first_pa, uint64_t count);
+  // MICA_VMO_OP_DECOMMIT: frees the committed pages of [offset, offset +
+  // len) (page-aligned: kInvalidArgs) of an anonymous VMO (kNotSupported
+  // otherwise); they read as zeros again. kOutOfRange past the end,
+  // kBadState if one is pinned (nothing is decommitted then).
+  mica::Status Decommit(uint64_t offset, uint64_t len);
+
   void AddMapping(Mapping* m);
   void RemoveMapping(Mapping* m);
 
@@ -115,6 +136,10 @@ class VmoDispatcher final : public Dispatcher {
   // other VMO; a shared page is copied and unmapped from our mappings.
   mica::Status WritablePageLocked(uint64_t index, uint64_t* pa) REQUIRES(lock_);
   void UnmapIndexLocked(uint64_t index) REQUIRES(lock_);
+  // True if a committed page in [first, end) is pinned (vmo_pin.cc).
+  bool AnyPinnedLocked(uint64_t first, uint64_t end) REQUIRES(lock_);
+  // Pin's step for one page.
+  mica::Status PinPage(uint64_t index, uint64_t* pa);
 
   // Page index -> physical address of the committed pages (each counted in
   // its page's owner word); none for kPhysical.

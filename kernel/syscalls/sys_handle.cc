@@ -3,6 +3,7 @@
 
 #include "kernel/base/fail_alloc.h"
 #include "kernel/base/memory.h"
+#include "kernel/object/bti.h"
 #include "kernel/object/channel_gc.h"
 #include "kernel/object/job.h"
 #include "kernel/object/process.h"
@@ -112,7 +113,8 @@ mica::Status OneRecord(const void* record, size_t size, user_out_ptr<void> buffe
 // threads an idle loop has not freed yet too) and collector_busy are
 // read first, so that 0 there means every process that had died before the
 // read was freed, and no collection was under way, before the memory
-// figures were read.
+// figures were read. quarantined_bytes is a part of other_bytes: pages
+// quarantined PMTs hold (kernel/object/bti.h).
 mica_info_kmem_stats_t KmemStats() {
   mica_info_kmem_stats_t info = {};
   info.unreaped_processes = Process::UnreapedCount() + sched::UnfreedDeadThreads();
@@ -125,6 +127,7 @@ mica_info_kmem_stats_t KmemStats() {
   info.heap_bytes = k.heap_bytes_in_use;
   uint64_t heap_held = k.heap_pages * arch::kPageSize;
   info.heap_free_bytes = heap_held > k.heap_bytes_in_use ? heap_held - k.heap_bytes_in_use : 0;
+  info.quarantined_bytes = BtiDispatcher::QuarantinedPages() * arch::kPageSize;
   uint64_t accounted = info.free_bytes + heap_held;
   info.other_bytes = info.total_bytes > accounted ? info.total_bytes - accounted : 0;
   return info;
@@ -202,6 +205,7 @@ constexpr TopicRule kTopicRules[] = {
     {MICA_INFO_KMEM_STATS, TypeBit(MICA_OBJ_TYPE_RESOURCE), MICA_RIGHT_INSPECT},
     {MICA_INFO_FAIL_ALLOC, TypeBit(MICA_OBJ_TYPE_RESOURCE), MICA_RIGHT_INSPECT},
     {MICA_INFO_JOB_MEMORY, TypeBit(MICA_OBJ_TYPE_JOB), MICA_RIGHT_INSPECT},
+    {MICA_INFO_BTI, TypeBit(MICA_OBJ_TYPE_BTI), MICA_RIGHT_INSPECT},
 };
 
 // kWrongType if `topic` does not apply to `type`, kAccessDenied without its
@@ -345,6 +349,10 @@ mica::Status sys_object_get_info(mica_handle_t handle, uint32_t topic, user_out_
     }
     case MICA_INFO_VMO: {
       mica_info_vmo_t info = As<VmoDispatcher>(o)->Info();
+      return OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail);
+    }
+    case MICA_INFO_BTI: {
+      mica_info_bti_t info = As<BtiDispatcher>(o)->Info();
       return OneRecord(&info, sizeof(info), buffer, buffer_size, actual, avail);
     }
     case MICA_INFO_VMAR: {

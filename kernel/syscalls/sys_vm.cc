@@ -208,12 +208,18 @@ mica::Status sys_vmo_op_range(mica_handle_t vmo, uint32_t op, uint64_t offset, u
     case MICA_VMO_OP_CACHE_CLEAN_INVALIDATE:
       needed = MICA_RIGHT_READ | MICA_RIGHT_WRITE;
       break;
+    case MICA_VMO_OP_DECOMMIT:
+      needed = MICA_RIGHT_WRITE;
+      break;
     default:
       break;
   }
   mica::RefPtr<VmoDispatcher> v = TRY(Process::Current()->GetObject<VmoDispatcher>(vmo, needed));
   if (needed == MICA_RIGHT_NONE) {
     return mica::Status::kInvalidArgs;
+  }
+  if (op == MICA_VMO_OP_DECOMMIT) {
+    return v->Decommit(offset, size);
   }
   return v->CacheOp(op, offset, size);
 }

@@ -108,6 +108,7 @@ mica_status_t Context::Init(int argc, char** argv) {
     irq_[i].reset(Take(MICA_DRIVER_HANDLE_IRQ, i));
   }
   power_.reset(Take(MICA_DRIVER_HANDLE_POWER, 0));
+  bti_.reset(Take(MICA_DRIVER_HANDLE_BTI, 0));
   power_granted_ = static_cast<bool>(power_);
   return MICA_OK;
 }

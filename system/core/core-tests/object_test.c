@@ -446,7 +446,7 @@ TEST(get_info, unknown_topic_invalid_args) {
   ASSERT_NE(ev, MICA_HANDLE_INVALID);
   uint8_t buf[64];
   EXPECT_STATUS(mica_object_get_info(ev, 0, buf, sizeof(buf), NULL, NULL), MICA_ERR_INVALID_ARGS);
-  EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_JOB_MEMORY + 1, buf, sizeof(buf), NULL, NULL),
+  EXPECT_STATUS(mica_object_get_info(ev, MICA_INFO_BTI + 1, buf, sizeof(buf), NULL, NULL),
                 MICA_ERR_INVALID_ARGS);
   EXPECT_STATUS(mica_object_get_info(ev, 0xffffffffu, buf, sizeof(buf), NULL, NULL),
                 MICA_ERR_INVALID_ARGS);

@@ -254,8 +254,7 @@ TEST(info_handle_stats, counts_by_type) {
   ASSERT_OK(s);
   EXPECT_GE(before.handle_count[MICA_OBJ_TYPE_PROCESS], 1);
   EXPECT_GE(before.handle_count[MICA_OBJ_TYPE_JOB], 1);
-  EXPECT_EQ(before.reserved[0], 0);
-  EXPECT_EQ(before.reserved[1], 0);
+  EXPECT_EQ(before.handle_count[MICA_OBJ_TYPE_PMT], 0);
   mica_handle_t ev[3] = {ct_event(), ct_event(), ct_event()};
   mica_handle_t a, b;
   ct_channel(&a, &b);

@@ -94,7 +94,7 @@ TEST(vmo_op_range, every_op_on_a_physical_vmo) {
 TEST(vmo_op_range, unknown_ops_are_invalid) {
   CT_AUTO_CLOSE mica_handle_t vmo = MICA_HANDLE_INVALID;
   ASSERT_OK(mica_vmo_create(PAGE, 0, &vmo));
-  const uint32_t bad[] = {0, 1, 2, 3, 4, 5, 10, 0x80000000u, UINT32_MAX};
+  const uint32_t bad[] = {0, 1, 3, 4, 5, 10, 0x80000000u, UINT32_MAX};  // 2 is DECOMMIT
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     EXPECT_STATUS(mica_vmo_op_range(vmo, bad[i], 0, PAGE), MICA_ERR_INVALID_ARGS);
   }

@@ -154,6 +154,25 @@ bool Manager::GrantConsole(uint32_t index, mica_handle_t* handles, uint32_t* inf
   return true;
 }
 
+bool Manager::GrantBti(Node& n, mica_handle_t* handles, uint32_t* info, uint32_t* count, char* why,
+                       size_t size) {
+  mica_status_t s = MICA_OK;
+  if (!n.bti) {
+    s = mica_bti_create(root_, 0, n.bti.reset_and_get_address());
+  }
+  mica_handle_t dup = MICA_HANDLE_INVALID;
+  if (s == MICA_OK) {
+    s = mica_handle_duplicate(n.bti.get(), MICA_RIGHT_SAME_RIGHTS, &dup);
+  }
+  if (s != MICA_OK) {
+    snprintf(why, size, "bti: %s", mica::driver::StatusName(s));
+    return false;
+  }
+  handles[*count] = dup;
+  info[(*count)++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_BTI, 0);
+  return true;
+}
+
 bool Manager::Launch(uint32_t index, char* why, size_t size) {
   Node& n = *nodes_[index];
   // Resolved at the first start and kept: the devicetree does not change,
@@ -196,6 +215,10 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DRIVER, 0);
   handles[count] = node_vmo.release();
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_NODE, 0);
+  if (!GrantBti(n, handles, info, &count, why, size)) {
+    mica_handle_close_many(handles, count);
+    return false;
+  }
   if (!MakeResourceHandles(root_, grant, handles, info, &count, why, size) ||
       !GrantConsole(index, handles, info, &count, why, size)) {
     mica_handle_close_many(handles, count);

@@ -82,6 +82,10 @@ class Manager {
   bool IsConsoleNode(uint32_t index) const;
   bool GrantConsole(uint32_t index, mica_handle_t* handles, uint32_t* info, uint32_t* count,
                     char* why, size_t size);
+  // Appends a duplicate of the node's BTI (made at its first start, start.h
+  // MICA_DRIVER_HANDLE_BTI).
+  bool GrantBti(Node& n, mica_handle_t* handles, uint32_t* info, uint32_t* count, char* why,
+                size_t size);
   void WatchProcess(uint32_t index);
   void OnTerminated(uint32_t index, uint32_t generation);
   void SchedulePing(uint32_t index);

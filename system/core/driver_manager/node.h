@@ -43,6 +43,11 @@ struct Node {
   // dropped when the node is added again (services.cc).
   dm::NodeResources* grant = nullptr;
   bool binary_checked = false;  // its driver's file passed Launch's CRC check
+  // The node's BTI: made from the root resource at its first start, kept
+  // across restarts (a dead instance's PMTs stay quarantined on it until
+  // the next instance has reset the device and releases them), closed when
+  // the node is removed (which releases its quarantine).
+  mica::Handle bti;
 
   // The driver process (valid while state is kBound).
   mica::driver::wire::NodeState state = mica::driver::wire::NodeState::kUnbound;

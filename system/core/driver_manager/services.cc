@@ -225,6 +225,7 @@ class ManagerLink final : public idl::driver::ManagerServer {
         manager_->Stop(child);
         manager_->services_.NodeGone(child);
         c.removed = true;
+        c.bti.reset();  // releases what its drivers left quarantined
         c.state = NodeState::kUnbound;
         r.status = MICA_OK;
       }

@@ -134,6 +134,7 @@ void Manager::RemoveChildren(uint32_t index) {
     if (c.parent == index && !c.dt.valid() && !c.removed) {
       Stop(i);
       c.removed = true;
+      c.bti.reset();  // releases what its drivers left quarantined
       c.state = NodeState::kUnbound;
       services_.NodeGone(i);
     }

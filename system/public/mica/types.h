@@ -144,6 +144,12 @@ typedef uint32_t mica_txid_t;
 #define MICA_DEFAULT_INTERRUPT_RIGHTS (MICA_RIGHTS_BASIC | MICA_RIGHTS_IO | MICA_RIGHT_SIGNAL)
 #define MICA_DEFAULT_RESOURCE_RIGHTS \
   (MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER | MICA_RIGHT_INSPECT | MICA_RIGHT_MANAGE_RESOURCE)
+// A BTI: MAP to pin, WRITE to release its quarantine.
+#define MICA_DEFAULT_BTI_RIGHTS \
+  (MICA_RIGHTS_BASIC | MICA_RIGHTS_IO | MICA_RIGHT_MAP | MICA_RIGHT_GET_PROPERTY)
+// A PMT can be inspected and unpinned, never duplicated or sent: its one
+// handle belongs to the process that pinned.
+#define MICA_DEFAULT_PMT_RIGHTS (MICA_RIGHT_INSPECT)
 
 // ---- Signals --------------------------------------------------------------
 
@@ -223,8 +229,12 @@ typedef uint32_t mica_txid_t;
 #define MICA_OBJ_TYPE_INTERRUPT ((mica_obj_type_t)12)
 // A right over physical ranges: the root resource, MMIO and IRQ ranges.
 #define MICA_OBJ_TYPE_RESOURCE ((mica_obj_type_t)13)
+// A bus transaction initiator: the DMA identity of one device.
+#define MICA_OBJ_TYPE_BTI ((mica_obj_type_t)14)
+// A pinned memory token: pages of a VMO pinned for a device's DMA.
+#define MICA_OBJ_TYPE_PMT ((mica_obj_type_t)15)
 // One more than the largest object type.
-#define MICA_OBJ_TYPE_COUNT 14
+#define MICA_OBJ_TYPE_COUNT 16
 
 // ---- Channels -------------------------------------------------------------
 
@@ -386,6 +396,26 @@ MICA_ABI_ASSERT(sizeof(mica_port_packet_t) == 64, "port packet");
 #define MICA_VMO_OP_CACHE_CLEAN ((uint32_t)8)
 // Cleans and invalidates the data cache to the point of coherency.
 #define MICA_VMO_OP_CACHE_CLEAN_INVALIDATE ((uint32_t)9)
+// Frees the committed pages of a page-aligned range of an anonymous VMO
+// (they read as zeros again). MICA_ERR_BAD_STATE if one is pinned.
+#define MICA_VMO_OP_DECOMMIT ((uint32_t)2)
+
+// ---- DMA: BTIs and PMTs ----------------------------------------------------
+
+// bti_pin options. The device reads the pages (the VMO handle needs
+// MICA_RIGHT_READ) / writes them (MICA_RIGHT_WRITE); at least one.
+#define MICA_BTI_PERM_READ ((uint32_t)1u << 0)
+#define MICA_BTI_PERM_WRITE ((uint32_t)1u << 1)
+// One device address for the whole range (the VMO must be contiguous).
+#define MICA_BTI_CONTIGUOUS ((uint32_t)1u << 4)
+// The most pages one bti_pin pins (16 MiB): the work of a call is bounded.
+#define MICA_BTI_MAX_PIN_PAGES ((uint64_t)4096)
+// What one BTI may hold at once, its PMTs with a handle and its quarantined
+// ones together (a PMT can be quarantined at any time, so the quarantine is
+// bounded only if both are): bti_pin fails with MICA_ERR_NO_RESOURCES
+// past either, until a pmt_unpin or bti_release_quarantine.
+#define MICA_BTI_MAX_PAGES ((uint64_t)16384)
+#define MICA_BTI_MAX_PMTS ((uint32_t)1024)
 
 // ---- Properties -----------------------------------------------------------
 
@@ -503,6 +533,8 @@ MICA_ABI_ASSERT(sizeof(mica_log_record_t) == 264, "log record");
 #define MICA_INFO_FAIL_ALLOC ((uint32_t)15)
 // mica_info_job_memory_t (a job).
 #define MICA_INFO_JOB_MEMORY ((uint32_t)16)
+// mica_info_bti_t (a BTI).
+#define MICA_INFO_BTI ((uint32_t)17)
 
 typedef struct mica_info_handle_basic {
   mica_koid_t koid;          // the object's id
@@ -573,7 +605,6 @@ MICA_ABI_ASSERT(sizeof(mica_info_task_runtime_t) == 16, "task runtime");
 
 typedef struct mica_info_process_handle_stats {
   uint32_t handle_count[MICA_OBJ_TYPE_COUNT];  // indexed by MICA_OBJ_TYPE_*
-  uint32_t reserved[2];
 } mica_info_process_handle_stats_t;
 MICA_ABI_ASSERT(sizeof(mica_info_process_handle_stats_t) == 64, "handle stats");
 
@@ -620,8 +651,13 @@ typedef struct mica_info_kmem_stats {
   // 1 while the kernel's collector of channel cycles runs a collection or
   // is due to run one (the memory it is freeing is not back yet), else 0.
   uint64_t collector_busy;
+  // Pages held by quarantined PMTs (bti_pin, docs/kernel.md "DMA"): not
+  // free, owned by no VMO, until their BTI's quarantine is released. A
+  // leak check compares free + heap free + quarantined bytes, or releases
+  // the quarantine first.
+  uint64_t quarantined_bytes;
 } mica_info_kmem_stats_t;
-MICA_ABI_ASSERT(sizeof(mica_info_kmem_stats_t) == 80, "kmem stats");
+MICA_ABI_ASSERT(sizeof(mica_info_kmem_stats_t) == 88, "kmem stats");
 
 // mica_info_job_memory_t.flags: the job has its own account (it was given
 // a MICA_PROP_JOB_MEMORY_LIMIT, MICA_JOB_MEMORY_UNLIMITED included); the
@@ -640,6 +676,18 @@ typedef struct mica_info_job_memory {
   uint32_t reserved;
 } mica_info_job_memory_t;
 MICA_ABI_ASSERT(sizeof(mica_info_job_memory_t) == 40, "job memory");
+
+// What a BTI holds (MICA_INFO_BTI). A PMT counts in exactly one of the
+// two groups: pinned (it has a handle) or quarantined (its handle closed
+// without pmt_unpin).
+typedef struct mica_info_bti {
+  uint64_t pinned_pages;       // pages of the PMTs with a handle
+  uint64_t quarantined_pages;  // pages of the quarantined PMTs
+  uint32_t pmt_count;          // PMTs with a handle
+  uint32_t quarantine_count;   // quarantined PMTs
+  uint64_t reserved;
+} mica_info_bti_t;
+MICA_ABI_ASSERT(sizeof(mica_info_bti_t) == 32, "bti info");
 
 // mica_info_fail_alloc_t.mode: the kernel.failalloc= boot option.
 #define MICA_FAIL_ALLOC_OFF ((uint32_t)0)

@@ -26,7 +26,7 @@ COUNT_SCALARS = ("uint32", "uint64", "size")
 
 OBJECT_TYPES = [
     "process", "thread", "job", "vmo", "vmar", "channel", "port", "event",
-    "eventpair", "timer", "debuglog", "interrupt", "resource",
+    "eventpair", "timer", "debuglog", "interrupt", "resource", "bti", "pmt",
 ]
 
 ATTRIBUTES = ("noreturn", "blocking")

@@ -67,6 +67,11 @@ MICA_CHECK_OFFSET(mica_info_vmo_t, name, 48);
 MICA_CHECK_OFFSET(mica_info_kmem_stats_t, other_bytes, 56);
 MICA_CHECK_OFFSET(mica_info_kmem_stats_t, unreaped_processes, 64);
 MICA_CHECK_OFFSET(mica_info_kmem_stats_t, collector_busy, 72);
+MICA_CHECK_OFFSET(mica_info_kmem_stats_t, quarantined_bytes, 80);
+MICA_CHECK_OFFSET(mica_info_bti_t, pinned_pages, 0);
+MICA_CHECK_OFFSET(mica_info_bti_t, quarantined_pages, 8);
+MICA_CHECK_OFFSET(mica_info_bti_t, pmt_count, 16);
+MICA_CHECK_OFFSET(mica_info_bti_t, quarantine_count, 20);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, memory_bytes, 8);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, ticks_per_second, 16);
 MICA_CHECK_OFFSET(mica_system_info_basic_t, version, 24);
@@ -83,7 +88,7 @@ MICA_ABI_ASSERT((MICA_SIGNAL_USER_ALL &
                  (MICA_SIGNAL_READABLE | MICA_SIGNAL_WRITABLE | MICA_SIGNAL_PEER_CLOSED |
                   MICA_SIGNAL_SIGNALED | MICA_SIGNAL_TERMINATED)) == 0,
                 "user signals are separate from kernel signals");
-MICA_ABI_ASSERT(MICA_OBJ_TYPE_RESOURCE + 1 == MICA_OBJ_TYPE_COUNT, "object type count");
+MICA_ABI_ASSERT(MICA_OBJ_TYPE_PMT + 1 == MICA_OBJ_TYPE_COUNT, "object type count");
 MICA_ABI_ASSERT(sizeof(((mica_info_process_handle_stats_t*)0)->handle_count) ==
                     MICA_OBJ_TYPE_COUNT * sizeof(uint32_t),
                 "one handle count per object type");

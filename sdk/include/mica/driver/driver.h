@@ -112,6 +112,12 @@ class Context {
   mica_status_t TakeInterrupt(uint32_t index, mica::Handle* out);
   // The MMIO resource of reg range `index`: for vmo_create_contiguous.
   mica_status_t TakeDmaResource(uint32_t index, mica::Handle* out);
+  // The node's BTI (start.h MICA_DRIVER_HANDLE_BTI), for bti_pin and
+  // bti_release_quarantine; not consumed (owned by the Context), and
+  // MICA_HANDLE_INVALID if the manager granted none. The same BTI across
+  // restarts: reset the device before releasing its quarantine
+  // (docs/drivers.md, "DMA").
+  mica_handle_t bti() const { return bti_.get(); }
   // The SYSTEM resource for `capability` (MICA_RSRC_SYSTEM_*), granted only
   // when the manifest asks (`grant console`) and the node qualifies
   // (start.h); MICA_ERR_NOT_FOUND if it was not granted or already taken.
@@ -217,6 +223,7 @@ class Context {
   NodeInfo node_;
   mica::Handle mmio_[kMaxRegs];
   mica::Handle dma_[kMaxRegs];
+  mica::Handle bti_;
   mica::Handle irq_[kMaxIrqs];
   mica::Handle power_;
   bool power_granted_ = false;

@@ -25,6 +25,14 @@
 //                                       vmo_create_contiguous (DMA buffers
 //                                       no larger than the range, per call)
 //                                       and for nothing outside the range
+//   MICA_DRIVER_HANDLE_BTI      arg 0   the node's BTI (bus transaction
+//                                       initiator, for bti_pin): made at the
+//                                       node's first start and kept across
+//                                       restarts, so PMTs a dead instance
+//                                       left quarantined are still on it;
+//                                       reset the device, then call
+//                                       bti_release_quarantine
+//                                       (docs/drivers.md, "DMA")
 //   MICA_DRIVER_HANDLE_IRQ      arg j   an interrupt object for interrupt j
 //                                       (GIC INTID and trigger from the
 //                                       node's `interrupts`)
@@ -54,6 +62,7 @@
 #define MICA_DRIVER_HANDLE_DRIVER ((uint32_t)0x205)
 #define MICA_DRIVER_HANDLE_SYSTEM ((uint32_t)0x206)
 #define MICA_DRIVER_HANDLE_POWER ((uint32_t)0x207)
+#define MICA_DRIVER_HANDLE_BTI ((uint32_t)0x208)
 
 // The exit status of a driver that found no device behind its node (an
 // empty virtio-mmio slot): the manager records the node as unbound with
