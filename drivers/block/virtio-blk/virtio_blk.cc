@@ -10,22 +10,31 @@ VirtioBlk::~VirtioBlk() {
 }
 
 void VirtioBlk::Stop() {
+  if (queue_.initialized()) {
+    // §3.1.1: a reset makes the device let go of the rings and buffers
+    // before they are freed (unpinned) below.
+    transport_.Reset();
+  }
   running_ = false;
   queue_.Release();
   headers_.Reset();
   free(slots_);
   free(free_list_);
   free(instant_);
+  free(chain_);
+  chain_ = nullptr;
   slots_ = nullptr;
   free_list_ = nullptr;
   instant_ = nullptr;
   slot_count_ = free_slots_ = instant_count_ = 0;
+  size_max_ = max_data_segments_ = 0;
 }
 
 Status VirtioBlk::Start(uint32_t max_queue_size, bool event_idx) {
   Stop();
   const uint64_t wanted = kBlkFeatureRo | kBlkFeatureBlkSize | kBlkFeatureFlush |
-                          kBlkFeatureSizeMax | (event_idx ? kFeatureEventIdx : 0);
+                          kBlkFeatureSizeMax | kBlkFeatureSegMax |
+                          (event_idx ? kFeatureEventIdx : 0);
   if (transport_.device_id() != kDeviceIdBlock) {
     return Status::kNotSupported;
   }
@@ -44,6 +53,11 @@ Status VirtioBlk::Start(uint32_t max_queue_size, bool event_idx) {
   if (s == Status::kOk && (features_ & kBlkFeatureSizeMax) != 0) {
     s = transport_.ReadConfig32(kBlkConfigSizeMax, &size_max_);
   }
+  uint32_t seg_max = 1;  // without VIRTIO_BLK_F_SEG_MAX: one data segment
+  if (s == Status::kOk && (features_ & kBlkFeatureSegMax) != 0) {
+    s = transport_.ReadConfig32(kBlkConfigSegMax, &seg_max);
+    seg_max = seg_max == 0 ? 1 : seg_max;
+  }
   if (s == Status::kOk) {
     s = transport_.SetupQueue(0, dma_, max_queue_size, &queue_);
   }
@@ -55,14 +69,16 @@ Status VirtioBlk::Start(uint32_t max_queue_size, bool event_idx) {
     slots_ = static_cast<Slot*>(calloc(slot_count_, sizeof(Slot)));
     free_list_ = static_cast<uint32_t*>(calloc(slot_count_, sizeof(uint32_t)));
     instant_ = static_cast<uint64_t*>(calloc(slot_count_, sizeof(uint64_t)));
-    if (slots_ == nullptr || free_list_ == nullptr || instant_ == nullptr ||
+    max_data_segments_ = seg_max < queue_.size() - 2 ? seg_max : queue_.size() - 2;
+    chain_ = static_cast<Segment*>(calloc(max_data_segments_ + 2, sizeof(Segment)));
+    if (slots_ == nullptr || free_list_ == nullptr || instant_ == nullptr || chain_ == nullptr ||
         !headers_.Allocate(dma_, kSlotStride * slot_count_, 16)) {
       s = Status::kNoResources;
     }
   }
   if (s != Status::kOk) {
-    transport_.Fail();
     Stop();
+    transport_.Fail();
     return s;
   }
   for (uint32_t i = 0; i < slot_count_; i++) {
@@ -74,35 +90,61 @@ Status VirtioBlk::Start(uint32_t max_queue_size, bool event_idx) {
   return Status::kOk;
 }
 
-Status VirtioBlk::CheckRange(uint64_t sector, uint32_t len) const {
-  if (len == 0 || len % kSectorSize != 0) {
+Status VirtioBlk::CheckRequest(uint64_t sector, const Segment* data, size_t count,
+                               uint32_t* len) const {
+  if (data == nullptr || count == 0 || count > max_data_segments_) {
     return Status::kInvalidArgs;
   }
-  if (size_max_ != 0 && len > size_max_) {
-    return Status::kInvalidArgs;  // §5.2.4: size_max bounds one segment
+  uint64_t total = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (data[i].len == 0 || (size_max_ != 0 && data[i].len > size_max_)) {
+      return Status::kInvalidArgs;  // §5.2.4: size_max bounds one segment
+    }
+    total += data[i].len;
   }
-  const uint64_t count = len / kSectorSize;
-  if (sector > capacity_ || count > capacity_ - sector) {
+  // The used length (data + status byte) is 32 bits (§2.7.8).
+  if (total % kSectorSize != 0 || total >= UINT32_MAX) {
     return Status::kInvalidArgs;
   }
+  const uint64_t count_sectors = total / kSectorSize;
+  if (sector > capacity_ || count_sectors > capacity_ - sector) {
+    return Status::kInvalidArgs;
+  }
+  *len = static_cast<uint32_t>(total);
   return Status::kOk;
 }
 
 Status VirtioBlk::QueueRead(uint64_t sector, uint64_t data_addr, uint32_t len, uint64_t cookie) {
-  if (Status s = CheckRange(sector, len); s != Status::kOk) {
-    return running_ ? s : Status::kBadState;
-  }
-  return Queue(kBlkTypeIn, sector, data_addr, len, cookie);
+  const Segment data{data_addr, len, true};
+  return QueueReadSegments(sector, &data, 1, cookie);
 }
 
 Status VirtioBlk::QueueWrite(uint64_t sector, uint64_t data_addr, uint32_t len, uint64_t cookie) {
-  if (Status s = CheckRange(sector, len); s != Status::kOk) {
-    return running_ ? s : Status::kBadState;
+  const Segment data{data_addr, len, false};
+  return QueueWriteSegments(sector, &data, 1, cookie);
+}
+
+Status VirtioBlk::QueueReadSegments(uint64_t sector, const Segment* data, size_t count,
+                                    uint64_t cookie) {
+  if (!running_) {
+    return Status::kBadState;
+  }
+  return Queue(kBlkTypeIn, sector, data, count, cookie);
+}
+
+Status VirtioBlk::QueueWriteSegments(uint64_t sector, const Segment* data, size_t count,
+                                     uint64_t cookie) {
+  if (!running_) {
+    return Status::kBadState;
+  }
+  uint32_t len = 0;
+  if (Status s = CheckRequest(sector, data, count, &len); s != Status::kOk) {
+    return s;
   }
   if (read_only()) {
     return Status::kReadOnly;
   }
-  return Queue(kBlkTypeOut, sector, data_addr, len, cookie);
+  return Queue(kBlkTypeOut, sector, data, count, cookie);
 }
 
 Status VirtioBlk::QueueFlush(uint64_t cookie) {
@@ -113,15 +155,21 @@ Status VirtioBlk::QueueFlush(uint64_t cookie) {
     instant_[instant_count_++] = cookie;
     return Status::kOk;
   }
-  return Queue(kBlkTypeFlush, 0, 0, 0, cookie);
+  return Queue(kBlkTypeFlush, 0, nullptr, 0, cookie);
 }
 
-Status VirtioBlk::Queue(uint32_t type, uint64_t sector, uint64_t data_addr, uint32_t len,
+Status VirtioBlk::Queue(uint32_t type, uint64_t sector, const Segment* data, size_t count,
                         uint64_t cookie) {
   if (!running_) {
     return Status::kBadState;
   }
-  if (free_slots_ == 0) {
+  uint32_t len = 0;
+  if (type != kBlkTypeFlush) {
+    if (Status s = CheckRequest(sector, data, count, &len); s != Status::kOk) {
+      return s;
+    }
+  }
+  if (free_slots_ == 0 || queue_.free_count() < count + 2) {
     return Status::kNoResources;
   }
   const uint32_t slot = free_list_[free_slots_ - 1];
@@ -133,14 +181,13 @@ Status VirtioBlk::Queue(uint32_t type, uint64_t sector, uint64_t data_addr, uint
   // Anything but 0/1/2 here after completion means the device never wrote it.
   *reinterpret_cast<volatile uint8_t*>(base + 16) = 0xff;
   const uint64_t addr = headers_.device_addr() + kSlotStride * slot;
-  Segment segments[3];
   size_t n = 0;
-  segments[n++] = {addr, sizeof(BlkRequestHeader), false};
-  if (len != 0) {
-    segments[n++] = {data_addr, len, type == kBlkTypeIn};
+  chain_[n++] = {addr, sizeof(BlkRequestHeader), false};
+  for (size_t i = 0; i < count; i++) {
+    chain_[n++] = {data[i].addr, data[i].len, type == kBlkTypeIn};
   }
-  segments[n++] = {addr + 16, 1, true};
-  if (Status s = queue_.Add(segments, n, slot); s != Status::kOk) {
+  chain_[n++] = {addr + 16, 1, true};
+  if (Status s = queue_.Add(chain_, n, slot); s != Status::kOk) {
     return s;
   }
   free_slots_--;

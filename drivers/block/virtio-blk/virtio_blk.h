@@ -4,17 +4,24 @@
 // buffers, and turns Poll's completions into replies to its clients.
 //
 // Contract:
-// - Start() negotiates VIRTIO_BLK_F_RO, _BLK_SIZE, _FLUSH, _SIZE_MAX (and
-//   VIRTIO_F_EVENT_IDX if asked), reads capacity, blk_size and size_max from
-//   the config (§5.2.4), sets up request queue 0 and sets DRIVER_OK.
-//   A device whose queue holds fewer than 3 descriptors is kNotSupported.
-// - QueueRead/QueueWrite take a sector (always 512 bytes, §5.2.6), a data
-//   buffer's device address and a length that is a non-zero multiple of
-//   512 lying wholly inside the capacity (and within size_max if offered);
-//   anything else is kInvalidArgs, a write to a read-only device kReadOnly,
-//   no free request slot kNoResources. Each request is three descriptors:
-//   header (readable), data, status byte (writable) — the layout every
-//   device accepts, legacy ones without VIRTIO_F_ANY_LAYOUT included.
+// - Start() negotiates VIRTIO_BLK_F_RO, _BLK_SIZE, _FLUSH, _SIZE_MAX,
+//   _SEG_MAX (and VIRTIO_F_EVENT_IDX if asked), reads capacity, blk_size,
+//   size_max and seg_max from the config (§5.2.4), sets up request queue 0
+//   and sets DRIVER_OK. A device whose queue holds fewer than 3 descriptors
+//   is kNotSupported.
+// - QueueReadSegments/QueueWriteSegments take a sector (always 512 bytes,
+//   §5.2.6) and 1..max_data_segments() data segments (device addresses),
+//   each non-empty and at most size_max() bytes (§5.2.4 "maximum size of
+//   any single segment", when offered), together a multiple of 512 lying
+//   wholly inside the capacity; anything else is kInvalidArgs, a write to
+//   a read-only device kReadOnly, no free request slot or too few free
+//   descriptors kNoResources. max_data_segments() is seg_max (§5.2.4
+//   "maximum number of segments in a request"; 1 without
+//   VIRTIO_BLK_F_SEG_MAX, as Linux assumes) bounded by the queue size less
+//   the header and status descriptors. A request is the header
+//   (readable), the data segments, the status byte (writable): the layout
+//   every device accepts, legacy ones without VIRTIO_F_ANY_LAYOUT included.
+//   QueueRead/QueueWrite are the one-segment forms.
 //   QueueFlush without VIRTIO_BLK_F_FLUSH completes at once (the device is
 //   write-through then, §5.2.6.2).
 // - Queued requests reach the device at Kick(). Poll() acknowledges the
@@ -28,6 +35,8 @@
 //   completions Poll returned alongside the error are real). A config-change
 //   interrupt re-reads the capacity (a resized disk); requests are checked
 //   against the capacity current when they are queued.
+// - A new Start() and the destructor reset the device before they free the
+//   rings and request headers (their pins), so it never writes them after.
 #pragma once
 
 #include <stddef.h>
@@ -49,6 +58,7 @@ inline constexpr uint64_t kBlkFeatureFlush = 1ull << 9;
 // §5.2.4 Device configuration layout (offsets).
 inline constexpr uint32_t kBlkConfigCapacity = 0;
 inline constexpr uint32_t kBlkConfigSizeMax = 8;
+inline constexpr uint32_t kBlkConfigSegMax = 12;
 inline constexpr uint32_t kBlkConfigBlkSize = 20;
 
 // §5.2.6 Device Operation.
@@ -87,10 +97,15 @@ class VirtioBlk {
   bool has_flush() const { return (features_ & kBlkFeatureFlush) != 0; }
   uint64_t features() const { return features_; }
   uint32_t max_in_flight() const { return slot_count_; }
+  uint32_t max_data_segments() const { return max_data_segments_; }
+  uint32_t size_max() const { return size_max_; }  // 0: no bound offered
+  uint32_t free_descriptors() const { return queue_.free_count(); }
   uint32_t in_flight() const { return slot_count_ - free_slots_; }
 
   Status QueueRead(uint64_t sector, uint64_t data_addr, uint32_t len, uint64_t cookie);
   Status QueueWrite(uint64_t sector, uint64_t data_addr, uint32_t len, uint64_t cookie);
+  Status QueueReadSegments(uint64_t sector, const Segment* data, size_t count, uint64_t cookie);
+  Status QueueWriteSegments(uint64_t sector, const Segment* data, size_t count, uint64_t cookie);
   Status QueueFlush(uint64_t cookie);
   void Kick();
   Status Poll(BlkCompletion* out, size_t max, size_t* count);
@@ -101,8 +116,8 @@ class VirtioBlk {
     uint32_t data_len;
     uint32_t type;
   };
-  Status Queue(uint32_t type, uint64_t sector, uint64_t data_addr, uint32_t len, uint64_t cookie);
-  Status CheckRange(uint64_t sector, uint32_t len) const;
+  Status Queue(uint32_t type, uint64_t sector, const Segment* data, size_t count, uint64_t cookie);
+  Status CheckRequest(uint64_t sector, const Segment* data, size_t count, uint32_t* len) const;
   Status Broken();
   void Stop();
 
@@ -118,6 +133,8 @@ class VirtioBlk {
   uint64_t capacity_ = 0;
   uint32_t block_size_ = kSectorSize;
   uint32_t size_max_ = 0;
+  uint32_t max_data_segments_ = 0;
+  Segment* chain_ = nullptr;  // scratch: header, data segments, status
   bool running_ = false;
   // Flushes on a write-through device, completed at the next Poll.
   uint64_t* instant_ = nullptr;

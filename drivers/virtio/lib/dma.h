@@ -25,6 +25,7 @@ struct DmaBuffer {
   uint64_t device_addr = 0;
   size_t size = 0;
   uint64_t cookie = 0;  // the allocator's own (e.g. the VMO handle)
+  uint64_t pin = 0;     // the allocator's own (e.g. the PMT handle)
 };
 
 class DmaAllocator {

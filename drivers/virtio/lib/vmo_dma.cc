@@ -23,22 +23,28 @@ bool VmoDmaAllocator::Allocate(size_t size, size_t align, DmaBuffer* out) {
   if (last_error_ != MICA_OK) {
     return false;
   }
-  mica_info_vmo_t info;
-  last_error_ = mica_object_get_info(vmo, MICA_INFO_VMO, &info, sizeof(info), nullptr, nullptr);
+  uint64_t device_addr = 0;
+  mica_handle_t pmt = MICA_HANDLE_INVALID;
+  last_error_ = mica_bti_pin(bti_, MICA_BTI_PERM_READ | MICA_BTI_PERM_WRITE | MICA_BTI_CONTIGUOUS,
+                             vmo, 0, bytes, &device_addr, 1, &pmt);
   mica_vaddr_t addr = 0;
   if (last_error_ == MICA_OK) {
     last_error_ =
         mica_vmar_map(vmar_, MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo, 0, bytes, &addr);
   }
-  if (last_error_ != MICA_OK || info.paddr == 0) {
+  if (last_error_ != MICA_OK || device_addr == 0) {
+    if (pmt != MICA_HANDLE_INVALID) {
+      mica_pmt_unpin(pmt);
+    }
     mica_handle_close(vmo);
     return false;
   }
   memset(reinterpret_cast<void*>(addr), 0, bytes);
   out->cpu = reinterpret_cast<uint8_t*>(addr);
-  out->device_addr = info.paddr;
+  out->device_addr = device_addr;
   out->size = bytes;
   out->cookie = vmo;
+  out->pin = pmt;
   return true;
 }
 
@@ -46,8 +52,13 @@ void VmoDmaAllocator::Free(const DmaBuffer& buffer) {
   if (buffer.cpu == nullptr) {
     return;
   }
+  mica_pmt_unpin(static_cast<mica_handle_t>(buffer.pin));
   mica_vmar_unmap(vmar_, reinterpret_cast<mica_vaddr_t>(buffer.cpu), buffer.size);
   mica_handle_close(static_cast<mica_handle_t>(buffer.cookie));
+}
+
+mica_status_t VmoDmaAllocator::ReleaseQuarantine() {
+  return mica_bti_release_quarantine(bti_);
 }
 
 }  // namespace mica::virtio

@@ -11,6 +11,16 @@
 //   block-read    the image's host pattern reads back (64 KiB requests)
 //   block-write   the first half rewritten with the guest pattern, flushed,
 //                 read back (the harness checks every byte afterwards)
+//   block-dma     requests the driver DMAs straight into the VMO as
+//                 multi-segment chains: the whole disk (1 MiB, 256 pages,
+//                 more than QEMU's seg_max) in one Read; the whole disk
+//                 into a second VMO at the unaligned offset 777 (every page
+//                 boundary mid-sector) and written back from there (the
+//                 disk must not change); a 16 MiB + 4 KiB VMO refused;
+//                 two more clients reading the whole disk at once into
+//                 their own VMOs while one of them detaches its VMO with
+//                 its read still in flight (the read still lands, later
+//                 reads name an unknown id)
 //   entropy       1 KiB in four Get(256) calls, > 200 distinct byte values
 //   network       network/0 (IDL net.Device): GetInfo gives a MAC; an ARP
 //                 request for QEMU's user-network gateway (restrict=on:
@@ -35,6 +45,7 @@
 #include <idl/block_ipc.h>
 #include <idl/entropy_ipc.h>
 #include <idl/net_ipc.h>
+#include <mica/async/loop.h>
 #include <mica/driver/service.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
@@ -200,6 +211,208 @@ void TestBlock(Disk* d) {
   bad = s == MICA_OK ? Check(d, 0, kBytes / 2, GuestByte) : 0;
   Result("block-write", s == MICA_OK && bad < 0, "%s, byte %lld", StatusName(s),
          static_cast<long long>(bad));
+}
+
+// The disk as block-write leaves it: the guest pattern, then the host's.
+uint8_t DiskByte(uint64_t i) {
+  return i < kBytes / 2 ? GuestByte(i) : HostByte(i);
+}
+
+mica_status_t Call(Disk* d, bool write, uint32_t vmo_id, uint64_t offset, uint64_t first,
+                   uint32_t count) {
+  mica_status_t s, status;
+  if (write) {
+    Block::WriteRequest req{vmo_id, offset, first, count};
+    Block::WriteResponse r;
+    s = d->client.Write(req, &r);
+    status = r.status;
+  } else {
+    Block::ReadRequest req{vmo_id, offset, first, count};
+    Block::ReadResponse r;
+    s = d->client.Read(req, &r);
+    status = r.status;
+  }
+  return s != MICA_OK ? s : status;
+}
+
+// The first byte of [0, kBytes) at `offset` in `vmo` that is not the disk's.
+int64_t CheckVmo(mica_handle_t vmo, uint64_t offset) {
+  if (mica_vmo_read(vmo, g_buf, offset, kBytes) != MICA_OK) {
+    return 0;
+  }
+  for (uint64_t i = 0; i < kBytes; i++) {
+    if (g_buf[i] != DiskByte(i)) {
+      return static_cast<int64_t>(i);
+    }
+  }
+  return -1;
+}
+
+mica_status_t ClearVmo(mica_handle_t vmo, uint64_t size) {
+  memset(g_buf, 0xee, kBytes);
+  for (uint64_t at = 0; at < size; at += kBytes) {
+    const uint64_t n = size - at < kBytes ? size - at : kBytes;
+    if (mica_status_t s = mica_vmo_write(vmo, g_buf, at, n); s != MICA_OK) {
+      return s;
+    }
+  }
+  return MICA_OK;
+}
+
+// One more connection with its own VMO, used from a loop.
+struct Side {
+  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  uint32_t vmo_id = 0;
+  idl::block::BlockAsyncClient* client = nullptr;
+  mica_status_t read = MICA_ERR_SHOULD_WAIT;
+  mica_status_t detach = MICA_ERR_SHOULD_WAIT;
+};
+
+mica_status_t OpenSide(mica::async::Loop* loop, uint64_t vmo_size, Side* side) {
+  mica::Channel ch;
+  mica_status_t s = Open("block", &ch);
+  Disk sync;
+  if (s == MICA_OK) {
+    s = mica_vmo_create(vmo_size, 0, &side->vmo);
+  }
+  if (s == MICA_OK) {
+    s = ClearVmo(side->vmo, vmo_size);
+  }
+  if (s == MICA_OK) {
+    sync.client = idl::block::BlockSyncClient(static_cast<mica::Channel&&>(ch));
+    sync.vmo = side->vmo;
+    s = Attach(&sync);
+    side->vmo_id = sync.vmo_id;
+  }
+  if (s == MICA_OK) {
+    side->client = new idl::block::BlockAsyncClient(loop, sync.client.TakeChannel());
+    s = side->client->Begin();  // its wait on the loop for replies
+  }
+  return s;
+}
+
+// Two clients read the whole disk at once; the first detaches its VMO
+// while its read is still in flight.
+void TestTwoClients() {
+  mica::async::Loop loop;
+  Side a, b;
+  mica_status_t s = OpenSide(&loop, kBytes, &a);
+  if (s == MICA_OK) {
+    s = OpenSide(&loop, kBytes + 8192, &b);
+  }
+  if (s != MICA_OK) {
+    return Result("block-dma", false, "second and third client: %s", StatusName(s));
+  }
+  Block::ReadRequest ra{a.vmo_id, 0, 0, kBlocks};
+  Block::ReadRequest rb{b.vmo_id, 4096 + 512, 0, kBlocks};
+  Block::DetachVmoRequest da{a.vmo_id};
+  s = a.client->Read(ra, [&a](mica_status_t st, Block::ReadResponse* r) {
+    a.read = st != MICA_OK ? st : r->status;
+  });
+  if (s == MICA_OK) {
+    s = b.client->Read(rb, [&b](mica_status_t st, Block::ReadResponse* r) {
+      b.read = st != MICA_OK ? st : r->status;
+    });
+  }
+  if (s == MICA_OK) {
+    s = a.client->DetachVmo(da, [&a](mica_status_t st, Block::DetachVmoResponse* r) {
+      a.detach = st != MICA_OK ? st : r->status;
+    });
+  }
+  printf("virtio-client: block-dma: two clients reading\n");
+  const mica_time_t deadline = Now() + 1'500'000'000;
+  while (s == MICA_OK && Now() < deadline &&
+         (a.read == MICA_ERR_SHOULD_WAIT || b.read == MICA_ERR_SHOULD_WAIT ||
+          a.detach == MICA_ERR_SHOULD_WAIT)) {
+    loop.RunOnce(deadline);
+  }
+  const int64_t bad_a = CheckVmo(a.vmo, 0);
+  const int64_t bad_b = CheckVmo(b.vmo, 4096 + 512);
+  Block::ReadRequest again{a.vmo_id, 0, 0, 1};
+  mica_status_t after = MICA_ERR_SHOULD_WAIT;
+  if (s == MICA_OK) {
+    a.client->Read(again, [&after](mica_status_t st, Block::ReadResponse* r) {
+      after = st != MICA_OK ? st : r->status;
+    });
+    while (after == MICA_ERR_SHOULD_WAIT && Now() < deadline) {
+      loop.RunOnce(deadline);
+    }
+  }
+  Result("block-dma",
+         s == MICA_OK && a.read == MICA_OK && b.read == MICA_OK && a.detach == MICA_OK &&
+             bad_a < 0 && bad_b < 0 && after == MICA_ERR_NOT_FOUND,
+         "two clients: %s, reads %s %s, detach %s, bytes %lld %lld, read after detach %s",
+         StatusName(s), StatusName(a.read), StatusName(b.read), StatusName(a.detach),
+         static_cast<long long>(bad_a), static_cast<long long>(bad_b), StatusName(after));
+  delete a.client;
+  delete b.client;
+  mica_handle_close(a.vmo);
+  mica_handle_close(b.vmo);
+}
+
+void TestBlockDma(Disk* d) {
+  // The whole disk in one request: 256 pages, more than seg_max (126).
+  mica_status_t s = ClearVmo(d->vmo, kBytes);
+  if (s == MICA_OK) {
+    s = Call(d, false, d->vmo_id, 0, 0, kBlocks);
+  }
+  int64_t bad = s == MICA_OK ? CheckVmo(d->vmo, 0) : 0;
+  if (s != MICA_OK || bad >= 0) {
+    return Result("block-dma", false, "1 MiB read: %s, byte %lld", StatusName(s),
+                  static_cast<long long>(bad));
+  }
+  printf("virtio-client: block-dma: 1 MiB read right\n");
+  // Unaligned: every page boundary falls mid-sector.
+  constexpr uint64_t kOdd = 777;
+  Disk odd;
+  odd.client = idl::block::BlockSyncClient(d->client.TakeChannel());
+  s = mica_vmo_create(kBytes + 8192, 0, &odd.vmo);
+  if (s == MICA_OK) {
+    s = ClearVmo(odd.vmo, kBytes + 8192);
+  }
+  if (s == MICA_OK) {
+    s = Attach(&odd);
+  }
+  if (s == MICA_OK) {
+    s = Call(&odd, false, odd.vmo_id, kOdd, 0, kBlocks);
+  }
+  bad = s == MICA_OK ? CheckVmo(odd.vmo, kOdd) : 0;
+  // Written back from there: the disk must not change (the host checks it).
+  if (s == MICA_OK && bad < 0) {
+    s = Call(&odd, true, odd.vmo_id, kOdd, 0, kBlocks);
+  }
+  if (s == MICA_OK && bad < 0) {
+    s = ClearVmo(d->vmo, kBytes);
+  }
+  if (s == MICA_OK && bad < 0) {
+    s = Call(&odd, false, d->vmo_id, 0, 0, kBlocks);
+    bad = s == MICA_OK ? CheckVmo(d->vmo, 0) : 0;
+  }
+  // Too large to pin: refused with OUT_OF_RANGE (block.idl).
+  mica_handle_t big = MICA_HANDLE_INVALID;
+  mica_status_t too_big = mica_vmo_create((16u << 20) + 4096, 0, &big);
+  if (too_big == MICA_OK) {
+    Disk large;
+    large.client = idl::block::BlockSyncClient(odd.client.TakeChannel());
+    large.vmo = big;
+    too_big = Attach(&large);
+    odd.client = idl::block::BlockSyncClient(large.client.TakeChannel());
+    mica_handle_close(big);
+  }
+  Block::DetachVmoRequest dreq{odd.vmo_id};
+  Block::DetachVmoResponse dr;
+  if (s == MICA_OK) {
+    s = odd.client.DetachVmo(dreq, &dr);
+    s = s == MICA_OK ? dr.status : s;
+  }
+  mica_handle_close(odd.vmo);
+  d->client = idl::block::BlockSyncClient(odd.client.TakeChannel());
+  if (s != MICA_OK || bad >= 0 || too_big != MICA_ERR_OUT_OF_RANGE) {
+    return Result("block-dma", false, "unaligned: %s, byte %lld; 16 MiB + 4 KiB: %s", StatusName(s),
+                  static_cast<long long>(bad), StatusName(too_big));
+  }
+  printf("virtio-client: block-dma: unaligned read and write right\n");
+  TestTwoClients();
 }
 
 // Four Get(256) on an open entropy connection: 1 KiB, > 200 distinct values.
@@ -421,7 +634,7 @@ int main(int argc, char** argv) {
     return Watch(argv[1] + 8);
   }
   const bool reread = argc > 1 && strcmp(argv[1], "--reread") == 0;
-  printf("virtio-client: start %d\n", reread ? 6 : 5);
+  printf("virtio-client: start %d\n", reread ? 7 : 6);
   Disk d;
   mica::Channel ch;
   mica_status_t s = have_directory ? Open("block", &ch) : MICA_ERR_BAD_STATE;
@@ -436,6 +649,7 @@ int main(int argc, char** argv) {
     Result("block-info", false, "open block/0: %s", StatusName(s));
   } else {
     TestBlock(&d);
+    TestBlockDma(&d);
   }
   if (have_directory) {
     TestEntropy();

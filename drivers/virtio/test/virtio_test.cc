@@ -405,7 +405,13 @@ int main(int argc, char** argv) {
   if (mica_rt_root_resource() == MICA_HANDLE_INVALID || !MapTransports(&t)) {
     Result("probe", false, "cannot map the transports (no root resource?)");
   } else {
-    VmoDmaAllocator dma(mica_rt_root_resource(), mica_rt_vmar_root());
+    // Its own BTI (bus transaction initiator) from the root resource: every
+    // DMA buffer is pinned on it (vmo_dma.h).
+    mica_handle_t bti = MICA_HANDLE_INVALID;
+    if (mica_bti_create(mica_rt_root_resource(), 0, &bti) != MICA_OK) {
+      Result("probe", false, "bti_create failed");
+    }
+    VmoDmaAllocator dma(mica_rt_root_resource(), bti, mica_rt_vmar_root());
     TestProbe(t, version);
     TestRng(t, dma);
     TestBlk(t, dma);

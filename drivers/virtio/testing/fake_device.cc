@@ -287,6 +287,7 @@ bool FakeVirtioDevice::ReadChain(FakeQueue& q, uint16_t head, Chain* chain) {
     if (data == nullptr || (d->flags & kDescFlagIndirect) != 0) {
       return false;
     }
+    chain->lengths.push_back(d->len);
     if (d->flags & kDescFlagWrite) {
       writable_seen = true;
       chain->writable.push_back({d->addr, d->len});

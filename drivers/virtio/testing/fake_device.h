@@ -40,6 +40,7 @@ struct Chain {
     uint32_t len;
   };
   std::vector<Span> writable;
+  std::vector<uint32_t> lengths;  // every descriptor's length, in chain order
   uint64_t writable_bytes() const {
     uint64_t n = 0;
     for (const Span& s : writable) {

@@ -24,6 +24,16 @@ FakeBlockDevice::FakeBlockDevice(FakeDma& memory, uint32_t version, uint64_t fea
   PutLe(config, 20, blk_size, 4);
 }
 
+uint32_t FakeBlockDevice::ConfigU32(size_t offset) const {
+  uint32_t v;
+  memcpy(&v, config.data() + offset, 4);
+  return v;
+}
+
+void FakeBlockDevice::SetConfigU32(size_t offset, uint32_t value) {
+  PutLe(config, offset, value, 4);
+}
+
 void FakeBlockDevice::OnChain(uint32_t, Chain chain) {
   requests++;
   if (defer) {
@@ -55,6 +65,19 @@ void FakeBlockDevice::Serve(const Chain& chain) {
   if (chain.readable.size() < 16 || writable < 1) {
     driver_errors_++;
     return;
+  }
+  // §5.2.4: at most seg_max data segments, each at most size_max bytes.
+  const size_t data_segments = chain.lengths.size() - 2;
+  // A zero seg_max reads as 1 and a zero size_max as none (what the driver assumes).
+  const uint32_t seg_max = ConfigU32(12) == 0 ? 1 : ConfigU32(12);
+  if (negotiated(1ull << 2) && data_segments > seg_max) {
+    driver_errors_++;
+  }
+  const bool size_max = negotiated(1ull << 1) && ConfigU32(8) != 0;
+  for (size_t i = 1; i + 1 < chain.lengths.size() && size_max; i++) {
+    if (chain.lengths[i] > ConfigU32(8)) {
+      driver_errors_++;
+    }
   }
   uint32_t type;
   uint64_t sector;

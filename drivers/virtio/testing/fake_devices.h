@@ -53,6 +53,10 @@ class FakeBlockDevice : public FakeVirtioDevice {
   // Completes held request `i` alone (the others stay held).
   void ReleaseOne(size_t i);
   size_t held() const { return held_.size(); }
+  // §5.2.4 fields (offsets into config): size_max at 8, seg_max at 12.
+  // Chains over them count in driver_errors() when the feature is on.
+  uint32_t ConfigU32(size_t offset) const;
+  void SetConfigU32(size_t offset, uint32_t value);
 
  protected:
   void OnChain(uint32_t queue, Chain chain) override;

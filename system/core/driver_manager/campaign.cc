@@ -75,7 +75,13 @@ bool Manager::IsMemoryTarget(const Node& n) const {
 // previous instance gone, the clients reconnected and idle. "after end
 // <i>": between end i and the restart, with no instance of the node alive
 // (its translation tables, which ASLR makes differ between instances, are
-// gone too) and the clients waiting for the service to come back.
+// gone too) and the clients waiting for the service to come back. Then the
+// dead instance's DMA pins are quarantined on the node's BTI (the next
+// instance releases them after its device reset): not free, and printed
+// as "DMA quarantine" for the record; every end leaves the same pins (the
+// rings, the request headers, the client's attached VMO), so the readings
+// still agree exactly, and a release that never came would show as pages
+// lost end after end.
 void Manager::KernelMemoryReading(uint32_t index, uint32_t generation) {
   Node& n = *nodes_[index];
   if (n.generation != generation || n.state != mica::driver::wire::NodeState::kBound) {
@@ -111,12 +117,13 @@ void Manager::PrintKernelMemory(const char* when, uint32_t count, const Node& n)
   }
   printf(
       "driver-manager: kernel free memory %llu bytes %s %u of %s (heap in use %llu, other %llu; "
-      "committed: manager %llu, client %llu, driver %llu)\n",
+      "committed: manager %llu, client %llu, driver %llu; DMA quarantine %llu)\n",
       static_cast<unsigned long long>(free_bytes), when, count, n.path,
       static_cast<unsigned long long>(k.heap_bytes), static_cast<unsigned long long>(k.other_bytes),
       static_cast<unsigned long long>(mine.mem_private_bytes),
       static_cast<unsigned long long>(client.mem_private_bytes),
-      static_cast<unsigned long long>(driver.mem_private_bytes));
+      static_cast<unsigned long long>(driver.mem_private_bytes),
+      static_cast<unsigned long long>(k.quarantined_bytes));
 }
 
 }  // namespace driver_manager

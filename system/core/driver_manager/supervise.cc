@@ -67,19 +67,10 @@ void Manager::OnTerminated(uint32_t index, uint32_t generation) {
 void Manager::Failed(uint32_t index, const char* reason, dm::FailureReason why, uint64_t koid) {
   Node& n = *nodes_[index];
   snprintf(n.last_reason, sizeof(n.last_reason), "%s", reason);
-  // A device behind a bus transport (a virtio device: its node inherits
-  // the transport's resources) keeps running when its driver dies and may
-  // still complete the dead driver's DMA into pages the kernel has freed;
-  // an immediate restart reuses such pages at once (seen: the new driver's
-  // memory and a page table overwritten with disk data). Such a node, and
-  // a transport with such a child, waits the manifest's backoff even the
-  // first time, until the kernel keeps DMA pages from reuse while a device
-  // may write them.
-  bool dma_behind = InheritsResources(n);
-  for (uint32_t i = 0; i < node_count_ && !dma_behind; i++) {
-    dma_behind = nodes_[i]->parent == index && InheritsResources(*nodes_[i]);
-  }
-  n.tracker->set_immediate_first(!dma_behind);
+  // Immediate first restart for every node, virtio devices too: a device
+  // still completing the dead driver's DMA writes pages the kernel keeps
+  // quarantined on the node's BTI (which this manager holds across
+  // restarts) until the new instance has reset the device.
   dm::RestartDecision d =
       n.tracker->OnFailure(static_cast<uint64_t>(mica::async::Loop::Now()), why);
   if (d.state != dm::DriverState::kBackoff) {

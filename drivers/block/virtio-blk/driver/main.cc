@@ -5,13 +5,16 @@
 // client's data buffers), Read/Write (512-byte blocks to or from an
 // attached VMO), Flush.
 //
-// Data moves through one-page DMA bounce buffers (the node's DMA resource
-// covers one page per buffer): a request is cut into 4 KiB pieces with up
-// to kBuffers in flight; reads are copied into the client's VMO with
-// vmo_write, writes out of it with vmo_read. Requests from all clients are
-// served in arrival order, one at a time. Completions come by interrupt
-// (IrqPump): the loop drains VirtioBlk::Poll; a device that breaks the
-// protocol ends the process (status 2) so the manager restarts it.
+// Data moves by DMA straight into and out of the client's VMO: AttachVmo
+// pins the whole VMO (at most 16 MiB, vmo_table.h) on the node's BTI
+// (bti_pinner.h) and keeps its page addresses; a Read or Write becomes
+// multi-segment device requests (block_io.h), adjacent pages merged,
+// bounded by seg_max, size_max and the queue. Pins go at DetachVmo or when
+// the client goes, but only once no request of it is in the device
+// (vmo_table.h). Requests from all clients are served in arrival order, one
+// transfer at a time. Completions come by interrupt (IrqPump): the loop
+// drains VirtioBlk::Poll; a device that breaks the protocol ends the
+// process (status 2) so the manager restarts it.
 #include <idl/block_ipc.h>
 #include <mica/driver/driver.h>
 #include <mica/rt/runtime.h>
@@ -19,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "drivers/block/virtio-blk/block_io.h"
 #include "drivers/block/virtio-blk/virtio_blk.h"
+#include "drivers/block/virtio-blk/vmo_table.h"
+#include "drivers/virtio/lib/bti_pinner.h"
 #include "drivers/virtio/lib/irq_pump.h"
 #include "drivers/virtio/lib/served_client.h"
 #include "drivers/virtio/lib/vmo_dma.h"
@@ -29,22 +35,22 @@ namespace {
 using namespace mica::virtio;
 using idl::block::Block;
 
-constexpr uint32_t kBuffers = 8;
-constexpr uint32_t kChunk = 4096;
-// GetInfo's max_transfer. A request of any length is served the same way,
-// kChunk at a time with kBuffers in flight; the bound only limits how long
-// one request holds the queue (requests are served one at a time, in
-// arrival order). 1 MiB: a client reading 1 MiB makes one call, not 32.
+// GetInfo's max_transfer: bounds how long one request holds the queue
+// (requests are served one at a time, in arrival order).
 constexpr uint32_t kMaxTransfer = 1024 * 1024;
-constexpr uint32_t kMaxVmos = 4;
+constexpr uint32_t kMaxVmos = VmoTable::kMaxVmos;
 constexpr uint32_t kMaxOps = 32;
+// The virtqueue: 128 entries keep the rings in one page (the DMA resource's
+// bound per buffer) and a 126-segment request (QEMU's seg_max) fits.
+constexpr uint32_t kQueueSize = 128;
+constexpr uint64_t kFlushCookie = BlockIo::kCookie + 1;
+constexpr size_t kPollBatch = 16;
 
 class Disk;
 
 class Server final : public idl::block::BlockServer {
  public:
-  Server(Disk* disk, mica::async::Loop* loop, mica::Channel ch)
-      : BlockServer(loop, static_cast<mica::Channel&&>(ch)), disk_(disk) {}
+  Server(Disk* disk, mica::async::Loop* loop, mica::Channel ch);
   void GetInfo(Block::GetInfoRequest&, GetInfoCompleter done) override;
   void AttachVmo(Block::AttachVmoRequest& req, AttachVmoCompleter done) override;
   void DetachVmo(Block::DetachVmoRequest& req, DetachVmoCompleter done) override;
@@ -53,6 +59,7 @@ class Server final : public idl::block::BlockServer {
   void Flush(Block::FlushRequest&, FlushCompleter done) override;
 
   mica::Handle vmos[kMaxVmos];
+  VmoTable table;  // declared after vmos: unpins before the handles close
   bool closed = false;
   uint32_t pending = 0;
 
@@ -68,7 +75,7 @@ enum class Kind { kRead, kWrite, kFlush };
 struct Op {
   Server* server = nullptr;
   Kind kind = Kind::kRead;
-  mica_handle_t vmo = MICA_HANDLE_INVALID;
+  PinnedVmo* vmo = nullptr;  // acquired from the table; released at Finish
   uint64_t vmo_offset = 0;
   uint64_t block = 0;
   uint32_t count = 0;
@@ -79,24 +86,31 @@ struct Op {
 
 class Disk {
  public:
-  Disk(mica::driver::MmioRegion regs, mica_handle_t dma_resource)
+  Disk(mica::driver::MmioRegion regs, mica_handle_t dma_resource, mica_handle_t bti)
       : regs_(regs),
         transport_(regs_),
-        dma_(dma_resource, mica_rt_vmar_root()),
-        blk_(transport_, dma_) {}
+        dma_(dma_resource, bti, mica_rt_vmar_root()),
+        pinner_(bti),
+        blk_(transport_, dma_),
+        io_(blk_) {}
+
+  Pinner& pinner() { return pinner_; }
 
   mica_status_t Start() {
     if (transport_.Probe() != Status::kOk) {
       return MICA_ERR_NOT_SUPPORTED;
     }
     transport_.set_legacy_queue_align(64);
-    if (blk_.Start(32) != Status::kOk) {
+    // The reset (status 0, virtio 1.2 §3.1.1) stops whatever DMA a dead
+    // instance left in flight; only then may its quarantined pages go.
+    if (transport_.Reset() != Status::kOk) {
       return MICA_ERR_IO;
     }
-    for (DmaRegion& b : buffers_) {
-      if (!b.Allocate(dma_, kChunk, 512)) {
-        return MICA_ERR_NO_MEMORY;
-      }
+    if (mica_status_t st = dma_.ReleaseQuarantine(); st != MICA_OK) {
+      return st;
+    }
+    if (blk_.Start(kQueueSize) != Status::kOk) {
+      return MICA_ERR_IO;
     }
     return MICA_OK;
   }
@@ -130,78 +144,58 @@ class Disk {
 
   // The interrupt: completions of the current op.
   void OnInterrupt() {
-    BlkCompletion out[kBuffers];
+    BlkCompletion out[kPollBatch];
     size_t n = 0;
     do {
-      if (Status st = blk_.Poll(out, kBuffers, &n); st != Status::kOk) {
+      if (Status st = blk_.Poll(out, kPollBatch, &n); st != Status::kOk) {
         // The device broke the protocol (README "Errors"): the requests in
         // flight are lost. End the process; the manager restarts it, which
-        // resets the device, and clients reconnect.
+        // resets the device, and clients reconnect. The pins of this
+        // instance stay quarantined until then.
         printf("virtio-blk-driver: device error: %s; exiting\n", StatusName(st));
         exit(2);
       }
       for (size_t i = 0; i < n; i++) {
         Complete(out[i]);
       }
-    } while (n == kBuffers);
+    } while (n == kPollBatch);
   }
 
  private:
   Op& Current() { return ops_[head_ % kMaxOps]; }
 
+  static mica_status_t ToMica(Status s) {
+    switch (s) {
+      case Status::kOk:
+        return MICA_OK;
+      case Status::kInvalidArgs:
+        return MICA_ERR_OUT_OF_RANGE;
+      case Status::kReadOnly:
+        return MICA_ERR_ACCESS_DENIED;
+      case Status::kUnsupported:
+        return MICA_ERR_NOT_SUPPORTED;
+      default:
+        return MICA_ERR_IO;
+    }
+  }
+
   void Begin() {
     Op& op = Current();
-    done_ = 0;
-    next_ = 0;
-    failed_ = MICA_OK;
-    chunks_ = op.kind == Kind::kFlush
-                  ? 1
-                  : (static_cast<uint64_t>(op.count) * kSectorSize + kChunk - 1) / kChunk;
-    if (op.kind != Kind::kFlush &&
-        (op.count == 0 || static_cast<uint64_t>(op.count) * kSectorSize > kMaxTransfer ||
-         op.block + op.count > blk_.capacity() || op.block + op.count < op.block)) {
-      Finish(MICA_ERR_OUT_OF_RANGE);
-      return;
-    }
     if (op.kind == Kind::kFlush) {
-      if (blk_.QueueFlush(kBuffers) != Status::kOk) {
+      if (blk_.QueueFlush(kFlushCookie) != Status::kOk) {
         Finish(MICA_ERR_NOT_SUPPORTED);
         return;
       }
       blk_.Kick();
       return;
     }
-    for (uint32_t b = 0; b < kBuffers && next_ < chunks_; b++) {
-      Queue(b);
-    }
-    blk_.Kick();
-  }
-
-  uint32_t ChunkBytes(uint64_t chunk) {
-    uint64_t total = static_cast<uint64_t>(Current().count) * kSectorSize;
-    uint64_t left = total - chunk * kChunk;
-    return static_cast<uint32_t>(left < kChunk ? left : kChunk);
-  }
-
-  void Queue(uint32_t b) {
-    Op& op = Current();
-    const uint64_t chunk = next_++;
-    chunk_of_[b] = chunk;
-    const uint32_t len = ChunkBytes(chunk);
-    const uint64_t sector = op.block + chunk * (kChunk / kSectorSize);
-    Status s;
-    if (op.kind == Kind::kWrite) {
-      if (mica_vmo_read(op.vmo, buffers_[b].cpu(), op.vmo_offset + chunk * kChunk, len) !=
-          MICA_OK) {
-        failed_ = MICA_ERR_OUT_OF_RANGE;
-      }
-      s = blk_.QueueWrite(sector, buffers_[b].device_addr(), len, b);
-    } else {
-      s = blk_.QueueRead(sector, buffers_[b].device_addr(), len, b);
-    }
-    if (s != Status::kOk) {
-      failed_ = MICA_ERR_IO;
-      done_++;  // never completes
+    const uint64_t bytes = static_cast<uint64_t>(op.count) * kSectorSize;
+    Status result;
+    if (bytes > kMaxTransfer) {
+      Finish(MICA_ERR_OUT_OF_RANGE);
+    } else if (io_.Begin({op.kind == Kind::kWrite, op.vmo, op.vmo_offset, op.block, bytes},
+                         &result)) {
+      Finish(ToMica(result));
     }
   }
 
@@ -210,23 +204,11 @@ class Disk {
       return;
     }
     Op& op = Current();
-    if (c.status != Status::kOk) {
-      failed_ = c.status == Status::kReadOnly ? MICA_ERR_ACCESS_DENIED : MICA_ERR_IO;
-    }
-    if (op.kind == Kind::kRead && c.cookie < kBuffers && c.status == Status::kOk) {
-      const uint64_t chunk = chunk_of_[c.cookie];
-      if (mica_vmo_write(op.vmo, buffers_[c.cookie].cpu(), op.vmo_offset + chunk * kChunk,
-                         ChunkBytes(chunk)) != MICA_OK) {
-        failed_ = MICA_ERR_OUT_OF_RANGE;
-      }
-    }
-    done_++;
-    if (op.kind != Kind::kFlush && next_ < chunks_ && c.cookie < kBuffers) {
-      Queue(static_cast<uint32_t>(c.cookie));
-      blk_.Kick();
-    }
-    if (done_ >= chunks_) {
-      Finish(failed_);
+    Status result;
+    if (c.cookie == kFlushCookie && op.kind == Kind::kFlush) {
+      Finish(ToMica(c.status));
+    } else if (c.cookie == BlockIo::kCookie && io_.Complete(c.status, &result)) {
+      Finish(ToMica(result));
     }
   }
 
@@ -245,6 +227,9 @@ class Disk {
       r.status = status;
       op.flush.Reply(r);
     }
+    // The device is done with the pages: a detached VMO may unpin now.
+    ReleasePinned(op.vmo);
+    op.vmo = nullptr;
     Server* s = op.server;
     head_++;
     mica::virtio::ReleaseRequest(s);
@@ -256,14 +241,15 @@ class Disk {
   mica::driver::MmioRegion regs_;  // transport_ keeps a reference
   MmioTransport transport_;
   VmoDmaAllocator dma_;
+  BtiPinner pinner_;
   VirtioBlk blk_;
-  DmaRegion buffers_[kBuffers];
-  uint64_t chunk_of_[kBuffers] = {};
+  BlockIo io_;
   Op ops_[kMaxOps];
   uint32_t head_ = 0, tail_ = 0;
-  uint64_t chunks_ = 0, next_ = 0, done_ = 0;
-  mica_status_t failed_ = MICA_OK;
 };
+
+Server::Server(Disk* disk, mica::async::Loop* loop, mica::Channel ch)
+    : BlockServer(loop, static_cast<mica::Channel&&>(ch)), table(disk->pinner()), disk_(disk) {}
 
 void Server::GetInfo(Block::GetInfoRequest&, GetInfoCompleter done) {
   Block::GetInfoResponse r;
@@ -273,13 +259,26 @@ void Server::GetInfo(Block::GetInfoRequest&, GetInfoCompleter done) {
 
 void Server::AttachVmo(Block::AttachVmoRequest& req, AttachVmoCompleter done) {
   Block::AttachVmoResponse r;
-  r.status = MICA_ERR_NO_RESOURCES;
-  for (uint32_t i = 0; i < kMaxVmos; i++) {
-    if (!vmos[i]) {
-      vmos[i].reset(req.vmo.release());
-      r.status = MICA_OK;
-      r.vmo_id = i;
-      break;
+  uint64_t size = 0;
+  r.status = mica_vmo_get_size(req.vmo.get(), &size);
+  uint32_t id = 0;
+  if (r.status == MICA_OK && size > kMaxAttachBytes) {
+    r.status = MICA_ERR_OUT_OF_RANGE;  // block.idl: at most 16 MiB
+  } else if (r.status == MICA_OK) {
+    switch (table.Attach(req.vmo.get(), size, &id)) {
+      case Status::kOk:
+        vmos[id].reset(req.vmo.release());
+        r.vmo_id = id;
+        break;
+      case Status::kNoResources:
+        r.status = MICA_ERR_NO_RESOURCES;
+        break;
+      case Status::kBadState:
+        r.status = MICA_ERR_BAD_STATE;
+        break;
+      default:
+        r.status = MICA_ERR_INVALID_ARGS;
+        break;
     }
   }
   done.Reply(r);
@@ -287,7 +286,8 @@ void Server::AttachVmo(Block::AttachVmoRequest& req, AttachVmoCompleter done) {
 
 void Server::DetachVmo(Block::DetachVmoRequest& req, DetachVmoCompleter done) {
   Block::DetachVmoResponse r;
-  r.status = req.vmo_id < kMaxVmos && vmos[req.vmo_id] ? MICA_OK : MICA_ERR_NOT_FOUND;
+  // A request still using it keeps the pages pinned until it is over.
+  r.status = table.Detach(req.vmo_id) == Status::kOk ? MICA_OK : MICA_ERR_NOT_FOUND;
   if (r.status == MICA_OK) {
     vmos[req.vmo_id].reset();
   }
@@ -296,7 +296,7 @@ void Server::DetachVmo(Block::DetachVmoRequest& req, DetachVmoCompleter done) {
 
 template <typename Req, typename Resp, typename Completer>
 bool Refuse(Server* s, const Req& req, Completer& done) {
-  if (req.vmo_id < kMaxVmos && s->vmos[req.vmo_id]) {
+  if (s->table.attached(req.vmo_id)) {
     return false;
   }
   Resp r;
@@ -319,14 +319,8 @@ void Server::Read(Block::ReadRequest& req, ReadCompleter done) {
     done.Reply(r);
     return;
   }
-  *op = Op{this,
-           Kind::kRead,
-           vmos[req.vmo_id].get(),
-           req.vmo_offset,
-           req.block,
-           req.count,
-           static_cast<ReadCompleter&&>(done),
-           {},
+  *op = Op{this,      Kind::kRead, table.Acquire(req.vmo_id),          req.vmo_offset,
+           req.block, req.count,   static_cast<ReadCompleter&&>(done), {},
            {}};
   disk_->Submit();
 }
@@ -344,7 +338,7 @@ void Server::Write(Block::WriteRequest& req, WriteCompleter done) {
   }
   *op = Op{this,
            Kind::kWrite,
-           vmos[req.vmo_id].get(),
+           table.Acquire(req.vmo_id),
            req.vmo_offset,
            req.block,
            req.count,
@@ -378,7 +372,10 @@ mica_status_t Bind(mica::driver::Context& dev) {
   mica::Handle irq;
   MICA_TRY(dev.TakeInterrupt(0, &irq));
   MICA_TRY(dev.TakeDmaResource(0, &g_dma));
-  g_disk = new Disk(regs, g_dma.get());
+  if (dev.bti() == MICA_HANDLE_INVALID) {
+    return MICA_ERR_NOT_SUPPORTED;  // no BTI: nothing to pin DMA memory on
+  }
+  g_disk = new Disk(regs, g_dma.get(), dev.bti());
   MICA_TRY(g_disk->Start());
   MICA_TRY(g_pump.Start(&dev.loop(), irq.release(), [] { g_disk->OnInterrupt(); }));
   Block::GetInfoResponse info;

@@ -1,7 +1,7 @@
 // libFuzzer target: the virtio-blk logic, its transport and its virtqueue
 // against a device the input controls (fake_devices.h's block device with
 // every hostile knob): transport version, offered features, capacity,
-// queue size, blk_size, and a program of driver calls and device actions
+// queue size, blk_size, seg_max and size_max, and a program of driver calls and device actions
 // (complete any held request in any order, wrong used ids and lengths,
 // status bytes, a used index that runs ahead, config generations that
 // move, DEVICE_NEEDS_RESET, restarts).
@@ -59,6 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t blk_size = in.U32();
   testing::FakeDma dma;
   testing::FakeBlockDevice dev(dma, version, features, sectors, queue_max, blk_size);
+  dev.SetConfigU32(12, in.Byte() % 10);       // seg_max (0: one segment)
+  dev.SetConfigU32(8, in.Byte() % 4 * 1024);  // size_max
   dev.defer = true;
   MmioTransport transport(dev);
   if (transport.Probe() != Status::kOk) {
@@ -72,7 +74,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t next_cookie = 0;
   while (!in.empty()) {
     switch (in.Byte() % 10) {
-      case 0:
+      case 0: {
+        // A multi-segment request: up to 8 pieces of the buffer, any sizes.
+        Segment segs[8];
+        const size_t n = in.Byte() % 9;
+        for (size_t i = 0; i < n; i++) {
+          const uint32_t off = (in.Byte() % 16) * 512;
+          const uint32_t len = (in.Byte() % 5) * 256;
+          segs[i] = {buffer.device_addr() + off, len <= 16 * 512 - off ? len : 512, false};
+        }
+        const uint64_t sector = in.U32() % (sectors + 4);
+        const uint64_t cookie = next_cookie++;
+        const Status s = (in.Byte() & 1) ? blk.QueueReadSegments(sector, segs, n, cookie)
+                                         : blk.QueueWriteSegments(sector, segs, n, cookie);
+        if (s == Status::kOk) {
+          outstanding.insert(cookie);
+        }
+        break;
+      }
       case 1: {
         const uint64_t sector = in.U32() % (sectors + 4);
         const uint32_t len = (in.Byte() % 17) * 512 + ((in.Byte() & 7) == 0 ? 1 : 0);

@@ -50,10 +50,10 @@ struct Pending {
 
 class Rng {
  public:
-  Rng(mica::driver::MmioRegion regs, mica_handle_t dma_resource)
+  Rng(mica::driver::MmioRegion regs, mica_handle_t dma_resource, mica_handle_t bti)
       : regs_(regs),
         transport_(regs_),
-        dma_(dma_resource, mica_rt_vmar_root()),
+        dma_(dma_resource, bti, mica_rt_vmar_root()),
         rng_(transport_, dma_) {}
 
   mica_status_t Start() {
@@ -61,6 +61,12 @@ class Rng {
       return MICA_ERR_NOT_SUPPORTED;
     }
     transport_.set_legacy_queue_align(64);  // the ring in one DMA page
+    // The reset (virtio 1.2 §3.1.1) ends a dead instance's DMA; only then
+    // may its quarantined pages go (vmo_dma.h).
+    if (transport_.Reset() != Status::kOk) {
+      return MICA_ERR_IO;
+    }
+    MICA_TRY(dma_.ReleaseQuarantine());
     return rng_.Start(64) == Status::kOk ? MICA_OK : MICA_ERR_IO;
   }
 
@@ -136,7 +142,10 @@ mica_status_t Bind(mica::driver::Context& dev) {
   mica::Handle irq;
   MICA_TRY(dev.TakeInterrupt(0, &irq));
   MICA_TRY(dev.TakeDmaResource(0, &g_dma));
-  g_rng = new Rng(regs, g_dma.get());
+  if (dev.bti() == MICA_HANDLE_INVALID) {
+    return MICA_ERR_NOT_SUPPORTED;  // no BTI: nothing to pin DMA memory on
+  }
+  g_rng = new Rng(regs, g_dma.get(), dev.bti());
   MICA_TRY(g_rng->Start());
   MICA_TRY(g_pump.Start(&dev.loop(), irq.release(), [] { g_rng->Refill(); }));
   printf("%s: %s: entropy device up (start %u)\n", dev.name(), dev.node_path(), dev.start_count());
