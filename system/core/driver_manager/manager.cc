@@ -166,13 +166,21 @@ bool Manager::GrantConsole(uint32_t index, mica_handle_t* handles, uint32_t* inf
 
 bool Manager::GrantBti(Node& n, mica_handle_t* handles, uint32_t* info, uint32_t* count, char* why,
                        size_t size) {
+  // A node that runs on its parent's resources (a virtio device behind its
+  // transport) is that same device to the bus: it gets the parent's BTI, so
+  // removing it (its transport died) cannot release a quarantine its
+  // device may still write into; the next driver to reset the device does.
+  Node* owner = &n;
+  while (InheritsResources(*owner) && owner->parent != kNoNode) {
+    owner = nodes_[owner->parent];
+  }
   mica_status_t s = MICA_OK;
-  if (!n.bti) {
-    s = mica_bti_create(root_, 0, n.bti.reset_and_get_address());
+  if (!owner->bti) {
+    s = mica_bti_create(root_, 0, owner->bti.reset_and_get_address());
   }
   mica_handle_t dup = MICA_HANDLE_INVALID;
   if (s == MICA_OK) {
-    s = mica_handle_duplicate(n.bti.get(), MICA_RIGHT_SAME_RIGHTS, &dup);
+    s = mica_handle_duplicate(owner->bti.get(), MICA_RIGHT_SAME_RIGHTS, &dup);
   }
   if (s != MICA_OK) {
     snprintf(why, size, "bti: %s", mica::driver::StatusName(s));
