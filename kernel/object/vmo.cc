@@ -382,36 +382,45 @@ mica::Status VmoDispatcher::SetSize(uint64_t size) {
       return mica::Status::kBadState;  // a device may still reach them
     }
     if (pages < page_count_) {
-      // Unmap the pages that go away from every mapping first.
-      for (Mapping& m : mappings_) {
-        uint64_t first = m.vmo_offset / arch::kPageSize, last = first + m.size / arch::kPageSize;
-        uint64_t from = pages > first ? pages : first;
-        if (from < last) {
-          m.aspace->Unmap(m.base + (from - first) * arch::kPageSize, last - from);
-        }
-      }
-      // Then take them out: one step per committed page past the new end
-      // (none is added meanwhile: commits check page_count_ under the lock).
-      uint64_t index = pages, pa;
-      while (pages_.Next(index, page_count_, &index, &pa)) {
-        pages_.Clear(index);
-        uintptr_t* holders = kmem::PageOwnerWord(pa);
-        if (PageCount::Release(*holders)) {  // never pinned: checked above
-          *holders = to_free;
-          to_free = pa;
-        }
-        index++;
-      }
+      // None is added meanwhile: commits check page_count_ under the lock.
+      DropPagesLocked(pages, page_count_, &to_free);
     }
     // Growing allocates nothing: the new pages are uncommitted.
     page_count_ = pages;
   }
+  FreePageChain(to_free);
+  return mica::Status::kOk;
+}
+
+void VmoDispatcher::DropPagesLocked(uint64_t first, uint64_t last, uint64_t* to_free) {
+  // Unmap the pages from every mapping first.
+  for (Mapping& m : mappings_) {
+    uint64_t mfirst = m.vmo_offset / arch::kPageSize, mlast = mfirst + m.size / arch::kPageSize;
+    uint64_t lo = mfirst > first ? mfirst : first;
+    uint64_t hi = mlast < last ? mlast : last;
+    if (lo < hi) {
+      m.aspace->Unmap(m.base + (lo - mfirst) * arch::kPageSize, hi - lo);
+    }
+  }
+  // Then take them out: one step per committed page.
+  uint64_t index = first, pa;
+  while (pages_.Next(index, last, &index, &pa)) {
+    pages_.Clear(index);
+    uintptr_t* holders = kmem::PageOwnerWord(pa);
+    if (PageCount::Release(*holders)) {  // never pinned: the caller checked
+      *holders = *to_free;
+      *to_free = pa;
+    }
+    index++;
+  }
+}
+
+void VmoDispatcher::FreePageChain(uint64_t to_free) {
   while (to_free != 0) {
     uint64_t next = *kmem::PageOwnerWord(to_free);
     kmem::FreePage(to_free);
     to_free = next;
   }
-  return mica::Status::kOk;
 }
 
 void VmoDispatcher::AddMapping(Mapping* m) {

@@ -138,6 +138,12 @@ class VmoDispatcher final : public Dispatcher {
   void UnmapIndexLocked(uint64_t index) REQUIRES(lock_);
   // True if a committed page in [first, end) is pinned (vmo_pin.cc).
   bool AnyPinnedLocked(uint64_t first, uint64_t end) REQUIRES(lock_);
+  // Unmaps pages [first, last) from every mapping and takes the committed
+  // ones out; those left with no holder are chained (through their owner
+  // words) onto *to_free for FreePageChain once the lock is dropped. The
+  // caller has checked that none is pinned.
+  void DropPagesLocked(uint64_t first, uint64_t last, uint64_t* to_free) REQUIRES(lock_);
+  static void FreePageChain(uint64_t to_free);
   // Pin's step for one page.
   mica::Status PinPage(uint64_t index, uint64_t* pa);
 

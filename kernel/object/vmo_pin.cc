@@ -94,29 +94,8 @@ mica::Status VmoDispatcher::Decommit(uint64_t offset, uint64_t len) {
     if (AnyPinnedLocked(first, last)) {
       return mica::Status::kBadState;  // a device may still reach them
     }
-    for (Mapping& m : mappings_) {
-      uint64_t mfirst = m.vmo_offset / arch::kPageSize, mlast = mfirst + m.size / arch::kPageSize;
-      uint64_t lo = mfirst > first ? mfirst : first;
-      uint64_t hi = mlast < last ? mlast : last;
-      if (lo < hi) {
-        m.aspace->Unmap(m.base + (lo - mfirst) * arch::kPageSize, hi - lo);
-      }
-    }
-    uint64_t index = first, pa;
-    while (pages_.Next(index, last, &index, &pa)) {
-      pages_.Clear(index);
-      uintptr_t* holders = kmem::PageOwnerWord(pa);
-      if (PageCount::Release(*holders)) {  // never pinned: checked above
-        *holders = to_free;
-        to_free = pa;
-      }
-      index++;
-    }
+    DropPagesLocked(first, last, &to_free);
   }
-  while (to_free != 0) {
-    uint64_t next = *kmem::PageOwnerWord(to_free);
-    kmem::FreePage(to_free);
-    to_free = next;
-  }
+  FreePageChain(to_free);
   return mica::Status::kOk;
 }
