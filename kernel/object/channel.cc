@@ -1,6 +1,7 @@
 #include "kernel/object/channel.h"
 #include "kernel/object/channel_gc.h"
 #include "kernel/object/channel_ipc.h"
+#include "kernel/object/port.h"
 
 #include <new>
 
@@ -109,6 +110,41 @@ mica::Status ChannelDispatcher::Read(uint32_t byte_capacity, uint32_t handle_cap
                                      ChannelMessagePtr* out, uint32_t* bytes, uint32_t* handles) {
   IrqGuard g(lock());
   return ReadLocked(byte_capacity, handle_capacity, out, bytes, handles);
+}
+
+sched::WaitQueue* ChannelDispatcher::HandToPortLocked(ChannelMessagePtr* msg) {
+  sched::WaitQueue* queue = nullptr;
+  AnyAsyncWait([&](AsyncWaitLink* link, mica_signals_t signals) {
+    auto* w = static_cast<AsyncWait*>(link);
+    if (!w->read) {
+      return false;
+    }
+    // The registration (and its reference to the port) may end once the
+    // signal lock is dropped; the port's queue stays valid for the wake
+    // because the waiter holds the port (port_reply_wait's handle) and
+    // cannot leave before it took this channel's lock after the wake
+    // (sys_port_reply_wait).
+    queue = w->port->HandMessage(w, msg, this, signals);
+    return queue != nullptr;
+  });
+  return queue;
+}
+
+mica::Status ChannelDispatcher::WriteAndBlockWhile(ChannelMessagePtr* msg, sched::WaitQueue* queue,
+                                                   bool (*still_wait)(const void* ctx),
+                                                   const void* ctx, uint64_t deadline,
+                                                   mica::Status* block_status) {
+  ChannelMessagePtr late;  // a late reply the write dropped: destroyed on return, unlocked
+  uint64_t irq_state = lock().Acquire();
+  Handoff h;
+  mica::Status s = WriteLocked(msg, &h, &late);
+  if (s != mica::Status::kOk) {
+    lock().Release(irq_state);
+    return s;
+  }
+  *block_status = queue->WakeAndBlockWhile(h.queue, h.done, &lock().raw(), irq_state, still_wait,
+                                           ctx, deadline);
+  return mica::Status::kOk;
 }
 
 void ChannelDispatcher::Unread(ChannelMessagePtr* msg) {

@@ -42,6 +42,20 @@ class ChannelDispatcher final : public Dispatcher {
   mica::Status WriteReadWait(ChannelMessagePtr* write, uint32_t byte_capacity,
                              uint32_t handle_capacity, uint64_t deadline, ChannelMessagePtr* out,
                              uint32_t* bytes, uint32_t* handles, WaitThrough through);
+  // object_wait_async with MICA_WAIT_ASYNC_READ on this endpoint: writers
+  // from now on offer a message to its port's waiters (HandToPortLocked).
+  void NoteReadWait() { read_waits_.store(true, mica::kRelaxed); }
+  // Takes and drops the channel lock: a writer that handed a message to a
+  // port waiter (HandToPortLocked) has finished its wake after this.
+  void SyncWithWriter() { IrqGuard g(lock()); }
+  // port_reply_wait's write: writes *msg as Write does (on failure its
+  // result is returned and *msg is left to the caller), then drops the lock
+  // and blocks on `queue` while `still_wait(ctx)` (sched::WaitQueue::
+  // WakeAndBlockWhile), switching directly to the caller a reply woke.
+  // The block's result goes to *block_status.
+  mica::Status WriteAndBlockWhile(ChannelMessagePtr* msg, sched::WaitQueue* queue,
+                                  bool (*still_wait)(const void* ctx), const void* ctx,
+                                  uint64_t deadline, mica::Status* block_status);
   // Puts a message Read returned back at the front (the reader could not
   // deliver it), so FIFO order is kept.
   void Unread(ChannelMessagePtr* msg);
@@ -132,6 +146,11 @@ class ChannelDispatcher final : public Dispatcher {
   // Unread's work, lock held: the message goes back at the front, or to
   // a reader waiting in ReadWait if the queue is empty.
   void UnreadLocked(ChannelMessagePtr* msg) REQUIRES(lock());
+  // DeliverLocked's offer of a message to a thread waiting in
+  // port_reply_wait on the port of one of this endpoint's READ
+  // registrations (PortDispatcher::HandMessage): the port's wait queue to
+  // wake if it took it, else null. Cold: off the inline IPC path.
+  [[gnu::cold]] sched::WaitQueue* HandToPortLocked(ChannelMessagePtr* msg) REQUIRES(lock());
   // Read's work, lock held.
   mica::Status ReadLocked(uint32_t byte_capacity, uint32_t handle_capacity, ChannelMessagePtr* out,
                           uint32_t* bytes, uint32_t* handles) REQUIRES(lock());
@@ -171,6 +190,9 @@ class ChannelDispatcher final : public Dispatcher {
   // gives up), or dead (about to be drained: reads fail with kCanceled).
   static constexpr uint8_t kGcLive = 0, kGcTentative = 1, kGcDead = 2;
   uint8_t gc_state_ GUARDED_BY(lock()) = kGcLive;
+  // A READ registration was ever made on this endpoint (NoteReadWait); in
+  // the padding after gc_state_ (the endpoint's size class stays).
+  mica::Atomic<bool> read_waits_{false};
 
   // The collector's bookkeeping (channel_gc.h). `inflight_` and
   // `inflight_node_` are guarded by the in-flight lock; the gc_* fields are

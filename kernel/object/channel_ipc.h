@@ -22,7 +22,8 @@
       // `done` is set under the scheduler lock with the wake: once the
       // caller sees it, this thread no longer touches the waiter (Call
       // takes the reply without the channel lock).
-      *h = Handoff{&w.queue, &w.done};
+      h->queue = &w.queue;
+      h->done = &w.done;
       return true;
     }
   }
@@ -88,11 +89,22 @@
         r->msg = mica::Move(*msg);
         // As in TakeReplyLocked: WriteReadWait takes the message without
         // the channel lock once it sees `done`.
-        *h = Handoff{&r->queue, &r->done};
+        h->queue = &r->queue;
+        h->done = &r->done;
         return mica::Status::kOk;
       }
       r->done.store(true, mica::kRelaxed);
       r->queue.WakeAll();
+    } else if (read_waits_.load(mica::kRelaxed) && charge) [[unlikely]] {
+      // A server waiting in port_reply_wait may take it (not a message
+      // going back: Unread passes charge false).
+      if (sched::WaitQueue* port_waiters = HandToPortLocked(msg)) {
+        // (*h is filled here, not by the call: passing its address would
+        // keep it out of registers on the whole IPC path.)
+        h->queue = port_waiters;
+        h->done = nullptr;
+        return mica::Status::kOk;
+      }
     }
   }
   const uint32_t handles = (*msg)->handle_count();

@@ -96,6 +96,19 @@ class Dispatcher : public mica::RefCounted<Dispatcher>, private sched::DeferredN
   size_t CancelAsyncWaits(const PortDispatcher* port, uint64_t key);
   // Called from a firing AsyncWait under lock_.
   void AsyncWaitFiredLocked(AsyncWait* wait) REQUIRES(lock_);
+  // Calls fn(link, signals) for the pending registrations (an
+  // AsyncWaitLink of each AsyncWait, kernel/object/port.h), under lock_,
+  // until one returns true (which this returns).
+  template <typename Fn>
+  bool AnyAsyncWait(Fn fn) {
+    IrqGuard guard(lock_);
+    for (AsyncWaitLink& link : async_waits_) {
+      if (fn(&link, signals_.signals())) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   // The handle `handle` of `owner` (a Process) that names this object was
   // closed: waits made through it end with kCanceled and the wait_async

@@ -1,5 +1,7 @@
 #include "kernel/object/port.h"
 
+#include "kernel/object/channel.h"
+
 #include <string.h>
 #include <new>
 
@@ -78,7 +80,8 @@ bool PortDispatcher::EmptyAndNotCanceled(const void* waiter)
   // Read without the queue lock inside BlockWhile (under the scheduler
   // lock): a racing queue or cancel either is seen or wakes the waiter after.
   auto* w = static_cast<const Waiter*>(waiter);
-  return w->port->queue_.empty() && !w->canceled.load(mica::kRelaxed);
+  return w->port->queue_.empty() && !w->canceled.load(mica::kRelaxed) &&
+         !w->handed.load(mica::kRelaxed);
 }
 
 void PortDispatcher::SyncReadableLocked() {
@@ -176,23 +179,56 @@ mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out, Wa
   Waiter me;
   me.port = this;
   me.through = through;
-  mica::Status s = mica::Status::kOk;
+  return WaitLoop(&me, mica::Status::kOk, deadline, out, nullptr);
+}
+
+mica::Status PortDispatcher::WaitLoop(Waiter* me, mica::Status s, uint64_t deadline,
+                                      mica_port_packet_t* out, ReadSource* source) {
   for (;;) {
+    if (me->accepts) {
+      // port_reply_wait: a writer may have handed a message over
+      // (HandMessage, which took `me` off waiting_): it is this call's
+      // result whatever else happened meanwhile (a timeout, a cancel).
+      // Only the queue lock guards it (no signal changes).
+      IrqGuard g(queue_lock_);
+      if (me->handed.load(mica::kRelaxed)) {
+        *out = me->packet;
+        source->handed = true;
+        source->msg = mica::Move(me->msg);
+        source->from = mica::Move(me->from);
+        return mica::Status::kOk;
+      }
+    }
     PortPacketNode* n = nullptr;
     {
       IrqGuard sg(lock_);
       IrqGuard g(queue_lock_);
-      if (me.node.InContainer()) {
-        waiting_.remove(&me);
+      if (me->node.InContainer()) {
+        waiting_.remove(me);
       }
-      if (me.canceled.load(mica::kRelaxed)) {
+      if (me->handed.load(mica::kRelaxed)) {
+        // Handed over since the look above.
+        *out = me->packet;
+        source->handed = true;
+        source->msg = mica::Move(me->msg);
+        source->from = mica::Move(me->from);
+        return mica::Status::kOk;
+      }
+      if (me->canceled.load(mica::kRelaxed)) {
         return mica::Status::kCanceled;
       }
       n = queue_.pop_front();
       if (n != nullptr && n->bound) {
-        // Copied under the lock: the binding may refill it once dequeued.
+        // Copied under the lock: the binding may refill it once dequeued
+        // (and a registration may end once the lock is dropped).
         *out = n->packet;
         n->queued = false;
+        if (source != nullptr && n->wait != nullptr && n->wait->read) {
+          source->valid = true;
+          source->owner = n->wait->through.owner;
+          source->handle = n->wait->through.handle;
+          source->koid = n->wait->source_koid;
+        }
         SyncReadableLocked();
         return mica::Status::kOk;
       }
@@ -204,7 +240,7 @@ mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out, Wa
       } else if (s != mica::Status::kOk) {
         return s;
       } else {
-        waiting_.push_back(&me);
+        waiting_.push_back(me);
       }
     }
     if (n != nullptr) {
@@ -212,8 +248,85 @@ mica::Status PortDispatcher::Wait(uint64_t deadline, mica_port_packet_t* out, Wa
       ReleaseNode(n);
       return mica::Status::kOk;
     }
-    s = waiters_.BlockWhile(EmptyAndNotCanceled, &me, deadline);
+    s = waiters_.BlockWhile(EmptyAndNotCanceled, me, deadline);
   }
+}
+
+mica::Status PortDispatcher::ReplyWait(ChannelDispatcher* channel, ChannelMessagePtr* reply,
+                                       uint64_t deadline, uint32_t byte_capacity,
+                                       uint32_t handle_capacity, mica_port_packet_t* out,
+                                       WaitThrough through, ReadSource* source) {
+  Waiter me;
+  me.port = this;
+  me.through = through;
+  me.accepts = true;
+  me.byte_capacity = byte_capacity;
+  me.handle_capacity = handle_capacity;
+  mica::Status s = mica::Status::kOk;
+  if (channel != nullptr) {
+    bool empty;
+    {
+      IrqGuard g(queue_lock_);  // (no signal changes: not the signal lock)
+      empty = queue_.empty();
+      if (empty) {
+        // On the list before the write: a handle_close of the port from now
+        // on cancels this wait (OnHandleClosed), whenever it blocks.
+        waiting_.push_back(&me);
+      }
+    }
+    mica::Status ws;
+    if (!empty) {
+      // A packet is there already: no block, so no direct switch either.
+      ws = channel->Write(reply);
+    } else {
+      // The write and the block in one scheduler critical section: a
+      // caller the reply woke runs in this thread's place (the IPC fast
+      // path). A packet queued meanwhile is seen by EmptyAndNotCanceled
+      // under the scheduler lock.
+      ws = channel->WriteAndBlockWhile(reply, &waiters_, EmptyAndNotCanceled, &me, deadline, &s);
+    }
+    if (ws != mica::Status::kOk) {
+      IrqGuard g(queue_lock_);
+      if (me.node.InContainer()) {
+        waiting_.remove(&me);
+      }
+      return ws;
+    }
+  }
+  return WaitLoop(&me, s, deadline, out, source);
+}
+
+sched::WaitQueue* PortDispatcher::HandMessage(AsyncWait* wait, ChannelMessagePtr* msg,
+                                              Dispatcher* channel, mica_signals_t observed) {
+  IrqGuard g(queue_lock_);
+  if (dead_ || !queue_.empty()) {
+    return nullptr;  // packets first: the message takes the ordinary path
+  }
+  for (Waiter& w : waiting_) {
+    if (!w.accepts || w.canceled.load(mica::kRelaxed) || w.through.owner != wait->through.owner) {
+      continue;
+    }
+    if ((*msg)->data_size() > w.byte_capacity || (*msg)->handle_count() > w.handle_capacity) {
+      return nullptr;
+    }
+    waiting_.remove(&w);
+    w.msg = mica::Move(*msg);
+    w.from = mica::RefPtr<Dispatcher>(channel);
+    w.packet.key = wait->key;
+    w.packet.type = MICA_PKT_TYPE_MESSAGE;
+    w.packet.status = MICA_OK;
+    w.packet.signal.trigger = wait->trigger_mask();
+    w.packet.signal.observed = observed;
+    w.packet.signal.count = 1;
+    w.packet.signal.timestamp = static_cast<mica_time_t>(timer::NowNs());
+    w.packet.signal.reserved[0] = w.packet.signal.reserved[1] = w.packet.signal.reserved[2] = 0;
+    // The waiter's thread reads this under queue_lock_ (WaitLoop) or
+    // through its blocking condition under the scheduler lock, which the
+    // wake takes after this.
+    w.handed.store(true, mica::kRelaxed);
+    return &waiters_;
+  }
+  return nullptr;
 }
 
 void PortDispatcher::OnHandleClosed(const void* owner, uint32_t handle) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "kernel/lib/list.h"
+#include "kernel/object/channel_message.h"
 #include "kernel/object/dispatcher.h"
 #include "kernel/sched/sched.h"
 
@@ -46,10 +47,33 @@ struct AsyncWait : HandleObserver, AsyncWaitLink {
   ~AsyncWait();
   bool repeating() const { return slot.bound; }
   PortPacketNode slot;
+  // MICA_WAIT_ASYNC_READ (a repeating wait on a channel, through a handle
+  // with READ): port_reply_wait may read the channel's next message along
+  // with the packet.
+  bool read = false;
   Dispatcher* source;  // valid while registered (the source cancels on death)
   mica::RefPtr<PortDispatcher> port;
   uint64_t key;
   uint64_t source_koid;
+};
+
+class ChannelDispatcher;
+
+// Where the packet port_reply_wait took came from, when it is a
+// MICA_WAIT_ASYNC_READ registration's: the handle it was made through and
+// the channel's koid (copied under the port's lock; the registration may
+// end as soon as it is dropped).
+struct ReadSource {
+  bool valid = false;
+  const void* owner = nullptr;
+  mica_handle_t handle = MICA_HANDLE_INVALID;
+  uint64_t koid = 0;
+  // Or: a writer handed the message straight to this waiter (the packet
+  // is then a MICA_PKT_TYPE_MESSAGE one already): `msg` from the channel
+  // `from` (a ChannelDispatcher), never queued.
+  bool handed = false;
+  ChannelMessagePtr msg;
+  mica::RefPtr<Dispatcher> from;
 };
 
 class PortDispatcher final : public Dispatcher {
@@ -63,6 +87,25 @@ class PortDispatcher final : public Dispatcher {
   // port_wait: the oldest packet, waiting until `deadline`. kTimedOut;
   // kCanceled if `through` is closed meanwhile.
   mica::Status Wait(uint64_t deadline, mica_port_packet_t* out, WaitThrough through = {});
+  // port_reply_wait: writes *reply to `channel` (a reply to a channel_call
+  // wakes its caller, switched to directly when this thread blocks), then
+  // waits as Wait. A write error is returned at once, nothing dequeued,
+  // *reply left to the caller. *source tells whether the packet is a
+  // READ registration's.
+  // While it waits with an empty queue, a message written to a channel
+  // with a READ registration on this port that fits `byte_capacity` and
+  // `handle_capacity` may be handed to it directly (HandMessage).
+  mica::Status ReplyWait(ChannelDispatcher* channel, ChannelMessagePtr* reply, uint64_t deadline,
+                         uint32_t byte_capacity, uint32_t handle_capacity, mica_port_packet_t* out,
+                         WaitThrough through, ReadSource* source);
+  // A channel's writer (channel lock and the channel's signal lock held),
+  // for READ registration `wait` of this port: if the queue is empty and a
+  // thread of the registration's process waits in port_reply_wait with
+  // room for *msg, moves *msg to it with its MICA_PKT_TYPE_MESSAGE packet
+  // (`observed`: the channel's signals) and returns the queue to wake
+  // (directly, if the writer blocks next). Null otherwise (*msg untouched).
+  sched::WaitQueue* HandMessage(AsyncWait* wait, ChannelMessagePtr* msg, Dispatcher* channel,
+                                mica_signals_t observed);
   // Called by an AsyncWait firing (source lock held): queues its packet,
   // or, once the port has no handles, frees `wait` (and maybe the port).
   void QueueSignal(AsyncWait* wait, mica_signals_t observed);
@@ -91,8 +134,21 @@ class PortDispatcher final : public Dispatcher {
     PortDispatcher* port;
     WaitThrough through;
     mica::Atomic<bool> canceled;
+    // port_reply_wait: a message may be handed over (HandMessage), set
+    // under queue_lock_ with the waiter taken off waiting_.
+    bool accepts = false;
+    uint32_t byte_capacity = 0;
+    uint32_t handle_capacity = 0;
+    mica::Atomic<bool> handed;
+    ChannelMessagePtr msg;
+    mica::RefPtr<Dispatcher> from;
+    mica_port_packet_t packet;
   };
   static bool EmptyAndNotCanceled(const void* waiter);
+  // Wait's loop, from a state where `me` may be on waiting_ and `s` is the
+  // last block's result.
+  mica::Status WaitLoop(Waiter* me, mica::Status s, uint64_t deadline, mica_port_packet_t* out,
+                        ReadSource* source);
   // Keeps READABLE in step with the queue (both locks held).
   void SyncReadableLocked() REQUIRES(lock_, queue_lock_);
   IrqSpinLock queue_lock_ ACQUIRED_AFTER(lock_) ACQUIRED_BEFORE(sched::g_sched_lock);

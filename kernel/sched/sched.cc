@@ -327,9 +327,12 @@ mica::Status WaitQueue::BlockWhile(bool (*still_wait)(const void*), const void* 
   return s;
 }
 
-mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, mica::Atomic<bool>* flag,
-                                          mica::SpinLock* held, uint64_t irq_state,
-                                          const mica::Atomic<bool>* done, uint64_t deadline) {
+// WakeAndBlockUntil's and WakeAndBlockWhile's work: `still_wait()` is the
+// blocking condition, checked under the scheduler lock (inlined into each).
+template <typename StillWait>
+[[gnu::always_inline]] inline mica::Status WaitQueue::WakeAndBlock(
+    WaitQueue* wake, mica::Atomic<bool>* flag, mica::SpinLock* held, uint64_t irq_state,
+    StillWait still_wait, uint64_t deadline) {
   LockRaw();
   // This CPU's state until the switch (IRQs are off: no migration).
   PerCpu& pc = ThisCpu();
@@ -356,9 +359,11 @@ mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, mica::Atomic<bool>* f
     }
   }
   // Done with `wake` and `flag`: the caller's lock may go.
-  held->Release();
+  if (held != nullptr) {
+    held->Release();
+  }
   mica::Status s = mica::Status::kOk;
-  if (!done->load(mica::kRelaxed)) {
+  if (still_wait()) {
     s = PrepareBlockLocked(pc, deadline);
     if (s == mica::Status::kOk) {
       if (direct != nullptr) {
@@ -374,23 +379,43 @@ mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, mica::Atomic<bool>* f
       }
       s = CurrentLocked()->wake_status;
       // As BlockWhile from here on.
-      while (s == mica::Status::kOk && !done->load(mica::kRelaxed)) {
+      while (s == mica::Status::kOk && still_wait()) {
         s = BlockLocked(deadline);
       }
-      if (s != mica::Status::kOk && done->load(mica::kRelaxed)) {
+      if (s != mica::Status::kOk && !still_wait()) {
         s = mica::Status::kOk;
       }
     }
   }
   if (direct != nullptr) {
-    // This thread did not block after all (killed, or its deadline had
-    // passed): the woken one runs when it leaves the kernel.
+    // This thread did not block after all (killed, its deadline had
+    // passed, or its condition was already met): the woken one runs when
+    // it leaves the kernel.
     EnqueueLocked(direct, CurrentCpu(), false);
     Cpu().need_resched = true;
   }
   UnlockRaw();
   arch::RestoreIrqs(irq_state);
   return s;
+}
+
+mica::Status WaitQueue::WakeAndBlockUntil(WaitQueue* wake, mica::Atomic<bool>* flag,
+                                          mica::SpinLock* held, uint64_t irq_state,
+                                          const mica::Atomic<bool>* done, uint64_t deadline)
+    NO_THREAD_SAFETY_ANALYSIS {  // WakeAndBlock releases `held` (unannotated template)
+  return WakeAndBlock(
+      wake, flag, held, irq_state,
+      [done]() NO_THREAD_SAFETY_ANALYSIS { return !done->load(mica::kRelaxed); }, deadline);
+}
+
+mica::Status WaitQueue::WakeAndBlockWhile(WaitQueue* wake, mica::Atomic<bool>* flag,
+                                          mica::SpinLock* held, uint64_t irq_state,
+                                          bool (*still_wait)(const void* ctx), const void* ctx,
+                                          uint64_t deadline)
+    NO_THREAD_SAFETY_ANALYSIS {  // WakeAndBlock releases `held` (unannotated template)
+  return WakeAndBlock(
+      wake, flag, held, irq_state,
+      [still_wait, ctx]() NO_THREAD_SAFETY_ANALYSIS { return still_wait(ctx); }, deadline);
 }
 
 int WaitQueue::WakeOneLocked(bool waker_blocks) {

@@ -122,6 +122,13 @@ class WaitQueue {
   mica::Status WakeAndBlockUntil(WaitQueue* wake, mica::Atomic<bool>* flag, mica::SpinLock* held,
                                  uint64_t irq_state, const mica::Atomic<bool>* done,
                                  uint64_t deadline_ns) RELEASE(held);
+  // The same with a blocking condition of the caller's (as BlockWhile's;
+  // port_reply_wait blocks on a port's queue this way after its reply
+  // woke a caller). `held` may be null: the caller holds no lock, only
+  // interrupts masked (`irq_state` is what they were).
+  mica::Status WakeAndBlockWhile(WaitQueue* wake, mica::Atomic<bool>* flag, mica::SpinLock* held,
+                                 uint64_t irq_state, bool (*still_wait)(const void* ctx),
+                                 const void* ctx, uint64_t deadline_ns) RELEASE(held);
   bool EmptyLocked() const REQUIRES(g_sched_lock) { return waiters_.empty(); }
   // Takes a blocked thread off the queue (timeouts).
   void RemoveLocked(Thread* t) REQUIRES(g_sched_lock);
@@ -132,6 +139,11 @@ class WaitQueue {
   // instead if it must not block.
   // `pc` is this CPU's.
   mica::Status PrepareBlockLocked(PerCpu& pc, uint64_t deadline_ns) REQUIRES(g_sched_lock);
+  // WakeAndBlockUntil's and WakeAndBlockWhile's work (sched.cc).
+  template <typename StillWait>
+  mica::Status WakeAndBlock(WaitQueue* wake, mica::Atomic<bool>* flag, mica::SpinLock* held,
+                            uint64_t irq_state, StillWait still_wait, uint64_t deadline_ns)
+      NO_THREAD_SAFETY_ANALYSIS;  // `held` and the scheduler lock, as documented above
 
   ThreadQueue waiters_ GUARDED_BY(g_sched_lock);
 };

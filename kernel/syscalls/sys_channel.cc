@@ -5,6 +5,7 @@
 #include "kernel/object/channel.h"
 #include "kernel/object/channel_gc.h"
 #include "kernel/object/channel_ipc.h"
+#include "kernel/object/port.h"
 #include "kernel/syscalls/sys_common.h"
 
 mica::Status sys_channel_create(uint32_t options, user_out_ptr<mica_handle_t> out0,
@@ -347,4 +348,88 @@ mica::Status sys_channel_write_read(mica_handle_t handle, uint32_t options, mica
   }
   return FinishRead(p, channel, s, &msg, nbytes, nhandles, UserOut(a.rd_bytes),
                     UserOut(a.rd_handles), actual_bytes, actual_handles);
+}
+
+mica::Status sys_port_reply_wait(mica_handle_t port, mica_time_t deadline, mica_handle_t channel,
+                                 user_in_ptr<const mica_channel_call_args_t> args,
+                                 user_out_ptr<mica_port_packet_t> packet,
+                                 user_out_ptr<uint32_t> actual_bytes,
+                                 user_out_ptr<uint32_t> actual_handles) {
+  Process* p = Process::Current();
+  mica_channel_call_args_t a;
+  TRY(args.copy_from_user(&a));
+  // The port through the thread's one-entry cache (a server waits on one
+  // port over and over); the reply's endpoint with a reference of its own.
+  PortDispatcher* pd;
+  mica::Status ps = p->GetObjectCached<PortDispatcher>(port, MICA_RIGHT_READ, &pd);
+  mica::RefPtr<ChannelDispatcher> ch;
+  ChannelMessagePtr reply;
+  if (channel != MICA_HANDLE_INVALID) {
+    mica::Status hs = p->GetObject<ChannelDispatcher>(channel, MICA_RIGHT_WRITE, &ch);
+    if (hs == mica::Status::kOk) {
+      hs = ps;
+    }
+    // Consumes the message's handles even if a lookup failed (ABI).
+    TRY(MessageFromUser(p, channel, hs, UserIn(a.wr_bytes), a.wr_num_bytes, UserIn(a.wr_handles),
+                        a.wr_num_handles, &reply));
+  } else if (ps != mica::Status::kOk) {
+    return ps;
+  }
+  ReadSource source;
+  mica_port_packet_t pkt;
+  // On a write error `reply` is destroyed on return, closing its handles.
+  TRY(pd->ReplyWait(ch.get(), ch ? &reply : nullptr, ToDeadline(deadline), a.rd_num_bytes,
+                    a.rd_num_handles, &pkt, WaitThrough{p, port}, &source));
+  if (source.handed) {
+    // A writer handed the message over (it never queued): deliver it, or
+    // put it back at the front of its channel's queue.
+    auto* from = static_cast<ChannelDispatcher*>(source.from.get());
+    // The writer that handed it over wakes this port's waiters with the
+    // channel lock held: once this thread has had that lock, the writer is
+    // done with the port (which this thread's handle cache keeps alive
+    // until then).
+    from->SyncWithWriter();
+    if (sched::Current()->interrupted) {
+      from->Unread(&source.msg);  // for the process's other threads
+      return mica::Status::kCanceled;
+    }
+    mica_port_packet_t plain = pkt;
+    plain.type = MICA_PKT_TYPE_SIGNAL;
+    mica::Status s = packet.copy_to_user(plain);  // a bad packet buffer must not cost it
+    if (s != mica::Status::kOk) {
+      from->Unread(&source.msg);
+      return s;
+    }
+    uint32_t nbytes = source.msg->data_size(), nhandles = source.msg->handle_count();
+    s = FinishRead(p, from, mica::Status::kOk, &source.msg, nbytes, nhandles, UserOut(a.rd_bytes),
+                   UserOut(a.rd_handles), actual_bytes, actual_handles);
+    if (s != mica::Status::kOk) {
+      return mica::Status::kOk;  // back in the queue (FinishRead): the plain packet
+    }
+    return packet.copy_to_user(pkt);
+  }
+  // The packet first: a bad packet buffer must not cost a message.
+  TRY(packet.copy_to_user(pkt));
+  if (!source.valid || source.owner != p) {
+    return mica::Status::kOk;
+  }
+  mica::RefPtr<ChannelDispatcher> from;
+  if (p->GetObject<ChannelDispatcher>(source.handle, MICA_RIGHT_READ, &from) != mica::Status::kOk ||
+      from->koid() != source.koid) {
+    return mica::Status::kOk;  // the handle went away: the packet alone
+  }
+  ChannelMessagePtr msg;
+  uint32_t nbytes = 0, nhandles = 0;
+  mica::Status s = from->Read(a.rd_num_bytes, a.rd_num_handles, &msg, &nbytes, &nhandles);
+  if (s != mica::Status::kOk) {
+    return mica::Status::kOk;  // nothing queued, or it does not fit: it stays queued
+  }
+  s = FinishRead(p, from.get(), s, &msg, nbytes, nhandles, UserOut(a.rd_bytes),
+                 UserOut(a.rd_handles), actual_bytes, actual_handles);
+  if (s != mica::Status::kOk) {
+    return mica::Status::kOk;  // the message went back to the front of the queue
+  }
+  pkt.type = MICA_PKT_TYPE_MESSAGE;
+  pkt.signal.observed = from->signals();
+  return packet.copy_to_user(pkt);
 }

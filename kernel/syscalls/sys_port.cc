@@ -1,4 +1,5 @@
 // Ports and asynchronous waits.
+#include "kernel/object/channel.h"
 #include "kernel/object/port.h"
 #include "kernel/syscalls/sys_common.h"
 
@@ -47,10 +48,25 @@ mica::Status sys_port_cancel(mica_handle_t port, mica_handle_t source, uint64_t 
 mica::Status sys_object_wait_async(mica_handle_t handle, mica_handle_t port, uint64_t key,
                                    mica_signals_t signals, uint32_t options) {
   Process* p = Process::Current();
-  mica::RefPtr<Dispatcher> src = TRY(p->GetObject<Dispatcher>(handle, MICA_RIGHT_WAIT));
+  mica_rights_t rights = 0;
+  mica::RefPtr<Dispatcher> src = TRY(p->GetObject<Dispatcher>(handle, MICA_RIGHT_WAIT, &rights));
   mica::RefPtr<PortDispatcher> pd = TRY(p->GetObject<PortDispatcher>(port, MICA_RIGHT_WRITE));
-  if ((options & ~MICA_WAIT_ASYNC_REPEATING) != 0 || signals == 0) {
+  if ((options & ~(MICA_WAIT_ASYNC_REPEATING | MICA_WAIT_ASYNC_READ)) != 0 || signals == 0) {
     return mica::Status::kInvalidArgs;
+  }
+  const bool read = (options & MICA_WAIT_ASYNC_READ) != 0;
+  if (read) {
+    // A READ registration is a repeating wait for READABLE on a channel
+    // the caller may read.
+    if ((options & MICA_WAIT_ASYNC_REPEATING) == 0 || (signals & MICA_CHANNEL_READABLE) == 0) {
+      return mica::Status::kInvalidArgs;
+    }
+    if (!IsA<ChannelDispatcher>(src.get())) {
+      return mica::Status::kWrongType;
+    }
+    if ((rights & MICA_RIGHT_READ) == 0) {
+      return mica::Status::kAccessDenied;
+    }
   }
   if (IsA<PortDispatcher>(src.get())) {
     // A port's signals change inside other objects' locks (port.h).
@@ -61,6 +77,10 @@ mica::Status sys_object_wait_async(mica_handle_t handle, mica_handle_t port, uin
                                        (options & MICA_WAIT_ASYNC_REPEATING) != 0);
   if (!ac_wait.check()) {
     return mica::Status::kNoMemory;
+  }
+  wait->read = read;
+  if (read) {
+    static_cast<ChannelDispatcher*>(src.get())->NoteReadWait();
   }
   wait->through = WaitThrough{p, handle};
   src->AddAsyncWait(wait);

@@ -48,9 +48,15 @@ bool PanEnabled() {
   return g_pan;
 }
 
-void internal::SaveUserFp(UserState* prev, uint64_t cpacr) {
+void internal::SaveUserFp(UserState* prev, UserState* next, uint64_t cpacr) {
   if (prev != nullptr) {
     arm64_fp_save(prev->fp);
+  }
+  if (next != nullptr && next->fp_eager != 0) {
+    // FPEN stays "all": the registers are next's from here on.
+    next->fp_eager--;
+    arm64_fp_restore(next->fp);
+    return;
   }
   // No ISB: the exception return to EL0 synchronizes the change, and the
   // kernel's own FP use (fp_save/fp_restore) stays allowed.
@@ -58,6 +64,7 @@ void internal::SaveUserFp(UserState* prev, uint64_t cpacr) {
 }
 
 void UserFpAccessTrap(UserState* current) {
+  current->fp_eager = internal::kFpEagerSwitches;
   arm64_fp_restore(current->fp);
   WRITE_SYSREG(cpacr_el1, (READ_SYSREG(cpacr_el1) & ~kFpenMask) | kFpenAll);
   // The exception return to the trapped instruction synchronizes it.

@@ -15,6 +15,11 @@ struct UserState {
   alignas(16) uint8_t fp[528];  // q0..q31, fpcr, fpsr
   uint64_t tpidr_el0 = 0;
   uint64_t ttbr0 = 0;  // ASID | root table of the process
+  // Switch-ins left on which the registers are loaded at once instead of
+  // on the first FP instruction's trap (SaveUserFp): set by a trap, so a
+  // thread that uses FP/SIMD in every time slice traps once per
+  // kFpEagerSwitches switches instead of on every one.
+  uint32_t fp_eager = 0;
 };
 
 namespace internal {
@@ -26,9 +31,14 @@ extern uint64_t g_current_ttbr0[];
 constexpr uint64_t kFpenMask = 3ull << 20;
 constexpr uint64_t kFpenAll = 3ull << 20;
 constexpr uint64_t kFpenEl1Only = 1ull << 20;
-// SwitchUserState's rare part, out of line: saves the outgoing thread's
-// live FP/SIMD registers (if it has user state) and traps EL0's FP again.
-void SaveUserFp(UserState* prev, uint64_t cpacr);
+// How many switch-ins a trap buys a thread's FP/SIMD registers loaded
+// eagerly (UserState::fp_eager).
+constexpr uint32_t kFpEagerSwitches = 16;
+// SwitchUserState's rare part, out of line, when the outgoing thread's
+// FP/SIMD registers are live: saves them (if it has user state); then
+// loads the incoming thread's if it still has eager switch-ins (it trapped
+// recently: it would trap again at once), else traps EL0's FP again.
+void SaveUserFp(UserState* prev, UserState* next, uint64_t cpacr);
 }  // namespace internal
 
 // Context switch on CPU `cpu` (the caller's): saves the outgoing thread's
@@ -43,10 +53,13 @@ void SaveUserFp(UserState* prev, uint64_t cpacr);
 // FPEN is "all" on a CPU exactly while the running thread's registers are
 // live in it, and only then does switching away save them. A thread that
 // does not touch FP/SIMD in a time slice costs neither a save nor a load.
+// Between two threads that both use FP/SIMD (an IPC client and server)
+// the incoming one's registers are loaded with the outgoing one's save,
+// while its eager switch-ins last (SaveUserFp), saving the trap.
 [[gnu::always_inline]] inline void SwitchUserState(UserState* prev, UserState* next, uint32_t cpu) {
   uint64_t cpacr = READ_SYSREG(cpacr_el1);
   if ((cpacr & internal::kFpenMask) == internal::kFpenAll) {
-    internal::SaveUserFp(prev, cpacr);
+    internal::SaveUserFp(prev, next, cpacr);
   }
   uint64_t ttbr0;
   if (prev != nullptr) {

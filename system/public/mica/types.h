@@ -285,6 +285,13 @@ MICA_ABI_ASSERT(sizeof(mica_wait_item_t) == 16, "wait item");
 // while that packet is still queued updates it in place (signal.count counts
 // the edges, signal.observed the word at the latest edge).
 #define MICA_WAIT_ASYNC_REPEATING ((uint32_t)1u)
+// object_wait_async option, with MICA_WAIT_ASYNC_REPEATING, on a channel
+// handle with MICA_RIGHT_READ and `signals` including
+// MICA_CHANNEL_READABLE: port_reply_wait, when it takes this
+// registration's packet, also reads the channel's next message into its
+// buffers (the packet's type is then MICA_PKT_TYPE_MESSAGE). port_wait
+// returns the packet as a plain signal packet.
+#define MICA_WAIT_ASYNC_READ ((uint32_t)2u)
 
 // A port_queue fails with MICA_ERR_SHOULD_WAIT while the port holds this
 // many user packets.
@@ -299,6 +306,12 @@ MICA_ABI_ASSERT(sizeof(mica_wait_item_t) == 16, "wait item");
 #define MICA_PKT_TYPE_INTERRUPT ((uint32_t)2)
 // Queued when a timer bound with timer_bind fires.
 #define MICA_PKT_TYPE_TIMER ((uint32_t)3)
+// Returned by port_reply_wait for a MICA_WAIT_ASYNC_READ registration's
+// packet when it read the channel's next message: the `signal` member as
+// for MICA_PKT_TYPE_SIGNAL, with `signal.observed` the channel's signals
+// just after the read (MICA_CHANNEL_READABLE: more messages are queued,
+// and no new packet comes for them until the queue has been emptied).
+#define MICA_PKT_TYPE_MESSAGE ((uint32_t)4)
 
 // object_wait_async: which signals triggered and what the object had.
 typedef struct mica_packet_signal {

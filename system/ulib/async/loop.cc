@@ -66,6 +66,7 @@ Loop::Loop() : free_slot_(kNoSlot) {
 
 Loop::~Loop() {
   Shutdown();
+  static_cast<void>(FlushWrite(MICA_HANDLE_INVALID));  // deferred after Shutdown
   MutexGuard guard(mutex_);
   while (TaskNode* n = free_tasks_) {
     free_tasks_ = n->next;
@@ -76,8 +77,12 @@ Loop::~Loop() {
   }
   free(slots_);
   free(heap_);
+  free(read_bytes_);
+  free(deferred_.bytes);
   slots_ = nullptr;
   heap_ = nullptr;
+  read_bytes_ = nullptr;
+  deferred_.bytes = nullptr;
 }
 
 mica_time_t Loop::Now() {
@@ -279,6 +284,100 @@ mica_status_t Loop::BeginRepeatingWait(mica_handle_t object, mica_signals_t sign
   return AddWait(object, signals, MICA_WAIT_ASYNC_REPEATING, std::move(handler), id);
 }
 
+mica_status_t Loop::BeginMessageWait(mica_handle_t channel, mica_signals_t signals,
+                                     WaitHandler handler, WaitId* id) {
+  return AddWait(channel, signals, MICA_WAIT_ASYNC_REPEATING | MICA_WAIT_ASYNC_READ,
+                 std::move(handler), id);
+}
+
+bool Loop::TakeMessage(Message* out) {
+  if (!message_ready_) {
+    return false;
+  }
+  message_ready_ = false;
+  // The buffer pointer is fixed once allocated (read on this thread, which
+  // saw it allocated before the read that filled it).
+  out->bytes = message_buffer_;
+  out->num_bytes = message_bytes_;
+  out->handles = read_handles_;
+  out->num_handles = message_handles_;
+  return true;
+}
+
+void Loop::DropMessage() {
+  if (!message_ready_) {
+    return;
+  }
+  message_ready_ = false;
+  for (uint32_t i = 0; i < message_handles_; i++) {
+    mica_handle_close(read_handles_[i]);
+  }
+}
+
+mica_status_t Loop::DeferWrite(mica_handle_t channel, const void* bytes, uint32_t num_bytes,
+                               const mica_handle_t* handles, uint32_t num_handles,
+                               WriteErrorHandler on_error, void* context) {
+  mica_status_t s = MICA_OK;
+  if (num_handles > MICA_CHANNEL_MAX_MSG_HANDLES || num_bytes > MICA_CHANNEL_MAX_MSG_BYTES) {
+    s = MICA_ERR_OUT_OF_RANGE;
+  } else if (deferred_.channel != MICA_HANDLE_INVALID) {
+    // One at a time, in order: the earlier one goes now. Its error, if any,
+    // is reported as the deferral would have.
+    WriteErrorHandler earlier = deferred_.on_error;
+    void* earlier_context = deferred_.context;
+    mica_status_t e = FlushWrite(MICA_HANDLE_INVALID);
+    if (e != MICA_OK && earlier != nullptr) {
+      earlier(earlier_context, e);
+    }
+  }
+  if (s == MICA_OK && num_bytes > deferred_.capacity) {
+    uint32_t cap = deferred_.capacity == 0 ? 256 : deferred_.capacity;
+    while (cap < num_bytes) {
+      cap *= 2;
+    }
+    void* p = realloc(deferred_.bytes, cap);
+    if (p == nullptr) {
+      s = MICA_ERR_NO_MEMORY;
+    } else {
+      deferred_.bytes = static_cast<uint8_t*>(p);
+      deferred_.capacity = cap;
+    }
+  }
+  if (s != MICA_OK) {
+    // Consumed on failure too, as by channel_write.
+    for (uint32_t i = 0; i < num_handles && i < MICA_CHANNEL_MAX_MSG_HANDLES; i++) {
+      mica_handle_close(handles[i]);
+    }
+    return s;
+  }
+  if (num_bytes != 0) {
+    memcpy(deferred_.bytes, bytes, num_bytes);
+  }
+  for (uint32_t i = 0; i < num_handles; i++) {
+    deferred_.handles[i] = handles[i];
+  }
+  deferred_.num_bytes = num_bytes;
+  deferred_.num_handles = num_handles;
+  deferred_.channel = channel;
+  deferred_.on_error = on_error;
+  deferred_.context = context;
+  return MICA_OK;
+}
+
+constinit thread_local Loop* Loop::dispatching_ = nullptr;
+
+mica_status_t Loop::FlushWrite(mica_handle_t channel) {
+  if (deferred_.channel == MICA_HANDLE_INVALID ||
+      (channel != MICA_HANDLE_INVALID && channel != deferred_.channel)) {
+    return MICA_OK;
+  }
+  mica_handle_t ch = deferred_.channel;
+  deferred_.channel = MICA_HANDLE_INVALID;
+  deferred_.on_error = nullptr;
+  return mica_channel_write(ch, 0, deferred_.bytes, deferred_.num_bytes, deferred_.handles,
+                            deferred_.num_handles);
+}
+
 mica_status_t Loop::AddWait(mica_handle_t object, mica_signals_t signals, uint32_t options,
                             WaitHandler handler, WaitId* id) {
   MutexGuard guard(mutex_);
@@ -288,6 +387,13 @@ mica_status_t Loop::AddWait(mica_handle_t object, mica_signals_t signals, uint32
   }
   if (!handler) {
     return MICA_ERR_INVALID_ARGS;
+  }
+  if ((options & MICA_WAIT_ASYNC_READ) != 0 && read_bytes_ == nullptr) {
+    read_bytes_ = static_cast<uint8_t*>(malloc(MICA_CHANNEL_MAX_MSG_BYTES));
+    if (read_bytes_ == nullptr) {
+      return MICA_ERR_NO_MEMORY;
+    }
+    allocations_++;
   }
   uint32_t index = free_slot_;
   if (index != kNoSlot) {
@@ -403,11 +509,61 @@ void Loop::RunRepeating(const mica_port_packet_t& packet, WaitSlot* slot) {
   mutex_.Lock();
 }
 
+mica_status_t Loop::WaitPort(mica_handle_t port, mica_time_t deadline, uint8_t* buffer,
+                             mica_port_packet_t* packet) {
+  if (deferred_.channel == MICA_HANDLE_INVALID && buffer == nullptr) {
+    return mica_port_wait(port, deadline, packet);
+  }
+  for (;;) {
+    mica_handle_t channel = deferred_.channel;
+    mica_channel_call_args_t args{deferred_.bytes,
+                                  deferred_.handles,
+                                  buffer,
+                                  read_handles_,
+                                  deferred_.num_bytes,
+                                  deferred_.num_handles,
+                                  buffer != nullptr ? MICA_CHANNEL_MAX_MSG_BYTES : 0,
+                                  buffer != nullptr ? MICA_CHANNEL_MAX_MSG_HANDLES : 0};
+    uint32_t num_bytes = 0;
+    uint32_t num_handles = 0;
+    mica_status_t s =
+        mica_port_reply_wait(port, deadline, channel, &args, packet, &num_bytes, &num_handles);
+    if (channel != MICA_HANDLE_INVALID) {
+      deferred_.channel = MICA_HANDLE_INVALID;  // written, or its handles consumed
+      WriteErrorHandler on_error = deferred_.on_error;
+      deferred_.on_error = nullptr;
+      if (s != MICA_OK && s != MICA_ERR_TIMED_OUT && s != MICA_ERR_CANCELED) {
+        // The write failed (nothing was waited for): report it, then wait.
+        if (on_error != nullptr) {
+          on_error(deferred_.context, s);
+        }
+        continue;
+      }
+    }
+    if (s == MICA_OK && packet->type == MICA_PKT_TYPE_MESSAGE) {
+      packet->type = MICA_PKT_TYPE_SIGNAL;  // dispatched as one, with the message
+      message_ready_ = true;
+      message_buffer_ = buffer;
+      message_bytes_ = num_bytes;
+      message_handles_ = num_handles;
+    }
+    return s;
+  }
+}
+
 mica_status_t Loop::RunOnce(mica_time_t deadline) {
+  mica_status_t s = RunOnceDeferring(deadline);
+  mica_status_t w = FlushWrite(MICA_HANDLE_INVALID);
+  static_cast<void>(w);  // a reply whose caller went away: nobody to tell
+  return s;
+}
+
+mica_status_t Loop::RunOnceDeferring(mica_time_t deadline) {
   for (;;) {
     mica_time_t wait_until;
     bool for_timer = false;
     mica_handle_t port;
+    uint8_t* read_buffer;
     {
       MutexGuard guard(mutex_);
       if (CheckUsableLocked() != MICA_OK) {
@@ -420,6 +576,7 @@ mica_status_t Loop::RunOnce(mica_time_t deadline) {
         MoveDueTimersLocked(Now());  // (a system call: only with timers)
       }
       port = port_.get();
+      read_buffer = reading_ ? nullptr : read_bytes_;
       if (ready_count_ > 0) {
         wait_until = MICA_TIME_INFINITE_PAST;  // only poll: tasks are ready
       } else {
@@ -431,9 +588,19 @@ mica_status_t Loop::RunOnce(mica_time_t deadline) {
       }
     }
     mica_port_packet_t packet;
-    mica_status_t s = mica_port_wait(port, wait_until, &packet);
+    mica_status_t s = WaitPort(port, wait_until, read_buffer, &packet);
     if (s == MICA_OK) {
-      if (DispatchPacket(packet)) {
+      // While a handler may hold the message, a nested RunOnce must not
+      // read into the buffer.
+      bool outer = reading_;
+      reading_ = reading_ || message_ready_;
+      Loop* outer_loop = dispatching_;
+      dispatching_ = this;
+      bool ran = DispatchPacket(packet);
+      dispatching_ = outer_loop;
+      DropMessage();
+      reading_ = outer;
+      if (ran) {
         return MICA_OK;
       }
       continue;
@@ -467,8 +634,9 @@ mica_status_t Loop::RunOnce(mica_time_t deadline) {
 
 mica_status_t Loop::Run() {
   for (;;) {
-    mica_status_t s = RunOnce(MICA_TIME_INFINITE);
+    mica_status_t s = RunOnceDeferring(MICA_TIME_INFINITE);
     if (s != MICA_OK) {
+      static_cast<void>(FlushWrite(MICA_HANDLE_INVALID));
       return s;
     }
   }
@@ -476,12 +644,11 @@ mica_status_t Loop::Run() {
 
 mica_status_t Loop::RunUntilIdle() {
   for (;;) {
-    mica_status_t s = RunOnce(MICA_TIME_INFINITE_PAST);
-    if (s == MICA_ERR_TIMED_OUT) {
-      return MICA_OK;
-    }
+    mica_status_t s = RunOnceDeferring(MICA_TIME_INFINITE_PAST);
     if (s != MICA_OK) {
-      return s;
+      // (A write deferred by the last handler went with the last poll.)
+      static_cast<void>(FlushWrite(MICA_HANDLE_INVALID));
+      return s == MICA_ERR_TIMED_OUT ? MICA_OK : s;
     }
   }
 }
@@ -509,6 +676,7 @@ bool Loop::quitting() const {
 // ---- Shutdown -------------------------------------------------------------
 
 void Loop::Shutdown() {
+  static_cast<void>(FlushWrite(MICA_HANDLE_INVALID));
   size_t slots;
   {
     MutexGuard guard(mutex_);

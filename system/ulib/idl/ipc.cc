@@ -50,6 +50,7 @@ mica_status_t SyncClientBase::Call(Encoder& request, uint64_t ordinal, uint16_t 
                                    uint8_t* bytes, uint32_t capacity, mica_handle_t* handles,
                                    uint32_t handle_capacity, uint32_t* num_bytes,
                                    uint32_t* num_handles) {
+  async::Loop::FlushCurrentWrite();  // a reply this thread deferred goes first
   mica_channel_call_args_t args{request.bytes(), request.handles(),   bytes,
                                 handles,         request.num_bytes(), request.num_handles(),
                                 capacity,        handle_capacity};
@@ -88,6 +89,7 @@ mica_status_t SyncClientBase::Send(Encoder& request) {
 mica_status_t SyncClientBase::Read(mica_time_t deadline, uint8_t* bytes, uint32_t capacity,
                                    mica_handle_t* handles, uint32_t handle_capacity,
                                    uint32_t* num_bytes, uint32_t* num_handles) {
+  async::Loop::FlushCurrentWrite();
   mica_signals_t observed = 0;
   mica_status_t s = channel_.wait_one(kSignals, deadline, &observed);
   if (s != MICA_OK) {
@@ -120,29 +122,27 @@ Connection::Connection(async::Loop* loop, Channel channel, uint32_t protocol_id,
       protocol_id_(protocol_id),
       version_(version),
       max_bytes_(max_bytes > kEpitaphSize ? max_bytes : kEpitaphSize) {
-  for (Buffer& b : buffers_) {
-    b.bytes = new uint8_t[max_bytes_];
-    for (mica_handle_t& h : b.handles) {
-      h = MICA_HANDLE_INVALID;
-    }
+  bytes_ = new uint8_t[max_bytes_];
+  for (mica_handle_t& h : handles_) {
+    h = MICA_HANDLE_INVALID;
   }
 }
 
 Connection::~Connection() {
+  if (channel_.is_valid()) {
+    static_cast<void>(loop_->FlushWrite(channel_.get()));  // before the handle closes
+  }
   if (waiting_) {
     loop_->CancelWait(wait_id_);
   }
-  DropNext();
-  for (Buffer& b : buffers_) {
-    delete[] b.bytes;
-  }
+  delete[] bytes_;
 }
 
 mica_status_t Connection::Begin() {
   if (!channel_.is_valid() || waiting_) {
     return MICA_ERR_BAD_STATE;
   }
-  mica_status_t s = loop_->BeginRepeatingWait(
+  mica_status_t s = loop_->BeginMessageWait(
       channel_.get(), kSignals,
       [this](mica_status_t status, mica_signals_t observed) { OnSignals(status, observed); },
       &wait_id_);
@@ -154,53 +154,37 @@ mica_status_t Connection::Write(Encoder& message) {
   if (!channel_.is_valid()) {
     return MICA_ERR_BAD_STATE;  // the encoder closes the handles
   }
-  if (may_look_ahead_ && next_state_ == Next::kUnknown) {
-    return WriteAndLook(message);
+  mica_status_t s;
+  if (dispatching_) {
+    s = loop_->DeferWrite(channel_.get(), message.bytes(), message.num_bytes(), message.handles(),
+                          message.num_handles(), &Connection::OnWriteErrorThunk, this);
+  } else {
+    // Behind anything deferred on this channel: writes stay in order.
+    s = loop_->FlushWrite(channel_.get());
+    if (s == MICA_OK) {
+      s = channel_.write(0, message.bytes(), message.num_bytes(), message.handles(),
+                         message.num_handles());
+    } else {
+      CloseHandles(message.handles(), message.num_handles());
+    }
   }
-  mica_status_t s = channel_.write(0, message.bytes(), message.num_bytes(), message.handles(),
-                                   message.num_handles());
-  message.Release();
+  message.Release();  // consumed, as by channel_write
   return s;
 }
 
-// One system call for the reply and the read that OnSignals would make next.
-mica_status_t Connection::WriteAndLook(Encoder& message) {
-  mica_channel_call_args_t args{message.bytes(), message.handles(),   next_->bytes,
-                                next_->handles,  message.num_bytes(), message.num_handles(),
-                                max_bytes_,      kMaxHandles};
-  uint32_t num_bytes = 0;
-  uint32_t num_handles = 0;
-  mica_status_t s = mica_channel_write_read(channel_.get(), 0, MICA_TIME_INFINITE_PAST, &args,
-                                            &num_bytes, &num_handles);
-  message.Release();  // consumed, as by channel_write
-  if (s == MICA_OK) {
-    next_state_ = Next::kMessage;
-    next_bytes_ = num_bytes;
-    next_handles_ = num_handles;
-    return MICA_OK;
-  }
-  if (s == MICA_ERR_TIMED_OUT) {
-    next_state_ = Next::kEmpty;
-    return MICA_OK;
-  }
-  // Written, but the read failed (a message too big, no room for its
-  // handles): the message stays queued and ReadOne's channel_read meets
-  // the same error. Write errors end the call before the read; a closed
-  // peer fails the write (the write and the read see one state of the
-  // endpoint, under its lock).
-  bool read_error = s == MICA_ERR_BUFFER_TOO_SMALL || s == MICA_ERR_NO_RESOURCES;
-  return read_error ? MICA_OK : s;
+void Connection::OnWriteErrorThunk(void* connection, mica_status_t status) {
+  static_cast<Connection*>(connection)->OnWriteError(status);
 }
 
-void Connection::DropNext() {
-  if (next_state_ == Next::kMessage) {
-    CloseHandles(next_->handles, next_handles_);
+void Connection::OnWriteError(mica_status_t status) {
+  // Runs from the loop's next port wait, never during a handler of this
+  // connection. A closed peer ends the connection through its signals.
+  if (status != MICA_ERR_PEER_CLOSED && !closed_) {
+    Close(status);
   }
-  next_state_ = Next::kUnknown;
 }
 
 void Connection::OnSignals(mica_status_t status, mica_signals_t observed) {
-  static_cast<void>(observed);
   if (status != MICA_OK) {
     waiting_ = false;  // the loop is shutting down
     return;
@@ -208,11 +192,22 @@ void Connection::OnSignals(mica_status_t status, mica_signals_t observed) {
   if (closed_) {
     return;
   }
-  // Edge-triggered: read until the queue is empty (or kBatch messages).
   dispatching_ = true;
-  bool empty = false;
+  bool more = true;
+  async::Loop::Message m;
+  if (loop_->TakeMessage(&m)) {
+    // Read with the packet; `observed` is the channel after that read.
+    mica_status_t s = m.num_bytes > max_bytes_
+                          ? (CloseHandles(m.handles, m.num_handles), MICA_ERR_INVALID_ARGS)
+                          : HandleOne(m.bytes, m.num_bytes, m.handles, m.num_handles);
+    if (s != MICA_OK && !closed_) {
+      Close(s);
+    }
+    more = (observed & kSignals) != 0;
+  }
+  // Edge-triggered: read until the queue is empty (or kBatch messages).
+  bool empty = !more;
   for (int i = 0; i < kBatch && !closed_ && !empty; ++i) {
-    may_look_ahead_ = i + 1 < kBatch;
     bool got = false;
     mica_status_t s = ReadOne(&got);
     if (s != MICA_OK) {
@@ -221,7 +216,6 @@ void Connection::OnSignals(mica_status_t status, mica_signals_t observed) {
       empty = true;
     }
   }
-  may_look_ahead_ = false;
   dispatching_ = false;
   if (!closed_ && !empty) {
     // The batch ended with messages maybe left: a new registration fires
@@ -241,22 +235,8 @@ void Connection::OnSignals(mica_status_t status, mica_signals_t observed) {
 mica_status_t Connection::ReadOne(bool* got) {
   uint32_t num_bytes = 0;
   uint32_t num_handles = 0;
-  mica_status_t s = MICA_OK;
-  Next next = next_state_;
-  next_state_ = Next::kUnknown;
-  if (next == Next::kEmpty) {
-    return MICA_OK;  // the reply's write found the queue empty
-  }
-  if (next == Next::kMessage) {
-    Buffer* b = current_;
-    current_ = next_;
-    next_ = b;
-    num_bytes = next_bytes_;
-    num_handles = next_handles_;
-  } else {
-    s = channel_.read(0, current_->bytes, current_->handles, max_bytes_, kMaxHandles, &num_bytes,
-                      &num_handles);
-  }
+  mica_status_t s =
+      channel_.read(0, bytes_, handles_, max_bytes_, kMaxHandles, &num_bytes, &num_handles);
   if (s == MICA_ERR_SHOULD_WAIT) {
     return MICA_OK;
   }
@@ -267,10 +247,13 @@ mica_status_t Connection::ReadOne(bool* got) {
     return s;  // MICA_ERR_PEER_CLOSED once the queue is drained
   }
   *got = true;
-  uint8_t* bytes = current_->bytes;
-  mica_handle_t* handles = current_->handles;
+  return HandleOne(bytes_, num_bytes, handles_, num_handles);
+}
+
+mica_status_t Connection::HandleOne(uint8_t* bytes, uint32_t num_bytes, mica_handle_t* handles,
+                                    uint32_t num_handles) {
   MessageHeader h{};
-  s = ReadHeader(bytes, num_bytes, &h);
+  mica_status_t s = ReadHeader(bytes, num_bytes, &h);
   if (s == MICA_OK && h.ordinal != kEpitaphOrdinal) {
     current_txid_ = h.txid;
   }
@@ -299,7 +282,10 @@ void Connection::Close(mica_status_t status) {
     loop_->CancelWait(wait_id_);
     waiting_ = false;
   }
-  DropNext();  // a message read ahead is not handled
+  if (channel_.is_valid()) {
+    // A reply deferred to the loop goes before the epitaph (or the close).
+    static_cast<void>(loop_->FlushWrite(channel_.get()));
+  }
   if (status != MICA_ERR_PEER_CLOSED && channel_.is_valid()) {
     alignas(8) uint8_t epitaph[kEpitaphSize] = {};
     // During a two-way request, the epitaph answers it (a channel_call

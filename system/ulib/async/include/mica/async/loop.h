@@ -19,6 +19,27 @@
 //     packet. A handler may cancel its own wait; it is destroyed once it
 //     returns. (A repeating handler runs in place, in its wait slot, which
 //     is not reused while it runs: no move of the handler per packet.)
+//     BeginMessageWait is a repeating wait on a channel whose packets can
+//     bring the channel's next message with them (MICA_WAIT_ASYNC_READ):
+//     the loop waits with port_reply_wait, which reads the message into
+//     the loop's buffer in the same system call; the handler takes it with
+//     TakeMessage (and owns its handles). A handler that gets no message
+//     (none was read: it did not fit, or none was queued) reads the
+//     channel itself, as for BeginRepeatingWait. After a message, the
+//     `observed` signals are the channel's after the read: READABLE
+//     means more are queued, and no packet comes for them until the
+//     handler has emptied the queue. A message read with a packet whose
+//     wait another thread cancelled meanwhile is dropped (its handles
+//     closed); cancel message waits from the loop's thread.
+//   - deferred writes: a handler on the loop's thread may hand one channel
+//     write (a reply, usually) to DeferWrite: the loop writes it with its
+//     next port wait, in the same port_reply_wait system call (a reply to
+//     a channel_call then switches straight to the caller). RunOnce and
+//     RunUntilIdle write what is still deferred before they return, Run
+//     when it ends; FlushWrite writes it at once (before anything else is
+//     written on that channel or it is closed: writes must stay in
+//     order). A handler that blocks after deferring a write calls
+//     FlushCurrentWrite first (the IDL's synchronous clients do).
 //   - tasks: PostTask queues a function; tasks run in FIFO order.
 //     PostDelayedTask runs one no earlier than a deadline of the monotonic
 //     clock (ties in posting order). The loop keeps the deadlines in a
@@ -139,6 +160,50 @@ class Loop {
   // A repeating, edge-triggered wait (see the top); the same errors.
   mica_status_t BeginRepeatingWait(mica_handle_t object, mica_signals_t signals,
                                    WaitHandler handler, WaitId* id = nullptr);
+  // A repeating wait on a channel (with READ and WAIT) whose packets bring
+  // its next message (see the top; TakeMessage). `signals` must include
+  // MICA_CHANNEL_READABLE. The first one allocates the loop's read buffer
+  // (MICA_CHANNEL_MAX_MSG_BYTES, touched only as far as messages reach).
+  mica_status_t BeginMessageWait(mica_handle_t channel, mica_signals_t signals, WaitHandler handler,
+                                 WaitId* id = nullptr);
+  // A message read with the packet being dispatched.
+  struct Message {
+    uint8_t* bytes;
+    uint32_t num_bytes;
+    mica_handle_t* handles;
+    uint32_t num_handles;
+  };
+  // In a message wait's handler: the message that came with its packet, if
+  // one did (true, once; the buffers stay valid until the handler returns
+  // and the handles are the caller's). Handles of a message nobody takes
+  // are closed when the handler returns.
+  bool TakeMessage(Message* out);
+  // Runs on the loop's thread with the status of a deferred write that
+  // failed, and the context given with it (a plain function and pointer:
+  // a reply per message must not cost a callable's construction).
+  using WriteErrorHandler = void (*)(void* context, mica_status_t status);
+  // Loop thread only: writes the message on `channel` with the loop's next
+  // port wait (see the top). The handles are consumed. A write already
+  // deferred is written first. on_error(context, status) (`on_error` may be
+  // null) runs if the write fails, unless FlushWrite wrote it.
+  mica_status_t DeferWrite(mica_handle_t channel, const void* bytes, uint32_t num_bytes,
+                           const mica_handle_t* handles, uint32_t num_handles,
+                           WriteErrorHandler on_error, void* context);
+  // Loop thread only: writes the deferred write now if it is for `channel`
+  // (MICA_HANDLE_INVALID: whichever channel), and returns its status
+  // (MICA_OK if there was none; `on_error` does not run).
+  mica_status_t FlushWrite(mica_handle_t channel);
+  // FlushWrite(MICA_HANDLE_INVALID) on the loop whose packet handler runs
+  // on this thread, if any. Call it before blocking in a handler after a
+  // deferred write (the IDL's synchronous calls do): the reply otherwise
+  // waits for the handler to return, and a peer that needs it to answer
+  // the blocking call would wait for ever.
+  static void FlushCurrentWrite() {
+    if (Loop* loop = dispatching_) [[unlikely]] {
+      static_cast<void>(loop->FlushWrite(MICA_HANDLE_INVALID));
+    }
+  }
+
   // Removes a pending wait: MICA_OK, and its handler is destroyed without
   // running (a repeating wait's handler that is running is destroyed when it
   // returns); MICA_ERR_NOT_FOUND if `id` is not pending (it fired, was
@@ -188,6 +253,14 @@ class Loop {
   void RunRepeating(const mica_port_packet_t& packet, WaitSlot* slot) REQUIRES(mutex_);
   // Runs the handler of a signal packet; false for a wake or stale packet.
   bool DispatchPacket(const mica_port_packet_t& packet);
+  // RunOnce without writing what is deferred before it returns.
+  mica_status_t RunOnceDeferring(mica_time_t deadline);
+  // The port wait: port_reply_wait with the deferred write and the read
+  // buffer, or port_wait.
+  mica_status_t WaitPort(mica_handle_t port, mica_time_t deadline, uint8_t* buffer,
+                         mica_port_packet_t* packet);
+  // Closes the handles of a message no handler took.
+  void DropMessage();
 
   mica_status_t init_status_ = MICA_ERR_BAD_STATE;
   Port port_;  // valid until Shutdown
@@ -215,6 +288,32 @@ class Loop {
   uint32_t free_slot_ GUARDED_BY(mutex_);
   size_t pending_waits_ GUARDED_BY(mutex_) = 0;
   size_t allocations_ GUARDED_BY(mutex_) = 0;
+
+  // The loop whose packet handler runs on this thread (FlushCurrentWrite).
+  static constinit thread_local Loop* dispatching_;
+
+  // Loop-thread state (no lock): the message read with the packet being
+  // dispatched, its buffers, and the deferred write.
+  // MICA_CHANNEL_MAX_MSG_BYTES, allocated by the first BeginMessageWait
+  // (under the lock) and kept until the loop is destroyed.
+  uint8_t* read_bytes_ GUARDED_BY(mutex_) = nullptr;
+  mica_handle_t read_handles_[MICA_CHANNEL_MAX_MSG_HANDLES];
+  bool message_ready_ = false;  // a message is in the buffers, not taken
+  bool reading_ = false;        // the buffers are in use (nested RunOnce: no reads)
+  uint8_t* message_buffer_ = nullptr;
+  uint32_t message_bytes_ = 0;
+  uint32_t message_handles_ = 0;
+  struct Deferred {
+    mica_handle_t channel = MICA_HANDLE_INVALID;  // none pending
+    uint8_t* bytes = nullptr;                     // capacity bytes
+    uint32_t capacity = 0;
+    uint32_t num_bytes = 0;
+    uint32_t num_handles = 0;
+    mica_handle_t handles[MICA_CHANNEL_MAX_MSG_HANDLES];
+    WriteErrorHandler on_error = nullptr;
+    void* context = nullptr;
+  };
+  Deferred deferred_;
 };
 
 }  // namespace mica::async

@@ -121,10 +121,12 @@ class Connection {
   const Channel& channel() const { return channel_; }
   uint16_t version() const { return version_; }
 
-  // Writes an encoded message (its handles are consumed). The first write
-  // while a message is being handled (a reply, usually) also looks for the
-  // next message in the same system call (channel_write_read with a past
-  // deadline), which is handled once the current one is done.
+  // Writes an encoded message (its handles are consumed). A write while a
+  // message is being handled (a reply, usually) is deferred to the loop's
+  // next port wait (async::Loop::DeferWrite: one system call for the reply
+  // and the wait, switching straight to a channel_call caller); a deferred
+  // write that fails later closes the connection with its status (unless
+  // the peer closed: that ends the connection anyway).
   mica_status_t Write(Encoder& message);
 
  protected:
@@ -137,21 +139,16 @@ class Connection {
   virtual void OnClosed(mica_status_t status) { static_cast<void>(status); }
 
  private:
-  // What the write of a reply found when it looked for the next message.
-  enum class Next : uint8_t {
-    kUnknown,  // not looked: read the channel
-    kMessage,  // read into next_ (next_bytes_, next_handles_)
-    kEmpty,    // the queue was empty: the next message makes a new edge
-  };
-  struct Buffer {
-    uint8_t* bytes;
-    mica_handle_t handles[kMaxHandles];
-  };
-
   void OnSignals(mica_status_t status, mica_signals_t observed);
+  // Reads the next message with channel_read and handles it (*got: one was
+  // read).
   mica_status_t ReadOne(bool* got);
-  mica_status_t WriteAndLook(Encoder& message);
-  void DropNext();
+  // Checks the header of a received message and hands it to HandleMessage;
+  // closes whatever handles are left in it.
+  mica_status_t HandleOne(uint8_t* bytes, uint32_t num_bytes, mica_handle_t* handles,
+                          uint32_t num_handles);
+  void OnWriteError(mica_status_t status);
+  static void OnWriteErrorThunk(void* connection, mica_status_t status);
   void Finish(mica_status_t status);
 
   async::Loop* loop_;
@@ -159,18 +156,13 @@ class Connection {
   uint32_t protocol_id_;
   uint16_t version_;
   uint32_t max_bytes_;
-  // The message being handled and the one read ahead (swapped).
-  Buffer buffers_[2];
-  Buffer* current_ = &buffers_[0];
-  Buffer* next_ = &buffers_[1];
-  Next next_state_ = Next::kUnknown;
-  uint32_t next_bytes_ = 0;
-  uint32_t next_handles_ = 0;
+  // For messages channel_read reads (those not read with their packet).
+  uint8_t* bytes_;
+  mica_handle_t handles_[kMaxHandles];
   async::WaitId wait_id_ = 0;
   uint32_t current_txid_ = 0;  // of the message being handled
   bool waiting_ = false;
   bool dispatching_ = false;
-  bool may_look_ahead_ = false;  // a Write now may read the next message
   bool closed_ = false;
   mica_status_t close_status_ = MICA_OK;
   ErrorHandler error_handler_;
