@@ -535,8 +535,8 @@ class Checker:
             simple = {"parent": REF_PARENT, "self": REF_SELF, "framework": REF_FRAMEWORK}
             if v in simple and v in allowed:
                 return Ref(simple[v], "", s.pos)
-        shown = ", ".join('"#child"' if a == "child" else f'"{a}"' for a in allowed)
-        raise self.error(s.pos, f"{what} from \"{v}\": 'from' must be {shown}")
+        shown = ", ".join('"#<child>"' if a == "child" else f'"{a}"' for a in allowed)
+        raise self.error(s.pos, f"{what} from \"{v}\": 'from' must be one of {shown}")
 
     # -- sections -----------------------------------------------------------
 
