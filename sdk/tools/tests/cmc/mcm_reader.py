@@ -10,6 +10,11 @@ files are refused.
                                 (names, paths, source kinds per record)
     python3 mcm_reader.py FILE...   reads and validates each file, prints a
                                 summary line per file, exit 1 on a reject
+    python3 mcm_reader.py --entries LIST --expect N --stamp FILE
+                                the same for the files of a bootfs entry
+                                list ("meta/<name>.cm=<path>" lines, as
+                                component_manifest() publishes them): there
+                                must be N, all meta/*.cm; writes FILE if so
 """
 
 from __future__ import annotations
@@ -196,7 +201,7 @@ def validate(d: Decoded) -> None:
             raise Reject(f"expose {name!r} from a missing child")
 
 
-def main(paths: list[str]) -> int:
+def main(paths: list[str], quiet: bool = False) -> int:
     status = 0
     for p in paths:
         try:
@@ -207,11 +212,29 @@ def main(paths: list[str]) -> int:
             print(f"{p}: rejected: {e}", file=sys.stderr)
             status = 1
             continue
-        print(f"{p}: ok: program={d.program is not None} children={len(d.children)} "
-              f"collections={len(d.collections)} capabilities={len(d.capabilities)} uses={len(d.uses)} "
-              f"offers={len(d.offers)} exposes={len(d.exposes)}")
+        if not quiet:
+            print(f"{p}: ok: program={d.program is not None} children={len(d.children)} "
+                  f"collections={len(d.collections)} capabilities={len(d.capabilities)} uses={len(d.uses)} "
+                  f"offers={len(d.offers)} exposes={len(d.exposes)}")
+    return status
+
+
+def check_entries(listing: str, expect: int, stamp: str) -> int:
+    with open(listing, encoding="utf-8") as f:
+        entries = [ln.strip().partition("=") for ln in f if ln.strip()]
+    bad = [e[0] for e in entries if not (e[0].startswith("meta/") and e[0].endswith(".cm") and e[2])]
+    if bad or len(entries) != expect:
+        print(f"{listing}: {len(entries)} entries (expected {expect}); malformed: {bad}", file=sys.stderr)
+        return 1
+    status = main([e[2] for e in entries], quiet=True)
+    if status == 0:
+        with open(stamp, "w") as f:
+            f.write("ok\n")
     return status
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--entries"] and len(sys.argv) == 7 and sys.argv[3] == "--expect" \
+            and sys.argv[5] == "--stamp":
+        sys.exit(check_entries(sys.argv[2], int(sys.argv[4]), sys.argv[6]))
     sys.exit(main(sys.argv[1:]))
