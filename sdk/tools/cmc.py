@@ -589,9 +589,6 @@ class Checker:
         for c in self.m.children:
             if c.name == name.value:
                 raise self.error(name.pos, f"duplicate child name '{name.value}' (first at {c.pos.line}:{c.pos.col})")
-        for c in self.m.collections:
-            if c.name == name.value:
-                raise self.error(name.pos, f"duplicate name '{name.value}': a collection has it (at {c.pos.line}:{c.pos.col})")
 
     def collection(self, node: Node) -> None:
         obj = self.obj(node, "a collection", COLLECTION_KEYS)

@@ -664,6 +664,13 @@ class CommandLine(unittest.TestCase):
         r = run([src])
         self.assertEqual(r.returncode, 2)
         self.assertIn("nothing to do", r.stderr)
+        r = run([self.write("ok.cml", "{}"), "--check", "--search", os.path.join(self.dir, "nodir")])
+        self.assertEqual((r.returncode, r.stderr), (1, f"cmc: error: {self.dir}/nodir: No such file or directory\n"))
+        r = run([self.write("ok.cml", "{}"), "--check", "--manifest-list", os.path.join(self.dir, "nolist")])
+        self.assertEqual((r.returncode, r.stderr), (1, f"cmc: error: {self.dir}/nolist: No such file or directory\n"))
+        r = run([self.write("ok.cml", "{}"), "-o", os.path.join(self.dir, "o.cm"), "--out-dir", self.dir])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--out-dir needs a set of manifests", r.stderr)
         r = run([os.path.join(self.dir, "missing.cml"), "--check"])
         self.assertEqual((r.returncode, r.stderr),
                          (1, f"cmc: error: {self.dir}/missing.cml: No such file or directory\n"))
