@@ -46,6 +46,7 @@ MAX_RECORDS_PER_KIND = 64
 MAX_STRING = 255
 MAX_PAYLOAD = 0xFFFF
 MAX_BOOTFS_PATH = 103  # a bootfs name (docs/bootfs.md)
+MAX_DEPTH = 32  # objects and arrays inside each other (a manifest needs 4)
 
 NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}\Z")  # protocol names are IDL names: log.Sink
 CHILD_NAME_RE = re.compile(r"[a-z0-9_-]{1,32}\Z")
@@ -233,6 +234,7 @@ class Lexer:
 class Parser:
     def __init__(self, lexer: Lexer):
         self.lx = lexer
+        self.depth = 0
         self.toks = lexer.tokens()
         self.advance()
 
@@ -272,12 +274,14 @@ class Parser:
             return Literal(p, v)
         if kind == "ident":
             raise self.lx.error(start, f"expected a value, found '{v}' (strings are double-quoted)")
-        if kind == "punct" and v == "{":
+        if kind == "punct" and v in "{[":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.lx.error(start, f"nested deeper than {MAX_DEPTH} levels")
             self.advance()
-            return self.obj(p)
-        if kind == "punct" and v == "[":
-            self.advance()
-            return self.arr(p)
+            node = self.obj(p) if v == "{" else self.arr(p)
+            self.depth -= 1
+            return node
         raise self.fail("a value")
 
     def obj(self, p: Pos) -> Obj:
