@@ -66,7 +66,9 @@ class CmcError(Exception):
         self.component, self.message = component, message
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: error: component '{self.component}': {self.message}"
+        # One line whatever the manifest's strings hold: control characters escaped.
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.message)
+        return f"{self.path}:{self.line}:{self.col}: error: component '{self.component}': {message}"
 
 
 # ---------------------------------------------------------------------------

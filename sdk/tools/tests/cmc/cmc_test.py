@@ -515,6 +515,54 @@ class Corruption(unittest.TestCase):
         mcm_reader.read(file_of(*[rec(3, s(f"c{i}") + u8(1)) for i in range(64)]))
 
 
+class MutatedText(unittest.TestCase):
+    """Text manifests changed at random: the compiler either reports a
+    CmcError (never another exception) or writes a file the reader accepts."""
+
+    PIECES = ['"', "{", "}", "[", "]", ",", ":", "#", "//", "/*", "*/", "\\", "\\u", " ", "\n", "a", "Z", ".",
+              "é", "\x00", "\x7f", "-1", "true", "null", "protocol", "directory", "from", "to", "as", "self",
+              "parent", "framework", '"#a"', '"#run"', "children", "name", "manifest", "use", "offer", "expose",
+              "path", "program", "args", '"/svc/x"', "capabilities", "collections"]
+
+    def sources(self) -> list[str]:
+        texts = [EXAMPLE]
+        tree = os.path.join(HERE, "tree")
+        for f in sorted(os.listdir(tree)):
+            with open(os.path.join(tree, f), encoding="utf-8") as fh:
+                texts.append(fh.read())
+        texts += [Gen(2000 + i).manifest()[0] for i in range(6)]
+        return texts
+
+    def test_mutations_fail_cleanly_or_read_back(self):
+        r = random.Random(7)
+        compiled = rejected = 0
+        for text in self.sources():
+            for _ in range(400):
+                t = text
+                for _ in range(r.randint(1, 3)):
+                    i = r.randrange(len(t) + 1)
+                    op = r.random()
+                    if op < 0.35:
+                        t = t[:i] + t[i + r.randint(1, 8):]
+                    elif op < 0.7:
+                        t = t[:i] + r.choice(self.PIECES) + t[i:]
+                    else:
+                        j = r.randrange(len(t) + 1)
+                        t = t[:i] + t[min(i, j):max(i, j)] + t[i:]
+                try:
+                    data = compile_text(t)
+                except cmc.CmcError as e:
+                    rejected += 1
+                    self.assertRegex(str(e), r"^t\.cml:[0-9]+:[0-9]+: error: component 't': .+\Z")
+                    self.assertNotIn("\n", str(e))
+                    continue
+                compiled += 1
+                mcm_reader.validate(mcm_reader.read(data))
+        # both outcomes are exercised
+        self.assertGreater(compiled, 100)
+        self.assertGreater(rejected, 1000)
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -746,7 +794,7 @@ for _n in sorted(os.listdir(os.path.join(HERE, "bad"))):
 for _n in sorted(os.listdir(os.path.join(HERE, "bad_tree"))):
     setattr(BadTrees, "test_" + _n, _bad_tree(_n))
 
-CLASSES = (BadFiles, BadTrees, Layout, RoundTrip, Corruption, Limits, CommandLine)
+CLASSES = (BadFiles, BadTrees, Layout, RoundTrip, Corruption, MutatedText, Limits, CommandLine)
 
 
 def all_tests() -> list[str]:
