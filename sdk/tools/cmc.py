@@ -564,13 +564,15 @@ class Checker:
         obj = self.obj(node, "'program'", PROGRAM_KEYS)
         binary = self.string(self.required(obj, "binary", "'program'"), "binary")
         if not valid_bootfs_path(binary.value):
-            raise self.error(binary.pos, f"invalid binary path \"{binary.value}\" (a relative bootfs path of at most {MAX_BOOTFS_PATH} bytes, components of A-Z a-z 0-9 . _ -, e.g. \"bin/shell\")")
+            raise self.error(binary.pos, f"invalid binary path \"{binary.value}\" (a relative bootfs path of at most "
+                                         f"{MAX_BOOTFS_PATH} bytes, components of A-Z a-z 0-9 . _ -, e.g. "
+                                         f"\"bin/shell\")")
         args = []
         if (a := obj.get("args")) is not None:
             for item in self.array(a, "args").items:
-                s = self.string(item, "args") if isinstance(item, Str) else None
-                if s is None:
+                if not isinstance(item, Str):
                     raise self.error(item.pos, f"'args' items must be strings, not {type_name(item)}")
+                s = item
                 if len(s.value.encode()) > MAX_STRING:
                     raise self.error(s.pos, f"argument of {len(s.value.encode())} bytes (at most {MAX_STRING})")
                 args.append(s.value)
@@ -585,7 +587,8 @@ class Checker:
         self.check_child_name(name, "child")
         manifest = self.string(self.required(obj, "manifest", f"child '{name.value}'"), "manifest")
         if not valid_bootfs_path(manifest.value) or not manifest.value.endswith(".cm"):
-            raise self.error(manifest.pos, f"child '{name.value}': invalid manifest path \"{manifest.value}\" (a bootfs path ending in .cm, e.g. \"meta/{name.value}.cm\")")
+            raise self.error(manifest.pos, f"child '{name.value}': invalid manifest path \"{manifest.value}\" (a "
+                                           f"bootfs path ending in .cm, e.g. \"meta/{name.value}.cm\")")
         self.unique_child_name(name)
         startup = self.enum(obj.get("startup"), "startup", STARTUP, "lazy")
         on_term = self.enum(obj.get("on_terminate"), "on_terminate", ON_TERMINATE, DEFAULT_ON_TERMINATE_CHILD)
@@ -602,10 +605,12 @@ class Checker:
         self.check_child_name(name, "collection")
         for c in self.m.collections:
             if c.name == name.value:
-                raise self.error(name.pos, f"duplicate collection name '{name.value}' (first at {c.pos.line}:{c.pos.col})")
+                raise self.error(name.pos, f"duplicate collection name '{name.value}' (first at "
+                                           f"{c.pos.line}:{c.pos.col})")
         for c in self.m.children:
             if c.name == name.value:
-                raise self.error(name.pos, f"duplicate name '{name.value}': a child has it (at {c.pos.line}:{c.pos.col})")
+                raise self.error(name.pos, f"duplicate name '{name.value}': a child has it (at "
+                                           f"{c.pos.line}:{c.pos.col})")
         on_term = self.enum(obj.get("on_terminate"), "on_terminate", ON_TERMINATE, DEFAULT_ON_TERMINATE_COLLECTION)
         self.m.collections.append(Collection(name.value, on_term, name.pos))
 
@@ -630,7 +635,8 @@ class Checker:
             if len(names) > 1:
                 raise self.error(p.pos, "'path' cannot be given for a list of protocols (each gets /svc/<name>)")
             if not valid_namespace_path(p.value):
-                raise self.error(p.pos, f"use of {kind} '{names[0].value}': invalid path \"{p.value}\" (absolute, components of A-Z a-z 0-9 . _ -, at most {MAX_STRING} bytes)")
+                raise self.error(p.pos, f"use of {kind} '{names[0].value}': invalid path \"{p.value}\" (absolute, "
+                                        f"components of A-Z a-z 0-9 . _ -, at most {MAX_STRING} bytes)")
         for s in names:
             path = path_node.value if path_node is not None else f"/svc/{s.value}"
             ppos = path_node.pos if path_node is not None else s.pos
@@ -638,10 +644,12 @@ class Checker:
                 if u.kind == kind and u.name == s.value:
                     raise self.error(s.pos, f"{kind} '{s.value}' used twice (first at {u.pos.line}:{u.pos.col})")
                 if u.path == path:
-                    raise self.error(ppos, f"use of {kind} '{s.value}': path {path} already used by {u.kind} '{u.name}' (at {u.pos.line}:{u.pos.col})")
+                    raise self.error(ppos, f"use of {kind} '{s.value}': path {path} already used by {u.kind} "
+                                           f"'{u.name}' (at {u.pos.line}:{u.pos.col})")
             for u in self.m.uses:
                 if path.startswith(u.path + "/") or u.path.startswith(path + "/"):
-                    raise self.error(ppos, f"use of {kind} '{s.value}': path {path} overlaps {u.path} of {u.kind} '{u.name}' (at {u.pos.line}:{u.pos.col})")
+                    raise self.error(ppos, f"use of {kind} '{s.value}': path {path} overlaps {u.path} of {u.kind} "
+                                           f"'{u.name}' (at {u.pos.line}:{u.pos.col})")
             self.m.uses.append(Use(kind, s.value, source, path, s.pos, ppos))
 
     def target(self, obj: Obj, names: list, what: str) -> Str | None:
@@ -650,7 +658,8 @@ class Checker:
             return None
         s = self.string(node, "as")
         if len(names) > 1:
-            raise self.error(s.pos, f"'as' cannot rename a list of protocols ({what} one protocol per entry to rename it)")
+            raise self.error(s.pos, f"'as' cannot rename a list of protocols ({what} one protocol per entry to rename "
+                                    f"it)")
         return s
 
     def offer(self, node: Node) -> None:
@@ -666,7 +675,8 @@ class Checker:
             if not isinstance(item, Str):
                 raise self.error(item.pos, f"'to' items must be strings, not {type_name(item)}")
             if not item.value.startswith("#"):
-                raise self.error(item.pos, f"{what}: 'to' items must be \"#child\" or \"#collection\", not \"{item.value}\"")
+                raise self.error(item.pos, f"{what}: 'to' items must be \"#child\" or \"#collection\", not "
+                                           f"\"{item.value}\"")
             self.check_child_name(Str(item.pos, item.value[1:]), "child")
             targets.append(item)
         as_node = self.target(obj, names, "offer")
@@ -680,7 +690,8 @@ class Checker:
                 for o in self.m.offers:
                     if o.to == to and o.target == tname:
                         raise self.error(tpos if as_node is not None else t.pos,
-                                         f"offer of {kind} '{s.value}': child '{to}' is already offered '{tname}' (at {o.pos.line}:{o.pos.col})")
+                                         f"offer of {kind} '{s.value}': child '{to}' is already offered "
+                                         f"'{tname}' (at {o.pos.line}:{o.pos.col})")
                 self.m.offers.append(Offer(kind, s.value, source, to, t.pos, tname, s.pos))
 
     def expose(self, node: Node) -> None:
@@ -696,7 +707,8 @@ class Checker:
             tpos = as_node.pos if as_node is not None else s.pos
             for e in self.m.exposes:
                 if e.target == tname:
-                    raise self.error(tpos, f"expose of {kind} '{s.value}': '{tname}' is already exposed (at {e.pos.line}:{e.pos.col})")
+                    raise self.error(tpos, f"expose of {kind} '{s.value}': '{tname}' is already exposed (at "
+                                           f"{e.pos.line}:{e.pos.col})")
             self.m.exposes.append(Expose(kind, s.value, source, tname, s.pos))
 
     # -- whole-file checks ----------------------------------------------------
@@ -706,13 +718,15 @@ class Checker:
                            ("capabilities", self.m.capabilities), ("use", self.m.uses),
                            ("offer", self.m.offers), ("expose", self.m.exposes)):
             if len(items) > MAX_RECORDS_PER_KIND:
-                raise self.error(root.get(key).pos, f"'{key}' makes {len(items)} records (at most {MAX_RECORDS_PER_KIND})")
+                raise self.error(root.get(key).pos, f"'{key}' makes {len(items)} records (at most "
+                                                    f"{MAX_RECORDS_PER_KIND})")
 
     def check_source(self, kind: str, name: str, source: Ref, pos: Pos, what: str) -> None:
         if source.kind == REF_CHILD:
             if self.m.child(source.name) is None:
                 if self.m.collection(source.name) is not None:
-                    raise self.error(source.pos, f"{what} from \"#{source.name}\": '{source.name}' is a collection; capabilities come from children")
+                    raise self.error(source.pos, f"{what} from \"#{source.name}\": '{source.name}' is a collection; "
+                                                 f"capabilities come from children")
                 raise self.error(source.pos, f"{what} from \"#{source.name}\": there is no child '{source.name}'")
         elif source.kind == REF_SELF:
             for c in self.m.capabilities:
@@ -747,7 +761,9 @@ class Checker:
                 nxt = o.source.name
                 if nxt in path:
                     chain = " -> ".join(f"#{n}" for n in path[path.index(nxt):] + [nxt])
-                    raise self.error(o.source.pos, f"offer of {o.kind} '{o.name}' from \"#{nxt}\" to \"#{node}\" closes a cycle between children: {chain} (each is offered a capability by the next)")
+                    raise self.error(o.source.pos, f"offer of {o.kind} '{o.name}' from \"#{nxt}\" to \"#{node}\" "
+                                                   f"closes a cycle between children: {chain} (each is offered a "
+                                                   f"capability by the next)")
                 if nxt not in done:
                     visit(nxt, path)
             path.pop()
@@ -890,13 +906,15 @@ def check_tree(root: Manifest, mset: ManifestSet) -> list[tuple[str, Manifest]]:
 
     def child_manifest(parent: Manifest, c: Child) -> Manifest:
         if c.manifest not in mset.files:
-            raise err(parent, c.manifest_pos, f"child '{c.name}': manifest \"{c.manifest}\" is not among the manifests given")
+            raise err(parent, c.manifest_pos, f"child '{c.name}': manifest \"{c.manifest}\" is not among the manifests "
+                                              f"given")
         return mset.load(c.manifest)
 
     def walk(m: Manifest, chain: list[str]) -> None:
         for c in m.children:
             if c.manifest in chain:
-                raise err(m, c.manifest_pos, f"child '{c.name}': manifest \"{c.manifest}\" contains itself (" + " -> ".join(chain + [c.manifest]) + ")")
+                loop = " -> ".join(chain + [c.manifest])
+                raise err(m, c.manifest_pos, f"child '{c.name}': manifest \"{c.manifest}\" contains itself ({loop})")
             cm = child_manifest(m, c)
             check_hop(m, c, cm)
             if c.manifest not in seen:
@@ -909,16 +927,21 @@ def check_tree(root: Manifest, mset: ManifestSet) -> list[tuple[str, Manifest]]:
                 cm = child_manifest(m, c)
                 if not any(e.target == o.name and e.kind == o.kind for e in cm.exposes):
                     verb = "offer" if isinstance(o, Offer) else "expose"
-                    raise err(m, o.pos, f"{verb} of {o.kind} '{o.name}' from \"#{c.name}\": child '{c.name}' ({c.manifest}) exposes no {o.kind} '{o.name}'")
+                    raise err(m, o.pos, f"{verb} of {o.kind} '{o.name}' from \"#{c.name}\": child '{c.name}' "
+                                        f"({c.manifest}) exposes no {o.kind} '{o.name}'")
 
     def check_hop(parent: Manifest, c: Child, child: Manifest) -> None:
         offered = {(o.kind, o.target) for o in parent.offers if o.to == c.name}
         for u in child.uses:
             if u.source.kind == REF_PARENT and (u.kind, u.name) not in offered:
-                raise err(child, u.pos, f"use of {u.kind} '{u.name}' from parent: broken hop {parent.component} -> {c.name}: parent '{parent.component}' offers no {u.kind} '{u.name}' to child '{c.name}'")
+                raise err(child, u.pos, f"use of {u.kind} '{u.name}' from parent: broken hop {parent.component} -> "
+                                        f"{c.name}: parent '{parent.component}' offers no {u.kind} '{u.name}' to child "
+                                        f"'{c.name}'")
         for o in child.offers:
             if o.source.kind == REF_PARENT and (o.kind, o.name) not in offered:
-                raise err(child, o.pos, f"offer of {o.kind} '{o.name}' from parent: broken hop {parent.component} -> {c.name}: parent '{parent.component}' offers no {o.kind} '{o.name}' to child '{c.name}'")
+                raise err(child, o.pos, f"offer of {o.kind} '{o.name}' from parent: broken hop {parent.component} -> "
+                                        f"{c.name}: parent '{parent.component}' offers no {o.kind} '{o.name}' to child "
+                                        f"'{c.name}'")
 
     walk(root, [f"meta/{root.component}.cm"])
     return found
@@ -1023,7 +1046,8 @@ def main(argv: list[str]) -> int:
         outputs.append((args.stamp, b""))
     write_atomically(outputs)
     if args.depfile:
-        target = args.output or args.stamp or (args.out_dir and os.path.join(args.out_dir, f"meta/{name}.cm")) or args.input
+        target = (args.output or args.stamp
+                  or (args.out_dir and os.path.join(args.out_dir, f"meta/{name}.cm")) or args.input)
         write_depfile(args.depfile, target, read)
     return 0
 
