@@ -44,8 +44,9 @@ STARTUP = {"lazy": 0, "eager": 1}
 ON_TERMINATE = {"restart": 0, "ignore": 1, "reboot": 2}
 MAX_RECORDS_PER_KIND = 64
 MAX_STRING = 255
-MAX_PAYLOAD = 0xFFFF
+MAX_PAYLOAD = 0xFFFF  # never reached: 64 args of 255 bytes make 16 KiB
 MAX_BOOTFS_PATH = 103  # a bootfs name (docs/bootfs.md)
+MAX_ARGS = 64  # the component manager's limit (cm::kMaxArgs)
 MAX_DEPTH = 32  # objects and arrays inside each other (a manifest needs 4)
 
 NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}\Z")  # protocol names are IDL names: log.Sink
@@ -569,7 +570,10 @@ class Checker:
                                          f"\"bin/shell\")")
         args = []
         if (a := obj.get("args")) is not None:
-            for item in self.array(a, "args").items:
+            items = self.array(a, "args").items
+            if len(items) > MAX_ARGS:
+                raise self.error(a.pos, f"'args' has {len(items)} arguments (at most {MAX_ARGS})")
+            for item in items:
                 if not isinstance(item, Str):
                     raise self.error(item.pos, f"'args' items must be strings, not {type_name(item)}")
                 s = item
@@ -577,9 +581,6 @@ class Checker:
                     raise self.error(s.pos, f"argument of {len(s.value.encode())} bytes (at most {MAX_STRING})")
                 args.append(s.value)
         self.m.program = Program(binary.value, args)
-        size = 2 + len(binary.value) + 2 + sum(2 + len(x.encode()) for x in args)
-        if size > MAX_PAYLOAD:
-            raise self.error(node.pos, f"'program' takes {size} bytes compiled (at most {MAX_PAYLOAD})")
 
     def child(self, node: Node) -> None:
         obj = self.obj(node, "a child", CHILD_KEYS)
@@ -640,6 +641,9 @@ class Checker:
         for s in names:
             path = path_node.value if path_node is not None else f"/svc/{s.value}"
             ppos = path_node.pos if path_node is not None else s.pos
+            if not valid_namespace_path(path):
+                raise self.error(s.pos, f"use of {kind} '{s.value}': the default path {path} is not a valid path "
+                                        f"(give 'path')")
             for u in self.m.uses:
                 if u.kind == kind and u.name == s.value:
                     raise self.error(s.pos, f"{kind} '{s.value}' used twice (first at {u.pos.line}:{u.pos.col})")

@@ -209,7 +209,7 @@ class Gen:
         alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_-" + ("" if child else ".ABCZ")
         while True:
             n = "".join(self.r.choice(alphabet) for _ in range(self.r.choice([1, 3, 8, 32 if child else 100])))
-            if n not in used:
+            if n not in used and n not in (".", ".."):  # "/svc/." is no path: see BadFiles
                 used.add(n)
                 return n
 
@@ -493,7 +493,7 @@ class Corruption(unittest.TestCase):
             with self.subTest(what=what), self.assertRaises(Reject):
                 mcm_reader.read(data)
 
-    def test_strings_over_the_limit_or_not_utf8_are_rejected(self):
+    def test_bad_strings_enums_paths_padding_and_counts_are_rejected(self):
         good = file_of(rec(4, u8(1) + s("ok")))
         mcm_reader.read(good)
         long = file_of(rec(4, u8(1) + struct.pack("<H", 256) + b"a" * 256))
@@ -503,16 +503,19 @@ class Corruption(unittest.TestCase):
         use_from_self = file_of(rec(5, u8(1) + s("p") + u8(SELF) + s("") + s("/svc/p")))
         expose_from_parent = file_of(rec(7, u8(1) + s("p") + u8(PARENT) + s("") + s("p")))
         offer_from_framework = file_of(rec(6, u8(1) + s("p") + u8(FRAMEWORK) + s("") + s("a") + s("p")))
+        dot_path = file_of(rec(5, u8(1) + s("p") + u8(PARENT) + s("") + s("/svc/.")))
+        dotdot_path = file_of(rec(5, u8(1) + s("p") + u8(PARENT) + s("") + s("/a/../b")))
         nonzero_pad = bytearray(file_of(rec(4, u8(1) + s("ok"))))
         nonzero_pad[-1] = 1
         too_many = file_of(*[rec(3, s(f"c{i}") + u8(1)) for i in range(65)])
         for what, data in {"long": long, "utf8": bad_utf8, "nul": nul, "cap kind": cap_kind,
                            "use from self": use_from_self, "expose from parent": expose_from_parent,
                            "offer from framework": offer_from_framework, "padding": bytes(nonzero_pad),
-                           "65 collections": too_many}.items():
+                           "65 collections": too_many, "path /svc/.": dot_path,
+                           "path /a/../b": dotdot_path}.items():
             with self.subTest(what=what), self.assertRaises(Reject):
-                mcm_reader.read(data)
-        mcm_reader.read(file_of(*[rec(3, s(f"c{i}") + u8(1)) for i in range(64)]))
+                mcm_reader.validate(mcm_reader.read(data))
+        mcm_reader.validate(mcm_reader.read(file_of(*[rec(3, s(f"c{i}") + u8(1)) for i in range(64)])))
 
 
 class MutatedText(unittest.TestCase):
@@ -599,13 +602,13 @@ class Limits(unittest.TestCase):
         self.assertEqual(len(mcm_reader.read(compile_text(
             '{ children: [ { name: "' + "c" * 32 + '", manifest: "meta/c.cm" } ] }')).children), 1)
 
-    def test_program_record_over_64_kib(self):
-        args = ", ".join(['"' + "a" * 255 + '"'] * 257)
-        self.assertEqual(error_of('{ program: { binary: "bin/x", args: [ ' + args + ' ] } }'),
-                         "t.cml:1:12: error: component 't': 'program' takes 66058 bytes compiled (at most 65535)")
-        args = ", ".join(['"' + "a" * 255 + '"'] * 254)  # 9 + 254 * 257 = 65287 bytes
+    def test_64_arguments_compile_65_do_not(self):
+        args = ", ".join(['"' + "a" * 255 + '"'] * 64)
         d = mcm_reader.read(compile_text('{ program: { binary: "bin/x", args: [ ' + args + ' ] } }'))
-        self.assertEqual(len(d.program[1]), 254)
+        self.assertEqual(d.program[1], ["a" * 255] * 64)
+        args = ", ".join(['""'] * 65)
+        self.assertEqual(error_of('{ program: { binary: "bin/x", args: [ ' + args + ' ] } }'),
+                         "t.cml:1:37: error: component 't': 'args' has 65 arguments (at most 64)")
 
 
 class CommandLine(unittest.TestCase):
