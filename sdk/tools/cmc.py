@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 # ---------------------------------------------------------------------------
-# The binary format (docs/components.md, "Binary layout").
+# The binary form (docs/components.md, "Binary form").
 
 MAGIC = 0x314D434D  # "MCM1"
 VERSION = 1
