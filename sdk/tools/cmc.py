@@ -244,9 +244,6 @@ class Parser:
     def advance(self) -> None:
         self.tok = next(self.toks)
 
-    def pos(self) -> Pos:
-        return self.lx.pos(self.tok[2])
-
     def describe(self) -> str:
         kind, value, _ = self.tok
         if kind == "eof":
@@ -332,9 +329,6 @@ class Ref:
     kind: int  # REF_*
     name: str  # child name for REF_CHILD, else ""
     pos: Pos
-
-    def text(self) -> str:
-        return {REF_PARENT: "parent", REF_SELF: "self", REF_FRAMEWORK: "framework"}.get(self.kind, f"#{self.name}")
 
 
 @dataclass
@@ -506,7 +500,7 @@ class Checker:
         if not CHILD_NAME_RE.match(s.value):
             raise self.error(s.pos, f"invalid {what} name \"{s.value}\" (1 to 32 of a-z 0-9 _ -)")
 
-    def cap_names(self, obj: Obj, what: str, allow_list: bool = True) -> tuple[str, list]:
+    def cap_names(self, obj: Obj, what: str) -> tuple[str, list]:
         """The capability kind and its names (Str nodes) of a use/offer/expose/capability entry."""
         proto, directory = obj.get("protocol"), obj.get("directory")
         if proto is not None and directory is not None:
