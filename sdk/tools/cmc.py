@@ -24,6 +24,7 @@ Python 3 standard library only, so the SDK can ship it as is.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import struct
@@ -456,7 +457,9 @@ class Checker:
             raise self.error(node.pos, f"{what} must be an object, not {type_name(node)}")
         for mem in node.members:
             if mem.key not in keys:
-                raise self.error(mem.key_pos, f"unknown key '{mem.key}' in {what} (known: {', '.join(keys)})")
+                close = difflib.get_close_matches(mem.key, keys, n=1)
+                hint = f", did you mean '{close[0]}'?" if close else ""
+                raise self.error(mem.key_pos, f"unknown key '{mem.key}' in {what}{hint} (known: {', '.join(keys)})")
         return node
 
     def array(self, node: Node, what: str) -> Arr:
@@ -481,7 +484,9 @@ class Checker:
         s = self.string(node, key)
         if s.value not in values:
             shown = ", ".join(f'"{v}"' for v in values)
-            raise self.error(s.pos, f"'{key}' must be one of {shown}, not \"{s.value}\"")
+            close = difflib.get_close_matches(s.value, list(values), n=1)
+            hint = f" (did you mean \"{close[0]}\"?)" if close else ""
+            raise self.error(s.pos, f"'{key}' must be one of {shown}, not \"{s.value}\"{hint}")
         return s.value
 
     def entries(self, root: Obj, key: str) -> list:
