@@ -730,19 +730,26 @@ class Checker:
                 if self.m.collection(source.name) is not None:
                     raise self.error(source.pos, f"{what} from \"#{source.name}\": '{source.name}' is a collection; "
                                                  f"capabilities come from children")
-                raise self.error(source.pos, f"{what} from \"#{source.name}\": there is no child '{source.name}'")
+                raise self.error(source.pos, f"{what} from \"#{source.name}\": there is no child '{source.name}'"
+                                             + self.hint(source.name, [c.name for c in self.m.children]))
         elif source.kind == REF_SELF:
             for c in self.m.capabilities:
                 if c.name == name and c.kind == kind:
                     return
             raise self.error(pos, f"{what} from self: {kind} '{name}' is not declared in 'capabilities'")
 
+    @staticmethod
+    def hint(name: str, names: list) -> str:
+        close = difflib.get_close_matches(name, names, n=1)
+        return f" (did you mean '#{close[0]}'?)" if close else ""
+
     def check_routes(self) -> None:
         for o in self.m.offers:
             what = f"offer of {o.kind} '{o.name}'"
             self.check_source(o.kind, o.name, o.source, o.pos, what)
             if self.m.child(o.to) is None and self.m.collection(o.to) is None:
-                raise self.error(o.to_pos, f"{what} to \"#{o.to}\": there is no child or collection '{o.to}'")
+                raise self.error(o.to_pos, f"{what} to \"#{o.to}\": there is no child or collection '{o.to}'"
+                                 + self.hint(o.to, [c.name for c in self.m.children + self.m.collections]))
             if o.source.kind == REF_CHILD and o.source.name == o.to:
                 raise self.error(o.to_pos, f"{what}: offered from child '{o.to}' back to itself (a cycle)")
         for e in self.m.exposes:
