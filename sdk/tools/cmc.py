@@ -905,6 +905,11 @@ def load_file(path: str, component: str) -> Manifest:
     return parse_manifest(path, component, data)
 
 
+def close_hint(name: str, names: list) -> str:
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def check_tree(root: Manifest, mset: ManifestSet) -> list[tuple[str, Manifest]]:
     """Walks the tree under `root`; returns (bootfs path, manifest) of every
     component below it, each once, in a depth-first order."""
@@ -938,20 +943,19 @@ def check_tree(root: Manifest, mset: ManifestSet) -> list[tuple[str, Manifest]]:
                 if not any(e.target == o.name and e.kind == o.kind for e in cm.exposes):
                     verb = "offer" if isinstance(o, Offer) else "expose"
                     raise err(m, o.pos, f"{verb} of {o.kind} '{o.name}' from \"#{c.name}\": child '{c.name}' "
-                                        f"({c.manifest}) exposes no {o.kind} '{o.name}'")
+                                        f"({c.manifest}) exposes no {o.kind} '{o.name}'"
+                                        + close_hint(o.name, [e.target for e in cm.exposes if e.kind == o.kind]))
 
     def check_hop(parent: Manifest, c: Child, child: Manifest) -> None:
         offered = {(o.kind, o.target) for o in parent.offers if o.to == c.name}
-        for u in child.uses:
-            if u.source.kind == REF_PARENT and (u.kind, u.name) not in offered:
-                raise err(child, u.pos, f"use of {u.kind} '{u.name}' from parent: broken hop {parent.component} -> "
-                                        f"{c.name}: parent '{parent.component}' offers no {u.kind} '{u.name}' to child "
-                                        f"'{c.name}'")
-        for o in child.offers:
-            if o.source.kind == REF_PARENT and (o.kind, o.name) not in offered:
-                raise err(child, o.pos, f"offer of {o.kind} '{o.name}' from parent: broken hop {parent.component} -> "
-                                        f"{c.name}: parent '{parent.component}' offers no {o.kind} '{o.name}' to child "
-                                        f"'{c.name}'")
+        needs = [(u, "use") for u in child.uses if u.source.kind == REF_PARENT]
+        needs += [(o, "offer") for o in child.offers if o.source.kind == REF_PARENT]
+        for r, verb in sorted(needs, key=lambda n: (n[0].pos.line, n[0].pos.col)):
+            if (r.kind, r.name) not in offered:
+                hint = close_hint(r.name, [t for k, t in offered if k == r.kind])
+                raise err(child, r.pos, f"{verb} of {r.kind} '{r.name}' from parent: broken hop {parent.component} -> "
+                                        f"{c.name}: parent '{parent.component}' offers no {r.kind} '{r.name}' to child "
+                                        f"'{c.name}'{hint}")
 
     walk(root, [f"meta/{root.component}.cm"])
     return found
