@@ -42,7 +42,9 @@ mica_handle_t SvcHandle() {
 
 }  // namespace
 
-bool HasNamespace() { return SvcHandle() != MICA_HANDLE_INVALID; }
+bool HasNamespace() {
+  return SvcHandle() != MICA_HANDLE_INVALID;
+}
 
 mica_status_t Open(const char* path, mica::Channel* out) {
   mica_handle_t svc = SvcHandle();

@@ -22,7 +22,9 @@ Status Fail(Error* err, const char* fmt, ...) {
   return Status::kMalformed;
 }
 
-uint16_t Le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+uint16_t Le16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] | (p[1] << 8));
+}
 uint32_t Le32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
          static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
@@ -223,7 +225,9 @@ class Reader {
   bool ok_ = true;
 };
 
-constexpr uint32_t Bit(RefKind k) { return 1u << static_cast<uint32_t>(k); }
+constexpr uint32_t Bit(RefKind k) {
+  return 1u << static_cast<uint32_t>(k);
+}
 
 bool ParseRecord(Reader& r, RecordKind kind, Manifest* m) {
   switch (kind) {
@@ -297,8 +301,7 @@ bool ParseRecord(Reader& r, RecordKind kind, Manifest* m) {
     case RecordKind::kOffer: {
       Offer& o = m->offers[m->offer_count];
       if (!r.Cap(&o.kind) || !r.Name(&o.name, "offer name") ||
-          !r.Reference(&o.from,
-                       Bit(RefKind::kParent) | Bit(RefKind::kSelf) | Bit(RefKind::kChild),
+          !r.Reference(&o.from, Bit(RefKind::kParent) | Bit(RefKind::kSelf) | Bit(RefKind::kChild),
                        "offer from") ||
           !r.ChildName(&o.to, "offer to") || !r.OptionalName(&o.as, o.name, "offer as")) {
         return false;
@@ -342,7 +345,9 @@ uint32_t CountOf(const Manifest& m, RecordKind kind) {
 
 }  // namespace
 
-const char* CapKindName(CapKind k) { return k == CapKind::kDirectory ? "directory" : "protocol"; }
+const char* CapKindName(CapKind k) {
+  return k == CapKind::kDirectory ? "directory" : "protocol";
+}
 
 const char* OnTerminateName(OnTerminate t) {
   switch (t) {
@@ -411,8 +416,8 @@ bool ValidName(const char* s, size_t n) {
   }
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '.' || c == '-')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-')) {
       return false;
     }
   }

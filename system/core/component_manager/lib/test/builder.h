@@ -66,8 +66,8 @@ class Builder {
   }
   Builder& Use(const std::string& name, uint8_t from = 1, const std::string& path = "",
                uint8_t kind = 1) {
-    return Record(5, Payload().U8(kind).Str(name).Ref(from).Str(path.empty() ? "/svc/" + name
-                                                                              : path));
+    return Record(5,
+                  Payload().U8(kind).Str(name).Ref(from).Str(path.empty() ? "/svc/" + name : path));
   }
   Builder& Offer(const std::string& name, uint8_t from, const std::string& from_name,
                  const std::string& to, const std::string& as = "", uint8_t kind = 1) {
