@@ -52,7 +52,7 @@ mica_status_t Open(const char* path, mica::Channel* out) {
     return MICA_ERR_BAD_STATE;
   }
   size_t len = strlen(path);
-  if (len == 0 || len > idl::component::MAX_PATH || path[0] != '/') {
+  if (len == 0 || len > ::idl::component::MAX_PATH || path[0] != '/') {
     return MICA_ERR_INVALID_ARGS;
   }
   mica::Channel mine, theirs;
@@ -60,14 +60,14 @@ mica_status_t Open(const char* path, mica::Channel* out) {
   if (s != MICA_OK) {
     return s;
   }
-  idl::component::Namespace::OpenRequest req;
+  ::idl::component::Namespace::OpenRequest req;
   if (!req.path.Set(path)) {
     return MICA_ERR_INVALID_ARGS;
   }
   req.channel = static_cast<mica::Channel&&>(theirs);
-  idl::component::Namespace::OpenResponse resp;
+  ::idl::component::Namespace::OpenResponse resp;
   // The client borrows the handle: released again after the call.
-  idl::component::NamespaceSyncClient client{mica::Channel(svc)};
+  ::idl::component::NamespaceSyncClient client{mica::Channel(svc)};
   s = client.Open(req, &resp);
   (void)client.TakeChannel().release();
   if (s == MICA_OK) {
@@ -80,7 +80,7 @@ mica_status_t Open(const char* path, mica::Channel* out) {
 }
 
 mica_status_t Connect(const char* protocol, mica::Channel* out) {
-  char path[idl::component::MAX_PATH + 1];
+  char path[::idl::component::MAX_PATH + 1];
   int n = snprintf(path, sizeof(path), "/svc/%s", protocol);
   if (protocol[0] == '\0' || n < 0 || static_cast<size_t>(n) >= sizeof(path)) {
     return MICA_ERR_INVALID_ARGS;
@@ -88,11 +88,11 @@ mica_status_t Connect(const char* protocol, mica::Channel* out) {
   return Open(path, out);
 }
 
-class OutgoingImpl final : public idl::component::OutgoingServer {
+class OutgoingImpl final : public ::idl::component::OutgoingServer {
  public:
   OutgoingImpl(mica::async::Loop* loop, mica::Channel channel, Outgoing* owner)
       : OutgoingServer(loop, static_cast<mica::Channel&&>(channel)), owner_(owner) {}
-  void Connect(idl::component::Outgoing::ConnectRequest& req) override {
+  void Connect(::idl::component::Outgoing::ConnectRequest& req) override {
     owner_->Dispatch(req.name.data, req.name.size, static_cast<mica::Channel&&>(req.channel));
   }
 
@@ -100,13 +100,13 @@ class OutgoingImpl final : public idl::component::OutgoingServer {
   Outgoing* owner_;
 };
 
-class LifecycleImpl final : public idl::component::LifecycleServer {
+class LifecycleImpl final : public ::idl::component::LifecycleServer {
  public:
   LifecycleImpl(mica::async::Loop* loop, mica::Channel channel,
                 mica::async::InlineFunction<void()> on_stop)
       : LifecycleServer(loop, static_cast<mica::Channel&&>(channel)),
         on_stop_(static_cast<mica::async::InlineFunction<void()>&&>(on_stop)) {}
-  void Stop(idl::component::Lifecycle::StopRequest&) override { Fire(); }
+  void Stop(::idl::component::Lifecycle::StopRequest&) override { Fire(); }
   void Fire() {
     if (!fired_) {
       fired_ = true;
