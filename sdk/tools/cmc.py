@@ -535,8 +535,8 @@ class Checker:
             simple = {"parent": REF_PARENT, "self": REF_SELF, "framework": REF_FRAMEWORK}
             if v in simple and v in allowed:
                 return Ref(simple[v], "", s.pos)
-        shown = ", ".join('"#child"' if a == "child" else f'"{a}"' for a in allowed)
-        raise self.error(s.pos, f"{what} from \"{v}\": 'from' must be {shown}")
+        shown = ", ".join('"#<child>"' if a == "child" else f'"{a}"' for a in allowed)
+        raise self.error(s.pos, f"{what} from \"{v}\": 'from' must be one of {shown}")
 
     # -- sections -----------------------------------------------------------
 
@@ -589,9 +589,6 @@ class Checker:
         for c in self.m.children:
             if c.name == name.value:
                 raise self.error(name.pos, f"duplicate child name '{name.value}' (first at {c.pos.line}:{c.pos.col})")
-        for c in self.m.collections:
-            if c.name == name.value:
-                raise self.error(name.pos, f"duplicate name '{name.value}': a collection has it (at {c.pos.line}:{c.pos.col})")
 
     def collection(self, node: Node) -> None:
         obj = self.obj(node, "a collection", COLLECTION_KEYS)
