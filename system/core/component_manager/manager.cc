@@ -352,7 +352,8 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   }
   userboot::LaunchSpec spec;
   spec.path = c.binary;
-  spec.name = c.name[0] != '\0' ? c.name : nullptr;
+  spec.name =
+      nullptr;  // the binary's base name: a program's log prefix is the same under the manager
   spec.argv = argv;
   spec.argc = argc;
   spec.job = job.get();
@@ -494,14 +495,22 @@ mica_status_t Manager::Open(uint32_t index, const char* path, size_t len, mica::
 
 void Manager::FlushPending(uint32_t index) {
   Component& p = comps_[index];
+  // An instance that has just ended (its TERMINATED not handled yet) keeps
+  // them for the next one: a connect sent to it would be lost.
+  mica_signals_t seen = 0;
+  if (p.state != State::kRunning || p.outgoing == nullptr ||
+      mica_object_wait_one(p.process.get(), MICA_TASK_TERMINATED, MICA_TIME_INFINITE_PAST, &seen) ==
+          MICA_OK ||
+      mica_object_wait_one(p.outgoing->channel().get(), MICA_CHANNEL_PEER_CLOSED,
+                           MICA_TIME_INFINITE_PAST, &seen) == MICA_OK) {
+    return;
+  }
   for (uint32_t i = 0; i < p.pending_count; i++) {
     PendingConnect* pc = p.pending[i];
     idl::component::Outgoing::ConnectRequest req;
     req.name.Set(pc->name);
     req.channel = static_cast<mica::Channel&&>(pc->channel);
-    if (p.outgoing != nullptr) {
-      (void)p.outgoing->Connect(req);  // a provider that is gone: its client sees PEER_CLOSED
-    }
+    (void)p.outgoing->Connect(req);  // one that ends now: its client sees PEER_CLOSED
     delete pc;
     p.pending[i] = nullptr;
   }

@@ -189,7 +189,7 @@ class Manager {
   ServiceTable services_;
   mica::Handle then_process_;
   mica::component::Outgoing* outgoing_ = nullptr;  // ServeOutgoing
-  bool then_waiting_ = false;  // StartThen waits for Settled()
+  bool then_waiting_ = false;                      // StartThen waits for Settled()
 };
 
 }  // namespace driver_manager

@@ -115,7 +115,7 @@ class Reader {
     if (!String(s, what)) {
       return false;
     }
-    if (!ValidPath(s->data, s->size, false)) {
+    if (s->size > kMaxBootfsPath || !ValidPath(s->data, s->size, false)) {
       return Bad("%s: invalid bootfs path \"%.*s\"", what, static_cast<int>(s->size), s->data);
     }
     return true;

@@ -14,7 +14,7 @@
 //   str = u16 len + len bytes of UTF-8 with no NUL, len <= 255;
 //   u8 enums only of their declared values; names [A-Za-z0-9_.-]{1,100},
 //   child and collection names [a-z0-9_-]{1,32}; bootfs paths (binary,
-//   child manifest) non-empty, relative, without empty, "." or ".."
+//   child manifest) of 1..103 bytes, relative, without empty, "." or ".."
 //   components; namespace paths absolute, the same otherwise; a reference's
 //   name empty for parent/self/framework and a child name for child; USE
 //   only from parent or framework, EXPOSE only from self or child.
@@ -35,6 +35,7 @@ inline constexpr uint32_t kMaxString = 255;
 inline constexpr uint32_t kMaxName = 100;
 inline constexpr uint32_t kMaxChildName = 32;
 inline constexpr uint32_t kMaxArgs = 64;
+inline constexpr uint32_t kMaxBootfsPath = 103;  // a bootfs name (docs/bootfs.md)
 
 enum class RecordKind : uint16_t {
   kProgram = 1,

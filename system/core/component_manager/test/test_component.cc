@@ -235,8 +235,7 @@ mica_status_t RunIn(idl::component::RealmSyncClient& realm, const char* target,
   return s;
 }
 
-mica_status_t WaitExit(idl::component::RealmSyncClient& realm, const char* moniker,
-                       int64_t* code) {
+mica_status_t WaitExit(idl::component::RealmSyncClient& realm, const char* moniker, int64_t* code) {
   idl::component::Realm::WaitExitRequest req;
   req.moniker.Set(moniker);
   idl::component::Realm::WaitExitResponse resp;
@@ -312,6 +311,14 @@ int CheckAll() {
   uint64_t old_koid = tree.Read() && tree.Get("/eager") ? tree.Get("/eager")->koid : 0;
   (void)eager.write(0, "kill", 4, nullptr, 0);
   Check(WaitClosed(eager), "killed", "the connection to /eager stayed open");
+  // Wait for the manager to have seen the end and started the next one.
+  for (int i = 0; i < 500; i++) {
+    const idl::component::Component* k = tree.Read() ? tree.Get("/eager") : nullptr;
+    if (k != nullptr && k->restarts == 1 && k->state == State::RUNNING) {
+      break;
+    }
+    mica_nanosleep(mica::async::Loop::Now() + 10 * kMs);
+  }
   Check(PingIs("test.Eager", "eager"), "restarted-answers", "test.Eager after the kill");
   const idl::component::Component* e = tree.Read() ? tree.Get("/eager") : nullptr;
   Check(e != nullptr && e->restarts == 1 && e->state == State::RUNNING && e->koid != 0 &&

@@ -261,6 +261,11 @@ TEST(CmManifest, Paths) {
     ExpectReject(Builder().Program(p).Finish(), "invalid bootfs path");
     ExpectReject(Builder().Child("a", p).Finish(), "invalid bootfs path");
   }
+  std::string longest = "bin/" + std::string(99, 'x');  // 103 bytes: a bootfs name's limit
+  cm::Manifest* m = new cm::Manifest;
+  EXPECT_EQ(Parse(Builder().Program(longest).Finish(), m), cm::Status::kOk);
+  delete m;
+  ExpectReject(Builder().Program(longest + "x").Finish(), "invalid bootfs path");
   for (const char* p : {"svc/a", "/", "//a", "/svc/../a", "/svc/a/", "/svc/a b"}) {
     ExpectReject(Builder().Use("a", 1, p).Finish(), "invalid namespace path");
   }
