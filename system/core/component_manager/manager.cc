@@ -399,6 +399,10 @@ mica_status_t Manager::StartComponent(uint32_t index) {
     }
   }
   c.stopping = false;
+  if (c.state == State::kFailed) {
+    delete c.tracker;  // Realm.Start of a failed component: a fresh history
+    c.tracker = nullptr;
+  }
   if (c.binary[0] == '\0') {
     c.state = State::kRunning;  // no program: only a realm for its children
     StartEagerChildren(index);

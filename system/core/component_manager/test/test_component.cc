@@ -6,6 +6,7 @@
 //       with n); on Lifecycle.Stop it exits 0, unless --ignore-stop.
 //   exit <n>     prints and exits with n (Realm.Run of a bare program)
 //   missing      Connect("test.Missing") must fail NOT_FOUND: exit 0 if so
+//   crash        dereferences null at once (a component that always crashes)
 //   check        the checker: every runtime behaviour over component.Realm
 //                and the routed test protocols; exits with its failures.
 #include <idl/component_ipc.h>
@@ -277,6 +278,28 @@ int CheckAll() {
         "lazy-not-started", "a lazy component runs before its first use");
   tree.Print();
 
+  // A component that crashes at every start: restarted at once, then with
+  // backoff 10, 20, 40, 80 ms, then failed; its capability is then
+  // unavailable, and nothing else is affected.
+  const idl::component::Component* crashy = nullptr;
+  for (int i = 0; i < 500; i++) {
+    crashy = tree.Read() ? tree.Get("/crashy") : nullptr;
+    if (crashy != nullptr && crashy->state == State::FAILED) {
+      break;
+    }
+    mica_nanosleep(mica::async::Loop::Now() + 10 * kMs);
+  }
+  snprintf(detail, sizeof(detail), "state %d, restarts %u",
+           crashy != nullptr ? static_cast<int>(crashy->state) : -1,
+           crashy != nullptr ? crashy->restarts : 0);
+  Check(crashy != nullptr && crashy->state == State::FAILED && crashy->restarts == 5 &&
+            crashy->has_exited && crashy->koid == 0,
+        "crash-loop-failed", detail);
+  mica::Channel dead;
+  s = mica::component::Connect("test.Crashy", &dead);
+  snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
+  Check(s == MICA_ERR_UNAVAILABLE, "failed-provider-unavailable", detail);
+
   // Routing: from a sibling; through offer -> expose -> expose (renamed)
   // into a lazy realm, starting its program on the first open.
   mica::Channel eager;
@@ -411,6 +434,12 @@ int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "exit") == 0) {
     printf("cm-test: exit %s\n", argv[2]);
     return atoi(argv[2]);
+  }
+  if (argc == 2 && strcmp(argv[1], "crash") == 0) {
+    printf("cm-test: crashing\n");
+    volatile int* nowhere = nullptr;
+    *nowhere = 1;  // a data abort: the process is ended as faulted
+    return 4;
   }
   if (argc == 2 && strcmp(argv[1], "missing") == 0) {
     mica::Channel ch;
