@@ -24,6 +24,7 @@ Python 3 standard library only, so the SDK can ship it as is.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import struct
@@ -32,7 +33,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 # ---------------------------------------------------------------------------
-# The binary format (docs/components.md, "Binary layout").
+# The binary form (docs/components.md, "Binary form").
 
 MAGIC = 0x314D434D  # "MCM1"
 VERSION = 1
@@ -44,8 +45,10 @@ STARTUP = {"lazy": 0, "eager": 1}
 ON_TERMINATE = {"restart": 0, "ignore": 1, "reboot": 2}
 MAX_RECORDS_PER_KIND = 64
 MAX_STRING = 255
-MAX_PAYLOAD = 0xFFFF
+MAX_PAYLOAD = 0xFFFF  # never reached: 64 args of 255 bytes make 16 KiB
 MAX_BOOTFS_PATH = 103  # a bootfs name (docs/bootfs.md)
+MAX_ARGS = 64  # the component manager's limit (cm::kMaxArgs)
+MAX_DEPTH = 32  # objects and arrays inside each other (a manifest needs 4)
 
 NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}\Z")  # protocol names are IDL names: log.Sink
 CHILD_NAME_RE = re.compile(r"[a-z0-9_-]{1,32}\Z")
@@ -65,7 +68,9 @@ class CmcError(Exception):
         self.component, self.message = component, message
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: error: component '{self.component}': {self.message}"
+        # One line whatever the manifest's strings hold: control characters escaped.
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.message)
+        return f"{self.path}:{self.line}:{self.col}: error: component '{self.component}': {message}"
 
 
 # ---------------------------------------------------------------------------
@@ -233,14 +238,12 @@ class Lexer:
 class Parser:
     def __init__(self, lexer: Lexer):
         self.lx = lexer
+        self.depth = 0
         self.toks = lexer.tokens()
         self.advance()
 
     def advance(self) -> None:
         self.tok = next(self.toks)
-
-    def pos(self) -> Pos:
-        return self.lx.pos(self.tok[2])
 
     def describe(self) -> str:
         kind, value, _ = self.tok
@@ -272,12 +275,14 @@ class Parser:
             return Literal(p, v)
         if kind == "ident":
             raise self.lx.error(start, f"expected a value, found '{v}' (strings are double-quoted)")
-        if kind == "punct" and v == "{":
+        if kind == "punct" and v in "{[":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.lx.error(start, f"nested deeper than {MAX_DEPTH} levels")
             self.advance()
-            return self.obj(p)
-        if kind == "punct" and v == "[":
-            self.advance()
-            return self.arr(p)
+            node = self.obj(p) if v == "{" else self.arr(p)
+            self.depth -= 1
+            return node
         raise self.fail("a value")
 
     def obj(self, p: Pos) -> Obj:
@@ -325,9 +330,6 @@ class Ref:
     kind: int  # REF_*
     name: str  # child name for REF_CHILD, else ""
     pos: Pos
-
-    def text(self) -> str:
-        return {REF_PARENT: "parent", REF_SELF: "self", REF_FRAMEWORK: "framework"}.get(self.kind, f"#{self.name}")
 
 
 @dataclass
@@ -455,7 +457,9 @@ class Checker:
             raise self.error(node.pos, f"{what} must be an object, not {type_name(node)}")
         for mem in node.members:
             if mem.key not in keys:
-                raise self.error(mem.key_pos, f"unknown key '{mem.key}' in {what} (known: {', '.join(keys)})")
+                close = difflib.get_close_matches(mem.key, keys, n=1)
+                hint = f", did you mean '{close[0]}'?" if close else ""
+                raise self.error(mem.key_pos, f"unknown key '{mem.key}' in {what}{hint} (known: {', '.join(keys)})")
         return node
 
     def array(self, node: Node, what: str) -> Arr:
@@ -480,7 +484,9 @@ class Checker:
         s = self.string(node, key)
         if s.value not in values:
             shown = ", ".join(f'"{v}"' for v in values)
-            raise self.error(s.pos, f"'{key}' must be one of {shown}, not \"{s.value}\"")
+            close = difflib.get_close_matches(s.value, list(values), n=1)
+            hint = f" (did you mean \"{close[0]}\"?)" if close else ""
+            raise self.error(s.pos, f"'{key}' must be one of {shown}, not \"{s.value}\"{hint}")
         return s.value
 
     def entries(self, root: Obj, key: str) -> list:
@@ -499,7 +505,7 @@ class Checker:
         if not CHILD_NAME_RE.match(s.value):
             raise self.error(s.pos, f"invalid {what} name \"{s.value}\" (1 to 32 of a-z 0-9 _ -)")
 
-    def cap_names(self, obj: Obj, what: str, allow_list: bool = True) -> tuple[str, list]:
+    def cap_names(self, obj: Obj, what: str) -> tuple[str, list]:
         """The capability kind and its names (Str nodes) of a use/offer/expose/capability entry."""
         proto, directory = obj.get("protocol"), obj.get("directory")
         if proto is not None and directory is not None:
@@ -558,20 +564,22 @@ class Checker:
         obj = self.obj(node, "'program'", PROGRAM_KEYS)
         binary = self.string(self.required(obj, "binary", "'program'"), "binary")
         if not valid_bootfs_path(binary.value):
-            raise self.error(binary.pos, f"invalid binary path \"{binary.value}\" (a relative bootfs path of at most {MAX_BOOTFS_PATH} bytes, components of A-Z a-z 0-9 . _ -, e.g. \"bin/shell\")")
+            raise self.error(binary.pos, f"invalid binary path \"{binary.value}\" (a relative bootfs path of at most "
+                                         f"{MAX_BOOTFS_PATH} bytes, components of A-Z a-z 0-9 . _ -, e.g. "
+                                         f"\"bin/shell\")")
         args = []
         if (a := obj.get("args")) is not None:
-            for item in self.array(a, "args").items:
-                s = self.string(item, "args") if isinstance(item, Str) else None
-                if s is None:
+            items = self.array(a, "args").items
+            if len(items) > MAX_ARGS:
+                raise self.error(a.pos, f"'args' has {len(items)} arguments (at most {MAX_ARGS})")
+            for item in items:
+                if not isinstance(item, Str):
                     raise self.error(item.pos, f"'args' items must be strings, not {type_name(item)}")
+                s = item
                 if len(s.value.encode()) > MAX_STRING:
                     raise self.error(s.pos, f"argument of {len(s.value.encode())} bytes (at most {MAX_STRING})")
                 args.append(s.value)
         self.m.program = Program(binary.value, args)
-        size = 2 + len(binary.value) + 2 + sum(2 + len(x.encode()) for x in args)
-        if size > MAX_PAYLOAD:
-            raise self.error(node.pos, f"'program' takes {size} bytes compiled (at most {MAX_PAYLOAD})")
 
     def child(self, node: Node) -> None:
         obj = self.obj(node, "a child", CHILD_KEYS)
@@ -579,7 +587,8 @@ class Checker:
         self.check_child_name(name, "child")
         manifest = self.string(self.required(obj, "manifest", f"child '{name.value}'"), "manifest")
         if not valid_bootfs_path(manifest.value) or not manifest.value.endswith(".cm"):
-            raise self.error(manifest.pos, f"child '{name.value}': invalid manifest path \"{manifest.value}\" (a bootfs path ending in .cm, e.g. \"meta/{name.value}.cm\")")
+            raise self.error(manifest.pos, f"child '{name.value}': invalid manifest path \"{manifest.value}\" (a "
+                                           f"bootfs path ending in .cm, e.g. \"meta/{name.value}.cm\")")
         self.unique_child_name(name)
         startup = self.enum(obj.get("startup"), "startup", STARTUP, "lazy")
         on_term = self.enum(obj.get("on_terminate"), "on_terminate", ON_TERMINATE, DEFAULT_ON_TERMINATE_CHILD)
@@ -596,10 +605,12 @@ class Checker:
         self.check_child_name(name, "collection")
         for c in self.m.collections:
             if c.name == name.value:
-                raise self.error(name.pos, f"duplicate collection name '{name.value}' (first at {c.pos.line}:{c.pos.col})")
+                raise self.error(name.pos, f"duplicate collection name '{name.value}' (first at "
+                                           f"{c.pos.line}:{c.pos.col})")
         for c in self.m.children:
             if c.name == name.value:
-                raise self.error(name.pos, f"duplicate name '{name.value}': a child has it (at {c.pos.line}:{c.pos.col})")
+                raise self.error(name.pos, f"duplicate name '{name.value}': a child has it (at "
+                                           f"{c.pos.line}:{c.pos.col})")
         on_term = self.enum(obj.get("on_terminate"), "on_terminate", ON_TERMINATE, DEFAULT_ON_TERMINATE_COLLECTION)
         self.m.collections.append(Collection(name.value, on_term, name.pos))
 
@@ -624,18 +635,24 @@ class Checker:
             if len(names) > 1:
                 raise self.error(p.pos, "'path' cannot be given for a list of protocols (each gets /svc/<name>)")
             if not valid_namespace_path(p.value):
-                raise self.error(p.pos, f"use of {kind} '{names[0].value}': invalid path \"{p.value}\" (absolute, components of A-Z a-z 0-9 . _ -, at most {MAX_STRING} bytes)")
+                raise self.error(p.pos, f"use of {kind} '{names[0].value}': invalid path \"{p.value}\" (absolute, "
+                                        f"components of A-Z a-z 0-9 . _ -, at most {MAX_STRING} bytes)")
         for s in names:
             path = path_node.value if path_node is not None else f"/svc/{s.value}"
             ppos = path_node.pos if path_node is not None else s.pos
+            if not valid_namespace_path(path):
+                raise self.error(s.pos, f"use of {kind} '{s.value}': the default path {path} is not a valid path "
+                                        f"(give 'path')")
             for u in self.m.uses:
                 if u.kind == kind and u.name == s.value:
                     raise self.error(s.pos, f"{kind} '{s.value}' used twice (first at {u.pos.line}:{u.pos.col})")
                 if u.path == path:
-                    raise self.error(ppos, f"use of {kind} '{s.value}': path {path} already used by {u.kind} '{u.name}' (at {u.pos.line}:{u.pos.col})")
+                    raise self.error(ppos, f"use of {kind} '{s.value}': path {path} already used by {u.kind} "
+                                           f"'{u.name}' (at {u.pos.line}:{u.pos.col})")
             for u in self.m.uses:
                 if path.startswith(u.path + "/") or u.path.startswith(path + "/"):
-                    raise self.error(ppos, f"use of {kind} '{s.value}': path {path} overlaps {u.path} of {u.kind} '{u.name}' (at {u.pos.line}:{u.pos.col})")
+                    raise self.error(ppos, f"use of {kind} '{s.value}': path {path} overlaps {u.path} of {u.kind} "
+                                           f"'{u.name}' (at {u.pos.line}:{u.pos.col})")
             self.m.uses.append(Use(kind, s.value, source, path, s.pos, ppos))
 
     def target(self, obj: Obj, names: list, what: str) -> Str | None:
@@ -644,7 +661,8 @@ class Checker:
             return None
         s = self.string(node, "as")
         if len(names) > 1:
-            raise self.error(s.pos, f"'as' cannot rename a list of protocols ({what} one protocol per entry to rename it)")
+            raise self.error(s.pos, f"'as' cannot rename a list of protocols ({what} one protocol per entry to rename "
+                                    f"it)")
         return s
 
     def offer(self, node: Node) -> None:
@@ -660,7 +678,8 @@ class Checker:
             if not isinstance(item, Str):
                 raise self.error(item.pos, f"'to' items must be strings, not {type_name(item)}")
             if not item.value.startswith("#"):
-                raise self.error(item.pos, f"{what}: 'to' items must be \"#child\" or \"#collection\", not \"{item.value}\"")
+                raise self.error(item.pos, f"{what}: 'to' items must be \"#child\" or \"#collection\", not "
+                                           f"\"{item.value}\"")
             self.check_child_name(Str(item.pos, item.value[1:]), "child")
             targets.append(item)
         as_node = self.target(obj, names, "offer")
@@ -674,7 +693,8 @@ class Checker:
                 for o in self.m.offers:
                     if o.to == to and o.target == tname:
                         raise self.error(tpos if as_node is not None else t.pos,
-                                         f"offer of {kind} '{s.value}': child '{to}' is already offered '{tname}' (at {o.pos.line}:{o.pos.col})")
+                                         f"offer of {kind} '{s.value}': child '{to}' is already offered "
+                                         f"'{tname}' (at {o.pos.line}:{o.pos.col})")
                 self.m.offers.append(Offer(kind, s.value, source, to, t.pos, tname, s.pos))
 
     def expose(self, node: Node) -> None:
@@ -690,7 +710,8 @@ class Checker:
             tpos = as_node.pos if as_node is not None else s.pos
             for e in self.m.exposes:
                 if e.target == tname:
-                    raise self.error(tpos, f"expose of {kind} '{s.value}': '{tname}' is already exposed (at {e.pos.line}:{e.pos.col})")
+                    raise self.error(tpos, f"expose of {kind} '{s.value}': '{tname}' is already exposed (at "
+                                           f"{e.pos.line}:{e.pos.col})")
             self.m.exposes.append(Expose(kind, s.value, source, tname, s.pos))
 
     # -- whole-file checks ----------------------------------------------------
@@ -700,26 +721,35 @@ class Checker:
                            ("capabilities", self.m.capabilities), ("use", self.m.uses),
                            ("offer", self.m.offers), ("expose", self.m.exposes)):
             if len(items) > MAX_RECORDS_PER_KIND:
-                raise self.error(root.get(key).pos, f"'{key}' makes {len(items)} records (at most {MAX_RECORDS_PER_KIND})")
+                raise self.error(root.get(key).pos, f"'{key}' makes {len(items)} records (at most "
+                                                    f"{MAX_RECORDS_PER_KIND})")
 
     def check_source(self, kind: str, name: str, source: Ref, pos: Pos, what: str) -> None:
         if source.kind == REF_CHILD:
             if self.m.child(source.name) is None:
                 if self.m.collection(source.name) is not None:
-                    raise self.error(source.pos, f"{what} from \"#{source.name}\": '{source.name}' is a collection; capabilities come from children")
-                raise self.error(source.pos, f"{what} from \"#{source.name}\": there is no child '{source.name}'")
+                    raise self.error(source.pos, f"{what} from \"#{source.name}\": '{source.name}' is a collection; "
+                                                 f"capabilities come from children")
+                raise self.error(source.pos, f"{what} from \"#{source.name}\": there is no child '{source.name}'"
+                                             + self.hint(source.name, [c.name for c in self.m.children]))
         elif source.kind == REF_SELF:
             for c in self.m.capabilities:
                 if c.name == name and c.kind == kind:
                     return
             raise self.error(pos, f"{what} from self: {kind} '{name}' is not declared in 'capabilities'")
 
+    @staticmethod
+    def hint(name: str, names: list) -> str:
+        close = difflib.get_close_matches(name, names, n=1)
+        return f" (did you mean '#{close[0]}'?)" if close else ""
+
     def check_routes(self) -> None:
         for o in self.m.offers:
             what = f"offer of {o.kind} '{o.name}'"
             self.check_source(o.kind, o.name, o.source, o.pos, what)
             if self.m.child(o.to) is None and self.m.collection(o.to) is None:
-                raise self.error(o.to_pos, f"{what} to \"#{o.to}\": there is no child or collection '{o.to}'")
+                raise self.error(o.to_pos, f"{what} to \"#{o.to}\": there is no child or collection '{o.to}'"
+                                 + self.hint(o.to, [c.name for c in self.m.children + self.m.collections]))
             if o.source.kind == REF_CHILD and o.source.name == o.to:
                 raise self.error(o.to_pos, f"{what}: offered from child '{o.to}' back to itself (a cycle)")
         for e in self.m.exposes:
@@ -741,7 +771,9 @@ class Checker:
                 nxt = o.source.name
                 if nxt in path:
                     chain = " -> ".join(f"#{n}" for n in path[path.index(nxt):] + [nxt])
-                    raise self.error(o.source.pos, f"offer of {o.kind} '{o.name}' from \"#{nxt}\" to \"#{node}\" closes a cycle between children: {chain} (each is offered a capability by the next)")
+                    raise self.error(o.source.pos, f"offer of {o.kind} '{o.name}' from \"#{nxt}\" to \"#{node}\" "
+                                                   f"closes a cycle between children: {chain} (each is offered a "
+                                                   f"capability by the next)")
                 if nxt not in done:
                     visit(nxt, path)
             path.pop()
@@ -873,6 +905,11 @@ def load_file(path: str, component: str) -> Manifest:
     return parse_manifest(path, component, data)
 
 
+def close_hint(name: str, names: list) -> str:
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def check_tree(root: Manifest, mset: ManifestSet) -> list[tuple[str, Manifest]]:
     """Walks the tree under `root`; returns (bootfs path, manifest) of every
     component below it, each once, in a depth-first order."""
@@ -884,13 +921,15 @@ def check_tree(root: Manifest, mset: ManifestSet) -> list[tuple[str, Manifest]]:
 
     def child_manifest(parent: Manifest, c: Child) -> Manifest:
         if c.manifest not in mset.files:
-            raise err(parent, c.manifest_pos, f"child '{c.name}': manifest \"{c.manifest}\" is not among the manifests given")
+            raise err(parent, c.manifest_pos, f"child '{c.name}': manifest \"{c.manifest}\" is not among the manifests "
+                                              f"given")
         return mset.load(c.manifest)
 
     def walk(m: Manifest, chain: list[str]) -> None:
         for c in m.children:
             if c.manifest in chain:
-                raise err(m, c.manifest_pos, f"child '{c.name}': manifest \"{c.manifest}\" contains itself (" + " -> ".join(chain + [c.manifest]) + ")")
+                loop = " -> ".join(chain + [c.manifest])
+                raise err(m, c.manifest_pos, f"child '{c.name}': manifest \"{c.manifest}\" contains itself ({loop})")
             cm = child_manifest(m, c)
             check_hop(m, c, cm)
             if c.manifest not in seen:
@@ -903,16 +942,20 @@ def check_tree(root: Manifest, mset: ManifestSet) -> list[tuple[str, Manifest]]:
                 cm = child_manifest(m, c)
                 if not any(e.target == o.name and e.kind == o.kind for e in cm.exposes):
                     verb = "offer" if isinstance(o, Offer) else "expose"
-                    raise err(m, o.pos, f"{verb} of {o.kind} '{o.name}' from \"#{c.name}\": child '{c.name}' ({c.manifest}) exposes no {o.kind} '{o.name}'")
+                    raise err(m, o.pos, f"{verb} of {o.kind} '{o.name}' from \"#{c.name}\": child '{c.name}' "
+                                        f"({c.manifest}) exposes no {o.kind} '{o.name}'"
+                                        + close_hint(o.name, [e.target for e in cm.exposes if e.kind == o.kind]))
 
     def check_hop(parent: Manifest, c: Child, child: Manifest) -> None:
         offered = {(o.kind, o.target) for o in parent.offers if o.to == c.name}
-        for u in child.uses:
-            if u.source.kind == REF_PARENT and (u.kind, u.name) not in offered:
-                raise err(child, u.pos, f"use of {u.kind} '{u.name}' from parent: broken hop {parent.component} -> {c.name}: parent '{parent.component}' offers no {u.kind} '{u.name}' to child '{c.name}'")
-        for o in child.offers:
-            if o.source.kind == REF_PARENT and (o.kind, o.name) not in offered:
-                raise err(child, o.pos, f"offer of {o.kind} '{o.name}' from parent: broken hop {parent.component} -> {c.name}: parent '{parent.component}' offers no {o.kind} '{o.name}' to child '{c.name}'")
+        needs = [(u, "use") for u in child.uses if u.source.kind == REF_PARENT]
+        needs += [(o, "offer") for o in child.offers if o.source.kind == REF_PARENT]
+        for r, verb in sorted(needs, key=lambda n: (n[0].pos.line, n[0].pos.col)):
+            if (r.kind, r.name) not in offered:
+                hint = close_hint(r.name, [t for k, t in offered if k == r.kind])
+                raise err(child, r.pos, f"{verb} of {r.kind} '{r.name}' from parent: broken hop {parent.component} -> "
+                                        f"{c.name}: parent '{parent.component}' offers no {r.kind} '{r.name}' to child "
+                                        f"'{c.name}'{hint}")
 
     walk(root, [f"meta/{root.component}.cm"])
     return found
@@ -1017,7 +1060,8 @@ def main(argv: list[str]) -> int:
         outputs.append((args.stamp, b""))
     write_atomically(outputs)
     if args.depfile:
-        target = args.output or args.stamp or (args.out_dir and os.path.join(args.out_dir, f"meta/{name}.cm")) or args.input
+        target = (args.output or args.stamp
+                  or (args.out_dir and os.path.join(args.out_dir, f"meta/{name}.cm")) or args.input)
         write_depfile(args.depfile, target, read)
     return 0
 

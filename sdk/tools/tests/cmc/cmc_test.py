@@ -209,7 +209,7 @@ class Gen:
         alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_-" + ("" if child else ".ABCZ")
         while True:
             n = "".join(self.r.choice(alphabet) for _ in range(self.r.choice([1, 3, 8, 32 if child else 100])))
-            if n not in used:
+            if n not in used and n not in (".", ".."):  # "/svc/." is no path: see BadFiles
                 used.add(n)
                 return n
 
@@ -493,7 +493,7 @@ class Corruption(unittest.TestCase):
             with self.subTest(what=what), self.assertRaises(Reject):
                 mcm_reader.read(data)
 
-    def test_strings_over_the_limit_or_not_utf8_are_rejected(self):
+    def test_bad_strings_enums_paths_padding_and_counts_are_rejected(self):
         good = file_of(rec(4, u8(1) + s("ok")))
         mcm_reader.read(good)
         long = file_of(rec(4, u8(1) + struct.pack("<H", 256) + b"a" * 256))
@@ -503,16 +503,67 @@ class Corruption(unittest.TestCase):
         use_from_self = file_of(rec(5, u8(1) + s("p") + u8(SELF) + s("") + s("/svc/p")))
         expose_from_parent = file_of(rec(7, u8(1) + s("p") + u8(PARENT) + s("") + s("p")))
         offer_from_framework = file_of(rec(6, u8(1) + s("p") + u8(FRAMEWORK) + s("") + s("a") + s("p")))
+        dot_path = file_of(rec(5, u8(1) + s("p") + u8(PARENT) + s("") + s("/svc/.")))
+        dotdot_path = file_of(rec(5, u8(1) + s("p") + u8(PARENT) + s("") + s("/a/../b")))
         nonzero_pad = bytearray(file_of(rec(4, u8(1) + s("ok"))))
         nonzero_pad[-1] = 1
         too_many = file_of(*[rec(3, s(f"c{i}") + u8(1)) for i in range(65)])
         for what, data in {"long": long, "utf8": bad_utf8, "nul": nul, "cap kind": cap_kind,
                            "use from self": use_from_self, "expose from parent": expose_from_parent,
                            "offer from framework": offer_from_framework, "padding": bytes(nonzero_pad),
-                           "65 collections": too_many}.items():
+                           "65 collections": too_many, "path /svc/.": dot_path,
+                           "path /a/../b": dotdot_path}.items():
             with self.subTest(what=what), self.assertRaises(Reject):
-                mcm_reader.read(data)
-        mcm_reader.read(file_of(*[rec(3, s(f"c{i}") + u8(1)) for i in range(64)]))
+                mcm_reader.validate(mcm_reader.read(data))
+        mcm_reader.validate(mcm_reader.read(file_of(*[rec(3, s(f"c{i}") + u8(1)) for i in range(64)])))
+
+
+class MutatedText(unittest.TestCase):
+    """Text manifests changed at random: the compiler either reports a
+    CmcError (never another exception) or writes a file the reader accepts."""
+
+    PIECES = ['"', "{", "}", "[", "]", ",", ":", "#", "//", "/*", "*/", "\\", "\\u", " ", "\n", "a", "Z", ".",
+              "é", "\x00", "\x7f", "-1", "true", "null", "protocol", "directory", "from", "to", "as", "self",
+              "parent", "framework", '"#a"', '"#run"', "children", "name", "manifest", "use", "offer", "expose",
+              "path", "program", "args", '"/svc/x"', "capabilities", "collections"]
+
+    def sources(self) -> list[str]:
+        texts = [EXAMPLE]
+        tree = os.path.join(HERE, "tree")
+        for f in sorted(os.listdir(tree)):
+            with open(os.path.join(tree, f), encoding="utf-8") as fh:
+                texts.append(fh.read())
+        texts += [Gen(2000 + i).manifest()[0] for i in range(6)]
+        return texts
+
+    def test_mutations_fail_cleanly_or_read_back(self):
+        r = random.Random(7)
+        compiled = rejected = 0
+        for text in self.sources():
+            for _ in range(400):
+                t = text
+                for _ in range(r.randint(1, 3)):
+                    i = r.randrange(len(t) + 1)
+                    op = r.random()
+                    if op < 0.35:
+                        t = t[:i] + t[i + r.randint(1, 8):]
+                    elif op < 0.7:
+                        t = t[:i] + r.choice(self.PIECES) + t[i:]
+                    else:
+                        j = r.randrange(len(t) + 1)
+                        t = t[:i] + t[min(i, j):max(i, j)] + t[i:]
+                try:
+                    data = compile_text(t)
+                except cmc.CmcError as e:
+                    rejected += 1
+                    self.assertRegex(str(e), r"^t\.cml:[0-9]+:[0-9]+: error: component 't': .+\Z")
+                    self.assertNotIn("\n", str(e))
+                    continue
+                compiled += 1
+                mcm_reader.validate(mcm_reader.read(data))
+        # both outcomes are exercised
+        self.assertGreater(compiled, 100)
+        self.assertGreater(rejected, 1000)
 
 
 # ---------------------------------------------------------------------------
@@ -551,13 +602,13 @@ class Limits(unittest.TestCase):
         self.assertEqual(len(mcm_reader.read(compile_text(
             '{ children: [ { name: "' + "c" * 32 + '", manifest: "meta/c.cm" } ] }')).children), 1)
 
-    def test_program_record_over_64_kib(self):
-        args = ", ".join(['"' + "a" * 255 + '"'] * 257)
-        self.assertEqual(error_of('{ program: { binary: "bin/x", args: [ ' + args + ' ] } }'),
-                         "t.cml:1:12: error: component 't': 'program' takes 66058 bytes compiled (at most 65535)")
-        args = ", ".join(['"' + "a" * 255 + '"'] * 254)  # 9 + 254 * 257 = 65287 bytes
+    def test_64_arguments_compile_65_do_not(self):
+        args = ", ".join(['"' + "a" * 255 + '"'] * 64)
         d = mcm_reader.read(compile_text('{ program: { binary: "bin/x", args: [ ' + args + ' ] } }'))
-        self.assertEqual(len(d.program[1]), 254)
+        self.assertEqual(d.program[1], ["a" * 255] * 64)
+        args = ", ".join(['""'] * 65)
+        self.assertEqual(error_of('{ program: { binary: "bin/x", args: [ ' + args + ' ] } }'),
+                         "t.cml:1:37: error: component 't': 'args' has 65 arguments (at most 64)")
 
 
 class CommandLine(unittest.TestCase):
@@ -746,7 +797,7 @@ for _n in sorted(os.listdir(os.path.join(HERE, "bad"))):
 for _n in sorted(os.listdir(os.path.join(HERE, "bad_tree"))):
     setattr(BadTrees, "test_" + _n, _bad_tree(_n))
 
-CLASSES = (BadFiles, BadTrees, Layout, RoundTrip, Corruption, Limits, CommandLine)
+CLASSES = (BadFiles, BadTrees, Layout, RoundTrip, Corruption, MutatedText, Limits, CommandLine)
 
 
 def all_tests() -> list[str]:

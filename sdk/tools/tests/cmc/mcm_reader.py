@@ -171,8 +171,8 @@ def validate(d: Decoded) -> None:
     def ref_ok(kind: int, name: str) -> bool:
         return bool(CHILD.match(name)) if kind == 3 else name == ""
 
-    if d.program is not None and not bootfs(d.program[0]):
-        raise Reject(f"program binary {d.program[0]!r}")
+    if d.program is not None and (not bootfs(d.program[0]) or len(d.program[1]) > 64):
+        raise Reject(f"program binary {d.program[0]!r}, {len(d.program[1])} arguments (at most 64)")
     names = set()
     for name, manifest, _, _ in d.children:
         if not CHILD.match(name) or name in names or not bootfs(manifest) or not manifest.endswith(".cm"):
@@ -186,7 +186,8 @@ def validate(d: Decoded) -> None:
         if not NAME.match(name):
             raise Reject(f"capability {name!r}")
     for _, name, fk, fname, path in d.uses:
-        if not NAME.match(name) or not ref_ok(fk, fname) or not NSPATH.match(path):
+        if not NAME.match(name) or not ref_ok(fk, fname) or not NSPATH.match(path) \
+                or any(c in (".", "..") for c in path.split("/")):
             raise Reject(f"use {name!r}")
     children = {c[0] for c in d.children}
     for _, name, fk, fname, to, target in d.offers:
