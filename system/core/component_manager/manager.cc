@@ -488,6 +488,7 @@ mica_status_t Manager::Open(uint32_t index, const char* path, size_t len, mica::
   if (p.state == State::kStopped) {
     mica_status_t s = StartComponent(r.provider);  // lazy: started on first use
     if (s != MICA_OK) {
+      DropPending(r.provider);  // it (or an ancestor) cannot run: nothing waits for it
       return s;
     }
   }
