@@ -26,9 +26,11 @@ _CHECKS = [
     "realm", "eager-started", "lazy-not-started", "crash-loop-failed", "failed-provider-unavailable",
     "route-sibling", "route-expose-chain-lazy-start",
     "lazy-started", "not-in-namespace", "missing-capability", "others-unaffected", "killed",
-    "restarted-answers", "restarted-listed", "ignore-exit-code", "ignore-not-restarted", "stop",
+    "restarted-answers", "restarted-listed", "ignore-exit-code", "ignore-not-restarted", "realm-start", "realm-start-unknown",
+    "realm-stop-started", "stop",
     "stop-timeout-kill", "lazy-restart-after-stop", "run-started", "run-exit-code", "run-collected",
-    "run-missing-program", "drivers-inspect", "drivers-directory",
+    "run-missing-program", "run-missing-manifest", "run-manifest-with-args", "drivers-inspect",
+    "drivers-directory",
 ]
 
 
@@ -63,6 +65,8 @@ def component_cases() -> list[DriverCase]:
         _CM + r"component: /provider/inner did not stop within 300 ms: killed$",
         _CM + r"component: stopped /provider/inner \(process \d+\): was killed$",
         _CM + r"component: /run:cm-test-component-\d+ \(process \d+\) exited with status 42; not restarted \(on_terminate ignore\)$",
+        _CM + r"component: /run:no-such-\d+: no manifest meta/no-such\.cm in the bootfs$",
+        _CM + r"component: stopped /ignored \(process \d+\): exited with status 0$",
         _T + r"eager stopping$",
         _T + r"inner ignores the stop request$",
     ] + [_T + rf"check {c} ok$" for c in _CHECKS] + [

@@ -362,6 +362,24 @@ int CheckAll() {
             e->last_exit_code == 7,
         "ignore-not-restarted", "/ignored not stopped with exit 7 and 0 restarts");
 
+  // Realm.Start of a stopped lazy component, and of no component.
+  idl::component::Realm::StartRequest start;
+  start.moniker.Set("/ignored");
+  idl::component::Realm::StartResponse started;
+  s = realm.Start(start, &started);
+  e = tree.Read() ? tree.Get("/ignored") : nullptr;
+  Check(s == MICA_OK && started.status == MICA_OK && e != nullptr &&
+            e->state == State::RUNNING && e->koid != 0,
+        "realm-start", "/ignored not running after Realm.Start");
+  start.moniker.Set("/no/such");
+  s = realm.Start(start, &started);
+  Check(s == MICA_OK && started.status == MICA_ERR_NOT_FOUND, "realm-start-unknown",
+        "Realm.Start of /no/such");
+  s = StopIt(realm, "/ignored");
+  e = tree.Read() ? tree.Get("/ignored") : nullptr;
+  Check(s == MICA_OK && e != nullptr && e->state == State::STOPPED && e->last_exit_code == 0,
+        "realm-stop-started", "/ignored not stopped with exit 0");
+
   // Stop: asked (Lifecycle.Stop) and obeyed; and refused, then killed
   // after the timeout (/provider/inner ignores it).
   s = StopIt(realm, "/eager");
@@ -390,6 +408,12 @@ int CheckAll() {
   s = RunIn(realm, "bin/no-such-program", nullptr, 0, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
   Check(s == MICA_ERR_NOT_FOUND, "run-missing-program", detail);
+  s = RunIn(realm, "meta/no-such.cm", nullptr, 0, moniker, sizeof(moniker));
+  snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
+  Check(s == MICA_ERR_NOT_FOUND, "run-missing-manifest", detail);
+  s = RunIn(realm, "meta/cm-test-missing.cm", args, 2, moniker, sizeof(moniker));
+  snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
+  Check(s == MICA_ERR_INVALID_ARGS, "run-manifest-with-args", detail);
 
   // The driver manager as a component: its devices and node tree as
   // capabilities.
