@@ -30,7 +30,7 @@ _CHECKS = [
     "realm-stop-started", "stop",
     "stop-timeout-kill", "lazy-restart-after-stop", "run-started", "run-exit-code", "run-collected",
     "run-missing-program", "run-missing-manifest", "run-manifest-with-args", "drivers-inspect",
-    "drivers-directory",
+    "drivers-directory", "drivers-stop",
 ]
 
 
@@ -67,6 +67,7 @@ def component_cases() -> list[DriverCase]:
         _CM + r"component: /run:cm-test-component-\d+ \(process \d+\) exited with status 42; not restarted \(on_terminate ignore\)$",
         _CM + r"component: /run:no-such-\d+: no manifest meta/no-such\.cm in the bootfs$",
         _CM + r"component: stopped /ignored \(process \d+\): exited with status 0$",
+        _CM + r"component: stopped /drivers \(process \d+\): exited with status 0$",
         _T + r"eager stopping$",
         _T + r"inner ignores the stop request$",
     ] + [_T + rf"check {c} ok$" for c in _CHECKS] + [

@@ -368,8 +368,8 @@ int CheckAll() {
   idl::component::Realm::StartResponse started;
   s = realm.Start(start, &started);
   e = tree.Read() ? tree.Get("/ignored") : nullptr;
-  Check(s == MICA_OK && started.status == MICA_OK && e != nullptr &&
-            e->state == State::RUNNING && e->koid != 0,
+  Check(s == MICA_OK && started.status == MICA_OK && e != nullptr && e->state == State::RUNNING &&
+            e->koid != 0,
         "realm-start", "/ignored not running after Realm.Start");
   start.moniker.Set("/no/such");
   s = realm.Start(start, &started);
@@ -442,6 +442,12 @@ int CheckAll() {
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
   Check(s == MICA_OK, "drivers-directory", detail);
   printf("cm-test: the driver manager's directory has %u services\n", services);
+  // Stopped through its Lifecycle: it stops its drivers and exits 0.
+  s = StopIt(realm, "/drivers");
+  const idl::component::Component* d = tree.Read() ? tree.Get("/drivers") : nullptr;
+  Check(s == MICA_OK && d != nullptr && d->state == State::STOPPED && d->has_exited &&
+            d->last_exit_code == 0,
+        "drivers-stop", "/drivers not stopped with exit 0");
 
   tree.Read();
   tree.Print();
