@@ -24,7 +24,7 @@ _CM = r"component-manager\(\d+\): "
 _T = r"cm-test-component\(\d+\): cm-test: "
 _CHECKS = [
     "realm", "eager-started", "lazy-not-started", "crash-loop-failed", "failed-provider-unavailable",
-    "route-sibling", "route-expose-chain-lazy-start",
+    "route-sibling", "provider-refuses-unknown", "route-expose-chain-lazy-start",
     "lazy-started", "not-in-namespace", "missing-capability", "others-unaffected", "killed",
     "restarted-answers", "restarted-listed", "ignore-exit-code", "ignore-not-restarted", "realm-start", "realm-start-unknown",
     "realm-stop-started", "stop",

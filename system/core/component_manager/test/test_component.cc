@@ -304,6 +304,12 @@ int CheckAll() {
   // into a lazy realm, starting its program on the first open.
   mica::Channel eager;
   Check(PingIs("test.Eager", "eager", &eager), "route-sibling", "test.Eager");
+  // Routed, but the provider does not serve it: its Outgoing closes the
+  // channel.
+  mica::Channel unserved;
+  s = mica::component::Connect("test.Unserved", &unserved);
+  Check(s == MICA_OK && WaitClosed(unserved), "provider-refuses-unknown",
+        "test.Unserved not routed, or not closed by the provider");
   Check(PingIs("test.Deep", "inner"), "route-expose-chain-lazy-start", "test.Deep");
   Check(tree.Read() && StateIs(tree, "/provider/inner", State::RUNNING) &&
             StateIs(tree, "/provider", State::RUNNING),
