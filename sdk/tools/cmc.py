@@ -2,6 +2,7 @@
 """cmc: compiles Mica component manifests (text) into their binary form.
 
     cmc.py INPUT.cml -o OUTPUT.cm [--name NAME] [--depfile FILE]
+    cmc.py --dump FILE.cm
     cmc.py ROOT.cml (--search DIR | --manifest [BOOTFS=]FILE
                      | --manifest-list FILE)... [-o OUTPUT.cm]
                      [--out-dir DIR] [--check] [--stamp FILE] [--depfile FILE]
@@ -13,6 +14,8 @@ every child's manifest in the set (`meta/<stem>.cm` is the file
 under INPUT: every `use` or `offer` from parent is offered by the parent,
 every `offer`/`expose` from a child names something that child exposes.
 `--out-dir DIR` writes every manifest of the tree to DIR/meta/<name>.cm.
+`--dump` prints a compiled manifest as text (every key spelled out), which
+compiles back to the same bytes.
 
 The text format and the binary layout ("MCM1") are documented in
 docs/components.md ("Manifests"). Errors are printed as
@@ -962,6 +965,142 @@ def check_tree(root: Manifest, mset: ManifestSet) -> list[tuple[str, Manifest]]:
 
 
 # ---------------------------------------------------------------------------
+# --dump: a binary manifest back to text (for people; it compiles back to the
+# same bytes). Refuses what the reader rules refuse (docs/components.md).
+
+
+class DumpError(Exception):
+    pass
+
+
+def dump(data: bytes) -> str:
+    def bad(at: int, why: str) -> DumpError:
+        return DumpError(f"offset {at}: {why}")
+
+    if len(data) < HEADER_SIZE:
+        raise bad(0, f"{len(data)} bytes, shorter than the header")
+    magic, version, count, total = struct.unpack_from("<IHHI", data, 0)
+    if magic != MAGIC:
+        raise bad(0, f"bad magic 0x{magic:08x}")
+    if version != VERSION:
+        raise bad(4, f"version {version}")
+    if total != len(data):
+        raise bad(8, f"total_size {total} but the file has {len(data)} bytes")
+    kinds = {KIND_PROGRAM: "program", KIND_CHILD: "children", KIND_COLLECTION: "collections",
+             KIND_CAPABILITY: "capabilities", KIND_USE: "use", KIND_OFFER: "offer", KIND_EXPOSE: "expose"}
+    sections: dict[str, list] = {}
+    cap_names = {v: k for k, v in CAP_KINDS.items()}
+    off, last = HEADER_SIZE, 0
+    for _ in range(count):
+        if off + 4 > total:
+            raise bad(off, "a record runs past the end")
+        kind, plen = struct.unpack_from("<HH", data, off)
+        if kind not in kinds:
+            raise bad(off, f"unknown record kind {kind}")
+        if kind < last or (kind == KIND_PROGRAM and last == KIND_PROGRAM):
+            raise bad(off, "records out of order (or a second program)")
+        if len(sections.get(kinds[kind], ())) == MAX_RECORDS_PER_KIND:
+            raise bad(off, f"more than {MAX_RECORDS_PER_KIND} {kinds[kind]} records")
+        last = kind
+        end = off + 4 + plen
+        padded = (end + 3) & ~3
+        if padded > total or any(data[end:padded]):
+            raise bad(off, "a record runs past the end or its padding is not zero")
+        at = off + 4
+
+        def take(n: int) -> bytes:
+            nonlocal at
+            if at + n > end:
+                raise bad(at, "a field runs past its record")
+            at += n
+            return data[at - n:at]
+
+        def u8(table) -> int:
+            v = take(1)[0]
+            if v not in table:
+                raise bad(at - 1, f"unknown enum value {v}")
+            return v
+
+        def text() -> str:
+            n = struct.unpack("<H", take(2))[0]
+            if n > MAX_STRING:
+                raise bad(at - 2, f"a string of {n} bytes")
+            try:
+                v = take(n).decode("utf-8")
+            except UnicodeDecodeError:
+                raise bad(at - n, "a string not UTF-8") from None
+            if "\0" in v:
+                raise bad(at - n, "NUL in a string")
+            return v
+
+        def source(allowed: tuple) -> str:
+            k = u8(allowed)
+            name = text()
+            if (k == REF_CHILD) != (name != ""):
+                raise bad(at, "a source name that does not fit its kind")
+            return f"#{name}" if k == REF_CHILD else {REF_PARENT: "parent", REF_SELF: "self",
+                                                      REF_FRAMEWORK: "framework"}[k]
+
+        term = {v: k for k, v in ON_TERMINATE.items()}
+        if kind == KIND_PROGRAM:
+            binary = text()
+            args = [text() for _ in range(struct.unpack("<H", take(2))[0])]
+            entry = [("binary", binary), ("args", args)]
+        elif kind == KIND_CHILD:
+            name, manifest = text(), text()
+            startup = {v: k for k, v in STARTUP.items()}[u8({v: k for k, v in STARTUP.items()})]
+            entry = [("name", name), ("manifest", manifest), ("startup", startup),
+                     ("on_terminate", term[u8(term)])]
+        elif kind == KIND_COLLECTION:
+            entry = [("name", text()), ("on_terminate", term[u8(term)])]
+        elif kind == KIND_CAPABILITY:
+            entry = [(cap_names[u8(cap_names)], text())]
+        elif kind == KIND_USE:
+            entry = [(cap_names[u8(cap_names)], text()), ("from", source((REF_PARENT, REF_FRAMEWORK))),
+                     ("path", text())]
+        elif kind == KIND_OFFER:
+            entry = [(cap_names[u8(cap_names)], text()), ("from", source((REF_PARENT, REF_SELF, REF_CHILD))),
+                     ("to", ["#" + text()]), ("as", text())]
+        else:
+            entry = [(cap_names[u8(cap_names)], text()), ("from", source((REF_SELF, REF_CHILD))),
+                     ("as", text())]
+        if at != end:
+            raise bad(at, f"{end - at} bytes left in a record")
+        sections.setdefault(kinds[kind], []).append(entry)
+        off = padded
+    if off != total:
+        raise bad(off, f"{total - off} bytes after the last record")
+
+    def q(v: str) -> str:
+        out = []
+        for c in v:
+            if c in '"\\':
+                out.append("\\" + c)
+            elif ord(c) < 0x20 or c == "\x7f":
+                out.append(f"\\u{ord(c):04x}")
+            else:
+                out.append(c)
+        return '"' + "".join(out) + '"'
+
+    def val(v) -> str:
+        return "[ " + ", ".join(q(x) for x in v) + " ]" if isinstance(v, list) else q(v)
+
+    def obj(entry) -> str:
+        return "{ " + ", ".join(f"{k}: {val(v)}" for k, v in entry) + " }"
+
+    lines = ["{"]
+    for key, entries in sections.items():
+        if key == "program":
+            lines.append(f"    program: {obj(entries[0])},")
+        else:
+            lines.append(f"    {key}: [")
+            lines += [f"        {obj(e)}," for e in entries]
+            lines.append("    ],")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
 # Output.
 
 
@@ -996,6 +1135,7 @@ def write_depfile(path: str, target: str, inputs: list[str]) -> None:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("input", help="the manifest (text) to compile; with a set, the root of the tree")
+    ap.add_argument("--dump", action="store_true", help="print INPUT, a compiled manifest (.cm), as text")
     ap.add_argument("-o", "--output", help="write INPUT's binary manifest here")
     ap.add_argument("--name", help="the component's name (default: INPUT's file name without .cml)")
     ap.add_argument("--search", action="append", default=[], metavar="DIR",
@@ -1009,6 +1149,17 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--stamp", help="touch this file on success")
     ap.add_argument("--depfile", help="write a depfile (for ninja) naming every file read")
     args = ap.parse_args(argv)
+    if args.dump:
+        try:
+            with open(args.input, "rb") as f:
+                print(dump(f.read()), end="")
+        except OSError as e:
+            print(f"cmc: error: {args.input}: {e.strerror}", file=sys.stderr)
+            return 1
+        except DumpError as e:
+            print(f"cmc: error: {args.input}: {e}", file=sys.stderr)
+            return 1
+        return 0
     tree = bool(args.search or args.manifest or args.manifest_list)
     if not (args.output or args.out_dir or args.check):
         ap.error("nothing to do: give -o, --out-dir or --check")

@@ -530,7 +530,7 @@ class MutatedText(unittest.TestCase):
     def sources(self) -> list[str]:
         texts = [EXAMPLE]
         tree = os.path.join(HERE, "tree")
-        for f in sorted(os.listdir(tree)):
+        for f in sorted(n for n in os.listdir(tree) if n.endswith(".cml")):
             with open(os.path.join(tree, f), encoding="utf-8") as fh:
                 texts.append(fh.read())
         texts += [Gen(2000 + i).manifest()[0] for i in range(6)]
@@ -564,6 +564,74 @@ class MutatedText(unittest.TestCase):
         # both outcomes are exercised
         self.assertGreater(compiled, 100)
         self.assertGreater(rejected, 1000)
+
+
+class Dump(unittest.TestCase):
+    """cmc.py --dump: a compiled manifest back to text."""
+
+    def test_the_text_of_a_small_manifest(self):
+        data = compile_text('{ program: { binary: "bin/a", args: [ "x\\"\\u0001\\u007f" ] },'
+                            ' children: [ { name: "c", manifest: "meta/c.cm" } ],'
+                            ' use: [ { directory: "d" } ], offer: [ { protocol: "p", from: "parent", to: [ "#c" ] } ] }')
+        self.assertEqual(cmc.dump(data), "\n".join([
+            "{",
+            '    program: { binary: "bin/a", args: [ "x\\"\\u0001\\u007f" ] },',
+            "    children: [",
+            '        { name: "c", manifest: "meta/c.cm", startup: "lazy", on_terminate: "restart" },',
+            "    ],",
+            "    use: [",
+            '        { directory: "d", from: "parent", path: "/svc/d" },',
+            "    ],",
+            "    offer: [",
+            '        { protocol: "p", from: "parent", to: [ "#c" ], as: "p" },',
+            "    ],",
+            "}",
+            ""]))
+        self.assertEqual(cmc.dump(compile_text("{}")), "{\n}\n")
+
+    def test_dumps_compile_back_to_the_same_bytes(self):
+        texts = [EXAMPLE] + [Gen(3000 + i).manifest()[0] for i in range(300)]
+        tree = os.path.join(HERE, "tree")
+        for f in sorted(n for n in os.listdir(tree) if n.endswith(".cml")):
+            with open(os.path.join(tree, f), encoding="utf-8") as fh:
+                texts.append(fh.read())
+        for text in texts:
+            data = compile_text(text)
+            self.assertEqual(compile_text(cmc.dump(data)), data, text)
+
+    def test_corrupted_files_are_refused_cleanly(self):
+        refused = 0
+        for data in corpus():
+            variants = [data[:n] for n in range(len(data))]
+            for i in range(len(data)):
+                for delta in (1, 0x80, 0xFF):
+                    b = bytearray(data)
+                    b[i] = (b[i] + delta) & 0xFF
+                    variants.append(bytes(b))
+            for v in variants:
+                try:
+                    cmc.dump(v)
+                except cmc.DumpError:
+                    refused += 1
+                    continue
+                mcm_reader.read(v)  # what --dump accepts, the reader accepts
+        self.assertGreater(refused, 1000)
+
+    def test_command_line(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            good = os.path.join(tmp, "a.cm")
+            with open(good, "wb") as f:
+                f.write(compile_text(EXAMPLE))
+            r = run(["--dump", good])
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            self.assertEqual(compile_text(r.stdout), compile_text(EXAMPLE))
+            bad = os.path.join(tmp, "b.cm")
+            n = len(compile_text(EXAMPLE))
+            with open(bad, "wb") as f:
+                f.write(compile_text(EXAMPLE)[:-1])
+            r = run(["--dump", bad])
+            self.assertEqual((r.returncode, r.stdout), (1, ""))
+            self.assertEqual(r.stderr, f"cmc: error: {bad}: offset 8: total_size {n} but the file has {n - 1} bytes\n")
 
 
 # ---------------------------------------------------------------------------
@@ -797,7 +865,7 @@ for _n in sorted(os.listdir(os.path.join(HERE, "bad"))):
 for _n in sorted(os.listdir(os.path.join(HERE, "bad_tree"))):
     setattr(BadTrees, "test_" + _n, _bad_tree(_n))
 
-CLASSES = (BadFiles, BadTrees, Layout, RoundTrip, Corruption, MutatedText, Limits, CommandLine)
+CLASSES = (BadFiles, BadTrees, Layout, RoundTrip, Corruption, MutatedText, Dump, Limits, CommandLine)
 
 
 def all_tests() -> list[str]:
