@@ -7,6 +7,7 @@
 //   exit <n>     prints and exits with n (Realm.Run of a bare program)
 //   missing      Connect("test.Missing") must fail NOT_FOUND: exit 0 if so
 //   crash        dereferences null at once (a component that always crashes)
+//   log-koid <k> exits 0 if its stdout is the debug log object k, else 1
 //   check        the checker: every runtime behaviour over component.Realm
 //                and the routed test protocols; exits with its failures.
 #include <idl/component_ipc.h>
@@ -218,8 +219,10 @@ bool StateIs(Tree& t, const char* moniker, idl::component::State state) {
 }
 
 mica_status_t RunIn(idl::component::RealmSyncClient& realm, const char* target,
-                    const char* const* args, uint32_t argc, char* moniker, size_t size) {
+                    const char* const* args, uint32_t argc, char* moniker, size_t size,
+                    mica::Handle stdout_log = mica::Handle()) {
   idl::component::Realm::RunRequest req;
+  req.stdout = mica::Debuglog(stdout_log.release());
   req.collection.Set("/run");
   req.target.Set(target);
   for (uint32_t i = 0; i < argc; i++) {
@@ -414,6 +417,34 @@ int CheckAll() {
   s = RunIn(realm, "bin/no-such-program", nullptr, 0, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
   Check(s == MICA_ERR_NOT_FOUND, "run-missing-program", detail);
+  // Run's stdout: the program writes to the debug log object given (a
+  // write-only log of the checker's own), not the manager's.
+  mica::Handle log;
+  mica_info_handle_basic_t basic = {};
+  s = mica_debuglog_create(MICA_HANDLE_INVALID, 0, log.reset_and_get_address());
+  if (s == MICA_OK) {
+    s = log.get_info(MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic), nullptr, nullptr);
+  }
+  char koid[24];
+  snprintf(koid, sizeof(koid), "%llu", static_cast<unsigned long long>(basic.koid));
+  const char* log_args[] = {"log-koid", koid};
+  int64_t with = -1, without = -1;
+  if (s == MICA_OK) {
+    s = RunIn(realm, "bin/cm-test-component", log_args, 2, moniker, sizeof(moniker),
+              static_cast<mica::Handle&&>(log));
+  }
+  if (s == MICA_OK) {
+    s = WaitExit(realm, moniker, &with);
+  }
+  if (s == MICA_OK) {
+    s = RunIn(realm, "bin/cm-test-component", log_args, 2, moniker, sizeof(moniker));
+  }
+  if (s == MICA_OK) {
+    s = WaitExit(realm, moniker, &without);
+  }
+  snprintf(detail, sizeof(detail), "status %d, with stdout %lld, without %lld", static_cast<int>(s),
+           static_cast<long long>(with), static_cast<long long>(without));
+  Check(s == MICA_OK && with == 0 && without == 1, "run-stdout", detail);
   s = RunIn(realm, "meta/no-such.cm", nullptr, 0, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
   Check(s == MICA_ERR_NOT_FOUND, "run-missing-manifest", detail);
@@ -470,6 +501,13 @@ int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "exit") == 0) {
     printf("cm-test: exit %s\n", argv[2]);
     return atoi(argv[2]);
+  }
+  if (argc == 3 && strcmp(argv[1], "log-koid") == 0) {
+    // Whether this process's stdout is the debug log object `koid`.
+    mica_info_handle_basic_t basic = {};
+    (void)mica_object_get_info(mica_rt_debuglog(), MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic),
+                               nullptr, nullptr);
+    return basic.koid == strtoull(argv[2], nullptr, 10) ? 0 : 1;
   }
   if (argc == 2 && strcmp(argv[1], "crash") == 0) {
     printf("cm-test: crashing\n");
