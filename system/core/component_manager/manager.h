@@ -126,8 +126,9 @@ class Manager final : public cm::Topology {
   uint32_t TreeOrder(uint32_t* out) const;
   void Fill(uint32_t index, idl::component::Component* out) const;
   mica_status_t StartComponent(uint32_t index);
-  // Stops the component and everything below it; collection children are
-  // removed. Done when Stopped(index) is true.
+  // Stops the component and everything below it (collection children
+  // too; they stay listed until Realm.WaitExit collects them). Done when
+  // SubtreeStopped(index) is true.
   void StopTree(uint32_t index);
   bool SubtreeStopped(uint32_t index) const;
   // Realm.Run: a new child of the collection named by `collection`.
