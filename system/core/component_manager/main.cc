@@ -17,7 +17,7 @@ namespace {
 int Run(int argc, char** argv) {
   static component_manager::Options opts;
   for (int i = 1; i < argc; i++) {
-    if (const char* bad = component_manager::ParseArgument(argv[i], &opts)) {
+    if (const char* bad = cm::ParseArgument(argv[i], &opts)) {
       printf("component-manager: bad argument: %s\n", bad);
       return 1;
     }

@@ -24,33 +24,6 @@ dm::RestartPolicy ComponentPolicy() {
   return dm::RestartPolicy();
 }
 
-bool ParseU32(const char* s, uint32_t* out) {
-  if (*s == '\0') {
-    return false;
-  }
-  uint64_t v = 0;
-  for (; *s != '\0'; s++) {
-    if (*s < '0' || *s > '9' || v > 0xffffffffu / 10) {
-      return false;
-    }
-    v = v * 10 + static_cast<uint64_t>(*s - '0');
-  }
-  if (v > 0xffffffffu) {
-    return false;
-  }
-  *out = static_cast<uint32_t>(v);
-  return true;
-}
-
-bool StartsWith(const char* s, const char* prefix, const char** rest) {
-  size_t n = strlen(prefix);
-  if (strncmp(s, prefix, n) != 0) {
-    return false;
-  }
-  *rest = s + n;
-  return true;
-}
-
 void DescribeEnd(const mica_info_process_t& info, char* buf, size_t size) {
   if (info.flags & MICA_INFO_PROCESS_FLAG_FAULTED) {
     snprintf(buf, size, "crashed (fault at 0x%llx, esr 0x%x)",
@@ -70,19 +43,6 @@ bool GetsSystemHandles(const char* binary) {
 }
 
 }  // namespace
-
-const char* ParseArgument(const char* arg, Options* opts) {
-  const char* v = nullptr;
-  if (StartsWith(arg, "--root=", &v) && *v != '\0') {
-    opts->root = v;
-  } else if (StartsWith(arg, "--exit-with=", &v) && *v == '/') {
-    opts->exit_with = v;
-  } else if (StartsWith(arg, "--stop-timeout-ms=", &v) && ParseU32(v, &opts->stop_timeout_ms)) {
-  } else {
-    return arg;
-  }
-  return nullptr;
-}
 
 Manager::Manager(const bootfs::Image& fs, mica_handle_t bootfs_vmo, const Options& opts)
     : fs_(fs), bootfs_vmo_(bootfs_vmo), opts_(opts) {}

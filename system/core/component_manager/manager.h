@@ -28,6 +28,7 @@
 
 #include "images/bootfs/bootfs.h"
 #include "system/core/component_manager/lib/manifest.h"
+#include "system/core/component_manager/lib/options.h"
 #include "system/core/component_manager/lib/route.h"
 #include "system/core/driver_manager/lib/restart_policy.h"
 
@@ -38,17 +39,7 @@ inline constexpr uint32_t kMaxDepth = 16;
 inline constexpr uint32_t kMonikerSize = 256;
 inline constexpr uint32_t kMaxPending = 8;  // connects queued for a restarting provider
 
-struct Options {
-  const char* root = "meta/root.cm";
-  // When this component's process ends, stop everything and exit with its
-  // status (tests).
-  const char* exit_with = nullptr;
-  uint32_t stop_timeout_ms = 3000;
-};
-
-// Parses "--root=", "--exit-with=", "--stop-timeout-ms="; nullptr or the
-// bad argument.
-const char* ParseArgument(const char* arg, Options* opts);
+using Options = cm::Options;
 
 enum class State : uint8_t { kStopped, kStarting, kRunning, kFailed };
 
