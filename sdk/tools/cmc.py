@@ -690,13 +690,13 @@ class Checker:
             self.check_cap_name(as_node, kind)
         for s in names:
             tname = as_node.value if as_node is not None else s.value
-            tpos = as_node.pos if as_node is not None else s.pos
             for t in targets:
                 to = t.value[1:]
+                sink = "collection" if self.m.collection(to) is not None else "child"
                 for o in self.m.offers:
                     if o.to == to and o.target == tname:
-                        raise self.error(tpos if as_node is not None else t.pos,
-                                         f"offer of {kind} '{s.value}': child '{to}' is already offered "
+                        raise self.error(as_node.pos if as_node is not None else t.pos,
+                                         f"offer of {kind} '{s.value}': {sink} '{to}' is already offered "
                                          f"'{tname}' (at {o.pos.line}:{o.pos.col})")
                 self.m.offers.append(Offer(kind, s.value, source, to, t.pos, tname, s.pos))
 
