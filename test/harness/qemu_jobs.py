@@ -21,6 +21,7 @@ from blockbench_cases import blockbench_jobs
 from driver_cases import DriverCase, driver_cases
 from service_cases import service_cases
 from adversary_cases import hostile_driver_cases
+from component_cases import component_cases, component_jobs
 from console_cases import console_jobs
 from power_cases import power_key_jobs
 from qemu import BootConfig
@@ -296,6 +297,8 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += [driver_job(opts, case) for case in driver_cases() if opts.selected(case.name)]
     jobs += [driver_job(opts, case) for case in service_cases() if opts.selected(case.name)]
     jobs += [driver_job(opts, case) for case in hostile_driver_cases() if opts.selected(case.name)]
+    jobs += [driver_job(opts, case) for case in component_cases() if opts.selected(case.name)]
+    jobs += component_jobs(opts)
     jobs += console_jobs(opts)
     jobs += power_key_jobs(opts)
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")

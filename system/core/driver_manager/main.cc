@@ -78,6 +78,7 @@ int Run(int argc, char** argv) {
                                          opts);
   manager.BindAll();
   manager.StartThen();
+  manager.ServeOutgoing();
   return manager.Run();
 }
 

@@ -25,6 +25,7 @@
 
 #include <idl/inspect.h>
 #include <mica/async/loop.h>
+#include <mica/component/component.h>
 #include <mica/cpp/handle.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +57,11 @@ class Manager {
   // binding has settled: every bound driver has answered Driver.Start (its
   // bind function returned), or ended, or kThenWaitNs has passed.
   void StartThen();
+  // Started as a component (docs/components.md): serves `directory.Directory`
+  // and `inspect.Inspect` to the clients the component manager sends on the
+  // MICA_BOOTSTRAP_OUTGOING startup handle, and stops every driver and
+  // exits on Lifecycle.Stop. Nothing (no line) if there is no such handle.
+  void ServeOutgoing();
   // Runs the loop (forever, or until opts.run_ms, then stops every driver).
   int Run();
 
@@ -182,7 +188,8 @@ class Manager {
   uint32_t added_count_ = 0;  // nodes drivers added (kMaxAddedNodes)
   ServiceTable services_;
   mica::Handle then_process_;
-  bool then_waiting_ = false;  // StartThen waits for Settled()
+  mica::component::Outgoing* outgoing_ = nullptr;  // ServeOutgoing
+  bool then_waiting_ = false;                      // StartThen waits for Settled()
 };
 
 }  // namespace driver_manager

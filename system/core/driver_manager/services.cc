@@ -1,6 +1,7 @@
 // See manager.h: what drivers send the manager (liveness answers, child
 // nodes, published services) and what clients ask it (the node tree, a
 // service directory: directory.cc).
+#include <idl/directory.h>
 #include <idl/driver_ipc.h>
 #include <idl/inspect_ipc.h>
 #include <mica/driver/protocol.h>
@@ -589,6 +590,28 @@ void Manager::LaunchThen() {
   auto* inspect = new InspectImpl(&loop_, static_cast<mica::Channel&&>(inspect_mine), this);
   inspect->set_error_handler([inspect](mica_status_t) { delete inspect; });
   inspect->Begin();
+}
+
+void Manager::ServeOutgoing() {
+  auto* out = new mica::component::Outgoing(&loop_);
+  out->AddProtocol(idl::directory::Directory::kName,
+                   [this](mica::Channel c) { ServeDirectory(static_cast<mica::Channel&&>(c)); });
+  out->AddProtocol(idl::inspect::Inspect::kName, [this](mica::Channel c) {
+    auto* inspect = new InspectImpl(&loop_, static_cast<mica::Channel&&>(c), this);
+    inspect->set_error_handler([inspect](mica_status_t) { delete inspect; });
+    inspect->Begin();
+  });
+  if (out->ServeFromStartup() != MICA_OK) {
+    delete out;  // not started as a component
+    return;
+  }
+  (void)out->ServeLifecycle([this] {
+    for (uint32_t i = 0; i < node_count_; i++) {
+      Stop(i);
+    }
+    loop_.Quit();
+  });
+  outgoing_ = out;
 }
 
 void Manager::PrintTree() {

@@ -41,7 +41,15 @@ mica_status_t Start(Program* p, const LaunchSpec& spec) {
   mica_handle_t handles[MICA_CHANNEL_MAX_MSG_HANDLES];
   uint32_t info[MICA_CHANNEL_MAX_MSG_HANDLES];
   uint32_t n = 0;
-  Add(handles, info, &n, Dup(mica_rt_debuglog()), MICA_BOOTSTRAP_DEBUGLOG);
+  // A debug log among spec.handles (the component manager's Realm.Run
+  // `stdout`) replaces the caller's.
+  bool own_log = false;
+  for (uint32_t i = 0; i < spec.handle_count; i++) {
+    own_log |= MICA_BOOTSTRAP_HANDLE_KIND(spec.info[i]) == MICA_BOOTSTRAP_DEBUGLOG;
+  }
+  if (!own_log) {
+    Add(handles, info, &n, Dup(mica_rt_debuglog()), MICA_BOOTSTRAP_DEBUGLOG);
+  }
   Add(handles, info, &n, p->vmar.release(), MICA_BOOTSTRAP_VMAR_ROOT);
   Add(handles, info, &n, Dup(p->process.get()), MICA_BOOTSTRAP_PROC_SELF);
   Add(handles, info, &n, Dup(spec.job), MICA_BOOTSTRAP_JOB_DEFAULT);

@@ -27,7 +27,8 @@ struct LaunchSpec {
   // file instead of copied (LoadProgram's `from`).
   mica_handle_t bootfs_vmo = MICA_HANDLE_INVALID;
   // Handles for the program besides those Launch adds (debug log, root VMAR,
-  // process, thread, job): consumed either way.
+  // process, thread, job): consumed either way. A MICA_BOOTSTRAP_DEBUGLOG
+  // handle here is the program's stdout instead of the caller's debug log.
   const mica_handle_t* handles = nullptr;
   const uint32_t* info = nullptr;
   uint32_t handle_count = 0;

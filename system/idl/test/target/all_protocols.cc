@@ -1,6 +1,7 @@
 // Every protocol of system/idl compiles as user-space C++ (the generated
 // clients and servers are checked in full when their header is parsed).
 #include <idl/block_ipc.h>
+#include <idl/component_ipc.h>
 #include <idl/directory_ipc.h>
 #include <idl/driver_ipc.h>
 #include <idl/entropy_ipc.h>

@@ -76,6 +76,15 @@ typedef struct mica_bootstrap_header {
 #define MICA_BOOTSTRAP_VMO_DTB ((uint32_t)0x11)
 // The root resource: hardware access (every MMIO range and interrupt).
 #define MICA_BOOTSTRAP_ROOT_RESOURCE ((uint32_t)0x12)
+// Component handles the component manager gives each component
+// (docs/components.md, "Runtime"; system/idl/component.idl):
+// A channel speaking component.Namespace: Open("/svc/<name>", channel).
+#define MICA_BOOTSTRAP_SVC ((uint32_t)0x20)
+// A channel on which the manager sends component.Outgoing.Connect for each
+// client of a capability the component provides.
+#define MICA_BOOTSTRAP_OUTGOING ((uint32_t)0x21)
+// A channel on which the manager sends component.Lifecycle.Stop.
+#define MICA_BOOTSTRAP_LIFECYCLE ((uint32_t)0x22)
 // Kinds from here up are for the program itself.
 #define MICA_BOOTSTRAP_USER0 ((uint32_t)0x100)
 
