@@ -76,6 +76,9 @@ typedef struct mica_bootstrap_header {
 #define MICA_BOOTSTRAP_VMO_DTB ((uint32_t)0x11)
 // The root resource: hardware access (every MMIO range and interrupt).
 #define MICA_BOOTSTRAP_ROOT_RESOURCE ((uint32_t)0x12)
+// A log.Sink channel (system/idl/log.idl) for the logging API
+// (<mica/log/log.h>, docs/logging.md), attached to the program's identity.
+#define MICA_BOOTSTRAP_LOG_SINK ((uint32_t)0x28)
 // Kinds from here up are for the program itself.
 #define MICA_BOOTSTRAP_USER0 ((uint32_t)0x100)
 
