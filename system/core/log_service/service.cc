@@ -170,12 +170,13 @@ class ReaderImpl final : public idl::log::ReaderServer {
     bool snapshot = mode_ == idl::log::Mode::SNAPSHOT;
     RecordView v;
     while (resp.records.count < idl::log::MAX_BATCH) {
-      uint64_t at = cursor_.next;
       if (!ring.ReadNext(&cursor_, &v, &dropped_)) {
         break;
       }
       if (snapshot && v.sequence >= end_) {
-        cursor_.next = at < ring.first_sequence() ? ring.first_sequence() : at;
+        // Everything before end_ was read or did not match: the snapshot
+        // is complete.
+        cursor_.next = end_;
         break;
       }
       ToIdl(v, &resp.records.items[resp.records.count++]);
@@ -351,7 +352,10 @@ void Service::ServeAdmin(mica::Channel channel) {
     delete admin;
     ConnectionClosed();
   });
-  admin->Begin();
+  if (admin->Begin() != MICA_OK) {
+    delete admin;
+    ConnectionClosed();
+  }
 }
 
 mica_status_t Service::ServeSink(mica::Channel channel, std::string_view moniker, uint64_t pid) {
@@ -365,6 +369,10 @@ mica_status_t Service::ServeSink(mica::Channel channel, std::string_view moniker
     ConnectionClosed();
   });
   mica_status_t s = sink->Begin();
+  if (s != MICA_OK) {
+    delete sink;
+    ConnectionClosed();
+  }
   return s;
 }
 
@@ -377,7 +385,11 @@ void Service::ServeReader(mica::Channel channel) {
     delete reader;
     ConnectionClosed();
   });
-  reader->Begin();
+  if (reader->Begin() != MICA_OK) {
+    RemoveReader(reader);
+    delete reader;
+    ConnectionClosed();
+  }
 }
 
 void Service::AddReader(ReaderImpl* r) {
