@@ -86,18 +86,15 @@ void FallbackLocked(const idl::log::Entry& e) {
   __atomic_fetch_add(&g_fallbacks, 1, __ATOMIC_RELAXED);
 }
 
-void Send(idl::log::Entry& e) {
-  // Encoded outside the lock, except for the drop count.
+void Send(idl::log::Sink::WriteRequest& req) {
   alignas(8) uint8_t bytes[idl::log::Sink::WriteRequest::kMaxBytes];
-  idl::log::Sink::WriteRequest req;
   Lock lock;
   EnsureSinkLocked();
   if (g_sink == MICA_HANDLE_INVALID) {
-    FallbackLocked(e);
+    FallbackLocked(req.entry);
     return;
   }
-  e.dropped_before = g_unreported;
-  req.entry = e;
+  req.entry.dropped_before = g_unreported;
   mica::idl::Encoder enc(bytes, sizeof(bytes), nullptr, 0);
   mica_status_t s = mica::idl::EncodeMessage(enc, 0, idl::log::Sink::kVersion,
                                              idl::log::Sink::kWriteOrdinal, req);
@@ -116,7 +113,7 @@ void Send(idl::log::Entry& e) {
   }
   // The service is gone (or the handle is not a channel): fall back.
   CloseSinkLocked();
-  FallbackLocked(e);
+  FallbackLocked(req.entry);
 }
 
 }  // namespace
@@ -148,14 +145,15 @@ void mica_log_kvv(int severity, const char* tag, const mica_log_kv_t* pairs, siz
       severity < MICA_LOG_SEVERITY_FATAL) {
     return;
   }
-  idl::log::Entry e;
+  idl::log::Sink::WriteRequest req;
+  idl::log::Entry& e = req.entry;
   mica_log_internal::BuildEntry(&e, severity, tag, pairs, pair_count, fmt, args);
   mica_time_t now = 0;
   (void)mica_clock_get_monotonic(&now);
   e.time = now;
   e.pid = Pid();
   e.tid = Tid();
-  Send(e);
+  Send(req);
 }
 
 void mica_log_set_sink(mica_handle_t sink) {
