@@ -402,6 +402,41 @@ int Run() {
     EndCase("follow");
   }
 
+  // ---- snapshot then follow: the stored matching records, then new ones.
+  {
+    mica::Channel ch;
+    CHECK(AttachReader(&ch) == MICA_OK);
+    idl::log::ReaderSyncClient reader(static_cast<mica::Channel&&>(ch));
+    idl::log::Reader::StartRequest start;
+    start.mode = idl::log::Mode::SNAPSHOT_THEN_FOLLOW;
+    SetFilter(&start.filter, idl::log::Severity::INFO, "writer-a", "follow");
+    idl::log::Reader::StartResponse started;
+    CHECK(reader.Start(start, &started) == MICA_OK && started.status == MICA_OK);
+    static idl::log::Reader::NextResponse resp;
+    idl::log::Reader::NextRequest req;
+    CHECK(reader.Next(req, &resp) == MICA_OK);
+    CHECK(resp.records.count == 1 && resp.records[0].message.Equals("f1") && !resp.end);
+    uint64_t f1 = resp.records.count == 1 ? resp.records[0].sequence : 0;
+    MICA_LOGF(WARN, "follow", "f2");
+    CHECK(reader.Next(req, &resp) == MICA_OK);
+    CHECK(resp.records.count == 1 && resp.records[0].message.Equals("f2"));
+    CHECK(resp.records.count == 1 && resp.records[0].sequence > f1);
+    CHECK(resp.dropped == 0 && !resp.end);
+    EndCase("snapshot-then-follow");
+  }
+
+  // ---- protocol misuse ends the reader's connection with BAD_STATE.
+  {
+    mica::Channel ch;
+    CHECK(AttachReader(&ch) == MICA_OK);
+    idl::log::ReaderSyncClient reader(static_cast<mica::Channel&&>(ch));
+    idl::log::Reader::NextRequest req;
+    static idl::log::Reader::NextResponse resp;
+    CHECK(reader.Next(req, &resp) == MICA_ERR_BAD_STATE);  // Next before Start
+    CHECK(reader.Next(req, &resp) != MICA_OK);             // the connection is gone
+    EndCase("reader-misuse");
+  }
+
   // ---- bin/log: a snapshot with filters, in the console format.
   {
     mica::Channel ch;
