@@ -31,12 +31,12 @@ uint32_t TakeChannels(log_service::Service* service) {
     if (!ch.is_valid()) {
       continue;
     }
-    if (kind == MICA_LOG_SERVICE_HANDLE_ADMIN) {
-      service->ServeAdmin(static_cast<mica::Channel&&>(ch));
-    } else {
-      service->ServeReader(static_cast<mica::Channel&&>(ch));
+    mica_status_t s = kind == MICA_LOG_SERVICE_HANDLE_ADMIN
+                          ? service->ServeAdmin(static_cast<mica::Channel&&>(ch))
+                          : service->ServeReader(static_cast<mica::Channel&&>(ch));
+    if (s == MICA_OK) {
+      served++;
     }
-    served++;
   }
   return served;
 }

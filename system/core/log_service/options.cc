@@ -60,6 +60,11 @@ const char* ParseOption(const char* word, Options* opts) {
       return word;
     }
     opts->kernel_poll_ms = static_cast<uint32_t>(n);
+  } else if (value("--max-connections=", &v)) {
+    if (!ParseNumber(v, 1, 4096, &n)) {
+      return word;
+    }
+    opts->max_connections = static_cast<uint32_t>(n);
   } else if (w == "--no-kernel") {
     opts->merge_kernel = false;
   } else if (w == "--exit-when-idle") {

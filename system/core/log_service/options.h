@@ -22,6 +22,9 @@ struct Options {
   // --exit-when-idle: exit (status 0) once no Admin, Sink or Reader
   // connection is left (for tests; the system's service runs forever).
   bool exit_when_idle = false;
+  // --max-connections=N (1 .. 4096): Admin, Sink and Reader connections
+  // together; beyond, AttachSink/AttachReader answer MICA_ERR_NO_RESOURCES.
+  uint32_t max_connections = 256;
 };
 
 // Applies one switch; nullptr if it was good, else `word` (unchanged *opts).

@@ -220,9 +220,8 @@ class AdminImpl final : public idl::log::AdminServer {
 
   void AttachReader(idl::log::Admin::AttachReaderRequest& req,
                     AttachReaderCompleter done) override {
-    service_->ServeReader(static_cast<mica::Channel&&>(req.reader));
     idl::log::Admin::AttachReaderResponse resp;
-    resp.status = MICA_OK;
+    resp.status = service_->ServeReader(static_cast<mica::Channel&&>(req.reader));
     done.Reply(resp);
   }
 
@@ -345,22 +344,30 @@ void Service::Console(const RecordView& r) {
   (void)mica_debuglog_write(mica_rt_debuglog(), 0, line, n);
 }
 
-void Service::ServeAdmin(mica::Channel channel) {
+mica_status_t Service::ServeAdmin(mica::Channel channel) {
+  if (connections_ >= opts_.max_connections) {
+    return MICA_ERR_NO_RESOURCES;
+  }
   auto* admin = new AdminImpl(this, static_cast<mica::Channel&&>(channel));
   ConnectionOpened();
   admin->set_error_handler([this, admin](mica_status_t) {
     delete admin;
     ConnectionClosed();
   });
-  if (admin->Begin() != MICA_OK) {
+  mica_status_t s = admin->Begin();
+  if (s != MICA_OK) {
     delete admin;
     ConnectionClosed();
   }
+  return s;
 }
 
 mica_status_t Service::ServeSink(mica::Channel channel, std::string_view moniker, uint64_t pid) {
   if (moniker.empty() || !channel.is_valid()) {
     return MICA_ERR_INVALID_ARGS;
+  }
+  if (connections_ >= opts_.max_connections) {
+    return MICA_ERR_NO_RESOURCES;
   }
   auto* sink = new SinkImpl(this, static_cast<mica::Channel&&>(channel), moniker, pid);
   ConnectionOpened();
@@ -376,7 +383,10 @@ mica_status_t Service::ServeSink(mica::Channel channel, std::string_view moniker
   return s;
 }
 
-void Service::ServeReader(mica::Channel channel) {
+mica_status_t Service::ServeReader(mica::Channel channel) {
+  if (connections_ >= opts_.max_connections) {
+    return MICA_ERR_NO_RESOURCES;
+  }
   auto* reader = new ReaderImpl(this, static_cast<mica::Channel&&>(channel));
   ConnectionOpened();
   AddReader(reader);
@@ -385,11 +395,13 @@ void Service::ServeReader(mica::Channel channel) {
     delete reader;
     ConnectionClosed();
   });
-  if (reader->Begin() != MICA_OK) {
+  mica_status_t s = reader->Begin();
+  if (s != MICA_OK) {
     RemoveReader(reader);
     delete reader;
     ConnectionClosed();
   }
+  return s;
 }
 
 void Service::AddReader(ReaderImpl* r) {

@@ -29,11 +29,14 @@ class Service {
   // (not consumed) and starts merging it. A one-line reason on failure.
   bool Init(mica_handle_t root_resource, char* why, size_t why_size);
 
-  // The three ways in. Each takes the channel and serves it on the loop.
-  void ServeAdmin(mica::Channel channel);
-  // The moniker and pid are the identity the router vouches for.
+  // The three ways in. Each takes the channel and serves it on the loop:
+  // MICA_OK, or MICA_ERR_NO_RESOURCES (opts.max_connections are open) and
+  // the channel is closed.
+  mica_status_t ServeAdmin(mica::Channel channel);
+  // The moniker and pid are the identity the router vouches for
+  // (MICA_ERR_INVALID_ARGS for an empty moniker).
   mica_status_t ServeSink(mica::Channel channel, std::string_view moniker, uint64_t pid);
-  void ServeReader(mica::Channel channel);
+  mica_status_t ServeReader(mica::Channel channel);
 
   // Stores one record, writes it to the console if it is not from the
   // kernel's log and is at or above the console severity, and wakes the

@@ -261,9 +261,10 @@ int Run() {
   mica_handle_t handles[2] = {admin_server.release(), root};
   uint32_t infos[2] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_LOG_SERVICE_HANDLE_ADMIN, 0),
                        MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_ROOT_RESOURCE, 0)};
-  const char* service_argv[] = {"bin/log-service", "--exit-when-idle", "--kernel-poll-ms=20"};
+  const char* service_argv[] = {"bin/log-service", "--exit-when-idle", "--kernel-poll-ms=20",
+                                "--max-connections=64"};
   mica::Handle service;
-  if (!Launch(service_argv, 3, handles, infos, 2, &service)) {
+  if (!Launch(service_argv, 4, handles, infos, 2, &service)) {
     return 1;
   }
   g_admin = idl::log::AdminSyncClient(static_cast<mica::Channel&&>(admin_client));
@@ -552,6 +553,70 @@ int Run() {
     EndCase("ring-overrun");
   }
 
+  // ---- another process with the sink as its startup handle
+  // (mica_log_connect_default); the launcher vouches for its koid.
+  {
+    mica::Channel client, server;
+    mica::Channel::Create(0, &client, &server);
+    mica_handle_t h[1] = {client.release()};
+    uint32_t info[1] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_LOG_SINK, 0)};
+    const char* argv[] = {"bin/log-test", "child"};
+    mica::Handle child;
+    CHECK(Launch(argv, 2, h, info, 1, &child));
+    uint64_t child_koid = KoidOf(child.get());
+    // Attached after the child started: what it wrote waits in the channel.
+    idl::log::Admin::AttachSinkRequest req;
+    req.moniker.Set("sys/child");
+    req.pid = child_koid;
+    req.sink = static_cast<mica::Channel&&>(server);
+    idl::log::Admin::AttachSinkResponse resp;
+    CHECK(g_admin.AttachSink(req, &resp) == MICA_OK && resp.status == MICA_OK);
+    CHECK(child.is_valid() && WaitExit(child, 30'000'000'000) == 0);
+    CHECK(Snapshot(idl::log::Severity::TRACE, "sys", ""));
+    CHECK(g_count == 1);
+    const idl::log::Record* r = FindMessage("sys/child", "hello from the child 5");
+    CHECK(r != nullptr);
+    if (r != nullptr) {
+      CHECK(r->pid == child_koid && r->pid != self && r->flags == idl::log::RecordFlags{});
+      CHECK(r->tag.Equals("child") && r->severity == idl::log::Severity::ERROR);
+      CHECK(r->tid != 0 && r->tid != KoidOf(mica_rt_thread_handle(mica_rt_thread_self())));
+    }
+    EndCase("child-process");
+  }
+
+  // ---- the connection limit (--max-connections=64): refused, not
+  // crashed; room again once connections close.
+  {
+    constexpr int kTry = 80;
+    static mica::Channel sinks[kTry];
+    int ok = 0;
+    mica_status_t refused = MICA_OK;
+    for (int i = 0; i < kTry && refused == MICA_OK; i++) {
+      mica_status_t st = AttachSink("many", self, &sinks[i]);
+      if (st == MICA_OK) {
+        ok++;
+      } else {
+        refused = st;
+      }
+    }
+    CHECK(refused == MICA_ERR_NO_RESOURCES);
+    CHECK(ok >= 40 && ok < 64);
+    mica::Channel r;
+    CHECK(AttachReader(&r) == MICA_ERR_NO_RESOURCES);
+    for (mica::Channel& c : sinks) {
+      c.reset();
+    }
+    mica_status_t again = MICA_ERR_NO_RESOURCES;
+    for (int i = 0; i < 100 && again == MICA_ERR_NO_RESOURCES; i++) {
+      again = AttachReader(&r);
+      if (again == MICA_ERR_NO_RESOURCES) {
+        mica_nanosleep(Deadline(10'000'000));
+      }
+    }
+    CHECK(again == MICA_OK);
+    EndCase("connection-limit");
+  }
+
   // ---- the service goes: it exits once idle; the API falls back to the
   // debug log at once, never blocking.
   {
@@ -574,8 +639,18 @@ int Run() {
   return g_failed;
 }
 
+// `bin/log-test child`: logs one record through the sink it was started
+// with and waits until the service has it.
+int Child() {
+  MICA_LOGF(ERROR, "child", "hello from the child %d", 5);
+  return mica_log_flush(Deadline(20'000'000'000)) == MICA_OK ? 0 : 3;
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "child") == 0) {
+    return Child();
+  }
   return Run();
 }

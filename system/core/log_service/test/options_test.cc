@@ -15,6 +15,7 @@ TEST(LogOptions, Defaults) {
   EXPECT_EQ(o.kernel_poll_ms, 250u);
   EXPECT_TRUE(o.merge_kernel);
   EXPECT_FALSE(o.exit_when_idle);
+  EXPECT_EQ(o.max_connections, 256u);
 }
 
 TEST(LogOptions, GoodSwitches) {
@@ -38,6 +39,10 @@ TEST(LogOptions, GoodSwitches) {
   EXPECT_FALSE(o.merge_kernel);
   EXPECT_EQ(ParseOption("--exit-when-idle", &o), nullptr);
   EXPECT_TRUE(o.exit_when_idle);
+  EXPECT_EQ(ParseOption("--max-connections=1", &o), nullptr);
+  EXPECT_EQ(o.max_connections, 1u);
+  EXPECT_EQ(ParseOption("--max-connections=4096", &o), nullptr);
+  EXPECT_EQ(o.max_connections, 4096u);
 }
 
 TEST(LogOptions, BadSwitchesChangeNothing) {
@@ -55,6 +60,8 @@ TEST(LogOptions, BadSwitchesChangeNothing) {
                        "--kernel-poll-ms=60001",
                        "--no-kernel=1",
                        "--exit-when-idle=yes",
+                       "--max-connections=0",
+                       "--max-connections=4097",
                        "capacity=4096",
                        "--unknown"};
   for (const char* word : bad) {
@@ -67,6 +74,7 @@ TEST(LogOptions, BadSwitchesChangeNothing) {
     EXPECT_EQ(o.kernel_poll_ms, d.kernel_poll_ms) << word;
     EXPECT_EQ(o.merge_kernel, d.merge_kernel) << word;
     EXPECT_EQ(o.exit_when_idle, d.exit_when_idle) << word;
+    EXPECT_EQ(o.max_connections, d.max_connections) << word;
   }
 }
 
