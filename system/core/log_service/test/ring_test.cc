@@ -271,6 +271,48 @@ TEST(LogRing, GiantRecords) {
   }
 }
 
+// Giant and normal records mixed in rings around one record's size: after
+// every append the held records are exactly the newest ones, intact (a cut
+// one is a prefix of what was written, flagged), and their costs sum to
+// bytes() <= capacity().
+TEST(LogRing, MixedGiantAndNormalRecords) {
+  for (size_t cap : {256u, 512u, 1488u, 2048u, 3000u}) {
+    std::mt19937_64 rng(cap);
+    Ring ring(cap);
+    std::vector<Owned> all;
+    for (uint64_t n = 0; n < 1500; n++) {
+      Owned o = Random(rng, n);
+      if (rng() % 5 == 0) {
+        o.message.assign(kMaxMessage + rng() % 100, 'G');
+        o.moniker = std::string(kMaxMoniker, 'M');
+        o.pairs.assign(kMaxPairs, {std::string(kMaxKey, 'k'), std::string(kMaxValue, 'v')});
+      }
+      ASSERT_EQ(ring.Append(o.View()), n);
+      all.push_back(o);
+      ASSERT_LE(ring.bytes(), ring.capacity());
+      ASSERT_EQ(ring.next_sequence(), n + 1);
+      ASSERT_GE(ring.count(), 1u);
+      ASSERT_EQ(ring.evicted(), ring.first_sequence());
+      size_t sum = 0;
+      for (uint64_t seq = ring.first_sequence(); seq < ring.next_sequence(); seq++) {
+        RecordView v;
+        ASSERT_TRUE(ring.Get(seq, &v));
+        const Owned& w = all[seq];
+        EXPECT_EQ(v.sequence, seq);
+        EXPECT_EQ(v.moniker, std::string_view(w.moniker).substr(0, kMaxMoniker));
+        EXPECT_EQ(v.time, w.time);
+        EXPECT_EQ(v.pid, w.pid);
+        ASSERT_LE(v.message.size(), w.message.size());
+        EXPECT_EQ(v.message, std::string_view(w.message).substr(0, v.message.size()));
+        bool cut = v.message.size() != w.message.size() || v.pair_count != w.pairs.size();
+        EXPECT_EQ(cut, (v.flags & kFlagTruncated) != 0) << "seq " << seq << " cap " << cap;
+        sum += Ring::RecordCost(v);
+      }
+      ASSERT_EQ(sum, ring.bytes());
+    }
+  }
+}
+
 TEST(LogRing, FilterSeverityTagMoniker) {
   auto rec = [](std::string_view moniker, std::string_view tag, Severity s) {
     RecordView r;
