@@ -63,6 +63,20 @@ USERBOOT_CASES = [
     ("userboot/virt-gic3-smp2-empty-next", "userboot.next=", [
         _UB + r"bad command line: userboot.next= is empty",
     ], 1, (r"exited with status",)),
+    # The log service (docs/logging.md): bin/log-test starts bin/log-service
+    # and checks it end to end; the service's console lines (INFO and up
+    # only), bin/log's and the API's fallback line are checked here.
+    ("log/virt-gic3-smp2-service", "userboot.next=bin/log-test", [
+        r"log-service\(\d+\): \[\d+\.\d{3}\] log INFO: log service ready$",
+        r"log-service\(\d+\): \[\d+\.\d{3}\] writer-a\[net\] INFO: link up iface=eth0 mtu=1500$",
+        r"log-service\(\d+\): \[\d+\.\d{3}\] writer-b\[net\] ERROR: carrier lost$",
+        r"log\(\d+\): \[\d+\.\d{3}\] writer-b\[net\] ERROR: carrier lost$",
+        r"log\(\d+\): log: 1 records, 0 dropped$",
+        r"log\(\d+\): log: bad argument: --severity=LOUD$",
+        r"log-test\(\d+\): \[fallback\] WARN: service gone$",
+        r"log-test\(\d+\): log-test: 13 passed, 0 failed$",
+        _UB + r"bin/log-test exited with status 0",
+    ], 0, (r"FAILED", r"writer-a\[net\] DEBUG", r"log-service\(\d+\): .*flood")),
 ]
 
 

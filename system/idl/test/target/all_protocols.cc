@@ -7,6 +7,7 @@
 #include <idl/entropy_ipc.h>
 #include <idl/gpio_ipc.h>
 #include <idl/inspect_ipc.h>
+#include <idl/log_ipc.h>
 #include <idl/net_ipc.h>
 #include <idl/power_ipc.h>
 #include <idl/rtc_ipc.h>

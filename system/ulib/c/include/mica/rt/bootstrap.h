@@ -85,6 +85,9 @@ typedef struct mica_bootstrap_header {
 #define MICA_BOOTSTRAP_OUTGOING ((uint32_t)0x21)
 // A channel on which the manager sends component.Lifecycle.Stop.
 #define MICA_BOOTSTRAP_LIFECYCLE ((uint32_t)0x22)
+// A log.Sink channel (system/idl/log.idl) for the logging API
+// (<mica/log/log.h>, docs/logging.md), attached to the program's identity.
+#define MICA_BOOTSTRAP_LOG_SINK ((uint32_t)0x28)
 // Kinds from here up are for the program itself.
 #define MICA_BOOTSTRAP_USER0 ((uint32_t)0x100)
 

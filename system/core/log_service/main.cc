@@ -1,0 +1,77 @@
+// bin/log-service (docs/logging.md): the structured log service.
+//
+// Startup handles (<mica/log/service.h>): one or more log.Admin channels
+// (MICA_LOG_SERVICE_HANDLE_ADMIN, args 0, 1, ...) and log.Reader channels
+// (MICA_LOG_SERVICE_HANDLE_READER); the root resource (to read the
+// kernel's debug log). Switches: options.h.
+#include <mica/log/service.h>
+#include <mica/rt/bootstrap.h>
+#include <mica/rt/runtime.h>
+#include <mica/syscalls.h>
+#include <stdio.h>
+
+#include "system/core/log_service/service.h"
+
+namespace {
+
+// Where the service's channels come from: today the startup handles its
+// launcher passed. (At integration the component manager's Outgoing
+// directory hands over log.Sink / log.Reader / log.Admin connections
+// instead; only this function changes.) Returns how many it served.
+uint32_t TakeChannels(log_service::Service* service) {
+  uint32_t infos[64];
+  uint32_t n = mica_rt_startup_handle_infos(infos, 64);
+  uint32_t served = 0;
+  for (uint32_t i = 0; i < n && i < 64; i++) {
+    uint32_t kind = MICA_BOOTSTRAP_HANDLE_KIND(infos[i]);
+    if (kind != MICA_LOG_SERVICE_HANDLE_ADMIN && kind != MICA_LOG_SERVICE_HANDLE_READER) {
+      continue;
+    }
+    mica::Channel ch(mica_rt_take_startup_handle(infos[i]));
+    if (!ch.is_valid()) {
+      continue;
+    }
+    mica_status_t s = kind == MICA_LOG_SERVICE_HANDLE_ADMIN
+                          ? service->ServeAdmin(static_cast<mica::Channel&&>(ch))
+                          : service->ServeReader(static_cast<mica::Channel&&>(ch));
+    if (s == MICA_OK) {
+      served++;
+    }
+  }
+  return served;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  static log_service::Options opts;
+  for (int i = 1; i < argc; i++) {
+    if (const char* bad = log_service::ParseOption(argv[i], &opts)) {
+      printf("log-service: bad switch: %s\n", bad);
+      return 1;
+    }
+  }
+  static mica::async::Loop loop;
+  if (loop.status() != MICA_OK) {
+    printf("log-service: no loop (status %d)\n", static_cast<int>(loop.status()));
+    return 1;
+  }
+  static log_service::Service service(&loop, opts);
+  char why[128];
+  if (!service.Init(mica_rt_root_resource(), why, sizeof(why))) {
+    printf("log-service: %s\n", why);
+    return 1;
+  }
+  if (TakeChannels(&service) == 0) {
+    printf("log-service: no channels to serve\n");
+    return 1;
+  }
+  log_service::RecordView hello;
+  hello.moniker = "log";
+  hello.severity = log_service::Severity::kInfo;
+  hello.time = static_cast<int64_t>(mica::async::Loop::Now());
+  hello.message = "log service ready";
+  service.Store(hello);
+  loop.Run();
+  return 0;
+}
