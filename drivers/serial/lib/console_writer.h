@@ -18,6 +18,8 @@
 //   the wire mid-line. When another writer then commits, a '\n' is queued
 //   first, so that writer's line starts at a line's start and no line on
 //   the wire holds two writers' bytes; the same writer continues its line.
+// - cuts(w) counts the times writer w's partial line was cut that way (a
+//   client in raw mode redraws its prompt then: LineDiscipline::NoteCut).
 // - set_crlf(true): Pump sends every '\n' as CR LF (a terminal's newline,
 //   as the kernel's early console does).
 #pragma once
@@ -95,6 +97,7 @@ class ConsoleWriter {
   size_t queued() const { return queue_.size(); }
   size_t queue_free() const { return queue_.free(); }
   size_t pending(size_t writer) const { return writer < kWriters ? lines_[writer].len : 0; }
+  uint64_t cuts(size_t writer) const { return writer < kWriters ? cuts_[writer] : 0; }
 
  private:
   struct Line {
@@ -125,6 +128,7 @@ class ConsoleWriter {
     }
     if (cut) {
       queue_.PushByte('\n');
+      cuts_[open_]++;
     }
     queue_.Push(line.bytes, line.len);
     open_ = line.bytes[line.len - 1] == '\n' ? kNoWriter : writer;
@@ -136,6 +140,7 @@ class ConsoleWriter {
   Line lines_[kWriters];
   ByteRing<kQueue> queue_;
   size_t open_ = kNoWriter;  // the writer whose partial line ends the queue
+  uint64_t cuts_[kWriters] = {};
   bool crlf_ = false;
 };
 

@@ -103,6 +103,33 @@ TEST(ConsoleWriter, AnotherWritersLineStartsOnANewLine) {
   EXPECT_EQ(dev.wire, "ab\nkernel line\nc\nclient\n");
 }
 
+TEST(ConsoleWriter, CutsCountWhoseLineWasCut) {
+  ConsoleWriter<4, 32, 64> w;
+  SinkDevice dev(1000);
+  WriteStr(w, 1, "mica> ");  // a prompt
+  ASSERT_TRUE(w.Flush(1));
+  EXPECT_EQ(w.cuts(1), 0u);
+  WriteStr(w, 1, "ps");  // the same writer continues: no cut
+  ASSERT_TRUE(w.Flush(1));
+  EXPECT_EQ(w.cuts(1), 0u);
+  WriteStr(w, 0, "log one\n");  // cuts the prompt's line
+  EXPECT_EQ(w.cuts(1), 1u);
+  EXPECT_EQ(w.cuts(0), 0u);
+  WriteStr(w, 0, "log two\n");  // the wire is at a line start: no cut
+  EXPECT_EQ(w.cuts(1), 1u);
+  WriteStr(w, 1, "mica> ps");  // redrawn
+  ASSERT_TRUE(w.Flush(1));
+  WriteStr(w, 2, "x");  // another writer's flushed partial line cuts it too
+  ASSERT_TRUE(w.Flush(2));
+  EXPECT_EQ(w.cuts(1), 2u);
+  WriteStr(w, 1, "\n");  // and the client's newline cuts the echo's
+  EXPECT_EQ(w.cuts(2), 1u);
+  EXPECT_EQ(w.cuts(4), 0u);  // no such writer
+  w.Pump(dev);
+  dev.Drain();
+  EXPECT_EQ(dev.wire, "mica> ps\nlog one\nlog two\nmica> ps\nx\n\n");
+}
+
 TEST(ConsoleWriter, TheSameWriterContinuesItsOwnLine) {
   ConsoleWriter<4, 32, 64> w;
   SinkDevice dev(1000);

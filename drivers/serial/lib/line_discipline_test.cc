@@ -94,6 +94,62 @@ TEST(LineDiscipline, LinesAreReadableWholeOrDropped) {
 
 // Random input: the readable bytes are always whole lines of printable
 // ASCII, and the echo replayed on a terminal model shows what was read.
+TEST(LineDiscipline, RawModePassesEveryByteWithoutEcho) {
+  LineDiscipline ld;
+  ld.SetRaw(true);
+  EXPECT_TRUE(ld.raw());
+  std::string all;
+  for (int c = 0; c < 256; c++) {
+    all += static_cast<char>(c);
+  }
+  EXPECT_EQ(Type(ld, all), "");  // nothing echoed
+  EXPECT_EQ(ReadAll(ld), all);   // every byte, in order, at once
+  EXPECT_EQ(ld.lines(), 0u);
+  EXPECT_EQ(ld.bytes_dropped(), 0u);
+}
+
+TEST(LineDiscipline, RawModeDropsBytesWhenTheRingIsFull) {
+  LineDiscipline ld;
+  ld.SetRaw(true);
+  std::string many(LineDiscipline::kReadyBytes + 10, 'x');
+  Type(ld, many);
+  EXPECT_EQ(ld.readable(), LineDiscipline::kReadyBytes);
+  EXPECT_EQ(ld.bytes_dropped(), 10u);
+  ld.NoteCut();  // no room for the redraw either
+  EXPECT_EQ(ld.bytes_dropped(), 11u);
+}
+
+TEST(LineDiscipline, NoteCutMakesARedrawReadableInRawModeOnly) {
+  LineDiscipline ld;
+  Type(ld, "ab");
+  ld.NoteCut();
+  EXPECT_EQ(ld.readable(), 0u);  // canonical: nothing
+  EXPECT_EQ(Type(ld, "\r"), "\n");
+  EXPECT_EQ(ReadAll(ld), "ab\n");
+  ld.SetRaw(true);
+  Type(ld, "a");
+  ld.NoteCut();
+  Type(ld, "b");
+  EXPECT_EQ(ReadAll(ld),
+            "a\x0c"
+            "b");
+}
+
+TEST(LineDiscipline, SwitchingModeDiscardsWhatWasNotRead) {
+  LineDiscipline ld;
+  Type(ld, "done\rhalf");
+  ld.SetRaw(true);
+  EXPECT_EQ(ld.readable(), 0u);
+  EXPECT_EQ(ld.editing(), 0u);
+  Type(ld, "raw\r");
+  ld.SetRaw(false);
+  EXPECT_EQ(ld.readable(), 0u);
+  // Canonical again: editing and echo as before; a CR LF split by the
+  // switch is not one Enter.
+  EXPECT_EQ(Type(ld, "\nok\b\r"), "\nok\b \b\n");
+  EXPECT_EQ(ReadAll(ld), "\no\n");
+}
+
 TEST(LineDiscipline, RandomInputYieldsWholePrintableLines) {
   std::mt19937 rng(5);
   for (int round = 0; round < 200; round++) {
