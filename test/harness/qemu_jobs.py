@@ -23,6 +23,7 @@ from service_cases import service_cases
 from adversary_cases import hostile_driver_cases
 from console_cases import console_jobs
 from power_cases import power_key_jobs
+from shell_cases import shell_jobs
 from qemu import BootConfig
 
 
@@ -298,6 +299,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += [driver_job(opts, case) for case in hostile_driver_cases() if opts.selected(case.name)]
     jobs += console_jobs(opts)
     jobs += power_key_jobs(opts)
+    jobs += shell_jobs(opts)
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()
     fanames = [c.name for c in fa_core + fa_fuzz]

@@ -20,10 +20,11 @@
 //   with its own line editor such as the shell): every received byte is
 //   readable as it is, nothing is echoed or edited; bytes that find the
 //   ready ring full are dropped (counted in bytes_dropped()). NoteCut()
-//   (raw mode only) makes a Ctrl-L (0x0c) readable: the driver calls it
-//   when another writer's line cut the client's partial line (its prompt),
-//   so the client redraws it. Switching mode discards the line being
-//   edited and every byte not read yet.
+//   (raw mode only) makes one Ctrl-L (0x0c) readable, ahead of the bytes
+//   not read yet: the driver calls it when another writer's line cut the
+//   client's partial line (its prompt), so the client redraws it before it
+//   echoes anything more. Switching mode discards the line being edited,
+//   a pending redraw and every byte not read yet.
 // - No allocation, no system calls; single-threaded (the driver's loop).
 #pragma once
 
@@ -76,6 +77,7 @@ class LineDiscipline {
 
   void SetRaw(bool raw) {
     raw_ = raw;
+    redraw_ = false;
     len_ = 0;
     last_cr_ = false;
     uint8_t sink[64];
@@ -83,15 +85,21 @@ class LineDiscipline {
     }
   }
   bool raw() const { return raw_; }
-  void NoteCut() {
-    if (raw_ && !ready_.PushByte(kRedraw)) {
-      bytes_dropped_++;
-    }
-  }
+  void NoteCut() { redraw_ = raw_; }
 
-  // Bytes of finished lines (raw mode: received bytes), oldest first.
-  size_t Read(uint8_t* out, size_t n) { return ready_.Pop(out, n); }
-  size_t readable() const { return ready_.size(); }
+  // Bytes of finished lines (raw mode: received bytes), oldest first; in
+  // raw mode a pending redraw (NoteCut) comes first, before bytes received
+  // earlier but not read yet (their echo will follow the redraw).
+  size_t Read(uint8_t* out, size_t n) {
+    size_t first = 0;
+    if (redraw_ && n > 0) {
+      out[0] = kRedraw;
+      redraw_ = false;
+      first = 1;
+    }
+    return first + ready_.Pop(out + first, n - first);
+  }
+  size_t readable() const { return ready_.size() + (redraw_ ? 1 : 0); }
   // The line being edited.
   size_t editing() const { return len_; }
   uint64_t lines() const { return lines_; }
@@ -117,6 +125,7 @@ class LineDiscipline {
   uint64_t lines_dropped_ = 0;
   uint64_t bytes_dropped_ = 0;
   bool raw_ = false;
+  bool redraw_ = false;  // NoteCut: a Ctrl-L to read first
   ByteRing<kReadyBytes> ready_;
 };
 

@@ -115,8 +115,12 @@ TEST(LineDiscipline, RawModeDropsBytesWhenTheRingIsFull) {
   Type(ld, many);
   EXPECT_EQ(ld.readable(), LineDiscipline::kReadyBytes);
   EXPECT_EQ(ld.bytes_dropped(), 10u);
-  ld.NoteCut();  // no room for the redraw either
-  EXPECT_EQ(ld.bytes_dropped(), 11u);
+  ld.NoteCut();  // the redraw needs no room in the ring
+  EXPECT_EQ(ld.bytes_dropped(), 10u);
+  EXPECT_EQ(ld.readable(), LineDiscipline::kReadyBytes + 1);
+  std::string all = ReadAll(ld);
+  ASSERT_EQ(all.size(), LineDiscipline::kReadyBytes + 1);
+  EXPECT_EQ(all[0], '\x0c');
 }
 
 TEST(LineDiscipline, NoteCutMakesARedrawReadableInRawModeOnly) {
@@ -127,12 +131,24 @@ TEST(LineDiscipline, NoteCutMakesARedrawReadableInRawModeOnly) {
   EXPECT_EQ(Type(ld, "\r"), "\n");
   EXPECT_EQ(ReadAll(ld), "ab\n");
   ld.SetRaw(true);
-  Type(ld, "a");
+  Type(ld, "ab");
   ld.NoteCut();
-  Type(ld, "b");
-  EXPECT_EQ(ReadAll(ld),
-            "a\x0c"
-            "b");
+  ld.NoteCut();  // one redraw, however many cuts before the read
+  Type(ld, "c");
+  EXPECT_EQ(ld.readable(), 4u);
+  // The redraw first, ahead of what was typed before it.
+  uint8_t one[1];
+  EXPECT_EQ(ld.Read(one, 1), 1u);
+  EXPECT_EQ(one[0], 0x0c);
+  EXPECT_EQ(ReadAll(ld), "abc");
+  EXPECT_EQ(ld.Read(one, 0), 0u);
+  ld.NoteCut();
+  EXPECT_EQ(ld.Read(one, 0), 0u);  // nothing fits: still pending
+  EXPECT_EQ(ReadAll(ld), "\x0c");
+  ld.NoteCut();
+  ld.SetRaw(false);  // a switch drops it
+  ld.SetRaw(true);
+  EXPECT_EQ(ld.readable(), 0u);
 }
 
 TEST(LineDiscipline, SwitchingModeDiscardsWhatWasNotRead) {
