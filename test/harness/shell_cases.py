@@ -181,6 +181,7 @@ def _rpi4_case() -> ShellCase:
     )
     expected = [
         r"^on the mini-uart$",
+        r"^mica> echo on the mini-uart$",  # whole, even if a log line cut it (replay)
         rf"^\s+{uart} \[bound\] driver mini-uart process \d+ restarts 0 services console/0$",
         r"^up \d+\.\d{3}s$",
         r"^drivers: \d+ nodes$",

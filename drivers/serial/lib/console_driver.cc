@@ -92,12 +92,14 @@ class Server final : public ::idl::serial::SerialServer {
     r.status = MICA_OK;
     if (req.mode == ::idl::serial::Mode::RAW) {
       g.in.SetRaw(true);
+      g.out.set_replay(kClient, true);
       g.raw_owner = this;
       g.cuts_seen = g.out.cuts(kClient);
     } else if (req.mode == ::idl::serial::Mode::CANONICAL) {
       if (g.in.raw()) {
         g.in.SetRaw(false);
       }
+      g.out.set_replay(kClient, false);
       g.raw_owner = nullptr;
     } else {
       r.status = MICA_ERR_INVALID_ARGS;
@@ -238,6 +240,7 @@ void Open(mica::async::Loop* loop, mica::Handle client) {
     if (g.raw_owner == s) {  // its raw mode ends with it
       g.raw_owner = nullptr;
       g.in.SetRaw(false);
+      g.out.set_replay(kClient, false);
     }
     loop->PostTask([s] { delete s; });
   });
