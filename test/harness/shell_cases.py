@@ -5,12 +5,13 @@ once the line before it shows) and checks what comes back. One dense boot
 per board:
 
 - shell/virt: help, an unknown command, a bad argument, echo, ps (the
-  drivers' processes), kill of the PL031 driver's process (by the koid ps
-  showed; the manager restarts it), drivers (the restarted node, restarts
-  1), mem, uptime, date, line editing (home, right, delete, insert, end,
+  drivers' processes), threads of the driver manager, kill of the PL031
+  driver's process (by the koid ps showed; the manager restarts it),
+  drivers (the restarted node, restarts 1), mem, uptime, date, line editing (home, right, delete, insert, end,
   backspace; Ctrl-U; history up and Ctrl-W; Tab completion; Ctrl-C on a
   line), Ctrl-C of a sleep, run of a program with its exit code, Ctrl-C of
-  a running program, jobs, a command whose capability is missing, and
+  a running program, jobs, a command whose capability is missing, kill of
+  the console's own driver (the shell opens console/0 again), and
   poweroff: QEMU must exit by itself with status 0. No line on the wire
   may hold a kernel log line after other bytes (the prompt is never cut
   mid-line by the log).
@@ -122,7 +123,8 @@ def _virt_case() -> ShellCase:
         (r"^kill: not a koid: abc$", b"sleep\r"),
         (r"^sleep: usage: sleep ", b"echo hello,   world\r"),
         (r"^hello, world$", b"ps\r"),
-        # Typed while ps still prints: the shell reads it once ps is done.
+        # Typed while ps still prints: the shell reads them once ps is done.
+        (_ps_line("driver-manager"), lambda m: f"threads {m.group(1)}\r".encode()),
         (_ps_line("pl031"), lambda m: f"kill {m.group(1)}\r".encode()),
         # Its restart publishes rtc/0 again.
         (_DM + rf"driver: published rtc/0 by {re.escape(rtc)}$", b"drivers\r"),
@@ -142,7 +144,13 @@ def _virt_case() -> ShellCase:
         (rf"{child}: waiting to be killed$", b"\x03"),
         (rf"^run: bin/{child} was killed$", b"jobs\r"),
         (r"^jobs: \d+ jobs$", b"components\r"),
-        (r"^components: the component manager is not available$", b"poweroff\r"),
+        (r"^components: the component manager is not available$", b"ps\r"),
+        # The console's own driver: the shell opens console/0 again.
+        (_ps_line("pl011"), lambda m: f"kill {m.group(1)}\r".encode()),
+        # Typed once the shell has raw mode again (before, the new driver
+        # instance's canonical discipline takes it).
+        (r"shell\(\d+\): shell: reconnected to console/0$", b"echo reconnected\r"),
+        (r"^reconnected$", b"poweroff\r"),
     )
     expected = [
         r"^\s+help\s+lists the commands$",
@@ -159,6 +167,9 @@ def _virt_case() -> ShellCase:
         rf"^run: started bin/{child} \(process \d+\)$",
         r"^job \d+: \d+ processes, \d+ jobs$",
         r"^\s+process \d+ shell$",
+        r"^\s*\d+ (running|blocked)\s+\d+\s+\d+ driver-manager$",
+        r"^threads: 1 threads in driver-manager \(\d+\)$",
+        _DM + r"driver: /pl011@9000000 \(pl011, process \d+\) was killed; restart 1 in \d+ ms$",
     ]
     ordered = [
         r"^poweroff: stopping every driver$",
@@ -167,7 +178,7 @@ def _virt_case() -> ShellCase:
         r"\] mica: power off requested by driver-manager\(\d+\)$",
     ]
     forbidden = _QUIET + (r"^never$", r"garbage: unknown", r"ecoh: unknown", r"restart 2 in",
-                          _DM + r"driver: /pl0[16]1.* restart")
+                          _DM + r"driver: /pl061.* restart", r"^kill: 1025 ")
     config = BootConfig(board="virt", smp=2, gic=3, append=_append())
     return ShellCase("shell/virt", config, inputs, expected, ordered, forbidden, poweroff=True, timeout_factor=2.0)
 

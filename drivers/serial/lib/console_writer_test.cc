@@ -140,10 +140,10 @@ TEST(ConsoleWriter, AReplayedPromptShowsAgainBelowTheLineThatCutIt) {
   WriteStr(w, 1, "\rmica> eco\x1b[K\x1b[1D");  // a redraw, the cursor moved
   ASSERT_TRUE(w.Flush(1));
   WriteStr(w, 0, "log line\n");
-  EXPECT_EQ(w.cuts(1), 0u);  // replayed, not counted
+  EXPECT_EQ(w.cuts(1), 0u);     // replayed, not counted
   WriteStr(w, 0, "another\n");  // the replay left the prompt open: cut again
-  WriteStr(w, 1, "h\n");          // the writer continues its line
-  WriteStr(w, 0, "after\n");      // a line start: nothing replayed
+  WriteStr(w, 1, "h\n");        // the writer continues its line
+  WriteStr(w, 0, "after\n");    // a line start: nothing replayed
   w.Pump(dev);
   dev.Drain();
   const std::string shown = "mica> ec\rmica> eco\x1b[K\x1b[1D";

@@ -254,6 +254,10 @@ bool Kill(Shell& sh, int, char** argv) {
     sh.Print("kill: %llu is this shell\n", static_cast<unsigned long long>(koid));
     return true;
   }
+  if (koid == KoidOf(sh.caps().root_job)) {
+    sh.Print("kill: %llu is the root job\n", static_cast<unsigned long long>(koid));
+    return true;
+  }
   mica::Handle task = FindTask(sh.caps().root_job, koid);
   if (!task) {
     sh.Print("kill: no process or job %llu\n", static_cast<unsigned long long>(koid));

@@ -88,7 +88,8 @@ void Console::Reconnect() {
       (void)mica_nanosleep(mica::async::Loop::Now() + 100'000'000);
     }
     reconnecting_ = false;
-    const uint8_t redraw = 0x0c;  // the prompt again
+    printf("shell: reconnected to console/0\n");  // through the kernel log
+    const uint8_t redraw = 0x0c;                  // the prompt again
     input_(&redraw, 1);
   });
 }
