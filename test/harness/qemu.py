@@ -391,6 +391,11 @@ def run_case(
             verdict = _watch(proc, checker, timeout, start, log, lines, abort, list(inputs))
         finally:
             stop(proc)
+            if proc.stdin is not None:
+                try:
+                    proc.stdin.close()
+                except OSError:
+                    pass  # QEMU is gone
         status = proc.returncode
         log.write(f"\n# harness: {verdict.reason} (QEMU status {status})\n".encode())
     return RunResult(verdict, time.monotonic() - start, log_path, cmd, lines)
