@@ -170,6 +170,7 @@ def _virt_case() -> ShellCase:
         r"^\s*\d+ (running|blocked)\s+\d+\s+\d+ driver-manager$",
         r"^threads: 1 threads in driver-manager \(\d+\)$",
         _DM + r"driver: /pl011@9000000 \(pl011, process \d+\) was killed; restart 1 in \d+ ms$",
+        r"^kill: killed \d+ \(pl011\)$",  # written to the driver's next instance
     ]
     ordered = [
         r"^poweroff: stopping every driver$",

@@ -103,8 +103,20 @@ void Console::Write(const char* bytes, size_t n) {
       req.data.Push(static_cast<uint8_t>(bytes[i]));
     }
     Serial::WriteResponse resp;
-    if (out_->Write(req, &resp) != MICA_OK) {
-      return;  // the driver is gone: the reader reconnects
+    mica_status_t s = out_->Write(req, &resp);
+    if (s == MICA_ERR_PEER_CLOSED) {
+      // The driver ended (e.g. `kill` of it): write to its next instance
+      // (the reader reconnects on its own and sets raw mode again).
+      mica::Channel wr;
+      if (OpenConsole(kConsoleWait, &wr) != MICA_OK) {
+        return;
+      }
+      delete out_;
+      out_ = new ::idl::serial::SerialSyncClient(static_cast<mica::Channel&&>(wr));
+      s = out_->Write(req, &resp);
+    }
+    if (s != MICA_OK) {
+      return;  // dropped: the console is gone
     }
     bytes += chunk;
     n -= chunk;
