@@ -491,14 +491,64 @@ class Terminal {
   size_t rows_ = 0;
 };
 
-TEST(LineEditor, RandomTypingShowsWhatIsEdited) {
-  // Keys, each as bytes; some split, some unknown.
-  const std::vector<std::string> keys = {
+// Keys, each as bytes; some unknown.
+const std::vector<std::string>& Keys() {
+  static const std::vector<std::string> keys = {
       "a",      "b",       " ",      "z",      "1",       "\x7f",    "\x08",    "\x1b[D",
       "\x1b[C", "\x1bOD",  "\x1bOC", "\x1b[H", "\x1b[F",  "\x1b[1~", "\x1b[4~", "\x1bOH",
       "\x1bOF", "\x1b[3~", "\x01",   "\x05",   "\x15",    "\x17",    "\x0b",    "\x1b[A",
       "\x1b[B", "\t",      "\x0c",   "\x1b[Z", "\x1b[5~", "\x1bx",   "\x80",    "\x02",
       "\x06",   "d",       "s",      "\r",     "\n",      "\r\n",    "\x03"};
+  return keys;
+}
+
+// After every key: the terminal shows the prompt and the edited text, the
+// cursor where the editor has it (a new prompt after Enter or Ctrl-C).
+void Check(Ed& e, Terminal& t, const std::string& k, const std::string& where) {
+  size_t rows_before = t.rows();
+  t.Write(e.Type(k));
+  if (e.last != LineEditor::Event::kNone) {
+    t.Write(e.Begin());
+    e.last = LineEditor::Event::kNone;
+  } else if (t.rows() != rows_before) {
+    EXPECT_EQ(k, "\t") << where;  // only a completion listing adds rows
+  }
+  std::string want = "mica> " + e.text();
+  while (!want.empty() && want.back() == ' ') {
+    want.pop_back();
+  }
+  ASSERT_EQ(t.row(), want) << where;
+  ASSERT_EQ(t.col(), 6 + e.ed.cursor()) << where;
+  ASSERT_LE(e.ed.length(), LineEditor::kMaxLine) << where;
+}
+
+TEST(LineEditor, EveryThreeKeySequenceShowsWhatIsEdited) {
+  // Every sequence of three keys, from a line with history and the cursor
+  // inside a word.
+  const std::vector<std::string>& keys = Keys();
+  for (size_t a = 0; a < keys.size(); a++) {
+    for (size_t b = 0; b < keys.size(); b++) {
+      for (size_t c = 0; c < keys.size(); c++) {
+        Ed e;
+        Terminal t;
+        t.Write(e.Begin());
+        t.Write(e.Type("echo one\r"));
+        t.Write(e.Begin());
+        t.Write(e.Type("dri\x1b[D"));
+        std::string where = std::to_string(a) + "," + std::to_string(b) + "," + std::to_string(c);
+        Check(e, t, keys[a], where);
+        Check(e, t, keys[b], where);
+        Check(e, t, keys[c], where);
+        if (HasFatalFailure()) {
+          return;
+        }
+      }
+    }
+  }
+}
+
+TEST(LineEditor, RandomTypingShowsWhatIsEdited) {
+  const std::vector<std::string>& keys = Keys();
   std::mt19937 rng(1234);
   for (int round = 0; round < 300; round++) {
     Ed e;
