@@ -199,7 +199,7 @@ def _rpi4_case() -> ShellCase:
         r"^drivers: \d+ nodes$",
     ]
     ordered = [_DM + r"driver-manager: stopping after \d+ ms"]
-    config = BootConfig(board="rpi4", append=_append("drivers.run-ms=6000"))
+    config = BootConfig(board="rpi4", append=_append("drivers.run-ms=8000"))
     return ShellCase("shell/rpi4", config, inputs, expected, ordered, _QUIET, poweroff=False)
 
 
