@@ -11,8 +11,8 @@ per board:
   backspace; Ctrl-U; history up and Ctrl-W; Tab completion; Ctrl-C on a
   line), Ctrl-C of a sleep, run of a program with its exit code, Ctrl-C of
   a running program, jobs, a command whose capability is missing, kill of
-  the console's own driver (the shell opens console/0 again), and
-  poweroff: QEMU must exit by itself with status 0. No line on the wire
+  the console's own driver (the shell opens console/0 again), reboot (the
+  machine boots again to the shell), and poweroff: QEMU must exit by itself with status 0. No line on the wire
   may hold a kernel log line after other bytes (the prompt is never cut
   mid-line by the log).
 - shell/rpi4: the prompt on the mini-UART and a few commands; the manager
@@ -150,7 +150,8 @@ def _virt_case() -> ShellCase:
         # Typed once the shell has raw mode again (before, the new driver
         # instance's canonical discipline takes it).
         (r"shell\(\d+\): shell: reconnected to console/0$", b"echo reconnected\r"),
-        (r"^reconnected$", b"poweroff\r"),
+        (r"^reconnected$", b"reboot\r"),
+        (_READY, b"poweroff\r"),  # the shell again after the reboot
     )
     expected = [
         r"^\s+help\s+lists the commands$",
@@ -173,6 +174,12 @@ def _virt_case() -> ShellCase:
         r"^kill: killed \d+ \(pl011\)$",  # written to the driver's next instance
     ]
     ordered = [
+        r"^reboot: stopping every driver$",
+        _DM + r"driver-manager: reboot asked by bin/shell \(process \d+\)$",
+        _DM + r"driver-manager: every driver stopped; rebooting$",
+        r"\] mica: reboot requested by driver-manager\(\d+\)$",
+        r"\] mica: kernel ready: ",
+        _READY,
         r"^poweroff: stopping every driver$",
         _DM + r"driver-manager: power off asked by bin/shell \(process \d+\)$",
         _DM + r"driver-manager: every driver stopped; powering off$",
