@@ -15,8 +15,9 @@ per board:
   machine boots again to the shell), and poweroff: QEMU must exit by itself with status 0. No line on the wire
   may hold a kernel log line after other bytes (the prompt is never cut
   mid-line by the log).
-- shell/rpi4: the prompt on the mini-UART and a few commands; the manager
-  stops after drivers.run-ms (the Pi 4 has no PSCI to power off)."""
+- shell/rpi4: the prompt on the mini-UART and a few commands; poweroff is
+  refused at once (the Pi 4 has no PSCI) and the shell goes on; the
+  manager stops after drivers.run-ms."""
 
 from __future__ import annotations
 
@@ -174,13 +175,13 @@ def _virt_case() -> ShellCase:
         r"^kill: killed \d+ \(pl011\)$",  # written to the driver's next instance
     ]
     ordered = [
-        r"^reboot: stopping every driver$",
+        r"^reboot: asking the driver manager$",
         _DM + r"driver-manager: reboot asked by bin/shell \(process \d+\)$",
         _DM + r"driver-manager: every driver stopped; rebooting$",
         r"\] mica: reboot requested by driver-manager\(\d+\)$",
         r"\] mica: kernel ready: ",
         _READY,
-        r"^poweroff: stopping every driver$",
+        r"^poweroff: asking the driver manager$",
         _DM + r"driver-manager: power off asked by bin/shell \(process \d+\)$",
         _DM + r"driver-manager: every driver stopped; powering off$",
         r"\] mica: power off requested by driver-manager\(\d+\)$",
@@ -197,6 +198,8 @@ def _rpi4_case() -> ShellCase:
         (_READY, b"echo on the mini-uart\r"),
         (r"^on the mini-uart$", b"drivers\r"),
         (r"^drivers: \d+ nodes$", b"uptime\r"),
+        (r"^up \d+\.\d{3}s$", b"poweroff\r"),  # no PSCI: refused, nothing stopped
+        (r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$", b"echo still here\r"),
     )
     expected = [
         r"^on the mini-uart$",
@@ -204,6 +207,8 @@ def _rpi4_case() -> ShellCase:
         rf"^\s+{uart} \[bound\] driver mini-uart process \d+ restarts 0 services console/0$",
         r"^up \d+\.\d{3}s$",
         r"^drivers: \d+ nodes$",
+        _DM + r"driver-manager: power off refused: no /psci in the devicetree$",
+        r"^still here$",
     ]
     ordered = [_DM + r"driver-manager: stopping after \d+ ms"]
     config = BootConfig(board="rpi4", append=_append("drivers.run-ms=8000"))

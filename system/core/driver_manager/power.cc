@@ -44,6 +44,15 @@ class PowerLink final : public idl::power::PowerServer {
       done.Reply(r);
       return;
     }
+    // Without PSCI (the Pi 4: no /psci node) system_power can only refuse:
+    // refuse before stopping anything.
+    if (!manager_->dt_.FindNode("/psci")) {
+      printf("driver-manager: %s refused: no /psci in the devicetree\n", ActionName(action));
+      idl::power::Power::ShutdownResponse r;
+      r.status = MICA_ERR_NOT_SUPPORTED;
+      done.Reply(r);
+      return;
+    }
     // Not from inside this handler: the shutdown stops this driver, which
     // deletes this link.
     Manager* m = manager_;

@@ -447,7 +447,7 @@ bool Power(Shell& sh, const char* cmd, idl::power::Action action) {
   idl::power::Power::ShutdownRequest req;
   req.action = action;
   idl::power::Power::ShutdownResponse resp;
-  sh.Print("%s: stopping every driver\n", cmd);
+  sh.Print("%s: asking the driver manager\n", cmd);
   mica_status_t s = power.Shutdown(req, &resp);
   if (s == MICA_OK) {
     s = resp.status;
