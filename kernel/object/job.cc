@@ -202,6 +202,26 @@ size_t JobDispatcher::ProcessKoids(uint64_t* out, size_t max) {
   return n;
 }
 
+mica::RefPtr<Dispatcher> JobDispatcher::ChildByKoid(uint64_t koid) {
+  IrqGuard g(job_lock_);
+  // ~Process unlinks under this lock before anything else: listed
+  // processes are alive and hold their handle object.
+  for (ProcessLink& l : processes_) {
+    if (l.process->koid() == koid) {
+      return l.process->dispatcher();
+    }
+  }
+  for (ChildLink& c : children_) {
+    // A child with no reference left waits in its destructor for our lock.
+    if (c.job->koid() == koid && c.job->TryAddRef()) {
+      mica::RefPtr<JobDispatcher> child(c.job);
+      (void)c.job->Release();  // `child` holds one
+      return child;
+    }
+  }
+  return nullptr;
+}
+
 kmem::Account* JobDispatcher::MemoryAccount() {
   IrqGuard g(job_lock_);
   return account_;

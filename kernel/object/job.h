@@ -38,6 +38,9 @@ class JobDispatcher final : public Dispatcher {
   // many exist.
   size_t ChildKoids(uint64_t* out, size_t max);
   size_t ProcessKoids(uint64_t* out, size_t max);
+  // object_get_child: the process (its handle object) or child job with
+  // this koid, or null.
+  mica::RefPtr<Dispatcher> ChildByKoid(uint64_t koid);
   // MICA_INFO_TASK_RUNTIME: the times of every process in it and below,
   // those that have ended included.
   mica_info_task_runtime_t Runtime();

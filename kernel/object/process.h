@@ -226,6 +226,9 @@ class Process {
   // The koids of the live threads that have handle objects: writes up to
   // `max`, returns how many exist.
   size_t ThreadKoids(uint64_t* out, size_t max);
+  // object_get_child: the handle object of the live thread with this koid
+  // (created by thread_create), or null.
+  mica::RefPtr<Dispatcher> ThreadByKoid(uint64_t koid);
   // The run and queue times of all its threads, dead ones included.
   mica_info_task_runtime_t Runtime();
   // How many handles of each type its table holds.

@@ -107,6 +107,17 @@ size_t Process::ThreadKoids(uint64_t* out, size_t max) {
   return n;
 }
 
+mica::RefPtr<Dispatcher> Process::ThreadByKoid(uint64_t koid) {
+  IrqGuard guard(lock_);
+  for (UserThread* ut : threads_) {
+    if (ut != nullptr && ut != reinterpret_cast<UserThread*>(1) && ut->object && !ut->exited &&
+        ut->object->koid() == koid) {
+      return ut->object;
+    }
+  }
+  return nullptr;
+}
+
 mica_info_task_runtime_t Process::Runtime() {
   IrqGuard guard(lock_);
   mica_info_task_runtime_t rt = reaped_runtime_;

@@ -78,6 +78,36 @@ mica::Status sys_task_kill(mica_handle_t task) {
   return s;
 }
 
+mica::Status sys_object_get_child(mica_handle_t handle, uint64_t koid, mica_rights_t rights,
+                                  user_out_ptr<mica_handle_t> out) {
+  Process* p = Process::Current();
+  mica_rights_t have;
+  mica::RefPtr<Dispatcher> parent =
+      TRY(p->GetObject<Dispatcher>(handle, MICA_RIGHT_ENUMERATE, &have));
+  mica::RefPtr<Dispatcher> child;
+  if (JobDispatcher* job = DownCast<JobDispatcher>(parent.get())) {
+    child = job->ChildByKoid(koid);
+  } else if (ProcessDispatcher* pd = DownCast<ProcessDispatcher>(parent.get())) {
+    (void)pd->WithProcess([&](Process* target) {
+      child = target->ThreadByKoid(koid);
+      return mica::Status::kOk;
+    });  // a process that is gone has no threads
+  } else {
+    return mica::Status::kWrongType;
+  }
+  if (!child) {
+    return mica::Status::kNotFound;
+  }
+  // Never more than the parent's handle has, nor than the child's default.
+  mica_rights_t allowed = have & child->default_rights();
+  if (rights == MICA_RIGHT_SAME_RIGHTS) {
+    rights = allowed;
+  } else if ((rights & ~allowed) != 0) {
+    return mica::Status::kAccessDenied;
+  }
+  return AddAndCopyOut(p, mica::Move(child), rights, out);
+}
+
 mica::Status sys_job_create(mica_handle_t parent, uint32_t options,
                             user_out_ptr<mica_handle_t> out) {
   Process* p = Process::Current();

@@ -377,7 +377,8 @@ def run_case(
 
     `inputs`: typing, in order: each (regex, bytes) waits for a console line
     the regex matches (after the previous one's), then writes the bytes to
-    QEMU's stdin, the console UART's input (console "stdio")."""
+    QEMU's stdin, the console UART's input (console "stdio"); bytes may be a
+    function of the regex's match."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     lines: list[str] = []
@@ -390,16 +391,25 @@ def run_case(
             verdict = _watch(proc, checker, timeout, start, log, lines, abort, list(inputs))
         finally:
             stop(proc)
+            if proc.stdin is not None:
+                try:
+                    proc.stdin.close()
+                except OSError:
+                    pass  # QEMU is gone
         status = proc.returncode
         log.write(f"\n# harness: {verdict.reason} (QEMU status {status})\n".encode())
     return RunResult(verdict, time.monotonic() - start, log_path, cmd, lines)
 
 
 def _type_on(proc, inputs: list, line: str) -> None:
-    """Types the next input if `line` is its trigger."""
-    if inputs and re.search(inputs[0][0], line):
+    """Types the next input if `line` is its trigger. The input is bytes, or
+    a function of the trigger's match that returns them (e.g. a koid the
+    line showed)."""
+    m = re.search(inputs[0][0], line) if inputs else None
+    if m:
+        data = inputs.pop(0)[1]
         try:
-            proc.stdin.write(inputs.pop(0)[1])
+            proc.stdin.write(data(m) if callable(data) else data)
             proc.stdin.flush()
         except OSError:
             pass  # QEMU is gone; the checker decides

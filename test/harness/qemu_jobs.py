@@ -24,6 +24,7 @@ from adversary_cases import hostile_driver_cases
 from component_cases import component_cases, component_jobs
 from console_cases import console_jobs
 from power_cases import power_key_jobs
+from shell_cases import shell_jobs
 from qemu import BootConfig
 
 
@@ -301,6 +302,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += component_jobs(opts)
     jobs += console_jobs(opts)
     jobs += power_key_jobs(opts)
+    jobs += shell_jobs(opts)
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()
     fanames = [c.name for c in fa_core + fa_fuzz]

@@ -5,7 +5,8 @@
 
 A fake `qemu-system-aarch64` is put first on PATH; it prints the console
 lines of a script named by $FAKE_QEMU_SCRIPT (directives: `@sleep S`,
-`@hang`, `@exit N`, `@nonl TEXT` without a line end), so each verdict rule of
+`@hang`, `@exit N`, `@nonl TEXT` without a line end, `@echo` what was
+typed up to a CR), so each verdict rule of
 the harness (run_tests.py and its modules) is exercised without a kernel.
 Every test also checks that no child process survives.
 """
@@ -49,6 +50,15 @@ FAKE_QEMU = textwrap.dedent(
             sys.stdout.flush()
         elif line.startswith("@exit "):
             sys.exit(int(line.split()[1]))
+        elif line == "@echo":  # prints what was typed, up to a CR
+            typed = b""
+            while not typed.endswith(b"\\r"):
+                c = os.read(0, 1)
+                if not c:
+                    break
+                typed += c
+            sys.stdout.write("typed: " + typed.decode().rstrip("\\r") + "\\r\\n")
+            sys.stdout.flush()
         else:
             sys.stdout.write(line + "\\r\\n")
             sys.stdout.flush()
@@ -321,6 +331,41 @@ class HarnessTest(unittest.TestCase):
         self.assertIn("--smp cannot be used with rpi4", r.stderr)
 
     # --- the whole run -----------------------------------------------------
+
+    # --- the shell cases (shell_cases.py) ---------------------------------
+
+    def shell(self, lines, inputs, expected, ordered=(), forbidden=(), poweroff=True, timeout=10.0):
+        import shell_cases
+        self.script.write_text("\n".join(lines) + "\n")
+        case = shell_cases.ShellCase("shell/test", qemu.BootConfig(), tuple(inputs), list(expected),
+                                     list(ordered), tuple(forbidden), poweroff)
+        cmd = qemu.qemu_command(case.config, self.paths)
+        return qemu.run_case(cmd, shell_cases.ShellChecker(case), timeout, self.out / "test-logs" / "shell.log",
+                             inputs=case.inputs)
+
+    def test_shell_typing_with_a_computed_input_then_exit_0(self):
+        r = self.shell(["shell: ready", "    42 pl031", "@echo", "@echo", "poweroff: done", "@exit 0"],
+                       [(r"shell: ready$", b"ps\r"), (r"^\s*(\d+) pl031$", lambda m: f"kill {m.group(1)}\r".encode())],
+                       [r"^typed: ps$", r"^typed: kill 42$"], ordered=[r"^typed: kill", r"^poweroff: done$"])
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+
+    def test_shell_needs_exit_0_lines_order_and_no_forbidden(self):
+        r = self.shell(["a", "@exit 1"], [], [r"^a$"])
+        self.assertFalse(r.verdict.passed)
+        self.assertIn("status 1", r.verdict.reason)
+        r = self.shell(["b", "a", "@exit 0"], [], [], ordered=[r"^a$", r"^b$"])
+        self.assertIn("ordered line 1 missing or out of order", r.verdict.reason)
+        r = self.shell(["a", "bad", "@exit 0"], [], [r"^a$", r"^c$"], forbidden=[r"bad"])
+        self.assertIn("missing lines: ^c$", r.verdict.reason)
+        self.assertIn("unexpected lines", r.verdict.reason)
+
+    def test_shell_without_poweroff_ends_at_userboot(self):
+        r = self.shell(["a", "[    0.3] userboot: ended with status 0", "@hang"], [], [r"^a$"], poweroff=False)
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+        r = self.shell(["a", "[    0.3] userboot: ended with status 2", "@hang"], [], [r"^a$"], poweroff=False)
+        self.assertIn("status 2, not 0", r.verdict.reason)
+        r = self.shell(["a", "@exit 0"], [], [r"^a$"], poweroff=False)
+        self.assertFalse(r.verdict.passed)  # QEMU's own exit is no pass here
 
     def test_run_tests_summary_is_last_line(self):
         self.script.write_text("mica: kernel ready: cpus=4 ram=100MiB\n")

@@ -38,6 +38,8 @@ struct State {
   bool log_waiting = false;
   mica::virtio::IrqPump pump;
   Server* servers[kMaxServers] = {};
+  Server* raw_owner = nullptr;  // the connection that set RAW, if any
+  uint64_t cuts_seen = 0;       // out.cuts(kClient) already told (NoteCut)
 };
 State g;
 
@@ -82,6 +84,26 @@ class Server final : public ::idl::serial::SerialServer {
     Serial::GetInfoResponse r;
     r.info.name.Set(g.dev->name());
     r.info.baud = g.config.baud;
+    done.Reply(r);
+  }
+
+  void SetMode(Serial::SetModeRequest& req, SetModeCompleter done) override {
+    Serial::SetModeResponse r;
+    r.status = MICA_OK;
+    if (req.mode == ::idl::serial::Mode::RAW) {
+      g.in.SetRaw(true);
+      g.out.set_replay(kClient, true);
+      g.raw_owner = this;
+      g.cuts_seen = g.out.cuts(kClient);
+    } else if (req.mode == ::idl::serial::Mode::CANONICAL) {
+      if (g.in.raw()) {
+        g.in.SetRaw(false);
+      }
+      g.out.set_replay(kClient, false);
+      g.raw_owner = nullptr;
+    } else {
+      r.status = MICA_ERR_INVALID_ARGS;
+    }
     done.Reply(r);
   }
 
@@ -159,16 +181,32 @@ void ArmLog() {
   g.log_waiting = s == MICA_OK;
 }
 
+// True (once) when another writer's line cut the clients' partial line
+// since the last call: raw mode then gets a Ctrl-L to read.
+bool NoteCut() {
+  if (g.out.cuts(kClient) == g.cuts_seen) {
+    return false;
+  }
+  g.cuts_seen = g.out.cuts(kClient);
+  g.in.NoteCut();
+  return g.in.raw();
+}
+
 // Everything that may move after an interrupt, a request or a log record.
 void Service() {
-  for (Server* s : g.servers) {
-    if (s != nullptr) {
-      s->Progress();
+  for (int round = 0; round < 2; round++) {
+    for (Server* s : g.servers) {
+      if (s != nullptr) {
+        s->Progress();
+      }
+    }
+    g.out.Pump(*g.uart);
+    DrainLog();
+    g.out.Pump(*g.uart);
+    if (!NoteCut()) {
+      break;  // else a second round answers a waiting Read with the Ctrl-L
     }
   }
-  g.out.Pump(*g.uart);
-  DrainLog();
-  g.out.Pump(*g.uart);
 }
 
 void OnInterrupt() {
@@ -199,6 +237,11 @@ void Open(mica::async::Loop* loop, mica::Handle client) {
   auto* s = new Server(loop, mica::Channel(client.release()));
   s->set_error_handler([s, slot, loop](mica_status_t) {
     g.servers[slot] = nullptr;
+    if (g.raw_owner == s) {  // its raw mode ends with it
+      g.raw_owner = nullptr;
+      g.in.SetRaw(false);
+      g.out.set_replay(kClient, false);
+    }
     loop->PostTask([s] { delete s; });
   });
   if (s->Begin() != MICA_OK) {

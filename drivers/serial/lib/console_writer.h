@@ -18,6 +18,17 @@
 //   the wire mid-line. When another writer then commits, a '\n' is queued
 //   first, so that writer's line starts at a line's start and no line on
 //   the wire holds two writers' bytes; the same writer continues its line.
+// - Replay (set_replay(w, true), the console's clients in raw mode): the
+//   bytes writer w put on the wire since its last '\n' are kept (up to
+//   kLineMax). When another writer's whole line cuts w's partial line, they
+//   are queued again right after that line, so w's partial line (a prompt
+//   and what was typed, with its cursor moves) shows again below it as it
+//   was, and w continues it. A committed line needs room for the replay too
+//   (no replay if both could never fit in the queue).
+// - cuts(w) counts the times writer w's partial line was cut and not
+//   replayed (no replay asked, more than kLineMax bytes since its last
+//   newline, or cut by another writer's partial line); a client in raw
+//   mode redraws its prompt then (LineDiscipline::NoteCut).
 // - set_crlf(true): Pump sends every '\n' as CR LF (a terminal's newline,
 //   as the kernel's early console does).
 #pragma once
@@ -92,9 +103,15 @@ class ConsoleWriter {
   }
 
   void set_crlf(bool on) { crlf_ = on; }
+  void set_replay(size_t writer, bool on) {
+    if (writer < kWriters) {
+      shown_[writer].replay = on;
+    }
+  }
   size_t queued() const { return queue_.size(); }
   size_t queue_free() const { return queue_.free(); }
   size_t pending(size_t writer) const { return writer < kWriters ? lines_[writer].len : 0; }
+  uint64_t cuts(size_t writer) const { return writer < kWriters ? cuts_[writer] : 0; }
 
  private:
   struct Line {
@@ -119,23 +136,64 @@ class ConsoleWriter {
     if (line.len == 0) {
       return true;
     }
-    bool cut = open_ != kNoWriter && open_ != writer;
-    if (line.len + (cut ? 1 : 0) > queue_.free()) {
+    size_t cut = open_ != kNoWriter && open_ != writer ? open_ : kNoWriter;
+    bool ends = line.bytes[line.len - 1] == '\n';
+    bool replay = cut != kNoWriter && ends && shown_[cut].replay && !shown_[cut].overflow &&
+                  shown_[cut].len > 0;
+    size_t need = line.len + (cut != kNoWriter ? 1 : 0);
+    replay = replay && need + shown_[cut].len <= kQueue;  // else it could never fit
+    need += replay ? shown_[cut].len : 0;
+    if (need > queue_.free()) {
       return false;
     }
-    if (cut) {
+    if (cut != kNoWriter) {
       queue_.PushByte('\n');
+      if (!replay) {
+        cuts_[cut]++;
+        shown_[cut].len = 0;  // its line ended on the wire
+        shown_[cut].overflow = false;
+      }
     }
     queue_.Push(line.bytes, line.len);
-    open_ = line.bytes[line.len - 1] == '\n' ? kNoWriter : writer;
+    Show(writer, line.bytes, line.len);
+    if (replay) {
+      queue_.Push(shown_[cut].bytes, shown_[cut].len);
+      open_ = cut;
+    } else {
+      open_ = ends ? kNoWriter : writer;
+    }
     line.len = 0;
     line.ended = false;
     return true;
   }
 
+  // What `writer` has on the wire since its last newline.
+  void Show(size_t writer, const uint8_t* data, size_t n) {
+    Shown& s = shown_[writer];
+    for (size_t i = 0; i < n; i++) {
+      if (data[i] == '\n') {
+        s.len = 0;
+        s.overflow = false;
+      } else if (s.len < kLineMax) {
+        s.bytes[s.len++] = data[i];
+      } else {
+        s.overflow = true;
+      }
+    }
+  }
+
+  struct Shown {
+    uint8_t bytes[kLineMax];
+    size_t len = 0;
+    bool overflow = false;
+    bool replay = false;
+  };
+
   Line lines_[kWriters];
   ByteRing<kQueue> queue_;
   size_t open_ = kNoWriter;  // the writer whose partial line ends the queue
+  uint64_t cuts_[kWriters] = {};
+  Shown shown_[kWriters];
   bool crlf_ = false;
 };
 

@@ -37,7 +37,8 @@ class SinkDevice : public SerialDevice {
   SerialStats stats_;
 };
 
-size_t WriteStr(ConsoleWriter<4, 32, 64>& w, size_t writer, const std::string& s) {
+template <typename W>
+size_t WriteStr(W& w, size_t writer, const std::string& s) {
   return w.Write(writer, reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
@@ -101,6 +102,114 @@ TEST(ConsoleWriter, AnotherWritersLineStartsOnANewLine) {
   w.Pump(dev);
   dev.Drain();
   EXPECT_EQ(dev.wire, "ab\nkernel line\nc\nclient\n");
+}
+
+TEST(ConsoleWriter, CutsCountWhoseLineWasCut) {
+  ConsoleWriter<4, 32, 64> w;
+  SinkDevice dev(1000);
+  WriteStr(w, 1, "mica> ");  // a prompt
+  ASSERT_TRUE(w.Flush(1));
+  EXPECT_EQ(w.cuts(1), 0u);
+  WriteStr(w, 1, "ps");  // the same writer continues: no cut
+  ASSERT_TRUE(w.Flush(1));
+  EXPECT_EQ(w.cuts(1), 0u);
+  WriteStr(w, 0, "log one\n");  // cuts the prompt's line
+  EXPECT_EQ(w.cuts(1), 1u);
+  EXPECT_EQ(w.cuts(0), 0u);
+  WriteStr(w, 0, "log two\n");  // the wire is at a line start: no cut
+  EXPECT_EQ(w.cuts(1), 1u);
+  WriteStr(w, 1, "mica> ps");  // redrawn
+  ASSERT_TRUE(w.Flush(1));
+  WriteStr(w, 2, "x");  // another writer's flushed partial line cuts it too
+  ASSERT_TRUE(w.Flush(2));
+  EXPECT_EQ(w.cuts(1), 2u);
+  WriteStr(w, 1, "\n");  // and the client's newline cuts the echo's
+  EXPECT_EQ(w.cuts(2), 1u);
+  EXPECT_EQ(w.cuts(4), 0u);  // no such writer
+  w.Pump(dev);
+  dev.Drain();
+  EXPECT_EQ(dev.wire, "mica> ps\nlog one\nlog two\nmica> ps\nx\n\n");
+}
+
+TEST(ConsoleWriter, AReplayedPromptShowsAgainBelowTheLineThatCutIt) {
+  ConsoleWriter<4, 64, 256> w;
+  w.set_replay(1, true);
+  SinkDevice dev(1000);
+  WriteStr(w, 1, "mica> ec");
+  ASSERT_TRUE(w.Flush(1));
+  WriteStr(w, 1, "\rmica> eco\x1b[K\x1b[1D");  // a redraw, the cursor moved
+  ASSERT_TRUE(w.Flush(1));
+  WriteStr(w, 0, "log line\n");
+  EXPECT_EQ(w.cuts(1), 0u);     // replayed, not counted
+  WriteStr(w, 0, "another\n");  // the replay left the prompt open: cut again
+  WriteStr(w, 1, "h\n");        // the writer continues its line
+  WriteStr(w, 0, "after\n");    // a line start: nothing replayed
+  w.Pump(dev);
+  dev.Drain();
+  const std::string shown = "mica> ec\rmica> eco\x1b[K\x1b[1D";
+  EXPECT_EQ(dev.wire, shown + "\nlog line\n" + shown + "\nanother\n" + shown + "h\nafter\n");
+  EXPECT_EQ(w.cuts(1), 0u);
+}
+
+TEST(ConsoleWriter, NoReplayWhenTooLongOrCutByAPartialLine) {
+  ConsoleWriter<4, 32, 256> w;
+  w.set_replay(1, true);
+  SinkDevice dev(1000);
+  // More than kLineMax bytes since the last newline: counted, not replayed.
+  std::string long_prompt(40, 'p');
+  WriteStr(w, 1, long_prompt);
+  ASSERT_TRUE(w.Flush(1));
+  WriteStr(w, 0, "log\n");
+  EXPECT_EQ(w.cuts(1), 1u);
+  // A short prompt, cut by another writer's partial line: counted.
+  WriteStr(w, 1, "> ");
+  ASSERT_TRUE(w.Flush(1));
+  WriteStr(w, 2, "x");
+  ASSERT_TRUE(w.Flush(2));
+  EXPECT_EQ(w.cuts(1), 2u);
+  WriteStr(w, 2, "\n");
+  // Replay off: counted, not replayed.
+  w.set_replay(1, false);
+  WriteStr(w, 1, "> ");
+  ASSERT_TRUE(w.Flush(1));
+  WriteStr(w, 0, "log\n");
+  EXPECT_EQ(w.cuts(1), 3u);
+  w.Pump(dev);
+  dev.Drain();
+  EXPECT_EQ(dev.wire, long_prompt + "\nlog\n> \nx\n> \nlog\n");
+}
+
+TEST(ConsoleWriter, ALineWaitsForRoomForTheReplayToo) {
+  ConsoleWriter<4, 16, 32> w;
+  w.set_replay(1, true);
+  SinkDevice dev(4);
+  WriteStr(w, 1, "prompt> ");  // 8 bytes queued
+  ASSERT_TRUE(w.Flush(1));
+  // The log line (16) + '\n' + the replay (8) needs 25 > 24 free.
+  EXPECT_EQ(WriteStr(w, 0, "logline-0123456\n"), 16u);  // into its line buffer
+  EXPECT_EQ(w.pending(0), 16u);                         // waiting for room
+  for (int i = 0; i < 20; i++) {
+    w.Pump(dev);
+    dev.Drain();
+  }
+  EXPECT_EQ(w.pending(0), 0u);
+  EXPECT_EQ(dev.wire, "prompt> \nlogline-0123456\nprompt> ");
+  EXPECT_EQ(w.cuts(1), 0u);
+}
+
+TEST(ConsoleWriter, NoReplayThatCouldNeverFit) {
+  ConsoleWriter<4, 16, 16> w;  // a full line and a replay never fit together
+  w.set_replay(1, true);
+  SinkDevice dev(100);
+  WriteStr(w, 1, "prompt> ");
+  ASSERT_TRUE(w.Flush(1));
+  w.Pump(dev);
+  EXPECT_EQ(WriteStr(w, 0, "logline-012345\n"), 15u);
+  w.Pump(dev);
+  dev.Drain();
+  EXPECT_EQ(w.pending(0), 0u);  // committed without the replay
+  EXPECT_EQ(dev.wire, "prompt> \nlogline-012345\n");
+  EXPECT_EQ(w.cuts(1), 1u);  // the client redraws instead
 }
 
 TEST(ConsoleWriter, TheSameWriterContinuesItsOwnLine) {

@@ -16,6 +16,15 @@
 // - A finished line goes to the ready ring whole or not at all (counted in
 //   lines_dropped() when the ring cannot hold it): a reader never sees part
 //   of a line. Read takes bytes from the ready ring in order.
+// - Raw mode (SetRaw(true), the serial protocol's SetMode RAW, for a client
+//   with its own line editor such as the shell): every received byte is
+//   readable as it is, nothing is echoed or edited; bytes that find the
+//   ready ring full are dropped (counted in bytes_dropped()). NoteCut()
+//   (raw mode only) makes one Ctrl-L (0x0c) readable, ahead of the bytes
+//   not read yet: the driver calls it when another writer's line cut the
+//   client's partial line (its prompt), so the client redraws it before it
+//   echoes anything more. Switching mode discards the line being edited,
+//   a pending redraw and every byte not read yet.
 // - No allocation, no system calls; single-threaded (the driver's loop).
 #pragma once
 
@@ -32,7 +41,15 @@ class LineDiscipline {
   static constexpr size_t kMaxEcho = 3;
   static constexpr size_t kReadyBytes = 4096;
 
+  static constexpr uint8_t kRedraw = 0x0c;  // Ctrl-L
+
   size_t Input(uint8_t c, uint8_t* echo) {
+    if (raw_) {
+      if (!ready_.PushByte(c)) {
+        bytes_dropped_++;
+      }
+      return 0;
+    }
     bool after_cr = last_cr_;
     last_cr_ = c == '\r';
     if (c == '\r' || (c == '\n' && !after_cr)) {
@@ -58,13 +75,36 @@ class LineDiscipline {
     return 0;
   }
 
-  // Bytes of finished lines, oldest first.
-  size_t Read(uint8_t* out, size_t n) { return ready_.Pop(out, n); }
-  size_t readable() const { return ready_.size(); }
+  void SetRaw(bool raw) {
+    raw_ = raw;
+    redraw_ = false;
+    len_ = 0;
+    last_cr_ = false;
+    uint8_t sink[64];
+    while (ready_.Pop(sink, sizeof(sink)) != 0) {
+    }
+  }
+  bool raw() const { return raw_; }
+  void NoteCut() { redraw_ = raw_; }
+
+  // Bytes of finished lines (raw mode: received bytes), oldest first; in
+  // raw mode a pending redraw (NoteCut) comes first, before bytes received
+  // earlier but not read yet (their echo will follow the redraw).
+  size_t Read(uint8_t* out, size_t n) {
+    size_t first = 0;
+    if (redraw_ && n > 0) {
+      out[0] = kRedraw;
+      redraw_ = false;
+      first = 1;
+    }
+    return first + ready_.Pop(out + first, n - first);
+  }
+  size_t readable() const { return ready_.size() + (redraw_ ? 1 : 0); }
   // The line being edited.
   size_t editing() const { return len_; }
   uint64_t lines() const { return lines_; }
   uint64_t lines_dropped() const { return lines_dropped_; }
+  uint64_t bytes_dropped() const { return bytes_dropped_; }
 
  private:
   void EndLine() {
@@ -83,6 +123,9 @@ class LineDiscipline {
   bool last_cr_ = false;
   uint64_t lines_ = 0;
   uint64_t lines_dropped_ = 0;
+  uint64_t bytes_dropped_ = 0;
+  bool raw_ = false;
+  bool redraw_ = false;  // NoteCut: a Ctrl-L to read first
   ByteRing<kReadyBytes> ready_;
 };
 

@@ -94,6 +94,78 @@ TEST(LineDiscipline, LinesAreReadableWholeOrDropped) {
 
 // Random input: the readable bytes are always whole lines of printable
 // ASCII, and the echo replayed on a terminal model shows what was read.
+TEST(LineDiscipline, RawModePassesEveryByteWithoutEcho) {
+  LineDiscipline ld;
+  ld.SetRaw(true);
+  EXPECT_TRUE(ld.raw());
+  std::string all;
+  for (int c = 0; c < 256; c++) {
+    all += static_cast<char>(c);
+  }
+  EXPECT_EQ(Type(ld, all), "");  // nothing echoed
+  EXPECT_EQ(ReadAll(ld), all);   // every byte, in order, at once
+  EXPECT_EQ(ld.lines(), 0u);
+  EXPECT_EQ(ld.bytes_dropped(), 0u);
+}
+
+TEST(LineDiscipline, RawModeDropsBytesWhenTheRingIsFull) {
+  LineDiscipline ld;
+  ld.SetRaw(true);
+  std::string many(LineDiscipline::kReadyBytes + 10, 'x');
+  Type(ld, many);
+  EXPECT_EQ(ld.readable(), LineDiscipline::kReadyBytes);
+  EXPECT_EQ(ld.bytes_dropped(), 10u);
+  ld.NoteCut();  // the redraw needs no room in the ring
+  EXPECT_EQ(ld.bytes_dropped(), 10u);
+  EXPECT_EQ(ld.readable(), LineDiscipline::kReadyBytes + 1);
+  std::string all = ReadAll(ld);
+  ASSERT_EQ(all.size(), LineDiscipline::kReadyBytes + 1);
+  EXPECT_EQ(all[0], '\x0c');
+}
+
+TEST(LineDiscipline, NoteCutMakesARedrawReadableInRawModeOnly) {
+  LineDiscipline ld;
+  Type(ld, "ab");
+  ld.NoteCut();
+  EXPECT_EQ(ld.readable(), 0u);  // canonical: nothing
+  EXPECT_EQ(Type(ld, "\r"), "\n");
+  EXPECT_EQ(ReadAll(ld), "ab\n");
+  ld.SetRaw(true);
+  Type(ld, "ab");
+  ld.NoteCut();
+  ld.NoteCut();  // one redraw, however many cuts before the read
+  Type(ld, "c");
+  EXPECT_EQ(ld.readable(), 4u);
+  // The redraw first, ahead of what was typed before it.
+  uint8_t one[1];
+  EXPECT_EQ(ld.Read(one, 1), 1u);
+  EXPECT_EQ(one[0], 0x0c);
+  EXPECT_EQ(ReadAll(ld), "abc");
+  EXPECT_EQ(ld.Read(one, 0), 0u);
+  ld.NoteCut();
+  EXPECT_EQ(ld.Read(one, 0), 0u);  // nothing fits: still pending
+  EXPECT_EQ(ReadAll(ld), "\x0c");
+  ld.NoteCut();
+  ld.SetRaw(false);  // a switch drops it
+  ld.SetRaw(true);
+  EXPECT_EQ(ld.readable(), 0u);
+}
+
+TEST(LineDiscipline, SwitchingModeDiscardsWhatWasNotRead) {
+  LineDiscipline ld;
+  Type(ld, "done\rhalf");
+  ld.SetRaw(true);
+  EXPECT_EQ(ld.readable(), 0u);
+  EXPECT_EQ(ld.editing(), 0u);
+  Type(ld, "raw\r");
+  ld.SetRaw(false);
+  EXPECT_EQ(ld.readable(), 0u);
+  // Canonical again: editing and echo as before; a CR LF split by the
+  // switch is not one Enter.
+  EXPECT_EQ(Type(ld, "\nok\b\r"), "\nok\b \b\n");
+  EXPECT_EQ(ReadAll(ld), "\no\n");
+}
+
 TEST(LineDiscipline, RandomInputYieldsWholePrintableLines) {
   std::mt19937 rng(5);
   for (int round = 0; round < 200; round++) {

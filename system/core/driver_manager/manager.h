@@ -53,7 +53,10 @@ class Manager {
 
   // Walks the devicetree into nodes and starts a driver for every match.
   void BindAll();
-  // Starts `opts.then` with an inspection channel, if set, once the boot's
+  // Starts `opts.then` (docs/shell.md: bin/shell) with the service
+  // directory, an inspection channel, a Power channel, a read-only
+  // duplicate of the bootfs VMO and an INSPECT-only duplicate of the root
+  // resource (kernel memory statistics), if set, once the boot's
   // binding has settled: every bound driver has answered Driver.Start (its
   // bind function returned), or ended, or kThenWaitNs has passed.
   void StartThen();
@@ -136,6 +139,10 @@ class Manager {
   // the driver's end in *theirs.
   mica_status_t MakePowerLink(uint32_t index, mica::Handle* theirs);
   void DropPowerLink(uint32_t index);
+  // The `drivers.then=` program's Power channel (the shell's poweroff and
+  // reboot); its Shutdown is asked by kThenAsker.
+  static constexpr uint32_t kThenAsker = UINT32_MAX;
+  mica_status_t MakeThenPowerLink(mica::Handle* theirs);
   // A clean shutdown asked by the driver of `index`: logs why, stops every
   // driver (children before parents), then system_power(action). Returns
   // only if the kernel refused (the status).

@@ -44,6 +44,15 @@ class PowerLink final : public idl::power::PowerServer {
       done.Reply(r);
       return;
     }
+    // Without PSCI (the Pi 4: no /psci node) system_power can only refuse:
+    // refuse before stopping anything.
+    if (!manager_->dt_.FindNode("/psci")) {
+      printf("driver-manager: %s refused: no /psci in the devicetree\n", ActionName(action));
+      idl::power::Power::ShutdownResponse r;
+      r.status = MICA_ERR_NOT_SUPPORTED;
+      done.Reply(r);
+      return;
+    }
     // Not from inside this handler: the shutdown stops this driver, which
     // deletes this link.
     Manager* m = manager_;
@@ -67,6 +76,20 @@ mica_status_t Manager::MakePowerLink(uint32_t index, mica::Handle* theirs) {
   n.power = new PowerLink(this, index, static_cast<mica::Channel&&>(mine));
   // A driver that closes its end just gives the grant up; Stop deletes it.
   n.power->Begin();
+  theirs->reset(other.release());
+  return MICA_OK;
+}
+
+mica_status_t Manager::MakeThenPowerLink(mica::Handle* theirs) {
+  mica::Channel mine, other;
+  mica_status_t s =
+      mica_channel_create(0, mine.reset_and_get_address(), other.reset_and_get_address());
+  if (s != MICA_OK) {
+    return s;
+  }
+  auto* link = new PowerLink(this, kThenAsker, static_cast<mica::Channel&&>(mine));
+  link->set_error_handler([link](mica_status_t) { delete link; });
+  link->Begin();
   theirs->reset(other.release());
   return MICA_OK;
 }
@@ -168,10 +191,17 @@ mica_status_t Manager::Shutdown(uint32_t index, uint32_t action) {
   if (shutting_down_) {
     return MICA_ERR_BAD_STATE;
   }
-  Node& asker = *nodes_[index];
-  printf("driver-manager: %s asked by %s (%s, process %llu)\n", ActionName(action), asker.path,
-         asker.driver != nullptr ? asker.driver->name() : "?",
-         static_cast<unsigned long long>(asker.koid));
+  if (index == kThenAsker) {
+    mica_info_handle_basic_t info = {};
+    (void)then_process_.get_info(MICA_INFO_HANDLE_BASIC, &info, sizeof(info), nullptr, nullptr);
+    printf("driver-manager: %s asked by %s (process %llu)\n", ActionName(action), opts_.then,
+           static_cast<unsigned long long>(info.koid));
+  } else {
+    Node& asker = *nodes_[index];
+    printf("driver-manager: %s asked by %s (%s, process %llu)\n", ActionName(action), asker.path,
+           asker.driver != nullptr ? asker.driver->name() : "?",
+           static_cast<unsigned long long>(asker.koid));
+  }
   mica::Handle power;
   mica_status_t s = mica_resource_create(root_, MICA_RSRC_KIND_SYSTEM, MICA_RSRC_SYSTEM_POWER, 1,
                                          "power", 5, power.reset_and_get_address());

@@ -568,9 +568,28 @@ void Manager::LaunchThen() {
                           inspect_theirs.reset_and_get_address()) != MICA_OK) {
     return;
   }
-  mica_handle_t handles[2] = {directory_theirs.release(), inspect_theirs.release()};
-  uint32_t info[2] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0),
-                      MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_INSPECT, 0)};
+  // What the shell (docs/shell.md) needs besides: power off and reboot,
+  // bootfs programs to run, kernel memory statistics (read-only: an
+  // INSPECT-only root resource (TRANSFER to hand it over) creates nothing
+  // and cannot power off).
+  mica::Handle power, bootfs, kmem;
+  constexpr mica_rights_t kBootfsRights =
+      MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER | MICA_RIGHT_READ | MICA_RIGHT_MAP |
+      MICA_RIGHT_EXECUTE | MICA_RIGHT_GET_PROPERTY | MICA_RIGHT_WAIT | MICA_RIGHT_INSPECT;
+  if (MakeThenPowerLink(&power) != MICA_OK ||
+      mica_handle_duplicate(bootfs_vmo_, kBootfsRights, bootfs.reset_and_get_address()) !=
+          MICA_OK ||
+      mica_handle_duplicate(root_, MICA_RIGHT_INSPECT | MICA_RIGHT_TRANSFER,
+                            kmem.reset_and_get_address()) != MICA_OK) {
+    return;
+  }
+  mica_handle_t handles[5] = {directory_theirs.release(), inspect_theirs.release(), power.release(),
+                              bootfs.release(), kmem.release()};
+  uint32_t info[5] = {MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_DEVICES, 0),
+                      MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_INSPECT, 0),
+                      MICA_BOOTSTRAP_HANDLE_INFO(MICA_DRIVER_HANDLE_POWER, 0),
+                      MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0),
+                      MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_ROOT_RESOURCE, 0)};
   const char* argv[] = {opts_.then, opts_.then_arg};
   userboot::LaunchSpec spec;
   spec.path = opts_.then;
@@ -580,7 +599,7 @@ void Manager::LaunchThen() {
   spec.bootfs_vmo = bootfs_vmo_;
   spec.handles = handles;
   spec.info = info;
-  spec.handle_count = 2;
+  spec.handle_count = 5;
   char why[128];
   if (!userboot::Launch(fs_, spec, &then_process_, nullptr, why, sizeof(why))) {
     printf("driver-manager: cannot start %s: %s\n", opts_.then, why);

@@ -6,7 +6,7 @@
 namespace {
 
 static_assert(MICA_SYS_HANDLE_CLOSE == 1, "numbers start at 1");
-static_assert(MICA_SYS_COUNT - 1 == MICA_SYS_PORT_REPLY_WAIT, "the last call");
+static_assert(MICA_SYS_COUNT - 1 == MICA_SYS_OBJECT_GET_CHILD, "the last call");
 
 }  // namespace
 

@@ -1,0 +1,145 @@
+// bin/shell (docs/shell.md): a prompt on the console, the line editor
+// (lib/line_editor.h) over the console's serial service in raw mode, and
+// the commands of commands.cc.
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "system/core/shell/lib/args.h"
+#include "system/core/shell/shell.h"
+
+namespace shell {
+
+namespace {
+
+constexpr uint8_t kCtrlC = 0x03;
+
+// The command names Tab completes.
+const char* g_names[64];
+size_t g_name_count = 0;
+
+const char* const* CommandNames() {
+  if (g_name_count == 0) {
+    size_t n = 0;
+    const Command* table = Commands(&n);
+    for (size_t i = 0; i < n && i < sizeof(g_names) / sizeof(g_names[0]); i++) {
+      g_names[g_name_count++] = table[i].name;
+    }
+  }
+  return g_names;
+}
+
+size_t CommandNameCount() {
+  CommandNames();
+  return g_name_count;
+}
+
+}  // namespace
+
+Shell::Shell()
+    : console_(&loop_, [this](const uint8_t* bytes, size_t n) { OnInput(bytes, n); }),
+      editor_(kPrompt, CommandNames(), CommandNameCount()) {}
+
+void Shell::Print(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  console_.VPrint(fmt, ap);
+  va_end(ap);
+}
+
+void Shell::Prompt() {
+  Output out;
+  editor_.Begin(out);
+  console_.Write(out.data(), out.size());
+}
+
+void Shell::Done() {
+  running_ = false;
+  cancel_ = nullptr;
+  Prompt();
+}
+
+void Shell::OnInput(const uint8_t* bytes, size_t n) {
+  static Output out;
+  for (size_t i = 0; i < n; i++) {
+    if (running_) {
+      if (bytes[i] == kCtrlC && cancel_) {
+        console_.Write("^C\n", 3);
+        cancel_();
+      }
+      continue;  // typed ahead while a command runs: dropped
+    }
+    out.Clear();
+    LineEditor::Event e = editor_.Feed(bytes[i], out);
+    console_.Write(out.data(), out.size());
+    if (e == LineEditor::Event::kLine) {
+      Execute(editor_.line());
+    } else if (e == LineEditor::Event::kCancel) {
+      Prompt();
+    }
+  }
+}
+
+void Shell::Execute(const char* line) {
+  static char copy[LineEditor::kMaxLine + 1];
+  strncpy(copy, line, sizeof(copy) - 1);
+  char* argv[kMaxArgs + 1] = {};
+  size_t argc = Split(copy, argv, kMaxArgs);
+  if (argc == 0) {
+    Prompt();
+    return;
+  }
+  if (argc > kMaxArgs) {
+    Print("%s: too many arguments (at most %zu)\n", argv[0], kMaxArgs - 1);
+    Prompt();
+    return;
+  }
+  size_t count = 0;
+  const Command* table = Commands(&count);
+  for (size_t i = 0; i < count; i++) {
+    const Command& c = table[i];
+    if (strcmp(c.name, argv[0]) != 0) {
+      continue;
+    }
+    int args = static_cast<int>(argc) - 1;
+    if (args < c.min_args || args > c.max_args) {
+      Print("%s: usage: %s%s%s\n", c.name, c.name, c.usage[0] != '\0' ? " " : "", c.usage);
+      Prompt();
+      return;
+    }
+    running_ = true;
+    if (c.run(*this, static_cast<int>(argc), argv)) {
+      Done();
+    }
+    return;
+  }
+  Print("%s: unknown command (try help)\n", argv[0]);
+  Prompt();
+}
+
+int Shell::Run() {
+  if (loop_.status() != MICA_OK) {
+    printf("shell: no loop: %d\n", static_cast<int>(loop_.status()));
+    return 1;
+  }
+  TakeCaps(&caps_);
+  if (!caps_.directory) {
+    printf("shell: no service directory (start it with drivers.then=bin/shell)\n");
+    return 1;
+  }
+  mica_status_t s = console_.Start();
+  if (s != MICA_OK) {
+    printf("shell: no console: %d\n", static_cast<int>(s));
+    return 1;
+  }
+  printf("shell: ready on console/0\n");
+  Prompt();
+  return static_cast<int>(loop_.Run());
+}
+
+}  // namespace shell
+
+int main() {
+  static shell::Shell sh;
+  return sh.Run();
+}

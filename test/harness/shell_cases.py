@@ -1,0 +1,240 @@
+"""The shell cases (`./mica test --filter shell/`, docs/shell.md): the driver
+manager starts bin/shell (drivers.then=bin/shell); the harness types into
+QEMU's console chardev like a person (qemu.run_case's `inputs`, each typed
+once the line before it shows) and checks what comes back. One dense boot
+per board:
+
+- shell/virt: help, an unknown command, a bad argument, echo, ps (the
+  drivers' processes), threads of the driver manager, kill of the PL031
+  driver's process (by the koid ps showed; the manager restarts it),
+  drivers (the restarted node, restarts 1), mem, uptime, date, line editing (home, right, delete, insert, end,
+  backspace; Ctrl-U; history up and Ctrl-W; Tab completion; Ctrl-C on a
+  line), Ctrl-C of a sleep, run of a program with its exit code, Ctrl-C of
+  a running program, jobs, a command whose capability is missing, kill of
+  the console's own driver (the shell opens console/0 again), reboot (the
+  machine boots again to the shell), and poweroff: QEMU must exit by itself with status 0. No line on the wire
+  may hold a kernel log line after other bytes (the prompt is never cut
+  mid-line by the log).
+- shell/rpi4: the prompt on the mini-UART and a few commands; poweroff is
+  refused at once (the Pi 4 has no PSCI) and the shell goes on; the
+  manager stops after drivers.run-ms."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Callable, Optional, Union
+
+import qemu
+from checks import PANIC_MARK
+from common import BASE_TIMEOUT, USERBOOT_END_RE, CaseResult, Job, Options
+from qemu import BootConfig, Checker, Verdict
+
+_DM = r"driver-manager\(\d+\): "
+_READY = r"shell\(\d+\): shell: ready on console/0$"
+# A kernel timestamp after other bytes on the same line: two writers' bytes
+# in one line.
+_MIXED = r".\[ *\d+\.\d{6}\] "
+_QUIET = (_DM + r"driver: failed", _DM + r"driver-manager: cannot start", r"bind .* failed", _MIXED)
+
+Input = tuple[str, Union[bytes, Callable[[re.Match], bytes]]]
+
+
+@dataclasses.dataclass
+class ShellCase:
+    name: str
+    config: BootConfig
+    inputs: tuple[Input, ...]
+    expected: list[str]  # in any order
+    ordered: list[str]  # in this order (after each other, anywhere in the log)
+    forbidden: tuple[str, ...]
+    poweroff: bool  # the case ends with QEMU exiting with 0; else userboot's end with 0
+    timeout_factor: float = 1.5
+
+
+class ShellChecker(Checker):
+    """Passes when every expected line was seen, the ordered lines in order,
+    no forbidden line, and the case ended its way: QEMU exiting by itself
+    with status 0 (poweroff), or `userboot: ended with status 0`."""
+
+    def __init__(self, case: ShellCase):
+        self.case = case
+        self.expected = [re.compile(e) for e in case.expected]
+        self.seen = [False] * len(self.expected)
+        self.ordered = [re.compile(o) for o in case.ordered]
+        self.next = 0
+        self.forbidden = [re.compile(f) for f in case.forbidden]
+        self.bad: list[str] = []
+
+    def _problems(self) -> list[str]:
+        problems = []
+        missing = [rx.pattern for rx, ok in zip(self.expected, self.seen) if not ok]
+        if missing:
+            problems.append("missing lines: " + "; ".join(missing))
+        if self.next < len(self.ordered):
+            problems.append(f"ordered line {self.next} missing or out of order: {self.ordered[self.next].pattern}")
+        if self.bad:
+            problems.append("unexpected lines: " + "; ".join(self.bad))
+        return problems
+
+    def feed(self, line: str) -> Optional[Verdict]:
+        if PANIC_MARK in line:
+            return Verdict(False, f"kernel panic: {line.strip()}")
+        for i, rx in enumerate(self.expected):
+            self.seen[i] = self.seen[i] or bool(rx.search(line))
+        if self.next < len(self.ordered) and self.ordered[self.next].search(line):
+            self.next += 1
+        self.bad += [repr(line.strip()) for rx in self.forbidden if rx.search(line)]
+        m = USERBOOT_END_RE.search(line)
+        if m and not self.case.poweroff:
+            problems = self._problems()
+            if int(m.group(1)) != 0:
+                problems.append(f"userboot ended with status {m.group(1)}, not 0")
+            if problems:
+                return Verdict(False, "; ".join(problems))
+            return Verdict(True, "userboot ended with status 0")
+        return None
+
+    def finish(self, why: str) -> Verdict:
+        problems = self._problems()
+        if not self.case.poweroff or not re.match(r"QEMU exited with status 0\b", why):
+            problems.append(why)
+        if problems:
+            return Verdict(False, "; ".join(problems))
+        return Verdict(True, "QEMU exited by itself with status 0 after poweroff")
+
+
+def _append(*more: str) -> str:
+    words = ["userboot.next=bin/driver-manager", "userboot.arg=drivers.then=bin/shell"]
+    return " ".join(words + [f"userboot.arg={m}" for m in more])
+
+
+def _ps_line(name: str) -> str:
+    """A line of ps: koid, job, threads, memory, state, name."""
+    return rf"^\s*(\d+)\s+\d+\s+\d+\s+\d+\s+running\s+{re.escape(name)}$"
+
+
+def _virt_case() -> ShellCase:
+    rtc = "/pl031@9010000"
+    child = "shell-test-child"
+    inputs: tuple[Input, ...] = (
+        (_READY, b"help\r"),
+        (r"^\s+poweroff\s+stops every driver and powers off$", b"frobnicate\r"),
+        (r"^frobnicate: unknown command \(try help\)$", b"kill abc\r"),
+        (r"^kill: not a koid: abc$", b"sleep\r"),
+        (r"^sleep: usage: sleep ", b"echo hello,   world\r"),
+        (r"^hello, world$", b"ps\r"),
+        # Typed while ps still prints: the shell reads them once ps is done.
+        (_ps_line("driver-manager"), lambda m: f"threads {m.group(1)}\r".encode()),
+        (_ps_line("pl031"), lambda m: f"kill {m.group(1)}\r".encode()),
+        # Its restart publishes rtc/0 again.
+        (_DM + rf"driver: published rtc/0 by {re.escape(rtc)}$", b"drivers\r"),
+        (r"^drivers: \d+ nodes$", b"mem\r"),
+        (r"^mem: quarantined ", b"uptime\r"),
+        (r"^up \d+\.\d{3}s$", b"date\r"),
+        # "ecoh hi": home, right twice, delete the o, right, insert o, end,
+        # backspace, "ey": "echo hey".
+        (r"^20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC$", b"ecoh hi\x1b[H\x1b[C\x1bOC\x1b[3~\x1b[Co\x1b[F\x7fey\r"),
+        (r"^hey$", b"garbage\x15echo clean\r"),  # Ctrl-U erases "garbage"
+        (r"^clean$", b"\x1b[A\x17again\r"),  # up: "echo clean"; Ctrl-W: "echo "
+        (r"^again$", b"ech\t tabbed\r"),  # Tab: "echo "
+        (r"^tabbed$", b"echo never\x03sleep 100s\r"),  # Ctrl-C cancels the line
+        (r"sleep 100s$", b"\x03"),  # Ctrl-C ends the sleep
+        (r"^sleep: interrupted$", f"run {child} exit 7\r".encode()),
+        (rf"^run: bin/{child} exited with status 7$", f"run {child} wait\r".encode()),
+        (rf"{child}: waiting to be killed$", b"\x03"),
+        (rf"^run: bin/{child} was killed$", b"jobs\r"),
+        (r"^jobs: \d+ jobs$", b"components\r"),
+        (r"^components: the component manager is not available$", b"ps\r"),
+        # The console's own driver: the shell opens console/0 again.
+        (_ps_line("pl011"), lambda m: f"kill {m.group(1)}\r".encode()),
+        # Typed once the shell has raw mode again (before, the new driver
+        # instance's canonical discipline takes it).
+        (r"shell\(\d+\): shell: reconnected to console/0$", b"echo reconnected\r"),
+        (r"^reconnected$", b"reboot\r"),
+        (_READY, b"poweroff\r"),  # the shell again after the reboot
+    )
+    expected = [
+        r"^\s+help\s+lists the commands$",
+        *[_ps_line(n) for n in ("driver-manager", "shell", "pl011", "pl031", "pl061", "gpio-keys")],
+        r"^ps: \d+ processes$",
+        r"^sleep: usage: sleep <ms>\|<n>ms\|<n>s$",
+        r"^kill: killed \d+ \(pl031\)$",
+        _DM + rf"driver: {re.escape(rtc)} \(pl031, process \d+\) was killed; restart 1 in \d+ ms$",
+        rf"^\s+{re.escape(rtc)} \[bound\] driver pl031 process \d+ restarts 1 services rtc/0$",
+        r"^\s+/pl011@9000000 \[bound\] driver pl011 process \d+ restarts 0 services console/0$",
+        r"^mem: total \d+ KiB, free \d+ KiB, heap \d+ KiB \(free \d+ KiB\), other \d+ KiB$",
+        r"^\^C$",
+        rf"{child}\(\d+\): {child}: exiting with status 7$",
+        rf"^run: started bin/{child} \(process \d+\)$",
+        r"^job \d+: \d+ processes, \d+ jobs$",
+        r"^\s+process \d+ shell$",
+        r"^\s*\d+ (running|blocked)\s+\d+\s+\d+ driver-manager$",
+        r"^threads: 1 threads in driver-manager \(\d+\)$",
+        _DM + r"driver: /pl011@9000000 \(pl011, process \d+\) was killed; restart 1 in \d+ ms$",
+        r"^kill: killed \d+ \(pl011\)$",  # written to the driver's next instance
+    ]
+    ordered = [
+        r"^reboot: asking the driver manager$",
+        _DM + r"driver-manager: reboot asked by bin/shell \(process \d+\)$",
+        _DM + r"driver-manager: every driver stopped; rebooting$",
+        r"\] mica: reboot requested by driver-manager\(\d+\)$",
+        r"\] mica: kernel ready: ",
+        _READY,
+        r"^poweroff: asking the driver manager$",
+        _DM + r"driver-manager: power off asked by bin/shell \(process \d+\)$",
+        _DM + r"driver-manager: every driver stopped; powering off$",
+        r"\] mica: power off requested by driver-manager\(\d+\)$",
+    ]
+    forbidden = _QUIET + (r"^never$", r"garbage: unknown", r"ecoh: unknown", r"restart 2 in",
+                          _DM + r"driver: /pl061.* restart", r"^kill: 1025 ")
+    config = BootConfig(board="virt", smp=2, gic=3, append=_append())
+    return ShellCase("shell/virt", config, inputs, expected, ordered, forbidden, poweroff=True, timeout_factor=2.0)
+
+
+def _rpi4_case() -> ShellCase:
+    uart = re.escape("/soc/serial@7e215040")
+    inputs: tuple[Input, ...] = (
+        (_READY, b"echo on the mini-uart\r"),
+        (r"^on the mini-uart$", b"drivers\r"),
+        (r"^drivers: \d+ nodes$", b"uptime\r"),
+        (r"^up \d+\.\d{3}s$", b"poweroff\r"),  # no PSCI: refused, nothing stopped
+        (r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$", b"echo still here\r"),
+    )
+    expected = [
+        r"^on the mini-uart$",
+        r"^mica> echo on the mini-uart$",  # whole, even if a log line cut it (replay)
+        rf"^\s+{uart} \[bound\] driver mini-uart process \d+ restarts 0 services console/0$",
+        r"^up \d+\.\d{3}s$",
+        r"^drivers: \d+ nodes$",
+        _DM + r"driver-manager: power off refused: no /psci in the devicetree$",
+        r"^still here$",
+    ]
+    ordered = [_DM + r"driver-manager: stopping after \d+ ms"]
+    config = BootConfig(board="rpi4", append=_append("drivers.run-ms=8000"))
+    return ShellCase("shell/rpi4", config, inputs, expected, ordered, _QUIET, poweroff=False)
+
+
+def shell_cases() -> list[ShellCase]:
+    return [_virt_case(), _rpi4_case()]
+
+
+def shell_jobs(opts: Options) -> list[Job]:
+    """A job per selected shell case."""
+    from qemu_jobs import qemu_failure_detail  # qemu_jobs registers these jobs
+
+    def job(case: ShellCase) -> Job:
+        def run() -> list[CaseResult]:
+            problem = "\n".join(qemu.missing_files(case.config, opts.paths))
+            if problem:
+                return [CaseResult(case.name, "FAIL", 0.0, problem)]
+            cmd = qemu.qemu_command(case.config, opts.paths)
+            timeout = BASE_TIMEOUT * case.timeout_factor * opts.timeout_scale
+            r = qemu.run_case(cmd, ShellChecker(case), timeout, opts.log_path(case.name), opts.abort, case.inputs)
+            if r.verdict.passed:
+                return [CaseResult(case.name, "PASS", r.seconds)]
+            return [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(r.verdict.reason, r.log_path))]
+
+        return Job([case.name], run)
+
+    return [job(c) for c in shell_cases() if opts.selected(c.name)]
