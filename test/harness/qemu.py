@@ -490,6 +490,14 @@ def _debugger_hint(paths: Paths) -> str:
     return hint
 
 
+# What `./mica run` appends when it is given no --append (and boots with
+# -kernel): the driver manager starts the shell once the drivers have
+# settled, so the console shows `mica> ` (docs/shell.md). Interim, until the
+# component manager is the default program and starts the shell itself
+# (issue 15). --no-shell boots without it.
+RUN_DEFAULT_APPEND = "userboot.arg=drivers.then=bin/shell"
+
+
 def run_main(argv: list[str]) -> int:
     extra: list[str] = []
     if "--" in argv:
@@ -510,7 +518,10 @@ def run_main(argv: list[str]) -> int:
     p.add_argument("--uboot", action="store_true", help="boot through U-Boot from the disk/SD image")
     p.add_argument("--gdb", action="store_true", help="wait for a debugger on tcp::1234")
     p.add_argument("--append", default="", help="kernel command line (not with --uboot)")
+    p.add_argument("--no-shell", action="store_true", help="without --append: do not start the shell")
     args = p.parse_args(argv)
+    if not args.append and not args.uboot and not args.no_shell:
+        args.append = RUN_DEFAULT_APPEND
 
     try:
         cfg = _config_from_args(args)
