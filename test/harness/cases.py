@@ -18,9 +18,10 @@ from qemu import BootConfig, Paths
 # `userboot(<koid>): userboot: ...`.
 _UB = r"userboot\(\d+\): userboot: "
 USERBOOT_CASES = [
-    # The default program is the driver manager, which runs until told to
+    # The driver manager on its own (the default program, the component
+    # manager, is system/virt's: shell_cases.py), which runs until told to
     # stop (drivers.run-ms=, docs/drivers.md).
-    ("userboot/virt-gic3-smp2-default-program", "userboot.arg=drivers.run-ms=1000", [
+    ("userboot/virt-gic3-smp2-driver-manager", "userboot.next=bin/driver-manager userboot.arg=drivers.run-ms=1000", [
         r"driver-manager\(\d+\): driver-manager: \d+ nodes bound, \d+ unbound$",
         r"driver-manager\(\d+\): driver-manager: node /pl011@9000000 \[bound\] driver pl011 ",
         _UB + r"bin/driver-manager exited with status 0",

@@ -215,8 +215,55 @@ def _rpi4_case() -> ShellCase:
     return ShellCase("shell/rpi4", config, inputs, expected, ordered, _QUIET, poweroff=False)
 
 
+_CM = r"component-manager\(\d+\): "
+
+
+def _system_case() -> ShellCase:
+    """system/virt: the default boot (userboot starts bin/component-manager,
+    which runs meta/root.cm: driver_manager, log, shell). The shell is a
+    component: components, component show, log through log.Reader (the
+    log service's own record and the kernel's, by moniker), drivers and
+    power.Power through routing, stop/start of /log, a kill of the log
+    service (restarted by the manager: on_terminate restart), then
+    poweroff."""
+    inputs: tuple[Input, ...] = (
+        (_READY, b"components\r"),
+        (r"^components: 4$", b"component show /shell\r"),
+        (r"^uses: directory\.Directory inspect\.Inspect power\.Power log\.Reader log\.Sink component\.Realm$",
+         b"log --moniker log\r"),
+        (r"^log: \d+ records, 0 dropped$", b"log --moniker kernel --severity info\r"),
+        (r"^\[\d+\.\d{3}\] kernel INFO: .*mica: kernel ready", b"drivers\r"),
+        (r"^drivers: \d+ nodes$", b"stop /log\r"),
+        (r"^stop: /log stopped$", b"components\r"),
+        (r"^  log \[stopped\]$", b"start /log\r"),
+        (r"^start: /log started$", b"ps\r"),
+        (_ps_line("log-service"), lambda m: f"kill {m.group(1)}\r".encode()),
+        (_CM + r"component: /log \(process \d+\) was killed; restart 1 in \d+ ms$", b"components\r"),
+        (r"^  log \[running\] process \d+ restarts 1$", b"poweroff\r"),
+    )
+    expected = [
+        r"^/ \[running\]$",
+        r"^  driver_manager \[running\] process \d+$",
+        r"^  shell \[running\] process \d+$",
+        r"^binary: bin/shell$",
+        r"^\[\d+\.\d{3}\] log INFO: log service ready$",
+        r"^\s+/pl011@9000000 \[bound\] driver pl011 process \d+ restarts 0 services console/0$",
+        _CM + r"component: stopped /log \(process \d+\)",
+        r"^kill: killed \d+ \(log-service\)$",
+    ]
+    ordered = [
+        _CM + r"component: started /driver_manager \(process \d+\)$",
+        _READY,
+        r"^poweroff: asking the driver manager$",
+        _DM + r"driver-manager: every driver stopped; powering off$",
+    ]
+    forbidden = _QUIET + (r"cannot open", r"component: failed", r"component: cannot start")
+    config = BootConfig(board="virt", smp=2, gic=3, append="")
+    return ShellCase("system/virt", config, inputs, expected, ordered, forbidden, poweroff=True)
+
+
 def shell_cases() -> list[ShellCase]:
-    return [_virt_case(), _rpi4_case()]
+    return [_virt_case(), _rpi4_case(), _system_case()]
 
 
 def shell_jobs(opts: Options) -> list[Job]:

@@ -35,12 +35,33 @@ void DescribeEnd(const mica_info_process_t& info, char* buf, size_t size) {
   }
 }
 
-// The programs granted the system handles (the devicetree, the root
-// resource, the bootfs), by binary: the driver manager needs them to bind
-// drivers. (A manifest key for this is future work; docs/components.md.)
-bool GetsSystemHandles(const char* binary) {
-  return strcmp(binary, "bin/driver-manager") == 0;
+// The programs granted kernel handles, by binary (a stopgap until they are
+// protocols the manager serves from the root's parent; docs/components.md,
+// "The system tree"):
+//   bin/driver-manager: the devicetree, the root resource, the bootfs
+//     (it binds drivers);
+//   bin/log-service: the root resource (to read the kernel's debug log);
+//   bin/shell: the root job (ps, jobs, kill), the root resource reduced to
+//     INSPECT|TRANSFER (kernel memory statistics), the bootfs read-only
+//     (`run`): what the driver manager's `drivers.then=` program gets.
+enum class Grant : uint8_t { kNone, kDrivers, kLog, kShell };
+
+Grant GrantsOf(const char* binary) {
+  if (strcmp(binary, "bin/driver-manager") == 0) {
+    return Grant::kDrivers;
+  }
+  if (strcmp(binary, "bin/log-service") == 0) {
+    return Grant::kLog;
+  }
+  if (strcmp(binary, "bin/shell") == 0) {
+    return Grant::kShell;
+  }
+  return Grant::kNone;
 }
+
+constexpr mica_rights_t kBootfsReadOnly =
+    MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER | MICA_RIGHT_READ | MICA_RIGHT_MAP |
+    MICA_RIGHT_EXECUTE | MICA_RIGHT_GET_PROPERTY | MICA_RIGHT_WAIT | MICA_RIGHT_INSPECT;
 
 }  // namespace
 
@@ -270,10 +291,9 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_OUTGOING, 0);
   handles[count] = life_theirs.release();
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_LIFECYCLE, 0);
-  auto grant = [&](mica_handle_t h, uint32_t kind) {
+  auto grant = [&](mica_handle_t h, uint32_t kind, mica_rights_t rights = MICA_RIGHT_SAME_RIGHTS) {
     mica_handle_t dup = MICA_HANDLE_INVALID;
-    if (h != MICA_HANDLE_INVALID &&
-        mica_handle_duplicate(h, MICA_RIGHT_SAME_RIGHTS, &dup) == MICA_OK) {
+    if (h != MICA_HANDLE_INVALID && mica_handle_duplicate(h, rights, &dup) == MICA_OK) {
       handles[count] = dup;
       info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(kind, 0);
     }
@@ -281,10 +301,24 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   if (c.stdout_log) {
     grant(c.stdout_log.get(), MICA_BOOTSTRAP_DEBUGLOG);
   }
-  if (GetsSystemHandles(c.binary)) {
-    grant(bootfs_vmo_, MICA_BOOTSTRAP_VMO_BOOTFS);
-    grant(dtb_.get(), MICA_BOOTSTRAP_VMO_DTB);
-    grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE);
+  switch (GrantsOf(c.binary)) {
+    case Grant::kDrivers:
+      grant(bootfs_vmo_, MICA_BOOTSTRAP_VMO_BOOTFS);
+      grant(dtb_.get(), MICA_BOOTSTRAP_VMO_DTB);
+      grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE);
+      break;
+    case Grant::kLog:
+      grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE);
+      break;
+    case Grant::kShell:
+      grant(bootfs_vmo_, MICA_BOOTSTRAP_VMO_BOOTFS, kBootfsReadOnly);
+      grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE,
+            MICA_RIGHT_INSPECT | MICA_RIGHT_TRANSFER);
+      // Its own job stays its default job.
+      grant(mica_rt_job_default(), MICA_BOOTSTRAP_JOB_ROOT);
+      break;
+    case Grant::kNone:
+      break;
   }
   // argv: the binary, then the manifest's arguments or a bare program's.
   const char* argv[1 + cm::kMaxArgs];

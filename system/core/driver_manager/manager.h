@@ -143,6 +143,9 @@ class Manager {
   // reboot); its Shutdown is asked by kThenAsker.
   static constexpr uint32_t kThenAsker = UINT32_MAX;
   mica_status_t MakeThenPowerLink(mica::Handle* theirs);
+  // Serves power.Power on `channel` (the Outgoing's power.Power, as a
+  // component: what the `drivers.then=` program gets otherwise).
+  void ServePower(mica::Channel channel);
   // A clean shutdown asked by the driver of `index`: logs why, stops every
   // driver (children before parents), then system_power(action). Returns
   // only if the kernel refused (the status).

@@ -94,6 +94,12 @@ mica_status_t Manager::MakeThenPowerLink(mica::Handle* theirs) {
   return MICA_OK;
 }
 
+void Manager::ServePower(mica::Channel channel) {
+  auto* link = new PowerLink(this, kThenAsker, static_cast<mica::Channel&&>(channel));
+  link->set_error_handler([link](mica_status_t) { delete link; });
+  link->Begin();
+}
+
 void Manager::DropPowerLink(uint32_t index) {
   delete nodes_[index]->power;
   nodes_[index]->power = nullptr;

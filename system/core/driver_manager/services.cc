@@ -4,6 +4,7 @@
 #include <idl/directory.h>
 #include <idl/driver_ipc.h>
 #include <idl/inspect_ipc.h>
+#include <idl/power_ipc.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
@@ -620,6 +621,8 @@ void Manager::ServeOutgoing() {
     inspect->set_error_handler([inspect](mica_status_t) { delete inspect; });
     inspect->Begin();
   });
+  out->AddProtocol(idl::power::Power::kName,
+                   [this](mica::Channel c) { ServePower(static_cast<mica::Channel&&>(c)); });
   if (out->ServeFromStartup() != MICA_OK) {
     delete out;  // not started as a component
     return;

@@ -4,6 +4,8 @@
 // (MICA_LOG_SERVICE_HANDLE_ADMIN, args 0, 1, ...) and log.Reader channels
 // (MICA_LOG_SERVICE_HANDLE_READER); the root resource (to read the
 // kernel's debug log). Switches: options.h.
+#include <idl/log_ipc.h>
+#include <mica/component/component.h>
 #include <mica/log/service.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
@@ -14,10 +16,34 @@
 
 namespace {
 
-// Where the service's channels come from: today the startup handles its
-// launcher passed. (At integration the component manager's Outgoing
-// directory hands over log.Sink / log.Reader / log.Admin connections
-// instead; only this function changes.) Returns how many it served.
+// As a component (started by the component manager): log.Sink, log.Reader
+// and log.Admin through the Outgoing directory. Outgoing.Connect does not
+// say who the client is, so a routed Sink's records carry the moniker
+// "unknown" and the writer's claimed pid (docs/logging.md, "As a
+// component"). Returns whether it serves so.
+bool ServeOutgoing(mica::async::Loop* loop, log_service::Service* service) {
+  if (!mica::component::HasNamespace()) {
+    return false;
+  }
+  static mica::component::Outgoing out(loop);
+  out.AddProtocol(::idl::log::Sink::kName, [service](mica::Channel c) {
+    (void)service->ServeSink(static_cast<mica::Channel&&>(c), "unknown", 0);
+  });
+  out.AddProtocol(::idl::log::Reader::kName, [service](mica::Channel c) {
+    (void)service->ServeReader(static_cast<mica::Channel&&>(c));
+  });
+  out.AddProtocol(::idl::log::Admin::kName, [service](mica::Channel c) {
+    (void)service->ServeAdmin(static_cast<mica::Channel&&>(c));
+  });
+  if (out.ServeFromStartup() != MICA_OK) {
+    return false;
+  }
+  (void)out.ServeLifecycle([loop] { loop->Quit(); });
+  return true;
+}
+
+// Where the service's channels come from otherwise: the startup handles
+// its launcher passed. Returns how many it served.
 uint32_t TakeChannels(log_service::Service* service) {
   uint32_t infos[64];
   uint32_t n = mica_rt_startup_handle_infos(infos, 64);
@@ -62,7 +88,8 @@ int main(int argc, char** argv) {
     printf("log-service: %s\n", why);
     return 1;
   }
-  if (TakeChannels(&service) == 0) {
+  bool component = ServeOutgoing(&loop, &service);
+  if (TakeChannels(&service) == 0 && !component) {
     printf("log-service: no channels to serve\n");
     return 1;
   }

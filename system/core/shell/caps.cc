@@ -1,8 +1,10 @@
 // See caps.h.
 #include "system/core/shell/caps.h"
 
+#include <idl/directory_ipc.h>
 #include <idl/rtc_ipc.h>
 #include <idl/serial_ipc.h>
+#include <mica/component/component.h>
 #include <mica/driver/protocol.h>
 #include <mica/driver/service.h>
 #include <mica/driver/start.h>
@@ -17,9 +19,89 @@ mica_handle_t Take(uint32_t kind) {
   return mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(kind, 0));
 }
 
+// As a component: the routed directory.Directory (else the driver SDK's
+// startup handle is used).
+mica::Channel g_directory;
+
+mica::Channel Connect(const char* protocol) {
+  mica::Channel c;
+  if (mica::component::Connect(protocol, &c) != MICA_OK) {
+    return mica::Channel();
+  }
+  return c;
+}
+
+mica_time_t Now() {
+  mica_time_t t = 0;
+  mica_clock_get_monotonic(&t);
+  return t;
+}
+
+// Directory.Open on g_directory (mica::driver::OpenService's protocol).
+mica_status_t OpenFromDirectory(const char* service_class, uint32_t instance,
+                                const char* protocol_name, uint16_t version, mica::Channel* out) {
+  ::idl::directory::Directory::OpenRequest req;
+  if (!req.service_class.Set(service_class) || !req.protocol_name.Set(protocol_name)) {
+    return MICA_ERR_INVALID_ARGS;
+  }
+  req.instance = instance;
+  req.protocol_version = version;
+  mica::Channel mine;
+  mica_status_t s =
+      mica_channel_create(0, mine.reset_and_get_address(), req.channel.reset_and_get_address());
+  if (s != MICA_OK) {
+    return s;
+  }
+  ::idl::directory::DirectorySyncClient client{mica::Channel(g_directory.get())};
+  ::idl::directory::Directory::OpenResponse resp;
+  s = client.Open(req, &resp);
+  static_cast<void>(client.TakeChannel().release());  // borrowed
+  if (s == MICA_OK) {
+    s = resp.status;
+  }
+  if (s == MICA_OK) {
+    *out = static_cast<mica::Channel&&>(mine);
+  }
+  return s;
+}
+
+template <typename P>
+mica_status_t WaitFor(const char* service_class, uint32_t instance, mica_duration_t timeout,
+                      mica::Channel* out) {
+  if (!g_directory) {
+    return mica::driver::WaitForService<P>(service_class, instance, timeout, out);
+  }
+  mica_time_t deadline = Now() + timeout;
+  for (;;) {
+    mica_status_t s = OpenFromDirectory(service_class, instance, P::kName, P::kVersion, out);
+    if ((s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE) || Now() >= deadline) {
+      return s;
+    }
+    mica_nanosleep(Now() + 10'000'000);
+  }
+}
+
 }  // namespace
 
 void TakeCaps(Caps* caps) {
+  if (mica::component::HasNamespace()) {
+    // Started by the component manager (meta/shell.cm): everything through
+    // its namespace, and the kernel handles the manager grants bin/shell
+    // (the root job as MICA_BOOTSTRAP_JOB_ROOT; see component_manager/manager.cc).
+    g_directory = Connect("directory.Directory");
+    caps->directory = static_cast<bool>(g_directory);
+    caps->inspect = Connect("inspect.Inspect");
+    caps->power = Connect("power.Power");
+    caps->realm = Connect("component.Realm");
+    caps->log_reader = Connect("log.Reader");
+    caps->root_job = Take(MICA_BOOTSTRAP_JOB_ROOT);
+    if (caps->root_job == MICA_HANDLE_INVALID) {
+      caps->root_job = mica_rt_job_default();
+    }
+    caps->kmem = mica_rt_root_resource();
+    caps->bootfs = Take(MICA_BOOTSTRAP_VMO_BOOTFS);
+    return;
+  }
   caps->directory = mica::driver::ServiceDirectory() != MICA_HANDLE_INVALID;
   caps->inspect = mica::Channel(Take(MICA_DRIVER_HANDLE_INSPECT));
   caps->power = mica::Channel(Take(MICA_DRIVER_HANDLE_POWER));
@@ -29,11 +111,22 @@ void TakeCaps(Caps* caps) {
 }
 
 mica_status_t OpenConsole(mica_duration_t timeout, mica::Channel* out) {
-  return mica::driver::WaitForService<::idl::serial::Serial>("console", 0, timeout, out);
+  return WaitFor<::idl::serial::Serial>("console", 0, timeout, out);
+}
+
+mica_status_t OpenLogReader(Caps* caps, mica::Channel* out) {
+  if (mica::component::HasNamespace()) {
+    return mica::component::Connect("log.Reader", out);
+  }
+  if (!caps->log_reader) {
+    return MICA_ERR_UNAVAILABLE;
+  }
+  *out = static_cast<mica::Channel&&>(caps->log_reader);
+  return MICA_OK;
 }
 
 mica_status_t OpenRtc(mica::Channel* out) {
-  return mica::driver::WaitForService<::idl::rtc::Rtc>("rtc", 0, 1'000'000'000, out);
+  return WaitFor<::idl::rtc::Rtc>("rtc", 0, 1'000'000'000, out);
 }
 
 }  // namespace shell

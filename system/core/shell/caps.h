@@ -40,6 +40,9 @@ void TakeCaps(Caps* caps);
 // Opens the console's serial service (waits up to `timeout` ns while it is
 // not, or not again, published).
 mica_status_t OpenConsole(mica_duration_t timeout, mica::Channel* out);
+// A new log.Reader connection (each `log` reads on its own): through the
+// namespace as a component, else caps->log_reader itself (once).
+mica_status_t OpenLogReader(Caps* caps, mica::Channel* out);
 // Opens the real-time clock (IDL rtc.Rtc).
 mica_status_t OpenRtc(mica::Channel* out);
 

@@ -1,6 +1,8 @@
 // The shell's commands (docs/shell.md, "Commands"). Each prints to the
 // console through Shell::Print; errors are one line, "<command>: <why>".
+#include <idl/component_ipc.h>
 #include <idl/inspect_ipc.h>
+#include <idl/log_ipc.h>
 #include <idl/power_ipc.h>
 #include <idl/rtc_ipc.h>
 #include <mica/driver/status_name.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "images/bootfs/bootfs.h"
+#include "system/core/log_service/ring.h"
 #include "system/core/shell/lib/args.h"
 #include "system/core/shell/lib/format.h"
 #include "system/core/shell/shell.h"
@@ -539,9 +542,11 @@ bool Run(Shell& sh, int argc, char** argv) {
   return false;
 }
 
-// --- the component manager and the log service (not there yet) ----------
-// Wired at integration: caps().realm speaks component.Realm,
-// caps().log_reader log.Reader (caps.h).
+// --- the component manager and the log service ---------------------------
+// caps().realm speaks component.Realm, caps().log_reader log.Reader
+// (caps.h: routed to the shell by meta/root.cm).
+
+constexpr mica_duration_t kStopTimeout = 15'000'000'000;  // Stop answers once it has ended
 
 bool NeedRealm(Shell& sh, const char* cmd) {
   if (!sh.caps().realm) {
@@ -551,9 +556,79 @@ bool NeedRealm(Shell& sh, const char* cmd) {
   return true;
 }
 
+const char* ComponentStateName(idl::component::State s) {
+  switch (s) {
+    case idl::component::State::STOPPED:
+      return "stopped";
+    case idl::component::State::STARTING:
+      return "starting";
+    case idl::component::State::RUNNING:
+      return "running";
+    case idl::component::State::FAILED:
+      return "failed";
+  }
+  return "?";
+}
+
+// Calls `each` for every component (Realm.List, page by page).
+template <typename F>
+mica_status_t ForEachComponent(Shell& sh, F each) {
+  idl::component::RealmSyncClient client(static_cast<mica::Channel&&>(sh.caps().realm));
+  client.set_deadline(mica::async::Loop::Now() + kCallTimeout);
+  static idl::component::Realm::ListResponse page;
+  uint32_t start = 0, total = 0;
+  mica_status_t s = MICA_OK;
+  do {
+    idl::component::Realm::ListRequest req;
+    req.start = start;
+    s = client.List(req, &page);
+    if (s == MICA_OK && page.components.count == 0 && start < page.total) {
+      s = MICA_ERR_IO_INVALID;  // no progress
+    }
+    if (s != MICA_OK) {
+      break;
+    }
+    for (const idl::component::Component& c : page.components) {
+      each(c);
+    }
+    start += page.components.count;
+    total = page.total;
+  } while (start < total);
+  sh.caps().realm = client.TakeChannel();
+  return s;
+}
+
 bool Components(Shell& sh, int, char**) {
-  if (NeedRealm(sh, "components")) {
-    sh.Print("components: listing through component.Realm is not wired yet\n");
+  if (!NeedRealm(sh, "components")) {
+    return true;
+  }
+  uint32_t n = 0;
+  mica_status_t s = ForEachComponent(sh, [&](const idl::component::Component& c) {
+    const char* base = c.moniker.data;
+    for (uint32_t i = 0; i < c.moniker.size; i++) {
+      if (c.moniker.data[i] == '/' && i + 1 < c.moniker.size) {
+        base = c.moniker.data + i + 1;
+      }
+    }
+    int base_len = static_cast<int>(c.moniker.size - static_cast<uint32_t>(base - c.moniker.data));
+    uint32_t depth = c.depth > 16 ? 16 : c.depth;
+    char line[300];
+    int used = snprintf(line, sizeof(line), "%*s%.*s [%s]", static_cast<int>(2 * depth), "",
+                        base_len, base, ComponentStateName(c.state));
+    if (used > 0 && static_cast<size_t>(used) < sizeof(line) && c.koid != 0) {
+      used += snprintf(line + used, sizeof(line) - static_cast<size_t>(used), " process %llu",
+                       static_cast<unsigned long long>(c.koid));
+    }
+    if (used > 0 && static_cast<size_t>(used) < sizeof(line) && c.restarts != 0) {
+      snprintf(line + used, sizeof(line) - static_cast<size_t>(used), " restarts %u", c.restarts);
+    }
+    sh.Print("%s\n", line);
+    n++;
+  });
+  if (s != MICA_OK) {
+    sh.Print("components: listing failed: %s\n", StatusName(s));
+  } else {
+    sh.Print("components: %u\n", n);
   }
   return true;
 }
@@ -563,33 +638,217 @@ bool Component(Shell& sh, int, char** argv) {
     sh.Print("component: usage: component show <moniker>\n");
     return true;
   }
-  if (NeedRealm(sh, "component")) {
-    sh.Print("component: show through component.Realm is not wired yet\n");
+  if (!NeedRealm(sh, "component")) {
+    return true;
+  }
+  const char* want = argv[2];
+  bool found = false;
+  mica_status_t s = ForEachComponent(sh, [&](const idl::component::Component& c) {
+    if (found || c.moniker.size != strlen(want) || memcmp(c.moniker.data, want, c.moniker.size)) {
+      return;
+    }
+    found = true;
+    sh.Print("moniker: %.*s\n", static_cast<int>(c.moniker.size), c.moniker.data);
+    sh.Print("binary: %.*s\n", static_cast<int>(c.binary.size),
+             c.binary.size != 0 ? c.binary.data : "(none)");
+    sh.Print("state: %s\n", ComponentStateName(c.state));
+    if (c.koid != 0) {
+      sh.Print("process: %llu\n", static_cast<unsigned long long>(c.koid));
+    }
+    sh.Print("restarts: %u\n", c.restarts);
+    if (c.has_exited) {
+      sh.Print("last exit: %lld\n", static_cast<long long>(c.last_exit_code));
+    }
+    for (int which = 0; which < 2; which++) {
+      const auto& v = which == 0 ? c.uses : c.exposes;
+      char line[600];
+      int used = snprintf(line, sizeof(line), "%s:", which == 0 ? "uses" : "exposes");
+      for (uint32_t i = 0; i < v.count && used > 0 && static_cast<size_t>(used) < sizeof(line);
+           i++) {
+        used += snprintf(line + used, sizeof(line) - static_cast<size_t>(used), " %.*s",
+                         static_cast<int>(v[i].size), v[i].data);
+      }
+      sh.Print("%s\n", line);
+    }
+  });
+  if (s != MICA_OK) {
+    sh.Print("component: listing failed: %s\n", StatusName(s));
+  } else if (!found) {
+    sh.Print("component: no component %s\n", want);
   }
   return true;
 }
 
-bool Start(Shell& sh, int, char**) {
-  if (NeedRealm(sh, "start")) {
-    sh.Print("start: through component.Realm is not wired yet\n");
+// Realm.Start or Realm.Stop of argv[1].
+bool StartOrStop(Shell& sh, char** argv, bool start) {
+  const char* cmd = start ? "start" : "stop";
+  if (!NeedRealm(sh, cmd)) {
+    return true;
   }
-  return true;
-}
-
-bool Stop(Shell& sh, int, char**) {
-  if (NeedRealm(sh, "stop")) {
-    sh.Print("stop: through component.Realm is not wired yet\n");
-  }
-  return true;
-}
-
-bool Log(Shell& sh, int, char**) {
-  if (!sh.caps().log_reader) {
-    sh.Print("log: the log service is not available\n");
+  idl::component::RealmSyncClient client(static_cast<mica::Channel&&>(sh.caps().realm));
+  client.set_deadline(mica::async::Loop::Now() + (start ? kCallTimeout : kStopTimeout));
+  mica_status_t s = MICA_OK;
+  int32_t status = MICA_OK;
+  if (start) {
+    idl::component::Realm::StartRequest req;
+    idl::component::Realm::StartResponse resp;
+    s = req.moniker.Set(argv[1]) ? client.Start(req, &resp) : MICA_ERR_INVALID_ARGS;
+    status = resp.status;
   } else {
-    sh.Print("log: reading through log.Reader is not wired yet\n");
+    idl::component::Realm::StopRequest req;
+    idl::component::Realm::StopResponse resp;
+    s = req.moniker.Set(argv[1]) ? client.Stop(req, &resp) : MICA_ERR_INVALID_ARGS;
+    status = resp.status;
+  }
+  sh.caps().realm = client.TakeChannel();
+  if (s == MICA_OK) {
+    s = status;
+  }
+  if (s != MICA_OK) {
+    sh.Print("%s: %s: %s\n", cmd, argv[1], StatusName(s));
+  } else {
+    sh.Print("%s: %s %s\n", cmd, argv[1], start ? "started" : "stopped");
   }
   return true;
+}
+
+bool Start(Shell& sh, int, char** argv) {
+  return StartOrStop(sh, argv, true);
+}
+
+bool Stop(Shell& sh, int, char** argv) {
+  return StartOrStop(sh, argv, false);
+}
+
+void PrintRecord(Shell& sh, const idl::log::Record& r) {
+  log_service::RecordView v;
+  v.sequence = r.sequence;
+  v.time = r.time;
+  v.severity = static_cast<log_service::Severity>(r.severity);
+  v.flags = static_cast<uint32_t>(r.flags);
+  v.pid = r.pid;
+  v.tid = r.tid;
+  v.moniker = std::string_view(r.moniker.data, r.moniker.size);
+  v.tag = std::string_view(r.tag.data, r.tag.size);
+  v.message = std::string_view(r.message.data, r.message.size);
+  v.pair_count = r.pairs.count;
+  for (uint32_t i = 0; i < r.pairs.count; i++) {
+    v.pairs[i] = {std::string_view(r.pairs[i].key.data, r.pairs[i].key.size),
+                  std::string_view(r.pairs[i].value.data, r.pairs[i].value.size)};
+  }
+  static char line[MICA_LOG_MAX_DATA + 1];
+  log_service::FormatLine(v, line, sizeof(line));
+  sh.Print("%s\n", line);
+}
+
+// One `log` at a time: its reader (an async client on the shell's loop).
+struct LogRead {
+  idl::log::ReaderAsyncClient* client = nullptr;
+  uint32_t records = 0;
+  uint64_t dropped = 0;
+  bool follow = false;
+};
+LogRead g_log;
+
+void EndLog(Shell& sh, const char* why) {
+  if (why != nullptr) {
+    sh.Print("log: %s\n", why);
+  }
+  if (!g_log.follow || why == nullptr) {
+    sh.Print("log: %u records, %llu dropped\n", g_log.records,
+             static_cast<unsigned long long>(g_log.dropped));
+  }
+  auto* c = g_log.client;
+  g_log.client = nullptr;
+  sh.loop().PostTask([c] { delete c; });  // not from inside its own callback
+  sh.Done();
+}
+
+void NextLog(Shell& sh) {
+  idl::log::Reader::NextRequest req;
+  mica_status_t s =
+      g_log.client->Next(req, [shp = &sh](mica_status_t status, idl::log::Reader::NextResponse* r) {
+        Shell& sh = *shp;
+        if (g_log.client == nullptr) {
+          return;  // cancelled
+        }
+        if (status != MICA_OK || r == nullptr) {
+          EndLog(sh, "the log service went away");
+          return;
+        }
+        if (r->dropped != 0) {
+          sh.Print("log: %llu records dropped\n", static_cast<unsigned long long>(r->dropped));
+          g_log.dropped += r->dropped;
+        }
+        for (const idl::log::Record& rec : r->records) {
+          PrintRecord(sh, rec);
+          g_log.records++;
+        }
+        if (r->end) {
+          EndLog(sh, nullptr);
+          return;
+        }
+        NextLog(sh);
+      });
+  if (s != MICA_OK) {
+    EndLog(sh, "cannot read");
+  }
+}
+
+bool Log(Shell& sh, int argc, char** argv) {
+  LogArgs a;
+  if (const char* bad = ParseLogArgs(argc - 1, argv + 1, &a)) {
+    sh.Print("log: %s (log [-f] [--severity <s>] [--moniker <m>] [--tag <t>])\n", bad);
+    return true;
+  }
+  mica::Channel reader;
+  if (!sh.caps().log_reader || OpenLogReader(&sh.caps(), &reader) != MICA_OK) {
+    sh.Print("log: the log service is not available\n");
+    return true;
+  }
+  idl::log::Reader::StartRequest req;
+  req.mode = a.follow ? idl::log::Mode::SNAPSHOT_THEN_FOLLOW : idl::log::Mode::SNAPSHOT;
+  req.filter.min_severity =
+      static_cast<idl::log::Severity>(a.min_severity != 0 ? a.min_severity : 1);
+  if (!req.filter.moniker.Set(a.moniker) || !req.filter.tag.Set(a.tag)) {
+    sh.Print("log: a filter is too long\n");
+    return true;
+  }
+  g_log = LogRead();
+  g_log.follow = a.follow;
+  g_log.client = new idl::log::ReaderAsyncClient(&sh.loop(), static_cast<mica::Channel&&>(reader));
+  mica_status_t s = g_log.client->Begin();
+  if (s == MICA_OK) {
+    s = g_log.client->Start(req,
+                            [shp = &sh](mica_status_t status, idl::log::Reader::StartResponse* r) {
+                              Shell& sh = *shp;
+                              if (g_log.client == nullptr) {
+                                return;
+                              }
+                              if (status == MICA_OK && r != nullptr) {
+                                status = r->status;
+                              }
+                              if (status != MICA_OK) {
+                                char why[80];
+                                snprintf(why, sizeof(why), "Start failed: %s", StatusName(status));
+                                EndLog(sh, why);
+                                return;
+                              }
+                              NextLog(sh);
+                            });
+  }
+  if (s != MICA_OK) {
+    sh.Print("log: cannot read: %s\n", StatusName(s));
+    delete g_log.client;
+    g_log.client = nullptr;
+    return true;
+  }
+  sh.set_cancel([shp = &sh] {
+    if (g_log.client != nullptr) {
+      EndLog(*shp, nullptr);
+    }
+  });
+  return false;
 }
 
 bool Help(Shell& sh, int, char**);
@@ -605,7 +864,7 @@ const Command kCommands[] = {
     {"component", "show <moniker>", "one component", 2, 2, Component},
     {"start", "<moniker>", "starts a component", 1, 1, Start},
     {"stop", "<moniker>", "stops a component", 1, 1, Stop},
-    {"log", "[-f] [filters]", "the system log", 0, 8, Log},
+    {"log", "[-f] [--severity|--moniker|--tag <v>]", "the system log", 0, 8, Log},
     {"mem", "", "kernel memory statistics", 0, 0, Mem},
     {"uptime", "", "time since boot", 0, 0, Uptime},
     {"date", "", "the date and time from the real-time clock", 0, 0, Date},

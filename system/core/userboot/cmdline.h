@@ -18,7 +18,7 @@ namespace userboot {
 
 // What userboot starts when the command line names nothing: the driver
 // manager (docs/drivers.md), which runs until the machine stops.
-inline constexpr const char kDefaultNext[] = "bin/driver-manager";
+inline constexpr const char kDefaultNext[] = "bin/component-manager";
 // The most `userboot.arg=` words.
 inline constexpr size_t kMaxArgs = 32;
 // The longest path (a bootfs name: docs/bootfs.md).

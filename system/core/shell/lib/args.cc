@@ -75,4 +75,59 @@ bool ParseDuration(const char* s, uint64_t* ns) {
   return true;
 }
 
+uint8_t ParseSeverity(const char* s) {
+  static const char* const kNames[] = {"trace", "debug", "info", "warn", "error", "fatal"};
+  for (uint8_t i = 0; i < 6; i++) {
+    if (strcmp(s, kNames[i]) == 0) {
+      return static_cast<uint8_t>(i + 1);
+    }
+  }
+  return 0;
+}
+
+const char* ParseLogArgs(int argc, char** argv, LogArgs* out) {
+  *out = LogArgs();
+  static const char* const kKeys[] = {"--severity", "--moniker", "--tag"};
+  for (int i = 0; i < argc; i++) {
+    const char* a = argv[i];
+    if (strcmp(a, "-f") == 0) {
+      out->follow = true;
+      continue;
+    }
+    int key = -1;
+    const char* value = nullptr;
+    for (int k = 0; k < 3; k++) {
+      size_t n = strlen(kKeys[k]);
+      if (strncmp(a, kKeys[k], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+        key = k;
+        if (a[n] == '=') {
+          value = a + n + 1;
+        } else if (i + 1 < argc) {
+          value = argv[++i];
+        } else {
+          return "a filter without its value";
+        }
+        break;
+      }
+    }
+    if (key < 0) {
+      return "unknown argument";
+    }
+    if (value[0] == '\0') {
+      return "an empty filter value";
+    }
+    if (key == 0) {
+      out->min_severity = ParseSeverity(value);
+      if (out->min_severity == 0) {
+        return "severity is one of trace debug info warn error fatal";
+      }
+    } else if (key == 1) {
+      out->moniker = value;
+    } else {
+      out->tag = value;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace shell

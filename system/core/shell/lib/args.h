@@ -19,4 +19,21 @@ size_t Split(char* line, char** words, size_t max);
 bool ParseU64(const char* s, uint64_t* out);
 bool ParseDuration(const char* s, uint64_t* ns);
 
+// `log`'s arguments (argv without the command's name):
+//   -f                  follow (the records stored now, then new ones)
+//   --severity <s>      at least <s>: trace debug info warn error fatal
+//   --moniker <m>       that component (or a prefix ending at a '/')
+//   --tag <t>           exactly that tag
+// (each also as --name=value). Returns nullptr, or what is wrong; the
+// strings point into argv.
+struct LogArgs {
+  bool follow = false;
+  uint8_t min_severity = 0;  // 0: any; else log.Severity (1 TRACE .. 6 FATAL)
+  const char* moniker = "";
+  const char* tag = "";
+};
+const char* ParseLogArgs(int argc, char** argv, LogArgs* out);
+// The severity's name ("trace".."fatal"): 1..6, else 0.
+uint8_t ParseSeverity(const char* s);
+
 }  // namespace shell

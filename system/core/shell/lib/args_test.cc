@@ -66,5 +66,60 @@ TEST(ParseDuration, Units) {
   }
 }
 
+// Runs ParseLogArgs on a line (split at blanks).
+const char* ParseLog(const char* line, LogArgs* out, std::string* storage) {
+  *storage = line;
+  char* w[16];
+  size_t n = Split(storage->data(), w, 16);
+  return ParseLogArgs(static_cast<int>(n), w, out);
+}
+
+TEST(ParseLogArgs, NoneIsEverythingOnce) {
+  LogArgs a;
+  std::string st;
+  ASSERT_EQ(ParseLog("", &a, &st), nullptr);
+  EXPECT_FALSE(a.follow);
+  EXPECT_EQ(a.min_severity, 0);
+  EXPECT_STREQ(a.moniker, "");
+  EXPECT_STREQ(a.tag, "");
+}
+
+TEST(ParseLogArgs, EveryFilterInBothForms) {
+  for (const char* line : {"-f --severity warn --moniker /shell --tag net",
+                           "--tag=net --moniker=/shell -f --severity=warn"}) {
+    LogArgs a;
+    std::string st;
+    ASSERT_EQ(ParseLog(line, &a, &st), nullptr) << line;
+    EXPECT_TRUE(a.follow) << line;
+    EXPECT_EQ(a.min_severity, 4) << line;
+    EXPECT_STREQ(a.moniker, "/shell") << line;
+    EXPECT_STREQ(a.tag, "net") << line;
+  }
+}
+
+TEST(ParseLogArgs, EverySeverityName) {
+  const char* names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
+  for (int i = 0; i < 6; i++) {
+    EXPECT_EQ(ParseSeverity(names[i]), i + 1) << names[i];
+    LogArgs a;
+    std::string st;
+    std::string line = std::string("--severity ") + names[i];
+    ASSERT_EQ(ParseLog(line.c_str(), &a, &st), nullptr) << line;
+    EXPECT_EQ(a.min_severity, i + 1) << line;
+  }
+  for (const char* bad : {"", "WARN", "warning", "7", "inf"}) {
+    EXPECT_EQ(ParseSeverity(bad), 0) << bad;
+  }
+}
+
+TEST(ParseLogArgs, Rejects) {
+  for (const char* line : {"-x", "--severity", "--severity loud", "--moniker", "--tag=",
+                           "--moniker=", "--severity=", "f", "--tags x", "--moniker-x y"}) {
+    LogArgs a;
+    std::string st;
+    EXPECT_NE(ParseLog(line, &a, &st), nullptr) << line;
+  }
+}
+
 }  // namespace
 }  // namespace shell

@@ -28,7 +28,7 @@ TEST(Cmdline, EmptyGivesTheDefault) {
   Parsed p = Parse("");
   ASSERT_EQ(p.error, nullptr);
   EXPECT_STREQ(p.opts.next, userboot::kDefaultNext);
-  EXPECT_STREQ(p.opts.next, "bin/driver-manager");
+  EXPECT_STREQ(p.opts.next, "bin/component-manager");
   EXPECT_FALSE(p.opts.next_given);
   EXPECT_EQ(p.opts.arg_count, 0u);
 }
@@ -36,7 +36,7 @@ TEST(Cmdline, EmptyGivesTheDefault) {
 TEST(Cmdline, OtherWordsAreIgnored) {
   Parsed p = Parse("console=ttyAMA0 kernel.poweroff userboot.nextx=bin/a userboot.next");
   ASSERT_EQ(p.error, nullptr);
-  EXPECT_STREQ(p.opts.next, "bin/driver-manager");
+  EXPECT_STREQ(p.opts.next, "bin/component-manager");
   EXPECT_FALSE(p.opts.next_given);
 }
 
