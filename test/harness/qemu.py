@@ -490,12 +490,11 @@ def _debugger_hint(paths: Paths) -> str:
     return hint
 
 
-# What `./mica run` appends when it is given no --append (and boots with
-# -kernel): the driver manager starts the shell once the drivers have
-# settled, so the console shows `mica> ` (docs/shell.md). Interim, until the
-# component manager is the default program and starts the shell itself
-# (issue 15). --no-shell boots without it.
-RUN_DEFAULT_APPEND = "userboot.arg=drivers.then=bin/shell"
+# `./mica run` boots the default program (userboot starts
+# bin/component-manager, whose meta/root.cm starts the shell: `mica> ` on
+# the console; docs/components.md). --no-shell boots the driver manager
+# alone instead (what --append gets with this).
+NO_SHELL_APPEND = "userboot.next=bin/driver-manager"
 
 
 def run_main(argv: list[str]) -> int:
@@ -518,10 +517,11 @@ def run_main(argv: list[str]) -> int:
     p.add_argument("--uboot", action="store_true", help="boot through U-Boot from the disk/SD image")
     p.add_argument("--gdb", action="store_true", help="wait for a debugger on tcp::1234")
     p.add_argument("--append", default="", help="kernel command line (not with --uboot)")
-    p.add_argument("--no-shell", action="store_true", help="without --append: do not start the shell")
+    p.add_argument("--no-shell", action="store_true",
+                   help="without --append: boot the driver manager alone (no component manager, no shell)")
     args = p.parse_args(argv)
-    if not args.append and not args.uboot and not args.no_shell:
-        args.append = RUN_DEFAULT_APPEND
+    if not args.append and not args.uboot and args.no_shell:
+        args.append = NO_SHELL_APPEND
 
     try:
         cfg = _config_from_args(args)

@@ -229,8 +229,11 @@ def _system_case() -> ShellCase:
     inputs: tuple[Input, ...] = (
         (_READY, b"components\r"),
         (r"^components: 4$", b"component show /shell\r"),
-        (r"^uses: directory\.Directory inspect\.Inspect power\.Power log\.Reader log\.Sink component\.Realm$",
-         b"log --moniker log\r"),
+        (r"^uses: directory\.Directory inspect\.Inspect power\.Power log\.Reader log\.Sink kernel\.RootJob "
+         r"kernel\.RootResource kernel\.Bootfs component\.Realm$", b"mem\r"),
+        # The root resource through kernel.RootResource (INSPECT only).
+        (r"^mem: total \d+ KiB", b"run hello\r"),  # the bootfs through kernel.Bootfs
+        (r"^run: bin/hello exited with status 0$", b"log --moniker log\r"),
         (r"^log: \d+ records, 0 dropped$", b"log --moniker kernel --severity info\r"),
         (r"^\[\d+\.\d{3}\] kernel INFO: .*mica: kernel ready", b"drivers\r"),
         (r"^drivers: \d+ nodes$", b"stop /log\r"),
@@ -246,6 +249,7 @@ def _system_case() -> ShellCase:
         r"^  driver_manager \[running\] process \d+$",
         r"^  shell \[running\] process \d+$",
         r"^binary: bin/shell$",
+        r"hello\(\d+\): hello from user space$",
         r"^\[\d+\.\d{3}\] log INFO: log service ready$",
         r"^\s+/pl011@9000000 \[bound\] driver pl011 process \d+ restarts 0 services console/0$",
         _CM + r"component: stopped /log \(process \d+\)",

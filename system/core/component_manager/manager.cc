@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "system/core/component_manager/kernel_caps.h"
 #include "system/core/component_manager/realm.h"
 #include "system/core/userboot/launch.h"
 
@@ -35,16 +36,13 @@ void DescribeEnd(const mica_info_process_t& info, char* buf, size_t size) {
   }
 }
 
-// The programs granted kernel handles, by binary (a stopgap until they are
-// protocols the manager serves from the root's parent; docs/components.md,
-// "The system tree"):
+// The programs granted kernel handles as startup handles, by binary (a
+// stopgap until they use the kernel.* protocols the manager serves as the
+// root's parent, kernel_caps.h; docs/components.md, "The system tree"):
 //   bin/driver-manager: the devicetree, the root resource, the bootfs
 //     (it binds drivers);
-//   bin/log-service: the root resource (to read the kernel's debug log);
-//   bin/shell: the root job (ps, jobs, kill), the root resource reduced to
-//     INSPECT|TRANSFER (kernel memory statistics), the bootfs read-only
-//     (`run`): what the driver manager's `drivers.then=` program gets.
-enum class Grant : uint8_t { kNone, kDrivers, kLog, kShell };
+//   bin/log-service: the root resource (to read the kernel's debug log).
+enum class Grant : uint8_t { kNone, kDrivers, kLog };
 
 Grant GrantsOf(const char* binary) {
   if (strcmp(binary, "bin/driver-manager") == 0) {
@@ -53,15 +51,8 @@ Grant GrantsOf(const char* binary) {
   if (strcmp(binary, "bin/log-service") == 0) {
     return Grant::kLog;
   }
-  if (strcmp(binary, "bin/shell") == 0) {
-    return Grant::kShell;
-  }
   return Grant::kNone;
 }
-
-constexpr mica_rights_t kBootfsReadOnly =
-    MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER | MICA_RIGHT_READ | MICA_RIGHT_MAP |
-    MICA_RIGHT_EXECUTE | MICA_RIGHT_GET_PROPERTY | MICA_RIGHT_WAIT | MICA_RIGHT_INSPECT;
 
 }  // namespace
 
@@ -291,9 +282,10 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_OUTGOING, 0);
   handles[count] = life_theirs.release();
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_LIFECYCLE, 0);
-  auto grant = [&](mica_handle_t h, uint32_t kind, mica_rights_t rights = MICA_RIGHT_SAME_RIGHTS) {
+  auto grant = [&](mica_handle_t h, uint32_t kind) {
     mica_handle_t dup = MICA_HANDLE_INVALID;
-    if (h != MICA_HANDLE_INVALID && mica_handle_duplicate(h, rights, &dup) == MICA_OK) {
+    if (h != MICA_HANDLE_INVALID &&
+        mica_handle_duplicate(h, MICA_RIGHT_SAME_RIGHTS, &dup) == MICA_OK) {
       handles[count] = dup;
       info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(kind, 0);
     }
@@ -309,13 +301,6 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
       break;
     case Grant::kLog:
       grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE);
-      break;
-    case Grant::kShell:
-      grant(bootfs_vmo_, MICA_BOOTSTRAP_VMO_BOOTFS, kBootfsReadOnly);
-      grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE,
-            MICA_RIGHT_INSPECT | MICA_RIGHT_TRANSFER);
-      // Its own job stays its default job.
-      grant(mica_rt_job_default(), MICA_BOOTSTRAP_JOB_ROOT);
       break;
     case Grant::kNone:
       break;
@@ -454,6 +439,20 @@ mica_status_t Manager::Open(uint32_t index, const char* path, size_t len, mica::
   if (r.kind == cm::RouteKind::kFailed) {
     printf("component: %s\n", r.why);
     return MICA_ERR_NOT_FOUND;
+  }
+  if (r.kind == cm::RouteKind::kRootParent) {
+    // The root's parent: the manager's kernel.* protocols.
+    KernelObjects objects;
+    objects.root_job = mica_rt_job_default();
+    objects.root_resource = root_resource_.get();
+    objects.bootfs = bootfs_vmo_;
+    if (ServeKernelProtocol(&loop_, objects, r.capability.data, r.capability.size,
+                            static_cast<mica::Channel&&>(channel)) != MICA_OK) {
+      printf("component: %s cannot open %.*s: not offered to the root, which has no parent\n",
+             comps_[index].moniker, r.capability.size, r.capability.data);
+      return MICA_ERR_NOT_FOUND;
+    }
+    return MICA_OK;
   }
   if (r.kind == cm::RouteKind::kFramework) {
     if (!r.capability.Equals("component.Realm")) {

@@ -2,6 +2,7 @@
 #include "system/core/shell/caps.h"
 
 #include <idl/directory_ipc.h>
+#include <idl/kernel_ipc.h>
 #include <idl/rtc_ipc.h>
 #include <idl/serial_ipc.h>
 #include <mica/component/component.h>
@@ -29,6 +30,22 @@ mica::Channel Connect(const char* protocol) {
     return mica::Channel();
   }
   return c;
+}
+
+// kernel.<P>.Get through the namespace: the handle, or invalid.
+template <typename P, typename Client, typename Response, typename H>
+mica_handle_t GetKernelObject(H Response::*field) {
+  mica::Channel c = Connect(P::kName);
+  if (!c) {
+    return MICA_HANDLE_INVALID;
+  }
+  Client client(static_cast<mica::Channel&&>(c));
+  typename P::GetRequest req;
+  Response resp;
+  if (client.Get(req, &resp) != MICA_OK) {
+    return MICA_HANDLE_INVALID;
+  }
+  return (resp.*field).release();
 }
 
 mica_time_t Now() {
@@ -86,20 +103,21 @@ mica_status_t WaitFor(const char* service_class, uint32_t instance, mica_duratio
 void TakeCaps(Caps* caps) {
   if (mica::component::HasNamespace()) {
     // Started by the component manager (meta/shell.cm): everything through
-    // its namespace, and the kernel handles the manager grants bin/shell
-    // (the root job as MICA_BOOTSTRAP_JOB_ROOT; see component_manager/manager.cc).
+    // its namespace, the kernel objects too (kernel.RootJob,
+    // kernel.RootResource: INSPECT|TRANSFER, kernel.Bootfs: read-only).
     g_directory = Connect("directory.Directory");
     caps->directory = static_cast<bool>(g_directory);
     caps->inspect = Connect("inspect.Inspect");
     caps->power = Connect("power.Power");
     caps->realm = Connect("component.Realm");
     caps->log_reader = Connect("log.Reader");
-    caps->root_job = Take(MICA_BOOTSTRAP_JOB_ROOT);
-    if (caps->root_job == MICA_HANDLE_INVALID) {
-      caps->root_job = mica_rt_job_default();
-    }
-    caps->kmem = mica_rt_root_resource();
-    caps->bootfs = Take(MICA_BOOTSTRAP_VMO_BOOTFS);
+    caps->root_job = GetKernelObject<::idl::kernel::RootJob, ::idl::kernel::RootJobSyncClient>(
+        &::idl::kernel::RootJob::GetResponse::job);
+    caps->kmem =
+        GetKernelObject<::idl::kernel::RootResource, ::idl::kernel::RootResourceSyncClient>(
+            &::idl::kernel::RootResource::GetResponse::resource);
+    caps->bootfs = GetKernelObject<::idl::kernel::Bootfs, ::idl::kernel::BootfsSyncClient>(
+        &::idl::kernel::Bootfs::GetResponse::vmo);
     return;
   }
   caps->directory = mica::driver::ServiceDirectory() != MICA_HANDLE_INVALID;

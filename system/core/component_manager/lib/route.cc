@@ -61,7 +61,9 @@ void Route(const Topology& tree, uint32_t node, const char* path, size_t path_le
     }
     uint32_t parent = tree.Parent(cur);
     if (parent == kNoNode) {
-      Fail(tree, node, cap, cap_len, out, "not offered to the root, which has no parent", kNoNode);
+      // From the root's parent: the manager itself decides (kernel.*).
+      out->kind = RouteKind::kRootParent;
+      out->capability = name;
       return;
     }
     const Manifest* pm = tree.ManifestOf(parent);

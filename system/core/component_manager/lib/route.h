@@ -42,12 +42,16 @@ class Topology {
   virtual void Moniker(uint32_t node, char* buf, size_t size) const = 0;
 };
 
-enum class RouteKind : uint8_t { kProvider, kFramework, kFailed };
+// kRootParent: the route leaves the root `from: parent`; the component
+// manager serves what it has there (the kernel.* protocols) and fails the
+// rest ("not offered to the root, which has no parent").
+enum class RouteKind : uint8_t { kProvider, kFramework, kRootParent, kFailed };
 
 struct RouteResult {
   RouteKind kind = RouteKind::kFailed;
   uint32_t provider = kNoNode;  // kProvider
-  Str capability;               // kProvider: the provider's name; kFramework: the used name
+  Str capability;               // kProvider: the provider's name; kFramework: the used name;
+                                // kRootParent: the name the root's parent is asked for
   Str used;                     // the name the asking component used (empty if not found)
   uint32_t hops = 0;
   char why[200] = {};  // kFailed

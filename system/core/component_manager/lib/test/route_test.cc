@@ -89,7 +89,7 @@ std::string S(const cm::Str& s) {
 }
 
 // root offers test.A from #server (which exposes it from its child #impl)
-// to #client; test.B from self; test.C from parent (broken at the root);
+// to #client; test.B from self; test.C from parent (the root's parent: the manager);
 // client's child #grand gets test.A again from client (from parent).
 struct Fixture {
   FakeTree t;
@@ -174,6 +174,16 @@ TEST(CmRoute, Framework) {
   EXPECT_EQ(S(res.capability), "component.Realm");
 }
 
+// A route that leaves the root `from: parent` ends at the root's parent
+// (the manager), under the name the root was asked for.
+TEST(CmRoute, RootParent) {
+  Fixture f;
+  auto res = RouteOf(f.t, f.c, "/svc/test.C");
+  ASSERT_EQ(res.kind, cm::RouteKind::kRootParent) << res.why;
+  EXPECT_EQ(S(res.capability), "test.C");
+  EXPECT_EQ(res.provider, cm::kNoNode);
+}
+
 TEST(CmRoute, BrokenHops) {
   Fixture f;
   struct {
@@ -183,8 +193,6 @@ TEST(CmRoute, BrokenHops) {
   } cases[] = {
       {f.c, "/svc/test.Nope",
        "/client cannot open /svc/test.Nope: not in its namespace (no use of it)"},
-      {f.c, "/svc/test.C",
-       "/client cannot open test.C: not offered to the root, which has no parent"},
       {f.c, "/svc/test.D", "/client cannot open test.D: exposed from a missing child by /server"},
       {f.g, "/svc/test.Y", "/client/grand cannot open test.Y: not offered by /client"},
       {f.g, "/svc/test.X", "/client/grand cannot open test.X: not offered by /client"},
