@@ -286,9 +286,18 @@ mica::Status PortDispatcher::ReplyWait(ChannelDispatcher* channel, ChannelMessag
       ws = channel->WriteAndBlockWhile(reply, &waiters_, EmptyAndNotCanceled, &me, deadline, &s);
     }
     if (ws != mica::Status::kOk) {
-      IrqGuard g(queue_lock_);
-      if (me.node.InContainer()) {
-        waiting_.remove(&me);
+      {
+        IrqGuard g(queue_lock_);
+        if (me.node.InContainer()) {
+          waiting_.remove(&me);
+        }
+      }
+      if (me.handed.load(mica::kRelaxed)) {
+        // A writer handed a message over between the registration above
+        // and the failed write: it goes back to its channel (whose lock
+        // also waits out that writer's wake), not down with this call.
+        auto* from = static_cast<ChannelDispatcher*>(me.from.get());
+        from->Unread(&me.msg);
       }
       return ws;
     }

@@ -51,7 +51,7 @@ extern "C" void arm64_user_sync_exception(arch::IFrame* frame) {
   if (ec == arch::kEcFpAccess) {
     // Lazy FP/SIMD switching (user_state.cc): the thread's first FP/SIMD
     // instruction since it was switched in. Load its registers and retry.
-    arch::UserFpAccessTrap(sched::Current()->user);
+    arch::UserFpAccessTrap(sched::Current()->user, sched::Current()->own_switches());
     return;
   }
   mica::Status paging = mica::Status::kNotFound;

@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="parallel cases (default: CPUs)")
     p.add_argument("--timeout-scale", type=float, default=1.0, help="multiply every timeout by X")
     p.add_argument("--quick", action="store_true", help="run each fuzzer for 5 s instead of 20 s")
-    p.add_argument("--fuzz-time", type=int, default=20, help=argparse.SUPPRESS)
+    p.add_argument("--fuzz-time", type=int, default=12, help=argparse.SUPPRESS)
     # Debug aid for the harness itself: any line matching REGEX passes a boot
     # case (used to check the harness against a stand-in kernel).
     p.add_argument("--pattern", help=argparse.SUPPRESS)

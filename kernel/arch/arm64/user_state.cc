@@ -63,8 +63,11 @@ void internal::SaveUserFp(UserState* prev, UserState* next, uint64_t cpacr) {
   WRITE_SYSREG(cpacr_el1, (cpacr & ~kFpenMask) | kFpenEl1Only);
 }
 
-void UserFpAccessTrap(UserState* current) {
-  current->fp_eager = internal::kFpEagerSwitches;
+void UserFpAccessTrap(UserState* current, uint64_t switches) {
+  if (switches == current->fp_trap_switch + 1) {
+    current->fp_eager = internal::kFpEagerSwitches;  // trapped in two switch-ins running
+  }
+  current->fp_trap_switch = switches;
   arm64_fp_restore(current->fp);
   WRITE_SYSREG(cpacr_el1, (READ_SYSREG(cpacr_el1) & ~kFpenMask) | kFpenAll);
   // The exception return to the trapped instruction synchronizes it.

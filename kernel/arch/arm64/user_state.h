@@ -16,10 +16,14 @@ struct UserState {
   uint64_t tpidr_el0 = 0;
   uint64_t ttbr0 = 0;  // ASID | root table of the process
   // Switch-ins left on which the registers are loaded at once instead of
-  // on the first FP instruction's trap (SaveUserFp): set by a trap, so a
-  // thread that uses FP/SIMD in every time slice traps once per
-  // kFpEagerSwitches switches instead of on every one.
+  // on the first FP instruction's trap (SaveUserFp). Granted by a trap in
+  // the switch-in right after one that trapped too (`fp_trap_switch`: the
+  // thread's switch count at its last trap), so a thread that uses
+  // FP/SIMD in every time slice traps twice per kFpEagerSwitches + 2
+  // switch-ins instead of on every one, and one that used it once (at
+  // start-up, to print) is never loaded eagerly.
   uint32_t fp_eager = 0;
+  uint64_t fp_trap_switch = ~0ull;
 };
 
 namespace internal {
@@ -33,7 +37,7 @@ constexpr uint64_t kFpenAll = 3ull << 20;
 constexpr uint64_t kFpenEl1Only = 1ull << 20;
 // How many switch-ins a trap buys a thread's FP/SIMD registers loaded
 // eagerly (UserState::fp_eager).
-constexpr uint32_t kFpEagerSwitches = 16;
+constexpr uint32_t kFpEagerSwitches = 64;
 // SwitchUserState's rare part, out of line, when the outgoing thread's
 // FP/SIMD registers are live: saves them (if it has user state); then
 // loads the incoming thread's if it still has eager switch-ins (it trapped
@@ -77,8 +81,9 @@ void SaveUserFp(UserState* prev, UserState* next, uint64_t cpacr);
   }
 }
 // The running user thread's FP/SIMD access trapped (ESR EC 0x07): loads
-// its registers and lets EL0 use them until the next switch. IRQs off.
-void UserFpAccessTrap(UserState* current);
+// its registers and lets EL0 use them until the next switch. `switches` is
+// the thread's switch count (for UserState::fp_eager). IRQs off.
+void UserFpAccessTrap(UserState* current, uint64_t switches);
 // Per-CPU boot: enables PAN where the CPU has it and points TTBR0 at the
 // empty table (after InitUserAddressSpaces).
 void InitCpuUserSupport();

@@ -194,7 +194,24 @@ mica_status_t mica_log_flush(mica_time_t deadline) {
   call.wr_num_bytes = enc.num_bytes();
   call.rd_bytes = reply;
   call.rd_num_bytes = sizeof(reply);
-  s = mica_channel_call(g_sink, 0, deadline, &call, &got, &got_handles);
+  for (;;) {
+    s = mica_channel_call(g_sink, 0, deadline, &call, &got, &got_handles);
+    if (s != MICA_ERR_SHOULD_WAIT) {
+      break;
+    }
+    // The service's queue is full (a flood it has not read yet): wait for
+    // room until the deadline, then ask again.
+    mica_signals_t seen = 0;
+    s = mica_object_wait_one(g_sink, MICA_CHANNEL_WRITABLE | MICA_CHANNEL_PEER_CLOSED, deadline,
+                             &seen);
+    if (s != MICA_OK) {
+      break;
+    }
+    if ((seen & MICA_CHANNEL_WRITABLE) == 0) {
+      s = MICA_ERR_PEER_CLOSED;
+      break;
+    }
+  }
   if (s == MICA_OK) {
     mica::idl::MessageHeader h;
     if (got < sizeof(h)) {

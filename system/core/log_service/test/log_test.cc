@@ -478,6 +478,10 @@ int Run() {
     req.sink = static_cast<mica::Channel&&>(c1);
     idl::log::Admin::AttachSinkResponse resp;
     CHECK(g_admin.AttachSink(req, &resp) == MICA_OK && resp.status == MICA_OK);
+    // The flush waits for room in the full queue, then until the service
+    // has stored everything queued before it: the next record cannot be
+    // dropped for a queue the service has not drained yet.
+    CHECK(mica_log_flush(Deadline(10'000'000'000)) == MICA_OK);
     MICA_LOGF(DEBUG, "flood1", "after the flood");
     CHECK(mica_log_flush(Deadline(10'000'000'000)) == MICA_OK);
     idl::log::Stats after = Stats(reader);

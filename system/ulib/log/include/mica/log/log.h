@@ -72,8 +72,9 @@ void mica_log_set_sink(mica_handle_t sink);
 // The lowest severity written (default MICA_LOG_SEVERITY_DEBUG).
 void mica_log_set_min_severity(int severity);
 int mica_log_min_severity(void);
-// Waits until the service has stored every record sent so far (Sink.Sync),
-// at most until `deadline`: MICA_OK, MICA_ERR_TIMED_OUT, MICA_ERR_BAD_STATE
+// Waits until the service has stored every record sent so far (Sink.Sync;
+// while the sink's queue is full it first waits for room), at most until
+// `deadline`: MICA_OK, MICA_ERR_TIMED_OUT, MICA_ERR_BAD_STATE
 // (no sink: the debug log has everything already) or the channel's error.
 mica_status_t mica_log_flush(mica_time_t deadline);
 // Records dropped because the sink's channel was full.
