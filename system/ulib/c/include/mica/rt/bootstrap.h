@@ -76,9 +76,6 @@ typedef struct mica_bootstrap_header {
 #define MICA_BOOTSTRAP_VMO_DTB ((uint32_t)0x11)
 // The root resource: hardware access (every MMIO range and interrupt).
 #define MICA_BOOTSTRAP_ROOT_RESOURCE ((uint32_t)0x12)
-// The root job, besides the program's own default job (the component
-// manager grants it to bin/shell: ps, jobs, kill, run).
-#define MICA_BOOTSTRAP_JOB_ROOT ((uint32_t)0x13)
 // Component handles the component manager gives each component
 // (docs/components.md, "Runtime"; system/idl/component.idl):
 // A channel speaking component.Namespace: Open("/svc/<name>", channel).
