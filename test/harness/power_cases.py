@@ -178,7 +178,7 @@ def _stopped(path: str, driver: str) -> str:
 
 def _shutdown() -> list[str]:
     """The manager's shutdown, in order: why, the Power clients told
-    (gpio-keys says it heard), every running driver stopped, consumers
+    (gpio-keys says it heard: in _stopped_too, in any order), every running driver stopped, consumers
     before their providers (gpio-keys before the PL061 it opened by
     phandle; the others, of one depth, in any order: _stopped_too), powering
     off, and the kernel's line."""
@@ -186,7 +186,6 @@ def _shutdown() -> list[str]:
         _KEYS + r"KEY_POWER pressed: asking for power off$",
         _DM + rf"driver-manager: power off asked by {_KEYNODE} \(gpio-keys, process \d+\)$",
         _DM + r"driver-manager: told 1 Power clients$",
-        _KEYS + r"told the system is going down \(power off\)$",
         _stopped(_KEYNODE, "gpio-keys"),
         _stopped(_GPIO, "pl061"),
         _DM + r"driver-manager: every driver stopped; powering off$",
@@ -195,8 +194,12 @@ def _shutdown() -> list[str]:
 
 
 def _stopped_too() -> list[str]:
-    """The drivers stopped with no link to order them by (any order)."""
-    return [_stopped("/pl011@9000000", "pl011"), _stopped(_RTC, "pl031")]
+    """The drivers stopped with no link to order them by (any order), and
+    gpio-keys hearing that the system goes down: it runs beside the manager
+    (on another CPU it prints as soon as the event is handed to it), so its
+    line may come before or after the manager's "told 1 Power clients"."""
+    return [_stopped("/pl011@9000000", "pl011"), _stopped(_RTC, "pl031"),
+            _KEYS + r"told the system is going down \(power off\)$"]
 
 
 def _ready(start: int, connection: int) -> str:
