@@ -27,9 +27,10 @@
 // kind of wrong request, one line each (drivers_services.cc):
 //   drivers: service <class>/<n> <protocol> v<version> <node path> <state>
 //   drivers: open <class>/<n> as <protocol> v<version>: <status>
-// `--unavailable=<class>/<instance>` opens the service over and over until
-// the directory answers MICA_ERR_UNAVAILABLE (its driver is restarting,
-// e.g. after drivers.inject=), then waits for it to come back:
+// `--unavailable=<class>/<instance>` opens the service, waits for its
+// driver to end (e.g. after drivers.inject=), opens it again at once (the
+// directory answers MICA_ERR_UNAVAILABLE while the driver restarts), then
+// waits for it to come back:
 //   drivers: open <class>/<n> while its driver restarts: MICA_ERR_UNAVAILABLE
 //   drivers: <class>/<n> open again after its driver restarted
 // Services are opened with <mica/driver/service.h>; the test drivers'

@@ -170,17 +170,23 @@ int Unavailable(const char* what) {
     printf("drivers: %s: %s\n", what, StatusName(MICA_ERR_INVALID_ARGS));
     return 1;
   }
-  // Opened every millisecond while available (each channel is closed
-  // again) until the driver ends, for at most twice kTimeout.
-  const mica_time_t deadline = Now() + 2 * kTimeout;
-  mica_status_t s = MICA_OK;
-  while (Now() < deadline) {
+  // Holds a channel to the running driver and waits for its end (the
+  // channel's peer closes when the process dies), then opens again at
+  // once: the manager restarts the driver immediately, but the new
+  // instance publishes only after it has started and bound, while this
+  // open is already queued behind the manager's sight of the death. (The
+  // old loop opened every millisecond and could sleep through the whole
+  // window on a loaded host.)
+  mica::Channel held;
+  mica_status_t s = mica::driver::WaitForService<idl::rtc::Rtc>(name.service_class, name.instance,
+                                                                kTimeout, &held);
+  if (s == MICA_OK) {
+    mica_signals_t seen = 0;
+    s = mica_object_wait_one(held.get(), MICA_CHANNEL_PEER_CLOSED, Now() + 2 * kTimeout, &seen);
+  }
+  if (s == MICA_OK) {
     mica::Channel ch;
     s = mica::driver::OpenService<idl::rtc::Rtc>(name.service_class, name.instance, &ch);
-    if (s != MICA_OK && s != MICA_ERR_NOT_FOUND) {
-      break;
-    }
-    mica_nanosleep(Now() + 1'000'000);
   }
   printf("drivers: open %s while its driver restarts: %s\n", what, StatusName(s));
   if (s != MICA_ERR_UNAVAILABLE) {
