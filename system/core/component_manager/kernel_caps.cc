@@ -23,15 +23,15 @@ mica_handle_t Dup(mica_handle_t object, mica_rights_t rights) {
 
 // A new readable debug log (needs the root resource), reduced to `rights`.
 mica_handle_t ReadableLog(mica_handle_t root_resource, mica_rights_t rights) {
-  mica_handle_t log = MICA_HANDLE_INVALID;
-  if (root_resource == MICA_HANDLE_INVALID ||
-      mica_debuglog_create(root_resource, MICA_LOG_FLAG_READABLE, &log) != MICA_OK) {
-    return MICA_HANDLE_INVALID;
-  }
+  mica::Handle log;
   mica_handle_t out = MICA_HANDLE_INVALID;
-  if (mica_handle_replace(log, rights, &out) != MICA_OK) {
-    return MICA_HANDLE_INVALID;  // replace consumes `log` either way
+  if (root_resource == MICA_HANDLE_INVALID ||
+      mica_debuglog_create(root_resource, MICA_LOG_FLAG_READABLE, log.reset_and_get_address()) !=
+          MICA_OK ||
+      mica_handle_replace(log.get(), rights, &out) != MICA_OK) {
+    return MICA_HANDLE_INVALID;  // a failed replace leaves `log` valid: closed here
   }
+  (void)log.release();  // replaced by `out`
   return out;
 }
 
@@ -58,9 +58,12 @@ class GetServer final : public Server {
   MakeFn make_;
 };
 
+using StartFn = mica_status_t (*)(mica::async::Loop* loop, mica::Channel channel,
+                                  mica_handle_t object, mica_rights_t rights, MakeFn make);
+
 template <typename P, typename Server, auto Field>
 mica_status_t Start(mica::async::Loop* loop, mica::Channel channel, mica_handle_t object,
-                    mica_rights_t rights, MakeFn make = Dup) {
+                    mica_rights_t rights, MakeFn make) {
   auto* server = new GetServer<P, Server, Field>(loop, static_cast<mica::Channel&&>(channel),
                                                  object, rights, make);
   server->set_error_handler([server](mica_status_t) { delete server; });
@@ -71,46 +74,44 @@ mica_status_t Start(mica::async::Loop* loop, mica::Channel channel, mica_handle_
   return s;
 }
 
-bool Is(const char* name, size_t len, const char* want) {
-  return strlen(want) == len && memcmp(name, want, len) == 0;
-}
+// One served name: the object behind it (a KernelObjects member), its
+// rights and how its handle is made.
+struct Protocol {
+  const char* name;
+  mica_handle_t KernelObjects::*object;
+  mica_rights_t rights;
+  StartFn start;
+  MakeFn make;
+};
+
+namespace k = idl::kernel;
+
+constexpr Protocol kProtocols[] = {
+    {k::RootJob::kName, &KernelObjects::root_job, kRootJobRights,
+     Start<k::RootJob, k::RootJobServer, &k::RootJob::GetResponse::job>, Dup},
+    {k::RootResource::kName, &KernelObjects::root_resource, kRootResourceRights,
+     Start<k::RootResource, k::RootResourceServer, &k::RootResource::GetResponse::resource>, Dup},
+    {k::ManageResource::kName, &KernelObjects::root_resource, kManageResourceRights,
+     Start<k::ManageResource, k::ManageResourceServer, &k::ManageResource::GetResponse::resource>,
+     Dup},
+    {k::Bootfs::kName, &KernelObjects::bootfs, kBootfsRights,
+     Start<k::Bootfs, k::BootfsServer, &k::Bootfs::GetResponse::vmo>, Dup},
+    {k::Devicetree::kName, &KernelObjects::dtb, kDevicetreeRights,
+     Start<k::Devicetree, k::DevicetreeServer, &k::Devicetree::GetResponse::vmo>, Dup},
+    {k::DebugLog::kName, &KernelObjects::root_resource, kDebugLogRights,
+     Start<k::DebugLog, k::DebugLogServer, &k::DebugLog::GetResponse::log>, ReadableLog},
+};
 
 }  // namespace
 
 mica_status_t ServeKernelProtocol(mica::async::Loop* loop, const KernelObjects& objects,
                                   const char* name, size_t name_len, mica::Channel channel) {
-  using idl::kernel::Bootfs, idl::kernel::DebugLog, idl::kernel::Devicetree,
-      idl::kernel::ManageResource, idl::kernel::RootJob, idl::kernel::RootResource;
-  using idl::kernel::BootfsServer, idl::kernel::DebugLogServer, idl::kernel::DevicetreeServer,
-      idl::kernel::ManageResourceServer, idl::kernel::RootJobServer,
-      idl::kernel::RootResourceServer;
-  auto serves = [&](const char* want, mica_handle_t object) {
-    return object != MICA_HANDLE_INVALID && Is(name, name_len, want);
-  };
-  if (serves(RootJob::kName, objects.root_job)) {
-    return Start<RootJob, RootJobServer, &RootJob::GetResponse::job>(
-        loop, static_cast<mica::Channel&&>(channel), objects.root_job, kRootJobRights);
-  }
-  if (serves(RootResource::kName, objects.root_resource)) {
-    return Start<RootResource, RootResourceServer, &RootResource::GetResponse::resource>(
-        loop, static_cast<mica::Channel&&>(channel), objects.root_resource, kRootResourceRights);
-  }
-  if (serves(ManageResource::kName, objects.root_resource)) {
-    return Start<ManageResource, ManageResourceServer, &ManageResource::GetResponse::resource>(
-        loop, static_cast<mica::Channel&&>(channel), objects.root_resource, kManageResourceRights);
-  }
-  if (serves(Bootfs::kName, objects.bootfs)) {
-    return Start<Bootfs, BootfsServer, &Bootfs::GetResponse::vmo>(
-        loop, static_cast<mica::Channel&&>(channel), objects.bootfs, kBootfsRights);
-  }
-  if (serves(Devicetree::kName, objects.dtb)) {
-    return Start<Devicetree, DevicetreeServer, &Devicetree::GetResponse::vmo>(
-        loop, static_cast<mica::Channel&&>(channel), objects.dtb, kDevicetreeRights);
-  }
-  if (serves(DebugLog::kName, objects.root_resource)) {
-    return Start<DebugLog, DebugLogServer, &DebugLog::GetResponse::log>(
-        loop, static_cast<mica::Channel&&>(channel), objects.root_resource, kDebugLogRights,
-        ReadableLog);
+  for (const Protocol& p : kProtocols) {
+    mica_handle_t object = objects.*p.object;
+    if (object != MICA_HANDLE_INVALID && strlen(p.name) == name_len &&
+        memcmp(name, p.name, name_len) == 0) {
+      return p.start(loop, static_cast<mica::Channel&&>(channel), object, p.rights, p.make);
+    }
   }
   return MICA_ERR_NOT_FOUND;
 }
