@@ -53,10 +53,12 @@ bool GetKernelObjects(KernelObjects* k) {
 
 // Started without the component manager: userboot's startup handles.
 void TakeKernelObjects(KernelObjects* k) {
-  k->dtb.reset(mica_rt_dtb());
-  k->bootfs.reset(
-      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0)));
-  k->root.reset(mica_rt_root_resource());
+  auto take = [](uint32_t kind) {
+    return mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(kind, 0));
+  };
+  k->dtb.reset(take(MICA_BOOTSTRAP_VMO_DTB));
+  k->bootfs.reset(take(MICA_BOOTSTRAP_VMO_BOOTFS));
+  k->root.reset(take(MICA_BOOTSTRAP_ROOT_RESOURCE));
 }
 
 bool MapDtb(mica_handle_t vmo, fdt::Fdt* dt) {
@@ -81,16 +83,16 @@ bool MapDtb(mica_handle_t vmo, fdt::Fdt* dt) {
 
 int Run(int argc, char** argv) {
   // Held for the process's life (the manager keeps the raw handles).
-  static KernelObjects kernel;
+  static KernelObjects objects;
   if (mica::component::HasNamespace()) {
-    if (!GetKernelObjects(&kernel)) {
+    if (!GetKernelObjects(&objects)) {
       return 1;
     }
   } else {
-    TakeKernelObjects(&kernel);
+    TakeKernelObjects(&objects);
   }
   static fdt::Fdt dt;
-  if (!MapDtb(kernel.dtb.get(), &dt)) {
+  if (!MapDtb(objects.dtb.get(), &dt)) {
     return 1;
   }
   static driver_manager::Options opts;
@@ -105,14 +107,14 @@ int Run(int argc, char** argv) {
     printf("driver-manager: bad switch: %s\n", bad);
     return 1;
   }
-  mica_handle_t bootfs_vmo = kernel.bootfs.get();
+  mica_handle_t bootfs_vmo = objects.bootfs.get();
   static bootfs::Image fs;
   char why[160];
   if (!userboot::OpenBootfs(bootfs_vmo, &fs, why, sizeof(why))) {
     printf("driver-manager: %s\n", why);
     return 1;
   }
-  if (!kernel.root.is_valid()) {
+  if (!objects.root.is_valid()) {
     printf("driver-manager: no root resource\n");
     return 1;
   }
@@ -125,7 +127,7 @@ int Run(int argc, char** argv) {
     printf("driver-manager: test manifest set %s\n", opts.test_set);
   }
   printf("driver-manager: %u manifests\n", manifests.count());
-  static driver_manager::Manager manager(dt, fs, manifests, bootfs_vmo, kernel.root.get(), opts);
+  static driver_manager::Manager manager(dt, fs, manifests, bootfs_vmo, objects.root.get(), opts);
   manager.BindAll();
   manager.StartThen();
   manager.ServeOutgoing();
