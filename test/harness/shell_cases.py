@@ -1,8 +1,7 @@
 """The shell cases (`./mica test --filter shell/`, docs/shell.md): the driver
 manager starts bin/shell (drivers.then=bin/shell); the harness types into
 QEMU's console chardev like a person (qemu.run_case's `inputs`, each typed
-once the line before it shows) and checks what comes back. One dense boot
-per board:
+once the line before it shows) and checks what comes back:
 
 - shell/virt: help, an unknown command, a bad argument, echo, ps (the
   drivers' processes), threads of the driver manager, kill of the PL031
@@ -15,7 +14,10 @@ per board:
   machine boots again to the shell), and poweroff: QEMU must exit by itself with status 0. No line on the wire
   may hold a kernel log line after other bytes (the prompt is never cut
   mid-line by the log).
-- system/rpi4 (below, the default boot) takes the Pi 4's shell steps."""
+The system/ cases below boot the default instead (the component manager
+with the shell as a component): system/virt, and system/rpi4, which holds
+the Pi 4's shell steps (the prompt on the mini-UART, poweroff refused) and
+type-ahead."""
 
 from __future__ import annotations
 
@@ -154,7 +156,8 @@ def _virt_case() -> ShellCase:
         # The console's own driver: the shell opens console/0 again.
         (_ps_line("pl011"), lambda m: f"kill {m.group(1)}\r".encode()),
         # Typed once the shell has raw mode again (before, the new driver
-        # instance's canonical discipline takes it).
+        # instance's canonical discipline would echo it first; type-ahead
+        # keeps it for the shell either way).
         (r"shell\(\d+\): shell: reconnected to console/0$", b"echo reconnected\r"),
         (r"^reconnected$", b"reboot\r"),
         (_READY, b"poweroff\r"),  # the shell again after the reboot
