@@ -25,7 +25,7 @@ _T = r"cm-test-component\(\d+\): cm-test: "
 _CHECKS = [
     "realm", "eager-started", "lazy-not-started", "crash-loop-failed", "failed-provider-unavailable",
     "route-sibling", "provider-refuses-unknown", "route-expose-chain-lazy-start",
-    "lazy-started", "not-in-namespace", "missing-capability", "others-unaffected", "killed",
+    "lazy-started", "open-running", "not-in-namespace", "missing-capability", "others-unaffected", "killed",
     "restarted-answers", "restarted-listed", "ignore-exit-code", "ignore-not-restarted", "realm-start", "realm-start-unknown",
     "realm-stop-started", "stop",
     "stop-timeout-kill", "lazy-restart-after-stop", "run-started", "run-exit-code", "run-collected",
