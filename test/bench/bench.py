@@ -137,9 +137,11 @@ BOOT_PHASES = [
 ]
 # Linux's boot to /init (linux_bench.c's boot_to_init: the counter at
 # /init's first instruction, 1 CPU, the lean command line as for the M3
-# goals; Debian's measures 972,528,343), recorded like GOALS' figures so
+# goals, measured with iters=10 runs=1; Debian's measures 972,528,343; the
+# arguments, on the kernel's command line, move it by some 30,000: 968,394,265
+# with iters=200), recorded like GOALS' figures so
 # that `./mica test` need not boot Linux; `./mica bench` prints a note when
-# a run measures another figure.
+# a run measures one more than 0.1 % off.
 LINUX_BOOT_TO_INIT = 968364506
 BOOT_DIVISOR = 20
 LAZY_NAMES = ["lazy_start", "open_running"]
@@ -595,7 +597,9 @@ def main(argv: list[str]) -> int:
     boot = value("mica", "boot_to_prompt")
     if boot is not None:
         linux_boot = value("linux-lean", "boot_to_init")
-        if linux_boot is not None and linux_boot != LINUX_BOOT_TO_INIT:
+        # /init's arguments are on Linux's command line: --iters and --runs
+        # move its boot by some 30,000 instructions; only more is news.
+        if linux_boot is not None and abs(linux_boot - LINUX_BOOT_TO_INIT) * 1000 > LINUX_BOOT_TO_INIT:
             print(f"\n  note: Linux boot_to_init measured {linux_boot}, LINUX_BOOT_TO_INIT in "
                   f"test/bench/bench.py records {LINUX_BOOT_TO_INIT}: update it")
         how, met = boot_goal(boot, linux_boot)
