@@ -27,7 +27,7 @@ _T = r"cm-test-component\(\d+\): cm-test: "
 _CHECKS = [
     "realm", "eager-started", "lazy-not-started", "crash-loop-failed", "failed-provider-unavailable",
     "route-sibling", "provider-refuses-unknown", "route-expose-chain-lazy-start",
-    "lazy-started", "not-in-namespace", "missing-capability", "others-unaffected",
+    "lazy-started", "open-running", "not-in-namespace", "missing-capability", "others-unaffected",
     "kernel-root-resource-inspect-only", "kernel-bootfs-read-only", "kernel-manage-not-in-namespace", "killed",
     "restarted-answers", "restarted-listed", "ignore-exit-code", "ignore-not-restarted", "realm-start", "realm-start-unknown",
     "realm-stop-started", "stop",

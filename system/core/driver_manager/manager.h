@@ -106,6 +106,10 @@ class Manager {
   void Start(uint32_t index);
   const Node* ResourceSource(uint32_t index) const;
   bool Launch(uint32_t index, char* why, size_t size);
+  // True if a node's driver file `binary` already passed Launch's CRC
+  // check (the bootfs is mapped read-only: one check holds for every node
+  // the same driver binds, e.g. the 32 virtio-mmio transports of QEMU virt).
+  bool BinaryChecked(const char* binary) const;
   // The node /chosen/stdout-path names (the kernel's console UART).
   bool IsConsoleNode(uint32_t index) const;
   bool GrantConsole(uint32_t index, mica_handle_t* handles, uint32_t* info, uint32_t* count,

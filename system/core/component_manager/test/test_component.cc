@@ -157,6 +157,26 @@ bool PingIs(const char* protocol, const char* want, mica::Channel* keep = nullpt
   return true;
 }
 
+// The machine's retired instructions (MICA_SYSTEM_INFO_INSTRUCTIONS: QEMU
+// with -icount only), or 0 without the counter.
+uint64_t Instructions() {
+  mica_system_info_instructions_t info = {};
+  if (mica_system_get_info(MICA_SYSTEM_INFO_INSTRUCTIONS, &info, sizeof(info)) != MICA_OK) {
+    return 0;
+  }
+  return info.retired;
+}
+
+// A `./mica bench` figure (test/bench/bench.py, LazyChecker): the
+// instructions between two Instructions() reads, when there is a counter.
+void Figure(const char* name, uint64_t before, uint64_t after) {
+  if (before == 0 || after < before) {
+    printf("cm-test: %s not measured: no instruction counter (QEMU -icount only)\n", name);
+    return;
+  }
+  printf("bench: %s %llu\n", name, static_cast<unsigned long long>(after - before));
+}
+
 bool WaitClosed(const mica::Channel& ch) {
   mica_signals_t seen = 0;
   return mica_object_wait_one(ch.get(), MICA_CHANNEL_PEER_CLOSED,
@@ -359,10 +379,21 @@ int CheckAll() {
   s = mica::component::Connect("test.Unserved", &unserved);
   Check(s == MICA_OK && WaitClosed(unserved), "provider-refuses-unknown",
         "test.Unserved not routed, or not closed by the provider");
-  Check(PingIs("test.Deep", "inner"), "route-expose-chain-lazy-start", "test.Deep");
+  // The lazy start measured (bench.py's mica-lazy): the first open to the
+  // first answer, then the same with the provider running.
+  uint64_t before = Instructions();
+  bool lazy = PingIs("test.Deep", "inner");
+  uint64_t after = Instructions();
+  Check(lazy, "route-expose-chain-lazy-start", "test.Deep");
   Check(tree.Read() && StateIs(tree, "/provider/inner", State::RUNNING) &&
             StateIs(tree, "/provider", State::RUNNING),
         "lazy-started", "/provider/inner not running after its first use");
+  Figure("lazy_start", before, after);
+  before = Instructions();
+  bool again = PingIs("test.Deep", "inner");
+  after = Instructions();
+  Check(again, "open-running", "test.Deep a second time");
+  Figure("open_running", before, after);
 
   // Missing: not in the namespace at all; and a use its parent does not
   // offer (a collection child's), which fails with its name.
