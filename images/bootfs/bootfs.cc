@@ -86,10 +86,48 @@ const uint8_t* EntryAt(const uint8_t* base, uint32_t index) {
 
 }  // namespace
 
+namespace {
+
+#if defined(__aarch64__)
+// Set once, before any other thread runs (UseCrc32Instructions).
+bool g_crc32_instructions = false;
+
+// The ARMv8 CRC32 instructions (FEAT_CRC32: CRC-32 with the IEEE
+// polynomial, reflected, as the table) take 8 bytes per instruction.
+uint32_t Crc32Instructions(const uint8_t* p, size_t size, uint32_t c) {
+  for (; size >= 8; size -= 8, p += 8) {
+    uint64_t v;
+    __builtin_memcpy(&v, p, 8);
+    __asm__(".arch_extension crc\n\tcrc32x %w0, %w0, %x1" : "+r"(c) : "r"(v));
+  }
+  for (; size > 0; --size, ++p) {
+    __asm__(".arch_extension crc\n\tcrc32b %w0, %w0, %w1"
+            : "+r"(c)
+            : "r"(static_cast<uint32_t>(*p)));
+  }
+  return c;
+}
+#endif
+
+}  // namespace
+
+void UseCrc32Instructions(bool on) {
+#if defined(__aarch64__)
+  g_crc32_instructions = on;
+#else
+  (void)on;
+#endif
+}
+
 uint32_t Crc32(const void* data, size_t size, uint32_t crc) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
-  const auto& t = kCrcTable.entries;
   uint32_t c = ~crc;
+#if defined(__aarch64__)
+  if (g_crc32_instructions) {
+    return ~Crc32Instructions(p, size, c);
+  }
+#endif
+  const auto& t = kCrcTable.entries;
   for (; size >= 8; size -= 8, p += 8) {
     const uint32_t lo = Load32(p) ^ c;
     const uint32_t hi = Load32(p + 4);
