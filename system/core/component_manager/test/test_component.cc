@@ -4,8 +4,10 @@
 //       provides each protocol: a client writes "ping" (answered with
 //       "<label>"), "kill" (the process kills itself), "exit <n>" (exits
 //       with n); on Lifecycle.Stop it exits 0, unless --ignore-stop.
-//   exit <n>     prints and exits with n (Realm.Run of a bare program)
-//   missing      Connect("test.Missing") must fail NOT_FOUND: exit 0 if so
+//   exit <n>     prints and exits with n (Realm.Run of a bare program, or
+//                of meta/cm-test-exit.cm with n as Run's argument)
+//   missing      Connect("test.Missing") must fail NOT_FOUND (printed with
+//                the capability's name): exit 0 if so
 //   crash        dereferences null at once (a component that always crashes)
 //   log-koid <k> exits 0 if its stdout is the debug log object k, else 1
 //   check        the checker: every runtime behaviour over component.Realm
@@ -15,6 +17,7 @@
 #include <idl/inspect_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/component/component.h>
+#include <mica/driver/status_name.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
@@ -448,9 +451,19 @@ int CheckAll() {
   s = RunIn(realm, "meta/no-such.cm", nullptr, 0, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
   Check(s == MICA_ERR_NOT_FOUND, "run-missing-manifest", detail);
-  s = RunIn(realm, "meta/cm-test-missing.cm", args, 2, moniker, sizeof(moniker));
+  // A manifest's program gets Run's arguments after its own ("exit", then
+  // "43"); a manifest without a program takes none.
+  const char* code_arg[] = {"43"};
+  s = RunIn(realm, "meta/cm-test-exit.cm", code_arg, 1, moniker, sizeof(moniker));
+  if (s == MICA_OK) {
+    s = WaitExit(realm, moniker, &code);
+  }
+  snprintf(detail, sizeof(detail), "status %d, exit %lld", static_cast<int>(s),
+           static_cast<long long>(code));
+  Check(s == MICA_OK && code == 43, "run-manifest-with-args", detail);
+  s = RunIn(realm, "meta/cm-test-provider.cm", args, 2, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
-  Check(s == MICA_ERR_INVALID_ARGS, "run-manifest-with-args", detail);
+  Check(s == MICA_ERR_INVALID_ARGS, "run-realm-with-args", detail);
 
   // The driver manager as a component: its devices and node tree as
   // capabilities.
@@ -518,7 +531,7 @@ int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "missing") == 0) {
     mica::Channel ch;
     mica_status_t s = mica::component::Connect("test.Missing", &ch);
-    printf("cm-test: test.Missing: status %d\n", static_cast<int>(s));
+    printf("cm-test: cannot open test.Missing: %s\n", mica::driver::StatusName(s));
     return s == MICA_ERR_NOT_FOUND ? 0 : 1;
   }
   if (argc == 2 && strcmp(argv[1], "check") == 0) {
