@@ -1,33 +1,25 @@
 // See inspect_client.h.
 #include "system/core/driver_manager/inspect_client.h"
 
+#include <mica/idl/pages.h>
+
 namespace driver_inspect {
 
 mica_status_t ForEachNode(mica::Channel& inspect, mica_time_t deadline,
                           mica::async::InlineFunction<void(const idl::inspect::Node&)> each,
                           uint32_t* total) {
+  using Response = idl::inspect::Inspect::ListNodesResponse;
   idl::inspect::InspectSyncClient client(static_cast<mica::Channel&&>(inspect));
   client.set_deadline(deadline);
-  static idl::inspect::Inspect::ListNodesResponse page;  // too big for a stack
-  uint32_t start = 0;
-  *total = 0;
-  mica_status_t s = MICA_OK;
-  do {
-    idl::inspect::Inspect::ListNodesRequest req;
-    req.start = start;
-    s = client.ListNodes(req, &page);
-    if (s == MICA_OK && page.nodes.count == 0 && start < page.total) {
-      s = MICA_ERR_IO_INVALID;  // no progress
-    }
-    if (s != MICA_OK) {
-      break;
-    }
-    for (const idl::inspect::Node& n : page.nodes) {
-      each(n);
-    }
-    start += page.nodes.count;
-    *total = page.total;
-  } while (start < *total);
+  static Response page;  // too big for a stack
+  mica_status_t s = mica::idl::ForEachPage(
+      &page, &Response::nodes,
+      [&client](uint32_t start, Response* out) {
+        idl::inspect::Inspect::ListNodesRequest req;
+        req.start = start;
+        return client.ListNodes(req, out);
+      },
+      each, total);
   inspect = client.TakeChannel();
   return s;
 }

@@ -7,6 +7,7 @@
 #include <idl/rtc_ipc.h>
 #include <mica/component/component.h>
 #include <mica/driver/status_name.h>
+#include <mica/idl/pages.h>
 #include <mica/log/log.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
@@ -550,27 +551,19 @@ const char* ComponentStateName(idl::component::State s) {
 // Calls `each` for every component (Realm.List, page by page).
 template <typename F>
 mica_status_t ForEachComponent(Shell& sh, F each) {
+  using Response = idl::component::Realm::ListResponse;
   idl::component::RealmSyncClient client(static_cast<mica::Channel&&>(sh.caps().realm));
   client.set_deadline(mica::async::Loop::Now() + kCallTimeout);
-  static idl::component::Realm::ListResponse page;
-  uint32_t start = 0, total = 0;
-  mica_status_t s = MICA_OK;
-  do {
-    idl::component::Realm::ListRequest req;
-    req.start = start;
-    s = client.List(req, &page);
-    if (s == MICA_OK && page.components.count == 0 && start < page.total) {
-      s = MICA_ERR_IO_INVALID;  // no progress
-    }
-    if (s != MICA_OK) {
-      break;
-    }
-    for (const idl::component::Component& c : page.components) {
-      each(c);
-    }
-    start += page.components.count;
-    total = page.total;
-  } while (start < total);
+  static Response page;
+  uint32_t total = 0;
+  mica_status_t s = mica::idl::ForEachPage(
+      &page, &Response::components,
+      [&client](uint32_t start, Response* out) {
+        idl::component::Realm::ListRequest req;
+        req.start = start;
+        return client.List(req, out);
+      },
+      each, &total);
   sh.caps().realm = client.TakeChannel();
   return s;
 }
