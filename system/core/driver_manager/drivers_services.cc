@@ -42,12 +42,7 @@ mica_status_t List(const ServiceName& name, Published* out) {
   static Response page;
   uint32_t total = 0;
   mica_status_t s = mica::idl::ForEachPage(
-      &page, &Response::services,
-      [&dir](uint32_t start, Response* page) {
-        idl::directory::Directory::ListRequest req;
-        req.start = start;
-        return dir.List(req, page);
-      },
+      dir, &idl::directory::DirectorySyncClient::List, &page, &Response::services,
       [&](const idl::directory::ServiceEntry& e) {
         printf("drivers: service %.*s/%u %.*s v%u %.*s %s\n",
                static_cast<int>(e.service_class.size), e.service_class.data, e.instance,

@@ -12,14 +12,8 @@ mica_status_t ForEachNode(mica::Channel& inspect, mica_time_t deadline,
   idl::inspect::InspectSyncClient client(static_cast<mica::Channel&&>(inspect));
   client.set_deadline(deadline);
   static Response page;  // too big for a stack
-  mica_status_t s = mica::idl::ForEachPage(
-      &page, &Response::nodes,
-      [&client](uint32_t start, Response* out) {
-        idl::inspect::Inspect::ListNodesRequest req;
-        req.start = start;
-        return client.ListNodes(req, out);
-      },
-      each, total);
+  mica_status_t s = mica::idl::ForEachPage(client, &idl::inspect::InspectSyncClient::ListNodes,
+                                           &page, &Response::nodes, each, total);
   inspect = client.TakeChannel();
   return s;
 }

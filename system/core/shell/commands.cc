@@ -556,14 +556,8 @@ mica_status_t ForEachComponent(Shell& sh, F each) {
   client.set_deadline(mica::async::Loop::Now() + kCallTimeout);
   static Response page;
   uint32_t total = 0;
-  mica_status_t s = mica::idl::ForEachPage(
-      &page, &Response::components,
-      [&client](uint32_t start, Response* out) {
-        idl::component::Realm::ListRequest req;
-        req.start = start;
-        return client.List(req, out);
-      },
-      each, &total);
+  mica_status_t s = mica::idl::ForEachPage(client, &idl::component::RealmSyncClient::List, &page,
+                                           &Response::components, each, &total);
   sh.caps().realm = client.TakeChannel();
   return s;
 }

@@ -254,6 +254,21 @@ mica_status_t WaitExit(idl::component::RealmSyncClient& realm, const char* monik
   return s;
 }
 
+// RunIn, then WaitExit: the status and *code, and in `detail` "status S,
+// exit C" for Check.
+mica_status_t RunToExit(idl::component::RealmSyncClient& realm, const char* target,
+                        const char* const* args, uint32_t argc, int64_t* code, char* detail,
+                        size_t size) {
+  char moniker[idl::component::MAX_MONIKER + 1];
+  mica_status_t s = RunIn(realm, target, args, argc, moniker, sizeof(moniker));
+  if (s == MICA_OK) {
+    s = WaitExit(realm, moniker, code);
+  }
+  snprintf(detail, size, "status %d, exit %lld", static_cast<int>(s),
+           static_cast<long long>(*code));
+  return s;
+}
+
 mica_status_t StopIt(idl::component::RealmSyncClient& realm, const char* moniker) {
   idl::component::Realm::StopRequest req;
   req.moniker.Set(moniker);
@@ -329,12 +344,7 @@ int CheckAll() {
   Check(s == MICA_ERR_NOT_FOUND, "not-in-namespace", detail);
   char moniker[idl::component::MAX_MONIKER + 1];
   int64_t code = -1;
-  s = RunIn(realm, "meta/cm-test-missing.cm", nullptr, 0, moniker, sizeof(moniker));
-  if (s == MICA_OK) {
-    s = WaitExit(realm, moniker, &code);
-  }
-  snprintf(detail, sizeof(detail), "status %d, exit %lld", static_cast<int>(s),
-           static_cast<long long>(code));
+  s = RunToExit(realm, "meta/cm-test-missing.cm", nullptr, 0, &code, detail, sizeof(detail));
   Check(s == MICA_OK && code == 0, "missing-capability", detail);
   // Nothing else is affected: the old connection still answers.
   char reply[64] = {};
@@ -454,12 +464,8 @@ int CheckAll() {
   // A manifest's program gets Run's arguments after its own ("exit", then
   // "43"); a manifest without a program takes none.
   const char* code_arg[] = {"43"};
-  s = RunIn(realm, "meta/cm-test-exit.cm", code_arg, 1, moniker, sizeof(moniker));
-  if (s == MICA_OK) {
-    s = WaitExit(realm, moniker, &code);
-  }
-  snprintf(detail, sizeof(detail), "status %d, exit %lld", static_cast<int>(s),
-           static_cast<long long>(code));
+  code = -1;
+  s = RunToExit(realm, "meta/cm-test-exit.cm", code_arg, 1, &code, detail, sizeof(detail));
   Check(s == MICA_OK && code == 43, "run-manifest-with-args", detail);
   s = RunIn(realm, "meta/cm-test-provider.cm", args, 2, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));

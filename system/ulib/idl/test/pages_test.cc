@@ -86,4 +86,27 @@ TEST(IdlPages, NoProgressAndErrorsEndTheWalk) {
   EXPECT_EQ(total, 0u);
 }
 
+// The client form: the request's `start` reaches the method.
+struct Request {
+  uint32_t start = 0;
+};
+struct Client {
+  Server server;
+  mica_status_t List(Request& req, Page* out) { return server(req.start, out); }
+};
+
+TEST(IdlPages, ASyncClientsListMethod) {
+  Client client{{6, 4, {}}};
+  Page page;
+  std::vector<uint32_t> seen;
+  uint32_t total = 0;
+  ASSERT_EQ(mica::idl::ForEachPage(
+                client, &Client::List, &page, &Page::items, [&](uint32_t v) { seen.push_back(v); },
+                &total),
+            MICA_OK);
+  EXPECT_EQ(total, 6u);
+  EXPECT_EQ(seen, (std::vector<uint32_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(client.server.starts, (std::vector<uint32_t>{0, 4}));
+}
+
 }  // namespace

@@ -6,13 +6,12 @@
 //   static idl::inspect::Inspect::ListNodesResponse page;  // large: not on a stack
 //   uint32_t total = 0;
 //   mica_status_t s = mica::idl::ForEachPage(
-//       &page, &idl::inspect::Inspect::ListNodesResponse::nodes,
-//       [&](uint32_t start, idl::inspect::Inspect::ListNodesResponse* out) {
-//         idl::inspect::Inspect::ListNodesRequest req;
-//         req.start = start;
-//         return client.ListNodes(req, out);
-//       },
+//       client, &idl::inspect::InspectSyncClient::ListNodes, &page,
+//       &idl::inspect::Inspect::ListNodesResponse::nodes,
 //       [&](const idl::inspect::Node& n) { Print(n); }, &total);
+//
+// or with any fetch(start, page) -> status in place of the client and its
+// method (the first form below).
 //
 // Contract: fetch(start, page) is called with start 0, then with start
 // advanced by each page's item count while start < that page's `total`;
@@ -49,6 +48,22 @@ mica_status_t ForEachPage(Response* page, Items Response::*items, Fetch&& fetch,
   } while (start < page->total);
   *total = page->total;
   return MICA_OK;
+}
+
+// The same with a sync client's List method (its request has `start`):
+//   ForEachPage(client, &idl::inspect::InspectSyncClient::ListNodes, &page,
+//               &idl::inspect::Inspect::ListNodesResponse::nodes, each, &total);
+template <typename Client, typename Request, typename Response, typename Items, typename Each>
+mica_status_t ForEachPage(Client& client, mica_status_t (Client::*list)(Request&, Response*),
+                          Response* page, Items Response::*items, Each&& each, uint32_t* total) {
+  return ForEachPage(
+      page, items,
+      [&client, list](uint32_t start, Response* out) {
+        Request req;
+        req.start = start;
+        return (client.*list)(req, out);
+      },
+      each, total);
 }
 
 }  // namespace mica::idl
