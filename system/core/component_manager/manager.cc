@@ -36,24 +36,6 @@ void DescribeEnd(const mica_info_process_t& info, char* buf, size_t size) {
   }
 }
 
-// The programs granted kernel handles as startup handles, by binary (a
-// stopgap until they use the kernel.* protocols the manager serves as the
-// root's parent, kernel_caps.h; docs/components.md, "The system tree"):
-//   bin/driver-manager: the devicetree, the root resource, the bootfs
-//     (it binds drivers);
-//   bin/log-service: the root resource (to read the kernel's debug log).
-enum class Grant : uint8_t { kNone, kDrivers, kLog };
-
-Grant GrantsOf(const char* binary) {
-  if (strcmp(binary, "bin/driver-manager") == 0) {
-    return Grant::kDrivers;
-  }
-  if (strcmp(binary, "bin/log-service") == 0) {
-    return Grant::kLog;
-  }
-  return Grant::kNone;
-}
-
 }  // namespace
 
 Manager::Manager(const bootfs::Image& fs, mica_handle_t bootfs_vmo, const Options& opts)
@@ -293,18 +275,6 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   if (c.stdout_log) {
     grant(c.stdout_log.get(), MICA_BOOTSTRAP_DEBUGLOG);
   }
-  switch (GrantsOf(c.binary)) {
-    case Grant::kDrivers:
-      grant(bootfs_vmo_, MICA_BOOTSTRAP_VMO_BOOTFS);
-      grant(dtb_.get(), MICA_BOOTSTRAP_VMO_DTB);
-      grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE);
-      break;
-    case Grant::kLog:
-      grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE);
-      break;
-    case Grant::kNone:
-      break;
-  }
   // argv: the binary, the manifest's arguments, then Realm.Run's.
   const char* argv[1 + cm::kMaxArgs + idl::component::MAX_ARGS];
   char argbuf[2048];
@@ -445,6 +415,7 @@ mica_status_t Manager::Open(uint32_t index, const char* path, size_t len, mica::
     objects.root_job = mica_rt_job_default();
     objects.root_resource = root_resource_.get();
     objects.bootfs = bootfs_vmo_;
+    objects.dtb = dtb_.get();
     if (ServeKernelProtocol(&loop_, objects, r.capability.data, r.capability.size,
                             static_cast<mica::Channel&&>(channel)) != MICA_OK) {
       printf("component: %s cannot open %.*s: not offered to the root, which has no parent\n",

@@ -15,6 +15,8 @@
 //   driver: <path> refuses more: its further refusals are not logged
 //   driver-manager: <b> nodes bound, <u> unbound
 //   driver-manager: <power off|reboot> asked by <path> (<driver>, process <koid>)
+//   driver-manager: <power off|reboot> asked by <then program> (process <koid>)
+//   driver-manager: <power off|reboot> asked by a client routed to power.Power
 //   driver-manager: told <n> Power clients
 //   driver: stopped <path> (<driver>, process <koid>): <how>
 //   driver-manager: <n> drivers depend on each other; stopped them by depth
@@ -144,7 +146,10 @@ class Manager {
   static constexpr uint32_t kThenAsker = UINT32_MAX;
   mica_status_t MakeThenPowerLink(mica::Handle* theirs);
   // Serves power.Power on `channel` (the Outgoing's power.Power, as a
-  // component: what the `drivers.then=` program gets otherwise).
+  // component: what the `drivers.then=` program gets otherwise); its
+  // Shutdown is asked by kRoutedAsker (component.Outgoing's Connect does
+  // not say who the client is).
+  static constexpr uint32_t kRoutedAsker = UINT32_MAX - 1;
   void ServePower(mica::Channel channel);
   // A clean shutdown asked by the driver of `index`: logs why, stops every
   // driver (children before parents), then system_power(action). Returns

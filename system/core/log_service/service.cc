@@ -218,7 +218,7 @@ Service::Service(mica::async::Loop* loop, const Options& opts)
 
 Service::~Service() = default;
 
-bool Service::Init(mica_handle_t root_resource, char* why, size_t why_size) {
+bool Service::Init(mica::Debuglog kernel_log, char* why, size_t why_size) {
   if (!ring_.ok()) {
     snprintf(why, why_size, "cannot allocate a ring of %zu bytes", opts_.capacity);
     return false;
@@ -234,14 +234,11 @@ bool Service::Init(mica_handle_t root_resource, char* why, size_t why_size) {
   if (!opts_.merge_kernel) {
     return true;
   }
-  mica::Handle root(root_resource);
-  s = mica::Debuglog::Create(root, MICA_LOG_FLAG_READABLE, &klog_);
-  (void)root.release();
-  if (s != MICA_OK) {
-    snprintf(why, why_size, "cannot read the kernel's log (status %d; needs the root resource)",
-             static_cast<int>(s));
+  if (!kernel_log.is_valid()) {
+    snprintf(why, why_size, "cannot read the kernel's log (no readable debug log)");
     return false;
   }
+  klog_ = static_cast<mica::Debuglog&&>(kernel_log);
   DrainKernel();
   WaitKernel();
   PollKernel();

@@ -6,8 +6,9 @@
 //       with n); on Lifecycle.Stop it exits 0, unless --ignore-stop.
 //   exit <n>     prints and exits with n (Realm.Run of a bare program, or
 //                of meta/cm-test-exit.cm with n as Run's argument)
-//   missing      Connect("test.Missing") must fail NOT_FOUND (printed with
-//                the capability's name): exit 0 if so
+//   missing <protocol>...
+//                Connect of each must fail NOT_FOUND (printed with the
+//                capability's name): exit 0 if so
 //   crash        dereferences null at once (a component that always crashes)
 //   log-koid <k> exits 0 if its stdout is the debug log object k, else 1
 //   check        the checker: every runtime behaviour over component.Realm
@@ -15,6 +16,7 @@
 #include <idl/component_ipc.h>
 #include <idl/directory_ipc.h>
 #include <idl/inspect_ipc.h>
+#include <idl/kernel_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/component/component.h>
 #include <mica/driver/status_name.h>
@@ -277,6 +279,50 @@ mica_status_t StopIt(idl::component::RealmSyncClient& realm, const char* moniker
   return s == MICA_OK ? resp.status : s;
 }
 
+mica_rights_t RightsOf(const mica::Handle& h) {
+  mica_info_handle_basic_t basic = {};
+  return h.get_info(MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic), nullptr, nullptr) == MICA_OK
+             ? basic.rights
+             : MICA_RIGHT_NONE;
+}
+
+// Kernel objects are routed like any protocol, each name with its own
+// rights: the checker is offered kernel.RootResource (INSPECT|TRANSFER: it
+// mints nothing) and kernel.Bootfs (no WRITE), not kernel.ManageResource,
+// which is not in its namespace (the collection child of
+// meta/cm-test-missing.cm, offered nothing, checks "not offered").
+void CheckKernelObjects() {
+  namespace kernel = idl::kernel;
+  char detail[96];
+  mica::Handle root;
+  mica_status_t s =
+      mica::component::GetHandle<kernel::RootResource, kernel::RootResourceSyncClient>(
+          &kernel::RootResource::GetResponse::resource, &root);
+  mica::Handle power;
+  mica_status_t mint =
+      s == MICA_OK ? mica_resource_create(root.get(), MICA_RSRC_KIND_SYSTEM, MICA_RSRC_SYSTEM_POWER,
+                                          1, "power", 5, power.reset_and_get_address())
+                   : s;
+  snprintf(detail, sizeof(detail), "status %d, rights 0x%x, mint %d", static_cast<int>(s),
+           RightsOf(root), static_cast<int>(mint));
+  Check(s == MICA_OK && RightsOf(root) == (MICA_RIGHT_INSPECT | MICA_RIGHT_TRANSFER) &&
+            mint == MICA_ERR_ACCESS_DENIED,
+        "kernel-root-resource-inspect-only", detail);
+  mica::Vmo bootfs;
+  s = mica::component::GetHandle<kernel::Bootfs, kernel::BootfsSyncClient>(
+      &kernel::Bootfs::GetResponse::vmo, &bootfs);
+  mica_rights_t rights = RightsOf(bootfs);
+  snprintf(detail, sizeof(detail), "status %d, rights 0x%x", static_cast<int>(s), rights);
+  Check(s == MICA_OK && (rights & MICA_RIGHT_READ) && (rights & MICA_RIGHT_EXECUTE) &&
+            !(rights & MICA_RIGHT_WRITE),
+        "kernel-bootfs-read-only", detail);
+  mica::Handle manage;
+  s = mica::component::GetHandle<kernel::ManageResource, kernel::ManageResourceSyncClient>(
+      &kernel::ManageResource::GetResponse::resource, &manage);
+  snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
+  Check(s == MICA_ERR_NOT_FOUND && !manage, "kernel-manage-not-in-namespace", detail);
+}
+
 int CheckAll() {
   using idl::component::State;
   mica::Channel realm_ch;
@@ -350,6 +396,7 @@ int CheckAll() {
   char reply[64] = {};
   s = Ask(eager, "ping", reply, sizeof(reply));
   Check(s == MICA_OK && strcmp(reply, "eager") == 0, "others-unaffected", reply);
+  CheckKernelObjects();
 
   // A killed component is restarted (the first restart at once); a new
   // connection reaches the new instance.
@@ -534,11 +581,15 @@ int main(int argc, char** argv) {
     *nowhere = 1;  // a data abort: the process is ended as faulted
     return 4;
   }
-  if (argc == 2 && strcmp(argv[1], "missing") == 0) {
-    mica::Channel ch;
-    mica_status_t s = mica::component::Connect("test.Missing", &ch);
-    printf("cm-test: cannot open test.Missing: %s\n", mica::driver::StatusName(s));
-    return s == MICA_ERR_NOT_FOUND ? 0 : 1;
+  if (argc >= 3 && strcmp(argv[1], "missing") == 0) {
+    int failures = 0;
+    for (int i = 2; i < argc; i++) {
+      mica::Channel ch;
+      mica_status_t s = mica::component::Connect(argv[i], &ch);
+      printf("cm-test: cannot open %s: %s\n", argv[i], mica::driver::StatusName(s));
+      failures += s == MICA_ERR_NOT_FOUND ? 0 : 1;
+    }
+    return failures == 0 ? 0 : 1;
   }
   if (argc == 2 && strcmp(argv[1], "check") == 0) {
     return CheckAll();
