@@ -450,15 +450,18 @@ bool Run(Shell& sh, int argc, char** argv) {
     return true;
   }
   static char path[128];
-  bootfs::File file;
   if (strchr(argv[1], '/') != nullptr) {
     snprintf(path, sizeof(path), "%s", argv[1]);
-  } else if (snprintf(path, sizeof(path), "meta/%s.cm", argv[1]) > 0 && sh.caps().realm &&
-             fs.Find(path, &file)) {
-    // A component of that name.
   } else {
-    snprintf(path, sizeof(path), "bin/%s", argv[1]);
+    // A component of that name if the shell can run components, else the
+    // program.
+    snprintf(path, sizeof(path), "meta/%s.cm", argv[1]);
+    bootfs::File manifest;
+    if (!sh.caps().realm || !fs.Find(path, &manifest)) {
+      snprintf(path, sizeof(path), "bin/%s", argv[1]);
+    }
   }
+  bootfs::File file;
   if (!fs.Find(path, &file)) {
     sh.Print("run: no program %s in the bootfs\n", path);
     return true;
@@ -764,8 +767,8 @@ bool RunInRealm(Shell& sh, const char* path, int argc, char** argv) {
           if (g_run.client == nullptr) {
             return;
           }
-          if (status == MICA_OK && r != nullptr) {
-            status = r->status;
+          if (status == MICA_OK) {
+            status = r != nullptr ? r->status : MICA_ERR_INTERNAL;
           }
           // What a person may look for later is in the log too (tag
           // "run"): a kill by Ctrl-C, and a failure (WARN).
