@@ -1,8 +1,7 @@
 """The shell cases (`./mica test --filter shell/`, docs/shell.md): the driver
 manager starts bin/shell (drivers.then=bin/shell); the harness types into
 QEMU's console chardev like a person (qemu.run_case's `inputs`, each typed
-once the line before it shows) and checks what comes back. One dense boot
-per board:
+once the line before it shows) and checks what comes back:
 
 - shell/virt: help, an unknown command, a bad argument, echo, ps (the
   drivers' processes), threads of the driver manager, kill of the PL031
@@ -15,9 +14,10 @@ per board:
   machine boots again to the shell), and poweroff: QEMU must exit by itself with status 0. No line on the wire
   may hold a kernel log line after other bytes (the prompt is never cut
   mid-line by the log).
-- shell/rpi4: the prompt on the mini-UART and a few commands; poweroff is
-  refused at once (the Pi 4 has no PSCI) and the shell goes on; the
-  manager stops after drivers.run-ms."""
+The system/ cases below boot the default instead (the component manager
+with the shell as a component): system/virt, and system/rpi4, which holds
+the Pi 4's shell steps (the prompt on the mini-UART, poweroff refused) and
+type-ahead."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ class ShellCase:
     forbidden: tuple[str, ...]
     poweroff: bool  # the case ends with QEMU exiting with 0; else userboot's end with 0
     timeout_factor: float = 1.5
+    done: Optional[str] = None  # without poweroff: this line ends the case, not userboot's end
     # (start, end, forbidden): from a line matching start to the next line
     # matching end, no line may match forbidden (what one command printed).
     windows: tuple[tuple[str, str, str], ...] = ()
@@ -58,7 +59,8 @@ class ShellCase:
 class ShellChecker(Checker):
     """Passes when every expected line was seen, the ordered lines in order,
     no forbidden line, and the case ended its way: QEMU exiting by itself
-    with status 0 (poweroff), or `userboot: ended with status 0`."""
+    with status 0 (poweroff), its `done` line, or `userboot: ended with
+    status 0`."""
 
     def __init__(self, case: ShellCase):
         self.case = case
@@ -106,8 +108,13 @@ class ShellChecker(Checker):
             self.next += 1
         self.bad += [repr(line.strip()) for rx in self.forbidden if rx.search(line)]
         self._window(line)
+        if self.case.done is not None and re.search(self.case.done, line):
+            problems = self._problems()
+            if problems:
+                return Verdict(False, "; ".join(problems))
+            return Verdict(True, f"ended with {line.strip()!r}")
         m = USERBOOT_END_RE.search(line)
-        if m and not self.case.poweroff:
+        if m and not self.case.poweroff and self.case.done is None:
             problems = self._problems()
             if int(m.group(1)) != 0:
                 problems.append(f"userboot ended with status {m.group(1)}, not 0")
@@ -170,7 +177,8 @@ def _virt_case() -> ShellCase:
         # The console's own driver: the shell opens console/0 again.
         (_ps_line("pl011"), lambda m: f"kill {m.group(1)}\r".encode()),
         # Typed once the shell has raw mode again (before, the new driver
-        # instance's canonical discipline takes it).
+        # instance's canonical discipline would echo it first; type-ahead
+        # keeps it for the shell either way).
         (r"shell\(\d+\): shell: reconnected to console/0$", b"echo reconnected\r"),
         (r"^reconnected$", b"reboot\r"),
         (_READY, b"poweroff\r"),  # the shell again after the reboot
@@ -211,29 +219,6 @@ def _virt_case() -> ShellCase:
                           _DM + r"driver: /pl061.* restart", r"^kill: 1025 ")
     config = BootConfig(board="virt", smp=2, gic=3, append=_append())
     return ShellCase("shell/virt", config, inputs, expected, ordered, forbidden, poweroff=True, timeout_factor=2.0)
-
-
-def _rpi4_case() -> ShellCase:
-    uart = re.escape("/soc/serial@7e215040")
-    inputs: tuple[Input, ...] = (
-        (_READY, b"echo on the mini-uart\r"),
-        (r"^on the mini-uart$", b"drivers\r"),
-        (r"^drivers: \d+ nodes$", b"uptime\r"),
-        (r"^up \d+\.\d{3}s$", b"poweroff\r"),  # no PSCI: refused, nothing stopped
-        (r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$", b"echo still here\r"),
-    )
-    expected = [
-        r"^on the mini-uart$",
-        r"^mica> echo on the mini-uart$",  # whole, even if a log line cut it (replay)
-        rf"^\s+{uart} \[bound\] driver mini-uart process \d+ restarts 0 services console/0$",
-        r"^up \d+\.\d{3}s$",
-        r"^drivers: \d+ nodes$",
-        _DM + r"driver-manager: power off refused: no /psci in the devicetree$",
-        r"^still here$",
-    ]
-    ordered = [_DM + r"driver-manager: stopping after \d+ ms"]
-    config = BootConfig(board="rpi4", append=_append("drivers.run-ms=8000"))
-    return ShellCase("shell/rpi4", config, inputs, expected, ordered, _QUIET, poweroff=False)
 
 
 _CM = r"component-manager\(\d+\): "
@@ -335,8 +320,48 @@ def _system_case() -> ShellCase:
     return ShellCase("system/virt", config, inputs, expected, ordered, forbidden, poweroff=True, windows=windows)
 
 
+def _system_rpi4_case() -> ShellCase:
+    """system/rpi4: the default boot on raspi4b (`./mica run rpi4`), the
+    shell on the mini-UART. Type-ahead: a command typed when the kernel is
+    ready, long before the prompt (the kernel still has the console; the
+    mini-UART's FIFO holds 8 bytes, QEMU the rest), runs once the shell has
+    the console. Then components, drivers (the mini-UART bound as
+    console/0), uptime, and poweroff: refused at once (the Pi 4 has no
+    PSCI), the shell goes on; the case ends with the echo after it."""
+    uart = re.escape("/soc/serial@7e215040")
+    inputs: tuple[Input, ...] = (
+        (r"\] mica: kernel ready: ", b"echo typed ahead\r"),
+        (r"^typed ahead$", b"components\r"),
+        (r"^components: \d+$", b"drivers\r"),
+        (r"^drivers: \d+ nodes$", b"uptime\r"),
+        (r"^up \d+\.\d{3}s$", b"poweroff\r"),  # no PSCI: refused, nothing stopped
+        (r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$", b"echo still here\r"),
+    )
+    expected = [
+        r"^mica> echo typed ahead$",  # the shell's own echo: it read the keys
+        r"^/ \[running\]$",
+        r"^  driver_manager \[running\] process \d+$",
+        r"^  log \[running\] process \d+$",
+        r"^  shell \[running\] process \d+$",
+        rf"^\s+{uart} \[bound\] driver mini-uart process \d+ restarts 0 services console/0$",
+        _DM + r"driver-manager: power off refused: no /psci in the devicetree$",
+    ]
+    ordered = [
+        r"\] mica: kernel ready: ",
+        _CM + r"component: started /driver_manager \(process \d+\)$",
+        _READY,
+        r"^typed ahead$",
+        r"^up \d+\.\d{3}s$",
+        r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$",
+    ]
+    forbidden = _QUIET + (r"cannot open", r"component: failed", r"component: cannot start", r"unknown command")
+    config = BootConfig(board="rpi4", append="")
+    return ShellCase("system/rpi4", config, inputs, expected, ordered, forbidden, poweroff=False,
+                     done=r"^still here$")
+
+
 def shell_cases() -> list[ShellCase]:
-    return [_virt_case(), _rpi4_case(), _system_case()]
+    return [_virt_case(), _system_case(), _system_rpi4_case()]
 
 
 def shell_jobs(opts: Options) -> list[Job]:
