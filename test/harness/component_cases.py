@@ -32,7 +32,7 @@ _CHECKS = [
     "restarted-answers", "restarted-listed", "ignore-exit-code", "ignore-not-restarted", "realm-start", "realm-start-unknown",
     "realm-stop-started", "stop",
     "stop-timeout-kill", "lazy-restart-after-stop", "run-started", "run-exit-code", "run-collected",
-    "run-missing-program", "run-stdout", "run-missing-manifest", "run-manifest-with-args", "drivers-inspect",
+    "run-missing-program", "run-stdout", "run-missing-manifest", "run-manifest-with-args", "run-realm-with-args", "drivers-inspect",
     "drivers-directory", "drivers-stop",
 ]
 

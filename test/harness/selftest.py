@@ -334,11 +334,12 @@ class HarnessTest(unittest.TestCase):
 
     # --- the shell cases (shell_cases.py) ---------------------------------
 
-    def shell(self, lines, inputs, expected, ordered=(), forbidden=(), poweroff=True, timeout=10.0, done=None):
+    def shell(self, lines, inputs, expected, ordered=(), forbidden=(), poweroff=True, timeout=10.0, done=None,
+              windows=()):
         import shell_cases
         self.script.write_text("\n".join(lines) + "\n")
         case = shell_cases.ShellCase("shell/test", qemu.BootConfig(), tuple(inputs), list(expected),
-                                     list(ordered), tuple(forbidden), poweroff, done=done)
+                                     list(ordered), tuple(forbidden), poweroff, done=done, windows=tuple(windows))
         cmd = qemu.qemu_command(case.config, self.paths)
         return qemu.run_case(cmd, shell_cases.ShellChecker(case), timeout, self.out / "test-logs" / "shell.log",
                              inputs=case.inputs)
@@ -358,6 +359,19 @@ class HarnessTest(unittest.TestCase):
         r = self.shell(["a", "bad", "@exit 0"], [], [r"^a$", r"^c$"], forbidden=[r"bad"])
         self.assertIn("missing lines: ^c$", r.verdict.reason)
         self.assertIn("unexpected lines", r.verdict.reason)
+
+    def test_shell_windows_forbid_only_between_start_and_end(self):
+        window = [(r"^mica> log --tag x$", r"^log: \d+ records", r"INFO")]
+        lines = ["INFO before", "mica> log --tag x", "[1.000] m[x] WARN: kept", "log: 1 records", "INFO after",
+                 "@exit 0"]
+        r = self.shell(lines, [], [], windows=window)
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+        lines = ["mica> log --tag x", "[1.000] m INFO: not x", "log: 1 records", "@exit 0"]
+        r = self.shell(lines, [], [], windows=window)
+        self.assertIn("unexpected lines", r.verdict.reason)
+        self.assertIn("not x", r.verdict.reason)
+        r = self.shell(["mica> log --tag x", "@exit 0"], [], [], windows=window)
+        self.assertIn("windows never closed", r.verdict.reason)
 
     def test_shell_without_poweroff_ends_at_userboot(self):
         r = self.shell(["a", "[    0.3] userboot: ended with status 0", "@hang"], [], [r"^a$"], poweroff=False)

@@ -275,8 +275,8 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   if (c.stdout_log) {
     grant(c.stdout_log.get(), MICA_BOOTSTRAP_DEBUGLOG);
   }
-  // argv: the binary, then the manifest's arguments or a bare program's.
-  const char* argv[1 + cm::kMaxArgs];
+  // argv: the binary, the manifest's arguments, then Realm.Run's.
+  const char* argv[1 + cm::kMaxArgs + idl::component::MAX_ARGS];
   char argbuf[2048];
   uint32_t argc = 0;
   argv[argc++] = c.binary;
@@ -292,12 +292,11 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
       argv[argc++] = argbuf + used;
       used += a.size + 1;
     }
-  } else {
-    const char* p = c.args;
-    for (uint32_t i = 0; i < c.argc && argc < 1 + cm::kMaxArgs; i++) {
-      argv[argc++] = p;
-      p += strlen(p) + 1;
-    }
+  }
+  const char* p = c.args;
+  for (uint32_t i = 0; i < c.argc && argc < sizeof(argv) / sizeof(argv[0]); i++) {
+    argv[argc++] = p;
+    p += strlen(p) + 1;
   }
   userboot::LaunchSpec spec;
   spec.path = c.binary;
@@ -735,9 +734,6 @@ mica_status_t Manager::RunInCollection(const char* collection, size_t collection
   char path[cm::kMaxString + 1];
   snprintf(path, sizeof(path), "%.*s", static_cast<int>(target_len), target);
   bool is_manifest = target_len > 3 && strcmp(path + target_len - 3, ".cm") == 0;
-  if (is_manifest && argc != 0) {
-    return MICA_ERR_INVALID_ARGS;  // a manifest's program has its own arguments
-  }
   // The instance name: the target's base name (up to 20 characters of
   // a-z 0-9 _ -, others as '_'), '-', a counter.
   const char* base = strrchr(path, '/');
@@ -763,6 +759,10 @@ mica_status_t Manager::RunInCollection(const char* collection, size_t collection
       Remove(index);
       return MICA_ERR_NOT_FOUND;
     }
+    if (comps_[index].binary[0] == '\0' && argc != 0) {
+      Remove(index);
+      return MICA_ERR_INVALID_ARGS;  // no program to hand them to
+    }
   } else {
     bootfs::File f;
     if (!fs_.Find(path, &f)) {
@@ -781,24 +781,26 @@ mica_status_t Manager::RunInCollection(const char* collection, size_t collection
     snprintf(c.name, sizeof(c.name), "%s", name);
     snprintf(c.collection, sizeof(c.collection), "%s", coll_name);
     snprintf(c.binary, sizeof(c.binary), "%s", path);
-    size_t total = 0;
-    for (uint32_t i = 0; i < argc; i++) {
-      total += strlen(args[i]) + 1;
-    }
-    c.args = static_cast<char*>(malloc(total + 1));
-    if (c.args == nullptr) {
-      c = Component();
-      return MICA_ERR_NO_MEMORY;
-    }
-    char* p = c.args;
-    for (uint32_t i = 0; i < argc; i++) {
-      size_t n = strlen(args[i]) + 1;
-      memcpy(p, args[i], n);
-      p += n;
-    }
-    c.argc = argc;
     MakeMoniker(index);
   }
+  // The arguments (after a manifest's own, Launch).
+  Component& c = comps_[index];
+  size_t total = 0;
+  for (uint32_t i = 0; i < argc; i++) {
+    total += strlen(args[i]) + 1;
+  }
+  c.args = static_cast<char*>(malloc(total + 1));
+  if (c.args == nullptr) {
+    Remove(index);
+    return MICA_ERR_NO_MEMORY;
+  }
+  char* p = c.args;
+  for (uint32_t i = 0; i < argc; i++) {
+    size_t n = strlen(args[i]) + 1;
+    memcpy(p, args[i], n);
+    p += n;
+  }
+  c.argc = argc;
   comps_[index].stdout_log = static_cast<mica::Handle&&>(stdout_log);
   mica_status_t s = StartComponent(index);
   if (s != MICA_OK) {

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "system/core/log_service/record.h"
+
 namespace log_service {
 
 namespace {
@@ -23,26 +25,6 @@ std::string_view View(const char* data, uint32_t size) {
 template <uint32_t N>
 std::string_view View(const mica::idl::String<N>& s) {
   return std::string_view(s.data, s.size);
-}
-
-void ToIdl(const RecordView& v, idl::log::Record* out) {
-  out->sequence = v.sequence;
-  out->time = v.time;
-  out->severity = static_cast<idl::log::Severity>(v.severity);
-  out->flags = static_cast<idl::log::RecordFlags>(v.flags & idl::log::kRecordFlagsMask);
-  out->pid = v.pid;
-  out->tid = v.tid;
-  // Kernel text may not be UTF-8; everything else already is.
-  out->moniker.SetLossy(v.moniker.data(), v.moniker.size());
-  out->tag.SetLossy(v.tag.data(), v.tag.size());
-  out->message.SetLossy(v.message.data(), v.message.size());
-  out->pairs.count = 0;
-  for (size_t i = 0; i < v.pair_count; i++) {
-    idl::log::KeyValue kv;
-    kv.key.SetLossy(v.pairs[i].key.data(), v.pairs[i].key.size());
-    kv.value.SetLossy(v.pairs[i].value.data(), v.pairs[i].value.size());
-    out->pairs.Push(kv);
-  }
 }
 
 // ---- log.Sink: one writer, with the identity it was attached with.

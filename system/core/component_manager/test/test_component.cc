@@ -4,9 +4,11 @@
 //       provides each protocol: a client writes "ping" (answered with
 //       "<label>"), "kill" (the process kills itself), "exit <n>" (exits
 //       with n); on Lifecycle.Stop it exits 0, unless --ignore-stop.
-//   exit <n>     prints and exits with n (Realm.Run of a bare program)
+//   exit <n>     prints and exits with n (Realm.Run of a bare program, or
+//                of meta/cm-test-exit.cm with n as Run's argument)
 //   missing <protocol>...
-//                Connect of each must fail NOT_FOUND: exit 0 if so
+//                Connect of each must fail NOT_FOUND (printed with the
+//                capability's name): exit 0 if so
 //   crash        dereferences null at once (a component that always crashes)
 //   log-koid <k> exits 0 if its stdout is the debug log object k, else 1
 //   check        the checker: every runtime behaviour over component.Realm
@@ -17,6 +19,7 @@
 #include <idl/kernel_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/component/component.h>
+#include <mica/driver/status_name.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
@@ -273,6 +276,21 @@ mica_status_t WaitExit(idl::component::RealmSyncClient& realm, const char* monik
   return s;
 }
 
+// RunIn, then WaitExit: the status and *code, and in `detail` "status S,
+// exit C" for Check.
+mica_status_t RunToExit(idl::component::RealmSyncClient& realm, const char* target,
+                        const char* const* args, uint32_t argc, int64_t* code, char* detail,
+                        size_t size) {
+  char moniker[idl::component::MAX_MONIKER + 1];
+  mica_status_t s = RunIn(realm, target, args, argc, moniker, sizeof(moniker));
+  if (s == MICA_OK) {
+    s = WaitExit(realm, moniker, code);
+  }
+  snprintf(detail, size, "status %d, exit %lld", static_cast<int>(s),
+           static_cast<long long>(*code));
+  return s;
+}
+
 mica_status_t StopIt(idl::component::RealmSyncClient& realm, const char* moniker) {
   idl::component::Realm::StopRequest req;
   req.moniker.Set(moniker);
@@ -403,12 +421,7 @@ int CheckAll() {
   Check(s == MICA_ERR_NOT_FOUND, "not-in-namespace", detail);
   char moniker[idl::component::MAX_MONIKER + 1];
   int64_t code = -1;
-  s = RunIn(realm, "meta/cm-test-missing.cm", nullptr, 0, moniker, sizeof(moniker));
-  if (s == MICA_OK) {
-    s = WaitExit(realm, moniker, &code);
-  }
-  snprintf(detail, sizeof(detail), "status %d, exit %lld", static_cast<int>(s),
-           static_cast<long long>(code));
+  s = RunToExit(realm, "meta/cm-test-missing.cm", nullptr, 0, &code, detail, sizeof(detail));
   Check(s == MICA_OK && code == 0, "missing-capability", detail);
   // Nothing else is affected: the old connection still answers.
   char reply[64] = {};
@@ -526,9 +539,15 @@ int CheckAll() {
   s = RunIn(realm, "meta/no-such.cm", nullptr, 0, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
   Check(s == MICA_ERR_NOT_FOUND, "run-missing-manifest", detail);
-  s = RunIn(realm, "meta/cm-test-missing.cm", args, 2, moniker, sizeof(moniker));
+  // A manifest's program gets Run's arguments after its own ("exit", then
+  // "43"); a manifest without a program takes none.
+  const char* code_arg[] = {"43"};
+  code = -1;
+  s = RunToExit(realm, "meta/cm-test-exit.cm", code_arg, 1, &code, detail, sizeof(detail));
+  Check(s == MICA_OK && code == 43, "run-manifest-with-args", detail);
+  s = RunIn(realm, "meta/cm-test-provider.cm", args, 2, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
-  Check(s == MICA_ERR_INVALID_ARGS, "run-manifest-with-args", detail);
+  Check(s == MICA_ERR_INVALID_ARGS, "run-realm-with-args", detail);
 
   // The driver manager as a component: its devices and node tree as
   // capabilities.
@@ -598,7 +617,7 @@ int main(int argc, char** argv) {
     for (int i = 2; i < argc; i++) {
       mica::Channel ch;
       mica_status_t s = mica::component::Connect(argv[i], &ch);
-      printf("cm-test: %s: status %d\n", argv[i], static_cast<int>(s));
+      printf("cm-test: cannot open %s: %s\n", argv[i], mica::driver::StatusName(s));
       failures += s == MICA_ERR_NOT_FOUND ? 0 : 1;
     }
     return failures == 0 ? 0 : 1;
