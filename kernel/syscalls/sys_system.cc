@@ -104,6 +104,14 @@ mica::Status sys_system_get_info(uint32_t topic, user_out_ptr<void> buffer, size
     info.cpu = CurrentCpu();
     return buffer.copy_to_user(&info, sizeof(info));
   }
+  if (topic == MICA_SYSTEM_INFO_FEATURES) {
+    if (buffer_size < sizeof(mica_system_info_features_t)) {
+      return mica::Status::kBufferTooSmall;
+    }
+    mica_system_info_features_t info = {};
+    info.cpu = arch::HasCrc32() ? MICA_CPU_FEATURE_CRC32 : 0;
+    return buffer.copy_to_user(&info, sizeof(info));
+  }
   if (topic == MICA_SYSTEM_INFO_CONSOLE) {
     if (buffer_size < sizeof(mica_system_info_console_t)) {
       return mica::Status::kBufferTooSmall;

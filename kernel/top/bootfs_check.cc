@@ -12,7 +12,7 @@ bool CheckBootfs(const platform::BootInfo& info) {
   // FEAT_CRC32 (every ARMv8.1 CPU, and the Cortex-A53/A72): 8 bytes per
   // instruction instead of the table's (about 25 M instructions less for a
   // 3 MiB bootfs).
-  bootfs::UseCrc32Instructions(((READ_SYSREG(id_aa64isar0_el1) >> 16) & 0xf) != 0);
+  bootfs::UseCrc32Instructions(arch::HasCrc32());
   uint64_t size = info.initrd_end - info.initrd_start;
   bootfs::Image image;
   bootfs::Status s = image.Open(arch::PhysToVirt(info.initrd_start), size);

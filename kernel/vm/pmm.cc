@@ -10,6 +10,7 @@
 // leave them apart), which is harmless: merging is an optimisation.
 #include "kernel/vm/pmm.h"
 
+#include <string.h>
 #include <new>
 
 #include "kernel/lib/assert.h"
@@ -76,16 +77,15 @@ Status Pmm::AddArena(paddr_t base, size_t size, void* metadata) {
   a.meta = static_cast<Page*>(metadata);
   a.free_pages = 0;
   a.reserved_pages = 0;
-  // Every page starts free (one pass: at boot this is the whole RAM, e.g.
-  // 524,288 pages for 2 GiB; building them allocated and freeing the range
-  // took twice the instructions), then the blocks are built.
-  const Page free_page = [index] {
-    Page p;
-    p.arena = static_cast<uint8_t>(index);
-    return p;
-  }();
-  for (size_t i = 0; i < pages; i++) {
-    new (&a.meta[i]) Page(free_page);
+  // Every page starts free: a free Page is all zero bytes but its arena
+  // index (Page's defaults: no links, no owner, kFree, order and flags 0),
+  // so the array is one memset, which the kernel's does with DC ZVA (at
+  // boot this is the whole RAM: 20 MiB of Pages for 2 GiB; a constructor
+  // per page took 10 instructions a page), then the index if it is not 0.
+  static_assert(static_cast<uint8_t>(Page::State::kFree) == 0);
+  memset(static_cast<void*>(a.meta), 0, pages * sizeof(Page));
+  for (size_t i = 0; index != 0 && i < pages; i++) {
+    a.meta[i].arena = static_cast<uint8_t>(index);
   }
   a.free_pages = pages;
   free_pages_ += pages;

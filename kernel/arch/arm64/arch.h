@@ -89,6 +89,12 @@ inline uint64_t VirtToPhys(const void* va) {
 // Cache maintenance to the point of coherency, for memory another observer
 // reads with its caches or MMU off (spin tables, secondary CPU entry data).
 void CleanDcacheRange(const void* start, size_t len);
+
+// FEAT_CRC32 (ID_AA64ISAR0_EL1.CRC32): every ARMv8.1 CPU, and the
+// Cortex-A53 and A72.
+inline bool HasCrc32() {
+  return ((READ_SYSREG(id_aa64isar0_el1) >> 16) & 0xf) != 0;
+}
 // Makes instructions written through the linear map visible to
 // instruction fetches through any mapping (cleans the data cache to the
 // point of unification, invalidates the instruction caches).

@@ -55,8 +55,8 @@ TEST(console, info_topic) {
   char small[sizeof(mica_system_info_console_t) - 1];
   EXPECT_STATUS(mica_system_get_info(MICA_SYSTEM_INFO_CONSOLE, small, sizeof(small)),
                 MICA_ERR_BUFFER_TOO_SMALL);
-  // The topic after the last one (MICA_SYSTEM_INFO_INSTRUCTIONS) is unknown.
-  EXPECT_STATUS(mica_system_get_info(MICA_SYSTEM_INFO_INSTRUCTIONS + 1, &info, sizeof(info)),
+  // The topic after the last one (MICA_SYSTEM_INFO_FEATURES) is unknown.
+  EXPECT_STATUS(mica_system_get_info(MICA_SYSTEM_INFO_FEATURES + 1, &info, sizeof(info)),
                 MICA_ERR_INVALID_ARGS);
 }
 

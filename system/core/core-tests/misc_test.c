@@ -364,3 +364,24 @@ TEST(bootstrap, channel_drained_and_peer_closed) {
   EXPECT_STATUS(mica_channel_read(boot, 0, NULL, NULL, 0, 0, NULL, NULL), MICA_ERR_PEER_CLOSED);
   EXPECT_STATUS(mica_channel_write(boot, 0, "x", 1, NULL, 0), MICA_ERR_PEER_CLOSED);
 }
+
+// MICA_SYSTEM_INFO_FEATURES: the CPU feature bits (the test machines'
+// Cortex-A72 has FEAT_CRC32, and so does QEMU's max CPU); reserved words
+// zero; a short buffer refused. A CRC32 instruction runs when it says so.
+TEST(system_get_info, features) {
+  mica_system_info_features_t f;
+  memset(&f, 0xcc, sizeof(f));
+  ASSERT_OK(mica_system_get_info(MICA_SYSTEM_INFO_FEATURES, &f, sizeof(f)));
+  EXPECT_EQ(f.cpu & ~MICA_CPU_FEATURE_CRC32, 0);
+  EXPECT_EQ(f.reserved[0] | f.reserved[1] | f.reserved[2], 0);
+  char small[sizeof(f) - 1];
+  EXPECT_STATUS(mica_system_get_info(MICA_SYSTEM_INFO_FEATURES, small, sizeof(small)),
+                MICA_ERR_BUFFER_TOO_SMALL);
+  EXPECT_NE(f.cpu & MICA_CPU_FEATURE_CRC32, 0);
+  uint32_t c = 0xffffffffu;
+  const char* text = "123456789";
+  for (int i = 0; i < 9; i++) {
+    __asm__(".arch_extension crc\n\tcrc32b %w0, %w0, %w1" : "+r"(c) : "r"((uint32_t)text[i]));
+  }
+  EXPECT_EQ(~c, 0xcbf43926u);  // CRC-32's check value
+}

@@ -758,3 +758,17 @@ typedef struct mica_system_info_instructions {
   uint64_t reserved[2];
 } mica_system_info_instructions_t;
 MICA_ABI_ASSERT(sizeof(mica_system_info_instructions_t) == 32, "instructions info");
+
+// mica_system_info_features_t: optional instructions every CPU has (the
+// boot CPU's ID registers), for code that picks a faster path (Zircon's
+// zx_system_get_features).
+#define MICA_SYSTEM_INFO_FEATURES ((uint32_t)4)
+
+// FEAT_CRC32: the CRC32B/H/W/X instructions (ID_AA64ISAR0_EL1.CRC32).
+#define MICA_CPU_FEATURE_CRC32 ((uint64_t)1u << 0)
+
+typedef struct mica_system_info_features {
+  uint64_t cpu;  // MICA_CPU_FEATURE_* bits
+  uint64_t reserved[3];
+} mica_system_info_features_t;
+MICA_ABI_ASSERT(sizeof(mica_system_info_features_t) == 32, "features info");
