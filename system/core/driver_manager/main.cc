@@ -1,6 +1,7 @@
 // bin/driver-manager (docs/drivers.md): started by userboot with the DTB
 // and bootfs VMOs, the root resource and the root job; binds a driver to
 // every devicetree node a manifest matches and keeps them running.
+#include <mica/log/log.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
@@ -30,7 +31,8 @@ bool MapDtb(fdt::Fdt* dt) {
   if (fdt::Init(reinterpret_cast<const void*>(addr), size, dt) != fdt::Status::kOk) {
     char msg[128];
     dt->FormatError(msg, sizeof(msg));
-    printf("driver-manager: the devicetree is not valid: %s\n", msg);
+    mica::log::LogKv(mica::log::kError, "devicetree", {{"why", msg}},
+                     "the devicetree is not valid");
     return false;
   }
   return true;
@@ -50,7 +52,7 @@ int Run(int argc, char** argv) {
     bad = driver_manager::ParseWords(argv[i], &opts);
   }
   if (bad != nullptr) {
-    printf("driver-manager: bad switch: %s\n", bad);
+    mica::log::LogKv(mica::log::kError, "options", {{"switch", bad}}, "bad switch");
     return 1;
   }
   mica_handle_t bootfs_vmo =
@@ -62,12 +64,13 @@ int Run(int argc, char** argv) {
     return 1;
   }
   if (mica_rt_root_resource() == MICA_HANDLE_INVALID) {
-    printf("driver-manager: no root resource\n");
+    MICA_LOGF(ERROR, "driver-manager", "no root resource");
     return 1;
   }
   static driver_manager::ManifestSet manifests;
   if (!manifests.Load(fs, opts.test_set)) {
-    printf("driver-manager: no test manifest set %s in the bootfs\n", opts.test_set);
+    mica::log::LogKv(mica::log::kError, "manifests", {{"set", opts.test_set}},
+                     "no such test manifest set in the bootfs");
     return 1;
   }
   if (opts.test_set[0] != '\0') {
