@@ -255,7 +255,8 @@ void Manager::Collected(uint32_t index) {
 
 // --- starting -----------------------------------------------------------
 
-bool Manager::Launch(uint32_t index, mica::Channel log_sink, char* why, size_t size) {
+bool Manager::Launch(uint32_t index, mica::Channel log_sink, LogSinkLaunch* sink, char* why,
+                     size_t size) {
   Component& c = comps_[index];
   mica::Handle job;
   mica::Channel svc_mine, svc_theirs, out_mine, out_theirs, life_mine, life_theirs;
@@ -345,8 +346,13 @@ bool Manager::Launch(uint32_t index, mica::Channel log_sink, char* why, size_t s
   spec.handles = handles;
   spec.info = info;
   spec.handle_count = count;
+  if (sink->server.is_valid()) {
+    spec.before_start = &Manager::BeforeStart;
+    spec.before_start_ctx = sink;
+  }
   mica::Handle process;
   if (!userboot::Launch(fs_, spec, &process, nullptr, why, size)) {
+    c.koid = 0;  // BeforeStart may have set it
     return false;
   }
   mica_info_handle_basic_t basic = {};
@@ -359,6 +365,19 @@ bool Manager::Launch(uint32_t index, mica::Channel log_sink, char* why, size_t s
   c.outgoing = new idl::component::OutgoingSyncClient(static_cast<mica::Channel&&>(out_mine));
   c.lifecycle = new idl::component::LifecycleSyncClient(static_cast<mica::Channel&&>(life_mine));
   return true;
+}
+
+void Manager::BeforeStart(void* ctx, uint64_t koid) {
+  // The attach goes out before the process runs, so the log service has it
+  // before any line the process writes (docs/components.md, "Logs"). A
+  // provider that is not running is left for StartComponent (starting one
+  // here would nest a launch in this one).
+  auto* sink = static_cast<LogSinkLaunch*>(ctx);
+  Manager* m = sink->manager;
+  m->comps_[sink->index].koid = koid;  // Connect names the opener by it
+  if (m->comps_[sink->route.provider].state == State::kRunning) {
+    (void)m->Connect(sink->index, sink->route, static_cast<mica::Channel&&>(sink->server));
+  }
 }
 
 mica_status_t Manager::StartComponent(uint32_t index) {
@@ -400,13 +419,15 @@ mica_status_t Manager::StartComponent(uint32_t index) {
   // MICA_BOOTSTRAP_LOG_SINK): the log service knows its process, and so
   // names its stdout lines, before it has written anything
   // (docs/components.md, "Logs").
-  cm::RouteResult sink_route;
-  mica::Channel sink_client, sink_server;
-  if (LogSinkRoute(index, &sink_route)) {
-    (void)mica::Channel::Create(0, &sink_client, &sink_server);
+  LogSinkLaunch sink;
+  sink.manager = this;
+  sink.index = index;
+  mica::Channel sink_client;
+  if (LogSinkRoute(index, &sink.route)) {
+    (void)mica::Channel::Create(0, &sink_client, &sink.server);
   }
   char why[160];
-  if (!Launch(index, static_cast<mica::Channel&&>(sink_client), why, sizeof(why))) {
+  if (!Launch(index, static_cast<mica::Channel&&>(sink_client), &sink, why, sizeof(why))) {
     printf("component: cannot start %s: %s\n", c.moniker, why);
     c.state = State::kFailed;
     DropPending(index);
@@ -417,8 +438,9 @@ mica_status_t Manager::StartComponent(uint32_t index) {
   c.tracker->OnStarted(static_cast<uint64_t>(mica::async::Loop::Now()));
   printf("component: started %s (process %llu)\n", c.moniker,
          static_cast<unsigned long long>(c.koid));
-  if (sink_server.is_valid()) {
-    (void)Connect(index, sink_route, static_cast<mica::Channel&&>(sink_server));
+  if (sink.server.is_valid()) {
+    // Its provider was not running: attached now (and started, if lazy).
+    (void)Connect(index, sink.route, static_cast<mica::Channel&&>(sink.server));
   }
   WatchProcess(index);
   FlushPending(index);
@@ -486,16 +508,19 @@ mica_status_t Manager::Open(uint32_t index, const char* path, size_t len, mica::
 
 bool Manager::LogSinkRoute(uint32_t index, cm::RouteResult* route) {
   const cm::Manifest* m = comps_[index].manifest;
-  for (uint32_t i = 0; m != nullptr && i < m->use_count; i++) {
+  const cm::Use implicit = cm::ImplicitLogSinkUse();
+  const cm::Use* use = m == nullptr ? &implicit : nullptr;  // a bare program
+  for (uint32_t i = 0; m != nullptr && i < m->use_count && use == nullptr; i++) {
     const cm::Use& u = m->uses[i];
-    if (u.kind == cm::CapKind::kProtocol && u.name.Equals(cm::kLogSink)) {
-      cm::Route(*this, index, u.path.data, u.path.size, route);
-      return route->kind == cm::RouteKind::kProvider &&
-             comps_[route->provider].state != State::kFailed &&
-             cm::AttachesLogSink(comps_[route->provider].manifest, route->capability);
-    }
+    use = u.kind == cm::CapKind::kProtocol && u.name.Equals(cm::kLogSink) ? &u : nullptr;
   }
-  return false;
+  if (use == nullptr) {
+    return false;
+  }
+  cm::RouteUse(*this, index, use, route);
+  return route->kind == cm::RouteKind::kProvider &&
+         comps_[route->provider].state != State::kFailed &&
+         cm::AttachesLogSink(comps_[route->provider].manifest, route->capability);
 }
 
 mica_status_t Manager::Connect(uint32_t opener, const cm::RouteResult& r, mica::Channel channel) {
@@ -594,7 +619,12 @@ void Manager::SendPending(uint32_t provider, PendingConnect* pc) {
                 });
   if (s != MICA_OK) {
     report(s);
+    return;
   }
+  // Written now, not with the loop's next port wait (a write from a
+  // handler is deferred): the process it names may start before that
+  // (BeforeStart), and the service must have the attach first.
+  (void)loop_.FlushWrite(admin->channel().get());
 }
 
 idl::log::AdminAsyncClient* Manager::LogAdmin(uint32_t provider) {

@@ -152,9 +152,19 @@ class Manager final : public cm::Topology {
                            cm::OnTerminate on_terminate);
   bool LoadManifest(Component& c, const char* path);
   void MakeMoniker(uint32_t index);
+  // A component's startup log sink while it is launched: the server end
+  // and its route (LogSinkRoute).
+  struct LogSinkLaunch {
+    Manager* manager = nullptr;
+    uint32_t index = 0;
+    cm::RouteResult route;
+    mica::Channel server;
+  };
   // Starts the program; `log_sink` (if valid) is given as its
-  // MICA_BOOTSTRAP_LOG_SINK.
-  bool Launch(uint32_t index, mica::Channel log_sink, char* why, size_t size);
+  // MICA_BOOTSTRAP_LOG_SINK, and sink->server is attached before the
+  // process starts if its provider runs (BeforeStart).
+  bool Launch(uint32_t index, mica::Channel log_sink, LogSinkLaunch* sink, char* why, size_t size);
+  static void BeforeStart(void* ctx, uint64_t koid);
   // The route of component `index`'s use of log.Sink if it ends at a
   // provider that attaches sinks and has not failed (cm::AttachesLogSink).
   bool LogSinkRoute(uint32_t index, cm::RouteResult* route);

@@ -17,6 +17,18 @@ bool AttachesLogSink(const Manifest* provider, const Str& capability) {
   return false;
 }
 
+Use ImplicitLogSinkUse() {
+  Use u;
+  u.kind = CapKind::kProtocol;
+  u.name.data = kLogSink;
+  u.name.size = sizeof(kLogSink) - 1;
+  u.from.kind = RefKind::kParent;
+  static constexpr char kPath[] = "/svc/log.Sink";
+  u.path.data = kPath;
+  u.path.size = sizeof(kPath) - 1;
+  return u;
+}
+
 size_t LogMoniker(const char* moniker, char* out, size_t size) {
   const char* m = moniker[0] == '/' ? moniker + 1 : moniker;
   if (m[0] == '\0') {

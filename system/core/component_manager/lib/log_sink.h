@@ -28,6 +28,11 @@ inline constexpr char kLogAdmin[] = "log.Admin";
 // attached through the provider's log.Admin (see above).
 bool AttachesLogSink(const Manifest* provider, const Str& capability);
 
+// A bare program (Realm.Run's, no manifest) uses nothing but this: the
+// log.Sink its collection is offered, if it is (`use: log.Sink` from
+// parent at /svc/log.Sink).
+Use ImplicitLogSinkUse();
+
 // The log moniker of `moniker` in `out` (cut to size - 1 bytes, always
 // terminated; size > 0): its length.
 size_t LogMoniker(const char* moniker, char* out, size_t size);
