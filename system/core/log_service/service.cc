@@ -55,9 +55,13 @@ class SinkImpl final : public idl::log::SinkServer {
     memcpy(moniker_, moniker.data(), moniker_len_);
     // The process's own debug log lines are its too (pid_map.h); a pid
     // is only known when the attacher gave it.
-    (void)service_->pids().Attach(pid_, std::string_view(moniker_, moniker_len_));
+    named_ = service_->pids().Attach(pid_, std::string_view(moniker_, moniker_len_));
   }
-  ~SinkImpl() override { service_->pids().Detach(pid_); }
+  ~SinkImpl() override {
+    if (named_) {
+      service_->pids().Detach(pid_);
+    }
+  }
 
   void Write(idl::log::Sink::WriteRequest& req) override {
     const idl::log::Entry& e = req.entry;
@@ -94,6 +98,7 @@ class SinkImpl final : public idl::log::SinkServer {
   size_t moniker_len_ = 0;
   uint64_t pid_;
   mica_time_t attached_;
+  bool named_ = false;  // counted in the service's PidMonikers
 };
 
 }  // namespace
