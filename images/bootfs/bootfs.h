@@ -167,6 +167,13 @@ class Image {
 // Crc32(b, nb, Crc32(a, na)) == Crc32(a ++ b).
 uint32_t Crc32(const void* data, size_t size, uint32_t crc = 0);
 
+// On AArch64, makes Crc32 use the CRC32 instructions (FEAT_CRC32,
+// ID_AA64ISAR0_EL1.CRC32 != 0) instead of the table: the same values, about
+// 8 times fewer instructions. For a caller that knows the CPU has them (the
+// kernel reads the ID register at boot); call it before any other thread
+// runs. Elsewhere it does nothing.
+void UseCrc32Instructions(bool on);
+
 // True if `name` (not necessarily NUL-terminated) follows the naming rules:
 // 1..kMaxNameLength bytes of printable ASCII other than space and backslash,
 // '/'-separated components, none empty, "." or "..".

@@ -14,8 +14,9 @@
 #include "kernel/object/resource.h"
 #include "kernel/syscalls/sys_common.h"
 
-// debuglog_create: READABLE needs the root resource; CONSOLE (with
-// READABLE) the root or a SYSTEM resource covering MICA_RSRC_SYSTEM_CONSOLE.
+// debuglog_create: READABLE needs the root resource with INSPECT (reading
+// the log inspects the kernel); CONSOLE (with READABLE) the root or a
+// SYSTEM resource covering MICA_RSRC_SYSTEM_CONSOLE.
 mica::Status sys_debuglog_create(mica_handle_t resource, uint32_t options,
                                  user_out_ptr<mica_handle_t> out) {
   if ((options & ~(MICA_LOG_FLAG_READABLE | MICA_LOG_FLAG_CONSOLE)) != 0) {
@@ -29,13 +30,14 @@ mica::Status sys_debuglog_create(mica_handle_t resource, uint32_t options,
   bool root = false;
   bool console_cap = false;
   if (resource != MICA_HANDLE_INVALID) {
+    mica_rights_t rights = MICA_RIGHT_NONE;
     mica::RefPtr<ResourceDispatcher> r =
-        TRY(Process::Current()->GetObject<ResourceDispatcher>(resource, MICA_RIGHT_NONE));
-    root = r->is_root();
+        TRY(Process::Current()->GetObject<ResourceDispatcher>(resource, MICA_RIGHT_NONE, &rights));
+    root = r->is_root() && (rights & MICA_RIGHT_INSPECT) != 0;
     console_cap = r->CoversSystem(MICA_RSRC_SYSTEM_CONSOLE);
   }
   if (console ? !console_cap : (readable && !root)) {
-    return mica::Status::kAccessDenied;  // reading the log needs the root resource
+    return mica::Status::kAccessDenied;  // reading the log needs the root resource, INSPECT
   }
   mica::AllocChecker ac_log;
   auto* log = new (ac_log) DebuglogDispatcher(readable);

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "devicetree/lib/fdt.h"
+#include "images/bootfs/bootfs.h"
+#include "kernel/arch/arm64/arch.h"
 #include "kernel/arch/arm64/timer.h"
 #include "kernel/base/log.h"
 #include "kernel/base/panic.h"
@@ -65,4 +67,31 @@ KTEST(timer_conversions_are_exact) {
     uint64_t back = timer::NsToTicks(timer::TicksToNs(t));
     KEXPECT(back == t || (back + 1 == t && kGiga % f != 0));
   }
+}
+
+// The bootfs's CRC-32 with the CPU's CRC32 instructions (what CheckBootfs
+// turns on when ID_AA64ISAR0_EL1 reports them) equals the table's for every
+// length 0..80 at every alignment 0..7, and chains.
+KTEST(bootfs_crc32_instructions_match_the_table) {
+  if (((READ_SYSREG(id_aa64isar0_el1) >> 16) & 0xf) == 0) {
+    return;  // no FEAT_CRC32: the table is all there is
+  }
+  static uint8_t bytes[96];
+  for (size_t i = 0; i < sizeof(bytes); i++) {
+    bytes[i] = static_cast<uint8_t>(i * 131u + 7u);
+  }
+  for (size_t align = 0; align < 8; align++) {
+    for (size_t n = 0; n <= 80; n++) {
+      bootfs::UseCrc32Instructions(false);
+      uint32_t table = bootfs::Crc32(bytes + align, n);
+      uint32_t chained_table =
+          bootfs::Crc32(bytes + align + n / 2, n - n / 2, bootfs::Crc32(bytes + align, n / 2));
+      bootfs::UseCrc32Instructions(true);
+      KEXPECT_EQ(bootfs::Crc32(bytes + align, n), table);
+      KEXPECT_EQ(
+          bootfs::Crc32(bytes + align + n / 2, n - n / 2, bootfs::Crc32(bytes + align, n / 2)),
+          chained_table);
+    }
+  }
+  KEXPECT_EQ(bootfs::Crc32("123456789", 9), 0xcbf43926u);  // the check value
 }

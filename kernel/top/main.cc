@@ -56,6 +56,7 @@ static_assert(MAX_CPUS == 8, "update arm64_percpu_ptr's initialiser");
 alignas(2 * STACK_SIZE) uint8_t g_emergency_stacks[MAX_CPUS][2 * STACK_SIZE];
 
 platform::BootInfo g_boot;
+bool g_bootfs_verified = false;  // CheckBootfs, for RunUserboot
 fdt::Fdt g_fdt;
 
 constexpr uint64_t kMaxDtbSize = 2 * 1024 * 1024;  // as Linux (MAX_FDT_SIZE)
@@ -97,7 +98,7 @@ void KmainThreadBody() {
   if (run_tests) {
     ktest::Run(filter[0] ? filter : "all");
   }
-  launcher::RunUserboot(g_boot);
+  launcher::RunUserboot(g_boot, g_bootfs_verified);
   if (platform::BootArg(g_boot.bootargs, "kernel.crash", filter, sizeof(filter))) {
     CrashForTest(filter);
   }
@@ -268,7 +269,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_pa, uint64_t kernel_pa, ui
   arch::EnableIrqs();
   KLog("cpu0 online (mpidr 0x%llx, boot CPU)", static_cast<unsigned long long>(cpu0.mpidr));
 
-  CheckBootfs(g_boot);
+  g_bootfs_verified = CheckBootfs(g_boot);
 
   // 6. Every other CPU.
   if (g_boot.cpus_ignored != 0) {

@@ -260,11 +260,11 @@ mica::Status StartUserboot(const platform::BootInfo& boot, const bootfs::Image& 
 
 }  // namespace
 
-void RunUserboot(const platform::BootInfo& boot) {
+void RunUserboot(const platform::BootInfo& boot, bool verified) {
   bootfs::Image fs;
-  if (boot.initrd_end <= boot.initrd_start ||
-      fs.Open(arch::PhysToVirt(boot.initrd_start), boot.initrd_end - boot.initrd_start) !=
-          bootfs::Status::kOk) {
+  if (!verified || boot.initrd_end <= boot.initrd_start ||
+      fs.Open(arch::PhysToVirt(boot.initrd_start), boot.initrd_end - boot.initrd_start,
+              bootfs::Verify::kStructure) != bootfs::Status::kOk) {
     KLog("userboot: not started: no valid bootfs");
     return;
   }

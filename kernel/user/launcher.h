@@ -20,6 +20,8 @@ constexpr uint64_t kDefaultStackSize = 256 * 1024;
 
 // Boot: starts bin/userboot from the bootfs (the initrd) and waits until it
 // ends. Logs why when it cannot (no bootfs, no userboot, a bad ELF).
-void RunUserboot(const platform::BootInfo& boot);
+// `verified`: CheckBootfs found the bootfs valid, checksums included (they
+// are not computed again); false: no valid bootfs, userboot is not started.
+void RunUserboot(const platform::BootInfo& boot, bool verified);
 
 }  // namespace launcher

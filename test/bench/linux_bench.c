@@ -308,6 +308,9 @@ static void op_fork(void* ctx, unsigned n) {
 }
 
 int main(int argc, char** argv) {
+  // The counter at /init's first instruction of its own: the boot from
+  // reset, printed once calibrated (bench.py's boot_to_init).
+  const uint64_t boot = ticks();
   for (int i = 1; i < argc; i++) {
     if (strncmp(argv[i], "iters=", 6) == 0) {
       g_iters = (unsigned)strtoul(argv[i] + 6, NULL, 10);
@@ -324,6 +327,8 @@ int main(int argc, char** argv) {
   g_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
   printf("bench: start iters=%u runs=%u cpus=%d\n", g_iters, g_runs, g_cpus);
   calibrate();
+  printf("bench: boot_to_init %llu\n",
+         (unsigned long long)((boot * 1000 + g_ticks_per_kinsn / 2) / g_ticks_per_kinsn));
   if (g_cpus > 1) {
     bench_pipe_rt("pipe_rt_2cpu", 1);
   } else {

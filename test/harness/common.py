@@ -54,6 +54,10 @@ class Job:
 
     names: list[str]  # what --list prints for it
     run: Callable[[], list[CaseResult]]
+    # Mostly waiting: a boot whose guest sleeps through timed steps (the
+    # fault campaigns' run-ms, typed consoles) and needs a fraction of a
+    # CPU. run_jobs runs these beside the others, on a pool of their own.
+    waits: bool = False
 
 
 class Options:

@@ -4,8 +4,10 @@ system/core/component_manager/test (--root=meta/cm-test-root.cm). Its
 checker component exercises eager and lazy start, routing through offer
 and expose chains, a missing capability, a killed component restarted,
 on_terminate ignore, stop (obeyed, and killed after the timeout), Run in a
-collection with its exit code, and the driver manager as a component; the
-manager exits with the checker's status (--exit-with=/checker). Judged
+collection with its exit code, kernel objects routed with their rights
+(and not had where not routed), and the driver manager as a component
+getting its kernel objects by routing; the manager exits with the
+checker's status (--exit-with=/checker). Judged
 like a driver case (qemu_jobs.driver_job): every expected line, no
 forbidden one, userboot's end with status 0."""
 
@@ -25,11 +27,12 @@ _T = r"cm-test-component\(\d+\): cm-test: "
 _CHECKS = [
     "realm", "eager-started", "lazy-not-started", "crash-loop-failed", "failed-provider-unavailable",
     "route-sibling", "provider-refuses-unknown", "route-expose-chain-lazy-start",
-    "lazy-started", "not-in-namespace", "missing-capability", "others-unaffected", "killed",
+    "lazy-started", "open-running", "not-in-namespace", "missing-capability", "others-unaffected",
+    "kernel-root-resource-inspect-only", "kernel-bootfs-read-only", "kernel-manage-not-in-namespace", "killed",
     "restarted-answers", "restarted-listed", "ignore-exit-code", "ignore-not-restarted", "realm-start", "realm-start-unknown",
     "realm-stop-started", "stop",
     "stop-timeout-kill", "lazy-restart-after-stop", "run-started", "run-exit-code", "run-collected",
-    "run-missing-program", "run-stdout", "run-missing-manifest", "run-manifest-with-args",
+    "run-missing-program", "run-stdout", "run-missing-manifest", "run-manifest-with-args", "run-realm-with-args",
     "log-attached-self", "log-attached-run-stdout", "drivers-inspect",
     "drivers-directory", "drivers-stop",
 ]
@@ -54,6 +57,11 @@ def component_cases() -> list[DriverCase]:
         # The broken hop, naming the capability and the component.
         _CM + r"component: /checker cannot open /svc/test\.Unused: not in its namespace \(no use of it\)$",
         _CM + r"component: /run:cm-test-missing-\d+ cannot open test\.Missing: not offered by /$",
+        # Kernel objects: only the names routed to a component, with their rights.
+        _CM + r"component: /run:cm-test-missing-\d+ cannot open kernel\.RootResource: not offered by /$",
+        _CM + r"component: /run:cm-test-missing-\d+ cannot open kernel\.ManageResource: not offered by /$",
+        _CM + r"component: /run:cm-test-missing-\d+ cannot open kernel\.DebugLog: not offered by /$",
+        _CM + r"component: /checker cannot open /svc/kernel\.ManageResource: not in its namespace \(no use of it\)$",
         _CM + r"component: /eager \(process \d+\) was killed; restart 1 in 0 ms$",
         # A crash loop: at once, then backoff doubling from 10 ms, then failed.
         _CM + r"component: /crashy \(process \d+\) crashed \(fault at 0x0, esr 0x[0-9a-f]+\); restart 1 in 0 ms$",
@@ -80,6 +88,7 @@ def component_cases() -> list[DriverCase]:
         r"FAILED",
         _CM + r"component: failed (?!/crashy:)",
         _CM + r"component: cannot start ",
+        r"driver-manager: cannot get ",
         # Nothing else restarted: only /eager (once) and /crashy.
         _CM + r"component: /(?!eager |crashy )\S+ \(process \d+\) .*; restart ",
         _CM + r"component: /eager \(process \d+\) .*; restart [^1]",

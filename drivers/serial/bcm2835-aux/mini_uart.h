@@ -12,9 +12,12 @@
 //   and QEMU leave the mini UART enabled, QEMU's AUX_ENABLES reads 1).
 // - Init(config, aux): disable RX/TX (CNTL), mask, 8-bit mode (LCR = 3: the
 //   errata, bit 1 must be set too), BAUD = clock / (8 * baud) - 1 (§2.2.1)
-//   when config.clock_hz is non-zero, clear both FIFOs (IIR write bits 2:1),
-//   enable RX/TX, then find the IER layout (below) and enable the receive
-//   interrupt.
+//   when config.clock_hz is non-zero, clear the transmit FIFO (IIR write
+//   bit 2), enable RX/TX, then find the IER layout (below) and enable the
+//   receive interrupt. Type-ahead: the receive FIFO is not cleared; first,
+//   if the UART is enabled (`aux` null or AUX_ENABLES says so), Init moves
+//   what it holds (keys typed while the kernel had the console) to the
+//   receive ring, where Read finds it; later bytes raise the interrupt.
 // - IER layout: the document gives bit 0 = transmit, bit 1 = receive; the
 //   hardware has them the other way round (errata p12; the 16550 layout
 //   Linux's 8250 driver uses). QEMU's hw/char/bcm2835_aux.c now matches the
@@ -61,7 +64,7 @@ inline constexpr uint32_t kIirNotPending = 1u << 0;
 inline constexpr uint32_t kIirIdMask = 3u << 1;
 inline constexpr uint32_t kIirIdTx = 1u << 1;
 inline constexpr uint32_t kIirIdRx = 2u << 1;
-inline constexpr uint32_t kIirClearFifos = 3u << 1;  // on write
+inline constexpr uint32_t kIirClearTx = 1u << 2;  // on write (bit 1 clears receive)
 inline constexpr uint32_t kLsrDataReady = 1u << 0;
 inline constexpr uint32_t kLsrOverrun = 1u << 1;
 inline constexpr uint32_t kLsrTxEmpty = 1u << 5;

@@ -209,19 +209,28 @@ void Service() {
   }
 }
 
+// Received bytes through the line discipline, their echo to the wire.
+void TakeInput() {
+  uint8_t buf[64];
+  size_t n;
+  bool any = false;
+  while ((n = g.uart->Read(buf, sizeof(buf))) != 0) {
+    any = true;
+    for (size_t i = 0; i < n; i++) {
+      uint8_t echo[LineDiscipline::kMaxEcho];
+      size_t e = g.in.Input(buf[i], echo);
+      g.out.Write(kEcho, echo, e);
+    }
+  }
+  if (any) {
+    g.out.Flush(kEcho);  // typed characters show at once
+  }
+}
+
 void OnInterrupt() {
   uint32_t events = g.uart->OnInterrupt();
   if ((events & kRxReady) != 0) {
-    uint8_t buf[64];
-    size_t n;
-    while ((n = g.uart->Read(buf, sizeof(buf))) != 0) {
-      for (size_t i = 0; i < n; i++) {
-        uint8_t echo[LineDiscipline::kMaxEcho];
-        size_t e = g.in.Input(buf[i], echo);
-        g.out.Write(kEcho, echo, e);
-      }
-    }
-    g.out.Flush(kEcho);  // typed characters show at once
+    TakeInput();
   }
   Service();
 }
@@ -284,7 +293,8 @@ mica_status_t ConsoleStart(Context& dev, SerialDevice& uart, mica::Handle irq,
   g.config = config;
   g.out.set_crlf(true);
   MICA_TRY(g.pump.Start(&dev.loop(), irq.release(), [] { OnInterrupt(); }));
-  Service();  // the records the kernel did not print
+  TakeInput();  // what Init kept from the receive FIFO (type-ahead)
+  Service();    // the records the kernel did not print
   MICA_TRY(dev.loop().PostTaskAfter([] { SayHello(); }, 200'000'000));
   mica::async::Loop* loop = &dev.loop();
   return dev.Publish<Serial>(ConsoleOwned() ? "console" : "serial", [loop](mica::Handle client) {

@@ -13,7 +13,9 @@
 //   MICA_LOG_READ_LINE), so the console reads the same whoever drives it.
 //   Without the grant the driver runs as a plain UART (no log).
 // - Start (the UART initialised): everything then runs on the driver's
-//   loop. Each interrupt (IrqPump) services the UART; received bytes go
+//   loop. The bytes Init kept from the receive FIFO (typed while the
+//   kernel had the console) are taken first. Each interrupt (IrqPump)
+//   services the UART; received bytes go
 //   through the LineDiscipline (echo: printable ASCII, Enter as CR LF,
 //   backspace erases); finished lines wait for readers. Output from four
 //   writers (the kernel's records, service clients, the echo, the driver's
@@ -24,7 +26,8 @@
 //   (system/idl/serial.idl): Write queues the bytes (whole lines kept
 //   whole; a write without a final newline, e.g. a prompt, is sent as it
 //   is); Read waits for a finished line and returns up to `max` bytes of
-//   finished lines (canonical mode); GetInfo names the driver.
+//   finished lines (canonical mode); SetMode RAW keeps what was typed
+//   before (type-ahead, LineDiscipline); GetInfo names the driver.
 // - The driver's death closes the console log: the kernel takes the
 //   console back and prints what this driver had not read (syscalls.mica,
 //   debuglog_create).

@@ -23,8 +23,15 @@
 //   (raw mode only) makes one Ctrl-L (0x0c) readable, ahead of the bytes
 //   not read yet: the driver calls it when another writer's line cut the
 //   client's partial line (its prompt), so the client redraws it before it
-//   echoes anything more. Switching mode discards the line being edited,
-//   a pending redraw and every byte not read yet.
+//   echoes anything more.
+// - Type-ahead: switching to raw mode keeps what was typed before, as it
+//   was typed: the finished lines not read yet (each ending in '\n') and
+//   then the line being edited (no newline) become raw bytes, so a client
+//   that sets raw mode (the shell) reads the keys typed during boot. A CR
+//   that ended the last canonical line swallows an LF right after the
+//   switch (CR LF stays one Enter). Switching back to canonical mode
+//   discards the raw bytes not read yet and a pending redraw (they were the
+//   raw client's). Setting the mode it already has changes nothing.
 // - No allocation, no system calls; single-threaded (the driver's loop).
 #pragma once
 
@@ -45,7 +52,9 @@ class LineDiscipline {
 
   size_t Input(uint8_t c, uint8_t* echo) {
     if (raw_) {
-      if (!ready_.PushByte(c)) {
+      bool skip = skip_lf_ && c == '\n';
+      skip_lf_ = false;
+      if (!skip && !ready_.PushByte(c)) {
         bytes_dropped_++;
       }
       return 0;
@@ -76,13 +85,23 @@ class LineDiscipline {
   }
 
   void SetRaw(bool raw) {
+    if (raw == raw_) {
+      return;
+    }
     raw_ = raw;
     redraw_ = false;
+    if (raw) {  // type-ahead: the finished lines stay, the edited line follows
+      size_t kept = ready_.Push(edit_, len_);
+      bytes_dropped_ += len_ - kept;
+      skip_lf_ = last_cr_;
+    } else {
+      uint8_t sink[64];
+      while (ready_.Pop(sink, sizeof(sink)) != 0) {
+      }
+      skip_lf_ = false;
+    }
     len_ = 0;
     last_cr_ = false;
-    uint8_t sink[64];
-    while (ready_.Pop(sink, sizeof(sink)) != 0) {
-    }
   }
   bool raw() const { return raw_; }
   void NoteCut() { redraw_ = raw_; }
@@ -125,7 +144,8 @@ class LineDiscipline {
   uint64_t lines_dropped_ = 0;
   uint64_t bytes_dropped_ = 0;
   bool raw_ = false;
-  bool redraw_ = false;  // NoteCut: a Ctrl-L to read first
+  bool redraw_ = false;   // NoteCut: a Ctrl-L to read first
+  bool skip_lf_ = false;  // raw: an LF now ends the CR LF canonical mode began
   ByteRing<kReadyBytes> ready_;
 };
 

@@ -151,13 +151,58 @@ TEST(LineDiscipline, NoteCutMakesARedrawReadableInRawModeOnly) {
   EXPECT_EQ(ld.readable(), 0u);
 }
 
-TEST(LineDiscipline, SwitchingModeDiscardsWhatWasNotRead) {
+TEST(LineDiscipline, RawModeReadsWhatWasTypedAheadInCanonicalMode) {
   LineDiscipline ld;
-  Type(ld, "done\rhalf");
+  EXPECT_EQ(Type(ld, "done\rha\x01lx\x7f" "f"), "done\nhalx\b \bf");
   ld.SetRaw(true);
-  EXPECT_EQ(ld.readable(), 0u);
   EXPECT_EQ(ld.editing(), 0u);
+  EXPECT_EQ(ld.bytes_dropped(), 0u);
+  // The finished line, then the edited one as it stands, then raw input.
+  EXPECT_EQ(Type(ld, "\x1b[D"), "");
+  EXPECT_EQ(ReadAll(ld), "done\nhalf\x1b[D");
+  ld.SetRaw(true);  // the mode it has: nothing changes
+  Type(ld, "x");
+  ld.SetRaw(true);
+  EXPECT_EQ(ReadAll(ld), "x");
+}
+
+TEST(LineDiscipline, ACrLfSplitByTheSwitchToRawIsOneEnter) {
+  LineDiscipline ld;
+  Type(ld, "ls\r");
+  ld.SetRaw(true);
+  Type(ld, "\n\nq");  // the first LF ends the CR LF; the second is a key
+  EXPECT_EQ(ReadAll(ld), "ls\n\nq");
+  LineDiscipline lf;
+  Type(lf, "ls\n");
+  lf.SetRaw(true);
+  Type(lf, "\n");
+  EXPECT_EQ(ReadAll(lf), "ls\n\n");
+}
+
+TEST(LineDiscipline, TypeAheadThatDoesNotFitIsCounted) {
+  LineDiscipline ld;
+  std::string line(LineDiscipline::kEditMax - 1, 'a');
+  size_t lines = 0;
+  while (ld.readable() + line.size() + 1 <= LineDiscipline::kReadyBytes) {
+    Type(ld, line + "\r");
+    lines++;
+  }
+  size_t room = LineDiscipline::kReadyBytes - ld.readable();
+  ASSERT_LT(room, line.size());
+  Type(ld, line);  // the edited line: only `room` bytes of it fit
+  ld.SetRaw(true);
+  EXPECT_EQ(ld.bytes_dropped(), line.size() - room);
+  EXPECT_EQ(ld.readable(), LineDiscipline::kReadyBytes);
+  std::string all = ReadAll(ld);
+  EXPECT_EQ(all.substr(0, line.size() + 1), line + "\n");
+  EXPECT_EQ(all.substr(lines * (line.size() + 1)), std::string(room, 'a'));
+}
+
+TEST(LineDiscipline, SwitchingBackToCanonicalDiscardsRawBytesNotRead) {
+  LineDiscipline ld;
+  ld.SetRaw(true);
   Type(ld, "raw\r");
+  ld.NoteCut();
   ld.SetRaw(false);
   EXPECT_EQ(ld.readable(), 0u);
   // Canonical again: editing and echo as before; a CR LF split by the

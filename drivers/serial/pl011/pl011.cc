@@ -34,6 +34,9 @@ Status Pl011::Init(const Pl011Config& config) {
   if (!is_pl011) {
     return Status::kNotFound;
   }
+  rx_.Clear();
+  tx_.Clear();
+  DrainRx();  // type-ahead: kept, not flushed
   regs_.Write32(kCr, 0);
   uint32_t polls = 0;
   while (regs_.Read32(kFr) & kFrBusy) {
@@ -41,6 +44,7 @@ Status Pl011::Init(const Pl011Config& config) {
       return Status::kTimedOut;
     }
   }
+  DrainRx();
   regs_.Write32(kLcrH, 0);  // FEN = 0 flushes both FIFOs
   SetMask(0);
   regs_.Write32(kIcr, kIntAll);
@@ -49,10 +53,9 @@ Status Pl011::Init(const Pl011Config& config) {
     regs_.Write32(kIbrd, ibrd);
     regs_.Write32(kFbrd, fbrd);
   }
+  DrainRx();
   regs_.Write32(kLcrH, kLcrWlen8 | kLcrFen);
   regs_.Write32(kIfls, kIflsRxHalf | kIflsTxEighth);
-  rx_.Clear();
-  tx_.Clear();
   SetMask(kIntRx | kIntRt | kIntErrors);
   regs_.Write32(kCr, kCrUarten | kCrTxe | kCrRxe);
   ready_ = true;

@@ -11,6 +11,9 @@
 //   the divisors, §3.3.7); IFLS = receive 1/2, transmit 1/8; unmask receive,
 //   receive-timeout and the four error interrupts; enable UART, TX and RX.
 //   clock_hz 0 keeps the divisors firmware or QEMU left (QEMU ignores them).
+//   Type-ahead: before each LCR_H write (a FEN change flushes the FIFOs)
+//   Init moves what the receive FIFO holds (keys typed while the kernel had
+//   the console) to the receive ring, where Read finds it.
 //   kInvalidArgs if the divisor is out of range (IBRD 1..65535).
 // - OnInterrupt (SerialDevice): reads MIS once, clears what it read, drains
 //   the receive FIFO (at most 2 FIFOs' worth per call) into the receive

@@ -174,6 +174,24 @@ TEST(Pl011, InitGivesUpOnAStuckBusyFlag) {
   EXPECT_EQ(uart.Init(c), Status::kTimedOut);
 }
 
+// Keys typed while the kernel had the console wait in the receive FIFO:
+// Init keeps them for Read although it flushes the FIFOs (LCR_H.FEN), with
+// the FIFOs on (firmware) or off (QEMU's reset state, one character).
+TEST(Pl011, InitKeepsWhatTheReceiveFifoHolds) {
+  for (Model model : {Model::kTrm, Model::kQemu}) {
+    for (uint32_t lcr_h : {kLcrWlen8 | kLcrFen, 0u}) {
+      FakePl011 dev(model, 16);
+      dev.Write32(kLcrH, lcr_h);
+      dev.Write32(kCr, kCrUarten | kCrTxe | kCrRxe);
+      dev.Receive("typed");
+      Pl011 uart(dev);
+      ASSERT_EQ(uart.Init(VirtConfig()), Status::kOk);
+      EXPECT_EQ(ReadAll(uart), lcr_h != 0 ? "typed" : "t") << static_cast<int>(model);
+      EXPECT_EQ(dev.rx_level(), 0u);
+    }
+  }
+}
+
 TEST(Pl011, ShortInputArrivesThroughTheReceiveTimeout) {
   FakePl011 dev(Model::kTrm, 16);
   Pl011 uart(dev);

@@ -24,9 +24,8 @@ mica_handle_t ServiceDirectory() {
   return directory;
 }
 
-mica_status_t OpenService(const char* service_class, uint32_t instance, const char* protocol_name,
-                          uint16_t version, mica::Channel* out) {
-  mica_handle_t directory = ServiceDirectory();
+mica_status_t OpenServiceIn(mica_handle_t directory, const char* service_class, uint32_t instance,
+                            const char* protocol_name, uint16_t version, mica::Channel* out) {
   if (directory == MICA_HANDLE_INVALID) {
     return MICA_ERR_BAD_STATE;
   }
@@ -56,17 +55,30 @@ mica_status_t OpenService(const char* service_class, uint32_t instance, const ch
   return s;
 }
 
-mica_status_t WaitForService(const char* service_class, uint32_t instance,
-                             const char* protocol_name, uint16_t version, mica_duration_t timeout,
-                             mica::Channel* out) {
+mica_status_t WaitForServiceIn(mica_handle_t directory, const char* service_class,
+                               uint32_t instance, const char* protocol_name, uint16_t version,
+                               mica_duration_t timeout, mica::Channel* out) {
   mica_time_t deadline = Now() + timeout;
   for (;;) {
-    mica_status_t s = OpenService(service_class, instance, protocol_name, version, out);
+    mica_status_t s =
+        OpenServiceIn(directory, service_class, instance, protocol_name, version, out);
     if ((s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE) || Now() >= deadline) {
       return s;
     }
     mica_nanosleep(Now() + kRetryInterval);
   }
+}
+
+mica_status_t OpenService(const char* service_class, uint32_t instance, const char* protocol_name,
+                          uint16_t version, mica::Channel* out) {
+  return OpenServiceIn(ServiceDirectory(), service_class, instance, protocol_name, version, out);
+}
+
+mica_status_t WaitForService(const char* service_class, uint32_t instance,
+                             const char* protocol_name, uint16_t version, mica_duration_t timeout,
+                             mica::Channel* out) {
+  return WaitForServiceIn(ServiceDirectory(), service_class, instance, protocol_name, version,
+                          timeout, out);
 }
 
 }  // namespace mica::driver

@@ -8,58 +8,64 @@ namespace component_manager {
 
 namespace {
 
-mica_handle_t Dup(mica_handle_t h, mica_rights_t rights) {
+// How a Get makes its handle from the manager's object: a new handle with
+// `rights`, or invalid (the reply then fails and the client sees its
+// channel close).
+using MakeFn = mica_handle_t (*)(mica_handle_t object, mica_rights_t rights);
+
+mica_handle_t Dup(mica_handle_t object, mica_rights_t rights) {
   mica_handle_t out = MICA_HANDLE_INVALID;
-  if (h == MICA_HANDLE_INVALID || mica_handle_duplicate(h, rights, &out) != MICA_OK) {
+  if (object == MICA_HANDLE_INVALID || mica_handle_duplicate(object, rights, &out) != MICA_OK) {
     return MICA_HANDLE_INVALID;
   }
   return out;
 }
 
-class RootJobImpl final : public idl::kernel::RootJobServer {
+// A new readable debug log (needs the root resource), reduced to `rights`.
+mica_handle_t ReadableLog(mica_handle_t root_resource, mica_rights_t rights) {
+  mica::Handle log;
+  mica_handle_t out = MICA_HANDLE_INVALID;
+  if (root_resource == MICA_HANDLE_INVALID ||
+      mica_debuglog_create(root_resource, MICA_LOG_FLAG_READABLE, log.reset_and_get_address()) !=
+          MICA_OK ||
+      mica_handle_replace(log.get(), rights, &out) != MICA_OK) {
+    return MICA_HANDLE_INVALID;  // a failed replace leaves `log` valid: closed here
+  }
+  (void)log.release();  // replaced by `out`
+  return out;
+}
+
+// The server of one kernel.* protocol P: every Get answers make(object,
+// rights) in the response's `Field`.
+template <typename P, typename Server, auto Field>
+class GetServer final : public Server {
  public:
-  RootJobImpl(mica::async::Loop* loop, mica::Channel c, mica_handle_t job)
-      : RootJobServer(loop, static_cast<mica::Channel&&>(c)), job_(job) {}
-  void Get(idl::kernel::RootJob::GetRequest&, GetCompleter done) override {
-    idl::kernel::RootJob::GetResponse r;
-    r.job.reset(Dup(job_, MICA_RIGHT_SAME_RIGHTS));
+  GetServer(mica::async::Loop* loop, mica::Channel c, mica_handle_t object, mica_rights_t rights,
+            MakeFn make)
+      : Server(loop, static_cast<mica::Channel&&>(c)),
+        object_(object),
+        rights_(rights),
+        make_(make) {}
+  void Get(typename P::GetRequest&, typename Server::GetCompleter done) override {
+    typename P::GetResponse r;
+    (r.*Field).reset(make_(object_, rights_));
     done.Reply(r);
   }
 
  private:
-  mica_handle_t job_;
+  mica_handle_t object_;
+  mica_rights_t rights_;
+  MakeFn make_;
 };
 
-class RootResourceImpl final : public idl::kernel::RootResourceServer {
- public:
-  RootResourceImpl(mica::async::Loop* loop, mica::Channel c, mica_handle_t resource)
-      : RootResourceServer(loop, static_cast<mica::Channel&&>(c)), resource_(resource) {}
-  void Get(idl::kernel::RootResource::GetRequest&, GetCompleter done) override {
-    idl::kernel::RootResource::GetResponse r;
-    r.resource.reset(Dup(resource_, kRootResourceRights));
-    done.Reply(r);
-  }
+using StartFn = mica_status_t (*)(mica::async::Loop* loop, mica::Channel channel,
+                                  mica_handle_t object, mica_rights_t rights, MakeFn make);
 
- private:
-  mica_handle_t resource_;
-};
-
-class BootfsImpl final : public idl::kernel::BootfsServer {
- public:
-  BootfsImpl(mica::async::Loop* loop, mica::Channel c, mica_handle_t vmo)
-      : BootfsServer(loop, static_cast<mica::Channel&&>(c)), vmo_(vmo) {}
-  void Get(idl::kernel::Bootfs::GetRequest&, GetCompleter done) override {
-    idl::kernel::Bootfs::GetResponse r;
-    r.vmo.reset(Dup(vmo_, kBootfsRights));
-    done.Reply(r);
-  }
-
- private:
-  mica_handle_t vmo_;
-};
-
-template <typename T>
-mica_status_t Start(T* server) {
+template <typename P, typename Server, auto Field>
+mica_status_t Start(mica::async::Loop* loop, mica::Channel channel, mica_handle_t object,
+                    mica_rights_t rights, MakeFn make) {
+  auto* server = new GetServer<P, Server, Field>(loop, static_cast<mica::Channel&&>(channel),
+                                                 object, rights, make);
   server->set_error_handler([server](mica_status_t) { delete server; });
   mica_status_t s = server->Begin();
   if (s != MICA_OK) {
@@ -68,24 +74,44 @@ mica_status_t Start(T* server) {
   return s;
 }
 
-bool Is(const char* name, size_t len, const char* want) {
-  return strlen(want) == len && memcmp(name, want, len) == 0;
-}
+// One served name: the object behind it (a KernelObjects member), its
+// rights and how its handle is made.
+struct Protocol {
+  const char* name;
+  mica_handle_t KernelObjects::*object;
+  mica_rights_t rights;
+  StartFn start;
+  MakeFn make;
+};
+
+namespace k = idl::kernel;
+
+constexpr Protocol kProtocols[] = {
+    {k::RootJob::kName, &KernelObjects::root_job, kRootJobRights,
+     Start<k::RootJob, k::RootJobServer, &k::RootJob::GetResponse::job>, Dup},
+    {k::RootResource::kName, &KernelObjects::root_resource, kRootResourceRights,
+     Start<k::RootResource, k::RootResourceServer, &k::RootResource::GetResponse::resource>, Dup},
+    {k::ManageResource::kName, &KernelObjects::root_resource, kManageResourceRights,
+     Start<k::ManageResource, k::ManageResourceServer, &k::ManageResource::GetResponse::resource>,
+     Dup},
+    {k::Bootfs::kName, &KernelObjects::bootfs, kBootfsRights,
+     Start<k::Bootfs, k::BootfsServer, &k::Bootfs::GetResponse::vmo>, Dup},
+    {k::Devicetree::kName, &KernelObjects::dtb, kDevicetreeRights,
+     Start<k::Devicetree, k::DevicetreeServer, &k::Devicetree::GetResponse::vmo>, Dup},
+    {k::DebugLog::kName, &KernelObjects::root_resource, kDebugLogRights,
+     Start<k::DebugLog, k::DebugLogServer, &k::DebugLog::GetResponse::log>, ReadableLog},
+};
 
 }  // namespace
 
 mica_status_t ServeKernelProtocol(mica::async::Loop* loop, const KernelObjects& objects,
                                   const char* name, size_t name_len, mica::Channel channel) {
-  if (Is(name, name_len, idl::kernel::RootJob::kName) && objects.root_job != MICA_HANDLE_INVALID) {
-    return Start(new RootJobImpl(loop, static_cast<mica::Channel&&>(channel), objects.root_job));
-  }
-  if (Is(name, name_len, idl::kernel::RootResource::kName) &&
-      objects.root_resource != MICA_HANDLE_INVALID) {
-    return Start(
-        new RootResourceImpl(loop, static_cast<mica::Channel&&>(channel), objects.root_resource));
-  }
-  if (Is(name, name_len, idl::kernel::Bootfs::kName) && objects.bootfs != MICA_HANDLE_INVALID) {
-    return Start(new BootfsImpl(loop, static_cast<mica::Channel&&>(channel), objects.bootfs));
+  for (const Protocol& p : kProtocols) {
+    mica_handle_t object = objects.*p.object;
+    if (object != MICA_HANDLE_INVALID && strlen(p.name) == name_len &&
+        memcmp(name, p.name, name_len) == 0) {
+      return p.start(loop, static_cast<mica::Channel&&>(channel), object, p.rights, p.make);
+    }
   }
   return MICA_ERR_NOT_FOUND;
 }

@@ -37,24 +37,6 @@ void DescribeEnd(const mica_info_process_t& info, char* buf, size_t size) {
   }
 }
 
-// The programs granted kernel handles as startup handles, by binary (a
-// stopgap until they use the kernel.* protocols the manager serves as the
-// root's parent, kernel_caps.h; docs/components.md, "The system tree"):
-//   bin/driver-manager: the devicetree, the root resource, the bootfs
-//     (it binds drivers);
-//   bin/log-service: the root resource (to read the kernel's debug log).
-enum class Grant : uint8_t { kNone, kDrivers, kLog };
-
-Grant GrantsOf(const char* binary) {
-  if (strcmp(binary, "bin/driver-manager") == 0) {
-    return Grant::kDrivers;
-  }
-  if (strcmp(binary, "bin/log-service") == 0) {
-    return Grant::kLog;
-  }
-  return Grant::kNone;
-}
-
 }  // namespace
 
 Manager::Manager(const bootfs::Image& fs, mica_handle_t bootfs_vmo, const Options& opts)
@@ -299,20 +281,8 @@ bool Manager::Launch(uint32_t index, mica::Channel log_sink, LogSinkLaunch* sink
   if (c.stdout_log) {
     grant(c.stdout_log.get(), MICA_BOOTSTRAP_DEBUGLOG);
   }
-  switch (GrantsOf(c.binary)) {
-    case Grant::kDrivers:
-      grant(bootfs_vmo_, MICA_BOOTSTRAP_VMO_BOOTFS);
-      grant(dtb_.get(), MICA_BOOTSTRAP_VMO_DTB);
-      grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE);
-      break;
-    case Grant::kLog:
-      grant(root_resource_.get(), MICA_BOOTSTRAP_ROOT_RESOURCE);
-      break;
-    case Grant::kNone:
-      break;
-  }
-  // argv: the binary, then the manifest's arguments or a bare program's.
-  const char* argv[1 + cm::kMaxArgs];
+  // argv: the binary, the manifest's arguments, then Realm.Run's.
+  const char* argv[1 + cm::kMaxArgs + idl::component::MAX_ARGS];
   char argbuf[2048];
   uint32_t argc = 0;
   argv[argc++] = c.binary;
@@ -328,12 +298,11 @@ bool Manager::Launch(uint32_t index, mica::Channel log_sink, LogSinkLaunch* sink
       argv[argc++] = argbuf + used;
       used += a.size + 1;
     }
-  } else {
-    const char* p = c.args;
-    for (uint32_t i = 0; i < c.argc && argc < 1 + cm::kMaxArgs; i++) {
-      argv[argc++] = p;
-      p += strlen(p) + 1;
-    }
+  }
+  const char* p = c.args;
+  for (uint32_t i = 0; i < c.argc && argc < sizeof(argv) / sizeof(argv[0]); i++) {
+    argv[argc++] = p;
+    p += strlen(p) + 1;
   }
   userboot::LaunchSpec spec;
   spec.path = c.binary;
@@ -485,6 +454,7 @@ mica_status_t Manager::Open(uint32_t index, const char* path, size_t len, mica::
     objects.root_job = mica_rt_job_default();
     objects.root_resource = root_resource_.get();
     objects.bootfs = bootfs_vmo_;
+    objects.dtb = dtb_.get();
     if (ServeKernelProtocol(&loop_, objects, r.capability.data, r.capability.size,
                             static_cast<mica::Channel&&>(channel)) != MICA_OK) {
       printf("component: %s cannot open %.*s: not offered to the root, which has no parent\n",
@@ -904,9 +874,6 @@ mica_status_t Manager::RunInCollection(const char* collection, size_t collection
   char path[cm::kMaxString + 1];
   snprintf(path, sizeof(path), "%.*s", static_cast<int>(target_len), target);
   bool is_manifest = target_len > 3 && strcmp(path + target_len - 3, ".cm") == 0;
-  if (is_manifest && argc != 0) {
-    return MICA_ERR_INVALID_ARGS;  // a manifest's program has its own arguments
-  }
   // The instance name: the target's base name (up to 20 characters of
   // a-z 0-9 _ -, others as '_'), '-', a counter.
   const char* base = strrchr(path, '/');
@@ -932,6 +899,10 @@ mica_status_t Manager::RunInCollection(const char* collection, size_t collection
       Remove(index);
       return MICA_ERR_NOT_FOUND;
     }
+    if (comps_[index].binary[0] == '\0' && argc != 0) {
+      Remove(index);
+      return MICA_ERR_INVALID_ARGS;  // no program to hand them to
+    }
   } else {
     bootfs::File f;
     if (!fs_.Find(path, &f)) {
@@ -950,24 +921,26 @@ mica_status_t Manager::RunInCollection(const char* collection, size_t collection
     snprintf(c.name, sizeof(c.name), "%s", name);
     snprintf(c.collection, sizeof(c.collection), "%s", coll_name);
     snprintf(c.binary, sizeof(c.binary), "%s", path);
-    size_t total = 0;
-    for (uint32_t i = 0; i < argc; i++) {
-      total += strlen(args[i]) + 1;
-    }
-    c.args = static_cast<char*>(malloc(total + 1));
-    if (c.args == nullptr) {
-      c = Component();
-      return MICA_ERR_NO_MEMORY;
-    }
-    char* p = c.args;
-    for (uint32_t i = 0; i < argc; i++) {
-      size_t n = strlen(args[i]) + 1;
-      memcpy(p, args[i], n);
-      p += n;
-    }
-    c.argc = argc;
     MakeMoniker(index);
   }
+  // The arguments (after a manifest's own, Launch).
+  Component& c = comps_[index];
+  size_t total = 0;
+  for (uint32_t i = 0; i < argc; i++) {
+    total += strlen(args[i]) + 1;
+  }
+  c.args = static_cast<char*>(malloc(total + 1));
+  if (c.args == nullptr) {
+    Remove(index);
+    return MICA_ERR_NO_MEMORY;
+  }
+  char* p = c.args;
+  for (uint32_t i = 0; i < argc; i++) {
+    size_t n = strlen(args[i]) + 1;
+    memcpy(p, args[i], n);
+    p += n;
+  }
+  c.argc = argc;
   comps_[index].stdout_log = static_cast<mica::Handle&&>(stdout_log);
   mica_status_t s = StartComponent(index);
   if (s != MICA_OK) {

@@ -106,7 +106,10 @@ class Manager final : public cm::Topology {
   // until opts.exit_with ends: the exit status.
   int Run();
 
-  // The system handles a component may be granted (bin/driver-manager).
+  // The kernel objects the manager serves as the root's parent besides the
+  // bootfs and the root job (kernel_caps.h: kernel.Devicetree; the root
+  // resource behind kernel.RootResource, kernel.ManageResource,
+  // kernel.DebugLog) and uses itself (a reboot's power resource).
   void SetSystemHandles(mica_handle_t dtb, mica_handle_t root_resource);
 
   // cm::Topology.

@@ -38,7 +38,7 @@ static bool find_record(mica_handle_t log, const char* text, mica_log_record_t* 
   return false;
 }
 
-TEST(debuglog_read, readable_needs_the_root_resource) {
+TEST(debuglog_read, readable_needs_the_root_resource_with_inspect) {
   mica_handle_t log = MICA_HANDLE_INVALID;
   EXPECT_STATUS(mica_debuglog_create(MICA_HANDLE_INVALID, MICA_LOG_FLAG_READABLE, &log),
                 MICA_ERR_ACCESS_DENIED);
@@ -46,6 +46,18 @@ TEST(debuglog_read, readable_needs_the_root_resource) {
   ASSERT_OK(mica_resource_create(mica_rt_root_resource(), MICA_RSRC_KIND_IRQ, 40, 1, "i", 1, &irq));
   EXPECT_STATUS(mica_debuglog_create(irq, MICA_LOG_FLAG_READABLE, &log), MICA_ERR_ACCESS_DENIED);
   EXPECT_OK(mica_handle_close(irq));
+  // The root resource without INSPECT (everything else it has) does not
+  // read the kernel's log; INSPECT alone does.
+  mica_handle_t blind = MICA_HANDLE_INVALID;
+  mica_rights_t all = ct_basic(mica_rt_root_resource()).rights;
+  ASSERT_OK(mica_handle_duplicate(mica_rt_root_resource(), all & ~MICA_RIGHT_INSPECT, &blind));
+  EXPECT_STATUS(mica_debuglog_create(blind, MICA_LOG_FLAG_READABLE, &log), MICA_ERR_ACCESS_DENIED);
+  EXPECT_OK(mica_handle_close(blind));
+  mica_handle_t inspect = MICA_HANDLE_INVALID;
+  ASSERT_OK(mica_handle_duplicate(mica_rt_root_resource(), MICA_RIGHT_INSPECT, &inspect));
+  ASSERT_OK(mica_debuglog_create(inspect, MICA_LOG_FLAG_READABLE, &log));
+  EXPECT_OK(mica_handle_close(log));
+  EXPECT_OK(mica_handle_close(inspect));
   ASSERT_OK(mica_debuglog_create(mica_rt_root_resource(), MICA_LOG_FLAG_READABLE, &log));
   EXPECT_EQ(ct_basic(log).rights, MICA_DEFAULT_DEBUGLOG_RIGHTS);
   EXPECT_OK(mica_handle_close(log));

@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "system/core/driver_manager/drivers.h"
+#include "system/core/driver_manager/inspect_client.h"
 
 namespace drivers {
 
@@ -78,29 +79,10 @@ mica_status_t Receive(mica_handle_t ch, void* buf, uint32_t size, uint32_t* n) {
 
 // One node as a line (record_format.h's format), indented by its depth.
 void PrintNode(const idl::inspect::Node& n) {
-  const char* state = "unknown";
-  switch (n.state) {
-    case idl::inspect::NodeState::BOUND:
-      state = "bound";
-      break;
-    case idl::inspect::NodeState::UNBOUND:
-      state = "unbound";
-      break;
-    case idl::inspect::NodeState::FAILED:
-      state = "failed";
-      break;
-    case idl::inspect::NodeState::RESTARTING:
-      state = "restarting";
-      break;
-  }
-  int depth = 0;
-  for (uint32_t i = 1; i < n.path.size; i++) {
-    depth += n.path.data[i] == '/' ? 1 : 0;
-  }
-  depth += n.path.size > 1 ? 1 : 0;
   char line[1400];
-  int used = snprintf(line, sizeof(line), "%*snode %.*s [%s]", 2 * (depth > 16 ? 16 : depth), "",
-                      static_cast<int>(n.path.size), n.path.data, state);
+  int used =
+      snprintf(line, sizeof(line), "%*snode %.*s [%s]", 2 * driver_inspect::NodeDepth(n), "",
+               static_cast<int>(n.path.size), n.path.data, driver_inspect::NodeStateName(n.state));
   auto add = [&](const char* fmt, auto... args) {
     if (used >= 0 && static_cast<size_t>(used) < sizeof(line)) {
       used += snprintf(line + used, sizeof(line) - static_cast<size_t>(used), fmt, args...);
@@ -125,30 +107,11 @@ void PrintNode(const idl::inspect::Node& n) {
 // The node tree, page by page, through the Inspect protocol (the channel
 // is lent, for a later listing).
 int List(mica::Channel& inspect) {
-  idl::inspect::InspectSyncClient client(static_cast<mica::Channel&&>(inspect));
   mica_time_t now = 0;
   mica_clock_get_monotonic(&now);
-  client.set_deadline(now + kTimeout);
-  static idl::inspect::Inspect::ListNodesResponse page;
-  uint32_t start = 0, total = 0;
-  mica_status_t s = MICA_OK;
-  do {
-    idl::inspect::Inspect::ListNodesRequest req;
-    req.start = start;
-    s = client.ListNodes(req, &page);
-    if (s == MICA_OK && page.nodes.count == 0 && start < page.total) {
-      s = MICA_ERR_IO_INVALID;  // no progress
-    }
-    if (s != MICA_OK) {
-      break;
-    }
-    for (const idl::inspect::Node& n : page.nodes) {
-      PrintNode(n);
-    }
-    start += page.nodes.count;
-    total = page.total;
-  } while (start < total);
-  inspect = client.TakeChannel();
+  uint32_t total = 0;
+  mica_status_t s = driver_inspect::ForEachNode(
+      inspect, now + kTimeout, [](const idl::inspect::Node& n) { PrintNode(n); }, &total);
   if (s != MICA_OK) {
     printf("drivers: listing failed: %s\n", StatusName(s));
     return 1;

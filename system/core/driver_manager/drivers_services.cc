@@ -6,6 +6,7 @@
 #include <idl/rtc_ipc.h>
 #include <mica/driver/service.h>
 #include <mica/driver/status_name.h>
+#include <mica/idl/pages.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,33 +36,26 @@ const char* StateName(idl::directory::ServiceState s) {
 
 // Prints the directory's listing; *out gets `name`'s protocol and version.
 mica_status_t List(const ServiceName& name, Published* out) {
+  using Response = idl::directory::Directory::ListResponse;
   idl::directory::DirectorySyncClient dir{mica::Channel(mica::driver::ServiceDirectory())};
   dir.set_deadline(Now() + kTimeout);
-  static idl::directory::Directory::ListResponse page;
-  uint32_t start = 0;
-  mica_status_t s = MICA_OK;
-  do {
-    idl::directory::Directory::ListRequest req;
-    req.start = start;
-    s = dir.List(req, &page);
-    if (s == MICA_OK && page.services.count == 0 && start < page.total) {
-      s = MICA_ERR_IO_INVALID;  // no progress
-    }
-    for (uint32_t i = 0; s == MICA_OK && i < page.services.count; i++) {
-      const idl::directory::ServiceEntry& e = page.services[i];
-      printf("drivers: service %.*s/%u %.*s v%u %.*s %s\n", static_cast<int>(e.service_class.size),
-             e.service_class.data, e.instance, static_cast<int>(e.protocol_name.size),
-             e.protocol_name.data, e.protocol_version, static_cast<int>(e.node_path.size),
-             e.node_path.data, StateName(e.state));
-      if (e.service_class.Equals(name.service_class) && e.instance == name.instance &&
-          e.protocol_name.size < sizeof(out->protocol)) {
-        memcpy(out->protocol, e.protocol_name.data, e.protocol_name.size);
-        out->version = e.protocol_version;
-        out->found = true;
-      }
-    }
-    start += page.services.count;
-  } while (s == MICA_OK && start < page.total);
+  static Response page;
+  uint32_t total = 0;
+  mica_status_t s = mica::idl::ForEachPage(
+      dir, &idl::directory::DirectorySyncClient::List, &page, &Response::services,
+      [&](const idl::directory::ServiceEntry& e) {
+        printf("drivers: service %.*s/%u %.*s v%u %.*s %s\n",
+               static_cast<int>(e.service_class.size), e.service_class.data, e.instance,
+               static_cast<int>(e.protocol_name.size), e.protocol_name.data, e.protocol_version,
+               static_cast<int>(e.node_path.size), e.node_path.data, StateName(e.state));
+        if (e.service_class.Equals(name.service_class) && e.instance == name.instance &&
+            e.protocol_name.size < sizeof(out->protocol)) {
+          memcpy(out->protocol, e.protocol_name.data, e.protocol_name.size);
+          out->version = e.protocol_version;
+          out->found = true;
+        }
+      },
+      &total);
   static_cast<void>(dir.TakeChannel().release());  // borrowed
   return s;
 }

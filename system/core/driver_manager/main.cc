@@ -1,6 +1,10 @@
-// bin/driver-manager (docs/drivers.md): started by userboot with the DTB
-// and bootfs VMOs, the root resource and the root job; binds a driver to
-// every devicetree node a manifest matches and keeps them running.
+// bin/driver-manager (docs/drivers.md): binds a driver to every
+// devicetree node a manifest matches and keeps them running. It needs the
+// DTB and bootfs VMOs and the root resource: as a component
+// (meta/driver_manager.cm) from its namespace, else (userboot.next=
+// bin/driver-manager) as the startup handles userboot passed.
+#include <idl/kernel_ipc.h>
+#include <mica/component/component.h>
 #include <mica/log/log.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
@@ -16,8 +20,49 @@
 
 namespace {
 
-bool MapDtb(fdt::Fdt* dt) {
-  mica_handle_t vmo = mica_rt_dtb();
+struct KernelObjects {
+  mica::Vmo dtb;
+  mica::Vmo bootfs;
+  mica::Handle root;
+};
+
+// As a component: kernel.Devicetree, kernel.Bootfs and
+// kernel.ManageResource (the root resource with MANAGE_RESOURCE, to mint
+// device resources) through the namespace; a missing one is named (the
+// component manager logs the broken hop).
+bool GetKernelObjects(KernelObjects* k) {
+  namespace kernel = idl::kernel;
+  using mica::component::GetHandle;
+  const char* missing = nullptr;
+  mica_status_t s = MICA_OK;
+  if ((s = GetHandle<kernel::Devicetree, kernel::DevicetreeSyncClient>(
+           &kernel::Devicetree::GetResponse::vmo, &k->dtb)) != MICA_OK) {
+    missing = kernel::Devicetree::kName;
+  } else if ((s = GetHandle<kernel::Bootfs, kernel::BootfsSyncClient>(
+                  &kernel::Bootfs::GetResponse::vmo, &k->bootfs)) != MICA_OK) {
+    missing = kernel::Bootfs::kName;
+  } else if ((s = GetHandle<kernel::ManageResource, kernel::ManageResourceSyncClient>(
+                  &kernel::ManageResource::GetResponse::resource, &k->root)) != MICA_OK) {
+    missing = kernel::ManageResource::kName;
+  }
+  if (missing != nullptr) {
+    printf("driver-manager: cannot get %s (status %d)\n", missing, static_cast<int>(s));
+    return false;
+  }
+  return true;
+}
+
+// Started without the component manager: userboot's startup handles.
+void TakeKernelObjects(KernelObjects* k) {
+  auto take = [](uint32_t kind) {
+    return mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(kind, 0));
+  };
+  k->dtb.reset(take(MICA_BOOTSTRAP_VMO_DTB));
+  k->bootfs.reset(take(MICA_BOOTSTRAP_VMO_BOOTFS));
+  k->root.reset(take(MICA_BOOTSTRAP_ROOT_RESOURCE));
+}
+
+bool MapDtb(mica_handle_t vmo, fdt::Fdt* dt) {
   uint64_t size = 0;
   mica_vaddr_t addr = 0;
   mica_status_t s = vmo == MICA_HANDLE_INVALID ? MICA_ERR_NOT_FOUND : mica_vmo_get_size(vmo, &size);
@@ -39,8 +84,17 @@ bool MapDtb(fdt::Fdt* dt) {
 }
 
 int Run(int argc, char** argv) {
+  // Held for the process's life (the manager keeps the raw handles).
+  static KernelObjects objects;
+  if (mica::component::HasNamespace()) {
+    if (!GetKernelObjects(&objects)) {
+      return 1;
+    }
+  } else {
+    TakeKernelObjects(&objects);
+  }
   static fdt::Fdt dt;
-  if (!MapDtb(&dt)) {
+  if (!MapDtb(objects.dtb.get(), &dt)) {
     return 1;
   }
   static driver_manager::Options opts;
@@ -55,15 +109,14 @@ int Run(int argc, char** argv) {
     mica::log::LogKv(mica::log::kError, "options", {{"switch", bad}}, "bad switch");
     return 1;
   }
-  mica_handle_t bootfs_vmo =
-      mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_VMO_BOOTFS, 0));
+  mica_handle_t bootfs_vmo = objects.bootfs.get();
   static bootfs::Image fs;
   char why[160];
   if (!userboot::OpenBootfs(bootfs_vmo, &fs, why, sizeof(why))) {
     printf("driver-manager: %s\n", why);
     return 1;
   }
-  if (mica_rt_root_resource() == MICA_HANDLE_INVALID) {
+  if (!objects.root.is_valid()) {
     MICA_LOGF(ERROR, "driver-manager", "no root resource");
     return 1;
   }
@@ -77,8 +130,7 @@ int Run(int argc, char** argv) {
     printf("driver-manager: test manifest set %s\n", opts.test_set);
   }
   printf("driver-manager: %u manifests\n", manifests.count());
-  static driver_manager::Manager manager(dt, fs, manifests, bootfs_vmo, mica_rt_root_resource(),
-                                         opts);
+  static driver_manager::Manager manager(dt, fs, manifests, bootfs_vmo, objects.root.get(), opts);
   manager.BindAll();
   manager.StartThen();
   manager.ServeOutgoing();

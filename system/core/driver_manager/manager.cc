@@ -195,6 +195,17 @@ bool Manager::GrantBti(Node& n, mica_handle_t* handles, uint32_t* info, uint32_t
   return true;
 }
 
+bool Manager::BinaryChecked(const char* binary) const {
+  for (uint32_t i = 0; i < node_count_; i++) {
+    const Node& other = *nodes_[i];
+    if (other.binary_checked && other.driver != nullptr &&
+        strcmp(other.driver->binary(), binary) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Manager::Launch(uint32_t index, char* why, size_t size) {
   Node& n = *nodes_[index];
   // Resolved at the first start and kept: the devicetree does not change,
@@ -276,7 +287,7 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   spec.handles = handles;
   spec.info = info;
   spec.handle_count = count;
-  spec.file_checked = n.binary_checked;
+  spec.file_checked = n.binary_checked || BinaryChecked(n.driver->binary());
   mica::Handle process;
   if (!userboot::Launch(fs_, spec, &process, nullptr, why, size)) {
     Unlink(index);  // the power link, if one was made

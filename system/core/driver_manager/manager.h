@@ -15,6 +15,8 @@
 //   driver: <path> refuses more: its further refusals are not logged
 //   driver-manager: <b> nodes bound, <u> unbound
 //   driver-manager: <power off|reboot> asked by <path> (<driver>, process <koid>)
+//   driver-manager: <power off|reboot> asked by <then program> (process <koid>)
+//   driver-manager: <power off|reboot> asked by a client routed to power.Power
 //   driver-manager: told <n> Power clients
 //   driver: stopped <path> (<driver>, process <koid>): <how>
 //   driver-manager: <n> drivers depend on each other; stopped them by depth
@@ -104,6 +106,10 @@ class Manager {
   void Start(uint32_t index);
   const Node* ResourceSource(uint32_t index) const;
   bool Launch(uint32_t index, char* why, size_t size);
+  // True if a node's driver file `binary` already passed Launch's CRC
+  // check (the bootfs is mapped read-only: one check holds for every node
+  // the same driver binds, e.g. the 32 virtio-mmio transports of QEMU virt).
+  bool BinaryChecked(const char* binary) const;
   // The node /chosen/stdout-path names (the kernel's console UART).
   bool IsConsoleNode(uint32_t index) const;
   bool GrantConsole(uint32_t index, mica_handle_t* handles, uint32_t* info, uint32_t* count,
@@ -144,7 +150,10 @@ class Manager {
   static constexpr uint32_t kThenAsker = UINT32_MAX;
   mica_status_t MakeThenPowerLink(mica::Handle* theirs);
   // Serves power.Power on `channel` (the Outgoing's power.Power, as a
-  // component: what the `drivers.then=` program gets otherwise).
+  // component: what the `drivers.then=` program gets otherwise); its
+  // Shutdown is asked by kRoutedAsker (component.Outgoing's Connect does
+  // not say who the client is).
+  static constexpr uint32_t kRoutedAsker = UINT32_MAX - 1;
   void ServePower(mica::Channel channel);
   // A clean shutdown asked by the driver of `index`: logs why, stops every
   // driver (children before parents), then system_power(action). Returns

@@ -96,7 +96,7 @@ mica_status_t Manager::MakeThenPowerLink(mica::Handle* theirs) {
 }
 
 void Manager::ServePower(mica::Channel channel) {
-  auto* link = new PowerLink(this, kThenAsker, static_cast<mica::Channel&&>(channel));
+  auto* link = new PowerLink(this, kRoutedAsker, static_cast<mica::Channel&&>(channel));
   link->set_error_handler([link](mica_status_t) { delete link; });
   link->Begin();
 }
@@ -203,6 +203,9 @@ mica_status_t Manager::Shutdown(uint32_t index, uint32_t action) {
     (void)then_process_.get_info(MICA_INFO_HANDLE_BASIC, &info, sizeof(info), nullptr, nullptr);
     printf("driver-manager: %s asked by %s (process %llu)\n", ActionName(action), opts_.then,
            static_cast<unsigned long long>(info.koid));
+  } else if (index == kRoutedAsker) {
+    printf("driver-manager: %s asked by a client routed to %s\n", ActionName(action),
+           idl::power::Power::kName);
   } else {
     Node& asker = *nodes_[index];
     printf("driver-manager: %s asked by %s (%s, process %llu)\n", ActionName(action), asker.path,

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "system/core/log_service/ring.h"
+#include "system/core/log_service/record.h"
 
 namespace {
 
@@ -37,23 +37,8 @@ bool Value(const char* arg, const char* key, const char** out) {
 }
 
 void Print(const idl::log::Record& r) {
-  log_service::RecordView v;
-  v.sequence = r.sequence;
-  v.time = r.time;
-  v.severity = static_cast<log_service::Severity>(r.severity);
-  v.flags = static_cast<uint32_t>(r.flags);
-  v.pid = r.pid;
-  v.tid = r.tid;
-  v.moniker = std::string_view(r.moniker.data, r.moniker.size);
-  v.tag = std::string_view(r.tag.data, r.tag.size);
-  v.message = std::string_view(r.message.data, r.message.size);
-  v.pair_count = r.pairs.count;
-  for (uint32_t i = 0; i < r.pairs.count; i++) {
-    v.pairs[i] = {std::string_view(r.pairs[i].key.data, r.pairs[i].key.size),
-                  std::string_view(r.pairs[i].value.data, r.pairs[i].value.size)};
-  }
   char line[MICA_LOG_MAX_DATA + 1];
-  log_service::FormatLine(v, line, sizeof(line));
+  log_service::FormatLine(log_service::FromIdl(r), line, sizeof(line));
   printf("%s\n", line);
 }
 

@@ -3,7 +3,9 @@
 // Startup handles (<mica/log/service.h>): one or more log.Admin channels
 // (MICA_LOG_SERVICE_HANDLE_ADMIN, args 0, 1, ...) and log.Reader channels
 // (MICA_LOG_SERVICE_HANDLE_READER); the root resource (to read the
-// kernel's debug log). Switches: options.h.
+// kernel's debug log). As a component it gets the kernel's debug log from
+// its namespace instead (kernel.DebugLog). Switches: options.h.
+#include <idl/kernel_ipc.h>
 #include <idl/log_ipc.h>
 #include <mica/component/component.h>
 #include <mica/log/service.h>
@@ -69,6 +71,21 @@ uint32_t TakeChannels(log_service::Service* service) {
   return served;
 }
 
+// The kernel's debug log, readable: as a component kernel.DebugLog (the
+// component manager makes it; the service never holds the root resource),
+// else made with the root resource its launcher passed.
+mica_status_t OpenKernelLog(mica::Debuglog* out) {
+  if (mica::component::HasNamespace()) {
+    namespace kernel = ::idl::kernel;
+    return mica::component::GetHandle<kernel::DebugLog, kernel::DebugLogSyncClient>(
+        &kernel::DebugLog::GetResponse::log, out);
+  }
+  mica::Handle root(mica_rt_root_resource());
+  mica_status_t s = mica::Debuglog::Create(root, MICA_LOG_FLAG_READABLE, out);
+  (void)root.release();  // the runtime's
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,8 +102,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   static log_service::Service service(&loop, opts);
+  mica::Debuglog kernel_log;
+  if (opts.merge_kernel) {
+    mica_status_t s = OpenKernelLog(&kernel_log);
+    if (s != MICA_OK) {
+      printf("log-service: cannot read the kernel's log (status %d; needs %s)\n",
+             static_cast<int>(s),
+             mica::component::HasNamespace() ? "kernel.DebugLog" : "the root resource");
+      return 1;
+    }
+  }
   char why[128];
-  if (!service.Init(mica_rt_root_resource(), why, sizeof(why))) {
+  if (!service.Init(static_cast<mica::Debuglog&&>(kernel_log), why, sizeof(why))) {
     printf("log-service: %s\n", why);
     return 1;
   }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "system/core/log_service/record.h"
+
 namespace log_service {
 
 namespace {
@@ -21,26 +23,6 @@ std::string_view View(const char* data, uint32_t size) {
 template <uint32_t N>
 std::string_view View(const mica::idl::String<N>& s) {
   return std::string_view(s.data, s.size);
-}
-
-void ToIdl(const RecordView& v, idl::log::Record* out) {
-  out->sequence = v.sequence;
-  out->time = v.time;
-  out->severity = static_cast<idl::log::Severity>(v.severity);
-  out->flags = static_cast<idl::log::RecordFlags>(v.flags & idl::log::kRecordFlagsMask);
-  out->pid = v.pid;
-  out->tid = v.tid;
-  // Kernel text may not be UTF-8; everything else already is.
-  out->moniker.SetLossy(v.moniker.data(), v.moniker.size());
-  out->tag.SetLossy(v.tag.data(), v.tag.size());
-  out->message.SetLossy(v.message.data(), v.message.size());
-  out->pairs.count = 0;
-  for (size_t i = 0; i < v.pair_count; i++) {
-    idl::log::KeyValue kv;
-    kv.key.SetLossy(v.pairs[i].key.data(), v.pairs[i].key.size());
-    kv.value.SetLossy(v.pairs[i].value.data(), v.pairs[i].value.size());
-    out->pairs.Push(kv);
-  }
 }
 
 // ---- log.Sink: one writer, with the identity it was attached with.
@@ -243,7 +225,7 @@ Service::Service(mica::async::Loop* loop, const Options& opts)
 
 Service::~Service() = default;
 
-bool Service::Init(mica_handle_t root_resource, char* why, size_t why_size) {
+bool Service::Init(mica::Debuglog kernel_log, char* why, size_t why_size) {
   if (!ring_.ok()) {
     snprintf(why, why_size, "cannot allocate a ring of %zu bytes", opts_.capacity);
     return false;
@@ -263,14 +245,11 @@ bool Service::Init(mica_handle_t root_resource, char* why, size_t why_size) {
   if (!opts_.merge_kernel) {
     return true;
   }
-  mica::Handle root(root_resource);
-  s = mica::Debuglog::Create(root, MICA_LOG_FLAG_READABLE, &klog_);
-  (void)root.release();
-  if (s != MICA_OK) {
-    snprintf(why, why_size, "cannot read the kernel's log (status %d; needs the root resource)",
-             static_cast<int>(s));
+  if (!kernel_log.is_valid()) {
+    snprintf(why, why_size, "cannot read the kernel's log (no readable debug log)");
     return false;
   }
+  klog_ = static_cast<mica::Debuglog&&>(kernel_log);
   // The first merge waits until the loop has served what was queued for
   // the service when it started (a posted task runs only once no packet is
   // pending): the processes attached by then have their earliest lines

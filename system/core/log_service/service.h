@@ -26,9 +26,9 @@ class Service {
 
   // Allocates the ring, learns the service's own koid (its console lines
   // come back through the debug log and are skipped) and, with
-  // opts.merge_kernel, opens the debug log for reading with `root_resource`
-  // (not consumed) and starts merging it. A one-line reason on failure.
-  bool Init(mica_handle_t root_resource, char* why, size_t why_size);
+  // opts.merge_kernel, starts merging `kernel_log` (a readable debug log;
+  // main.cc OpenKernelLog). A one-line reason on failure.
+  bool Init(mica::Debuglog kernel_log, char* why, size_t why_size);
 
   // The three ways in. Each takes the channel and serves it on the loop:
   // MICA_OK, or MICA_ERR_NO_RESOURCES (opts.max_connections are open) and

@@ -1,7 +1,6 @@
 // See caps.h.
 #include "system/core/shell/caps.h"
 
-#include <idl/directory_ipc.h>
 #include <idl/kernel_ipc.h>
 #include <idl/rtc_ipc.h>
 #include <idl/serial_ipc.h>
@@ -48,54 +47,14 @@ mica_handle_t GetKernelObject(H Response::*field) {
   return (resp.*field).release();
 }
 
-mica_time_t Now() {
-  mica_time_t t = 0;
-  mica_clock_get_monotonic(&t);
-  return t;
-}
-
-// Directory.Open on g_directory (mica::driver::OpenService's protocol).
-mica_status_t OpenFromDirectory(const char* service_class, uint32_t instance,
-                                const char* protocol_name, uint16_t version, mica::Channel* out) {
-  ::idl::directory::Directory::OpenRequest req;
-  if (!req.service_class.Set(service_class) || !req.protocol_name.Set(protocol_name)) {
-    return MICA_ERR_INVALID_ARGS;
-  }
-  req.instance = instance;
-  req.protocol_version = version;
-  mica::Channel mine;
-  mica_status_t s =
-      mica_channel_create(0, mine.reset_and_get_address(), req.channel.reset_and_get_address());
-  if (s != MICA_OK) {
-    return s;
-  }
-  ::idl::directory::DirectorySyncClient client{mica::Channel(g_directory.get())};
-  ::idl::directory::Directory::OpenResponse resp;
-  s = client.Open(req, &resp);
-  static_cast<void>(client.TakeChannel().release());  // borrowed
-  if (s == MICA_OK) {
-    s = resp.status;
-  }
-  if (s == MICA_OK) {
-    *out = static_cast<mica::Channel&&>(mine);
-  }
-  return s;
-}
-
+// In the routed directory as a component, else the driver SDK's startup
+// handle (started by the driver manager).
 template <typename P>
 mica_status_t WaitFor(const char* service_class, uint32_t instance, mica_duration_t timeout,
                       mica::Channel* out) {
-  if (!g_directory) {
-    return mica::driver::WaitForService<P>(service_class, instance, timeout, out);
-  }
-  mica_time_t deadline = Now() + timeout;
-  for (;;) {
-    mica_status_t s = OpenFromDirectory(service_class, instance, P::kName, P::kVersion, out);
-    if ((s != MICA_ERR_NOT_FOUND && s != MICA_ERR_UNAVAILABLE) || Now() >= deadline) {
-      return s;
-    }
-    mica_nanosleep(Now() + 10'000'000);
-  }
+  mica_handle_t directory = g_directory ? g_directory.get() : mica::driver::ServiceDirectory();
+  return mica::driver::WaitForServiceIn(directory, service_class, instance, P::kName, P::kVersion,
+                                        timeout, out);
 }
 
 }  // namespace

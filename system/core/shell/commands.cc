@@ -5,14 +5,18 @@
 #include <idl/log_ipc.h>
 #include <idl/power_ipc.h>
 #include <idl/rtc_ipc.h>
+#include <mica/component/component.h>
 #include <mica/driver/status_name.h>
+#include <mica/idl/pages.h>
+#include <mica/log/log.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "images/bootfs/bootfs.h"
-#include "system/core/log_service/ring.h"
+#include "system/core/driver_manager/inspect_client.h"
+#include "system/core/log_service/record.h"
 #include "system/core/shell/lib/args.h"
 #include "system/core/shell/lib/format.h"
 #include "system/core/shell/shell.h"
@@ -281,29 +285,11 @@ bool Kill(Shell& sh, int, char** argv) {
 
 // --- drivers, memory, time ----------------------------------------------
 
-const char* NodeStateName(idl::inspect::NodeState s) {
-  switch (s) {
-    case idl::inspect::NodeState::BOUND:
-      return "bound";
-    case idl::inspect::NodeState::UNBOUND:
-      return "unbound";
-    case idl::inspect::NodeState::FAILED:
-      return "failed";
-    case idl::inspect::NodeState::RESTARTING:
-      return "restarting";
-  }
-  return "unknown";
-}
-
 void PrintNode(Shell& sh, const idl::inspect::Node& n) {
-  int depth = 0;
-  for (uint32_t i = 1; i < n.path.size; i++) {
-    depth += n.path.data[i] == '/' ? 1 : 0;
-  }
-  depth += n.path.size > 1 ? 1 : 0;
   char line[600];
-  int used = snprintf(line, sizeof(line), "%*s%.*s [%s]", 2 * (depth > 16 ? 16 : depth), "",
-                      static_cast<int>(n.path.size), n.path.data, NodeStateName(n.state));
+  int used =
+      snprintf(line, sizeof(line), "%*s%.*s [%s]", 2 * driver_inspect::NodeDepth(n), "",
+               static_cast<int>(n.path.size), n.path.data, driver_inspect::NodeStateName(n.state));
   auto add = [&](const char* fmt, auto... args) {
     if (used >= 0 && static_cast<size_t>(used) < sizeof(line)) {
       used += snprintf(line + used, sizeof(line) - static_cast<size_t>(used), fmt, args...);
@@ -326,28 +312,10 @@ bool Drivers(Shell& sh, int, char**) {
     sh.Print("drivers: the driver manager's inspection is not available\n");
     return true;
   }
-  idl::inspect::InspectSyncClient client(static_cast<mica::Channel&&>(sh.caps().inspect));
-  client.set_deadline(mica::async::Loop::Now() + kCallTimeout);
-  static idl::inspect::Inspect::ListNodesResponse page;
-  uint32_t start = 0, total = 0;
-  mica_status_t s = MICA_OK;
-  do {
-    idl::inspect::Inspect::ListNodesRequest req;
-    req.start = start;
-    s = client.ListNodes(req, &page);
-    if (s == MICA_OK && page.nodes.count == 0 && start < page.total) {
-      s = MICA_ERR_IO_INVALID;  // no progress
-    }
-    if (s != MICA_OK) {
-      break;
-    }
-    for (const idl::inspect::Node& n : page.nodes) {
-      PrintNode(sh, n);
-    }
-    start += page.nodes.count;
-    total = page.total;
-  } while (start < total);
-  sh.caps().inspect = client.TakeChannel();
+  uint32_t total = 0;
+  mica_status_t s = driver_inspect::ForEachNode(
+      sh.caps().inspect, mica::async::Loop::Now() + kCallTimeout,
+      [&sh](const idl::inspect::Node& n) { PrintNode(sh, n); }, &total);
   if (s != MICA_OK) {
     sh.Print("drivers: listing failed: %s\n", StatusName(s));
   } else {
@@ -468,7 +436,11 @@ bool Poweroff(Shell& sh, int, char**) {
   return Power(sh, "poweroff", idl::power::Action::POWEROFF);
 }
 
-// run: a bootfs program in a job of its own under the root job.
+bool RunInRealm(Shell& sh, const char* path, int argc, char** argv);
+
+// run: a component (meta/<name>.cm) or a bootfs program (bin/<name>): in
+// the root's collection `run` through component.Realm when the shell has
+// it (RunInRealm), else the program in a job of its own under the root job.
 bool Run(Shell& sh, int argc, char** argv) {
   static bootfs::Image fs;
   char why[160];
@@ -478,15 +450,24 @@ bool Run(Shell& sh, int argc, char** argv) {
     return true;
   }
   static char path[128];
-  if (strchr(argv[1], '/') == nullptr) {
-    snprintf(path, sizeof(path), "bin/%s", argv[1]);
-  } else {
+  if (strchr(argv[1], '/') != nullptr) {
     snprintf(path, sizeof(path), "%s", argv[1]);
+  } else {
+    // A component of that name if the shell can run components, else the
+    // program.
+    snprintf(path, sizeof(path), "meta/%s.cm", argv[1]);
+    bootfs::File manifest;
+    if (!sh.caps().realm || !fs.Find(path, &manifest)) {
+      snprintf(path, sizeof(path), "bin/%s", argv[1]);
+    }
   }
   bootfs::File file;
   if (!fs.Find(path, &file)) {
     sh.Print("run: no program %s in the bootfs\n", path);
     return true;
+  }
+  if (sh.caps().realm) {
+    return RunInRealm(sh, path, argc, argv);
   }
   static mica::Handle job;
   static mica::Handle process;
@@ -573,27 +554,13 @@ const char* ComponentStateName(idl::component::State s) {
 // Calls `each` for every component (Realm.List, page by page).
 template <typename F>
 mica_status_t ForEachComponent(Shell& sh, F each) {
+  using Response = idl::component::Realm::ListResponse;
   idl::component::RealmSyncClient client(static_cast<mica::Channel&&>(sh.caps().realm));
   client.set_deadline(mica::async::Loop::Now() + kCallTimeout);
-  static idl::component::Realm::ListResponse page;
-  uint32_t start = 0, total = 0;
-  mica_status_t s = MICA_OK;
-  do {
-    idl::component::Realm::ListRequest req;
-    req.start = start;
-    s = client.List(req, &page);
-    if (s == MICA_OK && page.components.count == 0 && start < page.total) {
-      s = MICA_ERR_IO_INVALID;  // no progress
-    }
-    if (s != MICA_OK) {
-      break;
-    }
-    for (const idl::component::Component& c : page.components) {
-      each(c);
-    }
-    start += page.components.count;
-    total = page.total;
-  } while (start < total);
+  static Response page;
+  uint32_t total = 0;
+  mica_status_t s = mica::idl::ForEachPage(client, &idl::component::RealmSyncClient::List, &page,
+                                           &Response::components, each, &total);
   sh.caps().realm = client.TakeChannel();
   return s;
 }
@@ -720,24 +687,130 @@ bool Stop(Shell& sh, int, char** argv) {
   return StartOrStop(sh, argv, false);
 }
 
-void PrintRecord(Shell& sh, const idl::log::Record& r) {
-  log_service::RecordView v;
-  v.sequence = r.sequence;
-  v.time = r.time;
-  v.severity = static_cast<log_service::Severity>(r.severity);
-  v.flags = static_cast<uint32_t>(r.flags);
-  v.pid = r.pid;
-  v.tid = r.tid;
-  v.moniker = std::string_view(r.moniker.data, r.moniker.size);
-  v.tag = std::string_view(r.tag.data, r.tag.size);
-  v.message = std::string_view(r.message.data, r.message.size);
-  v.pair_count = r.pairs.count;
-  for (uint32_t i = 0; i < r.pairs.count; i++) {
-    v.pairs[i] = {std::string_view(r.pairs[i].key.data, r.pairs[i].key.size),
-                  std::string_view(r.pairs[i].value.data, r.pairs[i].value.size)};
+// One `run` in the component manager's collection at a time.
+struct RealmRun {
+  idl::component::RealmAsyncClient* client = nullptr;  // waits for the end
+  const char* path = nullptr;
+  mica_koid_t koid = 0;
+  bool killed = false;  // by Ctrl-C
+};
+RealmRun g_run;
+
+void EndRealmRun(Shell& sh) {
+  auto* c = g_run.client;
+  g_run.client = nullptr;
+  sh.loop().PostTask([c] { delete c; });  // not from inside its own callback
+  sh.Done();
+}
+
+// Realm.Run(/run, path, argv[2..]) with the shell's debug log as its
+// stdout, then Realm.WaitExit on a connection of its own; Ctrl-C kills
+// its process (the root job has it).
+bool RunInRealm(Shell& sh, const char* path, int argc, char** argv) {
+  idl::component::Realm::RunRequest req;
+  bool ok = req.collection.Set("/run") && req.target.Set(path);
+  for (int i = 2; i < argc && ok; i++) {
+    ::mica::idl::String<idl::component::MAX_ARG> a;
+    ok = a.Set(argv[i]) && req.args.Push(a);
   }
+  if (!ok) {
+    sh.Print("run: an argument is too long\n");
+    return true;
+  }
+  (void)mica_handle_duplicate(mica_rt_debuglog(), MICA_RIGHT_SAME_RIGHTS,
+                              req.stdout.reset_and_get_address());
+  mica::Channel waiter;
+  mica_status_t s = mica::component::Connect("component.Realm", &waiter);
+  if (s != MICA_OK) {
+    sh.Print("run: component.Realm: %s\n", StatusName(s));
+    return true;
+  }
+  idl::component::Realm::RunResponse resp;
+  {
+    idl::component::RealmSyncClient client(static_cast<mica::Channel&&>(sh.caps().realm));
+    client.set_deadline(mica::async::Loop::Now() + kCallTimeout);
+    s = client.Run(req, &resp);
+    sh.caps().realm = client.TakeChannel();
+  }
+  if (s == MICA_OK) {
+    s = resp.status;
+  }
+  if (s != MICA_OK) {
+    sh.Print("run: cannot start %s: %s\n", path, StatusName(s));
+    return true;
+  }
+  static char moniker[idl::component::MAX_MONIKER + 1];
+  snprintf(moniker, sizeof(moniker), "%.*s", static_cast<int>(resp.moniker.size),
+           resp.moniker.data);
+  g_run = RealmRun();
+  g_run.path = path;
+  (void)ForEachComponent(sh, [&](const idl::component::Component& c) {
+    if (c.moniker.size == resp.moniker.size &&
+        memcmp(c.moniker.data, resp.moniker.data, c.moniker.size) == 0) {
+      g_run.koid = c.koid;
+    }
+  });
+  if (g_run.koid != 0) {
+    sh.Print("run: started %s as %s (process %llu)\n", path, moniker,
+             static_cast<unsigned long long>(g_run.koid));
+  } else {
+    sh.Print("run: started %s as %s (ended already)\n", path, moniker);
+  }
+  g_run.client =
+      new idl::component::RealmAsyncClient(&sh.loop(), static_cast<mica::Channel&&>(waiter));
+  idl::component::Realm::WaitExitRequest wait;
+  (void)wait.moniker.Set(moniker);
+  s = g_run.client->Begin();
+  if (s == MICA_OK) {
+    s = g_run.client->WaitExit(
+        wait, [shp = &sh](mica_status_t status, idl::component::Realm::WaitExitResponse* r) {
+          if (g_run.client == nullptr) {
+            return;
+          }
+          if (status == MICA_OK) {
+            status = r != nullptr ? r->status : MICA_ERR_INTERNAL;
+          }
+          // What a person may look for later is in the log too (tag
+          // "run"): a kill by Ctrl-C, and a failure (WARN).
+          if (status != MICA_OK) {
+            shp->Print("run: waiting for %s: %s\n", moniker, StatusName(status));
+          } else if (g_run.killed) {
+            shp->Print("run: %s was killed\n", g_run.path);
+            MICA_LOGF(INFO, "run", "%s (%s) killed by Ctrl-C", moniker, g_run.path);
+          } else {
+            shp->Print("run: %s exited with status %lld\n", g_run.path,
+                       static_cast<long long>(r->exit_code));
+            if (r->exit_code != 0) {
+              MICA_LOGF(WARN, "run", "%s (%s) exited with status %lld", moniker, g_run.path,
+                        static_cast<long long>(r->exit_code));
+            }
+          }
+          EndRealmRun(*shp);
+        });
+  }
+  if (s != MICA_OK) {
+    sh.Print("run: cannot wait for %s: %s\n", moniker, StatusName(s));
+    delete g_run.client;
+    g_run.client = nullptr;
+    return true;
+  }
+  sh.set_cancel([shp = &sh] {
+    mica::Handle p;
+    if (g_run.koid != 0 && shp->caps().root_job != MICA_HANDLE_INVALID) {
+      p = FindTask(shp->caps().root_job, g_run.koid);
+    }
+    g_run.killed = p && mica_task_kill(p.get()) == MICA_OK;  // the wait reports it
+    if (!g_run.killed) {
+      shp->Print("run: cannot kill %s\n", moniker);
+      EndRealmRun(*shp);
+    }
+  });
+  return false;
+}
+
+void PrintRecord(Shell& sh, const idl::log::Record& r) {
   static char line[MICA_LOG_MAX_DATA + 1];
-  log_service::FormatLine(v, line, sizeof(line));
+  log_service::FormatLine(log_service::FromIdl(r), line, sizeof(line));
   sh.Print("%s\n", line);
 }
 
@@ -868,7 +941,7 @@ const Command kCommands[] = {
     {"mem", "", "kernel memory statistics", 0, 0, Mem},
     {"uptime", "", "time since boot", 0, 0, Uptime},
     {"date", "", "the date and time from the real-time clock", 0, 0, Date},
-    {"run", "<program> [args]", "runs a bootfs program (Ctrl-C kills it)", 1,
+    {"run", "<name> [args]", "runs a component or bootfs program (Ctrl-C kills it)", 1,
      static_cast<int>(Shell::kMaxArgs) - 1, Run},
     {"echo", "[words]", "prints its arguments", 0, static_cast<int>(Shell::kMaxArgs) - 1, Echo},
     {"sleep", "<ms>|<n>ms|<n>s", "waits (Ctrl-C interrupts)", 1, 1, Sleep},

@@ -12,7 +12,8 @@
 //   MICA_DRIVER_HANDLE_DEVICES (the manager gives it to the program that
 //   `drivers.then=` starts); ServiceDirectory() takes it on first use and
 //   keeps it for the process's life. Without one every call returns
-//   MICA_ERR_BAD_STATE.
+//   MICA_ERR_BAD_STATE. The *In variants take the directory as a
+//   parameter (MICA_ERR_BAD_STATE likewise if it is invalid).
 // - OpenService asks once: MICA_OK and *out the service's channel (the
 //   driver serves it), or the directory's refusal: MICA_ERR_NOT_FOUND (no
 //   such class/instance), MICA_ERR_WRONG_TYPE (it speaks another
@@ -37,6 +38,15 @@ namespace mica::driver {
 // The directory channel (see above), or MICA_HANDLE_INVALID.
 mica_handle_t ServiceDirectory();
 
+// In `directory` (a directory.Directory channel, borrowed; e.g. one a
+// component got through its namespace): as below.
+mica_status_t OpenServiceIn(mica_handle_t directory, const char* service_class, uint32_t instance,
+                            const char* protocol_name, uint16_t version, mica::Channel* out);
+mica_status_t WaitForServiceIn(mica_handle_t directory, const char* service_class,
+                               uint32_t instance, const char* protocol_name, uint16_t version,
+                               mica_duration_t timeout, mica::Channel* out);
+
+// In ServiceDirectory().
 mica_status_t OpenService(const char* service_class, uint32_t instance, const char* protocol_name,
                           uint16_t version, mica::Channel* out);
 mica_status_t WaitForService(const char* service_class, uint32_t instance,

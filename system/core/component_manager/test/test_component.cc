@@ -4,8 +4,11 @@
 //       provides each protocol: a client writes "ping" (answered with
 //       "<label>"), "kill" (the process kills itself), "exit <n>" (exits
 //       with n); on Lifecycle.Stop it exits 0, unless --ignore-stop.
-//   exit <n>     prints and exits with n (Realm.Run of a bare program)
-//   missing      Connect("test.Missing") must fail NOT_FOUND: exit 0 if so
+//   exit <n>     prints and exits with n (Realm.Run of a bare program, or
+//                of meta/cm-test-exit.cm with n as Run's argument)
+//   missing <protocol>...
+//                Connect of each must fail NOT_FOUND (printed with the
+//                capability's name): exit 0 if so
 //   crash        dereferences null at once (a component that always crashes)
 //   log-koid <k> exits 0 if its stdout is the debug log object k, else 1
 //   check        the checker: every runtime behaviour over component.Realm
@@ -13,9 +16,11 @@
 #include <idl/component_ipc.h>
 #include <idl/directory_ipc.h>
 #include <idl/inspect_ipc.h>
+#include <idl/kernel_ipc.h>
 #include <idl/log_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/component/component.h>
+#include <mica/driver/status_name.h>
 #include <mica/log/log.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
@@ -157,6 +162,26 @@ bool PingIs(const char* protocol, const char* want, mica::Channel* keep = nullpt
   return true;
 }
 
+// The machine's retired instructions (MICA_SYSTEM_INFO_INSTRUCTIONS: QEMU
+// with -icount only), or 0 without the counter.
+uint64_t Instructions() {
+  mica_system_info_instructions_t info = {};
+  if (mica_system_get_info(MICA_SYSTEM_INFO_INSTRUCTIONS, &info, sizeof(info)) != MICA_OK) {
+    return 0;
+  }
+  return info.retired;
+}
+
+// A `./mica bench` figure (test/bench/bench.py, LazyChecker): the
+// instructions between two Instructions() reads, when there is a counter.
+void Figure(const char* name, uint64_t before, uint64_t after) {
+  if (before == 0 || after < before) {
+    printf("cm-test: %s not measured: no instruction counter (QEMU -icount only)\n", name);
+    return;
+  }
+  printf("bench: %s %llu\n", name, static_cast<unsigned long long>(after - before));
+}
+
 bool WaitClosed(const mica::Channel& ch) {
   mica_signals_t seen = 0;
   return mica_object_wait_one(ch.get(), MICA_CHANNEL_PEER_CLOSED,
@@ -288,12 +313,71 @@ mica_status_t WaitExit(idl::component::RealmSyncClient& realm, const char* monik
   return s;
 }
 
+// RunIn, then WaitExit: the status and *code, and in `detail` "status S,
+// exit C" for Check.
+mica_status_t RunToExit(idl::component::RealmSyncClient& realm, const char* target,
+                        const char* const* args, uint32_t argc, int64_t* code, char* detail,
+                        size_t size) {
+  char moniker[idl::component::MAX_MONIKER + 1];
+  mica_status_t s = RunIn(realm, target, args, argc, moniker, sizeof(moniker));
+  if (s == MICA_OK) {
+    s = WaitExit(realm, moniker, code);
+  }
+  snprintf(detail, size, "status %d, exit %lld", static_cast<int>(s),
+           static_cast<long long>(*code));
+  return s;
+}
+
 mica_status_t StopIt(idl::component::RealmSyncClient& realm, const char* moniker) {
   idl::component::Realm::StopRequest req;
   req.moniker.Set(moniker);
   idl::component::Realm::StopResponse resp;
   mica_status_t s = realm.Stop(req, &resp);
   return s == MICA_OK ? resp.status : s;
+}
+
+mica_rights_t RightsOf(const mica::Handle& h) {
+  mica_info_handle_basic_t basic = {};
+  return h.get_info(MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic), nullptr, nullptr) == MICA_OK
+             ? basic.rights
+             : MICA_RIGHT_NONE;
+}
+
+// Kernel objects are routed like any protocol, each name with its own
+// rights: the checker is offered kernel.RootResource (INSPECT|TRANSFER: it
+// mints nothing) and kernel.Bootfs (no WRITE), not kernel.ManageResource,
+// which is not in its namespace (the collection child of
+// meta/cm-test-missing.cm, offered nothing, checks "not offered").
+void CheckKernelObjects() {
+  namespace kernel = idl::kernel;
+  char detail[96];
+  mica::Handle root;
+  mica_status_t s =
+      mica::component::GetHandle<kernel::RootResource, kernel::RootResourceSyncClient>(
+          &kernel::RootResource::GetResponse::resource, &root);
+  mica::Handle power;
+  mica_status_t mint =
+      s == MICA_OK ? mica_resource_create(root.get(), MICA_RSRC_KIND_SYSTEM, MICA_RSRC_SYSTEM_POWER,
+                                          1, "power", 5, power.reset_and_get_address())
+                   : s;
+  snprintf(detail, sizeof(detail), "status %d, rights 0x%x, mint %d", static_cast<int>(s),
+           RightsOf(root), static_cast<int>(mint));
+  Check(s == MICA_OK && RightsOf(root) == (MICA_RIGHT_INSPECT | MICA_RIGHT_TRANSFER) &&
+            mint == MICA_ERR_ACCESS_DENIED,
+        "kernel-root-resource-inspect-only", detail);
+  mica::Vmo bootfs;
+  s = mica::component::GetHandle<kernel::Bootfs, kernel::BootfsSyncClient>(
+      &kernel::Bootfs::GetResponse::vmo, &bootfs);
+  mica_rights_t rights = RightsOf(bootfs);
+  snprintf(detail, sizeof(detail), "status %d, rights 0x%x", static_cast<int>(s), rights);
+  Check(s == MICA_OK && (rights & MICA_RIGHT_READ) && (rights & MICA_RIGHT_EXECUTE) &&
+            !(rights & MICA_RIGHT_WRITE),
+        "kernel-bootfs-read-only", detail);
+  mica::Handle manage;
+  s = mica::component::GetHandle<kernel::ManageResource, kernel::ManageResourceSyncClient>(
+      &kernel::ManageResource::GetResponse::resource, &manage);
+  snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
+  Check(s == MICA_ERR_NOT_FOUND && !manage, "kernel-manage-not-in-namespace", detail);
 }
 
 int CheckAll() {
@@ -350,10 +434,21 @@ int CheckAll() {
   s = mica::component::Connect("test.Unserved", &unserved);
   Check(s == MICA_OK && WaitClosed(unserved), "provider-refuses-unknown",
         "test.Unserved not routed, or not closed by the provider");
-  Check(PingIs("test.Deep", "inner"), "route-expose-chain-lazy-start", "test.Deep");
+  // The lazy start measured (bench.py's mica-lazy): the first open to the
+  // first answer, then the same with the provider running.
+  uint64_t before = Instructions();
+  bool lazy = PingIs("test.Deep", "inner");
+  uint64_t after = Instructions();
+  Check(lazy, "route-expose-chain-lazy-start", "test.Deep");
   Check(tree.Read() && StateIs(tree, "/provider/inner", State::RUNNING) &&
             StateIs(tree, "/provider", State::RUNNING),
         "lazy-started", "/provider/inner not running after its first use");
+  Figure("lazy_start", before, after);
+  before = Instructions();
+  bool again = PingIs("test.Deep", "inner");
+  after = Instructions();
+  Check(again, "open-running", "test.Deep a second time");
+  Figure("open_running", before, after);
 
   // Missing: not in the namespace at all; and a use its parent does not
   // offer (a collection child's), which fails with its name.
@@ -363,17 +458,13 @@ int CheckAll() {
   Check(s == MICA_ERR_NOT_FOUND, "not-in-namespace", detail);
   char moniker[idl::component::MAX_MONIKER + 1];
   int64_t code = -1;
-  s = RunIn(realm, "meta/cm-test-missing.cm", nullptr, 0, moniker, sizeof(moniker));
-  if (s == MICA_OK) {
-    s = WaitExit(realm, moniker, &code);
-  }
-  snprintf(detail, sizeof(detail), "status %d, exit %lld", static_cast<int>(s),
-           static_cast<long long>(code));
+  s = RunToExit(realm, "meta/cm-test-missing.cm", nullptr, 0, &code, detail, sizeof(detail));
   Check(s == MICA_OK && code == 0, "missing-capability", detail);
   // Nothing else is affected: the old connection still answers.
   char reply[64] = {};
   s = Ask(eager, "ping", reply, sizeof(reply));
   Check(s == MICA_OK && strcmp(reply, "eager") == 0, "others-unaffected", reply);
+  CheckKernelObjects();
 
   // A killed component is restarted (the first restart at once); a new
   // connection reaches the new instance.
@@ -485,9 +576,15 @@ int CheckAll() {
   s = RunIn(realm, "meta/no-such.cm", nullptr, 0, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
   Check(s == MICA_ERR_NOT_FOUND, "run-missing-manifest", detail);
-  s = RunIn(realm, "meta/cm-test-missing.cm", args, 2, moniker, sizeof(moniker));
+  // A manifest's program gets Run's arguments after its own ("exit", then
+  // "43"); a manifest without a program takes none.
+  const char* code_arg[] = {"43"};
+  code = -1;
+  s = RunToExit(realm, "meta/cm-test-exit.cm", code_arg, 1, &code, detail, sizeof(detail));
+  Check(s == MICA_OK && code == 43, "run-manifest-with-args", detail);
+  s = RunIn(realm, "meta/cm-test-provider.cm", args, 2, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
-  Check(s == MICA_ERR_INVALID_ARGS, "run-manifest-with-args", detail);
+  Check(s == MICA_ERR_INVALID_ARGS, "run-realm-with-args", detail);
 
   // Logs (docs/components.md, "Logs: who wrote a record"): the manager
   // attached this component's startup log.Sink as `checker` with its
@@ -586,11 +683,15 @@ int main(int argc, char** argv) {
     *nowhere = 1;  // a data abort: the process is ended as faulted
     return 4;
   }
-  if (argc == 2 && strcmp(argv[1], "missing") == 0) {
-    mica::Channel ch;
-    mica_status_t s = mica::component::Connect("test.Missing", &ch);
-    printf("cm-test: test.Missing: status %d\n", static_cast<int>(s));
-    return s == MICA_ERR_NOT_FOUND ? 0 : 1;
+  if (argc >= 3 && strcmp(argv[1], "missing") == 0) {
+    int failures = 0;
+    for (int i = 2; i < argc; i++) {
+      mica::Channel ch;
+      mica_status_t s = mica::component::Connect(argv[i], &ch);
+      printf("cm-test: cannot open %s: %s\n", argv[i], mica::driver::StatusName(s));
+      failures += s == MICA_ERR_NOT_FOUND ? 0 : 1;
+    }
+    return failures == 0 ? 0 : 1;
   }
   if (argc == 2 && strcmp(argv[1], "check") == 0) {
     return CheckAll();

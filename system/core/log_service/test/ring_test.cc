@@ -2,6 +2,8 @@
 // of whole records with the same byte accounting), under ASan/UBSan.
 #include "system/core/log_service/ring.h"
 
+#include "system/core/log_service/record.h"
+
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -508,6 +510,49 @@ TEST(LogRing, ConsoleLineFormat) {
     EXPECT_EQ(strncmp(small, "[0.005] core/net WARN: no lease retrying", cap - 1), 0);
   }
   EXPECT_EQ(FormatLine(o.View(), line, 0), 0u);
+}
+
+// record.h: the wire record and the view, both ways; what a reader prints
+// is what was stored.
+TEST(LogRecord, IdlRoundTrip) {
+  Owned o;
+  o.time = 7'000'123'456;
+  o.severity = Severity::kError;
+  o.flags = 0xffu;  // only the IDL's flags travel
+  o.pid = 1234;
+  o.tid = 5678;
+  o.moniker = "/run:echo-client-1";
+  o.tag = "echo";
+  o.message = "cannot open echo.Echo";
+  o.pairs = {{"status", "NOT_FOUND"}, {"k", ""}};
+  RecordView v = o.View();
+  v.sequence = 42;
+  static idl::log::Record r;
+  ToIdl(v, &r);
+  RecordView back = FromIdl(r);
+  EXPECT_EQ(back.sequence, 42u);
+  EXPECT_EQ(back.time, o.time);
+  EXPECT_EQ(back.severity, o.severity);
+  EXPECT_EQ(back.flags, idl::log::kRecordFlagsMask);
+  EXPECT_EQ(back.pid, o.pid);
+  EXPECT_EQ(back.tid, o.tid);
+  EXPECT_EQ(back.moniker, o.moniker);
+  EXPECT_EQ(back.tag, o.tag);
+  EXPECT_EQ(back.message, o.message);
+  ASSERT_EQ(back.pair_count, 2u);
+  EXPECT_EQ(back.pairs[0].key, "status");
+  EXPECT_EQ(back.pairs[0].value, "NOT_FOUND");
+  EXPECT_EQ(back.pairs[1].key, "k");
+  EXPECT_EQ(back.pairs[1].value, "");
+  char a[256], b[256];
+  v.flags &= idl::log::kRecordFlagsMask;
+  FormatLine(v, a, sizeof(a));
+  FormatLine(back, b, sizeof(b));
+  EXPECT_STREQ(a, b);
+  // Kernel text that is not UTF-8: bad bytes become '?'.
+  o.message = std::string("ok \xff\xfe end");
+  ToIdl(o.View(), &r);
+  EXPECT_EQ(FromIdl(r).message, "ok ?? end");
 }
 
 }  // namespace

@@ -35,6 +35,35 @@ mica_status_t Connect(const char* protocol, mica::Channel* out);
 // Whether this process has a namespace (was started as a component).
 bool HasNamespace();
 
+// Connects to protocol P (e.g. a kernel.* protocol, system/idl/kernel.idl,
+// whose Get() answers one handle) with its sync Client, calls Get and
+// moves the answer's `field` to *out:
+//   mica::Vmo dtb;
+//   GetHandle<idl::kernel::Devicetree, idl::kernel::DevicetreeSyncClient>(
+//       &idl::kernel::Devicetree::GetResponse::vmo, &dtb);
+// MICA_OK (*out valid), Connect's error, the call's, or MICA_ERR_BAD_STATE
+// if the answer holds no handle.
+template <typename P, typename Client, typename Response, typename H>
+mica_status_t GetHandle(H Response::*field, H* out) {
+  mica::Channel c;
+  mica_status_t s = Connect(P::kName, &c);
+  if (s != MICA_OK) {
+    return s;
+  }
+  Client client(static_cast<mica::Channel&&>(c));
+  typename P::GetRequest req;
+  Response resp;
+  s = client.Get(req, &resp);
+  if (s != MICA_OK) {
+    return s;
+  }
+  if (!(resp.*field).is_valid()) {
+    return MICA_ERR_BAD_STATE;
+  }
+  *out = static_cast<H&&>(resp.*field);
+  return MICA_OK;
+}
+
 class OutgoingImpl;
 class LifecycleImpl;
 
