@@ -232,7 +232,7 @@ uint64_t VmoDispatcher::size() const {
   return page_count_ * arch::kPageSize;
 }
 
-mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) {
+mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa, uint64_t from) {
   {
     IrqGuard g(lock_);
     if (index >= page_count_) {
@@ -248,11 +248,11 @@ mica::Status VmoDispatcher::CommitPage(uint64_t index, uint64_t* pa) {
     }
   }
   uint64_t fresh;
-  if (!NewPage(0, &fresh)) {
+  if (!NewPage(from, &fresh)) {
     return mica::Status::kNoMemory;
   }
   if (cache_policy() != MICA_CACHE_POLICY_CACHED) {
-    // Uncached mappings must see the zeros, not what the page held before.
+    // Uncached mappings must see the contents, not what the page held before.
     arch::CleanDcacheRange(arch::PhysToVirt(fresh), arch::kPageSize);
   }
   IrqGuard g(lock_);

@@ -77,9 +77,11 @@ class VmoDispatcher final : public Dispatcher {
   // kInvalidArgs for a bad user buffer, kNoMemory.
   mica::Status ReadToUser(uint64_t offset, user_out_ptr<void> dst, size_t len);
   mica::Status WriteFromUser(uint64_t offset, user_in_ptr<const void> src, size_t len);
-  // The physical page at page index `index`, committing it (zeroed).
-  // kOutOfRange past the end, kNoMemory.
-  mica::Status CommitPage(uint64_t index, uint64_t* pa);
+  // The physical page at page index `index`, committing it: zeroed, or a
+  // copy of the page at physical address `from` (not 0; the kernel's boot
+  // files, copied without zeroing first). kOutOfRange past the end,
+  // kNoMemory.
+  mica::Status CommitPage(uint64_t index, uint64_t* pa, uint64_t from = 0);
   // Grows or shrinks a resizable VMO (kNotSupported otherwise); pages past
   // the new end are unmapped from every mapping and freed.
   mica::Status SetSize(uint64_t size);

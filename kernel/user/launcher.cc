@@ -50,16 +50,19 @@ struct StartupHandle {
 };
 
 // A VMO holding a copy of [src, src + size), named `name`.
-mica::Status CopyToVmo(const uint8_t* src, uint64_t size, const char* name,
+// A VMO holding a copy of the `size` bytes at physical address `src`:
+// whole pages copied as they are committed (not zeroed first: the bootfs is
+// 3 MiB and more), the last one's tail zeroed.
+mica::Status CopyToVmo(uint64_t src, uint64_t size, const char* name,
                        mica::RefPtr<Dispatcher>* out) {
   mica::RefPtr<VmoDispatcher> vmo;
   mica::Status s = VmoDispatcher::Create(size, 0, &vmo);
   for (uint64_t off = 0; s == mica::Status::kOk && off < size; off += arch::kPageSize) {
     uint64_t pa;
-    s = vmo->CommitPage(off / arch::kPageSize, &pa);
-    if (s == mica::Status::kOk) {
-      memcpy(arch::PhysToVirt(pa), src + off,
-             size - off < arch::kPageSize ? size - off : arch::kPageSize);
+    if (size - off >= arch::kPageSize) {
+      s = vmo->CommitPage(off / arch::kPageSize, &pa, src + off);
+    } else if ((s = vmo->CommitPage(off / arch::kPageSize, &pa)) == mica::Status::kOk) {
+      memcpy(arch::PhysToVirt(pa), arch::PhysToVirt(src + off), size - off);
     }
   }
   if (s == mica::Status::kOk) {
@@ -197,11 +200,9 @@ mica::Status StartUserboot(const platform::BootInfo& boot, const bootfs::Image& 
     return mica::Status::kNotFound;
   }
   mica::RefPtr<Dispatcher> bootfs_vmo, dtb_vmo;
-  mica::Status s = CopyToVmo(static_cast<const uint8_t*>(arch::PhysToVirt(boot.initrd_start)),
-                             fs.total_size(), "bootfs", &bootfs_vmo);
+  mica::Status s = CopyToVmo(boot.initrd_start, fs.total_size(), "bootfs", &bootfs_vmo);
   if (s == mica::Status::kOk) {
-    s = CopyToVmo(static_cast<const uint8_t*>(arch::PhysToVirt(boot.dtb_pa)), boot.dtb_size,
-                  "devicetree", &dtb_vmo);
+    s = CopyToVmo(boot.dtb_pa, boot.dtb_size, "devicetree", &dtb_vmo);
   }
   mica::AllocChecker ac_log;
   auto* log = s == mica::Status::kOk ? new (ac_log) DebuglogDispatcher() : nullptr;
