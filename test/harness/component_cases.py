@@ -32,7 +32,8 @@ _CHECKS = [
     "restarted-answers", "restarted-listed", "ignore-exit-code", "ignore-not-restarted", "realm-start", "realm-start-unknown",
     "realm-stop-started", "stop",
     "stop-timeout-kill", "lazy-restart-after-stop", "run-started", "run-exit-code", "run-collected",
-    "run-missing-program", "run-stdout", "run-missing-manifest", "run-manifest-with-args", "run-realm-with-args", "drivers-inspect",
+    "run-missing-program", "run-stdout", "run-missing-manifest", "run-manifest-with-args", "run-realm-with-args",
+    "log-attached-self", "log-attached-run-stdout", "drivers-inspect",
     "drivers-directory", "drivers-stop",
 ]
 
@@ -45,7 +46,7 @@ def component_cases() -> list[DriverCase]:
         "userboot.arg=--stop-timeout-ms=300",
     ])
     expected = [
-        _CM + r"component-manager: 8 components from meta/cm-test-root\.cm$",
+        _CM + r"component-manager: 9 components from meta/cm-test-root\.cm$",
         # Eager children at boot, the lazy one on its first use.
         _CM + r"component: started /drivers \(process \d+\)$",
         _CM + r"component: started /eager \(process \d+\)$",

@@ -224,6 +224,9 @@ def _virt_case() -> ShellCase:
 _CM = r"component-manager\(\d+\): "
 
 
+_LOG_END = r"^log: \d+ records, 0 dropped$"
+
+
 def _system_case() -> ShellCase:
     """system/virt: the default boot (userboot starts bin/component-manager,
     which runs meta/root.cm: driver_manager, log, shell, the lazy echo).
@@ -247,7 +250,21 @@ def _system_case() -> ShellCase:
         (r"^mem: total \d+ KiB", b"run hello\r"),  # the bootfs through kernel.Bootfs
         (r"^run: bin/hello exited with status 0$", b"log --moniker log\r"),
         (r"^log: \d+ records, 0 dropped$", b"log --moniker kernel --severity info\r"),
-        (r"^\[\d+\.\d{3}\] kernel INFO: .*mica: kernel ready", b"drivers\r"),
+        # Records carry the writer's moniker: the manager attached each
+        # routed log.Sink with it, so a component's stdout is its own too
+        # (docs/logging.md, "What is trusted").
+        # (Each command is typed once the previous one's `log: N records`
+        # is out: keys typed while bin/log runs are not the shell's.)
+        (r"^\[\d+\.\d{3}\] kernel INFO: .*mica: kernel ready", b""),
+        (_LOG_END, b"log --moniker driver_manager\r"),
+        (r"^\[\d+\.\d{3}\] driver_manager INFO: driver: bound /pl011@9000000 to pl011 \(process \d+\)$", b""),
+        (_LOG_END, b"log --moniker shell\r"),
+        (r"^\[\d+\.\d{3}\] shell INFO: shell: ready on console/0$", b""),
+        # `run hello` above, this boot's first Realm.Run: /run:hello-1, its
+        # log.Sink offered to the collection and attached before it ran.
+        (_LOG_END, b"log --moniker run:hello-1\r"),
+        (r"^\[\d+\.\d{3}\] run:hello-1 INFO: hello from user space$", b""),
+        (_LOG_END, b"drivers\r"),
         (r"^drivers: \d+ nodes$", b"stop /log\r"),
         (r"^stop: /log stopped$", b"components\r"),
         (r"^  log \[stopped\]$", b"start /log\r"),

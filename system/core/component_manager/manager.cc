@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "system/core/component_manager/kernel_caps.h"
+#include "system/core/component_manager/lib/log_sink.h"
 #include "system/core/component_manager/realm.h"
 #include "system/core/userboot/launch.h"
 
@@ -236,7 +237,8 @@ void Manager::Collected(uint32_t index) {
 
 // --- starting -----------------------------------------------------------
 
-bool Manager::Launch(uint32_t index, char* why, size_t size) {
+bool Manager::Launch(uint32_t index, mica::Channel log_sink, LogSinkLaunch* sink, char* why,
+                     size_t size) {
   Component& c = comps_[index];
   mica::Handle job;
   mica::Channel svc_mine, svc_theirs, out_mine, out_theirs, life_mine, life_theirs;
@@ -255,8 +257,8 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
     snprintf(why, size, "status %d", static_cast<int>(s));
     return false;
   }
-  mica_handle_t handles[8];
-  uint32_t info[8];
+  mica_handle_t handles[10];
+  uint32_t info[10];
   uint32_t count = 0;
   handles[count] = svc_theirs.release();
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_SVC, 0);
@@ -264,6 +266,10 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_OUTGOING, 0);
   handles[count] = life_theirs.release();
   info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_LIFECYCLE, 0);
+  if (log_sink.is_valid()) {
+    handles[count] = log_sink.release();
+    info[count++] = MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_LOG_SINK, 0);
+  }
   auto grant = [&](mica_handle_t h, uint32_t kind) {
     mica_handle_t dup = MICA_HANDLE_INVALID;
     if (h != MICA_HANDLE_INVALID &&
@@ -309,8 +315,13 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   spec.handles = handles;
   spec.info = info;
   spec.handle_count = count;
+  if (sink->server.is_valid()) {
+    spec.before_start = &Manager::BeforeStart;
+    spec.before_start_ctx = sink;
+  }
   mica::Handle process;
   if (!userboot::Launch(fs_, spec, &process, nullptr, why, size)) {
+    c.koid = 0;  // BeforeStart may have set it
     return false;
   }
   mica_info_handle_basic_t basic = {};
@@ -323,6 +334,19 @@ bool Manager::Launch(uint32_t index, char* why, size_t size) {
   c.outgoing = new idl::component::OutgoingSyncClient(static_cast<mica::Channel&&>(out_mine));
   c.lifecycle = new idl::component::LifecycleSyncClient(static_cast<mica::Channel&&>(life_mine));
   return true;
+}
+
+void Manager::BeforeStart(void* ctx, uint64_t koid) {
+  // The attach goes out before the process runs, so the log service has it
+  // before any line the process writes (docs/components.md, "Logs"). A
+  // provider that is not running is left for StartComponent (starting one
+  // here would nest a launch in this one).
+  auto* sink = static_cast<LogSinkLaunch*>(ctx);
+  Manager* m = sink->manager;
+  m->comps_[sink->index].koid = koid;  // Connect names the opener by it
+  if (m->comps_[sink->route.provider].state == State::kRunning) {
+    (void)m->Connect(sink->index, sink->route, static_cast<mica::Channel&&>(sink->server));
+  }
 }
 
 mica_status_t Manager::StartComponent(uint32_t index) {
@@ -360,8 +384,19 @@ mica_status_t Manager::StartComponent(uint32_t index) {
     c.tracker = new dm::RestartTracker(ComponentPolicy());
   }
   c.generation++;
+  // A component that uses log.Sink starts with one already attached (its
+  // MICA_BOOTSTRAP_LOG_SINK): the log service knows its process, and so
+  // names its stdout lines, before it has written anything
+  // (docs/components.md, "Logs").
+  LogSinkLaunch sink;
+  sink.manager = this;
+  sink.index = index;
+  mica::Channel sink_client;
+  if (LogSinkRoute(index, &sink.route)) {
+    (void)mica::Channel::Create(0, &sink_client, &sink.server);
+  }
   char why[160];
-  if (!Launch(index, why, sizeof(why))) {
+  if (!Launch(index, static_cast<mica::Channel&&>(sink_client), &sink, why, sizeof(why))) {
     printf("component: cannot start %s: %s\n", c.moniker, why);
     c.state = State::kFailed;
     DropPending(index);
@@ -372,6 +407,10 @@ mica_status_t Manager::StartComponent(uint32_t index) {
   c.tracker->OnStarted(static_cast<uint64_t>(mica::async::Loop::Now()));
   printf("component: started %s (process %llu)\n", c.moniker,
          static_cast<unsigned long long>(c.koid));
+  if (sink.server.is_valid()) {
+    // Its provider was not running: attached now (and started, if lazy).
+    (void)Connect(index, sink.route, static_cast<mica::Channel&&>(sink.server));
+  }
   WatchProcess(index);
   FlushPending(index);
   StartEagerChildren(index);
@@ -434,9 +473,30 @@ mica_status_t Manager::Open(uint32_t index, const char* path, size_t len, mica::
     realm->Serve();
     return MICA_OK;
   }
+  return Connect(index, r, static_cast<mica::Channel&&>(channel));
+}
+
+bool Manager::LogSinkRoute(uint32_t index, cm::RouteResult* route) {
+  const cm::Manifest* m = comps_[index].manifest;
+  const cm::Use implicit = cm::ImplicitLogSinkUse();
+  const cm::Use* use = m == nullptr ? &implicit : nullptr;  // a bare program
+  for (uint32_t i = 0; m != nullptr && i < m->use_count && use == nullptr; i++) {
+    const cm::Use& u = m->uses[i];
+    use = u.kind == cm::CapKind::kProtocol && u.name.Equals(cm::kLogSink) ? &u : nullptr;
+  }
+  if (use == nullptr) {
+    return false;
+  }
+  cm::RouteUse(*this, index, use, route);
+  return route->kind == cm::RouteKind::kProvider &&
+         comps_[route->provider].state != State::kFailed &&
+         cm::AttachesLogSink(comps_[route->provider].manifest, route->capability);
+}
+
+mica_status_t Manager::Connect(uint32_t opener, const cm::RouteResult& r, mica::Channel channel) {
   Component& p = comps_[r.provider];
   if (p.state == State::kFailed) {
-    printf("component: %s cannot open %.*s: its provider %s has failed\n", comps_[index].moniker,
+    printf("component: %s cannot open %.*s: its provider %s has failed\n", comps_[opener].moniker,
            r.used.size, r.used.data, p.moniker);
     return MICA_ERR_UNAVAILABLE;
   }
@@ -447,6 +507,13 @@ mica_status_t Manager::Open(uint32_t index, const char* path, size_t len, mica::
   auto* pc = new PendingConnect;
   snprintf(pc->name, sizeof(pc->name), "%.*s", r.capability.size, r.capability.data);
   pc->channel = static_cast<mica::Channel&&>(channel);
+  if (cm::AttachesLogSink(p.manifest, r.capability)) {
+    // The opener's identity now: it may have ended by the time the
+    // provider runs.
+    pc->attach = true;
+    cm::LogMoniker(comps_[opener].moniker, pc->moniker, sizeof(pc->moniker));
+    pc->pid = comps_[opener].koid;
+  }
   p.pending[p.pending_count++] = pc;
   if (p.state == State::kStopped) {
     mica_status_t s = StartComponent(r.provider);  // lazy: started on first use
@@ -474,15 +541,86 @@ void Manager::FlushPending(uint32_t index) {
     return;
   }
   for (uint32_t i = 0; i < p.pending_count; i++) {
-    PendingConnect* pc = p.pending[i];
+    SendPending(index, p.pending[i]);
+    delete p.pending[i];
+    p.pending[i] = nullptr;
+  }
+  p.pending_count = 0;
+}
+
+void Manager::SendPending(uint32_t provider, PendingConnect* pc) {
+  Component& p = comps_[provider];
+  if (!pc->attach) {
     idl::component::Outgoing::ConnectRequest req;
     req.name.Set(pc->name);
     req.channel = static_cast<mica::Channel&&>(pc->channel);
     (void)p.outgoing->Connect(req);  // one that ends now: its client sees PEER_CLOSED
-    delete pc;
-    p.pending[i] = nullptr;
+    return;
   }
-  p.pending_count = 0;
+  // Asynchronous: the manager never waits for the log service (which may
+  // itself be writing to a component that waits for the manager). A sink
+  // that cannot be attached is closed: its writer falls back to the debug
+  // log (docs/logging.md, "The API").
+  idl::log::AdminAsyncClient* admin = LogAdmin(provider);
+  idl::log::Admin::AttachSinkRequest req;
+  req.moniker.Set(pc->moniker);
+  req.pid = pc->pid;
+  req.sink = static_cast<mica::Channel&&>(pc->channel);
+  uint64_t pid = pc->pid;
+  auto report = [this, pid](mica_status_t status) {
+    const char* moniker = "(gone)";
+    for (const Component& c : comps_) {
+      moniker = c.used && pid != 0 && (c.koid == pid || c.last_koid == pid) ? c.moniker : moniker;
+    }
+    printf("component: cannot attach the log.Sink of %s (process %llu): status %d\n", moniker,
+           static_cast<unsigned long long>(pid), static_cast<int>(status));
+  };
+  mica_status_t s =
+      admin == nullptr
+          ? MICA_ERR_UNAVAILABLE
+          : admin->AttachSink(
+                req, [report](mica_status_t status, idl::log::Admin::AttachSinkResponse* resp) {
+                  if (status == MICA_OK && resp->status != MICA_OK) {
+                    status = resp->status;
+                  }
+                  if (status != MICA_OK) {
+                    report(status);
+                  }
+                });
+  if (s != MICA_OK) {
+    report(s);
+    return;
+  }
+  // Written now, not with the loop's next port wait (a write from a
+  // handler is deferred): the process it names may start before that
+  // (BeforeStart), and the service must have the attach first.
+  (void)loop_.FlushWrite(admin->channel().get());
+}
+
+idl::log::AdminAsyncClient* Manager::LogAdmin(uint32_t provider) {
+  Component& p = comps_[provider];
+  if (p.log_admin != nullptr && p.log_admin->is_open()) {
+    return p.log_admin;
+  }
+  delete p.log_admin;  // the provider closed it
+  p.log_admin = nullptr;
+  mica::Channel mine, theirs;
+  if (mica::Channel::Create(0, &mine, &theirs) != MICA_OK) {
+    return nullptr;
+  }
+  idl::component::Outgoing::ConnectRequest req;
+  req.name.Set(cm::kLogAdmin);
+  req.channel = static_cast<mica::Channel&&>(theirs);
+  if (p.outgoing->Connect(req) != MICA_OK) {
+    return nullptr;
+  }
+  auto* admin = new idl::log::AdminAsyncClient(&loop_, static_cast<mica::Channel&&>(mine));
+  if (admin->Begin() != MICA_OK) {
+    delete admin;
+    return nullptr;
+  }
+  p.log_admin = admin;
+  return admin;
 }
 
 void Manager::DropPending(uint32_t index) {
@@ -509,6 +647,8 @@ void Manager::EndInstance(uint32_t index) {
   c.outgoing = nullptr;
   delete c.lifecycle;
   c.lifecycle = nullptr;
+  delete c.log_admin;  // its pending attaches end with the instance
+  c.log_admin = nullptr;
   if (c.job) {
     (void)mica_task_kill(c.job.get());
   }

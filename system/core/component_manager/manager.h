@@ -21,6 +21,7 @@
 #pragma once
 
 #include <idl/component_ipc.h>
+#include <idl/log_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/cpp/handle.h>
 #include <stddef.h>
@@ -49,6 +50,11 @@ class RealmImpl;
 struct PendingConnect {
   char name[cm::kMaxName + 1];
   mica::Channel channel;
+  // A log.Sink attached through the provider's log.Admin
+  // (cm::AttachesLogSink) as the opener's log moniker and process koid.
+  bool attach = false;
+  char moniker[idl::log::MAX_MONIKER + 1] = {};
+  uint64_t pid = 0;
 };
 
 struct Component {
@@ -80,6 +86,8 @@ struct Component {
   NamespaceImpl* ns = nullptr;
   idl::component::OutgoingSyncClient* outgoing = nullptr;
   idl::component::LifecycleSyncClient* lifecycle = nullptr;
+  // A log provider's log.Admin, opened at its first attach (per instance).
+  idl::log::AdminAsyncClient* log_admin = nullptr;
   dm::RestartTracker* tracker = nullptr;
   bool has_exited = false;
   int64_t last_exit = 0;
@@ -147,7 +155,28 @@ class Manager final : public cm::Topology {
                            cm::OnTerminate on_terminate);
   bool LoadManifest(Component& c, const char* path);
   void MakeMoniker(uint32_t index);
-  bool Launch(uint32_t index, char* why, size_t size);
+  // A component's startup log sink while it is launched: the server end
+  // and its route (LogSinkRoute).
+  struct LogSinkLaunch {
+    Manager* manager = nullptr;
+    uint32_t index = 0;
+    cm::RouteResult route;
+    mica::Channel server;
+  };
+  // Starts the program; `log_sink` (if valid) is given as its
+  // MICA_BOOTSTRAP_LOG_SINK, and sink->server is attached before the
+  // process starts if its provider runs (BeforeStart).
+  bool Launch(uint32_t index, mica::Channel log_sink, LogSinkLaunch* sink, char* why, size_t size);
+  static void BeforeStart(void* ctx, uint64_t koid);
+  // The route of component `index`'s use of log.Sink if it ends at a
+  // provider that attaches sinks and has not failed (cm::AttachesLogSink).
+  bool LogSinkRoute(uint32_t index, cm::RouteResult* route);
+  // Hands `channel` to the provider `route` found for `opener` (queued
+  // until it runs; started if it is lazy): Outgoing.Connect, or for a
+  // log.Sink its log.Admin's AttachSink.
+  mica_status_t Connect(uint32_t opener, const cm::RouteResult& route, mica::Channel channel);
+  void SendPending(uint32_t provider, PendingConnect* pc);
+  idl::log::AdminAsyncClient* LogAdmin(uint32_t provider);
   void StartEagerChildren(uint32_t index);
   void WatchProcess(uint32_t index);
   void OnTerminated(uint32_t index, uint32_t generation);

@@ -5,6 +5,7 @@
 // bin/driver-manager) as the startup handles userboot passed.
 #include <idl/kernel_ipc.h>
 #include <mica/component/component.h>
+#include <mica/log/log.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
@@ -75,7 +76,8 @@ bool MapDtb(mica_handle_t vmo, fdt::Fdt* dt) {
   if (fdt::Init(reinterpret_cast<const void*>(addr), size, dt) != fdt::Status::kOk) {
     char msg[128];
     dt->FormatError(msg, sizeof(msg));
-    printf("driver-manager: the devicetree is not valid: %s\n", msg);
+    mica::log::LogKv(mica::log::kError, "devicetree", {{"why", msg}},
+                     "the devicetree is not valid");
     return false;
   }
   return true;
@@ -104,7 +106,7 @@ int Run(int argc, char** argv) {
     bad = driver_manager::ParseWords(argv[i], &opts);
   }
   if (bad != nullptr) {
-    printf("driver-manager: bad switch: %s\n", bad);
+    mica::log::LogKv(mica::log::kError, "options", {{"switch", bad}}, "bad switch");
     return 1;
   }
   mica_handle_t bootfs_vmo = objects.bootfs.get();
@@ -115,12 +117,13 @@ int Run(int argc, char** argv) {
     return 1;
   }
   if (!objects.root.is_valid()) {
-    printf("driver-manager: no root resource\n");
+    MICA_LOGF(ERROR, "driver-manager", "no root resource");
     return 1;
   }
   static driver_manager::ManifestSet manifests;
   if (!manifests.Load(fs, opts.test_set)) {
-    printf("driver-manager: no test manifest set %s in the bootfs\n", opts.test_set);
+    mica::log::LogKv(mica::log::kError, "manifests", {{"set", opts.test_set}},
+                     "no such test manifest set in the bootfs");
     return 1;
   }
   if (opts.test_set[0] != '\0') {

@@ -5,6 +5,7 @@
 
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
+#include <mica/log/log.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
@@ -52,8 +53,8 @@ uint32_t Manager::AddDtNode(fdt::Node dt, uint32_t parent, uint32_t depth) {
   if (!mica::idl::IsUtf8(n->path, strlen(n->path)) ||
       (compat.valid() &&
        !mica::idl::IsUtf8(reinterpret_cast<const char*>(compat.data), compat.len))) {
-    printf("driver: node %s: name or compatible is not UTF-8; listed with '?' for bad bytes\n",
-           n->path);
+    mica::log::LogKv(mica::log::kWarn, "driver", {{"node", n->path}},
+                     "name or compatible is not UTF-8; listed with '?' for bad bytes");
   }
   nodes_[node_count_] = n;
   return node_count_++;
@@ -91,7 +92,10 @@ void Manager::BindAll() {
     uint32_t parent = depth == 0 ? kNoNode : stack[depth - 1];
     uint32_t index = AddDtNode(node, parent, static_cast<uint32_t>(depth));
     if (index == kNoNode) {
-      printf("driver-manager: more than %u nodes; the rest are ignored\n", kMaxNodes);
+      char limit[16];
+      snprintf(limit, sizeof(limit), "%u", kMaxNodes);
+      mica::log::LogKv(mica::log::kWarn, "devicetree", {{"limit", limit}},
+                       "more nodes than the limit; the rest are ignored");
       return false;
     }
     stack[depth] = index;

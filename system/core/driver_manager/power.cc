@@ -6,6 +6,7 @@
 // DEN0022 §5.10-5.11), after every driver has stopped.
 #include <idl/power_ipc.h>
 #include <mica/driver/status_name.h>
+#include <mica/log/log.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
 
@@ -215,7 +216,8 @@ mica_status_t Manager::Shutdown(uint32_t index, uint32_t action) {
   mica_status_t s = mica_resource_create(root_, MICA_RSRC_KIND_SYSTEM, MICA_RSRC_SYSTEM_POWER, 1,
                                          "power", 5, power.reset_and_get_address());
   if (s != MICA_OK) {
-    printf("driver-manager: no power resource: %s\n", mica::driver::StatusName(s));
+    mica::log::LogKv(mica::log::kError, "power", {{"status", mica::driver::StatusName(s)}},
+                     "no power resource");
     return s;
   }
   shutting_down_ = true;

@@ -8,6 +8,7 @@
 #include <mica/driver/protocol.h>
 #include <mica/driver/start.h>
 #include <mica/driver/status_name.h>
+#include <mica/log/log.h>
 #include <mica/rt/bootstrap.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
@@ -174,7 +175,8 @@ bool Manager::LogRefusal(uint32_t index) {
   constexpr uint32_t kLogged = 4;
   Node& n = *nodes_[index];
   if (n.refusals_logged == kLogged) {
-    printf("driver: %s refuses more: its further refusals are not logged\n", n.path);
+    mica::log::LogKv(mica::log::kWarn, "driver", {{"node", n.path}},
+                     "refuses more: its further refusals are not logged");
   }
   return n.refusals_logged++ < kLogged;
 }
@@ -302,9 +304,11 @@ class ManagerLink final : public idl::driver::ManagerServer {
     if (r.status == MICA_OK) {
       r.child_id = child;
     } else if (manager_->LogRefusal(index_)) {
-      printf("driver: %s cannot add child %s: %s\n", manager_->nodes_[index_]->path,
-             ValidNodeName(req.name) ? name : "(an invalid name)",
-             mica::driver::StatusName(r.status));
+      mica::log::LogKv(mica::log::kWarn, "driver",
+                       {{"node", manager_->nodes_[index_]->path},
+                        {"child", ValidNodeName(req.name) ? name : "(an invalid name)"},
+                        {"status", mica::driver::StatusName(r.status)}},
+                       "cannot add a child node");
     }
     done.Reply(r);
   }

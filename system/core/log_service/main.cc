@@ -19,10 +19,12 @@
 namespace {
 
 // As a component (started by the component manager): log.Sink, log.Reader
-// and log.Admin through the Outgoing directory. Outgoing.Connect does not
-// say who the client is, so a routed Sink's records carry the moniker
-// "unknown" and the writer's claimed pid (docs/logging.md, "As a
-// component"). Returns whether it serves so.
+// and log.Admin through the Outgoing directory. The component manager
+// attaches the Sinks it routes through log.Admin (their moniker and koid);
+// a Sink that arrives by Outgoing.Connect itself does not say who the
+// client is: its records carry the moniker "unknown" and the writer's
+// claimed pid (docs/logging.md, "The service"). Returns whether it serves
+// so.
 bool ServeOutgoing(mica::async::Loop* loop, log_service::Service* service) {
   if (!mica::component::HasNamespace()) {
     return false;

@@ -12,8 +12,6 @@ namespace log_service {
 
 namespace {
 
-constexpr std::string_view kKernelMoniker = "kernel";
-constexpr std::string_view kDebuglogMoniker = "debuglog";
 // Kernel records merged per DrainKernel call (the rest on the next turn of
 // the loop, so a flood cannot starve the other connections).
 constexpr int kKernelBatch = 64;
@@ -37,6 +35,14 @@ class SinkImpl final : public idl::log::SinkServer {
         attached_(mica::async::Loop::Now()) {
     moniker_len_ = moniker.size() < sizeof(moniker_) ? moniker.size() : sizeof(moniker_);
     memcpy(moniker_, moniker.data(), moniker_len_);
+    // The process's own debug log lines are its too (pid_map.h); a pid
+    // is only known when the attacher gave it.
+    named_ = service_->pids().Attach(pid_, std::string_view(moniker_, moniker_len_));
+  }
+  ~SinkImpl() override {
+    if (named_) {
+      service_->pids().Detach(pid_);
+    }
   }
 
   void Write(idl::log::Sink::WriteRequest& req) override {
@@ -74,6 +80,7 @@ class SinkImpl final : public idl::log::SinkServer {
   size_t moniker_len_ = 0;
   uint64_t pid_;
   mica_time_t attached_;
+  bool named_ = false;  // counted in the service's PidMonikers
 };
 
 }  // namespace
@@ -214,13 +221,17 @@ class AdminImpl final : public idl::log::AdminServer {
 }  // namespace
 
 Service::Service(mica::async::Loop* loop, const Options& opts)
-    : loop_(loop), opts_(opts), ring_(opts.capacity) {}
+    : loop_(loop), opts_(opts), ring_(opts.capacity), pids_(opts.max_connections) {}
 
 Service::~Service() = default;
 
 bool Service::Init(mica::Debuglog kernel_log, char* why, size_t why_size) {
   if (!ring_.ok()) {
     snprintf(why, why_size, "cannot allocate a ring of %zu bytes", opts_.capacity);
+    return false;
+  }
+  if (!pids_.ok()) {
+    snprintf(why, why_size, "cannot allocate %u process entries", opts_.max_connections);
     return false;
   }
   mica_info_handle_basic_t info;
@@ -239,9 +250,15 @@ bool Service::Init(mica::Debuglog kernel_log, char* why, size_t why_size) {
     return false;
   }
   klog_ = static_cast<mica::Debuglog&&>(kernel_log);
-  DrainKernel();
-  WaitKernel();
-  PollKernel();
+  // The first merge waits until the loop has served what was queued for
+  // the service when it started (a posted task runs only once no packet is
+  // pending): the processes attached by then have their earliest lines
+  // named (pid_map.h).
+  loop_->PostTask([this] {
+    DrainKernel();
+    WaitKernel();
+    PollKernel();
+  });
   return true;
 }
 
@@ -291,7 +308,7 @@ void Service::DrainKernel() {
     r.flags = kFlagKernelLog;
     r.pid = rec.pid;
     r.tid = rec.tid;
-    r.moniker = rec.pid == 0 ? kKernelMoniker : kDebuglogMoniker;
+    r.moniker = KernelRecordMoniker(rec.pid, pids_);
     size_t n = rec.data_size < MICA_LOG_MAX_DATA ? rec.data_size : MICA_LOG_MAX_DATA;
     r.message = View(rec.data, static_cast<uint32_t>(n));
     Store(r);

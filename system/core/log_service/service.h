@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "system/core/log_service/options.h"
+#include "system/core/log_service/pid_map.h"
 #include "system/core/log_service/ring.h"
 
 namespace log_service {
@@ -46,6 +47,9 @@ class Service {
   void DrainKernel();
 
   Ring& ring() { return ring_; }
+  // The attached processes (a Sink attached with a pid vouches for it):
+  // their debug log records carry their moniker.
+  PidMonikers& pids() { return pids_; }
   mica::async::Loop* loop() { return loop_; }
   const Options& options() const { return opts_; }
 
@@ -63,6 +67,7 @@ class Service {
   mica::async::Loop* loop_;
   Options opts_;
   Ring ring_;
+  PidMonikers pids_;
   uint64_t self_koid_ = 0;
   mica::Debuglog klog_;
   uint64_t klog_next_ = 0;  // the kernel sequence expected next

@@ -1,6 +1,8 @@
 // bin/shell (docs/shell.md): a prompt on the console, the line editor
 // (lib/line_editor.h) over the console's serial service in raw mode, and
 // the commands of commands.cc.
+#include <mica/driver/status_name.h>
+#include <mica/log/log.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,17 +121,19 @@ void Shell::Execute(const char* line) {
 
 int Shell::Run() {
   if (loop_.status() != MICA_OK) {
-    printf("shell: no loop: %d\n", static_cast<int>(loop_.status()));
+    mica::log::LogKv(mica::log::kError, "shell",
+                     {{"status", mica::driver::StatusName(loop_.status())}}, "no loop");
     return 1;
   }
   TakeCaps(&caps_);
   if (!caps_.directory) {
-    printf("shell: no service directory (start it with drivers.then=bin/shell)\n");
+    MICA_LOGF(ERROR, "shell", "no service directory (start it with drivers.then=bin/shell)");
     return 1;
   }
   mica_status_t s = console_.Start();
   if (s != MICA_OK) {
-    printf("shell: no console: %d\n", static_cast<int>(s));
+    mica::log::LogKv(mica::log::kError, "shell", {{"status", mica::driver::StatusName(s)}},
+                     "no console");
     return 1;
   }
   printf("shell: ready on console/0\n");

@@ -157,6 +157,11 @@ bool Launch(const bootfs::Image& fs, const LaunchSpec& spec, mica::Handle* proce
     return false;
   }
   LaunchInfo info{p.base, p.entry, p.stack_top};
+  if (spec.before_start != nullptr) {
+    mica_info_handle_basic_t basic = {};
+    (void)p.process.get_info(MICA_INFO_HANDLE_BASIC, &basic, sizeof(basic), nullptr, nullptr);
+    spec.before_start(spec.before_start_ctx, basic.koid);
+  }
   mica_status_t s = Start(&p, spec);
   if (s != MICA_OK) {
     (void)mica_task_kill(p.process.get());

@@ -37,6 +37,11 @@ struct LaunchSpec {
   // check, which costs about 8 instructions a byte (the driver manager's
   // restarts).
   bool file_checked = false;
+  // Called with the new process's koid once it exists, before its first
+  // thread starts (the component manager attaches the process's log sink
+  // then: the log service knows it before it writes anything).
+  void (*before_start)(void* ctx, uint64_t koid) = nullptr;
+  void* before_start_ctx = nullptr;
 };
 
 // Loads spec.path from `fs` into a new process in spec.job (LoadProgram) and

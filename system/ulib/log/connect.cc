@@ -6,11 +6,11 @@
 #include <mica/rt/runtime.h>
 
 extern "C" mica_handle_t mica_log_connect_default(void) {
-  // A launcher that attached a sink for us (a log.Sink channel that
-  // log.Admin.AttachSink bound to our moniker and koid) wins; else a
-  // component's routed /svc/log.Sink (the log service cannot tell who the
-  // client is there: its records carry the moniker "unknown", see
-  // docs/logging.md); else none (the debug log fallback).
+  // A sink a launcher or the component manager attached for us (a
+  // log.Sink channel that log.Admin.AttachSink bound to our moniker and
+  // koid) wins; else a component's routed /svc/log.Sink (which the
+  // component manager attaches too, docs/components.md "Logs: who wrote
+  // a record"); else none (the debug log fallback).
   mica_handle_t h =
       mica_rt_take_startup_handle(MICA_BOOTSTRAP_HANDLE_INFO(MICA_BOOTSTRAP_LOG_SINK, 0));
   if (h != MICA_HANDLE_INVALID || !mica::component::HasNamespace()) {

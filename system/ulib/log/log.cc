@@ -111,7 +111,18 @@ void Send(idl::log::Sink::WriteRequest& req) {
     __atomic_fetch_add(&g_dropped, 1, __ATOMIC_RELAXED);
     return;
   }
-  // The service is gone (or the handle is not a channel): fall back.
+  // The service is gone (or the handle is not a channel): ask for a sink
+  // once more (a component's /svc/log.Sink reaches the restarted service,
+  // which the component manager attaches again); without one, or if that
+  // fails too, the debug log from now on.
+  CloseSinkLocked();
+  g_looked = false;
+  EnsureSinkLocked();
+  if (g_sink != MICA_HANDLE_INVALID &&
+      mica_channel_write(g_sink, 0, bytes, enc.num_bytes(), nullptr, 0) == MICA_OK) {
+    g_unreported = 0;
+    return;
+  }
   CloseSinkLocked();
   FallbackLocked(req.entry);
 }

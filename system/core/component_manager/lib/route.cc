@@ -42,6 +42,11 @@ void Route(const Topology& tree, uint32_t node, const char* path, size_t path_le
     Fail(tree, node, path, len, out, "not in its namespace (no use of it)", kNoNode);
     return;
   }
+  RouteUse(tree, node, use, out);
+}
+
+void RouteUse(const Topology& tree, uint32_t node, const Use* use, RouteResult* out) {
+  *out = RouteResult();
   out->used = use->name;
   const int cap_len = use->name.size;
   const char* cap = use->name.data;

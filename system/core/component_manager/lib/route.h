@@ -60,4 +60,8 @@ struct RouteResult {
 void Route(const Topology& tree, uint32_t node, const char* path, size_t path_len,
            RouteResult* out);
 
+// The same walk for `use` as if `node`'s manifest held it (the manager's
+// implicit use: a bare program's log.Sink, log_sink.h).
+void RouteUse(const Topology& tree, uint32_t node, const Use* use, RouteResult* out);
+
 }  // namespace cm

@@ -17,9 +17,11 @@
 #include <idl/directory_ipc.h>
 #include <idl/inspect_ipc.h>
 #include <idl/kernel_ipc.h>
+#include <idl/log_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/component/component.h>
 #include <mica/driver/status_name.h>
+#include <mica/log/log.h>
 #include <mica/rt/runtime.h>
 #include <mica/syscalls.h>
 #include <stdio.h>
@@ -241,6 +243,41 @@ class Tree {
 bool StateIs(Tree& t, const char* moniker, idl::component::State state) {
   const idl::component::Component* c = t.Get(moniker);
   return c != nullptr && c->state == state;
+}
+
+// The first record of the log service's snapshot for `moniker` whose
+// message holds `text` (copied into *out): whether there is one.
+bool FindLogRecord(const char* moniker, const char* text, idl::log::Record* out) {
+  mica::Channel ch;
+  if (mica::component::Connect("log.Reader", &ch) != MICA_OK) {
+    return false;
+  }
+  idl::log::ReaderSyncClient reader(static_cast<mica::Channel&&>(ch));
+  reader.set_deadline(mica::async::Loop::Now() + 10000 * kMs);
+  idl::log::Reader::StartRequest start;
+  start.mode = idl::log::Mode::SNAPSHOT;
+  start.filter.min_severity = idl::log::Severity::TRACE;
+  start.filter.moniker.Set(moniker);
+  idl::log::Reader::StartResponse started;
+  if (reader.Start(start, &started) != MICA_OK || started.status != MICA_OK) {
+    return false;
+  }
+  for (;;) {
+    idl::log::Reader::NextRequest req;
+    static idl::log::Reader::NextResponse resp;
+    if (reader.Next(req, &resp) != MICA_OK) {
+      return false;
+    }
+    for (const idl::log::Record& r : resp.records) {
+      if (strstr(r.message.data, text) != nullptr) {
+        *out = r;
+        return true;
+      }
+    }
+    if (resp.end) {
+      return false;
+    }
+  }
 }
 
 mica_status_t RunIn(idl::component::RealmSyncClient& realm, const char* target,
@@ -548,6 +585,40 @@ int CheckAll() {
   s = RunIn(realm, "meta/cm-test-provider.cm", args, 2, moniker, sizeof(moniker));
   snprintf(detail, sizeof(detail), "status %d", static_cast<int>(s));
   Check(s == MICA_ERR_INVALID_ARGS, "run-realm-with-args", detail);
+
+  // Logs (docs/components.md, "Logs: who wrote a record"): the manager
+  // attached this component's startup log.Sink as `checker` with its
+  // koid, and a Run child's as `run:<name>` (its stdout carries it too).
+  mica_info_handle_basic_t self = {};
+  (void)mica_object_get_info(mica_rt_process_self(), MICA_INFO_HANDLE_BASIC, &self, sizeof(self),
+                             nullptr, nullptr);
+  MICA_LOGF(INFO, "cm-test", "checker record %d", 11);
+  s = mica_log_flush(mica::async::Loop::Now() + 10000 * kMs);
+  static idl::log::Record rec;
+  bool found = s == MICA_OK && FindLogRecord("checker", "checker record 11", &rec);
+  snprintf(detail, sizeof(detail), "flush %d, found %d, pid %llu (self %llu), flags %u",
+           static_cast<int>(s), found, static_cast<unsigned long long>(found ? rec.pid : 0),
+           static_cast<unsigned long long>(self.koid),
+           found ? static_cast<uint32_t>(rec.flags) : 0u);
+  Check(found && rec.pid == self.koid && rec.flags == idl::log::RecordFlags{} &&
+            rec.tag.Equals("cm-test"),
+        "log-attached-self", detail);
+  const char* say[] = {"exit", "5"};
+  s = RunIn(realm, "bin/cm-test-component", say, 2, moniker, sizeof(moniker));
+  uint64_t child_koid = 0;
+  if (s == MICA_OK && tree.Read() && tree.Get(moniker) != nullptr) {
+    child_koid = tree.Get(moniker)->koid;
+  }
+  if (s == MICA_OK) {
+    s = WaitExit(realm, moniker, &code);
+  }
+  found = s == MICA_OK && FindLogRecord(moniker + 1, "cm-test: exit 5", &rec);
+  snprintf(detail, sizeof(detail), "%s: status %d, found %d, pid %llu (process %llu)", moniker,
+           static_cast<int>(s), found, static_cast<unsigned long long>(found ? rec.pid : 0),
+           static_cast<unsigned long long>(child_koid));
+  Check(found && (child_koid == 0 || rec.pid == child_koid) &&
+            rec.flags == idl::log::RecordFlags::KERNEL_LOG,
+        "log-attached-run-stdout", detail);
 
   // The driver manager as a component: its devices and node tree as
   // capabilities.

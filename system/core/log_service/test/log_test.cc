@@ -297,8 +297,10 @@ int Run() {
       ready = ready || Sv(r.message).find("kernel ready") != std::string_view::npos;
     }
     CHECK(ready);
-    CHECK(Snapshot(idl::log::Severity::TRACE, "debuglog", ""));
-    const idl::log::Record* marker = FindMessage("debuglog", "log-test: marker 7731");
+    // This process was attached with its pid (as writer-a): its stdout
+    // carries that moniker (pid_map.h).
+    CHECK(Snapshot(idl::log::Severity::TRACE, "writer-a", ""));
+    const idl::log::Record* marker = FindMessage("writer-a", "log-test: marker 7731");
     CHECK(marker != nullptr);
     if (marker != nullptr) {
       // The kernel stamps the writer's pid (KLogRecord records tid 0).
@@ -576,8 +578,11 @@ int Run() {
     idl::log::Admin::AttachSinkResponse resp;
     CHECK(g_admin.AttachSink(req, &resp) == MICA_OK && resp.status == MICA_OK);
     CHECK(child.is_valid() && WaitExit(child, 30'000'000'000) == 0);
+    // Its record, and its stdout line (written after the service had its
+    // sink, merged from the kernel's log perhaps only now that its sink
+    // has closed): both as sys/child.
     CHECK(Snapshot(idl::log::Severity::TRACE, "sys", ""));
-    CHECK(g_count == 1);
+    CHECK(g_count == 2);
     const idl::log::Record* r = FindMessage("sys/child", "hello from the child 5");
     CHECK(r != nullptr);
     if (r != nullptr) {
@@ -585,7 +590,27 @@ int Run() {
       CHECK(r->tag.Equals("child") && r->severity == idl::log::Severity::ERROR);
       CHECK(r->tid != 0 && r->tid != KoidOf(mica_rt_thread_handle(mica_rt_thread_self())));
     }
+    const idl::log::Record* out = FindMessage("sys/child", "log-test: child stdout 5");
+    CHECK(out != nullptr && out->pid == child_koid &&
+          out->flags == idl::log::RecordFlags::KERNEL_LOG);
     EndCase("child-process");
+  }
+
+  // ---- a process nobody attached: its stdout and its API's fallback
+  // lines stay `debuglog`, with its pid.
+  {
+    const char* argv[] = {"bin/log-test", "child-alone"};
+    mica::Handle alone;
+    CHECK(Launch(argv, 2, nullptr, nullptr, 0, &alone));
+    uint64_t alone_koid = KoidOf(alone.get());
+    CHECK(alone.is_valid() && WaitExit(alone, 30'000'000'000) == 0);
+    CHECK(Snapshot(idl::log::Severity::TRACE, "debuglog", ""));
+    const idl::log::Record* out = FindMessage("debuglog", "log-test: alone 6");
+    const idl::log::Record* fallback = FindMessage("debuglog", "[alone] WARN: no sink 6");
+    CHECK(out != nullptr && out->pid == alone_koid);
+    CHECK(fallback != nullptr && fallback->pid == alone_koid);
+    CHECK(!FindMessage("sys/child", "log-test: alone 6"));
+    EndCase("unattached-process");
   }
 
   // ---- the connection limit (--max-connections=64): refused, not
@@ -647,7 +672,19 @@ int Run() {
 // with and waits until the service has it.
 int Child() {
   MICA_LOGF(ERROR, "child", "hello from the child %d", 5);
-  return mica_log_flush(Deadline(20'000'000'000)) == MICA_OK ? 0 : 3;
+  if (mica_log_flush(Deadline(20'000'000'000)) != MICA_OK) {
+    return 3;
+  }
+  printf("log-test: child stdout %d\n", 5);  // the service knows this pid by now
+  return 0;
+}
+
+// `bin/log-test child-alone`: started without a sink: its record falls
+// back to the debug log, beside its stdout.
+int ChildAlone() {
+  printf("log-test: alone %d\n", 6);
+  MICA_LOGF(WARN, "alone", "no sink %d", 6);
+  return mica_log_fallbacks() == 1 ? 0 : 4;
 }
 
 }  // namespace
@@ -655,6 +692,9 @@ int Child() {
 int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "child") == 0) {
     return Child();
+  }
+  if (argc > 1 && strcmp(argv[1], "child-alone") == 0) {
+    return ChildAlone();
   }
   return Run();
 }

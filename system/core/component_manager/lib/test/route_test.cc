@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "system/core/component_manager/lib/log_sink.h"
 #include "system/core/component_manager/lib/test/builder.h"
 
 namespace {
@@ -258,6 +259,35 @@ TEST(CmRoute, BareProgramUsesNothing) {
   auto res = RouteOf(t, bare, "/svc/x");
   EXPECT_EQ(res.kind, cm::RouteKind::kFailed);
   EXPECT_STREQ(res.why, "/run:hello-1 cannot open /svc/x: not in its namespace (no use of it)");
+}
+
+// The manager's implicit use of log.Sink by a bare program (log_sink.h):
+// routed through its collection's offers like a declared use.
+TEST(CmRoute, BareProgramsLogSinkThroughItsCollection) {
+  FakeTree t;
+  Builder root, log;
+  root.Child("log", "meta/log.cm")
+      .Collection("run")
+      .Collection("quiet")
+      .Offer("log.Sink", kChild, "log", "run");
+  log.Program("bin/log-service")
+      .Capability("log.Sink")
+      .Capability("log.Admin")
+      .Expose("log.Sink", kSelf, "");
+  uint32_t r = t.Add(cm::kNoNode, "", &root);
+  uint32_t l = t.Add(r, "log", &log);
+  uint32_t bare = t.Add(r, "hello-1", nullptr, "run");
+  uint32_t quiet = t.Add(r, "hello-2", nullptr, "quiet");
+  const cm::Use use = cm::ImplicitLogSinkUse();
+  cm::RouteResult res;
+  cm::RouteUse(t, bare, &use, &res);
+  ASSERT_EQ(res.kind, cm::RouteKind::kProvider) << res.why;
+  EXPECT_EQ(res.provider, l);
+  EXPECT_TRUE(res.capability.Equals("log.Sink"));
+  EXPECT_TRUE(cm::AttachesLogSink(t.ManifestOf(res.provider), res.capability));
+  cm::RouteUse(t, quiet, &use, &res);
+  EXPECT_EQ(res.kind, cm::RouteKind::kFailed);
+  EXPECT_STREQ(res.why, "/quiet:hello-2 cannot open log.Sink: not offered by /");
 }
 
 }  // namespace

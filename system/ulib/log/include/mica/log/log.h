@@ -15,11 +15,13 @@
 //   was told when the channel was attached; the thread koid is this
 //   library's claim.
 // - The sink is the log.Sink channel given by mica_log_set_sink, else the
-//   one mica_log_connect_default() finds on first use (today the startup
-//   handle MICA_BOOTSTRAP_LOG_SINK). Without one, or once the service has
-//   gone (its channel answers PEER_CLOSED), records go to the kernel's debug
-//   log as one line `[tag] SEV: message k=v ...` (the console shows it and
-//   the log service merges it back, moniker "debuglog").
+//   one mica_log_connect_default() finds on first use (the startup handle
+//   MICA_BOOTSTRAP_LOG_SINK, else a component's /svc/log.Sink). When the
+//   service has gone (its channel answers PEER_CLOSED) it is asked once
+//   more (a component reaches the restarted service). Without one, records
+//   go to the kernel's debug log as one line `[tag] SEV: message k=v ...`
+//   (the console shows it and the log service merges it back, named by
+//   the writer's moniker if it was attached, else "debuglog").
 // - Never blocks on the service: a record is one channel_write; when the
 //   channel is full (the service is behind) the record is dropped and
 //   counted, and the count travels with the next record that gets through.
