@@ -45,8 +45,16 @@ TEST(channel_gc, garbage_left_by_a_drained_queue_is_freed) {
 // port with a timer bound to it (armed), an event pair, an unstarted
 // process with its root VMAR and a thread, a job, a VMO with a committed
 // page. Returns how many handles it put in out[].
-enum { kCarryNothing, kCarryPortTimer, kCarryEventPair, kCarryProcess, kCarryProcessAlone,
-       kCarryJob, kCarryVmo, kCarryKinds };
+enum {
+  kCarryNothing,
+  kCarryPortTimer,
+  kCarryEventPair,
+  kCarryProcess,
+  kCarryProcessAlone,
+  kCarryJob,
+  kCarryVmo,
+  kCarryKinds
+};
 static const char* const kCarryNames[kCarryKinds] = {
     "nothing", "port+timer", "eventpair", "process+thread", "process", "job", "vmo"};
 
@@ -277,8 +285,8 @@ typedef struct {
 
 static volatile int g_relays_done;
 
-static bool read_one(mica_handle_t ch, void* buf, uint32_t cap, mica_handle_t* hs,
-                     uint32_t hcap, uint32_t* nb, uint32_t* nh) {
+static bool read_one(mica_handle_t ch, void* buf, uint32_t cap, mica_handle_t* hs, uint32_t hcap,
+                     uint32_t* nb, uint32_t* nh) {
   for (int tries = 0; tries < 2000; tries++) {
     mica_status_t s = mica_channel_read(ch, 0, buf, hs, cap, hcap, nb, nh);
     if (s == MICA_OK) {
@@ -359,10 +367,27 @@ static void relay_round(void) {
 
   g_relays_done = 0;
   mica_rt_thread_t* threads[kRelays + 1];
-  for (int i = 0; i < kRelays; i++) {
-    ASSERT_OK(mica_rt_thread_create(&threads[i], run_relay, &relays[i], "gc-relay", 0));
+  int started = 0;
+  mica_status_t s = MICA_OK;
+  for (; started < kRelays && s == MICA_OK; started += s == MICA_OK) {
+    s = mica_rt_thread_create(&threads[started], run_relay, &relays[started], "gc-relay", 0);
   }
-  ASSERT_OK(mica_rt_thread_create(&threads[kRelays], run_garbage_maker, NULL, "gc-garbage", 0));
+  if (s == MICA_OK) {
+    s = mica_rt_thread_create(&threads[kRelays], run_garbage_maker, NULL, "gc-garbage", 0);
+  }
+  if (s != MICA_OK) {
+    EXPECT_OK(s);  // under failalloc, an injected failure
+    // The relays already started wait on their channels: closing every
+    // end ends them (a read of a closed handle fails), so none is left.
+    for (int i = 0; i < kRelays; i++) {
+      EXPECT_OK(mica_handle_close(wr[i]));
+      EXPECT_OK(mica_handle_close(rd[i]));
+    }
+    for (int i = 0; i < started; i++) {
+      EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
+    }
+    return;
+  }
   int hops = 0;
   for (int i = 0; i < kRelays; i++) {
     EXPECT_OK(mica_rt_thread_join(threads[i], NULL));
