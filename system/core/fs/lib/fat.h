@@ -1,0 +1,193 @@
+// A freestanding, read-only FAT12/16/32 reader with VFAT long names: MBR
+// partitions, boot sector checks, FAT chains, directories, paths and file
+// data. No syscalls, no heap: the caller owns every object and implements
+// the block device. Format limits and errors: docs/storage.md.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace fat {
+
+enum class Status : uint8_t {
+  kOk = 0,
+  kIoError,  // the block device failed or the read lies past its end
+  // --- Partition table ---
+  kNoVolume,      // sector 0 is neither a FAT boot sector nor an MBR with a FAT partition
+  kBadPartition,  // an MBR entry lies outside the disk or is empty
+  // --- Boot sector / BPB ---
+  kBadSignature,          // no 0x55 0xAA at offset 510
+  kBadJump,               // the first byte is neither 0xEB nor 0xE9
+  kBadBytesPerSector,     // not a power of two in 512..4096
+  kBadSectorsPerCluster,  // not a power of two in 1..128, or a cluster over 64 KiB
+  kBadReservedSectors,    // 0
+  kBadFatCount,           // 0
+  kBadMedia,              // not 0xF0 or 0xF8..0xFF
+  kBadFatSize,            // 0, or too small for the clusters
+  kBadTotalSectors,       // 0, or not more than the metadata
+  kVolumeTooLarge,        // larger than its device or partition
+  kBadRootEntries,        // FAT12/16: 0 or not a whole number of sectors; FAT32: not 0
+  kBadClusterCount,       // the cluster count does not fit the BPB's layout (FAT32 or not)
+  kBadRootCluster,        // FAT32: the root directory cluster is out of range
+  kBadFsVersion,          // FAT32: BPB_FSVer is not 0.0
+  // --- Cluster chains ---
+  kBadCluster,     // a chain points to cluster 0/1 or past the last cluster
+  kFreeInChain,    // a chain runs into a free cluster
+  kBadSectorMark,  // a chain runs into a cluster marked bad
+  kChainLoop,      // a chain longer than the volume's cluster count
+  kChainTooShort,  // a file's chain ends before its size
+  // --- Directories and files ---
+  kBadDirEntry,    // a directory entry with an invalid name, cluster or size
+  kNotFound,       // no such name
+  kNotADirectory,  // a path component is a file
+  kIsADirectory,   // file data asked of a directory
+  kBadPath,        // an empty, over-long or ".." component
+  kNotMounted,
+};
+
+// A short English description naming what is wrong ("bytes per sector not a
+// power of two in 512..4096").
+const char* StatusString(Status status);
+
+// The disk, implemented by the caller. `read` reads `length` bytes at byte
+// `offset` of the disk; both are multiples of 512. It returns kOk or
+// kIoError.
+struct BlockDevice {
+  void* context;
+  Status (*read)(void* context, uint64_t offset, void* buffer, size_t length);
+  uint64_t size;  // bytes
+};
+
+// --- Partitions ---
+
+struct Partition {
+  uint8_t type;     // the MBR type byte; 0 for a bare volume (no table)
+  uint64_t offset;  // bytes
+  uint64_t size;    // bytes
+};
+
+inline constexpr size_t kMaxPartitions = 4;
+
+// Finds the FAT volumes on `device`: a bare volume (sector 0 is a valid FAT
+// boot sector) gives one Partition covering the disk; otherwise each MBR
+// primary entry of type 0x01, 0x04, 0x06, 0x0B, 0x0C or 0x0E. kNoVolume if
+// there is none; kBadPartition if a FAT entry lies outside the disk.
+Status FindPartitions(const BlockDevice& device, Partition (&out)[kMaxPartitions], size_t* count);
+
+bool IsFatPartitionType(uint8_t type);
+
+// --- Volumes ---
+
+enum class FatType : uint8_t { kFat12, kFat16, kFat32 };
+
+inline constexpr size_t kMaxSectorSize = 4096;
+// A long name has at most 255 UTF-16 units, each at most 3 UTF-8 bytes.
+inline constexpr size_t kMaxNameBytes = 255 * 3;
+
+inline constexpr uint8_t kAttrReadOnly = 0x01;
+inline constexpr uint8_t kAttrHidden = 0x02;
+inline constexpr uint8_t kAttrSystem = 0x04;
+inline constexpr uint8_t kAttrVolumeId = 0x08;
+inline constexpr uint8_t kAttrDirectory = 0x10;
+inline constexpr uint8_t kAttrArchive = 0x20;
+inline constexpr uint8_t kAttrLongName = 0x0F;
+
+// A file or directory found in a directory. The root directory has
+// first_cluster 0 on FAT12/16 and is_root set.
+struct Entry {
+  char name[kMaxNameBytes + 1];  // UTF-8, NUL-terminated: the long name, else the 8.3 name
+  size_t name_length;
+  char short_name[13 * 3 + 1];  // the 8.3 name ("README.TXT"), NUL-terminated
+  uint8_t attributes;
+  uint32_t first_cluster;
+  uint32_t size;
+  bool is_root;
+  bool has_long_name;
+
+  bool is_directory() const { return is_root || (attributes & kAttrDirectory) != 0; }
+};
+
+class Volume;
+
+// Walks a directory's entries in order, skipping deleted entries, volume
+// labels, "." and "..". A bad entry gives kBadDirEntry and is skipped, so
+// the caller may go on; other errors end the walk.
+class DirIterator {
+ public:
+  // Next entry: kOk and *entry filled, or kNotFound at the end.
+  Status Next(Entry* entry);
+
+ private:
+  friend class Volume;
+  Status Slot(uint32_t index, const uint8_t** slot);
+
+  Volume* volume_ = nullptr;
+  bool fixed_root_ = false;  // FAT12/16 root region
+  uint32_t first_cluster_ = 0;
+  uint32_t index_ = 0;  // next 32-byte slot
+  bool done_ = false;
+  // Chain cursor: the cluster holding slot cursor_index_ * slots per cluster.
+  uint32_t cursor_index_ = 0;
+  uint32_t cursor_cluster_ = 0;
+};
+
+class Volume {
+ public:
+  // Checks the boot sector of the volume at `partition` and prepares to read
+  // it. Every BPB error has its own Status.
+  Status Mount(const BlockDevice& device, const Partition& partition);
+
+  FatType type() const { return type_; }
+  uint32_t cluster_count() const { return cluster_count_; }
+  uint32_t bytes_per_cluster() const { return bytes_per_cluster_; }
+  uint32_t bytes_per_sector() const { return bytes_per_sector_; }
+
+  Entry Root() const;
+  Status OpenDir(const Entry& dir, DirIterator* it);
+
+  // The FAT entry of `cluster` (2 <= cluster < cluster_count + 2), raw.
+  Status FatEntry(uint32_t cluster, uint32_t* value);
+  // The cluster after `cluster` in its chain: kOk with *next, or kNotFound at
+  // the end of the chain; kBadCluster, kFreeInChain or kBadSectorMark if the
+  // entry is not a valid link.
+  Status NextCluster(uint32_t cluster, uint32_t* next);
+  // The number of clusters in the chain from `first`: bounded by the
+  // cluster count (kChainLoop beyond it).
+  Status ChainLength(uint32_t first, uint32_t* length);
+
+  // Looks up a '/'-separated path from the root, case-insensitively (ASCII)
+  // against long and 8.3 names. "" and "/" are the root.
+  Status Lookup(const char* path, size_t path_length, Entry* entry);
+
+  // Reads up to `length` bytes of `file` at `offset` into `buffer`;
+  // *done is the count read (short only at the end of the file).
+  Status Read(const Entry& file, uint64_t offset, void* buffer, size_t length, size_t* done);
+
+ private:
+  friend class DirIterator;
+  // Reads volume sector `sector` into sector_, cached.
+  Status LoadSector(uint64_t sector);
+  bool ValidCluster(uint32_t cluster) const { return cluster >= 2 && cluster - 2 < cluster_count_; }
+  uint64_t ClusterSector(uint32_t cluster) const;
+  // Walks `steps` links from `cluster`.
+  Status Advance(uint32_t* cluster, uint32_t steps);
+
+  BlockDevice device_ = {};
+  uint64_t offset_ = 0;
+  bool mounted_ = false;
+  FatType type_ = FatType::kFat12;
+  uint32_t bytes_per_sector_ = 0;
+  uint32_t sectors_per_cluster_ = 0;
+  uint32_t bytes_per_cluster_ = 0;
+  uint32_t fat_start_ = 0;  // sectors from the volume start
+  uint32_t fat_sectors_ = 0;
+  uint32_t root_start_ = 0;  // FAT12/16
+  uint32_t root_entries_ = 0;
+  uint32_t data_start_ = 0;
+  uint32_t cluster_count_ = 0;
+  uint32_t root_cluster_ = 0;  // FAT32
+  uint64_t cached_sector_ = ~uint64_t{0};
+  uint8_t sector_[kMaxSectorSize];
+};
+
+}  // namespace fat

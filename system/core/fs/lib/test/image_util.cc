@@ -1,0 +1,219 @@
+#include "system/core/fs/lib/test/image_util.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+extern char** environ;
+
+namespace fat_test {
+
+bool Run(const std::vector<std::string>& argv) {
+  // mtools: no geometry checks, UTF-8 names.
+  setenv("MTOOLS_SKIP_CHECK", "1", 1);
+  setenv("LC_ALL", "C.UTF-8", 1);
+  std::vector<char*> args;
+  for (const std::string& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  const int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    return false;
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) {
+    return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/mica-fat-XXXXXX";
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  if (mkdtemp(buffer.data()) != nullptr) {
+    path_ = buffer.data();
+  }
+}
+
+TempDir::~TempDir() {
+  if (!path_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+}
+
+std::vector<uint8_t> Pattern(size_t size, uint32_t seed) {
+  std::vector<uint8_t> out(size);
+  uint32_t x = seed * 2654435761u + 1;
+  for (uint8_t& b : out) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b = static_cast<uint8_t>(x);
+  }
+  return out;
+}
+
+ImageBuilder::ImageBuilder(std::string path, const std::vector<std::string>& mkfs_args,
+                           uint64_t kib)
+    : path_(std::move(path)) {
+  std::vector<std::string> argv = {"mkfs.fat", "-C"};
+  argv.insert(argv.end(), mkfs_args.begin(), mkfs_args.end());
+  argv.push_back(path_);
+  argv.push_back(std::to_string(kib));
+  ok_ = Run(argv);
+}
+
+void ImageBuilder::Mkdir(const std::string& dir) {
+  ok_ = ok_ && Run({"mmd", "-i", path_, "::/" + dir});
+  dirs_.insert(dir);
+}
+
+void ImageBuilder::Put(const std::string& file, const std::vector<uint8_t>& data) {
+  const std::string host = path_ + ".put" + std::to_string(serial_++);
+  {
+    std::ofstream out(host, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
+    ok_ = ok_ && out.good();
+  }
+  ok_ = ok_ && Run({"mcopy", "-i", path_, host, "::/" + file});
+  std::remove(host.c_str());
+  files_[file] = data;
+}
+
+void ImageBuilder::Remove(const std::string& file) {
+  ok_ = ok_ && Run({"mdel", "-i", path_, "::/" + file});
+  files_.erase(file);
+}
+
+void ImageBuilder::RewindFreeHint() {
+  std::fstream image(path_, std::ios::binary | std::ios::in | std::ios::out);
+  uint8_t bs[512];
+  image.read(reinterpret_cast<char*>(bs), sizeof(bs));
+  const bool fat32 = (bs[22] | bs[23]) == 0;
+  if (!image.good() || !fat32) {
+    return;
+  }
+  const uint32_t bytes_per_sector = bs[11] | (bs[12] << 8);
+  const uint32_t fsinfo = bs[48] | (bs[49] << 8);
+  const uint8_t two[4] = {2, 0, 0, 0};
+  image.seekp(static_cast<std::streamoff>(fsinfo * bytes_per_sector + 492));
+  image.write(reinterpret_cast<const char*>(two), sizeof(two));
+  ok_ = ok_ && image.good();
+}
+
+std::vector<uint8_t> ReadHostFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+fat::BlockDevice MemoryDisk::device() {
+  return fat::BlockDevice{this, ReadAt, bytes_.size()};
+}
+
+fat::Status MemoryDisk::ReadAt(void* context, uint64_t offset, void* buffer, size_t length) {
+  auto* self = static_cast<MemoryDisk*>(context);
+  ++self->reads_;
+  if (offset % 512 != 0 || length % 512 != 0 || offset > self->bytes_.size() ||
+      length > self->bytes_.size() - offset) {
+    return fat::Status::kIoError;
+  }
+  std::memcpy(buffer, self->bytes_.data() + offset, length);
+  return fat::Status::kOk;
+}
+
+FileDisk::FileDisk(const std::string& path) {
+  fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd_ >= 0 && fstat(fd_, &st) == 0) {
+    size_ = static_cast<uint64_t>(st.st_size);
+  }
+}
+
+FileDisk::~FileDisk() {
+  if (fd_ >= 0) {
+    close(fd_);
+  }
+}
+
+fat::BlockDevice FileDisk::device() {
+  return fat::BlockDevice{this, ReadAt, size_};
+}
+
+fat::Status FileDisk::ReadAt(void* context, uint64_t offset, void* buffer, size_t length) {
+  auto* self = static_cast<FileDisk*>(context);
+  if (offset % 512 != 0 || length % 512 != 0 || offset > self->size_ ||
+      length > self->size_ - offset) {
+    return fat::Status::kIoError;
+  }
+  const ssize_t n = pread(self->fd_, buffer, length, static_cast<off_t>(offset));
+  return n == static_cast<ssize_t>(length) ? fat::Status::kOk : fat::Status::kIoError;
+}
+
+namespace {
+
+fat::Status WalkDir(fat::Volume& volume, const fat::Entry& dir, const std::string& prefix,
+                    Tree* tree, size_t chunk) {
+  fat::DirIterator it;
+  if (fat::Status s = volume.OpenDir(dir, &it); s != fat::Status::kOk) {
+    return s;
+  }
+  auto entry = std::make_unique<fat::Entry>();
+  for (;;) {
+    fat::Status s = it.Next(entry.get());
+    if (s == fat::Status::kNotFound) {
+      return fat::Status::kOk;
+    }
+    if (s != fat::Status::kOk) {
+      return s;
+    }
+    const std::string path = prefix + std::string(entry->name, entry->name_length);
+    if (entry->is_directory()) {
+      tree->dirs.insert(path);
+      if (fat::Status t = WalkDir(volume, *entry, path + "/", tree, chunk); t != fat::Status::kOk) {
+        return t;
+      }
+      continue;
+    }
+    std::vector<uint8_t> data;
+    std::vector<uint8_t> buffer(chunk);
+    for (;;) {
+      size_t done = 0;
+      if (fat::Status t = volume.Read(*entry, data.size(), buffer.data(), chunk, &done);
+          t != fat::Status::kOk) {
+        return t;
+      }
+      if (done == 0) {
+        break;
+      }
+      data.insert(data.end(), buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(done));
+    }
+    tree->files[path] = std::move(data);
+  }
+}
+
+}  // namespace
+
+fat::Status WalkAll(fat::Volume& volume, Tree* tree, size_t chunk) {
+  return WalkDir(volume, volume.Root(), "", tree, chunk);
+}
+
+}  // namespace fat_test

@@ -1,0 +1,101 @@
+// Test helpers: real FAT images made by mkfs.fat and filled by mtools, a
+// block device over an image file or bytes, and a full walk of a volume.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "system/core/fs/lib/fat.h"
+
+namespace fat_test {
+
+// Runs argv[0] (from PATH) with stdout discarded; true if it exits 0.
+bool Run(const std::vector<std::string>& argv);
+
+// A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Deterministic pseudo-random bytes.
+std::vector<uint8_t> Pattern(size_t size, uint32_t seed);
+
+// An image made by `mkfs.fat -C <mkfs_args> <path> <kib>`, filled by mtools;
+// it remembers what it put in (paths without a leading '/').
+class ImageBuilder {
+ public:
+  ImageBuilder(std::string path, const std::vector<std::string>& mkfs_args, uint64_t kib);
+  bool ok() const { return ok_; }
+  const std::string& path() const { return path_; }
+  void Mkdir(const std::string& dir);
+  void Put(const std::string& file, const std::vector<uint8_t>& data);
+  void Remove(const std::string& file);
+  // FAT32: sets the FSInfo "next free cluster" hint back to cluster 2, so
+  // mtools fills freed holes first instead of allocating after the last
+  // allocated cluster.
+  void RewindFreeHint();
+  const std::map<std::string, std::vector<uint8_t>>& files() const { return files_; }
+  const std::set<std::string>& dirs() const { return dirs_; }
+
+ private:
+  std::string path_;
+  bool ok_ = false;
+  int serial_ = 0;
+  std::map<std::string, std::vector<uint8_t>> files_;
+  std::set<std::string> dirs_;
+};
+
+std::vector<uint8_t> ReadHostFile(const std::string& path);
+
+// A block device over bytes held in memory (a copy, so tests may corrupt it).
+class MemoryDisk {
+ public:
+  explicit MemoryDisk(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)) {}
+  fat::BlockDevice device();
+  std::vector<uint8_t>& bytes() { return bytes_; }
+  size_t reads() const { return reads_; }
+
+ private:
+  static fat::Status ReadAt(void* context, uint64_t offset, void* buffer, size_t length);
+  std::vector<uint8_t> bytes_;
+  size_t reads_ = 0;
+};
+
+// A block device over an image file (pread), for large sparse images.
+class FileDisk {
+ public:
+  explicit FileDisk(const std::string& path);
+  ~FileDisk();
+  FileDisk(const FileDisk&) = delete;
+  FileDisk& operator=(const FileDisk&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  fat::BlockDevice device();
+
+ private:
+  static fat::Status ReadAt(void* context, uint64_t offset, void* buffer, size_t length);
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+// Everything a volume holds: file path -> bytes, and directory paths.
+struct Tree {
+  std::map<std::string, std::vector<uint8_t>> files;
+  std::set<std::string> dirs;
+};
+
+// Walks every directory of a mounted volume and reads every file in full
+// (in `chunk`-byte reads); the first error is returned.
+fat::Status WalkAll(fat::Volume& volume, Tree* tree, size_t chunk = 4096);
+
+}  // namespace fat_test
