@@ -410,6 +410,35 @@ TEST_F(CorruptTest, BrokenLongNamesFallBackToShortNames) {
   EXPECT_EQ(volume->Lookup(kLongName, sizeof(kLongName) - 1, &entry), Status::kNotFound);
 }
 
+// mtools cannot write names outside the BMP, so the UTF-16 of a real long
+// name is edited: units 2 and 3 ("lo" of "A long name file.txt", in part 1 at
+// bytes 5 and 7) become a surrogate pair, or an unpaired surrogate.
+TEST_F(CorruptTest, LongNameSurrogates) {
+  const size_t part1 = RootSlot(*fat16_, "ALONGN~1TXT") - 32;
+  struct Case {
+    uint16_t unit2, unit3;
+    const char* name;
+  };
+  const Case cases[] = {
+      {0xD83D, 0xDE00, "A \xF0\x9F\x98\x80ng name file.txt"},      // U+1F600
+      {0xD83D, 'o', "A \xEF\xBF\xBDong name file.txt"},            // lone high: U+FFFD
+      {0xDE00, 'o', "A \xEF\xBF\xBDong name file.txt"},            // lone low
+      {0x00E9, 0x30D5, "A \xC3\xA9\xE3\x83\x95ng name file.txt"},  // 2 and 3 bytes
+  };
+  for (const Case& c : cases) {
+    MemoryDisk disk(*fat16_);
+    Put16(disk.bytes(), part1 + 5, c.unit2);
+    Put16(disk.bytes(), part1 + 7, c.unit3);
+    auto volume = std::make_unique<fat::Volume>();
+    ASSERT_EQ(MountImage(disk, *volume), Status::kOk);
+    fat::Entry entry;
+    ASSERT_EQ(volume->Lookup("ALONGN~1.TXT", 12, &entry), Status::kOk);
+    EXPECT_STREQ(entry.name, c.name);
+    EXPECT_EQ(entry.name_length, std::strlen(c.name));
+    ASSERT_EQ(volume->Lookup(c.name, std::strlen(c.name), &entry), Status::kOk) << c.name;
+  }
+}
+
 TEST_F(CorruptTest, GarbageDirectoryNeverCrashes) {
   const uint32_t d0 = FirstCluster("dir");
   MemoryDisk disk(*fat16_);
