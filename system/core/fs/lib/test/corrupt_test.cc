@@ -109,6 +109,16 @@ class CorruptTest : public ::testing::Test {
     return volume->Read(entry, 0, out->data(), out->size(), &done);
   }
 
+  // Mounts `disk` afresh (an empty sector cache) and opens directory `path`.
+  static void OpenDirectory(MemoryDisk& disk, const char* path,
+                            std::unique_ptr<fat::Volume>* volume, fat::DirIterator* it) {
+    *volume = std::make_unique<fat::Volume>();
+    ASSERT_EQ(MountImage(disk, **volume), Status::kOk);
+    fat::Entry dir;
+    ASSERT_EQ((*volume)->Lookup(path, std::strlen(path), &dir), Status::kOk);
+    ASSERT_EQ((*volume)->OpenDir(dir, it), Status::kOk);
+  }
+
   static uint32_t FirstCluster(const char* path) {
     MemoryDisk disk(*fat16_);
     auto volume = std::make_unique<fat::Volume>();
@@ -289,12 +299,8 @@ TEST_F(CorruptTest, DirectoryChainLoopIsBounded) {
   // each) and part of a third; the second now links back to the first, so
   // the end marker is never reached.
   Put16(disk.bytes(), FatOffset(disk.bytes(), d1), d0);
-  volume = std::make_unique<fat::Volume>();
-  ASSERT_EQ(MountImage(disk, *volume), Status::kOk);
-  fat::Entry dir;
-  ASSERT_EQ(volume->Lookup("dir", 3, &dir), Status::kOk);
   fat::DirIterator it;
-  ASSERT_EQ(volume->OpenDir(dir, &it), Status::kOk);
+  ASSERT_NO_FATAL_FAILURE(OpenDirectory(disk, "dir", &volume, &it));
   auto entry = std::make_unique<fat::Entry>();
   Status s;
   size_t entries = 0;
@@ -331,10 +337,9 @@ TEST_F(CorruptTest, GarbageEntriesAreReportedAndSkipped) {
   for (const Case& c : cases) {
     MemoryDisk disk(*fat16_);
     c.mutate(&disk.bytes()[RootSlot(disk.bytes(), "OTHER   TXT")]);
-    auto volume = std::make_unique<fat::Volume>();
-    ASSERT_EQ(MountImage(disk, *volume), Status::kOk);
+    std::unique_ptr<fat::Volume> volume;
     fat::DirIterator it;
-    ASSERT_EQ(volume->OpenDir(volume->Root(), &it), Status::kOk);
+    ASSERT_NO_FATAL_FAILURE(OpenDirectory(disk, "/", &volume, &it));
     auto entry = std::make_unique<fat::Entry>();
     std::vector<std::string> names;
     int bad = 0;
@@ -384,10 +389,9 @@ TEST_F(CorruptTest, BrokenLongNamesFallBackToShortNames) {
   for (const Case& c : cases) {
     MemoryDisk disk(*fat16_);
     c.mutate(disk.bytes());
-    auto volume = std::make_unique<fat::Volume>();
-    ASSERT_EQ(MountImage(disk, *volume), Status::kOk);
+    std::unique_ptr<fat::Volume> volume;
     fat::DirIterator it;
-    ASSERT_EQ(volume->OpenDir(volume->Root(), &it), Status::kOk);
+    ASSERT_NO_FATAL_FAILURE(OpenDirectory(disk, "/", &volume, &it));
     auto entry = std::make_unique<fat::Entry>();
     std::vector<std::string> names;
     for (Status s; (s = it.Next(entry.get())) != Status::kNotFound;) {
@@ -442,19 +446,14 @@ TEST_F(CorruptTest, LongNameSurrogates) {
 TEST_F(CorruptTest, GarbageDirectoryNeverCrashes) {
   const uint32_t d0 = FirstCluster("dir");
   MemoryDisk disk(*fat16_);
-  auto volume = std::make_unique<fat::Volume>();
-  ASSERT_EQ(MountImage(disk, *volume), Status::kOk);
-  const std::vector<uint8_t> noise = Pattern(2 * 512, 99);
+  const std::vector<uint8_t> noise = Pattern(512, 99);
   const size_t data_start =
       (Get16(*fat16_, 14) + (*fat16_)[16] * Get16(*fat16_, 22) + Get16(*fat16_, 17) * 32 / 512) *
       512u;
   std::memcpy(&disk.bytes()[data_start + (d0 - 2) * 512u], noise.data(), noise.size());
-  volume = std::make_unique<fat::Volume>();
-  ASSERT_EQ(MountImage(disk, *volume), Status::kOk);
-  fat::Entry dir;
-  ASSERT_EQ(volume->Lookup("dir", 3, &dir), Status::kOk);
+  std::unique_ptr<fat::Volume> volume;
   fat::DirIterator it;
-  ASSERT_EQ(volume->OpenDir(dir, &it), Status::kOk);
+  ASSERT_NO_FATAL_FAILURE(OpenDirectory(disk, "dir", &volume, &it));
   auto entry = std::make_unique<fat::Entry>();
   int bad = 0, steps = 0;
   for (Status s; (s = it.Next(entry.get())) != Status::kNotFound && steps < 10000; ++steps) {
