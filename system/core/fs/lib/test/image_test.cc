@@ -193,6 +193,23 @@ INSTANTIATE_TEST_SUITE_P(Images, ImageTest, ::testing::ValuesIn(kConfigs),
                            return std::string(info.param.name);
                          });
 
+// `mkfs.fat -F 32` on a small disk warns and makes a FAT32-style BPB with
+// fewer than 65525 clusters: by the specification's rule that is not FAT32,
+// so the BPB is inconsistent and refused.
+TEST(SmallFat32Test, RefusedByClusterCount) {
+  TempDir dir;
+  ImageBuilder small(dir.path() + "/small32.img", {"-F", "32", "-s", "1"}, 8192);
+  ASSERT_TRUE(small.ok());
+  FileDisk disk(small.path());
+  const fat::BlockDevice device = disk.device();
+  auto volume = std::make_unique<fat::Volume>();
+  EXPECT_EQ(volume->Mount(device, fat::Partition{0, 0, device.size}),
+            fat::Status::kBadClusterCount);
+  fat::Partition partitions[fat::kMaxPartitions];
+  size_t count = 0;
+  EXPECT_EQ(fat::FindPartitions(device, partitions, &count), fat::Status::kNoVolume);
+}
+
 // An MBR disk: a non-FAT partition (skipped), a FAT16 and a FAT32 one.
 TEST(MbrTest, FindsAndReadsEveryFatPartition) {
   TempDir dir;
