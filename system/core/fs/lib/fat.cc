@@ -212,6 +212,8 @@ const char* StatusString(Status status) {
       return "cluster chain loops (longer than the volume's cluster count)";
     case Status::kChainTooShort:
       return "cluster chain shorter than the file size";
+    case Status::kChainTooLong:
+      return "cluster chain longer than the file size";
     case Status::kBadDirEntry:
       return "bad directory entry (invalid name, cluster or size)";
     case Status::kNotFound:
@@ -507,6 +509,29 @@ Status Volume::ChainLength(uint32_t first, uint32_t* length) {
     }
   }
   return Status::kChainLoop;
+}
+
+Status Volume::CheckChain(const Entry& entry) {
+  if (!mounted_) {
+    return Status::kNotMounted;
+  }
+  if (entry.is_root && type_ != FatType::kFat32) {
+    return Status::kOk;  // the fixed root region
+  }
+  const uint64_t needed = (uint64_t{entry.size} + bytes_per_cluster_ - 1) / bytes_per_cluster_;
+  if (!entry.is_directory() && entry.first_cluster == 0) {
+    return needed == 0 ? Status::kOk : Status::kChainTooShort;
+  }
+  uint32_t length;
+  if (Status s = ChainLength(entry.first_cluster, &length); s != Status::kOk) {
+    return s;
+  }
+  if (entry.is_directory()) {
+    return Status::kOk;
+  }
+  return length < needed   ? Status::kChainTooShort
+         : length > needed ? Status::kChainTooLong
+                           : Status::kOk;
 }
 
 Entry Volume::Root() const {

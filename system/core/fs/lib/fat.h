@@ -36,6 +36,7 @@ enum class Status : uint8_t {
   kBadSectorMark,  // a chain runs into a cluster marked bad
   kChainLoop,      // a chain longer than the volume's cluster count
   kChainTooShort,  // a file's chain ends before its size
+  kChainTooLong,   // a file's chain has clusters past its size
   // --- Directories and files ---
   kBadDirEntry,    // a directory entry with an invalid name, cluster or size
   kNotFound,       // no such name
@@ -154,6 +155,12 @@ class Volume {
   // The number of clusters in the chain from `first`: bounded by the
   // cluster count (kChainLoop beyond it).
   Status ChainLength(uint32_t first, uint32_t* length);
+
+  // Checks the whole chain of `entry`: a file's holds exactly the clusters
+  // its size needs (none if empty), a directory's is a valid chain. Read
+  // follows only the clusters it needs, so a loop inside a file's size goes
+  // unnoticed there: callers check a file here before trusting its data.
+  Status CheckChain(const Entry& entry);
 
   // Looks up a '/'-separated path from the root, case-insensitively (ASCII)
   // against long and 8.3 names. "" and "/" are the root.

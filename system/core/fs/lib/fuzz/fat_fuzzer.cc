@@ -78,6 +78,7 @@ void Walk(fat::Volume& volume, const fat::Entry& dir, int depth) {
     if (entry->first_cluster != 0) {
       (void)volume.ChainLength(entry->first_cluster, &length);
     }
+    (void)volume.CheckChain(*entry);
     if (entry->is_directory()) {
       if (depth < kMaxDepth) {
         Walk(volume, *entry, depth + 1);

@@ -248,39 +248,50 @@ TEST_F(CorruptTest, PartitionTableErrors) {
 }
 
 TEST_F(CorruptTest, BrokenChains) {
+  // chain.bin, written first to an empty volume, is clusters c0..c0+4.
   const uint32_t c0 = FirstCluster("chain.bin");
+  const uint32_t other = FirstCluster("other.txt");  // 1000 bytes: 2 clusters
   std::vector<uint8_t> data;
   struct Case {
     const char* what;
-    uint32_t link_of_second;  // the new FAT entry of the file's second cluster
-    Status chain, read;
+    uint32_t cluster;  // which cluster of the file gets a new FAT entry
+    uint32_t link;     // its new FAT entry
+    Status chain, check, read;
   };
   const Case cases[] = {
-      {"loop", c0, Status::kChainLoop, Status::kOk},
-      {"past the end", 0xFFF0, Status::kBadCluster, Status::kBadCluster},
-      {"just past the last cluster", 0, Status::kBadCluster, Status::kBadCluster},
-      {"cluster 1", 1, Status::kBadCluster, Status::kBadCluster},
-      {"free", 0, Status::kFreeInChain, Status::kFreeInChain},
-      {"bad mark", 0xFFF7, Status::kBadSectorMark, Status::kBadSectorMark},
-      {"ends early", 0xFFFF, Status::kOk, Status::kChainTooShort},
+      {"loop", 1, c0, Status::kChainLoop, Status::kChainLoop, Status::kOk},
+      {"past the end", 1, 0xFFF0, Status::kBadCluster, Status::kBadCluster, Status::kBadCluster},
+      {"just past the last cluster", 1, 0, Status::kBadCluster, Status::kBadCluster,
+       Status::kBadCluster},
+      {"cluster 1", 1, 1, Status::kBadCluster, Status::kBadCluster, Status::kBadCluster},
+      {"free", 1, 0, Status::kFreeInChain, Status::kFreeInChain, Status::kFreeInChain},
+      {"bad mark", 1, 0xFFF7, Status::kBadSectorMark, Status::kBadSectorMark,
+       Status::kBadSectorMark},
+      {"ends early", 1, 0xFFFF, Status::kOk, Status::kChainTooShort, Status::kChainTooShort},
+      {"goes on past the size", 4, other, Status::kOk, Status::kChainTooLong, Status::kOk},
   };
   for (const Case& c : cases) {
     MemoryDisk disk(*fat16_);
     auto volume = std::make_unique<fat::Volume>();
     ASSERT_EQ(MountImage(disk, *volume), Status::kOk);
-    uint32_t link = c.link_of_second;
+    uint32_t link = c.link;
     if (std::string(c.what) == "just past the last cluster") {
       link = volume->cluster_count() + 2;
     }
-    Put16(disk.bytes(), FatOffset(disk.bytes(), c0 + 1), link);
+    Put16(disk.bytes(), FatOffset(disk.bytes(), c0 + c.cluster), link);
     volume = std::make_unique<fat::Volume>();  // a fresh sector cache
     ASSERT_EQ(MountImage(disk, *volume), Status::kOk);
     uint32_t length = 0;
     EXPECT_EQ(volume->ChainLength(c0, &length), c.chain) << c.what;
     if (c.chain == Status::kOk) {
-      EXPECT_EQ(length, 2u) << c.what;
+      // Cut after the second cluster, or chain.bin's 5 and other.txt's 2.
+      EXPECT_EQ(length, c.link == other ? 5u + 2u : 2u) << c.what;
     }
-    // A loop within the file size reads (bounded); the chain check finds it.
+    fat::Entry entry;
+    ASSERT_EQ(volume->Lookup("chain.bin", 9, &entry), Status::kOk);
+    EXPECT_EQ(volume->CheckChain(entry), c.check) << c.what;
+    // Read follows only the clusters the size needs: a loop inside them is
+    // read (bounded by the size); CheckChain is what finds it.
     EXPECT_EQ(ReadFile(disk, "chain.bin", &data), c.read) << c.what;
     // The rest of the volume stays readable.
     ASSERT_EQ(ReadFile(disk, "other.txt", &data), Status::kOk) << c.what;

@@ -186,6 +186,9 @@ fat::Status WalkDir(fat::Volume& volume, const fat::Entry& dir, const std::strin
       return s;
     }
     const std::string path = prefix + std::string(entry->name, entry->name_length);
+    if (fat::Status t = volume.CheckChain(*entry); t != fat::Status::kOk) {
+      return t;
+    }
     if (entry->is_directory()) {
       tree->dirs.insert(path);
       if (fat::Status t = WalkDir(volume, *entry, path + "/", tree, chunk); t != fat::Status::kOk) {

@@ -94,8 +94,9 @@ struct Tree {
   std::set<std::string> dirs;
 };
 
-// Walks every directory of a mounted volume and reads every file in full
-// (in `chunk`-byte reads); the first error is returned.
+// Walks every directory of a mounted volume, checks every entry's chain and
+// reads every file in full (in `chunk`-byte reads); the first error is
+// returned.
 fat::Status WalkAll(fat::Volume& volume, Tree* tree, size_t chunk = 4096);
 
 }  // namespace fat_test
