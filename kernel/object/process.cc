@@ -412,6 +412,20 @@ mica::Status Process::CloseHandle(mica_handle_t value) {
     // Waits made through this handle end (ABI: handle_close).
     e.object->CancelWaitsThrough(this, value);
     e.object->RemoveHandleRef();
+    // The closing thread's own handle cache lets go of the object at once
+    // (other threads' caches only at their next lookup, above): a client
+    // that closes the endpoint of a dead server and reconnects would
+    // otherwise keep the old endpoint allocated until its next call. Every
+    // close by the process itself (handle_close, handle_close_many, the
+    // error paths' closes) goes through here.
+    sched::Thread* t = sched::Current();
+    if (t != nullptr && t->process == this && t->user_thread != nullptr) {
+      HandleCache& cache = t->user_thread->handle_cache;
+      if (cache.value == value && cache.object) [[unlikely]] {
+        cache.stamp = UINT64_MAX;
+        mica::RefPtr<Dispatcher> dropped = mica::Move(cache.object);
+      }
+    }
   }
   return s;
 }

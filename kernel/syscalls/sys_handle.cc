@@ -19,18 +19,8 @@ namespace {
 
 // handle_close's work, out of line so the INVALID case (the null system
 // call of bin/bench) keeps its frame-less shape.
-[[gnu::noinline]] mica::Status CloseAndForget(mica_handle_t handle) {
-  mica::Status s = Process::Current()->CloseHandle(handle);
-  // The closing thread's own handle cache lets go of the object at once
-  // (other threads' caches only at their next lookup, process.h): a
-  // client that closes the endpoint of a dead server and reconnects
-  // would otherwise keep the old endpoint allocated until its next call.
-  HandleCache& cache = CurrentUserThread()->handle_cache;
-  if (cache.value == handle && cache.object) [[unlikely]] {
-    cache.stamp = UINT64_MAX;
-    mica::RefPtr<Dispatcher> dropped = mica::Move(cache.object);
-  }
-  return s;
+[[gnu::noinline]] mica::Status Close(mica_handle_t handle) {
+  return Process::Current()->CloseHandle(handle);  // which drops our cache's entry
 }
 
 }  // namespace
@@ -39,7 +29,7 @@ namespace {
   if (handle == MICA_HANDLE_INVALID) {
     return mica::Status::kOk;
   }
-  return CloseAndForget(handle);
+  return Close(handle);
 }
 
 mica::Status sys_handle_close_many(user_in_ptr<const mica_handle_t> handles, size_t num_handles) {
