@@ -31,20 +31,13 @@ mica::Channel Connect(const char* protocol) {
   return c;
 }
 
-// kernel.<P>.Get through the namespace: the handle, or invalid.
+// kernel.<P>.Get through the namespace (mica::component::GetHandle): the
+// handle, or invalid.
 template <typename P, typename Client, typename Response, typename H>
 mica_handle_t GetKernelObject(H Response::*field) {
-  mica::Channel c = Connect(P::kName);
-  if (!c) {
-    return MICA_HANDLE_INVALID;
-  }
-  Client client(static_cast<mica::Channel&&>(c));
-  typename P::GetRequest req;
-  Response resp;
-  if (client.Get(req, &resp) != MICA_OK) {
-    return MICA_HANDLE_INVALID;
-  }
-  return (resp.*field).release();
+  H object;
+  return mica::component::GetHandle<P, Client>(field, &object) == MICA_OK ? object.release()
+                                                                          : MICA_HANDLE_INVALID;
 }
 
 // In the routed directory as a component, else the driver SDK's startup
