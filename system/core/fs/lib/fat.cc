@@ -226,6 +226,20 @@ const char* StatusString(Status status) {
       return "bad path (empty, over-long or '..' component)";
     case Status::kNotMounted:
       return "volume not mounted";
+    case Status::kReadOnly:
+      return "read-only volume";
+    case Status::kExists:
+      return "name exists";
+    case Status::kNotEmpty:
+      return "directory not empty";
+    case Status::kNoSpace:
+      return "no space left on the volume";
+    case Status::kFileTooLarge:
+      return "file too large for FAT (4 GiB - 1 bytes at most)";
+    case Status::kBadName:
+      return "name FAT cannot hold (empty, over 255 characters or a forbidden character)";
+    case Status::kInvalid:
+      return "invalid request (the root, or a directory moved into itself)";
   }
   return "unknown status";
 }
@@ -361,7 +375,8 @@ Status FindPartitions(const BlockDevice& device, Partition (&out)[kMaxPartitions
 
 // --- Volume ---
 
-Status Volume::Mount(const BlockDevice& device, const Partition& partition) {
+Status Volume::Mount(const BlockDevice& device, const Partition& partition, void* cache,
+                     size_t cache_bytes, bool read_only) {
   mounted_ = false;
   cached_sector_ = ~uint64_t{0};
   if (partition.size < kSectorSize || partition.offset % kSectorSize != 0 ||

@@ -1,7 +1,10 @@
-// A freestanding, read-only FAT12/16/32 reader with VFAT long names: MBR
-// partitions, boot sector checks, FAT chains, directories, paths and file
-// data. No syscalls, no heap: the caller owns every object and implements
-// the block device. Format limits and errors: docs/storage.md.
+// A freestanding FAT12/16/32 library with VFAT long names: MBR partitions,
+// boot sector checks, FAT chains, directories, paths, file data, and
+// writing (create, write, truncate, remove, rename, sync) in an order that
+// keeps the volume consistent at every Sync. No syscalls, no heap: the
+// caller owns every object (and the metadata cache's memory) and implements
+// the block device. Format limits, errors and the write order:
+// docs/storage.md.
 #pragma once
 
 #include <stddef.h>
@@ -44,6 +47,14 @@ enum class Status : uint8_t {
   kIsADirectory,   // file data asked of a directory
   kBadPath,        // an empty, over-long or ".." component
   kNotMounted,
+  // --- Writing ---
+  kReadOnly,     // the device has no write, or the volume was mounted read-only
+  kExists,       // the name is taken
+  kNotEmpty,     // removing a directory with entries
+  kNoSpace,      // no free cluster (or a FAT12/16 root directory is full)
+  kFileTooLarge, // past 4 GiB - 1 bytes
+  kBadName,      // a name FAT cannot hold (empty, too long, a forbidden character)
+  kInvalid,      // a request the volume cannot do (removing the root, moving a directory into itself)
 };
 
 // A short English description naming what is wrong ("bytes per sector not a
@@ -52,11 +63,15 @@ const char* StatusString(Status status);
 
 // The disk, implemented by the caller. `read` reads `length` bytes at byte
 // `offset` of the disk; both are multiples of 512. It returns kOk or
-// kIoError.
+// kIoError. `write` likewise (null: a read-only disk); `flush` returns when
+// every completed write is on stable storage (null: writes are stable when
+// they complete).
 struct BlockDevice {
   void* context;
   Status (*read)(void* context, uint64_t offset, void* buffer, size_t length);
   uint64_t size;  // bytes
+  Status (*write)(void* context, uint64_t offset, const void* buffer, size_t length) = nullptr;
+  Status (*flush)(void* context) = nullptr;
 };
 
 // --- Partitions ---
@@ -104,6 +119,16 @@ struct Entry {
   uint32_t size;
   bool is_root;
   bool has_long_name;
+  // Last modification from the entry's date and time, seconds since
+  // 1970-01-01 (0 for the root or a zero date).
+  uint64_t modify_time;
+  // Where the entry is: the directory holding it (its first cluster; 0 for
+  // the FAT12/16 root region) and the slot index of its short entry (and of
+  // its first long-name slot). Unique per live entry on a volume: the
+  // service keys open nodes by (dir_cluster, slot). The root has both 0.
+  uint32_t dir_cluster;
+  uint32_t slot;
+  uint32_t first_slot;
 
   bool is_directory() const { return is_root || (attributes & kAttrDirectory) != 0; }
 };
@@ -135,8 +160,12 @@ class DirIterator {
 class Volume {
  public:
   // Checks the boot sector of the volume at `partition` and prepares to read
-  // it. Every BPB error has its own Status.
-  Status Mount(const BlockDevice& device, const Partition& partition);
+  // it (and write it, if the device can and `read_only` is false). Every BPB
+  // error has its own Status. `cache`/`cache_bytes`: memory for the
+  // write-back cache of FAT and directory sectors (bounded by its size;
+  // without it the volume is read-only).
+  Status Mount(const BlockDevice& device, const Partition& partition, void* cache = nullptr,
+               size_t cache_bytes = 0, bool read_only = false);
 
   FatType type() const { return type_; }
   uint32_t cluster_count() const { return cluster_count_; }
@@ -169,6 +198,50 @@ class Volume {
   // Reads up to `length` bytes of `file` at `offset` into `buffer`;
   // *done is the count read (short only at the end of the file).
   Status Read(const Entry& file, uint64_t offset, void* buffer, size_t length, size_t* done);
+
+  // Looks up one name (no '/') in directory `dir`, as Lookup does.
+  Status LookupIn(const Entry& dir, const char* name, size_t length, Entry* entry);
+
+  // --- Writing: kReadOnly on a read-only volume ---
+  //
+  // Changes to the FAT and directories stay in the cache until Sync (or
+  // until the cache needs the slot); file data is written to the disk as it
+  // comes (into clusters no synced entry points to, or in place). Clusters
+  // freed by Truncate or Remove are reused only after the Sync that records
+  // the freeing, so a crash at any point leaves the disk as of the last
+  // completed Sync plus data that nothing synced refers to.
+
+  // The time stamped on what is created or written from now on (seconds
+  // since 1970-01-01; before 1980 stamps 1980-01-01).
+  void SetTime(uint64_t unix_seconds);
+
+  // Creates `name` in `dir`: an empty file, or a directory (with "." and
+  // ".."). A long name gets long-name slots and a unique 8.3 alias.
+  // kExists if the name (or its alias) is taken.
+  Status Create(const Entry& dir, const char* name, size_t length, bool directory, Entry* entry);
+  // Writes `length` bytes at `offset` of `file`, growing it (a gap is
+  // zero-filled) and updating *file (size, first cluster, time) and its
+  // directory entry. *done is short only with kNoSpace or kFileTooLarge.
+  Status Write(Entry* file, uint64_t offset, const void* data, size_t length, size_t* done);
+  // Sets the size of `file`: shrinking frees the clusters past it, growing
+  // zero-fills.
+  Status Truncate(Entry* file, uint64_t size);
+  // Removes a file, or an empty directory (kNotEmpty otherwise), with its
+  // long-name slots; its clusters are freed. kInvalid for the root.
+  Status Remove(const Entry& entry);
+  // Moves `entry` into `to_dir` as `name` (kExists if taken; kInvalid if a
+  // directory would move into itself or below itself), updating a moved
+  // directory's "..". *moved is the entry at its new place.
+  Status Rename(const Entry& entry, const Entry& to_dir, const char* name, size_t length,
+                Entry* moved);
+  // Writes every cached change in the consistent order (docs/storage.md,
+  // "Crash safety"), then flushes the device.
+  Status Sync();
+  // Free space: the free clusters (counted once from the FAT, then kept).
+  Status FreeClusters(uint32_t* count);
+  bool read_only() const;
+  // The volume label from the boot sector, blank-trimmed, NUL-terminated.
+  const char* label() const;
 
  private:
   friend class DirIterator;
