@@ -1,0 +1,479 @@
+// The FAT library's write side against real tools: images made by
+// mkfs.fat (FAT12, FAT16, FAT32, several cluster sizes) are changed through
+// the library, synced, and then `fsck.fat -n` must find nothing, mtools must
+// read back byte-exact what the library wrote, and the library mounted again
+// must too. Also: a randomized run against an in-memory model, crashes cut
+// at every write of a Sync, names, corrupt chains and failing disks.
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "system/core/fs/lib/fat.h"
+#include "system/core/fs/lib/test/image_util.h"
+
+namespace fat_test {
+namespace {
+
+using fat::Status;
+
+struct Config {
+  const char* name;
+  std::vector<std::string> mkfs_args;
+  uint64_t kib;
+  fat::FatType type;
+};
+
+const Config kConfigs[] = {
+    {"Fat12Cluster512", {"-F", "12", "-s", "1"}, 1440, fat::FatType::kFat12},
+    {"Fat12Cluster2K", {"-F", "12", "-s", "4"}, 4096, fat::FatType::kFat12},
+    {"Fat16Cluster512", {"-F", "16", "-s", "1"}, 8192, fat::FatType::kFat16},
+    {"Fat16Cluster4K", {"-F", "16", "-s", "8"}, 20480, fat::FatType::kFat16},
+    {"Fat32Cluster512", {"-F", "32", "-s", "1"}, 40960, fat::FatType::kFat32},
+    {"Fat32Cluster1K", {"-F", "32", "-s", "2"}, 72000, fat::FatType::kFat32},
+};
+
+std::string Fold(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 32);
+    }
+  }
+  return out;
+}
+
+std::string Parent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+std::string Base(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string Join(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+// What the volume should hold: paths without a leading '/'.
+struct Model {
+  std::map<std::string, std::vector<uint8_t>> files;
+  std::set<std::string> dirs;
+
+  // The path of an existing file or directory equal to `path` but for
+  // ASCII case, or "".
+  std::string Find(const std::string& path) const {
+    for (const auto& [p, data] : files) {
+      if (Fold(p) == Fold(path)) {
+        return p;
+      }
+    }
+    for (const std::string& d : dirs) {
+      if (Fold(d) == Fold(path)) {
+        return d;
+      }
+    }
+    return "";
+  }
+  bool IsDir(const std::string& path) const { return path.empty() || dirs.count(path) != 0; }
+  bool HasChildren(const std::string& dir) const {
+    for (const auto& [p, data] : files) {
+      if (Parent(p) == dir) {
+        return true;
+      }
+    }
+    for (const std::string& d : dirs) {
+      if (Parent(d) == dir) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+// Path-level operations through the library, keeping the model in step.
+class Fs {
+ public:
+  Fs(fat::Volume* volume, Model* model) : volume_(volume), model_(model) {}
+
+  Status Lookup(const std::string& path, fat::Entry* entry) {
+    return volume_->Lookup(path.data(), path.size(), entry);
+  }
+
+  Status Create(const std::string& path, bool directory) {
+    auto dir = std::make_unique<fat::Entry>();
+    auto entry = std::make_unique<fat::Entry>();
+    if (Status s = Lookup(Parent(path), dir.get()); s != Status::kOk) {
+      return s;
+    }
+    const std::string name = Base(path);
+    Status s = volume_->Create(*dir, name.data(), name.size(), directory, entry.get());
+    if (s == Status::kOk) {
+      EXPECT_EQ(std::string(entry->name, entry->name_length), name);
+      EXPECT_EQ(entry->is_directory(), directory);
+      if (directory) {
+        model_->dirs.insert(path);
+      } else {
+        model_->files[path] = {};
+      }
+    }
+    return s;
+  }
+
+  Status Write(const std::string& path, uint64_t offset, const std::vector<uint8_t>& data,
+               size_t* done_out = nullptr) {
+    auto entry = std::make_unique<fat::Entry>();
+    if (Status s = Lookup(path, entry.get()); s != Status::kOk) {
+      return s;
+    }
+    size_t done = 0;
+    Status s = volume_->Write(entry.get(), offset, data.data(), data.size(), &done);
+    if (done_out != nullptr) {
+      *done_out = done;
+    }
+    std::vector<uint8_t>& model = model_->files[model_->Find(path)];
+    if (done != 0) {
+      if (model.size() < offset + done) {
+        model.resize(offset + done, 0);
+      }
+      std::copy(data.begin(), data.begin() + static_cast<ptrdiff_t>(done),
+                model.begin() + static_cast<ptrdiff_t>(offset));
+    }
+    EXPECT_EQ(entry->size, model.size()) << path;
+    return s;
+  }
+
+  Status Truncate(const std::string& path, uint64_t size) {
+    auto entry = std::make_unique<fat::Entry>();
+    if (Status s = Lookup(path, entry.get()); s != Status::kOk) {
+      return s;
+    }
+    Status s = volume_->Truncate(entry.get(), size);
+    if (s == Status::kOk) {
+      model_->files[model_->Find(path)].resize(size, 0);
+      EXPECT_EQ(entry->size, size);
+    }
+    return s;
+  }
+
+  Status Remove(const std::string& path) {
+    auto entry = std::make_unique<fat::Entry>();
+    if (Status s = Lookup(path, entry.get()); s != Status::kOk) {
+      return s;
+    }
+    Status s = volume_->Remove(*entry);
+    if (s == Status::kOk) {
+      const std::string real = model_->Find(path);
+      model_->files.erase(real);
+      model_->dirs.erase(real);
+    }
+    return s;
+  }
+
+  Status Rename(const std::string& from, const std::string& to) {
+    auto entry = std::make_unique<fat::Entry>();
+    auto dir = std::make_unique<fat::Entry>();
+    auto moved = std::make_unique<fat::Entry>();
+    if (Status s = Lookup(from, entry.get()); s != Status::kOk) {
+      return s;
+    }
+    if (Status s = Lookup(Parent(to), dir.get()); s != Status::kOk) {
+      return s;
+    }
+    const std::string name = Base(to);
+    Status s = volume_->Rename(*entry, *dir, name.data(), name.size(), moved.get());
+    if (s != Status::kOk) {
+      return s;
+    }
+    EXPECT_EQ(std::string(moved->name, moved->name_length), name);
+    const std::string real = model_->Find(from);
+    const std::string target = Join(model_->Find(Parent(to)), name);
+    if (model_->files.count(real) != 0) {
+      auto data = std::move(model_->files[real]);
+      model_->files.erase(real);
+      model_->files[target] = std::move(data);
+      return s;
+    }
+    // A directory: it and everything below it.
+    Model moved_model;
+    for (auto& [p, data] : model_->files) {
+      moved_model.files[p.rfind(real + "/", 0) == 0 ? target + p.substr(real.size()) : p] =
+          std::move(data);
+    }
+    for (const std::string& d : model_->dirs) {
+      moved_model.dirs.insert(
+          d == real || d.rfind(real + "/", 0) == 0 ? target + d.substr(real.size()) : d);
+    }
+    *model_ = std::move(moved_model);
+    return s;
+  }
+
+ private:
+  fat::Volume* volume_;
+  Model* model_;
+};
+
+// `fsck.fat -n` on `image`: "" if it is clean (exit 0, nothing but its
+// version line and the summary), else what it said.
+std::string Fsck(const std::string& image) {
+  std::string output;
+  const int status = RunCapture({"fsck.fat", "-n", image}, &output);
+  std::istringstream lines(output);
+  std::string line, complaints;
+  while (std::getline(lines, line)) {
+    if (line.rfind("fsck.fat ", 0) == 0 || line.rfind(image + ": ", 0) == 0) {
+      continue;
+    }
+    complaints += line + "\n";
+  }
+  if (status != 0 || !complaints.empty()) {
+    return "exit " + std::to_string(status) + ":\n" + output;
+  }
+  return "";
+}
+
+// What mtools reads from `image`: every file and directory, copied out by
+// `mcopy -s`.
+Tree MtoolsTree(const std::string& image, const std::string& scratch) {
+  Tree tree;
+  std::filesystem::remove_all(scratch);
+  std::filesystem::create_directories(scratch);
+  std::string output;
+  RunCapture({"mcopy", "-s", "-n", "-i", image, "::/*", scratch + "/"}, &output);
+  for (const auto& item : std::filesystem::recursive_directory_iterator(scratch)) {
+    const std::string path = item.path().lexically_relative(scratch).string();
+    if (item.is_directory()) {
+      tree.dirs.insert(path);
+    } else {
+      tree.files[path] = ReadHostFile(item.path().string());
+    }
+  }
+  std::filesystem::remove_all(scratch);
+  return tree;
+}
+
+// The library, mounted afresh (read-only, no cache), walks everything.
+Tree LibraryTree(const fat::BlockDevice& device) {
+  Tree tree;
+  auto volume = std::make_unique<fat::Volume>();
+  EXPECT_EQ(volume->Mount(device, fat::Partition{0, 0, device.size}), Status::kOk);
+  EXPECT_EQ(WalkAll(*volume, &tree, 1000), Status::kOk);
+  return tree;
+}
+
+void ExpectTree(const Tree& tree, const Model& model, const char* who) {
+  EXPECT_EQ(tree.dirs, model.dirs) << who;
+  EXPECT_EQ(tree.files.size(), model.files.size()) << who;
+  for (const auto& [path, data] : model.files) {
+    auto found = tree.files.find(path);
+    if (found == tree.files.end()) {
+      ADD_FAILURE() << who << ": missing " << path;
+      continue;
+    }
+    EXPECT_EQ(found->second.size(), data.size()) << who << ": " << path;
+    EXPECT_TRUE(found->second == data) << who << ": content differs: " << path;
+  }
+}
+
+// fsck clean, mtools and the library read the model back.
+void CheckImage(const std::string& image, const Model& model, const std::string& scratch) {
+  EXPECT_EQ(Fsck(image), "");
+  ExpectTree(MtoolsTree(image, scratch), model, "mtools");
+  FileDisk disk(image);
+  ExpectTree(LibraryTree(disk.device()), model, "library");
+}
+
+class WriteTest : public ::testing::TestWithParam<Config> {
+ protected:
+  void SetUp() override {
+    const Config& config = GetParam();
+    ImageBuilder builder(dir_.path() + "/disk.img", config.mkfs_args, config.kib);
+    ASSERT_TRUE(builder.ok());
+    image_ = builder.path();
+    disk_ = std::make_unique<FileDisk>(image_, true);
+    ASSERT_TRUE(disk_->ok());
+    Mount();
+    EXPECT_EQ(volume_->type(), config.type);
+  }
+
+  void Mount() {
+    if (volume_ == nullptr) {
+      volume_ = std::make_unique<fat::Volume>();
+      fs_ = std::make_unique<Fs>(volume_.get(), &model_);
+    }
+    const fat::BlockDevice device = disk_->device();
+    // A small cache, so that evictions happen.
+    ASSERT_EQ(
+        volume_->Mount(device, fat::Partition{0, 0, device.size}, cache_.data(), cache_.size()),
+        Status::kOk);
+    ASSERT_FALSE(volume_->read_only());
+    volume_->SetTime(1700000000);  // 2023-11-14 22:13:20
+  }
+
+  void Check() {
+    ASSERT_EQ(volume_->Sync(), Status::kOk);
+    CheckImage(image_, model_, dir_.path() + "/out");
+  }
+
+  TempDir dir_;
+  std::string image_;
+  std::unique_ptr<FileDisk> disk_;
+  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(8));
+  std::unique_ptr<fat::Volume> volume_;
+  Model model_;
+  std::unique_ptr<Fs> fs_;
+};
+
+TEST_P(WriteTest, OperationsReadBackByFsckMtoolsAndLibrary) {
+  const uint32_t bpc = volume_->bytes_per_cluster();
+  Fs& fs = *fs_;
+  uint32_t seed = 1;
+  // Names: 8.3 upper (no long name), 8.3 lower (case bits), mixed, long,
+  // Unicode, 240 characters, and a trailing dot (dropped).
+  ASSERT_EQ(fs.Create("README.TXT", false), Status::kOk);
+  ASSERT_EQ(fs.Create("hello.txt", false), Status::kOk);
+  ASSERT_EQ(fs.Create("Mixed.Txt", false), Status::kOk);
+  ASSERT_EQ(fs.Create("A long file name with spaces.data", false), Status::kOk);
+  ASSERT_EQ(fs.Create("Ünïcödé ファイル.txt", false), Status::kOk);
+  ASSERT_EQ(fs.Create(std::string(236, 'n') + ".txt", false), Status::kOk);
+  EXPECT_EQ(fs.Create("HELLO.TXT", false), Status::kExists);
+  EXPECT_EQ(fs.Create("a LONG file name with spaces.DATA", false), Status::kExists);
+  EXPECT_EQ(fs.Create("ALONGF~1.DAT", false), Status::kExists);  // the alias
+  EXPECT_EQ(fs.Create("bad:name", false), Status::kBadName);
+
+  // Writes: at 0, past the end (a zero-filled gap), across clusters, in
+  // place, growing and shrinking, to 0.
+  ASSERT_EQ(fs.Write("README.TXT", 0, Pattern(100, seed++)), Status::kOk);
+  ASSERT_EQ(fs.Write("hello.txt", 3 * bpc + 7, Pattern(2 * bpc + 3, seed++)), Status::kOk);
+  ASSERT_EQ(fs.Write("hello.txt", 5, Pattern(bpc, seed++)), Status::kOk);
+  ASSERT_EQ(fs.Write("Mixed.Txt", 0, Pattern(10 * bpc, seed++)), Status::kOk);
+  ASSERT_EQ(fs.Truncate("Mixed.Txt", 3 * bpc + 1), Status::kOk);
+  ASSERT_EQ(fs.Write("Mixed.Txt", 4 * bpc, Pattern(100, seed++)), Status::kOk);
+  ASSERT_EQ(fs.Truncate("Mixed.Txt", 5 * bpc + 11), Status::kOk);
+  ASSERT_EQ(fs.Write("A long file name with spaces.data", 0, Pattern(bpc, seed++)), Status::kOk);
+  ASSERT_EQ(fs.Truncate("A long file name with spaces.data", 0), Status::kOk);
+  ASSERT_EQ(fs.Write("Ünïcödé ファイル.txt", 0, Pattern(3 * bpc, seed++)), Status::kOk);
+  ASSERT_EQ(fs.Truncate("Ünïcödé ファイル.txt", bpc), Status::kOk);
+  Check();
+
+  // Many files with the same alias basis, in a directory that must grow.
+  ASSERT_EQ(fs.Create("many", true), Status::kOk);
+  for (int i = 0; i < 60; ++i) {
+    const std::string path = "many/file number " + std::to_string(i) + ".text";
+    ASSERT_EQ(fs.Create(path, false), Status::kOk) << path;
+    ASSERT_EQ(fs.Write(path, 0, Pattern(static_cast<size_t>(i) * 37, seed++)), Status::kOk);
+  }
+  fat::Entry entry;
+  ASSERT_EQ(fs.Lookup("many/file number 4.text", &entry), Status::kOk);
+  EXPECT_STREQ(entry.short_name, "FILENU~5.TEX");
+  ASSERT_EQ(fs.Lookup("many/file number 59.text", &entry), Status::kOk);
+  EXPECT_STREQ(entry.short_name, "FILEN~60.TEX");
+  // Deep directories, with a file at the bottom.
+  std::string deep;
+  for (int i = 1; i <= 9; ++i) {
+    deep = Join(deep, "level " + std::to_string(i));
+    ASSERT_EQ(fs.Create(deep, true), Status::kOk) << deep;
+  }
+  ASSERT_EQ(fs.Create(deep + "/bottom.bin", false), Status::kOk);
+  ASSERT_EQ(fs.Write(deep + "/bottom.bin", 0, Pattern(bpc + 1, seed++)), Status::kOk);
+  Check();
+
+  // mkdir/rmdir, remove, rename within and across directories.
+  ASSERT_EQ(fs.Create("empty", true), Status::kOk);
+  ASSERT_EQ(fs.Create("gone", true), Status::kOk);
+  EXPECT_EQ(fs.Remove("many"), Status::kNotEmpty);
+  ASSERT_EQ(fs.Remove("gone"), Status::kOk);
+  for (int i = 0; i < 60; i += 3) {
+    ASSERT_EQ(fs.Remove("many/file number " + std::to_string(i) + ".text"), Status::kOk);
+  }
+  ASSERT_EQ(fs.Rename("README.TXT", "readme.md"), Status::kOk);
+  ASSERT_EQ(fs.Rename("hello.txt", "Hello.TXT"), Status::kOk);  // only the case changes
+  ASSERT_EQ(fs.Rename("many/file number 1.text", "empty/moved here with a long name"), Status::kOk);
+  EXPECT_EQ(fs.Rename("readme.md", "many/FILE NUMBER 2.TEXT"), Status::kExists);
+  EXPECT_EQ(fs.Rename("level 1", "level 1/level 2/level 3/inside"), Status::kInvalid);
+  EXPECT_EQ(fs.Rename("level 1", "level 1/inside"), Status::kInvalid);
+  ASSERT_EQ(fs.Rename("level 1/level 2/level 3", "empty/three"), Status::kOk);
+  ASSERT_EQ(fs.Rename("empty/three/level 4", "four"), Status::kOk);  // to the root
+  ASSERT_EQ(fs.Create("four/new in four.txt", false), Status::kOk);
+  ASSERT_EQ(fs.Write("four/new in four.txt", 0, Pattern(33, seed++)), Status::kOk);
+  Check();
+
+  // Sync, mount again, go on: what was written is there.
+  Mount();
+  ASSERT_EQ(fs.Write("Hello.TXT", 2, Pattern(10, seed++)), Status::kOk);
+  ASSERT_EQ(fs.Remove("many/file number 5.text"), Status::kOk);
+  ASSERT_EQ(fs.Create("many/after remount", false), Status::kOk);
+  Check();
+}
+
+// The volume filled: the write is short with kNoSpace, what fitted is
+// there, and freeing gives the space back after Sync.
+TEST_P(WriteTest, FillsTheVolumeToNoSpace) {
+  Fs& fs = *fs_;
+  uint32_t free_before;
+  ASSERT_EQ(volume_->FreeClusters(&free_before), Status::kOk);
+  const uint32_t bpc = volume_->bytes_per_cluster();
+  const uint64_t total = uint64_t{free_before} * bpc;
+  if (total > 48 * 1024 * 1024) {
+    GTEST_SKIP() << "filled on the smaller volumes only (time)";
+  }
+  ASSERT_EQ(fs.Create("big", false), Status::kOk);
+  std::vector<uint8_t> data = Pattern(static_cast<size_t>(total + 5000), 7);
+  size_t done = 0;
+  EXPECT_EQ(fs.Write("big", 0, data, &done), Status::kNoSpace);
+  EXPECT_EQ(done, total);
+  uint32_t free_now;
+  ASSERT_EQ(volume_->FreeClusters(&free_now), Status::kOk);
+  EXPECT_EQ(free_now, 0u);
+  EXPECT_EQ(fs.Create("dir", true), Status::kNoSpace);
+  EXPECT_EQ(fs.Write("big", total + 10, Pattern(5, 1)), Status::kNoSpace);
+  Check();
+  ASSERT_EQ(fs.Truncate("big", 3 * bpc), Status::kOk);
+  ASSERT_EQ(volume_->FreeClusters(&free_now), Status::kOk);
+  EXPECT_EQ(free_now, 0u) << "freed clusters are not reused before Sync";
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  ASSERT_EQ(volume_->FreeClusters(&free_now), Status::kOk);
+  EXPECT_EQ(free_now, free_before - 3);
+  ASSERT_EQ(fs.Create("dir", true), Status::kOk);
+  Check();
+}
+
+// A FAT12/16 root directory has a fixed size: kNoSpace when it is full.
+TEST_P(WriteTest, FullFixedRoot) {
+  if (GetParam().type == fat::FatType::kFat32) {
+    GTEST_SKIP() << "FAT32's root directory grows";
+  }
+  Fs& fs = *fs_;
+  Status s = Status::kOk;
+  int created = 0;
+  while (s == Status::kOk && created < 2000) {
+    s = fs.Create("root file " + std::to_string(created), false);
+    created += s == Status::kOk ? 1 : 0;
+  }
+  EXPECT_EQ(s, Status::kNoSpace);
+  EXPECT_GT(created, 50);
+  ASSERT_EQ(fs.Create("SHORT", false), Status::kNoSpace);
+  ASSERT_EQ(fs.Remove("root file 7"), Status::kOk);
+  ASSERT_EQ(fs.Create("SHORT", false), Status::kOk);  // into the freed slots
+  Check();
+}
+
+INSTANTIATE_TEST_SUITE_P(Images, WriteTest, ::testing::ValuesIn(kConfigs),
+                         [](const ::testing::TestParamInfo<Config>& info) {
+                           return std::string(info.param.name);
+                         });
+
+}  // namespace
+}  // namespace fat_test
