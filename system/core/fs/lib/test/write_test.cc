@@ -25,6 +25,7 @@
 namespace fat_test {
 namespace {
 
+using fat::DirIterator;
 using fat::Status;
 
 struct Config {
@@ -610,6 +611,361 @@ INSTANTIATE_TEST_SUITE_P(Images, WriteTest, ::testing::ValuesIn(kConfigs),
                          [](const ::testing::TestParamInfo<Config>& info) {
                            return std::string(info.param.name);
                          });
+
+// One small FAT16 volume in memory, for the checks below.
+class VolumeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir;
+    ImageBuilder fat16(dir_->path() + "/fat16.img", {"-F", "16", "-s", "2", "-n", "MY LABEL"},
+                       8192);
+    ASSERT_TRUE(fat16.ok());
+    image_ = new std::vector<uint8_t>(ReadHostFile(fat16.path()));
+  }
+  static void TearDownTestSuite() {
+    delete image_;
+    delete dir_;
+  }
+  void SetUp() override {
+    disk_ = std::make_unique<MemoryDisk>(*image_);
+    Mount();
+  }
+  void Mount() {
+    const fat::BlockDevice device = disk_->writable_device();
+    ASSERT_EQ(
+        volume_->Mount(device, fat::Partition{0, 0, device.size}, cache_.data(), cache_.size()),
+        Status::kOk);
+    volume_->SetTime(1700000000);
+  }
+  // The raw 32-byte slot `index` of the root directory (FAT16: a fixed region).
+  const uint8_t* RootSlot(uint32_t index) {
+    const std::vector<uint8_t>& b = disk_->bytes();
+    const uint32_t root = (b[14] | (b[15] << 8)) + b[16] * (b[22] | (b[23] << 8));
+    return b.data() + root * 512 + index * 32;
+  }
+
+  static TempDir* dir_;
+  static std::vector<uint8_t>* image_;
+  std::unique_ptr<MemoryDisk> disk_;
+  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(16, 512));
+  std::unique_ptr<fat::Volume> volume_ = std::make_unique<fat::Volume>();
+  Model model_;
+  Fs fs_{volume_.get(), &model_};
+};
+
+TempDir* VolumeTest::dir_;
+std::vector<uint8_t>* VolumeTest::image_;
+
+TEST_F(VolumeTest, NamesFatCannotHoldAreRefused) {
+  const std::string bad[] = {
+      "",
+      ".",
+      "..",
+      "...",
+      " ",
+      ". .",
+      "a/b",
+      "a\\b",
+      "a:b",
+      "a*b",
+      "a?b",
+      "a\"b",
+      "a<b",
+      "a>b",
+      "a|b",
+      "a\x01z",
+      "a\x7fz",
+      "\xC3",
+      "\xC3(",
+      "\xE0\x80\x80",
+      "\xED\xA0\x80" /* a surrogate */,
+      "\xF4\x90\x80\x80" /* past U+10FFFF */,
+      std::string(256, 'x'),
+      std::string(128 * 4, '\0')
+          .replace(0, std::string::npos,
+                   [] {
+                     std::string s;
+                     for (int i = 0; i < 128; ++i) {
+                       s += "\xF0\x9F\x98\x80";  // 128 emoji: 256 UTF-16 units
+                     }
+                     return s;
+                   }()),
+  };
+  fat::Entry entry;
+  const fat::Entry root = volume_->Root();
+  for (const std::string& name : bad) {
+    EXPECT_EQ(volume_->Create(root, name.data(), name.size(), false, &entry), Status::kBadName)
+        << name;
+  }
+  std::string emoji;
+  for (int i = 0; i < 127; ++i) {
+    emoji += "\xF0\x9F\x98\x80";
+  }
+  const std::string good[] = {std::string(255, 'x'), emoji, "\xC3\xA9t\xC3\xA9", "a;b+c=d[e]f,g",
+                              " leading space"};
+  for (const std::string& name : good) {
+    ASSERT_EQ(volume_->Create(root, name.data(), name.size(), false, &entry), Status::kOk) << name;
+    EXPECT_EQ(std::string(entry.name, entry.name_length), name);
+    EXPECT_TRUE(entry.has_long_name);
+  }
+  // Trailing dots and spaces are dropped, as Windows does; lookups drop them
+  // too.
+  ASSERT_EQ(volume_->Create(root, "dots. . ..", 10, false, &entry), Status::kOk);
+  EXPECT_STREQ(entry.name, "dots");
+  EXPECT_EQ(volume_->Create(root, "DOTS", 4, false, &entry), Status::kExists);
+  ASSERT_EQ(volume_->Lookup("dots...", 7, &entry), Status::kOk);
+  EXPECT_STREQ(entry.name, "dots");
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  const std::string image = dir_->path() + "/names.img";
+  std::ofstream(image, std::ios::binary)
+      .write(reinterpret_cast<const char*>(disk_->bytes().data()),
+             static_cast<std::streamsize>(disk_->bytes().size()));
+  EXPECT_EQ(Fsck(image), "");
+  Tree tree = MtoolsTree(image, dir_->path() + "/out");
+  EXPECT_EQ(tree.files.size(), std::size(good) + 1);
+  for (const std::string& name : good) {
+    if (name != emoji) {  // mtools cannot name files outside the BMP
+      EXPECT_EQ(tree.files.count(name), 1u) << name;
+    }
+  }
+}
+
+TEST_F(VolumeTest, ShortNamesAliasesAndLongNameSlots) {
+  const fat::Entry root = volume_->Root();
+  struct Case {
+    const char* name;
+    const char* short_name;  // as read: the lower-case flags honoured
+    bool has_long_name;
+  };
+  const Case cases[] = {
+      {"UPPER.TXT", "UPPER.TXT", false},
+      {"lower.txt", "lower.txt", false},  // NT case bits, no long name
+      {"other.TXT", "other.TXT", false},
+      {"NOEXT", "NOEXT", false},
+      {"Mixed.Txt", "MIXED.TXT", true},  // valid 8.3: itself as the alias
+      {"A long file name.text", "ALONGF~1.TEX", true},
+      {"a long FILE name.text", "", false},  // the same name: kExists
+      {"A long file name.texas", "ALONGF~2.TEX", true},
+      {".bashrc", "BASHRC~1", true},
+      {"a.b.c.txt", "ABC~1.TXT", true},
+      {"\xC3\xBCn\xC3\xAF.txt", "_N_~1.TXT", true},
+      {"x y", "XY~1", true},
+      {"a+b", "A_B~1", true},
+  };
+  for (const Case& c : cases) {
+    fat::Entry entry;
+    const Status s = volume_->Create(root, c.name, std::strlen(c.name), false, &entry);
+    if (c.short_name[0] == '\0') {
+      EXPECT_EQ(s, Status::kExists) << c.name;
+      continue;
+    }
+    ASSERT_EQ(s, Status::kOk) << c.name;
+    EXPECT_STREQ(entry.name, c.name);
+    EXPECT_STREQ(entry.short_name, c.short_name) << c.name;
+    EXPECT_EQ(entry.has_long_name, c.has_long_name) << c.name;
+    EXPECT_EQ(entry.modify_time, 1700000000u);
+    EXPECT_EQ(entry.dir_cluster, 0u);
+    EXPECT_EQ(entry.slot - entry.first_slot, c.has_long_name ? (std::strlen(c.name) + 12) / 13 : 0)
+        << c.name;
+    // The alias is found too, and the name in any case.
+    fat::Entry by_alias;
+    ASSERT_EQ(volume_->LookupIn(root, c.short_name, std::strlen(c.short_name), &by_alias),
+              Status::kOk);
+    EXPECT_EQ(by_alias.slot, entry.slot);
+  }
+  // "Mixed.Txt" took MIXED.TXT: "MIXED.TXT" itself is taken.
+  fat::Entry entry;
+  EXPECT_EQ(volume_->Create(root, "MIXED.TXT", 9, false, &entry), Status::kExists);
+  // Long-name slots on the disk: order, checksum, NUL then 0xFFFF padding.
+  ASSERT_EQ(volume_->Create(root, "abc defghij klm nop", 19, false, &entry), Status::kOk);
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  const uint8_t* first = RootSlot(entry.first_slot);
+  const uint8_t* second = RootSlot(entry.first_slot + 1);
+  const uint8_t* short_slot = RootSlot(entry.slot);
+  EXPECT_EQ(entry.slot, entry.first_slot + 2);
+  EXPECT_EQ(first[0], 0x42);  // part 2, the last
+  EXPECT_EQ(second[0], 0x01);
+  uint8_t sum = 0;
+  for (int i = 0; i < 11; ++i) {
+    sum = static_cast<uint8_t>(((sum & 1) << 7) + (sum >> 1) + short_slot[i]);
+  }
+  EXPECT_EQ(first[13], sum);
+  EXPECT_EQ(second[13], sum);
+  EXPECT_EQ(first[11], 0x0F);
+  // Part 2 holds units 13..18 ("ij klm nop" tail: "m nop" is 13..18? units
+  // 13..18 are " nop" etc.); unit 19 is NUL, 20..25 are 0xFFFF.
+  const uint8_t offsets[13] = {1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30};
+  const std::string name = "abc defghij klm nop";
+  for (size_t i = 0; i < 13; ++i) {
+    const size_t unit = 13 + i;
+    const uint32_t value = first[offsets[i]] | (first[offsets[i] + 1] << 8);
+    const uint32_t expected = unit < name.size()    ? static_cast<uint8_t>(name[unit])
+                              : unit == name.size() ? 0
+                                                    : 0xFFFF;
+    EXPECT_EQ(value, expected) << unit;
+  }
+}
+
+// Corrupt metadata met while writing: the corruption's status, and nothing
+// written.
+TEST_F(VolumeTest, CorruptChainsAreNotWrittenThrough) {
+  const fat::Entry root = volume_->Root();
+  const uint32_t bpc = volume_->bytes_per_cluster();
+  ASSERT_EQ(fs_.Create("loop.bin", false), Status::kOk);
+  ASSERT_EQ(fs_.Write("loop.bin", 0, Pattern(5 * bpc, 1)), Status::kOk);
+  ASSERT_EQ(fs_.Create("short.bin", false), Status::kOk);
+  ASSERT_EQ(fs_.Write("short.bin", 0, Pattern(5 * bpc, 2)), Status::kOk);
+  ASSERT_EQ(fs_.Create("d", true), Status::kOk);
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  fat::Entry loop, shortened, d;
+  ASSERT_EQ(fs_.Lookup("loop.bin", &loop), Status::kOk);
+  ASSERT_EQ(fs_.Lookup("short.bin", &shortened), Status::kOk);
+  ASSERT_EQ(fs_.Lookup("d", &d), Status::kOk);
+  // FAT16 entries on the disk (both copies): loop's last cluster back to its
+  // first; short's third cluster marked free.
+  std::vector<uint8_t>& b = disk_->bytes();
+  const uint32_t fat = b[14] | (b[15] << 8), fat_size = b[22] | (b[23] << 8);
+  auto set = [&](uint32_t cluster, uint32_t value) {
+    for (uint32_t copy = 0; copy < 2; ++copy) {
+      const size_t at = (fat + copy * fat_size) * 512 + cluster * 2;
+      b[at] = static_cast<uint8_t>(value);
+      b[at + 1] = static_cast<uint8_t>(value >> 8);
+    }
+  };
+  set(loop.first_cluster + 4, loop.first_cluster);
+  set(shortened.first_cluster + 2, 0);
+  Mount();
+  const std::vector<uint8_t> corrupt = b;
+  EXPECT_EQ(volume_->Truncate(&loop, bpc), Status::kChainLoop);
+  EXPECT_EQ(volume_->Remove(loop), Status::kChainLoop);
+  EXPECT_EQ(volume_->Truncate(&shortened, 0), Status::kFreeInChain);
+  EXPECT_EQ(volume_->Remove(shortened), Status::kFreeInChain);
+  size_t done = 0;
+  EXPECT_EQ(volume_->Write(&shortened, 5 * bpc, "x", 1, &done), Status::kFreeInChain);
+  EXPECT_EQ(done, 0u);
+  // A stale entry (its slot now holds something else) is not written.
+  fat::Entry stale = shortened;
+  stale.first_cluster += 1;
+  EXPECT_EQ(volume_->Write(&stale, 0, "x", 1, &done), Status::kNotFound);
+  EXPECT_EQ(volume_->Remove(stale), Status::kNotFound);
+  // Moving a directory into itself; removing the root.
+  fat::Entry moved;
+  EXPECT_EQ(volume_->Rename(d, d, "x", 1, &moved), Status::kInvalid);
+  EXPECT_EQ(volume_->Remove(root), Status::kInvalid);
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  EXPECT_TRUE(b == corrupt) << "something was written";
+}
+
+// A failing disk (reads and writes fail after n requests): the operation
+// under way reports kIoError, nothing crashes or reads out of bounds, and
+// what reached the disk mounts again with no chain loops.
+TEST_F(VolumeTest, FailingDiskNeverCrashes) {
+  const uint32_t bpc = volume_->bytes_per_cluster();
+  for (size_t fail_after = 0; fail_after < 45; fail_after += 3) {
+    SetUp();
+    disk_->FailAfter(fail_after);
+    Status last = Status::kOk;
+    for (int i = 0; i < 12 && last == Status::kOk; ++i) {
+      const std::string name = "file " + std::to_string(i);
+      last = fs_.Create(name, i % 4 == 3);
+      if (last == Status::kOk && i % 4 != 3) {
+        last = fs_.Write(name, 0, Pattern(3 * bpc, 1));
+      }
+      if (last == Status::kOk) {
+        last = volume_->Sync();
+      }
+    }
+    EXPECT_EQ(last, Status::kIoError) << fail_after;
+    disk_->FailAfter(SIZE_MAX);
+    volume_->Sync();
+    Mount();  // what reached the disk, read afresh
+    fat::Entry entry;
+    DirIterator it;
+    ASSERT_EQ(volume_->OpenDir(volume_->Root(), &it), Status::kOk);
+    while (it.Next(&entry) == Status::kOk) {
+      EXPECT_NE(volume_->CheckChain(entry), Status::kChainLoop);
+    }
+  }
+}
+
+// Reads of contiguous clusters go to the device in one request, straight
+// into the caller's buffer.
+TEST_F(VolumeTest, ContiguousReadsAreOneDeviceRead) {
+  const uint32_t bpc = volume_->bytes_per_cluster();
+  const std::vector<uint8_t> data = Pattern(32 * bpc + 100, 3);
+  ASSERT_EQ(fs_.Create("big.bin", false), Status::kOk);
+  const size_t writes = disk_->writes();
+  ASSERT_EQ(fs_.Write("big.bin", 0, data), Status::kOk);
+  EXPECT_LE(disk_->writes() - writes, 2u) << "whole sectors in one write, the tail in another";
+  fat::Entry entry;
+  ASSERT_EQ(fs_.Lookup("big.bin", &entry), Status::kOk);
+  std::vector<uint8_t> back(data.size());
+  size_t done = 0;
+  ASSERT_EQ(volume_->Read(entry, 0, back.data(), 512, &done), Status::kOk);  // warms the FAT
+  const size_t reads = disk_->reads();
+  ASSERT_EQ(volume_->Read(entry, 0, back.data(), back.size(), &done), Status::kOk);
+  EXPECT_EQ(done, data.size());
+  EXPECT_TRUE(back == data);
+  EXPECT_LE(disk_->reads() - reads, 2u);
+  // Sequential chunked reads walk the chain from where the last one ended.
+  const size_t chunked = disk_->reads();
+  for (size_t at = 0; at < data.size(); at += 4096) {
+    ASSERT_EQ(volume_->Read(entry, at, back.data() + at, 4096, &done), Status::kOk);
+  }
+  EXPECT_TRUE(back == data);
+  EXPECT_LE(disk_->reads() - chunked, data.size() / 4096 + 2);
+}
+
+TEST_F(VolumeTest, ReadOnlyMountsAndLabel) {
+  EXPECT_STREQ(volume_->label(), "MY LABEL");
+  const fat::BlockDevice device = disk_->writable_device();
+  fat::Entry entry;
+  auto check = [&](fat::Volume& v) {
+    EXPECT_TRUE(v.read_only());
+    EXPECT_EQ(v.Create(v.Root(), "x", 1, false, &entry), Status::kReadOnly);
+    EXPECT_EQ(v.Sync(), Status::kOk);
+  };
+  auto v = std::make_unique<fat::Volume>();
+  ASSERT_EQ(v->Mount(device, fat::Partition{0, 0, device.size}, cache_.data(), cache_.size(),
+                     /*read_only=*/true),
+            Status::kOk);
+  check(*v);
+  ASSERT_EQ(v->Mount(device, fat::Partition{0, 0, device.size}), Status::kOk);  // no cache
+  check(*v);
+  ASSERT_EQ(
+      v->Mount(disk_->device(), fat::Partition{0, 0, device.size}, cache_.data(), cache_.size()),
+      Status::kOk);  // no write
+  check(*v);
+  ASSERT_EQ(v->Mount(device, fat::Partition{0, 0, device.size}, cache_.data(),
+                     fat::CacheBytes(fat::kMinCacheSectors - 1, 512)),
+            Status::kOk);  // too small a cache
+  check(*v);
+}
+
+TEST(TimeTest, DatesRoundTrip) {
+  TempDir dir;
+  ImageBuilder fat12(dir.path() + "/t.img", {"-F", "12"}, 1440);
+  ASSERT_TRUE(fat12.ok());
+  MemoryDisk disk(ReadHostFile(fat12.path()));
+  std::vector<uint8_t> cache(fat::CacheBytes(8, 512));
+  auto volume = std::make_unique<fat::Volume>();
+  const fat::BlockDevice device = disk.writable_device();
+  ASSERT_EQ(volume->Mount(device, fat::Partition{0, 0, device.size}, cache.data(), cache.size()),
+            Status::kOk);
+  const uint64_t times[] = {315532800, 951782400 /* 2000-02-29 */, 1700000001,
+                            4354819198 /* 2107-12-31 23:59:58 */};
+  for (uint64_t t : times) {
+    volume->SetTime(t);
+    fat::Entry entry;
+    const std::string name = "t" + std::to_string(t);
+    ASSERT_EQ(volume->Create(volume->Root(), name.data(), name.size(), false, &entry), Status::kOk);
+    EXPECT_EQ(entry.modify_time, t - t % 2) << t;
+  }
+  volume->SetTime(0);  // before 1980: 1980-01-01
+  fat::Entry entry;
+  ASSERT_EQ(volume->Create(volume->Root(), "old", 3, false, &entry), Status::kOk);
+  EXPECT_EQ(entry.modify_time, 315532800u);
+}
 
 // Crashes: the writes of a Sync (and the data written before it) are
 // recorded, and the disk is cut after every one of them. fsck.fat -n must
