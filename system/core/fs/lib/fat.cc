@@ -948,8 +948,10 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
     *index = last_slot_;
     return Status::kOk;
   }
-  size_t victim = 0;
-  bool empty = false;
+  // The victim: an empty slot, else the least recently used clean one; only
+  // when every slot is dirty, everything is synced in order first (in
+  // Sync's last step a dirty sector may be written at once).
+  size_t victim = slot_count_;
   uint64_t oldest = ~uint64_t{0};
   for (size_t i = 0; i < slot_count_; ++i) {
     CacheSlot& slot = slots_[i];
@@ -958,17 +960,22 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
       *index = last_slot_ = i;
       return Status::kOk;
     }
-    if (slot.state == 0 && !empty) {
-      victim = i;
-      empty = true;
-    } else if (!empty && slot.state != 0 && slot.stamp < oldest) {
+    if (slot.state == 0) {
+      if (oldest != 0) {
+        victim = i;
+        oldest = 0;
+      }
+    } else if (slot.state == 1 && slot.stamp < oldest) {
       victim = i;
       oldest = slot.stamp;
     }
   }
-  if (slots_[victim].state == 2) {
-    // A dirty sector must go: in Sync's last step it may be written at
-    // once; otherwise everything is synced in order first.
+  if (victim == slot_count_) {
+    for (size_t i = 0; i < slot_count_; ++i) {
+      if (victim == slot_count_ || slots_[i].stamp < slots_[victim].stamp) {
+        victim = i;
+      }
+    }
     if (syncing_) {
       if (Status s = WriteSlot(victim, false); s != Status::kOk) {
         return s;
@@ -1905,6 +1912,14 @@ Status Volume::UpdateEntry(const Entry& file, uint32_t old_first) {
   return Status::kOk;
 }
 
+Status Volume::Prepare() {
+  size_t dirty = 0;
+  for (size_t i = 0; i < slot_count_; ++i) {
+    dirty += slots_[i].state == 2 ? 1 : 0;
+  }
+  return slot_count_ - dirty >= kOpSectors ? Status::kOk : SyncSteps();
+}
+
 Status Volume::ReservePending() {
   return pending_count_ < kMaxPendingFrees ? Status::kOk : SyncSteps();
 }
@@ -2053,6 +2068,9 @@ Status Volume::Create(const Entry& dir, const char* name, size_t length, bool di
   }
   NewName parsed;
   if (Status s = ParseName(name, length, &parsed); s != Status::kOk) {
+    return s;
+  }
+  if (Status s = Prepare(); s != Status::kOk) {
     return s;
   }
   uint8_t slot[kSlotSize] = {};
@@ -2219,6 +2237,9 @@ Status Volume::Write(Entry* file, uint64_t offset, const void* data, size_t leng
   if (Status s = CheckSlot(*file, slot); s != Status::kOk) {
     return s;
   }
+  if (Status s = Prepare(); s != Status::kOk) {
+    return s;
+  }
   Status s = WriteFile(file, offset, static_cast<const uint8_t*>(data), length, done);
   return s != Status::kOk ? s : limit;
 }
@@ -2238,6 +2259,9 @@ Status Volume::Truncate(Entry* file, uint64_t size) {
   }
   uint8_t slot[kSlotSize];
   if (Status s = CheckSlot(*file, slot); s != Status::kOk) {
+    return s;
+  }
+  if (Status s = Prepare(); s != Status::kOk) {
     return s;
   }
   if (size == file->size) {
@@ -2328,6 +2352,9 @@ Status Volume::Remove(const Entry& entry) {
   if (Status s = CheckSlot(entry, slot); s != Status::kOk) {
     return s;
   }
+  if (Status s = Prepare(); s != Status::kOk) {
+    return s;
+  }
   if (entry.is_directory()) {
     DirIterator it;
     if (Status s = OpenDir(entry, &it); s != Status::kOk) {
@@ -2378,6 +2405,9 @@ Status Volume::Rename(const Entry& entry, const Entry& to_dir, const char* name,
   }
   uint8_t slot[kSlotSize];
   if (Status s = CheckSlot(entry, slot); s != Status::kOk) {
+    return s;
+  }
+  if (Status s = Prepare(); s != Status::kOk) {
     return s;
   }
   const uint32_t to_key = DirKey(to_dir);

@@ -110,9 +110,11 @@ inline constexpr uint8_t kAttrLongName = 0x0F;
 
 // The write-back cache of FAT and directory sectors: each cached sector
 // takes its size plus kCacheSlotOverhead bytes of the memory given to Mount.
-// A volume is writable only with room for kMinCacheSectors sectors.
+// A volume is writable only with room for kMinCacheSectors sectors (an
+// operation starts with room for the 16 sectors it may change, so it is
+// never written half done but for a long write's FAT).
 inline constexpr size_t kCacheSlotOverhead = 24;
-inline constexpr size_t kMinCacheSectors = 4;
+inline constexpr size_t kMinCacheSectors = 20;
 // The bytes Mount needs to cache `sectors` sectors of up to `sector_size`
 // bytes (plus alignment).
 constexpr size_t CacheBytes(size_t sectors, size_t sector_size = kMaxSectorSize) {
@@ -282,6 +284,7 @@ class Volume {
     uint32_t cluster;
   };
   static constexpr size_t kMaxPendingFrees = 32;
+  static constexpr size_t kOpSectors = 16;  // clean slots an operation starts with
   static constexpr size_t kChainMemos = 4;
   static constexpr uint32_t kAliasTails = 32768;  // ~1 .. ~32767
 
@@ -341,6 +344,8 @@ class Volume {
   Status AddSlots(const Entry& dir, const NewName& name, uint8_t* short_slot, uint32_t ignore_slot,
                   Entry* entry);
   Status ReservePending();
+  // Syncs first if fewer than kOpSectors slots are clean.
+  Status Prepare();
   void StampDate(uint8_t* slot, bool create) const;
   Status SyncSteps();
   Status WriteFsInfo();

@@ -331,7 +331,7 @@ class WriteTest : public ::testing::TestWithParam<Config> {
   TempDir dir_;
   std::string image_;
   std::unique_ptr<FileDisk> disk_;
-  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(8));
+  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(fat::kMinCacheSectors));
   std::unique_ptr<fat::Volume> volume_;
   Model model_;
   std::unique_ptr<Fs> fs_;
@@ -647,7 +647,7 @@ class VolumeTest : public ::testing::Test {
   static TempDir* dir_;
   static std::vector<uint8_t>* image_;
   std::unique_ptr<MemoryDisk> disk_;
-  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(16, 512));
+  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(24, 512));
   std::unique_ptr<fat::Volume> volume_ = std::make_unique<fat::Volume>();
   Model model_;
   Fs fs_{volume_.get(), &model_};
@@ -947,7 +947,7 @@ TEST(TimeTest, DatesRoundTrip) {
   ImageBuilder fat12(dir.path() + "/t.img", {"-F", "12"}, 1440);
   ASSERT_TRUE(fat12.ok());
   MemoryDisk disk(ReadHostFile(fat12.path()));
-  std::vector<uint8_t> cache(fat::CacheBytes(8, 512));
+  std::vector<uint8_t> cache(fat::CacheBytes(24, 512));
   auto volume = std::make_unique<fat::Volume>();
   const fat::BlockDevice device = disk.writable_device();
   ASSERT_EQ(volume->Mount(device, fat::Partition{0, 0, device.size}, cache.data(), cache.size()),
