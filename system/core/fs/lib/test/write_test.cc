@@ -270,7 +270,7 @@ Tree LibraryTree(const fat::BlockDevice& device) {
   Tree tree;
   auto volume = std::make_unique<fat::Volume>();
   EXPECT_EQ(volume->Mount(device, fat::Partition{0, 0, device.size}), Status::kOk);
-  EXPECT_EQ(WalkAll(*volume, &tree, 1000), Status::kOk);
+  EXPECT_EQ(WalkAll(*volume, &tree, 65536), Status::kOk);
   return tree;
 }
 
