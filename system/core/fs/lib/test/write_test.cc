@@ -888,6 +888,39 @@ TEST_F(VolumeTest, FailingDiskNeverCrashes) {
   }
 }
 
+// More frees than wait for a Sync (32): the 33rd syncs first; the space
+// comes back, and the volume is clean.
+TEST_F(VolumeTest, ManyFreesBeforeASync) {
+  uint32_t free_before;
+  ASSERT_EQ(volume_->FreeClusters(&free_before), Status::kOk);
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    ASSERT_EQ(fs_.Create(name, false), Status::kOk);
+    ASSERT_EQ(fs_.Write(name, 0, Pattern(3000, static_cast<uint32_t>(i))), Status::kOk);
+  }
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    if (i % 2 == 0) {
+      ASSERT_EQ(fs_.Remove(name), Status::kOk);
+    } else {
+      ASSERT_EQ(fs_.Truncate(name, 1000), Status::kOk);
+    }
+  }
+  uint32_t free_now;
+  ASSERT_EQ(volume_->FreeClusters(&free_now), Status::kOk);
+  EXPECT_GT(free_now, free_before - 40 * 2) << "the first 32 were freed by a Sync";
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  ASSERT_EQ(volume_->FreeClusters(&free_now), Status::kOk);
+  EXPECT_EQ(free_now, free_before - 20);  // twenty 1000-byte files, one cluster each
+  const std::string image = dir_->path() + "/frees.img";
+  std::ofstream(image, std::ios::binary)
+      .write(reinterpret_cast<const char*>(disk_->bytes().data()),
+             static_cast<std::streamsize>(disk_->bytes().size()));
+  EXPECT_EQ(Fsck(image), "");
+  ExpectTree(MtoolsTree(image, dir_->path() + "/out"), model_, "mtools");
+}
+
 // Reads of contiguous clusters go to the device in one request, straight
 // into the caller's buffer.
 TEST_F(VolumeTest, ContiguousReadsAreOneDeviceRead) {
