@@ -1912,6 +1912,17 @@ Status Volume::UpdateEntry(const Entry& file, uint32_t old_first) {
   return Status::kOk;
 }
 
+Status Volume::Writable() const {
+  return !mounted_ ? Status::kNotMounted : !writable_ ? Status::kReadOnly : Status::kOk;
+}
+
+Status Volume::BeginChange(const Entry& entry, uint8_t* slot) {
+  if (Status s = CheckSlot(entry, slot); s != Status::kOk) {
+    return s;
+  }
+  return Prepare();
+}
+
 Status Volume::Prepare() {
   size_t dirty = 0;
   for (size_t i = 0; i < slot_count_; ++i) {
@@ -2057,11 +2068,8 @@ Status Volume::AddSlots(const Entry& dir, const NewName& name, uint8_t* short_sl
 
 Status Volume::Create(const Entry& dir, const char* name, size_t length, bool directory,
                       Entry* entry) {
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   if (!dir.is_directory()) {
     return Status::kNotADirectory;
@@ -2213,11 +2221,8 @@ Status Volume::WriteFile(Entry* file, uint64_t offset, const uint8_t* data, size
 
 Status Volume::Write(Entry* file, uint64_t offset, const void* data, size_t length, size_t* done) {
   *done = 0;
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   if (file->is_directory()) {
     return Status::kIsADirectory;
@@ -2234,10 +2239,7 @@ Status Volume::Write(Entry* file, uint64_t offset, const void* data, size_t leng
     limit = Status::kFileTooLarge;
   }
   uint8_t slot[kSlotSize];
-  if (Status s = CheckSlot(*file, slot); s != Status::kOk) {
-    return s;
-  }
-  if (Status s = Prepare(); s != Status::kOk) {
+  if (Status s = BeginChange(*file, slot); s != Status::kOk) {
     return s;
   }
   Status s = WriteFile(file, offset, static_cast<const uint8_t*>(data), length, done);
@@ -2245,11 +2247,8 @@ Status Volume::Write(Entry* file, uint64_t offset, const void* data, size_t leng
 }
 
 Status Volume::Truncate(Entry* file, uint64_t size) {
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   if (file->is_directory()) {
     return Status::kIsADirectory;
@@ -2258,10 +2257,7 @@ Status Volume::Truncate(Entry* file, uint64_t size) {
     return Status::kFileTooLarge;
   }
   uint8_t slot[kSlotSize];
-  if (Status s = CheckSlot(*file, slot); s != Status::kOk) {
-    return s;
-  }
-  if (Status s = Prepare(); s != Status::kOk) {
+  if (Status s = BeginChange(*file, slot); s != Status::kOk) {
     return s;
   }
   if (size == file->size) {
@@ -2342,17 +2338,11 @@ Status Volume::DeleteSlots(const Entry& entry) {
 }
 
 Status Volume::Remove(const Entry& entry) {
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
-  }
-  uint8_t slot[kSlotSize];
-  if (Status s = CheckSlot(entry, slot); s != Status::kOk) {
+  if (Status s = Writable(); s != Status::kOk) {
     return s;
   }
-  if (Status s = Prepare(); s != Status::kOk) {
+  uint8_t slot[kSlotSize];
+  if (Status s = BeginChange(entry, slot); s != Status::kOk) {
     return s;
   }
   if (entry.is_directory()) {
@@ -2390,11 +2380,8 @@ Status Volume::Remove(const Entry& entry) {
 
 Status Volume::Rename(const Entry& entry, const Entry& to_dir, const char* name, size_t length,
                       Entry* moved) {
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   if (!to_dir.is_directory()) {
     return Status::kNotADirectory;
@@ -2404,10 +2391,7 @@ Status Volume::Rename(const Entry& entry, const Entry& to_dir, const char* name,
     return s;
   }
   uint8_t slot[kSlotSize];
-  if (Status s = CheckSlot(entry, slot); s != Status::kOk) {
-    return s;
-  }
-  if (Status s = Prepare(); s != Status::kOk) {
+  if (Status s = BeginChange(entry, slot); s != Status::kOk) {
     return s;
   }
   const uint32_t to_key = DirKey(to_dir);

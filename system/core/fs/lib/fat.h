@@ -346,6 +346,10 @@ class Volume {
   Status ReservePending();
   // Syncs first if fewer than kOpSectors slots are clean.
   Status Prepare();
+  // kNotMounted, kReadOnly or kOk.
+  Status Writable() const;
+  // CheckSlot, then Prepare: the start of a change to `entry`.
+  Status BeginChange(const Entry& entry, uint8_t* slot);
   void StampDate(uint8_t* slot, bool create) const;
   Status SyncSteps();
   Status WriteFsInfo();
