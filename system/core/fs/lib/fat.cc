@@ -1188,29 +1188,60 @@ Status Volume::Seek(uint32_t first, uint32_t index, uint32_t* cluster) {
   if (index >= cluster_count_) {
     return Status::kChainLoop;
   }
-  uint32_t at = 0, c = first;
+  // From the chain's remembered extent if it starts at or before `index`;
+  // inside it, no FAT lookup at all.
+  uint32_t base_index = 0, base = first, contig = 0;
   for (const ChainMemo& m : memos_) {
-    if (m.first == first && m.index <= index && m.index >= at) {
-      at = m.index;
-      c = m.cluster;
+    if (m.first == first && m.index <= index) {
+      base_index = m.index;
+      base = m.cluster;
+      contig = m.contig;
     }
   }
-  if (Status s = Advance(&c, index - at); s != Status::kOk) {
-    return s;
+  if (index - base_index <= contig) {
+    *cluster = base + (index - base_index);
+    return Status::kOk;
   }
-  Remember(first, index, c);
+  // Walk on, extending the extent while the clusters are consecutive.
+  uint32_t at = base_index + contig, c = base + contig;
+  while (at < index) {
+    uint32_t next;
+    Status s = NextCluster(c, &next);
+    if (s != Status::kOk) {
+      return s == Status::kNotFound ? Status::kChainTooShort : s;
+    }
+    ++at;
+    if (next == c + 1) {
+      ++contig;
+    } else {
+      base_index = at;
+      base = next;
+      contig = 0;
+    }
+    c = next;
+  }
+  Remember(first, base_index, base, contig);
   *cluster = c;
   return Status::kOk;
 }
 
-void Volume::Remember(uint32_t first, uint32_t index, uint32_t cluster) {
+void Volume::Remember(uint32_t first, uint32_t index, uint32_t cluster, uint32_t contig) {
   for (ChainMemo& m : memos_) {
-    if (m.first == first) {
-      m = ChainMemo{first, index, cluster};
-      return;
+    if (m.first != first) {
+      continue;
     }
+    if (index >= m.index && index - m.index <= m.contig + 1 &&
+        cluster == m.cluster + (index - m.index)) {  // within or right after: one extent
+      const uint32_t end = index + contig;
+      if (end - m.index > m.contig) {
+        m.contig = end - m.index;
+      }
+    } else {
+      m = ChainMemo{first, index, cluster, contig};
+    }
+    return;
   }
-  memos_[next_memo_] = ChainMemo{first, index, cluster};
+  memos_[next_memo_] = ChainMemo{first, index, cluster, contig};
   next_memo_ = (next_memo_ + 1) % kChainMemos;
 }
 
@@ -1680,9 +1711,19 @@ Status Volume::Lookup(const char* path, size_t path_length, Entry* entry) {
 // The run of consecutive clusters from `cluster` covering `span` bytes (as
 // far as the chain is contiguous): *run clusters, then *next (0 if the run
 // covers the span).
-Status Volume::Run(uint32_t cluster, uint64_t span, uint32_t* run, uint32_t* next) {
+Status Volume::Run(uint32_t first, uint32_t index, uint32_t cluster, uint64_t span, uint32_t* run,
+                   uint32_t* next) {
   *run = 1;
   *next = 0;
+  // What the chain's remembered extent already says is consecutive.
+  for (const ChainMemo& m : memos_) {
+    if (m.first == first && index >= m.index && index - m.index <= m.contig &&
+        cluster == m.cluster + (index - m.index)) {
+      const uint64_t known = uint64_t{m.contig} - (index - m.index) + 1;
+      const uint64_t wanted = (span + bytes_per_cluster_ - 1) / bytes_per_cluster_;
+      *run = static_cast<uint32_t>(known < wanted ? known : wanted);
+    }
+  }
   while (uint64_t{*run} * bytes_per_cluster_ < span) {
     uint32_t n;
     Status s = NextCluster(cluster + *run - 1, &n);
@@ -1802,7 +1843,9 @@ Status Volume::Read(const Entry& file, uint64_t offset, void* buffer, size_t len
     const uint32_t in = static_cast<uint32_t>((offset + *done) % bytes_per_cluster_);
     const size_t want = length - *done;
     uint32_t run, next;
-    if (Status s = Run(cluster, in + uint64_t{want}, &run, &next); s != Status::kOk) {
+    if (Status s = Run(file.first_cluster, static_cast<uint32_t>(index), cluster,
+                       in + uint64_t{want}, &run, &next);
+        s != Status::kOk) {
       return s;
     }
     const uint64_t room = uint64_t{run} * bytes_per_cluster_ - in;
@@ -1812,8 +1855,8 @@ Status Volume::Read(const Entry& file, uint64_t offset, void* buffer, size_t len
       return s;
     }
     *done += n;
+    Remember(file.first_cluster, static_cast<uint32_t>(index), cluster, run - 1);
     index += run;
-    Remember(file.first_cluster, static_cast<uint32_t>(index - 1), cluster + run - 1);
     cluster = next;
   }
   return Status::kOk;
@@ -1864,7 +1907,9 @@ Status Volume::WriteChain(uint32_t first, uint64_t offset, const uint8_t* data, 
     const uint32_t in = static_cast<uint32_t>((offset + done) % bytes_per_cluster_);
     const size_t want = length - done;
     uint32_t run, next;
-    if (Status s = Run(cluster, in + uint64_t{want}, &run, &next); s != Status::kOk) {
+    if (Status s =
+            Run(first, static_cast<uint32_t>(index), cluster, in + uint64_t{want}, &run, &next);
+        s != Status::kOk) {
       return s;
     }
     const uint64_t room = uint64_t{run} * bytes_per_cluster_ - in;
@@ -1875,8 +1920,8 @@ Status Volume::WriteChain(uint32_t first, uint64_t offset, const uint8_t* data, 
       return s;
     }
     done += n;
+    Remember(first, index, cluster, run - 1);
     index += run;
-    Remember(first, index - 1, cluster + run - 1);
     cluster = next;
   }
   return Status::kOk;

@@ -276,12 +276,14 @@ class Volume {
     uint32_t keep;
     uint32_t first;
   };
-  // A remembered chain position: cluster `cluster` is number `index` of the
-  // chain starting at `first`.
+  // A remembered extent of a chain: cluster `cluster` is number `index` of
+  // the chain starting at `first`, and the `contig` clusters after it are
+  // consecutive (cluster + 1, ...).
   struct ChainMemo {
     uint32_t first;
     uint32_t index;
     uint32_t cluster;
+    uint32_t contig;
   };
   static constexpr size_t kMaxPendingFrees = 32;
   static constexpr size_t kOpSectors = 16;  // clean slots an operation starts with
@@ -308,9 +310,10 @@ class Volume {
   uint64_t ClusterSector(uint32_t cluster) const;
   // Walks `steps` links from `cluster`.
   Status Advance(uint32_t* cluster, uint32_t steps);
-  // The cluster number `index` of the chain from `first`, with memos.
+  // The cluster number `index` of the chain from `first`, from the
+  // remembered extents.
   Status Seek(uint32_t first, uint32_t index, uint32_t* cluster);
-  void Remember(uint32_t first, uint32_t index, uint32_t cluster);
+  void Remember(uint32_t first, uint32_t index, uint32_t cluster, uint32_t contig);
   void ForgetChains();
   uint32_t EndOfChain() const;
   Status SetFatEntry(uint32_t cluster, uint32_t value);
@@ -323,8 +326,11 @@ class Volume {
   Status WriteData(uint64_t at, const uint8_t* data, size_t length);
   // Writes file bytes [offset, offset + length) along the chain from `first`.
   Status WriteChain(uint32_t first, uint64_t offset, const uint8_t* data, size_t length);
-  // The run of consecutive clusters from `cluster` covering `span` bytes.
-  Status Run(uint32_t cluster, uint64_t span, uint32_t* run, uint32_t* next);
+  // The run of consecutive clusters from `cluster` (number `index` of the
+  // chain from `first`) covering `span` bytes; *next follows the run if it
+  // ends before.
+  Status Run(uint32_t first, uint32_t index, uint32_t cluster, uint64_t span, uint32_t* run,
+             uint32_t* next);
   // Write and Truncate's growth: allocates, zero-fills a gap, writes, updates
   // the entry.
   Status WriteFile(Entry* file, uint64_t offset, const uint8_t* data, size_t length, size_t* done);

@@ -949,6 +949,35 @@ TEST_F(VolumeTest, ContiguousReadsAreOneDeviceRead) {
   EXPECT_LE(disk_->reads() - chunked, data.size() / 4096 + 2);
 }
 
+// A contiguous file read once is remembered as one extent: random reads
+// then need no FAT lookup (mounted without a cache, a FAT sector not at
+// hand would be a device read), one device read each.
+TEST_F(VolumeTest, RandomReadsOfAContiguousFileNeedNoFat) {
+  const std::vector<uint8_t> data = Pattern(600 * 1024, 4);  // FAT16: over 2 FAT sectors
+  ASSERT_EQ(fs_.Create("huge.bin", false), Status::kOk);
+  ASSERT_EQ(fs_.Write("huge.bin", 0, data), Status::kOk);
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  auto reader = std::make_unique<fat::Volume>();
+  ASSERT_EQ(reader->Mount(disk_->device(), fat::Partition{0, 0, disk_->bytes().size()}),
+            Status::kOk);
+  fat::Entry entry;
+  ASSERT_EQ(reader->Lookup("huge.bin", 8, &entry), Status::kOk);
+  std::vector<uint8_t> back(data.size());
+  size_t done = 0;
+  ASSERT_EQ(reader->Read(entry, 0, back.data(), back.size(), &done), Status::kOk);
+  ASSERT_TRUE(back == data);
+  const size_t reads = disk_->reads();
+  uint32_t x = 5;
+  for (int i = 0; i < 50; ++i) {
+    x = x * 1103515245 + 12345;
+    const size_t at = ((x >> 8) % (data.size() / 4096)) * 4096;
+    ASSERT_EQ(reader->Read(entry, at, back.data(), 4096, &done), Status::kOk);
+    ASSERT_TRUE(
+        std::equal(back.begin(), back.begin() + 4096, data.begin() + static_cast<ptrdiff_t>(at)));
+  }
+  EXPECT_EQ(disk_->reads() - reads, 50u);
+}
+
 TEST_F(VolumeTest, ReadOnlyMountsAndLabel) {
   EXPECT_STREQ(volume_->label(), "MY LABEL");
   const fat::BlockDevice device = disk_->writable_device();
