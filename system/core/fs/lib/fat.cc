@@ -1296,6 +1296,17 @@ Status Volume::CheckChain(const Entry& entry) {
 }
 
 Status Volume::Allocate(uint32_t previous, uint32_t* cluster) {
+  // Growing a chain that a pending truncation cut: that truncation reaches
+  // the disk first (its old link must stay on the disk until its directory
+  // entry is written, the new one must not wait that long).
+  for (size_t p = 0; p < pending_count_ && previous != 0; ++p) {
+    if (pending_[p].keep == previous) {
+      if (Status s = SyncSteps(); s != Status::kOk) {
+        return s;
+      }
+      break;
+    }
+  }
   if (free_known_ && free_count_ == 0) {
     return Status::kNoSpace;
   }
@@ -1318,13 +1329,6 @@ Status Volume::Allocate(uint32_t previous, uint32_t* cluster) {
     if (previous != 0) {
       if (Status s = SetFatEntry(previous, c); s != Status::kOk) {
         return s;
-      }
-      // A truncation's cut at `previous` is overwritten: the freed tail is
-      // now unlinked on the disk too.
-      for (size_t p = 0; p < pending_count_; ++p) {
-        if (pending_[p].keep == previous) {
-          pending_[p].keep = 0;
-        }
       }
     }
     next_free_ = ValidCluster(c + 1) ? c + 1 : 2;
