@@ -515,7 +515,7 @@ TEST_P(WriteTest, RandomOperationsMatchAModel) {
     return name;
   };
   int counts[8] = {};
-  for (int op = 0; op < 1500; ++op) {
+  for (int op = 0; op < 1000; ++op) {
     const uint32_t kind = random(100);
     if (kind < 20) {  // create a file or a directory
       const bool dir = random(4) == 0;
@@ -1186,7 +1186,7 @@ TEST_P(CrashTest, EveryCutIsOldNewOrLeftovers) {
 INSTANTIATE_TEST_SUITE_P(Images, CrashTest,
                          ::testing::Values(CrashConfig{"Fat12", {"-F", "12", "-s", "1"}, 1440, 1},
                                            CrashConfig{"Fat16", {"-F", "16", "-s", "2"}, 8192, 1},
-                                           CrashConfig{"Fat32", {"-F", "32", "-s", "1"}, 34000, 5}),
+                                           CrashConfig{"Fat32", {"-F", "32", "-s", "1"}, 34000, 8}),
                          [](const ::testing::TestParamInfo<CrashConfig>& info) {
                            return std::string(info.param.name);
                          });
