@@ -830,6 +830,7 @@ Status Volume::Mount(const BlockDevice& device, const Partition& partition, void
   slots_ = nullptr;
   slot_data_ = nullptr;
   slot_count_ = 0;
+  dirty_count_ = 0;
   last_slot_ = 0;
   clock_ = 0;
   syncing_ = freeing_ = data_unflushed_ = fsinfo_dirty_ = false;
@@ -882,18 +883,32 @@ Status Volume::Mount(const BlockDevice& device, const Partition& partition, void
     label_[n] = '\0';
   }
 
-  // The cache: slot headers, then the sectors.
-  static_assert(sizeof(CacheSlot) <= kCacheSlotOverhead);
+  // The cache: slot headers, the hash buckets (a power of two, at most one
+  // per slot), then the sectors.
+  static_assert(sizeof(CacheSlot) + sizeof(uint32_t) <= kCacheSlotOverhead);
   if (cache != nullptr) {
     const uintptr_t base = reinterpret_cast<uintptr_t>(cache);
     const uintptr_t aligned = (base + 7) & ~uintptr_t{7};
     if (cache_bytes > aligned - base) {
-      const size_t n = (cache_bytes - (aligned - base)) / (sizeof(CacheSlot) + bytes_per_sector_);
+      size_t n = (cache_bytes - (aligned - base)) /
+                 (sizeof(CacheSlot) + sizeof(uint32_t) + bytes_per_sector_);
+      if (n > 0xFFFF) {
+        n = 0xFFFF;
+      }
+      size_t buckets = 1;
+      while (buckets * 2 <= n) {
+        buckets *= 2;
+      }
       slots_ = reinterpret_cast<CacheSlot*>(aligned);
-      slot_data_ = reinterpret_cast<uint8_t*>(slots_ + n);
+      buckets_ = reinterpret_cast<uint32_t*>(slots_ + n);
+      slot_data_ = reinterpret_cast<uint8_t*>(buckets_ + buckets);
+      bucket_mask_ = buckets - 1;
       slot_count_ = n;
       for (size_t i = 0; i < n; ++i) {
-        slots_[i] = CacheSlot{0, 0, 0};
+        slots_[i] = CacheSlot{0, 0, kNoSlot, 0};
+      }
+      for (size_t i = 0; i < buckets; ++i) {
+        buckets_[i] = kNoSlot;
       }
     }
   }
@@ -941,6 +956,24 @@ Status Volume::LoadSector(uint64_t sector) {
 
 // --- The metadata cache ---
 
+size_t Volume::Bucket(uint64_t sector) const {
+  return static_cast<size_t>((sector ^ (sector >> 13)) & bucket_mask_);
+}
+
+void Volume::Unlink(size_t index) {
+  uint32_t* link = &buckets_[Bucket(slots_[index].sector)];
+  while (*link != kNoSlot && *link != index) {
+    link = &slots_[*link].next;
+  }
+  if (*link == index) {
+    *link = slots_[index].next;
+  }
+  if (slots_[index].state == 2) {
+    --dirty_count_;
+  }
+  slots_[index].state = 0;
+}
+
 Status Volume::CacheFind(uint64_t sector, size_t* index) {
   if (last_slot_ < slot_count_ && slots_[last_slot_].state != 0 &&
       slots_[last_slot_].sector == sector) {
@@ -948,23 +981,23 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
     *index = last_slot_;
     return Status::kOk;
   }
+  for (uint32_t i = buckets_[Bucket(sector)]; i != kNoSlot; i = slots_[i].next) {
+    if (slots_[i].sector == sector) {
+      slots_[i].stamp = ++clock_;
+      *index = last_slot_ = i;
+      return Status::kOk;
+    }
+  }
   // The victim: an empty slot, else the least recently used clean one; only
   // when every slot is dirty, everything is synced in order first (in
   // Sync's last step a dirty sector may be written at once).
   size_t victim = slot_count_;
   uint64_t oldest = ~uint64_t{0};
-  for (size_t i = 0; i < slot_count_; ++i) {
-    CacheSlot& slot = slots_[i];
-    if (slot.state != 0 && slot.sector == sector) {
-      slot.stamp = ++clock_;
-      *index = last_slot_ = i;
-      return Status::kOk;
-    }
+  for (size_t i = 0; i < slot_count_ && oldest != 0; ++i) {
+    const CacheSlot& slot = slots_[i];
     if (slot.state == 0) {
-      if (oldest != 0) {
-        victim = i;
-        oldest = 0;
-      }
+      victim = i;
+      oldest = 0;
     } else if (slot.state == 1 && slot.stamp < oldest) {
       victim = i;
       oldest = slot.stamp;
@@ -981,16 +1014,21 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
         return s;
       }
       slots_[victim].state = 1;
+      --dirty_count_;
     } else if (Status s = SyncSteps(); s != Status::kOk) {
       return s;
     }
   }
-  slots_[victim].state = 0;
+  if (slots_[victim].state != 0) {
+    Unlink(victim);
+  }
   if (device_.read(device_.context, offset_ + sector * bytes_per_sector_,
                    slot_data_ + victim * bytes_per_sector_, bytes_per_sector_) != Status::kOk) {
     return Status::kIoError;
   }
-  slots_[victim] = CacheSlot{sector, ++clock_, 1};
+  const size_t bucket = Bucket(sector);
+  slots_[victim] = CacheSlot{sector, ++clock_, buckets_[bucket], 1};
+  buckets_[bucket] = static_cast<uint32_t>(victim);
   *index = last_slot_ = victim;
   return Status::kOk;
 }
@@ -1019,7 +1057,10 @@ Status Volume::MetaWrite(uint64_t sector, uint8_t** data) {
   if (Status s = CacheFind(sector, &index); s != Status::kOk) {
     return s;
   }
-  slots_[index].state = 2;
+  if (slots_[index].state != 2) {
+    slots_[index].state = 2;
+    ++dirty_count_;
+  }
   *data = slot_data_ + index * bytes_per_sector_;
   return Status::kOk;
 }
@@ -1072,7 +1113,7 @@ Status Volume::WriteSlot(size_t index, bool patch) {
 void Volume::DropCached(uint64_t first_sector, uint64_t count) {
   for (size_t i = 0; i < slot_count_; ++i) {
     if (slots_[i].state != 0 && slots_[i].sector - first_sector < count) {
-      slots_[i].state = 0;
+      Unlink(i);
     }
   }
 }
@@ -1973,11 +2014,7 @@ Status Volume::BeginChange(const Entry& entry, uint8_t* slot) {
 }
 
 Status Volume::Prepare() {
-  size_t dirty = 0;
-  for (size_t i = 0; i < slot_count_; ++i) {
-    dirty += slots_[i].state == 2 ? 1 : 0;
-  }
-  return slot_count_ - dirty >= kOpSectors ? Status::kOk : SyncSteps();
+  return slot_count_ - dirty_count_ >= kOpSectors ? Status::kOk : SyncSteps();
 }
 
 Status Volume::ReservePending() {
@@ -2525,6 +2562,7 @@ Status Volume::SyncSteps() {
             return s;
           }
           slots_[i].state = 1;
+          --dirty_count_;
           wrote = true;
         }
       }
@@ -2563,6 +2601,7 @@ Status Volume::SyncSteps() {
           return s;
         }
         slots_[i].state = 1;
+        --dirty_count_;
         wrote = true;
       }
     }
