@@ -587,6 +587,34 @@ bool ShortNameEqual(const uint8_t* slot, const uint16_t* name, size_t length) {
   return at == length;
 }
 
+// The 8.3 slot bytes ("README  TXT", upper case) whose name reads as
+// `name` but for case; false if no 8.3 name reads so.
+bool ShortForm(const uint16_t* name, size_t length, uint8_t* out) {
+  FillBytes(out, ' ', 11);
+  size_t dot = length;
+  for (size_t i = 0; i < length; ++i) {
+    if (name[i] >= 0x80) {
+      return false;
+    }
+    if (name[i] == '.') {
+      if (dot != length) {
+        return false;
+      }
+      dot = i;
+    }
+  }
+  const size_t ext = dot == length ? 0 : length - dot - 1;
+  if (dot == 0 || dot > 8 || ext > 3 || (dot != length && ext == 0)) {
+    return false;
+  }
+  for (size_t i = 0; i < length; ++i) {
+    if (i != dot) {
+      out[i < dot ? i : 8 + (i - dot - 1)] = AsciiUpper(static_cast<uint8_t>(name[i]));
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // A name to create: its UTF-16 units and its 8.3 form.
@@ -812,6 +840,8 @@ struct Volume::Scan {
   uint32_t need = 0;                    // free slots wanted; 0: a lookup, ends at the name
   const uint8_t* basis = nullptr;       // mark "~N" aliases of this basis in tails_
   size_t basis_length = 0;
+  bool has_short = false;  // the name as 8.3 slot bytes, if it can be one
+  uint8_t short_form[11];
   // Results.
   bool found = false;
   uint32_t found_slot = 0, found_first = 0;
@@ -819,6 +849,28 @@ struct Volume::Scan {
   uint32_t free_first = 0;
   uint32_t end = 0;  // the first never-used slot (or the end of the directory's clusters)
 };
+
+// Whether the 8.3 name of `slot` reads as the scan's name but for case:
+// compared as slot bytes, unless the slot has bytes an 8.3 name reads
+// differently (0x05, 0x80 and up).
+bool Volume::ShortMatches(const uint8_t* slot, const Scan& scan) {
+  bool plain = slot[0] != 0x05;
+  for (size_t i = 0; i < 11 && plain; ++i) {
+    plain = slot[i] < 0x80;
+  }
+  if (!plain) {
+    return ShortNameEqual(slot, scan.name, scan.length);
+  }
+  if (!scan.has_short) {
+    return false;
+  }
+  for (size_t i = 0; i < 11; ++i) {
+    if (AsciiUpper(slot[i]) != scan.short_form[i]) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // --- Volume ---
 
@@ -1631,17 +1683,26 @@ Status Volume::ScanDir(const Entry& dir, Scan* scan) {
   if (scan->basis != nullptr) {
     FillBytes(tails_, 0, sizeof(tails_));
   }
+  scan->has_short = ShortForm(scan->name, scan->length, scan->short_form);
   LongName long_name;
   uint32_t run = 0;  // free slots in a row
+  // A sector at a time: nothing else touches the cache inside this loop.
+  const uint32_t in_sector = bytes_per_sector_ / kSlotSize - 1;
+  const uint8_t* sector = nullptr;
   for (uint32_t index = 0;; ++index) {
     const uint8_t* where;
-    Status s = it.Slot(index, &where);
-    if (s == Status::kNotFound) {
-      scan->end = index;
-      return Status::kOk;
-    }
-    if (s != Status::kOk) {
-      return s;
+    if ((index & in_sector) == 0) {
+      Status s = it.Slot(index, &where);
+      if (s == Status::kNotFound) {
+        scan->end = index;
+        return Status::kOk;
+      }
+      if (s != Status::kOk) {
+        return s;
+      }
+      sector = where;
+    } else {
+      where = sector + (index & in_sector) * kSlotSize;
     }
     if (index >= kMaxDirSlots) {
       return Status::kChainLoop;  // larger than any directory may be
@@ -1671,7 +1732,7 @@ Status Volume::ScanDir(const Entry& dir, Scan* scan) {
     }
     if (index != scan->ignore_slot && !scan->found &&
         ((units != 0 && LongNameEqual(long_name.units, units, scan->name, scan->length)) ||
-         ShortNameEqual(slot, scan->name, scan->length))) {
+         ShortMatches(slot, *scan))) {
       scan->found = true;
       scan->found_slot = index;
       scan->found_first = units != 0 ? long_name.first_slot : index;

@@ -263,6 +263,8 @@ class Volume {
  private:
   friend class DirIterator;
   struct Scan;  // a directory search (fat.cc)
+  // Whether the 8.3 name in `slot` reads as the scan's name but for case.
+  static bool ShortMatches(const uint8_t* slot, const Scan& scan);
   struct CacheSlot {
     uint64_t sector;  // volume sector
     uint64_t stamp;   // last use, for LRU
