@@ -1352,15 +1352,22 @@ Status Volume::ChainLength(uint32_t first, uint32_t* length) {
     return Status::kBadCluster;
   }
   uint32_t cluster = first;
+  uint32_t contig = 0;  // consecutive clusters from the start, remembered for reads
+  bool consecutive = true;
   for (uint32_t n = 1; n <= cluster_count_; ++n) {
-    Status s = NextCluster(cluster, &cluster);
+    uint32_t next;
+    Status s = NextCluster(cluster, &next);
     if (s == Status::kNotFound) {
+      Remember(first, 0, first, contig);
       *length = n;
       return Status::kOk;
     }
     if (s != Status::kOk) {
       return s;
     }
+    consecutive = consecutive && next == cluster + 1;
+    contig += consecutive ? 1 : 0;
+    cluster = next;
   }
   return Status::kChainLoop;
 }
