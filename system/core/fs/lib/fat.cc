@@ -957,7 +957,7 @@ Status Volume::Mount(const BlockDevice& device, const Partition& partition, void
       bucket_mask_ = buckets - 1;
       slot_count_ = n;
       for (size_t i = 0; i < n; ++i) {
-        slots_[i] = CacheSlot{0, 0, kNoSlot, 0};
+        slots_[i] = CacheSlot{0, 0, kNoSlot, 0, 0};
       }
       for (size_t i = 0; i < buckets; ++i) {
         buckets_[i] = kNoSlot;
@@ -1079,7 +1079,7 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
     return Status::kIoError;
   }
   const size_t bucket = Bucket(sector);
-  slots_[victim] = CacheSlot{sector, ++clock_, buckets_[bucket], 1};
+  slots_[victim] = CacheSlot{sector, ++clock_, buckets_[bucket], 1, 0};
   buckets_[bucket] = static_cast<uint32_t>(victim);
   *index = last_slot_ = victim;
   return Status::kOk;
@@ -1632,7 +1632,8 @@ Status Volume::ReadSlot(uint32_t dir_cluster, uint32_t index, uint8_t* slot) {
   return Status::kOk;
 }
 
-Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot) {
+Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot,
+                              bool removal) {
   uint64_t sector;
   uint32_t offset;
   uint8_t* data;
@@ -1643,6 +1644,9 @@ Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_
     return s;
   }
   CopyBytes(data + offset, slot, kSlotSize);
+  if (removal) {
+    slots_[last_slot_].removes = 1;  // MetaWrite's slot
+  }
   return Status::kOk;
 }
 
@@ -2484,7 +2488,7 @@ Status Volume::DeleteSlots(const Entry& entry) {
       continue;
     }
     slot[0] = kDeleted;
-    if (Status s = WriteSlotBytes(entry.dir_cluster, i, slot); s != Status::kOk) {
+    if (Status s = WriteSlotBytes(entry.dir_cluster, i, slot, /*removal=*/true); s != Status::kOk) {
       return s;
     }
   }
@@ -2622,14 +2626,18 @@ Status Volume::SyncSteps() {
       }
       data_unflushed_ = false;
     }
-    for (int pass = 0; pass < 2; ++pass) {
+    // 0: the FAT; 1: directory sectors that delete entries; 2: the others
+    // (a rename cut between its two sectors shows neither name, never both).
+    for (int pass = 0; pass < 3; ++pass) {
       bool wrote = false;
       for (size_t i = 0; i < slot_count_; ++i) {
-        if (slots_[i].state == 2 && IsFatSector(slots_[i].sector) == (pass == 0)) {
+        const int kind = IsFatSector(slots_[i].sector) ? 0 : slots_[i].removes != 0 ? 1 : 2;
+        if (slots_[i].state == 2 && kind == pass) {
           if (Status s = WriteSlot(i, true); s != Status::kOk) {
             return s;
           }
           slots_[i].state = 1;
+          slots_[i].removes = 0;
           --dirty_count_;
           wrote = true;
         }
