@@ -196,9 +196,8 @@ bool NodeTable::SameNode(const fat::Entry& a, const fat::Entry& b) {
   if (a.is_root || b.is_root) {
     return a.is_root && b.is_root;
   }
-  // The place of the short entry. (first_cluster too, while the library
-  // leaves the place unset.)
-  return a.dir_cluster == b.dir_cluster && a.slot == b.slot && a.first_cluster == b.first_cluster;
+  // The place of the short entry: unique among live entries.
+  return a.dir_cluster == b.dir_cluster && a.slot == b.slot;
 }
 
 Node* NodeTable::Find(const fat::Entry& entry) const {
