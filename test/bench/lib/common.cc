@@ -7,13 +7,6 @@
 namespace bench {
 namespace {
 
-__attribute__((noinline)) void Spin(uint64_t n) {
-  __asm__ volatile(
-      "1: subs %0, %0, #1\n"
-      "   b.ne 1b\n"
-      : "+r"(n)::"cc");
-}
-
 // Instructions counted around a loop of n iterations; the same code runs
 // for every n, so two lengths differ by exactly their loops.
 __attribute__((noinline)) uint64_t Interval(uint64_t n) {
@@ -25,6 +18,13 @@ __attribute__((noinline)) uint64_t Interval(uint64_t n) {
 }
 
 }  // namespace
+
+__attribute__((noinline)) void Spin(uint64_t n) {
+  __asm__ volatile(
+      "1: subs %0, %0, #1\n"
+      "   b.ne 1b\n"
+      : "+r"(n)::"cc");
+}
 
 bool Instructions(uint64_t* out) {
   mica_system_info_instructions_t info = {};

@@ -1,4 +1,4 @@
-// What bin/blockbench and bin/fsbench share: the instruction counter
+// What bin/bench, bin/blockbench and bin/fsbench share: the instruction counter
 // (docs/performance.md, "The counter: retired instructions, idle
 // excluded"): system_get_info MICA_SYSTEM_INFO_INSTRUCTIONS, everything the
 // machine executed (every process and the kernel, idle excluded), checked
@@ -20,6 +20,9 @@ bool Instructions(uint64_t* out);
 // in one). Prints `bench: calibration ...`; false (and a `bench: error`
 // line) unless exact.
 bool Calibrate();
+
+// `subs; b.ne`: exactly 2 * n instructions after the `mov`.
+void Spin(uint64_t n);
 
 // The median of v[0..n), sorted in place.
 uint64_t Median(uint64_t* v, uint32_t n);
