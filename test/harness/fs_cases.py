@@ -3,9 +3,12 @@ docs/storage.md, "The file system service"): the default system boots with
 a small FAT16 image (label MICADATA, a HELLO.TXT with random words put
 there by mcopy) as a virtio-blk disk, and the harness types at the shell:
 
+A second disk holds a bare FAT volume whose boot sector lost its 55 AA:
+the service lists it FAILED with that reason and logs one line naming it.
+
 - `run fs-test read`: bin/fs-test (meta/fs-test.cm, in the root's
   collection `run`, which is offered /data and fs.Mounts) lists fs.Mounts
-  and /data, reads HELLO.TXT and checks the errors of a missing name, "..",
+  (both disks) and /data, reads HELLO.TXT and checks the errors of a missing name, "..",
   a file opened as a directory and a write to a file opened read-only;
 - `run fs-test write`: writes MICA.TXT (40,000 bytes through two
   connections to the same node), a directory with a long name holding a
@@ -63,6 +66,18 @@ def make_image(image: Path, hello: bytes) -> None:
             raise RuntimeError(f"{' '.join(cmd)}: {(r.stdout + r.stderr).decode(errors='replace')}")
 
 
+def make_bad_image(image: Path) -> None:
+    """A bare FAT12 volume whose boot sector lost its 55 AA signature."""
+    image.parent.mkdir(parents=True, exist_ok=True)
+    image.unlink(missing_ok=True)
+    r = _run([_tool("mkfs.fat"), "-C", str(image), "1024"])
+    if r.returncode != 0:
+        raise RuntimeError(f"mkfs.fat: {(r.stdout + r.stderr).decode(errors='replace')}")
+    with open(image, "r+b") as f:
+        f.seek(510)
+        f.write(b"\0\0")
+
+
 def host_check(image: Path) -> str:
     """What is wrong with the image after the boot ("" if nothing)."""
     r = _run([_tool("fsck.fat"), "-n", str(image)])
@@ -78,7 +93,10 @@ def host_check(image: Path) -> str:
     return ""
 
 
-def fs_case(image: Path, hello: str) -> ShellCase:
+BAD_REASON = r"bad boot sector signature \(no 55 AA at offset 510\)"
+
+
+def fs_case(image: Path, bad: Path, hello: str) -> ShellCase:
     run_ok = r"^run: meta/fs-test\.cm exited with status 0$"
     inputs = (
         (_READY, b"run fs-test read\r"),
@@ -92,6 +110,10 @@ def fs_case(image: Path, hello: str) -> ShellCase:
         r"fs-test\(\d+\): fs-test: mount block/\d+ data partition 0 mounted$",
         r"fs-test\(\d+\): fs-test: entry HELLO\.TXT file \d+$",
         r"^kill: killed \d+ \(fs-service\)$",
+        # The second disk: listed, not mounted, with the reason, and the
+        # service's one line about it.
+        rf"fs-test\(\d+\): fs-test: mount block/\d+  partition 0 failed: {BAD_REASON}$",
+        rf"fs\[fs\] ERROR: block/\d+ partition 0: not mounted: {BAD_REASON}$",
     ]
     ordered = [
         _CM + r"component: started /fs \(process \d+\)$",
@@ -103,9 +125,11 @@ def fs_case(image: Path, hello: str) -> ShellCase:
         _CM + r"component: started /fs \(process \d+\)$",
         r"fs-test\(\d+\): fs-test: check ok$",
     ]
-    forbidden = _QUIET + (r"fs-test: FAIL", r"component: failed", r"fs: .* not mounted")
+    forbidden = _QUIET + (r"fs-test: FAIL", r"component: failed")
     devices = ("-drive", f"if=none,file={image},format=raw,id=fs0",
-               "-device", "virtio-blk-device,drive=fs0")
+               "-device", "virtio-blk-device,drive=fs0",
+               "-drive", f"if=none,file={bad},format=raw,id=fs1",
+               "-device", "virtio-blk-device,drive=fs1")
     config = BootConfig(board="virt", smp=2, gic=3, append="", devices=devices)
     return ShellCase(NAME, config, inputs, expected, ordered, forbidden, poweroff=True)
 
@@ -118,12 +142,14 @@ def fs_jobs(opts: Options) -> list[Job]:
 
     def run() -> list[CaseResult]:
         image = opts.paths.out / "test-images" / "fs-virt.img"
+        bad = opts.paths.out / "test-images" / "fs-virt-bad.img"
         hello = "".join(random.choice(string.ascii_lowercase) for _ in range(12))
         try:
             make_image(image, hello.encode())
+            make_bad_image(bad)
         except (OSError, RuntimeError) as e:
-            return [CaseResult(NAME, "FAIL", 0.0, f"cannot make the image: {e}")]
-        case = fs_case(image, hello)
+            return [CaseResult(NAME, "FAIL", 0.0, f"cannot make the images: {e}")]
+        case = fs_case(image, bad, hello)
         problem = "\n".join(qemu.missing_files(case.config, opts.paths))
         if problem:
             return [CaseResult(NAME, "FAIL", 0.0, problem)]

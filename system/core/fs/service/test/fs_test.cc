@@ -87,9 +87,11 @@ int Read() {
     lreq.start = 0;
     if (mounts.List(lreq, &list) == MICA_OK) {
       for (const idl::fs::Mount& m : list.mounts) {
-        printf("fs-test: mount %.*s %.*s partition %u %s\n", static_cast<int>(m.device.size),
-               m.device.data, static_cast<int>(m.name.size), m.name.data, m.partition,
-               m.state == idl::fs::MountState::MOUNTED ? "mounted" : "failed");
+        printf("fs-test: mount %.*s %.*s partition %u %s%s%.*s\n",
+               static_cast<int>(m.device.size), m.device.data, static_cast<int>(m.name.size),
+               m.name.data, m.partition,
+               m.state == idl::fs::MountState::MOUNTED ? "mounted" : "failed",
+               m.detail.size != 0 ? ": " : "", static_cast<int>(m.detail.size), m.detail.data);
       }
     } else {
       Fail("Mounts.List", Error::IO);
