@@ -174,9 +174,13 @@ TEST(NodeTable, OneNodePerEntrySharedAndFreedWithTheLastReference) {
 
 class VolumeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ImageBuilder b(dir_.path() + "/v.img", {"-F", "16", "-s", "4", "-n", "TESTVOL"}, 16384);
-    ASSERT_TRUE(b.ok());
+  // The image is made once (mtools is slow); each test gets a copy.
+  static void SetUpTestSuite() {
+    TempDir dir;
+    ImageBuilder b(dir.path() + "/v.img", {"-F", "16", "-s", "4", "-n", "TESTVOL"}, 16384);
+    if (!b.ok()) {
+      return;
+    }
     b.Put("hello.txt", Pattern(5000, 1));
     b.Mkdir("sub");
     b.Put("sub/inner file.bin", Pattern(3000, 2));
@@ -184,10 +188,35 @@ class VolumeTest : public ::testing::Test {
     for (int i = 0; i < 70; ++i) {
       b.Put("many/f" + std::to_string(i), Pattern(i, 3 + i));
     }
-    files_ = b.files();
-    disk_ = std::make_unique<fat_test::MemoryDisk>(fat_test::ReadHostFile(b.path()));
+    image_ = new std::vector<uint8_t>(fat_test::ReadHostFile(b.path()));
+    image_files_ = new std::map<std::string, std::vector<uint8_t>>(b.files());
+  }
+  static void TearDownTestSuite() {
+    delete image_;
+    delete image_files_;
+    image_ = nullptr;
+    image_files_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(image_, nullptr);
+    files_ = *image_files_;
+    disk_ = std::make_unique<fat_test::MemoryDisk>(*image_);
     ASSERT_EQ(Mount(), fat::Status::kOk);
   }
+
+  // Writes the disk to a file and runs fsck.fat -n on it.
+  void CheckDisk() {
+    const std::string path = dir_.path() + "/disk.img";
+    FILE* f = fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(fwrite(disk_->bytes().data(), 1, disk_->bytes().size(), f), disk_->bytes().size());
+    fclose(f);
+    EXPECT_TRUE(fat_test::Run({"fsck.fat", "-n", path}));
+  }
+
+  static std::vector<uint8_t>* image_;
+  static std::map<std::string, std::vector<uint8_t>>* image_files_;
 
   fat::Status Mount() {
     volume_ = std::make_unique<FsVolume>();
@@ -223,6 +252,9 @@ class VolumeTest : public ::testing::Test {
   alignas(8) uint8_t cache_[64 * 1024];
   std::unique_ptr<FsVolume> volume_;
 };
+
+std::vector<uint8_t>* VolumeTest::image_ = nullptr;
+std::map<std::string, std::vector<uint8_t>>* VolumeTest::image_files_ = nullptr;
 
 TEST_F(VolumeTest, OpensAndReadsByAnyPathSpelling) {
   for (const char* path :
@@ -403,12 +435,7 @@ class WriteTest : public VolumeTest {
   // Syncs, writes the disk to a file and runs fsck.fat -n on it.
   void SyncAndCheck() {
     ASSERT_TRUE(volume_->Sync().ok());
-    const std::string path = dir_.path() + "/after.img";
-    FILE* f = fopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(fwrite(disk_->bytes().data(), 1, disk_->bytes().size(), f), disk_->bytes().size());
-    fclose(f);
-    EXPECT_TRUE(fat_test::Run({"fsck.fat", "-n", path}));
+    CheckDisk();
   }
 };
 
@@ -538,12 +565,7 @@ TEST_F(WriteTest, SyncedDataSurvivesAMountUnsyncedMetadataDoesNot) {
   EXPECT_EQ(ReadAll(n, r), data);
   volume_->Release(n);
   EXPECT_EQ(Open("lost.txt", F(OpenFlags::READ), &n, &r).error, Error::NOT_FOUND);
-  const std::string path = dir_.path() + "/crashed.img";
-  FILE* f = fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  fwrite(disk_->bytes().data(), 1, disk_->bytes().size(), f);
-  fclose(f);
-  EXPECT_TRUE(fat_test::Run({"fsck.fat", "-n", path}));
+  CheckDisk();
 }
 
 TEST_F(WriteTest, ReadOnlyVolume) {
