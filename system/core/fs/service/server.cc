@@ -172,7 +172,7 @@ class FileConnection final : public Counted<idl::fs::FileServer> {
   ~FileConnection() override { volume_->Release(node_); }
 
   void Read(File::ReadRequest& req, ReadCompleter done) override {
-    static File::ReadResponse r;  // large: not on the stack
+    alignas(8) static File::ReadResponse r;  // large: not on the stack; its bytes 8-aligned
     size_t n = 0;
     SetOutcome(&r, ReadInto(position_, req.count, r.data.items, &n));
     r.data.count = static_cast<uint32_t>(n);
@@ -181,7 +181,7 @@ class FileConnection final : public Counted<idl::fs::FileServer> {
   }
 
   void ReadAt(File::ReadAtRequest& req, ReadAtCompleter done) override {
-    static File::ReadAtResponse r;
+    alignas(8) static File::ReadAtResponse r;
     size_t n = 0;
     SetOutcome(&r, ReadInto(req.offset, req.count, r.data.items, &n));
     r.data.count = static_cast<uint32_t>(n);
