@@ -19,11 +19,13 @@ the service lists it FAILED with that reason and logs one line naming it.
   service, every byte;
 - poweroff.
 
-fs/virt/host-check: then, on the host, `fsck.fat -n` finds nothing and
-mtype reads back byte-exact what fs-test wrote and synced."""
+fs/virt/host-check: then, on the host, `fsck.fat -n` finds nothing,
+mtype reads back byte-exact what fs-test wrote and synced, and mdir shows
+MICA.TXT stamped this year (the service's clock is the RTC)."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import random
 import shutil
@@ -90,6 +92,13 @@ def host_check(image: Path) -> str:
             return f"mtype {path}: {(r.stdout + r.stderr).decode(errors='replace')}"
         if r.stdout != expected:
             return f"{path}: {len(r.stdout)} bytes that differ from the {len(expected)} fs-test wrote"
+    # Stamped with the RTC's time (QEMU's RTC runs on the host's UTC), not
+    # FAT's 1980 default.
+    r = _run([_tool("mdir"), "-i", str(image), "::/MICA.TXT"])
+    year = str(datetime.datetime.now(datetime.timezone.utc).year)
+    line = next((l for l in r.stdout.decode(errors="replace").splitlines() if l.startswith("MICA ")), "")
+    if year not in line:
+        return f"MICA.TXT is not stamped {year}: mdir says {line!r}"
     return ""
 
 

@@ -588,5 +588,21 @@ TEST_F(WriteTest, ReadOnlyVolume) {
   EXPECT_TRUE(volume_->Sync().ok());
 }
 
+uint64_t FixedClock() {
+  return 1767225600 + 3600;  // 2026-01-01 01:00:00 UTC
+}
+
+TEST_F(WriteTest, ChangesAreStampedWithTheClock) {
+  volume_->set_clock(FixedClock);
+  uint32_t r = 0;
+  Node* n = OpenOk("stamped.txt", F(OpenFlags::WRITE | OpenFlags::CREATE), &r);
+  EXPECT_TRUE(Put(n, r, 0, "x").ok());
+  idl::fs::NodeInfo info;
+  ASSERT_TRUE(volume_->Stat(n, &info).ok());
+  EXPECT_EQ(info.modify_time, FixedClock());  // FAT keeps even seconds
+  volume_->Release(n);
+  SyncAndCheck();
+}
+
 }  // namespace
 }  // namespace fs
