@@ -16,11 +16,14 @@ the service lists it FAILED with that reason and logs one line naming it.
 - `ps`, `kill <fs-service>`: the component manager restarts the service
   (on_terminate restart);
 - `run fs-test check`: a new client reads MICA.TXT back from the restarted
-  service, every byte;
+  service, every byte, finds UNSYNCED.TXT gone, and writes LATE.TXT
+  without a sync;
+- `stop /fs`: the service syncs on Lifecycle.Stop and exits 0;
 - poweroff.
 
 fs/virt/host-check: then, on the host, `fsck.fat -n` finds nothing,
-mtype reads back byte-exact what fs-test wrote and synced, and mdir shows
+mtype reads back byte-exact what fs-test wrote and synced (LATE.TXT by
+the stop), and mdir shows
 MICA.TXT stamped this year (the service's clock is the RTC)."""
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ _CM = r"component-manager\(\d+\): "
 _ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1")
 IMAGE_KIB = 8192
 MICA_SIZE = 40000  # fs_test.cc kMicaSize
+LATE_SIZE = 1000  # kLateSize
 
 
 def pattern_byte(i: int) -> int:
@@ -86,7 +90,8 @@ def host_check(image: Path) -> str:
     if r.returncode != 0:
         return f"fsck.fat -n exited {r.returncode}: {(r.stdout + r.stderr).decode(errors='replace')}"
     want = bytes(pattern_byte(i) for i in range(MICA_SIZE))
-    for path, expected in (("MICA.TXT", want), ("Sub Dir/A long name.txt", want[:100])):
+    for path, expected in (("MICA.TXT", want), ("Sub Dir/A long name.txt", want[:100]),
+                           ("LATE.TXT", want[:LATE_SIZE])):
         r = _run([_tool("mtype"), "-i", str(image), f"::/{path}"])
         if r.returncode != 0:
             return f"mtype {path}: {(r.stdout + r.stderr).decode(errors='replace')}"
@@ -113,7 +118,8 @@ def fs_case(image: Path, bad: Path, hello: str) -> ShellCase:
         (run_ok, b"ps\r"),
         (_ps_line("fs-service"), lambda m: f"kill {m.group(1)}\r".encode()),
         (_CM + r"component: /fs \(process \d+\) was killed; restart 1 in \d+ ms$", b"run fs-test check\r"),
-        (run_ok, b"poweroff\r"),
+        (run_ok, b"stop /fs\r"),
+        (r"^stop: /fs stopped$", b"poweroff\r"),
     )
     expected = [
         r"fs-test\(\d+\): fs-test: mount block/\d+ data partition 0 mounted$",
@@ -133,6 +139,7 @@ def fs_case(image: Path, bad: Path, hello: str) -> ShellCase:
         _CM + r"component: /fs \(process \d+\) was killed; restart 1 in \d+ ms$",
         _CM + r"component: started /fs \(process \d+\)$",
         r"fs-test\(\d+\): fs-test: check ok$",
+        _CM + r"component: stopped /fs \(process \d+\): exited with status 0",
     ]
     forbidden = _QUIET + (r"fs-test: FAIL", r"component: failed")
     devices = ("-drive", f"if=none,file={image},format=raw,id=fs0",

@@ -11,7 +11,10 @@
 //                   directory with a file, syncs; then writes UNSYNCED.TXT
 //                   and does not sync (the harness then kills the service)
 //   fs-test check   reads MICA.TXT back through a new connection (after
-//                   the service's restart) and checks every byte
+//                   the service's restart) and checks every byte; checks
+//                   that UNSYNCED.TXT is gone; writes LATE.TXT (1,000
+//                   bytes) without a sync (the harness then stops the
+//                   service, which syncs)
 //
 // Each step prints `fs-test: <step> ok` or `fs-test: FAIL <what>` lines and
 // exits 0 or 1.
@@ -29,6 +32,7 @@ using idl::fs::File;
 using idl::fs::OpenFlags;
 
 constexpr uint32_t kMicaSize = 40000;
+constexpr uint32_t kLateSize = 1000;
 int g_failures = 0;
 
 void Fail(const char* what, Error e) {
@@ -275,7 +279,23 @@ int Check() {
     printf("fs-test: FAIL MICA.TXT has %u bytes, not %u\n", at, kMicaSize);
     return 1;
   }
-  return 0;
+  // Created and written, never synced, then the service was killed: gone.
+  mica::Channel none;
+  if ((e = OpenNode(data, "UNSYNCED.TXT", OpenFlags::READ, &none)) != Error::NOT_FOUND) {
+    Fail("UNSYNCED.TXT after the kill (want NOT_FOUND)", e);
+  }
+  // Written and not synced: the service's Lifecycle.Stop syncs it.
+  mica::Channel late;
+  const OpenFlags create = OpenFlags::READ | OpenFlags::WRITE | OpenFlags::CREATE;
+  if ((e = OpenNode(data, "LATE.TXT", create, &late)) != Error::OK) {
+    Fail("create LATE.TXT", e);
+  } else {
+    idl::fs::FileSyncClient fl(static_cast<mica::Channel&&>(late));
+    if ((e = WriteAll(fl, 0, kLateSize)) != Error::OK) {
+      Fail("write LATE.TXT", e);
+    }
+  }
+  return g_failures == 0 ? 0 : 1;
 }
 
 }  // namespace
