@@ -443,6 +443,45 @@ class HarnessTest(unittest.TestCase):
         self.assertIn("--data FILE", r.stdout)
         self.assertIn("--no-data", r.stdout)
 
+    # --- the storage cases' images (storage_cases.py) ----------------------
+
+    def test_storage_images_are_damaged_as_planned(self):
+        import storage_cases as sc
+        root = Path(tempfile.mkdtemp(dir=self.tmp.name))
+        image = qemu.default_data_image(root)
+        self.assertTrue(qemu.ensure_data_image(image, make_parent=True))
+        plan = sc.Plan(int.from_bytes(os.urandom(4), "little"))
+        self.assertNotEqual(plan.written_text, sc.Plan(plan.seed + 1).written_text)
+        plan.fill(image)
+        self.assertEqual(sc.mtype_bytes(image, plan.big), plan.big_data)
+        self.assertEqual(len(plan.big_data), 100 * 1024)
+        self.assertEqual(sc._fsck(image), "")
+        # What the host check wants, put there by mtools: found byte-exact;
+        # one byte off is found too.
+        files = plan.written_files()
+        sc._run(["mmd", "-i", str(image), f"::/{plan.newdir}"])
+        for path, data in files.items():
+            sc.mcopy_bytes(image, path, data)
+        self.assertEqual(sc._contents_problem(image, files), "")
+        sc.mcopy_bytes(image, plan.written, b"x" + files[plan.written][1:])
+        self.assertIn("first difference at 0", sc._contents_problem(image, files))
+        plan.damage(image)
+        fsck = subprocess.run(["fsck.fat", "-n", str(image)], capture_output=True, text=True).stdout
+        self.assertIn(f"/{plan.loop.upper()}\n  Circular cluster chain", fsck)
+        self.assertIn("Start cluster beyond limit", fsck)
+        self.assertEqual(sc.mtype_bytes(image, f"{plan.damaged_dir}/{plan.intact}"), plan.intact_text.encode())
+        # The bad boot sector: an MBR FAT32 partition at 1 MiB, one BPB
+        # field changed.
+        for offset, data, _ in sc._BAD_BOOT_SECTORS:
+            bad = root / "bad.img"
+            sc.make_bad_disk(bad, (offset, data, ""))
+            raw = bad.read_bytes()
+            self.assertEqual(raw[446 + 4], 0x0C)
+            self.assertEqual(int.from_bytes(raw[446 + 8 : 446 + 12], "little"), 2048)
+            sector = raw[2048 * 512 : 2049 * 512]
+            self.assertEqual(sector[82:90], b"FAT32   ")
+            self.assertEqual(sector[offset : offset + len(data)], data)
+
     # --- the whole run -----------------------------------------------------
 
     # --- the shell cases (shell_cases.py) ---------------------------------

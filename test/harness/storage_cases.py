@@ -72,8 +72,9 @@ def _run(cmd: list[str], data: Optional[bytes] = None) -> bytes:
 
 
 def mcopy_bytes(image: Path, path: str, data: bytes) -> None:
-    """Writes `data` as ::/path of a bare FAT image (mcopy from stdin)."""
-    _run([_tool("mcopy"), "-i", str(image), "-", f"::/{path}"], data)
+    """Writes `data` as ::/path of a bare FAT image (mcopy from stdin,
+    replacing a file there)."""
+    _run([_tool("mcopy"), "-o", "-i", str(image), "-", f"::/{path}"], data)
 
 
 def mtype_bytes(image: Path, path: str) -> bytes:
