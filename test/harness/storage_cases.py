@@ -96,6 +96,9 @@ class Fat32:
         self.fat_sectors = struct.unpack_from("<I", bpb, 36)[0]
         self.root = struct.unpack_from("<I", bpb, 44)[0]
         self.data = (self.reserved + self.fats * self.fat_sectors) * self.bps
+        total = struct.unpack_from("<I", bpb, 32)[0] or struct.unpack_from("<H", bpb, 19)[0]
+        # The data area's size, what fs.FilesystemInfo.total_bytes says.
+        self.total_kib = (total * self.bps - self.data) // self.cluster * self.cluster // 1024
 
     def _read(self, offset: int, n: int) -> bytes:
         with open(self.image, "rb") as f:
@@ -219,7 +222,7 @@ class Plan:
     def written_files(self) -> dict[str, bytes]:
         """What the first boot's shell commands leave on the volume."""
         return {
-            self.written: self.written_text.encode(),
+            self.written: (self.written_text + "\n").encode(),  # write ends the text with a line end
             self.echoed: f"{self.echo1}\n{self.echo2}\n".encode(),
             f"{self.newdir}/{self.copy_big}": self.big_data,
             f"{self.newdir}/{self.copy_long}": self.long_text.encode(),
@@ -269,7 +272,13 @@ _FS_QUIET = (
 )
 
 
-def write_case(plan: Plan) -> ShellCase:
+def _df_data(total_kib: int) -> str:
+    """df's line of the data disk (a bare volume: partition 0), whatever
+    block/<n> it is."""
+    return rf"^/data +block/\d+ +0 fat32 +{total_kib} +\d+ +\d+$"
+
+
+def write_case(plan: Plan, total_kib: int) -> ShellCase:
     p = plan
     reason = p.bad_boot[2]
     big_copy = f"/data/{p.newdir}/{p.copy_big}"
@@ -294,8 +303,9 @@ def write_case(plan: Plan) -> ShellCase:
     ]
     expected = [
         # df: the data volume (whatever block/<n>) and the damaged disk.
-        r"\bdata\b.*\bMICADATA\b",
-        rf"FAILED.*{re.escape(reason)}",
+        _df_data(total_kib),
+        rf"^- +block/\d+ +1 FAILED: .*{re.escape(reason)}",
+        r"^df: 2 volumes$",
         _line(p.subdir + "/") + "|" + _line(p.subdir),
         _line(p.big),
         rf"\b{BIG_BYTES}\b.*{re.escape(p.copy_big)}$",
@@ -319,7 +329,7 @@ def write_case(plan: Plan) -> ShellCase:
                      timeout_factor=1.5)
 
 
-def read_back_case(plan: Plan) -> ShellCase:
+def read_back_case(plan: Plan, total_kib: int) -> ShellCase:
     p = plan
     steps = [
         (f"cat /data/{p.written}", _line(p.written_text)),
@@ -341,8 +351,9 @@ def read_back_case(plan: Plan) -> ShellCase:
         rf"^cat: /data/{re.escape(p.damaged_dir)}/{re.escape(p.bad_entry)}: ",
         # /boot: the U-Boot disk's FAT partition.
         r"^boot\.scr$", r"^Image$", r"^bootfs\.img$",
-        r"\bboot\b.*\bMICA-VIRT\b",
-        r"\bdata\b.*\bMICADATA\b",
+        r"^/boot +block/\d+ +1 fat32 +\d+ +\d+ +\d+$",
+        _df_data(total_kib),
+        r"^df: 2 volumes$",
         # Never restarted: no "restarts <n>" after its process.
         r"^  fs \[running\] process \d+$",
     ]
@@ -434,7 +445,7 @@ def storage_jobs(opts: Options) -> list[Job]:
         opts.log_path(WRITE).parent.mkdir(parents=True, exist_ok=True)
         with open(opts.log_path("storage-seed"), "w") as f:
             f.write(f"seed {seed}\n")
-        write = write_case(plan)
+        write = write_case(plan, Fat32(image).total_kib)
         extra = ["--", "-drive", f"if=none,file={bad},format=raw,id=bad", "-device", "virtio-blk-device,drive=bad"]
         results = [boot(write, _run_command(opts, root, *extra))]
         results.append(check(f"{WRITE}/host-check",
@@ -445,7 +456,7 @@ def storage_jobs(opts: Options) -> list[Job]:
             plan.damage(image)
         except (RuntimeError, OSError) as e:
             return results + [CaseResult(n, "FAIL", 0.0, f"cannot damage the image: {e}") for n in names[2:]]
-        results.append(boot(read_back_case(plan), _run_command(opts, root, "--uboot")))
+        results.append(boot(read_back_case(plan, Fat32(image).total_kib), _run_command(opts, root, "--uboot")))
         results.append(check(f"{READ_BACK}/host-check", _contents_problem(image, plan.written_files()), seed))
         return results
 
