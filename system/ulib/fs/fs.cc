@@ -1,6 +1,7 @@
 // See <mica/fs/fs.h>.
 #include "mica/fs/fs.h"
 
+#include <mica/async/loop.h>
 #include <mica/component/component.h>
 #include <mica/driver/status_name.h>
 #include <mica/syscalls.h>
@@ -13,7 +14,7 @@ namespace {
 using ::idl::fs::MAX_TRANSFER;
 
 mica_time_t Deadline() {
-  return mica_clock_get_monotonic() + kCallTimeout;
+  return mica::async::Loop::Now() + kCallTimeout;
 }
 
 // A call that did not reach the service (or got no answer): IO, with the

@@ -1,10 +1,13 @@
 // See <mica/fs/status.h>.
 #include "mica/fs/status.h"
 
+#include <mica/fs/path.h>
 #include <stdio.h>
 #include <string.h>
 
 namespace mica::fs {
+
+static_assert(kMaxPath == ::idl::fs::MAX_PATH);
 
 const char* ErrorString(Error error) {
   switch (error) {

@@ -497,12 +497,16 @@ const FileCommand kFileCommands[] = {
 
 }  // namespace
 
-void Output::Print(const char* fmt, ...) {
-  char buf[1100];  // a long name (MAX_NAME bytes) and more
+void Printer::Print(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  VPrint(fmt, ap);
   va_end(ap);
+}
+
+void Printer::VPrint(const char* fmt, va_list ap) {
+  char buf[kMaxPrint + 1];
+  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
   if (n > 0) {
     Write(buf, static_cast<size_t>(n) < sizeof(buf) ? static_cast<size_t>(n) : sizeof(buf) - 1);
   }

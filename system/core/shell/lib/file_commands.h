@@ -2,7 +2,7 @@
 // write, cp, mv, rm, mkdir, rmdir, df, sync, hexdump. Pure: they reach the
 // files through the FileSystem interface (the shell's is files.cc, over
 // mica::fs and fs.Mounts; the host tests' an in-memory fake) and print
-// through Output, so every message is host-tested
+// through Printer, so every message is host-tested
 // (file_commands_test.cc).
 //
 // Paths are taken relative to FileEnv::cwd and normalised by the client
@@ -14,6 +14,7 @@
 
 #include <idl/fs.h>
 #include <mica/fs/status.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,11 +25,14 @@ namespace shell {
 using mica::fs::Status;
 
 // Where a command's text goes: the console, or a file (`> file`).
-class Output {
+class Printer {
  public:
-  virtual ~Output() = default;
+  virtual ~Printer() = default;
   virtual void Write(const char* bytes, size_t n) = 0;
   void Print(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+  // At most kMaxPrint bytes a call (more is cut).
+  void VPrint(const char* fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+  static constexpr size_t kMaxPrint = 1100;  // a long name (MAX_NAME bytes) and more
 };
 
 class OpenedFile {
@@ -72,8 +76,8 @@ class FileSystem {
 struct FileEnv {
   static constexpr size_t kMaxPath = idl::fs::MAX_PATH;
   FileSystem* fs = nullptr;
-  Output* out = nullptr;   // what a command prints
-  Output* err = nullptr;   // its errors: always the console
+  Printer* out = nullptr;  // what a command prints
+  Printer* err = nullptr;  // its errors: always the console
   bool to_console = true;  // `out` is the console (cat then ends an open line)
   char cwd[kMaxPath + 1] = "/data";
 };
@@ -95,9 +99,9 @@ const FileCommand* FileCommands(size_t* count);
 std::unique_ptr<OpenedFile> OpenForRedirect(FileEnv& env, const char* command, const char* path,
                                             bool append);
 
-// Output into a file, buffered (a write per 4 KiB): the first error is
+// A Printer into a file, buffered (a write per 4 KiB): the first error is
 // kept, and later text dropped.
-class FileOutput : public Output {
+class FileOutput : public Printer {
  public:
   explicit FileOutput(OpenedFile* file) : file_(file) {}
   void Write(const char* bytes, size_t n) override;

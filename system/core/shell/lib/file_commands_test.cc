@@ -15,7 +15,7 @@ namespace {
 
 using test::FakeFs;
 
-class StringOutput : public Output {
+class StringOutput : public Printer {
  public:
   void Write(const char* bytes, size_t n) override { text.append(bytes, n); }
   std::string Take() { return std::exchange(text, {}); }

@@ -19,6 +19,9 @@
 
 namespace mica::fs {
 
+// The longest path (fs.MAX_PATH), without its NUL.
+inline constexpr size_t kMaxPath = 4095;
+
 // Resolves `path` against `cwd` (absolute; used only when `path` is
 // relative; itself normalised as it is read) into `out`: the absolute path
 // with no "." or ".." component, no repeated and no trailing '/' ("/" for
