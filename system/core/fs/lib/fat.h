@@ -48,13 +48,13 @@ enum class Status : uint8_t {
   kBadPath,        // an empty, over-long or ".." component
   kNotMounted,
   // --- Writing ---
-  kReadOnly,     // the device has no write, or the volume was mounted read-only
-  kExists,       // the name is taken
-  kNotEmpty,     // removing a directory with entries
-  kNoSpace,      // no free cluster (or a FAT12/16 root directory is full)
-  kFileTooLarge, // past 4 GiB - 1 bytes
-  kBadName,      // a name FAT cannot hold (empty, too long, a forbidden character)
-  kInvalid,      // a request the volume cannot do (removing the root, moving a directory into itself)
+  kReadOnly,      // the device has no write, or the volume was mounted read-only
+  kExists,        // the name is taken
+  kNotEmpty,      // removing a directory with entries
+  kNoSpace,       // no free cluster (or a FAT12/16 root directory is full)
+  kFileTooLarge,  // past 4 GiB - 1 bytes
+  kBadName,       // a name FAT cannot hold (empty, too long, a forbidden character)
+  kInvalid,  // a request the volume cannot do (removing the root, moving a directory into itself)
 };
 
 // A short English description naming what is wrong ("bytes per sector not a
@@ -108,6 +108,17 @@ inline constexpr uint8_t kAttrDirectory = 0x10;
 inline constexpr uint8_t kAttrArchive = 0x20;
 inline constexpr uint8_t kAttrLongName = 0x0F;
 
+// The write-back cache of FAT and directory sectors: each cached sector
+// takes its size plus kCacheSlotOverhead bytes of the memory given to Mount.
+// A volume is writable only with room for kMinCacheSectors sectors.
+inline constexpr size_t kCacheSlotOverhead = 24;
+inline constexpr size_t kMinCacheSectors = 4;
+// The bytes Mount needs to cache `sectors` sectors of up to `sector_size`
+// bytes (plus alignment).
+constexpr size_t CacheBytes(size_t sectors, size_t sector_size = kMaxSectorSize) {
+  return sectors * (sector_size + kCacheSlotOverhead) + 8;
+}
+
 // A file or directory found in a directory. The root directory has
 // first_cluster 0 on FAT12/16 and is_root set.
 struct Entry {
@@ -134,6 +145,7 @@ struct Entry {
 };
 
 class Volume;
+struct NewName;  // a name being created (fat.cc)
 
 // Walks a directory's entries in order, skipping deleted entries, volume
 // labels, "." and "..". A bad entry gives kBadDirEntry and is skipped, so
@@ -163,7 +175,9 @@ class Volume {
   // it (and write it, if the device can and `read_only` is false). Every BPB
   // error has its own Status. `cache`/`cache_bytes`: memory for the
   // write-back cache of FAT and directory sectors (bounded by its size;
-  // without it the volume is read-only).
+  // without it, or with room for fewer than kMinCacheSectors sectors, the
+  // volume is read-only). Any cached changes of an earlier mount are
+  // dropped: Sync before mounting again.
   Status Mount(const BlockDevice& device, const Partition& partition, void* cache = nullptr,
                size_t cache_bytes = 0, bool read_only = false);
 
@@ -235,7 +249,8 @@ class Volume {
   Status Rename(const Entry& entry, const Entry& to_dir, const char* name, size_t length,
                 Entry* moved);
   // Writes every cached change in the consistent order (docs/storage.md,
-  // "Crash safety"), then flushes the device.
+  // "Crash safety"), then flushes the device. kOk at once on a read-only
+  // volume (nothing to write).
   Status Sync();
   // Free space: the free clusters (counted once from the FAT, then kept).
   Status FreeClusters(uint32_t* count);
@@ -245,29 +260,134 @@ class Volume {
 
  private:
   friend class DirIterator;
-  // Reads volume sector `sector` into sector_, cached.
+  struct Scan;  // a directory search (fat.cc)
+  struct CacheSlot {
+    uint64_t sector;  // volume sector
+    uint64_t stamp;   // last use, for LRU
+    uint8_t state;    // 0 empty, 1 clean, 2 dirty
+  };
+  // A deferred free (Truncate, Remove): the chain from `first` is freed at the
+  // next Sync, after the directory change; `keep` (0: none) is the cluster
+  // that now ends the truncated chain, whose on-disk link still points to
+  // `first` until then.
+  struct PendingFree {
+    uint32_t keep;
+    uint32_t first;
+  };
+  // A remembered chain position: cluster `cluster` is number `index` of the
+  // chain starting at `first`.
+  struct ChainMemo {
+    uint32_t first;
+    uint32_t index;
+    uint32_t cluster;
+  };
+  static constexpr size_t kMaxPendingFrees = 32;
+  static constexpr size_t kChainMemos = 4;
+  static constexpr uint32_t kAliasTails = 32768;  // ~1 .. ~32767
+
+  // Reads volume sector `sector` into sector_, cached (file data, and
+  // metadata when there is no cache).
   Status LoadSector(uint64_t sector);
+  // Metadata sector `sector` (FAT, root region, directory clusters): its
+  // bytes in the cache (or sector_ without one), valid until the next
+  // metadata access. MetaWrite marks it dirty.
+  Status Meta(uint64_t sector, uint8_t** data);
+  Status MetaWrite(uint64_t sector, uint8_t** data);
+  Status CacheFind(uint64_t sector, size_t* index);
+  Status WriteSlot(size_t index, bool patch);
+  Status DevWrite(uint64_t sector, const void* data, size_t bytes);
+  Status Flush();
+  void DropCached(uint64_t first_sector, uint64_t count);
+  bool IsFatSector(uint64_t sector) const {
+    return sector >= fat_start_ && sector < uint64_t{fat_start_} + fat_sectors_;
+  }
   bool ValidCluster(uint32_t cluster) const { return cluster >= 2 && cluster - 2 < cluster_count_; }
   uint64_t ClusterSector(uint32_t cluster) const;
   // Walks `steps` links from `cluster`.
   Status Advance(uint32_t* cluster, uint32_t steps);
+  // The cluster number `index` of the chain from `first`, with memos.
+  Status Seek(uint32_t first, uint32_t index, uint32_t* cluster);
+  void Remember(uint32_t first, uint32_t index, uint32_t cluster);
+  void ForgetChains();
+  uint32_t EndOfChain() const;
+  Status SetFatEntry(uint32_t cluster, uint32_t value);
+  Status Allocate(uint32_t previous, uint32_t* cluster);
+  // Frees the chain from `first` now (bounded; stops at anything not a link).
+  Status FreeChain(uint32_t first);
+  // File data: bytes at volume byte `at` (sector reads/writes, large runs
+  // straight from/to the caller's buffer; `data` null writes zeros).
+  Status ReadData(uint64_t at, uint8_t* out, size_t length);
+  Status WriteData(uint64_t at, const uint8_t* data, size_t length);
+  // Writes file bytes [offset, offset + length) along the chain from `first`.
+  Status WriteChain(uint32_t first, uint64_t offset, const uint8_t* data, size_t length);
+  // The run of consecutive clusters from `cluster` covering `span` bytes.
+  Status Run(uint32_t cluster, uint64_t span, uint32_t* run, uint32_t* next);
+  // Write and Truncate's growth: allocates, zero-fills a gap, writes, updates
+  // the entry.
+  Status WriteFile(Entry* file, uint64_t offset, const uint8_t* data, size_t length, size_t* done);
+  Status DeleteSlots(const Entry& entry);
+  Status ZeroCluster(uint32_t cluster);
+  // Directory slots: dir_cluster as in Entry (0: the FAT12/16 root region).
+  uint32_t DirKey(const Entry& dir) const;
+  Status SlotSector(uint32_t dir_cluster, uint32_t index, uint64_t* sector, uint32_t* offset);
+  Status ReadSlot(uint32_t dir_cluster, uint32_t index, uint8_t* slot);
+  Status WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot);
+  Status EntryAt(uint32_t dir_cluster, uint32_t first_slot, uint32_t slot, Entry* entry);
+  // Checks that `entry` still is at its slot; *slot gets its 32 bytes.
+  Status CheckSlot(const Entry& entry, uint8_t* slot);
+  Status UpdateEntry(const Entry& file, uint32_t old_first);
+  Status ScanDir(const Entry& dir, Scan* scan);
+  Status Place(const Entry& dir, uint32_t need, const Scan& scan, uint32_t* first);
+  Status AddSlots(const Entry& dir, const NewName& name, uint8_t* short_slot, uint32_t ignore_slot,
+                  Entry* entry);
+  Status ReservePending();
+  void StampDate(uint8_t* slot, bool create) const;
+  Status SyncSteps();
+  Status WriteFsInfo();
 
   BlockDevice device_ = {};
   uint64_t offset_ = 0;
   bool mounted_ = false;
+  bool writable_ = false;
   FatType type_ = FatType::kFat12;
   uint32_t bytes_per_sector_ = 0;
   uint32_t sectors_per_cluster_ = 0;
   uint32_t bytes_per_cluster_ = 0;
   uint32_t fat_start_ = 0;  // sectors from the volume start
   uint32_t fat_sectors_ = 0;
+  uint32_t fat_count_ = 0;
   uint32_t root_start_ = 0;  // FAT12/16
   uint32_t root_entries_ = 0;
   uint32_t data_start_ = 0;
   uint32_t cluster_count_ = 0;
   uint32_t root_cluster_ = 0;  // FAT32
+  uint64_t total_sectors_ = 0;
+  uint32_t fsinfo_sector_ = 0;  // FAT32 with a valid FSInfo sector; else 0
+  char label_[12] = {};
+  // The cache, in the memory given to Mount.
+  CacheSlot* slots_ = nullptr;
+  uint8_t* slot_data_ = nullptr;
+  size_t slot_count_ = 0;
+  size_t last_slot_ = 0;
+  uint64_t clock_ = 0;
+  bool syncing_ = false;
+  bool freeing_ = false;         // Sync's last step: evictions write at once
+  bool data_unflushed_ = false;  // file data written since the last flush
+  bool fsinfo_dirty_ = false;
+  // Allocation.
+  bool free_known_ = false;
+  uint32_t free_count_ = 0;
+  uint32_t next_free_ = 2;
+  PendingFree pending_[kMaxPendingFrees] = {};
+  size_t pending_count_ = 0;
+  ChainMemo memos_[kChainMemos] = {};
+  size_t next_memo_ = 0;
+  uint16_t date_ = 0x21;  // 1980-01-01
+  uint16_t time_ = 0;
   uint64_t cached_sector_ = ~uint64_t{0};
   uint8_t sector_[kMaxSectorSize];
+  uint8_t scratch_[kMaxSectorSize];  // Sync's patched FAT sectors, FSInfo, new directories
+  uint8_t tails_[kAliasTails / 8];   // alias numbers taken, during Create and Rename
 };
 
 }  // namespace fat

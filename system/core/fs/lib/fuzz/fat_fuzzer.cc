@@ -1,8 +1,11 @@
-// libFuzzer target for the FAT reader: any bytes as a disk image. Finds the
+// libFuzzer target for the FAT library: any bytes as a disk image. Finds the
 // partitions, mounts each, walks every directory (bounded depth and count,
 // since a corrupt directory may contain itself), reads every file in full
-// and at a few offsets, and measures every chain. It must never crash or
-// hang. Run: out/fuzzers/fat_fuzzer.
+// and at a few offsets, and measures every chain; then mounts it writable
+// (a small metadata cache) and creates, writes, truncates, renames and
+// removes files and directories, syncs, and walks again. It must never
+// crash, hang or touch the disk outside its bounds. Run:
+// out/fuzzers/fat_fuzzer.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +18,7 @@
 namespace {
 
 struct Disk {
-  const uint8_t* data;
+  uint8_t* data;
   size_t size;
 };
 
@@ -28,6 +31,18 @@ fat::Status ReadDisk(void* context, uint64_t offset, void* buffer, size_t length
     return fat::Status::kIoError;
   }
   std::memcpy(buffer, disk->data + offset, length);
+  return fat::Status::kOk;
+}
+
+fat::Status WriteDisk(void* context, uint64_t offset, const void* buffer, size_t length) {
+  Disk* disk = static_cast<Disk*>(context);
+  if (offset % 512 != 0 || length % 512 != 0 || length == 0) {
+    std::abort();  // the library promised sector-multiple writes
+  }
+  if (offset > disk->size || length > disk->size - offset) {
+    return fat::Status::kIoError;
+  }
+  std::memcpy(disk->data + offset, buffer, length);
   return fat::Status::kOk;
 }
 
@@ -93,6 +108,63 @@ void Walk(fat::Volume& volume, const fat::Entry& dir, int depth) {
   }
 }
 
+// Write operations on whatever the image holds: a new file and directory,
+// and the first file and directory of the root changed, moved and removed.
+void WriteSome(fat::Volume& volume) {
+  static uint8_t data[5000];
+  for (size_t i = 0; i < sizeof(data); ++i) {
+    data[i] = static_cast<uint8_t>(i * 7);
+  }
+  const fat::Entry root = volume.Root();
+  auto entry = std::make_unique<fat::Entry>();
+  auto file = std::make_unique<fat::Entry>();
+  auto dir = std::make_unique<fat::Entry>();
+  auto made = std::make_unique<fat::Entry>();
+  auto moved = std::make_unique<fat::Entry>();
+  bool have_file = false, have_dir = false;
+  fat::DirIterator it;
+  if (volume.OpenDir(root, &it) == fat::Status::kOk) {
+    for (int i = 0; i < 64 && !(have_file && have_dir); ++i) {
+      fat::Status s = it.Next(entry.get());
+      if (s == fat::Status::kBadDirEntry) {
+        continue;
+      }
+      if (s != fat::Status::kOk) {
+        break;
+      }
+      if (entry->is_directory() && !have_dir) {
+        *dir = *entry;
+        have_dir = true;
+      } else if (!entry->is_directory() && !have_file) {
+        *file = *entry;
+        have_file = true;
+      }
+    }
+  }
+  size_t done = 0;
+  if (volume.Create(root, "fuzz created file.txt", 21, false, made.get()) == fat::Status::kOk) {
+    if (volume.Write(made.get(), 100, data, sizeof(data), &done) == fat::Status::kOk &&
+        (done != sizeof(data) || made->size != 100 + sizeof(data))) {
+      std::abort();
+    }
+    (void)volume.Truncate(made.get(), 1000);
+  }
+  if (volume.Create(root, "FUZZDIR", 7, true, made.get()) == fat::Status::kOk) {
+    (void)volume.Create(*made, "inner file", 10, false, moved.get());
+    if (have_dir) {
+      (void)volume.Rename(*dir, *made, "moved dir", 9, moved.get());
+    }
+  }
+  if (have_file) {
+    (void)volume.Write(file.get(), file->size / 2, data, 3000, &done);
+    (void)volume.Truncate(file.get(), file->size / 3);
+    if (volume.Rename(*file, root, "renamed file", 12, moved.get()) == fat::Status::kOk) {
+      (void)volume.Remove(*moved);
+    }
+  }
+  (void)volume.Sync();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -102,7 +174,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memcpy(copy.get(), data, size);
   }
   Disk disk{copy.get(), size};
-  fat::BlockDevice device{&disk, ReadDisk, size};
+  fat::BlockDevice device{&disk, ReadDisk, size, WriteDisk};
   fat::Partition partitions[fat::kMaxPartitions];
   size_t count = 0;
   if (fat::FindPartitions(device, partitions, &count) != fat::Status::kOk) {
@@ -113,6 +185,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (volume->Mount(device, partitions[i]) != fat::Status::kOk) {
       continue;
     }
+    budget = 4096;
+    Walk(*volume, volume->Root(), 0);
+  }
+  // The same volumes written, then read again.
+  static uint8_t cache[fat::CacheBytes(8)];
+  for (size_t i = 0; i < count; ++i) {
+    if (volume->Mount(device, partitions[i], cache, sizeof(cache)) != fat::Status::kOk) {
+      continue;
+    }
+    WriteSome(*volume);
     budget = 4096;
     Walk(*volume, volume->Root(), 0);
   }

@@ -42,6 +42,44 @@ bool Run(const std::vector<std::string>& argv) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+int RunCapture(const std::vector<std::string>& argv, std::string* output) {
+  setenv("MTOOLS_SKIP_CHECK", "1", 1);
+  setenv("LC_ALL", "C.UTF-8", 1);
+  output->clear();
+  std::vector<char*> args;
+  for (const std::string& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  int fds[2];
+  if (pipe(fds) != 0) {
+    return -1;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  pid_t pid;
+  const int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (error != 0) {
+    close(fds[0]);
+    return -1;
+  }
+  char buffer[4096];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof(buffer))) > 0;) {
+    output->append(buffer, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+    return -1;
+  }
+  return WEXITSTATUS(status);
+}
+
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/mica-fat-XXXXXX";
@@ -129,10 +167,48 @@ fat::BlockDevice MemoryDisk::device() {
   return fat::BlockDevice{this, ReadAt, bytes_.size()};
 }
 
+fat::BlockDevice MemoryDisk::writable_device() {
+  return fat::BlockDevice{this, ReadAt, bytes_.size(), WriteAt, FlushAll};
+}
+
+bool MemoryDisk::Fail() {
+  if (fail_after_ == 0) {
+    return true;
+  }
+  if (fail_after_ != SIZE_MAX) {
+    --fail_after_;
+  }
+  return false;
+}
+
+fat::Status MemoryDisk::WriteAt(void* context, uint64_t offset, const void* buffer, size_t length) {
+  auto* self = static_cast<MemoryDisk*>(context);
+  ++self->writes_;
+  if (self->Fail() || offset % 512 != 0 || length % 512 != 0 || length == 0 ||
+      offset > self->bytes_.size() || length > self->bytes_.size() - offset) {
+    return fat::Status::kIoError;
+  }
+  const auto* bytes = static_cast<const uint8_t*>(buffer);
+  if (self->log_ != nullptr) {
+    self->log_->push_back(Op{offset, std::vector<uint8_t>(bytes, bytes + length)});
+  }
+  std::memcpy(self->bytes_.data() + offset, bytes, length);
+  return fat::Status::kOk;
+}
+
+fat::Status MemoryDisk::FlushAll(void* context) {
+  auto* self = static_cast<MemoryDisk*>(context);
+  if (self->log_ != nullptr) {
+    self->log_->push_back(Op{0, {}});
+  }
+  return fat::Status::kOk;
+}
+
 fat::Status MemoryDisk::ReadAt(void* context, uint64_t offset, void* buffer, size_t length) {
   auto* self = static_cast<MemoryDisk*>(context);
   ++self->reads_;
-  if (offset % 512 != 0 || length % 512 != 0 || offset > self->bytes_.size() ||
+  self->read_bytes_ += length;
+  if (self->Fail() || offset % 512 != 0 || length % 512 != 0 || offset > self->bytes_.size() ||
       length > self->bytes_.size() - offset) {
     return fat::Status::kIoError;
   }
@@ -140,8 +216,8 @@ fat::Status MemoryDisk::ReadAt(void* context, uint64_t offset, void* buffer, siz
   return fat::Status::kOk;
 }
 
-FileDisk::FileDisk(const std::string& path) {
-  fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+FileDisk::FileDisk(const std::string& path, bool writable) : writable_(writable) {
+  fd_ = open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   struct stat st;
   if (fd_ >= 0 && fstat(fd_, &st) == 0) {
     size_ = static_cast<uint64_t>(st.st_size);
@@ -155,7 +231,20 @@ FileDisk::~FileDisk() {
 }
 
 fat::BlockDevice FileDisk::device() {
+  if (writable_) {
+    return fat::BlockDevice{this, ReadAt, size_, WriteAt};
+  }
   return fat::BlockDevice{this, ReadAt, size_};
+}
+
+fat::Status FileDisk::WriteAt(void* context, uint64_t offset, const void* buffer, size_t length) {
+  auto* self = static_cast<FileDisk*>(context);
+  if (offset % 512 != 0 || length % 512 != 0 || offset > self->size_ ||
+      length > self->size_ - offset) {
+    return fat::Status::kIoError;
+  }
+  const ssize_t n = pwrite(self->fd_, buffer, length, static_cast<off_t>(offset));
+  return n == static_cast<ssize_t>(length) ? fat::Status::kOk : fat::Status::kIoError;
 }
 
 fat::Status FileDisk::ReadAt(void* context, uint64_t offset, void* buffer, size_t length) {

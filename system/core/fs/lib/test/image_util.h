@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -14,6 +15,10 @@ namespace fat_test {
 
 // Runs argv[0] (from PATH) with stdout discarded; true if it exits 0.
 bool Run(const std::vector<std::string>& argv);
+
+// Runs argv[0] (from PATH) with stdout and stderr into *output; its exit
+// status, or -1 if it could not run.
+int RunCapture(const std::vector<std::string>& argv, std::string* output);
 
 // A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
 class TempDir {
@@ -61,21 +66,41 @@ std::vector<uint8_t> ReadHostFile(const std::string& path);
 // A block device over bytes held in memory (a copy, so tests may corrupt it).
 class MemoryDisk {
  public:
+  // One write (or, with empty data, a flush) as the device saw it.
+  struct Op {
+    uint64_t offset;
+    std::vector<uint8_t> data;
+  };
+
   explicit MemoryDisk(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)) {}
-  fat::BlockDevice device();
+  fat::BlockDevice device();  // read-only
+  fat::BlockDevice writable_device();
   std::vector<uint8_t>& bytes() { return bytes_; }
   size_t reads() const { return reads_; }
+  size_t read_bytes() const { return read_bytes_; }
+  size_t writes() const { return writes_; }
+  // Records every write and flush from now on into *log (null: stop).
+  void Record(std::vector<Op>* log) { log_ = log; }
+  // Fails every read and write after `count` more (SIZE_MAX: never).
+  void FailAfter(size_t count) { fail_after_ = count; }
 
  private:
   static fat::Status ReadAt(void* context, uint64_t offset, void* buffer, size_t length);
+  static fat::Status WriteAt(void* context, uint64_t offset, const void* buffer, size_t length);
+  static fat::Status FlushAll(void* context);
+  bool Fail();
   std::vector<uint8_t> bytes_;
   size_t reads_ = 0;
+  size_t read_bytes_ = 0;
+  size_t writes_ = 0;
+  size_t fail_after_ = SIZE_MAX;
+  std::vector<Op>* log_ = nullptr;
 };
 
 // A block device over an image file (pread), for large sparse images.
 class FileDisk {
  public:
-  explicit FileDisk(const std::string& path);
+  explicit FileDisk(const std::string& path, bool writable = false);
   ~FileDisk();
   FileDisk(const FileDisk&) = delete;
   FileDisk& operator=(const FileDisk&) = delete;
@@ -84,7 +109,9 @@ class FileDisk {
 
  private:
   static fat::Status ReadAt(void* context, uint64_t offset, void* buffer, size_t length);
+  static fat::Status WriteAt(void* context, uint64_t offset, const void* buffer, size_t length);
   int fd_ = -1;
+  bool writable_ = false;
   uint64_t size_ = 0;
 };
 

@@ -1,0 +1,54 @@
+// A block.Block service as the fat library's BlockDevice (docs/storage.md,
+// "The file system service"): one VMO attached once and mapped; a read
+// moves the blocks into it (the device writes it by DMA) and copies them
+// once to the caller's buffer, a write the other way; requests are split at
+// the driver's max_transfer and the VMO's size. Every call has a deadline,
+// so a driver that stops answering makes requests fail with kIoError
+// instead of hanging the service.
+#pragma once
+
+#include <idl/block_ipc.h>
+#include <mica/cpp/objects.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "system/core/fs/lib/fat.h"
+
+namespace fs {
+
+class BlockDisk {
+ public:
+  // The transfer VMO: what one block request moves at most.
+  static constexpr uint64_t kVmoBytes = 128 * 1024;
+
+  BlockDisk() = default;
+  ~BlockDisk();
+  BlockDisk(const BlockDisk&) = delete;
+  BlockDisk& operator=(const BlockDisk&) = delete;
+
+  // Takes the channel to the service, asks for its geometry, attaches and
+  // maps the VMO.
+  mica_status_t Open(mica::Channel channel);
+  fat::BlockDevice device();
+  uint64_t size() const { return size_; }
+  bool read_only() const { return read_only_; }
+
+ private:
+  static fat::Status ReadThunk(void* context, uint64_t offset, void* buffer, size_t length);
+  static fat::Status WriteThunk(void* context, uint64_t offset, const void* buffer, size_t length);
+  static fat::Status FlushThunk(void* context);
+  fat::Status Transfer(bool write, uint64_t offset, uint8_t* buffer, size_t length);
+  mica_time_t Deadline() const;
+
+  idl::block::BlockSyncClient client_;
+  mica::Vmo vmo_;
+  uint8_t* map_ = nullptr;
+  uint32_t vmo_id_ = 0;
+  uint64_t size_ = 0;
+  uint32_t block_size_ = 512;
+  uint64_t chunk_ = 0;  // bytes per request
+  bool read_only_ = false;
+  bool can_flush_ = false;
+};
+
+}  // namespace fs
