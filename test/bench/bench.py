@@ -29,6 +29,13 @@ so every run repeats exactly):
                 the checker's first open of a capability whose provider is
                 lazy (not running) to its first answer, and the same open of
                 the provider once running, in instructions
+  mica-fs, linux-default-fs, linux-lean-fs
+                files on a FAT32 disk (fs_image, a fresh copy per boot):
+                bin/fsbench through the fs service and the block driver /
+                linux_block.c's fs mode through vfat after dropping the
+                caches: the 4 MiB file read sequentially and in 4 KiB random
+                reads (instructions per KiB), 1,000 files of 100 bytes
+                created then synced (instructions per file)
 then prints one table and writes out/bench/results.json.
 """
 
@@ -73,6 +80,17 @@ CROSS_CC = "aarch64-linux-gnu-gcc"
 # i * 7 + (i >> 9) (blockbench.cc and linux_block.c check it), read-only so
 # that boots running at the same time share it.
 BLOCK_IMAGE_MIB = 8
+# The fs boots' disk (fs_image): FAT32 with 4 KiB clusters, label MICADATA
+# (what the fs service serves as `data`), holding FS_FILE: 4 MiB, byte i =
+# i * 7 + (i >> 9). Each boot writes to a fresh copy.
+FS_IMAGE_MIB = 300
+FS_FILE = "bench-4m.bin"
+FS_FILE_MIB = 4
+FS_LABEL = "MICADATA"
+# fs=<random 4 KiB reads>:<files created>:<runs> (linux_block.c's fs mode,
+# bin/fsbench's arguments): issue 16 §4's counts.
+FS_RANDOM_READS = 1024
+FS_FILES = 1000
 # The driver manager's kill of the PL031 driver in the restart boot, and
 # its lines: the kill's time and bin/blockbench's answer's (monotonic ns).
 RESTART_KILL = "drivers.kill=1000:/pl031@9010000"
@@ -109,6 +127,8 @@ LINUX_NAMES = [
 LINUX_2CPU_NAMES = ["pipe_rt_2cpu"]
 # bin/blockbench's block mode and linux_block.c; its restart mode.
 BLOCK_NAMES = ["block_read_4k_random", "block_read_1m_seq"]
+# bin/fsbench and linux_block.c's fs mode.
+FS_NAMES = ["fs_read_4m_seq", "fs_read_4k_random", "fs_create_100b"]
 RESTART_NAMES = ["driver_restart_us"]
 
 # Issue 15 (M5) §5. The default boot to the prompt: each figure is the
@@ -169,6 +189,12 @@ TABLE = [
      "block_read_4k_random", "block_read_4k_random"),
     ("block read, 1 MiB sequential, per KiB: client + virtio-blk driver + kernel (Linux O_DIRECT)",
      "block_read_1m_seq", "block_read_1m_seq"),
+    ("file read, 4 MiB sequential in 32 KiB reads, per KiB: client + fs service + driver + kernel (Linux vfat, caches dropped)",
+     "fs_read_4m_seq", "fs_read_4m_seq"),
+    ("file read, 4 KiB random, per KiB: client + fs service + driver + kernel (Linux vfat, caches dropped)",
+     "fs_read_4k_random", "fs_read_4k_random"),
+    ("create + write 100 B + close, 1,000 files, then sync, per file (Linux vfat)",
+     "fs_create_100b", "fs_create_100b"),
     ("driver restart: PL031 killed -> next answer, guest microseconds (not instructions)",
      "driver_restart_us", None),
     ("boot: reset -> the shell's prompt, 1 CPU (Linux: reset -> /init)", "boot_to_prompt", "boot_to_init"),
@@ -350,6 +376,20 @@ def boot_command(out: Path, cache: Path) -> list[str]:
     return qemu.qemu_command(cfg, qemu.Paths(out, cache), extra=tuple(BENCH_QEMU_FLAGS))
 
 
+def fs_command(out: Path, cache: Path, disk: list[str]) -> list[str]:
+    """The default boot with the fs disk (`disk`: fs_disk's flags), 1 CPU,
+    under BLOCK_BOOT_FLAGS; fs_inputs types bin/fsbench's command."""
+    cfg = qemu.BootConfig(board="virt", smp=1, gic=3, cpu=CPU, mem_mib=qemu.parse_mem_mib(MEM), append="",
+                          devices=tuple(disk))
+    return qemu.qemu_command(cfg, qemu.Paths(out, cache), extra=tuple(BLOCK_BOOT_FLAGS))
+
+
+def fs_inputs(spec: str) -> tuple[tuple[str, bytes], ...]:
+    """What the mica-fs boot types: `run fsbench <spec>` once the shell is
+    ready (meta/fsbench.cm, in the root's collection `run`)."""
+    return ((dict(BOOT_MARKS)["boot_to_prompt"], f"run fsbench {spec}\r".encode()),)
+
+
 def lazy_command(out: Path, cache: Path) -> list[str]:
     """The component manager's test tree, 1 CPU, under BENCH_QEMU_FLAGS."""
     append = "userboot.next=bin/component-manager userboot.arg=--root=meta/cm-test-root.cm " \
@@ -369,26 +409,63 @@ def mica_command(out: Path, cache: Path, smp: int, args: list[str]) -> list[str]
     return qemu.qemu_command(cfg, qemu.Paths(out, cache), extra=tuple(BENCH_QEMU_FLAGS))
 
 
+def pattern(size: int) -> bytes:
+    """`size` bytes (a multiple of 512), byte i = i * 7 + (i >> 9)."""
+    # Sector s holds bytes (s * 3585 + 7 k) mod 256, k = 0..511: i * 7 + (i >> 9) with i = 512 s + k.
+    base = [(7 * k) & 0xFF for k in range(512)]
+    sectors = [bytes((b + c) & 0xFF for b in base) for c in range(256)]
+    return b"".join(sectors[(s * 3585) & 0xFF] for s in range(size // 512))
+
+
 def block_image(path: Path) -> Path:
     """Writes the block boots' disk image unless it is already there, whole."""
     size = BLOCK_IMAGE_MIB << 20
     if path.exists() and path.stat().st_size == size:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Sector s holds bytes (s * 3585 + 7 k) mod 256, k = 0..511: i * 7 + (i >> 9) with i = 512 s + k.
-    base = [(7 * k) & 0xFF for k in range(512)]
-    sectors = [bytes((b + c) & 0xFF for b in base) for c in range(256)]
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(b"".join(sectors[(s * 3585) & 0xFF] for s in range(size // 512)))
+    tmp.write_bytes(pattern(size))
     tmp.replace(path)
     return path
 
 
-def block_qemu_flags(image: Path) -> list[str]:
+def block_qemu_flags(image: Path, readonly: bool = True) -> list[str]:
     """The disk, the same on Mica and Linux: QEMU's virtio-mmio (legacy, its
-    default) block device on a read-only raw image."""
-    return ["-drive", f"if=none,file={image},format=raw,id=vd0,readonly=on",
+    default) block device on a raw image (read-only unless asked)."""
+    ro = ",readonly=on" if readonly else ""
+    return ["-drive", f"if=none,file={image},format=raw,id=vd0{ro}",
             "-device", "virtio-blk-device,drive=vd0"]
+
+
+def fs_image(path: Path) -> Path:
+    """Makes the fs boots' master disk unless it is there: a sparse
+    FS_IMAGE_MIB MiB file, `mkfs.fat -F 32 -s 8 -n MICADATA` (4 KiB
+    clusters), FS_FILE copied in by mcopy."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    data = path.with_suffix(".data")
+    data.write_bytes(pattern(FS_FILE_MIB << 20))
+    env = {"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/sbin:/sbin:/usr/bin:/bin"}
+    for cmd in (["mkfs.fat", "-C", "-F", "32", "-s", "8", "-n", FS_LABEL, str(tmp), str(FS_IMAGE_MIB << 10)],
+                ["mcopy", "-i", str(tmp), str(data), f"::/{FS_FILE}"]):
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    data.unlink()
+    tmp.replace(path)
+    return path
+
+
+def fs_disk(master: Path, copy: Path) -> list[str]:
+    """A fresh writable copy of the fs boots' disk at `copy` and its QEMU flags."""
+    subprocess.run(["cp", "--sparse=always", str(master), str(copy)], check=True)
+    return block_qemu_flags(copy, readonly=False)
+
+
+def fs_spec(runs: int, random: int = FS_RANDOM_READS, files: int = FS_FILES) -> str:
+    """<random 4 KiB reads>:<files>:<runs>, for linux_block.c's fs= and bin/fsbench."""
+    return f"{random}:{files}:{runs}"
 
 
 def block_spec(iters: int, runs: int) -> str:
@@ -431,10 +508,10 @@ def find_linux_kernel(cache: Path) -> Path:
 
 
 def build_linux(out_dir: Path, cache: Path) -> tuple[Path, Path, Path]:
-    """Compiles /init and writes the initramfs, and the block boots' one
-    (linux_block.c as /init, with Debian's virtio_mmio and virtio_blk
-    modules, which its kernel has as modules); returns (kernel,
-    initramfs, block initramfs)."""
+    """Compiles /init and writes the initramfs, and the block and fs boots'
+    one (linux_block.c as /init, with Debian's virtio_mmio, virtio_blk, fat,
+    vfat, nls_cp437 and nls_ascii modules, which its kernel has as
+    modules); returns (kernel, initramfs, block initramfs)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     inits = {}
     for name, src in (("init", HERE / "linux_bench.c"), ("init-block", HERE / "linux_block.c")):
@@ -451,8 +528,9 @@ def build_linux(out_dir: Path, cache: Path) -> tuple[Path, Path, Path]:
     cpio.write_newc(str(initramfs), base + [("file", "init", inits["init"], 0o755)])
     kernel = find_linux_kernel(cache)
     modules = []
-    for name, sub in (("virtio_mmio", "virtio"), ("virtio_blk", "block")):
-        found = sorted((cache / "arm64" / "root" / "lib" / "modules").glob(f"*/kernel/drivers/{sub}/{name}.ko"))
+    for name, sub in (("virtio_mmio", "drivers/virtio"), ("virtio_blk", "drivers/block"), ("fat", "fs/fat"),
+                      ("vfat", "fs/fat"), ("nls_cp437", "fs/nls"), ("nls_ascii", "fs/nls")):
+        found = sorted((cache / "arm64" / "root" / "lib" / "modules").glob(f"*/kernel/{sub}/{name}.ko"))
         if not found:
             raise SystemExit(f"bench: no {name}.ko under {cache}/arm64/root/lib/modules (run ./mica setup)")
         modules.append(("file", f"{name}.ko", found[-1].read_bytes(), 0o644))
@@ -470,10 +548,11 @@ def build_linux(out_dir: Path, cache: Path) -> tuple[Path, Path, Path]:
     return kernel, initramfs, block_initramfs
 
 
-def run_one(name: str, cmd: list[str], expected: list[str], log_dir: Path, timeout: float) -> dict:
+def run_one(name: str, cmd: list[str], expected: list[str], log_dir: Path, timeout: float,
+            inputs: tuple[tuple[str, bytes], ...] = ()) -> dict:
     special = {tuple(RESTART_NAMES): RestartChecker, tuple(BOOT_NAMES): PromptChecker, tuple(LAZY_NAMES): LazyChecker}
     checker = special[tuple(expected)]() if tuple(expected) in special else BenchChecker(expected)
-    r = qemu.run_case(cmd, checker, timeout, log_dir / f"{name}.log")
+    r = qemu.run_case(cmd, checker, timeout, log_dir / f"{name}.log", inputs=inputs)
     if not r.verdict.passed:
         raise SystemExit(f"bench: {name} failed: {r.verdict.reason} (log: {r.log_path})")
     return {"command": cmd, "calibration": checker.calibration, "values": checker.values,
@@ -492,6 +571,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=2, help="QEMU boots at a time")
     ap.add_argument("--mica-only", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated words: run only the boots whose names "
+                    "contain one (e.g. fs: mica-fs, linux-default-fs, linux-lean-fs)")
     ap.add_argument("--json", type=Path, default=None, help="default: <out>/bench/results.json")
     args = ap.parse_args(argv)
 
@@ -500,6 +581,7 @@ def main(argv: list[str]) -> int:
     common = [f"iters={args.iters}", f"runs={args.runs}"]
     disk = block_qemu_flags(block_image(bench_dir / "block.img"))
     spec = block_spec(args.iters, args.runs)
+    fs_master = fs_image(bench_dir / "fs.img")
     boots: dict[str, tuple[list[str], list[str]]] = {
         "mica": (mica_command(args.out, args.cache, 1, common), MICA_NAMES),
         "mica-2cpu": (mica_command(args.out, args.cache, 2, common + ["only=channel_call_2cpu"]),
@@ -510,7 +592,9 @@ def main(argv: list[str]) -> int:
                          RESTART_NAMES),
         "mica-boot": (boot_command(args.out, args.cache), BOOT_NAMES),
         "mica-lazy": (lazy_command(args.out, args.cache), LAZY_NAMES),
+        "mica-fs": (fs_command(args.out, args.cache, fs_disk(fs_master, bench_dir / "fs-mica.img")), FS_NAMES),
     }
+    inputs = {"mica-fs": fs_inputs(fs_spec(args.runs))}
     if not args.mica_only:
         kernel, initramfs, block_initramfs = build_linux(bench_dir / "linux", args.cache)
         init_args = " -- " + " ".join(common)
@@ -522,10 +606,17 @@ def main(argv: list[str]) -> int:
             block_cmdline = LINUX_CONSOLE + extra + f" -- block={spec}"
             boots[f"linux-{variant}-block"] = (
                 linux_command(kernel, block_initramfs, 1, block_cmdline, BLOCK_BOOT_FLAGS) + disk, BLOCK_NAMES)
+            fs_cmdline = LINUX_CONSOLE + extra + f" -- fs={fs_spec(args.runs)}"
+            boots[f"linux-{variant}-fs"] = (
+                linux_command(kernel, block_initramfs, 1, fs_cmdline, BLOCK_BOOT_FLAGS)
+                + fs_disk(fs_master, bench_dir / f"fs-linux-{variant}.img"), FS_NAMES)
+    if args.only:
+        words = [w for w in args.only.split(",") if w]
+        boots = {name: boot for name, boot in boots.items() if any(w in name for w in words)}
     timeout = 120 + args.iters * args.runs * 0.02
     results: dict[str, dict] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {name: pool.submit(run_one, name, cmd, exp, log_dir, timeout)
+        futures = {name: pool.submit(run_one, name, cmd, exp, log_dir, timeout, inputs.get(name, ()))
                    for name, (cmd, exp) in boots.items()}
         for name, fut in futures.items():
             results[name] = fut.result()
@@ -537,7 +628,7 @@ def main(argv: list[str]) -> int:
         if key is None:
             return None
         for name in (config, config + "-2cpu", config + "-block", config + "-restart", config + "-boot",
-                     config + "-lazy"):
+                     config + "-lazy", config + "-fs"):
             v = results.get(name, {}).get("values", {}).get(key)
             if v is not None:
                 return v
@@ -547,6 +638,8 @@ def main(argv: list[str]) -> int:
     for op, mk, lk in TABLE:
         m, d, lean = value("mica", mk), value("linux-default", lk), value("linux-lean", lk)
         ratio = round(m / lean, 3) if m is not None and lean else None
+        if args.only and m is None and d is None and lean is None:
+            continue  # a row of boots --only left out
         rows.append({"operation": op, "mica_name": mk, "linux_name": lk, "mica": m,
                      "linux_default": d, "linux_lean": lean, "ratio_mica_to_lean": ratio})
 
@@ -564,15 +657,16 @@ def main(argv: list[str]) -> int:
 
     # The goals, against this run's lean Linux figures when it has them
     # (else the recorded ones), and whether the recorded figures still hold.
-    print("\nM3 goals:")
     run_lean = {linux: v for _, linux, *_ in GOALS if (v := value("linux-lean", linux)) is not None}
-    for _, linux, recorded, _, _ in GOALS:
-        if linux in run_lean and run_lean[linux] != recorded:
-            print(f"  note: lean {linux} measured {run_lean[linux]}, GOALS in test/bench/bench.py records "
-                  f"{recorded}: update it (./mica test checks the goals against the recorded figure)")
     mica_values = {name: v for name, *_ in GOALS if (v := value("mica", name)) is not None}
-    for what, how, met in goal_results(mica_values, run_lean):
-        print(f"  {'met' if met else 'MISSED'}: {what}: {how}")
+    if "mica" in results:
+        print("\nM3 goals:")
+        for _, linux, recorded, _, _ in GOALS:
+            if linux in run_lean and run_lean[linux] != recorded:
+                print(f"  note: lean {linux} measured {run_lean[linux]}, GOALS in test/bench/bench.py records "
+                      f"{recorded}: update it (./mica test checks the goals against the recorded figure)")
+        for what, how, met in goal_results(mica_values, run_lean):
+            print(f"  {'met' if met else 'MISSED'}: {what}: {how}")
     # Issue 14 (M4): the IDL round trip at most twice the raw channel_call one.
     idl, raw = value("mica", "idl_call"), value("mica", "channel_call")
     if idl is not None and raw:
@@ -614,6 +708,21 @@ def main(argv: list[str]) -> int:
     if lazy is not None:
         print(f"  lazy start: first open -> first answer {fmt(lazy)} instructions "
               f"(the provider running: {fmt(value('mica', 'open_running'))})")
+    # Issue 16 (M6): file reads and small files at or below Linux's vfat.
+    fs_lines = []
+    for name in FS_NAMES:
+        m, d, lean = value("mica", name), value("linux-default", name), value("linux-lean", name)
+        if d is not None and lean is not None:
+            unit = "per file" if name == "fs_create_100b" else "per KiB"
+            if m is None:
+                fs_lines.append(f"  not measured: {name} <= Linux (Linux default {fmt(d)}, lean {fmt(lean)} {unit}): "
+                                "no Mica figure")
+                continue
+            met = m <= min(d, lean)
+            fs_lines.append(f"  {'met' if met else 'MISSED'}: files <= Linux: {name} {fmt(m)} {unit} "
+                            f"{'<=' if met else '>'} Linux default {fmt(d)}, lean {fmt(lean)}")
+    if fs_lines:
+        print("\nM6 goals:\n" + "\n".join(fs_lines))
     goals = [{"mica_name": n, "linux_name": ln, "linux_lean_recorded": lv, "divisor": dv, "goal": w}
              for n, ln, lv, dv, w in GOALS]
 

@@ -25,6 +25,7 @@ from component_cases import component_cases, component_jobs
 from console_cases import console_jobs
 from power_cases import power_key_jobs
 from shell_cases import shell_jobs
+from fs_cases import fs_jobs
 from storage_cases import storage_jobs
 from qemu import BootConfig
 
@@ -307,6 +308,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += console_jobs(opts)
     jobs += power_key_jobs(opts)
     jobs += shell_jobs(opts)
+    jobs += fs_jobs(opts)
     jobs += storage_jobs(opts)
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()

@@ -26,6 +26,7 @@
 #include "system/core/bench/idl_bench.h"
 #include "system/core/userboot/loader.h"
 #include "system/core/userboot/message.h"
+#include "test/bench/lib/common.h"
 
 namespace {
 
@@ -60,24 +61,8 @@ void Check(mica_status_t s, const char* what) {
   }
 }
 
-// `subs; b.ne`: exactly 2 * n instructions after the `mov`.
-__attribute__((noinline)) void Spin(uint64_t n) {
-  __asm__ volatile(
-      "1: subs %0, %0, #1\n"
-      "   b.ne 1b\n"
-      : "+r"(n)::"cc");
-}
-
-uint64_t Median(uint64_t* v, uint32_t n) {
-  for (uint32_t i = 1; i < n; i++) {
-    for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-      uint64_t t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
-  }
-  return v[n / 2];
-}
+using ::bench::Median;
+using ::bench::Spin;
 
 // Ticks of the counter per 1000 instructions: two loop lengths, so the cost
 // of the counter reads themselves cancels out; each length's smallest of 9

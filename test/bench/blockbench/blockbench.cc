@@ -39,8 +39,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/bench/lib/common.h"
+
 namespace {
 
+using bench::Calibrate;
+using bench::ImageByte;
+using bench::Instructions;
+using bench::Median;
+using bench::NextSlot;
 using idl::block::Block;
 using mica::driver::StatusName;
 
@@ -56,59 +63,6 @@ mica_time_t Now() {
 
 void Error(const char* what, mica_status_t s) {
   printf("bench: error %s: %s\n", what, StatusName(s));
-}
-
-bool Instructions(uint64_t* out) {
-  mica_system_info_instructions_t info = {};
-  mica_status_t s = mica_system_get_info(MICA_SYSTEM_INFO_INSTRUCTIONS, &info, sizeof(info));
-  if (s != MICA_OK) {
-    Error("system_get_info(MICA_SYSTEM_INFO_INSTRUCTIONS)", s);
-    return false;
-  }
-  *out = info.retired;
-  return true;
-}
-
-__attribute__((noinline)) void Spin(uint64_t n) {
-  __asm__ volatile(
-      "1: subs %0, %0, #1\n"
-      "   b.ne 1b\n"
-      : "+r"(n)::"cc");
-}
-
-// Instructions counted around a loop of n iterations; the same code runs
-// for every n, so two lengths differ by exactly their loops.
-__attribute__((noinline)) uint64_t Interval(uint64_t n) {
-  uint64_t a = 0, b = 0;
-  Instructions(&a);
-  Spin(n);
-  Instructions(&b);
-  return b - a;
-}
-
-// The counter against loops of 1,000 and 11,000 iterations (2 instructions
-// each): their difference must count 20,000. The smallest of 9 tries of
-// each (a timer interrupt may land in one).
-bool Calibrate() {
-  uint64_t probe = 0;
-  if (!Instructions(&probe)) {
-    return false;
-  }
-  uint64_t short_loop = UINT64_MAX, long_loop = UINT64_MAX;
-  for (int i = 0; i < 9; i++) {
-    uint64_t s = Interval(1000), l = Interval(11000);
-    short_loop = s < short_loop ? s : short_loop;
-    long_loop = l < long_loop ? l : long_loop;
-  }
-  const uint64_t diff = long_loop - short_loop;
-  printf("bench: calibration counter=pmu-inst-retired loop_of_20000_instructions=%llu\n",
-         static_cast<unsigned long long>(diff));
-  if (diff != 20000) {
-    printf("bench: error calibration: the counter saw %llu instructions for 20000\n",
-           static_cast<unsigned long long>(diff));
-    return false;
-  }
-  return true;
 }
 
 // Opens <service_class>/0 speaking P through the manager's service
@@ -128,17 +82,6 @@ mica_status_t Open(const char* service_class, mica_duration_t retry_ns, int trie
   return s;
 }
 
-uint64_t Median(uint64_t* v, uint32_t n) {
-  for (uint32_t i = 1; i < n; i++) {
-    for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-      uint64_t t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
-  }
-  return v[n / 2];
-}
-
 // ---- block --------------------------------------------------------------
 
 struct Disk {
@@ -148,13 +91,6 @@ struct Disk {
   uint64_t blocks = 0;        // 512-byte blocks
   uint64_t max_transfer = 0;  // bytes
 };
-
-// The same pseudo-random sequence as linux_bench.c's (a 64-bit LCG, Knuth's
-// MMIX constants), a 4 KiB slot of the disk per call.
-uint64_t NextSlot(uint64_t* state, uint64_t slots) {
-  *state = *state * 6364136223846793005ull + 1442695040888963407ull;
-  return (*state >> 33) % slots;
-}
 
 // `bytes` from byte `offset` of the disk into the VMO at 0, in requests of
 // at most max_transfer bytes.
@@ -170,10 +106,6 @@ mica_status_t ReadAt(Disk* d, uint64_t offset, uint64_t bytes) {
     done += n;
   }
   return MICA_OK;
-}
-
-uint8_t ImageByte(uint64_t i) {
-  return static_cast<uint8_t>(i * 7 + (i >> 9));
 }
 
 // Reads `bytes` at `offset` and compares them with the image's pattern.

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <new>
 
+#include "system/core/fs/lib/partition.h"
 #include "system/core/fs/service/block_disk.h"
 #include "system/core/fs/service/mounts.h"
 #include "system/core/fs/service/server.h"
@@ -25,6 +26,8 @@ namespace {
 
 constexpr char kTag[] = "fs";
 constexpr size_t kMaxDisks = 8;
+// Partitions looked at per disk.
+constexpr size_t kMaxPartitions = 16;
 
 struct Disk {
   char name[33] = {};
@@ -185,19 +188,34 @@ class Service final : public MountTable {
       return;
     }
     const fat::BlockDevice device = d.block->device();
-    fat::Partition parts[fat::kMaxPartitions];
-    size_t n = 0;
-    fat::Status found = fat::FindPartitions(device, parts, &n);
-    if (found != fat::Status::kOk) {
+    partition::Entry parts[kMaxPartitions];
+    partition::Table table;
+    partition::Status listed = partition::List(device, parts, kMaxPartitions, &table);
+    if (listed != partition::Status::kOk) {
       if (MountRecord* r = NewRecord(name, 0)) {
-        Failed(r, fat::StatusString(found));
+        // No table: why sector 0 is not a FAT volume either says more.
+        Failed(r, listed == partition::Status::kNoTable ? fat::StatusString(table.bare)
+                                                        : partition::StatusString(listed));
       }
       return;
     }
-    for (size_t i = 0; i < n; ++i) {
-      MountRecord* r = NewRecord(name, parts[i].type == 0 ? 0 : static_cast<uint32_t>(i + 1));
-      if (r != nullptr) {
-        r->part = parts[i];
+    if (table.truncated) {
+      MICA_LOGF(WARN, kTag, "%s: more than %zu partitions; the rest are not looked at", name,
+                kMaxPartitions);
+    }
+    for (size_t i = 0; i < table.count; ++i) {
+      const partition::Entry& p = parts[i];
+      if (p.extended || (p.status == partition::Status::kOk && !p.fat_candidate)) {
+        continue;  // a container, or not a FAT type
+      }
+      MountRecord* r = NewRecord(name, p.number);
+      if (r == nullptr) {
+        return;
+      }
+      r->part = p.fat();
+      if (p.status != partition::Status::kOk) {
+        Failed(r, partition::StatusString(p.status));
+      } else {
         MountVolume(r, device, d.block->read_only());
       }
     }

@@ -196,9 +196,8 @@ bool NodeTable::SameNode(const fat::Entry& a, const fat::Entry& b) {
   if (a.is_root || b.is_root) {
     return a.is_root && b.is_root;
   }
-  // The place of the short entry. (first_cluster too, while the library
-  // leaves the place unset.)
-  return a.dir_cluster == b.dir_cluster && a.slot == b.slot && a.first_cluster == b.first_cluster;
+  // The place of the short entry: unique among live entries.
+  return a.dir_cluster == b.dir_cluster && a.slot == b.slot;
 }
 
 Node* NodeTable::Find(const fat::Entry& entry) const {
@@ -285,35 +284,31 @@ Node* FsVolume::AcquireRoot() {
 }
 
 Outcome FsVolume::WalkToParent(const fat::Entry& dir, const char* path, size_t length,
-                               fat::Entry* parent, const char** name, size_t* name_length,
-                               bool* trailing_slash) {
+                               Target* target) {
   PathWalker walk(path, length);
   if (Outcome o = walk.Check(); !o.ok()) {
     return o;
   }
-  *parent = dir;
-  *name = "";
-  *name_length = 0;
-  *trailing_slash = walk.trailing_slash();
+  *target = Target{};
+  target->parent = dir;
+  target->trailing_slash = walk.trailing_slash();
   const char* component = nullptr;
   size_t n = 0;
   while (walk.Next(&component, &n)) {
     if (walk.AtEnd()) {
-      *name = component;
-      *name_length = n;
+      target->name = component;
+      target->length = n;
       return Outcome{};
     }
-    if (!parent->is_directory()) {
-      return Fail(Error::NOT_DIRECTORY);
-    }
     fat::Entry next;
-    if (fat::Status s = volume_.LookupIn(*parent, component, n, &next); s != fat::Status::kOk) {
+    if (fat::Status s = volume_.LookupIn(target->parent, component, n, &next);
+        s != fat::Status::kOk) {
       return FromFat(s);
     }
     if (!next.is_directory()) {
       return Fail(Error::NOT_DIRECTORY);
     }
-    *parent = next;
+    target->parent = next;
   }
   return Outcome{};
 }
@@ -340,25 +335,21 @@ Outcome FsVolume::Open(Node* dir, uint32_t dir_rights, const char* path, size_t 
   if (dir->removed) {
     return Fail(Error::NOT_FOUND);
   }
-  fat::Entry parent;
-  const char* name = nullptr;
-  size_t name_length = 0;
-  bool trailing_slash = false;
-  if (Outcome o =
-          WalkToParent(dir->entry, path, length, &parent, &name, &name_length, &trailing_slash);
-      !o.ok()) {
+  Target t;
+  if (Outcome o = WalkToParent(dir->entry, path, length, &t); !o.ok()) {
     return o;
   }
+  const bool trailing_slash = t.trailing_slash;
   fat::Entry entry;
-  if (name_length == 0) {
-    entry = parent;  // the directory itself
+  if (t.length == 0) {
+    entry = t.parent;  // the directory itself
   } else {
-    fat::Status s = volume_.LookupIn(parent, name, name_length, &entry);
+    fat::Status s = volume_.LookupIn(t.parent, t.name, t.length, &entry);
     if (s == fat::Status::kNotFound && Has(flags, OpenFlags::CREATE) && !trailing_slash) {
       if (Outcome o = WritableDir(dir, dir_rights); !o.ok()) {
         return o;
       }
-      s = volume_.Create(parent, name, name_length, false, &entry);
+      s = volume_.Create(t.parent, t.name, t.length, false, &entry);
       if (s != fat::Status::kOk) {
         return FromFat(s);
       }
@@ -397,45 +388,37 @@ Outcome FsVolume::Open(Node* dir, uint32_t dir_rights, const char* path, size_t 
   return Outcome{};
 }
 
-Outcome FsVolume::MakeDirectory(Node* dir, uint32_t dir_rights, const char* path, size_t length) {
+Outcome FsVolume::ChangeTarget(Node* dir, uint32_t dir_rights, const char* path, size_t length,
+                               Target* target) {
   if (Outcome o = WritableDir(dir, dir_rights); !o.ok()) {
     return o;
   }
-  fat::Entry parent;
-  const char* name = nullptr;
-  size_t name_length = 0;
-  bool trailing_slash = false;
-  if (Outcome o =
-          WalkToParent(dir->entry, path, length, &parent, &name, &name_length, &trailing_slash);
-      !o.ok()) {
+  return WalkToParent(dir->entry, path, length, target);
+}
+
+Outcome FsVolume::MakeDirectory(Node* dir, uint32_t dir_rights, const char* path, size_t length) {
+  Target t;
+  if (Outcome o = ChangeTarget(dir, dir_rights, path, length, &t); !o.ok()) {
     return o;
   }
-  if (name_length == 0) {
+  if (t.length == 0) {
     return Fail(Error::EXISTS);  // the directory itself
   }
   fat::Entry made;
-  return FromFat(volume_.Create(parent, name, name_length, true, &made));
+  return FromFat(volume_.Create(t.parent, t.name, t.length, true, &made));
 }
 
 Outcome FsVolume::Remove(Node* dir, uint32_t dir_rights, const char* path, size_t length,
                          bool directory) {
-  if (Outcome o = WritableDir(dir, dir_rights); !o.ok()) {
+  Target t;
+  if (Outcome o = ChangeTarget(dir, dir_rights, path, length, &t); !o.ok()) {
     return o;
   }
-  fat::Entry parent;
-  const char* name = nullptr;
-  size_t name_length = 0;
-  bool trailing_slash = false;
-  if (Outcome o =
-          WalkToParent(dir->entry, path, length, &parent, &name, &name_length, &trailing_slash);
-      !o.ok()) {
-    return o;
-  }
-  if (name_length == 0) {
+  if (t.length == 0) {
     return Fail(Error::BUSY);  // the directory the request came on is open
   }
   fat::Entry entry;
-  if (fat::Status s = volume_.LookupIn(parent, name, name_length, &entry); s != fat::Status::kOk) {
+  if (fat::Status s = volume_.LookupIn(t.parent, t.name, t.length, &entry); s != fat::Status::kOk) {
     return FromFat(s);
   }
   if (entry.is_directory() != directory) {
@@ -456,33 +439,22 @@ Outcome FsVolume::Remove(Node* dir, uint32_t dir_rights, const char* path, size_
 
 Outcome FsVolume::Rename(Node* dir, uint32_t dir_rights, const char* from, size_t from_length,
                          const char* to, size_t to_length) {
-  if (Outcome o = WritableDir(dir, dir_rights); !o.ok()) {
+  Target from_t, to_t;
+  if (Outcome o = ChangeTarget(dir, dir_rights, from, from_length, &from_t); !o.ok()) {
     return o;
   }
-  fat::Entry from_dir, to_dir;
-  const char* from_name = nullptr;
-  const char* to_name = nullptr;
-  size_t from_name_length = 0, to_name_length = 0;
-  bool from_slash = false, to_slash = false;
-  if (Outcome o = WalkToParent(dir->entry, from, from_length, &from_dir, &from_name,
-                               &from_name_length, &from_slash);
-      !o.ok()) {
+  if (Outcome o = WalkToParent(dir->entry, to, to_length, &to_t); !o.ok()) {
     return o;
   }
-  if (Outcome o =
-          WalkToParent(dir->entry, to, to_length, &to_dir, &to_name, &to_name_length, &to_slash);
-      !o.ok()) {
-    return o;
-  }
-  if (from_name_length == 0 || to_name_length == 0) {
+  if (from_t.length == 0 || to_t.length == 0) {
     return Fail(Error::BUSY);  // the directory the request came on, or into it
   }
   fat::Entry entry;
-  if (fat::Status s = volume_.LookupIn(from_dir, from_name, from_name_length, &entry);
+  if (fat::Status s = volume_.LookupIn(from_t.parent, from_t.name, from_t.length, &entry);
       s != fat::Status::kOk) {
     return FromFat(s);
   }
-  if ((from_slash || to_slash) && !entry.is_directory()) {
+  if ((from_t.trailing_slash || to_t.trailing_slash) && !entry.is_directory()) {
     return Fail(Error::NOT_DIRECTORY);
   }
   Node* open = nodes_.Find(entry);
@@ -490,12 +462,12 @@ Outcome FsVolume::Rename(Node* dir, uint32_t dir_rights, const char* from, size_
     return Fail(Error::BUSY);
   }
   fat::Entry target;
-  fat::Status s = volume_.LookupIn(to_dir, to_name, to_name_length, &target);
+  fat::Status s = volume_.LookupIn(to_t.parent, to_t.name, to_t.length, &target);
   if (s == fat::Status::kOk) {
     if (NodeTable::SameNode(target, entry)) {
       // The same entry under another spelling of its name.
-      return SameBytes(from_name, from_name_length, to_name, to_name_length) ? Outcome{}
-                                                                             : Fail(Error::EXISTS);
+      return SameBytes(from_t.name, from_t.length, to_t.name, to_t.length) ? Outcome{}
+                                                                           : Fail(Error::EXISTS);
     }
     if (target.is_directory()) {
       return Fail(Error::EXISTS);
@@ -511,7 +483,7 @@ Outcome FsVolume::Rename(Node* dir, uint32_t dir_rights, const char* from, size_
     return FromFat(s);
   }
   fat::Entry moved;
-  s = volume_.Rename(entry, to_dir, to_name, to_name_length, &moved);
+  s = volume_.Rename(entry, to_t.parent, to_t.name, to_t.length, &moved);
   if (s == fat::Status::kInvalid) {
     return Fail(Error::BUSY);  // a directory into itself
   }

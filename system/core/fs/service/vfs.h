@@ -149,11 +149,20 @@ class FsVolume {
   Outcome Query(idl::fs::FilesystemInfo* info);
 
  private:
-  // Walks `path` from `dir` to the directory holding its last component:
-  // *parent and the last name (empty when the path names `dir` itself).
-  Outcome WalkToParent(const fat::Entry& dir, const char* path, size_t length, fat::Entry* parent,
-                       const char** name, size_t* name_length, bool* trailing_slash);
+  // Where a path leads: the directory holding its last component and that
+  // name (empty when the path names the directory it starts from).
+  struct Target {
+    fat::Entry parent;
+    const char* name = "";
+    size_t length = 0;
+    bool trailing_slash = false;
+  };
+  // Walks `path` from `dir` to *target.
+  Outcome WalkToParent(const fat::Entry& dir, const char* path, size_t length, Target* target);
   Outcome WritableDir(const Node* dir, uint32_t dir_rights) const;
+  // WritableDir, then WalkToParent: where a change to `dir` lands.
+  Outcome ChangeTarget(Node* dir, uint32_t dir_rights, const char* path, size_t length,
+                       Target* target);
 
   fat::Volume volume_;
   bool read_only_ = true;

@@ -87,9 +87,10 @@ int Read() {
     lreq.start = 0;
     if (mounts.List(lreq, &list) == MICA_OK) {
       for (const idl::fs::Mount& m : list.mounts) {
-        printf("fs-test: mount %.*s %.*s partition %u %s\n", static_cast<int>(m.device.size),
+        printf("fs-test: mount %.*s %.*s partition %u %s%s%.*s\n", static_cast<int>(m.device.size),
                m.device.data, static_cast<int>(m.name.size), m.name.data, m.partition,
-               m.state == idl::fs::MountState::MOUNTED ? "mounted" : "failed");
+               m.state == idl::fs::MountState::MOUNTED ? "mounted" : "failed",
+               m.detail.size != 0 ? ": " : "", static_cast<int>(m.detail.size), m.detail.data);
       }
     } else {
       Fail("Mounts.List", Error::IO);
@@ -125,7 +126,7 @@ int Read() {
     Fail("open HELLO.TXT", e);
   } else {
     idl::fs::FileSyncClient file(static_cast<mica::Channel&&>(fch));
-    static File::ReadResponse rr;
+    alignas(8) static File::ReadResponse rr;
     File::ReadRequest rreq;
     rreq.count = idl::fs::MAX_TRANSFER;
     if (file.Read(rreq, &rr) != MICA_OK || rr.error != Error::OK) {
@@ -251,7 +252,7 @@ int Check() {
     return 1;
   }
   idl::fs::FileSyncClient file(static_cast<mica::Channel&&>(fch));
-  static File::ReadResponse rr;
+  alignas(8) static File::ReadResponse rr;
   File::ReadRequest rreq;
   rreq.count = idl::fs::MAX_TRANSFER;
   uint32_t at = 0;
