@@ -68,6 +68,9 @@ class DirectoryConnection final : public Counted<idl::fs::DirectoryServer> {
                   static_cast<mica::Channel&&>(req.node));
       }
     }
+    if (!o.ok()) {
+      r.info.type = idl::fs::NodeType::FILE;  // no node: but only a valid enum is encoded
+    }
     SetOutcome(&r, o);  // on an error req.node closes as req ends
     done.Reply(r);
   }
@@ -103,6 +106,7 @@ class DirectoryConnection final : public Counted<idl::fs::DirectoryServer> {
 
   void Stat(Directory::StatRequest&, StatCompleter done) override {
     Directory::StatResponse r;
+    r.info.type = idl::fs::NodeType::FILE;  // a removed node's answer: a valid enum
     r.error = volume_->Stat(node_, &r.info).error;
     done.Reply(r);
   }
@@ -234,6 +238,7 @@ class FileConnection final : public Counted<idl::fs::FileServer> {
 
   void Stat(File::StatRequest&, StatCompleter done) override {
     File::StatResponse r;
+    r.info.type = idl::fs::NodeType::FILE;  // a removed node's answer: a valid enum
     r.error = volume_->Stat(node_, &r.info).error;
     done.Reply(r);
   }
@@ -306,6 +311,9 @@ class UnmountedDirectory final : public Counted<idl::fs::DirectoryServer> {
   void Answer(mica::idl::Completer<Response>* done) {
     Response r;
     r.error = outcome_.error;
+    if constexpr (requires { r.info.type; }) {
+      r.info.type = idl::fs::NodeType::FILE;  // only a valid enum is encoded
+    }
     if constexpr (requires { r.detail; }) {
       r.detail.SetLossy(outcome_.detail, strlen(outcome_.detail));
     }
