@@ -249,9 +249,9 @@ def _system_case() -> ShellCase:
     then poweroff."""
     inputs: tuple[Input, ...] = (
         (_READY, b"components\r"),
-        (r"^components: 5$", b"component show /shell\r"),
+        (r"^components: 6$", b"component show /shell\r"),
         (r"^uses: directory\.Directory inspect\.Inspect power\.Power log\.Reader log\.Sink kernel\.RootJob "
-         r"kernel\.RootResource kernel\.Bootfs component\.Realm$", b"mem\r"),
+         r"kernel\.RootResource kernel\.Bootfs component\.Realm data boot fs\.Mounts$", b"mem\r"),
         # The root resource through kernel.RootResource (INSPECT only).
         (r"^mem: total \d+ KiB", b"run hello\r"),  # the bootfs through kernel.Bootfs
         (r"^run: bin/hello exited with status 0$", b"log --moniker log\r"),
