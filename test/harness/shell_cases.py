@@ -457,7 +457,9 @@ def files_case(plan: FilesPlan, image: Path) -> ShellCase:
     pwd, ls -l, cat, hexdump (line for line the host's `hexdump -C`),
     write, echo > and >>, mkdir, cp into a directory, mv, ls of it, rm,
     rmdir, each error a user meets (no such file, is a directory, not a
-    directory, directory not empty), df, sync, poweroff."""
+    directory, directory not empty), df, sync; a kill of the fs service
+    (restarted by the component manager), after which cat reads through
+    the reopened mount; poweroff."""
     p = plan
     notes = " ".join(p.notes_words)
     hexdump = p.hexdump()
@@ -499,13 +501,19 @@ def files_case(plan: FilesPlan, image: Path) -> ShellCase:
         *[(command, line(why)) for command, why in errors],
         ("df", r"^df: \d+ volumes$"),
         ("sync", echo("sync")),
+        # The service killed (the component manager restarts it): the
+        # shell's cached /data finds its channel closed, opens it again
+        # and the call goes through (mica::fs::Namespace, "Reconnection").
+        ("ps", _ps_line("fs-service")),
+        (lambda m: f"kill {m.group(1)}\r".encode(), r"^kill: killed \d+ \(fs-service\)$"),
+        (f"cat {p.hello}", echo(f"cat {p.hello}")),
         ("ls", line(f"{p.dir}/")),
         ("poweroff", ""),
     ]
     inputs: list[Input] = []
     trigger = _READY
     for command, after in steps:
-        inputs.append((trigger, (command + "\r").encode()))
+        inputs.append((trigger, command if callable(command) else (command + "\r").encode()))
         trigger = after
     expected = [
         rf"^- +{len(p.hello_text)} 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d {re.escape(p.hello)}$",
@@ -525,13 +533,16 @@ def files_case(plan: FilesPlan, image: Path) -> ShellCase:
         echo(f"ls {p.dir}"),
         *[line(why) for _, why in errors],
         echo("sync"),
+        _CM + r"component: /fs \(process \d+\) was killed; restart 1 in \d+ ms$",
+        echo(f"cat {p.hello}"),
+        line(p.hello_text.rstrip("\n")),
         r"^poweroff: asking the driver manager$",
     ]
     # No other error: every error line of a file command is one of those.
     planned = "|".join([re.escape(why) for _, why in errors] + [r"df: \d+ volumes"])
     forbidden = _QUIET + (
         rf"^(?!({planned})$)(ls|cd|pwd|cat|write|echo|cp|mv|rm|mkdir|rmdir|df|sync|hexdump): ",
-        r"component: /fs \(process \d+\) ", r"component: failed",
+        r"component: /fs \(process \d+\) (?!was killed; restart 1 in)", r"component: failed",
     )
     devices = ("-drive", f"if=none,file={image},format=raw,id=files", "-device", "virtio-blk-device,drive=files")
     config = BootConfig(board="virt", smp=2, gic=3, append="", devices=devices)
