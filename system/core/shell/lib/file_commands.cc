@@ -154,11 +154,13 @@ void Pwd(FileEnv& env, int, char**) {
 
 // --- cat, hexdump, write --------------------------------------------------
 
-// Opens `path` to read it: a file (IS_DIRECTORY for a directory).
-std::unique_ptr<OpenedFile> OpenToRead(FileEnv& env, const char* cmd, const char* path) {
+// Opens the file `path` with `flags` (IS_DIRECTORY for a directory);
+// null (the error printed) on an error.
+std::unique_ptr<OpenedFile> OpenFile(FileEnv& env, const char* cmd, const char* path,
+                                     OpenFlags flags) {
   std::unique_ptr<OpenedFile> f;
   NodeInfo info;
-  Status st = env.fs->Open(path, OpenFlags::READ, &f, &info);
+  Status st = env.fs->Open(path, flags, &f, &info);
   if (st.ok() && IsDir(info)) {
     st = Status::Of(Error::IS_DIRECTORY);
   }
@@ -167,6 +169,18 @@ std::unique_ptr<OpenedFile> OpenToRead(FileEnv& env, const char* cmd, const char
     return nullptr;
   }
   return f;
+}
+
+std::unique_ptr<OpenedFile> OpenToRead(FileEnv& env, const char* cmd, const char* path) {
+  return OpenFile(env, cmd, path, OpenFlags::READ);
+}
+
+// Created or truncated (append: appended to).
+std::unique_ptr<OpenedFile> OpenToWrite(FileEnv& env, const char* cmd, const char* path,
+                                        bool append) {
+  return OpenFile(
+      env, cmd, path,
+      OpenFlags::WRITE | OpenFlags::CREATE | (append ? OpenFlags::APPEND : OpenFlags::TRUNCATE));
 }
 
 uint8_t g_chunk[kChunk];
@@ -249,25 +263,13 @@ void HexDump(FileEnv& env, int, char** argv) {
   }
 }
 
-// Creates or truncates `path` (append: opens it for appending) and writes
-// `n` bytes; false (the error printed) on an error.
-bool WriteFile(FileEnv& env, const char* cmd, const char* path, const char* text, size_t n,
-               bool append) {
-  std::unique_ptr<OpenedFile> f;
-  NodeInfo info;
-  OpenFlags flags =
-      OpenFlags::WRITE | OpenFlags::CREATE | (append ? OpenFlags::APPEND : OpenFlags::TRUNCATE);
-  Status st = env.fs->Open(path, flags, &f, &info);
-  if (st.ok() && IsDir(info)) {
-    st = Status::Of(Error::IS_DIRECTORY);
-  }
-  if (st.ok() && n != 0) {
-    st = f->Write(text, n);
-  }
+// Creates or truncates `path` and writes `n` bytes (the error printed).
+void WriteFile(FileEnv& env, const char* cmd, const char* path, const char* text, size_t n) {
+  std::unique_ptr<OpenedFile> f = OpenToWrite(env, cmd, path, false);
+  Status st = f && n != 0 ? f->Write(text, n) : Status();
   if (!st.ok()) {
     Fail(env, cmd, path, st);
   }
-  return st.ok();
 }
 
 void Write(FileEnv& env, int argc, char** argv) {
@@ -286,7 +288,7 @@ void Write(FileEnv& env, int argc, char** argv) {
     }
     n += static_cast<size_t>(w);
   }
-  WriteFile(env, "write", path, text, n, false);
+  WriteFile(env, "write", path, text, n);
 }
 
 // --- cp, mv, rm, mkdir, rmdir ---------------------------------------------
@@ -333,17 +335,11 @@ void Cp(FileEnv& env, int, char** argv) {
   if (!in) {
     return;
   }
-  std::unique_ptr<OpenedFile> out;
-  NodeInfo out_info;
-  Status st =
-      env.fs->Open(to, OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE, &out, &out_info);
-  if (st.ok() && IsDir(out_info)) {
-    st = Status::Of(Error::IS_DIRECTORY);
-  }
-  if (!st.ok()) {
-    Fail(env, "cp", to, st);
+  std::unique_ptr<OpenedFile> out = OpenToWrite(env, "cp", to, false);
+  if (!out) {
     return;
   }
+  Status st;
   ForEachChunk(env, "cp", from, *in, [&](const uint8_t* bytes, size_t n) {
     if (st.ok()) {
       st = out->Write(bytes, n);
@@ -523,19 +519,7 @@ std::unique_ptr<OpenedFile> OpenForRedirect(FileEnv& env, const char* command, c
   if (!Resolve(env, command, path, abs)) {
     return nullptr;
   }
-  std::unique_ptr<OpenedFile> f;
-  NodeInfo info;
-  OpenFlags flags =
-      OpenFlags::WRITE | OpenFlags::CREATE | (append ? OpenFlags::APPEND : OpenFlags::TRUNCATE);
-  Status st = env.fs->Open(abs, flags, &f, &info);
-  if (st.ok() && IsDir(info)) {
-    st = Status::Of(Error::IS_DIRECTORY);
-  }
-  if (!st.ok()) {
-    Fail(env, command, abs, st);
-    return nullptr;
-  }
-  return f;
+  return OpenToWrite(env, command, abs, append);
 }
 
 void FileOutput::Write(const char* bytes, size_t n) {
