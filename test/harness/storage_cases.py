@@ -183,26 +183,27 @@ class Plan:
             return "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(n))
 
         def text(words: int) -> str:
-            return " ".join(word(rng.randint(3, 9)) for _ in range(words))
+            return " ".join(word(rng.randint(3, 7)) for _ in range(words))
 
         tag = word(4)
         self.tag = tag
+        # Short names and texts: every typed line stays within MAX_TYPED.
         # Put there by the host (mtools).
-        self.long_name = f"A Long File Name {word(6)}.Text".replace(" ", "-")
+        self.long_name = f"Long-File-Name-{word(4)}.Text"
         self.long_text = text(6) + "\n"
-        self.subdir = f"Sub-Directory-{word(5)}"
-        self.nested = f"nested-{word(8)}.txt"
+        self.subdir = f"Sub-Dir-{word(5)}"
+        self.nested = f"nested-{word(6)}.txt"
         self.nested_text = text(4) + "\n"
         self.big = f"big-{word(6)}.bin"
         self.big_data = rng.randbytes(BIG_BYTES)
         # Written at the shell.
-        self.written = f"written-by-mica-{word(6)}.txt"
-        self.written_text = text(5)
-        self.echoed = f"echo-{word(5)}.log"
+        self.written = f"wr-{word(6)}.txt"
+        self.written_text = text(3)
+        self.echoed = f"ec-{word(5)}.log"
         self.echo1, self.echo2 = text(3), text(3)
-        self.newdir = f"made-at-the-shell-{word(4)}"
-        self.copy_big = f"copy-of-{self.big}"
-        self.copy_long = f"copy-{self.long_name}"
+        self.newdir = f"New-Dir-{word(4)}"
+        self.copy_big = "copy-big.bin"
+        self.copy_long = f"Copy-of-Long-{word(4)}.Text"
         # Damaged by the host before the second boot (8.3 names).
         self.loop = f"loop{tag}.txt"
         self.loop_data = rng.randbytes(3 * 512 + rng.randint(1, 511))
@@ -241,7 +242,15 @@ class Plan:
         fat.bad_cluster(fat.find(dir_cluster, short_name(self.bad_entry)))
 
 
+# The console loses what is typed past 64 bytes in one burst (seen with
+# both -serial stdio and mon:stdio: the line's echo stops at its 64th
+# byte), so no typed line is longer than this.
+MAX_TYPED = 60
+
+
 def _typed(line: str) -> bytes:
+    if len(line) > MAX_TYPED:
+        raise ValueError(f"typed line over {MAX_TYPED} bytes: {line!r}")
     return (line + "\r").encode()
 
 
@@ -265,6 +274,12 @@ def _sequence(steps: list[tuple[str, str]]) -> tuple[Input, ...]:
     return tuple(inputs)
 
 
+# Before poweroff the fs service is stopped (it ends with status 0): with
+# it running, the driver manager saw the shell's power.Power request 12 to
+# 25 s late (a bug left to the fs service's owner; fs/virt does the same),
+# too close to the shell's 30 s deadline for a test.
+_STOPPED = r"^stop: /fs stopped$"
+
 _FS_QUIET = (
     _CM + r"component: /fs \(process \d+\) ",  # ended (killed, crashed, exited): restarted
     _CM + r"component: .*fs.* cannot",
@@ -281,24 +296,25 @@ def _df_data(total_kib: int) -> str:
 def write_case(plan: Plan, total_kib: int) -> ShellCase:
     p = plan
     reason = p.bad_boot[2]
-    big_copy = f"/data/{p.newdir}/{p.copy_big}"
     steps = [
         ("df", _echo("df")),
         ("ls /data", _line(p.long_name)),
         (f"ls -l /data/{p.subdir}", rf"{re.escape(p.nested)}$"),
         (f"cat /data/{p.long_name}", _line(p.long_text.rstrip("\n"))),
         (f"cat /data/{p.subdir}/{p.nested}", _line(p.nested_text.rstrip("\n"))),
-        (f"write /data/{p.written} {p.written_text}", _echo(f"write /data/{p.written} {p.written_text}")),
-        (f"echo {p.echo1} > /data/{p.echoed}", _echo(f"echo {p.echo1} > /data/{p.echoed}")),
-        (f"echo {p.echo2} >> /data/{p.echoed}", _echo(f"echo {p.echo2} >> /data/{p.echoed}")),
-        (f"cat /data/{p.echoed}", _line(p.echo2)),
-        (f"mkdir /data/{p.newdir}", _echo(f"mkdir /data/{p.newdir}")),
-        (f"cp /data/{p.big} {big_copy}", _echo(f"cp /data/{p.big} {big_copy}")),
-        (f"cd /data/{p.newdir}", _echo(f"cd /data/{p.newdir}")),
+        ("cd /data", _echo("cd /data")),
+        (f"write {p.written} {p.written_text}", _echo(f"write {p.written} {p.written_text}")),
+        (f"echo {p.echo1} > {p.echoed}", _echo(f"echo {p.echo1} > {p.echoed}")),
+        (f"echo {p.echo2} >> {p.echoed}", _echo(f"echo {p.echo2} >> {p.echoed}")),
+        (f"cat {p.echoed}", _line(p.echo2)),
+        (f"mkdir {p.newdir}", _echo(f"mkdir {p.newdir}")),
+        (f"cp {p.big} {p.newdir}/{p.copy_big}", _echo(f"cp {p.big} {p.newdir}/{p.copy_big}")),
+        (f"cd {p.newdir}", _echo(f"cd {p.newdir}")),
         (f"cp ../{p.long_name} {p.copy_long}", _echo(f"cp ../{p.long_name} {p.copy_long}")),
         ("pwd", _line(f"/data/{p.newdir}")),
         ("ls -l", rf"{re.escape(p.copy_long)}$"),
         ("sync", _echo("sync")),
+        ("stop /fs", _STOPPED),
         ("poweroff", ""),
     ]
     expected = [
@@ -320,6 +336,7 @@ def write_case(plan: Plan, total_kib: int) -> ShellCase:
         _line(p.echo2),
         _line(f"/data/{p.newdir}"),
         _echo("sync"),
+        _CM + r"component: stopped /fs \(process \d+\): exited with status 0$",
         r"^poweroff: asking the driver manager$",
         r"driver-manager: every driver stopped; powering off$",
     ]
@@ -342,6 +359,7 @@ def read_back_case(plan: Plan, total_kib: int) -> ShellCase:
         ("ls /boot", _echo("ls /boot")),
         ("df", _echo("df")),
         ("components", r"^components: \d+$"),
+        ("stop /fs", _STOPPED),
         ("poweroff", ""),
     ]
     expected = [
@@ -368,12 +386,14 @@ def read_back_case(plan: Plan, total_kib: int) -> ShellCase:
         _line(p.intact),
         _line(p.intact_text.rstrip("\n")),
         _line(p.long_text.rstrip("\n")),
+        _CM + r"component: stopped /fs \(process \d+\): exited with status 0$",
         r"^poweroff: asking the driver manager$",
         r"driver-manager: every driver stopped; powering off$",
     ]
     forbidden = _QUIET + _FS_QUIET + (
         # Errors only from the two damaged names.
-        rf"^(ls|cat|df): (?!/data/{re.escape(p.loop)}: |/data/{re.escape(p.damaged_dir)}/{re.escape(p.bad_entry)}: )",
+        rf"^(ls|cat|df): (?!/data/{re.escape(p.loop)}: |/data/{re.escape(p.damaged_dir)}/{re.escape(p.bad_entry)}: "
+        r"|\d+ volumes$)",
         _line(p.bad_entry), r"^never read$", r"data disk .*made now",
     )
     return ShellCase(READ_BACK, qemu.BootConfig(uboot=True), _sequence(steps), expected, ordered, forbidden,
