@@ -36,16 +36,16 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 import qemu
 from common import BASE_TIMEOUT, CaseResult, Job, Options
 from shell_cases import _QUIET, _READY, Input, ShellCase, ShellChecker
+from shell_cases import _host_run as _run
+from shell_cases import _host_tool as _tool
 
 WRITE = "storage/virt-run-write"
 READ_BACK = "storage/virt-run-uboot-read-back"
 _CM = r"component-manager\(\d+\): "
-_MTOOLS_ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1")
 BIG_BYTES = 100 * 1024
 
 # Boot sectors the library refuses (docs/storage.md, "Boot sector checks"):
@@ -58,17 +58,6 @@ _BAD_BOOT_SECTORS = [
     (21, b"\x12", "media descriptor not F0 or F8..FF"),
     (0, b"\x00", "bad boot sector jump instruction (not EB or E9)"),
 ]
-
-
-def _tool(name: str) -> str:
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin") or name
-
-
-def _run(cmd: list[str], data: Optional[bytes] = None) -> bytes:
-    r = subprocess.run(cmd, input=data, capture_output=True, env=_MTOOLS_ENV)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {(r.stdout + r.stderr).decode(errors='replace')}")
-    return r.stdout
 
 
 def mcopy_bytes(image: Path, path: str, data: bytes) -> None:
