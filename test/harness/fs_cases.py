@@ -8,7 +8,7 @@ the service lists it FAILED with that reason and logs one line naming it.
 
 - `run fs-test read`: bin/fs-test (meta/fs-test.cm, in the root's
   collection `run`, which is offered /data and fs.Mounts) lists fs.Mounts
-  (both disks) and /data, reads HELLO.TXT and checks the errors of a missing name, "..",
+  (both disks, the same after `Mounts.Rescan`) and /data, reads HELLO.TXT and checks the errors of a missing name, "..",
   a file opened as a directory and a write to a file opened read-only;
 - `run fs-test write`: writes MICA.TXT (40,000 bytes through two
   connections to the same node), a directory with a long name holding a

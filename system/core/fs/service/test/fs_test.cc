@@ -2,7 +2,8 @@
 // fs/virt, test/harness/fs_cases.py), run by the shell in the root's
 // collection `run` (meta/fs-test.cm: uses /data and fs.Mounts):
 //
-//   fs-test read    lists fs.Mounts and /data, reads HELLO.TXT (which the
+//   fs-test read    lists fs.Mounts (2 volumes, the same after a Rescan)
+//                   and /data, reads HELLO.TXT (which the
 //                   harness put on the image with mcopy) and checks the
 //                   errors of a missing name, "..", and a write to a node
 //                   opened read-only
@@ -95,6 +96,14 @@ int Read() {
                m.device.data, static_cast<int>(m.name.size), m.name.data, m.partition,
                m.state == idl::fs::MountState::MOUNTED ? "mounted" : "failed",
                m.detail.size != 0 ? ": " : "", static_cast<int>(m.detail.size), m.detail.data);
+      }
+      // A rescan finds the same disks (known ones are kept as they are).
+      const uint32_t before = list.total;
+      idl::fs::Mounts::RescanRequest rreq;
+      idl::fs::Mounts::RescanResponse rresp;
+      if (mounts.Rescan(rreq, &rresp) != MICA_OK || rresp.error != Error::OK ||
+          mounts.List(lreq, &list) != MICA_OK || list.total != before || before != 2) {
+        Fail("Mounts.Rescan (want the same 2 volumes)", rresp.error);
       }
     } else {
       Fail("Mounts.List", Error::IO);
