@@ -179,4 +179,4 @@ def fs_jobs(opts: Options) -> list[Job]:
         return [CaseResult(NAME, "PASS", r.seconds),
                 CaseResult(check_name, "FAIL" if wrong else "PASS", 0.0, wrong)]
 
-    return [Job([NAME, check_name], run, waits=True)]
+    return [Job([NAME, check_name], run)]
