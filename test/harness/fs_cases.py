@@ -12,7 +12,8 @@ the service lists it FAILED with that reason and logs one line naming it.
   a file opened as a directory and a write to a file opened read-only;
 - `run fs-test write`: writes MICA.TXT (40,000 bytes through two
   connections to the same node), a directory with a long name holding a
-  file with a long name, syncs, then writes UNSYNCED.TXT without a sync;
+  file with a long name, APPEND.TXT (writes with APPEND after a seek to
+  0 land at the end), syncs, then writes UNSYNCED.TXT without a sync;
 - `ps`, `kill <fs-service>`: the component manager restarts the service
   (on_terminate restart);
 - `run fs-test check`: a new client reads MICA.TXT back from the restarted
@@ -91,7 +92,7 @@ def host_check(image: Path) -> str:
         return f"fsck.fat -n exited {r.returncode}: {(r.stdout + r.stderr).decode(errors='replace')}"
     want = bytes(pattern_byte(i) for i in range(MICA_SIZE))
     for path, expected in (("MICA.TXT", want), ("Sub Dir/A long name.txt", want[:100]),
-                           ("LATE.TXT", want[:LATE_SIZE])):
+                           ("LATE.TXT", want[:LATE_SIZE]), ("APPEND.TXT", b"abcd")):
         r = _run([_tool("mtype"), "-i", str(image), f"::/{path}"])
         if r.returncode != 0:
             return f"mtype {path}: {(r.stdout + r.stderr).decode(errors='replace')}"

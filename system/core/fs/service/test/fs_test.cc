@@ -9,7 +9,8 @@
 //                   opened read-only
 //   fs-test write   writes MICA.TXT (40,000 bytes of a pattern, in several
 //                   requests, two connections to it at once), makes a
-//                   directory with a file, syncs; then writes UNSYNCED.TXT
+//                   directory with a file, APPEND.TXT ("ab", a seek to 0,
+//                   "cd" with APPEND: "abcd"), syncs; then writes UNSYNCED.TXT
 //                   and does not sync (the harness then kills the service)
 //   fs-test check   reads MICA.TXT back through a new connection (after
 //                   the service's restart) and checks every byte; checks
@@ -236,6 +237,28 @@ int Write() {
     idl::fs::FileSyncClient fc(static_cast<mica::Channel&&>(c));
     if ((e = WriteAll(fc, 0, 100)) != Error::OK) {
       Fail("write Sub Dir/A long name.txt", e);
+    }
+  }
+  // APPEND: every write at the end, whatever the position.
+  mica::Channel ap;
+  if ((e = OpenNode(data, "APPEND.TXT", rw | OpenFlags::CREATE | OpenFlags::APPEND, &ap)) !=
+      Error::OK) {
+    Fail("create APPEND.TXT", e);
+  } else {
+    idl::fs::FileSyncClient fap(static_cast<mica::Channel&&>(ap));
+    File::SeekRequest start;
+    start.whence = idl::fs::Whence::START;
+    start.offset = 0;
+    for (const char* piece : {"ab", "cd"}) {
+      File::WriteRequest w;
+      w.data.Push(static_cast<uint8_t>(piece[0]));
+      w.data.Push(static_cast<uint8_t>(piece[1]));
+      File::WriteResponse wr;
+      File::SeekResponse ssr;
+      if (fap.Write(w, &wr) != MICA_OK || wr.error != Error::OK || wr.written != 2 ||
+          fap.Seek(start, &ssr) != MICA_OK) {
+        Fail("append to APPEND.TXT", wr.error);
+      }
     }
   }
   Directory::SyncRequest sync;
