@@ -8,7 +8,8 @@ the service lists it FAILED with that reason and logs one line naming it.
 
 - `run fs-test read`: bin/fs-test (meta/fs-test.cm, in the root's
   collection `run`, which is offered /data and fs.Mounts) lists fs.Mounts
-  (both disks, the same after `Mounts.Rescan`) and /data, reads HELLO.TXT and checks the errors of a missing name, "..",
+  (both disks, the same after `Mounts.Rescan`) and /data, finds /boot
+  answering NOT_MOUNTED with the broken disk's reason, reads HELLO.TXT and checks the errors of a missing name, "..",
   a file opened as a directory and a write to a file opened read-only;
 - `run fs-test write`: writes MICA.TXT (40,000 bytes through two
   connections to the same node), a directory with a long name holding a
@@ -130,6 +131,8 @@ def fs_case(image: Path, bad: Path, hello: str) -> ShellCase:
         # service's one line about it.
         rf"fs-test\(\d+\): fs-test: mount block/\d+  partition 0 failed: {BAD_REASON}$",
         rf"fs\[fs\] ERROR: block/\d+ partition 0: not mounted: {BAD_REASON}$",
+        # /boot: no such volume here; the one that failed explains.
+        rf"fs-test\(\d+\): fs-test: /boot: block/\d+ partition 0: {BAD_REASON}$",
     ]
     ordered = [
         _CM + r"component: started /fs \(process \d+\)$",

@@ -1,12 +1,13 @@
 // bin/fs-test: the file system service's in-target test (the harness case
 // fs/virt, test/harness/fs_cases.py), run by the shell in the root's
-// collection `run` (meta/fs-test.cm: uses /data and fs.Mounts):
+// collection `run` (meta/fs-test.cm: uses /data, /boot and fs.Mounts):
 //
 //   fs-test read    lists fs.Mounts (2 volumes, the same after a Rescan)
-//                   and /data, reads HELLO.TXT (which the
-//                   harness put on the image with mcopy) and checks the
-//                   errors of a missing name, "..", and a write to a node
-//                   opened read-only
+//                   and /data, reads HELLO.TXT (which the harness put on
+//                   the image with mcopy), checks the errors of a missing
+//                   name, "..", a file opened as a directory and a write to
+//                   a file opened read-only, and that /boot (no such
+//                   volume; one failed) answers NOT_MOUNTED with a reason
 //   fs-test write   writes MICA.TXT (40,000 bytes of a pattern, in several
 //                   requests, two connections to it at once), makes a
 //                   directory with a file, APPEND.TXT ("ab", a seek to 0,
@@ -167,6 +168,19 @@ int Read() {
   }
   if ((e = OpenNode(data, "HELLO.TXT", OpenFlags::DIRECTORY, &none)) != Error::NOT_DIRECTORY) {
     Fail("open HELLO.TXT as a directory (want NOT_DIRECTORY)", e);
+  }
+  // No boot volume here, and one volume did not mount: /boot answers
+  // NOT_MOUNTED with that volume's reason.
+  mica::Channel bch;
+  if (mica::component::Open("/boot", &bch) != MICA_OK) {
+    Fail("open /boot", Error::IO);
+  } else {
+    idl::fs::DirectorySyncClient boot(static_cast<mica::Channel&&>(bch));
+    if (boot.ReadDir(rdreq, &rd) != MICA_OK || rd.error != Error::NOT_MOUNTED) {
+      Fail("ReadDir of /boot (want NOT_MOUNTED)", rd.error);
+    } else {
+      printf("fs-test: /boot: %.*s\n", static_cast<int>(rd.detail.size), rd.detail.data);
+    }
   }
   return g_failures == 0 ? 0 : 1;
 }
