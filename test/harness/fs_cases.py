@@ -8,22 +8,29 @@ the service lists it FAILED with that reason and logs one line naming it.
 
 - `run fs-test read`: bin/fs-test (meta/fs-test.cm, in the root's
   collection `run`, which is offered /data and fs.Mounts) lists fs.Mounts
-  (both disks) and /data, reads HELLO.TXT and checks the errors of a missing name, "..",
+  (both disks, the same after `Mounts.Rescan`) and /data, finds /boot
+  answering NOT_MOUNTED with the broken disk's reason, reads HELLO.TXT and checks the errors of a missing name, "..",
   a file opened as a directory and a write to a file opened read-only;
 - `run fs-test write`: writes MICA.TXT (40,000 bytes through two
   connections to the same node), a directory with a long name holding a
-  file with a long name, syncs, then writes UNSYNCED.TXT without a sync;
+  file with a long name, APPEND.TXT (writes with APPEND after a seek to
+  0 land at the end), syncs, then writes UNSYNCED.TXT without a sync;
 - `ps`, `kill <fs-service>`: the component manager restarts the service
   (on_terminate restart);
 - `run fs-test check`: a new client reads MICA.TXT back from the restarted
-  service, every byte;
+  service, every byte, finds UNSYNCED.TXT gone, and writes LATE.TXT
+  without a sync;
+- `stop /fs`: the service syncs on Lifecycle.Stop and exits 0;
 - poweroff.
 
-fs/virt/host-check: then, on the host, `fsck.fat -n` finds nothing and
-mtype reads back byte-exact what fs-test wrote and synced."""
+fs/virt/host-check: then, on the host, `fsck.fat -n` finds nothing,
+mtype reads back byte-exact what fs-test wrote and synced (LATE.TXT by
+the stop), and mdir shows
+MICA.TXT stamped this year (the service's clock is the RTC)."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import random
 import shutil
@@ -41,6 +48,7 @@ _CM = r"component-manager\(\d+\): "
 _ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1")
 IMAGE_KIB = 8192
 MICA_SIZE = 40000  # fs_test.cc kMicaSize
+LATE_SIZE = 1000  # kLateSize
 
 
 def pattern_byte(i: int) -> int:
@@ -84,12 +92,20 @@ def host_check(image: Path) -> str:
     if r.returncode != 0:
         return f"fsck.fat -n exited {r.returncode}: {(r.stdout + r.stderr).decode(errors='replace')}"
     want = bytes(pattern_byte(i) for i in range(MICA_SIZE))
-    for path, expected in (("MICA.TXT", want), ("Sub Dir/A long name.txt", want[:100])):
+    for path, expected in (("MICA.TXT", want), ("Sub Dir/A long name.txt", want[:100]),
+                           ("LATE.TXT", want[:LATE_SIZE]), ("APPEND.TXT", b"abcd")):
         r = _run([_tool("mtype"), "-i", str(image), f"::/{path}"])
         if r.returncode != 0:
             return f"mtype {path}: {(r.stdout + r.stderr).decode(errors='replace')}"
         if r.stdout != expected:
             return f"{path}: {len(r.stdout)} bytes that differ from the {len(expected)} fs-test wrote"
+    # Stamped with the RTC's time (QEMU's RTC runs on the host's UTC), not
+    # FAT's 1980 default.
+    r = _run([_tool("mdir"), "-i", str(image), "::/MICA.TXT"])
+    year = str(datetime.datetime.now(datetime.timezone.utc).year)
+    line = next((l for l in r.stdout.decode(errors="replace").splitlines() if l.startswith("MICA ")), "")
+    if year not in line:
+        return f"MICA.TXT is not stamped {year}: mdir says {line!r}"
     return ""
 
 
@@ -104,7 +120,8 @@ def fs_case(image: Path, bad: Path, hello: str) -> ShellCase:
         (run_ok, b"ps\r"),
         (_ps_line("fs-service"), lambda m: f"kill {m.group(1)}\r".encode()),
         (_CM + r"component: /fs \(process \d+\) was killed; restart 1 in \d+ ms$", b"run fs-test check\r"),
-        (run_ok, b"poweroff\r"),
+        (run_ok, b"stop /fs\r"),
+        (r"^stop: /fs stopped$", b"poweroff\r"),
     )
     expected = [
         r"fs-test\(\d+\): fs-test: mount block/\d+ data partition 0 mounted$",
@@ -114,6 +131,8 @@ def fs_case(image: Path, bad: Path, hello: str) -> ShellCase:
         # service's one line about it.
         rf"fs-test\(\d+\): fs-test: mount block/\d+  partition 0 failed: {BAD_REASON}$",
         rf"fs\[fs\] ERROR: block/\d+ partition 0: not mounted: {BAD_REASON}$",
+        # /boot: no such volume here; the one that failed explains.
+        rf"fs-test\(\d+\): fs-test: /boot: block/\d+ partition 0: {BAD_REASON}$",
     ]
     ordered = [
         _CM + r"component: started /fs \(process \d+\)$",
@@ -124,6 +143,7 @@ def fs_case(image: Path, bad: Path, hello: str) -> ShellCase:
         _CM + r"component: /fs \(process \d+\) was killed; restart 1 in \d+ ms$",
         _CM + r"component: started /fs \(process \d+\)$",
         r"fs-test\(\d+\): fs-test: check ok$",
+        _CM + r"component: stopped /fs \(process \d+\): exited with status 0",
     ]
     forbidden = _QUIET + (r"fs-test: FAIL", r"component: failed")
     devices = ("-drive", f"if=none,file={image},format=raw,id=fs0",
@@ -163,4 +183,4 @@ def fs_jobs(opts: Options) -> list[Job]:
         return [CaseResult(NAME, "PASS", r.seconds),
                 CaseResult(check_name, "FAIL" if wrong else "PASS", 0.0, wrong)]
 
-    return [Job([NAME, check_name], run, waits=True)]
+    return [Job([NAME, check_name], run)]

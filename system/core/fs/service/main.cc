@@ -6,6 +6,7 @@
 // deadlines, directory walks are bounded by the volume). Exits 0 on
 // Lifecycle.Stop after syncing every volume.
 #include <idl/directory_ipc.h>
+#include <idl/rtc_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/component/component.h>
 #include <mica/driver/service.h>
@@ -33,6 +34,17 @@ struct Disk {
   char name[33] = {};
   BlockDisk* block = nullptr;
 };
+
+// The wall clock: the RTC's reading at start plus the monotonic time since.
+int64_t g_utc_at_start = -1;
+mica_time_t g_monotonic_at_start = 0;
+
+uint64_t WallClock() {
+  mica_time_t now = 0;
+  mica_clock_get_monotonic(&now);
+  return static_cast<uint64_t>(g_utc_at_start) +
+         static_cast<uint64_t>((now - g_monotonic_at_start) / 1'000'000'000);
+}
 
 class Service final : public MountTable {
  public:
@@ -84,6 +96,28 @@ class Service final : public MountTable {
       }
     }
     MICA_LOGF(WARN, kTag, "no volume to serve as %s", name);
+  }
+
+  // Reads the RTC (rtc/0) once, for the time stamped on changes.
+  void ReadClock() {
+    if (!directory_.is_valid() &&
+        mica::component::Connect(idl::directory::Directory::kName, &directory_) != MICA_OK) {
+      return;
+    }
+    mica::Channel ch;
+    if (mica::driver::OpenServiceIn(directory_.get(), "rtc", 0, idl::rtc::Rtc::kName,
+                                    idl::rtc::Rtc::kVersion, &ch) != MICA_OK) {
+      MICA_LOGF(INFO, kTag, "no real-time clock: changes are stamped 1980-01-01");
+      return;
+    }
+    idl::rtc::RtcSyncClient rtc(static_cast<mica::Channel&&>(ch));
+    mica_clock_get_monotonic(&g_monotonic_at_start);
+    rtc.set_deadline(g_monotonic_at_start + 1'000'000'000);
+    idl::rtc::Rtc::GetRequest req;
+    idl::rtc::Rtc::GetResponse resp;
+    if (rtc.Get(req, &resp) == MICA_OK && resp.status == MICA_OK && resp.utc_seconds >= 0) {
+      g_utc_at_start = resp.utc_seconds;
+    }
   }
 
   void SyncAll() {
@@ -233,6 +267,9 @@ class Service final : public MountTable {
       Failed(r, fat::StatusString(s));
       return;
     }
+    if (g_utc_at_start >= 0) {
+      volume->set_clock(WallClock);
+    }
     r->volume = volume;
     r->mounted = true;
     snprintf(r->label, sizeof(r->label), "%s", volume->fat().label());
@@ -279,6 +316,7 @@ int main() {
     service.SyncAll();
     loop.Quit();
   });
+  service.ReadClock();
   service.Rescan();
   loop.Run();
   return 0;

@@ -78,9 +78,6 @@ class DirectoryConnection final : public Counted<idl::fs::DirectoryServer> {
                   static_cast<mica::Channel&&>(req.node));
       }
     }
-    if (!o.ok()) {
-      r.info.type = idl::fs::NodeType::FILE;  // no node: but only a valid enum is encoded
-    }
     SetOutcome(&r, o);  // on an error req.node closes as req ends
     done.Reply(r);
   }

@@ -313,13 +313,20 @@ Outcome FsVolume::WalkToParent(const fat::Entry& dir, const char* path, size_t l
   return Outcome{};
 }
 
-Outcome FsVolume::WritableDir(const Node* dir, uint32_t dir_rights) const {
+void FsVolume::Stamp() {
+  if (clock_ != nullptr) {
+    volume_.SetTime(clock_());
+  }
+}
+
+Outcome FsVolume::WritableDir(const Node* dir, uint32_t dir_rights) {
   if (read_only_ || (dir_rights & kRightWrite) == 0) {
     return Fail(Error::READ_ONLY);
   }
   if (dir->removed) {
     return Fail(Error::NOT_FOUND);
   }
+  Stamp();
   return Outcome{};
 }
 
@@ -379,6 +386,7 @@ Outcome FsVolume::Open(Node* dir, uint32_t dir_rights, const char* path, size_t 
     }
   }
   if (Has(flags, OpenFlags::TRUNCATE) && n->entry.size != 0) {
+    Stamp();
     if (fat::Status s = volume_.Truncate(&n->entry, 0); s != fat::Status::kOk) {
       nodes_.Release(n);
       return FromFat(s);
@@ -527,6 +535,7 @@ Outcome FsVolume::Write(Node* file, uint32_t rights, uint64_t offset, const void
   if (length == 0) {
     return Outcome{};
   }
+  Stamp();
   return FromFat(volume_.Write(&file->entry, offset, data, length, done));
 }
 
@@ -540,6 +549,7 @@ Outcome FsVolume::Truncate(Node* file, uint32_t rights, uint64_t size) {
   if (size > UINT32_MAX) {
     return Fail(Error::TOO_LARGE);
   }
+  Stamp();
   return FromFat(volume_.Truncate(&file->entry, size));
 }
 

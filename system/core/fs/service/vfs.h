@@ -119,6 +119,9 @@ class FsVolume {
                     size_t cache_bytes, bool read_only);
   fat::Volume& fat() { return volume_; }
   bool read_only() const;
+  // Where the time stamped on what changes comes from (seconds since
+  // 1970-01-01 UTC); without one the library's default (1980-01-01).
+  void set_clock(uint64_t (*now)()) { clock_ = now; }
   // The root directory's node (held by the volume itself): a new
   // reference for a mount capability's connection.
   Node* AcquireRoot();
@@ -159,12 +162,15 @@ class FsVolume {
   };
   // Walks `path` from `dir` to *target.
   Outcome WalkToParent(const fat::Entry& dir, const char* path, size_t length, Target* target);
-  Outcome WritableDir(const Node* dir, uint32_t dir_rights) const;
+  // Checks that `dir` may be changed, and sets the volume's time for it.
+  Outcome WritableDir(const Node* dir, uint32_t dir_rights);
+  void Stamp();
   // WritableDir, then WalkToParent: where a change to `dir` lands.
   Outcome ChangeTarget(Node* dir, uint32_t dir_rights, const char* path, size_t length,
                        Target* target);
 
   fat::Volume volume_;
+  uint64_t (*clock_)() = nullptr;
   bool read_only_ = true;
   NodeTable nodes_;
   Node* root_ = nullptr;
