@@ -587,6 +587,34 @@ bool ShortNameEqual(const uint8_t* slot, const uint16_t* name, size_t length) {
   return at == length;
 }
 
+// The 8.3 slot bytes ("README  TXT", upper case) whose name reads as
+// `name` but for case; false if no 8.3 name reads so.
+bool ShortForm(const uint16_t* name, size_t length, uint8_t* out) {
+  FillBytes(out, ' ', 11);
+  size_t dot = length;
+  for (size_t i = 0; i < length; ++i) {
+    if (name[i] >= 0x80) {
+      return false;
+    }
+    if (name[i] == '.') {
+      if (dot != length) {
+        return false;
+      }
+      dot = i;
+    }
+  }
+  const size_t ext = dot == length ? 0 : length - dot - 1;
+  if (dot == 0 || dot > 8 || ext > 3 || (dot != length && ext == 0)) {
+    return false;
+  }
+  for (size_t i = 0; i < length; ++i) {
+    if (i != dot) {
+      out[i < dot ? i : 8 + (i - dot - 1)] = AsciiUpper(static_cast<uint8_t>(name[i]));
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // A name to create: its UTF-16 units and its 8.3 form.
@@ -812,6 +840,8 @@ struct Volume::Scan {
   uint32_t need = 0;                    // free slots wanted; 0: a lookup, ends at the name
   const uint8_t* basis = nullptr;       // mark "~N" aliases of this basis in tails_
   size_t basis_length = 0;
+  bool has_short = false;  // the name as 8.3 slot bytes, if it can be one
+  uint8_t short_form[11];
   // Results.
   bool found = false;
   uint32_t found_slot = 0, found_first = 0;
@@ -819,6 +849,28 @@ struct Volume::Scan {
   uint32_t free_first = 0;
   uint32_t end = 0;  // the first never-used slot (or the end of the directory's clusters)
 };
+
+// Whether the 8.3 name of `slot` reads as the scan's name but for case:
+// compared as slot bytes, unless the slot has bytes an 8.3 name reads
+// differently (0x05, 0x80 and up).
+bool Volume::ShortMatches(const uint8_t* slot, const Scan& scan) {
+  bool plain = slot[0] != 0x05;
+  for (size_t i = 0; i < 11 && plain; ++i) {
+    plain = slot[i] < 0x80;
+  }
+  if (!plain) {
+    return ShortNameEqual(slot, scan.name, scan.length);
+  }
+  if (!scan.has_short) {
+    return false;
+  }
+  for (size_t i = 0; i < 11; ++i) {
+    if (AsciiUpper(slot[i]) != scan.short_form[i]) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // --- Volume ---
 
@@ -905,7 +957,7 @@ Status Volume::Mount(const BlockDevice& device, const Partition& partition, void
       bucket_mask_ = buckets - 1;
       slot_count_ = n;
       for (size_t i = 0; i < n; ++i) {
-        slots_[i] = CacheSlot{0, 0, kNoSlot, 0};
+        slots_[i] = CacheSlot{0, 0, kNoSlot, 0, 0};
       }
       for (size_t i = 0; i < buckets; ++i) {
         buckets_[i] = kNoSlot;
@@ -1027,7 +1079,7 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
     return Status::kIoError;
   }
   const size_t bucket = Bucket(sector);
-  slots_[victim] = CacheSlot{sector, ++clock_, buckets_[bucket], 1};
+  slots_[victim] = CacheSlot{sector, ++clock_, buckets_[bucket], 1, 0};
   buckets_[bucket] = static_cast<uint32_t>(victim);
   *index = last_slot_ = victim;
   return Status::kOk;
@@ -1300,15 +1352,22 @@ Status Volume::ChainLength(uint32_t first, uint32_t* length) {
     return Status::kBadCluster;
   }
   uint32_t cluster = first;
+  uint32_t contig = 0;  // consecutive clusters from the start, remembered for reads
+  bool consecutive = true;
   for (uint32_t n = 1; n <= cluster_count_; ++n) {
-    Status s = NextCluster(cluster, &cluster);
+    uint32_t next;
+    Status s = NextCluster(cluster, &next);
     if (s == Status::kNotFound) {
+      Remember(first, 0, first, contig);
       *length = n;
       return Status::kOk;
     }
     if (s != Status::kOk) {
       return s;
     }
+    consecutive = consecutive && next == cluster + 1;
+    contig += consecutive ? 1 : 0;
+    cluster = next;
   }
   return Status::kChainLoop;
 }
@@ -1573,7 +1632,8 @@ Status Volume::ReadSlot(uint32_t dir_cluster, uint32_t index, uint8_t* slot) {
   return Status::kOk;
 }
 
-Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot) {
+Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot,
+                              bool removal) {
   uint64_t sector;
   uint32_t offset;
   uint8_t* data;
@@ -1584,6 +1644,9 @@ Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_
     return s;
   }
   CopyBytes(data + offset, slot, kSlotSize);
+  if (removal) {
+    slots_[last_slot_].removes = 1;  // MetaWrite's slot
+  }
   return Status::kOk;
 }
 
@@ -1631,17 +1694,26 @@ Status Volume::ScanDir(const Entry& dir, Scan* scan) {
   if (scan->basis != nullptr) {
     FillBytes(tails_, 0, sizeof(tails_));
   }
+  scan->has_short = ShortForm(scan->name, scan->length, scan->short_form);
   LongName long_name;
   uint32_t run = 0;  // free slots in a row
+  // A sector at a time: nothing else touches the cache inside this loop.
+  const uint32_t in_sector = bytes_per_sector_ / kSlotSize - 1;
+  const uint8_t* sector = nullptr;
   for (uint32_t index = 0;; ++index) {
     const uint8_t* where;
-    Status s = it.Slot(index, &where);
-    if (s == Status::kNotFound) {
-      scan->end = index;
-      return Status::kOk;
-    }
-    if (s != Status::kOk) {
-      return s;
+    if ((index & in_sector) == 0) {
+      Status s = it.Slot(index, &where);
+      if (s == Status::kNotFound) {
+        scan->end = index;
+        return Status::kOk;
+      }
+      if (s != Status::kOk) {
+        return s;
+      }
+      sector = where;
+    } else {
+      where = sector + (index & in_sector) * kSlotSize;
     }
     if (index >= kMaxDirSlots) {
       return Status::kChainLoop;  // larger than any directory may be
@@ -1671,7 +1743,7 @@ Status Volume::ScanDir(const Entry& dir, Scan* scan) {
     }
     if (index != scan->ignore_slot && !scan->found &&
         ((units != 0 && LongNameEqual(long_name.units, units, scan->name, scan->length)) ||
-         ShortNameEqual(slot, scan->name, scan->length))) {
+         ShortMatches(slot, *scan))) {
       scan->found = true;
       scan->found_slot = index;
       scan->found_first = units != 0 ? long_name.first_slot : index;
@@ -2416,7 +2488,7 @@ Status Volume::DeleteSlots(const Entry& entry) {
       continue;
     }
     slot[0] = kDeleted;
-    if (Status s = WriteSlotBytes(entry.dir_cluster, i, slot); s != Status::kOk) {
+    if (Status s = WriteSlotBytes(entry.dir_cluster, i, slot, /*removal=*/true); s != Status::kOk) {
       return s;
     }
   }
@@ -2554,14 +2626,18 @@ Status Volume::SyncSteps() {
       }
       data_unflushed_ = false;
     }
-    for (int pass = 0; pass < 2; ++pass) {
+    // 0: the FAT; 1: directory sectors that delete entries; 2: the others
+    // (a rename cut between its two sectors shows neither name, never both).
+    for (int pass = 0; pass < 3; ++pass) {
       bool wrote = false;
       for (size_t i = 0; i < slot_count_; ++i) {
-        if (slots_[i].state == 2 && IsFatSector(slots_[i].sector) == (pass == 0)) {
+        const int kind = IsFatSector(slots_[i].sector) ? 0 : slots_[i].removes != 0 ? 1 : 2;
+        if (slots_[i].state == 2 && kind == pass) {
           if (Status s = WriteSlot(i, true); s != Status::kOk) {
             return s;
           }
           slots_[i].state = 1;
+          slots_[i].removes = 0;
           --dirty_count_;
           wrote = true;
         }

@@ -263,11 +263,14 @@ class Volume {
  private:
   friend class DirIterator;
   struct Scan;  // a directory search (fat.cc)
+  // Whether the 8.3 name in `slot` reads as the scan's name but for case.
+  static bool ShortMatches(const uint8_t* slot, const Scan& scan);
   struct CacheSlot {
     uint64_t sector;  // volume sector
     uint64_t stamp;   // last use, for LRU
     uint32_t next;    // the next slot in its hash bucket
     uint8_t state;    // 0 empty, 1 clean, 2 dirty
+    uint8_t removes;  // dirty with a deleted entry: written before other directory sectors
   };
   static constexpr uint32_t kNoSlot = ~uint32_t{0};
   // A deferred free (Truncate, Remove): the chain from `first` is freed at the
@@ -345,7 +348,9 @@ class Volume {
   uint32_t DirKey(const Entry& dir) const;
   Status SlotSector(uint32_t dir_cluster, uint32_t index, uint64_t* sector, uint32_t* offset);
   Status ReadSlot(uint32_t dir_cluster, uint32_t index, uint8_t* slot);
-  Status WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot);
+  // `removal`: the slot deletes an entry (Sync writes such sectors first).
+  Status WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot,
+                        bool removal = false);
   Status EntryAt(uint32_t dir_cluster, uint32_t first_slot, uint32_t slot, Entry* entry);
   // Checks that `entry` still is at its slot; *slot gets its 32 bytes.
   Status CheckSlot(const Entry& entry, uint8_t* slot);
