@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -188,6 +189,15 @@ class VolumeTest : public ::testing::Test {
     for (int i = 0; i < 70; ++i) {
       b.Put("many/f" + std::to_string(i), Pattern(i, 3 + i));
     }
+    // A large file laid over holes (fragmented), for reads at any offset.
+    b.Mkdir("frag");
+    for (int i = 0; i < 40; ++i) {
+      b.Put("frag/p" + std::to_string(i), Pattern(2048, 100 + i));
+    }
+    for (int i = 0; i < 40; i += 2) {
+      b.Remove("frag/p" + std::to_string(i));
+    }
+    b.Put("big.bin", Pattern(700000, 99));
     image_ = new std::vector<uint8_t>(fat_test::ReadHostFile(b.path()));
     image_files_ = new std::map<std::string, std::vector<uint8_t>>(b.files());
   }
@@ -600,6 +610,39 @@ TEST_F(WriteTest, ChangesAreStampedWithTheClock) {
   idl::fs::NodeInfo info;
   ASSERT_TRUE(volume_->Stat(n, &info).ok());
   EXPECT_EQ(info.modify_time, FixedClock());  // FAT keeps even seconds
+  volume_->Release(n);
+  SyncAndCheck();
+}
+
+// Reads at any offset of a large fragmented file, also after the file's
+// chain changed (the library remembers chain extents).
+TEST_F(WriteTest, ReadsAnywhereInALargeFileAlsoAfterItsChainChanged) {
+  std::vector<uint8_t> want = files_.at("big.bin");
+  uint32_t r = 0;
+  Node* n = OpenOk("big.bin", F(OpenFlags::READ | OpenFlags::WRITE), &r);
+  ASSERT_NE(n, nullptr);
+  auto check = [&](uint64_t seed) {
+    uint64_t state = seed;
+    for (int i = 0; i < 200; ++i) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      const uint64_t offset = (state >> 33) % want.size();
+      uint8_t buf[5000];
+      size_t got = 0;
+      ASSERT_TRUE(volume_->Read(n, r, offset, buf, sizeof(buf), &got).ok());
+      ASSERT_EQ(got, std::min<size_t>(sizeof(buf), want.size() - offset));
+      ASSERT_EQ(0, memcmp(buf, want.data() + offset, got)) << offset;
+    }
+  };
+  check(1);
+  // Shrink, then grow past the old end.
+  ASSERT_TRUE(volume_->Truncate(n, r, 300000).ok());
+  want.resize(300000);
+  const std::vector<uint8_t> more = Pattern(500000, 7);
+  size_t done = 0;
+  ASSERT_TRUE(volume_->Write(n, r, want.size(), more.data(), more.size(), &done).ok());
+  want.insert(want.end(), more.begin(), more.end());
+  check(2);
+  EXPECT_EQ(ReadAll(n, r), want);
   volume_->Release(n);
   SyncAndCheck();
 }
