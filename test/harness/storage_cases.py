@@ -202,6 +202,10 @@ class Plan:
         self.intact = f"ok{tag}.txt"
         self.intact_text = text(4) + "\n"
         self.bad_boot = _BAD_BOOT_SECTORS[rng.randrange(len(_BAD_BOOT_SECTORS))]
+        # Written at the second boot's shell just before `poweroff`, with
+        # neither `sync` nor `stop /fs`: poweroff stops the fs service first.
+        self.late = f"late-{word(5)}.txt"
+        self.late_text = text(3)
 
     def fill(self, image: Path) -> None:
         """The files the first boot finds (the host's mtools)."""
@@ -348,7 +352,7 @@ def read_back_case(plan: Plan) -> ShellCase:
         (f"cat /data/{p.newdir}/{p.copy_long}", _line(p.long_text.rstrip("\n"))),
         ("ls /boot", _echo("ls /boot")),
         ("components", r"^components: \d+$"),
-        ("stop /fs", _STOPPED),
+        (f"write /data/{p.late} {p.late_text}", _echo(f"write /data/{p.late} {p.late_text}")),
         ("poweroff", ""),
     ]
     expected = [
@@ -364,6 +368,8 @@ def read_back_case(plan: Plan) -> ShellCase:
         r"fs\[fs\] INFO: block/\d+ partition 0 \(label \"MICADATA\"\) is /data$",
         # Never restarted: no "restarts <n>" after its process.
         r"^  fs \[running\] process \d+$",
+        # Unsynced, then poweroff: the shell stops the file system first.
+        r"^poweroff: stopping /fs \(its volumes written out\): stopped$",
     ]
     ordered = [
         r"^U-Boot ",
@@ -466,7 +472,9 @@ def storage_jobs(opts: Options) -> list[Job]:
         except (RuntimeError, OSError) as e:
             return results + [CaseResult(n, "FAIL", 0.0, f"cannot damage the image: {e}") for n in names[2:]]
         results.append(boot(read_back_case(plan), _run_command(opts, root, "--uboot")))
-        results.append(check(f"{READ_BACK}/host-check", _contents_problem(image, plan.written_files()), seed))
+        late = {plan.late: (plan.late_text + "\n").encode()}  # written, never synced, then poweroff
+        results.append(check(f"{READ_BACK}/host-check",
+                             _contents_problem(image, {**plan.written_files(), **late}), seed))
         return results
 
     # Typed boots: mostly waiting (common.Job.waits).

@@ -1,6 +1,7 @@
 // The shell's commands (docs/shell.md, "Commands"). Each prints to the
 // console through Shell::Print; errors are one line, "<command>: <why>".
 #include <idl/component_ipc.h>
+#include <idl/fs.h>
 #include <idl/inspect_ipc.h>
 #include <idl/log_ipc.h>
 #include <idl/power_ipc.h>
@@ -408,11 +409,14 @@ bool Sleep(Shell& sh, int, char** argv) {
   return false;
 }
 
+void StopFileSystems(Shell& sh, const char* cmd);
+
 bool Power(Shell& sh, const char* cmd, idl::power::Action action) {
   if (!sh.caps().power) {
     sh.Print("%s: no power capability\n", cmd);
     return true;
   }
+  StopFileSystems(sh, cmd);
   idl::power::PowerSyncClient power(static_cast<mica::Channel&&>(sh.caps().power));
   power.set_deadline(mica::async::Loop::Now() + 30'000'000'000);  // every driver stops first
   idl::power::Power::ShutdownRequest req;
@@ -681,6 +685,48 @@ bool StartOrStop(Shell& sh, char** argv, bool start) {
 
 bool Start(Shell& sh, int, char** argv) {
   return StartOrStop(sh, argv, true);
+}
+
+// Before a reboot or power-off, as Linux unmounts its file systems: every
+// running component that serves file systems (it exposes fs.Mounts) is
+// stopped through the Realm, so it writes its volumes out (the fs service
+// syncs them on Lifecycle.Stop) while the disks' drivers still run. Stop
+// answers once the component has ended (or was killed after its stop
+// timeout). Without component.Realm nothing is stopped.
+void StopFileSystems(Shell& sh, const char* cmd) {
+  if (!sh.caps().realm) {
+    return;
+  }
+  constexpr size_t kMax = 8;
+  static char monikers[kMax][idl::component::MAX_MONIKER + 1];
+  size_t count = 0;
+  ForEachComponent(sh, [&](const idl::component::Component& c) {
+    if (c.state != idl::component::State::RUNNING || count == kMax) {
+      return;
+    }
+    for (uint32_t i = 0; i < c.exposes.count; i++) {
+      if (c.exposes[i].Equals(idl::fs::Mounts::kName)) {
+        memcpy(monikers[count], c.moniker.data, c.moniker.size);
+        monikers[count][c.moniker.size] = '\0';
+        count++;
+        return;
+      }
+    }
+  });
+  for (size_t i = 0; i < count; i++) {
+    idl::component::RealmSyncClient client(static_cast<mica::Channel&&>(sh.caps().realm));
+    client.set_deadline(mica::async::Loop::Now() + kStopTimeout);
+    idl::component::Realm::StopRequest req;
+    idl::component::Realm::StopResponse resp;
+    mica_status_t s =
+        req.moniker.Set(monikers[i]) ? client.Stop(req, &resp) : MICA_ERR_INVALID_ARGS;
+    sh.caps().realm = client.TakeChannel();
+    if (s == MICA_OK) {
+      s = resp.status;
+    }
+    sh.Print("%s: stopping %s (its volumes written out): %s\n", cmd, monikers[i],
+             s == MICA_OK ? "stopped" : StatusName(s));
+  }
 }
 
 bool Stop(Shell& sh, int, char** argv) {
