@@ -948,8 +948,10 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
     *index = last_slot_;
     return Status::kOk;
   }
-  size_t victim = 0;
-  bool empty = false;
+  // The victim: an empty slot, else the least recently used clean one; only
+  // when every slot is dirty, everything is synced in order first (in
+  // Sync's last step a dirty sector may be written at once).
+  size_t victim = slot_count_;
   uint64_t oldest = ~uint64_t{0};
   for (size_t i = 0; i < slot_count_; ++i) {
     CacheSlot& slot = slots_[i];
@@ -958,17 +960,22 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
       *index = last_slot_ = i;
       return Status::kOk;
     }
-    if (slot.state == 0 && !empty) {
-      victim = i;
-      empty = true;
-    } else if (!empty && slot.state != 0 && slot.stamp < oldest) {
+    if (slot.state == 0) {
+      if (oldest != 0) {
+        victim = i;
+        oldest = 0;
+      }
+    } else if (slot.state == 1 && slot.stamp < oldest) {
       victim = i;
       oldest = slot.stamp;
     }
   }
-  if (slots_[victim].state == 2) {
-    // A dirty sector must go: in Sync's last step it may be written at
-    // once; otherwise everything is synced in order first.
+  if (victim == slot_count_) {
+    for (size_t i = 0; i < slot_count_; ++i) {
+      if (victim == slot_count_ || slots_[i].stamp < slots_[victim].stamp) {
+        victim = i;
+      }
+    }
     if (syncing_) {
       if (Status s = WriteSlot(victim, false); s != Status::kOk) {
         return s;
@@ -1181,29 +1188,60 @@ Status Volume::Seek(uint32_t first, uint32_t index, uint32_t* cluster) {
   if (index >= cluster_count_) {
     return Status::kChainLoop;
   }
-  uint32_t at = 0, c = first;
+  // From the chain's remembered extent if it starts at or before `index`;
+  // inside it, no FAT lookup at all.
+  uint32_t base_index = 0, base = first, contig = 0;
   for (const ChainMemo& m : memos_) {
-    if (m.first == first && m.index <= index && m.index >= at) {
-      at = m.index;
-      c = m.cluster;
+    if (m.first == first && m.index <= index) {
+      base_index = m.index;
+      base = m.cluster;
+      contig = m.contig;
     }
   }
-  if (Status s = Advance(&c, index - at); s != Status::kOk) {
-    return s;
+  if (index - base_index <= contig) {
+    *cluster = base + (index - base_index);
+    return Status::kOk;
   }
-  Remember(first, index, c);
+  // Walk on, extending the extent while the clusters are consecutive.
+  uint32_t at = base_index + contig, c = base + contig;
+  while (at < index) {
+    uint32_t next;
+    Status s = NextCluster(c, &next);
+    if (s != Status::kOk) {
+      return s == Status::kNotFound ? Status::kChainTooShort : s;
+    }
+    ++at;
+    if (next == c + 1) {
+      ++contig;
+    } else {
+      base_index = at;
+      base = next;
+      contig = 0;
+    }
+    c = next;
+  }
+  Remember(first, base_index, base, contig);
   *cluster = c;
   return Status::kOk;
 }
 
-void Volume::Remember(uint32_t first, uint32_t index, uint32_t cluster) {
+void Volume::Remember(uint32_t first, uint32_t index, uint32_t cluster, uint32_t contig) {
   for (ChainMemo& m : memos_) {
-    if (m.first == first) {
-      m = ChainMemo{first, index, cluster};
-      return;
+    if (m.first != first) {
+      continue;
     }
+    if (index >= m.index && index - m.index <= m.contig + 1 &&
+        cluster == m.cluster + (index - m.index)) {  // within or right after: one extent
+      const uint32_t end = index + contig;
+      if (end - m.index > m.contig) {
+        m.contig = end - m.index;
+      }
+    } else {
+      m = ChainMemo{first, index, cluster, contig};
+    }
+    return;
   }
-  memos_[next_memo_] = ChainMemo{first, index, cluster};
+  memos_[next_memo_] = ChainMemo{first, index, cluster, contig};
   next_memo_ = (next_memo_ + 1) % kChainMemos;
 }
 
@@ -1673,9 +1711,19 @@ Status Volume::Lookup(const char* path, size_t path_length, Entry* entry) {
 // The run of consecutive clusters from `cluster` covering `span` bytes (as
 // far as the chain is contiguous): *run clusters, then *next (0 if the run
 // covers the span).
-Status Volume::Run(uint32_t cluster, uint64_t span, uint32_t* run, uint32_t* next) {
+Status Volume::Run(uint32_t first, uint32_t index, uint32_t cluster, uint64_t span, uint32_t* run,
+                   uint32_t* next) {
   *run = 1;
   *next = 0;
+  // What the chain's remembered extent already says is consecutive.
+  for (const ChainMemo& m : memos_) {
+    if (m.first == first && index >= m.index && index - m.index <= m.contig &&
+        cluster == m.cluster + (index - m.index)) {
+      const uint64_t known = uint64_t{m.contig} - (index - m.index) + 1;
+      const uint64_t wanted = (span + bytes_per_cluster_ - 1) / bytes_per_cluster_;
+      *run = static_cast<uint32_t>(known < wanted ? known : wanted);
+    }
+  }
   while (uint64_t{*run} * bytes_per_cluster_ < span) {
     uint32_t n;
     Status s = NextCluster(cluster + *run - 1, &n);
@@ -1795,7 +1843,9 @@ Status Volume::Read(const Entry& file, uint64_t offset, void* buffer, size_t len
     const uint32_t in = static_cast<uint32_t>((offset + *done) % bytes_per_cluster_);
     const size_t want = length - *done;
     uint32_t run, next;
-    if (Status s = Run(cluster, in + uint64_t{want}, &run, &next); s != Status::kOk) {
+    if (Status s = Run(file.first_cluster, static_cast<uint32_t>(index), cluster,
+                       in + uint64_t{want}, &run, &next);
+        s != Status::kOk) {
       return s;
     }
     const uint64_t room = uint64_t{run} * bytes_per_cluster_ - in;
@@ -1805,8 +1855,8 @@ Status Volume::Read(const Entry& file, uint64_t offset, void* buffer, size_t len
       return s;
     }
     *done += n;
+    Remember(file.first_cluster, static_cast<uint32_t>(index), cluster, run - 1);
     index += run;
-    Remember(file.first_cluster, static_cast<uint32_t>(index - 1), cluster + run - 1);
     cluster = next;
   }
   return Status::kOk;
@@ -1857,7 +1907,9 @@ Status Volume::WriteChain(uint32_t first, uint64_t offset, const uint8_t* data, 
     const uint32_t in = static_cast<uint32_t>((offset + done) % bytes_per_cluster_);
     const size_t want = length - done;
     uint32_t run, next;
-    if (Status s = Run(cluster, in + uint64_t{want}, &run, &next); s != Status::kOk) {
+    if (Status s =
+            Run(first, static_cast<uint32_t>(index), cluster, in + uint64_t{want}, &run, &next);
+        s != Status::kOk) {
       return s;
     }
     const uint64_t room = uint64_t{run} * bytes_per_cluster_ - in;
@@ -1868,8 +1920,8 @@ Status Volume::WriteChain(uint32_t first, uint64_t offset, const uint8_t* data, 
       return s;
     }
     done += n;
+    Remember(first, index, cluster, run - 1);
     index += run;
-    Remember(first, index - 1, cluster + run - 1);
     cluster = next;
   }
   return Status::kOk;
@@ -1903,6 +1955,25 @@ Status Volume::UpdateEntry(const Entry& file, uint32_t old_first) {
   StampDate(slot, false);
   slot[11] |= kAttrArchive;
   return Status::kOk;
+}
+
+Status Volume::Writable() const {
+  return !mounted_ ? Status::kNotMounted : !writable_ ? Status::kReadOnly : Status::kOk;
+}
+
+Status Volume::BeginChange(const Entry& entry, uint8_t* slot) {
+  if (Status s = CheckSlot(entry, slot); s != Status::kOk) {
+    return s;
+  }
+  return Prepare();
+}
+
+Status Volume::Prepare() {
+  size_t dirty = 0;
+  for (size_t i = 0; i < slot_count_; ++i) {
+    dirty += slots_[i].state == 2 ? 1 : 0;
+  }
+  return slot_count_ - dirty >= kOpSectors ? Status::kOk : SyncSteps();
 }
 
 Status Volume::ReservePending() {
@@ -2042,17 +2113,17 @@ Status Volume::AddSlots(const Entry& dir, const NewName& name, uint8_t* short_sl
 
 Status Volume::Create(const Entry& dir, const char* name, size_t length, bool directory,
                       Entry* entry) {
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   if (!dir.is_directory()) {
     return Status::kNotADirectory;
   }
   NewName parsed;
   if (Status s = ParseName(name, length, &parsed); s != Status::kOk) {
+    return s;
+  }
+  if (Status s = Prepare(); s != Status::kOk) {
     return s;
   }
   uint8_t slot[kSlotSize] = {};
@@ -2195,11 +2266,8 @@ Status Volume::WriteFile(Entry* file, uint64_t offset, const uint8_t* data, size
 
 Status Volume::Write(Entry* file, uint64_t offset, const void* data, size_t length, size_t* done) {
   *done = 0;
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   if (file->is_directory()) {
     return Status::kIsADirectory;
@@ -2216,7 +2284,7 @@ Status Volume::Write(Entry* file, uint64_t offset, const void* data, size_t leng
     limit = Status::kFileTooLarge;
   }
   uint8_t slot[kSlotSize];
-  if (Status s = CheckSlot(*file, slot); s != Status::kOk) {
+  if (Status s = BeginChange(*file, slot); s != Status::kOk) {
     return s;
   }
   Status s = WriteFile(file, offset, static_cast<const uint8_t*>(data), length, done);
@@ -2224,11 +2292,8 @@ Status Volume::Write(Entry* file, uint64_t offset, const void* data, size_t leng
 }
 
 Status Volume::Truncate(Entry* file, uint64_t size) {
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   if (file->is_directory()) {
     return Status::kIsADirectory;
@@ -2237,7 +2302,7 @@ Status Volume::Truncate(Entry* file, uint64_t size) {
     return Status::kFileTooLarge;
   }
   uint8_t slot[kSlotSize];
-  if (Status s = CheckSlot(*file, slot); s != Status::kOk) {
+  if (Status s = BeginChange(*file, slot); s != Status::kOk) {
     return s;
   }
   if (size == file->size) {
@@ -2318,14 +2383,11 @@ Status Volume::DeleteSlots(const Entry& entry) {
 }
 
 Status Volume::Remove(const Entry& entry) {
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   uint8_t slot[kSlotSize];
-  if (Status s = CheckSlot(entry, slot); s != Status::kOk) {
+  if (Status s = BeginChange(entry, slot); s != Status::kOk) {
     return s;
   }
   if (entry.is_directory()) {
@@ -2363,11 +2425,8 @@ Status Volume::Remove(const Entry& entry) {
 
 Status Volume::Rename(const Entry& entry, const Entry& to_dir, const char* name, size_t length,
                       Entry* moved) {
-  if (!mounted_) {
-    return Status::kNotMounted;
-  }
-  if (!writable_) {
-    return Status::kReadOnly;
+  if (Status s = Writable(); s != Status::kOk) {
+    return s;
   }
   if (!to_dir.is_directory()) {
     return Status::kNotADirectory;
@@ -2377,7 +2436,7 @@ Status Volume::Rename(const Entry& entry, const Entry& to_dir, const char* name,
     return s;
   }
   uint8_t slot[kSlotSize];
-  if (Status s = CheckSlot(entry, slot); s != Status::kOk) {
+  if (Status s = BeginChange(entry, slot); s != Status::kOk) {
     return s;
   }
   const uint32_t to_key = DirKey(to_dir);

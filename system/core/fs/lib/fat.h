@@ -110,9 +110,11 @@ inline constexpr uint8_t kAttrLongName = 0x0F;
 
 // The write-back cache of FAT and directory sectors: each cached sector
 // takes its size plus kCacheSlotOverhead bytes of the memory given to Mount.
-// A volume is writable only with room for kMinCacheSectors sectors.
+// A volume is writable only with room for kMinCacheSectors sectors (an
+// operation starts with room for the 16 sectors it may change, so it is
+// never written half done but for a long write's FAT).
 inline constexpr size_t kCacheSlotOverhead = 24;
-inline constexpr size_t kMinCacheSectors = 4;
+inline constexpr size_t kMinCacheSectors = 20;
 // The bytes Mount needs to cache `sectors` sectors of up to `sector_size`
 // bytes (plus alignment).
 constexpr size_t CacheBytes(size_t sectors, size_t sector_size = kMaxSectorSize) {
@@ -274,14 +276,17 @@ class Volume {
     uint32_t keep;
     uint32_t first;
   };
-  // A remembered chain position: cluster `cluster` is number `index` of the
-  // chain starting at `first`.
+  // A remembered extent of a chain: cluster `cluster` is number `index` of
+  // the chain starting at `first`, and the `contig` clusters after it are
+  // consecutive (cluster + 1, ...).
   struct ChainMemo {
     uint32_t first;
     uint32_t index;
     uint32_t cluster;
+    uint32_t contig;
   };
   static constexpr size_t kMaxPendingFrees = 32;
+  static constexpr size_t kOpSectors = 16;  // clean slots an operation starts with
   static constexpr size_t kChainMemos = 4;
   static constexpr uint32_t kAliasTails = 32768;  // ~1 .. ~32767
 
@@ -305,9 +310,10 @@ class Volume {
   uint64_t ClusterSector(uint32_t cluster) const;
   // Walks `steps` links from `cluster`.
   Status Advance(uint32_t* cluster, uint32_t steps);
-  // The cluster number `index` of the chain from `first`, with memos.
+  // The cluster number `index` of the chain from `first`, from the
+  // remembered extents.
   Status Seek(uint32_t first, uint32_t index, uint32_t* cluster);
-  void Remember(uint32_t first, uint32_t index, uint32_t cluster);
+  void Remember(uint32_t first, uint32_t index, uint32_t cluster, uint32_t contig);
   void ForgetChains();
   uint32_t EndOfChain() const;
   Status SetFatEntry(uint32_t cluster, uint32_t value);
@@ -320,8 +326,11 @@ class Volume {
   Status WriteData(uint64_t at, const uint8_t* data, size_t length);
   // Writes file bytes [offset, offset + length) along the chain from `first`.
   Status WriteChain(uint32_t first, uint64_t offset, const uint8_t* data, size_t length);
-  // The run of consecutive clusters from `cluster` covering `span` bytes.
-  Status Run(uint32_t cluster, uint64_t span, uint32_t* run, uint32_t* next);
+  // The run of consecutive clusters from `cluster` (number `index` of the
+  // chain from `first`) covering `span` bytes; *next follows the run if it
+  // ends before.
+  Status Run(uint32_t first, uint32_t index, uint32_t cluster, uint64_t span, uint32_t* run,
+             uint32_t* next);
   // Write and Truncate's growth: allocates, zero-fills a gap, writes, updates
   // the entry.
   Status WriteFile(Entry* file, uint64_t offset, const uint8_t* data, size_t length, size_t* done);
@@ -341,6 +350,12 @@ class Volume {
   Status AddSlots(const Entry& dir, const NewName& name, uint8_t* short_slot, uint32_t ignore_slot,
                   Entry* entry);
   Status ReservePending();
+  // Syncs first if fewer than kOpSectors slots are clean.
+  Status Prepare();
+  // kNotMounted, kReadOnly or kOk.
+  Status Writable() const;
+  // CheckSlot, then Prepare: the start of a change to `entry`.
+  Status BeginChange(const Entry& entry, uint8_t* slot);
   void StampDate(uint8_t* slot, bool create) const;
   Status SyncSteps();
   Status WriteFsInfo();

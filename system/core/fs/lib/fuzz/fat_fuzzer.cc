@@ -189,7 +189,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Walk(*volume, volume->Root(), 0);
   }
   // The same volumes written, then read again.
-  static uint8_t cache[fat::CacheBytes(8)];
+  static uint8_t cache[fat::CacheBytes(fat::kMinCacheSectors)];
   for (size_t i = 0; i < count; ++i) {
     if (volume->Mount(device, partitions[i], cache, sizeof(cache)) != fat::Status::kOk) {
       continue;

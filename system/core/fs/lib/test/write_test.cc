@@ -270,7 +270,7 @@ Tree LibraryTree(const fat::BlockDevice& device) {
   Tree tree;
   auto volume = std::make_unique<fat::Volume>();
   EXPECT_EQ(volume->Mount(device, fat::Partition{0, 0, device.size}), Status::kOk);
-  EXPECT_EQ(WalkAll(*volume, &tree, 1000), Status::kOk);
+  EXPECT_EQ(WalkAll(*volume, &tree, 65536), Status::kOk);
   return tree;
 }
 
@@ -331,7 +331,7 @@ class WriteTest : public ::testing::TestWithParam<Config> {
   TempDir dir_;
   std::string image_;
   std::unique_ptr<FileDisk> disk_;
-  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(8));
+  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(fat::kMinCacheSectors));
   std::unique_ptr<fat::Volume> volume_;
   Model model_;
   std::unique_ptr<Fs> fs_;
@@ -647,7 +647,7 @@ class VolumeTest : public ::testing::Test {
   static TempDir* dir_;
   static std::vector<uint8_t>* image_;
   std::unique_ptr<MemoryDisk> disk_;
-  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(16, 512));
+  std::vector<uint8_t> cache_ = std::vector<uint8_t>(fat::CacheBytes(24, 512));
   std::unique_ptr<fat::Volume> volume_ = std::make_unique<fat::Volume>();
   Model model_;
   Fs fs_{volume_.get(), &model_};
@@ -888,6 +888,39 @@ TEST_F(VolumeTest, FailingDiskNeverCrashes) {
   }
 }
 
+// More frees than wait for a Sync (32): the 33rd syncs first; the space
+// comes back, and the volume is clean.
+TEST_F(VolumeTest, ManyFreesBeforeASync) {
+  uint32_t free_before;
+  ASSERT_EQ(volume_->FreeClusters(&free_before), Status::kOk);
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    ASSERT_EQ(fs_.Create(name, false), Status::kOk);
+    ASSERT_EQ(fs_.Write(name, 0, Pattern(3000, static_cast<uint32_t>(i))), Status::kOk);
+  }
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    if (i % 2 == 0) {
+      ASSERT_EQ(fs_.Remove(name), Status::kOk);
+    } else {
+      ASSERT_EQ(fs_.Truncate(name, 1000), Status::kOk);
+    }
+  }
+  uint32_t free_now;
+  ASSERT_EQ(volume_->FreeClusters(&free_now), Status::kOk);
+  EXPECT_GT(free_now, free_before - 40 * 2) << "the first 32 were freed by a Sync";
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  ASSERT_EQ(volume_->FreeClusters(&free_now), Status::kOk);
+  EXPECT_EQ(free_now, free_before - 20);  // twenty 1000-byte files, one cluster each
+  const std::string image = dir_->path() + "/frees.img";
+  std::ofstream(image, std::ios::binary)
+      .write(reinterpret_cast<const char*>(disk_->bytes().data()),
+             static_cast<std::streamsize>(disk_->bytes().size()));
+  EXPECT_EQ(Fsck(image), "");
+  ExpectTree(MtoolsTree(image, dir_->path() + "/out"), model_, "mtools");
+}
+
 // Reads of contiguous clusters go to the device in one request, straight
 // into the caller's buffer.
 TEST_F(VolumeTest, ContiguousReadsAreOneDeviceRead) {
@@ -914,6 +947,35 @@ TEST_F(VolumeTest, ContiguousReadsAreOneDeviceRead) {
   }
   EXPECT_TRUE(back == data);
   EXPECT_LE(disk_->reads() - chunked, data.size() / 4096 + 2);
+}
+
+// A contiguous file read once is remembered as one extent: random reads
+// then need no FAT lookup (mounted without a cache, a FAT sector not at
+// hand would be a device read), one device read each.
+TEST_F(VolumeTest, RandomReadsOfAContiguousFileNeedNoFat) {
+  const std::vector<uint8_t> data = Pattern(600 * 1024, 4);  // FAT16: over 2 FAT sectors
+  ASSERT_EQ(fs_.Create("huge.bin", false), Status::kOk);
+  ASSERT_EQ(fs_.Write("huge.bin", 0, data), Status::kOk);
+  ASSERT_EQ(volume_->Sync(), Status::kOk);
+  auto reader = std::make_unique<fat::Volume>();
+  ASSERT_EQ(reader->Mount(disk_->device(), fat::Partition{0, 0, disk_->bytes().size()}),
+            Status::kOk);
+  fat::Entry entry;
+  ASSERT_EQ(reader->Lookup("huge.bin", 8, &entry), Status::kOk);
+  std::vector<uint8_t> back(data.size());
+  size_t done = 0;
+  ASSERT_EQ(reader->Read(entry, 0, back.data(), back.size(), &done), Status::kOk);
+  ASSERT_TRUE(back == data);
+  const size_t reads = disk_->reads();
+  uint32_t x = 5;
+  for (int i = 0; i < 50; ++i) {
+    x = x * 1103515245 + 12345;
+    const size_t at = ((x >> 8) % (data.size() / 4096)) * 4096;
+    ASSERT_EQ(reader->Read(entry, at, back.data(), 4096, &done), Status::kOk);
+    ASSERT_TRUE(
+        std::equal(back.begin(), back.begin() + 4096, data.begin() + static_cast<ptrdiff_t>(at)));
+  }
+  EXPECT_EQ(disk_->reads() - reads, 50u);
 }
 
 TEST_F(VolumeTest, ReadOnlyMountsAndLabel) {
@@ -947,7 +1009,7 @@ TEST(TimeTest, DatesRoundTrip) {
   ImageBuilder fat12(dir.path() + "/t.img", {"-F", "12"}, 1440);
   ASSERT_TRUE(fat12.ok());
   MemoryDisk disk(ReadHostFile(fat12.path()));
-  std::vector<uint8_t> cache(fat::CacheBytes(8, 512));
+  std::vector<uint8_t> cache(fat::CacheBytes(24, 512));
   auto volume = std::make_unique<fat::Volume>();
   const fat::BlockDevice device = disk.writable_device();
   ASSERT_EQ(volume->Mount(device, fat::Partition{0, 0, device.size}, cache.data(), cache.size()),
