@@ -20,9 +20,9 @@
 //                      100 bytes, close; then Directory.Sync; per file
 // and prints the medians (`bench: <name> <n>`), each run's figure (`bench:
 // info ...`), and `bench: done`. test/bench/linux_block.c's fs mode does the
-// same on Linux (vfat, its caches dropped before each run). The service
-// has no cache to drop: its metadata cache stays warm from run to run
-// (file data is not cached).
+// same on Linux (vfat, its caches dropped before each run); here each run
+// starts with fs.Mounts.DropCaches (the service's block cache emptied; the
+// fat library's metadata cache of FAT and directory sectors stays warm).
 #include <idl/fs_ipc.h>
 #include <mica/component/component.h>
 #include <mica/driver/status_name.h>
@@ -115,6 +115,17 @@ bool ReadFile(DirectorySyncClient& root, bool check) {
     printf("bench: error %s: %llu bytes read, want %llu\n", kFile,
            static_cast<unsigned long long>(at), static_cast<unsigned long long>(kFileBytes));
     return false;
+  }
+  return true;
+}
+
+// fs.Mounts.DropCaches, as linux_block.c's drop_caches before each run.
+bool DropCaches(idl::fs::MountsSyncClient& mounts) {
+  idl::fs::Mounts::DropCachesRequest req;
+  idl::fs::Mounts::DropCachesResponse r;
+  mica_status_t s = mounts.DropCaches(req, &r);
+  if (s != MICA_OK || r.error != Error::OK) {
+    return Failed("fs.Mounts.DropCaches", s, r.error, nullptr);
   }
   return true;
 }
@@ -213,21 +224,29 @@ bool FsBench(uint32_t random, uint32_t files, uint32_t runs) {
     return false;
   }
   DirectorySyncClient root(static_cast<mica::Channel&&>(ch));
+  s = mica::component::Connect(idl::fs::Mounts::kName, &ch);
+  if (s != MICA_OK) {
+    printf("bench: error connecting to fs.Mounts: %s\n", mica::driver::StatusName(s));
+    return false;
+  }
+  idl::fs::MountsSyncClient mounts(static_cast<mica::Channel&&>(ch));
   if (!bench::Calibrate() || !ReadFile(root, true)) {
     return false;
   }
   uint64_t seq[kMaxRuns], rnd[kMaxRuns], small[kMaxRuns];
   for (uint32_t r = 0; r < runs; r++) {
     uint64_t t0 = 0, t1 = 0;
-    if (!bench::Instructions(&t0) || !ReadFile(root, false) || !bench::Instructions(&t1)) {
+    if (!DropCaches(mounts) || !bench::Instructions(&t0) || !ReadFile(root, false) ||
+        !bench::Instructions(&t1)) {
       return false;
     }
     seq[r] = t1 - t0;
-    if (!bench::Instructions(&t0) || !ReadRandom(root, random) || !bench::Instructions(&t1)) {
+    if (!DropCaches(mounts) || !bench::Instructions(&t0) || !ReadRandom(root, random) ||
+        !bench::Instructions(&t1)) {
       return false;
     }
     rnd[r] = t1 - t0;
-    if (!CreateFiles(root, r, files, &small[r])) {
+    if (!DropCaches(mounts) || !CreateFiles(root, r, files, &small[r])) {
       return false;
     }
   }

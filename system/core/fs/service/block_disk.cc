@@ -71,10 +71,13 @@ mica_status_t BlockDisk::Open(mica::Channel channel) {
   }
   s = s == MICA_OK ? attached.status : s;
   vmo_id_ = attached.vmo_id;
+  if (s == MICA_OK) {
+    static_cast<void>(cache_.Init(raw_device()));  // without its memory: uncached
+  }
   return s;
 }
 
-fat::BlockDevice BlockDisk::device() {
+fat::BlockDevice BlockDisk::raw_device() {
   fat::BlockDevice d;
   d.context = this;
   d.read = ReadThunk;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "system/core/fs/lib/fat.h"
+#include "system/core/fs/service/block_cache.h"
 
 namespace fs {
 
@@ -29,11 +30,15 @@ class BlockDisk {
   // Takes the channel to the service, asks for its geometry, attaches and
   // maps the VMO.
   mica_status_t Open(mica::Channel channel);
-  fat::BlockDevice device();
+  // The device through the block cache (block_cache.h; uncached if its
+  // memory could not be had).
+  fat::BlockDevice device() { return cache_.device(); }
+  BlockCache& cache() { return cache_; }
   uint64_t size() const { return size_; }
   bool read_only() const { return read_only_; }
 
  private:
+  fat::BlockDevice raw_device();
   static fat::Status ReadThunk(void* context, uint64_t offset, void* buffer, size_t length);
   static fat::Status WriteThunk(void* context, uint64_t offset, const void* buffer, size_t length);
   static fat::Status FlushThunk(void* context);
@@ -49,6 +54,7 @@ class BlockDisk {
   uint64_t chunk_ = 0;  // bytes per request
   bool read_only_ = false;
   bool can_flush_ = false;
+  BlockCache cache_;
 };
 
 }  // namespace fs
