@@ -25,6 +25,7 @@ from component_cases import component_cases, component_jobs
 from console_cases import console_jobs
 from power_cases import power_key_jobs
 from shell_cases import shell_jobs
+from fs_cases import fs_jobs
 from qemu import BootConfig
 
 
@@ -306,6 +307,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += console_jobs(opts)
     jobs += power_key_jobs(opts)
     jobs += shell_jobs(opts)
+    jobs += fs_jobs(opts)
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()
     fanames = [c.name for c in fa_core + fa_fuzz]

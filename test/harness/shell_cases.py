@@ -22,7 +22,13 @@ type-ahead."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import random
 import re
+import shutil
+import string
+import subprocess
+from pathlib import Path
 from typing import Callable, Optional, Union
 
 import qemu
@@ -243,9 +249,9 @@ def _system_case() -> ShellCase:
     then poweroff."""
     inputs: tuple[Input, ...] = (
         (_READY, b"components\r"),
-        (r"^components: 5$", b"component show /shell\r"),
+        (r"^components: 6$", b"component show /shell\r"),
         (r"^uses: directory\.Directory inspect\.Inspect power\.Power log\.Reader log\.Sink kernel\.RootJob "
-         r"kernel\.RootResource kernel\.Bootfs component\.Realm$", b"mem\r"),
+         r"kernel\.RootResource kernel\.Bootfs component\.Realm data boot fs\.Mounts$", b"mem\r"),
         # The root resource through kernel.RootResource (INSPECT only).
         (r"^mem: total \d+ KiB", b"run hello\r"),  # the bootfs through kernel.Bootfs
         (r"^run: bin/hello exited with status 0$", b"log --moniker log\r"),
@@ -381,6 +387,185 @@ def shell_cases() -> list[ShellCase]:
     return [_virt_case(), _system_case(), _system_rpi4_case()]
 
 
+FILES = "shell/virt-files"
+_MTOOLS_ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+
+
+def _host_tool(name: str) -> str:
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin") or name
+
+
+def _host_run(cmd: list[str], data: Optional[bytes] = None) -> bytes:
+    r = subprocess.run(cmd, input=data, capture_output=True, env=_MTOOLS_ENV)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: status {r.returncode}: {(r.stdout + r.stderr).decode(errors='replace')}")
+    return r.stdout
+
+
+class FilesPlan:
+    """shell/virt-files' random names and contents (the seed is in the
+    log), the image the host makes and what it must hold afterwards."""
+
+    def __init__(self, seed: int):
+        rng = random.Random(seed)
+        self.seed = seed
+
+        def word(n: int) -> str:
+            return "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(n))
+
+        self.hello = f"hello-{word(5)}.txt"
+        self.hello_text = f"{word(6)} {word(4)} from the host\n"
+        # hexdump's input: text, a run of equal lines (one "*"), a tail.
+        self.binary = f"bin-{word(4)}.dat"
+        self.binary_data = rng.randbytes(20) + bytes(48) + word(9).encode()
+        self.notes = f"notes-{word(4)}.txt"
+        self.notes_words = [word(rng.randint(3, 8)) for _ in range(4)]
+        self.log = f"log-{word(4)}.txt"
+        self.echo1, self.echo2 = word(7), word(7)
+        self.dir = f"dir-{word(4)}"
+        self.moved = f"moved-{word(4)}.txt"
+        self.empty = f"empty-{word(4)}"
+
+    def make(self, image: Path) -> None:
+        """A bare 16 MiB FAT16 volume labelled MICADATA with the host's files."""
+        with open(image, "wb") as f:
+            f.truncate(16 << 20)
+        _host_run([_host_tool("mkfs.fat"), "-F", "16", "-n", "MICADATA", str(image)])
+        for name, data in ((self.hello, self.hello_text.encode()), (self.binary, self.binary_data)):
+            _host_run([_host_tool("mcopy"), "-i", str(image), "-", f"::/{name}"], data)
+
+    def hexdump(self) -> list[str]:
+        """`hexdump -C` of the binary file, by the host's hexdump."""
+        r = subprocess.run([_host_tool("hexdump"), "-C"], input=self.binary_data, capture_output=True, check=True)
+        return r.stdout.decode().splitlines()
+
+    def after(self) -> dict[str, Optional[bytes]]:
+        """What the volume holds after the boot (None: must be gone)."""
+        return {
+            self.hello: self.hello_text.encode(),
+            f"{self.dir}/{self.notes}": (" ".join(self.notes_words) + "\n").encode(),
+            f"{self.dir}/{self.moved}": f"{self.echo1}\n{self.echo2}\n".encode(),
+            self.notes: None,
+            self.log: None,
+            self.empty: None,
+        }
+
+
+def files_case(plan: FilesPlan, image: Path) -> ShellCase:
+    """shell/virt-files: the default boot with a FAT16 image as a virtio-blk
+    disk (the fs service mounts it as /data). Typed: ls /, cd (to /data),
+    pwd, ls -l, cat, hexdump (line for line the host's `hexdump -C`),
+    write, echo > and >>, mkdir, cp into a directory, mv, ls of it, rm,
+    rmdir, each error a user meets (no such file, is a directory, not a
+    directory, directory not empty), df, sync; a kill of the fs service
+    (restarted by the component manager), after which cat reads through
+    the reopened mount; poweroff."""
+    p = plan
+    notes = " ".join(p.notes_words)
+    hexdump = p.hexdump()
+
+    def echo(command: str) -> str:
+        return rf"^mica> {re.escape(command)}$"
+
+    def line(text: str) -> str:
+        return rf"^{re.escape(text)}$"
+
+    errors = [
+        (f"cat /data/{p.notes}", f"cat: /data/{p.notes}: no such file or directory"),
+        (f"cat {p.dir}", f"cat: /data/{p.dir}: is a directory"),
+        (f"rmdir {p.dir}", f"rmdir: /data/{p.dir}: directory not empty"),
+        (f"rm {p.dir}", f"rm: /data/{p.dir}: is a directory"),
+        (f"cd {p.hello}", f"cd: /data/{p.hello}: not a directory"),
+        ("ls /nowhere", "ls: /nowhere: no such file or directory"),
+        (f"mkdir {p.dir}", f"mkdir: /data/{p.dir}: file exists"),
+    ]
+    steps = [
+        ("ls /", line("data/")),
+        ("cd /", echo("cd /")),
+        ("cd", echo("cd")),
+        ("pwd", line("/data")),
+        ("ls -l", rf" {re.escape(p.binary)}$"),
+        (f"cat {p.hello}", line(p.hello_text.rstrip("\n"))),
+        (f"hexdump {p.binary}", line(hexdump[-1])),
+        (f"write {p.notes} {notes}", echo(f"write {p.notes} {notes}")),
+        (f"echo {p.echo1} > {p.log}", echo(f"echo {p.echo1} > {p.log}")),
+        (f"echo {p.echo2} >> /data/{p.log}", echo(f"echo {p.echo2} >> /data/{p.log}")),
+        (f"cat {p.log}", line(p.echo2)),
+        (f"mkdir {p.dir} {p.empty}", echo(f"mkdir {p.dir} {p.empty}")),
+        (f"cp {p.notes} {p.dir}", echo(f"cp {p.notes} {p.dir}")),
+        (f"mv {p.log} ./{p.dir}/../{p.dir}/{p.moved}", echo(f"mv {p.log} ./{p.dir}/../{p.dir}/{p.moved}")),
+        (f"ls {p.dir}", line(p.moved)),
+        (f"cat {p.dir}/{p.notes}", line(notes)),
+        (f"rm {p.notes}", echo(f"rm {p.notes}")),
+        (f"rmdir {p.empty}", echo(f"rmdir {p.empty}")),
+        *[(command, line(why)) for command, why in errors],
+        ("df", r"^df: \d+ volumes$"),
+        ("sync", echo("sync")),
+        # The service killed (the component manager restarts it): the
+        # shell's cached /data finds its channel closed, opens it again
+        # and the call goes through (mica::fs::Namespace, "Reconnection").
+        ("ps", _ps_line("fs-service")),
+        (lambda m: f"kill {m.group(1)}\r".encode(), r"^kill: killed \d+ \(fs-service\)$"),
+        (f"cat {p.hello}", echo(f"cat {p.hello}")),
+        ("ls", line(f"{p.dir}/")),
+        ("poweroff", ""),
+    ]
+    inputs: list[Input] = []
+    trigger = _READY
+    for command, after in steps:
+        inputs.append((trigger, command if callable(command) else (command + "\r").encode()))
+        trigger = after
+    expected = [
+        rf"^- +{len(p.hello_text)} 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d {re.escape(p.hello)}$",
+        rf"^- +{len(p.binary_data)} .* {re.escape(p.binary)}$",
+        *[line(h) for h in hexdump],
+        line(p.notes),
+        line(p.echo1),
+        r"^/data +block/\d+ +0 fat16 +\d+ +\d+ +\d+$",
+    ]
+    ordered = [
+        _READY,
+        line("data/"),
+        line("/data"),
+        line(p.hello_text.rstrip("\n")),
+        *[line(h) for h in hexdump],
+        echo(f"cat {p.log}"), line(p.echo1), line(p.echo2),
+        echo(f"ls {p.dir}"),
+        *[line(why) for _, why in errors],
+        echo("sync"),
+        _CM + r"component: /fs \(process \d+\) was killed; restart 1 in \d+ ms$",
+        echo(f"cat {p.hello}"),
+        line(p.hello_text.rstrip("\n")),
+        r"^poweroff: asking the driver manager$",
+    ]
+    # No other error: every error line of a file command is one of those.
+    planned = "|".join([re.escape(why) for _, why in errors] + [r"df: \d+ volumes"])
+    forbidden = _QUIET + (
+        rf"^(?!({planned})$)(ls|cd|pwd|cat|write|echo|cp|mv|rm|mkdir|rmdir|df|sync|hexdump): ",
+        r"component: /fs \(process \d+\) (?!was killed; restart 1 in)", r"component: failed",
+    )
+    devices = ("-drive", f"if=none,file={image},format=raw,id=files", "-device", "virtio-blk-device,drive=files")
+    config = BootConfig(board="virt", smp=2, gic=3, append="", devices=devices)
+    return ShellCase(FILES, config, tuple(inputs), expected, ordered, forbidden, poweroff=True, timeout_factor=2.0)
+
+
+def files_host_check(plan: FilesPlan, image: Path) -> str:
+    """`fsck.fat -n` finds nothing; mtools reads back what the shell wrote,
+    and what it removed is gone. Empty if so, else what is wrong."""
+    r = subprocess.run([_host_tool("fsck.fat"), "-n", str(image)], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"fsck.fat -n: status {r.returncode}: {r.stdout}{r.stderr}"
+    problems = []
+    for path, want in plan.after().items():
+        got = subprocess.run([_host_tool("mtype"), "-i", str(image), f"::/{path}"], capture_output=True,
+                             env=_MTOOLS_ENV)
+        if want is None and got.returncode == 0:
+            problems.append(f"{path} is still there")
+        elif want is not None and (got.returncode != 0 or got.stdout != want):
+            problems.append(f"{path}: {got.stdout[:80]!r} {got.stderr[:80]!r}, {want[:80]!r} expected")
+    return "; ".join(problems)
+
+
 def shell_jobs(opts: Options) -> list[Job]:
     """A job per selected shell case."""
     from qemu_jobs import qemu_failure_detail  # qemu_jobs registers these jobs
@@ -399,4 +584,31 @@ def shell_jobs(opts: Options) -> list[Job]:
 
         return Job([case.name], run)
 
-    return [job(c) for c in shell_cases() if opts.selected(c.name)]
+    def files_job() -> Job:
+        names = [FILES, f"{FILES}/host-check"]
+
+        def run() -> list[CaseResult]:
+            seed = int.from_bytes(os.urandom(4), "little")
+            plan = FilesPlan(seed)
+            image = opts.paths.out / "test-images" / "shell-virt-files.img"
+            image.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                plan.make(image)
+            except (RuntimeError, OSError) as e:
+                return [CaseResult(n, "FAIL", 0.0, f"cannot make {image}: {e} (seed {seed})") for n in names]
+            case = files_case(plan, image)
+            opts.log_path(FILES).parent.mkdir(parents=True, exist_ok=True)
+            with open(opts.log_path(FILES + "-seed"), "w") as f:
+                f.write(f"seed {seed}\n")
+            results = job(case).run()
+            problem = files_host_check(plan, image)
+            results.append(CaseResult(names[1], "FAIL" if problem else "PASS", 0.0,
+                                      f"{problem} (seed {seed}, image {image})" if problem else ""))
+            return results
+
+        return Job(names, run)
+
+    jobs = [job(c) for c in shell_cases() if opts.selected(c.name)]
+    if opts.selected(FILES) or opts.selected(f"{FILES}/host-check"):
+        jobs.append(files_job())
+    return jobs

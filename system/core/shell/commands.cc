@@ -937,20 +937,60 @@ const Command kCommands[] = {
     {"component", "show <moniker>", "one component", 2, 2, Component},
     {"start", "<moniker>", "starts a component", 1, 1, Start},
     {"stop", "<moniker>", "stops a component", 1, 1, Stop},
-    {"log", "[-f] [--severity|--moniker|--tag <v>]", "the system log", 0, 8, Log},
+    {"log", "[-f] [--severity|--moniker|--tag <v>]", "the system log", 0, 8, Log, true},
     {"mem", "", "kernel memory statistics", 0, 0, Mem},
     {"uptime", "", "time since boot", 0, 0, Uptime},
     {"date", "", "the date and time from the real-time clock", 0, 0, Date},
     {"run", "<name> [args]", "runs a component or bootfs program (Ctrl-C kills it)", 1,
-     static_cast<int>(Shell::kMaxArgs) - 1, Run},
+     static_cast<int>(Shell::kMaxArgs) - 1, Run, true},
     {"echo", "[words]", "prints its arguments", 0, static_cast<int>(Shell::kMaxArgs) - 1, Echo},
-    {"sleep", "<ms>|<n>ms|<n>s", "waits (Ctrl-C interrupts)", 1, 1, Sleep},
+    {"sleep", "<ms>|<n>ms|<n>s", "waits (Ctrl-C interrupts)", 1, 1, Sleep, true},
     {"reboot", "", "stops every driver and reboots", 0, 0, Reboot},
     {"poweroff", "", "stops every driver and powers off", 0, 0, Poweroff},
 };
 
+// The file commands (lib/file_commands.h) run by their name.
+bool RunFileCommand(Shell& sh, int argc, char** argv) {
+  size_t n = 0;
+  const FileCommand* table = FileCommands(&n);
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(table[i].name, argv[0]) == 0) {
+      table[i].run(sh.files(), argc, argv);
+    }
+  }
+  return true;
+}
+
+constexpr size_t kMaxCommands = 48;
+Command g_all[kMaxCommands];
+size_t g_all_count = 0;
+
+// kCommands with the file commands before echo (made once).
+const Command* AllCommands(size_t* count) {
+  if (g_all_count == 0) {
+    size_t files = 0;
+    const FileCommand* table = FileCommands(&files);
+    for (const Command& c : kCommands) {
+      if (strcmp(c.name, "echo") == 0) {
+        for (size_t i = 0; i < files && g_all_count < kMaxCommands; i++) {
+          const FileCommand& f = table[i];
+          g_all[g_all_count++] = {f.name, f.usage, f.help, f.min_args, f.max_args, RunFileCommand};
+        }
+      }
+      if (g_all_count < kMaxCommands) {
+        g_all[g_all_count++] = c;
+      }
+    }
+  }
+  *count = g_all_count;
+  return g_all;
+}
+
 bool Help(Shell& sh, int, char**) {
-  for (const Command& c : kCommands) {
+  size_t n = 0;
+  const Command* all = AllCommands(&n);
+  for (size_t i = 0; i < n; i++) {
+    const Command& c = all[i];
     char what[48];
     snprintf(what, sizeof(what), "%s%s%s", c.name, c.usage[0] != '\0' ? " " : "", c.usage);
     sh.Print("  %-26s %s\n", what, c.help);
@@ -961,8 +1001,7 @@ bool Help(Shell& sh, int, char**) {
 }  // namespace
 
 const Command* Commands(size_t* count) {
-  *count = sizeof(kCommands) / sizeof(kCommands[0]);
-  return kCommands;
+  return AllCommands(count);
 }
 
 }  // namespace shell

@@ -123,20 +123,4 @@ void Console::Write(const char* bytes, size_t n) {
   }
 }
 
-void Console::VPrint(const char* fmt, va_list ap) {
-  char line[1024];
-  int n = vsnprintf(line, sizeof(line), fmt, ap);
-  if (n < 0) {
-    return;
-  }
-  Write(line, static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1);
-}
-
-void Console::Print(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  VPrint(fmt, ap);
-  va_end(ap);
-}
-
 }  // namespace shell

@@ -8,11 +8,13 @@
 
 #include <idl/serial_ipc.h>
 #include <mica/async/loop.h>
-#include <stdarg.h>
+
+#include "system/core/shell/lib/file_commands.h"
 
 namespace shell {
 
-class Console {
+// A Printer (lib/file_commands.h): Print and VPrint write to the console.
+class Console : public Printer {
  public:
   using InputFn = mica::async::InlineFunction<void(const uint8_t* bytes, size_t n)>;
 
@@ -21,9 +23,7 @@ class Console {
   // Connects (waiting for the console's service) and starts reading.
   mica_status_t Start();
 
-  void Write(const char* bytes, size_t n);
-  void Print(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-  void VPrint(const char* fmt, va_list ap);
+  void Write(const char* bytes, size_t n) override;
 
  private:
   mica_status_t Connect();

@@ -40,12 +40,16 @@ size_t CommandNameCount() {
 
 Shell::Shell()
     : console_(&loop_, [this](const uint8_t* bytes, size_t n) { OnInput(bytes, n); }),
-      editor_(kPrompt, CommandNames(), CommandNameCount()) {}
+      editor_(kPrompt, CommandNames(), CommandNameCount()) {
+  files_.fs = &fs_;
+  files_.out = &console_;
+  files_.err = &console_;
+}
 
 void Shell::Print(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  console_.VPrint(fmt, ap);
+  out_->VPrint(fmt, ap);
   va_end(ap);
 }
 
@@ -96,6 +100,13 @@ void Shell::Execute(const char* line) {
     Prompt();
     return;
   }
+  const char* target = nullptr;
+  bool append = false;
+  if (const char* bad = TakeRedirect(&argc, argv, &target, &append)) {
+    Print("%s: %s\n", argv[0], bad);
+    Prompt();
+    return;
+  }
   size_t count = 0;
   const Command* table = Commands(&count);
   for (size_t i = 0; i < count; i++) {
@@ -109,6 +120,11 @@ void Shell::Execute(const char* line) {
       Prompt();
       return;
     }
+    if (target != nullptr) {
+      RunRedirected(c, static_cast<int>(argc), argv, target, append);
+      Prompt();
+      return;
+    }
     running_ = true;
     if (c.run(*this, static_cast<int>(argc), argv)) {
       Done();
@@ -117,6 +133,31 @@ void Shell::Execute(const char* line) {
   }
   Print("%s: unknown command (try help)\n", argv[0]);
   Prompt();
+}
+
+void Shell::RunRedirected(const Command& c, int argc, char** argv, const char* target,
+                          bool append) {
+  if (c.runs_on) {
+    Print("%s: its output cannot go to a file (it runs on)\n", c.name);
+    return;
+  }
+  std::unique_ptr<OpenedFile> file = OpenForRedirect(files_, c.name, target, append);
+  if (!file) {
+    return;
+  }
+  FileOutput to_file(file.get());
+  out_ = &to_file;
+  files_.out = &to_file;
+  files_.to_console = false;
+  (void)c.run(*this, argc, argv);  // finishes before returning (!runs_on)
+  out_ = &console_;
+  files_.out = &console_;
+  files_.to_console = true;
+  Status st = to_file.Finish();
+  if (!st.ok()) {
+    char why[200];
+    Print("%s: %s: %s\n", c.name, target, st.Describe(why, sizeof(why)));
+  }
 }
 
 int Shell::Run() {

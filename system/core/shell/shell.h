@@ -6,6 +6,8 @@
 
 #include "system/core/shell/caps.h"
 #include "system/core/shell/console.h"
+#include "system/core/shell/files.h"
+#include "system/core/shell/lib/file_commands.h"
 #include "system/core/shell/lib/line_editor.h"
 
 namespace shell {
@@ -23,6 +25,8 @@ struct Command {
   int min_args;  // not counting the name
   int max_args;
   bool (*run)(Shell& sh, int argc, char** argv);
+  // It may run on (return false): its output cannot go to a file.
+  bool runs_on = false;
 };
 
 const Command* Commands(size_t* count);
@@ -37,6 +41,9 @@ class Shell {
 
   Console& console() { return console_; }
   Caps& caps() { return caps_; }
+  // The file commands' state: the file system, the current directory,
+  // where their output goes.
+  FileEnv& files() { return files_; }
   mica::async::Loop& loop() { return loop_; }
   void Print(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -51,10 +58,15 @@ class Shell {
   void OnInput(const uint8_t* bytes, size_t n);
   void Execute(const char* line);
   void Prompt();
+  // Runs `c` with its output into `target` (`> target`, `>> target`).
+  void RunRedirected(const Command& c, int argc, char** argv, const char* target, bool append);
 
   mica::async::Loop loop_;
   Caps caps_;
   Console console_;
+  Printer* out_ = &console_;  // where Print goes: the console, or a file
+  NamespaceFs fs_;
+  FileEnv files_;
   LineEditor editor_;
   bool running_ = false;  // a command runs on: input is only Ctrl-C
   mica::async::InlineFunction<void()> cancel_;

@@ -50,8 +50,8 @@ constexpr uint32_t kPage = 4096;
 constexpr uint32_t kSmallFileBytes = 100;
 
 // Responses carry up to 32 KiB: kept off the stack.
-File::ReadResponse g_read;
-File::ReadAtResponse g_read_at;
+alignas(8) File::ReadResponse g_read;  // its bytes word-aligned: copied a word at a time
+alignas(8) File::ReadAtResponse g_read_at;
 File::WriteRequest g_write;
 
 bool Failed(const char* what, mica_status_t s, Error e, const ::mica::idl::String<160>* detail) {

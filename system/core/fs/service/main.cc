@@ -6,6 +6,7 @@
 // deadlines, directory walks are bounded by the volume). Exits 0 on
 // Lifecycle.Stop after syncing every volume.
 #include <idl/directory_ipc.h>
+#include <idl/rtc_ipc.h>
 #include <mica/async/loop.h>
 #include <mica/component/component.h>
 #include <mica/driver/service.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <new>
 
+#include "system/core/fs/lib/partition.h"
 #include "system/core/fs/service/block_disk.h"
 #include "system/core/fs/service/mounts.h"
 #include "system/core/fs/service/server.h"
@@ -25,11 +27,24 @@ namespace {
 
 constexpr char kTag[] = "fs";
 constexpr size_t kMaxDisks = 8;
+// Partitions looked at per disk.
+constexpr size_t kMaxPartitions = 16;
 
 struct Disk {
   char name[33] = {};
   BlockDisk* block = nullptr;
 };
+
+// The wall clock: the RTC's reading at start plus the monotonic time since.
+int64_t g_utc_at_start = -1;
+mica_time_t g_monotonic_at_start = 0;
+
+uint64_t WallClock() {
+  mica_time_t now = 0;
+  mica_clock_get_monotonic(&now);
+  return static_cast<uint64_t>(g_utc_at_start) +
+         static_cast<uint64_t>((now - g_monotonic_at_start) / 1'000'000'000);
+}
 
 class Service final : public MountTable {
  public:
@@ -81,6 +96,28 @@ class Service final : public MountTable {
       }
     }
     MICA_LOGF(WARN, kTag, "no volume to serve as %s", name);
+  }
+
+  // Reads the RTC (rtc/0) once, for the time stamped on changes.
+  void ReadClock() {
+    if (!directory_.is_valid() &&
+        mica::component::Connect(idl::directory::Directory::kName, &directory_) != MICA_OK) {
+      return;
+    }
+    mica::Channel ch;
+    if (mica::driver::OpenServiceIn(directory_.get(), "rtc", 0, idl::rtc::Rtc::kName,
+                                    idl::rtc::Rtc::kVersion, &ch) != MICA_OK) {
+      MICA_LOGF(INFO, kTag, "no real-time clock: changes are stamped 1980-01-01");
+      return;
+    }
+    idl::rtc::RtcSyncClient rtc(static_cast<mica::Channel&&>(ch));
+    mica_clock_get_monotonic(&g_monotonic_at_start);
+    rtc.set_deadline(g_monotonic_at_start + 1'000'000'000);
+    idl::rtc::Rtc::GetRequest req;
+    idl::rtc::Rtc::GetResponse resp;
+    if (rtc.Get(req, &resp) == MICA_OK && resp.status == MICA_OK && resp.utc_seconds >= 0) {
+      g_utc_at_start = resp.utc_seconds;
+    }
   }
 
   Outcome SyncAll() {
@@ -198,19 +235,34 @@ class Service final : public MountTable {
       return;
     }
     const fat::BlockDevice device = d.block->device();
-    fat::Partition parts[fat::kMaxPartitions];
-    size_t n = 0;
-    fat::Status found = fat::FindPartitions(device, parts, &n);
-    if (found != fat::Status::kOk) {
+    partition::Entry parts[kMaxPartitions];
+    partition::Table table;
+    partition::Status listed = partition::List(device, parts, kMaxPartitions, &table);
+    if (listed != partition::Status::kOk) {
       if (MountRecord* r = NewRecord(name, 0)) {
-        Failed(r, fat::StatusString(found));
+        // No table: why sector 0 is not a FAT volume either says more.
+        Failed(r, listed == partition::Status::kNoTable ? fat::StatusString(table.bare)
+                                                        : partition::StatusString(listed));
       }
       return;
     }
-    for (size_t i = 0; i < n; ++i) {
-      MountRecord* r = NewRecord(name, parts[i].type == 0 ? 0 : static_cast<uint32_t>(i + 1));
-      if (r != nullptr) {
-        r->part = parts[i];
+    if (table.truncated) {
+      MICA_LOGF(WARN, kTag, "%s: more than %zu partitions; the rest are not looked at", name,
+                kMaxPartitions);
+    }
+    for (size_t i = 0; i < table.count; ++i) {
+      const partition::Entry& p = parts[i];
+      if (p.extended || (p.status == partition::Status::kOk && !p.fat_candidate)) {
+        continue;  // a container, or not a FAT type
+      }
+      MountRecord* r = NewRecord(name, p.number);
+      if (r == nullptr) {
+        return;
+      }
+      r->part = p.fat();
+      if (p.status != partition::Status::kOk) {
+        Failed(r, partition::StatusString(p.status));
+      } else {
         MountVolume(r, device, d.block->read_only());
       }
     }
@@ -227,6 +279,9 @@ class Service final : public MountTable {
       delete[] cache;
       Failed(r, fat::StatusString(s));
       return;
+    }
+    if (g_utc_at_start >= 0) {
+      volume->set_clock(WallClock);
     }
     r->volume = volume;
     r->mounted = true;
@@ -274,6 +329,7 @@ int main() {
     static_cast<void>(service.SyncAll());
     loop.Quit();
   });
+  service.ReadClock();
   service.Rescan();
   loop.Run();
   return 0;

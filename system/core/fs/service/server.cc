@@ -12,6 +12,15 @@ using idl::fs::Mounts;
 
 uint32_t g_connections = 0;
 
+// A NodeInfo that encodes (its type must be a valid enum value) when a
+// request fails.
+void ClearInfo(idl::fs::NodeInfo* info) {
+  info->type = idl::fs::NodeType::FILE;
+  info->size = 0;
+  info->attributes = 0;
+  info->modify_time = 0;
+}
+
 template <typename Response>
 void SetOutcome(Response* r, const Outcome& o) {
   r->error = o.error;
@@ -53,6 +62,7 @@ class DirectoryConnection final : public Counted<idl::fs::DirectoryServer> {
 
   void Open(Directory::OpenRequest& req, OpenCompleter done) override {
     Directory::OpenResponse r;
+    ClearInfo(&r.info);
     Node* node = nullptr;
     uint32_t rights = 0;
     Outcome o = volume_->Open(node_, rights_, req.path.data, req.path.size,
@@ -103,6 +113,7 @@ class DirectoryConnection final : public Counted<idl::fs::DirectoryServer> {
 
   void Stat(Directory::StatRequest&, StatCompleter done) override {
     Directory::StatResponse r;
+    ClearInfo(&r.info);
     r.error = volume_->Stat(node_, &r.info).error;
     done.Reply(r);
   }
@@ -161,7 +172,7 @@ class FileConnection final : public Counted<idl::fs::FileServer> {
   ~FileConnection() override { volume_->Release(node_); }
 
   void Read(File::ReadRequest& req, ReadCompleter done) override {
-    static File::ReadResponse r;  // large: not on the stack
+    alignas(8) static File::ReadResponse r;  // large: not on the stack; its bytes 8-aligned
     size_t n = 0;
     SetOutcome(&r, ReadInto(position_, req.count, r.data.items, &n));
     r.data.count = static_cast<uint32_t>(n);
@@ -170,7 +181,7 @@ class FileConnection final : public Counted<idl::fs::FileServer> {
   }
 
   void ReadAt(File::ReadAtRequest& req, ReadAtCompleter done) override {
-    static File::ReadAtResponse r;
+    alignas(8) static File::ReadAtResponse r;
     size_t n = 0;
     SetOutcome(&r, ReadInto(req.offset, req.count, r.data.items, &n));
     r.data.count = static_cast<uint32_t>(n);
@@ -234,6 +245,7 @@ class FileConnection final : public Counted<idl::fs::FileServer> {
 
   void Stat(File::StatRequest&, StatCompleter done) override {
     File::StatResponse r;
+    ClearInfo(&r.info);
     r.error = volume_->Stat(node_, &r.info).error;
     done.Reply(r);
   }
@@ -305,6 +317,9 @@ class UnmountedDirectory final : public Counted<idl::fs::DirectoryServer> {
   template <typename Response>
   void Answer(mica::idl::Completer<Response>* done) {
     Response r;
+    if constexpr (requires { r.info.type; }) {
+      ClearInfo(&r.info);
+    }
     r.error = outcome_.error;
     if constexpr (requires { r.detail; }) {
       r.detail.SetLossy(outcome_.detail, strlen(outcome_.detail));

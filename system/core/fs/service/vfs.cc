@@ -196,9 +196,8 @@ bool NodeTable::SameNode(const fat::Entry& a, const fat::Entry& b) {
   if (a.is_root || b.is_root) {
     return a.is_root && b.is_root;
   }
-  // The place of the short entry. (first_cluster too, while the library
-  // leaves the place unset.)
-  return a.dir_cluster == b.dir_cluster && a.slot == b.slot && a.first_cluster == b.first_cluster;
+  // The place of the short entry: unique among live entries.
+  return a.dir_cluster == b.dir_cluster && a.slot == b.slot;
 }
 
 Node* NodeTable::Find(const fat::Entry& entry) const {
@@ -285,46 +284,49 @@ Node* FsVolume::AcquireRoot() {
 }
 
 Outcome FsVolume::WalkToParent(const fat::Entry& dir, const char* path, size_t length,
-                               fat::Entry* parent, const char** name, size_t* name_length,
-                               bool* trailing_slash) {
+                               Target* target) {
   PathWalker walk(path, length);
   if (Outcome o = walk.Check(); !o.ok()) {
     return o;
   }
-  *parent = dir;
-  *name = "";
-  *name_length = 0;
-  *trailing_slash = walk.trailing_slash();
+  *target = Target{};
+  target->parent = dir;
+  target->trailing_slash = walk.trailing_slash();
   const char* component = nullptr;
   size_t n = 0;
   while (walk.Next(&component, &n)) {
     if (walk.AtEnd()) {
-      *name = component;
-      *name_length = n;
+      target->name = component;
+      target->length = n;
       return Outcome{};
     }
-    if (!parent->is_directory()) {
-      return Fail(Error::NOT_DIRECTORY);
-    }
     fat::Entry next;
-    if (fat::Status s = volume_.LookupIn(*parent, component, n, &next); s != fat::Status::kOk) {
+    if (fat::Status s = volume_.LookupIn(target->parent, component, n, &next);
+        s != fat::Status::kOk) {
       return FromFat(s);
     }
     if (!next.is_directory()) {
       return Fail(Error::NOT_DIRECTORY);
     }
-    *parent = next;
+    target->parent = next;
   }
   return Outcome{};
 }
 
-Outcome FsVolume::WritableDir(const Node* dir, uint32_t dir_rights) const {
+void FsVolume::Stamp() {
+  if (clock_ != nullptr) {
+    volume_.SetTime(clock_());
+  }
+}
+
+Outcome FsVolume::WritableDir(const Node* dir, uint32_t dir_rights) {
   if (read_only_ || (dir_rights & kRightWrite) == 0) {
     return Fail(Error::READ_ONLY);
   }
   if (dir->removed) {
     return Fail(Error::NOT_FOUND);
   }
+  Stamp();
   return Outcome{};
 }
 
@@ -340,25 +342,21 @@ Outcome FsVolume::Open(Node* dir, uint32_t dir_rights, const char* path, size_t 
   if (dir->removed) {
     return Fail(Error::NOT_FOUND);
   }
-  fat::Entry parent;
-  const char* name = nullptr;
-  size_t name_length = 0;
-  bool trailing_slash = false;
-  if (Outcome o =
-          WalkToParent(dir->entry, path, length, &parent, &name, &name_length, &trailing_slash);
-      !o.ok()) {
+  Target t;
+  if (Outcome o = WalkToParent(dir->entry, path, length, &t); !o.ok()) {
     return o;
   }
+  const bool trailing_slash = t.trailing_slash;
   fat::Entry entry;
-  if (name_length == 0) {
-    entry = parent;  // the directory itself
+  if (t.length == 0) {
+    entry = t.parent;  // the directory itself
   } else {
-    fat::Status s = volume_.LookupIn(parent, name, name_length, &entry);
+    fat::Status s = volume_.LookupIn(t.parent, t.name, t.length, &entry);
     if (s == fat::Status::kNotFound && Has(flags, OpenFlags::CREATE) && !trailing_slash) {
       if (Outcome o = WritableDir(dir, dir_rights); !o.ok()) {
         return o;
       }
-      s = volume_.Create(parent, name, name_length, false, &entry);
+      s = volume_.Create(t.parent, t.name, t.length, false, &entry);
       if (s != fat::Status::kOk) {
         return FromFat(s);
       }
@@ -388,6 +386,8 @@ Outcome FsVolume::Open(Node* dir, uint32_t dir_rights, const char* path, size_t 
     }
   }
   if (Has(flags, OpenFlags::TRUNCATE) && n->entry.size != 0) {
+    Stamp();
+    ChainChanged(n);
     if (fat::Status s = volume_.Truncate(&n->entry, 0); s != fat::Status::kOk) {
       nodes_.Release(n);
       return FromFat(s);
@@ -397,45 +397,37 @@ Outcome FsVolume::Open(Node* dir, uint32_t dir_rights, const char* path, size_t 
   return Outcome{};
 }
 
-Outcome FsVolume::MakeDirectory(Node* dir, uint32_t dir_rights, const char* path, size_t length) {
+Outcome FsVolume::ChangeTarget(Node* dir, uint32_t dir_rights, const char* path, size_t length,
+                               Target* target) {
   if (Outcome o = WritableDir(dir, dir_rights); !o.ok()) {
     return o;
   }
-  fat::Entry parent;
-  const char* name = nullptr;
-  size_t name_length = 0;
-  bool trailing_slash = false;
-  if (Outcome o =
-          WalkToParent(dir->entry, path, length, &parent, &name, &name_length, &trailing_slash);
-      !o.ok()) {
+  return WalkToParent(dir->entry, path, length, target);
+}
+
+Outcome FsVolume::MakeDirectory(Node* dir, uint32_t dir_rights, const char* path, size_t length) {
+  Target t;
+  if (Outcome o = ChangeTarget(dir, dir_rights, path, length, &t); !o.ok()) {
     return o;
   }
-  if (name_length == 0) {
+  if (t.length == 0) {
     return Fail(Error::EXISTS);  // the directory itself
   }
   fat::Entry made;
-  return FromFat(volume_.Create(parent, name, name_length, true, &made));
+  return FromFat(volume_.Create(t.parent, t.name, t.length, true, &made));
 }
 
 Outcome FsVolume::Remove(Node* dir, uint32_t dir_rights, const char* path, size_t length,
                          bool directory) {
-  if (Outcome o = WritableDir(dir, dir_rights); !o.ok()) {
+  Target t;
+  if (Outcome o = ChangeTarget(dir, dir_rights, path, length, &t); !o.ok()) {
     return o;
   }
-  fat::Entry parent;
-  const char* name = nullptr;
-  size_t name_length = 0;
-  bool trailing_slash = false;
-  if (Outcome o =
-          WalkToParent(dir->entry, path, length, &parent, &name, &name_length, &trailing_slash);
-      !o.ok()) {
-    return o;
-  }
-  if (name_length == 0) {
+  if (t.length == 0) {
     return Fail(Error::BUSY);  // the directory the request came on is open
   }
   fat::Entry entry;
-  if (fat::Status s = volume_.LookupIn(parent, name, name_length, &entry); s != fat::Status::kOk) {
+  if (fat::Status s = volume_.LookupIn(t.parent, t.name, t.length, &entry); s != fat::Status::kOk) {
     return FromFat(s);
   }
   if (entry.is_directory() != directory) {
@@ -456,33 +448,22 @@ Outcome FsVolume::Remove(Node* dir, uint32_t dir_rights, const char* path, size_
 
 Outcome FsVolume::Rename(Node* dir, uint32_t dir_rights, const char* from, size_t from_length,
                          const char* to, size_t to_length) {
-  if (Outcome o = WritableDir(dir, dir_rights); !o.ok()) {
+  Target from_t, to_t;
+  if (Outcome o = ChangeTarget(dir, dir_rights, from, from_length, &from_t); !o.ok()) {
     return o;
   }
-  fat::Entry from_dir, to_dir;
-  const char* from_name = nullptr;
-  const char* to_name = nullptr;
-  size_t from_name_length = 0, to_name_length = 0;
-  bool from_slash = false, to_slash = false;
-  if (Outcome o = WalkToParent(dir->entry, from, from_length, &from_dir, &from_name,
-                               &from_name_length, &from_slash);
-      !o.ok()) {
+  if (Outcome o = WalkToParent(dir->entry, to, to_length, &to_t); !o.ok()) {
     return o;
   }
-  if (Outcome o =
-          WalkToParent(dir->entry, to, to_length, &to_dir, &to_name, &to_name_length, &to_slash);
-      !o.ok()) {
-    return o;
-  }
-  if (from_name_length == 0 || to_name_length == 0) {
+  if (from_t.length == 0 || to_t.length == 0) {
     return Fail(Error::BUSY);  // the directory the request came on, or into it
   }
   fat::Entry entry;
-  if (fat::Status s = volume_.LookupIn(from_dir, from_name, from_name_length, &entry);
+  if (fat::Status s = volume_.LookupIn(from_t.parent, from_t.name, from_t.length, &entry);
       s != fat::Status::kOk) {
     return FromFat(s);
   }
-  if ((from_slash || to_slash) && !entry.is_directory()) {
+  if ((from_t.trailing_slash || to_t.trailing_slash) && !entry.is_directory()) {
     return Fail(Error::NOT_DIRECTORY);
   }
   Node* open = nodes_.Find(entry);
@@ -490,12 +471,12 @@ Outcome FsVolume::Rename(Node* dir, uint32_t dir_rights, const char* from, size_
     return Fail(Error::BUSY);
   }
   fat::Entry target;
-  fat::Status s = volume_.LookupIn(to_dir, to_name, to_name_length, &target);
+  fat::Status s = volume_.LookupIn(to_t.parent, to_t.name, to_t.length, &target);
   if (s == fat::Status::kOk) {
     if (NodeTable::SameNode(target, entry)) {
       // The same entry under another spelling of its name.
-      return SameBytes(from_name, from_name_length, to_name, to_name_length) ? Outcome{}
-                                                                             : Fail(Error::EXISTS);
+      return SameBytes(from_t.name, from_t.length, to_t.name, to_t.length) ? Outcome{}
+                                                                           : Fail(Error::EXISTS);
     }
     if (target.is_directory()) {
       return Fail(Error::EXISTS);
@@ -511,7 +492,7 @@ Outcome FsVolume::Rename(Node* dir, uint32_t dir_rights, const char* from, size_
     return FromFat(s);
   }
   fat::Entry moved;
-  s = volume_.Rename(entry, to_dir, to_name, to_name_length, &moved);
+  s = volume_.Rename(entry, to_t.parent, to_t.name, to_t.length, &moved);
   if (s == fat::Status::kInvalid) {
     return Fail(Error::BUSY);  // a directory into itself
   }
@@ -531,6 +512,55 @@ Outcome FsVolume::Rewind(Node* dir, fat::DirIterator* cursor) {
   return FromFat(volume_.OpenDir(dir->entry, cursor));
 }
 
+void FsVolume::ChainChanged(Node* file) {
+  if (file->chain != nullptr) {
+    file->chain->stride = 0;
+    file->chain->count = 0;
+  }
+}
+
+bool FsVolume::NearestMark(Node* file, uint64_t index, uint32_t* at, uint32_t* cluster) {
+  const fat::Entry& e = file->entry;
+  const uint32_t bpc = volume_.bytes_per_cluster();
+  if (index < ChainMarks::kMinStride || e.is_directory() || e.first_cluster < 2 || bpc == 0) {
+    return false;
+  }
+  if (file->chain == nullptr) {
+    file->chain = new (std::nothrow) ChainMarks;
+    if (file->chain == nullptr) {
+      return false;
+    }
+  }
+  ChainMarks& m = *file->chain;
+  if (m.stride == 0) {
+    const uint64_t clusters = (uint64_t{e.size} + bpc - 1) / bpc;
+    const uint64_t stride = (clusters + ChainMarks::kMaxMarks - 1) / ChainMarks::kMaxMarks;
+    m.stride =
+        stride < ChainMarks::kMinStride ? ChainMarks::kMinStride : static_cast<uint32_t>(stride);
+    m.marks[0] = e.first_cluster;
+    m.count = 1;
+  }
+  const uint64_t want = index / m.stride;
+  if (want >= ChainMarks::kMaxMarks) {
+    return false;
+  }
+  // Walk from the last mark known to the one wanted, marking on the way.
+  while (m.count <= want) {
+    uint32_t c = m.marks[m.count - 1];
+    for (uint32_t i = 0; i < m.stride; ++i) {
+      uint32_t next = 0;
+      if (volume_.NextCluster(c, &next) != fat::Status::kOk) {
+        return false;  // the library's own read reports what is wrong
+      }
+      c = next;
+    }
+    m.marks[m.count++] = c;
+  }
+  *at = static_cast<uint32_t>(want * m.stride);
+  *cluster = m.marks[want];
+  return true;
+}
+
 Outcome FsVolume::Read(Node* file, uint32_t rights, uint64_t offset, void* buffer, size_t length,
                        size_t* done) {
   *done = 0;
@@ -540,7 +570,22 @@ Outcome FsVolume::Read(Node* file, uint32_t rights, uint64_t offset, void* buffe
   if (file->removed) {
     return Fail(Error::NOT_FOUND);
   }
-  return FromFat(volume_.Read(file->entry, offset, buffer, length, done));
+  const uint32_t bpc = volume_.bytes_per_cluster();
+  uint32_t at = 0, cluster = 0;
+  fat::Status s;
+  if (offset != file->read_end && offset < file->entry.size &&
+      NearestMark(file, offset / bpc, &at, &cluster)) {
+    // The rest of the file from that cluster on, as a file of its own.
+    fat::Entry rest = file->entry;
+    const uint64_t skipped = uint64_t{at} * bpc;
+    rest.first_cluster = cluster;
+    rest.size = static_cast<uint32_t>(file->entry.size - skipped);
+    s = volume_.Read(rest, offset - skipped, buffer, length, done);
+  } else {
+    s = volume_.Read(file->entry, offset, buffer, length, done);
+  }
+  file->read_end = s == fat::Status::kOk ? offset + *done : UINT64_MAX;
+  return FromFat(s);
 }
 
 Outcome FsVolume::Write(Node* file, uint32_t rights, uint64_t offset, const void* data,
@@ -555,6 +600,8 @@ Outcome FsVolume::Write(Node* file, uint32_t rights, uint64_t offset, const void
   if (length == 0) {
     return Outcome{};
   }
+  Stamp();
+  ChainChanged(file);
   return FromFat(volume_.Write(&file->entry, offset, data, length, done));
 }
 
@@ -568,6 +615,8 @@ Outcome FsVolume::Truncate(Node* file, uint32_t rights, uint64_t size) {
   if (size > UINT32_MAX) {
     return Fail(Error::TOO_LARGE);
   }
+  Stamp();
+  ChainChanged(file);
   return FromFat(volume_.Truncate(&file->entry, size));
 }
 

@@ -74,11 +74,34 @@ class PathWalker {
   size_t at_ = 0;
 };
 
+// Where a file's chain goes: marks[i] is cluster number i * stride of the
+// chain, so a read at any offset walks at most stride - 1 links from the
+// nearest mark instead of the whole chain from the file's first cluster
+// (the fat library remembers one place per volume: random reads of a
+// large file would walk half its chain each). Made as reads need it;
+// dropped by every change to the file's chain.
+struct ChainMarks {
+  static constexpr uint32_t kMaxMarks = 256;
+  static constexpr uint32_t kMinStride = 16;
+  uint32_t stride = 0;  // 0: none made yet
+  uint32_t count = 0;   // marks known (from index 0)
+  uint32_t marks[kMaxMarks];
+};
+
 struct Node {
+  Node() = default;
+  ~Node() { delete chain; }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
   fat::Entry entry;
   uint32_t refs = 0;
   // Removed while open: every later request fails with NOT_FOUND.
   bool removed = false;
+  ChainMarks* chain = nullptr;  // files, once read past the first stride
+  // Where the last read ended: a read from there goes on from the place
+  // the fat library remembers, without the marks.
+  uint64_t read_end = UINT64_MAX;
   Node* next = nullptr;  // in the NodeTable
 };
 
@@ -119,6 +142,9 @@ class FsVolume {
                     size_t cache_bytes, bool read_only);
   fat::Volume& fat() { return volume_; }
   bool read_only() const;
+  // Where the time stamped on what changes comes from (seconds since
+  // 1970-01-01 UTC); without one the library's default (1980-01-01).
+  void set_clock(uint64_t (*now)()) { clock_ = now; }
   // The root directory's node (held by the volume itself): a new
   // reference for a mount capability's connection.
   Node* AcquireRoot();
@@ -149,13 +175,31 @@ class FsVolume {
   Outcome Query(idl::fs::FilesystemInfo* info);
 
  private:
-  // Walks `path` from `dir` to the directory holding its last component:
-  // *parent and the last name (empty when the path names `dir` itself).
-  Outcome WalkToParent(const fat::Entry& dir, const char* path, size_t length, fat::Entry* parent,
-                       const char** name, size_t* name_length, bool* trailing_slash);
-  Outcome WritableDir(const Node* dir, uint32_t dir_rights) const;
+  // Where a path leads: the directory holding its last component and that
+  // name (empty when the path names the directory it starts from).
+  struct Target {
+    fat::Entry parent;
+    const char* name = "";
+    size_t length = 0;
+    bool trailing_slash = false;
+  };
+  // Walks `path` from `dir` to *target.
+  Outcome WalkToParent(const fat::Entry& dir, const char* path, size_t length, Target* target);
+  // The cluster at or before chain index `index` that a read may start
+  // from: *cluster is number *at of the chain. False if none is known or
+  // worth it (the caller reads from the first cluster).
+  bool NearestMark(Node* file, uint64_t index, uint32_t* at, uint32_t* cluster);
+  // The file's chain changed: its marks are void.
+  static void ChainChanged(Node* file);
+  // Checks that `dir` may be changed, and sets the volume's time for it.
+  Outcome WritableDir(const Node* dir, uint32_t dir_rights);
+  void Stamp();
+  // WritableDir, then WalkToParent: where a change to `dir` lands.
+  Outcome ChangeTarget(Node* dir, uint32_t dir_rights, const char* path, size_t length,
+                       Target* target);
 
   fat::Volume volume_;
+  uint64_t (*clock_)() = nullptr;
   bool read_only_ = true;
   NodeTable nodes_;
   Node* root_ = nullptr;

@@ -25,6 +25,43 @@ size_t Split(char* line, char** words, size_t max) {
   }
 }
 
+const char* TakeRedirect(size_t* argc, char** argv, const char** target, bool* append) {
+  *target = nullptr;
+  *append = false;
+  size_t at = 0;  // the redirection's first word, 0: none
+  size_t words = 0;
+  for (size_t i = 1; i < *argc; i++) {
+    if (argv[i][0] != '>') {
+      continue;
+    }
+    if (at != 0) {
+      return "one redirection at a time";
+    }
+    bool twice = argv[i][1] == '>';
+    const char* file = argv[i] + (twice ? 2 : 1);
+    words = 1;
+    if (*file == '\0') {
+      if (i + 1 >= *argc || argv[i + 1][0] == '>') {
+        return twice ? ">> needs a file" : "> needs a file";
+      }
+      file = argv[i + 1];
+      words = 2;
+      i++;
+    }
+    at = i + 1 - words;
+    *target = file;
+    *append = twice;
+  }
+  if (at != 0) {
+    for (size_t i = at; i + words < *argc; i++) {
+      argv[i] = argv[i + words];
+    }
+    *argc -= words;
+    argv[*argc] = nullptr;
+  }
+  return nullptr;
+}
+
 bool ParseU64(const char* s, uint64_t* out) {
   if (*s == '\0') {
     return false;

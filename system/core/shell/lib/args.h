@@ -17,6 +17,14 @@ constexpr uint64_t kMaxSleepNs = 3600ull * 1'000'000'000ull;  // an hour
 
 size_t Split(char* line, char** words, size_t max);
 bool ParseU64(const char* s, uint64_t* out);
+
+// Takes an output redirection out of the words of a line (argv[0] the
+// command): a word ">" or ">>" and the file's word after it, or one word
+// ">file" / ">>file" (">" truncates, ">>" appends). The words after it
+// move up (*argc shrinks). Returns nullptr and *target (the file, or null
+// if there is no redirection) and *append; or what is wrong ("> needs a
+// file", "one redirection at a time"), argv then unchanged.
+const char* TakeRedirect(size_t* argc, char** argv, const char** target, bool* append);
 bool ParseDuration(const char* s, uint64_t* ns);
 
 // `log`'s arguments (argv without the command's name):

@@ -17,6 +17,47 @@ TEST(Split, WordsAtBlanks) {
   EXPECT_STREQ(w[2], "34");
 }
 
+// Splits `line`, takes its redirection: the words left joined by '|',
+// then the target ("-" none) and "append" or "truncate", or the error.
+std::string Redirect(const char* line) {
+  std::string copy = line;
+  char* w[17] = {};
+  size_t n = Split(copy.data(), w, 16);
+  const char* target = nullptr;
+  bool append = false;
+  const char* bad = TakeRedirect(&n, w, &target, &append);
+  std::string out;
+  for (size_t i = 0; i < n; i++) {
+    out += (i != 0 ? "|" : "") + std::string(w[i]);
+  }
+  EXPECT_EQ(w[n], nullptr);
+  if (bad != nullptr) {
+    return out + " error: " + bad;
+  }
+  return out + " " + (target != nullptr ? target : "-") + " " + (append ? "append" : "truncate");
+}
+
+TEST(TakeRedirect, Forms) {
+  EXPECT_EQ(Redirect("echo hello world"), "echo|hello|world - truncate");
+  EXPECT_EQ(Redirect("echo hello > f.txt"), "echo|hello f.txt truncate");
+  EXPECT_EQ(Redirect("echo hello >> f.txt"), "echo|hello f.txt append");
+  EXPECT_EQ(Redirect("echo hello >f.txt"), "echo|hello f.txt truncate");
+  EXPECT_EQ(Redirect("echo hello >>/data/f.txt"), "echo|hello /data/f.txt append");
+  // Anywhere after the command; the words after it stay in order.
+  EXPECT_EQ(Redirect("echo a > f b c"), "echo|a|b|c f truncate");
+  EXPECT_EQ(Redirect("ls > f"), "ls f truncate");
+  // A '>' inside a word is text.
+  EXPECT_EQ(Redirect("echo a>b"), "echo|a>b - truncate");
+}
+
+TEST(TakeRedirect, Errors) {
+  EXPECT_EQ(Redirect("echo hello >"), "echo|hello|> error: > needs a file");
+  EXPECT_EQ(Redirect("echo hello >>"), "echo|hello|>> error: >> needs a file");
+  EXPECT_EQ(Redirect("echo > >> f"), "echo|>|>>|f error: > needs a file");
+  EXPECT_EQ(Redirect("echo > a > b"), "echo|>|a|>|b error: one redirection at a time");
+  EXPECT_EQ(Redirect("echo >a >>b"), "echo|>a|>>b error: one redirection at a time");
+}
+
 TEST(Split, EmptyAndBlankLines) {
   for (const char* s : {"", " ", "\t\t ", "   "}) {
     std::string copy = s;

@@ -2,7 +2,8 @@
 // fs/virt, test/harness/fs_cases.py), run by the shell in the root's
 // collection `run` (meta/fs-test.cm: uses /data and fs.Mounts):
 //
-//   fs-test read    lists fs.Mounts and /data, reads HELLO.TXT (which the
+//   fs-test read    lists fs.Mounts (2 volumes, the same after a Rescan)
+//                   and /data, reads HELLO.TXT (which the
 //                   harness put on the image with mcopy) and checks the
 //                   errors of a missing name, "..", and a write to a node
 //                   opened read-only
@@ -11,7 +12,10 @@
 //                   directory with a file, syncs; then writes UNSYNCED.TXT
 //                   and does not sync (the harness then kills the service)
 //   fs-test check   reads MICA.TXT back through a new connection (after
-//                   the service's restart) and checks every byte
+//                   the service's restart) and checks every byte; checks
+//                   that UNSYNCED.TXT is gone; writes LATE.TXT (1,000
+//                   bytes) without a sync (the harness then stops the
+//                   service, which syncs)
 //
 // Each step prints `fs-test: <step> ok` or `fs-test: FAIL <what>` lines and
 // exits 0 or 1.
@@ -29,6 +33,7 @@ using idl::fs::File;
 using idl::fs::OpenFlags;
 
 constexpr uint32_t kMicaSize = 40000;
+constexpr uint32_t kLateSize = 1000;
 int g_failures = 0;
 
 void Fail(const char* what, Error e) {
@@ -87,9 +92,18 @@ int Read() {
     lreq.start = 0;
     if (mounts.List(lreq, &list) == MICA_OK) {
       for (const idl::fs::Mount& m : list.mounts) {
-        printf("fs-test: mount %.*s %.*s partition %u %s\n", static_cast<int>(m.device.size),
+        printf("fs-test: mount %.*s %.*s partition %u %s%s%.*s\n", static_cast<int>(m.device.size),
                m.device.data, static_cast<int>(m.name.size), m.name.data, m.partition,
-               m.state == idl::fs::MountState::MOUNTED ? "mounted" : "failed");
+               m.state == idl::fs::MountState::MOUNTED ? "mounted" : "failed",
+               m.detail.size != 0 ? ": " : "", static_cast<int>(m.detail.size), m.detail.data);
+      }
+      // A rescan finds the same disks (known ones are kept as they are).
+      const uint32_t before = list.total;
+      idl::fs::Mounts::RescanRequest rreq;
+      idl::fs::Mounts::RescanResponse rresp;
+      if (mounts.Rescan(rreq, &rresp) != MICA_OK || rresp.error != Error::OK ||
+          mounts.List(lreq, &list) != MICA_OK || list.total != before || before != 2) {
+        Fail("Mounts.Rescan (want the same 2 volumes)", rresp.error);
       }
     } else {
       Fail("Mounts.List", Error::IO);
@@ -125,7 +139,7 @@ int Read() {
     Fail("open HELLO.TXT", e);
   } else {
     idl::fs::FileSyncClient file(static_cast<mica::Channel&&>(fch));
-    static File::ReadResponse rr;
+    alignas(8) static File::ReadResponse rr;
     File::ReadRequest rreq;
     rreq.count = idl::fs::MAX_TRANSFER;
     if (file.Read(rreq, &rr) != MICA_OK || rr.error != Error::OK) {
@@ -251,7 +265,7 @@ int Check() {
     return 1;
   }
   idl::fs::FileSyncClient file(static_cast<mica::Channel&&>(fch));
-  static File::ReadResponse rr;
+  alignas(8) static File::ReadResponse rr;
   File::ReadRequest rreq;
   rreq.count = idl::fs::MAX_TRANSFER;
   uint32_t at = 0;
@@ -274,7 +288,23 @@ int Check() {
     printf("fs-test: FAIL MICA.TXT has %u bytes, not %u\n", at, kMicaSize);
     return 1;
   }
-  return 0;
+  // Created and written, never synced, then the service was killed: gone.
+  mica::Channel none;
+  if ((e = OpenNode(data, "UNSYNCED.TXT", OpenFlags::READ, &none)) != Error::NOT_FOUND) {
+    Fail("UNSYNCED.TXT after the kill (want NOT_FOUND)", e);
+  }
+  // Written and not synced: the service's Lifecycle.Stop syncs it.
+  mica::Channel late;
+  const OpenFlags create = OpenFlags::READ | OpenFlags::WRITE | OpenFlags::CREATE;
+  if ((e = OpenNode(data, "LATE.TXT", create, &late)) != Error::OK) {
+    Fail("create LATE.TXT", e);
+  } else {
+    idl::fs::FileSyncClient fl(static_cast<mica::Channel&&>(late));
+    if ((e = WriteAll(fl, 0, kLateSize)) != Error::OK) {
+      Fail("write LATE.TXT", e);
+    }
+  }
+  return g_failures == 0 ? 0 : 1;
 }
 
 }  // namespace

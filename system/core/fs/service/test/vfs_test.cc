@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -174,9 +175,13 @@ TEST(NodeTable, OneNodePerEntrySharedAndFreedWithTheLastReference) {
 
 class VolumeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ImageBuilder b(dir_.path() + "/v.img", {"-F", "16", "-s", "4", "-n", "TESTVOL"}, 16384);
-    ASSERT_TRUE(b.ok());
+  // The image is made once (mtools is slow); each test gets a copy.
+  static void SetUpTestSuite() {
+    TempDir dir;
+    ImageBuilder b(dir.path() + "/v.img", {"-F", "16", "-s", "4", "-n", "TESTVOL"}, 16384);
+    if (!b.ok()) {
+      return;
+    }
     b.Put("hello.txt", Pattern(5000, 1));
     b.Mkdir("sub");
     b.Put("sub/inner file.bin", Pattern(3000, 2));
@@ -184,15 +189,49 @@ class VolumeTest : public ::testing::Test {
     for (int i = 0; i < 70; ++i) {
       b.Put("many/f" + std::to_string(i), Pattern(i, 3 + i));
     }
-    files_ = b.files();
-    disk_ = std::make_unique<fat_test::MemoryDisk>(fat_test::ReadHostFile(b.path()));
+    // A large file laid over holes (fragmented), for reads at any offset.
+    b.Mkdir("frag");
+    for (int i = 0; i < 40; ++i) {
+      b.Put("frag/p" + std::to_string(i), Pattern(2048, 100 + i));
+    }
+    for (int i = 0; i < 40; i += 2) {
+      b.Remove("frag/p" + std::to_string(i));
+    }
+    b.Put("big.bin", Pattern(700000, 99));
+    image_ = new std::vector<uint8_t>(fat_test::ReadHostFile(b.path()));
+    image_files_ = new std::map<std::string, std::vector<uint8_t>>(b.files());
+  }
+  static void TearDownTestSuite() {
+    delete image_;
+    delete image_files_;
+    image_ = nullptr;
+    image_files_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(image_, nullptr);
+    files_ = *image_files_;
+    disk_ = std::make_unique<fat_test::MemoryDisk>(*image_);
     ASSERT_EQ(Mount(), fat::Status::kOk);
   }
 
+  // Writes the disk to a file and runs fsck.fat -n on it.
+  void CheckDisk() {
+    const std::string path = dir_.path() + "/disk.img";
+    FILE* f = fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(fwrite(disk_->bytes().data(), 1, disk_->bytes().size(), f), disk_->bytes().size());
+    fclose(f);
+    EXPECT_TRUE(fat_test::Run({"fsck.fat", "-n", path}));
+  }
+
+  static std::vector<uint8_t>* image_;
+  static std::map<std::string, std::vector<uint8_t>>* image_files_;
+
   fat::Status Mount() {
     volume_ = std::make_unique<FsVolume>();
-    return volume_->Mount(disk_->device(), fat::Partition{0, 0, disk_->bytes().size()}, cache_,
-                          sizeof(cache_), false);
+    return volume_->Mount(disk_->writable_device(), fat::Partition{0, 0, disk_->bytes().size()},
+                          cache_, sizeof(cache_), false);
   }
 
   // Opens from the root with full rights.
@@ -224,6 +263,9 @@ class VolumeTest : public ::testing::Test {
   std::unique_ptr<FsVolume> volume_;
 };
 
+std::vector<uint8_t>* VolumeTest::image_ = nullptr;
+std::map<std::string, std::vector<uint8_t>>* VolumeTest::image_files_ = nullptr;
+
 TEST_F(VolumeTest, OpensAndReadsByAnyPathSpelling) {
   for (const char* path :
        {"hello.txt", "HELLO.TXT", "./hello.txt", "sub/inner file.bin", "SUB/./inner file.bin"}) {
@@ -254,7 +296,7 @@ TEST_F(VolumeTest, OpenErrors) {
   EXPECT_EQ(Open("../hello.txt", F(OpenFlags::READ), &n, &rights).error, Error::BAD_PATH);
   EXPECT_EQ(Open("/hello.txt", F(OpenFlags::READ), &n, &rights).error, Error::BAD_PATH);
   EXPECT_EQ(Open("sub", F(OpenFlags::WRITE | OpenFlags::TRUNCATE), &n, &rights).error,
-            volume_->read_only() ? Error::READ_ONLY : Error::IS_DIRECTORY);
+            Error::IS_DIRECTORY);
   EXPECT_EQ(
       Open("hello.txt", F(OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::WRITE), &n, &rights)
           .error,
@@ -373,6 +415,238 @@ TEST_F(VolumeTest, ACorruptFileIsRefusedTheRestReads) {
   ASSERT_TRUE(Open("sub/inner file.bin", F(OpenFlags::READ), &n, &rights).ok());
   EXPECT_EQ(ReadAll(n, rights), files_.at("sub/inner file.bin"));
   volume_->Release(n);
+}
+
+// --- the write side ---
+
+class WriteTest : public VolumeTest {
+ protected:
+  Node* Root() {
+    Node* root = volume_->AcquireRoot();
+    volume_->Release(root);  // the volume keeps its own reference
+    return root;
+  }
+  Node* OpenOk(const char* path, uint32_t flags, uint32_t* rights) {
+    Node* n = nullptr;
+    Outcome o = Open(path, flags, &n, rights);
+    EXPECT_TRUE(o.ok()) << path << ": error " << static_cast<int>(o.error) << " " << o.detail;
+    return n;
+  }
+  Outcome Put(Node* file, uint32_t rights, uint64_t at, const std::string& text) {
+    size_t done = 0;
+    Outcome o = volume_->Write(file, rights, at, text.data(), text.size(), &done);
+    EXPECT_EQ(done, o.ok() ? text.size() : done);
+    return o;
+  }
+  std::string Text(Node* node, uint32_t rights) {
+    std::vector<uint8_t> bytes = ReadAll(node, rights);
+    return std::string(bytes.begin(), bytes.end());
+  }
+  // Syncs, writes the disk to a file and runs fsck.fat -n on it.
+  void SyncAndCheck() {
+    ASSERT_TRUE(volume_->Sync().ok());
+    CheckDisk();
+  }
+};
+
+TEST_F(WriteTest, CreateExclusiveTruncateAppend) {
+  uint32_t r = 0;
+  const uint32_t rw = F(OpenFlags::READ | OpenFlags::WRITE);
+  Node* n = nullptr;
+  EXPECT_EQ(Open("new.txt", rw, &n, &r).error, Error::NOT_FOUND);  // no CREATE
+  Node* a = OpenOk("new.txt", rw | F(OpenFlags::CREATE | OpenFlags::EXCLUSIVE), &r);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(Open("NEW.TXT", rw | F(OpenFlags::CREATE | OpenFlags::EXCLUSIVE), &n, &r).error,
+            Error::EXISTS);
+  EXPECT_TRUE(Put(a, r, 0, "0123456789").ok());
+  // CREATE without EXCLUSIVE opens what is there: the same node.
+  uint32_t r2 = 0;
+  Node* b = OpenOk("new.txt", rw | F(OpenFlags::CREATE), &r2);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(Text(b, r2), "0123456789");
+  // TRUNCATE empties it for every connection.
+  uint32_t r3 = 0;
+  Node* c = OpenOk("new.txt", rw | F(OpenFlags::TRUNCATE), &r3);
+  EXPECT_EQ(c, a);
+  EXPECT_EQ(a->entry.size, 0u);
+  EXPECT_EQ(Text(a, r), "");
+  // Writes past the end leave a gap of zeros.
+  EXPECT_TRUE(Put(a, r, 3, "xy").ok());
+  EXPECT_EQ(Text(b, r2), std::string("\0\0\0xy", 5));
+  // A directory is not created by CREATE; a name FAT cannot hold is refused.
+  EXPECT_EQ(Open("d/", rw | F(OpenFlags::CREATE), &n, &r).error, Error::NOT_FOUND);
+  EXPECT_EQ(Open("bad:name", rw | F(OpenFlags::CREATE), &n, &r).error, Error::BAD_NAME);
+  for (Node* x : {a, b, c}) {
+    volume_->Release(x);
+  }
+  SyncAndCheck();
+}
+
+TEST_F(WriteTest, RemoveOpenFileAndOpenDirectory) {
+  uint32_t r = 0;
+  Node* f = OpenOk("hello.txt", F(OpenFlags::READ | OpenFlags::WRITE), &r);
+  uint32_t rd = 0;
+  Node* d = OpenOk("sub", F(OpenFlags::READ), &rd);
+  Node* root = Root();
+  EXPECT_EQ(volume_->Remove(root, kRW, "hello.txt", 9, true).error, Error::NOT_DIRECTORY);
+  EXPECT_EQ(volume_->Remove(root, kRW, "sub", 3, false).error, Error::IS_DIRECTORY);
+  EXPECT_EQ(volume_->Remove(root, kRightRead, "hello.txt", 9, false).error, Error::READ_ONLY);
+  ASSERT_TRUE(volume_->Remove(root, kRW, "hello.txt", 9, false).ok());
+  // The removed file's connection: NOT_FOUND from now on.
+  uint8_t byte;
+  size_t n = 0;
+  EXPECT_EQ(volume_->Read(f, r, 0, &byte, 1, &n).error, Error::NOT_FOUND);
+  EXPECT_EQ(volume_->Write(f, r, 0, "x", 1, &n).error, Error::NOT_FOUND);
+  idl::fs::NodeInfo info;
+  EXPECT_EQ(volume_->Stat(f, &info).error, Error::NOT_FOUND);
+  Node* again = nullptr;
+  EXPECT_EQ(Open("hello.txt", F(OpenFlags::READ), &again, &r).error, Error::NOT_FOUND);
+  // An open directory is not removed (even when empty); a full one is not either.
+  ASSERT_TRUE(volume_->MakeDirectory(root, kRW, "empty", 5).ok());
+  EXPECT_EQ(volume_->MakeDirectory(root, kRW, "EMPTY", 5).error, Error::EXISTS);
+  uint32_t re = 0;
+  Node* e = OpenOk("empty", F(OpenFlags::READ | OpenFlags::DIRECTORY), &re);
+  EXPECT_EQ(volume_->Remove(root, kRW, "empty", 5, true).error, Error::BUSY);
+  volume_->Release(e);
+  EXPECT_TRUE(volume_->Remove(root, kRW, "empty", 5, true).ok());
+  volume_->Release(d);
+  EXPECT_EQ(volume_->Remove(root, kRW, "sub", 3, true).error, Error::NOT_EMPTY);
+  EXPECT_EQ(volume_->Remove(root, kRW, "", 0, true).error, Error::BUSY);
+  volume_->Release(f);
+  SyncAndCheck();
+}
+
+TEST_F(WriteTest, RenameReplacesAFileRefusesADirectoryFollowsOpenFiles) {
+  uint32_t r = 0;
+  const uint32_t rw = F(OpenFlags::READ | OpenFlags::WRITE);
+  Node* target = OpenOk("target.txt", rw | F(OpenFlags::CREATE), &r);
+  EXPECT_TRUE(Put(target, r, 0, "old").ok());
+  uint32_t rh = 0;
+  Node* hello = OpenOk("hello.txt", F(OpenFlags::READ), &rh);
+  Node* root = Root();
+  // A file target is removed first: its connections see NOT_FOUND.
+  ASSERT_TRUE(volume_->Rename(root, kRW, "hello.txt", 9, "target.txt", 10).ok());
+  size_t n = 0;
+  uint8_t byte;
+  EXPECT_EQ(volume_->Read(target, r, 0, &byte, 1, &n).error, Error::NOT_FOUND);
+  // The moved file's connection follows it.
+  EXPECT_EQ(ReadAll(hello, rh), files_.at("hello.txt"));
+  uint32_t rt = 0;
+  Node* moved = OpenOk("target.txt", F(OpenFlags::READ), &rt);
+  EXPECT_EQ(moved, hello);
+  // Into a directory with a long name; onto a directory: EXISTS.
+  ASSERT_TRUE(volume_->Rename(root, kRW, "target.txt", 10, "sub/A longer name.txt", 21).ok());
+  EXPECT_EQ(volume_->Rename(root, kRW, "sub/A longer name.txt", 21, "many", 4).error,
+            Error::EXISTS);
+  // An open directory is not moved; a directory not into itself.
+  uint32_t rs = 0;
+  Node* sub = OpenOk("sub", F(OpenFlags::READ), &rs);
+  EXPECT_EQ(volume_->Rename(root, kRW, "sub", 3, "moved", 5).error, Error::BUSY);
+  volume_->Release(sub);
+  EXPECT_EQ(volume_->Rename(root, kRW, "sub", 3, "sub/inside", 10).error, Error::BUSY);
+  ASSERT_TRUE(volume_->Rename(root, kRW, "sub", 3, "moved", 5).ok());
+  EXPECT_EQ(volume_->Rename(root, kRW, "nope", 4, "x", 1).error, Error::NOT_FOUND);
+  EXPECT_EQ(ReadAll(hello, rh), files_.at("hello.txt"));
+  for (Node* x : {target, hello, moved}) {
+    volume_->Release(x);
+  }
+  uint32_t rf = 0;
+  Node* f = OpenOk("moved/A longer name.txt", F(OpenFlags::READ), &rf);
+  EXPECT_EQ(ReadAll(f, rf), files_.at("hello.txt"));
+  volume_->Release(f);
+  SyncAndCheck();
+}
+
+TEST_F(WriteTest, SyncedDataSurvivesAMountUnsyncedMetadataDoesNot) {
+  uint32_t r = 0;
+  const uint32_t rw = F(OpenFlags::READ | OpenFlags::WRITE);
+  Node* kept = OpenOk("kept.txt", rw | F(OpenFlags::CREATE), &r);
+  const std::vector<uint8_t> data = Pattern(70000, 9);
+  size_t done = 0;
+  ASSERT_TRUE(volume_->Write(kept, r, 0, data.data(), data.size(), &done).ok());
+  volume_->Release(kept);
+  SyncAndCheck();
+  Node* lost = OpenOk("lost.txt", rw | F(OpenFlags::CREATE), &r);
+  EXPECT_TRUE(Put(lost, r, 0, "never synced").ok());
+  volume_->Release(lost);
+  // A crash: the cache is dropped, the disk is what the last Sync left.
+  ASSERT_EQ(Mount(), fat::Status::kOk);
+  Node* n = OpenOk("kept.txt", F(OpenFlags::READ), &r);
+  EXPECT_EQ(ReadAll(n, r), data);
+  volume_->Release(n);
+  EXPECT_EQ(Open("lost.txt", F(OpenFlags::READ), &n, &r).error, Error::NOT_FOUND);
+  CheckDisk();
+}
+
+TEST_F(WriteTest, ReadOnlyVolume) {
+  volume_ = std::make_unique<FsVolume>();
+  ASSERT_EQ(volume_->Mount(disk_->device(), fat::Partition{0, 0, disk_->bytes().size()}, cache_,
+                           sizeof(cache_), false),
+            fat::Status::kOk);
+  EXPECT_TRUE(volume_->read_only());
+  Node* n = nullptr;
+  uint32_t r = 0;
+  EXPECT_EQ(Open("hello.txt", F(OpenFlags::WRITE), &n, &r).error, Error::READ_ONLY);
+  EXPECT_EQ(volume_->MakeDirectory(Root(), kRW, "x", 1).error, Error::READ_ONLY);
+  ASSERT_TRUE(Open("hello.txt", F(OpenFlags::READ), &n, &r).ok());
+  EXPECT_EQ(ReadAll(n, r), files_.at("hello.txt"));
+  volume_->Release(n);
+  idl::fs::FilesystemInfo info;
+  ASSERT_TRUE(volume_->Query(&info).ok());
+  EXPECT_TRUE(info.read_only);
+  EXPECT_TRUE(info.label.Equals("TESTVOL"));
+  EXPECT_TRUE(volume_->Sync().ok());
+}
+
+uint64_t FixedClock() {
+  return 1767225600 + 3600;  // 2026-01-01 01:00:00 UTC
+}
+
+TEST_F(WriteTest, ChangesAreStampedWithTheClock) {
+  volume_->set_clock(FixedClock);
+  uint32_t r = 0;
+  Node* n = OpenOk("stamped.txt", F(OpenFlags::WRITE | OpenFlags::CREATE), &r);
+  EXPECT_TRUE(Put(n, r, 0, "x").ok());
+  idl::fs::NodeInfo info;
+  ASSERT_TRUE(volume_->Stat(n, &info).ok());
+  EXPECT_EQ(info.modify_time, FixedClock());  // FAT keeps even seconds
+  volume_->Release(n);
+  SyncAndCheck();
+}
+
+// Reads at any offset of a large fragmented file (the chain marks), also
+// after the file's chain changed.
+TEST_F(WriteTest, ReadsAnywhereInALargeFileAlsoAfterItsChainChanged) {
+  std::vector<uint8_t> want = files_.at("big.bin");
+  uint32_t r = 0;
+  Node* n = OpenOk("big.bin", F(OpenFlags::READ | OpenFlags::WRITE), &r);
+  ASSERT_NE(n, nullptr);
+  auto check = [&](uint64_t seed) {
+    uint64_t state = seed;
+    for (int i = 0; i < 200; ++i) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      const uint64_t offset = (state >> 33) % want.size();
+      uint8_t buf[5000];
+      size_t got = 0;
+      ASSERT_TRUE(volume_->Read(n, r, offset, buf, sizeof(buf), &got).ok());
+      ASSERT_EQ(got, std::min<size_t>(sizeof(buf), want.size() - offset));
+      ASSERT_EQ(0, memcmp(buf, want.data() + offset, got)) << offset;
+    }
+  };
+  check(1);
+  ASSERT_NE(n->chain, nullptr);
+  EXPECT_GT(n->chain->count, 1u);
+  // Shrink, grow past the old end, write in the middle: the marks go.
+  ASSERT_TRUE(volume_->Truncate(n, r, 300000).ok());
+  want.resize(300000);
+  const std::vector<uint8_t> more = Pattern(500000, 7);
+  size_t done = 0;
+  ASSERT_TRUE(volume_->Write(n, r, want.size(), more.data(), more.size(), &done).ok());
+  want.insert(want.end(), more.begin(), more.end());
+  check(2);
+  EXPECT_EQ(ReadAll(n, r), want);
+  volume_->Release(n);
+  SyncAndCheck();
 }
 
 }  // namespace
