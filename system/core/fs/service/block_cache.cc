@@ -178,6 +178,7 @@ fat::Status BlockCache::Read(uint64_t offset, uint8_t* buffer, size_t length) {
   const bool sequential = offset == next_offset_;
   next_offset_ = end;
   const uint64_t last = (end - 1) / kBlockBytes;
+  uint64_t filled = 0;  // blocks before this one were just read in
   for (uint64_t b = offset / kBlockBytes; b <= last;) {
     uint32_t s = Find(b);
     if (s == kNone) {
@@ -198,12 +199,13 @@ fat::Status BlockCache::Read(uint64_t offset, uint8_t* buffer, size_t length) {
       if (fat::Status st = Fill(b, count); st != fat::Status::kOk) {
         return st;
       }
+      filled = e;
       s = Find(b);
       if (s == kNone) {
         return fat::Status::kIoError;  // not reached: Fill's count <= readahead_ <= the slots
       }
     } else {
-      ++stats_.hits;
+      stats_.hits += b >= filled ? 1 : 0;
       Unlink(s);
       PushFront(s);
     }
