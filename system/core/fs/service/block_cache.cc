@@ -147,12 +147,18 @@ fat::Status BlockCache::Fill(uint64_t first, uint64_t count) {
   while (count != 0) {
     const size_t n = count < readahead_ ? static_cast<size_t>(count) : readahead_;
     ++stats_.device_reads;
-    if (device_.read(device_.context, first * kBlockBytes, staging_, n * kBlockBytes) !=
-        fat::Status::kOk) {
+    const uint8_t* from = staging_;
+    fat::Status st;
+    if (mapped_read_ != nullptr && n * kBlockBytes <= mapped_max_) {
+      st = mapped_read_(mapped_context_, first * kBlockBytes, n * kBlockBytes, &from);
+    } else {
+      st = device_.read(device_.context, first * kBlockBytes, staging_, n * kBlockBytes);
+    }
+    if (st != fat::Status::kOk) {
       return fat::Status::kIoError;  // nothing of this request is cached
     }
     for (size_t i = 0; i < n; ++i) {
-      memcpy(Data(Take(first + i)), staging_ + i * kBlockBytes, kBlockBytes);
+      memcpy(Data(Take(first + i)), from + i * kBlockBytes, kBlockBytes);
     }
     first += n;
     count -= n;

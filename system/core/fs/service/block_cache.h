@@ -49,6 +49,17 @@ class BlockCache {
   // cache then passes every request through).
   bool Init(const fat::BlockDevice& device, size_t blocks = kDefaultBlocks,
             size_t readahead = kDefaultReadahead);
+  // Optional, after Init: the device's own read buffer. `read` reads
+  // `length` bytes (at most `max_bytes`) at `offset` into it and gives its
+  // address, valid until the next request; misses then copy from there
+  // into the cache, not through a staging buffer of the cache's.
+  using MappedRead = fat::Status (*)(void* context, uint64_t offset, size_t length,
+                                     const uint8_t** data);
+  void set_mapped_read(MappedRead read, void* context, size_t max_bytes) {
+    mapped_read_ = read;
+    mapped_context_ = context;
+    mapped_max_ = max_bytes;
+  }
   // The cached device (the uncached one if Init failed).
   fat::BlockDevice device();
   void Drop();
@@ -98,6 +109,9 @@ class BlockCache {
   uint64_t blocks_on_device_ = 0;
   uint64_t next_offset_ = UINT64_MAX;  // where the last read ended
   Stats stats_;
+  MappedRead mapped_read_ = nullptr;
+  void* mapped_context_ = nullptr;
+  size_t mapped_max_ = 0;
 };
 
 }  // namespace fs

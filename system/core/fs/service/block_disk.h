@@ -19,8 +19,10 @@ namespace fs {
 
 class BlockDisk {
  public:
-  // The transfer VMO: what one block request moves at most.
-  static constexpr uint64_t kVmoBytes = 128 * 1024;
+  // The transfer VMO: what one block request moves at most (the block
+  // cache's 128 KiB read-ahead in one request, plus room for Transfer's
+  // alignment skew).
+  static constexpr uint64_t kVmoBytes = 132 * 1024;
 
   BlockDisk() = default;
   ~BlockDisk();
@@ -42,6 +44,8 @@ class BlockDisk {
   static fat::Status ReadThunk(void* context, uint64_t offset, void* buffer, size_t length);
   static fat::Status WriteThunk(void* context, uint64_t offset, const void* buffer, size_t length);
   static fat::Status FlushThunk(void* context);
+  static fat::Status ReadMappedThunk(void* context, uint64_t offset, size_t length,
+                                     const uint8_t** data);
   fat::Status Transfer(bool write, uint64_t offset, uint8_t* buffer, size_t length);
   mica_time_t Deadline() const;
 
