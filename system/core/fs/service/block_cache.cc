@@ -196,11 +196,26 @@ fat::Status BlockCache::Read(uint64_t offset, uint8_t* buffer, size_t length) {
       }
       uint64_t count = e - b;
       stats_.misses += count;
-      if (sequential && e > last && count < readahead_) {
+      uint64_t want = count;
+      if (sequential && e > last) {
+        want = readahead_;
+      } else if (e > last) {
+        // Linux's context read-ahead (page_cache_sync_ra): more cached
+        // blocks right before the miss than it needs make a stream too,
+        // read ahead by their number plus the request's.
+        uint64_t before = 0;
+        while (before < readahead_ && before < b && Find(b - 1 - before) != kNone) {
+          ++before;
+        }
+        if (before > count) {
+          want = before + count < readahead_ ? before + count : readahead_;
+        }
+      }
+      if (want > count) {
         const uint64_t room = blocks_on_device_ - b;
-        const uint64_t want = readahead_ < room ? readahead_ : room;
-        stats_.readahead += want - count;
-        count = want;
+        want = want < room ? want : room;
+        stats_.readahead += want > count ? want - count : 0;
+        count = want > count ? want : count;
       }
       if (fat::Status st = Fill(b, count); st != fat::Status::kOk) {
         return st;

@@ -12,7 +12,10 @@
 // - A read that misses reads the missing blocks in one device request; if
 //   it starts where the previous read ended (a sequential stream, as
 //   Linux's readahead detects it), the request grows to `readahead` blocks
-//   (clipped to the device's end). A random read reads only what it needs.
+//   (clipped to the device's end); so does one that follows more cached
+//   blocks than it misses (Linux's context read-ahead: by their number plus
+//   its own, at most `readahead`). Any other read reads only what it
+//   needs.
 // - A failed device read caches nothing.
 // - Drop() empties it (fs.Mounts.DropCaches, Linux's drop_caches).
 #pragma once

@@ -95,11 +95,12 @@ TEST(BlockCache, ReadsAreExactAndHitsDoNotReachTheDevice) {
   EXPECT_EQ(disk.reads.size(), 1u);
   EXPECT_EQ(cache.stats().misses, 2u);
   EXPECT_EQ(cache.stats().hits, 3u);
-  // Partly cached: only the missing block is read.
+  // Partly cached: read from the missing block on (with the context
+  // read-ahead of the two cached blocks before it: 2 + 1 blocks).
   EXPECT_EQ(Read(d, kB, 2 * kB), Expected(disk, kB, 2 * kB));
   ASSERT_EQ(disk.reads.size(), 2u);
   EXPECT_EQ(disk.reads[1].offset, 2 * kB);
-  EXPECT_EQ(disk.reads[1].length, kB);
+  EXPECT_EQ(disk.reads[1].length, 3 * kB);
   // Flush passes through.
   ASSERT_NE(d.flush, nullptr);
   EXPECT_EQ(d.flush(d.context), fat::Status::kOk);
@@ -185,6 +186,27 @@ TEST(BlockCache, ReadsAheadOnlyForSequentialReadsAndWithinTheDevice) {
   EXPECT_EQ(disk.reads.back().offset, 37 * kB);
   EXPECT_EQ(disk.reads.back().length, 3 * kB);
   EXPECT_EQ(Read(d, 39 * kB, kB), Expected(disk, 39 * kB, kB));
+}
+
+TEST(BlockCache, ReadsAheadAfterMoreCachedBlocksThanItMisses) {
+  FakeDisk disk(64 * kB);
+  BlockCache cache;
+  ASSERT_TRUE(cache.Init(disk.device(), 64, 8));
+  fat::BlockDevice d = cache.device();
+  Read(d, 1 * kB, kB);
+  Read(d, 0, kB);  // not where the last read ended: random, one block
+  EXPECT_EQ(disk.reads.back().length, kB);
+  // Block 2 follows two cached blocks: 2 + 1 blocks.
+  EXPECT_EQ(Read(d, 2 * kB, kB), Expected(disk, 2 * kB, kB));
+  EXPECT_EQ(disk.reads.back().offset, 2 * kB);
+  EXPECT_EQ(disk.reads.back().length, 3 * kB);
+  // One cached block before is not more than the one missed: no read-ahead.
+  Read(d, 30 * kB, kB);
+  Read(d, 20 * kB, kB);
+  Read(d, 31 * kB - 512, 512);
+  Read(d, 21 * kB, kB);
+  EXPECT_EQ(disk.reads.back().offset, 21 * kB);
+  EXPECT_EQ(disk.reads.back().length, kB);
 }
 
 TEST(BlockCache, FailedReadsAreNotCachedAndDropEmptiesIt) {
