@@ -8,11 +8,13 @@ the service lists it FAILED with that reason and logs one line naming it.
 
 - `run fs-test read`: bin/fs-test (meta/fs-test.cm, in the root's
   collection `run`, which is offered /data and fs.Mounts) lists fs.Mounts
-  (both disks, the same after `Mounts.Rescan`) and /data, reads HELLO.TXT and checks the errors of a missing name, "..",
+  (both disks, the same after `Mounts.Rescan`) and /data, finds /boot
+  answering NOT_MOUNTED with the broken disk's reason, reads HELLO.TXT and checks the errors of a missing name, "..",
   a file opened as a directory and a write to a file opened read-only;
 - `run fs-test write`: writes MICA.TXT (40,000 bytes through two
   connections to the same node), a directory with a long name holding a
-  file with a long name, syncs, then writes UNSYNCED.TXT without a sync;
+  file with a long name, APPEND.TXT (writes with APPEND after a seek to
+  0 land at the end), syncs, then writes UNSYNCED.TXT without a sync;
 - `ps`, `kill <fs-service>`: the component manager restarts the service
   (on_terminate restart);
 - `run fs-test check`: a new client reads MICA.TXT back from the restarted
@@ -91,7 +93,7 @@ def host_check(image: Path) -> str:
         return f"fsck.fat -n exited {r.returncode}: {(r.stdout + r.stderr).decode(errors='replace')}"
     want = bytes(pattern_byte(i) for i in range(MICA_SIZE))
     for path, expected in (("MICA.TXT", want), ("Sub Dir/A long name.txt", want[:100]),
-                           ("LATE.TXT", want[:LATE_SIZE])):
+                           ("LATE.TXT", want[:LATE_SIZE]), ("APPEND.TXT", b"abcd")):
         r = _run([_tool("mtype"), "-i", str(image), f"::/{path}"])
         if r.returncode != 0:
             return f"mtype {path}: {(r.stdout + r.stderr).decode(errors='replace')}"
@@ -129,6 +131,8 @@ def fs_case(image: Path, bad: Path, hello: str) -> ShellCase:
         # service's one line about it.
         rf"fs-test\(\d+\): fs-test: mount block/\d+  partition 0 failed: {BAD_REASON}$",
         rf"fs\[fs\] ERROR: block/\d+ partition 0: not mounted: {BAD_REASON}$",
+        # /boot: no such volume here; the one that failed explains.
+        rf"fs-test\(\d+\): fs-test: /boot: block/\d+ partition 0: {BAD_REASON}$",
     ]
     ordered = [
         _CM + r"component: started /fs \(process \d+\)$",
@@ -179,4 +183,4 @@ def fs_jobs(opts: Options) -> list[Job]:
         return [CaseResult(NAME, "PASS", r.seconds),
                 CaseResult(check_name, "FAIL" if wrong else "PASS", 0.0, wrong)]
 
-    return [Job([NAME, check_name], run, waits=True)]
+    return [Job([NAME, check_name], run)]

@@ -13,6 +13,10 @@ Boot configurations (DESIGN.md §3):
                   bcm2711-rpi-4-b.dtb or the firmware-style fixture).
   rpi4  U-Boot    raspi4b runs U-Boot rpi_arm64, which boots from sdcard.img.
 
+`./mica run` on virt also attaches a persistent data disk (`.mica/data.img`,
+FAT32, created once; `--data FILE`, `--no-data`), which the file system
+service mounts at /data (docs/storage.md, "What a user sees").
+
 Every run has no network (`-nic none`), no display, and in tests no monitor
 and no stdin, unless a case types into the console (run_case's `inputs`:
 QEMU's stdin, the console chardev, becomes a pipe the harness writes to).
@@ -55,6 +59,14 @@ DEFAULT_CPU = "cortex-a72"
 
 MICA_ROOT = Path(__file__).resolve().parents[2]
 
+# `./mica run`'s data disk (docs/storage.md, "What a user sees"): a bare
+# FAT32 volume (no partition table) made by mkfs.fat. 64 MiB of 512-byte
+# clusters is 129,022 clusters, a valid FAT32 volume (under 65,525 clusters
+# `mkfs.fat -F 32` makes a volume Mica refuses: docs/storage.md, "The FAT
+# type"). The fs service mounts the volume labelled MICADATA at /data.
+DATA_IMAGE_MIB = 64
+DATA_LABEL = "MICADATA"
+
 
 class ConfigError(Exception):
     """A configuration that cannot be booted, with a message for the user."""
@@ -91,6 +103,9 @@ class BootConfig:
     dtb: Optional[Path] = None  # rpi4 only; None = upstream DTB from the cache
     append: str = ""  # kernel command line (-kernel boots only)
     devices: tuple[str, ...] = ()  # more QEMU arguments: devices and drives
+    # virt only: a raw disk image attached read-write (no snapshot: writes
+    # persist) as a virtio-blk disk, `./mica run`'s data disk.
+    data: Optional[Path] = None
 
     @property
     def cpus(self) -> int:
@@ -164,6 +179,8 @@ def validate(cfg: BootConfig) -> None:
             raise ConfigError("--dtb is for rpi4 only: QEMU generates virt's devicetree")
     elif cfg.el2:
         raise ConfigError("--el2 is for virt only: raspi4b always enters the kernel at EL2")
+    elif cfg.data is not None:
+        raise ConfigError("--data is for virt only: a Raspberry Pi data disk is not supported yet")
 
 
 def required_files(cfg: BootConfig, paths: Paths) -> list[tuple[Path, str]]:
@@ -171,9 +188,10 @@ def required_files(cfg: BootConfig, paths: Paths) -> list[tuple[Path, str]]:
     build = "run ./mica build"
     setup = "run ./mica setup"
     if cfg.board == "virt":
+        data = [(cfg.data, "run ./mica run once to create it, or pass --data FILE")] if cfg.data else []
         if cfg.uboot:
-            return [(UBOOT_QEMU_ARM64, setup + " (package u-boot-qemu)"), (paths.uboot_disk, build)]
-        return [(paths.image, build), (paths.bootfs, build)]
+            return [(UBOOT_QEMU_ARM64, setup + " (package u-boot-qemu)"), (paths.uboot_disk, build)] + data
+        return [(paths.image, build), (paths.bootfs, build)] + data
     dtb = cfg.dtb or paths.rpi4_dtb
     dtb_hint = setup if cfg.dtb is None else build
     if cfg.uboot:
@@ -208,9 +226,27 @@ def qemu_command(
             machine += ",virtualization=on"
         cmd += ["-machine", machine, "-cpu", cfg.cpu, "-smp", str(cfg.smp)]
         cmd += ["-m", mem_label(cfg.mem_mib)]
+        if cfg.data is not None:
+            # QEMU gives virtio devices the virtio-mmio transports from the
+            # top in command-line order, and U-Boot numbers them from the
+            # bottom: the data disk comes first (virtio_mmio@a003e00), so
+            # with --uboot the boot disk (a003c00) is U-Boot's `virtio 0`,
+            # the only one its distro boot scans. Each disk keeps its
+            # transport from run to run; its block/<n> instance is the order
+            # the drivers publish in, which may differ between boots: the fs
+            # service tells the disks apart by what they hold, not by <n>.
+            cmd += ["-drive", f"if=none,file={_drive_file(cfg.data)},format=raw,id=data"]
+            cmd += ["-device", "virtio-blk-device,drive=data"]
         if cfg.uboot:
+            # The boot disk stays attached after U-Boot: the fs service
+            # mounts its FAT partition at /boot. It is a build output, so
+            # snapshot=on: what Mica writes to /boot is gone at the next run.
+            # The service tells it by its contents: uboot-disk.img is an MBR
+            # disk whose one partition (type 0x0C, bootable, at 1 MiB) holds
+            # a FAT32 volume labelled MICA-VIRT with boot.scr, Image and
+            # bootfs.img in its root (images/scripts/make_disk.py).
             cmd += ["-bios", str(UBOOT_QEMU_ARM64)]
-            cmd += ["-drive", f"if=none,file={paths.uboot_disk},format=raw,id=hd0,snapshot=on"]
+            cmd += ["-drive", f"if=none,file={_drive_file(paths.uboot_disk)},format=raw,id=hd0,snapshot=on"]
             cmd += ["-device", "virtio-blk-device,drive=hd0"]
         else:
             cmd += ["-kernel", str(paths.image), "-initrd", str(paths.bootfs)]
@@ -236,6 +272,46 @@ def qemu_command(
     cmd += list(cfg.devices)
     cmd += list(extra)
     return cmd
+
+
+def _drive_file(path: Path) -> str:
+    """A path as a -drive file= value: QEMU's option syntax doubles commas."""
+    return str(path).replace(",", ",,")
+
+
+def default_data_image(root: Path = MICA_ROOT) -> Path:
+    """`./mica run`'s data disk: outside out/, so a clean build keeps it."""
+    return root / ".mica" / "data.img"
+
+
+def ensure_data_image(path: Path, make_parent: bool) -> bool:
+    """Makes the data disk `path` if it does not exist: a DATA_IMAGE_MIB
+    FAT32 volume labelled DATA_LABEL (mkfs.fat on a temporary file, renamed
+    into place, so a failure leaves nothing half made). Returns whether it
+    made one. `make_parent`: create a missing directory (the default
+    .mica/); otherwise a missing directory is an error."""
+    if path.exists():
+        if not path.is_file():
+            raise ConfigError(f"data disk {path} is not a regular file")
+        return False
+    if not path.parent.is_dir():
+        if not make_parent or path.parent.exists():
+            raise ConfigError(f"data disk {path}: directory {path.parent} does not exist")
+        path.parent.mkdir(parents=True)
+    mkfs = shutil.which("mkfs.fat") or shutil.which("mkfs.fat", path="/usr/sbin:/sbin")
+    if mkfs is None:
+        raise ConfigError("mkfs.fat not found: run ./mica setup (package dosfstools)")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.truncate(DATA_IMAGE_MIB << 20)
+        r = subprocess.run([mkfs, "-F", "32", "-n", DATA_LABEL, str(tmp)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise ConfigError(f"mkfs.fat failed for {path}: {(r.stdout + r.stderr).strip()}")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
 
 
 # ---------------------------------------------------------------------------
@@ -514,7 +590,13 @@ def run_main(argv: list[str]) -> int:
     p.add_argument("--cpu", help=f"CPU model (virt; default {DEFAULT_CPU})")
     p.add_argument("--el2", action="store_true", help="virt: virtualization=on, enter the kernel at EL2")
     p.add_argument("--dtb", type=Path, help="rpi4: devicetree blob (default: upstream bcm2711-rpi-4-b.dtb)")
-    p.add_argument("--uboot", action="store_true", help="boot through U-Boot from the disk/SD image")
+    p.add_argument("--uboot", action="store_true",
+                   help="boot through U-Boot from the disk/SD image (virt: its FAT partition is /boot)")
+    data = p.add_mutually_exclusive_group()
+    data.add_argument("--data", type=Path, metavar="FILE",
+                      help="virt: the data disk mounted at /data (default: .mica/data.img at the project "
+                           f"root; made as a {DATA_IMAGE_MIB} MiB FAT32 volume if missing)")
+    data.add_argument("--no-data", action="store_true", help="virt: no data disk")
     p.add_argument("--gdb", action="store_true", help="wait for a debugger on tcp::1234")
     p.add_argument("--append", default="", help="kernel command line (not with --uboot)")
     p.add_argument("--no-shell", action="store_true",
@@ -530,7 +612,8 @@ def run_main(argv: list[str]) -> int:
     except ConfigError as e:
         print(f"mica run: error: {e}", file=sys.stderr)
         return 2
-    missing = missing_files(cfg, paths)
+    # The data disk is made below, once the rest is known to be there.
+    missing = missing_files(dataclasses.replace(cfg, data=None), paths)
     if missing:
         for m in missing:
             print(f"mica run: error: {m}", file=sys.stderr)
@@ -538,6 +621,14 @@ def run_main(argv: list[str]) -> int:
     if shutil.which(QEMU) is None:
         print(f"mica run: error: {QEMU} not found: run ./mica setup", file=sys.stderr)
         return 1
+    if cfg.data is not None:
+        try:
+            made = ensure_data_image(cfg.data, make_parent=args.data is None)
+        except (ConfigError, OSError) as e:
+            print(f"mica run: error: {e}", file=sys.stderr)
+            return 2
+        made_text = f"made now: {DATA_IMAGE_MIB} MiB FAT32, label {DATA_LABEL}; " if made else ""
+        print(f"(data disk {cfg.data}: {made_text}mounted at /data; it persists between runs)")
     print(shlex.join(cmd))
     print("(console on this terminal: Ctrl-A X quits QEMU, Ctrl-A C switches to the monitor)")
     if args.gdb:
@@ -545,6 +636,19 @@ def run_main(argv: list[str]) -> int:
     sys.stdout.flush()
     os.execvp(cmd[0], cmd)
     return 127  # not reached
+
+
+def _data_image(args) -> Optional[Path]:
+    """The data disk a run attaches: --data FILE, none with --no-data or on
+    rpi4 (unless --data, which validate() refuses there), else the default
+    in the project root ($MICA_ROOT, which ./mica sets)."""
+    if args.no_data:
+        return None
+    if args.data is not None:
+        return args.data.resolve()
+    if args.board != "virt":
+        return None
+    return default_data_image(Path(os.environ.get("MICA_ROOT", MICA_ROOT))).resolve()
 
 
 def _config_from_args(args) -> BootConfig:
@@ -560,7 +664,7 @@ def _config_from_args(args) -> BootConfig:
                 raise ConfigError(f"{flag} cannot be used with rpi4: {why}")
         return BootConfig(
             board="rpi4", uboot=args.uboot, el2=args.el2,
-            dtb=args.dtb.resolve() if args.dtb else None, append=args.append,
+            dtb=args.dtb.resolve() if args.dtb else None, append=args.append, data=_data_image(args),
         )
     return BootConfig(
         board="virt",
@@ -572,6 +676,7 @@ def _config_from_args(args) -> BootConfig:
         el2=args.el2,
         dtb=args.dtb,
         append=args.append,
+        data=_data_image(args),
     )
 
 

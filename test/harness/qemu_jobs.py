@@ -26,6 +26,7 @@ from console_cases import console_jobs
 from power_cases import power_key_jobs
 from shell_cases import shell_jobs
 from fs_cases import fs_jobs
+from storage_cases import storage_jobs
 from qemu import BootConfig
 
 
@@ -308,6 +309,7 @@ def qemu_jobs(opts: Options) -> list[Job]:
     jobs += power_key_jobs(opts)
     jobs += shell_jobs(opts)
     jobs += fs_jobs(opts)
+    jobs += storage_jobs(opts)
     jobs += suite_jobs(syscall_fuzz_cases(), SyscallFuzzChecker, "syscall-fuzz")
     fa_core, fa_fuzz = failalloc_cases()
     fanames = [c.name for c in fa_core + fa_fuzz]

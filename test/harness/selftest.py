@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -329,6 +330,157 @@ class HarnessTest(unittest.TestCase):
                             "--cache", str(self.cache), "rpi4", "--smp", "2"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--smp cannot be used with rpi4", r.stderr)
+
+    # --- ./mica run's disks (docs/storage.md, "What a user sees") ----------
+
+    def test_data_disk_is_attached_read_write(self):
+        cmd = qemu.qemu_command(qemu.BootConfig(data=Path("/d/x,1.img")), self.paths)
+        i = cmd.index("if=none,file=/d/x,,1.img,format=raw,id=data")  # QEMU doubles commas
+        self.assertEqual(cmd[i - 1], "-drive")
+        self.assertEqual(cmd[i + 1 : i + 3], ["-device", "virtio-blk-device,drive=data"])
+        self.assertNotIn("snapshot", " ".join(cmd))  # writes persist
+        self.assertNotIn("id=data", " ".join(qemu.qemu_command(qemu.BootConfig(), self.paths)))
+
+    def test_uboot_keeps_the_boot_disk_after_the_data_disk(self):
+        cmd = qemu.qemu_command(qemu.BootConfig(uboot=True, data=Path("/d/x.img")), self.paths)
+        drives = [a for a in cmd if a.startswith("if=none,")]
+        self.assertEqual(drives, ["if=none,file=/d/x.img,format=raw,id=data",
+                                  f"if=none,file={self.paths.uboot_disk},format=raw,id=hd0,snapshot=on"])
+        # First on the command line: the top transport, so U-Boot's virtio 0
+        # is the boot disk.
+        self.assertLess(cmd.index("virtio-blk-device,drive=data"), cmd.index("virtio-blk-device,drive=hd0"))
+
+    def test_data_disk_is_virt_only(self):
+        with self.assertRaises(qemu.ConfigError):
+            qemu.validate(qemu.BootConfig(board="rpi4", data=Path("/d/x.img")))
+        r = self.mica_run("rpi4", "--data", str(self.out / "x.img"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--data is for virt only", r.stderr)
+
+    def mica_run(self, *args, root=None, script=("@exit 0",)):
+        """qemu.py run (what ./mica run runs) against the fake QEMU; the
+        project root (the default data disk's home) is `root`."""
+        self.script.write_text("\n".join(script) + "\n")
+        argv_file = Path(str(self.script) + ".argv")
+        argv_file.unlink(missing_ok=True)
+        env = dict(os.environ, MICA_ROOT=str(root or Path(self.tmp.name) / "root"))
+        return subprocess.run([sys.executable, str(HERE / "qemu.py"), "run", "--out", str(self.out),
+                               "--cache", str(self.cache), *args], capture_output=True, text=True, env=env)
+
+    def qemu_argv(self) -> list[str]:
+        path = Path(str(self.script) + ".argv")
+        return path.read_text().split("\n") if path.exists() else []
+
+    def assert_fat32_data_disk(self, image: Path):
+        self.assertEqual(image.stat().st_size, qemu.DATA_IMAGE_MIB << 20)
+        with open(image, "rb") as f:
+            boot = f.read(512)
+        self.assertEqual(boot[510:512], b"\x55\xaa")
+        self.assertEqual(boot[71:82], b"MICADATA   ")  # BS_VolLab of a FAT32 BPB
+        self.assertEqual(boot[82:90], b"FAT32   ")
+        fsck = subprocess.run(["fsck.fat", "-n", str(image)], capture_output=True, text=True)
+        self.assertEqual(fsck.returncode, 0, fsck.stdout + fsck.stderr)
+        # FAT32 by its cluster count too (docs/storage.md, "The FAT type").
+        clusters = int(re.search(r"(\d+)/(\d+) clusters", fsck.stdout).group(2))
+        self.assertGreaterEqual(clusters, 65525)
+
+    def test_run_makes_the_default_data_disk_once(self):
+        root = Path(tempfile.mkdtemp(dir=self.tmp.name))
+        image = root / ".mica" / "data.img"
+        r = self.mica_run(root=root)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"data disk {image}: made now", r.stdout)
+        self.assert_fat32_data_disk(image)
+        self.assertIn(f"if=none,file={image},format=raw,id=data", self.qemu_argv())
+        with open(image, "r+b") as f:  # a mark the next run must keep
+            f.seek(1 << 20)
+            f.write(b"kept")
+        r = self.mica_run(root=root)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("made now", r.stdout)
+        self.assertIn(f"data disk {image}: mounted at /data", r.stdout)
+        with open(image, "rb") as f:
+            f.seek(1 << 20)
+            self.assertEqual(f.read(4), b"kept")
+
+    def test_run_data_flag(self):
+        root = Path(tempfile.mkdtemp(dir=self.tmp.name))
+        image = root / "mine.img"
+        r = self.mica_run("--data", str(image), root=root)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_fat32_data_disk(image)  # made if missing, like the default
+        self.assertIn(f"if=none,file={image},format=raw,id=data", self.qemu_argv())
+        self.assertFalse((root / ".mica").exists())
+        # A missing directory is refused, not made; QEMU never starts.
+        missing = root / "no-such-dir" / "x.img"
+        r = self.mica_run("--data", str(missing), root=root)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"data disk {missing}: directory {missing.parent} does not exist", r.stderr)
+        self.assertEqual(self.qemu_argv(), [])
+        self.assertFalse(missing.parent.exists())
+        r = self.mica_run("--data", str(root), root=root)  # a directory, not an image
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("is not a regular file", r.stderr)
+
+    def test_run_no_data(self):
+        root = Path(tempfile.mkdtemp(dir=self.tmp.name))
+        r = self.mica_run("--no-data", root=root)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(any("id=data" in a for a in self.qemu_argv()))
+        self.assertFalse((root / ".mica").exists())
+        r = self.mica_run("--no-data", "--data", str(root / "x.img"), root=root)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not allowed with argument", r.stderr)
+        r = self.mica_run("rpi4", root=root)  # no data disk on the Pi (yet)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(any("id=data" in a for a in self.qemu_argv()))
+
+    def test_run_help_names_the_data_flags(self):
+        usage = subprocess.run([str(HERE.parents[1] / "mica"), "help"], capture_output=True, text=True).stdout
+        self.assertIn("[--data FILE | --no-data]", usage)
+        self.assertIn(".mica/data.img", usage)
+        r = subprocess.run([sys.executable, str(HERE / "qemu.py"), "run", "--help"], capture_output=True, text=True)
+        self.assertIn("--data FILE", r.stdout)
+        self.assertIn("--no-data", r.stdout)
+
+    # --- the storage cases' images (storage_cases.py) ----------------------
+
+    def test_storage_images_are_damaged_as_planned(self):
+        import storage_cases as sc
+        root = Path(tempfile.mkdtemp(dir=self.tmp.name))
+        image = qemu.default_data_image(root)
+        self.assertTrue(qemu.ensure_data_image(image, make_parent=True))
+        plan = sc.Plan(int.from_bytes(os.urandom(4), "little"))
+        self.assertNotEqual(plan.written_text, sc.Plan(plan.seed + 1).written_text)
+        plan.fill(image)
+        self.assertEqual(sc.mtype_bytes(image, plan.big), plan.big_data)
+        self.assertEqual(len(plan.big_data), 100 * 1024)
+        self.assertEqual(sc._fsck(image), "")
+        # What the host check wants, put there by mtools: found byte-exact;
+        # one byte off is found too.
+        files = plan.written_files()
+        sc._run(["mmd", "-i", str(image), f"::/{plan.newdir}"])
+        for path, data in files.items():
+            sc.mcopy_bytes(image, path, data)
+        self.assertEqual(sc._contents_problem(image, files), "")
+        sc.mcopy_bytes(image, plan.written, b"x" + files[plan.written][1:])
+        self.assertIn("first difference at 0", sc._contents_problem(image, files))
+        plan.damage(image)
+        fsck = subprocess.run(["fsck.fat", "-n", str(image)], capture_output=True, text=True).stdout
+        self.assertIn(f"/{plan.loop.upper()}\n  Circular cluster chain", fsck)
+        self.assertIn("Start cluster beyond limit", fsck)
+        self.assertEqual(sc.mtype_bytes(image, f"{plan.damaged_dir}/{plan.intact}"), plan.intact_text.encode())
+        # The bad boot sector: an MBR FAT32 partition at 1 MiB, one BPB
+        # field changed.
+        for offset, data, _ in sc._BAD_BOOT_SECTORS:
+            bad = root / "bad.img"
+            sc.make_bad_disk(bad, (offset, data, ""))
+            raw = bad.read_bytes()
+            self.assertEqual(raw[446 + 4], 0x0C)
+            self.assertEqual(int.from_bytes(raw[446 + 8 : 446 + 12], "little"), 2048)
+            sector = raw[2048 * 512 : 2049 * 512]
+            self.assertEqual(sector[82:90], b"FAT32   ")
+            self.assertEqual(sector[offset : offset + len(data)], data)
 
     # --- the whole run -----------------------------------------------------
 

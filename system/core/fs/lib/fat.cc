@@ -587,6 +587,34 @@ bool ShortNameEqual(const uint8_t* slot, const uint16_t* name, size_t length) {
   return at == length;
 }
 
+// The 8.3 slot bytes ("README  TXT", upper case) whose name reads as
+// `name` but for case; false if no 8.3 name reads so.
+bool ShortForm(const uint16_t* name, size_t length, uint8_t* out) {
+  FillBytes(out, ' ', 11);
+  size_t dot = length;
+  for (size_t i = 0; i < length; ++i) {
+    if (name[i] >= 0x80) {
+      return false;
+    }
+    if (name[i] == '.') {
+      if (dot != length) {
+        return false;
+      }
+      dot = i;
+    }
+  }
+  const size_t ext = dot == length ? 0 : length - dot - 1;
+  if (dot == 0 || dot > 8 || ext > 3 || (dot != length && ext == 0)) {
+    return false;
+  }
+  for (size_t i = 0; i < length; ++i) {
+    if (i != dot) {
+      out[i < dot ? i : 8 + (i - dot - 1)] = AsciiUpper(static_cast<uint8_t>(name[i]));
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // A name to create: its UTF-16 units and its 8.3 form.
@@ -812,6 +840,8 @@ struct Volume::Scan {
   uint32_t need = 0;                    // free slots wanted; 0: a lookup, ends at the name
   const uint8_t* basis = nullptr;       // mark "~N" aliases of this basis in tails_
   size_t basis_length = 0;
+  bool has_short = false;  // the name as 8.3 slot bytes, if it can be one
+  uint8_t short_form[11];
   // Results.
   bool found = false;
   uint32_t found_slot = 0, found_first = 0;
@@ -819,6 +849,28 @@ struct Volume::Scan {
   uint32_t free_first = 0;
   uint32_t end = 0;  // the first never-used slot (or the end of the directory's clusters)
 };
+
+// Whether the 8.3 name of `slot` reads as the scan's name but for case:
+// compared as slot bytes, unless the slot has bytes an 8.3 name reads
+// differently (0x05, 0x80 and up).
+bool Volume::ShortMatches(const uint8_t* slot, const Scan& scan) {
+  bool plain = slot[0] != 0x05;
+  for (size_t i = 0; i < 11 && plain; ++i) {
+    plain = slot[i] < 0x80;
+  }
+  if (!plain) {
+    return ShortNameEqual(slot, scan.name, scan.length);
+  }
+  if (!scan.has_short) {
+    return false;
+  }
+  for (size_t i = 0; i < 11; ++i) {
+    if (AsciiUpper(slot[i]) != scan.short_form[i]) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // --- Volume ---
 
@@ -830,6 +882,7 @@ Status Volume::Mount(const BlockDevice& device, const Partition& partition, void
   slots_ = nullptr;
   slot_data_ = nullptr;
   slot_count_ = 0;
+  dirty_count_ = 0;
   last_slot_ = 0;
   clock_ = 0;
   syncing_ = freeing_ = data_unflushed_ = fsinfo_dirty_ = false;
@@ -882,18 +935,32 @@ Status Volume::Mount(const BlockDevice& device, const Partition& partition, void
     label_[n] = '\0';
   }
 
-  // The cache: slot headers, then the sectors.
-  static_assert(sizeof(CacheSlot) <= kCacheSlotOverhead);
+  // The cache: slot headers, the hash buckets (a power of two, at most one
+  // per slot), then the sectors.
+  static_assert(sizeof(CacheSlot) + sizeof(uint32_t) <= kCacheSlotOverhead);
   if (cache != nullptr) {
     const uintptr_t base = reinterpret_cast<uintptr_t>(cache);
     const uintptr_t aligned = (base + 7) & ~uintptr_t{7};
     if (cache_bytes > aligned - base) {
-      const size_t n = (cache_bytes - (aligned - base)) / (sizeof(CacheSlot) + bytes_per_sector_);
+      size_t n = (cache_bytes - (aligned - base)) /
+                 (sizeof(CacheSlot) + sizeof(uint32_t) + bytes_per_sector_);
+      if (n > 0xFFFF) {
+        n = 0xFFFF;
+      }
+      size_t buckets = 1;
+      while (buckets * 2 <= n) {
+        buckets *= 2;
+      }
       slots_ = reinterpret_cast<CacheSlot*>(aligned);
-      slot_data_ = reinterpret_cast<uint8_t*>(slots_ + n);
+      buckets_ = reinterpret_cast<uint32_t*>(slots_ + n);
+      slot_data_ = reinterpret_cast<uint8_t*>(buckets_ + buckets);
+      bucket_mask_ = buckets - 1;
       slot_count_ = n;
       for (size_t i = 0; i < n; ++i) {
-        slots_[i] = CacheSlot{0, 0, 0};
+        slots_[i] = CacheSlot{0, 0, kNoSlot, 0, 0};
+      }
+      for (size_t i = 0; i < buckets; ++i) {
+        buckets_[i] = kNoSlot;
       }
     }
   }
@@ -941,6 +1008,24 @@ Status Volume::LoadSector(uint64_t sector) {
 
 // --- The metadata cache ---
 
+size_t Volume::Bucket(uint64_t sector) const {
+  return static_cast<size_t>((sector ^ (sector >> 13)) & bucket_mask_);
+}
+
+void Volume::Unlink(size_t index) {
+  uint32_t* link = &buckets_[Bucket(slots_[index].sector)];
+  while (*link != kNoSlot && *link != index) {
+    link = &slots_[*link].next;
+  }
+  if (*link == index) {
+    *link = slots_[index].next;
+  }
+  if (slots_[index].state == 2) {
+    --dirty_count_;
+  }
+  slots_[index].state = 0;
+}
+
 Status Volume::CacheFind(uint64_t sector, size_t* index) {
   if (last_slot_ < slot_count_ && slots_[last_slot_].state != 0 &&
       slots_[last_slot_].sector == sector) {
@@ -948,23 +1033,23 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
     *index = last_slot_;
     return Status::kOk;
   }
+  for (uint32_t i = buckets_[Bucket(sector)]; i != kNoSlot; i = slots_[i].next) {
+    if (slots_[i].sector == sector) {
+      slots_[i].stamp = ++clock_;
+      *index = last_slot_ = i;
+      return Status::kOk;
+    }
+  }
   // The victim: an empty slot, else the least recently used clean one; only
   // when every slot is dirty, everything is synced in order first (in
   // Sync's last step a dirty sector may be written at once).
   size_t victim = slot_count_;
   uint64_t oldest = ~uint64_t{0};
-  for (size_t i = 0; i < slot_count_; ++i) {
-    CacheSlot& slot = slots_[i];
-    if (slot.state != 0 && slot.sector == sector) {
-      slot.stamp = ++clock_;
-      *index = last_slot_ = i;
-      return Status::kOk;
-    }
+  for (size_t i = 0; i < slot_count_ && oldest != 0; ++i) {
+    const CacheSlot& slot = slots_[i];
     if (slot.state == 0) {
-      if (oldest != 0) {
-        victim = i;
-        oldest = 0;
-      }
+      victim = i;
+      oldest = 0;
     } else if (slot.state == 1 && slot.stamp < oldest) {
       victim = i;
       oldest = slot.stamp;
@@ -981,16 +1066,21 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
         return s;
       }
       slots_[victim].state = 1;
+      --dirty_count_;
     } else if (Status s = SyncSteps(); s != Status::kOk) {
       return s;
     }
   }
-  slots_[victim].state = 0;
+  if (slots_[victim].state != 0) {
+    Unlink(victim);
+  }
   if (device_.read(device_.context, offset_ + sector * bytes_per_sector_,
                    slot_data_ + victim * bytes_per_sector_, bytes_per_sector_) != Status::kOk) {
     return Status::kIoError;
   }
-  slots_[victim] = CacheSlot{sector, ++clock_, 1};
+  const size_t bucket = Bucket(sector);
+  slots_[victim] = CacheSlot{sector, ++clock_, buckets_[bucket], 1, 0};
+  buckets_[bucket] = static_cast<uint32_t>(victim);
   *index = last_slot_ = victim;
   return Status::kOk;
 }
@@ -1019,7 +1109,10 @@ Status Volume::MetaWrite(uint64_t sector, uint8_t** data) {
   if (Status s = CacheFind(sector, &index); s != Status::kOk) {
     return s;
   }
-  slots_[index].state = 2;
+  if (slots_[index].state != 2) {
+    slots_[index].state = 2;
+    ++dirty_count_;
+  }
   *data = slot_data_ + index * bytes_per_sector_;
   return Status::kOk;
 }
@@ -1072,7 +1165,7 @@ Status Volume::WriteSlot(size_t index, bool patch) {
 void Volume::DropCached(uint64_t first_sector, uint64_t count) {
   for (size_t i = 0; i < slot_count_; ++i) {
     if (slots_[i].state != 0 && slots_[i].sector - first_sector < count) {
-      slots_[i].state = 0;
+      Unlink(i);
     }
   }
 }
@@ -1259,15 +1352,22 @@ Status Volume::ChainLength(uint32_t first, uint32_t* length) {
     return Status::kBadCluster;
   }
   uint32_t cluster = first;
+  uint32_t contig = 0;  // consecutive clusters from the start, remembered for reads
+  bool consecutive = true;
   for (uint32_t n = 1; n <= cluster_count_; ++n) {
-    Status s = NextCluster(cluster, &cluster);
+    uint32_t next;
+    Status s = NextCluster(cluster, &next);
     if (s == Status::kNotFound) {
+      Remember(first, 0, first, contig);
       *length = n;
       return Status::kOk;
     }
     if (s != Status::kOk) {
       return s;
     }
+    consecutive = consecutive && next == cluster + 1;
+    contig += consecutive ? 1 : 0;
+    cluster = next;
   }
   return Status::kChainLoop;
 }
@@ -1296,6 +1396,17 @@ Status Volume::CheckChain(const Entry& entry) {
 }
 
 Status Volume::Allocate(uint32_t previous, uint32_t* cluster) {
+  // Growing a chain that a pending truncation cut: that truncation reaches
+  // the disk first (its old link must stay on the disk until its directory
+  // entry is written, the new one must not wait that long).
+  for (size_t p = 0; p < pending_count_ && previous != 0; ++p) {
+    if (pending_[p].keep == previous) {
+      if (Status s = SyncSteps(); s != Status::kOk) {
+        return s;
+      }
+      break;
+    }
+  }
   if (free_known_ && free_count_ == 0) {
     return Status::kNoSpace;
   }
@@ -1318,13 +1429,6 @@ Status Volume::Allocate(uint32_t previous, uint32_t* cluster) {
     if (previous != 0) {
       if (Status s = SetFatEntry(previous, c); s != Status::kOk) {
         return s;
-      }
-      // A truncation's cut at `previous` is overwritten: the freed tail is
-      // now unlinked on the disk too.
-      for (size_t p = 0; p < pending_count_; ++p) {
-        if (pending_[p].keep == previous) {
-          pending_[p].keep = 0;
-        }
       }
     }
     next_free_ = ValidCluster(c + 1) ? c + 1 : 2;
@@ -1528,7 +1632,8 @@ Status Volume::ReadSlot(uint32_t dir_cluster, uint32_t index, uint8_t* slot) {
   return Status::kOk;
 }
 
-Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot) {
+Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot,
+                              bool removal) {
   uint64_t sector;
   uint32_t offset;
   uint8_t* data;
@@ -1539,6 +1644,9 @@ Status Volume::WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_
     return s;
   }
   CopyBytes(data + offset, slot, kSlotSize);
+  if (removal) {
+    slots_[last_slot_].removes = 1;  // MetaWrite's slot
+  }
   return Status::kOk;
 }
 
@@ -1586,17 +1694,26 @@ Status Volume::ScanDir(const Entry& dir, Scan* scan) {
   if (scan->basis != nullptr) {
     FillBytes(tails_, 0, sizeof(tails_));
   }
+  scan->has_short = ShortForm(scan->name, scan->length, scan->short_form);
   LongName long_name;
   uint32_t run = 0;  // free slots in a row
+  // A sector at a time: nothing else touches the cache inside this loop.
+  const uint32_t in_sector = bytes_per_sector_ / kSlotSize - 1;
+  const uint8_t* sector = nullptr;
   for (uint32_t index = 0;; ++index) {
     const uint8_t* where;
-    Status s = it.Slot(index, &where);
-    if (s == Status::kNotFound) {
-      scan->end = index;
-      return Status::kOk;
-    }
-    if (s != Status::kOk) {
-      return s;
+    if ((index & in_sector) == 0) {
+      Status s = it.Slot(index, &where);
+      if (s == Status::kNotFound) {
+        scan->end = index;
+        return Status::kOk;
+      }
+      if (s != Status::kOk) {
+        return s;
+      }
+      sector = where;
+    } else {
+      where = sector + (index & in_sector) * kSlotSize;
     }
     if (index >= kMaxDirSlots) {
       return Status::kChainLoop;  // larger than any directory may be
@@ -1626,7 +1743,7 @@ Status Volume::ScanDir(const Entry& dir, Scan* scan) {
     }
     if (index != scan->ignore_slot && !scan->found &&
         ((units != 0 && LongNameEqual(long_name.units, units, scan->name, scan->length)) ||
-         ShortNameEqual(slot, scan->name, scan->length))) {
+         ShortMatches(slot, *scan))) {
       scan->found = true;
       scan->found_slot = index;
       scan->found_first = units != 0 ? long_name.first_slot : index;
@@ -1969,11 +2086,7 @@ Status Volume::BeginChange(const Entry& entry, uint8_t* slot) {
 }
 
 Status Volume::Prepare() {
-  size_t dirty = 0;
-  for (size_t i = 0; i < slot_count_; ++i) {
-    dirty += slots_[i].state == 2 ? 1 : 0;
-  }
-  return slot_count_ - dirty >= kOpSectors ? Status::kOk : SyncSteps();
+  return slot_count_ - dirty_count_ >= kOpSectors ? Status::kOk : SyncSteps();
 }
 
 Status Volume::ReservePending() {
@@ -2375,7 +2488,7 @@ Status Volume::DeleteSlots(const Entry& entry) {
       continue;
     }
     slot[0] = kDeleted;
-    if (Status s = WriteSlotBytes(entry.dir_cluster, i, slot); s != Status::kOk) {
+    if (Status s = WriteSlotBytes(entry.dir_cluster, i, slot, /*removal=*/true); s != Status::kOk) {
       return s;
     }
   }
@@ -2513,14 +2626,19 @@ Status Volume::SyncSteps() {
       }
       data_unflushed_ = false;
     }
-    for (int pass = 0; pass < 2; ++pass) {
+    // 0: the FAT; 1: directory sectors that delete entries; 2: the others
+    // (a rename cut between its two sectors shows neither name, never both).
+    for (int pass = 0; pass < 3; ++pass) {
       bool wrote = false;
       for (size_t i = 0; i < slot_count_; ++i) {
-        if (slots_[i].state == 2 && IsFatSector(slots_[i].sector) == (pass == 0)) {
+        const int kind = IsFatSector(slots_[i].sector) ? 0 : slots_[i].removes != 0 ? 1 : 2;
+        if (slots_[i].state == 2 && kind == pass) {
           if (Status s = WriteSlot(i, true); s != Status::kOk) {
             return s;
           }
           slots_[i].state = 1;
+          slots_[i].removes = 0;
+          --dirty_count_;
           wrote = true;
         }
       }
@@ -2559,6 +2677,7 @@ Status Volume::SyncSteps() {
           return s;
         }
         slots_[i].state = 1;
+        --dirty_count_;
         wrote = true;
       }
     }

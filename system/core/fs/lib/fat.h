@@ -113,7 +113,7 @@ inline constexpr uint8_t kAttrLongName = 0x0F;
 // A volume is writable only with room for kMinCacheSectors sectors (an
 // operation starts with room for the 16 sectors it may change, so it is
 // never written half done but for a long write's FAT).
-inline constexpr size_t kCacheSlotOverhead = 24;
+inline constexpr size_t kCacheSlotOverhead = 28;
 inline constexpr size_t kMinCacheSectors = 20;
 // The bytes Mount needs to cache `sectors` sectors of up to `sector_size`
 // bytes (plus alignment).
@@ -263,11 +263,16 @@ class Volume {
  private:
   friend class DirIterator;
   struct Scan;  // a directory search (fat.cc)
+  // Whether the 8.3 name in `slot` reads as the scan's name but for case.
+  static bool ShortMatches(const uint8_t* slot, const Scan& scan);
   struct CacheSlot {
     uint64_t sector;  // volume sector
     uint64_t stamp;   // last use, for LRU
+    uint32_t next;    // the next slot in its hash bucket
     uint8_t state;    // 0 empty, 1 clean, 2 dirty
+    uint8_t removes;  // dirty with a deleted entry: written before other directory sectors
   };
+  static constexpr uint32_t kNoSlot = ~uint32_t{0};
   // A deferred free (Truncate, Remove): the chain from `first` is freed at the
   // next Sync, after the directory change; `keep` (0: none) is the cluster
   // that now ends the truncated chain, whose on-disk link still points to
@@ -299,6 +304,9 @@ class Volume {
   Status Meta(uint64_t sector, uint8_t** data);
   Status MetaWrite(uint64_t sector, uint8_t** data);
   Status CacheFind(uint64_t sector, size_t* index);
+  size_t Bucket(uint64_t sector) const;
+  // Takes slot `index` out of its bucket and empties it.
+  void Unlink(size_t index);
   Status WriteSlot(size_t index, bool patch);
   Status DevWrite(uint64_t sector, const void* data, size_t bytes);
   Status Flush();
@@ -340,7 +348,9 @@ class Volume {
   uint32_t DirKey(const Entry& dir) const;
   Status SlotSector(uint32_t dir_cluster, uint32_t index, uint64_t* sector, uint32_t* offset);
   Status ReadSlot(uint32_t dir_cluster, uint32_t index, uint8_t* slot);
-  Status WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot);
+  // `removal`: the slot deletes an entry (Sync writes such sectors first).
+  Status WriteSlotBytes(uint32_t dir_cluster, uint32_t index, const uint8_t* slot,
+                        bool removal = false);
   Status EntryAt(uint32_t dir_cluster, uint32_t first_slot, uint32_t slot, Entry* entry);
   // Checks that `entry` still is at its slot; *slot gets its 32 bytes.
   Status CheckSlot(const Entry& entry, uint8_t* slot);
@@ -383,6 +393,9 @@ class Volume {
   CacheSlot* slots_ = nullptr;
   uint8_t* slot_data_ = nullptr;
   size_t slot_count_ = 0;
+  uint32_t* buckets_ = nullptr;
+  size_t bucket_mask_ = 0;
+  size_t dirty_count_ = 0;
   size_t last_slot_ = 0;
   uint64_t clock_ = 0;
   bool syncing_ = false;

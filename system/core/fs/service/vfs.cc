@@ -387,7 +387,6 @@ Outcome FsVolume::Open(Node* dir, uint32_t dir_rights, const char* path, size_t 
   }
   if (Has(flags, OpenFlags::TRUNCATE) && n->entry.size != 0) {
     Stamp();
-    ChainChanged(n);
     if (fat::Status s = volume_.Truncate(&n->entry, 0); s != fat::Status::kOk) {
       nodes_.Release(n);
       return FromFat(s);
@@ -512,55 +511,6 @@ Outcome FsVolume::Rewind(Node* dir, fat::DirIterator* cursor) {
   return FromFat(volume_.OpenDir(dir->entry, cursor));
 }
 
-void FsVolume::ChainChanged(Node* file) {
-  if (file->chain != nullptr) {
-    file->chain->stride = 0;
-    file->chain->count = 0;
-  }
-}
-
-bool FsVolume::NearestMark(Node* file, uint64_t index, uint32_t* at, uint32_t* cluster) {
-  const fat::Entry& e = file->entry;
-  const uint32_t bpc = volume_.bytes_per_cluster();
-  if (index < ChainMarks::kMinStride || e.is_directory() || e.first_cluster < 2 || bpc == 0) {
-    return false;
-  }
-  if (file->chain == nullptr) {
-    file->chain = new (std::nothrow) ChainMarks;
-    if (file->chain == nullptr) {
-      return false;
-    }
-  }
-  ChainMarks& m = *file->chain;
-  if (m.stride == 0) {
-    const uint64_t clusters = (uint64_t{e.size} + bpc - 1) / bpc;
-    const uint64_t stride = (clusters + ChainMarks::kMaxMarks - 1) / ChainMarks::kMaxMarks;
-    m.stride =
-        stride < ChainMarks::kMinStride ? ChainMarks::kMinStride : static_cast<uint32_t>(stride);
-    m.marks[0] = e.first_cluster;
-    m.count = 1;
-  }
-  const uint64_t want = index / m.stride;
-  if (want >= ChainMarks::kMaxMarks) {
-    return false;
-  }
-  // Walk from the last mark known to the one wanted, marking on the way.
-  while (m.count <= want) {
-    uint32_t c = m.marks[m.count - 1];
-    for (uint32_t i = 0; i < m.stride; ++i) {
-      uint32_t next = 0;
-      if (volume_.NextCluster(c, &next) != fat::Status::kOk) {
-        return false;  // the library's own read reports what is wrong
-      }
-      c = next;
-    }
-    m.marks[m.count++] = c;
-  }
-  *at = static_cast<uint32_t>(want * m.stride);
-  *cluster = m.marks[want];
-  return true;
-}
-
 Outcome FsVolume::Read(Node* file, uint32_t rights, uint64_t offset, void* buffer, size_t length,
                        size_t* done) {
   *done = 0;
@@ -570,22 +520,7 @@ Outcome FsVolume::Read(Node* file, uint32_t rights, uint64_t offset, void* buffe
   if (file->removed) {
     return Fail(Error::NOT_FOUND);
   }
-  const uint32_t bpc = volume_.bytes_per_cluster();
-  uint32_t at = 0, cluster = 0;
-  fat::Status s;
-  if (offset != file->read_end && offset < file->entry.size &&
-      NearestMark(file, offset / bpc, &at, &cluster)) {
-    // The rest of the file from that cluster on, as a file of its own.
-    fat::Entry rest = file->entry;
-    const uint64_t skipped = uint64_t{at} * bpc;
-    rest.first_cluster = cluster;
-    rest.size = static_cast<uint32_t>(file->entry.size - skipped);
-    s = volume_.Read(rest, offset - skipped, buffer, length, done);
-  } else {
-    s = volume_.Read(file->entry, offset, buffer, length, done);
-  }
-  file->read_end = s == fat::Status::kOk ? offset + *done : UINT64_MAX;
-  return FromFat(s);
+  return FromFat(volume_.Read(file->entry, offset, buffer, length, done));
 }
 
 Outcome FsVolume::Write(Node* file, uint32_t rights, uint64_t offset, const void* data,
@@ -601,7 +536,6 @@ Outcome FsVolume::Write(Node* file, uint32_t rights, uint64_t offset, const void
     return Outcome{};
   }
   Stamp();
-  ChainChanged(file);
   return FromFat(volume_.Write(&file->entry, offset, data, length, done));
 }
 
@@ -616,7 +550,6 @@ Outcome FsVolume::Truncate(Node* file, uint32_t rights, uint64_t size) {
     return Fail(Error::TOO_LARGE);
   }
   Stamp();
-  ChainChanged(file);
   return FromFat(volume_.Truncate(&file->entry, size));
 }
 

@@ -74,34 +74,11 @@ class PathWalker {
   size_t at_ = 0;
 };
 
-// Where a file's chain goes: marks[i] is cluster number i * stride of the
-// chain, so a read at any offset walks at most stride - 1 links from the
-// nearest mark instead of the whole chain from the file's first cluster
-// (the fat library remembers one place per volume: random reads of a
-// large file would walk half its chain each). Made as reads need it;
-// dropped by every change to the file's chain.
-struct ChainMarks {
-  static constexpr uint32_t kMaxMarks = 256;
-  static constexpr uint32_t kMinStride = 16;
-  uint32_t stride = 0;  // 0: none made yet
-  uint32_t count = 0;   // marks known (from index 0)
-  uint32_t marks[kMaxMarks];
-};
-
 struct Node {
-  Node() = default;
-  ~Node() { delete chain; }
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
-
   fat::Entry entry;
   uint32_t refs = 0;
   // Removed while open: every later request fails with NOT_FOUND.
   bool removed = false;
-  ChainMarks* chain = nullptr;  // files, once read past the first stride
-  // Where the last read ended: a read from there goes on from the place
-  // the fat library remembers, without the marks.
-  uint64_t read_end = UINT64_MAX;
   Node* next = nullptr;  // in the NodeTable
 };
 
@@ -185,12 +162,6 @@ class FsVolume {
   };
   // Walks `path` from `dir` to *target.
   Outcome WalkToParent(const fat::Entry& dir, const char* path, size_t length, Target* target);
-  // The cluster at or before chain index `index` that a read may start
-  // from: *cluster is number *at of the chain. False if none is known or
-  // worth it (the caller reads from the first cluster).
-  bool NearestMark(Node* file, uint64_t index, uint32_t* at, uint32_t* cluster);
-  // The file's chain changed: its marks are void.
-  static void ChainChanged(Node* file);
   // Checks that `dir` may be changed, and sets the volume's time for it.
   Outcome WritableDir(const Node* dir, uint32_t dir_rights);
   void Stamp();

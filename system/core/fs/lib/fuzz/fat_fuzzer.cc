@@ -14,37 +14,13 @@
 #include <memory>
 
 #include "system/core/fs/lib/fat.h"
+#include "system/core/fs/lib/fuzz/fuzz_disk.h"
 
 namespace {
 
-struct Disk {
-  uint8_t* data;
-  size_t size;
-};
-
-fat::Status ReadDisk(void* context, uint64_t offset, void* buffer, size_t length) {
-  const Disk* disk = static_cast<const Disk*>(context);
-  if (offset % 512 != 0 || length % 512 != 0) {
-    std::abort();  // the library promised sector-multiple reads
-  }
-  if (offset > disk->size || length > disk->size - offset) {
-    return fat::Status::kIoError;
-  }
-  std::memcpy(buffer, disk->data + offset, length);
-  return fat::Status::kOk;
-}
-
-fat::Status WriteDisk(void* context, uint64_t offset, const void* buffer, size_t length) {
-  Disk* disk = static_cast<Disk*>(context);
-  if (offset % 512 != 0 || length % 512 != 0 || length == 0) {
-    std::abort();  // the library promised sector-multiple writes
-  }
-  if (offset > disk->size || length > disk->size - offset) {
-    return fat::Status::kIoError;
-  }
-  std::memcpy(disk->data + offset, buffer, length);
-  return fat::Status::kOk;
-}
+using fat_fuzz::Disk;
+using fat_fuzz::ReadDisk;
+using fat_fuzz::WriteDisk;
 
 constexpr int kMaxDepth = 6;
 size_t budget;  // entries left to visit in this input

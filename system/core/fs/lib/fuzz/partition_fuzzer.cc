@@ -12,26 +12,13 @@
 #include <memory>
 
 #include "system/core/fs/lib/fat.h"
+#include "system/core/fs/lib/fuzz/fuzz_disk.h"
 #include "system/core/fs/lib/partition.h"
 
 namespace {
 
-struct Disk {
-  const uint8_t* data;
-  size_t size;
-};
-
-fat::Status ReadDisk(void* context, uint64_t offset, void* buffer, size_t length) {
-  const Disk* disk = static_cast<const Disk*>(context);
-  if (offset % 512 != 0 || length % 512 != 0) {
-    std::abort();  // the libraries promised block-multiple reads
-  }
-  if (offset > disk->size || length > disk->size - offset) {
-    return fat::Status::kIoError;
-  }
-  std::memcpy(buffer, disk->data + offset, length);
-  return fat::Status::kOk;
-}
+using fat_fuzz::Disk;
+using fat_fuzz::ReadDisk;
 
 void CheckString(partition::Status status) {
   if (std::strcmp(partition::StatusString(status), "unknown status") == 0) {

@@ -1,15 +1,17 @@
 // bin/fs-test: the file system service's in-target test (the harness case
 // fs/virt, test/harness/fs_cases.py), run by the shell in the root's
-// collection `run` (meta/fs-test.cm: uses /data and fs.Mounts):
+// collection `run` (meta/fs-test.cm: uses /data, /boot and fs.Mounts):
 //
 //   fs-test read    lists fs.Mounts (2 volumes, the same after a Rescan)
-//                   and /data, reads HELLO.TXT (which the
-//                   harness put on the image with mcopy) and checks the
-//                   errors of a missing name, "..", and a write to a node
-//                   opened read-only
+//                   and /data, reads HELLO.TXT (which the harness put on
+//                   the image with mcopy), checks the errors of a missing
+//                   name, "..", a file opened as a directory and a write to
+//                   a file opened read-only, and that /boot (no such
+//                   volume; one failed) answers NOT_MOUNTED with a reason
 //   fs-test write   writes MICA.TXT (40,000 bytes of a pattern, in several
 //                   requests, two connections to it at once), makes a
-//                   directory with a file, syncs; then writes UNSYNCED.TXT
+//                   directory with a file, APPEND.TXT ("ab", a seek to 0,
+//                   "cd" with APPEND: "abcd"), syncs; then writes UNSYNCED.TXT
 //                   and does not sync (the harness then kills the service)
 //   fs-test check   reads MICA.TXT back through a new connection (after
 //                   the service's restart) and checks every byte; checks
@@ -167,6 +169,19 @@ int Read() {
   if ((e = OpenNode(data, "HELLO.TXT", OpenFlags::DIRECTORY, &none)) != Error::NOT_DIRECTORY) {
     Fail("open HELLO.TXT as a directory (want NOT_DIRECTORY)", e);
   }
+  // No boot volume here, and one volume did not mount: /boot answers
+  // NOT_MOUNTED with that volume's reason.
+  mica::Channel bch;
+  if (mica::component::Open("/boot", &bch) != MICA_OK) {
+    Fail("open /boot", Error::IO);
+  } else {
+    idl::fs::DirectorySyncClient boot(static_cast<mica::Channel&&>(bch));
+    if (boot.ReadDir(rdreq, &rd) != MICA_OK || rd.error != Error::NOT_MOUNTED) {
+      Fail("ReadDir of /boot (want NOT_MOUNTED)", rd.error);
+    } else {
+      printf("fs-test: /boot: %.*s\n", static_cast<int>(rd.detail.size), rd.detail.data);
+    }
+  }
   return g_failures == 0 ? 0 : 1;
 }
 
@@ -236,6 +251,28 @@ int Write() {
     idl::fs::FileSyncClient fc(static_cast<mica::Channel&&>(c));
     if ((e = WriteAll(fc, 0, 100)) != Error::OK) {
       Fail("write Sub Dir/A long name.txt", e);
+    }
+  }
+  // APPEND: every write at the end, whatever the position.
+  mica::Channel ap;
+  if ((e = OpenNode(data, "APPEND.TXT", rw | OpenFlags::CREATE | OpenFlags::APPEND, &ap)) !=
+      Error::OK) {
+    Fail("create APPEND.TXT", e);
+  } else {
+    idl::fs::FileSyncClient fap(static_cast<mica::Channel&&>(ap));
+    File::SeekRequest start;
+    start.whence = idl::fs::Whence::START;
+    start.offset = 0;
+    for (const char* piece : {"ab", "cd"}) {
+      File::WriteRequest w;
+      w.data.Push(static_cast<uint8_t>(piece[0]));
+      w.data.Push(static_cast<uint8_t>(piece[1]));
+      File::WriteResponse wr;
+      File::SeekResponse ssr;
+      if (fap.Write(w, &wr) != MICA_OK || wr.error != Error::OK || wr.written != 2 ||
+          fap.Seek(start, &ssr) != MICA_OK) {
+        Fail("append to APPEND.TXT", wr.error);
+      }
     }
   }
   Directory::SyncRequest sync;
