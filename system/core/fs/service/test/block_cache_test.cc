@@ -230,6 +230,34 @@ TEST(BlockCache, FailedReadsAreNotCachedAndDropEmptiesIt) {
   EXPECT_EQ(cache.cached_blocks(), 1u);
 }
 
+TEST(BlockCache, MissesReadThroughTheDevicesOwnBufferWhenGiven) {
+  struct Mapped {
+    FakeDisk* disk;
+    std::vector<uint8_t> buffer = std::vector<uint8_t>(2 * kB);
+    int calls = 0;
+  };
+  FakeDisk disk(32 * kB);
+  Mapped mapped{&disk};
+  BlockCache cache;
+  ASSERT_TRUE(cache.Init(disk.device(), 16, 4));
+  cache.set_mapped_read(
+      [](void* c, uint64_t offset, size_t length, const uint8_t** data) {
+        auto* m = static_cast<Mapped*>(c);
+        ++m->calls;
+        memcpy(m->buffer.data(), m->disk->bytes.data() + offset, length);
+        *data = m->buffer.data();
+        return fat::Status::kOk;
+      },
+      &mapped, 2 * kB);
+  fat::BlockDevice d = cache.device();
+  EXPECT_EQ(Read(d, 512, kB), Expected(disk, 512, kB));  // 2 blocks: the buffer
+  EXPECT_EQ(mapped.calls, 1);
+  EXPECT_TRUE(disk.reads.empty());
+  EXPECT_EQ(Read(d, 8 * kB, 3 * kB), Expected(disk, 8 * kB, 3 * kB));  // 3: the device
+  EXPECT_EQ(mapped.calls, 1);
+  EXPECT_EQ(disk.reads.size(), 1u);
+}
+
 TEST(BlockCache, ATailShorterThanABlockAndLargeReadsPassThrough) {
   FakeDisk disk(12 * kB + 1024);
   BlockCache cache;
