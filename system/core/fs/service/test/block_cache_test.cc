@@ -68,6 +68,18 @@ struct FakeDisk {
   }
 };
 
+// A cache of `blocks` blocks and `readahead` over a fake disk of `bytes`.
+struct CachedDisk {
+  FakeDisk disk;
+  BlockCache cache;
+  fat::BlockDevice d;
+
+  CachedDisk(size_t bytes, size_t blocks, size_t readahead) : disk(bytes) {
+    EXPECT_TRUE(cache.Init(disk.device(), blocks, readahead));
+    d = cache.device();
+  }
+};
+
 std::vector<uint8_t> Read(fat::BlockDevice& d, uint64_t offset, size_t length,
                           fat::Status want = fat::Status::kOk) {
   std::vector<uint8_t> out(length);
@@ -80,10 +92,8 @@ std::vector<uint8_t> Expected(const FakeDisk& disk, uint64_t offset, size_t leng
 }
 
 TEST(BlockCache, ReadsAreExactAndHitsDoNotReachTheDevice) {
-  FakeDisk disk(64 * kB);
-  BlockCache cache;
-  ASSERT_TRUE(cache.Init(disk.device(), 16, 4));
-  fat::BlockDevice d = cache.device();
+  CachedDisk setup(64 * kB, 16, 4);
+  auto& [disk, cache, d] = setup;
   // Unaligned to blocks: sectors 3..12 (two blocks, one request).
   EXPECT_EQ(Read(d, 3 * 512, 10 * 512), Expected(disk, 3 * 512, 10 * 512));
   ASSERT_EQ(disk.reads.size(), 1u);
@@ -108,10 +118,8 @@ TEST(BlockCache, ReadsAreExactAndHitsDoNotReachTheDevice) {
 }
 
 TEST(BlockCache, WritesThroughAndKeepsCachedBlocksCoherent) {
-  FakeDisk disk(64 * kB);
-  BlockCache cache;
-  ASSERT_TRUE(cache.Init(disk.device(), 16, 4));
-  fat::BlockDevice d = cache.device();
+  CachedDisk setup(64 * kB, 16, 4);
+  auto& [disk, cache, d] = setup;
   Read(d, 0, 2 * kB);  // blocks 0 and 1 cached
   std::vector<uint8_t> data(3 * 512, 0x5A);
   ASSERT_EQ(d.write(d.context, kB - 512, data.data(), data.size()), fat::Status::kOk);
@@ -130,10 +138,8 @@ TEST(BlockCache, WritesThroughAndKeepsCachedBlocksCoherent) {
 }
 
 TEST(BlockCache, BoundedWithLeastRecentlyUsedEviction) {
-  FakeDisk disk(64 * kB);
-  BlockCache cache;
-  ASSERT_TRUE(cache.Init(disk.device(), 4, 1));
-  fat::BlockDevice d = cache.device();
+  CachedDisk setup(64 * kB, 4, 1);
+  auto& [disk, cache, d] = setup;
   for (uint64_t b : {0, 10, 20, 30}) {
     Read(d, b * kB, 512);
   }
@@ -157,10 +163,8 @@ TEST(BlockCache, BoundedWithLeastRecentlyUsedEviction) {
 }
 
 TEST(BlockCache, ReadsAheadOnlyForSequentialReadsAndWithinTheDevice) {
-  FakeDisk disk(40 * kB);
-  BlockCache cache;
-  ASSERT_TRUE(cache.Init(disk.device(), 64, 8));
-  fat::BlockDevice d = cache.device();
+  CachedDisk setup(40 * kB, 64, 8);
+  auto& [disk, cache, d] = setup;
   // A random read: only its blocks.
   Read(d, 20 * kB, kB);
   ASSERT_EQ(disk.reads.size(), 1u);
@@ -189,10 +193,8 @@ TEST(BlockCache, ReadsAheadOnlyForSequentialReadsAndWithinTheDevice) {
 }
 
 TEST(BlockCache, ReadsAheadAfterMoreCachedBlocksThanItMisses) {
-  FakeDisk disk(64 * kB);
-  BlockCache cache;
-  ASSERT_TRUE(cache.Init(disk.device(), 64, 8));
-  fat::BlockDevice d = cache.device();
+  CachedDisk setup(64 * kB, 64, 8);
+  auto& [disk, cache, d] = setup;
   Read(d, 1 * kB, kB);
   Read(d, 0, kB);  // not where the last read ended: random, one block
   EXPECT_EQ(disk.reads.back().length, kB);
@@ -210,10 +212,8 @@ TEST(BlockCache, ReadsAheadAfterMoreCachedBlocksThanItMisses) {
 }
 
 TEST(BlockCache, FailedReadsAreNotCachedAndDropEmptiesIt) {
-  FakeDisk disk(16 * kB);
-  BlockCache cache;
-  ASSERT_TRUE(cache.Init(disk.device(), 8, 4));
-  fat::BlockDevice d = cache.device();
+  CachedDisk setup(16 * kB, 8, 4);
+  auto& [disk, cache, d] = setup;
   disk.fail_reads = true;
   Read(d, 0, kB, fat::Status::kIoError);
   EXPECT_EQ(cache.cached_blocks(), 0u);
@@ -236,10 +236,9 @@ TEST(BlockCache, MissesReadThroughTheDevicesOwnBufferWhenGiven) {
     std::vector<uint8_t> buffer = std::vector<uint8_t>(2 * kB);
     int calls = 0;
   };
-  FakeDisk disk(32 * kB);
+  CachedDisk setup(32 * kB, 16, 4);
+  auto& [disk, cache, d] = setup;
   Mapped mapped{&disk};
-  BlockCache cache;
-  ASSERT_TRUE(cache.Init(disk.device(), 16, 4));
   cache.set_mapped_read(
       [](void* c, uint64_t offset, size_t length, const uint8_t** data) {
         auto* m = static_cast<Mapped*>(c);
@@ -249,7 +248,6 @@ TEST(BlockCache, MissesReadThroughTheDevicesOwnBufferWhenGiven) {
         return fat::Status::kOk;
       },
       &mapped, 2 * kB);
-  fat::BlockDevice d = cache.device();
   EXPECT_EQ(Read(d, 512, kB), Expected(disk, 512, kB));  // 2 blocks: the buffer
   EXPECT_EQ(mapped.calls, 1);
   EXPECT_TRUE(disk.reads.empty());
@@ -259,10 +257,8 @@ TEST(BlockCache, MissesReadThroughTheDevicesOwnBufferWhenGiven) {
 }
 
 TEST(BlockCache, ATailShorterThanABlockAndLargeReadsPassThrough) {
-  FakeDisk disk(12 * kB + 1024);
-  BlockCache cache;
-  ASSERT_TRUE(cache.Init(disk.device(), 8, 2));
-  fat::BlockDevice d = cache.device();
+  CachedDisk setup(12 * kB + 1024, 8, 2);
+  auto& [disk, cache, d] = setup;
   EXPECT_EQ(Read(d, 12 * kB, 1024), Expected(disk, 12 * kB, 1024));
   EXPECT_EQ(Read(d, 0, 3 * kB), Expected(disk, 0, 3 * kB));  // more than 2 blocks
   EXPECT_EQ(cache.cached_blocks(), 0u);
