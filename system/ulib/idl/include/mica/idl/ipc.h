@@ -107,7 +107,7 @@ class Connection {
  public:
   // Messages written from a handler up to this size are deferred to the
   // loop's next wait (Write, ipc.cc); larger ones are written at once.
-  static constexpr uint32_t kDeferMaxBytes = 16 * 1024;
+  static constexpr uint32_t kDeferMaxBytes = 2 * 1024;
 
   Connection(async::Loop* loop, Channel channel, uint32_t protocol_id, uint16_t version,
              uint32_t max_bytes);
