@@ -155,7 +155,14 @@ mica_status_t Connection::Write(Encoder& message) {
     return MICA_ERR_BAD_STATE;  // the encoder closes the handles
   }
   mica_status_t s;
-  if (dispatching_) {
+  // A message written while its handler runs waits for the loop's next
+  // port wait, which writes it and waits in one call (port_reply_wait);
+  // but waiting means copying it to the loop's buffer first, which for a
+  // large message costs more than the call it saves (32 KiB: some 6,700
+  // instructions of copying against a few hundred; 4 KiB: about 800, and
+  // the random 4 KiB file reads measured 2.7 % fewer instructions per KiB
+  // with them written at once): those go at once.
+  if (dispatching_ && message.num_bytes() <= kDeferMaxBytes) {
     s = loop_->DeferWrite(channel_.get(), message.bytes(), message.num_bytes(), message.handles(),
                           message.num_handles(), &Connection::OnWriteErrorThunk, this);
   } else {

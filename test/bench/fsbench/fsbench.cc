@@ -20,9 +20,9 @@
 //                      100 bytes, close; then Directory.Sync; per file
 // and prints the medians (`bench: <name> <n>`), each run's figure (`bench:
 // info ...`), and `bench: done`. test/bench/linux_block.c's fs mode does the
-// same on Linux (vfat, its caches dropped before each run). The service
-// has no cache to drop: its metadata cache stays warm from run to run
-// (file data is not cached).
+// same on Linux (vfat, its caches dropped before each run); here each run
+// starts with fs.Mounts.DropCaches (the service's block cache emptied; the
+// fat library's metadata cache of FAT and directory sectors stays warm).
 #include <idl/fs_ipc.h>
 #include <mica/component/component.h>
 #include <mica/driver/status_name.h>
@@ -119,6 +119,17 @@ bool ReadFile(DirectorySyncClient& root, bool check) {
   return true;
 }
 
+// fs.Mounts.DropCaches, as linux_block.c's drop_caches before each run.
+bool DropCaches(idl::fs::MountsSyncClient& mounts) {
+  idl::fs::Mounts::DropCachesRequest req;
+  idl::fs::Mounts::DropCachesResponse r;
+  mica_status_t s = mounts.DropCaches(req, &r);
+  if (s != MICA_OK || r.error != Error::OK) {
+    return Failed("fs.Mounts.DropCaches", s, r.error, nullptr);
+  }
+  return true;
+}
+
 // `count` 4 KiB reads at pseudo-random 4 KiB slots (first and last byte checked).
 bool ReadRandom(DirectorySyncClient& root, uint32_t count) {
   mica::Channel ch;
@@ -146,7 +157,8 @@ bool ReadRandom(DirectorySyncClient& root, uint32_t count) {
 
 // `count` files of kSmallFileBytes in a new directory run<run>, then
 // Directory.Sync; *spent is the instructions from the first Open on.
-bool CreateFiles(DirectorySyncClient& root, uint32_t run, uint32_t count, uint64_t* spent) {
+bool CreateFiles(DirectorySyncClient& root, idl::fs::MountsSyncClient& mounts, uint32_t run,
+                 uint32_t count, uint64_t* spent) {
   char dir_name[16];
   snprintf(dir_name, sizeof(dir_name), "run%u", run);
   Directory::MakeDirectoryRequest mreq;
@@ -161,6 +173,9 @@ bool CreateFiles(DirectorySyncClient& root, uint32_t run, uint32_t count, uint64
     return false;
   }
   DirectorySyncClient dir(static_cast<mica::Channel&&>(ch));
+  if (!DropCaches(mounts)) {  // after the mkdir, as linux_block.c
+    return false;
+  }
   g_write.data.count = kSmallFileBytes;
   for (uint32_t i = 0; i < kSmallFileBytes; i++) {
     g_write.data[i] = static_cast<uint8_t>('a' + i % 26);
@@ -213,21 +228,29 @@ bool FsBench(uint32_t random, uint32_t files, uint32_t runs) {
     return false;
   }
   DirectorySyncClient root(static_cast<mica::Channel&&>(ch));
+  s = mica::component::Connect(idl::fs::Mounts::kName, &ch);
+  if (s != MICA_OK) {
+    printf("bench: error connecting to fs.Mounts: %s\n", mica::driver::StatusName(s));
+    return false;
+  }
+  idl::fs::MountsSyncClient mounts(static_cast<mica::Channel&&>(ch));
   if (!bench::Calibrate() || !ReadFile(root, true)) {
     return false;
   }
   uint64_t seq[kMaxRuns], rnd[kMaxRuns], small[kMaxRuns];
   for (uint32_t r = 0; r < runs; r++) {
     uint64_t t0 = 0, t1 = 0;
-    if (!bench::Instructions(&t0) || !ReadFile(root, false) || !bench::Instructions(&t1)) {
+    if (!DropCaches(mounts) || !bench::Instructions(&t0) || !ReadFile(root, false) ||
+        !bench::Instructions(&t1)) {
       return false;
     }
     seq[r] = t1 - t0;
-    if (!bench::Instructions(&t0) || !ReadRandom(root, random) || !bench::Instructions(&t1)) {
+    if (!DropCaches(mounts) || !bench::Instructions(&t0) || !ReadRandom(root, random) ||
+        !bench::Instructions(&t1)) {
       return false;
     }
     rnd[r] = t1 - t0;
-    if (!CreateFiles(root, r, files, &small[r])) {
+    if (!CreateFiles(root, mounts, r, files, &small[r])) {
       return false;
     }
   }

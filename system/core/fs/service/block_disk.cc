@@ -72,10 +72,15 @@ mica_status_t BlockDisk::Open(mica::Channel channel) {
   }
   s = s == MICA_OK ? attached.status : s;
   vmo_id_ = attached.vmo_id;
+  if (s == MICA_OK) {
+    if (cache_.Init(raw_device())) {  // without its memory: uncached
+      cache_.set_mapped_read(ReadMappedThunk, this, chunk_);
+    }
+  }
   return s;
 }
 
-fat::BlockDevice BlockDisk::device() {
+fat::BlockDevice BlockDisk::raw_device() {
   fat::BlockDevice d;
   d.context = this;
   d.read = ReadThunk;
@@ -114,7 +119,7 @@ fat::Status BlockDisk::Transfer(bool write, uint64_t offset, uint8_t* buffer, si
       Block::ReadResponse r;
       s = client_.Read(req, &r);
       status = r.status;
-      if (s == MICA_OK && status == MICA_OK) {
+      if (s == MICA_OK && status == MICA_OK && buffer != nullptr) {
         memcpy(buffer + done, map_ + skew, n);
       }
     }
@@ -136,6 +141,15 @@ fat::Status BlockDisk::WriteThunk(void* context, uint64_t offset, const void* bu
   // Transfer only reads from the buffer when writing.
   return static_cast<BlockDisk*>(context)->Transfer(
       true, offset, static_cast<uint8_t*>(const_cast<void*>(buffer)), length);
+}
+
+fat::Status BlockDisk::ReadMappedThunk(void* context, uint64_t offset, size_t length,
+                                       const uint8_t** data) {
+  // One request (length <= chunk_): Transfer with no buffer leaves the
+  // blocks in the VMO.
+  auto* disk = static_cast<BlockDisk*>(context);
+  *data = disk->map_;
+  return disk->Transfer(false, offset, nullptr, length);
 }
 
 fat::Status BlockDisk::FlushThunk(void* context) {

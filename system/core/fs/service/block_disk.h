@@ -13,13 +13,16 @@
 #include <stdint.h>
 
 #include "system/core/fs/lib/fat.h"
+#include "system/core/fs/service/block_cache.h"
 
 namespace fs {
 
 class BlockDisk {
  public:
-  // The transfer VMO: what one block request moves at most.
-  static constexpr uint64_t kVmoBytes = 128 * 1024;
+  // The transfer VMO: what one block request moves at most (the block
+  // cache's 128 KiB read-ahead in one request, plus room for Transfer's
+  // alignment skew).
+  static constexpr uint64_t kVmoBytes = 132 * 1024;
 
   BlockDisk() = default;
   ~BlockDisk();
@@ -29,14 +32,20 @@ class BlockDisk {
   // Takes the channel to the service, asks for its geometry, attaches and
   // maps the VMO.
   mica_status_t Open(mica::Channel channel);
-  fat::BlockDevice device();
+  // The device through the block cache (block_cache.h; uncached if its
+  // memory could not be had).
+  fat::BlockDevice device() { return cache_.device(); }
+  BlockCache& cache() { return cache_; }
   uint64_t size() const { return size_; }
   bool read_only() const { return read_only_; }
 
  private:
+  fat::BlockDevice raw_device();
   static fat::Status ReadThunk(void* context, uint64_t offset, void* buffer, size_t length);
   static fat::Status WriteThunk(void* context, uint64_t offset, const void* buffer, size_t length);
   static fat::Status FlushThunk(void* context);
+  static fat::Status ReadMappedThunk(void* context, uint64_t offset, size_t length,
+                                     const uint8_t** data);
   fat::Status Transfer(bool write, uint64_t offset, uint8_t* buffer, size_t length);
   mica_time_t Deadline() const;
 
@@ -49,6 +58,7 @@ class BlockDisk {
   uint64_t chunk_ = 0;  // bytes per request
   bool read_only_ = false;
   bool can_flush_ = false;
+  BlockCache cache_;
 };
 
 }  // namespace fs

@@ -120,16 +120,29 @@ class Service final : public MountTable {
     }
   }
 
-  void SyncAll() {
+  Outcome SyncAll() {
+    Outcome first;
     for (size_t i = 0; i < count_; ++i) {
       if (records_[i].mounted) {
         Outcome o = records_[i].volume->Sync();
         if (!o.ok()) {
           MICA_LOGF(ERROR, kTag, "%s partition %u: sync failed: %s", records_[i].device,
                     records_[i].partition, o.detail);
+          first = first.ok() ? o : first;
         }
       }
     }
+    return first;
+  }
+
+  Outcome DropCaches() override {
+    Outcome o = SyncAll();
+    for (size_t i = 0; i < disk_count_; ++i) {
+      if (disks_[i].block != nullptr) {
+        disks_[i].block->cache().Drop();
+      }
+    }
+    return o;
   }
 
  private:
@@ -313,7 +326,7 @@ int main() {
     return 1;
   }
   (void)out.ServeLifecycle([] {
-    service.SyncAll();
+    static_cast<void>(service.SyncAll());
     loop.Quit();
   });
   service.ReadClock();

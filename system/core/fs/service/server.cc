@@ -354,6 +354,12 @@ class MountsConnection final : public Counted<idl::fs::MountsServer> {
     done.Reply(r);
   }
 
+  void DropCaches(Mounts::DropCachesRequest&, DropCachesCompleter done) override {
+    Mounts::DropCachesResponse r;
+    r.error = table_->DropCaches().error;
+    done.Reply(r);
+  }
+
  private:
   MountTable* table_;
 };

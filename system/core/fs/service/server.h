@@ -32,6 +32,8 @@ class MountTable {
   virtual size_t count() const = 0;
   virtual const MountRecord& record(size_t i) const = 0;
   virtual void Rescan() = 0;
+  // Syncs every volume, then empties the block caches: the first error.
+  virtual Outcome DropCaches() = 0;
 };
 
 void ServeMounts(mica::async::Loop* loop, MountTable* table, mica::Channel channel);

@@ -105,6 +105,10 @@ mica_status_t SyncSend(SyncClientBase& client, uint16_t version, uint64_t ordina
 
 class Connection {
  public:
+  // Messages written from a handler up to this size are deferred to the
+  // loop's next wait (Write, ipc.cc); larger ones are written at once.
+  static constexpr uint32_t kDeferMaxBytes = 2 * 1024;
+
   Connection(async::Loop* loop, Channel channel, uint32_t protocol_id, uint16_t version,
              uint32_t max_bytes);
   virtual ~Connection();
