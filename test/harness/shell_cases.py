@@ -3,7 +3,8 @@ manager starts bin/shell (drivers.then=bin/shell); the harness types into
 QEMU's console chardev like a person (qemu.run_case's `inputs`, each typed
 once the line before it shows) and checks what comes back:
 
-- shell/virt: help, an unknown command, a bad argument, echo, ps (the
+- shell/virt: help, an unknown command, a bad argument, echo, pastes in
+  one write (a 228-byte echo, a burst of six echo lines), ps (the
   drivers' processes), threads of the driver manager, kill of the PL031
   driver's process (by the koid ps showed; the manager restarts it),
   drivers (the restarted node, restarts 1), mem, uptime, date, line editing (home, right, delete, insert, end,
@@ -16,8 +17,8 @@ once the line before it shows) and checks what comes back:
   mid-line by the log).
 The system/ cases below boot the default instead (the component manager
 with the shell as a component): system/virt, and system/rpi4, which holds
-the Pi 4's shell steps (the prompt on the mini-UART, poweroff refused) and
-type-ahead."""
+the Pi 4's shell steps (the prompt on the mini-UART, poweroff refused),
+type-ahead and a paste in one write (a long line and a burst of lines)."""
 
 from __future__ import annotations
 
@@ -355,7 +356,8 @@ def _system_rpi4_case() -> ShellCase:
     mini-UART's FIFO holds 8 bytes, QEMU the rest), runs once the shell has
     the console. Then components, drivers (the mini-UART bound as
     console/0), uptime, and poweroff: refused at once (the Pi 4 has no
-    PSCI), the shell goes on; the case ends with the echo after it."""
+    PSCI), the shell goes on; then a paste in one write (a 228-byte echo,
+    a burst of echo lines, the last `echo still here`) runs whole."""
     uart = re.escape("/soc/serial@7e215040")
     inputs: tuple[Input, ...] = (
         (r"\] mica: kernel ready: ", b"echo typed ahead\r"),
