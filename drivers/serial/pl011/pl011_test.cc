@@ -281,6 +281,14 @@ TEST(Pl011, ErroredCharactersAreCountedAndDropped) {
   EXPECT_FALSE(dev.irq_line());
 }
 
+// Nothing left behind or lost: the FIFO and QEMU's chardev are empty.
+void ExpectNothingLeft(const FakePl011& dev, const Pl011& uart) {
+  EXPECT_EQ(dev.rx_level(), 0u);
+  EXPECT_EQ(dev.backlog(), 0u);
+  EXPECT_EQ(dev.lost, 0u);
+  EXPECT_EQ(uart.stats().rx_dropped, 0u);
+}
+
 // A paste on QEMU: the chardev holds what the FIFO cannot and refills it
 // as DR is read, and RXRIS rises only when the empty FIFO gets a character.
 // A long line and a burst of lines arrive whole, the FIFO ends empty (the
@@ -302,12 +310,9 @@ TEST(Pl011, PasteFromTheHostArrivesWhole) {
       ASSERT_TRUE(dev.irq_line());
       EXPECT_TRUE(Service(dev, uart) & serial::kRxReady);
       got += ReadAll(uart);
-      EXPECT_EQ(dev.rx_level(), 0u) << depth;
-      EXPECT_EQ(dev.backlog(), 0u) << depth;
+      ExpectNothingLeft(dev, uart);
     }
     EXPECT_EQ(got, line + burst + "after\n") << depth;
-    EXPECT_EQ(dev.lost, 0u);
-    EXPECT_EQ(uart.stats().rx_dropped, 0u);
   }
 }
 
@@ -327,10 +332,7 @@ TEST(Pl011, FullReceiveRingLeavesTheRestWaiting) {
   EXPECT_EQ(dev.rx_level(), 16u);
   EXPECT_FALSE(dev.irq_line());  // QEMU will not raise it again: Read drains
   EXPECT_EQ(ReadAll(uart), sent);
-  EXPECT_EQ(dev.rx_level(), 0u);
-  EXPECT_EQ(dev.backlog(), 0u);
-  EXPECT_EQ(dev.lost, 0u);
-  EXPECT_EQ(uart.stats().rx_dropped, 0u);
+  ExpectNothingLeft(dev, uart);
 }
 
 // On the hardware the FIFO itself overruns once the ring is full: counted.
