@@ -3,7 +3,8 @@ manager starts bin/shell (drivers.then=bin/shell); the harness types into
 QEMU's console chardev like a person (qemu.run_case's `inputs`, each typed
 once the line before it shows) and checks what comes back:
 
-- shell/virt: help, an unknown command, a bad argument, echo, ps (the
+- shell/virt: help, an unknown command, a bad argument, echo, pastes in
+  one write (a 228-byte echo, a burst of six echo lines), ps (the
   drivers' processes), threads of the driver manager, kill of the PL031
   driver's process (by the koid ps showed; the manager restarts it),
   drivers (the restarted node, restarts 1), mem, uptime, date, line editing (home, right, delete, insert, end,
@@ -16,8 +17,8 @@ once the line before it shows) and checks what comes back:
   mid-line by the log).
 The system/ cases below boot the default instead (the component manager
 with the shell as a component): system/virt, and system/rpi4, which holds
-the Pi 4's shell steps (the prompt on the mini-UART, poweroff refused) and
-type-ahead."""
+the Pi 4's shell steps (the prompt on the mini-UART, poweroff refused),
+type-ahead and a paste in one write (a long line and a burst of lines)."""
 
 from __future__ import annotations
 
@@ -148,6 +149,12 @@ def _ps_line(name: str) -> str:
     return rf"^\s*(\d+)\s+\d+\s+\d+\s+\d+\s+running\s+{re.escape(name)}$"
 
 
+# A pasted line of 228 bytes (the line editor holds 240; echo takes 15
+# arguments) and a burst of lines (114 bytes) that the harness writes at once.
+_LONG = " ".join(f"w{i:02d}" + "x" * 12 for i in range(14))
+_BURST = tuple(f"burst{i}-{'z' * 8}" for i in range(6))
+
+
 def _virt_case() -> ShellCase:
     rtc = "/pl031@9010000"
     child = "shell-test-child"
@@ -157,7 +164,11 @@ def _virt_case() -> ShellCase:
         (r"^frobnicate: unknown command \(try help\)$", b"kill abc\r"),
         (r"^kill: not a koid: abc$", b"sleep\r"),
         (r"^sleep: usage: sleep ", b"echo hello,   world\r"),
-        (r"^hello, world$", b"ps\r"),
+        # Pastes, each in one write: a line near the editor's limit, then a
+        # burst of lines (the PL011 driver once took 64 bytes of a burst).
+        (r"^hello, world$", f"echo {_LONG}\r".encode()),
+        (rf"^{_LONG}$", "".join(f"echo {w}\r" for w in _BURST).encode()),
+        (rf"^{_BURST[-1]}$", b"ps\r"),
         # Typed while ps still prints: the shell reads them once ps is done.
         (_ps_line("driver-manager"), lambda m: f"threads {m.group(1)}\r".encode()),
         (_ps_line("pl031"), lambda m: f"kill {m.group(1)}\r".encode()),
@@ -210,6 +221,7 @@ def _virt_case() -> ShellCase:
         r"^kill: killed \d+ \(pl011\)$",  # written to the driver's next instance
     ]
     ordered = [
+        *[rf"^{w}$" for w in _BURST],
         r"^reboot: asking the driver manager$",
         _DM + r"driver-manager: reboot asked by bin/shell \(process \d+\)$",
         _DM + r"driver-manager: every driver stopped; rebooting$",
@@ -350,7 +362,8 @@ def _system_rpi4_case() -> ShellCase:
     mini-UART's FIFO holds 8 bytes, QEMU the rest), runs once the shell has
     the console. Then components, drivers (the mini-UART bound as
     console/0), uptime, and poweroff: refused at once (the Pi 4 has no
-    PSCI), the shell goes on; the case ends with the echo after it."""
+    PSCI), the shell goes on; then a paste in one write (a 228-byte echo,
+    a burst of echo lines, the last `echo still here`) runs whole."""
     uart = re.escape("/soc/serial@7e215040")
     inputs: tuple[Input, ...] = (
         (r"\] mica: kernel ready: ", b"echo typed ahead\r"),
@@ -358,7 +371,9 @@ def _system_rpi4_case() -> ShellCase:
         (r"^components: \d+$", b"drivers\r"),
         (r"^drivers: \d+ nodes$", b"uptime\r"),
         (r"^up \d+\.\d{3}s$", b"poweroff\r"),  # no PSCI: refused, nothing stopped
-        (r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$", b"echo still here\r"),
+        # A paste in one write: a long line, a burst, the last line.
+        (r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$",
+         "".join(f"echo {w}\r" for w in (_LONG, *_BURST, "still here")).encode()),
     )
     expected = [
         r"^mica> echo typed ahead$",  # the shell's own echo: it read the keys
@@ -376,6 +391,8 @@ def _system_rpi4_case() -> ShellCase:
         r"^typed ahead$",
         r"^up \d+\.\d{3}s$",
         r"^poweroff: refused: MICA_ERR_NOT_SUPPORTED$",
+        rf"^{_LONG}$",
+        *[rf"^{w}$" for w in _BURST],
     ]
     forbidden = _QUIET + (r"cannot open", r"component: failed", r"component: cannot start", r"unknown command")
     config = BootConfig(board="rpi4", append="")

@@ -14,6 +14,10 @@
 //   wire at once and sets TXRIS every time (only ICR clears it); RXRIS
 //   rises with the first character (trigger 1) and falls when the FIFO
 //   empties; no BUSY, no receive timeout; the enable bits are ignored.
+// Type(s) models a host chardev feeding the line (QEMU's can_receive flow
+// control): its bytes wait in a backlog and enter the receive FIFO while
+// it has room, at once and again after every DR read (QEMU's
+// qemu_chr_fe_accept_input), so none is ever lost.
 // Either way MIS = RIS & IMSC and the interrupt line is MIS != 0.
 #pragma once
 
@@ -62,6 +66,12 @@ class FakePl011 : public drivers::testing::FakeRegisterFile {
       Receive(static_cast<uint8_t>(c));
     }
   }
+  // The host writes s to the chardev (see above).
+  void Type(const std::string& s) {
+    backlog_.insert(backlog_.end(), s.begin(), s.end());
+    Feed();
+  }
+  size_t backlog() const { return backlog_.size(); }
   // No character for 32 bit periods (§2.9.2 UARTRTINTR).
   void IdleRx() {
     if (model_ == Model::kTrm && !rx_.empty()) {
@@ -197,7 +207,14 @@ class FakePl011 : public drivers::testing::FakeRegisterFile {
     if (rx_.empty()) {
       ris_ &= ~kIntRt;
     }
+    Feed();
     return d;
+  }
+  void Feed() {
+    while (!backlog_.empty() && rx_.size() < Depth()) {
+      Receive(static_cast<uint8_t>(backlog_.front()));
+      backlog_.pop_front();
+    }
   }
   void WriteDr(uint8_t byte) {
     if (model_ == Model::kQemu) {
@@ -219,6 +236,7 @@ class FakePl011 : public drivers::testing::FakeRegisterFile {
   uint32_t depth_;
   std::deque<uint32_t> rx_;
   std::deque<uint8_t> tx_;
+  std::deque<char> backlog_;
   bool pending_oe_ = false;
   bool stuck_busy_ = false;
   uint32_t ibrd_ = 0, fbrd_ = 0, latched_ibrd_ = 0, latched_fbrd_ = 0;

@@ -94,7 +94,14 @@ uint32_t Pl011::OnInterrupt() {
 
 uint32_t Pl011::DrainRx() {
   uint32_t events = 0;
-  for (uint32_t i = 0; i < 2 * kMaxFifo && !(regs_.Read32(kFr) & kFrRxfe); i++) {
+  // Until the FIFO is empty: QEMU raises RXRIS only when a character enters
+  // an empty FIFO and refills it from its chardev as fast as DR is read, so
+  // a drain that stops early (this loop once stopped at 64 bytes) leaves a
+  // full FIFO that never interrupts again. A full ring stops it too: the
+  // rest waits in the FIFO (and QEMU's chardev) until Read makes room. The
+  // count bounds a flag that never reads empty.
+  for (size_t i = 0; i < kRingBytes + kMaxFifo && !rx_.full() && !(regs_.Read32(kFr) & kFrRxfe);
+       i++) {
     uint32_t d = regs_.Read32(kDr);
     if (d & kDrOe) {
       stats_.overrun_errors++;
@@ -130,7 +137,14 @@ void Pl011::FillTx() {
 }
 
 size_t Pl011::Read(uint8_t* out, size_t n) {
-  return rx_.Pop(out, n);
+  size_t got = rx_.Pop(out, n);
+  if (got < n && ready_) {
+    // The ring ran dry: what a full ring left in the FIFO (DrainRx), which
+    // QEMU will not announce again.
+    DrainRx();
+    got += rx_.Pop(out + got, n - got);
+  }
+  return got;
 }
 
 size_t Pl011::Write(const uint8_t* data, size_t n) {

@@ -16,13 +16,19 @@
 //   the console) to the receive ring, where Read finds it.
 //   kInvalidArgs if the divisor is out of range (IBRD 1..65535).
 // - OnInterrupt (SerialDevice): reads MIS once, clears what it read, drains
-//   the receive FIFO (at most 2 FIFOs' worth per call) into the receive
-//   ring, refills the transmit FIFO while FR.TXFF is clear, and masks the
-//   transmit interrupt when the transmit ring is empty (QEMU raises TXRIS on
-//   every write and never drops it, so an unmasked idle TX would storm).
-//   Received bytes carrying a framing, parity or break error are counted
-//   and dropped; an overrun is counted and its byte kept (§3.3.1: OE is
-//   reported with the next character, which is itself intact).
+//   the receive FIFO until FR.RXFE (or the receive ring is full) into the
+//   receive ring (QEMU raises RXRIS only when its empty FIFO gets a
+//   character, and refills the FIFO from its chardev while DR is read: a
+//   drain that stops early strands a full FIFO), refills the transmit FIFO while FR.TXFF is clear,
+//   and masks the transmit interrupt when the transmit ring is empty (QEMU raises TXRIS on every
+//   write and never drops it, so an unmasked idle TX would storm). Received bytes carrying a
+//   framing, parity or break error are counted and dropped; an overrun is counted and its byte kept
+//   (§3.3.1: OE is reported with the next character, which is itself intact).
+// - Read takes bytes from the receive ring; once it is empty, it drains
+//   what a full ring left in the FIFO, so a reader that reads until 0 also
+//   empties the FIFO (no byte waits there for an interrupt that will not
+//   come). With the ring full, further input waits in the FIFO (on QEMU, in
+//   its chardev: nothing is lost; on hardware the FIFO overruns, counted).
 // - Write queues on the transmit ring, writes straight into the FIFO while
 //   it has room (a PL011 raises TXINTR only when its FIFO level falls
 //   through the trigger, §2.9.2, so the first bytes must be written to prime
@@ -109,7 +115,7 @@ bool ComputeDivisors(uint64_t clock_hz, uint32_t baud, uint32_t* ibrd, uint32_t*
 class Pl011 final : public serial::SerialDevice {
  public:
   static constexpr size_t kRingBytes = 4096;
-  // FIFO depth of the largest PL011 (r1.5: 32); bounds one drain pass.
+  // FIFO depth of the largest PL011 (r1.5: 32).
   static constexpr uint32_t kMaxFifo = 32;
 
   explicit Pl011(driver::RegisterIo& regs) : regs_(regs) {}

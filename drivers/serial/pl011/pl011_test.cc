@@ -281,18 +281,77 @@ TEST(Pl011, ErroredCharactersAreCountedAndDropped) {
   EXPECT_FALSE(dev.irq_line());
 }
 
-TEST(Pl011, FullReceiveRingDropsAndCounts) {
+// Nothing left behind or lost: the FIFO and QEMU's chardev are empty.
+void ExpectNothingLeft(const FakePl011& dev, const Pl011& uart) {
+  EXPECT_EQ(dev.rx_level(), 0u);
+  EXPECT_EQ(dev.backlog(), 0u);
+  EXPECT_EQ(dev.lost, 0u);
+  EXPECT_EQ(uart.stats().rx_dropped, 0u);
+}
+
+// A paste on QEMU: the chardev holds what the FIFO cannot and refills it
+// as DR is read, and RXRIS rises only when the empty FIFO gets a character.
+// A long line and a burst of lines arrive whole, the FIFO ends empty (the
+// drain once stopped at 64 bytes, leaving a full FIFO that never raised
+// the interrupt again), and later typing still interrupts.
+TEST(Pl011, PasteFromTheHostArrivesWhole) {
+  for (uint32_t depth : {16u, 32u}) {
+    FakePl011 dev(Model::kQemu, depth);
+    Pl011 uart(dev);
+    ASSERT_EQ(uart.Init(VirtConfig()), Status::kOk);
+    std::string line = "echo " + std::string(250, 'x') + "\n";
+    std::string burst;
+    for (int i = 0; i < 40; i++) {
+      burst += "echo line" + std::to_string(i) + " " + std::string(i * 5, 'y') + "\n";
+    }
+    std::string got;
+    for (const std::string& paste : {line, burst, std::string("after\n")}) {
+      dev.Type(paste);
+      ASSERT_TRUE(dev.irq_line());
+      EXPECT_TRUE(Service(dev, uart) & serial::kRxReady);
+      got += ReadAll(uart);
+      ExpectNothingLeft(dev, uart);
+    }
+    EXPECT_EQ(got, line + burst + "after\n") << depth;
+  }
+}
+
+// A reader that falls behind: the ring fills, the rest waits in the FIFO
+// (on QEMU, in its chardev) and Read takes it once the ring is empty.
+TEST(Pl011, FullReceiveRingLeavesTheRestWaiting) {
   FakePl011 dev(Model::kQemu, 16);
+  Pl011 uart(dev);
+  ASSERT_EQ(uart.Init(VirtConfig()), Status::kOk);
+  std::string sent;
+  for (size_t i = 0; i < 3 * Pl011::kRingBytes + 100; i++) {
+    sent += static_cast<char>('a' + i % 26);
+  }
+  dev.Type(sent);
+  Service(dev, uart);
+  EXPECT_EQ(uart.stats().rx_bytes, Pl011::kRingBytes);
+  EXPECT_EQ(dev.rx_level(), 16u);
+  EXPECT_FALSE(dev.irq_line());  // QEMU will not raise it again: Read drains
+  EXPECT_EQ(ReadAll(uart), sent);
+  ExpectNothingLeft(dev, uart);
+}
+
+// On the hardware the FIFO itself overruns once the ring is full: counted.
+TEST(Pl011, FullReceiveRingOverrunsTheFifo) {
+  FakePl011 dev(Model::kTrm, 16);
   Pl011 uart(dev);
   ASSERT_EQ(uart.Init(VirtConfig()), Status::kOk);
   size_t total = Pl011::kRingBytes + 100;
   for (size_t i = 0; i < total; i++) {
     dev.Receive(static_cast<uint8_t>(i));
+    dev.IdleRx();
     Service(dev, uart);
   }
   EXPECT_EQ(uart.stats().rx_bytes, Pl011::kRingBytes);
-  EXPECT_EQ(uart.stats().rx_dropped, 100u);
-  EXPECT_EQ(dev.rx_level(), 0u);  // the hardware FIFO never backs up
+  EXPECT_EQ(dev.rx_level(), 16u);
+  EXPECT_EQ(dev.lost, 100u - 16u);
+  EXPECT_EQ(ReadAll(uart).size(), total - dev.lost);
+  EXPECT_EQ(uart.stats().overrun_errors, 0u);  // OE comes with the next character
+  EXPECT_EQ(dev.rx_level(), 0u);
 }
 
 // Writes of random sizes while the wire drains at random speed: the wire
