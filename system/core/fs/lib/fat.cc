@@ -1026,6 +1026,18 @@ void Volume::Unlink(size_t index) {
   slots_[index].state = 0;
 }
 
+size_t Volume::CachePeek(uint64_t sector) const {
+  if (slot_count_ == 0) {
+    return slot_count_;
+  }
+  for (uint32_t i = buckets_[Bucket(sector)]; i != kNoSlot; i = slots_[i].next) {
+    if (slots_[i].sector == sector && slots_[i].state != 0) {
+      return i;
+    }
+  }
+  return slot_count_;
+}
+
 Status Volume::CacheFind(uint64_t sector, size_t* index) {
   if (last_slot_ < slot_count_ && slots_[last_slot_].state != 0 &&
       slots_[last_slot_].sector == sector) {
@@ -1033,12 +1045,10 @@ Status Volume::CacheFind(uint64_t sector, size_t* index) {
     *index = last_slot_;
     return Status::kOk;
   }
-  for (uint32_t i = buckets_[Bucket(sector)]; i != kNoSlot; i = slots_[i].next) {
-    if (slots_[i].sector == sector) {
-      slots_[i].stamp = ++clock_;
-      *index = last_slot_ = i;
-      return Status::kOk;
-    }
+  if (const size_t i = CachePeek(sector); i < slot_count_) {
+    slots_[i].stamp = ++clock_;
+    *index = last_slot_ = i;
+    return Status::kOk;
   }
   // The victim: an empty slot, else the least recently used clean one; only
   // when every slot is dirty, everything is synced in order first (in
@@ -1472,12 +1482,45 @@ Status Volume::FreeClusters(uint32_t* count) {
   }
   if (!free_known_) {
     uint32_t n = 0;
-    for (uint32_t c = 2; c - 2 < cluster_count_; ++c) {
-      uint32_t value;
-      if (Status s = FatEntry(c, &value); s != Status::kOk) {
-        return s;
+    if (type_ == FatType::kFat12) {  // at most 6 KiB of FAT; entries straddle sectors
+      for (uint32_t c = 2; c - 2 < cluster_count_; ++c) {
+        uint32_t value;
+        if (Status s = FatEntry(c, &value); s != Status::kOk) {
+          return s;
+        }
+        n += value == 0 ? 1 : 0;
       }
-      n += value == 0 ? 1 : 0;
+    } else {
+      // Large reads into sector_ (file data's buffer: forgotten), not one
+      // cached sector at a time: a 64 MiB FAT32 volume's FAT is 1008
+      // sectors, each a block request of its own through the cache.
+      const uint32_t width = type_ == FatType::kFat16 ? 2 : 4;
+      const uint64_t end = (uint64_t{cluster_count_} + 2) * width;  // Mount checked it fits
+      const uint64_t sectors = (end + bytes_per_sector_ - 1) / bytes_per_sector_;
+      const uint64_t per_read = sizeof(sector_) / bytes_per_sector_;
+      cached_sector_ = ~uint64_t{0};
+      for (uint64_t first = 0; first < sectors; first += per_read) {
+        const uint64_t count = sectors - first < per_read ? sectors - first : per_read;
+        if (device_.read(device_.context, offset_ + (fat_start_ + first) * bytes_per_sector_,
+                         sector_, count * bytes_per_sector_) != Status::kOk) {
+          return Status::kIoError;
+        }
+        for (uint64_t k = 0; k < count; ++k) {
+          const uint64_t sector = first + k;
+          const uint8_t* data = sector_ + k * bytes_per_sector_;
+          if (const size_t slot = CachePeek(fat_start_ + sector); slot < slot_count_) {
+            data = slot_data_ + slot * bytes_per_sector_;  // newer than the disk if dirty
+          }
+          const uint64_t base = sector * bytes_per_sector_;
+          for (uint64_t at = base; at < base + bytes_per_sector_ && at < end; at += width) {
+            if (at < 2 * width) {
+              continue;  // entries 0 and 1 are not clusters
+            }
+            const uint8_t* e = data + (at - base);
+            n += (width == 2 ? Le16(e) : Le32(e) & 0x0FFFFFFF) == 0 ? 1 : 0;
+          }
+        }
+      }
     }
     free_count_ = n;
     free_known_ = true;

@@ -254,7 +254,10 @@ class Volume {
   // "Crash safety"), then flushes the device. kOk at once on a read-only
   // volume (nothing to write).
   Status Sync();
-  // Free space: the free clusters (counted once from the FAT, then kept).
+  // Free space: the free clusters, counted once from the FAT, then kept.
+  // FAT16/32 count with reads of kMaxSectorSize bytes straight from the
+  // device (cached sectors, which may be newer, taken from the cache); the
+  // count neither fills the cache nor dirties anything.
   Status FreeClusters(uint32_t* count);
   bool read_only() const;
   // The volume label from the boot sector, blank-trimmed, NUL-terminated.
@@ -304,6 +307,9 @@ class Volume {
   Status Meta(uint64_t sector, uint8_t** data);
   Status MetaWrite(uint64_t sector, uint8_t** data);
   Status CacheFind(uint64_t sector, size_t* index);
+  // The slot holding `sector`, or slot_count_: a lookup only (nothing read
+  // or evicted, the LRU order unchanged).
+  size_t CachePeek(uint64_t sector) const;
   size_t Bucket(uint64_t sector) const;
   // Takes slot `index` out of its bucket and empties it.
   void Unlink(size_t index);

@@ -1215,5 +1215,62 @@ INSTANTIATE_TEST_SUITE_P(Images, CrashTest,
                            return std::string(info.param.name);
                          });
 
+// The fs service's data disk as `./mica run` makes it (64 MiB, mkfs.fat -F
+// 32: 129,022 clusters, a 1008-sector FAT) with the service's 256 KiB cache:
+// counting the free clusters (df) reads the FAT in large requests, not a
+// sector at a time, fills no cache slot and dirties nothing, so the Sync
+// after it (stop /fs) reads and writes nothing. Before, the count was 1008
+// one-sector requests that filled the cache.
+TEST(FreeClustersTest, CountingAFat32FatIsFewLargeReadsAndLeavesNothingToSync) {
+  TempDir dir;
+  ImageBuilder builder(dir.path() + "/data.img", {"-F", "32", "-n", "MICADATA"}, 64 * 1024);
+  ASSERT_TRUE(builder.ok());
+  builder.Put("a.bin", Pattern(70000, 9));
+  MemoryDisk disk(ReadHostFile(builder.path()));
+  std::vector<uint8_t> cache(256 * 1024);
+  auto volume = std::make_unique<fat::Volume>();
+  const fat::BlockDevice device = disk.writable_device();
+  ASSERT_EQ(volume->Mount(device, fat::Partition{0, 0, device.size}, cache.data(), cache.size()),
+            Status::kOk);
+  ASSERT_EQ(volume->type(), fat::FatType::kFat32);
+  ASSERT_EQ(volume->cluster_count(), 129022u);
+  const std::vector<uint8_t>& b = disk.bytes();
+  const uint32_t fat_start = b[14] | (b[15] << 8);
+  const uint64_t fat_bytes = (uint64_t{volume->cluster_count()} + 2) * 4;
+  uint32_t expected = 0;  // the first FAT's zero entries, from the image
+  for (uint64_t at = 8; at < fat_bytes; at += 4) {
+    const uint8_t* e = b.data() + fat_start * 512 + at;
+    expected += ((e[0] | e[1] << 8 | e[2] << 16 | uint32_t{e[3]} << 24) & 0x0FFFFFFF) == 0;
+  }
+  const size_t reads = disk.reads();
+  const size_t read_bytes = disk.read_bytes();
+  uint32_t free_clusters = 0;
+  ASSERT_EQ(volume->FreeClusters(&free_clusters), Status::kOk);
+  EXPECT_EQ(free_clusters, expected);
+  EXPECT_LE(disk.reads() - reads, (fat_bytes + 4095) / 4096);  // 1008 before
+  EXPECT_LE(disk.read_bytes() - read_bytes, (fat_bytes + 4095) / 4096 * 4096);
+  const size_t writes = disk.writes();
+  const size_t after_count = disk.reads();
+  ASSERT_EQ(volume->Sync(), Status::kOk);
+  EXPECT_EQ(disk.reads(), after_count);
+  EXPECT_EQ(disk.writes(), writes);
+  // A change not yet synced is counted from the cache (newer than the disk).
+  auto fresh = std::make_unique<fat::Volume>();
+  ASSERT_EQ(fresh->Mount(device, fat::Partition{0, 0, device.size}, cache.data(), cache.size()),
+            Status::kOk);
+  fat::Entry entry;
+  ASSERT_EQ(fresh->Create(fresh->Root(), "new", 3, false, &entry), Status::kOk);
+  const std::vector<uint8_t> data = Pattern(5000, 10);  // 10 clusters of 512 bytes
+  size_t done = 0;
+  ASSERT_EQ(fresh->Write(&entry, 0, data.data(), data.size(), &done), Status::kOk);
+  ASSERT_EQ(fresh->FreeClusters(&free_clusters), Status::kOk);
+  EXPECT_EQ(free_clusters, expected - 10);
+  ASSERT_EQ(fresh->Sync(), Status::kOk);
+  auto again = std::make_unique<fat::Volume>();
+  ASSERT_EQ(again->Mount(device, fat::Partition{0, 0, device.size}), Status::kOk);
+  ASSERT_EQ(again->FreeClusters(&free_clusters), Status::kOk);
+  EXPECT_EQ(free_clusters, expected - 10);
+}
+
 }  // namespace
 }  // namespace fat_test
