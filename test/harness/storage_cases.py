@@ -269,10 +269,11 @@ def _sequence(steps: list[tuple[str, str]]) -> tuple[Input, ...]:
     return tuple(inputs)
 
 
-# Before poweroff the fs service is stopped (it ends with status 0; its
-# Lifecycle.Stop syncs). After `df` on this 64 MiB FAT32 disk the next
-# stop or poweroff waited 10 to 25 s (not understood yet: `ls` alone does
-# not do it), so only the first boot runs df.
+# The first boot stops the fs service before poweroff (it ends with status
+# 0; its Lifecycle.Stop syncs); the second leaves that to poweroff. Under
+# load, while df's free count read the FAT a sector per request, the next
+# stop or poweroff came 10 to 25 s late (docs/storage.md, "What a user
+# sees"), so only the first boot runs df.
 _STOPPED = r"^stop: /fs stopped$"
 
 _FS_QUIET = (
@@ -363,8 +364,8 @@ def read_back_case(plan: Plan) -> ShellCase:
         rf"^cat: /data/{re.escape(p.damaged_dir)}/{re.escape(p.bad_entry)}: ",
         # /boot: the U-Boot disk's FAT partition.
         r"^boot\.scr$", r"^Image$", r"^bootfs\.img$",
-        # Which volume is which: the service's log (not df: after df the
-        # next stop or poweroff waited 10-20 s, see _STOPPED).
+        # Which volume is which: the service's log (df runs in the first
+        # boot only, see _STOPPED).
         r"fs\[fs\] INFO: block/\d+ partition 1 \(label \"MICA-VIRT\"\) is /boot$",
         r"fs\[fs\] INFO: block/\d+ partition 0 \(label \"MICADATA\"\) is /data$",
         # Never restarted: no "restarts <n>" after its process.
