@@ -10,11 +10,14 @@ namespace fs {
 BlockCache::~BlockCache() {
   delete[] slots_;
   delete[] buckets_;
-  delete[] data_;
+  if (owns_data_) {
+    delete[] data_;
+  }
   delete[] staging_;
 }
 
-bool BlockCache::Init(const fat::BlockDevice& device, size_t blocks, size_t readahead) {
+bool BlockCache::Init(const fat::BlockDevice& device, size_t blocks, size_t readahead,
+                      uint8_t* storage) {
   device_ = device;
   blocks_on_device_ = device.size / kBlockBytes;
   if (blocks == 0 || blocks > UINT32_MAX / 2) {
@@ -29,12 +32,15 @@ bool BlockCache::Init(const fat::BlockDevice& device, size_t blocks, size_t read
   }
   slots_ = new (std::nothrow) Slot[blocks];
   buckets_ = new (std::nothrow) uint32_t[buckets];
-  data_ = new (std::nothrow) uint8_t[blocks * kBlockBytes];
+  owns_data_ = storage == nullptr;
+  data_ = owns_data_ ? new (std::nothrow) uint8_t[blocks * kBlockBytes] : storage;
   staging_ = new (std::nothrow) uint8_t[readahead_ * kBlockBytes];
   if (slots_ == nullptr || buckets_ == nullptr || data_ == nullptr || staging_ == nullptr) {
     delete[] slots_;
     delete[] buckets_;
-    delete[] data_;
+    if (owns_data_) {
+      delete[] data_;
+    }
     delete[] staging_;
     slots_ = nullptr;
     buckets_ = nullptr;
@@ -143,10 +149,50 @@ uint32_t BlockCache::Take(uint64_t block) {
   return s;
 }
 
+void BlockCache::ForgetRange(uint64_t first, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (const uint32_t s = Find(first + i); s != kNone) {
+      Forget(s);
+    }
+  }
+}
+
+fat::Status BlockCache::FillDirect(uint64_t first, size_t n) {
+  // n <= readahead_ <= count_: taking these slots evicts none of them.
+  const uint32_t s0 = Take(first);
+  bool run = true;
+  for (size_t i = 1; i < n; ++i) {
+    run = Take(first + i) == s0 + i && run;
+  }
+  if (!run) {
+    return fat::Status::kNotFound;
+  }
+  ++stats_.direct_reads;
+  const fat::Status st =
+      direct_read_(direct_context_, first * kBlockBytes, n * kBlockBytes, size_t{s0} * kBlockBytes);
+  if (st != fat::Status::kOk) {
+    ForgetRange(first, n);  // their contents are unknown
+    return fat::Status::kIoError;
+  }
+  return fat::Status::kOk;
+}
+
 fat::Status BlockCache::Fill(uint64_t first, uint64_t count) {
   while (count != 0) {
     const size_t n = count < readahead_ ? static_cast<size_t>(count) : readahead_;
     ++stats_.device_reads;
+    const bool direct = direct_read_ != nullptr && n * kBlockBytes <= direct_max_;
+    if (direct) {
+      const fat::Status st = FillDirect(first, n);
+      if (st == fat::Status::kOk) {
+        first += n;
+        count -= n;
+        continue;
+      }
+      if (st != fat::Status::kNotFound) {
+        return st;
+      }
+    }
     const uint8_t* from = staging_;
     fat::Status st;
     if (mapped_read_ != nullptr && n * kBlockBytes <= mapped_max_) {
@@ -155,6 +201,9 @@ fat::Status BlockCache::Fill(uint64_t first, uint64_t count) {
       st = device_.read(device_.context, first * kBlockBytes, staging_, n * kBlockBytes);
     }
     if (st != fat::Status::kOk) {
+      if (direct) {
+        ForgetRange(first, n);  // FillDirect took their slots
+      }
       return fat::Status::kIoError;  // nothing of this request is cached
     }
     for (size_t i = 0; i < n; ++i) {

@@ -40,6 +40,7 @@ class BlockCache {
     uint64_t misses = 0;        // blocks read from the device for a request
     uint64_t readahead = 0;     // blocks read ahead of a request
     uint64_t device_reads = 0;  // device read requests
+    uint64_t direct_reads = 0;  // of which straight into the slots
   };
 
   BlockCache() = default;
@@ -50,8 +51,10 @@ class BlockCache {
   // Caches `device` in `blocks` blocks with `readahead` blocks of
   // read-ahead (at least 1; at most `blocks`). False if out of memory (the
   // cache then passes every request through).
+  // `storage`, if given, holds the blocks (`blocks` * kBlockBytes bytes,
+  // not owned: the VMO the device DMAs into, set_direct_read).
   bool Init(const fat::BlockDevice& device, size_t blocks = kDefaultBlocks,
-            size_t readahead = kDefaultReadahead);
+            size_t readahead = kDefaultReadahead, uint8_t* storage = nullptr);
   // Optional, after Init: the device's own read buffer. `read` reads
   // `length` bytes (at most `max_bytes`) at `offset` into it and gives its
   // address, valid until the next request; misses then copy from there
@@ -62,6 +65,18 @@ class BlockCache {
     mapped_read_ = read;
     mapped_context_ = context;
     mapped_max_ = max_bytes;
+  }
+  // Optional, after Init with `storage` the device can write: `read`
+  // reads `length` bytes (at most `max_bytes`) at `offset` straight into
+  // the storage at `storage_offset` (the driver's DMA into the attached
+  // VMO). A miss whose blocks land in consecutive slots is then read with
+  // no copy; any other goes through the mapped read or the staging buffer.
+  using DirectRead = fat::Status (*)(void* context, uint64_t offset, size_t length,
+                                     size_t storage_offset);
+  void set_direct_read(DirectRead read, void* context, size_t max_bytes) {
+    direct_read_ = read;
+    direct_context_ = context;
+    direct_max_ = max_bytes;
   }
   // The cached device (the uncached one if Init failed).
   fat::BlockDevice device();
@@ -87,6 +102,11 @@ class BlockCache {
   fat::Status Write(uint64_t offset, const uint8_t* buffer, size_t length);
   // Reads blocks [first, first + count) from the device into the cache.
   fat::Status Fill(uint64_t first, uint64_t count);
+  // Reads blocks [first, first + n) straight into their slots if these
+  // are consecutive; kNotFound if they are not (the slots are then taken
+  // and valid, awaiting a copy); on failure they are forgotten.
+  fat::Status FillDirect(uint64_t first, size_t n);
+  void ForgetRange(uint64_t first, size_t n);  // the cached ones of these blocks
   uint32_t Find(uint64_t block) const;
   // The slot for `block`: its own if cached, else a free or the least
   // recently used one, now holding `block` (contents to be filled).
@@ -101,6 +121,7 @@ class BlockCache {
   Slot* slots_ = nullptr;
   uint32_t* buckets_ = nullptr;
   uint8_t* data_ = nullptr;
+  bool owns_data_ = true;
   uint8_t* staging_ = nullptr;  // one device request, readahead_ blocks
   size_t count_ = 0;
   size_t bucket_count_ = 0;
@@ -115,6 +136,9 @@ class BlockCache {
   MappedRead mapped_read_ = nullptr;
   void* mapped_context_ = nullptr;
   size_t mapped_max_ = 0;
+  DirectRead direct_read_ = nullptr;
+  void* direct_context_ = nullptr;
+  size_t direct_max_ = 0;
 };
 
 }  // namespace fs

@@ -14,12 +14,19 @@ using idl::block::Block;
 // shorter); past it the service sees an I/O error.
 constexpr mica_duration_t kCallTimeout = 10'000'000'000;
 
+// The block cache's storage: its 1,024 slots, page-aligned as mapped.
+constexpr uint64_t kCacheBytes = BlockCache::kDefaultBlocks * BlockCache::kBlockBytes;
+
 }  // namespace
 
 BlockDisk::~BlockDisk() {
   if (map_ != nullptr) {
     static_cast<void>(
         mica_vmar_unmap(mica_rt_vmar_root(), reinterpret_cast<uintptr_t>(map_), kVmoBytes));
+  }
+  if (cache_map_ != nullptr) {
+    static_cast<void>(
+        mica_vmar_unmap(mica_rt_vmar_root(), reinterpret_cast<uintptr_t>(cache_map_), kCacheBytes));
   }
 }
 
@@ -53,31 +60,48 @@ mica_status_t BlockDisk::Open(mica::Channel channel) {
   chunk_ = chunk_ < kVmoBytes - 512 ? chunk_ : kVmoBytes - 512;
   read_only_ = (info.info.flags & idl::block::Flags::READ_ONLY) == idl::block::Flags::READ_ONLY;
   can_flush_ = (info.info.flags & idl::block::Flags::FLUSH) == idl::block::Flags::FLUSH;
-  s = mica::Vmo::Create(kVmoBytes, 0, &vmo_);
+  s = AttachMapped(kVmoBytes, &vmo_, &map_, &vmo_id_);
+  if (s == MICA_OK) {
+    InitCache();
+  }
+  return s;
+}
+
+mica_status_t BlockDisk::AttachMapped(uint64_t bytes, mica::Vmo* vmo, uint8_t** map,
+                                      uint32_t* vmo_id) {
+  mica_status_t s = mica::Vmo::Create(bytes, 0, vmo);
   uintptr_t addr = 0;
   if (s == MICA_OK) {
-    s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo_.get(), 0,
-                      kVmoBytes, &addr);
+    s = mica_vmar_map(mica_rt_vmar_root(), MICA_VM_PERM_READ | MICA_VM_PERM_WRITE, 0, vmo->get(), 0,
+                      bytes, &addr);
   }
   if (s != MICA_OK) {
     return s;
   }
-  map_ = reinterpret_cast<uint8_t*>(addr);
+  *map = reinterpret_cast<uint8_t*>(addr);
   Block::AttachVmoRequest attach;
-  s = mica_handle_duplicate(vmo_.get(), MICA_RIGHT_SAME_RIGHTS, attach.vmo.reset_and_get_address());
+  s = mica_handle_duplicate(vmo->get(), MICA_RIGHT_SAME_RIGHTS, attach.vmo.reset_and_get_address());
   Block::AttachVmoResponse attached;
   if (s == MICA_OK) {
     client_.set_deadline(Deadline());
     s = client_.AttachVmo(attach, &attached);
   }
   s = s == MICA_OK ? attached.status : s;
-  vmo_id_ = attached.vmo_id;
-  if (s == MICA_OK) {
-    if (cache_.Init(raw_device())) {  // without its memory: uncached
-      cache_.set_mapped_read(ReadMappedThunk, this, chunk_);
-    }
-  }
+  *vmo_id = attached.vmo_id;
   return s;
+}
+
+void BlockDisk::InitCache() {
+  // Without the storage VMO (or the driver's room for it) the cache lives
+  // on the heap and misses copy out of the transfer VMO; without memory at
+  // all, the device is uncached.
+  if (AttachMapped(kCacheBytes, &cache_vmo_, &cache_map_, &cache_vmo_id_) == MICA_OK &&
+      cache_.Init(raw_device(), BlockCache::kDefaultBlocks, BlockCache::kDefaultReadahead,
+                  cache_map_)) {
+    cache_.set_direct_read(ReadDirectThunk, this, chunk_);
+  } else if (cache_.Init(raw_device())) {
+    cache_.set_mapped_read(ReadMappedThunk, this, chunk_);
+  }
 }
 
 fat::BlockDevice BlockDisk::raw_device() {
@@ -150,6 +174,23 @@ fat::Status BlockDisk::ReadMappedThunk(void* context, uint64_t offset, size_t le
   auto* disk = static_cast<BlockDisk*>(context);
   *data = disk->map_;
   return disk->Transfer(false, offset, nullptr, length);
+}
+
+fat::Status BlockDisk::ReadDirectThunk(void* context, uint64_t offset, size_t length,
+                                       size_t storage_offset) {
+  // The driver DMAs the blocks straight into the cache's slots.
+  auto* disk = static_cast<BlockDisk*>(context);
+  if (disk->cache_map_ == nullptr || offset > disk->size_ || length > disk->size_ - offset ||
+      offset % disk->block_size_ != 0 || length % disk->block_size_ != 0 || length > disk->chunk_ ||
+      storage_offset > kCacheBytes || length > kCacheBytes - storage_offset) {
+    return fat::Status::kIoError;
+  }
+  disk->client_.set_deadline(disk->Deadline());
+  Block::ReadRequest req{disk->cache_vmo_id_, storage_offset, offset / disk->block_size_,
+                         static_cast<uint32_t>(length / disk->block_size_)};
+  Block::ReadResponse r;
+  const mica_status_t s = disk->client_.Read(req, &r);
+  return s == MICA_OK && r.status == MICA_OK ? fat::Status::kOk : fat::Status::kIoError;
 }
 
 fat::Status BlockDisk::FlushThunk(void* context) {

@@ -44,6 +44,13 @@ class BlockDisk {
   static fat::Status ReadThunk(void* context, uint64_t offset, void* buffer, size_t length);
   static fat::Status WriteThunk(void* context, uint64_t offset, const void* buffer, size_t length);
   static fat::Status FlushThunk(void* context);
+  static fat::Status ReadDirectThunk(void* context, uint64_t offset, size_t length,
+                                     size_t storage_offset);
+  // Maps and attaches the block cache's storage VMO; initialises the cache
+  // over it (DMA straight into its slots) or, failing that, on the heap.
+  void InitCache();
+  // Creates a VMO of `bytes`, maps it and attaches it to the driver.
+  mica_status_t AttachMapped(uint64_t bytes, mica::Vmo* vmo, uint8_t** map, uint32_t* vmo_id);
   static fat::Status ReadMappedThunk(void* context, uint64_t offset, size_t length,
                                      const uint8_t** data);
   fat::Status Transfer(bool write, uint64_t offset, uint8_t* buffer, size_t length);
@@ -53,6 +60,9 @@ class BlockDisk {
   mica::Vmo vmo_;
   uint8_t* map_ = nullptr;
   uint32_t vmo_id_ = 0;
+  mica::Vmo cache_vmo_;  // the block cache's storage, attached for DMA
+  uint8_t* cache_map_ = nullptr;
+  uint32_t cache_vmo_id_ = 0;
   uint64_t size_ = 0;
   uint32_t block_size_ = 512;
   uint64_t chunk_ = 0;  // bytes per request

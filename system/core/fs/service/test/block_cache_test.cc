@@ -256,6 +256,90 @@ TEST(BlockCache, MissesReadThroughTheDevicesOwnBufferWhenGiven) {
   EXPECT_EQ(disk.reads.size(), 1u);
 }
 
+// A device that DMAs into an attached buffer: the cache's own storage.
+struct DirectDisk {
+  FakeDisk disk;
+  std::vector<uint8_t> storage;
+  std::vector<FakeDisk::Request> direct;  // reads straight into the storage
+  std::vector<size_t> at;                 // their storage offsets
+  bool fail = false;
+  BlockCache cache;
+  fat::BlockDevice d;
+
+  DirectDisk(size_t bytes, size_t blocks, size_t readahead) : disk(bytes), storage(blocks * kB) {
+    EXPECT_TRUE(cache.Init(disk.device(), blocks, readahead, storage.data()));
+    cache.set_direct_read(
+        [](void* c, uint64_t offset, size_t length, size_t storage_offset) {
+          auto* self = static_cast<DirectDisk*>(c);
+          EXPECT_LE(storage_offset + length, self->storage.size());
+          if (self->fail) {
+            memset(self->storage.data() + storage_offset, 0xEE, length);  // a partial DMA
+            return fat::Status::kIoError;
+          }
+          self->direct.push_back({offset, length});
+          self->at.push_back(storage_offset);
+          memcpy(self->storage.data() + storage_offset, self->disk.bytes.data() + offset, length);
+          return fat::Status::kOk;
+        },
+        this, 8 * kB);
+    d = cache.device();
+  }
+};
+
+TEST(BlockCache, MissesReadStraightIntoConsecutiveSlotsWithNoCopy) {
+  DirectDisk setup(64 * kB, 8, 4);
+  auto& [disk, storage, direct, at, fail, cache, d] = setup;
+  // A sequential stream: block 0 (not yet a stream), then 1..4 read ahead
+  // into slots 1..4, straight from the device with no copy; 5..8 take
+  // slots 5..7 and the least recently used slot 0, not one run: the
+  // device's read and a copy; 9..12 take slots 1..4 again: straight.
+  for (uint64_t o = 0; o < 12 * kB; o += kB) {
+    EXPECT_EQ(Read(d, o, kB), Expected(disk, o, kB));
+  }
+  ASSERT_EQ(direct.size(), 3u);
+  EXPECT_EQ(direct[0].offset, 0u);
+  EXPECT_EQ(direct[0].length, kB);
+  EXPECT_EQ(at[0], 0u);
+  EXPECT_EQ(direct[1].offset, kB);
+  EXPECT_EQ(direct[1].length, 4 * kB);
+  EXPECT_EQ(at[1], kB);
+  EXPECT_EQ(direct[2].offset, 9 * kB);
+  EXPECT_EQ(at[2], kB);
+  ASSERT_EQ(disk.reads.size(), 1u);
+  EXPECT_EQ(disk.reads[0].offset, 5 * kB);
+  EXPECT_EQ(cache.stats().direct_reads, 3u);
+  EXPECT_EQ(cache.stats().device_reads, 4u);
+  EXPECT_EQ(cache.cached_blocks(), 8u);
+  // Hits still read from the storage the device wrote.
+  EXPECT_EQ(Read(d, 7 * kB + 100, 3 * kB - 200), Expected(disk, 7 * kB + 100, 3 * kB - 200));
+  EXPECT_EQ(direct.size(), 3u);
+  EXPECT_EQ(disk.reads.size(), 1u);
+}
+
+TEST(BlockCache, ScatteredSlotsFallBackToACopyAndFailedDirectReadsAreNotCached) {
+  DirectDisk setup(64 * kB, 4, 2);
+  auto& [disk, storage, direct, at, fail, cache, d] = setup;
+  Read(d, 0, kB);        // slot 0
+  Read(d, 8 * kB, kB);   // slot 1
+  Read(d, 16 * kB, kB);  // slot 2
+  Read(d, 0, kB);        // block 0 (slot 0) is now the most recent
+  ASSERT_EQ(direct.size(), 3u);
+  // Blocks 20..21 (a read-ahead after block 20's miss is not sequential:
+  // 2 blocks asked) take the least recently used slots 1 and 3: not
+  // consecutive, so the device's own read and a copy.
+  EXPECT_EQ(Read(d, 20 * kB, 2 * kB), Expected(disk, 20 * kB, 2 * kB));
+  EXPECT_EQ(direct.size(), 3u);
+  EXPECT_EQ(disk.reads.size(), 1u);
+  EXPECT_EQ(Read(d, 0, kB), Expected(disk, 0, kB));
+  cache.Drop();
+  fail = true;
+  Read(d, 4 * kB, kB, fat::Status::kIoError);
+  EXPECT_EQ(cache.cached_blocks(), 0u);
+  fail = false;
+  EXPECT_EQ(Read(d, 4 * kB, kB), Expected(disk, 4 * kB, kB));
+  EXPECT_EQ(direct.size(), 4u);
+}
+
 TEST(BlockCache, ATailShorterThanABlockAndLargeReadsPassThrough) {
   CachedDisk setup(12 * kB + 1024, 8, 2);
   auto& [disk, cache, d] = setup;
