@@ -9,6 +9,7 @@ MICA_DEBS=(
   googletest libgtest-dev
   device-tree-compiler libfdt-dev
   u-boot-qemu u-boot-tools mtools dosfstools fdisk gdb-multiarch
+  bsdextrautils  # hexdump: shell/virt-files compares the shell's hexdump with `hexdump -C`
   gcc-aarch64-linux-gnu  # ./mica bench: the static Linux counterparts (test/bench)
 )
 MICA_QEMU_MIN=10
